@@ -1,0 +1,328 @@
+//! Revision, branch, tag, commit time and dirty state of the package's own repository,
+//! read with the `git` CLI, plus the files whose change must re-run the build script.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use super::process::{self, RunError};
+
+/// Facts about the source revision; `None` is unknown.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct VcsFacts {
+    pub revision: Option<String>,
+    pub branch: Option<String>,
+    pub tag: Option<String>,
+    /// Seconds since the Unix epoch.
+    pub commit_time: Option<i64>,
+    pub modified: Option<bool>,
+}
+
+/// What reading the repository gave.
+pub(crate) struct GitState {
+    pub facts: VcsFacts,
+    /// Files and directories to declare with `rerun-if-changed`.
+    pub watch: Vec<PathBuf>,
+}
+
+/// The outcome of looking for the package's repository.
+pub(crate) enum GitLookup {
+    Found(GitState),
+    /// The package is not in a repository (a quiet, ordinary case).
+    NoRepository,
+    /// git failed; the message says how.
+    Failed(String),
+}
+
+const LIMIT: Duration = Duration::from_secs(20);
+/// Above this many tracked files only those under the package directory are watched.
+const WATCH_ALL_TRACKED_UP_TO: usize = 20_000;
+
+fn git(program: &Path, dir: &Path) -> Command {
+    let mut cmd = Command::new(program);
+    cmd.arg("-C").arg(dir);
+    // Read the package's repository, not one a surrounding hook points at, never take
+    // optional locks (git status would otherwise refresh the index), never prompt.
+    for var in [
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_INDEX_FILE",
+        "GIT_COMMON_DIR",
+        "GIT_CEILING_DIRECTORIES",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("GIT_OPTIONAL_LOCKS", "0")
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env("LC_ALL", "C");
+    cmd
+}
+
+fn run_git(program: &Path, dir: &Path, args: &[&str]) -> Result<process::Output, String> {
+    process::run(git(program, dir).args(args), LIMIT).map_err(|e| match e {
+        RunError::Spawn(_) => format!("git ({}) {e}", program.display()),
+        RunError::TimedOut(_) => format!("git {} {e}", args.join(" ")),
+    })
+}
+
+/// Reads the repository containing `package_dir` with the git at `program`.
+pub(crate) fn read(program: &Path, package_dir: &Path) -> GitLookup {
+    let located = match run_git(
+        program,
+        package_dir,
+        &[
+            "rev-parse",
+            "--path-format=absolute",
+            "--show-toplevel",
+            "--git-dir",
+            "--git-common-dir",
+        ],
+    ) {
+        Ok(out) => out,
+        Err(e) => return GitLookup::Failed(e),
+    };
+    if !located.success {
+        if located.stderr.contains("not a git repository") {
+            return GitLookup::NoRepository;
+        }
+        return GitLookup::Failed(first_line(&located.stderr));
+    }
+    let mut lines = located.stdout.lines();
+    let (Some(top), Some(git_dir), Some(common_dir)) = (lines.next(), lines.next(), lines.next())
+    else {
+        return GitLookup::Failed(format!(
+            "unexpected git rev-parse output {:?}",
+            located.stdout
+        ));
+    };
+    let (top, git_dir, common_dir) = (
+        PathBuf::from(top),
+        PathBuf::from(git_dir),
+        PathBuf::from(common_dir),
+    );
+
+    // The remaining queries are independent: run them side by side.
+    let queries: [&[&str]; 5] = [
+        &[
+            "log",
+            "-1",
+            "--format=%H %ct",
+            "--no-show-signature",
+            "HEAD",
+        ],
+        &["symbolic-ref", "-q", "--short", "HEAD"],
+        &["tag", "--points-at", "HEAD", "--sort=-version:refname"],
+        &[
+            "status",
+            "--porcelain",
+            "--untracked-files=no",
+            "--ignore-submodules=dirty",
+        ],
+        &["ls-files", "-z", "--full-name", "--", ":/"],
+    ];
+    let results: Vec<Result<process::Output, String>> = std::thread::scope(|s| {
+        let handles: Vec<_> = queries
+            .iter()
+            .map(|args| s.spawn(|| run_git(program, &top, args)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err("git query thread panicked".into()))
+            })
+            .collect()
+    });
+    let mut results = results.into_iter();
+    let mut next = || {
+        results
+            .next()
+            .unwrap_or_else(|| Err("missing result".into()))
+    };
+    let (log, branch, tags, status, files) = (next(), next(), next(), next(), next());
+
+    let mut facts = VcsFacts::default();
+    let log = match log {
+        Ok(out) => out,
+        Err(e) => return GitLookup::Failed(e),
+    };
+    // Fails only in a repository with no commits yet: then only the branch is known.
+    let has_commits = log.success;
+    if has_commits {
+        let mut parts = log.stdout.split_whitespace();
+        facts.revision = parts.next().map(str::to_owned);
+        facts.commit_time = parts.next().and_then(|t| t.parse().ok());
+    }
+    facts.branch = match branch {
+        Ok(out) if out.success => non_empty(out.stdout.trim()),
+        // symbolic-ref fails on a detached HEAD; git's own word for it is HEAD.
+        Ok(_) if has_commits => Some("HEAD".to_owned()),
+        Ok(_) => None,
+        Err(e) => return GitLookup::Failed(e),
+    };
+    if has_commits {
+        facts.tag = tags
+            .ok()
+            .filter(|o| o.success)
+            .and_then(|o| o.stdout.lines().next().and_then(non_empty));
+        facts.modified = match status {
+            Ok(out) if out.success => Some(!out.stdout.trim().is_empty()),
+            _ => None,
+        };
+    }
+
+    let mut watch = vec![git_dir.join("HEAD")];
+    for dir in ["refs/heads", "refs/tags"] {
+        let p = common_dir.join(dir);
+        if p.is_dir() {
+            watch.push(p);
+        }
+    }
+    let packed = common_dir.join("packed-refs");
+    if packed.is_file() {
+        watch.push(packed);
+    }
+    if let Ok(out) = files
+        && out.success
+    {
+        let tracked: Vec<&str> = out.stdout.split('\0').filter(|f| !f.is_empty()).collect();
+        let relative_package = package_dir.strip_prefix(&top).ok();
+        let keep_all = tracked.len() <= WATCH_ALL_TRACKED_UP_TO;
+        for file in tracked {
+            let path = top.join(file);
+            if keep_all || relative_package.is_some_and(|p| Path::new(file).starts_with(p)) {
+                // A deleted tracked file is a modification; cargo treats a missing path as
+                // changed, which re-runs us until it is restored or committed.
+                watch.push(path);
+            }
+        }
+    }
+    GitLookup::Found(GitState { facts, watch })
+}
+
+fn first_line(s: &str) -> String {
+    s.lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("git failed without a message")
+        .trim()
+        .to_owned()
+}
+
+fn non_empty(s: &str) -> Option<String> {
+    let s = s.trim();
+    if s.is_empty() {
+        None
+    } else {
+        Some(s.to_owned())
+    }
+}
+
+/// Reads `.cargo_vcs_info.json` (written by `cargo package` into every published crate):
+/// `{"git":{"sha1":"…","dirty":true},"path_in_vcs":""}`.
+pub(crate) fn from_cargo_vcs_info(text: &str) -> Option<VcsFacts> {
+    let sha = json_string_field(text, "sha1")?;
+    if sha.len() < 7 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let dirty = text.split_once("\"dirty\"").map(|(_, rest)| {
+        rest.trim_start()
+            .trim_start_matches(':')
+            .trim_start()
+            .starts_with("true")
+    });
+    Some(VcsFacts {
+        revision: Some(sha),
+        modified: Some(dirty.unwrap_or(false)),
+        ..VcsFacts::default()
+    })
+}
+
+/// The string value of `"key": "value"` in a small, trusted JSON text.
+fn json_string_field(text: &str, key: &str) -> Option<String> {
+    let (_, rest) = text.split_once(&format!("\"{key}\""))?;
+    let rest = rest
+        .trim_start()
+        .strip_prefix(':')?
+        .trim_start()
+        .strip_prefix('"')?;
+    let end = rest.find('"')?;
+    Some(rest[..end].to_owned())
+}
+
+/// Revision and branch from well-known CI variables, first match wins.
+pub(crate) fn from_ci(var: &mut impl FnMut(&str) -> Option<String>) -> Option<VcsFacts> {
+    // (revision variable, branch variables, tag variable)
+    const SYSTEMS: &[(&str, &[&str], &str)] = &[
+        ("GITHUB_SHA", &["GITHUB_HEAD_REF", "GITHUB_REF_NAME"], ""),
+        (
+            "CI_COMMIT_SHA",
+            &["CI_COMMIT_BRANCH", "CI_COMMIT_REF_NAME"],
+            "CI_COMMIT_TAG",
+        ),
+        ("BUILDKITE_COMMIT", &["BUILDKITE_BRANCH"], "BUILDKITE_TAG"),
+        ("CIRCLE_SHA1", &["CIRCLE_BRANCH"], "CIRCLE_TAG"),
+        ("TRAVIS_COMMIT", &["TRAVIS_BRANCH"], "TRAVIS_TAG"),
+        ("DRONE_COMMIT_SHA", &["DRONE_BRANCH"], "DRONE_TAG"),
+        ("BITBUCKET_COMMIT", &["BITBUCKET_BRANCH"], "BITBUCKET_TAG"),
+        ("BUILD_SOURCEVERSION", &["BUILD_SOURCEBRANCHNAME"], ""),
+        ("GIT_COMMIT", &["GIT_BRANCH"], ""),
+    ];
+    for (rev, branches, tag) in SYSTEMS {
+        let Some(revision) = var(rev).and_then(|v| non_empty(&v)) else {
+            continue;
+        };
+        let branch = branches
+            .iter()
+            .find_map(|b| var(b).and_then(|v| non_empty(&v)));
+        let tag = if tag.is_empty() {
+            None
+        } else {
+            var(tag).and_then(|v| non_empty(&v))
+        };
+        return Some(VcsFacts {
+            revision: Some(revision),
+            branch,
+            tag,
+            ..VcsFacts::default()
+        });
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_cargo_vcs_info() {
+        let text = "{\n  \"git\": {\n    \"sha1\": \"0123456789abcdef0123456789abcdef01234567\",\n    \"dirty\": true\n  },\n  \"path_in_vcs\": \"crates/x\"\n}";
+        let f = from_cargo_vcs_info(text).unwrap();
+        assert_eq!(
+            f.revision.as_deref(),
+            Some("0123456789abcdef0123456789abcdef01234567")
+        );
+        assert_eq!(f.modified, Some(true));
+        assert_eq!(f.branch, None);
+        assert!(from_cargo_vcs_info("{\"path_in_vcs\":\"\"}").is_none());
+    }
+
+    #[test]
+    fn reads_the_first_ci_system_that_names_a_revision() {
+        let vars = [
+            ("CI_COMMIT_SHA", "abc1234"),
+            ("CI_COMMIT_REF_NAME", "release"),
+            ("CI_COMMIT_TAG", "v2"),
+        ];
+        let mut var = |k: &str| {
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| (*v).to_owned())
+        };
+        let f = from_ci(&mut var).unwrap();
+        assert_eq!(
+            (f.revision.as_deref(), f.branch.as_deref(), f.tag.as_deref()),
+            (Some("abc1234"), Some("release"), Some("v2"))
+        );
+        assert!(from_ci(&mut |_: &str| None).is_none());
+    }
+}

@@ -1,0 +1,291 @@
+//! The `BuildInfo` value the `build_info!()` macro defines, and its printed forms.
+
+use std::fmt::Write as _;
+
+use crate::packages::{DependencyKind, Packages};
+
+/// The value written for any fact that could not be established.
+pub const UNKNOWN: &str = "unknown";
+
+/// Everything known about how this program was built.
+///
+/// Defined as `static BUILD_INFO` by [`build_info!`](crate::build_info!) from what the build
+/// side captured. Every getter returns static data: reading a field never allocates.
+#[derive(Clone, Copy)]
+pub struct BuildInfo {
+    parts: Parts,
+}
+
+/// The fields of a [`BuildInfo`]; only the generated code builds one.
+#[doc(hidden)]
+#[derive(Clone, Copy)]
+#[allow(missing_docs)]
+pub struct Parts {
+    pub program: &'static str,
+    pub version: &'static str,
+    pub revision: &'static str,
+    pub revision_label: &'static str,
+    pub branch: &'static str,
+    pub tag: &'static str,
+    pub commit_time: &'static str,
+    pub modified: Option<bool>,
+    pub build_user: &'static str,
+    pub build_date: &'static str,
+    pub rust_version: &'static str,
+    pub rust_commit: &'static str,
+    pub rust_channel: &'static str,
+    pub host: &'static str,
+    pub target: &'static str,
+    pub profile: &'static str,
+    pub opt_level: &'static str,
+    pub features: &'static str,
+    pub packages: Packages,
+}
+
+impl BuildInfo {
+    #[doc(hidden)]
+    pub const fn __from_parts(parts: Parts) -> BuildInfo {
+        BuildInfo { parts }
+    }
+
+    /// Program name: the `BUILD_INFO_PROGRAM` override, else the binary's name, else the package's.
+    pub fn program(&self) -> &'static str {
+        self.parts.program
+    }
+    /// Package version (`CARGO_PKG_VERSION`, or the `BUILD_INFO_VERSION` override).
+    pub fn version(&self) -> &'static str {
+        self.parts.version
+    }
+    /// Full commit hash of the source, or `unknown`.
+    pub fn revision(&self) -> &'static str {
+        self.parts.revision
+    }
+    /// The revision as printed and labelled: `<sha>-modified` when the tree had uncommitted
+    /// changes, else the same as [`revision`](Self::revision).
+    pub fn revision_label(&self) -> &'static str {
+        self.parts.revision_label
+    }
+    /// Branch checked out (`HEAD` when detached), or `unknown`.
+    pub fn branch(&self) -> &'static str {
+        self.parts.branch
+    }
+    /// A tag pointing at the built commit, if any.
+    pub fn tag(&self) -> Option<&'static str> {
+        if self.parts.tag.is_empty() {
+            None
+        } else {
+            Some(self.parts.tag)
+        }
+    }
+    /// Commit time in RFC 3339, UTC, or `unknown`.
+    pub fn commit_time(&self) -> &'static str {
+        self.parts.commit_time
+    }
+    /// Whether tracked files differed from the commit; `None` when unknown.
+    pub fn modified(&self) -> Option<bool> {
+        self.parts.modified
+    }
+    /// `user@host` that ran the build, or `unknown`.
+    pub fn build_user(&self) -> &'static str {
+        self.parts.build_user
+    }
+    /// Build time in RFC 3339, UTC (`SOURCE_DATE_EPOCH` when set).
+    pub fn build_date(&self) -> &'static str {
+        self.parts.build_date
+    }
+    /// rustc release (`1.95.0`).
+    pub fn rust_version(&self) -> &'static str {
+        self.parts.rust_version
+    }
+    /// rustc commit hash.
+    pub fn rust_commit(&self) -> &'static str {
+        self.parts.rust_commit
+    }
+    /// `stable`, `beta`, `nightly` or `dev`.
+    pub fn rust_channel(&self) -> &'static str {
+        self.parts.rust_channel
+    }
+    /// Triple of the machine that compiled the program.
+    pub fn host(&self) -> &'static str {
+        self.parts.host
+    }
+    /// Triple the program was compiled for.
+    pub fn target(&self) -> &'static str {
+        self.parts.target
+    }
+    /// Cargo profile directory: `debug` (the dev profile), `release`, or a custom profile's name.
+    pub fn profile(&self) -> &'static str {
+        self.parts.profile
+    }
+    /// `opt-level` of the profile.
+    pub fn opt_level(&self) -> &'static str {
+        self.parts.opt_level
+    }
+    /// Enabled features of the package, sorted and comma-separated (`default,tls`).
+    pub fn features(&self) -> &'static str {
+        self.parts.features
+    }
+    /// The enabled features one by one.
+    pub fn feature_list(&self) -> impl Iterator<Item = &'static str> + use<> {
+        self.parts.features.split(',').filter(|f| !f.is_empty())
+    }
+    /// The build graph: every package the build used, this one included.
+    pub fn packages(&self) -> Packages {
+        self.parts.packages
+    }
+
+    /// `(version=1.4.2, branch=main, revision=3f2c…)`, for a log line at start-up.
+    pub fn info(&self) -> String {
+        format!(
+            "(version={}, branch={}, revision={})",
+            self.version(),
+            self.branch(),
+            self.revision_label()
+        )
+    }
+
+    /// `(rust=1.95.0, platform=x86_64-unknown-linux-gnu, user=…, date=…, features=…)`.
+    pub fn build_context(&self) -> String {
+        format!(
+            "(rust={}, platform={}, user={}, date={}, features={})",
+            self.rust_version(),
+            self.target(),
+            self.build_user(),
+            self.build_date(),
+            self.features()
+        )
+    }
+
+    /// The multi-line block Prometheus programs print for `--version`, values at column 21.
+    ///
+    /// ```
+    /// # let info = build_info::__example();
+    /// assert_eq!(info.print("myapp"), "\
+    /// myapp, version 1.4.2 (branch: main, revision: 3f2c1a9e0b7d4c5a6f8e9d0c1b2a3f4e5d6c7b8a)
+    ///   build user:       ci@builder-7
+    ///   build date:       2026-11-21T23:46:36Z
+    ///   rust version:     1.95.0
+    ///   platform:         x86_64-unknown-linux-gnu
+    ///   features:         default,tls
+    /// ");
+    /// ```
+    pub fn print(&self, program: &str) -> String {
+        let mut out = format!("{program}, version {}\n", self.head());
+        self.write_context(&mut out);
+        out
+    }
+
+    /// [`print`](Self::print) followed by the runtime dependencies, sorted by name, in aligned
+    /// columns.
+    ///
+    /// ```
+    /// # let info = build_info::__example();
+    /// let text = info.print_long("myapp");
+    /// assert!(text.ends_with("\
+    ///   features:         default,tls
+    ///   dependencies:
+    ///     itoa        1.0.15
+    ///     serde_json  1.0.140
+    /// "));
+    /// ```
+    pub fn print_long(&self, program: &str) -> String {
+        let mut out = self.print(program);
+        self.write_dependencies(&mut out);
+        out
+    }
+
+    /// The long form without the leading `program, version `: what the `LONG_VERSION` const
+    /// of [`build_info!`](crate::build_info!) holds, since clap prints the name before it.
+    ///
+    /// ```
+    /// # let info = build_info::__example();
+    /// assert!(info.long_version().starts_with("1.4.2 (branch: main, revision: 3f2c1a9e0b7d"));
+    /// assert_eq!(info.print_long("myapp"), format!("myapp, version {}", info.long_version()));
+    /// ```
+    pub fn long_version(&self) -> String {
+        let mut out = self.head();
+        out.push('\n');
+        self.write_context(&mut out);
+        self.write_dependencies(&mut out);
+        out
+    }
+
+    /// One line for clap's `version`: `1.4.2 (main 3f2c1a9e0b7d)`, the revision cut to 12
+    /// characters; just the version when the revision is unknown.
+    ///
+    /// ```
+    /// # let info = build_info::__example();
+    /// assert_eq!(info.short_version(), "1.4.2 (main 3f2c1a9e0b7d)");
+    /// ```
+    pub fn short_version(&self) -> String {
+        if self.revision() == UNKNOWN {
+            return self.version().to_owned();
+        }
+        let rev = self.revision();
+        let short = rev.get(..12).unwrap_or(rev);
+        let dirty = if self.modified() == Some(true) {
+            "-modified"
+        } else {
+            ""
+        };
+        format!("{} ({} {short}{dirty})", self.version(), self.branch())
+    }
+
+    fn head(&self) -> String {
+        format!(
+            "{} (branch: {}, revision: {})",
+            self.version(),
+            self.branch(),
+            self.revision_label()
+        )
+    }
+
+    fn write_context(&self, out: &mut String) {
+        let rows = [
+            ("build user:", self.build_user()),
+            ("build date:", self.build_date()),
+            ("rust version:", self.rust_version()),
+            ("platform:", self.target()),
+            ("features:", self.features()),
+        ];
+        for (label, value) in rows {
+            // Two spaces of indent and an 18-wide label put every value at column 21.
+            let _ = writeln!(out, "  {label:<18}{value}");
+        }
+    }
+
+    fn write_dependencies(&self, out: &mut String) {
+        let mut deps: Vec<_> = self
+            .packages()
+            .dependencies()
+            .filter(|p| p.kind() == DependencyKind::Runtime)
+            .map(|p| (p.name(), p.version()))
+            .collect();
+        if deps.is_empty() {
+            return;
+        }
+        deps.sort_unstable();
+        let width = deps.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+        out.push_str("  dependencies:\n");
+        for (name, version) in deps {
+            let _ = writeln!(out, "    {name:<width$}  {version}");
+        }
+    }
+}
+
+impl std::fmt::Debug for BuildInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BuildInfo")
+            .field("program", &self.program())
+            .field("version", &self.version())
+            .field("revision", &self.revision_label())
+            .field("branch", &self.branch())
+            .field("build_date", &self.build_date())
+            .field("rust_version", &self.rust_version())
+            .field("target", &self.target())
+            .field("profile", &self.profile())
+            .field("features", &self.features())
+            .field("packages", &self.packages().len())
+            .finish_non_exhaustive()
+    }
+}
