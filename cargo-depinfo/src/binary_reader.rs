@@ -1,0 +1,741 @@
+//! Reads the raw `.bldinfo` and `.dep-v0` sections out of ELF, Mach-O and PE files.
+//!
+//! Only the headers and the two sections are read, through [`object::read::ReadCache`] over
+//! the open file: never the whole file, never the symbol table (the high-level
+//! `object::File::parse` reads both symbol tables, megabytes on an unstripped binary). Every
+//! size that comes from the file is checked against [`Limits`] before anything is allocated,
+//! and the zlib streams are inflated with a cap, so a hostile file costs at most a few MiB.
+
+use std::cell::Cell;
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use build_info::section::{BUILD_INFO, DEP_V0, MACHO_SEGMENT};
+use object::read::ReadCache;
+use object::read::elf::{FileHeader, SectionHeader as _};
+use object::read::macho::{FatArch, MachHeader, Section as _, Segment as _};
+use object::read::pe::ImageNtHeaders;
+use object::{Endianness, ReadRef, elf, macho, pe};
+
+/// Upper bounds on the work one file may cause.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Limits {
+    /// Largest file accepted, in bytes (default 4 GiB).
+    pub max_file_size: u64,
+    /// Largest compressed section accepted, in bytes (default 8 MiB).
+    pub max_section_size: u64,
+    /// Largest decompressed section accepted, in bytes (default 8 MiB).
+    pub max_decompressed_size: usize,
+    /// Largest header table (ELF section headers, Mach-O load commands) read, in bytes
+    /// (default 16 MiB).
+    pub max_header_size: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_file_size: 4 << 30,
+            max_section_size: 8 << 20,
+            max_decompressed_size: 8 << 20,
+            max_header_size: 16 << 20,
+        }
+    }
+}
+
+/// The container format of a binary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BinaryFormat {
+    /// ELF (Linux, the BSDs, ...).
+    Elf,
+    /// Mach-O, thin or universal (macOS, iOS).
+    MachO,
+    /// PE/COFF (Windows).
+    Pe,
+}
+
+impl BinaryFormat {
+    /// `ELF`, `Mach-O` or `PE`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            BinaryFormat::Elf => "ELF",
+            BinaryFormat::MachO => "Mach-O",
+            BinaryFormat::Pe => "PE",
+        }
+    }
+}
+
+impl std::fmt::Display for BinaryFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The decompressed contents of the sections found in one binary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RawSections {
+    /// The container format.
+    pub format: BinaryFormat,
+    /// Decompressed `.bldinfo` (build-info's JSON), when present.
+    pub bldinfo: Option<Vec<u8>>,
+    /// Decompressed `.dep-v0` (cargo-auditable's JSON), when present.
+    pub dep_v0: Option<Vec<u8>>,
+    /// Bytes read from the file to find them.
+    pub bytes_read: u64,
+}
+
+impl RawSections {
+    /// True when neither section is present.
+    pub fn is_empty(&self) -> bool {
+        self.bldinfo.is_none() && self.dep_v0.is_none()
+    }
+}
+
+/// Why a file could not be read. Every message names the file.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReadError {
+    /// The file could not be opened or read.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: io::Error,
+    },
+    /// The file is not an ELF, Mach-O or PE binary.
+    #[error("{}: not an ELF, Mach-O or PE binary", path.display())]
+    NotABinary {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The file looks like a binary but its headers are broken (truncated, fake, corrupt).
+    #[error("{}: malformed {format} file: {message}", path.display())]
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// What it claims to be.
+        format: BinaryFormat,
+        /// What is wrong.
+        message: String,
+    },
+    /// Something in the file is larger than [`Limits`] allow.
+    #[error("{}: {what} is {size} bytes, over the limit of {limit}", path.display())]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// What is too large.
+        what: String,
+        /// Its size.
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// A section is not a zlib stream, or inflates past the limit.
+    #[error("{}: section {section}: {message}", path.display())]
+    Decompress {
+        /// The file.
+        path: PathBuf,
+        /// The section name.
+        section: &'static str,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+impl ReadError {
+    /// The file the error is about.
+    pub fn path(&self) -> &Path {
+        match self {
+            ReadError::Io { path, .. }
+            | ReadError::NotABinary { path }
+            | ReadError::Malformed { path, .. }
+            | ReadError::TooLarge { path, .. }
+            | ReadError::Decompress { path, .. } => path,
+        }
+    }
+}
+
+/// A file that counts the bytes read from it.
+struct CountingFile {
+    file: File,
+    read: Rc<Cell<u64>>,
+}
+
+impl Read for CountingFile {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.file.read(buf)?;
+        self.read.set(self.read.get() + n as u64);
+        Ok(n)
+    }
+}
+
+impl Seek for CountingFile {
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        self.file.seek(pos)
+    }
+}
+
+/// The compressed bytes of the two sections, borrowed from the read cache.
+#[derive(Default)]
+struct Found<'a> {
+    bldinfo: Option<&'a [u8]>,
+    dep_v0: Option<&'a [u8]>,
+}
+
+/// What went wrong while walking headers, before the path is attached.
+enum Problem {
+    Malformed(String),
+    TooLarge { what: String, size: u64, limit: u64 },
+}
+
+impl From<object::read::Error> for Problem {
+    fn from(e: object::read::Error) -> Self {
+        Problem::Malformed(e.to_string())
+    }
+}
+
+/// Reads the sections of the binary at `path` with the default [`Limits`].
+pub fn read_sections(path: &Path) -> Result<RawSections, ReadError> {
+    read_sections_with(path, &Limits::default())
+}
+
+/// Reads the sections of the binary at `path`.
+pub fn read_sections_with(path: &Path, limits: &Limits) -> Result<RawSections, ReadError> {
+    let io_err = |source| ReadError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let mut file = File::open(path).map_err(io_err)?;
+    let size = file.metadata().map_err(io_err)?.len();
+    let mut magic = [0u8; 4];
+    let format = match file.read_exact(&mut magic) {
+        Ok(()) => detect(magic),
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => None,
+        Err(e) => return Err(io_err(e)),
+    };
+    let Some(format) = format else {
+        return Err(ReadError::NotABinary {
+            path: path.to_owned(),
+        });
+    };
+    if size > limits.max_file_size {
+        return Err(ReadError::TooLarge {
+            path: path.to_owned(),
+            what: "the file".into(),
+            size,
+            limit: limits.max_file_size,
+        });
+    }
+    let counter = Rc::new(Cell::new(4));
+    let cache = ReadCache::new(CountingFile {
+        file,
+        read: Rc::clone(&counter),
+    });
+    let found = match format {
+        BinaryFormat::Elf => find_elf(&cache, limits),
+        BinaryFormat::MachO => find_macho(&cache, magic, limits),
+        BinaryFormat::Pe => find_pe(&cache),
+    }
+    .map_err(|p| match p {
+        Problem::Malformed(message) => ReadError::Malformed {
+            path: path.to_owned(),
+            format,
+            message,
+        },
+        Problem::TooLarge { what, size, limit } => ReadError::TooLarge {
+            path: path.to_owned(),
+            what,
+            size,
+            limit,
+        },
+    })?;
+    let bldinfo = found
+        .bldinfo
+        .map(|data| inflate(path, BUILD_INFO, data, limits))
+        .transpose()?;
+    let dep_v0 = found
+        .dep_v0
+        .map(|data| inflate(path, DEP_V0, data, limits))
+        .transpose()?;
+    Ok(RawSections {
+        format,
+        bldinfo,
+        dep_v0,
+        bytes_read: counter.get(),
+    })
+}
+
+/// Recognises a binary by its first four bytes.
+fn detect(magic: [u8; 4]) -> Option<BinaryFormat> {
+    let be = u32::from_be_bytes(magic);
+    match magic {
+        [0x7f, b'E', b'L', b'F'] => Some(BinaryFormat::Elf),
+        [b'M', b'Z', _, _] => Some(BinaryFormat::Pe),
+        _ if matches!(
+            be,
+            macho::MH_MAGIC
+                | macho::MH_CIGAM
+                | macho::MH_MAGIC_64
+                | macho::MH_CIGAM_64
+                | macho::FAT_MAGIC
+                | macho::FAT_MAGIC_64
+        ) =>
+        {
+            Some(BinaryFormat::MachO)
+        }
+        _ => None,
+    }
+}
+
+/// Inflates one zlib stream (RFC 1950), refusing to produce more than the limit.
+pub fn inflate(
+    path: &Path,
+    section: &'static str,
+    data: &[u8],
+    limits: &Limits,
+) -> Result<Vec<u8>, ReadError> {
+    miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(data, limits.max_decompressed_size)
+        .map_err(|e| ReadError::Decompress {
+            path: path.to_owned(),
+            section,
+            message: match e.status {
+                miniz_oxide::inflate::TINFLStatus::HasMoreOutput => format!(
+                    "decompresses to more than {} bytes (the limit)",
+                    limits.max_decompressed_size
+                ),
+                _ => "not a valid zlib stream".into(),
+            },
+        })
+}
+
+fn check_section(name: &str, size: u64, limits: &Limits) -> Result<(), Problem> {
+    if size > limits.max_section_size {
+        return Err(Problem::TooLarge {
+            what: format!("section {name}"),
+            size,
+            limit: limits.max_section_size,
+        });
+    }
+    Ok(())
+}
+
+fn find_elf<'a, R: ReadRef<'a>>(data: R, limits: &Limits) -> Result<Found<'a>, Problem> {
+    let ident = data
+        .read_bytes_at(0, 16)
+        .map_err(|()| Problem::Malformed("truncated ELF identification".into()))?;
+    // e_ident[EI_CLASS], byte 4.
+    match ident[4] {
+        1 => find_elf_sections::<elf::FileHeader32<Endianness>, R>(data, limits),
+        2 => find_elf_sections::<elf::FileHeader64<Endianness>, R>(data, limits),
+        class => Err(Problem::Malformed(format!("unknown ELF class {class}"))),
+    }
+}
+
+fn find_elf_sections<'a, Elf, R>(data: R, limits: &Limits) -> Result<Found<'a>, Problem>
+where
+    Elf: FileHeader<Endian = Endianness>,
+    R: ReadRef<'a>,
+{
+    let header = Elf::parse(data)?;
+    let endian = header.endian()?;
+    let table = u64::from(header.shnum(endian, data)?)
+        .saturating_mul(u64::from(header.e_shentsize(endian)));
+    if table > limits.max_header_size {
+        return Err(Problem::TooLarge {
+            what: "the ELF section header table".into(),
+            size: table,
+            limit: limits.max_header_size,
+        });
+    }
+    let sections = header.sections(endian, data)?;
+    let mut found = Found::default();
+    for (name, slot) in [
+        (BUILD_INFO, &mut found.bldinfo),
+        (DEP_V0, &mut found.dep_v0),
+    ] {
+        if let Some((_, section)) = sections.section_by_name(endian, name.as_bytes()) {
+            check_section(name, section.sh_size(endian).into(), limits)?;
+            *slot = Some(section.data(endian, data).map_err(|_| {
+                Problem::Malformed(format!("section {name} lies outside the file"))
+            })?);
+        }
+    }
+    Ok(found)
+}
+
+fn find_macho<'a, R: ReadRef<'a>>(
+    data: R,
+    magic: [u8; 4],
+    limits: &Limits,
+) -> Result<Found<'a>, Problem> {
+    match u32::from_be_bytes(magic) {
+        macho::FAT_MAGIC => find_fat::<macho::FatArch32, R>(data, limits),
+        macho::FAT_MAGIC_64 => find_fat::<macho::FatArch64, R>(data, limits),
+        macho::MH_MAGIC_64 | macho::MH_CIGAM_64 => {
+            find_macho_sections::<macho::MachHeader64<Endianness>, R>(data, 0, limits)
+        }
+        _ => find_macho_sections::<macho::MachHeader32<Endianness>, R>(data, 0, limits),
+    }
+}
+
+/// A universal binary: the first architecture with data wins (all slices come from one
+/// build, so they embed the same sections).
+fn find_fat<'a, Fat: FatArch, R: ReadRef<'a>>(
+    data: R,
+    limits: &Limits,
+) -> Result<Found<'a>, Problem> {
+    // Java class files share the magic; real universal binaries have a handful of slices.
+    const MAX_ARCHES: u32 = 64;
+    let count = data
+        .read_bytes_at(4, 4)
+        .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+        .map_err(|()| Problem::Malformed("truncated universal header".into()))?;
+    if count == 0 || count > MAX_ARCHES {
+        return Err(Problem::Malformed(format!(
+            "{count} architectures in a universal binary"
+        )));
+    }
+    let fat = object::read::macho::MachOFatFile::<Fat>::parse(data)?;
+    for arch in fat.arches() {
+        let (offset, _) = arch.file_range();
+        let header = data
+            .read_bytes_at(offset, 4)
+            .map_err(|()| Problem::Malformed("architecture slice outside the file".into()))?;
+        let found = match u32::from_be_bytes([header[0], header[1], header[2], header[3]]) {
+            macho::MH_MAGIC_64 | macho::MH_CIGAM_64 => {
+                find_macho_sections::<macho::MachHeader64<Endianness>, R>(data, offset, limits)?
+            }
+            macho::MH_MAGIC | macho::MH_CIGAM => {
+                find_macho_sections::<macho::MachHeader32<Endianness>, R>(data, offset, limits)?
+            }
+            _ => {
+                return Err(Problem::Malformed(
+                    "architecture slice is not Mach-O".into(),
+                ));
+            }
+        };
+        if found.bldinfo.is_some() || found.dep_v0.is_some() {
+            return Ok(found);
+        }
+    }
+    Ok(Found::default())
+}
+
+fn find_macho_sections<'a, Mach, R>(
+    data: R,
+    offset: u64,
+    limits: &Limits,
+) -> Result<Found<'a>, Problem>
+where
+    Mach: MachHeader<Endian = Endianness>,
+    R: ReadRef<'a>,
+{
+    let header = Mach::parse(data, offset)?;
+    let endian = header.endian()?;
+    let commands = u64::from(header.sizeofcmds(endian));
+    if commands > limits.max_header_size {
+        return Err(Problem::TooLarge {
+            what: "the Mach-O load commands".into(),
+            size: commands,
+            limit: limits.max_header_size,
+        });
+    }
+    let mut found = Found::default();
+    let mut iter = header.load_commands(endian, data, offset)?;
+    while let Some(command) = iter.next()? {
+        let Some((segment, section_data)) = Mach::Segment::from_command(command)? else {
+            continue;
+        };
+        if segment.name() != MACHO_SEGMENT.as_bytes() {
+            continue;
+        }
+        for section in segment.sections(endian, section_data)? {
+            let name = section.name();
+            let slot = if name == BUILD_INFO.as_bytes() {
+                &mut found.bldinfo
+            } else if name == DEP_V0.as_bytes() {
+                &mut found.dep_v0
+            } else {
+                continue;
+            };
+            let label = String::from_utf8_lossy(name).into_owned();
+            check_section(&label, section.size(endian).into(), limits)?;
+            // Section offsets are relative to the start of this architecture's slice.
+            let start = offset + u64::from(section.offset(endian));
+            *slot = Some(section.data(endian, data, start).map_err(|_| {
+                Problem::Malformed(format!("section {label} lies outside the file"))
+            })?);
+        }
+    }
+    Ok(found)
+}
+
+fn find_pe<'a, R: ReadRef<'a>>(data: R) -> Result<Found<'a>, Problem> {
+    match object::read::pe::optional_header_magic(data)? {
+        pe::IMAGE_NT_OPTIONAL_HDR64_MAGIC => find_pe_sections::<pe::ImageNtHeaders64, R>(data),
+        _ => find_pe_sections::<pe::ImageNtHeaders32, R>(data),
+    }
+}
+
+fn find_pe_sections<'a, Pe: ImageNtHeaders, R: ReadRef<'a>>(data: R) -> Result<Found<'a>, Problem> {
+    let dos = pe::ImageDosHeader::parse(data)?;
+    let mut offset = u64::from(dos.nt_headers_offset());
+    let (nt, _) = Pe::parse(data, &mut offset)?;
+    let sections = nt.sections(data, offset)?;
+    let mut found = Found::default();
+    for section in sections.iter() {
+        // Both names fit the 8-byte short-name field, so no string table is needed.
+        let raw = section.raw_name();
+        let name = raw.split(|&b| b == 0).next().unwrap_or(raw);
+        let slot = if name == BUILD_INFO.as_bytes() {
+            &mut found.bldinfo
+        } else if name == DEP_V0.as_bytes() {
+            &mut found.dep_v0
+        } else {
+            continue;
+        };
+        // The section is padded to the file alignment in the file; `pe_data` trims to the
+        // virtual size, so the zlib stream is followed by nothing but zero padding at most.
+        *slot = Some(section.pe_data(data)?);
+    }
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp(name: &str, bytes: &[u8]) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("cargo-depinfo-br-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+
+    /// A minimal little-endian ELF64 file with the given sections (name, contents).
+    pub(crate) fn elf_with_sections(sections: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut shstrtab = vec![0u8];
+        let mut names = Vec::new();
+        for (name, _) in sections {
+            names.push(shstrtab.len());
+            shstrtab.extend_from_slice(name.as_bytes());
+            shstrtab.push(0);
+        }
+        let shstrtab_name = shstrtab.len();
+        shstrtab.extend_from_slice(b".shstrtab\0");
+        let mut body = Vec::new();
+        let mut offsets = Vec::new();
+        for (_, data) in sections {
+            offsets.push(64 + body.len());
+            body.extend_from_slice(data);
+        }
+        let shstrtab_off = 64 + body.len();
+        body.extend_from_slice(&shstrtab);
+        while body.len() % 8 != 0 {
+            body.push(0);
+        }
+        let shoff = 64 + body.len();
+        let shnum = sections.len() + 2;
+        let mut out = Vec::new();
+        out.extend_from_slice(&[0x7f, b'E', b'L', b'F', 2, 1, 1, 0]);
+        out.extend_from_slice(&[0; 8]);
+        out.extend_from_slice(&2u16.to_le_bytes()); // ET_EXEC
+        out.extend_from_slice(&62u16.to_le_bytes()); // x86-64
+        out.extend_from_slice(&1u32.to_le_bytes());
+        out.extend_from_slice(&0u64.to_le_bytes()); // entry
+        out.extend_from_slice(&0u64.to_le_bytes()); // phoff
+        out.extend_from_slice(&(shoff as u64).to_le_bytes());
+        out.extend_from_slice(&0u32.to_le_bytes()); // flags
+        out.extend_from_slice(&64u16.to_le_bytes()); // ehsize
+        out.extend_from_slice(&0u16.to_le_bytes()); // phentsize
+        out.extend_from_slice(&0u16.to_le_bytes()); // phnum
+        out.extend_from_slice(&64u16.to_le_bytes()); // shentsize
+        out.extend_from_slice(&(shnum as u16).to_le_bytes());
+        out.extend_from_slice(&((shnum - 1) as u16).to_le_bytes()); // shstrndx
+        out.extend_from_slice(&body);
+        let sh = |out: &mut Vec<u8>, name: usize, kind: u32, off: usize, size: usize| {
+            out.extend_from_slice(&(name as u32).to_le_bytes());
+            out.extend_from_slice(&kind.to_le_bytes());
+            out.extend_from_slice(&0u64.to_le_bytes()); // flags
+            out.extend_from_slice(&0u64.to_le_bytes()); // addr
+            out.extend_from_slice(&(off as u64).to_le_bytes());
+            out.extend_from_slice(&(size as u64).to_le_bytes());
+            out.extend_from_slice(&[0; 8]); // link, info
+            out.extend_from_slice(&1u64.to_le_bytes()); // align
+            out.extend_from_slice(&0u64.to_le_bytes()); // entsize
+        };
+        sh(&mut out, 0, 0, 0, 0);
+        for (i, (_, data)) in sections.iter().enumerate() {
+            sh(&mut out, names[i], 1, offsets[i], data.len());
+        }
+        sh(&mut out, shstrtab_name, 3, shstrtab_off, shstrtab.len());
+        out
+    }
+
+    fn zlib(data: &[u8]) -> Vec<u8> {
+        build_info::build::zlib(data)
+    }
+
+    #[test]
+    fn reads_both_sections_of_a_small_elf() {
+        let bld = zlib(b"{\"format\":1}");
+        let dep = zlib(b"{\"packages\":[],\"format\":1}");
+        let path = temp(
+            "both.elf",
+            &elf_with_sections(&[
+                (".text", b"\x90\x90"),
+                (".bldinfo", &bld),
+                (".dep-v0", &dep),
+            ]),
+        );
+        let raw = read_sections(&path).unwrap();
+        assert_eq!(raw.format, BinaryFormat::Elf);
+        assert_eq!(raw.bldinfo.as_deref(), Some(&b"{\"format\":1}"[..]));
+        assert_eq!(
+            raw.dep_v0.as_deref(),
+            Some(&b"{\"packages\":[],\"format\":1}"[..])
+        );
+    }
+
+    #[test]
+    fn an_elf_without_sections_has_no_data() {
+        let path = temp("none.elf", &elf_with_sections(&[(".text", b"\x90")]));
+        assert!(read_sections(&path).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_truncated_elf_is_one_clear_error() {
+        let dep = zlib(b"{\"packages\":[],\"format\":1}");
+        let full = elf_with_sections(&[(".dep-v0", &dep)]);
+        for cut in [3, 10, 40, 63, 64, full.len() - 1] {
+            let path = temp("truncated.elf", &full[..cut]);
+            let err = read_sections(&path).unwrap_err();
+            let msg = err.to_string();
+            assert!(msg.starts_with(&path.display().to_string()), "{msg}");
+            assert!(!msg.contains('\n'), "{msg}");
+            assert!(
+                matches!(
+                    err,
+                    ReadError::Malformed { .. } | ReadError::NotABinary { .. }
+                ),
+                "{cut}: {msg}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_fake_elf_header_is_malformed_not_a_panic() {
+        let mut fake = b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0".to_vec();
+        // A section header table at a huge offset with 65535 entries.
+        fake.extend_from_slice(&[0xff; 48]);
+        let path = temp("fake.elf", &fake);
+        let err = read_sections(&path).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ReadError::Malformed { .. } | ReadError::TooLarge { .. }
+            ),
+            "{err}"
+        );
+        // Random bytes after each magic.
+        for magic in [
+            &b"\x7fELF"[..],
+            b"MZ\0\0",
+            b"\xcf\xfa\xed\xfe",
+            b"\xca\xfe\xba\xbe",
+        ] {
+            for seed in 0..50u32 {
+                let mut bytes = magic.to_vec();
+                let mut x = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+                for _ in 0..512 {
+                    x ^= x << 13;
+                    x ^= x >> 17;
+                    x ^= x << 5;
+                    bytes.push(x.to_le_bytes()[0]);
+                }
+                let path = temp("random.bin", &bytes);
+                // Must return, never panic; most are errors.
+                let _ = read_sections(&path);
+            }
+        }
+    }
+
+    #[test]
+    fn a_section_that_inflates_past_the_limit_is_refused() {
+        let bomb = zlib(&vec![b' '; (8 << 20) + 1]);
+        assert!(bomb.len() < 64 << 10, "the bomb is small: {}", bomb.len());
+        let path = temp("bomb.elf", &elf_with_sections(&[(".dep-v0", &bomb)]));
+        let err = read_sections(&path).unwrap_err();
+        assert!(matches!(err, ReadError::Decompress { .. }), "{err}");
+        assert!(
+            err.to_string()
+                .contains("decompresses to more than 8388608 bytes")
+        );
+        // Exactly at the limit is fine.
+        let path = temp(
+            "limit.elf",
+            &elf_with_sections(&[(".dep-v0", &zlib(&vec![b' '; 8 << 20]))]),
+        );
+        assert_eq!(read_sections(&path).unwrap().dep_v0.unwrap().len(), 8 << 20);
+    }
+
+    #[test]
+    fn a_section_that_is_not_zlib_is_an_error() {
+        let path = temp(
+            "notzlib.elf",
+            &elf_with_sections(&[(".bldinfo", b"hello world")]),
+        );
+        let err = read_sections(&path).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{}: section .bldinfo: not a valid zlib stream",
+                path.display()
+            )
+        );
+    }
+
+    #[test]
+    fn an_oversized_section_is_refused_before_reading_it() {
+        let limits = Limits {
+            max_section_size: 4,
+            ..Limits::default()
+        };
+        let path = temp(
+            "big.elf",
+            &elf_with_sections(&[(".dep-v0", &zlib(b"0123456789"))]),
+        );
+        let err = read_sections_with(&path, &limits).unwrap_err();
+        assert!(matches!(err, ReadError::TooLarge { .. }), "{err}");
+    }
+
+    #[test]
+    fn text_files_and_empty_files_are_not_binaries() {
+        for (name, bytes) in [("a.txt", &b"hello\n"[..]), ("empty", b""), ("two", b"MZ")] {
+            let path = temp(name, bytes);
+            let err = read_sections(&path).unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    ReadError::NotABinary { .. } | ReadError::Malformed { .. }
+                ),
+                "{name}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_missing_file_names_the_file() {
+        let err = read_sections(Path::new("/nonexistent/cargo-depinfo")).unwrap_err();
+        assert!(
+            err.to_string().starts_with("/nonexistent/cargo-depinfo: "),
+            "{err}"
+        );
+    }
+}

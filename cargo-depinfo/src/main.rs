@@ -1,0 +1,4 @@
+build_info::build_info!();
+fn main() {
+    println!("{VERSION}");
+}
