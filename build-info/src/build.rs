@@ -332,7 +332,15 @@ impl Run {
             let user = self
                 .var("USER")
                 .or_else(|| self.var("USERNAME"))
-                .or_else(|| self.var("LOGNAME"));
+                .or_else(|| self.var("LOGNAME"))
+                .or_else(|| {
+                    // Containers often run without USER set: ask the system.
+                    process::run(Command::new("id").arg("-un"), Duration::from_secs(5))
+                        .ok()
+                        .filter(|o| o.success)
+                        .map(|o| o.stdout.trim().to_owned())
+                        .filter(|u| !u.is_empty())
+                });
             let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
                 .ok()
                 .or_else(|| std::fs::read_to_string("/etc/hostname").ok())

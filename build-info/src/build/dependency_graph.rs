@@ -254,21 +254,22 @@ impl Graph {
     }
 }
 
-/// Checksums from Cargo.lock: `(name, version)` to `(source, checksum)` pairs.
+/// Cargo.lock entries: `(name, version)` to `(source, checksum)` pairs (the checksum is empty
+/// for git and path packages).
 pub type Checksums = BTreeMap<(String, String), Vec<(String, String)>>;
 
-/// Reads the `[[package]]` checksums of a Cargo.lock (format v1 `[metadata]` entries are not
-/// supported: they predate 2019).
+/// Reads the `[[package]]` sources and checksums of a Cargo.lock (format v1 `[metadata]`
+/// checksums are not supported: they predate 2019).
 pub fn lockfile_checksums(text: &str) -> Checksums {
     let mut out: Checksums = BTreeMap::new();
     let mut flush = |name: &mut Option<String>,
                      version: &mut Option<String>,
                      source: &mut Option<String>,
                      checksum: &mut Option<String>| {
-        if let (Some(n), Some(v), Some(c)) = (name.take(), version.take(), checksum.take()) {
+        if let (Some(n), Some(v), Some(s)) = (name.take(), version.take(), source.take()) {
             out.entry((n, v))
                 .or_default()
-                .push((source.take().unwrap_or_default(), c));
+                .push((s, checksum.take().unwrap_or_default()));
         }
         *source = None;
     };
@@ -415,14 +416,20 @@ struct PackageText {
 }
 
 fn parse_package(text: &str) -> Option<PackageText> {
-    let (text, proc_macro) = match text.strip_suffix(" (proc-macro)") {
-        Some(t) => (t, true),
-        None => (text, false),
-    };
     let (name, rest) = text.split_once(" v")?;
     let (version, rest) = match rest.split_once(' ') {
         Some((v, r)) => (v, r),
         None => (rest, ""),
+    };
+    // cargo prints `name vX (proc-macro) (source)`; accept the marker on either side.
+    let (rest, proc_macro) = if let Some(r) = rest.strip_prefix("(proc-macro)") {
+        (r.trim_start(), true)
+    } else if let Some(r) = rest.strip_suffix(" (proc-macro)") {
+        (r, true)
+    } else if rest == "(proc-macro)" {
+        ("", true)
+    } else {
+        (rest, false)
     };
     let detail = rest.strip_prefix('(').and_then(|r| r.strip_suffix(')'));
     let (source, git) = match detail {
@@ -458,6 +465,11 @@ fn git_origin(detail: &str) -> Option<GitOrigin> {
 /// Drops credentials, query and fragment from a URL given as scheme and the rest.
 fn sanitize_url(scheme: &str, rest: &str) -> String {
     let rest = rest.split(['?', '#']).next().unwrap_or("");
+    if scheme == "file://" {
+        // A local repository: its path says where the build machine keeps things.
+        let last = rest.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+        return format!("file://{last}");
+    }
     let (authority, path) = match rest.find('/') {
         Some(i) => rest.split_at(i),
         None => (rest, ""),
@@ -558,7 +570,7 @@ fn build_graph(occurrences: &[Occurrence], checksums: &Checksums) -> Graph {
                 name: t.name.clone(),
                 version: t.version.clone(),
                 source: t.source,
-                git: t.git.clone(),
+                git: t.git.as_ref().map(|g| full_git_commit(t, g, checksums)),
                 checksum: checksum_for(t, checksums),
                 kind: if runtime_nodes.contains(key) {
                     DependencyKind::Runtime
@@ -576,6 +588,21 @@ fn build_graph(occurrences: &[Occurrence], checksums: &Checksums) -> Graph {
     }
 }
 
+/// cargo tree prints a short commit; Cargo.lock has the full one (`git+URL#SHA`).
+fn full_git_commit(t: &PackageText, origin: &GitOrigin, lock: &Checksums) -> GitOrigin {
+    let full = lock
+        .get(&(t.name.clone(), t.version.clone()))
+        .into_iter()
+        .flatten()
+        .filter(|(s, _)| s.starts_with("git+"))
+        .filter_map(|(s, _)| s.rsplit_once('#').map(|(_, sha)| sha))
+        .find(|sha| sha.starts_with(&origin.commit));
+    GitOrigin {
+        url: origin.url.clone(),
+        commit: full.map_or_else(|| origin.commit.clone(), str::to_owned),
+    }
+}
+
 fn checksum_for(t: &PackageText, checksums: &Checksums) -> Option<String> {
     if !matches!(t.source, Source::CratesIo | Source::Registry) {
         return None;
@@ -583,7 +610,7 @@ fn checksum_for(t: &PackageText, checksums: &Checksums) -> Option<String> {
     let candidates = checksums.get(&(t.name.clone(), t.version.clone()))?;
     let registry: Vec<&(String, String)> = candidates
         .iter()
-        .filter(|(s, _)| s.starts_with("registry+") || s.starts_with("sparse+"))
+        .filter(|(s, c)| (s.starts_with("registry+") || s.starts_with("sparse+")) && !c.is_empty())
         .collect();
     match registry.as_slice() {
         [] => None,
@@ -605,10 +632,11 @@ mod tests {
     const TREE: &str = "\
 app v0.1.0 (/work/app)|default,fast
 |-- itoa v1.0.18|
+|-- lm v0.1.0 (proc-macro) (/work/lm)|
 |-- pd v0.1.0 (/work/pd)|
 |   [build-dependencies]
 |   `-- shlex v1.3.0|default,std
-|-- priv v0.2.0 (https://tok:secret@example.invalid/priv.git?branch=main#0123456789abcdef0123456789abcdef01234567)|
+|-- priv v0.2.0 (https://tok:secret@example.invalid/priv.git?branch=main#01234567)|
 `-- serde v1.0.229|default,derive,serde_derive,std
     |-- serde_core v1.0.229|result,std
     `-- serde_derive v1.0.229 (proc-macro)|default
@@ -653,6 +681,7 @@ app v0.1.0 (/work/app)|default,fast
             [
                 "cc@1.11.1",
                 "find-msvc-tools@0.1.15",
+                "lm@0.1.0",
                 "proc-macro2@1.0.107",
                 "quote@1.0.47",
                 "serde_derive@1.0.229",
@@ -676,13 +705,17 @@ app v0.1.0 (/work/app)|default,fast
             .iter()
             .map(|&i| g.packages[i].name.as_str())
             .collect();
-        assert_eq!(direct, ["cc", "itoa", "pd", "priv", "serde"]);
+        assert_eq!(direct, ["cc", "itoa", "lm", "pd", "priv", "serde"]);
+        assert_eq!(get("lm").source, Source::Local);
         assert!(get("cc").direct && !get("syn").direct && !root.direct);
         let git = get("priv");
         assert_eq!(git.source, Source::Git);
         let origin = git.git.as_ref().unwrap();
         assert_eq!(origin.url, "https://example.invalid/priv.git");
-        assert_eq!(origin.commit, "0123456789abcdef0123456789abcdef01234567");
+        assert_eq!(
+            origin.commit, "01234567",
+            "cargo tree's short commit without Cargo.lock"
+        );
         assert_eq!(get("itoa").source, Source::CratesIo);
         let quote_deps: Vec<&str> = get("quote")
             .dependencies
@@ -720,8 +753,19 @@ app v0.1.0 (/a)|
 
     #[test]
     fn reads_checksums_from_cargo_lock() {
-        let lock = "version = 4\n\n[[package]]\nname = \"itoa\"\nversion = \"1.0.18\"\nsource = \"registry+https://example.invalid/crates.io-index\"\nchecksum = \"abcd\"\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\n \"itoa\",\n]\n";
+        let lock = "version = 4\n\n[[package]]\nname = \"itoa\"\nversion = \"1.0.18\"\nsource = \"registry+https://example.invalid/crates.io-index\"\nchecksum = \"abcd\"\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\n \"itoa\",\n]\n\n[[package]]\nname = \"priv\"\nversion = \"0.2.0\"\nsource = \"git+https://tok:secret@example.invalid/priv.git?branch=main#0123456789abcdef0123456789abcdef01234567\"\n";
         let sums = lockfile_checksums(lock);
+        let g = Graph::from_cargo_tree(TREE, &sums).unwrap();
+        let git = g
+            .packages
+            .iter()
+            .find(|p| p.name == "priv")
+            .unwrap()
+            .git
+            .clone()
+            .unwrap();
+        assert_eq!(git.commit, "0123456789abcdef0123456789abcdef01234567");
+        assert_eq!(git.url, "https://example.invalid/priv.git");
         let g = Graph::from_cargo_tree(TREE, &sums).unwrap();
         let itoa = g.packages.iter().find(|p| p.name == "itoa").unwrap();
         assert_eq!(itoa.checksum.as_deref(), Some("abcd"));
@@ -760,6 +804,9 @@ app v0.1.0 (/a)|
             sanitize_url("ssh://", "git@host:22/r.git?rev=1"),
             "ssh://host:22/r.git"
         );
-        assert_eq!(sanitize_url("file://", "/tmp/repo"), "file:///tmp/repo");
+        assert_eq!(
+            sanitize_url("file://", "/tmp/x/repo.git/"),
+            "file://repo.git"
+        );
     }
 }

@@ -1,0 +1,744 @@
+//! build-info's contracts, each proven on a fixture project built for real by cargo.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+
+use support::{
+    Dump, Scratch, binary, cargo, copy_fixture, git, git_init_commit, out_dir_from_messages,
+    run_limited, run_ok, stderr, stdout,
+};
+
+const UNKNOWN: &str = "unknown";
+
+/// A `basic` fixture named `name` in a fresh scratch directory (not yet a repository).
+fn basic(name: &str) -> (Scratch, std::path::PathBuf) {
+    let scratch = Scratch::new(name);
+    let dir = scratch.0.join(name);
+    copy_fixture("basic", &dir, name, &[]);
+    (scratch, dir)
+}
+
+fn build(dir: &Path, extra: &[&str]) -> String {
+    let out = run_ok(cargo(dir).arg("build").args(extra));
+    stderr(&out)
+}
+
+// ---------------------------------------------------------------------------------------
+// 1. The embedded graph is what cargo tree says the build linked.
+
+/// Sets the `{p}` lines of `cargo tree` reduce to `name version`.
+fn tree_set(
+    dir: &Path,
+    name: &str,
+    edges: &str,
+    target: &str,
+    features: &[&str],
+) -> BTreeSet<String> {
+    let mut cmd = cargo(dir);
+    cmd.args([
+        "tree",
+        "--offline",
+        "-p",
+        name,
+        "-e",
+        edges,
+        "--target",
+        target,
+    ])
+    .args(["--prefix", "none", "--format", "{p}"])
+    .args(features);
+    stdout(&run_ok(&mut cmd))
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('['))
+        .map(|l| {
+            let mut parts = l.split_whitespace();
+            let n = parts.next().unwrap();
+            let v = parts.next().unwrap().trim_start_matches('v');
+            format!("{n} {v}")
+        })
+        .collect()
+}
+
+fn embedded_set(dump: &Dump, kind: Option<&str>) -> BTreeSet<String> {
+    dump.packages
+        .iter()
+        .filter(|p| kind.is_none_or(|k| p.split(' ').nth(3) == Some(k)))
+        .map(|p| p.split(' ').take(2).collect::<Vec<_>>().join(" "))
+        .collect()
+}
+
+fn package_line<'a>(dump: &'a Dump, name: &str) -> &'a str {
+    dump.packages
+        .iter()
+        .find(|p| p.starts_with(&format!("{name} ")))
+        .unwrap_or_else(|| panic!("{name} not embedded: {:#?}", dump.packages))
+}
+
+/// The graph fixture, with its git dependency in a local repository the test creates.
+fn graph_fixture(name: &str) -> (Scratch, std::path::PathBuf, String) {
+    let scratch = Scratch::new(name);
+    let repo = scratch.0.join("fx-git-repo");
+    copy_fixture("git-dep", &repo, name, &[]);
+    let git_sha = git_init_commit(&repo);
+    let ws = scratch.0.join("ws");
+    let url = format!("file://{}", repo.display());
+    copy_fixture("graph", &ws, name, &[("@GIT_URL@", &url)]);
+    (scratch, ws, git_sha)
+}
+
+#[test]
+fn embedded_graph_equals_cargo_tree_with_a_feature_off_and_on() {
+    let name = "fx_graph";
+    let (_scratch, ws, git_sha) = graph_fixture(name);
+    for features in [&[][..], &["--features", "fast"][..]] {
+        build(&ws, &[&["-p", name][..], features].concat());
+        let dump = Dump::of(&binary("debug", name));
+        let target = dump.get("target").to_owned();
+
+        let all = tree_set(&ws, name, "normal,build", &target, features);
+        let runtime = tree_set(&ws, name, "normal,no-proc-macro", &target, features);
+        assert_eq!(
+            embedded_set(&dump, None),
+            all,
+            "packages, features {features:?}"
+        );
+        assert_eq!(
+            embedded_set(&dump, Some("runtime")),
+            runtime,
+            "runtime packages"
+        );
+
+        let has_itoa = dump.packages.iter().any(|p| p.starts_with("itoa "));
+        assert_eq!(
+            has_itoa,
+            !features.is_empty(),
+            "the optional dependency follows its feature"
+        );
+        let names: Vec<&str> = dump
+            .packages
+            .iter()
+            .map(|p| p.split(' ').next().unwrap())
+            .collect();
+        assert!(!names.contains(&"fx-dev"), "dev-dependency embedded");
+        assert!(
+            !names.contains(&"fx-windows"),
+            "cfg(windows) dependency embedded on {target}"
+        );
+        assert!(package_line(&dump, "fx-macro").contains(" local build direct=true"));
+        assert!(package_line(&dump, "fx-macro-helper").contains(" local build direct=false"));
+        assert!(package_line(&dump, "fx-build-helper").contains(" local build direct=true"));
+        assert!(package_line(&dump, "fx-lib").contains(" local runtime direct=true"));
+        let git_line = package_line(&dump, "fx-git");
+        assert!(git_line.contains(" git runtime direct=true"), "{git_line}");
+        assert!(git_line.contains(&format!("git={git_sha}")), "{git_line}");
+        assert!(package_line(&dump, "fx-git-inner").contains(" git runtime direct=false"));
+        assert!(package_line(&dump, name).contains("root=true"));
+        if has_itoa {
+            let lock = std::fs::read_to_string(ws.join("Cargo.lock")).unwrap();
+            let itoa = package_line(&dump, "itoa");
+            let sum = itoa
+                .split("checksum=")
+                .nth(1)
+                .unwrap()
+                .split(' ')
+                .next()
+                .unwrap();
+            assert!(lock.contains(&format!("checksum = \"{sum}\"")), "{itoa}");
+            assert!(itoa.contains(" crates.io runtime direct=true"));
+        }
+        assert_eq!(
+            dump.get("features"),
+            if features.is_empty() { "" } else { "fast" }
+        );
+    }
+}
+
+#[test]
+fn a_release_build_with_lto_and_strip_carries_both_sections_and_auditable_info_reads_them() {
+    let name = "fx_release";
+    let (_scratch, ws, _) = graph_fixture(name);
+    run_ok(
+        cargo(&ws)
+            .args(["build", "--release", "-p", name])
+            .env("CARGO_PROFILE_RELEASE_LTO", "true")
+            .env("CARGO_PROFILE_RELEASE_STRIP", "true")
+            .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1"),
+    );
+    let bin = binary("release", name);
+    let dump = Dump::of(&bin);
+    assert_eq!(dump.get("profile"), "release");
+
+    let info = auditable_info::audit_info_from_file(&bin, auditable_info::Limits::default())
+        .expect("auditable-info reads .dep-v0");
+    assert_eq!(info.format, 1);
+    let from_section: Vec<String> = info
+        .packages
+        .iter()
+        .map(|p| {
+            let deps: Vec<String> = p.dependencies.iter().map(ToString::to_string).collect();
+            let kind = match p.kind {
+                auditable_serde::DependencyKind::Build => "build",
+                auditable_serde::DependencyKind::Runtime => "runtime",
+            };
+            let source = match &p.source {
+                auditable_serde::Source::CratesIo => "crates.io".to_owned(),
+                auditable_serde::Source::Git => "git".to_owned(),
+                auditable_serde::Source::Local => "local".to_owned(),
+                auditable_serde::Source::Registry => "registry".to_owned(),
+                other => format!("{other:?}"),
+            };
+            format!(
+                "{} {} {source} {kind} root={} deps={}",
+                p.name,
+                p.version,
+                p.root,
+                deps.join(",")
+            )
+        })
+        .collect();
+    let from_static: Vec<String> = dump
+        .packages
+        .iter()
+        .map(|p| {
+            let f: Vec<&str> = p.split(' ').collect();
+            let deps = p.split("deps=").nth(1).unwrap();
+            format!("{} {} {} {} {} deps={deps}", f[0], f[1], f[2], f[3], f[5])
+        })
+        .collect();
+    assert_eq!(from_section, from_static);
+
+    let file = std::fs::read(&bin).unwrap();
+    let ours = support::elf_section(&file, ".bldinfo").expect(".bldinfo survives lto and strip");
+    let json: serde_json::Value = serde_json::from_str(&support::inflate(&ours)).unwrap();
+    assert_eq!(json["format"], 1);
+    assert_eq!(json["program"], name);
+    assert_eq!(json["revision"], dump.get("revision"));
+    assert_eq!(json["profile"], "release");
+    assert_eq!(json["target"], dump.get("target"));
+    assert_eq!(
+        json["packages"].as_array().unwrap().len(),
+        dump.packages.len()
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// 2. Offline, no network, no lock waits; every repository situation reports the truth.
+
+#[test]
+fn offline_build_succeeds_when_dev_dependencies_were_never_downloaded() {
+    let name = "fx_offline";
+    let (_scratch, dir) = basic(name);
+    // A registry dev-dependency that nothing else uses: cargo records it in Cargo.lock from the
+    // index but must never download it for `cargo build`.
+    let (dev, dev_version) = ("unindent", "0.1.11");
+    let manifest = dir.join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(
+        &manifest,
+        text.replace(
+            "[features]",
+            &format!("[dev-dependencies]\n{dev} = \"={dev_version}\"\n\n[features]"),
+        ),
+    )
+    .unwrap();
+    run_ok(cargo(&dir).arg("generate-lockfile"));
+    let home = std::env::var_os("CARGO_HOME")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| Path::new(&std::env::var_os("HOME").unwrap()).join(".cargo"));
+    let downloaded = || {
+        ["cache", "src"].iter().any(|kind| {
+            std::fs::read_dir(home.join("registry").join(kind))
+                .into_iter()
+                .flatten()
+                .flatten()
+                .any(|reg| {
+                    let crate_file = reg.path().join(format!("{dev}-{dev_version}.crate"));
+                    let src_dir = reg.path().join(format!("{dev}-{dev_version}"));
+                    crate_file.exists() || src_dir.exists()
+                })
+        })
+    };
+    // Make "never downloaded" true before the build: drop any cached copy of the crate.
+    for kind in ["cache", "src"] {
+        for reg in std::fs::read_dir(home.join("registry").join(kind))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let _ = std::fs::remove_file(reg.path().join(format!("{dev}-{dev_version}.crate")));
+            let _ = std::fs::remove_dir_all(reg.path().join(format!("{dev}-{dev_version}")));
+        }
+    }
+    assert!(!downloaded());
+    git_init_commit(&dir);
+    // Any attempt at the network would go to a dead proxy and fail.
+    let out = run_limited(
+        cargo(&dir)
+            .args(["build", "--offline"])
+            .env("http_proxy", "http://127.0.0.1:9")
+            .env("https_proxy", "http://127.0.0.1:9")
+            .env("CARGO_HTTP_TIMEOUT", "5"),
+        std::time::Duration::from_secs(600),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        !stderr(&out).contains("warning: build-info"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!downloaded(), "the dev-dependency was downloaded");
+    let dump = Dump::of(&binary("debug", name));
+    assert_eq!(dump.packages.len(), 4, "{:#?}", dump.packages);
+    assert!(!dump.packages.iter().any(|p| p.starts_with(dev)));
+}
+
+#[test]
+fn without_git_on_path_the_build_warns_and_reports_unknown() {
+    let name = "fx_nogit";
+    let (scratch, dir) = basic(name);
+    git_init_commit(&dir);
+    // A PATH with everything but git.
+    let bin = scratch.0.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for d in std::env::split_paths(&std::env::var_os("PATH").unwrap()) {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let file = e.file_name();
+            if file.to_string_lossy().starts_with("git") || bin.join(&file).exists() {
+                continue;
+            }
+            let _ = std::os::unix::fs::symlink(e.path(), bin.join(&file));
+        }
+    }
+    let out = run_ok(cargo(&dir).arg("build").env("PATH", &bin));
+    assert!(
+        stderr(&out).contains("warning: fx_nogit@0.3.0: build-info: git"),
+        "{}",
+        stderr(&out)
+    );
+    let dump = Dump::of(&binary("debug", name));
+    assert_eq!(dump.get("revision"), UNKNOWN);
+    assert_eq!(dump.get("modified"), "None");
+    assert_eq!(
+        dump.get("rust_version").split('.').count(),
+        3,
+        "the rest is still captured"
+    );
+    assert_eq!(dump.packages.len(), 4);
+}
+
+#[test]
+fn outside_any_repository_the_revision_is_unknown_and_ci_variables_are_used() {
+    let name = "fx_norepo";
+    let (_scratch, dir) = basic(name);
+    build(&dir, &[]);
+    let dump = Dump::of(&binary("debug", name));
+    assert_eq!(
+        (dump.get("revision"), dump.get("branch")),
+        (UNKNOWN, UNKNOWN)
+    );
+    run_ok(
+        cargo(&dir)
+            .arg("build")
+            .env("GITHUB_SHA", "0123456789abcdef0123456789abcdef01234567")
+            .env("GITHUB_REF_NAME", "release-1"),
+    );
+    let dump = Dump::of(&binary("debug", name));
+    assert_eq!(
+        dump.get("revision"),
+        "0123456789abcdef0123456789abcdef01234567"
+    );
+    assert_eq!(dump.get("branch"), "release-1");
+}
+
+#[test]
+fn a_repository_with_no_commits_reports_its_branch_only() {
+    let name = "fx_nocommit";
+    let (_scratch, dir) = basic(name);
+    git(&dir, &["init", "-q", "-b", "trunk"]);
+    build(&dir, &[]);
+    let dump = Dump::of(&binary("debug", name));
+    assert_eq!(dump.get("revision"), UNKNOWN);
+    assert_eq!(dump.get("branch"), "trunk");
+    assert_eq!(dump.get("modified"), "None");
+}
+
+#[test]
+fn detached_head_shallow_clone_and_linked_worktree_report_what_is_true() {
+    let name = "fx_gitstates";
+    let (scratch, dir) = basic(name);
+    let first = git_init_commit(&dir);
+    std::fs::write(dir.join("NOTES"), "second\n").unwrap();
+    git(&dir, &["add", "NOTES"]);
+    git(&dir, &["commit", "-q", "-m", "second"]);
+    let second = git(&dir, &["rev-parse", "HEAD"]);
+    git(&dir, &["tag", "v0.3.0"]);
+
+    // Detached HEAD at the first commit.
+    git(&dir, &["checkout", "-q", "--detach", &first]);
+    build(&dir, &[]);
+    let dump = Dump::of(&binary("debug", name));
+    assert_eq!(
+        (dump.get("revision"), dump.get("branch"), dump.get("tag")),
+        (first.as_str(), "HEAD", "")
+    );
+    assert_eq!(dump.get("commit_time"), "2026-01-02T03:04:05Z");
+    assert_eq!(dump.get("modified"), "Some(false)");
+
+    // Back on main: the tag at HEAD is reported.
+    git(&dir, &["checkout", "-q", "main"]);
+    build(&dir, &[]);
+    let dump = Dump::of(&binary("debug", name));
+    assert_eq!(
+        (dump.get("revision"), dump.get("branch"), dump.get("tag")),
+        (second.as_str(), "main", "v0.3.0")
+    );
+
+    // A shallow clone.
+    let shallow = scratch.0.join("shallow");
+    git(
+        &scratch.0,
+        &[
+            "clone",
+            "-q",
+            "--depth",
+            "1",
+            &format!("file://{}", dir.display()),
+            "shallow",
+        ],
+    );
+    build(&shallow, &[]);
+    let dump = Dump::of(&binary("debug", name));
+    assert_eq!(
+        (dump.get("revision"), dump.get("branch")),
+        (second.as_str(), "main")
+    );
+
+    // A linked worktree on its own branch.
+    let wt = scratch.0.join("wt");
+    git(
+        &dir,
+        &[
+            "worktree",
+            "add",
+            "-q",
+            "-b",
+            "feature",
+            wt.to_str().unwrap(),
+            &first,
+        ],
+    );
+    build(&wt, &[]);
+    let dump = Dump::of(&binary("debug", name));
+    assert_eq!(
+        (dump.get("revision"), dump.get("branch")),
+        (first.as_str(), "feature")
+    );
+    // A commit in the worktree after packing refs re-runs the build script and is seen.
+    git(&dir, &["pack-refs", "--all"]);
+    git(&wt, &["commit", "-q", "--allow-empty", "-m", "in worktree"]);
+    let third = git(&wt, &["rev-parse", "HEAD"]);
+    build(&wt, &[]);
+    let dump = Dump::of(&binary("debug", name));
+    assert_eq!(dump.get("revision"), third);
+}
+
+#[test]
+fn a_published_crate_reports_its_cargo_vcs_info_not_the_surrounding_repository() {
+    let name = "fx_tarball";
+    let scratch = Scratch::new(name);
+    // Some unrelated repository that happens to contain the unpacked crate.
+    let outer = scratch.0.join("outer");
+    std::fs::create_dir_all(&outer).unwrap();
+    std::fs::write(outer.join("README"), "outer\n").unwrap();
+    let outer_sha = git_init_commit(&outer);
+    let dir = outer.join("vendor").join(name);
+    copy_fixture("basic", &dir, name, &[]);
+    std::fs::write(
+        dir.join(".cargo_vcs_info.json"),
+        "{\n  \"git\": {\n    \"sha1\": \"89abcdef0123456789abcdef0123456789abcdef\"\n  },\n  \"path_in_vcs\": \"\"\n}",
+    )
+    .unwrap();
+    build(&dir, &[]);
+    let dump = Dump::of(&binary("debug", name));
+    assert_eq!(
+        dump.get("revision"),
+        "89abcdef0123456789abcdef0123456789abcdef"
+    );
+    assert_eq!(
+        (dump.get("branch"), dump.get("modified")),
+        (UNKNOWN, "Some(false)")
+    );
+    assert_ne!(dump.get("revision"), outer_sha);
+
+    // A vendored crate (cargo vendor writes .cargo-checksum.json) with no VCS info of its own.
+    std::fs::remove_file(dir.join(".cargo_vcs_info.json")).unwrap();
+    std::fs::write(
+        dir.join(".cargo-checksum.json"),
+        "{\"files\":{},\"package\":null}",
+    )
+    .unwrap();
+    build(&dir, &[]);
+    let dump = Dump::of(&binary("debug", name));
+    assert_eq!(
+        (dump.get("revision"), dump.get("branch")),
+        (UNKNOWN, UNKNOWN)
+    );
+    assert_eq!(dump.get("commit_time"), UNKNOWN);
+}
+
+// ---------------------------------------------------------------------------------------
+// 3. Re-runs exactly when something reported changed.
+
+fn build_json(dir: &Path, name: &str, extra: &[&str]) -> (String, std::path::PathBuf) {
+    let out = run_ok(
+        cargo(dir)
+            .args(["build", "-v", "--message-format=json"])
+            .args(extra),
+    );
+    let messages = stdout(&out);
+    let out_dir = out_dir_from_messages(&messages, name)
+        .unwrap_or_else(|| panic!("no build script run: {messages}"));
+    (stderr(&out), out_dir)
+}
+
+fn trace(out_dir: &Path) -> String {
+    std::fs::read_to_string(out_dir.join("build-info-trace.txt")).unwrap()
+}
+
+#[test]
+fn re_runs_exactly_when_a_reported_fact_changes() {
+    let name = "fx_rerun";
+    let (_scratch, dir) = basic(name);
+    let first = git_init_commit(&dir);
+    let (_, out_dir) = build_json(&dir, name, &[]);
+    assert!(trace(&out_dir).contains("graph: computed"));
+    let bin = binary("debug", name);
+    let mtime = || std::fs::metadata(&bin).unwrap().modified().unwrap();
+    let before = mtime();
+
+    // A no-op build runs nothing and relinks nothing.
+    let log = build(&dir, &["-v"]);
+    assert!(
+        !log.contains("Running") && !log.contains("Compiling"),
+        "{log}"
+    );
+    assert_eq!(mtime(), before);
+
+    // Editing a tracked file flips `modified` without recomputing the graph.
+    std::fs::write(dir.join("src/extra.txt"), "x").unwrap();
+    git(&dir, &["add", "src/extra.txt"]);
+    git(&dir, &["commit", "-q", "-m", "extra"]);
+    let (_, out_dir) = build_json(&dir, name, &[]);
+    std::fs::write(dir.join("src/extra.txt"), "edited").unwrap();
+    let (_, out_dir2) = build_json(&dir, name, &[]);
+    assert_eq!(out_dir, out_dir2);
+    assert!(
+        trace(&out_dir).contains("graph: cached"),
+        "{}",
+        trace(&out_dir)
+    );
+    let dump = Dump::of(&bin);
+    assert_eq!(dump.get("modified"), "Some(true)");
+    assert!(dump.get("revision_label").ends_with("-modified"));
+    git(&dir, &["checkout", "-q", "--", "src/extra.txt"]);
+    build(&dir, &[]);
+    assert_eq!(Dump::of(&bin).get("modified"), "Some(false)");
+
+    // An empty commit, also after pack-refs.
+    git(&dir, &["commit", "-q", "--allow-empty", "-m", "empty"]);
+    build(&dir, &[]);
+    let rev = git(&dir, &["rev-parse", "HEAD"]);
+    assert_eq!(Dump::of(&bin).get("revision"), rev);
+    git(&dir, &["pack-refs", "--all"]);
+    git(
+        &dir,
+        &["commit", "-q", "--allow-empty", "-m", "after pack-refs"],
+    );
+    build(&dir, &[]);
+    let rev = git(&dir, &["rev-parse", "HEAD"]);
+    assert_eq!(Dump::of(&bin).get("revision"), rev);
+
+    // A branch switch.
+    git(&dir, &["checkout", "-q", "-b", "topic", &first]);
+    build(&dir, &[]);
+    let dump = Dump::of(&bin);
+    assert_eq!(
+        (dump.get("branch"), dump.get("revision")),
+        ("topic", first.as_str())
+    );
+    git(&dir, &["checkout", "-q", "main"]);
+
+    // A feature change.
+    build(&dir, &["--features", "beta"]);
+    assert_eq!(Dump::of(&bin).get("features"), "alpha,beta,default");
+    build(&dir, &[]);
+    assert_eq!(Dump::of(&bin).get("features"), "alpha,default");
+
+    // An override change.
+    run_ok(
+        cargo(&dir)
+            .arg("build")
+            .env("BUILD_INFO_VERSION", "9.9.9-custom"),
+    );
+    assert_eq!(Dump::of(&bin).get("version"), "9.9.9-custom");
+    build(&dir, &[]);
+    assert_eq!(Dump::of(&bin).get("version"), "0.3.0");
+
+    // A Cargo.lock change (a new path dependency) recomputes the graph.
+    std::fs::create_dir_all(dir.join("extra/src")).unwrap();
+    std::fs::write(
+        dir.join("extra/Cargo.toml"),
+        "[package]\nname = \"fx-extra\"\nversion = \"0.0.1\"\nedition = \"2021\"\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("extra/src/lib.rs"), "").unwrap();
+    let manifest = dir.join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(
+        &manifest,
+        text.replace(
+            "[build-dependencies]",
+            "fx-extra = { path = \"extra\" }\n\n[build-dependencies]",
+        ),
+    )
+    .unwrap();
+    let (_, out_dir) = build_json(&dir, name, &[]);
+    assert!(
+        trace(&out_dir).contains("graph: computed"),
+        "{}",
+        trace(&out_dir)
+    );
+    assert!(
+        Dump::of(&bin)
+            .packages
+            .iter()
+            .any(|p| p.starts_with("fx-extra 0.0.1 local runtime direct=true"))
+    );
+
+    // And after all that, a no-op build is still a no-op.
+    let log = build(&dir, &["-v"]);
+    assert!(
+        !log.contains("Running") && !log.contains("Compiling"),
+        "{log}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// 4 and 5. Sections: cargo auditable, determinism.
+
+fn sections(bin: &Path) -> (Option<Vec<u8>>, Option<Vec<u8>>) {
+    let file = std::fs::read(bin).unwrap();
+    (
+        support::elf_section(&file, ".dep-v0"),
+        support::elf_section(&file, ".bldinfo"),
+    )
+}
+
+#[test]
+fn two_clean_builds_with_the_same_inputs_give_byte_identical_sections() {
+    let name = "fx_repro";
+    let (_scratch, dir) = basic(name);
+    git_init_commit(&dir);
+    let clean_build = || {
+        run_ok(cargo(&dir).args(["clean", "-p", name]));
+        run_ok(
+            cargo(&dir)
+                .args(["build", "--release"])
+                .env("SOURCE_DATE_EPOCH", "1790000000")
+                .env("BUILD_INFO_BUILD_USER", "ci@builder"),
+        );
+        sections(&binary("release", name))
+    };
+    let (dep1, ours1) = clean_build();
+    let (dep2, ours2) = clean_build();
+    assert!(dep1.is_some() && ours1.is_some());
+    assert_eq!(dep1, dep2);
+    assert_eq!(ours1, ours2);
+    let json = support::inflate(&ours1.unwrap());
+    assert!(
+        json.contains("\"build_date\":\"2026-09-21T14:13:20Z\""),
+        "{json}"
+    );
+    assert!(json.contains("\"build_user\":\"ci@builder\""));
+    assert!(
+        !json.contains(dir.to_str().unwrap()),
+        "absolute path embedded: {json}"
+    );
+}
+
+#[test]
+fn under_cargo_auditable_our_dep_v0_steps_aside() {
+    let name = "fx_auditable";
+    let (_scratch, dir) = basic(name);
+    git_init_commit(&dir);
+    build(&dir, &[]);
+    let (dep, ours) = sections(&binary("debug", name));
+    assert!(dep.is_some() && ours.is_some());
+    run_ok(
+        cargo(&dir)
+            .arg("build")
+            .env("CARGO_AUDITABLE_ORIG_ARGS", "[\"build\"]"),
+    );
+    let (dep, ours) = sections(&binary("debug", name));
+    assert!(
+        dep.is_none(),
+        "a second .dep-v0 would corrupt cargo auditable's"
+    );
+    assert!(ours.is_some());
+}
+
+#[test]
+fn strict_mode_fails_the_build_when_the_revision_is_unknown() {
+    let name = "fx_strict";
+    let (_scratch, dir) = basic(name);
+    let out = run_limited(
+        cargo(&dir).arg("build").env("BUILD_INFO_STRICT", "1"),
+        std::time::Duration::from_secs(600),
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("build-info strict mode: revision unknown"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn overrides_replace_every_field_and_print_uses_them() {
+    let name = "fx_override";
+    let (_scratch, dir) = basic(name);
+    run_ok(
+        cargo(&dir)
+            .arg("build")
+            .env("BUILD_INFO_REVISION", "feedface")
+            .env("BUILD_INFO_BRANCH", "rel")
+            .env("BUILD_INFO_MODIFIED", "true")
+            .env("BUILD_INFO_BUILD_USER", "ci@builder-7")
+            .env("BUILD_INFO_BUILD_DATE", "1790000000")
+            .env("BUILD_INFO_PROGRAM", "renamed"),
+    );
+    let bin = binary("debug", name);
+    let dump = Dump::of(&bin);
+    assert_eq!(dump.get("program"), "renamed");
+    assert_eq!(dump.get("revision_label"), "feedface-modified");
+    let long = stdout(&run_ok(Command::new(&bin).arg("--print-long")));
+    let rust = dump.get("rust_version");
+    let target = dump.get("target");
+    assert_eq!(
+        long,
+        format!(
+            "app, version 0.3.0 (branch: rel, revision: feedface-modified)\n  build user:       ci@builder-7\n  build date:       2026-09-21T14:13:20Z\n  rust version:     {rust}\n  platform:         {target}\n  features:         alpha,default\n  dependencies:\n    build-info  0.1.0\n"
+        )
+    );
+    let consts = stdout(&run_ok(Command::new(&bin).arg("--version-consts")));
+    assert_eq!(
+        consts,
+        format!(
+            "0.3.0 (rel feedface-modified)\n---\n{}",
+            long.strip_prefix("app, version ").unwrap()
+        )
+    );
+}
