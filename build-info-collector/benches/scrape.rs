@@ -1,0 +1,2 @@
+//! Scrape benchmark (written next).
+fn main() {}

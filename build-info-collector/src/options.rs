@@ -1,0 +1,270 @@
+//! The builder: every option is checked here, so that a scrape cannot fail.
+
+use std::borrow::Cow;
+use std::collections::BTreeSet;
+
+use build_info::BuildInfo;
+
+use crate::collector::BuildInfoCollector;
+use crate::error::Error;
+use crate::exposition::{is_label_name, is_metric_name};
+use crate::series::BUILTIN_LABELS;
+
+/// Options for a [`BuildInfoCollector`]; start with [`BuildInfoCollector::builder`].
+///
+/// ```
+/// let collector = build_info_collector::BuildInfoCollector::builder(build_info::__example())
+///     .program("shop-api")
+///     .build_dependencies(true)
+///     .deny(["itoa"])
+///     .label("team", "payments")
+///     .build()
+///     .unwrap();
+/// assert!(collector.exposition().starts_with("# HELP shop_api_build_info "));
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct Builder {
+    pub(crate) info: &'static BuildInfo,
+    pub(crate) program: Option<String>,
+    pub(crate) namespace: Option<String>,
+    pub(crate) build_dependencies: bool,
+    pub(crate) direct_only: bool,
+    pub(crate) allow: Vec<String>,
+    pub(crate) deny: Vec<String>,
+    pub(crate) labels: Vec<(String, String)>,
+}
+
+impl Builder {
+    pub(crate) fn new(info: &'static BuildInfo) -> Builder {
+        Builder {
+            info,
+            program: None,
+            namespace: None,
+            build_dependencies: false,
+            direct_only: false,
+            allow: Vec::new(),
+            deny: Vec::new(),
+            labels: Vec::new(),
+        }
+    }
+
+    /// The program name: the `program` label of `rust_mod_info`, and (made a valid metric
+    /// name) the prefix of `<program>_build_info`. Default: [`BuildInfo::program`].
+    pub fn program(mut self, program: impl Into<String>) -> Self {
+        self.program = Some(program.into());
+        self
+    }
+
+    /// The metric name prefix of `<namespace>_build_info`, used as it is (it must be a valid
+    /// metric name). Default: the program name made a valid metric name. `rust_mod_info` keeps
+    /// its fixed name.
+    pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.namespace = Some(namespace.into());
+        self
+    }
+
+    /// Also give build-only dependencies (build scripts, proc macros) a `rust_mod_info` series.
+    /// Default: off, runtime dependencies only.
+    pub fn build_dependencies(mut self, on: bool) -> Self {
+        self.build_dependencies = on;
+        self
+    }
+
+    /// Only the crates the program's own package names as dependencies. Default: off.
+    pub fn direct_only(mut self, on: bool) -> Self {
+        self.direct_only = on;
+        self
+    }
+
+    /// Only these crates (by name; `-` and `_` match each other). Calls add up; an empty
+    /// allow list allows every crate.
+    pub fn allow<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.allow.extend(names.into_iter().map(Into::into));
+        self
+    }
+
+    /// Never these crates (by name; `-` and `_` match each other). Calls add up; the deny list
+    /// wins over the allow list.
+    pub fn deny<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.deny.extend(names.into_iter().map(Into::into));
+        self
+    }
+
+    /// An extra constant label on every series of both families, such as `team="payments"`.
+    pub fn label(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.labels.push((name.into(), value.into()));
+        self
+    }
+
+    /// Checks the options and prepares every series and the exposition text.
+    pub fn build(self) -> Result<BuildInfoCollector, Error> {
+        let checked = self.check()?;
+        Ok(BuildInfoCollector::prepare(&checked))
+    }
+
+    fn check(self) -> Result<Checked, Error> {
+        let program = match self.program {
+            Some(p) if p.is_empty() => return Err(Error::EmptyProgram),
+            Some(p) => Cow::Owned(p),
+            None => Cow::Borrowed(self.info.program()),
+        };
+        let namespace = match self.namespace {
+            Some(ns) if !is_metric_name(&ns) => {
+                return Err(Error::InvalidNamespace { namespace: ns });
+            }
+            Some(ns) => ns,
+            None => crate::exposition::metric_name(&program),
+        };
+        let mut labels = Vec::with_capacity(self.labels.len());
+        let mut seen = BTreeSet::new();
+        for (name, value) in self.labels {
+            if !is_label_name(&name) {
+                return Err(Error::InvalidLabelName { name });
+            }
+            if name.starts_with("__") {
+                return Err(Error::ReservedLabelName { name });
+            }
+            if BUILTIN_LABELS.contains(&name.as_str()) {
+                return Err(Error::BuiltinLabel {
+                    name,
+                    builtin: BUILTIN_LABELS_TEXT,
+                });
+            }
+            if !seen.insert(name.clone()) {
+                return Err(Error::DuplicateLabel { name });
+            }
+            labels.push((Cow::Owned(name), Cow::Owned(value)));
+        }
+        Ok(Checked {
+            info: self.info,
+            program,
+            namespace,
+            build_dependencies: self.build_dependencies,
+            direct_only: self.direct_only,
+            allow: crate_names(self.allow, "allow")?,
+            deny: crate_names(self.deny, "deny")?,
+            labels,
+        })
+    }
+}
+
+const BUILTIN_LABELS_TEXT: &str = "branch, features, profile, revision, rustversion, target, version, direct, name, program, source";
+
+/// Options that passed every check.
+pub(crate) struct Checked {
+    pub(crate) info: &'static BuildInfo,
+    pub(crate) program: Cow<'static, str>,
+    pub(crate) namespace: String,
+    pub(crate) build_dependencies: bool,
+    pub(crate) direct_only: bool,
+    /// Normalized names (`-` as `_`).
+    pub(crate) allow: BTreeSet<String>,
+    pub(crate) deny: BTreeSet<String>,
+    pub(crate) labels: Vec<(Cow<'static, str>, Cow<'static, str>)>,
+}
+
+/// Crate names compare with `-` and `_` as one character, as crates.io does.
+pub(crate) fn normalize_crate_name(name: &str) -> String {
+    name.replace('-', "_")
+}
+
+fn crate_names(names: Vec<String>, list: &'static str) -> Result<BTreeSet<String>, Error> {
+    names
+        .into_iter()
+        .map(|name| {
+            if !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            {
+                Ok(normalize_crate_name(&name))
+            } else {
+                Err(Error::InvalidCrateName { name, list })
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn builder() -> Builder {
+        BuildInfoCollector::builder(build_info::__example())
+    }
+
+    #[test]
+    fn label_names_are_checked_at_construction() {
+        let err = builder().label("team-name", "x").build().unwrap_err();
+        assert_eq!(
+            err,
+            Error::InvalidLabelName {
+                name: "team-name".into()
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "invalid label name \"team-name\": a label name matches [a-zA-Z_][a-zA-Z0-9_]*"
+        );
+        assert!(matches!(
+            builder().label("", "x").build(),
+            Err(Error::InvalidLabelName { .. })
+        ));
+        assert!(matches!(
+            builder().label("1team", "x").build(),
+            Err(Error::InvalidLabelName { .. })
+        ));
+        assert!(matches!(
+            builder().label("__team", "x").build(),
+            Err(Error::ReservedLabelName { .. })
+        ));
+        assert!(matches!(
+            builder().label("team", "a").label("team", "b").build(),
+            Err(Error::DuplicateLabel { .. })
+        ));
+    }
+
+    #[test]
+    fn builtin_labels_cannot_be_overridden() {
+        for name in BUILTIN_LABELS {
+            let err = builder().label(*name, "x").build().unwrap_err();
+            assert!(matches!(err, Error::BuiltinLabel { .. }), "{name}: {err}");
+        }
+    }
+
+    #[test]
+    fn namespace_program_and_crate_names_are_checked() {
+        assert!(matches!(
+            builder().namespace("my-app").build(),
+            Err(Error::InvalidNamespace { .. })
+        ));
+        assert!(matches!(
+            builder().program("").build(),
+            Err(Error::EmptyProgram)
+        ));
+        assert!(matches!(
+            builder().allow(["serde json"]).build(),
+            Err(Error::InvalidCrateName { list: "allow", .. })
+        ));
+        assert!(matches!(
+            builder().deny([""]).build(),
+            Err(Error::InvalidCrateName { list: "deny", .. })
+        ));
+        assert!(
+            builder()
+                .namespace("team:myapp")
+                .label("team", "")
+                .build()
+                .is_ok()
+        );
+    }
+}

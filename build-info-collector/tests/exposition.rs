@@ -1,0 +1,277 @@
+//! The exposition text, byte for byte, through both registries and the pre-rendered text.
+
+use build_info::__private::Parts;
+use build_info::{BuildInfo, DependencyKind, Packages};
+use build_info_collector::{BuildInfoCollector, Error};
+
+const EXAMPLE: &str = r#"# HELP myapp_build_info A metric with a constant '1' value labeled by version, revision, branch, rustversion, target, profile and features from which myapp was built.
+# TYPE myapp_build_info gauge
+myapp_build_info{branch="main",features="default,tls",profile="release",revision="3f2c1a9e0b7d4c5a6f8e9d0c1b2a3f4e5d6c7b8a",rustversion="1.95.0",target="x86_64-unknown-linux-gnu",version="1.4.2"} 1
+# HELP rust_mod_info A metric with a constant '1' value labeled by the name, version and source of each crate a program was built with.
+# TYPE rust_mod_info gauge
+rust_mod_info{direct="false",name="itoa",program="myapp",source="crates.io",version="1.0.15"} 1
+rust_mod_info{direct="true",name="serde_json",program="myapp",source="crates.io",version="1.0.140"} 1
+"#;
+
+/// A branch name with every character the format escapes, and non-ASCII text.
+const ODD_BRANCH: &str = "feat/\"quoted\"\\back\nslash-ñandú-✓";
+
+/// What the odd build looks like: escaped branch, a crate in two versions, a git crate, a
+/// build-only crate left out, the root left out.
+const ODD: &str = r#"# HELP my_svc_build_info A metric with a constant '1' value labeled by version, revision, branch, rustversion, target, profile and features from which my-svc was built.
+# TYPE my_svc_build_info gauge
+my_svc_build_info{branch="feat/\"quoted\"\\back\nslash-ñandú-✓",features="",profile="debug",revision="0123456789abcdef0123456789abcdef01234567-modified",rustversion="1.89.0",target="aarch64-unknown-linux-gnu",version="2.0.0-rc.1"} 1
+# HELP rust_mod_info A metric with a constant '1' value labeled by the name, version and source of each crate a program was built with.
+# TYPE rust_mod_info gauge
+rust_mod_info{direct="false",name="rand",program="my-svc",source="crates.io",version="0.8.5"} 1
+rust_mod_info{direct="true",name="rand",program="my-svc",source="crates.io",version="0.9.1"} 1
+rust_mod_info{direct="true",name="tokio",program="my-svc",source="git",version="1.47.0"} 1
+rust_mod_info{direct="true",name="vendored-zlib",program="my-svc",source="local",version="0.3.0"} 1
+"#;
+
+/// A package table as the build side writes it, leaked to get the `'static` the run side wants.
+fn packages(lines: &[&str]) -> Packages {
+    let mut table = String::new();
+    let mut offsets = vec![0_u32];
+    for line in lines {
+        table.push_str(line);
+        table.push('\n');
+        offsets.push(u32::try_from(table.len()).unwrap());
+    }
+    Packages::__from_table(
+        Box::leak(table.into_boxed_str()),
+        Box::leak(offsets.into_boxed_slice()),
+    )
+}
+
+fn odd_build() -> &'static BuildInfo {
+    let packages = packages(&[
+        "cc\t1.2.0\tcrates.io\tBT-\t\t\t\t",
+        "my-svc\t2.0.0-rc.1\tlocal\tRT*\t\t\t\t2,3,4,5",
+        "rand\t0.8.5\tcrates.io\tRT-\t\t\t\t",
+        "rand\t0.9.1\tcrates.io\tRD-\t\t\t\t",
+        "tokio\t1.47.0\tgit\tRD-\t\thttps://github.com/tokio-rs/tokio\t0123abcd\t",
+        "vendored-zlib\t0.3.0\tlocal\tRD-\t\t\t\t",
+    ]);
+    Box::leak(Box::new(BuildInfo::__from_parts(Parts {
+        program: "my-svc",
+        version: "2.0.0-rc.1",
+        revision: "0123456789abcdef0123456789abcdef01234567",
+        revision_label: "0123456789abcdef0123456789abcdef01234567-modified",
+        branch: ODD_BRANCH,
+        tag: "",
+        commit_time: "2026-11-21T23:40:00Z",
+        modified: Some(true),
+        build_user: "dev@laptop",
+        build_date: "2026-11-21T23:46:36Z",
+        rust_version: "1.89.0",
+        rust_commit: "unknown",
+        rust_channel: "stable",
+        host: "x86_64-unknown-linux-gnu",
+        target: "aarch64-unknown-linux-gnu",
+        profile: "debug",
+        opt_level: "0",
+        features: "",
+        packages,
+    })))
+}
+
+#[test]
+fn pre_rendered_text_is_exact() {
+    assert_eq!(
+        BuildInfoCollector::new(build_info::__example()).exposition(),
+        EXAMPLE
+    );
+    assert_eq!(BuildInfoCollector::new(odd_build()).exposition(), ODD);
+}
+
+#[cfg(feature = "prometheus")]
+fn through_prometheus(collector: BuildInfoCollector) -> String {
+    let registry = prometheus::Registry::new();
+    registry.register(Box::new(collector)).unwrap();
+    prometheus::TextEncoder::new()
+        .encode_to_string(&registry.gather())
+        .unwrap()
+}
+
+#[cfg(feature = "prometheus-client")]
+fn through_prometheus_client(collector: BuildInfoCollector) -> String {
+    let mut registry = prometheus_client::registry::Registry::default();
+    registry.register_collector(Box::new(collector));
+    let mut text = String::new();
+    prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
+    text
+}
+
+#[cfg(feature = "prometheus")]
+#[test]
+fn prometheus_text_encoder_output_is_exact() {
+    assert_eq!(
+        through_prometheus(BuildInfoCollector::new(build_info::__example())),
+        EXAMPLE
+    );
+    assert_eq!(through_prometheus(BuildInfoCollector::new(odd_build())), ODD);
+}
+
+#[cfg(feature = "prometheus-client")]
+#[test]
+fn prometheus_client_text_output_is_exact() {
+    assert_eq!(
+        through_prometheus_client(BuildInfoCollector::new(build_info::__example())),
+        format!("{EXAMPLE}# EOF\n")
+    );
+    assert_eq!(
+        through_prometheus_client(BuildInfoCollector::new(odd_build())),
+        format!("{ODD}# EOF\n")
+    );
+}
+
+/// `(name, version, source, direct)` of every `rust_mod_info` line, unescaping nothing (crate
+/// names and versions hold nothing to escape).
+fn mod_info_series(text: &str) -> Vec<(String, String, String, bool)> {
+    text.lines()
+        .filter_map(|l| l.strip_prefix("rust_mod_info{"))
+        .map(|l| {
+            let labels = l.strip_suffix("} 1").unwrap();
+            let get = |key: &str| {
+                let start = labels.find(&format!("{key}=\"")).unwrap() + key.len() + 2;
+                let end = start + labels[start..].find('"').unwrap();
+                labels[start..end].to_owned()
+            };
+            (get("name"), get("version"), get("source"), get("direct") == "true")
+        })
+        .collect()
+}
+
+#[test]
+fn rust_mod_info_series_equal_the_embedded_runtime_dependencies() {
+    for info in [build_info::__example(), odd_build()] {
+        let mut embedded: Vec<_> = info
+            .packages()
+            .dependencies()
+            .filter(|p| p.kind() == DependencyKind::Runtime)
+            .map(|p| {
+                (
+                    p.name().to_owned(),
+                    p.version().to_owned(),
+                    p.source().as_str().to_owned(),
+                    p.is_direct(),
+                )
+            })
+            .collect();
+        embedded.sort();
+        let mut exposed = mod_info_series(BuildInfoCollector::new(info).exposition());
+        exposed.sort();
+        assert_eq!(exposed, embedded, "{}", info.program());
+    }
+}
+
+#[test]
+fn options_select_crates_and_add_labels() {
+    let collector = BuildInfoCollector::builder(odd_build())
+        .program("svc")
+        .namespace("acme:svc")
+        .build_dependencies(true)
+        .deny(["vendored_zlib"])
+        .label("team", "pay\"ments")
+        .build()
+        .unwrap();
+    assert_eq!(collector.build_info_name(), "acme:svc_build_info");
+    assert_eq!(collector.crate_count(), 4);
+    let text = collector.exposition();
+    assert!(text.contains("which svc was built.\n"), "{text}");
+    assert!(
+        text.contains(r#"acme:svc_build_info{branch="feat/\"quoted\"\\back\nslash-ñandú-✓",features="",profile="debug",revision="0123456789abcdef0123456789abcdef01234567-modified",rustversion="1.89.0",target="aarch64-unknown-linux-gnu",team="pay\"ments",version="2.0.0-rc.1"} 1"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"rust_mod_info{direct="false",name="cc",program="svc",source="crates.io",team="pay\"ments",version="1.2.0"} 1"#),
+        "{text}"
+    );
+    assert!(!text.contains("vendored-zlib"), "{text}");
+
+    let direct = BuildInfoCollector::builder(odd_build())
+        .direct_only(true)
+        .allow(["rand", "vendored-zlib"])
+        .build()
+        .unwrap();
+    let names: Vec<_> = mod_info_series(direct.exposition())
+        .into_iter()
+        .map(|(n, v, _, _)| format!("{n} {v}"))
+        .collect();
+    assert_eq!(names, ["rand 0.9.1", "vendored-zlib 0.3.0"]);
+}
+
+#[cfg(feature = "prometheus")]
+#[test]
+fn extra_labels_are_exact_through_the_prometheus_registry_too() {
+    let collector = BuildInfoCollector::builder(build_info::__example())
+        .label("team", "payments")
+        .label("a_first", "x")
+        .build()
+        .unwrap();
+    let text = collector.exposition().to_owned();
+    assert!(text.contains(r#"{a_first="x",direct="false",name="itoa",program="myapp",source="crates.io",team="payments",version="1.0.15"} 1"#));
+    assert_eq!(through_prometheus(collector), text);
+}
+
+#[test]
+fn no_captured_graph_gives_build_info_only() {
+    let info: &'static BuildInfo = Box::leak(Box::new(BuildInfo::__from_parts(Parts {
+        packages: Packages::EMPTY,
+        ..*odd_build_parts()
+    })));
+    let collector = BuildInfoCollector::new(info);
+    assert_eq!(collector.crate_count(), 0);
+    assert!(!collector.exposition().contains("rust_mod_info"));
+    #[cfg(feature = "prometheus")]
+    assert_eq!(through_prometheus(collector), BuildInfoCollector::new(info).exposition());
+}
+
+fn odd_build_parts() -> &'static Parts {
+    // Parts is Copy; rebuild it from the odd build's getters.
+    let b = odd_build();
+    Box::leak(Box::new(Parts {
+        program: b.program(),
+        version: b.version(),
+        revision: b.revision(),
+        revision_label: b.revision_label(),
+        branch: b.branch(),
+        tag: "",
+        commit_time: b.commit_time(),
+        modified: b.modified(),
+        build_user: b.build_user(),
+        build_date: b.build_date(),
+        rust_version: b.rust_version(),
+        rust_commit: b.rust_commit(),
+        rust_channel: b.rust_channel(),
+        host: b.host(),
+        target: b.target(),
+        profile: b.profile(),
+        opt_level: b.opt_level(),
+        features: b.features(),
+        packages: b.packages(),
+    }))
+}
+
+#[test]
+fn invalid_options_are_rejected_at_construction() {
+    let info = build_info::__example();
+    let err = BuildInfoCollector::builder(info)
+        .label("version", "x")
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, Error::BuiltinLabel { ref name, .. } if name == "version"));
+    assert_eq!(
+        err.to_string(),
+        "label \"version\" clashes with a label the collector sets itself (branch, features, profile, revision, rustversion, target, version, direct, name, program, source)"
+    );
+    assert!(matches!(
+        BuildInfoCollector::builder(info).label("team.name", "x").build(),
+        Err(Error::InvalidLabelName { .. })
+    ));
+    assert!(matches!(
+        BuildInfoCollector::builder(info).namespace("").build(),
+        Err(Error::InvalidNamespace { .. })
+    ));
+}
