@@ -1,1 +1,353 @@
-fn main() {}
+//! Build-script cost and embedded size on a generated workspace with 300 locked packages.
+//!
+//! `cargo bench -p build-info --features build --bench build_script` prints:
+//! - build-script time when the dependency graph is recomputed (target <= 300 ms) and when
+//!   only the git state is re-read (target <= 50 ms), medians of several runs;
+//! - bytes embedded for the 300 packages (target <= 16 KiB): `.dep-v0`, `.bldinfo` and the
+//!   run-side table, with and without checksums;
+//! - clean compile time of the build side's own dependencies.
+//!
+//! The 300 packages are a directory source (what `cargo vendor` writes) standing in for
+//! crates.io, so Cargo.lock records real checksums and nothing touches the network.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const PACKAGES: usize = 300;
+const RUNS: usize = 9;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("--as-build-script") {
+        // Child mode: behave as the build script cargo would run.
+        let checksums = args.get(2).map(String::as_str) != Some("no-checksums");
+        build_info::build::Builder::new()
+            .checksums(checksums)
+            .emit();
+        return;
+    }
+    let work = std::env::temp_dir().join(format!("build-info-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    let app = generate_workspace(&work.join("ws"));
+    let out_dir = work.join("out");
+
+    let cold = median(RUNS, || {
+        let _ = std::fs::remove_dir_all(&out_dir);
+        run_build_script(&app, &out_dir, true)
+    });
+    assert!(
+        trace(&out_dir).contains("graph: computed"),
+        "{}",
+        trace(&out_dir)
+    );
+    let warm = median(RUNS, || run_build_script(&app, &out_dir, true));
+    assert!(
+        trace(&out_dir).contains("graph: cached"),
+        "{}",
+        trace(&out_dir)
+    );
+
+    let table_bytes = table_size(&out_dir);
+    // The first runs passed checksums(true); now the default.
+    let dep_v0 = file_len(&out_dir.join("dep-v0.bin"));
+    let bldinfo = file_len(&out_dir.join("bldinfo.bin"));
+    let _ = std::fs::remove_dir_all(&out_dir);
+    run_build_script(&app, &out_dir, false);
+    let bldinfo_plain = file_len(&out_dir.join("bldinfo.bin"));
+    let table_plain = table_size(&out_dir);
+    assert_eq!(
+        table_plain, table_bytes,
+        "the run-side table never holds checksums"
+    );
+
+    let mut report = String::new();
+    let _ = writeln!(
+        report,
+        "build-info build script, {PACKAGES} locked packages ({RUNS} runs, median)"
+    );
+    let _ = writeln!(
+        report,
+        "  graph recomputed:        {:>7.1} ms   (target <= 300 ms)",
+        ms(cold)
+    );
+    let _ = writeln!(
+        report,
+        "  git state re-read only:  {:>7.1} ms   (target <= 50 ms)",
+        ms(warm)
+    );
+    let _ = writeln!(report, "embedded data for {PACKAGES} packages");
+    let _ = writeln!(report, "  .dep-v0 (zlib JSON):         {dep_v0:>6} B");
+    let _ = writeln!(report, "  .bldinfo with checksums:     {bldinfo:>6} B");
+    let _ = writeln!(
+        report,
+        "  .bldinfo without checksums:  {bldinfo_plain:>6} B"
+    );
+    let _ = writeln!(
+        report,
+        "  run-side table (never holds checksums): {table_bytes:>6} B"
+    );
+    let _ = writeln!(
+        report,
+        "  run-side table without checksums: {table_plain:>6} B"
+    );
+    let _ = writeln!(
+        report,
+        "  total, default (checksums off): {:>6} B = {:.1} KiB (target <= 16 KiB)",
+        dep_v0 + bldinfo_plain + table_plain,
+        kib(dep_v0 + bldinfo_plain + table_plain)
+    );
+    let _ = writeln!(
+        report,
+        "  total, checksums(true):         {:>6} B = {:.1} KiB",
+        dep_v0 + bldinfo + table_bytes,
+        kib(dep_v0 + bldinfo + table_bytes)
+    );
+    let compile = clean_compile_time(&work.join("probe"));
+    let _ = writeln!(
+        report,
+        "build side clean compile (miniz_oxide, adler2, build-info[build]): {:.1} s",
+        compile.as_secs_f64()
+    );
+    print!("{report}");
+    let _ = std::fs::remove_dir_all(&work);
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+#[allow(clippy::cast_precision_loss)]
+fn kib(bytes: u64) -> f64 {
+    bytes as f64 / 1024.0
+}
+
+fn median(runs: usize, mut f: impl FnMut() -> Duration) -> Duration {
+    let mut times: Vec<Duration> = (0..runs).map(|_| f()).collect();
+    times.sort();
+    times[runs / 2]
+}
+
+fn file_len(p: &Path) -> u64 {
+    std::fs::metadata(p).map_or_else(|e| panic!("{}: {e}", p.display()), |m| m.len())
+}
+
+fn trace(out_dir: &Path) -> String {
+    std::fs::read_to_string(out_dir.join("build-info-trace.txt")).unwrap_or_default()
+}
+
+/// Bytes of the run-side table: the string literal in the generated file, unescaped.
+fn table_size(out_dir: &Path) -> u64 {
+    let source = std::fs::read_to_string(out_dir.join("build_info.rs")).unwrap();
+    let line = source
+        .lines()
+        .find(|l| l.contains("__from_table("))
+        .unwrap();
+    let literal = line
+        .split("__from_table(\"")
+        .nth(1)
+        .unwrap()
+        .rsplit_once("\"),")
+        .unwrap()
+        .0;
+    literal.replace("\\t", "\t").replace("\\n", "\n").len() as u64
+}
+
+fn run_build_script(app: &Path, out_dir: &Path, checksums: bool) -> Duration {
+    std::fs::create_dir_all(out_dir).unwrap();
+    let exe = std::env::current_exe().unwrap();
+    let target = host_triple();
+    let mut cmd = Command::new(exe);
+    cmd.current_dir(app)
+        .arg("--as-build-script")
+        .arg(if checksums {
+            "checksums"
+        } else {
+            "no-checksums"
+        })
+        .env("OUT_DIR", out_dir)
+        .env("CARGO_MANIFEST_DIR", app)
+        .env("CARGO_PKG_NAME", "bench-app")
+        .env("CARGO_PKG_VERSION", "1.0.0")
+        .env("CARGO", env!("CARGO"))
+        .env("RUSTC", "rustc")
+        .env("TARGET", &target)
+        .env("HOST", &target)
+        .env("PROFILE", "release")
+        .env("OPT_LEVEL", "3")
+        .env("CARGO_CFG_FEATURE", "default")
+        .env("SOURCE_DATE_EPOCH", "1790000000");
+    let started = Instant::now();
+    let out = cmd.output().unwrap();
+    let elapsed = started.elapsed();
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && !printed.contains("cargo:warning"),
+        "{printed}"
+    );
+    elapsed
+}
+
+fn host_triple() -> String {
+    let out = Command::new("rustc").arg("-vV").output().unwrap();
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("host: ").map(str::to_owned))
+        .unwrap()
+}
+
+/// A deterministic pseudo-random sequence (xorshift), so every run builds the same graph.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    #[allow(clippy::cast_possible_truncation)]
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+const WORDS: &[&str] = &[
+    "serde", "tokio", "http", "proto", "util", "core", "sync", "macro", "derive", "codec", "io",
+    "net", "time", "rand", "hash", "log", "trace", "json", "url", "tls",
+];
+
+/// Writes `vendor/` (300 crates), `.cargo/config.toml` replacing crates.io with it, and an app
+/// that depends on 25 of them; returns the app's directory, a git repository with one commit.
+fn generate_workspace(root: &Path) -> PathBuf {
+    let vendor = root.join("vendor");
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let names: Vec<String> = (0..PACKAGES)
+        .map(|i| {
+            format!(
+                "{}-{}{i}",
+                WORDS[i % WORDS.len()],
+                WORDS[(i / 7) % WORDS.len()]
+            )
+        })
+        .collect();
+    for (i, name) in names.iter().enumerate() {
+        let dir = vendor.join(name);
+        std::fs::create_dir_all(dir.join("src")).unwrap();
+        let mut manifest = format!(
+            "[package]\nname = \"{name}\"\nversion = \"1.{}.{}\"\nedition = \"2021\"\n\n[dependencies]\n",
+            i % 13,
+            i % 29
+        );
+        // Each group head (every 12th crate, which the app uses) depends on the 11 crates of
+        // its group, and every crate on up to 4 crates with a higher index: a shallow DAG in
+        // which all 300 are reachable.
+        let mut deps = std::collections::BTreeSet::new();
+        if i % 12 == 0 {
+            deps.extend((i + 1..(i + 12).min(PACKAGES)).collect::<Vec<_>>());
+        }
+        if i + 1 < PACKAGES {
+            for _ in 0..rng.below(5) {
+                deps.insert(i + 1 + rng.below(PACKAGES - i - 1));
+            }
+        }
+        for d in deps {
+            let _ = writeln!(manifest, "{} = \"=1.{}.{}\"", names[d], d % 13, d % 29);
+        }
+        std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
+        std::fs::write(dir.join("src/lib.rs"), "").unwrap();
+        let checksum = format!(
+            "{:016x}{:016x}{:016x}{:016x}",
+            rng.next(),
+            rng.next(),
+            rng.next(),
+            rng.next()
+        );
+        std::fs::write(
+            dir.join(".cargo-checksum.json"),
+            format!("{{\"files\":{{}},\"package\":\"{checksum}\"}}"),
+        )
+        .unwrap();
+    }
+    std::fs::create_dir_all(root.join(".cargo")).unwrap();
+    std::fs::write(
+        root.join(".cargo/config.toml"),
+        format!(
+            "[source.crates-io]\nreplace-with = \"bench-vendor\"\n\n[source.bench-vendor]\ndirectory = \"{}\"\n",
+            vendor.display()
+        ),
+    )
+    .unwrap();
+    let app = root.join("app");
+    std::fs::create_dir_all(app.join("src")).unwrap();
+    let mut manifest = "[package]\nname = \"bench-app\"\nversion = \"1.0.0\"\nedition = \"2021\"\n\n[features]\ndefault = []\n\n[dependencies]\n".to_owned();
+    for i in (0..PACKAGES).step_by(12) {
+        let _ = writeln!(manifest, "{} = \"=1.{}.{}\"", names[i], i % 13, i % 29);
+    }
+    std::fs::write(app.join("Cargo.toml"), manifest).unwrap();
+    std::fs::write(app.join("src/main.rs"), "fn main() {}\n").unwrap();
+    let cargo = |args: &[&str]| {
+        let status = Command::new(env!("CARGO"))
+            .args(args)
+            .current_dir(&app)
+            .status()
+            .unwrap();
+        assert!(status.success(), "cargo {args:?}");
+    };
+    cargo(&["generate-lockfile", "--offline"]);
+    let lock = std::fs::read_to_string(app.join("Cargo.lock")).unwrap();
+    let locked = lock.matches("[[package]]").count();
+    println!("generated workspace: {locked} locked packages");
+    for args in [
+        &["init", "-q"][..],
+        &["add", "-A"],
+        &[
+            "-c",
+            "user.name=b",
+            "-c",
+            "user.email=b@b",
+            "commit",
+            "-q",
+            "-m",
+            "bench",
+        ],
+    ] {
+        let status = Command::new("git")
+            .args(args)
+            .current_dir(&app)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    app
+}
+
+/// Wall time of compiling the build side's dependencies from scratch, as every user does on a
+/// clean build.
+fn clean_compile_time(root: &Path) -> Duration {
+    let probe = root.join("compile-probe");
+    std::fs::create_dir_all(probe.join("src")).unwrap();
+    let build_info = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::write(
+        probe.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"compile-probe\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[build-dependencies]\nbuild-info = {{ path = \"{}\", features = [\"build\"] }}\n\n[workspace]\n",
+            build_info.display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(probe.join("src/lib.rs"), "").unwrap();
+    std::fs::write(probe.join("build.rs"), "fn main() {}\n").unwrap();
+    let target = root.join("compile-target");
+    let started = Instant::now();
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--quiet"])
+        .current_dir(&probe)
+        .env("CARGO_TARGET_DIR", &target)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    started.elapsed()
+}

@@ -71,7 +71,7 @@ impl Default for Builder {
             strict: false,
             git: true,
             dependencies: true,
-            checksums: true,
+            checksums: false,
             build_user: true,
         }
     }
@@ -102,7 +102,8 @@ impl Builder {
         self
     }
 
-    /// Embed Cargo.lock checksums with the packages (default on; 32 bytes of entropy each).
+    /// Embed Cargo.lock checksums in `.bldinfo` (default off: 32 bytes of entropy each, ~13 KiB
+    /// for 300 packages; the run-side table never holds them).
     pub fn checksums(mut self, on: bool) -> Self {
         self.checksums = on;
         self
@@ -500,11 +501,10 @@ impl Run {
         let bldinfo = zlib(encode::bldinfo_json(facts, graph, self.options.checksums).as_bytes());
         self.write_if_changed("bldinfo.bin", &bldinfo);
 
-        let info = leaked_build_info(facts, graph, self.options.checksums);
+        let info = leaked_build_info(facts, graph);
         let source = encode::rust_source(&encode::Generated {
             facts,
             graph,
-            checksums: self.options.checksums,
             dep_v0,
             bldinfo: bldinfo.len(),
             version: info.short_version(),
@@ -550,9 +550,9 @@ impl Run {
 
 /// A `BuildInfo` over leaked copies of the facts, so that the consts are printed by the very
 /// code that prints at run time. A build script is short-lived; the leak is a few KiB.
-fn leaked_build_info(facts: &Facts, graph: &Graph, checksums: bool) -> crate::BuildInfo {
+fn leaked_build_info(facts: &Facts, graph: &Graph) -> crate::BuildInfo {
     let s = |v: &str| -> &'static str { Box::leak(v.to_owned().into_boxed_str()) };
-    let (table, offsets) = encode::package_table(graph, checksums);
+    let table = encode::package_table(graph);
     crate::BuildInfo::__from_parts(crate::__private::Parts {
         program: s(&facts.program),
         version: s(&facts.version),
@@ -572,7 +572,7 @@ fn leaked_build_info(facts: &Facts, graph: &Graph, checksums: bool) -> crate::Bu
         profile: s(&facts.profile),
         opt_level: s(&facts.opt_level),
         features: s(&facts.features.join(",")),
-        packages: crate::Packages::__from_table(s(&table), Vec::leak(offsets)),
+        packages: crate::Packages::__from_table(s(&table)),
     })
 }
 
@@ -629,8 +629,34 @@ fn read_cache(path: &Path, key: &str) -> Option<Graph> {
 }
 
 fn write_cache(path: &Path, key: &str, graph: &Graph) {
-    let (table, _) = encode::package_table(graph, true);
-    let _ = std::fs::write(path, format!("{CACHE_MAGIC}\n{key}\n{table}"));
+    let mut text = format!("{CACHE_MAGIC}\n{key}\n");
+    for p in &graph.packages {
+        let flags = [
+            if p.kind == crate::DependencyKind::Build {
+                'B'
+            } else {
+                'R'
+            },
+            if p.direct { 'D' } else { 'T' },
+            if p.root { '*' } else { '-' },
+        ];
+        let (url, commit) = p
+            .git
+            .as_ref()
+            .map_or(("", ""), |g| (g.url.as_str(), g.commit.as_str()));
+        let deps: Vec<String> = p.dependencies.iter().map(ToString::to_string).collect();
+        let _ = writeln!(
+            text,
+            "{}\t{}\t{}\t{}\t{}\t{url}\t{commit}\t{}",
+            p.name,
+            p.version,
+            p.source.as_str(),
+            flags.iter().collect::<String>(),
+            p.checksum.as_deref().unwrap_or(""),
+            deps.join(",")
+        );
+    }
+    let _ = std::fs::write(path, text);
 }
 
 #[cfg(test)]

@@ -7,6 +7,8 @@ mod build_info;
 mod packages;
 
 pub use crate::build_info::{BuildInfo, UNKNOWN};
+#[doc(hidden)]
+pub use crate::packages::__code;
 pub use crate::packages::{DependencyKind, Package, Packages, Source};
 
 /// Names of the sections the build side embeds in the binary.
@@ -53,11 +55,10 @@ macro_rules! build_info {
 /// A fixed example value, for documentation and tests of code that takes a `BuildInfo`.
 #[doc(hidden)]
 pub fn __example() -> &'static BuildInfo {
-    static TABLE: &str = "itoa\t1.0.15\tcrates.io\tRT-\t4a5f13b858c8d314ee3e8f639011f7ccefe71f97f96e50151fb991f267928e2c\t\t\t\n\
-                          myapp\t1.4.2\tlocal\tRT*\t\t\t\t1,2,3\n\
-                          serde_derive\t1.0.219\tcrates.io\tBD-\t\t\t\t\n\
-                          serde_json\t1.0.140\tcrates.io\tRD-\t\t\t\t0\n";
-    static OFFSETS: [u32; 5] = [0, 94, 125, 164, 202];
+    // Codes: itoa crates.io runtime transitive '@', myapp local root 'Y', serde_derive
+    // crates.io build direct 'F', serde_json crates.io runtime direct 'B'.
+    static TABLE: &str =
+        "itoa\t1.0.15\t@\nmyapp\t1.4.2\tY\nserde_derive\t1.0.219\tF\nserde_json\t1.0.140\tB\n";
     static EXAMPLE: BuildInfo = BuildInfo::__from_parts(build_info::Parts {
         program: "myapp",
         version: "1.4.2",
@@ -77,7 +78,7 @@ pub fn __example() -> &'static BuildInfo {
         profile: "release",
         opt_level: "3",
         features: "default,tls",
-        packages: Packages::__from_table(TABLE, &OFFSETS),
+        packages: Packages::__from_table(TABLE),
     });
     &EXAMPLE
 }
@@ -96,5 +97,15 @@ mod tests {
         assert_eq!(names, ["itoa", "myapp", "serde_derive", "serde_json"]);
         assert_eq!(p.root().unwrap().name(), "myapp");
         assert_eq!(p.get(3).unwrap().version(), "1.0.140");
+        let codes: Vec<_> = p
+            .iter()
+            .map(|p| (p.source(), p.kind(), p.is_direct(), p.is_root()))
+            .collect();
+        let expected: Vec<_> = codes.iter().map(|&(s, k, d, r)| (s, k, d, r)).collect();
+        assert_eq!(codes, expected);
+        let serde_derive = p.get(2).unwrap();
+        assert_eq!(serde_derive.kind(), crate::DependencyKind::Build);
+        assert!(serde_derive.is_direct());
+        assert!(p.get(1).unwrap().is_root() && p.get(1).unwrap().source() == crate::Source::Local);
     }
 }

@@ -1,18 +1,17 @@
 //! The embedded package list: a compact, relocation-free table read without allocation.
 //!
 //! The build side writes one line per package into a single `&'static str`, sorted by name,
-//! version and source (the order of cargo-auditable's `.dep-v0`, so indices agree), plus a
-//! table of line offsets. Each line holds tab-separated fields:
+//! version and source (the order of `.dep-v0`):
 //!
 //! ```text
-//! name \t version \t source \t flags \t checksum \t git-url \t git-commit \t deps
+//! name \t version \t code [\t git-url \t git-commit] \n
 //! ```
 //!
-//! `flags` is three characters: `R` (runtime) or `B` (build-only), `D` (direct) or `T`
-//! (transitive), `*` (the root package) or `-`. `deps` is a comma-separated list of indices.
-//! One string and one offset table keep the binary small: a table of `&'static str` fields
-//! would cost a dynamic relocation (24 bytes on x86-64) per string in a position-independent
-//! executable.
+//! `code` is one character, `'@'` plus a 5-bit value: source index (crates.io 0, registry 1,
+//! git 2, local 3) times 8, plus 4 for build-only, 2 for direct, 1 for the root. The edges and
+//! checksums live in the binary's sections, not here: one string keeps the table small, and
+//! a position-independent executable pays a 24-byte relocation for every `&'static str` a
+//! static holds.
 
 use std::fmt;
 
@@ -85,47 +84,42 @@ impl DependencyKind {
 #[derive(Clone, Copy)]
 pub struct Packages {
     table: &'static str,
-    offsets: &'static [u32],
 }
 
 impl Packages {
     /// An empty list (the graph was not captured).
-    pub const EMPTY: Packages = Packages {
-        table: "",
-        offsets: &[0],
-    };
+    pub const EMPTY: Packages = Packages { table: "" };
 
     #[doc(hidden)]
-    pub const fn __from_table(table: &'static str, offsets: &'static [u32]) -> Packages {
-        Packages { table, offsets }
+    pub const fn __from_table(table: &'static str) -> Packages {
+        Packages { table }
     }
 
     /// Number of packages, the root included.
     pub fn len(&self) -> usize {
-        self.offsets.len().saturating_sub(1)
+        self.table.lines().count()
     }
 
     /// True when no graph was captured.
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.table.is_empty()
     }
 
-    /// The package at `index` (indices are the ones [`Package::dependencies`] yields).
+    /// The package at `index` (its position in [`iter`](Self::iter) order).
     pub fn get(&self, index: usize) -> Option<Package> {
-        let start = *self.offsets.get(index)? as usize;
-        let end = *self.offsets.get(index + 1)? as usize;
-        // Each line ends with '\n', which is not part of the record.
-        let line = self.table.get(start..end.checked_sub(1)?)?;
-        Some(Package::parse(index, line))
+        self.iter().nth(index)
     }
 
-    /// Every package in index order (sorted by name, version, source), the root included.
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = Package> + '_ {
-        (0..self.len()).map(|i| self.get(i).unwrap_or(Package::INVALID))
+    /// Every package, sorted by name, version and source, the root included.
+    pub fn iter(&self) -> impl Iterator<Item = Package> + use<> {
+        self.table
+            .lines()
+            .enumerate()
+            .map(|(i, line)| Package::parse(i, line))
     }
 
     /// Every package except the root, in index order.
-    pub fn dependencies(&self) -> impl Iterator<Item = Package> + '_ {
+    pub fn dependencies(&self) -> impl Iterator<Item = Package> + use<> {
         self.iter().filter(|p| !p.is_root())
     }
 
@@ -147,58 +141,46 @@ pub struct Package {
     index: usize,
     name: &'static str,
     version: &'static str,
-    source: Source,
-    kind: DependencyKind,
-    direct: bool,
-    root: bool,
-    checksum: &'static str,
+    code: u8,
     git_url: &'static str,
     git_commit: &'static str,
-    deps: &'static str,
+}
+
+const SOURCES: [Source; 4] = [
+    Source::CratesIo,
+    Source::Registry,
+    Source::Git,
+    Source::Local,
+];
+
+/// The one-character code of a package's source and flags (see the module docs).
+#[doc(hidden)]
+pub fn __code(source: Source, kind: DependencyKind, direct: bool, root: bool) -> char {
+    let s = SOURCES.iter().position(|x| *x == source).unwrap_or(3);
+    let v = u8::try_from(s).unwrap_or(3) * 8
+        + if kind == DependencyKind::Build { 4 } else { 0 }
+        + if direct { 2 } else { 0 }
+        + u8::from(root);
+    char::from(b'@' + v)
 }
 
 impl Package {
-    const INVALID: Package = Package {
-        index: usize::MAX,
-        name: "",
-        version: "",
-        source: Source::Local,
-        kind: DependencyKind::Build,
-        direct: false,
-        root: false,
-        checksum: "",
-        git_url: "",
-        git_commit: "",
-        deps: "",
-    };
-
     fn parse(index: usize, line: &'static str) -> Package {
         let mut fields = line.split('\t');
         let mut next = || fields.next().unwrap_or("");
         let name = next();
         let version = next();
-        let source = Source::from_name(next()).unwrap_or(Source::Local);
-        let flags = next().as_bytes();
-        let checksum = next();
-        let git_url = next();
-        let git_commit = next();
-        let deps = next();
+        let code = next()
+            .bytes()
+            .next()
+            .map_or(3 * 8, |b| b.wrapping_sub(b'@') & 31);
         Package {
             index,
             name,
             version,
-            source,
-            kind: if flags.first() == Some(&b'B') {
-                DependencyKind::Build
-            } else {
-                DependencyKind::Runtime
-            },
-            direct: flags.get(1) == Some(&b'D'),
-            root: flags.get(2) == Some(&b'*'),
-            checksum,
-            git_url,
-            git_commit,
-            deps,
+            code,
+            git_url: next(),
+            git_commit: next(),
         }
     }
 
@@ -216,23 +198,23 @@ impl Package {
     }
     /// Source kind.
     pub fn source(&self) -> Source {
-        self.source
+        SOURCES[usize::from(self.code >> 3) & 3]
     }
     /// Runtime or build-only.
     pub fn kind(&self) -> DependencyKind {
-        self.kind
+        if self.code & 4 == 0 {
+            DependencyKind::Runtime
+        } else {
+            DependencyKind::Build
+        }
     }
     /// True for a dependency the root package names itself.
     pub fn is_direct(&self) -> bool {
-        self.direct
+        self.code & 2 != 0
     }
     /// True for the program's own package.
     pub fn is_root(&self) -> bool {
-        self.root
-    }
-    /// The SHA-256 checksum Cargo.lock records (registry packages), when embedded.
-    pub fn checksum(&self) -> Option<&'static str> {
-        non_empty(self.checksum)
+        self.code & 1 != 0
     }
     /// For git packages: the repository URL without credentials, query or fragment.
     pub fn git_url(&self) -> Option<&'static str> {
@@ -241,13 +223,6 @@ impl Package {
     /// For git packages: the full commit hash that was built.
     pub fn git_commit(&self) -> Option<&'static str> {
         non_empty(self.git_commit)
-    }
-    /// Indices (into [`Packages`]) of this package's own dependencies, ascending.
-    pub fn dependencies(&self) -> impl Iterator<Item = usize> + use<> {
-        self.deps
-            .split(',')
-            .filter(|s| !s.is_empty())
-            .filter_map(|s| s.parse().ok())
     }
 }
 
@@ -260,10 +235,10 @@ impl fmt::Debug for Package {
         f.debug_struct("Package")
             .field("name", &self.name)
             .field("version", &self.version)
-            .field("source", &self.source)
-            .field("kind", &self.kind)
-            .field("direct", &self.direct)
-            .field("root", &self.root)
+            .field("source", &self.source())
+            .field("kind", &self.kind())
+            .field("direct", &self.is_direct())
+            .field("root", &self.is_root())
             .finish_non_exhaustive()
     }
 }
@@ -272,45 +247,59 @@ impl fmt::Debug for Package {
 mod tests {
     use super::*;
 
-    const TABLE: &str = "app\t0.1.0\tlocal\tRT*\t\t\t\t1,2\n\
-                         serde\t1.0.219\tcrates.io\tRD-\tabc\t\t\t\n\
-                         syn\t2.0.1\tgit\tBD-\t\thttps://example.invalid/syn\tdeadbeef\t\n";
-
-    fn offsets(table: &str) -> &'static [u32] {
-        let mut v = vec![0];
-        v.extend(
-            table
-                .match_indices('\n')
-                .map(|(i, _)| u32::try_from(i + 1).unwrap()),
-        );
-        Vec::leak(v)
-    }
-
     #[test]
     fn reads_every_field_of_every_line() {
-        let p = Packages::__from_table(TABLE, offsets(TABLE));
+        static TABLE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let table = TABLE.get_or_init(|| {
+            format!(
+                "app\t0.1.0\t{}\nserde\t1.0.219\t{}\nsyn\t2.0.1\t{}\thttps://example.invalid/syn\tdeadbeef\n",
+                __code(Source::Local, DependencyKind::Runtime, false, true),
+                __code(Source::CratesIo, DependencyKind::Runtime, true, false),
+                __code(Source::Git, DependencyKind::Build, true, false),
+            )
+        });
+        let p = Packages::__from_table(table);
         assert_eq!(p.len(), 3);
         let root = p.root().unwrap();
         assert_eq!(
             (root.name(), root.version(), root.index()),
             ("app", "0.1.0", 0)
         );
-        assert_eq!(root.dependencies().collect::<Vec<_>>(), vec![1, 2]);
+        assert_eq!((root.source(), root.is_direct()), (Source::Local, false));
         let serde = p.get(1).unwrap();
         assert_eq!(serde.source(), Source::CratesIo);
-        assert_eq!(serde.checksum(), Some("abc"));
         assert!(serde.is_direct() && !serde.is_root());
         assert_eq!(serde.kind(), DependencyKind::Runtime);
+        assert_eq!(serde.git_url(), None);
         let syn = p.get(2).unwrap();
-        assert_eq!(syn.kind(), DependencyKind::Build);
+        assert_eq!(
+            (syn.kind(), syn.source()),
+            (DependencyKind::Build, Source::Git)
+        );
         assert_eq!(syn.git_commit(), Some("deadbeef"));
         assert_eq!(syn.git_url(), Some("https://example.invalid/syn"));
-        assert_eq!(syn.checksum(), None);
         assert!(p.get(3).is_none());
         assert_eq!(
             p.dependencies().map(|d| d.name()).collect::<Vec<_>>(),
             ["serde", "syn"]
         );
+    }
+
+    #[test]
+    fn every_code_round_trips() {
+        for source in SOURCES {
+            for kind in [DependencyKind::Runtime, DependencyKind::Build] {
+                for (direct, root) in [(false, false), (true, false), (false, true), (true, true)] {
+                    let c = __code(source, kind, direct, root);
+                    assert!(c.is_ascii_graphic(), "{c:?}");
+                    let p = Package::parse(0, Box::leak(format!("n\t1.0.0\t{c}").into_boxed_str()));
+                    assert_eq!(
+                        (p.source(), p.kind(), p.is_direct(), p.is_root()),
+                        (source, kind, direct, root)
+                    );
+                }
+            }
+        }
     }
 
     #[test]

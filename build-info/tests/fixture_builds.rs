@@ -137,17 +137,21 @@ fn embedded_graph_equals_cargo_tree_with_a_feature_off_and_on() {
         assert!(package_line(&dump, "fx-git-inner").contains(" git runtime direct=false"));
         assert!(package_line(&dump, name).contains("root=true"));
         if has_itoa {
+            // This fixture opts into checksums: .bldinfo carries Cargo.lock's.
             let lock = std::fs::read_to_string(ws.join("Cargo.lock")).unwrap();
-            let itoa = package_line(&dump, "itoa");
-            let sum = itoa
-                .split("checksum=")
-                .nth(1)
+            let file = std::fs::read(binary("debug", name)).unwrap();
+            let ours = support::elf_section(&file, ".bldinfo").unwrap();
+            let json: serde_json::Value = serde_json::from_str(&support::inflate(&ours)).unwrap();
+            let itoa = json["packages"]
+                .as_array()
                 .unwrap()
-                .split(' ')
-                .next()
+                .iter()
+                .find(|p| p["name"] == "itoa")
                 .unwrap();
+            let sum = itoa["checksum"].as_str().unwrap();
             assert!(lock.contains(&format!("checksum = \"{sum}\"")), "{itoa}");
-            assert!(itoa.contains(" crates.io runtime direct=true"));
+            assert_eq!(itoa["direct"], true);
+            assert!(package_line(&dump, "itoa").contains(" crates.io runtime direct=true"));
         }
         assert_eq!(
             dump.get("features"),
@@ -178,7 +182,6 @@ fn a_release_build_with_lto_and_strip_carries_both_sections_and_auditable_info_r
         .packages
         .iter()
         .map(|p| {
-            let deps: Vec<String> = p.dependencies.iter().map(ToString::to_string).collect();
             let kind = match p.kind {
                 auditable_serde::DependencyKind::Build => "build",
                 auditable_serde::DependencyKind::Runtime => "runtime",
@@ -190,13 +193,7 @@ fn a_release_build_with_lto_and_strip_carries_both_sections_and_auditable_info_r
                 auditable_serde::Source::Registry => "registry".to_owned(),
                 other => format!("{other:?}"),
             };
-            format!(
-                "{} {} {source} {kind} root={} deps={}",
-                p.name,
-                p.version,
-                p.root,
-                deps.join(",")
-            )
+            format!("{} {} {source} {kind} root={}", p.name, p.version, p.root)
         })
         .collect();
     let from_static: Vec<String> = dump
@@ -204,11 +201,27 @@ fn a_release_build_with_lto_and_strip_carries_both_sections_and_auditable_info_r
         .iter()
         .map(|p| {
             let f: Vec<&str> = p.split(' ').collect();
-            let deps = p.split("deps=").nth(1).unwrap();
-            format!("{} {} {} {} {} deps={deps}", f[0], f[1], f[2], f[3], f[5])
+            format!("{} {} {} {} {}", f[0], f[1], f[2], f[3], f[5])
         })
         .collect();
     assert_eq!(from_section, from_static);
+    // The root's edges in .dep-v0 are exactly the direct dependencies of the static table.
+    let root = info.packages.iter().find(|p| p.root).unwrap();
+    let mut edges: Vec<String> = root
+        .dependencies
+        .iter()
+        .map(|&i| info.packages[i].name.clone())
+        .collect();
+    edges.sort();
+    edges.dedup();
+    let mut direct: Vec<String> = dump
+        .packages
+        .iter()
+        .filter(|p| p.contains("direct=true"))
+        .map(|p| p.split(' ').next().unwrap().to_owned())
+        .collect();
+    direct.sort();
+    assert_eq!(edges, direct);
 
     let file = std::fs::read(&bin).unwrap();
     let ours = support::elf_section(&file, ".bldinfo").expect(".bldinfo survives lto and strip");
@@ -218,10 +231,29 @@ fn a_release_build_with_lto_and_strip_carries_both_sections_and_auditable_info_r
     assert_eq!(json["revision"], dump.get("revision"));
     assert_eq!(json["profile"], "release");
     assert_eq!(json["target"], dump.get("target"));
-    assert_eq!(
-        json["packages"].as_array().unwrap().len(),
-        dump.packages.len()
-    );
+    // .bldinfo lists the packages with facts .dep-v0 cannot hold: direct ones, git ones, and
+    // (this fixture opts into checksums) registry ones.
+    let extras: Vec<&str> = json["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    let expected: Vec<&str> = dump
+        .packages
+        .iter()
+        .filter(|p| p.contains("direct=true") || p.contains(" git ") || p.contains(" crates.io "))
+        .map(|p| p.split(' ').next().unwrap())
+        .collect();
+    assert_eq!(extras, expected);
+    let git = json["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "fx-git")
+        .unwrap();
+    assert_eq!(git["git_commit"].as_str().unwrap().len(), 40);
+    assert_eq!(git["git_url"], "file://fx-git-repo");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -245,9 +277,10 @@ fn offline_build_succeeds_when_dev_dependencies_were_never_downloaded() {
     )
     .unwrap();
     run_ok(cargo(&dir).arg("generate-lockfile"));
-    let home = std::env::var_os("CARGO_HOME")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| Path::new(&std::env::var_os("HOME").unwrap()).join(".cargo"));
+    let home = std::env::var_os("CARGO_HOME").map_or_else(
+        || Path::new(&std::env::var_os("HOME").unwrap()).join(".cargo"),
+        std::path::PathBuf::from,
+    );
     let downloaded = || {
         ["cache", "src"].iter().any(|kind| {
             std::fs::read_dir(home.join("registry").join(kind))

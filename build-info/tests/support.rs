@@ -4,7 +4,7 @@
 //! that build-info and its dependencies compile once. Each test gives its fixture a package
 //! name of its own, so binaries never overwrite each other's.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::cast_possible_truncation)]
 
 use std::collections::BTreeMap;
 use std::io::Read as _;
@@ -267,7 +267,7 @@ pub fn out_dir_from_messages(messages: &str, name: &str) -> Option<PathBuf> {
             })
         })
         .filter_map(|v| v["out_dir"].as_str().map(PathBuf::from))
-        .last()
+        .next_back()
 }
 
 /// The bytes of ELF section `name` (64-bit little-endian ELF only: what these tests build).

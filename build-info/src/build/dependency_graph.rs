@@ -216,6 +216,11 @@ impl Graph {
     pub fn resolve(options: &ResolveOptions, lockfile: Option<&Path>) -> Result<Graph, GraphError> {
         let mut cmd = Command::new(&options.cargo);
         cmd.args(options.cargo_tree_args());
+        // Cargo finds its configuration (source replacement, registries) from the working
+        // directory: use the package's, as cargo does for build scripts.
+        if let Some(dir) = options.manifest_path.parent().filter(|d| d.is_dir()) {
+            cmd.current_dir(dir);
+        }
         // Never ask for credentials or wait for a terminal.
         cmd.env("CARGO_TERM_COLOR", "never")
             .env("GIT_TERMINAL_PROMPT", "0")

@@ -98,27 +98,27 @@ pub(crate) fn bldinfo_json(facts: &Facts, graph: &Graph, checksums: bool) -> Str
         }
         json_str(&mut out, f);
     }
+    // Only what `.dep-v0` cannot hold, for the packages it applies to: direct dependencies,
+    // git origins and (opt-in) checksums, keyed by name and version.
     out.push_str("],\"packages\":[");
-    for (i, p) in graph.packages.iter().enumerate() {
-        if i > 0 {
+    let mut first = true;
+    for p in &graph.packages {
+        let checksum = p.checksum.as_deref().filter(|_| checksums);
+        if !p.direct && p.git.is_none() && checksum.is_none() {
+            continue;
+        }
+        if !first {
             out.push(',');
         }
+        first = false;
         out.push_str("{\"name\":");
         json_str(&mut out, &p.name);
         out.push_str(",\"version\":");
         json_str(&mut out, &p.version);
-        out.push_str(",\"source\":");
-        json_str(&mut out, p.source.as_str());
-        if p.kind == DependencyKind::Build {
-            out.push_str(",\"kind\":\"build\"");
-        }
         if p.direct {
             out.push_str(",\"direct\":true");
         }
-        if p.root {
-            out.push_str(",\"root\":true");
-        }
-        if let (true, Some(c)) = (checksums, &p.checksum) {
+        if let Some(c) = checksum {
             out.push_str(",\"checksum\":");
             json_str(&mut out, c);
         }
@@ -128,60 +128,31 @@ pub(crate) fn bldinfo_json(facts: &Facts, graph: &Graph, checksums: bool) -> Str
             out.push_str(",\"git_commit\":");
             json_str(&mut out, &g.commit);
         }
-        if !p.dependencies.is_empty() {
-            out.push_str(",\"dependencies\":");
-            json_indices(&mut out, &p.dependencies);
-        }
         out.push('}');
     }
     out.push_str("]}");
     out
 }
 
-/// The run-side package table (see `packages.rs`) and its line offsets.
-pub(crate) fn package_table(graph: &Graph, checksums: bool) -> (String, Vec<u32>) {
+/// The run-side package table (see `packages.rs`).
+pub(crate) fn package_table(graph: &Graph) -> String {
     let mut table = String::new();
-    let mut offsets = vec![0u32];
     let clean = |s: &str| s.replace(['\t', '\n'], " ");
     for p in &graph.packages {
-        let flags = [
-            if p.kind == DependencyKind::Build {
-                'B'
-            } else {
-                'R'
-            },
-            if p.direct { 'D' } else { 'T' },
-            if p.root { '*' } else { '-' },
-        ];
-        let (url, commit) = p.git.as_ref().map_or((String::new(), String::new()), |g| {
-            (clean(&g.url), clean(&g.commit))
-        });
-        let checksum = if checksums {
-            p.checksum.as_deref().unwrap_or("")
-        } else {
-            ""
-        };
-        let deps: Vec<String> = p.dependencies.iter().map(ToString::to_string).collect();
-        let _ = writeln!(
-            table,
-            "{}\t{}\t{}\t{}\t{}\t{url}\t{commit}\t{}",
-            clean(&p.name),
-            clean(&p.version),
-            p.source.as_str(),
-            flags.iter().collect::<String>(),
-            clean(checksum),
-            deps.join(",")
-        );
-        offsets.push(u32::try_from(table.len()).unwrap_or(u32::MAX));
+        let code = crate::__code(p.source, p.kind, p.direct, p.root);
+        let _ = write!(table, "{}\t{}\t{code}", clean(&p.name), clean(&p.version));
+        if let Some(g) = &p.git {
+            let _ = write!(table, "\t{}\t{}", clean(&g.url), clean(&g.commit));
+        }
+        table.push('\n');
     }
-    (table, offsets)
+    table
 }
 
 /// What goes into the generated file besides the facts.
 pub(crate) struct Generated<'a> {
     pub facts: &'a Facts,
     pub graph: &'a Graph,
-    pub checksums: bool,
     /// Emit the `.dep-v0` static (false under `cargo auditable`).
     pub dep_v0: Option<usize>,
     pub bldinfo: usize,
@@ -221,18 +192,12 @@ pub(crate) fn rust_source(g: &Generated<'_>) -> String {
         f.modified
     );
     let _ = writeln!(out, "    features: {:?},", f.features.join(","));
-    let (table, offsets) = package_table(g.graph, g.checksums);
-    let _ = write!(
+    let table = package_table(g.graph);
+    let _ = writeln!(
         out,
-        "    packages: ::build_info::Packages::__from_table({table:?}, &["
+        "    packages: ::build_info::Packages::__from_table({table:?}),"
     );
-    for (i, o) in offsets.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        let _ = write!(out, "{o}");
-    }
-    out.push_str("]),\n});\n\n");
+    out.push_str("});\n\n");
     let _ = writeln!(
         out,
         "/// One line for clap's `version`.\npub const VERSION: &str = {:?};\n",
