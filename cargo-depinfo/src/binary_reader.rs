@@ -556,11 +556,11 @@ mod tests {
         out.extend_from_slice(&0u16.to_le_bytes()); // phentsize
         out.extend_from_slice(&0u16.to_le_bytes()); // phnum
         out.extend_from_slice(&64u16.to_le_bytes()); // shentsize
-        out.extend_from_slice(&(shnum as u16).to_le_bytes());
-        out.extend_from_slice(&((shnum - 1) as u16).to_le_bytes()); // shstrndx
+        out.extend_from_slice(&u16::try_from(shnum).unwrap().to_le_bytes());
+        out.extend_from_slice(&u16::try_from(shnum - 1).unwrap().to_le_bytes()); // shstrndx
         out.extend_from_slice(&body);
         let sh = |out: &mut Vec<u8>, name: usize, kind: u32, off: usize, size: usize| {
-            out.extend_from_slice(&(name as u32).to_le_bytes());
+            out.extend_from_slice(&u32::try_from(name).unwrap().to_le_bytes());
             out.extend_from_slice(&kind.to_le_bytes());
             out.extend_from_slice(&0u64.to_le_bytes()); // flags
             out.extend_from_slice(&0u64.to_le_bytes()); // addr

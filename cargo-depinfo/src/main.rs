@@ -1,4 +1,290 @@
+//! `cargo depinfo`: see the crate README for the commands, formats and exit codes.
+
+use std::ffi::OsString;
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result, bail};
+use cargo_depinfo::{FeatureSelection, Inventory, Limits, ListOptions};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
 build_info::build_info!();
-fn main() {
-    println!("{VERSION}");
+
+/// Exit code: nothing found, everything read.
+const EXIT_CLEAN: u8 = 0;
+/// Exit code: found what was asked about (`affected`).
+const EXIT_FOUND: u8 = 1;
+/// Exit code: an error (bad input, unreadable file, failed cargo).
+const EXIT_ERROR: u8 = 2;
+
+/// The cargo-subcommand shape: `cargo depinfo ...`.
+#[derive(Debug, Parser)]
+#[command(name = "cargo", bin_name = "cargo", version = VERSION, long_version = LONG_VERSION)]
+enum Cli {
+    Depinfo(Depinfo),
+}
+
+/// The dependency inventory of workspaces and binaries (build-info and cargo-auditable data).
+///
+/// Exit codes: 0 clean, 1 found what was asked about, 2 error.
+#[derive(Debug, Args)]
+#[command(version = VERSION, long_version = LONG_VERSION)]
+struct Depinfo {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// The dependency inventory of a package or workspace from source: exactly what build-info
+    /// would embed. Works offline.
+    List(ListArgs),
+    /// Read the embedded data of binaries and directories of binaries (recursive).
+    Inspect(InspectArgs),
+    /// Which binaries contain a version of CRATE matching the SemVer requirement REQ. Exits 1
+    /// when any does.
+    Affected(AffectedArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum OutputFormat {
+    /// Text modelled on `go version -m`.
+    Text,
+    /// JSON with a `format_version` (see the README).
+    Json,
+    /// CycloneDX 1.5 JSON (one program per BOM).
+    Cyclonedx,
+}
+
+#[derive(Debug, Args)]
+struct ListArgs {
+    /// Path to Cargo.toml.
+    #[arg(long, value_name = "PATH")]
+    manifest_path: Option<PathBuf>,
+    /// Package to list (repeatable; `NAME` or `NAME@VERSION`).
+    #[arg(short, long = "package", value_name = "SPEC")]
+    packages: Vec<String>,
+    /// List every workspace member.
+    #[arg(long, conflicts_with = "packages")]
+    workspace: bool,
+    /// Features to activate (comma- or space-separated, repeatable).
+    #[arg(short = 'F', long, value_name = "FEATURES")]
+    features: Vec<String>,
+    /// Activate all features.
+    #[arg(long)]
+    all_features: bool,
+    /// Do not activate the `default` feature.
+    #[arg(long)]
+    no_default_features: bool,
+    /// Resolve for this target triple (default: the host).
+    #[arg(long, value_name = "TRIPLE")]
+    target: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+struct InspectArgs {
+    /// Binaries and directories of binaries.
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+struct AffectedArgs {
+    /// Crate name.
+    #[arg(value_name = "CRATE")]
+    name: String,
+    /// SemVer requirement, for example '>=1.0, <1.0.150'.
+    #[arg(value_name = "REQ")]
+    req: String,
+    /// Binaries and directories of binaries (default: the current directory).
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Output format (text or json).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    format: OutputFormat,
+}
+
+/// The arguments in the cargo-subcommand shape. Run by cargo as `cargo depinfo ...`, argv[1]
+/// is `depinfo` already; run directly as `cargo-depinfo ...` it is missing, so it is added.
+fn cargo_args(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
+    let mut args: Vec<OsString> = args.into_iter().collect();
+    let program = OsString::from("cargo");
+    if args.is_empty() {
+        return vec![program, "depinfo".into()];
+    }
+    args[0] = program;
+    if args.get(1).is_none_or(|a| a != "depinfo") {
+        args.insert(1, "depinfo".into());
+    }
+    args
+}
+
+/// What a command printed and how it ended.
+struct Outcome {
+    stdout: String,
+    code: u8,
+}
+
+fn main() -> ExitCode {
+    let Cli::Depinfo(cli) = Cli::parse_from(cargo_args(std::env::args_os()));
+    match run(cli) {
+        Ok(outcome) => {
+            let mut stdout = std::io::stdout().lock();
+            match stdout
+                .write_all(outcome.stdout.as_bytes())
+                .and_then(|()| stdout.flush())
+            {
+                Ok(()) => ExitCode::from(outcome.code),
+                // `cargo depinfo inspect dir | head` is fine.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(EXIT_CLEAN),
+                Err(e) => {
+                    eprintln!("error: writing output: {e}");
+                    ExitCode::from(EXIT_ERROR)
+                }
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+fn run(cli: Depinfo) -> Result<Outcome> {
+    match cli.command {
+        Command::List(args) => list(args),
+        Command::Inspect(args) => inspect(&args),
+        Command::Affected(args) => affected(args),
+    }
+}
+
+fn render(format: OutputFormat, inventories: &[Inventory], errors: &[String]) -> Result<String> {
+    Ok(match format {
+        OutputFormat::Text => cargo_depinfo::text(inventories),
+        OutputFormat::Json => cargo_depinfo::json(inventories, errors),
+        OutputFormat::Cyclonedx => match inventories {
+            [one] => cargo_depinfo::cyclonedx(one),
+            [] => String::new(),
+            many => bail!(
+                "--format cyclonedx describes one program; {} were found (name one binary or package)",
+                many.len()
+            ),
+        },
+    })
+}
+
+fn list(args: ListArgs) -> Result<Outcome> {
+    // cargo sets $CARGO for subcommands: use the same cargo (toolchain) that ran us.
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut options = ListOptions::new(cargo);
+    options.manifest_path = args.manifest_path;
+    options.packages = args.packages;
+    options.workspace = args.workspace;
+    options.target = args.target;
+    options.features = FeatureSelection::Cli {
+        features: args
+            .features
+            .iter()
+            .flat_map(|f| f.split([',', ' ']))
+            .filter(|f| !f.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        all_features: args.all_features,
+        no_default_features: args.no_default_features,
+    };
+    let inventories = cargo_depinfo::list(&options).context("cannot list dependencies")?;
+    Ok(Outcome {
+        stdout: render(args.format, &inventories, &[])?,
+        code: EXIT_CLEAN,
+    })
+}
+
+fn inspect(args: &InspectArgs) -> Result<Outcome> {
+    let scan = cargo_depinfo::inspect_paths(&args.paths, &Limits::default());
+    let errors: Vec<String> = scan.errors.iter().map(ToString::to_string).collect();
+    for e in &errors {
+        eprintln!("error: {e}");
+    }
+    let stdout = render(args.format, &scan.inventories, &errors)?;
+    Ok(Outcome {
+        stdout,
+        code: if errors.is_empty() {
+            EXIT_CLEAN
+        } else {
+            EXIT_ERROR
+        },
+    })
+}
+
+fn affected(args: AffectedArgs) -> Result<Outcome> {
+    let req = semver::VersionReq::parse(&args.req)
+        .with_context(|| format!("invalid SemVer requirement {:?}", args.req))?;
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths
+    };
+    let scan = cargo_depinfo::inspect_paths(&paths, &Limits::default());
+    let errors: Vec<String> = scan.errors.iter().map(ToString::to_string).collect();
+    for e in &errors {
+        eprintln!("error: {e}");
+    }
+    let hits = cargo_depinfo::affected(&scan.inventories, &args.name, &req);
+    let stdout = match args.format {
+        OutputFormat::Text => cargo_depinfo::affected_text(&hits),
+        OutputFormat::Json => cargo_depinfo::affected_json(&args.name, &args.req, &hits, &errors),
+        OutputFormat::Cyclonedx => bail!("--format cyclonedx is for list and inspect"),
+    };
+    let code = if !errors.is_empty() {
+        EXIT_ERROR
+    } else if hits.is_empty() {
+        EXIT_CLEAN
+    } else {
+        EXIT_FOUND
+    };
+    Ok(Outcome { stdout, code })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory as _;
+
+    #[test]
+    fn the_cli_definition_is_valid() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn argv_takes_the_cargo_subcommand_shape() {
+        let os = |v: &[&str]| v.iter().map(OsString::from).collect::<Vec<_>>();
+        assert_eq!(
+            cargo_args(os(&["/x/cargo-depinfo", "depinfo", "list"])),
+            os(&["cargo", "depinfo", "list"])
+        );
+        assert_eq!(
+            cargo_args(os(&["cargo-depinfo", "inspect", "a"])),
+            os(&["cargo", "depinfo", "inspect", "a"])
+        );
+        assert_eq!(cargo_args(os(&[])), os(&["cargo", "depinfo"]));
+        let Cli::Depinfo(d) = Cli::try_parse_from(cargo_args(os(&[
+            "cargo-depinfo",
+            "list",
+            "-p",
+            "a",
+            "--features",
+            "x,y",
+        ])))
+        .unwrap();
+        assert!(
+            matches!(d.command, Command::List(ListArgs { ref packages, .. }) if packages == &["a"])
+        );
+    }
 }

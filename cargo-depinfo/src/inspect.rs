@@ -1,0 +1,139 @@
+//! `cargo depinfo inspect`: binaries and directories of binaries.
+//!
+//! A file named on the command line must be a binary with data: anything else is an error
+//! naming it. A directory is walked recursively in name order (deterministic output); files
+//! that are not binaries, or binaries without data, are skipped; a broken binary is reported
+//! and the walk goes on. Symbolic links to files are followed, links to directories are not
+//! (no loops).
+
+use std::path::{Path, PathBuf};
+
+use crate::binary_reader::{Limits, ReadError, read_sections_with};
+use crate::inventory::Inventory;
+use crate::sections::{FormatError, decode};
+
+/// Why one input could not be inspected. Every message names the input.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum InspectError {
+    /// The file could not be read as a binary.
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    /// A section did not hold the expected format.
+    #[error(transparent)]
+    Format(#[from] FormatError),
+    /// A binary named explicitly has neither section.
+    #[error(
+        "{}: no build-info or cargo-auditable data (no .bldinfo or .dep-v0 section)",
+        path.display()
+    )]
+    NoData {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A directory could not be listed.
+    #[error("{}: {source}", path.display())]
+    Walk {
+        /// The directory or entry.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+/// The result of a scan: what was found and what failed, each in path order.
+#[derive(Debug, Default)]
+#[non_exhaustive]
+pub struct Scan {
+    /// One inventory per binary with data.
+    pub inventories: Vec<Inventory>,
+    /// One error per input that failed.
+    pub errors: Vec<InspectError>,
+    /// Files looked at.
+    pub files: u64,
+    /// Bytes read from binaries.
+    pub bytes_read: u64,
+}
+
+/// Inspects one binary.
+pub fn inspect_file(path: &Path, limits: &Limits) -> Result<Option<Inventory>, InspectError> {
+    let raw = read_sections_with(path, limits)?;
+    Ok(decode(&raw, path)?)
+}
+
+/// Inspects files and directories (see the module docs).
+pub fn inspect_paths(paths: &[PathBuf], limits: &Limits) -> Scan {
+    let mut scan = Scan::default();
+    for path in paths {
+        if path.is_dir() {
+            walk(path, limits, &mut scan);
+        } else {
+            scan.files += 1;
+            match read_sections_with(path, limits) {
+                Ok(raw) => {
+                    scan.bytes_read += raw.bytes_read;
+                    match decode(&raw, path) {
+                        Ok(Some(inv)) => scan.inventories.push(inv),
+                        Ok(None) => scan
+                            .errors
+                            .push(InspectError::NoData { path: path.clone() }),
+                        Err(e) => scan.errors.push(e.into()),
+                    }
+                }
+                Err(e) => scan.errors.push(e.into()),
+            }
+        }
+    }
+    scan
+}
+
+fn walk(dir: &Path, limits: &Limits, scan: &mut Scan) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(source) => {
+            scan.errors.push(InspectError::Walk {
+                path: dir.to_owned(),
+                source,
+            });
+            return;
+        }
+    };
+    let mut list = Vec::new();
+    for entry in entries {
+        match entry {
+            Ok(e) => list.push(e),
+            Err(source) => scan.errors.push(InspectError::Walk {
+                path: dir.to_owned(),
+                source,
+            }),
+        }
+    }
+    list.sort_by_key(std::fs::DirEntry::file_name);
+    for entry in list {
+        let path = entry.path();
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_dir() {
+            walk(&path, limits, scan);
+            continue;
+        }
+        // Follow links to files only.
+        if !(kind.is_file() || kind.is_symlink() && path.is_file()) {
+            continue;
+        }
+        scan.files += 1;
+        match read_sections_with(&path, limits) {
+            Ok(raw) => {
+                scan.bytes_read += raw.bytes_read;
+                match decode(&raw, &path) {
+                    Ok(Some(inv)) => scan.inventories.push(inv),
+                    Ok(None) => {}
+                    Err(e) => scan.errors.push(e.into()),
+                }
+            }
+            Err(ReadError::NotABinary { .. }) => {}
+            Err(e) => scan.errors.push(e.into()),
+        }
+    }
+}

@@ -1,0 +1,355 @@
+//! Runs the real `cargo-depinfo` binary on binaries made by the tests: itself (built with
+//! build-info), a system binary without data, and copies of it given a `.dep-v0` (cargo-auditable's
+//! format) or `.bldinfo` section with `objcopy`. Text and JSON output are compared with golden
+//! files under `tests/golden/` (set `UPDATE_GOLDEN=1` to rewrite them).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_cargo-depinfo");
+
+/// A fixture written in cargo-auditable's format, as `cargo auditable` would embed it.
+const DEP_V0: &str = r#"{"packages":[{"name":"auditable-app","version":"0.3.1","source":"local","dependencies":[1,2,3],"root":true},{"name":"itoa","version":"1.0.15","source":"crates.io"},{"name":"serde","version":"1.0.219","source":"crates.io","dependencies":[3]},{"name":"serde_derive","version":"1.0.219","source":"crates.io","kind":"build"}],"format":1}"#;
+
+/// A fixture in build-info's `.bldinfo` format 1 (FORMAT.md).
+const BLDINFO: &str = r#"{"format":1,"program":"myapp","version":"1.4.2","revision":"3f2c1a9e0b7d4c5a6f8e9d0c1b2a3f4e5d6c7b8a","branch":"main","tag":"v1.4.2","commit_time":"2026-11-21T23:40:00Z","build_user":"ci@builder-7","build_date":"2026-11-21T23:46:36Z","rust_version":"1.95.0","rust_commit":"59807616e1fa2540724bfbac14d7976d7e4a3860","rust_channel":"stable","host":"x86_64-unknown-linux-gnu","target":"x86_64-unknown-linux-gnu","profile":"release","opt_level":"3","modified":false,"features":["default","tls"],"packages":[{"name":"gitdep","version":"0.2.0","source":"git","git_url":"https://example.invalid/gitdep","git_commit":"0123456789abcdef0123456789abcdef01234567"},{"name":"itoa","version":"1.0.15","source":"crates.io","direct":true,"checksum":"4a5f13b858c8d314ee3e8f639011f7ccefe71f97f96e50151fb991f267928e2c"},{"name":"myapp","version":"1.4.2","source":"local","root":true,"dependencies":[0,1,3]},{"name":"serde_derive","version":"1.0.219","source":"crates.io","kind":"build","direct":true}]}"#;
+
+fn run(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .output()
+        .expect("run cargo-depinfo")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+/// A fresh directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir()
+        .join(format!("cargo-depinfo-cli-{}", std::process::id()))
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A system binary built without any of our data.
+fn plain_binary() -> PathBuf {
+    for p in ["/bin/true", "/usr/bin/true"] {
+        if Path::new(p).is_file() {
+            return PathBuf::from(p);
+        }
+    }
+    panic!("no /bin/true to use as a plain binary");
+}
+
+/// Copies the plain binary to `out` and adds a section holding `contents`, the way a linker
+/// would place a `#[link_section]` static (objcopy from binutils).
+fn with_section(out: &Path, section: &str, contents: &[u8]) {
+    let data = out.with_extension("section");
+    std::fs::write(&data, contents).unwrap();
+    let status = Command::new("objcopy")
+        .arg("--add-section")
+        .arg(format!("{section}={}", data.display()))
+        .arg("--set-section-flags")
+        .arg(format!("{section}=alloc,readonly,data"))
+        .arg(plain_binary())
+        .arg(out)
+        .status()
+        .expect("objcopy (binutils) must be installed");
+    assert!(status.success(), "objcopy failed");
+    std::fs::remove_file(data).unwrap();
+}
+
+fn zlib(data: &[u8]) -> Vec<u8> {
+    build_info::build::zlib(data)
+}
+
+/// Compares `actual` with `tests/golden/NAME`, after replacing `dir` with `<DIR>`.
+fn golden(name: &str, actual: &str, dir: &Path) {
+    let actual = actual.replace(&dir.display().to_string(), "<DIR>");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (run with UPDATE_GOLDEN=1)", path.display()));
+    assert_eq!(actual, expected, "output differs from {}", path.display());
+}
+
+#[test]
+fn inspect_reads_itself() {
+    let out = run(&["inspect", BIN]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        format!("{BIN}: cargo-depinfo {}", env!("CARGO_PKG_VERSION"))
+    );
+    let keys: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("\tbuild\t"))
+        .map(|l| l.split('=').next().unwrap())
+        .collect();
+    for key in [
+        "revision",
+        "modified",
+        "branch",
+        "rust_version",
+        "target",
+        "profile",
+    ] {
+        assert!(keys.contains(&key), "no build line {key}:\n{text}");
+    }
+    assert!(
+        text.contains("\tmod\tcargo-depinfo\t0.1.0\tlocal\n"),
+        "{text}"
+    );
+    assert!(text.contains("\tdep\tbuild-info\t0.1.0\tlocal\n"), "{text}");
+    assert!(text.contains("\tdep\tclap\t"), "{text}");
+    assert!(text.contains("\tbuild-dep\tclap_derive\t"), "{text}");
+}
+
+#[test]
+fn list_shows_exactly_what_build_info_embedded() {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+    let listed = run(&[
+        "list",
+        "--manifest-path",
+        manifest.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(listed.status.code(), Some(0), "{}", stderr(&listed));
+    let inspected = run(&["inspect", BIN, "--format", "json"]);
+    assert_eq!(inspected.status.code(), Some(0), "{}", stderr(&inspected));
+    let listed: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    let inspected: serde_json::Value = serde_json::from_slice(&inspected.stdout).unwrap();
+    assert_eq!(listed["format_version"], 1);
+    assert_eq!(listed["inventories"][0]["origin"], "workspace");
+    assert_eq!(listed["inventories"][0]["program"], "cargo-depinfo");
+    // Checksums are embedded only when the build asks for them; everything else must agree.
+    let without_checksums = |v: &serde_json::Value| {
+        let mut packages = v["inventories"][0]["packages"].as_array().unwrap().clone();
+        for p in &mut packages {
+            p.as_object_mut().unwrap().remove("checksum");
+        }
+        packages
+    };
+    assert!(without_checksums(&listed).len() > 20);
+    assert_eq!(without_checksums(&listed), without_checksums(&inspected));
+}
+
+#[test]
+fn list_names_an_unknown_package() {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+    let out = run(&[
+        "list",
+        "--manifest-path",
+        manifest.to_str().unwrap(),
+        "-p",
+        "no-such-crate",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "error: cannot list dependencies: package `no-such-crate` is not a member of the workspace\n"
+    );
+}
+
+#[test]
+fn a_plain_binary_named_explicitly_is_an_error() {
+    let plain = plain_binary();
+    let out = run(&["inspect", plain.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(stdout(&out), "");
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "error: {}: no build-info or cargo-auditable data (no .bldinfo or .dep-v0 section)\n",
+            plain.display()
+        )
+    );
+}
+
+#[test]
+fn a_cargo_auditable_binary_is_shown() {
+    let dir = scratch("auditable");
+    let bin = dir.join("auditable-app");
+    with_section(&bin, ".dep-v0", &zlib(DEP_V0.as_bytes()));
+    let text = run(&["inspect", bin.to_str().unwrap()]);
+    assert_eq!(text.status.code(), Some(0), "{}", stderr(&text));
+    golden("dep_v0_only.txt", &stdout(&text), &dir);
+    let json = run(&["inspect", "--format", "json", bin.to_str().unwrap()]);
+    assert_eq!(json.status.code(), Some(0));
+    golden("dep_v0_only.json", &stdout(&json), &dir);
+}
+
+#[test]
+fn a_build_info_binary_shows_its_build_facts() {
+    let dir = scratch("bldinfo");
+    let bin = dir.join("myapp");
+    with_section(&bin, ".bldinfo", &zlib(BLDINFO.as_bytes()));
+    for (format, file) in [
+        ("text", "bldinfo.txt"),
+        ("json", "bldinfo.json"),
+        ("cyclonedx", "bldinfo.cdx.json"),
+    ] {
+        let out = run(&["inspect", "--format", format, bin.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        golden(file, &stdout(&out), &dir);
+    }
+}
+
+#[test]
+fn a_directory_scan_skips_non_binaries_and_carries_on_after_bad_ones() {
+    let dir = scratch("scan");
+    std::fs::create_dir_all(dir.join("nested/deeper")).unwrap();
+    with_section(
+        &dir.join("a-auditable"),
+        ".dep-v0",
+        &zlib(DEP_V0.as_bytes()),
+    );
+    with_section(
+        &dir.join("nested/deeper/myapp"),
+        ".bldinfo",
+        &zlib(BLDINFO.as_bytes()),
+    );
+    std::fs::copy(plain_binary(), dir.join("plain")).unwrap();
+    std::fs::write(dir.join("notes.txt"), "not a binary\n").unwrap();
+    let whole = std::fs::read(plain_binary()).unwrap();
+    std::fs::write(dir.join("nested/truncated"), &whole[..100]).unwrap();
+    with_section(
+        &dir.join("nested/zz-bomb"),
+        ".dep-v0",
+        &zlib(&vec![b' '; 9 << 20]),
+    );
+    with_section(
+        &dir.join("nested/zz-notjson"),
+        ".dep-v0",
+        &zlib(b"{\"hello\":\"world\"}"),
+    );
+
+    let out = run(&["inspect", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let text = stdout(&out);
+    let headers: Vec<&str> = text.lines().filter(|l| !l.starts_with('\t')).collect();
+    let d = dir.display();
+    assert_eq!(
+        headers,
+        [
+            format!("{d}/a-auditable: auditable-app 0.3.1"),
+            format!("{d}/nested/deeper/myapp: myapp 1.4.2"),
+        ]
+    );
+    let err = stderr(&out);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 3, "{err}");
+    assert!(
+        lines[0].starts_with(&format!(
+            "error: {d}/nested/truncated: malformed ELF file: "
+        )),
+        "{err}"
+    );
+    assert_eq!(
+        lines[1],
+        format!(
+            "error: {d}/nested/zz-bomb: section .dep-v0: decompresses to more than 8388608 bytes (the limit)"
+        )
+    );
+    assert!(
+        lines[2].starts_with(&format!(
+            "error: {d}/nested/zz-notjson: section .dep-v0: not the expected JSON format: missing field `packages`"
+        )),
+        "{err}"
+    );
+
+    // The JSON output lists the same failures.
+    let out = run(&["inspect", "--format", "json", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["inventories"].as_array().unwrap().len(), 2);
+    assert_eq!(v["errors"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn a_clean_directory_scan_exits_zero() {
+    let dir = scratch("clean");
+    with_section(&dir.join("app"), ".dep-v0", &zlib(DEP_V0.as_bytes()));
+    std::fs::copy(plain_binary(), dir.join("plain")).unwrap();
+    std::fs::write(dir.join("README"), "text").unwrap();
+    let out = run(&["inspect", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "");
+}
+
+#[test]
+fn cyclonedx_wants_one_program() {
+    let dir = scratch("cdx-many");
+    with_section(&dir.join("a"), ".dep-v0", &zlib(DEP_V0.as_bytes()));
+    with_section(&dir.join("b"), ".dep-v0", &zlib(DEP_V0.as_bytes()));
+    let out = run(&["inspect", "--format", "cyclonedx", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).starts_with("error: --format cyclonedx describes one program; 2 were found")
+    );
+}
+
+#[test]
+fn affected_exits_one_when_a_binary_matches() {
+    let dir = scratch("affected");
+    with_section(&dir.join("app"), ".dep-v0", &zlib(DEP_V0.as_bytes()));
+    with_section(&dir.join("myapp"), ".bldinfo", &zlib(BLDINFO.as_bytes()));
+    let d = dir.to_str().unwrap();
+    let out = run(&["affected", "itoa", ">=1.0, <1.0.16", d]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        format!(
+            "{d}/app: auditable-app 0.3.1: itoa 1.0.15 crates.io\n{d}/myapp: myapp 1.4.2: itoa 1.0.15 crates.io\n"
+        )
+    );
+    let out = run(&["affected", "itoa", "<1.0.15", d]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stdout(&out), "");
+    let out = run(&["affected", "serde-derive", "1.0.219", d, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["affected"][0]["kind"], "build");
+}
+
+#[test]
+fn an_invalid_requirement_is_one_clear_line() {
+    let out = run(&["affected", "itoa", ">=1.0 <<2", "."]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("error: invalid SemVer requirement \">=1.0 <<2\": "),
+        "{err}"
+    );
+}
+
+#[test]
+fn runs_as_cargo_depinfo_and_as_cargo_subcommand() {
+    let direct = run(&["--version"]);
+    let via_cargo = run(&["depinfo", "--version"]);
+    assert_eq!(direct.status.code(), Some(0));
+    assert_eq!(stdout(&direct), stdout(&via_cargo));
+    assert!(
+        stdout(&direct).starts_with("cargo-depinfo 0.1.0 ("),
+        "{}",
+        stdout(&direct)
+    );
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Every check CI runs: formatting, lints, docs, and every test (fixture builds, a real
+# promtool). Installs what the tests need when it is missing, and fails rather than skipping.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus >/dev/null 2>&1; then
+    echo "installing Debian package prometheus (promtool and prometheus for the tests)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null
+fi
+command -v git >/dev/null || { echo "git is required" >&2; exit 1; }
+if ! cargo nextest --version >/dev/null 2>&1; then
+    cargo install --locked cargo-nextest
+fi
+
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --all-features --no-deps --locked
+cargo nextest run --workspace --all-features --locked --no-fail-fast
+# nextest does not run doctests.
+cargo test --workspace --all-features --locked --doc
