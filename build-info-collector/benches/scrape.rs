@@ -1,2 +1,307 @@
-//! Scrape benchmark (written next).
-fn main() {}
+//! Scrape cost of build_info plus 300 rust_mod_info series, and the memory the collector holds.
+//!
+//! `cargo bench -p build-info-collector --all-features --bench scrape` prints ns per scrape:
+//! - through `prometheus::TextEncoder` (registry gather + encode): our collector and the same
+//!   series as naive `GaugeVec`s;
+//! - through `prometheus_client::encoding::text::encode`: our collector and the same series as
+//!   naive `Family<Vec<(String, String)>, Gauge>`s;
+//! - the pre-rendered text copied into a response buffer, against a plain copy of the same bytes.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use build_info::__private::Parts;
+use build_info::{BuildInfo, DependencyKind, Packages};
+use build_info_collector::BuildInfoCollector;
+
+#[path = "../tests/common/package_table.rs"]
+mod package_table;
+
+const CRATES: usize = 300;
+
+/// A build with `CRATES` runtime dependencies (every tenth direct) and its root.
+fn build_with_300_crates() -> &'static BuildInfo {
+    let names: Vec<(String, String)> = (0..CRATES)
+        .map(|i| {
+            (
+                format!("crate-{i:03}"),
+                format!("{}.{}.{}", i % 3, i % 17, i % 101),
+            )
+        })
+        .collect();
+    let mut rows: Vec<package_table::Row<'_>> = names
+        .iter()
+        .enumerate()
+        .map(|(i, (name, version))| {
+            let flags = if i % 10 == 0 { "RD-" } else { "RT-" };
+            (name.as_str(), version.as_str(), "crates.io", flags)
+        })
+        .collect();
+    rows.push(("zz-service", "1.4.2", "local", "RT*"));
+    let packages = package_table::packages(Packages::__from_table, &rows);
+    Box::leak(Box::new(BuildInfo::__from_parts(Parts {
+        program: "zz-service",
+        version: "1.4.2",
+        revision: "3f2c1a9e0b7d4c5a6f8e9d0c1b2a3f4e5d6c7b8a",
+        revision_label: "3f2c1a9e0b7d4c5a6f8e9d0c1b2a3f4e5d6c7b8a",
+        branch: "main",
+        tag: "v1.4.2",
+        commit_time: "2026-11-21T23:40:00Z",
+        modified: Some(false),
+        build_user: "ci@builder-7",
+        build_date: "2026-11-21T23:46:36Z",
+        rust_version: "1.95.0",
+        rust_commit: "59807616e1fa3d3a9f6bb4f9c2e5a4c4d0b8e3f1",
+        rust_channel: "stable",
+        host: "x86_64-unknown-linux-gnu",
+        target: "x86_64-unknown-linux-gnu",
+        profile: "release",
+        opt_level: "3",
+        features: "default,tls",
+        packages,
+    })))
+}
+
+/// Median ns per call over 7 rounds of about 200 ms each, after a warm-up.
+fn ns_per_call(mut f: impl FnMut()) -> f64 {
+    let start = Instant::now();
+    let mut warm = 0_u32;
+    while start.elapsed() < Duration::from_millis(100) {
+        f();
+        warm += 1;
+    }
+    let per_round = (f64::from(warm) * 2.0).max(10.0);
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let iters = per_round as u32;
+    let mut rounds: Vec<f64> = (0..7)
+        .map(|_| {
+            let t = Instant::now();
+            for _ in 0..iters {
+                f();
+            }
+            t.elapsed().as_secs_f64() * 1e9 / f64::from(iters)
+        })
+        .collect();
+    rounds.sort_by(f64::total_cmp);
+    rounds[3]
+}
+
+fn sorted_lines(text: &str) -> Vec<&str> {
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.sort_unstable();
+    lines
+}
+
+fn prometheus_naive(info: &'static BuildInfo) -> prometheus::Registry {
+    use prometheus::{GaugeVec, Opts};
+    let registry = prometheus::Registry::new();
+    let build = GaugeVec::new(
+        Opts::new(
+            "zz_service_build_info",
+            "A metric with a constant '1' value labeled by version, revision, branch, rustversion, target, profile and features from which zz-service was built.",
+        ),
+        &["branch", "features", "profile", "revision", "rustversion", "target", "version"],
+    )
+    .unwrap();
+    build
+        .with_label_values(&[
+            info.branch(),
+            info.features(),
+            info.profile(),
+            info.revision_label(),
+            info.rust_version(),
+            info.target(),
+            info.version(),
+        ])
+        .set(1.0);
+    let mods = GaugeVec::new(
+        Opts::new("rust_mod_info", build_info_collector::RUST_MOD_INFO_HELP),
+        &["direct", "name", "program", "source", "version"],
+    )
+    .unwrap();
+    for p in info.packages().dependencies() {
+        if p.kind() == DependencyKind::Runtime {
+            mods.with_label_values(&[
+                if p.is_direct() { "true" } else { "false" },
+                p.name(),
+                info.program(),
+                p.source().as_str(),
+                p.version(),
+            ])
+            .set(1.0);
+        }
+    }
+    registry.register(Box::new(build)).unwrap();
+    registry.register(Box::new(mods)).unwrap();
+    registry
+}
+
+fn prometheus_client_naive(info: &'static BuildInfo) -> prometheus_client::registry::Registry {
+    use prometheus_client::metrics::family::Family;
+    use prometheus_client::metrics::gauge::Gauge;
+    type Labels = Vec<(String, String)>;
+    let pairs = |pairs: &[(&str, &str)]| -> Labels {
+        pairs
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+            .collect()
+    };
+    let mut registry = prometheus_client::registry::Registry::default();
+    let build = Family::<Labels, Gauge>::default();
+    build
+        .get_or_create(&pairs(&[
+            ("branch", info.branch()),
+            ("features", info.features()),
+            ("profile", info.profile()),
+            ("revision", info.revision_label()),
+            ("rustversion", info.rust_version()),
+            ("target", info.target()),
+            ("version", info.version()),
+        ]))
+        .set(1);
+    let mods = Family::<Labels, Gauge>::default();
+    for p in info.packages().dependencies() {
+        if p.kind() == DependencyKind::Runtime {
+            mods.get_or_create(&pairs(&[
+                ("direct", if p.is_direct() { "true" } else { "false" }),
+                ("name", p.name()),
+                ("program", info.program()),
+                ("source", p.source().as_str()),
+                ("version", p.version()),
+            ]))
+            .set(1);
+        }
+    }
+    // Registry::register appends the final '.' to the HELP text itself.
+    registry.register(
+        "zz_service_build_info",
+        "A metric with a constant '1' value labeled by version, revision, branch, rustversion, target, profile and features from which zz-service was built",
+        build,
+    );
+    registry.register(
+        "rust_mod_info",
+        build_info_collector::RUST_MOD_INFO_HELP.trim_end_matches('.'),
+        mods,
+    );
+    registry
+}
+
+fn main() {
+    let info = build_with_300_crates();
+    let collector = BuildInfoCollector::new(info);
+    assert_eq!(collector.crate_count(), CRATES);
+    let expected = collector.exposition().to_owned();
+
+    // prometheus: registry gather + TextEncoder, ours and naive.
+    let encoder = prometheus::TextEncoder::new();
+    let ours = prometheus::Registry::new();
+    ours.register(Box::new(collector.clone())).unwrap();
+    let naive = prometheus_naive(info);
+    let mut buf = String::with_capacity(expected.len() * 2);
+    encoder.encode_utf8(&ours.gather(), &mut buf).unwrap();
+    assert!(buf == expected, "the registry gives the pre-rendered text");
+    buf.clear();
+    encoder.encode_utf8(&naive.gather(), &mut buf).unwrap();
+    assert!(buf == expected, "the naive GaugeVecs give the same text");
+    let prom_ours = ns_per_call(|| {
+        buf.clear();
+        encoder.encode_utf8(&ours.gather(), &mut buf).unwrap();
+        black_box(&buf);
+    });
+    let gather_ours = ns_per_call(|| {
+        black_box(ours.gather());
+    });
+    let gather_naive = ns_per_call(|| {
+        black_box(naive.gather());
+    });
+    let prom_naive = ns_per_call(|| {
+        buf.clear();
+        encoder.encode_utf8(&naive.gather(), &mut buf).unwrap();
+        black_box(&buf);
+    });
+
+    // prometheus-client: text::encode, ours and naive.
+    let mut client_ours = prometheus_client::registry::Registry::default();
+    client_ours.register_collector(Box::new(collector.clone()));
+    let client_naive = prometheus_client_naive(info);
+    buf.clear();
+    prometheus_client::encoding::text::encode(&mut buf, &client_ours).unwrap();
+    assert!(
+        buf == format!("{expected}# EOF\n"),
+        "prometheus-client gives the same text"
+    );
+    buf.clear();
+    prometheus_client::encoding::text::encode(&mut buf, &client_naive).unwrap();
+    let with_eof = format!("{expected}# EOF\n");
+    let (got, want) = (sorted_lines(&buf), sorted_lines(&with_eof));
+    let differ: Vec<_> = got
+        .iter()
+        .zip(&want)
+        .filter(|(a, b)| a != b)
+        .take(3)
+        .collect();
+    assert!(
+        got == want,
+        "the naive families give the same series (in hash order): {differ:?}"
+    );
+    let client_ours_ns = ns_per_call(|| {
+        buf.clear();
+        prometheus_client::encoding::text::encode(&mut buf, &client_ours).unwrap();
+        black_box(&buf);
+    });
+    let client_naive_ns = ns_per_call(|| {
+        buf.clear();
+        prometheus_client::encoding::text::encode(&mut buf, &client_naive).unwrap();
+        black_box(&buf);
+    });
+
+    // The pre-rendered text copied into a response buffer, against copying the same bytes.
+    let plain: Vec<u8> = expected.clone().into_bytes();
+    let mut out: Vec<u8> = Vec::with_capacity(plain.len());
+    let pre_rendered = ns_per_call(|| {
+        out.clear();
+        out.extend_from_slice(black_box(&collector).exposition().as_bytes());
+        black_box(&out);
+    });
+    let memcpy = ns_per_call(|| {
+        out.clear();
+        out.extend_from_slice(black_box(plain.as_slice()));
+        black_box(&out);
+    });
+
+    let heap = collector.__heap_bytes();
+    let total = heap + size_of::<BuildInfoCollector>();
+    println!(
+        "scrape of zz_service_build_info + {CRATES} rust_mod_info series ({} bytes of text)",
+        expected.len()
+    );
+    println!("  prometheus TextEncoder (gather + encode):");
+    println!("    BuildInfoCollector      {prom_ours:>10.0} ns");
+    println!(
+        "    naive GaugeVec          {prom_naive:>10.0} ns   ({:.2}x ours)",
+        prom_naive / prom_ours
+    );
+    println!("    of which Registry::gather alone:");
+    println!("      BuildInfoCollector    {gather_ours:>10.0} ns");
+    println!(
+        "      naive GaugeVec        {gather_naive:>10.0} ns   ({:.2}x ours)",
+        gather_naive / gather_ours
+    );
+    println!("  prometheus-client text::encode:");
+    println!("    BuildInfoCollector      {client_ours_ns:>10.0} ns");
+    println!(
+        "    naive Family<_, Gauge>  {client_naive_ns:>10.0} ns   ({:.2}x ours)",
+        client_naive_ns / client_ours_ns
+    );
+    println!("  pre-rendered text:");
+    println!("    exposition() copied     {pre_rendered:>10.0} ns");
+    println!(
+        "    plain memcpy            {memcpy:>10.0} ns   (pre-rendered is {:.2}x memcpy)",
+        pre_rendered / memcpy
+    );
+    println!(
+        "memory held by the collector for {CRATES} series: {total} bytes (~{:.1} KiB), of which {} bytes pre-rendered text",
+        f64::from(u32::try_from(total).unwrap_or(u32::MAX)) / 1024.0,
+        expected.len()
+    );
+}

@@ -1,7 +1,7 @@
 //! The Prometheus text exposition format: metric names, escaping, and rendering prepared
 //! families once at construction.
 
-use crate::series::Family;
+use crate::series::{Family, exposition_order};
 
 /// The name of the per-crate family. Fixed for every program, like Go's `go_mod_info`, so that
 /// one query covers every service.
@@ -86,9 +86,13 @@ fn push_escaped(out: &mut String, value: &str, quote: bool) {
 
 /// The families as text, exactly as `prometheus::TextEncoder` writes them from a registry
 /// holding only this collector. Families without series are left out.
-pub(crate) fn render(families: &[Family]) -> String {
+pub(crate) fn render(families: &[Family; 2]) -> String {
     let mut out = String::new();
-    for family in families.iter().filter(|f| !f.series.is_empty()) {
+    for family in exposition_order(families)
+        .map(|i| &families[i])
+        .iter()
+        .filter(|f| !f.series.is_empty())
+    {
         out.push_str("# HELP ");
         out.push_str(&family.name);
         out.push(' ');

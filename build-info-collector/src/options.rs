@@ -20,7 +20,9 @@ use crate::series::BUILTIN_LABELS;
 ///     .label("team", "payments")
 ///     .build()
 ///     .unwrap();
-/// assert!(collector.exposition().starts_with("# HELP shop_api_build_info "));
+/// assert_eq!(collector.build_info_name(), "shop_api_build_info");
+/// // serde_json, and serde_derive (build-only) too; itoa is denied.
+/// assert_eq!(collector.crate_count(), 2);
 /// ```
 #[derive(Debug, Clone)]
 #[must_use]

@@ -7,7 +7,7 @@ use prometheus_client::metrics::MetricType;
 
 use crate::collector::BuildInfoCollector;
 use crate::exposition::escape_help;
-use crate::series::Family;
+use crate::series::{Family, exposition_order};
 
 #[derive(Clone)]
 pub(crate) struct Prepared {
@@ -33,7 +33,8 @@ impl Prepared {
 
 impl Collector for BuildInfoCollector {
     fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
-        for (family, help) in self.families.iter().zip(&self.prometheus_client.help) {
+        for i in exposition_order(&self.families) {
+            let (family, help) = (&self.families[i], &self.prometheus_client.help[i]);
             if family.series.is_empty() {
                 continue;
             }

@@ -7,7 +7,7 @@ use prometheus::core::{Collector, Desc};
 use prometheus::proto::{Gauge, LabelPair, Metric, MetricFamily, MetricType};
 
 use crate::collector::BuildInfoCollector;
-use crate::series::Family;
+use crate::series::{Family, exposition_order};
 
 #[derive(Clone)]
 pub(crate) struct Prepared {
@@ -16,8 +16,12 @@ pub(crate) struct Prepared {
 }
 
 impl Prepared {
-    pub(crate) fn new(families: &[Family]) -> Prepared {
-        let families: Vec<&Family> = families.iter().filter(|f| !f.series.is_empty()).collect();
+    pub(crate) fn new(families: &[Family; 2]) -> Prepared {
+        let families: Vec<&Family> = exposition_order(families)
+            .iter()
+            .map(|&i| &families[i])
+            .filter(|f| !f.series.is_empty())
+            .collect();
         let descs = families
             .iter()
             .map(|f| {

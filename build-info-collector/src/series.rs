@@ -40,6 +40,17 @@ pub(crate) fn prepare(opts: &Checked) -> [Family; 2] {
     [build_info_family(opts), rust_mod_info_family(opts)]
 }
 
+/// Indices of the families sorted by name: the order `prometheus::Registry::gather` writes
+/// them in, which every output path follows (`rust_mod_info` comes first for a program named
+/// `s…` or later).
+pub(crate) fn exposition_order(families: &[Family; 2]) -> [usize; 2] {
+    if families[0].name <= families[1].name {
+        [0, 1]
+    } else {
+        [1, 0]
+    }
+}
+
 fn build_info_family(opts: &Checked) -> Family {
     let info = opts.info;
     let labels = [

@@ -4,6 +4,10 @@ use build_info::__private::Parts;
 use build_info::{BuildInfo, DependencyKind, Packages};
 use build_info_collector::{BuildInfoCollector, Error};
 
+#[path = "common/package_table.rs"]
+mod package_table;
+use package_table::packages;
+
 const EXAMPLE: &str = r#"# HELP myapp_build_info A metric with a constant '1' value labeled by version, revision, branch, rustversion, target, profile and features from which myapp was built.
 # TYPE myapp_build_info gauge
 myapp_build_info{branch="main",features="default,tls",profile="release",revision="3f2c1a9e0b7d4c5a6f8e9d0c1b2a3f4e5d6c7b8a",rustversion="1.95.0",target="x86_64-unknown-linux-gnu",version="1.4.2"} 1
@@ -29,30 +33,18 @@ rust_mod_info{direct="true",name="tokio",program="my-svc",source="git",version="
 rust_mod_info{direct="true",name="vendored-zlib",program="my-svc",source="local",version="0.3.0"} 1
 "#;
 
-/// A package table as the build side writes it, leaked to get the `'static` the run side wants.
-fn packages(lines: &[&str]) -> Packages {
-    let mut table = String::new();
-    let mut offsets = vec![0_u32];
-    for line in lines {
-        table.push_str(line);
-        table.push('\n');
-        offsets.push(u32::try_from(table.len()).unwrap());
-    }
-    Packages::__from_table(
-        Box::leak(table.into_boxed_str()),
-        Box::leak(offsets.into_boxed_slice()),
-    )
-}
-
 fn odd_build() -> &'static BuildInfo {
-    let packages = packages(&[
-        "cc\t1.2.0\tcrates.io\tBT-\t\t\t\t",
-        "my-svc\t2.0.0-rc.1\tlocal\tRT*\t\t\t\t2,3,4,5",
-        "rand\t0.8.5\tcrates.io\tRT-\t\t\t\t",
-        "rand\t0.9.1\tcrates.io\tRD-\t\t\t\t",
-        "tokio\t1.47.0\tgit\tRD-\t\thttps://github.com/tokio-rs/tokio\t0123abcd\t",
-        "vendored-zlib\t0.3.0\tlocal\tRD-\t\t\t\t",
-    ]);
+    let packages = packages(
+        Packages::__from_table,
+        &[
+            ("cc", "1.2.0", "crates.io", "BT-"),
+            ("my-svc", "2.0.0-rc.1", "local", "RT*"),
+            ("rand", "0.8.5", "crates.io", "RT-"),
+            ("rand", "0.9.1", "crates.io", "RD-"),
+            ("tokio", "1.47.0", "git", "RD-"),
+            ("vendored-zlib", "0.3.0", "local", "RD-"),
+        ],
+    );
     Box::leak(Box::new(BuildInfo::__from_parts(Parts {
         program: "my-svc",
         version: "2.0.0-rc.1",
@@ -110,7 +102,10 @@ fn prometheus_text_encoder_output_is_exact() {
         through_prometheus(BuildInfoCollector::new(build_info::__example())),
         EXAMPLE
     );
-    assert_eq!(through_prometheus(BuildInfoCollector::new(odd_build())), ODD);
+    assert_eq!(
+        through_prometheus(BuildInfoCollector::new(odd_build())),
+        ODD
+    );
 }
 
 #[cfg(feature = "prometheus-client")]
@@ -138,7 +133,12 @@ fn mod_info_series(text: &str) -> Vec<(String, String, String, bool)> {
                 let end = start + labels[start..].find('"').unwrap();
                 labels[start..end].to_owned()
             };
-            (get("name"), get("version"), get("source"), get("direct") == "true")
+            (
+                get("name"),
+                get("version"),
+                get("source"),
+                get("direct") == "true",
+            )
         })
         .collect()
 }
@@ -225,7 +225,10 @@ fn no_captured_graph_gives_build_info_only() {
     assert_eq!(collector.crate_count(), 0);
     assert!(!collector.exposition().contains("rust_mod_info"));
     #[cfg(feature = "prometheus")]
-    assert_eq!(through_prometheus(collector), BuildInfoCollector::new(info).exposition());
+    assert_eq!(
+        through_prometheus(collector),
+        BuildInfoCollector::new(info).exposition()
+    );
 }
 
 fn odd_build_parts() -> &'static Parts {
@@ -267,11 +270,32 @@ fn invalid_options_are_rejected_at_construction() {
         "label \"version\" clashes with a label the collector sets itself (branch, features, profile, revision, rustversion, target, version, direct, name, program, source)"
     );
     assert!(matches!(
-        BuildInfoCollector::builder(info).label("team.name", "x").build(),
+        BuildInfoCollector::builder(info)
+            .label("team.name", "x")
+            .build(),
         Err(Error::InvalidLabelName { .. })
     ));
     assert!(matches!(
         BuildInfoCollector::builder(info).namespace("").build(),
         Err(Error::InvalidNamespace { .. })
     ));
+}
+
+/// Registry::gather writes families sorted by name; so do the other paths.
+#[test]
+fn families_come_in_name_order_on_every_path() {
+    let collector = BuildInfoCollector::builder(build_info::__example())
+        .program("zz-top")
+        .build()
+        .unwrap();
+    let text = collector.exposition().to_owned();
+    assert!(text.starts_with("# HELP rust_mod_info "), "{text}");
+    assert!(text.contains("\n# HELP zz_top_build_info "), "{text}");
+    #[cfg(feature = "prometheus")]
+    assert_eq!(through_prometheus(collector.clone()), text);
+    #[cfg(feature = "prometheus-client")]
+    assert_eq!(
+        through_prometheus_client(collector),
+        format!("{text}# EOF\n")
+    );
 }
