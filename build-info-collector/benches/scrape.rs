@@ -11,7 +11,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use build_info::__private::Parts;
-use build_info::{BuildInfo, DependencyKind, Packages};
+use build_info::{BuildInfo, DependencyKind};
 use build_info_collector::BuildInfoCollector;
 
 #[path = "../tests/common/package_table.rs"]
@@ -38,7 +38,7 @@ fn build_with_300_crates() -> &'static BuildInfo {
         })
         .collect();
     rows.push(("zz-service", "1.4.2", "local", "RT*"));
-    let packages = package_table::packages(Packages::__from_table, &rows);
+    let packages = package_table::packages(&rows);
     Box::leak(Box::new(BuildInfo::__from_parts(Parts {
         program: "zz-service",
         version: "1.4.2",

@@ -34,17 +34,14 @@ rust_mod_info{direct="true",name="vendored-zlib",program="my-svc",source="local"
 "#;
 
 fn odd_build() -> &'static BuildInfo {
-    let packages = packages(
-        Packages::__from_table,
-        &[
-            ("cc", "1.2.0", "crates.io", "BT-"),
-            ("my-svc", "2.0.0-rc.1", "local", "RT*"),
-            ("rand", "0.8.5", "crates.io", "RT-"),
-            ("rand", "0.9.1", "crates.io", "RD-"),
-            ("tokio", "1.47.0", "git", "RD-"),
-            ("vendored-zlib", "0.3.0", "local", "RD-"),
-        ],
-    );
+    let packages = packages(&[
+        ("cc", "1.2.0", "crates.io", "BT-"),
+        ("my-svc", "2.0.0-rc.1", "local", "RT*"),
+        ("rand", "0.8.5", "crates.io", "RT-"),
+        ("rand", "0.9.1", "crates.io", "RD-"),
+        ("tokio", "1.47.0", "git", "RD-"),
+        ("vendored-zlib", "0.3.0", "local", "RD-"),
+    ]);
     Box::leak(Box::new(BuildInfo::__from_parts(Parts {
         program: "my-svc",
         version: "2.0.0-rc.1",
