@@ -107,8 +107,9 @@ pub enum ReadError {
         /// The I/O error.
         source: io::Error,
     },
-    /// The file is not an ELF, Mach-O or PE binary.
-    #[error("{}: not an ELF, Mach-O or PE binary", path.display())]
+    /// The file is not an ELF, Mach-O or PE executable or library (object files are not:
+    /// they are not what runs, and a build leaves thousands of them).
+    #[error("{}: not an ELF, Mach-O or PE executable or library", path.display())]
     NotABinary {
         /// The file.
         path: PathBuf,
@@ -189,6 +190,7 @@ struct Found<'a> {
 
 /// What went wrong while walking headers, before the path is attached.
 enum Problem {
+    NotLinked,
     Malformed(String),
     TooLarge { what: String, size: u64, limit: u64 },
 }
@@ -242,6 +244,9 @@ pub fn read_sections_with(path: &Path, limits: &Limits) -> Result<RawSections, R
         BinaryFormat::Pe => find_pe(&cache),
     }
     .map_err(|p| match p {
+        Problem::NotLinked => ReadError::NotABinary {
+            path: path.to_owned(),
+        },
         Problem::Malformed(message) => ReadError::Malformed {
             path: path.to_owned(),
             format,
@@ -343,6 +348,9 @@ where
 {
     let header = Elf::parse(data)?;
     let endian = header.endian()?;
+    if header.e_type(endian) == elf::ET_REL {
+        return Err(Problem::NotLinked);
+    }
     let table = u64::from(header.shnum(endian, data)?)
         .saturating_mul(u64::from(header.e_shentsize(endian)));
     if table > limits.max_header_size {
@@ -437,6 +445,9 @@ where
 {
     let header = Mach::parse(data, offset)?;
     let endian = header.endian()?;
+    if header.filetype(endian) == macho::MH_OBJECT {
+        return Err(Problem::NotLinked);
+    }
     let commands = u64::from(header.sizeofcmds(endian));
     if commands > limits.max_header_size {
         return Err(Problem::TooLarge {
@@ -519,7 +530,11 @@ mod tests {
     }
 
     /// A minimal little-endian ELF64 file with the given sections (name, contents).
-    pub(crate) fn elf_with_sections(sections: &[(&str, &[u8])]) -> Vec<u8> {
+    fn elf_with_sections(sections: &[(&str, &[u8])]) -> Vec<u8> {
+        elf_of_type(2, sections) // ET_EXEC
+    }
+
+    fn elf_of_type(elf_type: u16, sections: &[(&str, &[u8])]) -> Vec<u8> {
         let mut shstrtab = vec![0u8];
         let mut names = Vec::new();
         for (name, _) in sections {
@@ -545,7 +560,7 @@ mod tests {
         let mut out = Vec::new();
         out.extend_from_slice(&[0x7f, b'E', b'L', b'F', 2, 1, 1, 0]);
         out.extend_from_slice(&[0; 8]);
-        out.extend_from_slice(&2u16.to_le_bytes()); // ET_EXEC
+        out.extend_from_slice(&elf_type.to_le_bytes());
         out.extend_from_slice(&62u16.to_le_bytes()); // x86-64
         out.extend_from_slice(&1u32.to_le_bytes());
         out.extend_from_slice(&0u64.to_le_bytes()); // entry
@@ -578,6 +593,117 @@ mod tests {
         out
     }
 
+    /// A minimal little-endian Mach-O 64 file: one `__DATA` segment with the given sections.
+    fn macho_with_sections(sections: &[(&str, &[u8])]) -> Vec<u8> {
+        let nsects = u32::try_from(sections.len()).unwrap();
+        let cmdsize = 72 + 80 * nsects;
+        let mut data_off = 32 + cmdsize;
+        let mut out = Vec::new();
+        for v in [0xfeed_facf_u32, 0x0100_0007, 3, 2, 1, cmdsize, 0, 0] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        out.extend_from_slice(&0x19u32.to_le_bytes()); // LC_SEGMENT_64
+        out.extend_from_slice(&cmdsize.to_le_bytes());
+        let mut name = [0u8; 16];
+        name[..6].copy_from_slice(b"__DATA");
+        out.extend_from_slice(&name);
+        let total: usize = sections.iter().map(|(_, d)| d.len()).sum();
+        for v in [0u64, total as u64, u64::from(data_off), total as u64] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        for v in [3u32, 3, nsects, 0] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        for (sect, data) in sections {
+            let mut sectname = [0u8; 16];
+            sectname[..sect.len()].copy_from_slice(sect.as_bytes());
+            out.extend_from_slice(&sectname);
+            out.extend_from_slice(&name);
+            out.extend_from_slice(&0u64.to_le_bytes());
+            out.extend_from_slice(&(data.len() as u64).to_le_bytes());
+            for v in [data_off, 0, 0, 0, 0, 0, 0, 0] {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+            data_off += u32::try_from(data.len()).unwrap();
+        }
+        for (_, data) in sections {
+            out.extend_from_slice(data);
+        }
+        out
+    }
+
+    /// A minimal PE32+ file with the given sections.
+    fn pe_with_sections(sections: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut out = vec![0u8; 64];
+        out[0..2].copy_from_slice(b"MZ");
+        out[60..64].copy_from_slice(&64u32.to_le_bytes());
+        out.extend_from_slice(b"PE\0\0");
+        out.extend_from_slice(&0x8664u16.to_le_bytes());
+        out.extend_from_slice(&u16::try_from(sections.len()).unwrap().to_le_bytes());
+        out.extend_from_slice(&[0; 12]); // time, symbol table, symbol count
+        out.extend_from_slice(&240u16.to_le_bytes()); // size of optional header
+        out.extend_from_slice(&0x22u16.to_le_bytes()); // characteristics
+        let mut optional = vec![0u8; 240];
+        optional[0..2].copy_from_slice(&0x20bu16.to_le_bytes());
+        optional[108..112].copy_from_slice(&16u32.to_le_bytes()); // number of RVAs and sizes
+        out.extend_from_slice(&optional);
+        let mut raw = u32::try_from(out.len() + 40 * sections.len()).unwrap();
+        let mut body = Vec::new();
+        for (i, (name, data)) in sections.iter().enumerate() {
+            let mut n = [0u8; 8];
+            n[..name.len()].copy_from_slice(name.as_bytes());
+            out.extend_from_slice(&n);
+            let len = u32::try_from(data.len()).unwrap();
+            let rva = 0x1000 * (u32::try_from(i).unwrap() + 1);
+            for v in [len, rva, len, raw, 0, 0, 0x4000_0040] {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+            // (number of relocations and line numbers share the two zero words above)
+            out.truncate(out.len() - 4);
+            out.extend_from_slice(&0u32.to_le_bytes());
+            out.extend_from_slice(&0x4000_0040u32.to_le_bytes());
+            raw += len;
+            body.extend_from_slice(data);
+        }
+        out.extend_from_slice(&body);
+        out
+    }
+
+    #[test]
+    fn reads_both_sections_of_a_mach_o_and_a_pe() {
+        let bld = zlib(b"{\"format\":1}");
+        let dep = zlib(b"{\"packages\":[],\"format\":1}");
+        let sections: [(&str, &[u8]); 3] =
+            [("__data", b"xyz"), (".bldinfo", &bld), (".dep-v0", &dep)];
+        for (name, bytes, format) in [
+            (
+                "a.macho",
+                macho_with_sections(&sections),
+                BinaryFormat::MachO,
+            ),
+            ("a.exe", pe_with_sections(&sections), BinaryFormat::Pe),
+        ] {
+            let path = temp(name, &bytes);
+            let raw = read_sections(&path).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(raw.format, format);
+            assert_eq!(
+                raw.bldinfo.as_deref(),
+                Some(&b"{\"format\":1}"[..]),
+                "{name}"
+            );
+            assert_eq!(
+                raw.dep_v0.as_deref(),
+                Some(&b"{\"packages\":[],\"format\":1}"[..]),
+                "{name}"
+            );
+            // Truncated anywhere: an error, never a panic.
+            for cut in (4..bytes.len()).step_by(7) {
+                let path = temp(&format!("cut-{name}"), &bytes[..cut]);
+                assert!(read_sections(&path).is_err(), "{name} cut at {cut}");
+            }
+        }
+    }
+
     fn zlib(data: &[u8]) -> Vec<u8> {
         build_info::build::zlib(data)
     }
@@ -601,6 +727,14 @@ mod tests {
             raw.dep_v0.as_deref(),
             Some(&b"{\"packages\":[],\"format\":1}"[..])
         );
+    }
+
+    #[test]
+    fn object_files_are_not_binaries() {
+        let dep = zlib(b"{\"packages\":[],\"format\":1}");
+        let path = temp("a.o", &elf_of_type(1, &[(".dep-v0", &dep)]));
+        let err = read_sections(&path).unwrap_err();
+        assert!(matches!(err, ReadError::NotABinary { .. }), "{err}");
     }
 
     #[test]

@@ -353,3 +353,15 @@ fn runs_as_cargo_depinfo_and_as_cargo_subcommand() {
         stdout(&direct)
     );
 }
+
+#[test]
+fn only_headers_and_the_two_sections_are_read() {
+    let raw = cargo_depinfo::read_sections(Path::new(BIN)).unwrap();
+    let size = std::fs::metadata(BIN).unwrap().len();
+    assert!(raw.bldinfo.is_some() && raw.dep_v0.is_some());
+    assert!(
+        raw.bytes_read * 20 < size,
+        "read {} of {size} bytes",
+        raw.bytes_read
+    );
+}
