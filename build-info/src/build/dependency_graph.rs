@@ -52,7 +52,8 @@ pub struct ResolveOptions {
     pub package: Option<String>,
     /// Feature selection.
     pub features: FeatureSelection,
-    /// Target triple (`$TARGET`); `None` resolves for the host.
+    /// Target triple (`$TARGET`); `None` keeps the dependencies of every platform, as
+    /// `cargo tree` does without `--target`.
     pub target: Option<String>,
     /// Pass `--offline`: never touch the network.
     pub offline: bool,
@@ -63,7 +64,7 @@ pub struct ResolveOptions {
 }
 
 impl ResolveOptions {
-    /// Options for `manifest_path` run with `cargo`: offline, locked, host target, default
+    /// Options for `manifest_path` run with `cargo`: offline, locked, every platform, default
     /// features, 60 s limit.
     pub fn new(cargo: impl Into<PathBuf>, manifest_path: impl Into<PathBuf>) -> Self {
         ResolveOptions {
@@ -106,16 +107,10 @@ impl ResolveOptions {
             args.push("--package".into());
             args.push(p.clone());
         }
-        match &self.target {
-            Some(t) => {
-                args.push("--target".into());
-                args.push(t.clone());
-            }
-            // Without --target, cargo tree shows every platform; pin the host instead.
-            None => {
-                args.push("--target".into());
-                args.push("host".into());
-            }
+        // Without --target, cargo tree shows the dependencies of every platform.
+        if let Some(t) = &self.target {
+            args.push("--target".into());
+            args.push(t.clone());
         }
         match &self.features {
             FeatureSelection::Exact(list) => {
