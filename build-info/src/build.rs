@@ -508,7 +508,8 @@ impl Run {
             dep_v0,
             bldinfo: bldinfo.len(),
             version: info.short_version(),
-            long_version: info.long_version(),
+            // clap prints its own newline after the long version.
+            long_version: info.long_version().trim_end().to_owned(),
         });
         self.write_if_changed("build_info.rs", source.as_bytes());
     }

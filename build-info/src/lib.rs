@@ -41,7 +41,7 @@ pub mod section {
 ///
 /// - `pub static BUILD_INFO: build_info::BuildInfo`;
 /// - `pub const VERSION: &str`, one line for clap's `version` (`1.4.2 (main 3f2c1a9e0b7d)`);
-/// - `pub const LONG_VERSION: &str`, the [`BuildInfo::print_long`] block without the leading
+/// - `pub const LONG_VERSION: &str`, the [`BuildInfo::print_long`] block (no final newline) without the leading
 ///   program name, for clap's `long_version` (clap prints the name before it);
 /// - two `#[used]` statics in link sections (see FORMAT.md), unless the build runs under
 ///   `cargo auditable`, which writes `.dep-v0` itself.

@@ -771,7 +771,7 @@ fn overrides_replace_every_field_and_print_uses_them() {
         consts,
         format!(
             "0.3.0 (rel feedface-modified)\n---\n{}",
-            long.strip_prefix("app, version ").unwrap()
+            long.strip_prefix("app, version ").unwrap().trim_end()
         )
     );
 }
