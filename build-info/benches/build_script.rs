@@ -90,10 +90,6 @@ fn main() {
     );
     let _ = writeln!(
         report,
-        "  run-side table without checksums: {table_plain:>6} B"
-    );
-    let _ = writeln!(
-        report,
         "  total, default (checksums off): {:>6} B = {:.1} KiB (target <= 16 KiB)",
         dep_v0 + bldinfo_plain + table_plain,
         kib(dep_v0 + bldinfo_plain + table_plain)

@@ -287,7 +287,29 @@ impl Run {
 
     fn capture_toolchain(&mut self, facts: &mut Facts) {
         let rustc = self.var("RUSTC").unwrap_or_else(|| "rustc".into());
-        match process::run(Command::new(&rustc).arg("-vV"), Duration::from_secs(20)) {
+        // OUT_DIR's hash changes with the compiler's version, so what `rustc -vV` said in this
+        // OUT_DIR stays true: re-reading it saves a process start on every git-only re-run.
+        let cache = self.out_dir.join("build-info-rustc.cache");
+        let cached = std::fs::read_to_string(&cache)
+            .ok()
+            .and_then(|t| t.strip_prefix(&format!("{rustc}\n")).map(str::to_owned));
+        let result = match cached {
+            Some(text) => Ok(process::Output {
+                stdout: text,
+                stderr: String::new(),
+                success: true,
+            }),
+            None => {
+                let out = process::run(Command::new(&rustc).arg("-vV"), Duration::from_secs(20));
+                if let Ok(o) = &out
+                    && o.success
+                {
+                    let _ = std::fs::write(&cache, format!("{rustc}\n{}", o.stdout));
+                }
+                out
+            }
+        };
+        match result {
             Ok(out) if out.success => {
                 let r = toolchain::parse_rustc_vv(&out.stdout);
                 if let Some(release) = r.release {
