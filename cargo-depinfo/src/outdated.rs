@@ -1,0 +1,522 @@
+//! `cargo depinfo outdated`: how far each crate a program was built with is behind the newest
+//! release in a registry's sparse index, the SemVer way: the newest compatible release (what
+//! `cargo update` would pick under a caret requirement) and the newest overall, yanked
+//! releases ignored.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::sync::mpsc;
+
+use semver::Version;
+use serde::Serialize;
+
+use crate::inventory::Inventory;
+use crate::output::{ErrorEntry, JSON_FORMAT_VERSION};
+use crate::sparse_index::{IndexError, Release, SparseIndex};
+
+/// How far behind a crate is, from nothing to a breaking release.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// Up to date (or newer than anything in the index).
+    None,
+    /// A newer compatible release differing in the patch number (or only in pre-release).
+    Patch,
+    /// A newer compatible release with a higher minor number.
+    Minor,
+    /// A newer release outside the caret range: a breaking upgrade (another major, or
+    /// another minor when the major is 0, or another patch when both are 0).
+    Major,
+}
+
+impl Level {
+    /// `none`, `patch`, `minor` or `major`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Level::None => "none",
+            Level::Patch => "patch",
+            Level::Minor => "minor",
+            Level::Major => "major",
+        }
+    }
+
+    /// The gauge value in the Prometheus output: 0 none, 1 patch, 2 minor, 3 major.
+    pub const fn value(self) -> u8 {
+        match self {
+            Level::None => 0,
+            Level::Patch => 1,
+            Level::Minor => 2,
+            Level::Major => 3,
+        }
+    }
+}
+
+/// Cargo's caret compatibility: same major; same minor when the major is 0; same patch
+/// when both are 0.
+pub fn compatible(a: &Version, b: &Version) -> bool {
+    if a.major != b.major {
+        false
+    } else if a.major != 0 {
+        true
+    } else if a.minor != b.minor {
+        false
+    } else {
+        a.minor != 0 || a.patch == b.patch
+    }
+}
+
+/// The verdict for one version against a crate's releases.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Verdict {
+    /// The newest compatible release that is not yanked (the current version when none is
+    /// newer).
+    pub newest_compatible: Version,
+    /// The newest release that is not yanked (the current version when none is newer).
+    pub newest: Version,
+    /// How far behind `newest` the current version is.
+    pub level: Level,
+}
+
+/// Compares `current` with the releases. Pre-releases count only when `current` is one (as
+/// cargo picks them only when asked).
+pub fn compare(current: &Version, releases: &[Release]) -> Verdict {
+    let candidates = releases
+        .iter()
+        .filter(|r| !r.yanked)
+        .map(|r| &r.version)
+        .filter(|v| current.pre.is_empty() == v.pre.is_empty() || v.pre.is_empty());
+    let mut newest = current.clone();
+    let mut newest_compatible = current.clone();
+    for v in candidates {
+        if v > &newest {
+            newest = v.clone();
+        }
+        if v > &newest_compatible && compatible(current, v) {
+            newest_compatible = v.clone();
+        }
+    }
+    let level = if newest <= *current {
+        Level::None
+    } else if !compatible(current, &newest) {
+        Level::Major
+    } else if newest.minor != current.minor {
+        Level::Minor
+    } else {
+        Level::Patch
+    };
+    Verdict {
+        newest_compatible,
+        newest,
+        level,
+    }
+}
+
+/// One crate a program uses, to be checked.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[non_exhaustive]
+pub struct Use {
+    /// The program.
+    pub program: String,
+    /// Where it was found: a binary's path, or an instance for fleet sources.
+    pub location: String,
+    /// The crate.
+    pub name: String,
+    /// Its version.
+    pub version: String,
+}
+
+impl Use {
+    /// A use of `name` `version` by `program` at `location`.
+    pub fn new(program: &str, location: &str, name: &str, version: &str) -> Use {
+        Use {
+            program: program.to_owned(),
+            location: location.to_owned(),
+            name: name.to_owned(),
+            version: version.to_owned(),
+        }
+    }
+}
+
+/// The crates of the inventories that come from the registry (source `crates.io`): local, git
+/// and other-registry packages are not in its index. The program's own package is skipped.
+pub fn uses_from_inventories(inventories: &[Inventory]) -> Vec<Use> {
+    let mut out = Vec::new();
+    for inv in inventories {
+        for p in inv
+            .packages
+            .iter()
+            .filter(|p| !p.root && p.source == "crates.io")
+        {
+            out.push(Use::new(&inv.program, &inv.path, &p.name, &p.version));
+        }
+    }
+    out
+}
+
+/// One checked crate of one program.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Row {
+    /// The program.
+    pub program: String,
+    /// The binary's path (or the instance).
+    pub location: String,
+    /// The crate.
+    pub name: String,
+    /// The version the program was built with.
+    pub version: String,
+    /// The newest compatible release.
+    pub newest_compatible: String,
+    /// The newest release.
+    pub newest: String,
+    /// How far behind.
+    pub level: Level,
+}
+
+/// The result of a check: one row per program and crate version, sorted; the programs seen
+/// (also those with nothing to check); and one error per crate that could not be checked.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct Report {
+    /// The rows, sorted by program, location, crate and version.
+    pub rows: Vec<Row>,
+    /// Every program seen, sorted.
+    pub programs: Vec<String>,
+    /// One line per failure (it names the crate and the URL).
+    pub errors: Vec<String>,
+}
+
+impl Report {
+    /// The highest level of any row.
+    pub fn worst(&self) -> Level {
+        self.rows
+            .iter()
+            .map(|r| r.level)
+            .max()
+            .unwrap_or(Level::None)
+    }
+}
+
+/// How many index files are fetched at once.
+const PARALLEL_FETCHES: usize = 8;
+
+/// Checks the uses against the index: each crate's index file is fetched once (several at a
+/// time), `progress(done, total)` is called after each one. `programs` names programs with
+/// nothing to check, so they still get a count.
+pub fn check(
+    uses: &[Use],
+    programs: &[String],
+    index: &SparseIndex,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Report {
+    let names: BTreeSet<&str> = uses.iter().map(|u| u.name.as_str()).collect();
+    let names: Vec<&str> = names.into_iter().collect();
+    let fetched = fetch_all(&names, index, progress);
+    let mut report = Report {
+        programs: programs
+            .iter()
+            .cloned()
+            .chain(uses.iter().map(|u| u.program.clone()))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect(),
+        ..Report::default()
+    };
+    let mut seen = BTreeSet::new();
+    for u in uses.iter().collect::<BTreeSet<_>>() {
+        let Some(Ok(releases)) = fetched.get(u.name.as_str()) else {
+            continue;
+        };
+        let Ok(current) = Version::parse(&u.version) else {
+            if seen.insert((u.name.clone(), u.version.clone())) {
+                report.errors.push(format!(
+                    "{}: version {:?} of {} is not SemVer",
+                    u.location, u.version, u.name
+                ));
+            }
+            continue;
+        };
+        let v = compare(&current, releases);
+        report.rows.push(Row {
+            program: u.program.clone(),
+            location: u.location.clone(),
+            name: u.name.clone(),
+            version: u.version.clone(),
+            newest_compatible: v.newest_compatible.to_string(),
+            newest: v.newest.to_string(),
+            level: v.level,
+        });
+    }
+    for result in fetched.values() {
+        if let Err(e) = result {
+            report.errors.push(e.to_string());
+        }
+    }
+    report
+}
+
+fn fetch_all<'a>(
+    names: &[&'a str],
+    index: &SparseIndex,
+    progress: &mut dyn FnMut(usize, usize),
+) -> BTreeMap<&'a str, Result<Vec<Release>, IndexError>> {
+    let mut out = BTreeMap::new();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let (tx, rx) = mpsc::channel();
+    std::thread::scope(|s| {
+        for _ in 0..PARALLEL_FETCHES.min(names.len()) {
+            let tx = tx.clone();
+            let next = &next;
+            s.spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(&name) = names.get(i) else { break };
+                    if tx.send((name, index.fetch(name))).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        for (name, result) in rx {
+            out.insert(name, result);
+            progress(out.len(), names.len());
+        }
+    });
+    out
+}
+
+/// A table of the crates that are behind, sorted by program and crate:
+/// `PROGRAM CRATE VERSION COMPATIBLE NEWEST BEHIND`. Empty when nothing is behind.
+pub fn outdated_text(report: &Report) -> String {
+    let mut rows: Vec<[&str; 6]> = Vec::new();
+    let mut seen = BTreeSet::new();
+    for r in report.rows.iter().filter(|r| r.level != Level::None) {
+        if seen.insert((&r.program, &r.name, &r.version)) {
+            rows.push([
+                &r.program,
+                &r.name,
+                &r.version,
+                &r.newest_compatible,
+                &r.newest,
+                r.level.as_str(),
+            ]);
+        }
+    }
+    if rows.is_empty() {
+        return String::new();
+    }
+    let header = [
+        "PROGRAM",
+        "CRATE",
+        "VERSION",
+        "COMPATIBLE",
+        "NEWEST",
+        "BEHIND",
+    ];
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.len());
+        }
+    }
+    let mut out = String::new();
+    for row in std::iter::once(&header).chain(&rows) {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            if i + 1 == row.len() {
+                line.push_str(cell);
+            } else {
+                let _ = write!(line, "{cell:<w$}  ", w = widths[i]);
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[derive(Serialize)]
+struct OutdatedDocument<'a> {
+    format_version: u32,
+    index: &'a str,
+    crates: &'a [Row],
+    errors: Vec<ErrorEntry>,
+}
+
+/// JSON: `{"format_version":1,"index","crates":[{"program","location","name","version",
+/// "newest_compatible","newest","level"}],"errors":[{"message"}]}`; every checked crate, also
+/// those up to date (`level` `none`).
+pub fn outdated_json(report: &Report, index: &str) -> String {
+    let doc = OutdatedDocument {
+        format_version: JSON_FORMAT_VERSION,
+        index,
+        crates: &report.rows,
+        errors: report
+            .errors
+            .iter()
+            .map(|m| ErrorEntry { message: m.clone() })
+            .collect(),
+    };
+    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// Escapes a label value for the exposition format.
+fn label(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Prometheus text exposition for node_exporter's textfile collector:
+///
+/// ```text
+/// # HELP rust_mod_outdated …
+/// # TYPE rust_mod_outdated gauge
+/// rust_mod_outdated{name="rand",newest="0.9.0",newest_compatible="0.7.3",program="app",version="0.7.3"} 3
+/// # HELP rust_mod_outdated_crates …
+/// # TYPE rust_mod_outdated_crates gauge
+/// rust_mod_outdated_crates{program="app"} 1
+/// ```
+///
+/// One `rust_mod_outdated` series per program, crate and version (0 up to date, 1 patch,
+/// 2 minor, 3 major), one `rust_mod_outdated_crates` per program (crates behind at any level).
+/// Copies of a program at several paths give one series. The HELP texts do not depend on the
+/// program, so one file holds every program checked in one run.
+pub fn outdated_prometheus(report: &Report) -> String {
+    let mut series: BTreeMap<(&str, &str, &str), &Row> = BTreeMap::new();
+    for r in &report.rows {
+        series.entry((&r.program, &r.name, &r.version)).or_insert(r);
+    }
+    let mut counts: BTreeMap<&str, usize> =
+        report.programs.iter().map(|p| (p.as_str(), 0)).collect();
+    let mut out = String::new();
+    out.push_str(
+        "# HELP rust_mod_outdated How far the crate version a program was built with is behind the newest release in the registry index: 0 up to date, 1 patch, 2 minor, 3 major (breaking).\n\
+         # TYPE rust_mod_outdated gauge\n",
+    );
+    for ((program, name, version), r) in &series {
+        let _ = writeln!(
+            out,
+            "rust_mod_outdated{{name=\"{}\",newest=\"{}\",newest_compatible=\"{}\",program=\"{}\",version=\"{}\"}} {}",
+            label(name),
+            label(&r.newest),
+            label(&r.newest_compatible),
+            label(program),
+            label(version),
+            r.level.value()
+        );
+        if r.level != Level::None {
+            *counts.entry(program).or_insert(0) += 1;
+        }
+    }
+    out.push_str(
+        "# HELP rust_mod_outdated_crates The number of crate versions a program was built with that are behind the newest release in the registry index.\n\
+         # TYPE rust_mod_outdated_crates gauge\n",
+    );
+    for (program, n) in counts {
+        let _ = writeln!(
+            out,
+            "rust_mod_outdated_crates{{program=\"{}\"}} {n}",
+            label(program)
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(s: &str) -> Version {
+        Version::parse(s).unwrap()
+    }
+
+    fn releases(list: &[(&str, bool)]) -> Vec<Release> {
+        let mut body = String::new();
+        for (vers, yanked) in list {
+            let _ = writeln!(body, "{{\"vers\":\"{vers}\",\"yanked\":{yanked}}}");
+        }
+        crate::sparse_index::parse_index_file(body.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn caret_compatibility_is_cargos() {
+        assert!(compatible(&v("1.2.3"), &v("1.9.0")));
+        assert!(!compatible(&v("1.2.3"), &v("2.0.0")));
+        assert!(compatible(&v("0.2.3"), &v("0.2.9")));
+        assert!(!compatible(&v("0.2.3"), &v("0.3.0")));
+        assert!(!compatible(&v("0.0.3"), &v("0.0.4")));
+        assert!(compatible(&v("0.0.3"), &v("0.0.3")));
+    }
+
+    #[test]
+    fn newest_compatible_and_overall_ignore_yanked_and_pre_releases() {
+        let r = releases(&[
+            ("0.7.3", false),
+            ("0.7.4", true),
+            ("0.8.5", false),
+            ("0.9.0", false),
+            ("0.9.1", true),
+            ("0.10.0-rc.1", false),
+        ]);
+        let verdict = compare(&v("0.7.3"), &r);
+        assert_eq!(verdict.newest_compatible, v("0.7.3"));
+        assert_eq!(verdict.newest, v("0.9.0"));
+        assert_eq!(verdict.level, Level::Major);
+        let r = releases(&[("1.0.0", false), ("1.2.0", false), ("1.2.1", true)]);
+        assert_eq!(compare(&v("1.0.0"), &r).level, Level::Minor);
+        assert_eq!(compare(&v("1.2.0"), &r).level, Level::None);
+        assert_eq!(compare(&v("1.3.0"), &r).newest, v("1.3.0"));
+        let r = releases(&[("0.1.2", false), ("0.1.5", false)]);
+        assert_eq!(compare(&v("0.1.2"), &r).level, Level::Patch);
+        // A pre-release user sees pre-releases.
+        let r = releases(&[("2.0.0-rc.1", false), ("2.0.0-rc.2", false)]);
+        assert_eq!(compare(&v("2.0.0-rc.1"), &r).newest, v("2.0.0-rc.2"));
+    }
+
+    #[test]
+    fn prometheus_output_counts_per_program() {
+        let row = |program: &str, name: &str, level| Row {
+            program: program.into(),
+            location: format!("bin/{program}"),
+            name: name.into(),
+            version: "1.0.0".into(),
+            newest_compatible: "1.0.1".into(),
+            newest: "1.0.1".into(),
+            level,
+        };
+        let report = Report {
+            rows: vec![
+                row("a", "x", Level::Patch),
+                row("a", "y", Level::None),
+                row("b\"q", "x", Level::Patch),
+            ],
+            programs: vec!["a".into(), "b\"q".into(), "c".into()],
+            errors: vec![],
+        };
+        let text = outdated_prometheus(&report);
+        assert!(text.contains(
+            "rust_mod_outdated{name=\"x\",newest=\"1.0.1\",newest_compatible=\"1.0.1\",program=\"b\\\"q\",version=\"1.0.0\"} 1\n"
+        ));
+        assert!(text.ends_with(
+            "rust_mod_outdated_crates{program=\"a\"} 1\nrust_mod_outdated_crates{program=\"b\\\"q\"} 1\nrust_mod_outdated_crates{program=\"c\"} 0\n"
+        ));
+        assert_eq!(
+            outdated_text(&report),
+            "PROGRAM  CRATE  VERSION  COMPATIBLE  NEWEST  BEHIND\n\
+             a        x      1.0.0    1.0.1       1.0.1   patch\n\
+             b\"q      x      1.0.0    1.0.1       1.0.1   patch\n"
+        );
+    }
+}

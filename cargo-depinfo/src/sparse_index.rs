@@ -1,0 +1,299 @@
+//! Reads a registry's sparse index: the file layout cargo uses (`1/a`, `2/ab`, `3/a/abc`,
+//! `ab/cd/abcd…`, lowercase names), one JSON object per line with at least `vers` and
+//! `yanked`. No registry is built in: the caller names the index (see
+//! [`SparseIndex::from_env`]).
+//!
+//! `http://` indexes are fetched with the crate's own small HTTP client; `https://` ones through
+//! the `curl` program (cargo itself fetches with libcurl), so the binary carries no TLS stack.
+
+use std::process::Command;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::http;
+
+/// The environment variables read, in order, when no `--index` is given. Values may carry
+/// cargo's `sparse+` prefix.
+pub const INDEX_ENV: [&str; 2] = ["CARGO_DEPINFO_INDEX", "CARGO_REGISTRIES_CRATES_IO_INDEX"];
+
+/// The largest index file accepted (the biggest real ones are a few MiB).
+const MAX_INDEX_FILE: usize = 64 << 20;
+
+/// One release of a crate, as listed in its index file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Release {
+    /// The version.
+    pub version: semver::Version,
+    /// Withdrawn by its authors: never newest.
+    pub yanked: bool,
+}
+
+/// Why a crate's index file could not be used. Every message names the crate and the URL.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum IndexError {
+    /// The index URL is not usable.
+    #[error("index {url}: {message}")]
+    Url {
+        /// The URL given.
+        url: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The index does not know the crate (404, 410 or 451).
+    #[error("{name}: not in the index ({url}: HTTP {status})")]
+    NotFound {
+        /// The crate.
+        name: String,
+        /// Its index file.
+        url: String,
+        /// The HTTP status.
+        status: u16,
+    },
+    /// The request failed or the server answered with an unexpected status.
+    #[error("{name}: cannot fetch {url}: {message}")]
+    Fetch {
+        /// The crate.
+        name: String,
+        /// Its index file.
+        url: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The file is not a sparse index file.
+    #[error("{name}: {url}: not a sparse index file: {message}")]
+    Malformed {
+        /// The crate.
+        name: String,
+        /// Its index file.
+        url: String,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// The path of a crate's file in the sparse layout, relative to the index root.
+///
+/// ```
+/// use cargo_depinfo::index_path;
+/// assert_eq!(index_path("a"), "1/a");
+/// assert_eq!(index_path("cc"), "2/cc");
+/// assert_eq!(index_path("syn"), "3/s/syn");
+/// assert_eq!(index_path("Inflector"), "in/fl/inflector");
+/// ```
+pub fn index_path(name: &str) -> String {
+    let name = name.to_ascii_lowercase();
+    match name.len() {
+        0 => String::new(),
+        1 => format!("1/{name}"),
+        2 => format!("2/{name}"),
+        3 => format!("3/{}/{name}", &name[..1]),
+        _ => format!("{}/{}/{name}", &name[..2], &name[2..4]),
+    }
+}
+
+#[derive(Deserialize)]
+struct Line {
+    vers: String,
+    #[serde(default)]
+    yanked: bool,
+}
+
+/// Parses an index file: one JSON object per line. Lines with a version that is not SemVer
+/// are skipped (cargo skips what it does not understand too); a file with no usable line at
+/// all is an error, unless it is empty.
+pub fn parse_index_file(body: &[u8]) -> Result<Vec<Release>, String> {
+    let text = std::str::from_utf8(body).map_err(|e| format!("not UTF-8: {e}"))?;
+    let mut releases = Vec::new();
+    let mut first_error = None;
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<Line>(line) {
+            Ok(l) => match semver::Version::parse(&l.vers) {
+                Ok(version) => releases.push(Release {
+                    version,
+                    yanked: l.yanked,
+                }),
+                Err(e) => {
+                    first_error.get_or_insert_with(|| format!("line {}: {e}", n + 1));
+                }
+            },
+            Err(e) => {
+                first_error.get_or_insert_with(|| format!("line {}: {e}", n + 1));
+            }
+        }
+    }
+    match first_error {
+        Some(e) if releases.is_empty() => Err(e),
+        _ => Ok(releases),
+    }
+}
+
+/// A sparse index at a base URL.
+#[derive(Debug, Clone)]
+pub struct SparseIndex {
+    base: String,
+    timeout: Duration,
+}
+
+impl SparseIndex {
+    /// The index at `url` (`http://…`, `https://…`, optionally with cargo's `sparse+` prefix).
+    pub fn new(url: &str, timeout: Duration) -> Result<SparseIndex, IndexError> {
+        let trimmed = url.strip_prefix("sparse+").unwrap_or(url);
+        if !(trimmed.starts_with("http://") || trimmed.starts_with("https://")) {
+            return Err(IndexError::Url {
+                url: url.to_owned(),
+                message: "not a sparse index URL (http://, https:// or sparse+http(s)://)".into(),
+            });
+        }
+        if trimmed.starts_with("http://") {
+            http::Url::parse(trimmed).map_err(|e| IndexError::Url {
+                url: url.to_owned(),
+                message: e.to_string(),
+            })?;
+        }
+        let mut base = trimmed.to_owned();
+        if !base.ends_with('/') {
+            base.push('/');
+        }
+        Ok(SparseIndex { base, timeout })
+    }
+
+    /// The index named by the first of [`INDEX_ENV`] that is set, if any.
+    pub fn from_env(timeout: Duration) -> Option<Result<SparseIndex, IndexError>> {
+        INDEX_ENV
+            .iter()
+            .find_map(|var| std::env::var(var).ok().filter(|v| !v.is_empty()))
+            .map(|url| SparseIndex::new(&url, timeout))
+    }
+
+    /// The base URL, ending with `/`.
+    pub fn url(&self) -> &str {
+        &self.base
+    }
+
+    /// The URL of a crate's index file.
+    pub fn file_url(&self, name: &str) -> String {
+        format!("{}{}", self.base, index_path(name))
+    }
+
+    /// Fetches and parses a crate's index file.
+    pub fn fetch(&self, name: &str) -> Result<Vec<Release>, IndexError> {
+        let url = self.file_url(name);
+        let fetch_err = |message: String| IndexError::Fetch {
+            name: name.to_owned(),
+            url: url.clone(),
+            message,
+        };
+        if name.is_empty()
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b))
+        {
+            return Err(fetch_err("not a valid crate name".into()));
+        }
+        let (status, body) = if url.starts_with("https://") {
+            curl_get(&url, self.timeout).map_err(fetch_err)?
+        } else {
+            let parsed = http::Url::parse(&url).map_err(|e| fetch_err(e.to_string()))?;
+            let r =
+                http::get(&parsed, "*/*", self.timeout).map_err(|e| fetch_err(e.to_string()))?;
+            (r.status, r.body)
+        };
+        match status {
+            200 => {}
+            404 | 410 | 451 => {
+                return Err(IndexError::NotFound {
+                    name: name.to_owned(),
+                    url,
+                    status,
+                });
+            }
+            other => return Err(fetch_err(format!("HTTP {other}"))),
+        }
+        if body.len() > MAX_INDEX_FILE {
+            return Err(fetch_err(format!(
+                "larger than {} MiB",
+                MAX_INDEX_FILE >> 20
+            )));
+        }
+        parse_index_file(&body).map_err(|message| IndexError::Malformed {
+            name: name.to_owned(),
+            url: url.clone(),
+            message,
+        })
+    }
+}
+
+/// `GET` through the `curl` program: the body and the status code.
+fn curl_get(url: &str, timeout: Duration) -> Result<(u16, Vec<u8>), String> {
+    let out = Command::new("curl")
+        .args(["--silent", "--show-error", "--location", "--compressed"])
+        .arg("--max-time")
+        .arg(format!("{}", timeout.as_secs_f64().max(1.0)))
+        .arg("--max-filesize")
+        .arg(MAX_INDEX_FILE.to_string())
+        .args(["--output", "-", "--write-out", "\n%{http_code}"])
+        .arg(url)
+        .output()
+        .map_err(|e| format!("https needs the curl program: {e}"))?;
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        return Err(format!(
+            "curl: {}",
+            err.lines().next().unwrap_or("failed").trim()
+        ));
+    }
+    let mut body = out.stdout;
+    let nl = body
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .ok_or_else(|| "curl gave no status".to_owned())?;
+    let status = std::str::from_utf8(&body[nl + 1..])
+        .ok()
+        .and_then(|s| s.trim().parse::<u16>().ok())
+        .ok_or_else(|| "curl gave no status".to_owned())?;
+    body.truncate(nl);
+    Ok((status, body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layout_is_cargos() {
+        assert_eq!(index_path("serde"), "se/rd/serde");
+        assert_eq!(index_path("serde_json"), "se/rd/serde_json");
+        assert_eq!(index_path("ABC"), "3/a/abc");
+    }
+
+    #[test]
+    fn parses_lines_and_keeps_yanked_flags() {
+        let body =
+            br#"{"name":"x","vers":"1.0.0","deps":[],"cksum":"00","features":{},"yanked":false}
+{"name":"x","vers":"1.0.1","yanked":true}
+
+{"name":"x","vers":"not-semver","yanked":false}
+"#;
+        let r = parse_index_file(body).unwrap();
+        assert_eq!(r.len(), 2);
+        assert!(!r[0].yanked && r[1].yanked);
+        assert!(parse_index_file(b"<html>nope</html>").is_err());
+        assert_eq!(parse_index_file(b"").unwrap(), []);
+    }
+
+    #[test]
+    fn urls_are_checked() {
+        let t = Duration::from_secs(1);
+        let i = SparseIndex::new("sparse+http://127.0.0.1:1/index", t).unwrap();
+        assert_eq!(i.url(), "http://127.0.0.1:1/index/");
+        assert_eq!(i.file_url("itoa"), "http://127.0.0.1:1/index/it/oa/itoa");
+        assert!(SparseIndex::new("git://x/y", t).is_err());
+        assert!(SparseIndex::new("http://u:p@x/", t).is_err());
+    }
+}
