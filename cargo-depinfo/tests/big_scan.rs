@@ -1,0 +1,117 @@
+//! Bad input: a directory with thousands of files that are not binaries (text, empty files,
+//! scripts, random bytes, names like `libfoo.so`) and a few binaries among them. `inspect`
+//! lists the binaries, skips the rest quietly (no progress line either: stderr is not a
+//! terminal) and exits 0, well within a generous limit.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_cargo-depinfo");
+
+/// The files that are not binaries.
+const OTHER_FILES: usize = 3_000;
+/// A hang or a quadratic walk shows up as a failure, not as a slow CI.
+const LIMIT: Duration = Duration::from_secs(120);
+
+const DEP_V0: &str = r#"{"packages":[{"name":"NAME","version":"1.0.0","source":"local","dependencies":[1],"root":true},{"name":"itoa","version":"1.0.15","source":"crates.io"}],"format":1}"#;
+
+fn plain_binary() -> PathBuf {
+    for p in ["/bin/true", "/usr/bin/true"] {
+        if Path::new(p).is_file() {
+            return PathBuf::from(p);
+        }
+    }
+    panic!("no /bin/true to use as a plain binary");
+}
+
+fn auditable_binary(out: &Path, name: &str) {
+    let data = out.with_extension("section");
+    let json = DEP_V0.replace("NAME", name);
+    std::fs::write(&data, build_info::build::zlib(json.as_bytes())).unwrap();
+    let status = Command::new("objcopy")
+        .arg("--add-section")
+        .arg(format!(".dep-v0={}", data.display()))
+        .arg(plain_binary())
+        .arg(out)
+        .status()
+        .expect("objcopy (binutils) must be installed");
+    assert!(status.success(), "objcopy failed");
+    std::fs::remove_file(data).unwrap();
+}
+
+/// Deterministic bytes that never start like a binary (first byte `#`).
+fn noise(seed: usize, len: usize) -> Vec<u8> {
+    let mut x = (seed as u64)
+        .wrapping_mul(6_364_136_223_846_793_005)
+        .wrapping_add(1_442_695_040_888_963_407);
+    let mut out = vec![b'#'];
+    while out.len() < len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        out.push(x.to_le_bytes()[0]);
+    }
+    out
+}
+
+#[test]
+fn thousands_of_non_binaries_are_skipped_and_the_binaries_listed() {
+    let dir = std::env::temp_dir()
+        .join(format!("cargo-depinfo-big-scan-{}", std::process::id()))
+        .join("tree");
+    let _ = std::fs::remove_dir_all(&dir);
+    for i in 0..OTHER_FILES {
+        let sub = dir.join(format!("d{:02}", i % 30));
+        std::fs::create_dir_all(&sub).unwrap();
+        let (name, contents): (String, Vec<u8>) = match i % 6 {
+            0 => (format!("notes-{i}.txt"), b"plain text\n".to_vec()),
+            1 => (format!("empty-{i}"), Vec::new()),
+            2 => (format!("run-{i}.sh"), b"#!/bin/sh\nexit 0\n".to_vec()),
+            3 => (format!("libfake-{i}.so"), noise(i, 4096)),
+            4 => (format!("data-{i}.bin"), noise(i, 64)),
+            _ => (format!("tiny-{i}"), b"\x7f".to_vec()),
+        };
+        std::fs::write(sub.join(name), contents).unwrap();
+    }
+    auditable_binary(&dir.join("d00/app-one"), "app-one");
+    auditable_binary(&dir.join("d17/app-two"), "app-two");
+    auditable_binary(&dir.join("d29/zz-app-three"), "app-three");
+    std::fs::copy(plain_binary(), dir.join("d05/plain")).unwrap();
+
+    let started = Instant::now();
+    let mut child = Command::new(BIN)
+        .arg("inspect")
+        .arg(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Output is small: waiting before reading the pipes cannot block the child.
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        if started.elapsed() > LIMIT {
+            child.kill().unwrap();
+            panic!("inspect did not finish within {LIMIT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(stderr, "", "nothing on stderr when it is not a terminal");
+    let headers: Vec<&str> = stdout.lines().filter(|l| !l.starts_with('\t')).collect();
+    let d = dir.display();
+    assert_eq!(
+        headers,
+        [
+            format!("{d}/d00/app-one: app-one 1.0.0"),
+            format!("{d}/d17/app-two: app-two 1.0.0"),
+            format!("{d}/d29/zz-app-three: app-three 1.0.0"),
+        ]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

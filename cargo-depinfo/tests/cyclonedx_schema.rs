@@ -1,0 +1,152 @@
+//! `--format cyclonedx` validated against the official CycloneDX 1.5 JSON schema, as shipped
+//! in the PyPI package `cyclonedx-python-lib` (`cyclonedx/schema/_res/`, with the SPDX and JSF
+//! schemas it references), with Python's `jsonschema`. scripts/test-all.sh installs both; this
+//! test fails when they are missing rather than skipping.
+
+use std::io::Write as _;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_cargo-depinfo");
+
+/// Validates the document on stdin against bom-1.5; prints every violation and exits 1.
+/// References between the bundled schemas are served from the package's files (no network):
+/// each is registered under its `$id` and under its file name next to bom-1.5's `$id`.
+const VALIDATE: &str = r#"
+import json, os, sys
+import cyclonedx, jsonschema, referencing
+res = os.path.join(os.path.dirname(cyclonedx.__file__), "schema", "_res")
+schemas = {}
+for f in os.listdir(res):
+    if f.endswith(".schema.json"):
+        with open(os.path.join(res, f)) as fh:
+            schemas[f] = json.load(fh)
+bom_file = next(f for f in schemas if f.startswith("bom-1.5") and "strict" not in f)
+bom = schemas[bom_file]
+base = bom["$id"].rsplit("/", 1)[0] + "/"
+resources = []
+for f, s in schemas.items():
+    r = referencing.Resource.from_contents(s, default_specification=referencing.jsonschema.DRAFT7)
+    resources.append((base + f, r))
+    if "$id" in s:
+        resources.append((s["$id"], r))
+registry = referencing.Registry().with_resources(resources)
+validator = jsonschema.Draft7Validator(bom, registry=registry, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER)
+doc = json.load(sys.stdin)
+errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path))
+for e in errors:
+    print("/".join(str(p) for p in e.absolute_path) + ": " + e.message)
+print(f"validated against {bom_file}: {len(errors)} error(s)")
+sys.exit(1 if errors else 0)
+"#;
+
+fn python_ready() {
+    let ok = Command::new("python3")
+        .args(["-c", "import cyclonedx, jsonschema, referencing"])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        ok,
+        "python3 with `jsonschema` and `cyclonedx-python-lib` is required \
+         (pip install jsonschema cyclonedx-python-lib; scripts/test-all.sh does it)"
+    );
+}
+
+fn validate(what: &str, document: &[u8]) {
+    python_ready();
+    let mut child = Command::new("python3")
+        .args(["-c", VALIDATE])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run python3");
+    child.stdin.take().unwrap().write_all(document).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{what} is not valid CycloneDX 1.5:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(": 0 error(s)"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+fn run(args: &[&str]) -> Output {
+    let out = Command::new(BIN).args(args).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+#[test]
+fn inspect_of_itself_is_valid_cyclonedx() {
+    let out = run(&["inspect", "--format", "cyclonedx", BIN]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["components"].as_array().unwrap().len() > 20);
+    validate("inspect --format cyclonedx of cargo-depinfo", &out.stdout);
+}
+
+#[test]
+fn list_is_valid_cyclonedx() {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+    let out = run(&[
+        "list",
+        "--manifest-path",
+        manifest.to_str().unwrap(),
+        "--format",
+        "cyclonedx",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Checksums from Cargo.lock become SHA-256 hashes: the schema checks their shape.
+    assert!(
+        v["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["hashes"][0]["alg"] == "SHA-256"),
+        "no hashes"
+    );
+    validate("list --format cyclonedx of cargo-depinfo", &out.stdout);
+}
+
+#[test]
+fn the_golden_build_info_bom_is_valid_cyclonedx() {
+    // Git packages (externalReferences), build-only scope and properties.
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/bldinfo.cdx.json");
+    validate(
+        "tests/golden/bldinfo.cdx.json",
+        &std::fs::read(golden).unwrap(),
+    );
+}
+
+#[test]
+fn the_validator_rejects_a_broken_bom() {
+    // The check itself works: a component without a name is refused.
+    python_ready();
+    let mut child = Command::new("python3")
+        .args(["-c", VALIDATE])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(
+            br#"{"bomFormat":"CycloneDX","specVersion":"1.5","components":[{"type":"library"}]}"#,
+        )
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("'name' is a required property"));
+}
