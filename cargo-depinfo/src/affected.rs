@@ -5,19 +5,31 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::inventory::{Inventory, Kind};
+use crate::exposition::push_label_value;
+use crate::inventory::Kind;
 use crate::output::{ErrorEntry, JSON_FORMAT_VERSION};
+use crate::sources::Observation;
 
-/// One program containing a matching version.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One program (binary or instance) running a matching version.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[non_exhaustive]
 pub struct Hit {
-    /// The binary (or manifest).
-    pub path: String,
+    /// Where it runs: the instance (`host:port`), else the binary's path, else the input.
+    pub location: String,
     /// The program.
     pub program: String,
-    /// The program's version.
-    pub program_version: String,
+    /// The program's version, when the source knows it.
+    pub program_version: Option<String>,
+    /// The program's revision (commit), when known.
+    pub revision: Option<String>,
+    /// The instance (network sources).
+    pub instance: Option<String>,
+    /// The Prometheus job (`--prometheus`).
+    pub job: Option<String>,
+    /// The binary (binaries only).
+    pub path: Option<String>,
+    /// The input: a path, a `/metrics` URL or a Prometheus URL.
+    pub origin: String,
     /// The crate.
     pub name: String,
     /// The matching version.
@@ -29,52 +41,105 @@ pub struct Hit {
 }
 
 /// Crate names are unique up to `-`/`_` on crates.io; match them that way.
-fn same_crate(a: &str, b: &str) -> bool {
+pub(crate) fn same_crate(a: &str, b: &str) -> bool {
     a.len() == b.len()
         && a.bytes()
             .zip(b.bytes())
             .all(|(x, y)| x == y || matches!((x, y), (b'-', b'_') | (b'_', b'-')))
 }
 
-/// Every package named `name` whose version matches `req`, in input order. Pre-releases match
-/// only when `req` names a pre-release of the same version, as in Cargo.
-pub fn affected(inventories: &[Inventory], name: &str, req: &semver::VersionReq) -> Vec<Hit> {
-    let mut hits = Vec::new();
-    for inv in inventories {
-        for p in &inv.packages {
-            if !same_crate(&p.name, name) {
-                continue;
-            }
-            if semver::Version::parse(&p.version).is_ok_and(|v| req.matches(&v)) {
-                hits.push(Hit {
-                    path: inv.path.clone(),
-                    program: inv.program.clone(),
-                    program_version: inv.version.clone(),
-                    name: p.name.clone(),
-                    version: p.version.clone(),
-                    source: p.source.clone(),
-                    kind: p.kind,
-                });
-            }
-        }
-    }
+/// Every observation of `name` whose version matches `req`, sorted by location, program and
+/// version, each once (two sources may see the same instance). Pre-releases match only when
+/// `req` names a pre-release of the same version, as in Cargo.
+pub fn affected(observations: &[Observation], name: &str, req: &semver::VersionReq) -> Vec<Hit> {
+    let mut hits: Vec<Hit> = observations
+        .iter()
+        .filter(|o| same_crate(&o.name, name))
+        .filter(|o| semver::Version::parse(&o.version).is_ok_and(|v| req.matches(&v)))
+        .map(|o| Hit {
+            location: o.location().to_owned(),
+            program: o.program.clone(),
+            program_version: o.program_version.clone(),
+            revision: o.revision.clone(),
+            instance: o.instance.clone(),
+            job: o.job.clone(),
+            path: o.path.clone(),
+            origin: o.origin.clone(),
+            name: o.name.clone(),
+            version: o.version.clone(),
+            source: o.source.clone(),
+            kind: o.kind,
+        })
+        .collect();
+    hits.sort();
+    hits.dedup_by(|a, b| {
+        (
+            &a.location,
+            &a.program,
+            &a.name,
+            &a.version,
+            &a.source,
+            a.kind,
+        ) == (
+            &b.location,
+            &b.program,
+            &b.name,
+            &b.version,
+            &b.source,
+            b.kind,
+        )
+    });
     hits
 }
 
-/// One line per hit: `PATH: PROGRAM PROGRAM_VERSION: NAME VERSION SOURCE[ (build)]`.
+/// One line per hit: `LOCATION: PROGRAM[ PROGRAM_VERSION]: NAME VERSION SOURCE[ (build)]`.
 pub fn affected_text(hits: &[Hit]) -> String {
     let mut out = String::new();
     for h in hits {
-        let _ = write!(
-            out,
-            "{}: {} {}: {} {} {}",
-            h.path, h.program, h.program_version, h.name, h.version, h.source
-        );
+        let _ = write!(out, "{}: {}", h.location, h.program);
+        if let Some(v) = &h.program_version {
+            let _ = write!(out, " {v}");
+        }
+        let _ = write!(out, ": {} {} {}", h.name, h.version, h.source);
         if h.kind == Kind::Build {
             out.push_str(" (build)");
         }
         out.push('\n');
     }
+    out
+}
+
+/// Prometheus textfile-collector exposition: `cargo_depinfo_affected{location,name,program,
+/// requirement,version} 1` per hit and `cargo_depinfo_affected_programs{name,requirement}`.
+pub fn affected_prometheus(name: &str, requirement: &str, hits: &[Hit]) -> String {
+    let mut out = String::new();
+    out.push_str("# HELP cargo_depinfo_affected A constant '1' per program (instance or binary) running a version of a crate that matches a SemVer requirement.\n");
+    out.push_str("# TYPE cargo_depinfo_affected gauge\n");
+    let mut seen = std::collections::BTreeSet::new();
+    for h in hits {
+        let key = (&h.location, &h.program, &h.version);
+        if !seen.insert(key) {
+            continue;
+        }
+        out.push_str("cargo_depinfo_affected{location=\"");
+        push_label_value(&mut out, &h.location);
+        out.push_str("\",name=\"");
+        push_label_value(&mut out, name);
+        out.push_str("\",program=\"");
+        push_label_value(&mut out, &h.program);
+        out.push_str("\",requirement=\"");
+        push_label_value(&mut out, requirement);
+        out.push_str("\",version=\"");
+        push_label_value(&mut out, &h.version);
+        out.push_str("\"} 1\n");
+    }
+    out.push_str("# HELP cargo_depinfo_affected_programs Programs (instances or binaries) running a version of a crate that matches a SemVer requirement.\n");
+    out.push_str("# TYPE cargo_depinfo_affected_programs gauge\n");
+    out.push_str("cargo_depinfo_affected_programs{name=\"");
+    push_label_value(&mut out, name);
+    out.push_str("\",requirement=\"");
+    push_label_value(&mut out, requirement);
+    let _ = writeln!(out, "\"}} {}", seen.len());
     out
 }
 
@@ -87,7 +152,8 @@ struct AffectedDocument<'a> {
     errors: Vec<ErrorEntry>,
 }
 
-/// JSON: `{"format_version":1,"name","requirement","affected":[...],"errors":[...]}`.
+/// JSON: `{"format_version":1,"name","requirement","affected":[...],"errors":[...]}`; each hit
+/// has the fields of [`Hit`] (`null` when unknown).
 pub fn affected_json(name: &str, requirement: &str, hits: &[Hit], errors: &[String]) -> String {
     let doc = AffectedDocument {
         format_version: JSON_FORMAT_VERSION,
@@ -113,7 +179,7 @@ mod tests {
         let json = br#"{"packages":[{"name":"app","version":"0.1.0","source":"local","dependencies":[1],"root":true},{"name":"serde-json","version":"1.0.140","source":"crates.io"}],"format":1}"#;
         let inv = crate::sections::decode_dep_v0(json, std::path::Path::new("bin/app")).unwrap();
         let req = |r: &str| semver::VersionReq::parse(r).unwrap();
-        let inventories = [inv];
+        let inventories = crate::sources::from_inventories(&[inv]);
         assert_eq!(
             affected(&inventories, "serde_json", &req(">=1.0, <1.0.150")).len(),
             1

@@ -4,6 +4,7 @@ use std::ffi::OsString;
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
 use cargo_depinfo::{FeatureSelection, Inventory, Limits, ListOptions};
@@ -42,9 +43,14 @@ enum Command {
     List(ListArgs),
     /// Read the embedded data of binaries and directories of binaries (recursive).
     Inspect(InspectArgs),
-    /// Which binaries contain a version of CRATE matching the SemVer requirement REQ. Exits 1
-    /// when any does.
+    /// Which programs (binaries, instances) run a version of CRATE matching the SemVer
+    /// requirement REQ. Exits 1 when any does.
     Affected(AffectedArgs),
+    /// For each crate, the distinct versions running and who runs each. With --max-versions,
+    /// only the crates over the limit, and exit 1 when there are any.
+    Spread(SpreadArgs),
+    /// Prometheus alerting rules (YAML) for crate version spread and build revision drift.
+    Rules(RulesArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -95,6 +101,49 @@ struct InspectArgs {
     format: OutputFormat,
 }
 
+/// Where `affected` and `spread` look: binaries, /metrics endpoints, Prometheus APIs.
+#[derive(Debug, Args)]
+struct SourceFlags {
+    /// Binaries and directories of binaries (default: the current directory, when no
+    /// --metrics or --prometheus is given).
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// A /metrics endpoint to scrape (`http://host:port[/path]`; repeatable).
+    #[arg(long = "metrics", value_name = "URL")]
+    metrics: Vec<String>,
+    /// A Prometheus HTTP API (Prometheus, Thanos, Mimir) to query for rust_mod_info
+    /// (`http://host:9090[/prefix]`; repeatable).
+    #[arg(long = "prometheus", value_name = "URL")]
+    prometheus: Vec<String>,
+    /// Seconds allowed for each network source.
+    #[arg(long, value_name = "SECS", default_value_t = 5.0)]
+    timeout: f64,
+}
+
+impl SourceFlags {
+    fn source_args(&self) -> Result<cargo_depinfo::SourceArgs> {
+        let mut args = cargo_depinfo::SourceArgs::default();
+        args.paths.clone_from(&self.paths);
+        args.metrics.clone_from(&self.metrics);
+        args.prometheus.clone_from(&self.prometheus);
+        args.timeout = Duration::try_from_secs_f64(self.timeout)
+            .ok()
+            .filter(|t| !t.is_zero())
+            .context("--timeout must be a positive number of seconds")?;
+        Ok(args)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FleetFormat {
+    /// Readable text.
+    Text,
+    /// JSON with a `format_version` (see the README).
+    Json,
+    /// Prometheus text exposition for node_exporter's textfile collector.
+    Prometheus,
+}
+
 #[derive(Debug, Args)]
 struct AffectedArgs {
     /// Crate name.
@@ -103,12 +152,42 @@ struct AffectedArgs {
     /// SemVer requirement, for example '>=1.0, <1.0.150'.
     #[arg(value_name = "REQ")]
     req: String,
-    /// Binaries and directories of binaries (default: the current directory).
-    #[arg(value_name = "PATH")]
-    paths: Vec<PathBuf>,
-    /// Output format (text or json).
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-    format: OutputFormat,
+    #[command(flatten)]
+    sources: SourceFlags,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FleetFormat::Text)]
+    format: FleetFormat,
+}
+
+#[derive(Debug, Args)]
+struct SpreadArgs {
+    #[command(flatten)]
+    sources: SourceFlags,
+    /// Only this crate (repeatable).
+    #[arg(long = "crate", value_name = "NAME")]
+    crates: Vec<String>,
+    /// Report only crates running in more versions than this; exit 1 when there are any.
+    #[arg(long, value_name = "N")]
+    max_versions: Option<usize>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FleetFormat::Text)]
+    format: FleetFormat,
+}
+
+#[derive(Debug, Args)]
+struct RulesArgs {
+    /// The spread alert fires when a crate runs in more versions than this.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    max_versions: usize,
+    /// Restrict the spread alert to this crate (repeatable).
+    #[arg(long = "crate", value_name = "NAME")]
+    crates: Vec<String>,
+    /// How long a condition must hold before the alert fires (a Prometheus duration).
+    #[arg(long = "for", value_name = "DURATION", default_value = "0s")]
+    for_duration: String,
+    /// The alerts' severity label.
+    #[arg(long, value_name = "LEVEL", default_value = "warning")]
+    severity: String,
 }
 
 /// The arguments in the cargo-subcommand shape. Run by cargo as `cargo depinfo ...`, argv[1]
@@ -161,7 +240,9 @@ fn run(cli: Depinfo) -> Result<Outcome> {
     match cli.command {
         Command::List(args) => list(args),
         Command::Inspect(args) => inspect(&args),
-        Command::Affected(args) => affected(args),
+        Command::Affected(args) => affected(&args),
+        Command::Spread(args) => spread(&args),
+        Command::Rules(args) => rules(args),
     }
 }
 
@@ -223,33 +304,68 @@ fn inspect(args: &InspectArgs) -> Result<Outcome> {
     })
 }
 
-fn affected(args: AffectedArgs) -> Result<Outcome> {
-    let req = semver::VersionReq::parse(&args.req)
-        .with_context(|| format!("invalid SemVer requirement {:?}", args.req))?;
-    let paths = if args.paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
-        args.paths
-    };
-    let scan = cargo_depinfo::inspect_paths(&paths, &Limits::default());
-    let errors: Vec<String> = scan.errors.iter().map(ToString::to_string).collect();
+/// Reads the sources; every failed one is a line on stderr.
+fn collect(flags: &SourceFlags) -> Result<(Vec<cargo_depinfo::Observation>, Vec<String>)> {
+    let (observations, errors) = cargo_depinfo::collect(&flags.source_args()?);
+    let errors: Vec<String> = errors.iter().map(ToString::to_string).collect();
     for e in &errors {
         eprintln!("error: {e}");
     }
-    let hits = cargo_depinfo::affected(&scan.inventories, &args.name, &req);
-    let stdout = match args.format {
-        OutputFormat::Text => cargo_depinfo::affected_text(&hits),
-        OutputFormat::Json => cargo_depinfo::affected_json(&args.name, &args.req, &hits, &errors),
-        OutputFormat::Cyclonedx => bail!("--format cyclonedx is for list and inspect"),
-    };
-    let code = if !errors.is_empty() {
+    Ok((observations, errors))
+}
+
+/// Errors win over findings: a partial answer is not a clean one.
+fn exit_code(errors: &[String], found: bool) -> u8 {
+    if !errors.is_empty() {
         EXIT_ERROR
-    } else if hits.is_empty() {
-        EXIT_CLEAN
-    } else {
+    } else if found {
         EXIT_FOUND
+    } else {
+        EXIT_CLEAN
+    }
+}
+
+fn affected(args: &AffectedArgs) -> Result<Outcome> {
+    let req = semver::VersionReq::parse(&args.req)
+        .with_context(|| format!("invalid SemVer requirement {:?}", args.req))?;
+    let (observations, errors) = collect(&args.sources)?;
+    let hits = cargo_depinfo::affected(&observations, &args.name, &req);
+    let stdout = match args.format {
+        FleetFormat::Text => cargo_depinfo::affected_text(&hits),
+        FleetFormat::Json => cargo_depinfo::affected_json(&args.name, &args.req, &hits, &errors),
+        FleetFormat::Prometheus => cargo_depinfo::affected_prometheus(&args.name, &args.req, &hits),
     };
-    Ok(Outcome { stdout, code })
+    Ok(Outcome {
+        stdout,
+        code: exit_code(&errors, !hits.is_empty()),
+    })
+}
+
+fn spread(args: &SpreadArgs) -> Result<Outcome> {
+    let (observations, errors) = collect(&args.sources)?;
+    let crates = cargo_depinfo::spread(&observations, &args.crates, args.max_versions);
+    let stdout = match args.format {
+        FleetFormat::Text => cargo_depinfo::spread_text(&crates),
+        FleetFormat::Json => cargo_depinfo::spread_json(&crates, args.max_versions, &errors),
+        FleetFormat::Prometheus => cargo_depinfo::spread_prometheus(&crates),
+    };
+    let over = args.max_versions.is_some() && !crates.is_empty();
+    Ok(Outcome {
+        stdout,
+        code: exit_code(&errors, over),
+    })
+}
+
+fn rules(args: RulesArgs) -> Result<Outcome> {
+    let mut options = cargo_depinfo::RulesOptions::default();
+    options.max_versions = args.max_versions;
+    options.crates = args.crates;
+    options.for_duration = args.for_duration;
+    options.severity = args.severity;
+    Ok(Outcome {
+        stdout: cargo_depinfo::rules(&options)?,
+        code: EXIT_CLEAN,
+    })
 }
 
 #[cfg(test)]

@@ -1,0 +1,310 @@
+//! A small HTTP/1.1 client over `std::net::TcpStream`: `GET` only, plain `http://`, one
+//! request per connection, one deadline for the whole exchange (connect, send, headers and
+//! body), a bound on the body size. Enough for `/metrics` endpoints and the Prometheus HTTP
+//! API; no TLS (put a local proxy in front of an `https://` endpoint).
+
+use std::io::{BufRead as _, BufReader, Read, Write as _};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs as _};
+use std::time::{Duration, Instant};
+
+/// The largest body we read (a Prometheus answer for 100,000 series is about 30 MiB).
+pub const MAX_BODY: u64 = 256 << 20;
+
+/// Why a request failed. The caller names the URL.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum HttpError {
+    /// The URL is not `http://host[:port][/path]`.
+    #[error("not an http:// URL ({0})")]
+    Url(String),
+    /// Name resolution, connect, send or receive failed.
+    #[error("{0}")]
+    Io(std::io::Error),
+    /// The deadline passed.
+    #[error("no answer within {}s (--timeout)", .0.as_secs_f64())]
+    Timeout(Duration),
+    /// The answer is not HTTP.
+    #[error("malformed HTTP answer: {0}")]
+    Protocol(String),
+    /// The body is larger than [`MAX_BODY`].
+    #[error("answer larger than {} MiB", MAX_BODY >> 20)]
+    TooLarge,
+}
+
+/// A parsed `http://` URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Url {
+    /// Host name or address (IPv6 without brackets).
+    pub host: String,
+    /// Port (80 when not given).
+    pub port: u16,
+    /// Path and query, starting with `/`.
+    pub path: String,
+}
+
+impl Url {
+    /// Parses `http://host[:port][/path]`.
+    pub fn parse(url: &str) -> Result<Url, HttpError> {
+        let bad = || HttpError::Url(url.to_owned());
+        if url.starts_with("https://") {
+            return Err(HttpError::Url(format!(
+                "{url}: https is not supported, use http:// or a local proxy"
+            )));
+        }
+        let Some(rest) = url.strip_prefix("http://") else {
+            return Err(bad());
+        };
+        let (authority, path) = match rest.find(['/', '?']) {
+            Some(i) if rest[i..].starts_with('?') => (&rest[..i], format!("/{}", &rest[i..])),
+            Some(i) => (&rest[..i], rest[i..].to_owned()),
+            None => (rest, "/".to_owned()),
+        };
+        if authority.contains('@') {
+            return Err(HttpError::Url(format!(
+                "{url}: credentials in URLs are not supported"
+            )));
+        }
+        let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+            let (h, after) = v6.split_once(']').ok_or_else(bad)?;
+            let port = match after.strip_prefix(':') {
+                Some(p) => p.parse().map_err(|_| bad())?,
+                None if after.is_empty() => 80,
+                None => return Err(bad()),
+            };
+            (h.to_owned(), port)
+        } else {
+            match authority.rsplit_once(':') {
+                Some((h, p)) => (h.to_owned(), p.parse().map_err(|_| bad())?),
+                None => (authority.to_owned(), 80),
+            }
+        };
+        if host.is_empty() {
+            return Err(bad());
+        }
+        Ok(Url { host, port, path })
+    }
+
+    /// `host:port` (IPv6 in brackets), as Prometheus writes the `instance` label.
+    pub fn host_port(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+}
+
+/// An HTTP answer.
+#[derive(Debug)]
+pub struct Response {
+    /// Status code.
+    pub status: u16,
+    /// `Content-Type`, when sent.
+    pub content_type: Option<String>,
+    /// The body, de-chunked.
+    pub body: Vec<u8>,
+}
+
+/// `GET url` with `Accept: accept`, all within `timeout`.
+pub fn get(url: &Url, accept: &str, timeout: Duration) -> Result<Response, HttpError> {
+    let deadline = Instant::now() + timeout;
+    let left = || {
+        deadline
+            .checked_duration_since(Instant::now())
+            .filter(|d| !d.is_zero())
+            .ok_or(HttpError::Timeout(timeout))
+    };
+    let io = |e: std::io::Error| match e.kind() {
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
+            HttpError::Timeout(timeout)
+        }
+        _ => HttpError::Io(e),
+    };
+    let addrs: Vec<SocketAddr> = (url.host.as_str(), url.port)
+        .to_socket_addrs()
+        .map_err(HttpError::Io)?
+        .collect();
+    let mut last = None;
+    let mut stream = None;
+    for addr in addrs {
+        match TcpStream::connect_timeout(&addr, left()?) {
+            Ok(s) => {
+                stream = Some(s);
+                break;
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    let stream = match (stream, last) {
+        (Some(s), _) => s,
+        (None, Some(e)) => return Err(io(e)),
+        (None, None) => {
+            return Err(HttpError::Io(std::io::Error::other(format!(
+                "{} resolves to no address",
+                url.host
+            ))));
+        }
+    };
+    stream.set_write_timeout(Some(left()?)).map_err(io)?;
+    let request = format!(
+        "GET {} HTTP/1.1\r\nHost: {}\r\nAccept: {accept}\r\nUser-Agent: cargo-depinfo/{}\r\nConnection: close\r\n\r\n",
+        url.path,
+        url.host_port(),
+        env!("CARGO_PKG_VERSION"),
+    );
+    (&stream).write_all(request.as_bytes()).map_err(io)?;
+    let mut reader = BufReader::new(Deadline {
+        stream,
+        until: deadline,
+        timeout,
+    });
+    let mut line = String::new();
+    read_line(&mut reader, &mut line).map_err(io)?;
+    let status = line
+        .strip_prefix("HTTP/1.")
+        .and_then(|r| r.get(2..5))
+        .and_then(|s| s.parse::<u16>().ok())
+        .ok_or_else(|| HttpError::Protocol(format!("status line {:?}", line.trim_end())))?;
+    let mut content_type = None;
+    let mut length = None;
+    let mut chunked = false;
+    loop {
+        line.clear();
+        read_line(&mut reader, &mut line).map_err(io)?;
+        let header = line.trim_end();
+        if header.is_empty() {
+            break;
+        }
+        let Some((name, value)) = header.split_once(':') else {
+            return Err(HttpError::Protocol(format!("header {header:?}")));
+        };
+        let value = value.trim();
+        if name.eq_ignore_ascii_case("content-type") {
+            content_type = Some(value.to_owned());
+        } else if name.eq_ignore_ascii_case("content-length") {
+            length = Some(
+                value
+                    .parse::<u64>()
+                    .map_err(|_| HttpError::Protocol(format!("Content-Length {value:?}")))?,
+            );
+        } else if name.eq_ignore_ascii_case("transfer-encoding") {
+            chunked = value.to_ascii_lowercase().contains("chunked");
+        }
+    }
+    let mut body = Vec::new();
+    if chunked {
+        loop {
+            line.clear();
+            read_line(&mut reader, &mut line).map_err(io)?;
+            let size = line.trim_end().split(';').next().unwrap_or_default();
+            let size = u64::from_str_radix(size.trim(), 16)
+                .map_err(|_| HttpError::Protocol(format!("chunk size {:?}", line.trim_end())))?;
+            if size == 0 {
+                break;
+            }
+            if body.len() as u64 + size > MAX_BODY {
+                return Err(HttpError::TooLarge);
+            }
+            let start = body.len();
+            (&mut reader)
+                .take(size)
+                .read_to_end(&mut body)
+                .map_err(io)?;
+            if (body.len() - start) as u64 != size {
+                return Err(HttpError::Protocol("truncated chunk".into()));
+            }
+            line.clear();
+            read_line(&mut reader, &mut line).map_err(io)?;
+        }
+    } else {
+        let limit = length.unwrap_or(MAX_BODY + 1).min(MAX_BODY + 1);
+        (&mut reader)
+            .take(limit)
+            .read_to_end(&mut body)
+            .map_err(io)?;
+        if body.len() as u64 > MAX_BODY {
+            return Err(HttpError::TooLarge);
+        }
+        if let Some(n) = length
+            && body.len() as u64 != n
+        {
+            return Err(HttpError::Protocol(format!(
+                "body of {} bytes, Content-Length {n}",
+                body.len()
+            )));
+        }
+    }
+    Ok(Response {
+        status,
+        content_type,
+        body,
+    })
+}
+
+/// Reads one line of at most 64 KiB (headers, chunk sizes).
+fn read_line(reader: &mut impl std::io::BufRead, line: &mut String) -> std::io::Result<()> {
+    let n = reader.take(64 << 10).read_line(line)?;
+    if n == 0 {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "connection closed before the answer was complete",
+        ));
+    }
+    Ok(())
+}
+
+/// A stream whose reads time out at one deadline, not per read.
+struct Deadline {
+    stream: TcpStream,
+    until: Instant,
+    timeout: Duration,
+}
+
+impl Read for Deadline {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let left = self
+            .until
+            .checked_duration_since(Instant::now())
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| {
+                std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("no answer within {:?}", self.timeout),
+                )
+            })?;
+        self.stream.set_read_timeout(Some(left))?;
+        self.stream.read(buf)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_http_urls() {
+        let u = Url::parse("http://127.0.0.1:9090").unwrap();
+        assert_eq!(
+            (u.host.as_str(), u.port, u.path.as_str()),
+            ("127.0.0.1", 9090, "/")
+        );
+        let u = Url::parse("http://[::1]:8080/metrics?x=1").unwrap();
+        assert_eq!(
+            (u.host.as_str(), u.port, u.path.as_str()),
+            ("::1", 8080, "/metrics?x=1")
+        );
+        assert_eq!(u.host_port(), "[::1]:8080");
+        let u = Url::parse("http://example.invalid?q").unwrap();
+        assert_eq!((u.port, u.path.as_str()), (80, "/?q"));
+        assert!(
+            Url::parse("https://x")
+                .unwrap_err()
+                .to_string()
+                .contains("https")
+        );
+        assert!(Url::parse("ftp://x").is_err());
+        assert!(Url::parse("http://:80").is_err());
+        assert!(Url::parse("http://u:p@x/").is_err());
+        assert!(Url::parse("http://x:port/").is_err());
+    }
+}

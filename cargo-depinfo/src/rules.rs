@@ -1,0 +1,227 @@
+//! `cargo depinfo rules`: Prometheus alerting rules (YAML) over what build-info-collector
+//! exposes: crate version spread on `rust_mod_info`, and build_info revision drift (several
+//! revisions of one program running at once, that is, a deploy that has not finished).
+
+use std::fmt::Write as _;
+
+/// What the rules say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RulesOptions {
+    /// The spread alert fires when a crate runs in more versions than this.
+    pub max_versions: usize,
+    /// Restrict the spread alert to these crates (all when empty).
+    pub crates: Vec<String>,
+    /// The rules' `for:` (a Prometheus duration).
+    pub for_duration: String,
+    /// The `severity` label.
+    pub severity: String,
+    /// The rule group's name.
+    pub group: String,
+}
+
+impl Default for RulesOptions {
+    fn default() -> Self {
+        RulesOptions {
+            max_versions: 1,
+            crates: Vec::new(),
+            for_duration: "0s".into(),
+            severity: "warning".into(),
+            group: "rust-dependencies".into(),
+        }
+    }
+}
+
+/// Why the options cannot make valid rules.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RulesError {
+    /// A `--crate` that is not a crate name.
+    #[error("{0:?} is not a crate name (letters, digits, '-' and '_')")]
+    CrateName(String),
+    /// A `--for` that is not a Prometheus duration.
+    #[error("{0:?} is not a Prometheus duration (for example 0s, 90s, 5m, 1h30m)")]
+    Duration(String),
+    /// A label value that would not survive YAML and PromQL.
+    #[error("{0:?} is not a valid {1}")]
+    Value(String, &'static str),
+}
+
+/// The spread alert's name.
+pub const SPREAD_ALERT: &str = "RustCrateVersionSpread";
+/// The revision drift alert's name.
+pub const DRIFT_ALERT: &str = "RustProgramRevisionDrift";
+
+/// The PromQL of the spread alert: one series per crate running in more than `max_versions`
+/// versions, valued by the number of versions.
+pub fn spread_expr(max_versions: usize, crates: &[String]) -> Result<String, RulesError> {
+    let selector = if crates.is_empty() {
+        String::new()
+    } else {
+        for c in crates {
+            if c.is_empty()
+                || !c
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_')
+            {
+                return Err(RulesError::CrateName(c.clone()));
+            }
+        }
+        let mut names: Vec<&str> = crates.iter().map(String::as_str).collect();
+        names.sort_unstable();
+        names.dedup();
+        format!("{{name=~\"{}\"}}", names.join("|"))
+    };
+    Ok(format!(
+        "count by (name) (count by (name, version) (rust_mod_info{selector})) > {max_versions}"
+    ))
+}
+
+/// The PromQL of the drift alert: one series per program (build-info programs only: they
+/// carry `rustversion`) running more than one revision, valued by the number of revisions.
+pub const DRIFT_EXPR: &str = r#"count by (program) (count by (program, revision) (label_replace({__name__=~".+_build_info",rustversion!=""}, "program", "$1", "__name__", "(.+)_build_info"))) > 1"#;
+
+fn is_duration(s: &str) -> bool {
+    // Prometheus: ((\d+)y)?((\d+)w)?((\d+)d)?((\d+)h)?((\d+)m)?((\d+)s)?((\d+)ms)?, not empty.
+    // Matched in this order ("ms" before "m"); the rank is the Prometheus order.
+    let units = [
+        ("y", 1),
+        ("w", 2),
+        ("d", 3),
+        ("h", 4),
+        ("ms", 7),
+        ("m", 5),
+        ("s", 6),
+    ];
+    let mut rest = s;
+    let mut last = 0;
+    if rest.is_empty() {
+        return false;
+    }
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        if digits == 0 {
+            return false;
+        }
+        rest = &rest[digits..];
+        let Some((unit, rank)) = units.iter().find(|(u, _)| rest.starts_with(u)) else {
+            return false;
+        };
+        // Units come in order, each at most once.
+        if *rank <= last {
+            return false;
+        }
+        last = *rank;
+        rest = &rest[unit.len()..];
+    }
+    true
+}
+
+/// A YAML single-quoted scalar (only `'` needs escaping, by doubling).
+fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// The rules file.
+pub fn rules(options: &RulesOptions) -> Result<String, RulesError> {
+    if !is_duration(&options.for_duration) {
+        return Err(RulesError::Duration(options.for_duration.clone()));
+    }
+    for (value, what) in [
+        (&options.severity, "severity"),
+        (&options.group, "group name"),
+    ] {
+        if value.is_empty() || value.chars().any(char::is_control) {
+            return Err(RulesError::Value(value.clone(), what));
+        }
+    }
+    let spread = spread_expr(options.max_versions, &options.crates)?;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# Prometheus alerting rules written by cargo depinfo {} (`cargo depinfo rules`).",
+        env!("CARGO_PKG_VERSION")
+    );
+    out.push_str(
+        "# Series come from build-info-collector: rust_mod_info and <program>_build_info.\n",
+    );
+    out.push_str("groups:\n");
+    let _ = writeln!(out, "  - name: {}", quote(&options.group));
+    out.push_str("    rules:\n");
+    let rule = |out: &mut String, alert: &str, expr: &str, summary: &str, description: &str| {
+        let _ = writeln!(out, "      - alert: {alert}");
+        let _ = writeln!(out, "        expr: {}", quote(expr));
+        let _ = writeln!(out, "        for: {}", options.for_duration);
+        out.push_str("        labels:\n");
+        let _ = writeln!(out, "          severity: {}", quote(&options.severity));
+        out.push_str("        annotations:\n");
+        let _ = writeln!(out, "          summary: {}", quote(summary));
+        let _ = writeln!(out, "          description: {}", quote(description));
+    };
+    rule(
+        &mut out,
+        SPREAD_ALERT,
+        &spread,
+        "Crate {{ $labels.name }} runs in {{ $value }} versions",
+        &format!(
+            "{{{{ $value }}}} distinct versions of {{{{ $labels.name }}}} run across the fleet (limit {}). `cargo depinfo spread --crate {{{{ $labels.name }}}} --prometheus URL` lists who runs which.",
+            options.max_versions
+        ),
+    );
+    rule(
+        &mut out,
+        DRIFT_ALERT,
+        DRIFT_EXPR,
+        "Program {{ $labels.program }} runs {{ $value }} revisions",
+        "{{ $value }} revisions of {{ $labels.program }} are running at once: a deploy has not finished everywhere. `count by (revision, instance) ({{ $labels.program }}_build_info)` shows who runs which.",
+    );
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spread_expr_fires_above_the_limit() {
+        assert_eq!(
+            spread_expr(2, &[]).unwrap(),
+            "count by (name) (count by (name, version) (rust_mod_info)) > 2"
+        );
+        assert_eq!(
+            spread_expr(1, &["serde".into(), "itoa".into(), "serde".into()]).unwrap(),
+            "count by (name) (count by (name, version) (rust_mod_info{name=~\"itoa|serde\"})) > 1"
+        );
+        assert!(spread_expr(1, &["a.*".into()]).is_err());
+    }
+
+    #[test]
+    fn durations_follow_prometheus() {
+        for ok in ["0s", "90s", "5m", "1h30m", "1d", "100ms", "1m30s500ms"] {
+            assert!(is_duration(ok), "{ok}");
+        }
+        for bad in ["", "5", "m", "5x", "30s1m", "1.5m", "5m5m"] {
+            assert!(!is_duration(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn yaml_quotes_single_quotes() {
+        assert_eq!(quote("it's"), "'it''s'");
+        let r = rules(&RulesOptions {
+            severity: "page'r".into(),
+            ..RulesOptions::default()
+        })
+        .unwrap();
+        assert!(r.contains("severity: 'page''r'"), "{r}");
+        assert!(
+            rules(&RulesOptions {
+                for_duration: "soon".into(),
+                ..RulesOptions::default()
+            })
+            .is_err()
+        );
+    }
+}

@@ -1,0 +1,237 @@
+//! `cargo depinfo spread`: for each crate, the distinct versions running and who runs each.
+//! Only runtime crates count (what `rust_mod_info` exposes), so binaries and `/metrics`
+//! endpoints give the same answer as Prometheus.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::affected::same_crate;
+use crate::exposition::push_label_value;
+use crate::inventory::Kind;
+use crate::output::{ErrorEntry, JSON_FORMAT_VERSION};
+use crate::sources::Observation;
+
+/// A program (instance or binary) running one version.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[non_exhaustive]
+pub struct Runner {
+    /// The program.
+    pub program: String,
+    /// Where it runs: the instance, else the binary's path, else the input.
+    pub location: String,
+    /// The program's version, when known.
+    pub program_version: Option<String>,
+    /// The program's revision (commit), when known.
+    pub revision: Option<String>,
+    /// The instance (network sources).
+    pub instance: Option<String>,
+    /// The Prometheus job (`--prometheus`).
+    pub job: Option<String>,
+    /// The binary (binaries only).
+    pub path: Option<String>,
+}
+
+/// One version of a crate and who runs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct VersionRunners {
+    /// The version.
+    pub version: String,
+    /// Who runs it, sorted by program and location.
+    pub running: Vec<Runner>,
+}
+
+/// The versions of one crate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct CrateSpread {
+    /// Crate name.
+    pub name: String,
+    /// Number of distinct versions.
+    pub version_count: usize,
+    /// The versions, in SemVer order.
+    pub versions: Vec<VersionRunners>,
+}
+
+/// The spread of every runtime crate (or of `crates` when not empty, matched up to `-`/`_`),
+/// sorted by name; with `max_versions`, only the crates running more versions than that.
+pub fn spread(
+    observations: &[Observation],
+    crates: &[String],
+    max_versions: Option<usize>,
+) -> Vec<CrateSpread> {
+    let mut by_crate: BTreeMap<&str, BTreeMap<&str, BTreeSet<Runner>>> = BTreeMap::new();
+    for o in observations {
+        if o.kind != Kind::Runtime
+            || !(crates.is_empty() || crates.iter().any(|c| same_crate(c, &o.name)))
+        {
+            continue;
+        }
+        by_crate
+            .entry(&o.name)
+            .or_default()
+            .entry(&o.version)
+            .or_default()
+            .insert(Runner {
+                program: o.program.clone(),
+                location: o.location().to_owned(),
+                program_version: o.program_version.clone(),
+                revision: o.revision.clone(),
+                instance: o.instance.clone(),
+                job: o.job.clone(),
+                path: o.path.clone(),
+            });
+    }
+    let mut out = Vec::new();
+    for (name, versions) in by_crate {
+        if max_versions.is_some_and(|max| versions.len() <= max) {
+            continue;
+        }
+        let mut versions: Vec<VersionRunners> = versions
+            .into_iter()
+            .map(|(version, runners)| {
+                let mut runners: Vec<Runner> = runners.into_iter().collect();
+                // Two sources may report the same instance with different detail.
+                runners.dedup_by(|a, b| a.program == b.program && a.location == b.location);
+                VersionRunners {
+                    version: version.to_owned(),
+                    running: runners,
+                }
+            })
+            .collect();
+        versions.sort_by(|a, b| {
+            match (
+                semver::Version::parse(&a.version),
+                semver::Version::parse(&b.version),
+            ) {
+                (Ok(x), Ok(y)) => x.cmp(&y),
+                _ => a.version.cmp(&b.version),
+            }
+        });
+        out.push(CrateSpread {
+            name: name.to_owned(),
+            version_count: versions.len(),
+            versions,
+        });
+    }
+    out
+}
+
+/// Text: a header per crate, then one line per version and runner:
+///
+/// ```text
+/// NAME: N versions
+/// <TAB>VERSION<TAB>PROGRAM@LOCATION
+/// ```
+pub fn spread_text(crates: &[CrateSpread]) -> String {
+    let mut out = String::new();
+    for c in crates {
+        let plural = if c.version_count == 1 { "" } else { "s" };
+        let _ = writeln!(out, "{}: {} version{plural}", c.name, c.version_count);
+        for v in &c.versions {
+            for r in &v.running {
+                let _ = writeln!(out, "\t{}\t{}@{}", v.version, r.program, r.location);
+            }
+        }
+    }
+    out
+}
+
+#[derive(Serialize)]
+struct SpreadDocument<'a> {
+    format_version: u32,
+    max_versions: Option<usize>,
+    crates: &'a [CrateSpread],
+    errors: Vec<ErrorEntry>,
+}
+
+/// JSON: `{"format_version":1,"max_versions":N|null,"crates":[{"name","version_count",
+/// "versions":[{"version","running":[{"program","location","program_version","revision","instance",
+/// "job","path"}]}]}],"errors":[{"message"}]}`.
+pub fn spread_json(
+    crates: &[CrateSpread],
+    max_versions: Option<usize>,
+    errors: &[String],
+) -> String {
+    let doc = SpreadDocument {
+        format_version: JSON_FORMAT_VERSION,
+        max_versions,
+        crates,
+        errors: errors
+            .iter()
+            .map(|m| ErrorEntry { message: m.clone() })
+            .collect(),
+    };
+    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// Prometheus textfile-collector exposition: `cargo_depinfo_crate_versions{name}` (distinct
+/// versions) and `cargo_depinfo_crate_version_runners{name,version}` (programs running each).
+pub fn spread_prometheus(crates: &[CrateSpread]) -> String {
+    let mut out = String::new();
+    out.push_str("# HELP cargo_depinfo_crate_versions Distinct versions of a crate that the programs read by cargo depinfo run.\n");
+    out.push_str("# TYPE cargo_depinfo_crate_versions gauge\n");
+    for c in crates {
+        out.push_str("cargo_depinfo_crate_versions{name=\"");
+        push_label_value(&mut out, &c.name);
+        let _ = writeln!(out, "\"}} {}", c.version_count);
+    }
+    out.push_str("# HELP cargo_depinfo_crate_version_runners Programs (instances or binaries) running one version of a crate.\n");
+    out.push_str("# TYPE cargo_depinfo_crate_version_runners gauge\n");
+    for c in crates {
+        for v in &c.versions {
+            out.push_str("cargo_depinfo_crate_version_runners{name=\"");
+            push_label_value(&mut out, &c.name);
+            out.push_str("\",version=\"");
+            push_label_value(&mut out, &v.version);
+            let _ = writeln!(out, "\"}} {}", v.running.len());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obs(program: &str, instance: &str, name: &str, version: &str) -> Observation {
+        let dep = format!(
+            r#"{{"packages":[{{"name":"{program}","version":"0.1.0","source":"local","dependencies":[1],"root":true}},{{"name":"{name}","version":"{version}","source":"crates.io"}}],"format":1}}"#
+        );
+        let inv =
+            crate::sections::decode_dep_v0(dep.as_bytes(), std::path::Path::new(instance)).unwrap();
+        crate::sources::from_inventories(&[inv]).remove(0)
+    }
+
+    #[test]
+    fn groups_versions_in_semver_order() {
+        let o = [
+            obs("a", "bin/a", "serde", "1.0.9"),
+            obs("b", "bin/b", "serde", "1.0.10"),
+            obs("c", "bin/c", "serde", "1.0.10"),
+            obs("c", "bin/c", "itoa", "1.0.15"),
+        ];
+        let s = spread(&o, &[], None);
+        assert_eq!(
+            spread_text(&s),
+            "itoa: 1 version\n\t1.0.15\tc@bin/c\n\
+             serde: 2 versions\n\t1.0.9\ta@bin/a\n\t1.0.10\tb@bin/b\n\t1.0.10\tc@bin/c\n"
+        );
+        assert_eq!(spread(&o, &[], Some(1)).len(), 1);
+        assert!(spread(&o, &[], Some(2)).is_empty());
+        assert_eq!(spread(&o, &["itoa".into()], None)[0].name, "itoa");
+        assert_eq!(
+            spread_prometheus(&spread(&o, &["itoa".into()], None)),
+            "# HELP cargo_depinfo_crate_versions Distinct versions of a crate that the programs read by cargo depinfo run.\n\
+             # TYPE cargo_depinfo_crate_versions gauge\n\
+             cargo_depinfo_crate_versions{name=\"itoa\"} 1\n\
+             # HELP cargo_depinfo_crate_version_runners Programs (instances or binaries) running one version of a crate.\n\
+             # TYPE cargo_depinfo_crate_version_runners gauge\n\
+             cargo_depinfo_crate_version_runners{name=\"itoa\",version=\"1.0.15\"} 1\n"
+        );
+    }
+}

@@ -1,0 +1,769 @@
+//! `affected`, `spread` and `rules` over fleet sources: the real `cargo-depinfo` binary against
+//! loopback HTTP servers this test starts on ports the OS picks (two /metrics endpoints, one
+//! serving malformed exposition, one too slow for `--timeout 1`, a closed port, and Prometheus
+//! API fixtures answering in the real API's shape). Output is compared with golden files under
+//! `tests/fleet/` (ports replaced by `<A>`, `<B>`; `UPDATE_GOLDEN=1` rewrites them), and
+//! checked by the real `promtool` (Debian package `prometheus`; the test fails without it).
+
+use std::fmt::Write as _;
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_cargo-depinfo");
+
+/// One canned answer.
+#[derive(Clone)]
+struct Reply {
+    status: u16,
+    content_type: &'static str,
+    body: String,
+    delay: Duration,
+    chunked: bool,
+}
+
+impl Reply {
+    fn ok(content_type: &'static str, body: impl Into<String>) -> Reply {
+        Reply {
+            status: 200,
+            content_type,
+            body: body.into(),
+            delay: Duration::ZERO,
+            chunked: false,
+        }
+    }
+}
+
+type Handler = Arc<dyn Fn(&str) -> Reply + Send + Sync>;
+
+/// A loopback HTTP server on a thread; stopped and joined on drop.
+struct Server {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Server {
+    /// Serves `handler(path_and_query)` on 127.0.0.1, one connection at a time.
+    fn start(handler: Handler) -> Server {
+        Server::start_on(TcpListener::bind("127.0.0.1:0").unwrap(), handler)
+    }
+
+    fn start_on(listener: TcpListener, handler: Handler) -> Server {
+        let addr = listener.local_addr().unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if stopped.load(Ordering::SeqCst) {
+                    break;
+                }
+                if let Ok(conn) = conn {
+                    serve(&conn, &handler, &stopped);
+                }
+            }
+        });
+        Server {
+            addr,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    fn host_port(&self) -> String {
+        self.addr.to_string()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the accept loop.
+        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn serve(conn: &TcpStream, handler: &Handler, stop: &AtomicBool) {
+    let _ = conn.set_read_timeout(Some(Duration::from_secs(2)));
+    let mut reader = BufReader::new(conn);
+    let mut request = String::new();
+    if reader.read_line(&mut request).is_err() {
+        return;
+    }
+    loop {
+        let mut line = String::new();
+        match reader.read_line(&mut line) {
+            Ok(0) | Err(_) => return,
+            Ok(_) if line == "\r\n" => break,
+            Ok(_) => {}
+        }
+    }
+    let path = request.split(' ').nth(1).unwrap_or("/").to_owned();
+    let reply = handler(&path);
+    // Sleep in small steps so that stopping the server is never slow.
+    let until = Instant::now() + reply.delay;
+    while Instant::now() < until && !stop.load(Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut out = conn;
+    let reason = if reply.status == 200 { "OK" } else { "Error" };
+    let _ = write!(
+        out,
+        "HTTP/1.1 {} {reason}\r\nContent-Type: {}\r\nConnection: close\r\n",
+        reply.status, reply.content_type
+    );
+    if reply.chunked {
+        let _ = write!(out, "Transfer-Encoding: chunked\r\n\r\n");
+        for chunk in reply.body.as_bytes().chunks(1000) {
+            let _ = write!(out, "{:x}\r\n", chunk.len());
+            let _ = out.write_all(chunk);
+            let _ = write!(out, "\r\n");
+        }
+        let _ = write!(out, "0\r\n\r\n");
+    } else {
+        let _ = write!(out, "Content-Length: {}\r\n\r\n", reply.body.len());
+        let _ = out.write_all(reply.body.as_bytes());
+    }
+    let _ = out.flush();
+}
+
+const EXPOSITION: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// What build-info-collector serves for a program with these crates.
+fn metrics_page(program: &str, version: &str, revision: &str, crates: &[(&str, &str)]) -> String {
+    let metric = program.replace('-', "_");
+    let mut s = format!(
+        "# HELP {metric}_build_info A metric with a constant '1' value labeled by version, revision, branch, rustversion, target, profile and features from which {program} was built.\n\
+         # TYPE {metric}_build_info gauge\n\
+         {metric}_build_info{{branch=\"main\",features=\"\",profile=\"release\",revision=\"{revision}\",rustversion=\"1.95.0\",target=\"x86_64-unknown-linux-gnu\",version=\"{version}\"}} 1\n\
+         # HELP rust_mod_info A metric with a constant '1' value labeled by the name, version and source of each crate a program was built with.\n\
+         # TYPE rust_mod_info gauge\n"
+    );
+    for (name, v) in crates {
+        let _ = writeln!(
+            s,
+            "rust_mod_info{{direct=\"true\",name=\"{name}\",program=\"{program}\",source=\"crates.io\",version=\"{v}\"}} 1"
+        );
+    }
+    s.push_str("# HELP process_open_fds Number of open file descriptors.\n# TYPE process_open_fds gauge\nprocess_open_fds 9\n");
+    s
+}
+
+fn metrics_server(page: String) -> Server {
+    metrics_server_on(TcpListener::bind("127.0.0.1:0").unwrap(), page)
+}
+
+fn metrics_server_on(listener: TcpListener, page: String) -> Server {
+    Server::start_on(
+        listener,
+        Arc::new(move |path: &str| {
+            if path == "/metrics" {
+                Reply::ok(EXPOSITION, page.clone())
+            } else {
+                Reply {
+                    status: 404,
+                    ..Reply::ok("text/plain", "not found\n")
+                }
+            }
+        }),
+    )
+}
+
+/// The fleet: alpha on serde_json 1.0.130, beta-svc on 1.0.140; both on itoa 1.0.15. Output
+/// is sorted by instance: alpha gets the address that sorts first, so golden files are stable.
+fn fleet() -> (Server, Server) {
+    let mut listeners = [
+        TcpListener::bind("127.0.0.1:0").unwrap(),
+        TcpListener::bind("127.0.0.1:0").unwrap(),
+    ];
+    listeners.sort_by_key(|l| l.local_addr().unwrap().to_string());
+    let [la, lb] = listeners;
+    let a = metrics_server_on(
+        la,
+        metrics_page(
+            "alpha",
+            "0.1.0",
+            "aaaa000000000000000000000000000000000000",
+            &[("itoa", "1.0.15"), ("serde_json", "1.0.130")],
+        ),
+    );
+    let b = metrics_server_on(
+        lb,
+        metrics_page(
+            "beta-svc",
+            "0.2.0",
+            "bbbb000000000000000000000000000000000000",
+            &[("itoa", "1.0.15"), ("serde_json", "1.0.140")],
+        ),
+    );
+    (a, b)
+}
+
+/// A Prometheus API answering `rust_mod_info` and the build_info query with what a real
+/// Prometheus scraping `a` and `b` (job `fleet`) would answer.
+fn prometheus_for(a: &Server, b: &Server) -> Server {
+    let series = |instance: &str, program: &str, name: &str, version: &str| {
+        serde_json::json!({
+            "metric": {"__name__": "rust_mod_info", "direct": "true", "instance": instance,
+                       "job": "fleet", "name": name, "program": program,
+                       "source": "crates.io", "version": version},
+            "value": [1_763_770_000.123, "1"]
+        })
+    };
+    let (ia, ib) = (a.host_port(), b.host_port());
+    let mod_info = serde_json::json!({"status": "success", "data": {"resultType": "vector", "result": [
+        series(&ib, "beta-svc", "serde_json", "1.0.140"),
+        series(&ia, "alpha", "itoa", "1.0.15"),
+        series(&ia, "alpha", "serde_json", "1.0.130"),
+        series(&ib, "beta-svc", "itoa", "1.0.15"),
+    ]}});
+    let build_info = |instance: &str, metric: &str, version: &str, revision: &str| {
+        serde_json::json!({
+            "metric": {"__name__": metric, "instance": instance, "job": "fleet",
+                       "revision": revision, "rustversion": "1.95.0", "version": version},
+            "value": [1_763_770_000.123, "1"]
+        })
+    };
+    let build = serde_json::json!({"status": "success", "data": {"resultType": "vector", "result": [
+        build_info(&ia, "alpha_build_info", "0.1.0", "aaaa000000000000000000000000000000000000"),
+        build_info(&ib, "beta_svc_build_info", "0.2.0", "bbbb000000000000000000000000000000000000"),
+    ]}})
+    .to_string();
+    let mod_info = mod_info.to_string();
+    Server::start(Arc::new(move |path: &str| {
+        let body = if path == "/api/v1/query?query=rust_mod_info" {
+            mod_info.clone()
+        } else if path.starts_with("/api/v1/query?query=%7B__name__") {
+            build.clone()
+        } else {
+            r#"{"status":"error","errorType":"bad_data","error":"unexpected query"}"#.to_owned()
+        };
+        // Real Prometheus answers large results chunked.
+        Reply {
+            chunked: true,
+            ..Reply::ok("application/json", body)
+        }
+    }))
+}
+
+fn run(args: &[&str]) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run cargo-depinfo");
+    // Bounded: every network source has a timeout, so 30 s means something hangs.
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("cargo-depinfo {args:?} ran for more than 30 s");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+/// Compares `actual` (with the servers' addresses replaced) with `tests/fleet/NAME`.
+fn golden(name: &str, actual: &str, replace: &[(&str, &str)]) {
+    let mut actual = actual.to_owned();
+    for (from, to) in replace {
+        actual = actual.replace(from, to);
+    }
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fleet")
+        .join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, &actual).unwrap();
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_GOLDEN=1 writes it)", path.display()));
+    assert_eq!(actual, expected, "golden file {name}");
+}
+
+/// Runs `promtool ARGS` with `input` on stdin; the real one, never skipped.
+fn promtool(args: &[&str], input: &str) -> Output {
+    let mut child = Command::new("promtool")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool must be installed (Debian package prometheus; the README's test command installs it)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn check_metrics(exposition: &str) {
+    let out = promtool(&["check", "metrics"], exposition);
+    assert!(
+        out.status.success(),
+        "promtool check metrics:\n{exposition}\n{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+}
+
+/// A port nothing listens on.
+fn closed_port() -> String {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    drop(l);
+    format!("http://{addr}/metrics")
+}
+
+#[test]
+fn affected_over_metrics_endpoints_names_instances_and_exits_1_0() {
+    let (a, b) = fleet();
+    let (ua, ub) = (a.url("/metrics"), b.url("/metrics"));
+    let names = [(a.host_port(), "<A>"), (b.host_port(), "<B>")];
+    let names: Vec<(&str, &str)> = names.iter().map(|(h, n)| (h.as_str(), *n)).collect();
+
+    let out = run(&[
+        "affected",
+        "serde_json",
+        ">=1.0.135",
+        "--metrics",
+        &ua,
+        "--metrics",
+        &ub,
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    golden("affected_metrics.txt", &stdout(&out), &names);
+
+    let out = run(&[
+        "affected",
+        "serde-json",
+        ">=1.0, <1.0.150",
+        "--metrics",
+        &ua,
+        "--metrics",
+        &ub,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    golden("affected_metrics.json", &stdout(&out), &names);
+
+    let out = run(&[
+        "affected",
+        "serde_json",
+        "<1.0.100",
+        "--metrics",
+        &ua,
+        "--metrics",
+        &ub,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "");
+    assert_eq!(stderr(&out), "");
+
+    let out = run(&[
+        "affected",
+        "itoa",
+        "1",
+        "--metrics",
+        &ua,
+        "--metrics",
+        &ub,
+        "--format",
+        "prometheus",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    golden("affected_metrics.prom", &stdout(&out), &names);
+    check_metrics(&stdout(&out));
+    // No match: still valid, with a count of 0.
+    let out = run(&[
+        "affected",
+        "itoa",
+        "<1",
+        "--metrics",
+        &ua,
+        "--format",
+        "prometheus",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        stdout(&out)
+            .contains("cargo_depinfo_affected_programs{name=\"itoa\",requirement=\"<1\"} 0\n")
+    );
+    check_metrics(&stdout(&out));
+}
+
+#[test]
+fn broken_endpoints_are_one_line_each_and_the_rest_goes_on() {
+    let (a, _b) = fleet();
+    let malformed = metrics_server(
+        "# TYPE rust_mod_info gauge\nrust_mod_info{name=\"serde_json\",version=\"1.0.1\" 1\n"
+            .into(),
+    );
+    let slow = Server::start(Arc::new(|_: &str| Reply {
+        delay: Duration::from_secs(4),
+        ..Reply::ok(EXPOSITION, "up 1\n")
+    }));
+    let html = Server::start(Arc::new(|_: &str| Reply {
+        status: 503,
+        ..Reply::ok("text/html", "<html>down</html>")
+    }));
+    let (ua, um, us, uh, closed) = (
+        a.url("/metrics"),
+        malformed.url("/metrics"),
+        slow.url("/metrics"),
+        html.url("/metrics"),
+        closed_port(),
+    );
+    let start = Instant::now();
+    let out = run(&[
+        "affected",
+        "serde_json",
+        ">=1",
+        "--timeout",
+        "1",
+        "--metrics",
+        &um,
+        "--metrics",
+        &ua,
+        "--metrics",
+        &closed,
+        "--metrics",
+        &us,
+        "--metrics",
+        &uh,
+    ]);
+    let took = start.elapsed();
+    // The sources are read concurrently: the slow one costs the timeout once.
+    assert!(took < Duration::from_secs(3), "took {took:?}");
+    assert_eq!(out.status.code(), Some(2), "errors win over findings");
+    assert_eq!(
+        stdout(&out),
+        format!(
+            "{}: alpha 0.1.0: serde_json 1.0.130 crates.io\n",
+            a.host_port()
+        )
+    );
+    let err = stderr(&out);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 4, "{err}");
+    assert_eq!(
+        lines[0],
+        format!(
+            "error: {um}: malformed exposition at line 2: expected ',' or '}}' after label version"
+        )
+    );
+    assert!(lines[1].starts_with(&format!("error: {closed}: ")), "{err}");
+    assert!(lines[1].contains("refused"), "{err}");
+    assert_eq!(
+        lines[2],
+        format!("error: {us}: no answer within 1s (--timeout)")
+    );
+    assert_eq!(lines[3], format!("error: {uh}: HTTP 503"));
+
+    // The same failures in JSON.
+    let out = run(&[
+        "spread",
+        "--timeout",
+        "1",
+        "--metrics",
+        &um,
+        "--metrics",
+        &ua,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["errors"].as_array().unwrap().len(), 1);
+    assert_eq!(v["crates"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn an_invalid_requirement_is_one_line_and_exit_2() {
+    let out = run(&[
+        "affected",
+        "serde",
+        "=>1",
+        "--metrics",
+        "http://127.0.0.1:1/metrics",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("error: invalid SemVer requirement \"=>1\": "),
+        "{err}"
+    );
+    let out = run(&[
+        "spread",
+        "--timeout",
+        "0",
+        "--metrics",
+        "http://127.0.0.1:1/",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "error: --timeout must be a positive number of seconds\n"
+    );
+}
+
+#[test]
+fn spread_over_metrics_and_prometheus_agree() {
+    let (a, b) = fleet();
+    let prom = prometheus_for(&a, &b);
+    let (ua, ub, up) = (a.url("/metrics"), b.url("/metrics"), prom.url(""));
+    let names = [
+        (a.host_port(), "<A>"),
+        (b.host_port(), "<B>"),
+        (prom.host_port(), "<P>"),
+    ];
+    let names: Vec<(&str, &str)> = names.iter().map(|(h, n)| (h.as_str(), *n)).collect();
+
+    let out = run(&["spread", "--metrics", &ua, "--metrics", &ub]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    golden("spread.txt", &stdout(&out), &names);
+    let text = stdout(&out);
+
+    let out = run(&["spread", "--prometheus", &up]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), text, "--prometheus agrees with --metrics");
+
+    // Both at once: the same instances are not counted twice.
+    let out = run(&["spread", "--prometheus", &up, "--metrics", &ua]);
+    assert_eq!(stdout(&out), text);
+
+    let out = run(&["spread", "--prometheus", &up, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    golden("spread_prometheus.json", &stdout(&out), &names);
+
+    let out = run(&["spread", "--prometheus", &up, "--max-versions", "1"]);
+    assert_eq!(out.status.code(), Some(1), "serde_json runs in 2 versions");
+    assert!(
+        stdout(&out).starts_with("serde_json: 2 versions\n"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(!stdout(&out).contains("itoa"));
+    let out = run(&["spread", "--prometheus", &up, "--max-versions", "2"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stdout(&out), "");
+    let out = run(&[
+        "spread",
+        "--prometheus",
+        &up,
+        "--crate",
+        "itoa",
+        "--max-versions",
+        "0",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).starts_with("itoa: 1 version\n"));
+
+    let out = run(&["spread", "--prometheus", &up, "--format", "prometheus"]);
+    golden("spread.prom", &stdout(&out), &names);
+    check_metrics(&stdout(&out));
+
+    let out = run(&[
+        "affected",
+        "serde_json",
+        "~1.0.130",
+        "--prometheus",
+        &up,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    golden("affected_prometheus.json", &stdout(&out), &names);
+}
+
+#[test]
+fn prometheus_api_errors_are_one_line_naming_the_url() {
+    let error = Server::start(Arc::new(|_: &str| Reply {
+        status: 422,
+        ..Reply::ok(
+            "application/json",
+            r#"{"status":"error","errorType":"execution","error":"query timed out in expression evaluation"}"#,
+        )
+    }));
+    let login = Server::start(Arc::new(|_: &str| {
+        Reply::ok(
+            "text/html",
+            "<!DOCTYPE html>\n<html><body>Sign in</body></html>",
+        )
+    }));
+    let (ue, ul) = (error.url(""), login.url("/prefix/"));
+    let out = run(&[
+        "affected",
+        "serde",
+        "*",
+        "--prometheus",
+        &ue,
+        "--prometheus",
+        &ul,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert_eq!(
+        lines[0],
+        format!(
+            "error: {ue}: Prometheus API error (HTTP 422, execution): query timed out in expression evaluation"
+        )
+    );
+    assert!(
+        lines[1].starts_with(&format!(
+            "error: {ul}: not a Prometheus API answer (HTTP 200, text/html, "
+        )),
+        "{err}"
+    );
+    assert!(
+        lines[1].ends_with(r#": "<!DOCTYPE html> <html><body>Sign in</body></html>""#),
+        "{err}"
+    );
+}
+
+#[test]
+fn rules_pass_promtool_check_rules() {
+    let dir = std::env::temp_dir().join(format!("cargo-depinfo-fleet-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, args) in [
+        ("rules_default.yml", &["rules", "--max-versions", "2"][..]),
+        (
+            "rules_crates.yml",
+            &[
+                "rules",
+                "--max-versions",
+                "1",
+                "--crate",
+                "serde_json",
+                "--crate",
+                "itoa",
+                "--for",
+                "10m",
+                "--severity",
+                "page",
+            ][..],
+        ),
+    ] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        golden(name, &stdout(&out), &[]);
+        let file = dir.join(name);
+        std::fs::write(&file, &out.stdout).unwrap();
+        let check = Command::new("promtool")
+            .arg("check")
+            .arg("rules")
+            .arg(&file)
+            .output()
+            .expect("promtool must be installed (Debian package prometheus)");
+        assert!(
+            check.status.success(),
+            "promtool check rules {name}:\n{}{}",
+            stdout(&check),
+            stderr(&check)
+        );
+        assert!(stdout(&check).contains("SUCCESS: 2 rules found"));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = run(&["rules", "--crate", "serde.*"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "error: \"serde.*\" is not a crate name (letters, digits, '-' and '_')\n"
+    );
+}
+
+#[test]
+fn the_spread_rule_fires_above_the_limit() {
+    // `promtool test rules` evaluates the generated rule over series like a fleet's: three
+    // versions of one crate fire with --max-versions 2, two do not; two revisions of one
+    // program fire the drift alert.
+    let dir = std::env::temp_dir().join(format!("cargo-depinfo-fleet-fire-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = run(&["rules", "--max-versions", "2"]);
+    std::fs::write(dir.join("rules.yml"), &out.stdout).unwrap();
+    let test = r#"rule_files: [rules.yml]
+evaluation_interval: 1m
+tests:
+  - interval: 1m
+    input_series:
+      - series: 'rust_mod_info{instance="a:1",job="fleet",name="codec",program="app",version="1.0.0"}'
+        values: '1x5'
+      - series: 'rust_mod_info{instance="b:1",job="fleet",name="codec",program="app",version="1.1.0"}'
+        values: '1x5'
+      - series: 'rust_mod_info{instance="c:1",job="fleet",name="codec",program="app",version="2.0.0"}'
+        values: '1x5'
+      - series: 'rust_mod_info{instance="d:1",job="fleet",name="codec",program="app",version="1.1.0"}'
+        values: '1x5'
+      - series: 'rust_mod_info{instance="a:1",job="fleet",name="itoa",program="app",version="1.0.15"}'
+        values: '1x5'
+      - series: 'rust_mod_info{instance="b:1",job="fleet",name="itoa",program="app",version="1.0.14"}'
+        values: '1x5'
+      - series: 'app_build_info{instance="a:1",job="fleet",revision="aaa",rustversion="1.95.0",version="0.1.0"}'
+        values: '1x5'
+      - series: 'app_build_info{instance="b:1",job="fleet",revision="bbb",rustversion="1.95.0",version="0.1.0"}'
+        values: '1x5'
+      - series: 'prometheus_build_info{instance="p:1",job="prom",revision="ccc",version="3"}'
+        values: '1x5'
+      - series: 'prometheus_build_info{instance="q:1",job="prom",revision="ddd",version="3"}'
+        values: '1x5'
+    alert_rule_test:
+      - eval_time: 2m
+        alertname: RustCrateVersionSpread
+        exp_alerts:
+          - exp_labels: {severity: warning, name: codec}
+            exp_annotations:
+              summary: 'Crate codec runs in 3 versions'
+              description: '3 distinct versions of codec run across the fleet (limit 2). `cargo depinfo spread --crate codec --prometheus URL` lists who runs which.'
+      - eval_time: 2m
+        alertname: RustProgramRevisionDrift
+        exp_alerts:
+          - exp_labels: {severity: warning, program: app}
+            exp_annotations:
+              summary: 'Program app runs 2 revisions'
+              description: '2 revisions of app are running at once: a deploy has not finished everywhere. `count by (revision, instance) (app_build_info)` shows who runs which.'
+"#;
+    std::fs::write(dir.join("test.yml"), test).unwrap();
+    let check = Command::new("promtool")
+        .current_dir(&dir)
+        .args(["test", "rules", "test.yml"])
+        .output()
+        .expect("promtool must be installed (Debian package prometheus)");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        check.status.success(),
+        "promtool test rules:\n{}{}",
+        stdout(&check),
+        stderr(&check)
+    );
+}
