@@ -63,12 +63,23 @@ pub fn inspect_file(path: &Path, limits: &Limits) -> Result<Option<Inventory>, I
 
 /// Inspects files and directories (see the module docs).
 pub fn inspect_paths(paths: &[PathBuf], limits: &Limits) -> Scan {
+    inspect_paths_with(paths, limits, &mut |_, _| {})
+}
+
+/// [`inspect_paths`], calling `on_file(files_so_far, file)` before each file is read (for a
+/// progress line).
+pub fn inspect_paths_with(
+    paths: &[PathBuf],
+    limits: &Limits,
+    on_file: &mut dyn FnMut(u64, &Path),
+) -> Scan {
     let mut scan = Scan::default();
     for path in paths {
         if path.is_dir() {
-            walk(path, limits, &mut scan);
+            walk(path, limits, &mut scan, on_file);
         } else {
             scan.files += 1;
+            on_file(scan.files, path);
             match read_sections_with(path, limits) {
                 Ok(raw) => {
                     scan.bytes_read += raw.bytes_read;
@@ -87,7 +98,7 @@ pub fn inspect_paths(paths: &[PathBuf], limits: &Limits) -> Scan {
     scan
 }
 
-fn walk(dir: &Path, limits: &Limits, scan: &mut Scan) {
+fn walk(dir: &Path, limits: &Limits, scan: &mut Scan, on_file: &mut dyn FnMut(u64, &Path)) {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(source) => {
@@ -115,7 +126,7 @@ fn walk(dir: &Path, limits: &Limits, scan: &mut Scan) {
             continue;
         };
         if kind.is_dir() {
-            walk(&path, limits, scan);
+            walk(&path, limits, scan, on_file);
             continue;
         }
         // Follow links to files only.
@@ -123,6 +134,7 @@ fn walk(dir: &Path, limits: &Limits, scan: &mut Scan) {
             continue;
         }
         scan.files += 1;
+        on_file(scan.files, &path);
         match read_sections_with(&path, limits) {
             Ok(raw) => {
                 scan.bytes_read += raw.bytes_read;

@@ -6,11 +6,14 @@ mod exposition;
 mod http;
 mod inspect;
 mod inventory;
+mod outdated;
 mod output;
+mod progress;
 mod prometheus_api;
 mod rules;
 mod sections;
 mod sources;
+mod sparse_index;
 mod spread;
 mod workspace;
 
@@ -19,9 +22,14 @@ pub use crate::binary_reader::{
     BinaryFormat, Limits, RawSections, ReadError, inflate, read_sections, read_sections_with,
 };
 pub use crate::exposition::{ExpositionError, Sample, parse as parse_exposition};
-pub use crate::inspect::{InspectError, Scan, inspect_file, inspect_paths};
+pub use crate::inspect::{InspectError, Scan, inspect_file, inspect_paths, inspect_paths_with};
 pub use crate::inventory::{BuildFacts, Inventory, Kind, Origin, Package};
+pub use crate::outdated::{
+    Level, Report, Row, Use, Verdict, check, compare, compatible, outdated_json,
+    outdated_prometheus, outdated_text, uses_from_inventories,
+};
 pub use crate::output::{ErrorEntry, Format, JSON_FORMAT_VERSION, cyclonedx, json, purl, text};
+pub use crate::progress::Progress;
 pub use crate::prometheus_api::{
     decode as decode_api_answer, query as prometheus_query, query_url,
 };
@@ -32,6 +40,9 @@ pub use crate::sections::{FormatError, decode, decode_bldinfo, decode_dep_v0};
 pub use crate::sources::{
     BUILD_INFO_QUERY, Observation, RUST_MOD_INFO, SourceArgs, SourceError, collect,
     from_inventories,
+};
+pub use crate::sparse_index::{
+    INDEX_ENV, IndexError, Release, SparseIndex, index_path, parse_index_file,
 };
 pub use crate::spread::{
     CrateSpread, Runner, VersionRunners, spread, spread_json, spread_prometheus, spread_text,

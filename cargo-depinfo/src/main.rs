@@ -7,7 +7,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
-use cargo_depinfo::{FeatureSelection, Inventory, Limits, ListOptions};
+use cargo_depinfo::{
+    FeatureSelection, Inventory, Level, Limits, ListOptions, Progress, SparseIndex,
+};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 build_info::build_info!();
@@ -51,6 +53,9 @@ enum Command {
     Spread(SpreadArgs),
     /// Prometheus alerting rules (YAML) for crate version spread and build revision drift.
     Rules(RulesArgs),
+    /// How far each crate is behind the newest release in a registry's sparse index. Exits 1
+    /// when one is behind at the --fail-on level or more.
+    Outdated(OutdatedArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -190,6 +195,44 @@ struct RulesArgs {
     severity: String,
 }
 
+#[derive(Debug, Args)]
+struct OutdatedArgs {
+    #[command(flatten)]
+    sources: SourceFlags,
+    /// The registry's sparse index (`http://`, `https://`, `sparse+` prefix allowed). Default:
+    /// $CARGO_DEPINFO_INDEX, else $CARGO_REGISTRIES_CRATES_IO_INDEX.
+    #[arg(long, value_name = "URL")]
+    index: Option<String>,
+    /// Exit 1 when a crate is behind at this level or more.
+    #[arg(long, value_enum, value_name = "LEVEL", default_value_t = FailOn::None)]
+    fail_on: FailOn,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutdatedFormat::Text)]
+    format: OutdatedFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FailOn {
+    /// A breaking release (outside the caret range).
+    Major,
+    /// A compatible release with a higher minor number, or a breaking one.
+    Minor,
+    /// Any newer release.
+    Patch,
+    /// Never (exit 0 unless something failed).
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum OutdatedFormat {
+    /// A table of the crates that are behind.
+    Text,
+    /// JSON with a `format_version` (see the README).
+    Json,
+    /// Prometheus text exposition for node_exporter's textfile collector.
+    Prometheus,
+}
+
 /// The arguments in the cargo-subcommand shape. Run by cargo as `cargo depinfo ...`, argv[1]
 /// is `depinfo` already; run directly as `cargo-depinfo ...` it is missing, so it is added.
 fn cargo_args(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
@@ -243,6 +286,7 @@ fn run(cli: Depinfo) -> Result<Outcome> {
         Command::Affected(args) => affected(&args),
         Command::Spread(args) => spread(&args),
         Command::Rules(args) => rules(args),
+        Command::Outdated(args) => outdated(&args),
     }
 }
 
@@ -287,8 +331,18 @@ fn list(args: ListArgs) -> Result<Outcome> {
     })
 }
 
+/// Scans with a progress line on stderr when it is a terminal.
+fn scan_with_progress(paths: &[PathBuf]) -> cargo_depinfo::Scan {
+    let mut progress = Progress::stderr();
+    let scan = cargo_depinfo::inspect_paths_with(paths, &Limits::default(), &mut |n, path| {
+        progress.update("scanning", n, None, &path.display().to_string());
+    });
+    progress.finish();
+    scan
+}
+
 fn inspect(args: &InspectArgs) -> Result<Outcome> {
-    let scan = cargo_depinfo::inspect_paths(&args.paths, &Limits::default());
+    let scan = scan_with_progress(&args.paths);
     let errors: Vec<String> = scan.errors.iter().map(ToString::to_string).collect();
     for e in &errors {
         eprintln!("error: {e}");
@@ -366,6 +420,62 @@ fn rules(args: RulesArgs) -> Result<Outcome> {
         stdout: cargo_depinfo::rules(&options)?,
         code: EXIT_CLEAN,
     })
+}
+
+fn outdated(args: &OutdatedArgs) -> Result<Outcome> {
+    let timeout = args.sources.source_args()?.timeout;
+    let index = match &args.index {
+        Some(url) => SparseIndex::new(url, timeout)?,
+        None => match SparseIndex::from_env(timeout) {
+            Some(index) => index?,
+            None => bail!(
+                "no registry index: pass --index URL or set {}",
+                cargo_depinfo::INDEX_ENV.join(" or ")
+            ),
+        },
+    };
+    let (observations, mut errors) = collect(&args.sources)?;
+    // Only crates from the registry are in its index (not git, local or other registries).
+    let uses: Vec<cargo_depinfo::Use> = observations
+        .iter()
+        .filter(|o| o.source == "crates.io")
+        .map(|o| cargo_depinfo::Use::new(&o.program, o.location(), &o.name, &o.version))
+        .collect();
+    let programs: Vec<String> = observations.iter().map(|o| o.program.clone()).collect();
+    let mut progress = Progress::stderr();
+    let mut report = cargo_depinfo::check(&uses, &programs, &index, &mut |done, total| {
+        progress.update(
+            "checking",
+            done as u64,
+            Some(total as u64),
+            "crates in the index",
+        );
+    });
+    progress.finish();
+    for e in &report.errors {
+        eprintln!("error: {e}");
+    }
+    errors.append(&mut report.errors);
+    report.errors = errors;
+    let stdout = match args.format {
+        OutdatedFormat::Text => cargo_depinfo::outdated_text(&report),
+        OutdatedFormat::Json => cargo_depinfo::outdated_json(&report, index.url()),
+        OutdatedFormat::Prometheus => cargo_depinfo::outdated_prometheus(&report),
+    };
+    let threshold = match args.fail_on {
+        FailOn::Major => Some(Level::Major),
+        FailOn::Minor => Some(Level::Minor),
+        FailOn::Patch => Some(Level::Patch),
+        FailOn::None => None,
+    };
+    let code = if !report.errors.is_empty() {
+        EXIT_ERROR
+    } else if threshold.is_some_and(|t| report.worst() >= t) {
+        EXIT_FOUND
+    } else {
+        EXIT_CLEAN
+    };
+    Ok(Outcome { stdout, code })
 }
 
 #[cfg(test)]

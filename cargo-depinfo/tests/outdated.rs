@@ -1,0 +1,512 @@
+//! `cargo depinfo outdated` against a sparse-index HTTP server the tests start on 127.0.0.1,
+//! serving the fixture files under `tests/index/` in the real sparse layout (`1/a`, `2/cc`,
+//! `3/s/syn`, `it/oa/itoa`, …); never a public registry. The binaries checked are copies of a
+//! system binary given a `.dep-v0` section (cargo-auditable's format) with `objcopy`, and the
+//! cargo-depinfo binary itself.
+
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+
+const BIN: &str = env!("CARGO_BIN_EXE_cargo-depinfo");
+
+/// The fixture index (tests/index) knows these versions:
+/// itoa 1.0.10, 1.0.11, 1.0.12 (yanked); serde 1.0.100, 1.0.219, 1.2.0, 2.0.0-alpha.1;
+/// rand 0.7.3, 0.7.4 (yanked), 0.8.5, 0.9.0, 0.9.1 (yanked); libc 0.2.149, 0.2.150;
+/// cc 1.0.0, 1.0.1; Inflector 0.11.3, 0.11.4; syn 2.0.1, 2.0.100; a 0.1.0.
+const APP_MAJOR: &str = r#"{"packages":[{"name":"app-major","version":"1.0.0","source":"local","dependencies":[1,2,3,4,5,6,7,8,9,10],"root":true},{"name":"Inflector","version":"0.11.3","source":"crates.io"},{"name":"a","version":"0.1.0","source":"crates.io"},{"name":"cc","version":"1.0.1","source":"crates.io","kind":"build"},{"name":"gitdep","version":"0.2.0","source":"git"},{"name":"itoa","version":"1.0.10","source":"crates.io"},{"name":"libc","version":"0.2.150","source":"crates.io"},{"name":"localdep","version":"0.1.0","source":"local"},{"name":"rand","version":"0.7.3","source":"crates.io"},{"name":"serde","version":"1.0.100","source":"crates.io"},{"name":"syn","version":"2.0.1","source":"crates.io","kind":"build"}],"format":1}"#;
+
+/// Behind at most by a minor release.
+const APP_MINOR: &str = r#"{"packages":[{"name":"app-minor","version":"0.2.0","source":"local","dependencies":[1,2,3],"root":true},{"name":"cc","version":"1.0.0","source":"crates.io"},{"name":"itoa","version":"1.0.11","source":"crates.io"},{"name":"serde","version":"1.0.219","source":"crates.io"}],"format":1}"#;
+
+/// Uses a crate the index does not know.
+const APP_MISSING: &str = r#"{"packages":[{"name":"app-missing","version":"0.1.0","source":"local","dependencies":[1,2],"root":true},{"name":"itoa","version":"1.0.11","source":"crates.io"},{"name":"no-such-crate","version":"1.0.0","source":"crates.io"}],"format":1}"#;
+
+/// A loopback sparse index: serves `tests/index/PATH` at `/index/PATH` (chunked for serde's
+/// file, with Content-Length for the others), 404 for anything else, and records every path
+/// requested.
+struct IndexServer {
+    url: String,
+    requests: Arc<Mutex<Vec<String>>>,
+}
+
+impl IndexServer {
+    fn start() -> IndexServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/index/", listener.local_addr().unwrap());
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let log = Arc::clone(&requests);
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/index");
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut request_line = String::new();
+                if reader.read_line(&mut request_line).is_err() {
+                    continue;
+                }
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                }
+                let path = request_line
+                    .split_whitespace()
+                    .nth(1)
+                    .unwrap_or("")
+                    .to_owned();
+                log.lock().unwrap().push(path.clone());
+                let file = path
+                    .strip_prefix("/index/")
+                    .filter(|p| !p.contains(".."))
+                    .map(|p| root.join(p))
+                    .filter(|p| p.is_file());
+                let _ = match file {
+                    Some(file) => {
+                        let body = std::fs::read(&file).unwrap();
+                        if path.contains("serde") {
+                            let (a, b) = body.split_at(body.len() / 2);
+                            write!(
+                                stream,
+                                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n{:x}\r\n",
+                                a.len()
+                            )
+                            .and_then(|()| stream.write_all(a))
+                            .and_then(|()| write!(stream, "\r\n{:x}\r\n", b.len()))
+                            .and_then(|()| stream.write_all(b))
+                            .and_then(|()| stream.write_all(b"\r\n0\r\n\r\n"))
+                        } else {
+                            write!(
+                                stream,
+                                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                                body.len()
+                            )
+                            .and_then(|()| stream.write_all(&body))
+                        }
+                    }
+                    None => stream.write_all(
+                        b"HTTP/1.1 404 Not Found\r\nContent-Length: 10\r\nConnection: close\r\n\r\nnot found\n",
+                    ),
+                };
+            }
+        });
+        IndexServer { url, requests }
+    }
+
+    fn requests(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env_remove("CARGO_DEPINFO_INDEX")
+        .env_remove("CARGO_REGISTRIES_CRATES_IO_INDEX")
+        .output()
+        .expect("run cargo-depinfo")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir()
+        .join(format!("cargo-depinfo-outdated-{}", std::process::id()))
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn plain_binary() -> PathBuf {
+    for p in ["/bin/true", "/usr/bin/true"] {
+        if Path::new(p).is_file() {
+            return PathBuf::from(p);
+        }
+    }
+    panic!("no /bin/true to use as a plain binary");
+}
+
+/// A copy of the plain binary with `.dep-v0` holding `json` (objcopy from binutils).
+fn auditable_binary(out: &Path, json: &str) {
+    let data = out.with_extension("section");
+    std::fs::write(&data, build_info::build::zlib(json.as_bytes())).unwrap();
+    let status = Command::new("objcopy")
+        .arg("--add-section")
+        .arg(format!(".dep-v0={}", data.display()))
+        .arg(plain_binary())
+        .arg(out)
+        .status()
+        .expect("objcopy (binutils) must be installed");
+    assert!(status.success(), "objcopy failed");
+    std::fs::remove_file(data).unwrap();
+}
+
+fn json_rows(out: &Output) -> Vec<serde_json::Value> {
+    let v: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(out)));
+    assert_eq!(v["format_version"], 1);
+    v["crates"].as_array().unwrap().clone()
+}
+
+fn row<'a>(rows: &'a [serde_json::Value], program: &str, name: &str) -> &'a serde_json::Value {
+    rows.iter()
+        .find(|r| r["program"] == program && r["name"] == name)
+        .unwrap_or_else(|| panic!("no row {program} {name} in {rows:#?}"))
+}
+
+#[test]
+fn newest_compatible_and_newest_overall_ignore_yanked_releases() {
+    let server = IndexServer::start();
+    let dir = scratch("levels");
+    let bin = dir.join("app-major");
+    auditable_binary(&bin, APP_MAJOR);
+    let b = bin.to_str().unwrap();
+
+    let out = run(&["outdated", b, "--index", &server.url, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "");
+    let rows = json_rows(&out);
+    let facts = |name: &str| {
+        let r = row(&rows, "app-major", name);
+        assert_eq!(r["location"], b);
+        (
+            r["version"].as_str().unwrap().to_owned(),
+            r["newest_compatible"].as_str().unwrap().to_owned(),
+            r["newest"].as_str().unwrap().to_owned(),
+            r["level"].as_str().unwrap().to_owned(),
+        )
+    };
+    let f = |a: &str, b: &str, c: &str, d: &str| (a.into(), b.into(), c.into(), d.into());
+    // 1.0.12 is yanked.
+    assert_eq!(facts("itoa"), f("1.0.10", "1.0.11", "1.0.11", "patch"));
+    // 2.0.0-alpha.1 is a pre-release: not offered to a 1.x user.
+    assert_eq!(facts("serde"), f("1.0.100", "1.2.0", "1.2.0", "minor"));
+    // 0.7.4 and 0.9.1 are yanked; 0.8 and 0.9 are breaking for 0.7.
+    assert_eq!(facts("rand"), f("0.7.3", "0.7.3", "0.9.0", "major"));
+    assert_eq!(facts("libc"), f("0.2.150", "0.2.150", "0.2.150", "none"));
+    assert_eq!(facts("Inflector"), f("0.11.3", "0.11.4", "0.11.4", "patch"));
+    assert_eq!(facts("syn"), f("2.0.1", "2.0.100", "2.0.100", "patch"));
+    assert_eq!(facts("a"), f("0.1.0", "0.1.0", "0.1.0", "none"));
+    assert_eq!(facts("cc"), f("1.0.1", "1.0.1", "1.0.1", "none"));
+    // git and local packages are not looked up.
+    assert_eq!(rows.len(), 8, "{rows:#?}");
+
+    // Every layout: 1/, 2/, 3/x/, ab/cd/, names in lowercase.
+    let mut requested = server.requests();
+    requested.sort();
+    assert_eq!(
+        requested,
+        [
+            "/index/1/a",
+            "/index/2/cc",
+            "/index/3/s/syn",
+            "/index/in/fl/inflector",
+            "/index/it/oa/itoa",
+            "/index/li/bc/libc",
+            "/index/ra/nd/rand",
+            "/index/se/rd/serde",
+        ]
+    );
+
+    let text = run(&["outdated", b, "--index", &server.url]);
+    assert_eq!(text.status.code(), Some(0), "{}", stderr(&text));
+    assert_eq!(
+        stdout(&text),
+        "PROGRAM    CRATE      VERSION  COMPATIBLE  NEWEST   BEHIND\n\
+         app-major  Inflector  0.11.3   0.11.4      0.11.4   patch\n\
+         app-major  itoa       1.0.10   1.0.11      1.0.11   patch\n\
+         app-major  rand       0.7.3    0.7.3       0.9.0    major\n\
+         app-major  serde      1.0.100  1.2.0       1.2.0    minor\n\
+         app-major  syn        2.0.1    2.0.100     2.0.100  patch\n"
+    );
+}
+
+#[test]
+fn each_index_file_is_fetched_once_per_run() {
+    let server = IndexServer::start();
+    let dir = scratch("cache");
+    auditable_binary(&dir.join("app-major"), APP_MAJOR);
+    auditable_binary(&dir.join("app-minor"), APP_MINOR);
+    auditable_binary(&dir.join("app-minor-copy"), APP_MINOR);
+    let out = run(&["outdated", dir.to_str().unwrap(), "--index", &server.url]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let requested = server.requests();
+    let mut unique = requested.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(requested.len(), unique.len(), "{requested:?}");
+    assert_eq!(unique.len(), 8);
+    // The copy adds no line: same program, crate and version.
+    assert_eq!(
+        stdout(&out)
+            .lines()
+            .filter(|l| l.starts_with("app-minor "))
+            .count(),
+        2,
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn a_crate_missing_from_the_index_is_one_line_and_the_rest_goes_on() {
+    let server = IndexServer::start();
+    let dir = scratch("missing");
+    auditable_binary(&dir.join("app-major"), APP_MAJOR);
+    auditable_binary(&dir.join("app-missing"), APP_MISSING);
+    let out = run(&[
+        "outdated",
+        dir.to_str().unwrap(),
+        "--index",
+        &format!("sparse+{}", server.url),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "error: no-such-crate: not in the index ({}no/-s/no-such-crate: HTTP 404)\n",
+            server.url
+        )
+    );
+    let rows = json_rows(&out);
+    assert_eq!(row(&rows, "app-missing", "itoa")["level"], "none");
+    assert_eq!(row(&rows, "app-major", "rand")["level"], "major");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["errors"].as_array().unwrap().len(), 1);
+    assert_eq!(v["index"], server.url);
+}
+
+#[test]
+fn fail_on_sets_the_exit_code() {
+    let server = IndexServer::start();
+    let dir = scratch("fail-on");
+    let major = dir.join("app-major");
+    let minor = dir.join("app-minor");
+    auditable_binary(&major, APP_MAJOR);
+    auditable_binary(&minor, APP_MINOR);
+    for (bin, level, code) in [
+        (&minor, None, 0),
+        (&minor, Some("none"), 0),
+        (&minor, Some("major"), 0),
+        (&minor, Some("minor"), 1),
+        (&minor, Some("patch"), 1),
+        (&major, Some("major"), 1),
+    ] {
+        let mut args = vec![
+            "outdated",
+            bin.to_str().unwrap(),
+            "--index",
+            server.url.as_str(),
+        ];
+        if let Some(level) = level {
+            args.extend(["--fail-on", level]);
+        }
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {}", stderr(&out));
+    }
+    let out = run(&[
+        "outdated",
+        major.to_str().unwrap(),
+        "--index",
+        &server.url,
+        "--fail-on",
+        "big",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn the_index_comes_from_the_flag_or_the_environment() {
+    let server = IndexServer::start();
+    let dir = scratch("env");
+    let bin = dir.join("app-minor");
+    auditable_binary(&bin, APP_MINOR);
+    let out = run(&["outdated", bin.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "error: no registry index: pass --index URL or set CARGO_DEPINFO_INDEX or CARGO_REGISTRIES_CRATES_IO_INDEX\n"
+    );
+    let out = Command::new(BIN)
+        .args(["outdated", bin.to_str().unwrap(), "--fail-on", "minor"])
+        .env_remove("CARGO_DEPINFO_INDEX")
+        .env(
+            "CARGO_REGISTRIES_CRATES_IO_INDEX",
+            format!("sparse+{}", server.url),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stdout(&out).contains("app-minor  serde  1.0.219  1.2.0"));
+}
+
+#[test]
+fn an_unreachable_index_is_one_line_per_crate() {
+    // A port nobody listens on: bind one, then close it.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = scratch("unreachable");
+    let bin = dir.join("app-minor");
+    auditable_binary(&bin, APP_MINOR);
+    let url = format!("http://127.0.0.1:{port}/");
+    let out = run(&[
+        "outdated",
+        bin.to_str().unwrap(),
+        "--index",
+        &url,
+        "--timeout",
+        "2",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 3, "{err}");
+    assert!(
+        lines[0].starts_with(&format!("error: cc: cannot fetch {url}2/cc: ")),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_cargo_depinfo_binary_itself_is_checked() {
+    let server = IndexServer::start();
+    let out = run(&["outdated", BIN, "--index", &server.url, "--format", "json"]);
+    // The fixture index knows only a few of its crates: the rest are one line each.
+    assert_eq!(out.status.code(), Some(2));
+    let rows = json_rows(&out);
+    let serde = row(&rows, "cargo-depinfo", "serde");
+    assert_eq!(serde["newest"], "1.2.0");
+    let err = stderr(&out);
+    assert!(err.lines().count() > 10, "{err}");
+    for line in err.lines() {
+        assert!(
+            line.starts_with("error: ") && line.contains(": not in the index ("),
+            "{line}"
+        );
+    }
+    // Its own package and build-info (local) are not looked up.
+    assert!(!err.contains("error: cargo-depinfo:") && !err.contains("error: build-info:"));
+}
+
+#[test]
+fn prometheus_output_passes_promtool_with_several_programs() {
+    let server = IndexServer::start();
+    let dir = scratch("prometheus");
+    auditable_binary(&dir.join("app-major"), APP_MAJOR);
+    auditable_binary(&dir.join("app-minor"), APP_MINOR);
+    auditable_binary(&dir.join("copy-of-app-minor"), APP_MINOR);
+    let out = run(&[
+        "outdated",
+        dir.to_str().unwrap(),
+        "--index",
+        &server.url,
+        "--format",
+        "prometheus",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains(
+        "rust_mod_outdated{name=\"rand\",newest=\"0.9.0\",newest_compatible=\"0.7.3\",program=\"app-major\",version=\"0.7.3\"} 3\n"
+    ), "{text}");
+    assert!(text.contains(
+        "rust_mod_outdated{name=\"libc\",newest=\"0.2.150\",newest_compatible=\"0.2.150\",program=\"app-major\",version=\"0.2.150\"} 0\n"
+    ), "{text}");
+    assert!(text.ends_with(
+        "rust_mod_outdated_crates{program=\"app-major\"} 5\nrust_mod_outdated_crates{program=\"app-minor\"} 2\n"
+    ), "{text}");
+    assert_eq!(text.matches("# TYPE ").count(), 2);
+
+    let mut promtool = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool (Debian package prometheus) must be installed: scripts/test-all.sh installs it");
+    promtool
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let checked = promtool.wait_with_output().unwrap();
+    assert!(
+        checked.status.success(),
+        "promtool check metrics: {}{}\n{text}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
+    );
+}
+
+/// A `/metrics` endpoint serving `body` to every request.
+fn metrics_server(body: &'static str) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/metrics", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+            }
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    url
+}
+
+#[test]
+fn fleet_sources_are_checked_too() {
+    let server = IndexServer::start();
+    let metrics = metrics_server(
+        "# HELP rust_mod_info A metric with a constant '1' value labeled by the name, version and source of each crate a program was built with.\n\
+         # TYPE rust_mod_info gauge\n\
+         rust_mod_info{direct=\"true\",name=\"rand\",program=\"svc\",source=\"crates.io\",version=\"0.8.5\"} 1\n\
+         rust_mod_info{direct=\"true\",name=\"gitdep\",program=\"svc\",source=\"git\",version=\"0.2.0\"} 1\n",
+    );
+    let out = run(&[
+        "outdated",
+        "--metrics",
+        &metrics,
+        "--index",
+        &server.url,
+        "--format",
+        "json",
+        "--fail-on",
+        "major",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let rows = json_rows(&out);
+    assert_eq!(rows.len(), 1, "{rows:#?}");
+    let rand = row(&rows, "svc", "rand");
+    assert_eq!(rand["newest_compatible"], "0.8.5");
+    assert_eq!(rand["newest"], "0.9.0");
+    assert_eq!(
+        rand["location"],
+        metrics
+            .trim_start_matches("http://")
+            .trim_end_matches("/metrics")
+    );
+}
