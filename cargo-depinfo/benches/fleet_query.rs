@@ -1,0 +1,135 @@
+//! `affected` and `spread` over 5,000 `rust_mod_info` series from a Prometheus-API fixture
+//! served on loopback: time per query, end to end through the library (HTTP, JSON decoding,
+//! the build_info join, the answer). Prints its figures; `cargo bench -p cargo-depinfo --bench
+//! fleet_query`.
+
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+const INSTANCES: usize = 50;
+const CRATES: usize = 100;
+const RUNS: usize = 20;
+
+/// The two answers a real Prometheus would give for a fleet of `INSTANCES` instances of 10
+/// programs with `CRATES` crates each, at a few versions per crate.
+fn answers() -> (String, String) {
+    let mut mod_info = Vec::new();
+    let mut build_info = Vec::new();
+    for i in 0..INSTANCES {
+        let instance = format!("10.0.{}.{}:8080", i / 250, i % 250);
+        let program = format!("service-{}", i % 10);
+        for c in 0..CRATES {
+            let version = format!("1.{}.{}", c % 4, (i + c) % 3);
+            mod_info.push(serde_json::json!({
+                "metric": {"__name__": "rust_mod_info", "direct": "true", "instance": instance,
+                           "job": "fleet", "name": format!("crate-{c:03}"), "program": program,
+                           "source": "crates.io", "version": version},
+                "value": [1_763_770_000.123, "1"]
+            }));
+        }
+        build_info.push(serde_json::json!({
+            "metric": {"__name__": format!("service_{}_build_info", i % 10), "instance": instance,
+                       "job": "fleet", "revision": format!("{:040x}", i % 3),
+                       "rustversion": "1.95.0", "version": "1.0.0"},
+            "value": [1_763_770_000.123, "1"]
+        }));
+    }
+    let wrap = |result: Vec<serde_json::Value>| {
+        serde_json::json!({"status": "success", "data": {"resultType": "vector", "result": result}})
+            .to_string()
+    };
+    (wrap(mod_info), wrap(build_info))
+}
+
+fn serve(conn: &TcpStream, mod_info: &str, build_info: &str) {
+    let mut reader = BufReader::new(conn);
+    let mut request = String::new();
+    if reader.read_line(&mut request).is_err() {
+        return;
+    }
+    loop {
+        let mut line = String::new();
+        match reader.read_line(&mut line) {
+            Ok(0) | Err(_) => return,
+            Ok(_) if line == "\r\n" => break,
+            Ok(_) => {}
+        }
+    }
+    let body = if request.contains("query=rust_mod_info") {
+        mod_info
+    } else {
+        build_info
+    };
+    let mut out = conn;
+    let _ = write!(
+        out,
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = out.write_all(body.as_bytes());
+}
+
+fn main() {
+    let (mod_info, build_info) = answers();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let stopped = Arc::clone(&stop);
+    let kib = u32::try_from(mod_info.len() >> 10).unwrap_or(u32::MAX);
+    let server = std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            if stopped.load(Ordering::SeqCst) {
+                break;
+            }
+            if let Ok(conn) = conn {
+                serve(&conn, &mod_info, &build_info);
+            }
+        }
+    });
+
+    let mut args = cargo_depinfo::SourceArgs::default();
+    args.prometheus = vec![format!("http://{addr}")];
+    args.timeout = Duration::from_secs(30);
+    let req = semver::VersionReq::parse(">=1.2.0, <1.2.2").unwrap();
+
+    let time = |what: &str, f: &mut dyn FnMut() -> usize| {
+        let mut times = Vec::with_capacity(RUNS);
+        let mut answer = 0;
+        for _ in 0..RUNS {
+            let start = Instant::now();
+            answer = std::hint::black_box(f());
+            times.push(start.elapsed());
+        }
+        times.sort();
+        println!(
+            "{what:<11} {} series ({kib} KiB of JSON): median {:.1} ms, min {:.1} ms, max {:.1} ms over {RUNS} runs ({answer} results)",
+            INSTANCES * CRATES,
+            times[RUNS / 2].as_secs_f64() * 1e3,
+            times[0].as_secs_f64() * 1e3,
+            times[RUNS - 1].as_secs_f64() * 1e3,
+        );
+    };
+    time("affected", &mut || {
+        let (observations, errors) = cargo_depinfo::collect(&args);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(observations.len(), INSTANCES * CRATES);
+        cargo_depinfo::affected(&observations, "crate-002", &req).len()
+    });
+    time("spread", &mut || {
+        let (observations, errors) = cargo_depinfo::collect(&args);
+        assert!(errors.is_empty(), "{errors:?}");
+        cargo_depinfo::spread(&observations, &[], Some(2)).len()
+    });
+    // Without the network: decoding and answering only.
+    let (observations, _) = cargo_depinfo::collect(&args);
+    time("spread-only", &mut || {
+        cargo_depinfo::spread(&observations, &[], None).len()
+    });
+
+    stop.store(true, Ordering::SeqCst);
+    let _ = TcpStream::connect(addr);
+    let _ = server.join();
+}
