@@ -359,9 +359,28 @@ fn inspect(args: &InspectArgs) -> Result<Outcome> {
 }
 
 /// Reads the sources; every failed one is a line on stderr.
+///
+/// Binaries are scanned here, with a progress line when stderr is a terminal; the network
+/// sources by `cargo_depinfo::collect`. The order is the same: binaries first.
 fn collect(flags: &SourceFlags) -> Result<(Vec<cargo_depinfo::Observation>, Vec<String>)> {
-    let (observations, errors) = cargo_depinfo::collect(&flags.source_args()?);
-    let errors: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    let mut args = flags.source_args()?;
+    let mut paths = std::mem::take(&mut args.paths);
+    let network = !args.metrics.is_empty() || !args.prometheus.is_empty();
+    if paths.is_empty() && !network {
+        paths.push(PathBuf::from("."));
+    }
+    let mut observations = Vec::new();
+    let mut errors: Vec<String> = Vec::new();
+    if !paths.is_empty() {
+        let scan = scan_with_progress(&paths);
+        observations.extend(cargo_depinfo::from_inventories(&scan.inventories));
+        errors.extend(scan.errors.iter().map(ToString::to_string));
+    }
+    if network {
+        let (o, e) = cargo_depinfo::collect(&args);
+        observations.extend(o);
+        errors.extend(e.iter().map(ToString::to_string));
+    }
     for e in &errors {
         eprintln!("error: {e}");
     }

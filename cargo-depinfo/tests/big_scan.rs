@@ -115,3 +115,47 @@ fn thousands_of_non_binaries_are_skipped_and_the_binaries_listed() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Runs `inspect DIR` with stderr on a pseudo-terminal (util-linux `script`), returning what
+/// the terminal showed.
+fn on_a_terminal(dir: &Path, no_color: bool) -> String {
+    let mut cmd = Command::new("script");
+    cmd.args(["--quiet", "--return", "--command"])
+        .arg(format!("'{BIN}' inspect '{}' >/dev/null", dir.display()))
+        .arg("/dev/null")
+        .env("TERM", "xterm");
+    if no_color {
+        cmd.env("NO_COLOR", "1");
+    } else {
+        cmd.env_remove("NO_COLOR");
+    }
+    let out = cmd
+        .output()
+        .expect("`script` (util-linux) runs a command on a pseudo-terminal");
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn progress_shows_on_a_terminal_and_respects_no_color() {
+    let dir = std::env::temp_dir()
+        .join(format!("cargo-depinfo-big-scan-{}", std::process::id()))
+        .join("terminal");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for i in 0..50 {
+        std::fs::write(dir.join(format!("f{i:02}.txt")), "text").unwrap();
+    }
+    let shown = on_a_terminal(&dir, false);
+    assert!(shown.contains("\rscanning 1 "), "{shown:?}");
+    assert!(shown.contains("\x1b[K"), "{shown:?}");
+    // The line is removed at the end: the last thing drawn is an empty, cleared line.
+    assert!(shown.ends_with("\r\x1b[K"), "{shown:?}");
+    let plain = on_a_terminal(&dir, true);
+    assert!(plain.contains("\rscanning 1 "), "{plain:?}");
+    assert!(
+        !plain.contains('\x1b'),
+        "NO_COLOR: no escape sequences: {plain:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
