@@ -1,0 +1,709 @@
+//! End to end, the way users run it: a small fleet of services built for real at different
+//! versions of one crate, a real Prometheus scraping them with the rules `cargo depinfo rules`
+//! wrote, PromQL answers, an alert that fires and resolves, and `cargo depinfo` agreeing.
+//!
+//! Everything started here listens on 127.0.0.1 on ports chosen here, and is killed by the
+//! `Processes` guard, also when an assertion fails.
+
+#[path = "../../build-info/tests/support.rs"]
+mod support;
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use support::{Scratch, cargo, copy_fixture, git, run_ok, stdout, workspace_root};
+
+const DEPINFO: &str = env!("CARGO_BIN_EXE_cargo-depinfo");
+const CODEC: &str = "fleet-codec";
+
+/// Kills every child it holds when dropped.
+#[derive(Default)]
+struct Processes(BTreeMap<String, Child>);
+
+impl Processes {
+    fn add(&mut self, name: &str, child: Child) {
+        self.0.insert(name.to_owned(), child);
+    }
+    fn stop(&mut self, name: &str) {
+        if let Some(mut c) = self.0.remove(name) {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for Processes {
+    fn drop(&mut self) {
+        let names: Vec<String> = self.0.keys().cloned().collect();
+        for n in names {
+            self.stop(&n);
+        }
+    }
+}
+
+/// A minimal HTTP/1.1 GET on loopback; returns (status, body).
+fn http_get(addr: &str, path: &str) -> std::io::Result<(u16, String)> {
+    let mut stream = TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    stream.set_write_timeout(Some(Duration::from_secs(10)))?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw)?;
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(body)
+    } else {
+        body.to_owned()
+    };
+    Ok((status, body))
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        body = &rest[n + 2..];
+    }
+    out
+}
+
+fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// An instant query's result vector.
+fn query(prom: &str, promql: &str) -> Vec<Value> {
+    let (status, body) =
+        http_get(prom, &format!("/api/v1/query?query={}", url_encode(promql))).unwrap();
+    assert_eq!(status, 200, "{promql}: {body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["status"], "success", "{body}");
+    v["data"]["result"].as_array().unwrap().clone()
+}
+
+/// `label value -> sample value` of a `count by (label)` style result.
+fn by_label(result: &[Value], label: &str) -> BTreeMap<String, String> {
+    result
+        .iter()
+        .map(|r| {
+            (
+                r["metric"][label].as_str().unwrap_or("").to_owned(),
+                r["value"][1].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn wait_until(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !check() {
+        assert!(
+            started.elapsed() < limit,
+            "timed out after {limit:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn require(tool: &str) -> PathBuf {
+    let found = std::env::split_paths(&std::env::var_os("PATH").unwrap())
+        .map(|d| d.join(tool))
+        .find(|p| p.is_file());
+    found.unwrap_or_else(|| {
+        panic!(
+            "{tool} is missing: install the Debian package prometheus (scripts/test-all.sh does)"
+        )
+    })
+}
+
+/// The fleet: four builds of `fleet-app` that differ in the `fleet-codec` version they link
+/// (1.0.0, 1.1.0, 2.0.0, 1.1.0) and in their git revision.
+struct Variant {
+    name: String,
+    codec: &'static str,
+    revision: String,
+    binary: PathBuf,
+    addr: String,
+}
+
+fn build_fleet(scratch: &Path) -> Vec<Variant> {
+    for version in ["1.0.0", "1.1.0", "2.0.0"] {
+        let dir = scratch.join(format!("codec-{version}"));
+        std::fs::create_dir_all(dir.join("src")).unwrap();
+        std::fs::write(
+            dir.join("Cargo.toml"),
+            format!("[package]\nname = \"{CODEC}\"\nversion = \"{version}\"\nedition = \"2021\"\n"),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("src/lib.rs"),
+            "pub const VERSION: &str = env!(\"CARGO_PKG_VERSION\");\n",
+        )
+        .unwrap();
+    }
+    let repo = scratch.join("fleet-app");
+    let collector = workspace_root().join("build-info-collector");
+    let mut variants = Vec::new();
+    for (i, codec) in ["1.0.0", "1.1.0", "2.0.0", "1.1.0"].into_iter().enumerate() {
+        let codec_dir = scratch.join(format!("codec-{codec}"));
+        copy_fixture(
+            "fleet-service",
+            &repo,
+            "fleet-app",
+            &[
+                ("@COLLECTOR@", &collector.display().to_string()),
+                ("@CODEC@", &codec_dir.display().to_string()),
+            ],
+        );
+        if i == 0 {
+            git(&repo, &["init", "-q", "-b", "main"]);
+        }
+        std::fs::write(repo.join("DEPLOY"), format!("variant {i}\n")).unwrap();
+        // Commit the lock file too, so that every build is of a clean tree.
+        run_ok(cargo(&repo).args(["generate-lockfile", "--quiet"]));
+        git(&repo, &["add", "-A"]);
+        git(
+            &repo,
+            &[
+                "commit",
+                "-q",
+                "-m",
+                &format!("variant {i}: {CODEC} {codec}"),
+            ],
+        );
+        let revision = git(&repo, &["rev-parse", "HEAD"]);
+        run_ok(cargo(&repo).args(["build", "--quiet"]));
+        let binary = scratch.join(format!("fleet-app-{i}"));
+        std::fs::copy(support::binary("debug", "fleet-app"), &binary).unwrap();
+        variants.push(Variant {
+            name: format!("v{i}"),
+            codec,
+            revision,
+            binary,
+            addr: String::new(),
+        });
+    }
+    variants
+}
+
+fn start_fleet(variants: &mut [Variant], procs: &mut Processes) {
+    for v in variants.iter_mut() {
+        let mut child = Command::new(&v.binary)
+            .arg("127.0.0.1:0")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        while v.addr.is_empty() {
+            line.clear();
+            assert!(
+                lines.read_line(&mut line).unwrap() > 0,
+                "{} exited before listening",
+                v.name
+            );
+            if let Some(addr) = line.trim().strip_prefix("listening on ") {
+                addr.clone_into(&mut v.addr);
+            }
+        }
+        // Keep draining: a closed pipe would kill the service at its next line of output.
+        std::thread::spawn(move || std::io::copy(&mut lines, &mut std::io::sink()));
+        procs.add(&v.name, child);
+    }
+}
+
+fn depinfo(args: &[&str]) -> (i32, String, String) {
+    let out = support::run_limited(Command::new(DEPINFO).args(args), Duration::from_secs(120));
+    (
+        out.status.code().unwrap_or(-1),
+        stdout(&out),
+        support::stderr(&out),
+    )
+}
+
+#[test]
+fn a_fleet_at_three_versions_seen_through_a_real_prometheus() {
+    let promtool = require("promtool");
+    let prometheus = require("prometheus");
+    let scratch = Scratch::new("fleet");
+    let mut procs = Processes::default();
+    let mut fleet = build_fleet(&scratch.0);
+    start_fleet(&mut fleet, &mut procs);
+
+    let readme = ReadmeFleetSection::read();
+    // The rule file, from the README's cargo depinfo command, checked by promtool before
+    // Prometheus loads it.
+    let rules_path = scratch.0.join("rules.yml");
+    let rules_command = readme.command("rules");
+    let (redirect, rules_args) = match rules_command.iter().position(|a| a == ">") {
+        Some(i) => (true, rules_command[..i].to_vec()),
+        None => (false, rules_command.clone()),
+    };
+    assert!(
+        redirect,
+        "the README's rules command writes a file: {rules_command:?}"
+    );
+    let rules_args: Vec<&str> = rules_args.iter().map(String::as_str).collect();
+    let (code, rules, err) = depinfo(&rules_args);
+    assert_eq!(code, 0, "{err}");
+    std::fs::write(&rules_path, &rules).unwrap();
+    run_ok(
+        Command::new(&promtool)
+            .arg("check")
+            .arg("rules")
+            .arg(&rules_path),
+    );
+
+    let port = free_port();
+    let prom = format!("127.0.0.1:{port}");
+    let targets: Vec<String> = fleet.iter().map(|v| format!("'{}'", v.addr)).collect();
+    let config = scratch.0.join("prometheus.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\nrule_files:\n  - {}\nscrape_configs:\n  - job_name: fleet\n    static_configs:\n      - targets: [{}]\n",
+            rules_path.display(),
+            targets.join(", ")
+        ),
+    )
+    .unwrap();
+    let data = scratch.0.join("prometheus-data");
+    let child = Command::new(&prometheus)
+        .arg(format!("--config.file={}", config.display()))
+        .arg(format!("--storage.tsdb.path={}", data.display()))
+        .arg(format!("--web.listen-address={prom}"))
+        .arg("--log.level=warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    procs.add("prometheus", child);
+    wait_until("Prometheus ready", Duration::from_secs(60), || {
+        http_get(&prom, "/-/ready").is_ok_and(|(s, _)| s == 200)
+    });
+    wait_until(
+        "every target up with its series",
+        Duration::from_secs(60),
+        || {
+            let up = query(&prom, "sum(up{job=\"fleet\"})");
+            let codec = query(&prom, &format!("count(rust_mod_info{{name=\"{CODEC}\"}})"));
+            let value = |r: &[Value]| {
+                r.first()
+                    .map(|s| s["value"][1].as_str().unwrap().to_owned())
+            };
+            value(&up).as_deref() == Some("4") && value(&codec).as_deref() == Some("4")
+        },
+    );
+
+    // The README's three PromQL questions, run as written (crate and program substituted).
+    let [versions_q, spread_q, revisions_q] = readme.promql.as_slice() else {
+        panic!(
+            "the README's promql block should hold three queries: {:?}",
+            readme.promql
+        )
+    };
+    // Which versions run, and how many of each.
+    let versions = by_label(&query(&prom, versions_q), "version");
+    let expected: BTreeMap<String, String> = [("1.0.0", "1"), ("1.1.0", "2"), ("2.0.0", "1")]
+        .map(|(a, b)| (a.to_owned(), b.to_owned()))
+        .into();
+    assert_eq!(versions, expected);
+    // Too much spread.
+    let spread = query(&prom, spread_q);
+    assert_eq!(spread.len(), 1);
+    assert_eq!(spread[0]["value"][1], "3");
+    // Who runs which revision.
+    let revisions = by_label(&query(&prom, revisions_q), "revision");
+    let built: BTreeMap<String, String> = fleet
+        .iter()
+        .map(|v| (v.revision.clone(), "1".to_owned()))
+        .collect();
+    assert_eq!(revisions, built);
+
+    // The spread alert from the generated rules fires for the crate.
+    let firing = |prom: &str| -> bool {
+        let (_, body) = http_get(prom, "/api/v1/alerts").unwrap();
+        let v: Value = serde_json::from_str(&body).unwrap();
+        v["data"]["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["labels"]["name"] == CODEC && a["state"] == "firing")
+    };
+    wait_until(
+        "the version-spread alert to fire",
+        Duration::from_secs(60),
+        || firing(&prom),
+    );
+
+    check_readme_commands(&readme, &prom, &fleet);
+    check_depinfo_agrees(&prom, &fleet);
+
+    // Stop the 2.0.0 variant: its series go stale, two versions remain, the alert resolves.
+    procs.stop("v2");
+    wait_until("the alert to resolve", Duration::from_secs(60), || {
+        !firing(&prom)
+    });
+    let versions = by_label(
+        &query(
+            &prom,
+            &format!("count by (version)(rust_mod_info{{name=\"{CODEC}\"}})"),
+        ),
+        "version",
+    );
+    assert_eq!(
+        versions.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["1.0.0", "1.1.0"]
+    );
+}
+
+/// `cargo depinfo affected` and `spread`, through the Prometheus API and through the targets'
+/// own /metrics, name exactly the instances PromQL names.
+fn check_depinfo_agrees(prom: &str, fleet: &[Variant]) {
+    let prom_url = format!("http://{prom}");
+    let metrics_args: Vec<String> = fleet
+        .iter()
+        .flat_map(|v| ["--metrics".to_owned(), format!("http://{}/metrics", v.addr)])
+        .collect();
+    let expect_instances = |pred: &dyn Fn(&str) -> bool| -> Vec<String> {
+        let mut v: Vec<String> = fleet
+            .iter()
+            .filter(|v| pred(v.codec))
+            .map(|v| v.addr.clone())
+            .collect();
+        v.sort();
+        v
+    };
+    for source in [
+        vec!["--prometheus".to_owned(), prom_url.clone()],
+        metrics_args.clone(),
+    ] {
+        let source: Vec<&str> = source.iter().map(String::as_str).collect();
+        // 1.1.0 matches, 1.0.0 and 2.0.0 do not.
+        let args = [
+            &["affected", CODEC, ">=1.1.0, <2.0.0", "--format", "json"][..],
+            &source,
+        ]
+        .concat();
+        let (code, out, err) = depinfo(&args);
+        assert_eq!(code, 1, "{args:?}: {out}{err}");
+        assert_eq!(
+            affected_instances(&out),
+            expect_instances(&|c| c == "1.1.0"),
+            "{out}"
+        );
+        let args = [&["affected", CODEC, ">=3"][..], &source].concat();
+        let (code, out, err) = depinfo(&args);
+        assert_eq!(code, 0, "{args:?}: {out}{err}");
+
+        let args = [
+            &["spread", "--crate", CODEC, "--format", "json"][..],
+            &source,
+        ]
+        .concat();
+        let (code, out, err) = depinfo(&args);
+        assert_eq!(code, 0, "{args:?}: {out}{err}");
+        let mut expected = BTreeMap::new();
+        for v in fleet {
+            expected
+                .entry(v.codec.to_owned())
+                .or_insert_with(Vec::new)
+                .push(v.addr.clone());
+        }
+        for list in expected.values_mut() {
+            list.sort();
+        }
+        assert_eq!(spread_versions(&out), expected, "{out}");
+        let args = [
+            &["spread", "--crate", CODEC, "--max-versions", "2"][..],
+            &source,
+        ]
+        .concat();
+        let (code, _, err) = depinfo(&args);
+        assert_eq!(code, 1, "three versions are over a limit of two: {err}");
+    }
+}
+
+/// Instances named in `affected --format json` output.
+fn affected_instances(json: &str) -> Vec<String> {
+    let v: Value = serde_json::from_str(json).unwrap();
+    let mut out: Vec<String> = v["affected"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no affected array: {json}"))
+        .iter()
+        .filter_map(|m| m["instance"].as_str().map(str::to_owned))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// `version -> instances` for the one crate in `spread --format json` output.
+fn spread_versions(json: &str) -> BTreeMap<String, Vec<String>> {
+    let v: Value = serde_json::from_str(json).unwrap();
+    let krate = v["crates"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no crates array: {json}"))
+        .iter()
+        .find(|c| c["name"] == CODEC)
+        .unwrap_or_else(|| panic!("{CODEC} missing: {json}"));
+    krate["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|ver| {
+            let mut who: Vec<String> = ver["running"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|r| r["instance"].as_str().map(str::to_owned))
+                .collect();
+            who.sort();
+            (ver["version"].as_str().unwrap().to_owned(), who)
+        })
+        .collect()
+}
+
+/// The README's "Fleet questions" section: its PromQL and its `cargo depinfo` commands, with
+/// the example crate and program replaced by the fleet's.
+struct ReadmeFleetSection {
+    promql: Vec<String>,
+    commands: Vec<Vec<String>>,
+}
+
+/// The requirement the README's `affected` example uses, and the one this fleet is asked.
+const README_REQ: (&str, &str) = (">=1.0, <1.0.150", ">=1.1.0, <2.0.0");
+
+impl ReadmeFleetSection {
+    fn read() -> ReadmeFleetSection {
+        let text = std::fs::read_to_string(workspace_root().join("README.md")).unwrap();
+        let section = text
+            .split("## Fleet questions")
+            .nth(1)
+            .expect("README has a Fleet questions section");
+        let section = section.split("\n## ").next().unwrap();
+        let substitute = |l: &str| l.replace("serde_json", CODEC).replace("myapp", "fleet_app");
+        let mut promql = Vec::new();
+        let mut commands = Vec::new();
+        let mut block: Option<&str> = None;
+        for line in section.lines() {
+            if let Some(lang) = line.strip_prefix("```") {
+                block = if block.is_some() { None } else { Some(lang) };
+                continue;
+            }
+            match block {
+                Some("promql") if !line.trim().is_empty() => promql.push(substitute(line.trim())),
+                Some("sh") if line.starts_with("cargo depinfo ") => {
+                    let words = shell_words(&substitute(line).replace(README_REQ.0, README_REQ.1));
+                    commands.push(words[2..].to_vec());
+                }
+                _ => {}
+            }
+        }
+        ReadmeFleetSection { promql, commands }
+    }
+
+    /// The README's command for `subcommand`, with its addresses still the README's.
+    fn command(&self, subcommand: &str) -> Vec<String> {
+        self.commands
+            .iter()
+            .find(|c| c[0] == subcommand)
+            .unwrap_or_else(|| panic!("the README shows no `cargo depinfo {subcommand}`"))
+            .clone()
+    }
+}
+
+/// Splits a command line written with single quotes only, as the README writes them.
+fn shell_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut quoted = false;
+    let mut any = false;
+    for c in line.chars() {
+        match c {
+            '\'' => {
+                quoted = !quoted;
+                any = true;
+            }
+            c if c.is_whitespace() && !quoted => {
+                if any {
+                    words.push(std::mem::take(&mut word));
+                    any = false;
+                }
+            }
+            c => {
+                word.push(c);
+                any = true;
+            }
+        }
+    }
+    if any {
+        words.push(word);
+    }
+    words
+}
+
+/// A loopback sparse index that knows every crate: each has a release far ahead of anything
+/// real, so every crate of the fleet is a major version behind. Stops when dropped.
+struct FakeIndex {
+    addr: String,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl FakeIndex {
+    fn start() -> FakeIndex {
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            while !flag.load(Ordering::Relaxed) {
+                let Ok((mut stream, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(10));
+                    continue;
+                };
+                let _ = stream.set_nonblocking(false);
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut request = String::new();
+                let _ = reader.read_line(&mut request);
+                let mut header = String::new();
+                while reader.read_line(&mut header).is_ok_and(|n| n > 2) {
+                    header.clear();
+                }
+                let path = request.split(' ').nth(1).unwrap_or("/");
+                let name = path.rsplit('/').next().unwrap_or("");
+                let mut body = String::new();
+                for v in ["0.0.1", "999.0.0"] {
+                    let _ = writeln!(
+                        body,
+                        "{{\"name\":\"{name}\",\"vers\":\"{v}\",\"deps\":[],\"cksum\":\"{}\",\"features\":{{}},\"yanked\":false}}",
+                        "0".repeat(64)
+                    );
+                }
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        FakeIndex {
+            addr,
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for FakeIndex {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The README's `affected`, `spread` and `outdated` commands, pointed at this fleet's
+/// Prometheus (and a loopback index), answer what the fleet is.
+fn check_readme_commands(readme: &ReadmeFleetSection, prom: &str, fleet: &[Variant]) {
+    let index = FakeIndex::start();
+    let point = |cmd: Vec<String>| -> Vec<String> {
+        cmd.into_iter()
+            .map(|a| {
+                a.replace("http://127.0.0.1:9090", &format!("http://{prom}"))
+                    .replace("http://127.0.0.1:8000/", &format!("http://{}/", index.addr))
+            })
+            .collect()
+    };
+    // affected: exit 1, one line per matching instance, exactly the 1.1.0 ones.
+    let args = point(readme.command("affected"));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, out, err) = depinfo(&args);
+    assert_eq!(code, 1, "{args:?}: {out}{err}");
+    let mut named: Vec<&str> = out.lines().filter_map(|l| l.split(": ").next()).collect();
+    named.sort_unstable();
+    let mut expected: Vec<&str> = fleet
+        .iter()
+        .filter(|v| v.codec == "1.1.0")
+        .map(|v| v.addr.as_str())
+        .collect();
+    expected.sort_unstable();
+    assert_eq!(named, expected, "{out}");
+    assert!(
+        out.lines()
+            .all(|l| l.contains(&format!("{CODEC} 1.1.0 local"))),
+        "{out}"
+    );
+
+    // spread with a limit of two: three versions run, exit 1, each version listed.
+    let args = point(readme.command("spread"));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, out, err) = depinfo(&args);
+    assert_eq!(code, 1, "{args:?}: {out}{err}");
+    assert!(out.starts_with(&format!("{CODEC}: 3 versions")), "{out}");
+    for v in fleet {
+        assert!(
+            out.contains(&format!("\t{}\tfleet-app@{}", v.codec, v.addr)),
+            "{}: {out}",
+            v.addr
+        );
+    }
+
+    // outdated against the loopback index: every crates.io crate of the fleet is a major
+    // version behind, so --fail-on major exits 1 and names them.
+    let args = point(readme.command("outdated"));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, out, err) = depinfo(&args);
+    assert_eq!(code, 1, "{args:?}: {out}{err}");
+    assert!(
+        out.contains("prometheus") && out.contains("999.0.0"),
+        "{out}"
+    );
+    drop(index);
+}
