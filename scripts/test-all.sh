@@ -12,7 +12,14 @@ fi
 # The CycloneDX 1.5 JSON schema (with the SPDX and JSF schemas it references) ships in the PyPI
 # package cyclonedx-python-lib; cargo-depinfo/tests/cyclonedx_schema.rs validates with jsonschema.
 python3 -c 'import jsonschema, referencing, cyclonedx' 2>/dev/null || pip install --quiet --upgrade jsonschema cyclonedx-python-lib
-command -v git >/dev/null || { echo "git is required" >&2; exit 1; }
+# objcopy (binutils) writes test binaries with chosen sections; script (util-linux) gives the
+# progress-line test a terminal.
+for tool in objcopy:binutils script:util-linux git:git; do
+    command -v "${tool%%:*}" >/dev/null 2>&1 || {
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${tool##*:}" >/dev/null
+    }
+done
 if ! cargo nextest --version >/dev/null 2>&1; then
     cargo install --locked cargo-nextest
 fi
