@@ -57,7 +57,13 @@ pub(crate) fn is_label_name(name: &str) -> bool {
 
 /// Appends a label value escaped as the text format requires: `\` → `\\`, `"` → `\"`,
 /// newline → `\n`. Everything else, non-ASCII text included, goes through as it is.
-pub(crate) fn push_label_value(out: &mut String, value: &str) {
+///
+/// ```
+/// let mut out = String::new();
+/// build_info_collector::push_label_value(&mut out, "fix \"a\\b\"\nmain");
+/// assert_eq!(out, r#"fix \"a\\b\"\nmain"#);
+/// ```
+pub fn push_label_value(out: &mut String, value: &str) {
     push_escaped(out, value, true);
 }
 

@@ -14,6 +14,6 @@ mod series;
 pub use crate::collector::BuildInfoCollector;
 pub use crate::error::Error;
 pub use crate::exposition::{
-    BUILD_INFO_HELP_TEMPLATE, RUST_MOD_INFO, RUST_MOD_INFO_HELP, metric_name,
+    BUILD_INFO_HELP_TEMPLATE, RUST_MOD_INFO, RUST_MOD_INFO_HELP, metric_name, push_label_value,
 };
 pub use crate::options::Builder;

@@ -160,14 +160,9 @@ pub fn affected_json(name: &str, requirement: &str, hits: &[Hit], errors: &[Stri
         name,
         requirement,
         affected: hits,
-        errors: errors
-            .iter()
-            .map(|m| ErrorEntry { message: m.clone() })
-            .collect(),
+        errors: crate::output::error_entries(errors),
     };
-    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    s.push('\n');
-    s
+    crate::output::pretty_json(&doc)
 }
 
 #[cfg(test)]

@@ -140,18 +140,7 @@ fn parse_labels<'a>(
     }
 }
 
-/// Appends a label value escaped as the text format requires: `\\` → `\\\\`, `"` → `\\"`,
-/// newline → `\\n`.
-pub(crate) fn push_label_value(out: &mut String, value: &str) {
-    for c in value.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
-        }
-    }
-}
+pub(crate) use build_info_collector::push_label_value;
 
 fn parse_value(s: &str) -> Option<f64> {
     match s {

@@ -353,28 +353,15 @@ pub fn outdated_json(report: &Report, index: &str) -> String {
         format_version: JSON_FORMAT_VERSION,
         index,
         crates: &report.rows,
-        errors: report
-            .errors
-            .iter()
-            .map(|m| ErrorEntry { message: m.clone() })
-            .collect(),
+        errors: crate::output::error_entries(&report.errors),
     };
-    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    s.push('\n');
-    s
+    crate::output::pretty_json(&doc)
 }
 
 /// Escapes a label value for the exposition format.
 fn label(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
-    for c in value.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
-        }
-    }
+    build_info_collector::push_label_value(&mut out, value);
     out
 }
 

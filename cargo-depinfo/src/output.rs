@@ -33,6 +33,21 @@ pub struct ErrorEntry {
     pub message: String,
 }
 
+/// The `errors` array every JSON document carries.
+pub(crate) fn error_entries(errors: &[String]) -> Vec<ErrorEntry> {
+    errors
+        .iter()
+        .map(|m| ErrorEntry { message: m.clone() })
+        .collect()
+}
+
+/// A JSON document, pretty-printed, ending in a newline.
+pub(crate) fn pretty_json(doc: &impl Serialize) -> String {
+    let mut s = serde_json::to_string_pretty(doc).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
 /// Text in the shape of `go version -m`:
 ///
 /// ```text
@@ -100,14 +115,9 @@ pub fn json(inventories: &[Inventory], errors: &[String]) -> String {
     let doc = JsonDocument {
         format_version: JSON_FORMAT_VERSION,
         inventories,
-        errors: errors
-            .iter()
-            .map(|m| ErrorEntry { message: m.clone() })
-            .collect(),
+        errors: crate::output::error_entries(errors),
     };
-    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    s.push('\n');
-    s
+    crate::output::pretty_json(&doc)
 }
 
 /// The package URL of a crate: `pkg:cargo/NAME@VERSION`.

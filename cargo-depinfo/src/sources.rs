@@ -192,22 +192,6 @@ pub fn from_inventories(inventories: &[Inventory]) -> Vec<Observation> {
     out
 }
 
-/// `name` as build-info-collector makes it a metric name (`-` and other characters become `_`).
-fn metric_name(name: &str) -> String {
-    let mut out = String::with_capacity(name.len() + 1);
-    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
-        out.push('_');
-    }
-    out.extend(name.chars().map(|c| {
-        if c.is_ascii_alphanumeric() || c == '_' || c == ':' {
-            c
-        } else {
-            '_'
-        }
-    }));
-    out
-}
-
 /// A `rust_mod_info` series made an observation; `None` without `name` and `version`.
 fn observation(
     labels: &BTreeMap<String, String>,
@@ -242,7 +226,10 @@ fn join_build_info(observations: &mut [Observation], build_info: &BuildInfoIndex
         let key = (
             o.instance.clone(),
             o.job.clone(),
-            format!("{}_build_info", metric_name(&o.program)),
+            format!(
+                "{}_build_info",
+                build_info_collector::metric_name(&o.program)
+            ),
         );
         if let Some((version, revision)) = build_info.get(&key) {
             o.program_version.clone_from(version);
@@ -337,12 +324,6 @@ fn query_prometheus(url: &str, timeout: Duration) -> (Vec<Observation>, Vec<Sour
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn program_names_become_metric_names_as_in_the_collector() {
-        assert_eq!(metric_name("my-app"), "my_app");
-        assert_eq!(metric_name("2fa.svc"), "_2fa_svc");
-    }
 
     #[test]
     fn errors_are_one_line_naming_the_input() {

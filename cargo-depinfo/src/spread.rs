@@ -159,14 +159,9 @@ pub fn spread_json(
         format_version: JSON_FORMAT_VERSION,
         max_versions,
         crates,
-        errors: errors
-            .iter()
-            .map(|m| ErrorEntry { message: m.clone() })
-            .collect(),
+        errors: crate::output::error_entries(errors),
     };
-    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    s.push('\n');
-    s
+    crate::output::pretty_json(&doc)
 }
 
 /// Prometheus textfile-collector exposition: `cargo_depinfo_crate_versions{name}` (distinct
