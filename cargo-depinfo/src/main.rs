@@ -66,6 +66,9 @@ enum OutputFormat {
     Json,
     /// CycloneDX 1.5 JSON (one program per BOM).
     Cyclonedx,
+    /// Prometheus text exposition for node_exporter's textfile collector:
+    /// `<program>_build_info` and `rust_mod_info`, as build-info-collector serves them.
+    Prometheus,
 }
 
 #[derive(Debug, Args)]
@@ -294,6 +297,7 @@ fn render(format: OutputFormat, inventories: &[Inventory], errors: &[String]) ->
     Ok(match format {
         OutputFormat::Text => cargo_depinfo::text(inventories),
         OutputFormat::Json => cargo_depinfo::json(inventories, errors),
+        OutputFormat::Prometheus => cargo_depinfo::prometheus(inventories),
         OutputFormat::Cyclonedx => match inventories {
             [one] => cargo_depinfo::cyclonedx(one),
             [] => String::new(),

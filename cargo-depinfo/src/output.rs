@@ -24,6 +24,8 @@ pub enum Format {
     Json,
     /// CycloneDX 1.5 JSON.
     CycloneDx,
+    /// Prometheus text exposition (node_exporter's textfile collector).
+    Prometheus,
 }
 
 /// An input that failed, for the `errors` list of the JSON output.
@@ -224,6 +226,88 @@ pub fn cyclonedx(inv: &Inventory) -> String {
     let mut s = serde_json::to_string_pretty(&bom).unwrap_or_default();
     s.push('\n');
     s
+}
+
+/// The programs as the Prometheus text exposition build-info-collector would serve for each:
+/// `<program>_build_info` (programs with build facts) and `rust_mod_info` (runtime
+/// dependencies), with the collector's HELP texts and labels, for node_exporter's textfile
+/// collector. Each family appears once, its series sorted and deduplicated, so any number of
+/// programs make one valid exposition. Labels never carry a path.
+pub fn prometheus(inventories: &[Inventory]) -> String {
+    use std::collections::BTreeSet;
+
+    use build_info_collector::{
+        BUILD_INFO_HELP_TEMPLATE, RUST_MOD_INFO, RUST_MOD_INFO_HELP, metric_name, push_label_value,
+    };
+
+    let series = |labels: &[(&str, &str)]| {
+        let mut out = String::from("{");
+        for (i, (k, v)) in labels.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            let _ = write!(out, "{k}=\"");
+            push_label_value(&mut out, v);
+            out.push('"');
+        }
+        out.push_str("} 1");
+        out
+    };
+    // family name -> (help, series)
+    let mut families: BTreeMap<String, (String, BTreeSet<String>)> = BTreeMap::new();
+    for inv in inventories {
+        if let Some(b) = &inv.build {
+            let name = format!("{}_build_info", metric_name(&inv.program));
+            let revision = if b.modified == Some(true) && b.revision != build_info::UNKNOWN {
+                format!("{}-modified", b.revision)
+            } else {
+                b.revision.clone()
+            };
+            let features = b.features.join(",");
+            let help = BUILD_INFO_HELP_TEMPLATE.replace("{program}", &inv.program);
+            let line = series(&[
+                ("branch", &b.branch),
+                ("features", &features),
+                ("profile", &b.profile),
+                ("revision", &revision),
+                ("rustversion", &b.rust_version),
+                ("target", &b.target),
+                ("version", &inv.version),
+            ]);
+            families
+                .entry(name)
+                .or_insert_with(|| (help, BTreeSet::new()))
+                .1
+                .insert(line);
+        }
+        for p in inv
+            .packages
+            .iter()
+            .filter(|p| !p.root && p.kind == Kind::Runtime)
+        {
+            let line = series(&[
+                ("direct", if p.direct { "true" } else { "false" }),
+                ("name", &p.name),
+                ("program", &inv.program),
+                ("source", &p.source),
+                ("version", &p.version),
+            ]);
+            families
+                .entry(RUST_MOD_INFO.to_owned())
+                .or_insert_with(|| (RUST_MOD_INFO_HELP.to_owned(), BTreeSet::new()))
+                .1
+                .insert(line);
+        }
+    }
+    let mut out = String::new();
+    for (name, (help, lines)) in families {
+        let _ = writeln!(out, "# HELP {name} {help}");
+        let _ = writeln!(out, "# TYPE {name} gauge");
+        for l in lines {
+            let _ = writeln!(out, "{name}{l}");
+        }
+    }
+    out
 }
 
 #[cfg(test)]

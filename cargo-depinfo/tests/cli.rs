@@ -365,3 +365,49 @@ fn only_headers_and_the_two_sections_are_read() {
         raw.bytes_read
     );
 }
+
+#[test]
+fn inspect_writes_a_textfile_exposition_that_promtool_accepts() {
+    let dir = scratch("textfile");
+    with_section(&dir.join("myapp"), ".bldinfo", &zlib(BLDINFO.as_bytes()));
+    with_section(
+        &dir.join("auditable-app"),
+        ".dep-v0",
+        &zlib(DEP_V0.as_bytes()),
+    );
+    std::fs::copy(BIN, dir.join("cargo-depinfo")).unwrap();
+    let out = run(&["inspect", dir.to_str().unwrap(), "--format", "prometheus"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    // Exactly the families the collector serves, each once, whatever the number of programs.
+    assert_eq!(
+        text.matches("# TYPE rust_mod_info gauge").count(),
+        1,
+        "{text}"
+    );
+    assert!(text.contains("myapp_build_info{branch=\"main\",features=\"default,tls\",profile=\"release\",revision=\"3f2c1a9e0b7d4c5a6f8e9d0c1b2a3f4e5d6c7b8a\",rustversion=\"1.95.0\",target=\"x86_64-unknown-linux-gnu\",version=\"1.4.2\"} 1\n"), "{text}");
+    assert!(text.contains("rust_mod_info{direct=\"true\",name=\"itoa\",program=\"myapp\",source=\"crates.io\",version=\"1.0.15\"} 1\n"), "{text}");
+    assert!(text.contains("rust_mod_info{direct=\"true\",name=\"serde\",program=\"auditable-app\",source=\"crates.io\",version=\"1.0.219\"} 1\n"), "{text}");
+    assert!(text.contains("cargo_depinfo_build_info{"), "{text}");
+    assert!(
+        !text.contains("serde_derive"),
+        "build-only crates are not rust_mod_info series: {text}"
+    );
+    assert!(
+        !text.contains(dir.to_str().unwrap()),
+        "no paths in labels: {text}"
+    );
+    let file = dir.join("textfile.prom");
+    std::fs::write(&file, &text).unwrap();
+    let check = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::fs::File::open(&file).unwrap())
+        .output()
+        .expect("promtool (Debian package prometheus) must be installed");
+    assert!(
+        check.status.success(),
+        "{}{}",
+        stdout(&check),
+        stderr(&check)
+    );
+}
