@@ -376,6 +376,21 @@ fn a_fleet_at_three_versions_seen_through_a_real_prometheus() {
         Duration::from_secs(60),
         || firing(&prom),
     );
+    // Four revisions of one program run at once: the revision-drift rule fires for it too.
+    wait_until(
+        "the revision-drift alert to fire",
+        Duration::from_secs(60),
+        || {
+            let (_, body) = http_get(&prom, "/api/v1/alerts").unwrap();
+            let v: Value = serde_json::from_str(&body).unwrap();
+            v["data"]["alerts"].as_array().unwrap().iter().any(|a| {
+                a["labels"]["alertname"] == "RustProgramRevisionDrift"
+                    && a["labels"]["program"] == "fleet_app"
+                    && a["state"] == "firing"
+                    && a["value"].as_str().is_some_and(|x| x.starts_with('4'))
+            })
+        },
+    );
 
     check_readme_commands(&readme, &prom, &fleet);
     check_depinfo_agrees(&prom, &fleet);
