@@ -1,10 +1,12 @@
-//! A small HTTP/1.1 client over `std::net::TcpStream`: `GET` only, plain `http://`, one
-//! request per connection, one deadline for the whole exchange (connect, send, headers and
-//! body), a bound on the body size. Enough for `/metrics` endpoints and the Prometheus HTTP
-//! API; no TLS (put a local proxy in front of an `https://` endpoint).
+//! A small HTTP/1.1 client over `std::net::TcpStream`: `GET` only, one request per
+//! connection, one deadline for the whole exchange (connect, send, headers and body), a bound
+//! on the body size. Enough for `/metrics` endpoints, the Prometheus HTTP API and sparse
+//! registry indexes. `https://` goes through the `curl` program (as cargo itself relies on
+//! libcurl), so the binary carries no TLS stack; every network source takes the same path.
 
 use std::io::{BufRead as _, BufReader, Read, Write as _};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs as _};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The largest body we read (a Prometheus answer for 100,000 series is about 30 MiB).
@@ -31,29 +33,29 @@ pub enum HttpError {
     TooLarge,
 }
 
-/// A parsed `http://` URL.
+/// A parsed `http://` or `https://` URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Url {
+    /// True for `https://` (fetched through `curl`).
+    pub tls: bool,
     /// Host name or address (IPv6 without brackets).
     pub host: String,
-    /// Port (80 when not given).
+    /// Port (80, or 443 for https, when not given).
     pub port: u16,
     /// Path and query, starting with `/`.
     pub path: String,
 }
 
 impl Url {
-    /// Parses `http://host[:port][/path]`.
+    /// Parses `http[s]://host[:port][/path]`.
     pub fn parse(url: &str) -> Result<Url, HttpError> {
         let bad = || HttpError::Url(url.to_owned());
-        if url.starts_with("https://") {
-            return Err(HttpError::Url(format!(
-                "{url}: https is not supported, use http:// or a local proxy"
-            )));
-        }
-        let Some(rest) = url.strip_prefix("http://") else {
-            return Err(bad());
+        let (tls, rest) = match (url.strip_prefix("http://"), url.strip_prefix("https://")) {
+            (Some(rest), _) => (false, rest),
+            (None, Some(rest)) => (true, rest),
+            (None, None) => return Err(bad()),
         };
+        let default_port = if tls { 443 } else { 80 };
         let (authority, path) = match rest.find(['/', '?']) {
             Some(i) if rest[i..].starts_with('?') => (&rest[..i], format!("/{}", &rest[i..])),
             Some(i) => (&rest[..i], rest[i..].to_owned()),
@@ -68,20 +70,31 @@ impl Url {
             let (h, after) = v6.split_once(']').ok_or_else(bad)?;
             let port = match after.strip_prefix(':') {
                 Some(p) => p.parse().map_err(|_| bad())?,
-                None if after.is_empty() => 80,
+                None if after.is_empty() => default_port,
                 None => return Err(bad()),
             };
             (h.to_owned(), port)
         } else {
             match authority.rsplit_once(':') {
                 Some((h, p)) => (h.to_owned(), p.parse().map_err(|_| bad())?),
-                None => (authority.to_owned(), 80),
+                None => (authority.to_owned(), default_port),
             }
         };
         if host.is_empty() {
             return Err(bad());
         }
-        Ok(Url { host, port, path })
+        Ok(Url {
+            tls,
+            host,
+            port,
+            path,
+        })
+    }
+
+    /// The URL again, normalised (`scheme://host:port/path`).
+    pub fn to_url_string(&self) -> String {
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}{}", self.host_port(), self.path)
     }
 
     /// `host:port` (IPv6 in brackets), as Prometheus writes the `instance` label.
@@ -107,6 +120,104 @@ pub struct Response {
 
 /// `GET url` with `Accept: accept`, all within `timeout`.
 pub fn get(url: &Url, accept: &str, timeout: Duration) -> Result<Response, HttpError> {
+    if url.tls {
+        get_with_curl(url, accept, timeout)
+    } else {
+        get_plain(url, accept, timeout)
+    }
+}
+
+/// The `https://` path: the `curl` program, bounded by `--max-time` and `--max-filesize`, and
+/// killed if it outlives the deadline anyway.
+fn get_with_curl(url: &Url, accept: &str, timeout: Duration) -> Result<Response, HttpError> {
+    let mut child = Command::new("curl")
+        .args([
+            "--silent",
+            "--show-error",
+            "--location",
+            "--compressed",
+            "--globoff",
+        ])
+        .arg("--max-time")
+        .arg(format!("{:.3}", timeout.as_secs_f64().max(0.001)))
+        .arg("--max-filesize")
+        .arg(MAX_BODY.to_string())
+        .arg("--header")
+        .arg(format!("Accept: {accept}"))
+        .arg("--user-agent")
+        .arg(format!("cargo-depinfo/{}", env!("CARGO_PKG_VERSION")))
+        // The body, then a last line with the status and the content type.
+        .args([
+            "--output",
+            "-",
+            "--write-out",
+            "\n%{http_code} %{content_type}",
+        ])
+        .arg(url.to_url_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| {
+            HttpError::Io(std::io::Error::other(format!(
+                "https needs the curl program: {e}"
+            )))
+        })?;
+    let mut stdout = child.stdout.take().unwrap_or_else(|| unreachable!("piped"));
+    let reader = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        let _ = stdout.read_to_end(&mut out);
+        out
+    });
+    let deadline = Instant::now() + timeout + Duration::from_secs(2);
+    let status = loop {
+        match child.try_wait().map_err(HttpError::Io)? {
+            Some(status) => break status,
+            None if Instant::now() > deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(HttpError::Timeout(timeout));
+            }
+            None => std::thread::sleep(Duration::from_millis(5)),
+        }
+    };
+    let mut out = reader.join().unwrap_or_default();
+    if !status.success() {
+        let mut err = String::new();
+        if let Some(mut e) = child.stderr.take() {
+            let _ = e.read_to_string(&mut err);
+        }
+        // curl's exit code 28 is its own timeout.
+        if status.code() == Some(28) {
+            return Err(HttpError::Timeout(timeout));
+        }
+        return Err(HttpError::Io(std::io::Error::other(format!(
+            "curl: {}",
+            err.lines().next().unwrap_or("failed").trim()
+        ))));
+    }
+    let nl = out
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .ok_or_else(|| HttpError::Protocol("curl gave no status".into()))?;
+    let trailer = String::from_utf8_lossy(&out[nl + 1..]).into_owned();
+    out.truncate(nl);
+    let (code, content_type) = trailer.split_once(' ').unwrap_or((trailer.as_str(), ""));
+    let status = code
+        .trim()
+        .parse::<u16>()
+        .map_err(|_| HttpError::Protocol(format!("curl gave status {code:?}")))?;
+    if out.len() as u64 > MAX_BODY {
+        return Err(HttpError::TooLarge);
+    }
+    Ok(Response {
+        status,
+        content_type: Some(content_type.trim().to_owned()).filter(|c| !c.is_empty()),
+        body: out,
+    })
+}
+
+fn get_plain(url: &Url, accept: &str, timeout: Duration) -> Result<Response, HttpError> {
     let deadline = Instant::now() + timeout;
     let left = || {
         deadline
@@ -296,15 +407,54 @@ mod tests {
         assert_eq!(u.host_port(), "[::1]:8080");
         let u = Url::parse("http://example.invalid?q").unwrap();
         assert_eq!((u.port, u.path.as_str()), (80, "/?q"));
-        assert!(
-            Url::parse("https://x")
-                .unwrap_err()
-                .to_string()
-                .contains("https")
+        let u = Url::parse("https://example.invalid/prometheus").unwrap();
+        assert_eq!(
+            (u.tls, u.port, u.to_url_string().as_str()),
+            (true, 443, "https://example.invalid:443/prometheus")
         );
         assert!(Url::parse("ftp://x").is_err());
         assert!(Url::parse("http://:80").is_err());
         assert!(Url::parse("http://u:p@x/").is_err());
         assert!(Url::parse("http://x:port/").is_err());
+    }
+
+    /// One canned answer on a loopback port; returns the port.
+    fn serve_once(answer: &'static str) -> u16 {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            if let Ok((mut s, _)) = listener.accept() {
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf);
+                let _ = s.write_all(answer.as_bytes());
+            }
+        });
+        port
+    }
+
+    #[test]
+    fn the_curl_path_reads_status_content_type_and_body() {
+        // The https path minus TLS: the same curl invocation and parsing, over plain HTTP.
+        let port = serve_once(
+            "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 11\r\nConnection: close\r\n\r\nno\nsuch\nkey",
+        );
+        let url = Url::parse(&format!("http://127.0.0.1:{port}/x")).unwrap();
+        let r =
+            get_with_curl(&url, "*/*", Duration::from_secs(10)).expect("curl must be installed");
+        assert_eq!(r.status, 404);
+        assert_eq!(r.content_type.as_deref(), Some("text/plain; charset=utf-8"));
+        assert_eq!(r.body, b"no\nsuch\nkey");
+    }
+
+    #[test]
+    fn the_curl_path_times_out_on_a_silent_server() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let url = Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap();
+        let started = Instant::now();
+        let r = get_with_curl(&url, "*/*", Duration::from_millis(500));
+        assert!(matches!(r, Err(HttpError::Timeout(_))), "{r:?}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+        drop(listener);
     }
 }

@@ -3,10 +3,9 @@
 //! `yanked`. No registry is built in: the caller names the index (see
 //! [`SparseIndex::from_env`]).
 //!
-//! `http://` indexes are fetched with the crate's own small HTTP client; `https://` ones through
-//! the `curl` program (cargo itself fetches with libcurl), so the binary carries no TLS stack.
+//! Fetched through [`crate::http`]: the built-in client for `http://`, the `curl` program for
+//! `https://`.
 
-use std::process::Command;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -196,14 +195,9 @@ impl SparseIndex {
         {
             return Err(fetch_err("not a valid crate name".into()));
         }
-        let (status, body) = if url.starts_with("https://") {
-            curl_get(&url, self.timeout).map_err(fetch_err)?
-        } else {
-            let parsed = http::Url::parse(&url).map_err(|e| fetch_err(e.to_string()))?;
-            let r =
-                http::get(&parsed, "*/*", self.timeout).map_err(|e| fetch_err(e.to_string()))?;
-            (r.status, r.body)
-        };
+        let parsed = http::Url::parse(&url).map_err(|e| fetch_err(e.to_string()))?;
+        let r = http::get(&parsed, "*/*", self.timeout).map_err(|e| fetch_err(e.to_string()))?;
+        let (status, body) = (r.status, r.body);
         match status {
             200 => {}
             404 | 410 | 451 => {
@@ -227,38 +221,6 @@ impl SparseIndex {
             message,
         })
     }
-}
-
-/// `GET` through the `curl` program: the body and the status code.
-fn curl_get(url: &str, timeout: Duration) -> Result<(u16, Vec<u8>), String> {
-    let out = Command::new("curl")
-        .args(["--silent", "--show-error", "--location", "--compressed"])
-        .arg("--max-time")
-        .arg(format!("{}", timeout.as_secs_f64().max(1.0)))
-        .arg("--max-filesize")
-        .arg(MAX_INDEX_FILE.to_string())
-        .args(["--output", "-", "--write-out", "\n%{http_code}"])
-        .arg(url)
-        .output()
-        .map_err(|e| format!("https needs the curl program: {e}"))?;
-    if !out.status.success() {
-        let err = String::from_utf8_lossy(&out.stderr);
-        return Err(format!(
-            "curl: {}",
-            err.lines().next().unwrap_or("failed").trim()
-        ));
-    }
-    let mut body = out.stdout;
-    let nl = body
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .ok_or_else(|| "curl gave no status".to_owned())?;
-    let status = std::str::from_utf8(&body[nl + 1..])
-        .ok()
-        .and_then(|s| s.trim().parse::<u16>().ok())
-        .ok_or_else(|| "curl gave no status".to_owned())?;
-    body.truncate(nl);
-    Ok((status, body))
 }
 
 #[cfg(test)]
