@@ -28,9 +28,7 @@ pub use crate::outdated::{
     Level, Report, Row, Use, Verdict, check, compare, compatible, outdated_json,
     outdated_prometheus, outdated_text, uses_from_inventories,
 };
-pub use crate::output::{
-    ErrorEntry, Format, JSON_FORMAT_VERSION, cyclonedx, json, prometheus, purl, text,
-};
+pub use crate::output::{ErrorEntry, JSON_FORMAT_VERSION, cyclonedx, json, prometheus, purl, text};
 pub use crate::progress::Progress;
 pub use crate::prometheus_api::{
     decode as decode_api_answer, query as prometheus_query, query_url,

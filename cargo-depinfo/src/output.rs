@@ -14,20 +14,6 @@ use crate::inventory::{Inventory, Kind, Package};
 /// version; removing or changing one bumps it.
 pub const JSON_FORMAT_VERSION: u32 = 1;
 
-/// The output formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Format {
-    /// Text modelled on `go version -m`.
-    Text,
-    /// Our JSON format.
-    Json,
-    /// CycloneDX 1.5 JSON.
-    CycloneDx,
-    /// Prometheus text exposition (node_exporter's textfile collector).
-    Prometheus,
-}
-
 /// An input that failed, for the `errors` list of the JSON output.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ErrorEntry {
