@@ -21,6 +21,11 @@ use std::time::{Duration, Instant};
 
 use cargo_depinfo::{Limits, inspect_paths, read_sections};
 
+#[path = "../tests/support/binaries.rs"]
+mod binaries;
+
+use binaries::noise;
+
 const BINARIES: usize = 1_000;
 const OTHER_FILES: usize = 10_000;
 const RUNS: usize = 5;
@@ -30,20 +35,6 @@ fn rchar() -> Option<u64> {
     io.lines()
         .find_map(|l| l.strip_prefix("rchar: "))
         .and_then(|v| v.trim().parse().ok())
-}
-
-fn noise(seed: usize, len: usize) -> Vec<u8> {
-    let mut x = (seed as u64)
-        .wrapping_mul(6_364_136_223_846_793_005)
-        .wrapping_add(1_442_695_040_888_963_407);
-    let mut out = vec![b'#'];
-    while out.len() < len {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        out.push(x.to_le_bytes()[0]);
-    }
-    out
 }
 
 /// One binary with our sections, made once; the others are copies.

@@ -3,9 +3,14 @@
 //! lists the binaries, skips the rest quietly (no progress line either: stderr is not a
 //! terminal) and exits 0, well within a generous limit.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+#[path = "support/binaries.rs"]
+mod binaries;
+
+use binaries::{auditable_binary, noise, plain_binary};
 
 const BIN: &str = env!("CARGO_BIN_EXE_cargo-depinfo");
 
@@ -15,45 +20,6 @@ const OTHER_FILES: usize = 3_000;
 const LIMIT: Duration = Duration::from_secs(120);
 
 const DEP_V0: &str = r#"{"packages":[{"name":"NAME","version":"1.0.0","source":"local","dependencies":[1],"root":true},{"name":"itoa","version":"1.0.15","source":"crates.io"}],"format":1}"#;
-
-fn plain_binary() -> PathBuf {
-    for p in ["/bin/true", "/usr/bin/true"] {
-        if Path::new(p).is_file() {
-            return PathBuf::from(p);
-        }
-    }
-    panic!("no /bin/true to use as a plain binary");
-}
-
-fn auditable_binary(out: &Path, name: &str) {
-    let data = out.with_extension("section");
-    let json = DEP_V0.replace("NAME", name);
-    std::fs::write(&data, build_info::build::zlib(json.as_bytes())).unwrap();
-    let status = Command::new("objcopy")
-        .arg("--add-section")
-        .arg(format!(".dep-v0={}", data.display()))
-        .arg(plain_binary())
-        .arg(out)
-        .status()
-        .expect("objcopy (binutils) must be installed");
-    assert!(status.success(), "objcopy failed");
-    std::fs::remove_file(data).unwrap();
-}
-
-/// Deterministic bytes that never start like a binary (first byte `#`).
-fn noise(seed: usize, len: usize) -> Vec<u8> {
-    let mut x = (seed as u64)
-        .wrapping_mul(6_364_136_223_846_793_005)
-        .wrapping_add(1_442_695_040_888_963_407);
-    let mut out = vec![b'#'];
-    while out.len() < len {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        out.push(x.to_le_bytes()[0]);
-    }
-    out
-}
 
 #[test]
 fn thousands_of_non_binaries_are_skipped_and_the_binaries_listed() {
@@ -74,9 +40,12 @@ fn thousands_of_non_binaries_are_skipped_and_the_binaries_listed() {
         };
         std::fs::write(sub.join(name), contents).unwrap();
     }
-    auditable_binary(&dir.join("d00/app-one"), "app-one");
-    auditable_binary(&dir.join("d17/app-two"), "app-two");
-    auditable_binary(&dir.join("d29/zz-app-three"), "app-three");
+    auditable_binary(&dir.join("d00/app-one"), &DEP_V0.replace("NAME", "app-one"));
+    auditable_binary(&dir.join("d17/app-two"), &DEP_V0.replace("NAME", "app-two"));
+    auditable_binary(
+        &dir.join("d29/zz-app-three"),
+        &DEP_V0.replace("NAME", "app-three"),
+    );
     std::fs::copy(plain_binary(), dir.join("d05/plain")).unwrap();
 
     let started = Instant::now();

@@ -3,8 +3,13 @@
 //! format) or `.bldinfo` section with `objcopy`. Text and JSON output are compared with golden
 //! files under `tests/golden/` (set `UPDATE_GOLDEN=1` to rewrite them).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
+
+#[path = "support/binaries.rs"]
+mod binaries;
+
+use binaries::{plain_binary, scratch, stderr, stdout, with_section};
 
 const BIN: &str = env!("CARGO_BIN_EXE_cargo-depinfo");
 
@@ -19,52 +24,6 @@ fn run(args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("run cargo-depinfo")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
-}
-
-/// A fresh directory for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir()
-        .join(format!("cargo-depinfo-cli-{}", std::process::id()))
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// A system binary built without any of our data.
-fn plain_binary() -> PathBuf {
-    for p in ["/bin/true", "/usr/bin/true"] {
-        if Path::new(p).is_file() {
-            return PathBuf::from(p);
-        }
-    }
-    panic!("no /bin/true to use as a plain binary");
-}
-
-/// Copies the plain binary to `out` and adds a section holding `contents`, the way a linker
-/// would place a `#[link_section]` static (objcopy from binutils).
-fn with_section(out: &Path, section: &str, contents: &[u8]) {
-    let data = out.with_extension("section");
-    std::fs::write(&data, contents).unwrap();
-    let status = Command::new("objcopy")
-        .arg("--add-section")
-        .arg(format!("{section}={}", data.display()))
-        .arg("--set-section-flags")
-        .arg(format!("{section}=alloc,readonly,data"))
-        .arg(plain_binary())
-        .arg(out)
-        .status()
-        .expect("objcopy (binutils) must be installed");
-    assert!(status.success(), "objcopy failed");
-    std::fs::remove_file(data).unwrap();
 }
 
 fn zlib(data: &[u8]) -> Vec<u8> {
@@ -185,7 +144,7 @@ fn a_plain_binary_named_explicitly_is_an_error() {
 
 #[test]
 fn a_cargo_auditable_binary_is_shown() {
-    let dir = scratch("auditable");
+    let dir = scratch("cli", "auditable");
     let bin = dir.join("auditable-app");
     with_section(&bin, ".dep-v0", &zlib(DEP_V0.as_bytes()));
     let text = run(&["inspect", bin.to_str().unwrap()]);
@@ -198,7 +157,7 @@ fn a_cargo_auditable_binary_is_shown() {
 
 #[test]
 fn a_build_info_binary_shows_its_build_facts() {
-    let dir = scratch("bldinfo");
+    let dir = scratch("cli", "bldinfo");
     let bin = dir.join("myapp");
     with_section(&bin, ".bldinfo", &zlib(BLDINFO.as_bytes()));
     for (format, file) in [
@@ -214,7 +173,7 @@ fn a_build_info_binary_shows_its_build_facts() {
 
 #[test]
 fn a_directory_scan_skips_non_binaries_and_carries_on_after_bad_ones() {
-    let dir = scratch("scan");
+    let dir = scratch("cli", "scan");
     std::fs::create_dir_all(dir.join("nested/deeper")).unwrap();
     with_section(
         &dir.join("a-auditable"),
@@ -285,7 +244,7 @@ fn a_directory_scan_skips_non_binaries_and_carries_on_after_bad_ones() {
 
 #[test]
 fn a_clean_directory_scan_exits_zero() {
-    let dir = scratch("clean");
+    let dir = scratch("cli", "clean");
     with_section(&dir.join("app"), ".dep-v0", &zlib(DEP_V0.as_bytes()));
     std::fs::copy(plain_binary(), dir.join("plain")).unwrap();
     std::fs::write(dir.join("README"), "text").unwrap();
@@ -296,7 +255,7 @@ fn a_clean_directory_scan_exits_zero() {
 
 #[test]
 fn cyclonedx_wants_one_program() {
-    let dir = scratch("cdx-many");
+    let dir = scratch("cli", "cdx-many");
     with_section(&dir.join("a"), ".dep-v0", &zlib(DEP_V0.as_bytes()));
     with_section(&dir.join("b"), ".dep-v0", &zlib(DEP_V0.as_bytes()));
     let out = run(&["inspect", "--format", "cyclonedx", dir.to_str().unwrap()]);
@@ -308,7 +267,7 @@ fn cyclonedx_wants_one_program() {
 
 #[test]
 fn affected_exits_one_when_a_binary_matches() {
-    let dir = scratch("affected");
+    let dir = scratch("cli", "affected");
     with_section(&dir.join("app"), ".dep-v0", &zlib(DEP_V0.as_bytes()));
     with_section(&dir.join("myapp"), ".bldinfo", &zlib(BLDINFO.as_bytes()));
     let d = dir.to_str().unwrap();
@@ -368,7 +327,7 @@ fn only_headers_and_the_two_sections_are_read() {
 
 #[test]
 fn inspect_writes_a_textfile_exposition_that_promtool_accepts() {
-    let dir = scratch("textfile");
+    let dir = scratch("cli", "textfile");
     with_section(&dir.join("myapp"), ".bldinfo", &zlib(BLDINFO.as_bytes()));
     with_section(
         &dir.join("auditable-app"),

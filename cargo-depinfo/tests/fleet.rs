@@ -17,6 +17,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+#[path = "support/binaries.rs"]
+mod binaries;
+
+use binaries::{stderr, stdout};
+
 const BIN: &str = env!("CARGO_BIN_EXE_cargo-depinfo");
 
 /// One canned answer.
@@ -279,14 +284,6 @@ fn run(args: &[&str]) -> Output {
         std::thread::sleep(Duration::from_millis(10));
     }
     child.wait_with_output().unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
 }
 
 /// Compares `actual` (with the servers' addresses replaced) with `tests/fleet/NAME`.

@@ -6,9 +6,14 @@
 
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
+
+#[path = "support/binaries.rs"]
+mod binaries;
+
+use binaries::{auditable_binary, scratch, stderr, stdout};
 
 const BIN: &str = env!("CARGO_BIN_EXE_cargo-depinfo");
 
@@ -110,47 +115,6 @@ fn run(args: &[&str]) -> Output {
         .expect("run cargo-depinfo")
 }
 
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir()
-        .join(format!("cargo-depinfo-outdated-{}", std::process::id()))
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn plain_binary() -> PathBuf {
-    for p in ["/bin/true", "/usr/bin/true"] {
-        if Path::new(p).is_file() {
-            return PathBuf::from(p);
-        }
-    }
-    panic!("no /bin/true to use as a plain binary");
-}
-
-/// A copy of the plain binary with `.dep-v0` holding `json` (objcopy from binutils).
-fn auditable_binary(out: &Path, json: &str) {
-    let data = out.with_extension("section");
-    std::fs::write(&data, build_info::build::zlib(json.as_bytes())).unwrap();
-    let status = Command::new("objcopy")
-        .arg("--add-section")
-        .arg(format!(".dep-v0={}", data.display()))
-        .arg(plain_binary())
-        .arg(out)
-        .status()
-        .expect("objcopy (binutils) must be installed");
-    assert!(status.success(), "objcopy failed");
-    std::fs::remove_file(data).unwrap();
-}
-
 fn json_rows(out: &Output) -> Vec<serde_json::Value> {
     let v: serde_json::Value =
         serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(out)));
@@ -167,7 +131,7 @@ fn row<'a>(rows: &'a [serde_json::Value], program: &str, name: &str) -> &'a serd
 #[test]
 fn newest_compatible_and_newest_overall_ignore_yanked_releases() {
     let server = IndexServer::start();
-    let dir = scratch("levels");
+    let dir = scratch("outdated", "levels");
     let bin = dir.join("app-major");
     auditable_binary(&bin, APP_MAJOR);
     let b = bin.to_str().unwrap();
@@ -234,7 +198,7 @@ fn newest_compatible_and_newest_overall_ignore_yanked_releases() {
 #[test]
 fn each_index_file_is_fetched_once_per_run() {
     let server = IndexServer::start();
-    let dir = scratch("cache");
+    let dir = scratch("outdated", "cache");
     auditable_binary(&dir.join("app-major"), APP_MAJOR);
     auditable_binary(&dir.join("app-minor"), APP_MINOR);
     auditable_binary(&dir.join("app-minor-copy"), APP_MINOR);
@@ -261,7 +225,7 @@ fn each_index_file_is_fetched_once_per_run() {
 #[test]
 fn a_crate_missing_from_the_index_is_one_line_and_the_rest_goes_on() {
     let server = IndexServer::start();
-    let dir = scratch("missing");
+    let dir = scratch("outdated", "missing");
     auditable_binary(&dir.join("app-major"), APP_MAJOR);
     auditable_binary(&dir.join("app-missing"), APP_MISSING);
     let out = run(&[
@@ -291,7 +255,7 @@ fn a_crate_missing_from_the_index_is_one_line_and_the_rest_goes_on() {
 #[test]
 fn fail_on_sets_the_exit_code() {
     let server = IndexServer::start();
-    let dir = scratch("fail-on");
+    let dir = scratch("outdated", "fail-on");
     let major = dir.join("app-major");
     let minor = dir.join("app-minor");
     auditable_binary(&major, APP_MAJOR);
@@ -330,7 +294,7 @@ fn fail_on_sets_the_exit_code() {
 #[test]
 fn the_index_comes_from_the_flag_or_the_environment() {
     let server = IndexServer::start();
-    let dir = scratch("env");
+    let dir = scratch("outdated", "env");
     let bin = dir.join("app-minor");
     auditable_binary(&bin, APP_MINOR);
     let out = run(&["outdated", bin.to_str().unwrap()]);
@@ -360,7 +324,7 @@ fn an_unreachable_index_is_one_line_per_crate() {
         .local_addr()
         .unwrap()
         .port();
-    let dir = scratch("unreachable");
+    let dir = scratch("outdated", "unreachable");
     let bin = dir.join("app-minor");
     auditable_binary(&bin, APP_MINOR);
     let url = format!("http://127.0.0.1:{port}/");
@@ -406,7 +370,7 @@ fn the_cargo_depinfo_binary_itself_is_checked() {
 #[test]
 fn prometheus_output_passes_promtool_with_several_programs() {
     let server = IndexServer::start();
-    let dir = scratch("prometheus");
+    let dir = scratch("outdated", "prometheus");
     auditable_binary(&dir.join("app-major"), APP_MAJOR);
     auditable_binary(&dir.join("app-minor"), APP_MINOR);
     auditable_binary(&dir.join("copy-of-app-minor"), APP_MINOR);
