@@ -7,6 +7,22 @@ use crate::packages::{DependencyKind, Packages};
 /// The value written for any fact that could not be established.
 pub const UNKNOWN: &str = "unknown";
 
+/// The revision as printed and labelled everywhere: `<sha>-modified` when the tree had
+/// uncommitted changes, else the revision itself (`unknown` stays `unknown`).
+///
+/// ```
+/// assert_eq!(build_info::revision_label("3f2c", Some(true)), "3f2c-modified");
+/// assert_eq!(build_info::revision_label("3f2c", None), "3f2c");
+/// assert_eq!(build_info::revision_label("unknown", Some(true)), "unknown");
+/// ```
+pub fn revision_label(revision: &str, modified: Option<bool>) -> String {
+    if modified == Some(true) && revision != UNKNOWN {
+        format!("{revision}-modified")
+    } else {
+        revision.to_owned()
+    }
+}
+
 /// Everything known about how this program was built.
 ///
 /// Defined as `static BUILD_INFO` by [`build_info!`](crate::build_info!) from what the build

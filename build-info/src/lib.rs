@@ -6,7 +6,7 @@ pub mod build;
 mod build_info;
 mod packages;
 
-pub use crate::build_info::{BuildInfo, UNKNOWN};
+pub use crate::build_info::{BuildInfo, UNKNOWN, revision_label};
 #[doc(hidden)]
 pub use crate::packages::__code;
 pub use crate::packages::{DependencyKind, Package, Packages, Source};

@@ -77,10 +77,6 @@ impl Facts {
 
     /// `<sha>-modified` for a dirty tree, else the revision.
     pub fn revision_label(&self) -> String {
-        if self.modified == Some(true) && self.revision != UNKNOWN {
-            format!("{}-modified", self.revision)
-        } else {
-            self.revision.clone()
-        }
+        crate::revision_label(&self.revision, self.modified)
     }
 }
