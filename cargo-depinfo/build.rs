@@ -1,5 +1,5 @@
 //! Build script: embeds build-info (cargo-depinfo inspects itself with it).
 
 fn main() {
-    build_info::build::emit();
+    buildinfo::build::emit();
 }

@@ -10,9 +10,9 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use build_info::__private::Parts;
-use build_info::{BuildInfo, DependencyKind};
 use build_info_collector::BuildInfoCollector;
+use buildinfo::__private::Parts;
+use buildinfo::{BuildInfo, DependencyKind};
 
 #[path = "../tests/common/package_table.rs"]
 mod package_table;

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use build_info::BuildInfo;
+use buildinfo::BuildInfo;
 
 use crate::options::{Builder, Checked};
 use crate::series::{self, Family};

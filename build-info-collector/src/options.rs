@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 
-use build_info::BuildInfo;
+use buildinfo::BuildInfo;
 
 use crate::collector::BuildInfoCollector;
 use crate::error::Error;
@@ -13,7 +13,7 @@ use crate::series::BUILTIN_LABELS;
 /// Options for a [`BuildInfoCollector`]; start with [`BuildInfoCollector::builder`].
 ///
 /// ```
-/// let collector = build_info_collector::BuildInfoCollector::builder(build_info::__example())
+/// let collector = build_info_collector::BuildInfoCollector::builder(buildinfo::__example())
 ///     .program("shop-api")
 ///     .build_dependencies(true)
 ///     .deny(["itoa"])
@@ -201,7 +201,7 @@ mod tests {
     use super::*;
 
     fn builder() -> Builder {
-        BuildInfoCollector::builder(build_info::__example())
+        BuildInfoCollector::builder(buildinfo::__example())
     }
 
     #[test]

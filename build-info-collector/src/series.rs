@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use build_info::DependencyKind;
+use buildinfo::DependencyKind;
 
 use crate::exposition::{BUILD_INFO_HELP_TEMPLATE, RUST_MOD_INFO, RUST_MOD_INFO_HELP};
 use crate::options::{Checked, normalize_crate_name};

@@ -1,8 +1,8 @@
 //! The exposition text, byte for byte, through both registries and the pre-rendered text.
 
-use build_info::__private::Parts;
-use build_info::{BuildInfo, DependencyKind, Packages};
 use build_info_collector::{BuildInfoCollector, Error};
+use buildinfo::__private::Parts;
+use buildinfo::{BuildInfo, DependencyKind, Packages};
 
 #[path = "common/package_table.rs"]
 mod package_table;
@@ -68,7 +68,7 @@ fn odd_build() -> &'static BuildInfo {
 #[test]
 fn pre_rendered_text_is_exact() {
     assert_eq!(
-        BuildInfoCollector::new(build_info::__example()).exposition(),
+        BuildInfoCollector::new(buildinfo::__example()).exposition(),
         EXAMPLE
     );
     assert_eq!(BuildInfoCollector::new(odd_build()).exposition(), ODD);
@@ -96,7 +96,7 @@ fn through_prometheus_client(collector: BuildInfoCollector) -> String {
 #[test]
 fn prometheus_text_encoder_output_is_exact() {
     assert_eq!(
-        through_prometheus(BuildInfoCollector::new(build_info::__example())),
+        through_prometheus(BuildInfoCollector::new(buildinfo::__example())),
         EXAMPLE
     );
     assert_eq!(
@@ -109,7 +109,7 @@ fn prometheus_text_encoder_output_is_exact() {
 #[test]
 fn prometheus_client_text_output_is_exact() {
     assert_eq!(
-        through_prometheus_client(BuildInfoCollector::new(build_info::__example())),
+        through_prometheus_client(BuildInfoCollector::new(buildinfo::__example())),
         format!("{EXAMPLE}# EOF\n")
     );
     assert_eq!(
@@ -142,7 +142,7 @@ fn mod_info_series(text: &str) -> Vec<(String, String, String, bool)> {
 
 #[test]
 fn rust_mod_info_series_equal_the_embedded_runtime_dependencies() {
-    for info in [build_info::__example(), odd_build()] {
+    for info in [buildinfo::__example(), odd_build()] {
         let mut embedded: Vec<_> = info
             .packages()
             .dependencies()
@@ -202,7 +202,7 @@ fn options_select_crates_and_add_labels() {
 #[cfg(feature = "prometheus")]
 #[test]
 fn extra_labels_are_exact_through_the_prometheus_registry_too() {
-    let collector = BuildInfoCollector::builder(build_info::__example())
+    let collector = BuildInfoCollector::builder(buildinfo::__example())
         .label("team", "payments")
         .label("a_first", "x")
         .build()
@@ -256,7 +256,7 @@ fn odd_build_parts() -> &'static Parts {
 
 #[test]
 fn invalid_options_are_rejected_at_construction() {
-    let info = build_info::__example();
+    let info = buildinfo::__example();
     let err = BuildInfoCollector::builder(info)
         .label("version", "x")
         .build()
@@ -281,7 +281,7 @@ fn invalid_options_are_rejected_at_construction() {
 /// Registry::gather writes families sorted by name; so do the other paths.
 #[test]
 fn families_come_in_name_order_on_every_path() {
-    let collector = BuildInfoCollector::builder(build_info::__example())
+    let collector = BuildInfoCollector::builder(buildinfo::__example())
         .program("zz-top")
         .build()
         .unwrap();

@@ -23,9 +23,7 @@ fn main() {
     if args.get(1).map(String::as_str) == Some("--as-build-script") {
         // Child mode: behave as the build script cargo would run.
         let checksums = args.get(2).map(String::as_str) != Some("no-checksums");
-        build_info::build::Builder::new()
-            .checksums(checksums)
-            .emit();
+        buildinfo::build::Builder::new().checksums(checksums).emit();
         return;
     }
     let work = std::env::temp_dir().join(format!("build-info-bench-{}", std::process::id()));
@@ -329,7 +327,7 @@ fn clean_compile_time(root: &Path) -> Duration {
     std::fs::write(
         probe.join("Cargo.toml"),
         format!(
-            "[package]\nname = \"compile-probe\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[build-dependencies]\nbuild-info = {{ path = \"{}\", features = [\"build\"] }}\n\n[workspace]\n",
+            "[package]\nname = \"compile-probe\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[build-dependencies]\nbuildinfo = {{ path = \"{}\", features = [\"build\"] }}\n\n[workspace]\n",
             build_info.display()
         ),
     )

@@ -3,7 +3,7 @@
 //! ```no_run
 //! // build.rs
 //! fn main() {
-//!     build_info::build::emit();
+//!     buildinfo::build::emit();
 //! }
 //! ```
 //!
@@ -123,10 +123,10 @@ impl Builder {
     /// Only in strict mode, when something could not be captured, or when `OUT_DIR` is not
     /// set (it is not running as a build script).
     pub fn emit(self) {
-        let out_dir =
-            PathBuf::from(std::env::var_os("OUT_DIR").expect(
-                "build_info::build::emit must run from a build script (OUT_DIR is not set)",
-            ));
+        let out_dir = PathBuf::from(
+            std::env::var_os("OUT_DIR")
+                .expect("buildinfo::build::emit must run from a build script (OUT_DIR is not set)"),
+        );
         let mut run = Run::new(self, out_dir);
         run.capture();
         run.finish();

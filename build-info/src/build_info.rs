@@ -11,9 +11,9 @@ pub const UNKNOWN: &str = "unknown";
 /// uncommitted changes, else the revision itself (`unknown` stays `unknown`).
 ///
 /// ```
-/// assert_eq!(build_info::revision_label("3f2c", Some(true)), "3f2c-modified");
-/// assert_eq!(build_info::revision_label("3f2c", None), "3f2c");
-/// assert_eq!(build_info::revision_label("unknown", Some(true)), "unknown");
+/// assert_eq!(buildinfo::revision_label("3f2c", Some(true)), "3f2c-modified");
+/// assert_eq!(buildinfo::revision_label("3f2c", None), "3f2c");
+/// assert_eq!(buildinfo::revision_label("unknown", Some(true)), "unknown");
 /// ```
 pub fn revision_label(revision: &str, modified: Option<bool>) -> String {
     if modified == Some(true) && revision != UNKNOWN {
@@ -175,7 +175,7 @@ impl BuildInfo {
     /// The multi-line block Prometheus programs print for `--version`, values at column 21.
     ///
     /// ```
-    /// # let info = build_info::__example();
+    /// # let info = buildinfo::__example();
     /// assert_eq!(info.print("myapp"), "\
     /// myapp, version 1.4.2 (branch: main, revision: 3f2c1a9e0b7d4c5a6f8e9d0c1b2a3f4e5d6c7b8a)
     ///   build user:       ci@builder-7
@@ -195,7 +195,7 @@ impl BuildInfo {
     /// columns.
     ///
     /// ```
-    /// # let info = build_info::__example();
+    /// # let info = buildinfo::__example();
     /// let text = info.print_long("myapp");
     /// assert!(text.ends_with("\
     ///   features:         default,tls
@@ -214,7 +214,7 @@ impl BuildInfo {
     /// of [`build_info!`](crate::build_info!) holds, since clap prints the name before it.
     ///
     /// ```
-    /// # let info = build_info::__example();
+    /// # let info = buildinfo::__example();
     /// assert!(info.long_version().starts_with("1.4.2 (branch: main, revision: 3f2c1a9e0b7d"));
     /// assert_eq!(info.print_long("myapp"), format!("myapp, version {}", info.long_version()));
     /// ```
@@ -230,7 +230,7 @@ impl BuildInfo {
     /// characters; just the version when the revision is unknown.
     ///
     /// ```
-    /// # let info = build_info::__example();
+    /// # let info = buildinfo::__example();
     /// assert_eq!(info.short_version(), "1.4.2 (main 3f2c1a9e0b7d)");
     /// ```
     pub fn short_version(&self) -> String {

@@ -30,7 +30,7 @@ pub mod section {
 /// [`build::emit`](crate::build::emit) (or a [`build::Builder`](crate::build::Builder)):
 ///
 /// ```ignore
-/// build_info::build_info!();
+/// buildinfo::build_info!();
 ///
 /// fn main() {
 ///     println!("{}", BUILD_INFO.print("myapp"));
@@ -39,7 +39,7 @@ pub mod section {
 ///
 /// It expands to:
 ///
-/// - `pub static BUILD_INFO: build_info::BuildInfo`;
+/// - `pub static BUILD_INFO: buildinfo::BuildInfo`;
 /// - `pub const VERSION: &str`, one line for clap's `version` (`1.4.2 (main 3f2c1a9e0b7d)`);
 /// - `pub const LONG_VERSION: &str`, the [`BuildInfo::print_long`] block (no final newline) without the leading
 ///   program name, for clap's `long_version` (clap prints the name before it);

@@ -763,7 +763,7 @@ fn overrides_replace_every_field_and_print_uses_them() {
     assert_eq!(
         long,
         format!(
-            "app, version 0.3.0 (branch: rel, revision: feedface-modified)\n  build user:       ci@builder-7\n  build date:       2026-09-21T14:13:20Z\n  rust version:     {rust}\n  platform:         {target}\n  features:         alpha,default\n  dependencies:\n    build-info  0.1.0\n"
+            "app, version 0.3.0 (branch: rel, revision: feedface-modified)\n  build user:       ci@builder-7\n  build date:       2026-09-21T14:13:20Z\n  rust version:     {rust}\n  platform:         {target}\n  features:         alpha,default\n  dependencies:\n    buildinfo  0.1.0\n"
         )
     );
     let consts = stdout(&run_ok(Command::new(&bin).arg("--version-consts")));

@@ -46,7 +46,7 @@ fn template(dir: &Path) -> PathBuf {
     for (name, data) in [(".bldinfo", &raw.bldinfo), (".dep-v0", &raw.dep_v0)] {
         let data = data.as_ref().expect("both sections");
         let file = dir.join(format!("section{name}"));
-        std::fs::write(&file, build_info::build::zlib(data)).unwrap();
+        std::fs::write(&file, buildinfo::build::zlib(data)).unwrap();
         cmd.arg("--add-section")
             .arg(format!("{name}={}", file.display()));
     }

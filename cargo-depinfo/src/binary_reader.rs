@@ -12,7 +12,7 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use build_info::section::{BUILD_INFO, DEP_V0, MACHO_SEGMENT};
+use buildinfo::section::{BUILD_INFO, DEP_V0, MACHO_SEGMENT};
 use object::read::ReadCache;
 use object::read::elf::{FileHeader, SectionHeader as _};
 use object::read::macho::{FatArch, MachHeader, Section as _, Segment as _};
@@ -705,7 +705,7 @@ mod tests {
     }
 
     fn zlib(data: &[u8]) -> Vec<u8> {
-        build_info::build::zlib(data)
+        buildinfo::build::zlib(data)
     }
 
     #[test]

@@ -85,7 +85,7 @@ impl BuildFacts {
                 match self.modified {
                     Some(true) => "true".into(),
                     Some(false) => "false".into(),
-                    None => build_info::UNKNOWN.into(),
+                    None => buildinfo::UNKNOWN.into(),
                 },
             ),
             ("branch", self.branch.clone()),

@@ -48,4 +48,4 @@ pub use crate::spread::{
     CrateSpread, Runner, VersionRunners, spread, spread_json, spread_prometheus, spread_text,
 };
 pub use crate::workspace::{ListError, ListOptions, from_graph, list};
-pub use build_info::build::FeatureSelection;
+pub use buildinfo::build::FeatureSelection;

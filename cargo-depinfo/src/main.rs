@@ -12,7 +12,7 @@ use cargo_depinfo::{
 };
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-build_info::build_info!();
+buildinfo::build_info!();
 
 /// Exit code: nothing found, everything read.
 const EXIT_CLEAN: u8 = 0;

@@ -244,7 +244,7 @@ pub fn prometheus(inventories: &[Inventory]) -> String {
     for inv in inventories {
         if let Some(b) = &inv.build {
             let name = format!("{}_build_info", metric_name(&inv.program));
-            let revision = build_info::revision_label(&b.revision, b.modified);
+            let revision = buildinfo::revision_label(&b.revision, b.modified);
             let features = b.features.join(",");
             let help = BUILD_INFO_HELP_TEMPLATE.replace("{program}", &inv.program);
             let line = series(&[

@@ -29,7 +29,7 @@ impl FormatError {
 }
 
 fn unknown() -> String {
-    build_info::UNKNOWN.to_owned()
+    buildinfo::UNKNOWN.to_owned()
 }
 
 #[derive(Deserialize)]
@@ -182,7 +182,7 @@ fn parse<'a, T: Deserialize<'a>>(
 
 /// Decodes `.dep-v0` JSON (cargo-auditable's format).
 pub fn decode_dep_v0(json: &[u8], path: &Path) -> Result<Inventory, FormatError> {
-    const SECTION: &str = build_info::section::DEP_V0;
+    const SECTION: &str = buildinfo::section::DEP_V0;
     let raw: RawDepV0 = parse(json, path, SECTION)?;
     let packages = packages(raw.packages, path, SECTION, false)?;
     let (program, version) = packages.iter().find(|p| p.root).map_or_else(
@@ -212,7 +212,7 @@ fn overlay(
     mut base: Vec<Package>,
     path: &Path,
 ) -> Result<Vec<Package>, FormatError> {
-    const SECTION: &str = build_info::section::BUILD_INFO;
+    const SECTION: &str = buildinfo::section::BUILD_INFO;
     for (i, extra) in raw.into_iter().enumerate() {
         let mut matched = false;
         for p in base
@@ -250,16 +250,16 @@ fn decode_bldinfo_with(
     path: &Path,
     dep_v0: Option<Vec<Package>>,
 ) -> Result<Inventory, FormatError> {
-    const SECTION: &str = build_info::section::BUILD_INFO;
+    const SECTION: &str = buildinfo::section::BUILD_INFO;
     let raw: RawBldinfo = parse(json, path, SECTION)?;
-    if raw.format == 0 || raw.format > build_info::section::BUILD_INFO_FORMAT {
+    if raw.format == 0 || raw.format > buildinfo::section::BUILD_INFO_FORMAT {
         return Err(FormatError::new(
             path,
             SECTION,
             format!(
                 "format {} is not supported (this cargo-depinfo reads format {})",
                 raw.format,
-                build_info::section::BUILD_INFO_FORMAT
+                buildinfo::section::BUILD_INFO_FORMAT
             ),
         ));
     }

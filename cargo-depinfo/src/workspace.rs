@@ -1,13 +1,13 @@
 //! `cargo depinfo list`: the inventory of packages resolved from source, exactly what
 //! build-info would embed for them. The graph comes from build-info's own code
-//! ([`build_info::build::Graph::resolve`], `cargo tree --offline --locked -e normal,build`);
+//! ([`buildinfo::build::Graph::resolve`], `cargo tree --offline --locked -e normal,build`);
 //! `cargo metadata --no-deps` only names the workspace members.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use build_info::build::{FeatureSelection, Graph, GraphError, ResolveOptions};
+use buildinfo::build::{FeatureSelection, Graph, GraphError, ResolveOptions};
 use serde::Deserialize;
 
 use crate::inventory::{Inventory, Kind, Origin, Package};
@@ -237,8 +237,8 @@ pub fn from_graph(graph: &Graph, manifest: &Path, name: &str, version: &str) -> 
             version: g.version.clone(),
             source: g.source.as_str().to_owned(),
             kind: match g.kind {
-                build_info::DependencyKind::Build => Kind::Build,
-                build_info::DependencyKind::Runtime => Kind::Runtime,
+                buildinfo::DependencyKind::Build => Kind::Build,
+                buildinfo::DependencyKind::Runtime => Kind::Runtime,
             },
             direct: g.direct,
             root: g.root,

@@ -27,7 +27,7 @@ fn run(args: &[&str]) -> Output {
 }
 
 fn zlib(data: &[u8]) -> Vec<u8> {
-    build_info::build::zlib(data)
+    buildinfo::build::zlib(data)
 }
 
 /// Compares `actual` with `tests/golden/NAME`, after replacing `dir` with `<DIR>`.
@@ -75,7 +75,7 @@ fn inspect_reads_itself() {
         text.contains("\tmod\tcargo-depinfo\t0.1.0\tlocal\n"),
         "{text}"
     );
-    assert!(text.contains("\tdep\tbuild-info\t0.1.0\tlocal\n"), "{text}");
+    assert!(text.contains("\tdep\tbuildinfo\t0.1.0\tlocal\n"), "{text}");
     assert!(text.contains("\tdep\tclap\t"), "{text}");
     assert!(text.contains("\tbuild-dep\tclap_derive\t"), "{text}");
 }

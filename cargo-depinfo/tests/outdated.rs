@@ -364,7 +364,7 @@ fn the_cargo_depinfo_binary_itself_is_checked() {
         );
     }
     // Its own package and build-info (local) are not looked up.
-    assert!(!err.contains("error: cargo-depinfo:") && !err.contains("error: build-info:"));
+    assert!(!err.contains("error: cargo-depinfo:") && !err.contains("error: buildinfo:"));
 }
 
 #[test]

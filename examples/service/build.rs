@@ -1,5 +1,5 @@
-//! Captures the build facts and the dependency graph for `build_info::build_info!()`.
+//! Captures the build facts and the dependency graph for `buildinfo::build_info!()`.
 
 fn main() {
-    build_info::build::emit();
+    buildinfo::build::emit();
 }

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use build_info::{DependencyKind, Packages, Source};
+use buildinfo::{DependencyKind, Packages, Source};
 
 /// `(name, version, source, flags)`; flags: `R`/`B` (runtime, build-only), `D`/`T` (direct,
 /// transitive), `*`/`-` (root or not).
@@ -14,7 +14,7 @@ pub fn packages(rows: &[Row<'_>]) -> Packages {
     let mut table = String::new();
     for &(name, version, source, flags) in rows {
         let flags = flags.as_bytes();
-        let code = build_info::__code(
+        let code = buildinfo::__code(
             Source::from_name(source).expect("a known source"),
             if flags[0] == b'B' {
                 DependencyKind::Build

@@ -54,7 +54,7 @@ pub fn with_section(out: &Path, section: &str, contents: &[u8]) {
 
 /// A copy of the plain binary whose `.dep-v0` holds `json`, as `cargo auditable` writes it.
 pub fn auditable_binary(out: &Path, json: &str) {
-    with_section(out, ".dep-v0", &build_info::build::zlib(json.as_bytes()));
+    with_section(out, ".dep-v0", &buildinfo::build::zlib(json.as_bytes()));
 }
 
 /// Deterministic bytes that never start like a binary (first byte `#`).

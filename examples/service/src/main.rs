@@ -16,7 +16,7 @@ use build_info_collector::BuildInfoCollector;
 use clap::Parser;
 use prometheus::{IntCounterVec, Opts, Registry, TextEncoder};
 
-build_info::build_info!();
+buildinfo::build_info!();
 
 /// A small HTTP service that exposes its build information to Prometheus.
 #[derive(Debug, Parser)]
