@@ -1,51 +1,39 @@
 #![doc = include_str!("../README.md")]
 
-mod affected;
-mod binary_reader;
-mod exposition;
-mod http;
-mod inspect;
+// The layers, each using only those above it: sources read binaries, workspaces, /metrics
+// pages, Prometheus APIs and registry indexes into one observation model; questions answer
+// over observations; render formats answers. `inventory` and `sections` (the embedded data
+// and its decoder) sit beside the binary reader that feeds them.
 mod inventory;
-mod outdated;
-mod output;
+mod observation;
 mod progress;
-mod prometheus_api;
-mod rules;
+mod questions;
+mod render;
 mod sections;
 mod sources;
-mod sparse_index;
-mod spread;
-mod workspace;
 
-pub use crate::affected::{Hit, affected, affected_json, affected_prometheus, affected_text};
-pub use crate::binary_reader::{
-    BinaryFormat, Limits, RawSections, ReadError, inflate, read_sections, read_sections_with,
-};
-pub use crate::exposition::{ExpositionError, Sample, parse as parse_exposition};
-pub use crate::inspect::{InspectError, Scan, inspect_file, inspect_paths, inspect_paths_with};
+// `sections` reads the binary reader's raw sections through this path.
+use crate::sources::binaries::binary_reader;
+
+pub use crate::binary_reader::{BinaryFormat, Limits, RawSections, ReadError, read_sections};
 pub use crate::inventory::{BuildFacts, Inventory, Kind, Origin, Package};
-pub use crate::outdated::{
-    Level, Report, Row, Use, Verdict, check, compare, compatible, outdated_json,
-    outdated_prometheus, outdated_text, uses_from_inventories,
-};
-pub use crate::output::{ErrorEntry, JSON_FORMAT_VERSION, cyclonedx, json, prometheus, purl, text};
+pub use crate::observation::Observation;
 pub use crate::progress::Progress;
-pub use crate::prometheus_api::{
-    decode as decode_api_answer, query as prometheus_query, query_url,
+pub use crate::questions::{
+    CrateSpread, Hit, Level, Report, Row, RulesError, RulesOptions, Runner, VersionRunners,
+    affected, outdated, rules, spread,
 };
-pub use crate::rules::{
-    DRIFT_ALERT, DRIFT_EXPR, RulesError, RulesOptions, SPREAD_ALERT, rules, spread_expr,
+pub use crate::render::{
+    ErrorEntry, JSON_FORMAT_VERSION, affected_json, affected_prometheus, affected_text, cyclonedx,
+    json, outdated_json, outdated_prometheus, outdated_text, prometheus, purl, spread_json,
+    spread_prometheus, spread_text, text,
 };
 pub use crate::sections::{FormatError, decode, decode_bldinfo, decode_dep_v0};
-pub use crate::sources::{
-    BUILD_INFO_QUERY, Observation, RUST_MOD_INFO, SourceArgs, SourceError, collect,
-    from_inventories,
-};
-pub use crate::sparse_index::{
-    INDEX_ENV, IndexError, Release, SparseIndex, index_path, parse_index_file,
-};
-pub use crate::spread::{
-    CrateSpread, Runner, VersionRunners, spread, spread_json, spread_prometheus, spread_text,
-};
-pub use crate::workspace::{ListError, ListOptions, from_graph, list};
-pub use buildinfo::build::FeatureSelection;
+pub use crate::sources::binaries::{InspectError, Scan, inspect_paths, inspect_paths_with};
+pub use crate::sources::child_process::ChildError;
+pub use crate::sources::http::HttpError;
+pub use crate::sources::metrics_pages::MetricsPageError;
+pub use crate::sources::prometheus_api::ApiError;
+pub use crate::sources::sparse_index::{INDEX_ENV, IndexError, IndexFileError, SparseIndex};
+pub use crate::sources::workspace::{ListError, ListOptions, list};
+pub use crate::sources::{SourceArgs, SourceError, collect, collect_with};

@@ -1,35 +1,46 @@
 //! The sources `affected`, `spread` and `outdated` read, turned into one list of
 //! [`Observation`]s (one program or instance running one crate version):
 //!
-//! - binaries and directories of binaries (`inspect`'s reader);
-//! - `/metrics` endpoints (`--metrics URL`): `rust_mod_info` and `<program>_build_info` in the
-//!   text exposition format; the instance is the URL's `host:port`, as Prometheus would label it;
-//! - the Prometheus HTTP API (`--prometheus URL`, also Thanos and Mimir): the instant queries
-//!   `rust_mod_info` and `{__name__=~".+_build_info",rustversion!=""}`; the instance and job are
-//!   the series' `instance` and `job` labels.
+//! - binaries and directories of binaries ([`binaries`], `inspect`'s reader);
+//! - `/metrics` endpoints (`--metrics URL`, [`metrics_pages`]): `rust_mod_info` and
+//!   `<program>_build_info` in the text exposition format; the instance is the URL's
+//!   `host:port`, as Prometheus would label it;
+//! - the Prometheus HTTP API (`--prometheus URL`, also Thanos and Mimir, [`prometheus_api`]):
+//!   the instant queries `rust_mod_info` and `{__name__=~".+_build_info",rustversion!=""}`; the
+//!   instance and job are the series' `instance` and `job` labels.
+//!
+//! `list` reads a workspace ([`workspace`]) and `outdated` a registry's [`sparse_index`]; every
+//! child process runs through [`child_process`], every request through [`http`].
 //!
 //! A source that fails is one [`SourceError`] naming it; the others are still read. Network
 //! sources are fetched concurrently, each within the timeout; results keep the input order.
+
+pub(crate) mod binaries;
+pub(crate) mod child_process;
+pub(crate) mod exposition;
+pub(crate) mod http;
+pub(crate) mod metrics_pages;
+pub(crate) mod prometheus_api;
+pub(crate) mod sparse_index;
+pub(crate) mod workspace;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::Serialize;
+use build_info_collector::RUST_MOD_INFO;
 
-use crate::binary_reader::Limits;
-use crate::exposition;
-use crate::http::{self, Url};
-use crate::inspect::inspect_paths;
-use crate::inventory::{Inventory, Kind};
-use crate::prometheus_api;
-
-/// The metric every program exposes its crates in.
-pub const RUST_MOD_INFO: &str = "rust_mod_info";
+use self::binaries::binary_reader::Limits;
+use self::binaries::{InspectError, inspect_paths_with};
+use self::metrics_pages::MetricsPageError;
+use self::prometheus_api::ApiError;
+use crate::inventory::Kind;
+use crate::observation::{Observation, from_inventories};
+use crate::progress::Progress;
 
 /// The instant query for build_info series of programs using build-info (their
 /// `rustversion` label tells them from other exporters' build_info).
-pub const BUILD_INFO_QUERY: &str = r#"{__name__=~".+_build_info",rustversion!=""}"#;
+const BUILD_INFO_QUERY: &str = r#"{__name__=~".+_build_info",rustversion!=""}"#;
 
 /// What to read.
 #[derive(Debug, Clone)]
@@ -59,71 +70,71 @@ impl Default for SourceArgs {
     }
 }
 
-/// One program (a binary, or an instance of a service) running one version of one crate.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A source that could not be read. The message names the input and fits on one line
+/// (answers from the network may hold anything).
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub struct Observation {
-    /// The program.
-    pub program: String,
-    /// The program's version, when the source knows it (binaries; `<program>_build_info`).
-    pub program_version: Option<String>,
-    /// The program's revision, when known.
-    pub revision: Option<String>,
-    /// `host:port` of the instance (network sources).
-    pub instance: Option<String>,
-    /// The Prometheus `job` (`--prometheus` only).
-    pub job: Option<String>,
-    /// The binary (binaries only).
-    pub path: Option<String>,
-    /// The input this came from: a path, a `/metrics` URL or a Prometheus URL.
-    pub origin: String,
-    /// Crate name.
-    pub name: String,
-    /// Crate version.
-    pub version: String,
-    /// Where the crate came from (`crates.io`, `registry`, `git`, `local`).
-    pub source: String,
-    /// Runtime or build-only (network sources only know runtime crates).
-    pub kind: Kind,
-    /// A dependency the program names itself, when known.
-    pub direct: Option<bool>,
-}
-
-impl Observation {
-    /// Where it runs: the instance, else the binary, else the input.
-    pub fn location(&self) -> &str {
-        self.instance
-            .as_deref()
-            .or(self.path.as_deref())
-            .unwrap_or(&self.origin)
-    }
-}
-
-/// A source that could not be read. The message names it and fits on one line.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
-pub struct SourceError {
-    /// The input (path or URL).
-    pub input: String,
-    /// The whole message, starting with the input.
-    pub message: String,
+pub enum SourceError {
+    /// A binary or directory.
+    #[error(transparent)]
+    Binary(#[from] InspectError),
+    /// A `/metrics` endpoint.
+    #[error("{url}: {}", one_line(error))]
+    MetricsPage {
+        /// The URL as given.
+        url: String,
+        /// What went wrong.
+        error: MetricsPageError,
+    },
+    /// A Prometheus-compatible API.
+    #[error("{url}: {}", one_line(error))]
+    PrometheusApi {
+        /// The base URL as given.
+        url: String,
+        /// What went wrong.
+        error: ApiError,
+    },
+    /// Reading the source panicked (a bug: the other sources are still read).
+    #[error("{input}: panicked")]
+    Panicked {
+        /// The URL as given.
+        input: String,
+    },
 }
 
 impl SourceError {
-    fn new(input: &str, what: &str) -> SourceError {
-        let one_line: String = what
-            .chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .collect();
-        SourceError {
-            input: input.to_owned(),
-            message: format!("{input}: {one_line}"),
+    /// The input: a path or a URL, as given.
+    pub fn input(&self) -> String {
+        match self {
+            SourceError::Binary(e) => e.path().display().to_string(),
+            SourceError::MetricsPage { url, .. } | SourceError::PrometheusApi { url, .. } => {
+                url.clone()
+            }
+            SourceError::Panicked { input } => input.clone(),
         }
     }
 }
 
+/// An error's message with control characters (newlines from a server's answer) blanked.
+fn one_line(error: &dyn std::error::Error) -> String {
+    error
+        .to_string()
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
 /// Reads every source. When no source is given at all, reads the current directory.
 pub fn collect(args: &SourceArgs) -> (Vec<Observation>, Vec<SourceError>) {
+    collect_with(args, &mut |_| {})
+}
+
+/// [`collect`], reporting progress while binaries are scanned. Binaries come first, then the
+/// network sources in the order given.
+pub fn collect_with(
+    args: &SourceArgs,
+    on_progress: &mut dyn FnMut(Progress<'_>),
+) -> (Vec<Observation>, Vec<SourceError>) {
     let mut observations = Vec::new();
     let mut errors = Vec::new();
     let mut paths = args.paths.clone();
@@ -131,32 +142,39 @@ pub fn collect(args: &SourceArgs) -> (Vec<Observation>, Vec<SourceError>) {
         paths.push(PathBuf::from("."));
     }
     if !paths.is_empty() {
-        let scan = inspect_paths(&paths, &args.limits);
+        let scan = inspect_paths_with(&paths, &args.limits, on_progress);
         observations.extend(from_inventories(&scan.inventories));
-        errors.extend(scan.errors.iter().map(|e| {
-            let message = e.to_string();
-            SourceError {
-                input: message.split(": ").next().unwrap_or_default().to_owned(),
-                message,
-            }
-        }));
+        errors.extend(scan.errors.into_iter().map(SourceError::Binary));
     }
     let timeout = args.timeout;
     let results: Vec<(Vec<Observation>, Vec<SourceError>)> = std::thread::scope(|scope| {
-        let metrics = args
-            .metrics
-            .iter()
-            .map(|url| scope.spawn(move || scrape(url, timeout)));
-        let prometheus = args
-            .prometheus
-            .iter()
-            .map(|url| scope.spawn(move || query_prometheus(url, timeout)));
+        let metrics = args.metrics.iter().map(|url| {
+            let handle = scope.spawn(move || match metrics_pages::scrape(url, timeout) {
+                Ok(o) => (o, Vec::new()),
+                Err(error) => (
+                    Vec::new(),
+                    vec![SourceError::MetricsPage {
+                        url: url.clone(),
+                        error,
+                    }],
+                ),
+            });
+            (url, handle)
+        });
+        let prometheus = args.prometheus.iter().map(|url| {
+            let handle = scope.spawn(move || query_prometheus(url, timeout));
+            (url, handle)
+        });
         let handles: Vec<_> = metrics.chain(prometheus).collect();
         handles
             .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| (Vec::new(), vec![SourceError::new("source", "panicked")]))
+            .map(|(url, h)| {
+                h.join().unwrap_or_else(|_| {
+                    (
+                        Vec::new(),
+                        vec![SourceError::Panicked { input: url.clone() }],
+                    )
+                })
             })
             .collect()
     });
@@ -165,31 +183,6 @@ pub fn collect(args: &SourceArgs) -> (Vec<Observation>, Vec<SourceError>) {
         errors.extend(e);
     }
     (observations, errors)
-}
-
-/// The packages of binaries (their own package left out).
-pub fn from_inventories(inventories: &[Inventory]) -> Vec<Observation> {
-    let mut out = Vec::new();
-    for inv in inventories {
-        let revision = inv.build.as_ref().map(|b| b.revision.clone());
-        for p in inv.packages.iter().filter(|p| !p.root) {
-            out.push(Observation {
-                program: inv.program.clone(),
-                program_version: Some(inv.version.clone()),
-                revision: revision.clone(),
-                instance: None,
-                job: None,
-                path: Some(inv.path.clone()),
-                origin: inv.path.clone(),
-                name: p.name.clone(),
-                version: p.version.clone(),
-                source: p.source.clone(),
-                kind: p.kind,
-                direct: Some(p.direct),
-            });
-        }
-    }
-    out
 }
 
 /// A `rust_mod_info` series made an observation; `None` without `name` and `version`.
@@ -238,62 +231,15 @@ fn join_build_info(observations: &mut [Observation], build_info: &BuildInfoIndex
     }
 }
 
-/// Scrapes one `/metrics` endpoint.
-fn scrape(url: &str, timeout: Duration) -> (Vec<Observation>, Vec<SourceError>) {
-    let fail = |what: &str| (Vec::new(), vec![SourceError::new(url, what)]);
-    // `host:port` alone is accepted, as in Prometheus' targets.
-    let parsed = if url.contains("://") {
-        Url::parse(url)
-    } else {
-        Url::parse(&format!("http://{url}"))
-    };
-    let mut parsed = match parsed {
-        Ok(u) => u,
-        Err(e) => return fail(&e.to_string()),
-    };
-    if parsed.path == "/" {
-        "/metrics".clone_into(&mut parsed.path);
-    }
-    let response = match http::get(&parsed, "text/plain;version=0.0.4;q=1,*/*;q=0.1", timeout) {
-        Ok(r) => r,
-        Err(e) => return fail(&e.to_string()),
-    };
-    if response.status != 200 {
-        return fail(&format!("HTTP {}", response.status));
-    }
-    let Ok(text) = std::str::from_utf8(&response.body) else {
-        return fail("the exposition is not UTF-8");
-    };
-    let samples =
-        match exposition::parse(text, |n| n == RUST_MOD_INFO || n.ends_with("_build_info")) {
-            Ok(s) => s,
-            Err(e) => return fail(&e.to_string()),
-        };
-    let instance = Some(parsed.host_port());
-    let mut build_info = BTreeMap::new();
-    let mut observations = Vec::new();
-    for s in samples {
-        if s.name == RUST_MOD_INFO {
-            observations.extend(observation(&s.labels, instance.clone(), None, url));
-        } else {
-            build_info.insert(
-                (instance.clone(), None, s.name.clone()),
-                (
-                    s.labels.get("version").cloned(),
-                    s.labels.get("revision").cloned(),
-                ),
-            );
-        }
-    }
-    join_build_info(&mut observations, &build_info);
-    (observations, Vec::new())
-}
-
 /// Queries one Prometheus-compatible API.
 fn query_prometheus(url: &str, timeout: Duration) -> (Vec<Observation>, Vec<SourceError>) {
+    let fail = |error| SourceError::PrometheusApi {
+        url: url.to_owned(),
+        error,
+    };
     let series = match prometheus_api::query(url, RUST_MOD_INFO, timeout) {
         Ok(s) => s,
-        Err(e) => return (Vec::new(), vec![SourceError::new(url, &e)]),
+        Err(e) => return (Vec::new(), vec![fail(e)]),
     };
     let mut observations: Vec<Observation> = series
         .iter()
@@ -315,7 +261,7 @@ fn query_prometheus(url: &str, timeout: Duration) -> (Vec<Observation>, Vec<Sour
                     .collect();
                 join_build_info(&mut observations, &build_info);
             }
-            Err(e) => errors.push(SourceError::new(url, &e)),
+            Err(e) => errors.push(fail(e)),
         }
     }
     (observations, errors)
@@ -324,10 +270,47 @@ fn query_prometheus(url: &str, timeout: Duration) -> (Vec<Observation>, Vec<Sour
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sources::http::HttpError;
 
     #[test]
     fn errors_are_one_line_naming_the_input() {
-        let e = SourceError::new("http://x:1/metrics", "a\nb");
-        assert_eq!(e.to_string(), "http://x:1/metrics: a b");
+        let e = SourceError::PrometheusApi {
+            url: "http://x:1".into(),
+            error: ApiError::Refused {
+                status: 400,
+                error_type: "bad_data".into(),
+                message: "a\nb".into(),
+            },
+        };
+        assert_eq!(
+            e.to_string(),
+            "http://x:1: Prometheus API error (HTTP 400, bad_data): a b"
+        );
+        assert_eq!(e.input(), "http://x:1");
+        let e = SourceError::MetricsPage {
+            url: "http://x:1/metrics".into(),
+            error: MetricsPageError::Http(HttpError::Protocol("a\rb".into())),
+        };
+        assert_eq!(
+            e.to_string(),
+            "http://x:1/metrics: malformed HTTP answer: a b"
+        );
+    }
+
+    #[test]
+    fn a_failed_binary_is_named_by_its_path() {
+        let args = SourceArgs {
+            paths: vec![PathBuf::from("/nonexistent/bin/app")],
+            ..SourceArgs::default()
+        };
+        let (observations, errors) = collect(&args);
+        assert!(observations.is_empty());
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].input(), "/nonexistent/bin/app");
+        assert!(
+            errors[0].to_string().starts_with("/nonexistent/bin/app: "),
+            "{}",
+            errors[0]
+        );
     }
 }

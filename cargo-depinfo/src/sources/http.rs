@@ -6,8 +6,10 @@
 
 use std::io::{BufRead as _, BufReader, Read, Write as _};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs as _};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
+
+use crate::sources::child_process::{ChildError, output_within};
 
 /// The largest body we read (a Prometheus answer for 100,000 series is about 30 MiB).
 pub const MAX_BODY: u64 = 256 << 20;
@@ -130,67 +132,46 @@ pub fn get(url: &Url, accept: &str, timeout: Duration) -> Result<Response, HttpE
 /// The `https://` path: the `curl` program, bounded by `--max-time` and `--max-filesize`, and
 /// killed if it outlives the deadline anyway.
 fn get_with_curl(url: &Url, accept: &str, timeout: Duration) -> Result<Response, HttpError> {
-    let mut child = Command::new("curl")
-        .args([
-            "--silent",
-            "--show-error",
-            "--location",
-            "--compressed",
-            "--globoff",
-        ])
-        .arg("--max-time")
-        .arg(format!("{:.3}", timeout.as_secs_f64().max(0.001)))
-        .arg("--max-filesize")
-        .arg(MAX_BODY.to_string())
-        .arg("--header")
-        .arg(format!("Accept: {accept}"))
-        .arg("--user-agent")
-        .arg(format!("cargo-depinfo/{}", env!("CARGO_PKG_VERSION")))
-        // The body, then a last line with the status and the content type.
-        .args([
-            "--output",
-            "-",
-            "--write-out",
-            "\n%{http_code} %{content_type}",
-        ])
-        .arg(url.to_url_string())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| {
-            HttpError::Io(std::io::Error::other(format!(
-                "https needs the curl program: {e}"
-            )))
+    let mut cmd = Command::new("curl");
+    cmd.args([
+        "--silent",
+        "--show-error",
+        "--location",
+        "--compressed",
+        "--globoff",
+    ])
+    .arg("--max-time")
+    .arg(format!("{:.3}", timeout.as_secs_f64().max(0.001)))
+    .arg("--max-filesize")
+    .arg(MAX_BODY.to_string())
+    .arg("--header")
+    .arg(format!("Accept: {accept}"))
+    .arg("--user-agent")
+    .arg(format!("cargo-depinfo/{}", env!("CARGO_PKG_VERSION")))
+    // The body, then a last line with the status and the content type.
+    .args([
+        "--output",
+        "-",
+        "--write-out",
+        "\n%{http_code} %{content_type}",
+    ])
+    .arg(url.to_url_string());
+    // curl's own --max-time should end it first; the margin is for a curl that hangs anyway.
+    let output =
+        output_within(&mut cmd, timeout + Duration::from_secs(2)).map_err(|e| match e {
+            ChildError::Timeout { .. } => HttpError::Timeout(timeout),
+            ChildError::Spawn { source, .. } => HttpError::Io(std::io::Error::other(format!(
+                "https needs the curl program: {source}"
+            ))),
+            ChildError::Wait { source, .. } => HttpError::Io(source),
         })?;
-    let mut stdout = child.stdout.take().unwrap_or_else(|| unreachable!("piped"));
-    let reader = std::thread::spawn(move || {
-        let mut out = Vec::new();
-        let _ = stdout.read_to_end(&mut out);
-        out
-    });
-    let deadline = Instant::now() + timeout + Duration::from_secs(2);
-    let status = loop {
-        match child.try_wait().map_err(HttpError::Io)? {
-            Some(status) => break status,
-            None if Instant::now() > deadline => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(HttpError::Timeout(timeout));
-            }
-            None => std::thread::sleep(Duration::from_millis(5)),
-        }
-    };
-    let mut out = reader.join().unwrap_or_default();
-    if !status.success() {
-        let mut err = String::new();
-        if let Some(mut e) = child.stderr.take() {
-            let _ = e.read_to_string(&mut err);
-        }
+    let mut out = output.stdout;
+    if !output.status.success() {
         // curl's exit code 28 is its own timeout.
-        if status.code() == Some(28) {
+        if output.status.code() == Some(28) {
             return Err(HttpError::Timeout(timeout));
         }
+        let err = String::from_utf8_lossy(&output.stderr);
         return Err(HttpError::Io(std::io::Error::other(format!(
             "curl: {}",
             err.lines().next().unwrap_or("failed").trim()

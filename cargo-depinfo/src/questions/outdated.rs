@@ -4,15 +4,14 @@
 //! releases ignored.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
 use std::sync::mpsc;
 
 use semver::Version;
 use serde::Serialize;
 
-use crate::inventory::Inventory;
-use crate::output::{ErrorEntry, JSON_FORMAT_VERSION};
-use crate::sparse_index::{IndexError, Release, SparseIndex};
+use crate::observation::Observation;
+use crate::progress::Progress;
+use crate::sources::sparse_index::{IndexError, Release, SparseIndex};
 
 /// How far behind a crate is, from nothing to a breaking release.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -138,22 +137,6 @@ impl Use {
     }
 }
 
-/// The crates of the inventories that come from the registry (source `crates.io`): local, git
-/// and other-registry packages are not in its index. The program's own package is skipped.
-pub fn uses_from_inventories(inventories: &[Inventory]) -> Vec<Use> {
-    let mut out = Vec::new();
-    for inv in inventories {
-        for p in inv
-            .packages
-            .iter()
-            .filter(|p| !p.root && p.source == "crates.io")
-        {
-            out.push(Use::new(&inv.program, &inv.path, &p.name, &p.version));
-        }
-    }
-    out
-}
-
 /// One checked crate of one program.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
@@ -196,6 +179,25 @@ impl Report {
             .max()
             .unwrap_or(Level::None)
     }
+}
+
+/// Checks every registry crate the programs run against the index. Only crates whose source
+/// is `crates.io` are looked up (git, local and other-registry packages are not in its index);
+/// programs with nothing to look up still get a count. Reports [`Progress::Checking`].
+pub fn outdated(
+    observations: &[Observation],
+    index: &SparseIndex,
+    on_progress: &mut dyn FnMut(Progress<'_>),
+) -> Report {
+    let uses: Vec<Use> = observations
+        .iter()
+        .filter(|o| o.source == "crates.io")
+        .map(|o| Use::new(&o.program, o.location(), &o.name, &o.version))
+        .collect();
+    let programs: Vec<String> = observations.iter().map(|o| o.program.clone()).collect();
+    check(&uses, &programs, index, &mut |done, total| {
+        on_progress(Progress::Checking { done, total });
+    })
 }
 
 /// How many index files are fetched at once.
@@ -287,143 +289,12 @@ fn fetch_all<'a>(
     out
 }
 
-/// A table of the crates that are behind, sorted by program and crate:
-/// `PROGRAM CRATE VERSION COMPATIBLE NEWEST BEHIND`. Empty when nothing is behind.
-pub fn outdated_text(report: &Report) -> String {
-    let mut rows: Vec<[&str; 6]> = Vec::new();
-    let mut seen = BTreeSet::new();
-    for r in report.rows.iter().filter(|r| r.level != Level::None) {
-        if seen.insert((&r.program, &r.name, &r.version)) {
-            rows.push([
-                &r.program,
-                &r.name,
-                &r.version,
-                &r.newest_compatible,
-                &r.newest,
-                r.level.as_str(),
-            ]);
-        }
-    }
-    if rows.is_empty() {
-        return String::new();
-    }
-    let header = [
-        "PROGRAM",
-        "CRATE",
-        "VERSION",
-        "COMPATIBLE",
-        "NEWEST",
-        "BEHIND",
-    ];
-    let mut widths = header.map(str::len);
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.len());
-        }
-    }
-    let mut out = String::new();
-    for row in std::iter::once(&header).chain(&rows) {
-        let mut line = String::new();
-        for (i, cell) in row.iter().enumerate() {
-            if i + 1 == row.len() {
-                line.push_str(cell);
-            } else {
-                let _ = write!(line, "{cell:<w$}  ", w = widths[i]);
-            }
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
-}
-
-#[derive(Serialize)]
-struct OutdatedDocument<'a> {
-    format_version: u32,
-    index: &'a str,
-    crates: &'a [Row],
-    errors: Vec<ErrorEntry>,
-}
-
-/// JSON: `{"format_version":1,"index","crates":[{"program","location","name","version",
-/// "newest_compatible","newest","level"}],"errors":[{"message"}]}`; every checked crate, also
-/// those up to date (`level` `none`).
-pub fn outdated_json(report: &Report, index: &str) -> String {
-    let doc = OutdatedDocument {
-        format_version: JSON_FORMAT_VERSION,
-        index,
-        crates: &report.rows,
-        errors: crate::output::error_entries(&report.errors),
-    };
-    crate::output::pretty_json(&doc)
-}
-
-/// Escapes a label value for the exposition format.
-fn label(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    build_info_collector::push_label_value(&mut out, value);
-    out
-}
-
-/// Prometheus text exposition for node_exporter's textfile collector:
-///
-/// ```text
-/// # HELP rust_mod_outdated …
-/// # TYPE rust_mod_outdated gauge
-/// rust_mod_outdated{name="rand",newest="0.9.0",newest_compatible="0.7.3",program="app",version="0.7.3"} 3
-/// # HELP rust_mod_outdated_crates …
-/// # TYPE rust_mod_outdated_crates gauge
-/// rust_mod_outdated_crates{program="app"} 1
-/// ```
-///
-/// One `rust_mod_outdated` series per program, crate and version (0 up to date, 1 patch,
-/// 2 minor, 3 major), one `rust_mod_outdated_crates` per program (crates behind at any level).
-/// Copies of a program at several paths give one series. The HELP texts do not depend on the
-/// program, so one file holds every program checked in one run.
-pub fn outdated_prometheus(report: &Report) -> String {
-    let mut series: BTreeMap<(&str, &str, &str), &Row> = BTreeMap::new();
-    for r in &report.rows {
-        series.entry((&r.program, &r.name, &r.version)).or_insert(r);
-    }
-    let mut counts: BTreeMap<&str, usize> =
-        report.programs.iter().map(|p| (p.as_str(), 0)).collect();
-    let mut out = String::new();
-    out.push_str(
-        "# HELP rust_mod_outdated How far the crate version a program was built with is behind the newest release in the registry index: 0 up to date, 1 patch, 2 minor, 3 major (breaking).\n\
-         # TYPE rust_mod_outdated gauge\n",
-    );
-    for ((program, name, version), r) in &series {
-        let _ = writeln!(
-            out,
-            "rust_mod_outdated{{name=\"{}\",newest=\"{}\",newest_compatible=\"{}\",program=\"{}\",version=\"{}\"}} {}",
-            label(name),
-            label(&r.newest),
-            label(&r.newest_compatible),
-            label(program),
-            label(version),
-            r.level.value()
-        );
-        if r.level != Level::None {
-            *counts.entry(program).or_insert(0) += 1;
-        }
-    }
-    out.push_str(
-        "# HELP rust_mod_outdated_crates The number of crate versions a program was built with that are behind the newest release in the registry index.\n\
-         # TYPE rust_mod_outdated_crates gauge\n",
-    );
-    for (program, n) in counts {
-        let _ = writeln!(
-            out,
-            "rust_mod_outdated_crates{{program=\"{}\"}} {n}",
-            label(program)
-        );
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
+    use std::fmt::Write as _;
+
     use super::*;
+    use crate::render::{outdated_prometheus, outdated_text};
 
     fn v(s: &str) -> Version {
         Version::parse(s).unwrap()
@@ -434,7 +305,7 @@ mod tests {
         for (vers, yanked) in list {
             let _ = writeln!(body, "{{\"vers\":\"{vers}\",\"yanked\":{yanked}}}");
         }
-        crate::sparse_index::parse_index_file(body.as_bytes()).unwrap()
+        crate::sources::sparse_index::parse_index_file(body.as_bytes()).unwrap()
     }
 
     #[test]

@@ -1,14 +1,10 @@
 //! `cargo depinfo affected`: which programs contain a version of a crate that matches a
 //! SemVer requirement (what PromQL cannot compare).
 
-use std::fmt::Write as _;
-
 use serde::Serialize;
 
-use crate::exposition::push_label_value;
 use crate::inventory::Kind;
-use crate::output::{ErrorEntry, JSON_FORMAT_VERSION};
-use crate::sources::Observation;
+use crate::observation::Observation;
 
 /// One program (binary or instance) running a matching version.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -92,89 +88,17 @@ pub fn affected(observations: &[Observation], name: &str, req: &semver::VersionR
     hits
 }
 
-/// One line per hit: `LOCATION: PROGRAM[ PROGRAM_VERSION]: NAME VERSION SOURCE[ (build)]`.
-pub fn affected_text(hits: &[Hit]) -> String {
-    let mut out = String::new();
-    for h in hits {
-        let _ = write!(out, "{}: {}", h.location, h.program);
-        if let Some(v) = &h.program_version {
-            let _ = write!(out, " {v}");
-        }
-        let _ = write!(out, ": {} {} {}", h.name, h.version, h.source);
-        if h.kind == Kind::Build {
-            out.push_str(" (build)");
-        }
-        out.push('\n');
-    }
-    out
-}
-
-/// Prometheus textfile-collector exposition: `cargo_depinfo_affected{location,name,program,
-/// requirement,version} 1` per hit and `cargo_depinfo_affected_programs{name,requirement}`.
-pub fn affected_prometheus(name: &str, requirement: &str, hits: &[Hit]) -> String {
-    let mut out = String::new();
-    out.push_str("# HELP cargo_depinfo_affected A constant '1' per program (instance or binary) running a version of a crate that matches a SemVer requirement.\n");
-    out.push_str("# TYPE cargo_depinfo_affected gauge\n");
-    let mut seen = std::collections::BTreeSet::new();
-    for h in hits {
-        let key = (&h.location, &h.program, &h.version);
-        if !seen.insert(key) {
-            continue;
-        }
-        out.push_str("cargo_depinfo_affected{location=\"");
-        push_label_value(&mut out, &h.location);
-        out.push_str("\",name=\"");
-        push_label_value(&mut out, name);
-        out.push_str("\",program=\"");
-        push_label_value(&mut out, &h.program);
-        out.push_str("\",requirement=\"");
-        push_label_value(&mut out, requirement);
-        out.push_str("\",version=\"");
-        push_label_value(&mut out, &h.version);
-        out.push_str("\"} 1\n");
-    }
-    out.push_str("# HELP cargo_depinfo_affected_programs Programs (instances or binaries) running a version of a crate that matches a SemVer requirement.\n");
-    out.push_str("# TYPE cargo_depinfo_affected_programs gauge\n");
-    out.push_str("cargo_depinfo_affected_programs{name=\"");
-    push_label_value(&mut out, name);
-    out.push_str("\",requirement=\"");
-    push_label_value(&mut out, requirement);
-    let _ = writeln!(out, "\"}} {}", seen.len());
-    out
-}
-
-#[derive(Serialize)]
-struct AffectedDocument<'a> {
-    format_version: u32,
-    name: &'a str,
-    requirement: &'a str,
-    affected: &'a [Hit],
-    errors: Vec<ErrorEntry>,
-}
-
-/// JSON: `{"format_version":1,"name","requirement","affected":[...],"errors":[...]}`; each hit
-/// has the fields of [`Hit`] (`null` when unknown).
-pub fn affected_json(name: &str, requirement: &str, hits: &[Hit], errors: &[String]) -> String {
-    let doc = AffectedDocument {
-        format_version: JSON_FORMAT_VERSION,
-        name,
-        requirement,
-        affected: hits,
-        errors: crate::output::error_entries(errors),
-    };
-    crate::output::pretty_json(&doc)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::affected_text;
 
     #[test]
     fn matches_by_semver_requirement() {
         let json = br#"{"packages":[{"name":"app","version":"0.1.0","source":"local","dependencies":[1],"root":true},{"name":"serde-json","version":"1.0.140","source":"crates.io"}],"format":1}"#;
         let inv = crate::sections::decode_dep_v0(json, std::path::Path::new("bin/app")).unwrap();
         let req = |r: &str| semver::VersionReq::parse(r).unwrap();
-        let inventories = crate::sources::from_inventories(&[inv]);
+        let inventories = crate::observation::from_inventories(&[inv]);
         assert_eq!(
             affected(&inventories, "serde_json", &req(">=1.0, <1.0.150")).len(),
             1

@@ -3,15 +3,12 @@
 //! endpoints give the same answer as Prometheus.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::affected::same_crate;
-use crate::exposition::push_label_value;
 use crate::inventory::Kind;
-use crate::output::{ErrorEntry, JSON_FORMAT_VERSION};
-use crate::sources::Observation;
+use crate::observation::Observation;
+use crate::questions::affected::same_crate;
 
 /// A program (instance or binary) running one version.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -119,79 +116,10 @@ pub fn spread(
     out
 }
 
-/// Text: a header per crate, then one line per version and runner:
-///
-/// ```text
-/// NAME: N versions
-/// <TAB>VERSION<TAB>PROGRAM@LOCATION
-/// ```
-pub fn spread_text(crates: &[CrateSpread]) -> String {
-    let mut out = String::new();
-    for c in crates {
-        let plural = if c.version_count == 1 { "" } else { "s" };
-        let _ = writeln!(out, "{}: {} version{plural}", c.name, c.version_count);
-        for v in &c.versions {
-            for r in &v.running {
-                let _ = writeln!(out, "\t{}\t{}@{}", v.version, r.program, r.location);
-            }
-        }
-    }
-    out
-}
-
-#[derive(Serialize)]
-struct SpreadDocument<'a> {
-    format_version: u32,
-    max_versions: Option<usize>,
-    crates: &'a [CrateSpread],
-    errors: Vec<ErrorEntry>,
-}
-
-/// JSON: `{"format_version":1,"max_versions":N|null,"crates":[{"name","version_count",
-/// "versions":[{"version","running":[{"program","location","program_version","revision","instance",
-/// "job","path"}]}]}],"errors":[{"message"}]}`.
-pub fn spread_json(
-    crates: &[CrateSpread],
-    max_versions: Option<usize>,
-    errors: &[String],
-) -> String {
-    let doc = SpreadDocument {
-        format_version: JSON_FORMAT_VERSION,
-        max_versions,
-        crates,
-        errors: crate::output::error_entries(errors),
-    };
-    crate::output::pretty_json(&doc)
-}
-
-/// Prometheus textfile-collector exposition: `cargo_depinfo_crate_versions{name}` (distinct
-/// versions) and `cargo_depinfo_crate_version_runners{name,version}` (programs running each).
-pub fn spread_prometheus(crates: &[CrateSpread]) -> String {
-    let mut out = String::new();
-    out.push_str("# HELP cargo_depinfo_crate_versions Distinct versions of a crate that the programs read by cargo depinfo run.\n");
-    out.push_str("# TYPE cargo_depinfo_crate_versions gauge\n");
-    for c in crates {
-        out.push_str("cargo_depinfo_crate_versions{name=\"");
-        push_label_value(&mut out, &c.name);
-        let _ = writeln!(out, "\"}} {}", c.version_count);
-    }
-    out.push_str("# HELP cargo_depinfo_crate_version_runners Programs (instances or binaries) running one version of a crate.\n");
-    out.push_str("# TYPE cargo_depinfo_crate_version_runners gauge\n");
-    for c in crates {
-        for v in &c.versions {
-            out.push_str("cargo_depinfo_crate_version_runners{name=\"");
-            push_label_value(&mut out, &c.name);
-            out.push_str("\",version=\"");
-            push_label_value(&mut out, &v.version);
-            let _ = writeln!(out, "\"}} {}", v.running.len());
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::{spread_prometheus, spread_text};
 
     fn obs(program: &str, instance: &str, name: &str, version: &str) -> Observation {
         let dep = format!(
@@ -199,7 +127,7 @@ mod tests {
         );
         let inv =
             crate::sections::decode_dep_v0(dep.as_bytes(), std::path::Path::new(instance)).unwrap();
-        crate::sources::from_inventories(&[inv]).remove(0)
+        crate::observation::from_inventories(&[inv]).remove(0)
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::http::{self, Url};
+use crate::sources::http::{self, HttpError, Url};
 
 /// One series of an instant vector: its labels (`__name__` included when present).
 pub type Series = BTreeMap<String, String>;
@@ -47,12 +47,54 @@ pub fn query_url(base: &str, query: &str) -> String {
     )
 }
 
-/// Runs the instant query `query` against the API at `base` and returns the series. The error
-/// is one line (the caller names the URL).
-pub fn query(base: &str, query: &str, timeout: Duration) -> Result<Vec<Series>, String> {
-    Url::parse(base).map_err(|e| e.to_string())?;
-    let full = Url::parse(&query_url(base, query)).map_err(|e| e.to_string())?;
-    let response = http::get(&full, "application/json", timeout).map_err(|e| e.to_string())?;
+/// Why an instant query gave no series. The caller names the URL.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApiError {
+    /// The URL is unusable, or the request failed.
+    #[error(transparent)]
+    Http(#[from] HttpError),
+    /// The body is not an API answer (a login page, a proxy's error page).
+    #[error(
+        "not a Prometheus API answer (HTTP {status}, {}, {detail}): {start:?}",
+        content_type.as_deref().unwrap_or("no content type")
+    )]
+    NotAnAnswer {
+        /// The HTTP status.
+        status: u16,
+        /// The `Content-Type`, when given.
+        content_type: Option<String>,
+        /// Why the JSON decoder refused it.
+        detail: String,
+        /// The body's first characters, control characters blanked.
+        start: String,
+    },
+    /// The API answered `"status":"error"`.
+    #[error("Prometheus API error (HTTP {status}, {error_type}): {message}")]
+    Refused {
+        /// The HTTP status.
+        status: u16,
+        /// `errorType` (`unknown` when missing).
+        error_type: String,
+        /// `error` (`no message` when missing).
+        message: String,
+    },
+    /// A success answer with an HTTP error status.
+    #[error("HTTP {0}")]
+    Status(u16),
+    /// A success answer without `data`.
+    #[error("Prometheus API answer without data")]
+    NoData,
+    /// A result that is not an instant vector.
+    #[error("expected a vector result, got {0:?}")]
+    NotVector(String),
+}
+
+/// Runs the instant query `query` against the API at `base` and returns the series.
+pub fn query(base: &str, query: &str, timeout: Duration) -> Result<Vec<Series>, ApiError> {
+    Url::parse(base)?;
+    let full = Url::parse(&query_url(base, query))?;
+    let response = http::get(&full, "application/json", timeout)?;
     decode(
         response.status,
         response.content_type.as_deref(),
@@ -60,8 +102,8 @@ pub fn query(base: &str, query: &str, timeout: Duration) -> Result<Vec<Series>, 
     )
 }
 
-/// Decodes an API answer (exposed for tests and the benchmark).
-pub fn decode(status: u16, content_type: Option<&str>, body: &[u8]) -> Result<Vec<Series>, String> {
+/// Decodes an API answer.
+fn decode(status: u16, content_type: Option<&str>, body: &[u8]) -> Result<Vec<Series>, ApiError> {
     let answer: Answer = match serde_json::from_slice(body) {
         Ok(a) => a,
         Err(e) => {
@@ -69,31 +111,27 @@ pub fn decode(status: u16, content_type: Option<&str>, body: &[u8]) -> Result<Ve
                 .chars()
                 .map(|c| if c.is_control() { ' ' } else { c })
                 .collect();
-            return Err(format!(
-                "not a Prometheus API answer (HTTP {status}, {}, {e}): {:?}",
-                content_type.unwrap_or("no content type"),
-                start.trim()
-            ));
+            return Err(ApiError::NotAnAnswer {
+                status,
+                content_type: content_type.map(str::to_owned),
+                detail: e.to_string(),
+                start: start.trim().to_owned(),
+            });
         }
     };
     if answer.status != "success" {
-        return Err(format!(
-            "Prometheus API error (HTTP {status}, {}): {}",
-            answer.error_type.as_deref().unwrap_or("unknown"),
-            answer.error.as_deref().unwrap_or("no message")
-        ));
+        return Err(ApiError::Refused {
+            status,
+            error_type: answer.error_type.unwrap_or_else(|| "unknown".into()),
+            message: answer.error.unwrap_or_else(|| "no message".into()),
+        });
     }
     if !(200..300).contains(&status) {
-        return Err(format!("HTTP {status}"));
+        return Err(ApiError::Status(status));
     }
-    let data = answer
-        .data
-        .ok_or_else(|| "Prometheus API answer without data".to_owned())?;
+    let data = answer.data.ok_or(ApiError::NoData)?;
     if data.result_type != "vector" {
-        return Err(format!(
-            "expected a vector result, got {:?}",
-            data.result_type
-        ));
+        return Err(ApiError::NotVector(data.result_type));
     }
     Ok(data.result.into_iter().map(|s| s.metric).collect())
 }
@@ -131,15 +169,20 @@ mod tests {
         let err =
             br#"{"status":"error","errorType":"bad_data","error":"invalid parameter \"query\""}"#;
         assert_eq!(
-            decode(400, None, err).unwrap_err(),
+            decode(400, None, err).unwrap_err().to_string(),
             "Prometheus API error (HTTP 400, bad_data): invalid parameter \"query\""
         );
-        let html = decode(200, Some("text/html"), b"<html>\n<body>login</body>").unwrap_err();
+        let html = decode(200, Some("text/html"), b"<html>\n<body>login</body>")
+            .unwrap_err()
+            .to_string();
         assert!(
             html.starts_with("not a Prometheus API answer (HTTP 200, text/html, "),
             "{html}"
         );
         let matrix = br#"{"status":"success","data":{"resultType":"matrix","result":[]}}"#;
-        assert!(decode(200, None, matrix).unwrap_err().contains("matrix"));
+        assert!(matches!(
+            decode(200, None, matrix),
+            Err(ApiError::NotVector(t)) if t == "matrix"
+        ));
     }
 }

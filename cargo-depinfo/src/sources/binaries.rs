@@ -1,4 +1,5 @@
-//! `cargo depinfo inspect`: binaries and directories of binaries.
+//! Binaries and directories of binaries (`inspect`, and the paths of `affected`, `spread`,
+//! `outdated`): the binary reader finds the sections, [`crate::sections`] decodes them.
 //!
 //! A file named on the command line must be a binary with data: anything else is an error
 //! naming it. A directory is walked recursively in name order (deterministic output); files
@@ -8,8 +9,11 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::binary_reader::{Limits, ReadError, read_sections_with};
+pub(crate) mod binary_reader;
+
+use self::binary_reader::{Limits, ReadError, read_sections_with};
 use crate::inventory::Inventory;
+use crate::progress::Progress;
 use crate::sections::{FormatError, decode};
 
 /// Why one input could not be inspected. Every message names the input.
@@ -20,8 +24,13 @@ pub enum InspectError {
     #[error(transparent)]
     Read(#[from] ReadError),
     /// A section did not hold the expected format.
-    #[error(transparent)]
-    Format(#[from] FormatError),
+    #[error("{error}")]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong (the message names the file and the section).
+        error: FormatError,
+    },
     /// A binary named explicitly has neither section.
     #[error(
         "{}: no build-info or cargo-auditable data (no .bldinfo or .dep-v0 section)",
@@ -55,50 +64,68 @@ pub struct Scan {
     pub bytes_read: u64,
 }
 
-/// Inspects one binary.
-pub fn inspect_file(path: &Path, limits: &Limits) -> Result<Option<Inventory>, InspectError> {
-    let raw = read_sections_with(path, limits)?;
-    Ok(decode(&raw, path)?)
+impl InspectError {
+    /// The file or directory the error is about.
+    pub fn path(&self) -> &Path {
+        match self {
+            InspectError::Read(e) => e.path(),
+            InspectError::Format { path, .. }
+            | InspectError::NoData { path }
+            | InspectError::Walk { path, .. } => path,
+        }
+    }
 }
 
 /// Inspects files and directories (see the module docs).
 pub fn inspect_paths(paths: &[PathBuf], limits: &Limits) -> Scan {
-    inspect_paths_with(paths, limits, &mut |_, _| {})
+    inspect_paths_with(paths, limits, &mut |_| {})
 }
 
-/// [`inspect_paths`], calling `on_file(files_so_far, file)` before each file is read (for a
-/// progress line).
+/// [`inspect_paths`], reporting [`Progress::Scanning`] before each file is read.
 pub fn inspect_paths_with(
     paths: &[PathBuf],
     limits: &Limits,
-    on_file: &mut dyn FnMut(u64, &Path),
+    on_progress: &mut dyn FnMut(Progress<'_>),
 ) -> Scan {
     let mut scan = Scan::default();
     for path in paths {
         if path.is_dir() {
-            walk(path, limits, &mut scan, on_file);
+            walk(path, limits, &mut scan, on_progress);
         } else {
-            scan.files += 1;
-            on_file(scan.files, path);
-            match read_sections_with(path, limits) {
-                Ok(raw) => {
-                    scan.bytes_read += raw.bytes_read;
-                    match decode(&raw, path) {
-                        Ok(Some(inv)) => scan.inventories.push(inv),
-                        Ok(None) => scan
-                            .errors
-                            .push(InspectError::NoData { path: path.clone() }),
-                        Err(e) => scan.errors.push(e.into()),
-                    }
-                }
-                Err(e) => scan.errors.push(e.into()),
+            // A file named on the command line must hold data.
+            match read_file(path, limits, &mut scan, on_progress) {
+                Ok(Some(inv)) => scan.inventories.push(inv),
+                Ok(None) => scan
+                    .errors
+                    .push(InspectError::NoData { path: path.clone() }),
+                Err(e) => scan.errors.push(e),
             }
         }
     }
     scan
 }
 
-fn walk(dir: &Path, limits: &Limits, scan: &mut Scan, on_file: &mut dyn FnMut(u64, &Path)) {
+/// Reads and decodes one file, counting it and its bytes.
+fn read_file(
+    path: &Path,
+    limits: &Limits,
+    scan: &mut Scan,
+    on_progress: &mut dyn FnMut(Progress<'_>),
+) -> Result<Option<Inventory>, InspectError> {
+    scan.files += 1;
+    on_progress(Progress::Scanning {
+        files: scan.files,
+        path,
+    });
+    let raw = read_sections_with(path, limits)?;
+    scan.bytes_read += raw.bytes_read;
+    decode(&raw, path).map_err(|error| InspectError::Format {
+        path: path.to_owned(),
+        error,
+    })
+}
+
+fn walk(dir: &Path, limits: &Limits, scan: &mut Scan, on_progress: &mut dyn FnMut(Progress<'_>)) {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(source) => {
@@ -126,26 +153,18 @@ fn walk(dir: &Path, limits: &Limits, scan: &mut Scan, on_file: &mut dyn FnMut(u6
             continue;
         };
         if kind.is_dir() {
-            walk(&path, limits, scan, on_file);
+            walk(&path, limits, scan, on_progress);
             continue;
         }
         // Follow links to files only.
         if !(kind.is_file() || kind.is_symlink() && path.is_file()) {
             continue;
         }
-        scan.files += 1;
-        on_file(scan.files, &path);
-        match read_sections_with(&path, limits) {
-            Ok(raw) => {
-                scan.bytes_read += raw.bytes_read;
-                match decode(&raw, &path) {
-                    Ok(Some(inv)) => scan.inventories.push(inv),
-                    Ok(None) => {}
-                    Err(e) => scan.errors.push(e.into()),
-                }
-            }
-            Err(ReadError::NotABinary { .. }) => {}
-            Err(e) => scan.errors.push(e.into()),
+        // In a directory, files without data and files that are not binaries are skipped.
+        match read_file(&path, limits, scan, on_progress) {
+            Ok(Some(inv)) => scan.inventories.push(inv),
+            Ok(None) | Err(InspectError::Read(ReadError::NotABinary { .. })) => {}
+            Err(e) => scan.errors.push(e),
         }
     }
 }

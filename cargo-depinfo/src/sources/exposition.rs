@@ -140,8 +140,6 @@ fn parse_labels<'a>(
     }
 }
 
-pub(crate) use build_info_collector::push_label_value;
-
 fn parse_value(s: &str) -> Option<f64> {
     match s {
         "+Inf" | "Inf" => Some(f64::INFINITY),

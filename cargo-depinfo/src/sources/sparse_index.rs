@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::http;
+use crate::sources::http;
 
 /// The environment variables read, in order, when no `--index` is given. Values may carry
 /// cargo's `sparse+` prefix.
@@ -62,27 +62,37 @@ pub enum IndexError {
         message: String,
     },
     /// The file is not a sparse index file.
-    #[error("{name}: {url}: not a sparse index file: {message}")]
+    #[error("{name}: {url}: not a sparse index file: {error}")]
     Malformed {
         /// The crate.
         name: String,
         /// Its index file.
         url: String,
         /// What went wrong.
+        error: IndexFileError,
+    },
+}
+
+/// Why an index file's body is not a sparse index file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum IndexFileError {
+    /// The body is not UTF-8.
+    #[error("not UTF-8: {0}")]
+    NotUtf8(String),
+    /// No line is usable; the first bad one (1-based) and why.
+    #[error("line {line}: {message}")]
+    Line {
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong with it.
         message: String,
     },
 }
 
 /// The path of a crate's file in the sparse layout, relative to the index root.
-///
-/// ```
-/// use cargo_depinfo::index_path;
-/// assert_eq!(index_path("a"), "1/a");
-/// assert_eq!(index_path("cc"), "2/cc");
-/// assert_eq!(index_path("syn"), "3/s/syn");
-/// assert_eq!(index_path("Inflector"), "in/fl/inflector");
-/// ```
-pub fn index_path(name: &str) -> String {
+/// (`a` is `1/a`, `syn` is `3/s/syn`, `Inflector` is `in/fl/inflector`).
+fn index_path(name: &str) -> String {
     let name = name.to_ascii_lowercase();
     match name.len() {
         0 => String::new(),
@@ -103,8 +113,8 @@ struct Line {
 /// Parses an index file: one JSON object per line. Lines with a version that is not SemVer
 /// are skipped (cargo skips what it does not understand too); a file with no usable line at
 /// all is an error, unless it is empty.
-pub fn parse_index_file(body: &[u8]) -> Result<Vec<Release>, String> {
-    let text = std::str::from_utf8(body).map_err(|e| format!("not UTF-8: {e}"))?;
+pub(crate) fn parse_index_file(body: &[u8]) -> Result<Vec<Release>, IndexFileError> {
+    let text = std::str::from_utf8(body).map_err(|e| IndexFileError::NotUtf8(e.to_string()))?;
     let mut releases = Vec::new();
     let mut first_error = None;
     for (n, line) in text.lines().enumerate() {
@@ -118,11 +128,17 @@ pub fn parse_index_file(body: &[u8]) -> Result<Vec<Release>, String> {
                     yanked: l.yanked,
                 }),
                 Err(e) => {
-                    first_error.get_or_insert_with(|| format!("line {}: {e}", n + 1));
+                    first_error.get_or_insert_with(|| IndexFileError::Line {
+                        line: n + 1,
+                        message: e.to_string(),
+                    });
                 }
             },
             Err(e) => {
-                first_error.get_or_insert_with(|| format!("line {}: {e}", n + 1));
+                first_error.get_or_insert_with(|| IndexFileError::Line {
+                    line: n + 1,
+                    message: e.to_string(),
+                });
             }
         }
     }
@@ -215,10 +231,10 @@ impl SparseIndex {
                 MAX_INDEX_FILE >> 20
             )));
         }
-        parse_index_file(&body).map_err(|message| IndexError::Malformed {
+        parse_index_file(&body).map_err(|error| IndexError::Malformed {
             name: name.to_owned(),
             url: url.clone(),
-            message,
+            error,
         })
     }
 }
@@ -232,6 +248,10 @@ mod tests {
         assert_eq!(index_path("serde"), "se/rd/serde");
         assert_eq!(index_path("serde_json"), "se/rd/serde_json");
         assert_eq!(index_path("ABC"), "3/a/abc");
+        assert_eq!(index_path("a"), "1/a");
+        assert_eq!(index_path("cc"), "2/cc");
+        assert_eq!(index_path("syn"), "3/s/syn");
+        assert_eq!(index_path("Inflector"), "in/fl/inflector");
     }
 
     #[test]

@@ -1,0 +1,418 @@
+//! The command line: clap types in the cargo-subcommand shape (`cargo depinfo ...`), and their
+//! translation into the library's options. Parsing and checks only; nothing runs here.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result, bail};
+use cargo_depinfo::{Level, ListOptions, SourceArgs};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::{LONG_VERSION, VERSION};
+
+/// The cargo-subcommand shape: `cargo depinfo ...`.
+#[derive(Debug, Parser)]
+#[command(name = "cargo", bin_name = "cargo", version = VERSION, long_version = LONG_VERSION)]
+pub(crate) enum Cli {
+    Depinfo(Depinfo),
+}
+
+/// The dependency inventory of workspaces and binaries (build-info and cargo-auditable data).
+///
+/// Exit codes: 0 clean, 1 found what was asked about, 2 error.
+#[derive(Debug, Args)]
+#[command(version = VERSION, long_version = LONG_VERSION)]
+pub(crate) struct Depinfo {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// The dependency inventory of a package or workspace from source: exactly what build-info
+    /// would embed. Works offline.
+    List(ListArgs),
+    /// Read the embedded data of binaries and directories of binaries (recursive).
+    Inspect(InspectArgs),
+    /// Which programs (binaries, instances) run a version of CRATE matching the SemVer
+    /// requirement REQ. Exits 1 when any does.
+    Affected(AffectedArgs),
+    /// For each crate, the distinct versions running and who runs each. With --max-versions,
+    /// only the crates over the limit, and exit 1 when there are any.
+    Spread(SpreadArgs),
+    /// Prometheus alerting rules (YAML) for crate version spread and build revision drift.
+    Rules(RulesArgs),
+    /// How far each crate is behind the newest release in a registry's sparse index. Exits 1
+    /// when one is behind at the --fail-on level or more.
+    Outdated(OutdatedArgs),
+}
+
+/// The output formats. Each command accepts those that describe its answer
+/// ([`Format::check`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Format {
+    /// Text: `go version -m`'s shape for inventories, a short form for answers.
+    Text,
+    /// JSON with a `format_version` (see the README).
+    Json,
+    /// CycloneDX 1.5 JSON, one program per BOM (`list` and `inspect`).
+    Cyclonedx,
+    /// Prometheus text exposition for node_exporter's textfile collector.
+    Prometheus,
+}
+
+/// What the fleet questions can be rendered as (an answer is not a bill of materials).
+const ANSWER_FORMATS: &[Format] = &[Format::Text, Format::Json, Format::Prometheus];
+
+impl Format {
+    /// The format if `command` can render it, else an error naming the ones it can.
+    pub(crate) fn check(self, command: &str, allowed: &[Format]) -> Result<Format> {
+        if allowed.contains(&self) {
+            return Ok(self);
+        }
+        let names: Vec<String> = allowed.iter().map(|f| f.name()).collect();
+        bail!(
+            "`{command}` cannot write --format {}; choose one of: {}",
+            self.name(),
+            names.join(", ")
+        )
+    }
+
+    fn name(self) -> String {
+        self.to_possible_value()
+            .map(|v| v.get_name().to_owned())
+            .unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ListArgs {
+    #[command(flatten)]
+    manifest: clap_cargo::Manifest,
+    #[command(flatten)]
+    workspace: clap_cargo::Workspace,
+    #[command(flatten)]
+    features: clap_cargo::Features,
+    /// Resolve for this target triple (default: the host).
+    #[arg(long, value_name = "TRIPLE")]
+    target: Option<String>,
+    /// Require Cargo.lock to be up to date (the graph is always read with --locked).
+    #[arg(long)]
+    locked: bool,
+    /// Run without accessing the network (always the case: accepted for cargo's sake).
+    #[arg(long)]
+    offline: bool,
+    /// Both --locked and --offline.
+    #[arg(long)]
+    frozen: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub(crate) format: Format,
+}
+
+impl ListArgs {
+    /// The library's options; `cargo` is the cargo to run.
+    pub(crate) fn options(&self, cargo: impl Into<PathBuf>) -> ListOptions {
+        let mut options = ListOptions::new(cargo);
+        options
+            .manifest_path
+            .clone_from(&self.manifest.manifest_path);
+        options.packages.clone_from(&self.workspace.package);
+        options.workspace = self.workspace.workspace || self.workspace.all;
+        options.exclude.clone_from(&self.workspace.exclude);
+        options.features = self
+            .features
+            .features
+            .iter()
+            .flat_map(|f| f.split([',', ' ']))
+            .filter(|f| !f.is_empty())
+            .map(str::to_owned)
+            .collect();
+        options.all_features = self.features.all_features;
+        options.no_default_features = self.features.no_default_features;
+        options.target.clone_from(&self.target);
+        options.locked = self.locked;
+        options.frozen = self.frozen;
+        options
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InspectArgs {
+    /// Binaries and directories of binaries.
+    #[arg(required = true, value_name = "PATH")]
+    pub(crate) paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub(crate) format: Format,
+}
+
+/// Where `affected`, `spread` and `outdated` look: binaries, /metrics endpoints, Prometheus
+/// APIs.
+#[derive(Debug, Args)]
+pub(crate) struct SourceFlags {
+    /// Binaries and directories of binaries (default: the current directory, when no
+    /// --metrics or --prometheus is given).
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// A /metrics endpoint to scrape (`http://host:port[/path]`; repeatable).
+    #[arg(long = "metrics", value_name = "URL")]
+    metrics: Vec<String>,
+    /// A Prometheus HTTP API (Prometheus, Thanos, Mimir) to query for rust_mod_info
+    /// (`http://host:9090[/prefix]`; repeatable).
+    #[arg(long = "prometheus", value_name = "URL")]
+    prometheus: Vec<String>,
+    /// Seconds allowed for each network source.
+    #[arg(long, value_name = "SECS", default_value_t = 5.0)]
+    timeout: f64,
+}
+
+impl SourceFlags {
+    /// The `--timeout`, checked.
+    pub(crate) fn timeout(&self) -> Result<Duration> {
+        Duration::try_from_secs_f64(self.timeout)
+            .ok()
+            .filter(|t| !t.is_zero())
+            .context("--timeout must be a positive number of seconds")
+    }
+
+    /// The library's source arguments.
+    pub(crate) fn source_args(&self) -> Result<SourceArgs> {
+        let mut args = SourceArgs::default();
+        args.paths.clone_from(&self.paths);
+        args.metrics.clone_from(&self.metrics);
+        args.prometheus.clone_from(&self.prometheus);
+        args.timeout = self.timeout()?;
+        Ok(args)
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AffectedArgs {
+    /// Crate name.
+    #[arg(value_name = "CRATE")]
+    pub(crate) name: String,
+    /// SemVer requirement, for example '>=1.0, <1.0.150'.
+    #[arg(value_name = "REQ")]
+    pub(crate) req: String,
+    #[command(flatten)]
+    pub(crate) sources: SourceFlags,
+    /// Output format: text, json or prometheus.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+impl AffectedArgs {
+    pub(crate) fn format(&self) -> Result<Format> {
+        self.format.check("affected", ANSWER_FORMATS)
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SpreadArgs {
+    #[command(flatten)]
+    pub(crate) sources: SourceFlags,
+    /// Only this crate (repeatable).
+    #[arg(long = "crate", value_name = "NAME")]
+    pub(crate) crates: Vec<String>,
+    /// Report only crates running in more versions than this; exit 1 when there are any.
+    #[arg(long, value_name = "N")]
+    pub(crate) max_versions: Option<usize>,
+    /// Output format: text, json or prometheus.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+impl SpreadArgs {
+    pub(crate) fn format(&self) -> Result<Format> {
+        self.format.check("spread", ANSWER_FORMATS)
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RulesArgs {
+    /// The spread alert fires when a crate runs in more versions than this.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    max_versions: usize,
+    /// Restrict the spread alert to this crate (repeatable).
+    #[arg(long = "crate", value_name = "NAME")]
+    crates: Vec<String>,
+    /// How long a condition must hold before the alert fires (a Prometheus duration).
+    #[arg(long = "for", value_name = "DURATION", default_value = "0s")]
+    for_duration: String,
+    /// The alerts' severity label.
+    #[arg(long, value_name = "LEVEL", default_value = "warning")]
+    severity: String,
+}
+
+impl RulesArgs {
+    pub(crate) fn options(self) -> cargo_depinfo::RulesOptions {
+        let mut options = cargo_depinfo::RulesOptions::default();
+        options.max_versions = self.max_versions;
+        options.crates = self.crates;
+        options.for_duration = self.for_duration;
+        options.severity = self.severity;
+        options
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct OutdatedArgs {
+    #[command(flatten)]
+    pub(crate) sources: SourceFlags,
+    /// The registry's sparse index (`http://`, `https://`, `sparse+` prefix allowed). Default:
+    /// $CARGO_DEPINFO_INDEX, else $CARGO_REGISTRIES_CRATES_IO_INDEX.
+    #[arg(long, value_name = "URL")]
+    pub(crate) index: Option<String>,
+    /// Exit 1 when a crate is behind at this level or more.
+    #[arg(long, value_enum, value_name = "LEVEL", default_value_t = FailOn::None)]
+    fail_on: FailOn,
+    /// Output format: text (a table of the crates that are behind), json or prometheus.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+impl OutdatedArgs {
+    pub(crate) fn format(&self) -> Result<Format> {
+        self.format.check("outdated", ANSWER_FORMATS)
+    }
+
+    /// The level at which the command exits 1, if any.
+    pub(crate) fn threshold(&self) -> Option<Level> {
+        match self.fail_on {
+            FailOn::Major => Some(Level::Major),
+            FailOn::Minor => Some(Level::Minor),
+            FailOn::Patch => Some(Level::Patch),
+            FailOn::None => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FailOn {
+    /// A breaking release (outside the caret range).
+    Major,
+    /// A compatible release with a higher minor number, or a breaking one.
+    Minor,
+    /// Any newer release.
+    Patch,
+    /// Never (exit 0 unless something failed).
+    None,
+}
+
+/// The arguments in the cargo-subcommand shape. Run by cargo as `cargo depinfo ...`, argv[1]
+/// is `depinfo` already; run directly as `cargo-depinfo ...` it is missing, so it is added.
+pub(crate) fn cargo_args(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
+    let mut args: Vec<OsString> = args.into_iter().collect();
+    let program = OsString::from("cargo");
+    if args.is_empty() {
+        return vec![program, "depinfo".into()];
+    }
+    args[0] = program;
+    if args.get(1).is_none_or(|a| a != "depinfo") {
+        args.insert(1, "depinfo".into());
+    }
+    args
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory as _;
+
+    fn os(v: &[&str]) -> Vec<OsString> {
+        v.iter().map(OsString::from).collect()
+    }
+
+    fn parse(v: &[&str]) -> Command {
+        let Cli::Depinfo(d) = Cli::try_parse_from(cargo_args(os(v))).unwrap();
+        d.command
+    }
+
+    #[test]
+    fn the_cli_definition_is_valid() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn argv_takes_the_cargo_subcommand_shape() {
+        assert_eq!(
+            cargo_args(os(&["/x/cargo-depinfo", "depinfo", "list"])),
+            os(&["cargo", "depinfo", "list"])
+        );
+        assert_eq!(
+            cargo_args(os(&["cargo-depinfo", "inspect", "a"])),
+            os(&["cargo", "depinfo", "inspect", "a"])
+        );
+        assert_eq!(cargo_args(os(&[])), os(&["cargo", "depinfo"]));
+    }
+
+    #[test]
+    fn list_takes_cargos_flags() {
+        let Command::List(args) = parse(&[
+            "cargo-depinfo",
+            "list",
+            "--manifest-path",
+            "x/Cargo.toml",
+            "-p",
+            "a",
+            "--package",
+            "b@1.2.3",
+            "--exclude",
+            "c",
+            "--features",
+            "x,y",
+            "-F",
+            "z",
+            "--no-default-features",
+            "--locked",
+            "--offline",
+            "--frozen",
+        ]) else {
+            panic!("not list");
+        };
+        let o = args.options("cargo");
+        assert_eq!(o.manifest_path, Some(PathBuf::from("x/Cargo.toml")));
+        assert_eq!(o.packages, ["a", "b@1.2.3"]);
+        assert_eq!(o.exclude, ["c"]);
+        assert_eq!(o.features, ["x", "y", "z"]);
+        assert!(o.no_default_features && !o.all_features && !o.workspace);
+        assert!(o.locked && o.frozen);
+        let Command::List(args) =
+            parse(&["cargo-depinfo", "list", "--workspace", "--all-features"])
+        else {
+            panic!("not list");
+        };
+        let o = args.options("cargo");
+        assert!(o.workspace && o.all_features);
+    }
+
+    #[test]
+    fn each_command_checks_its_format() {
+        let Command::Affected(a) = parse(&[
+            "cargo-depinfo",
+            "affected",
+            "x",
+            "^1",
+            "--format",
+            "cyclonedx",
+        ]) else {
+            panic!("not affected");
+        };
+        assert_eq!(
+            a.format().unwrap_err().to_string(),
+            "`affected` cannot write --format cyclonedx; choose one of: text, json, prometheus"
+        );
+        let Command::Spread(s) = parse(&["cargo-depinfo", "spread", "--format", "prometheus"])
+        else {
+            panic!("not spread");
+        };
+        assert_eq!(s.format().unwrap(), Format::Prometheus);
+        let Command::Outdated(o) = parse(&["cargo-depinfo", "outdated", "--format", "cyclonedx"])
+        else {
+            panic!("not outdated");
+        };
+        assert!(o.format().is_err());
+    }
+}

@@ -1,0 +1,172 @@
+//! Progress of long scans on stderr: one line, rewritten in place, only when stderr is a
+//! terminal (nothing at all in pipes, files and CI logs). Without `NO_COLOR` and on a terminal
+//! that is not `dumb`, the line is cleared with the ANSI erase-line sequence; otherwise it is
+//! padded with spaces, so no escape sequence is ever written where it is not wanted.
+
+use std::io::{IsTerminal as _, Write};
+use std::time::{Duration, Instant};
+
+use cargo_depinfo::Progress;
+
+/// The longest line written (terminals are at least this wide).
+const WIDTH: usize = 79;
+/// The time between two redraws.
+const INTERVAL: Duration = Duration::from_millis(100);
+
+/// A progress line on a terminal (stderr, or any writer in tests).
+pub(crate) struct ProgressLine<W: Write> {
+    out: W,
+    enabled: bool,
+    escapes: bool,
+    last: Option<Instant>,
+    drawn: usize,
+}
+
+impl ProgressLine<std::io::Stderr> {
+    /// A progress line on stderr, shown only when stderr is a terminal.
+    pub(crate) fn stderr() -> Self {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
+        let out = std::io::stderr();
+        let enabled = out.is_terminal();
+        ProgressLine::new(out, enabled, !no_color && !dumb)
+    }
+}
+
+impl<W: Write> ProgressLine<W> {
+    fn new(out: W, enabled: bool, escapes: bool) -> Self {
+        ProgressLine {
+            out,
+            enabled,
+            escapes,
+            last: None,
+            drawn: 0,
+        }
+    }
+
+    /// Shows an event from the library, at most ten times a second.
+    pub(crate) fn show(&mut self, event: Progress<'_>) {
+        if !self.enabled || self.last.is_some_and(|t| t.elapsed() < INTERVAL) {
+            return;
+        }
+        self.last = Some(Instant::now());
+        let text = match event {
+            Progress::Scanning { files, path } => {
+                line("scanning", files, None, &path.display().to_string())
+            }
+            Progress::Checking { done, total } => line(
+                "checking",
+                done as u64,
+                Some(total as u64),
+                "crates in the index",
+            ),
+            // A kind of event this binary does not know yet: keep the line as it is.
+            _ => return,
+        };
+        self.draw(&text);
+    }
+
+    /// Removes the line.
+    pub(crate) fn finish(&mut self) {
+        if self.enabled && self.drawn > 0 {
+            self.draw("");
+            self.drawn = 0;
+        }
+    }
+
+    fn draw(&mut self, text: &str) {
+        let width = text.chars().count();
+        let _ = if self.escapes {
+            write!(self.out, "\r{text}\x1b[K")
+        } else {
+            let pad = self.drawn.saturating_sub(width);
+            write!(self.out, "\r{text}{:pad$}\r{text}", "")
+        };
+        let _ = self.out.flush();
+        self.drawn = width;
+    }
+}
+
+impl<W: Write> Drop for ProgressLine<W> {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
+/// The text of the line, cut to [`WIDTH`] columns from the item's start (its end is what
+/// tells files apart).
+fn line(verb: &str, done: u64, total: Option<u64>, item: &str) -> String {
+    let head = match total {
+        Some(t) => format!("{verb} {done}/{t} "),
+        None => format!("{verb} {done} "),
+    };
+    let room = WIDTH.saturating_sub(head.chars().count());
+    let count = item.chars().count();
+    if count <= room {
+        format!("{head}{item}")
+    } else {
+        let keep: String = item.chars().skip(count - room.saturating_sub(1)).collect();
+        format!("{head}…{keep}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    #[test]
+    fn the_line_fits_and_keeps_the_end_of_the_item() {
+        assert_eq!(line("scanning", 3, None, "bin/a"), "scanning 3 bin/a");
+        assert_eq!(line("checking", 2, Some(9), "serde"), "checking 2/9 serde");
+        let long = format!("/{}/file-42", "x".repeat(200));
+        let l = line("scanning", 1000, None, &long);
+        assert_eq!(l.chars().count(), WIDTH);
+        assert!(l.ends_with("/file-42") && l.starts_with("scanning 1000 …"));
+    }
+
+    fn shown(enabled: bool, escapes: bool, events: &[Progress<'_>]) -> String {
+        let mut out = Vec::new();
+        {
+            let mut p = ProgressLine::new(&mut out, enabled, escapes);
+            for &e in events {
+                p.show(e);
+                // Every event is drawn: the redraw interval is not what is tested.
+                p.last = None;
+            }
+        }
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn events_are_drawn_and_the_line_removed() {
+        let a = Progress::Scanning {
+            files: 1,
+            path: Path::new("bin/app"),
+        };
+        let b = Progress::Checking { done: 2, total: 9 };
+        assert_eq!(
+            shown(true, true, &[a, b]),
+            "\rscanning 1 bin/app\x1b[K\rchecking 2/9 crates in the index\x1b[K\r\x1b[K"
+        );
+        // Without escapes, a shorter line is padded over the longer one.
+        let c = Progress::Scanning {
+            files: 3,
+            path: Path::new("b"),
+        };
+        assert_eq!(
+            shown(true, false, &[a, c]),
+            "\rscanning 1 bin/app\rscanning 1 bin/app\rscanning 3 b      \rscanning 3 b\r            \r"
+        );
+    }
+
+    #[test]
+    fn a_disabled_line_writes_nothing() {
+        let a = Progress::Scanning {
+            files: 1,
+            path: Path::new("bin/app"),
+        };
+        assert_eq!(shown(false, true, &[a]), "");
+    }
+}

@@ -1,0 +1,14 @@
+//! Questions over observations: which programs run an affected version (`affected`), how many
+//! versions of each crate run (`spread`), how far crates are behind a registry (`outdated`),
+//! and alerting rules that ask Prometheus the same (`rules`). Questions never read a source and
+//! never format output.
+
+pub(crate) mod affected;
+mod outdated;
+mod rules;
+mod spread;
+
+pub use self::affected::{Hit, affected};
+pub use self::outdated::{Level, Report, Row, outdated};
+pub use self::rules::{RulesError, RulesOptions, rules};
+pub use self::spread::{CrateSpread, Runner, VersionRunners, spread};

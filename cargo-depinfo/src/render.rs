@@ -1,0 +1,23 @@
+//! Rendering: every answer as text, JSON, Prometheus text exposition or CycloneDX. Renderers
+//! take the questions' answers and never read a source.
+
+mod cyclonedx;
+mod json;
+mod prometheus;
+mod text;
+
+pub use self::cyclonedx::{cyclonedx, purl};
+pub use self::json::{
+    ErrorEntry, JSON_FORMAT_VERSION, affected_json, json, outdated_json, spread_json,
+};
+pub use self::prometheus::{
+    affected_prometheus, outdated_prometheus, prometheus, spread_prometheus,
+};
+pub use self::text::{affected_text, outdated_text, spread_text, text};
+
+/// One binary's inventory: an app with a runtime and a build-only dependency.
+#[cfg(test)]
+fn sample() -> crate::inventory::Inventory {
+    let json = br#"{"packages":[{"name":"app","version":"0.1.0","source":"local","dependencies":[1,2],"root":true},{"name":"serde","version":"1.0.219","source":"crates.io"},{"name":"serde_derive","version":"1.0.219","source":"crates.io","kind":"build"}],"format":1}"#;
+    crate::sections::decode_dep_v0(json, std::path::Path::new("bin/app")).unwrap()
+}

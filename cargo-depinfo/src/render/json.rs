@@ -1,0 +1,137 @@
+//! JSON documents: our format (`format_version` 1, see the README) for inventories and for
+//! each question's answer, pretty-printed, ending in a newline, keys in a fixed order.
+
+use serde::Serialize;
+
+use crate::inventory::Inventory;
+use crate::questions::{CrateSpread, Hit, Report, Row};
+
+/// Version of the JSON output format (`"format_version"`). Fields may be added within a
+/// version; removing or changing one bumps it.
+pub const JSON_FORMAT_VERSION: u32 = 1;
+
+/// An input that failed, for the `errors` list of the JSON output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErrorEntry {
+    /// The one-line message (it names the input).
+    pub message: String,
+}
+
+/// The `errors` array every JSON document carries.
+pub(crate) fn error_entries(errors: &[String]) -> Vec<ErrorEntry> {
+    errors
+        .iter()
+        .map(|m| ErrorEntry { message: m.clone() })
+        .collect()
+}
+
+/// A JSON document, pretty-printed, ending in a newline.
+pub(crate) fn pretty_json(doc: &impl Serialize) -> String {
+    let mut s = serde_json::to_string_pretty(doc).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+#[derive(Serialize)]
+struct JsonDocument<'a> {
+    format_version: u32,
+    inventories: &'a [Inventory],
+    errors: Vec<ErrorEntry>,
+}
+
+/// Our JSON format (see the README): `{"format_version":1,"inventories":[...],"errors":[...]}`,
+/// pretty-printed, ending in a newline.
+pub fn json(inventories: &[Inventory], errors: &[String]) -> String {
+    let doc = JsonDocument {
+        format_version: JSON_FORMAT_VERSION,
+        inventories,
+        errors: error_entries(errors),
+    };
+    pretty_json(&doc)
+}
+
+#[derive(Serialize)]
+struct AffectedDocument<'a> {
+    format_version: u32,
+    name: &'a str,
+    requirement: &'a str,
+    affected: &'a [Hit],
+    errors: Vec<ErrorEntry>,
+}
+
+/// JSON: `{"format_version":1,"name","requirement","affected":[...],"errors":[...]}`; each hit
+/// has the fields of [`Hit`] (`null` when unknown).
+pub fn affected_json(name: &str, requirement: &str, hits: &[Hit], errors: &[String]) -> String {
+    let doc = AffectedDocument {
+        format_version: JSON_FORMAT_VERSION,
+        name,
+        requirement,
+        affected: hits,
+        errors: error_entries(errors),
+    };
+    pretty_json(&doc)
+}
+
+#[derive(Serialize)]
+struct SpreadDocument<'a> {
+    format_version: u32,
+    max_versions: Option<usize>,
+    crates: &'a [CrateSpread],
+    errors: Vec<ErrorEntry>,
+}
+
+/// JSON: `{"format_version":1,"max_versions":N|null,"crates":[{"name","version_count",
+/// "versions":[{"version","running":[{"program","location","program_version","revision","instance",
+/// "job","path"}]}]}],"errors":[{"message"}]}`.
+pub fn spread_json(
+    crates: &[CrateSpread],
+    max_versions: Option<usize>,
+    errors: &[String],
+) -> String {
+    let doc = SpreadDocument {
+        format_version: JSON_FORMAT_VERSION,
+        max_versions,
+        crates,
+        errors: error_entries(errors),
+    };
+    pretty_json(&doc)
+}
+
+#[derive(Serialize)]
+struct OutdatedDocument<'a> {
+    format_version: u32,
+    index: &'a str,
+    crates: &'a [Row],
+    errors: Vec<ErrorEntry>,
+}
+
+/// JSON: `{"format_version":1,"index","crates":[{"program","location","name","version",
+/// "newest_compatible","newest","level"}],"errors":[{"message"}]}`; every checked crate, also
+/// those up to date (`level` `none`).
+pub fn outdated_json(report: &Report, index: &str) -> String {
+    let doc = OutdatedDocument {
+        format_version: JSON_FORMAT_VERSION,
+        index,
+        crates: &report.rows,
+        errors: error_entries(&report.errors),
+    };
+    pretty_json(&doc)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    use super::*;
+    use crate::inventory::Origin;
+    use crate::render::sample;
+
+    #[test]
+    fn json_carries_its_format_version() {
+        let v: Value = serde_json::from_str(&json(&[sample()], &["x: broken".into()])).unwrap();
+        assert_eq!(v["format_version"], 1);
+        assert_eq!(v["inventories"][0]["origin"], Origin::DepV0.as_str());
+        assert_eq!(v["inventories"][0]["packages"][2]["kind"], "build");
+        assert_eq!(v["errors"][0]["message"], "x: broken");
+    }
+}

@@ -1,0 +1,166 @@
+//! Text for people: inventories modelled on `go version -m`, and one short form per question.
+//! Deterministic: inventories come in input order, packages in index order.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use crate::inventory::{Inventory, Kind, Package};
+use crate::questions::{CrateSpread, Hit, Level, Report};
+
+/// Text in the shape of `go version -m`:
+///
+/// ```text
+/// PATH: PROGRAM VERSION
+/// <TAB>build<TAB>KEY=VALUE            (one per build fact, .bldinfo only)
+/// <TAB>mod<TAB>NAME<TAB>VERSION<TAB>SOURCE   (the root package)
+/// <TAB>dep<TAB>NAME<TAB>VERSION<TAB>SOURCE[<TAB>PROVENANCE]
+/// <TAB>build-dep<TAB>NAME<TAB>VERSION<TAB>SOURCE[<TAB>PROVENANCE]
+/// ```
+///
+/// PROVENANCE is `sha256:HEX` (the Cargo.lock checksum) or `URL#COMMIT` for git packages.
+pub fn text(inventories: &[Inventory]) -> String {
+    let mut out = String::new();
+    for inv in inventories {
+        let _ = writeln!(out, "{}: {} {}", inv.path, inv.program, inv.version);
+        if let Some(build) = &inv.build {
+            for (key, value) in build.pairs() {
+                let _ = writeln!(out, "\tbuild\t{key}={}", clean(&value));
+            }
+        }
+        let line = |out: &mut String, tag: &str, p: &Package| {
+            let _ = write!(
+                out,
+                "\t{tag}\t{}\t{}\t{}",
+                clean(&p.name),
+                clean(&p.version),
+                clean(&p.source)
+            );
+            if let Some(c) = &p.checksum {
+                let _ = write!(out, "\tsha256:{}", clean(c));
+            } else if let (Some(url), Some(commit)) = (&p.git_url, &p.git_commit) {
+                let _ = write!(out, "\t{}#{}", clean(url), clean(commit));
+            }
+            out.push('\n');
+        };
+        if let Some(root) = inv.root() {
+            line(&mut out, "mod", root);
+        }
+        for p in inv.packages.iter().filter(|p| !p.root) {
+            let tag = match p.kind {
+                Kind::Runtime => "dep",
+                Kind::Build => "build-dep",
+            };
+            line(&mut out, tag, p);
+        }
+    }
+    out
+}
+
+/// Tabs and newlines would break the line format; embedded data is not trusted.
+fn clean(s: &str) -> String {
+    s.replace(['\t', '\n', '\r'], " ")
+}
+
+/// One line per hit: `LOCATION: PROGRAM[ PROGRAM_VERSION]: NAME VERSION SOURCE[ (build)]`.
+pub fn affected_text(hits: &[Hit]) -> String {
+    let mut out = String::new();
+    for h in hits {
+        let _ = write!(out, "{}: {}", h.location, h.program);
+        if let Some(v) = &h.program_version {
+            let _ = write!(out, " {v}");
+        }
+        let _ = write!(out, ": {} {} {}", h.name, h.version, h.source);
+        if h.kind == Kind::Build {
+            out.push_str(" (build)");
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Text: a header per crate, then one line per version and runner:
+///
+/// ```text
+/// NAME: N versions
+/// <TAB>VERSION<TAB>PROGRAM@LOCATION
+/// ```
+pub fn spread_text(crates: &[CrateSpread]) -> String {
+    let mut out = String::new();
+    for c in crates {
+        let plural = if c.version_count == 1 { "" } else { "s" };
+        let _ = writeln!(out, "{}: {} version{plural}", c.name, c.version_count);
+        for v in &c.versions {
+            for r in &v.running {
+                let _ = writeln!(out, "\t{}\t{}@{}", v.version, r.program, r.location);
+            }
+        }
+    }
+    out
+}
+
+/// A table of the crates that are behind, sorted by program and crate:
+/// `PROGRAM CRATE VERSION COMPATIBLE NEWEST BEHIND`. Empty when nothing is behind.
+pub fn outdated_text(report: &Report) -> String {
+    let mut rows: Vec<[&str; 6]> = Vec::new();
+    let mut seen = BTreeSet::new();
+    for r in report.rows.iter().filter(|r| r.level != Level::None) {
+        if seen.insert((&r.program, &r.name, &r.version)) {
+            rows.push([
+                &r.program,
+                &r.name,
+                &r.version,
+                &r.newest_compatible,
+                &r.newest,
+                r.level.as_str(),
+            ]);
+        }
+    }
+    if rows.is_empty() {
+        return String::new();
+    }
+    let header = [
+        "PROGRAM",
+        "CRATE",
+        "VERSION",
+        "COMPATIBLE",
+        "NEWEST",
+        "BEHIND",
+    ];
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.len());
+        }
+    }
+    let mut out = String::new();
+    for row in std::iter::once(&header).chain(&rows) {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            if i + 1 == row.len() {
+                line.push_str(cell);
+            } else {
+                let _ = write!(line, "{cell:<w$}  ", w = widths[i]);
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::sample;
+
+    #[test]
+    fn text_is_go_version_m_shaped() {
+        assert_eq!(
+            text(&[sample()]),
+            "bin/app: app 0.1.0\n\
+             \tmod\tapp\t0.1.0\tlocal\n\
+             \tdep\tserde\t1.0.219\tcrates.io\n\
+             \tbuild-dep\tserde_derive\t1.0.219\tcrates.io\n"
+        );
+    }
+}
