@@ -777,26 +777,70 @@ mod tests {
             ),
             "{err}"
         );
-        // Random bytes after each magic.
-        for magic in [
-            &b"\x7fELF"[..],
-            b"MZ\0\0",
-            b"\xcf\xfa\xed\xfe",
-            b"\xca\xfe\xba\xbe",
+    }
+
+    /// 512 bytes of xorshift noise after `magic`.
+    fn noise_after(magic: &[u8], seed: u32) -> Vec<u8> {
+        let mut bytes = magic.to_vec();
+        let mut x = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+        for _ in 0..512 {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            bytes.push(x.to_le_bytes()[0]);
+        }
+        bytes
+    }
+
+    #[test]
+    fn random_bytes_after_a_magic_are_malformed_never_data() {
+        let mut kinds = std::collections::BTreeMap::new();
+        for (magic, format) in [
+            (&b"\x7fELF"[..], BinaryFormat::Elf),
+            (b"MZ\0\0", BinaryFormat::Pe),
+            (b"\xcf\xfa\xed\xfe", BinaryFormat::MachO),
+            (b"\xca\xfe\xba\xbe", BinaryFormat::MachO),
         ] {
             for seed in 0..50u32 {
-                let mut bytes = magic.to_vec();
-                let mut x = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
-                for _ in 0..512 {
-                    x ^= x << 13;
-                    x ^= x >> 17;
-                    x ^= x << 5;
-                    bytes.push(x.to_le_bytes()[0]);
-                }
-                let path = temp("random.bin", &bytes);
-                // Must return, never panic; most are errors.
-                let _ = read_sections(&path);
+                let path = temp("random.bin", &noise_after(magic, seed));
+                // The magic claims a format, so the file is a broken binary of that format
+                // (or one whose headers ask for more than the limits), never one with data.
+                let kind = match read_sections(&path) {
+                    Err(ReadError::Malformed { format: f, .. }) if f == format => "malformed",
+                    Err(ReadError::TooLarge { .. }) => "too large",
+                    // A PE stub with a random e_lfanew points at no PE header: a DOS program.
+                    Err(ReadError::NotABinary { .. }) if format == BinaryFormat::Pe => "not linked",
+                    other => panic!("{format} noise (seed {seed}) read as {other:?}"),
+                };
+                *kinds.entry(kind).or_insert(0) += 1;
             }
+        }
+        assert!(kinds["malformed"] > 100, "{kinds:?}");
+    }
+
+    #[test]
+    fn random_bytes_without_a_magic_are_not_a_binary() {
+        for seed in 0..50u32 {
+            let bytes = noise_after(b"", seed);
+            // Not by `detect`, which is under test: the magics spelled out.
+            let be = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+            if bytes.starts_with(b"\x7fELF")
+                || bytes.starts_with(b"MZ")
+                || [
+                    0xfeed_face,
+                    0xcefa_edfe,
+                    0xfeed_facf,
+                    0xcffa_edfe,
+                    0xcafe_babe,
+                    0xcafe_babf,
+                ]
+                .contains(&be)
+            {
+                continue;
+            }
+            let path = temp("random.bin", &bytes);
+            let err = read_sections(&path).unwrap_err();
+            assert!(matches!(err, ReadError::NotABinary { .. }), "{err}");
         }
     }
 
