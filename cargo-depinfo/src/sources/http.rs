@@ -30,7 +30,7 @@ pub enum HttpError {
     /// The answer is not HTTP.
     #[error("malformed HTTP answer: {0}")]
     Protocol(String),
-    /// The body is larger than [`MAX_BODY`].
+    /// The body is larger than 256 MiB.
     #[error("answer larger than {} MiB", MAX_BODY >> 20)]
     TooLarge,
 }

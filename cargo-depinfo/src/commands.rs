@@ -1,0 +1,131 @@
+//! One function per command: read through the library, ask the question, render the answer
+//! in the chosen format. Failed inputs are lines on stderr as they are met; the exit code
+//! follows from the errors and the answer ([`Outcome::new`]).
+
+use anyhow::{Context as _, Result, bail};
+use cargo_depinfo::{self as depinfo, Inventory, Limits, Observation, SparseIndex};
+
+use crate::Outcome;
+use crate::cli::{
+    AffectedArgs, Format, InspectArgs, ListArgs, OutdatedArgs, RulesArgs, SourceFlags, SpreadArgs,
+};
+use crate::progress_line::ProgressLine;
+
+pub(crate) fn list(args: &ListArgs) -> Result<Outcome> {
+    // cargo sets $CARGO for subcommands: use the same cargo (toolchain) that ran us.
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let inventories = depinfo::list(&args.options(cargo)).context("cannot list dependencies")?;
+    Ok(Outcome::new(
+        render(args.format, &inventories, &[])?,
+        &[],
+        false,
+    ))
+}
+
+pub(crate) fn inspect(args: &InspectArgs) -> Result<Outcome> {
+    let mut progress = ProgressLine::stderr();
+    let scan = depinfo::inspect_paths_with(&args.paths, &Limits::default(), &mut |e| {
+        progress.show(e);
+    });
+    progress.finish();
+    let errors = report(&scan.errors);
+    let stdout = render(args.format, &scan.inventories, &errors)?;
+    Ok(Outcome::new(stdout, &errors, false))
+}
+
+pub(crate) fn affected(args: &AffectedArgs) -> Result<Outcome> {
+    let format = args.format()?;
+    let req = semver::VersionReq::parse(&args.req)
+        .with_context(|| format!("invalid SemVer requirement {:?}", args.req))?;
+    let (observations, errors) = collect(&args.sources)?;
+    let hits = depinfo::affected(&observations, &args.name, &req);
+    let stdout = match format {
+        Format::Json => depinfo::affected_json(&args.name, &args.req, &hits, &errors),
+        Format::Prometheus => depinfo::affected_prometheus(&args.name, &args.req, &hits),
+        _ => depinfo::affected_text(&hits),
+    };
+    Ok(Outcome::new(stdout, &errors, !hits.is_empty()))
+}
+
+pub(crate) fn spread(args: &SpreadArgs) -> Result<Outcome> {
+    let format = args.format()?;
+    let (observations, errors) = collect(&args.sources)?;
+    let crates = depinfo::spread(&observations, &args.crates, args.max_versions);
+    let stdout = match format {
+        Format::Json => depinfo::spread_json(&crates, args.max_versions, &errors),
+        Format::Prometheus => depinfo::spread_prometheus(&crates),
+        _ => depinfo::spread_text(&crates),
+    };
+    let over = args.max_versions.is_some() && !crates.is_empty();
+    Ok(Outcome::new(stdout, &errors, over))
+}
+
+pub(crate) fn rules(args: RulesArgs) -> Result<Outcome> {
+    Ok(Outcome::new(depinfo::rules(&args.options())?, &[], false))
+}
+
+pub(crate) fn outdated(args: &OutdatedArgs) -> Result<Outcome> {
+    let format = args.format()?;
+    let timeout = args.sources.timeout()?;
+    let index = match &args.index {
+        Some(url) => SparseIndex::new(url, timeout)?,
+        None => match SparseIndex::from_env(timeout) {
+            Some(index) => index?,
+            None => bail!(
+                "no registry index: pass --index URL or set {}",
+                depinfo::INDEX_ENV.join(" or ")
+            ),
+        },
+    };
+    let (observations, mut errors) = collect(&args.sources)?;
+    let mut progress = ProgressLine::stderr();
+    let mut report = depinfo::outdated(&observations, &index, &mut |e| progress.show(e));
+    progress.finish();
+    for e in &report.errors {
+        eprintln!("error: {e}");
+    }
+    errors.append(&mut report.errors);
+    report.errors = errors;
+    let stdout = match format {
+        Format::Json => depinfo::outdated_json(&report, index.url()),
+        Format::Prometheus => depinfo::outdated_prometheus(&report),
+        _ => depinfo::outdated_text(&report),
+    };
+    let behind = args.threshold().is_some_and(|t| report.worst() >= t);
+    Ok(Outcome::new(stdout, &report.errors, behind))
+}
+
+/// An inventory rendering; CycloneDX describes exactly one program.
+fn render(format: Format, inventories: &[Inventory], errors: &[String]) -> Result<String> {
+    Ok(match format {
+        Format::Text => depinfo::text(inventories),
+        Format::Json => depinfo::json(inventories, errors),
+        Format::Prometheus => depinfo::prometheus(inventories),
+        Format::Cyclonedx => match inventories {
+            [one] => depinfo::cyclonedx(one),
+            [] => String::new(),
+            many => bail!(
+                "--format cyclonedx describes one program; {} were found (name one binary or package)",
+                many.len()
+            ),
+        },
+    })
+}
+
+/// Every failed input is a line on stderr; the messages go into the JSON `errors` too.
+fn report(errors: &[impl std::fmt::Display]) -> Vec<String> {
+    let errors: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    for e in &errors {
+        eprintln!("error: {e}");
+    }
+    errors
+}
+
+/// Reads the sources, with a progress line on stderr when it is a terminal.
+fn collect(flags: &SourceFlags) -> Result<(Vec<Observation>, Vec<String>)> {
+    let args = flags.source_args()?;
+    let mut progress = ProgressLine::stderr();
+    let (observations, errors) = depinfo::collect_with(&args, &mut |e| progress.show(e));
+    progress.finish();
+    Ok((observations, report(&errors)))
+}
