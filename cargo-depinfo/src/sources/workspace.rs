@@ -86,7 +86,7 @@ pub enum ListError {
         /// The decoder's message.
         message: String,
     },
-    /// A `-p` or `--exclude` spec matched no workspace member.
+    /// A `-p` spec matched no workspace member.
     #[error("package `{0}` is not a member of the workspace")]
     NoSuchPackage(String),
     /// The host triple could not be learned from `cargo -vV`.
@@ -273,8 +273,8 @@ fn select<'m>(
         .iter()
         .filter_map(|id| meta.packages.iter().find(|p| &p.id == id))
         .collect();
-    let excluded = matching(&options.exclude, &members)?;
-    let kept = |p: &&MetaPackage| !excluded.iter().any(|e| e.id == p.id);
+    // As in cargo, an `--exclude` that matches nothing is not an error.
+    let kept = |p: &&MetaPackage| !options.exclude.iter().any(|spec| spec_matches(spec, p));
     if options.workspace {
         return Ok(members.iter().copied().filter(kept).collect());
     }
