@@ -79,20 +79,16 @@ pub(crate) fn outdated(args: &OutdatedArgs) -> Result<Outcome> {
     };
     let (observations, mut errors) = collect(&args.sources)?;
     let mut progress = ProgressLine::stderr();
-    let mut report = depinfo::outdated(&observations, &index, &mut |e| progress.show(e));
+    let outdated = depinfo::outdated(&observations, &index, &mut |e| progress.show(e));
     progress.finish();
-    for e in &report.errors {
-        eprintln!("error: {e}");
-    }
-    errors.append(&mut report.errors);
-    report.errors = errors;
+    errors.extend(report(&outdated.errors));
     let stdout = match format {
-        Format::Json => depinfo::outdated_json(&report, index.url()),
-        Format::Prometheus => depinfo::outdated_prometheus(&report),
-        _ => depinfo::outdated_text(&report),
+        Format::Json => depinfo::outdated_json(&outdated, index.url(), &errors),
+        Format::Prometheus => depinfo::outdated_prometheus(&outdated),
+        _ => depinfo::outdated_text(&outdated),
     };
-    let behind = args.threshold().is_some_and(|t| report.worst() >= t);
-    Ok(Outcome::new(stdout, &report.errors, behind))
+    let behind = args.threshold().is_some_and(|t| outdated.worst() >= t);
+    Ok(Outcome::new(stdout, &errors, behind))
 }
 
 /// An inventory rendering; CycloneDX describes exactly one program.

@@ -20,8 +20,8 @@ pub use crate::inventory::{BuildFacts, Inventory, Kind, Origin, Package};
 pub use crate::observation::Observation;
 pub use crate::progress::Progress;
 pub use crate::questions::{
-    CrateSpread, Hit, Level, Report, Row, RulesError, RulesOptions, Runner, VersionRunners,
-    affected, outdated, rules, spread,
+    CrateSpread, Hit, Level, OutdatedError, Report, Row, RulesError, RulesOptions, Runner,
+    VersionRunners, affected, outdated, rules, spread,
 };
 pub use crate::render::{
     ErrorEntry, JSON_FORMAT_VERSION, affected_json, affected_prometheus, affected_text, cyclonedx,
@@ -31,6 +31,7 @@ pub use crate::render::{
 pub use crate::sections::{FormatError, decode, decode_bldinfo, decode_dep_v0};
 pub use crate::sources::binaries::{InspectError, Scan, inspect_paths, inspect_paths_with};
 pub use crate::sources::child_process::ChildError;
+pub use crate::sources::exposition::{ExpositionError, LineError};
 pub use crate::sources::http::HttpError;
 pub use crate::sources::metrics_pages::MetricsPageError;
 pub use crate::sources::prometheus_api::ApiError;

@@ -9,6 +9,6 @@ mod rules;
 mod spread;
 
 pub use self::affected::{Hit, affected};
-pub use self::outdated::{Level, Report, Row, outdated};
+pub use self::outdated::{Level, OutdatedError, Report, Row, outdated};
 pub use self::rules::{RulesError, RulesOptions, rules};
 pub use self::spread::{CrateSpread, Runner, VersionRunners, spread};

@@ -166,8 +166,27 @@ pub struct Report {
     pub rows: Vec<Row>,
     /// Every program seen, sorted.
     pub programs: Vec<String>,
-    /// One line per failure (it names the crate and the URL).
-    pub errors: Vec<String>,
+    /// One per crate that could not be checked.
+    pub errors: Vec<OutdatedError>,
+}
+
+/// Why a crate could not be checked. Every message names the crate.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum OutdatedError {
+    /// Its index file could not be fetched or read.
+    #[error(transparent)]
+    Index(#[from] IndexError),
+    /// The version a program runs is not SemVer, so it cannot be compared.
+    #[error("{location}: version {version:?} of {name} is not SemVer")]
+    NotSemver {
+        /// Where it runs (instance, binary or input).
+        location: String,
+        /// The crate.
+        name: String,
+        /// The version as observed.
+        version: String,
+    },
 }
 
 impl Report {
@@ -232,10 +251,11 @@ pub fn check(
         };
         let Ok(current) = Version::parse(&u.version) else {
             if seen.insert((u.name.clone(), u.version.clone())) {
-                report.errors.push(format!(
-                    "{}: version {:?} of {} is not SemVer",
-                    u.location, u.version, u.name
-                ));
+                report.errors.push(OutdatedError::NotSemver {
+                    location: u.location.clone(),
+                    name: u.name.clone(),
+                    version: u.version.clone(),
+                });
             }
             continue;
         };
@@ -252,7 +272,7 @@ pub fn check(
     }
     for result in fetched.values() {
         if let Err(e) = result {
-            report.errors.push(e.to_string());
+            report.errors.push(e.clone().into());
         }
     }
     report

@@ -107,13 +107,13 @@ struct OutdatedDocument<'a> {
 
 /// JSON: `{"format_version":1,"index","crates":[{"program","location","name","version",
 /// "newest_compatible","newest","level"}],"errors":[{"message"}]}`; every checked crate, also
-/// those up to date (`level` `none`).
-pub fn outdated_json(report: &Report, index: &str) -> String {
+/// those up to date (`level` `none`). `errors` are the sources' and the report's.
+pub fn outdated_json(report: &Report, index: &str, errors: &[String]) -> String {
     let doc = OutdatedDocument {
         format_version: JSON_FORMAT_VERSION,
         index,
         crates: &report.rows,
-        errors: error_entries(&report.errors),
+        errors: error_entries(errors),
     };
     pretty_json(&doc)
 }

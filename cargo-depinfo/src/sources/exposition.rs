@@ -18,12 +18,78 @@ pub struct Sample {
 
 /// Why an exposition is malformed: the line (1-based) and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("malformed exposition at line {line}: {message}")]
+#[error("malformed exposition at line {line}: {problem}")]
 pub struct ExpositionError {
     /// 1-based line number.
     pub line: usize,
     /// What is wrong.
-    pub message: String,
+    pub problem: LineError,
+}
+
+/// What is wrong with one line of an exposition. Metric and label names are as read; text
+/// quoted from the page is cut short.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LineError {
+    /// The line does not start with a metric name.
+    #[error("not a metric name at {0:?}")]
+    NotAMetricName(String),
+    /// A sample without a value.
+    #[error("{0} has no value")]
+    NoValue(String),
+    /// The value is not separated from the name or labels.
+    #[error("expected a space before the value of {0}")]
+    NoSpaceBeforeValue(String),
+    /// The value is not a number.
+    #[error("{metric}: bad value {value:?}")]
+    BadValue {
+        /// The metric.
+        metric: String,
+        /// The value as written.
+        value: String,
+    },
+    /// The timestamp is not a number.
+    #[error("{metric}: bad timestamp {timestamp:?}")]
+    BadTimestamp {
+        /// The metric.
+        metric: String,
+        /// The timestamp as written.
+        timestamp: String,
+    },
+    /// Something after the value and timestamp.
+    #[error("{metric}: unexpected {extra:?} after the value")]
+    Trailing {
+        /// The metric.
+        metric: String,
+        /// The first extra field.
+        extra: String,
+    },
+    /// A label set entry that does not start with a label name.
+    #[error("not a label name at {0:?}")]
+    NotALabelName(String),
+    /// A label name not followed by `=`.
+    #[error("expected '=' after label {0}")]
+    NoEquals(String),
+    /// A label value that does not start with `"`.
+    #[error("expected '\"' to open the value of label {0}")]
+    NoOpeningQuote(String),
+    /// An escape other than `\\`, `\"` and `\n`.
+    #[error("bad escape \\{escape} in label {label}")]
+    BadEscape {
+        /// The label.
+        label: String,
+        /// The character after the backslash.
+        escape: char,
+    },
+    /// A label value without its closing `"`.
+    #[error("unterminated value of label {0}")]
+    Unterminated(String),
+    /// A label given twice in one sample.
+    #[error("label {0} appears twice")]
+    DuplicateLabel(String),
+    /// A label value followed by neither `,` nor `}`.
+    #[error("expected ',' or '}}' after label {0}")]
+    NoSeparator(String),
 }
 
 /// Parses a whole exposition. `keep` selects the metric names to return (others are still
@@ -35,11 +101,10 @@ pub fn parse(text: &str, keep: impl Fn(&str) -> bool) -> Result<Vec<Sample>, Exp
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let err = |message: String| ExpositionError {
+        let sample = parse_line(line).map_err(|problem| ExpositionError {
             line: i + 1,
-            message,
-        };
-        let sample = parse_line(line).map_err(err)?;
+            problem,
+        })?;
         if keep(&sample.name) {
             out.push(sample);
         }
@@ -47,13 +112,13 @@ pub fn parse(text: &str, keep: impl Fn(&str) -> bool) -> Result<Vec<Sample>, Exp
     Ok(out)
 }
 
-fn parse_line(line: &str) -> Result<Sample, String> {
+fn parse_line(line: &str) -> Result<Sample, LineError> {
     let name_end = line
         .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
         .unwrap_or(line.len());
     let name = &line[..name_end];
     if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
-        return Err(format!("not a metric name at {:?}", snippet(line)));
+        return Err(LineError::NotAMetricName(snippet(line)));
     }
     let mut rest = &line[name_end..];
     let mut labels = BTreeMap::new();
@@ -62,23 +127,32 @@ fn parse_line(line: &str) -> Result<Sample, String> {
     }
     let mut fields = rest.split_ascii_whitespace();
     if rest.trim().is_empty() {
-        return Err(format!("{name} has no value"));
+        return Err(LineError::NoValue(name.to_owned()));
     }
     if !rest.starts_with([' ', '\t']) {
-        return Err(format!("expected a space before the value of {name}"));
+        return Err(LineError::NoSpaceBeforeValue(name.to_owned()));
     }
     let value = fields
         .next()
-        .ok_or_else(|| format!("{name} has no value"))?;
-    let value = parse_value(value).ok_or_else(|| format!("{name}: bad value {value:?}"))?;
+        .ok_or_else(|| LineError::NoValue(name.to_owned()))?;
+    let value = parse_value(value).ok_or_else(|| LineError::BadValue {
+        metric: name.to_owned(),
+        value: value.to_owned(),
+    })?;
     if let Some(ts) = fields.next()
         && ts.parse::<i64>().is_err()
         && ts.parse::<f64>().is_err()
     {
-        return Err(format!("{name}: bad timestamp {ts:?}"));
+        return Err(LineError::BadTimestamp {
+            metric: name.to_owned(),
+            timestamp: ts.to_owned(),
+        });
     }
     if let Some(extra) = fields.next() {
-        return Err(format!("{name}: unexpected {extra:?} after the value"));
+        return Err(LineError::Trailing {
+            metric: name.to_owned(),
+            extra: extra.to_owned(),
+        });
     }
     Ok(Sample {
         name: name.to_owned(),
@@ -91,7 +165,7 @@ fn parse_line(line: &str) -> Result<Sample, String> {
 fn parse_labels<'a>(
     mut rest: &'a str,
     labels: &mut BTreeMap<String, String>,
-) -> Result<&'a str, String> {
+) -> Result<&'a str, LineError> {
     loop {
         rest = rest.trim_start();
         if let Some(r) = rest.strip_prefix('}') {
@@ -102,16 +176,16 @@ fn parse_labels<'a>(
             .unwrap_or(rest.len());
         let label = &rest[..end];
         if label.is_empty() || label.starts_with(|c: char| c.is_ascii_digit()) {
-            return Err(format!("not a label name at {:?}", snippet(rest)));
+            return Err(LineError::NotALabelName(snippet(rest)));
         }
         rest = rest[end..].trim_start();
         rest = rest
             .strip_prefix('=')
-            .ok_or_else(|| format!("expected '=' after label {label}"))?
+            .ok_or_else(|| LineError::NoEquals(label.to_owned()))?
             .trim_start();
         rest = rest
             .strip_prefix('"')
-            .ok_or_else(|| format!("expected '\"' to open the value of label {label}"))?;
+            .ok_or_else(|| LineError::NoOpeningQuote(label.to_owned()))?;
         let mut value = String::new();
         let mut chars = rest.char_indices();
         let close = loop {
@@ -121,21 +195,26 @@ fn parse_labels<'a>(
                     Some((_, '\\')) => value.push('\\'),
                     Some((_, '"')) => value.push('"'),
                     Some((_, 'n')) => value.push('\n'),
-                    Some((_, c)) => return Err(format!("bad escape \\{c} in label {label}")),
-                    None => return Err(format!("unterminated value of label {label}")),
+                    Some((_, c)) => {
+                        return Err(LineError::BadEscape {
+                            label: label.to_owned(),
+                            escape: c,
+                        });
+                    }
+                    None => return Err(LineError::Unterminated(label.to_owned())),
                 },
                 Some((_, c)) => value.push(c),
-                None => return Err(format!("unterminated value of label {label}")),
+                None => return Err(LineError::Unterminated(label.to_owned())),
             }
         };
         if labels.insert(label.to_owned(), value).is_some() {
-            return Err(format!("label {label} appears twice"));
+            return Err(LineError::DuplicateLabel(label.to_owned()));
         }
         rest = rest[close + 1..].trim_start();
         if let Some(r) = rest.strip_prefix(',') {
             rest = r;
         } else if !rest.starts_with('}') {
-            return Err(format!("expected ',' or '}}' after label {label}"));
+            return Err(LineError::NoSeparator(label.to_owned()));
         }
     }
 }
@@ -184,5 +263,19 @@ mod tests {
             let e = parse(text, |_| true).unwrap_err().to_string();
             assert!(e.contains(want), "{text:?}: {e}");
         }
+        assert_eq!(
+            parse("ok 1\na{b=\"\\x\"} 1\n", |_| true).unwrap_err(),
+            ExpositionError {
+                line: 2,
+                problem: LineError::BadEscape {
+                    label: "b".into(),
+                    escape: 'x',
+                },
+            }
+        );
+        assert_eq!(
+            parse("a{b=\"\\x\"} 1\n", |_| true).unwrap_err().to_string(),
+            "malformed exposition at line 1: bad escape \\x in label b"
+        );
     }
 }
