@@ -24,10 +24,11 @@ pub use crate::questions::{
     VersionRunners, affected, outdated, rules, spread,
 };
 pub use crate::render::{
-    ErrorEntry, JSON_FORMAT_VERSION, affected_json, affected_prometheus, affected_text, cyclonedx,
-    json, outdated_json, outdated_prometheus, outdated_text, prometheus, purl, spread_json,
-    spread_prometheus, spread_text, text,
+    affected_json, affected_prometheus, affected_text, cyclonedx, json, outdated_json,
+    outdated_prometheus, outdated_text, prometheus, spread_json, spread_prometheus, spread_text,
+    text,
 };
+// `decode_bldinfo` and `decode_dep_v0` decode one section a caller extracted itself.
 pub use crate::sections::{FormatError, decode, decode_bldinfo, decode_dep_v0};
 pub use crate::sources::binaries::{InspectError, Scan, inspect_paths, inspect_paths_with};
 pub use crate::sources::child_process::ChildError;

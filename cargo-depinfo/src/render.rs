@@ -6,10 +6,8 @@ mod json;
 mod prometheus;
 mod text;
 
-pub use self::cyclonedx::{cyclonedx, purl};
-pub use self::json::{
-    ErrorEntry, JSON_FORMAT_VERSION, affected_json, json, outdated_json, spread_json,
-};
+pub use self::cyclonedx::cyclonedx;
+pub use self::json::{affected_json, json, outdated_json, spread_json};
 pub use self::prometheus::{
     affected_prometheus, outdated_prometheus, prometheus, spread_prometheus,
 };
