@@ -12,12 +12,17 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use buildinfo::section::{BUILD_INFO, DEP_V0, MACHO_SEGMENT};
+mod elf;
+mod macho;
+mod pe;
+
+use buildinfo::section::{BUILD_INFO, DEP_V0};
+use object::macho as macho_format;
 use object::read::ReadCache;
-use object::read::elf::{FileHeader, SectionHeader as _};
-use object::read::macho::{FatArch, MachHeader, Section as _, Segment as _};
-use object::read::pe::ImageNtHeaders;
-use object::{Endianness, ReadRef, elf, macho, pe};
+
+use self::elf::find_elf;
+use self::macho::find_macho;
+use self::pe::find_pe;
 
 /// Upper bounds on the work one file may cause.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -283,12 +288,12 @@ fn detect(magic: [u8; 4]) -> Option<BinaryFormat> {
         [b'M', b'Z', _, _] => Some(BinaryFormat::Pe),
         _ if matches!(
             be,
-            macho::MH_MAGIC
-                | macho::MH_CIGAM
-                | macho::MH_MAGIC_64
-                | macho::MH_CIGAM_64
-                | macho::FAT_MAGIC
-                | macho::FAT_MAGIC_64
+            macho_format::MH_MAGIC
+                | macho_format::MH_CIGAM
+                | macho_format::MH_MAGIC_64
+                | macho_format::MH_CIGAM_64
+                | macho_format::FAT_MAGIC
+                | macho_format::FAT_MAGIC_64
         ) =>
         {
             Some(BinaryFormat::MachO)
@@ -327,194 +332,6 @@ fn check_section(name: &str, size: u64, limits: &Limits) -> Result<(), Problem> 
         });
     }
     Ok(())
-}
-
-fn find_elf<'a, R: ReadRef<'a>>(data: R, limits: &Limits) -> Result<Found<'a>, Problem> {
-    let ident = data
-        .read_bytes_at(0, 16)
-        .map_err(|()| Problem::Malformed("truncated ELF identification".into()))?;
-    // e_ident[EI_CLASS], byte 4.
-    match ident[4] {
-        1 => find_elf_sections::<elf::FileHeader32<Endianness>, R>(data, limits),
-        2 => find_elf_sections::<elf::FileHeader64<Endianness>, R>(data, limits),
-        class => Err(Problem::Malformed(format!("unknown ELF class {class}"))),
-    }
-}
-
-fn find_elf_sections<'a, Elf, R>(data: R, limits: &Limits) -> Result<Found<'a>, Problem>
-where
-    Elf: FileHeader<Endian = Endianness>,
-    R: ReadRef<'a>,
-{
-    let header = Elf::parse(data)?;
-    let endian = header.endian()?;
-    if header.e_type(endian) == elf::ET_REL {
-        return Err(Problem::NotLinked);
-    }
-    let table = u64::from(header.shnum(endian, data)?)
-        .saturating_mul(u64::from(header.e_shentsize(endian)));
-    if table > limits.max_header_size {
-        return Err(Problem::TooLarge {
-            what: "the ELF section header table".into(),
-            size: table,
-            limit: limits.max_header_size,
-        });
-    }
-    let sections = header.sections(endian, data)?;
-    let mut found = Found::default();
-    for (name, slot) in [
-        (BUILD_INFO, &mut found.bldinfo),
-        (DEP_V0, &mut found.dep_v0),
-    ] {
-        if let Some((_, section)) = sections.section_by_name(endian, name.as_bytes()) {
-            check_section(name, section.sh_size(endian).into(), limits)?;
-            *slot = Some(section.data(endian, data).map_err(|_| {
-                Problem::Malformed(format!("section {name} lies outside the file"))
-            })?);
-        }
-    }
-    Ok(found)
-}
-
-fn find_macho<'a, R: ReadRef<'a>>(
-    data: R,
-    magic: [u8; 4],
-    limits: &Limits,
-) -> Result<Found<'a>, Problem> {
-    match u32::from_be_bytes(magic) {
-        macho::FAT_MAGIC => find_fat::<macho::FatArch32, R>(data, limits),
-        macho::FAT_MAGIC_64 => find_fat::<macho::FatArch64, R>(data, limits),
-        macho::MH_MAGIC_64 | macho::MH_CIGAM_64 => {
-            find_macho_sections::<macho::MachHeader64<Endianness>, R>(data, 0, limits)
-        }
-        _ => find_macho_sections::<macho::MachHeader32<Endianness>, R>(data, 0, limits),
-    }
-}
-
-/// A universal binary: the first architecture with data wins (all slices come from one
-/// build, so they embed the same sections).
-fn find_fat<'a, Fat: FatArch, R: ReadRef<'a>>(
-    data: R,
-    limits: &Limits,
-) -> Result<Found<'a>, Problem> {
-    // Java class files share the magic; real universal binaries have a handful of slices.
-    const MAX_ARCHES: u32 = 64;
-    let count = data
-        .read_bytes_at(4, 4)
-        .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-        .map_err(|()| Problem::Malformed("truncated universal header".into()))?;
-    if count == 0 || count > MAX_ARCHES {
-        return Err(Problem::Malformed(format!(
-            "{count} architectures in a universal binary"
-        )));
-    }
-    let fat = object::read::macho::MachOFatFile::<Fat>::parse(data)?;
-    for arch in fat.arches() {
-        let (offset, _) = arch.file_range();
-        let header = data
-            .read_bytes_at(offset, 4)
-            .map_err(|()| Problem::Malformed("architecture slice outside the file".into()))?;
-        let found = match u32::from_be_bytes([header[0], header[1], header[2], header[3]]) {
-            macho::MH_MAGIC_64 | macho::MH_CIGAM_64 => {
-                find_macho_sections::<macho::MachHeader64<Endianness>, R>(data, offset, limits)?
-            }
-            macho::MH_MAGIC | macho::MH_CIGAM => {
-                find_macho_sections::<macho::MachHeader32<Endianness>, R>(data, offset, limits)?
-            }
-            _ => {
-                return Err(Problem::Malformed(
-                    "architecture slice is not Mach-O".into(),
-                ));
-            }
-        };
-        if found.bldinfo.is_some() || found.dep_v0.is_some() {
-            return Ok(found);
-        }
-    }
-    Ok(Found::default())
-}
-
-fn find_macho_sections<'a, Mach, R>(
-    data: R,
-    offset: u64,
-    limits: &Limits,
-) -> Result<Found<'a>, Problem>
-where
-    Mach: MachHeader<Endian = Endianness>,
-    R: ReadRef<'a>,
-{
-    let header = Mach::parse(data, offset)?;
-    let endian = header.endian()?;
-    if header.filetype(endian) == macho::MH_OBJECT {
-        return Err(Problem::NotLinked);
-    }
-    let commands = u64::from(header.sizeofcmds(endian));
-    if commands > limits.max_header_size {
-        return Err(Problem::TooLarge {
-            what: "the Mach-O load commands".into(),
-            size: commands,
-            limit: limits.max_header_size,
-        });
-    }
-    let mut found = Found::default();
-    let mut iter = header.load_commands(endian, data, offset)?;
-    while let Some(command) = iter.next()? {
-        let Some((segment, section_data)) = Mach::Segment::from_command(command)? else {
-            continue;
-        };
-        if segment.name() != MACHO_SEGMENT.as_bytes() {
-            continue;
-        }
-        for section in segment.sections(endian, section_data)? {
-            let name = section.name();
-            let slot = if name == BUILD_INFO.as_bytes() {
-                &mut found.bldinfo
-            } else if name == DEP_V0.as_bytes() {
-                &mut found.dep_v0
-            } else {
-                continue;
-            };
-            let label = String::from_utf8_lossy(name).into_owned();
-            check_section(&label, section.size(endian).into(), limits)?;
-            // Section offsets are relative to the start of this architecture's slice.
-            let start = offset + u64::from(section.offset(endian));
-            *slot = Some(section.data(endian, data, start).map_err(|_| {
-                Problem::Malformed(format!("section {label} lies outside the file"))
-            })?);
-        }
-    }
-    Ok(found)
-}
-
-fn find_pe<'a, R: ReadRef<'a>>(data: R) -> Result<Found<'a>, Problem> {
-    match object::read::pe::optional_header_magic(data)? {
-        pe::IMAGE_NT_OPTIONAL_HDR64_MAGIC => find_pe_sections::<pe::ImageNtHeaders64, R>(data),
-        _ => find_pe_sections::<pe::ImageNtHeaders32, R>(data),
-    }
-}
-
-fn find_pe_sections<'a, Pe: ImageNtHeaders, R: ReadRef<'a>>(data: R) -> Result<Found<'a>, Problem> {
-    let dos = pe::ImageDosHeader::parse(data)?;
-    let mut offset = u64::from(dos.nt_headers_offset());
-    let (nt, _) = Pe::parse(data, &mut offset)?;
-    let sections = nt.sections(data, offset)?;
-    let mut found = Found::default();
-    for section in sections.iter() {
-        // Both names fit the 8-byte short-name field, so no string table is needed.
-        let raw = section.raw_name();
-        let name = raw.split(|&b| b == 0).next().unwrap_or(raw);
-        let slot = if name == BUILD_INFO.as_bytes() {
-            &mut found.bldinfo
-        } else if name == DEP_V0.as_bytes() {
-            &mut found.dep_v0
-        } else {
-            continue;
-        };
-        // The section is padded to the file alignment in the file; `pe_data` trims to the
-        // virtual size, so the zlib stream is followed by nothing but zero padding at most.
-        *slot = Some(section.pe_data(data)?);
-    }
-    Ok(found)
 }
 
 #[cfg(test)]

@@ -1,0 +1,117 @@
+//! Mach-O (macOS, iOS), thin or universal: the load commands' segments and their sections.
+
+use buildinfo::section::{BUILD_INFO, DEP_V0, MACHO_SEGMENT};
+use object::read::macho::{FatArch, MachHeader, Section as _, Segment as _};
+use object::{Endianness, ReadRef, macho};
+
+use super::{Found, Limits, Problem, check_section};
+
+pub(super) fn find_macho<'a, R: ReadRef<'a>>(
+    data: R,
+    magic: [u8; 4],
+    limits: &Limits,
+) -> Result<Found<'a>, Problem> {
+    match u32::from_be_bytes(magic) {
+        macho::FAT_MAGIC => find_fat::<macho::FatArch32, R>(data, limits),
+        macho::FAT_MAGIC_64 => find_fat::<macho::FatArch64, R>(data, limits),
+        macho::MH_MAGIC_64 | macho::MH_CIGAM_64 => {
+            find_macho_sections::<macho::MachHeader64<Endianness>, R>(data, 0, limits)
+        }
+        _ => find_macho_sections::<macho::MachHeader32<Endianness>, R>(data, 0, limits),
+    }
+}
+
+/// A universal binary: the first architecture with data wins (all slices come from one
+/// build, so they embed the same sections).
+fn find_fat<'a, Fat: FatArch, R: ReadRef<'a>>(
+    data: R,
+    limits: &Limits,
+) -> Result<Found<'a>, Problem> {
+    // Java class files share the magic; real universal binaries have a handful of slices.
+    const MAX_ARCHES: u32 = 64;
+    let count = data
+        .read_bytes_at(4, 4)
+        .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+        .map_err(|()| Problem::Malformed("truncated universal header".into()))?;
+    if count == 0 || count > MAX_ARCHES {
+        return Err(Problem::Malformed(format!(
+            "{count} architectures in a universal binary"
+        )));
+    }
+    let fat = object::read::macho::MachOFatFile::<Fat>::parse(data)?;
+    for arch in fat.arches() {
+        let (offset, _) = arch.file_range();
+        let header = data
+            .read_bytes_at(offset, 4)
+            .map_err(|()| Problem::Malformed("architecture slice outside the file".into()))?;
+        let found = match u32::from_be_bytes([header[0], header[1], header[2], header[3]]) {
+            macho::MH_MAGIC_64 | macho::MH_CIGAM_64 => {
+                find_macho_sections::<macho::MachHeader64<Endianness>, R>(data, offset, limits)?
+            }
+            macho::MH_MAGIC | macho::MH_CIGAM => {
+                find_macho_sections::<macho::MachHeader32<Endianness>, R>(data, offset, limits)?
+            }
+            _ => {
+                return Err(Problem::Malformed(
+                    "architecture slice is not Mach-O".into(),
+                ));
+            }
+        };
+        if found.bldinfo.is_some() || found.dep_v0.is_some() {
+            return Ok(found);
+        }
+    }
+    Ok(Found::default())
+}
+
+fn find_macho_sections<'a, Mach, R>(
+    data: R,
+    offset: u64,
+    limits: &Limits,
+) -> Result<Found<'a>, Problem>
+where
+    Mach: MachHeader<Endian = Endianness>,
+    R: ReadRef<'a>,
+{
+    let header = Mach::parse(data, offset)?;
+    let endian = header.endian()?;
+    if header.filetype(endian) == macho::MH_OBJECT {
+        return Err(Problem::NotLinked);
+    }
+    let commands = u64::from(header.sizeofcmds(endian));
+    if commands > limits.max_header_size {
+        return Err(Problem::TooLarge {
+            what: "the Mach-O load commands".into(),
+            size: commands,
+            limit: limits.max_header_size,
+        });
+    }
+    let mut found = Found::default();
+    let mut iter = header.load_commands(endian, data, offset)?;
+    while let Some(command) = iter.next()? {
+        let Some((segment, section_data)) = Mach::Segment::from_command(command)? else {
+            continue;
+        };
+        if segment.name() != MACHO_SEGMENT.as_bytes() {
+            continue;
+        }
+        for section in segment.sections(endian, section_data)? {
+            let name = section.name();
+            let slot = if name == BUILD_INFO.as_bytes() {
+                &mut found.bldinfo
+            } else if name == DEP_V0.as_bytes() {
+                &mut found.dep_v0
+            } else {
+                continue;
+            };
+            let label = String::from_utf8_lossy(name).into_owned();
+            check_section(&label, section.size(endian).into(), limits)?;
+            // Section offsets are relative to the start of this architecture's slice.
+            let start = offset + u64::from(section.offset(endian));
+            *slot = Some(section.data(endian, data, start).map_err(|_| {
+                Problem::Malformed(format!("section {label} lies outside the file"))
+            })?);
+        }
+    }
+    Ok(found)
+}
