@@ -192,12 +192,12 @@ impl SparseIndex {
     }
 
     /// The URL of a crate's index file.
-    pub fn file_url(&self, name: &str) -> String {
+    pub(crate) fn file_url(&self, name: &str) -> String {
         format!("{}{}", self.base, index_path(name))
     }
 
     /// Fetches and parses a crate's index file.
-    pub fn fetch(&self, name: &str) -> Result<Vec<Release>, IndexError> {
+    pub(crate) fn fetch(&self, name: &str) -> Result<Vec<Release>, IndexError> {
         let url = self.file_url(name);
         let fetch_err = |message: String| IndexError::Fetch {
             name: name.to_owned(),
