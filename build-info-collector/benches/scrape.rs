@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use build_info_collector::BuildInfoCollector;
 use buildinfo::{BuildInfo, DependencyKind};
-use testkit::fixture::{Facts, Row};
+use testkit::fixture::{Facts, Row, build, facts};
 
 const CRATES: usize = 300;
 
@@ -35,11 +35,13 @@ fn build_with_300_crates() -> &'static BuildInfo {
         })
         .collect();
     rows.push(("zz-service", "1.4.2", "local", "RT*"));
-    Facts {
-        program: "zz-service",
-        ..Facts::default()
-    }
-    .build(&rows)
+    build(
+        Facts {
+            program: "zz-service",
+            ..facts()
+        },
+        &rows,
+    )
 }
 
 /// Median ns per call over 7 rounds of about 200 ms each, after a warm-up.

@@ -2,7 +2,7 @@
 
 use build_info_collector::{BuildInfoCollector, Error};
 use buildinfo::{BuildInfo, DependencyKind};
-use testkit::fixture::{Facts, Row, example};
+use testkit::fixture::{Facts, Row, build, example, facts};
 
 const EXAMPLE: &str = r#"# HELP myapp_build_info A metric with a constant '1' value labeled by version, revision, branch, rustversion, target, profile and features from which myapp was built.
 # TYPE myapp_build_info gauge
@@ -55,12 +55,12 @@ fn odd_facts() -> Facts {
         profile: "debug",
         opt_level: "0",
         features: "",
-        ..Facts::default()
+        ..facts()
     }
 }
 
 fn odd_build() -> &'static BuildInfo {
-    odd_facts().build(ODD_ROWS)
+    build(odd_facts(), ODD_ROWS)
 }
 
 #[test]
@@ -209,7 +209,7 @@ fn extra_labels_are_exact_through_the_prometheus_registry_too() {
 
 #[test]
 fn no_captured_graph_gives_build_info_only() {
-    let info = odd_facts().build(&[]);
+    let info = build(odd_facts(), &[]);
     let collector = BuildInfoCollector::new(info);
     assert_eq!(collector.crate_count(), 0);
     assert!(!collector.exposition().contains("rust_mod_info"));

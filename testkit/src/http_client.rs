@@ -71,12 +71,14 @@ fn dechunk(mut body: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::dechunk;
-
     #[test]
     fn chunks_are_joined_and_a_malformed_rest_is_dropped() {
-        assert_eq!(dechunk("3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n"), "abcde");
-        assert_eq!(dechunk("3\r\nabc\r\nzz\r\nnope"), "abc");
-        assert_eq!(dechunk("9\r\nshort"), "");
+        for (chunked, joined) in [
+            ("3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n", "abcde"),
+            ("3\r\nabc\r\nzz\r\nnope", "abc"),
+            ("9\r\nshort", ""),
+        ] {
+            assert_eq!(super::dechunk(chunked), joined, "{chunked:?}");
+        }
     }
 }

@@ -4,13 +4,12 @@
 
 use super::{Put as _, u32_of};
 
+/// The sizes of the file header and of one section header.
 const HEADER: usize = 64;
 const SECTION_HEADER: usize = 64;
+/// `sh_type`: program data, or a string table.
 const SHT_PROGBITS: u32 = 1;
 const SHT_STRTAB: u32 = 3;
-const SHF_ALLOC: u64 = 2;
-const ET_EXEC: u16 = 2;
-const EM_X86_64: u16 = 62;
 
 /// A linked ELF file holding each `(name, contents)` as an allocated data section.
 pub fn elf_with_sections(sections: &[(&str, &[u8])]) -> Vec<u8> {
@@ -44,8 +43,8 @@ pub fn elf_with_sections(sections: &[(&str, &[u8])]) -> Vec<u8> {
     // Class 64-bit, little-endian, version 1, System V ABI; padding to 16 bytes.
     out.extend_from_slice(&[2, 1, 1, 0]);
     out.resize(16, 0);
-    out.u16(ET_EXEC);
-    out.u16(EM_X86_64);
+    out.u16(2); // e_type: ET_EXEC
+    out.u16(62); // e_machine: EM_X86_64
     out.u32(1); // e_version
     out.u64(0x40_1000); // e_entry
     out.u64(0); // e_phoff
@@ -65,7 +64,7 @@ pub fn elf_with_sections(sections: &[(&str, &[u8])]) -> Vec<u8> {
             &mut out,
             name_at[i],
             SHT_PROGBITS,
-            SHF_ALLOC,
+            2, // sh_flags: SHF_ALLOC, loaded with the program
             placed[i],
             contents.len(),
             8,
@@ -96,7 +95,7 @@ fn section_header(
     out.u32(kind);
     out.u64(flags);
     // Allocated sections get an address in the image; the name table has none.
-    out.u64(if flags & SHF_ALLOC == 0 {
+    out.u64(if flags == 0 {
         0
     } else {
         0x40_0000 + offset as u64

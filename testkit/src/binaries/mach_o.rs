@@ -4,16 +4,11 @@
 
 use super::{Put as _, u32_of};
 
-const MH_MAGIC_64: u32 = 0xfeed_facf;
-const CPU_TYPE_X86_64: u32 = 0x0100_0007;
-const CPU_SUBTYPE_X86_64_ALL: u32 = 3;
-const MH_EXECUTE: u32 = 2;
-const LC_SEGMENT_64: u32 = 0x19;
+/// The sizes of `mach_header_64`, `segment_command_64` and `section_64`.
 const HEADER: usize = 32;
 const SEGMENT_COMMAND: usize = 72;
 const SECTION: usize = 80;
-/// Read and write: a data segment.
-const VM_PROT_RW: u32 = 3;
+/// Where the image is mapped, as ld64 does for executables.
 const VM_BASE: u64 = 0x1_0000_0000;
 
 /// A linked Mach-O file holding each `(name, contents)` as a section of `__DATA`.
@@ -29,24 +24,24 @@ pub fn mach_o_with_sections(sections: &[(&str, &[u8])]) -> Vec<u8> {
     }
 
     let mut out = Vec::with_capacity(end);
-    out.u32(MH_MAGIC_64);
-    out.u32(CPU_TYPE_X86_64);
-    out.u32(CPU_SUBTYPE_X86_64_ALL);
-    out.u32(MH_EXECUTE);
+    out.u32(0xfeed_facf); // MH_MAGIC_64
+    out.u32(0x0100_0007); // CPU_TYPE_X86_64
+    out.u32(3); // CPU_SUBTYPE_X86_64_ALL
+    out.u32(2); // MH_EXECUTE
     out.u32(1); // ncmds
     out.u32(u32_of(commands));
     out.u32(0); // flags
     out.u32(0); // reserved
 
-    out.u32(LC_SEGMENT_64);
+    out.u32(0x19); // LC_SEGMENT_64
     out.u32(u32_of(commands));
     out.name("__DATA", 16);
     out.u64(VM_BASE + data_at as u64); // vmaddr
     out.u64((end - data_at) as u64); // vmsize
     out.u64(data_at as u64); // fileoff
     out.u64((end - data_at) as u64); // filesize
-    out.u32(VM_PROT_RW); // maxprot
-    out.u32(VM_PROT_RW); // initprot
+    out.u32(3); // maxprot: read and write, a data segment
+    out.u32(3); // initprot
     out.u32(u32_of(sections.len()));
     out.u32(0); // flags
     for ((name, contents), &at) in sections.iter().zip(&placed) {

@@ -5,24 +5,18 @@
 
 use super::{Put as _, u32_of};
 
-const DOS_HEADER: usize = 64;
-const COFF_HEADER: usize = 20;
+/// The optional header of PE32+ with its 16 data directories, and one section header.
 const OPTIONAL_HEADER: usize = 240;
 const SECTION: usize = 40;
+/// What link.exe uses: sections padded to 512 bytes in the file, 4 KiB in memory.
 const FILE_ALIGNMENT: usize = 0x200;
 const SECTION_ALIGNMENT: usize = 0x1000;
-const IMAGE_FILE_MACHINE_AMD64: u16 = 0x8664;
-/// `IMAGE_FILE_EXECUTABLE_IMAGE | IMAGE_FILE_LARGE_ADDRESS_AWARE`.
-const CHARACTERISTICS: u16 = 0x0022;
-const PE32_PLUS: u16 = 0x20b;
-const IMAGE_SUBSYSTEM_WINDOWS_CUI: u16 = 3;
-/// `IMAGE_SCN_CNT_INITIALIZED_DATA | IMAGE_SCN_MEM_READ`: what `.rdata`-like statics get.
-const DATA_SECTION: u32 = 0x4000_0040;
 
 /// A linked PE file holding each `(name, contents)` as a read-only data section.
 pub fn pe_with_sections(sections: &[(&str, &[u8])]) -> Vec<u8> {
-    let nt_at = DOS_HEADER;
-    let table_at = nt_at + 4 + COFF_HEADER + OPTIONAL_HEADER;
+    // The NT headers follow the 64-byte DOS header: "PE\0\0" and the 20-byte COFF header.
+    let nt_at = 64;
+    let table_at = nt_at + 4 + 20 + OPTIONAL_HEADER;
     let headers = (table_at + SECTION * sections.len()).next_multiple_of(FILE_ALIGNMENT);
     // (file offset, raw size, virtual address) of each section.
     let mut placed = Vec::new();
@@ -41,16 +35,16 @@ pub fn pe_with_sections(sections: &[(&str, &[u8])]) -> Vec<u8> {
     out.u32(u32_of(nt_at)); // e_lfanew
     out.extend_from_slice(b"PE\0\0");
 
-    out.u16(IMAGE_FILE_MACHINE_AMD64);
+    out.u16(0x8664); // IMAGE_FILE_MACHINE_AMD64
     out.u16(u16::try_from(sections.len()).expect("fewer than 65,536 sections"));
     out.u32(0); // TimeDateStamp: reproducible
     out.u32(0); // PointerToSymbolTable
     out.u32(0); // NumberOfSymbols
     out.u16(u16::try_from(OPTIONAL_HEADER).unwrap());
-    out.u16(CHARACTERISTICS);
+    out.u16(0x0022); // IMAGE_FILE_EXECUTABLE_IMAGE | IMAGE_FILE_LARGE_ADDRESS_AWARE
 
     let optional_at = out.len();
-    out.u16(PE32_PLUS);
+    out.u16(0x20b); // PE32+
     out.extend_from_slice(&[14, 0]); // linker version
     out.u32(0); // SizeOfCode
     out.u32(u32_of(placed.iter().map(|p| p.1).sum())); // SizeOfInitializedData
@@ -67,7 +61,7 @@ pub fn pe_with_sections(sections: &[(&str, &[u8])]) -> Vec<u8> {
     out.u32(u32_of(image_size));
     out.u32(u32_of(headers)); // SizeOfHeaders
     out.u32(0); // CheckSum
-    out.u16(IMAGE_SUBSYSTEM_WINDOWS_CUI);
+    out.u16(3); // IMAGE_SUBSYSTEM_WINDOWS_CUI
     out.u16(0); // DllCharacteristics
     for size in [0x10_0000, 0x1000, 0x10_0000, 0x1000] {
         out.u64(size); // stack and heap, reserve and commit
@@ -86,7 +80,8 @@ pub fn pe_with_sections(sections: &[(&str, &[u8])]) -> Vec<u8> {
         out.u32(0); // PointerToLinenumbers
         out.u16(0); // NumberOfRelocations
         out.u16(0); // NumberOfLinenumbers
-        out.u32(DATA_SECTION);
+        // IMAGE_SCN_CNT_INITIALIZED_DATA | IMAGE_SCN_MEM_READ: what `.rdata`-like statics get.
+        out.u32(0x4000_0040);
     }
     for ((_, contents), &(at, raw, _)) in sections.iter().zip(&placed) {
         out.resize(at, 0);
