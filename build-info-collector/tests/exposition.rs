@@ -4,30 +4,15 @@ use build_info_collector::{BuildInfoCollector, Error};
 use buildinfo::{BuildInfo, DependencyKind};
 use testkit::fixture::{Facts, Row, build, example, facts};
 
-const EXAMPLE: &str = r#"# HELP myapp_build_info A metric with a constant '1' value labeled by version, revision, branch, rustversion, target, profile and features from which myapp was built.
-# TYPE myapp_build_info gauge
-myapp_build_info{branch="main",features="default,tls",profile="release",revision="3f2c1a9e0b7d4c5a6f8e9d0c1b2a3f4e5d6c7b8a",rustversion="1.95.0",target="x86_64-unknown-linux-gnu",version="1.4.2"} 1
-# HELP rust_mod_info A metric with a constant '1' value labeled by the name, version and source of each crate a program was built with.
-# TYPE rust_mod_info gauge
-rust_mod_info{direct="false",name="itoa",program="myapp",source="crates.io",version="1.0.15"} 1
-rust_mod_info{direct="true",name="serde_json",program="myapp",source="crates.io",version="1.0.140"} 1
-"#;
+/// The example build's exposition, byte for byte.
+const EXAMPLE: &str = include_str!("golden/example.prom");
 
 /// A branch name with every character the format escapes, and non-ASCII text.
 const ODD_BRANCH: &str = "feat/\"quoted\"\\back\nslash-ñandú-✓";
 
 /// What the odd build looks like: escaped branch, a crate in two versions, a git crate, a
 /// build-only crate left out, the root left out.
-const ODD: &str = r#"# HELP my_svc_build_info A metric with a constant '1' value labeled by version, revision, branch, rustversion, target, profile and features from which my-svc was built.
-# TYPE my_svc_build_info gauge
-my_svc_build_info{branch="feat/\"quoted\"\\back\nslash-ñandú-✓",features="",profile="debug",revision="0123456789abcdef0123456789abcdef01234567-modified",rustversion="1.89.0",target="aarch64-unknown-linux-gnu",version="2.0.0-rc.1"} 1
-# HELP rust_mod_info A metric with a constant '1' value labeled by the name, version and source of each crate a program was built with.
-# TYPE rust_mod_info gauge
-rust_mod_info{direct="false",name="rand",program="my-svc",source="crates.io",version="0.8.5"} 1
-rust_mod_info{direct="true",name="rand",program="my-svc",source="crates.io",version="0.9.1"} 1
-rust_mod_info{direct="true",name="tokio",program="my-svc",source="git",version="1.47.0"} 1
-rust_mod_info{direct="true",name="vendored-zlib",program="my-svc",source="local",version="0.3.0"} 1
-"#;
+const ODD: &str = include_str!("golden/odd.prom");
 
 const ODD_ROWS: &[Row<'_>] = &[
     ("cc", "1.2.0", "crates.io", "BT-"),
@@ -261,4 +246,11 @@ fn families_come_in_name_order_on_every_path() {
         through_prometheus_client(collector),
         format!("{text}# EOF\n")
     );
+}
+
+#[test]
+fn the_expected_texts_pass_promtool() {
+    for text in [EXAMPLE, ODD] {
+        testkit::check_metrics(text);
+    }
 }

@@ -10,6 +10,8 @@ use std::time::Duration;
 use testkit::{Scratch, check_golden, plain_binary, stderr, stdout, zlib};
 
 const BIN: &str = env!("CARGO_BIN_EXE_cargo-depinfo");
+/// This package's manifest: `list` describes the cargo-depinfo workspace itself.
+const MANIFEST: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
 
 /// A fixture written in cargo-auditable's format, as `cargo auditable` would embed it.
 const DEP_V0: &str = r#"{"packages":[{"name":"auditable-app","version":"0.3.1","source":"local","dependencies":[1,2,3],"root":true},{"name":"itoa","version":"1.0.15","source":"crates.io"},{"name":"serde","version":"1.0.219","source":"crates.io","dependencies":[3]},{"name":"serde_derive","version":"1.0.219","source":"crates.io","kind":"build"}],"format":1}"#;
@@ -75,14 +77,7 @@ fn inspect_reads_itself() {
 
 #[test]
 fn list_shows_exactly_what_build_info_embedded() {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
-    let listed = run(&[
-        "list",
-        "--manifest-path",
-        manifest.to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
+    let listed = run(&["list", "--manifest-path", MANIFEST, "--format", "json"]);
     assert_eq!(listed.status.code(), Some(0), "{}", stderr(&listed));
     let inspected = run(&["inspect", BIN, "--format", "json"]);
     assert_eq!(inspected.status.code(), Some(0), "{}", stderr(&inspected));
@@ -105,14 +100,7 @@ fn list_shows_exactly_what_build_info_embedded() {
 
 #[test]
 fn list_names_an_unknown_package() {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
-    let out = run(&[
-        "list",
-        "--manifest-path",
-        manifest.to_str().unwrap(),
-        "-p",
-        "no-such-crate",
-    ]);
+    let out = run(&["list", "--manifest-path", MANIFEST, "-p", "no-such-crate"]);
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         stderr(&out),

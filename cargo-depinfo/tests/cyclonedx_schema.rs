@@ -10,6 +10,8 @@ use std::time::Duration;
 use testkit::{run_with_input, stderr, stdout};
 
 const BIN: &str = env!("CARGO_BIN_EXE_cargo-depinfo");
+/// This package's manifest: `list` describes the cargo-depinfo workspace itself.
+const MANIFEST: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
 
 /// For cargo-depinfo on local files and for one schema validation alike.
 const LIMIT: Duration = Duration::from_secs(120);
@@ -96,14 +98,7 @@ fn inspect_of_itself_is_valid_cyclonedx() {
 
 #[test]
 fn list_is_valid_cyclonedx() {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
-    let out = run(&[
-        "list",
-        "--manifest-path",
-        manifest.to_str().unwrap(),
-        "--format",
-        "cyclonedx",
-    ]);
+    let out = run(&["list", "--manifest-path", MANIFEST, "--format", "cyclonedx"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     // Checksums from Cargo.lock become SHA-256 hashes: the schema checks their shape.
     assert!(

@@ -134,6 +134,12 @@ fn golden(name: &str, actual: &str, replace: &[(&str, &str)]) {
     testkit::check_golden(&path, &actual);
 }
 
+/// Like [`golden`], for exposition text, which the real promtool must accept too.
+fn golden_exposition(name: &str, actual: &str, replace: &[(&str, &str)]) {
+    golden(name, actual, replace);
+    check_metrics(actual);
+}
+
 /// A port nothing listens on.
 fn closed_port() -> String {
     format!("http://{}/metrics", testkit::unused_addr())
@@ -146,59 +152,28 @@ fn affected_over_metrics_endpoints_names_instances_and_exits_1_0() {
     let names = [(a.host_port(), "<A>"), (b.host_port(), "<B>")];
     let names: Vec<(&str, &str)> = names.iter().map(|(h, n)| (h.as_str(), *n)).collect();
 
-    let out = run(&[
-        "affected",
-        "serde_json",
-        ">=1.0.135",
-        "--metrics",
-        &ua,
-        "--metrics",
-        &ub,
-    ]);
+    // `affected NAME REQ` over both endpoints, then `extra`.
+    let affected = |name: &str, req: &str, extra: &[&str]| {
+        let both = ["affected", name, req, "--metrics", &ua, "--metrics", &ub];
+        run(&[&both[..], extra].concat())
+    };
+
+    let out = affected("serde_json", ">=1.0.135", &[]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     golden("affected_metrics.txt", &stdout(&out), &names);
 
-    let out = run(&[
-        "affected",
-        "serde-json",
-        ">=1.0, <1.0.150",
-        "--metrics",
-        &ua,
-        "--metrics",
-        &ub,
-        "--format",
-        "json",
-    ]);
+    let out = affected("serde-json", ">=1.0, <1.0.150", &["--format", "json"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     golden("affected_metrics.json", &stdout(&out), &names);
 
-    let out = run(&[
-        "affected",
-        "serde_json",
-        "<1.0.100",
-        "--metrics",
-        &ua,
-        "--metrics",
-        &ub,
-    ]);
+    let out = affected("serde_json", "<1.0.100", &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(stdout(&out), "");
     assert_eq!(stderr(&out), "");
 
-    let out = run(&[
-        "affected",
-        "itoa",
-        "1",
-        "--metrics",
-        &ua,
-        "--metrics",
-        &ub,
-        "--format",
-        "prometheus",
-    ]);
+    let out = affected("itoa", "1", &["--format", "prometheus"]);
     assert_eq!(out.status.code(), Some(1));
-    golden("affected_metrics.prom", &stdout(&out), &names);
-    check_metrics(&stdout(&out));
+    golden_exposition("affected_metrics.prom", &stdout(&out), &names);
     // No match: still valid, with a count of 0.
     let out = run(&[
         "affected",
@@ -380,8 +355,7 @@ fn spread_over_metrics_and_prometheus_agree() {
     assert!(stdout(&out).starts_with("itoa: 1 version\n"));
 
     let out = run(&["spread", "--prometheus", &up, "--format", "prometheus"]);
-    golden("spread.prom", &stdout(&out), &names);
-    check_metrics(&stdout(&out));
+    golden_exposition("spread.prom", &stdout(&out), &names);
 
     let out = run(&[
         "affected",

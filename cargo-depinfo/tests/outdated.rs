@@ -78,6 +78,27 @@ fn run(args: &[&str]) -> Output {
     testkit::run(depinfo().args(args), LIMIT)
 }
 
+/// Two programs, and a copy of one of them under another file name.
+const MAJOR_MINOR_AND_COPY: &[(&str, &str)] = &[
+    ("app-major", APP_MAJOR),
+    ("app-minor", APP_MINOR),
+    ("app-minor-copy", APP_MINOR),
+];
+
+/// A scratch directory holding a cargo-auditable binary for each `(file name, .dep-v0 JSON)`.
+fn binaries(label: &str, apps: &[(&str, &str)]) -> Scratch {
+    let dir = Scratch::new(label);
+    for (name, json) in apps {
+        auditable_binary(&dir.join(name), json);
+    }
+    dir
+}
+
+/// `outdated WHAT --index INDEX`, then `extra`.
+fn outdated(what: &str, index: &str, extra: &[&str]) -> Output {
+    run(&[&["outdated", what, "--index", index][..], extra].concat())
+}
+
 fn json_rows(out: &Output) -> Vec<serde_json::Value> {
     let v: serde_json::Value =
         serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(out)));
@@ -99,7 +120,7 @@ fn newest_compatible_and_newest_overall_ignore_yanked_releases() {
     auditable_binary(&bin, APP_MAJOR);
     let b = bin.to_str().unwrap();
 
-    let out = run(&["outdated", b, "--index", &server.url, "--format", "json"]);
+    let out = outdated(b, &server.url, &["--format", "json"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(stderr(&out), "");
     let rows = json_rows(&out);
@@ -145,7 +166,7 @@ fn newest_compatible_and_newest_overall_ignore_yanked_releases() {
         ]
     );
 
-    let text = run(&["outdated", b, "--index", &server.url]);
+    let text = outdated(b, &server.url, &[]);
     assert_eq!(text.status.code(), Some(0), "{}", stderr(&text));
     assert_eq!(
         stdout(&text),
@@ -161,11 +182,8 @@ fn newest_compatible_and_newest_overall_ignore_yanked_releases() {
 #[test]
 fn each_index_file_is_fetched_once_per_run() {
     let server = IndexServer::start();
-    let dir = Scratch::new("outdated-cache");
-    auditable_binary(&dir.join("app-major"), APP_MAJOR);
-    auditable_binary(&dir.join("app-minor"), APP_MINOR);
-    auditable_binary(&dir.join("app-minor-copy"), APP_MINOR);
-    let out = run(&["outdated", dir.to_str().unwrap(), "--index", &server.url]);
+    let dir = binaries("outdated-cache", MAJOR_MINOR_AND_COPY);
+    let out = outdated(dir.to_str().unwrap(), &server.url, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let requested = server.requests();
     let mut unique = requested.clone();
@@ -188,17 +206,15 @@ fn each_index_file_is_fetched_once_per_run() {
 #[test]
 fn a_crate_missing_from_the_index_is_one_line_and_the_rest_goes_on() {
     let server = IndexServer::start();
-    let dir = Scratch::new("outdated-missing");
-    auditable_binary(&dir.join("app-major"), APP_MAJOR);
-    auditable_binary(&dir.join("app-missing"), APP_MISSING);
-    let out = run(&[
-        "outdated",
+    let dir = binaries(
+        "outdated-missing",
+        &[("app-major", APP_MAJOR), ("app-missing", APP_MISSING)],
+    );
+    let out = outdated(
         dir.to_str().unwrap(),
-        "--index",
         &format!("sparse+{}", server.url),
-        "--format",
-        "json",
-    ]);
+        &["--format", "json"],
+    );
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         stderr(&out),
@@ -243,14 +259,7 @@ fn fail_on_sets_the_exit_code() {
         let out = run(&args);
         assert_eq!(out.status.code(), Some(code), "{args:?}: {}", stderr(&out));
     }
-    let out = run(&[
-        "outdated",
-        major.to_str().unwrap(),
-        "--index",
-        &server.url,
-        "--fail-on",
-        "big",
-    ]);
+    let out = outdated(major.to_str().unwrap(), &server.url, &["--fail-on", "big"]);
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -286,14 +295,7 @@ fn an_unreachable_index_is_one_line_per_crate() {
     let bin = dir.join("app-minor");
     auditable_binary(&bin, APP_MINOR);
     let url = format!("http://{addr}/");
-    let out = run(&[
-        "outdated",
-        bin.to_str().unwrap(),
-        "--index",
-        &url,
-        "--timeout",
-        "2",
-    ]);
+    let out = outdated(bin.to_str().unwrap(), &url, &["--timeout", "2"]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     let lines: Vec<&str> = err.lines().collect();
@@ -307,7 +309,7 @@ fn an_unreachable_index_is_one_line_per_crate() {
 #[test]
 fn the_cargo_depinfo_binary_itself_is_checked() {
     let server = IndexServer::start();
-    let out = run(&["outdated", BIN, "--index", &server.url, "--format", "json"]);
+    let out = outdated(BIN, &server.url, &["--format", "json"]);
     // The fixture index knows only a few of its crates: the rest are one line each.
     assert_eq!(out.status.code(), Some(2));
     let rows = json_rows(&out);
@@ -328,18 +330,12 @@ fn the_cargo_depinfo_binary_itself_is_checked() {
 #[test]
 fn prometheus_output_passes_promtool_with_several_programs() {
     let server = IndexServer::start();
-    let dir = Scratch::new("outdated-prometheus");
-    auditable_binary(&dir.join("app-major"), APP_MAJOR);
-    auditable_binary(&dir.join("app-minor"), APP_MINOR);
-    auditable_binary(&dir.join("copy-of-app-minor"), APP_MINOR);
-    let out = run(&[
-        "outdated",
+    let dir = binaries("outdated-prometheus", MAJOR_MINOR_AND_COPY);
+    let out = outdated(
         dir.to_str().unwrap(),
-        "--index",
         &server.url,
-        "--format",
-        "prometheus",
-    ]);
+        &["--format", "prometheus"],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(text.contains(

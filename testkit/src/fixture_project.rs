@@ -28,19 +28,18 @@ pub fn binary(profile: &str, name: &str) -> PathBuf {
     target_dir().join(profile).join(name)
 }
 
-/// Copies `tests/fixtures/<template>` into `dest`, replacing `@NAME@` with `name`,
-/// `@BUILD_INFO@` with the path of the buildinfo crate, and any extra `(from, to)` pairs in
-/// every file.
+/// Copies `tests/fixtures/<template>` into `dest`, replacing in every file `@NAME@` with
+/// `name`, `@BUILD_INFO@` with the path of the buildinfo crate, `@FIXTURES@` with the path of
+/// `tests/fixtures` (for code the fixtures share through `include!`), and any extra
+/// `(from, to)` pairs.
 pub fn copy_fixture(template: &str, dest: &Path, name: &str, extra: &[(&str, &str)]) {
-    let src = workspace_root()
-        .join("tests")
-        .join("fixtures")
-        .join(template);
+    let fixtures = workspace_root().join("tests").join("fixtures");
     let build_info = workspace_root().join("build-info");
-    copy_tree(&src, dest, &|text: String| {
+    copy_tree(&fixtures.join(template), dest, &|text: String| {
         let mut text = text
             .replace("@NAME@", name)
-            .replace("@BUILD_INFO@", &build_info.display().to_string());
+            .replace("@BUILD_INFO@", &build_info.display().to_string())
+            .replace("@FIXTURES@", &fixtures.display().to_string());
         for (from, to) in extra {
             text = text.replace(from, to);
         }
@@ -161,7 +160,13 @@ mod tests {
         let manifest = std::fs::read_to_string(dir.join("app/Cargo.toml")).unwrap();
         assert!(manifest.contains("name = \"my-app\""), "{manifest}");
         assert!(!manifest.contains('@'), "{manifest}");
-        assert!(dir.join("app/src/main.rs").is_file());
+        let main = std::fs::read_to_string(dir.join("app/src/main.rs")).unwrap();
+        assert!(!main.contains('@'), "{main}");
+        let shared = workspace_root().join("tests/fixtures/print_fields.rs");
+        assert!(
+            main.contains(&format!("include!(\"{}\")", shared.display())),
+            "{main}"
+        );
     }
 
     #[test]
