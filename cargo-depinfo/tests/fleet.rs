@@ -175,15 +175,7 @@ fn affected_over_metrics_endpoints_names_instances_and_exits_1_0() {
     assert_eq!(out.status.code(), Some(1));
     golden_exposition("affected_metrics.prom", &stdout(&out), &names);
     // No match: still valid, with a count of 0.
-    let out = run(&[
-        "affected",
-        "itoa",
-        "<1",
-        "--metrics",
-        &ua,
-        "--format",
-        "prometheus",
-    ]);
+    let out = affected("itoa", "<1", &["--format", "prometheus"]);
     assert_eq!(out.status.code(), Some(0));
     assert!(
         stdout(&out)

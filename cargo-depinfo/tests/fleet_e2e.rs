@@ -345,30 +345,25 @@ fn check_depinfo_agrees(prom: &str, fleet: &[Variant]) {
         metrics_args.clone(),
     ] {
         let source: Vec<&str> = source.iter().map(String::as_str).collect();
+        // `cargo depinfo ARGS SOURCE`: the exit code, stdout, and stderr after the arguments.
+        let ask = |args: &[&str]| {
+            let args = [args, &source].concat();
+            let (code, out, err) = depinfo(&args);
+            (code, out, format!("{args:?}: {err}"))
+        };
         // 1.1.0 matches, 1.0.0 and 2.0.0 do not.
-        let args = [
-            &["affected", CODEC, ">=1.1.0, <2.0.0", "--format", "json"][..],
-            &source,
-        ]
-        .concat();
-        let (code, out, err) = depinfo(&args);
-        assert_eq!(code, 1, "{args:?}: {out}{err}");
+        let (code, out, err) = ask(&["affected", CODEC, ">=1.1.0, <2.0.0", "--format", "json"]);
+        assert_eq!(code, 1, "{out}{err}");
         assert_eq!(
             affected_instances(&out),
             expect_instances(&|c| c == "1.1.0"),
             "{out}"
         );
-        let args = [&["affected", CODEC, ">=3"][..], &source].concat();
-        let (code, out, err) = depinfo(&args);
-        assert_eq!(code, 0, "{args:?}: {out}{err}");
+        let (code, out, err) = ask(&["affected", CODEC, ">=3"]);
+        assert_eq!(code, 0, "{out}{err}");
 
-        let args = [
-            &["spread", "--crate", CODEC, "--format", "json"][..],
-            &source,
-        ]
-        .concat();
-        let (code, out, err) = depinfo(&args);
-        assert_eq!(code, 0, "{args:?}: {out}{err}");
+        let (code, out, err) = ask(&["spread", "--crate", CODEC, "--format", "json"]);
+        assert_eq!(code, 0, "{out}{err}");
         let mut expected = BTreeMap::new();
         for v in fleet {
             expected
@@ -380,12 +375,7 @@ fn check_depinfo_agrees(prom: &str, fleet: &[Variant]) {
             list.sort();
         }
         assert_eq!(spread_versions(&out), expected, "{out}");
-        let args = [
-            &["spread", "--crate", CODEC, "--max-versions", "2"][..],
-            &source,
-        ]
-        .concat();
-        let (code, _, err) = depinfo(&args);
+        let (code, _, err) = ask(&["spread", "--crate", CODEC, "--max-versions", "2"]);
         assert_eq!(code, 1, "three versions are over a limit of two: {err}");
     }
 }

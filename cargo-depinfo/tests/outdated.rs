@@ -115,9 +115,8 @@ fn row<'a>(rows: &'a [serde_json::Value], program: &str, name: &str) -> &'a serd
 #[test]
 fn newest_compatible_and_newest_overall_ignore_yanked_releases() {
     let server = IndexServer::start();
-    let dir = Scratch::new("outdated-levels");
+    let dir = binaries("outdated-levels", &[("app-major", APP_MAJOR)]);
     let bin = dir.join("app-major");
-    auditable_binary(&bin, APP_MAJOR);
     let b = bin.to_str().unwrap();
 
     let out = outdated(b, &server.url, &["--format", "json"]);
@@ -266,9 +265,8 @@ fn fail_on_sets_the_exit_code() {
 #[test]
 fn the_index_comes_from_the_flag_or_the_environment() {
     let server = IndexServer::start();
-    let dir = Scratch::new("outdated-env");
+    let dir = binaries("outdated-env", &[("app-minor", APP_MINOR)]);
     let bin = dir.join("app-minor");
-    auditable_binary(&bin, APP_MINOR);
     let out = run(&["outdated", bin.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
@@ -291,9 +289,8 @@ fn the_index_comes_from_the_flag_or_the_environment() {
 #[test]
 fn an_unreachable_index_is_one_line_per_crate() {
     let addr = testkit::unused_addr();
-    let dir = Scratch::new("outdated-unreachable");
+    let dir = binaries("outdated-unreachable", &[("app-minor", APP_MINOR)]);
     let bin = dir.join("app-minor");
-    auditable_binary(&bin, APP_MINOR);
     let url = format!("http://{addr}/");
     let out = outdated(bin.to_str().unwrap(), &url, &["--timeout", "2"]);
     assert_eq!(out.status.code(), Some(2));
