@@ -11,11 +11,8 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use build_info_collector::BuildInfoCollector;
-use buildinfo::__private::Parts;
 use buildinfo::{BuildInfo, DependencyKind};
-
-#[path = "../tests/common/package_table.rs"]
-mod package_table;
+use testkit::fixture::{Facts, Row, build, facts};
 
 const CRATES: usize = 300;
 
@@ -29,7 +26,7 @@ fn build_with_300_crates() -> &'static BuildInfo {
             )
         })
         .collect();
-    let mut rows: Vec<package_table::Row<'_>> = names
+    let mut rows: Vec<Row<'_>> = names
         .iter()
         .enumerate()
         .map(|(i, (name, version))| {
@@ -38,28 +35,13 @@ fn build_with_300_crates() -> &'static BuildInfo {
         })
         .collect();
     rows.push(("zz-service", "1.4.2", "local", "RT*"));
-    let packages = package_table::packages(&rows);
-    Box::leak(Box::new(BuildInfo::__from_parts(Parts {
-        program: "zz-service",
-        version: "1.4.2",
-        revision: "3f2c1a9e0b7d4c5a6f8e9d0c1b2a3f4e5d6c7b8a",
-        revision_label: "3f2c1a9e0b7d4c5a6f8e9d0c1b2a3f4e5d6c7b8a",
-        branch: "main",
-        tag: "v1.4.2",
-        commit_time: "2026-11-21T23:40:00Z",
-        modified: Some(false),
-        build_user: "ci@builder-7",
-        build_date: "2026-11-21T23:46:36Z",
-        rust_version: "1.95.0",
-        rust_commit: "59807616e1fa3d3a9f6bb4f9c2e5a4c4d0b8e3f1",
-        rust_channel: "stable",
-        host: "x86_64-unknown-linux-gnu",
-        target: "x86_64-unknown-linux-gnu",
-        profile: "release",
-        opt_level: "3",
-        features: "default,tls",
-        packages,
-    })))
+    build(
+        Facts {
+            program: "zz-service",
+            ..facts()
+        },
+        &rows,
+    )
 }
 
 /// Median ns per call over 7 rounds of about 200 ms each, after a warm-up.

@@ -1,76 +1,56 @@
 //! The exposition text, byte for byte, through both registries and the pre-rendered text.
 
 use build_info_collector::{BuildInfoCollector, Error};
-use buildinfo::__private::Parts;
-use buildinfo::{BuildInfo, DependencyKind, Packages};
+use buildinfo::{BuildInfo, DependencyKind};
+use testkit::fixture::{Facts, Row, build, example, facts};
 
-#[path = "common/package_table.rs"]
-mod package_table;
-use package_table::packages;
-
-const EXAMPLE: &str = r#"# HELP myapp_build_info A metric with a constant '1' value labeled by version, revision, branch, rustversion, target, profile and features from which myapp was built.
-# TYPE myapp_build_info gauge
-myapp_build_info{branch="main",features="default,tls",profile="release",revision="3f2c1a9e0b7d4c5a6f8e9d0c1b2a3f4e5d6c7b8a",rustversion="1.95.0",target="x86_64-unknown-linux-gnu",version="1.4.2"} 1
-# HELP rust_mod_info A metric with a constant '1' value labeled by the name, version and source of each crate a program was built with.
-# TYPE rust_mod_info gauge
-rust_mod_info{direct="false",name="itoa",program="myapp",source="crates.io",version="1.0.15"} 1
-rust_mod_info{direct="true",name="serde_json",program="myapp",source="crates.io",version="1.0.140"} 1
-"#;
+/// The example build's exposition, byte for byte.
+const EXAMPLE: &str = include_str!("golden/example.prom");
 
 /// A branch name with every character the format escapes, and non-ASCII text.
 const ODD_BRANCH: &str = "feat/\"quoted\"\\back\nslash-ñandú-✓";
 
 /// What the odd build looks like: escaped branch, a crate in two versions, a git crate, a
 /// build-only crate left out, the root left out.
-const ODD: &str = r#"# HELP my_svc_build_info A metric with a constant '1' value labeled by version, revision, branch, rustversion, target, profile and features from which my-svc was built.
-# TYPE my_svc_build_info gauge
-my_svc_build_info{branch="feat/\"quoted\"\\back\nslash-ñandú-✓",features="",profile="debug",revision="0123456789abcdef0123456789abcdef01234567-modified",rustversion="1.89.0",target="aarch64-unknown-linux-gnu",version="2.0.0-rc.1"} 1
-# HELP rust_mod_info A metric with a constant '1' value labeled by the name, version and source of each crate a program was built with.
-# TYPE rust_mod_info gauge
-rust_mod_info{direct="false",name="rand",program="my-svc",source="crates.io",version="0.8.5"} 1
-rust_mod_info{direct="true",name="rand",program="my-svc",source="crates.io",version="0.9.1"} 1
-rust_mod_info{direct="true",name="tokio",program="my-svc",source="git",version="1.47.0"} 1
-rust_mod_info{direct="true",name="vendored-zlib",program="my-svc",source="local",version="0.3.0"} 1
-"#;
+const ODD: &str = include_str!("golden/odd.prom");
 
-fn odd_build() -> &'static BuildInfo {
-    let packages = packages(&[
-        ("cc", "1.2.0", "crates.io", "BT-"),
-        ("my-svc", "2.0.0-rc.1", "local", "RT*"),
-        ("rand", "0.8.5", "crates.io", "RT-"),
-        ("rand", "0.9.1", "crates.io", "RD-"),
-        ("tokio", "1.47.0", "git", "RD-"),
-        ("vendored-zlib", "0.3.0", "local", "RD-"),
-    ]);
-    Box::leak(Box::new(BuildInfo::__from_parts(Parts {
+const ODD_ROWS: &[Row<'_>] = &[
+    ("cc", "1.2.0", "crates.io", "BT-"),
+    ("my-svc", "2.0.0-rc.1", "local", "RT*"),
+    ("rand", "0.8.5", "crates.io", "RT-"),
+    ("rand", "0.9.1", "crates.io", "RD-"),
+    ("tokio", "1.47.0", "git", "RD-"),
+    ("vendored-zlib", "0.3.0", "local", "RD-"),
+];
+
+/// A dirty debug build of a pre-release on an oddly named branch, for another target.
+fn odd_facts() -> Facts {
+    Facts {
         program: "my-svc",
         version: "2.0.0-rc.1",
         revision: "0123456789abcdef0123456789abcdef01234567",
         revision_label: "0123456789abcdef0123456789abcdef01234567-modified",
         branch: ODD_BRANCH,
         tag: "",
-        commit_time: "2026-11-21T23:40:00Z",
         modified: Some(true),
         build_user: "dev@laptop",
-        build_date: "2026-11-21T23:46:36Z",
         rust_version: "1.89.0",
         rust_commit: "unknown",
-        rust_channel: "stable",
-        host: "x86_64-unknown-linux-gnu",
         target: "aarch64-unknown-linux-gnu",
         profile: "debug",
         opt_level: "0",
         features: "",
-        packages,
-    })))
+        ..facts()
+    }
+}
+
+fn odd_build() -> &'static BuildInfo {
+    build(odd_facts(), ODD_ROWS)
 }
 
 #[test]
 fn pre_rendered_text_is_exact() {
-    assert_eq!(
-        BuildInfoCollector::new(buildinfo::__example()).exposition(),
-        EXAMPLE
-    );
+    assert_eq!(BuildInfoCollector::new(example()).exposition(), EXAMPLE);
     assert_eq!(BuildInfoCollector::new(odd_build()).exposition(), ODD);
 }
 
@@ -96,7 +76,7 @@ fn through_prometheus_client(collector: BuildInfoCollector) -> String {
 #[test]
 fn prometheus_text_encoder_output_is_exact() {
     assert_eq!(
-        through_prometheus(BuildInfoCollector::new(buildinfo::__example())),
+        through_prometheus(BuildInfoCollector::new(example())),
         EXAMPLE
     );
     assert_eq!(
@@ -109,7 +89,7 @@ fn prometheus_text_encoder_output_is_exact() {
 #[test]
 fn prometheus_client_text_output_is_exact() {
     assert_eq!(
-        through_prometheus_client(BuildInfoCollector::new(buildinfo::__example())),
+        through_prometheus_client(BuildInfoCollector::new(example())),
         format!("{EXAMPLE}# EOF\n")
     );
     assert_eq!(
@@ -142,7 +122,7 @@ fn mod_info_series(text: &str) -> Vec<(String, String, String, bool)> {
 
 #[test]
 fn rust_mod_info_series_equal_the_embedded_runtime_dependencies() {
-    for info in [buildinfo::__example(), odd_build()] {
+    for info in [example(), odd_build()] {
         let mut embedded: Vec<_> = info
             .packages()
             .dependencies()
@@ -202,7 +182,7 @@ fn options_select_crates_and_add_labels() {
 #[cfg(feature = "prometheus")]
 #[test]
 fn extra_labels_are_exact_through_the_prometheus_registry_too() {
-    let collector = BuildInfoCollector::builder(buildinfo::__example())
+    let collector = BuildInfoCollector::builder(example())
         .label("team", "payments")
         .label("a_first", "x")
         .build()
@@ -214,10 +194,7 @@ fn extra_labels_are_exact_through_the_prometheus_registry_too() {
 
 #[test]
 fn no_captured_graph_gives_build_info_only() {
-    let info: &'static BuildInfo = Box::leak(Box::new(BuildInfo::__from_parts(Parts {
-        packages: Packages::EMPTY,
-        ..*odd_build_parts()
-    })));
+    let info = build(odd_facts(), &[]);
     let collector = BuildInfoCollector::new(info);
     assert_eq!(collector.crate_count(), 0);
     assert!(!collector.exposition().contains("rust_mod_info"));
@@ -228,35 +205,9 @@ fn no_captured_graph_gives_build_info_only() {
     );
 }
 
-fn odd_build_parts() -> &'static Parts {
-    // Parts is Copy; rebuild it from the odd build's getters.
-    let b = odd_build();
-    Box::leak(Box::new(Parts {
-        program: b.program(),
-        version: b.version(),
-        revision: b.revision(),
-        revision_label: b.revision_label(),
-        branch: b.branch(),
-        tag: "",
-        commit_time: b.commit_time(),
-        modified: b.modified(),
-        build_user: b.build_user(),
-        build_date: b.build_date(),
-        rust_version: b.rust_version(),
-        rust_commit: b.rust_commit(),
-        rust_channel: b.rust_channel(),
-        host: b.host(),
-        target: b.target(),
-        profile: b.profile(),
-        opt_level: b.opt_level(),
-        features: b.features(),
-        packages: b.packages(),
-    }))
-}
-
 #[test]
 fn invalid_options_are_rejected_at_construction() {
-    let info = buildinfo::__example();
+    let info = example();
     let err = BuildInfoCollector::builder(info)
         .label("version", "x")
         .build()
@@ -281,7 +232,7 @@ fn invalid_options_are_rejected_at_construction() {
 /// Registry::gather writes families sorted by name; so do the other paths.
 #[test]
 fn families_come_in_name_order_on_every_path() {
-    let collector = BuildInfoCollector::builder(buildinfo::__example())
+    let collector = BuildInfoCollector::builder(example())
         .program("zz-top")
         .build()
         .unwrap();
@@ -295,4 +246,11 @@ fn families_come_in_name_order_on_every_path() {
         through_prometheus_client(collector),
         format!("{text}# EOF\n")
     );
+}
+
+#[test]
+fn the_expected_texts_pass_promtool() {
+    for text in [EXAMPLE, ODD] {
+        testkit::check_metrics(text);
+    }
 }

@@ -26,8 +26,7 @@ fn main() {
         buildinfo::build::Builder::new().checksums(checksums).emit();
         return;
     }
-    let work = std::env::temp_dir().join(format!("build-info-bench-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&work);
+    let work = testkit::Scratch::new("build-info-bench");
     let app = generate_workspace(&work.join("ws"));
     let out_dir = work.join("out");
 
@@ -105,7 +104,6 @@ fn main() {
         compile.as_secs_f64()
     );
     print!("{report}");
-    let _ = std::fs::remove_dir_all(&work);
 }
 
 fn ms(d: Duration) -> f64 {
@@ -184,9 +182,8 @@ fn run_build_script(app: &Path, out_dir: &Path, checksums: bool) -> Duration {
 }
 
 fn host_triple() -> String {
-    let out = Command::new("rustc").arg("-vV").output().unwrap();
-    String::from_utf8(out.stdout)
-        .unwrap()
+    let out = testkit::run_ok(Command::new("rustc").arg("-vV"));
+    testkit::stdout(&out)
         .lines()
         .find_map(|l| l.strip_prefix("host: ").map(str::to_owned))
         .unwrap()
@@ -282,39 +279,15 @@ fn generate_workspace(root: &Path) -> PathBuf {
     }
     std::fs::write(app.join("Cargo.toml"), manifest).unwrap();
     std::fs::write(app.join("src/main.rs"), "fn main() {}\n").unwrap();
-    let cargo = |args: &[&str]| {
-        let status = Command::new(env!("CARGO"))
-            .args(args)
-            .current_dir(&app)
-            .status()
-            .unwrap();
-        assert!(status.success(), "cargo {args:?}");
-    };
-    cargo(&["generate-lockfile", "--offline"]);
+    testkit::run_ok(
+        Command::new(env!("CARGO"))
+            .args(["generate-lockfile", "--offline"])
+            .current_dir(&app),
+    );
     let lock = std::fs::read_to_string(app.join("Cargo.lock")).unwrap();
     let locked = lock.matches("[[package]]").count();
     println!("generated workspace: {locked} locked packages");
-    for args in [
-        &["init", "-q"][..],
-        &["add", "-A"],
-        &[
-            "-c",
-            "user.name=b",
-            "-c",
-            "user.email=b@b",
-            "commit",
-            "-q",
-            "-m",
-            "bench",
-        ],
-    ] {
-        let status = Command::new("git")
-            .args(args)
-            .current_dir(&app)
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
+    testkit::git_init_commit(&app);
     app
 }
 

@@ -3,11 +3,9 @@
 //! the build_info join, the answer). Prints its figures; `cargo bench -p cargo-depinfo --bench
 //! fleet_query`.
 
-use std::io::{BufRead as _, BufReader, Write as _};
-use std::net::{TcpListener, TcpStream};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+
+use testkit::{Reply, Server};
 
 const INSTANCES: usize = 50;
 const CRATES: usize = 100;
@@ -44,54 +42,20 @@ fn answers() -> (String, String) {
     (wrap(mod_info), wrap(build_info))
 }
 
-fn serve(conn: &TcpStream, mod_info: &str, build_info: &str) {
-    let mut reader = BufReader::new(conn);
-    let mut request = String::new();
-    if reader.read_line(&mut request).is_err() {
-        return;
-    }
-    loop {
-        let mut line = String::new();
-        match reader.read_line(&mut line) {
-            Ok(0) | Err(_) => return,
-            Ok(_) if line == "\r\n" => break,
-            Ok(_) => {}
-        }
-    }
-    let body = if request.contains("query=rust_mod_info") {
-        mod_info
-    } else {
-        build_info
-    };
-    let mut out = conn;
-    let _ = write!(
-        out,
-        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    let _ = out.write_all(body.as_bytes());
-}
-
 fn main() {
     let (mod_info, build_info) = answers();
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let stop = Arc::new(AtomicBool::new(false));
-    let stopped = Arc::clone(&stop);
     let kib = u32::try_from(mod_info.len() >> 10).unwrap_or(u32::MAX);
-    let server = std::thread::spawn(move || {
-        for conn in listener.incoming() {
-            if stopped.load(Ordering::SeqCst) {
-                break;
-            }
-            if let Ok(conn) = conn {
-                serve(&conn, &mod_info, &build_info);
-            }
-        }
+    let server = Server::start(move |target| {
+        let body = if target.contains("query=rust_mod_info") {
+            &mod_info
+        } else {
+            &build_info
+        };
+        Reply::ok("application/json", body.as_bytes())
     });
 
     let mut args = cargo_depinfo::SourceArgs::default();
-    args.prometheus = vec![format!("http://{addr}")];
+    args.prometheus = vec![server.url("")];
     args.timeout = Duration::from_secs(30);
     let req = semver::VersionReq::parse(">=1.2.0, <1.2.2").unwrap();
 
@@ -128,8 +92,4 @@ fn main() {
     time("spread-only", &mut || {
         cargo_depinfo::spread(&observations, &[], None).len()
     });
-
-    stop.store(true, Ordering::SeqCst);
-    let _ = TcpStream::connect(addr);
-    let _ = server.join();
 }

@@ -20,11 +20,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use cargo_depinfo::{Limits, inspect_paths, read_sections};
-
-#[path = "../tests/support/binaries.rs"]
-mod binaries;
-
-use binaries::noise;
+use testkit::{Scratch, noise, zlib};
 
 const BINARIES: usize = 1_000;
 const OTHER_FILES: usize = 10_000;
@@ -41,27 +37,19 @@ fn rchar() -> Option<u64> {
 fn template(dir: &Path) -> PathBuf {
     let me = Path::new(env!("CARGO_BIN_EXE_cargo-depinfo"));
     let raw = read_sections(me).expect("cargo-depinfo has build-info data");
+    let (Some(bldinfo), Some(dep_v0)) = (&raw.bldinfo, &raw.dep_v0) else {
+        panic!("cargo-depinfo embeds both sections");
+    };
     let out = dir.join("template");
-    let mut cmd = Command::new("objcopy");
-    for (name, data) in [(".bldinfo", &raw.bldinfo), (".dep-v0", &raw.dep_v0)] {
-        let data = data.as_ref().expect("both sections");
-        let file = dir.join(format!("section{name}"));
-        std::fs::write(&file, buildinfo::build::zlib(data)).unwrap();
-        cmd.arg("--add-section")
-            .arg(format!("{name}={}", file.display()));
-    }
-    let status = cmd
-        .arg("/bin/true")
-        .arg(&out)
-        .status()
-        .expect("objcopy (binutils)");
-    assert!(status.success());
+    testkit::with_sections(
+        &out,
+        &[(".bldinfo", &zlib(bldinfo)), (".dep-v0", &zlib(dep_v0))],
+    );
     out
 }
 
 fn main() {
-    let root = std::env::temp_dir().join(format!("cargo-depinfo-bench-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
+    let root = Scratch::new("inspect-bench");
     let tree = root.join("tree");
     std::fs::create_dir_all(&tree).unwrap();
     let template = template(&root);
@@ -143,11 +131,12 @@ fn main() {
     let mut best_cli = Duration::MAX;
     for _ in 0..3 {
         let started = Instant::now();
-        let out = Command::new(env!("CARGO_BIN_EXE_cargo-depinfo"))
-            .arg("inspect")
-            .arg(&tree)
-            .output()
-            .unwrap();
+        let out = testkit::run(
+            Command::new(env!("CARGO_BIN_EXE_cargo-depinfo"))
+                .arg("inspect")
+                .arg(&tree),
+            Duration::from_secs(300),
+        );
         best_cli = best_cli.min(started.elapsed());
         assert_eq!(out.status.code(), Some(0));
     }
@@ -155,5 +144,4 @@ fn main() {
         "  cargo-depinfo inspect DIR (process, text output), best of 3: {best_cli:.1?} = {:.0} files/s",
         files / best_cli.as_secs_f64()
     );
-    let _ = std::fs::remove_dir_all(&root);
 }

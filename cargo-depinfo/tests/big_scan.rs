@@ -4,13 +4,10 @@
 //! terminal) and exits 0, well within a generous limit.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
-#[path = "support/binaries.rs"]
-mod binaries;
-
-use binaries::{auditable_binary, noise, plain_binary};
+use testkit::{Scratch, auditable_binary, noise, plain_binary, stderr, stdout};
 
 const BIN: &str = env!("CARGO_BIN_EXE_cargo-depinfo");
 
@@ -23,10 +20,8 @@ const DEP_V0: &str = r#"{"packages":[{"name":"NAME","version":"1.0.0","source":"
 
 #[test]
 fn thousands_of_non_binaries_are_skipped_and_the_binaries_listed() {
-    let dir = std::env::temp_dir()
-        .join(format!("cargo-depinfo-big-scan-{}", std::process::id()))
-        .join("tree");
-    let _ = std::fs::remove_dir_all(&dir);
+    let scratch = Scratch::new("big-scan");
+    let dir = scratch.join("tree");
     for i in 0..OTHER_FILES {
         let sub = dir.join(format!("d{:02}", i % 30));
         std::fs::create_dir_all(&sub).unwrap();
@@ -48,28 +43,8 @@ fn thousands_of_non_binaries_are_skipped_and_the_binaries_listed() {
     );
     std::fs::copy(plain_binary(), dir.join("d05/plain")).unwrap();
 
-    let started = Instant::now();
-    let mut child = Command::new(BIN)
-        .arg("inspect")
-        .arg(&dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Output is small: waiting before reading the pipes cannot block the child.
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            break;
-        }
-        if started.elapsed() > LIMIT {
-            child.kill().unwrap();
-            panic!("inspect did not finish within {LIMIT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    let stderr = String::from_utf8(out.stderr).unwrap();
+    let out = testkit::run(Command::new(BIN).arg("inspect").arg(&dir), LIMIT);
+    let (stdout, stderr) = (stdout(&out), stderr(&out));
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert_eq!(stderr, "", "nothing on stderr when it is not a terminal");
     let headers: Vec<&str> = stdout.lines().filter(|l| !l.starts_with('\t')).collect();
@@ -82,7 +57,6 @@ fn thousands_of_non_binaries_are_skipped_and_the_binaries_listed() {
             format!("{d}/d29/zz-app-three: app-three 1.0.0"),
         ]
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Runs `inspect DIR` with stderr on a pseudo-terminal (util-linux `script`), returning what
@@ -98,20 +72,15 @@ fn on_a_terminal(dir: &Path, no_color: bool) -> String {
     } else {
         cmd.env_remove("NO_COLOR");
     }
-    let out = cmd
-        .output()
-        .expect("`script` (util-linux) runs a command on a pseudo-terminal");
+    // `script` (util-linux) runs the command on a pseudo-terminal.
+    let out = testkit::run(&mut cmd, LIMIT);
     assert!(out.status.success(), "{out:?}");
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    stdout(&out)
 }
 
 #[test]
 fn progress_shows_on_a_terminal_and_respects_no_color() {
-    let dir = std::env::temp_dir()
-        .join(format!("cargo-depinfo-big-scan-{}", std::process::id()))
-        .join("terminal");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::new("big-scan-terminal");
     for i in 0..50 {
         std::fs::write(dir.join(format!("f{i:02}.txt")), "text").unwrap();
     }
@@ -126,5 +95,4 @@ fn progress_shows_on_a_terminal_and_respects_no_color() {
         !plain.contains('\x1b'),
         "NO_COLOR: no escape sequences: {plain:?}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -5,13 +5,13 @@
 
 use std::path::Path;
 use std::process::{Command, Output};
+use std::time::Duration;
 
-#[path = "support/binaries.rs"]
-mod binaries;
-
-use binaries::{plain_binary, scratch, stderr, stdout, with_section};
+use testkit::{Scratch, check_golden, plain_binary, stderr, stdout, zlib};
 
 const BIN: &str = env!("CARGO_BIN_EXE_cargo-depinfo");
+/// This package's manifest: `list` describes the cargo-depinfo workspace itself.
+const MANIFEST: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
 
 /// A fixture written in cargo-auditable's format, as `cargo auditable` would embed it.
 const DEP_V0: &str = r#"{"packages":[{"name":"auditable-app","version":"0.3.1","source":"local","dependencies":[1,2,3],"root":true},{"name":"itoa","version":"1.0.15","source":"crates.io"},{"name":"serde","version":"1.0.219","source":"crates.io","dependencies":[3]},{"name":"serde_derive","version":"1.0.219","source":"crates.io","kind":"build"}],"format":1}"#;
@@ -19,31 +19,26 @@ const DEP_V0: &str = r#"{"packages":[{"name":"auditable-app","version":"0.3.1","
 /// A fixture in build-info's `.bldinfo` format 1 (FORMAT.md).
 const BLDINFO: &str = r#"{"format":1,"program":"myapp","version":"1.4.2","revision":"3f2c1a9e0b7d4c5a6f8e9d0c1b2a3f4e5d6c7b8a","branch":"main","tag":"v1.4.2","commit_time":"2026-11-21T23:40:00Z","build_user":"ci@builder-7","build_date":"2026-11-21T23:46:36Z","rust_version":"1.95.0","rust_commit":"59807616e1fa2540724bfbac14d7976d7e4a3860","rust_channel":"stable","host":"x86_64-unknown-linux-gnu","target":"x86_64-unknown-linux-gnu","profile":"release","opt_level":"3","modified":false,"features":["default","tls"],"packages":[{"name":"gitdep","version":"0.2.0","source":"git","git_url":"https://example.invalid/gitdep","git_commit":"0123456789abcdef0123456789abcdef01234567"},{"name":"itoa","version":"1.0.15","source":"crates.io","direct":true,"checksum":"4a5f13b858c8d314ee3e8f639011f7ccefe71f97f96e50151fb991f267928e2c"},{"name":"myapp","version":"1.4.2","source":"local","root":true,"dependencies":[0,1,3]},{"name":"serde_derive","version":"1.0.219","source":"crates.io","kind":"build","direct":true}]}"#;
 
+/// Local files only: a minute means something hangs.
+const LIMIT: Duration = Duration::from_secs(60);
+
 fn run(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .output()
-        .expect("run cargo-depinfo")
+    testkit::run(Command::new(BIN).args(args), LIMIT)
 }
 
-fn zlib(data: &[u8]) -> Vec<u8> {
-    buildinfo::build::zlib(data)
+/// A copy of the plain binary whose section `section` holds `json`, compressed.
+fn with_section(out: &Path, section: &str, json: &[u8]) {
+    testkit::with_sections(out, &[(section, &zlib(json))]);
 }
 
-/// Compares `actual` with `tests/golden/NAME`, after replacing `dir` with `<DIR>`.
+/// Compares `actual` with `tests/golden/NAME`, after replacing `dir` with `<DIR>`; with
+/// `UPDATE_GOLDEN=1` a changed file is rewritten and the test still fails until it is stable.
 fn golden(name: &str, actual: &str, dir: &Path) {
     let actual = actual.replace(&dir.display().to_string(), "<DIR>");
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/golden")
         .join(name);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, &actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (run with UPDATE_GOLDEN=1)", path.display()));
-    assert_eq!(actual, expected, "output differs from {}", path.display());
+    check_golden(&path, &actual);
 }
 
 #[test]
@@ -82,14 +77,7 @@ fn inspect_reads_itself() {
 
 #[test]
 fn list_shows_exactly_what_build_info_embedded() {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
-    let listed = run(&[
-        "list",
-        "--manifest-path",
-        manifest.to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
+    let listed = run(&["list", "--manifest-path", MANIFEST, "--format", "json"]);
     assert_eq!(listed.status.code(), Some(0), "{}", stderr(&listed));
     let inspected = run(&["inspect", BIN, "--format", "json"]);
     assert_eq!(inspected.status.code(), Some(0), "{}", stderr(&inspected));
@@ -112,14 +100,7 @@ fn list_shows_exactly_what_build_info_embedded() {
 
 #[test]
 fn list_names_an_unknown_package() {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
-    let out = run(&[
-        "list",
-        "--manifest-path",
-        manifest.to_str().unwrap(),
-        "-p",
-        "no-such-crate",
-    ]);
+    let out = run(&["list", "--manifest-path", MANIFEST, "-p", "no-such-crate"]);
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         stderr(&out),
@@ -144,9 +125,9 @@ fn a_plain_binary_named_explicitly_is_an_error() {
 
 #[test]
 fn a_cargo_auditable_binary_is_shown() {
-    let dir = scratch("cli", "auditable");
+    let dir = Scratch::new("cli-auditable");
     let bin = dir.join("auditable-app");
-    with_section(&bin, ".dep-v0", &zlib(DEP_V0.as_bytes()));
+    with_section(&bin, ".dep-v0", DEP_V0.as_bytes());
     let text = run(&["inspect", bin.to_str().unwrap()]);
     assert_eq!(text.status.code(), Some(0), "{}", stderr(&text));
     golden("dep_v0_only.txt", &stdout(&text), &dir);
@@ -156,10 +137,43 @@ fn a_cargo_auditable_binary_is_shown() {
 }
 
 #[test]
+fn mach_o_and_pe_binaries_are_read_like_elf() {
+    let dir = Scratch::new("cli-formats");
+    let sections: &[(&str, &[u8])] = &[
+        (".bldinfo", &zlib(BLDINFO.as_bytes())),
+        (".dep-v0", &zlib(DEP_V0.as_bytes())),
+    ];
+    let elf = dir.join("app-elf");
+    std::fs::write(&elf, testkit::elf_with_sections(sections)).unwrap();
+    std::fs::write(
+        dir.join("app-mach-o"),
+        testkit::mach_o_with_sections(sections),
+    )
+    .unwrap();
+    std::fs::write(dir.join("app-pe.exe"), testkit::pe_with_sections(sections)).unwrap();
+    let out = run(&["inspect", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // One binary per format, the same data: the same lines under each header.
+    let text = stdout(&out).replace(&dir.display().to_string(), "<DIR>");
+    let blocks: Vec<&str> = text.split("<DIR>/").filter(|b| !b.is_empty()).collect();
+    assert_eq!(blocks.len(), 3, "{text}");
+    let body = |block: &str| block.split_once('\n').unwrap().1.to_owned();
+    assert!(blocks[0].starts_with("app-elf: myapp 1.4.2\n"), "{text}");
+    assert!(blocks[1].starts_with("app-mach-o: myapp 1.4.2\n"), "{text}");
+    assert!(blocks[2].starts_with("app-pe.exe: myapp 1.4.2\n"), "{text}");
+    assert_eq!(body(blocks[0]), body(blocks[1]));
+    assert_eq!(body(blocks[0]), body(blocks[2]));
+    assert!(
+        body(blocks[0]).contains("\tdep\titoa\t1.0.15\tcrates.io\t"),
+        "{text}"
+    );
+}
+
+#[test]
 fn a_build_info_binary_shows_its_build_facts() {
-    let dir = scratch("cli", "bldinfo");
+    let dir = Scratch::new("cli-bldinfo");
     let bin = dir.join("myapp");
-    with_section(&bin, ".bldinfo", &zlib(BLDINFO.as_bytes()));
+    with_section(&bin, ".bldinfo", BLDINFO.as_bytes());
     for (format, file) in [
         ("text", "bldinfo.txt"),
         ("json", "bldinfo.json"),
@@ -173,45 +187,35 @@ fn a_build_info_binary_shows_its_build_facts() {
 
 #[test]
 fn a_directory_scan_skips_non_binaries_and_carries_on_after_bad_ones() {
-    let dir = scratch("cli", "scan");
+    let dir = Scratch::new("cli-scan");
     std::fs::create_dir_all(dir.join("nested/deeper")).unwrap();
-    with_section(
-        &dir.join("a-auditable"),
-        ".dep-v0",
-        &zlib(DEP_V0.as_bytes()),
-    );
+    with_section(&dir.join("a-auditable"), ".dep-v0", DEP_V0.as_bytes());
     with_section(
         &dir.join("nested/deeper/myapp"),
         ".bldinfo",
-        &zlib(BLDINFO.as_bytes()),
+        BLDINFO.as_bytes(),
     );
     std::fs::copy(plain_binary(), dir.join("plain")).unwrap();
     std::fs::write(dir.join("notes.txt"), "not a binary\n").unwrap();
     let whole = std::fs::read(plain_binary()).unwrap();
     std::fs::write(dir.join("nested/truncated"), &whole[..100]).unwrap();
-    with_section(
-        &dir.join("nested/zz-bomb"),
-        ".dep-v0",
-        &zlib(&vec![b' '; 9 << 20]),
-    );
+    with_section(&dir.join("nested/zz-bomb"), ".dep-v0", &vec![b' '; 9 << 20]);
     with_section(
         &dir.join("nested/zz-notjson"),
         ".dep-v0",
-        &zlib(b"{\"hello\":\"world\"}"),
+        b"{\"hello\":\"world\"}",
     );
 
     let out = run(&["inspect", dir.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
-    let text = stdout(&out);
-    let headers: Vec<&str> = text.lines().filter(|l| !l.starts_with('\t')).collect();
+    let inventories = stdout(&out).replace(&dir.display().to_string(), "<DIR>");
+    let headers: Vec<&str> = inventories
+        .lines()
+        .filter(|l| !l.starts_with('\t'))
+        .collect();
+    let expected = "<DIR>/a-auditable: auditable-app 0.3.1\n<DIR>/nested/deeper/myapp: myapp 1.4.2";
+    assert_eq!(headers.join("\n"), expected);
     let d = dir.display();
-    assert_eq!(
-        headers,
-        [
-            format!("{d}/a-auditable: auditable-app 0.3.1"),
-            format!("{d}/nested/deeper/myapp: myapp 1.4.2"),
-        ]
-    );
     let err = stderr(&out);
     let lines: Vec<&str> = err.lines().collect();
     assert_eq!(lines.len(), 3, "{err}");
@@ -244,8 +248,8 @@ fn a_directory_scan_skips_non_binaries_and_carries_on_after_bad_ones() {
 
 #[test]
 fn a_clean_directory_scan_exits_zero() {
-    let dir = scratch("cli", "clean");
-    with_section(&dir.join("app"), ".dep-v0", &zlib(DEP_V0.as_bytes()));
+    let dir = Scratch::new("cli-clean");
+    with_section(&dir.join("app"), ".dep-v0", DEP_V0.as_bytes());
     std::fs::copy(plain_binary(), dir.join("plain")).unwrap();
     std::fs::write(dir.join("README"), "text").unwrap();
     let out = run(&["inspect", dir.to_str().unwrap()]);
@@ -255,9 +259,9 @@ fn a_clean_directory_scan_exits_zero() {
 
 #[test]
 fn cyclonedx_wants_one_program() {
-    let dir = scratch("cli", "cdx-many");
-    with_section(&dir.join("a"), ".dep-v0", &zlib(DEP_V0.as_bytes()));
-    with_section(&dir.join("b"), ".dep-v0", &zlib(DEP_V0.as_bytes()));
+    let dir = Scratch::new("cli-cdx-many");
+    with_section(&dir.join("a"), ".dep-v0", DEP_V0.as_bytes());
+    with_section(&dir.join("b"), ".dep-v0", DEP_V0.as_bytes());
     let out = run(&["inspect", "--format", "cyclonedx", dir.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
@@ -267,9 +271,9 @@ fn cyclonedx_wants_one_program() {
 
 #[test]
 fn affected_exits_one_when_a_binary_matches() {
-    let dir = scratch("cli", "affected");
-    with_section(&dir.join("app"), ".dep-v0", &zlib(DEP_V0.as_bytes()));
-    with_section(&dir.join("myapp"), ".bldinfo", &zlib(BLDINFO.as_bytes()));
+    let dir = Scratch::new("cli-affected");
+    with_section(&dir.join("app"), ".dep-v0", DEP_V0.as_bytes());
+    with_section(&dir.join("myapp"), ".bldinfo", BLDINFO.as_bytes());
     let d = dir.to_str().unwrap();
     let out = run(&["affected", "itoa", ">=1.0, <1.0.16", d]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
@@ -327,13 +331,9 @@ fn only_headers_and_the_two_sections_are_read() {
 
 #[test]
 fn inspect_writes_a_textfile_exposition_that_promtool_accepts() {
-    let dir = scratch("cli", "textfile");
-    with_section(&dir.join("myapp"), ".bldinfo", &zlib(BLDINFO.as_bytes()));
-    with_section(
-        &dir.join("auditable-app"),
-        ".dep-v0",
-        &zlib(DEP_V0.as_bytes()),
-    );
+    let dir = Scratch::new("cli-textfile");
+    with_section(&dir.join("myapp"), ".bldinfo", BLDINFO.as_bytes());
+    with_section(&dir.join("auditable-app"), ".dep-v0", DEP_V0.as_bytes());
     std::fs::copy(BIN, dir.join("cargo-depinfo")).unwrap();
     let out = run(&["inspect", dir.to_str().unwrap(), "--format", "prometheus"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -356,17 +356,5 @@ fn inspect_writes_a_textfile_exposition_that_promtool_accepts() {
         !text.contains(dir.to_str().unwrap()),
         "no paths in labels: {text}"
     );
-    let file = dir.join("textfile.prom");
-    std::fs::write(&file, &text).unwrap();
-    let check = Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(std::fs::File::open(&file).unwrap())
-        .output()
-        .expect("promtool (Debian package prometheus) must be installed");
-    assert!(
-        check.status.success(),
-        "{}{}",
-        stdout(&check),
-        stderr(&check)
-    );
+    testkit::check_metrics(&text);
 }

@@ -3,11 +3,18 @@
 //! schemas it references), with Python's `jsonschema`. scripts/test-all.sh installs both; this
 //! test fails when they are missing rather than skipping.
 
-use std::io::Write as _;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use testkit::{run_with_input, stderr, stdout};
 
 const BIN: &str = env!("CARGO_BIN_EXE_cargo-depinfo");
+/// This package's manifest: `list` describes the cargo-depinfo workspace itself.
+const MANIFEST: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
+
+/// For cargo-depinfo on local files and for one schema validation alike.
+const LIMIT: Duration = Duration::from_secs(120);
 
 /// Validates the document on stdin against bom-1.5; prints every violation and exits 1.
 /// References between the bundled schemas are served from the package's files (no network):
@@ -41,10 +48,12 @@ sys.exit(1 if errors else 0)
 "#;
 
 fn python_ready() {
-    let ok = Command::new("python3")
-        .args(["-c", "import cyclonedx, jsonschema, referencing"])
-        .status()
-        .is_ok_and(|s| s.success());
+    let ok = testkit::run(
+        Command::new("python3").args(["-c", "import cyclonedx, jsonschema, referencing"]),
+        LIMIT,
+    )
+    .status
+    .success();
     assert!(
         ok,
         "python3 with `jsonschema` and `cyclonedx-python-lib` is required \
@@ -54,36 +63,28 @@ fn python_ready() {
 
 fn validate(what: &str, document: &[u8]) {
     python_ready();
-    let mut child = Command::new("python3")
-        .args(["-c", VALIDATE])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run python3");
-    child.stdin.take().unwrap().write_all(document).unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = schema_check(document);
     assert!(
         out.status.success(),
         "{what} is not valid CycloneDX 1.5:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+        stdout(&out),
+        stderr(&out)
     );
-    assert!(
-        String::from_utf8_lossy(&out.stdout).contains(": 0 error(s)"),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    assert!(stdout(&out).contains(": 0 error(s)"), "{}", stdout(&out));
+}
+
+/// The validator run on `document`.
+fn schema_check(document: &[u8]) -> Output {
+    run_with_input(
+        Command::new("python3").args(["-c", VALIDATE]),
+        document,
+        LIMIT,
+    )
 }
 
 fn run(args: &[&str]) -> Output {
-    let out = Command::new(BIN).args(args).output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = testkit::run(Command::new(BIN).args(args), LIMIT);
+    assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
     out
 }
 
@@ -97,14 +98,7 @@ fn inspect_of_itself_is_valid_cyclonedx() {
 
 #[test]
 fn list_is_valid_cyclonedx() {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
-    let out = run(&[
-        "list",
-        "--manifest-path",
-        manifest.to_str().unwrap(),
-        "--format",
-        "cyclonedx",
-    ]);
+    let out = run(&["list", "--manifest-path", MANIFEST, "--format", "cyclonedx"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     // Checksums from Cargo.lock become SHA-256 hashes: the schema checks their shape.
     assert!(
@@ -132,21 +126,9 @@ fn the_golden_build_info_bom_is_valid_cyclonedx() {
 fn the_validator_rejects_a_broken_bom() {
     // The check itself works: a component without a name is refused.
     python_ready();
-    let mut child = Command::new("python3")
-        .args(["-c", VALIDATE])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(
-            br#"{"bomFormat":"CycloneDX","specVersion":"1.5","components":[{"type":"library"}]}"#,
-        )
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = schema_check(
+        br#"{"bomFormat":"CycloneDX","specVersion":"1.5","components":[{"type":"library"}]}"#,
+    );
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stdout).contains("'name' is a required property"));
+    assert!(stdout(&out).contains("'name' is a required property"));
 }

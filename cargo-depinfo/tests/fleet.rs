@@ -6,145 +6,15 @@
 //! checked by the real `promtool` (Debian package `prometheus`; the test fails without it).
 
 use std::fmt::Write as _;
-use std::io::{BufRead as _, BufReader, Write as _};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread::JoinHandle;
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-
-#[path = "support/binaries.rs"]
-mod binaries;
-
-use binaries::{stderr, stdout};
+use testkit::{Reply, Scratch, Server, check_metrics, check_rules, stderr, stdout};
 
 const BIN: &str = env!("CARGO_BIN_EXE_cargo-depinfo");
-
-/// One canned answer.
-#[derive(Clone)]
-struct Reply {
-    status: u16,
-    content_type: &'static str,
-    body: String,
-    delay: Duration,
-    chunked: bool,
-}
-
-impl Reply {
-    fn ok(content_type: &'static str, body: impl Into<String>) -> Reply {
-        Reply {
-            status: 200,
-            content_type,
-            body: body.into(),
-            delay: Duration::ZERO,
-            chunked: false,
-        }
-    }
-}
-
-type Handler = Arc<dyn Fn(&str) -> Reply + Send + Sync>;
-
-/// A loopback HTTP server on a thread; stopped and joined on drop.
-struct Server {
-    addr: SocketAddr,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl Server {
-    /// Serves `handler(path_and_query)` on 127.0.0.1, one connection at a time.
-    fn start(handler: Handler) -> Server {
-        Server::start_on(TcpListener::bind("127.0.0.1:0").unwrap(), handler)
-    }
-
-    fn start_on(listener: TcpListener, handler: Handler) -> Server {
-        let addr = listener.local_addr().unwrap();
-        let stop = Arc::new(AtomicBool::new(false));
-        let stopped = Arc::clone(&stop);
-        let thread = std::thread::spawn(move || {
-            for conn in listener.incoming() {
-                if stopped.load(Ordering::SeqCst) {
-                    break;
-                }
-                if let Ok(conn) = conn {
-                    serve(&conn, &handler, &stopped);
-                }
-            }
-        });
-        Server {
-            addr,
-            stop,
-            thread: Some(thread),
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    fn host_port(&self) -> String {
-        self.addr.to_string()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        // Wake the accept loop.
-        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-fn serve(conn: &TcpStream, handler: &Handler, stop: &AtomicBool) {
-    let _ = conn.set_read_timeout(Some(Duration::from_secs(2)));
-    let mut reader = BufReader::new(conn);
-    let mut request = String::new();
-    if reader.read_line(&mut request).is_err() {
-        return;
-    }
-    loop {
-        let mut line = String::new();
-        match reader.read_line(&mut line) {
-            Ok(0) | Err(_) => return,
-            Ok(_) if line == "\r\n" => break,
-            Ok(_) => {}
-        }
-    }
-    let path = request.split(' ').nth(1).unwrap_or("/").to_owned();
-    let reply = handler(&path);
-    // Sleep in small steps so that stopping the server is never slow.
-    let until = Instant::now() + reply.delay;
-    while Instant::now() < until && !stop.load(Ordering::SeqCst) {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let mut out = conn;
-    let reason = if reply.status == 200 { "OK" } else { "Error" };
-    let _ = write!(
-        out,
-        "HTTP/1.1 {} {reason}\r\nContent-Type: {}\r\nConnection: close\r\n",
-        reply.status, reply.content_type
-    );
-    if reply.chunked {
-        let _ = write!(out, "Transfer-Encoding: chunked\r\n\r\n");
-        for chunk in reply.body.as_bytes().chunks(1000) {
-            let _ = write!(out, "{:x}\r\n", chunk.len());
-            let _ = out.write_all(chunk);
-            let _ = write!(out, "\r\n");
-        }
-        let _ = write!(out, "0\r\n\r\n");
-    } else {
-        let _ = write!(out, "Content-Length: {}\r\n\r\n", reply.body.len());
-        let _ = out.write_all(reply.body.as_bytes());
-    }
-    let _ = out.flush();
-}
 
 const EXPOSITION: &str = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -168,35 +38,20 @@ fn metrics_page(program: &str, version: &str, revision: &str, crates: &[(&str, &
     s
 }
 
-fn metrics_server(page: String) -> Server {
-    metrics_server_on(TcpListener::bind("127.0.0.1:0").unwrap(), page)
-}
-
 fn metrics_server_on(listener: TcpListener, page: String) -> Server {
-    Server::start_on(
-        listener,
-        Arc::new(move |path: &str| {
-            if path == "/metrics" {
-                Reply::ok(EXPOSITION, page.clone())
-            } else {
-                Reply {
-                    status: 404,
-                    ..Reply::ok("text/plain", "not found\n")
-                }
-            }
-        }),
-    )
+    Server::start_on(listener, move |path| {
+        if path == "/metrics" {
+            Reply::ok(EXPOSITION, page.clone())
+        } else {
+            Reply::not_found()
+        }
+    })
 }
 
 /// The fleet: alpha on serde_json 1.0.130, beta-svc on 1.0.140; both on itoa 1.0.15. Output
 /// is sorted by instance: alpha gets the address that sorts first, so golden files are stable.
 fn fleet() -> (Server, Server) {
-    let mut listeners = [
-        TcpListener::bind("127.0.0.1:0").unwrap(),
-        TcpListener::bind("127.0.0.1:0").unwrap(),
-    ];
-    listeners.sort_by_key(|l| l.local_addr().unwrap().to_string());
-    let [la, lb] = listeners;
+    let [la, lb] = testkit::sorted_listeners();
     let a = metrics_server_on(
         la,
         metrics_page(
@@ -249,7 +104,7 @@ fn prometheus_for(a: &Server, b: &Server) -> Server {
     ]}})
     .to_string();
     let mod_info = mod_info.to_string();
-    Server::start(Arc::new(move |path: &str| {
+    Server::start(move |path| {
         let body = if path == "/api/v1/query?query=rust_mod_info" {
             mod_info.clone()
         } else if path.starts_with("/api/v1/query?query=%7B__name__") {
@@ -258,32 +113,13 @@ fn prometheus_for(a: &Server, b: &Server) -> Server {
             r#"{"status":"error","errorType":"bad_data","error":"unexpected query"}"#.to_owned()
         };
         // Real Prometheus answers large results chunked.
-        Reply {
-            chunked: true,
-            ..Reply::ok("application/json", body)
-        }
-    }))
+        Reply::ok("application/json", body).chunked(1000)
+    })
 }
 
+/// Bounded: every network source has a timeout, so 30 s means something hangs.
 fn run(args: &[&str]) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run cargo-depinfo");
-    // Bounded: every network source has a timeout, so 30 s means something hangs.
-    let start = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if start.elapsed() > Duration::from_secs(30) {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("cargo-depinfo {args:?} ran for more than 30 s");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    child.wait_with_output().unwrap()
+    testkit::run(Command::new(BIN).args(args), Duration::from_secs(30))
 }
 
 /// Compares `actual` (with the servers' addresses replaced) with `tests/fleet/NAME`.
@@ -295,48 +131,18 @@ fn golden(name: &str, actual: &str, replace: &[(&str, &str)]) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fleet")
         .join(name);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, &actual).unwrap();
-    }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_GOLDEN=1 writes it)", path.display()));
-    assert_eq!(actual, expected, "golden file {name}");
+    testkit::check_golden(&path, &actual);
 }
 
-/// Runs `promtool ARGS` with `input` on stdin; the real one, never skipped.
-fn promtool(args: &[&str], input: &str) -> Output {
-    let mut child = Command::new("promtool")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("promtool must be installed (Debian package prometheus; the README's test command installs it)");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
-
-fn check_metrics(exposition: &str) {
-    let out = promtool(&["check", "metrics"], exposition);
-    assert!(
-        out.status.success(),
-        "promtool check metrics:\n{exposition}\n{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+/// Like [`golden`], for exposition text, which the real promtool must accept too.
+fn golden_exposition(name: &str, actual: &str, replace: &[(&str, &str)]) {
+    golden(name, actual, replace);
+    check_metrics(actual);
 }
 
 /// A port nothing listens on.
 fn closed_port() -> String {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = l.local_addr().unwrap();
-    drop(l);
-    format!("http://{addr}/metrics")
+    format!("http://{}/metrics", testkit::unused_addr())
 }
 
 #[test]
@@ -346,69 +152,30 @@ fn affected_over_metrics_endpoints_names_instances_and_exits_1_0() {
     let names = [(a.host_port(), "<A>"), (b.host_port(), "<B>")];
     let names: Vec<(&str, &str)> = names.iter().map(|(h, n)| (h.as_str(), *n)).collect();
 
-    let out = run(&[
-        "affected",
-        "serde_json",
-        ">=1.0.135",
-        "--metrics",
-        &ua,
-        "--metrics",
-        &ub,
-    ]);
+    // `affected NAME REQ` over both endpoints, then `extra`.
+    let affected = |name: &str, req: &str, extra: &[&str]| {
+        let both = ["affected", name, req, "--metrics", &ua, "--metrics", &ub];
+        run(&[&both[..], extra].concat())
+    };
+
+    let out = affected("serde_json", ">=1.0.135", &[]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     golden("affected_metrics.txt", &stdout(&out), &names);
 
-    let out = run(&[
-        "affected",
-        "serde-json",
-        ">=1.0, <1.0.150",
-        "--metrics",
-        &ua,
-        "--metrics",
-        &ub,
-        "--format",
-        "json",
-    ]);
+    let out = affected("serde-json", ">=1.0, <1.0.150", &["--format", "json"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     golden("affected_metrics.json", &stdout(&out), &names);
 
-    let out = run(&[
-        "affected",
-        "serde_json",
-        "<1.0.100",
-        "--metrics",
-        &ua,
-        "--metrics",
-        &ub,
-    ]);
+    let out = affected("serde_json", "<1.0.100", &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(stdout(&out), "");
     assert_eq!(stderr(&out), "");
 
-    let out = run(&[
-        "affected",
-        "itoa",
-        "1",
-        "--metrics",
-        &ua,
-        "--metrics",
-        &ub,
-        "--format",
-        "prometheus",
-    ]);
+    let out = affected("itoa", "1", &["--format", "prometheus"]);
     assert_eq!(out.status.code(), Some(1));
-    golden("affected_metrics.prom", &stdout(&out), &names);
-    check_metrics(&stdout(&out));
+    golden_exposition("affected_metrics.prom", &stdout(&out), &names);
     // No match: still valid, with a count of 0.
-    let out = run(&[
-        "affected",
-        "itoa",
-        "<1",
-        "--metrics",
-        &ua,
-        "--format",
-        "prometheus",
-    ]);
+    let out = affected("itoa", "<1", &["--format", "prometheus"]);
     assert_eq!(out.status.code(), Some(0));
     assert!(
         stdout(&out)
@@ -420,18 +187,12 @@ fn affected_over_metrics_endpoints_names_instances_and_exits_1_0() {
 #[test]
 fn broken_endpoints_are_one_line_each_and_the_rest_goes_on() {
     let (a, _b) = fleet();
-    let malformed = metrics_server(
-        "# TYPE rust_mod_info gauge\nrust_mod_info{name=\"serde_json\",version=\"1.0.1\" 1\n"
-            .into(),
-    );
-    let slow = Server::start(Arc::new(|_: &str| Reply {
-        delay: Duration::from_secs(4),
-        ..Reply::ok(EXPOSITION, "up 1\n")
-    }));
-    let html = Server::start(Arc::new(|_: &str| Reply {
-        status: 503,
-        ..Reply::ok("text/html", "<html>down</html>")
-    }));
+    let malformed = Server::fixed(Reply::ok(
+        EXPOSITION,
+        "# TYPE rust_mod_info gauge\nrust_mod_info{name=\"serde_json\",version=\"1.0.1\" 1\n",
+    ));
+    let slow = Server::fixed(Reply::ok(EXPOSITION, "up 1\n").delayed(Duration::from_secs(4)));
+    let html = Server::fixed(Reply::ok("text/html", "<html>down</html>").status(503));
     let (ua, um, us, uh, closed) = (
         a.url("/metrics"),
         malformed.url("/metrics"),
@@ -586,8 +347,7 @@ fn spread_over_metrics_and_prometheus_agree() {
     assert!(stdout(&out).starts_with("itoa: 1 version\n"));
 
     let out = run(&["spread", "--prometheus", &up, "--format", "prometheus"]);
-    golden("spread.prom", &stdout(&out), &names);
-    check_metrics(&stdout(&out));
+    golden_exposition("spread.prom", &stdout(&out), &names);
 
     let out = run(&[
         "affected",
@@ -604,19 +364,17 @@ fn spread_over_metrics_and_prometheus_agree() {
 
 #[test]
 fn prometheus_api_errors_are_one_line_naming_the_url() {
-    let error = Server::start(Arc::new(|_: &str| Reply {
-        status: 422,
-        ..Reply::ok(
+    let error = Server::fixed(
+        Reply::ok(
             "application/json",
             r#"{"status":"error","errorType":"execution","error":"query timed out in expression evaluation"}"#,
         )
-    }));
-    let login = Server::start(Arc::new(|_: &str| {
-        Reply::ok(
-            "text/html",
-            "<!DOCTYPE html>\n<html><body>Sign in</body></html>",
-        )
-    }));
+        .status(422),
+    );
+    let login = Server::fixed(Reply::ok(
+        "text/html",
+        "<!DOCTYPE html>\n<html><body>Sign in</body></html>",
+    ));
     let (ue, ul) = (error.url(""), login.url("/prefix/"));
     let out = run(&[
         "affected",
@@ -651,8 +409,7 @@ fn prometheus_api_errors_are_one_line_naming_the_url() {
 
 #[test]
 fn rules_pass_promtool_check_rules() {
-    let dir = std::env::temp_dir().join(format!("cargo-depinfo-fleet-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::new("fleet-rules");
     for (name, args) in [
         ("rules_default.yml", &["rules", "--max-versions", "2"][..]),
         (
@@ -677,21 +434,8 @@ fn rules_pass_promtool_check_rules() {
         golden(name, &stdout(&out), &[]);
         let file = dir.join(name);
         std::fs::write(&file, &out.stdout).unwrap();
-        let check = Command::new("promtool")
-            .arg("check")
-            .arg("rules")
-            .arg(&file)
-            .output()
-            .expect("promtool must be installed (Debian package prometheus)");
-        assert!(
-            check.status.success(),
-            "promtool check rules {name}:\n{}{}",
-            stdout(&check),
-            stderr(&check)
-        );
-        assert!(stdout(&check).contains("SUCCESS: 2 rules found"));
+        assert!(check_rules(&file).contains("SUCCESS: 2 rules found"));
     }
-    let _ = std::fs::remove_dir_all(&dir);
     let out = run(&["rules", "--crate", "serde.*"]);
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
@@ -705,8 +449,7 @@ fn the_spread_rule_fires_above_the_limit() {
     // `promtool test rules` evaluates the generated rule over series like a fleet's: three
     // versions of one crate fire with --max-versions 2, two do not; two revisions of one
     // program fire the drift alert.
-    let dir = std::env::temp_dir().join(format!("cargo-depinfo-fleet-fire-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::new("fleet-fire");
     let out = run(&["rules", "--max-versions", "2"]);
     std::fs::write(dir.join("rules.yml"), &out.stdout).unwrap();
     let test = r#"rule_files: [rules.yml]
@@ -751,16 +494,5 @@ tests:
               description: '2 revisions of app are running at once: a deploy has not finished everywhere. `count by (revision, instance) (app_build_info)` shows who runs which.'
 "#;
     std::fs::write(dir.join("test.yml"), test).unwrap();
-    let check = Command::new("promtool")
-        .current_dir(&dir)
-        .args(["test", "rules", "test.yml"])
-        .output()
-        .expect("promtool must be installed (Debian package prometheus)");
-    let _ = std::fs::remove_dir_all(&dir);
-    assert!(
-        check.status.success(),
-        "promtool test rules:\n{}{}",
-        stdout(&check),
-        stderr(&check)
-    );
+    testkit::test_rules(&dir, "test.yml");
 }

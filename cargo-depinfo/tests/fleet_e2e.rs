@@ -2,91 +2,31 @@
 //! versions of one crate, a real Prometheus scraping them with the rules `cargo depinfo rules`
 //! wrote, PromQL answers, an alert that fires and resolves, and `cargo depinfo` agreeing.
 //!
-//! Everything started here listens on 127.0.0.1 on ports chosen here, and is killed by the
-//! `Processes` guard, also when an assertion fails.
-
-#[path = "../../build-info/tests/support.rs"]
-mod support;
+//! Everything started here listens on 127.0.0.1 on ports chosen here, and is killed by its
+//! `Running` guard, also when an assertion fails.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::net::TcpStream;
+use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::{Scratch, cargo, copy_fixture, git, run_ok, stdout, workspace_root};
+use testkit::{
+    Reply, Running, Scratch, Server, cargo, copy_fixture, get, git, installed, run_ok, stderr,
+    stdout, workspace_root,
+};
 
 const DEPINFO: &str = env!("CARGO_BIN_EXE_cargo-depinfo");
 const CODEC: &str = "fleet-codec";
 
-/// Kills every child it holds when dropped.
-#[derive(Default)]
-struct Processes(BTreeMap<String, Child>);
+/// The children this test started, by name; each is killed when removed or dropped.
+type Processes = BTreeMap<String, Running>;
 
-impl Processes {
-    fn add(&mut self, name: &str, child: Child) {
-        self.0.insert(name.to_owned(), child);
-    }
-    fn stop(&mut self, name: &str) {
-        if let Some(mut c) = self.0.remove(name) {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-impl Drop for Processes {
-    fn drop(&mut self) {
-        let names: Vec<String> = self.0.keys().cloned().collect();
-        for n in names {
-            self.stop(&n);
-        }
-    }
-}
-
-/// A minimal HTTP/1.1 GET on loopback; returns (status, body).
+/// `GET path` from `addr`: (status, body).
 fn http_get(addr: &str, path: &str) -> std::io::Result<(u16, String)> {
-    let mut stream = TcpStream::connect(addr)?;
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    stream.set_write_timeout(Some(Duration::from_secs(10)))?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw)?;
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        dechunk(body)
-    } else {
-        body.to_owned()
-    };
-    Ok((status, body))
-}
-
-fn dechunk(mut body: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = body.split_once("\r\n") {
-        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if n == 0 {
-            break;
-        }
-        out.push_str(&rest[..n]);
-        body = &rest[n + 2..];
-    }
-    out
+    get(addr, path).map(|r| (r.status, r.body))
 }
 
 fn url_encode(s: &str) -> String {
@@ -133,25 +73,6 @@ fn wait_until(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
         );
         std::thread::sleep(Duration::from_millis(250));
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn require(tool: &str) -> PathBuf {
-    let found = std::env::split_paths(&std::env::var_os("PATH").unwrap())
-        .map(|d| d.join(tool))
-        .find(|p| p.is_file());
-    found.unwrap_or_else(|| {
-        panic!(
-            "{tool} is missing: install the Debian package prometheus (scripts/test-all.sh does)"
-        )
-    })
 }
 
 /// The fleet: four builds of `fleet-app` that differ in the `fleet-codec` version they link
@@ -212,7 +133,7 @@ fn build_fleet(scratch: &Path) -> Vec<Variant> {
         let revision = git(&repo, &["rev-parse", "HEAD"]);
         run_ok(cargo(&repo).args(["build", "--quiet"]));
         let binary = scratch.join(format!("fleet-app-{i}"));
-        std::fs::copy(support::binary("debug", "fleet-app"), &binary).unwrap();
+        std::fs::copy(testkit::binary("debug", "fleet-app"), &binary).unwrap();
         variants.push(Variant {
             name: format!("v{i}"),
             codec,
@@ -226,14 +147,14 @@ fn build_fleet(scratch: &Path) -> Vec<Variant> {
 
 fn start_fleet(variants: &mut [Variant], procs: &mut Processes) {
     for v in variants.iter_mut() {
-        let mut child = Command::new(&v.binary)
-            .arg("127.0.0.1:0")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap());
+        let mut child = Running::spawn(
+            Command::new(&v.binary)
+                .arg("127.0.0.1:0")
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null()),
+        );
+        let mut lines = BufReader::new(child.child().stdout.take().unwrap());
         let mut line = String::new();
         while v.addr.is_empty() {
             line.clear();
@@ -248,32 +169,27 @@ fn start_fleet(variants: &mut [Variant], procs: &mut Processes) {
         }
         // Keep draining: a closed pipe would kill the service at its next line of output.
         std::thread::spawn(move || std::io::copy(&mut lines, &mut std::io::sink()));
-        procs.add(&v.name, child);
+        procs.insert(v.name.clone(), child);
     }
 }
 
 fn depinfo(args: &[&str]) -> (i32, String, String) {
-    let out = support::run_limited(Command::new(DEPINFO).args(args), Duration::from_secs(120));
-    (
-        out.status.code().unwrap_or(-1),
-        stdout(&out),
-        support::stderr(&out),
-    )
+    let out = testkit::run(Command::new(DEPINFO).args(args), Duration::from_secs(120));
+    (out.status.code().unwrap_or(-1), stdout(&out), stderr(&out))
 }
 
 #[test]
 fn a_fleet_at_three_versions_seen_through_a_real_prometheus() {
-    let promtool = require("promtool");
-    let prometheus = require("prometheus");
+    let prometheus = installed("prometheus");
     let scratch = Scratch::new("fleet");
     let mut procs = Processes::default();
-    let mut fleet = build_fleet(&scratch.0);
+    let mut fleet = build_fleet(&scratch);
     start_fleet(&mut fleet, &mut procs);
 
     let readme = ReadmeFleetSection::read();
     // The rule file, from the README's cargo depinfo command, checked by promtool before
     // Prometheus loads it.
-    let rules_path = scratch.0.join("rules.yml");
+    let rules_path = scratch.join("rules.yml");
     let rules_command = readme.command("rules");
     let (redirect, rules_args) = match rules_command.iter().position(|a| a == ">") {
         Some(i) => (true, rules_command[..i].to_vec()),
@@ -287,17 +203,11 @@ fn a_fleet_at_three_versions_seen_through_a_real_prometheus() {
     let (code, rules, err) = depinfo(&rules_args);
     assert_eq!(code, 0, "{err}");
     std::fs::write(&rules_path, &rules).unwrap();
-    run_ok(
-        Command::new(&promtool)
-            .arg("check")
-            .arg("rules")
-            .arg(&rules_path),
-    );
+    testkit::check_rules(&rules_path);
 
-    let port = free_port();
-    let prom = format!("127.0.0.1:{port}");
+    let prom = testkit::unused_addr().to_string();
     let targets: Vec<String> = fleet.iter().map(|v| format!("'{}'", v.addr)).collect();
-    let config = scratch.0.join("prometheus.yml");
+    let config = scratch.join("prometheus.yml");
     std::fs::write(
         &config,
         format!(
@@ -307,18 +217,18 @@ fn a_fleet_at_three_versions_seen_through_a_real_prometheus() {
         ),
     )
     .unwrap();
-    let data = scratch.0.join("prometheus-data");
-    let child = Command::new(&prometheus)
-        .arg(format!("--config.file={}", config.display()))
-        .arg(format!("--storage.tsdb.path={}", data.display()))
-        .arg(format!("--web.listen-address={prom}"))
-        .arg("--log.level=warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    procs.add("prometheus", child);
+    let data = scratch.join("prometheus-data");
+    let child = Running::spawn(
+        Command::new(&prometheus)
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!("--storage.tsdb.path={}", data.display()))
+            .arg(format!("--web.listen-address={prom}"))
+            .arg("--log.level=warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
+    procs.insert("prometheus".to_owned(), child);
     wait_until("Prometheus ready", Duration::from_secs(60), || {
         http_get(&prom, "/-/ready").is_ok_and(|(s, _)| s == 200)
     });
@@ -396,7 +306,7 @@ fn a_fleet_at_three_versions_seen_through_a_real_prometheus() {
     check_depinfo_agrees(&prom, &fleet);
 
     // Stop the 2.0.0 variant: its series go stale, two versions remain, the alert resolves.
-    procs.stop("v2");
+    procs.remove("v2");
     wait_until("the alert to resolve", Duration::from_secs(60), || {
         !firing(&prom)
     });
@@ -435,30 +345,25 @@ fn check_depinfo_agrees(prom: &str, fleet: &[Variant]) {
         metrics_args.clone(),
     ] {
         let source: Vec<&str> = source.iter().map(String::as_str).collect();
+        // `cargo depinfo ARGS SOURCE`: the exit code, stdout, and stderr after the arguments.
+        let ask = |args: &[&str]| {
+            let args = [args, &source].concat();
+            let (code, out, err) = depinfo(&args);
+            (code, out, format!("{args:?}: {err}"))
+        };
         // 1.1.0 matches, 1.0.0 and 2.0.0 do not.
-        let args = [
-            &["affected", CODEC, ">=1.1.0, <2.0.0", "--format", "json"][..],
-            &source,
-        ]
-        .concat();
-        let (code, out, err) = depinfo(&args);
-        assert_eq!(code, 1, "{args:?}: {out}{err}");
+        let (code, out, err) = ask(&["affected", CODEC, ">=1.1.0, <2.0.0", "--format", "json"]);
+        assert_eq!(code, 1, "{out}{err}");
         assert_eq!(
             affected_instances(&out),
             expect_instances(&|c| c == "1.1.0"),
             "{out}"
         );
-        let args = [&["affected", CODEC, ">=3"][..], &source].concat();
-        let (code, out, err) = depinfo(&args);
-        assert_eq!(code, 0, "{args:?}: {out}{err}");
+        let (code, out, err) = ask(&["affected", CODEC, ">=3"]);
+        assert_eq!(code, 0, "{out}{err}");
 
-        let args = [
-            &["spread", "--crate", CODEC, "--format", "json"][..],
-            &source,
-        ]
-        .concat();
-        let (code, out, err) = depinfo(&args);
-        assert_eq!(code, 0, "{args:?}: {out}{err}");
+        let (code, out, err) = ask(&["spread", "--crate", CODEC, "--format", "json"]);
+        assert_eq!(code, 0, "{out}{err}");
         let mut expected = BTreeMap::new();
         for v in fleet {
             expected
@@ -470,12 +375,7 @@ fn check_depinfo_agrees(prom: &str, fleet: &[Variant]) {
             list.sort();
         }
         assert_eq!(spread_versions(&out), expected, "{out}");
-        let args = [
-            &["spread", "--crate", CODEC, "--max-versions", "2"][..],
-            &source,
-        ]
-        .concat();
-        let (code, _, err) = depinfo(&args);
+        let (code, _, err) = ask(&["spread", "--crate", CODEC, "--max-versions", "2"]);
         assert_eq!(code, 1, "three versions are over a limit of two: {err}");
     }
 }
@@ -601,78 +501,30 @@ fn shell_words(line: &str) -> Vec<String> {
 
 /// A loopback sparse index that knows every crate: each has a release far ahead of anything
 /// real, so every crate of the fleet is a major version behind. Stops when dropped.
-struct FakeIndex {
-    addr: String,
-    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl FakeIndex {
-    fn start() -> FakeIndex {
-        use std::sync::atomic::Ordering;
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let addr = listener.local_addr().unwrap().to_string();
-        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let flag = stop.clone();
-        let thread = std::thread::spawn(move || {
-            while !flag.load(Ordering::Relaxed) {
-                let Ok((mut stream, _)) = listener.accept() else {
-                    std::thread::sleep(Duration::from_millis(10));
-                    continue;
-                };
-                let _ = stream.set_nonblocking(false);
-                let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut request = String::new();
-                let _ = reader.read_line(&mut request);
-                let mut header = String::new();
-                while reader.read_line(&mut header).is_ok_and(|n| n > 2) {
-                    header.clear();
-                }
-                let path = request.split(' ').nth(1).unwrap_or("/");
-                let name = path.rsplit('/').next().unwrap_or("");
-                let mut body = String::new();
-                for v in ["0.0.1", "999.0.0"] {
-                    let _ = writeln!(
-                        body,
-                        "{{\"name\":\"{name}\",\"vers\":\"{v}\",\"deps\":[],\"cksum\":\"{}\",\"features\":{{}},\"yanked\":false}}",
-                        "0".repeat(64)
-                    );
-                }
-                let _ = write!(
-                    stream,
-                    "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-            }
-        });
-        FakeIndex {
-            addr,
-            stop,
-            thread: Some(thread),
+fn fake_index() -> Server {
+    Server::start(|target| {
+        let name = target.rsplit('/').next().unwrap_or("");
+        let mut body = String::new();
+        for v in ["0.0.1", "999.0.0"] {
+            let _ = writeln!(
+                body,
+                "{{\"name\":\"{name}\",\"vers\":\"{v}\",\"deps\":[],\"cksum\":\"{}\",\"features\":{{}},\"yanked\":false}}",
+                "0".repeat(64)
+            );
         }
-    }
-}
-
-impl Drop for FakeIndex {
-    fn drop(&mut self) {
-        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
+        Reply::ok("text/plain", body)
+    })
 }
 
 /// The README's `affected`, `spread` and `outdated` commands, pointed at this fleet's
 /// Prometheus (and a loopback index), answer what the fleet is.
 fn check_readme_commands(readme: &ReadmeFleetSection, prom: &str, fleet: &[Variant]) {
-    let index = FakeIndex::start();
+    let index = fake_index();
     let point = |cmd: Vec<String>| -> Vec<String> {
         cmd.into_iter()
             .map(|a| {
                 a.replace("http://127.0.0.1:9090", &format!("http://{prom}"))
-                    .replace("http://127.0.0.1:8000/", &format!("http://{}/", index.addr))
+                    .replace("http://127.0.0.1:8000/", &index.url("/"))
             })
             .collect()
     };

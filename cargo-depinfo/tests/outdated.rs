@@ -4,16 +4,11 @@
 //! system binary given a `.dep-v0` section (cargo-auditable's format) with `objcopy`, and the
 //! cargo-depinfo binary itself.
 
-use std::io::{BufRead as _, BufReader, Write as _};
-use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::{Command, Output};
+use std::time::Duration;
 
-#[path = "support/binaries.rs"]
-mod binaries;
-
-use binaries::{auditable_binary, scratch, stderr, stdout};
+use testkit::{Reply, Scratch, Server, auditable_binary, stderr, stdout};
 
 const BIN: &str = env!("CARGO_BIN_EXE_cargo-depinfo");
 
@@ -29,90 +24,79 @@ const APP_MINOR: &str = r#"{"packages":[{"name":"app-minor","version":"0.2.0","s
 /// Uses a crate the index does not know.
 const APP_MISSING: &str = r#"{"packages":[{"name":"app-missing","version":"0.1.0","source":"local","dependencies":[1,2],"root":true},{"name":"itoa","version":"1.0.11","source":"crates.io"},{"name":"no-such-crate","version":"1.0.0","source":"crates.io"}],"format":1}"#;
 
+/// Every index source has a timeout: a minute means something hangs.
+const LIMIT: Duration = Duration::from_secs(60);
+
 /// A loopback sparse index: serves `tests/index/PATH` at `/index/PATH` (chunked for serde's
-/// file, with Content-Length for the others), 404 for anything else, and records every path
-/// requested.
+/// file, with Content-Length for the others) and 404 for anything else; the server records
+/// every path requested.
 struct IndexServer {
     url: String,
-    requests: Arc<Mutex<Vec<String>>>,
+    server: Server,
 }
 
 impl IndexServer {
     fn start() -> IndexServer {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}/index/", listener.local_addr().unwrap());
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let log = Arc::clone(&requests);
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/index");
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(mut stream) = stream else { continue };
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut request_line = String::new();
-                if reader.read_line(&mut request_line).is_err() {
-                    continue;
-                }
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                        break;
-                    }
-                }
-                let path = request_line
-                    .split_whitespace()
-                    .nth(1)
-                    .unwrap_or("")
-                    .to_owned();
-                log.lock().unwrap().push(path.clone());
-                let file = path
-                    .strip_prefix("/index/")
-                    .filter(|p| !p.contains(".."))
-                    .map(|p| root.join(p))
-                    .filter(|p| p.is_file());
-                let _ = match file {
-                    Some(file) => {
-                        let body = std::fs::read(&file).unwrap();
-                        if path.contains("serde") {
-                            let (a, b) = body.split_at(body.len() / 2);
-                            write!(
-                                stream,
-                                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n{:x}\r\n",
-                                a.len()
-                            )
-                            .and_then(|()| stream.write_all(a))
-                            .and_then(|()| write!(stream, "\r\n{:x}\r\n", b.len()))
-                            .and_then(|()| stream.write_all(b))
-                            .and_then(|()| stream.write_all(b"\r\n0\r\n\r\n"))
-                        } else {
-                            write!(
-                                stream,
-                                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                                body.len()
-                            )
-                            .and_then(|()| stream.write_all(&body))
-                        }
-                    }
-                    None => stream.write_all(
-                        b"HTTP/1.1 404 Not Found\r\nContent-Length: 10\r\nConnection: close\r\n\r\nnot found\n",
-                    ),
-                };
+        let server = Server::start(move |target| {
+            let file = target
+                .strip_prefix("/index/")
+                .filter(|p| !p.contains(".."))
+                .map(|p| root.join(p))
+                .filter(|p| p.is_file());
+            let Some(file) = file else {
+                return Reply::not_found();
+            };
+            let body = std::fs::read(&file).unwrap();
+            let half = body.len().div_ceil(2);
+            let reply = Reply::ok("text/plain", body);
+            if target.contains("serde") {
+                reply.chunked(half)
+            } else {
+                reply
             }
         });
-        IndexServer { url, requests }
+        IndexServer {
+            url: server.url("/index/"),
+            server,
+        }
     }
 
     fn requests(&self) -> Vec<String> {
-        self.requests.lock().unwrap().clone()
+        self.server.requests()
     }
 }
 
+fn depinfo() -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.env_remove("CARGO_DEPINFO_INDEX")
+        .env_remove("CARGO_REGISTRIES_CRATES_IO_INDEX");
+    cmd
+}
+
 fn run(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .env_remove("CARGO_DEPINFO_INDEX")
-        .env_remove("CARGO_REGISTRIES_CRATES_IO_INDEX")
-        .output()
-        .expect("run cargo-depinfo")
+    testkit::run(depinfo().args(args), LIMIT)
+}
+
+/// Two programs, and a copy of one of them under another file name.
+const MAJOR_MINOR_AND_COPY: &[(&str, &str)] = &[
+    ("app-major", APP_MAJOR),
+    ("app-minor", APP_MINOR),
+    ("app-minor-copy", APP_MINOR),
+];
+
+/// A scratch directory holding a cargo-auditable binary for each `(file name, .dep-v0 JSON)`.
+fn binaries(label: &str, apps: &[(&str, &str)]) -> Scratch {
+    let dir = Scratch::new(label);
+    for (name, json) in apps {
+        auditable_binary(&dir.join(name), json);
+    }
+    dir
+}
+
+/// `outdated WHAT --index INDEX`, then `extra`.
+fn outdated(what: &str, index: &str, extra: &[&str]) -> Output {
+    run(&[&["outdated", what, "--index", index][..], extra].concat())
 }
 
 fn json_rows(out: &Output) -> Vec<serde_json::Value> {
@@ -131,12 +115,11 @@ fn row<'a>(rows: &'a [serde_json::Value], program: &str, name: &str) -> &'a serd
 #[test]
 fn newest_compatible_and_newest_overall_ignore_yanked_releases() {
     let server = IndexServer::start();
-    let dir = scratch("outdated", "levels");
+    let dir = binaries("outdated-levels", &[("app-major", APP_MAJOR)]);
     let bin = dir.join("app-major");
-    auditable_binary(&bin, APP_MAJOR);
     let b = bin.to_str().unwrap();
 
-    let out = run(&["outdated", b, "--index", &server.url, "--format", "json"]);
+    let out = outdated(b, &server.url, &["--format", "json"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(stderr(&out), "");
     let rows = json_rows(&out);
@@ -182,7 +165,7 @@ fn newest_compatible_and_newest_overall_ignore_yanked_releases() {
         ]
     );
 
-    let text = run(&["outdated", b, "--index", &server.url]);
+    let text = outdated(b, &server.url, &[]);
     assert_eq!(text.status.code(), Some(0), "{}", stderr(&text));
     assert_eq!(
         stdout(&text),
@@ -198,11 +181,8 @@ fn newest_compatible_and_newest_overall_ignore_yanked_releases() {
 #[test]
 fn each_index_file_is_fetched_once_per_run() {
     let server = IndexServer::start();
-    let dir = scratch("outdated", "cache");
-    auditable_binary(&dir.join("app-major"), APP_MAJOR);
-    auditable_binary(&dir.join("app-minor"), APP_MINOR);
-    auditable_binary(&dir.join("app-minor-copy"), APP_MINOR);
-    let out = run(&["outdated", dir.to_str().unwrap(), "--index", &server.url]);
+    let dir = binaries("outdated-cache", MAJOR_MINOR_AND_COPY);
+    let out = outdated(dir.to_str().unwrap(), &server.url, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let requested = server.requests();
     let mut unique = requested.clone();
@@ -225,17 +205,15 @@ fn each_index_file_is_fetched_once_per_run() {
 #[test]
 fn a_crate_missing_from_the_index_is_one_line_and_the_rest_goes_on() {
     let server = IndexServer::start();
-    let dir = scratch("outdated", "missing");
-    auditable_binary(&dir.join("app-major"), APP_MAJOR);
-    auditable_binary(&dir.join("app-missing"), APP_MISSING);
-    let out = run(&[
-        "outdated",
+    let dir = binaries(
+        "outdated-missing",
+        &[("app-major", APP_MAJOR), ("app-missing", APP_MISSING)],
+    );
+    let out = outdated(
         dir.to_str().unwrap(),
-        "--index",
         &format!("sparse+{}", server.url),
-        "--format",
-        "json",
-    ]);
+        &["--format", "json"],
+    );
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         stderr(&out),
@@ -255,7 +233,7 @@ fn a_crate_missing_from_the_index_is_one_line_and_the_rest_goes_on() {
 #[test]
 fn fail_on_sets_the_exit_code() {
     let server = IndexServer::start();
-    let dir = scratch("outdated", "fail-on");
+    let dir = Scratch::new("outdated-fail-on");
     let major = dir.join("app-major");
     let minor = dir.join("app-minor");
     auditable_binary(&major, APP_MAJOR);
@@ -280,62 +258,41 @@ fn fail_on_sets_the_exit_code() {
         let out = run(&args);
         assert_eq!(out.status.code(), Some(code), "{args:?}: {}", stderr(&out));
     }
-    let out = run(&[
-        "outdated",
-        major.to_str().unwrap(),
-        "--index",
-        &server.url,
-        "--fail-on",
-        "big",
-    ]);
+    let out = outdated(major.to_str().unwrap(), &server.url, &["--fail-on", "big"]);
     assert_eq!(out.status.code(), Some(2));
 }
 
 #[test]
 fn the_index_comes_from_the_flag_or_the_environment() {
     let server = IndexServer::start();
-    let dir = scratch("outdated", "env");
+    let dir = binaries("outdated-env", &[("app-minor", APP_MINOR)]);
     let bin = dir.join("app-minor");
-    auditable_binary(&bin, APP_MINOR);
     let out = run(&["outdated", bin.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         stderr(&out),
         "error: no registry index: pass --index URL or set CARGO_DEPINFO_INDEX or CARGO_REGISTRIES_CRATES_IO_INDEX\n"
     );
-    let out = Command::new(BIN)
-        .args(["outdated", bin.to_str().unwrap(), "--fail-on", "minor"])
-        .env_remove("CARGO_DEPINFO_INDEX")
-        .env(
-            "CARGO_REGISTRIES_CRATES_IO_INDEX",
-            format!("sparse+{}", server.url),
-        )
-        .output()
-        .unwrap();
+    let out = testkit::run(
+        depinfo()
+            .args(["outdated", bin.to_str().unwrap(), "--fail-on", "minor"])
+            .env(
+                "CARGO_REGISTRIES_CRATES_IO_INDEX",
+                format!("sparse+{}", server.url),
+            ),
+        LIMIT,
+    );
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stdout(&out).contains("app-minor  serde  1.0.219  1.2.0"));
 }
 
 #[test]
 fn an_unreachable_index_is_one_line_per_crate() {
-    // A port nobody listens on: bind one, then close it.
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let dir = scratch("outdated", "unreachable");
+    let addr = testkit::unused_addr();
+    let dir = binaries("outdated-unreachable", &[("app-minor", APP_MINOR)]);
     let bin = dir.join("app-minor");
-    auditable_binary(&bin, APP_MINOR);
-    let url = format!("http://127.0.0.1:{port}/");
-    let out = run(&[
-        "outdated",
-        bin.to_str().unwrap(),
-        "--index",
-        &url,
-        "--timeout",
-        "2",
-    ]);
+    let url = format!("http://{addr}/");
+    let out = outdated(bin.to_str().unwrap(), &url, &["--timeout", "2"]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     let lines: Vec<&str> = err.lines().collect();
@@ -349,7 +306,7 @@ fn an_unreachable_index_is_one_line_per_crate() {
 #[test]
 fn the_cargo_depinfo_binary_itself_is_checked() {
     let server = IndexServer::start();
-    let out = run(&["outdated", BIN, "--index", &server.url, "--format", "json"]);
+    let out = outdated(BIN, &server.url, &["--format", "json"]);
     // The fixture index knows only a few of its crates: the rest are one line each.
     assert_eq!(out.status.code(), Some(2));
     let rows = json_rows(&out);
@@ -370,18 +327,12 @@ fn the_cargo_depinfo_binary_itself_is_checked() {
 #[test]
 fn prometheus_output_passes_promtool_with_several_programs() {
     let server = IndexServer::start();
-    let dir = scratch("outdated", "prometheus");
-    auditable_binary(&dir.join("app-major"), APP_MAJOR);
-    auditable_binary(&dir.join("app-minor"), APP_MINOR);
-    auditable_binary(&dir.join("copy-of-app-minor"), APP_MINOR);
-    let out = run(&[
-        "outdated",
+    let dir = binaries("outdated-prometheus", MAJOR_MINOR_AND_COPY);
+    let out = outdated(
         dir.to_str().unwrap(),
-        "--index",
         &server.url,
-        "--format",
-        "prometheus",
-    ]);
+        &["--format", "prometheus"],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(text.contains(
@@ -395,61 +346,20 @@ fn prometheus_output_passes_promtool_with_several_programs() {
     ), "{text}");
     assert_eq!(text.matches("# TYPE ").count(), 2);
 
-    let mut promtool = Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("promtool (Debian package prometheus) must be installed: scripts/test-all.sh installs it");
-    promtool
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let checked = promtool.wait_with_output().unwrap();
-    assert!(
-        checked.status.success(),
-        "promtool check metrics: {}{}\n{text}",
-        String::from_utf8_lossy(&checked.stdout),
-        String::from_utf8_lossy(&checked.stderr)
-    );
-}
-
-/// A `/metrics` endpoint serving `body` to every request.
-fn metrics_server(body: &'static str) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/metrics", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-            }
-            let _ = write!(
-                stream,
-                "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    url
+    testkit::check_metrics(&text);
 }
 
 #[test]
 fn fleet_sources_are_checked_too() {
     let server = IndexServer::start();
-    let metrics = metrics_server(
+    let endpoint = Server::fixed(Reply::ok(
+        "text/plain; version=0.0.4",
         "# HELP rust_mod_info A metric with a constant '1' value labeled by the name, version and source of each crate a program was built with.\n\
          # TYPE rust_mod_info gauge\n\
          rust_mod_info{direct=\"true\",name=\"rand\",program=\"svc\",source=\"crates.io\",version=\"0.8.5\"} 1\n\
          rust_mod_info{direct=\"true\",name=\"gitdep\",program=\"svc\",source=\"git\",version=\"0.2.0\"} 1\n",
-    );
+    ));
+    let metrics = endpoint.url("/metrics");
     let out = run(&[
         "outdated",
         "--metrics",

@@ -3,58 +3,20 @@
 //! stops it with SIGTERM.
 
 use std::collections::BTreeSet;
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::net::TcpListener;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use testkit::Running;
 
 const BIN: &str = env!("CARGO_BIN_EXE_example-service");
 const DEADLINE: Duration = Duration::from_secs(20);
 
-/// Kills the service if the test fails before stopping it.
-struct Service(Child);
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        if let Ok(None) = self.0.try_wait() {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-}
-
-/// `GET path` over HTTP/1.1 with `Connection: close`: the status code and the body.
+/// `GET path` from the service: the status code and the body, which must not be chunked.
 fn get(port: u16, path: &str) -> std::io::Result<(u16, String)> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
-    )?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response)?;
-    let (head, body) = response
-        .split_once("\r\n\r\n")
-        .expect("an HTTP response has a blank line after its head");
-    assert!(
-        !head
-            .to_ascii_lowercase()
-            .contains("transfer-encoding: chunked"),
-        "{head}"
-    );
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("status line");
-    Ok((status, body.to_owned()))
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("bind 127.0.0.1:0")
-        .port()
+    let answer = testkit::get(&format!("127.0.0.1:{port}"), path)?;
+    assert!(!answer.chunked, "{path}: a chunked answer");
+    Ok((answer.status, answer.body))
 }
 
 /// Label values of one sample line, unescaped.
@@ -100,7 +62,7 @@ struct LongVersion {
 }
 
 fn long_version() -> LongVersion {
-    let out = Command::new(BIN).arg("--version").output().unwrap();
+    let out = testkit::run(Command::new(BIN).arg("--version"), DEADLINE);
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     let mut lines = text.lines();
@@ -125,14 +87,13 @@ fn long_version() -> LongVersion {
 
 #[test]
 fn metrics_pass_promtool_and_match_the_embedded_build_info() {
-    let port = free_port();
-    let child = Command::new(BIN)
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("start example-service");
-    let mut service = Service(child);
+    let port = testkit::unused_addr().port();
+    let mut service = Running::spawn(
+        Command::new(BIN)
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null()),
+    );
 
     // Wait for the listener.
     let start = Instant::now();
@@ -143,7 +104,7 @@ fn metrics_pass_promtool_and_match_the_embedded_build_info() {
                 break;
             }
             _ if start.elapsed() < DEADLINE => {
-                assert_eq!(service.0.try_wait().unwrap(), None, "service exited early");
+                assert_eq!(service.try_status(), None, "service exited early");
                 std::thread::sleep(Duration::from_millis(50));
             }
             other => panic!("service not ready after {DEADLINE:?}: {other:?}"),
@@ -153,26 +114,12 @@ fn metrics_pass_promtool_and_match_the_embedded_build_info() {
     let (status, metrics) = get(port, "/metrics").unwrap();
     assert_eq!(status, 200, "{metrics}");
 
-    // promtool must be there: a missing checker fails the test instead of skipping it.
-    let mut promtool = Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("promtool not found: install it with `apt-get install -y prometheus`");
-    promtool
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(metrics.as_bytes())
-        .unwrap();
-    let checked = promtool.wait_with_output().unwrap();
+    // promtool must be there: a missing checker fails the test instead of skipping it. Not
+    // even a lint remark is accepted.
+    let remarks = testkit::check_metrics(&metrics);
     assert!(
-        checked.status.success() && checked.stdout.is_empty() && checked.stderr.is_empty(),
-        "promtool check metrics failed: {}{}\n{metrics}",
-        String::from_utf8_lossy(&checked.stdout),
-        String::from_utf8_lossy(&checked.stderr)
+        remarks.is_empty(),
+        "promtool check metrics: {remarks}\n{metrics}"
     );
 
     // The request counter sits beside the build metrics.
@@ -192,18 +139,9 @@ fn metrics_pass_promtool_and_match_the_embedded_build_info() {
     assert!(build[0].ends_with("} 1"));
     let b = labels(build[0]);
     let names: Vec<_> = b.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(
-        names,
-        [
-            "branch",
-            "features",
-            "profile",
-            "revision",
-            "rustversion",
-            "target",
-            "version"
-        ]
-    );
+    // In name order, as the registry writes them.
+    let expected = "branch features profile revision rustversion target version";
+    assert_eq!(names.join(" "), expected);
     assert_eq!(
         head,
         format!(
@@ -248,20 +186,10 @@ fn metrics_pass_promtool_and_match_the_embedded_build_info() {
     }
 
     // SIGTERM: a clean exit, in bounded time.
-    let pid = service.0.id().to_string();
-    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-    assert!(killed.success());
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = service.0.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            start.elapsed() < DEADLINE,
-            "no exit {DEADLINE:?} after SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let pid = service.child().id().to_string();
+    let killed = testkit::run(Command::new("kill").args(["-TERM", &pid]), DEADLINE);
+    assert!(killed.status.success());
+    let status = service.wait(DEADLINE);
     assert!(status.success(), "exit after SIGTERM: {status}");
 }
 
@@ -269,31 +197,9 @@ fn metrics_pass_promtool_and_match_the_embedded_build_info() {
 fn an_address_in_use_is_an_error_with_exit_code_2() {
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
-    let child = Command::new(BIN)
-        .args(["--listen", &addr])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut service = Service(child);
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = service.0.try_wait().unwrap() {
-            break status;
-        }
-        assert!(start.elapsed() < DEADLINE, "still running on a taken port");
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    assert_eq!(status.code(), Some(2));
-    let mut stderr = String::new();
-    service
-        .0
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
+    let out = testkit::run(Command::new(BIN).args(["--listen", &addr]), DEADLINE);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = testkit::stderr(&out);
     assert!(
         stderr.contains(&format!("cannot listen on {addr}")),
         "{stderr}"

@@ -1,0 +1,198 @@
+//! Child processes with a time limit: a test that waits on a hung child forever says nothing
+//! about what hung, so every wait here has a deadline and every child is killed when its
+//! guard drops (also when an assertion fails first).
+
+use std::io::{Read, Write as _};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Output, Stdio};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// The limit [`run_ok`] gives a command: long enough for a cold `cargo build` of a fixture.
+const RUN_OK_LIMIT: Duration = Duration::from_secs(900);
+
+/// How often a wait looks at the child.
+const POLL: Duration = Duration::from_millis(20);
+
+/// A running child, killed and reaped when dropped.
+pub struct Running {
+    child: Child,
+    what: String,
+}
+
+impl Running {
+    /// Starts `cmd` with the stdio it was given (inherited unless set).
+    pub fn spawn(cmd: &mut Command) -> Running {
+        let what = format!("{cmd:?}");
+        let child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
+        Running { child, what }
+    }
+
+    /// The child, for its pipes and its id.
+    pub fn child(&mut self) -> &mut Child {
+        &mut self.child
+    }
+
+    /// Its exit status if it has exited, without waiting.
+    pub fn try_status(&mut self) -> Option<ExitStatus> {
+        self.child.try_wait().expect("wait on a child")
+    }
+
+    /// Waits for the exit; panics (the child is killed on drop) if it runs past `limit`.
+    pub fn wait(&mut self, limit: Duration) -> ExitStatus {
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.try_status() {
+                return status;
+            }
+            assert!(
+                started.elapsed() < limit,
+                "{} ran longer than {limit:?}; killed",
+                self.what
+            );
+            std::thread::sleep(POLL);
+        }
+    }
+
+    /// Kills the child now and reaps it.
+    pub fn kill(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Runs `cmd` with stdin from `/dev/null`, capturing stdout and stderr; panics (after killing
+/// it) if it runs past `limit`.
+pub fn run(cmd: &mut Command, limit: Duration) -> Output {
+    run_feeding(cmd, None, limit)
+}
+
+/// Like [`run`], writing `input` to the child's stdin (then closing it).
+pub fn run_with_input(cmd: &mut Command, input: &[u8], limit: Duration) -> Output {
+    run_feeding(cmd, Some(input.to_vec()), limit)
+}
+
+/// Runs `cmd` within 900 s; panics with its output unless it succeeds.
+pub fn run_ok(cmd: &mut Command) -> Output {
+    let out = run(cmd, RUN_OK_LIMIT);
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed ({}):\n--- stdout\n{}\n--- stderr\n{}",
+        out.status,
+        stdout(&out),
+        stderr(&out)
+    );
+    out
+}
+
+/// Stdout as text (invalid UTF-8 replaced).
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Stderr as text (invalid UTF-8 replaced).
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn run_feeding(cmd: &mut Command, input: Option<Vec<u8>>, limit: Duration) -> Output {
+    cmd.stdin(if input.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    let mut running = Running::spawn(cmd);
+    // Pipes are drained and fed on threads: a child blocked on a full pipe would otherwise
+    // look like a hang.
+    let feeder = input.map(|bytes| {
+        let stdin = running.child.stdin.take().expect("piped stdin");
+        std::thread::spawn(move || feed(stdin, &bytes))
+    });
+    let out = drain(running.child.stdout.take());
+    let err = drain(running.child.stderr.take());
+    let status = running.wait(limit);
+    if let Some(feeder) = feeder {
+        let _ = feeder.join();
+    }
+    Output {
+        status,
+        stdout: out.join().unwrap_or_default(),
+        stderr: err.join().unwrap_or_default(),
+    }
+}
+
+fn feed(mut stdin: ChildStdin, bytes: &[u8]) {
+    // A child that exits without reading all of its input is not an error here.
+    let _ = stdin.write_all(bytes);
+}
+
+fn drain(pipe: Option<impl Read + Send + 'static>) -> JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        if let Some(mut pipe) = pipe {
+            let _ = pipe.read_to_end(&mut bytes);
+        }
+        bytes
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_and_input_are_carried() {
+        let out = run_with_input(&mut Command::new("cat"), b"hello", Duration::from_secs(10));
+        assert!(out.status.success());
+        assert_eq!(stdout(&out), "hello");
+        let out = run(
+            Command::new("sh").args(["-c", "echo out; echo err >&2; exit 3"]),
+            Duration::from_secs(10),
+        );
+        assert_eq!(out.status.code(), Some(3));
+        assert_eq!(
+            (stdout(&out).as_str(), stderr(&out).as_str()),
+            ("out\n", "err\n")
+        );
+    }
+
+    #[test]
+    fn a_child_past_its_limit_is_killed_and_the_test_fails() {
+        let started = Instant::now();
+        let failed = std::panic::catch_unwind(|| {
+            run(Command::new("sleep").arg("30"), Duration::from_millis(200))
+        });
+        assert!(failed.is_err());
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn a_dropped_guard_kills_its_child() {
+        let mut running = Running::spawn(Command::new("sleep").arg("30"));
+        let pid = running.child().id();
+        drop(running);
+        let alive = Command::new("kill")
+            .args(["-0", &pid.to_string()])
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(!alive.success(), "process {pid} still runs");
+    }
+
+    #[test]
+    #[should_panic(expected = "failed")]
+    fn run_ok_fails_on_a_failing_command() {
+        run_ok(&mut Command::new("false"));
+    }
+}

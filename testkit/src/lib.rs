@@ -1,0 +1,55 @@
+//! What the tests and benches of this workspace share, written once.
+//!
+//! A dev-only crate (`publish = false`): every crate lists it under `[dev-dependencies]`, so
+//! nothing here reaches a user's build. Each helper is bounded in time, because a test that
+//! hangs tells nobody what broke:
+//!
+//! - [`Server`]: a loopback HTTP server on a port the OS picks, answering with fixed
+//!   [`Reply`]s or a closure, stopped on drop; [`get`] is the matching client.
+//! - [`run`], [`run_ok`], [`run_with_input`] and [`Running`]: child processes with a time
+//!   limit, killed when the limit passes or the guard drops, output captured.
+//! - [`check_metrics`], [`check_rules`], [`test_rules`]: the real `promtool`, never skipped.
+//! - [`elf_with_sections`], [`mach_o_with_sections`], [`pe_with_sections`]: small linked
+//!   binaries with chosen sections, written byte by byte; [`with_sections`] adds sections to a
+//!   real system binary with `objcopy`.
+//! - [`Scratch`], [`copy_fixture`], [`cargo`], [`git`]: fixture projects under
+//!   `tests/fixtures`, built for real in a shared target directory.
+//! - [`check_golden`]: output compared with a file, rewritten on request.
+//! - With the `fixtures` feature, `fixture`: `BuildInfo` and `Packages` values made from rows.
+//!
+//! ```
+//! let server = testkit::Server::fixed(testkit::Reply::ok("text/plain", "up 1\n"));
+//! let answer = testkit::get(&server.host_port(), "/metrics").unwrap();
+//! assert_eq!((answer.status, answer.body.as_str()), (200, "up 1\n"));
+//! ```
+//!
+//! # Crate features
+//!
+//! - `fixtures`: the `fixture` module, which needs the `buildinfo` crate.
+
+mod binaries;
+mod child;
+#[cfg(feature = "fixtures")]
+pub mod fixture;
+mod fixture_project;
+mod golden;
+mod http_client;
+mod http_server;
+mod promtool;
+mod scratch;
+mod zlib;
+
+pub use binaries::{
+    auditable_binary, elf_with_sections, mach_o_with_sections, noise, pe_with_sections,
+    plain_binary, with_sections,
+};
+pub use child::{Running, run, run_ok, run_with_input, stderr, stdout};
+pub use fixture_project::{
+    binary, cargo, copy_fixture, git, git_init_commit, target_dir, workspace_root,
+};
+pub use golden::check_golden;
+pub use http_client::{Response, get};
+pub use http_server::{Reply, Server, sorted_listeners, unused_addr};
+pub use promtool::{check_metrics, check_rules, installed, test_rules};
+pub use scratch::Scratch;
+pub use zlib::{inflate, zlib};
