@@ -162,7 +162,7 @@ impl fmt::Display for SampleValue {
         if v.is_nan() {
             f.write_str("NaN")
         } else if v.is_infinite() {
-            f.write_str(if v > 0.0 { "+Inf" } else { "-Inf" })
+            f.write_str(if v.is_sign_positive() { "+Inf" } else { "-Inf" })
         } else {
             write!(f, "{v}")
         }

@@ -345,3 +345,11 @@ fn descriptors_describe_the_exposed_families() {
         .collect();
     assert_eq!(collected, ["myapp_build_info", "rust_mod_info"]);
 }
+
+#[test]
+fn debug_names_the_families() {
+    assert_eq!(
+        format!("{:?}", BuildInfoCollector::new(buildinfo::__example())),
+        "BuildInfoCollector { build_info: \"myapp_build_info\", rust_mod_info_series: 2, .. }"
+    );
+}
