@@ -1,11 +1,20 @@
-//! The collector value: prepared families, the rendered text, and what each registry needs.
+//! The collector value: the prepared families, their text from the one writer, and what each
+//! registry adapter prepared from the same families.
 
 use std::fmt;
 
 use buildinfo::BuildInfo;
 
-use crate::options::{Builder, Checked};
-use crate::series::{self, Family};
+use crate::error::Error;
+use crate::exposition::render;
+use crate::family::Family;
+use crate::options::Builder;
+#[cfg(feature = "prometheus-client")]
+use crate::prometheus_client_crate;
+#[cfg(feature = "prometheus")]
+use crate::prometheus_crate;
+use crate::schema::RUST_MOD_INFO;
+use crate::series;
 
 /// `<program>_build_info` and `rust_mod_info` for one program, prepared once.
 ///
@@ -16,12 +25,11 @@ use crate::series::{self, Family};
 /// and cannot fail. Cloning copies the prepared data.
 #[derive(Clone)]
 pub struct BuildInfoCollector {
-    pub(crate) families: [Family; 2],
+    /// In exposition order, without empty families: every output path writes exactly these.
+    families: Vec<Family<'static>>,
     exposition: Box<str>,
     #[cfg(feature = "prometheus")]
-    pub(crate) prometheus: crate::prometheus_crate::Prepared,
-    #[cfg(feature = "prometheus-client")]
-    pub(crate) prometheus_client: crate::prometheus_client_crate::Prepared,
+    prometheus: prometheus_crate::Prepared,
 }
 
 impl BuildInfoCollector {
@@ -41,19 +49,6 @@ impl BuildInfoCollector {
         Builder::new(info)
     }
 
-    pub(crate) fn prepare(opts: &Checked) -> BuildInfoCollector {
-        let families = series::prepare(opts);
-        let exposition = crate::exposition::render(&families).into_boxed_str();
-        BuildInfoCollector {
-            #[cfg(feature = "prometheus")]
-            prometheus: crate::prometheus_crate::Prepared::new(&families),
-            #[cfg(feature = "prometheus-client")]
-            prometheus_client: crate::prometheus_client_crate::Prepared::new(&families),
-            families,
-            exposition,
-        }
-    }
-
     /// The series in the Prometheus text format (`text/plain; version=0.0.4`), rendered once:
     /// exactly what `prometheus::TextEncoder` writes for a registry holding only this
     /// collector. Append it to your own /metrics body.
@@ -63,49 +58,71 @@ impl BuildInfoCollector {
 
     /// Name of the `<program>_build_info` family.
     pub fn build_info_name(&self) -> &str {
-        &self.families[0].name
+        // The build_info family always has its one sample, so it is always there; its name
+        // ends in `_build_info`, so it is never rust_mod_info.
+        self.families
+            .iter()
+            .map(Family::name)
+            .find(|name| *name != RUST_MOD_INFO)
+            .unwrap_or_default()
     }
 
     /// Number of `rust_mod_info` series.
     pub fn crate_count(&self) -> usize {
-        self.families[1].series.len()
+        self.families
+            .iter()
+            .find(|f| f.name() == RUST_MOD_INFO)
+            .map_or(0, Family::len)
     }
+}
 
-    /// Approximate heap bytes the collector holds (sum of capacities), for the benchmark.
-    #[doc(hidden)]
-    pub fn __heap_bytes(&self) -> usize {
-        let mut bytes = self.exposition.len();
-        for family in &self.families {
-            bytes += family.name.capacity() + family.help.capacity();
-            bytes += family.series.capacity() * size_of::<Vec<series::Label>>();
-            for labels in &family.series {
-                bytes += labels.capacity() * size_of::<series::Label>();
-                for (name, value) in labels {
-                    for text in [name, value] {
-                        if let std::borrow::Cow::Owned(owned) = text {
-                            bytes += owned.capacity();
-                        }
-                    }
-                }
-            }
-        }
-        #[cfg(feature = "prometheus")]
-        {
-            bytes += self.prometheus.heap_bytes();
-        }
-        #[cfg(feature = "prometheus-client")]
-        {
-            bytes += self.prometheus_client.heap_bytes();
-        }
-        bytes
+impl Builder {
+    /// Checks the options and prepares every series and the exposition text.
+    pub fn build(self) -> Result<BuildInfoCollector, Error> {
+        let families = series::prepare(&self.check()?);
+        let exposition = match render(&families) {
+            Ok(text) => text.into_boxed_str(),
+            // The builder checked the namespace and the extra label names; the rest are ours.
+            Err(e) => unreachable!("checked families rejected: {e}"),
+        };
+        Ok(BuildInfoCollector {
+            #[cfg(feature = "prometheus")]
+            prometheus: prometheus_crate::Prepared::new(&families),
+            families,
+            exposition,
+        })
     }
 }
 
 impl fmt::Debug for BuildInfoCollector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BuildInfoCollector")
-            .field("build_info", &self.families[0].name)
+            .field("build_info", &self.build_info_name())
             .field("rust_mod_info_series", &self.crate_count())
             .finish_non_exhaustive()
+    }
+}
+
+// The registry traits, implemented here so that the adapters depend on the families only;
+// each adapter file holds everything else its registry needs.
+
+#[cfg(feature = "prometheus")]
+impl prometheus::core::Collector for BuildInfoCollector {
+    fn desc(&self) -> Vec<&prometheus::core::Desc> {
+        self.prometheus.desc()
+    }
+
+    fn collect(&self) -> Vec<prometheus::proto::MetricFamily> {
+        self.prometheus.collect()
+    }
+}
+
+#[cfg(feature = "prometheus-client")]
+impl prometheus_client::collector::Collector for BuildInfoCollector {
+    fn encode(
+        &self,
+        encoder: prometheus_client::encoding::DescriptorEncoder<'_>,
+    ) -> Result<(), fmt::Error> {
+        prometheus_client_crate::encode(&self.families, encoder)
     }
 }

@@ -1,18 +1,143 @@
-//! The Prometheus text exposition format: metric names, escaping, and rendering prepared
-//! families once at construction.
+//! The one writer of the Prometheus text exposition format (`text/plain; version=0.0.4`):
+//! metric and label names, escaping, and rendering any families. The collector's own text and
+//! cargo-depinfo's textfile output both come from [`render`].
 
-use crate::series::{Family, exposition_order};
+use std::borrow::Cow;
+use std::collections::BTreeSet;
 
-/// The name of the per-crate family. Fixed for every program, like Go's `go_mod_info`, so that
-/// one query covers every service.
-pub const RUST_MOD_INFO: &str = "rust_mod_info";
+use crate::family::Family;
 
-/// HELP of [`RUST_MOD_INFO`], the same for every program so that several programs in one
-/// exposition stay valid.
-pub const RUST_MOD_INFO_HELP: &str = "A metric with a constant '1' value labeled by the name, version and source of each crate a program was built with.";
+/// A family [`render`] refuses: the text would not be a valid exposition.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RenderError {
+    /// Not a metric name (`[a-zA-Z_:][a-zA-Z0-9_:]*`).
+    #[error("invalid metric name {name:?}: a metric name matches [a-zA-Z_:][a-zA-Z0-9_:]*")]
+    MetricName {
+        /// The name as given.
+        name: String,
+    },
+    /// Not a label name (`[a-zA-Z_][a-zA-Z0-9_]*`).
+    #[error("invalid label name {name:?} in {metric}: a label name matches [a-zA-Z_][a-zA-Z0-9_]*")]
+    LabelName {
+        /// The family.
+        metric: String,
+        /// The label name as given.
+        name: String,
+    },
+    /// One sample names the same label twice.
+    #[error("label {name:?} is given twice in a sample of {metric}")]
+    DuplicateLabel {
+        /// The family.
+        metric: String,
+        /// The label name.
+        name: String,
+    },
+    /// Two families have the same name: a second HELP and TYPE line would make the text invalid.
+    #[error("metric family {name:?} is given twice")]
+    DuplicateFamily {
+        /// The family name.
+        name: String,
+    },
+}
 
-/// HELP of `<program>_build_info`; `{program}` stands for the program name.
-pub const BUILD_INFO_HELP_TEMPLATE: &str = "A metric with a constant '1' value labeled by version, revision, branch, rustversion, target, profile and features from which {program} was built.";
+/// The families as text, in the order given, each with its HELP (escaped) and TYPE lines and
+/// its samples in their order; a family without samples still gets its HELP and TYPE lines.
+/// Every name is checked first, so the text is either valid or not written at all.
+///
+/// Label values are escaped (`\` → `\\`, `"` → `\"`, newline → `\n`); everything else, other
+/// control characters and non-ASCII text included, goes through as it is, as the format
+/// allows. HELP escapes `\` and newline only.
+///
+/// ```
+/// use build_info_collector::{Family, render};
+///
+/// let mut f = Family::gauge("app_info", "Built from\na \\ branch.");
+/// f.push([("branch", "fix \"x\"\nmain")], 1);
+/// assert_eq!(
+///     render(&[f]).unwrap(),
+///     concat!(
+///         "# HELP app_info Built from\\na \\\\ branch.\n",
+///         "# TYPE app_info gauge\n",
+///         "app_info{branch=\"fix \\\"x\\\"\\nmain\"} 1\n",
+///     )
+/// );
+/// ```
+pub fn render<'f, 'a: 'f>(
+    families: impl IntoIterator<Item = &'f Family<'a>> + Clone,
+) -> Result<String, RenderError> {
+    check(families.clone())?;
+    let mut out = String::new();
+    for family in families {
+        write_family(&mut out, family);
+    }
+    Ok(out)
+}
+
+fn check<'f, 'a: 'f>(
+    families: impl IntoIterator<Item = &'f Family<'a>>,
+) -> Result<(), RenderError> {
+    let mut names = BTreeSet::new();
+    for family in families {
+        let metric = family.name();
+        if !is_metric_name(metric) {
+            return Err(RenderError::MetricName {
+                name: metric.to_owned(),
+            });
+        }
+        if !names.insert(metric) {
+            return Err(RenderError::DuplicateFamily {
+                name: metric.to_owned(),
+            });
+        }
+        for sample in &family.samples {
+            for (i, (name, _)) in sample.labels.iter().enumerate() {
+                if !is_label_name(name) {
+                    return Err(RenderError::LabelName {
+                        metric: metric.to_owned(),
+                        name: name.to_string(),
+                    });
+                }
+                // Samples carry a handful of labels: a quadratic scan beats a set here.
+                if sample.labels[..i].iter().any(|(seen, _)| seen == name) {
+                    return Err(RenderError::DuplicateLabel {
+                        metric: metric.to_owned(),
+                        name: name.to_string(),
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn write_family(out: &mut String, family: &Family<'_>) {
+    out.push_str("# HELP ");
+    out.push_str(family.name());
+    out.push(' ');
+    out.push_str(&escape_help(family.help()));
+    out.push_str("\n# TYPE ");
+    out.push_str(family.name());
+    out.push_str(" gauge\n");
+    for sample in &family.samples {
+        out.push_str(family.name());
+        let mut separator = '{';
+        for (name, value) in &sample.labels {
+            out.push(separator);
+            out.push_str(name);
+            out.push_str("=\"");
+            push_label_value(out, value);
+            out.push('"');
+            separator = ',';
+        }
+        if separator == ',' {
+            out.push('}');
+        }
+        out.push(' ');
+        out.push_str(&sample.value.to_string());
+        out.push('\n');
+    }
+}
 
 /// `name` made a valid metric name: every character outside `[a-zA-Z0-9_:]` becomes `_`, and
 /// a leading digit gets a `_` in front.
@@ -21,6 +146,7 @@ pub const BUILD_INFO_HELP_TEMPLATE: &str = "A metric with a constant '1' value l
 /// assert_eq!(build_info_collector::metric_name("my-app"), "my_app");
 /// assert_eq!(build_info_collector::metric_name("2fa.svc"), "_2fa_svc");
 /// assert_eq!(build_info_collector::metric_name("café"), "caf_");
+/// assert_eq!(build_info_collector::metric_name("acme:shop"), "acme:shop");
 /// ```
 pub fn metric_name(name: &str) -> String {
     let mut out = String::with_capacity(name.len() + 1);
@@ -67,11 +193,17 @@ pub fn push_label_value(out: &mut String, value: &str) {
     push_escaped(out, value, true);
 }
 
-/// HELP text escaped as the text format requires: `\` → `\\`, newline → `\n`.
-pub(crate) fn escape_help(help: &str) -> String {
-    let mut out = String::with_capacity(help.len());
-    push_escaped(&mut out, help, false);
-    out
+/// HELP text escaped as the text format requires: `\` → `\\`, newline → `\n`. Borrowed when
+/// there is nothing to escape, so that an adapter writing HELP at scrape time allocates
+/// nothing for ordinary text.
+pub(crate) fn escape_help(help: &str) -> Cow<'_, str> {
+    if help.contains(['\\', '\n']) {
+        let mut out = String::with_capacity(help.len() + 8);
+        push_escaped(&mut out, help, false);
+        Cow::Owned(out)
+    } else {
+        Cow::Borrowed(help)
+    }
 }
 
 fn push_escaped(out: &mut String, value: &str, quote: bool) {
@@ -90,43 +222,6 @@ fn push_escaped(out: &mut String, value: &str, quote: bool) {
     out.push_str(&value[last..]);
 }
 
-/// The families as text, exactly as `prometheus::TextEncoder` writes them from a registry
-/// holding only this collector. Families without series are left out.
-pub(crate) fn render(families: &[Family; 2]) -> String {
-    let mut out = String::new();
-    for family in exposition_order(families)
-        .map(|i| &families[i])
-        .iter()
-        .filter(|f| !f.series.is_empty())
-    {
-        out.push_str("# HELP ");
-        out.push_str(&family.name);
-        out.push(' ');
-        out.push_str(&escape_help(&family.help));
-        out.push_str("\n# TYPE ");
-        out.push_str(&family.name);
-        out.push_str(" gauge\n");
-        for series in &family.series {
-            out.push_str(&family.name);
-            let mut separator = '{';
-            for (name, value) in series {
-                out.push(separator);
-                out.push_str(name);
-                out.push_str("=\"");
-                push_label_value(&mut out, value);
-                out.push('"');
-                separator = ',';
-            }
-            if separator == ',' {
-                out.push('}');
-            }
-            out.push_str(" 1\n");
-        }
-    }
-    out.shrink_to_fit();
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,24 +229,95 @@ mod tests {
     #[test]
     fn label_values_escape_backslash_quote_and_newline_only() {
         let mut out = String::new();
-        push_label_value(&mut out, "a\\b\"c\nd\té→");
-        assert_eq!(out, "a\\\\b\\\"c\\nd\té→");
+        push_label_value(&mut out, "a\\b\"c\nd\té→\r\0");
+        assert_eq!(out, "a\\\\b\\\"c\\nd\té→\r\0");
     }
 
     #[test]
     fn help_keeps_quotes() {
         assert_eq!(escape_help("a \"b\"\\\n"), "a \"b\"\\\\\\n");
+        assert!(matches!(escape_help("plain \"x\""), Cow::Borrowed(_)));
+        assert!(matches!(escape_help("a\\"), Cow::Owned(_)));
+        assert!(matches!(escape_help("a\n"), Cow::Owned(_)));
     }
 
     #[test]
     fn names() {
         assert!(is_metric_name("a:b_c9"));
+        assert!(is_metric_name(":a"));
+        assert!(is_metric_name("_"));
+        assert!(is_metric_name("Z"));
         assert!(!is_metric_name("9a"));
+        assert!(!is_metric_name("a-b"));
+        assert!(!is_metric_name("-a"));
         assert!(!is_metric_name(""));
         assert!(is_label_name("_team"));
+        assert!(is_label_name("Team9"));
         assert!(!is_label_name("te:am"));
+        assert!(!is_label_name(":team"));
+        assert!(!is_label_name("9team"));
         assert!(!is_label_name("té"));
+        assert!(!is_label_name(""));
         assert_eq!(metric_name(""), "_");
+        assert_eq!(metric_name("9"), "_9");
         assert_eq!(metric_name("my-app"), "my_app");
+        assert_eq!(metric_name("a:b_C9"), "a:b_C9");
+    }
+
+    fn family(name: &str, labels: &[(&'static str, &'static str)]) -> Family<'static> {
+        let mut f = Family::gauge(name.to_owned(), "h");
+        f.push(labels.iter().copied(), 1);
+        f
+    }
+
+    #[test]
+    fn render_writes_every_family_in_order_with_its_values() {
+        let mut b = Family::gauge("b", "Counts.");
+        b.push([("x", "1")], 3_usize);
+        b.push(std::iter::empty::<(&str, &str)>(), 0.5);
+        let a = Family::gauge("a:total", "Nothing yet.");
+        assert_eq!(
+            render(&[b, a]).unwrap(),
+            "# HELP b Counts.\n# TYPE b gauge\nb{x=\"1\"} 3\nb 0.5\n\
+             # HELP a:total Nothing yet.\n# TYPE a:total gauge\n"
+        );
+        assert_eq!(render(&[]).unwrap(), "");
+    }
+
+    #[test]
+    fn render_refuses_invalid_names_and_duplicates() {
+        assert_eq!(
+            render(&[family("my-app", &[])]),
+            Err(RenderError::MetricName {
+                name: "my-app".into()
+            })
+        );
+        assert_eq!(
+            render(&[family("m", &[("a", "1"), ("te-am", "x")])]),
+            Err(RenderError::LabelName {
+                metric: "m".into(),
+                name: "te-am".into()
+            })
+        );
+        assert_eq!(
+            render(&[family("m", &[("a", "1"), ("b", "2"), ("a", "3")])]),
+            Err(RenderError::DuplicateLabel {
+                metric: "m".into(),
+                name: "a".into()
+            })
+        );
+        assert_eq!(
+            render(&[family("m", &[]), family("n", &[]), family("m", &[])]),
+            Err(RenderError::DuplicateFamily { name: "m".into() })
+        );
+        assert_eq!(
+            RenderError::LabelName {
+                metric: "m".into(),
+                name: "te-am".into()
+            }
+            .to_string(),
+            "invalid label name \"te-am\" in m: a label name matches [a-zA-Z_][a-zA-Z0-9_]*"
+        );
+        assert!(render(&[family("m:x", &[("a", "1"), ("b", "1")]), family("n", &[])]).is_ok());
     }
 }

@@ -1,19 +1,34 @@
 #![doc = include_str!("../README.md")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+// Layers, bottom up (a file uses only files above it):
+//   error, crate_name, family   the builder's errors, the crate-name rule, the prepared data
+//   exposition                  the one text writer (names, escaping, render)
+//   schema                      what the collector publishes: names, HELP, label sets
+//   options                     the builder, checked
+//   series                      the two families from the checked options
+//   prometheus_crate, prometheus_client_crate   each registry's view of the families
+//   collector                   the collector value, and the registry trait impls
 mod collector;
+mod crate_name;
 mod error;
 mod exposition;
+mod family;
 mod options;
 #[cfg(feature = "prometheus-client")]
 mod prometheus_client_crate;
 #[cfg(feature = "prometheus")]
 mod prometheus_crate;
+mod schema;
 mod series;
 
 pub use crate::collector::BuildInfoCollector;
+pub use crate::crate_name::{is_crate_name, normalize_crate_name, same_crate_name};
 pub use crate::error::Error;
-pub use crate::exposition::{
-    BUILD_INFO_HELP_TEMPLATE, RUST_MOD_INFO, RUST_MOD_INFO_HELP, metric_name, push_label_value,
-};
+pub use crate::exposition::{RenderError, metric_name, push_label_value, render};
+pub use crate::family::{Family, SampleValue};
 pub use crate::options::Builder;
+pub use crate::schema::{
+    BUILD_INFO_HELP_TEMPLATE, BuildInfoLabels, RUST_MOD_INFO, RUST_MOD_INFO_HELP,
+    RustModInfoLabels, build_info_family, rust_mod_info_family,
+};

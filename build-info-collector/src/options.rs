@@ -5,12 +5,14 @@ use std::collections::BTreeSet;
 
 use buildinfo::BuildInfo;
 
-use crate::collector::BuildInfoCollector;
+use crate::crate_name::{is_crate_name, normalize_crate_name};
 use crate::error::Error;
-use crate::exposition::{is_label_name, is_metric_name};
-use crate::series::BUILTIN_LABELS;
+use crate::exposition::{is_label_name, is_metric_name, metric_name};
+use crate::schema::BUILTIN_LABELS;
 
-/// Options for a [`BuildInfoCollector`]; start with [`BuildInfoCollector::builder`].
+/// Options for a [`BuildInfoCollector`](crate::BuildInfoCollector); start with
+/// [`BuildInfoCollector::builder`](crate::BuildInfoCollector::builder), finish with
+/// [`build`](Self::build).
 ///
 /// ```
 /// let collector = build_info_collector::BuildInfoCollector::builder(buildinfo::__example())
@@ -107,13 +109,8 @@ impl Builder {
         self
     }
 
-    /// Checks the options and prepares every series and the exposition text.
-    pub fn build(self) -> Result<BuildInfoCollector, Error> {
-        let checked = self.check()?;
-        Ok(BuildInfoCollector::prepare(&checked))
-    }
-
-    fn check(self) -> Result<Checked, Error> {
+    /// The options, checked: what [`build`](Self::build) prepares the families from.
+    pub(crate) fn check(self) -> Result<Checked, Error> {
         let program = match self.program {
             Some(p) if p.is_empty() => return Err(Error::EmptyProgram),
             Some(p) => Cow::Owned(p),
@@ -124,7 +121,7 @@ impl Builder {
                 return Err(Error::InvalidNamespace { namespace: ns });
             }
             Some(ns) => ns,
-            None => crate::exposition::metric_name(&program),
+            None => metric_name(&program),
         };
         let mut labels = Vec::with_capacity(self.labels.len());
         let mut seen = BTreeSet::new();
@@ -174,20 +171,11 @@ pub(crate) struct Checked {
     pub(crate) labels: Vec<(Cow<'static, str>, Cow<'static, str>)>,
 }
 
-/// Crate names compare with `-` and `_` as one character, as crates.io does.
-pub(crate) fn normalize_crate_name(name: &str) -> String {
-    name.replace('-', "_")
-}
-
 fn crate_names(names: Vec<String>, list: &'static str) -> Result<BTreeSet<String>, Error> {
     names
         .into_iter()
         .map(|name| {
-            if !name.is_empty()
-                && name
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-            {
+            if is_crate_name(&name) {
                 Ok(normalize_crate_name(&name))
             } else {
                 Err(Error::InvalidCrateName { name, list })
@@ -201,12 +189,17 @@ mod tests {
     use super::*;
 
     fn builder() -> Builder {
-        BuildInfoCollector::builder(buildinfo::__example())
+        Builder::new(buildinfo::__example())
+    }
+
+    #[test]
+    fn the_builtin_label_list_in_errors_is_the_list_checked() {
+        assert_eq!(BUILTIN_LABELS_TEXT, BUILTIN_LABELS.join(", "));
     }
 
     #[test]
     fn label_names_are_checked_at_construction() {
-        let err = builder().label("team-name", "x").build().unwrap_err();
+        let err = builder().label("team-name", "x").check().err().unwrap();
         assert_eq!(
             err,
             Error::InvalidLabelName {
@@ -218,19 +211,19 @@ mod tests {
             "invalid label name \"team-name\": a label name matches [a-zA-Z_][a-zA-Z0-9_]*"
         );
         assert!(matches!(
-            builder().label("", "x").build(),
+            builder().label("", "x").check(),
             Err(Error::InvalidLabelName { .. })
         ));
         assert!(matches!(
-            builder().label("1team", "x").build(),
+            builder().label("1team", "x").check(),
             Err(Error::InvalidLabelName { .. })
         ));
         assert!(matches!(
-            builder().label("__team", "x").build(),
+            builder().label("__team", "x").check(),
             Err(Error::ReservedLabelName { .. })
         ));
         assert!(matches!(
-            builder().label("team", "a").label("team", "b").build(),
+            builder().label("team", "a").label("team", "b").check(),
             Err(Error::DuplicateLabel { .. })
         ));
     }
@@ -238,7 +231,7 @@ mod tests {
     #[test]
     fn builtin_labels_cannot_be_overridden() {
         for name in BUILTIN_LABELS {
-            let err = builder().label(*name, "x").build().unwrap_err();
+            let err = builder().label(*name, "x").check().err().unwrap();
             assert!(matches!(err, Error::BuiltinLabel { .. }), "{name}: {err}");
         }
     }
@@ -246,26 +239,26 @@ mod tests {
     #[test]
     fn namespace_program_and_crate_names_are_checked() {
         assert!(matches!(
-            builder().namespace("my-app").build(),
+            builder().namespace("my-app").check(),
             Err(Error::InvalidNamespace { .. })
         ));
         assert!(matches!(
-            builder().program("").build(),
+            builder().program("").check(),
             Err(Error::EmptyProgram)
         ));
         assert!(matches!(
-            builder().allow(["serde json"]).build(),
+            builder().allow(["serde json"]).check(),
             Err(Error::InvalidCrateName { list: "allow", .. })
         ));
         assert!(matches!(
-            builder().deny([""]).build(),
+            builder().deny([""]).check(),
             Err(Error::InvalidCrateName { list: "deny", .. })
         ));
         assert!(
             builder()
                 .namespace("team:myapp")
                 .label("team", "")
-                .build()
+                .check()
                 .is_ok()
         );
     }

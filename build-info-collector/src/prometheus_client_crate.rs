@@ -1,49 +1,56 @@
-//! `prometheus-client`'s `Collector`: encodes the prepared series straight into the
-//! encoder, allocating nothing.
+//! `prometheus-client`'s side: encodes the prepared families straight into the encoder,
+//! allocating nothing for ordinary text.
 
-use prometheus_client::collector::Collector;
 use prometheus_client::encoding::DescriptorEncoder;
 use prometheus_client::metrics::MetricType;
 
-use crate::collector::BuildInfoCollector;
 use crate::exposition::escape_help;
-use crate::series::{Family, exposition_order};
+use crate::family::{Family, SampleValue};
 
-#[derive(Clone)]
-pub(crate) struct Prepared {
-    /// HELP texts, escaped: prometheus-client writes HELP as it is given (it escapes label
-    /// values itself).
-    help: [String; 2],
-}
-
-impl Prepared {
-    pub(crate) fn new(families: &[Family; 2]) -> Prepared {
-        Prepared {
-            help: [
-                escape_help(&families[0].help),
-                escape_help(&families[1].help),
-            ],
-        }
-    }
-
-    pub(crate) fn heap_bytes(&self) -> usize {
-        self.help.iter().map(String::capacity).sum()
-    }
-}
-
-impl Collector for BuildInfoCollector {
-    fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
-        for i in exposition_order(&self.families) {
-            let (family, help) = (&self.families[i], &self.prometheus_client.help[i]);
-            if family.series.is_empty() {
-                continue;
-            }
-            let mut metric =
-                encoder.encode_descriptor(&family.name, help, None, MetricType::Gauge)?;
-            for labels in &family.series {
-                metric.encode_family(labels)?.encode_gauge(&1_i64)?;
+/// `families` in exposition order, none empty.
+pub(crate) fn encode(
+    families: &[Family<'_>],
+    mut encoder: DescriptorEncoder<'_>,
+) -> Result<(), std::fmt::Error> {
+    for family in families {
+        // prometheus-client writes HELP as it is given (it escapes label values itself).
+        let help = escape_help(family.help());
+        let mut metric =
+            encoder.encode_descriptor(family.name(), &help, None, MetricType::Gauge)?;
+        for sample in &family.samples {
+            let mut gauge = metric.encode_family(&sample.labels)?;
+            match whole(sample.value) {
+                Some(n) => gauge.encode_gauge(&n)?,
+                None => gauge.encode_gauge(&sample.value.get())?,
             }
         }
-        Ok(())
+    }
+    Ok(())
+}
+
+/// The value as an integer when it is one: prometheus-client writes a float `1` as `1.0`,
+/// the other paths write `1`.
+fn whole(value: SampleValue) -> Option<i64> {
+    /// 2^63: every whole float in [-2^63, 2^63) is an i64.
+    const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
+    let v = value.get();
+    // Whole and in range, so the cast is exact.
+    #[allow(clippy::cast_possible_truncation)]
+    ((-TWO_POW_63..TWO_POW_63).contains(&v) && v.fract() == 0.0).then_some(v as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whole_values_are_integers() {
+        assert_eq!(whole(1_u8.into()), Some(1));
+        assert_eq!(whole((-3_i64).into()), Some(-3));
+        assert_eq!(whole((-9_223_372_036_854_775_808.0).into()), Some(i64::MIN));
+        assert_eq!(whole(9_223_372_036_854_775_808.0.into()), None);
+        assert_eq!(whole(0.5.into()), None);
+        assert_eq!(whole(f64::NAN.into()), None);
+        assert_eq!(whole(f64::INFINITY.into()), None);
     }
 }

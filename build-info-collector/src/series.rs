@@ -1,83 +1,50 @@
-//! Choosing the crates and preparing every series' labels, once, at construction.
+//! Choosing the crates and preparing both families from the checked options, once, at
+//! construction.
 
 use std::borrow::Cow;
 
 use buildinfo::DependencyKind;
 
-use crate::exposition::{BUILD_INFO_HELP_TEMPLATE, RUST_MOD_INFO, RUST_MOD_INFO_HELP};
-use crate::options::{Checked, normalize_crate_name};
+use crate::crate_name::normalize_crate_name;
+use crate::family::{Family, Label};
+use crate::options::Checked;
+use crate::schema::{
+    BuildInfoLabels, RustModInfoLabels, build_info_family_in, rust_mod_info_family,
+};
 
-/// A label name and value. Most are borrowed from the `'static` build data.
-pub(crate) type Label = (Cow<'static, str>, Cow<'static, str>);
-
-/// Every label the collector sets itself, over both families.
-pub(crate) const BUILTIN_LABELS: &[&str] = &[
-    "branch",
-    "features",
-    "profile",
-    "revision",
-    "rustversion",
-    "target",
-    "version",
-    "direct",
-    "name",
-    "program",
-    "source",
-];
-
-/// One metric family, ready to hand out: gauges of value 1, labels sorted by name, series
-/// sorted by their label values (the order `prometheus::Registry::gather` sorts into).
-#[derive(Debug, Clone)]
-pub(crate) struct Family {
-    pub(crate) name: String,
-    /// Unescaped HELP text.
-    pub(crate) help: String,
-    pub(crate) series: Vec<Vec<Label>>,
+/// The families to expose, in the order every output path writes them: sorted by name (the
+/// order `prometheus::Registry::gather` writes; `rust_mod_info` comes first for a program named
+/// `s…` or later). A family without samples (no captured graph) is left out, as the registry
+/// leaves it out.
+pub(crate) fn prepare(opts: &Checked) -> Vec<Family<'static>> {
+    let mut families = vec![build_info(opts), rust_mod_info(opts)];
+    families.retain(|f| !f.is_empty());
+    families.sort_by(|a, b| a.name().cmp(b.name()));
+    families.shrink_to_fit();
+    families
 }
 
-/// `<namespace>_build_info` and `rust_mod_info`, in that order.
-pub(crate) fn prepare(opts: &Checked) -> [Family; 2] {
-    [build_info_family(opts), rust_mod_info_family(opts)]
-}
-
-/// Indices of the families sorted by name: the order `prometheus::Registry::gather` writes
-/// them in, which every output path follows (`rust_mod_info` comes first for a program named
-/// `s…` or later).
-pub(crate) fn exposition_order(families: &[Family; 2]) -> [usize; 2] {
-    if families[0].name <= families[1].name {
-        [0, 1]
-    } else {
-        [1, 0]
-    }
-}
-
-fn build_info_family(opts: &Checked) -> Family {
+fn build_info(opts: &Checked) -> Family<'static> {
     let info = opts.info;
-    let labels = [
-        ("branch", info.branch()),
-        ("features", info.features()),
-        ("profile", info.profile()),
-        ("revision", info.revision_label()),
-        ("rustversion", info.rust_version()),
-        ("target", info.target()),
-        ("version", info.version()),
-    ];
-    let series = with_extra_labels(
-        labels
-            .iter()
-            .map(|&(n, v)| (Cow::Borrowed(n), Cow::Borrowed(v))),
-        opts,
-    );
-    Family {
-        name: format!("{}_build_info", opts.namespace),
-        help: BUILD_INFO_HELP_TEMPLATE.replace("{program}", &opts.program),
-        series: vec![series],
-    }
+    let labels = BuildInfoLabels {
+        branch: info.branch().into(),
+        features: info.features().into(),
+        profile: info.profile().into(),
+        revision: info.revision_label().into(),
+        rustversion: info.rust_version().into(),
+        target: info.target().into(),
+        version: info.version().into(),
+    };
+    let mut family = build_info_family_in(&opts.namespace, &opts.program);
+    family.push(with_extra_labels(labels.pairs(), opts), 1);
+    family
 }
 
-fn rust_mod_info_family(opts: &Checked) -> Family {
-    let packages = opts.info.packages();
-    let mut series: Vec<Vec<Label>> = packages
+fn rust_mod_info(opts: &Checked) -> Family<'static> {
+    let mut family = rust_mod_info_family();
+    for p in opts
+        .info
+        .packages()
         .iter()
         .filter(|p| !p.is_root())
         .filter(|p| opts.build_dependencies || p.kind() == DependencyKind::Runtime)
@@ -86,42 +53,32 @@ fn rust_mod_info_family(opts: &Checked) -> Family {
             let name = normalize_crate_name(p.name());
             (opts.allow.is_empty() || opts.allow.contains(&name)) && !opts.deny.contains(&name)
         })
-        .map(|p| {
-            let labels = [
-                ("direct", if p.is_direct() { "true" } else { "false" }),
-                ("name", p.name()),
-                ("program", ""),
-                ("source", p.source().as_str()),
-                ("version", p.version()),
-            ];
-            with_extra_labels(
-                labels.iter().map(|&(n, v)| {
-                    let value = if n == "program" {
-                        opts.program.clone()
-                    } else {
-                        Cow::Borrowed(v)
-                    };
-                    (Cow::Borrowed(n), value)
-                }),
-                opts,
-            )
-        })
-        .collect();
-    // The order Registry::gather sorts into, so that every output path agrees; a crate that
-    // appears twice with identical labels would be a duplicate series.
-    series.sort_by(|a, b| a.iter().map(|l| &l.1).cmp(b.iter().map(|l| &l.1)));
-    series.dedup();
-    series.shrink_to_fit();
-    Family {
-        name: RUST_MOD_INFO.to_owned(),
-        help: RUST_MOD_INFO_HELP.to_owned(),
-        series,
+    {
+        let labels = RustModInfoLabels {
+            direct: p.is_direct(),
+            name: p.name().into(),
+            program: opts.program.clone(),
+            source: p.source().as_str().into(),
+            version: p.version().into(),
+        };
+        family.push(with_extra_labels(labels.pairs(), opts), 1);
     }
+    // A crate that appears twice with identical labels would be a duplicate series.
+    family.sort_series();
+    family.samples.shrink_to_fit();
+    family
 }
 
 /// The labels plus the extra constant labels, sorted by name.
-fn with_extra_labels(labels: impl Iterator<Item = Label>, opts: &Checked) -> Vec<Label> {
-    let mut all: Vec<Label> = labels.chain(opts.labels.iter().cloned()).collect();
+fn with_extra_labels(
+    labels: impl IntoIterator<Item = (&'static str, Cow<'static, str>)>,
+    opts: &Checked,
+) -> Vec<Label<'static>> {
+    let mut all: Vec<Label<'static>> = labels
+        .into_iter()
+        .map(|(name, value)| (Cow::Borrowed(name), value))
+        .chain(opts.labels.iter().cloned())
+        .collect();
     all.sort_by(|a, b| a.0.cmp(&b.0));
     all.shrink_to_fit();
     all

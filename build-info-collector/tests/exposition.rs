@@ -254,3 +254,60 @@ fn the_expected_texts_pass_promtool() {
         testkit::check_metrics(text);
     }
 }
+
+/// The registry checks descriptors against what `collect` hands out; they must describe
+/// exactly the exposed families.
+#[cfg(feature = "prometheus")]
+#[test]
+fn descriptors_describe_the_exposed_families() {
+    use prometheus::core::Collector as _;
+
+    let collector = BuildInfoCollector::builder(buildinfo::__example())
+        .label("team", "payments")
+        .build()
+        .unwrap();
+    let descs: Vec<(String, String, Vec<String>)> = collector
+        .desc()
+        .into_iter()
+        .map(|d| (d.fq_name.clone(), d.help.clone(), d.variable_labels.clone()))
+        .collect();
+    let labels = |names: &[&str]| names.iter().map(|&n| n.to_owned()).collect::<Vec<_>>();
+    assert_eq!(
+        descs,
+        [
+            (
+                "myapp_build_info".to_owned(),
+                build_info_collector::BUILD_INFO_HELP_TEMPLATE.replace("{program}", "myapp"),
+                labels(&[
+                    "branch",
+                    "features",
+                    "profile",
+                    "revision",
+                    "rustversion",
+                    "target",
+                    "team",
+                    "version"
+                ])
+            ),
+            (
+                "rust_mod_info".to_owned(),
+                build_info_collector::RUST_MOD_INFO_HELP.to_owned(),
+                labels(&["direct", "name", "program", "source", "team", "version"])
+            ),
+        ]
+    );
+    let collected: Vec<String> = collector
+        .collect()
+        .iter()
+        .map(|f| f.name().to_owned())
+        .collect();
+    assert_eq!(collected, ["myapp_build_info", "rust_mod_info"]);
+}
+
+#[test]
+fn debug_names_the_families() {
+    assert_eq!(
+        format!("{:?}", BuildInfoCollector::new(buildinfo::__example())),
+        "BuildInfoCollector { build_info: \"myapp_build_info\", rust_mod_info_series: 2, .. }"
+    );
+}

@@ -1,0 +1,203 @@
+//! What the collector publishes, defined once: the two families' names, HELP texts and label
+//! sets. cargo-depinfo's textfile output builds its families from the same definitions, so
+//! the two cannot drift apart.
+
+use std::borrow::Cow;
+
+use crate::exposition::metric_name;
+use crate::family::Family;
+
+/// The name of the per-crate family. Fixed for every program, like Go's `go_mod_info`, so that
+/// one query covers every service.
+pub const RUST_MOD_INFO: &str = "rust_mod_info";
+
+/// HELP of [`RUST_MOD_INFO`], the same for every program so that several programs in one
+/// exposition stay valid.
+pub const RUST_MOD_INFO_HELP: &str = "A metric with a constant '1' value labeled by the name, version and source of each crate a program was built with.";
+
+/// HELP of `<program>_build_info`; `{program}` stands for the program name.
+pub const BUILD_INFO_HELP_TEMPLATE: &str = "A metric with a constant '1' value labeled by version, revision, branch, rustversion, target, profile and features from which {program} was built.";
+
+/// Every label the collector sets itself, over both families, as the builder's error message
+/// lists them.
+pub(crate) const BUILTIN_LABELS: &[&str] = &[
+    "branch",
+    "features",
+    "profile",
+    "revision",
+    "rustversion",
+    "target",
+    "version",
+    "direct",
+    "name",
+    "program",
+    "source",
+];
+
+/// An empty `<program>_build_info` family: the program name made a metric name, and the HELP
+/// naming the program as it is (escaped when rendered).
+///
+/// ```
+/// let family = build_info_collector::build_info_family("my-svc");
+/// assert_eq!(family.name(), "my_svc_build_info");
+/// assert!(family.help().ends_with(" from which my-svc was built."));
+/// ```
+pub fn build_info_family<'a>(program: &str) -> Family<'a> {
+    build_info_family_in(&metric_name(program), program)
+}
+
+/// `<namespace>_build_info`, the namespace used as it is.
+pub(crate) fn build_info_family_in<'a>(namespace: &str, program: &str) -> Family<'a> {
+    Family::gauge(
+        format!("{namespace}_build_info"),
+        BUILD_INFO_HELP_TEMPLATE.replace("{program}", program),
+    )
+}
+
+/// An empty [`RUST_MOD_INFO`] family with its HELP.
+pub fn rust_mod_info_family<'a>() -> Family<'a> {
+    Family::gauge(RUST_MOD_INFO, RUST_MOD_INFO_HELP)
+}
+
+/// The labels of a `<program>_build_info` sample. Push them with
+/// [`BuildInfoLabels::pairs`]: the pairs come sorted by name, as the collector writes them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildInfoLabels<'a> {
+    /// Git branch.
+    pub branch: Cow<'a, str>,
+    /// Enabled features, comma-separated.
+    pub features: Cow<'a, str>,
+    /// Cargo profile.
+    pub profile: Cow<'a, str>,
+    /// Git revision, `-modified` appended for a dirty tree.
+    pub revision: Cow<'a, str>,
+    /// rustc version.
+    pub rustversion: Cow<'a, str>,
+    /// Target triple.
+    pub target: Cow<'a, str>,
+    /// Program version.
+    pub version: Cow<'a, str>,
+}
+
+impl<'a> BuildInfoLabels<'a> {
+    /// The label pairs, sorted by name.
+    pub fn pairs(self) -> [(&'static str, Cow<'a, str>); 7] {
+        [
+            ("branch", self.branch),
+            ("features", self.features),
+            ("profile", self.profile),
+            ("revision", self.revision),
+            ("rustversion", self.rustversion),
+            ("target", self.target),
+            ("version", self.version),
+        ]
+    }
+}
+
+/// The labels of a [`RUST_MOD_INFO`] sample. Push them with [`RustModInfoLabels::pairs`]: the
+/// pairs come sorted by name, as the collector writes them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RustModInfoLabels<'a> {
+    /// Whether the program's own package names the crate as a dependency.
+    pub direct: bool,
+    /// Crate name as published.
+    pub name: Cow<'a, str>,
+    /// The program built with it.
+    pub program: Cow<'a, str>,
+    /// `crates.io`, `registry`, `git` or `local`: never a URL or a path.
+    pub source: Cow<'a, str>,
+    /// Crate version.
+    pub version: Cow<'a, str>,
+}
+
+impl<'a> RustModInfoLabels<'a> {
+    /// The label pairs, sorted by name.
+    pub fn pairs(self) -> [(&'static str, Cow<'a, str>); 5] {
+        [
+            (
+                "direct",
+                Cow::Borrowed(if self.direct { "true" } else { "false" }),
+            ),
+            ("name", self.name),
+            ("program", self.program),
+            ("source", self.source),
+            ("version", self.version),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_labels_are_the_labels_of_both_families() {
+        let build = BuildInfoLabels {
+            branch: "".into(),
+            features: "".into(),
+            profile: "".into(),
+            revision: "".into(),
+            rustversion: "".into(),
+            target: "".into(),
+            version: "".into(),
+        };
+        let module = RustModInfoLabels {
+            direct: false,
+            name: "".into(),
+            program: "".into(),
+            source: "".into(),
+            version: "".into(),
+        };
+        let mut names: Vec<&str> = build.pairs().iter().map(|p| p.0).collect();
+        names.extend(
+            module
+                .pairs()
+                .iter()
+                .map(|p| p.0)
+                .filter(|n| *n != "version"),
+        );
+        assert_eq!(names, BUILTIN_LABELS);
+    }
+
+    #[test]
+    fn pairs_carry_their_values_sorted_by_name() {
+        let build = BuildInfoLabels {
+            branch: "b".into(),
+            features: "f".into(),
+            profile: "p".into(),
+            revision: "r".into(),
+            rustversion: "rv".into(),
+            target: "t".into(),
+            version: "v".into(),
+        };
+        let pairs = build.pairs();
+        assert!(pairs.is_sorted_by_key(|p| p.0));
+        let values: Vec<&str> = pairs.iter().map(|p| p.1.as_ref()).collect();
+        assert_eq!(values, ["b", "f", "p", "r", "rv", "t", "v"]);
+        let module = |direct| RustModInfoLabels {
+            direct,
+            name: "n".into(),
+            program: "p".into(),
+            source: "s".into(),
+            version: "v".into(),
+        };
+        let pairs = module(true).pairs();
+        assert!(pairs.is_sorted_by_key(|p| p.0));
+        let values: Vec<&str> = pairs.iter().map(|p| p.1.as_ref()).collect();
+        assert_eq!(values, ["true", "n", "p", "s", "v"]);
+        assert_eq!(module(false).pairs()[0].1, "false");
+    }
+
+    #[test]
+    fn families_are_named_as_the_collector_names_them() {
+        let f = build_info_family("2fa-svc");
+        assert_eq!(f.name(), "_2fa_svc_build_info");
+        assert_eq!(
+            f.help(),
+            BUILD_INFO_HELP_TEMPLATE.replace("{program}", "2fa-svc")
+        );
+        assert!(f.is_empty());
+        let f = rust_mod_info_family();
+        assert_eq!((f.name(), f.help()), (RUST_MOD_INFO, RUST_MOD_INFO_HELP));
+    }
+}

@@ -1,0 +1,146 @@
+//! Hostile text through the one writer, checked by the real `promtool check metrics` (Debian
+//! package `prometheus`; the test fails without it): whatever a program name, branch or label
+//! value holds, the exposition stays valid and carries exactly the series it should.
+
+use std::borrow::Cow;
+use std::io::Write as _;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use build_info_collector::{BuildInfoCollector, Family, RustModInfoLabels, render};
+
+/// Every character the format escapes, control characters it passes through, non-ASCII text,
+/// and attempts to close the label set and start a new series.
+const HOSTILE: &[&str] = &[
+    "line\nbreak",
+    "q\"uote",
+    "back\\slash",
+    "literal \\n, not a newline",
+    "trailing\\",
+    "\"",
+    "\n",
+    "\\",
+    "tab\tcr\rnul\0esc\x1bdel\x7fbell\x07",
+    "ñandú ✓",
+    "x\"} 1\n# HELP evil_total Injected.\nevil_total 1\nx{a=\"",
+    "",
+];
+
+/// `promtool check metrics` on `text`: its exit status and output. Bounded in time so that a
+/// hung promtool fails the test instead of stalling it.
+fn promtool(text: &str) -> (bool, String) {
+    let mut child = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool (Debian package prometheus) must be installed");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("promtool did not finish in 30 s");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let out = child.wait_with_output().unwrap();
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), report)
+}
+
+fn assert_valid(text: &str, samples: usize) {
+    let (ok, report) = promtool(text);
+    assert!(ok, "promtool rejects the exposition: {report}\n{text}");
+    // No value smuggled a line in: exactly one line per sample, and a HELP and a TYPE line per
+    // family.
+    let sample_lines = text.lines().filter(|l| !l.starts_with('#')).count();
+    assert_eq!(sample_lines, samples, "{text}");
+    assert!(!text.contains("\nevil_total"), "{text}");
+}
+
+#[test]
+fn promtool_catches_what_the_writer_must_prevent() {
+    // The check has teeth: an unescaped newline in a label value fails it.
+    let (ok, _) = promtool("# HELP a_info x\n# TYPE a_info gauge\na_info{b=\"a\nb\"} 1\n");
+    assert!(!ok);
+    let (ok, _) = promtool("# HELP a_info x\n# TYPE a_info gauge\na_info{b=\"a\\tb\"} 1\n");
+    assert!(!ok, "\\t is not an escape of the text format");
+}
+
+#[test]
+fn hostile_label_values_and_help_render_valid() {
+    let mut hostile = Family::gauge("hostile_info", HOSTILE.concat());
+    for (i, value) in HOSTILE.iter().enumerate() {
+        hostile.push(
+            [
+                ("i", Cow::Owned(i.to_string())),
+                ("value", Cow::Borrowed(*value)),
+            ],
+            1,
+        );
+    }
+    let text = render(&[hostile]).unwrap();
+    assert_valid(&text, HOSTILE.len());
+}
+
+#[test]
+fn hostile_program_names_render_valid_from_the_collector() {
+    for program in HOSTILE.iter().filter(|p| !p.is_empty()) {
+        let collector = BuildInfoCollector::builder(buildinfo::__example())
+            .program(*program)
+            .label("team", *program)
+            .build()
+            .unwrap();
+        let text = collector.exposition();
+        assert_valid(text, 1 + collector.crate_count());
+        assert!(
+            text.contains(&format!("# HELP {} A metric", collector.build_info_name())),
+            "{text}"
+        );
+    }
+}
+
+/// As cargo-depinfo's textfile output does: several programs, hostile names included, in one
+/// exposition, each family once.
+#[test]
+fn several_hostile_programs_share_one_valid_exposition() {
+    let mut families: std::collections::BTreeMap<String, Family<'_>> =
+        std::collections::BTreeMap::new();
+    let mut mod_info = build_info_collector::rust_mod_info_family();
+    let mut samples = 0;
+    for program in HOSTILE.iter().filter(|p| !p.is_empty()) {
+        let family = build_info_collector::build_info_family(program);
+        let entry = families.entry(family.name().to_owned()).or_insert(family);
+        let before = entry.len();
+        entry.push([("version", *program)], 1);
+        entry.sort_series();
+        samples += entry.len() - before;
+        mod_info.push(
+            RustModInfoLabels {
+                direct: true,
+                name: "serde".into(),
+                program: (*program).into(),
+                source: "crates.io".into(),
+                version: (*program).into(),
+            }
+            .pairs(),
+            1,
+        );
+    }
+    mod_info.sort_series();
+    samples += mod_info.len();
+    families.insert(mod_info.name().to_owned(), mod_info);
+    let text = render(families.values()).unwrap();
+    assert_valid(&text, samples);
+}
