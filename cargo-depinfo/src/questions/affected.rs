@@ -37,12 +37,7 @@ pub struct Hit {
 }
 
 /// Crate names are unique up to `-`/`_` on crates.io; match them that way.
-pub(crate) fn same_crate(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .all(|(x, y)| x == y || matches!((x, y), (b'-', b'_') | (b'_', b'-')))
-}
+pub(crate) use build_info_collector::same_crate_name as same_crate;
 
 /// Every observation of `name` whose version matches `req`, sorted by location, program and
 /// version, each once (two sources may see the same instance). Pre-releases match only when

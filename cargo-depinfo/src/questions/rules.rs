@@ -59,11 +59,7 @@ pub fn spread_expr(max_versions: usize, crates: &[String]) -> Result<String, Rul
         String::new()
     } else {
         for c in crates {
-            if c.is_empty()
-                || !c
-                    .chars()
-                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_')
-            {
+            if !build_info_collector::is_crate_name(c) {
                 return Err(RulesError::CrateName(c.clone()));
             }
         }

@@ -1,156 +1,125 @@
 //! Prometheus text exposition for node_exporter's textfile collector: the programs as
-//! build-info-collector serves them, and one family set per question.
+//! build-info-collector serves them, and one family set per question. Every family goes
+//! through the collector's one writer, which escapes HELP texts and label values.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
-use build_info_collector::push_label_value;
+use build_info_collector::{
+    BuildInfoLabels, Family, RustModInfoLabels, build_info_family, render, rust_mod_info_family,
+};
 
 use crate::inventory::{Inventory, Kind};
 use crate::questions::{CrateSpread, Hit, Level, Report, Row};
 
+/// Renders families whose names are constants or come from `metric_name`.
+fn render_known(families: &[Family<'_>]) -> String {
+    render(families).unwrap_or_else(|e| unreachable!("constant metric and label names: {e}"))
+}
+
 /// The programs as the Prometheus text exposition build-info-collector would serve for each:
 /// `<program>_build_info` (programs with build facts) and `rust_mod_info` (runtime
-/// dependencies), with the collector's HELP texts and labels, for node_exporter's textfile
-/// collector. Each family appears once, its series sorted and deduplicated, so any number of
-/// programs make one valid exposition. Labels never carry a path.
+/// dependencies), with the collector's names, HELP texts and labels, for node_exporter's
+/// textfile collector. Each family appears once, its series sorted and deduplicated, so any
+/// number of programs make one valid exposition. Labels never carry a path.
 pub fn prometheus(inventories: &[Inventory]) -> String {
-    use std::collections::BTreeSet;
-
-    use build_info_collector::{
-        BUILD_INFO_HELP_TEMPLATE, RUST_MOD_INFO, RUST_MOD_INFO_HELP, metric_name, push_label_value,
-    };
-
-    let series = |labels: &[(&str, &str)]| {
-        let mut out = String::from("{");
-        for (i, (k, v)) in labels.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            let _ = write!(out, "{k}=\"");
-            push_label_value(&mut out, v);
-            out.push('"');
-        }
-        out.push_str("} 1");
-        out
-    };
-    // family name -> (help, series)
-    let mut families: BTreeMap<String, (String, BTreeSet<String>)> = BTreeMap::new();
+    // By name, so that families come out sorted; two programs whose names give the same
+    // metric name share one family (the first one's HELP).
+    let mut families: BTreeMap<String, Family<'_>> = BTreeMap::new();
+    let mut mod_info = rust_mod_info_family();
     for inv in inventories {
         if let Some(b) = &inv.build {
-            let name = format!("{}_build_info", metric_name(&inv.program));
-            let revision = buildinfo::revision_label(&b.revision, b.modified);
-            let features = b.features.join(",");
-            let help = BUILD_INFO_HELP_TEMPLATE.replace("{program}", &inv.program);
-            let line = series(&[
-                ("branch", &b.branch),
-                ("features", &features),
-                ("profile", &b.profile),
-                ("revision", &revision),
-                ("rustversion", &b.rust_version),
-                ("target", &b.target),
-                ("version", &inv.version),
-            ]);
+            let family = build_info_family(&inv.program);
+            let labels = BuildInfoLabels {
+                branch: b.branch.as_str().into(),
+                features: b.features.join(",").into(),
+                profile: b.profile.as_str().into(),
+                revision: buildinfo::revision_label(&b.revision, b.modified).into(),
+                rustversion: b.rust_version.as_str().into(),
+                target: b.target.as_str().into(),
+                version: inv.version.as_str().into(),
+            };
             families
-                .entry(name)
-                .or_insert_with(|| (help, BTreeSet::new()))
-                .1
-                .insert(line);
+                .entry(family.name().to_owned())
+                .or_insert(family)
+                .push(labels.pairs(), 1);
         }
         for p in inv
             .packages
             .iter()
             .filter(|p| !p.root && p.kind == Kind::Runtime)
         {
-            let line = series(&[
-                ("direct", if p.direct { "true" } else { "false" }),
-                ("name", &p.name),
-                ("program", &inv.program),
-                ("source", &p.source),
-                ("version", &p.version),
-            ]);
-            families
-                .entry(RUST_MOD_INFO.to_owned())
-                .or_insert_with(|| (RUST_MOD_INFO_HELP.to_owned(), BTreeSet::new()))
-                .1
-                .insert(line);
+            let labels = RustModInfoLabels {
+                direct: p.direct,
+                name: p.name.as_str().into(),
+                program: inv.program.as_str().into(),
+                source: p.source.as_str().into(),
+                version: p.version.as_str().into(),
+            };
+            mod_info.push(labels.pairs(), 1);
         }
     }
-    let mut out = String::new();
-    for (name, (help, lines)) in families {
-        let _ = writeln!(out, "# HELP {name} {help}");
-        let _ = writeln!(out, "# TYPE {name} gauge");
-        for l in lines {
-            let _ = writeln!(out, "{name}{l}");
-        }
+    if !mod_info.is_empty() {
+        families.insert(mod_info.name().to_owned(), mod_info);
     }
-    out
+    for family in families.values_mut() {
+        family.sort_series();
+    }
+    render(families.values())
+        .unwrap_or_else(|e| unreachable!("names from metric_name and the collector's schema: {e}"))
 }
 
 /// Prometheus textfile-collector exposition: `cargo_depinfo_affected{location,name,program,
 /// requirement,version} 1` per hit and `cargo_depinfo_affected_programs{name,requirement}`.
 pub fn affected_prometheus(name: &str, requirement: &str, hits: &[Hit]) -> String {
-    let mut out = String::new();
-    out.push_str("# HELP cargo_depinfo_affected A constant '1' per program (instance or binary) running a version of a crate that matches a SemVer requirement.\n");
-    out.push_str("# TYPE cargo_depinfo_affected gauge\n");
+    let mut affected = Family::gauge(
+        "cargo_depinfo_affected",
+        "A constant '1' per program (instance or binary) running a version of a crate that matches a SemVer requirement.",
+    );
     let mut seen = std::collections::BTreeSet::new();
     for h in hits {
-        let key = (&h.location, &h.program, &h.version);
-        if !seen.insert(key) {
+        if !seen.insert((&h.location, &h.program, &h.version)) {
             continue;
         }
-        out.push_str("cargo_depinfo_affected{location=\"");
-        push_label_value(&mut out, &h.location);
-        out.push_str("\",name=\"");
-        push_label_value(&mut out, name);
-        out.push_str("\",program=\"");
-        push_label_value(&mut out, &h.program);
-        out.push_str("\",requirement=\"");
-        push_label_value(&mut out, requirement);
-        out.push_str("\",version=\"");
-        push_label_value(&mut out, &h.version);
-        out.push_str("\"} 1\n");
+        affected.push(
+            [
+                ("location", h.location.as_str()),
+                ("name", name),
+                ("program", h.program.as_str()),
+                ("requirement", requirement),
+                ("version", h.version.as_str()),
+            ],
+            1,
+        );
     }
-    out.push_str("# HELP cargo_depinfo_affected_programs Programs (instances or binaries) running a version of a crate that matches a SemVer requirement.\n");
-    out.push_str("# TYPE cargo_depinfo_affected_programs gauge\n");
-    out.push_str("cargo_depinfo_affected_programs{name=\"");
-    push_label_value(&mut out, name);
-    out.push_str("\",requirement=\"");
-    push_label_value(&mut out, requirement);
-    let _ = writeln!(out, "\"}} {}", seen.len());
-    out
+    let mut programs = Family::gauge(
+        "cargo_depinfo_affected_programs",
+        "Programs (instances or binaries) running a version of a crate that matches a SemVer requirement.",
+    );
+    programs.push([("name", name), ("requirement", requirement)], seen.len());
+    render_known(&[affected, programs])
 }
 
 /// Prometheus textfile-collector exposition: `cargo_depinfo_crate_versions{name}` (distinct
 /// versions) and `cargo_depinfo_crate_version_runners{name,version}` (programs running each).
 pub fn spread_prometheus(crates: &[CrateSpread]) -> String {
-    let mut out = String::new();
-    out.push_str("# HELP cargo_depinfo_crate_versions Distinct versions of a crate that the programs read by cargo depinfo run.\n");
-    out.push_str("# TYPE cargo_depinfo_crate_versions gauge\n");
+    let mut versions = Family::gauge(
+        "cargo_depinfo_crate_versions",
+        "Distinct versions of a crate that the programs read by cargo depinfo run.",
+    );
+    let mut runners = Family::gauge(
+        "cargo_depinfo_crate_version_runners",
+        "Programs (instances or binaries) running one version of a crate.",
+    );
     for c in crates {
-        out.push_str("cargo_depinfo_crate_versions{name=\"");
-        push_label_value(&mut out, &c.name);
-        let _ = writeln!(out, "\"}} {}", c.version_count);
-    }
-    out.push_str("# HELP cargo_depinfo_crate_version_runners Programs (instances or binaries) running one version of a crate.\n");
-    out.push_str("# TYPE cargo_depinfo_crate_version_runners gauge\n");
-    for c in crates {
+        versions.push([("name", c.name.as_str())], c.version_count);
         for v in &c.versions {
-            out.push_str("cargo_depinfo_crate_version_runners{name=\"");
-            push_label_value(&mut out, &c.name);
-            out.push_str("\",version=\"");
-            push_label_value(&mut out, &v.version);
-            let _ = writeln!(out, "\"}} {}", v.running.len());
+            runners.push(
+                [("name", c.name.as_str()), ("version", v.version.as_str())],
+                v.running.len(),
+            );
         }
     }
-    out
-}
-
-/// Escapes a label value for the exposition format.
-fn label(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    build_info_collector::push_label_value(&mut out, value);
-    out
+    render_known(&[versions, runners])
 }
 
 /// Prometheus text exposition for node_exporter's textfile collector:
@@ -175,36 +144,31 @@ pub fn outdated_prometheus(report: &Report) -> String {
     }
     let mut counts: BTreeMap<&str, usize> =
         report.programs.iter().map(|p| (p.as_str(), 0)).collect();
-    let mut out = String::new();
-    out.push_str(
-        "# HELP rust_mod_outdated How far the crate version a program was built with is behind the newest release in the registry index: 0 up to date, 1 patch, 2 minor, 3 major (breaking).\n\
-         # TYPE rust_mod_outdated gauge\n",
+    let mut outdated = Family::gauge(
+        "rust_mod_outdated",
+        "How far the crate version a program was built with is behind the newest release in the registry index: 0 up to date, 1 patch, 2 minor, 3 major (breaking).",
     );
-    for ((program, name, version), r) in &series {
-        let _ = writeln!(
-            out,
-            "rust_mod_outdated{{name=\"{}\",newest=\"{}\",newest_compatible=\"{}\",program=\"{}\",version=\"{}\"}} {}",
-            label(name),
-            label(&r.newest),
-            label(&r.newest_compatible),
-            label(program),
-            label(version),
-            r.level.value()
+    for ((program, name, version), r) in series {
+        outdated.push(
+            [
+                ("name", name),
+                ("newest", r.newest.as_str()),
+                ("newest_compatible", r.newest_compatible.as_str()),
+                ("program", program),
+                ("version", version),
+            ],
+            r.level.value(),
         );
         if r.level != Level::None {
             *counts.entry(program).or_insert(0) += 1;
         }
     }
-    out.push_str(
-        "# HELP rust_mod_outdated_crates The number of crate versions a program was built with that are behind the newest release in the registry index.\n\
-         # TYPE rust_mod_outdated_crates gauge\n",
+    let mut crates = Family::gauge(
+        "rust_mod_outdated_crates",
+        "The number of crate versions a program was built with that are behind the newest release in the registry index.",
     );
     for (program, n) in counts {
-        let _ = writeln!(
-            out,
-            "rust_mod_outdated_crates{{program=\"{}\"}} {n}",
-            label(program)
-        );
+        crates.push([("program", program)], n);
     }
-    out
+    render_known(&[outdated, crates])
 }

@@ -204,11 +204,7 @@ impl SparseIndex {
             url: url.clone(),
             message,
         };
-        if name.is_empty()
-            || !name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b))
-        {
+        if !build_info_collector::is_crate_name(name) {
             return Err(fetch_err("not a valid crate name".into()));
         }
         let parsed = http::Url::parse(&url).map_err(|e| fetch_err(e.to_string()))?;
