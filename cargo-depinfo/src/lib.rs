@@ -17,10 +17,10 @@ use crate::sources::binaries::binary_reader;
 
 pub use crate::binary_reader::{BinaryFormat, Limits, RawSections, ReadError, read_sections};
 pub use crate::inventory::{BuildFacts, Inventory, Kind, Origin, Package};
-pub use crate::observation::Observation;
+pub use crate::observation::{Observation, Runner};
 pub use crate::progress::Progress;
 pub use crate::questions::{
-    CrateSpread, Hit, Level, OutdatedError, Report, Row, RulesError, RulesOptions, Runner,
+    CrateSpread, Hit, Level, OutdatedError, Report, Row, RulesError, RulesOptions, Running,
     VersionRunners, affected, outdated, rules, spread,
 };
 pub use crate::render::{

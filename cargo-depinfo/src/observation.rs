@@ -5,10 +5,11 @@ use serde::Serialize;
 
 use crate::inventory::{Inventory, Kind};
 
-/// One program (a binary, or an instance of a service) running one version of one crate.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Who runs a crate: one program, as one binary or one instance of a service, and what the
+/// source knows about it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[non_exhaustive]
-pub struct Observation {
+pub struct Runner {
     /// The program.
     pub program: String,
     /// The program's version, when the source knows it (binaries; `<program>_build_info`).
@@ -23,6 +24,25 @@ pub struct Observation {
     pub path: Option<String>,
     /// The input this came from: a path, a `/metrics` URL or a Prometheus URL.
     pub origin: String,
+}
+
+impl Runner {
+    /// Where it runs: the instance, else the binary, else the input.
+    pub fn location(&self) -> &str {
+        self.instance
+            .as_deref()
+            .or(self.path.as_deref())
+            .unwrap_or(&self.origin)
+    }
+}
+
+/// One program (a binary, or an instance of a service) running one version of one crate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Observation {
+    /// Who runs it.
+    #[serde(flatten)]
+    pub runner: Runner,
     /// Crate name.
     pub name: String,
     /// Crate version.
@@ -38,10 +58,7 @@ pub struct Observation {
 impl Observation {
     /// Where it runs: the instance, else the binary, else the input.
     pub fn location(&self) -> &str {
-        self.instance
-            .as_deref()
-            .or(self.path.as_deref())
-            .unwrap_or(&self.origin)
+        self.runner.location()
     }
 }
 
@@ -52,13 +69,15 @@ pub fn from_inventories(inventories: &[Inventory]) -> Vec<Observation> {
         let revision = inv.build.as_ref().map(|b| b.revision.clone());
         for p in inv.packages.iter().filter(|p| !p.root) {
             out.push(Observation {
-                program: inv.program.clone(),
-                program_version: Some(inv.version.clone()),
-                revision: revision.clone(),
-                instance: None,
-                job: None,
-                path: Some(inv.path.clone()),
-                origin: inv.path.clone(),
+                runner: Runner {
+                    program: inv.program.clone(),
+                    program_version: Some(inv.version.clone()),
+                    revision: revision.clone(),
+                    instance: None,
+                    job: None,
+                    path: Some(inv.path.clone()),
+                    origin: inv.path.clone(),
+                },
                 name: p.name.clone(),
                 version: p.version.clone(),
                 source: p.source.clone(),

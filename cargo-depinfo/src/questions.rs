@@ -11,4 +11,4 @@ mod spread;
 pub use self::affected::{Hit, affected};
 pub use self::outdated::{Level, OutdatedError, Report, Row, outdated};
 pub use self::rules::{RulesError, RulesOptions, rules};
-pub use self::spread::{CrateSpread, Runner, VersionRunners, spread};
+pub use self::spread::{CrateSpread, Running, VersionRunners, spread};

@@ -35,7 +35,7 @@ use self::binaries::{InspectError, inspect_paths_with};
 use self::metrics_pages::MetricsPageError;
 use self::prometheus_api::ApiError;
 use crate::inventory::Kind;
-use crate::observation::{Observation, from_inventories};
+use crate::observation::{Observation, Runner, from_inventories};
 use crate::progress::Progress;
 
 /// The instant query for build_info series of programs using build-info (their
@@ -194,13 +194,15 @@ fn observation(
 ) -> Option<Observation> {
     let label = |k: &str| labels.get(k).cloned();
     Some(Observation {
-        program: label("program").unwrap_or_else(|| "unknown".into()),
-        program_version: None,
-        revision: None,
-        instance,
-        job,
-        path: None,
-        origin: origin.to_owned(),
+        runner: Runner {
+            program: label("program").unwrap_or_else(|| "unknown".into()),
+            program_version: None,
+            revision: None,
+            instance,
+            job,
+            path: None,
+            origin: origin.to_owned(),
+        },
         name: label("name")?,
         version: label("version")?,
         source: label("source").unwrap_or_else(|| "unknown".into()),
@@ -215,7 +217,7 @@ type BuildInfoIndex =
 
 /// Fills in program version and revision from build_info series.
 fn join_build_info(observations: &mut [Observation], build_info: &BuildInfoIndex) {
-    for o in observations {
+    for Observation { runner: o, .. } in observations {
         let key = (
             o.instance.clone(),
             o.job.clone(),

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::inventory::Kind;
-use crate::observation::Observation;
+use crate::observation::{Observation, Runner};
 
 /// One program (binary or instance) running a matching version.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -12,20 +12,9 @@ use crate::observation::Observation;
 pub struct Hit {
     /// Where it runs: the instance (`host:port`), else the binary's path, else the input.
     pub location: String,
-    /// The program.
-    pub program: String,
-    /// The program's version, when the source knows it.
-    pub program_version: Option<String>,
-    /// The program's revision (commit), when known.
-    pub revision: Option<String>,
-    /// The instance (network sources).
-    pub instance: Option<String>,
-    /// The Prometheus job (`--prometheus`).
-    pub job: Option<String>,
-    /// The binary (binaries only).
-    pub path: Option<String>,
-    /// The input: a path, a `/metrics` URL or a Prometheus URL.
-    pub origin: String,
+    /// Who runs it.
+    #[serde(flatten)]
+    pub runner: Runner,
     /// The crate.
     pub name: String,
     /// The matching version.
@@ -49,13 +38,7 @@ pub fn affected(observations: &[Observation], name: &str, req: &semver::VersionR
         .filter(|o| semver::Version::parse(&o.version).is_ok_and(|v| req.matches(&v)))
         .map(|o| Hit {
             location: o.location().to_owned(),
-            program: o.program.clone(),
-            program_version: o.program_version.clone(),
-            revision: o.revision.clone(),
-            instance: o.instance.clone(),
-            job: o.job.clone(),
-            path: o.path.clone(),
-            origin: o.origin.clone(),
+            runner: o.runner.clone(),
             name: o.name.clone(),
             version: o.version.clone(),
             source: o.source.clone(),
@@ -66,14 +49,14 @@ pub fn affected(observations: &[Observation], name: &str, req: &semver::VersionR
     hits.dedup_by(|a, b| {
         (
             &a.location,
-            &a.program,
+            &a.runner.program,
             &a.name,
             &a.version,
             &a.source,
             a.kind,
         ) == (
             &b.location,
-            &b.program,
+            &b.runner.program,
             &b.name,
             &b.version,
             &b.source,

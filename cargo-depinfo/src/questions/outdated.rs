@@ -211,9 +211,12 @@ pub fn outdated(
     let uses: Vec<Use> = observations
         .iter()
         .filter(|o| o.source == "crates.io")
-        .map(|o| Use::new(&o.program, o.location(), &o.name, &o.version))
+        .map(|o| Use::new(&o.runner.program, o.location(), &o.name, &o.version))
         .collect();
-    let programs: Vec<String> = observations.iter().map(|o| o.program.clone()).collect();
+    let programs: Vec<String> = observations
+        .iter()
+        .map(|o| o.runner.program.clone())
+        .collect();
     check(&uses, &programs, index, &mut |done, total| {
         on_progress(Progress::Checking { done, total });
     })

@@ -7,27 +7,34 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::inventory::Kind;
-use crate::observation::Observation;
+use crate::observation::{Observation, Runner};
 use crate::questions::affected::same_crate;
 
-/// A program (instance or binary) running one version.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+/// A program (instance or binary) running one version; ordered by program, then location.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
-pub struct Runner {
-    /// The program.
-    pub program: String,
+pub struct Running {
     /// Where it runs: the instance, else the binary's path, else the input.
     pub location: String,
-    /// The program's version, when known.
-    pub program_version: Option<String>,
-    /// The program's revision (commit), when known.
-    pub revision: Option<String>,
-    /// The instance (network sources).
-    pub instance: Option<String>,
-    /// The Prometheus job (`--prometheus`).
-    pub job: Option<String>,
-    /// The binary (binaries only).
-    pub path: Option<String>,
+    /// Who runs it.
+    #[serde(flatten)]
+    pub runner: Runner,
+}
+
+impl Ord for Running {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (&self.runner.program, &self.location, &self.runner).cmp(&(
+            &other.runner.program,
+            &other.location,
+            &other.runner,
+        ))
+    }
+}
+
+impl PartialOrd for Running {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 /// One version of a crate and who runs it.
@@ -37,7 +44,7 @@ pub struct VersionRunners {
     /// The version.
     pub version: String,
     /// Who runs it, sorted by program and location.
-    pub running: Vec<Runner>,
+    pub running: Vec<Running>,
 }
 
 /// The versions of one crate.
@@ -59,7 +66,7 @@ pub fn spread(
     crates: &[String],
     max_versions: Option<usize>,
 ) -> Vec<CrateSpread> {
-    let mut by_crate: BTreeMap<&str, BTreeMap<&str, BTreeSet<Runner>>> = BTreeMap::new();
+    let mut by_crate: BTreeMap<&str, BTreeMap<&str, BTreeSet<Running>>> = BTreeMap::new();
     for o in observations {
         if o.kind != Kind::Runtime
             || !(crates.is_empty() || crates.iter().any(|c| same_crate(c, &o.name)))
@@ -71,14 +78,9 @@ pub fn spread(
             .or_default()
             .entry(&o.version)
             .or_default()
-            .insert(Runner {
-                program: o.program.clone(),
+            .insert(Running {
                 location: o.location().to_owned(),
-                program_version: o.program_version.clone(),
-                revision: o.revision.clone(),
-                instance: o.instance.clone(),
-                job: o.job.clone(),
-                path: o.path.clone(),
+                runner: o.runner.clone(),
             });
     }
     let mut out = Vec::new();
@@ -89,9 +91,11 @@ pub fn spread(
         let mut versions: Vec<VersionRunners> = versions
             .into_iter()
             .map(|(version, runners)| {
-                let mut runners: Vec<Runner> = runners.into_iter().collect();
+                let mut runners: Vec<Running> = runners.into_iter().collect();
                 // Two sources may report the same instance with different detail.
-                runners.dedup_by(|a, b| a.program == b.program && a.location == b.location);
+                runners.dedup_by(|a, b| {
+                    a.runner.program == b.runner.program && a.location == b.location
+                });
                 VersionRunners {
                     version: version.to_owned(),
                     running: runners,

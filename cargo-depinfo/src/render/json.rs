@@ -81,8 +81,8 @@ struct SpreadDocument<'a> {
 }
 
 /// JSON: `{"format_version":1,"max_versions":N|null,"crates":[{"name","version_count",
-/// "versions":[{"version","running":[{"program","location","program_version","revision","instance",
-/// "job","path"}]}]}],"errors":[{"message"}]}`.
+/// "versions":[{"version","running":[{"location","program","program_version","revision","instance",
+/// "job","path","origin"}]}]}],"errors":[{"message"}]}`.
 pub fn spread_json(
     crates: &[CrateSpread],
     max_versions: Option<usize>,

@@ -77,14 +77,14 @@ pub fn affected_prometheus(name: &str, requirement: &str, hits: &[Hit]) -> Strin
     );
     let mut seen = std::collections::BTreeSet::new();
     for h in hits {
-        if !seen.insert((&h.location, &h.program, &h.version)) {
+        if !seen.insert((&h.location, &h.runner.program, &h.version)) {
             continue;
         }
         affected.push(
             [
                 ("location", h.location.as_str()),
                 ("name", name),
-                ("program", h.program.as_str()),
+                ("program", h.runner.program.as_str()),
                 ("requirement", requirement),
                 ("version", h.version.as_str()),
             ],

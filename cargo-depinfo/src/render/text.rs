@@ -65,8 +65,8 @@ fn clean(s: &str) -> String {
 pub fn affected_text(hits: &[Hit]) -> String {
     let mut out = String::new();
     for h in hits {
-        let _ = write!(out, "{}: {}", h.location, h.program);
-        if let Some(v) = &h.program_version {
+        let _ = write!(out, "{}: {}", h.location, h.runner.program);
+        if let Some(v) = &h.runner.program_version {
             let _ = write!(out, " {v}");
         }
         let _ = write!(out, ": {} {} {}", h.name, h.version, h.source);
@@ -91,7 +91,7 @@ pub fn spread_text(crates: &[CrateSpread]) -> String {
         let _ = writeln!(out, "{}: {} version{plural}", c.name, c.version_count);
         for v in &c.versions {
             for r in &v.running {
-                let _ = writeln!(out, "\t{}\t{}@{}", v.version, r.program, r.location);
+                let _ = writeln!(out, "\t{}\t{}@{}", v.version, r.runner.program, r.location);
             }
         }
     }
