@@ -37,7 +37,7 @@ impl Runner {
 }
 
 /// One program (a binary, or an instance of a service) running one version of one crate.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[non_exhaustive]
 pub struct Observation {
     /// Who runs it.

@@ -3,8 +3,7 @@
 
 use serde::Serialize;
 
-use crate::inventory::Kind;
-use crate::observation::{Observation, Runner};
+use crate::observation::Observation;
 
 /// One program (binary or instance) running a matching version.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -12,17 +11,9 @@ use crate::observation::{Observation, Runner};
 pub struct Hit {
     /// Where it runs: the instance (`host:port`), else the binary's path, else the input.
     pub location: String,
-    /// Who runs it.
+    /// Who runs which version of the crate.
     #[serde(flatten)]
-    pub runner: Runner,
-    /// The crate.
-    pub name: String,
-    /// The matching version.
-    pub version: String,
-    /// Where the crate came from.
-    pub source: String,
-    /// Runtime or build-only.
-    pub kind: Kind,
+    pub observation: Observation,
 }
 
 /// Crate names are unique up to `-`/`_` on crates.io; match them that way.
@@ -38,31 +29,23 @@ pub fn affected(observations: &[Observation], name: &str, req: &semver::VersionR
         .filter(|o| semver::Version::parse(&o.version).is_ok_and(|v| req.matches(&v)))
         .map(|o| Hit {
             location: o.location().to_owned(),
-            runner: o.runner.clone(),
-            name: o.name.clone(),
-            version: o.version.clone(),
-            source: o.source.clone(),
-            kind: o.kind,
+            observation: o.clone(),
         })
         .collect();
     hits.sort();
-    hits.dedup_by(|a, b| {
+    // Two sources may see the same instance, with more or less detail about the program.
+    let key = |h: &Hit| {
+        let o = &h.observation;
         (
-            &a.location,
-            &a.runner.program,
-            &a.name,
-            &a.version,
-            &a.source,
-            a.kind,
-        ) == (
-            &b.location,
-            &b.runner.program,
-            &b.name,
-            &b.version,
-            &b.source,
-            b.kind,
+            h.location.clone(),
+            o.runner.program.clone(),
+            o.name.clone(),
+            o.version.clone(),
+            o.source.clone(),
+            o.kind,
         )
-    });
+    };
+    hits.dedup_by(|a, b| key(a) == key(b));
     hits
 }
 

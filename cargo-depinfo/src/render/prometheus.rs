@@ -77,16 +77,20 @@ pub fn affected_prometheus(name: &str, requirement: &str, hits: &[Hit]) -> Strin
     );
     let mut seen = std::collections::BTreeSet::new();
     for h in hits {
-        if !seen.insert((&h.location, &h.runner.program, &h.version)) {
+        if !seen.insert((
+            &h.location,
+            &h.observation.runner.program,
+            &h.observation.version,
+        )) {
             continue;
         }
         affected.push(
             [
                 ("location", h.location.as_str()),
                 ("name", name),
-                ("program", h.runner.program.as_str()),
+                ("program", h.observation.runner.program.as_str()),
                 ("requirement", requirement),
-                ("version", h.version.as_str()),
+                ("version", h.observation.version.as_str()),
             ],
             1,
         );

@@ -65,12 +65,16 @@ fn clean(s: &str) -> String {
 pub fn affected_text(hits: &[Hit]) -> String {
     let mut out = String::new();
     for h in hits {
-        let _ = write!(out, "{}: {}", h.location, h.runner.program);
-        if let Some(v) = &h.runner.program_version {
+        let _ = write!(out, "{}: {}", h.location, h.observation.runner.program);
+        if let Some(v) = &h.observation.runner.program_version {
             let _ = write!(out, " {v}");
         }
-        let _ = write!(out, ": {} {} {}", h.name, h.version, h.source);
-        if h.kind == Kind::Build {
+        let _ = write!(
+            out,
+            ": {} {} {}",
+            h.observation.name, h.observation.version, h.observation.source
+        );
+        if h.observation.kind == Kind::Build {
             out.push_str(" (build)");
         }
         out.push('\n');
