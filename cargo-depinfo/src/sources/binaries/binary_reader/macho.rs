@@ -1,6 +1,6 @@
 //! Mach-O (macOS, iOS), thin or universal: the load commands' segments and their sections.
 
-use buildinfo::section::{BUILD_INFO, DEP_V0, MACHO_SEGMENT};
+use buildinfo::section::MACHO_SEGMENT;
 use object::read::macho::{FatArch, MachHeader, Section as _, Segment as _};
 use object::{Endianness, ReadRef, macho};
 
@@ -97,11 +97,7 @@ where
         }
         for section in segment.sections(endian, section_data)? {
             let name = section.name();
-            let slot = if name == BUILD_INFO.as_bytes() {
-                &mut found.bldinfo
-            } else if name == DEP_V0.as_bytes() {
-                &mut found.dep_v0
-            } else {
+            let Some(slot) = found.slot(name) else {
                 continue;
             };
             let label = String::from_utf8_lossy(name).into_owned();

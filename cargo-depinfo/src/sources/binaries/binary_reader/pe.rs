@@ -1,6 +1,5 @@
 //! PE (Windows): the section table of the NT headers.
 
-use buildinfo::section::{BUILD_INFO, DEP_V0};
 use object::read::pe::ImageNtHeaders;
 use object::{ReadRef, pe};
 
@@ -23,11 +22,7 @@ fn find_pe_sections<'a, Pe: ImageNtHeaders, R: ReadRef<'a>>(data: R) -> Result<F
         // Both names fit the 8-byte short-name field, so no string table is needed.
         let raw = section.raw_name();
         let name = raw.split(|&b| b == 0).next().unwrap_or(raw);
-        let slot = if name == BUILD_INFO.as_bytes() {
-            &mut found.bldinfo
-        } else if name == DEP_V0.as_bytes() {
-            &mut found.dep_v0
-        } else {
+        let Some(slot) = found.slot(name) else {
             continue;
         };
         // The section is padded to the file alignment in the file; `pe_data` trims to the
