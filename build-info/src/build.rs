@@ -27,7 +27,6 @@
 
 mod dependency_graph;
 mod encode;
-mod facts;
 mod git_state;
 mod process;
 mod time_format;
@@ -41,13 +40,13 @@ use std::process::Command;
 use std::time::{Duration, Instant, SystemTime};
 
 pub use self::dependency_graph::{
-    Checksums, FeatureSelection, GitOrigin, Graph, GraphError, GraphPackage, ResolveOptions,
-    lockfile_checksums,
+    Checksums, FeatureSelection, GraphError, GraphPackage, ResolveOptions, lockfile_checksums,
 };
 pub use self::encode::{dep_v0_json, zlib};
-use self::facts::Facts;
 use self::git_state::{GitLookup, VcsFacts};
 use crate::UNKNOWN;
+use crate::model::BuildFacts as Facts;
+pub use crate::model::{GitOrigin, Graph};
 
 /// Captures everything with the default options. Same as `Builder::new().emit()`.
 pub fn emit() {
@@ -142,6 +141,8 @@ struct Run {
     problems: Vec<String>,
     trace: String,
     started: Instant,
+    /// `BUILD_INFO_PROGRAM`, which replaces the binary's own name in the generated code.
+    program_override: Option<String>,
 }
 
 /// Variables cargo sets for build scripts: reading them needs no `rerun-if-env-changed`.
@@ -163,6 +164,7 @@ impl Run {
             problems: Vec::new(),
             trace: String::new(),
             started: Instant::now(),
+            program_override: None,
         }
     }
 
@@ -400,7 +402,7 @@ impl Run {
     fn apply_overrides(&mut self, facts: &mut Facts) {
         if let Some(p) = self.var("BUILD_INFO_PROGRAM") {
             facts.program.clone_from(&p);
-            facts.program_override = Some(p);
+            self.program_override = Some(p);
         }
         let time = |v: String| match v.parse::<i64>() {
             Ok(secs) => time_format::rfc3339_utc(secs),
@@ -514,18 +516,23 @@ impl Run {
         // Under `cargo auditable` its own `.dep-v0` goes in; a second one would corrupt both.
         let auditable = self.var("CARGO_AUDITABLE_ORIG_ARGS").is_some();
         let dep_v0 = if !auditable && !graph.packages.is_empty() {
-            let bytes = zlib(dep_v0_json(graph).as_bytes());
+            let bytes = zlib(graph.to_dep_v0_json().as_bytes());
             self.write_if_changed("dep-v0.bin", &bytes);
             Some(bytes.len())
         } else {
             None
         };
-        let bldinfo = zlib(encode::bldinfo_json(facts, graph, self.options.checksums).as_bytes());
+        let bldinfo = zlib(
+            facts
+                .to_bldinfo_json(graph, self.options.checksums)
+                .as_bytes(),
+        );
         self.write_if_changed("bldinfo.bin", &bldinfo);
 
         let info = leaked_build_info(facts, graph);
         let source = encode::rust_source(&encode::Generated {
             facts,
+            program_override: self.program_override.as_deref(),
             graph,
             dep_v0,
             bldinfo: bldinfo.len(),
@@ -575,14 +582,15 @@ impl Run {
 /// code that prints at run time. A build script is short-lived; the leak is a few KiB.
 fn leaked_build_info(facts: &Facts, graph: &Graph) -> crate::BuildInfo {
     let s = |v: &str| -> &'static str { Box::leak(v.to_owned().into_boxed_str()) };
-    let table = encode::package_table(graph);
-    crate::BuildInfo::__from_parts(crate::__private::Parts {
+    let table = graph.to_table();
+    crate::BuildInfo::from_parts(crate::Parts {
         program: s(&facts.program),
         version: s(&facts.version),
         revision: s(&facts.revision),
         revision_label: s(&facts.revision_label()),
         branch: s(&facts.branch),
         tag: s(&facts.tag),
+        describe: s(&facts.describe),
         commit_time: s(&facts.commit_time),
         modified: facts.modified,
         build_user: s(&facts.build_user),
@@ -595,7 +603,7 @@ fn leaked_build_info(facts: &Facts, graph: &Graph) -> crate::BuildInfo {
         profile: s(&facts.profile),
         opt_level: s(&facts.opt_level),
         features: s(&facts.features.join(",")),
-        packages: crate::Packages::__from_table(s(&table)),
+        packages: crate::Packages::from_table(s(&table)),
     })
 }
 

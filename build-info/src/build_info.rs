@@ -2,7 +2,8 @@
 
 use std::fmt::Write as _;
 
-use crate::packages::{DependencyKind, Packages};
+use crate::model::DependencyKind;
+use crate::packages::Packages;
 
 /// The value written for any fact that could not be established.
 pub const UNKNOWN: &str = "unknown";
@@ -32,11 +33,61 @@ pub struct BuildInfo {
     parts: Parts,
 }
 
-/// The fields of a [`BuildInfo`]; only the generated code builds one.
+/// The fields of a [`BuildInfo`], as static data.
+///
+/// The code [`build_info!`](crate::build_info!) generates fills one from what the build side
+/// captured and passes it to [`BuildInfo::from_parts`]; tests can build their own. Each field
+/// means what the [`BuildInfo`] getter of the same name returns; `tag` is `""` when there is
+/// none, `features` is comma-separated.
+#[derive(Clone, Copy, Debug)]
+pub struct Parts {
+    /// See [`BuildInfo::program`].
+    pub program: &'static str,
+    /// See [`BuildInfo::version`].
+    pub version: &'static str,
+    /// See [`BuildInfo::revision`].
+    pub revision: &'static str,
+    /// See [`BuildInfo::revision_label`].
+    pub revision_label: &'static str,
+    /// See [`BuildInfo::branch`].
+    pub branch: &'static str,
+    /// See [`BuildInfo::tag`]; `""` for none.
+    pub tag: &'static str,
+    /// See [`BuildInfo::describe`].
+    pub describe: &'static str,
+    /// See [`BuildInfo::commit_time`].
+    pub commit_time: &'static str,
+    /// See [`BuildInfo::modified`].
+    pub modified: Option<bool>,
+    /// See [`BuildInfo::build_user`].
+    pub build_user: &'static str,
+    /// See [`BuildInfo::build_date`].
+    pub build_date: &'static str,
+    /// See [`BuildInfo::rust_version`].
+    pub rust_version: &'static str,
+    /// See [`BuildInfo::rust_commit`].
+    pub rust_commit: &'static str,
+    /// See [`BuildInfo::rust_channel`].
+    pub rust_channel: &'static str,
+    /// See [`BuildInfo::host`].
+    pub host: &'static str,
+    /// See [`BuildInfo::target`].
+    pub target: &'static str,
+    /// See [`BuildInfo::profile`].
+    pub profile: &'static str,
+    /// See [`BuildInfo::opt_level`].
+    pub opt_level: &'static str,
+    /// See [`BuildInfo::features`]: comma-separated, sorted.
+    pub features: &'static str,
+    /// See [`BuildInfo::packages`].
+    pub packages: Packages,
+}
+
+/// [`Parts`] before `describe`, kept while callers move to [`BuildInfo::from_parts`].
 #[doc(hidden)]
 #[derive(Clone, Copy)]
 #[allow(missing_docs)]
-pub struct Parts {
+pub struct LegacyParts {
     pub program: &'static str,
     pub version: &'static str,
     pub revision: &'static str,
@@ -59,9 +110,37 @@ pub struct Parts {
 }
 
 impl BuildInfo {
-    #[doc(hidden)]
-    pub const fn __from_parts(parts: Parts) -> BuildInfo {
+    /// A `BuildInfo` over static fields: how the generated `BUILD_INFO` static is built.
+    pub const fn from_parts(parts: Parts) -> BuildInfo {
         BuildInfo { parts }
+    }
+
+    #[doc(hidden)]
+    pub const fn __from_parts(old: LegacyParts) -> BuildInfo {
+        BuildInfo {
+            parts: Parts {
+                program: old.program,
+                version: old.version,
+                revision: old.revision,
+                revision_label: old.revision_label,
+                branch: old.branch,
+                tag: old.tag,
+                describe: UNKNOWN,
+                commit_time: old.commit_time,
+                modified: old.modified,
+                build_user: old.build_user,
+                build_date: old.build_date,
+                rust_version: old.rust_version,
+                rust_commit: old.rust_commit,
+                rust_channel: old.rust_channel,
+                host: old.host,
+                target: old.target,
+                profile: old.profile,
+                opt_level: old.opt_level,
+                features: old.features,
+                packages: old.packages,
+            },
+        }
     }
 
     /// Program name: the `BUILD_INFO_PROGRAM` override, else the binary's name, else the package's.
@@ -92,6 +171,12 @@ impl BuildInfo {
         } else {
             Some(self.parts.tag)
         }
+    }
+    /// `git describe --tags --always` style: the last tag (`v1.4.2`), or with commits since it
+    /// and the short hash (`v1.4.2-3-g3f2c1a9e0b7d`), or the short hash alone when no tag is
+    /// reachable; `-modified` appended for a dirty tree. `unknown` without a repository.
+    pub fn describe(&self) -> &'static str {
+        self.parts.describe
     }
     /// Commit time in RFC 3339, UTC, or `unknown`.
     pub fn commit_time(&self) -> &'static str {

@@ -4,12 +4,14 @@
 #[cfg(feature = "build")]
 pub mod build;
 mod build_info;
+pub mod model;
 mod packages;
 
-pub use crate::build_info::{BuildInfo, UNKNOWN, revision_label};
+pub use crate::build_info::{BuildInfo, Parts, UNKNOWN, revision_label};
+pub use crate::model::{DependencyKind, Source};
 #[doc(hidden)]
 pub use crate::packages::__code;
-pub use crate::packages::{DependencyKind, Package, Packages, Source};
+pub use crate::packages::{Package, Packages};
 
 /// Names of the sections the build side embeds in the binary.
 pub mod section {
@@ -59,13 +61,14 @@ pub fn __example() -> &'static BuildInfo {
     // crates.io build direct 'F', serde_json crates.io runtime direct 'B'.
     static TABLE: &str =
         "itoa\t1.0.15\t@\nmyapp\t1.4.2\tY\nserde_derive\t1.0.219\tF\nserde_json\t1.0.140\tB\n";
-    static EXAMPLE: BuildInfo = BuildInfo::__from_parts(build_info::Parts {
+    static EXAMPLE: BuildInfo = BuildInfo::from_parts(Parts {
         program: "myapp",
         version: "1.4.2",
         revision: "3f2c1a9e0b7d4c5a6f8e9d0c1b2a3f4e5d6c7b8a",
         revision_label: "3f2c1a9e0b7d4c5a6f8e9d0c1b2a3f4e5d6c7b8a",
         branch: "main",
         tag: "v1.4.2",
+        describe: "v1.4.2",
         commit_time: "2026-11-21T23:40:00Z",
         modified: Some(false),
         build_user: "ci@builder-7",
@@ -85,7 +88,7 @@ pub fn __example() -> &'static BuildInfo {
 
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::build_info::Parts;
+    pub use crate::build_info::LegacyParts as Parts;
 }
 
 #[cfg(test)]

@@ -15,67 +15,7 @@
 
 use std::fmt;
 
-/// Where a package came from, in cargo-auditable's vocabulary.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[non_exhaustive]
-pub enum Source {
-    /// The crates.io registry.
-    CratesIo,
-    /// Another registry.
-    Registry,
-    /// A git repository (see [`Package::git_commit`]).
-    Git,
-    /// A local path (a workspace member or a path dependency).
-    Local,
-}
-
-impl Source {
-    /// The name used in `.dep-v0` and in metric labels: `crates.io`, `registry`, `git`, `local`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Source::CratesIo => "crates.io",
-            Source::Registry => "registry",
-            Source::Git => "git",
-            Source::Local => "local",
-        }
-    }
-
-    /// Parses the name returned by [`Source::as_str`].
-    pub fn from_name(name: &str) -> Option<Source> {
-        Some(match name {
-            "crates.io" => Source::CratesIo,
-            "registry" => Source::Registry,
-            "git" => Source::Git,
-            "local" => Source::Local,
-            _ => return None,
-        })
-    }
-}
-
-impl fmt::Display for Source {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Whether a package ends up in the running program or only helped build it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum DependencyKind {
-    /// Linked into the program (reached from the root through normal dependencies only).
-    Runtime,
-    /// Only used at build time: proc-macros, build-script dependencies and what only they use.
-    Build,
-}
-
-impl DependencyKind {
-    /// `runtime` or `build`, as in `.dep-v0`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            DependencyKind::Runtime => "runtime",
-            DependencyKind::Build => "build",
-        }
-    }
-}
+use crate::model::{DependencyKind, Source, table_code};
 
 /// The packages a program was built from, the program's own package included.
 ///
@@ -89,6 +29,13 @@ pub struct Packages {
 impl Packages {
     /// An empty list (the graph was not captured).
     pub const EMPTY: Packages = Packages { table: "" };
+
+    /// A list over a run-side table (FORMAT.md, "The run-side table"): what the code
+    /// [`build_info!`](crate::build_info!) generates passes the table the build side derived
+    /// with [`Graph::to_table`](crate::model::Graph::to_table).
+    pub const fn from_table(table: &'static str) -> Packages {
+        Packages { table }
+    }
 
     #[doc(hidden)]
     pub const fn __from_table(table: &'static str) -> Packages {
@@ -146,22 +93,10 @@ pub struct Package {
     git_commit: &'static str,
 }
 
-const SOURCES: [Source; 4] = [
-    Source::CratesIo,
-    Source::Registry,
-    Source::Git,
-    Source::Local,
-];
-
 /// The one-character code of a package's source and flags (see the module docs).
 #[doc(hidden)]
 pub fn __code(source: Source, kind: DependencyKind, direct: bool, root: bool) -> char {
-    let s = SOURCES.iter().position(|x| *x == source).unwrap_or(3);
-    let v = u8::try_from(s).unwrap_or(3) * 8
-        + if kind == DependencyKind::Build { 4 } else { 0 }
-        + if direct { 2 } else { 0 }
-        + u8::from(root);
-    char::from(b'@' + v)
+    table_code(source, kind, direct, root)
 }
 
 impl Package {
@@ -198,7 +133,7 @@ impl Package {
     }
     /// Source kind.
     pub fn source(&self) -> Source {
-        SOURCES[usize::from(self.code >> 3) & 3]
+        Source::ALL[usize::from(self.code >> 3) & 3]
     }
     /// Runtime or build-only.
     pub fn kind(&self) -> DependencyKind {
@@ -287,7 +222,7 @@ mod tests {
 
     #[test]
     fn every_code_round_trips() {
-        for source in SOURCES {
+        for source in Source::ALL {
             for kind in [DependencyKind::Runtime, DependencyKind::Build] {
                 for (direct, root) in [(false, false), (true, false), (false, true), (true, true)] {
                     let c = __code(source, kind, direct, root);

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use super::process::{self, RunError};
 use super::version_order::compare_versions;
-use crate::{DependencyKind, Source};
+use crate::model::{DependencyKind, GitOrigin, Graph, Source};
 
 /// Which features to resolve with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -165,45 +165,8 @@ impl std::fmt::Display for GraphError {
 
 impl std::error::Error for GraphError {}
 
-/// A git source: repository (credentials, query and fragment removed) and commit.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct GitOrigin {
-    /// Repository URL without credentials, query or fragment.
-    pub url: String,
-    /// Full commit hash.
-    pub commit: String,
-}
-
-/// One package of a [`Graph`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct GraphPackage {
-    /// Crate name.
-    pub name: String,
-    /// Exact version.
-    pub version: String,
-    /// Source kind.
-    pub source: Source,
-    /// For git packages.
-    pub git: Option<GitOrigin>,
-    /// SHA-256 from Cargo.lock, for registry packages.
-    pub checksum: Option<String>,
-    /// Runtime or build-only.
-    pub kind: DependencyKind,
-    /// A dependency the root names itself.
-    pub direct: bool,
-    /// The package the graph was resolved for.
-    pub root: bool,
-    /// Indices of this package's dependencies (normal and build), ascending.
-    pub dependencies: Vec<usize>,
-}
-
-/// A resolved graph: packages sorted by name, version and source, exactly one root.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Graph {
-    /// The packages, in index order.
-    pub packages: Vec<GraphPackage>,
-}
+/// One package of a [`Graph`]: the model's [`Package`](crate::model::Package).
+pub type GraphPackage = crate::model::Package;
 
 impl Graph {
     /// Resolves the graph by running `cargo tree` (see the module docs) and reading the
@@ -246,11 +209,6 @@ impl Graph {
     pub fn from_cargo_tree(output: &str, checksums: &Checksums) -> Result<Graph, GraphError> {
         let nodes = parse_tree(output)?;
         Ok(build_graph(&nodes, checksums))
-    }
-
-    /// The root package.
-    pub fn root(&self) -> Option<&GraphPackage> {
-        self.packages.iter().find(|p| p.root)
     }
 }
 
