@@ -311,6 +311,22 @@ impl BuildInfo {
         out
     }
 
+    /// [`long_version`](Self::long_version) without the dependency list: what the
+    /// `LONG_VERSION_FACTS` const holds, for programs with hundreds of crates.
+    ///
+    /// ```
+    /// # let info = buildinfo::__example();
+    /// assert!(info.long_version().starts_with(&info.long_version_facts()));
+    /// assert!(info.long_version_facts().ends_with("features:         default,tls\n"));
+    /// assert!(!info.long_version_facts().contains("dependencies:"));
+    /// ```
+    pub fn long_version_facts(&self) -> String {
+        let mut out = self.head();
+        out.push('\n');
+        self.write_context(&mut out);
+        out
+    }
+
     /// One line for clap's `version`: `1.4.2 (main 3f2c1a9e0b7d)`, the revision cut to 12
     /// characters; just the version when the revision is unknown.
     ///

@@ -1,9 +1,9 @@
 #![doc = include_str!("../README.md")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-#[cfg(feature = "build")]
-pub mod build;
 mod build_info;
+#[cfg(feature = "graph")]
+pub mod capture;
 pub mod model;
 mod packages;
 
@@ -12,6 +12,13 @@ pub use crate::model::{DependencyKind, Source};
 #[doc(hidden)]
 pub use crate::packages::__code;
 pub use crate::packages::{Package, Packages};
+
+/// The path `build.rs` files call: `buildinfo::build::emit()`. The same items as
+/// [`capture`], which is where they live.
+#[cfg(feature = "graph")]
+pub mod build {
+    pub use crate::capture::*;
+}
 
 /// Names of the sections the build side embeds in the binary.
 pub mod section {

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use super::process::{self, RunError};
+use crate::capture::process::{self, RunError};
 
 /// Facts about the source revision; `None` is unknown.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -13,6 +13,8 @@ pub(crate) struct VcsFacts {
     pub revision: Option<String>,
     pub branch: Option<String>,
     pub tag: Option<String>,
+    /// `git describe --tags --always` output (without the dirty suffix).
+    pub describe: Option<String>,
     /// Seconds since the Unix epoch.
     pub commit_time: Option<i64>,
     pub modified: Option<bool>,
@@ -102,7 +104,7 @@ pub(crate) fn read(program: &Path, package_dir: &Path) -> GitLookup {
     );
 
     // The remaining queries are independent: run them side by side.
-    let queries: [&[&str]; 5] = [
+    let queries: [&[&str]; 6] = [
         &[
             "log",
             "-1",
@@ -119,6 +121,7 @@ pub(crate) fn read(program: &Path, package_dir: &Path) -> GitLookup {
             "--ignore-submodules=dirty",
         ],
         &["ls-files", "-z", "--full-name", "--", ":/"],
+        &["describe", "--tags", "--always", "--abbrev=12", "HEAD"],
     ];
     let results: Vec<Result<process::Output, String>> = std::thread::scope(|s| {
         let handles: Vec<_> = queries
@@ -139,7 +142,8 @@ pub(crate) fn read(program: &Path, package_dir: &Path) -> GitLookup {
             .next()
             .unwrap_or_else(|| Err("missing result".into()))
     };
-    let (log, branch, tags, status, files) = (next(), next(), next(), next(), next());
+    let (log, branch, tags, status, files, describe) =
+        (next(), next(), next(), next(), next(), next());
 
     let mut facts = VcsFacts::default();
     let log = match log {
@@ -165,6 +169,10 @@ pub(crate) fn read(program: &Path, package_dir: &Path) -> GitLookup {
             .ok()
             .filter(|o| o.success)
             .and_then(|o| o.stdout.lines().next().and_then(non_empty));
+        facts.describe = describe
+            .ok()
+            .filter(|o| o.success)
+            .and_then(|o| non_empty(&o.stdout));
         facts.modified = match status {
             Ok(out) if out.success => Some(!out.stdout.trim().is_empty()),
             _ => None,

@@ -31,6 +31,7 @@ pub(crate) struct Generated<'a> {
     pub bldinfo: usize,
     pub version: String,
     pub long_version: String,
+    pub long_version_facts: String,
 }
 
 /// The Rust source `build_info!()` includes.
@@ -80,6 +81,11 @@ pub(crate) fn rust_source(g: &Generated<'_>) -> String {
         out,
         "/// The long form, dependencies included, for clap's `long_version`.\npub const LONG_VERSION: &str = {:?};\n",
         g.long_version
+    );
+    let _ = writeln!(
+        out,
+        "/// The long form without the dependency list, for programs with hundreds of crates.\npub const LONG_VERSION_FACTS: &str = {:?};\n",
+        g.long_version_facts
     );
     if let Some(len) = g.dep_v0 {
         section_static(
