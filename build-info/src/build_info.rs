@@ -260,7 +260,7 @@ impl BuildInfo {
     /// The multi-line block Prometheus programs print for `--version`, values at column 21.
     ///
     /// ```
-    /// # let info = buildinfo::__example();
+    /// # let info = buildinfo::test_util::example();
     /// assert_eq!(info.print("myapp"), "\
     /// myapp, version 1.4.2 (branch: main, revision: 3f2c1a9e0b7d4c5a6f8e9d0c1b2a3f4e5d6c7b8a)
     ///   build user:       ci@builder-7
@@ -280,7 +280,7 @@ impl BuildInfo {
     /// columns.
     ///
     /// ```
-    /// # let info = buildinfo::__example();
+    /// # let info = buildinfo::test_util::example();
     /// let text = info.print_long("myapp");
     /// assert!(text.ends_with("\
     ///   features:         default,tls
@@ -299,7 +299,7 @@ impl BuildInfo {
     /// of [`build_info!`](crate::build_info!) holds, since clap prints the name before it.
     ///
     /// ```
-    /// # let info = buildinfo::__example();
+    /// # let info = buildinfo::test_util::example();
     /// assert!(info.long_version().starts_with("1.4.2 (branch: main, revision: 3f2c1a9e0b7d"));
     /// assert_eq!(info.print_long("myapp"), format!("myapp, version {}", info.long_version()));
     /// ```
@@ -315,7 +315,7 @@ impl BuildInfo {
     /// `LONG_VERSION_FACTS` const holds, for programs with hundreds of crates.
     ///
     /// ```
-    /// # let info = buildinfo::__example();
+    /// # let info = buildinfo::test_util::example();
     /// assert!(info.long_version().starts_with(&info.long_version_facts()));
     /// assert!(info.long_version_facts().ends_with("features:         default,tls\n"));
     /// assert!(!info.long_version_facts().contains("dependencies:"));
@@ -331,7 +331,7 @@ impl BuildInfo {
     /// characters; just the version when the revision is unknown.
     ///
     /// ```
-    /// # let info = buildinfo::__example();
+    /// # let info = buildinfo::test_util::example();
     /// assert_eq!(info.short_version(), "1.4.2 (main 3f2c1a9e0b7d)");
     /// ```
     pub fn short_version(&self) -> String {
@@ -404,5 +404,86 @@ impl std::fmt::Debug for BuildInfo {
             .field("features", &self.features())
             .field("packages", &self.packages().len())
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::example::example;
+
+    #[test]
+    fn every_getter_returns_its_own_field() {
+        let info = example();
+        assert_eq!(info.program(), "myapp");
+        assert_eq!(info.version(), "1.4.2");
+        assert_eq!(info.branch(), "main");
+        assert_eq!(info.tag(), Some("v1.4.2"));
+        assert_eq!(info.describe(), "v1.4.2");
+        assert_eq!(info.commit_time(), "2026-11-21T23:40:00Z");
+        assert_eq!(info.modified(), Some(false));
+        assert_eq!(
+            info.rust_commit(),
+            "59807616e1fa3d3a9f6bb4f9c2e5a4c4d0b8e3f1"
+        );
+        assert_eq!(info.rust_channel(), "stable");
+        assert_eq!(info.host(), "x86_64-unknown-linux-gnu");
+        assert_eq!(info.profile(), "release");
+        assert_eq!(info.opt_level(), "3");
+        assert_eq!(info.feature_list().collect::<Vec<_>>(), ["default", "tls"]);
+        assert_eq!(info.packages().len(), 4);
+        assert!(!info.packages().is_empty());
+    }
+
+    #[test]
+    fn log_lines_name_their_facts() {
+        let info = example();
+        assert_eq!(
+            info.info(),
+            "(version=1.4.2, branch=main, revision=3f2c1a9e0b7d4c5a6f8e9d0c1b2a3f4e5d6c7b8a)"
+        );
+        assert_eq!(
+            info.build_context(),
+            "(rust=1.95.0, platform=x86_64-unknown-linux-gnu, user=ci@builder-7, \
+             date=2026-11-21T23:46:36Z, features=default,tls)"
+        );
+    }
+
+    #[allow(clippy::large_types_passed_by_value)] // mirrors `from_parts`, which is const
+    fn with(parts: Parts) -> &'static BuildInfo {
+        Box::leak(Box::new(BuildInfo::from_parts(parts)))
+    }
+
+    #[test]
+    fn dirty_unknown_and_empty_values_print_as_documented() {
+        let base = example().parts;
+        let dirty = with(Parts {
+            modified: Some(true),
+            revision_label: "3f2c1a9e0b7d4c5a6f8e9d0c1b2a3f4e5d6c7b8a-modified",
+            tag: "",
+            features: "",
+            packages: Packages::EMPTY,
+            ..base
+        });
+        assert_eq!(dirty.short_version(), "1.4.2 (main 3f2c1a9e0b7d-modified)");
+        assert_eq!(dirty.tag(), None);
+        assert_eq!(dirty.feature_list().count(), 0);
+        assert!(
+            dirty
+                .print("x")
+                .contains("revision: 3f2c1a9e0b7d4c5a6f8e9d0c1b2a3f4e5d6c7b8a-modified)")
+        );
+        // No dependencies: no header for an empty list.
+        assert_eq!(dirty.long_version(), dirty.long_version_facts());
+        let unknown = with(Parts {
+            revision: UNKNOWN,
+            ..base
+        });
+        assert_eq!(unknown.short_version(), "1.4.2");
+        let short = with(Parts {
+            revision: "abc",
+            ..base
+        });
+        assert_eq!(short.short_version(), "1.4.2 (main abc)");
     }
 }

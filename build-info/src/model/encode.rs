@@ -95,9 +95,9 @@ impl Graph {
     /// use buildinfo::model::{Graph, Package};
     /// use buildinfo::{Packages, Source};
     ///
-    /// let graph = Graph {
-    ///     packages: vec![Package { root: true, ..Package::new("app", "0.1.0", Source::Local) }],
-    /// };
+    /// let mut app = Package::new("app", "0.1.0", Source::Local);
+    /// app.root = true;
+    /// let graph = Graph { packages: vec![app] };
     /// let table: &'static str = Box::leak(graph.to_table().into_boxed_str());
     /// let packages = Packages::from_table(table);
     /// assert_eq!(packages.root().unwrap().name(), "app");
