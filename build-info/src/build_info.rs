@@ -413,6 +413,14 @@ mod tests {
     use crate::example::example;
 
     #[test]
+    fn revision_label_marks_only_known_dirty_revisions() {
+        assert_eq!(revision_label("3f2c", Some(true)), "3f2c-modified");
+        assert_eq!(revision_label("3f2c", Some(false)), "3f2c");
+        assert_eq!(revision_label("3f2c", None), "3f2c");
+        assert_eq!(revision_label(UNKNOWN, Some(true)), UNKNOWN);
+    }
+
+    #[test]
     fn every_getter_returns_its_own_field() {
         let info = example();
         assert_eq!(info.program(), "myapp");
