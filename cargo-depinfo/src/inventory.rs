@@ -64,19 +64,20 @@ pub struct Package {
     pub dependencies: Vec<usize>,
 }
 
-impl From<&buildinfo::model::Package> for Package {
-    fn from(p: &buildinfo::model::Package) -> Self {
+impl From<buildinfo::model::Package> for Package {
+    fn from(p: buildinfo::model::Package) -> Self {
+        let (git_url, git_commit) = p.git.map(|g| (g.url, g.commit)).unzip();
         Package {
-            name: p.name.clone(),
-            version: p.version.clone(),
+            name: p.name,
+            version: p.version,
             source: p.source.as_str().to_owned(),
             kind: p.kind,
             direct: p.direct,
             root: p.root,
-            checksum: p.checksum.clone(),
-            git_url: p.git.as_ref().map(|g| g.url.clone()),
-            git_commit: p.git.as_ref().map(|g| g.commit.clone()),
-            dependencies: p.dependencies.clone(),
+            checksum: p.checksum,
+            git_url,
+            git_commit,
+            dependencies: p.dependencies,
         }
     }
 }

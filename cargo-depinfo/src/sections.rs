@@ -25,7 +25,7 @@ impl FormatError {
     }
 }
 
-fn inventory(path: &Path, facts: Option<BuildFacts>, graph: &Graph) -> Inventory {
+fn inventory(path: &Path, facts: Option<BuildFacts>, graph: Graph) -> Inventory {
     let (program, version) = match (&facts, graph.root()) {
         (Some(f), _) => (f.program.clone(), f.version.clone()),
         (None, Some(root)) => (root.name.clone(), root.version.clone()),
@@ -41,21 +41,21 @@ fn inventory(path: &Path, facts: Option<BuildFacts>, graph: &Graph) -> Inventory
         program,
         version,
         build: facts,
-        packages: graph.packages.iter().map(Package::from).collect(),
+        packages: graph.packages.into_iter().map(Package::from).collect(),
     }
 }
 
 /// Decodes `.dep-v0` JSON (cargo-auditable's format).
 pub fn decode_dep_v0(json: &[u8], path: &Path) -> Result<Inventory, FormatError> {
     let graph = model::decode_dep_v0(json).map_err(FormatError::new(path))?;
-    Ok(inventory(path, None, &graph))
+    Ok(inventory(path, None, graph))
 }
 
 /// Decodes `.bldinfo` JSON (buildinfo's format, see FORMAT.md) on its own. When its package
 /// entries only add to `.dep-v0` (no `source`), use [`decode`], which merges the two.
 pub fn decode_bldinfo(json: &[u8], path: &Path) -> Result<Inventory, FormatError> {
     let (facts, graph) = model::decode_bldinfo(json, None).map_err(FormatError::new(path))?;
-    Ok(inventory(path, Some(facts), &graph))
+    Ok(inventory(path, Some(facts), graph))
 }
 
 /// The inventory of a binary from its sections: `.bldinfo`'s facts and its package entries
@@ -63,7 +63,7 @@ pub fn decode_bldinfo(json: &[u8], path: &Path) -> Result<Inventory, FormatError
 pub fn decode(raw: &RawSections, path: &Path) -> Result<Option<Inventory>, FormatError> {
     let sections = model::decode_sections(raw.dep_v0.as_deref(), raw.bldinfo.as_deref())
         .map_err(FormatError::new(path))?;
-    Ok(sections.map(|s| inventory(path, s.facts, &s.graph)))
+    Ok(sections.map(|s| inventory(path, s.facts, s.graph)))
 }
 
 #[cfg(test)]
