@@ -35,11 +35,12 @@ pub mod section {
     pub const BUILD_INFO_FORMAT: u32 = 1;
 }
 
-/// Defines `BUILD_INFO`, `VERSION` and `LONG_VERSION` from what `build.rs` captured, and
-/// embeds the `.dep-v0` and `.bldinfo` sections in the binary.
+/// Defines `BUILD_INFO`, `VERSION`, `LONG_VERSION` and `LONG_VERSION_FACTS` from what
+/// `build.rs` captured, and embeds the `.dep-v0` and `.bldinfo` sections in the binary.
 ///
 /// Call it once, at module level, in the binary crate whose `build.rs` runs
-/// [`build::emit`](crate::build::emit) (or a [`build::Builder`](crate::build::Builder)):
+/// `buildinfo::build::emit()` ([`capture::emit`](crate::capture::emit), or a
+/// [`capture::Builder`](crate::capture::Builder)):
 ///
 /// ```ignore
 /// buildinfo::build_info!();
@@ -55,6 +56,8 @@ pub mod section {
 /// - `pub const VERSION: &str`, one line for clap's `version` (`1.4.2 (main 3f2c1a9e0b7d)`);
 /// - `pub const LONG_VERSION: &str`, the [`BuildInfo::print_long`] block (no final newline) without the leading
 ///   program name, for clap's `long_version` (clap prints the name before it);
+/// - `pub const LONG_VERSION_FACTS: &str`, the same without the dependency list
+///   ([`BuildInfo::long_version_facts`]), for programs with hundreds of crates;
 /// - two `#[used]` statics in link sections (see FORMAT.md), unless the build runs under
 ///   `cargo auditable`, which writes `.dep-v0` itself.
 #[macro_export]
