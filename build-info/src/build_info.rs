@@ -444,6 +444,25 @@ mod tests {
     }
 
     #[test]
+    fn the_printed_blocks_hold_facts_then_runtime_dependencies() {
+        let info = example();
+        let facts = "\
+1.4.2 (branch: main, revision: 3f2c1a9e0b7d4c5a6f8e9d0c1b2a3f4e5d6c7b8a)
+  build user:       ci@builder-7
+  build date:       2026-11-21T23:46:36Z
+  rust version:     1.95.0
+  platform:         x86_64-unknown-linux-gnu
+  features:         default,tls
+";
+        // serde_derive is build-only and myapp is the root: neither is listed.
+        let deps = "  dependencies:\n    itoa        1.0.15\n    serde_json  1.0.140\n";
+        assert_eq!(info.long_version_facts(), facts);
+        assert_eq!(info.long_version(), format!("{facts}{deps}"));
+        assert_eq!(info.print("x"), format!("x, version {facts}"));
+        assert_eq!(info.print_long("x"), format!("x, version {facts}{deps}"));
+    }
+
+    #[test]
     fn log_lines_name_their_facts() {
         let info = example();
         assert_eq!(

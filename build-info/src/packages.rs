@@ -238,6 +238,19 @@ mod tests {
     }
 
     #[test]
+    fn a_line_without_a_code_is_a_plain_local_package_at_its_index() {
+        let p = Packages::from_table("a\t1.0.0\tB\nb\t2.0.0\nc\t3.0.0\tA\n");
+        let b = p.get(1).unwrap();
+        assert_eq!((b.name(), b.version(), b.index()), ("b", "2.0.0", 1));
+        assert_eq!(
+            (b.source(), b.kind(), b.is_direct(), b.is_root()),
+            (Source::Local, DependencyKind::Runtime, false, false)
+        );
+        assert_eq!(p.get(2).unwrap().index(), 2);
+        assert_eq!(p.iter().map(|p| p.index()).collect::<Vec<_>>(), [0, 1, 2]);
+    }
+
+    #[test]
     fn empty_list_has_no_root() {
         assert!(Packages::EMPTY.is_empty());
         assert!(Packages::EMPTY.root().is_none());
