@@ -434,6 +434,46 @@ mod tests {
         }
     }
 
+    /// A stand-in git that finds a repository at `top`, answers `log` with `log` (failing
+    /// when `None`) and fails every other query.
+    fn fake_git(dir: &Path, top: &Path, log: Option<&str>) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt as _;
+        let log = log.map_or_else(|| "exit 128".to_owned(), |l| format!("echo '{l}'"));
+        let script = format!(
+            "#!/bin/sh\nshift 2\ncase \"$1\" in\n  rev-parse) printf '%s\\n' '{t}' '{t}/.git' '{t}/.git' ;;\n  log) {log} ;;\n  *) exit 1 ;;\nesac\n",
+            t = top.display()
+        );
+        let path = dir.join(format!("git-{}", log.len()));
+        std::fs::write(&path, script).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
+
+    #[test]
+    fn failed_queries_leave_their_facts_unknown() {
+        let scratch = Scratch::new("fake");
+        // No commits and no branch: nothing is known, not even `HEAD`.
+        let git = fake_git(&scratch.0, &scratch.0, None);
+        let GitLookup::Found(state) = read(&git, &scratch.0) else {
+            panic!("the fake finds a repository")
+        };
+        assert_eq!(state.facts, VcsFacts::default());
+        // A commit but every other query failing: detached, dirty state unknown.
+        let git = fake_git(&scratch.0, &scratch.0, Some("abc123 100"));
+        let GitLookup::Found(state) = read(&git, &scratch.0) else {
+            panic!("the fake finds a repository")
+        };
+        assert_eq!(
+            state.facts,
+            VcsFacts {
+                revision: Some("abc123".into()),
+                branch: Some("HEAD".into()),
+                commit_time: Some(100),
+                ..VcsFacts::default()
+            }
+        );
+    }
+
     #[test]
     fn the_watch_list_narrows_to_the_package_above_the_limit() {
         let top = Path::new("/r");
