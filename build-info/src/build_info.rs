@@ -463,6 +463,16 @@ mod tests {
     }
 
     #[test]
+    fn debug_output_names_the_program_and_its_packages() {
+        let info = format!("{:?}", example());
+        assert!(info.starts_with("BuildInfo { program: \"myapp\""), "{info}");
+        assert!(info.contains("packages: 4"), "{info}");
+        let packages = format!("{:?}", example().packages());
+        assert!(packages.starts_with("[Package { name: \"itoa\""), "{packages}");
+        assert!(packages.contains("kind: Build, direct: true"), "{packages}");
+    }
+
+    #[test]
     fn log_lines_name_their_facts() {
         let info = example();
         assert_eq!(
