@@ -468,7 +468,10 @@ mod tests {
         assert!(info.starts_with("BuildInfo { program: \"myapp\""), "{info}");
         assert!(info.contains("packages: 4"), "{info}");
         let packages = format!("{:?}", example().packages());
-        assert!(packages.starts_with("[Package { name: \"itoa\""), "{packages}");
+        assert!(
+            packages.starts_with("[Package { name: \"itoa\""),
+            "{packages}"
+        );
         assert!(packages.contains("kind: Build, direct: true"), "{packages}");
     }
 

@@ -104,11 +104,11 @@ pub(crate) fn read(program: &Path, package_dir: &Path) -> GitLookup {
     );
 
     // The remaining queries are independent: run them side by side.
-    let queries: [&[&str]; 6] = [
+    let queries: [&[&str]; 5] = [
         &[
             "log",
             "-1",
-            "--format=%H %ct",
+            "--format=%H %ct %(describe:tags=true,abbrev=12)",
             "--no-show-signature",
             "HEAD",
         ],
@@ -121,7 +121,6 @@ pub(crate) fn read(program: &Path, package_dir: &Path) -> GitLookup {
             "--ignore-submodules=dirty",
         ],
         &["ls-files", "-z", "--full-name", "--", ":/"],
-        &["describe", "--tags", "--always", "--abbrev=12", "HEAD"],
     ];
     let results: Vec<Result<process::Output, String>> = std::thread::scope(|s| {
         let handles: Vec<_> = queries
@@ -142,8 +141,7 @@ pub(crate) fn read(program: &Path, package_dir: &Path) -> GitLookup {
             .next()
             .unwrap_or_else(|| Err("missing result".into()))
     };
-    let (log, branch, tags, status, files, describe) =
-        (next(), next(), next(), next(), next(), next());
+    let (log, branch, tags, status, files) = (next(), next(), next(), next(), next());
 
     let mut facts = VcsFacts::default();
     let log = match log {
@@ -156,6 +154,12 @@ pub(crate) fn read(program: &Path, package_dir: &Path) -> GitLookup {
         let mut parts = log.stdout.split_whitespace();
         facts.revision = parts.next().map(str::to_owned);
         facts.commit_time = parts.next().and_then(|t| t.parse().ok());
+        // Empty when no tag is reachable; printed as is by a git older than 2.35, which does
+        // not know the placeholder.
+        facts.describe = parts
+            .next()
+            .filter(|d| !d.starts_with("%("))
+            .map(str::to_owned);
     }
     facts.branch = match branch {
         Ok(out) if out.success => non_empty(out.stdout.trim()),
@@ -169,10 +173,6 @@ pub(crate) fn read(program: &Path, package_dir: &Path) -> GitLookup {
             .ok()
             .filter(|o| o.success)
             .and_then(|o| o.stdout.lines().next().and_then(non_empty));
-        facts.describe = describe
-            .ok()
-            .filter(|o| o.success)
-            .and_then(|o| non_empty(&o.stdout));
         facts.modified = match status {
             Ok(out) if out.success => Some(!out.stdout.trim().is_empty()),
             _ => None,
@@ -458,8 +458,13 @@ mod tests {
             panic!("the fake finds a repository")
         };
         assert_eq!(state.facts, VcsFacts::default());
-        // A commit but every other query failing: detached, dirty state unknown.
-        let git = fake_git(&scratch.0, &scratch.0, Some("abc123 100"));
+        // A commit but every other query failing: detached, dirty state unknown; a git too
+        // old for `%(describe)` prints the placeholder, which is not a description.
+        let git = fake_git(
+            &scratch.0,
+            &scratch.0,
+            Some("abc123 100 %(describe:tags=true,abbrev=12)"),
+        );
         let GitLookup::Found(state) = read(&git, &scratch.0) else {
             panic!("the fake finds a repository")
         };
