@@ -1,6 +1,7 @@
 //! Reading `.dep-v0` and `.bldinfo` JSON back into the model (feature `read`). Every graph
 //! that comes out has passed [`Graph::validate`].
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::Deserialize;
@@ -72,23 +73,26 @@ fn unknown() -> String {
 }
 
 #[derive(Deserialize)]
-struct RawDepV0 {
-    packages: Vec<RawPackage>,
+struct RawDepV0<'a> {
+    #[serde(borrow)]
+    packages: Vec<RawPackage<'a>>,
     // cargo-auditable reads an unknown format as the highest one it knows below it.
     #[serde(default)]
     #[allow(dead_code)]
     format: u32,
 }
 
+// `source` and `kind` are borrowed from the JSON when they hold no escapes: they are only
+// compared, never kept.
 #[derive(Deserialize)]
-struct RawPackage {
+struct RawPackage<'a> {
     name: String,
     version: String,
     // Always present in `.dep-v0`; `.bldinfo` entries that only add to `.dep-v0` leave it out.
-    #[serde(default)]
-    source: Option<String>,
-    #[serde(default)]
-    kind: Option<String>,
+    #[serde(default, borrow)]
+    source: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    kind: Option<Cow<'a, str>>,
     #[serde(default)]
     dependencies: Vec<usize>,
     #[serde(default)]
@@ -105,7 +109,7 @@ struct RawPackage {
 }
 
 #[derive(Deserialize)]
-struct RawBldinfo {
+struct RawBldinfo<'a> {
     format: u32,
     #[serde(default = "unknown")]
     program: String,
@@ -144,8 +148,8 @@ struct RawBldinfo {
     modified: Option<bool>,
     #[serde(default)]
     features: Vec<String>,
-    #[serde(default)]
-    packages: Vec<RawPackage>,
+    #[serde(default, borrow)]
+    packages: Vec<RawPackage<'a>>,
 }
 
 fn parse<'a, T: Deserialize<'a>>(json: &'a [u8], section: &'static str) -> Result<T, DecodeError> {
@@ -158,7 +162,7 @@ fn non_empty(s: Option<String>) -> Option<String> {
 }
 
 /// Converts complete package entries (each with `source`) and validates the graph.
-fn graph(raw: Vec<RawPackage>, section: &'static str) -> Result<Graph, DecodeError> {
+fn graph(raw: Vec<RawPackage<'_>>, section: &'static str) -> Result<Graph, DecodeError> {
     let mut packages = Vec::with_capacity(raw.len());
     for (index, p) in raw.into_iter().enumerate() {
         let bad = |message: String| DecodeError::new(section, Problem::Package { index, message });
@@ -200,7 +204,7 @@ fn graph(raw: Vec<RawPackage>, section: &'static str) -> Result<Graph, DecodeErr
 /// Decodes `.dep-v0` JSON (cargo-auditable's format). The format has no `direct` flag: the
 /// root's own dependencies are marked direct.
 pub fn decode_dep_v0(json: &[u8]) -> Result<Graph, DecodeError> {
-    let raw: RawDepV0 = parse(json, section::DEP_V0)?;
+    let raw: RawDepV0<'_> = parse(json, section::DEP_V0)?;
     let mut graph = graph(raw.packages, section::DEP_V0)?;
     graph.mark_direct_from_root();
     Ok(graph)
@@ -217,7 +221,7 @@ pub fn decode_bldinfo(
     dep_v0: Option<Graph>,
 ) -> Result<(BuildFacts, Graph), DecodeError> {
     const SECTION: &str = section::BUILD_INFO;
-    let raw: RawBldinfo = parse(json, SECTION)?;
+    let raw: RawBldinfo<'_> = parse(json, SECTION)?;
     if raw.format == 0 || raw.format > section::BUILD_INFO_FORMAT {
         return Err(DecodeError::new(SECTION, Problem::Format(raw.format)));
     }
@@ -253,7 +257,7 @@ pub fn decode_bldinfo(
 }
 
 /// Merges `.bldinfo` entries without `source` into the `.dep-v0` graph.
-fn overlay(extras: Vec<RawPackage>, mut base: Graph) -> Result<Graph, DecodeError> {
+fn overlay(extras: Vec<RawPackage<'_>>, mut base: Graph) -> Result<Graph, DecodeError> {
     for (index, extra) in extras.into_iter().enumerate() {
         let mut matched = false;
         for p in base

@@ -125,45 +125,62 @@ impl Graph {
     }
 }
 
-/// Kahn's algorithm: strip packages with no remaining dependencies; whatever cannot be
-/// stripped is on a cycle or depends on one. Returns the lowest index that is on a cycle.
+/// Depth-first search with three colours: an edge into a package still on the stack closes
+/// a cycle. Two allocations whatever the size, since every decoded graph goes through here;
+/// only a graph that has a cycle pays for finding the lowest package on one.
 fn first_on_cycle(graph: &Graph) -> Option<usize> {
+    const NEW: u8 = 0;
+    const ON_STACK: u8 = 1;
+    const DONE: u8 = 2;
     let len = graph.packages.len();
-    let mut remaining: Vec<usize> = graph
-        .packages
-        .iter()
-        .map(|p| p.dependencies.len())
-        .collect();
-    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); len];
-    for (i, p) in graph.packages.iter().enumerate() {
-        for &d in &p.dependencies {
-            dependents[d].push(i);
+    let mut colour = vec![NEW; len];
+    // (package, index of the next dependency to follow)
+    let mut stack: Vec<(usize, usize)> = Vec::new();
+    let mut cyclic = false;
+    'roots: for start in 0..len {
+        if colour[start] != NEW {
+            continue;
         }
-    }
-    let mut ready: Vec<usize> = (0..len).filter(|&i| remaining[i] == 0).collect();
-    let mut done = vec![false; len];
-    while let Some(i) = ready.pop() {
-        done[i] = true;
-        for &up in &dependents[i] {
-            remaining[up] -= 1;
-            if remaining[up] == 0 {
-                ready.push(up);
+        colour[start] = ON_STACK;
+        stack.push((start, 0));
+        while let Some(top) = stack.last_mut() {
+            let (at, next) = *top;
+            match graph.packages[at].dependencies.get(next) {
+                Some(&d) => {
+                    top.1 += 1;
+                    match colour[d] {
+                        NEW => {
+                            colour[d] = ON_STACK;
+                            stack.push((d, 0));
+                        }
+                        ON_STACK => {
+                            cyclic = true;
+                            break 'roots;
+                        }
+                        _ => {}
+                    }
+                }
+                None => {
+                    colour[at] = DONE;
+                    stack.pop();
+                }
             }
         }
     }
-    // A package left over sits on a cycle or depends on one: blame the lowest that can
-    // reach itself. Only malformed input gets here.
+    if !cyclic {
+        return None;
+    }
+    // The lowest package that can reach itself.
     (0..len).find(|&i| {
-        !done[i]
-            && graph.packages[i]
-                .dependencies
-                .iter()
-                .any(|&d| !done[d] && reaches(graph, &done, d, i))
+        graph.packages[i]
+            .dependencies
+            .iter()
+            .any(|&d| reaches(graph, d, i))
     })
 }
 
-/// Whether `to` is reachable from `from` through packages not yet stripped.
-fn reaches(graph: &Graph, done: &[bool], from: usize, to: usize) -> bool {
+/// Whether `to` is reachable from `from`.
+fn reaches(graph: &Graph, from: usize, to: usize) -> bool {
     let mut stack = vec![from];
     let mut seen = vec![false; graph.packages.len()];
     while let Some(i) = stack.pop() {
@@ -173,13 +190,7 @@ fn reaches(graph: &Graph, done: &[bool], from: usize, to: usize) -> bool {
         if std::mem::replace(&mut seen[i], true) {
             continue;
         }
-        stack.extend(
-            graph.packages[i]
-                .dependencies
-                .iter()
-                .copied()
-                .filter(|&d| !done[d]),
-        );
+        stack.extend(graph.packages[i].dependencies.iter().copied());
     }
     false
 }
