@@ -37,6 +37,7 @@ impl Packages {
         Packages { table }
     }
 
+    /// Kept while callers move to [`Packages::from_table`].
     #[doc(hidden)]
     pub const fn __from_table(table: &'static str) -> Packages {
         Packages { table }
@@ -93,7 +94,7 @@ pub struct Package {
     git_commit: &'static str,
 }
 
-/// The one-character code of a package's source and flags (see the module docs).
+/// Kept while callers move to `model::Graph::to_table`, which derives whole tables.
 #[doc(hidden)]
 pub fn __code(source: Source, kind: DependencyKind, direct: bool, root: bool) -> char {
     table_code(source, kind, direct, root)
@@ -188,12 +189,12 @@ mod tests {
         let table = TABLE.get_or_init(|| {
             format!(
                 "app\t0.1.0\t{}\nserde\t1.0.219\t{}\nsyn\t2.0.1\t{}\thttps://example.invalid/syn\tdeadbeef\n",
-                __code(Source::Local, DependencyKind::Runtime, false, true),
-                __code(Source::CratesIo, DependencyKind::Runtime, true, false),
-                __code(Source::Git, DependencyKind::Build, true, false),
+                table_code(Source::Local, DependencyKind::Runtime, false, true),
+                table_code(Source::CratesIo, DependencyKind::Runtime, true, false),
+                table_code(Source::Git, DependencyKind::Build, true, false),
             )
         });
-        let p = Packages::__from_table(table);
+        let p = Packages::from_table(table);
         assert_eq!(p.len(), 3);
         let root = p.root().unwrap();
         assert_eq!(
@@ -225,7 +226,7 @@ mod tests {
         for source in Source::ALL {
             for kind in [DependencyKind::Runtime, DependencyKind::Build] {
                 for (direct, root) in [(false, false), (true, false), (false, true), (true, true)] {
-                    let c = __code(source, kind, direct, root);
+                    let c = table_code(source, kind, direct, root);
                     assert!(c.is_ascii_graphic(), "{c:?}");
                     let p = Package::parse(0, Box::leak(format!("n\t1.0.0\t{c}").into_boxed_str()));
                     assert_eq!(
