@@ -252,6 +252,15 @@ mod tests {
     }
 
     #[test]
+    fn the_shims_kept_for_old_callers_agree_with_what_replaced_them() {
+        assert_eq!(
+            __code(Source::Git, DependencyKind::Build, true, false),
+            table_code(Source::Git, DependencyKind::Build, true, false)
+        );
+        assert_eq!(Packages::__from_table("a\t1.0.0\tY\n").root().unwrap().name(), "a");
+    }
+
+    #[test]
     fn empty_list_has_no_root() {
         assert!(Packages::EMPTY.is_empty());
         assert!(Packages::EMPTY.root().is_none());
