@@ -1,6 +1,6 @@
 //! Build-script cost and embedded size on a generated workspace with 300 locked packages.
 //!
-//! `cargo bench -p build-info --features build --bench build_script` prints:
+//! `cargo bench -p buildinfo --features build --bench build_script` prints:
 //! - build-script time when the dependency graph is recomputed (target <= 300 ms) and when
 //!   only the git state is re-read (target <= 50 ms), medians of several runs;
 //! - bytes embedded for the 300 packages (target <= 16 KiB): `.dep-v0`, `.bldinfo` and the
@@ -134,10 +134,10 @@ fn table_size(out_dir: &Path) -> u64 {
     let source = std::fs::read_to_string(out_dir.join("build_info.rs")).unwrap();
     let line = source
         .lines()
-        .find(|l| l.contains("__from_table("))
+        .find(|l| l.contains("Packages::from_table("))
         .unwrap();
     let literal = line
-        .split("__from_table(\"")
+        .split("Packages::from_table(\"")
         .nth(1)
         .unwrap()
         .rsplit_once("\"),")

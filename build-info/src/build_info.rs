@@ -2,7 +2,8 @@
 
 use std::fmt::Write as _;
 
-use crate::packages::{DependencyKind, Packages};
+use crate::model::DependencyKind;
+use crate::packages::Packages;
 
 /// The value written for any fact that could not be established.
 pub const UNKNOWN: &str = "unknown";
@@ -32,11 +33,61 @@ pub struct BuildInfo {
     parts: Parts,
 }
 
-/// The fields of a [`BuildInfo`]; only the generated code builds one.
+/// The fields of a [`BuildInfo`], as static data.
+///
+/// The code [`build_info!`](crate::build_info!) generates fills one from what the build side
+/// captured and passes it to [`BuildInfo::from_parts`]; tests can build their own. Each field
+/// means what the [`BuildInfo`] getter of the same name returns; `tag` is `""` when there is
+/// none, `features` is comma-separated.
+#[derive(Clone, Copy, Debug)]
+pub struct Parts {
+    /// See [`BuildInfo::program`].
+    pub program: &'static str,
+    /// See [`BuildInfo::version`].
+    pub version: &'static str,
+    /// See [`BuildInfo::revision`].
+    pub revision: &'static str,
+    /// See [`BuildInfo::revision_label`].
+    pub revision_label: &'static str,
+    /// See [`BuildInfo::branch`].
+    pub branch: &'static str,
+    /// See [`BuildInfo::tag`]; `""` for none.
+    pub tag: &'static str,
+    /// See [`BuildInfo::describe`].
+    pub describe: &'static str,
+    /// See [`BuildInfo::commit_time`].
+    pub commit_time: &'static str,
+    /// See [`BuildInfo::modified`].
+    pub modified: Option<bool>,
+    /// See [`BuildInfo::build_user`].
+    pub build_user: &'static str,
+    /// See [`BuildInfo::build_date`].
+    pub build_date: &'static str,
+    /// See [`BuildInfo::rust_version`].
+    pub rust_version: &'static str,
+    /// See [`BuildInfo::rust_commit`].
+    pub rust_commit: &'static str,
+    /// See [`BuildInfo::rust_channel`].
+    pub rust_channel: &'static str,
+    /// See [`BuildInfo::host`].
+    pub host: &'static str,
+    /// See [`BuildInfo::target`].
+    pub target: &'static str,
+    /// See [`BuildInfo::profile`].
+    pub profile: &'static str,
+    /// See [`BuildInfo::opt_level`].
+    pub opt_level: &'static str,
+    /// See [`BuildInfo::features`]: comma-separated, sorted.
+    pub features: &'static str,
+    /// See [`BuildInfo::packages`].
+    pub packages: Packages,
+}
+
+/// [`Parts`] before `describe`, kept while callers move to [`BuildInfo::from_parts`].
 #[doc(hidden)]
 #[derive(Clone, Copy)]
 #[allow(missing_docs)]
-pub struct Parts {
+pub struct LegacyParts {
     pub program: &'static str,
     pub version: &'static str,
     pub revision: &'static str,
@@ -59,9 +110,37 @@ pub struct Parts {
 }
 
 impl BuildInfo {
-    #[doc(hidden)]
-    pub const fn __from_parts(parts: Parts) -> BuildInfo {
+    /// A `BuildInfo` over static fields: how the generated `BUILD_INFO` static is built.
+    pub const fn from_parts(parts: Parts) -> BuildInfo {
         BuildInfo { parts }
+    }
+
+    #[doc(hidden)]
+    pub const fn __from_parts(old: LegacyParts) -> BuildInfo {
+        BuildInfo {
+            parts: Parts {
+                program: old.program,
+                version: old.version,
+                revision: old.revision,
+                revision_label: old.revision_label,
+                branch: old.branch,
+                tag: old.tag,
+                describe: UNKNOWN,
+                commit_time: old.commit_time,
+                modified: old.modified,
+                build_user: old.build_user,
+                build_date: old.build_date,
+                rust_version: old.rust_version,
+                rust_commit: old.rust_commit,
+                rust_channel: old.rust_channel,
+                host: old.host,
+                target: old.target,
+                profile: old.profile,
+                opt_level: old.opt_level,
+                features: old.features,
+                packages: old.packages,
+            },
+        }
     }
 
     /// Program name: the `BUILD_INFO_PROGRAM` override, else the binary's name, else the package's.
@@ -92,6 +171,12 @@ impl BuildInfo {
         } else {
             Some(self.parts.tag)
         }
+    }
+    /// `git describe --tags --always` style: the last tag (`v1.4.2`), or with commits since it
+    /// and the short hash (`v1.4.2-3-g3f2c1a9e0b7d`), or the short hash alone when no tag is
+    /// reachable; `-modified` appended for a dirty tree. `unknown` without a repository.
+    pub fn describe(&self) -> &'static str {
+        self.parts.describe
     }
     /// Commit time in RFC 3339, UTC, or `unknown`.
     pub fn commit_time(&self) -> &'static str {
@@ -175,7 +260,7 @@ impl BuildInfo {
     /// The multi-line block Prometheus programs print for `--version`, values at column 21.
     ///
     /// ```
-    /// # let info = buildinfo::__example();
+    /// # let info = buildinfo::test_util::example();
     /// assert_eq!(info.print("myapp"), "\
     /// myapp, version 1.4.2 (branch: main, revision: 3f2c1a9e0b7d4c5a6f8e9d0c1b2a3f4e5d6c7b8a)
     ///   build user:       ci@builder-7
@@ -195,7 +280,7 @@ impl BuildInfo {
     /// columns.
     ///
     /// ```
-    /// # let info = buildinfo::__example();
+    /// # let info = buildinfo::test_util::example();
     /// let text = info.print_long("myapp");
     /// assert!(text.ends_with("\
     ///   features:         default,tls
@@ -214,7 +299,7 @@ impl BuildInfo {
     /// of [`build_info!`](crate::build_info!) holds, since clap prints the name before it.
     ///
     /// ```
-    /// # let info = buildinfo::__example();
+    /// # let info = buildinfo::test_util::example();
     /// assert!(info.long_version().starts_with("1.4.2 (branch: main, revision: 3f2c1a9e0b7d"));
     /// assert_eq!(info.print_long("myapp"), format!("myapp, version {}", info.long_version()));
     /// ```
@@ -226,11 +311,27 @@ impl BuildInfo {
         out
     }
 
+    /// [`long_version`](Self::long_version) without the dependency list: what the
+    /// `LONG_VERSION_FACTS` const holds, for programs with hundreds of crates.
+    ///
+    /// ```
+    /// # let info = buildinfo::test_util::example();
+    /// assert!(info.long_version().starts_with(&info.long_version_facts()));
+    /// assert!(info.long_version_facts().ends_with("features:         default,tls\n"));
+    /// assert!(!info.long_version_facts().contains("dependencies:"));
+    /// ```
+    pub fn long_version_facts(&self) -> String {
+        let mut out = self.head();
+        out.push('\n');
+        self.write_context(&mut out);
+        out
+    }
+
     /// One line for clap's `version`: `1.4.2 (main 3f2c1a9e0b7d)`, the revision cut to 12
     /// characters; just the version when the revision is unknown.
     ///
     /// ```
-    /// # let info = buildinfo::__example();
+    /// # let info = buildinfo::test_util::example();
     /// assert_eq!(info.short_version(), "1.4.2 (main 3f2c1a9e0b7d)");
     /// ```
     pub fn short_version(&self) -> String {
@@ -303,5 +404,126 @@ impl std::fmt::Debug for BuildInfo {
             .field("features", &self.features())
             .field("packages", &self.packages().len())
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::example::example;
+
+    #[test]
+    fn revision_label_marks_only_known_dirty_revisions() {
+        assert_eq!(revision_label("3f2c", Some(true)), "3f2c-modified");
+        assert_eq!(revision_label("3f2c", Some(false)), "3f2c");
+        assert_eq!(revision_label("3f2c", None), "3f2c");
+        assert_eq!(revision_label(UNKNOWN, Some(true)), UNKNOWN);
+    }
+
+    #[test]
+    fn every_getter_returns_its_own_field() {
+        let info = example();
+        assert_eq!(info.program(), "myapp");
+        assert_eq!(info.version(), "1.4.2");
+        assert_eq!(info.branch(), "main");
+        assert_eq!(info.tag(), Some("v1.4.2"));
+        assert_eq!(info.describe(), "v1.4.2");
+        assert_eq!(info.commit_time(), "2026-11-21T23:40:00Z");
+        assert_eq!(info.modified(), Some(false));
+        assert_eq!(
+            info.rust_commit(),
+            "59807616e1fa3d3a9f6bb4f9c2e5a4c4d0b8e3f1"
+        );
+        assert_eq!(info.rust_channel(), "stable");
+        assert_eq!(info.host(), "x86_64-unknown-linux-gnu");
+        assert_eq!(info.profile(), "release");
+        assert_eq!(info.opt_level(), "3");
+        assert_eq!(info.feature_list().collect::<Vec<_>>(), ["default", "tls"]);
+        assert_eq!(info.packages().len(), 4);
+        assert!(!info.packages().is_empty());
+    }
+
+    #[test]
+    fn the_printed_blocks_hold_facts_then_runtime_dependencies() {
+        let info = example();
+        let facts = "\
+1.4.2 (branch: main, revision: 3f2c1a9e0b7d4c5a6f8e9d0c1b2a3f4e5d6c7b8a)
+  build user:       ci@builder-7
+  build date:       2026-11-21T23:46:36Z
+  rust version:     1.95.0
+  platform:         x86_64-unknown-linux-gnu
+  features:         default,tls
+";
+        // serde_derive is build-only and myapp is the root: neither is listed.
+        let deps = "  dependencies:\n    itoa        1.0.15\n    serde_json  1.0.140\n";
+        assert_eq!(info.long_version_facts(), facts);
+        assert_eq!(info.long_version(), format!("{facts}{deps}"));
+        assert_eq!(info.print("x"), format!("x, version {facts}"));
+        assert_eq!(info.print_long("x"), format!("x, version {facts}{deps}"));
+    }
+
+    #[test]
+    fn debug_output_names_the_program_and_its_packages() {
+        let info = format!("{:?}", example());
+        assert!(info.starts_with("BuildInfo { program: \"myapp\""), "{info}");
+        assert!(info.contains("packages: 4"), "{info}");
+        let packages = format!("{:?}", example().packages());
+        assert!(
+            packages.starts_with("[Package { name: \"itoa\""),
+            "{packages}"
+        );
+        assert!(packages.contains("kind: Build, direct: true"), "{packages}");
+    }
+
+    #[test]
+    fn log_lines_name_their_facts() {
+        let info = example();
+        assert_eq!(
+            info.info(),
+            "(version=1.4.2, branch=main, revision=3f2c1a9e0b7d4c5a6f8e9d0c1b2a3f4e5d6c7b8a)"
+        );
+        assert_eq!(
+            info.build_context(),
+            "(rust=1.95.0, platform=x86_64-unknown-linux-gnu, user=ci@builder-7, \
+             date=2026-11-21T23:46:36Z, features=default,tls)"
+        );
+    }
+
+    #[allow(clippy::large_types_passed_by_value)] // mirrors `from_parts`, which is const
+    fn with(parts: Parts) -> &'static BuildInfo {
+        Box::leak(Box::new(BuildInfo::from_parts(parts)))
+    }
+
+    #[test]
+    fn dirty_unknown_and_empty_values_print_as_documented() {
+        let base = example().parts;
+        let dirty = with(Parts {
+            modified: Some(true),
+            revision_label: "3f2c1a9e0b7d4c5a6f8e9d0c1b2a3f4e5d6c7b8a-modified",
+            tag: "",
+            features: "",
+            packages: Packages::EMPTY,
+            ..base
+        });
+        assert_eq!(dirty.short_version(), "1.4.2 (main 3f2c1a9e0b7d-modified)");
+        assert_eq!(dirty.tag(), None);
+        assert_eq!(dirty.feature_list().count(), 0);
+        assert!(
+            dirty
+                .print("x")
+                .contains("revision: 3f2c1a9e0b7d4c5a6f8e9d0c1b2a3f4e5d6c7b8a-modified)")
+        );
+        // No dependencies: no header for an empty list.
+        assert_eq!(dirty.long_version(), dirty.long_version_facts());
+        let unknown = with(Parts {
+            revision: UNKNOWN,
+            ..base
+        });
+        assert_eq!(unknown.short_version(), "1.4.2");
+        let short = with(Parts {
+            revision: "abc",
+            ..base
+        });
+        assert_eq!(short.short_version(), "1.4.2 (main abc)");
     }
 }

@@ -15,67 +15,7 @@
 
 use std::fmt;
 
-/// Where a package came from, in cargo-auditable's vocabulary.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[non_exhaustive]
-pub enum Source {
-    /// The crates.io registry.
-    CratesIo,
-    /// Another registry.
-    Registry,
-    /// A git repository (see [`Package::git_commit`]).
-    Git,
-    /// A local path (a workspace member or a path dependency).
-    Local,
-}
-
-impl Source {
-    /// The name used in `.dep-v0` and in metric labels: `crates.io`, `registry`, `git`, `local`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Source::CratesIo => "crates.io",
-            Source::Registry => "registry",
-            Source::Git => "git",
-            Source::Local => "local",
-        }
-    }
-
-    /// Parses the name returned by [`Source::as_str`].
-    pub fn from_name(name: &str) -> Option<Source> {
-        Some(match name {
-            "crates.io" => Source::CratesIo,
-            "registry" => Source::Registry,
-            "git" => Source::Git,
-            "local" => Source::Local,
-            _ => return None,
-        })
-    }
-}
-
-impl fmt::Display for Source {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Whether a package ends up in the running program or only helped build it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum DependencyKind {
-    /// Linked into the program (reached from the root through normal dependencies only).
-    Runtime,
-    /// Only used at build time: proc-macros, build-script dependencies and what only they use.
-    Build,
-}
-
-impl DependencyKind {
-    /// `runtime` or `build`, as in `.dep-v0`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            DependencyKind::Runtime => "runtime",
-            DependencyKind::Build => "build",
-        }
-    }
-}
+use crate::model::{DependencyKind, Source, table_code};
 
 /// The packages a program was built from, the program's own package included.
 ///
@@ -90,6 +30,14 @@ impl Packages {
     /// An empty list (the graph was not captured).
     pub const EMPTY: Packages = Packages { table: "" };
 
+    /// A list over a run-side table (FORMAT.md, "The run-side table"): what the code
+    /// [`build_info!`](crate::build_info!) generates passes the table the build side derived
+    /// with [`Graph::to_table`](crate::model::Graph::to_table).
+    pub const fn from_table(table: &'static str) -> Packages {
+        Packages { table }
+    }
+
+    /// Kept while callers move to [`Packages::from_table`].
     #[doc(hidden)]
     pub const fn __from_table(table: &'static str) -> Packages {
         Packages { table }
@@ -146,22 +94,10 @@ pub struct Package {
     git_commit: &'static str,
 }
 
-const SOURCES: [Source; 4] = [
-    Source::CratesIo,
-    Source::Registry,
-    Source::Git,
-    Source::Local,
-];
-
-/// The one-character code of a package's source and flags (see the module docs).
+/// Kept while callers move to `model::Graph::to_table`, which derives whole tables.
 #[doc(hidden)]
 pub fn __code(source: Source, kind: DependencyKind, direct: bool, root: bool) -> char {
-    let s = SOURCES.iter().position(|x| *x == source).unwrap_or(3);
-    let v = u8::try_from(s).unwrap_or(3) * 8
-        + if kind == DependencyKind::Build { 4 } else { 0 }
-        + if direct { 2 } else { 0 }
-        + u8::from(root);
-    char::from(b'@' + v)
+    table_code(source, kind, direct, root)
 }
 
 impl Package {
@@ -198,7 +134,7 @@ impl Package {
     }
     /// Source kind.
     pub fn source(&self) -> Source {
-        SOURCES[usize::from(self.code >> 3) & 3]
+        Source::ALL[usize::from(self.code >> 3) & 3]
     }
     /// Runtime or build-only.
     pub fn kind(&self) -> DependencyKind {
@@ -253,12 +189,12 @@ mod tests {
         let table = TABLE.get_or_init(|| {
             format!(
                 "app\t0.1.0\t{}\nserde\t1.0.219\t{}\nsyn\t2.0.1\t{}\thttps://example.invalid/syn\tdeadbeef\n",
-                __code(Source::Local, DependencyKind::Runtime, false, true),
-                __code(Source::CratesIo, DependencyKind::Runtime, true, false),
-                __code(Source::Git, DependencyKind::Build, true, false),
+                table_code(Source::Local, DependencyKind::Runtime, false, true),
+                table_code(Source::CratesIo, DependencyKind::Runtime, true, false),
+                table_code(Source::Git, DependencyKind::Build, true, false),
             )
         });
-        let p = Packages::__from_table(table);
+        let p = Packages::from_table(table);
         assert_eq!(p.len(), 3);
         let root = p.root().unwrap();
         assert_eq!(
@@ -287,10 +223,10 @@ mod tests {
 
     #[test]
     fn every_code_round_trips() {
-        for source in SOURCES {
+        for source in Source::ALL {
             for kind in [DependencyKind::Runtime, DependencyKind::Build] {
                 for (direct, root) in [(false, false), (true, false), (false, true), (true, true)] {
-                    let c = __code(source, kind, direct, root);
+                    let c = table_code(source, kind, direct, root);
                     assert!(c.is_ascii_graphic(), "{c:?}");
                     let p = Package::parse(0, Box::leak(format!("n\t1.0.0\t{c}").into_boxed_str()));
                     assert_eq!(
@@ -300,6 +236,28 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_line_without_a_code_is_a_plain_local_package_at_its_index() {
+        let p = Packages::from_table("a\t1.0.0\tB\nb\t2.0.0\nc\t3.0.0\tA\n");
+        let b = p.get(1).unwrap();
+        assert_eq!((b.name(), b.version(), b.index()), ("b", "2.0.0", 1));
+        assert_eq!(
+            (b.source(), b.kind(), b.is_direct(), b.is_root()),
+            (Source::Local, DependencyKind::Runtime, false, false)
+        );
+        assert_eq!(p.get(2).unwrap().index(), 2);
+        assert_eq!(p.iter().map(|p| p.index()).collect::<Vec<_>>(), [0, 1, 2]);
+    }
+
+    #[test]
+    fn the_shims_kept_for_old_callers_agree_with_what_replaced_them() {
+        assert_eq!(
+            __code(Source::Git, DependencyKind::Build, true, false),
+            table_code(Source::Git, DependencyKind::Build, true, false)
+        );
+        assert_eq!(Packages::__from_table("a\t1.0.0\tY\n").root().unwrap().name(), "a");
     }
 
     #[test]

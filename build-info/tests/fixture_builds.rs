@@ -419,6 +419,8 @@ fn detached_head_shallow_clone_and_linked_worktree_report_what_is_true() {
     );
     assert_eq!(dump.get("commit_time"), "2026-01-02T03:04:05Z");
     assert_eq!(dump.get("modified"), "Some(false)");
+    // No tag is reachable from the first commit: describe is the short hash.
+    assert_eq!(dump.get("describe"), &first[..12]);
 
     // Back on main: the tag at HEAD is reported.
     git(&dir, &["checkout", "-q", "main"]);
@@ -428,6 +430,7 @@ fn detached_head_shallow_clone_and_linked_worktree_report_what_is_true() {
         (dump.get("revision"), dump.get("branch"), dump.get("tag")),
         (second.as_str(), "main", "v0.3.0")
     );
+    assert_eq!(dump.get("describe"), "v0.3.0");
 
     // A shallow clone.
     let shallow = scratch.0.join("shallow");
@@ -476,6 +479,19 @@ fn detached_head_shallow_clone_and_linked_worktree_report_what_is_true() {
     build(&wt, &[]);
     let dump = Dump::of(&binary("debug", name));
     assert_eq!(dump.get("revision"), third);
+
+    // One commit past the tag, with an edit: the git describe form, marked modified.
+    std::fs::write(dir.join("NOTES"), "third\n").unwrap();
+    git(&dir, &["commit", "-q", "-am", "third"]);
+    let past_tag = git(&dir, &["rev-parse", "HEAD"]);
+    std::fs::write(dir.join("NOTES"), "dirty\n").unwrap();
+    build(&dir, &[]);
+    let dump = Dump::of(&binary("debug", name));
+    assert_eq!(
+        dump.get("describe"),
+        format!("v0.3.0-1-g{}-modified", &past_tag[..12])
+    );
+    git(&dir, &["checkout", "-q", "NOTES"]);
 }
 
 #[test]
@@ -757,6 +773,8 @@ fn overrides_replace_every_field_and_print_uses_them() {
     let dump = Dump::of(&bin);
     assert_eq!(dump.get("program"), "renamed");
     assert_eq!(dump.get("revision_label"), "feedface-modified");
+    // A forced revision replaces what git described.
+    assert_eq!(dump.get("describe"), "feedface-modified");
     let long = stdout(&run_ok(Command::new(&bin).arg("--print-long")));
     let rust = dump.get("rust_version");
     let target = dump.get("target");
@@ -770,8 +788,14 @@ fn overrides_replace_every_field_and_print_uses_them() {
     assert_eq!(
         consts,
         format!(
-            "0.3.0 (rel feedface-modified)\n---\n{}",
-            long.strip_prefix("app, version ").unwrap().trim_end()
+            "0.3.0 (rel feedface-modified)\n---\n{}\n---\n{}",
+            long.strip_prefix("app, version ").unwrap().trim_end(),
+            long.strip_prefix("app, version ")
+                .unwrap()
+                .split("  dependencies:")
+                .next()
+                .unwrap()
+                .trim_end()
         )
     );
 }

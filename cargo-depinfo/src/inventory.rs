@@ -29,88 +29,16 @@ impl Origin {
     }
 }
 
-/// Runtime or build-only, as in `.dep-v0`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Kind {
-    /// Linked into the program.
-    Runtime,
-    /// Only used to build it (proc-macros, build-script dependencies).
-    Build,
-}
+/// Runtime or build-only: the model's [`DependencyKind`](buildinfo::DependencyKind).
+pub use buildinfo::DependencyKind as Kind;
+/// How a program was built: the model's `.bldinfo` facts (`unknown` for what was not known).
+pub use buildinfo::model::BuildFacts;
 
-/// How a program was built: the `.bldinfo` facts. `unknown` stands for what was not known.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[non_exhaustive]
-pub struct BuildFacts {
-    /// Full commit hash.
-    pub revision: String,
-    /// Branch name.
-    pub branch: String,
-    /// Tag at HEAD; empty when none.
-    pub tag: String,
-    /// Commit time, RFC 3339.
-    pub commit_time: String,
-    /// Uncommitted changes in the tree; `None` when unknown.
-    pub modified: Option<bool>,
-    /// `user@host`.
-    pub build_user: String,
-    /// Build date, RFC 3339 UTC.
-    pub build_date: String,
-    /// rustc release.
-    pub rust_version: String,
-    /// rustc commit hash.
-    pub rust_commit: String,
-    /// `stable`, `beta` or `nightly`.
-    pub rust_channel: String,
-    /// Host triple.
-    pub host: String,
-    /// Target triple.
-    pub target: String,
-    /// Cargo profile.
-    pub profile: String,
-    /// Optimisation level.
-    pub opt_level: String,
-    /// Enabled features of the program's package, sorted.
-    pub features: Vec<String>,
-}
-
-impl BuildFacts {
-    /// The facts as `(key, value)` pairs in display order; the tag only when there is one.
-    pub fn pairs(&self) -> Vec<(&'static str, String)> {
-        let mut out = vec![
-            ("revision", self.revision.clone()),
-            (
-                "modified",
-                match self.modified {
-                    Some(true) => "true".into(),
-                    Some(false) => "false".into(),
-                    None => buildinfo::UNKNOWN.into(),
-                },
-            ),
-            ("branch", self.branch.clone()),
-        ];
-        if !self.tag.is_empty() {
-            out.push(("tag", self.tag.clone()));
-        }
-        out.extend([
-            ("commit_time", self.commit_time.clone()),
-            ("build_user", self.build_user.clone()),
-            ("build_date", self.build_date.clone()),
-            ("rust_version", self.rust_version.clone()),
-            ("rust_commit", self.rust_commit.clone()),
-            ("rust_channel", self.rust_channel.clone()),
-            ("host", self.host.clone()),
-            ("target", self.target.clone()),
-            ("profile", self.profile.clone()),
-            ("opt_level", self.opt_level.clone()),
-            ("features", self.features.join(",")),
-        ]);
-        out
-    }
-}
-
-/// One package a program was built from.
+/// One package a program was built from, as the commands compare and print it.
+///
+/// A flat row of the model's [`buildinfo::model::Package`] (see the `From` impl): `source`
+/// is a string here because packages observed through metrics carry whatever label a
+/// writer used.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct Package {
@@ -134,6 +62,24 @@ pub struct Package {
     pub git_commit: Option<String>,
     /// Indices of this package's dependencies in [`Inventory::packages`].
     pub dependencies: Vec<usize>,
+}
+
+impl From<buildinfo::model::Package> for Package {
+    fn from(p: buildinfo::model::Package) -> Self {
+        let (git_url, git_commit) = p.git.map(|g| (g.url, g.commit)).unzip();
+        Package {
+            name: p.name,
+            version: p.version,
+            source: p.source.as_str().to_owned(),
+            kind: p.kind,
+            direct: p.direct,
+            root: p.root,
+            checksum: p.checksum,
+            git_url,
+            git_commit,
+            dependencies: p.dependencies,
+        }
+    }
 }
 
 /// One program and what it was built from.

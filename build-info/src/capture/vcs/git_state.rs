@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use super::process::{self, RunError};
+use crate::capture::process::{self, RunError};
 
 /// Facts about the source revision; `None` is unknown.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -13,6 +13,8 @@ pub(crate) struct VcsFacts {
     pub revision: Option<String>,
     pub branch: Option<String>,
     pub tag: Option<String>,
+    /// `git describe --tags --always` output (without the dirty suffix).
+    pub describe: Option<String>,
     /// Seconds since the Unix epoch.
     pub commit_time: Option<i64>,
     pub modified: Option<bool>,
@@ -106,7 +108,7 @@ pub(crate) fn read(program: &Path, package_dir: &Path) -> GitLookup {
         &[
             "log",
             "-1",
-            "--format=%H %ct",
+            "--format=%H %ct %(describe:tags=true,abbrev=12)",
             "--no-show-signature",
             "HEAD",
         ],
@@ -152,6 +154,12 @@ pub(crate) fn read(program: &Path, package_dir: &Path) -> GitLookup {
         let mut parts = log.stdout.split_whitespace();
         facts.revision = parts.next().map(str::to_owned);
         facts.commit_time = parts.next().and_then(|t| t.parse().ok());
+        // Empty when no tag is reachable; printed as is by a git older than 2.35, which does
+        // not know the placeholder.
+        facts.describe = parts
+            .next()
+            .filter(|d| !d.starts_with("%("))
+            .map(str::to_owned);
     }
     facts.branch = match branch {
         Ok(out) if out.success => non_empty(out.stdout.trim()),
@@ -186,18 +194,32 @@ pub(crate) fn read(program: &Path, package_dir: &Path) -> GitLookup {
         && out.success
     {
         let tracked: Vec<&str> = out.stdout.split('\0').filter(|f| !f.is_empty()).collect();
-        let relative_package = package_dir.strip_prefix(&top).ok();
-        let keep_all = tracked.len() <= WATCH_ALL_TRACKED_UP_TO;
-        for file in tracked {
-            let path = top.join(file);
-            if keep_all || relative_package.is_some_and(|p| Path::new(file).starts_with(p)) {
-                // A deleted tracked file is a modification; cargo treats a missing path as
-                // changed, which re-runs us until it is restored or committed.
-                watch.push(path);
-            }
-        }
+        watch.extend(tracked_to_watch(
+            &tracked,
+            &top,
+            package_dir,
+            WATCH_ALL_TRACKED_UP_TO,
+        ));
     }
     GitLookup::Found(GitState { facts, watch })
+}
+
+/// The tracked files to watch: all of them up to `limit`, beyond it only those under the
+/// package directory. A deleted tracked file is a modification; cargo treats a missing path
+/// as changed, which re-runs us until it is restored or committed.
+fn tracked_to_watch(
+    tracked: &[&str],
+    top: &Path,
+    package_dir: &Path,
+    limit: usize,
+) -> Vec<PathBuf> {
+    let relative_package = package_dir.strip_prefix(top).ok();
+    let keep_all = tracked.len() <= limit;
+    tracked
+        .iter()
+        .filter(|file| keep_all || relative_package.is_some_and(|p| Path::new(file).starts_with(p)))
+        .map(|file| top.join(file))
+        .collect()
 }
 
 fn first_line(s: &str) -> String {
@@ -292,6 +314,201 @@ pub(crate) fn from_ci(var: &mut impl FnMut(&str) -> Option<String>) -> Option<Vc
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A scratch directory removed on drop.
+    struct Scratch(PathBuf);
+
+    impl Scratch {
+        fn new(name: &str) -> Scratch {
+            let dir = std::env::temp_dir()
+                .join(format!("buildinfo-git-state-{name}-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            Scratch(dir)
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn sh_git(dir: &Path, args: &[&str]) -> String {
+        let out = git(Path::new("git"), dir)
+            .args(args)
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
+            .env("GIT_AUTHOR_DATE", "2026-01-02T03:04:05Z")
+            .env("GIT_COMMITTER_DATE", "2026-01-02T03:04:05Z")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    }
+
+    fn found(dir: &Path) -> GitState {
+        match read(Path::new("git"), dir) {
+            GitLookup::Found(state) => state,
+            GitLookup::NoRepository => panic!("no repository"),
+            GitLookup::Failed(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn reads_a_real_repository_through_its_states() {
+        let scratch = Scratch::new("states");
+        let repo = scratch.0.join("repo");
+        let pkg = repo.join("pkg");
+        std::fs::create_dir_all(&pkg).unwrap();
+        sh_git(&repo, &["init", "-q", "-b", "trunk"]);
+
+        // No commits yet: only the branch.
+        let empty = found(&pkg);
+        assert_eq!(
+            empty.facts,
+            VcsFacts {
+                branch: Some("trunk".into()),
+                ..VcsFacts::default()
+            }
+        );
+
+        std::fs::write(pkg.join("a.txt"), "1").unwrap();
+        sh_git(&repo, &["add", "."]);
+        sh_git(&repo, &["commit", "-q", "-m", "one"]);
+        sh_git(&repo, &["tag", "v1.0.0"]);
+        let head = sh_git(&repo, &["rev-parse", "HEAD"]);
+        let state = found(&pkg);
+        assert_eq!(
+            state.facts,
+            VcsFacts {
+                revision: Some(head.clone()),
+                branch: Some("trunk".into()),
+                tag: Some("v1.0.0".into()),
+                describe: Some("v1.0.0".into()),
+                commit_time: Some(1_767_323_045),
+                modified: Some(false),
+            }
+        );
+        assert!(state.watch.contains(&pkg.join("a.txt")));
+        assert!(state.watch.iter().any(|p| p.ends_with("HEAD")));
+        assert!(state.watch.iter().any(|p| p.ends_with("refs/tags")));
+
+        // A second commit, a dirty file, and a detached HEAD.
+        std::fs::write(pkg.join("a.txt"), "2").unwrap();
+        sh_git(&repo, &["commit", "-q", "-am", "two"]);
+        std::fs::write(pkg.join("a.txt"), "3").unwrap();
+        sh_git(&repo, &["checkout", "-q", "--detach"]);
+        let state = found(&pkg);
+        let short = &sh_git(&repo, &["rev-parse", "HEAD"])[..12];
+        assert_eq!(state.facts.branch.as_deref(), Some("HEAD"));
+        assert_eq!(state.facts.tag, None);
+        assert_eq!(state.facts.describe, Some(format!("v1.0.0-1-g{short}")));
+        assert_eq!(state.facts.modified, Some(true));
+        sh_git(&repo, &["pack-refs", "--all"]);
+        assert!(found(&pkg).watch.iter().any(|p| p.ends_with("packed-refs")));
+    }
+
+    #[test]
+    fn outside_a_repository_or_without_git_says_so() {
+        let scratch = Scratch::new("none");
+        assert!(matches!(
+            read(Path::new("git"), &scratch.0),
+            GitLookup::NoRepository
+        ));
+        match read(Path::new("/nonexistent/git"), &scratch.0) {
+            GitLookup::Failed(e) => assert_eq!(e, "git (/nonexistent/git) not found"),
+            _ => panic!("a missing git is a failure"),
+        }
+        match read(Path::new("false"), &scratch.0) {
+            GitLookup::Failed(e) => assert_eq!(e, "git failed without a message"),
+            _ => panic!("a failing git is a failure"),
+        }
+    }
+
+    /// A stand-in git that finds a repository at `top`, answers `log` with `log` (failing
+    /// when `None`) and fails every other query.
+    fn fake_git(dir: &Path, top: &Path, log: Option<&str>) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt as _;
+        let log = log.map_or_else(|| "exit 128".to_owned(), |l| format!("echo '{l}'"));
+        let script = format!(
+            "#!/bin/sh\nshift 2\ncase \"$1\" in\n  rev-parse) printf '%s\\n' '{t}' '{t}/.git' '{t}/.git' ;;\n  log) {log} ;;\n  *) exit 1 ;;\nesac\n",
+            t = top.display()
+        );
+        let path = dir.join(format!("git-{}", log.len()));
+        std::fs::write(&path, script).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
+
+    #[test]
+    fn failed_queries_leave_their_facts_unknown() {
+        let scratch = Scratch::new("fake");
+        // No commits and no branch: nothing is known, not even `HEAD`.
+        let git = fake_git(&scratch.0, &scratch.0, None);
+        let GitLookup::Found(state) = read(&git, &scratch.0) else {
+            panic!("the fake finds a repository")
+        };
+        assert_eq!(state.facts, VcsFacts::default());
+        // A commit but every other query failing: detached, dirty state unknown; a git too
+        // old for `%(describe)` prints the placeholder, which is not a description.
+        let git = fake_git(
+            &scratch.0,
+            &scratch.0,
+            Some("abc123 100 %(describe:tags=true,abbrev=12)"),
+        );
+        let GitLookup::Found(state) = read(&git, &scratch.0) else {
+            panic!("the fake finds a repository")
+        };
+        assert_eq!(
+            state.facts,
+            VcsFacts {
+                revision: Some("abc123".into()),
+                branch: Some("HEAD".into()),
+                commit_time: Some(100),
+                ..VcsFacts::default()
+            }
+        );
+    }
+
+    #[test]
+    fn the_watch_list_narrows_to_the_package_above_the_limit() {
+        let top = Path::new("/r");
+        let files = ["pkg/a.rs", "other/b.rs", "pkg2/c.rs"];
+        let all = tracked_to_watch(&files, top, Path::new("/r/pkg"), 3);
+        assert_eq!(all.len(), 3);
+        let narrowed = tracked_to_watch(&files, top, Path::new("/r/pkg"), 2);
+        assert_eq!(narrowed, [PathBuf::from("/r/pkg/a.rs")]);
+        assert!(tracked_to_watch(&files, top, Path::new("/elsewhere"), 2).is_empty());
+    }
+
+    #[test]
+    fn first_line_skips_blank_lines() {
+        assert_eq!(first_line("\n  \n fatal: x \nmore"), "fatal: x");
+        assert_eq!(first_line(" \n"), "git failed without a message");
+        assert_eq!(non_empty("  "), None);
+        assert_eq!(non_empty(" a "), Some("a".into()));
+    }
+
+    #[test]
+    fn cargo_vcs_info_needs_a_plausible_hash() {
+        assert!(from_cargo_vcs_info("{\"git\":{\"sha1\":\"abcdef\"}}").is_none());
+        assert!(from_cargo_vcs_info("{\"git\":{\"sha1\":\"abcdefg1\"}}").is_none());
+        let seven = from_cargo_vcs_info("{\"git\":{\"sha1\": \"abcdef1\"}}").unwrap();
+        assert_eq!(seven.revision.as_deref(), Some("abcdef1"));
+        assert_eq!(seven.modified, Some(false));
+        let clean =
+            from_cargo_vcs_info("{\"git\":{\"sha1\":\"abcdef12\",\"dirty\": false}}").unwrap();
+        assert_eq!(clean.modified, Some(false));
+    }
 
     #[test]
     fn reads_cargo_vcs_info() {

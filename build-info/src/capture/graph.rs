@@ -1,0 +1,223 @@
+//! The resolved dependency graph of one package, the way cargo's own resolver decided it
+//! (feature `graph`; the build side uses it, and so can tools, without the build-script entry
+//! points).
+//!
+//! Source of truth: `cargo tree --offline -e normal,build --target T` with the package's
+//! exact features. Unlike `cargo metadata` it applies resolver-2 feature rules (so it never
+//! lists crates that were not built) and it does not need dev-dependencies to be downloaded,
+//! so it works in `cargo build --offline`. Checksums come from Cargo.lock.
+
+#[cfg(feature = "build")]
+pub(crate) mod cache;
+mod cargo_tree;
+mod classify;
+mod lockfile;
+mod version_order;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use super::process::{self, RunError};
+use crate::model::Graph;
+
+pub use self::lockfile::{Checksums, lockfile_checksums};
+
+/// One package of a [`Graph`]: the model's [`Package`](crate::model::Package).
+pub type GraphPackage = crate::model::Package;
+
+/// Which features to resolve with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeatureSelection {
+    /// Exactly these features and nothing else (`--no-default-features --features …`): what a
+    /// build script sees in `CARGO_CFG_FEATURE`.
+    Exact(Vec<String>),
+    /// Cargo's command-line selection.
+    Cli {
+        /// `--features`
+        features: Vec<String>,
+        /// `--all-features`
+        all_features: bool,
+        /// `--no-default-features`
+        no_default_features: bool,
+    },
+}
+
+impl Default for FeatureSelection {
+    fn default() -> Self {
+        FeatureSelection::Cli {
+            features: Vec::new(),
+            all_features: false,
+            no_default_features: false,
+        }
+    }
+}
+
+/// What to resolve.
+#[derive(Debug, Clone)]
+pub struct ResolveOptions {
+    /// The cargo to run (`$CARGO` in a build script).
+    pub cargo: PathBuf,
+    /// `Cargo.toml` of the package or workspace.
+    pub manifest_path: PathBuf,
+    /// `-p` spec, when the manifest is a workspace root.
+    pub package: Option<String>,
+    /// Feature selection.
+    pub features: FeatureSelection,
+    /// Target triple (`$TARGET`); `None` keeps the dependencies of every platform, as
+    /// `cargo tree` does without `--target`.
+    pub target: Option<String>,
+    /// Pass `--offline`: never touch the network.
+    pub offline: bool,
+    /// Pass `--locked`: never rewrite Cargo.lock.
+    pub locked: bool,
+    /// Kill cargo after this long.
+    pub timeout: Duration,
+}
+
+impl ResolveOptions {
+    /// Options for `manifest_path` run with `cargo`: offline, locked, every platform, default
+    /// features, 60 s limit.
+    pub fn new(cargo: impl Into<PathBuf>, manifest_path: impl Into<PathBuf>) -> Self {
+        ResolveOptions {
+            cargo: cargo.into(),
+            manifest_path: manifest_path.into(),
+            package: None,
+            features: FeatureSelection::default(),
+            target: None,
+            offline: true,
+            locked: true,
+            timeout: Duration::from_secs(60),
+        }
+    }
+
+    /// The `cargo tree` arguments these options stand for.
+    pub fn cargo_tree_args(&self) -> Vec<String> {
+        let mut args: Vec<String> = vec!["tree".into()];
+        if self.offline {
+            args.push("--offline".into());
+        }
+        if self.locked {
+            args.push("--locked".into());
+        }
+        args.extend(
+            [
+                "--edges",
+                "normal,build",
+                "--charset",
+                "ascii",
+                "--format",
+                "{p}|{f}",
+                "--color",
+                "never",
+            ]
+            .map(String::from),
+        );
+        args.push("--manifest-path".into());
+        args.push(self.manifest_path.display().to_string());
+        if let Some(p) = &self.package {
+            args.push("--package".into());
+            args.push(p.clone());
+        }
+        // Without --target, cargo tree shows the dependencies of every platform.
+        if let Some(t) = &self.target {
+            args.push("--target".into());
+            args.push(t.clone());
+        }
+        match &self.features {
+            FeatureSelection::Exact(list) => {
+                args.push("--no-default-features".into());
+                if !list.is_empty() {
+                    args.push("--features".into());
+                    args.push(list.join(","));
+                }
+            }
+            FeatureSelection::Cli {
+                features,
+                all_features,
+                no_default_features,
+            } => {
+                if *all_features {
+                    args.push("--all-features".into());
+                }
+                if *no_default_features {
+                    args.push("--no-default-features".into());
+                }
+                if !features.is_empty() {
+                    args.push("--features".into());
+                    args.push(features.join(","));
+                }
+            }
+        }
+        args
+    }
+}
+
+/// Why a graph could not be resolved.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum GraphError {
+    /// cargo could not be run or was killed.
+    Cargo(String),
+    /// cargo ran and failed; its message.
+    CargoFailed(String),
+    /// cargo's output was not understood.
+    Parse(String),
+}
+
+impl std::fmt::Display for GraphError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            GraphError::Cargo(m) => write!(f, "cargo tree: {m}"),
+            GraphError::CargoFailed(m) => write!(f, "cargo tree failed: {m}"),
+            GraphError::Parse(m) => write!(f, "cargo tree output not understood: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for GraphError {}
+
+/// One package of a [`Graph`]: the model's [`Package`](crate::model::Package).
+impl Graph {
+    /// Resolves the graph by running `cargo tree` (see the module docs) and reading the
+    /// checksums from `lockfile` when given.
+    pub fn resolve(options: &ResolveOptions, lockfile: Option<&Path>) -> Result<Graph, GraphError> {
+        let mut cmd = Command::new(&options.cargo);
+        cmd.args(options.cargo_tree_args());
+        // Cargo finds its configuration (source replacement, registries) from the working
+        // directory: use the package's, as cargo does for build scripts.
+        if let Some(dir) = options.manifest_path.parent().filter(|d| d.is_dir()) {
+            cmd.current_dir(dir);
+        }
+        // Never ask for credentials or wait for a terminal.
+        cmd.env("CARGO_TERM_COLOR", "never")
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .env_remove("CARGO_TERM_PROGRESS_WHEN");
+        let out = process::run(&mut cmd, options.timeout).map_err(|e| match e {
+            RunError::Spawn(_) => GraphError::Cargo(format!("{} {e}", options.cargo.display())),
+            RunError::TimedOut(_) => GraphError::Cargo(e.to_string()),
+        })?;
+        if !out.success {
+            let msg = out
+                .stderr
+                .lines()
+                .find(|l| l.starts_with("error"))
+                .unwrap_or_else(|| out.stderr.lines().next().unwrap_or("no message"));
+            return Err(GraphError::CargoFailed(msg.trim().to_owned()));
+        }
+        let checksums = match lockfile {
+            Some(path) => std::fs::read_to_string(path)
+                .map(|text| lockfile_checksums(&text))
+                .unwrap_or_default(),
+            None => Checksums::new(),
+        };
+        Graph::from_cargo_tree(&out.stdout, &checksums)
+    }
+
+    /// Builds a graph from the output of `cargo tree` run with the arguments of
+    /// [`ResolveOptions::cargo_tree_args`], one tree (one package).
+    pub fn from_cargo_tree(output: &str, checksums: &Checksums) -> Result<Graph, GraphError> {
+        let nodes = cargo_tree::parse_tree(output)?;
+        Ok(classify::build_graph(&nodes, checksums))
+    }
+}

@@ -1,0 +1,199 @@
+//! Reading `cargo tree --format {p}|{f}` output: one occurrence per line, with its depth,
+//! parent and edge kind, and the `{p}` text split into name, version and source.
+
+use super::GraphError;
+use crate::model::{GitOrigin, Source};
+
+/// One line of the tree.
+#[derive(Debug)]
+pub(super) struct Occurrence {
+    pub(super) depth: usize,
+    /// Index of the parent occurrence.
+    pub(super) parent: Option<usize>,
+    /// Reached from its parent through a build-dependency edge.
+    pub(super) build_edge: bool,
+    /// `{p}` text: identifies the package.
+    pub(super) package: String,
+    /// `{p}|{f}` text: identifies the node (a package with one feature set).
+    pub(super) node: String,
+}
+
+pub(super) fn parse_tree(output: &str) -> Result<Vec<Occurrence>, GraphError> {
+    let mut occurrences: Vec<Occurrence> = Vec::new();
+    // stack[d] = index of the latest occurrence at depth d; build[d] = children of stack[d]
+    // are currently under a [build-dependencies] header.
+    let mut stack: Vec<usize> = Vec::new();
+    let mut build: Vec<bool> = Vec::new();
+    for line in output.lines() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let (depth, rest) = strip_prefix_units(line);
+        if let Some(header) = rest.strip_prefix('[') {
+            // A header after n units introduces the children (at depth n + 1) of the
+            // occurrence at depth n.
+            if build.len() <= depth {
+                build.resize(depth + 1, false);
+            }
+            build[depth] = header.starts_with("build-dependencies");
+            continue;
+        }
+        if depth == 0 && !occurrences.is_empty() {
+            // A second tree: this parser reads one package's tree.
+            return Err(GraphError::Parse(format!(
+                "more than one root: {line:?}; select one package"
+            )));
+        }
+        // `(*)`: the children were printed at the node's first occurrence.
+        let rest = rest.strip_suffix(" (*)").unwrap_or(rest);
+        let package = match rest.rfind('|') {
+            Some(i) => &rest[..i],
+            None => rest,
+        };
+        if !package.contains(" v") {
+            return Err(GraphError::Parse(format!("unexpected line {line:?}")));
+        }
+        stack.truncate(depth);
+        build.truncate(depth + 1);
+        let parent = if depth == 0 {
+            None
+        } else {
+            stack.last().copied()
+        };
+        if depth > 0 && parent.is_none() {
+            return Err(GraphError::Parse(format!("line without parent: {line:?}")));
+        }
+        let build_edge = depth > 0 && build.get(depth - 1).copied().unwrap_or(false);
+        occurrences.push(Occurrence {
+            depth,
+            parent,
+            build_edge,
+            package: package.to_owned(),
+            node: rest.to_owned(),
+        });
+        stack.push(occurrences.len() - 1);
+        if build.len() <= depth {
+            build.resize(depth + 1, false);
+        }
+        build[depth] = false;
+    }
+    if occurrences.is_empty() {
+        return Err(GraphError::Parse("no packages in cargo tree output".into()));
+    }
+    Ok(occurrences)
+}
+
+/// Strips the ASCII tree drawing (`|-- `, `` `-- ``, `|   `, four spaces) and returns the
+/// depth of a package line (a header line gets the depth of the children it introduces
+/// minus one, i.e. the number of units before it).
+fn strip_prefix_units(line: &str) -> (usize, &str) {
+    let mut rest = line;
+    let mut units = 0;
+    loop {
+        if let Some(r) = rest
+            .strip_prefix("|-- ")
+            .or_else(|| rest.strip_prefix("`-- "))
+        {
+            return (units + 1, r);
+        }
+        if let Some(r) = rest
+            .strip_prefix("|   ")
+            .or_else(|| rest.strip_prefix("    "))
+        {
+            rest = r;
+            units += 1;
+            continue;
+        }
+        return (units, rest);
+    }
+}
+
+/// The parts of a `{p}` string: `name vVERSION[ (SOURCE)][ (proc-macro)]`.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) struct PackageText {
+    pub(super) name: String,
+    pub(super) version: String,
+    pub(super) source: Source,
+    pub(super) git: Option<GitOrigin>,
+    pub(super) proc_macro: bool,
+}
+
+pub(super) fn parse_package(text: &str) -> Option<PackageText> {
+    let (name, rest) = text.split_once(" v")?;
+    let (version, rest) = match rest.split_once(' ') {
+        Some((v, r)) => (v, r),
+        None => (rest, ""),
+    };
+    // cargo prints `name vX (proc-macro) (source)`; accept the marker on either side.
+    let (rest, proc_macro) = if let Some(r) = rest.strip_prefix("(proc-macro)") {
+        (r.trim_start(), true)
+    } else if let Some(r) = rest.strip_suffix(" (proc-macro)") {
+        (r, true)
+    } else if rest == "(proc-macro)" {
+        ("", true)
+    } else {
+        (rest, false)
+    };
+    let detail = rest.strip_prefix('(').and_then(|r| r.strip_suffix(')'));
+    let (source, git) = match detail {
+        None => (Source::CratesIo, None),
+        Some(d) if d.starts_with("registry ") => (Source::Registry, None),
+        Some(d) => match git_origin(d) {
+            Some(g) => (Source::Git, Some(g)),
+            None => (Source::Local, None),
+        },
+    };
+    Some(PackageText {
+        name: name.to_owned(),
+        version: version.to_owned(),
+        source,
+        git,
+        proc_macro,
+    })
+}
+
+/// `https://user:pw@host/repo?branch=x#sha` → url `https://host/repo`, commit `sha`.
+fn git_origin(detail: &str) -> Option<GitOrigin> {
+    let (url, commit) = detail.rsplit_once('#')?;
+    let scheme_end = url.find("://")?;
+    if !commit.bytes().all(|b| b.is_ascii_hexdigit()) || commit.is_empty() {
+        return None;
+    }
+    Some(GitOrigin {
+        url: sanitize_url(&url[..scheme_end + 3], &url[scheme_end + 3..]),
+        commit: commit.to_owned(),
+    })
+}
+
+/// Drops credentials, query and fragment from a URL given as scheme and the rest.
+fn sanitize_url(scheme: &str, rest: &str) -> String {
+    let rest = rest.split(['?', '#']).next().unwrap_or("");
+    if scheme == "file://" {
+        // A local repository: its path says where the build machine keeps things.
+        let last = rest.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+        return format!("file://{last}");
+    }
+    let (authority, path) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    format!("{scheme}{host}{path}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sanitizes_urls() {
+        assert_eq!(
+            sanitize_url("ssh://", "git@host:22/r.git?rev=1"),
+            "ssh://host:22/r.git"
+        );
+        assert_eq!(
+            sanitize_url("file://", "/tmp/x/repo.git/"),
+            "file://repo.git"
+        );
+    }
+}

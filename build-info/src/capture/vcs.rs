@@ -1,0 +1,139 @@
+//! Which revision was built: the package's git repository first, then CI variables, then
+//! the `.cargo_vcs_info.json` of a packaged crate.
+
+mod git_state;
+
+use std::path::Path;
+
+use self::git_state::{GitLookup, VcsFacts};
+use super::script::Script;
+use super::time_format;
+use crate::UNKNOWN;
+use crate::model::BuildFacts;
+
+/// Fills revision, branch, tag, describe, commit time and dirty state.
+pub(super) fn capture(script: &mut Script, manifest_dir: &Path, facts: &mut BuildFacts) {
+    let vcs_info = manifest_dir.join(".cargo_vcs_info.json");
+    // A packaged crate (crates.io tarball, `cargo vendor`, registry or git checkout) is not
+    // part of whatever repository happens to contain it.
+    let packaged = vcs_info.is_file()
+        || manifest_dir.join(".cargo-checksum.json").is_file()
+        || manifest_dir.join("Cargo.toml.orig").is_file()
+        || script.under_cargo_home(manifest_dir);
+    let mut found: Option<VcsFacts> = None;
+    if packaged {
+        script.note("vcs: packaged crate, repository not consulted");
+    } else {
+        let git = script.var("BUILD_INFO_GIT").unwrap_or_else(|| "git".into());
+        match git_state::read(Path::new(&git), manifest_dir) {
+            GitLookup::Found(state) => {
+                for path in state.watch {
+                    script.watch(path);
+                }
+                found = Some(state.facts);
+            }
+            GitLookup::NoRepository => script.note("vcs: not in a git repository"),
+            GitLookup::Failed(e) => script.problem(format!("git: {e}")),
+        }
+        if found.as_ref().is_none_or(|f| f.revision.is_none()) {
+            let mut var = |name: &str| script.var(name);
+            if let Some(ci) = git_state::from_ci(&mut var) {
+                // Keep the branch git knew (a repository with no commits yet has one).
+                let branch = found.and_then(|f| f.branch);
+                found = Some(VcsFacts {
+                    branch: ci.branch.or(branch),
+                    ..ci
+                });
+            }
+        }
+    }
+    if found.as_ref().is_none_or(|f| f.revision.is_none()) && vcs_info.is_file() {
+        script.watch(vcs_info.clone());
+        if let Some(v) = std::fs::read_to_string(&vcs_info)
+            .ok()
+            .and_then(|t| git_state::from_cargo_vcs_info(&t))
+        {
+            found = Some(v);
+        }
+    }
+    let Some(f) = found else { return };
+    if let Some(r) = f.revision {
+        facts.revision = r;
+    }
+    if let Some(b) = f.branch {
+        facts.branch = b;
+    }
+    facts.tag = f.tag.unwrap_or_default();
+    if let Some(t) = f.commit_time {
+        facts.commit_time = time_format::rfc3339_utc(t);
+    }
+    facts.modified = f.modified;
+    if let Some(d) = f.describe {
+        facts.describe = d;
+    }
+}
+
+/// Completes `describe` once the other facts (overrides included) are final: without git's
+/// answer it is the tag at the commit, else the short revision; `-modified` marks a dirty
+/// tree, as `git describe --dirty=-modified` would.
+pub(super) fn finish_describe(facts: &mut BuildFacts, from_git: bool) {
+    if !from_git || facts.describe == UNKNOWN {
+        facts.describe = if !facts.tag.is_empty() {
+            facts.tag.clone()
+        } else if facts.revision == UNKNOWN {
+            return;
+        } else {
+            facts
+                .revision
+                .get(..12)
+                .unwrap_or(&facts.revision)
+                .to_owned()
+        };
+    }
+    if facts.modified == Some(true) {
+        facts.describe.push_str("-modified");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn describe(
+        describe: &str,
+        tag: &str,
+        revision: &str,
+        modified: Option<bool>,
+        git: bool,
+    ) -> String {
+        let mut f = BuildFacts {
+            describe: describe.into(),
+            tag: tag.into(),
+            revision: revision.into(),
+            modified,
+            ..BuildFacts::default()
+        };
+        finish_describe(&mut f, git);
+        f.describe
+    }
+
+    #[test]
+    fn describe_falls_back_to_the_tag_then_the_short_revision() {
+        let rev = "3f2c1a9e0b7d4c5a6f8e9d0c1b2a3f4e5d6c7b8a";
+        assert_eq!(
+            describe("v1-2-gabc", "", rev, Some(false), true),
+            "v1-2-gabc"
+        );
+        assert_eq!(
+            describe("v1-2-gabc", "", rev, Some(true), true),
+            "v1-2-gabc-modified"
+        );
+        assert_eq!(describe("unknown", "v2", rev, None, true), "v2");
+        assert_eq!(
+            describe("stale", "", rev, Some(true), false),
+            "3f2c1a9e0b7d-modified"
+        );
+        assert_eq!(describe("unknown", "", "abc", None, false), "abc");
+        assert_eq!(describe("unknown", "", UNKNOWN, Some(true), false), UNKNOWN);
+    }
+}

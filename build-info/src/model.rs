@@ -1,0 +1,169 @@
+//! The one model of what a binary carries: build facts, packages and their edges.
+//!
+//! The build side fills a [`BuildFacts`] and a [`Graph`] and writes them by hand
+//! ([`Graph::to_dep_v0_json`], [`BuildFacts::to_bldinfo_json`], [`Graph::to_table`]), so it
+//! needs no serde. Readers decode the sections back into the same types with the `read`
+//! feature ([`decode_sections`]). [`Graph::validate`] holds the rules both sides obey.
+//! FORMAT.md specifies the bytes.
+
+#[cfg(feature = "read")]
+mod decode;
+mod encode;
+mod facts;
+mod graph;
+mod source;
+mod validation;
+
+#[cfg(feature = "read")]
+pub use self::decode::{DecodeError, Sections, decode_bldinfo, decode_dep_v0, decode_sections};
+pub(crate) use self::encode::table_code;
+pub use self::facts::BuildFacts;
+pub use self::graph::{GitOrigin, Graph, Package};
+pub use self::source::{DependencyKind, Source};
+pub use self::validation::ValidationError;
+
+#[cfg(all(test, feature = "read"))]
+mod tests {
+    use super::*;
+
+    /// A graph that uses every field: sources, kinds, direct flags, git, checksums, edges.
+    fn sample() -> Graph {
+        let mut packages = vec![
+            Package {
+                root: true,
+                dependencies: vec![1, 2, 3],
+                ..Package::new("app", "0.3.0", Source::Local)
+            },
+            Package {
+                direct: true,
+                checksum: Some("ab".repeat(32)),
+                dependencies: vec![4],
+                ..Package::new("itoa", "1.0.15", Source::CratesIo)
+            },
+            Package {
+                direct: true,
+                kind: DependencyKind::Build,
+                ..Package::new("mac\"ro", "0.1.0-rc.1+meta", Source::Registry)
+            },
+            Package {
+                direct: true,
+                git: Some(GitOrigin {
+                    url: "https://example.invalid/z.git".into(),
+                    commit: "0123456789abcdef0123456789abcdef01234567".into(),
+                }),
+                ..Package::new("zoned", "0.2.0", Source::Git)
+            },
+            Package::new("zz\ttab", "2.0.0", Source::CratesIo),
+        ];
+        packages[4].checksum = Some("cd".repeat(32));
+        Graph { packages }
+    }
+
+    fn facts() -> BuildFacts {
+        BuildFacts {
+            program: "app".into(),
+            version: "0.3.0".into(),
+            tag: "v0.3.0".into(),
+            describe: "v0.3.0-2-g3f2c1a9e0b7d-modified".into(),
+            modified: Some(true),
+            features: vec!["default".into(), "tls".into()],
+            ..BuildFacts::default()
+        }
+    }
+
+    #[test]
+    fn the_model_round_trips_through_both_sections() {
+        let graph = sample();
+        graph.validate().unwrap();
+        let dep_v0 = graph.to_dep_v0_json();
+        let bldinfo = facts().to_bldinfo_json(&graph, true);
+        let back = decode_sections(Some(dep_v0.as_bytes()), Some(bldinfo.as_bytes()))
+            .unwrap()
+            .unwrap();
+        assert_eq!(back.graph, graph);
+        assert_eq!(back.facts, Some(facts()));
+
+        // Without checksums the rest still round-trips.
+        let bldinfo = facts().to_bldinfo_json(&graph, false);
+        let back = decode_sections(Some(dep_v0.as_bytes()), Some(bldinfo.as_bytes()))
+            .unwrap()
+            .unwrap();
+        let mut expected = graph.clone();
+        for p in &mut expected.packages {
+            p.checksum = None;
+        }
+        assert_eq!(back.graph, expected);
+    }
+
+    #[test]
+    fn dep_v0_alone_derives_direct_from_the_root() {
+        let mut graph = sample();
+        let back = decode_dep_v0(graph.to_dep_v0_json().as_bytes()).unwrap();
+        for p in &mut graph.packages {
+            p.checksum = None;
+            p.git = None;
+        }
+        assert_eq!(back, graph);
+    }
+
+    #[test]
+    fn our_dep_v0_is_byte_for_byte_what_auditable_serde_writes() {
+        for graph in [sample(), Graph::default()] {
+            let ours = graph.to_dep_v0_json();
+            let theirs: auditable_serde::VersionInfo = serde_json::from_str(&ours).unwrap();
+            assert_eq!(serde_json::to_string(&theirs).unwrap(), ours);
+            // And what auditable-serde reads is the same graph.
+            assert_eq!(theirs.packages.len(), graph.packages.len());
+            for (t, o) in theirs.packages.iter().zip(&graph.packages) {
+                assert_eq!((t.name.as_str(), t.root), (o.name.as_str(), o.root));
+                assert_eq!(t.dependencies, o.dependencies);
+                assert_eq!(String::from(t.source.clone()), o.source.as_str());
+            }
+        }
+    }
+
+    #[test]
+    fn old_bldinfo_without_describe_reads_as_unknown() {
+        let json = br#"{"format":1,"program":"a","version":"1.0.0","revision":"abc"}"#;
+        let (facts, graph) = decode_bldinfo(json, None).unwrap();
+        assert_eq!(facts.describe, "unknown");
+        assert_eq!(facts.revision, "abc");
+        assert!(graph.packages.is_empty());
+    }
+
+    #[test]
+    fn decoding_rejects_graphs_that_break_the_rules() {
+        for (json, want) in [
+            (
+                r#"{"packages":[{"name":"a","version":"1.0.0","source":"local","root":true,"dependencies":[0]}]}"#,
+                "section .dep-v0: package 0: depends on itself",
+            ),
+            (
+                r#"{"packages":[{"name":"a","version":"1.0.0","source":"local","root":true,"dependencies":[1]},{"name":"b","version":"1.0.0","source":"local","dependencies":[0]}]}"#,
+                "section .dep-v0: package 0: is on a dependency cycle",
+            ),
+            (
+                r#"{"packages":[{"name":"a","version":"1.0.0","source":"local"}]}"#,
+                "section .dep-v0: no package is marked as the root",
+            ),
+            (
+                r#"{"packages":[{"name":"a","version":"1.0.0","source":"svn","root":true}]}"#,
+                "section .dep-v0: package 0: unknown source \"svn\"",
+            ),
+            (
+                r#"{"packages":[{"name":"a","version":"1.0.0","source":"local","root":true,"kind":"dev"}]}"#,
+                "section .dep-v0: package 0: unknown kind \"dev\"",
+            ),
+        ] {
+            let err = decode_dep_v0(json.as_bytes()).unwrap_err();
+            assert_eq!(err.to_string(), want);
+            assert_eq!(err.section(), ".dep-v0");
+        }
+        let err = decode_bldinfo(br#"{"format":2}"#, None).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "section .bldinfo: format 2 is not supported (this reader knows format 1)"
+        );
+        assert!(err.validation().is_none());
+    }
+}

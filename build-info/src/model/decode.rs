@@ -1,0 +1,319 @@
+//! Reading `.dep-v0` and `.bldinfo` JSON back into the model (feature `read`). Every graph
+//! that comes out has passed [`Graph::validate`].
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::Deserialize;
+
+use super::facts::BuildFacts;
+use super::graph::{GitOrigin, Graph, Package};
+use super::source::{DependencyKind, Source};
+use super::validation::ValidationError;
+use crate::{UNKNOWN, section};
+
+/// Why a section's JSON was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeError {
+    section: &'static str,
+    problem: Problem,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Problem {
+    Json(String),
+    Package { index: usize, message: String },
+    Invalid(ValidationError),
+    Format(u32),
+    NeedsDepV0,
+}
+
+impl DecodeError {
+    fn new(section: &'static str, problem: Problem) -> Self {
+        DecodeError { section, problem }
+    }
+
+    /// The section the JSON came from: [`section::DEP_V0`] or [`section::BUILD_INFO`].
+    pub fn section(&self) -> &'static str {
+        self.section
+    }
+
+    /// The rule the graph broke, when that is the problem.
+    pub fn validation(&self) -> Option<&ValidationError> {
+        match &self.problem {
+            Problem::Invalid(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "section {}: ", self.section)?;
+        match &self.problem {
+            Problem::Json(e) => write!(f, "not the expected JSON format: {e}"),
+            Problem::Package { index, message } => write!(f, "package {index}: {message}"),
+            Problem::Invalid(v) => v.fmt(f),
+            Problem::Format(n) => write!(
+                f,
+                "format {n} is not supported (this reader knows format {})",
+                section::BUILD_INFO_FORMAT
+            ),
+            Problem::NeedsDepV0 => f.write_str(
+                "package entries without `source` need a .dep-v0 section, and there is none",
+            ),
+        }
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+fn unknown() -> String {
+    UNKNOWN.to_owned()
+}
+
+#[derive(Deserialize)]
+struct RawDepV0<'a> {
+    #[serde(borrow)]
+    packages: Vec<RawPackage<'a>>,
+    // cargo-auditable reads an unknown format as the highest one it knows below it.
+    #[serde(default)]
+    #[allow(dead_code)]
+    format: u32,
+}
+
+// `source` and `kind` are borrowed from the JSON when they hold no escapes: they are only
+// compared, never kept.
+#[derive(Deserialize)]
+struct RawPackage<'a> {
+    name: String,
+    version: String,
+    // Always present in `.dep-v0`; `.bldinfo` entries that only add to `.dep-v0` leave it out.
+    #[serde(default, borrow)]
+    source: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(default)]
+    dependencies: Vec<usize>,
+    #[serde(default)]
+    root: bool,
+    // `.bldinfo` only.
+    #[serde(default)]
+    direct: bool,
+    #[serde(default)]
+    checksum: Option<String>,
+    #[serde(default)]
+    git_url: Option<String>,
+    #[serde(default)]
+    git_commit: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawBldinfo<'a> {
+    format: u32,
+    #[serde(default = "unknown")]
+    program: String,
+    #[serde(default = "unknown")]
+    version: String,
+    #[serde(default = "unknown")]
+    revision: String,
+    #[serde(default = "unknown")]
+    branch: String,
+    #[serde(default)]
+    tag: String,
+    // Added after format 1 shipped: older sections lack it.
+    #[serde(default = "unknown")]
+    describe: String,
+    #[serde(default = "unknown")]
+    commit_time: String,
+    #[serde(default = "unknown")]
+    build_user: String,
+    #[serde(default = "unknown")]
+    build_date: String,
+    #[serde(default = "unknown")]
+    rust_version: String,
+    #[serde(default = "unknown")]
+    rust_commit: String,
+    #[serde(default = "unknown")]
+    rust_channel: String,
+    #[serde(default = "unknown")]
+    host: String,
+    #[serde(default = "unknown")]
+    target: String,
+    #[serde(default = "unknown")]
+    profile: String,
+    #[serde(default = "unknown")]
+    opt_level: String,
+    #[serde(default)]
+    modified: Option<bool>,
+    #[serde(default)]
+    features: Vec<String>,
+    #[serde(default, borrow)]
+    packages: Vec<RawPackage<'a>>,
+}
+
+fn parse<'a, T: Deserialize<'a>>(json: &'a [u8], section: &'static str) -> Result<T, DecodeError> {
+    serde_json::from_slice(json)
+        .map_err(|e| DecodeError::new(section, Problem::Json(e.to_string())))
+}
+
+fn non_empty(s: Option<String>) -> Option<String> {
+    s.filter(|s| !s.is_empty())
+}
+
+/// Converts complete package entries (each with `source`) and validates the graph.
+fn graph(raw: Vec<RawPackage<'_>>, section: &'static str) -> Result<Graph, DecodeError> {
+    let mut packages = Vec::with_capacity(raw.len());
+    for (index, p) in raw.into_iter().enumerate() {
+        let bad = |message: String| DecodeError::new(section, Problem::Package { index, message });
+        let kind = match p.kind.as_deref() {
+            None | Some("runtime") => DependencyKind::Runtime,
+            Some("build") => DependencyKind::Build,
+            Some(other) => return Err(bad(format!("unknown kind {other:?}"))),
+        };
+        let source = match p.source.as_deref() {
+            None => return Err(bad("missing field `source`".into())),
+            Some(s) => Source::from_name(s).ok_or_else(|| bad(format!("unknown source {s:?}")))?,
+        };
+        let mut dependencies = p.dependencies;
+        dependencies.sort_unstable();
+        dependencies.dedup();
+        let git = match (non_empty(p.git_url), non_empty(p.git_commit)) {
+            (Some(url), Some(commit)) => Some(GitOrigin { url, commit }),
+            _ => None,
+        };
+        packages.push(Package {
+            name: p.name,
+            version: p.version,
+            source,
+            git,
+            checksum: non_empty(p.checksum),
+            kind,
+            direct: p.direct,
+            root: p.root,
+            dependencies,
+        });
+    }
+    let graph = Graph { packages };
+    graph
+        .validate()
+        .map_err(|v| DecodeError::new(section, Problem::Invalid(v)))?;
+    Ok(graph)
+}
+
+/// Decodes `.dep-v0` JSON (cargo-auditable's format). The format has no `direct` flag: the
+/// root's own dependencies are marked direct.
+pub fn decode_dep_v0(json: &[u8]) -> Result<Graph, DecodeError> {
+    let raw: RawDepV0<'_> = parse(json, section::DEP_V0)?;
+    let mut graph = graph(raw.packages, section::DEP_V0)?;
+    graph.mark_direct_from_root();
+    Ok(graph)
+}
+
+/// Decodes `.bldinfo` JSON into its facts and the package graph.
+///
+/// `.bldinfo` as the build side writes it carries only what `.dep-v0` cannot hold (direct,
+/// checksum, git origin, keyed by name and version): those entries are merged into
+/// `dep_v0`, the graph decoded from the `.dep-v0` beside it. Entries with `source` form a
+/// complete graph of their own and need no `.dep-v0`.
+pub fn decode_bldinfo(
+    json: &[u8],
+    dep_v0: Option<Graph>,
+) -> Result<(BuildFacts, Graph), DecodeError> {
+    const SECTION: &str = section::BUILD_INFO;
+    let raw: RawBldinfo<'_> = parse(json, SECTION)?;
+    if raw.format == 0 || raw.format > section::BUILD_INFO_FORMAT {
+        return Err(DecodeError::new(SECTION, Problem::Format(raw.format)));
+    }
+    let complete = raw.packages.iter().all(|p| p.source.is_some());
+    let graph = match dep_v0 {
+        Some(base) if !complete || raw.packages.is_empty() => overlay(raw.packages, base)?,
+        None if !complete => return Err(DecodeError::new(SECTION, Problem::NeedsDepV0)),
+        _ => graph(raw.packages, SECTION)?,
+    };
+    let mut features = raw.features;
+    features.sort();
+    let facts = BuildFacts {
+        program: raw.program,
+        version: raw.version,
+        revision: raw.revision,
+        branch: raw.branch,
+        tag: raw.tag,
+        describe: raw.describe,
+        commit_time: raw.commit_time,
+        modified: raw.modified,
+        build_user: raw.build_user,
+        build_date: raw.build_date,
+        rust_version: raw.rust_version,
+        rust_commit: raw.rust_commit,
+        rust_channel: raw.rust_channel,
+        host: raw.host,
+        target: raw.target,
+        profile: raw.profile,
+        opt_level: raw.opt_level,
+        features,
+    };
+    Ok((facts, graph))
+}
+
+/// Merges `.bldinfo` entries without `source` into the `.dep-v0` graph.
+fn overlay(extras: Vec<RawPackage<'_>>, mut base: Graph) -> Result<Graph, DecodeError> {
+    for (index, extra) in extras.into_iter().enumerate() {
+        let mut matched = false;
+        for p in base
+            .packages
+            .iter_mut()
+            .filter(|p| p.name == extra.name && p.version == extra.version)
+        {
+            matched = true;
+            p.direct |= extra.direct;
+            if let Some(c) = non_empty(extra.checksum.clone()) {
+                p.checksum = Some(c);
+            }
+            if let (Some(url), Some(commit)) = (
+                non_empty(extra.git_url.clone()),
+                non_empty(extra.git_commit.clone()),
+            ) {
+                p.git = Some(GitOrigin { url, commit });
+            }
+        }
+        if !matched {
+            return Err(DecodeError::new(
+                section::BUILD_INFO,
+                Problem::Package {
+                    index,
+                    message: format!("{} {} is not in .dep-v0", extra.name, extra.version),
+                },
+            ));
+        }
+    }
+    Ok(base)
+}
+
+/// What a binary's sections say, decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sections {
+    /// The `.bldinfo` facts, when the binary has that section.
+    pub facts: Option<BuildFacts>,
+    /// The package graph.
+    pub graph: Graph,
+}
+
+/// Decodes whichever of the two sections a binary has (`.bldinfo` entries merged into
+/// `.dep-v0`, see [`decode_bldinfo`]); `None` when it has neither.
+pub fn decode_sections(
+    dep_v0: Option<&[u8]>,
+    bldinfo: Option<&[u8]>,
+) -> Result<Option<Sections>, DecodeError> {
+    let graph = dep_v0.map(decode_dep_v0).transpose()?;
+    Ok(match bldinfo {
+        Some(json) => {
+            let (facts, graph) = decode_bldinfo(json, graph)?;
+            Some(Sections {
+                facts: Some(facts),
+                graph,
+            })
+        }
+        None => graph.map(|graph| Sections { facts: None, graph }),
+    })
+}
