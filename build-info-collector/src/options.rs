@@ -15,7 +15,7 @@ use crate::schema::BUILTIN_LABELS;
 /// [`build`](Self::build).
 ///
 /// ```
-/// let collector = build_info_collector::BuildInfoCollector::builder(buildinfo::__example())
+/// let collector = build_info_collector::BuildInfoCollector::builder(buildinfo::test_util::example())
 ///     .program("shop-api")
 ///     .build_dependencies(true)
 ///     .deny(["itoa"])
@@ -189,7 +189,7 @@ mod tests {
     use super::*;
 
     fn builder() -> Builder {
-        Builder::new(buildinfo::__example())
+        Builder::new(buildinfo::test_util::example())
     }
 
     #[test]

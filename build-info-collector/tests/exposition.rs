@@ -262,7 +262,7 @@ fn the_expected_texts_pass_promtool() {
 fn descriptors_describe_the_exposed_families() {
     use prometheus::core::Collector as _;
 
-    let collector = BuildInfoCollector::builder(buildinfo::__example())
+    let collector = BuildInfoCollector::builder(buildinfo::test_util::example())
         .label("team", "payments")
         .build()
         .unwrap();
@@ -307,7 +307,10 @@ fn descriptors_describe_the_exposed_families() {
 #[test]
 fn debug_names_the_families() {
     assert_eq!(
-        format!("{:?}", BuildInfoCollector::new(buildinfo::__example())),
+        format!(
+            "{:?}",
+            BuildInfoCollector::new(buildinfo::test_util::example())
+        ),
         "BuildInfoCollector { build_info: \"myapp_build_info\", rust_mod_info_series: 2, .. }"
     );
 }

@@ -97,7 +97,7 @@ fn hostile_label_values_and_help_render_valid() {
 #[test]
 fn hostile_program_names_render_valid_from_the_collector() {
     for program in HOSTILE.iter().filter(|p| !p.is_empty()) {
-        let collector = BuildInfoCollector::builder(buildinfo::__example())
+        let collector = BuildInfoCollector::builder(buildinfo::test_util::example())
             .program(*program)
             .label("team", *program)
             .build()

@@ -83,64 +83,10 @@ pub struct Parts {
     pub packages: Packages,
 }
 
-/// [`Parts`] before `describe`, kept while callers move to [`BuildInfo::from_parts`].
-#[doc(hidden)]
-#[derive(Clone, Copy)]
-#[allow(missing_docs)]
-pub struct LegacyParts {
-    pub program: &'static str,
-    pub version: &'static str,
-    pub revision: &'static str,
-    pub revision_label: &'static str,
-    pub branch: &'static str,
-    pub tag: &'static str,
-    pub commit_time: &'static str,
-    pub modified: Option<bool>,
-    pub build_user: &'static str,
-    pub build_date: &'static str,
-    pub rust_version: &'static str,
-    pub rust_commit: &'static str,
-    pub rust_channel: &'static str,
-    pub host: &'static str,
-    pub target: &'static str,
-    pub profile: &'static str,
-    pub opt_level: &'static str,
-    pub features: &'static str,
-    pub packages: Packages,
-}
-
 impl BuildInfo {
     /// A `BuildInfo` over static fields: how the generated `BUILD_INFO` static is built.
     pub const fn from_parts(parts: Parts) -> BuildInfo {
         BuildInfo { parts }
-    }
-
-    #[doc(hidden)]
-    pub const fn __from_parts(old: LegacyParts) -> BuildInfo {
-        BuildInfo {
-            parts: Parts {
-                program: old.program,
-                version: old.version,
-                revision: old.revision,
-                revision_label: old.revision_label,
-                branch: old.branch,
-                tag: old.tag,
-                describe: UNKNOWN,
-                commit_time: old.commit_time,
-                modified: old.modified,
-                build_user: old.build_user,
-                build_date: old.build_date,
-                rust_version: old.rust_version,
-                rust_commit: old.rust_commit,
-                rust_channel: old.rust_channel,
-                host: old.host,
-                target: old.target,
-                profile: old.profile,
-                opt_level: old.opt_level,
-                features: old.features,
-                packages: old.packages,
-            },
-        }
     }
 
     /// Program name: the `BUILD_INFO_PROGRAM` override, else the binary's name, else the package's.

@@ -4,6 +4,7 @@
 mod build_info;
 #[cfg(feature = "graph")]
 pub mod capture;
+#[cfg(any(test, feature = "test-util"))]
 mod example;
 pub mod model;
 mod packages;
@@ -12,8 +13,6 @@ pub mod test_util;
 
 pub use crate::build_info::{BuildInfo, Parts, UNKNOWN, revision_label};
 pub use crate::model::{DependencyKind, Source};
-#[doc(hidden)]
-pub use crate::packages::__code;
 pub use crate::packages::{Package, Packages};
 
 /// The path `build.rs` files call: `buildinfo::build::emit()`. The same items as
@@ -65,15 +64,4 @@ macro_rules! build_info {
     () => {
         ::core::include!(::core::concat!(::core::env!("OUT_DIR"), "/build_info.rs"));
     };
-}
-
-/// The example value; use [`test_util::example`] (feature `test-util`).
-#[doc(hidden)]
-pub fn __example() -> &'static BuildInfo {
-    example::example()
-}
-
-#[doc(hidden)]
-pub mod __private {
-    pub use crate::build_info::LegacyParts as Parts;
 }

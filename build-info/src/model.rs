@@ -16,6 +16,7 @@ mod validation;
 
 #[cfg(feature = "read")]
 pub use self::decode::{DecodeError, Sections, decode_bldinfo, decode_dep_v0, decode_sections};
+#[cfg(test)]
 pub(crate) use self::encode::table_code;
 pub use self::facts::BuildFacts;
 pub use self::graph::{GitOrigin, Graph, Package};

@@ -15,7 +15,7 @@
 
 use std::fmt;
 
-use crate::model::{DependencyKind, Source, table_code};
+use crate::model::{DependencyKind, Source};
 
 /// The packages a program was built from, the program's own package included.
 ///
@@ -34,12 +34,6 @@ impl Packages {
     /// [`build_info!`](crate::build_info!) generates passes the table the build side derived
     /// with [`Graph::to_table`](crate::model::Graph::to_table).
     pub const fn from_table(table: &'static str) -> Packages {
-        Packages { table }
-    }
-
-    /// Kept while callers move to [`Packages::from_table`].
-    #[doc(hidden)]
-    pub const fn __from_table(table: &'static str) -> Packages {
         Packages { table }
     }
 
@@ -92,12 +86,6 @@ pub struct Package {
     code: u8,
     git_url: &'static str,
     git_commit: &'static str,
-}
-
-/// Kept while callers move to `model::Graph::to_table`, which derives whole tables.
-#[doc(hidden)]
-pub fn __code(source: Source, kind: DependencyKind, direct: bool, root: bool) -> char {
-    table_code(source, kind, direct, root)
 }
 
 impl Package {
@@ -182,6 +170,7 @@ impl fmt::Debug for Package {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::table_code;
 
     #[test]
     fn reads_every_field_of_every_line() {
@@ -249,15 +238,6 @@ mod tests {
         );
         assert_eq!(p.get(2).unwrap().index(), 2);
         assert_eq!(p.iter().map(|p| p.index()).collect::<Vec<_>>(), [0, 1, 2]);
-    }
-
-    #[test]
-    fn the_shims_kept_for_old_callers_agree_with_what_replaced_them() {
-        assert_eq!(
-            __code(Source::Git, DependencyKind::Build, true, false),
-            table_code(Source::Git, DependencyKind::Build, true, false)
-        );
-        assert_eq!(Packages::__from_table("a\t1.0.0\tY\n").root().unwrap().name(), "a");
     }
 
     #[test]

@@ -1,9 +1,8 @@
 //! Fixture `BuildInfo` and `Packages` values, built from rows.
 //!
-//! The only place in the workspace's tests that knows how a `BuildInfo` is put together
-//! (today through buildinfo's hidden `__private::Parts`, `BuildInfo::__from_parts`,
-//! `Packages::__from_table` and `__code`): when buildinfo gets a public constructor, this file
-//! is the one to change.
+//! The only place in the workspace's tests that knows how a `BuildInfo` is put together: the
+//! documented `Parts`, `BuildInfo::from_parts` and a package table derived from a
+//! `model::Graph`, as buildinfo's generated code does.
 //!
 //! ```
 //! use testkit::fixture::{Facts, build, facts, packages};
@@ -17,8 +16,7 @@
 //! assert_eq!(packages(&[("cc", "1.2.0", "crates.io", "BT-")]).iter().count(), 1);
 //! ```
 
-use std::fmt::Write as _;
-
+use buildinfo::model::{self, Graph};
 use buildinfo::{BuildInfo, DependencyKind, Packages, Source};
 
 /// One package: `(name, version, source, flags)`. `source` is `crates.io`, `registry`, `git`
@@ -28,13 +26,13 @@ pub type Row<'a> = (&'a str, &'a str, &'a str, &'a str);
 
 /// The build facts of a fixture: every field a `BuildInfo` getter reads. Its `packages` are
 /// replaced by the rows given to [`build`].
-pub type Facts = buildinfo::__private::Parts;
+pub type Facts = buildinfo::Parts;
 
 /// The facts of the example build the READMEs show: a clean release build of `myapp` 1.4.2
 /// on `main`. Change the fields a test is about with struct-update syntax.
 pub fn facts() -> Facts {
     // Read back through the getters, so that the example's values are written down once.
-    let e = buildinfo::__example();
+    let e = buildinfo::test_util::example();
     Facts {
         program: e.program(),
         version: e.version(),
@@ -42,6 +40,7 @@ pub fn facts() -> Facts {
         revision_label: e.revision_label(),
         branch: e.branch(),
         tag: e.tag().unwrap_or(""),
+        describe: e.describe(),
         commit_time: e.commit_time(),
         modified: e.modified(),
         build_user: e.build_user(),
@@ -61,7 +60,7 @@ pub fn facts() -> Facts {
 /// A `BuildInfo` with these facts and `rows` as its packages, leaked for the `'static`
 /// lifetime the run side hands out (a test leaks a few of them, once).
 pub fn build(facts: Facts, rows: &[Row<'_>]) -> &'static BuildInfo {
-    Box::leak(Box::new(BuildInfo::__from_parts(Facts {
+    Box::leak(Box::new(BuildInfo::from_parts(Facts {
         packages: packages(rows),
         ..facts
     })))
@@ -85,22 +84,20 @@ pub fn example() -> &'static BuildInfo {
 /// A package table of `rows`, in the form buildinfo's generated code writes it (one line per
 /// package: name, version, a one-character code), leaked for `'static`.
 pub fn packages(rows: &[Row<'_>]) -> Packages {
-    let mut table = String::new();
+    let mut graph = Graph::default();
     for &(name, version, source, flags) in rows {
         let flag = |i: usize, yes: u8| flags.as_bytes().get(i) == Some(&yes);
-        let code = buildinfo::__code(
-            Source::from_name(source).unwrap_or_else(|| panic!("unknown source {source:?}")),
-            if flag(0, b'B') {
-                DependencyKind::Build
-            } else {
-                DependencyKind::Runtime
-            },
-            flag(1, b'D'),
-            flag(2, b'*'),
-        );
-        let _ = writeln!(table, "{name}\t{version}\t{code}");
+        let source =
+            Source::from_name(source).unwrap_or_else(|| panic!("unknown source {source:?}"));
+        let mut package = model::Package::new(name, version, source);
+        if flag(0, b'B') {
+            package.kind = DependencyKind::Build;
+        }
+        package.direct = flag(1, b'D');
+        package.root = flag(2, b'*');
+        graph.packages.push(package);
     }
-    Packages::__from_table(Box::leak(table.into_boxed_str()))
+    Packages::from_table(Box::leak(graph.to_table().into_boxed_str()))
 }
 
 #[cfg(test)]
@@ -139,7 +136,7 @@ mod tests {
     #[test]
     fn the_facts_are_the_examples() {
         let ours = build(facts(), &[]);
-        let example = buildinfo::__example();
+        let example = buildinfo::test_util::example();
         assert_eq!(ours.info(), example.info());
         assert_eq!(ours.build_context(), example.build_context());
         assert_eq!(ours.tag(), example.tag());
