@@ -271,28 +271,19 @@ fn descriptors_describe_the_exposed_families() {
         .into_iter()
         .map(|d| (d.fq_name.clone(), d.help.clone(), d.variable_labels.clone()))
         .collect();
-    let labels = |names: &[&str]| names.iter().map(|&n| n.to_owned()).collect::<Vec<_>>();
+    let labels = |names: &str| names.split(' ').map(str::to_owned).collect::<Vec<_>>();
     assert_eq!(
         descs,
         [
             (
                 "myapp_build_info".to_owned(),
                 build_info_collector::BUILD_INFO_HELP_TEMPLATE.replace("{program}", "myapp"),
-                labels(&[
-                    "branch",
-                    "features",
-                    "profile",
-                    "revision",
-                    "rustversion",
-                    "target",
-                    "team",
-                    "version"
-                ])
+                labels("branch features profile revision rustversion target team version")
             ),
             (
                 "rust_mod_info".to_owned(),
                 build_info_collector::RUST_MOD_INFO_HELP.to_owned(),
-                labels(&["direct", "name", "program", "source", "team", "version"])
+                labels("direct name program source team version")
             ),
         ]
     );

@@ -64,4 +64,5 @@ pub use self::generated_code::{dep_v0_json, zlib};
 pub use self::graph::{
     Checksums, FeatureSelection, GraphError, GraphPackage, ResolveOptions, lockfile_checksums,
 };
+pub use self::process::{RunError, run_within};
 pub use crate::model::{GitOrigin, Graph};

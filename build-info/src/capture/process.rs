@@ -4,17 +4,19 @@ use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// What a finished helper printed.
+/// What a finished helper printed, as text (invalid UTF-8 replaced).
 pub(crate) struct Output {
     pub stdout: String,
     pub stderr: String,
     pub success: bool,
 }
 
-/// Why a helper gave no output.
+/// Why a child process gave no output.
 #[derive(Debug)]
-pub(crate) enum RunError {
-    /// The program could not be started (`NotFound` when it is missing).
+#[non_exhaustive]
+pub enum RunError {
+    /// The program could not be started (`NotFound` when it is missing), or waiting for it
+    /// failed.
     Spawn(std::io::Error),
     /// It ran longer than allowed and was killed.
     TimedOut(Duration),
@@ -32,9 +34,22 @@ impl std::fmt::Display for RunError {
     }
 }
 
-/// Runs `cmd` with no stdin, reading stdout and stderr fully, and kills it after `limit`.
-/// Output is read on threads so that a chatty child never blocks on a full pipe.
+impl std::error::Error for RunError {}
+
+/// [`run_within`], with the output as text.
 pub(crate) fn run(cmd: &mut Command, limit: Duration) -> Result<Output, RunError> {
+    let out = run_within(cmd, limit)?;
+    Ok(Output {
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        success: out.status.success(),
+    })
+}
+
+/// Runs `cmd` with no stdin, reading stdout and stderr fully, and kills it after `limit`:
+/// no child can hang its caller. Output is read on threads so that a chatty child never blocks
+/// on a full pipe. The build side runs git, cargo and rustc through it; tools reuse it.
+pub fn run_within(cmd: &mut Command, limit: Duration) -> Result<std::process::Output, RunError> {
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -45,7 +60,7 @@ pub(crate) fn run(cmd: &mut Command, limit: Duration) -> Result<Output, RunError
         std::thread::spawn(move || {
             let mut buf = Vec::new();
             let _ = pipe.read_to_end(&mut buf);
-            String::from_utf8_lossy(&buf).into_owned()
+            buf
         })
     };
     let out = child.stdout.take().map(|p| reader(Box::new(p)));
@@ -64,16 +79,20 @@ pub(crate) fn run(cmd: &mut Command, limit: Duration) -> Result<Output, RunError
                 std::thread::sleep(pause);
                 pause = (pause * 2).min(Duration::from_millis(20));
             }
-            Err(e) => return Err(RunError::Spawn(e)),
+            Err(e) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(RunError::Spawn(e));
+            }
         }
     };
-    let join = |h: Option<std::thread::JoinHandle<String>>| {
+    let join = |h: Option<std::thread::JoinHandle<Vec<u8>>>| {
         h.and_then(|h| h.join().ok()).unwrap_or_default()
     };
-    Ok(Output {
+    Ok(std::process::Output {
+        status,
         stdout: join(out),
         stderr: join(err),
-        success: status.success(),
     })
 }
 
@@ -99,14 +118,23 @@ mod tests {
     }
 
     #[test]
-    fn captures_large_output_without_blocking() {
-        let out = run(
-            Command::new("sh").args(["-c", "head -c 300000 /dev/zero | tr '\\0' x; echo err >&2"]),
+    fn captures_large_binary_output_and_the_exit_status_without_blocking() {
+        let script = "head -c 300000 /dev/zero | tr '\\0' x; printf '\\377'; echo err >&2; exit 3";
+        let out = run_within(
+            Command::new("sh").args(["-c", script]),
             Duration::from_secs(10),
         )
         .unwrap();
-        assert!(out.success);
-        assert_eq!(out.stdout.len(), 300_000);
-        assert_eq!(out.stderr, "err\n");
+        assert_eq!(out.status.code(), Some(3));
+        assert_eq!(out.stdout.len(), 300_001);
+        assert_eq!(out.stdout.last(), Some(&0xff));
+        assert_eq!(out.stderr, b"err\n");
+        let text = run(
+            Command::new("sh").args(["-c", script]),
+            Duration::from_secs(10),
+        )
+        .unwrap();
+        assert!(!text.success);
+        assert!(text.stdout.ends_with('\u{fffd}'));
     }
 }

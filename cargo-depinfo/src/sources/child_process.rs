@@ -2,18 +2,16 @@
 //! metadata`, `cargo -vV`, `curl`) goes through here, so none can hang a run: past the
 //! deadline the child is killed and the error names the command.
 
-use std::io::Read as _;
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
+use std::time::Duration;
 
-/// How often a running child is polled. Short, because most children finish in milliseconds.
-const POLL: Duration = Duration::from_millis(5);
+use buildinfo::capture::RunError;
 
 /// Why a child process gave no output.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ChildError {
-    /// The program could not be started (missing, not executable).
+    /// The program could not be started (missing, not executable), or waiting for it failed.
     #[error("cannot run `{command}`: {source}")]
     Spawn {
         /// The command line.
@@ -29,14 +27,6 @@ pub enum ChildError {
         /// The time it was given.
         timeout: Duration,
     },
-    /// Waiting for the child failed.
-    #[error("waiting for `{command}`: {source}")]
-    Wait {
-        /// The command line.
-        command: String,
-        /// The I/O error.
-        source: std::io::Error,
-    },
 }
 
 /// The command line as a person would type it (for messages).
@@ -49,56 +39,25 @@ fn command_line(cmd: &Command) -> String {
 }
 
 /// Runs `cmd` (stdin closed, stdout and stderr captured) and waits at most `timeout`; a child
-/// still running then is killed and reaped. Output is read on threads while the child runs,
-/// so a child that fills a pipe cannot block.
+/// still running then is killed and reaped. The same bounded runner as buildinfo's build side.
 pub(crate) fn output_within(cmd: &mut Command, timeout: Duration) -> Result<Output, ChildError> {
-    let command = command_line(cmd);
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|source| ChildError::Spawn {
-            command: command.clone(),
-            source,
-        })?;
-    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut out = Vec::new();
-            if let Some(mut pipe) = pipe {
-                let _ = pipe.read_to_end(&mut out);
-            }
-            out
-        })
-    };
-    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
-    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if Instant::now() >= deadline => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(ChildError::Timeout { command, timeout });
-            }
-            Ok(None) => std::thread::sleep(POLL),
-            Err(source) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(ChildError::Wait { command, source });
-            }
+    buildinfo::capture::run_within(cmd, timeout).map_err(|e| {
+        let command = command_line(cmd);
+        match e {
+            RunError::TimedOut(_) => ChildError::Timeout { command, timeout },
+            RunError::Spawn(source) => ChildError::Spawn { command, source },
+            _ => ChildError::Spawn {
+                command,
+                source: std::io::Error::other(e.to_string()),
+            },
         }
-    };
-    Ok(Output {
-        status,
-        stdout: stdout.join().unwrap_or_default(),
-        stderr: stderr.join().unwrap_or_default(),
     })
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::Instant;
+
     use super::*;
 
     #[test]
@@ -111,18 +70,6 @@ mod tests {
             err.to_string(),
             "`sleep 30` did not finish within 0.2s and was killed"
         );
-    }
-
-    #[test]
-    fn a_child_within_its_deadline_gives_its_output() {
-        let out = output_within(
-            Command::new("sh").args(["-c", "echo out; echo err >&2; exit 3"]),
-            Duration::from_secs(30),
-        )
-        .unwrap();
-        assert_eq!(out.stdout, b"out\n");
-        assert_eq!(out.stderr, b"err\n");
-        assert_eq!(out.status.code(), Some(3));
     }
 
     #[test]

@@ -163,7 +163,6 @@ fn get_with_curl(url: &Url, accept: &str, timeout: Duration) -> Result<Response,
             ChildError::Spawn { source, .. } => HttpError::Io(std::io::Error::other(format!(
                 "https needs the curl program: {source}"
             ))),
-            ChildError::Wait { source, .. } => HttpError::Io(source),
         })?;
     let mut out = output.stdout;
     if !output.status.success() {
