@@ -108,11 +108,13 @@ fn render(format: Format, inventories: &[Inventory], errors: &[String]) -> Resul
     })
 }
 
-/// Every failed input is a line on stderr; the messages go into the JSON `errors` too.
+/// Every failed input is a line on stderr, its control characters escaped (a file name or a
+/// value in it is not trusted); the messages go into the JSON `errors` as they are (the JSON
+/// writer escapes them).
 fn report(errors: &[impl std::fmt::Display]) -> Vec<String> {
     let errors: Vec<String> = errors.iter().map(ToString::to_string).collect();
     for e in &errors {
-        eprintln!("error: {e}");
+        eprintln!("error: {}", depinfo::printable_line(e));
     }
     errors
 }
