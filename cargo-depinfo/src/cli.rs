@@ -238,9 +238,17 @@ pub(crate) struct RulesArgs {
     /// Restrict the spread alert to this crate (repeatable).
     #[arg(long = "crate", value_name = "NAME")]
     crates: Vec<String>,
-    /// How long a condition must hold before the alert fires (a Prometheus duration).
-    #[arg(long = "for", value_name = "DURATION", default_value = "0s")]
-    for_duration: String,
+    /// How long a crate must run in too many versions before the spread alert fires (a
+    /// Prometheus duration; default 15m: a rolling deploy that bumps a crate does not fire).
+    #[arg(long, value_name = "DURATION")]
+    spread_for: Option<String>,
+    /// How long several revisions of a program must run at once before the drift alert fires
+    /// (a Prometheus duration; default 30m: an ordinary rolling deploy does not fire).
+    #[arg(long, value_name = "DURATION")]
+    drift_for: Option<String>,
+    /// Both alerts' `for:` at once (--spread-for and --drift-for override it).
+    #[arg(long = "for", value_name = "DURATION")]
+    for_duration: Option<String>,
     /// The alerts' severity label.
     #[arg(long, value_name = "LEVEL", default_value = "warning")]
     severity: String,
@@ -251,7 +259,12 @@ impl RulesArgs {
         let mut options = cargo_depinfo::RulesOptions::default();
         options.max_versions = self.max_versions;
         options.crates = self.crates;
-        options.for_duration = self.for_duration;
+        if let Some(spread_for) = self.spread_for.or_else(|| self.for_duration.clone()) {
+            options.spread_for = spread_for;
+        }
+        if let Some(drift_for) = self.drift_for.or(self.for_duration) {
+            options.drift_for = drift_for;
+        }
         options.severity = self.severity;
         options
     }
