@@ -296,4 +296,92 @@ mod tests {
         .unwrap();
         assert!(r.contains("severity: 'page''r'"), "{r}");
     }
+
+    /// An oracle written another way: cut into digit runs and unit runs first, then check
+    /// each unit is known and the units come in Prometheus' order.
+    fn oracle_ms(s: &str) -> Option<u64> {
+        let order = ["y", "w", "d", "h", "m", "s", "ms"];
+        let ms = [
+            31_536_000_000_u64,
+            604_800_000,
+            86_400_000,
+            3_600_000,
+            60_000,
+            1000,
+            1,
+        ];
+        let mut tokens: Vec<(bool, String)> = Vec::new();
+        for c in s.chars() {
+            let digit = c.is_ascii_digit();
+            match tokens.last_mut() {
+                Some((d, t)) if *d == digit => t.push(c),
+                _ => tokens.push((digit, c.to_string())),
+            }
+        }
+        if tokens.is_empty() || !tokens.len().is_multiple_of(2) {
+            return None;
+        }
+        let mut total = 0_u64;
+        let mut next = 0;
+        for pair in tokens.chunks(2) {
+            let [(true, n), (false, unit)] = pair else {
+                return None;
+            };
+            let i = order.iter().position(|u| u == unit)?;
+            if i < next {
+                return None;
+            }
+            next = i + 1;
+            total = total.checked_add(n.parse::<u64>().ok()?.checked_mul(ms[i])?)?;
+        }
+        Some(total)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 4000, ..Default::default() })]
+
+        /// Every duration in Prometheus' syntax (units in order, each at most once) is read
+        /// with its value.
+        #[test]
+        fn generated_durations_are_read_with_their_value(
+            parts in proptest::collection::vec(proptest::option::of(0_u64..1_000_000), 7)
+        ) {
+            let units = [("y", 31_536_000_000_u64), ("w", 604_800_000), ("d", 86_400_000),
+                ("h", 3_600_000), ("m", 60_000), ("s", 1000), ("ms", 1)];
+            let mut text = String::new();
+            let mut total = 0;
+            for (n, (unit, ms)) in parts.iter().zip(units) {
+                if let Some(n) = n {
+                    let _ = write!(text, "{n}{unit}");
+                    total += n * ms;
+                }
+            }
+            proptest::prop_assume!(!text.is_empty());
+            proptest::prop_assert_eq!(duration_ms(&text), Some(total));
+            // Within Prometheus' range (i64 nanoseconds) exactly.
+            proptest::prop_assert_eq!(is_duration(&text), total <= 9_223_372_036_854);
+        }
+
+        /// Any text, and mutations of real durations: no panic, and the same verdict and value
+        /// as the oracle.
+        #[test]
+        fn any_text_is_classified_as_the_oracle_does(
+            s in "[0-9ymwdhs]{0,12}|[0-9]{0,25}[ymwdhs]{1,3}|\\PC{0,16}"
+        ) {
+            proptest::prop_assert_eq!(duration_ms(&s), oracle_ms(&s), "{:?}", s);
+        }
+
+        /// A duration used in `rules` gives a rule file, anything else one error naming it.
+        #[test]
+        fn rules_accept_exactly_the_valid_durations(s in "[0-9]{0,4}[ymwdhs]{0,2}[0-9]{0,2}[ms]{0,2}") {
+            let r = rules(&RulesOptions { drift_for: s.clone(), ..RulesOptions::default() });
+            if is_duration(&s) {
+                let text = r.unwrap();
+                let expected = format!("for: {s}\n");
+                proptest::prop_assert!(text.contains(&expected));
+            } else {
+                proptest::prop_assert_eq!(r, Err(RulesError::Duration(s)));
+            }
+        }
+    }
 }

@@ -108,4 +108,54 @@ mod tests {
         assert!(!printable(&all).chars().any(char::is_control));
         assert!(!printable_line(&all).chars().any(char::is_control));
     }
+
+    /// Reads a quoted value back (the inverse of [`printable`] for quoted values).
+    fn unquote(q: &str) -> Option<String> {
+        let inner = q.strip_prefix('"')?.strip_suffix('"')?;
+        let mut out = String::new();
+        let mut chars = inner.chars();
+        while let Some(c) = chars.next() {
+            if c != '\\' {
+                out.push(c);
+                continue;
+            }
+            let hex = |chars: &mut std::str::Chars<'_>, n: usize| {
+                let h: String = chars.take(n).collect();
+                u32::from_str_radix(&h, 16).ok().and_then(char::from_u32)
+            };
+            out.push(match chars.next()? {
+                't' => '\t',
+                'n' => '\n',
+                'r' => '\r',
+                '"' => '"',
+                '\\' => '\\',
+                'x' => hex(&mut chars, 2)?,
+                'u' => hex(&mut chars, 4)?,
+                _ => return None,
+            });
+        }
+        Some(out)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 4000, ..Default::default() })]
+
+        /// Any text, controls included: nothing of it reaches the terminal raw, a value reads
+        /// back exactly (two values never look alike), and text without controls is untouched.
+        #[test]
+        fn any_text_is_shown_without_controls_and_reads_back(
+            s in "(\\PC|[\\x00-\\x1f\\x7f\\u{80}-\\u{9f}\\\\\"])*"
+        ) {
+            let shown = printable(&s);
+            let line = printable_line(&s);
+            proptest::prop_assert!(!shown.chars().any(char::is_control), "{:?}", shown);
+            proptest::prop_assert!(!line.chars().any(char::is_control), "{:?}", line);
+            if s.chars().any(char::is_control) {
+                proptest::prop_assert_eq!(unquote(&shown), Some(s.clone()));
+            } else {
+                proptest::prop_assert_eq!(&*shown, s.as_str());
+                proptest::prop_assert_eq!(&*line, s.as_str());
+            }
+        }
+    }
 }
