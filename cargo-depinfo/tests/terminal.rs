@@ -3,6 +3,14 @@
 //! inputs (`.bldinfo` values, `/metrics` labels, Prometheus answers and file names holding
 //! ESC sequences, BEL, NUL, CR, LF, DEL and C1 controls) and no raw control character may
 //! reach stdout or stderr in a human-readable format: the values are quoted with escapes.
+//! A counting allocator checks that escaping and the `rules` flags cost bounded memory.
+#![allow(
+    unsafe_code,
+    reason = "a counting global allocator (GlobalAlloc is an unsafe trait) measures what the escaping allocates"
+)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 
 use std::process::{Command, Output};
 use std::time::Duration;
@@ -10,6 +18,64 @@ use std::time::Duration;
 use testkit::{Reply, Scratch, Server, stderr, stdout, zlib};
 
 const BIN: &str = env!("CARGO_BIN_EXE_cargo-depinfo");
+
+/// The system allocator, counting the bytes each thread holds (tests run on parallel threads).
+struct Counting;
+
+thread_local! {
+    static LIVE: Cell<usize> = const { Cell::new(0) };
+    static PEAK: Cell<usize> = const { Cell::new(0) };
+}
+
+fn count(grow: usize, shrink: usize) {
+    // `try_with`: a thread being torn down has no counters left, and is not measured.
+    let _ = LIVE.try_with(|live| {
+        let now = (live.get() + grow).saturating_sub(shrink);
+        live.set(now);
+        let _ = PEAK.try_with(|peak| peak.set(peak.get().max(now)));
+    });
+}
+
+// SAFETY: every call goes to `System` unchanged; only counters (const thread-locals, which
+// never allocate) are updated around it.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller's contract is passed on as it is.
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            count(layout.size(), 0);
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: the caller's contract is passed on as it is.
+        unsafe { System.dealloc(ptr, layout) };
+        count(0, layout.size());
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: the caller's contract is passed on as it is.
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            // Counted as if both blocks were held for a moment: an upper bound of the peak.
+            count(new_size, 0);
+            count(0, layout.size());
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// The most bytes this thread held at once while `f` ran, above what it held before.
+fn peak_during<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    let start = LIVE.with(Cell::get);
+    PEAK.with(|p| p.set(start));
+    let out = f();
+    (out, PEAK.with(Cell::get) - start)
+}
 
 /// Clear screen, ring, NUL, then a forged report line after a carriage return and a newline.
 const HOSTILE: &str = "evil\u{1b}[2J\u{7}\u{0}\r\n\tdep\tforged\t6.6.6\tcrates.io\u{7f}\u{9b}31m";
@@ -212,4 +278,30 @@ fn a_hostile_error_from_a_page_is_one_escaped_line() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert_no_control("stderr", &err, &['\n']);
     assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+#[test]
+fn escaping_a_hostile_value_costs_at_most_four_times_its_size() {
+    let mib = 1 << 20;
+    let escapes = "\u{1b}".repeat(mib);
+    let (shown, peak) = peak_during(|| cargo_depinfo::printable(&escapes).len());
+    assert_eq!(shown, 4 * mib + 2);
+    assert!(peak <= 4 * mib + 2, "{peak} bytes for {mib}");
+    let c1 = "\u{9b}".repeat(mib / 2);
+    let (shown, peak) = peak_during(|| cargo_depinfo::printable_line(&c1).len());
+    assert_eq!(shown, 3 * mib);
+    assert!(peak <= 3 * mib, "{peak} bytes for {mib}");
+    // Text without controls is shown as it is, without a copy.
+    let plain = "a".repeat(mib);
+    let (_, peak) = peak_during(|| cargo_depinfo::printable(&plain).len());
+    assert_eq!(peak, 0);
+}
+
+#[test]
+fn a_huge_rules_flag_costs_a_short_error() {
+    let mut options = cargo_depinfo::RulesOptions::default();
+    options.drift_for = "9".repeat(8 << 20) + "m";
+    let (err, peak) = peak_during(|| cargo_depinfo::rules(&options).unwrap_err().to_string());
+    assert!(err.len() < 200, "{err}");
+    assert!(peak < 64 << 10, "{peak} bytes for an 8 MiB flag");
 }

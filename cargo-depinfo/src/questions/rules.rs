@@ -44,7 +44,19 @@ impl Default for RulesOptions {
     }
 }
 
-/// Why the options cannot make valid rules.
+/// The longest flag value an error repeats, in characters.
+const ECHO: usize = 64;
+
+/// `value` as an error repeats it: whole up to [`ECHO`] characters, else its start and `…`,
+/// so a megabyte passed as a flag makes a one-line message, not a megabyte of stderr.
+fn shorten(value: &str) -> String {
+    match value.char_indices().nth(ECHO) {
+        Some((end, _)) => format!("{}…", &value[..end]),
+        None => value.to_owned(),
+    }
+}
+
+/// Why the options cannot make valid rules. Each names the value (its first 64 characters).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum RulesError {
@@ -72,7 +84,7 @@ pub fn spread_expr(max_versions: usize, crates: &[String]) -> Result<String, Rul
     } else {
         for c in crates {
             if !build_info_collector::is_crate_name(c) {
-                return Err(RulesError::CrateName(c.clone()));
+                return Err(RulesError::CrateName(shorten(c)));
             }
         }
         let mut names: Vec<&str> = crates.iter().map(String::as_str).collect();
@@ -147,7 +159,7 @@ fn quote(s: &str) -> String {
 pub fn rules(options: &RulesOptions) -> Result<String, RulesError> {
     for duration in [&options.spread_for, &options.drift_for] {
         if !is_duration(duration) {
-            return Err(RulesError::Duration(duration.clone()));
+            return Err(RulesError::Duration(shorten(duration)));
         }
     }
     for (value, what) in [
@@ -155,7 +167,7 @@ pub fn rules(options: &RulesOptions) -> Result<String, RulesError> {
         (&options.group, "group name"),
     ] {
         if value.is_empty() || value.chars().any(char::is_control) {
-            return Err(RulesError::Value(value.clone(), what));
+            return Err(RulesError::Value(shorten(value), what));
         }
     }
     let spread = spread_expr(options.max_versions, &options.crates)?;
@@ -271,6 +283,20 @@ mod tests {
     }
 
     #[test]
+    fn a_huge_flag_value_is_echoed_shortened() {
+        let huge = "9".repeat(1 << 20) + "s";
+        let Err(RulesError::Duration(echoed)) = rules(&RulesOptions {
+            spread_for: huge,
+            ..RulesOptions::default()
+        }) else {
+            panic!("a duration out of range was accepted");
+        };
+        assert_eq!(echoed, format!("{}…", "9".repeat(ECHO)));
+        assert_eq!(shorten("15m"), "15m");
+        assert_eq!(shorten(&"é".repeat(ECHO)), "é".repeat(ECHO));
+    }
+
+    #[test]
     fn each_for_duration_is_validated() {
         for options in [
             RulesOptions {
@@ -380,7 +406,7 @@ mod tests {
                 let expected = format!("for: {s}\n");
                 proptest::prop_assert!(text.contains(&expected));
             } else {
-                proptest::prop_assert_eq!(r, Err(RulesError::Duration(s)));
+                proptest::prop_assert_eq!(r, Err(RulesError::Duration(shorten(&s))));
             }
         }
     }

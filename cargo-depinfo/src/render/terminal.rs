@@ -17,7 +17,7 @@ pub fn printable(value: &str) -> Cow<'_, str> {
     if !value.chars().any(char::is_control) {
         return Cow::Borrowed(value);
     }
-    let mut out = String::with_capacity(value.len() + 8);
+    let mut out = String::with_capacity(escaped_len(value, true) + 2);
     out.push('"');
     escape_into(&mut out, value, true);
     out.push('"');
@@ -32,9 +32,23 @@ pub fn printable_line(line: &str) -> Cow<'_, str> {
     if !line.chars().any(char::is_control) {
         return Cow::Borrowed(line);
     }
-    let mut out = String::with_capacity(line.len() + 8);
+    let mut out = String::with_capacity(escaped_len(line, false));
     escape_into(&mut out, line, false);
     Cow::Owned(out)
+}
+
+/// The length of `s` escaped by [`escape_into`]: one allocation of the exact size, so a
+/// hostile value costs at most four times its length (`\xHH` for one byte), never a doubling.
+fn escaped_len(s: &str, quoted: bool) -> usize {
+    s.chars()
+        .map(|c| match c {
+            '\t' | '\n' | '\r' => 2,
+            '"' | '\\' if quoted => 2,
+            c if c.is_control() && u32::from(c) < 0x80 => 4,
+            c if c.is_control() => 6,
+            c => c.len_utf8(),
+        })
+        .sum()
 }
 
 /// The one escaping: control characters (`char::is_control`: C0, DEL and C1) become escapes;
@@ -151,6 +165,8 @@ mod tests {
             proptest::prop_assert!(!shown.chars().any(char::is_control), "{:?}", shown);
             proptest::prop_assert!(!line.chars().any(char::is_control), "{:?}", line);
             if s.chars().any(char::is_control) {
+                proptest::prop_assert_eq!(shown.len(), escaped_len(&s, true) + 2);
+                proptest::prop_assert_eq!(line.len(), escaped_len(&s, false));
                 proptest::prop_assert_eq!(unquote(&shown), Some(s.clone()));
             } else {
                 proptest::prop_assert_eq!(&*shown, s.as_str());
