@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use super::terminal::printable as p;
+use super::terminal::printable;
 use crate::inventory::{Inventory, Kind, Package};
 use crate::questions::{CrateSpread, Hit, Level, Report};
 
@@ -29,27 +29,27 @@ pub fn text(inventories: &[Inventory]) -> String {
         let _ = writeln!(
             out,
             "{}: {} {}",
-            p(&inv.path),
-            p(&inv.program),
-            p(&inv.version)
+            printable(&inv.path),
+            printable(&inv.program),
+            printable(&inv.version)
         );
         if let Some(build) = &inv.build {
             for (key, value) in build.pairs() {
-                let _ = writeln!(out, "\tbuild\t{key}={}", p(&value));
+                let _ = writeln!(out, "\tbuild\t{key}={}", printable(&value));
             }
         }
         let line = |out: &mut String, tag: &str, pkg: &Package| {
             let _ = write!(
                 out,
                 "\t{tag}\t{}\t{}\t{}",
-                p(&pkg.name),
-                p(&pkg.version),
-                p(&pkg.source)
+                printable(&pkg.name),
+                printable(&pkg.version),
+                printable(&pkg.source)
             );
             if let Some(c) = &pkg.checksum {
-                let _ = write!(out, "\tsha256:{}", p(c));
+                let _ = write!(out, "\tsha256:{}", printable(c));
             } else if let (Some(url), Some(commit)) = (&pkg.git_url, &pkg.git_commit) {
-                let _ = write!(out, "\t{}#{}", p(url), p(commit));
+                let _ = write!(out, "\t{}#{}", printable(url), printable(commit));
             }
             out.push('\n');
         };
@@ -76,18 +76,18 @@ pub fn affected_text(hits: &[Hit]) -> String {
         let _ = write!(
             out,
             "{}: {}",
-            p(&h.location),
-            p(&h.observation.runner.program)
+            printable(&h.location),
+            printable(&h.observation.runner.program)
         );
         if let Some(v) = &h.observation.runner.program_version {
-            let _ = write!(out, " {}", p(v));
+            let _ = write!(out, " {}", printable(v));
         }
         let _ = write!(
             out,
             ": {} {} {}",
-            p(&h.observation.name),
-            p(&h.observation.version),
-            p(&h.observation.source)
+            printable(&h.observation.name),
+            printable(&h.observation.version),
+            printable(&h.observation.source)
         );
         if h.observation.kind == Kind::Build {
             out.push_str(" (build)");
@@ -110,15 +110,20 @@ pub fn spread_text(crates: &[CrateSpread]) -> String {
     let mut out = String::new();
     for c in crates {
         let plural = if c.version_count == 1 { "" } else { "s" };
-        let _ = writeln!(out, "{}: {} version{plural}", p(&c.name), c.version_count);
+        let _ = writeln!(
+            out,
+            "{}: {} version{plural}",
+            printable(&c.name),
+            c.version_count
+        );
         for v in &c.versions {
             for r in &v.running {
                 let _ = writeln!(
                     out,
                     "\t{}\t{}@{}",
-                    p(&v.version),
-                    p(&r.runner.program),
-                    p(&r.location)
+                    printable(&v.version),
+                    printable(&r.runner.program),
+                    printable(&r.location)
                 );
             }
         }
@@ -135,11 +140,11 @@ pub fn outdated_text(report: &Report) -> String {
         if seen.insert((&r.program, &r.name, &r.version)) {
             // Programs and versions come from the sources, versions also from the index.
             rows.push([
-                p(&r.program),
-                p(&r.name),
-                p(&r.version),
-                p(&r.newest_compatible),
-                p(&r.newest),
+                printable(&r.program),
+                printable(&r.name),
+                printable(&r.version),
+                printable(&r.newest_compatible),
+                printable(&r.newest),
                 Cow::Borrowed(r.level.as_str()),
             ]);
         }
@@ -182,6 +187,21 @@ pub fn outdated_text(report: &Report) -> String {
 mod tests {
     use super::*;
     use crate::render::sample;
+
+    #[test]
+    fn values_with_control_characters_are_quoted_and_lines_stay_whole() {
+        let mut inv = sample();
+        inv.path = "bin/\x1b[2Japp".into();
+        inv.program = "app\nforged: x 1".into();
+        inv.packages[1].name = "serde\tdep\x07".into();
+        assert_eq!(
+            text(&[inv]),
+            "\"bin/\\x1b[2Japp\": \"app\\nforged: x 1\" 0.1.0\n\
+             \tmod\tapp\t0.1.0\tlocal\n\
+             \tdep\t\"serde\\tdep\\x07\"\t1.0.219\tcrates.io\n\
+             \tbuild-dep\tserde_derive\t1.0.219\tcrates.io\n"
+        );
+    }
 
     #[test]
     fn text_is_go_version_m_shaped() {
