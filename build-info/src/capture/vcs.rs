@@ -3,7 +3,7 @@
 
 mod git_state;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use self::git_state::{GitLookup, VcsFacts};
 use super::script::Script;
@@ -14,17 +14,22 @@ use crate::model::BuildFacts;
 /// Fills revision, branch, tag, describe, commit time and dirty state.
 pub(super) fn capture(script: &mut Script, manifest_dir: &Path, facts: &mut BuildFacts) {
     let vcs_info = manifest_dir.join(".cargo_vcs_info.json");
-    // A packaged crate (crates.io tarball, `cargo vendor`, registry or git checkout) is not
-    // part of whatever repository happens to contain it.
+    let git = script.var("BUILD_INFO_GIT").unwrap_or_else(|| "git".into());
+    let mut found: Option<VcsFacts> = None;
+    if let Some(checkout) = cargo_git_checkout(script, manifest_dir) {
+        found = from_cargo_checkout(script, Path::new(&git), manifest_dir, &checkout);
+        return apply(found, facts);
+    }
+    // A packaged crate (crates.io tarball, `cargo vendor`, registry source) is not part of
+    // whatever repository happens to contain it.
     let packaged = vcs_info.is_file()
         || manifest_dir.join(".cargo-checksum.json").is_file()
         || manifest_dir.join("Cargo.toml.orig").is_file()
         || script.under_cargo_home(manifest_dir);
-    let mut found: Option<VcsFacts> = None;
     if packaged {
         script.note("vcs: packaged crate, repository not consulted");
     } else {
-        let git = script.var("BUILD_INFO_GIT").unwrap_or_else(|| "git".into());
+        let mut tracked = true;
         match git_state::read(Path::new(&git), manifest_dir) {
             GitLookup::Found(state) => {
                 for path in state.watch {
@@ -33,9 +38,22 @@ pub(super) fn capture(script: &mut Script, manifest_dir: &Path, facts: &mut Buil
                 found = Some(state.facts);
             }
             GitLookup::NoRepository => script.note("vcs: not in a git repository"),
+            GitLookup::NotTracked { top, watch } => {
+                for path in watch {
+                    script.watch(path);
+                }
+                // CI variables name the enclosing repository's commit too: no fallback.
+                tracked = false;
+                script.problem(format!(
+                    "vcs: {} is not tracked by the git repository at {} (ignored or never \
+                     added), whose revision is not this package's",
+                    manifest_dir.join("Cargo.toml").display(),
+                    top.display()
+                ));
+            }
             GitLookup::Failed(e) => script.problem(format!("git: {e}")),
         }
-        if found.as_ref().is_none_or(|f| f.revision.is_none()) {
+        if tracked && found.as_ref().is_none_or(|f| f.revision.is_none()) {
             let mut var = |name: &str| script.var(name);
             if let Some(ci) = git_state::from_ci(&mut var) {
                 // Keep the branch git knew (a repository with no commits yet has one).
@@ -56,6 +74,11 @@ pub(super) fn capture(script: &mut Script, manifest_dir: &Path, facts: &mut Buil
             found = Some(v);
         }
     }
+    apply(found, facts);
+}
+
+/// Copies what is known into `facts`, leaving the rest `unknown`.
+fn apply(found: Option<VcsFacts>, facts: &mut BuildFacts) {
     let Some(f) = found else { return };
     if let Some(r) = f.revision {
         facts.revision = r;
@@ -70,6 +93,69 @@ pub(super) fn capture(script: &mut Script, manifest_dir: &Path, facts: &mut Buil
     facts.modified = f.modified;
     if let Some(d) = f.describe {
         facts.describe = d;
+    }
+}
+
+/// The checkout directory (`CARGO_HOME/git/checkouts/NAME-HASH/REV`) holding `manifest_dir`,
+/// when cargo builds a git dependency or `cargo install --git` from there.
+fn cargo_git_checkout(script: &mut Script, manifest_dir: &Path) -> Option<PathBuf> {
+    let home = script
+        .var("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))?;
+    let checkouts = home.join("git").join("checkouts");
+    // Either path may go through a symbolic link (a relocated CARGO_HOME): compare both as
+    // given and resolved.
+    let resolved = (
+        checkouts.canonicalize().ok(),
+        manifest_dir.canonicalize().ok(),
+    );
+    let pairs = [
+        Some((checkouts.as_path(), manifest_dir)),
+        resolved.0.as_deref().zip(resolved.1.as_deref()),
+    ];
+    pairs.into_iter().flatten().find_map(|(checkouts, dir)| {
+        let mut below = dir.strip_prefix(checkouts).ok()?.components();
+        let (Some(repo), Some(rev)) = (below.next(), below.next()) else {
+            return None;
+        };
+        Some(checkouts.join(repo).join(rev))
+    })
+}
+
+/// The facts of a cargo git checkout, read from its own `.git`: cargo checks out the exact
+/// commit it resolved. Its branch is cargo's bookkeeping, not the ref that was asked for, so
+/// it stays unknown. A repository found anywhere else (a CARGO_HOME kept in git, say) is
+/// not the package's and is ignored.
+fn from_cargo_checkout(
+    script: &mut Script,
+    git: &Path,
+    manifest_dir: &Path,
+    checkout: &Path,
+) -> Option<VcsFacts> {
+    let same_dir = |a: &Path, b: &Path| {
+        a == b
+            || a.canonicalize()
+                .ok()
+                .is_some_and(|a| b.canonicalize().ok() == Some(a))
+    };
+    match git_state::read(git, manifest_dir) {
+        GitLookup::Found(state) if same_dir(&state.top, checkout) => {
+            script.note("vcs: cargo git checkout");
+            // The checkout never changes once made: nothing to watch.
+            Some(VcsFacts {
+                branch: None,
+                ..state.facts
+            })
+        }
+        GitLookup::Failed(e) => {
+            script.problem(format!("git: {e}"));
+            None
+        }
+        _ => {
+            script.note("vcs: cargo git checkout without its own repository");
+            None
+        }
     }
 }
 

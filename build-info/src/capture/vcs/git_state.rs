@@ -22,6 +22,8 @@ pub(crate) struct VcsFacts {
 
 /// What reading the repository gave.
 pub(crate) struct GitState {
+    /// The repository's top-level directory, as git resolves it.
+    pub top: PathBuf,
     pub facts: VcsFacts,
     /// Files and directories to declare with `rerun-if-changed`.
     pub watch: Vec<PathBuf>,
@@ -32,6 +34,13 @@ pub(crate) enum GitLookup {
     Found(GitState),
     /// The package is not in a repository (a quiet, ordinary case).
     NoRepository,
+    /// The repository at `top` does not track the package's `Cargo.toml` (it is ignored or
+    /// was never added): its revision is some other project's. `watch` holds what changes
+    /// when the package gets added.
+    NotTracked {
+        top: PathBuf,
+        watch: Vec<PathBuf>,
+    },
     /// git failed; the message says how.
     Failed(String),
 }
@@ -194,6 +203,13 @@ pub(crate) fn read(program: &Path, package_dir: &Path) -> GitLookup {
         && out.success
     {
         let tracked: Vec<&str> = out.stdout.split('\0').filter(|f| !f.is_empty()).collect();
+        // Without commits there is no revision to misattribute, and the branch is where the
+        // package's first commit will go.
+        if has_commits && manifest_is_tracked(&tracked, &top, package_dir) == Some(false) {
+            // `git add` changes the index, `git commit` the refs: either re-runs the script.
+            watch.push(git_dir.join("index"));
+            return GitLookup::NotTracked { top, watch };
+        }
         watch.extend(tracked_to_watch(
             &tracked,
             &top,
@@ -201,7 +217,26 @@ pub(crate) fn read(program: &Path, package_dir: &Path) -> GitLookup {
             WATCH_ALL_TRACKED_UP_TO,
         ));
     }
-    GitLookup::Found(GitState { facts, watch })
+    GitLookup::Found(GitState { top, facts, watch })
+}
+
+/// Whether `package_dir/Cargo.toml` is among the `tracked` paths (relative to `top`, as
+/// `git ls-files --full-name` lists them); `None` when the package cannot be placed inside
+/// `top`. Untracked covers both an ignored directory and a package never added.
+fn manifest_is_tracked(tracked: &[&str], top: &Path, package_dir: &Path) -> Option<bool> {
+    // git resolves symbolic links in the top-level path; the package path may still hold some.
+    let resolved = package_dir.canonicalize().ok();
+    let relative = package_dir
+        .strip_prefix(top)
+        .ok()
+        .or_else(|| resolved.as_deref()?.strip_prefix(top).ok())?;
+    let mut manifest = String::new();
+    for part in relative.components() {
+        manifest.push_str(part.as_os_str().to_str()?);
+        manifest.push('/');
+    }
+    manifest.push_str("Cargo.toml");
+    Some(tracked.contains(&manifest.as_str()))
 }
 
 /// The tracked files to watch: all of them up to `limit`, beyond it only those under the
@@ -359,6 +394,7 @@ mod tests {
         match read(Path::new("git"), dir) {
             GitLookup::Found(state) => state,
             GitLookup::NoRepository => panic!("no repository"),
+            GitLookup::NotTracked { top, .. } => panic!("not tracked by {}", top.display()),
             GitLookup::Failed(e) => panic!("{e}"),
         }
     }
@@ -382,6 +418,7 @@ mod tests {
         );
 
         std::fs::write(pkg.join("a.txt"), "1").unwrap();
+        std::fs::write(pkg.join("Cargo.toml"), "[package]\n").unwrap();
         sh_git(&repo, &["add", "."]);
         sh_git(&repo, &["commit", "-q", "-m", "one"]);
         sh_git(&repo, &["tag", "v1.0.0"]);
@@ -488,6 +525,47 @@ mod tests {
         let narrowed = tracked_to_watch(&files, top, Path::new("/r/pkg"), 2);
         assert_eq!(narrowed, [PathBuf::from("/r/pkg/a.rs")]);
         assert!(tracked_to_watch(&files, top, Path::new("/elsewhere"), 2).is_empty());
+    }
+
+    #[test]
+    fn the_manifest_must_be_listed_among_the_tracked_files() {
+        let top = Path::new("/r");
+        let files = ["Cargo.toml", "crates/a/Cargo.toml", "crates/a/src/lib.rs"];
+        let tracked = |dir: &str| manifest_is_tracked(&files, top, Path::new(dir));
+        assert_eq!(tracked("/r"), Some(true));
+        assert_eq!(tracked("/r/crates/a"), Some(true));
+        assert_eq!(tracked("/r/crates/b"), Some(false));
+        // A prefix of a tracked path is not the manifest.
+        assert_eq!(tracked("/r/crates"), Some(false));
+        assert_eq!(tracked("/elsewhere/pkg"), None);
+    }
+
+    #[test]
+    fn a_package_its_repository_ignores_or_never_added_is_not_tracked() {
+        let scratch = Scratch::new("untracked");
+        let repo = scratch.0.join("repo");
+        std::fs::create_dir_all(repo.join("scratchpad/pkg")).unwrap();
+        std::fs::create_dir_all(repo.join("new")).unwrap();
+        std::fs::write(repo.join(".gitignore"), "/scratchpad/\n").unwrap();
+        std::fs::write(repo.join("Cargo.toml"), "[workspace]\n").unwrap();
+        sh_git(&repo, &["init", "-q", "-b", "main"]);
+        sh_git(&repo, &["add", "."]);
+        sh_git(&repo, &["commit", "-q", "-m", "one"]);
+        std::fs::write(repo.join("scratchpad/pkg/Cargo.toml"), "[package]\n").unwrap();
+        std::fs::write(repo.join("new/Cargo.toml"), "[package]\n").unwrap();
+        for pkg in [repo.join("scratchpad/pkg"), repo.join("new")] {
+            match read(Path::new("git"), &pkg) {
+                GitLookup::NotTracked { top, watch } => {
+                    assert_eq!(top, repo.canonicalize().unwrap());
+                    assert!(watch.iter().any(|p| p.ends_with("index")), "{watch:?}");
+                }
+                _ => panic!("{} reported as tracked", pkg.display()),
+            }
+        }
+        // Once added, the package is the repository's.
+        sh_git(&repo, &["add", "new"]);
+        assert!(found(&repo.join("new")).facts.revision.is_some());
+        assert!(found(&repo).facts.revision.is_some());
     }
 
     #[test]
