@@ -142,7 +142,11 @@ fn from_cargo_checkout(
     match git_state::read(git, manifest_dir) {
         GitLookup::Found(state) if same_dir(&state.top, checkout) => {
             script.note("vcs: cargo git checkout");
-            // The checkout never changes once made: nothing to watch.
+            // Cargo never changes a checkout once made, but a user may: watch it as any
+            // repository.
+            for path in state.watch {
+                script.watch(path);
+            }
             Some(VcsFacts {
                 branch: None,
                 ..state.facts
