@@ -67,14 +67,26 @@ pub(super) fn capture(script: &mut Script, manifest_dir: &Path, facts: &mut Buil
     }
     if found.as_ref().is_none_or(|f| f.revision.is_none()) && vcs_info.is_file() {
         script.watch(vcs_info.clone());
-        if let Some(v) = std::fs::read_to_string(&vcs_info)
-            .ok()
-            .and_then(|t| git_state::from_cargo_vcs_info(&t))
-        {
+        if let Some(v) = read_bounded(&vcs_info).and_then(|t| git_state::from_cargo_vcs_info(&t)) {
             found = Some(v);
         }
     }
     apply(found, facts);
+}
+
+/// `cargo package` writes a few hundred bytes; more than this is not its file.
+const VCS_INFO_LIMIT: u64 = 64 * 1024;
+
+/// The text of a `.cargo_vcs_info.json`, or `None` when unreadable or over the limit.
+fn read_bounded(path: &Path) -> Option<String> {
+    use std::io::Read as _;
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .ok()?
+        .take(VCS_INFO_LIMIT + 1)
+        .read_to_string(&mut text)
+        .ok()?;
+    (text.len() as u64 <= VCS_INFO_LIMIT).then_some(text)
 }
 
 /// Copies what is known into `facts`, leaving the rest `unknown`.
@@ -205,6 +217,24 @@ mod tests {
         };
         finish_describe(&mut f, git);
         f.describe
+    }
+
+    #[test]
+    fn an_oversized_cargo_vcs_info_is_not_read() {
+        let dir = std::env::temp_dir().join(format!("buildinfo-vcs-info-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(".cargo_vcs_info.json");
+        let real = "{\"git\":{\"sha1\":\"0123456789abcdef0123456789abcdef01234567\"}}";
+        std::fs::write(&path, real).unwrap();
+        assert_eq!(read_bounded(&path).as_deref(), Some(real));
+        let padded = format!(
+            "{real}{}",
+            " ".repeat(usize::try_from(VCS_INFO_LIMIT).unwrap())
+        );
+        std::fs::write(&path, padded).unwrap();
+        assert_eq!(read_bounded(&path), None);
+        assert_eq!(read_bounded(&dir.join("missing")), None);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -601,6 +601,61 @@ mod tests {
         assert!(from_cargo_vcs_info("{\"path_in_vcs\":\"\"}").is_none());
     }
 
+    /// A `.cargo_vcs_info.json` as `cargo package` writes it.
+    const REAL_VCS_INFO: &str = "{\n  \"git\": {\n    \"sha1\": \"0123456789abcdef0123456789abcdef01234567\",\n    \"dirty\": true\n  },\n  \"path_in_vcs\": \"crates/x\"\n}";
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 2000, ..Default::default() })]
+
+        /// Whatever the text, reading never panics, and a revision is only ever a plausible
+        /// hash taken from the text.
+        #[test]
+        fn cargo_vcs_info_classifies_any_text(
+            text in proptest::prelude::any::<String>(),
+        ) {
+            if let Some(f) = from_cargo_vcs_info(&text) {
+                let rev = f.revision.unwrap();
+                proptest::prop_assert!(rev.len() >= 7 && rev.bytes().all(|b| b.is_ascii_hexdigit()));
+                proptest::prop_assert!(text.contains(&rev));
+                proptest::prop_assert!(f.modified.is_some());
+            }
+        }
+
+        /// The real file mutated (a byte replaced, cut short): no panic, and any revision is a
+        /// plausible hash present in the mutated text.
+        #[test]
+        fn mutated_cargo_vcs_info_never_panics(
+            at in 0..REAL_VCS_INFO.len(),
+            cut in 0..=REAL_VCS_INFO.len(),
+            byte in proptest::prelude::any::<u8>(),
+        ) {
+            let mut bytes = REAL_VCS_INFO.as_bytes().to_vec();
+            bytes[at] = byte;
+            bytes.truncate(cut);
+            let text = String::from_utf8_lossy(&bytes);
+            if let Some(f) = from_cargo_vcs_info(&text) {
+                let rev = f.revision.unwrap();
+                proptest::prop_assert!(rev.len() >= 7 && text.contains(&rev));
+            }
+        }
+
+        /// Every well-formed file is read exactly.
+        #[test]
+        fn well_formed_cargo_vcs_info_is_read_exactly(
+            sha in "[0-9a-f]{7,40}",
+            dirty in proptest::option::of(proptest::prelude::any::<bool>()),
+            path in "[a-z/]{0,20}",
+        ) {
+            let dirty_field = dirty.map_or(String::new(), |d| format!(",\n    \"dirty\": {d}"));
+            let text = format!(
+                "{{\n  \"git\": {{\n    \"sha1\": \"{sha}\"{dirty_field}\n  }},\n  \"path_in_vcs\": \"{path}\"\n}}"
+            );
+            let f = from_cargo_vcs_info(&text).unwrap();
+            proptest::prop_assert_eq!(f.revision.as_deref(), Some(sha.as_str()));
+            proptest::prop_assert_eq!(f.modified, Some(dirty.unwrap_or(false)));
+        }
+    }
+
     #[test]
     fn reads_the_first_ci_system_that_names_a_revision() {
         let vars = [
