@@ -205,4 +205,41 @@ mod tests {
             assert!(super::seconds(bad).is_err(), "{bad:?} accepted");
         }
     }
+
+    mod flag_values {
+        use proptest::prelude::*;
+
+        use super::super::{MAX_SECONDS, seconds};
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+
+            /// Any flag value: no panic, and accepted exactly when it is a number of seconds
+            /// in range, giving that duration; a refusal is one line.
+            #[test]
+            fn any_timeout_flag_is_a_bounded_duration_or_an_error(
+                value in prop_oneof![
+                    any::<String>(),
+                    any::<f64>().prop_map(|f| f.to_string()),
+                    "[-+]?[0-9]{0,25}(\\.[0-9]{0,12})?(e[-+]?[0-9]{1,3})?",
+                ],
+            ) {
+                let parsed = value.trim().parse::<f64>().ok();
+                match seconds(&value) {
+                    Ok(d) => {
+                        let secs = parsed.unwrap();
+                        prop_assert!((0.001..=MAX_SECONDS).contains(&secs));
+                        prop_assert!((d.as_secs_f64() - secs).abs() < 1e-6);
+                    }
+                    Err(e) => {
+                        prop_assert!(
+                            parsed.is_none_or(|s| !(0.001..=MAX_SECONDS).contains(&s)),
+                            "{value:?} refused: {e}"
+                        );
+                        prop_assert!(!e.contains('\n'));
+                    }
+                }
+            }
+        }
+    }
 }
