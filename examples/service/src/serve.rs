@@ -17,6 +17,9 @@ use tokio::task::JoinSet;
 
 use crate::idle_timeout::IdleTimeout;
 
+/// The buffer for reading a request head, and so its largest size.
+const REQUEST_HEAD_LIMIT: usize = 64 * 1024;
+
 /// How long each wait may last.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -47,7 +50,12 @@ pub async fn serve(
 ) -> Stopped {
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read);
+        .header_read_timeout(limits.header_read)
+        // A request head is a few hundred bytes here: 64 KiB is ample, and with the buffer
+        // capped too it bounds memory at `max_connections` times that (hyper's default buffer
+        // is about 400 KiB, and the head is limited only by it).
+        .max_header_size(REQUEST_HEAD_LIMIT)
+        .max_buf_size(REQUEST_HEAD_LIMIT);
     // Every connection watches this; sending `true` asks them to finish.
     let (stop, stopping) = watch::channel(false);
     let mut connections = JoinSet::new();
