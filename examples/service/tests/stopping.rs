@@ -155,7 +155,8 @@ fn trickling_connections_are_dropped_by_the_header_read_timeout() {
         "--shutdown-timeout",
         "1",
     ]);
-    let mut clients: Vec<TcpStream> = (0..100).map(|_| connect(port)).collect();
+    // As many as held the service for 40 s before it had a header-read timeout.
+    let mut clients: Vec<TcpStream> = (0..500).map(|_| connect(port)).collect();
     for client in &mut clients {
         client.write_all(b"GET /healthz HTTP/1.1\r\n").unwrap();
     }
@@ -246,4 +247,38 @@ fn an_oversized_request_head_is_refused() {
     );
     assert!(!answer.contains(" 200 "), "{answer}");
     terminate(&mut service, Duration::from_secs(10));
+}
+
+/// The resident memory of process `pid` in KiB, from `/proc`.
+fn resident_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+#[test]
+fn many_clients_holding_large_half_sent_heads_use_bounded_memory() {
+    let (mut service, port) = start(&["--max-connections", "150"]);
+    let pid = service.child().id();
+    let before = resident_kib(pid);
+    // 250 clients (100 beyond the cap wait in the listen queue), each sending 60 KiB of a
+    // head that never ends: at most 150 × 64 KiB can be buffered.
+    let mut head = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ".to_vec();
+    head.resize(60 * 1024, b'a');
+    let clients: Vec<TcpStream> = (0..250)
+        .map(|_| {
+            let mut c = connect(port);
+            c.set_write_timeout(Some(Duration::from_millis(100)))
+                .unwrap();
+            let _ = c.write_all(&head);
+            c
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    let grown = resident_kib(pid).saturating_sub(before);
+    // 150 × 64 KiB is 9,600 KiB (about 11 MiB measured); all 250 served at once would be
+    // about 18 MiB.
+    assert!(grown < 14 * 1024, "resident memory grew by {grown} KiB");
+    drop(clients);
+    terminate(&mut service, Duration::from_secs(20));
 }
