@@ -126,13 +126,19 @@ fn cargo_git_checkout(script: &mut Script, manifest_dir: &Path) -> Option<PathBu
         Some((checkouts.as_path(), manifest_dir)),
         resolved.0.as_deref().zip(resolved.1.as_deref()),
     ];
-    pairs.into_iter().flatten().find_map(|(checkouts, dir)| {
-        let mut below = dir.strip_prefix(checkouts).ok()?.components();
-        let (Some(repo), Some(rev)) = (below.next(), below.next()) else {
-            return None;
-        };
-        Some(checkouts.join(repo).join(rev))
-    })
+    pairs
+        .into_iter()
+        .flatten()
+        .find_map(|(checkouts, dir)| checkout_root(checkouts, dir))
+}
+
+/// `checkouts/NAME-HASH/REV` when `dir` is that directory or below it.
+fn checkout_root(checkouts: &Path, dir: &Path) -> Option<PathBuf> {
+    let mut below = dir.strip_prefix(checkouts).ok()?.components();
+    let (Some(repo), Some(rev)) = (below.next(), below.next()) else {
+        return None;
+    };
+    Some(checkouts.join(repo).join(rev))
 }
 
 /// The facts of a cargo git checkout, read from its own `.git`: cargo checks out the exact
@@ -217,6 +223,33 @@ mod tests {
         };
         finish_describe(&mut f, git);
         f.describe
+    }
+
+    #[test]
+    fn a_checkout_is_two_levels_below_the_checkouts_directory() {
+        let checkouts = Path::new("/h/git/checkouts");
+        let root = Some(PathBuf::from("/h/git/checkouts/tool-0123/abc1234"));
+        assert_eq!(
+            checkout_root(checkouts, Path::new("/h/git/checkouts/tool-0123/abc1234")),
+            root
+        );
+        // A workspace member inside the checkout.
+        assert_eq!(
+            checkout_root(
+                checkouts,
+                Path::new("/h/git/checkouts/tool-0123/abc1234/crates/cli")
+            ),
+            root
+        );
+        assert_eq!(
+            checkout_root(checkouts, Path::new("/h/git/checkouts/tool-0123")),
+            None
+        );
+        assert_eq!(
+            checkout_root(checkouts, Path::new("/h/git/db/tool-0123/x")),
+            None
+        );
+        assert_eq!(checkout_root(checkouts, Path::new("/elsewhere/tool")), None);
     }
 
     #[test]
