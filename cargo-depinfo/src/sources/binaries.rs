@@ -163,7 +163,10 @@ fn walk(dir: &Path, limits: &Limits, scan: &mut Scan, on_progress: &mut dyn FnMu
         // In a directory, files without data and files that are not binaries are skipped.
         match read_file(&path, limits, scan, on_progress) {
             Ok(Some(inv)) => scan.inventories.push(inv),
-            Ok(None) | Err(InspectError::Read(ReadError::NotABinary { .. })) => {}
+            // A file that became a FIFO or a device since it was listed is skipped too.
+            Ok(None)
+            | Err(InspectError::Read(ReadError::NotABinary { .. } | ReadError::NotAFile { .. })) => {
+            }
             Err(e) => scan.errors.push(e),
         }
     }

@@ -3,7 +3,7 @@
 
 use buildinfo::section::{BUILD_INFO, DEP_V0};
 use object::read::elf::{FileHeader, SectionHeader as _};
-use object::{Endianness, ReadRef, elf};
+use object::{Endianness, ReadRef, SectionIndex, elf};
 
 use super::{Found, Limits, Problem, check_section};
 
@@ -27,7 +27,7 @@ where
     let header = Elf::parse(data)?;
     let endian = header.endian()?;
     if header.e_type(endian) == elf::ET_REL {
-        return Err(Problem::NotLinked);
+        return Err(Problem::NotABinary);
     }
     let table = u64::from(header.shnum(endian, data)?)
         .saturating_mul(u64::from(header.e_shentsize(endian)));
@@ -39,16 +39,50 @@ where
         });
     }
     let sections = header.sections(endian, data)?;
+    let names = header.shstrndx(endian, data)?;
+    if names == 0 {
+        // No section name table (SHN_UNDEF): the sections have no names, so none is ours.
+        return Ok(Found::default());
+    }
+    // The name table is read name by name; its size is still bounded so that a table claiming
+    // gigabytes without a terminating NUL cannot make the reader walk the whole file.
+    let table = sections
+        .section(SectionIndex(names as usize))
+        .map_err(|_| {
+            Problem::Malformed(format!("section name table index {names} is not a section"))
+        })?;
+    let table_size: u64 = table.sh_size(endian).into();
+    if table_size > limits.max_header_size {
+        return Err(Problem::TooLarge {
+            what: "the ELF section name table".into(),
+            size: table_size,
+            limit: limits.max_header_size,
+        });
+    }
     let mut found = Found::default();
-    for (name, slot) in [
-        (BUILD_INFO, &mut found.bldinfo),
-        (DEP_V0, &mut found.dep_v0),
-    ] {
-        if let Some((_, section)) = sections.section_by_name(endian, name.as_bytes()) {
-            check_section(name, section.sh_size(endian).into(), limits)?;
-            *slot = Some(section.data(endian, data).map_err(|_| {
-                Problem::Malformed(format!("section {name} lies outside the file"))
-            })?);
+    // Index 0 is the null section. A name that cannot be read means a broken name table: that
+    // is a malformed file, not a file without data (the data may be right there, unnamed).
+    for (index, section) in sections.enumerate().skip(1) {
+        let name = sections.section_name(endian, section).map_err(|e| {
+            Problem::Malformed(format!(
+                "section name table: the name of section {}: {e}",
+                index.0
+            ))
+        })?;
+        let name = if name == BUILD_INFO.as_bytes() {
+            BUILD_INFO
+        } else if name == DEP_V0.as_bytes() {
+            DEP_V0
+        } else {
+            continue;
+        };
+        check_section(name, section.sh_size(endian).into(), limits)?;
+        let bytes = section
+            .data(endian, data)
+            .map_err(|_| Problem::Malformed(format!("section {name} lies outside the file")))?;
+        if let Some(slot) = found.slot(name.as_bytes()) {
+            // The first section of a name wins, as `section_by_name` did.
+            slot.get_or_insert(bytes);
         }
     }
     Ok(found)

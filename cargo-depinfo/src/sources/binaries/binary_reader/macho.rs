@@ -27,18 +27,22 @@ fn find_fat<'a, Fat: FatArch, R: ReadRef<'a>>(
     data: R,
     limits: &Limits,
 ) -> Result<Found<'a>, Problem> {
-    // Java class files share the magic; real universal binaries have a handful of slices.
-    const MAX_ARCHES: u32 = 64;
+    // Java class files share the magic: their next four bytes are the class file version
+    // (minor, major), and every major version is 45 or more. Real universal binaries have a
+    // handful of slices, so more than `MAX_ARCHES` (the bound `file(1)` uses) is not a binary.
+    const MAX_ARCHES: u32 = 30;
     let count = data
         .read_bytes_at(4, 4)
         .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
         .map_err(|()| Problem::Malformed("truncated universal header".into()))?;
     if count == 0 || count > MAX_ARCHES {
-        return Err(Problem::Malformed(format!(
-            "{count} architectures in a universal binary"
-        )));
+        return Err(Problem::NotABinary);
     }
     let fat = object::read::macho::MachOFatFile::<Fat>::parse(data)?;
+    // And every slice names a CPU type that exists: a positive sign of a universal binary.
+    if !fat.arches().iter().all(|arch| known_cpu(arch.cputype().0)) {
+        return Err(Problem::NotABinary);
+    }
     for arch in fat.arches() {
         let (offset, _) = arch.file_range();
         let header = data
@@ -64,6 +68,14 @@ fn find_fat<'a, Fat: FatArch, R: ReadRef<'a>>(
     Ok(Found::default())
 }
 
+/// A Mach-O CPU type: a small base type (x86 is 7, ARM 12, PowerPC 18) with, at most, one of
+/// the 64-bit ABI flags in the high byte.
+fn known_cpu(cputype: u32) -> bool {
+    let abi = cputype & 0xff00_0000;
+    let base = cputype & 0x00ff_ffff;
+    matches!(abi, 0 | macho::CPU_ARCH_ABI64 | macho::CPU_ARCH_ABI64_32) && (1..=24).contains(&base)
+}
+
 fn find_macho_sections<'a, Mach, R>(
     data: R,
     offset: u64,
@@ -76,7 +88,7 @@ where
     let header = Mach::parse(data, offset)?;
     let endian = header.endian()?;
     if header.filetype(endian) == macho::MH_OBJECT {
-        return Err(Problem::NotLinked);
+        return Err(Problem::NotABinary);
     }
     let commands = u64::from(header.sizeofcmds(endian));
     if commands > limits.max_header_size {
