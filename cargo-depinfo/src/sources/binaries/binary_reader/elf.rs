@@ -44,31 +44,46 @@ where
         // No section name table (SHN_UNDEF): the sections have no names, so none is ours.
         return Ok(Found::default());
     }
-    // The name table is read name by name; its size is still bounded so that a table claiming
-    // gigabytes without a terminating NUL cannot make the reader walk the whole file.
+    // The name table is read once, its size bounded like the header table, and names are
+    // looked up in it here: reading name by name through the cache would keep up to 4 KiB
+    // per section (a hostile table of overlapping long names: gigabytes).
     let table = sections
         .section(SectionIndex(names as usize))
         .map_err(|_| {
             Problem::Malformed(format!("section name table index {names} is not a section"))
         })?;
-    let table_size: u64 = table.sh_size(endian).into();
-    if table_size > limits.max_header_size {
-        return Err(Problem::TooLarge {
-            what: "the ELF section name table".into(),
-            size: table_size,
-            limit: limits.max_header_size,
-        });
-    }
+    let table = match table.file_range(endian) {
+        Some((start, size)) => {
+            if size > limits.max_header_size {
+                return Err(Problem::TooLarge {
+                    what: "the ELF section name table".into(),
+                    size,
+                    limit: limits.max_header_size,
+                });
+            }
+            data.read_bytes_at(start, size).map_err(|()| {
+                Problem::Malformed("the section name table lies outside the file".into())
+            })?
+        }
+        None => &[],
+    };
     let mut found = Found::default();
     // Index 0 is the null section. A name that cannot be read means a broken name table: that
     // is a malformed file, not a file without data (the data may be right there, unnamed).
-    for (index, section) in sections.enumerate().skip(1) {
-        let name = sections.section_name(endian, section).map_err(|e| {
-            Problem::Malformed(format!(
-                "section name table: the name of section {}: {e}",
-                index.0
-            ))
-        })?;
+    for (index, section) in sections.iter().enumerate().skip(1) {
+        let name = usize::try_from(section.sh_name(endian))
+            .ok()
+            .and_then(|at| table.get(at..))
+            .and_then(|rest| {
+                rest.split(|&b| b == 0)
+                    .next()
+                    .filter(|n| n.len() < rest.len())
+            })
+            .ok_or_else(|| {
+                Problem::Malformed(format!(
+                    "the name of section {index} lies outside the section name table"
+                ))
+            })?;
         let name = if name == BUILD_INFO.as_bytes() {
             BUILD_INFO
         } else if name == DEP_V0.as_bytes() {
@@ -81,7 +96,7 @@ where
             .data(endian, data)
             .map_err(|_| Problem::Malformed(format!("section {name} lies outside the file")))?;
         if let Some(slot) = found.slot(name.as_bytes()) {
-            // The first section of a name wins, as `section_by_name` did.
+            // The first section of a name wins.
             slot.get_or_insert(bytes);
         }
     }

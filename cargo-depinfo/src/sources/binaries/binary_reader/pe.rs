@@ -32,6 +32,19 @@ fn find_pe_sections<'a, Pe: ImageNtHeaders, R: ReadRef<'a>>(
     let dos = pe::ImageDosHeader::parse(data)?;
     let mut offset = u64::from(dos.nt_headers_offset());
     let (nt, _) = Pe::parse(data, &mut offset)?;
+    // At most 65,535 headers of 40 bytes: bounded, but by the header limit too.
+    let table = u64::from(
+        nt.file_header()
+            .number_of_sections
+            .get(object::LittleEndian),
+    ) * 40;
+    if table > limits.max_header_size {
+        return Err(Problem::TooLarge {
+            what: "the PE section table".into(),
+            size: table,
+            limit: limits.max_header_size,
+        });
+    }
     let sections = nt.sections(data, offset)?;
     let mut found = Found::default();
     for section in sections.iter() {
