@@ -805,3 +805,105 @@ proptest! {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Issue item 11: memory amplification in the CycloneDX output.
+
+#[test]
+fn cyclonedx_of_60000_packages_costs_about_its_output() {
+    use std::fmt::Write as _;
+    const PACKAGES: usize = 60_000;
+    let mut json = String::from(
+        r#"{"format":1,"packages":[{"name":"app","version":"0.1.0","source":"local","root":true,"dependencies":[1,2,3]}"#,
+    );
+    for i in 1..PACKAGES {
+        write!(
+            json,
+            r#",{{"name":"crate{i}","version":"1.{}.{}","source":"crates.io""#,
+            i % 100,
+            i % 7
+        )
+        .unwrap();
+        if i + 1 < PACKAGES && i % 3 != 0 {
+            write!(json, r#","dependencies":[{}]"#, i + 1).unwrap();
+        }
+        json.push('}');
+    }
+    json.push_str("]}");
+    let inv = decode_dep_v0(json.as_bytes(), Path::new("big")).unwrap();
+    assert_eq!(inv.packages.len(), PACKAGES);
+    let (bom, peak) = peak_of(|| cargo_depinfo::cyclonedx(&inv));
+    // The output, its buffer's growth, and one bom-ref per package: a serde_json::Value tree
+    // of the same BOM cost more than ten times the output.
+    let bound = 2 * bom.len() as u64 + (8 << 20);
+    assert!(
+        peak <= bound,
+        "{peak} bytes to write {} bytes (bound {bound})",
+        bom.len()
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Amplification through the read cache: each distinct read is kept until the file is done.
+
+#[test]
+fn duplicate_sections_are_read_once() {
+    // 200 sections named `.dep-v0` of 64 KiB each: only the first is read.
+    let chunk = vec![0u8; 64 << 10];
+    let sections: Vec<(&str, &[u8])> = (0..200).map(|_| (".dep-v0", chunk.as_slice())).collect();
+    let scratch = Scratch::new("duplicates");
+    for (name, bytes) in [
+        ("dup.elf", elf_with_sections(&sections)),
+        ("dup.macho", mach_o_with_sections(&sections)),
+        ("dup.exe", pe_with_sections(&sections)),
+    ] {
+        let path = scratch.join(name);
+        std::fs::write(&path, &bytes).unwrap();
+        let (result, peak) = peak_of(|| read_sections(&path));
+        // Zeros are no zlib stream: the first section is read and refused.
+        assert!(
+            matches!(result, Err(ReadError::Decompress { .. })),
+            "{name}"
+        );
+        assert!(
+            peak < 2 << 20,
+            "{name}: {peak} bytes for a {} byte file",
+            bytes.len()
+        );
+    }
+}
+
+#[test]
+fn the_load_commands_of_all_universal_slices_share_the_header_limit() {
+    // 20 slices, each claiming 1 MiB of load commands: 20 MiB over the 16 MiB limit.
+    const SLICES: u32 = 20;
+    const SLICE: u32 = 2 << 20;
+    let mut bytes = Vec::new();
+    bytes.extend_from_slice(&0xcafe_babe_u32.to_be_bytes());
+    bytes.extend_from_slice(&SLICES.to_be_bytes());
+    for i in 0..SLICES {
+        for field in [0x0100_0007, 3, SLICE * (i + 1), SLICE, 12] {
+            bytes.extend_from_slice(&u32::to_be_bytes(field));
+        }
+    }
+    let scratch = Scratch::new("fat-budget");
+    let path = scratch.join("fat");
+    std::fs::write(&path, &bytes).unwrap();
+    let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    for i in 0..SLICES {
+        let mut header = Vec::new();
+        for field in [0xfeed_facf_u32, 0x0100_0007, 3, 2, 0, 1 << 20, 0, 0] {
+            header.extend_from_slice(&field.to_le_bytes());
+        }
+        file.write_at(&header, u64::from(SLICE * (i + 1))).unwrap();
+    }
+    file.set_len(u64::from(SLICE * (SLICES + 1))).unwrap();
+    drop(file);
+    let (result, peak) = peak_of(|| read_sections(&path));
+    let err = result.unwrap_err();
+    assert!(matches!(err, ReadError::TooLarge { .. }), "{err}");
+    assert!(
+        peak <= Limits::default().max_header_size + (1 << 20),
+        "{peak} bytes"
+    );
+}

@@ -25,6 +25,14 @@ use self::macho::find_macho;
 use self::pe::find_pe;
 
 /// Upper bounds on the work one file may cause.
+///
+/// Every size read from a file is checked against these before anything is allocated, and
+/// nothing else is read: the memory one file costs is at most
+/// `2 × max_header_size + 2 × max_section_size + 2 × max_decompressed_size` (the header
+/// table and the ELF section-name table; each section compressed and inflated) plus a few
+/// KiB, and never more than the file's own size for what is read from it. With the defaults
+/// that is 64 MiB at worst; a real binary costs kilobytes plus its two sections. Non-regular
+/// files (FIFOs, devices, sockets) are refused before they are opened for reading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Limits {
@@ -34,8 +42,8 @@ pub struct Limits {
     pub max_section_size: u64,
     /// Largest decompressed section accepted, in bytes (default 8 MiB).
     pub max_decompressed_size: usize,
-    /// Largest header table (ELF section headers, Mach-O load commands) read, in bytes
-    /// (default 16 MiB).
+    /// Largest header table (ELF section headers, the ELF section-name table, Mach-O load
+    /// commands, the PE section table) read, in bytes (default 16 MiB).
     pub max_header_size: u64,
 }
 
@@ -204,15 +212,19 @@ struct Found<'a> {
 }
 
 impl<'a> Found<'a> {
-    /// Where a section of this name goes, or `None` for a section we do not read.
-    fn slot(&mut self, name: &[u8]) -> Option<&mut Option<&'a [u8]>> {
-        if name == buildinfo::section::BUILD_INFO.as_bytes() {
-            Some(&mut self.bldinfo)
-        } else if name == buildinfo::section::DEP_V0.as_bytes() {
-            Some(&mut self.dep_v0)
+    /// Where a section of this name goes: `None` for a section we do not read, and for a
+    /// second section of a name already found. The first one wins, and the others are never
+    /// read: every read is kept by the cache, so a thousand duplicates within the limits
+    /// would otherwise cost a thousand sections.
+    fn slot(&mut self, name: &[u8]) -> Option<(&'static str, &mut Option<&'a [u8]>)> {
+        let (label, slot) = if name == BUILD_INFO.as_bytes() {
+            (BUILD_INFO, &mut self.bldinfo)
+        } else if name == DEP_V0.as_bytes() {
+            (DEP_V0, &mut self.dep_v0)
         } else {
-            None
-        }
+            return None;
+        };
+        slot.is_none().then_some((label, slot))
     }
 }
 

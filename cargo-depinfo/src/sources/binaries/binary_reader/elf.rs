@@ -1,7 +1,6 @@
 //! ELF (Linux, the BSDs): the section header table, read through the section header string
 //! table; nothing else of the file is touched.
 
-use buildinfo::section::{BUILD_INFO, DEP_V0};
 use object::read::elf::{FileHeader, SectionHeader as _};
 use object::{Endianness, ReadRef, SectionIndex, elf};
 
@@ -84,21 +83,14 @@ where
                     "the name of section {index} lies outside the section name table"
                 ))
             })?;
-        let name = if name == BUILD_INFO.as_bytes() {
-            BUILD_INFO
-        } else if name == DEP_V0.as_bytes() {
-            DEP_V0
-        } else {
+        let Some((label, slot)) = found.slot(name) else {
             continue;
         };
-        check_section(name, section.sh_size(endian).into(), limits)?;
-        let bytes = section
-            .data(endian, data)
-            .map_err(|_| Problem::Malformed(format!("section {name} lies outside the file")))?;
-        if let Some(slot) = found.slot(name.as_bytes()) {
-            // The first section of a name wins.
-            slot.get_or_insert(bytes);
-        }
+        check_section(label, section.sh_size(endian).into(), limits)?;
+        *slot =
+            Some(section.data(endian, data).map_err(|_| {
+                Problem::Malformed(format!("section {label} lies outside the file"))
+            })?);
     }
     Ok(found)
 }

@@ -11,13 +11,16 @@ pub(super) fn find_macho<'a, R: ReadRef<'a>>(
     magic: [u8; 4],
     limits: &Limits,
 ) -> Result<Found<'a>, Problem> {
+    let mut budget = limits.max_header_size;
     match u32::from_be_bytes(magic) {
         macho::FAT_MAGIC => find_fat::<macho::FatArch32, R>(data, limits),
         macho::FAT_MAGIC_64 => find_fat::<macho::FatArch64, R>(data, limits),
         macho::MH_MAGIC_64 | macho::MH_CIGAM_64 => {
-            find_macho_sections::<macho::MachHeader64<Endianness>, R>(data, 0, limits)
+            find_macho_sections::<macho::MachHeader64<Endianness>, R>(data, 0, limits, &mut budget)
         }
-        _ => find_macho_sections::<macho::MachHeader32<Endianness>, R>(data, 0, limits),
+        _ => {
+            find_macho_sections::<macho::MachHeader32<Endianness>, R>(data, 0, limits, &mut budget)
+        }
     }
 }
 
@@ -43,18 +46,25 @@ fn find_fat<'a, Fat: FatArch, R: ReadRef<'a>>(
     if !fat.arches().iter().all(|arch| known_cpu(arch.cputype().0)) {
         return Err(Problem::NotABinary);
     }
+    // The load commands of all slices together stay under the header limit: each slice is
+    // read separately, so 30 slices claiming the limit each would cost 30 times it.
+    let mut budget = limits.max_header_size;
     for arch in fat.arches() {
         let (offset, _) = arch.file_range();
         let header = data
             .read_bytes_at(offset, 4)
             .map_err(|()| Problem::Malformed("architecture slice outside the file".into()))?;
         let found = match u32::from_be_bytes([header[0], header[1], header[2], header[3]]) {
-            macho::MH_MAGIC_64 | macho::MH_CIGAM_64 => {
-                find_macho_sections::<macho::MachHeader64<Endianness>, R>(data, offset, limits)?
-            }
-            macho::MH_MAGIC | macho::MH_CIGAM => {
-                find_macho_sections::<macho::MachHeader32<Endianness>, R>(data, offset, limits)?
-            }
+            macho::MH_MAGIC_64 | macho::MH_CIGAM_64 => find_macho_sections::<
+                macho::MachHeader64<Endianness>,
+                R,
+            >(
+                data, offset, limits, &mut budget
+            )?,
+            macho::MH_MAGIC | macho::MH_CIGAM => find_macho_sections::<
+                macho::MachHeader32<Endianness>,
+                R,
+            >(data, offset, limits, &mut budget)?,
             _ => {
                 return Err(Problem::Malformed(
                     "architecture slice is not Mach-O".into(),
@@ -80,6 +90,7 @@ fn find_macho_sections<'a, Mach, R>(
     data: R,
     offset: u64,
     limits: &Limits,
+    header_budget: &mut u64,
 ) -> Result<Found<'a>, Problem>
 where
     Mach: MachHeader<Endian = Endianness>,
@@ -91,13 +102,14 @@ where
         return Err(Problem::NotABinary);
     }
     let commands = u64::from(header.sizeofcmds(endian));
-    if commands > limits.max_header_size {
+    if commands > *header_budget {
         return Err(Problem::TooLarge {
             what: "the Mach-O load commands".into(),
             size: commands,
             limit: limits.max_header_size,
         });
     }
+    *header_budget -= commands;
     let mut found = Found::default();
     let mut iter = header.load_commands(endian, data, offset)?;
     while let Some(command) = iter.next()? {
@@ -109,11 +121,10 @@ where
         }
         for section in segment.sections(endian, section_data)? {
             let name = section.name();
-            let Some(slot) = found.slot(name) else {
+            let Some((label, slot)) = found.slot(name) else {
                 continue;
             };
-            let label = String::from_utf8_lossy(name).into_owned();
-            check_section(&label, section.size(endian).into(), limits)?;
+            check_section(label, section.size(endian).into(), limits)?;
             // Section offsets are relative to the start of this architecture's slice.
             let start = offset + u64::from(section.offset(endian));
             *slot = Some(section.data(endian, data, start).map_err(|_| {

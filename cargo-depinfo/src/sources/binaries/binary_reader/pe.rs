@@ -51,11 +51,7 @@ fn find_pe_sections<'a, Pe: ImageNtHeaders, R: ReadRef<'a>>(
         // Both names fit the 8-byte short-name field, so no string table is needed.
         let raw = section.raw_name();
         let name = raw.split(|&b| b == 0).next().unwrap_or(raw);
-        let label = if name == buildinfo::section::BUILD_INFO.as_bytes() {
-            buildinfo::section::BUILD_INFO
-        } else if name == buildinfo::section::DEP_V0.as_bytes() {
-            buildinfo::section::DEP_V0
-        } else {
+        let Some((label, slot)) = found.slot(name) else {
             continue;
         };
         // The section is padded to the file alignment in the file; its bytes are the raw data
@@ -63,12 +59,12 @@ fn find_pe_sections<'a, Pe: ImageNtHeaders, R: ReadRef<'a>>(
         // The size is checked before the read: the read cache allocates what it is asked for.
         let (start, size) = section.pe_file_range();
         check_section(label, size.into(), limits)?;
-        let bytes = data
-            .read_bytes_at(start.into(), size.into())
-            .map_err(|()| Problem::Malformed(format!("section {label} lies outside the file")))?;
-        if let Some(slot) = found.slot(name) {
-            *slot = Some(bytes);
-        }
+        *slot = Some(
+            data.read_bytes_at(start.into(), size.into())
+                .map_err(|()| {
+                    Problem::Malformed(format!("section {label} lies outside the file"))
+                })?,
+        );
     }
     Ok(found)
 }
