@@ -606,7 +606,7 @@ fn scratch_file(label: &str) -> PathBuf {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 1500, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 600, failure_persistence: None, ..ProptestConfig::default() })]
 
     /// Mutated small binaries: no panic, the right kind of answer, memory bounded by the
     /// documented limits and by the file's size.
@@ -630,6 +630,11 @@ proptest! {
             bytes.len()
         );
     }
+
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 500, failure_persistence: None, ..ProptestConfig::default() })]
 
     /// Bytes changed only inside the compressed `.dep-v0`: the same data or a decompression
     /// error, never a header error and never other data.
@@ -664,7 +669,7 @@ fn real_binary() -> &'static (PathBuf, Vec<u8>) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 300, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 1000, failure_persistence: None, ..ProptestConfig::default() })]
 
     /// The real executable with bytes changed where the reader looks (the file header, and
     /// the section headers and name table at the end): changed in place and restored, so
