@@ -28,11 +28,12 @@ use self::pe::find_pe;
 ///
 /// Every size read from a file is checked against these before anything is allocated, and
 /// nothing else is read: the memory one file costs is at most
-/// `2 × max_header_size + 2 × max_section_size + 2 × max_decompressed_size` (the header
-/// table and the ELF section-name table; each section compressed and inflated) plus a few
-/// KiB, and never more than the file's own size for what is read from it. With the defaults
-/// that is 64 MiB at worst; a real binary costs kilobytes plus its two sections. Non-regular
-/// files (FIFOs, devices, sockets) are refused before they are opened for reading.
+/// `3 × max_header_size + 2 × max_section_size + 2 × max_decompressed_size` (the header
+/// table, and the ELF section-name table or the few bytes of each name read from it; each
+/// section compressed and inflated) plus a few KiB, and every read lies within the file, so
+/// a small file costs little whatever it claims. With the defaults that is 80 MiB at worst;
+/// a real binary costs kilobytes plus its two sections. Non-regular files (FIFOs, devices,
+/// sockets) are refused before they are opened for reading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Limits {
