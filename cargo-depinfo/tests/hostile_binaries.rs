@@ -679,6 +679,33 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 500, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Generated files: a magic of each format (or none) followed by arbitrary bytes. Never
+    /// data (nothing random holds a valid zlib stream under our names), never a panic.
+    #[test]
+    fn generated_bytes_after_a_magic_are_never_data(
+        magic in prop::sample::select(vec![
+            &b""[..], b"\x7fELF\x02\x01\x01", b"\x7fELF\x01\x02\x01", b"MZ",
+            b"\xcf\xfa\xed\xfe", b"\xfe\xed\xfa\xce", b"\xca\xfe\xba\xbe\0\0\0\x01",
+            b"\xca\xfe\xba\xbf\0\0\0\x02",
+        ]),
+        rest in prop::collection::vec(any::<u8>(), 0..2048),
+    ) {
+        let mut bytes = magic.to_vec();
+        bytes.extend_from_slice(&rest);
+        let path = scratch_file("generated");
+        std::fs::write(&path, &bytes).unwrap();
+        let (result, peak) = peak_of(|| read_sections(&path));
+        check_read(&path, &result);
+        if let Ok(raw) = &result {
+            prop_assert!(raw.is_empty(), "{:?}", raw);
+        }
+        prop_assert!(peak <= 4 * bytes.len() as u64 + (1 << 20), "{peak}");
+    }
+}
+
 /// This test binary's sibling, the real cargo-depinfo executable: a linked ELF with a
 /// `.bldinfo` section (buildinfo's build script embeds it), copied once.
 fn real_binary() -> &'static (PathBuf, Vec<u8>) {
