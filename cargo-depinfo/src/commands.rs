@@ -35,8 +35,7 @@ pub(crate) fn inspect(args: &InspectArgs) -> Result<Outcome> {
 
 pub(crate) fn affected(args: &AffectedArgs) -> Result<Outcome> {
     let format = args.format()?;
-    let req = semver::VersionReq::parse(&args.req)
-        .with_context(|| format!("invalid SemVer requirement {:?}", args.req))?;
+    let req = args.req()?;
     let (observations, errors) = collect(&args.sources)?;
     let hits = depinfo::affected(&observations, &args.name, &req);
     let stdout = match format {

@@ -81,7 +81,8 @@ pub enum SourceError {
     /// A `/metrics` endpoint.
     #[error("{url}: {}", one_line(error))]
     MetricsPage {
-        /// The URL as given.
+        /// The URL as given, credentials redacted (`user:***@`), control characters escaped
+        /// and cut short.
         url: String,
         /// What went wrong.
         error: MetricsPageError,
@@ -89,7 +90,7 @@ pub enum SourceError {
     /// A Prometheus-compatible API.
     #[error("{url}: {}", one_line(error))]
     PrometheusApi {
-        /// The base URL as given.
+        /// The base URL as given, redacted and cut short as for `MetricsPage`.
         url: String,
         /// What went wrong.
         error: ApiError,
@@ -97,13 +98,13 @@ pub enum SourceError {
     /// Reading the source panicked (a bug: the other sources are still read).
     #[error("{input}: panicked")]
     Panicked {
-        /// The URL as given.
+        /// The URL as given, redacted and cut short as for `MetricsPage`.
         input: String,
     },
 }
 
 impl SourceError {
-    /// The input: a path or a URL, as given.
+    /// The input: a path, or a URL as given with its credentials redacted.
     pub fn input(&self) -> String {
         match self {
             SourceError::Binary(e) => e.path().display().to_string(),
@@ -154,7 +155,7 @@ pub fn collect_with(
                 Err(error) => (
                     Vec::new(),
                     vec![SourceError::MetricsPage {
-                        url: url.clone(),
+                        url: http::shown_url(url),
                         error,
                     }],
                 ),
@@ -172,7 +173,9 @@ pub fn collect_with(
                 h.join().unwrap_or_else(|_| {
                     (
                         Vec::new(),
-                        vec![SourceError::Panicked { input: url.clone() }],
+                        vec![SourceError::Panicked {
+                            input: http::shown_url(url),
+                        }],
                     )
                 })
             })
@@ -236,16 +239,24 @@ fn join_build_info(observations: &mut [Observation], build_info: &BuildInfoIndex
 /// Queries one Prometheus-compatible API.
 fn query_prometheus(url: &str, timeout: Duration) -> (Vec<Observation>, Vec<SourceError>) {
     let fail = |error| SourceError::PrometheusApi {
-        url: url.to_owned(),
+        url: http::shown_url(url),
         error,
     };
+    let origin = http::shown_url(url);
     let series = match prometheus_api::query(url, RUST_MOD_INFO, timeout) {
         Ok(s) => s,
         Err(e) => return (Vec::new(), vec![fail(e)]),
     };
     let mut observations: Vec<Observation> = series
         .iter()
-        .filter_map(|l| observation(l, l.get("instance").cloned(), l.get("job").cloned(), url))
+        .filter_map(|l| {
+            observation(
+                l,
+                l.get("instance").cloned(),
+                l.get("job").cloned(),
+                &origin,
+            )
+        })
         .collect();
     let mut errors = Vec::new();
     if !observations.is_empty() {

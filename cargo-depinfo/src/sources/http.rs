@@ -14,6 +14,14 @@ use crate::sources::child_process::{ChildError, output_within};
 /// The largest body we read (a Prometheus answer for 100,000 series is about 30 MiB).
 pub const MAX_BODY: u64 = 256 << 20;
 
+/// The longest time one exchange may take, whatever the caller asks for (`--timeout` is
+/// bounded to it too): a deadline further away than this would only risk overflowing the
+/// clock's arithmetic.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The most characters of a URL shown in a message (a URL is user input: it may be huge).
+const MAX_SHOWN_URL: usize = 200;
+
 /// Why a request failed. The caller names the URL.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -33,6 +41,44 @@ pub enum HttpError {
     /// The body is larger than 256 MiB.
     #[error("answer larger than {} MiB", MAX_BODY >> 20)]
     TooLarge,
+    /// The body is compressed (`Content-Encoding`, or gzip's magic bytes): we ask for none.
+    #[error("{0}-compressed body (not supported)")]
+    Compressed(String),
+}
+
+/// `url` as it may be shown in a message: credentials (`user:secret@`) replaced by
+/// `user:***@`, control characters escaped, and cut to [`MAX_SHOWN_URL`] characters with `…`.
+pub(crate) fn shown_url(url: &str) -> String {
+    let redacted = redact_credentials(url);
+    let mut out = String::new();
+    for (n, c) in redacted.chars().enumerate() {
+        if n == MAX_SHOWN_URL {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `scheme://user:password@host/…` with the password (or a lone user name, which may be a
+/// token) replaced by `***`.
+fn redact_credentials(url: &str) -> String {
+    let start = url.find("://").map_or(0, |i| i + 3);
+    let rest = &url[start..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let Some(at) = rest[..authority_end].rfind('@') else {
+        return url.to_owned();
+    };
+    let user = match rest[..at].split_once(':') {
+        Some((user, _)) => format!("{user}:***"),
+        None => "***".to_owned(),
+    };
+    format!("{}{user}{}", &url[..start], &rest[at..])
 }
 
 /// A parsed `http://` or `https://` URL.
@@ -51,7 +97,7 @@ pub struct Url {
 impl Url {
     /// Parses `http[s]://host[:port][/path]`.
     pub fn parse(url: &str) -> Result<Url, HttpError> {
-        let bad = || HttpError::Url(url.to_owned());
+        let bad = || HttpError::Url(shown_url(url));
         let (tls, rest) = match (url.strip_prefix("http://"), url.strip_prefix("https://")) {
             (Some(rest), _) => (false, rest),
             (None, Some(rest)) => (true, rest),
@@ -65,7 +111,8 @@ impl Url {
         };
         if authority.contains('@') {
             return Err(HttpError::Url(format!(
-                "{url}: credentials in URLs are not supported"
+                "{}: credentials in URLs are not supported",
+                shown_url(url)
             )));
         }
         let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
@@ -116,17 +163,28 @@ pub struct Response {
     pub status: u16,
     /// `Content-Type`, when sent.
     pub content_type: Option<String>,
+    /// `Content-Encoding` other than `identity`, when sent.
+    pub content_encoding: Option<String>,
     /// The body, de-chunked.
     pub body: Vec<u8>,
 }
 
-/// `GET url` with `Accept: accept`, all within `timeout`.
+/// `GET url` with `Accept: accept`, all within `timeout` (at most [`MAX_TIMEOUT`]).
 pub fn get(url: &Url, accept: &str, timeout: Duration) -> Result<Response, HttpError> {
-    if url.tls {
+    let timeout = timeout.min(MAX_TIMEOUT);
+    let response = if url.tls {
         get_with_curl(url, accept, timeout)
     } else {
         get_plain(url, accept, timeout)
+    }?;
+    // We send no Accept-Encoding; a server compressing anyway must not be read as text.
+    if let Some(encoding) = &response.content_encoding {
+        return Err(HttpError::Compressed(encoding.clone()));
     }
+    if response.body.starts_with(&[0x1f, 0x8b]) {
+        return Err(HttpError::Compressed("gzip".into()));
+    }
+    Ok(response)
 }
 
 /// The `https://` path: the `curl` program, bounded by `--max-time` and `--max-filesize`, and
@@ -157,13 +215,14 @@ fn get_with_curl(url: &Url, accept: &str, timeout: Duration) -> Result<Response,
     ])
     .arg(url.to_url_string());
     // curl's own --max-time should end it first; the margin is for a curl that hangs anyway.
-    let output =
-        output_within(&mut cmd, timeout + Duration::from_secs(2)).map_err(|e| match e {
+    let output = output_within(&mut cmd, timeout.saturating_add(Duration::from_secs(2))).map_err(
+        |e| match e {
             ChildError::Timeout { .. } => HttpError::Timeout(timeout),
             ChildError::Spawn { source, .. } => HttpError::Io(std::io::Error::other(format!(
                 "https needs the curl program: {source}"
             ))),
-        })?;
+        },
+    )?;
     let mut out = output.stdout;
     if !output.status.success() {
         // curl's exit code 28 is its own timeout.
@@ -193,12 +252,17 @@ fn get_with_curl(url: &Url, accept: &str, timeout: Duration) -> Result<Response,
     Ok(Response {
         status,
         content_type: Some(content_type.trim().to_owned()).filter(|c| !c.is_empty()),
+        // curl decodes what it announced with --compressed.
+        content_encoding: None,
         body: out,
     })
 }
 
 fn get_plain(url: &Url, accept: &str, timeout: Duration) -> Result<Response, HttpError> {
-    let deadline = Instant::now() + timeout;
+    // `get` bounds the timeout; an unrepresentable deadline is an immediate timeout anyway.
+    let deadline = Instant::now()
+        .checked_add(timeout)
+        .ok_or(HttpError::Timeout(timeout))?;
     let left = || {
         deadline
             .checked_duration_since(Instant::now())
@@ -259,6 +323,7 @@ fn get_plain(url: &Url, accept: &str, timeout: Duration) -> Result<Response, Htt
     let mut content_type = None;
     let mut length = None;
     let mut chunked = false;
+    let mut content_encoding = None;
     loop {
         line.clear();
         read_line(&mut reader, &mut line).map_err(io)?;
@@ -278,6 +343,16 @@ fn get_plain(url: &Url, accept: &str, timeout: Duration) -> Result<Response, Htt
                     .parse::<u64>()
                     .map_err(|_| HttpError::Protocol(format!("Content-Length {value:?}")))?,
             );
+        } else if name.eq_ignore_ascii_case("content-encoding") {
+            if !value.is_empty() && !value.eq_ignore_ascii_case("identity") {
+                content_encoding = Some(
+                    value
+                        .chars()
+                        .take(40)
+                        .flat_map(char::escape_debug)
+                        .collect(),
+                );
+            }
         } else if name.eq_ignore_ascii_case("transfer-encoding") {
             chunked = value.to_ascii_lowercase().contains("chunked");
         }
@@ -293,7 +368,11 @@ fn get_plain(url: &Url, accept: &str, timeout: Duration) -> Result<Response, Htt
             if size == 0 {
                 break;
             }
-            if body.len() as u64 + size > MAX_BODY {
+            // Checked: a chunk size near u64::MAX must not wrap around the cap.
+            if (body.len() as u64)
+                .checked_add(size)
+                .is_none_or(|total| total > MAX_BODY)
+            {
                 return Err(HttpError::TooLarge);
             }
             let start = body.len();
@@ -328,6 +407,7 @@ fn get_plain(url: &Url, accept: &str, timeout: Duration) -> Result<Response, Htt
     Ok(Response {
         status,
         content_type,
+        content_encoding,
         body,
     })
 }

@@ -35,6 +35,20 @@ struct Data {
 #[derive(Deserialize)]
 struct VectorSample {
     metric: Series,
+    /// `[timestamp, "value"]`; absent only from non-conforming servers.
+    #[serde(default)]
+    value: Option<(serde::de::IgnoredAny, String)>,
+}
+
+impl VectorSample {
+    /// An info series counts only while its value is positive: a 0 (or NaN, which compares
+    /// false) is what a program exports for what it no longer runs. A series without a value
+    /// counts, so that a server leaving it out hides nothing.
+    fn counts(&self) -> bool {
+        self.value
+            .as_ref()
+            .is_none_or(|(_, v)| v.trim().parse::<f64>().is_ok_and(|v| v > 0.0))
+    }
 }
 
 /// `base` (for example `http://prometheus:9090` or Mimir's `http://mimir/prometheus`) joined
@@ -102,8 +116,12 @@ pub fn query(base: &str, query: &str, timeout: Duration) -> Result<Vec<Series>, 
     )
 }
 
-/// Decodes an API answer.
-fn decode(status: u16, content_type: Option<&str>, body: &[u8]) -> Result<Vec<Series>, ApiError> {
+/// Decodes an API answer: the labels of the series whose value is positive.
+pub(crate) fn decode(
+    status: u16,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<Vec<Series>, ApiError> {
     let answer: Answer = match serde_json::from_slice(body) {
         Ok(a) => a,
         Err(e) => {
@@ -133,7 +151,12 @@ fn decode(status: u16, content_type: Option<&str>, body: &[u8]) -> Result<Vec<Se
     if data.result_type != "vector" {
         return Err(ApiError::NotVector(data.result_type));
     }
-    Ok(data.result.into_iter().map(|s| s.metric).collect())
+    Ok(data
+        .result
+        .into_iter()
+        .filter(VectorSample::counts)
+        .map(|s| s.metric)
+        .collect())
 }
 
 /// RFC 3986 percent-encoding of a query parameter value.
