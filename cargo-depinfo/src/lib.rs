@@ -21,7 +21,7 @@ pub use crate::observation::{Observation, Runner};
 pub use crate::progress::Progress;
 pub use crate::questions::{
     CrateSpread, Hit, Level, OutdatedError, Report, Row, RulesError, RulesOptions, Running,
-    VersionRunners, affected, outdated, rules, spread,
+    VersionRunners, affected, outdated, rules, spread, unjudged,
 };
 pub use crate::render::{
     affected_json, affected_prometheus, affected_text, cyclonedx, json, outdated_json,
