@@ -63,10 +63,13 @@ pub(crate) fn affected(args: &AffectedArgs) -> Result<Outcome> {
 
 /// One line per observation `affected` cannot judge: the hit's text line, marked.
 fn unjudged_lines(prefix: &str, unjudged: &[depinfo::Hit]) -> String {
-    depinfo::affected_text(unjudged)
-        .lines()
-        .map(|line| format!("{prefix}{line} (not SemVer: cannot judge)\n"))
-        .collect()
+    let mut out = String::new();
+    for line in depinfo::affected_text(unjudged).lines() {
+        out.push_str(prefix);
+        out.push_str(line);
+        out.push_str(" (not SemVer: cannot judge)\n");
+    }
+    out
 }
 
 pub(crate) fn spread(args: &SpreadArgs) -> Result<Outcome> {

@@ -29,6 +29,10 @@ pub enum HttpError {
     /// The URL is not `http://host[:port][/path]`.
     #[error("not an http:// URL ({0})")]
     Url(String),
+    /// The URL holds credentials (`user:secret@`): refused, and never echoed (the caller
+    /// names the URL redacted).
+    #[error("credentials in URLs are not supported")]
+    Credentials,
     /// Name resolution, connect, send or receive failed.
     #[error("{0}")]
     Io(std::io::Error),
@@ -110,10 +114,7 @@ impl Url {
             None => (rest, "/".to_owned()),
         };
         if authority.contains('@') {
-            return Err(HttpError::Url(format!(
-                "{}: credentials in URLs are not supported",
-                shown_url(url)
-            )));
+            return Err(HttpError::Credentials);
         }
         let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
             let (h, after) = v6.split_once(']').ok_or_else(bad)?;
@@ -476,6 +477,28 @@ mod tests {
         assert!(Url::parse("http://:80").is_err());
         assert!(Url::parse("http://u:p@x/").is_err());
         assert!(Url::parse("http://x:port/").is_err());
+    }
+
+    #[test]
+    fn shown_urls_redact_credentials_escape_and_cut() {
+        for (url, shown) in [
+            ("http://user:secret@host:1/p", "http://user:***@host:1/p"),
+            ("https://tok3n@host/p@q", "https://***@host/p@q"),
+            ("sparse+https://u:p:q@h/", "sparse+https://u:***@h/"),
+            ("http://host/a@b", "http://host/a@b"),
+            ("user:pw@host:9100", "user:***@host:9100"),
+            ("http://h/\x1b[2J", "http://h/\\u{1b}[2J"),
+        ] {
+            assert_eq!(shown_url(url), shown, "{url}");
+        }
+        let long = format!("http://h/{}", "a".repeat(100_000));
+        let shown = shown_url(&long);
+        assert_eq!(shown.chars().count(), MAX_SHOWN_URL + 1);
+        assert!(shown.ends_with("a…"));
+        assert!(matches!(
+            Url::parse("http://user:secret@x/"),
+            Err(HttpError::Credentials)
+        ));
     }
 
     /// One canned answer on a loopback port; returns the port.
