@@ -117,7 +117,7 @@ pub fn query(base: &str, query: &str, timeout: Duration) -> Result<Vec<Series>, 
 }
 
 /// Decodes an API answer: the labels of the series whose value is positive.
-pub(crate) fn decode(
+pub fn decode(
     status: u16,
     content_type: Option<&str>,
     body: &[u8],

@@ -113,7 +113,7 @@ struct Line {
 /// Parses an index file: one JSON object per line. Lines with a version that is not SemVer
 /// are skipped (cargo skips what it does not understand too); a file with no usable line at
 /// all is an error, unless it is empty.
-pub(crate) fn parse_index_file(body: &[u8]) -> Result<Vec<Release>, IndexFileError> {
+pub fn parse_index_file(body: &[u8]) -> Result<Vec<Release>, IndexFileError> {
     let text = std::str::from_utf8(body).map_err(|e| IndexFileError::NotUtf8(e.to_string()))?;
     let mut releases = Vec::new();
     let mut first_error = None;
