@@ -480,4 +480,30 @@ mod tests {
         assert!(e.contains("…\""), "{e}");
         assert!(!e.chars().any(char::is_control), "{e}");
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 500,
+            failure_persistence: None,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        /// Whatever REQ holds, it is accepted or refused in one short line without control
+        /// characters (the message quotes it cut short and escaped).
+        #[test]
+        fn any_req_is_accepted_or_refused_in_one_short_line(req in "(.|\\PC|[\\x00-\\x1f]){0,300}") {
+            let Command::Affected(a) = parse(&["cargo-depinfo", "affected", "x", "--", &req]) else {
+                panic!("not affected");
+            };
+            match a.req() {
+                Ok(_) => proptest::prop_assert!(semver::VersionReq::parse(&req).is_ok()),
+                Err(e) => {
+                    let e = format!("{e:#}");
+                    proptest::prop_assert!(!e.chars().any(char::is_control), "{e}");
+                    // 80 characters of at most 10 (`\u{10ffff}`) each, the words, the quotes.
+                    proptest::prop_assert!(e.chars().count() <= 80 * 10 + 200, "{e}");
+                }
+            }
+        }
+    }
 }

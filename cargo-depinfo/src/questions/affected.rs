@@ -158,4 +158,85 @@ mod tests {
         assert_eq!(versions, ["1.0.5-rc.1"]);
         assert!(unjudged(&o, "serde_json").is_empty());
     }
+
+    /// Real requirements, as advisories and users write them, to mutate.
+    const REQS: &[&str] = &[
+        ">=1.0, <1.0.150",
+        "^1",
+        "~1.2.3-alpha.1",
+        "=1.0.0",
+        "*",
+        "<1.0.5",
+        ">=0.3.0, <0.3.14",
+        "1.2.*",
+    ];
+
+    fn mutated_req() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        (
+            0..REQS.len(),
+            proptest::collection::vec((any::<usize>(), "[-+.,<>=^~*0-9a-z ]{0,3}"), 0..4),
+        )
+            .prop_map(|(seed, edits)| {
+                let mut r: Vec<char> = REQS[seed].chars().collect();
+                for (at, text) in edits {
+                    let at = at % (r.len() + 1);
+                    let end = (at + 1).min(r.len());
+                    r.splice(at..end, text.chars());
+                }
+                r.into_iter().collect()
+            })
+    }
+
+    fn version() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        prop_oneof![
+            (0u64..3, 0u64..4, 0u64..200).prop_map(|(a, b, c)| format!("{a}.{b}.{c}")),
+            (0u64..3, 0u64..4, 0u64..200, "(alpha|beta|rc)(\\.[0-9])?")
+                .prop_map(|(a, b, c, p)| format!("{a}.{b}.{c}-{p}")),
+            "[v0-9.a-z+-]{0,10}",
+            ".{0,8}",
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 500,
+            failure_persistence: None,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        /// Every observation is a hit, unjudged, or judged clean: never lost, never both; and
+        /// a pre-release of a matching version is a hit.
+        #[test]
+        fn every_version_is_judged_or_reported(
+            req in mutated_req(),
+            versions in proptest::collection::vec(version(), 0..12),
+        ) {
+            let Ok(req) = semver::VersionReq::parse(&req) else {
+                return Ok(());
+            };
+            let refs: Vec<&str> = versions.iter().map(String::as_str).collect();
+            let o = observations(&refs);
+            let hits = affected(&o, "serde_json", &req);
+            let unjudged = unjudged(&o, "serde_json");
+            for (i, v) in versions.iter().enumerate() {
+                let location = format!("10.0.0.{i}:8080");
+                let hit = hits.iter().any(|h| h.location == location);
+                let unknown = unjudged.iter().any(|h| h.location == location);
+                match semver::Version::parse(v) {
+                    Err(_) => proptest::prop_assert!(unknown && !hit, "{v:?}"),
+                    Ok(parsed) => {
+                        proptest::prop_assert!(!unknown, "{v:?}");
+                        let stripped = semver::Version::new(parsed.major, parsed.minor, parsed.patch);
+                        proptest::prop_assert_eq!(
+                            hit,
+                            req.matches(&parsed) || req.matches(&stripped),
+                            "{:?} against {}", v, req
+                        );
+                    }
+                }
+            }
+        }
+    }
 }

@@ -501,6 +501,30 @@ mod tests {
         ));
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 1000,
+            failure_persistence: None,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        /// A password never shows; the user name does, and so does the rest of the URL.
+        #[test]
+        fn shown_urls_never_hold_the_password(
+            scheme in "(http|https|sparse\\+https)://",
+            user in "[a-zA-Z0-9._~-]{1,12}",
+            password in "[a-zA-Z0-9._~!$&'()*+,;=%:-]{12,24}",
+            rest in "[a-z0-9.]{1,12}(:[0-9]{1,5})?(/[a-z0-9@:/]{0,20})?",
+        ) {
+            let url = format!("{scheme}{user}:{password}@{rest}");
+            let shown = shown_url(&url);
+            proptest::prop_assert!(!shown.contains(&password), "{shown}");
+            proptest::prop_assert_eq!(shown, format!("{scheme}{user}:***@{rest}"));
+            let err = Url::parse(&url).unwrap_err().to_string();
+            proptest::prop_assert!(!err.contains(&password), "{err}");
+        }
+    }
+
     /// One canned answer on a loopback port; returns the port.
     fn serve_once(answer: &'static str) -> u16 {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
