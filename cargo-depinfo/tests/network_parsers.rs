@@ -304,6 +304,7 @@ proptest! {
             Err(e) => {
                 prop_assert!(e.line >= 1 && e.line <= text.lines().count(), "{e}");
                 prop_assert!(!e.to_string().contains('\n'), "{e}");
+                prop_assert!(e.to_string().chars().count() <= 200, "{e}");
             }
         }
     }
@@ -422,6 +423,10 @@ proptest! {
         }
         if result.is_ok() {
             prop_assert!((200..300).contains(&status));
+        }
+        if let Err(e) = &result {
+            // Whatever the server wrote, the message quotes it cut short.
+            prop_assert!(e.to_string().chars().count() <= 600, "{e}");
         }
     }
 
