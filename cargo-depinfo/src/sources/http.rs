@@ -386,6 +386,11 @@ fn get_plain(url: &Url, accept: &str, timeout: Duration) -> Result<Response, Htt
             }
             line.clear();
             read_line(&mut reader, &mut line).map_err(io)?;
+            if !line.trim_end_matches(['\r', '\n']).is_empty() {
+                return Err(HttpError::Protocol(
+                    "chunk longer than its size (no CRLF after it)".into(),
+                ));
+            }
         }
     } else {
         let limit = length.unwrap_or(MAX_BODY + 1).min(MAX_BODY + 1);
@@ -522,6 +527,146 @@ mod tests {
             proptest::prop_assert_eq!(shown, format!("{scheme}{user}:***@{rest}"));
             let err = Url::parse(&url).unwrap_err().to_string();
             proptest::prop_assert!(!err.contains(&password), "{err}");
+        }
+    }
+
+    /// A loopback server answering each connection with the next answer sent on the channel,
+    /// as raw bytes, then closing it; returns the port.
+    fn raw_answers() -> (u16, std::sync::mpsc::Sender<Vec<u8>>) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(answer) = rx.recv() else { break };
+                let Ok(mut s) = stream else { continue };
+                let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+                let mut head = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !head.ends_with(b"\r\n\r\n") {
+                    match s.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let _ = s.write_all(&answer);
+            }
+        });
+        (port, tx)
+    }
+
+    fn chunked_answer(chunks: &[(Vec<u8>, Option<u64>, bool)]) -> Vec<u8> {
+        let mut a =
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
+                .to_vec();
+        for (data, lie, extension) in chunks {
+            let size = lie.unwrap_or(data.len() as u64);
+            a.extend_from_slice(format!("{size:x}").as_bytes());
+            if *extension {
+                a.extend_from_slice(b";name=value");
+            }
+            a.extend_from_slice(b"\r\n");
+            a.extend_from_slice(data);
+            a.extend_from_slice(b"\r\n");
+        }
+        a.extend_from_slice(b"0\r\n\r\n");
+        a
+    }
+
+    fn chunk() -> impl proptest::strategy::Strategy<Value = (Vec<u8>, Option<u64>, bool)> {
+        use proptest::prelude::*;
+        (
+            proptest::collection::vec(1u8.., 1..200),
+            prop_oneof![
+                8 => Just(None),
+                1 => Just(Some(u64::MAX)),
+                1 => (MAX_BODY - 10..=u64::MAX).prop_map(Some),
+                1 => (0u64..400).prop_map(Some),
+            ],
+            any::<bool>(),
+        )
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 300,
+            failure_persistence: None,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        /// Chunked answers: exactly the data when every size is honest; a size that would pass
+        /// the body cap (`ffffffffffffffff` included) is `TooLarge`, never a wrap-around or a
+        /// panic; another lie is a protocol or I/O error.
+        #[test]
+        fn chunked_answers_decode_or_fail_without_overflow(
+            chunks in proptest::collection::vec(chunk(), 0..6),
+        ) {
+            let (port, tx) = raw_answers();
+            tx.send(chunked_answer(&chunks)).unwrap();
+            let url = Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap();
+            let result = get_plain(&url, "*/*", Duration::from_secs(10));
+            let first_lie = chunks.iter().position(|(d, lie, _)| lie.is_some_and(|l| l != d.len() as u64));
+            let before: u64 = chunks[..first_lie.unwrap_or(chunks.len())]
+                .iter()
+                .map(|(d, _, _)| d.len() as u64)
+                .sum();
+            match first_lie {
+                None => {
+                    let want: Vec<u8> = chunks.iter().flat_map(|(d, _, _)| d.clone()).collect();
+                    proptest::prop_assert_eq!(result.unwrap().body, want);
+                }
+                Some(i) => {
+                    let lie = chunks[i].1.unwrap();
+                    if before.checked_add(lie).is_none_or(|t| t > MAX_BODY) {
+                        proptest::prop_assert!(matches!(result, Err(HttpError::TooLarge)), "{result:?}");
+                    } else {
+                        proptest::prop_assert!(
+                            // After a lie, the rest is read as whatever it looks like.
+                            matches!(result, Err(HttpError::Protocol(_) | HttpError::Io(_) | HttpError::TooLarge) | Ok(_)),
+                            "{result:?}"
+                        );
+                        if let Ok(r) = result {
+                            proptest::prop_assert!(r.body.len() as u64 <= MAX_BODY);
+                        }
+                    }
+                }
+            }
+        }
+
+        /// Any answer at all: no panic, an answer within the cap or one of the errors.
+        #[test]
+        fn any_answer_is_read_or_refused(
+            head in proptest::collection::vec(proptest::prop_oneof![
+                proptest::strategy::Just("HTTP/1.1 200 OK".to_owned()),
+                proptest::strategy::Just("HTTP/1.0 404 Not Found".to_owned()),
+                proptest::strategy::Just("Content-Length: 5".to_owned()),
+                proptest::strategy::Just("Content-Length: 99999999999999999999".to_owned()),
+                proptest::strategy::Just("Content-Length: -1".to_owned()),
+                proptest::strategy::Just("Transfer-Encoding: chunked".to_owned()),
+                proptest::strategy::Just("Content-Encoding: gzip".to_owned()),
+                proptest::strategy::Just("ffffffffffffffff".to_owned()),
+                proptest::strategy::Just("no colon".to_owned()),
+                proptest::strategy::Just(String::new()),
+                "[ -~]{0,40}",
+            ], 0..8),
+            body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+        ) {
+            let (port, tx) = raw_answers();
+            let mut answer = head.join("\r\n").into_bytes();
+            answer.extend_from_slice(b"\r\n\r\n");
+            answer.extend_from_slice(&body);
+            let answer_len = answer.len();
+            tx.send(answer).unwrap();
+            let url = Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap();
+            match get(&url, "*/*", Duration::from_secs(10)) {
+                Ok(r) => {
+                    proptest::prop_assert!(head.first().is_some_and(|l| l.starts_with("HTTP/1.")));
+                    proptest::prop_assert!(r.body.len() <= answer_len);
+                    proptest::prop_assert!(!r.body.starts_with(&[0x1f, 0x8b]));
+                }
+                Err(HttpError::Timeout(_)) => proptest::prop_assert!(false, "a closed connection is no timeout"),
+                Err(_) => {}
+            }
         }
     }
 
