@@ -290,7 +290,7 @@ fn an_invalid_requirement_is_one_line_and_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         stderr(&out),
-        "error: --timeout must be a positive number of seconds\n"
+        "error: --timeout must be a positive number of seconds, at most 86400 (one day)\n"
     );
 }
 
