@@ -6,14 +6,6 @@
 //! A counting global allocator measures what one call allocates at its peak, per thread (the
 //! tests run in parallel), so that "bounded memory" is asserted, not assumed.
 
-#![allow(
-    unsafe_code,
-    reason = "a counting global allocator (`GlobalAlloc` is an unsafe trait) measures the peak \
-              memory of the code under test; it only forwards to the system allocator"
-)]
-
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::os::unix::fs::FileExt as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -31,76 +23,13 @@ use testkit::{
 // ---------------------------------------------------------------------------------------------
 // The counting allocator.
 
-struct Counting;
-
-thread_local! {
-    /// Bytes allocated and not yet freed by this thread (frees of another thread's memory
-    /// make it drift, which is why a measurement starts from its own base).
-    static LIVE: Cell<isize> = const { Cell::new(0) };
-    /// The highest `LIVE` since the last reset.
-    static PEAK: Cell<isize> = const { Cell::new(0) };
-}
-
-fn note(delta: isize) {
-    // `try_with`: never panic in the allocator, even while the thread is being torn down.
-    let _ = LIVE.try_with(|live| {
-        let now = live.get().saturating_add(delta);
-        live.set(now);
-        let _ = PEAK.try_with(|peak| peak.set(peak.get().max(now)));
-    });
-}
-
-fn signed(size: usize) -> isize {
-    isize::try_from(size).unwrap_or(isize::MAX)
-}
-
-// SAFETY: every call forwards to `System` with the caller's arguments unchanged; the counting
-// only touches thread-local `Cell`s, which never allocate.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: forwarded as received.
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            note(signed(layout.size()));
-        }
-        p
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: forwarded as received.
-        let p = unsafe { System.alloc_zeroed(layout) };
-        if !p.is_null() {
-            note(signed(layout.size()));
-        }
-        p
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded as received.
-        unsafe { System.dealloc(ptr, layout) };
-        note(-signed(layout.size()));
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: forwarded as received.
-        let p = unsafe { System.realloc(ptr, layout, new_size) };
-        if !p.is_null() {
-            note(signed(new_size) - signed(layout.size()));
-        }
-        p
-    }
-}
-
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
+static ALLOCATOR: testkit::CountingAllocator = testkit::CountingAllocator;
 
 /// Runs `f` and returns its result with the most bytes it held allocated at once.
 fn peak_of<T>(f: impl FnOnce() -> T) -> (T, u64) {
-    let base = LIVE.with(Cell::get);
-    PEAK.with(|peak| peak.set(base));
-    let out = f();
-    let peak = PEAK.with(Cell::get) - base;
-    (out, u64::try_from(peak).unwrap_or(0))
+    let (out, peak) = testkit::peak_during(f);
+    (out, peak as u64)
 }
 
 /// The documented bound on what reading one file may allocate (see [`Limits`]): the header

@@ -4,13 +4,6 @@
 //! ESC sequences, BEL, NUL, CR, LF, DEL and C1 controls) and no raw control character may
 //! reach stdout or stderr in a human-readable format: the values are quoted with escapes.
 //! A counting allocator checks that escaping and the `rules` flags cost bounded memory.
-#![allow(
-    unsafe_code,
-    reason = "a counting global allocator (GlobalAlloc is an unsafe trait) measures what the escaping allocates"
-)]
-
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 
 use std::process::{Command, Output};
 use std::time::Duration;
@@ -19,63 +12,10 @@ use testkit::{Reply, Scratch, Server, stderr, stdout, zlib};
 
 const BIN: &str = env!("CARGO_BIN_EXE_cargo-depinfo");
 
-/// The system allocator, counting the bytes each thread holds (tests run on parallel threads).
-struct Counting;
-
-thread_local! {
-    static LIVE: Cell<usize> = const { Cell::new(0) };
-    static PEAK: Cell<usize> = const { Cell::new(0) };
-}
-
-fn count(grow: usize, shrink: usize) {
-    // `try_with`: a thread being torn down has no counters left, and is not measured.
-    let _ = LIVE.try_with(|live| {
-        let now = (live.get() + grow).saturating_sub(shrink);
-        live.set(now);
-        let _ = PEAK.try_with(|peak| peak.set(peak.get().max(now)));
-    });
-}
-
-// SAFETY: every call goes to `System` unchanged; only counters (const thread-locals, which
-// never allocate) are updated around it.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: the caller's contract is passed on as it is.
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            count(layout.size(), 0);
-        }
-        p
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: the caller's contract is passed on as it is.
-        unsafe { System.dealloc(ptr, layout) };
-        count(0, layout.size());
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: the caller's contract is passed on as it is.
-        let p = unsafe { System.realloc(ptr, layout, new_size) };
-        if !p.is_null() {
-            // Counted as if both blocks were held for a moment: an upper bound of the peak.
-            count(new_size, 0);
-            count(0, layout.size());
-        }
-        p
-    }
-}
-
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
+static ALLOCATOR: testkit::CountingAllocator = testkit::CountingAllocator;
 
-/// The most bytes this thread held at once while `f` ran, above what it held before.
-fn peak_during<T>(f: impl FnOnce() -> T) -> (T, usize) {
-    let start = LIVE.with(Cell::get);
-    PEAK.with(|p| p.set(start));
-    let out = f();
-    (out, PEAK.with(Cell::get) - start)
-}
+use testkit::peak_during;
 
 /// Clear screen, ring, NUL, then a forged report line after a carriage return and a newline.
 const HOSTILE: &str = "evil\u{1b}[2J\u{7}\u{0}\r\n\tdep\tforged\t6.6.6\tcrates.io\u{7f}\u{9b}31m";

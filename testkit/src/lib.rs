@@ -29,6 +29,7 @@
 
 mod binaries;
 mod child;
+mod counting_alloc;
 #[cfg(feature = "fixtures")]
 pub mod fixture;
 mod fixture_project;
@@ -44,6 +45,7 @@ pub use binaries::{
     plain_binary, with_sections,
 };
 pub use child::{Running, run, run_ok, run_with_input, stderr, stdout};
+pub use counting_alloc::{CountingAllocator, peak_during};
 pub use fixture_project::{
     binary, cargo, copy_fixture, git, git_init_commit, target_dir, workspace_root,
 };
