@@ -495,11 +495,7 @@ mod tests {
     }
 
     proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig {
-            cases: 500,
-            failure_persistence: None,
-            ..proptest::prelude::ProptestConfig::default()
-        })]
+        #![proptest_config(testkit::proptest_cases(500))]
 
         /// Whatever REQ holds, it is accepted or refused in one short line without control
         /// characters (the message quotes it cut short and escaped).

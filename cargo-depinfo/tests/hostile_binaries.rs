@@ -558,7 +558,7 @@ fn scratch_file(label: &str) -> PathBuf {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 600, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(testkit::proptest_cases(600))]
 
     /// Mutated small binaries: no panic, the right kind of answer, memory bounded by the
     /// documented limits and by the file's size.
@@ -586,7 +586,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 500, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(testkit::proptest_cases(500))]
 
     /// Bytes changed only inside the compressed `.dep-v0`: the same data or a decompression
     /// error, never a header error and never other data.
@@ -609,7 +609,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 500, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(testkit::proptest_cases(500))]
 
     /// Generated files: a magic of each format (or none) followed by arbitrary bytes. Never
     /// data (nothing random holds a valid zlib stream under our names), never a panic.
@@ -648,7 +648,7 @@ fn real_binary() -> &'static (PathBuf, Vec<u8>) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 1000, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(testkit::proptest_cases(1000))]
 
     /// The real executable with bytes changed where the reader looks (the file header, and
     /// the section headers and name table at the end): changed in place and restored, so
@@ -757,7 +757,7 @@ fn every_json_seed_decodes() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(testkit::proptest_cases(2000))]
 
     /// Mutated section JSON: decoded or refused with one line naming the file, never a
     /// panic; what is not JSON at all is always refused; memory in proportion to the input.

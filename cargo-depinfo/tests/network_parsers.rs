@@ -29,15 +29,6 @@ fn bounded(input: usize) -> usize {
     (64 << 10) + 128 * input
 }
 
-/// `cases` cases, no regression files (CI runs them from scratch each time).
-fn config(cases: u32) -> ProptestConfig {
-    ProptestConfig {
-        cases,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
-}
-
 // ---- mutation ----------------------------------------------------------------------------
 
 #[derive(Debug, Clone)]
@@ -228,7 +219,7 @@ fn render(samples: &[GenSample]) -> String {
 }
 
 proptest! {
-    #![proptest_config(config(1500))]
+    #![proptest_config(testkit::proptest_cases(1500))]
 
     /// Mutated real pages: data whose names are valid, or an error on an existing line.
     #[test]
@@ -258,7 +249,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(config(300))]
+    #![proptest_config(testkit::proptest_cases(300))]
 
     /// Generated valid pages: exactly the samples written, label values byte for byte.
     #[test]
@@ -278,7 +269,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(config(300))]
+    #![proptest_config(testkit::proptest_cases(300))]
 
     /// A bad escape in any label value is that error, on that line.
     #[test]
@@ -345,7 +336,7 @@ fn gen_series() -> impl Strategy<Value = (BTreeMap<String, String>, String)> {
 }
 
 proptest! {
-    #![proptest_config(config(1500))]
+    #![proptest_config(testkit::proptest_cases(1500))]
 
     /// Mutated real answers: series, or the error that fits what the body is.
     #[test]
@@ -386,7 +377,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(config(300))]
+    #![proptest_config(testkit::proptest_cases(300))]
 
     /// Generated answers: exactly the series whose value is positive, labels byte for byte.
     #[test]
@@ -435,7 +426,7 @@ fn gen_version() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(config(1500))]
+    #![proptest_config(testkit::proptest_cases(1500))]
 
     /// Mutated real index files: releases, or the first bad line when none is usable.
     #[test]
@@ -460,7 +451,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(config(300))]
+    #![proptest_config(testkit::proptest_cases(300))]
 
     /// Generated lines: exactly the SemVer versions, with their yanked flags; an error only
     /// when no line is usable.

@@ -55,3 +55,13 @@ pub use http_server::{Reply, Server, sorted_listeners, unused_addr};
 pub use promtool::{check_metrics, check_rules, installed, test_rules};
 pub use scratch::Scratch;
 pub use zlib::{inflate, zlib};
+
+/// The configuration of a property test: `cases` cases and no regression files (CI runs
+/// every case from scratch, within its time budget).
+pub fn proptest_cases(cases: u32) -> proptest::test_runner::Config {
+    proptest::test_runner::Config {
+        cases,
+        failure_persistence: None,
+        ..proptest::test_runner::Config::default()
+    }
+}

@@ -200,11 +200,7 @@ mod tests {
     }
 
     proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig {
-            cases: 500,
-            failure_persistence: None,
-            ..proptest::prelude::ProptestConfig::default()
-        })]
+        #![proptest_config(testkit::proptest_cases(500))]
 
         /// Every observation is a hit, unjudged, or judged clean: never lost, never both; and
         /// a pre-release of a matching version is a hit.

@@ -507,11 +507,7 @@ mod tests {
     }
 
     proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig {
-            cases: 1000,
-            failure_persistence: None,
-            ..proptest::prelude::ProptestConfig::default()
-        })]
+        #![proptest_config(testkit::proptest_cases(1000))]
 
         /// A password never shows; the user name does, and so does the rest of the URL.
         #[test]
@@ -588,11 +584,7 @@ mod tests {
     }
 
     proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig {
-            cases: 300,
-            failure_persistence: None,
-            ..proptest::prelude::ProptestConfig::default()
-        })]
+        #![proptest_config(testkit::proptest_cases(300))]
 
         /// Chunked answers: exactly the data when every size is honest; a size that would pass
         /// the body cap (`ffffffffffffffff` included) is `TooLarge`, never a wrap-around or a
