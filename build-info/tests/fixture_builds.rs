@@ -346,11 +346,7 @@ fn without_git_on_path_the_build_warns_and_reports_unknown() {
         }
     }
     let out = run_ok(cargo(&dir).arg("build").env("PATH", &bin));
-    assert!(
-        stderr(&out).contains("warning: fx_nogit@0.3.0: build-info: git"),
-        "{}",
-        stderr(&out)
-    );
+    testkit::assert_contains(&stderr(&out), "warning: fx_nogit@0.3.0: build-info: git");
     let dump = Dump::of(&binary("debug", name));
     assert_eq!(dump.get("revision"), UNKNOWN);
     assert_eq!(dump.get("modified"), "None");
@@ -584,11 +580,7 @@ fn re_runs_exactly_when_a_reported_fact_changes() {
     std::fs::write(dir.join("src/extra.txt"), "edited").unwrap();
     let (_, out_dir2) = build_json(&dir, name, &[]);
     assert_eq!(out_dir, out_dir2);
-    assert!(
-        trace(&out_dir).contains("graph: cached"),
-        "{}",
-        trace(&out_dir)
-    );
+    testkit::assert_contains(&trace(&out_dir), "graph: cached");
     let dump = Dump::of(&bin);
     assert_eq!(dump.get("modified"), "Some(true)");
     assert!(dump.get("revision_label").ends_with("-modified"));
@@ -655,11 +647,7 @@ fn re_runs_exactly_when_a_reported_fact_changes() {
     )
     .unwrap();
     let (_, out_dir) = build_json(&dir, name, &[]);
-    assert!(
-        trace(&out_dir).contains("graph: computed"),
-        "{}",
-        trace(&out_dir)
-    );
+    testkit::assert_contains(&trace(&out_dir), "graph: computed");
     assert!(
         Dump::of(&bin)
             .packages
@@ -748,11 +736,7 @@ fn strict_mode_fails_the_build_when_the_revision_is_unknown() {
         std::time::Duration::from_secs(600),
     );
     assert!(!out.status.success());
-    assert!(
-        stderr(&out).contains("build-info strict mode: revision unknown"),
-        "{}",
-        stderr(&out)
-    );
+    testkit::assert_contains(&stderr(&out), "build-info strict mode: revision unknown");
 }
 
 #[test]

@@ -56,6 +56,12 @@ pub use promtool::{check_metrics, check_rules, installed, test_rules};
 pub use scratch::Scratch;
 pub use zlib::{inflate, zlib};
 
+/// Asserts that `text` contains `part`, printing the whole text when it does not.
+#[track_caller]
+pub fn assert_contains(text: &str, part: &str) {
+    assert!(text.contains(part), "expected {part:?} in:\n{text}");
+}
+
 /// The configuration of a property test: `cases` cases and no regression files (CI runs
 /// every case from scratch, within its time budget).
 pub fn proptest_cases(cases: u32) -> proptest::test_runner::Config {
