@@ -12,6 +12,8 @@ pub(crate) mod cache;
 mod cargo_tree;
 mod classify;
 mod lockfile;
+#[cfg(feature = "build")]
+pub(crate) mod selection;
 mod version_order;
 
 use std::path::{Path, PathBuf};
@@ -218,6 +220,11 @@ impl Graph {
     /// [`ResolveOptions::cargo_tree_args`], one tree (one package).
     pub fn from_cargo_tree(output: &str, checksums: &Checksums) -> Result<Graph, GraphError> {
         let nodes = cargo_tree::parse_tree(output)?;
+        if let [_, second, ..] = cargo_tree::roots(&nodes)[..] {
+            return Err(GraphError::Parse(format!(
+                "more than one root: {second:?}; select one package"
+            )));
+        }
         Ok(classify::build_graph(&nodes, checksums))
     }
 }
