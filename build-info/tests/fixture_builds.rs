@@ -799,3 +799,130 @@ fn overrides_replace_every_field_and_print_uses_them() {
         )
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Feature unification across workspace members: a binary's list never misses a crate that
+// is linked into it, however the workspace is built, and says whether it is exact.
+
+/// What `b` of the `unify` fixture embeds and links after one build.
+struct Unified {
+    /// `name version` of every embedded package.
+    listed: BTreeSet<String>,
+    /// `.bldinfo`'s `graph`.
+    scope: String,
+    /// `.bldinfo`'s `only_with_other_members`.
+    only_with_others: Vec<String>,
+    /// Crates (as Rust paths: `-` → `_`) with symbols in the debug binary, when nm runs.
+    linked: Option<BTreeSet<String>>,
+}
+
+fn unified(bin: &Path, crates: &BTreeSet<String>) -> Unified {
+    let dump = Dump::of(bin);
+    let file = std::fs::read(bin).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&support::inflate(
+        &support::elf_section(&file, ".bldinfo").unwrap(),
+    ))
+    .unwrap();
+    // `nm -C` names every function with its crate path; a crate with code in the binary
+    // shows up as `crate::` in some symbol.
+    let linked = Command::new("nm")
+        .arg("-C")
+        .arg(bin)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| {
+            let symbols = String::from_utf8_lossy(&o.stdout).into_owned();
+            crates
+                .iter()
+                .filter(|c| {
+                    symbols.contains(&format!(" {c}::")) || symbols.contains(&format!("<{c}::"))
+                })
+                .cloned()
+                .collect()
+        });
+    Unified {
+        listed: embedded_set(&dump, None),
+        scope: json["graph"].as_str().unwrap_or("<missing>").to_owned(),
+        only_with_others: json["only_with_other_members"]
+            .as_array()
+            .map(|a| a.iter().map(|v| v.as_str().unwrap().to_owned()).collect())
+            .unwrap_or_default(),
+        linked,
+    }
+}
+
+#[test]
+fn a_member_lists_every_crate_linked_into_it_however_the_workspace_is_built() {
+    let name = "fx_unify";
+    let scratch = Scratch::new(name);
+    let ws = scratch.0.join("ws");
+    copy_fixture("unify", &ws, name, &[]);
+    let b = format!("{name}-b");
+    let a = format!("{name}-a");
+    let bin = binary("debug", &b);
+    // (cargo arguments, itoa linked into b, scope)
+    let cases: [(&[&str], bool, &str); 5] = [
+        (&["--workspace"], true, "exact"),
+        (&["-p", &b], false, "upper-bound"),
+        (&["-p", &a, "-p", &b], true, "exact"),
+        // A feature only on the command line, for a dependency of b.
+        (&["-p", &b, "--features", "shared/fast"], true, "exact"),
+        // The workspace's default members (all of them), from its root.
+        (&[], true, "exact"),
+    ];
+    let mut lock_crates = BTreeSet::new();
+    for (args, itoa_linked, scope) in cases {
+        // b's build script must run for this selection: cargo does not re-run it when only
+        // the selection changes.
+        run_ok(cargo(&ws).args(["clean", "--offline", "-p", &b]));
+        build(&ws, &[&["--offline"][..], args].concat());
+        if lock_crates.is_empty() {
+            let lock = std::fs::read_to_string(ws.join("Cargo.lock")).unwrap();
+            lock_crates = lock
+                .lines()
+                .filter_map(|l| l.strip_prefix("name = \""))
+                .map(|n| n.trim_end_matches('"').replace('-', "_"))
+                .collect();
+        }
+        let got = unified(&bin, &lock_crates);
+        let itoa_listed = got.listed.iter().any(|p| p.starts_with("itoa "));
+        // Never a false negative: itoa is listed in every case, linked or not.
+        assert!(itoa_listed, "{args:?}: itoa not listed: {:?}", got.listed);
+        assert_eq!(got.scope, scope, "{args:?}");
+        let itoa_version = got
+            .listed
+            .iter()
+            .find_map(|p| p.strip_prefix("itoa "))
+            .unwrap()
+            .to_owned();
+        if itoa_linked {
+            assert!(got.only_with_others.is_empty(), "{args:?}");
+        } else {
+            // Not linked by this build, linked by one that selects more members: named.
+            assert_eq!(
+                got.only_with_others,
+                [format!("itoa@{itoa_version}")],
+                "{args:?}"
+            );
+        }
+        if let Some(linked) = &got.linked {
+            assert_eq!(linked.contains("itoa"), itoa_linked, "{args:?}: nm");
+            // Every crate with code in the binary is listed.
+            let listed: BTreeSet<String> = got
+                .listed
+                .iter()
+                .map(|p| p.split(' ').next().unwrap().replace('-', "_"))
+                .collect();
+            assert!(
+                linked.is_subset(&listed),
+                "{args:?}: {linked:?} ⊄ {listed:?}"
+            );
+            // Exact means exact: the crates listed only with other members are the ones
+            // missing from the binary.
+            if scope == "exact" {
+                assert!(linked.contains("itoa"));
+            }
+        }
+    }
+}
