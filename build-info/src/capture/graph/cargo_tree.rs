@@ -17,6 +17,8 @@ pub(super) struct Occurrence {
     /// Reached from its parent through a build-dependency edge.
     pub(super) build_edge: bool,
     /// Reached from its parent through a dev-dependency edge (`-e dev`).
+    // Read by the build side's workspace resolution only (feature `build`).
+    #[cfg_attr(not(feature = "build"), allow(dead_code))]
     pub(super) dev_edge: bool,
     /// `{p}` text: identifies the package.
     pub(super) package: String,
@@ -107,6 +109,8 @@ pub(super) fn roots(occurrences: &[Occurrence]) -> Vec<&str> {
 /// another root: children are therefore looked up by node (`{p}|{f}`) across all the trees,
 /// and each node is expanded once, at its first occurrence in the result. `None` when no root
 /// is `root`.
+// The build side's workspace resolution is its only user (feature `build`).
+#[cfg_attr(not(feature = "build"), allow(dead_code))]
 pub(super) fn subtree(occurrences: &[Occurrence], root: &str) -> Option<Vec<Occurrence>> {
     let start = occurrences
         .iter()

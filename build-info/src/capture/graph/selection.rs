@@ -117,8 +117,8 @@ const DEV_TARGETS: &[&str] = &[
 
 /// Parses a cargo command line (`argv[0]` is the cargo program). `None` when it is not a
 /// cargo build command this parser understands.
-pub(crate) fn parse(argv: &[String]) -> Option<Invocation> {
-    let (program, rest) = argv.split_first()?;
+pub(crate) fn parse(command_line: &[String]) -> Option<Invocation> {
+    let (program, rest) = command_line.split_first()?;
     let base = program.rsplit(['/', '\\']).next().unwrap_or(program);
     if !base.starts_with("cargo") {
         return None;
@@ -192,10 +192,8 @@ pub(crate) fn parse(argv: &[String]) -> Option<Invocation> {
                     }
                 }
             }
-            f if WITH_VALUE.contains(&f) => {
-                if inline.is_none() {
-                    args.next();
-                }
+            f if WITH_VALUE.contains(&f) && inline.is_none() => {
+                args.next();
             }
             // Flags without a value, positional arguments (test filters, `cargo install`'s
             // crate names): they do not change which workspace members are selected.
