@@ -3,9 +3,11 @@
 //! points).
 //!
 //! Source of truth: `cargo tree --offline -e normal,build --target T` with the package's
-//! exact features. Unlike `cargo metadata` it applies resolver-2 feature rules (so it never
-//! lists crates that were not built) and it does not need dev-dependencies to be downloaded,
-//! so it works in `cargo build --offline`. Checksums come from Cargo.lock.
+//! exact features (the build side runs it over the whole workspace and takes the package's
+//! part, so that features other members unify in are not missed). Unlike `cargo metadata`
+//! it applies resolver-2 feature rules (so it never lists crates that were not built) and it
+//! does not need dev-dependencies to be downloaded, so it works in `cargo build --offline`.
+//! Checksums come from Cargo.lock.
 
 #[cfg(feature = "build")]
 pub(crate) mod cache;

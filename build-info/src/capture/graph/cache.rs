@@ -1,6 +1,7 @@
-//! The build side's graph step: `cargo tree` runs only when its inputs changed. The graph is
-//! kept in `OUT_DIR` under a key made of cargo's arguments and the content of the manifests
-//! and the lock file.
+//! The build side's graph step: `cargo tree` runs only when its inputs changed. The graph
+//! (see [`unification`] for which one) is kept in `OUT_DIR` with its scope, under a key made
+//! of cargo's arguments (both runs, and the directory of the second), the content of every
+//! member's manifest, the root manifest and the lock file.
 //!
 //! The cache holds the model's own encodings (the `.dep-v0` edges and kinds are implied by
 //! the run-side table plus the dependency lists), one package per line:
