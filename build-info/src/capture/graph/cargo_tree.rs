@@ -302,6 +302,13 @@ b v0.1.0 (/w/b)|
         );
         assert_eq!(b[2].parent, Some(1));
         assert!(subtree(&all, "c v0.1.0 (/w/c)").is_none());
+
+        // A member that another member depends on is printed in full under it, and its own
+        // root line is then `(*)`.
+        let text = "a v0.1.0 (/w/a)|\n`-- lib v0.1.0 (/w/lib)|x\n    `-- itoa v1.0.14|\n\nlib v0.1.0 (/w/lib)|x (*)\n";
+        let all = parse_tree(text).unwrap();
+        let lib = subtree(&all, "lib v0.1.0 (/w/lib)").unwrap();
+        assert_eq!(names(&lib), ["lib v0.1.0 (/w/lib)|x", "  itoa v1.0.14|"]);
     }
 
     #[test]
