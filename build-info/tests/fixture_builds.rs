@@ -880,6 +880,7 @@ fn a_member_lists_every_crate_linked_into_it_however_the_workspace_is_built() {
         (&[], true, "exact"),
     ];
     let mut lock_crates = BTreeSet::new();
+    let mut itoa_version = String::new();
     for (args, itoa_linked, scope) in cases {
         // b's build script must run for this selection: cargo does not re-run it when only
         // the selection changes.
@@ -898,7 +899,7 @@ fn a_member_lists_every_crate_linked_into_it_however_the_workspace_is_built() {
         // Never a false negative: itoa is listed in every case, linked or not.
         assert!(itoa_listed, "{args:?}: itoa not listed: {:?}", got.listed);
         assert_eq!(got.scope, scope, "{args:?}");
-        let itoa_version = got
+        itoa_version = got
             .listed
             .iter()
             .find_map(|p| p.strip_prefix("itoa "))
@@ -942,5 +943,48 @@ fn a_member_lists_every_crate_linked_into_it_however_the_workspace_is_built() {
                 .collect();
             assert_eq!(linked, expected, "{args:?}: nm");
         }
+        // Only dev units turn on `shared/extra`.
+        assert!(
+            !got.listed
+                .iter()
+                .any(|p| p.starts_with(&format!("{name}-extra "))),
+            "{args:?}"
+        );
     }
+
+    // `cargo test` builds dev units: b's dev-dependency unifies `shared/extra` into what the
+    // test harness of b links, and b's list says so.
+    run_ok(cargo(&ws).args(["clean", "--offline", "-p", &b]));
+    let out = run_ok(cargo(&ws).args([
+        "test",
+        "--offline",
+        "--no-run",
+        "-p",
+        &b,
+        "--message-format=json",
+    ]));
+    let harness = stdout(&out)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["reason"] == "compiler-artifact" && v["profile"]["test"] == true)
+        .find(|v| v["target"]["name"] == b.as_str())
+        .and_then(|v| v["executable"].as_str().map(std::path::PathBuf::from))
+        .expect("cargo test built b's test harness");
+    let file = std::fs::read(&harness).unwrap();
+    let bldinfo: serde_json::Value = serde_json::from_str(&support::inflate(
+        &support::elf_section(&file, ".bldinfo").unwrap(),
+    ))
+    .unwrap();
+    let dep_v0 = support::inflate(&support::elf_section(&file, ".dep-v0").unwrap());
+    assert!(
+        dep_v0.contains(&format!("\"name\":\"{name}-extra\"")),
+        "{dep_v0}"
+    );
+    // a is not selected: itoa is still only what a build with more members links.
+    assert_eq!(bldinfo["graph"], "upper-bound", "{bldinfo}");
+    assert_eq!(
+        bldinfo["only_with_other_members"],
+        serde_json::json!([format!("itoa@{itoa_version}")]),
+        "{bldinfo}"
+    );
 }
