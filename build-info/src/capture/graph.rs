@@ -193,7 +193,8 @@ pub(crate) fn run_cargo_tree(
 ) -> Result<String, GraphError> {
     let mut cmd = Command::new(cargo);
     cmd.args(args);
-    if let Some(dir) = dir {
+    // A directory that is gone would make the spawn fail as if cargo were missing.
+    if let Some(dir) = dir.filter(|d| d.is_dir()) {
         cmd.current_dir(dir);
     }
     // Never ask for credentials or wait for a terminal.
@@ -231,7 +232,7 @@ impl Graph {
     pub fn resolve(options: &ResolveOptions, lockfile: Option<&Path>) -> Result<Graph, GraphError> {
         // Cargo finds its configuration (source replacement, registries) from the working
         // directory: use the package's, as cargo does for build scripts.
-        let dir = options.manifest_path.parent().filter(|d| d.is_dir());
+        let dir = options.manifest_path.parent();
         let output = run_cargo_tree(
             &options.cargo,
             dir,

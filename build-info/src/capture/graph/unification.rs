@@ -335,6 +335,93 @@ mod tests {
         assert!(req.selection_args().is_none());
     }
 
+    /// A stand-in for cargo that prints `upper` for `--workspace`, `selected` for a
+    /// `--package` selection and `alone` otherwise.
+    #[cfg(unix)]
+    fn fake_cargo(dir: &Path, upper: &str, selected: &str, alone: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::create_dir_all(dir).unwrap();
+        for (file, text) in [("upper", upper), ("selected", selected), ("alone", alone)] {
+            std::fs::write(dir.join(file), text).unwrap();
+        }
+        let d = dir.display();
+        let script = format!(
+            "#!/bin/sh\ncase \"$*\" in\n*--workspace*) cat '{d}/upper';;\n*--package*) cat '{d}/selected';;\n*) cat '{d}/alone';;\nesac\n"
+        );
+        let path = dir.join("cargo");
+        std::fs::write(&path, script).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_label_follows_the_selection() {
+        const UPPER: &str = "a v0.1.0 (/w/a)|\n`-- shared v0.1.0 (/w/shared)|fast\n    `-- itoa v1.0.14|\n\nb v0.1.0 (/w/b)|default\n`-- shared v0.1.0 (/w/shared)|fast (*)\n\nshared v0.1.0 (/w/shared)|fast (*)\n";
+        const B_ALONE: &str = "b v0.1.0 (/w/b)|default\n`-- shared v0.1.0 (/w/shared)|\n";
+        let dir = std::env::temp_dir().join(format!("build-info-unify-{}", std::process::id()));
+        let checksums = Checksums::new();
+        let features = vec!["default".to_owned()];
+        let outcome = |cargo: &Path, line: Option<&str>, features: &[String]| {
+            let inv = line.map(|l| {
+                (
+                    super::super::selection::parse(&args(l)).unwrap(),
+                    dir.clone(),
+                )
+            });
+            let mut req = request(inv.as_ref(), features, &checksums);
+            req.cargo = cargo;
+            let o = resolve(&req).unwrap();
+            let names: Vec<String> = o.graph.packages.iter().map(|p| p.name.clone()).collect();
+            (o.scope, o.only_with_other_members, names, o.members.len())
+        };
+        let cargo = fake_cargo(&dir, UPPER, B_ALONE, "");
+        let all: Vec<String> = ["b", "itoa", "shared"].map(String::from).into();
+        // Built alone: the upper bound is embedded, and itoa named.
+        let (scope, only, names, members) = outcome(&cargo, Some("cargo build -p b"), &features);
+        assert_eq!(
+            (scope, names, members),
+            (GraphScope::UpperBound, all.clone(), 3)
+        );
+        assert_eq!(only, ["itoa@1.0.14"]);
+        // Every member: exact, without a second run.
+        let (scope, only, names, _) = outcome(&cargo, Some("cargo build --workspace"), &features);
+        assert_eq!((scope, names), (GraphScope::Exact, all.clone()));
+        assert!(only.is_empty());
+        // Unknown: the upper bound, unlabelled crates unknown.
+        let (scope, only, _, _) = outcome(&cargo, None, &features);
+        assert_eq!((scope, only.len()), (GraphScope::UpperBound, 0));
+        // The selection's tree is not the build that ran us (other features): no names.
+        let (scope, only, _, _) = outcome(&cargo, Some("cargo build -p b"), &["x".to_owned()]);
+        assert_eq!((scope, only.len()), (GraphScope::UpperBound, 0));
+        // A selection that links the same packages: exact.
+        let cargo = fake_cargo(&dir, UPPER, UPPER, "");
+        let (scope, _, _, _) = outcome(&cargo, Some("cargo build -p a -p b"), &features);
+        assert_eq!(scope, GraphScope::Exact);
+
+        // One member: exact from the one run; with the defaults off, from the package alone.
+        let one = "b v0.1.0 (/w/b)|default\n`-- big v1.0.0|\n";
+        let one_dev =
+            "b v0.1.0 (/w/b)|default\n`-- big v1.0.0|\n[dev-dependencies]\n`-- t v1.0.0|\n";
+        let cargo = fake_cargo(&dir, one, "", "b v0.1.0 (/w/b)|\n");
+        let (scope, _, names, _) = outcome(&cargo, Some("cargo build"), &features);
+        assert_eq!(
+            (scope, names),
+            (GraphScope::Exact, vec!["b".into(), "big".into()])
+        );
+        let (scope, _, names, _) = outcome(&cargo, Some("cargo build --no-default-features"), &[]);
+        assert_eq!((scope, names), (GraphScope::Exact, vec!["b".to_owned()]));
+        // Unknown invocation: exact only when there are no dev-dependencies to unify in.
+        assert_eq!(outcome(&cargo, None, &features).0, GraphScope::Exact);
+        let cargo = fake_cargo(&dir, one_dev, "", "");
+        let (scope, _, names, _) = outcome(&cargo, None, &features);
+        assert_eq!(
+            (scope, names),
+            (GraphScope::UpperBound, vec!["b".into(), "big".into()])
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[test]
     fn finds_our_tree_and_features_among_the_members() {
         let checksums = Checksums::new();
