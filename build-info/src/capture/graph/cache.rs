@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::selection;
-use super::unification::{self, Outcome, Request};
+use super::unification::{self, Failure, Outcome, Request};
 use super::{FeatureSelection, ResolveOptions, read_checksums};
 use crate::capture::script::Script;
 use crate::model::{BuildFacts, GitOrigin, Graph, GraphScope, Package};
@@ -76,11 +76,17 @@ pub(crate) fn capture(script: &mut Script, manifest_dir: &Path, facts: &mut Buil
             script.note("graph: computed");
             outcome
         }
-        Err(e) => {
-            script.note("graph: workspace failed");
-            script.problem(format!(
-                "dependency graph of the workspace not captured ({e}): the list is this package's own tree, which may miss crates that other members' features add"
-            ));
+        Err(failure) => {
+            match failure {
+                // A dependency's build script: its own tree is all there is to say.
+                Failure::NotAMember => script.note("graph: not a workspace member"),
+                Failure::Graph(e) => {
+                    script.note("graph: workspace failed");
+                    script.problem(format!(
+                        "dependency graph of the workspace not captured ({e}): the list is this package's own tree, which may miss crates that other members' features add"
+                    ));
+                }
+            }
             let mut options = ResolveOptions::new(&cargo, &manifest);
             options.features = FeatureSelection::Exact(facts.features.clone());
             options.target.clone_from(&target);

@@ -173,9 +173,25 @@ impl Request<'_> {
     }
 }
 
+/// Why there is no [`Outcome`].
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// Our package is not a member of the workspace beside the lock file (a dependency's
+    /// build script): there is no workspace selection to take into account.
+    NotAMember,
+    /// `cargo tree` failed.
+    Graph(GraphError),
+}
+
+impl From<GraphError> for Failure {
+    fn from(e: GraphError) -> Self {
+        Failure::Graph(e)
+    }
+}
+
 /// The graph to embed for `req` (see the module docs).
-pub(crate) fn resolve(req: &Request<'_>) -> Result<Outcome, GraphError> {
-    let not_ours = || GraphError::Parse(format!("{} is not a workspace member", req.name));
+pub(crate) fn resolve(req: &Request<'_>) -> Result<Outcome, Failure> {
+    let not_ours = || Failure::NotAMember;
     let all = req.run(req.root_manifest.parent(), &req.upper_args())?;
     let members: Vec<PathBuf> = cargo_tree::roots(&all)
         .iter()
