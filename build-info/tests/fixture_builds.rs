@@ -987,4 +987,25 @@ fn a_member_lists_every_crate_linked_into_it_however_the_workspace_is_built() {
         serde_json::json!([format!("itoa@{itoa_version}")]),
         "{bldinfo}"
     );
+
+    // `cargo install --path b` builds b alone.
+    let root = scratch.0.join("installed");
+    run_ok(
+        cargo(&ws)
+            .args(["install", "--offline", "--path", "b", "--root"])
+            .arg(&root),
+    );
+    let file = std::fs::read(root.join("bin").join(&b)).unwrap();
+    let bldinfo: serde_json::Value = serde_json::from_str(&support::inflate(
+        &support::elf_section(&file, ".bldinfo").unwrap(),
+    ))
+    .unwrap();
+    let dep_v0 = support::inflate(&support::elf_section(&file, ".dep-v0").unwrap());
+    assert!(dep_v0.contains("\"name\":\"itoa\""), "{dep_v0}");
+    assert_eq!(bldinfo["graph"], "upper-bound", "{bldinfo}");
+    assert_eq!(
+        bldinfo["only_with_other_members"],
+        serde_json::json!([format!("itoa@{itoa_version}")]),
+        "{bldinfo}"
+    );
 }
