@@ -312,8 +312,13 @@ impl BuildInfo {
             ("features:", self.features()),
         ];
         for (label, value) in rows {
-            // Two spaces of indent and an 18-wide label put every value at column 21.
-            let _ = writeln!(out, "  {label:<18}{value}");
+            if value.is_empty() {
+                // No padding before nothing: a line of the block never ends in spaces.
+                let _ = writeln!(out, "  {label}");
+            } else {
+                // Two spaces of indent and an 18-wide label put every value at column 21.
+                let _ = writeln!(out, "  {label:<18}{value}");
+            }
         }
     }
 
@@ -461,6 +466,13 @@ mod tests {
         );
         // No dependencies: no header for an empty list.
         assert_eq!(dirty.long_version(), dirty.long_version_facts());
+        // No features: the label alone, without trailing spaces.
+        assert!(
+            dirty.print_long("x").ends_with("\n  features:\n"),
+            "{}",
+            dirty.print_long("x")
+        );
+        assert!(!dirty.long_version().lines().any(|l| l.ends_with(' ')));
         let unknown = with(Parts {
             revision: UNKNOWN,
             ..base

@@ -164,18 +164,45 @@ pub(crate) struct SourceFlags {
     /// (`http://host:9090[/prefix]`; repeatable).
     #[arg(long = "prometheus", value_name = "URL")]
     prometheus: Vec<String>,
-    /// Seconds allowed for each network source.
+    /// Seconds allowed for each network source (more than 0, at most 86400: one day).
     #[arg(long, value_name = "SECS", default_value_t = 5.0)]
     timeout: f64,
+}
+
+/// The largest `--timeout`, in seconds (one day): beyond it a deadline only risks overflowing
+/// the clock's arithmetic.
+const MAX_TIMEOUT_SECS: f64 = 86_400.0;
+
+/// The most characters of user input echoed in a message.
+const MAX_ECHOED: usize = 80;
+
+/// User input as echoed in a message: in quotes, control characters escaped, cut to
+/// [`MAX_ECHOED`] characters followed by `…`.
+fn echoed(input: &str) -> String {
+    let mut out = String::from('"');
+    for (n, c) in input.chars().enumerate() {
+        if n == MAX_ECHOED {
+            out.push('…');
+            break;
+        }
+        out.extend(c.escape_debug());
+    }
+    out.push('"');
+    out
 }
 
 impl SourceFlags {
     /// The `--timeout`, checked.
     pub(crate) fn timeout(&self) -> Result<Duration> {
-        Duration::try_from_secs_f64(self.timeout)
-            .ok()
+        Some(self.timeout)
+            .filter(|t| *t <= MAX_TIMEOUT_SECS)
+            .and_then(|t| Duration::try_from_secs_f64(t).ok())
             .filter(|t| !t.is_zero())
-            .context("--timeout must be a positive number of seconds")
+            .with_context(|| {
+                format!(
+                    "--timeout must be a positive number of seconds, at most {MAX_TIMEOUT_SECS} (one day)"
+                )
+            })
     }
 
     /// The library's source arguments.
@@ -205,6 +232,12 @@ pub(crate) struct AffectedArgs {
 }
 
 impl AffectedArgs {
+    /// REQ, parsed; the message quotes it escaped and cut short (it may be anything).
+    pub(crate) fn req(&self) -> Result<semver::VersionReq> {
+        semver::VersionReq::parse(&self.req)
+            .with_context(|| format!("invalid SemVer requirement {}", echoed(&self.req)))
+    }
+
     pub(crate) fn format(&self) -> Result<Format> {
         self.format.check("affected", ANSWER_FORMATS)
     }
@@ -239,9 +272,17 @@ pub(crate) struct RulesArgs {
     /// Restrict the spread alert to this crate (repeatable).
     #[arg(long = "crate", value_name = "NAME")]
     crates: Vec<String>,
-    /// How long a condition must hold before the alert fires (a Prometheus duration).
-    #[arg(long = "for", value_name = "DURATION", default_value = "0s")]
-    for_duration: String,
+    /// How long a crate must run in too many versions before the spread alert fires (a
+    /// Prometheus duration; default 15m: a rolling deploy that bumps a crate does not fire).
+    #[arg(long, value_name = "DURATION")]
+    spread_for: Option<String>,
+    /// How long several revisions of a program must run at once before the drift alert fires
+    /// (a Prometheus duration; default 30m: an ordinary rolling deploy does not fire).
+    #[arg(long, value_name = "DURATION")]
+    drift_for: Option<String>,
+    /// Both alerts' `for:` at once (--spread-for and --drift-for override it).
+    #[arg(long = "for", value_name = "DURATION")]
+    for_duration: Option<String>,
     /// The alerts' severity label.
     #[arg(long, value_name = "LEVEL", default_value = "warning")]
     severity: String,
@@ -252,7 +293,12 @@ impl RulesArgs {
         let mut options = cargo_depinfo::RulesOptions::default();
         options.max_versions = self.max_versions;
         options.crates = self.crates;
-        options.for_duration = self.for_duration;
+        if let Some(spread_for) = self.spread_for.or_else(|| self.for_duration.clone()) {
+            options.spread_for = spread_for;
+        }
+        if let Some(drift_for) = self.drift_for.or(self.for_duration) {
+            options.drift_for = drift_for;
+        }
         options.severity = self.severity;
         options
     }
@@ -415,5 +461,63 @@ mod tests {
             panic!("not outdated");
         };
         assert!(o.format().is_err());
+    }
+
+    #[test]
+    fn a_huge_timeout_is_refused_not_a_panic() {
+        for bad in ["9.3e18", "1e300", "86400.5", "0", "-1", "NaN", "inf"] {
+            let flag = format!("--timeout={bad}");
+            let Command::Spread(s) = parse(&["cargo-depinfo", "spread", &flag]) else {
+                panic!("not spread");
+            };
+            let e = s.sources.timeout().unwrap_err().to_string();
+            assert!(e.contains("at most 86400"), "{bad}: {e}");
+        }
+        let Command::Spread(s) = parse(&["cargo-depinfo", "spread", "--timeout", "86400"]) else {
+            panic!("not spread");
+        };
+        assert_eq!(s.sources.timeout().unwrap(), Duration::from_secs(86_400));
+    }
+
+    #[test]
+    fn a_huge_req_is_echoed_cut_short_and_escaped() {
+        let req = format!("\x1b]0;owned\x07{}", "9".repeat(120_000));
+        let Command::Affected(a) = parse(&["cargo-depinfo", "affected", "x", &req]) else {
+            panic!("not affected");
+        };
+        let e = format!("{:#}", a.req().unwrap_err());
+        assert!(e.len() < 400, "{} bytes", e.len());
+        assert!(
+            e.starts_with("invalid SemVer requirement \"\\u{1b}]0;owned\\u{7}999"),
+            "{e}"
+        );
+        assert!(e.contains("…\""), "{e}");
+        assert!(!e.chars().any(char::is_control), "{e}");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 500,
+            failure_persistence: None,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        /// Whatever REQ holds, it is accepted or refused in one short line without control
+        /// characters (the message quotes it cut short and escaped).
+        #[test]
+        fn any_req_is_accepted_or_refused_in_one_short_line(req in "(.|\\PC|[\\x00-\\x1f]){0,300}") {
+            let Command::Affected(a) = parse(&["cargo-depinfo", "affected", "x", "--", &req]) else {
+                panic!("not affected");
+            };
+            match a.req() {
+                Ok(_) => proptest::prop_assert!(semver::VersionReq::parse(&req).is_ok()),
+                Err(e) => {
+                    let e = format!("{e:#}");
+                    proptest::prop_assert!(!e.chars().any(char::is_control), "{e}");
+                    // 80 characters of at most 10 (`\u{10ffff}`) each, the words, the quotes.
+                    proptest::prop_assert!(e.chars().count() <= 80 * 10 + 200, "{e}");
+                }
+            }
+        }
     }
 }

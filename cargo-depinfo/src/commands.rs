@@ -35,16 +35,41 @@ pub(crate) fn inspect(args: &InspectArgs) -> Result<Outcome> {
 
 pub(crate) fn affected(args: &AffectedArgs) -> Result<Outcome> {
     let format = args.format()?;
-    let req = semver::VersionReq::parse(&args.req)
-        .with_context(|| format!("invalid SemVer requirement {:?}", args.req))?;
+    let req = args.req()?;
     let (observations, errors) = collect(&args.sources)?;
     let hits = depinfo::affected(&observations, &args.name, &req);
+    let unjudged = depinfo::unjudged(&observations, &args.name);
     let stdout = match format {
-        Format::Json => depinfo::affected_json(&args.name, &args.req, &hits, &errors),
-        Format::Prometheus => depinfo::affected_prometheus(&args.name, &args.req, &hits),
-        _ => depinfo::affected_text(&hits),
+        Format::Json => depinfo::affected_json(&args.name, &args.req, &hits, &unjudged, &errors),
+        Format::Prometheus => {
+            // The exposition has no place for them: say so on stderr (and in the exit code).
+            eprint!("{}", unjudged_lines("warning: ", &unjudged));
+            depinfo::affected_prometheus(&args.name, &args.req, &hits)
+        }
+        _ => depinfo::affected_text(&hits) + &unjudged_lines("", &unjudged),
     };
-    Ok(Outcome::new(stdout, &errors, !hits.is_empty()))
+    // Unknown is never clean: an answer that could not judge every version ends like a
+    // partial one (exit code 2), even when it also found hits.
+    let mut failed = errors;
+    if !unjudged.is_empty() {
+        failed.push(format!(
+            "{} version(s) of {} are not SemVer and cannot be judged",
+            unjudged.len(),
+            args.name
+        ));
+    }
+    Ok(Outcome::new(stdout, &failed, !hits.is_empty()))
+}
+
+/// One line per observation `affected` cannot judge: the hit's text line, marked.
+fn unjudged_lines(prefix: &str, unjudged: &[depinfo::Hit]) -> String {
+    let mut out = String::new();
+    for line in depinfo::affected_text(unjudged).lines() {
+        out.push_str(prefix);
+        out.push_str(line);
+        out.push_str(" (not SemVer: cannot judge)\n");
+    }
+    out
 }
 
 pub(crate) fn spread(args: &SpreadArgs) -> Result<Outcome> {
@@ -108,11 +133,13 @@ fn render(format: Format, inventories: &[Inventory], errors: &[String]) -> Resul
     })
 }
 
-/// Every failed input is a line on stderr; the messages go into the JSON `errors` too.
+/// Every failed input is a line on stderr, its control characters escaped (a file name or a
+/// value in it is not trusted); the messages go into the JSON `errors` as they are (the JSON
+/// writer escapes them).
 fn report(errors: &[impl std::fmt::Display]) -> Vec<String> {
     let errors: Vec<String> = errors.iter().map(ToString::to_string).collect();
     for e in &errors {
-        eprintln!("error: {e}");
+        eprintln!("error: {}", depinfo::printable_line(e));
     }
     errors
 }

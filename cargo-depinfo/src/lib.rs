@@ -21,12 +21,12 @@ pub use crate::observation::{Observation, Runner};
 pub use crate::progress::Progress;
 pub use crate::questions::{
     CrateSpread, Hit, Level, OutdatedError, Report, Row, RulesError, RulesOptions, Running,
-    VersionRunners, affected, outdated, rules, spread,
+    VersionRunners, affected, outdated, rules, spread, unjudged,
 };
 pub use crate::render::{
     affected_json, affected_prometheus, affected_text, cyclonedx, json, outdated_json,
-    outdated_prometheus, outdated_text, prometheus, spread_json, spread_prometheus, spread_text,
-    text,
+    outdated_prometheus, outdated_text, printable, printable_line, prometheus, spread_json,
+    spread_prometheus, spread_text, text,
 };
 // `decode_bldinfo` and `decode_dep_v0` decode one section a caller extracted itself.
 pub use crate::sections::{FormatError, decode, decode_bldinfo, decode_dep_v0};
@@ -39,3 +39,12 @@ pub use crate::sources::prometheus_api::ApiError;
 pub use crate::sources::sparse_index::{INDEX_ENV, IndexError, IndexFileError, SparseIndex};
 pub use crate::sources::workspace::{ListError, ListOptions, list};
 pub use crate::sources::{SourceArgs, SourceError, collect, collect_with};
+
+/// The parsers of network answers, public only with the `test-util` feature, for the property
+/// tests (tests/network_parsers.rs): not part of the stable API.
+#[cfg(feature = "test-util")]
+pub mod network_parsers {
+    pub use crate::sources::exposition::{Sample, parse as parse_exposition};
+    pub use crate::sources::prometheus_api::{Series, decode as decode_prometheus_answer};
+    pub use crate::sources::sparse_index::{Release, parse_index_file};
+}

@@ -46,7 +46,11 @@ fn main() -> ExitCode {
     let outcome = match run(cli.command) {
         Ok(outcome) => outcome,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Messages name inputs (paths, URLs, values) that may hold control characters.
+            eprintln!(
+                "error: {}",
+                cargo_depinfo::printable_line(&format!("{e:#}"))
+            );
             return ExitCode::from(EXIT_ERROR);
         }
     };
@@ -59,7 +63,10 @@ fn main() -> ExitCode {
         // `cargo depinfo inspect dir | head` is fine.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(EXIT_CLEAN),
         Err(e) => {
-            eprintln!("error: writing output: {e}");
+            eprintln!(
+                "error: writing output: {}",
+                cargo_depinfo::printable_line(&e.to_string())
+            );
             ExitCode::from(EXIT_ERROR)
         }
     }

@@ -51,9 +51,13 @@ impl<W: Write> ProgressLine<W> {
         }
         self.last = Some(Instant::now());
         let text = match event {
-            Progress::Scanning { files, path } => {
-                line("scanning", files, None, &path.display().to_string())
-            }
+            // A file name may hold control characters: escaped like every value shown.
+            Progress::Scanning { files, path } => line(
+                "scanning",
+                files,
+                None,
+                &cargo_depinfo::printable(&path.display().to_string()),
+            ),
             Progress::Checking { done, total } => line(
                 "checking",
                 done as u64,
@@ -159,6 +163,20 @@ mod tests {
             shown(true, false, &[a, c]),
             "\rscanning 1 bin/app\rscanning 1 bin/app\rscanning 3 b      \rscanning 3 b\r            \r"
         );
+    }
+
+    #[test]
+    fn a_file_name_with_control_characters_is_escaped() {
+        let a = Progress::Scanning {
+            files: 1,
+            path: Path::new("bin/\x1b]0;pwned\x07\r"),
+        };
+        let shown = shown(true, false, &[a]);
+        assert!(
+            shown.starts_with("\rscanning 1 \"bin/\\x1b]0;pwned\\x07\\r\"\r"),
+            "{shown:?}"
+        );
+        assert!(!shown.replace('\r', "").chars().any(char::is_control));
     }
 
     #[test]

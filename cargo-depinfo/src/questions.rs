@@ -8,7 +8,7 @@ mod outdated;
 mod rules;
 mod spread;
 
-pub use self::affected::{Hit, affected};
+pub use self::affected::{Hit, affected, unjudged};
 pub use self::outdated::{Level, OutdatedError, Report, Row, outdated};
 pub use self::rules::{RulesError, RulesOptions, rules};
 pub use self::spread::{CrateSpread, Running, VersionRunners, spread};

@@ -4,6 +4,7 @@
 mod cyclonedx;
 mod json;
 mod prometheus;
+mod terminal;
 mod text;
 
 pub use self::cyclonedx::cyclonedx;
@@ -11,6 +12,7 @@ pub use self::json::{affected_json, json, outdated_json, spread_json};
 pub use self::prometheus::{
     affected_prometheus, outdated_prometheus, prometheus, spread_prometheus,
 };
+pub use self::terminal::{printable, printable_line};
 pub use self::text::{affected_text, outdated_text, spread_text, text};
 
 /// One binary's inventory: an app with a runtime and a build-only dependency.

@@ -26,6 +26,7 @@ pub(crate) mod workspace;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use build_info_collector::RUST_MOD_INFO;
@@ -81,7 +82,8 @@ pub enum SourceError {
     /// A `/metrics` endpoint.
     #[error("{url}: {}", one_line(error))]
     MetricsPage {
-        /// The URL as given.
+        /// The URL as given, credentials redacted (`user:***@`), control characters escaped
+        /// and cut short.
         url: String,
         /// What went wrong.
         error: MetricsPageError,
@@ -89,7 +91,7 @@ pub enum SourceError {
     /// A Prometheus-compatible API.
     #[error("{url}: {}", one_line(error))]
     PrometheusApi {
-        /// The base URL as given.
+        /// The base URL as given, redacted and cut short as for `MetricsPage`.
         url: String,
         /// What went wrong.
         error: ApiError,
@@ -97,13 +99,13 @@ pub enum SourceError {
     /// Reading the source panicked (a bug: the other sources are still read).
     #[error("{input}: panicked")]
     Panicked {
-        /// The URL as given.
+        /// The URL as given, redacted and cut short as for `MetricsPage`.
         input: String,
     },
 }
 
 impl SourceError {
-    /// The input: a path or a URL, as given.
+    /// The input: a path, or a URL as given with its credentials redacted.
     pub fn input(&self) -> String {
         match self {
             SourceError::Binary(e) => e.path().display().to_string(),
@@ -149,30 +151,34 @@ pub fn collect_with(
     let timeout = args.timeout;
     let results: Vec<(Vec<Observation>, Vec<SourceError>)> = std::thread::scope(|scope| {
         let metrics = args.metrics.iter().map(|url| {
-            let handle = scope.spawn(move || match metrics_pages::scrape(url, timeout) {
-                Ok(o) => (o, Vec::new()),
-                Err(error) => (
-                    Vec::new(),
-                    vec![SourceError::MetricsPage {
-                        url: url.clone(),
-                        error,
-                    }],
-                ),
+            let handle = spawn_named(scope, url, move || {
+                match metrics_pages::scrape(url, timeout) {
+                    Ok(o) => (o, Vec::new()),
+                    Err(error) => (
+                        Vec::new(),
+                        vec![SourceError::MetricsPage {
+                            url: http::shown_url(url),
+                            error,
+                        }],
+                    ),
+                }
             });
             (url, handle)
         });
         let prometheus = args.prometheus.iter().map(|url| {
-            let handle = scope.spawn(move || query_prometheus(url, timeout));
+            let handle = spawn_named(scope, url, move || query_prometheus(url, timeout));
             (url, handle)
         });
         let handles: Vec<_> = metrics.chain(prometheus).collect();
         handles
             .into_iter()
             .map(|(url, h)| {
-                h.join().unwrap_or_else(|_| {
+                h.join().ok().flatten().unwrap_or_else(|| {
                     (
                         Vec::new(),
-                        vec![SourceError::Panicked { input: url.clone() }],
+                        vec![SourceError::Panicked {
+                            input: http::shown_url(url),
+                        }],
                     )
                 })
             })
@@ -183,6 +189,34 @@ pub fn collect_with(
         errors.extend(e);
     }
     (observations, errors)
+}
+
+/// Runs `f` on a thread named after the source `url` (redacted), so that a panic message
+/// names the source; on an unnamed thread if a named one cannot be started. `None` only if
+/// `f` never ran.
+fn spawn_named<'scope, T, F>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    url: &str,
+    f: F,
+) -> std::thread::ScopedJoinHandle<'scope, Option<T>>
+where
+    T: Send + 'scope,
+    F: FnOnce() -> T + Send + 'scope,
+{
+    // A builder that fails to start the thread drops its closure: share `f` so the fallback
+    // still has it.
+    let job = Arc::new(Mutex::new(Some(f)));
+    let run = |job: Arc<Mutex<Option<F>>>| {
+        move || job.lock().ok().and_then(|mut f| f.take()).map(|f| f())
+    };
+    // `shown_url` escapes control characters, so the name holds no NUL.
+    match std::thread::Builder::new()
+        .name(http::shown_url(url))
+        .spawn_scoped(scope, run(Arc::clone(&job)))
+    {
+        Ok(handle) => handle,
+        Err(_) => scope.spawn(run(job)),
+    }
 }
 
 /// A `rust_mod_info` series made an observation; `None` without `name` and `version`.
@@ -236,16 +270,24 @@ fn join_build_info(observations: &mut [Observation], build_info: &BuildInfoIndex
 /// Queries one Prometheus-compatible API.
 fn query_prometheus(url: &str, timeout: Duration) -> (Vec<Observation>, Vec<SourceError>) {
     let fail = |error| SourceError::PrometheusApi {
-        url: url.to_owned(),
+        url: http::shown_url(url),
         error,
     };
+    let origin = http::shown_url(url);
     let series = match prometheus_api::query(url, RUST_MOD_INFO, timeout) {
         Ok(s) => s,
         Err(e) => return (Vec::new(), vec![fail(e)]),
     };
     let mut observations: Vec<Observation> = series
         .iter()
-        .filter_map(|l| observation(l, l.get("instance").cloned(), l.get("job").cloned(), url))
+        .filter_map(|l| {
+            observation(
+                l,
+                l.get("instance").cloned(),
+                l.get("job").cloned(),
+                &origin,
+            )
+        })
         .collect();
     let mut errors = Vec::new();
     if !observations.is_empty() {
@@ -314,5 +356,21 @@ mod tests {
             "{}",
             errors[0]
         );
+    }
+
+    #[test]
+    fn a_source_thread_is_named_after_its_redacted_url() {
+        std::thread::scope(|scope| {
+            let name = spawn_named(scope, "http://u:pw@h:1/metrics", || {
+                std::thread::current().name().map(str::to_owned)
+            });
+            assert_eq!(
+                name.join().unwrap(),
+                Some(Some("http://u:***@h:1/metrics".to_owned()))
+            );
+            // A panic is the join's error, which `collect` turns into `Panicked` naming the URL.
+            let panicked = spawn_named(scope, "http://h:1/", || -> u8 { panic!("bug") });
+            assert!(panicked.join().is_err());
+        });
     }
 }

@@ -407,3 +407,27 @@ fn inspect_writes_a_textfile_exposition_that_promtool_accepts() {
     );
     testkit::check_metrics(&text);
 }
+
+/// A program name is text from someone else's binary: in the textfile output it goes only
+/// through the collector's writer, so a newline in it cannot start a forged series.
+#[test]
+fn a_hostile_program_name_cannot_inject_series_into_the_textfile() {
+    let dir = Scratch::new("cli-hostile-program");
+    let hostile = BLDINFO.replace(
+        r#""program":"myapp""#,
+        r#""program":"evil\nforged_series{x=\"1\"} 1\n# HELP x \\""#,
+    );
+    with_section(&dir.join("evil"), ".bldinfo", hostile.as_bytes());
+    let out = run(&["inspect", dir.to_str().unwrap(), "--format", "prometheus"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        !text.lines().any(|l| l.starts_with("forged_series")),
+        "{text}"
+    );
+    assert!(
+        text.contains("# HELP evil_forged_series_x__1___1___HELP_x___build_info A metric with a constant '1' value labeled by version, revision, branch, rustversion, target, profile and features from which evil\\nforged_series{x=\"1\"} 1\\n# HELP x \\\\ was built.\n"),
+        "{text}"
+    );
+    testkit::check_metrics(&text);
+}

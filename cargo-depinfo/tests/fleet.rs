@@ -290,7 +290,7 @@ fn an_invalid_requirement_is_one_line_and_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         stderr(&out),
-        "error: --timeout must be a positive number of seconds\n"
+        "error: --timeout must be a positive number of seconds, at most 86400 (one day)\n"
     );
 }
 
@@ -436,6 +436,31 @@ fn rules_pass_promtool_check_rules() {
         std::fs::write(&file, &out.stdout).unwrap();
         assert!(check_rules(&file).contains("SUCCESS: 2 rules found"));
     }
+    // Each alert's `for:` has its own flag; `--for` sets both.
+    let fors = |args: &[&str]| -> Vec<String> {
+        let out = run(&[&["rules"], args].concat());
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        stdout(&out)
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("for: ").map(str::to_owned))
+            .collect()
+    };
+    assert_eq!(fors(&[]), ["15m", "30m"]);
+    assert_eq!(
+        fors(&["--spread-for", "5m", "--drift-for", "1h"]),
+        ["5m", "1h"]
+    );
+    assert_eq!(fors(&["--for", "0s", "--drift-for", "2h"]), ["0s", "2h"]);
+    for bad in ["5", "30 m", "293y", "1m1h"] {
+        let out = run(&["rules", "--drift-for", bad]);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert_eq!(
+            stderr(&out),
+            format!(
+                "error: {bad:?} is not a Prometheus duration (for example 0s, 90s, 15m, 1h30m)\n"
+            )
+        );
+    }
     let out = run(&["rules", "--crate", "serde.*"]);
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
@@ -448,7 +473,7 @@ fn rules_pass_promtool_check_rules() {
 fn the_spread_rule_fires_above_the_limit() {
     // `promtool test rules` evaluates the generated rule over series like a fleet's: three
     // versions of one crate fire with --max-versions 2, two do not; two revisions of one
-    // program fire the drift alert.
+    // program fire the drift alert, each only once its default `for:` has passed.
     let dir = Scratch::new("fleet-fire");
     let out = run(&["rules", "--max-versions", "2"]);
     std::fs::write(dir.join("rules.yml"), &out.stdout).unwrap();
@@ -458,34 +483,41 @@ tests:
   - interval: 1m
     input_series:
       - series: 'rust_mod_info{instance="a:1",job="fleet",name="codec",program="app",version="1.0.0"}'
-        values: '1x5'
+        values: '1x40'
       - series: 'rust_mod_info{instance="b:1",job="fleet",name="codec",program="app",version="1.1.0"}'
-        values: '1x5'
+        values: '1x40'
       - series: 'rust_mod_info{instance="c:1",job="fleet",name="codec",program="app",version="2.0.0"}'
-        values: '1x5'
+        values: '1x40'
       - series: 'rust_mod_info{instance="d:1",job="fleet",name="codec",program="app",version="1.1.0"}'
-        values: '1x5'
+        values: '1x40'
       - series: 'rust_mod_info{instance="a:1",job="fleet",name="itoa",program="app",version="1.0.15"}'
-        values: '1x5'
+        values: '1x40'
       - series: 'rust_mod_info{instance="b:1",job="fleet",name="itoa",program="app",version="1.0.14"}'
-        values: '1x5'
+        values: '1x40'
       - series: 'app_build_info{instance="a:1",job="fleet",revision="aaa",rustversion="1.95.0",version="0.1.0"}'
-        values: '1x5'
+        values: '1x40'
       - series: 'app_build_info{instance="b:1",job="fleet",revision="bbb",rustversion="1.95.0",version="0.1.0"}'
-        values: '1x5'
+        values: '1x40'
       - series: 'prometheus_build_info{instance="p:1",job="prom",revision="ccc",version="3"}'
-        values: '1x5'
+        values: '1x40'
       - series: 'prometheus_build_info{instance="q:1",job="prom",revision="ddd",version="3"}'
-        values: '1x5'
+        values: '1x40'
     alert_rule_test:
-      - eval_time: 2m
+      # An ordinary rolling deploy: neither alert fires within its `for:` (15m, 30m).
+      - eval_time: 14m
+        alertname: RustCrateVersionSpread
+        exp_alerts: []
+      - eval_time: 29m
+        alertname: RustProgramRevisionDrift
+        exp_alerts: []
+      - eval_time: 16m
         alertname: RustCrateVersionSpread
         exp_alerts:
           - exp_labels: {severity: warning, name: codec}
             exp_annotations:
               summary: 'Crate codec runs in 3 versions'
               description: '3 distinct versions of codec run across the fleet (limit 2). `cargo depinfo spread --crate codec --prometheus URL` lists who runs which.'
-      - eval_time: 2m
+      - eval_time: 31m
         alertname: RustProgramRevisionDrift
         exp_alerts:
           - exp_labels: {severity: warning, program: app}

@@ -204,6 +204,23 @@ fn a_fleet_at_three_versions_seen_through_a_real_prometheus() {
     assert_eq!(code, 0, "{err}");
     std::fs::write(&rules_path, &rules).unwrap();
     testkit::check_rules(&rules_path);
+    // As written, the README's rules wait out a rolling deploy (minutes) before they fire.
+    assert!(
+        rules.contains("for: 15m\n") && rules.contains("for: 30m\n"),
+        "{rules}"
+    );
+    // This test cannot wait that long: it runs the README's command, unchanged, with both
+    // `for:` shortened to nothing.
+    let short = [
+        &rules_args[..],
+        &["--spread-for", "0s", "--drift-for", "0s"],
+    ]
+    .concat();
+    let (code, rules, err) = depinfo(&short);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(rules.matches("for: 0s\n").count(), 2, "{rules}");
+    std::fs::write(&rules_path, &rules).unwrap();
+    testkit::check_rules(&rules_path);
 
     let prom = testkit::unused_addr().to_string();
     let targets: Vec<String> = fleet.iter().map(|v| format!("'{}'", v.addr)).collect();

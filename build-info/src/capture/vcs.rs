@@ -3,7 +3,7 @@
 
 mod git_state;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use self::git_state::{GitLookup, VcsFacts};
 use super::script::Script;
@@ -14,17 +14,22 @@ use crate::model::BuildFacts;
 /// Fills revision, branch, tag, describe, commit time and dirty state.
 pub(super) fn capture(script: &mut Script, manifest_dir: &Path, facts: &mut BuildFacts) {
     let vcs_info = manifest_dir.join(".cargo_vcs_info.json");
-    // A packaged crate (crates.io tarball, `cargo vendor`, registry or git checkout) is not
-    // part of whatever repository happens to contain it.
+    let git = script.var("BUILD_INFO_GIT").unwrap_or_else(|| "git".into());
+    let mut found: Option<VcsFacts> = None;
+    if let Some(checkout) = cargo_git_checkout(script, manifest_dir) {
+        found = from_cargo_checkout(script, Path::new(&git), manifest_dir, &checkout);
+        return apply(found, facts);
+    }
+    // A packaged crate (crates.io tarball, `cargo vendor`, registry source) is not part of
+    // whatever repository happens to contain it.
     let packaged = vcs_info.is_file()
         || manifest_dir.join(".cargo-checksum.json").is_file()
         || manifest_dir.join("Cargo.toml.orig").is_file()
         || script.under_cargo_home(manifest_dir);
-    let mut found: Option<VcsFacts> = None;
     if packaged {
         script.note("vcs: packaged crate, repository not consulted");
     } else {
-        let git = script.var("BUILD_INFO_GIT").unwrap_or_else(|| "git".into());
+        let mut tracked = true;
         match git_state::read(Path::new(&git), manifest_dir) {
             GitLookup::Found(state) => {
                 for path in state.watch {
@@ -33,9 +38,22 @@ pub(super) fn capture(script: &mut Script, manifest_dir: &Path, facts: &mut Buil
                 found = Some(state.facts);
             }
             GitLookup::NoRepository => script.note("vcs: not in a git repository"),
+            GitLookup::NotTracked { top, watch } => {
+                for path in watch {
+                    script.watch(path);
+                }
+                // CI variables name the enclosing repository's commit too: no fallback.
+                tracked = false;
+                script.problem(format!(
+                    "vcs: {} is not tracked by the git repository at {} (ignored or never \
+                     added), whose revision is not this package's",
+                    manifest_dir.join("Cargo.toml").display(),
+                    top.display()
+                ));
+            }
             GitLookup::Failed(e) => script.problem(format!("git: {e}")),
         }
-        if found.as_ref().is_none_or(|f| f.revision.is_none()) {
+        if tracked && found.as_ref().is_none_or(|f| f.revision.is_none()) {
             let mut var = |name: &str| script.var(name);
             if let Some(ci) = git_state::from_ci(&mut var) {
                 // Keep the branch git knew (a repository with no commits yet has one).
@@ -49,13 +67,30 @@ pub(super) fn capture(script: &mut Script, manifest_dir: &Path, facts: &mut Buil
     }
     if found.as_ref().is_none_or(|f| f.revision.is_none()) && vcs_info.is_file() {
         script.watch(vcs_info.clone());
-        if let Some(v) = std::fs::read_to_string(&vcs_info)
-            .ok()
-            .and_then(|t| git_state::from_cargo_vcs_info(&t))
-        {
+        if let Some(v) = read_bounded(&vcs_info).and_then(|t| git_state::from_cargo_vcs_info(&t)) {
             found = Some(v);
         }
     }
+    apply(found, facts);
+}
+
+/// `cargo package` writes a few hundred bytes; more than this is not its file.
+const VCS_INFO_LIMIT: u64 = 64 * 1024;
+
+/// The text of a `.cargo_vcs_info.json`, or `None` when unreadable or over the limit.
+fn read_bounded(path: &Path) -> Option<String> {
+    use std::io::Read as _;
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .ok()?
+        .take(VCS_INFO_LIMIT + 1)
+        .read_to_string(&mut text)
+        .ok()?;
+    (text.len() as u64 <= VCS_INFO_LIMIT).then_some(text)
+}
+
+/// Copies what is known into `facts`, leaving the rest `unknown`.
+fn apply(found: Option<VcsFacts>, facts: &mut BuildFacts) {
     let Some(f) = found else { return };
     if let Some(r) = f.revision {
         facts.revision = r;
@@ -70,6 +105,79 @@ pub(super) fn capture(script: &mut Script, manifest_dir: &Path, facts: &mut Buil
     facts.modified = f.modified;
     if let Some(d) = f.describe {
         facts.describe = d;
+    }
+}
+
+/// The checkout directory (`CARGO_HOME/git/checkouts/NAME-HASH/REV`) holding `manifest_dir`,
+/// when cargo builds a git dependency or `cargo install --git` from there.
+fn cargo_git_checkout(script: &mut Script, manifest_dir: &Path) -> Option<PathBuf> {
+    let home = script
+        .var("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))?;
+    let checkouts = home.join("git").join("checkouts");
+    // Either path may go through a symbolic link (a relocated CARGO_HOME): compare both as
+    // given and resolved.
+    let resolved = (
+        checkouts.canonicalize().ok(),
+        manifest_dir.canonicalize().ok(),
+    );
+    let pairs = [
+        Some((checkouts.as_path(), manifest_dir)),
+        resolved.0.as_deref().zip(resolved.1.as_deref()),
+    ];
+    pairs
+        .into_iter()
+        .flatten()
+        .find_map(|(checkouts, dir)| checkout_root(checkouts, dir))
+}
+
+/// `checkouts/NAME-HASH/REV` when `dir` is that directory or below it.
+fn checkout_root(checkouts: &Path, dir: &Path) -> Option<PathBuf> {
+    let mut below = dir.strip_prefix(checkouts).ok()?.components();
+    let (Some(repo), Some(rev)) = (below.next(), below.next()) else {
+        return None;
+    };
+    Some(checkouts.join(repo).join(rev))
+}
+
+/// The facts of a cargo git checkout, read from its own `.git`: cargo checks out the exact
+/// commit it resolved. Its branch is cargo's bookkeeping, not the ref that was asked for, so
+/// it stays unknown. A repository found anywhere else (a CARGO_HOME kept in git, say) is
+/// not the package's and is ignored.
+fn from_cargo_checkout(
+    script: &mut Script,
+    git: &Path,
+    manifest_dir: &Path,
+    checkout: &Path,
+) -> Option<VcsFacts> {
+    let same_dir = |a: &Path, b: &Path| {
+        a == b
+            || a.canonicalize()
+                .ok()
+                .is_some_and(|a| b.canonicalize().ok() == Some(a))
+    };
+    match git_state::read(git, manifest_dir) {
+        GitLookup::Found(state) if same_dir(&state.top, checkout) => {
+            script.note("vcs: cargo git checkout");
+            // Cargo never changes a checkout once made, but a user may: watch it as any
+            // repository.
+            for path in state.watch {
+                script.watch(path);
+            }
+            Some(VcsFacts {
+                branch: None,
+                ..state.facts
+            })
+        }
+        GitLookup::Failed(e) => {
+            script.problem(format!("git: {e}"));
+            None
+        }
+        _ => {
+            script.note("vcs: cargo git checkout without its own repository");
+            None
+        }
     }
 }
 
@@ -115,6 +223,51 @@ mod tests {
         };
         finish_describe(&mut f, git);
         f.describe
+    }
+
+    #[test]
+    fn a_checkout_is_two_levels_below_the_checkouts_directory() {
+        let checkouts = Path::new("/h/git/checkouts");
+        let root = Some(PathBuf::from("/h/git/checkouts/tool-0123/abc1234"));
+        assert_eq!(
+            checkout_root(checkouts, Path::new("/h/git/checkouts/tool-0123/abc1234")),
+            root
+        );
+        // A workspace member inside the checkout.
+        assert_eq!(
+            checkout_root(
+                checkouts,
+                Path::new("/h/git/checkouts/tool-0123/abc1234/crates/cli")
+            ),
+            root
+        );
+        assert_eq!(
+            checkout_root(checkouts, Path::new("/h/git/checkouts/tool-0123")),
+            None
+        );
+        assert_eq!(
+            checkout_root(checkouts, Path::new("/h/git/db/tool-0123/x")),
+            None
+        );
+        assert_eq!(checkout_root(checkouts, Path::new("/elsewhere/tool")), None);
+    }
+
+    #[test]
+    fn an_oversized_cargo_vcs_info_is_not_read() {
+        let dir = std::env::temp_dir().join(format!("buildinfo-vcs-info-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(".cargo_vcs_info.json");
+        let real = "{\"git\":{\"sha1\":\"0123456789abcdef0123456789abcdef01234567\"}}";
+        std::fs::write(&path, real).unwrap();
+        assert_eq!(read_bounded(&path).as_deref(), Some(real));
+        let padded = format!(
+            "{real}{}",
+            " ".repeat(usize::try_from(VCS_INFO_LIMIT).unwrap())
+        );
+        std::fs::write(&path, padded).unwrap();
+        assert_eq!(read_bounded(&path), None);
+        assert_eq!(read_bounded(&dir.join("missing")), None);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

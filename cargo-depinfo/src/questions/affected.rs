@@ -20,13 +20,41 @@ pub struct Hit {
 pub(crate) use build_info_collector::same_crate_name as same_crate;
 
 /// Every observation of `name` whose version matches `req`, sorted by location, program and
-/// version, each once (two sources may see the same instance). Pre-releases match only when
-/// `req` names a pre-release of the same version, as in Cargo.
+/// version, each once (two sources may see the same instance).
+///
+/// The pre-release rule is safe for advisories: a version matches when Cargo's rule matches
+/// it, or when the same version without its pre-release matches. So `1.0.0-alpha` is
+/// affected by `<1.0.5` (Cargo alone would say no: a requirement without a pre-release never
+/// matches one). Versions that are not SemVer are never hits: see [`unjudged`].
 pub fn affected(observations: &[Observation], name: &str, req: &semver::VersionReq) -> Vec<Hit> {
+    hits(observations, name, |v| {
+        semver::Version::parse(v).is_ok_and(|v| matches_for_advisory(req, &v))
+    })
+}
+
+/// Every observation of `name` whose version is not SemVer (`v1.0.5`, `1.0`, `""`): what
+/// [`affected`] cannot judge, so an answer with any is not clean. Sorted and deduplicated as
+/// [`affected`]'s hits.
+pub fn unjudged(observations: &[Observation], name: &str) -> Vec<Hit> {
+    hits(observations, name, |v| semver::Version::parse(v).is_err())
+}
+
+/// Cargo's rule, or the rule on the version with its pre-release stripped.
+fn matches_for_advisory(req: &semver::VersionReq, version: &semver::Version) -> bool {
+    req.matches(version)
+        || (!version.pre.is_empty()
+            && req.matches(&semver::Version::new(
+                version.major,
+                version.minor,
+                version.patch,
+            )))
+}
+
+/// The observations of `name` whose version passes `keep`, sorted and each once.
+fn hits(observations: &[Observation], name: &str, keep: impl Fn(&str) -> bool) -> Vec<Hit> {
     let mut hits: Vec<Hit> = observations
         .iter()
-        .filter(|o| same_crate(&o.name, name))
-        .filter(|o| semver::Version::parse(&o.version).is_ok_and(|v| req.matches(&v)))
+        .filter(|o| same_crate(&o.name, name) && keep(&o.version))
         .map(|o| Hit {
             location: o.location().to_owned(),
             observation: o.clone(),
@@ -70,5 +98,145 @@ mod tests {
             affected_text(&affected(&inventories, "serde_json", &req("^1"))),
             "bin/app: app 0.1.0: serde-json 1.0.140 crates.io\n"
         );
+    }
+
+    /// One instance per version, as a `/metrics` page or Prometheus would report it (their
+    /// label values are not checked as a binary's data is).
+    fn observations(versions: &[&str]) -> Vec<Observation> {
+        versions
+            .iter()
+            .enumerate()
+            .map(|(i, version)| Observation {
+                runner: crate::observation::Runner {
+                    program: "app".into(),
+                    program_version: None,
+                    revision: None,
+                    instance: Some(format!("10.0.0.{i}:8080")),
+                    job: None,
+                    path: None,
+                    origin: "http://prometheus:9090".into(),
+                },
+                name: "serde_json".into(),
+                version: (*version).to_owned(),
+                source: "crates.io".into(),
+                kind: crate::inventory::Kind::Runtime,
+                direct: Some(true),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn versions_that_are_not_semver_are_unjudged_not_clean() {
+        let o = observations(&["v1.0.5", "1.0", "", "banana", "1.0.4"]);
+        let req = semver::VersionReq::parse("<1.0.5").unwrap();
+        let hits = affected(&o, "serde_json", &req);
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].observation.version, "1.0.4");
+        let mut versions: Vec<String> = unjudged(&o, "serde-json")
+            .into_iter()
+            .map(|h| h.observation.version)
+            .collect();
+        versions.sort();
+        assert_eq!(versions, ["", "1.0", "banana", "v1.0.5"]);
+    }
+
+    #[test]
+    fn a_pre_release_of_an_affected_version_matches() {
+        let o = observations(&["1.0.0-alpha", "1.0.5-rc.1", "1.0.5", "1.0.4+build.7"]);
+        let req = semver::VersionReq::parse("<1.0.5").unwrap();
+        let versions: Vec<String> = affected(&o, "serde_json", &req)
+            .into_iter()
+            .map(|h| h.observation.version)
+            .collect();
+        assert_eq!(versions, ["1.0.0-alpha", "1.0.4+build.7"]);
+        // Cargo's own rule still applies: a requirement naming a pre-release matches it.
+        let req = semver::VersionReq::parse(">=1.0.5-rc.1, <1.0.5").unwrap();
+        let versions: Vec<String> = affected(&o, "serde_json", &req)
+            .into_iter()
+            .map(|h| h.observation.version)
+            .collect();
+        assert_eq!(versions, ["1.0.5-rc.1"]);
+        assert!(unjudged(&o, "serde_json").is_empty());
+    }
+
+    /// Real requirements, as advisories and users write them, to mutate.
+    const REQS: &[&str] = &[
+        ">=1.0, <1.0.150",
+        "^1",
+        "~1.2.3-alpha.1",
+        "=1.0.0",
+        "*",
+        "<1.0.5",
+        ">=0.3.0, <0.3.14",
+        "1.2.*",
+    ];
+
+    fn mutated_req() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        (
+            0..REQS.len(),
+            proptest::collection::vec((any::<usize>(), "[-+.,<>=^~*0-9a-z ]{0,3}"), 0..4),
+        )
+            .prop_map(|(seed, edits)| {
+                let mut r: Vec<char> = REQS[seed].chars().collect();
+                for (at, text) in edits {
+                    let at = at % (r.len() + 1);
+                    let end = (at + 1).min(r.len());
+                    r.splice(at..end, text.chars());
+                }
+                r.into_iter().collect()
+            })
+    }
+
+    fn version() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        prop_oneof![
+            (0u64..3, 0u64..4, 0u64..200).prop_map(|(a, b, c)| format!("{a}.{b}.{c}")),
+            (0u64..3, 0u64..4, 0u64..200, "(alpha|beta|rc)(\\.[0-9])?")
+                .prop_map(|(a, b, c, p)| format!("{a}.{b}.{c}-{p}")),
+            "[v0-9.a-z+-]{0,10}",
+            ".{0,8}",
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 500,
+            failure_persistence: None,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        /// Every observation is a hit, unjudged, or judged clean: never lost, never both; and
+        /// a pre-release of a matching version is a hit.
+        #[test]
+        fn every_version_is_judged_or_reported(
+            req in mutated_req(),
+            versions in proptest::collection::vec(version(), 0..12),
+        ) {
+            let Ok(req) = semver::VersionReq::parse(&req) else {
+                return Ok(());
+            };
+            let refs: Vec<&str> = versions.iter().map(String::as_str).collect();
+            let o = observations(&refs);
+            let hits = affected(&o, "serde_json", &req);
+            let unjudged = unjudged(&o, "serde_json");
+            for (i, v) in versions.iter().enumerate() {
+                let location = format!("10.0.0.{i}:8080");
+                let hit = hits.iter().any(|h| h.location == location);
+                let unknown = unjudged.iter().any(|h| h.location == location);
+                match semver::Version::parse(v) {
+                    Err(_) => proptest::prop_assert!(unknown && !hit, "{v:?}"),
+                    Ok(parsed) => {
+                        proptest::prop_assert!(!unknown, "{v:?}");
+                        let stripped = semver::Version::new(parsed.major, parsed.minor, parsed.patch);
+                        proptest::prop_assert_eq!(
+                            hit,
+                            req.matches(&parsed) || req.matches(&stripped),
+                            "{:?} against {}", v, req
+                        );
+                    }
+                }
+            }
+        }
     }
 }

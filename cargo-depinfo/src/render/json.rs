@@ -56,17 +56,26 @@ struct AffectedDocument<'a> {
     name: &'a str,
     requirement: &'a str,
     affected: &'a [Hit],
+    unjudged: &'a [Hit],
     errors: Vec<ErrorEntry>,
 }
 
-/// JSON: `{"format_version":1,"name","requirement","affected":[...],"errors":[...]}`; each hit
+/// JSON: `{"format_version":1,"name","requirement","affected":[...],"unjudged":[...],
+/// "errors":[...]}`; each hit, and each observation whose version is not SemVer (`unjudged`),
 /// has the fields of [`Hit`] (`null` when unknown).
-pub fn affected_json(name: &str, requirement: &str, hits: &[Hit], errors: &[String]) -> String {
+pub fn affected_json(
+    name: &str,
+    requirement: &str,
+    hits: &[Hit],
+    unjudged: &[Hit],
+    errors: &[String],
+) -> String {
     let doc = AffectedDocument {
         format_version: JSON_FORMAT_VERSION,
         name,
         requirement,
         affected: hits,
+        unjudged,
         errors: error_entries(errors),
     };
     pretty_json(&doc)

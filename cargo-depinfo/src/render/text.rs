@@ -1,9 +1,11 @@
 //! Text for people: inventories modelled on `go version -m`, and one short form per question.
 //! Deterministic: inventories come in input order, packages in index order.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
+use super::terminal::printable;
 use crate::inventory::{Inventory, Kind, Package};
 use crate::questions::{CrateSpread, Hit, Level, Report};
 
@@ -18,27 +20,36 @@ use crate::questions::{CrateSpread, Hit, Level, Report};
 /// ```
 ///
 /// PROVENANCE is `sha256:HEX` (the Cargo.lock checksum) or `URL#COMMIT` for git packages.
+/// Every value is embedded data or a file name, not trusted: one with a control character
+/// (tab and newline included, which would break the line format) is quoted with escapes
+/// ([`printable`](crate::printable)).
 pub fn text(inventories: &[Inventory]) -> String {
     let mut out = String::new();
     for inv in inventories {
-        let _ = writeln!(out, "{}: {} {}", inv.path, inv.program, inv.version);
+        let _ = writeln!(
+            out,
+            "{}: {} {}",
+            printable(&inv.path),
+            printable(&inv.program),
+            printable(&inv.version)
+        );
         if let Some(build) = &inv.build {
             for (key, value) in build.pairs() {
-                let _ = writeln!(out, "\tbuild\t{key}={}", clean(&value));
+                let _ = writeln!(out, "\tbuild\t{key}={}", printable(&value));
             }
         }
-        let line = |out: &mut String, tag: &str, p: &Package| {
+        let line = |out: &mut String, tag: &str, pkg: &Package| {
             let _ = write!(
                 out,
                 "\t{tag}\t{}\t{}\t{}",
-                clean(&p.name),
-                clean(&p.version),
-                clean(&p.source)
+                printable(&pkg.name),
+                printable(&pkg.version),
+                printable(&pkg.source)
             );
-            if let Some(c) = &p.checksum {
-                let _ = write!(out, "\tsha256:{}", clean(c));
-            } else if let (Some(url), Some(commit)) = (&p.git_url, &p.git_commit) {
-                let _ = write!(out, "\t{}#{}", clean(url), clean(commit));
+            if let Some(c) = &pkg.checksum {
+                let _ = write!(out, "\tsha256:{}", printable(c));
+            } else if let (Some(url), Some(commit)) = (&pkg.git_url, &pkg.git_commit) {
+                let _ = write!(out, "\t{}#{}", printable(url), printable(commit));
             }
             out.push('\n');
         };
@@ -56,23 +67,27 @@ pub fn text(inventories: &[Inventory]) -> String {
     out
 }
 
-/// Tabs and newlines would break the line format; embedded data is not trusted.
-fn clean(s: &str) -> String {
-    s.replace(['\t', '\n', '\r'], " ")
-}
-
 /// One line per hit: `LOCATION: PROGRAM[ PROGRAM_VERSION]: NAME VERSION SOURCE[ (build)]`.
+/// Values come from fleet members' labels: quoted with escapes when they hold a control
+/// character.
 pub fn affected_text(hits: &[Hit]) -> String {
     let mut out = String::new();
     for h in hits {
-        let _ = write!(out, "{}: {}", h.location, h.observation.runner.program);
+        let _ = write!(
+            out,
+            "{}: {}",
+            printable(&h.location),
+            printable(&h.observation.runner.program)
+        );
         if let Some(v) = &h.observation.runner.program_version {
-            let _ = write!(out, " {v}");
+            let _ = write!(out, " {}", printable(v));
         }
         let _ = write!(
             out,
             ": {} {} {}",
-            h.observation.name, h.observation.version, h.observation.source
+            printable(&h.observation.name),
+            printable(&h.observation.version),
+            printable(&h.observation.source)
         );
         if h.observation.kind == Kind::Build {
             out.push_str(" (build)");
@@ -88,14 +103,28 @@ pub fn affected_text(hits: &[Hit]) -> String {
 /// NAME: N versions
 /// <TAB>VERSION<TAB>PROGRAM@LOCATION
 /// ```
+///
+/// Values come from fleet members' labels: quoted with escapes when they hold a control
+/// character.
 pub fn spread_text(crates: &[CrateSpread]) -> String {
     let mut out = String::new();
     for c in crates {
         let plural = if c.version_count == 1 { "" } else { "s" };
-        let _ = writeln!(out, "{}: {} version{plural}", c.name, c.version_count);
+        let _ = writeln!(
+            out,
+            "{}: {} version{plural}",
+            printable(&c.name),
+            c.version_count
+        );
         for v in &c.versions {
             for r in &v.running {
-                let _ = writeln!(out, "\t{}\t{}@{}", v.version, r.runner.program, r.location);
+                let _ = writeln!(
+                    out,
+                    "\t{}\t{}@{}",
+                    printable(&v.version),
+                    printable(&r.runner.program),
+                    printable(&r.location)
+                );
             }
         }
     }
@@ -105,17 +134,18 @@ pub fn spread_text(crates: &[CrateSpread]) -> String {
 /// A table of the crates that are behind, sorted by program and crate:
 /// `PROGRAM CRATE VERSION COMPATIBLE NEWEST BEHIND`. Empty when nothing is behind.
 pub fn outdated_text(report: &Report) -> String {
-    let mut rows: Vec<[&str; 6]> = Vec::new();
+    let mut rows: Vec<[Cow<'_, str>; 6]> = Vec::new();
     let mut seen = BTreeSet::new();
     for r in report.rows.iter().filter(|r| r.level != Level::None) {
         if seen.insert((&r.program, &r.name, &r.version)) {
+            // Programs and versions come from the sources, versions also from the index.
             rows.push([
-                &r.program,
-                &r.name,
-                &r.version,
-                &r.newest_compatible,
-                &r.newest,
-                r.level.as_str(),
+                printable(&r.program),
+                printable(&r.name),
+                printable(&r.version),
+                printable(&r.newest_compatible),
+                printable(&r.newest),
+                Cow::Borrowed(r.level.as_str()),
             ]);
         }
     }
@@ -129,8 +159,9 @@ pub fn outdated_text(report: &Report) -> String {
         "COMPATIBLE",
         "NEWEST",
         "BEHIND",
-    ];
-    let mut widths = header.map(str::len);
+    ]
+    .map(Cow::Borrowed);
+    let mut widths = header.each_ref().map(|h| h.len());
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.len());
@@ -156,6 +187,21 @@ pub fn outdated_text(report: &Report) -> String {
 mod tests {
     use super::*;
     use crate::render::sample;
+
+    #[test]
+    fn values_with_control_characters_are_quoted_and_lines_stay_whole() {
+        let mut inv = sample();
+        inv.path = "bin/\x1b[2Japp".into();
+        inv.program = "app\nforged: x 1".into();
+        inv.packages[1].name = "serde\tdep\x07".into();
+        assert_eq!(
+            text(&[inv]),
+            "\"bin/\\x1b[2Japp\": \"app\\nforged: x 1\" 0.1.0\n\
+             \tmod\tapp\t0.1.0\tlocal\n\
+             \tdep\t\"serde\\tdep\\x07\"\t1.0.219\tcrates.io\n\
+             \tbuild-dep\tserde_derive\t1.0.219\tcrates.io\n"
+        );
+    }
 
     #[test]
     fn text_is_go_version_m_shaped() {

@@ -2,10 +2,12 @@
 //! `outdated`): the binary reader finds the sections, [`crate::sections`] decodes them.
 //!
 //! A file named on the command line must be a binary with data: anything else is an error
-//! naming it. A directory is walked recursively in name order (deterministic output); files
-//! that are not binaries, or binaries without data, are skipped; a broken binary is reported
-//! and the walk goes on. Symbolic links to files are followed, links to directories are not
-//! (no loops).
+//! naming it. A directory is walked recursively in name order (deterministic output); what is
+//! not positively a binary (text, a Java class file, an `MZ` file without a PE header, an
+//! object file), binaries without data, and FIFOs, devices and sockets are skipped; a broken
+//! binary is reported and the walk goes on. Special files are never opened for reading in a
+//! way that waits. Symbolic links to files are followed, links to directories are not (no
+//! loops).
 
 use std::path::{Path, PathBuf};
 
@@ -163,7 +165,10 @@ fn walk(dir: &Path, limits: &Limits, scan: &mut Scan, on_progress: &mut dyn FnMu
         // In a directory, files without data and files that are not binaries are skipped.
         match read_file(&path, limits, scan, on_progress) {
             Ok(Some(inv)) => scan.inventories.push(inv),
-            Ok(None) | Err(InspectError::Read(ReadError::NotABinary { .. })) => {}
+            // A file that became a FIFO or a device since it was listed is skipped too.
+            Ok(None)
+            | Err(InspectError::Read(ReadError::NotABinary { .. } | ReadError::NotAFile { .. })) => {
+            }
             Err(e) => scan.errors.push(e),
         }
     }

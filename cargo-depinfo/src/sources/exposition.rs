@@ -26,8 +26,8 @@ pub struct ExpositionError {
     pub problem: LineError,
 }
 
-/// What is wrong with one line of an exposition. Metric and label names are as read; text
-/// quoted from the page is cut short.
+/// What is wrong with one line of an exposition. Metric and label names, values and any
+/// other text quoted from the page are cut to 40 characters (a page may hold anything).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum LineError {
@@ -127,31 +127,31 @@ fn parse_line(line: &str) -> Result<Sample, LineError> {
     }
     let mut fields = rest.split_ascii_whitespace();
     if rest.trim().is_empty() {
-        return Err(LineError::NoValue(name.to_owned()));
+        return Err(LineError::NoValue(snippet(name)));
     }
     if !rest.starts_with([' ', '\t']) {
-        return Err(LineError::NoSpaceBeforeValue(name.to_owned()));
+        return Err(LineError::NoSpaceBeforeValue(snippet(name)));
     }
     let value = fields
         .next()
-        .ok_or_else(|| LineError::NoValue(name.to_owned()))?;
+        .ok_or_else(|| LineError::NoValue(snippet(name)))?;
     let value = parse_value(value).ok_or_else(|| LineError::BadValue {
-        metric: name.to_owned(),
-        value: value.to_owned(),
+        metric: snippet(name),
+        value: snippet(value),
     })?;
     if let Some(ts) = fields.next()
         && ts.parse::<i64>().is_err()
         && ts.parse::<f64>().is_err()
     {
         return Err(LineError::BadTimestamp {
-            metric: name.to_owned(),
-            timestamp: ts.to_owned(),
+            metric: snippet(name),
+            timestamp: snippet(ts),
         });
     }
     if let Some(extra) = fields.next() {
         return Err(LineError::Trailing {
-            metric: name.to_owned(),
-            extra: extra.to_owned(),
+            metric: snippet(name),
+            extra: snippet(extra),
         });
     }
     Ok(Sample {
@@ -181,11 +181,11 @@ fn parse_labels<'a>(
         rest = rest[end..].trim_start();
         rest = rest
             .strip_prefix('=')
-            .ok_or_else(|| LineError::NoEquals(label.to_owned()))?
+            .ok_or_else(|| LineError::NoEquals(snippet(label)))?
             .trim_start();
         rest = rest
             .strip_prefix('"')
-            .ok_or_else(|| LineError::NoOpeningQuote(label.to_owned()))?;
+            .ok_or_else(|| LineError::NoOpeningQuote(snippet(label)))?;
         let mut value = String::new();
         let mut chars = rest.char_indices();
         let close = loop {
@@ -197,24 +197,24 @@ fn parse_labels<'a>(
                     Some((_, 'n')) => value.push('\n'),
                     Some((_, c)) => {
                         return Err(LineError::BadEscape {
-                            label: label.to_owned(),
+                            label: snippet(label),
                             escape: c,
                         });
                     }
-                    None => return Err(LineError::Unterminated(label.to_owned())),
+                    None => return Err(LineError::Unterminated(snippet(label))),
                 },
                 Some((_, c)) => value.push(c),
-                None => return Err(LineError::Unterminated(label.to_owned())),
+                None => return Err(LineError::Unterminated(snippet(label))),
             }
         };
         if labels.insert(label.to_owned(), value).is_some() {
-            return Err(LineError::DuplicateLabel(label.to_owned()));
+            return Err(LineError::DuplicateLabel(snippet(label)));
         }
         rest = rest[close + 1..].trim_start();
         if let Some(r) = rest.strip_prefix(',') {
             rest = r;
         } else if !rest.starts_with('}') {
-            return Err(LineError::NoSeparator(label.to_owned()));
+            return Err(LineError::NoSeparator(snippet(label)));
         }
     }
 }
@@ -228,8 +228,13 @@ fn parse_value(s: &str) -> Option<f64> {
     }
 }
 
+/// Text from the page as quoted in an error: at most 40 characters, then `…`.
 fn snippet(s: &str) -> String {
-    s.chars().take(40).collect()
+    let mut out: String = s.chars().take(40).collect();
+    if out.len() < s.len() {
+        out.push('…');
+    }
+    out
 }
 
 #[cfg(test)]
@@ -277,5 +282,20 @@ mod tests {
             parse("a{b=\"\\x\"} 1\n", |_| true).unwrap_err().to_string(),
             "malformed exposition at line 1: bad escape \\x in label b"
         );
+    }
+
+    #[test]
+    fn a_huge_name_or_value_is_quoted_cut_short() {
+        let name = "a".repeat(100_000);
+        for text in [
+            format!("{name}\n"),
+            format!("x {name}\n"),
+            format!("x{{{name}=\"1\" 1\n"),
+            format!("x 1 {name}\n"),
+        ] {
+            let e = parse(&text, |_| true).unwrap_err().to_string();
+            assert!(e.len() < 200, "{} bytes: {}", e.len(), &e[..200]);
+            assert!(e.contains("aaa…"), "{e}");
+        }
     }
 }

@@ -21,7 +21,7 @@ pub enum MetricsPageError {
     /// The endpoint answered with another status than 200.
     #[error("HTTP {0}")]
     Status(u16),
-    /// The body is not UTF-8.
+    /// The body is not UTF-8 (compressed bodies are [`HttpError::Compressed`]).
     #[error("the exposition is not UTF-8")]
     NotUtf8,
     /// The body is not a valid exposition.
@@ -49,9 +49,12 @@ pub(super) fn scrape(url: &str, timeout: Duration) -> Result<Vec<Observation>, M
     let instance = Some(parsed.host_port());
     let mut build_info = BTreeMap::new();
     let mut observations = Vec::new();
-    for s in samples {
+    let origin = http::shown_url(url);
+    // An info series counts only while its value is positive: 0 (or NaN, which compares
+    // false) is what a program exports for what it no longer runs.
+    for s in samples.into_iter().filter(|s| s.value > 0.0) {
         if s.name == RUST_MOD_INFO {
-            observations.extend(observation(&s.labels, instance.clone(), None, url));
+            observations.extend(observation(&s.labels, instance.clone(), None, &origin));
         } else {
             build_info.insert(
                 (instance.clone(), None, s.name.clone()),

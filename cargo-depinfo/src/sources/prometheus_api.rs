@@ -35,6 +35,20 @@ struct Data {
 #[derive(Deserialize)]
 struct VectorSample {
     metric: Series,
+    /// `[timestamp, "value"]`; absent only from non-conforming servers.
+    #[serde(default)]
+    value: Option<(serde::de::IgnoredAny, String)>,
+}
+
+impl VectorSample {
+    /// An info series counts only while its value is positive: a 0 (or NaN, which compares
+    /// false) is what a program exports for what it no longer runs. A series without a value
+    /// counts, so that a server leaving it out hides nothing.
+    fn counts(&self) -> bool {
+        self.value
+            .as_ref()
+            .is_none_or(|(_, v)| v.trim().parse::<f64>().is_ok_and(|v| v > 0.0))
+    }
 }
 
 /// `base` (for example `http://prometheus:9090` or Mimir's `http://mimir/prometheus`) joined
@@ -74,9 +88,9 @@ pub enum ApiError {
     Refused {
         /// The HTTP status.
         status: u16,
-        /// `errorType` (`unknown` when missing).
+        /// `errorType` (`unknown` when missing), cut to 40 characters.
         error_type: String,
-        /// `error` (`no message` when missing).
+        /// `error` (`no message` when missing), cut to 200 characters.
         message: String,
     },
     /// A success answer with an HTTP error status.
@@ -102,8 +116,12 @@ pub fn query(base: &str, query: &str, timeout: Duration) -> Result<Vec<Series>, 
     )
 }
 
-/// Decodes an API answer.
-fn decode(status: u16, content_type: Option<&str>, body: &[u8]) -> Result<Vec<Series>, ApiError> {
+/// Decodes an API answer: the labels of the series whose value is positive.
+pub fn decode(
+    status: u16,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<Vec<Series>, ApiError> {
     let answer: Answer = match serde_json::from_slice(body) {
         Ok(a) => a,
         Err(e) => {
@@ -113,7 +131,7 @@ fn decode(status: u16, content_type: Option<&str>, body: &[u8]) -> Result<Vec<Se
                 .collect();
             return Err(ApiError::NotAnAnswer {
                 status,
-                content_type: content_type.map(str::to_owned),
+                content_type: content_type.map(|c| cut(c, 60)),
                 detail: e.to_string(),
                 start: start.trim().to_owned(),
             });
@@ -122,8 +140,12 @@ fn decode(status: u16, content_type: Option<&str>, body: &[u8]) -> Result<Vec<Se
     if answer.status != "success" {
         return Err(ApiError::Refused {
             status,
-            error_type: answer.error_type.unwrap_or_else(|| "unknown".into()),
-            message: answer.error.unwrap_or_else(|| "no message".into()),
+            error_type: answer
+                .error_type
+                .map_or_else(|| "unknown".into(), |t| cut(&t, 40)),
+            message: answer
+                .error
+                .map_or_else(|| "no message".into(), |m| cut(&m, MAX_QUOTED)),
         });
     }
     if !(200..300).contains(&status) {
@@ -133,7 +155,24 @@ fn decode(status: u16, content_type: Option<&str>, body: &[u8]) -> Result<Vec<Se
     if data.result_type != "vector" {
         return Err(ApiError::NotVector(data.result_type));
     }
-    Ok(data.result.into_iter().map(|s| s.metric).collect())
+    Ok(data
+        .result
+        .into_iter()
+        .filter(VectorSample::counts)
+        .map(|s| s.metric)
+        .collect())
+}
+
+/// The most characters of a server's text quoted in a message.
+const MAX_QUOTED: usize = 200;
+
+/// `text` cut to `max` characters, with `…` when cut (a server may say anything, at length).
+fn cut(text: &str, max: usize) -> String {
+    let mut out: String = text.chars().take(max).collect();
+    if out.len() < text.len() {
+        out.push('…');
+    }
+    out
 }
 
 /// RFC 3986 percent-encoding of a query parameter value.
@@ -184,5 +223,37 @@ mod tests {
             decode(200, None, matrix),
             Err(ApiError::NotVector(t)) if t == "matrix"
         ));
+    }
+
+    #[test]
+    fn a_huge_error_answer_is_quoted_cut_short() {
+        let body = format!(
+            r#"{{"status":"error","errorType":"{}","error":"{}"}}"#,
+            "t".repeat(100_000),
+            "m".repeat(1_000_000)
+        );
+        let e = decode(422, Some(&"c".repeat(60_000)), body.as_bytes())
+            .unwrap_err()
+            .to_string();
+        assert!(e.len() < 400, "{} bytes", e.len());
+        assert!(e.ends_with("mmm…"), "{e}");
+        let e = decode(200, Some(&"c".repeat(60_000)), &vec![b'<'; 100_000])
+            .unwrap_err()
+            .to_string();
+        assert!(e.len() < 400, "{} bytes", e.len());
+    }
+
+    #[test]
+    fn series_at_zero_or_nan_are_not_running() {
+        let body = br#"{"status":"success","data":{"resultType":"vector","result":[
+            {"metric":{"v":"0"},"value":[1,"0"]},
+            {"metric":{"v":"nan"},"value":[1,"NaN"]},
+            {"metric":{"v":"neg"},"value":[1,"-1"]},
+            {"metric":{"v":"junk"},"value":[1,"x"]},
+            {"metric":{"v":"one"},"value":[1,"1"]},
+            {"metric":{"v":"none"}}]}}"#;
+        let s = decode(200, None, body).unwrap();
+        let kept: Vec<&str> = s.iter().map(|l| l["v"].as_str()).collect();
+        assert_eq!(kept, ["one", "none"]);
     }
 }

@@ -113,7 +113,7 @@ struct Line {
 /// Parses an index file: one JSON object per line. Lines with a version that is not SemVer
 /// are skipped (cargo skips what it does not understand too); a file with no usable line at
 /// all is an error, unless it is empty.
-pub(crate) fn parse_index_file(body: &[u8]) -> Result<Vec<Release>, IndexFileError> {
+pub fn parse_index_file(body: &[u8]) -> Result<Vec<Release>, IndexFileError> {
     let text = std::str::from_utf8(body).map_err(|e| IndexFileError::NotUtf8(e.to_string()))?;
     let mut releases = Vec::new();
     let mut first_error = None;
@@ -152,6 +152,8 @@ pub(crate) fn parse_index_file(body: &[u8]) -> Result<Vec<Release>, IndexFileErr
 #[derive(Debug, Clone)]
 pub struct SparseIndex {
     base: String,
+    /// `base` as shown in messages and outputs (credentials redacted).
+    shown: String,
     timeout: Duration,
 }
 
@@ -161,13 +163,13 @@ impl SparseIndex {
         let trimmed = url.strip_prefix("sparse+").unwrap_or(url);
         if !(trimmed.starts_with("http://") || trimmed.starts_with("https://")) {
             return Err(IndexError::Url {
-                url: url.to_owned(),
+                url: http::shown_url(url),
                 message: "not a sparse index URL (http://, https:// or sparse+http(s)://)".into(),
             });
         }
         if trimmed.starts_with("http://") {
             http::Url::parse(trimmed).map_err(|e| IndexError::Url {
-                url: url.to_owned(),
+                url: http::shown_url(url),
                 message: e.to_string(),
             })?;
         }
@@ -175,7 +177,12 @@ impl SparseIndex {
         if !base.ends_with('/') {
             base.push('/');
         }
-        Ok(SparseIndex { base, timeout })
+        let shown = http::shown_url(&base);
+        Ok(SparseIndex {
+            base,
+            shown,
+            timeout,
+        })
     }
 
     /// The index named by the first of [`INDEX_ENV`] that is set, if any.
@@ -186,9 +193,10 @@ impl SparseIndex {
             .map(|url| SparseIndex::new(&url, timeout))
     }
 
-    /// The base URL, ending with `/`.
+    /// The base URL, ending with `/`, as it may be shown: credentials redacted
+    /// (`user:***@`), control characters escaped, cut short.
     pub fn url(&self) -> &str {
-        &self.base
+        &self.shown
     }
 
     /// The URL of a crate's index file.
@@ -199,9 +207,10 @@ impl SparseIndex {
     /// Fetches and parses a crate's index file.
     pub(crate) fn fetch(&self, name: &str) -> Result<Vec<Release>, IndexError> {
         let url = self.file_url(name);
+        let shown = http::shown_url(&url);
         let fetch_err = |message: String| IndexError::Fetch {
             name: name.to_owned(),
-            url: url.clone(),
+            url: shown.clone(),
             message,
         };
         if !build_info_collector::is_crate_name(name) {
@@ -215,7 +224,7 @@ impl SparseIndex {
             404 | 410 | 451 => {
                 return Err(IndexError::NotFound {
                     name: name.to_owned(),
-                    url,
+                    url: shown,
                     status,
                 });
             }
@@ -229,7 +238,7 @@ impl SparseIndex {
         }
         parse_index_file(&body).map_err(|error| IndexError::Malformed {
             name: name.to_owned(),
-            url: url.clone(),
+            url: shown.clone(),
             error,
         })
     }

@@ -1,11 +1,16 @@
 //! `example-service`: a small HTTP service exposing `/metrics` (its own request counter beside
 //! `example_service_build_info` and `rust_mod_info`) and `/healthz`.
 //!
-//! Exit codes: 0 after a clean shutdown on SIGTERM or SIGINT, 2 when it cannot start.
+//! Exit codes: 0 after a shutdown on SIGTERM or SIGINT (within `--shutdown-timeout`, whatever
+//! clients do), 2 when it cannot start.
+
+mod idle_timeout;
+mod serve;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
@@ -25,6 +30,41 @@ struct Cli {
     /// Address to listen on.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9898")]
     listen: SocketAddr,
+
+    /// Seconds a client may take to send a request's head (request line and headers).
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = seconds)]
+    header_read_timeout: Duration,
+
+    /// Seconds a connection may stay without a byte moving in either direction (a client that
+    /// stops sending or stops reading).
+    #[arg(long, value_name = "SECS", default_value = "60", value_parser = seconds)]
+    idle_timeout: Duration,
+
+    /// Seconds, after SIGTERM or SIGINT, that open requests get to finish before the
+    /// connections are closed and the process exits.
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = seconds)]
+    shutdown_timeout: Duration,
+
+    /// Connections served at once; further clients wait in the listen queue.
+    #[arg(long, value_name = "N", default_value = "1024",
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    max_connections: u32,
+}
+
+/// The longest accepted timeout: a day is already longer than any deployment waits, and a bound
+/// keeps every deadline far from `Instant` overflow.
+const MAX_SECONDS: f64 = 86_400.0;
+
+/// A duration in seconds, fractions allowed, from 0.001 to a day.
+fn seconds(value: &str) -> Result<Duration, String> {
+    let secs: f64 = value
+        .trim()
+        .parse()
+        .map_err(|_| format!("not a number of seconds: {value:?}"))?;
+    if !(0.001..=MAX_SECONDS).contains(&secs) {
+        return Err(format!("must be from 0.001 to {MAX_SECONDS} seconds"));
+    }
+    Ok(Duration::from_secs_f64(secs))
 }
 
 struct App {
@@ -63,6 +103,7 @@ fn run(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_io()
+        .enable_time()
         .build()?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(cli.listen)
@@ -77,10 +118,21 @@ fn run(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
             .route("/metrics", get(metrics))
             .route("/healthz", get(healthz))
             .with_state(app);
-        axum::serve(listener, router)
-            .with_graceful_shutdown(shutdown_signal())
-            .await?;
-        eprintln!("example-service: shut down");
+        let limits = serve::Limits {
+            header_read: cli.header_read_timeout,
+            idle: cli.idle_timeout,
+            shutdown: cli.shutdown_timeout,
+            max_connections: usize::try_from(cli.max_connections)?,
+        };
+        let stopped = serve::serve(listener, router, limits, shutdown_signal()).await;
+        if stopped.dropped == 0 {
+            eprintln!("example-service: shut down");
+        } else {
+            eprintln!(
+                "example-service: shut down; {} connection(s) closed at the {:?} shutdown deadline",
+                stopped.dropped, cli.shutdown_timeout
+            );
+        }
         Ok(())
     })
 }
@@ -142,5 +194,52 @@ mod tests {
     #[test]
     fn cli_definition_is_valid() {
         super::Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn timeouts_are_bounded_seconds() {
+        use std::time::Duration;
+        assert_eq!(super::seconds("2.5"), Ok(Duration::from_millis(2500)));
+        assert_eq!(super::seconds("86400"), Ok(Duration::from_secs(86_400)));
+        for bad in ["0", "-1", "NaN", "inf", "1e300", "9.3e18", "", "10s"] {
+            assert!(super::seconds(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    mod flag_values {
+        use proptest::prelude::*;
+
+        use super::super::{MAX_SECONDS, seconds};
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+
+            /// Any flag value: no panic, and accepted exactly when it is a number of seconds
+            /// in range, giving that duration; a refusal is one line.
+            #[test]
+            fn any_timeout_flag_is_a_bounded_duration_or_an_error(
+                value in prop_oneof![
+                    any::<String>(),
+                    any::<f64>().prop_map(|f| f.to_string()),
+                    "[-+]?[0-9]{0,25}(\\.[0-9]{0,12})?(e[-+]?[0-9]{1,3})?",
+                ],
+            ) {
+                let parsed = value.trim().parse::<f64>().ok();
+                match seconds(&value) {
+                    Ok(d) => {
+                        let secs = parsed.unwrap();
+                        prop_assert!((0.001..=MAX_SECONDS).contains(&secs));
+                        prop_assert!((d.as_secs_f64() - secs).abs() < 1e-6);
+                    }
+                    Err(e) => {
+                        prop_assert!(
+                            parsed.is_none_or(|s| !(0.001..=MAX_SECONDS).contains(&s)),
+                            "{value:?} refused: {e}"
+                        );
+                        prop_assert!(!e.contains('\n'));
+                    }
+                }
+            }
+        }
     }
 }

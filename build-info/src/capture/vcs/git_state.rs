@@ -22,6 +22,8 @@ pub(crate) struct VcsFacts {
 
 /// What reading the repository gave.
 pub(crate) struct GitState {
+    /// The repository's top-level directory, as git resolves it.
+    pub top: PathBuf,
     pub facts: VcsFacts,
     /// Files and directories to declare with `rerun-if-changed`.
     pub watch: Vec<PathBuf>,
@@ -32,6 +34,13 @@ pub(crate) enum GitLookup {
     Found(GitState),
     /// The package is not in a repository (a quiet, ordinary case).
     NoRepository,
+    /// The repository at `top` does not track the package's `Cargo.toml` (it is ignored or
+    /// was never added): its revision is some other project's. `watch` holds what changes
+    /// when the package gets added.
+    NotTracked {
+        top: PathBuf,
+        watch: Vec<PathBuf>,
+    },
     /// git failed; the message says how.
     Failed(String),
 }
@@ -194,6 +203,13 @@ pub(crate) fn read(program: &Path, package_dir: &Path) -> GitLookup {
         && out.success
     {
         let tracked: Vec<&str> = out.stdout.split('\0').filter(|f| !f.is_empty()).collect();
+        // Without commits there is no revision to misattribute, and the branch is where the
+        // package's first commit will go.
+        if has_commits && manifest_is_tracked(&tracked, &top, package_dir) == Some(false) {
+            // `git add` changes the index, `git commit` the refs: either re-runs the script.
+            watch.push(git_dir.join("index"));
+            return GitLookup::NotTracked { top, watch };
+        }
         watch.extend(tracked_to_watch(
             &tracked,
             &top,
@@ -201,7 +217,26 @@ pub(crate) fn read(program: &Path, package_dir: &Path) -> GitLookup {
             WATCH_ALL_TRACKED_UP_TO,
         ));
     }
-    GitLookup::Found(GitState { facts, watch })
+    GitLookup::Found(GitState { top, facts, watch })
+}
+
+/// Whether `package_dir/Cargo.toml` is among the `tracked` paths (relative to `top`, as
+/// `git ls-files --full-name` lists them); `None` when the package cannot be placed inside
+/// `top`. Untracked covers both an ignored directory and a package never added.
+fn manifest_is_tracked(tracked: &[&str], top: &Path, package_dir: &Path) -> Option<bool> {
+    // git resolves symbolic links in the top-level path; the package path may still hold some.
+    let resolved = package_dir.canonicalize().ok();
+    let relative = package_dir
+        .strip_prefix(top)
+        .ok()
+        .or_else(|| resolved.as_deref()?.strip_prefix(top).ok())?;
+    let mut manifest = String::new();
+    for part in relative.components() {
+        manifest.push_str(part.as_os_str().to_str()?);
+        manifest.push('/');
+    }
+    manifest.push_str("Cargo.toml");
+    Some(tracked.contains(&manifest.as_str()))
 }
 
 /// The tracked files to watch: all of them up to `limit`, beyond it only those under the
@@ -359,6 +394,7 @@ mod tests {
         match read(Path::new("git"), dir) {
             GitLookup::Found(state) => state,
             GitLookup::NoRepository => panic!("no repository"),
+            GitLookup::NotTracked { top, .. } => panic!("not tracked by {}", top.display()),
             GitLookup::Failed(e) => panic!("{e}"),
         }
     }
@@ -382,6 +418,7 @@ mod tests {
         );
 
         std::fs::write(pkg.join("a.txt"), "1").unwrap();
+        std::fs::write(pkg.join("Cargo.toml"), "[package]\n").unwrap();
         sh_git(&repo, &["add", "."]);
         sh_git(&repo, &["commit", "-q", "-m", "one"]);
         sh_git(&repo, &["tag", "v1.0.0"]);
@@ -491,6 +528,47 @@ mod tests {
     }
 
     #[test]
+    fn the_manifest_must_be_listed_among_the_tracked_files() {
+        let top = Path::new("/r");
+        let files = ["Cargo.toml", "crates/a/Cargo.toml", "crates/a/src/lib.rs"];
+        let tracked = |dir: &str| manifest_is_tracked(&files, top, Path::new(dir));
+        assert_eq!(tracked("/r"), Some(true));
+        assert_eq!(tracked("/r/crates/a"), Some(true));
+        assert_eq!(tracked("/r/crates/b"), Some(false));
+        // A prefix of a tracked path is not the manifest.
+        assert_eq!(tracked("/r/crates"), Some(false));
+        assert_eq!(tracked("/elsewhere/pkg"), None);
+    }
+
+    #[test]
+    fn a_package_its_repository_ignores_or_never_added_is_not_tracked() {
+        let scratch = Scratch::new("untracked");
+        let repo = scratch.0.join("repo");
+        std::fs::create_dir_all(repo.join("scratchpad/pkg")).unwrap();
+        std::fs::create_dir_all(repo.join("new")).unwrap();
+        std::fs::write(repo.join(".gitignore"), "/scratchpad/\n").unwrap();
+        std::fs::write(repo.join("Cargo.toml"), "[workspace]\n").unwrap();
+        sh_git(&repo, &["init", "-q", "-b", "main"]);
+        sh_git(&repo, &["add", "."]);
+        sh_git(&repo, &["commit", "-q", "-m", "one"]);
+        std::fs::write(repo.join("scratchpad/pkg/Cargo.toml"), "[package]\n").unwrap();
+        std::fs::write(repo.join("new/Cargo.toml"), "[package]\n").unwrap();
+        for pkg in [repo.join("scratchpad/pkg"), repo.join("new")] {
+            match read(Path::new("git"), &pkg) {
+                GitLookup::NotTracked { top, watch } => {
+                    assert_eq!(top, repo.canonicalize().unwrap());
+                    assert!(watch.iter().any(|p| p.ends_with("index")), "{watch:?}");
+                }
+                _ => panic!("{} reported as tracked", pkg.display()),
+            }
+        }
+        // Once added, the package is the repository's.
+        sh_git(&repo, &["add", "new"]);
+        assert!(found(&repo.join("new")).facts.revision.is_some());
+        assert!(found(&repo).facts.revision.is_some());
+    }
+
+    #[test]
     fn first_line_skips_blank_lines() {
         assert_eq!(first_line("\n  \n fatal: x \nmore"), "fatal: x");
         assert_eq!(first_line(" \n"), "git failed without a message");
@@ -521,6 +599,61 @@ mod tests {
         assert_eq!(f.modified, Some(true));
         assert_eq!(f.branch, None);
         assert!(from_cargo_vcs_info("{\"path_in_vcs\":\"\"}").is_none());
+    }
+
+    /// A `.cargo_vcs_info.json` as `cargo package` writes it.
+    const REAL_VCS_INFO: &str = "{\n  \"git\": {\n    \"sha1\": \"0123456789abcdef0123456789abcdef01234567\",\n    \"dirty\": true\n  },\n  \"path_in_vcs\": \"crates/x\"\n}";
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 2000, ..Default::default() })]
+
+        /// Whatever the text, reading never panics, and a revision is only ever a plausible
+        /// hash taken from the text.
+        #[test]
+        fn cargo_vcs_info_classifies_any_text(
+            text in proptest::prelude::any::<String>(),
+        ) {
+            if let Some(f) = from_cargo_vcs_info(&text) {
+                let rev = f.revision.unwrap();
+                proptest::prop_assert!(rev.len() >= 7 && rev.bytes().all(|b| b.is_ascii_hexdigit()));
+                proptest::prop_assert!(text.contains(&rev));
+                proptest::prop_assert!(f.modified.is_some());
+            }
+        }
+
+        /// The real file mutated (a byte replaced, cut short): no panic, and any revision is a
+        /// plausible hash present in the mutated text.
+        #[test]
+        fn mutated_cargo_vcs_info_never_panics(
+            at in 0..REAL_VCS_INFO.len(),
+            cut in 0..=REAL_VCS_INFO.len(),
+            byte in proptest::prelude::any::<u8>(),
+        ) {
+            let mut bytes = REAL_VCS_INFO.as_bytes().to_vec();
+            bytes[at] = byte;
+            bytes.truncate(cut);
+            let text = String::from_utf8_lossy(&bytes);
+            if let Some(f) = from_cargo_vcs_info(&text) {
+                let rev = f.revision.unwrap();
+                proptest::prop_assert!(rev.len() >= 7 && text.contains(&rev));
+            }
+        }
+
+        /// Every well-formed file is read exactly.
+        #[test]
+        fn well_formed_cargo_vcs_info_is_read_exactly(
+            sha in "[0-9a-f]{7,40}",
+            dirty in proptest::option::of(proptest::prelude::any::<bool>()),
+            path in "[a-z/]{0,20}",
+        ) {
+            let dirty_field = dirty.map_or(String::new(), |d| format!(",\n    \"dirty\": {d}"));
+            let text = format!(
+                "{{\n  \"git\": {{\n    \"sha1\": \"{sha}\"{dirty_field}\n  }},\n  \"path_in_vcs\": \"{path}\"\n}}"
+            );
+            let f = from_cargo_vcs_info(&text).unwrap();
+            proptest::prop_assert_eq!(f.revision.as_deref(), Some(sha.as_str()));
+            proptest::prop_assert_eq!(f.modified, Some(dirty.unwrap_or(false)));
+        }
     }
 
     #[test]

@@ -25,6 +25,15 @@ use self::macho::find_macho;
 use self::pe::find_pe;
 
 /// Upper bounds on the work one file may cause.
+///
+/// Every size read from a file is checked against these before anything is allocated, and
+/// nothing else is read: the memory one file costs is at most
+/// `3 × max_header_size + 2 × max_section_size + 2 × max_decompressed_size` (the header
+/// table, and the ELF section-name table or the few bytes of each name read from it; each
+/// section compressed and inflated) plus a few KiB, and every read lies within the file, so
+/// a small file costs little whatever it claims. With the defaults that is 80 MiB at worst;
+/// a real binary costs kilobytes plus its two sections. Non-regular files (FIFOs, devices,
+/// sockets) are refused before they are opened for reading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Limits {
@@ -34,8 +43,8 @@ pub struct Limits {
     pub max_section_size: u64,
     /// Largest decompressed section accepted, in bytes (default 8 MiB).
     pub max_decompressed_size: usize,
-    /// Largest header table (ELF section headers, Mach-O load commands) read, in bytes
-    /// (default 16 MiB).
+    /// Largest header table (ELF section headers, the ELF section-name table, Mach-O load
+    /// commands, the PE section table) read, in bytes (default 16 MiB).
     pub max_header_size: u64,
 }
 
@@ -119,6 +128,15 @@ pub enum ReadError {
         /// The file.
         path: PathBuf,
     },
+    /// The path is a FIFO, a device, a socket or a directory: refused without reading it
+    /// (opening a FIFO for reading waits for a writer; a device may never end).
+    #[error("{}: is a {kind}, not a regular file", path.display())]
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+        /// What it is: `FIFO`, `character device`, `block device`, `socket`, `directory`.
+        kind: &'static str,
+    },
     /// The file looks like a binary but its headers are broken (truncated, fake, corrupt).
     #[error("{}: malformed {format} file: {message}", path.display())]
     Malformed {
@@ -159,6 +177,7 @@ impl ReadError {
         match self {
             ReadError::Io { path, .. }
             | ReadError::NotABinary { path }
+            | ReadError::NotAFile { path, .. }
             | ReadError::Malformed { path, .. }
             | ReadError::TooLarge { path, .. }
             | ReadError::Decompress { path, .. } => path,
@@ -194,23 +213,33 @@ struct Found<'a> {
 }
 
 impl<'a> Found<'a> {
-    /// Where a section of this name goes, or `None` for a section we do not read.
-    fn slot(&mut self, name: &[u8]) -> Option<&mut Option<&'a [u8]>> {
-        if name == buildinfo::section::BUILD_INFO.as_bytes() {
-            Some(&mut self.bldinfo)
-        } else if name == buildinfo::section::DEP_V0.as_bytes() {
-            Some(&mut self.dep_v0)
+    /// Where a section of this name goes: `None` for a section we do not read, and for a
+    /// second section of a name already found. The first one wins, and the others are never
+    /// read: every read is kept by the cache, so a thousand duplicates within the limits
+    /// would otherwise cost a thousand sections.
+    fn slot(&mut self, name: &[u8]) -> Option<(&'static str, &mut Option<&'a [u8]>)> {
+        let (label, slot) = if name == BUILD_INFO.as_bytes() {
+            (BUILD_INFO, &mut self.bldinfo)
+        } else if name == DEP_V0.as_bytes() {
+            (DEP_V0, &mut self.dep_v0)
         } else {
-            None
-        }
+            return None;
+        };
+        slot.is_none().then_some((label, slot))
     }
 }
 
 /// What went wrong while walking headers, before the path is attached.
 enum Problem {
-    NotLinked,
+    /// Not positively a binary: an object file, a DOS program or text starting with `MZ`, a
+    /// Java class file (which shares the universal Mach-O magic).
+    NotABinary,
     Malformed(String),
-    TooLarge { what: String, size: u64, limit: u64 },
+    TooLarge {
+        what: String,
+        size: u64,
+        limit: u64,
+    },
 }
 
 impl From<object::read::Error> for Problem {
@@ -230,8 +259,22 @@ pub fn read_sections_with(path: &Path, limits: &Limits) -> Result<RawSections, R
         path: path.to_owned(),
         source,
     };
-    let mut file = File::open(path).map_err(io_err)?;
-    let size = file.metadata().map_err(io_err)?.len();
+    // The type is checked before opening: opening a FIFO for reading blocks until a writer
+    // comes. The open itself does not wait either (O_NONBLOCK), and the type is checked again
+    // on the open file, in case the path was replaced in between.
+    let not_a_file = |kind| ReadError::NotAFile {
+        path: path.to_owned(),
+        kind,
+    };
+    if let Some(kind) = special_kind(&std::fs::metadata(path).map_err(io_err)?) {
+        return Err(not_a_file(kind));
+    }
+    let mut file = open_without_waiting(path).map_err(io_err)?;
+    let metadata = file.metadata().map_err(io_err)?;
+    if let Some(kind) = special_kind(&metadata) {
+        return Err(not_a_file(kind));
+    }
+    let size = metadata.len();
     let mut magic = [0u8; 4];
     let format = match file.read_exact(&mut magic) {
         Ok(()) => detect(magic),
@@ -259,10 +302,10 @@ pub fn read_sections_with(path: &Path, limits: &Limits) -> Result<RawSections, R
     let found = match format {
         BinaryFormat::Elf => find_elf(&cache, limits),
         BinaryFormat::MachO => find_macho(&cache, magic, limits),
-        BinaryFormat::Pe => find_pe(&cache),
+        BinaryFormat::Pe => find_pe(&cache, limits),
     }
     .map_err(|p| match p {
-        Problem::NotLinked => ReadError::NotABinary {
+        Problem::NotABinary => ReadError::NotABinary {
             path: path.to_owned(),
         },
         Problem::Malformed(message) => ReadError::Malformed {
@@ -291,6 +334,47 @@ pub fn read_sections_with(path: &Path, limits: &Limits) -> Result<RawSections, R
         dep_v0,
         bytes_read: counter.get(),
     })
+}
+
+/// What a path is when it is not a regular file.
+fn special_kind(metadata: &std::fs::Metadata) -> Option<&'static str> {
+    let kind = metadata.file_type();
+    if kind.is_file() {
+        return None;
+    }
+    if kind.is_dir() {
+        return Some("directory");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        if kind.is_fifo() {
+            return Some("FIFO");
+        }
+        if kind.is_char_device() {
+            return Some("character device");
+        }
+        if kind.is_block_device() {
+            return Some("block device");
+        }
+        if kind.is_socket() {
+            return Some("socket");
+        }
+    }
+    Some("special file")
+}
+
+/// Opens a file for reading without waiting for a FIFO's writer (should the path have become
+/// one after it was checked). O_NONBLOCK changes nothing for reading a regular file.
+fn open_without_waiting(path: &Path) -> io::Result<File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    options.open(path)
 }
 
 /// Recognises a binary by its first four bytes.
@@ -512,14 +596,23 @@ mod tests {
                 let kind = match read_sections(&path) {
                     Err(ReadError::Malformed { format: f, .. }) if f == format => "malformed",
                     Err(ReadError::TooLarge { .. }) => "too large",
-                    // A PE stub with a random e_lfanew points at no PE header: a DOS program.
-                    Err(ReadError::NotABinary { .. }) if format == BinaryFormat::Pe => "not linked",
+                    // A PE stub with a random e_lfanew points at no PE header: a DOS program
+                    // or text. A universal header with a random architecture count and CPU
+                    // types is not positively a binary either (Java class files share its
+                    // magic): both are skipped in a directory scan.
+                    Err(ReadError::NotABinary { .. }) if magic.starts_with(b"MZ") => "not a PE",
+                    Err(ReadError::NotABinary { .. }) if magic == b"\xca\xfe\xba\xbe" => {
+                        "not universal"
+                    }
                     other => panic!("{format} noise (seed {seed}) read as {other:?}"),
                 };
                 *kinds.entry(kind).or_insert(0) += 1;
             }
         }
-        assert!(kinds["malformed"] > 100, "{kinds:?}");
+        // ELF noise is malformed; thin Mach-O noise claims huge load commands; PE and
+        // universal noise is not positively a binary.
+        assert!(kinds["malformed"] > 40, "{kinds:?}");
+        assert_eq!(kinds.len(), 4, "{kinds:?}");
     }
 
     #[test]
