@@ -18,7 +18,7 @@ mod validation;
 pub use self::decode::{DecodeError, Sections, decode_bldinfo, decode_dep_v0, decode_sections};
 #[cfg(test)]
 pub(crate) use self::encode::table_code;
-pub use self::facts::BuildFacts;
+pub use self::facts::{BuildFacts, GraphScope};
 pub use self::graph::{GitOrigin, Graph, Package};
 pub use self::source::{DependencyKind, Source};
 pub use self::validation::ValidationError;
@@ -68,6 +68,8 @@ mod tests {
             describe: "v0.3.0-2-g3f2c1a9e0b7d-modified".into(),
             modified: Some(true),
             features: vec!["default".into(), "tls".into()],
+            graph: Some(GraphScope::UpperBound),
+            only_with_other_members: vec!["itoa@1.0.15".into()],
             ..BuildFacts::default()
         }
     }
@@ -129,6 +131,8 @@ mod tests {
         let (facts, graph) = decode_bldinfo(json, None).unwrap();
         assert_eq!(facts.describe, "unknown");
         assert_eq!(facts.revision, "abc");
+        assert_eq!(facts.graph, None);
+        assert!(facts.only_with_other_members.is_empty());
         assert!(graph.packages.is_empty());
     }
 

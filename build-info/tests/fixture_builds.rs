@@ -783,3 +783,213 @@ fn overrides_replace_every_field_and_print_uses_them() {
         )
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Feature unification across workspace members: a binary's list never misses a crate that
+// is linked into it, however the workspace is built, and says whether it is exact.
+
+/// What `b` of the `unify` fixture embeds and links after one build.
+struct Unified {
+    /// `name version` of every embedded package.
+    listed: BTreeSet<String>,
+    /// Names (as Rust paths) of the embedded runtime packages.
+    runtime: BTreeSet<String>,
+    /// `.bldinfo`'s `graph`.
+    scope: String,
+    /// `.bldinfo`'s `only_with_other_members`.
+    only_with_others: Vec<String>,
+    /// Crates (as Rust paths: `-` → `_`) with symbols in the debug binary, when nm runs.
+    linked: Option<BTreeSet<String>>,
+}
+
+fn unified(bin: &Path, crates: &BTreeSet<String>) -> Unified {
+    let dump = Dump::of(bin);
+    let file = std::fs::read(bin).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&support::inflate(
+        &support::elf_section(&file, ".bldinfo").unwrap(),
+    ))
+    .unwrap();
+    // `nm -C` names every function with its crate path; a crate with code in the binary
+    // shows up as `crate::` in some symbol.
+    let linked = Command::new("nm")
+        .arg("-C")
+        .arg(bin)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| {
+            let symbols = String::from_utf8_lossy(&o.stdout).into_owned();
+            crates
+                .iter()
+                .filter(|c| {
+                    symbols.contains(&format!(" {c}::")) || symbols.contains(&format!("<{c}::"))
+                })
+                .cloned()
+                .collect()
+        });
+    Unified {
+        listed: embedded_set(&dump, None),
+        runtime: dump
+            .packages
+            .iter()
+            .filter(|p| p.ends_with(" runtime"))
+            .map(|p| p.split(' ').next().unwrap().replace('-', "_"))
+            .collect(),
+        scope: json["graph"].as_str().unwrap_or("<missing>").to_owned(),
+        only_with_others: json["only_with_other_members"]
+            .as_array()
+            .map(|a| a.iter().map(|v| v.as_str().unwrap().to_owned()).collect())
+            .unwrap_or_default(),
+        linked,
+    }
+}
+
+#[test]
+fn a_member_lists_every_crate_linked_into_it_however_the_workspace_is_built() {
+    let name = "fx_unify";
+    let scratch = Scratch::new(name);
+    let ws = scratch.0.join("ws");
+    copy_fixture("unify", &ws, name, &[]);
+    let b = format!("{name}-b");
+    let a = format!("{name}-a");
+    let bin = binary("debug", &b);
+    // (cargo arguments, itoa linked into b, scope)
+    let cases: [(&[&str], bool, &str); 5] = [
+        (&["--workspace"], true, "exact"),
+        (&["-p", &b], false, "upper-bound"),
+        (&["-p", &a, "-p", &b], true, "exact"),
+        // A feature only on the command line, for a dependency of b.
+        (&["-p", &b, "--features", "shared/fast"], true, "exact"),
+        // The workspace's default members (all of them), from its root.
+        (&[], true, "exact"),
+    ];
+    let mut lock_crates = BTreeSet::new();
+    let mut itoa_version = String::new();
+    for (args, itoa_linked, scope) in cases {
+        // b's build script must run for this selection: cargo does not re-run it when only
+        // the selection changes.
+        run_ok(cargo(&ws).args(["clean", "--offline", "-p", &b]));
+        build(&ws, &[&["--offline"][..], args].concat());
+        if lock_crates.is_empty() {
+            let lock = std::fs::read_to_string(ws.join("Cargo.lock")).unwrap();
+            lock_crates = lock
+                .lines()
+                .filter_map(|l| l.strip_prefix("name = \""))
+                .map(|n| n.trim_end_matches('"').replace('-', "_"))
+                .collect();
+        }
+        let got = unified(&bin, &lock_crates);
+        let itoa_listed = got.listed.iter().any(|p| p.starts_with("itoa "));
+        // Never a false negative: itoa is listed in every case, linked or not.
+        assert!(itoa_listed, "{args:?}: itoa not listed: {:?}", got.listed);
+        assert_eq!(got.scope, scope, "{args:?}");
+        itoa_version = got
+            .listed
+            .iter()
+            .find_map(|p| p.strip_prefix("itoa "))
+            .unwrap()
+            .to_owned();
+        if itoa_linked {
+            assert!(got.only_with_others.is_empty(), "{args:?}");
+        } else {
+            // Not linked by this build, linked by one that selects more members: named.
+            assert_eq!(
+                got.only_with_others,
+                [format!("itoa@{itoa_version}")],
+                "{args:?}"
+            );
+        }
+        if let Some(linked) = &got.linked {
+            assert_eq!(linked.contains("itoa"), itoa_linked, "{args:?}: nm");
+            // Every crate with code in the binary is listed.
+            let listed: BTreeSet<String> = got
+                .listed
+                .iter()
+                .map(|p| p.split(' ').next().unwrap().replace('-', "_"))
+                .collect();
+            assert!(
+                linked.is_subset(&listed),
+                "{args:?}: {linked:?} ⊄ {listed:?}"
+            );
+            // The runtime crates listed, less those only other members link, are exactly
+            // the crates with code in the binary.
+            // (The standard library links its own miniz_oxide and adler2, for backtraces,
+            // which nm cannot tell from the build script's: crates listed only as build
+            // dependencies are left out.)
+            let mut expected = got.runtime.clone();
+            for only in &got.only_with_others {
+                expected.remove(&only.split('@').next().unwrap().replace('-', "_"));
+            }
+            let linked: BTreeSet<String> = linked
+                .iter()
+                .filter(|c| got.runtime.contains(*c) || !listed.contains(*c))
+                .cloned()
+                .collect();
+            assert_eq!(linked, expected, "{args:?}: nm");
+        }
+        // Only dev units turn on `shared/extra`.
+        assert!(
+            !got.listed
+                .iter()
+                .any(|p| p.starts_with(&format!("{name}-extra "))),
+            "{args:?}"
+        );
+    }
+
+    // `cargo test` builds dev units: b's dev-dependency unifies `shared/extra` into what the
+    // test harness of b links, and b's list says so.
+    run_ok(cargo(&ws).args(["clean", "--offline", "-p", &b]));
+    let out = run_ok(cargo(&ws).args([
+        "test",
+        "--offline",
+        "--no-run",
+        "-p",
+        &b,
+        "--message-format=json",
+    ]));
+    let harness = stdout(&out)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["reason"] == "compiler-artifact" && v["profile"]["test"] == true)
+        .find(|v| v["target"]["name"] == b.as_str())
+        .and_then(|v| v["executable"].as_str().map(std::path::PathBuf::from))
+        .expect("cargo test built b's test harness");
+    let file = std::fs::read(&harness).unwrap();
+    let bldinfo: serde_json::Value = serde_json::from_str(&support::inflate(
+        &support::elf_section(&file, ".bldinfo").unwrap(),
+    ))
+    .unwrap();
+    let dep_v0 = support::inflate(&support::elf_section(&file, ".dep-v0").unwrap());
+    assert!(
+        dep_v0.contains(&format!("\"name\":\"{name}-extra\"")),
+        "{dep_v0}"
+    );
+    // a is not selected: itoa is still only what a build with more members links.
+    assert_eq!(bldinfo["graph"], "upper-bound", "{bldinfo}");
+    assert_eq!(
+        bldinfo["only_with_other_members"],
+        serde_json::json!([format!("itoa@{itoa_version}")]),
+        "{bldinfo}"
+    );
+
+    // `cargo install --path b` builds b alone.
+    let root = scratch.0.join("installed");
+    run_ok(
+        cargo(&ws)
+            .args(["install", "--offline", "--path", "b", "--root"])
+            .arg(&root),
+    );
+    let file = std::fs::read(root.join("bin").join(&b)).unwrap();
+    let bldinfo: serde_json::Value = serde_json::from_str(&support::inflate(
+        &support::elf_section(&file, ".bldinfo").unwrap(),
+    ))
+    .unwrap();
+    let dep_v0 = support::inflate(&support::elf_section(&file, ".dep-v0").unwrap());
+    assert!(dep_v0.contains("\"name\":\"itoa\""), "{dep_v0}");
+    assert_eq!(bldinfo["graph"], "upper-bound", "{bldinfo}");
+    assert_eq!(
+        bldinfo["only_with_other_members"],
+        serde_json::json!([format!("itoa@{itoa_version}")]),
+        "{bldinfo}"
+    );
+}

@@ -30,8 +30,9 @@ pub(crate) struct Depinfo {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// The dependency inventory of a package or workspace from source: exactly what build-info
-    /// would embed. Works offline.
+    /// The dependency inventory of a package or workspace from source: what each selected
+    /// package links when built on its own with these flags (build-info's resolution; its
+    /// binaries also list what other workspace members' features can add). Works offline.
     List(ListArgs),
     /// Read the embedded data of binaries and directories of binaries (recursive).
     Inspect(InspectArgs),

@@ -127,7 +127,7 @@ impl Builder {
             );
         }
         let graph = if self.dependencies {
-            super::graph::cache::capture(script, &manifest_dir, &facts)
+            super::graph::cache::capture(script, &manifest_dir, &mut facts)
         } else {
             script.note("graph: disabled");
             Graph::default()

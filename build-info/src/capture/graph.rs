@@ -3,15 +3,21 @@
 //! points).
 //!
 //! Source of truth: `cargo tree --offline -e normal,build --target T` with the package's
-//! exact features. Unlike `cargo metadata` it applies resolver-2 feature rules (so it never
-//! lists crates that were not built) and it does not need dev-dependencies to be downloaded,
-//! so it works in `cargo build --offline`. Checksums come from Cargo.lock.
+//! exact features (the build side runs it over the whole workspace and takes the package's
+//! part, so that features other members unify in are not missed). Unlike `cargo metadata`
+//! it applies resolver-2 feature rules (so it never lists crates that were not built) and it
+//! does not need dev-dependencies to be downloaded, so it works in `cargo build --offline`.
+//! Checksums come from Cargo.lock.
 
 #[cfg(feature = "build")]
 pub(crate) mod cache;
 mod cargo_tree;
 mod classify;
 mod lockfile;
+#[cfg(feature = "build")]
+pub(crate) mod selection;
+#[cfg(feature = "build")]
+mod unification;
 mod version_order;
 
 use std::path::{Path, PathBuf};
@@ -177,47 +183,74 @@ impl std::fmt::Display for GraphError {
 
 impl std::error::Error for GraphError {}
 
-/// One package of a [`Graph`]: the model's [`Package`](crate::model::Package).
+/// Runs `cargo` with `args` (a `cargo tree` command line) in `dir` and returns what it
+/// printed.
+pub(crate) fn run_cargo_tree(
+    cargo: &Path,
+    dir: Option<&Path>,
+    args: &[String],
+    timeout: Duration,
+) -> Result<String, GraphError> {
+    let mut cmd = Command::new(cargo);
+    cmd.args(args);
+    // A directory that is gone would make the spawn fail as if cargo were missing.
+    if let Some(dir) = dir.filter(|d| d.is_dir()) {
+        cmd.current_dir(dir);
+    }
+    // Never ask for credentials or wait for a terminal.
+    cmd.env("CARGO_TERM_COLOR", "never")
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env_remove("CARGO_TERM_PROGRESS_WHEN");
+    let out = process::run(&mut cmd, timeout).map_err(|e| match e {
+        RunError::Spawn(_) => GraphError::Cargo(format!("{} {e}", cargo.display())),
+        RunError::TimedOut(_) => GraphError::Cargo(e.to_string()),
+    })?;
+    if !out.success {
+        let msg = out
+            .stderr
+            .lines()
+            .find(|l| l.starts_with("error"))
+            .unwrap_or_else(|| out.stderr.lines().next().unwrap_or("no message"));
+        return Err(GraphError::CargoFailed(msg.trim().to_owned()));
+    }
+    Ok(out.stdout)
+}
+
+/// The checksums of `lockfile`; none when there is no lock file or it cannot be read.
+pub(crate) fn read_checksums(lockfile: Option<&Path>) -> Checksums {
+    match lockfile {
+        Some(path) => std::fs::read_to_string(path)
+            .map(|text| lockfile_checksums(&text))
+            .unwrap_or_default(),
+        None => Checksums::new(),
+    }
+}
+
 impl Graph {
     /// Resolves the graph by running `cargo tree` (see the module docs) and reading the
     /// checksums from `lockfile` when given.
     pub fn resolve(options: &ResolveOptions, lockfile: Option<&Path>) -> Result<Graph, GraphError> {
-        let mut cmd = Command::new(&options.cargo);
-        cmd.args(options.cargo_tree_args());
         // Cargo finds its configuration (source replacement, registries) from the working
         // directory: use the package's, as cargo does for build scripts.
-        if let Some(dir) = options.manifest_path.parent().filter(|d| d.is_dir()) {
-            cmd.current_dir(dir);
-        }
-        // Never ask for credentials or wait for a terminal.
-        cmd.env("CARGO_TERM_COLOR", "never")
-            .env("GIT_TERMINAL_PROMPT", "0")
-            .env_remove("CARGO_TERM_PROGRESS_WHEN");
-        let out = process::run(&mut cmd, options.timeout).map_err(|e| match e {
-            RunError::Spawn(_) => GraphError::Cargo(format!("{} {e}", options.cargo.display())),
-            RunError::TimedOut(_) => GraphError::Cargo(e.to_string()),
-        })?;
-        if !out.success {
-            let msg = out
-                .stderr
-                .lines()
-                .find(|l| l.starts_with("error"))
-                .unwrap_or_else(|| out.stderr.lines().next().unwrap_or("no message"));
-            return Err(GraphError::CargoFailed(msg.trim().to_owned()));
-        }
-        let checksums = match lockfile {
-            Some(path) => std::fs::read_to_string(path)
-                .map(|text| lockfile_checksums(&text))
-                .unwrap_or_default(),
-            None => Checksums::new(),
-        };
-        Graph::from_cargo_tree(&out.stdout, &checksums)
+        let dir = options.manifest_path.parent();
+        let output = run_cargo_tree(
+            &options.cargo,
+            dir,
+            &options.cargo_tree_args(),
+            options.timeout,
+        )?;
+        Graph::from_cargo_tree(&output, &read_checksums(lockfile))
     }
 
     /// Builds a graph from the output of `cargo tree` run with the arguments of
     /// [`ResolveOptions::cargo_tree_args`], one tree (one package).
     pub fn from_cargo_tree(output: &str, checksums: &Checksums) -> Result<Graph, GraphError> {
         let nodes = cargo_tree::parse_tree(output)?;
+        if let [_, second, ..] = cargo_tree::roots(&nodes)[..] {
+            return Err(GraphError::Parse(format!(
+                "more than one root: {second:?}; select one package"
+            )));
+        }
         Ok(classify::build_graph(&nodes, checksums))
     }
 }

@@ -6,7 +6,7 @@ use std::fmt;
 
 use serde::Deserialize;
 
-use super::facts::BuildFacts;
+use super::facts::{BuildFacts, GraphScope};
 use super::graph::{GitOrigin, Graph, Package};
 use super::source::{DependencyKind, Source};
 use super::validation::ValidationError;
@@ -148,6 +148,12 @@ struct RawBldinfo<'a> {
     modified: Option<bool>,
     #[serde(default)]
     features: Vec<String>,
+    // Added after format 1 shipped: older sections lack both (the scope is then unknown). A
+    // scope this reader does not know is read as unknown too.
+    #[serde(default, borrow)]
+    graph: Option<Cow<'a, str>>,
+    #[serde(default)]
+    only_with_other_members: Vec<String>,
     #[serde(default, borrow)]
     packages: Vec<RawPackage<'a>>,
 }
@@ -252,6 +258,8 @@ pub fn decode_bldinfo(
         profile: raw.profile,
         opt_level: raw.opt_level,
         features,
+        graph: raw.graph.as_deref().and_then(GraphScope::from_name),
+        only_with_other_members: raw.only_with_other_members,
     };
     Ok((facts, graph))
 }

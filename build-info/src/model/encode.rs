@@ -136,7 +136,18 @@ impl BuildFacts {
         });
         out.push_str(",\"features\":[");
         separated(&mut out, &self.features, |out, f| json_str(out, f));
-        out.push_str("],\"packages\":[");
+        out.push(']');
+        if let Some(scope) = self.graph {
+            let _ = write!(out, ",\"graph\":\"{}\"", scope.as_str());
+        }
+        if !self.only_with_other_members.is_empty() {
+            out.push_str(",\"only_with_other_members\":[");
+            separated(&mut out, &self.only_with_other_members, |out, p| {
+                json_str(out, p);
+            });
+            out.push(']');
+        }
+        out.push_str(",\"packages\":[");
         let extras = graph.packages.iter().filter_map(|p| {
             let checksum = p.checksum.as_deref().filter(|_| checksums);
             (p.direct || p.git.is_some() || checksum.is_some()).then_some((p, checksum))

@@ -2,6 +2,45 @@
 
 use crate::UNKNOWN;
 
+/// How the embedded package list relates to what the linker put into the program.
+///
+/// Cargo unifies features across every package one build selects, so a workspace member
+/// built together with others can link crates that its own `cargo tree -p` does not show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "read",
+    derive(serde::Serialize),
+    serde(rename_all = "kebab-case")
+)]
+#[non_exhaustive]
+pub enum GraphScope {
+    /// The graph cargo resolved for the build that ran the build script (its package
+    /// selection and feature flags): `exact` in `.bldinfo`.
+    Exact,
+    /// A safe over-approximation: the graph the program would have if every workspace member
+    /// were built with it; it may list crates this build did not link: `upper-bound`.
+    UpperBound,
+}
+
+impl GraphScope {
+    /// `exact` or `upper-bound`, as `.bldinfo` writes it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            GraphScope::Exact => "exact",
+            GraphScope::UpperBound => "upper-bound",
+        }
+    }
+
+    /// The scope named by [`as_str`](Self::as_str)'s text.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "exact" => Some(GraphScope::Exact),
+            "upper-bound" => Some(GraphScope::UpperBound),
+            _ => None,
+        }
+    }
+}
+
 /// How a program was built: everything `.bldinfo` carries besides the package list.
 ///
 /// The build side fills it; readers ([`decode_bldinfo`](crate::model::decode_bldinfo), with
@@ -50,6 +89,13 @@ pub struct BuildFacts {
     pub opt_level: String,
     /// Enabled features of the program's package, sorted.
     pub features: Vec<String>,
+    /// Whether the package list is exact or an upper bound; `None` when the binary does not
+    /// say (built before this was recorded, or without a dependency graph).
+    pub graph: Option<GraphScope>,
+    /// With [`GraphScope::UpperBound`], when known: the packages (`name@version`) in the list
+    /// that this very build did not link, and that a build selecting more workspace members
+    /// would. Sorted.
+    pub only_with_other_members: Vec<String>,
 }
 
 impl Default for BuildFacts {
@@ -75,6 +121,8 @@ impl Default for BuildFacts {
             profile: u(),
             opt_level: u(),
             features: Vec::new(),
+            graph: None,
+            only_with_other_members: Vec::new(),
         }
     }
 }
@@ -146,7 +194,17 @@ impl BuildFacts {
             ("profile", self.profile.clone()),
             ("opt_level", self.opt_level.clone()),
             ("features", self.features.join(",")),
+            (
+                "graph",
+                self.graph.map_or(UNKNOWN, GraphScope::as_str).to_owned(),
+            ),
         ]);
+        if !self.only_with_other_members.is_empty() {
+            out.push((
+                "only_with_other_members",
+                self.only_with_other_members.join(","),
+            ));
+        }
         out
     }
 }
@@ -175,5 +233,14 @@ mod tests {
         assert!(pairs.contains(&("modified", "false".into())));
         facts.modified = None;
         assert!(facts.pairs().contains(&("modified", "unknown".into())));
+        assert!(facts.pairs().contains(&("graph", "unknown".into())));
+        facts.graph = Some(GraphScope::UpperBound);
+        facts.only_with_other_members = vec!["itoa@1.0.14".into()];
+        let pairs = facts.pairs();
+        assert!(pairs.contains(&("graph", "upper-bound".into())));
+        assert_eq!(
+            pairs.last(),
+            Some(&("only_with_other_members", "itoa@1.0.14".into()))
+        );
     }
 }

@@ -1,5 +1,6 @@
-//! A workspace from source (`cargo depinfo list`): the inventory of packages exactly as
-//! build-info would embed them. `cargo metadata --no-deps` (read with the `cargo_metadata`
+//! A workspace from source (`cargo depinfo list`): the inventory of each selected package as
+//! build-info resolves it for that package built on its own (a binary also embeds what other
+//! members' features can add, see FORMAT.md). `cargo metadata --no-deps` (read with the `cargo_metadata`
 //! crate) names the members and selects them the way cargo's `-p`, `--workspace` and
 //! `--exclude` do; the graph comes from build-info's own code
 //! ([`buildinfo::build::Graph::resolve`], `cargo tree --offline --locked -e normal,build`).

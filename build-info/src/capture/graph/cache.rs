@@ -1,73 +1,139 @@
-//! The build side's graph step: `cargo tree` runs only when its inputs changed. The graph is
-//! kept in `OUT_DIR` under a key made of cargo's arguments and the content of the manifests
-//! and the lock file.
+//! The build side's graph step: `cargo tree` runs only when its inputs changed. The graph
+//! (see [`unification`] for which one) is kept in `OUT_DIR` with its scope, under a key made
+//! of cargo's arguments (both runs, and the directory of the second), the content of every
+//! member's manifest, the root manifest and the lock file.
 //!
 //! The cache holds the model's own encodings (the `.dep-v0` edges and kinds are implied by
 //! the run-side table plus the dependency lists), one package per line:
 //! `<run-side table line fields> \t checksum \t dependencies`, so no sixth format exists.
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use super::{FeatureSelection, ResolveOptions};
+use super::selection;
+use super::unification::{self, Failure, Outcome, Request};
+use super::{FeatureSelection, ResolveOptions, read_checksums};
 use crate::capture::script::Script;
-use crate::model::{BuildFacts, GitOrigin, Graph, Package};
+use crate::model::{BuildFacts, GitOrigin, Graph, GraphScope, Package};
 use crate::packages::Packages;
 
 /// The graph for the package in `manifest_dir` with `facts`' features and target, from the
-/// cache when nothing it depends on changed; empty (with a problem) when it cannot be had.
-pub(crate) fn capture(script: &mut Script, manifest_dir: &Path, facts: &BuildFacts) -> Graph {
+/// cache when nothing it depends on changed; `facts` gets its scope. Empty (with a problem)
+/// when it cannot be had.
+///
+/// The graph is the upper bound of what the program can link however the workspace is built
+/// (see [`unification`]); when that fails, the package's own tree, as before workspaces were
+/// taken into account, with a problem saying so.
+pub(crate) fn capture(script: &mut Script, manifest_dir: &Path, facts: &mut BuildFacts) -> Graph {
     let manifest = manifest_dir.join("Cargo.toml");
     let lockfile = manifest_dir
         .ancestors()
         .map(|d| d.join("Cargo.lock"))
         .find(|p| p.is_file());
-    let mut options = ResolveOptions::new(
-        script.var("CARGO").unwrap_or_else(|| "cargo".into()),
-        &manifest,
-    );
-    options.features = FeatureSelection::Exact(facts.features.clone());
-    options.target = script.var("TARGET");
-    // What the graph depends on: cargo's inputs, the manifests and the lock file.
-    script.watch(manifest.clone());
-    let mut key = options.cargo_tree_args().join("\u{1f}");
-    for path in [Some(manifest.clone()), lockfile.clone()]
-        .into_iter()
-        .flatten()
-    {
-        let _ = write!(key, "\u{1f}{}", content_hash(&path));
-    }
-    if let Some(lock) = &lockfile {
-        script.watch(lock.clone());
-        // A workspace member's graph also depends on the root manifest beside the lock.
-        if let Some(root) = lock.parent().map(|d| d.join("Cargo.toml"))
-            && root != manifest
-            && root.is_file()
-        {
-            let _ = write!(key, "\u{1f}{}", content_hash(&root));
-            script.watch(root);
-        }
+    let root_manifest = lockfile
+        .as_ref()
+        .and_then(|l| l.parent())
+        .map(|d| d.join("Cargo.toml"))
+        .filter(|p| p.is_file())
+        .unwrap_or_else(|| manifest.clone());
+    let cargo = PathBuf::from(script.var("CARGO").unwrap_or_else(|| "cargo".into()));
+    let name = script.var("CARGO_PKG_NAME").unwrap_or_default();
+    let version = script.var("CARGO_PKG_VERSION").unwrap_or_default();
+    let target = script.var("TARGET");
+    let invocation = selection::invoking_cargo();
+    let checksums = read_checksums(lockfile.as_deref());
+    let request = Request {
+        cargo: &cargo,
+        root_manifest: &root_manifest,
+        manifest: &manifest,
+        name: &name,
+        version: &version,
+        features: &facts.features,
+        target: target.as_deref(),
+        invocation: invocation.as_ref(),
+        checksums: &checksums,
+        timeout: Duration::from_secs(60),
+    };
+
+    // What the graph depends on: cargo's arguments (both runs, and where the second runs),
+    // the manifests of every member and the lock file.
+    let mut key = request.upper_args().join("\u{1f}");
+    if let (Some(args), Some((_, cwd))) = (request.selection_args(), &invocation) {
+        let _ = write!(key, "\u{1e}{}\u{1e}{}", cwd.display(), args.join("\u{1f}"));
     }
     key.push_str(&script.var("CARGO_ENCODED_RUSTFLAGS").unwrap_or_default());
-    let key = format!("{:016x}", fnv1a(key.as_bytes()));
+    let mut files = vec![manifest.clone(), root_manifest.clone()];
+    files.extend(lockfile.clone());
     let cache = script.out_dir.join("build-info-graph.cache");
-    if let Some(graph) = read(&cache, &key) {
+    if let Some(cached) = read(&cache, |members| key_of(&key, &files, members)) {
+        watch(script, &files, &cached.members);
         script.note("graph: cached");
-        return graph;
+        return finish(facts, cached);
     }
-    match Graph::resolve(&options, lockfile.as_deref()) {
-        Ok(graph) => {
+    let outcome = match unification::resolve(&request) {
+        Ok(outcome) => {
             script.note("graph: computed");
-            write(&cache, &key, &graph);
-            graph
+            outcome
         }
-        Err(e) => {
-            script.note("graph: failed");
-            let _ = std::fs::remove_file(&cache);
-            script.problem(format!("dependency graph not captured: {e}"));
-            Graph::default()
+        Err(failure) => {
+            match failure {
+                // A dependency's build script: its own tree is all there is to say.
+                Failure::NotAMember => script.note("graph: not a workspace member"),
+                Failure::Graph(e) => {
+                    script.note("graph: workspace failed");
+                    script.problem(format!(
+                        "dependency graph of the workspace not captured ({e}): the list is this package's own tree, which may miss crates that other members' features add"
+                    ));
+                }
+            }
+            let mut options = ResolveOptions::new(&cargo, &manifest);
+            options.features = FeatureSelection::Exact(facts.features.clone());
+            options.target.clone_from(&target);
+            watch(script, &files, &[]);
+            // Not cached: the next run tries the workspace again. Not labelled either: this
+            // list is neither exact nor an upper bound for sure.
+            match Graph::resolve(&options, lockfile.as_deref()) {
+                Ok(graph) => return graph,
+                Err(e) => {
+                    script.note("graph: failed");
+                    let _ = std::fs::remove_file(&cache);
+                    script.problem(format!("dependency graph not captured: {e}"));
+                    return Graph::default();
+                }
+            }
         }
+    };
+    watch(script, &files, &outcome.members);
+    write(&cache, &key_of(&key, &files, &outcome.members), &outcome);
+    finish(facts, outcome)
+}
+
+/// Declares the files the graph depends on: `files` and the members' manifests.
+fn watch(script: &mut Script, files: &[PathBuf], members: &[PathBuf]) {
+    for f in files {
+        script.watch(f.clone());
     }
+    for dir in members {
+        script.watch(dir.join("Cargo.toml"));
+    }
+}
+
+/// Records the outcome's scope in `facts` and hands its graph over.
+fn finish(facts: &mut BuildFacts, outcome: Outcome) -> Graph {
+    facts.graph = Some(outcome.scope);
+    facts.only_with_other_members = outcome.only_with_other_members;
+    outcome.graph
+}
+
+/// The cache key: `args` and the content of `files` and of the members' manifests.
+fn key_of(args: &str, files: &[PathBuf], members: &[PathBuf]) -> String {
+    let mut key = args.to_owned();
+    let manifests = members.iter().map(|d| d.join("Cargo.toml"));
+    for path in files.iter().cloned().chain(manifests) {
+        let _ = write!(key, "\u{1f}{}", content_hash(&path));
+    }
+    format!("{:016x}", fnv1a(key.as_bytes()))
 }
 
 fn fnv1a(bytes: &[u8]) -> u64 {
@@ -80,14 +146,26 @@ fn content_hash(path: &Path) -> String {
     std::fs::read(path).map_or_else(|_| "missing".into(), |b| format!("{:016x}", fnv1a(&b)))
 }
 
-const MAGIC: &str = "build-info graph cache v2";
+const MAGIC: &str = "build-info graph cache v3";
 
-/// The graph stored under `key`, if that is what the file holds and it is valid.
-pub(crate) fn read(path: &Path, key: &str) -> Option<Graph> {
+/// The outcome stored in `path`, if its key (computed by `key` from the member directories it
+/// lists) is still the same and it is valid.
+pub(crate) fn read(path: &Path, key: impl FnOnce(&[PathBuf]) -> String) -> Option<Outcome> {
     let text = std::fs::read_to_string(path).ok()?;
     let (head, rest) = text.split_once('\n')?;
-    let (stored_key, body) = rest.split_once('\n')?;
-    if head != MAGIC || stored_key != key {
+    let (stored_key, rest) = rest.split_once('\n')?;
+    let (meta, body) = rest.split_once('\n')?;
+    if head != MAGIC {
+        return None;
+    }
+    let mut meta = meta.split('\t');
+    let scope = GraphScope::from_name(meta.next()?)?;
+    let only = split_list(meta.next()?, ',');
+    let members: Vec<PathBuf> = split_list(meta.next()?, '\u{1f}')
+        .into_iter()
+        .map(PathBuf::from)
+        .collect();
+    if key(&members) != stored_key {
         return None;
     }
     // Table lines and their extras alternate: the table part is the model's run-side table.
@@ -126,12 +204,35 @@ pub(crate) fn read(path: &Path, key: &str) -> Option<Graph> {
     }
     let graph = Graph { packages };
     graph.validate().ok()?;
-    Some(graph)
+    Some(Outcome {
+        graph,
+        scope,
+        only_with_other_members: only,
+        members,
+    })
 }
 
-/// Stores `graph` under `key`; a failure only costs the next run a `cargo tree`.
-pub(crate) fn write(path: &Path, key: &str, graph: &Graph) {
-    let mut text = format!("{MAGIC}\n{key}\n");
+fn split_list(text: &str, separator: char) -> Vec<String> {
+    text.split(separator)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Stores `outcome` under `key`; a failure only costs the next run a `cargo tree`.
+pub(crate) fn write(path: &Path, key: &str, outcome: &Outcome) {
+    let members: Vec<String> = outcome
+        .members
+        .iter()
+        .map(|d| d.display().to_string())
+        .collect();
+    let mut text = format!(
+        "{MAGIC}\n{key}\n{}\t{}\t{}\n",
+        outcome.scope.as_str(),
+        outcome.only_with_other_members.join(","),
+        members.join("\u{1f}")
+    );
+    let graph = &outcome.graph;
     for (row, p) in graph.to_table().lines().zip(&graph.packages) {
         let deps: Vec<String> = p.dependencies.iter().map(ToString::to_string).collect();
         let _ = writeln!(
@@ -163,11 +264,27 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("build-info-cache-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("cache");
-        write(&path, "k1", &graph);
-        assert_eq!(read(&path, "k1"), Some(graph));
-        assert_eq!(read(&path, "k2"), None);
-        std::fs::write(&path, "build-info graph cache v1\nk1\n").unwrap();
-        assert_eq!(read(&path, "k1"), None);
+        let outcome = Outcome {
+            graph: graph.clone(),
+            scope: GraphScope::UpperBound,
+            only_with_other_members: vec!["itoa@1.0.14".into(), "x@1.0.0".into()],
+            members: vec![PathBuf::from("/w/a"), PathBuf::from("/w/b")],
+        };
+        write(&path, "k1", &outcome);
+        let key = |members: &[PathBuf]| {
+            assert_eq!(members, outcome.members);
+            "k1".to_owned()
+        };
+        let back = read(&path, key).unwrap();
+        assert_eq!(back.graph, graph);
+        assert_eq!(back.scope, GraphScope::UpperBound);
+        assert_eq!(
+            back.only_with_other_members,
+            outcome.only_with_other_members
+        );
+        assert!(read(&path, |_| "k2".to_owned()).is_none());
+        std::fs::write(&path, "build-info graph cache v2\nk1\n").unwrap();
+        assert!(read(&path, |_| "k1".to_owned()).is_none());
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

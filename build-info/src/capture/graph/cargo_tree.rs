@@ -1,5 +1,9 @@
 //! Reading `cargo tree --format {p}|{f}` output: one occurrence per line, with its depth,
-//! parent and edge kind, and the `{p}` text split into name, version and source.
+//! parent and edge kind, and the `{p}` text split into name, version and source. Output with
+//! several roots (`--workspace`, several `-p`) is read whole, and [`subtree`] takes one
+//! root's part out of it.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::GraphError;
 use crate::model::{GitOrigin, Source};
@@ -12,6 +16,10 @@ pub(super) struct Occurrence {
     pub(super) parent: Option<usize>,
     /// Reached from its parent through a build-dependency edge.
     pub(super) build_edge: bool,
+    /// Reached from its parent through a dev-dependency edge (`-e dev`).
+    // Read by the build side's workspace resolution only (feature `build`).
+    #[cfg_attr(not(feature = "build"), allow(dead_code))]
+    pub(super) dev_edge: bool,
     /// `{p}` text: identifies the package.
     pub(super) package: String,
     /// `{p}|{f}` text: identifies the node (a package with one feature set).
@@ -21,9 +29,10 @@ pub(super) struct Occurrence {
 pub(super) fn parse_tree(output: &str) -> Result<Vec<Occurrence>, GraphError> {
     let mut occurrences: Vec<Occurrence> = Vec::new();
     // stack[d] = index of the latest occurrence at depth d; build[d] = children of stack[d]
-    // are currently under a [build-dependencies] header.
+    // are currently under a [build-dependencies] header (dev[d]: [dev-dependencies]).
     let mut stack: Vec<usize> = Vec::new();
     let mut build: Vec<bool> = Vec::new();
+    let mut dev: Vec<bool> = Vec::new();
     for line in output.lines() {
         if line.trim().is_empty() {
             continue;
@@ -34,15 +43,11 @@ pub(super) fn parse_tree(output: &str) -> Result<Vec<Occurrence>, GraphError> {
             // occurrence at depth n.
             if build.len() <= depth {
                 build.resize(depth + 1, false);
+                dev.resize(depth + 1, false);
             }
             build[depth] = header.starts_with("build-dependencies");
+            dev[depth] = header.starts_with("dev-dependencies");
             continue;
-        }
-        if depth == 0 && !occurrences.is_empty() {
-            // A second tree: this parser reads one package's tree.
-            return Err(GraphError::Parse(format!(
-                "more than one root: {line:?}; select one package"
-            )));
         }
         // `(*)`: the children were printed at the node's first occurrence.
         let rest = rest.strip_suffix(" (*)").unwrap_or(rest);
@@ -55,6 +60,7 @@ pub(super) fn parse_tree(output: &str) -> Result<Vec<Occurrence>, GraphError> {
         }
         stack.truncate(depth);
         build.truncate(depth + 1);
+        dev.truncate(depth + 1);
         let parent = if depth == 0 {
             None
         } else {
@@ -64,23 +70,85 @@ pub(super) fn parse_tree(output: &str) -> Result<Vec<Occurrence>, GraphError> {
             return Err(GraphError::Parse(format!("line without parent: {line:?}")));
         }
         let build_edge = depth > 0 && build.get(depth - 1).copied().unwrap_or(false);
+        let dev_edge = depth > 0 && dev.get(depth - 1).copied().unwrap_or(false);
         occurrences.push(Occurrence {
             depth,
             parent,
             build_edge,
+            dev_edge,
             package: package.to_owned(),
             node: rest.to_owned(),
         });
         stack.push(occurrences.len() - 1);
         if build.len() <= depth {
             build.resize(depth + 1, false);
+            dev.resize(depth + 1, false);
         }
         build[depth] = false;
+        dev[depth] = false;
     }
     if occurrences.is_empty() {
         return Err(GraphError::Parse("no packages in cargo tree output".into()));
     }
     Ok(occurrences)
+}
+
+/// The `{p}` texts of the roots (one per tree), in order.
+pub(super) fn roots(occurrences: &[Occurrence]) -> Vec<&str> {
+    occurrences
+        .iter()
+        .filter(|o| o.depth == 0)
+        .map(|o| o.package.as_str())
+        .collect()
+}
+
+/// The tree of the root `root` (its `{p}` text) alone, as if `cargo tree` had printed only
+/// that root, without dev-dependency edges (they are not linked into the program).
+///
+/// `(*)` marks a node whose children were printed at its first occurrence, which may be under
+/// another root: children are therefore looked up by node (`{p}|{f}`) across all the trees,
+/// and each node is expanded once, at its first occurrence in the result. `None` when no root
+/// is `root`.
+// The build side's workspace resolution is its only user (feature `build`).
+#[cfg_attr(not(feature = "build"), allow(dead_code))]
+pub(super) fn subtree(occurrences: &[Occurrence], root: &str) -> Option<Vec<Occurrence>> {
+    let start = occurrences
+        .iter()
+        .position(|o| o.depth == 0 && o.package == root)?;
+    let mut children: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, o) in occurrences.iter().enumerate() {
+        if let Some(p) = o.parent {
+            children
+                .entry(occurrences[p].node.as_str())
+                .or_default()
+                .push(i);
+        }
+    }
+    let mut out: Vec<Occurrence> = Vec::new();
+    let mut expanded: BTreeSet<&str> = BTreeSet::new();
+    // Depth-first, children in printed order: (source occurrence, parent in `out`).
+    let mut stack: Vec<(usize, Option<usize>)> = vec![(start, None)];
+    while let Some((i, parent)) = stack.pop() {
+        let o = &occurrences[i];
+        let depth = parent.map_or(0, |p| out[p].depth + 1);
+        out.push(Occurrence {
+            depth,
+            parent,
+            build_edge: parent.is_some() && o.build_edge,
+            dev_edge: false,
+            package: o.package.clone(),
+            node: o.node.clone(),
+        });
+        let here = out.len() - 1;
+        if expanded.insert(o.node.as_str()) {
+            for &c in children.get(o.node.as_str()).into_iter().flatten().rev() {
+                if !occurrences[c].dev_edge {
+                    stack.push((c, Some(here)));
+                }
+            }
+        }
+    }
+    Some(out)
 }
 
 /// Strips the ASCII tree drawing (`|-- `, `` `-- ``, `|   `, four spaces) and returns the
@@ -184,6 +252,64 @@ fn sanitize_url(scheme: &str, rest: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn names(tree: &[Occurrence]) -> Vec<String> {
+        tree.iter()
+            .map(|o| {
+                format!(
+                    "{}{}{}",
+                    "  ".repeat(o.depth),
+                    if o.build_edge { "b:" } else { "" },
+                    o.node
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn takes_one_root_out_of_several_trees() {
+        // `cargo tree -p a -p b -e normal,build,dev`: b's `shared|fast` was expanded under a.
+        let text = "\
+a v0.1.0 (/w/a)|
+`-- shared v0.1.0 (/w/shared)|fast
+    `-- itoa v1.0.14|
+
+b v0.1.0 (/w/b)|
+|-- shared v0.1.0 (/w/shared)|fast (*)
+|-- z v1.0.0|
+[build-dependencies]
+`-- cc v1.0.0|
+[dev-dependencies]
+`-- tester v1.0.0|
+    `-- only-for-tests v1.0.0|
+";
+        let all = parse_tree(text).unwrap();
+        assert_eq!(roots(&all), ["a v0.1.0 (/w/a)", "b v0.1.0 (/w/b)"]);
+        assert!(
+            all.iter()
+                .any(|o| o.dev_edge && o.package == "tester v1.0.0")
+        );
+        let b = subtree(&all, "b v0.1.0 (/w/b)").unwrap();
+        assert_eq!(
+            names(&b),
+            [
+                "b v0.1.0 (/w/b)|",
+                "  shared v0.1.0 (/w/shared)|fast",
+                "    itoa v1.0.14|",
+                "  z v1.0.0|",
+                "  b:cc v1.0.0|",
+            ]
+        );
+        assert_eq!(b[2].parent, Some(1));
+        assert!(subtree(&all, "c v0.1.0 (/w/c)").is_none());
+
+        // A member that another member depends on is printed in full under it, and its own
+        // root line is then `(*)`.
+        let text = "a v0.1.0 (/w/a)|\n`-- lib v0.1.0 (/w/lib)|x\n    `-- itoa v1.0.14|\n\nlib v0.1.0 (/w/lib)|x (*)\n";
+        let all = parse_tree(text).unwrap();
+        let lib = subtree(&all, "lib v0.1.0 (/w/lib)").unwrap();
+        assert_eq!(names(&lib), ["lib v0.1.0 (/w/lib)|x", "  itoa v1.0.14|"]);
+    }
 
     #[test]
     fn sanitizes_urls() {

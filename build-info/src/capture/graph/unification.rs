@@ -1,0 +1,461 @@
+//! What a workspace member's program may link, given that cargo unifies features across every
+//! package one build selects.
+//!
+//! The build script cannot be re-run when only the package selection changes (cargo decides
+//! fingerprints before anything runs, and the script's environment is the same for
+//! `cargo build -p b` and `cargo build --workspace`), so what is embedded must not depend on
+//! the selection: it is the upper bound U, our package's tree in
+//! `cargo tree --workspace` with our exact features, every member's defaults and the command
+//! line's features replayed. The selection only decides the label: when the invoking cargo's
+//! command line shows that this build selected every member, or when the tree of its own
+//! selection (E) holds the same packages, U is exact; otherwise it is an upper bound, and the
+//! packages only U holds are named.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::cargo_tree::{self, Occurrence};
+use super::selection::Invocation;
+use super::{Checksums, GraphError, classify, run_cargo_tree};
+use crate::model::{Graph, GraphScope};
+
+/// What to resolve.
+pub(crate) struct Request<'a> {
+    /// `$CARGO`.
+    pub(crate) cargo: &'a Path,
+    /// `Cargo.toml` of the workspace root (beside Cargo.lock).
+    pub(crate) root_manifest: &'a Path,
+    /// Our package's `Cargo.toml`.
+    pub(crate) manifest: &'a Path,
+    /// Our package's name and version.
+    pub(crate) name: &'a str,
+    pub(crate) version: &'a str,
+    /// Our package's exact features (`CARGO_CFG_FEATURE`).
+    pub(crate) features: &'a [String],
+    /// `$TARGET`.
+    pub(crate) target: Option<&'a str>,
+    /// The invoking cargo's command line and working directory, when known.
+    pub(crate) invocation: Option<&'a (Invocation, PathBuf)>,
+    /// Cargo.lock's checksums.
+    pub(crate) checksums: &'a Checksums,
+    /// Limit for each `cargo tree` run.
+    pub(crate) timeout: Duration,
+}
+
+/// The embedded graph and what it means.
+#[derive(Debug)]
+pub(crate) struct Outcome {
+    pub(crate) graph: Graph,
+    pub(crate) scope: GraphScope,
+    /// `name@version` of the packages in `graph` that this build did not link.
+    pub(crate) only_with_other_members: Vec<String>,
+    /// Directories of every workspace member: their manifests feed the upper bound.
+    pub(crate) members: Vec<PathBuf>,
+}
+
+impl Request<'_> {
+    /// Whether the build units may use dev-dependencies; unknown counts as yes (safe side).
+    fn dev_units(&self) -> bool {
+        self.invocation.is_none_or(|(i, _)| i.dev_units)
+    }
+
+    fn common_args(&self) -> Vec<String> {
+        let edges = if self.dev_units() {
+            "normal,build,dev"
+        } else {
+            "normal,build"
+        };
+        let mut args: Vec<String> = [
+            "tree",
+            "--offline",
+            "--locked",
+            "--edges",
+            edges,
+            "--charset",
+            "ascii",
+            "--format",
+            "{p}|{f}",
+            "--color",
+            "never",
+        ]
+        .map(String::from)
+        .into();
+        if let Some(t) = self.target {
+            args.extend(["--target".to_owned(), t.to_owned()]);
+        }
+        args
+    }
+
+    /// `cargo tree` arguments of the upper bound U (run beside the root manifest).
+    pub(crate) fn upper_args(&self) -> Vec<String> {
+        let mut args = self.common_args();
+        args.extend([
+            "--manifest-path".to_owned(),
+            self.root_manifest.display().to_string(),
+            "--workspace".to_owned(),
+        ]);
+        let mut features: Vec<String> = self
+            .features
+            .iter()
+            .map(|f| format!("{}/{f}", self.name))
+            .collect();
+        if let Some((inv, _)) = self.invocation {
+            features.extend(inv.features.iter().cloned());
+            if inv.all_features {
+                args.push("--all-features".into());
+            }
+        }
+        if !features.is_empty() {
+            args.extend(["--features".to_owned(), features.join(",")]);
+        }
+        args
+    }
+
+    /// `cargo tree` arguments of this build's own selection E (run in the invoking cargo's
+    /// directory), when the invocation is known.
+    pub(crate) fn selection_args(&self) -> Option<Vec<String>> {
+        let (inv, _) = self.invocation?;
+        let mut args = self.common_args();
+        if inv.subcommand == "install" {
+            // `cargo install --path` builds our package alone.
+            args.extend([
+                "--manifest-path".to_owned(),
+                self.manifest.display().to_string(),
+                "--package".to_owned(),
+                self.name.to_owned(),
+            ]);
+            args.extend(inv.feature_args());
+        } else {
+            args.extend(inv.tree_args());
+        }
+        Some(args)
+    }
+
+    /// The `cargo tree` arguments of our package alone with its exact features: exact for a
+    /// workspace of one member.
+    fn alone_args(&self) -> Vec<String> {
+        let mut args = self.common_args();
+        args.extend([
+            "--manifest-path".to_owned(),
+            self.manifest.display().to_string(),
+            "--no-default-features".to_owned(),
+        ]);
+        if !self.features.is_empty() {
+            args.extend(["--features".to_owned(), self.features.join(",")]);
+        }
+        args
+    }
+
+    /// Our package's tree in `output`, and the features cargo gave our package there.
+    fn our_tree(&self, all: &[Occurrence]) -> Option<(Vec<Occurrence>, BTreeSet<String>)> {
+        let roots = cargo_tree::roots(all);
+        let prefix = format!("{} v{} (", self.name, self.version);
+        let dir = self.manifest.parent().unwrap_or(Path::new(""));
+        let exact = format!("{prefix}{})", dir.display());
+        let root = roots
+            .iter()
+            .find(|r| **r == exact)
+            .or_else(|| roots.iter().find(|r| r.starts_with(&prefix)))?;
+        let tree = cargo_tree::subtree(all, root)?;
+        let features = tree[0]
+            .node
+            .rsplit_once('|')
+            .map(|(_, f)| f.split(',').filter(|f| !f.is_empty()).map(str::to_owned))
+            .into_iter()
+            .flatten()
+            .collect();
+        Some((tree, features))
+    }
+
+    fn run(&self, dir: Option<&Path>, args: &[String]) -> Result<Vec<Occurrence>, GraphError> {
+        cargo_tree::parse_tree(&run_cargo_tree(self.cargo, dir, args, self.timeout)?)
+    }
+}
+
+/// Why there is no [`Outcome`].
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// Our package is not a member of the workspace beside the lock file (a dependency's
+    /// build script): there is no workspace selection to take into account.
+    NotAMember,
+    /// `cargo tree` failed.
+    Graph(GraphError),
+}
+
+impl From<GraphError> for Failure {
+    fn from(e: GraphError) -> Self {
+        Failure::Graph(e)
+    }
+}
+
+/// The graph to embed for `req` (see the module docs).
+pub(crate) fn resolve(req: &Request<'_>) -> Result<Outcome, Failure> {
+    let not_ours = || Failure::NotAMember;
+    let all = req.run(req.root_manifest.parent(), &req.upper_args())?;
+    let members: Vec<PathBuf> = cargo_tree::roots(&all)
+        .iter()
+        .filter_map(|r| member_dir(r))
+        .collect();
+    let (upper, upper_features) = req.our_tree(&all).ok_or_else(not_ours)?;
+    let ours: BTreeSet<String> = req.features.iter().cloned().collect();
+    let known = req.invocation.is_some();
+    let done = |tree: &[Occurrence], scope, only| Outcome {
+        graph: classify::build_graph(tree, req.checksums),
+        scope,
+        only_with_other_members: only,
+        members: members.clone(),
+    };
+
+    if members.len() <= 1 {
+        // One member: no other package's features can be unified in. Dev-dependency
+        // features may be, when the build has dev units; unknown counts as yes, which is
+        // exact only if there are no dev-dependencies.
+        let exact_enough = known || !all.iter().any(|o| o.dev_edge);
+        let scope = if exact_enough {
+            GraphScope::Exact
+        } else {
+            GraphScope::UpperBound
+        };
+        if upper_features == ours {
+            return Ok(done(&upper, scope, Vec::new()));
+        }
+        // Our default features were turned off by this build: resolve it alone, exactly.
+        let alone = req.run(req.manifest.parent(), &req.alone_args())?;
+        let (tree, _) = req.our_tree(&alone).ok_or_else(not_ours)?;
+        return Ok(done(&tree, scope, Vec::new()));
+    }
+
+    let Some((inv, cwd)) = req.invocation else {
+        return Ok(done(&upper, GraphScope::UpperBound, Vec::new()));
+    };
+    if inv.workspace && inv.exclude.is_empty() && !inv.no_default_features {
+        // Every member selected, every default on, the command line's features replayed.
+        return Ok(done(&upper, GraphScope::Exact, Vec::new()));
+    }
+    let Some(args) = req.selection_args() else {
+        return Ok(done(&upper, GraphScope::UpperBound, Vec::new()));
+    };
+    // E: this build's own selection. When it cannot be had, or it is not the build that ran
+    // this script (our features differ), the label stays the safe one.
+    let Some((selected, selected_features)) = req
+        .run(Some(cwd), &args)
+        .ok()
+        .and_then(|all| req.our_tree(&all))
+    else {
+        return Ok(done(&upper, GraphScope::UpperBound, Vec::new()));
+    };
+    if selected_features != ours {
+        return Ok(done(&upper, GraphScope::UpperBound, Vec::new()));
+    }
+    let packages = |tree: &[Occurrence]| -> BTreeSet<String> {
+        tree.iter().map(|o| o.package.clone()).collect()
+    };
+    let (in_upper, in_selected) = (packages(&upper), packages(&selected));
+    if !in_selected.is_subset(&in_upper) {
+        // Never expected (U holds more of everything), but a crate this build linked must
+        // not go missing: embed both.
+        return Ok(done(
+            &merged(upper, &selected),
+            GraphScope::UpperBound,
+            Vec::new(),
+        ));
+    }
+    if in_selected == in_upper {
+        return Ok(done(&upper, GraphScope::Exact, Vec::new()));
+    }
+    let mut only: Vec<String> = in_upper
+        .difference(&in_selected)
+        .filter_map(|p| cargo_tree::parse_package(p))
+        .map(|p| format!("{}@{}", p.name, p.version))
+        .collect();
+    only.sort();
+    only.dedup();
+    Ok(done(&upper, GraphScope::UpperBound, only))
+}
+
+/// `second`'s dependencies hung under `first`'s root (both trees of the same root).
+fn merged(mut first: Vec<Occurrence>, second: &[Occurrence]) -> Vec<Occurrence> {
+    let offset = first.len() - 1;
+    for o in &second[1..] {
+        first.push(Occurrence {
+            depth: o.depth,
+            parent: o.parent.map(|p| if p == 0 { 0 } else { p + offset }),
+            build_edge: o.build_edge,
+            dev_edge: o.dev_edge,
+            package: o.package.clone(),
+            node: o.node.clone(),
+        });
+    }
+    first
+}
+
+/// The directory of a workspace member from its root line's `{p}` text.
+fn member_dir(root: &str) -> Option<PathBuf> {
+    let (_, rest) = root.split_once(" v")?;
+    let (_, detail) = rest.split_once(" (")?;
+    let dir = detail.strip_suffix(')')?;
+    Path::new(dir).is_absolute().then(|| PathBuf::from(dir))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request<'a>(
+        invocation: Option<&'a (Invocation, PathBuf)>,
+        features: &'a [String],
+        checksums: &'a Checksums,
+    ) -> Request<'a> {
+        Request {
+            cargo: Path::new("cargo"),
+            root_manifest: Path::new("/w/Cargo.toml"),
+            manifest: Path::new("/w/b/Cargo.toml"),
+            name: "b",
+            version: "0.1.0",
+            features,
+            target: Some("x86_64-unknown-linux-gnu"),
+            invocation,
+            checksums,
+            timeout: Duration::from_secs(1),
+        }
+    }
+
+    fn args(line: &str) -> Vec<String> {
+        line.split(' ').map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn the_upper_bound_replays_our_features_and_the_command_line() {
+        let checksums = Checksums::new();
+        let features = vec!["default".to_owned(), "x".to_owned()];
+        let inv = (
+            super::super::selection::parse(&args("cargo build -p b -F shared/fast")).unwrap(),
+            PathBuf::from("/w"),
+        );
+        let req = request(Some(&inv), &features, &checksums);
+        let common = "tree --offline --locked --edges normal,build --charset ascii --format {p}|{f} --color never --target x86_64-unknown-linux-gnu";
+        assert_eq!(
+            req.upper_args(),
+            args(&format!(
+                "{common} --manifest-path /w/Cargo.toml --workspace --features b/default,b/x,shared/fast"
+            ))
+        );
+        assert_eq!(
+            req.selection_args().unwrap(),
+            args(&format!("{common} --package b --features shared/fast"))
+        );
+        // Unknown invocation: dev edges in (safe side), no selection.
+        let req = request(None, &features, &checksums);
+        assert!(req.upper_args().contains(&"normal,build,dev".to_owned()));
+        assert!(req.selection_args().is_none());
+    }
+
+    /// A stand-in for cargo that prints `upper` for `--workspace`, `selected` for a
+    /// `--package` selection and `alone` otherwise.
+    #[cfg(unix)]
+    fn fake_cargo(dir: &Path, upper: &str, selected: &str, alone: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::create_dir_all(dir).unwrap();
+        for (file, text) in [("upper", upper), ("selected", selected), ("alone", alone)] {
+            std::fs::write(dir.join(file), text).unwrap();
+        }
+        let d = dir.display();
+        let script = format!(
+            "#!/bin/sh\ncase \"$*\" in\n*--workspace*) cat '{d}/upper';;\n*--package*) cat '{d}/selected';;\n*) cat '{d}/alone';;\nesac\n"
+        );
+        let path = dir.join("cargo");
+        std::fs::write(&path, script).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_label_follows_the_selection() {
+        const UPPER: &str = "a v0.1.0 (/w/a)|\n`-- shared v0.1.0 (/w/shared)|fast\n    `-- itoa v1.0.14|\n\nb v0.1.0 (/w/b)|default\n`-- shared v0.1.0 (/w/shared)|fast (*)\n\nshared v0.1.0 (/w/shared)|fast (*)\n";
+        const B_ALONE: &str = "b v0.1.0 (/w/b)|default\n`-- shared v0.1.0 (/w/shared)|\n";
+        let dir = std::env::temp_dir().join(format!("build-info-unify-{}", std::process::id()));
+        let checksums = Checksums::new();
+        let features = vec!["default".to_owned()];
+        let outcome = |cargo: &Path, line: Option<&str>, features: &[String]| {
+            let inv = line.map(|l| {
+                (
+                    super::super::selection::parse(&args(l)).unwrap(),
+                    dir.clone(),
+                )
+            });
+            let mut req = request(inv.as_ref(), features, &checksums);
+            req.cargo = cargo;
+            let o = resolve(&req).unwrap();
+            let names: Vec<String> = o.graph.packages.iter().map(|p| p.name.clone()).collect();
+            (o.scope, o.only_with_other_members, names, o.members.len())
+        };
+        let cargo = fake_cargo(&dir, UPPER, B_ALONE, "");
+        let all: Vec<String> = ["b", "itoa", "shared"].map(String::from).into();
+        // Built alone: the upper bound is embedded, and itoa named.
+        let (scope, only, names, members) = outcome(&cargo, Some("cargo build -p b"), &features);
+        assert_eq!(
+            (scope, names, members),
+            (GraphScope::UpperBound, all.clone(), 3)
+        );
+        assert_eq!(only, ["itoa@1.0.14"]);
+        // Every member: exact, without a second run.
+        let (scope, only, names, _) = outcome(&cargo, Some("cargo build --workspace"), &features);
+        assert_eq!((scope, names), (GraphScope::Exact, all.clone()));
+        assert!(only.is_empty());
+        // Unknown: the upper bound, unlabelled crates unknown.
+        let (scope, only, _, _) = outcome(&cargo, None, &features);
+        assert_eq!((scope, only.len()), (GraphScope::UpperBound, 0));
+        // The selection's tree is not the build that ran us (other features): no names.
+        let (scope, only, _, _) = outcome(&cargo, Some("cargo build -p b"), &["x".to_owned()]);
+        assert_eq!((scope, only.len()), (GraphScope::UpperBound, 0));
+        // A selection that links the same packages: exact.
+        let cargo = fake_cargo(&dir, UPPER, UPPER, "");
+        let (scope, _, _, _) = outcome(&cargo, Some("cargo build -p a -p b"), &features);
+        assert_eq!(scope, GraphScope::Exact);
+
+        // One member: exact from the one run; with the defaults off, from the package alone.
+        let one = "b v0.1.0 (/w/b)|default\n`-- big v1.0.0|\n";
+        let one_dev =
+            "b v0.1.0 (/w/b)|default\n`-- big v1.0.0|\n[dev-dependencies]\n`-- t v1.0.0|\n";
+        let cargo = fake_cargo(&dir, one, "", "b v0.1.0 (/w/b)|\n");
+        let (scope, _, names, _) = outcome(&cargo, Some("cargo build"), &features);
+        assert_eq!(
+            (scope, names),
+            (GraphScope::Exact, vec!["b".into(), "big".into()])
+        );
+        let (scope, _, names, _) = outcome(&cargo, Some("cargo build --no-default-features"), &[]);
+        assert_eq!((scope, names), (GraphScope::Exact, vec!["b".to_owned()]));
+        // Unknown invocation: exact only when there are no dev-dependencies to unify in.
+        assert_eq!(outcome(&cargo, None, &features).0, GraphScope::Exact);
+        let cargo = fake_cargo(&dir, one_dev, "", "");
+        let (scope, _, names, _) = outcome(&cargo, None, &features);
+        assert_eq!(
+            (scope, names),
+            (GraphScope::UpperBound, vec!["b".into(), "big".into()])
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn finds_our_tree_and_features_among_the_members() {
+        let checksums = Checksums::new();
+        let features: Vec<String> = Vec::new();
+        let req = request(None, &features, &checksums);
+        let all = cargo_tree::parse_tree(
+            "a v0.1.0 (/w/a)|\n`-- shared v0.1.0 (/w/shared)|fast\n    `-- itoa v1.0.14|\n\nb v0.1.0 (/w/b)|default\n`-- shared v0.1.0 (/w/shared)|fast (*)\n",
+        )
+        .unwrap();
+        let (tree, features) = req.our_tree(&all).unwrap();
+        assert_eq!(tree.len(), 3);
+        assert_eq!(features, BTreeSet::from(["default".to_owned()]));
+        let roots = cargo_tree::roots(&all);
+        let dirs: Vec<_> = roots.iter().filter_map(|r| member_dir(r)).collect();
+        assert_eq!(dirs, [PathBuf::from("/w/a"), PathBuf::from("/w/b")]);
+        let merged = merged(tree, &cargo_tree::subtree(&all, "a v0.1.0 (/w/a)").unwrap());
+        assert_eq!(merged.len(), 5);
+        assert_eq!(merged[3].parent, Some(0));
+        assert_eq!(merged[4].parent, Some(3));
+    }
+}
