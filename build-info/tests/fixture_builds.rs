@@ -233,12 +233,7 @@ fn a_release_build_with_lto_and_strip_carries_both_sections_and_auditable_info_r
     assert_eq!(json["target"], dump.get("target"));
     // .bldinfo lists the packages with facts .dep-v0 cannot hold: direct ones, git ones, and
     // (this fixture opts into checksums) registry ones.
-    let extras: Vec<&str> = json["packages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["name"].as_str().unwrap())
-        .collect();
+    let extras: Vec<&str> = testkit::json_strings(&json["packages"], "name");
     let expected: Vec<&str> = dump
         .packages
         .iter()

@@ -265,14 +265,12 @@ fn a_directory_scan_skips_non_binaries_and_carries_on_after_bad_ones() {
     let expected = "<DIR>/a-auditable: auditable-app 0.3.1\n<DIR>/nested/deeper/myapp: myapp 1.4.2";
     assert_eq!(headers.join("\n"), expected);
     let d = dir.display();
-    let err = stderr(&out);
-    let lines: Vec<&str> = err.lines().collect();
-    assert_eq!(lines.len(), 3, "{err}");
+    let lines = testkit::stderr_lines(&out, 3);
     assert!(
         lines[0].starts_with(&format!(
             "error: {d}/nested/truncated: malformed ELF file: "
         )),
-        "{err}"
+        "{lines:?}"
     );
     assert_eq!(
         lines[1],
@@ -284,7 +282,7 @@ fn a_directory_scan_skips_non_binaries_and_carries_on_after_bad_ones() {
         lines[2].starts_with(&format!(
             "error: {d}/nested/zz-notjson: section .dep-v0: not the expected JSON format: missing field `packages`"
         )),
-        "{err}"
+        "{lines:?}"
     );
 
     // The JSON output lists the same failures.

@@ -229,17 +229,18 @@ fn broken_endpoints_are_one_line_each_and_the_rest_goes_on() {
             a.host_port()
         )
     );
-    let err = stderr(&out);
-    let lines: Vec<&str> = err.lines().collect();
-    assert_eq!(lines.len(), 4, "{err}");
+    let lines = testkit::stderr_lines(&out, 4);
     assert_eq!(
         lines[0],
         format!(
             "error: {um}: malformed exposition at line 2: expected ',' or '}}' after label version"
         )
     );
-    assert!(lines[1].starts_with(&format!("error: {closed}: ")), "{err}");
-    assert!(lines[1].contains("refused"), "{err}");
+    assert!(
+        lines[1].starts_with(&format!("error: {closed}: ")),
+        "{lines:?}"
+    );
+    assert!(lines[1].contains("refused"), "{lines:?}");
     assert_eq!(
         lines[2],
         format!("error: {us}: no answer within 1s (--timeout)")
@@ -386,9 +387,7 @@ fn prometheus_api_errors_are_one_line_naming_the_url() {
         &ul,
     ]);
     assert_eq!(out.status.code(), Some(2));
-    let err = stderr(&out);
-    let lines: Vec<&str> = err.lines().collect();
-    assert_eq!(lines.len(), 2, "{err}");
+    let lines = testkit::stderr_lines(&out, 2);
     assert_eq!(
         lines[0],
         format!(
@@ -399,11 +398,11 @@ fn prometheus_api_errors_are_one_line_naming_the_url() {
         lines[1].starts_with(&format!(
             "error: {ul}: not a Prometheus API answer (HTTP 200, text/html, "
         )),
-        "{err}"
+        "{lines:?}"
     );
     assert!(
         lines[1].ends_with(r#": "<!DOCTYPE html> <html><body>Sign in</body></html>""#),
-        "{err}"
+        "{lines:?}"
     );
 }
 

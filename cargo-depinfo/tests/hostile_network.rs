@@ -142,12 +142,7 @@ fn credentials_in_urls_never_appear_in_errors_or_json() {
     assert!(err.contains(&format!("http://***@{host}/")), "{err}");
     assert_eq!(err.lines().count(), 3, "{err}");
     let json: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let messages: Vec<&str> = json["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["message"].as_str().unwrap())
-        .collect();
+    let messages: Vec<&str> = testkit::json_strings(&json["errors"], "message");
     assert_eq!(messages.len(), 3, "{messages:?}");
     assert_eq!(
         messages,
@@ -280,12 +275,7 @@ fn versions_that_are_not_semver_make_affected_unclean() {
     assert_eq!(out.status.code(), Some(2));
     let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(json["affected"].as_array().unwrap().len(), 1);
-    let unjudged: Vec<&str> = json["unjudged"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["version"].as_str().unwrap())
-        .collect();
+    let unjudged: Vec<&str> = testkit::json_strings(&json["unjudged"], "version");
     assert_eq!(unjudged, ["v1.0.5", "1.0", "", "banana"]);
     assert_eq!(json["errors"], serde_json::json!([]));
     // Without a hit, the answer is still not clean.

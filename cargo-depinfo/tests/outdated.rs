@@ -294,12 +294,10 @@ fn an_unreachable_index_is_one_line_per_crate() {
     let url = format!("http://{addr}/");
     let out = outdated(bin.to_str().unwrap(), &url, &["--timeout", "2"]);
     assert_eq!(out.status.code(), Some(2));
-    let err = stderr(&out);
-    let lines: Vec<&str> = err.lines().collect();
-    assert_eq!(lines.len(), 3, "{err}");
+    let lines = testkit::stderr_lines(&out, 3);
     assert!(
         lines[0].starts_with(&format!("error: cc: cannot fetch {url}2/cc: ")),
-        "{err}"
+        "{lines:?}"
     );
 }
 

@@ -147,6 +147,16 @@ fn drain(pipe: Option<impl Read + Send + 'static>) -> JoinHandle<Vec<u8>> {
     })
 }
 
+/// The lines of the child's stderr, asserting there are exactly `count` of them (the whole
+/// stderr is printed when there are not).
+#[track_caller]
+pub fn stderr_lines(out: &Output, count: usize) -> Vec<String> {
+    let err = stderr(out);
+    let lines: Vec<String> = err.lines().map(str::to_owned).collect();
+    assert_eq!(lines.len(), count, "{err}");
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -44,7 +44,7 @@ pub use binaries::{
     auditable_binary, elf_with_sections, mach_o_with_sections, noise, pe_with_sections,
     plain_binary, with_sections,
 };
-pub use child::{Running, run, run_ok, run_with_input, stderr, stdout};
+pub use child::{Running, run, run_ok, run_with_input, stderr, stderr_lines, stdout};
 pub use counting_alloc::{CountingAllocator, peak_during};
 pub use fixture_project::{
     binary, cargo, copy_fixture, git, git_init_commit, target_dir, workspace_root,
@@ -60,6 +60,22 @@ pub use zlib::{inflate, zlib};
 #[track_caller]
 pub fn assert_contains(text: &str, part: &str) {
     assert!(text.contains(part), "expected {part:?} in:\n{text}");
+}
+
+/// The string `field` of every item of the JSON array `array` (a test fails on anything else).
+#[track_caller]
+pub fn json_strings<'a>(array: &'a serde_json::Value, field: &str) -> Vec<&'a str> {
+    let items = array
+        .as_array()
+        .unwrap_or_else(|| panic!("not a JSON array: {array}"));
+    items
+        .iter()
+        .map(|item| {
+            item[field]
+                .as_str()
+                .unwrap_or_else(|| panic!("no string {field:?} in {item}"))
+        })
+        .collect()
 }
 
 /// The configuration of a property test: `cases` cases and no regression files (CI runs

@@ -32,6 +32,16 @@ pub use self::lockfile::{Checksums, lockfile_checksums};
 /// One package of a [`Graph`]: the model's [`Package`](crate::model::Package).
 pub type GraphPackage = crate::model::Package;
 
+/// How every `cargo tree` run of ours prints: the format the parser reads.
+pub(crate) const OUTPUT_ARGS: [&str; 6] = [
+    "--charset",
+    "ascii",
+    "--format",
+    "{p}|{f}",
+    "--color",
+    "never",
+];
+
 /// Which features to resolve with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FeatureSelection {
@@ -106,19 +116,8 @@ impl ResolveOptions {
         if self.locked {
             args.push("--locked".into());
         }
-        args.extend(
-            [
-                "--edges",
-                "normal,build",
-                "--charset",
-                "ascii",
-                "--format",
-                "{p}|{f}",
-                "--color",
-                "never",
-            ]
-            .map(String::from),
-        );
+        args.extend(["--edges", "normal,build"].map(String::from));
+        args.extend(OUTPUT_ARGS.map(String::from));
         args.push("--manifest-path".into());
         args.push(self.manifest_path.display().to_string());
         if let Some(p) = &self.package {

@@ -66,21 +66,10 @@ impl Request<'_> {
         } else {
             "normal,build"
         };
-        let mut args: Vec<String> = [
-            "tree",
-            "--offline",
-            "--locked",
-            "--edges",
-            edges,
-            "--charset",
-            "ascii",
-            "--format",
-            "{p}|{f}",
-            "--color",
-            "never",
-        ]
-        .map(String::from)
-        .into();
+        let mut args: Vec<String> = ["tree", "--offline", "--locked", "--edges", edges]
+            .map(String::from)
+            .into();
+        args.extend(super::OUTPUT_ARGS.map(String::from));
         if let Some(t) = self.target {
             args.extend(["--target".to_owned(), t.to_owned()]);
         }
