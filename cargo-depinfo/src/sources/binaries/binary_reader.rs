@@ -420,6 +420,18 @@ pub fn inflate(
         })
 }
 
+/// Refuses a header structure (`what`) of `size` bytes over the header limit, before reading it.
+fn check_header(what: &str, size: u64, limits: &Limits) -> Result<(), Problem> {
+    if size > limits.max_header_size {
+        return Err(Problem::TooLarge {
+            what: what.to_owned(),
+            size,
+            limit: limits.max_header_size,
+        });
+    }
+    Ok(())
+}
+
 fn check_section(name: &str, size: u64, limits: &Limits) -> Result<(), Problem> {
     if size > limits.max_section_size {
         return Err(Problem::TooLarge {
@@ -531,23 +543,30 @@ mod tests {
         assert!(read_sections(&path).unwrap().is_empty());
     }
 
+    /// Reads `path`, which must be refused as malformed or as not a binary; the message.
+    #[track_caller]
+    fn not_data(path: &Path) -> String {
+        let err = read_sections(path).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ReadError::Malformed { .. } | ReadError::NotABinary { .. }
+            ),
+            "{}: {err}",
+            path.display()
+        );
+        err.to_string()
+    }
+
     #[test]
     fn a_truncated_elf_is_one_clear_error() {
         let dep = zlib(b"{\"packages\":[],\"format\":1}");
         let full = elf_with_sections(&[(".dep-v0", &dep)]);
         for cut in [3, 10, 40, 63, 64, full.len() - 1] {
             let path = temp("truncated.elf", &full[..cut]);
-            let err = read_sections(&path).unwrap_err();
-            let msg = err.to_string();
-            assert!(msg.starts_with(&path.display().to_string()), "{msg}");
-            assert!(!msg.contains('\n'), "{msg}");
-            assert!(
-                matches!(
-                    err,
-                    ReadError::Malformed { .. } | ReadError::NotABinary { .. }
-                ),
-                "{cut}: {msg}"
-            );
+            let msg = not_data(&path);
+            assert!(msg.starts_with(&path.display().to_string()), "{cut}: {msg}");
+            assert!(!msg.contains('\n'), "{cut}: {msg}");
         }
     }
 
@@ -693,15 +712,7 @@ mod tests {
     #[test]
     fn text_files_and_empty_files_are_not_binaries() {
         for (name, bytes) in [("a.txt", &b"hello\n"[..]), ("empty", b""), ("two", b"MZ")] {
-            let path = temp(name, bytes);
-            let err = read_sections(&path).unwrap_err();
-            assert!(
-                matches!(
-                    err,
-                    ReadError::NotABinary { .. } | ReadError::Malformed { .. }
-                ),
-                "{name}: {err}"
-            );
+            not_data(&temp(name, bytes));
         }
     }
 

@@ -4,7 +4,7 @@
 use object::read::elf::{FileHeader, SectionHeader as _};
 use object::{Endianness, ReadRef, SectionIndex, elf};
 
-use super::{Found, Limits, Problem, check_section};
+use super::{Found, Limits, Problem, check_header, check_section};
 
 pub(super) fn find_elf<'a, R: ReadRef<'a>>(data: R, limits: &Limits) -> Result<Found<'a>, Problem> {
     let ident = data
@@ -30,13 +30,7 @@ where
     }
     let table = u64::from(header.shnum(endian, data)?)
         .saturating_mul(u64::from(header.e_shentsize(endian)));
-    if table > limits.max_header_size {
-        return Err(Problem::TooLarge {
-            what: "the ELF section header table".into(),
-            size: table,
-            limit: limits.max_header_size,
-        });
-    }
+    check_header("the ELF section header table", table, limits)?;
     let sections = header.sections(endian, data)?;
     let names = header.shstrndx(endian, data)?;
     if names == 0 {

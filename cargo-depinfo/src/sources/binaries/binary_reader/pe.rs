@@ -3,7 +3,7 @@
 use object::read::pe::ImageNtHeaders;
 use object::{ReadRef, pe};
 
-use super::{Found, Limits, Problem, check_section};
+use super::{Found, Limits, Problem, check_header, check_section};
 
 pub(super) fn find_pe<'a, R: ReadRef<'a>>(data: R, limits: &Limits) -> Result<Found<'a>, Problem> {
     // `MZ` is two printable letters: a text file may start with them, and a DOS program has
@@ -38,13 +38,7 @@ fn find_pe_sections<'a, Pe: ImageNtHeaders, R: ReadRef<'a>>(
             .number_of_sections
             .get(object::LittleEndian),
     ) * 40;
-    if table > limits.max_header_size {
-        return Err(Problem::TooLarge {
-            what: "the PE section table".into(),
-            size: table,
-            limit: limits.max_header_size,
-        });
-    }
+    check_header("the PE section table", table, limits)?;
     let sections = nt.sections(data, offset)?;
     let mut found = Found::default();
     for section in sections.iter() {
