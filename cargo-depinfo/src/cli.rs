@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
-use cargo_depinfo::{Level, ListOptions, SourceArgs};
+use cargo_depinfo::{Level, Limits, ListOptions, SourceArgs};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::{LONG_VERSION, VERSION};
@@ -147,6 +147,39 @@ pub(crate) struct InspectArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub(crate) format: Format,
+    #[command(flatten)]
+    pub(crate) limits: LimitFlags,
+}
+
+/// The most one binary may make cargo depinfo read and hold (see the README's trust section).
+/// Each flag is a size in KiB, from 1 KiB to 1 GiB.
+#[derive(Debug, Args)]
+pub(crate) struct LimitFlags {
+    /// Largest compressed `.dep-v0` or `.bldinfo` section read from a binary, in KiB.
+    #[arg(long = "max-section-kib", value_name = "KIB", default_value_t = Limits::default().max_section_size >> 10,
+          value_parser = clap::value_parser!(u64).range(1..=1 << 20))]
+    section: u64,
+    /// Largest decompressed section, in KiB: a zlib bomb stops here.
+    #[arg(long = "max-decompressed-kib", value_name = "KIB", default_value_t = (Limits::default().max_decompressed_size >> 10) as u64,
+          value_parser = clap::value_parser!(u64).range(1..=1 << 20))]
+    decompressed: u64,
+    /// Largest header table (ELF section headers and name table, Mach-O load commands, PE
+    /// section table) read from a binary, in KiB.
+    #[arg(long = "max-header-kib", value_name = "KIB", default_value_t = Limits::default().max_header_size >> 10,
+          value_parser = clap::value_parser!(u64).range(1..=1 << 20))]
+    header: u64,
+}
+
+impl LimitFlags {
+    /// The reader's limits these flags give.
+    pub(crate) fn limits(&self) -> Limits {
+        let mut limits = Limits::default();
+        limits.max_section_size = self.section << 10;
+        limits.max_decompressed_size =
+            usize::try_from(self.decompressed << 10).unwrap_or(usize::MAX);
+        limits.max_header_size = self.header << 10;
+        limits
+    }
 }
 
 /// Where `affected`, `spread` and `outdated` look: binaries, /metrics endpoints, Prometheus
@@ -167,6 +200,8 @@ pub(crate) struct SourceFlags {
     /// Seconds allowed for each network source (more than 0, at most 86400: one day).
     #[arg(long, value_name = "SECS", default_value_t = 5.0)]
     timeout: f64,
+    #[command(flatten)]
+    limits: LimitFlags,
 }
 
 /// The largest `--timeout`, in seconds (one day): beyond it a deadline only risks overflowing
@@ -212,6 +247,7 @@ impl SourceFlags {
         args.metrics.clone_from(&self.metrics);
         args.prometheus.clone_from(&self.prometheus);
         args.timeout = self.timeout()?;
+        args.limits = self.limits.limits();
         Ok(args)
     }
 }

@@ -3,7 +3,7 @@
 //! follows from the errors and the answer ([`Outcome::new`]).
 
 use anyhow::{Context as _, Result, bail};
-use cargo_depinfo::{self as depinfo, Inventory, Limits, Observation, SparseIndex};
+use cargo_depinfo::{self as depinfo, Inventory, Observation, SparseIndex};
 
 use crate::Outcome;
 use crate::cli::{
@@ -24,7 +24,7 @@ pub(crate) fn list(args: &ListArgs) -> Result<Outcome> {
 
 pub(crate) fn inspect(args: &InspectArgs) -> Result<Outcome> {
     let mut progress = ProgressLine::stderr();
-    let scan = depinfo::inspect_paths_with(&args.paths, &Limits::default(), &mut |e| {
+    let scan = depinfo::inspect_paths_with(&args.paths, &args.limits.limits(), &mut |e| {
         progress.show(e);
     });
     progress.finish();

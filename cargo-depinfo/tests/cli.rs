@@ -429,3 +429,29 @@ fn a_hostile_program_name_cannot_inject_series_into_the_textfile() {
     );
     testkit::check_metrics(&text);
 }
+
+/// The reader's limits are flags: a section the default accepts is refused under a smaller
+/// `--max-decompressed-kib`, with the limit named, and accepted again under the default.
+#[test]
+fn the_reader_limits_are_adjustable_by_flags() {
+    let dir = Scratch::new("cli-limit-flags");
+    let bin = dir.join("myapp");
+    with_section(&bin, ".bldinfo", BLDINFO.as_bytes());
+    let path = bin.to_str().unwrap();
+    let ok = run(&["inspect", path]);
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+    // The fixture's JSON is over 1 KiB once inflated.
+    assert!(BLDINFO.len() > 1024);
+    let small = run(&["inspect", path, "--max-decompressed-kib", "1"]);
+    assert_eq!(small.status.code(), Some(2));
+    let lines = testkit::stderr_lines(&small, 1);
+    assert_eq!(
+        lines[0],
+        format!(
+            "error: {path}: section .bldinfo: decompresses to more than 1024 bytes (the limit)"
+        )
+    );
+    let refused = run(&["inspect", path, "--max-section-kib", "0"]);
+    assert_eq!(refused.status.code(), Some(2));
+    testkit::assert_contains(&stderr(&refused), "--max-section-kib");
+}
