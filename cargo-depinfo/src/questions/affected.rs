@@ -23,9 +23,11 @@ pub(crate) use build_info_collector::same_crate_name as same_crate;
 /// version, each once (two sources may see the same instance).
 ///
 /// The pre-release rule is safe for advisories: a version matches when Cargo's rule matches
-/// it, or when the same version without its pre-release matches. So `1.0.0-alpha` is
-/// affected by `<1.0.5` (Cargo alone would say no: a requirement without a pre-release never
-/// matches one). Versions that are not SemVer are never hits: see [`unjudged`].
+/// it, when the same version without its pre-release matches, or, for a requirement made only
+/// of range comparators (`<`, `<=`, `>`, `>=`, `=`), when SemVer precedence puts it inside
+/// every range. So `1.0.0-alpha` and `1.0.5-rc.1` are affected by `<1.0.5` (Cargo alone would
+/// say no: a requirement without a pre-release never matches one). Versions that are not
+/// SemVer are never hits: see [`unjudged`].
 pub fn affected(observations: &[Observation], name: &str, req: &semver::VersionReq) -> Vec<Hit> {
     hits(observations, name, |v| {
         semver::Version::parse(v).is_ok_and(|v| matches_for_advisory(req, &v))
@@ -39,15 +41,48 @@ pub fn unjudged(observations: &[Observation], name: &str) -> Vec<Hit> {
     hits(observations, name, |v| semver::Version::parse(v).is_err())
 }
 
-/// Cargo's rule, or the rule on the version with its pre-release stripped.
+/// Cargo's rule, the rule on the version with its pre-release stripped, or SemVer precedence
+/// against a requirement of ranges.
 fn matches_for_advisory(req: &semver::VersionReq, version: &semver::Version) -> bool {
     req.matches(version)
         || (!version.pre.is_empty()
-            && req.matches(&semver::Version::new(
+            && (req.matches(&semver::Version::new(
                 version.major,
                 version.minor,
                 version.patch,
-            )))
+            )) || within_ranges(req, version)))
+}
+
+/// Whether SemVer precedence puts `version` inside every comparator of `req`, when all of them
+/// are ranges over a whole version (`<1.2` counts as `<1.2.0`, `>=1.2` as `>=1.2.0`); `false`
+/// for any other requirement (carets, tildes, wildcards, partial `<=`/`>`/`=`), where Cargo's
+/// rule and the stripped version decide.
+fn within_ranges(req: &semver::VersionReq, version: &semver::Version) -> bool {
+    use semver::Op;
+    !req.comparators.is_empty()
+        && req.comparators.iter().all(|c| {
+            let full = c.minor.is_some() && c.patch.is_some();
+            let bound = semver::Version {
+                major: c.major,
+                minor: c.minor.unwrap_or(0),
+                patch: c.patch.unwrap_or(0),
+                pre: c.pre.clone(),
+                build: semver::BuildMetadata::EMPTY,
+            };
+            let order = semver::Version {
+                build: semver::BuildMetadata::EMPTY,
+                ..version.clone()
+            }
+            .cmp(&bound);
+            match c.op {
+                Op::Less => order.is_lt(),
+                Op::GreaterEq => order.is_ge(),
+                Op::LessEq if full => order.is_le(),
+                Op::Greater if full => order.is_gt(),
+                Op::Exact if full => order.is_eq(),
+                _ => false,
+            }
+        })
 }
 
 /// The observations of `name` whose version passes `keep`, sorted and each once.
@@ -148,7 +183,23 @@ mod tests {
             .into_iter()
             .map(|h| h.observation.version)
             .collect();
-        assert_eq!(versions, ["1.0.0-alpha", "1.0.4+build.7"]);
+        assert_eq!(versions, ["1.0.0-alpha", "1.0.5-rc.1", "1.0.4+build.7"]);
+        // Precedence only adds ranges a pre-release really lies in; the stripped version still
+        // counts (the safe side: `1.0.5-rc.1` may already carry a bug `1.0.5` has).
+        for (req, affected_versions) in [
+            (">=1.0.5, <2", vec!["1.0.5", "1.0.5-rc.1"]),
+            ("<=1.0.4", vec!["1.0.0-alpha", "1.0.4+build.7"]),
+            ("^1.0.5", vec!["1.0.5", "1.0.5-rc.1"]),
+            ("<1.0.5-rc.1", vec!["1.0.0-alpha", "1.0.4+build.7"]),
+        ] {
+            let req = semver::VersionReq::parse(req).unwrap();
+            let mut versions: Vec<String> = affected(&o, "serde_json", &req)
+                .into_iter()
+                .map(|h| h.observation.version)
+                .collect();
+            versions.sort();
+            assert_eq!(versions, affected_versions, "{req}");
+        }
         // Cargo's own rule still applies: a requirement naming a pre-release matches it.
         let req = semver::VersionReq::parse(">=1.0.5-rc.1, <1.0.5").unwrap();
         let versions: Vec<String> = affected(&o, "serde_json", &req)
@@ -225,9 +276,28 @@ mod tests {
                     Ok(parsed) => {
                         proptest::prop_assert!(!unknown, "{v:?}");
                         let stripped = semver::Version::new(parsed.major, parsed.minor, parsed.patch);
+                        // Precedence, written out: a pre-release lies just below its release.
+                        let ranged = !parsed.pre.is_empty()
+                            && !req.comparators.is_empty()
+                            && req.comparators.iter().all(|c| {
+                                let key = |major, minor, patch, pre: &semver::Prerelease| {
+                                    (major, minor, patch, pre.is_empty(), pre.clone())
+                                };
+                                let ours = key(parsed.major, parsed.minor, parsed.patch, &parsed.pre);
+                                let theirs = key(c.major, c.minor.unwrap_or(0), c.patch.unwrap_or(0), &c.pre);
+                                let full = c.minor.is_some() && c.patch.is_some();
+                                match c.op {
+                                    semver::Op::Less => ours < theirs,
+                                    semver::Op::GreaterEq => ours >= theirs,
+                                    semver::Op::LessEq if full => ours <= theirs,
+                                    semver::Op::Greater if full => ours > theirs,
+                                    semver::Op::Exact if full => ours == theirs,
+                                    _ => false,
+                                }
+                            });
                         proptest::prop_assert_eq!(
                             hit,
-                            req.matches(&parsed) || req.matches(&stripped),
+                            req.matches(&parsed) || req.matches(&stripped) || ranged,
                             "{:?} against {}", v, req
                         );
                     }
