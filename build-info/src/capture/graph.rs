@@ -231,6 +231,14 @@ impl Graph {
     pub fn resolve(options: &ResolveOptions, lockfile: Option<&Path>) -> Result<Graph, GraphError> {
         // Cargo finds its configuration (source replacement, registries) from the working
         // directory: use the package's, as cargo does for build scripts.
+        Graph::resolve_with(options, &read_checksums(lockfile))
+    }
+
+    /// [`Graph::resolve`] with the lock file's checksums already read.
+    pub(crate) fn resolve_with(
+        options: &ResolveOptions,
+        checksums: &Checksums,
+    ) -> Result<Graph, GraphError> {
         let dir = options.manifest_path.parent();
         let output = run_cargo_tree(
             &options.cargo,
@@ -238,7 +246,7 @@ impl Graph {
             &options.cargo_tree_args(),
             options.timeout,
         )?;
-        Graph::from_cargo_tree(&output, &read_checksums(lockfile))
+        Graph::from_cargo_tree(&output, checksums)
     }
 
     /// Builds a graph from the output of `cargo tree` run with the arguments of

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use super::selection;
 use super::unification::{self, Failure, Outcome, Request};
-use super::{FeatureSelection, ResolveOptions, read_checksums};
+use super::{Checksums, FeatureSelection, ResolveOptions, read_checksums};
 use crate::capture::script::Script;
 use crate::model::{BuildFacts, GitOrigin, Graph, GraphScope, Package};
 use crate::packages::Packages;
@@ -42,8 +42,8 @@ pub(crate) fn capture(script: &mut Script, manifest_dir: &Path, facts: &mut Buil
     let version = script.var("CARGO_PKG_VERSION").unwrap_or_default();
     let target = script.var("TARGET");
     let invocation = selection::invoking_cargo();
-    let checksums = read_checksums(lockfile.as_deref());
-    let request = Request {
+    let no_checksums = Checksums::new();
+    let mut request = Request {
         cargo: &cargo,
         root_manifest: &root_manifest,
         manifest: &manifest,
@@ -52,25 +52,40 @@ pub(crate) fn capture(script: &mut Script, manifest_dir: &Path, facts: &mut Buil
         features: &facts.features,
         target: target.as_deref(),
         invocation: invocation.as_ref(),
-        checksums: &checksums,
+        checksums: &no_checksums,
         timeout: Duration::from_secs(60),
     };
 
     // What the graph depends on: cargo's arguments (both runs, and where the second runs),
-    // the manifests of every member and the lock file.
-    let mut key = request.upper_args().join("\u{1f}");
-    if let (Some(args), Some((_, cwd))) = (request.selection_args(), &invocation) {
-        let _ = write!(key, "\u{1e}{}\u{1e}{}", cwd.display(), args.join("\u{1f}"));
+    // the flags, the manifests of every member and the lock file. The files are hashed before
+    // cargo runs, so an edit made meanwhile cannot be stored under its own key.
+    let mut args = request.upper_args().join("\u{1f}");
+    if let (Some(second), Some((_, cwd))) = (request.selection_args(), &invocation) {
+        let _ = write!(
+            args,
+            "\u{1e}{}\u{1e}{}",
+            cwd.display(),
+            second.join("\u{1f}")
+        );
     }
-    key.push_str(&script.var("CARGO_ENCODED_RUSTFLAGS").unwrap_or_default());
-    let mut files = vec![manifest.clone(), root_manifest.clone()];
+    let _ = write!(
+        args,
+        "\u{1e}{}",
+        script.var("CARGO_ENCODED_RUSTFLAGS").unwrap_or_default()
+    );
+    let mut files = vec![manifest.clone()];
+    files.extend(Some(root_manifest.clone()).filter(|r| *r != manifest));
     files.extend(lockfile.clone());
+    let base = key_of(&args, &files, &[]);
     let cache = script.out_dir.join("build-info-graph.cache");
-    if let Some(cached) = read(&cache, |members| key_of(&key, &files, members)) {
+    if let Some(cached) = read(&cache, |members| key_of(&base, &[], members)) {
         watch(script, &files, &cached.members);
         script.note("graph: cached");
         return finish(facts, cached);
     }
+    // Only a graph that is computed needs the lock file's checksums.
+    let checksums = read_checksums(lockfile.as_deref());
+    request.checksums = &checksums;
     let outcome = match unification::resolve(&request) {
         Ok(outcome) => {
             script.note("graph: computed");
@@ -93,7 +108,7 @@ pub(crate) fn capture(script: &mut Script, manifest_dir: &Path, facts: &mut Buil
             watch(script, &files, &[]);
             // Not cached: the next run tries the workspace again. Not labelled either: this
             // list is neither exact nor an upper bound for sure.
-            match Graph::resolve(&options, lockfile.as_deref()) {
+            match Graph::resolve_with(&options, &checksums) {
                 Ok(graph) => return graph,
                 Err(e) => {
                     script.note("graph: failed");
@@ -105,7 +120,7 @@ pub(crate) fn capture(script: &mut Script, manifest_dir: &Path, facts: &mut Buil
         }
     };
     watch(script, &files, &outcome.members);
-    write(&cache, &key_of(&key, &files, &outcome.members), &outcome);
+    write(&cache, &key_of(&base, &[], &outcome.members), &outcome);
     finish(facts, outcome)
 }
 
@@ -126,10 +141,15 @@ fn finish(facts: &mut BuildFacts, outcome: Outcome) -> Graph {
     outcome.graph
 }
 
-/// The cache key: `args` and the content of `files` and of the members' manifests.
+/// The cache key: `args` and the content of `files` and of the members' manifests (each file
+/// read once: those already in `files` are skipped).
 fn key_of(args: &str, files: &[PathBuf], members: &[PathBuf]) -> String {
     let mut key = args.to_owned();
-    let manifests = members.iter().map(|d| d.join("Cargo.toml"));
+    let mut seen: std::collections::BTreeSet<PathBuf> = files.iter().cloned().collect();
+    let manifests = members
+        .iter()
+        .map(|d| d.join("Cargo.toml"))
+        .filter(|m| seen.insert(m.clone()));
     for path in files.iter().cloned().chain(manifests) {
         let _ = write!(key, "\u{1f}{}", content_hash(&path));
     }
