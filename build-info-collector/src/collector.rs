@@ -30,6 +30,8 @@ pub struct BuildInfoCollector {
     exposition: Box<str>,
     #[cfg(feature = "prometheus")]
     prometheus: prometheus_crate::Prepared,
+    #[cfg(feature = "prometheus-client")]
+    client_helps: Box<[Box<str>]>,
 }
 
 impl BuildInfoCollector {
@@ -88,6 +90,8 @@ impl Builder {
         Ok(BuildInfoCollector {
             #[cfg(feature = "prometheus")]
             prometheus: prometheus_crate::Prepared::new(&families),
+            #[cfg(feature = "prometheus-client")]
+            client_helps: prometheus_client_crate::escaped_helps(&families),
             families,
             exposition,
         })
@@ -123,6 +127,6 @@ impl prometheus_client::collector::Collector for BuildInfoCollector {
         &self,
         encoder: prometheus_client::encoding::DescriptorEncoder<'_>,
     ) -> Result<(), fmt::Error> {
-        prometheus_client_crate::encode(&self.families, encoder)
+        prometheus_client_crate::encode(&self.families, &self.client_helps, encoder)
     }
 }

@@ -4,6 +4,7 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeSet;
+use std::fmt::Write as _;
 
 use crate::family::Family;
 
@@ -134,7 +135,7 @@ fn write_family(out: &mut String, family: &Family<'_>) {
             out.push('}');
         }
         out.push(' ');
-        out.push_str(&sample.value.to_string());
+        let _ = write!(out, "{}", sample.value);
         out.push('\n');
     }
 }

@@ -1,5 +1,5 @@
-//! `prometheus-client`'s side: encodes the prepared families straight into the encoder,
-//! allocating nothing for ordinary text.
+//! `prometheus-client`'s side: encodes the prepared families straight into the encoder, with
+//! HELP texts escaped once, at construction.
 
 use prometheus_client::encoding::DescriptorEncoder;
 use prometheus_client::metrics::MetricType;
@@ -7,16 +7,24 @@ use prometheus_client::metrics::MetricType;
 use crate::exposition::escape_help;
 use crate::family::{Family, SampleValue};
 
-/// `families` in exposition order, none empty.
+/// Each family's HELP escaped for the text format: prometheus-client writes HELP as it is
+/// given (it escapes label values itself), so a program name with a newline would otherwise
+/// start a line of its own.
+pub(crate) fn escaped_helps(families: &[Family<'_>]) -> Box<[Box<str>]> {
+    families
+        .iter()
+        .map(|f| escape_help(f.help()).into())
+        .collect()
+}
+
+/// `families` in exposition order, none empty, with their [`escaped_helps`].
 pub(crate) fn encode(
     families: &[Family<'_>],
+    helps: &[Box<str>],
     mut encoder: DescriptorEncoder<'_>,
 ) -> Result<(), std::fmt::Error> {
-    for family in families {
-        // prometheus-client writes HELP as it is given (it escapes label values itself).
-        let help = escape_help(family.help());
-        let mut metric =
-            encoder.encode_descriptor(family.name(), &help, None, MetricType::Gauge)?;
+    for (family, help) in families.iter().zip(helps) {
+        let mut metric = encoder.encode_descriptor(family.name(), help, None, MetricType::Gauge)?;
         for sample in &family.samples {
             let mut gauge = metric.encode_family(&sample.labels)?;
             match whole(sample.value) {

@@ -305,3 +305,30 @@ fn debug_names_the_families() {
         "BuildInfoCollector { build_info: \"myapp_build_info\", rust_mod_info_series: 2, .. }"
     );
 }
+
+/// A program name is text from the build: through both registries a newline in it stays
+/// inside the escaped HELP line and cannot start a forged series.
+#[cfg(all(feature = "prometheus", feature = "prometheus-client"))]
+#[test]
+fn a_hostile_program_name_cannot_forge_series_through_either_registry() {
+    let hostile = || {
+        build(
+            Facts {
+                program: "evil\nforged_series 1\n",
+                ..facts()
+            },
+            &[],
+        )
+    };
+    let help = "# HELP evil_forged_series_1__build_info A metric with a constant '1' value labeled by version, revision, branch, rustversion, target, profile and features from which evil\\nforged_series 1\\n was built.\n";
+    for text in [
+        through_prometheus(BuildInfoCollector::new(hostile())),
+        through_prometheus_client(BuildInfoCollector::new(hostile())),
+    ] {
+        assert!(text.starts_with(help), "{text}");
+        assert!(
+            !text.lines().any(|l| l.starts_with("forged_series")),
+            "{text}"
+        );
+    }
+}
