@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use crate::inventory::Kind;
 use crate::observation::Observation;
 
 /// One program (binary or instance) running a matching version.
@@ -95,26 +96,31 @@ fn hits(observations: &[Observation], name: &str, keep: impl Fn(&str) -> bool) -
             observation: o.clone(),
         })
         .collect();
-    hits.sort();
-    // Two sources may see the same instance, with more or less detail about the program.
-    let key = |h: &Hit| {
-        let o = &h.observation;
-        (
-            h.location.clone(),
-            o.runner.program.clone(),
-            o.name.clone(),
-            o.version.clone(),
-            o.source.clone(),
-            o.kind,
-        )
-    };
-    hits.dedup_by(|a, b| key(a) == key(b));
+    // Two sources may see the same instance, with more or less detail about the program: sort
+    // by what identifies a hit, the most detailed first (`Some` sorts after `None`), and keep
+    // that one of each run.
+    hits.sort_by(|a, b| hit_key(a).cmp(&hit_key(b)).then_with(|| b.cmp(a)));
+    hits.dedup_by(|a, b| hit_key(a) == hit_key(b));
     hits
+}
+
+/// What identifies a hit: where, which program, which crate version from which source.
+fn hit_key(h: &Hit) -> (&str, &str, &str, &str, &str, Kind) {
+    let o = &h.observation;
+    (
+        &h.location,
+        &o.runner.program,
+        &o.name,
+        &o.version,
+        &o.source,
+        o.kind,
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::observation::Runner;
     use crate::render::affected_text;
 
     #[test]
@@ -173,6 +179,56 @@ mod tests {
             .collect();
         versions.sort();
         assert_eq!(versions, ["", "1.0", "banana", "v1.0.5"]);
+    }
+
+    /// One instance seen through a `/metrics` page and through Prometheus (with its job),
+    /// running two matching versions: each version counts once, with the most detail.
+    #[test]
+    fn an_instance_seen_through_two_sources_counts_once_per_version() {
+        let mut seen = Vec::new();
+        for (job, origin) in [
+            (None, "http://10.0.0.1:8080/metrics"),
+            (Some("shop"), "http://prom:9090"),
+        ] {
+            for version in ["0.7.3", "0.8.5"] {
+                seen.push(Observation {
+                    runner: Runner {
+                        program: "shop".into(),
+                        program_version: None,
+                        revision: None,
+                        instance: Some("10.0.0.1:8080".into()),
+                        job: job.map(str::to_owned),
+                        path: None,
+                        origin: origin.into(),
+                    },
+                    name: "rand".into(),
+                    version: version.into(),
+                    source: "crates.io".into(),
+                    kind: Kind::Runtime,
+                    direct: Some(true),
+                });
+            }
+        }
+        let req = semver::VersionReq::parse("<0.9").unwrap();
+        let hits = affected(&seen, "rand", &req);
+        let got: Vec<(&str, Option<&str>)> = hits
+            .iter()
+            .map(|h| {
+                (
+                    h.observation.version.as_str(),
+                    h.observation.runner.job.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(got, [("0.7.3", Some("shop")), ("0.8.5", Some("shop"))]);
+        // One program at one place, whatever the number of its matching versions.
+        let text = crate::render::affected_prometheus("rand", "<0.9", &hits);
+        assert!(
+            text.ends_with(
+                "cargo_depinfo_affected_programs{name=\"rand\",requirement=\"<0.9\"} 1\n"
+            ),
+            "{text}"
+        );
     }
 
     #[test]

@@ -75,8 +75,12 @@ pub fn affected_prometheus(name: &str, requirement: &str, hits: &[Hit]) -> Strin
         "cargo_depinfo_affected",
         "A constant '1' per program (instance or binary) running a version of a crate that matches a SemVer requirement.",
     );
+    // One series per label set (hits of one version from two sources differ only in source or
+    // kind, which are no labels here).
     let mut seen = std::collections::BTreeSet::new();
+    let mut runners = std::collections::BTreeSet::new();
     for h in hits {
+        runners.insert((&h.location, &h.observation.runner.program));
         if !seen.insert((
             &h.location,
             &h.observation.runner.program,
@@ -99,7 +103,10 @@ pub fn affected_prometheus(name: &str, requirement: &str, hits: &[Hit]) -> Strin
         "cargo_depinfo_affected_programs",
         "Programs (instances or binaries) running a version of a crate that matches a SemVer requirement.",
     );
-    programs.push([("name", name), ("requirement", requirement)], seen.len());
+    programs.push(
+        [("name", name), ("requirement", requirement)],
+        runners.len(),
+    );
     render_known(&[affected, programs])
 }
 
