@@ -482,13 +482,3 @@ proptest! {
         }
     }
 }
-
-#[test]
-fn the_counting_allocator_counts_this_threads_peak() {
-    let (v, peak) = peak_during(|| {
-        let big = vec![1u8; 1 << 20];
-        big.len()
-    });
-    assert_eq!(v, 1 << 20);
-    assert!(peak >= 1 << 20, "{peak}");
-}

@@ -73,9 +73,21 @@ unsafe impl GlobalAlloc for CountingAllocator {
     }
 }
 
-/// Runs `f` and returns its result with the peak of live heap bytes it added on this thread
-/// (0 when the [`CountingAllocator`] is not the global allocator).
+/// Runs `f` and returns its result with the peak of live heap bytes it added on this thread.
+///
+/// # Panics
+///
+/// When the [`CountingAllocator`] is not the global allocator: a bound checked against a
+/// count that never moves would pass whatever `f` allocates.
 pub fn peak_during<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    let before = LIVE.with(Cell::get);
+    let probe = std::hint::black_box(Box::new([0u8; 64]));
+    let counted = LIVE.with(Cell::get) > before;
+    drop(probe);
+    assert!(
+        counted,
+        "install testkit::CountingAllocator as the #[global_allocator] to measure memory"
+    );
     let base = LIVE.with(Cell::get);
     PEAK.with(|peak| peak.set(base));
     let out = f();
@@ -101,7 +113,7 @@ mod tests {
         });
         assert_eq!(len, (1 << 20) + 1000);
         assert!((1 << 20..(1 << 20) + 64 * 1024).contains(&peak), "{peak}");
-        // Nothing held: a peak near zero.
+        // Nothing held: a peak near zero (the check that counting works is not part of it).
         let ((), idle) = peak_during(|| ());
         assert!(idle < 1024, "{idle}");
     }
