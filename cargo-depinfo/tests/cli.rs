@@ -451,6 +451,27 @@ fn the_reader_limits_are_adjustable_by_flags() {
             "error: {path}: section .bldinfo: decompresses to more than 1024 bytes (the limit)"
         )
     );
+    // The fleet commands take the same flags for the binaries they read.
+    let fleet = run(&["affected", "itoa", "*", path, "--max-decompressed-kib", "1"]);
+    assert_eq!(fleet.status.code(), Some(2));
+    testkit::assert_contains(&stderr(&fleet), "decompresses to more than 1024 bytes");
+    // A compressed section over --max-section-kib is refused by its size.
+    let noisy = dir.join("noisy");
+    testkit::with_sections(&noisy, &[(".bldinfo", &testkit::noise(1, 2048))]);
+    let noisy = noisy.to_str().unwrap();
+    let big = run(&["inspect", noisy, "--max-section-kib", "1"]);
+    assert_eq!(big.status.code(), Some(2));
+    let lines = testkit::stderr_lines(&big, 1);
+    assert_eq!(
+        lines[0],
+        format!("error: {noisy}: section .bldinfo is 2048 bytes, over the limit of 1024")
+    );
+    // The plain binary's section header table is over 1 KiB.
+    let headers = run(&["inspect", path, "--max-header-kib", "1"]);
+    assert_eq!(headers.status.code(), Some(2));
+    testkit::assert_contains(&stderr(&headers), "section header table is ");
+    testkit::assert_contains(&stderr(&headers), "over the limit of 1024");
+    // Out of range: clap's own one-line error.
     let refused = run(&["inspect", path, "--max-section-kib", "0"]);
     assert_eq!(refused.status.code(), Some(2));
     testkit::assert_contains(&stderr(&refused), "--max-section-kib");
