@@ -60,7 +60,7 @@ mod vcs;
 #[cfg(feature = "build")]
 pub use self::builder::{Builder, emit};
 #[cfg(feature = "build")]
-pub use self::generated_code::{dep_v0_json, zlib};
+pub use self::generated_code::zlib;
 pub use self::graph::{
     Checksums, FeatureSelection, GraphError, GraphPackage, ResolveOptions, lockfile_checksums,
 };

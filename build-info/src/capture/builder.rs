@@ -60,7 +60,7 @@ impl Builder {
         self
     }
 
-    /// Embed Cargo.lock checksums in `.bldinfo` (default off: 32 bytes of entropy each, ~13 KiB
+    /// Embed Cargo.lock checksums in `.bldinfo` (default off: 32 bytes of entropy each, ~14.6 KB
     /// for 300 packages; the run-side table never holds them).
     pub fn checksums(mut self, on: bool) -> Self {
         self.checksums = on;

@@ -25,11 +25,13 @@ pub(super) fn write(
     let bldinfo = zlib(facts.to_bldinfo_json(graph, checksums).as_bytes());
     script.write_if_changed("bldinfo.bin", &bldinfo);
 
-    let info = leaked_build_info(facts, graph);
+    // The run-side table, derived once for both the printed consts and the generated code.
+    let table = graph.to_table();
+    let info = leaked_build_info(facts, &table);
     let source = generated_code::rust_source(&Generated {
         facts,
         program_override,
-        graph,
+        table: &table,
         dep_v0,
         bldinfo: bldinfo.len(),
         version: info.short_version(),
@@ -42,7 +44,7 @@ pub(super) fn write(
 
 /// A `BuildInfo` over leaked copies of the facts, so that the consts are printed by the very
 /// code that prints at run time. A build script is short-lived; the leak is a few KiB.
-fn leaked_build_info(facts: &BuildFacts, graph: &Graph) -> crate::BuildInfo {
+fn leaked_build_info(facts: &BuildFacts, table: &str) -> crate::BuildInfo {
     let s = |v: &str| -> &'static str { Box::leak(v.to_owned().into_boxed_str()) };
     crate::BuildInfo::from_parts(crate::Parts {
         program: s(&facts.program),
@@ -64,6 +66,6 @@ fn leaked_build_info(facts: &BuildFacts, graph: &Graph) -> crate::BuildInfo {
         profile: s(&facts.profile),
         opt_level: s(&facts.opt_level),
         features: s(&facts.features.join(",")),
-        packages: crate::Packages::from_table(s(&graph.to_table())),
+        packages: crate::Packages::from_table(s(table)),
     })
 }

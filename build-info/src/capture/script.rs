@@ -105,13 +105,16 @@ impl Script {
         lines
     }
 
+    /// Cargo's home: `CARGO_HOME`, else `$HOME/.cargo`.
+    pub fn cargo_home(&mut self) -> Option<PathBuf> {
+        self.var("CARGO_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+    }
+
     /// Whether `dir` lies in cargo's registry or git checkouts.
     pub fn under_cargo_home(&mut self, dir: &Path) -> bool {
-        let home = self
-            .var("CARGO_HOME")
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
-        home.is_some_and(|h| {
+        self.cargo_home().is_some_and(|h| {
             ["registry", "git"]
                 .iter()
                 .any(|d| dir.starts_with(h.join(d)))

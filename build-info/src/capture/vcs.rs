@@ -111,11 +111,7 @@ fn apply(found: Option<VcsFacts>, facts: &mut BuildFacts) {
 /// The checkout directory (`CARGO_HOME/git/checkouts/NAME-HASH/REV`) holding `manifest_dir`,
 /// when cargo builds a git dependency or `cargo install --git` from there.
 fn cargo_git_checkout(script: &mut Script, manifest_dir: &Path) -> Option<PathBuf> {
-    let home = script
-        .var("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))?;
-    let checkouts = home.join("git").join("checkouts");
+    let checkouts = script.cargo_home()?.join("git").join("checkouts");
     // Either path may go through a symbolic link (a relocated CARGO_HOME): compare both as
     // given and resolved.
     let resolved = (

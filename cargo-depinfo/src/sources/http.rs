@@ -192,28 +192,23 @@ pub fn get(url: &Url, accept: &str, timeout: Duration) -> Result<Response, HttpE
 /// killed if it outlives the deadline anyway.
 fn get_with_curl(url: &Url, accept: &str, timeout: Duration) -> Result<Response, HttpError> {
     let mut cmd = Command::new("curl");
-    cmd.args([
-        "--silent",
-        "--show-error",
-        "--location",
-        "--globoff",
-    ])
-    .arg("--max-time")
-    .arg(format!("{:.3}", timeout.as_secs_f64().max(0.001)))
-    .arg("--max-filesize")
-    .arg(MAX_BODY.to_string())
-    .arg("--header")
-    .arg(format!("Accept: {accept}"))
-    .arg("--user-agent")
-    .arg(format!("cargo-depinfo/{}", env!("CARGO_PKG_VERSION")))
-    // The body, then a last line with the status and the content type.
-    .args([
-        "--output",
-        "-",
-        "--write-out",
-        "\n%{http_code} %{content_type}",
-    ])
-    .arg(url.to_url_string());
+    cmd.args(["--silent", "--show-error", "--location", "--globoff"])
+        .arg("--max-time")
+        .arg(format!("{:.3}", timeout.as_secs_f64().max(0.001)))
+        .arg("--max-filesize")
+        .arg(MAX_BODY.to_string())
+        .arg("--header")
+        .arg(format!("Accept: {accept}"))
+        .arg("--user-agent")
+        .arg(format!("cargo-depinfo/{}", env!("CARGO_PKG_VERSION")))
+        // The body, then a last line with the status and the content type.
+        .args([
+            "--output",
+            "-",
+            "--write-out",
+            "\n%{http_code} %{content_type}",
+        ])
+        .arg(url.to_url_string());
     // curl's own --max-time should end it first; the margin is for a curl that hangs anyway.
     let output = output_within(&mut cmd, timeout.saturating_add(Duration::from_secs(2))).map_err(
         |e| match e {
