@@ -10,9 +10,7 @@
 //! The memory figure is counted by the allocator: the bytes still allocated after the collector
 //! is built, less those allocated before, so it covers everything the collector holds.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use build_info_collector::BuildInfoCollector;
@@ -21,36 +19,8 @@ use testkit::fixture::{Facts, Row, build, facts};
 
 const CRATES: usize = 300;
 
-/// The system allocator, counting the bytes currently allocated.
-struct Counting;
-
-static LIVE_BYTES: AtomicUsize = AtomicUsize::new(0);
-
-// Implementing GlobalAlloc takes `unsafe impl`; every call forwards to `System` unchanged.
-#[allow(unsafe_code)]
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE_BYTES.fetch_add(layout.size(), Ordering::Relaxed);
-        // SAFETY: the caller's contract for `alloc` is the one `System.alloc` needs.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE_BYTES.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: `ptr` came from `alloc`/`realloc` above, that is from `System`, with `layout`.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE_BYTES.fetch_add(new_size, Ordering::Relaxed);
-        LIVE_BYTES.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: as for `dealloc`, and `new_size` obeys `realloc`'s contract.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
+static ALLOCATOR: testkit::CountingAllocator = testkit::CountingAllocator;
 
 /// A build with `CRATES` runtime dependencies (every tenth direct) and its root.
 fn build_with_300_crates() -> &'static BuildInfo {
@@ -206,9 +176,7 @@ fn prometheus_client_naive(info: &'static BuildInfo) -> prometheus_client::regis
 
 fn main() {
     let info = build_with_300_crates();
-    let before = LIVE_BYTES.load(Ordering::Relaxed);
-    let collector = BuildInfoCollector::new(info);
-    let heap = LIVE_BYTES.load(Ordering::Relaxed).saturating_sub(before);
+    let (collector, heap) = testkit::held_after(|| BuildInfoCollector::new(info));
     assert_eq!(collector.crate_count(), CRATES);
     let expected = collector.exposition().to_owned();
 

@@ -3,9 +3,8 @@
 //! value holds, the exposition stays valid and carries exactly the series it should.
 
 use std::borrow::Cow;
-use std::io::Write as _;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use build_info_collector::{BuildInfoCollector, Family, RustModInfoLabels, render};
 
@@ -29,33 +28,12 @@ const HOSTILE: &[&str] = &[
 /// `promtool check metrics` on `text`: its exit status and output. Bounded in time so that a
 /// hung promtool fails the test instead of stalling it.
 fn promtool(text: &str) -> (bool, String) {
-    let mut child = Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("promtool (Debian package prometheus) must be installed");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("promtool did not finish in 30 s");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let out = child.wait_with_output().unwrap();
-    let report = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let out = testkit::run_with_input(
+        Command::new(testkit::installed("promtool")).args(["check", "metrics"]),
+        text.as_bytes(),
+        Duration::from_secs(30),
     );
+    let report = format!("{}{}", testkit::stdout(&out), testkit::stderr(&out));
     (out.status.success(), report)
 }
 

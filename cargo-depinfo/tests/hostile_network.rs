@@ -193,6 +193,8 @@ fn the_library_bounds_a_huge_timeout_instead_of_panicking() {
     args.timeout = Duration::MAX;
     let (observations, errors) = collect(&args);
     assert!(observations.is_empty() && errors.is_empty(), "{errors:?}");
+    // The page was really fetched (not skipped for want of a deadline).
+    assert_eq!(server.requests().len(), 1, "{:?}", server.requests());
     args.prometheus = vec![server.url("/")];
     args.metrics.clear();
     let e = one_error(&args);

@@ -73,13 +73,9 @@ unsafe impl GlobalAlloc for CountingAllocator {
     }
 }
 
-/// Runs `f` and returns its result with the peak of live heap bytes it added on this thread.
-///
-/// # Panics
-///
-/// When the [`CountingAllocator`] is not the global allocator: a bound checked against a
-/// count that never moves would pass whatever `f` allocates.
-pub fn peak_during<T>(f: impl FnOnce() -> T) -> (T, usize) {
+/// Panics unless the [`CountingAllocator`] is the global allocator: a bound checked against a
+/// count that never moves would pass whatever the code under test allocates.
+fn assert_counting() {
     let before = LIVE.with(Cell::get);
     let probe = std::hint::black_box(Box::new([0u8; 64]));
     let counted = LIVE.with(Cell::get) > before;
@@ -88,11 +84,35 @@ pub fn peak_during<T>(f: impl FnOnce() -> T) -> (T, usize) {
         counted,
         "install testkit::CountingAllocator as the #[global_allocator] to measure memory"
     );
+}
+
+/// Runs `f` and returns its result with the peak of live heap bytes it added on this thread.
+///
+/// # Panics
+///
+/// When the [`CountingAllocator`] is not the global allocator: a bound checked against a
+/// count that never moves would pass whatever `f` allocates.
+pub fn peak_during<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    assert_counting();
     let base = LIVE.with(Cell::get);
     PEAK.with(|peak| peak.set(base));
     let out = f();
     let peak = PEAK.with(Cell::get).saturating_sub(base);
     (out, usize::try_from(peak).unwrap_or(0))
+}
+
+/// Runs `f` and returns its result with the heap bytes this thread still holds afterwards,
+/// beyond what it held before: what the value `f` built keeps allocated.
+///
+/// # Panics
+///
+/// As [`peak_during`], when the counting allocator is not installed.
+pub fn held_after<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    assert_counting();
+    let base = LIVE.with(Cell::get);
+    let out = f();
+    let held = LIVE.with(Cell::get).saturating_sub(base);
+    (out, usize::try_from(held).unwrap_or(0))
 }
 
 #[cfg(test)]
@@ -116,5 +136,12 @@ mod tests {
         // Nothing held: a peak near zero (the check that counting works is not part of it).
         let ((), idle) = peak_during(|| ());
         assert!(idle < 1024, "{idle}");
+        // What a value keeps, not what building it cost on the way.
+        let (kept, held) = held_after(|| {
+            drop(vec![0u8; 1 << 20]);
+            vec![0u8; 4096]
+        });
+        assert_eq!(kept.len(), 4096);
+        assert!((4096..4096 + 1024).contains(&held), "{held}");
     }
 }

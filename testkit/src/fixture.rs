@@ -68,18 +68,8 @@ pub fn build(facts: Facts, rows: &[Row<'_>]) -> &'static BuildInfo {
 
 /// The example build the READMEs show: `myapp` 1.4.2 with [`facts()`], using
 /// `serde_json` (runtime, direct), `itoa` (runtime, transitive) and `serde_derive` (build-only,
-/// direct).
-pub fn example() -> &'static BuildInfo {
-    build(
-        facts(),
-        &[
-            ("itoa", "1.0.15", "crates.io", "RT-"),
-            ("myapp", "1.4.2", "local", "RT*"),
-            ("serde_derive", "1.0.219", "crates.io", "BD-"),
-            ("serde_json", "1.0.140", "crates.io", "RD-"),
-        ],
-    )
-}
+/// direct). buildinfo's own, not a copy.
+pub use buildinfo::test_util::example;
 
 /// A package table of `rows`, in the form buildinfo's generated code writes it (one line per
 /// package: name, version, a one-character code), leaked for `'static`.

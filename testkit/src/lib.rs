@@ -45,7 +45,7 @@ pub use binaries::{
     plain_binary, with_sections,
 };
 pub use child::{Running, run, run_ok, run_with_input, stderr, stderr_lines, stdout};
-pub use counting_alloc::{CountingAllocator, peak_during};
+pub use counting_alloc::{CountingAllocator, held_after, peak_during};
 pub use fixture_project::{
     binary, cargo, copy_fixture, git, git_init_commit, target_dir, workspace_root,
 };
