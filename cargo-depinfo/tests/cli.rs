@@ -476,3 +476,21 @@ fn the_reader_limits_are_adjustable_by_flags() {
     assert_eq!(refused.status.code(), Some(2));
     testkit::assert_contains(&stderr(&refused), "--max-section-kib");
 }
+
+/// A scan does not follow links to directories (README, trust section): a link to the
+/// directory itself ends neither in a loop nor in the binary being read twice.
+#[test]
+fn a_directory_scan_does_not_follow_a_link_back_to_itself() {
+    let dir = Scratch::new("cli-symlink-loop");
+    with_section(&dir.join("myapp"), ".bldinfo", BLDINFO.as_bytes());
+    std::os::unix::fs::symlink(".", dir.join("loop")).unwrap();
+    std::os::unix::fs::symlink(&*dir, dir.join("again")).unwrap();
+    let out = run(&["inspect", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let programs: Vec<String> = stdout(&out)
+        .lines()
+        .filter(|l| !l.starts_with('\t'))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(programs, [format!("{}/myapp: myapp 1.4.2", dir.display())]);
+}
