@@ -988,3 +988,31 @@ fn a_member_lists_every_crate_linked_into_it_however_the_workspace_is_built() {
         "{bldinfo}"
     );
 }
+
+/// The cached graph depends on every member's manifest: when member `a` stops turning on
+/// `shared/fast`, `b`'s next build (same target dir, nothing cleaned) re-runs its build
+/// script and drops itoa from its upper bound.
+#[test]
+fn another_members_manifest_invalidates_the_cached_graph() {
+    let name = "fx_unify_cache";
+    let scratch = Scratch::new(name);
+    let ws = scratch.0.join("ws");
+    copy_fixture("unify", &ws, name, &[]);
+    let b = format!("{name}-b");
+    let bin = binary("debug", &b);
+    let itoa_listed = || {
+        embedded_set(&Dump::of(&bin), None)
+            .iter()
+            .any(|p| p.starts_with("itoa "))
+    };
+    build(&ws, &["--offline", "-p", &b]);
+    assert!(
+        itoa_listed(),
+        "a turns on shared/fast: itoa is in b's upper bound"
+    );
+    let manifest = ws.join("a").join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, text.replace(", features = [\"fast\"]", "")).unwrap();
+    build(&ws, &["--offline", "-p", &b]);
+    assert!(!itoa_listed(), "no member turns on shared/fast any more");
+}
