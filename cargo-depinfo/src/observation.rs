@@ -1,6 +1,9 @@
 //! The one model every question reads: one program (a binary, or an instance of a service)
 //! running one version of one crate. Every source turns what it read into observations.
 
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use crate::inventory::{Inventory, Kind};
@@ -37,18 +40,22 @@ impl Runner {
 }
 
 /// One program (a binary, or an instance of a service) running one version of one crate.
+///
+/// A fleet is many observations of few distinct values: the runner is shared by all the
+/// crates of one program, and names, versions and sources are [`Strings`]-interned, so that
+/// one observation costs about 64 bytes whatever its text (a million series fit in memory).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[non_exhaustive]
 pub struct Observation {
     /// Who runs it.
     #[serde(flatten)]
-    pub runner: Runner,
+    pub runner: Arc<Runner>,
     /// Crate name.
-    pub name: String,
+    pub name: Arc<str>,
     /// Crate version.
-    pub version: String,
+    pub version: Arc<str>,
     /// Where the crate came from (`crates.io`, `registry`, `git`, `local`).
-    pub source: String,
+    pub source: Arc<str>,
     /// Runtime or build-only (network sources only know runtime crates).
     pub kind: Kind,
     /// A dependency the program names itself, when known.
@@ -62,25 +69,43 @@ impl Observation {
     }
 }
 
+/// One shared copy of each distinct string: names, versions and sources repeat across a
+/// fleet (every instance of a service runs the same crates).
+#[derive(Debug, Default)]
+pub struct Strings(BTreeSet<Arc<str>>);
+
+impl Strings {
+    /// The shared copy of `s`.
+    pub fn get(&mut self, s: &str) -> Arc<str> {
+        if let Some(shared) = self.0.get(s) {
+            return Arc::clone(shared);
+        }
+        let shared: Arc<str> = Arc::from(s);
+        self.0.insert(Arc::clone(&shared));
+        shared
+    }
+}
+
 /// The packages of binaries (their own package left out).
 pub fn from_inventories(inventories: &[Inventory]) -> Vec<Observation> {
+    let mut strings = Strings::default();
     let mut out = Vec::new();
     for inv in inventories {
-        let revision = inv.build.as_ref().map(|b| b.revision.clone());
+        let runner = Arc::new(Runner {
+            program: inv.program.clone(),
+            program_version: Some(inv.version.clone()),
+            revision: inv.build.as_ref().map(|b| b.revision.clone()),
+            instance: None,
+            job: None,
+            path: Some(inv.path.clone()),
+            origin: inv.path.clone(),
+        });
         for p in inv.packages.iter().filter(|p| !p.root) {
             out.push(Observation {
-                runner: Runner {
-                    program: inv.program.clone(),
-                    program_version: Some(inv.version.clone()),
-                    revision: revision.clone(),
-                    instance: None,
-                    job: None,
-                    path: Some(inv.path.clone()),
-                    origin: inv.path.clone(),
-                },
-                name: p.name.clone(),
-                version: p.version.clone(),
-                source: p.source.clone(),
+                runner: Arc::clone(&runner),
+                name: strings.get(&p.name),
+                version: strings.get(&p.version),
+                source: strings.get(&p.source),
                 kind: p.kind,
                 direct: Some(p.direct),
             });

@@ -36,7 +36,7 @@ use self::binaries::{InspectError, inspect_paths_with};
 use self::metrics_pages::MetricsPageError;
 use self::prometheus_api::ApiError;
 use crate::inventory::Kind;
-use crate::observation::{Observation, Runner, from_inventories};
+use crate::observation::{Observation, Runner, Strings, from_inventories};
 use crate::progress::Progress;
 
 /// The instant query for build_info series of programs using build-info (their
@@ -219,51 +219,84 @@ where
     }
 }
 
-/// A `rust_mod_info` series made an observation; `None` without `name` and `version`.
-fn observation(
-    labels: &BTreeMap<String, String>,
-    instance: Option<String>,
-    job: Option<String>,
-    origin: &str,
-) -> Option<Observation> {
-    let label = |k: &str| labels.get(k).cloned();
-    Some(Observation {
-        runner: Runner {
-            program: label("program").unwrap_or_else(|| "unknown".into()),
-            program_version: None,
-            revision: None,
-            instance,
-            job,
-            path: None,
-            origin: origin.to_owned(),
-        },
-        name: label("name")?,
-        version: label("version")?,
-        source: label("source").unwrap_or_else(|| "unknown".into()),
-        kind: Kind::Runtime,
-        direct: labels.get("direct").map(|d| d == "true"),
-    })
+/// Turns series into observations, sharing one [`Runner`] per program and instance and one
+/// copy of each name, version and source.
+#[derive(Default)]
+pub(crate) struct ObservationBuilder {
+    strings: Strings,
+    runners: BTreeMap<(String, Option<String>, Option<String>), Arc<Runner>>,
+}
+
+impl ObservationBuilder {
+    /// A `rust_mod_info` series made an observation; `None` without `name` and `version`.
+    pub(crate) fn observation(
+        &mut self,
+        labels: &BTreeMap<String, String>,
+        instance: Option<String>,
+        job: Option<String>,
+        origin: &str,
+    ) -> Option<Observation> {
+        let name = self.strings.get(labels.get("name")?);
+        let version = self.strings.get(labels.get("version")?);
+        let source = self
+            .strings
+            .get(labels.get("source").map_or("unknown", String::as_str));
+        let program = labels
+            .get("program")
+            .cloned()
+            .unwrap_or_else(|| "unknown".into());
+        let runner = self
+            .runners
+            .entry((program, instance, job))
+            .or_insert_with_key(|(program, instance, job)| {
+                Arc::new(Runner {
+                    program: program.clone(),
+                    program_version: None,
+                    revision: None,
+                    instance: instance.clone(),
+                    job: job.clone(),
+                    path: None,
+                    origin: origin.to_owned(),
+                })
+            });
+        Some(Observation {
+            runner: Arc::clone(runner),
+            name,
+            version,
+            source,
+            kind: Kind::Runtime,
+            direct: labels.get("direct").map(|d| d == "true"),
+        })
+    }
 }
 
 /// build_info series by `(instance, job, metric name)`: `(version, revision)`.
 type BuildInfoIndex =
     BTreeMap<(Option<String>, Option<String>, String), (Option<String>, Option<String>)>;
 
-/// Fills in program version and revision from build_info series.
+/// Fills in program version and revision from build_info series, once per distinct runner.
 fn join_build_info(observations: &mut [Observation], build_info: &BuildInfoIndex) {
-    for Observation { runner: o, .. } in observations {
-        let key = (
-            o.instance.clone(),
-            o.job.clone(),
-            format!(
-                "{}_build_info",
-                build_info_collector::metric_name(&o.program)
-            ),
-        );
-        if let Some((version, revision)) = build_info.get(&key) {
-            o.program_version.clone_from(version);
-            o.revision.clone_from(revision);
-        }
+    // By the old runner's address; the old runner is kept alive beside its replacement, so
+    // no address is reused while the map is in use.
+    let mut joined: BTreeMap<*const Runner, (Arc<Runner>, Arc<Runner>)> = BTreeMap::new();
+    for o in observations {
+        let (_, new) = joined.entry(Arc::as_ptr(&o.runner)).or_insert_with(|| {
+            let mut runner = Runner::clone(&o.runner);
+            let key = (
+                runner.instance.clone(),
+                runner.job.clone(),
+                format!(
+                    "{}_build_info",
+                    build_info_collector::metric_name(&runner.program)
+                ),
+            );
+            if let Some((version, revision)) = build_info.get(&key) {
+                runner.program_version.clone_from(version);
+                runner.revision.clone_from(revision);
+            }
+            (Arc::clone(&o.runner), Arc::new(runner))
+        });
+        o.runner = Arc::clone(new);
     }
 }
 
@@ -278,10 +311,11 @@ fn query_prometheus(url: &str, timeout: Duration) -> (Vec<Observation>, Vec<Sour
         Ok(s) => s,
         Err(e) => return (Vec::new(), vec![fail(e)]),
     };
+    let mut builder = ObservationBuilder::default();
     let mut observations: Vec<Observation> = series
         .iter()
         .filter_map(|l| {
-            observation(
+            builder.observation(
                 l,
                 l.get("instance").cloned(),
                 l.get("job").cloned(),

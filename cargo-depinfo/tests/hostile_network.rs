@@ -213,7 +213,7 @@ fn info_series_at_zero_or_nan_do_not_count_as_running() {
     let server = Server::fixed(Reply::ok("text/plain; version=0.0.4", page));
     let (observations, errors) = collect(&metrics_args(server.url("/metrics")));
     assert!(errors.is_empty(), "{errors:?}");
-    let versions: Vec<&str> = observations.iter().map(|o| o.version.as_str()).collect();
+    let versions: Vec<&str> = observations.iter().map(|o| &*o.version).collect();
     assert_eq!(versions, ["1.0.4"]);
 
     let series = |version: &str, value: &str| {
@@ -233,7 +233,7 @@ fn info_series_at_zero_or_nan_do_not_count_as_running() {
     args.prometheus = vec![server.url("/")];
     let (observations, errors) = collect(&args);
     assert!(errors.is_empty(), "{errors:?}");
-    let versions: Vec<&str> = observations.iter().map(|o| o.version.as_str()).collect();
+    let versions: Vec<&str> = observations.iter().map(|o| &*o.version).collect();
     assert_eq!(versions, ["1.0.4"]);
 }
 

@@ -148,7 +148,7 @@ mod tests {
             .iter()
             .enumerate()
             .map(|(i, version)| Observation {
-                runner: crate::observation::Runner {
+                runner: std::sync::Arc::new(crate::observation::Runner {
                     program: "app".into(),
                     program_version: None,
                     revision: None,
@@ -156,9 +156,9 @@ mod tests {
                     job: None,
                     path: None,
                     origin: "http://prometheus:9090".into(),
-                },
+                }),
                 name: "serde_json".into(),
-                version: (*version).to_owned(),
+                version: (*version).into(),
                 source: "crates.io".into(),
                 kind: crate::inventory::Kind::Runtime,
                 direct: Some(true),
@@ -172,10 +172,10 @@ mod tests {
         let req = semver::VersionReq::parse("<1.0.5").unwrap();
         let hits = affected(&o, "serde_json", &req);
         assert_eq!(hits.len(), 1);
-        assert_eq!(hits[0].observation.version, "1.0.4");
+        assert_eq!(&*hits[0].observation.version, "1.0.4");
         let mut versions: Vec<String> = unjudged(&o, "serde-json")
             .into_iter()
-            .map(|h| h.observation.version)
+            .map(|h| h.observation.version.to_string())
             .collect();
         versions.sort();
         assert_eq!(versions, ["", "1.0", "banana", "v1.0.5"]);
@@ -192,7 +192,7 @@ mod tests {
         ] {
             for version in ["0.7.3", "0.8.5"] {
                 seen.push(Observation {
-                    runner: Runner {
+                    runner: std::sync::Arc::new(Runner {
                         program: "shop".into(),
                         program_version: None,
                         revision: None,
@@ -200,7 +200,7 @@ mod tests {
                         job: job.map(str::to_owned),
                         path: None,
                         origin: origin.into(),
-                    },
+                    }),
                     name: "rand".into(),
                     version: version.into(),
                     source: "crates.io".into(),
@@ -213,12 +213,7 @@ mod tests {
         let hits = affected(&seen, "rand", &req);
         let got: Vec<(&str, Option<&str>)> = hits
             .iter()
-            .map(|h| {
-                (
-                    h.observation.version.as_str(),
-                    h.observation.runner.job.as_deref(),
-                )
-            })
+            .map(|h| (&*h.observation.version, h.observation.runner.job.as_deref()))
             .collect();
         assert_eq!(got, [("0.7.3", Some("shop")), ("0.8.5", Some("shop"))]);
         // One program at one place, whatever the number of its matching versions.
@@ -237,7 +232,7 @@ mod tests {
         let req = semver::VersionReq::parse("<1.0.5").unwrap();
         let versions: Vec<String> = affected(&o, "serde_json", &req)
             .into_iter()
-            .map(|h| h.observation.version)
+            .map(|h| h.observation.version.to_string())
             .collect();
         assert_eq!(versions, ["1.0.0-alpha", "1.0.5-rc.1", "1.0.4+build.7"]);
         // Precedence only adds ranges a pre-release really lies in; the stripped version still
@@ -251,7 +246,7 @@ mod tests {
             let req = semver::VersionReq::parse(req).unwrap();
             let mut versions: Vec<String> = affected(&o, "serde_json", &req)
                 .into_iter()
-                .map(|h| h.observation.version)
+                .map(|h| h.observation.version.to_string())
                 .collect();
             versions.sort();
             assert_eq!(versions, affected_versions, "{req}");
@@ -260,7 +255,7 @@ mod tests {
         let req = semver::VersionReq::parse(">=1.0.5-rc.1, <1.0.5").unwrap();
         let versions: Vec<String> = affected(&o, "serde_json", &req)
             .into_iter()
-            .map(|h| h.observation.version)
+            .map(|h| h.observation.version.to_string())
             .collect();
         assert_eq!(versions, ["1.0.5-rc.1"]);
         assert!(unjudged(&o, "serde_json").is_empty());

@@ -210,7 +210,7 @@ pub fn outdated(
 ) -> Report {
     let uses: Vec<Use> = observations
         .iter()
-        .filter(|o| o.source == buildinfo::Source::CratesIo.as_str())
+        .filter(|o| &*o.source == buildinfo::Source::CratesIo.as_str())
         .map(|o| Use::new(&o.runner.program, o.location(), &o.name, &o.version))
         .collect();
     let programs: Vec<String> = observations

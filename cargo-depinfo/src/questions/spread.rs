@@ -3,6 +3,7 @@
 //! endpoints give the same answer as Prometheus.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -18,7 +19,7 @@ pub struct Running {
     pub location: String,
     /// Who runs it.
     #[serde(flatten)]
-    pub runner: Runner,
+    pub runner: Arc<Runner>,
 }
 
 impl Ord for Running {

@@ -94,7 +94,7 @@ pub fn affected_prometheus(name: &str, requirement: &str, hits: &[Hit]) -> Strin
                 ("name", name),
                 ("program", h.observation.runner.program.as_str()),
                 ("requirement", requirement),
-                ("version", h.observation.version.as_str()),
+                ("version", &h.observation.version),
             ],
             1,
         );

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use build_info_collector::RUST_MOD_INFO;
 
-use super::{join_build_info, observation};
+use super::{ObservationBuilder, join_build_info};
 use crate::observation::Observation;
 use crate::sources::exposition::{self, ExpositionError};
 use crate::sources::http::{self, HttpError, Url};
@@ -50,11 +50,12 @@ pub(super) fn scrape(url: &str, timeout: Duration) -> Result<Vec<Observation>, M
     let mut build_info = BTreeMap::new();
     let mut observations = Vec::new();
     let origin = http::shown_url(url);
+    let mut builder = ObservationBuilder::default();
     // An info series counts only while its value is positive: 0 (or NaN, which compares
     // false) is what a program exports for what it no longer runs.
     for s in samples.into_iter().filter(|s| s.value > 0.0) {
         if s.name == RUST_MOD_INFO {
-            observations.extend(observation(&s.labels, instance.clone(), None, &origin));
+            observations.extend(builder.observation(&s.labels, instance.clone(), None, &origin));
         } else {
             build_info.insert(
                 (instance.clone(), None, s.name.clone()),
