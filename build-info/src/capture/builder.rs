@@ -127,7 +127,13 @@ impl Builder {
             );
         }
         let graph = if self.dependencies {
-            super::graph::cache::capture(script, &manifest_dir, &mut facts)
+            let mut graph = super::graph::cache::capture(script, &manifest_dir, &mut facts);
+            if vcs::in_cargo_checkout(script, &manifest_dir) {
+                // cargo tree names the checkout by its path; cargo itself took it from git
+                // (the checkout keeps no URL, so none is recorded).
+                graph.mark_local_as_git();
+            }
+            graph
         } else {
             script.note("graph: disabled");
             Graph::default()

@@ -108,6 +108,12 @@ fn apply(found: Option<VcsFacts>, facts: &mut BuildFacts) {
     }
 }
 
+/// Whether `manifest_dir` lies in one of cargo's git checkouts (`cargo install --git`, a git
+/// dependency): its package, and every path package of the same checkout, came from git.
+pub(super) fn in_cargo_checkout(script: &mut Script, manifest_dir: &Path) -> bool {
+    cargo_git_checkout(script, manifest_dir).is_some()
+}
+
 /// The checkout directory (`CARGO_HOME/git/checkouts/NAME-HASH/REV`) holding `manifest_dir`,
 /// when cargo builds a git dependency or `cargo install --git` from there.
 fn cargo_git_checkout(script: &mut Script, manifest_dir: &Path) -> Option<PathBuf> {

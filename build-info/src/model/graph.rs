@@ -62,6 +62,17 @@ pub struct Graph {
 }
 
 impl Graph {
+    /// Every path package (`local`) said to come from `git`: the build ran in a cargo git
+    /// checkout, where `cargo tree` names packages by their path.
+    #[cfg(feature = "build")]
+    pub(crate) fn mark_local_as_git(&mut self) {
+        for p in &mut self.packages {
+            if p.source == Source::Local {
+                p.source = Source::Git;
+            }
+        }
+    }
+
     /// The root package.
     pub fn root(&self) -> Option<&Package> {
         self.packages.iter().find(|p| p.root)
