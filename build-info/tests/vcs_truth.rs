@@ -79,8 +79,15 @@ fn a_cargo_git_checkout_reports_its_commit_and_no_branch() {
     assert_eq!(dump.get("commit_time"), "2026-01-02T03:04:05Z");
     assert_eq!(dump.get("describe"), &sha[..12]);
     // The package came from git, not from a local path (the checkout keeps no URL).
-    let root = dump.packages.iter().find(|p| p.contains("root=true")).unwrap();
-    assert!(root.starts_with(&format!("{name} 0.3.0 git runtime ")), "{root}");
+    let root = dump
+        .packages
+        .iter()
+        .find(|p| p.contains("root=true"))
+        .unwrap();
+    assert!(
+        root.starts_with(&format!("{name} 0.3.0 git runtime ")),
+        "{root}"
+    );
 
     // A checkout without its own `.git`, in a CARGO_HOME that is itself kept in git: the
     // surrounding repository is not the package's.

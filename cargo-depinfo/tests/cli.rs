@@ -275,7 +275,7 @@ fn a_directory_scan_skips_non_binaries_and_carries_on_after_bad_ones() {
     assert_eq!(
         lines[1],
         format!(
-            "error: {d}/nested/zz-bomb: section .dep-v0: decompresses to more than 8388608 bytes (the limit)"
+            "error: {d}/nested/zz-bomb: section .dep-v0: decompresses to more than 2097152 bytes (the limit)"
         )
     );
     assert!(

@@ -81,7 +81,7 @@ fn a_sparse_2_gib_pe_claiming_a_2_gib_dep_v0_is_refused_fast_with_bounded_memory
     assert_eq!(
         err.to_string(),
         format!(
-            "{}: section .dep-v0 is 2147483648 bytes, over the limit of 8388608",
+            "{}: section .dep-v0 is 2147483648 bytes, over the limit of 1048576",
             path.display()
         )
     );
@@ -98,15 +98,15 @@ fn a_sparse_2_gib_pe_claiming_a_2_gib_dep_v0_is_refused_fast_with_bounded_memory
     // And the command says the same, at once.
     let out = inspect(&[&path]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    testkit::assert_contains(&stderr(&out), "over the limit of 8388608");
+    testkit::assert_contains(&stderr(&out), "over the limit of 1048576");
 }
 
 #[test]
 fn a_pe_section_over_the_limit_is_refused_before_it_is_read() {
-    // Just over 8 MiB of real bytes: still refused by its size, not by inflating it.
-    let scratch = Scratch::new("pe-9mib");
+    // Just over the limit in real bytes: still refused by its size, not by inflating it.
+    let scratch = Scratch::new("pe-over");
     let path = scratch.join("big.exe");
-    let big = vec![0u8; (8 << 20) + 1];
+    let big = vec![0u8; usize::try_from(Limits::default().max_section_size).unwrap() + 1];
     std::fs::write(&path, pe_with_sections(&[(".bldinfo", &big)])).unwrap();
     let (result, peak) = peak_of(|| read_sections(&path));
     let err = result.unwrap_err();
@@ -847,7 +847,8 @@ fn duplicate_sections_are_read_once() {
 
 #[test]
 fn the_load_commands_of_all_universal_slices_share_the_header_limit() {
-    // 20 slices, each claiming 1 MiB of load commands: 20 MiB over the 16 MiB limit.
+    // 20 slices, each claiming 1 MiB of load commands: 20 MiB, over the header limit even if
+    // it is raised to 16 MiB.
     const SLICES: u32 = 20;
     const SLICE: u32 = 2 << 20;
     let mut bytes = Vec::new();

@@ -31,7 +31,7 @@ use self::pe::find_pe;
 /// `3 × max_header_size + 2 × max_section_size + 2 × max_decompressed_size` (the header
 /// table, and the ELF section-name table or the few bytes of each name read from it; each
 /// section compressed and inflated) plus a few KiB, and every read lies within the file, so
-/// a small file costs little whatever it claims. With the defaults that is 80 MiB at worst;
+/// a small file costs little whatever it claims. With the defaults that is 9 MiB at worst;
 /// a real binary costs kilobytes plus its two sections. Non-regular files (FIFOs, devices,
 /// sockets) are refused before they are opened for reading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,12 +39,15 @@ use self::pe::find_pe;
 pub struct Limits {
     /// Largest file accepted, in bytes (default 4 GiB).
     pub max_file_size: u64,
-    /// Largest compressed section accepted, in bytes (default 8 MiB).
+    /// Largest compressed section accepted, in bytes (default 1 MiB: a real `.dep-v0` of 2,000
+    /// packages is about 30 KiB compressed).
     pub max_section_size: u64,
-    /// Largest decompressed section accepted, in bytes (default 8 MiB).
+    /// Largest decompressed section accepted, in bytes (default 2 MiB: about 20,000 packages,
+    /// ten times the largest real programs).
     pub max_decompressed_size: usize,
     /// Largest header table (ELF section headers, the ELF section-name table, Mach-O load
-    /// commands, the PE section table) read, in bytes (default 16 MiB).
+    /// commands, the PE section table) read, in bytes (default 1 MiB; real ones are a few
+    /// KiB).
     pub max_header_size: u64,
 }
 
@@ -52,9 +55,9 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_file_size: 4 << 30,
-            max_section_size: 8 << 20,
-            max_decompressed_size: 8 << 20,
-            max_header_size: 16 << 20,
+            max_section_size: 1 << 20,
+            max_decompressed_size: 2 << 20,
+            max_header_size: 1 << 20,
         }
     }
 }
@@ -662,21 +665,22 @@ mod tests {
 
     #[test]
     fn a_section_that_inflates_past_the_limit_is_refused() {
-        let bomb = zlib(&vec![b' '; (8 << 20) + 1]);
+        let limit = Limits::default().max_decompressed_size;
+        let bomb = zlib(&vec![b' '; limit + 1]);
         assert!(bomb.len() < 64 << 10, "the bomb is small: {}", bomb.len());
         let path = temp("bomb.elf", &elf_with_sections(&[(".dep-v0", &bomb)]));
         let err = read_sections(&path).unwrap_err();
         assert!(matches!(err, ReadError::Decompress { .. }), "{err}");
         assert!(
             err.to_string()
-                .contains("decompresses to more than 8388608 bytes")
+                .contains(&format!("decompresses to more than {limit} bytes"))
         );
         // Exactly at the limit is fine.
         let path = temp(
             "limit.elf",
-            &elf_with_sections(&[(".dep-v0", &zlib(&vec![b' '; 8 << 20]))]),
+            &elf_with_sections(&[(".dep-v0", &zlib(&vec![b' '; limit]))]),
         );
-        assert_eq!(read_sections(&path).unwrap().dep_v0.unwrap().len(), 8 << 20);
+        assert_eq!(read_sections(&path).unwrap().dep_v0.unwrap().len(), limit);
     }
 
     #[test]
