@@ -9,6 +9,13 @@ if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus >/dev/null 2
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null
 fi
+# VictoriaMetrics, the second engine cargo-depinfo/tests/fleet_victoria.rs queries. The package
+# ships a service unit: only the binary is used (the test starts its own, on a loopback port).
+if ! command -v victoria-metrics >/dev/null 2>&1; then
+    echo "installing Debian package victoria-metrics (the second engine for the fleet test)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq victoria-metrics >/dev/null
+fi
 # The CycloneDX 1.5 JSON schema (with the SPDX and JSF schemas it references) ships in the PyPI
 # package cyclonedx-python-lib; cargo-depinfo/tests/cyclonedx_schema.rs validates with jsonschema.
 python3 -c 'import jsonschema, referencing, cyclonedx' 2>/dev/null || pip install --quiet --upgrade jsonschema cyclonedx-python-lib

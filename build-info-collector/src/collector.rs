@@ -8,6 +8,8 @@ use buildinfo::BuildInfo;
 use crate::error::Error;
 use crate::exposition::render;
 use crate::family::Family;
+#[cfg(feature = "metrics")]
+use crate::metrics_facade;
 use crate::options::Builder;
 #[cfg(feature = "prometheus-client")]
 use crate::prometheus_client_crate;
@@ -67,6 +69,45 @@ impl BuildInfoCollector {
             .map(Family::name)
             .find(|name| *name != RUST_MOD_INFO)
             .unwrap_or_default()
+    }
+
+    /// Describes `<program>_build_info` and `rust_mod_info` and sets every series to 1 through
+    /// the [`metrics`](https://docs.rs/metrics) facade (feature `metrics`): for programs whose
+    /// `/metrics` comes from a `metrics` recorder such as `metrics-exporter-prometheus`. Call it
+    /// once, after installing the recorder; calling it again sets the same gauges to the same
+    /// values. The series, HELP texts and labels are the ones [`exposition`](Self::exposition)
+    /// writes; the recorder escapes them and picks the order of families and series.
+    ///
+    /// With `metrics-exporter-prometheus` 0.18, two things to know: a recorder built with an
+    /// `idle_timeout` for gauges drops these series once the timeout passes (they are set once
+    /// and never change), and its escaping takes a backslash that comes right before another
+    /// backslash or a `"` as an escape already written, so such a label value or HELP text reads
+    /// back with one backslash fewer (`a\\b` as `a\b`), and a backslash right before a newline
+    /// reads back after it. Branch names cannot hold a backslash (git refuses them), versions and
+    /// crate names neither; program names and extra labels can.
+    ///
+    /// ```
+    /// use build_info_collector::BuildInfoCollector;
+    /// use metrics_exporter_prometheus::PrometheusBuilder;
+    ///
+    /// let collector = BuildInfoCollector::new(buildinfo::test_util::example());
+    /// // A program installs its recorder with `install_recorder()` and calls
+    /// // `collector.register_metrics()`; a local recorder keeps this example to itself.
+    /// let recorder = PrometheusBuilder::new().build_recorder();
+    /// metrics::with_local_recorder(&recorder, || collector.register_metrics());
+    /// let text = recorder.handle().render();
+    /// assert!(text.contains(concat!(
+    ///     r#"rust_mod_info{direct="true",name="serde_json",program="myapp","#,
+    ///     r#"source="crates.io",version="1.0.140"} 1"#,
+    /// )));
+    /// // Every series line is one the collector's own exposition writes.
+    /// let ours: Vec<&str> = collector.exposition().lines().collect();
+    /// assert!(text.lines().filter(|l| !l.is_empty()).all(|l| ours.contains(&l)));
+    /// assert_eq!(text.lines().filter(|l| !l.is_empty()).count(), ours.len());
+    /// ```
+    #[cfg(feature = "metrics")]
+    pub fn register_metrics(&self) {
+        metrics_facade::register(&self.families);
     }
 
     /// Number of `rust_mod_info` series.

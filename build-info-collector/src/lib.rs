@@ -7,13 +7,16 @@
 //   schema                      what the collector publishes: names, HELP, label sets
 //   options                     the builder, checked
 //   series                      the two families from the checked options
-//   prometheus_crate, prometheus_client_crate   each registry's view of the families
+//   prometheus_crate, prometheus_client_crate, metrics_facade   each registry's view of the
+//                               families
 //   collector                   the collector value, and the registry trait impls
 mod collector;
 mod crate_name;
 mod error;
 mod exposition;
 mod family;
+#[cfg(feature = "metrics")]
+mod metrics_facade;
 mod options;
 #[cfg(feature = "prometheus-client")]
 mod prometheus_client_crate;

@@ -193,8 +193,8 @@ pub(crate) struct SourceFlags {
     /// A /metrics endpoint to scrape (`http://host:port[/path]`; repeatable).
     #[arg(long = "metrics", value_name = "URL")]
     metrics: Vec<String>,
-    /// A Prometheus HTTP API (Prometheus, Thanos, Mimir) to query for rust_mod_info
-    /// (`http://host:9090[/prefix]`; repeatable).
+    /// A Prometheus HTTP API (Prometheus, Thanos, Mimir, VictoriaMetrics) to query for
+    /// rust_mod_info (`http://host:9090[/prefix]`; repeatable).
     #[arg(long = "prometheus", value_name = "URL")]
     prometheus: Vec<String>,
     /// Seconds allowed for each network source (more than 0, at most 86400: one day).

@@ -2,53 +2,26 @@
 //! versions of one crate, a real Prometheus scraping them with the rules `cargo depinfo rules`
 //! wrote, PromQL answers, an alert that fires and resolves, and `cargo depinfo` agreeing.
 //!
-//! Everything started here listens on 127.0.0.1 on ports chosen here, and is killed by its
-//! `Running` guard, also when an assertion fails.
+//! The fleet and the engine come from testkit (`build_fleet`, `start_prometheus`), shared with
+//! `fleet_victoria.rs`. Everything started here listens on 127.0.0.1 on ports chosen here, and
+//! is killed by its `Running` guard, also when an assertion fails.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::{BufRead as _, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use serde_json::Value;
 use testkit::{
-    Reply, Running, Scratch, Server, cargo, copy_fixture, get, git, installed, run_ok, stderr,
-    stdout, workspace_root,
+    CODEC, Processes, Reply, Scratch, Server, Variant, build_fleet, get, query, start_fleet,
+    start_prometheus, stderr, stdout, wait_until, workspace_root,
 };
 
 const DEPINFO: &str = env!("CARGO_BIN_EXE_cargo-depinfo");
-const CODEC: &str = "fleet-codec";
-
-/// The children this test started, by name; each is killed when removed or dropped.
-type Processes = BTreeMap<String, Running>;
 
 /// `GET path` from `addr`: (status, body).
 fn http_get(addr: &str, path: &str) -> std::io::Result<(u16, String)> {
     get(addr, path).map(|r| (r.status, r.body))
-}
-
-fn url_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
-/// An instant query's result vector.
-fn query(prom: &str, promql: &str) -> Vec<Value> {
-    let (status, body) =
-        http_get(prom, &format!("/api/v1/query?query={}", url_encode(promql))).unwrap();
-    assert_eq!(status, 200, "{promql}: {body}");
-    let v: Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(v["status"], "success", "{body}");
-    v["data"]["result"].as_array().unwrap().clone()
 }
 
 /// `label value -> sample value` of a `count by (label)` style result.
@@ -64,115 +37,6 @@ fn by_label(result: &[Value], label: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-fn wait_until(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
-    let started = Instant::now();
-    while !check() {
-        assert!(
-            started.elapsed() < limit,
-            "timed out after {limit:?} waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(250));
-    }
-}
-
-/// The fleet: four builds of `fleet-app` that differ in the `fleet-codec` version they link
-/// (1.0.0, 1.1.0, 2.0.0, 1.1.0) and in their git revision.
-struct Variant {
-    name: String,
-    codec: &'static str,
-    revision: String,
-    binary: PathBuf,
-    addr: String,
-}
-
-fn build_fleet(scratch: &Path) -> Vec<Variant> {
-    for version in ["1.0.0", "1.1.0", "2.0.0"] {
-        let dir = scratch.join(format!("codec-{version}"));
-        std::fs::create_dir_all(dir.join("src")).unwrap();
-        std::fs::write(
-            dir.join("Cargo.toml"),
-            format!("[package]\nname = \"{CODEC}\"\nversion = \"{version}\"\nedition = \"2021\"\n"),
-        )
-        .unwrap();
-        std::fs::write(
-            dir.join("src/lib.rs"),
-            "pub const VERSION: &str = env!(\"CARGO_PKG_VERSION\");\n",
-        )
-        .unwrap();
-    }
-    let repo = scratch.join("fleet-app");
-    let collector = workspace_root().join("build-info-collector");
-    let mut variants = Vec::new();
-    for (i, codec) in ["1.0.0", "1.1.0", "2.0.0", "1.1.0"].into_iter().enumerate() {
-        let codec_dir = scratch.join(format!("codec-{codec}"));
-        copy_fixture(
-            "fleet-service",
-            &repo,
-            "fleet-app",
-            &[
-                ("@COLLECTOR@", &collector.display().to_string()),
-                ("@CODEC@", &codec_dir.display().to_string()),
-            ],
-        );
-        if i == 0 {
-            git(&repo, &["init", "-q", "-b", "main"]);
-        }
-        std::fs::write(repo.join("DEPLOY"), format!("variant {i}\n")).unwrap();
-        // Commit the lock file too, so that every build is of a clean tree.
-        run_ok(cargo(&repo).args(["generate-lockfile", "--quiet"]));
-        git(&repo, &["add", "-A"]);
-        git(
-            &repo,
-            &[
-                "commit",
-                "-q",
-                "-m",
-                &format!("variant {i}: {CODEC} {codec}"),
-            ],
-        );
-        let revision = git(&repo, &["rev-parse", "HEAD"]);
-        run_ok(cargo(&repo).args(["build", "--quiet"]));
-        let binary = scratch.join(format!("fleet-app-{i}"));
-        std::fs::copy(testkit::binary("debug", "fleet-app"), &binary).unwrap();
-        variants.push(Variant {
-            name: format!("v{i}"),
-            codec,
-            revision,
-            binary,
-            addr: String::new(),
-        });
-    }
-    variants
-}
-
-fn start_fleet(variants: &mut [Variant], procs: &mut Processes) {
-    for v in variants.iter_mut() {
-        let mut child = Running::spawn(
-            Command::new(&v.binary)
-                .arg("127.0.0.1:0")
-                .stdin(Stdio::null())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null()),
-        );
-        let mut lines = BufReader::new(child.child().stdout.take().unwrap());
-        let mut line = String::new();
-        while v.addr.is_empty() {
-            line.clear();
-            assert!(
-                lines.read_line(&mut line).unwrap() > 0,
-                "{} exited before listening",
-                v.name
-            );
-            if let Some(addr) = line.trim().strip_prefix("listening on ") {
-                addr.clone_into(&mut v.addr);
-            }
-        }
-        // Keep draining: a closed pipe would kill the service at its next line of output.
-        std::thread::spawn(move || std::io::copy(&mut lines, &mut std::io::sink()));
-        procs.insert(v.name.clone(), child);
-    }
-}
-
 fn depinfo(args: &[&str]) -> (i32, String, String) {
     let out = testkit::run(Command::new(DEPINFO).args(args), Duration::from_secs(120));
     (out.status.code().unwrap_or(-1), stdout(&out), stderr(&out))
@@ -180,10 +44,9 @@ fn depinfo(args: &[&str]) -> (i32, String, String) {
 
 #[test]
 fn a_fleet_at_three_versions_seen_through_a_real_prometheus() {
-    let prometheus = installed("prometheus");
     let scratch = Scratch::new("fleet");
     let mut procs = Processes::default();
-    let mut fleet = build_fleet(&scratch);
+    let mut fleet = build_fleet(&scratch, "fleet-app");
     start_fleet(&mut fleet, &mut procs);
 
     let readme = ReadmeFleetSection::read();
@@ -222,7 +85,6 @@ fn a_fleet_at_three_versions_seen_through_a_real_prometheus() {
     std::fs::write(&rules_path, &rules).unwrap();
     testkit::check_rules(&rules_path);
 
-    let prom = testkit::unused_addr().to_string();
     let targets: Vec<String> = fleet.iter().map(|v| format!("'{}'", v.addr)).collect();
     let config = scratch.join("prometheus.yml");
     std::fs::write(
@@ -234,21 +96,8 @@ fn a_fleet_at_three_versions_seen_through_a_real_prometheus() {
         ),
     )
     .unwrap();
-    let data = scratch.join("prometheus-data");
-    let child = Running::spawn(
-        Command::new(&prometheus)
-            .arg(format!("--config.file={}", config.display()))
-            .arg(format!("--storage.tsdb.path={}", data.display()))
-            .arg(format!("--web.listen-address={prom}"))
-            .arg("--log.level=warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null()),
-    );
+    let (child, prom) = start_prometheus(&config, &scratch.join("prometheus-data"));
     procs.insert("prometheus".to_owned(), child);
-    wait_until("Prometheus ready", Duration::from_secs(60), || {
-        http_get(&prom, "/-/ready").is_ok_and(|(s, _)| s == 200)
-    });
     wait_until(
         "every target up with its series",
         Duration::from_secs(60),

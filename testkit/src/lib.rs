@@ -14,6 +14,9 @@
 //!   real system binary with `objcopy`.
 //! - [`Scratch`], [`copy_fixture`], [`cargo`], [`git`]: fixture projects under
 //!   `tests/fixtures`, built for real in a shared target directory.
+//! - [`build_fleet`], [`start_fleet`], [`start_prometheus`], [`start_victoria_metrics`],
+//!   [`query`], [`wait_until`]: a fleet of fixture services at different versions of one
+//!   crate, and the real engines that scrape it.
 //! - [`check_golden`]: output compared with a file, rewritten on request.
 //! - With the `fixtures` feature, `fixture`: `BuildInfo` and `Packages` values made from rows.
 //!
@@ -33,6 +36,7 @@ mod counting_alloc;
 #[cfg(feature = "fixtures")]
 pub mod fixture;
 mod fixture_project;
+mod fleet;
 mod golden;
 mod http_client;
 mod http_server;
@@ -48,6 +52,10 @@ pub use child::{Running, run, run_ok, run_with_input, stderr, stderr_lines, stdo
 pub use counting_alloc::{CountingAllocator, held_after, peak_during};
 pub use fixture_project::{
     binary, cargo, copy_fixture, git, git_init_commit, target_dir, workspace_root,
+};
+pub use fleet::{
+    CODEC, CODEC_VERSIONS, Processes, Variant, build_fleet, first_value, query, start_fleet,
+    start_prometheus, start_victoria_metrics, url_encode, wait_until,
 };
 pub use golden::check_golden;
 pub use http_client::{Response, get};

@@ -10,8 +10,13 @@ use crate::child::{run, run_with_input, stderr, stdout};
 /// How long one promtool check may take.
 const LIMIT: Duration = Duration::from_secs(60);
 
-/// The path of `tool` on `PATH`; panics naming the package that provides it.
+/// The path of `tool` on `PATH`; panics naming the package that provides it
+/// (`victoria-metrics` for itself, `prometheus` for everything else asked here).
 pub fn installed(tool: &str) -> PathBuf {
+    let package = match tool {
+        "victoria-metrics" => "victoria-metrics",
+        _ => "prometheus",
+    };
     std::env::var_os("PATH")
         .iter()
         .flat_map(std::env::split_paths)
@@ -19,7 +24,7 @@ pub fn installed(tool: &str) -> PathBuf {
         .find(|p| p.is_file())
         .unwrap_or_else(|| {
             panic!(
-                "{tool} is missing: install the Debian package prometheus (scripts/test-all.sh does)"
+                "{tool} is missing: install the Debian package {package} (scripts/test-all.sh does)"
             )
         })
 }

@@ -225,6 +225,30 @@ mod tests {
         ));
     }
 
+    /// VictoriaMetrics' answers: whole-second timestamps, fields Prometheus does not write
+    /// (`isPartial`, and `stats` in newer versions), and its own `errorType` (the HTTP status).
+    #[test]
+    fn decodes_victoria_metrics_answers() {
+        let ok = br#"{"status":"success","isPartial":false,"data":{"resultType":"vector","result":[{"metric":{"__name__":"rust_mod_info","name":"serde","instance":"a:1"},"value":[1796178824,"1"]}]},"stats":{"seriesFetched":"1","executionTimeMsec":0}}"#;
+        let s = decode(200, Some("application/json"), ok).unwrap();
+        assert_eq!(s.len(), 1);
+        assert_eq!(
+            (s[0]["name"].as_str(), s[0]["instance"].as_str()),
+            ("serde", "a:1")
+        );
+        // As VictoriaMetrics 1.79 answers a query that does not parse (HTTP 422).
+        let err = br#"{"status":"error","errorType":"422","error":"error when executing query=\"rust_mod_info{\" for (time=1796179002600, step=300000): labelFilterExpr: unexpected token \"\"; want \"ident\"; unparsed data: \"\""}"#;
+        let message = decode(422, Some("application/json"), err)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.starts_with(
+                r#"Prometheus API error (HTTP 422, 422): error when executing query="rust_mod_info{" for (time="#
+            ),
+            "{message}"
+        );
+    }
+
     #[test]
     fn a_huge_error_answer_is_quoted_cut_short() {
         let body = format!(
