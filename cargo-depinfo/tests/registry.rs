@@ -432,3 +432,72 @@ fn no_source_outside_a_project_is_an_error_with_a_hint() {
         assert_eq!(stdout(&out), "");
     }
 }
+
+/// Copies `from` into `to`, recursively.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let dest = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &dest);
+        } else {
+            std::fs::copy(entry.path(), dest).unwrap();
+        }
+    }
+}
+
+#[test]
+fn local_registries_are_read_from_disk_and_directories_are_named_errors() {
+    let server = registry_server();
+    let setup = Setup::new("registry-local", "");
+    let online = setup.depinfo(&[
+        "outdated",
+        &setup.bin("app"),
+        "--index",
+        &server.url("/index/"),
+    ]);
+    assert_eq!(online.status.code(), Some(0), "{}", stderr(&online));
+    drop(server);
+    copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/index"),
+        &setup.dir.join("elsewhere/vendor/reg/index"),
+    );
+    let config = setup.dir.join("elsewhere/.cargo/config.toml");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(
+        &config,
+        "[source.crates-io]\nreplace-with = \"local\"\n[source.local]\nlocal-registry = \"vendor/reg\"\n",
+    )
+    .unwrap();
+    let out = setup.depinfo(&["outdated", &setup.bin("app")]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), stdout(&online));
+    // A crate the local registry lacks is an error naming its file.
+    let out = setup.depinfo(&["outdated", &setup.bin("app-uncached")]);
+    assert_eq!(out.status.code(), Some(2));
+    let missing = setup
+        .dir
+        .join("elsewhere/vendor/reg/index/no/-s/no-such-crate");
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "error: no-such-crate: {}: not in the local registry\n",
+            missing.display()
+        )
+    );
+    std::fs::write(
+        &config,
+        "[source.crates-io]\nreplace-with = \"vendored\"\n[source.vendored]\ndirectory = \"vendor\"\n",
+    )
+    .unwrap();
+    let out = setup.depinfo(&["outdated", &setup.bin("app")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "error: source `vendored` is a directory of vendored crates ({}): it has no index of releases; pass --index or --registry\n",
+            setup.dir.join("elsewhere/vendor").display()
+        )
+    );
+}
