@@ -7,6 +7,7 @@
 #![allow(missing_docs)]
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use cargo_depinfo::network_parsers::parse_cache_file;
@@ -145,7 +146,7 @@ proptest! {
         let (result, peak) = peak_during(|| parse_cache_file(&data));
         prop_assert!(peak <= bounded(data.len()), "{peak} bytes for {}", data.len());
         match result {
-            Ok(releases) => prop_assert!(releases.len() <= data.iter().filter(|b| **b == 0).count()),
+            Ok(releases) => prop_assert!(releases.len() <= data.split(|b| *b == 0).count()),
             Err(CacheFileError::Truncated(n)) => prop_assert!(n < 5 && n == data.len()),
             Err(CacheFileError::CacheVersion(v)) => prop_assert_eq!(Some(&v), data.first()),
             Err(CacheFileError::SchemaVersion(v)) => {
@@ -259,12 +260,13 @@ fn config_text(sources: &[(Option<usize>, Kind)]) -> String {
             Kind::Nothing | Kind::RegistriesIndex => {}
         }
         if !keys.is_empty() {
-            text.push_str(&format!("[source.{name}]\n{}\n", keys.join("\n")));
+            let _ = writeln!(text, "[source.{name}]\n{}", keys.join("\n"));
         }
         if let Kind::RegistriesIndex = kind {
-            text.push_str(&format!(
-                "[registries.{name}]\nindex = \"sparse+https://{name}.idx/\"\n"
-            ));
+            let _ = writeln!(
+                text,
+                "[registries.{name}]\nindex = \"sparse+https://{name}.idx/\""
+            );
         }
     }
     text
