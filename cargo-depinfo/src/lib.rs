@@ -47,8 +47,9 @@ pub use crate::sources::sparse_index::{
 pub use crate::sources::workspace::{ListError, ListOptions, list};
 pub use crate::sources::{SourceArgs, SourceError, collect, collect_with};
 
-/// The parsers of network answers, public only with the `test-util` feature, for the property
-/// tests (tests/network_parsers.rs): not part of the stable API.
+/// The parsers of network answers and of cargo's index cache, public only with the
+/// `test-util` feature, for the property tests (tests/network_parsers.rs,
+/// tests/registry_parsers.rs): not part of the stable API.
 #[cfg(feature = "test-util")]
 pub mod network_parsers {
     pub use crate::sources::exposition::{Sample, parse as parse_exposition};

@@ -234,7 +234,8 @@ fn offline_without_any_cache_names_the_default_index() {
     assert_eq!(
         stderr(&out),
         format!(
-            "error: index https://index.crates.io/: cargo has no cache of it in {}: run a cargo command that reads it (cargo update) without --offline first\n",
+            "error: index {}: cargo has no cache of it in {}: run a cargo command that reads it (cargo update) without --offline first\n",
+            cargo_depinfo::CRATES_IO_INDEX.trim_start_matches("sparse+"),
             index_dir.display()
         )
     );

@@ -293,7 +293,7 @@ fn model(sources: &[(Option<usize>, Kind)], start: usize) -> Expected {
         Kind::Local => Expected::Local(Path::new("/p").join(format!("reg/{name}"))),
         Kind::Directory => Expected::Directory,
         Kind::RegistriesIndex => Expected::Sparse(format!("sparse+https://{name}.idx/")),
-        Kind::Nothing if at == 0 => Expected::Sparse("sparse+https://index.crates.io/".into()),
+        Kind::Nothing if at == 0 => Expected::Sparse(cargo_depinfo::CRATES_IO_INDEX.into()),
         Kind::Nothing => Expected::Unknown,
     }
 }

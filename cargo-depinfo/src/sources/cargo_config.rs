@@ -338,7 +338,7 @@ impl CargoConfig {
             {
                 return Err(ConfigError::GitIndex {
                     name: name.to_owned(),
-                    url: "https://github.com/rust-lang/crates.io-index".into(),
+                    url: "registries.crates-io.protocol = \"git\"".into(),
                 });
             }
             return Ok(IndexLocation::Sparse(CRATES_IO_INDEX.to_owned()));

@@ -104,8 +104,8 @@ pub fn parse_cache_file(data: &[u8]) -> Result<Vec<Release>, CacheFileError> {
     }
 }
 
-/// The host part of an index URL as cargo names its cache directories (`index.crates.io`,
-/// `127.0.0.1`, `[::1]`): no scheme, credentials, port or path.
+/// The host part of an index URL as cargo names its cache directories (`127.0.0.1`,
+/// `[::1]`, a domain name): no scheme, credentials, port or path.
 pub(crate) fn url_host(url: &str) -> Option<&str> {
     let url = url.strip_prefix("sparse+").unwrap_or(url);
     let (_, rest) = url.split_once("://")?;
@@ -229,9 +229,10 @@ mod tests {
     #[test]
     fn hosts_are_cargos_directory_names() {
         assert_eq!(
-            url_host("sparse+https://index.crates.io/"),
-            Some("index.crates.io")
+            url_host("sparse+https://index.example.org/"),
+            Some("index.example.org")
         );
+        assert!(url_host(crate::sources::cargo_config::CRATES_IO_INDEX).is_some());
         assert_eq!(
             url_host("sparse+http://u:p@127.0.0.1:8080/index/"),
             Some("127.0.0.1")
@@ -239,12 +240,12 @@ mod tests {
         assert_eq!(url_host("http://[::1]:80/x"), Some("[::1]"));
         assert_eq!(url_host("nothing"), None);
         assert!(is_cache_dir_of(
-            "index.crates.io-1949cf8c6b5b557f",
-            "index.crates.io"
+            "index.example.org-1949cf8c6b5b557f",
+            "index.example.org"
         ));
         assert!(!is_cache_dir_of(
-            "index.crates.io-1949cf8c6b5b557f-shallow",
-            "index.crates.io"
+            "index.example.org-1949cf8c6b5b557f-shallow",
+            "index.example.org"
         ));
         assert!(!is_cache_dir_of("127.0.0.10-1949cf8c6b5b557f", "127.0.0.1"));
     }
