@@ -540,6 +540,53 @@ mod tests {
     }
 
     #[test]
+    fn fleet_commands_take_the_workspace_and_registry_flags() {
+        let Command::Outdated(o) = parse(&[
+            "cargo-depinfo",
+            "outdated",
+            "--registry",
+            "mine",
+            "--offline",
+            "-p",
+            "app",
+            "--features",
+            "a,b",
+        ]) else {
+            panic!("not outdated");
+        };
+        assert_eq!(o.registry.as_deref(), Some("mine"));
+        assert!(o.offline && o.index.is_none());
+        // A workspace flag reads the workspace; outside a project that is the hint.
+        let e = o.sources.source_args(Path::new("/")).unwrap_err();
+        assert_eq!(e.to_string(), NO_SOURCE_HINT);
+        let here = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let args = o.sources.source_args(&here).unwrap();
+        let w = args.workspace.unwrap();
+        assert_eq!(
+            w.manifest_path,
+            Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
+        );
+        assert_eq!(w.packages, ["app"]);
+        assert_eq!(w.features, ["a", "b"]);
+        // Paths alone: no workspace.
+        let Command::Spread(s) = parse(&["cargo-depinfo", "spread", "bin/"]) else {
+            panic!("not spread");
+        };
+        assert!(s.sources.source_args(&here).unwrap().workspace.is_none());
+        assert!(
+            Cli::try_parse_from(cargo_args(os(&[
+                "x",
+                "outdated",
+                "--index",
+                "http://a/",
+                "--registry",
+                "b"
+            ])))
+            .is_err()
+        );
+    }
+
+    #[test]
     fn each_command_checks_its_format() {
         let Command::Affected(a) = parse(&[
             "cargo-depinfo",
