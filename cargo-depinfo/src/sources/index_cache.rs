@@ -227,6 +227,43 @@ mod tests {
     }
 
     #[test]
+    fn every_cache_directory_of_the_host_is_a_candidate_and_the_newest_file_wins() {
+        let home = testkit::Scratch::new("index-cache-dirs");
+        let index = home.join("registry/index");
+        for dir in [
+            "127.0.0.1-00000000000000aa",
+            "127.0.0.1-00000000000000bb",
+            "127.0.0.10-00000000000000cc",
+            "127.0.0.1-not-a-hash",
+        ] {
+            std::fs::create_dir_all(index.join(dir).join(".cache/se/rd")).unwrap();
+        }
+        let dirs = cache_dirs(&home, "sparse+http://127.0.0.1:4321/index/");
+        assert_eq!(
+            dirs,
+            [
+                index.join("127.0.0.1-00000000000000aa/.cache"),
+                index.join("127.0.0.1-00000000000000bb/.cache"),
+            ]
+        );
+        assert_eq!(newest_file(&dirs, "se/rd/serde"), None);
+        let older = dirs[1].join("se/rd/serde");
+        std::fs::write(&older, b"old").unwrap();
+        assert_eq!(newest_file(&dirs, "se/rd/serde"), Some(older.clone()));
+        let newer = dirs[0].join("se/rd/serde");
+        std::fs::write(&newer, b"new").unwrap();
+        let past = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        std::fs::File::options()
+            .write(true)
+            .open(&older)
+            .unwrap()
+            .set_modified(past)
+            .unwrap();
+        assert_eq!(newest_file(&dirs, "se/rd/serde"), Some(newer));
+        assert!(cache_dirs(&home, "sparse+http://[::1]:1/").is_empty());
+    }
+
+    #[test]
     fn hosts_are_cargos_directory_names() {
         assert_eq!(
             url_host("sparse+https://index.example.org/"),
