@@ -2,7 +2,7 @@
 //! translation into the library's options. Parsing and checks only; nothing runs here.
 
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
@@ -87,8 +87,10 @@ impl Format {
     }
 }
 
+/// Cargo's package selection flags, shared by `list` and the fleet commands (which read the
+/// workspace when no other source is given).
 #[derive(Debug, Args)]
-pub(crate) struct ListArgs {
+pub(crate) struct WorkspaceFlags {
     #[command(flatten)]
     manifest: clap_cargo::Manifest,
     #[command(flatten)]
@@ -98,21 +100,9 @@ pub(crate) struct ListArgs {
     /// Resolve for this target triple (default: the host).
     #[arg(long, value_name = "TRIPLE")]
     target: Option<String>,
-    /// Require Cargo.lock to be up to date (the graph is always read with --locked).
-    #[arg(long)]
-    locked: bool,
-    /// Run without accessing the network (always the case: accepted for cargo's sake).
-    #[arg(long)]
-    offline: bool,
-    /// Both --locked and --offline.
-    #[arg(long)]
-    frozen: bool,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub(crate) format: Format,
 }
 
-impl ListArgs {
+impl WorkspaceFlags {
     /// The library's options; `cargo` is the cargo to run.
     pub(crate) fn options(&self, cargo: impl Into<PathBuf>) -> ListOptions {
         let mut options = ListOptions::new(cargo);
@@ -133,6 +123,57 @@ impl ListArgs {
         options.all_features = self.features.all_features;
         options.no_default_features = self.features.no_default_features;
         options.target.clone_from(&self.target);
+        options
+    }
+
+    /// Whether any flag was given (then the workspace is read even beside other sources).
+    fn any(&self) -> bool {
+        self.manifest.manifest_path.is_some()
+            || !self.workspace.package.is_empty()
+            || self.workspace.workspace
+            || self.workspace.all
+            || !self.workspace.exclude.is_empty()
+            || !self.features.features.is_empty()
+            || self.features.all_features
+            || self.features.no_default_features
+            || self.target.is_some()
+    }
+}
+
+/// The `Cargo.toml` in `dir` or its nearest parent that has one.
+fn find_manifest(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .map(|d| d.join("Cargo.toml"))
+        .find(|m| m.is_file())
+}
+
+/// The cargo to run: cargo sets `$CARGO` for subcommands (the same toolchain that ran us).
+pub(crate) fn cargo_program() -> OsString {
+    std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ListArgs {
+    #[command(flatten)]
+    cargo: WorkspaceFlags,
+    /// Require Cargo.lock to be up to date (the graph is always read with --locked).
+    #[arg(long)]
+    locked: bool,
+    /// Run without accessing the network (always the case: accepted for cargo's sake).
+    #[arg(long)]
+    offline: bool,
+    /// Both --locked and --offline.
+    #[arg(long)]
+    frozen: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub(crate) format: Format,
+}
+
+impl ListArgs {
+    /// The library's options; `cargo` is the cargo to run.
+    pub(crate) fn options(&self, cargo: impl Into<PathBuf>) -> ListOptions {
+        let mut options = self.cargo.options(cargo);
         options.locked = self.locked;
         options.frozen = self.frozen;
         options
@@ -183,11 +224,11 @@ impl LimitFlags {
 }
 
 /// Where `affected`, `spread` and `outdated` look: binaries, /metrics endpoints, Prometheus
-/// APIs.
+/// APIs, the cargo workspace.
 #[derive(Debug, Args)]
 pub(crate) struct SourceFlags {
-    /// Binaries and directories of binaries (default: the current directory, when no
-    /// --metrics or --prometheus is given).
+    /// Binaries and directories of binaries. With no PATH, --metrics or --prometheus: the
+    /// cargo workspace around the current directory (or --manifest-path), as `list` reads it.
     #[arg(value_name = "PATH")]
     paths: Vec<PathBuf>,
     /// A /metrics endpoint to scrape (`http://host:port[/path]`; repeatable).
@@ -202,7 +243,16 @@ pub(crate) struct SourceFlags {
     timeout: f64,
     #[command(flatten)]
     limits: LimitFlags,
+    /// The workspace, when read: its packages are selected as `list` selects them.
+    #[command(
+        flatten,
+        next_help_heading = "Workspace (when no other source is given)"
+    )]
+    cargo: WorkspaceFlags,
 }
+
+/// The error when no source is given outside a cargo project.
+pub(crate) const NO_SOURCE_HINT: &str = "no source: give binaries or directories (PATH), --metrics URL or --prometheus URL, or run in a cargo project (or pass --manifest-path)";
 
 /// The largest `--timeout`, in seconds (one day): beyond it a deadline only risks overflowing
 /// the clock's arithmetic.
@@ -240,14 +290,23 @@ impl SourceFlags {
             })
     }
 
-    /// The library's source arguments.
-    pub(crate) fn source_args(&self) -> Result<SourceArgs> {
+    /// The library's source arguments. The workspace is read when a workspace flag is given,
+    /// or when no other source is and `cwd` is in a cargo project; with no source at all, an
+    /// error with a hint.
+    pub(crate) fn source_args(&self, cwd: &Path) -> Result<SourceArgs> {
         let mut args = SourceArgs::default();
         args.paths.clone_from(&self.paths);
         args.metrics.clone_from(&self.metrics);
         args.prometheus.clone_from(&self.prometheus);
         args.timeout = self.timeout()?;
         args.limits = self.limits.limits();
+        if args.is_empty() || self.cargo.any() {
+            let mut options = self.cargo.options(cargo_program());
+            if options.manifest_path.is_none() {
+                options.manifest_path = Some(find_manifest(cwd).context(NO_SOURCE_HINT)?);
+            }
+            args.workspace = Some(options);
+        }
         Ok(args)
     }
 }
@@ -345,9 +404,18 @@ pub(crate) struct OutdatedArgs {
     #[command(flatten)]
     pub(crate) sources: SourceFlags,
     /// The registry's sparse index (`http://`, `https://`, `sparse+` prefix allowed). Default:
-    /// $CARGO_DEPINFO_INDEX, else $CARGO_REGISTRIES_CRATES_IO_INDEX.
+    /// $CARGO_DEPINFO_INDEX, else the registry cargo's configuration gives for crates.io
+    /// (source replacement followed), else crates.io's sparse index.
     #[arg(long, value_name = "URL")]
     pub(crate) index: Option<String>,
+    /// Check against this registry of cargo's configuration ([registries.NAME] index, or
+    /// CARGO_REGISTRIES_<NAME>_INDEX) instead of crates.io.
+    #[arg(long, value_name = "NAME", conflicts_with = "index")]
+    pub(crate) registry: Option<String>,
+    /// Answer from cargo's local index cache in $CARGO_HOME, without the network (crates
+    /// missing from the cache are errors, never up to date).
+    #[arg(long)]
+    pub(crate) offline: bool,
     /// Exit 1 when a crate is behind at this level or more.
     #[arg(long, value_enum, value_name = "LEVEL", default_value_t = FailOn::None)]
     fail_on: FailOn,
@@ -469,6 +537,53 @@ mod tests {
         };
         let o = args.options("cargo");
         assert!(o.workspace && o.all_features);
+    }
+
+    #[test]
+    fn fleet_commands_take_the_workspace_and_registry_flags() {
+        let Command::Outdated(o) = parse(&[
+            "cargo-depinfo",
+            "outdated",
+            "--registry",
+            "mine",
+            "--offline",
+            "-p",
+            "app",
+            "--features",
+            "a,b",
+        ]) else {
+            panic!("not outdated");
+        };
+        assert_eq!(o.registry.as_deref(), Some("mine"));
+        assert!(o.offline && o.index.is_none());
+        // A workspace flag reads the workspace; outside a project that is the hint.
+        let e = o.sources.source_args(Path::new("/")).unwrap_err();
+        assert_eq!(e.to_string(), NO_SOURCE_HINT);
+        let here = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let args = o.sources.source_args(&here).unwrap();
+        let w = args.workspace.unwrap();
+        assert_eq!(
+            w.manifest_path,
+            Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
+        );
+        assert_eq!(w.packages, ["app"]);
+        assert_eq!(w.features, ["a", "b"]);
+        // Paths alone: no workspace.
+        let Command::Spread(s) = parse(&["cargo-depinfo", "spread", "bin/"]) else {
+            panic!("not spread");
+        };
+        assert!(s.sources.source_args(&here).unwrap().workspace.is_none());
+        assert!(
+            Cli::try_parse_from(cargo_args(os(&[
+                "x",
+                "outdated",
+                "--index",
+                "http://a/",
+                "--registry",
+                "b"
+            ])))
+            .is_err()
+        );
     }
 
     #[test]

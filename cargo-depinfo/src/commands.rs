@@ -3,7 +3,7 @@
 //! follows from the errors and the answer ([`Outcome::new`]).
 
 use anyhow::{Context as _, Result, bail};
-use cargo_depinfo::{self as depinfo, Inventory, Observation, SparseIndex};
+use cargo_depinfo::{self as depinfo, IndexOptions, Inventory, Observation, SparseIndex};
 
 use crate::Outcome;
 use crate::cli::{
@@ -12,9 +12,8 @@ use crate::cli::{
 use crate::progress_line::ProgressLine;
 
 pub(crate) fn list(args: &ListArgs) -> Result<Outcome> {
-    // cargo sets $CARGO for subcommands: use the same cargo (toolchain) that ran us.
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let inventories = depinfo::list(&args.options(cargo)).context("cannot list dependencies")?;
+    let inventories = depinfo::list(&args.options(crate::cli::cargo_program()))
+        .context("cannot list dependencies")?;
     Ok(Outcome::new(
         render(args.format, &inventories, &[])?,
         &[],
@@ -91,18 +90,15 @@ pub(crate) fn rules(args: RulesArgs) -> Result<Outcome> {
 
 pub(crate) fn outdated(args: &OutdatedArgs) -> Result<Outcome> {
     let format = args.format()?;
-    let timeout = args.sources.timeout()?;
-    let index = match &args.index {
-        Some(url) => SparseIndex::new(url, timeout)?,
-        None => match SparseIndex::from_env(timeout) {
-            Some(index) => index?,
-            None => bail!(
-                "no registry index: pass --index URL or set {}",
-                depinfo::INDEX_ENV.join(" or ")
-            ),
-        },
-    };
-    let (observations, mut errors) = collect(&args.sources)?;
+    let cwd = current_dir()?;
+    // The sources are checked first: no source at all is the first thing to say.
+    let sources = args.sources.source_args(&cwd)?;
+    let mut options = IndexOptions::new(cwd, sources.timeout);
+    options.index.clone_from(&args.index);
+    options.registry.clone_from(&args.registry);
+    options.offline = args.offline;
+    let index = SparseIndex::open(&options)?;
+    let (observations, mut errors) = collect_args(&sources);
     let mut progress = ProgressLine::stderr();
     let outdated = depinfo::outdated(&observations, &index, &mut |e| progress.show(e));
     progress.finish();
@@ -144,11 +140,20 @@ fn report(errors: &[impl std::fmt::Display]) -> Vec<String> {
     errors
 }
 
+/// The current directory (where cargo's project and configuration are looked for).
+fn current_dir() -> Result<std::path::PathBuf> {
+    std::env::current_dir().context("cannot read the current directory")
+}
+
 /// Reads the sources, with a progress line on stderr when it is a terminal.
 fn collect(flags: &SourceFlags) -> Result<(Vec<Observation>, Vec<String>)> {
-    let args = flags.source_args()?;
+    Ok(collect_args(&flags.source_args(&current_dir()?)?))
+}
+
+/// [`collect`] from checked arguments.
+fn collect_args(args: &depinfo::SourceArgs) -> (Vec<Observation>, Vec<String>) {
     let mut progress = ProgressLine::stderr();
-    let (observations, errors) = depinfo::collect_with(&args, &mut |e| progress.show(e));
+    let (observations, errors) = depinfo::collect_with(args, &mut |e| progress.show(e));
     progress.finish();
-    Ok((observations, report(&errors)))
+    (observations, report(&errors))
 }

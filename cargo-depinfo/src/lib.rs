@@ -31,20 +31,29 @@ pub use crate::render::{
 // `decode_bldinfo` and `decode_dep_v0` decode one section a caller extracted itself.
 pub use crate::sections::{FormatError, decode, decode_bldinfo, decode_dep_v0};
 pub use crate::sources::binaries::{InspectError, Scan, inspect_paths, inspect_paths_with};
+pub use crate::sources::cargo_config::{
+    CRATES_IO_INDEX, CargoConfig, ConfigError, ConfigFile, DEPINFO_INDEX_ENV, IndexLocation,
+    Selected,
+};
 pub use crate::sources::child_process::ChildError;
 pub use crate::sources::exposition::{ExpositionError, LineError};
 pub use crate::sources::http::HttpError;
+pub use crate::sources::index_cache::CacheFileError;
 pub use crate::sources::metrics_pages::MetricsPageError;
 pub use crate::sources::prometheus_api::ApiError;
-pub use crate::sources::sparse_index::{INDEX_ENV, IndexError, IndexFileError, SparseIndex};
+pub use crate::sources::sparse_index::{
+    INDEX_ENV, IndexError, IndexFileError, IndexOptions, SparseIndex,
+};
 pub use crate::sources::workspace::{ListError, ListOptions, list};
 pub use crate::sources::{SourceArgs, SourceError, collect, collect_with};
 
-/// The parsers of network answers, public only with the `test-util` feature, for the property
-/// tests (tests/network_parsers.rs): not part of the stable API.
+/// The parsers of network answers and of cargo's index cache, public only with the
+/// `test-util` feature, for the property tests (tests/network_parsers.rs,
+/// tests/registry_parsers.rs): not part of the stable API.
 #[cfg(feature = "test-util")]
 pub mod network_parsers {
     pub use crate::sources::exposition::{Sample, parse as parse_exposition};
+    pub use crate::sources::index_cache::parse_cache_file;
     pub use crate::sources::prometheus_api::{Series, decode as decode_prometheus_answer};
     pub use crate::sources::sparse_index::{Release, parse_index_file};
 }

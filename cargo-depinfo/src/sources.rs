@@ -9,16 +9,25 @@
 //!   the instant queries `rust_mod_info` and `{__name__=~".+_build_info",rustversion!=""}`; the
 //!   instance and job are the series' `instance` and `job` labels.
 //!
-//! `list` reads a workspace ([`workspace`]) and `outdated` a registry's [`sparse_index`]; every
-//! child process runs through [`child_process`], every request through [`http`].
+//! - a cargo workspace ([`workspace`], `list`'s reader) when [`SourceArgs::workspace`] is set:
+//!   the command line sets it when no other source is given and a cargo project is found, so
+//!   `cargo depinfo spread` in a project answers for the project's own crates (and never for
+//!   the test binaries under `target/`).
+//!
+//! `list` reads a workspace ([`workspace`]) and `outdated` a registry's [`sparse_index`]
+//! (chosen from cargo's configuration, [`cargo_config`]; offline from cargo's
+//! [`index_cache`]); every child process runs through [`child_process`], every request
+//! through [`http`].
 //!
 //! A source that fails is one [`SourceError`] naming it; the others are still read. Network
 //! sources are fetched concurrently, each within the timeout; results keep the input order.
 
 pub(crate) mod binaries;
+pub(crate) mod cargo_config;
 pub(crate) mod child_process;
 pub(crate) mod exposition;
 pub(crate) mod http;
+pub(crate) mod index_cache;
 pub(crate) mod metrics_pages;
 pub(crate) mod prometheus_api;
 pub(crate) mod sparse_index;
@@ -35,6 +44,7 @@ use self::binaries::binary_reader::Limits;
 use self::binaries::{InspectError, inspect_paths_with};
 use self::metrics_pages::MetricsPageError;
 use self::prometheus_api::ApiError;
+use self::workspace::{ListError, ListOptions};
 use crate::inventory::Kind;
 use crate::observation::{Observation, Runner, Strings, from_inventories};
 use crate::progress::Progress;
@@ -57,6 +67,8 @@ pub struct SourceArgs {
     pub timeout: Duration,
     /// Limits for reading binaries.
     pub limits: Limits,
+    /// A cargo workspace to read, as `list` reads it (each selected package's inventory).
+    pub workspace: Option<ListOptions>,
 }
 
 impl Default for SourceArgs {
@@ -67,7 +79,18 @@ impl Default for SourceArgs {
             prometheus: Vec::new(),
             timeout: Duration::from_secs(5),
             limits: Limits::default(),
+            workspace: None,
         }
+    }
+}
+
+impl SourceArgs {
+    /// Whether no source at all is named.
+    pub fn is_empty(&self) -> bool {
+        self.paths.is_empty()
+            && self.metrics.is_empty()
+            && self.prometheus.is_empty()
+            && self.workspace.is_none()
     }
 }
 
@@ -96,6 +119,14 @@ pub enum SourceError {
         /// What went wrong.
         error: ApiError,
     },
+    /// A cargo workspace could not be read.
+    #[error("{input}: {}", one_line(error))]
+    Workspace {
+        /// The manifest given, or the directory cargo looked from.
+        input: String,
+        /// What went wrong.
+        error: ListError,
+    },
     /// Reading the source panicked (a bug: the other sources are still read).
     #[error("{input}: panicked")]
     Panicked {
@@ -112,7 +143,7 @@ impl SourceError {
             SourceError::MetricsPage { url, .. } | SourceError::PrometheusApi { url, .. } => {
                 url.clone()
             }
-            SourceError::Panicked { input } => input.clone(),
+            SourceError::Panicked { input } | SourceError::Workspace { input, .. } => input.clone(),
         }
     }
 }
@@ -126,7 +157,8 @@ fn one_line(error: &dyn std::error::Error) -> String {
         .collect()
 }
 
-/// Reads every source. When no source is given at all, reads the current directory.
+/// Reads every source. When no source is given at all, reads nothing (the command line picks
+/// the workspace around the current directory, or asks for a source).
 pub fn collect(args: &SourceArgs) -> (Vec<Observation>, Vec<SourceError>) {
     collect_with(args, &mut |_| {})
 }
@@ -139,12 +171,21 @@ pub fn collect_with(
 ) -> (Vec<Observation>, Vec<SourceError>) {
     let mut observations = Vec::new();
     let mut errors = Vec::new();
-    let mut paths = args.paths.clone();
-    if paths.is_empty() && args.metrics.is_empty() && args.prometheus.is_empty() {
-        paths.push(PathBuf::from("."));
+    if let Some(options) = &args.workspace {
+        match workspace::list(options) {
+            Ok(inventories) => observations.extend(from_inventories(&inventories)),
+            Err(error) => errors.push(SourceError::Workspace {
+                input: options
+                    .manifest_path
+                    .as_ref()
+                    .map_or_else(|| "cargo workspace".to_owned(), |p| p.display().to_string()),
+                error,
+            }),
+        }
     }
+    let paths = &args.paths;
     if !paths.is_empty() {
-        let scan = inspect_paths_with(&paths, &args.limits, on_progress);
+        let scan = inspect_paths_with(paths, &args.limits, on_progress);
         observations.extend(from_inventories(&scan.inventories));
         errors.extend(scan.errors.into_iter().map(SourceError::Binary));
     }

@@ -267,23 +267,31 @@ fn the_index_comes_from_the_flag_or_the_environment() {
     let server = IndexServer::start();
     let dir = binaries("outdated-env", &[("app-minor", APP_MINOR)]);
     let bin = dir.join("app-minor");
-    let out = run(&["outdated", bin.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(2));
-    assert_eq!(
-        stderr(&out),
-        "error: no registry index: pass --index URL or set CARGO_DEPINFO_INDEX or CARGO_REGISTRIES_CRATES_IO_INDEX\n"
-    );
+    // Without either, crates.io's index (tests/registry.rs: offline, so nothing is fetched).
+    let home = Scratch::new("outdated-env-home");
     let out = testkit::run(
         depinfo()
-            .args(["outdated", bin.to_str().unwrap(), "--fail-on", "minor"])
-            .env(
-                "CARGO_REGISTRIES_CRATES_IO_INDEX",
-                format!("sparse+{}", server.url),
-            ),
+            .args(["outdated", bin.to_str().unwrap(), "--offline"])
+            .env("CARGO_HOME", home.path()),
         LIMIT,
     );
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(stdout(&out).contains("app-minor  serde  1.0.219  1.2.0"));
+    assert_eq!(out.status.code(), Some(2));
+    let default = cargo_depinfo::CRATES_IO_INDEX.trim_start_matches("sparse+");
+    testkit::assert_contains(
+        &stderr(&out),
+        &format!("error: index {default}: cargo has no cache of it in "),
+    );
+    for var in ["CARGO_DEPINFO_INDEX", "CARGO_REGISTRIES_CRATES_IO_INDEX"] {
+        let out = testkit::run(
+            depinfo()
+                .args(["outdated", bin.to_str().unwrap(), "--fail-on", "minor"])
+                .env("CARGO_HOME", home.path())
+                .env(var, format!("sparse+{}", server.url)),
+            LIMIT,
+        );
+        assert_eq!(out.status.code(), Some(1), "{var}: {}", stderr(&out));
+        assert!(stdout(&out).contains("app-minor  serde  1.0.219  1.2.0"));
+    }
 }
 
 #[test]

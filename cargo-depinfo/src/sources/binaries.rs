@@ -8,6 +8,12 @@
 //! binary is reported and the walk goes on. Special files are never opened for reading in a
 //! way that waits. Symbolic links to files are followed, links to directories are not (no
 //! loops).
+//!
+//! In a cargo profile directory met during a walk (`target/debug`, `target/release`: a
+//! directory holding both `.fingerprint` and `deps`), cargo's own working directories
+//! `deps`, `build`, `incremental` and `.fingerprint` are skipped: they hold test binaries,
+//! build scripts and hashed copies of the binaries beside them. A directory named on the
+//! command line is always read, `target/debug/deps` too.
 
 use std::path::{Path, PathBuf};
 
@@ -127,6 +133,15 @@ fn read_file(
     })
 }
 
+/// Cargo's working directories in a profile directory, skipped by a walk.
+const CARGO_WORK_DIRS: [&str; 4] = ["deps", "build", "incremental", ".fingerprint"];
+
+/// Whether `dir` is a cargo profile directory (`target/debug`): it holds `.fingerprint` and
+/// `deps`.
+fn is_cargo_profile_dir(dir: &Path) -> bool {
+    dir.join(".fingerprint").is_dir() && dir.join("deps").is_dir()
+}
+
 fn walk(dir: &Path, limits: &Limits, scan: &mut Scan, on_progress: &mut dyn FnMut(Progress<'_>)) {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
@@ -149,13 +164,16 @@ fn walk(dir: &Path, limits: &Limits, scan: &mut Scan, on_progress: &mut dyn FnMu
         }
     }
     list.sort_by_key(std::fs::DirEntry::file_name);
+    let profile_dir = is_cargo_profile_dir(dir);
     for entry in list {
         let path = entry.path();
         let Ok(kind) = entry.file_type() else {
             continue;
         };
         if kind.is_dir() {
-            walk(&path, limits, scan, on_progress);
+            if !(profile_dir && CARGO_WORK_DIRS.iter().any(|d| entry.file_name() == *d)) {
+                walk(&path, limits, scan, on_progress);
+            }
             continue;
         }
         // Follow links to files only.

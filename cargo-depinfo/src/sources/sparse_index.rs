@@ -1,19 +1,23 @@
 //! Reads a registry's sparse index: the file layout cargo uses (`1/a`, `2/ab`, `3/a/abc`,
 //! `ab/cd/abcd…`, lowercase names), one JSON object per line with at least `vers` and
-//! `yanked`. No registry is built in: the caller names the index (see
-//! [`SparseIndex::from_env`]).
+//! `yanked`. The index is named by `--index`, or chosen from cargo's configuration
+//! ([`SparseIndex::open`], see [`crate::sources::cargo_config`]); its files are fetched over
+//! HTTP, read from cargo's own cache offline ([`crate::sources::index_cache`]), or read from a
+//! local registry's `index/` directory.
 //!
-//! Fetched through [`crate::http`]: the built-in client for `http://`, the `curl` program for
-//! `https://`.
+//! Fetched through [`crate::http`].
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::sources::http;
+use crate::sources::cargo_config::{CargoConfig, ConfigError, DEPINFO_INDEX_ENV, IndexLocation};
+use crate::sources::{http, index_cache};
 
-/// The environment variables read, in order, when no `--index` is given. Values may carry
-/// cargo's `sparse+` prefix.
+/// The environment variables [`SparseIndex::from_env`] reads, in order. Values may carry
+/// cargo's `sparse+` prefix. ([`SparseIndex::open`] reads the first, then cargo's
+/// configuration, where the second is one of cargo's variables.)
 pub const INDEX_ENV: [&str; 2] = ["CARGO_DEPINFO_INDEX", "CARGO_REGISTRIES_CRATES_IO_INDEX"];
 
 /// The largest index file accepted (the biggest real ones are a few MiB).
@@ -71,6 +75,38 @@ pub enum IndexError {
         /// What went wrong.
         error: IndexFileError,
     },
+    /// Cargo's configuration names no usable index.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// Offline, and cargo has no cache for this index at all.
+    #[error(
+        "index {url}: cargo has no cache of it in {}: run a cargo command that reads it (cargo update) without --offline first",
+        dir.display()
+    )]
+    NoCache {
+        /// The index URL.
+        url: String,
+        /// Where the caches would be.
+        dir: PathBuf,
+    },
+    /// Offline, and cargo's cache does not hold the crate: unknown, not up to date.
+    #[error("{name}: not in cargo's index cache for {url} (offline: cannot check)")]
+    NotCached {
+        /// The crate.
+        name: String,
+        /// The index URL.
+        url: String,
+    },
+    /// A file on disk (cargo's cache, a local registry) could not be read or used.
+    #[error("{name}: {}: {message}", path.display())]
+    File {
+        /// The crate.
+        name: String,
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
 }
 
 /// Why an index file's body is not a sparse index file.
@@ -103,11 +139,17 @@ fn index_path(name: &str) -> String {
     }
 }
 
+/// What is read of one line (one release) of an index file.
 #[derive(Deserialize)]
-struct Line {
+pub(crate) struct Line {
     vers: String,
     #[serde(default)]
-    yanked: bool,
+    pub(crate) yanked: bool,
+}
+
+/// Parses one line of an index file (cargo's cache holds the same JSON).
+pub(crate) fn parse_index_line(line: &[u8]) -> Result<Line, String> {
+    serde_json::from_slice(line).map_err(|e| e.to_string())
 }
 
 /// Parses an index file: one JSON object per line. Lines with a version that is not SemVer
@@ -148,13 +190,55 @@ pub fn parse_index_file(body: &[u8]) -> Result<Vec<Release>, IndexFileError> {
     }
 }
 
-/// A sparse index at a base URL.
+/// Where index files are read from.
+#[derive(Debug, Clone)]
+enum Backend {
+    /// Over HTTP(S), from the base URL.
+    Http,
+    /// From cargo's cache of the index (offline): these `.cache` directories.
+    Cache(Vec<PathBuf>),
+    /// From a local registry's `index/` directory.
+    Local(PathBuf),
+}
+
+/// What [`SparseIndex::open`] needs.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct IndexOptions {
+    /// `--index URL`: wins over everything.
+    pub index: Option<String>,
+    /// `--registry NAME`: a registry of cargo's configuration instead of `crates-io`.
+    pub registry: Option<String>,
+    /// `--offline`: answer from cargo's cache (also when cargo's config says `net.offline`).
+    pub offline: bool,
+    /// Time allowed for each request.
+    pub timeout: Duration,
+    /// The directory cargo's configuration is looked for from.
+    pub cwd: PathBuf,
+}
+
+impl IndexOptions {
+    /// crates.io (as configured), online, with this timeout, configuration found from `cwd`.
+    pub fn new(cwd: impl Into<PathBuf>, timeout: Duration) -> IndexOptions {
+        IndexOptions {
+            index: None,
+            registry: None,
+            offline: false,
+            timeout,
+            cwd: cwd.into(),
+        }
+    }
+}
+
+/// A registry's index: a sparse index at a base URL, cargo's cache of one, or a local
+/// registry.
 #[derive(Debug, Clone)]
 pub struct SparseIndex {
     base: String,
     /// `base` as shown in messages and outputs (credentials redacted).
     shown: String,
     timeout: Duration,
+    backend: Backend,
 }
 
 impl SparseIndex {
@@ -182,6 +266,7 @@ impl SparseIndex {
             base,
             shown,
             timeout,
+            backend: Backend::Http,
         })
     }
 
@@ -191,6 +276,56 @@ impl SparseIndex {
             .iter()
             .find_map(|var| std::env::var(var).ok().filter(|v| !v.is_empty()))
             .map(|url| SparseIndex::new(&url, timeout))
+    }
+
+    /// The index `options` select: `--index`, else `$CARGO_DEPINFO_INDEX`, else the registry
+    /// cargo's configuration gives (`crates-io` or `--registry NAME`, source replacement
+    /// followed, `$CARGO_REGISTRIES_CRATES_IO_INDEX` honoured). Offline, a sparse index is
+    /// read from cargo's cache in `$CARGO_HOME`.
+    pub fn open(options: &IndexOptions) -> Result<SparseIndex, IndexError> {
+        let config = CargoConfig::load(&options.cwd)?;
+        let offline = options.offline || config.offline()?;
+        let named = options.index.clone().or_else(|| {
+            std::env::var(DEPINFO_INDEX_ENV)
+                .ok()
+                .filter(|v| !v.is_empty())
+        });
+        let location = match named {
+            Some(url) => IndexLocation::Sparse(url),
+            None => config.select(options.registry.as_deref())?.index,
+        };
+        let url = match location {
+            IndexLocation::Sparse(url) => url,
+            IndexLocation::LocalRegistry(path) => return Ok(SparseIndex::local_registry(&path)),
+        };
+        let mut index = SparseIndex::new(&url, options.timeout)?;
+        if offline {
+            let dirs = index_cache::cache_dirs(config.cargo_home(), &index.base);
+            if dirs.is_empty() {
+                return Err(IndexError::NoCache {
+                    url: index.shown,
+                    dir: config.cargo_home().join("registry").join("index"),
+                });
+            }
+            index.backend = Backend::Cache(dirs);
+        }
+        Ok(index)
+    }
+
+    /// The local registry at `path` (its index files are under `path/index/`).
+    pub fn local_registry(path: &Path) -> SparseIndex {
+        let shown = crate::printable_line(&path.display().to_string()).into_owned();
+        SparseIndex {
+            base: shown.clone(),
+            shown,
+            timeout: Duration::ZERO,
+            backend: Backend::Local(path.join("index")),
+        }
+    }
+
+    /// Whether the answers come from cargo's cache (offline).
+    pub fn is_offline_cache(&self) -> bool {
+        matches!(self.backend, Backend::Cache(_))
     }
 
     /// The base URL, ending with `/`, as it may be shown: credentials redacted
@@ -204,8 +339,44 @@ impl SparseIndex {
         format!("{}{}", self.base, index_path(name))
     }
 
-    /// Fetches and parses a crate's index file.
+    /// Fetches (or reads) and parses a crate's index file.
     pub(crate) fn fetch(&self, name: &str) -> Result<Vec<Release>, IndexError> {
+        match &self.backend {
+            Backend::Http => self.fetch_http(name),
+            Backend::Cache(dirs) => self.read_cache(dirs, name),
+            Backend::Local(dir) => read_local(dir, name),
+        }
+    }
+
+    /// Reads a crate's file from cargo's cache: never "up to date" when it is missing.
+    fn read_cache(&self, dirs: &[PathBuf], name: &str) -> Result<Vec<Release>, IndexError> {
+        if !build_info_collector::is_crate_name(name) {
+            return Err(IndexError::NotCached {
+                name: name.to_owned(),
+                url: self.shown.clone(),
+            });
+        }
+        let Some(path) = index_cache::newest_file(dirs, &index_path(name)) else {
+            return Err(IndexError::NotCached {
+                name: name.to_owned(),
+                url: self.shown.clone(),
+            });
+        };
+        let data = read_bounded(name, &path)?;
+        let releases =
+            index_cache::parse_cache_file(&data).map_err(|e| file_error(name, &path, &e))?;
+        // Cargo caches a crate the index does not know as a file with no release.
+        if releases.is_empty() {
+            return Err(IndexError::NotCached {
+                name: name.to_owned(),
+                url: self.shown.clone(),
+            });
+        }
+        Ok(releases)
+    }
+
+    /// Fetches and parses a crate's index file over HTTP.
+    fn fetch_http(&self, name: &str) -> Result<Vec<Release>, IndexError> {
         let url = self.file_url(name);
         let shown = http::shown_url(&url);
         let fetch_err = |message: String| IndexError::Fetch {
@@ -241,6 +412,45 @@ impl SparseIndex {
             url: shown.clone(),
             error,
         })
+    }
+}
+
+/// A crate's file in a local registry's index directory.
+fn read_local(dir: &Path, name: &str) -> Result<Vec<Release>, IndexError> {
+    let path = dir.join(index_path(name));
+    if !build_info_collector::is_crate_name(name) || !path.is_file() {
+        return Err(IndexError::File {
+            name: name.to_owned(),
+            path,
+            message: "not in the local registry".into(),
+        });
+    }
+    let data = read_bounded(name, &path)?;
+    parse_index_file(&data).map_err(|e| file_error(name, &path, &e))
+}
+
+/// A file of at most [`MAX_INDEX_FILE`] bytes.
+fn read_bounded(name: &str, path: &Path) -> Result<Vec<u8>, IndexError> {
+    use std::io::Read as _;
+    let mut data = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_INDEX_FILE as u64 + 1).read_to_end(&mut data))
+        .map_err(|e| file_error(name, path, &e))?;
+    if data.len() > MAX_INDEX_FILE {
+        return Err(file_error(
+            name,
+            path,
+            &format!("larger than {} MiB", MAX_INDEX_FILE >> 20),
+        ));
+    }
+    Ok(data)
+}
+
+fn file_error(name: &str, path: &Path, e: &dyn std::fmt::Display) -> IndexError {
+    IndexError::File {
+        name: name.to_owned(),
+        path: path.to_owned(),
+        message: e.to_string(),
     }
 }
 
