@@ -219,12 +219,30 @@ where
     }
 }
 
+/// The labels of one `rust_mod_info` series that make an observation.
+#[derive(Debug, Default)]
+pub(crate) struct ModLabels<'a> {
+    /// `name`.
+    pub(crate) name: Option<&'a str>,
+    /// `version`.
+    pub(crate) version: Option<&'a str>,
+    /// `source`.
+    pub(crate) source: Option<&'a str>,
+    /// `program`.
+    pub(crate) program: Option<&'a str>,
+    /// `direct`.
+    pub(crate) direct: Option<&'a str>,
+}
+
 /// Turns series into observations, sharing one [`Runner`] per program and instance and one
 /// copy of each name, version and source.
 #[derive(Default)]
 pub(crate) struct ObservationBuilder {
     strings: Strings,
     runners: BTreeMap<(String, Option<String>, Option<String>), Arc<Runner>>,
+    /// The runner of the last series: a page's series come program by program, so most
+    /// lookups end here without building a key.
+    last: Option<Arc<Runner>>,
 }
 
 impl ObservationBuilder {
@@ -236,36 +254,67 @@ impl ObservationBuilder {
         job: Option<String>,
         origin: &str,
     ) -> Option<Observation> {
-        let name = self.strings.get(labels.get("name")?);
-        let version = self.strings.get(labels.get("version")?);
-        let source = self
-            .strings
-            .get(labels.get("source").map_or("unknown", String::as_str));
-        let program = labels
-            .get("program")
-            .cloned()
-            .unwrap_or_else(|| "unknown".into());
-        let runner = self
-            .runners
-            .entry((program, instance, job))
-            .or_insert_with_key(|(program, instance, job)| {
-                Arc::new(Runner {
-                    program: program.clone(),
-                    program_version: None,
-                    revision: None,
-                    instance: instance.clone(),
-                    job: job.clone(),
-                    path: None,
-                    origin: origin.to_owned(),
-                })
-            });
+        let get = |k: &str| labels.get(k).map(String::as_str);
+        let mod_labels = ModLabels {
+            name: get("name"),
+            version: get("version"),
+            source: get("source"),
+            program: get("program"),
+            direct: get("direct"),
+        };
+        self.observation_of(&mod_labels, instance.as_deref(), job.as_deref(), origin)
+    }
+
+    /// [`observation`](Self::observation) from borrowed labels.
+    pub(crate) fn observation_of(
+        &mut self,
+        labels: &ModLabels<'_>,
+        instance: Option<&str>,
+        job: Option<&str>,
+        origin: &str,
+    ) -> Option<Observation> {
+        let name = self.strings.get(labels.name?);
+        let version = self.strings.get(labels.version?);
+        let source = self.strings.get(labels.source.unwrap_or("unknown"));
+        let program = labels.program.unwrap_or("unknown");
+        let runner = match &self.last {
+            Some(r)
+                if r.program == program
+                    && r.instance.as_deref() == instance
+                    && r.job.as_deref() == job =>
+            {
+                Arc::clone(r)
+            }
+            _ => {
+                let runner = self
+                    .runners
+                    .entry((
+                        program.to_owned(),
+                        instance.map(str::to_owned),
+                        job.map(str::to_owned),
+                    ))
+                    .or_insert_with_key(|(program, instance, job)| {
+                        Arc::new(Runner {
+                            program: program.clone(),
+                            program_version: None,
+                            revision: None,
+                            instance: instance.clone(),
+                            job: job.clone(),
+                            path: None,
+                            origin: origin.to_owned(),
+                        })
+                    });
+                self.last = Some(Arc::clone(runner));
+                Arc::clone(runner)
+            }
+        };
         Some(Observation {
-            runner: Arc::clone(runner),
+            runner,
             name,
             version,
             source,
             kind: Kind::Runtime,
-            direct: labels.get("direct").map(|d| d == "true"),
+            direct: labels.direct.map(|d| d == "true"),
         })
     }
 }
