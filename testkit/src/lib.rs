@@ -15,6 +15,7 @@
 //! - [`Scratch`], [`copy_fixture`], [`cargo`], [`git`]: fixture projects under
 //!   `tests/fixtures`, built for real in a shared target directory.
 //! - [`check_golden`]: output compared with a file, rewritten on request.
+//! - [`metrics_page`]: large `/metrics` pages with our series among histograms and counters.
 //! - With the `fixtures` feature, `fixture`: `BuildInfo` and `Packages` values made from rows.
 //!
 //! ```
@@ -36,6 +37,7 @@ mod fixture_project;
 mod golden;
 mod http_client;
 mod http_server;
+mod metrics_page;
 mod promtool;
 mod scratch;
 mod zlib;
@@ -52,6 +54,7 @@ pub use fixture_project::{
 pub use golden::check_golden;
 pub use http_client::{Response, get};
 pub use http_server::{Reply, Server, sorted_listeners, unused_addr};
+pub use metrics_page::{PageSpec, metrics_page};
 pub use promtool::{check_metrics, check_rules, installed, test_rules};
 pub use scratch::Scratch;
 pub use zlib::{inflate, zlib};
