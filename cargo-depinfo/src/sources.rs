@@ -3,8 +3,8 @@
 //!
 //! - binaries and directories of binaries ([`binaries`], `inspect`'s reader);
 //! - `/metrics` endpoints (`--metrics URL`, [`metrics_pages`]): `rust_mod_info` and
-//!   `<program>_build_info` in the text exposition format; the instance is the URL's
-//!   `host:port`, as Prometheus would label it;
+//!   `<program>_build_info` in the OpenMetrics or the classic text format ([`exposition`]);
+//!   the instance is the URL's `host:port`, as Prometheus would label it;
 //! - the Prometheus HTTP API (`--prometheus URL`, also Thanos and Mimir, [`prometheus_api`]):
 //!   the instant queries `rust_mod_info` and `{__name__=~".+_build_info",rustversion!=""}`; the
 //!   instance and job are the series' `instance` and `job` labels.
