@@ -250,8 +250,8 @@ impl ObservationBuilder {
     pub(crate) fn observation(
         &mut self,
         labels: &BTreeMap<String, String>,
-        instance: Option<String>,
-        job: Option<String>,
+        instance: Option<&str>,
+        job: Option<&str>,
         origin: &str,
     ) -> Option<Observation> {
         let get = |k: &str| labels.get(k).map(String::as_str);
@@ -262,7 +262,7 @@ impl ObservationBuilder {
             program: get("program"),
             direct: get("direct"),
         };
-        self.observation_of(&mod_labels, instance.as_deref(), job.as_deref(), origin)
+        self.observation_of(&mod_labels, instance, job, origin)
     }
 
     /// [`observation`](Self::observation) from borrowed labels.
@@ -366,8 +366,8 @@ fn query_prometheus(url: &str, timeout: Duration) -> (Vec<Observation>, Vec<Sour
         .filter_map(|l| {
             builder.observation(
                 l,
-                l.get("instance").cloned(),
-                l.get("job").cloned(),
+                l.get("instance").map(String::as_str),
+                l.get("job").map(String::as_str),
                 &origin,
             )
         })

@@ -446,7 +446,7 @@ proptest! {
         same_samples(&parsed, &ours)?;
 
         // And as observations: one per positive rust_mod_info series.
-        let observations = page_observations(page.as_bytes(), content_type(format), "h:1", "u")
+        let observations = page_observations(page.as_bytes(), Some(content_type(format)), "h:1", "u")
             .map_err(|e| TestCaseError::fail(format!("{e}\n{page}")))?;
         let mut got: Vec<(String, String, String)> = observations
             .iter()
@@ -527,10 +527,10 @@ proptest! {
     }
 }
 
-fn content_type(format: Format) -> Option<&'static str> {
+fn content_type(format: Format) -> &'static str {
     match format {
-        Format::OpenMetrics => Some("application/openmetrics-text; version=1.0.0; charset=utf-8"),
-        _ => Some("text/plain; version=0.0.4; charset=utf-8"),
+        Format::OpenMetrics => "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        _ => "text/plain; version=0.0.4; charset=utf-8",
     }
 }
 

@@ -30,13 +30,18 @@ fn check(what: &str, spec: PageSpec, content_type: &str) {
     });
     let elapsed = start.elapsed();
     let observations = result.unwrap();
-    let mb = page.len() as f64 / 1e6;
+    #[allow(clippy::cast_precision_loss, reason = "figures to print")]
+    let (mb, peak_mb, ratio) = (
+        page.len() as f64 / 1e6,
+        peak as f64 / 1e6,
+        peak as f64 / page.len() as f64,
+    );
     println!(
         "{what}: {} series, {mb:.1} MB page, {} observations, peak {:.1} MB ({:.2} x the page), {:.1} ms per MB",
         spec.series,
         observations.len(),
-        peak as f64 / 1e6,
-        peak as f64 / page.len() as f64,
+        peak_mb,
+        ratio,
         elapsed.as_secs_f64() * 1e3 / mb,
     );
     assert_eq!(observations.len(), spec.mod_info);

@@ -533,11 +533,11 @@ fn lossy_snippet(b: &[u8]) -> String {
 mod tests {
     use super::*;
 
+    /// A kept sample, owned: name, labels in page order, value.
+    type Owned = (String, Vec<(String, String)>, f64);
+
     /// `(name, labels, value)` of every kept sample, or the error's message.
-    fn all(
-        text: &str,
-        format: Format,
-    ) -> Result<Vec<(String, Vec<(String, String)>, f64)>, String> {
+    fn all(text: &str, format: Format) -> Result<Vec<Owned>, String> {
         let mut out = Vec::new();
         parse(
             text.as_bytes(),
@@ -601,7 +601,12 @@ mod tests {
             all("a{b=\"\\x\"} 1\n", Format::Text).unwrap_err(),
             "malformed exposition at line 1: bad escape \\x in label b"
         );
-        let many: String = (0..=MAX_LABELS).map(|i| format!("l{i}=\"\",")).collect();
+        let mut many = String::new();
+        for i in 0..=MAX_LABELS {
+            many.push('l');
+            many.push_str(&i.to_string());
+            many.push_str("=\"\",");
+        }
         assert_eq!(
             all(&format!("a{{{many}}} 1\n"), Format::Text).unwrap_err(),
             "malformed exposition at line 1: l64 has more than 64 labels"
