@@ -6,7 +6,7 @@
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::net::TcpListener;
 use std::process::Command;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use cargo_depinfo::{SourceArgs, collect};
 use testkit::{Reply, Server, stderr, stdout};
@@ -110,8 +110,20 @@ fn an_openmetrics_page_cut_short_is_an_error_and_a_text_page_needs_no_eof() {
 fn the_scrape_asks_for_openmetrics_first_as_prometheus_does() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
+    listener.set_nonblocking(true).unwrap();
     let server = std::thread::spawn(move || {
-        let (mut stream, _) = listener.accept().unwrap();
+        // Bounded: a client that never comes fails the test instead of hanging it.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut stream = loop {
+            match listener.accept() {
+                Ok((stream, _)) => break stream,
+                Err(_) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                Err(e) => panic!("no request within 20s: {e}"),
+            }
+        };
+        stream.set_nonblocking(false).unwrap();
         stream
             .set_read_timeout(Some(Duration::from_secs(10)))
             .unwrap();
@@ -143,5 +155,35 @@ fn the_scrape_asks_for_openmetrics_first_as_prometheus_does() {
             "Accept: application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
         ],
         "{head:?}"
+    );
+}
+
+/// What build-info-collector registered in prometheus-client serves: its families as gauges
+/// (`# TYPE rust_mod_info gauge`) in an OpenMetrics page ending in `# EOF`, byte for byte as
+/// build-info-collector's own test asserts.
+#[test]
+fn the_collector_through_prometheus_client_is_read_as_openmetrics() {
+    let page = format!(
+        "{}# EOF\n",
+        include_str!("../../build-info-collector/tests/golden/example.prom")
+    );
+    let server = Server::fixed(Reply::ok(OPEN_METRICS, page));
+    let (observations, errors) = collect(&metrics_args(server.url("/metrics")));
+    assert!(errors.is_empty(), "{errors:?}");
+    let seen: Vec<String> = observations
+        .iter()
+        .map(|o| {
+            format!(
+                "{} {:?} {} {} {:?}",
+                o.runner.program, o.runner.program_version, o.name, o.version, o.direct
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            "myapp Some(\"1.4.2\") itoa 1.0.15 Some(false)",
+            "myapp Some(\"1.4.2\") serde_json 1.0.140 Some(true)",
+        ]
     );
 }
