@@ -182,7 +182,7 @@ pub enum LineError {
     #[error("expected ',' or '}}' after label {0}")]
     NoSeparator(String),
     /// More than [`MAX_LABELS`] labels on one sample.
-    #[error("{0} has more than 64 labels")]
+    #[error("{0} has more than {max} labels", max = MAX_LABELS)]
     TooManyLabels(String),
     /// A kept sample whose line is not UTF-8.
     #[error("{0}: the line is not UTF-8")]
@@ -711,6 +711,8 @@ mod tests {
                     rust_mod_info_info{name=\"b\",version=\"2\"} 1\n\
                     # TYPE myapp_build info\n\
                     myapp_build_info{version=\"3\"} 1.0 1.7e9 # {trace_id=\"a b\"} 1 1.7e9\n\
+                    # TYPE svc_build_info info\n\
+                    svc_build_info_info{version=\"4\"} 1\n\
                     # TYPE rust_mod_info_x gauge\n\
                     rust_mod_info_info{name=\"c\"} 1\n\
                     # EOF\n";
@@ -720,6 +722,7 @@ mod tests {
                 "rust_mod_info Some(\"a\") 1",
                 "rust_mod_info Some(\"b\") 1",
                 "myapp_build_info None 1",
+                "svc_build_info None 1",
             ]
         );
         for (page, want) in [
