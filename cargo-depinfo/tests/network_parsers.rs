@@ -444,6 +444,11 @@ proptest! {
         prop_assert!(peak <= bounded(page.len()));
         let parsed = parsed.map_err(|e| TestCaseError::fail(format!("{e}\n{page}")))?;
         same_samples(&parsed, &ours)?;
+        // The parser itself allocates nothing for a valid page: samples borrow the body.
+        let mut found = 0;
+        let (result, peak) = peak_during(|| parse_exposition(page.as_bytes(), format, is_ours, |_| found += 1));
+        prop_assert!(result.is_ok());
+        prop_assert_eq!((found, peak), (ours.len(), 0));
 
         // And as observations: one per positive rust_mod_info series.
         let observations = page_observations(page.as_bytes(), Some(content_type(format)), "h:1", "u")
