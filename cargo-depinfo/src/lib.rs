@@ -52,8 +52,11 @@ pub use crate::sources::{SourceArgs, SourceError, collect, collect_with};
 /// tests/registry_parsers.rs): not part of the stable API.
 #[cfg(feature = "test-util")]
 pub mod network_parsers {
-    pub use crate::sources::exposition::{Sample, parse as parse_exposition};
+    pub use crate::sources::exposition::{
+        Format, Labels, MAX_LABELS, Sample, parse as parse_exposition,
+    };
     pub use crate::sources::index_cache::parse_cache_file;
+    pub use crate::sources::metrics_pages::{ACCEPT, page_observations};
     pub use crate::sources::prometheus_api::{Series, decode as decode_prometheus_answer};
     pub use crate::sources::sparse_index::{Release, parse_index_file};
 }

@@ -3,8 +3,8 @@
 //!
 //! - binaries and directories of binaries ([`binaries`], `inspect`'s reader);
 //! - `/metrics` endpoints (`--metrics URL`, [`metrics_pages`]): `rust_mod_info` and
-//!   `<program>_build_info` in the text exposition format; the instance is the URL's
-//!   `host:port`, as Prometheus would label it;
+//!   `<program>_build_info` in the OpenMetrics or the classic text format ([`exposition`]);
+//!   the instance is the URL's `host:port`, as Prometheus would label it;
 //! - the Prometheus HTTP API (`--prometheus URL`, also Thanos and Mimir, [`prometheus_api`]):
 //!   the instant queries `rust_mod_info` and `{__name__=~".+_build_info",rustversion!=""}`; the
 //!   instance and job are the series' `instance` and `job` labels.
@@ -260,12 +260,30 @@ where
     }
 }
 
+/// The labels of one `rust_mod_info` series that make an observation.
+#[derive(Debug, Default)]
+pub(crate) struct ModLabels<'a> {
+    /// `name`.
+    pub(crate) name: Option<&'a str>,
+    /// `version`.
+    pub(crate) version: Option<&'a str>,
+    /// `source`.
+    pub(crate) source: Option<&'a str>,
+    /// `program`.
+    pub(crate) program: Option<&'a str>,
+    /// `direct`.
+    pub(crate) direct: Option<&'a str>,
+}
+
 /// Turns series into observations, sharing one [`Runner`] per program and instance and one
 /// copy of each name, version and source.
 #[derive(Default)]
 pub(crate) struct ObservationBuilder {
     strings: Strings,
     runners: BTreeMap<(String, Option<String>, Option<String>), Arc<Runner>>,
+    /// The runner of the last series: a page's series come program by program, so most
+    /// lookups end here without building a key.
+    last: Option<Arc<Runner>>,
 }
 
 impl ObservationBuilder {
@@ -273,40 +291,71 @@ impl ObservationBuilder {
     pub(crate) fn observation(
         &mut self,
         labels: &BTreeMap<String, String>,
-        instance: Option<String>,
-        job: Option<String>,
+        instance: Option<&str>,
+        job: Option<&str>,
         origin: &str,
     ) -> Option<Observation> {
-        let name = self.strings.get(labels.get("name")?);
-        let version = self.strings.get(labels.get("version")?);
-        let source = self
-            .strings
-            .get(labels.get("source").map_or("unknown", String::as_str));
-        let program = labels
-            .get("program")
-            .cloned()
-            .unwrap_or_else(|| "unknown".into());
-        let runner = self
-            .runners
-            .entry((program, instance, job))
-            .or_insert_with_key(|(program, instance, job)| {
-                Arc::new(Runner {
-                    program: program.clone(),
-                    program_version: None,
-                    revision: None,
-                    instance: instance.clone(),
-                    job: job.clone(),
-                    path: None,
-                    origin: origin.to_owned(),
-                })
-            });
+        let get = |k: &str| labels.get(k).map(String::as_str);
+        let mod_labels = ModLabels {
+            name: get("name"),
+            version: get("version"),
+            source: get("source"),
+            program: get("program"),
+            direct: get("direct"),
+        };
+        self.observation_of(&mod_labels, instance, job, origin)
+    }
+
+    /// [`observation`](Self::observation) from borrowed labels.
+    pub(crate) fn observation_of(
+        &mut self,
+        labels: &ModLabels<'_>,
+        instance: Option<&str>,
+        job: Option<&str>,
+        origin: &str,
+    ) -> Option<Observation> {
+        let name = self.strings.get(labels.name?);
+        let version = self.strings.get(labels.version?);
+        let source = self.strings.get(labels.source.unwrap_or("unknown"));
+        let program = labels.program.unwrap_or("unknown");
+        let runner = match &self.last {
+            Some(r)
+                if r.program == program
+                    && r.instance.as_deref() == instance
+                    && r.job.as_deref() == job =>
+            {
+                Arc::clone(r)
+            }
+            _ => {
+                let runner = self
+                    .runners
+                    .entry((
+                        program.to_owned(),
+                        instance.map(str::to_owned),
+                        job.map(str::to_owned),
+                    ))
+                    .or_insert_with_key(|(program, instance, job)| {
+                        Arc::new(Runner {
+                            program: program.clone(),
+                            program_version: None,
+                            revision: None,
+                            instance: instance.clone(),
+                            job: job.clone(),
+                            path: None,
+                            origin: origin.to_owned(),
+                        })
+                    });
+                self.last = Some(Arc::clone(runner));
+                Arc::clone(runner)
+            }
+        };
         Some(Observation {
-            runner: Arc::clone(runner),
+            runner,
             name,
             version,
             source,
             kind: Kind::Runtime,
-            direct: labels.get("direct").map(|d| d == "true"),
+            direct: labels.direct.map(|d| d == "true"),
         })
     }
 }
@@ -358,8 +407,8 @@ fn query_prometheus(url: &str, timeout: Duration) -> (Vec<Observation>, Vec<Sour
         .filter_map(|l| {
             builder.observation(
                 l,
-                l.get("instance").cloned(),
-                l.get("job").cloned(),
+                l.get("instance").map(String::as_str),
+                l.get("job").map(String::as_str),
                 &origin,
             )
         })

@@ -12,9 +12,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use cargo_depinfo::network_parsers::{
-    decode_prometheus_answer, parse_exposition, parse_index_file,
+    Format, decode_prometheus_answer, page_observations, parse_exposition, parse_index_file,
 };
-use cargo_depinfo::{ApiError, IndexFileError};
+use cargo_depinfo::{ApiError, ExpositionError, IndexFileError};
 use proptest::prelude::*;
 
 // ---- counting allocator ----------------------------------------------------------------
@@ -136,7 +136,22 @@ const PAGES: &[&str] = &[
     include_str!("../../build-info-collector/tests/golden/odd.prom"),
     include_str!("fleet/affected_metrics.prom"),
     include_str!("fleet/spread.prom"),
+    OPEN_METRICS_PAGE,
 ];
+
+/// An OpenMetrics page as a service using prometheus-client serves it: exemplars, `_created`,
+/// units, info and stateset families, `# EOF`.
+const OPEN_METRICS_PAGE: &str = "# HELP http_requests Requests.\n# TYPE http_requests counter\n\
+    http_requests_total{code=\"200\",path=\"/\"} 1027 # {trace_id=\"KOO5S4vxi0o\"} 1 1.7e9\n\
+    http_requests_created{code=\"200\",path=\"/\"} 1.7e9\n\
+    # TYPE latency_seconds histogram\n# UNIT latency_seconds seconds\n\
+    latency_seconds_bucket{le=\"0.1\"} 8 # {trace_id=\"a\"} 0.05\n\
+    latency_seconds_bucket{le=\"+Inf\"} 17\nlatency_seconds_count 17\nlatency_seconds_sum 3.5\n\
+    # TYPE rust_mod info\n# HELP rust_mod Crates.\n\
+    rust_mod_info{direct=\"true\",name=\"serde\",program=\"shop\",source=\"crates.io\",version=\"1.0.219\"} 1\n\
+    # TYPE feature stateset\nfeature{feature=\"a\"} 1\n\
+    # TYPE shop_build_info gauge\n\
+    shop_build_info{revision=\"3f2c\",rustversion=\"1.95.0\",version=\"1.4.2\"} 1\n# EOF\n";
 
 fn is_metric_name(s: &str) -> bool {
     !s.is_empty()
@@ -151,6 +166,10 @@ fn is_label_name(s: &str) -> bool {
         && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
+fn is_ours(name: &str) -> bool {
+    name == "rust_mod_info" || name.ends_with("_build_info")
+}
+
 /// Label values as the format escapes them.
 fn escape(v: &str) -> String {
     v.replace('\\', "\\\\")
@@ -163,29 +182,69 @@ fn label_value() -> impl Strategy<Value = String> {
     prop_oneof![".{0,12}", "[\"\\\\\n\r\t\u{1b}\u{0}a-z{},=]{0,12}"]
 }
 
+fn format() -> impl Strategy<Value = Format> {
+    prop_oneof![Just(Format::Text), Just(Format::OpenMetrics)]
+}
+
+type Parsed = (String, BTreeMap<String, String>, f64);
+
+/// Every sample `keep` selects, owned.
+fn parse_all(
+    page: &[u8],
+    format: Format,
+    keep: impl Fn(&str) -> bool,
+) -> Result<Vec<Parsed>, ExpositionError> {
+    let mut out = Vec::new();
+    parse_exposition(page, format, keep, |s| {
+        let labels = s
+            .labels()
+            .map(|(k, v)| (k.to_owned(), v.into_owned()))
+            .collect();
+        out.push((s.name.to_owned(), labels, s.value));
+    })?;
+    Ok(out)
+}
+
+/// The page's lines, as the parser counts them.
+fn line_count(page: &[u8]) -> usize {
+    page.split(|&b| b == b'\n').count()
+}
+
 #[derive(Debug, Clone)]
 struct GenSample {
     name: String,
     labels: BTreeMap<String, String>,
     value: f64,
+    /// Written only in OpenMetrics.
+    exemplar: Option<BTreeMap<String, String>>,
+}
+
+fn labels() -> impl Strategy<Value = BTreeMap<String, String>> {
+    proptest::collection::btree_map("[a-zA-Z_][a-zA-Z0-9_]{0,10}", label_value(), 0..5)
+}
+
+fn value() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        any::<f64>(),
+        Just(0.0),
+        Just(1.0),
+        Just(f64::NAN),
+        Just(f64::INFINITY)
+    ]
 }
 
 fn gen_sample() -> impl Strategy<Value = GenSample> {
     (
         "[a-zA-Z_:][a-zA-Z0-9_:]{0,20}",
-        proptest::collection::btree_map("[a-zA-Z_][a-zA-Z0-9_]{0,10}", label_value(), 0..5),
-        prop_oneof![
-            any::<f64>(),
-            Just(0.0),
-            Just(1.0),
-            Just(f64::NAN),
-            Just(f64::INFINITY)
-        ],
+        labels(),
+        value(),
+        proptest::option::of(labels()),
     )
-        .prop_map(|(name, labels, value)| GenSample {
+        .prop_map(|(name, labels, value, exemplar)| GenSample {
             name,
             labels,
             value,
+            exemplar,
         })
 }
 
@@ -201,45 +260,152 @@ fn write_value(v: f64) -> String {
     }
 }
 
-fn render(samples: &[GenSample]) -> String {
-    let mut s = String::from("# HELP x generated\n# TYPE x gauge\n");
-    for g in samples {
-        s.push_str(&g.name);
-        if !g.labels.is_empty() {
-            let labels: Vec<String> = g
-                .labels
-                .iter()
-                .map(|(k, v)| format!("{k}=\"{}\"", escape(v)))
-                .collect();
-            let _ = write!(s, "{{{}}}", labels.join(","));
-        }
-        let _ = writeln!(s, " {}", write_value(g.value));
+fn write_labels(labels: &BTreeMap<String, String>) -> String {
+    let labels: Vec<String> = labels
+        .iter()
+        .map(|(k, v)| format!("{k}=\"{}\"", escape(v)))
+        .collect();
+    format!("{{{}}}", labels.join(","))
+}
+
+fn sample_line(g: &GenSample, format: Format) -> String {
+    let mut s = g.name.clone();
+    if !g.labels.is_empty() {
+        s.push_str(&write_labels(&g.labels));
+    }
+    let _ = write!(s, " {}", write_value(g.value));
+    if let (Format::OpenMetrics, Some(exemplar)) = (format, &g.exemplar) {
+        let _ = write!(s, " # {} 0.5 1700000000.5", write_labels(exemplar));
     }
     s
+}
+
+fn render(samples: &[GenSample], format: Format) -> String {
+    let mut s = String::from("# HELP x generated\n# TYPE x gauge\n");
+    for g in samples {
+        s.push_str(&sample_line(g, format));
+        s.push('\n');
+    }
+    if format == Format::OpenMetrics {
+        s.push_str("# EOF\n");
+    }
+    s
+}
+
+/// A `rust_mod_info` or `<program>_build_info` series.
+fn our_sample() -> impl Strategy<Value = GenSample> {
+    let mod_info = (
+        label_value(),
+        label_value(),
+        label_value(),
+        label_value(),
+        prop_oneof![Just("true"), Just("false")],
+        prop_oneof![Just(1.0), Just(0.0), Just(2.5)],
+    )
+        .prop_map(|(name, version, program, source, direct, value)| {
+            let labels = [
+                ("direct", direct.to_owned()),
+                ("name", name),
+                ("program", program),
+                ("source", source),
+                ("version", version),
+            ];
+            GenSample {
+                name: "rust_mod_info".into(),
+                labels: labels.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+                value,
+                exemplar: None,
+            }
+        });
+    let build_info = ("[a-z][a-z0-9_]{0,8}", labels()).prop_map(|(program, labels)| GenSample {
+        name: format!("{program}_build_info"),
+        labels,
+        value: 1.0,
+        exemplar: None,
+    });
+    prop_oneof![3 => mod_info, 1 => build_info]
+}
+
+/// A line of another family: a comment, or a name (never ours) followed by anything that does
+/// not continue the name.
+fn other_line() -> impl Strategy<Value = String> {
+    let name = "[a-z_][a-z0-9_:]{0,15}".prop_filter("not ours", |n| !is_ours(n));
+    prop_oneof![
+        (name.clone(), "[^\n\ra-zA-Z0-9_:][^\n]{0,40}").prop_map(|(n, tail)| format!("{n}{tail}")),
+        (name.clone(), labels(), value(), labels()).prop_map(|(n, l, v, e)| format!(
+            "{n}_total{} {} # {} 1",
+            write_labels(&l),
+            write_value(v),
+            write_labels(&e)
+        )),
+        (name.clone(), "[a-z]{1,8}").prop_map(|(n, t)| format!("# TYPE {n} {t}")),
+        (name, "[^\n]{0,30}").prop_map(|(n, h)| format!("# HELP {n} {h}")),
+        "# [^\n]{0,30}".prop_filter("not EOF", |c| c.trim_end() != "# EOF"),
+    ]
+}
+
+/// Our samples interleaved with other lines: the page, and our samples' line numbers.
+fn mixed_page(
+    ours: &[GenSample],
+    others: &[(usize, String)],
+    format: Format,
+) -> (String, Vec<usize>) {
+    let mut lines: Vec<(bool, String)> = ours
+        .iter()
+        .map(|g| (true, sample_line(g, format)))
+        .collect();
+    for (at, line) in others {
+        let at = at % (lines.len() + 1);
+        lines.insert(at, (false, line.clone()));
+    }
+    let mut page = String::new();
+    let mut numbers = Vec::new();
+    for (i, (is_ours, line)) in lines.iter().enumerate() {
+        if *is_ours {
+            numbers.push(i + 1);
+        }
+        page.push_str(line);
+        page.push('\n');
+    }
+    if format == Format::OpenMetrics {
+        page.push_str("# EOF\n");
+    }
+    (page, numbers)
+}
+
+fn same_samples(parsed: &[Parsed], written: &[GenSample]) -> Result<(), TestCaseError> {
+    prop_assert_eq!(parsed.len(), written.len());
+    for (p, g) in parsed.iter().zip(written) {
+        prop_assert_eq!(&p.0, &g.name);
+        prop_assert_eq!(&p.1, &g.labels);
+        prop_assert!(p.2.to_bits() == g.value.to_bits() || (p.2.is_nan() && g.value.is_nan()));
+    }
+    Ok(())
 }
 
 proptest! {
     #![proptest_config(testkit::proptest_cases(1500))]
 
-    /// Mutated real pages: data whose names are valid, or an error on an existing line.
+    /// Mutated real pages, every line kept: data whose names are valid, or an error on an
+    /// existing line.
     #[test]
     fn mutated_pages_parse_or_fail_on_a_line_in_bounded_memory(
         seed in 0..PAGES.len(),
         mutations in proptest::collection::vec(mutation(), 1..8),
+        format in format(),
     ) {
         let bytes = mutate(PAGES[seed].as_bytes(), &mutations);
-        let text = String::from_utf8_lossy(&bytes);
-        let (result, peak) = peak_during(|| parse_exposition(&text, |_| true));
-        prop_assert!(peak <= bounded(text.len()), "{peak} bytes for {} bytes", text.len());
+        let (result, peak) = peak_during(|| parse_all(&bytes, format, |_| true));
+        prop_assert!(peak <= bounded(bytes.len()), "{peak} bytes for {} bytes", bytes.len());
         match result {
             Ok(samples) => {
-                for s in samples {
-                    prop_assert!(is_metric_name(&s.name), "{:?}", s.name);
-                    prop_assert!(s.labels.keys().all(|k| is_label_name(k)), "{:?}", s.labels);
+                for (name, labels, _) in samples {
+                    prop_assert!(is_metric_name(&name), "{:?}", name);
+                    prop_assert!(labels.keys().all(|k| is_label_name(k)), "{:?}", labels);
                 }
             }
             Err(e) => {
-                prop_assert!(e.line >= 1 && e.line <= text.lines().count(), "{e}");
+                prop_assert!(e.line >= 1 && e.line <= line_count(&bytes), "{e}");
                 prop_assert!(!e.to_string().contains('\n'), "{e}");
                 prop_assert!(e.to_string().chars().count() <= 200, "{e}");
             }
@@ -251,22 +417,158 @@ proptest! {
 proptest! {
     #![proptest_config(testkit::proptest_cases(300))]
 
-    /// Generated valid pages: exactly the samples written, label values byte for byte.
+    /// Generated valid pages, every line kept: exactly the samples written, label values byte
+    /// for byte, exemplars or not.
     #[test]
-    fn generated_pages_parse_to_what_was_written(samples in proptest::collection::vec(gen_sample(), 0..20)) {
-        let text = render(&samples);
-        let (parsed, peak) = peak_during(|| parse_exposition(&text, |_| true));
+    fn generated_pages_parse_to_what_was_written(
+        samples in proptest::collection::vec(gen_sample(), 0..20),
+        format in format(),
+    ) {
+        let text = render(&samples, format);
+        let (parsed, peak) = peak_during(|| parse_all(text.as_bytes(), format, |_| true));
         prop_assert!(peak <= bounded(text.len()));
         let parsed = parsed.map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
-        prop_assert_eq!(parsed.len(), samples.len());
-        for (p, g) in parsed.iter().zip(&samples) {
-            prop_assert_eq!(&p.name, &g.name);
-            prop_assert_eq!(&p.labels, &g.labels);
-            prop_assert!(p.value.to_bits() == g.value.to_bits() || (p.value.is_nan() && g.value.is_nan()));
-        }
+        same_samples(&parsed, &samples)?;
     }
 
+    /// Our series among random lines of other families, in both formats: found exactly, in
+    /// memory that does not grow with the other lines (nothing is copied).
+    #[test]
+    fn our_series_among_other_families_are_found_exactly(
+        ours in proptest::collection::vec(our_sample(), 0..12),
+        others in proptest::collection::vec((any::<usize>(), other_line()), 0..40),
+        format in format(),
+    ) {
+        let (page, _) = mixed_page(&ours, &others, format);
+        let (parsed, peak) = peak_during(|| parse_all(page.as_bytes(), format, is_ours));
+        prop_assert!(peak <= bounded(page.len()));
+        let parsed = parsed.map_err(|e| TestCaseError::fail(format!("{e}\n{page}")))?;
+        same_samples(&parsed, &ours)?;
+        // The parser itself allocates nothing for a valid page: samples borrow the body.
+        let mut found = 0;
+        let (result, peak) = peak_during(|| parse_exposition(page.as_bytes(), format, is_ours, |_| found += 1));
+        prop_assert!(result.is_ok());
+        prop_assert_eq!((found, peak), (ours.len(), 0));
+
+        // And as observations: one per positive rust_mod_info series.
+        let observations = page_observations(page.as_bytes(), Some(content_type(format)), "h:1", "u")
+            .map_err(|e| TestCaseError::fail(format!("{e}\n{page}")))?;
+        let mut got: Vec<(String, String, String)> = observations
+            .iter()
+            .map(|o| (o.runner.program.clone(), o.name.to_string(), o.version.to_string()))
+            .collect();
+        let mut want: Vec<(String, String, String)> = ours
+            .iter()
+            .filter(|g| g.name == "rust_mod_info" && g.value > 0.0)
+            .map(|g| (g.labels["program"].clone(), g.labels["name"].clone(), g.labels["version"].clone()))
+            .collect();
+        got.sort();
+        want.sort();
+        prop_assert_eq!(got, want);
+    }
+
+    /// A line of ours broken in any of the ways the format forbids fails the page, on that line.
+    #[test]
+    fn broken_lines_of_our_families_are_refused(
+        ours in proptest::collection::vec(our_sample(), 1..8),
+        others in proptest::collection::vec((any::<usize>(), other_line()), 0..20),
+        pick in any::<usize>(),
+        breaker in 0..BREAKERS.len(),
+        format in format(),
+    ) {
+        let target = pick % ours.len();
+        let mut lines = ours.clone();
+        let (page, numbers) = mixed_page(&ours, &others, format);
+        let line = sample_line(&lines[target], format);
+        let broken = BREAKERS[breaker](&line);
+        prop_assume!(broken != line);
+        lines.clear();
+        let page: Vec<&str> = page.split('\n').collect();
+        let mut page: Vec<String> = page.iter().map(|l| (*l).to_owned()).collect();
+        page[numbers[target] - 1] = broken;
+        let page = page.join("\n");
+        let e = parse_all(page.as_bytes(), format, is_ours)
+            .map(|_| ())
+            .expect_err(&page);
+        prop_assert_eq!(e.line, numbers[target], "{}\n{}", e, page);
+    }
+
+    /// Lines of other families mutated in any way (after their name) never fail the page, and
+    /// our series are still found exactly.
+    #[test]
+    fn mutated_lines_of_other_families_never_fail_the_page(
+        ours in proptest::collection::vec(our_sample(), 0..8),
+        others in proptest::collection::vec((any::<usize>(), other_line(), proptest::collection::vec(mutation(), 1..4)), 1..20),
+        format in format(),
+    ) {
+        let others: Vec<(usize, String)> = others
+            .into_iter()
+            .map(|(at, line, mutations)| {
+                let name_end = line
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
+                    .unwrap_or(line.len());
+                // Comments stay comments, names stay names: the rest is anything on one line.
+                let keep = if line.starts_with('#') { 1 } else { name_end };
+                let mut tail = mutate(&line.as_bytes()[keep..], &mutations);
+                for b in &mut tail {
+                    if *b == b'\n' {
+                        *b = b' ';
+                    }
+                }
+                if tail.first().is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b':') {
+                    tail.insert(0, b' ');
+                }
+                let mut bytes = line.as_bytes()[..keep].to_vec();
+                bytes.extend(tail);
+                (at, String::from_utf8_lossy(&bytes).into_owned())
+            })
+            .filter(|(_, line)| line.trim_end() != "# EOF" && !(line.starts_with("# TYPE ") && line.contains("_info")))
+            .collect();
+        let (page, _) = mixed_page(&ours, &others, format);
+        let (parsed, peak) = peak_during(|| parse_all(page.as_bytes(), format, is_ours));
+        prop_assert!(peak <= bounded(page.len()));
+        let parsed = parsed.map_err(|e| TestCaseError::fail(format!("{e}\n{page}")))?;
+        same_samples(&parsed, &ours)?;
+    }
 }
+
+fn content_type(format: Format) -> &'static str {
+    match format {
+        Format::OpenMetrics => "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        _ => "text/plain; version=0.0.4; charset=utf-8",
+    }
+}
+
+/// Ways to break a valid line of ours: each is an error in both formats.
+const BREAKERS: &[fn(&str) -> String] = &[
+    // The value is not a number.
+    |l| {
+        format!(
+            "{} x{}",
+            &l[..l.rfind(' ').unwrap()],
+            &l[l.rfind(' ').unwrap() + 1..]
+        )
+    },
+    // No value.
+    |l| l[..l.rfind(' ').unwrap()].to_owned(),
+    // Two timestamps.
+    |l| format!("{l} 1 2"),
+    // A bad escape at the start of the first label value.
+    |l| l.replacen("=\"", "=\"\\q", 1),
+    // A label value without its quotes.
+    |l| l.replacen("=\"", "=", 1),
+    // The label set not closed.
+    |l| {
+        l.rfind('}')
+            .map_or_else(|| l.to_owned(), |i| format!("{}{}", &l[..i], &l[i + 1..]))
+    },
+    // A label twice.
+    |l| l.replacen('{', "{a=\"1\",a=\"2\",", 1),
+    // A label name that is not one.
+    |l| l.replacen('{', "{1a=\"1\",", 1),
+    // An exemplar without its value (a bad timestamp in the classic format).
+    |l| format!("{l} # {{a=\"b\"}}"),
+];
 
 proptest! {
     #![proptest_config(testkit::proptest_cases(300))]
@@ -283,7 +585,7 @@ proptest! {
         let target = labelled[pick % labelled.len()];
         let mut samples = samples;
         let first = samples[target].labels.keys().next().unwrap().clone();
-        let text = render(&samples);
+        let text = render(&samples, Format::Text);
         // Put `\<c>` at the start of that sample's first label value.
         let line_no = target + 3;
         let lines: Vec<&str> = text.lines().collect();
@@ -295,7 +597,7 @@ proptest! {
         all[line_no - 1] = broken;
         let text = all.join("\n");
         samples.clear();
-        let e = parse_exposition(&text, |_| true).unwrap_err();
+        let e = parse_all(text.as_bytes(), Format::Text, |_| true).unwrap_err();
         prop_assert_eq!(e.line, line_no);
         prop_assert_eq!(
             e.problem.to_string(),

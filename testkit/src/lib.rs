@@ -18,6 +18,7 @@
 //!   [`query`], [`wait_until`]: a fleet of fixture services at different versions of one
 //!   crate, and the real engines that scrape it.
 //! - [`check_golden`]: output compared with a file, rewritten on request.
+//! - [`metrics_page`]: large `/metrics` pages with our series among histograms and counters.
 //! - With the `fixtures` feature, `fixture`: `BuildInfo` and `Packages` values made from rows.
 //!
 //! ```
@@ -40,6 +41,7 @@ mod fleet;
 mod golden;
 mod http_client;
 mod http_server;
+mod metrics_page;
 mod promtool;
 mod scratch;
 mod zlib;
@@ -60,6 +62,7 @@ pub use fleet::{
 pub use golden::check_golden;
 pub use http_client::{Response, get};
 pub use http_server::{Reply, Server, sorted_listeners, unused_addr};
+pub use metrics_page::{PageSpec, metrics_page};
 pub use promtool::{check_metrics, check_rules, installed, test_rules};
 pub use scratch::Scratch;
 pub use zlib::{inflate, zlib};

@@ -1,19 +1,110 @@
-//! A parser for the Prometheus text exposition format (what `/metrics` serves), strict enough
-//! to reject what Prometheus would reject: every sample line is `name{labels} value
-//! [timestamp]`, label values use the format's escapes (`\\`, `\"`, `\n`). `# HELP`, `# TYPE`,
-//! other comments and OpenMetrics' `# EOF` are skipped.
+//! A parser for what `/metrics` pages serve: the Prometheus text format (`text/plain;
+//! version=0.0.4`) and the OpenMetrics text format (`application/openmetrics-text`), read
+//! straight from the body's bytes.
+//!
+//! Only the samples the caller keeps are parsed strictly (every sample line is `name{labels}
+//! value [timestamp]`, label values use the format's escapes `\\`, `\"`, `\n`; in OpenMetrics
+//! an exemplar ` # {labels} value [timestamp]` may follow): a page is one scrape of many
+//! exporters' families, and one odd line elsewhere (an exemplar on a counter, a newer syntax)
+//! must not hide ours. Every other line only needs to start with a metric name (or be a
+//! comment), so that an HTML login page is still an error and not an empty answer.
+//!
+//! OpenMetrics pages end with `# EOF` and hold nothing after it. There, a family declared
+//! `# TYPE X info` exposes its samples as `X_info`: a family `rust_mod` gives the usual
+//! `rust_mod_info` samples, and a family `rust_mod_info` of type info gives `rust_mod_info_info`,
+//! which is read as `rust_mod_info`.
+//!
+//! Nothing is copied: [`Sample`]s borrow the body, and label values are unescaped only when they
+//! hold an escape. Memory stays that of the body, whatever the page holds.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
 
-/// One sample.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Sample {
-    /// Metric name.
-    pub name: String,
-    /// Labels, sorted by name.
-    pub labels: BTreeMap<String, String>,
+/// The most labels a kept sample may carry (our families have fewer than ten); the bound keeps
+/// the duplicate-label check cheap on a hostile line.
+pub const MAX_LABELS: usize = 64;
+
+/// Which text format a page is in, from its `Content-Type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Format {
+    /// The Prometheus text format, version 0.0.4 (also what a missing or unknown
+    /// `Content-Type` means, as Prometheus falls back to it).
+    Text,
+    /// The OpenMetrics text format (1.0.0 or 0.0.1).
+    OpenMetrics,
+}
+
+impl Format {
+    /// The format a `Content-Type` names: `application/openmetrics-text` (any version) is
+    /// OpenMetrics, anything else (or nothing) the classic text format.
+    pub fn from_content_type(content_type: Option<&str>) -> Format {
+        let media_type = content_type
+            .and_then(|c| c.split(';').next())
+            .unwrap_or("")
+            .trim();
+        if media_type.eq_ignore_ascii_case("application/openmetrics-text") {
+            Format::OpenMetrics
+        } else {
+            Format::Text
+        }
+    }
+}
+
+/// One kept sample, borrowed from the page.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sample<'a> {
+    /// Metric name (`rust_mod_info` also for an OpenMetrics `rust_mod_info_info` sample).
+    pub name: &'a str,
+    /// The text between `{` and `}`, already checked.
+    labels: &'a str,
     /// The value.
     pub value: f64,
+}
+
+impl<'a> Sample<'a> {
+    /// The labels in page order, values unescaped.
+    pub fn labels(&self) -> Labels<'a> {
+        Labels { rest: self.labels }
+    }
+
+    /// The value of label `name`, unescaped.
+    pub fn label(&self, name: &str) -> Option<Cow<'a, str>> {
+        self.labels().find(|(k, _)| *k == name).map(|(_, v)| v)
+    }
+}
+
+/// The labels of a [`Sample`]: `(name, value)` in page order.
+#[derive(Debug, Clone)]
+pub struct Labels<'a> {
+    rest: &'a str,
+}
+
+impl<'a> Iterator for Labels<'a> {
+    type Item = (&'a str, Cow<'a, str>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        // The text was checked by `check_labels`; anything unexpected ends the iteration.
+        let rest = self.rest.trim_start();
+        let name_end = rest.find(|c: char| !is_label_char(c)).unwrap_or(rest.len());
+        if name_end == 0 {
+            self.rest = "";
+            return None;
+        }
+        let name = &rest[..name_end];
+        let after = rest[name_end..]
+            .trim_start()
+            .strip_prefix('=')?
+            .trim_start();
+        let Some(quoted) = after.strip_prefix('"') else {
+            self.rest = "";
+            return None;
+        };
+        let close = closing_quote(quoted)?;
+        let raw = &quoted[..close];
+        let tail = quoted[close + 1..].trim_start();
+        self.rest = tail.strip_prefix(',').unwrap_or(tail);
+        Some((name, unescape(raw)))
+    }
 }
 
 /// Why an exposition is malformed: the line (1-based) and what is wrong with it.
@@ -90,94 +181,232 @@ pub enum LineError {
     /// A label value followed by neither `,` nor `}`.
     #[error("expected ',' or '}}' after label {0}")]
     NoSeparator(String),
+    /// More than [`MAX_LABELS`] labels on one sample.
+    #[error("{0} has more than {max} labels", max = MAX_LABELS)]
+    TooManyLabels(String),
+    /// A kept sample whose line is not UTF-8.
+    #[error("{0}: the line is not UTF-8")]
+    NotUtf8(String),
+    /// A kept sample written with a quoted name (`{"name", …}`), which we do not read.
+    #[error("quoted metric name {0:?} (not supported)")]
+    QuotedName(String),
+    /// An OpenMetrics exemplar (` # {labels} value [timestamp]`) that is malformed.
+    #[error("{0}: malformed exemplar")]
+    BadExemplar(String),
+    /// An OpenMetrics page that does not end with `# EOF` (cut short?).
+    #[error("the OpenMetrics page does not end with '# EOF'")]
+    NoEof,
+    /// Content after an OpenMetrics page's `# EOF`.
+    #[error("content after '# EOF'")]
+    AfterEof,
 }
 
-/// Parses a whole exposition. `keep` selects the metric names to return (others are still
-/// checked for syntax, so a malformed page is an error whatever it holds).
-pub fn parse(text: &str, keep: impl Fn(&str) -> bool) -> Result<Vec<Sample>, ExpositionError> {
-    let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let line = line.trim_start();
-        if line.is_empty() || line.starts_with('#') {
+/// Parses a page in `format` and calls `each` with every sample whose metric name `keep`
+/// selects, in page order. Kept samples are checked strictly; other lines only need to start
+/// with a metric name. Uses no memory beyond the error and the unescaped label values the
+/// caller asks for.
+///
+/// # Errors
+///
+/// The first malformed kept sample, a line that is neither a comment nor starts with a metric
+/// name, or (OpenMetrics) a missing `# EOF` or content after it.
+pub fn parse<'a>(
+    body: &'a [u8],
+    format: Format,
+    keep: impl Fn(&str) -> bool,
+    mut each: impl FnMut(Sample<'a>),
+) -> Result<(), ExpositionError> {
+    let open_metrics = format == Format::OpenMetrics;
+    // The family of the last `# TYPE X info` line (OpenMetrics), whose samples are `X_info`.
+    let mut info_family: &[u8] = b"";
+    let mut eof_seen = false;
+    let mut line_no = 0;
+    let mut pos = 0;
+    while pos < body.len() {
+        let end = memchr::memchr(b'\n', &body[pos..]).map_or(body.len(), |i| pos + i);
+        let mut line = &body[pos..end];
+        pos = end + 1;
+        line_no += 1;
+        let fail = |problem| ExpositionError {
+            line: line_no,
+            problem,
+        };
+        line = line.strip_suffix(b"\r").unwrap_or(line).trim_ascii_start();
+        if line.is_empty() {
             continue;
         }
-        let sample = parse_line(line).map_err(|problem| ExpositionError {
-            line: i + 1,
-            problem,
-        })?;
-        if keep(&sample.name) {
-            out.push(sample);
+        if eof_seen {
+            return Err(fail(LineError::AfterEof));
         }
+        if line[0] == b'#' {
+            if open_metrics {
+                let comment = line.trim_ascii_end();
+                if comment == b"# EOF" {
+                    eof_seen = true;
+                } else if let Some(rest) = comment.strip_prefix(b"# TYPE ") {
+                    let mut fields = rest
+                        .split(u8::is_ascii_whitespace)
+                        .filter(|f| !f.is_empty());
+                    let family = fields.next().unwrap_or_default();
+                    info_family = if fields.next() == Some(b"info") {
+                        family
+                    } else {
+                        b""
+                    };
+                }
+            }
+            continue;
+        }
+        let name_end = line
+            .iter()
+            .position(|&b| !is_name_byte(b))
+            .unwrap_or(line.len());
+        if name_end == 0 || line[0].is_ascii_digit() {
+            if let Some(quoted) = quoted_name(line) {
+                if keep(&quoted) {
+                    return Err(fail(LineError::QuotedName(snippet(&quoted))));
+                }
+                continue;
+            }
+            return Err(fail(LineError::NotAMetricName(lossy_snippet(line))));
+        }
+        let written = &line[..name_end];
+        // `X_info` of a family `X_info` declared info is the series `X_info`.
+        let name = if open_metrics
+            && info_family.ends_with(b"_info")
+            && written.strip_suffix(b"_info") == Some(info_family)
+        {
+            info_family
+        } else {
+            written
+        };
+        // Name bytes are ASCII.
+        let name = std::str::from_utf8(name).unwrap_or_default();
+        if !keep(name) {
+            continue;
+        }
+        let text =
+            std::str::from_utf8(line).map_err(|_| fail(LineError::NotUtf8(snippet(name))))?;
+        each(parse_sample(text, name_end, name, open_metrics).map_err(fail)?);
     }
-    Ok(out)
+    if open_metrics && !eof_seen {
+        return Err(ExpositionError {
+            line: line_no.max(1),
+            problem: LineError::NoEof,
+        });
+    }
+    Ok(())
 }
 
-fn parse_line(line: &str) -> Result<Sample, LineError> {
-    let name_end = line
-        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
-        .unwrap_or(line.len());
-    let name = &line[..name_end];
-    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
-        return Err(LineError::NotAMetricName(snippet(line)));
-    }
+/// One kept sample line (without its end of line), the metric name `name_end` bytes long.
+fn parse_sample<'a>(
+    line: &'a str,
+    name_end: usize,
+    name: &'a str,
+    open_metrics: bool,
+) -> Result<Sample<'a>, LineError> {
+    let metric = || snippet(&line[..name_end]);
     let mut rest = &line[name_end..];
-    let mut labels = BTreeMap::new();
+    let mut labels = "";
     if let Some(r) = rest.strip_prefix('{') {
-        rest = parse_labels(r, &mut labels)?;
+        (labels, rest) = check_labels(r)?;
     }
-    let mut fields = rest.split_ascii_whitespace();
     if rest.trim().is_empty() {
-        return Err(LineError::NoValue(snippet(name)));
+        return Err(LineError::NoValue(metric()));
     }
     if !rest.starts_with([' ', '\t']) {
-        return Err(LineError::NoSpaceBeforeValue(snippet(name)));
+        return Err(LineError::NoSpaceBeforeValue(metric()));
     }
-    let value = fields
-        .next()
-        .ok_or_else(|| LineError::NoValue(snippet(name)))?;
+    let (value, rest) = field(rest);
     let value = parse_value(value).ok_or_else(|| LineError::BadValue {
-        metric: snippet(name),
+        metric: metric(),
         value: snippet(value),
     })?;
-    if let Some(ts) = fields.next()
-        && ts.parse::<i64>().is_err()
-        && ts.parse::<f64>().is_err()
-    {
+    let (next, after) = field(rest);
+    let rest = if next.is_empty() || (open_metrics && next == "#") {
+        rest
+    } else if is_timestamp(next) {
+        after
+    } else {
         return Err(LineError::BadTimestamp {
-            metric: snippet(name),
-            timestamp: snippet(ts),
+            metric: metric(),
+            timestamp: snippet(next),
+        });
+    };
+    let (next, after) = field(rest);
+    if next.is_empty() {
+        return Ok(Sample {
+            name,
+            labels,
+            value,
         });
     }
-    if let Some(extra) = fields.next() {
+    if !(open_metrics && next == "#") {
         return Err(LineError::Trailing {
-            metric: snippet(name),
-            extra: snippet(extra),
+            metric: metric(),
+            extra: snippet(next),
         });
     }
+    check_exemplar(after).map_err(|e| e.unwrap_or_else(|| LineError::BadExemplar(metric())))?;
     Ok(Sample {
-        name: name.to_owned(),
+        name,
         labels,
         value,
     })
 }
 
-/// Parses `name="value",...}` and returns what follows the `}`.
-fn parse_labels<'a>(
-    mut rest: &'a str,
-    labels: &mut BTreeMap<String, String>,
-) -> Result<&'a str, LineError> {
+/// An exemplar after its `#`: `{labels} value [timestamp]`. `Err(None)` for a malformed one,
+/// `Err(Some)` for a malformed label set.
+fn check_exemplar(rest: &str) -> Result<(), Option<LineError>> {
+    let rest = rest.trim_start().strip_prefix('{').ok_or(None)?;
+    let (_, rest) = check_labels(rest).map_err(Some)?;
+    if !rest.starts_with([' ', '\t']) {
+        return Err(None);
+    }
+    let (value, rest) = field(rest);
+    parse_value(value).ok_or(None)?;
+    let (ts, rest) = field(rest);
+    if !ts.is_empty() && !is_timestamp(ts) {
+        return Err(None);
+    }
+    if field(rest).0.is_empty() {
+        Ok(())
+    } else {
+        Err(None)
+    }
+}
+
+/// The next whitespace-separated field (empty at the end) and what follows it.
+fn field(s: &str) -> (&str, &str) {
+    let s = s.trim_start_matches([' ', '\t']);
+    let end = s.find([' ', '\t']).unwrap_or(s.len());
+    (&s[..end], &s[end..])
+}
+
+/// Checks `name="value",...}` and returns the text before the `}` and what follows it.
+fn check_labels(text: &str) -> Result<(&str, &str), LineError> {
+    let mut seen: [&str; MAX_LABELS] = [""; MAX_LABELS];
+    let mut count = 0;
+    let mut rest = text;
     loop {
         rest = rest.trim_start();
         if let Some(r) = rest.strip_prefix('}') {
-            return Ok(r);
+            let inner = &text[..text.len() - rest.len()];
+            return Ok((inner, r));
         }
-        let end = rest
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .unwrap_or(rest.len());
+        let end = rest.find(|c: char| !is_label_char(c)).unwrap_or(rest.len());
         let label = &rest[..end];
         if label.is_empty() || label.starts_with(|c: char| c.is_ascii_digit()) {
             return Err(LineError::NotALabelName(snippet(rest)));
         }
+        if seen[..count].contains(&label) {
+            return Err(LineError::DuplicateLabel(snippet(label)));
+        }
+        if count == MAX_LABELS {
+            return Err(LineError::TooManyLabels(snippet(label)));
+        }
+        seen[count] = label;
+        count += 1;
         rest = rest[end..].trim_start();
         rest = rest
             .strip_prefix('=')
@@ -186,15 +415,12 @@ fn parse_labels<'a>(
         rest = rest
             .strip_prefix('"')
             .ok_or_else(|| LineError::NoOpeningQuote(snippet(label)))?;
-        let mut value = String::new();
         let mut chars = rest.char_indices();
         let close = loop {
             match chars.next() {
                 Some((i, '"')) => break i,
                 Some((_, '\\')) => match chars.next() {
-                    Some((_, '\\')) => value.push('\\'),
-                    Some((_, '"')) => value.push('"'),
-                    Some((_, 'n')) => value.push('\n'),
+                    Some((_, '\\' | '"' | 'n')) => {}
                     Some((_, c)) => {
                         return Err(LineError::BadEscape {
                             label: snippet(label),
@@ -203,13 +429,10 @@ fn parse_labels<'a>(
                     }
                     None => return Err(LineError::Unterminated(snippet(label))),
                 },
-                Some((_, c)) => value.push(c),
+                Some(_) => {}
                 None => return Err(LineError::Unterminated(snippet(label))),
             }
         };
-        if labels.insert(label.to_owned(), value).is_some() {
-            return Err(LineError::DuplicateLabel(snippet(label)));
-        }
         rest = rest[close + 1..].trim_start();
         if let Some(r) = rest.strip_prefix(',') {
             rest = r;
@@ -217,6 +440,64 @@ fn parse_labels<'a>(
             return Err(LineError::NoSeparator(snippet(label)));
         }
     }
+}
+
+/// The index of the `"` closing a label value (`s` starts after the opening one).
+fn closing_quote(s: &str) -> Option<usize> {
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => return Some(i),
+            b'\\' => i += 2,
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// A checked label value with its escapes resolved; borrowed when it has none.
+fn unescape(raw: &str) -> Cow<'_, str> {
+    if !raw.contains('\\') {
+        return Cow::Borrowed(raw);
+    }
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('n') => out.push('\n'),
+                Some(other) => out.push(other),
+                None => {}
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// The name of a line written `{"name", …}` (the quoted-name syntax of newer exporters).
+fn quoted_name(line: &[u8]) -> Option<Cow<'_, str>> {
+    let rest = line
+        .strip_prefix(b"{")?
+        .trim_ascii_start()
+        .strip_prefix(b"\"")?;
+    let text = std::str::from_utf8(rest).ok()?;
+    let close = closing_quote(text)?;
+    Some(unescape(&text[..close]))
+}
+
+fn is_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b':'
+}
+
+fn is_label_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_'
+}
+
+fn is_timestamp(s: &str) -> bool {
+    s.parse::<i64>().is_ok() || s.parse::<f64>().is_ok()
 }
 
 fn parse_value(s: &str) -> Option<f64> {
@@ -237,9 +518,56 @@ fn snippet(s: &str) -> String {
     out
 }
 
+/// [`snippet`] of bytes that may not be UTF-8.
+fn lossy_snippet(b: &[u8]) -> String {
+    let cut = &b[..b.len().min(160)];
+    let text = String::from_utf8_lossy(cut);
+    let mut out = snippet(&text);
+    if cut.len() < b.len() && !out.ends_with('…') {
+        out.push('…');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A kept sample, owned: name, labels in page order, value.
+    type Owned = (String, Vec<(String, String)>, f64);
+
+    /// `(name, labels, value)` of every kept sample, or the error's message.
+    fn all(text: &str, format: Format) -> Result<Vec<Owned>, String> {
+        let mut out = Vec::new();
+        parse(
+            text.as_bytes(),
+            format,
+            |_| true,
+            |s| {
+                let labels = s
+                    .labels()
+                    .map(|(k, v)| (k.to_owned(), v.into_owned()))
+                    .collect();
+                out.push((s.name.to_owned(), labels, s.value));
+            },
+        )
+        .map_err(|e| e.to_string())?;
+        Ok(out)
+    }
+
+    fn ours(text: &str, format: Format) -> Result<Vec<String>, String> {
+        let mut out = Vec::new();
+        parse(
+            text.as_bytes(),
+            format,
+            |n| n == "rust_mod_info" || n.ends_with("_build_info"),
+            |s| {
+                out.push(format!("{} {:?} {}", s.name, s.label("name"), s.value));
+            },
+        )
+        .map_err(|e| e.to_string())?;
+        Ok(out)
+    }
 
     #[test]
     fn parses_samples_with_escaped_labels() {
@@ -247,11 +575,11 @@ mod tests {
                     rust_mod_info{direct=\"true\",name=\"serde\",program=\"my-app\",source=\"crates.io\",version=\"1.0.219\"} 1\n\
                     myapp_build_info{branch=\"a\\\"b\\\\c\\nd\",revision=\"x\"} 1 1700000000000\n\
                     up 1\n# EOF\n";
-        let s = parse(text, |n| n != "up").unwrap();
-        assert_eq!(s.len(), 2);
-        assert_eq!(s[0].labels["program"], "my-app");
-        assert_eq!(s[1].labels["branch"], "a\"b\\c\nd");
-        assert!((s[1].value - 1.0).abs() < f64::EPSILON);
+        let s = all(text, Format::Text).unwrap();
+        assert_eq!(s.len(), 3);
+        assert_eq!(s[0].1[2], ("program".to_owned(), "my-app".to_owned()));
+        assert_eq!(s[1].1[0], ("branch".to_owned(), "a\"b\\c\nd".to_owned()));
+        assert!((s[1].2 - 1.0).abs() < f64::EPSILON);
     }
 
     #[test]
@@ -264,23 +592,24 @@ mod tests {
             ("<html>\n", "not a metric name"),
             ("a{b=\"1\",b=\"2\"} 1\n", "appears twice"),
             ("a 1 2 3\n", "unexpected"),
+            ("a 1 # {} 1\n", "bad timestamp \"#\""),
         ] {
-            let e = parse(text, |_| true).unwrap_err().to_string();
+            let e = all(text, Format::Text).unwrap_err();
             assert!(e.contains(want), "{text:?}: {e}");
         }
         assert_eq!(
-            parse("ok 1\na{b=\"\\x\"} 1\n", |_| true).unwrap_err(),
-            ExpositionError {
-                line: 2,
-                problem: LineError::BadEscape {
-                    label: "b".into(),
-                    escape: 'x',
-                },
-            }
-        );
-        assert_eq!(
-            parse("a{b=\"\\x\"} 1\n", |_| true).unwrap_err().to_string(),
+            all("a{b=\"\\x\"} 1\n", Format::Text).unwrap_err(),
             "malformed exposition at line 1: bad escape \\x in label b"
+        );
+        let mut many = String::new();
+        for i in 0..=MAX_LABELS {
+            many.push('l');
+            many.push_str(&i.to_string());
+            many.push_str("=\"\",");
+        }
+        assert_eq!(
+            all(&format!("a{{{many}}} 1\n"), Format::Text).unwrap_err(),
+            "malformed exposition at line 1: l64 has more than 64 labels"
         );
     }
 
@@ -292,10 +621,146 @@ mod tests {
             format!("x {name}\n"),
             format!("x{{{name}=\"1\" 1\n"),
             format!("x 1 {name}\n"),
+            format!("<{name}\n"),
         ] {
-            let e = parse(&text, |_| true).unwrap_err().to_string();
+            let e = all(&text, Format::Text).unwrap_err();
             assert!(e.len() < 200, "{} bytes: {}", e.len(), &e[..200]);
             assert!(e.contains("aaa…"), "{e}");
         }
+    }
+
+    #[test]
+    fn content_types_pick_the_format() {
+        for (content_type, format) in [
+            (
+                Some("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+                Format::OpenMetrics,
+            ),
+            (
+                Some("Application/OpenMetrics-Text;version=0.0.1"),
+                Format::OpenMetrics,
+            ),
+            (
+                Some("text/plain; version=0.0.4; charset=utf-8"),
+                Format::Text,
+            ),
+            (Some("text/html"), Format::Text),
+            (Some(""), Format::Text),
+            (None, Format::Text),
+        ] {
+            assert_eq!(
+                Format::from_content_type(content_type),
+                format,
+                "{content_type:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn other_families_are_skipped_whatever_they_hold() {
+        let text = "# HELP http_requests Requests.\n# TYPE http_requests counter\n\
+                    http_requests_total{code=\"200\"} 1027 # {trace_id=\"KOO5S4vxi0o\"} 0.67 1.6e9\n\
+                    http_requests_created{code=\"200\"} 1.6e9\n\
+                    rust_mod_info{name=\"serde\",version=\"1.0.1\"} 1\n\
+                    weird{a=\"\\q\" 1 2 3 4\n\
+                    rpc_duration_seconds_bucket{le=\"+Inf\"} 17 # {} 0.1\n\
+                    {\"my.dotted\",a=\"b\"} 1\n\
+                    myapp_build_info{version=\"2\"} 1\n";
+        let want = vec![
+            "rust_mod_info Some(\"serde\") 1".to_owned(),
+            "myapp_build_info None 1".to_owned(),
+        ];
+        assert_eq!(ours(text, Format::Text).unwrap(), want);
+        assert_eq!(
+            ours(&format!("{text}# EOF\n"), Format::OpenMetrics).unwrap(),
+            want
+        );
+        // Other lines must still start with a metric name.
+        assert_eq!(
+            ours("<html><body>sign in</body></html>\n", Format::Text).unwrap_err(),
+            "malformed exposition at line 1: not a metric name at \"<html><body>sign in</body></html>\""
+        );
+        assert_eq!(ours("", Format::Text).unwrap(), Vec::<String>::new());
+        // Ours are strict, quoted or not.
+        assert_eq!(
+            ours(
+                "a_total 1 # {} 1\nrust_mod_info{name=\"x\"} 1 # {} 1\n",
+                Format::Text
+            )
+            .unwrap_err(),
+            "malformed exposition at line 2: rust_mod_info: bad timestamp \"#\""
+        );
+        assert_eq!(
+            ours("{\"rust_mod_info\",name=\"x\"} 1\n", Format::Text).unwrap_err(),
+            "malformed exposition at line 1: quoted metric name \"rust_mod_info\" (not supported)"
+        );
+        let mut bytes = b"x\xff 1\nrust_mod_info{name=\"".to_vec();
+        bytes.extend_from_slice(b"\xff\"} 1\n");
+        let e = parse(&bytes, Format::Text, |n| n == "rust_mod_info", |_| {}).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "malformed exposition at line 2: rust_mod_info: the line is not UTF-8"
+        );
+    }
+
+    #[test]
+    fn open_metrics_exemplars_eof_and_info_families() {
+        let text = "# TYPE rust_mod info\n# HELP rust_mod Crates.\n\
+                    rust_mod_info{name=\"a\",version=\"1\"} 1\n\
+                    # TYPE rust_mod_info info\n\
+                    rust_mod_info_info{name=\"b\",version=\"2\"} 1\n\
+                    # TYPE myapp_build info\n\
+                    myapp_build_info{version=\"3\"} 1.0 1.7e9 # {trace_id=\"a b\"} 1 1.7e9\n\
+                    # TYPE svc_build_info info\n\
+                    svc_build_info_info{version=\"4\"} 1\n\
+                    # TYPE rust_mod_info_x gauge\n\
+                    rust_mod_info_info{name=\"c\"} 1\n\
+                    # EOF\n";
+        assert_eq!(
+            ours(text, Format::OpenMetrics).unwrap(),
+            [
+                "rust_mod_info Some(\"a\") 1",
+                "rust_mod_info Some(\"b\") 1",
+                "myapp_build_info None 1",
+                "svc_build_info None 1",
+            ]
+        );
+        for (page, want) in [
+            (
+                "a 1\n",
+                "line 1: the OpenMetrics page does not end with '# EOF'",
+            ),
+            ("", "line 1: the OpenMetrics page does not end with '# EOF'"),
+            ("a 1\n# EOF\nb 1\n", "line 3: content after '# EOF'"),
+            ("a 1\n# EOF\n# EOF\n", "line 3: content after '# EOF'"),
+            (
+                "rust_mod_info{} 1 # {a=\"1\"}\n# EOF\n",
+                "line 1: rust_mod_info: malformed exemplar",
+            ),
+            (
+                "rust_mod_info{} 1 # {a=\"1\"} 1 2 3\n# EOF\n",
+                "line 1: rust_mod_info: malformed exemplar",
+            ),
+            (
+                "rust_mod_info{} 1 # {a=\"\\x\"} 1\n# EOF\n",
+                "line 1: bad escape \\x in label a",
+            ),
+            (
+                "rust_mod_info{} 1 #\n# EOF\n",
+                "line 1: rust_mod_info: malformed exemplar",
+            ),
+        ] {
+            let e = ours(page, Format::OpenMetrics).unwrap_err();
+            assert!(e.ends_with(want), "{page:?}: {e}");
+        }
+        assert_eq!(
+            ours("rust_mod_info{} 1\r\n# EOF\r\n\n", Format::OpenMetrics).unwrap(),
+            ["rust_mod_info None 1"]
+        );
+        // In the classic format `# EOF` is a comment like any other.
+        assert_eq!(
+            ours("# EOF\nrust_mod_info{} 1\n", Format::Text).unwrap(),
+            ["rust_mod_info None 1"]
+        );
     }
 }

@@ -1,15 +1,23 @@
-//! `/metrics` endpoints (`--metrics URL`): one scrape each, `rust_mod_info` and
-//! `<program>_build_info` read from the text exposition.
+//! `/metrics` endpoints (`--metrics URL`): one scrape each, asking for OpenMetrics first as
+//! Prometheus does, and `rust_mod_info` and `<program>_build_info` read from the page in the
+//! format its `Content-Type` names ([`exposition`]).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use build_info_collector::RUST_MOD_INFO;
 
-use super::{ObservationBuilder, join_build_info};
+use super::{ModLabels, ObservationBuilder, join_build_info};
 use crate::observation::Observation;
-use crate::sources::exposition::{self, ExpositionError};
+use crate::sources::exposition::{self, ExpositionError, Format};
 use crate::sources::http::{self, HttpError, Url};
+
+/// The `Accept` header of a scrape, as Prometheus sends it: OpenMetrics 1.0.0 preferred, then
+/// OpenMetrics 0.0.1, then the classic text format, then anything.
+pub const ACCEPT: &str = "application/openmetrics-text;version=1.0.0,\
+                          application/openmetrics-text;version=0.0.1;q=0.75,\
+                          text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
 
 /// Why a `/metrics` endpoint gave no observations. The caller names the URL.
 #[derive(Debug, thiserror::Error)]
@@ -21,9 +29,6 @@ pub enum MetricsPageError {
     /// The endpoint answered with another status than 200.
     #[error("HTTP {0}")]
     Status(u16),
-    /// The body is not UTF-8 (compressed bodies are [`HttpError::Compressed`]).
-    #[error("the exposition is not UTF-8")]
-    NotUtf8,
     /// The body is not a valid exposition.
     #[error(transparent)]
     Exposition(#[from] ExpositionError),
@@ -40,32 +45,91 @@ pub(super) fn scrape(url: &str, timeout: Duration) -> Result<Vec<Observation>, M
     if parsed.path == "/" {
         "/metrics".clone_into(&mut parsed.path);
     }
-    let response = http::get(&parsed, "text/plain;version=0.0.4;q=1,*/*;q=0.1", timeout)?;
+    let response = http::get(&parsed, ACCEPT, timeout)?;
     if response.status != 200 {
         return Err(MetricsPageError::Status(response.status));
     }
-    let text = std::str::from_utf8(&response.body).map_err(|_| MetricsPageError::NotUtf8)?;
-    let samples = exposition::parse(text, |n| n == RUST_MOD_INFO || n.ends_with("_build_info"))?;
-    let instance = Some(parsed.host_port());
+    Ok(page_observations(
+        &response.body,
+        response.content_type.as_deref(),
+        &parsed.host_port(),
+        &http::shown_url(url),
+    )?)
+}
+
+/// The observations one page holds: its `rust_mod_info` series (whatever their value, an
+/// info series counts only while positive), joined with the `<program>_build_info` series of
+/// their program, for the instance `instance` (`host:port`) read from `origin` (the URL as
+/// shown). A page without our series is an empty answer.
+///
+/// # Errors
+///
+/// A malformed series of ours, or a page that is no exposition (see [`exposition::parse`]).
+pub fn page_observations(
+    body: &[u8],
+    content_type: Option<&str>,
+    instance: &str,
+    origin: &str,
+) -> Result<Vec<Observation>, ExpositionError> {
     let mut build_info = BTreeMap::new();
     let mut observations = Vec::new();
-    let origin = http::shown_url(url);
     let mut builder = ObservationBuilder::default();
-    // An info series counts only while its value is positive: 0 (or NaN, which compares
-    // false) is what a program exports for what it no longer runs.
-    for s in samples.into_iter().filter(|s| s.value > 0.0) {
-        if s.name == RUST_MOD_INFO {
-            observations.extend(builder.observation(&s.labels, instance.clone(), None, &origin));
-        } else {
-            build_info.insert(
-                (instance.clone(), None, s.name.clone()),
-                (
-                    s.labels.get("version").cloned(),
-                    s.labels.get("revision").cloned(),
-                ),
-            );
-        }
-    }
+    exposition::parse(
+        body,
+        Format::from_content_type(content_type),
+        |n| n == RUST_MOD_INFO || n.ends_with("_build_info"),
+        |s| {
+            // 0 (or NaN, which compares false) is what a program exports for what it no
+            // longer runs.
+            if s.value.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
+                return;
+            }
+            if s.name == RUST_MOD_INFO {
+                let mut fields: [Option<Cow<'_, str>>; 5] = Default::default();
+                for (k, v) in s.labels() {
+                    let slot = match k {
+                        "name" => 0,
+                        "version" => 1,
+                        "source" => 2,
+                        "program" => 3,
+                        "direct" => 4,
+                        _ => continue,
+                    };
+                    fields[slot] = Some(v);
+                }
+                let [name, version, source, program, direct] = &fields;
+                let labels = ModLabels {
+                    name: name.as_deref(),
+                    version: version.as_deref(),
+                    source: source.as_deref(),
+                    program: program.as_deref(),
+                    direct: direct.as_deref(),
+                };
+                observations.extend(builder.observation_of(&labels, Some(instance), None, origin));
+            } else {
+                build_info.insert(
+                    (Some(instance.to_owned()), None, s.name.to_owned()),
+                    (
+                        s.label("version").map(Cow::into_owned),
+                        s.label("revision").map(Cow::into_owned),
+                    ),
+                );
+            }
+        },
+    )?;
     join_build_info(&mut observations, &build_info);
     Ok(observations)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_asks_as_prometheus_does() {
+        assert_eq!(
+            ACCEPT,
+            "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
+        );
+    }
 }
