@@ -1,0 +1,3 @@
+//! Placeholder: written below.
+
+fn main() {}

@@ -1,0 +1,270 @@
+//! `cargo depinfo audit`: which programs, and which instances of them, run a crate version
+//! that a RustSec advisory affects, with cargo-audit's rules: crates from crates.io only (an
+//! advisory's default source; advisories that name another registry are not matched), names
+//! compared exactly, RustSec's version rule, `affected.os`/`arch` checked when the program's
+//! target is known (it applies otherwise), withdrawn advisories skipped, ignored ids dropped,
+//! and informational advisories (unmaintained, unsound, notice) answered apart.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use crate::advisories::{Advisory, Database};
+use crate::observation::{Observation, Runner};
+
+/// What the audit is told besides the observations.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AuditOptions {
+    /// Advisory ids to leave out (`--ignore`, `audit.toml`).
+    pub ignore: Vec<String>,
+    /// The target triple of binaries, by path, where known (build-info's data carries it;
+    /// fleets do not).
+    pub targets: BTreeMap<String, String>,
+}
+
+/// The programs that run an affected version of a crate with the same list of such versions:
+/// one line of the blast radius, with every instance it has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Blast {
+    /// The program.
+    pub program: String,
+    /// The affected versions of the crate it runs, sorted.
+    pub versions: Vec<Arc<str>>,
+    /// Each instance (or binary) running them, sorted by location.
+    pub runners: Vec<Arc<Runner>>,
+}
+
+/// One advisory and who runs what it affects.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Finding<'db> {
+    /// The advisory.
+    pub advisory: &'db Advisory,
+    /// Who runs it, by program and version list, sorted.
+    pub blasts: Vec<Blast>,
+}
+
+impl Finding<'_> {
+    /// Every distinct affected version, sorted.
+    pub fn versions(&self) -> Vec<Arc<str>> {
+        let set: BTreeSet<&Arc<str>> = self.blasts.iter().flat_map(|b| &b.versions).collect();
+        set.into_iter().cloned().collect()
+    }
+
+    /// How many instances (or binaries) run it.
+    pub fn instances(&self) -> usize {
+        self.blasts.iter().map(|b| b.runners.len()).sum()
+    }
+}
+
+/// The audit's answer.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Audit<'db> {
+    /// Vulnerabilities (advisories without an `informational` kind), sorted by id.
+    pub vulnerabilities: Vec<Finding<'db>>,
+    /// Informational advisories (unmaintained, unsound, notice), sorted by id.
+    pub informational: Vec<Finding<'db>>,
+    /// Observations of crates with advisories whose version is not SemVer: they cannot be
+    /// judged, so an answer with any is not clean.
+    pub unjudged: Vec<Observation>,
+    /// Every program instance (or binary) read, sorted: the targets of the audit.
+    pub runners: Vec<Arc<Runner>>,
+}
+
+/// The informational kinds cargo-audit reports (others are left out, as it does).
+pub const INFORMATIONAL_KINDS: [&str; 3] = ["notice", "unmaintained", "unsound"];
+
+/// What identifies a program instance: where it runs and which program it is (two sources may
+/// see the same instance).
+type RunnerKey = (String, String);
+
+/// A program and the affected versions it runs: what one line of a blast radius shares.
+type BlastKey = (String, Vec<Arc<str>>);
+
+fn runner_key(r: &Runner) -> RunnerKey {
+    (r.location().to_owned(), r.program.clone())
+}
+
+/// Rust's `target_os` and `target_arch` of a target triple, where the triple says them
+/// plainly (`None` for what it does not).
+pub fn target_os_arch(triple: &str) -> (Option<&'static str>, Option<&'static str>) {
+    let arch_part = triple.split('-').next().unwrap_or("");
+    let arch = match arch_part {
+        "x86_64" | "x86_64h" => Some("x86_64"),
+        "i386" | "i586" | "i686" => Some("x86"),
+        "aarch64" | "arm64" | "arm64e" => Some("aarch64"),
+        "riscv64gc" | "riscv64imac" => Some("riscv64"),
+        "riscv32i" | "riscv32imc" | "riscv32imac" => Some("riscv32"),
+        "powerpc64" | "powerpc64le" => Some("powerpc64"),
+        "powerpc" => Some("powerpc"),
+        "s390x" => Some("s390x"),
+        "wasm32" => Some("wasm32"),
+        "wasm64" => Some("wasm64"),
+        "loongarch64" => Some("loongarch64"),
+        "sparc64" => Some("sparc64"),
+        "mips" | "mipsel" => Some("mips"),
+        "mips64" | "mips64el" => Some("mips64"),
+        a if a.starts_with("arm") || a.starts_with("thumb") => Some("arm"),
+        _ => None,
+    };
+    let has = |part: &str| triple.split('-').skip(1).any(|p| p == part);
+    let os = if has("android") || has("androideabi") {
+        Some("android")
+    } else if has("linux") {
+        Some("linux")
+    } else if has("windows") {
+        Some("windows")
+    } else if has("darwin") || has("macos") {
+        Some("macos")
+    } else if has("ios") {
+        Some("ios")
+    } else {
+        [
+            "freebsd",
+            "netbsd",
+            "openbsd",
+            "dragonfly",
+            "illumos",
+            "solaris",
+            "fuchsia",
+            "redox",
+            "haiku",
+            "wasi",
+        ]
+        .into_iter()
+        .find(|os| has(os))
+        .or_else(|| has("none").then_some("none"))
+    };
+    (os, arch)
+}
+
+/// Matches the observations against the database.
+pub fn audit<'db>(
+    observations: &[Observation],
+    db: &'db Database,
+    options: &AuditOptions,
+) -> Audit<'db> {
+    // Each instance once, with the most detail any source gave about it.
+    let mut runners: BTreeMap<RunnerKey, Arc<Runner>> = BTreeMap::new();
+    for o in observations {
+        let entry = runners
+            .entry(runner_key(&o.runner))
+            .or_insert_with(|| Arc::clone(&o.runner));
+        if o.runner > *entry {
+            *entry = Arc::clone(&o.runner);
+        }
+    }
+    let ignored: BTreeSet<&str> = options.ignore.iter().map(String::as_str).collect();
+    let mut parsed: BTreeMap<&str, Option<semver::Version>> = BTreeMap::new();
+    // Advisory index in the database → instance → affected versions.
+    let mut hits: BTreeMap<&'db str, BTreeMap<RunnerKey, BTreeSet<Arc<str>>>> = BTreeMap::new();
+    let mut by_id: BTreeMap<&'db str, &'db Advisory> = BTreeMap::new();
+    let mut unjudged: BTreeMap<(RunnerKey, Arc<str>, Arc<str>), Observation> = BTreeMap::new();
+    for o in observations {
+        if &*o.source != "crates.io" {
+            continue;
+        }
+        let mut candidates = db
+            .for_package(&o.name)
+            .filter(|a| {
+                a.withdrawn.is_none()
+                    && a.source.is_none()
+                    && !ignored.contains(a.id.as_str())
+                    && a.informational
+                        .as_deref()
+                        .is_none_or(|k| INFORMATIONAL_KINDS.contains(&k))
+            })
+            .peekable();
+        if candidates.peek().is_none() {
+            continue;
+        }
+        let version = parsed
+            .entry(&o.version)
+            .or_insert_with(|| semver::Version::parse(&o.version).ok());
+        let Some(version) = version else {
+            unjudged
+                .entry((
+                    runner_key(&o.runner),
+                    Arc::clone(&o.name),
+                    Arc::clone(&o.version),
+                ))
+                .or_insert_with(|| o.clone());
+            continue;
+        };
+        let (os, arch) = o
+            .runner
+            .path
+            .as_ref()
+            .and_then(|p| options.targets.get(p))
+            .map_or((None, None), |t| target_os_arch(t));
+        for a in candidates {
+            if a.applies_to(os, arch) && a.affects(version) {
+                by_id.insert(&a.id, a);
+                hits.entry(&a.id)
+                    .or_default()
+                    .entry(runner_key(&o.runner))
+                    .or_default()
+                    .insert(Arc::clone(&o.version));
+            }
+        }
+    }
+    let mut vulnerabilities = Vec::new();
+    let mut informational = Vec::new();
+    for (id, instances) in hits {
+        let advisory = by_id[id];
+        // (program, versions) → runners.
+        let mut blasts: BTreeMap<BlastKey, Vec<Arc<Runner>>> = BTreeMap::new();
+        for (key, versions) in instances {
+            let runner = Arc::clone(&runners[&key]);
+            blasts
+                .entry((key.1, versions.into_iter().collect()))
+                .or_default()
+                .push(runner);
+        }
+        let finding = Finding {
+            advisory,
+            blasts: blasts
+                .into_iter()
+                .map(|((program, versions), runners)| Blast {
+                    program,
+                    versions,
+                    runners,
+                })
+                .collect(),
+        };
+        if advisory.informational.is_some() {
+            informational.push(finding);
+        } else {
+            vulnerabilities.push(finding);
+        }
+    }
+    Audit {
+        vulnerabilities,
+        informational,
+        unjudged: unjudged.into_values().collect(),
+        runners: runners.into_values().collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn triples_name_os_and_arch() {
+        for (triple, want) in [
+            ("x86_64-unknown-linux-gnu", (Some("linux"), Some("x86_64"))),
+            ("aarch64-apple-darwin", (Some("macos"), Some("aarch64"))),
+            ("i686-pc-windows-msvc", (Some("windows"), Some("x86"))),
+            ("armv7-linux-androideabi", (Some("android"), Some("arm"))),
+            ("aarch64-apple-ios", (Some("ios"), Some("aarch64"))),
+            ("x86_64-unknown-freebsd", (Some("freebsd"), Some("x86_64"))),
+            ("wasm32-wasip1", (None, Some("wasm32"))),
+            ("unknown", (None, None)),
+        ] {
+            assert_eq!(target_os_arch(triple), want, "{triple}");
+        }
+    }
+}
