@@ -121,8 +121,9 @@ impl Advisory {
             let message = e.message().lines().next().unwrap_or("").to_owned();
             match e.span() {
                 Some(span) => {
+                    // `front` starts right after "```toml", on the file's first line.
                     let line = front[..span.start.min(front.len())].matches('\n').count() + 1;
-                    format!("front matter line {line}: {message}")
+                    format!("line {line}: {message}")
                 }
                 None => format!("front matter: {message}"),
             }
