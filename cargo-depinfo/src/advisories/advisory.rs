@@ -231,6 +231,8 @@ fn short(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::fmt::Write as _;
+
     use super::*;
 
     const EXAMPLE: &str = r#"```toml
@@ -288,7 +290,7 @@ Text.
             ("```toml\n[advisory]\n", "no end to the ```toml"),
             (
                 "```toml\n[advisory]\nid = \"RUSTSEC-1\"\n```\n# T\n",
-                "front matter",
+                "line 2: missing field `package`",
             ),
             (
                 &EXAMPLE.replace("# Advisory Title", "Advisory Title"),
@@ -311,6 +313,73 @@ Text.
             let e = Advisory::parse(text).unwrap_err();
             assert!(e.contains(want), "{e:?} lacks {want:?}");
             assert!(!e.contains('\n'), "{e:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(testkit::proptest_cases(300))]
+
+        /// Any text is parsed or refused in one line, without a panic; the message does not
+        /// grow with the input (it never quotes more than a short piece).
+        #[test]
+        fn any_text_is_parsed_or_refused_in_one_short_line(
+            text in "(```toml\n)?(.|\n|\\[|\\]|=|\"){0,200}",
+        ) {
+            if let Err(e) = Advisory::parse(&text) {
+                proptest::prop_assert!(!e.contains('\n'), "{e:?}");
+                proptest::prop_assert!(e.len() < 400, "{e:?}");
+            }
+        }
+
+        /// A cut anywhere in a real advisory is parsed or refused in one line.
+        #[test]
+        fn a_truncated_advisory_is_refused_in_one_line(cut in 0usize..EXAMPLE.len()) {
+            let text = &EXAMPLE[..EXAMPLE.floor_char_boundary(cut)];
+            if let Err(e) = Advisory::parse(text) {
+                proptest::prop_assert!(!e.contains('\n'), "{e:?}");
+            }
+        }
+
+        /// Generated advisories in the real layout come back with their fields: the right
+        /// classification (vulnerability or informational kind, withdrawn or not, severity).
+        #[test]
+        fn generated_advisories_keep_their_fields(
+            year in 2016u32..2100,
+            n in 0u32..10_000,
+            package in "[a-z][a-z0-9_-]{0,20}",
+            kind in proptest::option::of(proptest::sample::select(vec!["unmaintained", "unsound", "notice"])),
+            withdrawn in proptest::bool::ANY,
+            cvss in proptest::option::of(proptest::sample::select(vec![
+                ("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", Some(Severity::Critical)),
+                ("CVSS:3.0/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H", Some(Severity::High)),
+                ("CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:N/A:N", Some(Severity::Medium)),
+                ("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N", None),
+            ])),
+            title in "[A-Za-z0-9 `:,.()-]{1,60}",
+            patched_minor in 1u64..50,
+        ) {
+            let id = format!("RUSTSEC-{year}-{n:04}");
+            let mut toml = format!("[advisory]\nid = \"{id}\"\npackage = \"{package}\"\ndate = \"{year}-01-01\"\n");
+            if let Some(kind) = kind {
+                let _ = writeln!(toml, "informational = \"{kind}\"");
+            }
+            if withdrawn {
+                toml.push_str("withdrawn = \"2100-01-01\"\n");
+            }
+            if let Some((vector, _)) = cvss {
+                let _ = writeln!(toml, "cvss = \"{vector}\"");
+            }
+            let _ = writeln!(toml, "\n[versions]\npatched = [\">= 1.{patched_minor}.0\"]");
+            let text = format!("```toml\n{toml}```\n\n# {}\n\nBody.\n", title.trim_end());
+            let a = Advisory::parse(&text).map_err(proptest::test_runner::TestCaseError::fail)?;
+            proptest::prop_assert_eq!(&a.id, &id);
+            proptest::prop_assert_eq!(&a.package, &package);
+            proptest::prop_assert_eq!(a.title.as_str(), title.trim_end());
+            proptest::prop_assert_eq!(a.kind(), kind.unwrap_or("vulnerability"));
+            proptest::prop_assert_eq!(a.withdrawn.is_some(), withdrawn);
+            proptest::prop_assert_eq!(a.severity(), cvss.and_then(|c| c.1));
+            proptest::prop_assert!(a.affects(&semver::Version::new(1, patched_minor - 1, 9)));
+            proptest::prop_assert!(!a.affects(&semver::Version::new(1, patched_minor, 0)));
         }
     }
 }

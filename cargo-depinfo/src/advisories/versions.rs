@@ -258,6 +258,147 @@ mod tests {
         assert!(affected(&[], &[], "0.0.0"));
     }
 
+    /// The reference, written from RustSec's documented rules rather than from the bounds
+    /// above: each comparator is a test by SemVer precedence on the version itself (`> v`,
+    /// `>= v`, `< v`, `<= v`, `= v`; `^v` and `~v` from `v` up to, not including, the lowest
+    /// pre-release of the next incompatible version), a requirement is all of its
+    /// comparators, and a version is affected when no requirement of `patched` and
+    /// `unaffected` holds for it. Versions here carry no build metadata (precedence ignores
+    /// it, Rust's `Ord` does not).
+    fn reference_affected(reqs: &[VersionReq], v: &Version) -> bool {
+        let holds = |c: &Comparator| {
+            let at = comparator_version(c);
+            match c.op {
+                Op::Greater => *v > at,
+                Op::GreaterEq => *v >= at,
+                Op::Less => *v < at,
+                Op::LessEq => *v <= at,
+                Op::Exact => *v == at,
+                Op::Caret | Op::Tilde => {
+                    let end = match (c.op, c.major, c.minor, c.patch) {
+                        (Op::Caret, 0, Some(0), Some(p)) => lowest_pre(0, 0, p + 1),
+                        (Op::Caret, 0, Some(m), _) | (Op::Tilde, _, Some(m), _) => {
+                            lowest_pre(c.major, m + 1, 0)
+                        }
+                        _ => lowest_pre(c.major + 1, 0, 0),
+                    };
+                    *v >= at && *v < end
+                }
+                _ => unreachable!("refused before"),
+            }
+        };
+        !reqs.iter().any(|r| r.comparators.iter().all(holds))
+    }
+
+    fn version_strategy() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        (
+            0u64..3,
+            0u64..3,
+            0u64..3,
+            prop_oneof![
+                Just(""),
+                Just("-0"),
+                Just("-alpha"),
+                Just("-alpha.1"),
+                Just("-rc.1"),
+                Just("-0.0"),
+            ],
+        )
+            .prop_map(|(a, b, c, pre)| format!("{a}.{b}.{c}{pre}"))
+    }
+
+    fn req_strategy() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let op = prop_oneof![
+            Just(">"),
+            Just(">="),
+            Just("<"),
+            Just("<="),
+            Just("="),
+            Just("^"),
+            Just("~"),
+            Just(""),
+        ];
+        let partial = (
+            0u64..3,
+            proptest::option::of(0u64..3),
+            0u64..3,
+            proptest::bool::ANY,
+        )
+            .prop_map(|(a, b, c, full)| match (b, full) {
+                (Some(b), true) => format!("{a}.{b}.{c}"),
+                (Some(b), false) => format!("{a}.{b}"),
+                (None, _) => format!("{a}"),
+            });
+        let comparator = (op, partial, version_strategy(), proptest::bool::ANY).prop_map(
+            |(op, partial, full, use_full)| {
+                format!("{op}{}", if use_full { full } else { partial })
+            },
+        );
+        proptest::collection::vec(comparator, 1..=3).prop_map(|c| c.join(", "))
+    }
+
+    proptest::proptest! {
+        #![proptest_config(testkit::proptest_cases(2000))]
+
+        /// RustSec's rule as implemented (bounds with "next version" arithmetic) agrees with
+        /// the reference (direct precedence tests) on every advisory it accepts.
+        #[test]
+        fn matching_agrees_with_the_documented_rules(
+            patched in proptest::collection::vec(req_strategy(), 0..3),
+            unaffected in proptest::collection::vec(req_strategy(), 0..2),
+            versions in proptest::collection::vec(version_strategy(), 1..8),
+        ) {
+            let Ok(ranges) = safe_ranges(&patched, &unaffected) else {
+                return Ok(());
+            };
+            let reqs: Vec<VersionReq> = unaffected
+                .iter()
+                .chain(&patched)
+                .map(|r| VersionReq::parse(r).unwrap())
+                .collect();
+            for v in versions {
+                let v = Version::parse(&v).unwrap();
+                proptest::prop_assert_eq!(
+                    is_affected(&ranges, &v),
+                    reference_affected(&reqs, &v),
+                    "{} with patched {:?} unaffected {:?}", v, patched, unaffected
+                );
+            }
+        }
+
+        /// What is accepted follows RustSec's constraints: at most two comparators, `=`, `^`
+        /// and `~` alone, one bound per side, no wildcard, ranges that do not overlap; and no
+        /// requirement text, however odd, panics.
+        #[test]
+        fn acceptance_follows_the_constraints(
+            patched in proptest::collection::vec(req_strategy(), 0..3),
+            junk in "(.|[<>=^~*, .0-9a-z-]){0,40}",
+        ) {
+            let _ = safe_ranges(std::slice::from_ref(&junk), &[]);
+            let accepted = safe_ranges(&patched, &[]).is_ok();
+            let well_formed = patched.iter().all(|r| {
+                let req = VersionReq::parse(r).unwrap();
+                let c = &req.comparators;
+                let alone = c.iter().any(|c| matches!(c.op, Op::Exact | Op::Caret | Op::Tilde));
+                let lower = c.iter().filter(|c| matches!(c.op, Op::Greater | Op::GreaterEq)).count();
+                let upper = c.iter().filter(|c| matches!(c.op, Op::Less | Op::LessEq)).count();
+                c.len() <= 2 && (!alone || c.len() == 1) && lower <= 1 && upper <= 1
+            });
+            if accepted {
+                proptest::prop_assert!(well_formed, "{:?}", patched);
+            }
+            // Accepted ranges never overlap: no version is in two of them.
+            if let Ok(ranges) = safe_ranges(&patched, &[]) {
+                for v in ["0.0.0", "0.1.0-alpha", "1.0.0", "1.1.1", "2.0.0-0", "2.2.2"] {
+                    let v = Version::parse(v).unwrap();
+                    proptest::prop_assert!(ranges.iter().filter(|r| r.contains(&v)).count() <= 1);
+                }
+            }
+        }
+    }
+
     #[test]
     fn what_rustsec_refuses_is_refused() {
         let refused = |p: &[&str]| {

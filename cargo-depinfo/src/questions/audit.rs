@@ -252,6 +252,135 @@ pub fn audit<'db>(
 mod tests {
     use super::*;
 
+    fn db() -> Database {
+        let file = |id: &str, package: &str, extra: &str, patched: &str| {
+            format!(
+                "```toml\n[advisory]\nid = \"{id}\"\npackage = \"{package}\"\ndate = \"2099-01-01\"\n{extra}\n[versions]\npatched = [{patched}]\n```\n\n# {id}\n"
+            )
+        };
+        let advisories = [
+            file("RUSTSEC-2099-0001", "hyper", "", "\">= 1.0.0\""),
+            file(
+                "RUSTSEC-2099-0002",
+                "hyper",
+                "[affected]\nos = [\"windows\"]",
+                "\">= 1.0.0\"",
+            ),
+            file(
+                "RUSTSEC-2099-0003",
+                "hyper",
+                "informational = \"other\"",
+                "",
+            ),
+        ]
+        .iter()
+        .map(|t| Advisory::parse(t).unwrap())
+        .collect();
+        Database::new("db".into(), None, advisories)
+    }
+
+    fn observation(
+        program: &str,
+        path: Option<&str>,
+        instance: Option<&str>,
+        version: &str,
+    ) -> Observation {
+        Observation {
+            runner: Arc::new(Runner {
+                program: program.into(),
+                program_version: None,
+                revision: None,
+                instance: instance.map(str::to_owned),
+                job: None,
+                path: path.map(str::to_owned),
+                origin: "origin".into(),
+            }),
+            name: "hyper".into(),
+            version: version.into(),
+            source: "crates.io".into(),
+            kind: crate::inventory::Kind::Runtime,
+            direct: Some(true),
+        }
+    }
+
+    /// Advisory id → (program → locations).
+    type Summary = Vec<(String, Vec<(String, Vec<String>)>)>;
+
+    #[test]
+    fn targets_pre_releases_duplicates_and_unjudged_versions() {
+        let db = db();
+        let observations = vec![
+            // A Linux binary: the Windows-only advisory does not apply.
+            observation("linux-app", Some("bin/linux-app"), None, "0.9.0"),
+            // A Windows binary: both apply.
+            observation("win-app", Some("bin/win-app"), None, "0.9.0"),
+            // An instance seen twice (two sources), on a pre-release of the patched version:
+            // below 1.0.0 by precedence, so affected (Cargo's rule would say otherwise).
+            observation("web", None, Some("10.0.0.1:80"), "1.0.0-rc.1"),
+            observation("web", None, Some("10.0.0.1:80"), "1.0.0-rc.1"),
+            // Patched, and not SemVer.
+            observation("web", None, Some("10.0.0.2:80"), "1.0.0"),
+            observation("web", None, Some("10.0.0.3:80"), "v0.9"),
+        ];
+        let mut options = AuditOptions::default();
+        options
+            .targets
+            .insert("bin/linux-app".into(), "x86_64-unknown-linux-gnu".into());
+        options
+            .targets
+            .insert("bin/win-app".into(), "x86_64-pc-windows-msvc".into());
+        let answer = audit(&observations, &db, &options);
+        let summary: Summary = answer
+            .vulnerabilities
+            .iter()
+            .map(|f| {
+                (
+                    f.advisory.id.clone(),
+                    f.blasts
+                        .iter()
+                        .map(|b| {
+                            (
+                                b.program.clone(),
+                                b.runners.iter().map(|r| r.location().to_owned()).collect(),
+                            )
+                        })
+                        .collect(),
+                )
+            })
+            .collect();
+        let s = |v: &str| v.to_owned();
+        assert_eq!(
+            summary,
+            [
+                (
+                    s("RUSTSEC-2099-0001"),
+                    vec![
+                        (s("linux-app"), vec![s("bin/linux-app")]),
+                        (s("web"), vec![s("10.0.0.1:80")]),
+                        (s("win-app"), vec![s("bin/win-app")]),
+                    ]
+                ),
+                (
+                    s("RUSTSEC-2099-0002"),
+                    vec![
+                        (s("web"), vec![s("10.0.0.1:80")]),
+                        (s("win-app"), vec![s("bin/win-app")]),
+                    ]
+                ),
+            ]
+        );
+        // Informational kinds cargo-audit does not report are left out.
+        assert!(answer.informational.is_empty());
+        assert_eq!(answer.unjudged.len(), 1);
+        assert_eq!(&*answer.unjudged[0].version, "v0.9");
+        assert_eq!(answer.runners.len(), 5);
+        // Ignored ids are dropped.
+        options.ignore = vec!["RUSTSEC-2099-0001".into()];
+        let answer = audit(&observations, &db, &options);
+        assert_eq!(answer.vulnerabilities.len(), 1);
+        assert_eq!(answer.vulnerabilities[0].advisory.id, "RUSTSEC-2099-0002");
+    }
+
     #[test]
     fn triples_name_os_and_arch() {
         for (triple, want) in [
