@@ -219,6 +219,18 @@ impl Database {
             .map(|&i| &self.advisories[i])
     }
 
+    /// [`Database::for_package`] with each advisory's index in [`Database::advisories`].
+    pub(crate) fn indexed_for_package<'a>(
+        &'a self,
+        name: &str,
+    ) -> impl Iterator<Item = (usize, &'a Advisory)> + 'a {
+        self.by_package
+            .get(name)
+            .into_iter()
+            .flatten()
+            .map(|&i| (i, &self.advisories[i]))
+    }
+
     /// Whole days since the last commit at `now` (seconds since the epoch); `None` when the
     /// commit is unknown.
     pub fn age_days(&self, now: u64) -> Option<u64> {

@@ -81,7 +81,7 @@ pub const INFORMATIONAL_KINDS: [&str; 3] = ["notice", "unmaintained", "unsound"]
 type RunnerKey = (String, String);
 
 /// A program and the affected versions it runs: what one line of a blast radius shares.
-type BlastKey = (String, Vec<Arc<str>>);
+type BlastKey<'a> = (&'a str, Vec<Arc<str>>);
 
 fn runner_key(r: &Runner) -> RunnerKey {
     (r.location().to_owned(), r.program.clone())
@@ -146,29 +146,35 @@ pub fn audit<'db>(
     db: &'db Database,
     options: &AuditOptions,
 ) -> Audit<'db> {
-    // Each instance once, with the most detail any source gave about it.
-    let mut runners: BTreeMap<RunnerKey, Arc<Runner>> = BTreeMap::new();
-    for o in observations {
-        let entry = runners
-            .entry(runner_key(&o.runner))
-            .or_insert_with(|| Arc::clone(&o.runner));
-        if o.runner > *entry {
-            *entry = Arc::clone(&o.runner);
-        }
-    }
+    // Each instance once, with the most detail any source gave about it. Observations of one
+    // instance share their runner: its identity is looked up once per shared runner.
+    let mut slot_of_runner: BTreeMap<usize, usize> = BTreeMap::new();
+    let mut slot_of_key: BTreeMap<RunnerKey, usize> = BTreeMap::new();
+    let mut unique: Vec<Arc<Runner>> = Vec::new();
     let ignored: BTreeSet<&str> = options.ignore.iter().map(String::as_str).collect();
     let mut parsed: BTreeMap<&str, Option<semver::Version>> = BTreeMap::new();
-    // Advisory index in the database → instance → affected versions.
-    let mut hits: BTreeMap<&'db str, BTreeMap<RunnerKey, BTreeSet<Arc<str>>>> = BTreeMap::new();
-    let mut by_id: BTreeMap<&'db str, &'db Advisory> = BTreeMap::new();
+    // (advisory index, runner slot, version): one per affected observation.
+    let mut hits: Vec<(usize, usize, Arc<str>)> = Vec::new();
     let mut unjudged: BTreeMap<(RunnerKey, Arc<str>, Arc<str>), Observation> = BTreeMap::new();
     for o in observations {
+        let slot = *slot_of_runner
+            .entry(Arc::as_ptr(&o.runner) as usize)
+            .or_insert_with(|| {
+                let slot = *slot_of_key.entry(runner_key(&o.runner)).or_insert_with(|| {
+                    unique.push(Arc::clone(&o.runner));
+                    unique.len() - 1
+                });
+                if o.runner > unique[slot] {
+                    unique[slot] = Arc::clone(&o.runner);
+                }
+                slot
+            });
         if &*o.source != "crates.io" {
             continue;
         }
         let mut candidates = db
-            .for_package(&o.name)
-            .filter(|a| {
+            .indexed_for_package(&o.name)
+            .filter(|(_, a)| {
                 a.withdrawn.is_none()
                     && a.source.is_none()
                     && !ignored.contains(a.id.as_str())
@@ -199,36 +205,46 @@ pub fn audit<'db>(
             .as_ref()
             .and_then(|p| options.targets.get(p))
             .map_or((None, None), |t| target_os_arch(t));
-        for a in candidates {
+        for (index, a) in candidates {
             if a.applies_to(os, arch) && a.affects(version) {
-                by_id.insert(&a.id, a);
-                hits.entry(&a.id)
-                    .or_default()
-                    .entry(runner_key(&o.runner))
-                    .or_default()
-                    .insert(Arc::clone(&o.version));
+                hits.push((index, slot, Arc::clone(&o.version)));
             }
         }
     }
+    // Slots renumbered in the order of their keys (location, program): the output's order.
+    let mut rank = vec![0; unique.len()];
+    for (r, &slot) in slot_of_key.values().enumerate() {
+        rank[slot] = r;
+    }
+    let runners: Vec<Arc<Runner>> = slot_of_key
+        .values()
+        .map(|&slot| Arc::clone(&unique[slot]))
+        .collect();
+    for hit in &mut hits {
+        hit.1 = rank[hit.1];
+    }
+    hits.sort_unstable();
+    hits.dedup();
     let mut vulnerabilities = Vec::new();
     let mut informational = Vec::new();
-    for (id, instances) in hits {
-        let advisory = by_id[id];
-        // (program, versions) → runners.
-        let mut blasts: BTreeMap<BlastKey, Vec<Arc<Runner>>> = BTreeMap::new();
-        for (key, versions) in instances {
-            let runner = Arc::clone(&runners[&key]);
+    for per_advisory in hits.chunk_by(|a, b| a.0 == b.0) {
+        let advisory = &db.advisories()[per_advisory[0].0];
+        // (program, versions) → runners, in key order.
+        let mut blasts: BTreeMap<BlastKey<'_>, Vec<Arc<Runner>>> = BTreeMap::new();
+        for per_runner in per_advisory.chunk_by(|a, b| a.1 == b.1) {
+            let runner = &runners[per_runner[0].1];
+            let versions = per_runner.iter().map(|h| Arc::clone(&h.2)).collect();
             blasts
-                .entry((key.1, versions.into_iter().collect()))
+                .entry((&runner.program, versions))
                 .or_default()
-                .push(runner);
+                .push(Arc::clone(runner));
         }
         let finding = Finding {
             advisory,
             blasts: blasts
                 .into_iter()
                 .map(|((program, versions), runners)| Blast {
-                    program,
+                    program: program.to_owned(),
                     versions,
                     runners,
                 })
@@ -244,7 +260,7 @@ pub fn audit<'db>(
         vulnerabilities,
         informational,
         unjudged: unjudged.into_values().collect(),
-        runners: runners.into_values().collect(),
+        runners,
     }
 }
 
