@@ -585,6 +585,43 @@ mod tests {
     }
 
     #[test]
+    fn audit_takes_cargo_audit_like_flags() {
+        let Command::Audit(a) = parse(&["cargo-depinfo", "audit", "bin"]) else {
+            panic!("not audit");
+        };
+        assert_eq!(a.db_url, cargo_depinfo::DEFAULT_DB_URL);
+        assert_eq!((a.db_max_age, a.fetch_timeout, a.fetch), (90, 300, false));
+        assert_eq!(a.format, AuditFormat::Text);
+        let Command::Audit(a) = parse(&[
+            "cargo-depinfo",
+            "audit",
+            "--db",
+            "/db",
+            "--ignore",
+            "RUSTSEC-2099-0001",
+            "--ignore=RUSTSEC-2099-0002",
+            "-D",
+            "unsound",
+            "--deny",
+            "warnings",
+            "--format",
+            "sarif",
+        ]) else {
+            panic!("not audit");
+        };
+        assert_eq!(a.db.as_deref(), Some(std::path::Path::new("/db")));
+        assert_eq!(a.ignore, ["RUSTSEC-2099-0001", "RUSTSEC-2099-0002"]);
+        assert_eq!(a.deny, [Deny::Unsound, Deny::Warnings]);
+        assert_eq!(a.format, AuditFormat::Sarif);
+        assert!(Deny::Warnings.covers("notice") && Deny::Unsound.covers("unsound"));
+        assert!(!Deny::Unmaintained.covers("unsound"));
+        for bad in [["--deny", "yanked"], ["--fetch-timeout", "0"]] {
+            let args = [&["cargo-depinfo", "audit"][..], &bad[..]].concat();
+            assert!(Cli::try_parse_from(cargo_args(args.iter().map(OsString::from))).is_err());
+        }
+    }
+
+    #[test]
     fn a_huge_timeout_is_refused_not_a_panic() {
         for bad in ["9.3e18", "1e300", "86400.5", "0", "-1", "NaN", "inf"] {
             let flag = format!("--timeout={bad}");

@@ -408,6 +408,30 @@ fn an_old_database_is_warned_about() {
     );
     let out = audit_in(&dir, &db, &[bin.to_str().unwrap(), "--db-max-age", "120"]);
     assert_eq!(stderr(&out), "");
+    // A copy that is not a git repository: its age is unknown, and said so.
+    let copy = dir.join("copy");
+    std::fs::create_dir_all(&copy).unwrap();
+    let out = testkit::run(
+        Command::new("cp")
+            .arg("-r")
+            .arg(db.join("crates"))
+            .arg(copy.join("crates")),
+        LIMIT,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = audit_in(&dir, &copy, &[bin.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "warning: the advisory database at {} is not a git repository: its age is unknown\n",
+            copy.display()
+        )
+    );
+    testkit::assert_contains(
+        &stdout(&out),
+        ", commit unknown (not a git repository): age unknown, 5 advisories\n",
+    );
 }
 
 /// Two instances of `web` on the Windows-unknown fleet: the Windows-only advisory applies

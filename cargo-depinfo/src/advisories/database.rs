@@ -24,6 +24,9 @@ pub struct DbLimits {
     pub max_file_size: u64,
     /// The most advisory files read (the real database has about 1,200).
     pub max_advisories: usize,
+    /// The most bytes read from all advisory files together (the real database holds about
+    /// 3 MiB).
+    pub max_total_size: u64,
 }
 
 impl Default for DbLimits {
@@ -31,6 +34,7 @@ impl Default for DbLimits {
         DbLimits {
             max_file_size: 256 << 10,
             max_advisories: 50_000,
+            max_total_size: 256 << 20,
         }
     }
 }
@@ -80,6 +84,14 @@ pub enum DatabaseError {
     /// Not a single advisory could be read.
     #[error("the advisory database at {} holds no readable advisory", .0.display())]
     Empty(PathBuf),
+    /// More bytes of advisory files than the limit.
+    #[error("the advisory database at {} holds more than {} MiB of advisories", path.display(), limit >> 20)]
+    TooLarge {
+        /// The database.
+        path: PathBuf,
+        /// The limit, in bytes.
+        limit: u64,
+    },
     /// More advisory files than the limit.
     #[error("the advisory database at {} holds more than {limit} advisory files", path.display())]
     TooMany {
@@ -151,6 +163,7 @@ impl Database {
         let mut advisories = Vec::new();
         let mut errors = Vec::new();
         let mut files = 0usize;
+        let mut total: u64 = 0;
         for dir in sorted_entries(&crates)? {
             if !dir.file_type().is_ok_and(|t| t.is_dir()) {
                 continue;
@@ -172,9 +185,17 @@ impl Database {
                     });
                 }
                 let file_path = file.path();
-                match read_capped(&file_path, limits.max_file_size)
-                    .and_then(|t| Advisory::parse(&t))
-                {
+                let text = read_capped(&file_path, limits.max_file_size);
+                if let Ok(text) = &text {
+                    total += text.len() as u64;
+                    if total > limits.max_total_size {
+                        return Err(DatabaseError::TooLarge {
+                            path: path.to_owned(),
+                            limit: limits.max_total_size,
+                        });
+                    }
+                }
+                match text.and_then(|t| Advisory::parse(&t)) {
                     Ok(a) => advisories.push(a),
                     Err(message) => errors.push(AdvisoryError {
                         path: file_path,
@@ -337,4 +358,68 @@ pub fn cargo_home() -> Option<PathBuf> {
 /// Where cargo-audit keeps the database: `$CARGO_HOME/advisory-db`.
 pub fn default_db_path() -> Option<PathBuf> {
     cargo_home().map(|h| h.join("advisory-db"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn advisory(id: &str) -> String {
+        format!(
+            "```toml\n[advisory]\nid = \"{id}\"\npackage = \"a\"\ndate = \"2099-01-01\"\n\n[versions]\npatched = []\n```\n\n# {id}\n"
+        )
+    }
+
+    #[test]
+    fn limits_links_and_other_files() {
+        let dir = testkit::Scratch::new("advisory-db-limits");
+        let crates = dir.join("crates/a");
+        std::fs::create_dir_all(&crates).unwrap();
+        for n in 1..=3 {
+            let id = format!("RUSTSEC-2099-000{n}");
+            std::fs::write(crates.join(format!("{id}.md")), advisory(&id)).unwrap();
+        }
+        // Not advisories: another name, and a link (not followed).
+        std::fs::write(crates.join("README.md"), "x").unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink("/etc/passwd", crates.join("RUSTSEC-2099-0009.md")).unwrap();
+        let (db, errors) = Database::load(&dir, DbLimits::default()).unwrap();
+        assert!(errors.is_empty(), "{errors:?}");
+        let ids: Vec<&str> = db.advisories().iter().map(|a| a.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "RUSTSEC-2099-0001",
+                "RUSTSEC-2099-0002",
+                "RUSTSEC-2099-0003"
+            ]
+        );
+        assert_eq!(db.for_package("a").count(), 3);
+        // Not a git repository of its own (the scratch dir may sit in one): no commit.
+        assert_eq!(db.commit, None);
+        assert_eq!(db.age_days(1_000_000), None);
+
+        let limits = DbLimits {
+            max_advisories: 2,
+            ..DbLimits::default()
+        };
+        let e = Database::load(&dir, limits).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            format!(
+                "the advisory database at {} holds more than 2 advisory files",
+                dir.display()
+            )
+        );
+        let mut limits = DbLimits {
+            max_total_size: 1 << 20,
+            ..DbLimits::default()
+        };
+        assert!(Database::load(&dir, limits).is_ok());
+        limits.max_total_size = 300;
+        assert!(matches!(
+            Database::load(&dir, limits),
+            Err(DatabaseError::TooLarge { .. })
+        ));
+    }
 }
