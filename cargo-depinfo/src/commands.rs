@@ -185,11 +185,21 @@ pub(crate) fn audit(args: &AuditArgs) -> Result<Outcome> {
     }
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let config = depinfo::AuditConfig::find(&cwd, depinfo::cargo_home().as_deref())?;
-    let (observations, source_errors) = collect(&args.sources)?;
+    let (mut observations, source_errors) = collect(&args.sources)?;
     errors.extend(source_errors);
     let mut options = depinfo::AuditOptions::default();
     options.ignore = args.ignore.iter().chain(&config.ignore).cloned().collect();
-    options.targets = binary_targets(&observations, &args.sources);
+    let inventories = binaries(&observations, &args.sources);
+    options.targets = inventories
+        .iter()
+        .filter_map(|inv| {
+            let target = &inv.build.as_ref()?.target;
+            (!target.is_empty() && target != "unknown").then(|| (inv.path.clone(), target.clone()))
+        })
+        .collect();
+    // cargo-audit checks a binary's own package too.
+    let roots = depinfo::root_observations(&inventories, &observations);
+    observations.extend(roots);
     let answer = depinfo::audit(&observations, &db, &options);
     let mut failed = errors;
     if answer.runners.is_empty() {
@@ -225,27 +235,18 @@ pub(crate) fn audit(args: &AuditArgs) -> Result<Outcome> {
     Ok(Outcome::new(stdout, &failed, found))
 }
 
-/// The target triple of each binary read, by path, where its build-info data records it
-/// (`cargo-auditable`'s data does not): the advisories limited to other systems leave it out.
-fn binary_targets(
-    observations: &[Observation],
-    flags: &SourceFlags,
-) -> std::collections::BTreeMap<String, String> {
+/// The inventories of the binaries read, read again for what observations do not carry: the
+/// target triple (build-info's data records it; the advisories limited to other systems leave
+/// the binary out) and the program's own package.
+fn binaries(observations: &[Observation], flags: &SourceFlags) -> Vec<Inventory> {
     let paths: std::collections::BTreeSet<&str> = observations
         .iter()
         .filter_map(|o| o.runner.path.as_deref())
         .collect();
     let paths: Vec<std::path::PathBuf> = paths.into_iter().map(Into::into).collect();
     if paths.is_empty() {
-        return std::collections::BTreeMap::new();
+        return Vec::new();
     }
     // Errors were reported when the sources were read.
-    let scan = depinfo::inspect_paths(&paths, &flags.limits());
-    scan.inventories
-        .into_iter()
-        .filter_map(|inv| {
-            let target = inv.build?.target;
-            (!target.is_empty() && target != "unknown").then_some((inv.path, target))
-        })
-        .collect()
+    depinfo::inspect_paths(&paths, &flags.limits()).inventories
 }

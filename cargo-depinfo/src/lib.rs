@@ -27,7 +27,7 @@ pub use crate::progress::Progress;
 pub use crate::questions::{
     Audit, AuditOptions, Blast, CrateSpread, Finding, Hit, INFORMATIONAL_KINDS, Level,
     OutdatedError, Report, Row, RulesError, RulesOptions, Running, VersionRunners, affected, audit,
-    outdated, rules, spread, target_os_arch, unjudged,
+    outdated, root_observations, rules, spread, target_os_arch, unjudged,
 };
 pub use crate::render::{
     affected_json, affected_prometheus, affected_text, audit_json, audit_prometheus, audit_sarif,

@@ -11,7 +11,8 @@ mod spread;
 
 pub use self::affected::{Hit, affected, unjudged};
 pub use self::audit::{
-    Audit, AuditOptions, Blast, Finding, INFORMATIONAL_KINDS, audit, target_os_arch,
+    Audit, AuditOptions, Blast, Finding, INFORMATIONAL_KINDS, audit, root_observations,
+    target_os_arch,
 };
 pub use self::outdated::{Level, OutdatedError, Report, Row, outdated};
 pub use self::rules::{RulesError, RulesOptions, rules};

@@ -708,3 +708,40 @@ fn fetch_clones_then_updates_from_the_url() {
         "{e}"
     );
 }
+
+/// cargo-audit checks a binary's own package too: a tool installed from crates.io can itself
+/// be the subject of an advisory.
+#[test]
+fn a_binarys_own_package_is_audited() {
+    let f = fixture("audit-root");
+    write_db(
+        &f.db,
+        &[(
+            "tool/RUSTSEC-2099-0007.md".into(),
+            advisory(
+                "RUSTSEC-2099-0007",
+                "tool",
+                "",
+                "patched = [\">= 2.0.0\"]",
+                "tool leaks",
+            ),
+        )],
+        3,
+    );
+    let json = r#"{"packages":[{"name":"tool","version":"1.0.0","source":"crates.io","root":true,"dependencies":[1]},{"name":"itoa","version":"1.0.16","source":"crates.io"}],"format":1}"#;
+    let bin = f.dir.join("tool");
+    std::fs::write(
+        &bin,
+        testkit::elf_with_sections(&[(".dep-v0", &zlib(json.as_bytes()))]),
+    )
+    .unwrap();
+    let out = audit(&f, &[bin.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let doc: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(doc["vulnerabilities"][0]["id"], "RUSTSEC-2099-0007");
+    assert_eq!(
+        doc["vulnerabilities"][0]["affected"],
+        serde_json::json!([{"program": "tool", "versions": ["1.0.0"], "instances": [bin.to_str().unwrap()]}])
+    );
+    assert_eq!(doc["targets"].as_array().unwrap().len(), 1);
+}

@@ -140,6 +140,37 @@ pub fn target_os_arch(triple: &str) -> (Option<&'static str>, Option<&'static st
     (os, arch)
 }
 
+/// The programs' own packages, as observations of the binaries already observed: cargo-audit
+/// checks a binary's root package too (a program installed from crates.io can itself be the
+/// subject of an advisory), while the fleet questions leave it out. Each shares the runner of
+/// the binary's other observations; binaries not among `observations` are left out.
+pub fn root_observations(
+    inventories: &[crate::inventory::Inventory],
+    observations: &[Observation],
+) -> Vec<Observation> {
+    let runners: BTreeMap<&str, &Arc<Runner>> = observations
+        .iter()
+        .filter_map(|o| Some((o.runner.path.as_deref()?, &o.runner)))
+        .collect();
+    let mut out = Vec::new();
+    for inv in inventories {
+        let Some(runner) = runners.get(inv.path.as_str()) else {
+            continue;
+        };
+        for p in inv.packages.iter().filter(|p| p.root) {
+            out.push(Observation {
+                runner: Arc::clone(runner),
+                name: Arc::from(p.name.as_str()),
+                version: Arc::from(p.version.as_str()),
+                source: Arc::from(p.source.as_str()),
+                kind: p.kind,
+                direct: None,
+            });
+        }
+    }
+    out
+}
+
 /// Matches the observations against the database.
 pub fn audit<'db>(
     observations: &[Observation],
