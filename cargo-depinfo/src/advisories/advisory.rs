@@ -26,7 +26,7 @@ pub struct Advisory {
     pub aliases: Vec<String>,
     /// The CVSS vector, when the advisory has one.
     pub cvss: Option<String>,
-    /// The CVSS v3 base score in tenths (`98` for 9.8), when the vector is v3.
+    /// The CVSS base score in tenths (`98` for 9.8), when the advisory has a vector.
     #[serde(skip)]
     pub score: Option<u8>,
     /// `unmaintained`, `unsound`, `notice` (or another word) for an informational advisory;
@@ -166,7 +166,7 @@ impl Advisory {
             }
         }
         let score = match &a.cvss {
-            Some(vector) => cvss::base_score(vector)?,
+            Some(vector) => Some(cvss::base_score(vector)?),
             None => None,
         };
         let ranges = safe_ranges(&raw.versions.patched, &raw.versions.unaffected)?;
@@ -199,7 +199,7 @@ impl Advisory {
         is_affected(&self.ranges, version)
     }
 
-    /// The severity of its CVSS v3 score, when it has one.
+    /// The severity of its CVSS score, when it has one.
     pub fn severity(&self) -> Option<Severity> {
         self.score.map(Severity::of_tenths)
     }
@@ -353,7 +353,7 @@ Text.
                 ("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", Some(Severity::Critical)),
                 ("CVSS:3.0/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H", Some(Severity::High)),
                 ("CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:N/A:N", Some(Severity::Medium)),
-                ("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N", None),
+                ("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N", Some(Severity::Critical)),
             ])),
             title in "[A-Za-z0-9 `:,.()-]{1,60}",
             patched_minor in 1u64..50,

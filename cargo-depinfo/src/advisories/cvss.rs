@@ -1,7 +1,7 @@
-//! CVSS v3.0 and v3.1 base scores from their vectors (`CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/
-//! I:H/A:H`), by the specification's formula, and the severity each score names. CVSS v4.0
-//! vectors are recognised but not scored (their score comes from a large lookup table): their
-//! severity is unknown.
+//! CVSS base scores from advisories' vectors and the severity each score names: v3.0 and v3.1
+//! (`CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H`) by the specification's formula, computed
+//! here; v4.0 by the `cvss` crate (its score comes from the specification's lookup table of
+//! macro vectors and their interpolation, not a formula).
 
 use serde::Serialize;
 
@@ -46,15 +46,15 @@ impl Severity {
     }
 }
 
-/// The base score of a CVSS v3 vector, in tenths (`98` for 9.8); `Ok(None)` for a CVSS v4.0
-/// vector; an error for anything else or a v3 vector without each base metric exactly once.
-pub(crate) fn base_score(vector: &str) -> Result<Option<u8>, String> {
+/// The base score of a CVSS v3 or v4 vector, in tenths (`98` for 9.8); an error for anything
+/// else or a vector without each base metric exactly once.
+pub(crate) fn base_score(vector: &str) -> Result<u8, String> {
     // AV, AC, PR, UI, S, C, I, A.
     const NAMES: [&str; 8] = ["AV", "AC", "PR", "UI", "S", "C", "I", "A"];
     let mut parts = vector.split('/');
     match parts.next() {
         Some("CVSS:3.0" | "CVSS:3.1") => {}
-        Some("CVSS:4.0") => return Ok(None),
+        Some("CVSS:4.0") => return v4_score(vector),
         _ => return Err(format!("unsupported CVSS vector {vector:?}")),
     }
     let mut values: [Option<&str>; 8] = [None; 8];
@@ -124,7 +124,22 @@ pub(crate) fn base_score(vector: &str) -> Result<Option<u8>, String> {
     } else {
         (impact + exploitability).min(10.0)
     };
-    Ok(Some(round_up_tenths(score)))
+    Ok(round_up_tenths(score))
+}
+
+/// A CVSS v4.0 base score in tenths, from the `cvss` crate.
+fn v4_score(vector: &str) -> Result<u8, String> {
+    let parsed: ::cvss::v4::Vector = vector
+        .parse()
+        .map_err(|e| format!("invalid CVSS vector {vector:?}: {e}"))?;
+    // Scores are 0.0 to 10.0 with one decimal.
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "0 <= score <= 10"
+    )]
+    let tenths = (parsed.score().value() * 10.0).round().clamp(0.0, 100.0) as u8;
+    Ok(tenths)
 }
 
 /// The specification's Roundup (v3.1, appendix A): the smallest number of tenths at or above
@@ -163,7 +178,7 @@ mod tests {
             ("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:N", 0),
             ("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:L/I:N/A:N/E:P/RL:O", 53),
         ] {
-            assert_eq!(base_score(vector), Ok(Some(tenths)), "{vector}");
+            assert_eq!(base_score(vector), Ok(tenths), "{vector}");
         }
         assert_eq!(Severity::of_tenths(98), Severity::Critical);
         assert_eq!(Severity::of_tenths(75), Severity::High);
@@ -172,11 +187,25 @@ mod tests {
     }
 
     #[test]
-    fn v4_is_unscored_and_nonsense_refused() {
-        assert_eq!(
-            base_score("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"),
-            Ok(None)
-        );
+    fn v4_is_scored_and_nonsense_refused() {
+        // Figures from FIRST's CVSS v4.0 calculator.
+        for (vector, tenths) in [
+            (
+                "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N",
+                93,
+            ),
+            (
+                "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:H/SC:N/SI:N/SA:N",
+                87,
+            ),
+            (
+                "CVSS:4.0/AV:L/AC:L/AT:N/PR:L/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N",
+                85,
+            ),
+        ] {
+            assert_eq!(base_score(vector), Ok(tenths), "{vector}");
+        }
+        assert!(base_score("CVSS:4.0/AV:N").is_err());
         for bad in [
             "",
             "CVSS:2.0/AV:N",
@@ -187,5 +216,40 @@ mod tests {
         ] {
             assert!(base_score(bad).is_err(), "{bad}");
         }
+    }
+
+    /// Every one of the 2,592 CVSS v3.1 base vectors (and the same as v3.0) scores as the
+    /// `cvss` crate computes it.
+    #[test]
+    fn every_v3_base_vector_agrees_with_the_reference() {
+        let mut checked = 0;
+        for av in ["N", "A", "L", "P"] {
+            for ac in ["L", "H"] {
+                for pr in ["N", "L", "H"] {
+                    for ui in ["N", "R"] {
+                        for s in ["U", "C"] {
+                            for c in ["H", "L", "N"] {
+                                for i in ["H", "L", "N"] {
+                                    for a in ["H", "L", "N"] {
+                                        let vector = format!(
+                                            "CVSS:3.1/AV:{av}/AC:{ac}/PR:{pr}/UI:{ui}/S:{s}/C:{c}/I:{i}/A:{a}"
+                                        );
+                                        let reference: ::cvss::v3::Vector = vector.parse().unwrap();
+                                        let want = reference.score().value();
+                                        let got = base_score(&vector).unwrap();
+                                        assert!(
+                                            (f64::from(got) / 10.0 - want).abs() < 1e-9,
+                                            "{vector}: {got} tenths, reference {want}"
+                                        );
+                                        checked += 1;
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(checked, 2592);
     }
 }

@@ -52,16 +52,15 @@ pub fn database_line(db: &Database, now: u64) -> String {
     line
 }
 
-/// `critical 9.8`, `CVSS 4.0, not scored`, or `no CVSS score`.
+/// `critical 9.8`, or `no CVSS score`.
 fn severity_text(a: &Advisory) -> String {
-    match (a.severity(), a.score, &a.cvss) {
-        (Some(s), Some(score), _) => format!("{} {}.{}", s.as_str(), score / 10, score % 10),
-        (_, _, Some(_)) => "CVSS 4.0, not scored".to_owned(),
+    match (a.severity(), a.score) {
+        (Some(s), Some(score)) => format!("{} {}.{}", s.as_str(), score / 10, score % 10),
         _ => "no CVSS score".to_owned(),
     }
 }
 
-/// The `severity` label and JSON field: the band of the CVSS v3 score, else `unknown`.
+/// The `severity` label and JSON field: the band of the CVSS score, else `unknown`.
 fn severity_label(a: &Advisory) -> &'static str {
     a.severity().map_or("unknown", |s| s.as_str())
 }
