@@ -1,6 +1,7 @@
 //! `cargo depinfo audit`: which programs, and which instances of them, run a crate version
 //! that a RustSec advisory affects, with cargo-audit's rules: crates from crates.io only (an
-//! advisory's default source; advisories that name another registry are not matched), names
+//! advisory's default source; advisories that name another registry are not matched; a fleet
+//! source that does not say where a crate came from counts as crates.io), names
 //! compared exactly, RustSec's version rule, `affected.os`/`arch` checked when the program's
 //! target is known (it applies otherwise), withdrawn advisories skipped, ignored ids dropped,
 //! and informational advisories (unmaintained, unsound, notice) answered apart.
@@ -200,7 +201,9 @@ pub fn audit<'db>(
                 }
                 slot
             });
-        if &*o.source != "crates.io" {
+        // A page without a `source` label says `unknown`: it may well be crates.io, and
+        // unknown is never clean.
+        if !matches!(&*o.source, "crates.io" | "unknown") {
             continue;
         }
         let mut candidates = db
@@ -365,6 +368,16 @@ mod tests {
             // below 1.0.0 by precedence, so affected (Cargo's rule would say otherwise).
             observation("web", None, Some("10.0.0.1:80"), "1.0.0-rc.1"),
             observation("web", None, Some("10.0.0.1:80"), "1.0.0-rc.1"),
+            // No source known (a page without the label): matched as crates.io.
+            Observation {
+                source: "unknown".into(),
+                ..observation("other", None, Some("10.0.0.4:80"), "0.1.0")
+            },
+            // From git: not the crates.io crate the advisories are about.
+            Observation {
+                source: "git".into(),
+                ..observation("gitted", None, Some("10.0.0.5:80"), "0.1.0")
+            },
             // Patched, and not SemVer.
             observation("web", None, Some("10.0.0.2:80"), "1.0.0"),
             observation("web", None, Some("10.0.0.3:80"), "v0.9"),
@@ -403,6 +416,7 @@ mod tests {
                     s("RUSTSEC-2099-0001"),
                     vec![
                         (s("linux-app"), vec![s("bin/linux-app")]),
+                        (s("other"), vec![s("10.0.0.4:80")]),
                         (s("web"), vec![s("10.0.0.1:80")]),
                         (s("win-app"), vec![s("bin/win-app")]),
                     ]
@@ -410,6 +424,7 @@ mod tests {
                 (
                     s("RUSTSEC-2099-0002"),
                     vec![
+                        (s("other"), vec![s("10.0.0.4:80")]),
                         (s("web"), vec![s("10.0.0.1:80")]),
                         (s("win-app"), vec![s("bin/win-app")]),
                     ]
@@ -420,7 +435,7 @@ mod tests {
         assert!(answer.informational.is_empty());
         assert_eq!(answer.unjudged.len(), 1);
         assert_eq!(&*answer.unjudged[0].version, "v0.9");
-        assert_eq!(answer.runners.len(), 5);
+        assert_eq!(answer.runners.len(), 7);
         // Ignored ids are dropped.
         options.ignore = vec!["RUSTSEC-2099-0001".into()];
         let answer = audit(&observations, &db, &options);

@@ -146,7 +146,7 @@ pub fn audit_text(audit: &Audit<'_>, db: &Database, now: u64) -> String {
     let n = audit.vulnerabilities.len();
     let _ = writeln!(
         out,
-        "{n} {} ({instances} affected {}); {} informational {} ({} targets read)",
+        "{n} {} ({instances} affected {}); {} informational {} ({} {} read)",
         if n == 1 {
             "vulnerability"
         } else {
@@ -164,6 +164,11 @@ pub fn audit_text(audit: &Audit<'_>, db: &Database, now: u64) -> String {
             "advisories"
         },
         audit.runners.len(),
+        if audit.runners.len() == 1 {
+            "target"
+        } else {
+            "targets"
+        },
     );
     for f in &audit.vulnerabilities {
         out.push('\n');
