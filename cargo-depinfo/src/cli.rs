@@ -47,6 +47,10 @@ pub(crate) enum Command {
     /// How far each crate is behind the newest release in a registry's sparse index. Exits 1
     /// when one is behind at the --fail-on level or more.
     Outdated(OutdatedArgs),
+    /// Which programs, and which instances of them, run a crate version that a RustSec
+    /// advisory affects (cargo-audit's rules, over binaries and whole fleets). Exits 1 when
+    /// any does (informational advisories only with --deny).
+    Audit(AuditArgs),
 }
 
 /// The output formats. Each command accepts those that describe its answer
@@ -290,6 +294,11 @@ impl SourceFlags {
             })
     }
 
+    /// The binary reader's limits these flags give.
+    pub(crate) fn limits(&self) -> Limits {
+        self.limits.limits()
+    }
+
     /// The library's source arguments. The workspace is read when a workspace flag is given,
     /// or when no other source is and `cwd` is in a cargo project; with no source at all, an
     /// error with a hint.
@@ -381,6 +390,11 @@ pub(crate) struct RulesArgs {
     /// The alerts' severity label.
     #[arg(long, value_name = "LEVEL", default_value = "warning")]
     severity: String,
+    /// Add an alert on `rust_advisory_info` (`cargo depinfo audit --format prometheus` in
+    /// node_exporter's textfile directory): a program runs a crate version that an advisory
+    /// affects.
+    #[arg(long)]
+    advisories: bool,
 }
 
 impl RulesArgs {
@@ -395,6 +409,7 @@ impl RulesArgs {
             options.drift_for = drift_for;
         }
         options.severity = self.severity;
+        options.advisories = self.advisories;
         options
     }
 }
@@ -450,6 +465,76 @@ enum FailOn {
     Patch,
     /// Never (exit 0 unless something failed).
     None,
+}
+
+/// `cargo depinfo audit`'s output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum AuditFormat {
+    /// Text, grouped by advisory.
+    Text,
+    /// JSON with a `format_version`: one document per run (see the README).
+    Json,
+    /// SARIF 2.1.0, for code-scanning services.
+    Sarif,
+    /// Prometheus text exposition (`rust_advisory_info`) for node_exporter's textfile
+    /// collector.
+    Prometheus,
+}
+
+/// Informational advisories that make `audit` exit 1, as cargo-audit's `--deny`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Deny {
+    /// Every informational advisory (unmaintained, unsound, notice).
+    Warnings,
+    /// Unmaintained crates.
+    Unmaintained,
+    /// Unsound crates.
+    Unsound,
+}
+
+impl Deny {
+    /// Whether an informational advisory of `kind` fails the run under this flag.
+    pub(crate) fn covers(self, kind: &str) -> bool {
+        match self {
+            Deny::Warnings => true,
+            Deny::Unmaintained => kind == "unmaintained",
+            Deny::Unsound => kind == "unsound",
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AuditArgs {
+    #[command(flatten)]
+    pub(crate) sources: SourceFlags,
+    /// The advisory database: a clone of RustSec's repository (default:
+    /// $CARGO_HOME/advisory-db, where cargo-audit keeps it).
+    #[arg(long, value_name = "PATH")]
+    pub(crate) db: Option<PathBuf>,
+    /// Clone the database, or update it, with git before the audit (nothing is fetched
+    /// otherwise).
+    #[arg(long)]
+    pub(crate) fetch: bool,
+    /// The repository --fetch clones.
+    #[arg(long, value_name = "URL", default_value = cargo_depinfo::DEFAULT_DB_URL)]
+    pub(crate) db_url: String,
+    /// Seconds each git command of --fetch may take.
+    #[arg(long, value_name = "SECS", default_value_t = 300,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub(crate) fetch_timeout: u64,
+    /// Warn when the database's last commit is older than this many days.
+    #[arg(long, value_name = "DAYS", default_value_t = 90)]
+    pub(crate) db_max_age: u64,
+    /// Leave this advisory out (repeatable; audit.toml's `[advisories] ignore` too).
+    #[arg(long, value_name = "RUSTSEC-ID")]
+    pub(crate) ignore: Vec<String>,
+    /// Exit 1 on informational advisories of this kind too (repeatable): warnings (all),
+    /// unmaintained or unsound.
+    #[arg(long, short = 'D', value_enum, value_name = "KIND")]
+    pub(crate) deny: Vec<Deny>,
+    /// Output format: text, json, sarif or prometheus.
+    #[arg(long, value_enum, default_value_t = AuditFormat::Text)]
+    pub(crate) format: AuditFormat,
 }
 
 /// The arguments in the cargo-subcommand shape. Run by cargo as `cargo depinfo ...`, argv[1]
@@ -612,6 +697,43 @@ mod tests {
             panic!("not outdated");
         };
         assert!(o.format().is_err());
+    }
+
+    #[test]
+    fn audit_takes_cargo_audit_like_flags() {
+        let Command::Audit(a) = parse(&["cargo-depinfo", "audit", "bin"]) else {
+            panic!("not audit");
+        };
+        assert_eq!(a.db_url, cargo_depinfo::DEFAULT_DB_URL);
+        assert_eq!((a.db_max_age, a.fetch_timeout, a.fetch), (90, 300, false));
+        assert_eq!(a.format, AuditFormat::Text);
+        let Command::Audit(a) = parse(&[
+            "cargo-depinfo",
+            "audit",
+            "--db",
+            "/db",
+            "--ignore",
+            "RUSTSEC-2099-0001",
+            "--ignore=RUSTSEC-2099-0002",
+            "-D",
+            "unsound",
+            "--deny",
+            "warnings",
+            "--format",
+            "sarif",
+        ]) else {
+            panic!("not audit");
+        };
+        assert_eq!(a.db.as_deref(), Some(std::path::Path::new("/db")));
+        assert_eq!(a.ignore, ["RUSTSEC-2099-0001", "RUSTSEC-2099-0002"]);
+        assert_eq!(a.deny, [Deny::Unsound, Deny::Warnings]);
+        assert_eq!(a.format, AuditFormat::Sarif);
+        assert!(Deny::Warnings.covers("notice") && Deny::Unsound.covers("unsound"));
+        assert!(!Deny::Unmaintained.covers("unsound"));
+        for bad in [["--deny", "yanked"], ["--fetch-timeout", "0"]] {
+            let args = [&["cargo-depinfo", "audit"][..], &bad[..]].concat();
+            assert!(Cli::try_parse_from(cargo_args(args.iter().map(OsString::from))).is_err());
+        }
     }
 
     #[test]

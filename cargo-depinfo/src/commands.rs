@@ -7,7 +7,8 @@ use cargo_depinfo::{self as depinfo, IndexOptions, Inventory, Observation, Spars
 
 use crate::Outcome;
 use crate::cli::{
-    AffectedArgs, Format, InspectArgs, ListArgs, OutdatedArgs, RulesArgs, SourceFlags, SpreadArgs,
+    AffectedArgs, AuditArgs, AuditFormat, Format, InspectArgs, ListArgs, OutdatedArgs, RulesArgs,
+    SourceFlags, SpreadArgs,
 };
 use crate::progress_line::ProgressLine;
 
@@ -156,4 +157,101 @@ fn collect_args(args: &depinfo::SourceArgs) -> (Vec<Observation>, Vec<String>) {
     let (observations, errors) = depinfo::collect_with(args, &mut |e| progress.show(e));
     progress.finish();
     (observations, report(&errors))
+}
+
+pub(crate) fn audit(args: &AuditArgs) -> Result<Outcome> {
+    let db_path = match &args.db {
+        Some(path) => path.clone(),
+        None => depinfo::default_db_path()
+            .context("no --db, and no CARGO_HOME or HOME to find the default database in")?,
+    };
+    if args.fetch {
+        depinfo::fetch(
+            &db_path,
+            &args.db_url,
+            std::time::Duration::from_secs(args.fetch_timeout),
+        )?;
+    }
+    let (db, db_errors) = depinfo::Database::load(&db_path, depinfo::DbLimits::default())?;
+    let mut errors = report(&db_errors);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    match db.age_days(now) {
+        Some(age) if age > args.db_max_age => eprintln!(
+            "warning: the advisory database's last commit is {age} days old (more than --db-max-age {}): update it with --fetch",
+            args.db_max_age
+        ),
+        Some(_) => {}
+        None => eprintln!(
+            "warning: the advisory database at {} is not a git repository: its age is unknown",
+            depinfo::printable_line(&db_path.display().to_string())
+        ),
+    }
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let config = depinfo::AuditConfig::find(&cwd, depinfo::cargo_home().as_deref())?;
+    let (mut observations, source_errors) = collect(&args.sources)?;
+    errors.extend(source_errors);
+    let mut options = depinfo::AuditOptions::default();
+    options.ignore = args.ignore.iter().chain(&config.ignore).cloned().collect();
+    let inventories = binaries(&observations, &args.sources);
+    options.targets = inventories
+        .iter()
+        .filter_map(|inv| {
+            let target = &inv.build.as_ref()?.target;
+            (!target.is_empty() && target != "unknown").then(|| (inv.path.clone(), target.clone()))
+        })
+        .collect();
+    // cargo-audit checks a binary's own package too.
+    let roots = depinfo::root_observations(&inventories, &observations);
+    observations.extend(roots);
+    let answer = depinfo::audit(&observations, &db, &options);
+    let mut failed = errors;
+    if answer.runners.is_empty() {
+        let e = "no program was read: name binaries or directories of binaries, --metrics or --prometheus";
+        eprintln!("error: {e}");
+        failed.push(e.to_owned());
+    }
+    for o in &answer.unjudged {
+        let e = format!(
+            "{}: {} runs {} {}, which is not SemVer: its advisories cannot be judged",
+            o.location(),
+            o.runner.program,
+            o.name,
+            o.version
+        );
+        eprintln!("error: {}", depinfo::printable_line(&e));
+        failed.push(e);
+    }
+    let stdout = match args.format {
+        AuditFormat::Text => depinfo::audit_text(&answer, &db, now),
+        AuditFormat::Json => depinfo::audit_json(&answer, &db, now, &failed),
+        AuditFormat::Sarif => depinfo::audit_sarif(&answer, &db, now, crate::VERSION),
+        AuditFormat::Prometheus => {
+            eprintln!("{}", depinfo::database_line(&db, now));
+            depinfo::audit_prometheus(&answer, &db)
+        }
+    };
+    let found = !answer.vulnerabilities.is_empty()
+        || answer
+            .informational
+            .iter()
+            .any(|f| args.deny.iter().any(|d| d.covers(f.advisory.kind())));
+    Ok(Outcome::new(stdout, &failed, found))
+}
+
+/// The inventories of the binaries read, read again for what observations do not carry: the
+/// target triple (build-info's data records it; the advisories limited to other systems leave
+/// the binary out) and the program's own package.
+fn binaries(observations: &[Observation], flags: &SourceFlags) -> Vec<Inventory> {
+    let paths: std::collections::BTreeSet<&str> = observations
+        .iter()
+        .filter_map(|o| o.runner.path.as_deref())
+        .collect();
+    let paths: Vec<std::path::PathBuf> = paths.into_iter().map(Into::into).collect();
+    if paths.is_empty() {
+        return Vec::new();
+    }
+    // Errors were reported when the sources were read.
+    depinfo::inspect_paths(&paths, &flags.limits()).inventories
 }

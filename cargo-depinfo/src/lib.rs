@@ -4,6 +4,7 @@
 // pages, Prometheus APIs and registry indexes into one observation model; questions answer
 // over observations; render formats answers. `inventory` and `sections` (the embedded data
 // and its decoder) sit beside the binary reader that feeds them.
+mod advisories;
 mod inventory;
 mod observation;
 mod progress;
@@ -15,18 +16,23 @@ mod sources;
 // `sections` reads the binary reader's raw sections through this path.
 use crate::sources::binaries::binary_reader;
 
+pub use crate::advisories::{
+    Advisory, AdvisoryError, AuditConfig, AuditConfigError, Commit, DEFAULT_DB_URL, Database,
+    DatabaseError, DbLimits, Severity, cargo_home, default_db_path, fetch,
+};
 pub use crate::binary_reader::{BinaryFormat, Limits, RawSections, ReadError, read_sections};
 pub use crate::inventory::{BuildFacts, Inventory, Kind, Origin, Package};
 pub use crate::observation::{Observation, Runner};
 pub use crate::progress::Progress;
 pub use crate::questions::{
-    CrateSpread, Hit, Level, OutdatedError, Report, Row, RulesError, RulesOptions, Running,
-    VersionRunners, affected, outdated, rules, spread, unjudged,
+    Audit, AuditOptions, Blast, CrateSpread, Finding, Hit, INFORMATIONAL_KINDS, Level,
+    OutdatedError, Report, Row, RulesError, RulesOptions, Running, VersionRunners, affected, audit,
+    outdated, root_observations, rules, spread, target_os_arch, unjudged,
 };
 pub use crate::render::{
-    affected_json, affected_prometheus, affected_text, cyclonedx, json, outdated_json,
-    outdated_prometheus, outdated_text, printable, printable_line, prometheus, spread_json,
-    spread_prometheus, spread_text, text,
+    affected_json, affected_prometheus, affected_text, audit_json, audit_prometheus, audit_sarif,
+    audit_text, cyclonedx, database_line, json, outdated_json, outdated_prometheus, outdated_text,
+    printable, printable_line, prometheus, spread_json, spread_prometheus, spread_text, text,
 };
 // `decode_bldinfo` and `decode_dep_v0` decode one section a caller extracted itself.
 pub use crate::sections::{FormatError, decode, decode_bldinfo, decode_dep_v0};

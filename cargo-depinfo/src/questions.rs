@@ -4,11 +4,16 @@
 //! never format output.
 
 pub(crate) mod affected;
+mod audit;
 mod outdated;
 mod rules;
 mod spread;
 
 pub use self::affected::{Hit, affected, unjudged};
+pub use self::audit::{
+    Audit, AuditOptions, Blast, Finding, INFORMATIONAL_KINDS, audit, root_observations,
+    target_os_arch,
+};
 pub use self::outdated::{Level, OutdatedError, Report, Row, outdated};
 pub use self::rules::{RulesError, RulesOptions, rules};
 pub use self::spread::{CrateSpread, Running, VersionRunners, spread};

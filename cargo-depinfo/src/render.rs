@@ -1,17 +1,21 @@
 //! Rendering: every answer as text, JSON, Prometheus text exposition or CycloneDX. Renderers
 //! take the questions' answers and never read a source.
 
+mod audit;
 mod cyclonedx;
 mod json;
 mod prometheus;
+mod sarif;
 mod terminal;
 mod text;
 
+pub use self::audit::{audit_json, audit_prometheus, audit_text, database_line};
 pub use self::cyclonedx::cyclonedx;
 pub use self::json::{affected_json, json, outdated_json, spread_json};
 pub use self::prometheus::{
     affected_prometheus, outdated_prometheus, prometheus, spread_prometheus,
 };
+pub use self::sarif::audit_sarif;
 pub use self::terminal::{printable, printable_line};
 pub use self::text::{affected_text, outdated_text, spread_text, text};
 

@@ -22,6 +22,9 @@ pub struct RulesOptions {
     pub severity: String,
     /// The rule group's name.
     pub group: String,
+    /// Add the advisory alert on `rust_advisory_info` (`cargo depinfo audit --format
+    /// prometheus` written for node_exporter's textfile collector).
+    pub advisories: bool,
 }
 
 /// The spread alert's default `for:`. A rolling deploy that bumps a crate runs the old and the
@@ -40,6 +43,7 @@ impl Default for RulesOptions {
             drift_for: DRIFT_FOR.into(),
             severity: "warning".into(),
             group: "rust-dependencies".into(),
+            advisories: false,
         }
     }
 }
@@ -70,6 +74,16 @@ pub enum RulesError {
     #[error("{0:?} is not a valid {1}")]
     Value(String, &'static str),
 }
+
+/// The advisory alert's name.
+pub const ADVISORY_ALERT: &str = "RustAdvisoryAffectsRunningProgram";
+
+/// The PromQL of the advisory alert: one series per advisory, crate and program with at least
+/// one affected instance (vulnerabilities only: informational advisories do not page),
+/// valued by the number of instances. The series' own `severity` (the CVSS band) is summed
+/// away: the alert's `severity` label is the rule's.
+pub const ADVISORY_EXPR: &str =
+    r#"sum by (advisory, name, program) (rust_advisory_info{kind="vulnerability"}) > 0"#;
 
 /// The spread alert's name.
 pub const SPREAD_ALERT: &str = "RustCrateVersionSpread";
@@ -217,6 +231,18 @@ pub fn rules(options: &RulesOptions) -> Result<String, RulesError> {
         "Program {{ $labels.program }} runs {{ $value }} revisions",
         "{{ $value }} revisions of {{ $labels.program }} are running at once: a deploy has not finished everywhere. `count by (revision, instance) ({{ $labels.program }}_build_info)` shows who runs which.",
     );
+    if options.advisories {
+        // No `for:` beyond a scrape or two: the finding does not come and go with a deploy,
+        // it is there until the program is upgraded or stopped.
+        rule(
+            &mut out,
+            ADVISORY_ALERT,
+            ADVISORY_EXPR,
+            "0s",
+            "{{ $labels.program }} runs {{ $labels.name }} affected by {{ $labels.advisory }}",
+            "{{ $value }} instance(s) of {{ $labels.program }} run a version of {{ $labels.name }} that {{ $labels.advisory }} affects. `cargo depinfo audit --prometheus URL` lists them with the advisory's patched versions.",
+        );
+    }
     Ok(out)
 }
 

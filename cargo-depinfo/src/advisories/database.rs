@@ -1,0 +1,425 @@
+//! The advisory database on disk: a clone of RustSec's repository (`crates/NAME/RUSTSEC-YYYY-
+//! NNNN.md`), read with limits, its last commit read with `git`, and `--fetch` (clone or
+//! update with the git CLI). A file that cannot be read or parsed is an error for that file;
+//! the rest of the database is still used.
+
+use std::collections::BTreeMap;
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use super::advisory::Advisory;
+use crate::sources::child_process::output_within;
+
+/// The official advisory database, the default of `--db-url` (what cargo-audit clones).
+pub const DEFAULT_DB_URL: &str = "https://github.com/RustSec/advisory-db.git";
+
+/// How much of the database is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DbLimits {
+    /// The largest advisory file read, in bytes (the real database's largest is about
+    /// 10 KiB).
+    pub max_file_size: u64,
+    /// The most advisory files read (the real database has about 1,200).
+    pub max_advisories: usize,
+    /// The most bytes read from all advisory files together (the real database holds about
+    /// 3 MiB).
+    pub max_total_size: u64,
+}
+
+impl Default for DbLimits {
+    fn default() -> Self {
+        DbLimits {
+            max_file_size: 256 << 10,
+            max_advisories: 50_000,
+            max_total_size: 256 << 20,
+        }
+    }
+}
+
+/// The database's last commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Commit {
+    /// The commit id (hex).
+    pub id: String,
+    /// The commit time, in seconds since the Unix epoch.
+    pub time: u64,
+}
+
+/// A loaded advisory database.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Database {
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// Its last commit, when it is a git repository.
+    pub commit: Option<Commit>,
+    /// The advisories, sorted by id.
+    advisories: Vec<Advisory>,
+    /// The indices of each crate's advisories.
+    by_package: BTreeMap<String, Vec<usize>>,
+}
+
+/// Why the database as a whole cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DatabaseError {
+    /// No `crates` directory: not an advisory database (or not fetched yet).
+    #[error(
+        "no advisory database at {}: no `crates` directory (fetch it with --fetch, or name one with --db)",
+        .0.display()
+    )]
+    Missing(PathBuf),
+    /// A directory could not be listed.
+    #[error("cannot read {}: {source}", path.display())]
+    Unreadable {
+        /// The directory.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// Not a single advisory could be read.
+    #[error("the advisory database at {} holds no readable advisory", .0.display())]
+    Empty(PathBuf),
+    /// More bytes of advisory files than the limit.
+    #[error("the advisory database at {} holds more than {} MiB of advisories", path.display(), limit >> 20)]
+    TooLarge {
+        /// The database.
+        path: PathBuf,
+        /// The limit, in bytes.
+        limit: u64,
+    },
+    /// More advisory files than the limit.
+    #[error("the advisory database at {} holds more than {limit} advisory files", path.display())]
+    TooMany {
+        /// The database.
+        path: PathBuf,
+        /// The limit.
+        limit: usize,
+    },
+    /// `--fetch` failed.
+    #[error("cannot fetch the advisory database into {}: {message}", path.display())]
+    Fetch {
+        /// The database.
+        path: PathBuf,
+        /// What git said (its first line), or why it did not finish.
+        message: String,
+    },
+}
+
+/// An advisory file that could not be used (the rest of the database still is).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}: {message}", path.display())]
+#[non_exhaustive]
+pub struct AdvisoryError {
+    /// The file.
+    pub path: PathBuf,
+    /// What is wrong with it (one line).
+    pub message: String,
+}
+
+/// The entries of a directory, sorted by name (the order of `read_dir` varies).
+fn sorted_entries(dir: &Path) -> Result<Vec<std::fs::DirEntry>, DatabaseError> {
+    let unreadable = |source| DatabaseError::Unreadable {
+        path: dir.to_owned(),
+        source,
+    };
+    let mut entries = std::fs::read_dir(dir)
+        .map_err(unreadable)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(unreadable)?;
+    entries.sort_by_key(std::fs::DirEntry::file_name);
+    Ok(entries)
+}
+
+/// At most `limit` bytes of a file, or an error if it is larger.
+pub(crate) fn read_capped(path: &Path, limit: u64) -> Result<String, String> {
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut bytes = Vec::new();
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > limit {
+        return Err(format!("larger than {limit} bytes"));
+    }
+    String::from_utf8(bytes).map_err(|_| "not UTF-8".to_owned())
+}
+
+impl Database {
+    /// Reads the database at `path`: every `crates/*/RUSTSEC-*.md` (links are not followed),
+    /// with the errors of the files that could not be used. A database without a `crates`
+    /// directory, or without one readable advisory, is an error.
+    pub fn load(
+        path: &Path,
+        limits: DbLimits,
+    ) -> Result<(Database, Vec<AdvisoryError>), DatabaseError> {
+        let crates = path.join("crates");
+        if !crates.is_dir() {
+            return Err(DatabaseError::Missing(path.to_owned()));
+        }
+        let mut advisories = Vec::new();
+        let mut errors = Vec::new();
+        let mut files = 0usize;
+        let mut total: u64 = 0;
+        for dir in sorted_entries(&crates)? {
+            if !dir.file_type().is_ok_and(|t| t.is_dir()) {
+                continue;
+            }
+            for file in sorted_entries(&dir.path())? {
+                let name = file.file_name();
+                let name = name.to_string_lossy();
+                let advisory_file = name.starts_with("RUSTSEC-")
+                    && name.ends_with(".md")
+                    && file.file_type().is_ok_and(|t| t.is_file());
+                if !advisory_file {
+                    continue;
+                }
+                files += 1;
+                if files > limits.max_advisories {
+                    return Err(DatabaseError::TooMany {
+                        path: path.to_owned(),
+                        limit: limits.max_advisories,
+                    });
+                }
+                let file_path = file.path();
+                let text = read_capped(&file_path, limits.max_file_size);
+                if let Ok(text) = &text {
+                    total += text.len() as u64;
+                    if total > limits.max_total_size {
+                        return Err(DatabaseError::TooLarge {
+                            path: path.to_owned(),
+                            limit: limits.max_total_size,
+                        });
+                    }
+                }
+                match text.and_then(|t| Advisory::parse(&t)) {
+                    Ok(a) => advisories.push(a),
+                    Err(message) => errors.push(AdvisoryError {
+                        path: file_path,
+                        message,
+                    }),
+                }
+            }
+        }
+        if advisories.is_empty() {
+            return Err(DatabaseError::Empty(path.to_owned()));
+        }
+        let commit = last_commit(path);
+        Ok((Database::new(path.to_owned(), commit, advisories), errors))
+    }
+
+    /// A database of these advisories (sorted by id here).
+    pub fn new(path: PathBuf, commit: Option<Commit>, mut advisories: Vec<Advisory>) -> Database {
+        advisories.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut by_package: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (i, a) in advisories.iter().enumerate() {
+            by_package.entry(a.package.clone()).or_default().push(i);
+        }
+        Database {
+            path,
+            commit,
+            advisories,
+            by_package,
+        }
+    }
+
+    /// Every advisory, sorted by id.
+    pub fn advisories(&self) -> &[Advisory] {
+        &self.advisories
+    }
+
+    /// The advisories about crate `name` (RustSec compares names exactly).
+    pub fn for_package<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a Advisory> + 'a {
+        self.by_package
+            .get(name)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.advisories[i])
+    }
+
+    /// [`Database::for_package`] with each advisory's index in [`Database::advisories`].
+    pub(crate) fn indexed_for_package<'a>(
+        &'a self,
+        name: &str,
+    ) -> impl Iterator<Item = (usize, &'a Advisory)> + 'a {
+        self.by_package
+            .get(name)
+            .into_iter()
+            .flatten()
+            .map(|&i| (i, &self.advisories[i]))
+    }
+
+    /// Whole days since the last commit at `now` (seconds since the epoch); `None` when the
+    /// commit is unknown.
+    pub fn age_days(&self, now: u64) -> Option<u64> {
+        self.commit
+            .as_ref()
+            .map(|c| now.saturating_sub(c.time) / 86_400)
+    }
+}
+
+/// How long `git log` and `git rev-parse` may take.
+const GIT_QUERY_TIME: Duration = Duration::from_secs(30);
+
+/// A git command for the database: no terminal prompt (a credential request fails instead of
+/// waiting), no pager.
+fn git(path: &Path) -> Command {
+    let mut cmd = Command::new("git");
+    cmd.arg("-C")
+        .arg(path)
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env("GIT_PAGER", "cat");
+    cmd
+}
+
+/// The last commit of the repository at `path` itself (not of one that merely contains it).
+fn last_commit(path: &Path) -> Option<Commit> {
+    if !path.join(".git").exists() {
+        return None;
+    }
+    let output = output_within(
+        git(path).args(["log", "-1", "--format=%H %ct"]),
+        GIT_QUERY_TIME,
+    )
+    .ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    let text = String::from_utf8(output.stdout).ok()?;
+    let (id, time) = text.trim().split_once(' ')?;
+    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    Some(Commit {
+        id: id.to_owned(),
+        time: time.parse().ok()?,
+    })
+}
+
+/// The first line of a failed git's stderr, else its exit status.
+fn git_failure(output: &std::process::Output) -> String {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    stderr
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .map_or_else(
+            || format!("git exited with {}", output.status),
+            str::to_owned,
+        )
+}
+
+/// Clones `url` into `path` (a shallow clone), or updates the clone already there to the
+/// remote's newest commit (as cargo-audit does: its local changes are discarded). Each git
+/// command is bounded by `timeout`.
+pub fn fetch(path: &Path, url: &str, timeout: Duration) -> Result<(), DatabaseError> {
+    let fail = |message: String| DatabaseError::Fetch {
+        path: path.to_owned(),
+        message,
+    };
+    let run = |cmd: &mut Command| -> Result<(), DatabaseError> {
+        let output = output_within(cmd, timeout).map_err(|e| fail(e.to_string()))?;
+        if output.status.success() {
+            Ok(())
+        } else {
+            Err(fail(git_failure(&output)))
+        }
+    };
+    if path.join(".git").exists() {
+        run(git(path).args(["fetch", "--quiet", "--depth", "1", "--", url, "HEAD"]))?;
+        run(git(path).args(["reset", "--quiet", "--hard", "FETCH_HEAD"]))
+    } else {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| fail(e.to_string()))?;
+        }
+        let mut cmd = Command::new("git");
+        cmd.env("GIT_TERMINAL_PROMPT", "0")
+            .args(["clone", "--quiet", "--depth", "1", "--", url])
+            .arg(path);
+        run(&mut cmd)
+    }
+}
+
+/// Cargo's home: `$CARGO_HOME`, else `$HOME/.cargo`.
+pub fn cargo_home() -> Option<PathBuf> {
+    std::env::var_os("CARGO_HOME")
+        .filter(|h| !h.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|h| !h.is_empty())
+                .map(|h| PathBuf::from(h).join(".cargo"))
+        })
+}
+
+/// Where cargo-audit keeps the database: `$CARGO_HOME/advisory-db`.
+pub fn default_db_path() -> Option<PathBuf> {
+    cargo_home().map(|h| h.join("advisory-db"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn advisory(id: &str) -> String {
+        format!(
+            "```toml\n[advisory]\nid = \"{id}\"\npackage = \"a\"\ndate = \"2099-01-01\"\n\n[versions]\npatched = []\n```\n\n# {id}\n"
+        )
+    }
+
+    #[test]
+    fn limits_links_and_other_files() {
+        let dir = testkit::Scratch::new("advisory-db-limits");
+        let crates = dir.join("crates/a");
+        std::fs::create_dir_all(&crates).unwrap();
+        for n in 1..=3 {
+            let id = format!("RUSTSEC-2099-000{n}");
+            std::fs::write(crates.join(format!("{id}.md")), advisory(&id)).unwrap();
+        }
+        // Not advisories: another name, and a link (not followed).
+        std::fs::write(crates.join("README.md"), "x").unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink("/etc/passwd", crates.join("RUSTSEC-2099-0009.md")).unwrap();
+        let (db, errors) = Database::load(&dir, DbLimits::default()).unwrap();
+        assert!(errors.is_empty(), "{errors:?}");
+        let ids: Vec<&str> = db.advisories().iter().map(|a| a.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "RUSTSEC-2099-0001",
+                "RUSTSEC-2099-0002",
+                "RUSTSEC-2099-0003"
+            ]
+        );
+        assert_eq!(db.for_package("a").count(), 3);
+        // Not a git repository of its own (the scratch dir may sit in one): no commit.
+        assert_eq!(db.commit, None);
+        assert_eq!(db.age_days(1_000_000), None);
+
+        let limits = DbLimits {
+            max_advisories: 2,
+            ..DbLimits::default()
+        };
+        let e = Database::load(&dir, limits).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            format!(
+                "the advisory database at {} holds more than 2 advisory files",
+                dir.display()
+            )
+        );
+        let mut limits = DbLimits {
+            max_total_size: 1 << 20,
+            ..DbLimits::default()
+        };
+        assert!(Database::load(&dir, limits).is_ok());
+        limits.max_total_size = 300;
+        assert!(matches!(
+            Database::load(&dir, limits),
+            Err(DatabaseError::TooLarge { .. })
+        ));
+    }
+}

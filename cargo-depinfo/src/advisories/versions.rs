@@ -1,0 +1,415 @@
+//! Which versions an advisory affects, by RustSec's rule (what cargo-audit does).
+//!
+//! Each `patched` and `unaffected` requirement is one range of versions that are safe. A
+//! version is affected when it falls in none of them. Ranges compare by SemVer precedence
+//! alone, not by Cargo's matching rule: `1.0.0-alpha` is below `1.0.0`, so `>= 1.0.0` does not
+//! cover it and it is affected, where Cargo would say a requirement without a pre-release never
+//! matches one. The upper end of a caret or tilde range is the lowest pre-release of the next
+//! version (`^1.2` covers up to, not including, `2.0.0-0`), and an inclusive bound `<= v` ends
+//! just above `v` (`v` with patch + 1 and pre-release `0`, or `v`'s pre-release followed by
+//! `.0`). A requirement has at most one lower and one upper bound; `=`, `^` and `~` stand
+//! alone; ranges may not overlap. An advisory that breaks these rules is refused, as RustSec's
+//! own reader refuses it.
+
+use semver::{Comparator, Op, Prerelease, Version, VersionReq};
+
+/// One end of a range of safe versions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Bound {
+    /// No limit on this side.
+    Unbounded,
+    /// The version itself is inside.
+    Inclusive(Version),
+    /// The version itself is outside.
+    Exclusive(Version),
+}
+
+impl Bound {
+    fn version(&self) -> Option<&Version> {
+        match self {
+            Bound::Unbounded => None,
+            Bound::Inclusive(v) | Bound::Exclusive(v) => Some(v),
+        }
+    }
+}
+
+/// Whether a range from `start` to `end` is not empty (RustSec's order of bounds: a start
+/// below the end, or both inclusive at the same version).
+fn ordered(start: &Bound, end: &Bound) -> bool {
+    match (start.version(), end.version()) {
+        (None, _) | (_, None) => true,
+        (Some(s), Some(e)) if s < e => true,
+        (Some(s), Some(e)) => {
+            s == e && matches!((start, end), (Bound::Inclusive(_), Bound::Inclusive(_)))
+        }
+    }
+}
+
+/// A range of versions an advisory does not affect: one `patched` or `unaffected` requirement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SafeRange {
+    start: Bound,
+    end: Bound,
+    /// The lowest version inside (`None`: no lower limit).
+    from: Option<Version>,
+    /// The lowest version above the range (`None`: no upper limit).
+    until: Option<Version>,
+}
+
+/// The lowest version above `v` by SemVer precedence: `1.2.3` gives `1.2.4-0`, `1.2.3-rc.1`
+/// gives `1.2.3-rc.1.0`. `None` when there is none (patch at `u64::MAX`).
+fn next_after(v: &Version) -> Option<Version> {
+    let mut next = Version {
+        build: semver::BuildMetadata::EMPTY,
+        ..v.clone()
+    };
+    if v.pre.is_empty() {
+        next.patch = next.patch.checked_add(1)?;
+        next.pre = Prerelease::new("0").ok()?;
+    } else {
+        next.pre = Prerelease::new(&format!("{}.0", v.pre)).ok()?;
+    }
+    Some(next)
+}
+
+/// The comparator's version, missing parts as 0.
+fn comparator_version(c: &Comparator) -> Version {
+    Version {
+        major: c.major,
+        minor: c.minor.unwrap_or(0),
+        patch: c.patch.unwrap_or(0),
+        pre: c.pre.clone(),
+        build: semver::BuildMetadata::EMPTY,
+    }
+}
+
+/// `v` with the lowest pre-release (`-0`): the start of the next incompatible series.
+fn lowest_pre(major: u64, minor: u64, patch: u64) -> Version {
+    let mut v = Version::new(major, minor, patch);
+    v.pre = Prerelease::new("0").unwrap_or(Prerelease::EMPTY);
+    v
+}
+
+impl SafeRange {
+    /// The range a requirement stands for, or why RustSec refuses it.
+    pub(crate) fn new(req: &VersionReq) -> Result<SafeRange, String> {
+        let comparators = &req.comparators;
+        if comparators.len() > 2 {
+            return Err(format!("too many comparators in {req:?}"));
+        }
+        let alone = comparators.len() == 1;
+        let mut start = Bound::Unbounded;
+        let mut end = Bound::Unbounded;
+        for c in comparators {
+            let v = comparator_version(c);
+            let (lower, upper) = match c.op {
+                Op::Greater => (Some(Bound::Exclusive(v)), None),
+                Op::GreaterEq => (Some(Bound::Inclusive(v)), None),
+                Op::Less => (None, Some(Bound::Exclusive(v))),
+                Op::LessEq => (None, Some(Bound::Inclusive(v))),
+                Op::Exact | Op::Caret | Op::Tilde if !alone => {
+                    return Err(format!("`=`, `^` and `~` must stand alone: {req:?}"));
+                }
+                Op::Exact => (Some(Bound::Inclusive(v.clone())), Some(Bound::Inclusive(v))),
+                Op::Caret => {
+                    let end = match (c.major, c.minor, c.patch) {
+                        (0, Some(0), Some(patch)) => {
+                            lowest_pre(0, 0, patch.checked_add(1).ok_or("version too large")?)
+                        }
+                        (0, Some(minor), _) => {
+                            lowest_pre(0, minor.checked_add(1).ok_or("version too large")?, 0)
+                        }
+                        (major, _, _) => {
+                            lowest_pre(major.checked_add(1).ok_or("version too large")?, 0, 0)
+                        }
+                    };
+                    (Some(Bound::Inclusive(v)), Some(Bound::Exclusive(end)))
+                }
+                Op::Tilde => {
+                    let end = match c.minor {
+                        Some(minor) => {
+                            lowest_pre(c.major, minor.checked_add(1).ok_or("version too large")?, 0)
+                        }
+                        None => {
+                            lowest_pre(c.major.checked_add(1).ok_or("version too large")?, 0, 0)
+                        }
+                    };
+                    (Some(Bound::Inclusive(v)), Some(Bound::Exclusive(end)))
+                }
+                _ => return Err(format!("unsupported operator in {req:?}")),
+            };
+            if let Some(lower) = lower {
+                if start != Bound::Unbounded {
+                    return Err(format!("more than one lower bound in {req:?}"));
+                }
+                start = lower;
+            }
+            if let Some(upper) = upper {
+                if end != Bound::Unbounded {
+                    return Err(format!("more than one upper bound in {req:?}"));
+                }
+                end = upper;
+            }
+        }
+        if !ordered(&start, &end) {
+            return Err(format!("empty range {req:?}: its start is above its end"));
+        }
+        let from = match &start {
+            Bound::Unbounded => None,
+            Bound::Inclusive(v) => Some(v.clone()),
+            // Nothing above the largest version: the range is empty, start it past everything.
+            Bound::Exclusive(v) => Some(next_after(v).unwrap_or_else(|| v.clone())),
+        };
+        let until = match &end {
+            Bound::Unbounded => None,
+            Bound::Inclusive(v) => next_after(v),
+            Bound::Exclusive(v) => Some(v.clone()),
+        };
+        Ok(SafeRange {
+            start,
+            end,
+            from,
+            until,
+        })
+    }
+
+    /// Whether `version` is inside.
+    pub(crate) fn contains(&self, version: &Version) -> bool {
+        self.from.as_ref().is_none_or(|from| version >= from)
+            && self.until.as_ref().is_none_or(|until| version < until)
+    }
+
+    /// Whether the two ranges share a version (RustSec's test, on the bounds as written).
+    fn overlaps(&self, other: &SafeRange) -> bool {
+        ordered(&self.start, &other.end) && ordered(&other.start, &self.end)
+    }
+}
+
+/// The safe ranges of an advisory's `patched` and `unaffected` lists, or why RustSec refuses
+/// them (a requirement it cannot read, or two ranges that overlap).
+pub(crate) fn safe_ranges(
+    patched: &[String],
+    unaffected: &[String],
+) -> Result<Vec<SafeRange>, String> {
+    let mut ranges = Vec::with_capacity(patched.len() + unaffected.len());
+    for text in unaffected.iter().chain(patched) {
+        let req = VersionReq::parse(text)
+            .map_err(|e| format!("invalid version requirement {text:?}: {e}"))?;
+        ranges.push(SafeRange::new(&req)?);
+    }
+    for (i, a) in ranges.iter().enumerate() {
+        if ranges[i + 1..].iter().any(|b| a.overlaps(b)) {
+            return Err("overlapping version ranges in `patched` and `unaffected`".to_owned());
+        }
+    }
+    Ok(ranges)
+}
+
+/// Whether `version` is affected: inside none of the safe ranges (all versions are affected
+/// when there are none, as for an unmaintained crate with `patched = []`).
+pub(crate) fn is_affected(ranges: &[SafeRange], version: &Version) -> bool {
+    !ranges.iter().any(|r| r.contains(version))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn affected(patched: &[&str], unaffected: &[&str], version: &str) -> bool {
+        let own = |l: &[&str]| l.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let ranges = safe_ranges(&own(patched), &own(unaffected)).unwrap();
+        is_affected(&ranges, &Version::parse(version).unwrap())
+    }
+
+    #[test]
+    fn the_example_advisory() {
+        let patched = [">= 1.2.3, < 1.3.0", ">= 1.3.4"];
+        let unaffected = ["<= 0.1.2"];
+        for (v, want) in [
+            ("0.1.2", false),
+            ("0.1.3", true),
+            ("1.2.2", true),
+            ("1.2.3", false),
+            ("1.2.9", false),
+            ("1.3.0", true),
+            ("1.3.3", true),
+            ("1.3.4", false),
+            ("9.0.0", false),
+        ] {
+            assert_eq!(affected(&patched, &unaffected, v), want, "{v}");
+        }
+    }
+
+    #[test]
+    fn pre_releases_compare_by_precedence_not_cargo_rules() {
+        // Cargo: `>=1.0.0` never matches `1.0.0-alpha`; RustSec: it is below 1.0.0, affected.
+        assert!(affected(&[">= 1.0.0"], &[], "1.0.0-alpha"));
+        assert!(!affected(&[">= 1.0.0"], &[], "1.0.1-alpha"));
+        // `^1.2` ends at 2.0.0-0: 2.0.0-alpha is past it, affected.
+        assert!(affected(&["^1.2"], &[], "2.0.0-alpha"));
+        assert!(!affected(&["^1.2"], &[], "1.9.9"));
+        // `<= 0.1.2` ends at 0.1.3-0: 0.1.3-alpha is affected.
+        assert!(affected(&["> 1.0.0"], &["<= 0.1.2"], "0.1.3-alpha"));
+        assert!(!affected(&["> 1.0.0"], &["<= 0.1.2"], "0.1.2"));
+        // `> 1.0.0` starts at 1.0.1-0.
+        assert!(!affected(&["> 1.0.0"], &[], "1.0.1-0"));
+        assert!(affected(&["> 1.0.0"], &[], "1.0.0"));
+        // No safe range: everything is affected.
+        assert!(affected(&[], &[], "0.0.0"));
+    }
+
+    /// The reference, written from RustSec's documented rules rather than from the bounds
+    /// above: each comparator is a test by SemVer precedence on the version itself (`> v`,
+    /// `>= v`, `< v`, `<= v`, `= v`; `^v` and `~v` from `v` up to, not including, the lowest
+    /// pre-release of the next incompatible version), a requirement is all of its
+    /// comparators, and a version is affected when no requirement of `patched` and
+    /// `unaffected` holds for it. Versions here carry no build metadata (precedence ignores
+    /// it, Rust's `Ord` does not).
+    fn reference_affected(reqs: &[VersionReq], v: &Version) -> bool {
+        let holds = |c: &Comparator| {
+            let at = comparator_version(c);
+            match c.op {
+                Op::Greater => *v > at,
+                Op::GreaterEq => *v >= at,
+                Op::Less => *v < at,
+                Op::LessEq => *v <= at,
+                Op::Exact => *v == at,
+                Op::Caret | Op::Tilde => {
+                    let end = match (c.op, c.major, c.minor, c.patch) {
+                        (Op::Caret, 0, Some(0), Some(p)) => lowest_pre(0, 0, p + 1),
+                        (Op::Caret, 0, Some(m), _) | (Op::Tilde, _, Some(m), _) => {
+                            lowest_pre(c.major, m + 1, 0)
+                        }
+                        _ => lowest_pre(c.major + 1, 0, 0),
+                    };
+                    *v >= at && *v < end
+                }
+                _ => unreachable!("refused before"),
+            }
+        };
+        !reqs.iter().any(|r| r.comparators.iter().all(holds))
+    }
+
+    fn version_strategy() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        (
+            0u64..3,
+            0u64..3,
+            0u64..3,
+            prop_oneof![
+                Just(""),
+                Just("-0"),
+                Just("-alpha"),
+                Just("-alpha.1"),
+                Just("-rc.1"),
+                Just("-0.0"),
+            ],
+        )
+            .prop_map(|(a, b, c, pre)| format!("{a}.{b}.{c}{pre}"))
+    }
+
+    fn req_strategy() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let op = prop_oneof![
+            Just(">"),
+            Just(">="),
+            Just("<"),
+            Just("<="),
+            Just("="),
+            Just("^"),
+            Just("~"),
+            Just(""),
+        ];
+        let partial = (
+            0u64..3,
+            proptest::option::of(0u64..3),
+            0u64..3,
+            proptest::bool::ANY,
+        )
+            .prop_map(|(a, b, c, full)| match (b, full) {
+                (Some(b), true) => format!("{a}.{b}.{c}"),
+                (Some(b), false) => format!("{a}.{b}"),
+                (None, _) => format!("{a}"),
+            });
+        let comparator = (op, partial, version_strategy(), proptest::bool::ANY).prop_map(
+            |(op, partial, full, use_full)| {
+                format!("{op}{}", if use_full { full } else { partial })
+            },
+        );
+        proptest::collection::vec(comparator, 1..=3).prop_map(|c| c.join(", "))
+    }
+
+    proptest::proptest! {
+        #![proptest_config(testkit::proptest_cases(2000))]
+
+        /// RustSec's rule as implemented (bounds with "next version" arithmetic) agrees with
+        /// the reference (direct precedence tests) on every advisory it accepts.
+        #[test]
+        fn matching_agrees_with_the_documented_rules(
+            patched in proptest::collection::vec(req_strategy(), 0..3),
+            unaffected in proptest::collection::vec(req_strategy(), 0..2),
+            versions in proptest::collection::vec(version_strategy(), 1..8),
+        ) {
+            let Ok(ranges) = safe_ranges(&patched, &unaffected) else {
+                return Ok(());
+            };
+            let reqs: Vec<VersionReq> = unaffected
+                .iter()
+                .chain(&patched)
+                .map(|r| VersionReq::parse(r).unwrap())
+                .collect();
+            for v in versions {
+                let v = Version::parse(&v).unwrap();
+                proptest::prop_assert_eq!(
+                    is_affected(&ranges, &v),
+                    reference_affected(&reqs, &v),
+                    "{} with patched {:?} unaffected {:?}", v, patched, unaffected
+                );
+            }
+        }
+
+        /// What is accepted follows RustSec's constraints: at most two comparators, `=`, `^`
+        /// and `~` alone, one bound per side, no wildcard, ranges that do not overlap; and no
+        /// requirement text, however odd, panics.
+        #[test]
+        fn acceptance_follows_the_constraints(
+            patched in proptest::collection::vec(req_strategy(), 0..3),
+            junk in "(.|[<>=^~*, .0-9a-z-]){0,40}",
+        ) {
+            let _ = safe_ranges(std::slice::from_ref(&junk), &[]);
+            let accepted = safe_ranges(&patched, &[]).is_ok();
+            let well_formed = patched.iter().all(|r| {
+                let req = VersionReq::parse(r).unwrap();
+                let c = &req.comparators;
+                let alone = c.iter().any(|c| matches!(c.op, Op::Exact | Op::Caret | Op::Tilde));
+                let lower = c.iter().filter(|c| matches!(c.op, Op::Greater | Op::GreaterEq)).count();
+                let upper = c.iter().filter(|c| matches!(c.op, Op::Less | Op::LessEq)).count();
+                c.len() <= 2 && (!alone || c.len() == 1) && lower <= 1 && upper <= 1
+            });
+            if accepted {
+                proptest::prop_assert!(well_formed, "{:?}", patched);
+            }
+            // Accepted ranges never overlap: no version is in two of them.
+            if let Ok(ranges) = safe_ranges(&patched, &[]) {
+                for v in ["0.0.0", "0.1.0-alpha", "1.0.0", "1.1.1", "2.0.0-0", "2.2.2"] {
+                    let v = Version::parse(v).unwrap();
+                    proptest::prop_assert!(ranges.iter().filter(|r| r.contains(&v)).count() <= 1);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn what_rustsec_refuses_is_refused() {
+        let refused = |p: &[&str]| {
+            let own: Vec<String> = p.iter().map(|s| (*s).to_owned()).collect();
+            safe_ranges(&own, &[]).unwrap_err()
+        };
+        assert!(refused(&[">= 1.0, >= 2.0"]).contains("more than one lower bound"));
+        assert!(refused(&["^1.0, < 1.5"]).contains("stand alone"));
+        assert!(refused(&[">= 1.0", ">= 2.0"]).contains("overlapping"));
+        assert!(refused(&["> 2.0, < 1.0"]).contains("empty range"));
+        assert!(refused(&["1.*"]).contains("unsupported operator"));
+        assert!(refused(&["banana"]).contains("invalid version requirement"));
+    }
+}

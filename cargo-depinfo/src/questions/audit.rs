@@ -1,0 +1,461 @@
+//! `cargo depinfo audit`: which programs, and which instances of them, run a crate version
+//! that a RustSec advisory affects, with cargo-audit's rules: crates from crates.io only (an
+//! advisory's default source; advisories that name another registry are not matched; a fleet
+//! source that does not say where a crate came from counts as crates.io), names
+//! compared exactly, RustSec's version rule, `affected.os`/`arch` checked when the program's
+//! target is known (it applies otherwise), withdrawn advisories skipped, ignored ids dropped,
+//! and informational advisories (unmaintained, unsound, notice) answered apart.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use crate::advisories::{Advisory, Database};
+use crate::observation::{Observation, Runner};
+
+/// What the audit is told besides the observations.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AuditOptions {
+    /// Advisory ids to leave out (`--ignore`, `audit.toml`).
+    pub ignore: Vec<String>,
+    /// The target triple of binaries, by path, where known (build-info's data carries it;
+    /// fleets do not).
+    pub targets: BTreeMap<String, String>,
+}
+
+/// The programs that run an affected version of a crate with the same list of such versions:
+/// one line of the blast radius, with every instance it has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Blast {
+    /// The program.
+    pub program: String,
+    /// The affected versions of the crate it runs, sorted.
+    pub versions: Vec<Arc<str>>,
+    /// Each instance (or binary) running them, sorted by location.
+    pub runners: Vec<Arc<Runner>>,
+}
+
+/// One advisory and who runs what it affects.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Finding<'db> {
+    /// The advisory.
+    pub advisory: &'db Advisory,
+    /// Who runs it, by program and version list, sorted.
+    pub blasts: Vec<Blast>,
+}
+
+impl Finding<'_> {
+    /// Every distinct affected version, sorted.
+    pub fn versions(&self) -> Vec<Arc<str>> {
+        let set: BTreeSet<&Arc<str>> = self.blasts.iter().flat_map(|b| &b.versions).collect();
+        set.into_iter().cloned().collect()
+    }
+
+    /// How many instances (or binaries) run it.
+    pub fn instances(&self) -> usize {
+        self.blasts.iter().map(|b| b.runners.len()).sum()
+    }
+}
+
+/// The audit's answer.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Audit<'db> {
+    /// Vulnerabilities (advisories without an `informational` kind), sorted by id.
+    pub vulnerabilities: Vec<Finding<'db>>,
+    /// Informational advisories (unmaintained, unsound, notice), sorted by id.
+    pub informational: Vec<Finding<'db>>,
+    /// Observations of crates with advisories whose version is not SemVer: they cannot be
+    /// judged, so an answer with any is not clean.
+    pub unjudged: Vec<Observation>,
+    /// Every program instance (or binary) read, sorted: the targets of the audit.
+    pub runners: Vec<Arc<Runner>>,
+}
+
+/// The informational kinds cargo-audit reports (others are left out, as it does).
+pub const INFORMATIONAL_KINDS: [&str; 3] = ["notice", "unmaintained", "unsound"];
+
+/// What identifies a program instance: where it runs and which program it is (two sources may
+/// see the same instance).
+type RunnerKey = (String, String);
+
+/// A program and the affected versions it runs: what one line of a blast radius shares.
+type BlastKey<'a> = (&'a str, Vec<Arc<str>>);
+
+fn runner_key(r: &Runner) -> RunnerKey {
+    (r.location().to_owned(), r.program.clone())
+}
+
+/// Rust's `target_os` and `target_arch` of a target triple, where the triple says them
+/// plainly (`None` for what it does not).
+pub fn target_os_arch(triple: &str) -> (Option<&'static str>, Option<&'static str>) {
+    let arch_part = triple.split('-').next().unwrap_or("");
+    let arch = match arch_part {
+        "x86_64" | "x86_64h" => Some("x86_64"),
+        "i386" | "i586" | "i686" => Some("x86"),
+        "aarch64" | "arm64" | "arm64e" => Some("aarch64"),
+        "riscv64gc" | "riscv64imac" => Some("riscv64"),
+        "riscv32i" | "riscv32imc" | "riscv32imac" => Some("riscv32"),
+        "powerpc64" | "powerpc64le" => Some("powerpc64"),
+        "powerpc" => Some("powerpc"),
+        "s390x" => Some("s390x"),
+        "wasm32" => Some("wasm32"),
+        "wasm64" => Some("wasm64"),
+        "loongarch64" => Some("loongarch64"),
+        "sparc64" => Some("sparc64"),
+        "mips" | "mipsel" => Some("mips"),
+        "mips64" | "mips64el" => Some("mips64"),
+        a if a.starts_with("arm") || a.starts_with("thumb") => Some("arm"),
+        _ => None,
+    };
+    let has = |part: &str| triple.split('-').skip(1).any(|p| p == part);
+    let os = if has("android") || has("androideabi") {
+        Some("android")
+    } else if has("linux") {
+        Some("linux")
+    } else if has("windows") {
+        Some("windows")
+    } else if has("darwin") || has("macos") {
+        Some("macos")
+    } else if has("ios") {
+        Some("ios")
+    } else {
+        [
+            "freebsd",
+            "netbsd",
+            "openbsd",
+            "dragonfly",
+            "illumos",
+            "solaris",
+            "fuchsia",
+            "redox",
+            "haiku",
+            "wasi",
+        ]
+        .into_iter()
+        .find(|os| has(os))
+        .or_else(|| has("none").then_some("none"))
+    };
+    (os, arch)
+}
+
+/// The programs' own packages, as observations of the binaries already observed: cargo-audit
+/// checks a binary's root package too (a program installed from crates.io can itself be the
+/// subject of an advisory), while the fleet questions leave it out. Each shares the runner of
+/// the binary's other observations; binaries not among `observations` are left out.
+pub fn root_observations(
+    inventories: &[crate::inventory::Inventory],
+    observations: &[Observation],
+) -> Vec<Observation> {
+    let runners: BTreeMap<&str, &Arc<Runner>> = observations
+        .iter()
+        .filter_map(|o| Some((o.runner.path.as_deref()?, &o.runner)))
+        .collect();
+    let mut out = Vec::new();
+    for inv in inventories {
+        let Some(runner) = runners.get(inv.path.as_str()) else {
+            continue;
+        };
+        for p in inv.packages.iter().filter(|p| p.root) {
+            out.push(Observation {
+                runner: Arc::clone(runner),
+                name: Arc::from(p.name.as_str()),
+                version: Arc::from(p.version.as_str()),
+                source: Arc::from(p.source.as_str()),
+                kind: p.kind,
+                direct: None,
+            });
+        }
+    }
+    out
+}
+
+/// Matches the observations against the database.
+pub fn audit<'db>(
+    observations: &[Observation],
+    db: &'db Database,
+    options: &AuditOptions,
+) -> Audit<'db> {
+    // Each instance once, with the most detail any source gave about it. Observations of one
+    // instance share their runner: its identity is looked up once per shared runner.
+    let mut slot_of_runner: BTreeMap<usize, usize> = BTreeMap::new();
+    let mut slot_of_key: BTreeMap<RunnerKey, usize> = BTreeMap::new();
+    let mut unique: Vec<Arc<Runner>> = Vec::new();
+    let ignored: BTreeSet<&str> = options.ignore.iter().map(String::as_str).collect();
+    let mut parsed: BTreeMap<&str, Option<semver::Version>> = BTreeMap::new();
+    // (advisory index, runner slot, version): one per affected observation.
+    let mut hits: Vec<(usize, usize, Arc<str>)> = Vec::new();
+    let mut unjudged: BTreeMap<(RunnerKey, Arc<str>, Arc<str>), Observation> = BTreeMap::new();
+    for o in observations {
+        let slot = *slot_of_runner
+            .entry(Arc::as_ptr(&o.runner) as usize)
+            .or_insert_with(|| {
+                let slot = *slot_of_key.entry(runner_key(&o.runner)).or_insert_with(|| {
+                    unique.push(Arc::clone(&o.runner));
+                    unique.len() - 1
+                });
+                if o.runner > unique[slot] {
+                    unique[slot] = Arc::clone(&o.runner);
+                }
+                slot
+            });
+        // A page without a `source` label says `unknown`: it may well be crates.io, and
+        // unknown is never clean.
+        if !matches!(&*o.source, "crates.io" | "unknown") {
+            continue;
+        }
+        let mut candidates = db
+            .indexed_for_package(&o.name)
+            .filter(|(_, a)| {
+                a.withdrawn.is_none()
+                    && a.source.is_none()
+                    && !ignored.contains(a.id.as_str())
+                    && a.informational
+                        .as_deref()
+                        .is_none_or(|k| INFORMATIONAL_KINDS.contains(&k))
+            })
+            .peekable();
+        if candidates.peek().is_none() {
+            continue;
+        }
+        let version = parsed
+            .entry(&o.version)
+            .or_insert_with(|| semver::Version::parse(&o.version).ok());
+        let Some(version) = version else {
+            unjudged
+                .entry((
+                    runner_key(&o.runner),
+                    Arc::clone(&o.name),
+                    Arc::clone(&o.version),
+                ))
+                .or_insert_with(|| o.clone());
+            continue;
+        };
+        let (os, arch) = o
+            .runner
+            .path
+            .as_ref()
+            .and_then(|p| options.targets.get(p))
+            .map_or((None, None), |t| target_os_arch(t));
+        for (index, a) in candidates {
+            if a.applies_to(os, arch) && a.affects(version) {
+                hits.push((index, slot, Arc::clone(&o.version)));
+            }
+        }
+    }
+    // Slots renumbered in the order of their keys (location, program): the output's order.
+    let mut rank = vec![0; unique.len()];
+    for (r, &slot) in slot_of_key.values().enumerate() {
+        rank[slot] = r;
+    }
+    let runners: Vec<Arc<Runner>> = slot_of_key
+        .values()
+        .map(|&slot| Arc::clone(&unique[slot]))
+        .collect();
+    for hit in &mut hits {
+        hit.1 = rank[hit.1];
+    }
+    hits.sort_unstable();
+    hits.dedup();
+    let mut vulnerabilities = Vec::new();
+    let mut informational = Vec::new();
+    for per_advisory in hits.chunk_by(|a, b| a.0 == b.0) {
+        let advisory = &db.advisories()[per_advisory[0].0];
+        // (program, versions) → runners, in key order.
+        let mut blasts: BTreeMap<BlastKey<'_>, Vec<Arc<Runner>>> = BTreeMap::new();
+        for per_runner in per_advisory.chunk_by(|a, b| a.1 == b.1) {
+            let runner = &runners[per_runner[0].1];
+            let versions = per_runner.iter().map(|h| Arc::clone(&h.2)).collect();
+            blasts
+                .entry((&runner.program, versions))
+                .or_default()
+                .push(Arc::clone(runner));
+        }
+        let finding = Finding {
+            advisory,
+            blasts: blasts
+                .into_iter()
+                .map(|((program, versions), runners)| Blast {
+                    program: program.to_owned(),
+                    versions,
+                    runners,
+                })
+                .collect(),
+        };
+        if advisory.informational.is_some() {
+            informational.push(finding);
+        } else {
+            vulnerabilities.push(finding);
+        }
+    }
+    Audit {
+        vulnerabilities,
+        informational,
+        unjudged: unjudged.into_values().collect(),
+        runners,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn db() -> Database {
+        let file = |id: &str, package: &str, extra: &str, patched: &str| {
+            format!(
+                "```toml\n[advisory]\nid = \"{id}\"\npackage = \"{package}\"\ndate = \"2099-01-01\"\n{extra}\n[versions]\npatched = [{patched}]\n```\n\n# {id}\n"
+            )
+        };
+        let advisories = [
+            file("RUSTSEC-2099-0001", "hyper", "", "\">= 1.0.0\""),
+            file(
+                "RUSTSEC-2099-0002",
+                "hyper",
+                "[affected]\nos = [\"windows\"]",
+                "\">= 1.0.0\"",
+            ),
+            file(
+                "RUSTSEC-2099-0003",
+                "hyper",
+                "informational = \"other\"",
+                "",
+            ),
+        ]
+        .iter()
+        .map(|t| Advisory::parse(t).unwrap())
+        .collect();
+        Database::new("db".into(), None, advisories)
+    }
+
+    fn observation(
+        program: &str,
+        path: Option<&str>,
+        instance: Option<&str>,
+        version: &str,
+    ) -> Observation {
+        Observation {
+            runner: Arc::new(Runner {
+                program: program.into(),
+                program_version: None,
+                revision: None,
+                instance: instance.map(str::to_owned),
+                job: None,
+                path: path.map(str::to_owned),
+                origin: "origin".into(),
+            }),
+            name: "hyper".into(),
+            version: version.into(),
+            source: "crates.io".into(),
+            kind: crate::inventory::Kind::Runtime,
+            direct: Some(true),
+        }
+    }
+
+    /// Advisory id → (program → locations).
+    type Summary = Vec<(String, Vec<(String, Vec<String>)>)>;
+
+    #[test]
+    fn targets_pre_releases_duplicates_and_unjudged_versions() {
+        let db = db();
+        let observations = vec![
+            // A Linux binary: the Windows-only advisory does not apply.
+            observation("linux-app", Some("bin/linux-app"), None, "0.9.0"),
+            // A Windows binary: both apply.
+            observation("win-app", Some("bin/win-app"), None, "0.9.0"),
+            // An instance seen twice (two sources), on a pre-release of the patched version:
+            // below 1.0.0 by precedence, so affected (Cargo's rule would say otherwise).
+            observation("web", None, Some("10.0.0.1:80"), "1.0.0-rc.1"),
+            observation("web", None, Some("10.0.0.1:80"), "1.0.0-rc.1"),
+            // No source known (a page without the label): matched as crates.io.
+            Observation {
+                source: "unknown".into(),
+                ..observation("other", None, Some("10.0.0.4:80"), "0.1.0")
+            },
+            // From git: not the crates.io crate the advisories are about.
+            Observation {
+                source: "git".into(),
+                ..observation("gitted", None, Some("10.0.0.5:80"), "0.1.0")
+            },
+            // Patched, and not SemVer.
+            observation("web", None, Some("10.0.0.2:80"), "1.0.0"),
+            observation("web", None, Some("10.0.0.3:80"), "v0.9"),
+        ];
+        let mut options = AuditOptions::default();
+        options
+            .targets
+            .insert("bin/linux-app".into(), "x86_64-unknown-linux-gnu".into());
+        options
+            .targets
+            .insert("bin/win-app".into(), "x86_64-pc-windows-msvc".into());
+        let answer = audit(&observations, &db, &options);
+        let summary: Summary = answer
+            .vulnerabilities
+            .iter()
+            .map(|f| {
+                (
+                    f.advisory.id.clone(),
+                    f.blasts
+                        .iter()
+                        .map(|b| {
+                            (
+                                b.program.clone(),
+                                b.runners.iter().map(|r| r.location().to_owned()).collect(),
+                            )
+                        })
+                        .collect(),
+                )
+            })
+            .collect();
+        let s = |v: &str| v.to_owned();
+        assert_eq!(
+            summary,
+            [
+                (
+                    s("RUSTSEC-2099-0001"),
+                    vec![
+                        (s("linux-app"), vec![s("bin/linux-app")]),
+                        (s("other"), vec![s("10.0.0.4:80")]),
+                        (s("web"), vec![s("10.0.0.1:80")]),
+                        (s("win-app"), vec![s("bin/win-app")]),
+                    ]
+                ),
+                (
+                    s("RUSTSEC-2099-0002"),
+                    vec![
+                        (s("other"), vec![s("10.0.0.4:80")]),
+                        (s("web"), vec![s("10.0.0.1:80")]),
+                        (s("win-app"), vec![s("bin/win-app")]),
+                    ]
+                ),
+            ]
+        );
+        // Informational kinds cargo-audit does not report are left out.
+        assert!(answer.informational.is_empty());
+        assert_eq!(answer.unjudged.len(), 1);
+        assert_eq!(&*answer.unjudged[0].version, "v0.9");
+        assert_eq!(answer.runners.len(), 7);
+        // Ignored ids are dropped.
+        options.ignore = vec!["RUSTSEC-2099-0001".into()];
+        let answer = audit(&observations, &db, &options);
+        assert_eq!(answer.vulnerabilities.len(), 1);
+        assert_eq!(answer.vulnerabilities[0].advisory.id, "RUSTSEC-2099-0002");
+    }
+
+    #[test]
+    fn triples_name_os_and_arch() {
+        for (triple, want) in [
+            ("x86_64-unknown-linux-gnu", (Some("linux"), Some("x86_64"))),
+            ("aarch64-apple-darwin", (Some("macos"), Some("aarch64"))),
+            ("i686-pc-windows-msvc", (Some("windows"), Some("x86"))),
+            ("armv7-linux-androideabi", (Some("android"), Some("arm"))),
+            ("aarch64-apple-ios", (Some("ios"), Some("aarch64"))),
+            ("x86_64-unknown-freebsd", (Some("freebsd"), Some("x86_64"))),
+            ("wasm32-wasip1", (None, Some("wasm32"))),
+            ("unknown", (None, None)),
+        ] {
+            assert_eq!(target_os_arch(triple), want, "{triple}");
+        }
+    }
+}

@@ -1,0 +1,408 @@
+//! `cargo depinfo audit`'s answer as text, JSON and Prometheus text exposition (SARIF is in
+//! `sarif.rs`). Every output states the database's commit and age. The database and the
+//! fleet are not trusted: text escapes control characters, JSON and the exposition escape as
+//! their formats require.
+
+use std::fmt::Write as _;
+
+use build_info_collector::{Family, render};
+use serde::Serialize;
+
+use super::json::{ErrorEntry, JSON_FORMAT_VERSION, error_entries, pretty_json};
+use super::terminal::printable;
+use crate::advisories::{Advisory, Database};
+use crate::observation::Runner;
+use crate::questions::{Audit, Finding};
+
+/// The civil date (`YYYY-MM-DD`, UTC) of a Unix time in seconds.
+pub(crate) fn civil_date(secs: u64) -> String {
+    // Howard Hinnant's days-to-civil, on days since 1970-01-01.
+    let days = i64::try_from(secs / 86_400).unwrap_or(i64::MAX / 2);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+/// One line about the database: its path, commit, commit date and age at `now`.
+pub fn database_line(db: &Database, now: u64) -> String {
+    let mut line = format!(
+        "advisory database {}",
+        printable(&db.path.display().to_string())
+    );
+    match &db.commit {
+        Some(c) => {
+            let _ = write!(
+                line,
+                ", commit {} of {} ({} days old)",
+                c.id,
+                civil_date(c.time),
+                now.saturating_sub(c.time) / 86_400
+            );
+        }
+        None => line.push_str(", commit unknown (not a git repository): age unknown"),
+    }
+    let _ = write!(line, ", {} advisories", db.advisories().len());
+    line
+}
+
+/// `critical 9.8`, or `no CVSS score`.
+fn severity_text(a: &Advisory) -> String {
+    match (a.severity(), a.score) {
+        (Some(s), Some(score)) => format!("{} {}.{}", s.as_str(), score / 10, score % 10),
+        _ => "no CVSS score".to_owned(),
+    }
+}
+
+/// The `severity` label and JSON field: the band of the CVSS score, else `unknown`.
+fn severity_label(a: &Advisory) -> &'static str {
+    a.severity().map_or("unknown", |s| s.as_str())
+}
+
+/// `10.0.0.1:8080, 10.0.0.2:8080`.
+fn locations(runners: &[std::sync::Arc<Runner>]) -> String {
+    runners
+        .iter()
+        .map(|r| printable(r.location()).into_owned())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn finding_text(out: &mut String, f: &Finding<'_>) {
+    let a = f.advisory;
+    let versions: Vec<String> = f
+        .versions()
+        .iter()
+        .map(|v| printable(v).into_owned())
+        .collect();
+    let kind = match &a.informational {
+        Some(kind) => format!("{kind}, "),
+        None => String::new(),
+    };
+    let _ = writeln!(
+        out,
+        "{} {} ({kind}{}): {}",
+        a.id,
+        a.package,
+        severity_text(a),
+        printable(&a.title)
+    );
+    let _ = writeln!(out, "  running:    {}", versions.join(", "));
+    let list = |l: &[String]| {
+        if l.is_empty() {
+            "none".to_owned()
+        } else {
+            l.iter()
+                .map(|r| printable(r).into_owned())
+                .collect::<Vec<_>>()
+                .join("; ")
+        }
+    };
+    let _ = writeln!(out, "  patched:    {}", list(&a.patched));
+    if !a.unaffected.is_empty() {
+        let _ = writeln!(out, "  unaffected: {}", list(&a.unaffected));
+    }
+    for b in &f.blasts {
+        let versions: Vec<String> = b
+            .versions
+            .iter()
+            .map(|v| printable(v).into_owned())
+            .collect();
+        let n = b.runners.len();
+        let _ = writeln!(
+            out,
+            "  {}: {} {}: {n} {}: {}",
+            printable(&b.program),
+            a.package,
+            versions.join(", "),
+            if n == 1 { "instance" } else { "instances" },
+            locations(&b.runners)
+        );
+    }
+}
+
+/// Text for people: the database line, then each vulnerability, then each informational
+/// advisory, grouped by advisory, each with who runs it by program and version list:
+///
+/// ```text
+/// advisory database DB, commit SHA of 2026-11-30 (2 days old), 1205 advisories
+/// 1 vulnerability (1 crate version, 2 instances); 0 informational advisories
+///
+/// RUSTSEC-2025-0001 hyper (critical 9.8): Request smuggling
+///   running:    0.14.1
+///   patched:    >= 0.14.10
+///   shop: hyper 0.14.1: 2 instances: 10.0.0.1:8080, 10.0.0.2:8080
+/// ```
+pub fn audit_text(audit: &Audit<'_>, db: &Database, now: u64) -> String {
+    let mut out = database_line(db, now);
+    out.push('\n');
+    let instances: usize = audit.vulnerabilities.iter().map(Finding::instances).sum();
+    let n = audit.vulnerabilities.len();
+    let _ = writeln!(
+        out,
+        "{n} {} ({instances} affected {}); {} informational {} ({} {} read)",
+        if n == 1 {
+            "vulnerability"
+        } else {
+            "vulnerabilities"
+        },
+        if instances == 1 {
+            "instance"
+        } else {
+            "instances"
+        },
+        audit.informational.len(),
+        if audit.informational.len() == 1 {
+            "advisory"
+        } else {
+            "advisories"
+        },
+        audit.runners.len(),
+        if audit.runners.len() == 1 {
+            "target"
+        } else {
+            "targets"
+        },
+    );
+    for f in &audit.vulnerabilities {
+        out.push('\n');
+        finding_text(&mut out, f);
+    }
+    for f in &audit.informational {
+        out.push('\n');
+        finding_text(&mut out, f);
+    }
+    out
+}
+
+#[derive(Serialize)]
+struct DatabaseJson<'a> {
+    path: String,
+    commit: Option<&'a str>,
+    commit_time: Option<u64>,
+    commit_date: Option<String>,
+    age_days: Option<u64>,
+    advisories: usize,
+}
+
+fn database_json(db: &Database, now: u64) -> DatabaseJson<'_> {
+    DatabaseJson {
+        path: db.path.display().to_string(),
+        commit: db.commit.as_ref().map(|c| c.id.as_str()),
+        commit_time: db.commit.as_ref().map(|c| c.time),
+        commit_date: db.commit.as_ref().map(|c| civil_date(c.time)),
+        age_days: db.age_days(now),
+        advisories: db.advisories().len(),
+    }
+}
+
+/// What kind of source a runner came from: a binary, a `/metrics` page, or a Prometheus API.
+pub(crate) fn source_kind(r: &Runner) -> &'static str {
+    if r.path.is_some() {
+        "binary"
+    } else if r.job.is_some() {
+        "prometheus"
+    } else {
+        "metrics"
+    }
+}
+
+#[derive(Serialize)]
+struct TargetJson<'a> {
+    source: &'static str,
+    origin: &'a str,
+    program: &'a str,
+    program_version: Option<&'a str>,
+    revision: Option<&'a str>,
+    instance: Option<&'a str>,
+    job: Option<&'a str>,
+    path: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct RunsJson<'a> {
+    program: &'a str,
+    versions: Vec<&'a str>,
+    instances: Vec<&'a str>,
+}
+
+#[derive(Serialize)]
+struct FindingJson<'a> {
+    id: &'a str,
+    package: &'a str,
+    kind: &'a str,
+    title: &'a str,
+    date: &'a str,
+    aliases: &'a [String],
+    url: Option<&'a str>,
+    cvss: Option<&'a str>,
+    score: Option<f64>,
+    severity: &'static str,
+    categories: &'a [String],
+    patched: &'a [String],
+    unaffected: &'a [String],
+    os: &'a [String],
+    arch: &'a [String],
+    affected: Vec<RunsJson<'a>>,
+}
+
+fn finding_json<'a>(f: &'a Finding<'a>) -> FindingJson<'a> {
+    let a = f.advisory;
+    FindingJson {
+        id: &a.id,
+        package: &a.package,
+        kind: a.kind(),
+        title: &a.title,
+        date: &a.date,
+        aliases: &a.aliases,
+        url: a.url.as_deref(),
+        cvss: a.cvss.as_deref(),
+        score: a.score.map(|s| f64::from(s) / 10.0),
+        severity: severity_label(a),
+        categories: &a.categories,
+        patched: &a.patched,
+        unaffected: &a.unaffected,
+        os: &a.os,
+        arch: &a.arch,
+        affected: f
+            .blasts
+            .iter()
+            .map(|b| RunsJson {
+                program: &b.program,
+                versions: b.versions.iter().map(|v| &**v).collect(),
+                instances: b.runners.iter().map(|r| r.location()).collect(),
+            })
+            .collect(),
+    }
+}
+
+#[derive(Serialize)]
+struct UnjudgedJson<'a> {
+    location: &'a str,
+    program: &'a str,
+    name: &'a str,
+    version: &'a str,
+}
+
+#[derive(Serialize)]
+struct AuditDocument<'a> {
+    format_version: u32,
+    database: DatabaseJson<'a>,
+    targets: Vec<TargetJson<'a>>,
+    vulnerabilities: Vec<FindingJson<'a>>,
+    informational: Vec<FindingJson<'a>>,
+    unjudged: Vec<UnjudgedJson<'a>>,
+    errors: Vec<ErrorEntry>,
+}
+
+/// JSON, one document per run: `{"format_version":1,"database":{path, commit, commit_time,
+/// commit_date, age_days, advisories},"targets":[...],"vulnerabilities":[...],
+/// "informational":[...],"unjudged":[...],"errors":[...]}`. Each target names its source
+/// (`binary`, `metrics` or `prometheus`) and what is known of it; each finding carries the
+/// advisory's fields and `affected`: one entry per program and version list, with its
+/// instances.
+pub fn audit_json(audit: &Audit<'_>, db: &Database, now: u64, errors: &[String]) -> String {
+    let doc = AuditDocument {
+        format_version: JSON_FORMAT_VERSION,
+        database: database_json(db, now),
+        targets: audit
+            .runners
+            .iter()
+            .map(|r| TargetJson {
+                source: source_kind(r),
+                origin: &r.origin,
+                program: &r.program,
+                program_version: r.program_version.as_deref(),
+                revision: r.revision.as_deref(),
+                instance: r.instance.as_deref(),
+                job: r.job.as_deref(),
+                path: r.path.as_deref(),
+            })
+            .collect(),
+        vulnerabilities: audit.vulnerabilities.iter().map(finding_json).collect(),
+        informational: audit.informational.iter().map(finding_json).collect(),
+        unjudged: audit
+            .unjudged
+            .iter()
+            .map(|o| UnjudgedJson {
+                location: o.location(),
+                program: &o.runner.program,
+                name: &o.name,
+                version: &o.version,
+            })
+            .collect(),
+        errors: error_entries(errors),
+    };
+    pretty_json(&doc)
+}
+
+/// Prometheus text exposition for node_exporter's textfile collector:
+///
+/// ```text
+/// rust_advisory_info{advisory="RUSTSEC-2025-0001",kind="vulnerability",name="hyper",program="shop",severity="critical",version="0.14.1"} 2
+/// rust_advisory_database_commit_timestamp_seconds{commit="SHA"} 1787293720
+/// ```
+///
+/// One `rust_advisory_info` series per advisory, crate version and program, valued by the
+/// number of instances (or binaries) running it; `kind` is `vulnerability` or the
+/// informational kind; `severity` the CVSS band or `unknown`. Titles and dates are not labels
+/// (they would churn series). The database's commit time is its own family (`time() - it` is
+/// the age); absent when the commit is unknown.
+pub fn audit_prometheus(audit: &Audit<'_>, db: &Database) -> String {
+    let mut info = Family::gauge(
+        "rust_advisory_info",
+        "The number of instances of a program running a crate version that a RustSec advisory affects.",
+    );
+    for f in audit.vulnerabilities.iter().chain(&audit.informational) {
+        let a = f.advisory;
+        let mut counts: std::collections::BTreeMap<(&str, &str), usize> =
+            std::collections::BTreeMap::new();
+        for b in &f.blasts {
+            for v in &b.versions {
+                *counts.entry((&b.program, v)).or_insert(0) += b.runners.len();
+            }
+        }
+        for ((program, version), n) in counts {
+            info.push(
+                [
+                    ("advisory", a.id.as_str()),
+                    ("kind", a.kind()),
+                    ("name", a.package.as_str()),
+                    ("program", program),
+                    ("severity", severity_label(a)),
+                    ("version", version),
+                ],
+                n,
+            );
+        }
+    }
+    info.sort_series();
+    let mut families = vec![info];
+    if let Some(c) = &db.commit {
+        let mut commit = Family::gauge(
+            "rust_advisory_database_commit_timestamp_seconds",
+            "The commit time of the RustSec advisory database the audit used, in seconds since the Unix epoch.",
+        );
+        commit.push([("commit", c.id.as_str())], c.time);
+        families.push(commit);
+    }
+    render(&families).unwrap_or_else(|e| unreachable!("constant metric and label names: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::civil_date;
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil_date(0), "1970-01-01");
+        assert_eq!(civil_date(951_782_400), "2000-02-29");
+        assert_eq!(civil_date(1_787_293_720), "2026-08-21");
+    }
+}
