@@ -91,10 +91,14 @@ pub(crate) fn rules(args: RulesArgs) -> Result<Outcome> {
 
 pub(crate) fn outdated(args: &OutdatedArgs) -> Result<Outcome> {
     let format = args.format()?;
-    let timeout = args.sources.timeout()?;
+    let mut sources = args.sources.source_args()?;
+    // One client for the index and the sources: one budget over all their answers.
+    let Some(client) = sources.client.clone() else {
+        bail!("no HTTP client")
+    };
     let index = match &args.index {
-        Some(url) => SparseIndex::new(url, timeout)?,
-        None => match SparseIndex::from_env(timeout) {
+        Some(url) => SparseIndex::new(url, client)?,
+        None => match SparseIndex::from_env(&client) {
             Some(index) => index?,
             None => bail!(
                 "no registry index: pass --index URL or set {}",
@@ -102,7 +106,7 @@ pub(crate) fn outdated(args: &OutdatedArgs) -> Result<Outcome> {
             ),
         },
     };
-    let (observations, mut errors) = collect(&args.sources)?;
+    let (observations, mut errors) = collect_args(&mut sources);
     let mut progress = ProgressLine::stderr();
     let outdated = depinfo::outdated(&observations, &index, &mut |e| progress.show(e));
     progress.finish();
@@ -146,9 +150,13 @@ fn report(errors: &[impl std::fmt::Display]) -> Vec<String> {
 
 /// Reads the sources, with a progress line on stderr when it is a terminal.
 fn collect(flags: &SourceFlags) -> Result<(Vec<Observation>, Vec<String>)> {
-    let args = flags.source_args()?;
+    Ok(collect_args(&mut flags.source_args()?))
+}
+
+/// [`collect`] with the arguments already made.
+fn collect_args(args: &mut depinfo::SourceArgs) -> (Vec<Observation>, Vec<String>) {
     let mut progress = ProgressLine::stderr();
-    let (observations, errors) = depinfo::collect_with(&args, &mut |e| progress.show(e));
+    let (observations, errors) = depinfo::collect_with(args, &mut |e| progress.show(e));
     progress.finish();
-    Ok((observations, report(&errors)))
+    (observations, report(&errors))
 }

@@ -33,7 +33,9 @@ pub use crate::sections::{FormatError, decode, decode_bldinfo, decode_dep_v0};
 pub use crate::sources::binaries::{InspectError, Scan, inspect_paths, inspect_paths_with};
 pub use crate::sources::child_process::ChildError;
 pub use crate::sources::exposition::{ExpositionError, LineError};
-pub use crate::sources::http::HttpError;
+pub use crate::sources::http::{
+    Client, DEFAULT_MAX_TOTAL, HttpConfig, HttpError, HttpOptions, MAX_BODY, MAX_REDIRECTS,
+};
 pub use crate::sources::metrics_pages::MetricsPageError;
 pub use crate::sources::prometheus_api::ApiError;
 pub use crate::sources::sparse_index::{INDEX_ENV, IndexError, IndexFileError, SparseIndex};

@@ -1,15 +1,13 @@
 //! `/metrics` endpoints (`--metrics URL`): one scrape each, `rust_mod_info` and
 //! `<program>_build_info` read from the text exposition.
 
-use std::collections::BTreeMap;
-use std::time::Duration;
-
 use build_info_collector::RUST_MOD_INFO;
+use std::collections::BTreeMap;
 
 use super::{ObservationBuilder, join_build_info};
 use crate::observation::Observation;
 use crate::sources::exposition::{self, ExpositionError};
-use crate::sources::http::{self, HttpError, Url};
+use crate::sources::http::{self, Client, HttpError, Url};
 
 /// Why a `/metrics` endpoint gave no observations. The caller names the URL.
 #[derive(Debug, thiserror::Error)]
@@ -21,7 +19,7 @@ pub enum MetricsPageError {
     /// The endpoint answered with another status than 200.
     #[error("HTTP {0}")]
     Status(u16),
-    /// The body is not UTF-8 (compressed bodies are [`HttpError::Compressed`]).
+    /// The body is not UTF-8.
     #[error("the exposition is not UTF-8")]
     NotUtf8,
     /// The body is not a valid exposition.
@@ -30,7 +28,7 @@ pub enum MetricsPageError {
 }
 
 /// Scrapes one `/metrics` endpoint.
-pub(super) fn scrape(url: &str, timeout: Duration) -> Result<Vec<Observation>, MetricsPageError> {
+pub(super) fn scrape(client: &Client, url: &str) -> Result<Vec<Observation>, MetricsPageError> {
     // `host:port` alone is accepted, as in Prometheus' targets.
     let mut parsed = if url.contains("://") {
         Url::parse(url)
@@ -40,7 +38,7 @@ pub(super) fn scrape(url: &str, timeout: Duration) -> Result<Vec<Observation>, M
     if parsed.path == "/" {
         "/metrics".clone_into(&mut parsed.path);
     }
-    let response = http::get(&parsed, "text/plain;version=0.0.4;q=1,*/*;q=0.1", timeout)?;
+    let response = client.get(&parsed, "text/plain;version=0.0.4;q=1,*/*;q=0.1")?;
     if response.status != 200 {
         return Err(MetricsPageError::Status(response.status));
     }

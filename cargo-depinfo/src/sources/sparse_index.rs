@@ -6,11 +6,9 @@
 //! Fetched through [`crate::http`]: the built-in client for `http://`, the `curl` program for
 //! `https://`.
 
-use std::time::Duration;
-
 use serde::Deserialize;
 
-use crate::sources::http;
+use crate::sources::http::{self, Client};
 
 /// The environment variables read, in order, when no `--index` is given. Values may carry
 /// cargo's `sparse+` prefix.
@@ -154,12 +152,12 @@ pub struct SparseIndex {
     base: String,
     /// `base` as shown in messages and outputs (credentials redacted).
     shown: String,
-    timeout: Duration,
+    client: Client,
 }
 
 impl SparseIndex {
     /// The index at `url` (`http://…`, `https://…`, optionally with cargo's `sparse+` prefix).
-    pub fn new(url: &str, timeout: Duration) -> Result<SparseIndex, IndexError> {
+    pub fn new(url: &str, client: Client) -> Result<SparseIndex, IndexError> {
         let trimmed = url.strip_prefix("sparse+").unwrap_or(url);
         if !(trimmed.starts_with("http://") || trimmed.starts_with("https://")) {
             return Err(IndexError::Url {
@@ -167,12 +165,10 @@ impl SparseIndex {
                 message: "not a sparse index URL (http://, https:// or sparse+http(s)://)".into(),
             });
         }
-        if trimmed.starts_with("http://") {
-            http::Url::parse(trimmed).map_err(|e| IndexError::Url {
-                url: http::shown_url(url),
-                message: e.to_string(),
-            })?;
-        }
+        http::Url::parse(trimmed).map_err(|e| IndexError::Url {
+            url: http::shown_url(url),
+            message: e.to_string(),
+        })?;
         let mut base = trimmed.to_owned();
         if !base.ends_with('/') {
             base.push('/');
@@ -181,16 +177,16 @@ impl SparseIndex {
         Ok(SparseIndex {
             base,
             shown,
-            timeout,
+            client,
         })
     }
 
     /// The index named by the first of [`INDEX_ENV`] that is set, if any.
-    pub fn from_env(timeout: Duration) -> Option<Result<SparseIndex, IndexError>> {
+    pub fn from_env(client: &Client) -> Option<Result<SparseIndex, IndexError>> {
         INDEX_ENV
             .iter()
             .find_map(|var| std::env::var(var).ok().filter(|v| !v.is_empty()))
-            .map(|url| SparseIndex::new(&url, timeout))
+            .map(|url| SparseIndex::new(&url, client.clone()))
     }
 
     /// The base URL, ending with `/`, as it may be shown: credentials redacted
@@ -217,7 +213,10 @@ impl SparseIndex {
             return Err(fetch_err("not a valid crate name".into()));
         }
         let parsed = http::Url::parse(&url).map_err(|e| fetch_err(e.to_string()))?;
-        let r = http::get(&parsed, "*/*", self.timeout).map_err(|e| fetch_err(e.to_string()))?;
+        let r = self
+            .client
+            .get(&parsed, "*/*")
+            .map_err(|e| fetch_err(e.to_string()))?;
         let (status, body) = (r.status, r.body);
         match status {
             200 => {}
@@ -276,11 +275,14 @@ mod tests {
 
     #[test]
     fn urls_are_checked() {
-        let t = Duration::from_secs(1);
-        let i = SparseIndex::new("sparse+http://127.0.0.1:1/index", t).unwrap();
+        let t = Client::new(&http::HttpOptions::default()).unwrap();
+        let i = SparseIndex::new("sparse+http://127.0.0.1:1/index", t.clone()).unwrap();
         assert_eq!(i.url(), "http://127.0.0.1:1/index/");
         assert_eq!(i.file_url("itoa"), "http://127.0.0.1:1/index/it/oa/itoa");
-        assert!(SparseIndex::new("git://x/y", t).is_err());
-        assert!(SparseIndex::new("http://u:p@x/", t).is_err());
+        assert!(SparseIndex::new("git://x/y", t.clone()).is_err());
+        assert!(SparseIndex::new("https://x y/", t.clone()).is_err());
+        // Credentials are basic auth, and shown redacted.
+        let i = SparseIndex::new("http://u:p@x/", t).unwrap();
+        assert_eq!(i.url(), "http://u:***@x/");
     }
 }
