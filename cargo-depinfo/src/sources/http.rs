@@ -639,6 +639,7 @@ fn error(e: ureq::Error, timeout: Duration) -> HttpError {
         ureq::Error::HostNotFound => HttpError::Io("host not found".into()),
         ureq::Error::ConnectionFailed => HttpError::Io("connection failed".into()),
         ureq::Error::BodyExceedsLimit(n) => HttpError::TooLarge(n),
+        ureq::Error::Decompress(kind, e) => HttpError::Protocol(format!("bad {kind} body: {e}")),
         ureq::Error::InvalidProxyUrl => HttpError::Proxy("(invalid)".into()),
         other => HttpError::Io(other.to_string()),
     }

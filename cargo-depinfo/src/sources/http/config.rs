@@ -480,7 +480,7 @@ enable_http2: true
         #[test]
         fn generated_files_read_back(
             user in "[a-z]{1,10}",
-            password in "[a-zA-Z0-9!#%]{1,16}",
+            password in "#[a-zA-Z0-9!%]{1,16}",
             tenant in "[a-z0-9-]{1,12}",
             follow: bool,
             unknown in "[a-z]{3,10}_x",
