@@ -461,7 +461,10 @@ impl Client {
             let agent = self.agent_for(&url);
             let target = url.to_url_string();
             let credentials = url.same_origin(first);
-            let mut headers: Vec<(&str, String)> = vec![("Accept", accept.to_owned())];
+            let mut headers: Vec<(&str, String)> = vec![
+                ("Accept", accept.to_owned()),
+                ("Accept-Encoding", "gzip".to_owned()),
+            ];
             if credentials {
                 if let Some((user, password)) = &first.credentials {
                     headers.push(("Authorization", config::basic(user, password)));
@@ -559,7 +562,13 @@ impl Client {
                 HttpError::TooLarge(inner.max_body)
             }
         };
-        let mut reader = response.into_body().into_reader();
+        let raw = response.into_body().into_reader();
+        // Several gzip members in a row are one body (RFC 1952), as curl and Go read them.
+        let mut reader: Box<dyn std::io::Read> = if gzip {
+            Box::new(flate2::read::MultiGzDecoder::new(raw))
+        } else {
+            Box::new(raw)
+        };
         let mut body: Vec<u8> = Vec::new();
         let mut buf = vec![0u8; 64 << 10];
         loop {
@@ -567,7 +576,27 @@ impl Client {
                 Ok(0) => break,
                 Ok(n) => n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(error(ureq::Error::from(e), timeout)),
+                Err(e) => {
+                    self.release(body.len() as u64);
+                    return Err(match ureq::Error::from(e) {
+                        ureq::Error::Io(io)
+                            if gzip
+                                && matches!(
+                                    io.kind(),
+                                    std::io::ErrorKind::InvalidInput
+                                        | std::io::ErrorKind::InvalidData
+                                ) =>
+                        {
+                            HttpError::Protocol(format!("bad gzip body: {io}"))
+                        }
+                        ureq::Error::Io(io)
+                            if gzip && io.kind() == std::io::ErrorKind::UnexpectedEof =>
+                        {
+                            HttpError::Protocol("gzip body ends early".into())
+                        }
+                        other => error(other, timeout),
+                    });
+                }
             };
             let len = body.len() as u64 + n as u64;
             if len > inner.max_body {
@@ -618,8 +647,13 @@ impl Client {
 /// ureq's error as ours: TLS failures described, timeouts named, no secret (ureq's messages
 /// hold no header values).
 fn error(e: ureq::Error, timeout: Duration) -> HttpError {
-    if let Some(tls) = tls::describe(&e) {
-        return HttpError::Tls(tls);
+    // rustls' error travels inside an io::Error (whose `source` skips it).
+    if let ureq::Error::Io(io) = &e
+        && let Some(tls) = io
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    {
+        return HttpError::Tls(tls::describe(tls));
     }
     match e {
         ureq::Error::Timeout(_) => HttpError::Timeout(timeout),
@@ -639,7 +673,6 @@ fn error(e: ureq::Error, timeout: Duration) -> HttpError {
         ureq::Error::HostNotFound => HttpError::Io("host not found".into()),
         ureq::Error::ConnectionFailed => HttpError::Io("connection failed".into()),
         ureq::Error::BodyExceedsLimit(n) => HttpError::TooLarge(n),
-        ureq::Error::Decompress(kind, e) => HttpError::Protocol(format!("bad {kind} body: {e}")),
         ureq::Error::InvalidProxyUrl => HttpError::Proxy("(invalid)".into()),
         other => HttpError::Io(other.to_string()),
     }

@@ -219,38 +219,29 @@ impl Transport for TlsTransport {
     }
 }
 
-/// A clear message for a TLS failure somewhere in `error`'s chain, if it is one.
-pub(crate) fn describe(error: &(dyn std::error::Error + 'static)) -> Option<String> {
+/// A clear message for a TLS failure.
+pub(crate) fn describe(error: &rustls::Error) -> String {
     use rustls::CertificateError as C;
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(e) = cur {
-        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
-            return Some(match tls {
-                rustls::Error::InvalidCertificate(cert) => match cert {
-                    C::UnknownIssuer | C::BadSignature => {
-                        "certificate not trusted (unknown issuer: give its CA with tls_config.ca_file)"
-                            .to_owned()
-                    }
-                    C::NotValidForName | C::NotValidForNameContext { .. } => {
-                        "wrong host name: the certificate is not valid for this host (see tls_config.server_name)"
-                            .to_owned()
-                    }
-                    C::Expired | C::ExpiredContext { .. } => "certificate expired".to_owned(),
-                    C::NotValidYet | C::NotValidYetContext { .. } => {
-                        "certificate not valid yet".to_owned()
-                    }
-                    C::Revoked => "certificate revoked".to_owned(),
-                    other => format!("certificate refused: {other:?}"),
-                },
-                rustls::Error::AlertReceived(alert) => {
-                    format!("TLS handshake refused by the server ({alert:?})")
-                }
-                other => format!("TLS error: {other}"),
-            });
+    match error {
+        rustls::Error::InvalidCertificate(cert) => match cert {
+            C::UnknownIssuer | C::BadSignature => {
+                "certificate not trusted (unknown issuer: give its CA with tls_config.ca_file)"
+                    .to_owned()
+            }
+            C::NotValidForName | C::NotValidForNameContext { .. } => {
+                "wrong host name: the certificate is not valid for this host (see tls_config.server_name)"
+                    .to_owned()
+            }
+            C::Expired | C::ExpiredContext { .. } => "certificate expired".to_owned(),
+            C::NotValidYet | C::NotValidYetContext { .. } => "certificate not valid yet".to_owned(),
+            C::Revoked => "certificate revoked".to_owned(),
+            other => format!("certificate refused: {other:?}"),
+        },
+        rustls::Error::AlertReceived(alert) => {
+            format!("TLS handshake refused by the server ({alert:?})")
         }
-        cur = e.source();
+        other => format!("TLS error: {other}"),
     }
-    None
 }
 
 /// `insecure_skip_verify`: any certificate is accepted, signatures are still checked (the
