@@ -37,7 +37,7 @@ impl Proxy {
                 }
                 if let Ok(conn) = conn {
                     let requests = Arc::clone(&requests);
-                    std::thread::spawn(move || relay(conn, &requests));
+                    std::thread::spawn(move || relay(&conn, &requests));
                 }
             }
         });
@@ -74,9 +74,9 @@ impl Drop for Proxy {
 }
 
 /// One client connection: read the head, connect to the target, then copy both ways.
-fn relay(client: TcpStream, log: &Mutex<Vec<String>>) {
+fn relay(client: &TcpStream, log: &Mutex<Vec<String>>) {
     let _ = client.set_read_timeout(Some(IDLE_LIMIT));
-    let mut reader = BufReader::new(&client);
+    let mut reader = BufReader::new(client);
     let mut request = String::new();
     if reader.read_line(&mut request).is_err() {
         return;
@@ -104,7 +104,7 @@ fn relay(client: TcpStream, log: &Mutex<Vec<String>>) {
         let path = if path.is_empty() { "/" } else { path };
         (authority.to_owned(), Some(path.to_owned()))
     } else {
-        let _ = (&client).write_all(b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+        let _ = (&*client).write_all(b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
         return;
     };
     let authority = if authority.contains(':') {
@@ -119,13 +119,13 @@ fn relay(client: TcpStream, log: &Mutex<Vec<String>>) {
         .filter(|a| a.ip().is_loopback())
         .and_then(|a| TcpStream::connect_timeout(&a, Duration::from_secs(2)).ok());
     let Some(upstream) = upstream else {
-        let _ = (&client).write_all(b"HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\n\r\n");
+        let _ = (&*client).write_all(b"HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\n\r\n");
         return;
     };
     let _ = upstream.set_read_timeout(Some(IDLE_LIMIT));
     match path {
         None => {
-            if (&client)
+            if (&*client)
                 .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
                 .is_err()
             {

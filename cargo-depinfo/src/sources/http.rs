@@ -291,7 +291,7 @@ pub struct Response {
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct HttpOptions {
-    /// The deadline of each exchange (bounded to [`MAX_TIMEOUT`]).
+    /// The deadline of each exchange (bounded to one day).
     pub timeout: Duration,
     /// The cap per body, after inflation.
     pub max_body: u64,

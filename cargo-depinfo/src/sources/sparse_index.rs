@@ -3,8 +3,7 @@
 //! `yanked`. No registry is built in: the caller names the index (see
 //! [`SparseIndex::from_env`]).
 //!
-//! Fetched through [`crate::http`]: the built-in client for `http://`, the `curl` program for
-//! `https://`.
+//! Fetched through the shared HTTP client (`sources::http`), as every network source.
 
 use serde::Deserialize;
 
