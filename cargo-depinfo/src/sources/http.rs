@@ -258,6 +258,19 @@ impl Url {
     }
 }
 
+/// Where a redirect from `url` to `location` goes: refused when it leaves http(s) or goes down
+/// from `https://` to `http://`.
+fn redirect_target(url: &Url, location: &str) -> Result<Url, HttpError> {
+    let next = url.join(location)?;
+    if url.tls && !next.tls {
+        return Err(HttpError::Redirect(format!(
+            "from https to http ({})",
+            shown_url(&next.to_url_string())
+        )));
+    }
+    Ok(next)
+}
+
 /// `%XX` sequences decoded; `None` for a bad sequence or a result that is not UTF-8.
 fn percent_decode(s: &str) -> Option<String> {
     let bytes = s.as_bytes();
@@ -276,6 +289,20 @@ fn percent_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+impl std::fmt::Debug for HttpOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Header values are secrets: only their names.
+        let names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("HttpOptions")
+            .field("timeout", &self.timeout)
+            .field("max_body", &self.max_body)
+            .field("max_total", &self.max_total)
+            .field("headers", &names)
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
 /// An HTTP answer.
 #[derive(Debug)]
 pub struct Response {
@@ -288,7 +315,7 @@ pub struct Response {
 }
 
 /// How to build a [`Client`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct HttpOptions {
     /// The deadline of each exchange (bounded to one day).
@@ -507,13 +534,7 @@ impl Client {
                     }
                     hops += 1;
                     let location = String::from_utf8_lossy(location.as_bytes()).into_owned();
-                    let next = url.join(location.trim())?;
-                    if url.tls && !next.tls {
-                        return Err(HttpError::Redirect(format!(
-                            "from https to http ({})",
-                            shown_url(&next.to_url_string())
-                        )));
-                    }
+                    let next = redirect_target(&url, location.trim())?;
                     // As browsers and Go do: 303, and 301/302 after a POST, become a GET.
                     if status == 303 || (form.is_some() && matches!(status, 301 | 302)) {
                         form = None;

@@ -100,8 +100,8 @@ struct Header {
     files: Vec<PathBuf>,
 }
 
-/// What a config file asks for, files read and paths resolved.
-#[derive(Debug, Clone, Default)]
+/// What a config file asks for, files read and paths resolved. Its `Debug` shows no secret.
+#[derive(Clone, Default)]
 pub struct HttpConfig {
     /// The `Authorization` header value (basic or typed credentials), if any. Secret.
     pub(crate) authorization: Option<String>,
@@ -113,6 +113,25 @@ pub struct HttpConfig {
     pub(crate) headers: Vec<(String, String)>,
     /// `follow_redirects` (default true).
     pub(crate) follow_redirects: bool,
+}
+
+impl std::fmt::Debug for HttpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("HttpConfig")
+            .field("authorization", &self.authorization.as_ref().map(|_| "***"))
+            .field("tls", &self.tls)
+            .field(
+                "proxy_url",
+                &self
+                    .proxy_url
+                    .as_ref()
+                    .map(|(u, n)| (super::shown_url(u), n)),
+            )
+            .field("headers", &names)
+            .field("follow_redirects", &self.follow_redirects)
+            .finish()
+    }
 }
 
 impl HttpConfig {

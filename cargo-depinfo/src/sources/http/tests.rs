@@ -300,3 +300,71 @@ fn a_silent_server_times_out_at_the_deadline() {
     assert!(started.elapsed() < Duration::from_secs(5));
     drop(listener);
 }
+
+#[test]
+fn redirects_never_go_down_from_https_to_http() {
+    let secure = Url::parse("https://h/a").unwrap();
+    let e = redirect_target(&secure, "http://h/b").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "redirect refused: from https to http (http://h:80/b)"
+    );
+    assert!(redirect_target(&secure, "/b").unwrap().tls);
+    let plain = Url::parse("http://h/a").unwrap();
+    assert!(redirect_target(&plain, "https://h/b").unwrap().tls);
+}
+
+#[test]
+fn debug_output_holds_no_secret() {
+    let mut options = HttpOptions::default();
+    options
+        .headers
+        .push(("X-Scope-OrgID".into(), "tenant-secret".into()));
+    options.config = config::parse(
+        "basic_auth: {username: u, password: pw-secret}\nhttp_headers: {X-A: {secrets: [h-secret]}}\nproxy_url: http://pu:proxy-secret@p:1\n",
+        std::path::Path::new("/"),
+    )
+    .unwrap();
+    let debug = format!("{options:?}");
+    assert!(!debug.contains("secret"), "{debug}");
+    assert!(
+        debug.contains("X-Scope-OrgID") && debug.contains("X-A"),
+        "{debug}"
+    );
+    let url = Url::parse("http://u:url-secret@h/").unwrap();
+    assert!(!format!("{url:?}").contains("secret"));
+}
+
+#[test]
+fn a_body_dripping_past_the_deadline_times_out() {
+    // Headers at once, then one byte every 100 ms for 20 s: the deadline covers the body.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        if let Ok((mut s, _)) = listener.accept() {
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 200\r\n\r\n");
+            for _ in 0..200 {
+                if s.write_all(b"x").is_err() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    });
+    let url = Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap();
+    let mut options = HttpOptions {
+        timeout: Duration::from_secs(1),
+        ..HttpOptions::default()
+    };
+    options.config.proxy_url = Some(("http://127.0.0.1:9".into(), "*".into()));
+    let started = Instant::now();
+    let r = Client::new(&options).unwrap().get(&url, "*/*");
+    assert!(matches!(r, Err(HttpError::Timeout(_))), "{r:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+}
