@@ -94,9 +94,10 @@ fn a_prometheus_behind_tls_and_basic_auth_answers_through_the_config_file() {
         dir,
         "web.yml",
         &format!(
-            "tls_server_config:\n  cert_file: {}\n  key_file: {}\nbasic_auth_users:\n  alice: '{hash}'\n",
+            "tls_server_config:\n  cert_file: {}\n  key_file: {}\n  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: {}\nbasic_auth_users:\n  alice: '{hash}'\n",
             certs.cert.display(),
-            certs.key.display()
+            certs.key.display(),
+            certs.ca.display()
         ),
     );
     write(
@@ -136,57 +137,66 @@ fn a_prometheus_behind_tls_and_basic_auth_answers_through_the_config_file() {
     let client = dir.join("client");
     std::fs::create_dir_all(&client).unwrap();
     std::fs::copy(&certs.ca, client.join("ca.pem")).unwrap();
+    std::fs::copy(&certs.client_cert, client.join("client.pem")).unwrap();
+    std::fs::copy(&certs.client_key, client.join("client.key")).unwrap();
+    let tls = "tls_config:\n  ca_file: ca.pem\n  cert_file: client.pem\n  key_file: client.key\n";
     write(&client, "password", &format!("{PASSWORD}\n"));
     write(&client, "wrong", &format!("{WRONG_PASSWORD}\n"));
     let good = write(
         &client,
         "http.yml",
-        "basic_auth:\n  username: alice\n  password_file: password\ntls_config:\n  ca_file: ca.pem\n",
+        &format!("basic_auth:\n  username: alice\n  password_file: password\n{tls}"),
     );
 
     // Wait for both targets' series, asked through cargo-depinfo itself.
     let started = Instant::now();
-    let out = loop {
+    let spread = loop {
         let (code, out, err) = depinfo(&[
-            "affected",
+            "spread",
+            "--crate",
             "serde_json",
-            ">=1.0.135",
             "--prometheus",
             &url,
             "--http.config.file",
             &good,
         ]);
-        if code == 1 {
+        if code == 0 && out.starts_with("serde_json: 2 versions\n") {
+            assert_no_secret(PASSWORD, &out, &err);
             break out;
         }
         assert!(
             started.elapsed() < Duration::from_secs(60),
-            "no answer from Prometheus: {code} {out}{err}"
+            "no full answer from Prometheus: {code} {out}{err}"
         );
         std::thread::sleep(Duration::from_millis(500));
     };
-    assert_eq!(
-        out,
-        format!("{}: beta: serde_json 1.0.140 crates.io\n", beta.host_port())
-    );
+    for (version, program, server) in [("1.0.130", "alpha", &alpha), ("1.0.140", "beta", &beta)] {
+        testkit::assert_contains(
+            &spread,
+            &format!("{version}\t{program}@{}", server.host_port()),
+        );
+    }
     let (code, out, err) = depinfo(&[
-        "spread",
-        "--crate",
+        "affected",
         "serde_json",
+        ">=1.0.135",
         "--prometheus",
         &url,
         "--http.config.file",
         &good,
     ]);
-    assert_eq!(code, 0, "{err}");
-    assert!(out.starts_with("serde_json: 2 versions\n"), "{out}");
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(
+        out,
+        format!("{}: beta: serde_json 1.0.140 crates.io\n", beta.host_port())
+    );
     assert_no_secret(PASSWORD, &out, &err);
 
     // A wrong password: exit 2, neither password anywhere.
     let wrong = write(
         &client,
         "wrong.yml",
-        "basic_auth:\n  username: alice\n  password_file: wrong\ntls_config:\n  ca_file: ca.pem\n",
+        &format!("basic_auth:\n  username: alice\n  password_file: wrong\n{tls}"),
     );
     let (code, out, err) = depinfo(&[
         "affected",
@@ -207,6 +217,31 @@ fn a_prometheus_behind_tls_and_basic_auth_answers_through_the_config_file() {
     testkit::assert_contains(&err, "HTTP 401");
     let json: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(json["errors"].as_array().unwrap().len(), 1, "{out}");
+
+    // Without the client certificate: the server refuses the handshake.
+    let no_cert = write(
+        &client,
+        "no-cert.yml",
+        "basic_auth:\n  username: alice\n  password_file: password\ntls_config:\n  ca_file: ca.pem\n",
+    );
+    let (code, out, err) = depinfo(&[
+        "spread",
+        "--prometheus",
+        &url,
+        "--http.config.file",
+        &no_cert,
+    ]);
+    assert_eq!(code, 2, "{out}{err}");
+    // The server's alert, or (when its reset overtook the alert) what it most likely meant.
+    assert!(
+        [
+            format!("error: {url}: TLS handshake refused by the server: it requires a client certificate (tls_config.cert_file and key_file)\n"),
+            format!("error: {url}: the server closed the connection during the TLS handshake (does it require a client certificate? tls_config.cert_file and key_file)\n"),
+        ]
+        .contains(&err),
+        "{err}"
+    );
+    assert_no_secret(PASSWORD, &out, &err);
 
     // Without the CA: the certificate is not trusted, and the message says so.
     let no_ca = write(

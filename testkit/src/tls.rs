@@ -1,5 +1,5 @@
-//! Certificates made by the `openssl` program for a test (a CA, and a server certificate it
-//! signs for `localhost` and `127.0.0.1`), and an HTTPS page server (`openssl s_server -WWW`)
+//! Certificates made by the `openssl` program for a test (a CA, a server certificate it signs
+//! for `localhost` and `127.0.0.1`, and a client certificate), and an HTTPS page server (`openssl s_server -WWW`)
 //! on a loopback port, killed on drop. Never skipped: a missing `openssl` fails the test
 //! (scripts/test-all.sh installs it).
 
@@ -21,6 +21,10 @@ pub struct Certificates {
     pub key: PathBuf,
     /// A second CA, which signed nothing here (a client trusting it only must refuse).
     pub other_ca: PathBuf,
+    /// A client certificate signed by `ca` (for servers that require one).
+    pub client_cert: PathBuf,
+    /// The client certificate's private key.
+    pub client_key: PathBuf,
 }
 
 fn openssl(dir: &Path, args: &[&str]) {
@@ -106,7 +110,51 @@ impl Certificates {
                 "server.pem",
             ],
         );
+        openssl(
+            dir,
+            &[
+                "req",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-keyout",
+                "client.key",
+                "-out",
+                "client.csr",
+                "-subj",
+                "/CN=testkit client",
+            ],
+        );
+        std::fs::write(
+            dir.join("client.ext"),
+            "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n",
+        )
+        .expect("write client.ext");
+        openssl(
+            dir,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "client.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-days",
+                "2",
+                "-extfile",
+                "client.ext",
+                "-out",
+                "client.pem",
+            ],
+        );
         Certificates {
+            client_cert: dir.join("client.pem"),
+            client_key: dir.join("client.key"),
             ca: dir.join("ca.pem"),
             cert: dir.join("server.pem"),
             key: dir.join("server.key"),

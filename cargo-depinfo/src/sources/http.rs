@@ -389,6 +389,8 @@ struct Inner {
     authorization: Option<String>,
     headers: Vec<(String, String)>,
     follow_redirects: bool,
+    /// Whether `tls_config` gives a client certificate (for the TLS error messages).
+    client_cert: bool,
 }
 
 impl Client {
@@ -437,6 +439,7 @@ impl Client {
             authorization: options.config.authorization.clone(),
             headers,
             follow_redirects: options.config.follow_redirects,
+            client_cert: options.config.tls.cert_file.is_some(),
         })))
     }
 
@@ -522,7 +525,7 @@ impl Client {
                     request.config().timeout_global(Some(left)).build().call()
                 }
             };
-            let response = result.map_err(|e| error(e, timeout))?;
+            let response = result.map_err(|e| self.error(e))?;
             let status = response.status().as_u16();
             if inner.follow_redirects
                 && matches!(status, 301 | 302 | 303 | 307 | 308)
@@ -615,7 +618,7 @@ impl Client {
                         {
                             HttpError::Protocol("gzip body ends early".into())
                         }
-                        other => error(other, timeout),
+                        other => self.error(other),
                     });
                 }
             };
@@ -648,6 +651,11 @@ impl Client {
         })
     }
 
+    /// ureq's error as ours (see [`error`]).
+    fn error(&self, e: ureq::Error) -> HttpError {
+        error(e, self.0.timeout, self.0.client_cert)
+    }
+
     /// Takes `n` bytes from the shared budget; false (and nothing taken) when it has not
     /// that much left.
     fn reserve(&self, n: u64) -> bool {
@@ -666,15 +674,15 @@ impl Client {
 }
 
 /// ureq's error as ours: TLS failures described, timeouts named, no secret (ureq's messages
-/// hold no header values).
-fn error(e: ureq::Error, timeout: Duration) -> HttpError {
+/// hold no header values). `client_cert`: whether we offer a client certificate.
+fn error(e: ureq::Error, timeout: Duration, client_cert: bool) -> HttpError {
     // rustls' error travels inside an io::Error (whose `source` skips it).
     if let ureq::Error::Io(io) = &e
         && let Some(tls) = io
             .get_ref()
             .and_then(|inner| inner.downcast_ref::<rustls::Error>())
     {
-        return HttpError::Tls(tls::describe(tls));
+        return HttpError::Tls(tls::describe(tls, client_cert));
     }
     match e {
         ureq::Error::Timeout(_) => HttpError::Timeout(timeout),

@@ -37,6 +37,7 @@ pub(crate) struct TlsOptions {
 pub(crate) struct TlsConnector {
     config: Arc<ClientConfig>,
     server_name: Option<ServerName<'static>>,
+    client_cert: bool,
 }
 
 impl fmt::Debug for TlsConnector {
@@ -111,6 +112,7 @@ impl TlsConnector {
         Ok(TlsConnector {
             config: Arc::new(config),
             server_name,
+            client_cert: options.cert_file.is_some(),
         })
     }
 }
@@ -166,7 +168,9 @@ impl<In: Transport> Connector<In> for TlsConnector {
         let mut sock = TransportAdapter::new(transport.boxed(), details.current_time.clone());
         sock.set_timeout(details.timeout);
         // rustls' own error stays inside the io::Error, for `describe`.
-        conn.complete_io(&mut sock)?;
+        if let Err(e) = conn.complete_io(&mut sock) {
+            return Err(refusal(&mut conn, &mut sock, e, self.client_cert));
+        }
         let buffers = LazyBuffers::new(
             details.config.input_buffer_size(),
             details.config.output_buffer_size(),
@@ -174,6 +178,9 @@ impl<In: Transport> Connector<In> for TlsConnector {
         Ok(Some(Either::B(TlsTransport {
             buffers,
             stream: StreamOwned { conn, sock },
+            sent: false,
+            received: false,
+            client_cert: self.client_cert,
         })))
     }
 }
@@ -182,6 +189,12 @@ impl<In: Transport> Connector<In> for TlsConnector {
 pub(crate) struct TlsTransport {
     buffers: LazyBuffers,
     stream: StreamOwned<ClientConnection, TransportAdapter>,
+    /// Whether anything was sent after the handshake.
+    sent: bool,
+    /// Whether anything was received after the handshake.
+    received: bool,
+    /// Whether we offered a client certificate.
+    client_cert: bool,
 }
 
 impl fmt::Debug for TlsTransport {
@@ -198,14 +211,30 @@ impl Transport for TlsTransport {
     fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
         self.stream.get_mut().set_timeout(timeout);
         let output = &self.buffers.output()[..amount];
-        self.stream.write_all(output)?;
+        if let Err(e) = self.stream.write_all(output) {
+            if self.sent {
+                return Err(e.into());
+            }
+            let StreamOwned { conn, sock } = &mut self.stream;
+            return Err(refusal(conn, sock, e, self.client_cert));
+        }
+        self.sent = true;
         Ok(())
     }
 
     fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
         self.stream.get_mut().set_timeout(timeout);
         let input = self.buffers.input_append_buf();
-        let amount = self.stream.read(input)?;
+        let amount = match self.stream.read(input) {
+            Ok(n) => n,
+            // Nothing came back yet: the server may have refused the handshake.
+            Err(e) if !self.received => {
+                let StreamOwned { conn, sock } = &mut self.stream;
+                return Err(refusal(conn, sock, e, self.client_cert));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        self.received |= amount > 0;
         self.buffers.input_appended(amount);
         Ok(amount > 0)
     }
@@ -219,8 +248,42 @@ impl Transport for TlsTransport {
     }
 }
 
-/// A clear message for a TLS failure.
-pub(crate) fn describe(error: &rustls::Error) -> String {
+/// The error of a handshake or first write that failed: a TLS 1.3 server refusing our client
+/// certificate (or its absence) says why in an alert and closes, and the write fails first.
+/// The alert, when it can still be read, is the better error; when the reset overtook it, say
+/// what it most likely was.
+fn refusal(
+    conn: &mut ClientConnection,
+    sock: &mut TransportAdapter,
+    e: std::io::Error,
+    client_cert: bool,
+) -> ureq::Error {
+    if e.get_ref().is_some_and(|inner| inner.is::<rustls::Error>()) {
+        return e.into();
+    }
+    if conn.read_tls(sock).is_ok_and(|n| n > 0)
+        && let Err(alert) = conn.process_new_packets()
+    {
+        return ureq::Error::Io(std::io::Error::new(std::io::ErrorKind::InvalidData, alert));
+    }
+    let e = ureq::Error::from(e);
+    if let ureq::Error::Io(io) = &e
+        && !client_cert
+        && matches!(
+            io.kind(),
+            std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset
+        )
+    {
+        return ureq::Error::Io(std::io::Error::new(
+            io.kind(),
+            "the server closed the connection during the TLS handshake (does it require a client certificate? tls_config.cert_file and key_file)",
+        ));
+    }
+    e
+}
+
+/// A clear message for a TLS failure; `client_cert`: whether we offered a client certificate.
+pub(crate) fn describe(error: &rustls::Error, client_cert: bool) -> String {
     use rustls::CertificateError as C;
     match error {
         rustls::Error::InvalidCertificate(cert) => match cert {
@@ -237,6 +300,20 @@ pub(crate) fn describe(error: &rustls::Error) -> String {
             C::Revoked => "certificate revoked".to_owned(),
             other => format!("certificate refused: {other:?}"),
         },
+        rustls::Error::AlertReceived(
+            rustls::AlertDescription::CertificateRequired
+            | rustls::AlertDescription::BadCertificate,
+        ) if !client_cert => {
+            "TLS handshake refused by the server: it requires a client certificate (tls_config.cert_file and key_file)".to_owned()
+        }
+        rustls::Error::AlertReceived(
+            alert @ (rustls::AlertDescription::BadCertificate
+            | rustls::AlertDescription::UnknownCA
+            | rustls::AlertDescription::CertificateUnknown
+            | rustls::AlertDescription::CertificateExpired
+            | rustls::AlertDescription::CertificateRevoked
+            | rustls::AlertDescription::UnsupportedCertificate),
+        ) => format!("TLS handshake refused by the server: it does not accept our client certificate ({alert:?})"),
         rustls::Error::AlertReceived(alert) => {
             format!("TLS handshake refused by the server ({alert:?})")
         }
