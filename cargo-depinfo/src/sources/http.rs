@@ -546,7 +546,7 @@ impl Client {
                     continue;
                 }
             }
-            return self.read(response, status, timeout);
+            return self.read(response, status);
         }
     }
 
@@ -555,7 +555,6 @@ impl Client {
         &self,
         response: ureq::http::Response<ureq::Body>,
         status: u16,
-        timeout: Duration,
     ) -> Result<Response, HttpError> {
         let inner = &self.0;
         let header = |name: &str| {

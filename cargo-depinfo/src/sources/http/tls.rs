@@ -258,7 +258,9 @@ fn refusal(
     e: std::io::Error,
     client_cert: bool,
 ) -> ureq::Error {
-    if e.get_ref().is_some_and(|inner| inner.is::<rustls::Error>()) {
+    if e.get_ref()
+        .is_some_and(<dyn std::error::Error + Send + Sync>::is::<rustls::Error>)
+    {
         return e.into();
     }
     if conn.read_tls(sock).is_ok_and(|n| n > 0)
