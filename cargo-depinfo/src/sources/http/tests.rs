@@ -368,3 +368,83 @@ fn a_body_dripping_past_the_deadline_times_out() {
         started.elapsed()
     );
 }
+
+/// A server that answers the first connection with `head`, then `body_byte` repeated,
+/// `chunk` bytes every `pause`, for at most `limit` bytes or until the client goes away;
+/// returns the port and the number of body bytes it could send.
+fn streaming_server(
+    head: &'static [u8],
+    chunk: usize,
+    pause: Duration,
+    limit: u64,
+) -> (u16, std::thread::JoinHandle<u64>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let thread = std::thread::spawn(move || {
+        let Ok((mut s, _)) = listener.accept() else {
+            return 0;
+        };
+        let mut buf = [0u8; 4096];
+        let _ = s.read(&mut buf);
+        for b in head {
+            if s.write_all(&[*b]).is_err() {
+                return 0;
+            }
+            if chunk == 0 {
+                std::thread::sleep(pause);
+            }
+        }
+        let data = vec![b'x'; chunk.max(1)];
+        let mut sent = 0u64;
+        while sent < limit && s.write_all(&data).is_ok() {
+            sent += data.len() as u64;
+            std::thread::sleep(pause);
+        }
+        sent
+    });
+    (port, thread)
+}
+
+#[test]
+fn a_two_gigabyte_body_is_refused_at_the_cap_without_reading_it_all() {
+    let (port, sent) = streaming_server(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2147483648\r\n\r\n",
+        64 << 10,
+        Duration::ZERO,
+        2 << 30,
+    );
+    let url = Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap();
+    let c = client_with(1 << 20, DEFAULT_MAX_TOTAL);
+    let e = c.get(&url, "*/*").unwrap_err();
+    assert!(matches!(e, HttpError::TooLarge(n) if n == 1 << 20), "{e:?}");
+    drop(c);
+    // The client stopped reading at the cap: the server could send little more than that
+    // (what the sockets' buffers hold), never the 2 GB.
+    let sent = sent.join().unwrap();
+    assert!(sent < 64 << 20, "{sent} bytes sent");
+}
+
+#[test]
+fn headers_dripping_past_the_deadline_time_out() {
+    // A slowloris: one byte of the head every 100 ms, never done within the deadline.
+    let (port, _sent) = streaming_server(
+        b"HTTP/1.1 200 OK\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n",
+        0,
+        Duration::from_millis(100),
+        0,
+    );
+    let url = Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap();
+    let mut options = HttpOptions {
+        timeout: Duration::from_secs(1),
+        ..HttpOptions::default()
+    };
+    options.config.proxy_url = Some(("http://127.0.0.1:9".into(), "*".into()));
+    let started = Instant::now();
+    let r = Client::new(&options).unwrap().get(&url, "*/*");
+    assert!(matches!(r, Err(HttpError::Timeout(_))), "{r:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+}
