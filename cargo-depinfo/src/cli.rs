@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
-use cargo_depinfo::{Level, Limits, ListOptions, SourceArgs};
+use cargo_depinfo::{Client, HttpConfig, HttpOptions, Level, Limits, ListOptions, SourceArgs};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::{LONG_VERSION, VERSION};
@@ -246,6 +246,8 @@ pub(crate) struct SourceFlags {
     #[arg(long, value_name = "SECS", default_value_t = 5.0)]
     timeout: f64,
     #[command(flatten)]
+    pub(crate) http: HttpFlags,
+    #[command(flatten)]
     limits: LimitFlags,
     /// The workspace, when read: its packages are selected as `list` selects them.
     #[command(
@@ -257,6 +259,43 @@ pub(crate) struct SourceFlags {
 
 /// The error when no source is given outside a cargo project.
 pub(crate) const NO_SOURCE_HINT: &str = "no source: give binaries or directories (PATH), --metrics URL or --prometheus URL, or run in a cargo project (or pass --manifest-path)";
+
+/// How network sources are reached: credentials, TLS, proxies, headers, memory.
+#[derive(Debug, Args)]
+pub(crate) struct HttpFlags {
+    /// Prometheus' HTTP client configuration file (YAML: basic_auth, authorization,
+    /// tls_config, proxy_url, http_headers, follow_redirects), for every network source.
+    #[arg(long = "http.config.file", value_name = "FILE")]
+    config_file: Option<PathBuf>,
+    /// A header sent with every request, 'Name: value' (repeatable; for example a tenant,
+    /// 'X-Scope-OrgID: team-a'). Values are never printed.
+    #[arg(long = "header", value_name = "HEADER")]
+    headers: Vec<String>,
+    /// The most MiB all network answers together may take (a source that would pass it fails,
+    /// the others are still read).
+    #[arg(long = "max-total-mib", value_name = "MIB", default_value_t = cargo_depinfo::DEFAULT_MAX_TOTAL >> 20,
+          value_parser = clap::value_parser!(u64).range(1..=1 << 20))]
+    max_total_mib: u64,
+}
+
+impl HttpFlags {
+    /// The HTTP client these flags describe.
+    pub(crate) fn client(&self, timeout: Duration) -> Result<Client> {
+        let mut options = HttpOptions::default();
+        options.timeout = timeout;
+        options.max_total = self.max_total_mib << 20;
+        for h in &self.headers {
+            options
+                .headers
+                .push(HttpOptions::parse_header(h).map_err(anyhow::Error::msg)?);
+        }
+        if let Some(file) = &self.config_file {
+            options.config =
+                HttpConfig::load(file).map_err(|e| anyhow::anyhow!("--http.config.file {e}"))?;
+        }
+        Client::new(&options).map_err(|e| anyhow::anyhow!("cannot set up HTTP: {e}"))
+    }
+}
 
 /// The largest `--timeout`, in seconds (one day): beyond it a deadline only risks overflowing
 /// the clock's arithmetic.
@@ -308,6 +347,7 @@ impl SourceFlags {
         args.metrics.clone_from(&self.metrics);
         args.prometheus.clone_from(&self.prometheus);
         args.timeout = self.timeout()?;
+        args.client = Some(self.http.client(args.timeout)?);
         args.limits = self.limits.limits();
         if args.is_empty() || self.cargo.any() {
             let mut options = self.cargo.options(cargo_program());

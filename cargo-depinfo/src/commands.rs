@@ -94,7 +94,11 @@ pub(crate) fn outdated(args: &OutdatedArgs) -> Result<Outcome> {
     let cwd = current_dir()?;
     // The sources are checked first: no source at all is the first thing to say.
     let sources = args.sources.source_args(&cwd)?;
-    let mut options = IndexOptions::new(cwd, sources.timeout);
+    // One client for the index and the sources: one budget over all their answers.
+    let Some(client) = sources.client.clone() else {
+        bail!("no HTTP client")
+    };
+    let mut options = IndexOptions::new(cwd, client);
     options.index.clone_from(&args.index);
     options.registry.clone_from(&args.registry);
     options.offline = args.offline;

@@ -43,7 +43,9 @@ pub use crate::sources::cargo_config::{
 };
 pub use crate::sources::child_process::ChildError;
 pub use crate::sources::exposition::{ExpositionError, LineError};
-pub use crate::sources::http::HttpError;
+pub use crate::sources::http::{
+    Client, DEFAULT_MAX_TOTAL, HttpConfig, HttpError, HttpOptions, MAX_BODY, MAX_REDIRECTS,
+};
 pub use crate::sources::index_cache::CacheFileError;
 pub use crate::sources::metrics_pages::MetricsPageError;
 pub use crate::sources::prometheus_api::ApiError;

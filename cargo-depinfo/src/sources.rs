@@ -42,6 +42,7 @@ use build_info_collector::RUST_MOD_INFO;
 
 use self::binaries::binary_reader::Limits;
 use self::binaries::{InspectError, inspect_paths_with};
+use self::http::{Client, HttpError, HttpOptions};
 use self::metrics_pages::MetricsPageError;
 use self::prometheus_api::ApiError;
 use self::workspace::{ListError, ListOptions};
@@ -63,8 +64,11 @@ pub struct SourceArgs {
     pub metrics: Vec<String>,
     /// Prometheus HTTP API base URLs (`http://host:9090`, or with a path prefix).
     pub prometheus: Vec<String>,
-    /// Time allowed for each network source.
+    /// Time allowed for each network source (for the client built when `client` is `None`).
     pub timeout: Duration,
+    /// The HTTP client of the network sources (one budget over all their bodies); `None`
+    /// builds one with `timeout` and no credentials.
+    pub client: Option<Client>,
     /// Limits for reading binaries.
     pub limits: Limits,
     /// A cargo workspace to read, as `list` reads it (each selected package's inventory).
@@ -78,6 +82,7 @@ impl Default for SourceArgs {
             metrics: Vec::new(),
             prometheus: Vec::new(),
             timeout: Duration::from_secs(5),
+            client: None,
             limits: Limits::default(),
             workspace: None,
         }
@@ -189,11 +194,34 @@ pub fn collect_with(
         observations.extend(from_inventories(&scan.inventories));
         errors.extend(scan.errors.into_iter().map(SourceError::Binary));
     }
-    let timeout = args.timeout;
+    let client = match &args.client {
+        Some(c) => c.clone(),
+        None => {
+            let options = HttpOptions {
+                timeout: args.timeout,
+                ..HttpOptions::default()
+            };
+            match Client::new(&options) {
+                Ok(c) => c,
+                Err(e) => {
+                    // Only a broken TLS setup gets here: every network source fails with it.
+                    let failed = args.metrics.iter().chain(&args.prometheus).map(|url| {
+                        SourceError::MetricsPage {
+                            url: http::shown_url(url),
+                            error: MetricsPageError::Http(HttpError::Tls(e.clone())),
+                        }
+                    });
+                    errors.extend(failed);
+                    return (observations, errors);
+                }
+            }
+        }
+    };
+    let client = &client;
     let results: Vec<(Vec<Observation>, Vec<SourceError>)> = std::thread::scope(|scope| {
         let metrics = args.metrics.iter().map(|url| {
             let handle = spawn_named(scope, url, move || {
-                match metrics_pages::scrape(url, timeout) {
+                match metrics_pages::scrape(client, url) {
                     Ok(o) => (o, Vec::new()),
                     Err(error) => (
                         Vec::new(),
@@ -207,7 +235,7 @@ pub fn collect_with(
             (url, handle)
         });
         let prometheus = args.prometheus.iter().map(|url| {
-            let handle = spawn_named(scope, url, move || query_prometheus(url, timeout));
+            let handle = spawn_named(scope, url, move || query_prometheus(client, url));
             (url, handle)
         });
         let handles: Vec<_> = metrics.chain(prometheus).collect();
@@ -391,13 +419,13 @@ fn join_build_info(observations: &mut [Observation], build_info: &BuildInfoIndex
 }
 
 /// Queries one Prometheus-compatible API.
-fn query_prometheus(url: &str, timeout: Duration) -> (Vec<Observation>, Vec<SourceError>) {
+fn query_prometheus(client: &Client, url: &str) -> (Vec<Observation>, Vec<SourceError>) {
     let fail = |error| SourceError::PrometheusApi {
         url: http::shown_url(url),
         error,
     };
     let origin = http::shown_url(url);
-    let series = match prometheus_api::query(url, RUST_MOD_INFO, timeout) {
+    let series = match prometheus_api::query(client, url, RUST_MOD_INFO) {
         Ok(s) => s,
         Err(e) => return (Vec::new(), vec![fail(e)]),
     };
@@ -415,7 +443,7 @@ fn query_prometheus(url: &str, timeout: Duration) -> (Vec<Observation>, Vec<Sour
         .collect();
     let mut errors = Vec::new();
     if !observations.is_empty() {
-        match prometheus_api::query(url, BUILD_INFO_QUERY, timeout) {
+        match prometheus_api::query(client, url, BUILD_INFO_QUERY) {
             Ok(series) => {
                 let build_info = series
                     .into_iter()
@@ -438,7 +466,6 @@ fn query_prometheus(url: &str, timeout: Duration) -> (Vec<Observation>, Vec<Sour
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sources::http::HttpError;
 
     #[test]
     fn errors_are_one_line_naming_the_input() {

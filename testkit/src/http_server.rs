@@ -20,6 +20,7 @@ pub struct Reply {
     body: Vec<u8>,
     delay: Duration,
     chunk: Option<usize>,
+    headers: Vec<(String, String)>,
 }
 
 impl Reply {
@@ -31,7 +32,22 @@ impl Reply {
             body: body.into(),
             delay: Duration::ZERO,
             chunk: None,
+            headers: Vec::new(),
         }
+    }
+
+    /// A redirect (`status` 301, 302, 303, 307 or 308) to `location`.
+    pub fn redirect(status: u16, location: &str) -> Reply {
+        Reply::ok("text/plain", "moved\n")
+            .status(status)
+            .header("Location", location)
+    }
+
+    /// The same answer with one more header (`Content-Encoding: gzip`, `Location`, ...).
+    #[must_use]
+    pub fn header(mut self, name: &str, value: &str) -> Reply {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
     }
 
     /// `404 Not Found`, with a plain-text body.
@@ -68,12 +84,15 @@ type Handler = Arc<dyn Fn(&str) -> Reply + Send + Sync>;
 /// A loopback HTTP server on a thread of its own; stopped and joined on drop.
 ///
 /// The handler gets the request target (path and query, as sent) and answers one
-/// [`Reply`]. Every answer closes its connection. The targets asked for are recorded in
-/// order ([`Server::requests`]).
+/// [`Reply`]. A form sent by `POST` (`application/x-www-form-urlencoded`) reaches the handler
+/// as the query of the target, as a `GET` would have sent it, so that one handler serves both.
+/// Every answer closes its connection. The targets asked for are recorded in order
+/// ([`Server::requests`]), and so are the request heads ([`Server::heads`]).
 pub struct Server {
     addr: SocketAddr,
     stop: Arc<AtomicBool>,
     requests: Arc<Mutex<Vec<String>>>,
+    heads: Arc<Mutex<Vec<String>>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -100,14 +119,16 @@ impl Server {
         let handler: Handler = Arc::new(handler);
         let stop = Arc::new(AtomicBool::new(false));
         let requests = Arc::new(Mutex::new(Vec::new()));
+        let heads = Arc::new(Mutex::new(Vec::new()));
         let (stopped, log) = (Arc::clone(&stop), Arc::clone(&requests));
+        let head_log = Arc::clone(&heads);
         let thread = std::thread::spawn(move || {
             for conn in listener.incoming() {
                 if stopped.load(Ordering::SeqCst) {
                     break;
                 }
                 if let Ok(conn) = conn {
-                    serve(&conn, &handler, &stopped, &log);
+                    serve(&conn, &handler, &stopped, &log, &head_log);
                 }
             }
         });
@@ -115,6 +136,7 @@ impl Server {
             addr,
             stop,
             requests,
+            heads,
             thread: Some(thread),
         }
     }
@@ -132,6 +154,15 @@ impl Server {
     /// `http://127.0.0.1:PORT` followed by `path`.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
+    }
+
+    /// The request heads served so far, in order: the request line and the header lines,
+    /// each ending with `\r\n`, as sent.
+    pub fn heads(&self) -> Vec<String> {
+        self.heads
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// The request targets served so far, in order.
@@ -173,7 +204,16 @@ pub fn unused_addr() -> SocketAddr {
         .expect("a bound listener has an address")
 }
 
-fn serve(conn: &TcpStream, handler: &Handler, stop: &AtomicBool, log: &Mutex<Vec<String>>) {
+/// The largest request body read (a form).
+const MAX_REQUEST_BODY: u64 = 1 << 20;
+
+fn serve(
+    conn: &TcpStream,
+    handler: &Handler,
+    stop: &AtomicBool,
+    log: &Mutex<Vec<String>>,
+    heads: &Mutex<Vec<String>>,
+) {
     let _ = conn.set_read_timeout(Some(READ_LIMIT));
     let _ = conn.set_write_timeout(Some(READ_LIMIT));
     let mut reader = BufReader::new(conn);
@@ -181,6 +221,8 @@ fn serve(conn: &TcpStream, handler: &Handler, stop: &AtomicBool, log: &Mutex<Vec
     if reader.read_line(&mut request).is_err() || request.is_empty() {
         return;
     }
+    let mut head = request.clone();
+    let mut length = 0;
     loop {
         let mut line = String::new();
         match reader.read_line(&mut line) {
@@ -188,8 +230,32 @@ fn serve(conn: &TcpStream, handler: &Handler, stop: &AtomicBool, log: &Mutex<Vec
             Ok(_) if line == "\r\n" || line == "\n" => break,
             Ok(_) => {}
         }
+        if let Some((name, value)) = line.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value
+                .trim()
+                .parse::<u64>()
+                .unwrap_or(0)
+                .min(MAX_REQUEST_BODY);
+        }
+        head.push_str(&line);
     }
-    let target = request.split(' ').nth(1).unwrap_or("/").to_owned();
+    heads
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push(head);
+    let mut target = request.split(' ').nth(1).unwrap_or("/").to_owned();
+    if length > 0 {
+        let mut body = String::new();
+        if std::io::Read::read_to_string(&mut std::io::Read::take(&mut reader, length), &mut body)
+            .is_ok()
+            && !body.is_empty()
+        {
+            target.push(if target.contains('?') { '&' } else { '?' });
+            target.push_str(&body);
+        }
+    }
     log.lock()
         .unwrap_or_else(PoisonError::into_inner)
         .push(target.clone());
@@ -213,6 +279,9 @@ fn write_reply(mut out: &TcpStream, reply: &Reply) -> std::io::Result<()> {
         "HTTP/1.1 {} {reason}\r\nContent-Type: {}\r\nConnection: close\r\n",
         reply.status, reply.content_type
     )?;
+    for (name, value) in &reply.headers {
+        write!(out, "{name}: {value}\r\n")?;
+    }
     match reply.chunk {
         Some(size) => {
             write!(out, "Transfer-Encoding: chunked\r\n\r\n")?;

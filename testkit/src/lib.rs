@@ -6,6 +6,10 @@
 //!
 //! - [`Server`]: a loopback HTTP server on a port the OS picks, answering with fixed
 //!   [`Reply`]s or a closure, stopped on drop; [`get`] is the matching client.
+//! - [`Proxy`]: a loopback HTTP proxy (CONNECT and absolute-form requests) that records what
+//!   went through it.
+//! - [`Certificates`], [`TlsPages`]: a CA and a server certificate made by `openssl`, and an
+//!   HTTPS page server (`openssl s_server -WWW`), killed on drop.
 //! - [`run`], [`run_ok`], [`run_with_input`] and [`Running`]: child processes with a time
 //!   limit, killed when the limit passes or the guard drops, output captured.
 //! - [`check_metrics`], [`check_rules`], [`test_rules`]: the real `promtool`, never skipped.
@@ -40,10 +44,12 @@ mod fixture_project;
 mod fleet;
 mod golden;
 mod http_client;
+mod http_proxy;
 mod http_server;
 mod metrics_page;
 mod promtool;
 mod scratch;
+mod tls;
 mod zlib;
 
 pub use binaries::{
@@ -61,10 +67,12 @@ pub use fleet::{
 };
 pub use golden::check_golden;
 pub use http_client::{Response, get};
+pub use http_proxy::Proxy;
 pub use http_server::{Reply, Server, sorted_listeners, unused_addr};
 pub use metrics_page::{PageSpec, metrics_page};
 pub use promtool::{check_metrics, check_rules, installed, test_rules};
 pub use scratch::Scratch;
+pub use tls::{Certificates, TlsPages, wait_for_port};
 pub use zlib::{inflate, zlib};
 
 /// Asserts that `text` contains `part`, printing the whole text when it does not.

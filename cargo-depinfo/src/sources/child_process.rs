@@ -1,5 +1,5 @@
 //! Runs a child process with a deadline. Every program cargo-depinfo starts (`cargo
-//! metadata`, `cargo -vV`, `curl`) goes through here, so none can hang a run: past the
+//! metadata`, `cargo -vV`) goes through here, so none can hang a run: past the
 //! deadline the child is killed and the error names the command.
 
 use std::process::{Command, Output};

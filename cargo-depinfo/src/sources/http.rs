@@ -1,53 +1,98 @@
-//! A small HTTP/1.1 client over `std::net::TcpStream`: `GET` only, one request per
-//! connection, one deadline for the whole exchange (connect, send, headers and body), a bound
-//! on the body size. Enough for `/metrics` endpoints, the Prometheus HTTP API and sparse
-//! registry indexes. `https://` goes through the `curl` program (as cargo itself relies on
-//! libcurl), so the binary carries no TLS stack; every network source takes the same path.
+//! The HTTP client of every network source (`/metrics` pages, the Prometheus API, sparse
+//! registry indexes): ureq over rustls (ring), built once from [`HttpOptions`] into a
+//! [`Client`] that the sources share.
+//!
+//! - **Deadline**: one per exchange (`--timeout`), covering connect, TLS, redirects, headers
+//!   and body.
+//! - **Memory**: a cap per body ([`MAX_BODY`], counted after gzip inflation, so a gzip bomb
+//!   stops there) and a budget over all bodies of the run together (`--max-total-mib`): every
+//!   body draws from one counter shared by the concurrent sources; the source that would pass
+//!   it fails, the others are still read.
+//! - **Compression**: `Accept-Encoding: gzip`; gzip bodies are inflated as they are read.
+//!   Other encodings are refused.
+//! - **Redirects**: followed on `http://` and `https://` alike, at most [`MAX_REDIRECTS`]
+//!   (unless the config file says `follow_redirects: false`); a redirect from `https://` to
+//!   `http://` is refused. Credentials (`Authorization`, `--header` and config headers) go
+//!   only to the host and port first asked for.
+//! - **Proxies**: see [`proxy`]. **TLS**: see [`tls`]. **Config file**: see [`config`].
+//! - **Secrets**: a `user:password@` in a URL becomes basic auth and is stripped from the
+//!   request; URLs are shown with [`shown_url`] (`user:***@`); header values are never shown.
 
-use std::io::{BufRead as _, BufReader, Read, Write as _};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs as _};
-use std::process::Command;
+pub(crate) mod config;
+pub(crate) mod proxy;
+pub(crate) mod tls;
+
+use std::io::Read as _;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::sources::child_process::{ChildError, output_within};
+use ureq::Agent;
+use ureq::unversioned::resolver::DefaultResolver;
+use ureq::unversioned::transport::{ConnectProxyConnector, Connector as _, TcpConnector};
 
-/// The largest body we read (a Prometheus answer for 100,000 series is about 30 MiB).
+pub use self::config::HttpConfig;
+use self::proxy::ProxyRules;
+use self::tls::TlsConnector;
+
+/// The largest body we read, after inflation (a Prometheus answer for 100,000 series is about
+/// 30 MiB).
 pub const MAX_BODY: u64 = 256 << 20;
+
+/// The default budget over all bodies of one run (`--max-total-mib`).
+pub const DEFAULT_MAX_TOTAL: u64 = 1 << 30;
 
 /// The longest time one exchange may take, whatever the caller asks for (`--timeout` is
 /// bounded to it too): a deadline further away than this would only risk overflowing the
 /// clock's arithmetic.
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
 
+/// The most redirects followed in one exchange.
+pub const MAX_REDIRECTS: u32 = 5;
+
 /// The most characters of a URL shown in a message (a URL is user input: it may be huge).
 const MAX_SHOWN_URL: usize = 200;
 
-/// Why a request failed. The caller names the URL.
+/// Why a request failed. The caller names the URL (redacted); no variant holds a secret.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum HttpError {
-    /// The URL is not `http://host[:port][/path]`.
-    #[error("not an http:// URL ({0})")]
+    /// The URL is not `http[s]://host[:port][/path]`.
+    #[error("not an http:// or https:// URL ({0})")]
     Url(String),
-    /// The URL holds credentials (`user:secret@`): refused, and never echoed (the caller
-    /// names the URL redacted).
-    #[error("credentials in URLs are not supported")]
-    Credentials,
     /// Name resolution, connect, send or receive failed.
     #[error("{0}")]
-    Io(std::io::Error),
+    Io(String),
+    /// The TLS handshake failed: certificate not trusted, wrong host name, ...
+    #[error("{0}")]
+    Tls(String),
     /// The deadline passed.
     #[error("no answer within {}s (--timeout)", .0.as_secs_f64())]
     Timeout(Duration),
     /// The answer is not HTTP.
     #[error("malformed HTTP answer: {0}")]
     Protocol(String),
-    /// The body is larger than 256 MiB.
-    #[error("answer larger than {} MiB", MAX_BODY >> 20)]
-    TooLarge,
-    /// The body is compressed (`Content-Encoding`, or gzip's magic bytes): we ask for none.
+    /// The body is larger than the cap per body.
+    #[error("answer larger than {} MiB", .0 >> 20)]
+    TooLarge(u64),
+    /// The gzip body inflates past the cap per body (a gzip bomb).
+    #[error("gzip answer inflates past {} MiB (refused)", .0 >> 20)]
+    InflatesTooLarge(u64),
+    /// All sources together read more than `--max-total-mib`.
+    #[error("the answers of all sources together pass --max-total-mib {} (this source is not read)", .0 >> 20)]
+    TotalTooLarge(u64),
+    /// The body is compressed in an encoding we did not ask for.
     #[error("{0}-compressed body (not supported)")]
     Compressed(String),
+    /// More redirects than [`MAX_REDIRECTS`].
+    #[error("more than {MAX_REDIRECTS} redirects")]
+    TooManyRedirects,
+    /// A redirect that is not followed: to another scheme, from https to http, or unreadable.
+    #[error("redirect refused: {0}")]
+    Redirect(String),
+    /// A proxy URL that cannot be used.
+    #[error("proxy {0}: not a usable proxy URL")]
+    Proxy(String),
 }
 
 /// `url` as it may be shown in a message: credentials (`user:secret@`) replaced by
@@ -86,20 +131,29 @@ fn redact_credentials(url: &str) -> String {
 }
 
 /// A parsed `http://` or `https://` URL.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Url {
-    /// True for `https://` (fetched through `curl`).
+    /// True for `https://`.
     pub tls: bool,
     /// Host name or address (IPv6 without brackets).
     pub host: String,
     /// Port (80, or 443 for https, when not given).
     pub port: u16,
-    /// Path and query, starting with `/`.
+    /// Path and query, starting with `/` (a fragment is dropped).
     pub path: String,
+    /// `user:password@` of the URL, percent-decoded: sent as basic auth. Secret.
+    credentials: Option<(String, String)>,
+}
+
+impl std::fmt::Debug for Url {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the credentials.
+        write!(f, "Url({})", self.to_url_string())
+    }
 }
 
 impl Url {
-    /// Parses `http[s]://host[:port][/path]`.
+    /// Parses `http[s]://[user[:password]@]host[:port][/path]`.
     pub fn parse(url: &str) -> Result<Url, HttpError> {
         let bad = || HttpError::Url(shown_url(url));
         let (tls, rest) = match (url.strip_prefix("http://"), url.strip_prefix("https://")) {
@@ -107,15 +161,24 @@ impl Url {
             (None, Some(rest)) => (true, rest),
             (None, None) => return Err(bad()),
         };
+        let rest = rest.split_once('#').map_or(rest, |(r, _)| r);
         let default_port = if tls { 443 } else { 80 };
         let (authority, path) = match rest.find(['/', '?']) {
             Some(i) if rest[i..].starts_with('?') => (&rest[..i], format!("/{}", &rest[i..])),
             Some(i) => (&rest[..i], rest[i..].to_owned()),
             None => (rest, "/".to_owned()),
         };
-        if authority.contains('@') {
-            return Err(HttpError::Credentials);
+        if path.chars().any(|c| c.is_control() || c == ' ') {
+            return Err(bad());
         }
+        let (credentials, authority) = match authority.rsplit_once('@') {
+            Some((userinfo, host)) => {
+                let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+                let decode = |s: &str| percent_decode(s).ok_or_else(bad);
+                (Some((decode(user)?, decode(password)?)), host)
+            }
+            None => (None, authority),
+        };
         let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
             let (h, after) = v6.split_once(']').ok_or_else(bad)?;
             let port = match after.strip_prefix(':') {
@@ -130,7 +193,11 @@ impl Url {
                 None => (authority.to_owned(), default_port),
             }
         };
-        if host.is_empty() {
+        if host.is_empty()
+            || !host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-._:%~".contains(c))
+        {
             return Err(bad());
         }
         Ok(Url {
@@ -138,10 +205,11 @@ impl Url {
             host,
             port,
             path,
+            credentials,
         })
     }
 
-    /// The URL again, normalised (`scheme://host:port/path`).
+    /// The URL again, normalised and without credentials (`scheme://host:port/path`).
     pub fn to_url_string(&self) -> String {
         let scheme = if self.tls { "https" } else { "http" };
         format!("{scheme}://{}{}", self.host_port(), self.path)
@@ -155,6 +223,84 @@ impl Url {
             format!("{}:{}", self.host, self.port)
         }
     }
+
+    /// Whether `other` is the same host and port (where credentials may go).
+    fn same_origin(&self, other: &Url) -> bool {
+        self.host.eq_ignore_ascii_case(&other.host) && self.port == other.port
+    }
+
+    /// A `Location` header's target, relative to this URL.
+    fn join(&self, location: &str) -> Result<Url, HttpError> {
+        let shown = || shown_url(location);
+        if location.starts_with("http://") || location.starts_with("https://") {
+            return Url::parse(location).map_err(|_| HttpError::Redirect(shown()));
+        }
+        if location.contains("://") || location.starts_with("//") {
+            return Err(HttpError::Redirect(format!(
+                "{}: only http:// and https:// are followed",
+                shown()
+            )));
+        }
+        let mut next = self.clone();
+        next.credentials = None;
+        next.path = if location.starts_with('/') {
+            location.to_owned()
+        } else if location.starts_with('?') {
+            let base = self.path.split('?').next().unwrap_or("/");
+            format!("{base}{location}")
+        } else {
+            let base = self.path.split('?').next().unwrap_or("/");
+            let dir = &base[..=base.rfind('/').unwrap_or(0)];
+            format!("{dir}{location}")
+        };
+        let next = next.to_url_string();
+        Url::parse(&next).map_err(|_| HttpError::Redirect(shown()))
+    }
+}
+
+/// Where a redirect from `url` to `location` goes: refused when it leaves http(s) or goes down
+/// from `https://` to `http://`.
+fn redirect_target(url: &Url, location: &str) -> Result<Url, HttpError> {
+    let next = url.join(location)?;
+    if url.tls && !next.tls {
+        return Err(HttpError::Redirect(format!(
+            "from https to http ({})",
+            shown_url(&next.to_url_string())
+        )));
+    }
+    Ok(next)
+}
+
+/// `%XX` sequences decoded; `None` for a bad sequence or a result that is not UTF-8.
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+impl std::fmt::Debug for HttpOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Header values are secrets: only their names.
+        let names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("HttpOptions")
+            .field("timeout", &self.timeout)
+            .field("max_body", &self.max_body)
+            .field("max_total", &self.max_total)
+            .field("headers", &names)
+            .field("config", &self.config)
+            .finish()
+    }
 }
 
 /// An HTTP answer.
@@ -164,536 +310,419 @@ pub struct Response {
     pub status: u16,
     /// `Content-Type`, when sent.
     pub content_type: Option<String>,
-    /// `Content-Encoding` other than `identity`, when sent.
-    pub content_encoding: Option<String>,
-    /// The body, de-chunked.
+    /// The body, de-chunked and inflated, within the caps.
     pub body: Vec<u8>,
 }
 
-/// `GET url` with `Accept: accept`, all within `timeout` (at most [`MAX_TIMEOUT`]).
-pub fn get(url: &Url, accept: &str, timeout: Duration) -> Result<Response, HttpError> {
-    let timeout = timeout.min(MAX_TIMEOUT);
-    let response = if url.tls {
-        get_with_curl(url, accept, timeout)
-    } else {
-        get_plain(url, accept, timeout)
-    }?;
-    // We send no Accept-Encoding; a server compressing anyway must not be read as text.
-    if let Some(encoding) = &response.content_encoding {
-        return Err(HttpError::Compressed(encoding.clone()));
-    }
-    if response.body.starts_with(&[0x1f, 0x8b]) {
-        return Err(HttpError::Compressed("gzip".into()));
-    }
-    Ok(response)
+/// How to build a [`Client`].
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct HttpOptions {
+    /// The deadline of each exchange (bounded to one day).
+    pub timeout: Duration,
+    /// The cap per body, after inflation.
+    pub max_body: u64,
+    /// The budget over all bodies of the run.
+    pub max_total: u64,
+    /// `--header 'Name: value'` pairs, sent with every request. Secret.
+    pub headers: Vec<(String, String)>,
+    /// `--http.config.file`, read.
+    pub config: HttpConfig,
 }
 
-/// The `https://` path: the `curl` program, bounded by `--max-time` and `--max-filesize`, and
-/// killed if it outlives the deadline anyway.
-fn get_with_curl(url: &Url, accept: &str, timeout: Duration) -> Result<Response, HttpError> {
-    let mut cmd = Command::new("curl");
-    cmd.args(["--silent", "--show-error", "--location", "--globoff"])
-        .arg("--max-time")
-        .arg(format!("{:.3}", timeout.as_secs_f64().max(0.001)))
-        .arg("--max-filesize")
-        .arg(MAX_BODY.to_string())
-        .arg("--header")
-        .arg(format!("Accept: {accept}"))
-        .arg("--user-agent")
-        .arg(format!("cargo-depinfo/{}", env!("CARGO_PKG_VERSION")))
-        // The body, then a last line with the status and the content type.
-        .args([
-            "--output",
-            "-",
-            "--write-out",
-            "\n%{http_code} %{content_type}",
-        ])
-        .arg(url.to_url_string());
-    // curl's own --max-time should end it first; the margin is for a curl that hangs anyway.
-    let output = output_within(&mut cmd, timeout.saturating_add(Duration::from_secs(2))).map_err(
-        |e| match e {
-            ChildError::Timeout { .. } => HttpError::Timeout(timeout),
-            ChildError::Spawn { source, .. } => HttpError::Io(std::io::Error::other(format!(
-                "https needs the curl program: {source}"
-            ))),
-        },
-    )?;
-    let mut out = output.stdout;
-    if !output.status.success() {
-        // curl's exit code 28 is its own timeout.
-        if output.status.code() == Some(28) {
-            return Err(HttpError::Timeout(timeout));
+impl Default for HttpOptions {
+    fn default() -> Self {
+        HttpOptions {
+            timeout: Duration::from_secs(5),
+            max_body: MAX_BODY,
+            max_total: DEFAULT_MAX_TOTAL,
+            headers: Vec::new(),
+            config: HttpConfig::none(),
         }
-        let err = String::from_utf8_lossy(&output.stderr);
-        return Err(HttpError::Io(std::io::Error::other(format!(
-            "curl: {}",
-            err.lines().next().unwrap_or("failed").trim()
-        ))));
     }
-    let nl = out
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .ok_or_else(|| HttpError::Protocol("curl gave no status".into()))?;
-    let trailer = String::from_utf8_lossy(&out[nl + 1..]).into_owned();
-    out.truncate(nl);
-    let (code, content_type) = trailer.split_once(' ').unwrap_or((trailer.as_str(), ""));
-    let status = code
-        .trim()
-        .parse::<u16>()
-        .map_err(|_| HttpError::Protocol(format!("curl gave status {code:?}")))?;
-    if out.len() as u64 > MAX_BODY {
-        return Err(HttpError::TooLarge);
-    }
-    Ok(Response {
-        status,
-        content_type: Some(content_type.trim().to_owned()).filter(|c| !c.is_empty()),
-        // No Accept-Encoding is sent (no --compressed, so no gzip bomb is inflated by curl);
-        // a server compressing anyway is caught by the gzip magic check in `get`.
-        content_encoding: None,
-        body: out,
-    })
 }
 
-fn get_plain(url: &Url, accept: &str, timeout: Duration) -> Result<Response, HttpError> {
-    // `get` bounds the timeout; an unrepresentable deadline is an immediate timeout anyway.
-    let deadline = Instant::now()
-        .checked_add(timeout)
-        .ok_or(HttpError::Timeout(timeout))?;
-    let left = || {
-        deadline
-            .checked_duration_since(Instant::now())
-            .filter(|d| !d.is_zero())
-            .ok_or(HttpError::Timeout(timeout))
-    };
-    let io = |e: std::io::Error| match e.kind() {
-        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
-            HttpError::Timeout(timeout)
-        }
-        _ => HttpError::Io(e),
-    };
-    let addrs: Vec<SocketAddr> = (url.host.as_str(), url.port)
-        .to_socket_addrs()
-        .map_err(HttpError::Io)?
-        .collect();
-    let mut last = None;
-    let mut stream = None;
-    for addr in addrs {
-        match TcpStream::connect_timeout(&addr, left()?) {
-            Ok(s) => {
-                stream = Some(s);
-                break;
-            }
-            Err(e) => last = Some(e),
-        }
-    }
-    let stream = match (stream, last) {
-        (Some(s), _) => s,
-        (None, Some(e)) => return Err(io(e)),
-        (None, None) => {
-            return Err(HttpError::Io(std::io::Error::other(format!(
-                "{} resolves to no address",
-                url.host
-            ))));
-        }
-    };
-    stream.set_write_timeout(Some(left()?)).map_err(io)?;
-    let request = format!(
-        "GET {} HTTP/1.1\r\nHost: {}\r\nAccept: {accept}\r\nUser-Agent: cargo-depinfo/{}\r\nConnection: close\r\n\r\n",
-        url.path,
-        url.host_port(),
-        env!("CARGO_PKG_VERSION"),
-    );
-    (&stream).write_all(request.as_bytes()).map_err(io)?;
-    let mut reader = BufReader::new(Deadline {
-        stream,
-        until: deadline,
-        timeout,
-    });
-    let mut line = String::new();
-    read_line(&mut reader, &mut line).map_err(io)?;
-    let status = line
-        .strip_prefix("HTTP/1.")
-        .and_then(|r| r.get(2..5))
-        .and_then(|s| s.parse::<u16>().ok())
-        .ok_or_else(|| HttpError::Protocol(format!("status line {:?}", line.trim_end())))?;
-    let mut content_type = None;
-    let mut length = None;
-    let mut chunked = false;
-    let mut content_encoding = None;
-    loop {
-        line.clear();
-        read_line(&mut reader, &mut line).map_err(io)?;
-        let header = line.trim_end();
-        if header.is_empty() {
-            break;
-        }
-        let Some((name, value)) = header.split_once(':') else {
-            return Err(HttpError::Protocol(format!("header {header:?}")));
+impl HttpOptions {
+    /// Parses a `--header` argument (`Name: value`). The error never holds the value.
+    pub fn parse_header(arg: &str) -> Result<(String, String), String> {
+        let Some((name, value)) = arg.split_once(':') else {
+            return Err("--header must be 'Name: value'".into());
         };
+        let name = name.trim();
+        if !config::is_header_name(name) {
+            return Err(format!(
+                "--header: {:?} is not a header name",
+                name.chars().take(60).collect::<String>()
+            ));
+        }
         let value = value.trim();
-        if name.eq_ignore_ascii_case("content-type") {
-            content_type = Some(value.to_owned());
-        } else if name.eq_ignore_ascii_case("content-length") {
-            length = Some(
-                value
-                    .parse::<u64>()
-                    .map_err(|_| HttpError::Protocol(format!("Content-Length {value:?}")))?,
-            );
-        } else if name.eq_ignore_ascii_case("content-encoding") {
-            if !value.is_empty() && !value.eq_ignore_ascii_case("identity") {
-                content_encoding = Some(
-                    value
+        if value.chars().any(|c| c.is_control() && c != '\t') {
+            return Err(format!(
+                "--header {name}: the value holds a control character"
+            ));
+        }
+        Ok((name.to_owned(), value.to_owned()))
+    }
+}
+
+/// The client: built once, shared by every source (cheap to clone).
+#[derive(Clone)]
+pub struct Client(Arc<Inner>);
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client").finish_non_exhaustive()
+    }
+}
+
+struct Inner {
+    /// Without proxy.
+    direct: Agent,
+    /// One per proxy URL the rules may choose.
+    proxied: Vec<(String, Agent)>,
+    proxy: ProxyRules,
+    timeout: Duration,
+    max_body: u64,
+    max_total: u64,
+    /// Bytes of the budget still free.
+    budget_left: AtomicU64,
+    authorization: Option<String>,
+    headers: Vec<(String, String)>,
+    follow_redirects: bool,
+    /// Whether `tls_config` gives a client certificate (for the TLS error messages).
+    client_cert: bool,
+}
+
+impl Client {
+    /// Builds the client. Errors (an unreadable CA file, a bad proxy URL) fit on one line.
+    pub fn new(options: &HttpOptions) -> Result<Client, String> {
+        let timeout = options.timeout.min(MAX_TIMEOUT);
+        let tls = Arc::new(TlsConnector::new(&options.config.tls)?);
+        let agent = |proxy: Option<ureq::Proxy>| {
+            let config = Agent::config_builder()
+                .http_status_as_error(false)
+                // Redirects are followed here, to check each hop.
+                .max_redirects(0)
+                .timeout_global(Some(timeout))
+                .user_agent(format!("cargo-depinfo/{}", env!("CARGO_PKG_VERSION")))
+                .proxy(proxy)
+                .build();
+            let connector =
+                ().chain(ConnectProxyConnector::default())
+                    .chain(TcpConnector::default())
+                    .chain(SharedTls(Arc::clone(&tls)));
+            Agent::with_parts(config, connector, DefaultResolver::default())
+        };
+        let proxy = match &options.config.proxy_url {
+            Some((url, no_proxy)) => ProxyRules::fixed(url, no_proxy),
+            None => ProxyRules::from_env(),
+        };
+        let mut proxied = Vec::new();
+        for url in proxy.proxies() {
+            if proxied.iter().any(|(u, _)| u == url) {
+                continue;
+            }
+            let p =
+                ureq::Proxy::new(url).map_err(|_| HttpError::Proxy(shown_url(url)).to_string())?;
+            proxied.push((url.to_owned(), agent(Some(p))));
+        }
+        let mut headers = options.config.headers.clone();
+        headers.extend(options.headers.iter().cloned());
+        Ok(Client(Arc::new(Inner {
+            direct: agent(None),
+            proxied,
+            proxy,
+            timeout,
+            max_body: options.max_body,
+            max_total: options.max_total,
+            budget_left: AtomicU64::new(options.max_total),
+            authorization: options.config.authorization.clone(),
+            headers,
+            follow_redirects: options.config.follow_redirects,
+            client_cert: options.config.tls.cert_file.is_some(),
+        })))
+    }
+
+    /// The deadline of each exchange.
+    pub fn timeout(&self) -> Duration {
+        self.0.timeout
+    }
+
+    /// `GET url` with `Accept: accept`.
+    pub fn get(&self, url: &Url, accept: &str) -> Result<Response, HttpError> {
+        self.exchange(url, None, accept)
+    }
+
+    /// `POST url` with the form `fields` (`application/x-www-form-urlencoded`).
+    pub fn post_form(
+        &self,
+        url: &Url,
+        fields: &[(&str, &str)],
+        accept: &str,
+    ) -> Result<Response, HttpError> {
+        self.exchange(url, Some(fields), accept)
+    }
+
+    fn agent_for(&self, url: &Url) -> &Agent {
+        let inner = &self.0;
+        inner
+            .proxy
+            .proxy_for(url.tls, &url.host, url.port)
+            .and_then(|p| inner.proxied.iter().find(|(u, _)| u == p))
+            .map_or(&inner.direct, |(_, a)| a)
+    }
+
+    fn exchange(
+        &self,
+        first: &Url,
+        mut form: Option<&[(&str, &str)]>,
+        accept: &str,
+    ) -> Result<Response, HttpError> {
+        let inner = &self.0;
+        let timeout = inner.timeout;
+        let started = Instant::now();
+        let mut url = first.clone();
+        let mut hops = 0;
+        loop {
+            let left = timeout
+                .checked_sub(started.elapsed())
+                .filter(|d| !d.is_zero())
+                .ok_or(HttpError::Timeout(timeout))?;
+            let agent = self.agent_for(&url);
+            let target = url.to_url_string();
+            let credentials = url.same_origin(first);
+            let mut headers: Vec<(&str, String)> = vec![
+                ("Accept", accept.to_owned()),
+                ("Accept-Encoding", "gzip".to_owned()),
+            ];
+            if credentials {
+                if let Some((user, password)) = &first.credentials {
+                    headers.push(("Authorization", config::basic(user, password)));
+                } else if let Some(auth) = &inner.authorization {
+                    headers.push(("Authorization", auth.clone()));
+                }
+                for (name, value) in &inner.headers {
+                    headers.push((name, value.clone()));
+                }
+            }
+            let result = match form {
+                Some(fields) => {
+                    let mut request = agent.post(&target);
+                    for (name, value) in &headers {
+                        request = request.header(*name, value);
+                    }
+                    request
+                        .config()
+                        .timeout_global(Some(left))
+                        .build()
+                        .send_form(fields.iter().copied())
+                }
+                None => {
+                    let mut request = agent.get(&target);
+                    for (name, value) in &headers {
+                        request = request.header(*name, value);
+                    }
+                    request.config().timeout_global(Some(left)).build().call()
+                }
+            };
+            let response = result.map_err(|e| self.error(e))?;
+            let status = response.status().as_u16();
+            if inner.follow_redirects
+                && matches!(status, 301 | 302 | 303 | 307 | 308)
+                && let Some(location) = response.headers().get("location")
+            {
+                {
+                    if hops == MAX_REDIRECTS {
+                        return Err(HttpError::TooManyRedirects);
+                    }
+                    hops += 1;
+                    let location = String::from_utf8_lossy(location.as_bytes()).into_owned();
+                    let next = redirect_target(&url, location.trim())?;
+                    // As browsers and Go do: 303, and 301/302 after a POST, become a GET.
+                    if status == 303 || (form.is_some() && matches!(status, 301 | 302)) {
+                        form = None;
+                    }
+                    url = next;
+                    continue;
+                }
+            }
+            return self.read(response, status);
+        }
+    }
+
+    /// Reads the body within the cap per body and the shared budget.
+    fn read(
+        &self,
+        response: ureq::http::Response<ureq::Body>,
+        status: u16,
+    ) -> Result<Response, HttpError> {
+        let inner = &self.0;
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_owned())
+        };
+        let content_type = header("content-type").filter(|c| !c.is_empty());
+        let encoding = header("content-encoding").unwrap_or_default();
+        let gzip = match encoding.to_ascii_lowercase().as_str() {
+            "" | "identity" => false,
+            "gzip" | "x-gzip" => true,
+            other => {
+                return Err(HttpError::Compressed(
+                    other
                         .chars()
                         .take(40)
                         .flat_map(char::escape_debug)
                         .collect(),
-                );
-            }
-        } else if name.eq_ignore_ascii_case("transfer-encoding") {
-            chunked = value.to_ascii_lowercase().contains("chunked");
-        }
-    }
-    let mut body = Vec::new();
-    if chunked {
-        loop {
-            line.clear();
-            read_line(&mut reader, &mut line).map_err(io)?;
-            let size = line.trim_end().split(';').next().unwrap_or_default();
-            let size = u64::from_str_radix(size.trim(), 16)
-                .map_err(|_| HttpError::Protocol(format!("chunk size {:?}", line.trim_end())))?;
-            if size == 0 {
-                break;
-            }
-            // Checked: a chunk size near u64::MAX must not wrap around the cap.
-            if (body.len() as u64)
-                .checked_add(size)
-                .is_none_or(|total| total > MAX_BODY)
-            {
-                return Err(HttpError::TooLarge);
-            }
-            let start = body.len();
-            (&mut reader)
-                .take(size)
-                .read_to_end(&mut body)
-                .map_err(io)?;
-            if (body.len() - start) as u64 != size {
-                return Err(HttpError::Protocol("truncated chunk".into()));
-            }
-            line.clear();
-            read_line(&mut reader, &mut line).map_err(io)?;
-            if !line.trim_end_matches(['\r', '\n']).is_empty() {
-                return Err(HttpError::Protocol(
-                    "chunk longer than its size (no CRLF after it)".into(),
                 ));
             }
+        };
+        let too_large = || {
+            if gzip {
+                HttpError::InflatesTooLarge(inner.max_body)
+            } else {
+                HttpError::TooLarge(inner.max_body)
+            }
+        };
+        let raw = response.into_body().into_reader();
+        // Several gzip members in a row are one body (RFC 1952), as curl and Go read them.
+        let mut reader: Box<dyn std::io::Read> = if gzip {
+            Box::new(flate2::read::MultiGzDecoder::new(raw))
+        } else {
+            Box::new(raw)
+        };
+        let mut body: Vec<u8> = Vec::new();
+        let mut buf = vec![0u8; 64 << 10];
+        loop {
+            let n = match reader.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.release(body.len() as u64);
+                    return Err(match ureq::Error::from(e) {
+                        ureq::Error::Io(io)
+                            if gzip
+                                && matches!(
+                                    io.kind(),
+                                    std::io::ErrorKind::InvalidInput
+                                        | std::io::ErrorKind::InvalidData
+                                ) =>
+                        {
+                            HttpError::Protocol(format!("bad gzip body: {io}"))
+                        }
+                        ureq::Error::Io(io)
+                            if gzip && io.kind() == std::io::ErrorKind::UnexpectedEof =>
+                        {
+                            HttpError::Protocol("gzip body ends early".into())
+                        }
+                        other => self.error(other),
+                    });
+                }
+            };
+            let len = body.len() as u64 + n as u64;
+            if len > inner.max_body {
+                self.release(body.len() as u64);
+                return Err(too_large());
+            }
+            if !self.reserve(n as u64) {
+                self.release(body.len() as u64);
+                return Err(HttpError::TotalTooLarge(inner.max_total));
+            }
+            if body.capacity() < body.len() + n {
+                // Grow by doubling, but never past the cap: memory stays within it.
+                let want = (body.capacity() * 2)
+                    .max(body.len() + n)
+                    .min(usize::try_from(inner.max_body).unwrap_or(usize::MAX));
+                body.reserve_exact(want - body.len());
+            }
+            body.extend_from_slice(&buf[..n]);
         }
-    } else {
-        let limit = length.unwrap_or(MAX_BODY + 1).min(MAX_BODY + 1);
-        (&mut reader)
-            .take(limit)
-            .read_to_end(&mut body)
-            .map_err(io)?;
-        if body.len() as u64 > MAX_BODY {
-            return Err(HttpError::TooLarge);
+        if !gzip && body.starts_with(&[0x1f, 0x8b]) {
+            // A gzip body without `Content-Encoding`: it must not be read as text.
+            return Err(HttpError::Compressed("gzip (undeclared)".into()));
         }
-        if let Some(n) = length
-            && body.len() as u64 != n
+        Ok(Response {
+            status,
+            content_type,
+            body,
+        })
+    }
+
+    /// ureq's error as ours (see [`error`]).
+    fn error(&self, e: ureq::Error) -> HttpError {
+        error(e, self.0.timeout, self.0.client_cert)
+    }
+
+    /// Takes `n` bytes from the shared budget; false (and nothing taken) when it has not
+    /// that much left.
+    fn reserve(&self, n: u64) -> bool {
+        self.0
+            .budget_left
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
+                left.checked_sub(n)
+            })
+            .is_ok()
+    }
+
+    /// Gives back `n` bytes of a body that was refused (it is not kept).
+    fn release(&self, n: u64) {
+        self.0.budget_left.fetch_add(n, Ordering::SeqCst);
+    }
+}
+
+/// ureq's error as ours: TLS failures described, timeouts named, no secret (ureq's messages
+/// hold no header values). `client_cert`: whether we offer a client certificate.
+fn error(e: ureq::Error, timeout: Duration, client_cert: bool) -> HttpError {
+    // rustls' error travels inside an io::Error (whose `source` skips it).
+    if let ureq::Error::Io(io) = &e
+        && let Some(tls) = io
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    {
+        return HttpError::Tls(tls::describe(tls, client_cert));
+    }
+    match e {
+        ureq::Error::Timeout(_) => HttpError::Timeout(timeout),
+        ureq::Error::Io(io)
+            if matches!(
+                io.kind(),
+                std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+            ) =>
         {
-            return Err(HttpError::Protocol(format!(
-                "body of {} bytes, Content-Length {n}",
-                body.len()
-            )));
+            HttpError::Timeout(timeout)
         }
+        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            HttpError::Protocol("connection closed before the answer was complete".into())
+        }
+        ureq::Error::Io(io) => HttpError::Io(io.to_string()),
+        ureq::Error::Protocol(p) => HttpError::Protocol(p.to_string()),
+        ureq::Error::HostNotFound => HttpError::Io("host not found".into()),
+        ureq::Error::ConnectionFailed => HttpError::Io("connection failed".into()),
+        ureq::Error::BodyExceedsLimit(n) => HttpError::TooLarge(n),
+        ureq::Error::InvalidProxyUrl => HttpError::Proxy("(invalid)".into()),
+        other => HttpError::Io(other.to_string()),
     }
-    Ok(Response {
-        status,
-        content_type,
-        content_encoding,
-        body,
-    })
 }
 
-/// Reads one line of at most 64 KiB (headers, chunk sizes).
-fn read_line(reader: &mut impl std::io::BufRead, line: &mut String) -> std::io::Result<()> {
-    let n = reader.take(64 << 10).read_line(line)?;
-    if n == 0 {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::UnexpectedEof,
-            "connection closed before the answer was complete",
-        ));
-    }
-    Ok(())
-}
+/// The shared TLS connector in the chain (one rustls configuration for every agent).
+#[derive(Debug)]
+struct SharedTls(Arc<TlsConnector>);
 
-/// A stream whose reads time out at one deadline, not per read.
-struct Deadline {
-    stream: TcpStream,
-    until: Instant,
-    timeout: Duration,
-}
+impl<In: ureq::unversioned::transport::Transport> ureq::unversioned::transport::Connector<In>
+    for SharedTls
+{
+    type Out = <TlsConnector as ureq::unversioned::transport::Connector<In>>::Out;
 
-impl Read for Deadline {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let left = self
-            .until
-            .checked_duration_since(Instant::now())
-            .filter(|d| !d.is_zero())
-            .ok_or_else(|| {
-                std::io::Error::new(
-                    std::io::ErrorKind::TimedOut,
-                    format!("no answer within {:?}", self.timeout),
-                )
-            })?;
-        self.stream.set_read_timeout(Some(left))?;
-        self.stream.read(buf)
+    fn connect(
+        &self,
+        details: &ureq::unversioned::transport::ConnectionDetails<'_>,
+        chained: Option<In>,
+    ) -> Result<Option<Self::Out>, ureq::Error> {
+        self.0.connect(details, chained)
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_http_urls() {
-        let u = Url::parse("http://127.0.0.1:9090").unwrap();
-        assert_eq!(
-            (u.host.as_str(), u.port, u.path.as_str()),
-            ("127.0.0.1", 9090, "/")
-        );
-        let u = Url::parse("http://[::1]:8080/metrics?x=1").unwrap();
-        assert_eq!(
-            (u.host.as_str(), u.port, u.path.as_str()),
-            ("::1", 8080, "/metrics?x=1")
-        );
-        assert_eq!(u.host_port(), "[::1]:8080");
-        let u = Url::parse("http://example.invalid?q").unwrap();
-        assert_eq!((u.port, u.path.as_str()), (80, "/?q"));
-        let u = Url::parse("https://example.invalid/prometheus").unwrap();
-        assert_eq!(
-            (u.tls, u.port, u.to_url_string().as_str()),
-            (true, 443, "https://example.invalid:443/prometheus")
-        );
-        assert!(Url::parse("ftp://x").is_err());
-        assert!(Url::parse("http://:80").is_err());
-        assert!(Url::parse("http://u:p@x/").is_err());
-        assert!(Url::parse("http://x:port/").is_err());
-    }
-
-    #[test]
-    fn shown_urls_redact_credentials_escape_and_cut() {
-        for (url, shown) in [
-            ("http://user:secret@host:1/p", "http://user:***@host:1/p"),
-            ("https://tok3n@host/p@q", "https://***@host/p@q"),
-            ("sparse+https://u:p:q@h/", "sparse+https://u:***@h/"),
-            ("http://host/a@b", "http://host/a@b"),
-            ("user:pw@host:9100", "user:***@host:9100"),
-            ("http://h/\x1b[2J", "http://h/\\u{1b}[2J"),
-        ] {
-            assert_eq!(shown_url(url), shown, "{url}");
-        }
-        let long = format!("http://h/{}", "a".repeat(100_000));
-        let shown = shown_url(&long);
-        assert_eq!(shown.chars().count(), MAX_SHOWN_URL + 1);
-        assert!(shown.ends_with("a…"));
-        assert!(matches!(
-            Url::parse("http://user:secret@x/"),
-            Err(HttpError::Credentials)
-        ));
-    }
-
-    proptest::proptest! {
-        #![proptest_config(testkit::proptest_cases(1000))]
-
-        /// A password never shows; the user name does, and so does the rest of the URL.
-        #[test]
-        fn shown_urls_never_hold_the_password(
-            scheme in "(http|https|sparse\\+https)://",
-            user in "[a-zA-Z0-9._~-]{1,12}",
-            password in "[a-zA-Z0-9._~!$&'()*+,;=%:-]{12,24}",
-            rest in "[a-z0-9.]{1,12}(:[0-9]{1,5})?(/[a-z0-9@:/]{0,20})?",
-        ) {
-            let url = format!("{scheme}{user}:{password}@{rest}");
-            let shown = shown_url(&url);
-            proptest::prop_assert!(!shown.contains(&password), "{shown}");
-            proptest::prop_assert_eq!(shown, format!("{scheme}{user}:***@{rest}"));
-            let err = Url::parse(&url).unwrap_err().to_string();
-            proptest::prop_assert!(!err.contains(&password), "{err}");
-        }
-    }
-
-    /// A loopback server answering each connection with the next answer sent on the channel,
-    /// as raw bytes, then closing it; returns the port.
-    fn raw_answers() -> (u16, std::sync::mpsc::Sender<Vec<u8>>) {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(answer) = rx.recv() else { break };
-                let Ok(mut s) = stream else { continue };
-                let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-                let mut head = Vec::new();
-                let mut buf = [0u8; 1024];
-                while !head.ends_with(b"\r\n\r\n") {
-                    match s.read(&mut buf) {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => head.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let _ = s.write_all(&answer);
-            }
-        });
-        (port, tx)
-    }
-
-    fn chunked_answer(chunks: &[(Vec<u8>, Option<u64>, bool)]) -> Vec<u8> {
-        let mut a =
-            b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
-                .to_vec();
-        for (data, lie, extension) in chunks {
-            let size = lie.unwrap_or(data.len() as u64);
-            a.extend_from_slice(format!("{size:x}").as_bytes());
-            if *extension {
-                a.extend_from_slice(b";name=value");
-            }
-            a.extend_from_slice(b"\r\n");
-            a.extend_from_slice(data);
-            a.extend_from_slice(b"\r\n");
-        }
-        a.extend_from_slice(b"0\r\n\r\n");
-        a
-    }
-
-    fn chunk() -> impl proptest::strategy::Strategy<Value = (Vec<u8>, Option<u64>, bool)> {
-        use proptest::prelude::*;
-        (
-            proptest::collection::vec(1u8.., 1..200),
-            prop_oneof![
-                8 => Just(None),
-                1 => Just(Some(u64::MAX)),
-                1 => (MAX_BODY - 10..=u64::MAX).prop_map(Some),
-                1 => (0u64..400).prop_map(Some),
-            ],
-            any::<bool>(),
-        )
-    }
-
-    proptest::proptest! {
-        #![proptest_config(testkit::proptest_cases(300))]
-
-        /// Chunked answers: exactly the data when every size is honest; a size that would pass
-        /// the body cap (`ffffffffffffffff` included) is `TooLarge`, never a wrap-around or a
-        /// panic; another lie is a protocol or I/O error.
-        #[test]
-        fn chunked_answers_decode_or_fail_without_overflow(
-            chunks in proptest::collection::vec(chunk(), 0..6),
-        ) {
-            let (port, tx) = raw_answers();
-            tx.send(chunked_answer(&chunks)).unwrap();
-            let url = Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap();
-            let result = get_plain(&url, "*/*", Duration::from_secs(10));
-            let first_lie = chunks.iter().position(|(d, lie, _)| lie.is_some_and(|l| l != d.len() as u64));
-            let before: u64 = chunks[..first_lie.unwrap_or(chunks.len())]
-                .iter()
-                .map(|(d, _, _)| d.len() as u64)
-                .sum();
-            match first_lie {
-                None => {
-                    let want: Vec<u8> = chunks.iter().flat_map(|(d, _, _)| d.clone()).collect();
-                    proptest::prop_assert_eq!(result.unwrap().body, want);
-                }
-                Some(i) => {
-                    let lie = chunks[i].1.unwrap();
-                    if before.checked_add(lie).is_none_or(|t| t > MAX_BODY) {
-                        proptest::prop_assert!(matches!(result, Err(HttpError::TooLarge)), "{result:?}");
-                    } else {
-                        proptest::prop_assert!(
-                            // After a lie, the rest is read as whatever it looks like.
-                            matches!(result, Err(HttpError::Protocol(_) | HttpError::Io(_) | HttpError::TooLarge) | Ok(_)),
-                            "{result:?}"
-                        );
-                        if let Ok(r) = result {
-                            proptest::prop_assert!(r.body.len() as u64 <= MAX_BODY);
-                        }
-                    }
-                }
-            }
-        }
-
-        /// Any answer at all: no panic, an answer within the cap or one of the errors.
-        #[test]
-        fn any_answer_is_read_or_refused(
-            head in proptest::collection::vec(proptest::prop_oneof![
-                proptest::strategy::Just("HTTP/1.1 200 OK".to_owned()),
-                proptest::strategy::Just("HTTP/1.0 404 Not Found".to_owned()),
-                proptest::strategy::Just("Content-Length: 5".to_owned()),
-                proptest::strategy::Just("Content-Length: 99999999999999999999".to_owned()),
-                proptest::strategy::Just("Content-Length: -1".to_owned()),
-                proptest::strategy::Just("Transfer-Encoding: chunked".to_owned()),
-                proptest::strategy::Just("Content-Encoding: gzip".to_owned()),
-                proptest::strategy::Just("ffffffffffffffff".to_owned()),
-                proptest::strategy::Just("no colon".to_owned()),
-                proptest::strategy::Just(String::new()),
-                "[ -~]{0,40}",
-            ], 0..8),
-            body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
-        ) {
-            let (port, tx) = raw_answers();
-            let mut answer = head.join("\r\n").into_bytes();
-            answer.extend_from_slice(b"\r\n\r\n");
-            answer.extend_from_slice(&body);
-            let answer_len = answer.len();
-            tx.send(answer).unwrap();
-            let url = Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap();
-            match get(&url, "*/*", Duration::from_secs(10)) {
-                Ok(r) => {
-                    proptest::prop_assert!(head.first().is_some_and(|l| l.starts_with("HTTP/1.")));
-                    proptest::prop_assert!(r.body.len() <= answer_len);
-                    proptest::prop_assert!(!r.body.starts_with(&[0x1f, 0x8b]));
-                }
-                Err(HttpError::Timeout(_)) => proptest::prop_assert!(false, "a closed connection is no timeout"),
-                Err(_) => {}
-            }
-        }
-    }
-
-    /// One canned answer on a loopback port; returns the port.
-    fn serve_once(answer: &'static str) -> u16 {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        std::thread::spawn(move || {
-            if let Ok((mut s, _)) = listener.accept() {
-                let mut buf = [0u8; 4096];
-                let _ = s.read(&mut buf);
-                let _ = s.write_all(answer.as_bytes());
-            }
-        });
-        port
-    }
-
-    #[test]
-    fn the_curl_path_reads_status_content_type_and_body() {
-        // The https path minus TLS: the same curl invocation and parsing, over plain HTTP.
-        let port = serve_once(
-            "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 11\r\nConnection: close\r\n\r\nno\nsuch\nkey",
-        );
-        let url = Url::parse(&format!("http://127.0.0.1:{port}/x")).unwrap();
-        let r =
-            get_with_curl(&url, "*/*", Duration::from_secs(10)).expect("curl must be installed");
-        assert_eq!(r.status, 404);
-        assert_eq!(r.content_type.as_deref(), Some("text/plain; charset=utf-8"));
-        assert_eq!(r.body, b"no\nsuch\nkey");
-    }
-
-    #[test]
-    fn the_curl_path_times_out_on_a_silent_server() {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let url = Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap();
-        let started = Instant::now();
-        let r = get_with_curl(&url, "*/*", Duration::from_millis(500));
-        assert!(matches!(r, Err(HttpError::Timeout(_))), "{r:?}");
-        assert!(started.elapsed() < Duration::from_secs(5));
-        drop(listener);
-    }
-}
+mod tests;

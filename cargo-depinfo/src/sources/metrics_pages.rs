@@ -4,14 +4,13 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use build_info_collector::RUST_MOD_INFO;
 
 use super::{ModLabels, ObservationBuilder, join_build_info};
 use crate::observation::Observation;
 use crate::sources::exposition::{self, ExpositionError, Format};
-use crate::sources::http::{self, HttpError, Url};
+use crate::sources::http::{self, Client, HttpError, Url};
 
 /// The `Accept` header of a scrape, as Prometheus sends it: OpenMetrics 1.0.0 preferred, then
 /// OpenMetrics 0.0.1, then the classic text format, then anything.
@@ -35,7 +34,7 @@ pub enum MetricsPageError {
 }
 
 /// Scrapes one `/metrics` endpoint.
-pub(super) fn scrape(url: &str, timeout: Duration) -> Result<Vec<Observation>, MetricsPageError> {
+pub(super) fn scrape(client: &Client, url: &str) -> Result<Vec<Observation>, MetricsPageError> {
     // `host:port` alone is accepted, as in Prometheus' targets.
     let mut parsed = if url.contains("://") {
         Url::parse(url)
@@ -45,7 +44,7 @@ pub(super) fn scrape(url: &str, timeout: Duration) -> Result<Vec<Observation>, M
     if parsed.path == "/" {
         "/metrics".clone_into(&mut parsed.path);
     }
-    let response = http::get(&parsed, ACCEPT, timeout)?;
+    let response = client.get(&parsed, ACCEPT)?;
     if response.status != 200 {
         return Err(MetricsPageError::Status(response.status));
     }

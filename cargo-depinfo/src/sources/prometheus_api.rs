@@ -1,15 +1,13 @@
-//! Instant queries against the Prometheus HTTP API (`GET /api/v1/query`), which Thanos and
+//! Instant queries against the Prometheus HTTP API (`POST /api/v1/query`), which Thanos and
 //! Mimir serve too. Only vector results are accepted; an error answer
 //! (`{"status":"error","errorType":...,"error":...}`), a non-JSON answer (a login page, a
 //! proxy's error) or an HTTP error becomes one message.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::sources::http::{self, HttpError, Url};
+use crate::sources::http::{Client, HttpError, Url};
 
 /// One series of an instant vector: its labels (`__name__` included when present).
 pub type Series = BTreeMap<String, String>;
@@ -49,16 +47,6 @@ impl VectorSample {
             .as_ref()
             .is_none_or(|(_, v)| v.trim().parse::<f64>().is_ok_and(|v| v > 0.0))
     }
-}
-
-/// `base` (for example `http://prometheus:9090` or Mimir's `http://mimir/prometheus`) joined
-/// with `/api/v1/query?query=...`.
-pub fn query_url(base: &str, query: &str) -> String {
-    format!(
-        "{}/api/v1/query?query={}",
-        base.trim_end_matches('/'),
-        percent_encode(query)
-    )
 }
 
 /// Why an instant query gave no series. The caller names the URL.
@@ -104,11 +92,13 @@ pub enum ApiError {
     NotVector(String),
 }
 
-/// Runs the instant query `query` against the API at `base` and returns the series.
-pub fn query(base: &str, query: &str, timeout: Duration) -> Result<Vec<Series>, ApiError> {
+/// Runs the instant query `query` against the API at `base` and returns the series. The
+/// query is POSTed as a form (`query=...`), as Prometheus' own UI and Grafana do: no URL
+/// length limit, and the query stays out of proxies' access logs.
+pub fn query(client: &Client, base: &str, query: &str) -> Result<Vec<Series>, ApiError> {
     Url::parse(base)?;
-    let full = Url::parse(&query_url(base, query))?;
-    let response = http::get(&full, "application/json", timeout)?;
+    let endpoint = Url::parse(&format!("{}/api/v1/query", base.trim_end_matches('/')))?;
+    let response = client.post_form(&endpoint, &[("query", query)], "application/json")?;
     decode(
         response.status,
         response.content_type.as_deref(),
@@ -175,30 +165,9 @@ fn cut(text: &str, max: usize) -> String {
     out
 }
 
-/// RFC 3986 percent-encoding of a query parameter value.
-fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() * 3);
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn builds_query_urls() {
-        assert_eq!(
-            query_url("http://p:9090/", "{__name__=~\".+_build_info\"}"),
-            "http://p:9090/api/v1/query?query=%7B__name__%3D~%22.%2B_build_info%22%7D"
-        );
-    }
 
     #[test]
     fn decodes_vectors_and_errors() {

@@ -8,12 +8,12 @@
 //! Fetched through [`crate::http`].
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use serde::Deserialize;
 
 use crate::sources::cargo_config::{CargoConfig, ConfigError, DEPINFO_INDEX_ENV, IndexLocation};
-use crate::sources::{http, index_cache};
+use crate::sources::http::{self, Client};
+use crate::sources::index_cache;
 
 /// The environment variables [`SparseIndex::from_env`] reads, in order. Values may carry
 /// cargo's `sparse+` prefix. ([`SparseIndex::open`] reads the first, then cargo's
@@ -211,20 +211,20 @@ pub struct IndexOptions {
     pub registry: Option<String>,
     /// `--offline`: answer from cargo's cache (also when cargo's config says `net.offline`).
     pub offline: bool,
-    /// Time allowed for each request.
-    pub timeout: Duration,
+    /// The HTTP client (timeout, credentials, the budget shared with the other sources).
+    pub client: Client,
     /// The directory cargo's configuration is looked for from.
     pub cwd: PathBuf,
 }
 
 impl IndexOptions {
-    /// crates.io (as configured), online, with this timeout, configuration found from `cwd`.
-    pub fn new(cwd: impl Into<PathBuf>, timeout: Duration) -> IndexOptions {
+    /// crates.io (as configured), online, through `client`, configuration found from `cwd`.
+    pub fn new(cwd: impl Into<PathBuf>, client: Client) -> IndexOptions {
         IndexOptions {
             index: None,
             registry: None,
             offline: false,
-            timeout,
+            client,
             cwd: cwd.into(),
         }
     }
@@ -237,13 +237,14 @@ pub struct SparseIndex {
     base: String,
     /// `base` as shown in messages and outputs (credentials redacted).
     shown: String,
-    timeout: Duration,
+    /// `None` for a local registry (read from disk).
+    client: Option<Client>,
     backend: Backend,
 }
 
 impl SparseIndex {
     /// The index at `url` (`http://…`, `https://…`, optionally with cargo's `sparse+` prefix).
-    pub fn new(url: &str, timeout: Duration) -> Result<SparseIndex, IndexError> {
+    pub fn new(url: &str, client: Client) -> Result<SparseIndex, IndexError> {
         let trimmed = url.strip_prefix("sparse+").unwrap_or(url);
         if !(trimmed.starts_with("http://") || trimmed.starts_with("https://")) {
             return Err(IndexError::Url {
@@ -251,12 +252,10 @@ impl SparseIndex {
                 message: "not a sparse index URL (http://, https:// or sparse+http(s)://)".into(),
             });
         }
-        if trimmed.starts_with("http://") {
-            http::Url::parse(trimmed).map_err(|e| IndexError::Url {
-                url: http::shown_url(url),
-                message: e.to_string(),
-            })?;
-        }
+        http::Url::parse(trimmed).map_err(|e| IndexError::Url {
+            url: http::shown_url(url),
+            message: e.to_string(),
+        })?;
         let mut base = trimmed.to_owned();
         if !base.ends_with('/') {
             base.push('/');
@@ -265,17 +264,17 @@ impl SparseIndex {
         Ok(SparseIndex {
             base,
             shown,
-            timeout,
+            client: Some(client),
             backend: Backend::Http,
         })
     }
 
     /// The index named by the first of [`INDEX_ENV`] that is set, if any.
-    pub fn from_env(timeout: Duration) -> Option<Result<SparseIndex, IndexError>> {
+    pub fn from_env(client: &Client) -> Option<Result<SparseIndex, IndexError>> {
         INDEX_ENV
             .iter()
             .find_map(|var| std::env::var(var).ok().filter(|v| !v.is_empty()))
-            .map(|url| SparseIndex::new(&url, timeout))
+            .map(|url| SparseIndex::new(&url, client.clone()))
     }
 
     /// The index `options` select: `--index`, else `$CARGO_DEPINFO_INDEX`, else the registry
@@ -298,7 +297,7 @@ impl SparseIndex {
             IndexLocation::Sparse(url) => url,
             IndexLocation::LocalRegistry(path) => return Ok(SparseIndex::local_registry(&path)),
         };
-        let mut index = SparseIndex::new(&url, options.timeout)?;
+        let mut index = SparseIndex::new(&url, options.client.clone())?;
         if offline {
             let dirs = index_cache::cache_dirs(config.cargo_home(), &index.base);
             if dirs.is_empty() {
@@ -318,7 +317,7 @@ impl SparseIndex {
         SparseIndex {
             base: shown.clone(),
             shown,
-            timeout: Duration::ZERO,
+            client: None,
             backend: Backend::Local(path.join("index")),
         }
     }
@@ -388,7 +387,12 @@ impl SparseIndex {
             return Err(fetch_err("not a valid crate name".into()));
         }
         let parsed = http::Url::parse(&url).map_err(|e| fetch_err(e.to_string()))?;
-        let r = http::get(&parsed, "*/*", self.timeout).map_err(|e| fetch_err(e.to_string()))?;
+        let Some(client) = &self.client else {
+            return Err(fetch_err("a local registry is not fetched".into()));
+        };
+        let r = client
+            .get(&parsed, "*/*")
+            .map_err(|e| fetch_err(e.to_string()))?;
         let (status, body) = (r.status, r.body);
         match status {
             200 => {}
@@ -486,11 +490,14 @@ mod tests {
 
     #[test]
     fn urls_are_checked() {
-        let t = Duration::from_secs(1);
-        let i = SparseIndex::new("sparse+http://127.0.0.1:1/index", t).unwrap();
+        let t = Client::new(&http::HttpOptions::default()).unwrap();
+        let i = SparseIndex::new("sparse+http://127.0.0.1:1/index", t.clone()).unwrap();
         assert_eq!(i.url(), "http://127.0.0.1:1/index/");
         assert_eq!(i.file_url("itoa"), "http://127.0.0.1:1/index/it/oa/itoa");
-        assert!(SparseIndex::new("git://x/y", t).is_err());
-        assert!(SparseIndex::new("http://u:p@x/", t).is_err());
+        assert!(SparseIndex::new("git://x/y", t.clone()).is_err());
+        assert!(SparseIndex::new("https://x y/", t.clone()).is_err());
+        // Credentials are basic auth, and shown redacted.
+        let i = SparseIndex::new("http://u:p@x/", t).unwrap();
+        assert_eq!(i.url(), "http://u:***@x/");
     }
 }

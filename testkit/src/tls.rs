@@ -1,0 +1,217 @@
+//! Certificates made by the `openssl` program for a test (a CA, a server certificate it signs
+//! for `localhost` and `127.0.0.1`, and a client certificate), and an HTTPS page server (`openssl s_server -WWW`)
+//! on a loopback port, killed on drop. Never skipped: a missing `openssl` fails the test
+//! (scripts/test-all.sh installs it).
+
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::{Running, run};
+
+/// A CA and a server certificate it signed, as PEM files in a directory.
+#[derive(Debug, Clone)]
+pub struct Certificates {
+    /// The CA certificate (what a client trusts).
+    pub ca: PathBuf,
+    /// The server certificate, for `localhost` and `127.0.0.1`.
+    pub cert: PathBuf,
+    /// The server certificate's private key.
+    pub key: PathBuf,
+    /// A second CA, which signed nothing here (a client trusting it only must refuse).
+    pub other_ca: PathBuf,
+    /// A client certificate signed by `ca` (for servers that require one).
+    pub client_cert: PathBuf,
+    /// The client certificate's private key.
+    pub client_key: PathBuf,
+}
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = run(
+        Command::new("openssl").args(args).current_dir(dir),
+        Duration::from_secs(60),
+    );
+    assert!(
+        out.status.success(),
+        "openssl {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+impl Certificates {
+    /// Makes them in `dir` (P-256 keys, valid for two days).
+    pub fn make(dir: &Path) -> Certificates {
+        for ca in ["ca", "other-ca"] {
+            openssl(
+                dir,
+                &[
+                    "req",
+                    "-x509",
+                    "-newkey",
+                    "ec",
+                    "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1",
+                    "-nodes",
+                    "-days",
+                    "2",
+                    "-keyout",
+                    &format!("{ca}.key"),
+                    "-out",
+                    &format!("{ca}.pem"),
+                    "-subj",
+                    &format!("/CN=testkit {ca}"),
+                    "-addext",
+                    "basicConstraints=critical,CA:TRUE",
+                    "-addext",
+                    "keyUsage=critical,keyCertSign,cRLSign",
+                ],
+            );
+        }
+        openssl(
+            dir,
+            &[
+                "req",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-keyout",
+                "server.key",
+                "-out",
+                "server.csr",
+                "-subj",
+                "/CN=localhost",
+            ],
+        );
+        std::fs::write(
+            dir.join("server.ext"),
+            "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
+        )
+        .expect("write server.ext");
+        openssl(
+            dir,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "server.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-days",
+                "2",
+                "-extfile",
+                "server.ext",
+                "-out",
+                "server.pem",
+            ],
+        );
+        openssl(
+            dir,
+            &[
+                "req",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-keyout",
+                "client.key",
+                "-out",
+                "client.csr",
+                "-subj",
+                "/CN=testkit client",
+            ],
+        );
+        std::fs::write(
+            dir.join("client.ext"),
+            "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n",
+        )
+        .expect("write client.ext");
+        openssl(
+            dir,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "client.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-days",
+                "2",
+                "-extfile",
+                "client.ext",
+                "-out",
+                "client.pem",
+            ],
+        );
+        Certificates {
+            client_cert: dir.join("client.pem"),
+            client_key: dir.join("client.key"),
+            ca: dir.join("ca.pem"),
+            cert: dir.join("server.pem"),
+            key: dir.join("server.key"),
+            other_ca: dir.join("other-ca.pem"),
+        }
+    }
+}
+
+/// Waits until something accepts connections on `addr`; panics after `limit`.
+pub fn wait_for_port(addr: SocketAddr, limit: Duration) {
+    let started = Instant::now();
+    while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+        assert!(
+            started.elapsed() < limit,
+            "nothing listens on {addr} after {limit:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// `openssl s_server -WWW`: serves the files of a directory over HTTPS with the given
+/// certificate; killed on drop.
+pub struct TlsPages {
+    addr: SocketAddr,
+    _server: Running,
+}
+
+impl TlsPages {
+    /// Serves `dir`'s files on a loopback port.
+    pub fn start(dir: &Path, certs: &Certificates) -> TlsPages {
+        let addr = crate::unused_addr();
+        let mut cmd = Command::new("openssl");
+        cmd.args(["s_server", "-quiet", "-WWW", "-accept"])
+            .arg(addr.to_string())
+            .arg("-cert")
+            .arg(&certs.cert)
+            .arg("-key")
+            .arg(&certs.key)
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let server = Running::spawn(&mut cmd);
+        wait_for_port(addr, Duration::from_secs(20));
+        TlsPages {
+            addr,
+            _server: server,
+        }
+    }
+
+    /// `https://127.0.0.1:PORT` followed by `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("https://{}{path}", self.addr)
+    }
+
+    /// `127.0.0.1:PORT`.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+}
