@@ -3,7 +3,7 @@
 //! follows from the errors and the answer ([`Outcome::new`]).
 
 use anyhow::{Context as _, Result, bail};
-use cargo_depinfo::{self as depinfo, Inventory, Observation, SparseIndex};
+use cargo_depinfo::{self as depinfo, Ask, Inventory, Observation, SparseIndex};
 
 use crate::Outcome;
 use crate::cli::{
@@ -36,11 +36,17 @@ pub(crate) fn inspect(args: &InspectArgs) -> Result<Outcome> {
 pub(crate) fn affected(args: &AffectedArgs) -> Result<Outcome> {
     let format = args.format()?;
     let req = args.req()?;
-    let (observations, errors) = collect(&args.sources)?;
+    let (observations, errors, notes) = collect(
+        &args.sources,
+        Ask::Instances,
+        std::slice::from_ref(&args.name),
+    )?;
     let hits = depinfo::affected(&observations, &args.name, &req);
     let unjudged = depinfo::unjudged(&observations, &args.name);
     let stdout = match format {
-        Format::Json => depinfo::affected_json(&args.name, &args.req, &hits, &unjudged, &errors),
+        Format::Json => {
+            depinfo::affected_json(&args.name, &args.req, &hits, &unjudged, &errors, &notes)
+        }
         Format::Prometheus => {
             // The exposition has no place for them: say so on stderr (and in the exit code).
             eprint!("{}", unjudged_lines("warning: ", &unjudged));
@@ -74,10 +80,10 @@ fn unjudged_lines(prefix: &str, unjudged: &[depinfo::Hit]) -> String {
 
 pub(crate) fn spread(args: &SpreadArgs) -> Result<Outcome> {
     let format = args.format()?;
-    let (observations, errors) = collect(&args.sources)?;
+    let (observations, errors, notes) = collect(&args.sources, Ask::Counts, &args.crates)?;
     let crates = depinfo::spread(&observations, &args.crates, args.max_versions);
     let stdout = match format {
-        Format::Json => depinfo::spread_json(&crates, args.max_versions, &errors),
+        Format::Json => depinfo::spread_json(&crates, args.max_versions, &errors, &notes),
         Format::Prometheus => depinfo::spread_prometheus(&crates),
         _ => depinfo::spread_text(&crates),
     };
@@ -102,13 +108,13 @@ pub(crate) fn outdated(args: &OutdatedArgs) -> Result<Outcome> {
             ),
         },
     };
-    let (observations, mut errors) = collect(&args.sources)?;
+    let (observations, mut errors, notes) = collect(&args.sources, Ask::CountsWithSource, &[])?;
     let mut progress = ProgressLine::stderr();
     let outdated = depinfo::outdated(&observations, &index, &mut |e| progress.show(e));
     progress.finish();
     errors.extend(report(&outdated.errors));
     let stdout = match format {
-        Format::Json => depinfo::outdated_json(&outdated, index.url(), &errors),
+        Format::Json => depinfo::outdated_json(&outdated, index.url(), &errors, &notes),
         Format::Prometheus => depinfo::outdated_prometheus(&outdated),
         _ => depinfo::outdated_text(&outdated),
     };
@@ -144,11 +150,26 @@ fn report(errors: &[impl std::fmt::Display]) -> Vec<String> {
     errors
 }
 
-/// Reads the sources, with a progress line on stderr when it is a terminal.
-fn collect(flags: &SourceFlags) -> Result<(Vec<Observation>, Vec<String>)> {
-    let args = flags.source_args()?;
+/// Reads the sources, asking Prometheus APIs `ask` about `crates` (empty: all), with a
+/// progress line on stderr when it is a terminal. Servers' notes are lines on stderr too
+/// (`note: `), escaped as errors are.
+fn collect(
+    flags: &SourceFlags,
+    ask: Ask,
+    crates: &[String],
+) -> Result<(Vec<Observation>, Vec<String>, Vec<String>)> {
+    let mut args = flags.source_args()?;
+    args.ask = ask;
+    crates.clone_into(&mut args.crates);
     let mut progress = ProgressLine::stderr();
-    let (observations, errors) = depinfo::collect_with(&args, &mut |e| progress.show(e));
+    let collected = depinfo::collect_with(&args, &mut |e| progress.show(e));
     progress.finish();
-    Ok((observations, report(&errors)))
+    for n in &collected.notes {
+        eprintln!("note: {}", depinfo::printable_line(n));
+    }
+    Ok((
+        collected.observations,
+        report(&collected.errors),
+        collected.notes,
+    ))
 }

@@ -38,13 +38,16 @@ pub use crate::sources::metrics_pages::MetricsPageError;
 pub use crate::sources::prometheus_api::ApiError;
 pub use crate::sources::sparse_index::{INDEX_ENV, IndexError, IndexFileError, SparseIndex};
 pub use crate::sources::workspace::{ListError, ListOptions, list};
-pub use crate::sources::{SourceArgs, SourceError, collect, collect_with};
+pub use crate::sources::{Ask, Collected, SourceArgs, SourceError, collect, collect_with};
 
 /// The parsers of network answers, public only with the `test-util` feature, for the property
 /// tests (tests/network_parsers.rs): not part of the stable API.
 #[cfg(feature = "test-util")]
 pub mod network_parsers {
     pub use crate::sources::exposition::{Sample, parse as parse_exposition};
-    pub use crate::sources::prometheus_api::{Series, decode as decode_prometheus_answer};
+    pub use crate::sources::prometheus_api::{
+        Annotations, Sample as ApiSample, Series, decode as decode_prometheus_answer,
+        decode_with as decode_prometheus_answer_with,
+    };
     pub use crate::sources::sparse_index::{Release, parse_index_file};
 }

@@ -25,6 +25,7 @@ pub(crate) mod sparse_index;
 pub(crate) mod workspace;
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -57,6 +58,27 @@ pub struct SourceArgs {
     pub timeout: Duration,
     /// Limits for reading binaries.
     pub limits: Limits,
+    /// What to ask Prometheus APIs (`affected`, `spread` and `outdated` each ask the least
+    /// they need).
+    pub ask: Ask,
+    /// Only these crates are asked of Prometheus APIs, matched up to `-`/`_`; empty: every
+    /// crate. Other sources read every crate: the questions filter.
+    pub crates: Vec<String>,
+}
+
+/// What a question asks Prometheus APIs for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Ask {
+    /// Every running `rust_mod_info` series, one observation per instance, joined with the
+    /// instances' build_info series (`affected`: who exactly runs it).
+    #[default]
+    Instances,
+    /// `count by (program, job, name, version) (rust_mod_info > 0)`: one observation per
+    /// program, job and crate version, standing for that many instances (`spread`).
+    Counts,
+    /// [`Ask::Counts`] by `source` too (`outdated` checks registry crates only).
+    CountsWithSource,
 }
 
 impl Default for SourceArgs {
@@ -67,6 +89,8 @@ impl Default for SourceArgs {
             prometheus: Vec::new(),
             timeout: Duration::from_secs(5),
             limits: Limits::default(),
+            ask: Ask::default(),
+            crates: Vec::new(),
         }
     }
 }
@@ -96,6 +120,18 @@ pub enum SourceError {
         /// What went wrong.
         error: ApiError,
     },
+    /// A Prometheus-compatible API answered with warnings (a Thanos or Mimir partial
+    /// response, a Prometheus warning annotation): what it gave is used, but may be
+    /// incomplete, so the answer is never clean.
+    #[error("{url}: the answer may be incomplete: {count} warning(s) from the server: {}", one_line(&Joined(warnings)))]
+    PrometheusWarnings {
+        /// The base URL as given, redacted and cut short as for `MetricsPage`.
+        url: String,
+        /// The first warnings, each cut short.
+        warnings: Vec<String>,
+        /// How many warnings the answers held.
+        count: usize,
+    },
     /// Reading the source panicked (a bug: the other sources are still read).
     #[error("{input}: panicked")]
     Panicked {
@@ -109,16 +145,25 @@ impl SourceError {
     pub fn input(&self) -> String {
         match self {
             SourceError::Binary(e) => e.path().display().to_string(),
-            SourceError::MetricsPage { url, .. } | SourceError::PrometheusApi { url, .. } => {
-                url.clone()
-            }
+            SourceError::MetricsPage { url, .. }
+            | SourceError::PrometheusApi { url, .. }
+            | SourceError::PrometheusWarnings { url, .. } => url.clone(),
             SourceError::Panicked { input } => input.clone(),
         }
     }
 }
 
-/// An error's message with control characters (newlines from a server's answer) blanked.
-fn one_line(error: &dyn std::error::Error) -> String {
+/// Notes joined with `; ` (`...` when some were left out).
+struct Joined<'a>(&'a [String]);
+
+impl std::fmt::Display for Joined<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.join("; "))
+    }
+}
+
+/// A message with control characters (newlines from a server's answer) blanked.
+fn one_line(error: &dyn std::fmt::Display) -> String {
     error
         .to_string()
         .chars()
@@ -126,19 +171,32 @@ fn one_line(error: &dyn std::error::Error) -> String {
         .collect()
 }
 
+/// What the sources gave.
+#[derive(Debug, Default)]
+#[non_exhaustive]
+pub struct Collected {
+    /// Every observation, in source order.
+    pub observations: Vec<Observation>,
+    /// The sources that failed, or answered with warnings.
+    pub errors: Vec<SourceError>,
+    /// What servers said for information (Prometheus' info annotations, `URL: info: ...`,
+    /// cut short): shown, not failures.
+    pub notes: Vec<String>,
+}
+
 /// Reads every source. When no source is given at all, reads the current directory.
+/// Servers' notes are left out: [`collect_with`] has them.
 pub fn collect(args: &SourceArgs) -> (Vec<Observation>, Vec<SourceError>) {
-    collect_with(args, &mut |_| {})
+    let c = collect_with(args, &mut |_| {});
+    (c.observations, c.errors)
 }
 
 /// [`collect`], reporting progress while binaries are scanned. Binaries come first, then the
 /// network sources in the order given.
-pub fn collect_with(
-    args: &SourceArgs,
-    on_progress: &mut dyn FnMut(Progress<'_>),
-) -> (Vec<Observation>, Vec<SourceError>) {
+pub fn collect_with(args: &SourceArgs, on_progress: &mut dyn FnMut(Progress<'_>)) -> Collected {
     let mut observations = Vec::new();
     let mut errors = Vec::new();
+    let mut notes = Vec::new();
     let mut paths = args.paths.clone();
     if paths.is_empty() && args.metrics.is_empty() && args.prometheus.is_empty() {
         paths.push(PathBuf::from("."));
@@ -149,46 +207,52 @@ pub fn collect_with(
         errors.extend(scan.errors.into_iter().map(SourceError::Binary));
     }
     let timeout = args.timeout;
-    let results: Vec<(Vec<Observation>, Vec<SourceError>)> = std::thread::scope(|scope| {
+    let results: Vec<Collected> = std::thread::scope(|scope| {
         let metrics = args.metrics.iter().map(|url| {
             let handle = spawn_named(scope, url, move || {
                 match metrics_pages::scrape(url, timeout) {
-                    Ok(o) => (o, Vec::new()),
-                    Err(error) => (
-                        Vec::new(),
-                        vec![SourceError::MetricsPage {
+                    Ok(observations) => Collected {
+                        observations,
+                        ..Collected::default()
+                    },
+                    Err(error) => Collected {
+                        errors: vec![SourceError::MetricsPage {
                             url: http::shown_url(url),
                             error,
                         }],
-                    ),
+                        ..Collected::default()
+                    },
                 }
             });
             (url, handle)
         });
         let prometheus = args.prometheus.iter().map(|url| {
-            let handle = spawn_named(scope, url, move || query_prometheus(url, timeout));
+            let handle = spawn_named(scope, url, move || query_prometheus(url, args));
             (url, handle)
         });
         let handles: Vec<_> = metrics.chain(prometheus).collect();
         handles
             .into_iter()
             .map(|(url, h)| {
-                h.join().ok().flatten().unwrap_or_else(|| {
-                    (
-                        Vec::new(),
-                        vec![SourceError::Panicked {
-                            input: http::shown_url(url),
-                        }],
-                    )
+                h.join().ok().flatten().unwrap_or_else(|| Collected {
+                    errors: vec![SourceError::Panicked {
+                        input: http::shown_url(url),
+                    }],
+                    ..Collected::default()
                 })
             })
             .collect()
     });
-    for (o, e) in results {
-        observations.extend(o);
-        errors.extend(e);
+    for c in results {
+        observations.extend(c.observations);
+        errors.extend(c.errors);
+        notes.extend(c.notes);
     }
-    (observations, errors)
+    Collected {
+        observations,
+        errors,
+        notes,
+    }
 }
 
 /// Runs `f` on a thread named after the source `url` (redacted), so that a panic message
@@ -219,53 +283,68 @@ where
     }
 }
 
-/// Turns series into observations, sharing one [`Runner`] per program and instance and one
-/// copy of each name, version and source.
+/// Where a series was seen, beside its labels.
+pub(crate) struct SeenAt<'a> {
+    /// `host:port` of the instance, when the series is one instance's.
+    pub(crate) instance: Option<&'a str>,
+    /// The Prometheus job.
+    pub(crate) job: Option<&'a str>,
+    /// How many instances the series stands for (1 but for `count by` answers).
+    pub(crate) instances: usize,
+    /// The input, as shown.
+    pub(crate) origin: &'a str,
+}
+
+/// The key of a runner: program, instance, job, instances.
+type RunnerKey = (String, Option<String>, Option<String>, usize);
+
+/// Turns series into observations, sharing one [`Runner`] per program and instance (or
+/// program, job and count) and one copy of each name, version and source.
 #[derive(Default)]
 pub(crate) struct ObservationBuilder {
     strings: Strings,
-    runners: BTreeMap<(String, Option<String>, Option<String>), Arc<Runner>>,
+    runners: BTreeMap<RunnerKey, Arc<Runner>>,
 }
 
 impl ObservationBuilder {
-    /// A `rust_mod_info` series made an observation; `None` without `name` and `version`.
-    pub(crate) fn observation(
+    /// A `rust_mod_info` series (its labels through `label`) made an observation; `None`
+    /// without `name` and `version`.
+    pub(crate) fn observation<'l>(
         &mut self,
-        labels: &BTreeMap<String, String>,
-        instance: Option<String>,
-        job: Option<String>,
-        origin: &str,
+        label: impl Fn(&str) -> Option<&'l str>,
+        at: &SeenAt<'_>,
     ) -> Option<Observation> {
-        let name = self.strings.get(labels.get("name")?);
-        let version = self.strings.get(labels.get("version")?);
-        let source = self
-            .strings
-            .get(labels.get("source").map_or("unknown", String::as_str));
-        let program = labels
-            .get("program")
-            .cloned()
-            .unwrap_or_else(|| "unknown".into());
-        let runner = self
-            .runners
-            .entry((program, instance, job))
-            .or_insert_with_key(|(program, instance, job)| {
-                Arc::new(Runner {
-                    program: program.clone(),
-                    program_version: None,
-                    revision: None,
-                    instance: instance.clone(),
-                    job: job.clone(),
-                    path: None,
-                    origin: origin.to_owned(),
-                })
-            });
+        let name = self.strings.get(label("name")?);
+        let version = self.strings.get(label("version")?);
+        let source = self.strings.get(label("source").unwrap_or("unknown"));
+        let key = (
+            label("program").unwrap_or("unknown").to_owned(),
+            at.instance.map(str::to_owned),
+            at.job.map(str::to_owned),
+            at.instances,
+        );
+        let runner =
+            self.runners
+                .entry(key)
+                .or_insert_with_key(|(program, instance, job, instances)| {
+                    Arc::new(Runner {
+                        program: program.clone(),
+                        program_version: None,
+                        revision: None,
+                        instance: instance.clone(),
+                        job: job.clone(),
+                        path: None,
+                        origin: at.origin.to_owned(),
+                        instances: *instances,
+                    })
+                });
         Some(Observation {
             runner: Arc::clone(runner),
             name,
             version,
             source,
             kind: Kind::Runtime,
-            direct: labels.get("direct").map(|d| d == "true"),
+            direct: label("direct").map(|d| d == "true"),
         })
     }
 }
@@ -300,49 +379,148 @@ fn join_build_info(observations: &mut [Observation], build_info: &BuildInfoIndex
     }
 }
 
+/// The PromQL regex matching `name` up to `-`/`_` (crate names are `[A-Za-z0-9_-]`; any
+/// other character is matched literally), written for a double-quoted PromQL string.
+fn name_regex(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        match c {
+            '-' | '_' => out.push_str("[-_]"),
+            c if c.is_ascii_alphanumeric() => out.push(c),
+            // RE2 takes a quote literally and any escaped ASCII punctuation too; PromQL's
+            // string needs a quote and every backslash escaped once more.
+            '"' => out.push_str(r#"\""#),
+            '\\' => out.push_str(r"\\\\"),
+            c if c.is_ascii_punctuation() => {
+                out.push_str(r"\\");
+                out.push(c);
+            }
+            // Control characters in Go's escapes; anything else is literal in RE2.
+            c if c.is_control() => {
+                let _ = write!(out, r"\\x{{{:x}}}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `rust_mod_info`, with a name matcher for `crates` when not empty.
+fn mod_info_selector(crates: &[String]) -> String {
+    if crates.is_empty() {
+        return RUST_MOD_INFO.to_owned();
+    }
+    let names: Vec<String> = crates.iter().map(|c| name_regex(c)).collect();
+    format!(r#"{RUST_MOD_INFO}{{name=~"{}"}}"#, names.join("|"))
+}
+
+/// The PromQL query for `ask` about `crates`.
+pub(crate) fn mod_info_query(ask: Ask, crates: &[String]) -> String {
+    let selector = mod_info_selector(crates);
+    match ask {
+        Ask::Instances => selector,
+        Ask::Counts => format!("count by (program, job, name, version) ({selector} > 0)"),
+        Ask::CountsWithSource => {
+            format!("count by (program, job, name, version, source) ({selector} > 0)")
+        }
+    }
+}
+
+/// How many instances a `count by` sample stands for: its value, a whole number (1 when the
+/// server left it out or wrote something else).
+fn instance_count(value: Option<f64>) -> usize {
+    match value {
+        // Exact below 2^53; a count is never near that.
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "checked: a whole number between 1 and 2^53"
+        )]
+        Some(v) if v.fract() == 0.0 && (1.0..9.0e15).contains(&v) => v as usize,
+        _ => 1,
+    }
+}
+
 /// Queries one Prometheus-compatible API.
-fn query_prometheus(url: &str, timeout: Duration) -> (Vec<Observation>, Vec<SourceError>) {
+fn query_prometheus(url: &str, args: &SourceArgs) -> Collected {
     let fail = |error| SourceError::PrometheusApi {
         url: http::shown_url(url),
         error,
     };
     let origin = http::shown_url(url);
-    let series = match prometheus_api::query(url, RUST_MOD_INFO, timeout) {
-        Ok(s) => s,
-        Err(e) => return (Vec::new(), vec![fail(e)]),
-    };
     let mut builder = ObservationBuilder::default();
-    let mut observations: Vec<Observation> = series
-        .iter()
-        .filter_map(|l| {
-            builder.observation(
-                l,
-                l.get("instance").cloned(),
-                l.get("job").cloned(),
-                &origin,
-            )
-        })
-        .collect();
+    let mut observations = Vec::new();
+    let counted = args.ask != Ask::Instances;
+    let query = mod_info_query(args.ask, &args.crates);
+    let answer = prometheus_api::query(url, &query, args.timeout, &mut |s| {
+        let at = SeenAt {
+            instance: if counted { None } else { s.label("instance") },
+            job: s.label("job"),
+            instances: if counted { instance_count(s.value) } else { 1 },
+            origin: &origin,
+        };
+        observations.extend(builder.observation(|n| s.label(n), &at));
+    });
+    let mut annotations = match answer {
+        Ok(a) => vec![a],
+        Err(e) => {
+            return Collected {
+                errors: vec![fail(e)],
+                ..Collected::default()
+            };
+        }
+    };
     let mut errors = Vec::new();
-    if !observations.is_empty() {
-        match prometheus_api::query(url, BUILD_INFO_QUERY, timeout) {
-            Ok(series) => {
-                let build_info = series
-                    .into_iter()
-                    .filter_map(|mut l| {
-                        let name = l.remove("__name__")?;
-                        Some((
-                            (l.remove("instance"), l.remove("job"), name),
-                            (l.remove("version"), l.remove("revision")),
-                        ))
-                    })
-                    .collect();
+    // Per instance, the program's version and revision come from its build_info series;
+    // counted observations stand for instances that may differ in both.
+    if !observations.is_empty() && !counted {
+        let mut build_info = BuildInfoIndex::new();
+        let answer = prometheus_api::query(url, BUILD_INFO_QUERY, args.timeout, &mut |s| {
+            if let Some(name) = s.label("__name__") {
+                build_info.insert(
+                    (
+                        s.label("instance").map(str::to_owned),
+                        s.label("job").map(str::to_owned),
+                        name.to_owned(),
+                    ),
+                    (
+                        s.label("version").map(str::to_owned),
+                        s.label("revision").map(str::to_owned),
+                    ),
+                );
+            }
+        });
+        match answer {
+            Ok(a) => {
+                annotations.push(a);
                 join_build_info(&mut observations, &build_info);
             }
             Err(e) => errors.push(fail(e)),
         }
     }
-    (observations, errors)
+    let count: usize = annotations.iter().map(|a| a.warning_count).sum();
+    if count > 0 {
+        errors.push(SourceError::PrometheusWarnings {
+            url: origin.clone(),
+            warnings: annotations
+                .iter()
+                .flat_map(|a| a.warnings.iter().cloned())
+                .take(prometheus_api::MAX_NOTES)
+                .collect(),
+            count,
+        });
+    }
+    let notes = annotations
+        .iter()
+        .flat_map(|a| &a.infos)
+        .take(prometheus_api::MAX_NOTES)
+        .map(|i| format!("{origin}: info from the server: {}", one_line(i)))
+        .collect();
+    Collected {
+        observations,
+        errors,
+        notes,
+    }
 }
 
 #[cfg(test)]

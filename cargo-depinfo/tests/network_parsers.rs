@@ -398,7 +398,7 @@ proptest! {
             .filter(|(_, v)| v.parse::<f64>().is_ok_and(|v| v > 0.0))
             .map(|(l, _)| l)
             .collect();
-        let decoded = decoded.unwrap();
+        let (decoded, _) = decoded.unwrap();
         prop_assert_eq!(decoded.iter().collect::<Vec<_>>(), want);
     }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use build_info_collector::RUST_MOD_INFO;
 
-use super::{ObservationBuilder, join_build_info};
+use super::{ObservationBuilder, SeenAt, join_build_info};
 use crate::observation::Observation;
 use crate::sources::exposition::{self, ExpositionError};
 use crate::sources::http::{self, HttpError, Url};
@@ -55,7 +55,13 @@ pub(super) fn scrape(url: &str, timeout: Duration) -> Result<Vec<Observation>, M
     // false) is what a program exports for what it no longer runs.
     for s in samples.into_iter().filter(|s| s.value > 0.0) {
         if s.name == RUST_MOD_INFO {
-            observations.extend(builder.observation(&s.labels, instance.clone(), None, &origin));
+            let at = SeenAt {
+                instance: instance.as_deref(),
+                job: None,
+                instances: 1,
+                origin: &origin,
+            };
+            observations.extend(builder.observation(|n| s.labels.get(n).map(String::as_str), &at));
         } else {
             build_info.insert(
                 (instance.clone(), None, s.name.clone()),
