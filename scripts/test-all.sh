@@ -13,8 +13,9 @@ fi
 # package cyclonedx-python-lib; cargo-depinfo/tests/cyclonedx_schema.rs validates with jsonschema.
 python3 -c 'import jsonschema, referencing, cyclonedx' 2>/dev/null || pip install --quiet --upgrade jsonschema cyclonedx-python-lib
 # objcopy (binutils) writes test binaries with chosen sections; script (util-linux) gives the
-# progress-line test a terminal; curl carries https (the https client tests drive it).
-for tool in objcopy:binutils script:util-linux git:git curl:curl; do
+# progress-line test a terminal; curl carries https (the https client tests drive it); jq is
+# the naive path the fleet_scale bench measures against.
+for tool in objcopy:binutils script:util-linux git:git curl:curl jq:jq; do
     command -v "${tool%%:*}" >/dev/null 2>&1 || {
         apt-get update -qq
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${tool##*:}" >/dev/null

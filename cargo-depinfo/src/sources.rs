@@ -554,6 +554,36 @@ mod tests {
     }
 
     #[test]
+    fn each_question_asks_for_what_it_needs() {
+        assert_eq!(mod_info_query(Ask::Instances, &[]), "rust_mod_info");
+        assert_eq!(
+            mod_info_query(Ask::Instances, &["serde_json".into()]),
+            r#"rust_mod_info{name=~"serde[-_]json"}"#
+        );
+        assert_eq!(
+            mod_info_query(Ask::Counts, &["a-b".into(), "c".into()]),
+            r#"count by (program, job, name, version) (rust_mod_info{name=~"a[-_]b|c"} > 0)"#
+        );
+        assert_eq!(
+            mod_info_query(Ask::CountsWithSource, &[]),
+            "count by (program, job, name, version, source) (rust_mod_info > 0)"
+        );
+        // Not crate names, but matched literally all the same: RE2 escapes inside PromQL's
+        // string escapes.
+        assert_eq!(name_regex("a.b|c\"d\\e"), r#"a\\.b\\|c\"d\\\\e"#);
+        assert_eq!(name_regex("x\ny"), r"x\\x{a}y");
+    }
+
+    #[test]
+    fn counts_are_whole_numbers_of_instances() {
+        assert_eq!(instance_count(Some(3.0)), 3);
+        assert_eq!(instance_count(None), 1);
+        assert_eq!(instance_count(Some(f64::NAN)), 1);
+        assert_eq!(instance_count(Some(2.5)), 1);
+        assert_eq!(instance_count(Some(1e300)), 1);
+    }
+
+    #[test]
     fn a_failed_binary_is_named_by_its_path() {
         let args = SourceArgs {
             paths: vec![PathBuf::from("/nonexistent/bin/app")],

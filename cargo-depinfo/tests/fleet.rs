@@ -530,6 +530,46 @@ fn prometheus_api_errors_are_one_line_naming_the_url() {
 }
 
 #[test]
+fn warnings_make_an_answer_partial_and_infos_are_notes() {
+    // A Thanos partial response: fields in another order, `stats` beside them, a warning with
+    // a newline and an escape sequence in it, an info annotation.
+    let thanos = Server::fixed(Reply::ok(
+        "application/json",
+        r#"{"data":{"result":[{"metric":{"job":"fleet","name":"itoa","program":"alpha","version":"1.0.15"},"value":[1763770000.1,"2"]}],"resultType":"vector"},"stats":{"seriesFetched":"2"},"warnings":["store 10.0.0.9:10901 unreachable\n\u001b[2Jforged"],"infos":["PromQL info: metric might not be a counter"],"status":"success"}"#,
+    ));
+    let url = thanos.url("");
+    let out = run(&["spread", "--prometheus", &url]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        format!("itoa: 1 version\n\t1.0.15\talpha@{url}\tjob=fleet instances=2\n")
+    );
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "note: {url}: info from the server: PromQL info: metric might not be a counter\n\
+             error: {url}: the answer may be incomplete: 1 warning(s) from the server: store 10.0.0.9:10901 unreachable  [2Jforged\n"
+        )
+    );
+    let out = run(&["spread", "--prometheus", &url, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        testkit::json_strings(&v["errors"], "message"),
+        [format!(
+            "{url}: the answer may be incomplete: 1 warning(s) from the server: store 10.0.0.9:10901 unreachable  [2Jforged"
+        )]
+    );
+    assert_eq!(
+        testkit::json_strings(&v["notes"], "message"),
+        [format!(
+            "{url}: info from the server: PromQL info: metric might not be a counter"
+        )]
+    );
+    assert_eq!(v["crates"][0]["versions"][0]["running"][0]["instances"], 2);
+}
+
+#[test]
 fn rules_pass_promtool_check_rules() {
     let dir = Scratch::new("fleet-rules");
     for (name, args) in [
