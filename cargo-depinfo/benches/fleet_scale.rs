@@ -32,13 +32,13 @@ fn fleet_page() -> String {
     for i in 0..INSTANCES {
         let p = i % PROGRAMS;
         // A tenth of each program's instances (the canary) runs the next build.
-        let canary = usize::from((i / PROGRAMS) % 10 == 0);
+        let canary = usize::from((i / PROGRAMS).is_multiple_of(10));
         let instance = format!("10.{}.{}.{}:8080", p, i / 250, i % 250);
         for k in 0..CRATES {
             let c = (p * 7 + k) % POOL;
             // A few versions per crate across the fleet: programs pin one of three minors.
             let minor = (c + p) % 3;
-            let patch = (c % 5) + if c % 4 == 0 { canary } else { 0 };
+            let patch = (c % 5) + if c.is_multiple_of(4) { canary } else { 0 };
             let direct = if k < 30 { "true" } else { "false" };
             let _ = writeln!(
                 page,
@@ -225,9 +225,7 @@ fn main() {
     let answer = scratch.join("answer.json");
     let answer_s = answer.display().to_string();
     let t_naive_curl = median(|| curl_to(&raw, &answer_s));
-    let raw_mib = std::fs::metadata(&answer)
-        .map(|m| m.len() >> 20)
-        .unwrap_or(0);
+    let raw_mib = std::fs::metadata(&answer).map_or(0, |m| m.len() >> 20);
     let t_jq = median(|| {
         let start = Instant::now();
         let out = Command::new(&jq)
