@@ -52,7 +52,7 @@ impl Runner {
 /// One program (a binary, or an instance of a service) running one version of one crate.
 ///
 /// A fleet is many observations of few distinct values: the runner is shared by all the
-/// crates of one program, and names, versions and sources are [`Strings`]-interned, so that
+/// crates of one program, and names, versions and sources are `Strings`-interned, so that
 /// one observation costs about 64 bytes whatever its text (a million series fit in memory).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[non_exhaustive]

@@ -6,8 +6,12 @@
 //!   `<program>_build_info` in the text exposition format; the instance is the URL's
 //!   `host:port`, as Prometheus would label it;
 //! - the Prometheus HTTP API (`--prometheus URL`, also Thanos and Mimir, [`prometheus_api`]):
-//!   the instant queries `rust_mod_info` and `{__name__=~".+_build_info",rustversion!=""}`; the
-//!   instance and job are the series' `instance` and `job` labels.
+//!   what [`Ask`] says: per instance, `rust_mod_info` (for some crates, with a `name=~`
+//!   matcher) joined with `{__name__=~".+_build_info",rustversion!=""}`, the instance and job
+//!   being the series' `instance` and `job` labels; or counted, `count by (program, job, name,
+//!   version[, source]) (rust_mod_info > 0)`, one observation per program, job and version
+//!   standing for that many instances. Warnings in an answer make it a [`SourceError`] (what
+//!   it gave is kept); infos are [`Collected::notes`].
 //!
 //! `list` reads a workspace ([`workspace`]) and `outdated` a registry's [`sparse_index`]; every
 //! child process runs through [`child_process`], every request through [`http`].
@@ -153,12 +157,20 @@ impl SourceError {
     }
 }
 
-/// Notes joined with `; ` (`...` when some were left out).
+/// The first notes joined with `; ` (`; …` when more were kept), so a line stays short.
 struct Joined<'a>(&'a [String]);
+
+/// The most warnings quoted in one error line.
+const SHOWN_NOTES: usize = 3;
 
 impl std::fmt::Display for Joined<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0.join("; "))
+        let shown = &self.0[..self.0.len().min(SHOWN_NOTES)];
+        f.write_str(&shown.join("; "))?;
+        if self.0.len() > SHOWN_NOTES {
+            f.write_str("; …")?;
+        }
+        Ok(())
     }
 }
 
@@ -572,6 +584,22 @@ mod tests {
         // string escapes.
         assert_eq!(name_regex("a.b|c\"d\\e"), r#"a\\.b\\|c\"d\\\\e"#);
         assert_eq!(name_regex("x\ny"), r"x\\x{a}y");
+    }
+
+    #[test]
+    fn many_warnings_are_one_short_line() {
+        let e = SourceError::PrometheusWarnings {
+            url: "http://thanos:9090".into(),
+            warnings: vec!["w\n".repeat(100); 10],
+            count: 5000,
+        };
+        let line = e.to_string();
+        assert!(line.chars().count() < 700, "{line}");
+        assert!(
+            line.starts_with("http://thanos:9090: the answer may be incomplete: 5000 warning(s) from the server: w w "),
+            "{line}"
+        );
+        assert!(line.ends_with("; …"), "{line}");
     }
 
     #[test]

@@ -661,6 +661,28 @@ proptest! {
 }
 
 #[test]
+fn a_flood_of_warnings_is_counted_in_bounded_memory() {
+    let warning = format!("\"{}\"", "w".repeat(1000));
+    let body = format!(
+        r#"{{"status":"success","warnings":[{}],"data":{{"resultType":"vector","result":[]}}}}"#,
+        vec![warning; 20_000].join(",")
+    );
+    let (answer, peak) =
+        peak_during(|| decode_prometheus_answer_with(200, None, body.as_bytes(), &mut |_| {}));
+    let answer = answer.unwrap();
+    assert_eq!(answer.warning_count, 20_000);
+    assert_eq!(answer.warnings.len(), 10);
+    assert!(
+        answer
+            .warnings
+            .iter()
+            .all(|w| w.chars().count() == 201 && w.ends_with('…'))
+    );
+    // 20 MB of warnings; ten kept, cut to 200 characters.
+    assert!(peak < 16 << 10, "{peak} bytes");
+}
+
+#[test]
 fn a_hundred_thousand_samples_stream_in_constant_memory() {
     let mut body = String::from(r#"{"status":"success","data":{"resultType":"vector","result":["#);
     for i in 0..100_000 {

@@ -1,7 +1,13 @@
-//! Instant queries against the Prometheus HTTP API (`GET /api/v1/query`), which Thanos and
-//! Mimir serve too. Only vector results are accepted; an error answer
+//! Instant queries against the Prometheus HTTP API (`GET /api/v1/query`), which Thanos, Mimir,
+//! Cortex and VictoriaMetrics serve too. Only vector results are accepted; an error answer
 //! (`{"status":"error","errorType":...,"error":...}`), a non-JSON answer (a login page, a
 //! proxy's error) or an HTTP error becomes one message.
+//!
+//! Answers are decoded in passes over the body, never into a tree or a list of all series:
+//! the envelope first (its fields in any order, unknown ones skipped, `data` kept as a slice),
+//! then `data` (`resultType` wherever it stands), then `data.result`, whose samples go one by
+//! one to the caller with their labels borrowed from the body. `warnings` and `infos` come
+//! back as [`Annotations`].
 
 use std::borrow::Cow;
 use std::fmt::{self, Write as _};
@@ -22,8 +28,7 @@ pub type Series = std::collections::BTreeMap<String, String>;
 #[derive(Debug)]
 pub struct Sample<'a> {
     labels: &'a [(Cow<'a, str>, Cow<'a, str>)],
-    /// The value; `None` when the server left it out (the series then counts, see
-    /// [`query`]).
+    /// The value; `None` when the server left it out (the series then counts).
     pub value: Option<f64>,
 }
 
@@ -45,8 +50,8 @@ impl Sample<'_> {
 
 /// What a success answer says beside its data: `warnings` (Thanos and Mimir partial
 /// responses, Prometheus' warnings annotations: the answer may be incomplete) and `infos`
-/// (Prometheus' info annotations). Kept in bounded memory: the first [`MAX_NOTES`] of each,
-/// every one cut to [`MAX_QUOTED`] characters, with the number the server sent.
+/// (Prometheus' info annotations). Kept in bounded memory: the first `MAX_NOTES` (10) of
+/// each, every one cut to 200 characters, with the number the server sent.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Annotations {
