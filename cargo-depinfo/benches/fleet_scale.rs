@@ -5,6 +5,11 @@
 //! `rust_mod_info` answer, the naive path (curl the raw answer, then `jq` parses it), and the
 //! release `cargo-depinfo` end to end (wall time, and peak RSS from `wait4`).
 //!
+//! `spread` asks `count by (program, job, name, version) (rust_mod_info > 0)`: the server does
+//! the counting (its `> 0` is the rule that a series at 0 does not run), and the answer is one
+//! series per program, job and version (under 1 MiB here) instead of 300,000 (60 MiB),
+//! so `spread` costs about the server's own evaluation of that query, which this prints.
+//!
 //! `cargo bench -p cargo-depinfo --bench fleet_scale`. Fails loudly when prometheus, curl or
 //! jq is missing (scripts/test-all.sh installs them). The fleet is one page served from
 //! 127.0.0.1 and scraped with `honor_labels: true`, so its `instance` labels stand.
@@ -218,6 +223,9 @@ fn main() {
     let counted = url("count by (program, job, name, version) (rust_mod_info > 0)");
     let raw = url("rust_mod_info");
     let t_count = median(|| curl_to(&counted, "/dev/null"));
+    let counted_file = scratch.join("counted.json");
+    curl_to(&counted, &counted_file.display().to_string());
+    let counted_kib = std::fs::metadata(&counted_file).map_or(0, |m| m.len() >> 10);
     // What the `> 0` filter (the value>0 rule, done by the server) costs.
     let unfiltered = url("count by (program, job, name, version) (rust_mod_info)");
     let t_unfiltered = median(|| curl_to(&unfiltered, "/dev/null"));
@@ -242,7 +250,7 @@ fn main() {
     });
     let naive = t_naive_curl + t_jq;
     println!(
-        "server, count by (program, job, name, version) (rust_mod_info > 0) to /dev/null: {}",
+        "server, count by (program, job, name, version) (rust_mod_info > 0) to /dev/null: {} ({counted_kib} KiB answer)",
         ms(t_count)
     );
     println!("server, the same without `> 0`: {}", ms(t_unfiltered));
