@@ -3,7 +3,7 @@
 //! follows from the errors and the answer ([`Outcome::new`]).
 
 use anyhow::{Context as _, Result, bail};
-use cargo_depinfo::{self as depinfo, IndexOptions, Inventory, Observation, SparseIndex};
+use cargo_depinfo::{self as depinfo, Ask, IndexOptions, Inventory, Observation, SparseIndex};
 
 use crate::Outcome;
 use crate::cli::{
@@ -36,11 +36,17 @@ pub(crate) fn inspect(args: &InspectArgs) -> Result<Outcome> {
 pub(crate) fn affected(args: &AffectedArgs) -> Result<Outcome> {
     let format = args.format()?;
     let req = args.req()?;
-    let (observations, errors) = collect(&args.sources)?;
+    let (observations, errors, notes) = collect(
+        &args.sources,
+        Ask::Instances,
+        std::slice::from_ref(&args.name),
+    )?;
     let hits = depinfo::affected(&observations, &args.name, &req);
     let unjudged = depinfo::unjudged(&observations, &args.name);
     let stdout = match format {
-        Format::Json => depinfo::affected_json(&args.name, &args.req, &hits, &unjudged, &errors),
+        Format::Json => {
+            depinfo::affected_json(&args.name, &args.req, &hits, &unjudged, &errors, &notes)
+        }
         Format::Prometheus => {
             // The exposition has no place for them: say so on stderr (and in the exit code).
             eprint!("{}", unjudged_lines("warning: ", &unjudged));
@@ -74,10 +80,10 @@ fn unjudged_lines(prefix: &str, unjudged: &[depinfo::Hit]) -> String {
 
 pub(crate) fn spread(args: &SpreadArgs) -> Result<Outcome> {
     let format = args.format()?;
-    let (observations, errors) = collect(&args.sources)?;
+    let (observations, errors, notes) = collect(&args.sources, Ask::Counts, &args.crates)?;
     let crates = depinfo::spread(&observations, &args.crates, args.max_versions);
     let stdout = match format {
-        Format::Json => depinfo::spread_json(&crates, args.max_versions, &errors),
+        Format::Json => depinfo::spread_json(&crates, args.max_versions, &errors, &notes),
         Format::Prometheus => depinfo::spread_prometheus(&crates),
         _ => depinfo::spread_text(&crates),
     };
@@ -103,13 +109,15 @@ pub(crate) fn outdated(args: &OutdatedArgs) -> Result<Outcome> {
     options.registry.clone_from(&args.registry);
     options.offline = args.offline;
     let index = SparseIndex::open(&options)?;
-    let (observations, mut errors) = collect_args(&sources);
+    let mut sources = sources;
+    sources.ask = Ask::CountsWithSource;
+    let (observations, mut errors, notes) = collect_args(&sources);
     let mut progress = ProgressLine::stderr();
     let outdated = depinfo::outdated(&observations, &index, &mut |e| progress.show(e));
     progress.finish();
     errors.extend(report(&outdated.errors));
     let stdout = match format {
-        Format::Json => depinfo::outdated_json(&outdated, index.url(), &errors),
+        Format::Json => depinfo::outdated_json(&outdated, index.url(), &errors, &notes),
         Format::Prometheus => depinfo::outdated_prometheus(&outdated),
         _ => depinfo::outdated_text(&outdated),
     };
@@ -150,17 +158,33 @@ fn current_dir() -> Result<std::path::PathBuf> {
     std::env::current_dir().context("cannot read the current directory")
 }
 
-/// Reads the sources, with a progress line on stderr when it is a terminal.
-fn collect(flags: &SourceFlags) -> Result<(Vec<Observation>, Vec<String>)> {
-    Ok(collect_args(&flags.source_args(&current_dir()?)?))
+/// Reads the sources, asking Prometheus APIs `ask` about `crates` (empty: all), with a
+/// progress line on stderr when it is a terminal.
+fn collect(
+    flags: &SourceFlags,
+    ask: Ask,
+    crates: &[String],
+) -> Result<(Vec<Observation>, Vec<String>, Vec<String>)> {
+    let mut args = flags.source_args(&current_dir()?)?;
+    args.ask = ask;
+    crates.clone_into(&mut args.crates);
+    Ok(collect_args(&args))
 }
 
-/// [`collect`] from checked arguments.
-fn collect_args(args: &depinfo::SourceArgs) -> (Vec<Observation>, Vec<String>) {
+/// [`collect`] from checked arguments. Servers' notes are lines on stderr too (`note: `),
+/// escaped as errors are.
+fn collect_args(args: &depinfo::SourceArgs) -> (Vec<Observation>, Vec<String>, Vec<String>) {
     let mut progress = ProgressLine::stderr();
-    let (observations, errors) = depinfo::collect_with(args, &mut |e| progress.show(e));
+    let collected = depinfo::collect_with(args, &mut |e| progress.show(e));
     progress.finish();
-    (observations, report(&errors))
+    for n in &collected.notes {
+        eprintln!("note: {}", depinfo::printable_line(n));
+    }
+    (
+        collected.observations,
+        report(&collected.errors),
+        collected.notes,
+    )
 }
 
 pub(crate) fn audit(args: &AuditArgs) -> Result<Outcome> {
@@ -194,7 +218,7 @@ pub(crate) fn audit(args: &AuditArgs) -> Result<Outcome> {
     }
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let config = depinfo::AuditConfig::find(&cwd, depinfo::cargo_home().as_deref())?;
-    let (mut observations, source_errors) = collect(&args.sources)?;
+    let (mut observations, source_errors, _notes) = collect(&args.sources, Ask::Instances, &[])?;
     errors.extend(source_errors);
     let mut options = depinfo::AuditOptions::default();
     options.ignore = args.ignore.iter().chain(&config.ignore).cloned().collect();

@@ -53,7 +53,7 @@ pub use crate::sources::sparse_index::{
     INDEX_ENV, IndexError, IndexFileError, IndexOptions, SparseIndex,
 };
 pub use crate::sources::workspace::{ListError, ListOptions, list};
-pub use crate::sources::{SourceArgs, SourceError, collect, collect_with};
+pub use crate::sources::{Ask, Collected, SourceArgs, SourceError, collect, collect_with};
 
 /// The parsers of network answers and of cargo's index cache, public only with the
 /// `test-util` feature, for the property tests (tests/network_parsers.rs,
@@ -65,6 +65,9 @@ pub mod network_parsers {
     };
     pub use crate::sources::index_cache::parse_cache_file;
     pub use crate::sources::metrics_pages::{ACCEPT, page_observations};
-    pub use crate::sources::prometheus_api::{Series, decode as decode_prometheus_answer};
+    pub use crate::sources::prometheus_api::{
+        Annotations, Sample as ApiSample, Series, decode as decode_prometheus_answer,
+        decode_with as decode_prometheus_answer_with,
+    };
     pub use crate::sources::sparse_index::{Release, parse_index_file};
 }

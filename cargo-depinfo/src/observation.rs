@@ -27,9 +27,19 @@ pub struct Runner {
     pub path: Option<String>,
     /// The input this came from: a path, a `/metrics` URL or a Prometheus URL.
     pub origin: String,
+    /// How many instances (or binaries) this stands for: 1 for a binary, a `/metrics` page
+    /// or an instance's series; the count of a Prometheus `count by` answer, when the
+    /// runner is one program in one job (no `instance`).
+    pub instances: usize,
 }
 
 impl Runner {
+    /// Whether this stands for the instances of a program in a job, as counted by a
+    /// Prometheus API, rather than for one instance or binary.
+    pub fn is_counted(&self) -> bool {
+        self.instance.is_none() && self.path.is_none()
+    }
+
     /// Where it runs: the instance, else the binary, else the input.
     pub fn location(&self) -> &str {
         self.instance
@@ -99,6 +109,7 @@ pub fn from_inventories(inventories: &[Inventory]) -> Vec<Observation> {
             job: None,
             path: Some(inv.path.clone()),
             origin: inv.path.clone(),
+            instances: 1,
         });
         for p in inv.packages.iter().filter(|p| !p.root) {
             out.push(Observation {

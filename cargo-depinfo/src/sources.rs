@@ -6,8 +6,12 @@
 //!   `<program>_build_info` in the OpenMetrics or the classic text format ([`exposition`]);
 //!   the instance is the URL's `host:port`, as Prometheus would label it;
 //! - the Prometheus HTTP API (`--prometheus URL`, also Thanos and Mimir, [`prometheus_api`]):
-//!   the instant queries `rust_mod_info` and `{__name__=~".+_build_info",rustversion!=""}`; the
-//!   instance and job are the series' `instance` and `job` labels.
+//!   what [`Ask`] says: per instance, `rust_mod_info` (for some crates, with a `name=~`
+//!   matcher) joined with `{__name__=~".+_build_info",rustversion!=""}`, the instance and job
+//!   being the series' `instance` and `job` labels; or counted, `count by (program, job, name,
+//!   version[, source]) (rust_mod_info > 0)`, one observation per program, job and version
+//!   standing for that many instances. Warnings in an answer make it a [`SourceError`] (what
+//!   it gave is kept); infos are [`Collected::notes`].
 //!
 //! - a cargo workspace ([`workspace`], `list`'s reader) when [`SourceArgs::workspace`] is set:
 //!   the command line sets it when no other source is given and a cargo project is found, so
@@ -34,6 +38,7 @@ pub(crate) mod sparse_index;
 pub(crate) mod workspace;
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -73,6 +78,27 @@ pub struct SourceArgs {
     pub limits: Limits,
     /// A cargo workspace to read, as `list` reads it (each selected package's inventory).
     pub workspace: Option<ListOptions>,
+    /// What to ask Prometheus APIs (`affected`, `spread` and `outdated` each ask the least
+    /// they need).
+    pub ask: Ask,
+    /// Only these crates are asked of Prometheus APIs, matched up to `-`/`_`; empty: every
+    /// crate. Other sources read every crate: the questions filter.
+    pub crates: Vec<String>,
+}
+
+/// What a question asks Prometheus APIs for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Ask {
+    /// Every running `rust_mod_info` series, one observation per instance, joined with the
+    /// instances' build_info series (`affected`: who exactly runs it).
+    #[default]
+    Instances,
+    /// `count by (program, job, name, version) (rust_mod_info > 0)`: one observation per
+    /// program, job and crate version, standing for that many instances (`spread`).
+    Counts,
+    /// [`Ask::Counts`] by `source` too (`outdated` checks registry crates only).
+    CountsWithSource,
 }
 
 impl Default for SourceArgs {
@@ -85,6 +111,8 @@ impl Default for SourceArgs {
             client: None,
             limits: Limits::default(),
             workspace: None,
+            ask: Ask::default(),
+            crates: Vec::new(),
         }
     }
 }
@@ -132,6 +160,18 @@ pub enum SourceError {
         /// What went wrong.
         error: ListError,
     },
+    /// A Prometheus-compatible API answered with warnings (a Thanos or Mimir partial
+    /// response, a Prometheus warning annotation): what it gave is used, but may be
+    /// incomplete, so the answer is never clean.
+    #[error("{url}: the answer may be incomplete: {count} warning(s) from the server: {}", one_line(&Joined(warnings)))]
+    PrometheusWarnings {
+        /// The base URL as given, redacted and cut short as for `MetricsPage`.
+        url: String,
+        /// The first warnings, each cut short.
+        warnings: Vec<String>,
+        /// How many warnings the answers held.
+        count: usize,
+    },
     /// Reading the source panicked (a bug: the other sources are still read).
     #[error("{input}: panicked")]
     Panicked {
@@ -145,16 +185,33 @@ impl SourceError {
     pub fn input(&self) -> String {
         match self {
             SourceError::Binary(e) => e.path().display().to_string(),
-            SourceError::MetricsPage { url, .. } | SourceError::PrometheusApi { url, .. } => {
-                url.clone()
-            }
+            SourceError::MetricsPage { url, .. }
+            | SourceError::PrometheusApi { url, .. }
+            | SourceError::PrometheusWarnings { url, .. } => url.clone(),
             SourceError::Panicked { input } | SourceError::Workspace { input, .. } => input.clone(),
         }
     }
 }
 
-/// An error's message with control characters (newlines from a server's answer) blanked.
-fn one_line(error: &dyn std::error::Error) -> String {
+/// The first notes joined with `; ` (`; …` when more were kept), so a line stays short.
+struct Joined<'a>(&'a [String]);
+
+/// The most warnings quoted in one error line.
+const SHOWN_NOTES: usize = 3;
+
+impl std::fmt::Display for Joined<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = &self.0[..self.0.len().min(SHOWN_NOTES)];
+        f.write_str(&shown.join("; "))?;
+        if self.0.len() > SHOWN_NOTES {
+            f.write_str("; …")?;
+        }
+        Ok(())
+    }
+}
+
+/// A message with control characters (newlines from a server's answer) blanked.
+fn one_line(error: &dyn std::fmt::Display) -> String {
     error
         .to_string()
         .chars()
@@ -162,20 +219,33 @@ fn one_line(error: &dyn std::error::Error) -> String {
         .collect()
 }
 
+/// What the sources gave.
+#[derive(Debug, Default)]
+#[non_exhaustive]
+pub struct Collected {
+    /// Every observation, in source order.
+    pub observations: Vec<Observation>,
+    /// The sources that failed, or answered with warnings.
+    pub errors: Vec<SourceError>,
+    /// What servers said for information (Prometheus' info annotations, `URL: info: ...`,
+    /// cut short): shown, not failures.
+    pub notes: Vec<String>,
+}
+
 /// Reads every source. When no source is given at all, reads nothing (the command line picks
-/// the workspace around the current directory, or asks for a source).
+/// the workspace around the current directory, or asks for a source). Servers' notes are left
+/// out: [`collect_with`] has them.
 pub fn collect(args: &SourceArgs) -> (Vec<Observation>, Vec<SourceError>) {
-    collect_with(args, &mut |_| {})
+    let c = collect_with(args, &mut |_| {});
+    (c.observations, c.errors)
 }
 
 /// [`collect`], reporting progress while binaries are scanned. Binaries come first, then the
 /// network sources in the order given.
-pub fn collect_with(
-    args: &SourceArgs,
-    on_progress: &mut dyn FnMut(Progress<'_>),
-) -> (Vec<Observation>, Vec<SourceError>) {
+pub fn collect_with(args: &SourceArgs, on_progress: &mut dyn FnMut(Progress<'_>)) -> Collected {
     let mut observations = Vec::new();
     let mut errors = Vec::new();
+    let mut notes = Vec::new();
     if let Some(options) = &args.workspace {
         match workspace::list(options) {
             Ok(inventories) => observations.extend(from_inventories(&inventories)),
@@ -212,52 +282,62 @@ pub fn collect_with(
                         }
                     });
                     errors.extend(failed);
-                    return (observations, errors);
+                    return Collected {
+                        observations,
+                        errors,
+                        notes,
+                    };
                 }
             }
         }
     };
     let client = &client;
-    let results: Vec<(Vec<Observation>, Vec<SourceError>)> = std::thread::scope(|scope| {
+    let results: Vec<Collected> = std::thread::scope(|scope| {
         let metrics = args.metrics.iter().map(|url| {
             let handle = spawn_named(scope, url, move || {
                 match metrics_pages::scrape(client, url) {
-                    Ok(o) => (o, Vec::new()),
-                    Err(error) => (
-                        Vec::new(),
-                        vec![SourceError::MetricsPage {
+                    Ok(observations) => Collected {
+                        observations,
+                        ..Collected::default()
+                    },
+                    Err(error) => Collected {
+                        errors: vec![SourceError::MetricsPage {
                             url: http::shown_url(url),
                             error,
                         }],
-                    ),
+                        ..Collected::default()
+                    },
                 }
             });
             (url, handle)
         });
         let prometheus = args.prometheus.iter().map(|url| {
-            let handle = spawn_named(scope, url, move || query_prometheus(client, url));
+            let handle = spawn_named(scope, url, move || query_prometheus(client, url, args));
             (url, handle)
         });
         let handles: Vec<_> = metrics.chain(prometheus).collect();
         handles
             .into_iter()
             .map(|(url, h)| {
-                h.join().ok().flatten().unwrap_or_else(|| {
-                    (
-                        Vec::new(),
-                        vec![SourceError::Panicked {
-                            input: http::shown_url(url),
-                        }],
-                    )
+                h.join().ok().flatten().unwrap_or_else(|| Collected {
+                    errors: vec![SourceError::Panicked {
+                        input: http::shown_url(url),
+                    }],
+                    ..Collected::default()
                 })
             })
             .collect()
     });
-    for (o, e) in results {
-        observations.extend(o);
-        errors.extend(e);
+    for c in results {
+        observations.extend(c.observations);
+        errors.extend(c.errors);
+        notes.extend(c.notes);
     }
-    (observations, errors)
+    Collected {
+        observations,
+        errors,
+        notes,
+    }
 }
 
 /// Runs `f` on a thread named after the source `url` (redacted), so that a panic message
@@ -303,44 +383,55 @@ pub(crate) struct ModLabels<'a> {
     pub(crate) direct: Option<&'a str>,
 }
 
-/// Turns series into observations, sharing one [`Runner`] per program and instance and one
-/// copy of each name, version and source.
+/// Where a series was seen, beside its labels.
+pub(crate) struct SeenAt<'a> {
+    /// `host:port` of the instance, when the series is one instance's.
+    pub(crate) instance: Option<&'a str>,
+    /// The Prometheus job.
+    pub(crate) job: Option<&'a str>,
+    /// How many instances the series stands for (1 but for `count by` answers).
+    pub(crate) instances: usize,
+    /// The input, as shown.
+    pub(crate) origin: &'a str,
+}
+
+/// The key of a runner: program, instance, job, instances.
+type RunnerKey = (String, Option<String>, Option<String>, usize);
+
+/// Turns series into observations, sharing one [`Runner`] per program and instance (or
+/// program, job and count) and one copy of each name, version and source.
 #[derive(Default)]
 pub(crate) struct ObservationBuilder {
     strings: Strings,
-    runners: BTreeMap<(String, Option<String>, Option<String>), Arc<Runner>>,
+    runners: BTreeMap<RunnerKey, Arc<Runner>>,
     /// The runner of the last series: a page's series come program by program, so most
     /// lookups end here without building a key.
     last: Option<Arc<Runner>>,
 }
 
 impl ObservationBuilder {
-    /// A `rust_mod_info` series made an observation; `None` without `name` and `version`.
-    pub(crate) fn observation(
+    /// A `rust_mod_info` series (its labels through `label`) made an observation; `None`
+    /// without `name` and `version`.
+    pub(crate) fn observation<'l>(
         &mut self,
-        labels: &BTreeMap<String, String>,
-        instance: Option<&str>,
-        job: Option<&str>,
-        origin: &str,
+        label: impl Fn(&str) -> Option<&'l str>,
+        at: &SeenAt<'_>,
     ) -> Option<Observation> {
-        let get = |k: &str| labels.get(k).map(String::as_str);
-        let mod_labels = ModLabels {
-            name: get("name"),
-            version: get("version"),
-            source: get("source"),
-            program: get("program"),
-            direct: get("direct"),
+        let labels = ModLabels {
+            name: label("name"),
+            version: label("version"),
+            source: label("source"),
+            program: label("program"),
+            direct: label("direct"),
         };
-        self.observation_of(&mod_labels, instance, job, origin)
+        self.observation_of(&labels, at)
     }
 
     /// [`observation`](Self::observation) from borrowed labels.
     pub(crate) fn observation_of(
         &mut self,
         labels: &ModLabels<'_>,
-        instance: Option<&str>,
-        job: Option<&str>,
-        origin: &str,
+        at: &SeenAt<'_>,
     ) -> Option<Observation> {
         let name = self.strings.get(labels.name?);
         let version = self.strings.get(labels.version?);
@@ -349,20 +440,22 @@ impl ObservationBuilder {
         let runner = match &self.last {
             Some(r)
                 if r.program == program
-                    && r.instance.as_deref() == instance
-                    && r.job.as_deref() == job =>
+                    && r.instance.as_deref() == at.instance
+                    && r.job.as_deref() == at.job
+                    && r.instances == at.instances
+                    && r.origin == at.origin =>
             {
                 Arc::clone(r)
             }
             _ => {
-                let runner = self
-                    .runners
-                    .entry((
-                        program.to_owned(),
-                        instance.map(str::to_owned),
-                        job.map(str::to_owned),
-                    ))
-                    .or_insert_with_key(|(program, instance, job)| {
+                let key = (
+                    program.to_owned(),
+                    at.instance.map(str::to_owned),
+                    at.job.map(str::to_owned),
+                    at.instances,
+                );
+                let runner = self.runners.entry(key).or_insert_with_key(
+                    |(program, instance, job, instances)| {
                         Arc::new(Runner {
                             program: program.clone(),
                             program_version: None,
@@ -370,9 +463,11 @@ impl ObservationBuilder {
                             instance: instance.clone(),
                             job: job.clone(),
                             path: None,
-                            origin: origin.to_owned(),
+                            origin: at.origin.to_owned(),
+                            instances: *instances,
                         })
-                    });
+                    },
+                );
                 self.last = Some(Arc::clone(runner));
                 Arc::clone(runner)
             }
@@ -418,49 +513,148 @@ fn join_build_info(observations: &mut [Observation], build_info: &BuildInfoIndex
     }
 }
 
+/// The PromQL regex matching `name` up to `-`/`_` (crate names are `[A-Za-z0-9_-]`; any
+/// other character is matched literally), written for a double-quoted PromQL string.
+fn name_regex(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        match c {
+            '-' | '_' => out.push_str("[-_]"),
+            c if c.is_ascii_alphanumeric() => out.push(c),
+            // RE2 takes a quote literally and any escaped ASCII punctuation too; PromQL's
+            // string needs a quote and every backslash escaped once more.
+            '"' => out.push_str(r#"\""#),
+            '\\' => out.push_str(r"\\\\"),
+            c if c.is_ascii_punctuation() => {
+                out.push_str(r"\\");
+                out.push(c);
+            }
+            // Control characters in Go's escapes; anything else is literal in RE2.
+            c if c.is_control() => {
+                let _ = write!(out, r"\\x{{{:x}}}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `rust_mod_info`, with a name matcher for `crates` when not empty.
+fn mod_info_selector(crates: &[String]) -> String {
+    if crates.is_empty() {
+        return RUST_MOD_INFO.to_owned();
+    }
+    let names: Vec<String> = crates.iter().map(|c| name_regex(c)).collect();
+    format!(r#"{RUST_MOD_INFO}{{name=~"{}"}}"#, names.join("|"))
+}
+
+/// The PromQL query for `ask` about `crates`.
+pub(crate) fn mod_info_query(ask: Ask, crates: &[String]) -> String {
+    let selector = mod_info_selector(crates);
+    match ask {
+        Ask::Instances => selector,
+        Ask::Counts => format!("count by (program, job, name, version) ({selector} > 0)"),
+        Ask::CountsWithSource => {
+            format!("count by (program, job, name, version, source) ({selector} > 0)")
+        }
+    }
+}
+
+/// How many instances a `count by` sample stands for: its value, a whole number (1 when the
+/// server left it out or wrote something else).
+fn instance_count(value: Option<f64>) -> usize {
+    match value {
+        // Exact below 2^53; a count is never near that.
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "checked: a whole number between 1 and 2^53"
+        )]
+        Some(v) if v.fract() == 0.0 && (1.0..9.0e15).contains(&v) => v as usize,
+        _ => 1,
+    }
+}
+
 /// Queries one Prometheus-compatible API.
-fn query_prometheus(client: &Client, url: &str) -> (Vec<Observation>, Vec<SourceError>) {
+fn query_prometheus(client: &Client, url: &str, args: &SourceArgs) -> Collected {
     let fail = |error| SourceError::PrometheusApi {
         url: http::shown_url(url),
         error,
     };
     let origin = http::shown_url(url);
-    let series = match prometheus_api::query(client, url, RUST_MOD_INFO) {
-        Ok(s) => s,
-        Err(e) => return (Vec::new(), vec![fail(e)]),
-    };
     let mut builder = ObservationBuilder::default();
-    let mut observations: Vec<Observation> = series
-        .iter()
-        .filter_map(|l| {
-            builder.observation(
-                l,
-                l.get("instance").map(String::as_str),
-                l.get("job").map(String::as_str),
-                &origin,
-            )
-        })
-        .collect();
+    let mut observations = Vec::new();
+    let counted = args.ask != Ask::Instances;
+    let query = mod_info_query(args.ask, &args.crates);
+    let answer = prometheus_api::query(client, url, &query, &mut |s| {
+        let at = SeenAt {
+            instance: if counted { None } else { s.label("instance") },
+            job: s.label("job"),
+            instances: if counted { instance_count(s.value) } else { 1 },
+            origin: &origin,
+        };
+        observations.extend(builder.observation(|n| s.label(n), &at));
+    });
+    let mut annotations = match answer {
+        Ok(a) => vec![a],
+        Err(e) => {
+            return Collected {
+                errors: vec![fail(e)],
+                ..Collected::default()
+            };
+        }
+    };
     let mut errors = Vec::new();
-    if !observations.is_empty() {
-        match prometheus_api::query(client, url, BUILD_INFO_QUERY) {
-            Ok(series) => {
-                let build_info = series
-                    .into_iter()
-                    .filter_map(|mut l| {
-                        let name = l.remove("__name__")?;
-                        Some((
-                            (l.remove("instance"), l.remove("job"), name),
-                            (l.remove("version"), l.remove("revision")),
-                        ))
-                    })
-                    .collect();
+    // Per instance, the program's version and revision come from its build_info series;
+    // counted observations stand for instances that may differ in both.
+    if !observations.is_empty() && !counted {
+        let mut build_info = BuildInfoIndex::new();
+        let answer = prometheus_api::query(client, url, BUILD_INFO_QUERY, &mut |s| {
+            if let Some(name) = s.label("__name__") {
+                build_info.insert(
+                    (
+                        s.label("instance").map(str::to_owned),
+                        s.label("job").map(str::to_owned),
+                        name.to_owned(),
+                    ),
+                    (
+                        s.label("version").map(str::to_owned),
+                        s.label("revision").map(str::to_owned),
+                    ),
+                );
+            }
+        });
+        match answer {
+            Ok(a) => {
+                annotations.push(a);
                 join_build_info(&mut observations, &build_info);
             }
             Err(e) => errors.push(fail(e)),
         }
     }
-    (observations, errors)
+    let count: usize = annotations.iter().map(|a| a.warning_count).sum();
+    if count > 0 {
+        errors.push(SourceError::PrometheusWarnings {
+            url: origin.clone(),
+            warnings: annotations
+                .iter()
+                .flat_map(|a| a.warnings.iter().cloned())
+                .take(prometheus_api::MAX_NOTES)
+                .collect(),
+            count,
+        });
+    }
+    let notes = annotations
+        .iter()
+        .flat_map(|a| &a.infos)
+        .take(prometheus_api::MAX_NOTES)
+        .map(|i| format!("{origin}: info from the server: {}", one_line(i)))
+        .collect();
+    Collected {
+        observations,
+        errors,
+        notes,
+    }
 }
 
 #[cfg(test)]
@@ -490,6 +684,52 @@ mod tests {
             e.to_string(),
             "http://x:1/metrics: malformed HTTP answer: a b"
         );
+    }
+
+    #[test]
+    fn each_question_asks_for_what_it_needs() {
+        assert_eq!(mod_info_query(Ask::Instances, &[]), "rust_mod_info");
+        assert_eq!(
+            mod_info_query(Ask::Instances, &["serde_json".into()]),
+            r#"rust_mod_info{name=~"serde[-_]json"}"#
+        );
+        assert_eq!(
+            mod_info_query(Ask::Counts, &["a-b".into(), "c".into()]),
+            r#"count by (program, job, name, version) (rust_mod_info{name=~"a[-_]b|c"} > 0)"#
+        );
+        assert_eq!(
+            mod_info_query(Ask::CountsWithSource, &[]),
+            "count by (program, job, name, version, source) (rust_mod_info > 0)"
+        );
+        // Not crate names, but matched literally all the same: RE2 escapes inside PromQL's
+        // string escapes.
+        assert_eq!(name_regex("a.b|c\"d\\e"), r#"a\\.b\\|c\"d\\\\e"#);
+        assert_eq!(name_regex("x\ny"), r"x\\x{a}y");
+    }
+
+    #[test]
+    fn many_warnings_are_one_short_line() {
+        let e = SourceError::PrometheusWarnings {
+            url: "http://thanos:9090".into(),
+            warnings: vec!["w\n".repeat(100); 10],
+            count: 5000,
+        };
+        let line = e.to_string();
+        assert!(line.chars().count() < 700, "{line}");
+        assert!(
+            line.starts_with("http://thanos:9090: the answer may be incomplete: 5000 warning(s) from the server: w w "),
+            "{line}"
+        );
+        assert!(line.ends_with("; …"), "{line}");
+    }
+
+    #[test]
+    fn counts_are_whole_numbers_of_instances() {
+        assert_eq!(instance_count(Some(3.0)), 3);
+        assert_eq!(instance_count(None), 1);
+        assert_eq!(instance_count(Some(f64::NAN)), 1);
+        assert_eq!(instance_count(Some(2.5)), 1);
+        assert_eq!(instance_count(Some(1e300)), 1);
     }
 
     #[test]

@@ -73,24 +73,52 @@ fn fleet() -> (Server, Server) {
     (a, b)
 }
 
-/// A Prometheus API answering `rust_mod_info` and the build_info query with what a real
-/// Prometheus scraping `a` and `b` (job `fleet`) would answer.
+/// `%XX`-decoding of a query parameter.
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap()
+}
+
+/// The crate names a `name=~"a[-_]b|c"` matcher in `query` accepts (`None`: no matcher).
+fn matched_names(query: &str) -> Option<Vec<String>> {
+    let start = query.find(r#"name=~""#)? + r#"name=~""#.len();
+    let end = start + query[start..].find('"')?;
+    Some(
+        query[start..end]
+            .split('|')
+            .map(|alt| alt.replace("[-_]", "_"))
+            .collect(),
+    )
+}
+
+/// A Prometheus API answering the queries `cargo depinfo` sends (`rust_mod_info` with or
+/// without a name matcher, `count by (program, job, name, version[, source])` over it, the
+/// build_info query) with what a real Prometheus scraping `a` and `b` (job `fleet`) would
+/// answer; any other query is refused.
 fn prometheus_for(a: &Server, b: &Server) -> Server {
-    let series = |instance: &str, program: &str, name: &str, version: &str| {
-        serde_json::json!({
-            "metric": {"__name__": "rust_mod_info", "direct": "true", "instance": instance,
-                       "job": "fleet", "name": name, "program": program,
-                       "source": "crates.io", "version": version},
-            "value": [1_763_770_000.123, "1"]
-        })
-    };
     let (ia, ib) = (a.host_port(), b.host_port());
-    let mod_info = serde_json::json!({"status": "success", "data": {"resultType": "vector", "result": [
-        series(&ib, "beta-svc", "serde_json", "1.0.140"),
-        series(&ia, "alpha", "itoa", "1.0.15"),
-        series(&ia, "alpha", "serde_json", "1.0.130"),
-        series(&ib, "beta-svc", "itoa", "1.0.15"),
-    ]}});
+    let mod_info: Vec<[String; 4]> = [
+        (&ib, "beta-svc", "serde_json", "1.0.140"),
+        (&ia, "alpha", "itoa", "1.0.15"),
+        (&ia, "alpha", "serde_json", "1.0.130"),
+        (&ib, "beta-svc", "itoa", "1.0.15"),
+    ]
+    .map(|(i, p, n, v)| [i.clone(), p.to_owned(), n.to_owned(), v.to_owned()])
+    .to_vec();
     let build_info = |instance: &str, metric: &str, version: &str, revision: &str| {
         serde_json::json!({
             "metric": {"__name__": metric, "instance": instance, "job": "fleet",
@@ -103,12 +131,68 @@ fn prometheus_for(a: &Server, b: &Server) -> Server {
         build_info(&ib, "beta_svc_build_info", "0.2.0", "bbbb000000000000000000000000000000000000"),
     ]}})
     .to_string();
-    let mod_info = mod_info.to_string();
+    let answer = |result: Vec<Value>| {
+        serde_json::json!({"status": "success", "data": {"resultType": "vector", "result": result}})
+            .to_string()
+    };
     Server::start(move |path| {
-        let body = if path == "/api/v1/query?query=rust_mod_info" {
-            mod_info.clone()
-        } else if path.starts_with("/api/v1/query?query=%7B__name__") {
+        let Some(query) = path.strip_prefix("/api/v1/query?query=") else {
+            return Reply::not_found();
+        };
+        let query = percent_decode(query);
+        let names = matched_names(&query);
+        let selected = mod_info.iter().filter(|[_, _, n, _]| {
+            names
+                .as_ref()
+                .is_none_or(|names| names.contains(&n.replace('-', "_")))
+        });
+        let body = if query == r#"{__name__=~".+_build_info",rustversion!=""}"# {
             build.clone()
+        } else if query.starts_with("rust_mod_info") {
+            answer(
+                selected
+                    .map(|[i, p, n, v]| {
+                        serde_json::json!({
+                            "metric": {"__name__": "rust_mod_info", "direct": "true", "instance": i,
+                                       "job": "fleet", "name": n, "program": p,
+                                       "source": "crates.io", "version": v},
+                            "value": [1_763_770_000.123, "1"]
+                        })
+                    })
+                    .collect(),
+            )
+        } else if let Some(by) = query
+            .strip_prefix("count by (")
+            .and_then(|q| q.split_once(')'))
+            .map(|(by, _)| by.to_owned())
+        {
+            let mut counts: std::collections::BTreeMap<Vec<(String, String)>, u32> =
+                std::collections::BTreeMap::new();
+            for [_, p, n, v] in selected {
+                let labels = [
+                    ("job", "fleet"),
+                    ("name", n),
+                    ("program", p),
+                    ("source", "crates.io"),
+                    ("version", v),
+                ];
+                let key = labels
+                    .iter()
+                    .filter(|(l, _)| by.split(", ").any(|b| b == *l))
+                    .map(|(l, v)| ((*l).to_owned(), (*v).to_owned()))
+                    .collect();
+                *counts.entry(key).or_default() += 1;
+            }
+            answer(
+                counts
+                    .into_iter()
+                    .map(|(labels, c)| {
+                        let metric: serde_json::Map<String, Value> =
+                            labels.into_iter().map(|(l, v)| (l, Value::from(v))).collect();
+                        serde_json::json!({"metric": metric, "value": [1_763_770_000.123, c.to_string()]})
+                    })
+                    .collect(),
+            )
         } else {
             r#"{"status":"error","errorType":"bad_data","error":"unexpected query"}"#.to_owned()
         };
@@ -314,11 +398,43 @@ fn spread_over_metrics_and_prometheus_agree() {
 
     let out = run(&["spread", "--prometheus", &up]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert_eq!(stdout(&out), text, "--prometheus agrees with --metrics");
+    golden("spread_prometheus.txt", &stdout(&out), &names);
+    // Prometheus counts the instances per program and job: the same programs and versions as
+    // the instances' own pages say.
+    let counted: Vec<String> = stdout(&out)
+        .lines()
+        .map(|l| l.split('@').next().unwrap_or(l).to_owned())
+        .collect();
+    let direct: Vec<String> = text
+        .lines()
+        .map(|l| l.split('@').next().unwrap_or(l).to_owned())
+        .collect();
+    assert_eq!(counted, direct, "--prometheus agrees with --metrics");
+    // What it asked: the count, not the series.
+    assert!(
+        prom.requests().iter().any(|r| r.contains(
+            "query=count%20by%20%28program%2C%20job%2C%20name%2C%20version%29%20%28rust_mod_info%20%3E%200%29"
+        )),
+        "{:?}",
+        prom.requests()
+    );
 
-    // Both at once: the same instances are not counted twice.
-    let out = run(&["spread", "--prometheus", &up, "--metrics", &ua]);
-    assert_eq!(stdout(&out), text);
+    // Both at once: a page and the Prometheus counting it are two sources of one instance,
+    // which an answer without instances cannot tell apart; the exposition counts both.
+    let out = run(&[
+        "spread",
+        "--prometheus",
+        &up,
+        "--metrics",
+        &ua,
+        "--format",
+        "prometheus",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    testkit::assert_contains(
+        &stdout(&out),
+        "cargo_depinfo_crate_version_runners{name=\"itoa\",version=\"1.0.15\"} 3\n",
+    );
 
     let out = run(&["spread", "--prometheus", &up, "--format", "json"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -361,6 +477,14 @@ fn spread_over_metrics_and_prometheus_agree() {
     ]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     golden("affected_prometheus.json", &stdout(&out), &names);
+    // `affected` asks for the crate's series only, either spelling of its name.
+    assert!(
+        prom.requests()
+            .iter()
+            .any(|r| r.ends_with("query=rust_mod_info%7Bname%3D~%22serde%5B-_%5Djson%22%7D")),
+        "{:?}",
+        prom.requests()
+    );
 }
 
 #[test]
@@ -404,6 +528,46 @@ fn prometheus_api_errors_are_one_line_naming_the_url() {
         lines[1].ends_with(r#": "<!DOCTYPE html> <html><body>Sign in</body></html>""#),
         "{lines:?}"
     );
+}
+
+#[test]
+fn warnings_make_an_answer_partial_and_infos_are_notes() {
+    // A Thanos partial response: fields in another order, `stats` beside them, a warning with
+    // a newline and an escape sequence in it, an info annotation.
+    let thanos = Server::fixed(Reply::ok(
+        "application/json",
+        r#"{"data":{"result":[{"metric":{"job":"fleet","name":"itoa","program":"alpha","version":"1.0.15"},"value":[1763770000.1,"2"]}],"resultType":"vector"},"stats":{"seriesFetched":"2"},"warnings":["store 10.0.0.9:10901 unreachable\n\u001b[2Jforged"],"infos":["PromQL info: metric might not be a counter"],"status":"success"}"#,
+    ));
+    let url = thanos.url("");
+    let out = run(&["spread", "--prometheus", &url]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        format!("itoa: 1 version\n\t1.0.15\talpha@{url}\tjob=fleet instances=2\n")
+    );
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "note: {url}: info from the server: PromQL info: metric might not be a counter\n\
+             error: {url}: the answer may be incomplete: 1 warning(s) from the server: store 10.0.0.9:10901 unreachable  [2Jforged\n"
+        )
+    );
+    let out = run(&["spread", "--prometheus", &url, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        testkit::json_strings(&v["errors"], "message"),
+        [format!(
+            "{url}: the answer may be incomplete: 1 warning(s) from the server: store 10.0.0.9:10901 unreachable  [2Jforged"
+        )]
+    );
+    assert_eq!(
+        testkit::json_strings(&v["notes"], "message"),
+        [format!(
+            "{url}: info from the server: PromQL info: metric might not be a counter"
+        )]
+    );
+    assert_eq!(v["crates"][0]["versions"][0]["running"][0]["instances"], 2);
 }
 
 #[test]

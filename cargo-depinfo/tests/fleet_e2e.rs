@@ -230,17 +230,38 @@ fn check_depinfo_agrees(prom: &str, fleet: &[Variant]) {
 
         let (code, out, err) = ask(&["spread", "--crate", CODEC, "--format", "json"]);
         assert_eq!(code, 0, "{out}{err}");
-        let mut expected = BTreeMap::new();
+        // Through Prometheus, the instances per version are counted by the server (one
+        // runner per program and job); through the pages, listed. The same numbers.
+        let mut counts = BTreeMap::new();
         for v in fleet {
-            expected
-                .entry(v.codec.to_owned())
-                .or_insert_with(Vec::new)
-                .push(v.addr.clone());
+            *counts.entry(v.codec.to_owned()).or_insert(0) += 1;
         }
-        for list in expected.values_mut() {
-            list.sort();
+        assert_eq!(spread_counts(&out), counts, "{out}");
+        if source[0] == "--metrics" {
+            let mut expected = BTreeMap::new();
+            for v in fleet {
+                expected
+                    .entry(v.codec.to_owned())
+                    .or_insert_with(Vec::new)
+                    .push(v.addr.clone());
+            }
+            for list in expected.values_mut() {
+                list.sort();
+            }
+            assert_eq!(spread_versions(&out), expected, "{out}");
+        } else {
+            let v: Value = serde_json::from_str(&out).unwrap();
+            for running in v["crates"][0]["versions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|ver| ver["running"].as_array().unwrap())
+            {
+                assert_eq!(running["program"], "fleet-app", "{out}");
+                assert_eq!(running["job"], "fleet", "{out}");
+                assert_eq!(running["instance"], Value::Null, "{out}");
+            }
         }
-        assert_eq!(spread_versions(&out), expected, "{out}");
         let (code, _, err) = ask(&["spread", "--crate", CODEC, "--max-versions", "2"]);
         assert_eq!(code, 1, "three versions are over a limit of two: {err}");
     }
@@ -258,6 +279,32 @@ fn affected_instances(json: &str) -> Vec<String> {
     out.sort();
     out.dedup();
     out
+}
+
+/// `version -> instances running it` (the sum of the runners' `instances`) for the crate in
+/// `spread --format json` output.
+fn spread_counts(json: &str) -> BTreeMap<String, u64> {
+    let v: Value = serde_json::from_str(json).unwrap();
+    let krate = v["crates"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no crates array: {json}"))
+        .iter()
+        .find(|c| c["name"] == CODEC)
+        .unwrap_or_else(|| panic!("{CODEC} missing: {json}"));
+    krate["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|ver| {
+            let n = ver["running"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["instances"].as_u64().unwrap())
+                .sum();
+            (ver["version"].as_str().unwrap().to_owned(), n)
+        })
+        .collect()
 }
 
 /// `version -> instances` for the one crate in `spread --format json` output.
@@ -420,12 +467,15 @@ fn check_readme_commands(readme: &ReadmeFleetSection, prom: &str, fleet: &[Varia
     let (code, out, err) = depinfo(&args);
     assert_eq!(code, 1, "{args:?}: {out}{err}");
     assert!(out.starts_with(&format!("{CODEC}: 3 versions")), "{out}");
-    for v in fleet {
-        assert!(
-            out.contains(&format!("\t{}\tfleet-app@{}", v.codec, v.addr)),
-            "{}: {out}",
-            v.addr
+    // Prometheus counted the instances of each version: 1.0.0 once, 1.1.0 twice, 2.0.0 once.
+    for (version, n) in [("1.0.0", 1), ("1.1.0", 2), ("2.0.0", 1)] {
+        assert_eq!(
+            fleet.iter().filter(|v| v.codec == version).count(),
+            n,
+            "the fleet"
         );
+        let line = format!("\t{version}\tfleet-app@http://{prom}\tjob=fleet instances={n}\n");
+        assert!(out.contains(&line), "{line:?} in {out}");
     }
 
     // outdated against the loopback index: every crates.io crate of the fleet is a major

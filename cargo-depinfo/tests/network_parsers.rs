@@ -12,7 +12,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use cargo_depinfo::network_parsers::{
-    Format, decode_prometheus_answer, page_observations, parse_exposition, parse_index_file,
+    Format, decode_prometheus_answer, decode_prometheus_answer_with, page_observations,
+    parse_exposition, parse_index_file,
 };
 use cargo_depinfo::{ApiError, ExpositionError, IndexFileError};
 use proptest::prelude::*;
@@ -614,6 +615,8 @@ const ANSWERS: &[&str] = &[
     r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"a":"b"},"values":[[1,"1"],[2,"0"]]}]}}"#,
     r#"{"status":"success","data":{"resultType":"vector","result":[]},"warnings":["partial"]}"#,
     "<html><head><title>Sign in</title></head><body>login</body></html>",
+    // Thanos: a partial response's warnings; VictoriaMetrics: `stats` first, `status` last.
+    r#"{"data":{"result":[{"value":[1763770000,"3"],"metric":{"name":"itoa","version":"1.0.15"}}],"resultType":"vector"},"warnings":["No StoreAPIs matched for this query"],"infos":["PromQL info: metric might not be a counter"],"stats":{"seriesFetched":"1"},"status":"success"}"#,
 ];
 
 /// An answer's `status`, the rest skipped.
@@ -700,9 +703,322 @@ proptest! {
             .filter(|(_, v)| v.parse::<f64>().is_ok_and(|v| v > 0.0))
             .map(|(l, _)| l)
             .collect();
-        let decoded = decoded.unwrap();
+        let (decoded, _) = decoded.unwrap();
         prop_assert_eq!(decoded.iter().collect::<Vec<_>>(), want);
     }
+}
+
+// ---- streamed against a reference decode ------------------------------------------------
+
+/// How an answer is classified: its running samples (labels in order, value) and
+/// annotations, or the kind of error.
+type Classified = Result<(Vec<(Vec<(String, String)>, Option<f64>)>, Notes, Notes), &'static str>;
+
+/// Kept notes (at most 10, each cut to 200 characters with `…`) and how many there were.
+type Notes = (Vec<String>, usize);
+
+fn cut(text: &str, max: usize) -> String {
+    let mut out: String = text.chars().take(max).collect();
+    if out.len() < text.len() {
+        out.push('…');
+    }
+    out
+}
+
+/// The same answer read the plain way, through a `serde_json::Value` tree: the rules the
+/// streaming decoder must follow, written out.
+fn reference(status: u16, body: &[u8]) -> Classified {
+    use serde_json::Value;
+    let v: Value = serde_json::from_slice(body).map_err(|_| "not an answer")?;
+    let top = v.as_object().ok_or("not an answer")?;
+    let answer_status = top
+        .get("status")
+        .and_then(Value::as_str)
+        .ok_or("not an answer")?;
+    for field in ["errorType", "error"] {
+        if !top.get(field).is_none_or(|f| f.is_null() || f.is_string()) {
+            return Err("not an answer");
+        }
+    }
+    let notes = |field: &str| -> Result<Notes, &'static str> {
+        match top.get(field) {
+            None | Some(Value::Null) => Ok((Vec::new(), 0)),
+            Some(Value::Array(a)) => {
+                let texts: Option<Vec<&str>> = a.iter().map(Value::as_str).collect();
+                let texts = texts.ok_or("not an answer")?;
+                Ok((
+                    texts.iter().take(10).map(|t| cut(t, 200)).collect(),
+                    texts.len(),
+                ))
+            }
+            Some(_) => Err("not an answer"),
+        }
+    };
+    let (warnings, infos) = (notes("warnings")?, notes("infos")?);
+    if answer_status != "success" {
+        return Err("refused");
+    }
+    if !(200..300).contains(&status) {
+        return Err("status");
+    }
+    let data = match top.get("data") {
+        None | Some(Value::Null) => return Err("no data"),
+        Some(d) => d.as_object().ok_or("not an answer")?,
+    };
+    let result_type = data
+        .get("resultType")
+        .and_then(Value::as_str)
+        .ok_or("not an answer")?;
+    let result = data.get("result").ok_or("not an answer")?;
+    if result_type != "vector" {
+        return Err("not a vector");
+    }
+    let mut samples = Vec::new();
+    for sample in result.as_array().ok_or("not an answer")? {
+        let sample = sample.as_object().ok_or("not an answer")?;
+        let metric = sample
+            .get("metric")
+            .and_then(Value::as_object)
+            .ok_or("not an answer")?;
+        let mut labels = Vec::new();
+        for (n, v) in metric {
+            labels.push((n.clone(), v.as_str().ok_or("not an answer")?.to_owned()));
+        }
+        let value = match sample.get("value") {
+            None | Some(Value::Null) => None,
+            Some(Value::Array(pair)) if pair.len() == 2 => {
+                let text = pair[1].as_str().ok_or("not an answer")?;
+                Some(text.trim().parse::<f64>().unwrap_or(f64::NAN))
+            }
+            Some(_) => return Err("not an answer"),
+        };
+        if value.is_none_or(|v| v > 0.0) {
+            samples.push((labels, value));
+        }
+    }
+    Ok((samples, warnings, infos))
+}
+
+/// The streaming decoder's reading of the answer, in the reference's terms.
+fn streamed(status: u16, body: &[u8]) -> Classified {
+    let mut samples = Vec::new();
+    let answer = decode_prometheus_answer_with(status, None, body, &mut |s| {
+        samples.push((
+            s.labels()
+                .map(|(n, v)| (n.to_owned(), v.to_owned()))
+                .collect::<Vec<_>>(),
+            s.value,
+        ));
+    });
+    match answer {
+        Ok(a) => Ok((
+            samples,
+            (a.warnings, a.warning_count),
+            (a.infos, a.info_count),
+        )),
+        Err(ApiError::NotAnAnswer { .. }) => Err("not an answer"),
+        Err(ApiError::Refused { .. }) => Err("refused"),
+        Err(ApiError::Status(_)) => Err("status"),
+        Err(ApiError::NoData) => Err("no data"),
+        Err(ApiError::NotVector(_)) => Err("not a vector"),
+        Err(_) => Err("other"),
+    }
+}
+
+/// A JSON object with `fields` (raw JSON texts) in the given order.
+fn object(fields: &[(&str, String)]) -> String {
+    let inner: Vec<String> = fields
+        .iter()
+        .map(|(k, v)| format!("{}:{v}", serde_json::Value::from(*k)))
+        .collect();
+    format!("{{{}}}", inner.join(","))
+}
+
+/// `fields` in an order given by `order` (a permutation seed).
+fn shuffled<'k>(mut fields: Vec<(&'k str, String)>, order: &[usize]) -> Vec<(&'k str, String)> {
+    let n = fields.len();
+    if n > 1 {
+        for (i, o) in order.iter().enumerate() {
+            fields.swap(i % n, o % n);
+        }
+    }
+    fields
+}
+
+fn gen_note() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("No StoreAPIs matched for this query".to_owned()),
+        "[ -~]{0,40}",
+        any::<String>(),
+        "x{190,230}",
+    ]
+}
+
+/// A random answer as Prometheus, Thanos, Mimir or VictoriaMetrics could write it: fields in
+/// any order, unknown ones among them, warnings and infos, other result types.
+fn gen_answer() -> impl Strategy<Value = Vec<u8>> {
+    let sample = (
+        gen_series(),
+        0u8..4,
+        any::<bool>(),
+        proptest::collection::vec(0usize..4, 4),
+    )
+        .prop_map(|((labels, value), shape, extra, order)| {
+            let mut fields = vec![("metric", serde_json::json!(labels).to_string())];
+            match shape {
+                0 => {}
+                1 => fields.push(("value", "null".to_owned())),
+                _ => fields.push((
+                    "value",
+                    serde_json::json!([1_700_000_000.5, value]).to_string(),
+                )),
+            }
+            if extra {
+                fields.push(("histogram", r#"{"count":"1"}"#.to_owned()));
+            }
+            object(&shuffled(fields, &order))
+        });
+    (
+        proptest::collection::vec(sample, 0..12),
+        prop_oneof![
+            Just("vector"),
+            Just("vector"),
+            Just("matrix"),
+            Just("scalar")
+        ],
+        prop_oneof![
+            Just(Some("success")),
+            Just(Some("success")),
+            Just(Some("error")),
+            Just(None)
+        ],
+        proptest::option::of(proptest::collection::vec(gen_note(), 0..14)),
+        proptest::option::of(proptest::collection::vec(gen_note(), 0..3)),
+        any::<bool>(),
+        0u8..3,
+        proptest::collection::vec(0usize..8, 8),
+    )
+        .prop_map(
+            |(samples, result_type, status, warnings, infos, stats, data_shape, order)| {
+                let result = if result_type == "scalar" {
+                    r#"[1700000000.5,"1"]"#.to_owned()
+                } else {
+                    format!("[{}]", samples.join(","))
+                };
+                let data = object(&shuffled(
+                    vec![
+                        ("resultType", format!("{result_type:?}")),
+                        ("result", result),
+                    ],
+                    &order,
+                ));
+                let mut fields = Vec::new();
+                if let Some(status) = status {
+                    fields.push(("status", format!("{status:?}")));
+                }
+                match data_shape {
+                    0 => {}
+                    1 => fields.push(("data", "null".to_owned())),
+                    _ => fields.push(("data", data)),
+                }
+                if status == Some("error") {
+                    fields.push(("errorType", r#""execution""#.to_owned()));
+                    fields.push(("error", r#""query timed out""#.to_owned()));
+                }
+                if let Some(w) = warnings {
+                    fields.push(("warnings", serde_json::json!(w).to_string()));
+                }
+                if let Some(i) = infos {
+                    fields.push(("infos", serde_json::json!(i).to_string()));
+                }
+                if stats {
+                    fields.push((
+                    "stats",
+                    r#"{"timings":{"evalTotalTime":0.1},"samples":{"totalQueryableSamples":3}}"#
+                        .to_owned(),
+                ));
+                }
+                object(&shuffled(fields, &order)).into_bytes()
+            },
+        )
+}
+
+proptest! {
+    #![proptest_config(testkit::proptest_cases(800))]
+
+    /// Random answers: the streamed samples, annotations and classification are those of a
+    /// plain decode through `serde_json::Value`, in memory that does not grow with the
+    /// samples.
+    #[test]
+    fn streamed_answers_equal_a_reference_decode(
+        body in gen_answer(),
+        status in prop_oneof![Just(200u16), Just(200), Just(503)],
+    ) {
+        let (got, peak) = peak_during(|| streamed(status, &body));
+        let want = reference(status, &body);
+        prop_assert_eq!(&got, &want, "{}", String::from_utf8_lossy(&body));
+        // The labels the test itself collects aside, the decoder holds one sample at a time.
+        let (_, peak_alone) = peak_during(|| decode_prometheus_answer_with(status, None, &body, &mut |_| {}));
+        prop_assert!(peak_alone <= 48 << 10, "{peak_alone} bytes (with collecting: {peak})");
+    }
+}
+
+#[test]
+fn a_flood_of_warnings_is_counted_in_bounded_memory() {
+    let warning = format!("\"{}\"", "w".repeat(1000));
+    let body = format!(
+        r#"{{"status":"success","warnings":[{}],"data":{{"resultType":"vector","result":[]}}}}"#,
+        vec![warning; 20_000].join(",")
+    );
+    let (answer, peak) =
+        peak_during(|| decode_prometheus_answer_with(200, None, body.as_bytes(), &mut |_| {}));
+    let answer = answer.unwrap();
+    assert_eq!(answer.warning_count, 20_000);
+    assert_eq!(answer.warnings.len(), 10);
+    assert!(
+        answer
+            .warnings
+            .iter()
+            .all(|w| w.chars().count() == 201 && w.ends_with('…'))
+    );
+    // 20 MB of warnings; ten kept, cut to 200 characters.
+    assert!(peak < 16 << 10, "{peak} bytes");
+}
+
+#[test]
+fn a_hundred_thousand_samples_stream_in_constant_memory() {
+    let mut body = String::from(r#"{"status":"success","data":{"resultType":"vector","result":["#);
+    for i in 0..100_000 {
+        if i > 0 {
+            body.push(',');
+        }
+        let _ = write!(
+            body,
+            r#"{{"metric":{{"instance":"10.0.{}.{}:8080","job":"fleet","name":"crate-{:03}","program":"p\u00e9","version":"1.0.{}"}},"value":[1700000000.5,"1"]}}"#,
+            i / 250 % 250,
+            i % 250,
+            i % 300,
+            i % 7
+        );
+    }
+    body.push_str("]}}");
+    let mut count = 0usize;
+    let mut bytes = 0usize;
+    let (answer, peak) = peak_during(|| {
+        decode_prometheus_answer_with(200, None, body.as_bytes(), &mut |s| {
+            count += 1;
+            bytes += s.label("instance").map_or(0, str::len);
+        })
+    });
+    answer.unwrap();
+    assert_eq!(count, 100_000);
+    assert!(bytes > 1_000_000);
+    // 11 MB of answer; the escaped `program` is the only label copied, one at a time.
+    assert!(
+        peak < 16 << 10,
+        "{peak} bytes for {} bytes of answer",
+        body.len()
+    );
 }
 
 // ---- sparse index files -----------------------------------------------------------------

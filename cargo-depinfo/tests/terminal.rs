@@ -141,18 +141,28 @@ fn hostile_page() -> String {
     )
 }
 
-/// A Prometheus API answering `rust_mod_info` with a hostile instance and program.
+/// A Prometheus API answering `rust_mod_info` with a hostile instance and program, and the
+/// `count by` queries with the same program and job.
 fn hostile_prometheus() -> Server {
-    let body = serde_json::json!({"status": "success", "data": {"resultType": "vector", "result": [
-        {"metric": {"__name__": "rust_mod_info", "instance": HOSTILE, "job": HOSTILE,
-                    "name": "serde", "program": HOSTILE, "source": "crates.io",
-                    "version": "1.0.3"},
-         "value": [1_763_770_000.123, "1"]}
-    ]}})
-    .to_string();
+    let series =
+        serde_json::json!({"status": "success", "data": {"resultType": "vector", "result": [
+            {"metric": {"__name__": "rust_mod_info", "instance": HOSTILE, "job": HOSTILE,
+                        "name": "serde", "program": HOSTILE, "source": "crates.io",
+                        "version": "1.0.3"},
+             "value": [1_763_770_000.123, "1"]}
+        ]}})
+        .to_string();
+    let counted =
+        serde_json::json!({"status": "success", "data": {"resultType": "vector", "result": [
+            {"metric": {"job": HOSTILE, "name": "serde", "program": HOSTILE, "version": "1.0.3"},
+             "value": [1_763_770_000.123, "1"]}
+        ]}})
+        .to_string();
     Server::start(move |path| {
-        if path.starts_with("/api/v1/query") {
-            Reply::ok("application/json", body.clone())
+        if path.starts_with("/api/v1/query?query=count") {
+            Reply::ok("application/json", counted.clone())
+        } else if path.starts_with("/api/v1/query") {
+            Reply::ok("application/json", series.clone())
         } else {
             Reply::not_found()
         }
@@ -199,7 +209,9 @@ fn affected_and_spread_text_escape_control_characters_from_labels() {
     assert_no_control("spread's stderr", &err, &['\n']);
     assert!(text.starts_with("serde: 3 versions\n"), "{text}");
     assert!(
-        text.contains(&format!("\t1.0.3\t{HOSTILE_SHOWN}@{HOSTILE_SHOWN}\n")),
+        text.contains(&format!(
+            "\t1.0.3\t{HOSTILE_SHOWN}@{p}\tjob={HOSTILE_SHOWN} instances=1\n"
+        )),
         "{text}"
     );
     assert_eq!(text.lines().count(), 4, "{text}");

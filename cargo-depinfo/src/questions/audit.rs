@@ -344,6 +344,7 @@ mod tests {
                 job: None,
                 path: path.map(str::to_owned),
                 origin: "origin".into(),
+                instances: 1,
             }),
             name: "hyper".into(),
             version: version.into(),

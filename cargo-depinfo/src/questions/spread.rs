@@ -11,7 +11,9 @@ use crate::inventory::Kind;
 use crate::observation::{Observation, Runner};
 use crate::questions::affected::same_crate;
 
-/// A program (instance or binary) running one version; ordered by program, then location.
+/// A program (instance or binary, or the instances of a program in a job as a Prometheus API
+/// counted them: see [`Runner::instances`]) running one version; ordered by program, then
+/// location.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct Running {
@@ -46,6 +48,13 @@ pub struct VersionRunners {
     pub version: String,
     /// Who runs it, sorted by program and location.
     pub running: Vec<Running>,
+}
+
+impl VersionRunners {
+    /// How many instances and binaries run it (counted runners stand for several).
+    pub fn instances(&self) -> usize {
+        self.running.iter().map(|r| r.runner.instances).sum()
+    }
 }
 
 /// The versions of one crate.
@@ -93,9 +102,12 @@ pub fn spread(
             .into_iter()
             .map(|(version, runners)| {
                 let mut runners: Vec<Running> = runners.into_iter().collect();
-                // Two sources may report the same instance with different detail.
+                // Two sources may report the same instance with different detail; counted
+                // runners of one API differ by job.
                 runners.dedup_by(|a, b| {
-                    a.runner.program == b.runner.program && a.location == b.location
+                    a.runner.program == b.runner.program
+                        && a.location == b.location
+                        && (!a.runner.is_counted() || a.runner.job == b.runner.job)
                 });
                 VersionRunners {
                     version: version.to_owned(),

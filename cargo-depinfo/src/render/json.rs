@@ -17,7 +17,10 @@ pub struct ErrorEntry {
     pub message: String,
 }
 
-/// The `errors` array every JSON document carries.
+/// What a server said for information, for the `notes` list of the JSON answers.
+pub type NoteEntry = ErrorEntry;
+
+/// The `errors` array every JSON document carries (and the `notes` array of answers).
 pub(crate) fn error_entries(errors: &[String]) -> Vec<ErrorEntry> {
     errors
         .iter()
@@ -58,10 +61,11 @@ struct AffectedDocument<'a> {
     affected: &'a [Hit],
     unjudged: &'a [Hit],
     errors: Vec<ErrorEntry>,
+    notes: Vec<NoteEntry>,
 }
 
 /// JSON: `{"format_version":1,"name","requirement","affected":[...],"unjudged":[...],
-/// "errors":[...]}`; each hit, and each observation whose version is not SemVer (`unjudged`),
+/// "errors":[...],"notes":[...]}`; each hit, and each observation whose version is not SemVer (`unjudged`),
 /// has the fields of [`Hit`] (`null` when unknown).
 pub fn affected_json(
     name: &str,
@@ -69,6 +73,7 @@ pub fn affected_json(
     hits: &[Hit],
     unjudged: &[Hit],
     errors: &[String],
+    notes: &[String],
 ) -> String {
     let doc = AffectedDocument {
         format_version: JSON_FORMAT_VERSION,
@@ -77,6 +82,7 @@ pub fn affected_json(
         affected: hits,
         unjudged,
         errors: error_entries(errors),
+        notes: error_entries(notes),
     };
     pretty_json(&doc)
 }
@@ -87,21 +93,25 @@ struct SpreadDocument<'a> {
     max_versions: Option<usize>,
     crates: &'a [CrateSpread],
     errors: Vec<ErrorEntry>,
+    notes: Vec<NoteEntry>,
 }
 
 /// JSON: `{"format_version":1,"max_versions":N|null,"crates":[{"name","version_count",
 /// "versions":[{"version","running":[{"location","program","program_version","revision","instance",
-/// "job","path","origin"}]}]}],"errors":[{"message"}]}`.
+/// "job","path","origin","instances"}]}]}],"errors":[{"message"}],"notes":[{"message"}]}`.
+/// `notes` are what servers said for information (Prometheus' info annotations).
 pub fn spread_json(
     crates: &[CrateSpread],
     max_versions: Option<usize>,
     errors: &[String],
+    notes: &[String],
 ) -> String {
     let doc = SpreadDocument {
         format_version: JSON_FORMAT_VERSION,
         max_versions,
         crates,
         errors: error_entries(errors),
+        notes: error_entries(notes),
     };
     pretty_json(&doc)
 }
@@ -112,17 +122,19 @@ struct OutdatedDocument<'a> {
     index: &'a str,
     crates: &'a [Row],
     errors: Vec<ErrorEntry>,
+    notes: Vec<NoteEntry>,
 }
 
 /// JSON: `{"format_version":1,"index","crates":[{"program","location","name","version",
-/// "newest_compatible","newest","level"}],"errors":[{"message"}]}`; every checked crate, also
+/// "newest_compatible","newest","level"}],"errors":[{"message"}],"notes":[{"message"}]}`; every checked crate, also
 /// those up to date (`level` `none`). `errors` are the sources' and the report's.
-pub fn outdated_json(report: &Report, index: &str, errors: &[String]) -> String {
+pub fn outdated_json(report: &Report, index: &str, errors: &[String], notes: &[String]) -> String {
     let doc = OutdatedDocument {
         format_version: JSON_FORMAT_VERSION,
         index,
         crates: &report.rows,
         errors: error_entries(errors),
+        notes: error_entries(notes),
     };
     pretty_json(&doc)
 }

@@ -126,7 +126,7 @@ pub fn spread_prometheus(crates: &[CrateSpread]) -> String {
         for v in &c.versions {
             runners.push(
                 [("name", c.name.as_str()), ("version", v.version.as_str())],
-                v.running.len(),
+                v.instances(),
             );
         }
     }

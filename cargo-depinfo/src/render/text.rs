@@ -102,7 +102,10 @@ pub fn affected_text(hits: &[Hit]) -> String {
 /// ```text
 /// NAME: N versions
 /// <TAB>VERSION<TAB>PROGRAM@LOCATION
+/// <TAB>VERSION<TAB>PROGRAM@PROMETHEUS_URL<TAB>job=JOB instances=N
 /// ```
+///
+/// The second form is the instances of a program in a job as a Prometheus API counted them.
 ///
 /// Values come from fleet members' labels: quoted with escapes when they hold a control
 /// character.
@@ -118,13 +121,23 @@ pub fn spread_text(crates: &[CrateSpread]) -> String {
         );
         for v in &c.versions {
             for r in &v.running {
-                let _ = writeln!(
+                let _ = write!(
                     out,
                     "\t{}\t{}@{}",
                     printable(&v.version),
                     printable(&r.runner.program),
                     printable(&r.location)
                 );
+                if r.runner.is_counted() {
+                    let job = r.runner.job.as_deref().unwrap_or("");
+                    let _ = write!(
+                        out,
+                        "\tjob={} instances={}",
+                        printable(job),
+                        r.runner.instances
+                    );
+                }
+                out.push('\n');
             }
         }
     }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use build_info_collector::RUST_MOD_INFO;
 
-use super::{ModLabels, ObservationBuilder, join_build_info};
+use super::{ModLabels, ObservationBuilder, SeenAt, join_build_info};
 use crate::observation::Observation;
 use crate::sources::exposition::{self, ExpositionError, Format};
 use crate::sources::http::{self, Client, HttpError, Url};
@@ -104,7 +104,13 @@ pub fn page_observations(
                     program: program.as_deref(),
                     direct: direct.as_deref(),
                 };
-                observations.extend(builder.observation_of(&labels, Some(instance), None, origin));
+                let at = SeenAt {
+                    instance: Some(instance),
+                    job: None,
+                    instances: 1,
+                    origin,
+                };
+                observations.extend(builder.observation_of(&labels, &at));
             } else {
                 build_info.insert(
                     (Some(instance.to_owned()), None, s.name.to_owned()),

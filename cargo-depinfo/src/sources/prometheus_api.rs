@@ -1,51 +1,283 @@
-//! Instant queries against the Prometheus HTTP API (`POST /api/v1/query`), which Thanos and
-//! Mimir serve too. Only vector results are accepted; an error answer
+//! Instant queries against the Prometheus HTTP API (`POST /api/v1/query`), which Thanos, Mimir,
+//! Cortex and VictoriaMetrics serve too. Only vector results are accepted; an error answer
 //! (`{"status":"error","errorType":...,"error":...}`), a non-JSON answer (a login page, a
 //! proxy's error) or an HTTP error becomes one message.
+//!
+//! Answers are decoded in passes over the body, never into a tree or a list of all series:
+//! the envelope first (its fields in any order, unknown ones skipped, `data` kept as a slice),
+//! then `data` (`resultType` wherever it stands), then `data.result`, whose samples go one by
+//! one to the caller with their labels borrowed from the body. `warnings` and `infos` come
+//! back as [`Annotations`].
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::fmt;
 
 use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
 
 use crate::sources::http::{Client, HttpError, Url};
 
 /// One series of an instant vector: its labels (`__name__` included when present).
-pub type Series = BTreeMap<String, String>;
+#[cfg(any(test, feature = "test-util"))]
+pub type Series = std::collections::BTreeMap<String, String>;
 
+/// One running sample of an instant vector, as it is decoded: its labels borrowed from the
+/// answer's body (copied only when a value holds a JSON escape) and its value.
+#[derive(Debug)]
+pub struct Sample<'a> {
+    labels: &'a [(Cow<'a, str>, Cow<'a, str>)],
+    /// The value; `None` when the server left it out (the series then counts).
+    pub value: Option<f64>,
+}
+
+impl Sample<'_> {
+    /// The value of the label `name`.
+    pub fn label(&self, name: &str) -> Option<&str> {
+        self.labels
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_ref())
+    }
+
+    /// Every label, in the answer's order.
+    #[cfg(any(test, feature = "test-util"))]
+    pub fn labels(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.labels.iter().map(|(n, v)| (n.as_ref(), v.as_ref()))
+    }
+}
+
+/// What a success answer says beside its data: `warnings` (Thanos and Mimir partial
+/// responses, Prometheus' warnings annotations: the answer may be incomplete) and `infos`
+/// (Prometheus' info annotations). Kept in bounded memory: the first `MAX_NOTES` (10) of
+/// each, every one cut to 200 characters, with the number the server sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Annotations {
+    /// The first warnings, cut short.
+    pub warnings: Vec<String>,
+    /// How many warnings the answer held.
+    pub warning_count: usize,
+    /// The first infos, cut short.
+    pub infos: Vec<String>,
+    /// How many infos the answer held.
+    pub info_count: usize,
+}
+
+/// The most warnings (and infos) of one answer kept for showing.
+pub const MAX_NOTES: usize = 10;
+
+/// The answer's envelope: every top-level field that matters, in any order, `data` as a
+/// borrowed slice of the body (read only once the status says it is an answer).
 #[derive(Deserialize)]
-struct Answer {
-    status: String,
-    #[serde(default)]
-    data: Option<Data>,
+struct Envelope<'a> {
+    status: Cow<'a, str>,
+    #[serde(default, borrow)]
+    data: Option<&'a RawValue>,
     #[serde(default, rename = "errorType")]
-    error_type: Option<String>,
+    error_type: Option<Cow<'a, str>>,
     #[serde(default)]
-    error: Option<String>,
+    error: Option<Cow<'a, str>>,
+    #[serde(default)]
+    warnings: Notes,
+    #[serde(default)]
+    infos: Notes,
 }
 
+/// `data`, `result` left as a slice until `resultType` (wherever it stands) is known.
 #[derive(Deserialize)]
-struct Data {
+struct DataEnvelope<'a> {
     #[serde(rename = "resultType")]
-    result_type: String,
-    result: Vec<VectorSample>,
+    result_type: Cow<'a, str>,
+    #[serde(borrow)]
+    result: &'a RawValue,
 }
 
-#[derive(Deserialize)]
-struct VectorSample {
-    metric: Series,
-    /// `[timestamp, "value"]`; absent only from non-conforming servers.
-    #[serde(default)]
-    value: Option<(serde::de::IgnoredAny, String)>,
+/// A `warnings` or `infos` array (or `null`), kept as in [`Annotations`].
+#[derive(Default)]
+struct Notes {
+    kept: Vec<String>,
+    count: usize,
 }
 
-impl VectorSample {
-    /// An info series counts only while its value is positive: a 0 (or NaN, which compares
-    /// false) is what a program exports for what it no longer runs. A series without a value
-    /// counts, so that a server leaving it out hides nothing.
-    fn counts(&self) -> bool {
-        self.value
-            .as_ref()
-            .is_none_or(|(_, v)| v.trim().parse::<f64>().is_ok_and(|v| v > 0.0))
+impl<'de> Deserialize<'de> for Notes {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct NotesVisitor;
+        impl<'de> Visitor<'de> for NotesVisitor {
+            type Value = Notes;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an array of strings")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Notes, E> {
+                Ok(Notes::default())
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Notes, E> {
+                Ok(Notes::default())
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Notes, D::Error> {
+                d.deserialize_seq(self)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Notes, A::Error> {
+                let mut notes = Notes::default();
+                while let Some(note) = seq.next_element::<Text<'de>>()? {
+                    notes.count += 1;
+                    if notes.kept.len() < MAX_NOTES {
+                        notes.kept.push(cut(&note.0, MAX_QUOTED));
+                    }
+                }
+                Ok(notes)
+            }
+        }
+        d.deserialize_option(NotesVisitor)
+    }
+}
+
+/// A JSON string, borrowed from the body unless it holds an escape (serde's own `Cow<str>`
+/// always copies).
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Text<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(TextVisitor)
+    }
+}
+
+/// `data.result` of a vector answer: each sample handed to `on_sample` as it is decoded, one
+/// label buffer reused for all of them.
+struct VectorSeed<'f, 'de> {
+    on_sample: &'f mut dyn FnMut(&Sample<'_>),
+    labels: Vec<(Cow<'de, str>, Cow<'de, str>)>,
+}
+
+impl<'de> DeserializeSeed<'de> for VectorSeed<'_, 'de> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for VectorSeed<'_, 'de> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of samples")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(value) = seq.next_element_seed(SampleSeed {
+            labels: &mut self.labels,
+        })? {
+            // An info series counts only while its value is positive: a 0 (or NaN, which
+            // compares false) is what a program exports for what it no longer runs. A series
+            // without a value counts, so that a server leaving it out hides nothing.
+            if value.is_none_or(|v| v > 0.0) {
+                (self.on_sample)(&Sample {
+                    labels: &self.labels,
+                    value,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One sample object `{"metric":{...},"value":[ts,"v"]}` (other fields ignored): fills
+/// `labels`, gives the value (`None` when absent or `null`; not a number counts as not
+/// positive).
+struct SampleSeed<'b, 'de> {
+    labels: &'b mut Vec<(Cow<'de, str>, Cow<'de, str>)>,
+}
+
+impl<'de> DeserializeSeed<'de> for SampleSeed<'_, 'de> {
+    type Value = Option<f64>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<f64>, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for SampleSeed<'_, 'de> {
+    type Value = Option<f64>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a sample object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<f64>, A::Error> {
+        self.labels.clear();
+        let mut metric = false;
+        let mut value: Option<Option<f64>> = None;
+        while let Some(key) = map.next_key::<Text<'de>>()? {
+            match key.0.as_ref() {
+                "metric" => {
+                    if metric {
+                        return Err(de::Error::duplicate_field("metric"));
+                    }
+                    metric = true;
+                    map.next_value_seed(LabelsSeed {
+                        labels: &mut *self.labels,
+                    })?;
+                }
+                "value" => {
+                    if value.is_some() {
+                        return Err(de::Error::duplicate_field("value"));
+                    }
+                    value = Some(
+                        map.next_value::<Option<(IgnoredAny, Text<'de>)>>()?
+                            .map(|(_, v)| number(&v.0)),
+                    );
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        if !metric {
+            return Err(de::Error::missing_field("metric"));
+        }
+        Ok(value.flatten())
+    }
+}
+
+/// A sample's value as Prometheus writes it (`"1"`, `"NaN"`, `"+Inf"`); not a number is NaN,
+/// which is not positive.
+fn number(v: &str) -> f64 {
+    v.trim().parse::<f64>().unwrap_or(f64::NAN)
+}
+
+/// `metric`: an object of string labels, appended to `labels`.
+struct LabelsSeed<'b, 'de> {
+    labels: &'b mut Vec<(Cow<'de, str>, Cow<'de, str>)>,
+}
+
+impl<'de> DeserializeSeed<'de> for LabelsSeed<'_, 'de> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for LabelsSeed<'_, 'de> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object of labels")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some((name, value)) = map.next_entry::<Text<'de>, Text<'de>>()? {
+            self.labels.push((name.0, value.0));
+        }
+        Ok(())
     }
 }
 
@@ -92,41 +324,54 @@ pub enum ApiError {
     NotVector(String),
 }
 
-/// Runs the instant query `query` against the API at `base` and returns the series. The
+/// Runs the instant query `query` against the API at `base`, handing each running sample to
+/// `on_sample` as it is decoded (see [`decode_with`]); returns the answer's annotations. The
 /// query is POSTed as a form (`query=...`), as Prometheus' own UI and Grafana do: no URL
 /// length limit, and the query stays out of proxies' access logs.
-pub fn query(client: &Client, base: &str, query: &str) -> Result<Vec<Series>, ApiError> {
+pub fn query(
+    client: &Client,
+    base: &str,
+    query: &str,
+    on_sample: &mut dyn FnMut(&Sample<'_>),
+) -> Result<Annotations, ApiError> {
     Url::parse(base)?;
     let endpoint = Url::parse(&format!("{}/api/v1/query", base.trim_end_matches('/')))?;
     let response = client.post_form(&endpoint, &[("query", query)], "application/json")?;
-    decode(
+    decode_with(
         response.status,
         response.content_type.as_deref(),
         &response.body,
+        on_sample,
     )
 }
 
-/// Decodes an API answer: the labels of the series whose value is positive.
-pub fn decode(
+/// Decodes an API answer, handing each sample whose value is positive (or absent) to
+/// `on_sample` as it is decoded, never holding more than one sample's labels.
+///
+/// Fields may come in any order and unknown ones (`stats`, ...) are skipped, as Thanos, Mimir,
+/// Cortex and VictoriaMetrics answer. The envelope is read first (`data` kept as a slice of
+/// the body), so samples are handed only from a success answer with a 2xx status and a vector
+/// result; an answer found malformed among its samples is [`ApiError::NotAnAnswer`], and the
+/// samples already handed are to be dropped.
+pub fn decode_with(
     status: u16,
     content_type: Option<&str>,
     body: &[u8],
-) -> Result<Vec<Series>, ApiError> {
-    let answer: Answer = match serde_json::from_slice(body) {
-        Ok(a) => a,
-        Err(e) => {
-            let start: String = String::from_utf8_lossy(&body[..body.len().min(60)])
-                .chars()
-                .map(|c| if c.is_control() { ' ' } else { c })
-                .collect();
-            return Err(ApiError::NotAnAnswer {
-                status,
-                content_type: content_type.map(|c| cut(c, 60)),
-                detail: e.to_string(),
-                start: start.trim().to_owned(),
-            });
+    on_sample: &mut dyn FnMut(&Sample<'_>),
+) -> Result<Annotations, ApiError> {
+    let not_an_answer = |e: &serde_json::Error| {
+        let start: String = String::from_utf8_lossy(&body[..body.len().min(60)])
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        ApiError::NotAnAnswer {
+            status,
+            content_type: content_type.map(|c| cut(c, 60)),
+            detail: e.to_string(),
+            start: start.trim().to_owned(),
         }
     };
+    let answer: Envelope<'_> = serde_json::from_slice(body).map_err(|e| not_an_answer(&e))?;
     if answer.status != "success" {
         return Err(ApiError::Refused {
             status,
@@ -142,15 +387,44 @@ pub fn decode(
         return Err(ApiError::Status(status));
     }
     let data = answer.data.ok_or(ApiError::NoData)?;
+    let data: DataEnvelope<'_> = serde_json::from_str(data.get()).map_err(|e| not_an_answer(&e))?;
     if data.result_type != "vector" {
-        return Err(ApiError::NotVector(data.result_type));
+        return Err(ApiError::NotVector(cut(&data.result_type, 40)));
     }
-    Ok(data
-        .result
-        .into_iter()
-        .filter(VectorSample::counts)
-        .map(|s| s.metric)
-        .collect())
+    let mut result = serde_json::Deserializer::from_str(data.result.get());
+    VectorSeed {
+        on_sample,
+        labels: Vec::new(),
+    }
+    .deserialize(&mut result)
+    .and_then(|()| result.end())
+    .map_err(|e| not_an_answer(&e))?;
+    Ok(Annotations {
+        warnings: answer.warnings.kept,
+        warning_count: answer.warnings.count,
+        infos: answer.infos.kept,
+        info_count: answer.infos.count,
+    })
+}
+
+/// Decodes an API answer into the labels of its running series and its annotations: the
+/// reference shape for tests (the program itself never holds all series, see
+/// [`decode_with`]).
+#[cfg(any(test, feature = "test-util"))]
+pub fn decode(
+    status: u16,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<(Vec<Series>, Annotations), ApiError> {
+    let mut series = Vec::new();
+    let annotations = decode_with(status, content_type, body, &mut |s| {
+        series.push(
+            s.labels()
+                .map(|(n, v)| (n.to_owned(), v.to_owned()))
+                .collect(),
+        );
+    })?;
+    Ok((series, annotations))
 }
 
 /// The most characters of a server's text quoted in a message.
@@ -172,7 +446,7 @@ mod tests {
     #[test]
     fn decodes_vectors_and_errors() {
         let ok = br#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"__name__":"rust_mod_info","name":"serde","instance":"a:1"},"value":[1700000000.123,"1"]}]}}"#;
-        let s = decode(200, None, ok).unwrap();
+        let (s, _) = decode(200, None, ok).unwrap();
         assert_eq!(s[0]["instance"], "a:1");
         let err =
             br#"{"status":"error","errorType":"bad_data","error":"invalid parameter \"query\""}"#;
@@ -199,7 +473,7 @@ mod tests {
     #[test]
     fn decodes_victoria_metrics_answers() {
         let ok = br#"{"status":"success","isPartial":false,"data":{"resultType":"vector","result":[{"metric":{"__name__":"rust_mod_info","name":"serde","instance":"a:1"},"value":[1796178824,"1"]}]},"stats":{"seriesFetched":"1","executionTimeMsec":0}}"#;
-        let s = decode(200, Some("application/json"), ok).unwrap();
+        let (s, _) = decode(200, Some("application/json"), ok).unwrap();
         assert_eq!(s.len(), 1);
         assert_eq!(
             (s[0]["name"].as_str(), s[0]["instance"].as_str()),
@@ -245,7 +519,7 @@ mod tests {
             {"metric":{"v":"junk"},"value":[1,"x"]},
             {"metric":{"v":"one"},"value":[1,"1"]},
             {"metric":{"v":"none"}}]}}"#;
-        let s = decode(200, None, body).unwrap();
+        let (s, _) = decode(200, None, body).unwrap();
         let kept: Vec<&str> = s.iter().map(|l| l["v"].as_str()).collect();
         assert_eq!(kept, ["one", "none"]);
     }

@@ -1,0 +1,307 @@
+//! `spread` and `affected` against a real Prometheus holding a large fleet: 1,000 instances
+//! of 20 programs, 300 crates each (300,000 `rust_mod_info` series), a few versions per crate
+//! and a canary tenth of each program one patch ahead. Prints, from one run, what the server
+//! itself takes (curl to /dev/null) for the `count by` query `spread` sends and for the raw
+//! `rust_mod_info` answer, the naive path (curl the raw answer, then `jq` parses it), and the
+//! release `cargo-depinfo` end to end (wall time, and peak RSS from `wait4`).
+//!
+//! `spread` asks `count by (program, job, name, version) (rust_mod_info > 0)`: the server does
+//! the counting (its `> 0` is the rule that a series at 0 does not run), and the answer is one
+//! series per program, job and version (under 1 MiB here) instead of 300,000 (60 MiB),
+//! so `spread` costs about the server's own evaluation of that query, which this prints.
+//!
+//! `cargo bench -p cargo-depinfo --bench fleet_scale`. Fails loudly when prometheus, curl or
+//! jq is missing (scripts/test-all.sh installs them). The fleet is one page served from
+//! 127.0.0.1 and scraped with `honor_labels: true`, so its `instance` labels stand.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use testkit::{Reply, Running, Scratch, Server};
+
+const INSTANCES: usize = 1_000;
+const PROGRAMS: usize = 20;
+const CRATES: usize = 300;
+/// The crates the programs draw their 300 from.
+const POOL: usize = 450;
+const RUNS: usize = 3;
+const DEPINFO: &str = env!("CARGO_BIN_EXE_cargo-depinfo");
+
+/// The fleet's exposition: what 1,000 instances' build-info-collector would serve, each
+/// series with its `instance` and `job` labels.
+fn fleet_page() -> String {
+    let mut page = String::with_capacity(INSTANCES * CRATES * 170);
+    page.push_str("# HELP rust_mod_info A metric with a constant '1' value labeled by the name, version and source of each crate a program was built with.\n# TYPE rust_mod_info gauge\n");
+    for i in 0..INSTANCES {
+        let p = i % PROGRAMS;
+        // A tenth of each program's instances (the canary) runs the next build.
+        let canary = usize::from((i / PROGRAMS).is_multiple_of(10));
+        let instance = format!("10.{}.{}.{}:8080", p, i / 250, i % 250);
+        for k in 0..CRATES {
+            let c = (p * 7 + k) % POOL;
+            // A few versions per crate across the fleet: programs pin one of three minors.
+            let minor = (c + p) % 3;
+            let patch = (c % 5) + if c.is_multiple_of(4) { canary } else { 0 };
+            let direct = if k < 30 { "true" } else { "false" };
+            let _ = writeln!(
+                page,
+                "rust_mod_info{{direct=\"{direct}\",instance=\"{instance}\",job=\"svc-{p:02}\",name=\"crate-{c:03}\",program=\"program-{p:02}\",source=\"crates.io\",version=\"1.{minor}.{patch}\"}} 1"
+            );
+        }
+    }
+    page
+}
+
+/// `tool` on PATH; panics naming it otherwise.
+fn tool(name: &str) -> PathBuf {
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| panic!("{name} is missing: the fleet_scale bench needs prometheus, curl and jq (scripts/test-all.sh installs them)"))
+}
+
+fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// Wall time and peak RSS (KiB) of `cmd`, its exit code and its stderr. Measured from a
+/// fresh copy of this bench (`--measure-child`): Linux counts in a child's peak RSS the pages
+/// of the process it was forked from, and this one holds the fleet's page.
+fn measure(cmd: &[&str]) -> (Duration, i64, i32, String) {
+    let out = Command::new(std::env::current_exe().unwrap())
+        .arg("--measure-child")
+        .args(cmd)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    let fields: Vec<i64> = report
+        .split_whitespace()
+        .map(|f| f.parse().unwrap_or_else(|_| panic!("measure: {report:?}")))
+        .collect();
+    let [nanos, rss, code] = fields[..] else {
+        panic!("measure: {report:?}")
+    };
+    (
+        Duration::from_nanos(u64::try_from(nanos).unwrap()),
+        rss,
+        i32::try_from(code).unwrap(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `--measure-child PROGRAM ARGS...`: runs it (stdout discarded, stderr passed on), prints
+/// `NANOS MAXRSS_KIB CODE` from `wait4`.
+#[allow(
+    unsafe_code,
+    reason = "wait4 is the one call that gives a child's own peak RSS with its exit"
+)]
+fn measure_child(cmd: &[String]) {
+    let start = Instant::now();
+    let child = Command::new(&cmd[0])
+        .args(&cmd[1..])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = libc::pid_t::try_from(child.id()).unwrap();
+    let mut status = 0;
+    // SAFETY: `rusage` is plain data, all zeroes is a valid value.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waits once for the child spawned above, which `Child` never waits for.
+    let waited = unsafe { libc::wait4(pid, &raw mut status, 0, &raw mut usage) };
+    let took = start.elapsed();
+    assert_eq!(waited, pid, "wait4");
+    std::mem::forget(child);
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    println!("{} {} {code}", took.as_nanos(), usage.ru_maxrss);
+}
+
+/// The median of `RUNS` timings of `f`.
+fn median(mut f: impl FnMut() -> Duration) -> Duration {
+    let mut t: Vec<Duration> = (0..RUNS).map(|_| f()).collect();
+    t.sort();
+    t[RUNS / 2]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.0} ms", d.as_secs_f64() * 1e3)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).is_some_and(|a| a == "--measure-child") {
+        measure_child(&args[2..]);
+        return;
+    }
+    let (prometheus, curl, jq) = (tool("prometheus"), tool("curl"), tool("jq"));
+    let page = fleet_page();
+    let page_mib = page.len() >> 20;
+    let fleet = Server::start(move |path| {
+        if path == "/metrics" {
+            Reply::ok("text/plain; version=0.0.4; charset=utf-8", page.as_bytes())
+        } else {
+            Reply::not_found()
+        }
+    });
+    let scratch = Scratch::new("fleet-scale");
+    let addr = testkit::unused_addr().to_string();
+    let config = scratch.join("prometheus.yml");
+    // One scrape a minute: the first lands within a minute, later ones disturb little.
+    std::fs::write(
+        &config,
+        format!(
+            "global:\n  scrape_interval: 60s\n  scrape_timeout: 50s\nscrape_configs:\n  - job_name: fleet\n    honor_labels: true\n    static_configs:\n      - targets: ['{}']\n",
+            fleet.host_port()
+        ),
+    )
+    .unwrap();
+    let mut server = Running::spawn(
+        Command::new(&prometheus)
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                scratch.join("data").display()
+            ))
+            .arg(format!("--web.listen-address={addr}"))
+            .arg("--log.level=warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
+    let base = format!("http://{addr}");
+    let url = |q: &str| format!("{base}/api/v1/query?query={}", url_encode(q));
+    let count_all = url("count(rust_mod_info)");
+    let started = Instant::now();
+    loop {
+        let out = Command::new(&curl)
+            .args(["-s", "--max-time", "10", &count_all])
+            .output()
+            .unwrap();
+        let body = String::from_utf8_lossy(&out.stdout);
+        if body.contains(&format!("\"{}\"", INSTANCES * CRATES)) {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(180),
+            "Prometheus did not scrape the fleet within 3 minutes: {body}"
+        );
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    println!(
+        "fleet: {INSTANCES} instances x {CRATES} crates = {} series ({page_mib} MiB page), scraped in {:.0} s",
+        INSTANCES * CRATES,
+        started.elapsed().as_secs_f64()
+    );
+
+    let curl_to = |target: &str, out: &str| {
+        let start = Instant::now();
+        let ok = Command::new(&curl)
+            .args(["-sf", "--compressed", "-o", out, target])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "curl {target}");
+        start.elapsed()
+    };
+    let counted = url("count by (program, job, name, version) (rust_mod_info > 0)");
+    let raw = url("rust_mod_info");
+    let t_count = median(|| curl_to(&counted, "/dev/null"));
+    let counted_file = scratch.join("counted.json");
+    curl_to(&counted, &counted_file.display().to_string());
+    let counted_kib = std::fs::metadata(&counted_file).map_or(0, |m| m.len() >> 10);
+    // What the `> 0` filter (the value>0 rule, done by the server) costs.
+    let unfiltered = url("count by (program, job, name, version) (rust_mod_info)");
+    let t_unfiltered = median(|| curl_to(&unfiltered, "/dev/null"));
+    let t_raw = median(|| curl_to(&raw, "/dev/null"));
+    let answer = scratch.join("answer.json");
+    let answer_s = answer.display().to_string();
+    let t_naive_curl = median(|| curl_to(&raw, &answer_s));
+    let raw_mib = std::fs::metadata(&answer).map_or(0, |m| m.len() >> 20);
+    let t_jq = median(|| {
+        let start = Instant::now();
+        let out = Command::new(&jq)
+            .args(["-r", ".data.result | length"])
+            .arg(&answer)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "jq");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            (INSTANCES * CRATES).to_string()
+        );
+        start.elapsed()
+    });
+    let naive = t_naive_curl + t_jq;
+    println!(
+        "server, count by (program, job, name, version) (rust_mod_info > 0) to /dev/null: {} ({counted_kib} KiB answer)",
+        ms(t_count)
+    );
+    println!("server, the same without `> 0`: {}", ms(t_unfiltered));
+    println!(
+        "server, rust_mod_info ({raw_mib} MiB) to /dev/null: {}",
+        ms(t_raw)
+    );
+    println!(
+        "naive: curl rust_mod_info to a file {} + jq '.data.result | length' {} = {}",
+        ms(t_naive_curl),
+        ms(t_jq),
+        ms(naive)
+    );
+
+    let mut runs = Vec::new();
+    for _ in 0..RUNS {
+        let (took, rss, code, err) =
+            measure(&[DEPINFO, "spread", "--timeout", "120", "--prometheus", &base]);
+        assert_eq!(code, 0, "spread: {err}");
+        runs.push((took, rss));
+    }
+    runs.sort();
+    let (spread_t, spread_rss) = runs[RUNS / 2];
+    let spread_peak = runs.iter().map(|r| r.1).max().unwrap_or(0);
+    println!(
+        "cargo-depinfo spread --prometheus URL: {} wall ({:.2} x naive), peak RSS {} MiB (max of {RUNS} runs {} MiB)",
+        ms(spread_t),
+        spread_t.as_secs_f64() / naive.as_secs_f64(),
+        spread_rss >> 10,
+        spread_peak >> 10
+    );
+    let (took, rss, code, err) = measure(&[
+        DEPINFO,
+        "affected",
+        "crate-004",
+        ">=1.1.0, <1.1.5",
+        "--timeout",
+        "120",
+        "--prometheus",
+        &base,
+    ]);
+    assert!(code == 0 || code == 1, "affected: {err}");
+    println!(
+        "cargo-depinfo affected crate-004 '>=1.1.0, <1.1.5' --prometheus URL: {} wall, peak RSS {} MiB (exit {code})",
+        ms(took),
+        rss >> 10
+    );
+    let verdict = spread_t.as_secs_f64() <= 0.4 * naive.as_secs_f64() && spread_peak >> 10 <= 150;
+    println!(
+        "target spread <= 0.4 x naive and peak <= 150 MiB: {}",
+        if verdict { "met" } else { "NOT met" }
+    );
+    server.kill();
+}
