@@ -73,7 +73,8 @@ fn fleet() -> (Server, Server) {
     (a, b)
 }
 
-/// `%XX`-decoding of a query parameter.
+/// Decoding of a form field (`application/x-www-form-urlencoded`: `%XX`, and `+` for a
+/// space).
 fn percent_decode(s: &str) -> String {
     let b = s.as_bytes();
     let mut out = Vec::new();
@@ -87,7 +88,7 @@ fn percent_decode(s: &str) -> String {
             i += 3;
             continue;
         }
-        out.push(b[i]);
+        out.push(if b[i] == b'+' { b' ' } else { b[i] });
         i += 1;
     }
     String::from_utf8(out).unwrap()
@@ -412,9 +413,10 @@ fn spread_over_metrics_and_prometheus_agree() {
     assert_eq!(counted, direct, "--prometheus agrees with --metrics");
     // What it asked: the count, not the series.
     assert!(
-        prom.requests().iter().any(|r| r.contains(
-            "query=count%20by%20%28program%2C%20job%2C%20name%2C%20version%29%20%28rust_mod_info%20%3E%200%29"
-        )),
+        prom.requests().iter().any(|r| r
+            .strip_prefix("/api/v1/query?query=")
+            .is_some_and(|q| percent_decode(q)
+                == "count by (program, job, name, version) (rust_mod_info > 0)")),
         "{:?}",
         prom.requests()
     );

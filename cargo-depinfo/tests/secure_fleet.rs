@@ -170,10 +170,11 @@ fn a_prometheus_behind_tls_and_basic_auth_answers_through_the_config_file() {
         );
         std::thread::sleep(Duration::from_millis(500));
     };
-    for (version, program, server) in [("1.0.130", "alpha", &alpha), ("1.0.140", "beta", &beta)] {
+    // Prometheus counts the instances: one line per program and job, at the server's URL.
+    for (version, program) in [("1.0.130", "alpha"), ("1.0.140", "beta")] {
         testkit::assert_contains(
             &spread,
-            &format!("{version}\t{program}@{}", server.host_port()),
+            &format!("{version}\t{program}@{url}\tjob=fleet instances=1"),
         );
     }
     let (code, out, err) = depinfo(&[
