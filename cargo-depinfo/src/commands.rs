@@ -152,3 +152,46 @@ fn collect(flags: &SourceFlags) -> Result<(Vec<Observation>, Vec<String>)> {
     progress.finish();
     Ok((observations, report(&errors)))
 }
+
+/// Serves until SIGTERM or SIGINT; the exporter's own build info comes from this binary.
+#[cfg(target_os = "linux")]
+pub(crate) fn exporter(args: &crate::cli::ExporterArgs) -> Result<Outcome> {
+    use build_info_collector::{BuildInfoLabels, build_info_family};
+    use cargo_depinfo::exporter::{ScanOptions, ServeOptions, serve};
+
+    let info = &crate::BUILD_INFO;
+    let mut own = build_info_family(info.program());
+    let labels = BuildInfoLabels {
+        branch: info.branch().into(),
+        features: info.features().into(),
+        profile: info.profile().into(),
+        revision: info.revision_label().into(),
+        rustversion: info.rust_version().into(),
+        target: info.target().into(),
+        version: info.version().into(),
+    };
+    own.push(labels.pairs(), 1);
+    let mut scan = ScanOptions::new(&args.proc_root);
+    scan.limits = args.limits.limits();
+    scan.paths.clone_from(&args.paths);
+    // This process reports its own build info above, as a program with a collector would.
+    if args.proc_root == std::path::Path::new("/proc") {
+        scan.skip_pid = Some(std::process::id());
+    }
+    let mut options = ServeOptions::new(
+        args.listen,
+        std::time::Duration::from_secs(args.interval),
+        scan,
+    );
+    options.own_build_info = Some(own);
+    options.max_connections = usize::try_from(args.max_connections).unwrap_or(usize::MAX);
+    serve(&options, |addr| {
+        eprintln!("cargo-depinfo exporter listening on {addr}");
+    })?;
+    Ok(Outcome::new(String::new(), &[], false))
+}
+
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn exporter(_: &crate::cli::ExporterArgs) -> Result<Outcome> {
+    bail!("the exporter reads /proc: it runs on Linux only")
+}

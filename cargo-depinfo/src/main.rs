@@ -80,5 +80,6 @@ fn run(command: Command) -> Result<Outcome> {
         Command::Spread(args) => commands::spread(&args),
         Command::Rules(args) => commands::rules(args),
         Command::Outdated(args) => commands::outdated(&args),
+        Command::Exporter(args) => commands::exporter(&args),
     }
 }
