@@ -1,0 +1,344 @@
+//! `cargo depinfo exporter` against real processes: a build-info service replaced by a newer
+//! build after it started, cargo-auditable-style binaries (a copy of `/bin/sleep` with a
+//! `.dep-v0` section added by objcopy, since `cargo auditable` is not installed here), one
+//! deleted after start, one replaced by a build with a patched crate, one run from a memfd.
+//! The exporter's /metrics must report each with its state, pass promtool, and drop a
+//! process's series once it exits. Every process is stopped by the test (guards kill them).
+#![cfg(target_os = "linux")]
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use testkit::{Running, Scratch, assert_contains, copy_fixture, run_ok, workspace_root, zlib};
+
+const DEPINFO: &str = env!("CARGO_BIN_EXE_cargo-depinfo");
+
+/// `.dep-v0` JSON: `root` at `version`, depending directly on each of `deps`.
+fn dep_v0(root: &str, version: &str, deps: &[(&str, &str)]) -> String {
+    let mut packages = vec![(root, version, true)];
+    packages.extend(deps.iter().map(|(n, v)| (*n, *v, false)));
+    packages.sort_unstable();
+    let root_at = packages.iter().position(|p| p.2).unwrap();
+    let others: Vec<String> = (0..packages.len())
+        .filter(|i| *i != root_at)
+        .map(|i| i.to_string())
+        .collect();
+    let rows: Vec<String> = packages
+        .iter()
+        .map(|(name, version, root)| {
+            if *root {
+                format!(
+                    r#"{{"name":"{name}","version":"{version}","source":"local","dependencies":[{}],"root":true}}"#,
+                    others.join(",")
+                )
+            } else {
+                format!(r#"{{"name":"{name}","version":"{version}","source":"crates.io"}}"#)
+            }
+        })
+        .collect();
+    format!(r#"{{"packages":[{}],"format":1}}"#, rows.join(","))
+}
+
+/// A copy of `/bin/sleep` carrying `json` as its `.dep-v0`: a long-running binary with
+/// cargo-auditable's data and nothing else.
+fn sleeper(out: &Path, json: &str) {
+    let sleep = ["/bin/sleep", "/usr/bin/sleep"]
+        .into_iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file())
+        .expect("no sleep binary");
+    testkit::with_sections_on(&sleep, out, &[(".dep-v0", &zlib(json.as_bytes()))]);
+}
+
+/// Builds the exporter-service fixture at `version`; returns a copy of the binary.
+fn build_service(scratch: &Path, version: &str) -> PathBuf {
+    let repo = scratch.join("exporter-app-src");
+    let collector = workspace_root().join("build-info-collector");
+    copy_fixture(
+        "exporter-service",
+        &repo,
+        "exporter-app",
+        &[
+            ("@COLLECTOR@", &collector.display().to_string()),
+            ("@VERSION@", version),
+        ],
+    );
+    run_ok(testkit::cargo(&repo).args(["build", "--quiet"]));
+    let copy = scratch.join(format!("exporter-app-{version}"));
+    std::fs::copy(testkit::binary("debug", "exporter-app"), &copy).unwrap();
+    copy
+}
+
+/// Puts `new` at `path` the way package managers do: a copy beside it, renamed over it.
+fn replace(path: &Path, new: &Path) {
+    let tmp = path.with_extension("new");
+    std::fs::copy(new, &tmp).unwrap();
+    std::fs::rename(&tmp, path).unwrap();
+}
+
+fn spawn(cmd: &mut Command) -> Running {
+    Running::spawn(
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    )
+}
+
+/// Waits until /proc shows `child` running `exe` (it has exec'd), at most 10 s.
+fn wait_exec(child: &mut Running, exe: &str) {
+    let link = format!("/proc/{}/exe", child.child().id());
+    let started = Instant::now();
+    while std::fs::read_link(&link)
+        .ok()
+        .map(|t| t.display().to_string())
+        .as_deref()
+        != Some(exe)
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{exe} did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Starts the exporter on a free port; returns it and its address.
+fn start_exporter(args: &[&str]) -> (Running, String) {
+    let mut exporter = Running::spawn(
+        Command::new(DEPINFO)
+            .args([
+                "depinfo",
+                "exporter",
+                "--listen",
+                "127.0.0.1:0",
+                "--interval",
+                "1",
+            ])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped()),
+    );
+    let mut lines = BufReader::new(exporter.child().stderr.take().unwrap());
+    let mut line = String::new();
+    let addr = loop {
+        line.clear();
+        assert!(
+            lines.read_line(&mut line).unwrap() > 0,
+            "the exporter exited before listening"
+        );
+        if let Some(addr) = line
+            .trim()
+            .strip_prefix("cargo-depinfo exporter listening on ")
+        {
+            break addr.to_owned();
+        }
+    };
+    // Keep draining: a closed pipe would kill the exporter at its next line.
+    std::thread::spawn(move || std::io::copy(&mut lines, &mut std::io::sink()));
+    (exporter, addr)
+}
+
+fn metrics(addr: &str) -> String {
+    let answer = testkit::get(addr, "/metrics").unwrap();
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    answer.body
+}
+
+/// The lines of `family` whose labels mention `exe`.
+fn lines_for<'a>(text: &'a str, family: &str, exe: &str) -> Vec<&'a str> {
+    let exe = format!("exe=\"{exe}\"");
+    text.lines()
+        .filter(|l| l.starts_with(&format!("{family}{{")) && l.contains(&exe))
+        .collect()
+}
+
+/// The workload labels every child of this test has: its cgroup is the test's.
+fn workload_labels() -> (String, String, String) {
+    let text = std::fs::read("/proc/self/cgroup").unwrap();
+    let w = cargo_depinfo::exporter::parse_cgroup(&text);
+    (
+        w.container_id.unwrap_or_default(),
+        w.pod_uid.unwrap_or_default(),
+        w.systemd_unit.unwrap_or_default(),
+    )
+}
+
+fn process_line(exe: &str, program: &str, state: &str, version: &str, n: u32) -> String {
+    let (container, pod, unit) = workload_labels();
+    format!(
+        "rust_process_info{{container_id=\"{container}\",exe=\"{exe}\",pod_uid=\"{pod}\",program=\"{program}\",revision=\"unknown\",state=\"{state}\",systemd_unit=\"{unit}\",version=\"{version}\"}} {n}"
+    )
+}
+
+#[test]
+fn exporter_reports_current_deleted_replaced_and_memfd_processes() {
+    let scratch = Scratch::new("exporter");
+    // Symbolic links in the temp dir's path would differ from what the kernel reports.
+    let dir = scratch.path().canonicalize().unwrap();
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let s = |p: &Path| p.display().to_string();
+
+    // A build-info service, replaced on disk by a newer build after it started.
+    let v1 = build_service(&dir, "1.0.0");
+    let v2 = build_service(&dir, "1.1.0");
+    let service = bin.join("exporter-app");
+    std::fs::copy(&v1, &service).unwrap();
+    let mut svc = Running::spawn(
+        Command::new(&service)
+            .arg("127.0.0.1:0")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
+    wait_exec(&mut svc, &s(&service));
+    replace(&service, &v2);
+
+    // Two processes of one cargo-auditable-style image: one series, value 2.
+    let audit = bin.join("audit-only");
+    sleeper(&audit, &dep_v0("audit-only", "0.3.0", &[("itoa", "1.0.0")]));
+    let mut audit_a = spawn(Command::new(&audit).arg("300"));
+    let mut audit_b = spawn(Command::new(&audit).arg("300"));
+    wait_exec(&mut audit_a, &s(&audit));
+    wait_exec(&mut audit_b, &s(&audit));
+
+    // Deleted after start.
+    let gone = bin.join("gone-app");
+    sleeper(&gone, &dep_v0("gone-app", "0.1.0", &[("itoa", "1.0.0")]));
+    let mut gone_proc = spawn(Command::new(&gone).arg("300"));
+    wait_exec(&mut gone_proc, &s(&gone));
+    std::fs::remove_file(&gone).unwrap();
+
+    // Replaced by a build with a patched crate: 1.2.0 still runs, the file carries 1.2.1.
+    let swap = bin.join("swap-app");
+    sleeper(
+        &swap,
+        &dep_v0(
+            "swap-app",
+            "1.0.0",
+            &[("itoa", "1.0.0"), ("vulncrate", "1.2.0")],
+        ),
+    );
+    let patched = dir.join("swap-app-patched");
+    sleeper(
+        &patched,
+        &dep_v0(
+            "swap-app",
+            "1.0.1",
+            &[("itoa", "1.0.0"), ("vulncrate", "1.2.1")],
+        ),
+    );
+    let mut swap_proc = spawn(Command::new(&swap).arg("300"));
+    wait_exec(&mut swap_proc, &s(&swap));
+    replace(&swap, &patched);
+
+    // Run from an anonymous memory file (fexecve of a memfd).
+    let memfd_source = dir.join("memfd-app");
+    sleeper(&memfd_source, &dep_v0("memfd-app", "0.2.0", &[]));
+    let mut memfd_proc = spawn(Command::new("python3").args([
+        "-c",
+        "import os,sys; fd=os.memfd_create('memfd-app'); os.write(fd, open(sys.argv[1],'rb').read()); os.execve(fd, ['memfd-app','300'], {})",
+        &s(&memfd_source),
+    ]));
+    wait_exec(&mut memfd_proc, "/memfd:memfd-app (deleted)");
+
+    let (mut exporter, addr) = start_exporter(&[]);
+    let text = metrics(&addr);
+    testkit::check_metrics(&text);
+
+    let svc_lines = lines_for(&text, "rust_process_info", &s(&service));
+    assert_eq!(svc_lines.len(), 1, "{text}");
+    for part in [
+        "program=\"exporter-app\"",
+        "state=\"replaced\"",
+        "version=\"1.0.0\"",
+    ] {
+        assert_contains(svc_lines[0], part);
+    }
+    assert!(svc_lines[0].ends_with(" 1"), "{}", svc_lines[0]);
+    // The service's build facts, marked as the exporter's.
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("exporter_app_build_info{")
+                && l.contains("origin=\"exporter\"")
+                && l.contains("version=\"1.0.0\"")),
+        "{text}"
+    );
+    // Same crates on disk and in memory: nothing still vulnerable.
+    assert_eq!(
+        lines_for(&text, "rust_mod_replaced_info", &s(&service)),
+        Vec::<&str>::new()
+    );
+
+    assert_eq!(
+        lines_for(&text, "rust_process_info", &s(&audit)),
+        [process_line(
+            &s(&audit),
+            "audit-only",
+            "current",
+            "0.3.0",
+            2
+        )]
+    );
+    assert_eq!(
+        lines_for(&text, "rust_process_info", &s(&gone)),
+        [process_line(&s(&gone), "gone-app", "deleted", "0.1.0", 1)]
+    );
+    assert_eq!(
+        lines_for(&text, "rust_process_info", &s(&swap)),
+        [process_line(&s(&swap), "swap-app", "replaced", "1.0.0", 1)]
+    );
+    assert_eq!(
+        lines_for(&text, "rust_process_info", "memfd:memfd-app"),
+        [process_line(
+            "memfd:memfd-app",
+            "memfd-app",
+            "memfd",
+            "0.2.0",
+            1
+        )]
+    );
+    assert_eq!(
+        lines_for(&text, "rust_mod_replaced_info", &s(&swap)),
+        [format!(
+            "rust_mod_replaced_info{{disk_version=\"1.2.1\",exe=\"{}\",name=\"vulncrate\",program=\"swap-app\",running_version=\"1.2.0\"}} 1",
+            s(&swap)
+        )]
+    );
+    // The crates of what runs (1.2.0), with the collector's labels and the exporter's origin.
+    assert_contains(
+        &text,
+        "rust_mod_info{direct=\"true\",name=\"vulncrate\",origin=\"exporter\",program=\"swap-app\",source=\"crates.io\",version=\"1.2.0\"} 1\n",
+    );
+    assert!(
+        !text.contains("program=\"swap-app\",source=\"crates.io\",version=\"1.2.1\""),
+        "{text}"
+    );
+    assert_contains(&text, "cargo_depinfo_build_info{");
+    assert_contains(
+        &text,
+        "# TYPE cargo_depinfo_exporter_scan_duration_seconds gauge\n",
+    );
+
+    // Nothing lingers: once the deleted binary's process exits, its series go.
+    gone_proc.kill();
+    let started = Instant::now();
+    while !lines_for(&metrics(&addr), "rust_process_info", &s(&gone)).is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "the exited process's series stayed"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let health = testkit::get(&addr, "/healthz").unwrap();
+    assert_eq!((health.status, health.body.as_str()), (200, "ok\n"));
+    assert_eq!(testkit::get(&addr, "/nothing").unwrap().status, 404);
+
+    // SIGTERM stops it, cleanly.
+    run_ok(Command::new("kill").args(["-TERM", &exporter.child().id().to_string()]));
+    let status = exporter.wait(Duration::from_secs(10));
+    assert!(status.success(), "{status}");
+}
