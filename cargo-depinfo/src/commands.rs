@@ -174,10 +174,12 @@ pub(crate) fn exporter(args: &crate::cli::ExporterArgs) -> Result<Outcome> {
     let mut scan = ScanOptions::new(&args.proc_root);
     scan.limits = args.limits.limits();
     scan.paths.clone_from(&args.paths);
-    // This process reports its own build info above, as a program with a collector would.
-    if args.proc_root == std::path::Path::new("/proc") {
-        scan.skip_pid = Some(std::process::id());
-    }
+    // This process reports its own build info above, as a program with a collector would:
+    // leave it out of the scan. `self` in the proc tree is this process's PID as that tree's
+    // PID namespace numbers it (a host /proc mounted in a container with hostPID included).
+    scan.skip_pid = std::fs::read_link(args.proc_root.join("self"))
+        .ok()
+        .and_then(|pid| pid.to_str()?.parse().ok());
     let mut options = ServeOptions::new(
         args.listen,
         std::time::Duration::from_secs(args.interval),
