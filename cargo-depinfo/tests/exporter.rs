@@ -11,7 +11,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use testkit::{Running, Scratch, assert_contains, copy_fixture, run_ok, workspace_root, zlib};
+use serde_json::Value;
+use testkit::{
+    Running, Scratch, assert_contains, copy_fixture, installed, run_ok, workspace_root, zlib,
+};
 
 const DEPINFO: &str = env!("CARGO_BIN_EXE_cargo-depinfo");
 
@@ -52,22 +55,23 @@ fn sleeper(out: &Path, json: &str) {
     testkit::with_sections_on(&sleep, out, &[(".dep-v0", &zlib(json.as_bytes()))]);
 }
 
-/// Builds the exporter-service fixture at `version`; returns a copy of the binary.
-fn build_service(scratch: &Path, version: &str) -> PathBuf {
-    let repo = scratch.join("exporter-app-src");
+/// Builds the exporter-service fixture as package `name` at `version`; returns a copy of the
+/// binary. Each test uses its own name: the target directory is shared.
+fn build_service(scratch: &Path, name: &str, version: &str) -> PathBuf {
+    let repo = scratch.join(format!("{name}-src"));
     let collector = workspace_root().join("build-info-collector");
     copy_fixture(
         "exporter-service",
         &repo,
-        "exporter-app",
+        name,
         &[
             ("@COLLECTOR@", &collector.display().to_string()),
             ("@VERSION@", version),
         ],
     );
     run_ok(testkit::cargo(&repo).args(["build", "--quiet"]));
-    let copy = scratch.join(format!("exporter-app-{version}"));
-    std::fs::copy(testkit::binary("debug", "exporter-app"), &copy).unwrap();
+    let copy = scratch.join(format!("{name}-{version}"));
+    std::fs::copy(testkit::binary("debug", name), &copy).unwrap();
     copy
 }
 
@@ -183,8 +187,8 @@ fn exporter_reports_current_deleted_replaced_and_memfd_processes() {
     let s = |p: &Path| p.display().to_string();
 
     // A build-info service, replaced on disk by a newer build after it started.
-    let v1 = build_service(&dir, "1.0.0");
-    let v2 = build_service(&dir, "1.1.0");
+    let v1 = build_service(&dir, "exporter-app", "1.0.0");
+    let v2 = build_service(&dir, "exporter-app", "1.1.0");
     let service = bin.join("exporter-app");
     std::fs::copy(&v1, &service).unwrap();
     let mut svc = Running::spawn(
@@ -341,4 +345,181 @@ fn exporter_reports_current_deleted_replaced_and_memfd_processes() {
     run_ok(Command::new("kill").args(["-TERM", &exporter.child().id().to_string()]));
     let status = exporter.wait(Duration::from_secs(10));
     assert!(status.success(), "{status}");
+}
+
+fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// An instant query's result vector.
+fn query(prom: &str, promql: &str) -> Vec<Value> {
+    let answer =
+        testkit::get(prom, &format!("/api/v1/query?query={}", url_encode(promql))).unwrap();
+    assert_eq!(answer.status, 200, "{promql}: {}", answer.body);
+    let v: Value = serde_json::from_str(&answer.body).unwrap();
+    assert_eq!(v["status"], "success", "{}", answer.body);
+    v["data"]["result"].as_array().unwrap().clone()
+}
+
+/// The sample values of a result, as Prometheus prints them.
+fn values(result: &[Value]) -> Vec<String> {
+    result
+        .iter()
+        .map(|r| r["value"][1].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn wait_until(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !check() {
+        assert!(
+            started.elapsed() < limit,
+            "timed out after {limit:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+/// The PromQL line after the comment line starting with `comment` in the crate README's
+/// exporter section.
+fn readme_query(comment: &str) -> String {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let section = readme
+        .split("## Exporter: what actually runs on a Linux host")
+        .nth(1)
+        .expect("the README has the exporter section");
+    let mut lines = section.lines();
+    lines
+        .find(|l| l.starts_with(comment))
+        .unwrap_or_else(|| panic!("no {comment:?} in the README's exporter section"));
+    lines.next().unwrap().to_owned()
+}
+
+#[test]
+fn prometheus_counts_a_program_once_and_finds_who_runs_a_stale_binary() {
+    let prometheus = installed("prometheus");
+    let scratch = Scratch::new("exporter-prom");
+    let dir = scratch.path().canonicalize().unwrap();
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+
+    // A service with its own collector: seen by Prometheus directly and by the exporter.
+    let service = bin.join("exporter-svc");
+    std::fs::copy(build_service(&dir, "exporter-svc", "3.0.0"), &service).unwrap();
+    let mut svc = Running::spawn(
+        Command::new(&service)
+            .arg("127.0.0.1:0")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null()),
+    );
+    let mut lines = BufReader::new(svc.child().stdout.take().unwrap());
+    let mut line = String::new();
+    lines.read_line(&mut line).unwrap();
+    let svc_addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("service said {line:?}"))
+        .to_owned();
+    std::thread::spawn(move || std::io::copy(&mut lines, &mut std::io::sink()));
+
+    // A cargo-auditable-style program deleted after it started.
+    let stale = bin.join("stale-app");
+    sleeper(&stale, &dep_v0("stale-app", "0.9.0", &[("itoa", "1.0.0")]));
+    let mut stale_proc = spawn(Command::new(&stale).arg("300"));
+    wait_exec(&mut stale_proc, &stale.display().to_string());
+    std::fs::remove_file(&stale).unwrap();
+
+    let (_exporter, exporter_addr) = start_exporter(&[]);
+
+    let prom = testkit::unused_addr().to_string();
+    let config = dir.join("prometheus.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: service\n    static_configs:\n      - targets: ['{svc_addr}']\n  - job_name: exporter\n    static_configs:\n      - targets: ['{exporter_addr}']\n"
+        ),
+    )
+    .unwrap();
+    let _prometheus = Running::spawn(
+        Command::new(&prometheus)
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.join("data").display()
+            ))
+            .arg(format!("--web.listen-address={prom}"))
+            .arg("--log.level=warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
+    wait_until("Prometheus ready", Duration::from_secs(60), || {
+        testkit::get(&prom, "/-/ready").is_ok_and(|r| r.status == 200)
+    });
+    let both = "count(rust_mod_info{name=\"prometheus\",program=\"exporter-svc\"})";
+    wait_until("both targets scraped", Duration::from_secs(60), || {
+        values(&query(&prom, both)) == ["2"]
+            && !query(&prom, "rust_process_info{program=\"stale-app\"}").is_empty()
+    });
+
+    // The README's query, as written: who still runs a deleted or replaced binary.
+    let who = readme_query("# Who still runs a deleted or replaced binary");
+    let result = query(&prom, &who);
+    let stale_rows: Vec<&Value> = result
+        .iter()
+        .filter(|r| r["metric"]["exe"] == stale.display().to_string().as_str())
+        .collect();
+    assert_eq!(stale_rows.len(), 1, "{who}: {result:?}");
+    assert_eq!(stale_rows[0]["metric"]["state"], "deleted");
+    assert_eq!(stale_rows[0]["metric"]["program"], "stale-app");
+    assert_eq!(stale_rows[0]["metric"]["instance"], exporter_addr.as_str());
+    assert_eq!(stale_rows[0]["value"][1], "1");
+    assert!(
+        !result
+            .iter()
+            .any(|r| r["metric"]["program"] == "exporter-svc"),
+        "the service runs its current binary: {result:?}"
+    );
+
+    // The README's rule counts the service once (its collector wins), and a program only
+    // the exporter sees still counts.
+    let count = readme_query("# Which versions of a crate run, each program counted once");
+    let ours = |crate_name: &str, program: &str| {
+        count.replace(
+            "name=\"serde_json\"",
+            &format!("name=\"{crate_name}\",program=\"{program}\""),
+        )
+    };
+    assert_eq!(
+        values(&query(&prom, &ours("prometheus", "exporter-svc"))),
+        ["1"]
+    );
+    // The series that remains is the collector's, not the exporter's.
+    let union = ours("prometheus", "exporter-svc");
+    let union = union
+        .strip_prefix("count by (version) (")
+        .and_then(|q| q.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("the README's count is `count by (version) (...)`: {union}"));
+    let kept = query(&prom, union);
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(kept[0]["metric"]["job"], "service", "{kept:?}");
+    assert!(kept[0]["metric"].get("origin").is_none(), "{kept:?}");
+    assert_eq!(values(&query(&prom, &ours("itoa", "stale-app"))), ["1"]);
+    let revisions = readme_query("# Who has not deployed: revisions of one program, counted once")
+        .replace("myapp_build_info", "exporter_svc_build_info");
+    assert_eq!(values(&query(&prom, &revisions)), ["1"]);
+    assert_eq!(
+        values(&query(&prom, "count(exporter_svc_build_info)")),
+        ["2"]
+    );
 }
