@@ -14,7 +14,9 @@ fi
 python3 -c 'import jsonschema, referencing, cyclonedx' 2>/dev/null || pip install --quiet --upgrade jsonschema cyclonedx-python-lib
 # objcopy (binutils) writes test binaries with chosen sections; script (util-linux) gives the
 # progress-line test a terminal; curl carries https (the https client tests drive it).
-for tool in objcopy:binutils script:util-linux git:git curl:curl; do
+# setpriv (util-linux) drops the exporter test to an unprivileged user; python3 runs a binary
+# from a memfd there.
+for tool in objcopy:binutils script:util-linux setpriv:util-linux python3:python3 git:git curl:curl; do
     command -v "${tool%%:*}" >/dev/null 2>&1 || {
         apt-get update -qq
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${tool##*:}" >/dev/null

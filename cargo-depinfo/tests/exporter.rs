@@ -523,3 +523,283 @@ fn prometheus_counts_a_program_once_and_finds_who_runs_a_stale_binary() {
         ["2"]
     );
 }
+
+/// The exporter's `cargo_depinfo_exporter_processes{result="..."}` value.
+fn processes_counted(text: &str, result: &str) -> u64 {
+    let prefix = format!("cargo_depinfo_exporter_processes{{result=\"{result}\"}} ");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .unwrap_or_else(|| panic!("no {prefix:?} in:\n{text}"))
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn without_privileges_other_users_processes_count_as_unreadable() {
+    // As root, drop to nobody (util-linux's setpriv); otherwise this test runs unprivileged
+    // already and needs a process of another user (pid 1 in any container or host).
+    let root = std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"));
+    if !root {
+        let denied = std::fs::read_link("/proc/1/exe")
+            .is_err_and(|e| e.kind() == std::io::ErrorKind::PermissionDenied);
+        assert!(
+            denied,
+            "this test needs root (to drop to nobody) or a process of another user"
+        );
+    }
+    let mut cmd = if root {
+        let mut cmd = Command::new(installed("setpriv"));
+        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]);
+        cmd.arg(DEPINFO);
+        cmd
+    } else {
+        Command::new(DEPINFO)
+    };
+    // A process of ours that the exporter may not read.
+    let mut sleeping = spawn(Command::new("sleep").arg("300"));
+    let mut exporter = Running::spawn(
+        cmd.args([
+            "depinfo",
+            "exporter",
+            "--listen",
+            "127.0.0.1:0",
+            "--interval",
+            "60",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped()),
+    );
+    let mut lines = BufReader::new(exporter.child().stderr.take().unwrap());
+    let mut line = String::new();
+    let addr = loop {
+        line.clear();
+        assert!(
+            lines.read_line(&mut line).unwrap() > 0,
+            "the exporter exited"
+        );
+        if let Some(addr) = line
+            .trim()
+            .strip_prefix("cargo-depinfo exporter listening on ")
+        {
+            break addr.to_owned();
+        }
+    };
+    let text = metrics(&addr);
+    testkit::check_metrics(&text);
+    assert!(processes_counted(&text, "unreadable") >= 1, "{text}");
+    sleeping.kill();
+}
+
+/// A fake process directory: `stat` with `state` and `flags`, `exe` and `root` links, `cgroup`.
+fn fake_process(
+    proc_root: &Path,
+    pid: u32,
+    state: char,
+    flags: u32,
+    exe: Option<&Path>,
+    root: &Path,
+    cgroup: &str,
+) -> PathBuf {
+    let dir = proc_root.join(pid.to_string());
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("stat"),
+        format!("{pid} (fake {pid}) {state} 1 {pid} {pid} 0 -1 {flags} 0 0 0 0 0 0 0 0 20 0 1 0 {} 0 0\n", 500 + pid),
+    )
+    .unwrap();
+    if let Some(exe) = exe {
+        std::os::unix::fs::symlink(exe, dir.join("exe")).unwrap();
+    }
+    std::os::unix::fs::symlink(root, dir.join("root")).unwrap();
+    std::fs::write(dir.join("cgroup"), cgroup).unwrap();
+    dir
+}
+
+/// `root` holding, at the path `image` has on the host, `file` (hard-linked: the same inode).
+fn rootfs_with(root: &Path, image: &Path, file: Option<&Path>, link: bool) {
+    let at = root.join(image.strip_prefix("/").unwrap());
+    std::fs::create_dir_all(at.parent().unwrap()).unwrap();
+    match file {
+        Some(file) if link => std::fs::hard_link(file, &at).unwrap(),
+        Some(file) => {
+            std::fs::copy(file, &at).unwrap();
+        }
+        None => {}
+    }
+}
+
+#[test]
+fn scanner_on_a_fake_proc_tree_groups_images_and_reads_each_once() {
+    use cargo_depinfo::exporter::{ExeState, ScanOptions, Scanner, render_scan};
+
+    let scratch = Scratch::new("fake-proc");
+    let dir = scratch.path().canonicalize().unwrap();
+    let images = dir.join("images");
+    let other = dir.join("other");
+    std::fs::create_dir_all(&images).unwrap();
+    std::fs::create_dir_all(&other).unwrap();
+    let elf = |json: &str| testkit::elf_with_sections(&[(".dep-v0", &zlib(json.as_bytes()))]);
+    let old = elf(&dep_v0("a-app", "1.0.0", &[("itoa", "1.0.0")]));
+    let a1 = images.join("a1");
+    let a2 = images.join("a2");
+    let a3 = images.join("a3");
+    for a in [&a1, &a2, &a3] {
+        std::fs::write(a, &old).unwrap();
+    }
+    let b = other.join("b");
+    std::fs::write(&b, elf(&dep_v0("a-app", "1.1.0", &[("itoa", "1.0.1")]))).unwrap();
+    let broken = images.join("broken");
+    std::fs::write(
+        &broken,
+        testkit::elf_with_sections(&[(".dep-v0", b"not zlib")]),
+    )
+    .unwrap();
+    let plain = images.join("plain");
+    std::fs::write(&plain, testkit::elf_with_sections(&[])).unwrap();
+    let idle = images.join("idle");
+    std::fs::write(&idle, elf(&dep_v0("idle-app", "0.1.0", &[]))).unwrap();
+
+    let (current, replaced, empty) = (
+        dir.join("root-current"),
+        dir.join("root-replaced"),
+        dir.join("root-empty"),
+    );
+    rootfs_with(&current, &a1, Some(&a1), true);
+    rootfs_with(&replaced, &a2, Some(&b), false);
+    std::fs::create_dir_all(&empty).unwrap();
+
+    let proc_root = dir.join("proc");
+    let id = "ab".repeat(32);
+    let docker = format!("0::/system.slice/docker-{id}.scope\n");
+    let unit = "0::/system.slice/a-app.service\n";
+    fake_process(&proc_root, 10, 'S', 0x40_0100, Some(&a1), &current, &docker);
+    fake_process(&proc_root, 11, 'S', 0x40_0100, Some(&a1), &current, &docker);
+    // A dead main thread: no `exe` of its own, a live thread's instead.
+    let zombie = fake_process(&proc_root, 50, 'Z', 0x40_0100, None, &current, &docker);
+    std::fs::create_dir_all(zombie.join("task/51")).unwrap();
+    std::os::unix::fs::symlink(&a1, zombie.join("task/51/exe")).unwrap();
+    fake_process(&proc_root, 20, 'S', 0x40_0100, Some(&a2), &replaced, unit);
+    fake_process(&proc_root, 30, 'S', 0x40_0100, Some(&a3), &empty, unit);
+    fake_process(
+        &proc_root,
+        40,
+        'S',
+        0x20_8040,
+        None,
+        Path::new("/"),
+        "0::/\n",
+    );
+    fake_process(
+        &proc_root,
+        60,
+        'S',
+        0x40_0100,
+        Some(&broken),
+        Path::new("/"),
+        "0::/\n",
+    );
+    fake_process(
+        &proc_root,
+        70,
+        'S',
+        0x40_0100,
+        Some(&plain),
+        Path::new("/"),
+        "0::/\n",
+    );
+    let garbled = proc_root.join("80");
+    std::fs::create_dir_all(&garbled).unwrap();
+    std::fs::write(garbled.join("stat"), "80 no parenthesis\n").unwrap();
+    std::fs::create_dir_all(proc_root.join("self")).unwrap();
+
+    let mut options = ScanOptions::new(&proc_root);
+    options.paths = vec![images.clone()];
+    let mut scanner = Scanner::new(options);
+    let scan = scanner.scan();
+    let c = scan.counts;
+    assert_eq!(
+        (c.rust, c.other, c.kernel_threads, c.unreadable, c.exited),
+        (5, 2, 1, 1, 0),
+        "{c:?}"
+    );
+    assert_eq!(
+        (c.rust_images, c.other_images, c.broken_images),
+        (3, 1, 1),
+        "{c:?}"
+    );
+    // a1, a2, a3, broken, plain, and b (what replaced a2 on disk): each once.
+    assert_eq!(c.images_read, 6, "{c:?}");
+    let states: Vec<(String, ExeState, u64)> = {
+        let mut v: Vec<_> = scan
+            .groups
+            .iter()
+            .map(|g| (g.exe.clone(), g.state, g.processes))
+            .collect();
+        v.sort();
+        v
+    };
+    let p = |p: &Path| p.display().to_string();
+    assert_eq!(
+        states,
+        [
+            (p(&a1), ExeState::Current, 3),
+            (p(&a2), ExeState::Replaced, 1),
+            (p(&a3), ExeState::Deleted, 1),
+            (p(&idle), ExeState::Installed, 0),
+        ]
+    );
+    let text = render_scan(&scan, None);
+    testkit::check_metrics(&text);
+    assert_contains(
+        &text,
+        &format!(
+            "rust_process_info{{container_id=\"{id}\",exe=\"{}\",pod_uid=\"\",program=\"a-app\",revision=\"unknown\",state=\"current\",systemd_unit=\"\",version=\"1.0.0\"}} 3\n",
+            p(&a1)
+        ),
+    );
+    assert_contains(
+        &text,
+        &format!(
+            "rust_process_info{{container_id=\"\",exe=\"{}\",pod_uid=\"\",program=\"a-app\",revision=\"unknown\",state=\"replaced\",systemd_unit=\"a-app.service\",version=\"1.0.0\"}} 1\n",
+            p(&a2)
+        ),
+    );
+    assert_contains(
+        &text,
+        &format!(
+            "rust_mod_replaced_info{{disk_version=\"1.0.1\",exe=\"{}\",name=\"itoa\",program=\"a-app\",running_version=\"1.0.0\"}} 1\n",
+            p(&a2)
+        ),
+    );
+    assert_contains(
+        &text,
+        &format!(
+            "rust_process_info{{container_id=\"\",exe=\"{}\",pod_uid=\"\",program=\"idle-app\",revision=\"unknown\",state=\"installed\",systemd_unit=\"\",version=\"0.1.0\"}} 0\n",
+            p(&idle)
+        ),
+    );
+    // Installed binaries are not running: none of their crates are.
+    assert!(!text.contains("program=\"idle-app\",source"), "{text}");
+    assert_contains(
+        &text,
+        "cargo_depinfo_exporter_images{result=\"broken\"} 1\n",
+    );
+
+    // The next scan reads nothing again; once a process exits, its group goes (the file,
+    // under --path, is now an installed binary that does not run).
+    std::fs::remove_dir_all(proc_root.join("30")).unwrap();
+    let again = scanner.scan();
+    assert_eq!(again.counts.images_read, 0, "{:?}", again.counts);
+    let a3_groups: Vec<_> = again
+        .groups
+        .iter()
+        .filter(|g| g.exe == p(&a3))
+        .map(|g| (g.state, g.processes))
+        .collect();
+    assert_eq!(a3_groups, [(ExeState::Installed, 0)]);
+    assert!(!render_scan(&again, None).contains("state=\"deleted\""));
+}
