@@ -1,7 +1,7 @@
 //! `cargo depinfo exporter`: what actually runs on a Linux host.
 //!
-//! [`Scanner`] walks a `/proc` tree ([`discovery`](self::discovery) explains each step) and
-//! groups processes per executable image; [`render_scan`] turns a scan into the Prometheus
+//! [`Scanner`] walks a `/proc` tree (its docs list each step) and groups processes per
+//! executable image; [`render_scan`] turns a scan into the Prometheus
 //! text `/metrics` serves; [`serve`] runs scans in the background and serves the last one.
 //! The parsers of `/proc/PID/stat`, `status` and `cgroup` are pure functions in `proc_files`.
 

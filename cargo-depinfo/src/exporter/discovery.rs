@@ -1,27 +1,7 @@
 //! One scan of a `/proc` tree: every process, its executable image read once per image, its
 //! state on disk and its workload, grouped per image.
 //!
-//! The root is a parameter (`/proc` in production, a directory laid out like it in the
-//! benchmark). For each numeric entry:
-//!
-//! 1. `stat` gives the start time (the process's identity with the PID) and the kernel-thread
-//!    flag: kernel threads have no image and are skipped.
-//! 2. `exe` is read as a link (the path the process was started from, ` (deleted)` appended by
-//!    the kernel once that file is gone, `/memfd:NAME` for an anonymous file) and followed
-//!    for the image's device and inode. A process whose main thread has exited has no `exe`;
-//!    one of its live threads' (`task/TID/exe`) is used.
-//! 3. The image is read, through `exe`, only when no earlier process (in this scan or a
-//!    previous one, same device, inode, size and times) had it: a deleted or replaced binary
-//!    is read as it runs, not as the disk holds it now.
-//! 4. `stat` is read again: a different start time means the PID was reused during the
-//!    reads, and what was read is dropped.
-//! 5. The path is resolved through `root` (the process's own filesystem, a container's
-//!    included) and compared with the image: the same file is `current`, another file
-//!    `replaced` (that file is read too, for the crates it now carries), no file `deleted`.
-//! 6. `cgroup` names the container, pod or systemd unit.
-//!
-//! Permission errors (another user's process, `hidepid`) count the process as unreadable; a
-//! process that exits during the scan counts as exited. Nothing here fails the whole scan.
+//! The steps are in [`Scanner`]'s docs.
 
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
@@ -189,6 +169,29 @@ impl ScanOptions {
 
 /// Scans again and again, keeping what it read of each image between scans (only images
 /// still running stay: the memory follows the host, not its history).
+///
+/// The root is a parameter (`/proc` in production, a directory laid out like it in the
+/// benchmark). For each numeric entry:
+///
+/// 1. `stat` gives the start time (the process's identity with the PID) and the kernel-thread
+///    flag: kernel threads have no image and are skipped.
+/// 2. `exe` is read as a link (the path the process was started from, ` (deleted)` appended by
+///    the kernel once that file is gone, `/memfd:NAME` for an anonymous file) and followed
+///    for the image's device and inode. A process whose main thread has exited has no `exe`;
+///    one of its live threads' (`task/TID/exe`) is used.
+/// 3. The image is read, through `exe`, only when no earlier process (in this scan or a
+///    previous one, same device, inode, size and times) had it: a deleted or replaced binary
+///    is read as it runs, not as the disk holds it now.
+/// 4. The path is resolved through `root` (the process's own filesystem, a container's
+///    included) and compared with the image: the same file is `current`, another file
+///    `replaced` (that file is read too, for the crates it now carries), no file `deleted`.
+/// 5. `cgroup` names the container, pod or systemd unit.
+/// 6. `stat` and `exe` are read again: a different start time means the PID was reused
+///    during the reads, a different image that the process exec'd another program; either
+///    way the process counts as exited and an image read for it is dropped.
+///
+/// Permission errors (another user's process, `hidepid`) count the process as unreadable; a
+/// process that exits during the scan counts as exited. Nothing here fails the whole scan.
 #[derive(Debug)]
 pub struct Scanner {
     options: ScanOptions,
@@ -355,15 +358,24 @@ impl Scanner {
             Ok(m) => ImageKey::of(&m),
             Err(e) => return gone_or_unreadable(&e),
         };
-        self.load(key, &exe_link, previous, scan);
+        let fresh = self.load(key, &exe_link, previous, scan);
         let (exe, state, on_disk) = self.resolve(dir, &target, key, previous, scan);
         let workload = read_capped(&dir.join("cgroup"))
             .map(|text| parse_cgroup(&text))
             .unwrap_or_default();
-        // The same process throughout? A reused PID has a later start time.
-        match read_capped(&dir.join("stat")).map(|t| parse_stat(&t)) {
-            Ok(Ok(again)) if again.start_time == stat.start_time => {}
-            _ => return Seen::Exited,
+        // The same process and image throughout? A reused PID has a later start time; an
+        // exec keeps the PID and the start time but not the image.
+        let same_process = matches!(
+            read_capped(&dir.join("stat")).map(|t| parse_stat(&t)),
+            Ok(Ok(again)) if again.start_time == stat.start_time
+        );
+        let same_image = std::fs::metadata(&exe_link).is_ok_and(|m| ImageKey::of(&m) == key);
+        if !(same_process && same_image) {
+            if fresh {
+                // What was read may be another image than the key says.
+                self.images.remove(&key);
+            }
+            return Seen::Exited;
         }
         Seen::Image(Box::new(SeenImage {
             group: (key, exe, state, workload),
@@ -371,20 +383,22 @@ impl Scanner {
         }))
     }
 
-    /// Reads an image unless this scan or the previous one did.
+    /// Reads an image unless this scan or the previous one did; true when it read it now.
     fn load(
         &mut self,
         key: ImageKey,
         path: &Path,
         previous: &mut BTreeMap<ImageKey, Image>,
         scan: &mut HostScan,
-    ) {
+    ) -> bool {
         if self.images.contains_key(&key) {
-            return;
+            return false;
         }
+        let mut fresh = false;
         let image = match previous.remove(&key) {
             Some(image) => image,
             None => {
+                fresh = true;
                 scan.counts.images_read += 1;
                 match read_sections_with(path, &self.options.limits) {
                     Ok(raw) => match decode(&raw, path) {
@@ -404,6 +418,7 @@ impl Scanner {
             }
         };
         self.images.insert(key, image);
+        fresh
     }
 
     /// The label path, the state, and the key of the file now at the path when it differs.
@@ -435,7 +450,7 @@ impl Scanner {
             Ok(m) if ImageKey::of(&m).same_file(&key) => (label, ExeState::Current, None),
             Ok(m) if m.is_file() => {
                 let disk_key = ImageKey::of(&m);
-                self.load(disk_key, &on_disk, previous, scan);
+                let _ = self.load(disk_key, &on_disk, previous, scan);
                 (label, ExeState::Replaced, Some(disk_key))
             }
             Ok(_) => (label, ExeState::Deleted, None),
