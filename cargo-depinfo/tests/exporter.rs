@@ -803,3 +803,64 @@ fn scanner_on_a_fake_proc_tree_groups_images_and_reads_each_once() {
     assert_eq!(a3_groups, [(ExeState::Installed, 0)]);
     assert!(!render_scan(&again, None).contains("state=\"deleted\""));
 }
+
+#[test]
+fn odd_paths_are_escaped_and_pass_promtool() {
+    use cargo_depinfo::exporter::{ScanOptions, Scanner, render_scan};
+
+    let scratch = Scratch::new("fake-proc-odd");
+    let dir = scratch.path().canonicalize().unwrap();
+    let odd = dir.join("we\"ird\\ na\nme");
+    std::fs::write(
+        &odd,
+        testkit::elf_with_sections(&[(
+            ".dep-v0",
+            &zlib(dep_v0("odd-app", "1.0.0", &[]).as_bytes()),
+        )]),
+    )
+    .unwrap();
+    let proc_root = dir.join("proc");
+    fake_process(
+        &proc_root,
+        7,
+        'S',
+        0x40_0100,
+        Some(&odd),
+        Path::new("/"),
+        "0::/system.slice/odd\\x2dapp.service\n",
+    );
+    let text = render_scan(&Scanner::new(ScanOptions::new(&proc_root)).scan(), None);
+    testkit::check_metrics(&text);
+    assert_contains(
+        &text,
+        &format!(
+            "exe=\"{}/we\\\"ird\\\\ na\\nme\",pod_uid=\"\",program=\"odd-app\",revision=\"unknown\",state=\"current\",systemd_unit=\"odd\\\\x2dapp.service\"",
+            dir.display()
+        ),
+    );
+}
+
+proptest::proptest! {
+    #![proptest_config(testkit::proptest_cases(64))]
+
+    /// Whatever a process's `stat` and `cgroup` hold, a scan finishes, counts the process
+    /// once, and renders without a panic.
+    #[test]
+    fn scanner_never_panics_on_garbage_proc_files(
+        stat in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+        cgroup in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+    ) {
+        use cargo_depinfo::exporter::{ScanOptions, Scanner, render_scan};
+
+        let scratch = Scratch::new("fake-proc-garbage");
+        let image = scratch.join("image");
+        std::fs::write(&image, testkit::elf_with_sections(&[(".dep-v0", &zlib(dep_v0("g", "1.0.0", &[]).as_bytes()))])).unwrap();
+        let dir = fake_process(&scratch.join("proc"), 9, 'S', 0x40_0100, Some(&image), Path::new("/"), "");
+        std::fs::write(dir.join("stat"), &stat).unwrap();
+        std::fs::write(dir.join("cgroup"), &cgroup).unwrap();
+        let scan = Scanner::new(ScanOptions::new(scratch.join("proc"))).scan();
+        let c = scan.counts;
+        proptest::prop_assert_eq!(c.rust + c.other + c.kernel_threads + c.unreadable + c.exited, 1);
+        let _ = render_scan(&scan, None);
+    }
+}
