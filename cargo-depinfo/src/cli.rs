@@ -579,6 +579,11 @@ pub(crate) struct ExporterArgs {
     #[arg(long, value_name = "N", default_value_t = 64,
           value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub(crate) max_connections: u64,
+    /// Seconds a client may take to send a request's head; a silent connection is closed
+    /// after that.
+    #[arg(long, value_name = "SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub(crate) header_read_timeout: u64,
     #[command(flatten)]
     pub(crate) limits: LimitFlags,
 }

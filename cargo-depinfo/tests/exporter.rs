@@ -864,3 +864,43 @@ proptest::proptest! {
         let _ = render_scan(&scan, None);
     }
 }
+
+#[test]
+fn a_silent_client_neither_holds_a_connection_nor_blocks_others() {
+    use std::io::{Read as _, Write as _};
+
+    let (mut exporter, addr) = start_exporter(&[
+        "--max-connections",
+        "1",
+        "--header-read-timeout",
+        "1",
+        "--proc-root",
+        "/nonexistent",
+    ]);
+    // Half a request head, then silence: closed after the header read timeout.
+    let mut silent = std::net::TcpStream::connect(&addr).unwrap();
+    silent
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    silent
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    let started = Instant::now();
+    // The only connection slot is taken: this scrape waits for the silent one to be closed.
+    let answer = testkit::get(&addr, "/metrics").unwrap();
+    assert_eq!(answer.status, 200);
+    assert_contains(
+        &answer.body,
+        "cargo_depinfo_exporter_processes{result=\"rust\"} 0\n",
+    );
+    let waited = started.elapsed();
+    assert!(
+        (Duration::from_millis(900)..Duration::from_secs(5)).contains(&waited),
+        "the scrape should wait for the one slot, about the 1 s timeout: {waited:?}"
+    );
+    // And the silent client was closed (end of stream or an error, not a hang).
+    let mut rest = Vec::new();
+    let _ = silent.read_to_end(&mut rest);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    exporter.kill();
+}
