@@ -6,7 +6,8 @@
 //! `/bin/true` carrying cargo-depinfo's own `.bldinfo` and `.dep-v0`, about a hundred
 //! packages) and a `root` link to `/`, so every image resolves as `current`. Figures:
 //!
-//! - the first scan (every image read once) and later scans (images known), best of 10;
+//! - the first scan of a fresh scanner (every image read once) and later scans (images
+//!   known), best of 10 each;
 //! - rendering the scan to text, and its size;
 //! - the heap a later scan plus its rendering peaks at, and what the scanner keeps;
 //! - a scrape of the real exporter process over HTTP (`--proc-root` the fake tree), and that
@@ -106,19 +107,25 @@ fn main() {
         setup.elapsed()
     );
 
+    // A fresh scanner reads every image: best of RUNS, each with its own scanner.
+    let mut first_best = Duration::MAX;
     let mut scanner = Scanner::new(ScanOptions::new(&proc_root));
-    let started = Instant::now();
-    let first = scanner.scan();
-    let cold = started.elapsed();
-    assert_eq!(
-        first.counts.images_read,
-        u64::from(IMAGES),
-        "each image read once"
-    );
+    let mut first = scanner.scan();
+    for _ in 0..RUNS {
+        scanner = Scanner::new(ScanOptions::new(&proc_root));
+        let started = Instant::now();
+        first = scanner.scan();
+        first_best = first_best.min(started.elapsed());
+        assert_eq!(
+            first.counts.images_read,
+            u64::from(IMAGES),
+            "each image read once"
+        );
+    }
     assert_eq!(first.counts.rust, u64::from(PROCESSES));
     assert_eq!(first.counts.kernel_threads, u64::from(KERNEL_THREADS));
     println!(
-        "  first scan: {cold:.1?} ({} images read, {} groups)",
+        "  first scan of a fresh scanner, best of {RUNS}: {first_best:.1?} ({} images read, {} groups)",
         first.counts.images_read,
         first.groups.len()
     );

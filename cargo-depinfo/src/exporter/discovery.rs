@@ -186,9 +186,11 @@ impl ScanOptions {
 ///    included) and compared with the image: the same file is `current`, another file
 ///    `replaced` (that file is read too, for the crates it now carries), no file `deleted`.
 /// 5. `cgroup` names the container, pod or systemd unit.
-/// 6. `stat` and `exe` are read again: a different start time means the PID was reused
-///    during the reads, a different image that the process exec'd another program; either
-///    way the process counts as exited and an image read for it is dropped.
+/// 6. When its image was read for this process, `stat` and `exe` are read again: a different
+///    start time means the PID was reused during the reads, a different image that the
+///    process exec'd another program; either way what was read may belong to another image
+///    than its key says, so it is dropped and the process counts as exited. (A known image
+///    needs no check: the key was taken from the process and the data from an earlier read.)
 ///
 /// Permission errors (another user's process, `hidepid`) count the process as unreadable; a
 /// process that exits during the scan counts as exited. Nothing here fails the whole scan.
@@ -363,19 +365,18 @@ impl Scanner {
         let workload = read_capped(&dir.join("cgroup"))
             .map(|text| parse_cgroup(&text))
             .unwrap_or_default();
-        // The same process and image throughout? A reused PID has a later start time; an
-        // exec keeps the PID and the start time but not the image.
-        let same_process = matches!(
-            read_capped(&dir.join("stat")).map(|t| parse_stat(&t)),
-            Ok(Ok(again)) if again.start_time == stat.start_time
-        );
-        let same_image = std::fs::metadata(&exe_link).is_ok_and(|m| ImageKey::of(&m) == key);
-        if !(same_process && same_image) {
-            if fresh {
-                // What was read may be another image than the key says.
+        // The same process and image throughout the read? A reused PID has a later start
+        // time; an exec keeps the PID and the start time but not the image.
+        if fresh {
+            let same_process = matches!(
+                read_capped(&dir.join("stat")).map(|t| parse_stat(&t)),
+                Ok(Ok(again)) if again.start_time == stat.start_time
+            );
+            let same_image = std::fs::metadata(&exe_link).is_ok_and(|m| ImageKey::of(&m) == key);
+            if !(same_process && same_image) {
                 self.images.remove(&key);
+                return Seen::Exited;
             }
-            return Seen::Exited;
         }
         Seen::Image(Box::new(SeenImage {
             group: (key, exe, state, workload),

@@ -15,6 +15,7 @@
 //! - The exporter's own `cargo_depinfo_build_info` (from its caller) and its scan figures.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use build_info_collector::{
     BuildInfoLabels, Family, RustModInfoLabels, build_info_family, render, rust_mod_info_family,
@@ -51,6 +52,7 @@ pub fn render_scan(scan: &HostScan, own_build_info: Option<&Family<'static>>) ->
     // Two groups can give one label set (one image run from two mount namespaces at the
     // same path, say): their counts add up, so the series are summed here before pushing.
     let mut process_counts: BTreeMap<[String; 8], u64> = BTreeMap::new();
+    let mut images_done = BTreeSet::new();
     let mut replaced_counts: BTreeMap<[String; 5], u64> = BTreeMap::new();
     let mut processes = Family::gauge(
         "rust_process_info",
@@ -83,7 +85,38 @@ pub fn render_scan(scan: &HostScan, own_build_info: Option<&Family<'static>>) ->
                 .map(str::to_owned),
             )
             .or_default() += group.processes;
-        if group.state == ExeState::Installed {
+        if let (ExeState::Replaced, Some(disk)) = (group.state, &group.on_disk) {
+            let on_disk: BTreeSet<(&str, &str)> = runtime_crates(disk)
+                .map(|p| (p.name.as_str(), p.version.as_str()))
+                .collect();
+            for p in runtime_crates(inv) {
+                if on_disk.contains(&(p.name.as_str(), p.version.as_str())) {
+                    continue;
+                }
+                let disk_versions: Vec<&str> = on_disk
+                    .iter()
+                    .filter(|(name, _)| *name == p.name)
+                    .map(|(_, version)| *version)
+                    .collect();
+                let disk_version = if disk_versions.is_empty() {
+                    "none".to_owned()
+                } else {
+                    disk_versions.join(",")
+                };
+                *replaced_counts
+                    .entry([
+                        disk_version,
+                        group.exe.clone(),
+                        p.name.clone(),
+                        inv.program.clone(),
+                        p.version.clone(),
+                    ])
+                    .or_default() += group.processes;
+            }
+        }
+        // An image's crates and build facts once, however many paths, states and workloads
+        // it runs in (160 groups of 20 images would push every crate eight times).
+        if group.state == ExeState::Installed || !images_done.insert(Arc::as_ptr(&group.image)) {
             continue;
         }
         if let Some(b) = &inv.build {
@@ -116,35 +149,6 @@ pub fn render_scan(scan: &HostScan, own_build_info: Option<&Family<'static>>) ->
             let mut pairs: Vec<_> = labels.pairs().into_iter().collect();
             pairs.insert(2, ("origin", ORIGIN.into()));
             mod_info.push(pairs, 1);
-        }
-        if let (ExeState::Replaced, Some(disk)) = (group.state, &group.on_disk) {
-            let on_disk: BTreeSet<(&str, &str)> = runtime_crates(disk)
-                .map(|p| (p.name.as_str(), p.version.as_str()))
-                .collect();
-            for p in runtime_crates(inv) {
-                if on_disk.contains(&(p.name.as_str(), p.version.as_str())) {
-                    continue;
-                }
-                let disk_versions: Vec<&str> = on_disk
-                    .iter()
-                    .filter(|(name, _)| *name == p.name)
-                    .map(|(_, version)| *version)
-                    .collect();
-                let disk_version = if disk_versions.is_empty() {
-                    "none".to_owned()
-                } else {
-                    disk_versions.join(",")
-                };
-                *replaced_counts
-                    .entry([
-                        disk_version,
-                        group.exe.clone(),
-                        p.name.clone(),
-                        inv.program.clone(),
-                        p.version.clone(),
-                    ])
-                    .or_default() += group.processes;
-            }
         }
     }
     for (values, n) in process_counts {
