@@ -51,6 +51,10 @@ pub(crate) enum Command {
     /// advisory affects (cargo-audit's rules, over binaries and whole fleets). Exits 1 when
     /// any does (informational advisories only with --deny).
     Audit(AuditArgs),
+    /// Serve /metrics about every Rust process running on this Linux host, binaries deleted
+    /// or replaced since they started included (see the README's exporter section). Runs
+    /// until SIGTERM or SIGINT.
+    Exporter(ExporterArgs),
 }
 
 /// The output formats. Each command accepts those that describe its answer
@@ -829,4 +833,34 @@ mod tests {
             }
         }
     }
+}
+
+/// `cargo depinfo exporter`'s flags.
+#[derive(Debug, Args)]
+pub(crate) struct ExporterArgs {
+    /// Address to listen on (port 0 picks a free port; the address is printed on stderr).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9899")]
+    pub(crate) listen: std::net::SocketAddr,
+    /// Seconds between scans of the processes, from 1 to 86400.
+    #[arg(long, value_name = "SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub(crate) interval: u64,
+    /// Also report binaries under this directory (or this file) that are installed and not
+    /// running (repeatable).
+    #[arg(long = "path", value_name = "DIR")]
+    pub(crate) paths: Vec<PathBuf>,
+    /// The proc filesystem to read (a container sees the host's when it is mounted there).
+    #[arg(long, value_name = "DIR", default_value = "/proc")]
+    pub(crate) proc_root: PathBuf,
+    /// Connections served at once; further clients wait in the listen queue.
+    #[arg(long, value_name = "N", default_value_t = 64,
+          value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub(crate) max_connections: u64,
+    /// Seconds a client may take to send a request's head; a silent connection is closed
+    /// after that.
+    #[arg(long, value_name = "SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub(crate) header_read_timeout: u64,
+    #[command(flatten)]
+    pub(crate) limits: LimitFlags,
 }

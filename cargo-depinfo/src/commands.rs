@@ -283,3 +283,49 @@ fn binaries(observations: &[Observation], flags: &SourceFlags) -> Vec<Inventory>
     // Errors were reported when the sources were read.
     depinfo::inspect_paths(&paths, &flags.limits()).inventories
 }
+
+/// Serves until SIGTERM or SIGINT; the exporter's own build info comes from this binary.
+#[cfg(target_os = "linux")]
+pub(crate) fn exporter(args: &crate::cli::ExporterArgs) -> Result<Outcome> {
+    use build_info_collector::{BuildInfoLabels, build_info_family};
+    use cargo_depinfo::exporter::{ScanOptions, ServeOptions, serve};
+
+    let info = &crate::BUILD_INFO;
+    let mut own = build_info_family(info.program());
+    let labels = BuildInfoLabels {
+        branch: info.branch().into(),
+        features: info.features().into(),
+        profile: info.profile().into(),
+        revision: info.revision_label().into(),
+        rustversion: info.rust_version().into(),
+        target: info.target().into(),
+        version: info.version().into(),
+    };
+    own.push(labels.pairs(), 1);
+    let mut scan = ScanOptions::new(&args.proc_root);
+    scan.limits = args.limits.limits();
+    scan.paths.clone_from(&args.paths);
+    // This process reports its own build info above, as a program with a collector would:
+    // leave it out of the scan. `self` in the proc tree is this process's PID as that tree's
+    // PID namespace numbers it (a host /proc mounted in a container with hostPID included).
+    scan.skip_pid = std::fs::read_link(args.proc_root.join("self"))
+        .ok()
+        .and_then(|pid| pid.to_str()?.parse().ok());
+    let mut options = ServeOptions::new(
+        args.listen,
+        std::time::Duration::from_secs(args.interval),
+        scan,
+    );
+    options.own_build_info = Some(own);
+    options.max_connections = usize::try_from(args.max_connections).unwrap_or(usize::MAX);
+    options.header_read_timeout = std::time::Duration::from_secs(args.header_read_timeout);
+    serve(&options, |addr| {
+        eprintln!("cargo-depinfo exporter listening on {addr}");
+    })?;
+    Ok(Outcome::new(String::new(), &[], false))
+}
+
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn exporter(_: &crate::cli::ExporterArgs) -> Result<Outcome> {
+    bail!("the exporter reads /proc: it runs on Linux only")
+}

@@ -81,5 +81,6 @@ fn run(command: Command) -> Result<Outcome> {
         Command::Rules(args) => commands::rules(args),
         Command::Outdated(args) => commands::outdated(&args),
         Command::Audit(args) => commands::audit(&args),
+        Command::Exporter(args) => commands::exporter(&args),
     }
 }

@@ -34,6 +34,12 @@ pub fn plain_binary() -> PathBuf {
 /// Writes to `out` a copy of [`plain_binary`] with each `(name, contents)` section added
 /// (allocated, read-only data, as a `#[used] #[link_section]` static).
 pub fn with_sections(out: &Path, sections: &[(&str, &[u8])]) {
+    with_sections_on(&plain_binary(), out, sections);
+}
+
+/// Writes to `out` a copy of the ELF binary `base` (`/bin/sleep` for a process that stays up)
+/// with each `(name, contents)` section added, as [`with_sections`] does.
+pub fn with_sections_on(base: &Path, out: &Path, sections: &[(&str, &[u8])]) {
     let mut cmd = Command::new("objcopy");
     let mut files = Vec::new();
     for (i, (name, contents)) in sections.iter().enumerate() {
@@ -45,7 +51,7 @@ pub fn with_sections(out: &Path, sections: &[(&str, &[u8])]) {
             .arg(format!("{name}=alloc,readonly,data"));
         files.push(file);
     }
-    let done = run(cmd.arg(plain_binary()).arg(out), Duration::from_secs(60));
+    let done = run(cmd.arg(base).arg(out), Duration::from_secs(60));
     assert!(
         done.status.success(),
         "objcopy (binutils) failed: {}",

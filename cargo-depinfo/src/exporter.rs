@@ -1,0 +1,19 @@
+//! `cargo depinfo exporter`: what actually runs on a Linux host.
+//!
+//! [`Scanner`] walks a `/proc` tree (its docs list each step) and groups processes per
+//! executable image; [`render_scan`] turns a scan into the Prometheus
+//! text `/metrics` serves; [`serve`] runs scans in the background and serves the last one.
+//! The parsers of `/proc/PID/stat`, `status` and `cgroup` are pure functions in `proc_files`.
+
+mod discovery;
+mod proc_files;
+mod series;
+mod serve;
+
+pub use self::discovery::{Counts, ExeState, HostScan, ProcessGroup, ScanOptions, Scanner};
+pub use self::proc_files::{
+    MAX_PROC_FILE, ProcParseError, Stat, Status, Workload, parse_cgroup, parse_stat, parse_status,
+    workload_of_path,
+};
+pub use self::series::{ORIGIN, render_scan};
+pub use self::serve::{ServeError, ServeOptions, serve};

@@ -1,0 +1,221 @@
+//! A scan as Prometheus text: the families the exporter serves, built fresh from each scan so
+//! that nothing outlives the processes it describes.
+//!
+//! - `rust_process_info{container_id,exe,pod_uid,program,revision,state,systemd_unit,version}
+//!   N`: one series per image, path, state and workload, N its processes. The workload labels
+//!   are empty where the process has none (Prometheus drops empty labels).
+//! - `rust_mod_info{direct,name,origin="exporter",program,source,version} 1`: the collector's
+//!   labels for the runtime crates of every running program, plus `origin`, which tells them
+//!   from a program's own collector (see the README's rule against double counting).
+//! - `<program>_build_info{...,origin="exporter"} 1` for running binaries with build facts.
+//! - `rust_mod_replaced_info{disk_version,exe,name,program,running_version} N`: for a
+//!   replaced binary, each crate version that runs although the file now at its path does
+//!   not carry it (`disk_version` lists what the file carries, `none` when it lacks the
+//!   crate); N processes.
+//! - The exporter's own `cargo_depinfo_build_info` (from its caller) and its scan figures.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use build_info_collector::{
+    BuildInfoLabels, Family, RustModInfoLabels, build_info_family, render, rust_mod_info_family,
+};
+
+use super::discovery::{ExeState, HostScan};
+use crate::inventory::{Inventory, Kind};
+
+/// The `origin` label value of every series the exporter derives from a binary.
+pub const ORIGIN: &str = "exporter";
+
+/// The label names of `rust_process_info`, sorted.
+const PROCESS_LABELS: [&str; 8] = [
+    "container_id",
+    "exe",
+    "pod_uid",
+    "program",
+    "revision",
+    "state",
+    "systemd_unit",
+    "version",
+];
+
+/// The label names of `rust_mod_replaced_info`, sorted.
+const REPLACED_LABELS: [&str; 5] = ["disk_version", "exe", "name", "program", "running_version"];
+
+/// The scan as the text `/metrics` serves. `own_build_info` is the exporter's own
+/// `<program>_build_info` family (from its embedded build info), written as it is.
+pub fn render_scan(scan: &HostScan, own_build_info: Option<&Family<'static>>) -> String {
+    let mut families: BTreeMap<String, Family<'_>> = BTreeMap::new();
+    if let Some(own) = own_build_info {
+        families.insert(own.name().to_owned(), own.clone());
+    }
+    // Two groups can give one label set (one image run from two mount namespaces at the
+    // same path, say): their counts add up, so the series are summed here before pushing.
+    let mut process_counts: BTreeMap<[String; 8], u64> = BTreeMap::new();
+    let mut images_done = BTreeSet::new();
+    let mut replaced_counts: BTreeMap<[String; 5], u64> = BTreeMap::new();
+    let mut processes = Family::gauge(
+        "rust_process_info",
+        "Processes running one executable image with build-info or cargo-auditable data, by path, state (current, replaced, deleted, memfd; installed for a binary under --path that does not run) and workload.",
+    );
+    let mut mod_info = rust_mod_info_family();
+    let mut replaced = Family::gauge(
+        "rust_mod_replaced_info",
+        "Processes still running a crate version that the file now at their executable's path no longer carries (patched on disk, still running in memory).",
+    );
+    for group in &scan.groups {
+        let inv: &Inventory = &group.image;
+        let revision = inv.build.as_ref().map_or_else(
+            || buildinfo::UNKNOWN.to_owned(),
+            |b| buildinfo::revision_label(&b.revision, b.modified),
+        );
+        let w = &group.workload;
+        *process_counts
+            .entry(
+                [
+                    w.container_id.as_deref().unwrap_or(""),
+                    group.exe.as_str(),
+                    w.pod_uid.as_deref().unwrap_or(""),
+                    inv.program.as_str(),
+                    revision.as_str(),
+                    group.state.as_str(),
+                    w.systemd_unit.as_deref().unwrap_or(""),
+                    inv.version.as_str(),
+                ]
+                .map(str::to_owned),
+            )
+            .or_default() += group.processes;
+        if let (ExeState::Replaced, Some(disk)) = (group.state, &group.on_disk) {
+            let on_disk: BTreeSet<(&str, &str)> = runtime_crates(disk)
+                .map(|p| (p.name.as_str(), p.version.as_str()))
+                .collect();
+            for p in runtime_crates(inv) {
+                if on_disk.contains(&(p.name.as_str(), p.version.as_str())) {
+                    continue;
+                }
+                let disk_versions: Vec<&str> = on_disk
+                    .iter()
+                    .filter(|(name, _)| *name == p.name)
+                    .map(|(_, version)| *version)
+                    .collect();
+                let disk_version = if disk_versions.is_empty() {
+                    "none".to_owned()
+                } else {
+                    disk_versions.join(",")
+                };
+                *replaced_counts
+                    .entry([
+                        disk_version,
+                        group.exe.clone(),
+                        p.name.clone(),
+                        inv.program.clone(),
+                        p.version.clone(),
+                    ])
+                    .or_default() += group.processes;
+            }
+        }
+        // An image's crates and build facts once, however many paths, states and workloads
+        // it runs in (160 groups of 20 images would push every crate eight times).
+        if group.state == ExeState::Installed || !images_done.insert(Arc::as_ptr(&group.image)) {
+            continue;
+        }
+        if let Some(b) = &inv.build {
+            let family = build_info_family(&inv.program);
+            let labels = BuildInfoLabels {
+                branch: b.branch.as_str().into(),
+                features: b.features.join(",").into(),
+                profile: b.profile.as_str().into(),
+                revision: revision.clone().into(),
+                rustversion: b.rust_version.as_str().into(),
+                target: b.target.as_str().into(),
+                version: inv.version.as_str().into(),
+            };
+            let mut pairs: Vec<_> = labels.pairs().into_iter().collect();
+            // Sorted label names: `origin` goes after `features`.
+            pairs.insert(2, ("origin", ORIGIN.into()));
+            families
+                .entry(family.name().to_owned())
+                .or_insert(family)
+                .push(pairs, 1);
+        }
+        for p in runtime_crates(inv) {
+            let labels = RustModInfoLabels {
+                direct: p.direct,
+                name: p.name.as_str().into(),
+                program: inv.program.as_str().into(),
+                source: p.source.as_str().into(),
+                version: p.version.as_str().into(),
+            };
+            let mut pairs: Vec<_> = labels.pairs().into_iter().collect();
+            pairs.insert(2, ("origin", ORIGIN.into()));
+            mod_info.push(pairs, 1);
+        }
+    }
+    for (values, n) in process_counts {
+        processes.push(PROCESS_LABELS.into_iter().zip(values), n);
+    }
+    for (values, n) in replaced_counts {
+        replaced.push(REPLACED_LABELS.into_iter().zip(values), n);
+    }
+    for family in [processes, mod_info, replaced] {
+        families.insert(family.name().to_owned(), family);
+    }
+    for family in families.values_mut() {
+        family.sort_series();
+    }
+    families.retain(|_, f| !f.is_empty());
+    families.extend(scan_figures(scan).map(|f| (f.name().to_owned(), f)));
+    render(families.values()).unwrap_or_else(|e| {
+        unreachable!("names from metric_name and constants, no duplicate families: {e}")
+    })
+}
+
+/// The runtime crates of a program, itself left out.
+fn runtime_crates(inv: &Inventory) -> impl Iterator<Item = &crate::inventory::Package> {
+    inv.packages
+        .iter()
+        .filter(|p| !p.root && p.kind == Kind::Runtime)
+}
+
+/// The exporter's figures about its last scan.
+fn scan_figures(scan: &HostScan) -> impl Iterator<Item = Family<'static>> {
+    let c = &scan.counts;
+    let mut duration = Family::gauge(
+        "cargo_depinfo_exporter_scan_duration_seconds",
+        "How long the last scan of the processes took.",
+    );
+    duration.push(
+        std::iter::empty::<(&str, &str)>(),
+        scan.duration.as_secs_f64(),
+    );
+    let mut processes = Family::gauge(
+        "cargo_depinfo_exporter_processes",
+        "Processes the last scan found, by result: rust (a binary with build-info or cargo-auditable data), other, kernel_thread, unreadable (permissions, hidepid), exited (during the scan).",
+    );
+    for (result, n) in [
+        ("exited", c.exited),
+        ("kernel_thread", c.kernel_threads),
+        ("other", c.other),
+        ("rust", c.rust),
+        ("unreadable", c.unreadable),
+    ] {
+        processes.push([("result", result)], n);
+    }
+    let mut images = Family::gauge(
+        "cargo_depinfo_exporter_images",
+        "Distinct executable images the running processes had in the last scan, by result: rust, other, broken (unreadable data, over the limits).",
+    );
+    for (result, n) in [
+        ("broken", c.broken_images),
+        ("other", c.other_images),
+        ("rust", c.rust_images),
+    ] {
+        images.push([("result", result)], n);
+    }
+    let mut read = Family::gauge(
+        "cargo_depinfo_exporter_images_read",
+        "Images the last scan read (the others were known from earlier scans).",
+    );
+    read.push(std::iter::empty::<(&str, &str)>(), c.images_read);
+    [duration, images, read, processes].into_iter()
+}

@@ -1,0 +1,906 @@
+//! `cargo depinfo exporter` against real processes: a build-info service replaced by a newer
+//! build after it started, cargo-auditable-style binaries (a copy of `/bin/sleep` with a
+//! `.dep-v0` section added by objcopy, since `cargo auditable` is not installed here), one
+//! deleted after start, one replaced by a build with a patched crate, one run from a memfd.
+//! The exporter's /metrics must report each with its state, pass promtool, and drop a
+//! process's series once it exits. Every process is stopped by the test (guards kill them).
+#![cfg(target_os = "linux")]
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use testkit::{
+    Running, Scratch, assert_contains, copy_fixture, installed, run_ok, workspace_root, zlib,
+};
+
+const DEPINFO: &str = env!("CARGO_BIN_EXE_cargo-depinfo");
+
+/// `.dep-v0` JSON: `root` at `version`, depending directly on each of `deps`.
+fn dep_v0(root: &str, version: &str, deps: &[(&str, &str)]) -> String {
+    let mut packages = vec![(root, version, true)];
+    packages.extend(deps.iter().map(|(n, v)| (*n, *v, false)));
+    packages.sort_unstable();
+    let root_at = packages.iter().position(|p| p.2).unwrap();
+    let others: Vec<String> = (0..packages.len())
+        .filter(|i| *i != root_at)
+        .map(|i| i.to_string())
+        .collect();
+    let rows: Vec<String> = packages
+        .iter()
+        .map(|(name, version, root)| {
+            if *root {
+                format!(
+                    r#"{{"name":"{name}","version":"{version}","source":"local","dependencies":[{}],"root":true}}"#,
+                    others.join(",")
+                )
+            } else {
+                format!(r#"{{"name":"{name}","version":"{version}","source":"crates.io"}}"#)
+            }
+        })
+        .collect();
+    format!(r#"{{"packages":[{}],"format":1}}"#, rows.join(","))
+}
+
+/// A copy of `/bin/sleep` carrying `json` as its `.dep-v0`: a long-running binary with
+/// cargo-auditable's data and nothing else.
+fn sleeper(out: &Path, json: &str) {
+    let sleep = ["/bin/sleep", "/usr/bin/sleep"]
+        .into_iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file())
+        .expect("no sleep binary");
+    testkit::with_sections_on(&sleep, out, &[(".dep-v0", &zlib(json.as_bytes()))]);
+}
+
+/// Builds the exporter-service fixture as package `name` at `version`; returns a copy of the
+/// binary. Each test uses its own name: the target directory is shared.
+fn build_service(scratch: &Path, name: &str, version: &str) -> PathBuf {
+    let repo = scratch.join(format!("{name}-src"));
+    let collector = workspace_root().join("build-info-collector");
+    copy_fixture(
+        "exporter-service",
+        &repo,
+        name,
+        &[
+            ("@COLLECTOR@", &collector.display().to_string()),
+            ("@VERSION@", version),
+        ],
+    );
+    run_ok(testkit::cargo(&repo).args(["build", "--quiet"]));
+    let copy = scratch.join(format!("{name}-{version}"));
+    std::fs::copy(testkit::binary("debug", name), &copy).unwrap();
+    copy
+}
+
+/// Puts `new` at `path` the way package managers do: a copy beside it, renamed over it.
+fn replace(path: &Path, new: &Path) {
+    let tmp = path.with_extension("new");
+    std::fs::copy(new, &tmp).unwrap();
+    std::fs::rename(&tmp, path).unwrap();
+}
+
+fn spawn(cmd: &mut Command) -> Running {
+    Running::spawn(
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    )
+}
+
+/// Waits until /proc shows `child` running `exe` (it has exec'd), at most 10 s.
+fn wait_exec(child: &mut Running, exe: &str) {
+    let link = format!("/proc/{}/exe", child.child().id());
+    let started = Instant::now();
+    while std::fs::read_link(&link)
+        .ok()
+        .map(|t| t.display().to_string())
+        .as_deref()
+        != Some(exe)
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{exe} did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Starts the exporter on a free port; returns it and its address.
+fn start_exporter(args: &[&str]) -> (Running, String) {
+    let mut exporter = Running::spawn(
+        Command::new(DEPINFO)
+            .args([
+                "depinfo",
+                "exporter",
+                "--listen",
+                "127.0.0.1:0",
+                "--interval",
+                "1",
+            ])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped()),
+    );
+    let mut lines = BufReader::new(exporter.child().stderr.take().unwrap());
+    let mut line = String::new();
+    let addr = loop {
+        line.clear();
+        assert!(
+            lines.read_line(&mut line).unwrap() > 0,
+            "the exporter exited before listening"
+        );
+        if let Some(addr) = line
+            .trim()
+            .strip_prefix("cargo-depinfo exporter listening on ")
+        {
+            break addr.to_owned();
+        }
+    };
+    // Keep draining: a closed pipe would kill the exporter at its next line.
+    std::thread::spawn(move || std::io::copy(&mut lines, &mut std::io::sink()));
+    (exporter, addr)
+}
+
+fn metrics(addr: &str) -> String {
+    let answer = testkit::get(addr, "/metrics").unwrap();
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    answer.body
+}
+
+/// The lines of `family` whose labels mention `exe`.
+fn lines_for<'a>(text: &'a str, family: &str, exe: &str) -> Vec<&'a str> {
+    let exe = format!("exe=\"{exe}\"");
+    text.lines()
+        .filter(|l| l.starts_with(&format!("{family}{{")) && l.contains(&exe))
+        .collect()
+}
+
+/// The workload labels every child of this test has: its cgroup is the test's.
+fn workload_labels() -> (String, String, String) {
+    let text = std::fs::read("/proc/self/cgroup").unwrap();
+    let w = cargo_depinfo::exporter::parse_cgroup(&text);
+    (
+        w.container_id.unwrap_or_default(),
+        w.pod_uid.unwrap_or_default(),
+        w.systemd_unit.unwrap_or_default(),
+    )
+}
+
+fn process_line(exe: &str, program: &str, state: &str, version: &str, n: u32) -> String {
+    let (container, pod, unit) = workload_labels();
+    format!(
+        "rust_process_info{{container_id=\"{container}\",exe=\"{exe}\",pod_uid=\"{pod}\",program=\"{program}\",revision=\"unknown\",state=\"{state}\",systemd_unit=\"{unit}\",version=\"{version}\"}} {n}"
+    )
+}
+
+#[test]
+fn exporter_reports_current_deleted_replaced_and_memfd_processes() {
+    let scratch = Scratch::new("exporter");
+    // Symbolic links in the temp dir's path would differ from what the kernel reports.
+    let dir = scratch.path().canonicalize().unwrap();
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let s = |p: &Path| p.display().to_string();
+
+    // A build-info service, replaced on disk by a newer build after it started.
+    let v1 = build_service(&dir, "exporter-app", "1.0.0");
+    let v2 = build_service(&dir, "exporter-app", "1.1.0");
+    let service = bin.join("exporter-app");
+    std::fs::copy(&v1, &service).unwrap();
+    let mut svc = Running::spawn(
+        Command::new(&service)
+            .arg("127.0.0.1:0")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
+    wait_exec(&mut svc, &s(&service));
+    replace(&service, &v2);
+
+    // Two processes of one cargo-auditable-style image: one series, value 2.
+    let audit = bin.join("audit-only");
+    sleeper(&audit, &dep_v0("audit-only", "0.3.0", &[("itoa", "1.0.0")]));
+    let mut audit_a = spawn(Command::new(&audit).arg("300"));
+    let mut audit_b = spawn(Command::new(&audit).arg("300"));
+    wait_exec(&mut audit_a, &s(&audit));
+    wait_exec(&mut audit_b, &s(&audit));
+
+    // Deleted after start.
+    let gone = bin.join("gone-app");
+    sleeper(&gone, &dep_v0("gone-app", "0.1.0", &[("itoa", "1.0.0")]));
+    let mut gone_proc = spawn(Command::new(&gone).arg("300"));
+    wait_exec(&mut gone_proc, &s(&gone));
+    std::fs::remove_file(&gone).unwrap();
+
+    // Replaced by a build with a patched crate: 1.2.0 still runs, the file carries 1.2.1.
+    let swap = bin.join("swap-app");
+    sleeper(
+        &swap,
+        &dep_v0(
+            "swap-app",
+            "1.0.0",
+            &[("itoa", "1.0.0"), ("vulncrate", "1.2.0")],
+        ),
+    );
+    let patched = dir.join("swap-app-patched");
+    sleeper(
+        &patched,
+        &dep_v0(
+            "swap-app",
+            "1.0.1",
+            &[("itoa", "1.0.0"), ("vulncrate", "1.2.1")],
+        ),
+    );
+    let mut swap_proc = spawn(Command::new(&swap).arg("300"));
+    wait_exec(&mut swap_proc, &s(&swap));
+    replace(&swap, &patched);
+
+    // Run from an anonymous memory file (fexecve of a memfd).
+    let memfd_source = dir.join("memfd-app");
+    sleeper(&memfd_source, &dep_v0("memfd-app", "0.2.0", &[]));
+    let mut memfd_proc = spawn(Command::new("python3").args([
+        "-c",
+        "import os,sys; fd=os.memfd_create('memfd-app'); os.write(fd, open(sys.argv[1],'rb').read()); os.execve(fd, ['memfd-app','300'], {})",
+        &s(&memfd_source),
+    ]));
+    wait_exec(&mut memfd_proc, "/memfd:memfd-app (deleted)");
+
+    let (mut exporter, addr) = start_exporter(&[]);
+    let text = metrics(&addr);
+    testkit::check_metrics(&text);
+
+    let svc_lines = lines_for(&text, "rust_process_info", &s(&service));
+    assert_eq!(svc_lines.len(), 1, "{text}");
+    for part in [
+        "program=\"exporter-app\"",
+        "state=\"replaced\"",
+        "version=\"1.0.0\"",
+    ] {
+        assert_contains(svc_lines[0], part);
+    }
+    assert!(svc_lines[0].ends_with(" 1"), "{}", svc_lines[0]);
+    // The service's build facts, marked as the exporter's.
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("exporter_app_build_info{")
+                && l.contains("origin=\"exporter\"")
+                && l.contains("version=\"1.0.0\"")),
+        "{text}"
+    );
+    // Same crates on disk and in memory: nothing still vulnerable.
+    assert_eq!(
+        lines_for(&text, "rust_mod_replaced_info", &s(&service)),
+        Vec::<&str>::new()
+    );
+
+    assert_eq!(
+        lines_for(&text, "rust_process_info", &s(&audit)),
+        [process_line(
+            &s(&audit),
+            "audit-only",
+            "current",
+            "0.3.0",
+            2
+        )]
+    );
+    assert_eq!(
+        lines_for(&text, "rust_process_info", &s(&gone)),
+        [process_line(&s(&gone), "gone-app", "deleted", "0.1.0", 1)]
+    );
+    assert_eq!(
+        lines_for(&text, "rust_process_info", &s(&swap)),
+        [process_line(&s(&swap), "swap-app", "replaced", "1.0.0", 1)]
+    );
+    assert_eq!(
+        lines_for(&text, "rust_process_info", "memfd:memfd-app"),
+        [process_line(
+            "memfd:memfd-app",
+            "memfd-app",
+            "memfd",
+            "0.2.0",
+            1
+        )]
+    );
+    assert_eq!(
+        lines_for(&text, "rust_mod_replaced_info", &s(&swap)),
+        [format!(
+            "rust_mod_replaced_info{{disk_version=\"1.2.1\",exe=\"{}\",name=\"vulncrate\",program=\"swap-app\",running_version=\"1.2.0\"}} 1",
+            s(&swap)
+        )]
+    );
+    // The crates of what runs (1.2.0), with the collector's labels and the exporter's origin.
+    assert_contains(
+        &text,
+        "rust_mod_info{direct=\"true\",name=\"vulncrate\",origin=\"exporter\",program=\"swap-app\",source=\"crates.io\",version=\"1.2.0\"} 1\n",
+    );
+    assert!(
+        !text.contains("program=\"swap-app\",source=\"crates.io\",version=\"1.2.1\""),
+        "{text}"
+    );
+    assert_contains(&text, "cargo_depinfo_build_info{");
+    assert_contains(
+        &text,
+        "# TYPE cargo_depinfo_exporter_scan_duration_seconds gauge\n",
+    );
+
+    // Nothing lingers: once the deleted binary's process exits, its series go.
+    gone_proc.kill();
+    let started = Instant::now();
+    while !lines_for(&metrics(&addr), "rust_process_info", &s(&gone)).is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "the exited process's series stayed"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let health = testkit::get(&addr, "/healthz").unwrap();
+    assert_eq!((health.status, health.body.as_str()), (200, "ok\n"));
+    assert_eq!(testkit::get(&addr, "/nothing").unwrap().status, 404);
+
+    // SIGTERM stops it, cleanly.
+    run_ok(Command::new("kill").args(["-TERM", &exporter.child().id().to_string()]));
+    let status = exporter.wait(Duration::from_secs(10));
+    assert!(status.success(), "{status}");
+}
+
+fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// An instant query's result vector.
+fn query(prom: &str, promql: &str) -> Vec<Value> {
+    let answer =
+        testkit::get(prom, &format!("/api/v1/query?query={}", url_encode(promql))).unwrap();
+    assert_eq!(answer.status, 200, "{promql}: {}", answer.body);
+    let v: Value = serde_json::from_str(&answer.body).unwrap();
+    assert_eq!(v["status"], "success", "{}", answer.body);
+    v["data"]["result"].as_array().unwrap().clone()
+}
+
+/// The sample values of a result, as Prometheus prints them.
+fn values(result: &[Value]) -> Vec<String> {
+    result
+        .iter()
+        .map(|r| r["value"][1].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn wait_until(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !check() {
+        assert!(
+            started.elapsed() < limit,
+            "timed out after {limit:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+/// The PromQL line after the comment line starting with `comment` in the crate README's
+/// exporter section.
+fn readme_query(comment: &str) -> String {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let section = readme
+        .split("## Exporter: what actually runs on a Linux host")
+        .nth(1)
+        .expect("the README has the exporter section");
+    let mut lines = section.lines();
+    lines
+        .find(|l| l.starts_with(comment))
+        .unwrap_or_else(|| panic!("no {comment:?} in the README's exporter section"));
+    lines.next().unwrap().to_owned()
+}
+
+#[test]
+fn prometheus_counts_a_program_once_and_finds_who_runs_a_stale_binary() {
+    let prometheus = installed("prometheus");
+    let scratch = Scratch::new("exporter-prom");
+    let dir = scratch.path().canonicalize().unwrap();
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+
+    // A service with its own collector: seen by Prometheus directly and by the exporter.
+    let service = bin.join("exporter-svc");
+    std::fs::copy(build_service(&dir, "exporter-svc", "3.0.0"), &service).unwrap();
+    let mut svc = Running::spawn(
+        Command::new(&service)
+            .arg("127.0.0.1:0")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null()),
+    );
+    let mut lines = BufReader::new(svc.child().stdout.take().unwrap());
+    let mut line = String::new();
+    lines.read_line(&mut line).unwrap();
+    let svc_addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("service said {line:?}"))
+        .to_owned();
+    std::thread::spawn(move || std::io::copy(&mut lines, &mut std::io::sink()));
+
+    // A cargo-auditable-style program deleted after it started.
+    let stale = bin.join("stale-app");
+    sleeper(&stale, &dep_v0("stale-app", "0.9.0", &[("itoa", "1.0.0")]));
+    let mut stale_proc = spawn(Command::new(&stale).arg("300"));
+    wait_exec(&mut stale_proc, &stale.display().to_string());
+    std::fs::remove_file(&stale).unwrap();
+
+    let (_exporter, exporter_addr) = start_exporter(&[]);
+
+    let prom = testkit::unused_addr().to_string();
+    let config = dir.join("prometheus.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: service\n    static_configs:\n      - targets: ['{svc_addr}']\n  - job_name: exporter\n    static_configs:\n      - targets: ['{exporter_addr}']\n"
+        ),
+    )
+    .unwrap();
+    let _prometheus = Running::spawn(
+        Command::new(&prometheus)
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.join("data").display()
+            ))
+            .arg(format!("--web.listen-address={prom}"))
+            .arg("--log.level=warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
+    wait_until("Prometheus ready", Duration::from_secs(60), || {
+        testkit::get(&prom, "/-/ready").is_ok_and(|r| r.status == 200)
+    });
+    let both = "count(rust_mod_info{name=\"prometheus\",program=\"exporter-svc\"})";
+    wait_until("both targets scraped", Duration::from_secs(60), || {
+        values(&query(&prom, both)) == ["2"]
+            && !query(&prom, "rust_process_info{program=\"stale-app\"}").is_empty()
+    });
+
+    // The README's query, as written: who still runs a deleted or replaced binary.
+    let who = readme_query("# Who still runs a deleted or replaced binary");
+    let result = query(&prom, &who);
+    let stale_rows: Vec<&Value> = result
+        .iter()
+        .filter(|r| r["metric"]["exe"] == stale.display().to_string().as_str())
+        .collect();
+    assert_eq!(stale_rows.len(), 1, "{who}: {result:?}");
+    assert_eq!(stale_rows[0]["metric"]["state"], "deleted");
+    assert_eq!(stale_rows[0]["metric"]["program"], "stale-app");
+    assert_eq!(stale_rows[0]["metric"]["instance"], exporter_addr.as_str());
+    assert_eq!(stale_rows[0]["value"][1], "1");
+    assert!(
+        !result
+            .iter()
+            .any(|r| r["metric"]["program"] == "exporter-svc"),
+        "the service runs its current binary: {result:?}"
+    );
+
+    // The README's rule counts the service once (its collector wins), and a program only
+    // the exporter sees still counts.
+    let count = readme_query("# Which versions of a crate run, each program counted once");
+    let ours = |crate_name: &str, program: &str| {
+        count.replace(
+            "name=\"serde_json\"",
+            &format!("name=\"{crate_name}\",program=\"{program}\""),
+        )
+    };
+    assert_eq!(
+        values(&query(&prom, &ours("prometheus", "exporter-svc"))),
+        ["1"]
+    );
+    // The series that remains is the collector's, not the exporter's.
+    let union = ours("prometheus", "exporter-svc");
+    let union = union
+        .strip_prefix("count by (version) (")
+        .and_then(|q| q.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("the README's count is `count by (version) (...)`: {union}"));
+    let kept = query(&prom, union);
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(kept[0]["metric"]["job"], "service", "{kept:?}");
+    assert!(kept[0]["metric"].get("origin").is_none(), "{kept:?}");
+    assert_eq!(values(&query(&prom, &ours("itoa", "stale-app"))), ["1"]);
+    let revisions = readme_query("# Who has not deployed: revisions of one program, counted once")
+        .replace("myapp_build_info", "exporter_svc_build_info");
+    assert_eq!(values(&query(&prom, &revisions)), ["1"]);
+    assert_eq!(
+        values(&query(&prom, "count(exporter_svc_build_info)")),
+        ["2"]
+    );
+}
+
+/// The exporter's `cargo_depinfo_exporter_processes{result="..."}` value.
+fn processes_counted(text: &str, result: &str) -> u64 {
+    let prefix = format!("cargo_depinfo_exporter_processes{{result=\"{result}\"}} ");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .unwrap_or_else(|| panic!("no {prefix:?} in:\n{text}"))
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn without_privileges_other_users_processes_count_as_unreadable() {
+    // As root, drop to nobody (util-linux's setpriv); otherwise this test runs unprivileged
+    // already and needs a process of another user (pid 1 in any container or host).
+    let root = std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"));
+    if !root {
+        let denied = std::fs::read_link("/proc/1/exe")
+            .is_err_and(|e| e.kind() == std::io::ErrorKind::PermissionDenied);
+        assert!(
+            denied,
+            "this test needs root (to drop to nobody) or a process of another user"
+        );
+    }
+    let mut cmd = if root {
+        let mut cmd = Command::new(installed("setpriv"));
+        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]);
+        cmd.arg(DEPINFO);
+        cmd
+    } else {
+        Command::new(DEPINFO)
+    };
+    // A process of ours that the exporter may not read.
+    let mut sleeping = spawn(Command::new("sleep").arg("300"));
+    let mut exporter = Running::spawn(
+        cmd.args([
+            "depinfo",
+            "exporter",
+            "--listen",
+            "127.0.0.1:0",
+            "--interval",
+            "60",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped()),
+    );
+    let mut lines = BufReader::new(exporter.child().stderr.take().unwrap());
+    let mut line = String::new();
+    let addr = loop {
+        line.clear();
+        assert!(
+            lines.read_line(&mut line).unwrap() > 0,
+            "the exporter exited"
+        );
+        if let Some(addr) = line
+            .trim()
+            .strip_prefix("cargo-depinfo exporter listening on ")
+        {
+            break addr.to_owned();
+        }
+    };
+    let text = metrics(&addr);
+    testkit::check_metrics(&text);
+    assert!(processes_counted(&text, "unreadable") >= 1, "{text}");
+    sleeping.kill();
+}
+
+/// A fake process directory: `stat` with `state` and `flags`, `exe` and `root` links, `cgroup`.
+fn fake_process(
+    proc_root: &Path,
+    pid: u32,
+    state: char,
+    flags: u32,
+    exe: Option<&Path>,
+    root: &Path,
+    cgroup: &str,
+) -> PathBuf {
+    let dir = proc_root.join(pid.to_string());
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("stat"),
+        format!("{pid} (fake {pid}) {state} 1 {pid} {pid} 0 -1 {flags} 0 0 0 0 0 0 0 0 20 0 1 0 {} 0 0\n", 500 + pid),
+    )
+    .unwrap();
+    if let Some(exe) = exe {
+        std::os::unix::fs::symlink(exe, dir.join("exe")).unwrap();
+    }
+    std::os::unix::fs::symlink(root, dir.join("root")).unwrap();
+    std::fs::write(dir.join("cgroup"), cgroup).unwrap();
+    dir
+}
+
+/// `root` holding, at the path `image` has on the host, `file` (hard-linked: the same inode).
+fn rootfs_with(root: &Path, image: &Path, file: Option<&Path>, link: bool) {
+    let at = root.join(image.strip_prefix("/").unwrap());
+    std::fs::create_dir_all(at.parent().unwrap()).unwrap();
+    match file {
+        Some(file) if link => std::fs::hard_link(file, &at).unwrap(),
+        Some(file) => {
+            std::fs::copy(file, &at).unwrap();
+        }
+        None => {}
+    }
+}
+
+#[test]
+fn scanner_on_a_fake_proc_tree_groups_images_and_reads_each_once() {
+    use cargo_depinfo::exporter::{ExeState, ScanOptions, Scanner, render_scan};
+
+    let scratch = Scratch::new("fake-proc");
+    let dir = scratch.path().canonicalize().unwrap();
+    let images = dir.join("images");
+    let other = dir.join("other");
+    std::fs::create_dir_all(&images).unwrap();
+    std::fs::create_dir_all(&other).unwrap();
+    let elf = |json: &str| testkit::elf_with_sections(&[(".dep-v0", &zlib(json.as_bytes()))]);
+    let old = elf(&dep_v0("a-app", "1.0.0", &[("itoa", "1.0.0")]));
+    let a1 = images.join("a1");
+    let a2 = images.join("a2");
+    let a3 = images.join("a3");
+    for a in [&a1, &a2, &a3] {
+        std::fs::write(a, &old).unwrap();
+    }
+    let b = other.join("b");
+    std::fs::write(&b, elf(&dep_v0("a-app", "1.1.0", &[("itoa", "1.0.1")]))).unwrap();
+    let broken = images.join("broken");
+    std::fs::write(
+        &broken,
+        testkit::elf_with_sections(&[(".dep-v0", b"not zlib")]),
+    )
+    .unwrap();
+    let plain = images.join("plain");
+    std::fs::write(&plain, testkit::elf_with_sections(&[])).unwrap();
+    let idle = images.join("idle");
+    std::fs::write(&idle, elf(&dep_v0("idle-app", "0.1.0", &[]))).unwrap();
+
+    let (current, replaced, empty) = (
+        dir.join("root-current"),
+        dir.join("root-replaced"),
+        dir.join("root-empty"),
+    );
+    rootfs_with(&current, &a1, Some(&a1), true);
+    rootfs_with(&replaced, &a2, Some(&b), false);
+    std::fs::create_dir_all(&empty).unwrap();
+
+    let proc_root = dir.join("proc");
+    let id = "ab".repeat(32);
+    let docker = format!("0::/system.slice/docker-{id}.scope\n");
+    let unit = "0::/system.slice/a-app.service\n";
+    fake_process(&proc_root, 10, 'S', 0x40_0100, Some(&a1), &current, &docker);
+    fake_process(&proc_root, 11, 'S', 0x40_0100, Some(&a1), &current, &docker);
+    // A dead main thread: no `exe` of its own, a live thread's instead.
+    let zombie = fake_process(&proc_root, 50, 'Z', 0x40_0100, None, &current, &docker);
+    std::fs::create_dir_all(zombie.join("task/51")).unwrap();
+    std::os::unix::fs::symlink(&a1, zombie.join("task/51/exe")).unwrap();
+    fake_process(&proc_root, 20, 'S', 0x40_0100, Some(&a2), &replaced, unit);
+    fake_process(&proc_root, 30, 'S', 0x40_0100, Some(&a3), &empty, unit);
+    fake_process(
+        &proc_root,
+        40,
+        'S',
+        0x20_8040,
+        None,
+        Path::new("/"),
+        "0::/\n",
+    );
+    fake_process(
+        &proc_root,
+        60,
+        'S',
+        0x40_0100,
+        Some(&broken),
+        Path::new("/"),
+        "0::/\n",
+    );
+    fake_process(
+        &proc_root,
+        70,
+        'S',
+        0x40_0100,
+        Some(&plain),
+        Path::new("/"),
+        "0::/\n",
+    );
+    let garbled = proc_root.join("80");
+    std::fs::create_dir_all(&garbled).unwrap();
+    std::fs::write(garbled.join("stat"), "80 no parenthesis\n").unwrap();
+    std::fs::create_dir_all(proc_root.join("self")).unwrap();
+
+    let mut options = ScanOptions::new(&proc_root);
+    options.paths = vec![images.clone()];
+    let mut scanner = Scanner::new(options);
+    let scan = scanner.scan();
+    let c = scan.counts;
+    assert_eq!(
+        (c.rust, c.other, c.kernel_threads, c.unreadable, c.exited),
+        (5, 2, 1, 1, 0),
+        "{c:?}"
+    );
+    assert_eq!(
+        (c.rust_images, c.other_images, c.broken_images),
+        (3, 1, 1),
+        "{c:?}"
+    );
+    // a1, a2, a3, broken, plain, and b (what replaced a2 on disk): each once.
+    assert_eq!(c.images_read, 6, "{c:?}");
+    let states: Vec<(String, ExeState, u64)> = {
+        let mut v: Vec<_> = scan
+            .groups
+            .iter()
+            .map(|g| (g.exe.clone(), g.state, g.processes))
+            .collect();
+        v.sort();
+        v
+    };
+    let p = |p: &Path| p.display().to_string();
+    assert_eq!(
+        states,
+        [
+            (p(&a1), ExeState::Current, 3),
+            (p(&a2), ExeState::Replaced, 1),
+            (p(&a3), ExeState::Deleted, 1),
+            (p(&idle), ExeState::Installed, 0),
+        ]
+    );
+    let text = render_scan(&scan, None);
+    testkit::check_metrics(&text);
+    assert_contains(
+        &text,
+        &format!(
+            "rust_process_info{{container_id=\"{id}\",exe=\"{}\",pod_uid=\"\",program=\"a-app\",revision=\"unknown\",state=\"current\",systemd_unit=\"\",version=\"1.0.0\"}} 3\n",
+            p(&a1)
+        ),
+    );
+    assert_contains(
+        &text,
+        &format!(
+            "rust_process_info{{container_id=\"\",exe=\"{}\",pod_uid=\"\",program=\"a-app\",revision=\"unknown\",state=\"replaced\",systemd_unit=\"a-app.service\",version=\"1.0.0\"}} 1\n",
+            p(&a2)
+        ),
+    );
+    assert_contains(
+        &text,
+        &format!(
+            "rust_mod_replaced_info{{disk_version=\"1.0.1\",exe=\"{}\",name=\"itoa\",program=\"a-app\",running_version=\"1.0.0\"}} 1\n",
+            p(&a2)
+        ),
+    );
+    assert_contains(
+        &text,
+        &format!(
+            "rust_process_info{{container_id=\"\",exe=\"{}\",pod_uid=\"\",program=\"idle-app\",revision=\"unknown\",state=\"installed\",systemd_unit=\"\",version=\"0.1.0\"}} 0\n",
+            p(&idle)
+        ),
+    );
+    // Installed binaries are not running: none of their crates are.
+    assert!(!text.contains("program=\"idle-app\",source"), "{text}");
+    assert_contains(
+        &text,
+        "cargo_depinfo_exporter_images{result=\"broken\"} 1\n",
+    );
+
+    // The next scan reads nothing again; once a process exits, its group goes (the file,
+    // under --path, is now an installed binary that does not run).
+    std::fs::remove_dir_all(proc_root.join("30")).unwrap();
+    let again = scanner.scan();
+    assert_eq!(again.counts.images_read, 0, "{:?}", again.counts);
+    let a3_groups: Vec<_> = again
+        .groups
+        .iter()
+        .filter(|g| g.exe == p(&a3))
+        .map(|g| (g.state, g.processes))
+        .collect();
+    assert_eq!(a3_groups, [(ExeState::Installed, 0)]);
+    assert!(!render_scan(&again, None).contains("state=\"deleted\""));
+}
+
+#[test]
+fn odd_paths_are_escaped_and_pass_promtool() {
+    use cargo_depinfo::exporter::{ScanOptions, Scanner, render_scan};
+
+    let scratch = Scratch::new("fake-proc-odd");
+    let dir = scratch.path().canonicalize().unwrap();
+    let odd = dir.join("we\"ird\\ na\nme");
+    std::fs::write(
+        &odd,
+        testkit::elf_with_sections(&[(
+            ".dep-v0",
+            &zlib(dep_v0("odd-app", "1.0.0", &[]).as_bytes()),
+        )]),
+    )
+    .unwrap();
+    let proc_root = dir.join("proc");
+    fake_process(
+        &proc_root,
+        7,
+        'S',
+        0x40_0100,
+        Some(&odd),
+        Path::new("/"),
+        "0::/system.slice/odd\\x2dapp.service\n",
+    );
+    let text = render_scan(&Scanner::new(ScanOptions::new(&proc_root)).scan(), None);
+    testkit::check_metrics(&text);
+    assert_contains(
+        &text,
+        &format!(
+            "exe=\"{}/we\\\"ird\\\\ na\\nme\",pod_uid=\"\",program=\"odd-app\",revision=\"unknown\",state=\"current\",systemd_unit=\"odd\\\\x2dapp.service\"",
+            dir.display()
+        ),
+    );
+}
+
+proptest::proptest! {
+    #![proptest_config(testkit::proptest_cases(64))]
+
+    /// Whatever a process's `stat` and `cgroup` hold, a scan finishes, counts the process
+    /// once, and renders without a panic.
+    #[test]
+    fn scanner_never_panics_on_garbage_proc_files(
+        stat in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+        cgroup in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+    ) {
+        use cargo_depinfo::exporter::{ScanOptions, Scanner, render_scan};
+
+        let scratch = Scratch::new("fake-proc-garbage");
+        let image = scratch.join("image");
+        std::fs::write(&image, testkit::elf_with_sections(&[(".dep-v0", &zlib(dep_v0("g", "1.0.0", &[]).as_bytes()))])).unwrap();
+        let dir = fake_process(&scratch.join("proc"), 9, 'S', 0x40_0100, Some(&image), Path::new("/"), "");
+        std::fs::write(dir.join("stat"), &stat).unwrap();
+        std::fs::write(dir.join("cgroup"), &cgroup).unwrap();
+        let scan = Scanner::new(ScanOptions::new(scratch.join("proc"))).scan();
+        let c = scan.counts;
+        proptest::prop_assert_eq!(c.rust + c.other + c.kernel_threads + c.unreadable + c.exited, 1);
+        let _ = render_scan(&scan, None);
+    }
+}
+
+#[test]
+fn a_silent_client_neither_holds_a_connection_nor_blocks_others() {
+    use std::io::{Read as _, Write as _};
+
+    let (mut exporter, addr) = start_exporter(&[
+        "--max-connections",
+        "1",
+        "--header-read-timeout",
+        "1",
+        "--proc-root",
+        "/nonexistent",
+    ]);
+    // Half a request head, then silence: closed after the header read timeout.
+    let mut silent = std::net::TcpStream::connect(&addr).unwrap();
+    silent
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    silent
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    let started = Instant::now();
+    // The only connection slot is taken: this scrape waits for the silent one to be closed.
+    let answer = testkit::get(&addr, "/metrics").unwrap();
+    assert_eq!(answer.status, 200);
+    assert_contains(
+        &answer.body,
+        "cargo_depinfo_exporter_processes{result=\"rust\"} 0\n",
+    );
+    let waited = started.elapsed();
+    assert!(
+        (Duration::from_millis(900)..Duration::from_secs(5)).contains(&waited),
+        "the scrape should wait for the one slot, about the 1 s timeout: {waited:?}"
+    );
+    // And the silent client was closed (end of stream or an error, not a hang).
+    let mut rest = Vec::new();
+    let _ = silent.read_to_end(&mut rest);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    exporter.kill();
+}
