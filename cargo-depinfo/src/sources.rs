@@ -539,13 +539,20 @@ fn name_regex(name: &str) -> String {
     out
 }
 
-/// `rust_mod_info`, with a name matcher for `crates` when not empty.
+/// `rust_mod_info`, with a name matcher for `crates` when not empty, counting each program
+/// once: a program seen both by its own collector and by `cargo depinfo exporter` (whose
+/// series carry `origin="exporter"`) counts through its collector, and through the exporter
+/// only where no collector series of that program exist (the README's rule).
 fn mod_info_selector(crates: &[String]) -> String {
-    if crates.is_empty() {
-        return RUST_MOD_INFO.to_owned();
-    }
-    let names: Vec<String> = crates.iter().map(|c| name_regex(c)).collect();
-    format!(r#"{RUST_MOD_INFO}{{name=~"{}"}}"#, names.join("|"))
+    let names = if crates.is_empty() {
+        String::new()
+    } else {
+        let names: Vec<String> = crates.iter().map(|c| name_regex(c)).collect();
+        format!(r#"name=~"{}","#, names.join("|"))
+    };
+    format!(
+        r#"({RUST_MOD_INFO}{{{names}origin!="exporter"}} or on(program) {RUST_MOD_INFO}{{{names}origin="exporter"}})"#
+    )
 }
 
 /// The PromQL query for `ask` about `crates`.
@@ -688,18 +695,21 @@ mod tests {
 
     #[test]
     fn each_question_asks_for_what_it_needs() {
-        assert_eq!(mod_info_query(Ask::Instances, &[]), "rust_mod_info");
+        assert_eq!(
+            mod_info_query(Ask::Instances, &[]),
+            r#"(rust_mod_info{origin!="exporter"} or on(program) rust_mod_info{origin="exporter"})"#
+        );
         assert_eq!(
             mod_info_query(Ask::Instances, &["serde_json".into()]),
-            r#"rust_mod_info{name=~"serde[-_]json"}"#
+            r#"(rust_mod_info{name=~"serde[-_]json",origin!="exporter"} or on(program) rust_mod_info{name=~"serde[-_]json",origin="exporter"})"#
         );
         assert_eq!(
             mod_info_query(Ask::Counts, &["a-b".into(), "c".into()]),
-            r#"count by (program, job, name, version) (rust_mod_info{name=~"a[-_]b|c"} > 0)"#
+            r#"count by (program, job, name, version) ((rust_mod_info{name=~"a[-_]b|c",origin!="exporter"} or on(program) rust_mod_info{name=~"a[-_]b|c",origin="exporter"}) > 0)"#
         );
         assert_eq!(
             mod_info_query(Ask::CountsWithSource, &[]),
-            "count by (program, job, name, version, source) (rust_mod_info > 0)"
+            r#"count by (program, job, name, version, source) ((rust_mod_info{origin!="exporter"} or on(program) rust_mod_info{origin="exporter"}) > 0)"#
         );
         // Not crate names, but matched literally all the same: RE2 escapes inside PromQL's
         // string escapes.
