@@ -359,13 +359,14 @@ fn theirs(dir: &Path, db: &Path, bin: &Path, target: Option<(&str, &str)>) -> Fo
     let mut cmd = Command::new(cargo_audit_exe());
     cmd.current_dir(dir)
         .env("CARGO_HOME", &home)
-        .args(["audit", "bin", "--db"])
+        .args(["audit", "--db"])
         .arg(db)
         .args(["--no-fetch", "--no-yanked", "--json"]);
     if let Some((os, arch)) = target {
         cmd.args(["--target-os", os, "--target-arch", arch]);
     }
-    let out = testkit::run(cmd.arg(bin), LIMIT);
+    // cargo-audit 0.22 takes its options before `bin` only.
+    let out = testkit::run(cmd.arg("bin").arg(bin), LIMIT);
     // 0: nothing found, 1: vulnerabilities.
     assert!(
         matches!(out.status.code(), Some(0 | 1)),
