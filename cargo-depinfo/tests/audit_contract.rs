@@ -31,6 +31,10 @@
 //!   data: it is given the same target (`--target-os`, `--target-arch`) for those binaries.
 //!   Without them it reports such advisories (checked below): RustSec's definition of both
 //!   lists ("this advisory applies to these targets only") makes ours the precise answer.
+//!   Where neither tool knows the target (cargo-auditable's data only), both use the file
+//!   format for `os`, as cargo-audit does since rustsec#812 (a Windows-only advisory is not
+//!   about an ELF file); `cargo depinfo audit` reported it before this test found the
+//!   difference.
 //!
 //! cargo-audit and cargo-auditable are installed by scripts/test-all.sh; the test fails, with
 //! that hint, when they are missing.

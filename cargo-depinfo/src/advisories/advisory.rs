@@ -221,8 +221,8 @@ impl Advisory {
     /// Whether a binary in `format` can run on one of the operating systems it is limited to
     /// (all when the list is empty): a PE file on Windows, a Mach-O file on Apple's systems,
     /// an ELF file on any other. It decides where the binary's target is not known, as
-    /// cargo-audit does for `cargo audit bin`: a Windows-only advisory is not about an ELF
-    /// program.
+    /// cargo-audit does for `cargo audit bin` since rustsec#812: a Windows-only advisory is not
+    /// about an ELF program.
     pub fn runs_on_format(&self, format: crate::BinaryFormat) -> bool {
         const APPLE: [&str; 5] = ["ios", "macos", "tvos", "visionos", "watchos"];
         self.os.is_empty()
