@@ -33,6 +33,13 @@ for tool in objcopy:binutils script:util-linux setpriv:util-linux python3:python
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${tool##*:}" >/dev/null
     }
 done
+# cargo-audit is the reference cargo-depinfo/tests/audit_contract.rs compares `cargo depinfo
+# audit` with (`cargo audit bin` needs its feature binary-scanning, one of its defaults), and
+# cargo-auditable builds that test's fixture. Compiling both takes several minutes on 2 cores:
+# CI should cache ~/.cargo/bin.
+for tool in cargo-audit cargo-auditable; do
+    command -v "$tool" >/dev/null 2>&1 || cargo install --locked "$tool"
+done
 if ! cargo nextest --version >/dev/null 2>&1; then
     cargo install --locked cargo-nextest
 fi

@@ -337,11 +337,6 @@ impl SourceFlags {
             })
     }
 
-    /// The binary reader's limits these flags give.
-    pub(crate) fn limits(&self) -> Limits {
-        self.limits.limits()
-    }
-
     /// The library's source arguments. The workspace is read when a workspace flag is given,
     /// or when no other source is and `cwd` is in a cargo project; with no source at all, an
     /// error with a hint.

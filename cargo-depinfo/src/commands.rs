@@ -218,11 +218,25 @@ pub(crate) fn audit(args: &AuditArgs) -> Result<Outcome> {
     }
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let config = depinfo::AuditConfig::find(&cwd, depinfo::cargo_home().as_deref())?;
-    let (mut observations, source_errors, _notes) = collect(&args.sources, Ask::Instances, &[])?;
+    let mut source_args = args.sources.source_args(&cwd)?;
+    // Prometheus is asked for the series of the crates the database names, per instance: at
+    // 1,000 instances of 300 crates that is the few crates that ever had an advisory, not
+    // 300,000 series.
+    source_args.ask = Ask::Instances;
+    let mut names: Vec<String> = db
+        .advisories()
+        .iter()
+        .filter(|a| a.withdrawn.is_none())
+        .map(|a| a.package.clone())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    source_args.crates = names;
+    let (mut observations, source_errors, _notes) = collect_args(&source_args);
     errors.extend(source_errors);
     let mut options = depinfo::AuditOptions::default();
     options.ignore = args.ignore.iter().chain(&config.ignore).cloned().collect();
-    let inventories = binaries(&observations, &args.sources);
+    let inventories = binaries(&source_args);
     options.targets = inventories
         .iter()
         .filter_map(|inv| {
@@ -230,7 +244,12 @@ pub(crate) fn audit(args: &AuditArgs) -> Result<Outcome> {
             (!target.is_empty() && target != "unknown").then(|| (inv.path.clone(), target.clone()))
         })
         .collect();
-    // cargo-audit checks a binary's own package too.
+    options.formats = inventories
+        .iter()
+        .filter_map(|inv| Some((inv.path.clone(), inv.format?)))
+        .collect();
+    // cargo-audit checks a binary's own package too; a binary without dependencies is audited
+    // through it.
     let roots = depinfo::root_observations(&inventories, &observations);
     observations.extend(roots);
     let answer = depinfo::audit(&observations, &db, &options);
@@ -268,20 +287,16 @@ pub(crate) fn audit(args: &AuditArgs) -> Result<Outcome> {
     Ok(Outcome::new(stdout, &failed, found))
 }
 
-/// The inventories of the binaries read, read again for what observations do not carry: the
-/// target triple (build-info's data records it; the advisories limited to other systems leave
-/// the binary out) and the program's own package.
-fn binaries(observations: &[Observation], flags: &SourceFlags) -> Vec<Inventory> {
-    let paths: std::collections::BTreeSet<&str> = observations
-        .iter()
-        .filter_map(|o| o.runner.path.as_deref())
-        .collect();
-    let paths: Vec<std::path::PathBuf> = paths.into_iter().map(Into::into).collect();
-    if paths.is_empty() {
+/// The inventories of the binaries named, read again for what observations do not carry:
+/// the target triple (build-info's data records it; the advisories limited to other systems
+/// leave the binary out), the container format, the program's own package, and the binaries
+/// without any dependency (they have no observation).
+fn binaries(args: &depinfo::SourceArgs) -> Vec<Inventory> {
+    if args.paths.is_empty() {
         return Vec::new();
     }
     // Errors were reported when the sources were read.
-    depinfo::inspect_paths(&paths, &flags.limits()).inventories
+    depinfo::inspect_paths(&args.paths, &args.limits).inventories
 }
 
 /// Serves until SIGTERM or SIGINT; the exporter's own build info comes from this binary.

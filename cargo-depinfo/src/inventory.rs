@@ -98,6 +98,10 @@ pub struct Inventory {
     pub build: Option<BuildFacts>,
     /// The packages, sorted by name, version and source; indices as in `.dep-v0`.
     pub packages: Vec<Package>,
+    /// The binary's container format, when the inventory was read from a binary: where the
+    /// target is not known, it still tells which operating systems can run the program.
+    #[serde(skip)]
+    pub format: Option<crate::BinaryFormat>,
 }
 
 impl Inventory {

@@ -96,21 +96,26 @@ impl Strings {
     }
 }
 
+/// The runner of a binary's observations.
+pub(crate) fn runner_of(inv: &Inventory) -> Arc<Runner> {
+    Arc::new(Runner {
+        program: inv.program.clone(),
+        program_version: Some(inv.version.clone()),
+        revision: inv.build.as_ref().map(|b| b.revision.clone()),
+        instance: None,
+        job: None,
+        path: Some(inv.path.clone()),
+        origin: inv.path.clone(),
+        instances: 1,
+    })
+}
+
 /// The packages of binaries (their own package left out).
 pub fn from_inventories(inventories: &[Inventory]) -> Vec<Observation> {
     let mut strings = Strings::default();
     let mut out = Vec::new();
     for inv in inventories {
-        let runner = Arc::new(Runner {
-            program: inv.program.clone(),
-            program_version: Some(inv.version.clone()),
-            revision: inv.build.as_ref().map(|b| b.revision.clone()),
-            instance: None,
-            job: None,
-            path: Some(inv.path.clone()),
-            origin: inv.path.clone(),
-            instances: 1,
-        });
+        let runner = runner_of(inv);
         for p in inv.packages.iter().filter(|p| !p.root) {
             out.push(Observation {
                 runner: Arc::clone(&runner),

@@ -42,6 +42,7 @@ fn inventory(path: &Path, facts: Option<BuildFacts>, graph: Graph) -> Inventory 
         version,
         build: facts,
         packages: graph.packages.into_iter().map(Package::from).collect(),
+        format: None,
     }
 }
 
@@ -63,7 +64,10 @@ pub fn decode_bldinfo(json: &[u8], path: &Path) -> Result<Inventory, FormatError
 pub fn decode(raw: &RawSections, path: &Path) -> Result<Option<Inventory>, FormatError> {
     let sections = model::decode_sections(raw.dep_v0.as_deref(), raw.bldinfo.as_deref())
         .map_err(FormatError::new(path))?;
-    Ok(sections.map(|s| inventory(path, s.facts, s.graph)))
+    Ok(sections.map(|s| Inventory {
+        format: Some(raw.format),
+        ..inventory(path, s.facts, s.graph)
+    }))
 }
 
 #[cfg(test)]

@@ -217,6 +217,21 @@ impl Advisory {
         };
         fits(&self.os, os) && fits(&self.arch, arch)
     }
+
+    /// Whether a binary in `format` can run on one of the operating systems it is limited to
+    /// (all when the list is empty): a PE file on Windows, a Mach-O file on Apple's systems,
+    /// an ELF file on any other. It decides where the binary's target is not known, as
+    /// cargo-audit does for `cargo audit bin` since rustsec#812: a Windows-only advisory is not
+    /// about an ELF program.
+    pub fn runs_on_format(&self, format: crate::BinaryFormat) -> bool {
+        const APPLE: [&str; 5] = ["ios", "macos", "tvos", "visionos", "watchos"];
+        self.os.is_empty()
+            || self.os.iter().any(|os| match format {
+                crate::BinaryFormat::Pe => os == "windows",
+                crate::BinaryFormat::MachO => APPLE.contains(&os.as_str()),
+                crate::BinaryFormat::Elf => os != "windows" && !APPLE.contains(&os.as_str()),
+            })
+    }
 }
 
 /// No control characters.
@@ -281,6 +296,32 @@ Text.
         assert!(a.applies_to(None, None));
         assert!(!a.applies_to(Some("linux"), Some("x86")));
         assert!(!a.applies_to(Some("windows"), Some("x86_64")));
+        assert!(a.runs_on_format(crate::BinaryFormat::Pe));
+        assert!(!a.runs_on_format(crate::BinaryFormat::Elf));
+        assert!(!a.runs_on_format(crate::BinaryFormat::MachO));
+    }
+
+    #[test]
+    fn the_binary_format_tells_which_systems_can_run_it() {
+        let with_os =
+            |os: &str| Advisory::parse(&EXAMPLE.replace("os = [\"windows\"]", os)).unwrap();
+        let elf = crate::BinaryFormat::Elf;
+        let macho = crate::BinaryFormat::MachO;
+        let pe = crate::BinaryFormat::Pe;
+        let any = with_os("os = []");
+        assert!(any.runs_on_format(elf) && any.runs_on_format(macho) && any.runs_on_format(pe));
+        let apple = with_os("os = [\"macos\", \"ios\"]");
+        assert!(
+            apple.runs_on_format(macho) && !apple.runs_on_format(elf) && !apple.runs_on_format(pe)
+        );
+        let unix = with_os("os = [\"freebsd\"]");
+        assert!(
+            unix.runs_on_format(elf) && !unix.runs_on_format(macho) && !unix.runs_on_format(pe)
+        );
+        let mixed = with_os("os = [\"windows\", \"linux\"]");
+        assert!(
+            mixed.runs_on_format(elf) && mixed.runs_on_format(pe) && !mixed.runs_on_format(macho)
+        );
     }
 
     #[test]

@@ -21,6 +21,9 @@ pub struct AuditOptions {
     /// The target triple of binaries, by path, where known (build-info's data carries it;
     /// fleets do not).
     pub targets: BTreeMap<String, String>,
+    /// The container format of binaries, by path: an advisory limited to operating systems
+    /// none of which runs that format does not apply (cargo-audit's rule for binaries).
+    pub formats: BTreeMap<String, crate::BinaryFormat>,
 }
 
 /// The programs that run an affected version of a crate with the same list of such versions:
@@ -141,10 +144,11 @@ pub fn target_os_arch(triple: &str) -> (Option<&'static str>, Option<&'static st
     (os, arch)
 }
 
-/// The programs' own packages, as observations of the binaries already observed: cargo-audit
-/// checks a binary's root package too (a program installed from crates.io can itself be the
-/// subject of an advisory), while the fleet questions leave it out. Each shares the runner of
-/// the binary's other observations; binaries not among `observations` are left out.
+/// The programs' own packages, as observations: cargo-audit checks a binary's root package
+/// too (a program installed from crates.io can itself be the subject of an advisory), while
+/// the fleet questions leave it out. Each shares the runner of the binary's other
+/// observations; a binary without any (no dependencies at all) gets its own runner, so that it
+/// is still audited and counted.
 pub fn root_observations(
     inventories: &[crate::inventory::Inventory],
     observations: &[Observation],
@@ -155,12 +159,12 @@ pub fn root_observations(
         .collect();
     let mut out = Vec::new();
     for inv in inventories {
-        let Some(runner) = runners.get(inv.path.as_str()) else {
-            continue;
-        };
+        let runner = runners
+            .get(inv.path.as_str())
+            .map_or_else(|| crate::observation::runner_of(inv), |r| Arc::clone(r));
         for p in inv.packages.iter().filter(|p| p.root) {
             out.push(Observation {
-                runner: Arc::clone(runner),
+                runner: Arc::clone(&runner),
                 name: Arc::from(p.name.as_str()),
                 version: Arc::from(p.version.as_str()),
                 source: Arc::from(p.source.as_str()),
@@ -233,14 +237,16 @@ pub fn audit<'db>(
                 .or_insert_with(|| o.clone());
             continue;
         };
-        let (os, arch) = o
-            .runner
-            .path
-            .as_ref()
+        let path = o.runner.path.as_ref();
+        let (os, arch) = path
             .and_then(|p| options.targets.get(p))
             .map_or((None, None), |t| target_os_arch(t));
+        let format = path.and_then(|p| options.formats.get(p)).copied();
         for (index, a) in candidates {
-            if a.applies_to(os, arch) && a.affects(version) {
+            if a.applies_to(os, arch)
+                && format.is_none_or(|f| a.runs_on_format(f))
+                && a.affects(version)
+            {
                 hits.push((index, slot, Arc::clone(&o.version)));
             }
         }

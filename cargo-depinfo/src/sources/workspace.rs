@@ -371,6 +371,7 @@ fn from_graph(graph: &Graph, manifest: &Path, name: &str, version: &str) -> Inve
         version: version.to_owned(),
         build: None,
         packages,
+        format: None,
     }
 }
 
