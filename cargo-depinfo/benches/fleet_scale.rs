@@ -3,7 +3,8 @@
 //! and a canary tenth of each program one patch ahead. Prints, from one run, what the server
 //! itself takes (curl to /dev/null) for the `count by` query `spread` sends and for the raw
 //! `rust_mod_info` answer, the naive path (curl the raw answer, then `jq` parses it), and the
-//! release `cargo-depinfo` end to end (wall time, and peak RSS from `wait4`).
+//! release `cargo-depinfo` end to end (wall time, and peak RSS from `wait4`): `spread`,
+//! `affected`, and `audit` against a generated database of 1,000 advisories.
 //!
 //! `spread` asks `count by (program, job, name, version) (rust_mod_info > 0)`: the server does
 //! the counting (its `> 0` is the rule that a series at 0 does not run), and the answer is one
@@ -52,6 +53,32 @@ fn fleet_page() -> String {
         }
     }
     page
+}
+
+/// 1,000 advisories in RustSec's layout over 600 crate names, every tenth of them one of the
+/// fleet's pool (`crate-NNN`), the rest crates the fleet does not run.
+fn write_db(db: &std::path::Path) {
+    for a in 0..1_000 {
+        let n = a % 600;
+        let package = if n % 10 == 0 {
+            format!("crate-{:03}", n * 3 / 4)
+        } else {
+            format!("other-{n:03}")
+        };
+        let dir = db.join("crates").join(&package);
+        std::fs::create_dir_all(&dir).unwrap();
+        let id = format!("RUSTSEC-2099-{a:04}");
+        let kind = if a % 3 == 0 {
+            "informational = \"unmaintained\"\n"
+        } else {
+            "cvss = \"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H\"\n"
+        };
+        let text = format!(
+            "```toml\n[advisory]\nid = \"{id}\"\npackage = \"{package}\"\ndate = \"2099-01-01\"\n{kind}\n[versions]\npatched = [\">= 1.{}.3\"]\n```\n\n# Advisory {a}\n\nText.\n",
+            a % 3
+        );
+        std::fs::write(dir.join(format!("{id}.md")), text).unwrap();
+    }
 }
 
 /// `tool` on PATH; panics naming it otherwise.
@@ -297,6 +324,31 @@ fn main() {
         "cargo-depinfo affected crate-004 '>=1.1.0, <1.1.5' --prometheus URL: {} wall, peak RSS {} MiB (exit {code})",
         ms(took),
         rss >> 10
+    );
+    // `audit` of the whole fleet against 1,000 advisories over 600 crates, 60 of which the
+    // fleet runs (a real fleet's 300 crates meet a few dozen of the real database's ~600).
+    let db = scratch.join("advisory-db");
+    write_db(&db);
+    let mut audits = Vec::new();
+    for _ in 0..RUNS {
+        let (took, rss, code, err) = measure(&[
+            DEPINFO,
+            "audit",
+            "--db",
+            &db.display().to_string(),
+            "--timeout",
+            "120",
+            "--prometheus",
+            &base,
+        ]);
+        assert!(code == 0 || code == 1, "audit: {err}");
+        audits.push((took, rss));
+    }
+    audits.sort();
+    println!(
+        "cargo-depinfo audit --db (1,000 advisories) --prometheus URL: {} wall, peak RSS {} MiB (median of {RUNS})",
+        ms(audits[RUNS / 2].0),
+        audits[RUNS / 2].1 >> 10
     );
     let verdict = spread_t.as_secs_f64() <= 0.4 * naive.as_secs_f64() && spread_peak >> 10 <= 150;
     println!(

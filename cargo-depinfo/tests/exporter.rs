@@ -522,6 +522,65 @@ fn prometheus_counts_a_program_once_and_finds_who_runs_a_stale_binary() {
         values(&query(&prom, "count(exporter_svc_build_info)")),
         ["2"]
     );
+
+    // cargo depinfo asks with the same rule: the service once (through its collector, job
+    // `service`), and the program only the exporter sees through the exporter.
+    let base = format!("http://{prom}");
+    let out = testkit::run(
+        Command::new(DEPINFO).args([
+            "affected",
+            "prometheus",
+            "*",
+            "--prometheus",
+            &base,
+            "--format",
+            "json",
+        ]),
+        Duration::from_secs(60),
+    );
+    let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let runners: Vec<(&str, &str)> = answer["affected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| (h["program"].as_str().unwrap(), h["job"].as_str().unwrap()))
+        .collect();
+    assert_eq!(runners, [("exporter-svc", "service")], "{answer}");
+    let out = testkit::run(
+        Command::new(DEPINFO).args([
+            "spread",
+            "--crate",
+            "itoa",
+            "--prometheus",
+            &base,
+            "--format",
+            "json",
+        ]),
+        Duration::from_secs(60),
+    );
+    let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut programs: Vec<(String, String, u64)> = answer["crates"][0]["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|v| v["running"].as_array().unwrap().iter())
+        .map(|r| {
+            (
+                r["program"].as_str().unwrap().to_owned(),
+                r["job"].as_str().unwrap().to_owned(),
+                r["instances"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    programs.sort();
+    assert!(
+        programs.contains(&("stale-app".into(), "exporter".into(), 1))
+            && programs.iter().filter(|p| p.0 == "exporter-svc").count() <= 1
+            && programs
+                .iter()
+                .all(|p| p.0 != "exporter-svc" || p.1 == "service"),
+        "{answer}"
+    );
 }
 
 /// The exporter's `cargo_depinfo_exporter_processes{result="..."}` value.

@@ -149,7 +149,7 @@ fn prometheus_for(a: &Server, b: &Server) -> Server {
         });
         let body = if query == r#"{__name__=~".+_build_info",rustversion!=""}"# {
             build.clone()
-        } else if query.starts_with("(rust_mod_info") {
+        } else if query.starts_with("rust_mod_info") {
             answer(
                 selected
                     .map(|[i, p, n, v]| {
@@ -416,7 +416,7 @@ fn spread_over_metrics_and_prometheus_agree() {
         prom.requests().iter().any(|r| r
             .strip_prefix("/api/v1/query?query=")
             .is_some_and(|q| percent_decode(q)
-                == r#"count by (program, job, name, version) ((rust_mod_info{origin!="exporter"} or on(program) rust_mod_info{origin="exporter"}) > 0)"#)),
+                == r#"count by (program, job, name, version) (rust_mod_info{origin!="exporter"} > 0) or on(program) count by (program, job, name, version) (rust_mod_info{origin="exporter"} > 0)"#)),
         "{:?}",
         prom.requests()
     );
@@ -484,7 +484,7 @@ fn spread_over_metrics_and_prometheus_agree() {
         prom.requests().iter().any(|r| r
             .strip_prefix("/api/v1/query?query=")
             .is_some_and(|q| percent_decode(q)
-                == r#"(rust_mod_info{name=~"serde[-_]json",origin!="exporter"} or on(program) rust_mod_info{name=~"serde[-_]json",origin="exporter"})"#)),
+                == r#"rust_mod_info{name=~"serde[-_]json",origin!="exporter"} or on(program) rust_mod_info{name=~"serde[-_]json",origin="exporter"}"#)),
         "{:?}",
         prom.requests()
     );
