@@ -12,46 +12,16 @@
 //! started here listens on 127.0.0.1 and is killed by its guard, also when an assertion fails.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
-use testkit::{Reply, Running, Scratch, Server, get, installed, stderr, stdout, workspace_root};
+use testkit::{Reply, Scratch, Server, get, query, stderr, stdout, wait_until, workspace_root};
 
 const DEPINFO: &str = env!("CARGO_BIN_EXE_cargo-depinfo");
 const LIMIT: Duration = Duration::from_secs(60);
 const README_PROMETHEUS: &str = "http://prometheus:9090";
-
-fn url_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
-fn query(prom: &str, promql: &str) -> Vec<Value> {
-    let r = get(prom, &format!("/api/v1/query?query={}", url_encode(promql))).unwrap();
-    assert_eq!(r.status, 200, "{promql}: {}", r.body);
-    let v: Value = serde_json::from_str(&r.body).unwrap();
-    v["data"]["result"].as_array().unwrap().clone()
-}
-
-fn wait_until(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
-    let started = Instant::now();
-    while !check() {
-        assert!(
-            started.elapsed() < limit,
-            "timed out after {limit:?} waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(250));
-    }
-}
 
 /// What build-info-collector serves for `shop` linking hyper at `hyper`.
 fn page(hyper: &str) -> String {
@@ -149,7 +119,6 @@ fn run_readme(env: &Env<'_>, words: &[String]) -> (i32, String, String) {
 
 #[test]
 fn the_readme_finds_the_vulnerable_variant_through_a_real_prometheus_and_forgets_it_once_stopped() {
-    let prometheus = installed("prometheus");
     let scratch = Scratch::new("audit-e2e");
     let upstream = scratch.join("upstream-db");
     write_db(&upstream);
@@ -216,19 +185,7 @@ fn the_readme_finds_the_vulnerable_variant_through_a_real_prometheus_and_forgets
         ),
     )
     .unwrap();
-    let _prometheus = Running::spawn(
-        Command::new(&prometheus)
-            .arg(format!("--config.file={}", config.display()))
-            .arg(format!(
-                "--storage.tsdb.path={}",
-                scratch.join("data").display()
-            ))
-            .arg(format!("--web.listen-address={prom}"))
-            .arg("--log.level=warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null()),
-    );
+    let _prometheus = testkit::start_prometheus_on(&prom, &config, &scratch.join("data"));
     wait_until("the fleet scraped", LIMIT, || {
         get(&prom, "/-/ready").is_ok_and(|r| r.status == 200)
             && query(&prom, "count(rust_mod_info{name=\"hyper\"})")

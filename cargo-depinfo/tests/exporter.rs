@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use testkit::{
-    Running, Scratch, assert_contains, copy_fixture, installed, run_ok, workspace_root, zlib,
+    Running, Scratch, assert_contains, copy_fixture, installed, query, run_ok, wait_until,
+    workspace_root, zlib,
 };
 
 const DEPINFO: &str = env!("CARGO_BIN_EXE_cargo-depinfo");
@@ -347,45 +348,12 @@ fn exporter_reports_current_deleted_replaced_and_memfd_processes() {
     assert!(status.success(), "{status}");
 }
 
-fn url_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
-/// An instant query's result vector.
-fn query(prom: &str, promql: &str) -> Vec<Value> {
-    let answer =
-        testkit::get(prom, &format!("/api/v1/query?query={}", url_encode(promql))).unwrap();
-    assert_eq!(answer.status, 200, "{promql}: {}", answer.body);
-    let v: Value = serde_json::from_str(&answer.body).unwrap();
-    assert_eq!(v["status"], "success", "{}", answer.body);
-    v["data"]["result"].as_array().unwrap().clone()
-}
-
 /// The sample values of a result, as Prometheus prints them.
 fn values(result: &[Value]) -> Vec<String> {
     result
         .iter()
         .map(|r| r["value"][1].as_str().unwrap().to_owned())
         .collect()
-}
-
-fn wait_until(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
-    let started = Instant::now();
-    while !check() {
-        assert!(
-            started.elapsed() < limit,
-            "timed out after {limit:?} waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(250));
-    }
 }
 
 /// The PromQL line after the comment line starting with `comment` in the crate README's
@@ -406,7 +374,6 @@ fn readme_query(comment: &str) -> String {
 
 #[test]
 fn prometheus_counts_a_program_once_and_finds_who_runs_a_stale_binary() {
-    let prometheus = installed("prometheus");
     let scratch = Scratch::new("exporter-prom");
     let dir = scratch.path().canonicalize().unwrap();
     let bin = dir.join("bin");
@@ -450,19 +417,7 @@ fn prometheus_counts_a_program_once_and_finds_who_runs_a_stale_binary() {
         ),
     )
     .unwrap();
-    let _prometheus = Running::spawn(
-        Command::new(&prometheus)
-            .arg(format!("--config.file={}", config.display()))
-            .arg(format!(
-                "--storage.tsdb.path={}",
-                dir.join("data").display()
-            ))
-            .arg(format!("--web.listen-address={prom}"))
-            .arg("--log.level=warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null()),
-    );
+    let _prometheus = testkit::start_prometheus_on(&prom, &config, &dir.join("data"));
     wait_until("Prometheus ready", Duration::from_secs(60), || {
         testkit::get(&prom, "/-/ready").is_ok_and(|r| r.status == 200)
     });

@@ -144,6 +144,13 @@ pub fn start_fleet(variants: &mut [Variant], procs: &mut Processes) {
 /// with `config` and its data in `data`, once it answers `/-/ready`: its guard and address.
 pub fn start_prometheus(config: &Path, data: &Path) -> (Running, String) {
     let addr = unused_addr().to_string();
+    let child = start_prometheus_on(&addr, config, data);
+    (child, addr)
+}
+
+/// [`start_prometheus`] on `addr` (for a test that must know the address first: rules or
+/// commands that name it).
+pub fn start_prometheus_on(addr: &str, config: &Path, data: &Path) -> Running {
     let child = Running::spawn(
         Command::new(installed("prometheus"))
             .arg(format!("--config.file={}", config.display()))
@@ -155,9 +162,9 @@ pub fn start_prometheus(config: &Path, data: &Path) -> (Running, String) {
             .stderr(Stdio::null()),
     );
     wait_until("Prometheus ready", READY_LIMIT, || {
-        get(&addr, "/-/ready").is_ok_and(|r| r.status == 200)
+        get(addr, "/-/ready").is_ok_and(|r| r.status == 200)
     });
-    (child, addr)
+    child
 }
 
 /// A VictoriaMetrics single node (`victoria-metrics` from the Debian package of that name) on

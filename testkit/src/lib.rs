@@ -63,7 +63,7 @@ pub use fixture_project::{
 };
 pub use fleet::{
     CODEC, CODEC_VERSIONS, Processes, Variant, build_fleet, first_value, query, start_fleet,
-    start_prometheus, start_victoria_metrics, url_encode, wait_until,
+    start_prometheus, start_prometheus_on, start_victoria_metrics, url_encode, wait_until,
 };
 pub use golden::check_golden;
 pub use http_client::{Response, get};
