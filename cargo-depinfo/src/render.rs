@@ -6,7 +6,7 @@ mod cyclonedx;
 mod json;
 mod prometheus;
 mod sarif;
-mod terminal;
+pub(crate) mod terminal;
 mod text;
 
 pub use self::audit::{audit_json, audit_prometheus, audit_text, database_line};

@@ -24,6 +24,16 @@ pub fn printable(value: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// `text` cut to its first `max` characters, with `…` when something was cut: how any text
+/// from an input is quoted in a message (a page, an answer or a flag may hold anything, at
+/// length).
+pub(crate) fn shortened(text: &str, max: usize) -> Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        None => Cow::Borrowed(text),
+        Some((end, _)) => Cow::Owned(format!("{}…", &text[..end])),
+    }
+}
+
 /// A whole message line (an error or a warning on stderr) as a terminal may show it: each
 /// control character replaced by its escape, without quotes (the line is prose, not a value).
 /// A message stays one line whatever its values hold.
@@ -77,6 +87,15 @@ fn escape_into(out: &mut String, s: &str, quoted: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_is_shortened_on_character_boundaries() {
+        assert_eq!(shortened("abc", 3), "abc");
+        assert_eq!(shortened("abcd", 3), "abc…");
+        assert_eq!(shortened("ééé", 2), "éé…");
+        assert_eq!(shortened("", 0), "");
+        assert_eq!(shortened("x", 0), "…");
+    }
 
     #[test]
     fn plain_values_are_unchanged_and_not_copied() {

@@ -432,11 +432,7 @@ const MAX_QUOTED: usize = 200;
 
 /// `text` cut to `max` characters, with `…` when cut (a server may say anything, at length).
 fn cut(text: &str, max: usize) -> String {
-    let mut out: String = text.chars().take(max).collect();
-    if out.len() < text.len() {
-        out.push('…');
-    }
-    out
+    crate::render::terminal::shortened(text, max).into_owned()
 }
 
 #[cfg(test)]
