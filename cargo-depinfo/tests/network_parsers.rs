@@ -17,6 +17,7 @@ use cargo_depinfo::network_parsers::{
 };
 use cargo_depinfo::{ApiError, ExpositionError, IndexFileError};
 use proptest::prelude::*;
+use testkit::mutation::Mutation;
 
 // ---- counting allocator ----------------------------------------------------------------
 
@@ -32,16 +33,6 @@ fn bounded(input: usize) -> usize {
 
 // ---- mutation ----------------------------------------------------------------------------
 
-#[derive(Debug, Clone)]
-enum Mutation {
-    Flip(usize, u8),
-    Delete(usize, usize),
-    Insert(usize, Vec<u8>),
-    Duplicate(usize, usize),
-    Token(usize, usize),
-}
-
-/// Fragments that matter to these formats.
 const TOKENS: &[&str] = &[
     "\\",
     "\"",
@@ -78,56 +69,11 @@ const TOKENS: &[&str] = &[
 ];
 
 fn mutation() -> impl Strategy<Value = Mutation> {
-    prop_oneof![
-        (any::<usize>(), any::<u8>()).prop_map(|(at, b)| Mutation::Flip(at, b)),
-        (any::<usize>(), 1usize..64).prop_map(|(at, n)| Mutation::Delete(at, n)),
-        (
-            any::<usize>(),
-            proptest::collection::vec(any::<u8>(), 1..16)
-        )
-            .prop_map(|(at, b)| Mutation::Insert(at, b)),
-        (any::<usize>(), 1usize..256).prop_map(|(at, n)| Mutation::Duplicate(at, n)),
-        (any::<usize>(), 0..TOKENS.len()).prop_map(|(at, t)| Mutation::Token(at, t)),
-    ]
+    testkit::mutation::mutation(TOKENS.len())
 }
 
 fn mutate(seed: &[u8], mutations: &[Mutation]) -> Vec<u8> {
-    let mut b = seed.to_vec();
-    for m in mutations {
-        let len = b.len().max(1);
-        match m {
-            Mutation::Flip(at, x) => {
-                if !b.is_empty() {
-                    let i = at % b.len();
-                    b[i] ^= x | 1;
-                }
-            }
-            Mutation::Delete(at, n) => {
-                let i = at % len;
-                let end = (i + n).min(b.len());
-                if i < end {
-                    b.drain(i..end);
-                }
-            }
-            Mutation::Insert(at, bytes) => {
-                let i = at % (b.len() + 1);
-                b.splice(i..i, bytes.iter().copied());
-            }
-            Mutation::Duplicate(at, n) => {
-                let i = at % len;
-                let end = (i + n).min(b.len());
-                if i < end {
-                    let copy = b[i..end].to_vec();
-                    b.splice(end..end, copy);
-                }
-            }
-            Mutation::Token(at, t) => {
-                let i = at % (b.len() + 1);
-                b.splice(i..i, TOKENS[*t].bytes());
-            }
-        }
-    }
-    b
+    testkit::mutation::mutate(seed, mutations, TOKENS)
 }
 
 // ---- exposition ---------------------------------------------------------------------------

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use cargo_depinfo::network_parsers::parse_cache_file;
 use cargo_depinfo::{CacheFileError, CargoConfig, ConfigError, ConfigFile, IndexLocation};
 use proptest::prelude::*;
+use testkit::mutation::Mutation;
 
 #[global_allocator]
 static ALLOCATOR: testkit::CountingAllocator = testkit::CountingAllocator;
@@ -62,64 +63,15 @@ fn fixture_cache_files() -> Vec<Vec<u8>> {
     .collect()
 }
 
-#[derive(Debug, Clone)]
-enum Mutation {
-    Flip(usize, u8),
-    Delete(usize, usize),
-    Insert(usize, Vec<u8>),
-    Duplicate(usize, usize),
-}
+/// What cache files are made of: a version byte, the header, a field name.
+const TOKENS: &[&[u8]] = &[&[0], &[3, 2, 0, 0, 0], b"\"yanked\":true"];
 
 fn mutation() -> impl Strategy<Value = Mutation> {
-    prop_oneof![
-        (any::<usize>(), any::<u8>()).prop_map(|(at, b)| Mutation::Flip(at, b)),
-        (any::<usize>(), 1usize..64).prop_map(|(at, n)| Mutation::Delete(at, n)),
-        (
-            any::<usize>(),
-            prop_oneof![
-                proptest::collection::vec(any::<u8>(), 1..16),
-                Just(vec![0]),
-                Just(vec![3, 2, 0, 0, 0]),
-                Just(b"\"yanked\":true".to_vec()),
-            ]
-        )
-            .prop_map(|(at, b)| Mutation::Insert(at, b)),
-        (any::<usize>(), 1usize..256).prop_map(|(at, n)| Mutation::Duplicate(at, n)),
-    ]
+    testkit::mutation::mutation(TOKENS.len())
 }
 
 fn mutate(seed: &[u8], mutations: &[Mutation]) -> Vec<u8> {
-    let mut b = seed.to_vec();
-    for m in mutations {
-        let len = b.len().max(1);
-        match m {
-            Mutation::Flip(at, x) if !b.is_empty() => {
-                let i = at % b.len();
-                b[i] ^= x | 1;
-            }
-            Mutation::Flip(..) => {}
-            Mutation::Delete(at, n) => {
-                let i = at % len;
-                let end = (i + n).min(b.len());
-                if i < end {
-                    b.drain(i..end);
-                }
-            }
-            Mutation::Insert(at, bytes) => {
-                let i = at % (b.len() + 1);
-                b.splice(i..i, bytes.iter().copied());
-            }
-            Mutation::Duplicate(at, n) => {
-                let i = at % len;
-                let end = (i + n).min(b.len());
-                if i < end {
-                    let copy = b[i..end].to_vec();
-                    b.splice(end..end, copy);
-                }
-            }
-        }
-    }
-    b
+    testkit::mutation::mutate(seed, mutations, TOKENS)
 }
 
 fn gen_version() -> impl Strategy<Value = String> {

@@ -22,6 +22,7 @@
 //!   [`query`], [`wait_until`]: a fleet of fixture services at different versions of one
 //!   crate, and the real engines that scrape it.
 //! - [`check_golden`]: output compared with a file, rewritten on request.
+//! - [`mutation`]: byte-level mutations of valid inputs for parsers' property tests.
 //! - [`metrics_page`]: large `/metrics` pages with our series among histograms and counters.
 //! - With the `fixtures` feature, `fixture`: `BuildInfo` and `Packages` values made from rows.
 //!
@@ -47,6 +48,7 @@ mod http_client;
 mod http_proxy;
 mod http_server;
 mod metrics_page;
+pub mod mutation;
 mod promtool;
 mod scratch;
 mod tls;
