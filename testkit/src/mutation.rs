@@ -89,7 +89,7 @@ mod tests {
         assert_eq!(m(Mutation::Delete(2, 2)), "abef");
         assert_eq!(m(Mutation::Insert(6, b"xy".to_vec())), "abcdefxy");
         assert_eq!(m(Mutation::Duplicate(4, 9)), "abcdefef");
-        assert_eq!(m(Mutation::Token(13, 0)), "<T>abcdef");
+        assert_eq!(m(Mutation::Token(13, 0)), "abcdef<T>");
         assert_eq!(m(Mutation::Token(0, 1)), "abcdef");
         assert!(
             mutate(
