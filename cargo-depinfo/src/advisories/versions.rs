@@ -57,12 +57,10 @@ pub(crate) struct SafeRange {
 }
 
 /// The lowest version above `v` by SemVer precedence: `1.2.3` gives `1.2.4-0`, `1.2.3-rc.1`
-/// gives `1.2.3-rc.1.0`. `None` when there is none (patch at `u64::MAX`).
+/// gives `1.2.3-rc.1.0`. `None` when there is none (patch at `u64::MAX`). `v` is a
+/// comparator's version ([`comparator_version`]), which carries no build metadata.
 fn next_after(v: &Version) -> Option<Version> {
-    let mut next = Version {
-        build: semver::BuildMetadata::EMPTY,
-        ..v.clone()
-    };
+    let mut next = v.clone();
     if v.pre.is_empty() {
         next.patch = next.patch.checked_add(1)?;
         next.pre = Prerelease::new("0").ok()?;
@@ -219,6 +217,16 @@ mod tests {
         let own = |l: &[&str]| l.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
         let ranges = safe_ranges(&own(patched), &own(unaffected)).unwrap();
         is_affected(&ranges, &Version::parse(version).unwrap())
+    }
+
+    #[test]
+    fn an_empty_range_is_refused_and_a_single_version_is_not() {
+        let range = |r: &str| SafeRange::new(&VersionReq::parse(r).unwrap());
+        assert!(range(">= 1.0.0, < 1.0.0").is_err());
+        assert!(range("> 1.0.0, <= 1.0.0").is_err());
+        assert!(range("> 1.0.1, < 1.0.0").is_err());
+        assert!(range(">= 1.0.0, <= 1.0.0").is_ok());
+        assert!(range(">= 1.0.0, < 1.0.1").is_ok());
     }
 
     #[test]

@@ -40,20 +40,24 @@ struct Entry {
     port: Option<u16>,
 }
 
-/// The first non-empty variable of `names`.
-fn env_first(names: &[&str]) -> Option<String> {
-    names
-        .iter()
-        .find_map(|n| std::env::var(n).ok().filter(|v| !v.trim().is_empty()))
-}
-
 impl ProxyRules {
     /// `HTTP_PROXY`, `HTTPS_PROXY` and `NO_PROXY` (and their lower-case forms).
     pub(crate) fn from_env() -> ProxyRules {
+        ProxyRules::from_variables(|name| std::env::var(name).ok())
+    }
+
+    /// [`ProxyRules::from_env`] with the variables read through `var`: of each pair, the
+    /// upper-case name first, and a blank value counts as unset.
+    fn from_variables(var: impl Fn(&str) -> Option<String>) -> ProxyRules {
+        let first = |names: [&str; 2]| {
+            names
+                .into_iter()
+                .find_map(|n| var(n).filter(|v| !v.trim().is_empty()))
+        };
         ProxyRules {
-            http: env_first(&["HTTP_PROXY", "http_proxy"]),
-            https: env_first(&["HTTPS_PROXY", "https_proxy"]),
-            no_proxy: parse_no_proxy(&env_first(&["NO_PROXY", "no_proxy"]).unwrap_or_default()),
+            http: first(["HTTP_PROXY", "http_proxy"]),
+            https: first(["HTTPS_PROXY", "https_proxy"]),
+            no_proxy: parse_no_proxy(&first(["NO_PROXY", "no_proxy"]).unwrap_or_default()),
         }
     }
 
@@ -204,8 +208,9 @@ mod tests {
 
     #[test]
     fn no_proxy_matches_hosts_domains_ips_cidrs_and_ports() {
-        let r =
-            rules(" example.com, .internal ,10.0.0.0/8,192.168.1.7,[::1]:9090,*.corp:443,bad/99");
+        let r = rules(
+            " example.com, .internal ,10.0.0.0/8,192.168.1.7,[::1]:9090,*.corp:443,bad/99,fd00::/8,[::2],[::3]x",
+        );
         for (host, port, proxied) in [
             ("example.com", 80, false),
             ("a.example.com", 80, false),
@@ -222,6 +227,10 @@ mod tests {
             ("a.corp", 443, false),
             ("a.corp", 80, true),
             ("corp", 443, true),
+            ("fd12::1", 80, false),
+            ("fe80::1", 80, true),
+            ("::2", 80, false),
+            ("::3", 80, true),
         ] {
             assert_eq!(
                 r.proxy_for(false, host, port).is_some(),
@@ -232,6 +241,41 @@ mod tests {
         assert!(rules("*").proxy_for(true, "anything", 1).is_none());
         assert!(rules("").proxy_for(true, "127.0.0.1", 1).is_some());
         assert!(rules("0.0.0.0/0").proxy_for(true, "1.2.3.4", 1).is_none());
+    }
+
+    #[test]
+    fn variables_upper_case_first_and_blank_as_unset() {
+        let vars = |pairs: &'static [(&'static str, &'static str)]| {
+            ProxyRules::from_variables(move |name| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| (*v).to_owned())
+            })
+        };
+        let rules = vars(&[
+            ("HTTP_PROXY", "http://upper:1"),
+            ("http_proxy", "http://lower:1"),
+            ("HTTPS_PROXY", " "),
+            ("https_proxy", "http://tls:2"),
+            ("no_proxy", "skip.example"),
+        ]);
+        assert_eq!(
+            rules.proxy_for(false, "a.example", 80),
+            Some("http://upper:1")
+        );
+        assert_eq!(
+            rules.proxy_for(true, "a.example", 443),
+            Some("http://tls:2")
+        );
+        assert_eq!(rules.proxy_for(false, "skip.example", 80), None);
+        assert_eq!(
+            rules.proxies().collect::<Vec<_>>(),
+            ["http://upper:1", "http://tls:2"]
+        );
+        let none = vars(&[]);
+        assert_eq!(none.proxy_for(false, "a.example", 80), None);
+        assert_eq!(none.proxies().count(), 0);
     }
 
     #[test]
