@@ -232,11 +232,26 @@ pub(crate) fn audit(args: &AuditArgs) -> Result<Outcome> {
     names.sort_unstable();
     names.dedup();
     source_args.crates = names;
-    let (mut observations, source_errors, _notes) = collect_args(&source_args);
+    // Binaries are read once, here: their inventories also give each one's target, format
+    // and own package, which observations do not carry.
+    let inventories = if source_args.paths.is_empty() {
+        Vec::new()
+    } else {
+        let mut progress = ProgressLine::stderr();
+        let scan = depinfo::inspect_paths_with(&source_args.paths, &source_args.limits, &mut |e| {
+            progress.show(e);
+        });
+        progress.finish();
+        errors.extend(report(&scan.errors));
+        scan.inventories
+    };
+    source_args.paths.clear();
+    let mut observations = depinfo::from_inventories(&inventories);
+    let (others, source_errors, _notes) = collect_args(&source_args);
+    observations.extend(others);
     errors.extend(source_errors);
     let mut options = depinfo::AuditOptions::default();
     options.ignore = args.ignore.iter().chain(&config.ignore).cloned().collect();
-    let inventories = binaries(&source_args);
     options.targets = inventories
         .iter()
         .filter_map(|inv| {
@@ -285,18 +300,6 @@ pub(crate) fn audit(args: &AuditArgs) -> Result<Outcome> {
             .iter()
             .any(|f| args.deny.iter().any(|d| d.covers(f.advisory.kind())));
     Ok(Outcome::new(stdout, &failed, found))
-}
-
-/// The inventories of the binaries named, read again for what observations do not carry:
-/// the target triple (build-info's data records it; the advisories limited to other systems
-/// leave the binary out), the container format, the program's own package, and the binaries
-/// without any dependency (they have no observation).
-fn binaries(args: &depinfo::SourceArgs) -> Vec<Inventory> {
-    if args.paths.is_empty() {
-        return Vec::new();
-    }
-    // Errors were reported when the sources were read.
-    depinfo::inspect_paths(&args.paths, &args.limits).inventories
 }
 
 /// Serves until SIGTERM or SIGINT; the exporter's own build info comes from this binary.

@@ -25,7 +25,7 @@ pub use crate::advisories::{
 };
 pub use crate::binary_reader::{BinaryFormat, Limits, RawSections, ReadError, read_sections};
 pub use crate::inventory::{BuildFacts, Inventory, Kind, Origin, Package};
-pub use crate::observation::{Observation, Runner};
+pub use crate::observation::{Observation, Runner, from_inventories};
 pub use crate::progress::Progress;
 pub use crate::questions::{
     Audit, AuditOptions, Blast, CrateSpread, Finding, Hit, INFORMATIONAL_KINDS, Level,

@@ -1,4 +1,4 @@
-//! The sources `affected`, `spread` and `outdated` read, turned into one list of
+//! The sources `affected`, `spread`, `outdated` and `audit` read, turned into one list of
 //! [`Observation`]s (one program or instance running one crate version):
 //!
 //! - binaries and directories of binaries ([`binaries`], `inspect`'s reader);
@@ -10,9 +10,10 @@
 //!   matcher) joined with `{__name__=~".+_build_info",rustversion!=""}`, the instance and job
 //!   being the series' `instance` and `job` labels; or counted, `count by (program, job, name,
 //!   version[, source]) (rust_mod_info > 0)`, one observation per program, job and version
-//!   standing for that many instances. Warnings in an answer make it a [`SourceError`] (what
-//!   it gave is kept); infos are [`Collected::notes`].
-//!
+//!   standing for that many instances. Each query counts a program seen both through its own
+//!   collector and through `cargo depinfo exporter` (`origin="exporter"`) once, through its
+//!   collector. Warnings in an answer make it a [`SourceError`] (what it gave is kept); infos
+//!   are [`Collected::notes`].
 //! - a cargo workspace ([`workspace`], `list`'s reader) when [`SourceArgs::workspace`] is set:
 //!   the command line sets it when no other source is given and a cargo project is found, so
 //!   `cargo depinfo spread` in a project answers for the project's own crates (and never for
