@@ -256,8 +256,7 @@ mod tests {
 
     #[test]
     fn an_oversized_cargo_vcs_info_is_not_read() {
-        let dir = std::env::temp_dir().join(format!("buildinfo-vcs-info-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = testkit::Scratch::new("buildinfo-vcs-info");
         let path = dir.join(".cargo_vcs_info.json");
         let real = "{\"git\":{\"sha1\":\"0123456789abcdef0123456789abcdef01234567\"}}";
         std::fs::write(&path, real).unwrap();
@@ -269,7 +268,6 @@ mod tests {
         std::fs::write(&path, padded).unwrap();
         assert_eq!(read_bounded(&path), None);
         assert_eq!(read_bounded(&dir.join("missing")), None);
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

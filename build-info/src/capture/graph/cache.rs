@@ -281,8 +281,7 @@ mod tests {
         let graph = Graph::from_cargo_tree(tree, &sums).unwrap();
         assert!(graph.packages.iter().any(|p| p.checksum.is_some()));
         assert!(graph.packages.iter().any(|p| p.git.is_some()));
-        let dir = std::env::temp_dir().join(format!("build-info-cache-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = testkit::Scratch::new("build-info-cache");
         let path = dir.join("cache");
         let outcome = Outcome {
             graph: graph.clone(),
@@ -305,6 +304,5 @@ mod tests {
         assert!(read(&path, |_| "k2".to_owned()).is_none());
         std::fs::write(&path, "build-info graph cache v2\nk1\n").unwrap();
         assert!(read(&path, |_| "k1".to_owned()).is_none());
-        std::fs::remove_dir_all(dir).unwrap();
     }
 }

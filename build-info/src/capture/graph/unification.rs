@@ -364,7 +364,8 @@ mod tests {
     fn the_label_follows_the_selection() {
         const UPPER: &str = "a v0.1.0 (/w/a)|\n`-- shared v0.1.0 (/w/shared)|fast\n    `-- itoa v1.0.14|\n\nb v0.1.0 (/w/b)|default\n`-- shared v0.1.0 (/w/shared)|fast (*)\n\nshared v0.1.0 (/w/shared)|fast (*)\n";
         const B_ALONE: &str = "b v0.1.0 (/w/b)|default\n`-- shared v0.1.0 (/w/shared)|\n";
-        let dir = std::env::temp_dir().join(format!("build-info-unify-{}", std::process::id()));
+        let scratch = testkit::Scratch::new("build-info-unify");
+        let dir = scratch.to_path_buf();
         let checksums = Checksums::new();
         let features = vec!["default".to_owned()];
         let outcome = |cargo: &Path, line: Option<&str>, features: &[String]| {

@@ -350,24 +350,7 @@ pub(crate) fn from_ci(var: &mut impl FnMut(&str) -> Option<String>) -> Option<Vc
 mod tests {
     use super::*;
 
-    /// A scratch directory removed on drop.
-    struct Scratch(PathBuf);
-
-    impl Scratch {
-        fn new(name: &str) -> Scratch {
-            let dir = std::env::temp_dir()
-                .join(format!("buildinfo-git-state-{name}-{}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&dir);
-            std::fs::create_dir_all(&dir).unwrap();
-            Scratch(dir)
-        }
-    }
-
-    impl Drop for Scratch {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
+    use testkit::Scratch;
 
     fn sh_git(dir: &Path, args: &[&str]) -> String {
         let out = git(Path::new("git"), dir)
@@ -401,7 +384,7 @@ mod tests {
 
     #[test]
     fn reads_a_real_repository_through_its_states() {
-        let scratch = Scratch::new("states");
+        let scratch = Scratch::new("buildinfo-git-state-states");
         let repo = scratch.0.join("repo");
         let pkg = repo.join("pkg");
         std::fs::create_dir_all(&pkg).unwrap();
@@ -456,7 +439,7 @@ mod tests {
 
     #[test]
     fn outside_a_repository_or_without_git_says_so() {
-        let scratch = Scratch::new("none");
+        let scratch = Scratch::new("buildinfo-git-state-none");
         assert!(matches!(
             read(Path::new("git"), &scratch.0),
             GitLookup::NoRepository
@@ -488,7 +471,7 @@ mod tests {
 
     #[test]
     fn failed_queries_leave_their_facts_unknown() {
-        let scratch = Scratch::new("fake");
+        let scratch = Scratch::new("buildinfo-git-state-fake");
         // No commits and no branch: nothing is known, not even `HEAD`.
         let git = fake_git(&scratch.0, &scratch.0, None);
         let GitLookup::Found(state) = read(&git, &scratch.0) else {
@@ -542,7 +525,7 @@ mod tests {
 
     #[test]
     fn a_package_its_repository_ignores_or_never_added_is_not_tracked() {
-        let scratch = Scratch::new("untracked");
+        let scratch = Scratch::new("buildinfo-git-state-untracked");
         let repo = scratch.0.join("repo");
         std::fs::create_dir_all(repo.join("scratchpad/pkg")).unwrap();
         std::fs::create_dir_all(repo.join("new")).unwrap();

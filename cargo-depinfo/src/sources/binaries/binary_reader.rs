@@ -461,12 +461,22 @@ mod tests {
         bytes
     }
 
-    fn temp(name: &str, bytes: &[u8]) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("cargo-depinfo-br-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+    /// A file in a scratch directory of its own, removed with it when dropped.
+    struct TempFile(#[allow(dead_code)] testkit::Scratch, PathBuf);
+
+    impl std::ops::Deref for TempFile {
+        type Target = Path;
+
+        fn deref(&self) -> &Path {
+            &self.1
+        }
+    }
+
+    fn temp(name: &str, bytes: &[u8]) -> TempFile {
+        let dir = testkit::Scratch::new("binary-reader");
         let path = dir.join(name);
         std::fs::write(&path, bytes).unwrap();
-        path
+        TempFile(dir, path)
     }
 
     #[test]
