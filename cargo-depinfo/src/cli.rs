@@ -311,16 +311,7 @@ const MAX_ECHOED: usize = 80;
 /// User input as echoed in a message: in quotes, control characters escaped, cut to
 /// [`MAX_ECHOED`] characters followed by `…`.
 fn echoed(input: &str) -> String {
-    let mut out = String::from('"');
-    for (n, c) in input.chars().enumerate() {
-        if n == MAX_ECHOED {
-            out.push('…');
-            break;
-        }
-        out.extend(c.escape_debug());
-    }
-    out.push('"');
-    out
+    cargo_depinfo::quoted(&cargo_depinfo::shortened(input, MAX_ECHOED))
 }
 
 impl SourceFlags {
@@ -800,7 +791,7 @@ mod tests {
         let e = format!("{:#}", a.req().unwrap_err());
         assert!(e.len() < 400, "{} bytes", e.len());
         assert!(
-            e.starts_with("invalid SemVer requirement \"\\u{1b}]0;owned\\u{7}999"),
+            e.starts_with("invalid SemVer requirement \"\\x1b]0;owned\\x07999"),
             "{e}"
         );
         assert!(e.contains("…\""), "{e}");

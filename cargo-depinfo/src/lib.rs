@@ -35,7 +35,8 @@ pub use crate::questions::{
 pub use crate::render::{
     affected_json, affected_prometheus, affected_text, audit_json, audit_prometheus, audit_sarif,
     audit_text, cyclonedx, database_line, json, outdated_json, outdated_prometheus, outdated_text,
-    printable, printable_line, prometheus, spread_json, spread_prometheus, spread_text, text,
+    printable, printable_line, prometheus, quoted, shortened, spread_json, spread_prometheus,
+    spread_text, text,
 };
 // `decode_bldinfo` and `decode_dep_v0` decode one section a caller extracted itself.
 pub use crate::sections::{FormatError, decode, decode_bldinfo, decode_dep_v0};

@@ -16,7 +16,7 @@ pub use self::prometheus::{
     affected_prometheus, outdated_prometheus, prometheus, spread_prometheus,
 };
 pub use self::sarif::audit_sarif;
-pub use self::terminal::{printable, printable_line};
+pub use self::terminal::{printable, printable_line, quoted, shortened};
 pub use self::text::{affected_text, outdated_text, spread_text, text};
 
 /// One binary's inventory: an app with a runtime and a build-only dependency.

@@ -24,10 +24,22 @@ pub fn printable(value: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// `value` always in double quotes, escaped as [`printable`] escapes: how user input is
+/// echoed in an error message, where the quotes show where the input starts and ends.
+#[must_use]
+pub fn quoted(value: &str) -> String {
+    let mut out = String::with_capacity(escaped_len(value, true) + 2);
+    out.push('"');
+    escape_into(&mut out, value, true);
+    out.push('"');
+    out
+}
+
 /// `text` cut to its first `max` characters, with `…` when something was cut: how any text
 /// from an input is quoted in a message (a page, an answer or a flag may hold anything, at
 /// length).
-pub(crate) fn shortened(text: &str, max: usize) -> Cow<'_, str> {
+#[must_use]
+pub fn shortened(text: &str, max: usize) -> Cow<'_, str> {
     match text.char_indices().nth(max) {
         None => Cow::Borrowed(text),
         Some((end, _)) => Cow::Owned(format!("{}…", &text[..end])),

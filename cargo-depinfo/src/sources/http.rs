@@ -32,6 +32,8 @@ use ureq::unversioned::resolver::DefaultResolver;
 use ureq::unversioned::transport::{ConnectProxyConnector, Connector as _, TcpConnector};
 
 pub use self::config::HttpConfig;
+use crate::render::terminal::{printable_line, shortened};
+
 use self::proxy::ProxyRules;
 use self::tls::TlsConnector;
 
@@ -99,19 +101,7 @@ pub enum HttpError {
 /// `user:***@`, control characters escaped, and cut to [`MAX_SHOWN_URL`] characters with `…`.
 pub(crate) fn shown_url(url: &str) -> String {
     let redacted = redact_credentials(url);
-    let mut out = String::new();
-    for (n, c) in redacted.chars().enumerate() {
-        if n == MAX_SHOWN_URL {
-            out.push('…');
-            break;
-        }
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    printable_line(&shortened(&redacted, MAX_SHOWN_URL)).into_owned()
 }
 
 /// `scheme://user:password@host/…` with the password (or a lone user name, which may be a
