@@ -198,6 +198,10 @@ impl ScanOptions {
 pub struct Scanner {
     options: ScanOptions,
     images: BTreeMap<ImageKey, Image>,
+    /// Called with the process's directory between the reads and the identity check, so
+    /// that a test can reuse the PID or exec another image at exactly that moment.
+    #[cfg(test)]
+    between_reads: Option<fn(&Path)>,
 }
 
 /// A process running an image: where the scan groups it.
@@ -223,6 +227,8 @@ impl Scanner {
         Scanner {
             options,
             images: BTreeMap::new(),
+            #[cfg(test)]
+            between_reads: None,
         }
     }
 
@@ -365,6 +371,10 @@ impl Scanner {
         let workload = read_capped(&dir.join("cgroup"))
             .map(|text| parse_cgroup(&text))
             .unwrap_or_default();
+        #[cfg(test)]
+        if let Some(hook) = self.between_reads {
+            hook(dir);
+        }
         // The same process and image throughout the read? A reused PID has a later start
         // time; an exec keeps the PID and the start time but not the image.
         if fresh {
@@ -507,5 +517,125 @@ fn read_capped(path: &Path) -> std::io::Result<Vec<u8>> {
 fn note(scan: &mut HostScan, message: String) {
     if scan.errors.len() < MAX_ERRORS {
         scan.errors.push(message);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::symlink;
+
+    use testkit::{Scratch, elf_with_sections, zlib};
+
+    use super::*;
+
+    const START: u64 = 4242;
+
+    fn stat_line(start_time: u64) -> String {
+        format!("7 (app) S 1 7 7 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 {start_time} 0 0\n")
+    }
+
+    fn image(dir: &Path, name: &str, program: &str) -> PathBuf {
+        let json = format!(
+            r#"{{"packages":[{{"name":"{program}","version":"1.0.0","source":"local","kind":"runtime","dependencies":[],"root":true}}],"format":1}}"#
+        );
+        let path = dir.join(name);
+        std::fs::write(
+            &path,
+            elf_with_sections(&[(".dep-v0", &zlib(json.as_bytes()))]),
+        )
+        .unwrap();
+        path
+    }
+
+    /// `proc/7` running `images/a` (the same file at its path under `root`), and `images/b`.
+    fn host() -> (Scratch, PathBuf) {
+        let scratch = Scratch::new("discovery-identity");
+        let images = scratch.join("images");
+        std::fs::create_dir_all(&images).unwrap();
+        let a = image(&images, "a", "app-a");
+        image(&images, "b", "app-b");
+        let root = scratch.join("root");
+        std::fs::create_dir_all(root.join(a.parent().unwrap().strip_prefix("/").unwrap())).unwrap();
+        std::fs::hard_link(&a, root.join(a.strip_prefix("/").unwrap())).unwrap();
+        let proc_root = scratch.join("proc");
+        let dir = proc_root.join("7");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("stat"), stat_line(START)).unwrap();
+        symlink(&a, dir.join("exe")).unwrap();
+        symlink(&root, dir.join("root")).unwrap();
+        std::fs::write(dir.join("cgroup"), "0::/\n").unwrap();
+        (scratch, proc_root)
+    }
+
+    fn programs(scan: &HostScan) -> Vec<String> {
+        scan.groups
+            .iter()
+            .filter_map(|g| {
+                g.image
+                    .packages
+                    .iter()
+                    .find(|p| p.root)
+                    .map(|p| p.name.clone())
+            })
+            .collect()
+    }
+
+    /// Another process took PID 7 while its image was read: a later start time.
+    fn reuse_pid(dir: &Path) {
+        std::fs::write(dir.join("stat"), stat_line(START + 1)).unwrap();
+    }
+
+    /// PID 7 exec'd another program while its image was read: same start time, new image.
+    fn exec_other(dir: &Path) {
+        let b = std::fs::read_link(dir.join("exe"))
+            .unwrap()
+            .with_file_name("b");
+        std::fs::remove_file(dir.join("exe")).unwrap();
+        symlink(b, dir.join("exe")).unwrap();
+    }
+
+    fn nothing(_: &Path) {}
+
+    #[test]
+    fn a_process_unchanged_during_the_reads_counts_with_its_image() {
+        let (_scratch, proc_root) = host();
+        let mut scanner = Scanner::new(ScanOptions::new(&proc_root));
+        scanner.between_reads = Some(nothing);
+        let scan = scanner.scan();
+        assert_eq!(programs(&scan), ["app-a"]);
+        assert_eq!(scan.groups[0].state, ExeState::Current);
+        assert_eq!((scan.counts.rust, scan.counts.exited), (1, 0));
+    }
+
+    #[test]
+    fn a_pid_reused_or_an_exec_during_the_reads_drops_what_was_read() {
+        for hook in [reuse_pid as fn(&Path), exec_other] {
+            let (_scratch, proc_root) = host();
+            let mut scanner = Scanner::new(ScanOptions::new(&proc_root));
+            scanner.between_reads = Some(hook);
+            let scan = scanner.scan();
+            assert!(scan.groups.is_empty(), "{:?}", programs(&scan));
+            assert_eq!((scan.counts.rust, scan.counts.exited), (0, 1));
+            assert_eq!(scan.counts.images_read, 1);
+            // What was read is not kept under the old key: the next scan reads the process
+            // as it is now, with no hook.
+            scanner.between_reads = None;
+            let again = scanner.scan();
+            assert_eq!(again.counts.exited, 0);
+            assert_eq!(again.counts.rust, 1);
+        }
+    }
+
+    #[test]
+    fn a_known_image_needs_no_second_look() {
+        let (_scratch, proc_root) = host();
+        let mut scanner = Scanner::new(ScanOptions::new(&proc_root));
+        assert_eq!(programs(&scanner.scan()), ["app-a"]);
+        // The image came from the previous scan: what it holds cannot have changed under its
+        // key, so the process counts even though its stat now says otherwise.
+        scanner.between_reads = Some(reuse_pid);
+        let scan = scanner.scan();
+        assert_eq!(programs(&scan), ["app-a"]);
+        assert_eq!((scan.counts.images_read, scan.counts.exited), (0, 0));
     }
 }
