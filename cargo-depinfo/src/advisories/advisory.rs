@@ -349,12 +349,29 @@ Text.
                 &EXAMPLE.replace("\"crate-name\"", "\"a b\""),
                 "not a crate name",
             ),
+            (
+                &EXAMPLE.replace("RUSTSEC-2020-0001", "GHSA-2020-0001"),
+                "is not RUSTSEC-YYYY-NNNN",
+            ),
+            (
+                &EXAMPLE.replace("RUSTSEC-2020-0001", "RUSTSEC-2020-\\u001b[2J"),
+                "is not RUSTSEC-YYYY-NNNN",
+            ),
         ];
         for (text, want) in cases {
             let e = Advisory::parse(text).unwrap_err();
             assert!(e.contains(want), "{e:?} lacks {want:?}");
             assert!(!e.contains('\n'), "{e:?}");
         }
+    }
+
+    #[test]
+    fn fields_are_refused_past_the_documented_length() {
+        let keyword =
+            |len: usize| EXAMPLE.replace("\"freeform\"", &format!("\"{}\"", "k".repeat(len)));
+        assert!(Advisory::parse(&keyword(MAX_FIELD)).is_ok());
+        let e = Advisory::parse(&keyword(MAX_FIELD + 1)).unwrap_err();
+        assert_eq!(e, format!("a field is longer than {MAX_FIELD} bytes"));
     }
 
     proptest::proptest! {
