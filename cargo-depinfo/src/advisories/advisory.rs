@@ -372,6 +372,16 @@ Text.
         assert!(Advisory::parse(&keyword(MAX_FIELD)).is_ok());
         let e = Advisory::parse(&keyword(MAX_FIELD + 1)).unwrap_err();
         assert_eq!(e, format!("a field is longer than {MAX_FIELD} bytes"));
+        // A wrong id is quoted in the message, cut to 40 characters.
+        let id = |id: &str| Advisory::parse(&EXAMPLE.replace("RUSTSEC-2020-0001", id)).unwrap_err();
+        assert_eq!(
+            id("GHSA-2020-0001"),
+            "id \"GHSA-2020-0001\" is not RUSTSEC-YYYY-NNNN"
+        );
+        assert_eq!(
+            id(&"X".repeat(100)),
+            format!("id \"{}\" is not RUSTSEC-YYYY-NNNN", "X".repeat(40))
+        );
     }
 
     proptest::proptest! {

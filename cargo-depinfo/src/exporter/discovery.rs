@@ -597,6 +597,21 @@ mod tests {
     fn nothing(_: &Path) {}
 
     #[test]
+    fn proc_files_are_read_whole_up_to_16_kib_and_cut_there() {
+        let scratch = Scratch::new("discovery-capped");
+        // A cgroup v1 file with a dozen hierarchies of long delegated paths: about 12 KiB.
+        let line = format!("3:cpu,cpuacct:/{}\n", "d".repeat(1000));
+        let cgroup = line.repeat(12);
+        std::fs::write(scratch.join("cgroup"), &cgroup).unwrap();
+        assert_eq!(
+            read_capped(&scratch.join("cgroup")).unwrap(),
+            cgroup.as_bytes()
+        );
+        std::fs::write(scratch.join("big"), vec![b'x'; 100 << 10]).unwrap();
+        assert_eq!(read_capped(&scratch.join("big")).unwrap().len(), 16 << 10);
+    }
+
+    #[test]
     fn a_process_unchanged_during_the_reads_counts_with_its_image() {
         let (_scratch, proc_root) = host();
         let mut scanner = Scanner::new(ScanOptions::new(&proc_root));
