@@ -12,8 +12,7 @@ mod serve;
 
 pub use self::discovery::{Counts, ExeState, HostScan, ProcessGroup, ScanOptions, Scanner};
 pub use self::proc_files::{
-    MAX_PROC_FILE, ProcParseError, Stat, Status, Workload, parse_cgroup, parse_stat, parse_status,
-    workload_of_path,
+    MAX_PROC_FILE, ProcParseError, Stat, Workload, parse_cgroup, parse_stat, workload_of_path,
 };
 pub use self::series::{ORIGIN, render_scan};
 pub use self::serve::{ServeError, ServeOptions, serve};

@@ -1,12 +1,11 @@
-//! Parsers of the `/proc/PID` files the exporter reads: `stat`, `status` and `cgroup`.
+//! Parsers of the `/proc/PID` files the exporter reads: `stat` and `cgroup`.
 //!
 //! Pure functions over bytes the caller read with a cap ([`MAX_PROC_FILE`]): no I/O, no
 //! panics, output bounded by the input. A process can name itself anything (its `comm` may
 //! hold spaces, parentheses and newlines) and a delegated cgroup tree can hold any name, so
 //! nothing here trusts the text's shape.
 
-/// The most bytes read from one `/proc/PID` file. `stat` is under 1 KiB; `status` about
-/// 1.5 KiB; `cgroup` a line per v1 hierarchy (a dozen) of paths of a few hundred bytes.
+/// The most bytes read from one `/proc/PID` file. `stat` is under 1 KiB; `cgroup` a line per v1 hierarchy (a dozen) of paths of a few hundred bytes.
 pub const MAX_PROC_FILE: usize = 16 * 1024;
 
 /// The kernel's `PF_KTHREAD` flag in `/proc/PID/stat`'s `flags` field.
@@ -96,43 +95,6 @@ pub fn parse_stat(text: &[u8]) -> Result<Stat, ProcParseError> {
 
 fn number<T: std::str::FromStr>(field: &[u8]) -> Option<T> {
     std::str::from_utf8(field).ok()?.parse().ok()
-}
-
-/// The fields of `/proc/PID/status` the exporter uses; each is `None` when absent or
-/// malformed (older kernels lack `Kthread`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Status {
-    /// The thread-group ID (the process's PID).
-    pub tgid: Option<u64>,
-    /// Threads in the process.
-    pub threads: Option<u64>,
-    /// `Kthread: 1` (Linux 6.0 and later) for a kernel thread.
-    pub kthread: Option<bool>,
-}
-
-/// Parses `/proc/PID/status` (`Key:\tvalue` lines).
-pub fn parse_status(text: &[u8]) -> Status {
-    let mut status = Status::default();
-    for line in text.split(|&b| b == b'\n') {
-        let Some(colon) = line.iter().position(|&b| b == b':') else {
-            continue;
-        };
-        let (key, value) = (&line[..colon], line[colon + 1..].trim_ascii());
-        match key {
-            b"Tgid" => status.tgid = number(value),
-            b"Threads" => status.threads = number(value),
-            b"Kthread" => {
-                status.kthread = match value {
-                    b"0" => Some(false),
-                    b"1" => Some(true),
-                    _ => None,
-                };
-            }
-            _ => {}
-        }
-    }
-    status
 }
 
 /// Where a process runs, from its cgroup path: the labels the exporter adds where they exist.
@@ -291,16 +253,19 @@ mod tests {
     }
 
     #[test]
-    fn status_fields() {
-        let text = b"Name:\tapp\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t77\nPid:\t77\nThreads:\t4\nKthread:\t0\n";
-        assert_eq!(
-            parse_status(text),
-            Status {
-                tgid: Some(77),
-                threads: Some(4),
-                kthread: Some(false)
-            }
-        );
+    fn zombies_and_state_letters() {
+        let stat = |state: &str| {
+            parse_stat(
+                format!("9 (app) {state} 1 9 9 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 77 0 0\n")
+                    .as_bytes(),
+            )
+        };
+        assert!(stat("Z").unwrap().is_zombie());
+        assert!(!stat("S").unwrap().is_zombie());
+        assert_eq!(stat("Z").unwrap().start_time, 77);
+        for bad in ["1", "?", "ZZ"] {
+            assert_eq!(stat(bad), Err(ProcParseError::Field { field: 3 }), "{bad}");
+        }
     }
 
     #[test]
@@ -411,11 +376,6 @@ mod tests {
             let stat = parse_stat(text.as_bytes()).unwrap();
             prop_assert_eq!(stat.state.to_string(), state);
             prop_assert_eq!((stat.ppid, stat.flags, stat.start_time), (ppid, u64::from(flags), start));
-        }
-
-        #[test]
-        fn status_never_panics(text in proptest::collection::vec(any::<u8>(), 0..600)) {
-            let _ = parse_status(&text);
         }
 
         #[test]
