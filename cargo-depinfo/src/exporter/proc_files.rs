@@ -269,6 +269,62 @@ mod tests {
     }
 
     #[test]
+    fn cgroup_lines_are_chosen_v2_then_systemd_then_the_first_other() {
+        let b = "b".repeat(64);
+        let c = "c".repeat(64);
+        let container = |text: String| parse_cgroup(text.as_bytes()).container_id;
+        let scope = |id: &str| format!("/system.slice/docker-{id}.scope");
+        // The v2 line wins over v1's name=systemd line and over the others.
+        assert_eq!(
+            container(format!("1:name=systemd:/docker/{b}\n0::{}\n", scope(ID))).as_deref(),
+            Some(ID)
+        );
+        // Only `0::` is the v2 line: another hierarchy with no controllers is not.
+        assert_eq!(
+            container(format!("5::/docker/{b}\n0::{}\n", scope(ID))).as_deref(),
+            Some(ID)
+        );
+        // A hybrid host: v2 at `/` names nothing, so name=systemd decides, before the others.
+        assert_eq!(
+            container(format!(
+                "12:cpu:/docker/{b}\n1:name=systemd:{}\n0::/\n",
+                scope(ID)
+            ))
+            .as_deref(),
+            Some(ID)
+        );
+        // Among the other lines, the first that names something.
+        assert_eq!(
+            container(format!(
+                "3:cpu:/\n4:memory:/docker/{b}\n5:pids:/docker/{c}\n"
+            ))
+            .as_deref(),
+            Some(b.as_str())
+        );
+    }
+
+    #[test]
+    fn pod_uids_have_the_uuid_shape_after_pod_or_a_kubepods_prefix() {
+        let pod = |component: &str| workload_of_path(&format!("/{component}/{ID}")).pod_uid;
+        let under = UID.replace('-', "_");
+        assert_eq!(pod(&format!("pod{UID}")).as_deref(), Some(UID));
+        assert_eq!(
+            pod(&format!("kubepods-besteffort-pod{under}.slice")).as_deref(),
+            Some(UID)
+        );
+        for not_a_pod in [
+            format!("xpod{UID}"),
+            format!("my-pod{UID}"),
+            format!("kubepodspod{UID}"),
+            format!("pod{}", UID.replacen('-', "a", 1)),
+            format!("pod{}", &UID[1..]),
+            format!("pod{}", UID.replacen('0', "g", 1)),
+        ] {
+            assert_eq!(pod(&not_a_pod), None, "{not_a_pod}");
+        }
+    }
+
+    #[test]
     fn cgroup_layouts() {
         let cases = [
             (
