@@ -464,6 +464,79 @@ mod tests {
         ));
     }
 
+    /// `warnings` and `infos`: absent, `null` or arrays; the first ten kept, each cut to 200
+    /// characters, with the number the server sent; anything else is not an answer.
+    #[test]
+    fn annotations_are_kept_bounded_and_counted() {
+        let answer = |extra: &str| {
+            format!(r#"{{"status":"success",{extra}"data":{{"resultType":"vector","result":[]}}}}"#)
+        };
+        let (_, none) = decode(200, None, answer("").as_bytes()).unwrap();
+        assert_eq!(none, Annotations::default());
+        let (_, null) = decode(
+            200,
+            None,
+            answer(r#""warnings":null,"infos":null,"#).as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(null, Annotations::default());
+        let long = "w".repeat(500);
+        let warnings: Vec<String> = (0..12)
+            .map(|n| {
+                if n == 0 {
+                    long.clone()
+                } else {
+                    format!("w{n}")
+                }
+            })
+            .collect();
+        let extra = format!(
+            r#""warnings":{},"infos":["i0","i1"],"#,
+            serde_json::to_string(&warnings).unwrap()
+        );
+        let (_, a) = decode(200, None, answer(&extra).as_bytes()).unwrap();
+        assert_eq!((a.warning_count, a.info_count), (12, 2));
+        assert_eq!(a.warnings.len(), MAX_NOTES);
+        assert_eq!(a.warnings[0], format!("{}…", "w".repeat(MAX_QUOTED)));
+        assert_eq!(a.warnings[1..], warnings[1..MAX_NOTES]);
+        assert_eq!(a.infos, ["i0", "i1"]);
+        for bad in [
+            r#""warnings":"one","#,
+            r#""infos":[1],"#,
+            r#""warnings":{},"#,
+        ] {
+            assert!(
+                matches!(
+                    decode(200, None, answer(bad).as_bytes()),
+                    Err(ApiError::NotAnAnswer { .. })
+                ),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_sample_gives_each_label_by_name() {
+        let body = br#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"name":"serde","job":"a\"b","version":""},"value":[1,"1"]}]}}"#;
+        let mut seen = Vec::new();
+        decode_with(200, None, body, &mut |s| {
+            let owned = |name: &str| s.label(name).map(str::to_owned);
+            seen.push((
+                owned("name"),
+                owned("job"),
+                owned("version"),
+                owned("nam"),
+                s.value,
+            ));
+        })
+        .unwrap();
+        let some = |v: &str| Some(v.to_owned());
+        assert_eq!(
+            seen,
+            [(some("serde"), some("a\"b"), some(""), None, Some(1.0))]
+        );
+    }
+
     /// VictoriaMetrics' answers: whole-second timestamps, fields Prometheus does not write
     /// (`isPartial`, and `stats` in newer versions), and its own `errorType` (the HTTP status).
     #[test]
