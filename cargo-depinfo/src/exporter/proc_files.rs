@@ -304,6 +304,21 @@ mod tests {
     }
 
     #[test]
+    fn service_units_need_a_name_of_at_most_256_bytes() {
+        let unit = |name: &str| workload_of_path(&format!("/system.slice/{name}")).systemd_unit;
+        assert_eq!(unit("a.service").as_deref(), Some("a.service"));
+        assert_eq!(
+            unit("getty@tty1.service").as_deref(),
+            Some("getty@tty1.service")
+        );
+        let longest = format!("{}.service", "a".repeat(248));
+        assert_eq!(unit(&longest), Some(longest.clone()));
+        for not_a_unit in [".service", "a.scope", "a b.service", &format!("a{longest}")] {
+            assert_eq!(unit(not_a_unit), None, "{not_a_unit}");
+        }
+    }
+
+    #[test]
     fn pod_uids_have_the_uuid_shape_after_pod_or_a_kubepods_prefix() {
         let pod = |component: &str| workload_of_path(&format!("/{component}/{ID}")).pod_uid;
         let under = UID.replace('-', "_");
