@@ -515,6 +515,47 @@ mod tests {
         }
     }
 
+    /// A malformed answer says what was expected where, in serde's words with ours.
+    #[test]
+    fn malformed_answers_name_what_was_expected() {
+        let vector = |result: &str| {
+            format!(r#"{{"status":"success","data":{{"resultType":"vector","result":{result}}}}}"#)
+        };
+        for (body, expected) in [
+            (
+                vector("{}"),
+                "invalid type: map, expected an array of samples",
+            ),
+            (
+                vector("[1]"),
+                "invalid type: integer `1`, expected a sample object",
+            ),
+            (
+                vector(r#"[{"metric":[]}]"#),
+                "invalid type: sequence, expected an object of labels",
+            ),
+            (
+                vector(r#"[{"metric":{"a":1}}]"#),
+                "invalid type: integer `1`, expected a string",
+            ),
+            (
+                r#"{"status":"success","warnings":[2],"data":null}"#.to_owned(),
+                "invalid type: integer `2`, expected a string",
+            ),
+            (
+                r#"{"status":"success","warnings":7,"data":null}"#.to_owned(),
+                "invalid type: integer `7`, expected an array of strings",
+            ),
+        ] {
+            match decode(200, None, body.as_bytes()) {
+                Err(ApiError::NotAnAnswer { detail, .. }) => {
+                    assert!(detail.starts_with(expected), "{detail:?} for {body}");
+                }
+                other => panic!("{other:?} for {body}"),
+            }
+        }
+    }
+
     #[test]
     fn a_sample_gives_each_label_by_name() {
         let body = br#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"name":"serde","job":"a\"b","version":""},"value":[1,"1"]}]}}"#;
