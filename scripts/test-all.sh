@@ -44,6 +44,13 @@ if ! cargo nextest --version >/dev/null 2>&1; then
     cargo install --locked cargo-nextest
 fi
 
+# A fresh target directory takes about 4.5 GB (the workspace, its tests and the fixture
+# projects' builds under target/fixtures). Say so up front rather than fail in the middle.
+free_kib=$(df -Pk . | awk 'NR == 2 { print $4 }')
+if [ "${free_kib:-0}" -lt $((6 * 1024 * 1024)) ]; then
+    echo "warning: $((free_kib / 1024)) MiB free here; a build from scratch needs about 4.5 GB" >&2
+fi
+
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --all-features --no-deps --locked
