@@ -101,6 +101,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn quoted_is_always_in_quotes_and_escaped_like_printable() {
+        assert_eq!(quoted("plain"), "\"plain\"");
+        assert_eq!(quoted(""), "\"\"");
+        for value in ["a\"b\\c\u{1b}[2J\u{85}\n", "x\u{7}y"] {
+            assert_eq!(quoted(value), printable(value));
+        }
+        assert_eq!(quoted(&shortened("abcdef", 3)), "\"abc…\"");
+    }
+
+    #[test]
     fn text_is_shortened_on_character_boundaries() {
         assert_eq!(shortened("abc", 3), "abc");
         assert_eq!(shortened("abcd", 3), "abc…");
