@@ -19,7 +19,6 @@
     reason = "counts and durations converted for printing rates"
 )]
 
-use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -182,22 +181,11 @@ fn main() {
             .stdout(Stdio::null())
             .stderr(Stdio::piped()),
     );
-    let mut lines = BufReader::new(exporter.child().stderr.take().unwrap());
-    let mut line = String::new();
-    let addr = loop {
-        line.clear();
-        assert!(
-            lines.read_line(&mut line).unwrap() > 0,
-            "the exporter exited"
-        );
-        if let Some(addr) = line
-            .trim()
-            .strip_prefix("cargo-depinfo exporter listening on ")
-        {
-            break addr.to_owned();
-        }
-    };
-    std::thread::spawn(move || std::io::copy(&mut lines, &mut std::io::sink()));
+    let addr = testkit::announced(
+        exporter.child().stderr.take().unwrap(),
+        "cargo-depinfo exporter listening on ",
+        "the exporter",
+    );
     let mut times = Vec::new();
     let mut size = 0;
     for _ in 0..SCRAPES {

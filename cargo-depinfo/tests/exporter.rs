@@ -6,7 +6,6 @@
 //! process's series once it exits. Every process is stopped by the test (guards kill them).
 #![cfg(target_os = "linux")]
 
-use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -126,23 +125,11 @@ fn start_exporter(args: &[&str]) -> (Running, String) {
             .stdout(Stdio::null())
             .stderr(Stdio::piped()),
     );
-    let mut lines = BufReader::new(exporter.child().stderr.take().unwrap());
-    let mut line = String::new();
-    let addr = loop {
-        line.clear();
-        assert!(
-            lines.read_line(&mut line).unwrap() > 0,
-            "the exporter exited before listening"
-        );
-        if let Some(addr) = line
-            .trim()
-            .strip_prefix("cargo-depinfo exporter listening on ")
-        {
-            break addr.to_owned();
-        }
-    };
-    // Keep draining: a closed pipe would kill the exporter at its next line.
-    std::thread::spawn(move || std::io::copy(&mut lines, &mut std::io::sink()));
+    let addr = testkit::announced(
+        exporter.child().stderr.take().unwrap(),
+        "cargo-depinfo exporter listening on ",
+        "the exporter",
+    );
     (exporter, addr)
 }
 
@@ -389,15 +376,11 @@ fn prometheus_counts_a_program_once_and_finds_who_runs_a_stale_binary() {
             .stdout(Stdio::piped())
             .stderr(Stdio::null()),
     );
-    let mut lines = BufReader::new(svc.child().stdout.take().unwrap());
-    let mut line = String::new();
-    lines.read_line(&mut line).unwrap();
-    let svc_addr = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("service said {line:?}"))
-        .to_owned();
-    std::thread::spawn(move || std::io::copy(&mut lines, &mut std::io::sink()));
+    let svc_addr = testkit::announced(
+        svc.child().stdout.take().unwrap(),
+        "listening on ",
+        "the service",
+    );
 
     // A cargo-auditable-style program deleted after it started.
     let stale = bin.join("stale-app");
@@ -590,21 +573,11 @@ fn without_privileges_other_users_processes_count_as_unreadable() {
         .stdout(Stdio::null())
         .stderr(Stdio::piped()),
     );
-    let mut lines = BufReader::new(exporter.child().stderr.take().unwrap());
-    let mut line = String::new();
-    let addr = loop {
-        line.clear();
-        assert!(
-            lines.read_line(&mut line).unwrap() > 0,
-            "the exporter exited"
-        );
-        if let Some(addr) = line
-            .trim()
-            .strip_prefix("cargo-depinfo exporter listening on ")
-        {
-            break addr.to_owned();
-        }
-    };
+    let addr = testkit::announced(
+        exporter.child().stderr.take().unwrap(),
+        "cargo-depinfo exporter listening on ",
+        "the exporter",
+    );
     let text = metrics(&addr);
     testkit::check_metrics(&text);
     assert!(processes_counted(&text, "unreadable") >= 1, "{text}");

@@ -13,6 +13,29 @@ const RUN_OK_LIMIT: Duration = Duration::from_secs(900);
 /// How often a wait looks at the child.
 const POLL: Duration = Duration::from_millis(20);
 
+/// Reads `pipe` (a child's stdout or stderr) until a line starts with `prefix` and returns the
+/// rest of that line: how a server started on port 0 tells its address. Panics, naming
+/// `what`, if the pipe ends first. The pipe is then drained in the background, since a closed
+/// pipe would kill the child at its next line of output.
+pub fn announced(pipe: impl Read + Send + 'static, prefix: &str, what: &str) -> String {
+    use std::io::BufRead as _;
+
+    let mut lines = std::io::BufReader::new(pipe);
+    let mut line = String::new();
+    let rest = loop {
+        line.clear();
+        assert!(
+            lines.read_line(&mut line).unwrap() > 0,
+            "{what} exited before saying {prefix:?}"
+        );
+        if let Some(rest) = line.trim().strip_prefix(prefix) {
+            break rest.to_owned();
+        }
+    };
+    std::thread::spawn(move || std::io::copy(&mut lines, &mut std::io::sink()));
+    rest
+}
+
 /// A running child, killed and reaped when dropped.
 pub struct Running {
     child: Child,

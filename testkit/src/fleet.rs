@@ -6,7 +6,6 @@
 //! Every child is a [`Running`]: killed when its guard drops, also when an assertion fails.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -121,21 +120,11 @@ pub fn start_fleet(variants: &mut [Variant], procs: &mut Processes) {
                 .stdout(Stdio::piped())
                 .stderr(Stdio::null()),
         );
-        let mut lines = BufReader::new(child.child().stdout.take().unwrap());
-        let mut line = String::new();
-        while v.addr.is_empty() {
-            line.clear();
-            assert!(
-                lines.read_line(&mut line).unwrap() > 0,
-                "{} exited before listening",
-                v.name
-            );
-            if let Some(addr) = line.trim().strip_prefix("listening on ") {
-                addr.clone_into(&mut v.addr);
-            }
-        }
-        // Keep draining: a closed pipe would kill the service at its next line of output.
-        std::thread::spawn(move || std::io::copy(&mut lines, &mut std::io::sink()));
+        v.addr = crate::announced(
+            child.child().stdout.take().unwrap(),
+            "listening on ",
+            &v.name,
+        );
         procs.insert(v.name.clone(), child);
     }
 }

@@ -58,7 +58,7 @@ pub use binaries::{
     auditable_binary, elf_with_sections, mach_o_with_sections, noise, pe_with_sections,
     plain_binary, with_sections, with_sections_on,
 };
-pub use child::{Running, run, run_ok, run_with_input, stderr, stderr_lines, stdout};
+pub use child::{Running, announced, run, run_ok, run_with_input, stderr, stderr_lines, stdout};
 pub use counting_alloc::{CountingAllocator, held_after, peak_during};
 pub use fixture_project::{
     binary, cargo, copy_fixture, git, git_init_commit, target_dir, workspace_root,
