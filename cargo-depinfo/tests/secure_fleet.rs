@@ -271,17 +271,20 @@ fn an_https_metrics_page_is_read_with_its_ca_and_refused_without() {
     let server = TlsPages::start(&pages, &certs);
     let url = server.url("/metrics");
     let config = |name: &str, tls: &str| write(dir, name, &format!("tls_config:\n{tls}"));
+    let affected = |config: &str| {
+        depinfo(&[
+            "affected",
+            "itoa",
+            "1",
+            "--metrics",
+            &url,
+            "--http.config.file",
+            config,
+        ])
+    };
 
     let ca = config("ca.yml", &format!("  ca_file: {}\n", certs.ca.display()));
-    let (code, out, err) = depinfo(&[
-        "affected",
-        "itoa",
-        "1",
-        "--metrics",
-        &url,
-        "--http.config.file",
-        &ca,
-    ]);
+    let (code, out, err) = affected(&ca);
     assert_eq!(code, 1, "{err}");
     assert_eq!(
         out,
@@ -297,15 +300,7 @@ fn an_https_metrics_page_is_read_with_its_ca_and_refused_without() {
             certs.ca.display()
         ),
     );
-    let (code, _, err) = depinfo(&[
-        "affected",
-        "itoa",
-        "1",
-        "--metrics",
-        &url,
-        "--http.config.file",
-        &named,
-    ]);
+    let (code, _, err) = affected(&named);
     assert_eq!(code, 1, "{err}");
     let misnamed = config(
         "misnamed.yml",
@@ -314,15 +309,7 @@ fn an_https_metrics_page_is_read_with_its_ca_and_refused_without() {
             certs.ca.display()
         ),
     );
-    let (code, _, err) = depinfo(&[
-        "affected",
-        "itoa",
-        "1",
-        "--metrics",
-        &url,
-        "--http.config.file",
-        &misnamed,
-    ]);
+    let (code, _, err) = affected(&misnamed);
     assert_eq!(code, 2);
     assert_eq!(
         err,
@@ -358,15 +345,7 @@ fn an_https_metrics_page_is_read_with_its_ca_and_refused_without() {
         );
     }
     let insecure = config("insecure.yml", "  insecure_skip_verify: true\n");
-    let (code, _, err) = depinfo(&[
-        "affected",
-        "itoa",
-        "1",
-        "--metrics",
-        &url,
-        "--http.config.file",
-        &insecure,
-    ]);
+    let (code, _, err) = affected(&insecure);
     assert_eq!(code, 1, "{err}");
 }
 
