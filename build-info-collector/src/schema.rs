@@ -79,7 +79,36 @@ pub struct BuildInfoLabels<'a> {
     pub version: Cow<'a, str>,
 }
 
+impl BuildInfoLabels<'static> {
+    /// The labels of this program's own build, as the collector writes them.
+    pub fn of(info: &'static buildinfo::BuildInfo) -> Self {
+        BuildInfoLabels {
+            branch: info.branch().into(),
+            features: info.features().into(),
+            profile: info.profile().into(),
+            revision: info.revision_label().into(),
+            rustversion: info.rust_version().into(),
+            target: info.target().into(),
+            version: info.version().into(),
+        }
+    }
+}
+
 impl<'a> BuildInfoLabels<'a> {
+    /// The labels of build facts read from another binary (`.bldinfo`), for the program at
+    /// `version`: the same labels its own collector would write.
+    pub fn of_facts(facts: &'a buildinfo::model::BuildFacts, version: &'a str) -> Self {
+        BuildInfoLabels {
+            branch: facts.branch.as_str().into(),
+            features: facts.features.join(",").into(),
+            profile: facts.profile.as_str().into(),
+            revision: buildinfo::revision_label(&facts.revision, facts.modified).into(),
+            rustversion: facts.rust_version.as_str().into(),
+            target: facts.target.as_str().into(),
+            version: version.into(),
+        }
+    }
+
     /// The label pairs, sorted by name.
     pub fn pairs(self) -> [(&'static str, Cow<'a, str>); 7] {
         [

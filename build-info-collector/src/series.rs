@@ -25,16 +25,7 @@ pub(crate) fn prepare(opts: &Checked) -> Vec<Family<'static>> {
 }
 
 fn build_info(opts: &Checked) -> Family<'static> {
-    let info = opts.info;
-    let labels = BuildInfoLabels {
-        branch: info.branch().into(),
-        features: info.features().into(),
-        profile: info.profile().into(),
-        revision: info.revision_label().into(),
-        rustversion: info.rust_version().into(),
-        target: info.target().into(),
-        version: info.version().into(),
-    };
+    let labels = BuildInfoLabels::of(opts.info);
     let mut family = build_info_family_in(&opts.namespace, &opts.program);
     family.push(with_extra_labels(labels.pairs(), opts), 1);
     family

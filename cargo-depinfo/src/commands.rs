@@ -310,16 +310,7 @@ pub(crate) fn exporter(args: &crate::cli::ExporterArgs) -> Result<Outcome> {
 
     let info = &crate::BUILD_INFO;
     let mut own = build_info_family(info.program());
-    let labels = BuildInfoLabels {
-        branch: info.branch().into(),
-        features: info.features().into(),
-        profile: info.profile().into(),
-        revision: info.revision_label().into(),
-        rustversion: info.rust_version().into(),
-        target: info.target().into(),
-        version: info.version().into(),
-    };
-    own.push(labels.pairs(), 1);
+    own.push(BuildInfoLabels::of(info).pairs(), 1);
     let mut scan = ScanOptions::new(&args.proc_root);
     scan.limits = args.limits.limits();
     scan.paths.clone_from(&args.paths);

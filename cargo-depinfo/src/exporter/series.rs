@@ -121,15 +121,7 @@ pub fn render_scan(scan: &HostScan, own_build_info: Option<&Family<'static>>) ->
         }
         if let Some(b) = &inv.build {
             let family = build_info_family(&inv.program);
-            let labels = BuildInfoLabels {
-                branch: b.branch.as_str().into(),
-                features: b.features.join(",").into(),
-                profile: b.profile.as_str().into(),
-                revision: revision.clone().into(),
-                rustversion: b.rust_version.as_str().into(),
-                target: b.target.as_str().into(),
-                version: inv.version.as_str().into(),
-            };
+            let labels = BuildInfoLabels::of_facts(b, &inv.version);
             let mut pairs: Vec<_> = labels.pairs().into_iter().collect();
             // Sorted label names: `origin` goes after `features`.
             pairs.insert(2, ("origin", ORIGIN.into()));

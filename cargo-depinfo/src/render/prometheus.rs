@@ -29,15 +29,7 @@ pub fn prometheus(inventories: &[Inventory]) -> String {
     for inv in inventories {
         if let Some(b) = &inv.build {
             let family = build_info_family(&inv.program);
-            let labels = BuildInfoLabels {
-                branch: b.branch.as_str().into(),
-                features: b.features.join(",").into(),
-                profile: b.profile.as_str().into(),
-                revision: buildinfo::revision_label(&b.revision, b.modified).into(),
-                rustversion: b.rust_version.as_str().into(),
-                target: b.target.as_str().into(),
-                version: inv.version.as_str().into(),
-            };
+            let labels = BuildInfoLabels::of_facts(b, &inv.version);
             families
                 .entry(family.name().to_owned())
                 .or_insert(family)
