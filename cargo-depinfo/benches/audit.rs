@@ -47,35 +47,6 @@ fn write_db(db: &Path) {
     }
 }
 
-/// Prometheus's answer to `rust_mod_info` (and `*_build_info`) for the fleet.
-fn answers() -> (String, String) {
-    let mut mod_info = Vec::new();
-    let mut build_info = Vec::new();
-    for i in 0..INSTANCES {
-        let instance = format!("10.{}.{}.{}:8080", i / 65_536, (i / 256) % 256, i % 256);
-        let program = format!("service-{}", i % 20);
-        for c in 0..CRATES {
-            mod_info.push(serde_json::json!({
-                "metric": {"__name__": "rust_mod_info", "direct": "true", "instance": instance,
-                           "job": "fleet", "name": format!("crate-{c:03}"), "program": program,
-                           "source": "crates.io", "version": format!("1.{}.{}", c % 4, (i + c) % 3)},
-                "value": [1_763_770_000.123, "1"]
-            }));
-        }
-        build_info.push(serde_json::json!({
-            "metric": {"__name__": format!("service_{}_build_info", i % 20), "instance": instance,
-                       "job": "fleet", "revision": format!("{:040x}", i % 3),
-                       "rustversion": "1.95.0", "version": "1.0.0"},
-            "value": [1_763_770_000.123, "1"]
-        }));
-    }
-    let wrap = |result: Vec<serde_json::Value>| {
-        serde_json::json!({"status": "success", "data": {"resultType": "vector", "result": result}})
-            .to_string()
-    };
-    (wrap(mod_info), wrap(build_info))
-}
-
 fn mib(bytes: usize) -> f64 {
     // Display only.
     #[allow(clippy::cast_precision_loss, reason = "a figure to print")]
@@ -114,7 +85,7 @@ fn main() {
         );
     }
 
-    let (mod_info, build_info) = answers();
+    let (mod_info, build_info) = testkit::fleet_answers(INSTANCES, CRATES, 20);
     let body_mib = mib(mod_info.len());
     let server = Server::start(move |target| {
         let body = if target.contains("query=rust_mod_info") {

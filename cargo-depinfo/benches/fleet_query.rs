@@ -11,39 +11,8 @@ const INSTANCES: usize = 50;
 const CRATES: usize = 100;
 const RUNS: usize = 20;
 
-/// The two answers a real Prometheus would give for a fleet of `INSTANCES` instances of 10
-/// programs with `CRATES` crates each, at a few versions per crate.
-fn answers() -> (String, String) {
-    let mut mod_info = Vec::new();
-    let mut build_info = Vec::new();
-    for i in 0..INSTANCES {
-        let instance = format!("10.0.{}.{}:8080", i / 250, i % 250);
-        let program = format!("service-{}", i % 10);
-        for c in 0..CRATES {
-            let version = format!("1.{}.{}", c % 4, (i + c) % 3);
-            mod_info.push(serde_json::json!({
-                "metric": {"__name__": "rust_mod_info", "direct": "true", "instance": instance,
-                           "job": "fleet", "name": format!("crate-{c:03}"), "program": program,
-                           "source": "crates.io", "version": version},
-                "value": [1_763_770_000.123, "1"]
-            }));
-        }
-        build_info.push(serde_json::json!({
-            "metric": {"__name__": format!("service_{}_build_info", i % 10), "instance": instance,
-                       "job": "fleet", "revision": format!("{:040x}", i % 3),
-                       "rustversion": "1.95.0", "version": "1.0.0"},
-            "value": [1_763_770_000.123, "1"]
-        }));
-    }
-    let wrap = |result: Vec<serde_json::Value>| {
-        serde_json::json!({"status": "success", "data": {"resultType": "vector", "result": result}})
-            .to_string()
-    };
-    (wrap(mod_info), wrap(build_info))
-}
-
 fn main() {
-    let (mod_info, build_info) = answers();
+    let (mod_info, build_info) = testkit::fleet_answers(INSTANCES, CRATES, 10);
     let kib = u32::try_from(mod_info.len() >> 10).unwrap_or(u32::MAX);
     let server = Server::start(move |target| {
         let body = if target.contains("query=rust_mod_info") {

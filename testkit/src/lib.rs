@@ -36,6 +36,7 @@
 //!
 //! - `fixtures`: the `fixture` module, which needs the `buildinfo` crate.
 
+mod api_answers;
 mod binaries;
 mod child;
 mod counting_alloc;
@@ -54,6 +55,7 @@ mod scratch;
 mod tls;
 mod zlib;
 
+pub use api_answers::fleet_answers;
 pub use binaries::{
     auditable_binary, elf_with_sections, mach_o_with_sections, noise, pe_with_sections,
     plain_binary, with_sections, with_sections_on,

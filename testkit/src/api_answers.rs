@@ -1,0 +1,32 @@
+//! Prometheus HTTP API answers for a synthetic fleet, as the benchmarks serve them.
+
+/// The two answers a real Prometheus gives for `rust_mod_info` and for `*_build_info` over a
+/// fleet of `instances` instances of `programs` programs (`service-N`), each with `crates`
+/// crates (`crate-NNN`) at a few versions per crate (`1.{c % 4}.{(i + c) % 3}`).
+pub fn fleet_answers(instances: usize, crates: usize, programs: usize) -> (String, String) {
+    let mut mod_info = Vec::new();
+    let mut build_info = Vec::new();
+    for i in 0..instances {
+        let instance = format!("10.{}.{}.{}:8080", i / 65_536, (i / 256) % 256, i % 256);
+        let program = format!("service-{}", i % programs);
+        for c in 0..crates {
+            mod_info.push(serde_json::json!({
+                "metric": {"__name__": "rust_mod_info", "direct": "true", "instance": instance,
+                           "job": "fleet", "name": format!("crate-{c:03}"), "program": program,
+                           "source": "crates.io", "version": format!("1.{}.{}", c % 4, (i + c) % 3)},
+                "value": [1_763_770_000.123, "1"]
+            }));
+        }
+        build_info.push(serde_json::json!({
+            "metric": {"__name__": format!("service_{}_build_info", i % programs), "instance": instance,
+                       "job": "fleet", "revision": format!("{:040x}", i % 3),
+                       "rustversion": "1.95.0", "version": "1.0.0"},
+            "value": [1_763_770_000.123, "1"]
+        }));
+    }
+    let wrap = |result: Vec<serde_json::Value>| {
+        serde_json::json!({"status": "success", "data": {"resultType": "vector", "result": result}})
+            .to_string()
+    };
+    (wrap(mod_info), wrap(build_info))
+}
