@@ -151,20 +151,8 @@ fn bldinfo(program: &str, target: &str, crates: &[(&str, &str)]) -> String {
 
 /// cargo-auditable's `.dep-v0` data (no target known).
 fn dep_v0(program: &str, crates: &[(&str, &str)]) -> String {
-    let mut packages = format!(
-        r#"{{"name":"{program}","version":"1.0.0","source":"local","root":true,"dependencies":[{}]}}"#,
-        (1..=crates.len())
-            .map(|i| i.to_string())
-            .collect::<Vec<_>>()
-            .join(",")
-    );
-    for (name, version) in crates {
-        let _ = write!(
-            packages,
-            r#",{{"name":"{name}","version":"{version}","source":"crates.io"}}"#
-        );
-    }
-    format!(r#"{{"packages":[{packages}],"format":1}}"#)
+    let deps: Vec<_> = crates.iter().map(|&(n, v)| (n, v, "crates.io")).collect();
+    testkit::dep_v0_json((program, "1.0.0", "local"), &deps)
 }
 
 fn write_bldinfo_binary(path: &Path, program: &str, target: &str, crates: &[(&str, &str)]) {

@@ -312,31 +312,10 @@ fn build(
     copy
 }
 
-/// `.dep-v0` JSON for a program and its packages `(name, version, source)`, sorted by name
-/// as cargo-auditable writes them; the root is the first entry.
+/// `.dep-v0` JSON for a program and its packages `(name, version, source)`, as
+/// cargo-auditable writes them.
 fn dep_v0(root: (&str, &str, &str), deps: &[(&str, &str, &str)]) -> String {
-    let mut all: Vec<(&str, &str, &str, bool)> = vec![(root.0, root.1, root.2, true)];
-    all.extend(deps.iter().map(|&(n, v, s)| (n, v, s, false)));
-    all.sort_unstable();
-    let root_index = all.iter().position(|p| p.3).unwrap();
-    let others: Vec<String> = (0..all.len())
-        .filter(|&i| i != root_index)
-        .map(|i| i.to_string())
-        .collect();
-    let packages: Vec<String> = all
-        .iter()
-        .map(|&(name, version, source, root)| {
-            if root {
-                format!(
-                    r#"{{"name":"{name}","version":"{version}","source":"{source}","dependencies":[{}],"root":true}}"#,
-                    others.join(",")
-                )
-            } else {
-                format!(r#"{{"name":"{name}","version":"{version}","source":"{source}"}}"#)
-            }
-        })
-        .collect();
-    format!(r#"{{"packages":[{}],"format":1}}"#, packages.join(","))
+    testkit::dep_v0_json(root, deps)
 }
 
 /// The cargo-audit executable: on PATH, or in the cargo home's `bin`.

@@ -18,30 +18,11 @@ use testkit::{
 
 const DEPINFO: &str = env!("CARGO_BIN_EXE_cargo-depinfo");
 
-/// `.dep-v0` JSON: `root` at `version`, depending directly on each of `deps`.
+/// `.dep-v0` JSON: `root` (a local package) at `version`, depending directly on each of
+/// `deps` (from crates.io).
 fn dep_v0(root: &str, version: &str, deps: &[(&str, &str)]) -> String {
-    let mut packages = vec![(root, version, true)];
-    packages.extend(deps.iter().map(|(n, v)| (*n, *v, false)));
-    packages.sort_unstable();
-    let root_at = packages.iter().position(|p| p.2).unwrap();
-    let others: Vec<String> = (0..packages.len())
-        .filter(|i| *i != root_at)
-        .map(|i| i.to_string())
-        .collect();
-    let rows: Vec<String> = packages
-        .iter()
-        .map(|(name, version, root)| {
-            if *root {
-                format!(
-                    r#"{{"name":"{name}","version":"{version}","source":"local","dependencies":[{}],"root":true}}"#,
-                    others.join(",")
-                )
-            } else {
-                format!(r#"{{"name":"{name}","version":"{version}","source":"crates.io"}}"#)
-            }
-        })
-        .collect();
-    format!(r#"{{"packages":[{}],"format":1}}"#, rows.join(","))
+    let deps: Vec<_> = deps.iter().map(|&(n, v)| (n, v, "crates.io")).collect();
+    testkit::dep_v0_json((root, version, "local"), &deps)
 }
 
 /// A copy of `/bin/sleep` carrying `json` as its `.dep-v0`: a long-running binary with

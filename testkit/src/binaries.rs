@@ -62,6 +62,34 @@ pub fn with_sections_on(base: &Path, out: &Path, sections: &[(&str, &[u8])]) {
     }
 }
 
+/// cargo-auditable's `.dep-v0` JSON for a program `root` (name, version, source) depending
+/// directly on each of `deps`: packages sorted as cargo-auditable writes them, the root
+/// marked and holding the dependency indexes.
+pub fn dep_v0_json(root: (&str, &str, &str), deps: &[(&str, &str, &str)]) -> String {
+    let mut all: Vec<(&str, &str, &str, bool)> = vec![(root.0, root.1, root.2, true)];
+    all.extend(deps.iter().map(|&(n, v, s)| (n, v, s, false)));
+    all.sort_unstable();
+    let root_index = all.iter().position(|p| p.3).unwrap();
+    let others: Vec<String> = (0..all.len())
+        .filter(|&i| i != root_index)
+        .map(|i| i.to_string())
+        .collect();
+    let packages: Vec<String> = all
+        .iter()
+        .map(|&(name, version, source, root)| {
+            if root {
+                format!(
+                    r#"{{"name":"{name}","version":"{version}","source":"{source}","dependencies":[{}],"root":true}}"#,
+                    others.join(",")
+                )
+            } else {
+                format!(r#"{{"name":"{name}","version":"{version}","source":"{source}"}}"#)
+            }
+        })
+        .collect();
+    format!(r#"{{"packages":[{}],"format":1}}"#, packages.join(","))
+}
+
 /// A copy of the plain binary whose `.dep-v0` holds `json`, as `cargo auditable` writes it.
 pub fn auditable_binary(out: &Path, json: &str) {
     with_sections(out, &[(".dep-v0", &zlib(json.as_bytes()))]);

@@ -57,8 +57,8 @@ mod zlib;
 
 pub use api_answers::fleet_answers;
 pub use binaries::{
-    auditable_binary, elf_with_sections, mach_o_with_sections, noise, pe_with_sections,
-    plain_binary, with_sections, with_sections_on,
+    auditable_binary, dep_v0_json, elf_with_sections, mach_o_with_sections, noise,
+    pe_with_sections, plain_binary, with_sections, with_sections_on,
 };
 pub use child::{Running, announced, run, run_ok, run_with_input, stderr, stderr_lines, stdout};
 pub use counting_alloc::{CountingAllocator, held_after, peak_during};

@@ -524,7 +524,7 @@ fn note(scan: &mut HostScan, message: String) {
 mod tests {
     use std::os::unix::fs::symlink;
 
-    use testkit::{Scratch, elf_with_sections, zlib};
+    use testkit::{Scratch, dep_v0_json, elf_with_sections, zlib};
 
     use super::*;
 
@@ -535,9 +535,7 @@ mod tests {
     }
 
     fn image(dir: &Path, name: &str, program: &str) -> PathBuf {
-        let json = format!(
-            r#"{{"packages":[{{"name":"{program}","version":"1.0.0","source":"local","kind":"runtime","dependencies":[],"root":true}}],"format":1}}"#
-        );
+        let json = dep_v0_json((program, "1.0.0", "local"), &[]);
         let path = dir.join(name);
         std::fs::write(
             &path,
