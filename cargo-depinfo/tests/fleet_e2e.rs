@@ -221,7 +221,7 @@ fn check_depinfo_agrees(prom: &str, fleet: &[Variant]) {
         let (code, out, err) = ask(&["affected", CODEC, ">=1.1.0, <2.0.0", "--format", "json"]);
         assert_eq!(code, 1, "{out}{err}");
         assert_eq!(
-            affected_instances(&out),
+            testkit::affected_instances(&out),
             expect_instances(&|c| c == "1.1.0"),
             "{out}"
         );
@@ -265,20 +265,6 @@ fn check_depinfo_agrees(prom: &str, fleet: &[Variant]) {
         let (code, _, err) = ask(&["spread", "--crate", CODEC, "--max-versions", "2"]);
         assert_eq!(code, 1, "three versions are over a limit of two: {err}");
     }
-}
-
-/// Instances named in `affected --format json` output.
-fn affected_instances(json: &str) -> Vec<String> {
-    let v: Value = serde_json::from_str(json).unwrap();
-    let mut out: Vec<String> = v["affected"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no affected array: {json}"))
-        .iter()
-        .filter_map(|m| m["instance"].as_str().map(str::to_owned))
-        .collect();
-    out.sort();
-    out.dedup();
-    out
 }
 
 /// `version -> instances running it` (the sum of the runners' `instances`) for the crate in

@@ -11,7 +11,6 @@
 use std::process::Command;
 use std::time::Duration;
 
-use serde_json::Value;
 use testkit::{
     CODEC, Processes, Scratch, build_fleet, first_value, get, query, start_fleet, start_prometheus,
     start_victoria_metrics, stderr, stdout, wait_until,
@@ -156,7 +155,7 @@ fn affected_and_spread_agree_through_prometheus_and_victoria_metrics() {
             } else {
                 Vec::new()
             };
-            assert_eq!(affected_instances(&prom_out), expect, "{prom_out}");
+            assert_eq!(testkit::affected_instances(&prom_out), expect, "{prom_out}");
         }
     }
     testkit::assert_contains(
@@ -170,18 +169,4 @@ fn affected_and_spread_agree_through_prometheus_and_victoria_metrics() {
         .1,
         &format!("{CODEC} 1.1.0"),
     );
-}
-
-/// Instances named in `affected --format json` output.
-fn affected_instances(json: &str) -> Vec<String> {
-    let v: Value = serde_json::from_str(json).unwrap();
-    let mut out: Vec<String> = v["affected"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no affected array: {json}"))
-        .iter()
-        .filter_map(|m| m["instance"].as_str().map(str::to_owned))
-        .collect();
-    out.sort();
-    out.dedup();
-    out
 }

@@ -224,3 +224,17 @@ pub fn wait_until(what: &str, limit: Duration, mut check: impl FnMut() -> bool) 
         std::thread::sleep(Duration::from_millis(250));
     }
 }
+
+/// The instances named in `cargo depinfo affected --format json` output, sorted, once each.
+pub fn affected_instances(json: &str) -> Vec<String> {
+    let v: Value = serde_json::from_str(json).unwrap();
+    let mut out: Vec<String> = v["affected"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no affected array: {json}"))
+        .iter()
+        .filter_map(|m| m["instance"].as_str().map(str::to_owned))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}

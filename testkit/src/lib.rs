@@ -66,8 +66,9 @@ pub use fixture_project::{
     binary, cargo, copy_fixture, git, git_init_commit, target_dir, workspace_root,
 };
 pub use fleet::{
-    CODEC, CODEC_VERSIONS, Processes, Variant, build_fleet, first_value, query, start_fleet,
-    start_prometheus, start_prometheus_on, start_victoria_metrics, url_encode, wait_until,
+    CODEC, CODEC_VERSIONS, Processes, Variant, affected_instances, build_fleet, first_value, query,
+    start_fleet, start_prometheus, start_prometheus_on, start_victoria_metrics, url_encode,
+    wait_until,
 };
 pub use golden::check_golden;
 pub use http_client::{Response, get};
