@@ -267,9 +267,8 @@ fn check_depinfo_agrees(prom: &str, fleet: &[Variant]) {
     }
 }
 
-/// `version -> instances running it` (the sum of the runners' `instances`) for the crate in
-/// `spread --format json` output.
-fn spread_counts(json: &str) -> BTreeMap<String, u64> {
+/// `(version, runners)` of the fleet's crate in `spread --format json` output.
+fn spread_rows(json: &str) -> Vec<(String, Vec<Value>)> {
     let v: Value = serde_json::from_str(json).unwrap();
     let krate = v["crates"]
         .as_array()
@@ -282,39 +281,38 @@ fn spread_counts(json: &str) -> BTreeMap<String, u64> {
         .unwrap()
         .iter()
         .map(|ver| {
-            let n = ver["running"]
-                .as_array()
-                .unwrap()
+            let runners = ver["running"].as_array().unwrap().clone();
+            (ver["version"].as_str().unwrap().to_owned(), runners)
+        })
+        .collect()
+}
+
+/// `version -> instances running it` (the sum of the runners' `instances`) for the crate in
+/// `spread --format json` output.
+fn spread_counts(json: &str) -> BTreeMap<String, u64> {
+    spread_rows(json)
+        .into_iter()
+        .map(|(version, runners)| {
+            let n = runners
                 .iter()
                 .map(|r| r["instances"].as_u64().unwrap())
                 .sum();
-            (ver["version"].as_str().unwrap().to_owned(), n)
+            (version, n)
         })
         .collect()
 }
 
 /// `version -> instances` for the one crate in `spread --format json` output.
 fn spread_versions(json: &str) -> BTreeMap<String, Vec<String>> {
-    let v: Value = serde_json::from_str(json).unwrap();
-    let krate = v["crates"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no crates array: {json}"))
-        .iter()
-        .find(|c| c["name"] == CODEC)
-        .unwrap_or_else(|| panic!("{CODEC} missing: {json}"));
-    krate["versions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|ver| {
-            let mut who: Vec<String> = ver["running"]
-                .as_array()
-                .unwrap()
+    spread_rows(json)
+        .into_iter()
+        .map(|(version, runners)| {
+            let mut who: Vec<String> = runners
                 .iter()
                 .filter_map(|r| r["instance"].as_str().map(str::to_owned))
                 .collect();
             who.sort();
-            (ver["version"].as_str().unwrap().to_owned(), who)
+            (version, who)
         })
         .collect()
 }
