@@ -252,4 +252,46 @@ mod tests {
         }
         assert_eq!(checked, 2592);
     }
+
+    proptest::proptest! {
+        #![proptest_config(testkit::proptest_cases(500))]
+
+        /// A vector from an advisory file is scored or refused, never a panic: mutated real
+        /// vectors (metrics dropped, doubled, swapped or changed) and any text. A score is at
+        /// most 10.0, only a CVSS 3.x or 4.0 vector has one, and a refusal prints no control
+        /// character.
+        #[test]
+        fn any_vector_is_scored_or_refused(
+            base in proptest::sample::select(vec![
+                "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+                "CVSS:3.0/AV:L/AC:H/PR:H/UI:R/S:C/C:L/I:N/A:L",
+                "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N",
+            ]),
+            edits in proptest::collection::vec((0usize..16, "[A-Z:/0-9.]{0,6}"), 0..4),
+            noise in "(?s).{0,40}",
+        ) {
+            let mut parts: Vec<String> = base.split('/').map(str::to_owned).collect();
+            for (at, text) in edits {
+                let at = at % (parts.len() + 1);
+                if text.is_empty() && at < parts.len() {
+                    parts.remove(at);
+                } else {
+                    parts.insert(at, text);
+                }
+            }
+            for vector in [parts.join("/"), noise] {
+                match base_score(&vector) {
+                    Ok(tenths) => {
+                        proptest::prop_assert!(tenths <= 100);
+                        proptest::prop_assert!(vector.starts_with("CVSS:"), "{vector}");
+                    }
+                    // Quoted escaped: a message holds no control character from the file.
+                    Err(e) => proptest::prop_assert!(
+                        !e.is_empty() && !e.chars().any(char::is_control),
+                        "{e:?}"
+                    ),
+                }
+            }
+        }
+    }
 }
