@@ -26,6 +26,13 @@ pub(crate) enum Cli {
 pub(crate) struct Depinfo {
     #[command(subcommand)]
     pub(crate) command: Command,
+    /// Largest configuration, secret or TLS file read (--http.config.file and the files it
+    /// names, .cargo/config.toml, audit.toml), in KiB, from 1 KiB to 1 GiB. FIFOs, devices and
+    /// directories are refused whatever the size.
+    #[arg(long = "max-file-kib", value_name = "KIB", global = true,
+          default_value_t = cargo_depinfo::untrusted_file::SMALL_FILE_LIMIT >> 10,
+          value_parser = clap::value_parser!(u64).range(1..=1 << 20))]
+    pub(crate) max_file_kib: u64,
 }
 
 #[derive(Debug, Subcommand)]

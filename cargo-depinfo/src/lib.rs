@@ -15,6 +15,7 @@ mod questions;
 mod render;
 mod sections;
 mod sources;
+pub mod untrusted_file;
 
 // `sections` reads the binary reader's raw sections through this path.
 use crate::sources::binaries::binary_reader;

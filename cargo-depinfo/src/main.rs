@@ -43,6 +43,7 @@ impl Outcome {
 
 fn main() -> ExitCode {
     let Cli::Depinfo(cli) = clap::Parser::parse_from(cli::cargo_args(std::env::args_os()));
+    cargo_depinfo::untrusted_file::set_small_file_limit(cli.max_file_kib << 10);
     let outcome = match run(cli.command) {
         Ok(outcome) => outcome,
         Err(e) => {

@@ -6,9 +6,6 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-/// The largest `audit.toml` read, in bytes.
-const MAX_SIZE: u64 = 1 << 20;
-
 #[derive(Deserialize, Default)]
 struct RawConfig {
     #[serde(default)]
@@ -53,7 +50,13 @@ impl AuditConfig {
             Some(project.join(".cargo").join("audit.toml")),
             cargo_home.map(|h| h.join("audit.toml")),
         ];
-        match candidates.into_iter().flatten().find(|p| p.is_file()) {
+        // A path that exists in any form (a FIFO, a directory, a dangling link) is the file
+        // cargo-audit would read: it is read, or refused with an error, never skipped.
+        match candidates
+            .into_iter()
+            .flatten()
+            .find(|p| std::fs::symlink_metadata(p).is_ok())
+        {
             Some(path) => AuditConfig::read(&path),
             None => Ok(AuditConfig::default()),
         }
@@ -65,7 +68,8 @@ impl AuditConfig {
             path: path.to_owned(),
             message,
         };
-        let text = super::database::read_capped(path, MAX_SIZE).map_err(fail)?;
+        let text = super::database::read_capped(path, crate::untrusted_file::small_file_limit())
+            .map_err(fail)?;
         let raw: RawConfig = toml::from_str(&text)
             .map_err(|e| fail(e.message().lines().next().unwrap_or("").to_owned()))?;
         Ok(AuditConfig {

@@ -4,7 +4,6 @@
 //! the rest of the database is still used.
 
 use std::collections::BTreeMap;
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -135,17 +134,10 @@ fn sorted_entries(dir: &Path) -> Result<Vec<std::fs::DirEntry>, DatabaseError> {
     Ok(entries)
 }
 
-/// At most `limit` bytes of a file, or an error if it is larger.
+/// At most `limit` bytes of a file as text, through the one bounded, non-blocking opener; the
+/// error says why, without the path (the caller's error names it).
 pub(crate) fn read_capped(path: &Path, limit: u64) -> Result<String, String> {
-    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    let mut bytes = Vec::new();
-    file.take(limit + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| e.to_string())?;
-    if bytes.len() as u64 > limit {
-        return Err(format!("larger than {limit} bytes"));
-    }
-    String::from_utf8(bytes).map_err(|_| "not UTF-8".to_owned())
+    crate::untrusted_file::read_text(path, limit).map_err(|e| e.reason.to_string())
 }
 
 impl Database {

@@ -27,9 +27,6 @@ pub const DEPINFO_INDEX_ENV: &str = "CARGO_DEPINFO_INDEX";
 /// Cargo's name for the default registry.
 const CRATES_IO: &str = "crates-io";
 
-/// The largest configuration file read.
-const MAX_CONFIG_FILE: u64 = 1 << 20;
-
 /// The longest chain of source replacements followed (cargo's are a few links long).
 const MAX_REPLACEMENTS: usize = 32;
 
@@ -150,12 +147,8 @@ impl ConfigFile {
             path: path.to_owned(),
             message,
         };
-        let meta = std::fs::metadata(path).map_err(|e| fail(e.to_string()))?;
-        if meta.len() > MAX_CONFIG_FILE {
-            return Err(fail(format!("larger than {} KiB", MAX_CONFIG_FILE >> 10)));
-        }
-        let bytes = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
-        let text = String::from_utf8(bytes).map_err(|_| fail("not UTF-8".into()))?;
+        let text =
+            crate::untrusted_file::read_small_text(path).map_err(|e| fail(e.reason.to_string()))?;
         ConfigFile::parse(path, &text)
     }
 

@@ -345,6 +345,11 @@ impl HttpOptions {
                 name.chars().take(60).collect::<String>()
             ));
         }
+        if config::is_framing_header(name) {
+            return Err(format!(
+                "--header: setting header {name:?} is not allowed (it frames the request; the client sets it)"
+            ));
+        }
         let value = value.trim();
         if value.chars().any(|c| c.is_control() && c != '\t') {
             return Err(format!(

@@ -433,21 +433,10 @@ fn read_local(dir: &Path, name: &str) -> Result<Vec<Release>, IndexError> {
     parse_index_file(&data).map_err(|e| file_error(name, &path, &e))
 }
 
-/// A file of at most [`MAX_INDEX_FILE`] bytes.
+/// A file of at most [`MAX_INDEX_FILE`] bytes, through the one bounded, non-blocking opener.
 fn read_bounded(name: &str, path: &Path) -> Result<Vec<u8>, IndexError> {
-    use std::io::Read as _;
-    let mut data = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_INDEX_FILE as u64 + 1).read_to_end(&mut data))
-        .map_err(|e| file_error(name, path, &e))?;
-    if data.len() > MAX_INDEX_FILE {
-        return Err(file_error(
-            name,
-            path,
-            &format!("larger than {} MiB", MAX_INDEX_FILE >> 20),
-        ));
-    }
-    Ok(data)
+    crate::untrusted_file::read(path, MAX_INDEX_FILE as u64)
+        .map_err(|e| file_error(name, path, &e.reason))
 }
 
 fn file_error(name: &str, path: &Path, e: &dyn std::fmt::Display) -> IndexError {

@@ -262,21 +262,17 @@ pub fn read_sections_with(path: &Path, limits: &Limits) -> Result<RawSections, R
         path: path.to_owned(),
         source,
     };
-    // The type is checked before opening: opening a FIFO for reading blocks until a writer
-    // comes. The open itself does not wait either (O_NONBLOCK), and the type is checked again
-    // on the open file, in case the path was replaced in between.
-    let not_a_file = |kind| ReadError::NotAFile {
-        path: path.to_owned(),
-        kind,
-    };
-    if let Some(kind) = special_kind(&std::fs::metadata(path).map_err(io_err)?) {
-        return Err(not_a_file(kind));
-    }
-    let mut file = open_without_waiting(path).map_err(io_err)?;
-    let metadata = file.metadata().map_err(io_err)?;
-    if let Some(kind) = special_kind(&metadata) {
-        return Err(not_a_file(kind));
-    }
+    // The one opener of files from others: the type is checked before opening (opening a
+    // FIFO for reading blocks until a writer comes), the open does not wait (O_NONBLOCK), and
+    // the type is checked again on the open file, in case the path was replaced in between.
+    let (mut file, metadata) = crate::untrusted_file::open(path).map_err(|e| match e.reason {
+        crate::untrusted_file::FileRefusal::NotRegular(kind) => ReadError::NotAFile {
+            path: path.to_owned(),
+            kind,
+        },
+        crate::untrusted_file::FileRefusal::Io(source) => io_err(source),
+        other => io_err(io::Error::other(other.to_string())),
+    })?;
     let size = metadata.len();
     let mut magic = [0u8; 4];
     let format = match file.read_exact(&mut magic) {
@@ -337,47 +333,6 @@ pub fn read_sections_with(path: &Path, limits: &Limits) -> Result<RawSections, R
         dep_v0,
         bytes_read: counter.get(),
     })
-}
-
-/// What a path is when it is not a regular file.
-fn special_kind(metadata: &std::fs::Metadata) -> Option<&'static str> {
-    let kind = metadata.file_type();
-    if kind.is_file() {
-        return None;
-    }
-    if kind.is_dir() {
-        return Some("directory");
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt as _;
-        if kind.is_fifo() {
-            return Some("FIFO");
-        }
-        if kind.is_char_device() {
-            return Some("character device");
-        }
-        if kind.is_block_device() {
-            return Some("block device");
-        }
-        if kind.is_socket() {
-            return Some("socket");
-        }
-    }
-    Some("special file")
-}
-
-/// Opens a file for reading without waiting for a FIFO's writer (should the path have become
-/// one after it was checked). O_NONBLOCK changes nothing for reading a regular file.
-fn open_without_waiting(path: &Path) -> io::Result<File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.custom_flags(libc::O_NONBLOCK);
-    }
-    options.open(path)
 }
 
 /// Recognises a binary by its first four bytes.

@@ -26,9 +26,6 @@ use serde::Deserialize;
 
 use super::tls::TlsOptions;
 
-/// The largest config file or secret file read (they are a few lines).
-const MAX_FILE: u64 = 1 << 20;
-
 /// The file as written.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -152,22 +149,10 @@ impl HttpConfig {
     }
 }
 
-/// Reads a file of at most [`MAX_FILE`] bytes; the error names it.
+/// Reads a config or secret file through the one bounded, non-blocking opener; the error
+/// names it and never quotes it.
 fn read_small(path: &Path) -> Result<Vec<u8>, String> {
-    use std::io::Read as _;
-    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut out = Vec::new();
-    file.take(MAX_FILE + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    if out.len() as u64 > MAX_FILE {
-        return Err(format!(
-            "{}: larger than {} KiB",
-            path.display(),
-            MAX_FILE >> 10
-        ));
-    }
-    Ok(out)
+    crate::untrusted_file::read_small(path).map_err(|e| e.to_string())
 }
 
 /// A secret file's content, trimmed; the error names the file, never its content.
@@ -202,6 +187,30 @@ const RESERVED_HEADERS: &[&str] = &[
     "proxy-connection",
     "keep-alive",
 ];
+
+/// Headers that frame the message or the connection: neither the config file nor `--header`
+/// may set them (a false `Content-Length` or `Transfer-Encoding` desynchronises keep-alive
+/// proxies; `Host` and `Connection` are the client's own).
+const FRAMING_HEADERS: &[&str] = &[
+    "host",
+    "content-length",
+    "content-encoding",
+    "content-type",
+    "transfer-encoding",
+    "connection",
+    "upgrade",
+    "te",
+    "trailer",
+    "proxy-connection",
+    "keep-alive",
+];
+
+/// Whether `--header` may not set `name` (case-insensitive): the framing headers. Credentials
+/// (`Authorization`) may be given on the command line, unlike in the file's `http_headers`,
+/// where `basic_auth` and `authorization` own them.
+pub(crate) fn is_framing_header(name: &str) -> bool {
+    FRAMING_HEADERS.contains(&name.to_ascii_lowercase().as_str())
+}
 
 /// A valid header name (an HTTP token).
 pub(crate) fn is_header_name(name: &str) -> bool {

@@ -100,6 +100,43 @@ fn header_arguments_are_checked_without_echoing_the_value() {
     assert!(!e.contains("sec"), "{e}");
 }
 
+/// Regression (issue 18, defect 10): `--header` refused none of the framing headers that the
+/// config file refuses; a false `Content-Length` desynchronises keep-alive proxies.
+#[test]
+fn header_arguments_may_not_set_framing_headers() {
+    for name in [
+        "Content-Length",
+        "content-length",
+        "Host",
+        "HOST",
+        "Transfer-Encoding",
+        "Connection",
+        "Keep-Alive",
+        "Upgrade",
+        "TE",
+        "Trailer",
+        "Proxy-Connection",
+        "Content-Encoding",
+        "Content-Type",
+    ] {
+        let e = HttpOptions::parse_header(&format!("{name}: 5-secret")).unwrap_err();
+        assert_eq!(
+            e,
+            format!(
+                "--header: setting header {name:?} is not allowed (it frames the request; the client sets it)"
+            )
+        );
+        assert!(!e.contains("secret"), "{e}");
+    }
+    // Credentials and ordinary headers stay allowed on the command line.
+    for name in ["Authorization", "X-Scope-OrgID", "Content-Lengthy", "Hosts"] {
+        assert!(
+            HttpOptions::parse_header(&format!("{name}: v")).is_ok(),
+            "{name}"
+        );
+    }
+}
+
 proptest::proptest! {
     #![proptest_config(testkit::proptest_cases(1000))]
 

@@ -81,7 +81,10 @@ impl TlsConnector {
         let config = match (&options.cert_file, &options.key_file) {
             (Some(cert), Some(key)) => {
                 let chain = read_certs(cert)?;
-                let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| {
+                let key_pem =
+                    crate::untrusted_file::read_small(key).map_err(|e| format!("key_file {e}"))?;
+                // The key's bytes are never quoted: only the file and what kind of trouble.
+                let key_der = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| {
                     format!(
                         "key_file {}: no PEM private key: {}",
                         key.display(),
@@ -127,8 +130,8 @@ fn pem(e: &rustls::pki_types::pem::Error) -> String {
 
 /// The certificates of a PEM file; an empty or unreadable file is an error naming it.
 fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
-        .map_err(|e| format!("{}: {}", path.display(), pem(&e)))?
+    let bytes = crate::untrusted_file::read_small(path).map_err(|e| e.to_string())?;
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&bytes)
         .collect::<Result<_, _>>()
         .map_err(|e| format!("{}: bad PEM: {}", path.display(), pem(&e)))?;
     if certs.is_empty() {
