@@ -256,6 +256,11 @@ pub(crate) struct SourceFlags {
     /// Seconds allowed for each network source (more than 0, at most 86400: one day).
     #[arg(long, value_name = "SECS", default_value_t = 5.0)]
     timeout: f64,
+    /// How many network sources are read at once (sources that never answer each hold one
+    /// worker for at most --timeout).
+    #[arg(long, value_name = "N", default_value_t = 64,
+          value_parser = clap::value_parser!(u16).range(1..=1024))]
+    jobs: u16,
     #[command(flatten)]
     pub(crate) http: HttpFlags,
     #[command(flatten)]
@@ -344,6 +349,7 @@ impl SourceFlags {
         args.metrics.clone_from(&self.metrics);
         args.prometheus.clone_from(&self.prometheus);
         args.timeout = self.timeout()?;
+        args.workers = usize::from(self.jobs);
         args.client = Some(self.http.client(args.timeout)?);
         args.limits = self.limits.limits();
         if args.is_empty() || self.cargo.any() {

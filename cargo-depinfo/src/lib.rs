@@ -58,7 +58,9 @@ pub use crate::sources::sparse_index::{
     INDEX_ENV, IndexError, IndexFileError, IndexOptions, SparseIndex,
 };
 pub use crate::sources::workspace::{ListError, ListOptions, list};
-pub use crate::sources::{Ask, Collected, SourceArgs, SourceError, collect, collect_with};
+pub use crate::sources::{
+    Ask, Collected, DEFAULT_WORKERS, SourceArgs, SourceError, collect, collect_with,
+};
 
 /// The parsers of network answers and of cargo's index cache, public only with the
 /// `test-util` feature, for the property tests (tests/network_parsers.rs,

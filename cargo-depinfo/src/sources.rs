@@ -25,7 +25,8 @@
 //! through [`http`].
 //!
 //! A source that fails is one [`SourceError`] naming it; the others are still read. Network
-//! sources are fetched concurrently, each within the timeout; results keep the input order.
+//! sources are read by a bounded pool of workers ([`DEFAULT_WORKERS`], `--jobs`), each source
+//! within the timeout; results keep the input order.
 
 pub(crate) mod binaries;
 pub(crate) mod cargo_config;
@@ -40,7 +41,9 @@ pub(crate) mod workspace;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -59,6 +62,12 @@ use crate::progress::Progress;
 /// The instant query for build_info series of programs using build-info (their
 /// `rustversion` label tells them from other exporters' build_info).
 const BUILD_INFO_QUERY: &str = r#"{__name__=~".+_build_info",rustversion!=""}"#;
+
+/// How many network sources are read at once by default (`--jobs`): enough to hide the
+/// latency of slow endpoints, few enough that thousands of sources that never answer cost a
+/// few threads' memory (each waits at most `--timeout`, so such a run takes about
+/// `sources / workers × timeout`).
+pub const DEFAULT_WORKERS: usize = 64;
 
 /// What to read.
 #[derive(Debug, Clone)]
@@ -85,6 +94,8 @@ pub struct SourceArgs {
     /// Only these crates are asked of Prometheus APIs, matched up to `-`/`_`; empty: every
     /// crate. Other sources read every crate: the questions filter.
     pub crates: Vec<String>,
+    /// How many network sources are read at once (0: [`DEFAULT_WORKERS`]).
+    pub workers: usize,
 }
 
 /// What a question asks Prometheus APIs for.
@@ -114,6 +125,7 @@ impl Default for SourceArgs {
             workspace: None,
             ask: Ask::default(),
             crates: Vec::new(),
+            workers: DEFAULT_WORKERS,
         }
     }
 }
@@ -293,41 +305,49 @@ pub fn collect_with(args: &SourceArgs, on_progress: &mut dyn FnMut(Progress<'_>)
         }
     };
     let client = &client;
-    let results: Vec<Collected> = std::thread::scope(|scope| {
-        let metrics = args.metrics.iter().map(|url| {
-            let handle = spawn_named(scope, url, move || {
-                match metrics_pages::scrape(client, url) {
-                    Ok(observations) => Collected {
-                        observations,
-                        ..Collected::default()
-                    },
-                    Err(error) => Collected {
-                        errors: vec![SourceError::MetricsPage {
-                            url: http::shown_url(url),
-                            error,
-                        }],
-                        ..Collected::default()
-                    },
-                }
-            });
-            (url, handle)
-        });
-        let prometheus = args.prometheus.iter().map(|url| {
-            let handle = spawn_named(scope, url, move || query_prometheus(client, url, args));
-            (url, handle)
-        });
-        let handles: Vec<_> = metrics.chain(prometheus).collect();
-        handles
-            .into_iter()
-            .map(|(url, h)| {
-                h.join().ok().flatten().unwrap_or_else(|| Collected {
-                    errors: vec![SourceError::Panicked {
-                        input: http::shown_url(url),
-                    }],
-                    ..Collected::default()
-                })
-            })
-            .collect()
+    let jobs: Vec<(&String, bool)> = args
+        .metrics
+        .iter()
+        .map(|url| (url, true))
+        .chain(args.prometheus.iter().map(|url| (url, false)))
+        .collect();
+    let results = in_pool(&jobs, args.workers, |&(url, is_page)| {
+        if !is_page {
+            return query_prometheus(client, url, args);
+        }
+        match metrics_pages::scrape(client, url) {
+            Ok((observations, skipped)) => Collected {
+                observations,
+                // The rest of the page counts, but the answer is not complete.
+                errors: skipped
+                    .first
+                    .map(|first| SourceError::MetricsPage {
+                        url: http::shown_url(url),
+                        error: MetricsPageError::Skipped {
+                            count: skipped.count,
+                            first,
+                        },
+                    })
+                    .into_iter()
+                    .collect(),
+                ..Collected::default()
+            },
+            Err(error) => Collected {
+                errors: vec![SourceError::MetricsPage {
+                    url: http::shown_url(url),
+                    error,
+                }],
+                ..Collected::default()
+            },
+        }
+    });
+    let results = results.into_iter().zip(&jobs).map(|(c, (url, _))| {
+        c.unwrap_or_else(|| Collected {
+            errors: vec![SourceError::Panicked {
+                input: http::shown_url(url),
+            }],
+            ..Collected::default()
+        })
     });
     for c in results {
         observations.extend(c.observations);
@@ -341,32 +361,54 @@ pub fn collect_with(args: &SourceArgs, on_progress: &mut dyn FnMut(Progress<'_>)
     }
 }
 
-/// Runs `f` on a thread named after the source `url` (redacted), so that a panic message
-/// names the source; on an unnamed thread if a named one cannot be started. `None` only if
-/// `f` never ran.
-fn spawn_named<'scope, T, F>(
-    scope: &'scope std::thread::Scope<'scope, '_>,
-    url: &str,
-    f: F,
-) -> std::thread::ScopedJoinHandle<'scope, Option<T>>
-where
-    T: Send + 'scope,
-    F: FnOnce() -> T + Send + 'scope,
-{
-    // A builder that fails to start the thread drops its closure: share `f` so the fallback
-    // still has it.
-    let job = Arc::new(Mutex::new(Some(f)));
-    let run = |job: Arc<Mutex<Option<F>>>| {
-        move || job.lock().ok().and_then(|mut f| f.take()).map(|f| f())
-    };
-    // `shown_url` escapes control characters, so the name holds no NUL.
-    match std::thread::Builder::new()
-        .name(http::shown_url(url))
-        .spawn_scoped(scope, run(Arc::clone(&job)))
-    {
-        Ok(handle) => handle,
-        Err(_) => scope.spawn(run(job)),
+/// Runs `f` over `jobs` on at most `workers` threads (0: [`DEFAULT_WORKERS`]; never more
+/// threads than jobs), each taking the next job from a shared queue; the results come back in
+/// the jobs' order. `None` for a job whose `f` panicked (the other jobs still run), or that
+/// never ran because no thread could be started.
+fn in_pool<J: Sync, T: Send>(
+    jobs: &[J],
+    workers: usize,
+    f: impl Fn(&J) -> T + Sync,
+) -> Vec<Option<T>> {
+    let workers = if workers == 0 {
+        DEFAULT_WORKERS
+    } else {
+        workers
     }
+    .min(jobs.len());
+    let next = AtomicUsize::new(0);
+    let results: Vec<Mutex<Option<T>>> = jobs.iter().map(|_| Mutex::new(None)).collect();
+    let work = || {
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(job) = jobs.get(i) else { break };
+            // A panic is a bug in reading one source: the others are still read.
+            if let Ok(value) = std::panic::catch_unwind(AssertUnwindSafe(|| f(job)))
+                && let Ok(mut slot) = results[i].lock()
+            {
+                *slot = Some(value);
+            }
+        }
+    };
+    std::thread::scope(|scope| {
+        let mut started = 0;
+        for n in 0..workers {
+            let spawned = std::thread::Builder::new()
+                .name(format!("source-{n}"))
+                .spawn_scoped(scope, work);
+            if spawned.is_ok() {
+                started += 1;
+            }
+        }
+        // No thread at all (the system is out of them): read the sources here, one by one.
+        if started == 0 {
+            work();
+        }
+    });
+    results
+        .into_iter()
+        .map(|slot| slot.into_inner().ok().flatten())
+        .collect()
 }
 
 /// The labels of one `rust_mod_info` series that make an observation.
@@ -759,18 +801,42 @@ mod tests {
     }
 
     #[test]
-    fn a_source_thread_is_named_after_its_redacted_url() {
-        std::thread::scope(|scope| {
-            let name = spawn_named(scope, "http://u:pw@h:1/metrics", || {
-                std::thread::current().name().map(str::to_owned)
-            });
-            assert_eq!(
-                name.join().unwrap(),
-                Some(Some("http://u:***@h:1/metrics".to_owned()))
-            );
-            // A panic is the join's error, which `collect` turns into `Panicked` naming the URL.
-            let panicked = spawn_named(scope, "http://h:1/", || -> u8 { panic!("bug") });
-            assert!(panicked.join().is_err());
+    fn the_pool_keeps_the_order_and_survives_a_panic() {
+        let jobs: Vec<usize> = (0..50).collect();
+        let out = in_pool(&jobs, 3, |&j| {
+            assert!(j != 7, "a bug in one source");
+            j * 2
         });
+        assert_eq!(out.len(), 50);
+        assert_eq!(out[7], None);
+        assert_eq!(out[8], Some(16));
+        assert_eq!(out[49], Some(98));
+        assert!(in_pool(&[] as &[usize], 4, |&j| j).is_empty());
+    }
+
+    /// Regression (issue 18, defect 12): each source had its own thread, so 2,000 sources that
+    /// never answer cost 2,000 threads at once (634 MB). At most `workers` run at once now.
+    #[test]
+    fn sources_are_read_by_a_bounded_pool() {
+        let running = AtomicUsize::new(0);
+        let most = AtomicUsize::new(0);
+        let threads = Mutex::new(std::collections::BTreeSet::new());
+        // Thread names are `source-N`, one per worker.
+        let jobs: Vec<usize> = (0..200).collect();
+        let out = in_pool(&jobs, 4, |&j| {
+            let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+            most.fetch_max(now, Ordering::SeqCst);
+            threads
+                .lock()
+                .unwrap()
+                .insert(std::thread::current().name().map(str::to_owned));
+            std::thread::sleep(std::time::Duration::from_millis(2));
+            running.fetch_sub(1, Ordering::SeqCst);
+            j
+        });
+        assert_eq!(out, jobs.iter().map(|&j| Some(j)).collect::<Vec<_>>());
+        assert!(most.load(Ordering::SeqCst) <= 4, "{most:?} at once");
+        assert!(threads.lock().unwrap().len() <= 4);
+        assert_eq!(SourceArgs::default().workers, DEFAULT_WORKERS);
     }
 }

@@ -24,6 +24,7 @@
 //! - [`check_golden`]: output compared with a file, rewritten on request.
 //! - [`mutation`]: byte-level mutations of valid inputs for parsers' property tests.
 //! - [`metrics_page`]: large `/metrics` pages with our series among histograms and counters.
+//! - [`measured`]: the wall time and peak RSS of a whole command, for memory benches.
 //! - With the `fixtures` feature, `fixture`: `BuildInfo` and `Packages` values made from rows.
 //!
 //! ```
@@ -50,6 +51,7 @@ mod http_proxy;
 mod http_server;
 mod metrics_page;
 pub mod mutation;
+mod peak_rss;
 mod promtool;
 mod scratch;
 mod tls;
@@ -75,6 +77,7 @@ pub use http_client::{Response, get};
 pub use http_proxy::Proxy;
 pub use http_server::{Reply, Server, sorted_listeners, unused_addr};
 pub use metrics_page::{PageSpec, metrics_page};
+pub use peak_rss::{Measured, answer_measure_request, measured};
 pub use promtool::{check_metrics, check_rules, installed, test_rules};
 pub use scratch::Scratch;
 pub use tls::{Certificates, TlsPages, wait_for_port};

@@ -14,8 +14,11 @@
 //! `rust_mod_info` samples, and a family `rust_mod_info` of type info gives `rust_mod_info_info`,
 //! which is read as `rust_mod_info`.
 //!
-//! Nothing is copied: [`Sample`]s borrow the body, and label values are unescaped only when they
-//! hold an escape. Memory stays that of the body, whatever the page holds.
+//! Nothing is copied: [`Sample`]s borrow the body (or, read as it arrives with
+//! [`parse_reader`], the read buffer), and label values are unescaped only when they hold an
+//! escape. Expansion is bounded too: a kept sample whose label value passes
+//! [`MAX_LABEL_VALUE`], or whose line passes [`MAX_LINE`], is skipped and counted
+//! ([`Skipped`]), never copied, and the page's other samples still count.
 
 use std::borrow::Cow;
 
@@ -199,63 +202,188 @@ pub enum LineError {
     /// Content after an OpenMetrics page's `# EOF`.
     #[error("content after '# EOF'")]
     AfterEof,
+    /// A label value of a kept sample longer than [`MAX_LABEL_VALUE`] (the sample is
+    /// skipped).
+    #[error("the value of label {label} is longer than {max} bytes", max = MAX_LABEL_VALUE)]
+    ValueTooLong {
+        /// The label.
+        label: String,
+    },
+    /// A kept sample on a line longer than [`MAX_LINE`] (the sample is skipped).
+    #[error("{0}: the line is longer than {max} bytes", max = MAX_LINE)]
+    LineTooLong(String),
+}
+
+/// The longest label value of a kept sample, in bytes as written (4 KiB: crate names are at
+/// most 64 characters, versions, sources and program names a few dozen; a branch name or a
+/// revision is far below it). A sample with a longer value is skipped and counted, never
+/// copied: see [`Skipped`].
+pub const MAX_LABEL_VALUE: usize = 4 << 10;
+
+/// The longest line of a kept sample, in bytes (64 KiB: our samples take a few hundred). When
+/// a page is read as it arrives ([`parse_reader`]), no more of any line is held; a kept
+/// sample on a longer line is skipped and counted.
+pub const MAX_LINE: usize = 64 << 10;
+
+/// The kept samples a page held that were skipped for their size (a label value longer than
+/// [`MAX_LABEL_VALUE`], a line longer than [`MAX_LINE`]): the rest of the page still counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Skipped {
+    /// How many kept samples were skipped.
+    pub count: usize,
+    /// The first of them: its line and why.
+    pub first: Option<ExpositionError>,
 }
 
 /// Parses a page in `format` and calls `each` with every sample whose metric name `keep`
 /// selects, in page order. Kept samples are checked strictly; other lines only need to start
 /// with a metric name. Uses no memory beyond the error and the unescaped label values the
-/// caller asks for.
+/// caller asks for. Kept samples too large to read are skipped and counted in the answer.
 ///
 /// # Errors
 ///
 /// The first malformed kept sample, a line that is neither a comment nor starts with a metric
 /// name, or (OpenMetrics) a missing `# EOF` or content after it.
+#[cfg(any(test, feature = "test-util"))]
 pub fn parse<'a>(
     body: &'a [u8],
     format: Format,
     keep: impl Fn(&str) -> bool,
     mut each: impl FnMut(Sample<'a>),
-) -> Result<(), ExpositionError> {
-    let open_metrics = format == Format::OpenMetrics;
-    // The family of the last `# TYPE X info` line (OpenMetrics), whose samples are `X_info`.
-    let mut info_family: &[u8] = b"";
-    let mut eof_seen = false;
-    let mut line_no = 0;
+) -> Result<Skipped, ExpositionError> {
+    let mut parser = Parser::new(format);
     let mut pos = 0;
     while pos < body.len() {
         let end = memchr::memchr(b'\n', &body[pos..]).map_or(body.len(), |i| pos + i);
-        let mut line = &body[pos..end];
+        parser.line(&body[pos..end], &keep, &mut each)?;
         pos = end + 1;
-        line_no += 1;
+    }
+    parser.finish()
+}
+
+/// Why a page read as it arrives gave no samples.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StreamError {
+    /// Reading failed (the reader's error, as it came).
+    #[error(transparent)]
+    Read(std::io::Error),
+    /// The page is malformed.
+    #[error(transparent)]
+    Exposition(#[from] ExpositionError),
+}
+
+/// [`parse`] over a page read as it arrives: memory is one read buffer and at most
+/// [`MAX_LINE`] bytes of a line cut by it, whatever the page's size and its lines' length.
+///
+/// # Errors
+///
+/// As [`parse`], or the reader's error.
+pub fn parse_reader(
+    mut reader: impl std::io::Read,
+    format: Format,
+    keep: impl Fn(&str) -> bool,
+    mut each: impl FnMut(Sample<'_>),
+) -> Result<Skipped, StreamError> {
+    let mut parser = Parser::new(format);
+    let mut chunk = vec![0u8; 256 << 10];
+    // The start of a line cut by the end of a read, at most `MAX_LINE + 1` bytes of it (one
+    // more than allowed says "too long").
+    let mut carry: Vec<u8> = Vec::new();
+    loop {
+        let n = match reader.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(StreamError::Read(e)),
+        };
+        let mut data = &chunk[..n];
+        while let Some(i) = memchr::memchr(b'\n', data) {
+            let piece = &data[..i];
+            data = &data[i + 1..];
+            if carry.is_empty() {
+                parser.line(piece, &keep, &mut each)?;
+            } else {
+                push_bounded(&mut carry, piece);
+                parser.line(&carry, &keep, &mut each)?;
+                carry.clear();
+            }
+        }
+        push_bounded(&mut carry, data);
+    }
+    if !carry.is_empty() {
+        parser.line(&carry, &keep, &mut each)?;
+    }
+    Ok(parser.finish()?)
+}
+
+/// Appends to a cut line no more than makes it one byte longer than [`MAX_LINE`].
+fn push_bounded(carry: &mut Vec<u8>, piece: &[u8]) {
+    let room = (MAX_LINE + 1).saturating_sub(carry.len());
+    carry.extend_from_slice(&piece[..piece.len().min(room)]);
+}
+
+/// The state of a page read line by line.
+struct Parser {
+    open_metrics: bool,
+    /// The family of the last `# TYPE X info` line (OpenMetrics), whose samples are `X_info`.
+    info_family: Vec<u8>,
+    eof_seen: bool,
+    line_no: usize,
+    skipped: Skipped,
+}
+
+impl Parser {
+    fn new(format: Format) -> Parser {
+        Parser {
+            open_metrics: format == Format::OpenMetrics,
+            info_family: Vec::new(),
+            eof_seen: false,
+            line_no: 0,
+            skipped: Skipped::default(),
+        }
+    }
+
+    /// One line, without its `\n`; a line longer than [`MAX_LINE`] may have been cut after
+    /// `MAX_LINE + 1` bytes.
+    fn line<'l>(
+        &mut self,
+        line: &'l [u8],
+        keep: &impl Fn(&str) -> bool,
+        each: &mut impl FnMut(Sample<'l>),
+    ) -> Result<(), ExpositionError> {
+        self.line_no += 1;
+        let line_no = self.line_no;
         let fail = |problem| ExpositionError {
             line: line_no,
             problem,
         };
-        line = line.strip_suffix(b"\r").unwrap_or(line).trim_ascii_start();
+        let too_long = line.len() > MAX_LINE;
+        let line = line.strip_suffix(b"\r").unwrap_or(line).trim_ascii_start();
         if line.is_empty() {
-            continue;
+            return Ok(());
         }
-        if eof_seen {
+        if self.eof_seen {
             return Err(fail(LineError::AfterEof));
         }
         if line[0] == b'#' {
-            if open_metrics {
+            if self.open_metrics && !too_long {
                 let comment = line.trim_ascii_end();
                 if comment == b"# EOF" {
-                    eof_seen = true;
+                    self.eof_seen = true;
                 } else if let Some(rest) = comment.strip_prefix(b"# TYPE ") {
                     let mut fields = rest
                         .split(u8::is_ascii_whitespace)
                         .filter(|f| !f.is_empty());
                     let family = fields.next().unwrap_or_default();
-                    info_family = if fields.next() == Some(b"info") {
-                        family
-                    } else {
-                        b""
-                    };
+                    self.info_family.clear();
+                    if fields.next() == Some(b"info") {
+                        self.info_family.extend_from_slice(family);
+                    }
                 }
             }
-            continue;
+            return Ok(());
         }
         let name_end = line
             .iter()
@@ -266,36 +394,54 @@ pub fn parse<'a>(
                 if keep(&quoted) {
                     return Err(fail(LineError::QuotedName(snippet(&quoted))));
                 }
-                continue;
+                return Ok(());
             }
             return Err(fail(LineError::NotAMetricName(lossy_snippet(line))));
         }
         let written = &line[..name_end];
         // `X_info` of a family `X_info` declared info is the series `X_info`.
-        let name = if open_metrics
+        let info_family = self.info_family.as_slice();
+        let name = if self.open_metrics
             && info_family.ends_with(b"_info")
             && written.strip_suffix(b"_info") == Some(info_family)
         {
-            info_family
+            &line[..info_family.len()]
         } else {
             written
         };
         // Name bytes are ASCII.
         let name = std::str::from_utf8(name).unwrap_or_default();
         if !keep(name) {
-            continue;
+            return Ok(());
+        }
+        if too_long {
+            self.skip(fail(LineError::LineTooLong(snippet(name))));
+            return Ok(());
         }
         let text =
             std::str::from_utf8(line).map_err(|_| fail(LineError::NotUtf8(snippet(name))))?;
-        each(parse_sample(text, name_end, name, open_metrics).map_err(fail)?);
+        match parse_sample(text, name_end, name, self.open_metrics) {
+            Ok(sample) => each(sample),
+            Err(problem @ LineError::ValueTooLong { .. }) => self.skip(fail(problem)),
+            Err(problem) => return Err(fail(problem)),
+        }
+        Ok(())
     }
-    if open_metrics && !eof_seen {
-        return Err(ExpositionError {
-            line: line_no.max(1),
-            problem: LineError::NoEof,
-        });
+
+    fn skip(&mut self, error: ExpositionError) {
+        self.skipped.count += 1;
+        self.skipped.first.get_or_insert(error);
     }
-    Ok(())
+
+    fn finish(self) -> Result<Skipped, ExpositionError> {
+        if self.open_metrics && !self.eof_seen {
+            return Err(ExpositionError {
+                line: self.line_no.max(1),
+                problem: LineError::NoEof,
+            });
+        }
+        Ok(self.skipped)
+    }
 }
 
 /// One kept sample line (without its end of line), the metric name `name_end` bytes long.
@@ -433,6 +579,11 @@ fn check_labels(text: &str) -> Result<(&str, &str), LineError> {
                 None => return Err(LineError::Unterminated(snippet(label))),
             }
         };
+        if close > MAX_LABEL_VALUE {
+            return Err(LineError::ValueTooLong {
+                label: snippet(label),
+            });
+        }
         rest = rest[close + 1..].trim_start();
         if let Some(r) = rest.strip_prefix(',') {
             rest = r;
@@ -611,7 +762,8 @@ mod tests {
 
     #[test]
     fn a_huge_name_or_value_is_quoted_cut_short() {
-        let name = "a".repeat(100_000);
+        // Long, but within `MAX_LINE` (longer kept lines are skipped, see below).
+        let name = "a".repeat(MAX_LINE / 2);
         for text in [
             format!("{name}\n"),
             format!("x {name}\n"),
@@ -622,6 +774,78 @@ mod tests {
             let e = all(&text, Format::Text).unwrap_err();
             assert!(e.len() < 200, "{} bytes: {}", e.len(), &e[..200]);
             assert!(e.contains("aaa…"), "{e}");
+        }
+    }
+
+    /// Regression (issue 18, defect 12): one 200 MB label value cost 1 GB. A kept sample with
+    /// a label value past `MAX_LABEL_VALUE`, or on a line past `MAX_LINE`, is skipped and
+    /// counted; the page's other samples still count.
+    #[test]
+    fn oversized_samples_of_ours_are_skipped_and_counted() {
+        let long_value = "v".repeat(MAX_LABEL_VALUE + 1);
+        let fits = "v".repeat(MAX_LABEL_VALUE);
+        let long_line = format!("rust_mod_info{{{}}} 1", "a=\"1\",".repeat(MAX_LINE / 6));
+        let page = format!(
+            "rust_mod_info{{name=\"{long_value}\"}} 1\n\
+             rust_mod_info{{name=\"serde\"}} 1\n\
+             other{{x=\"{long_value}\"}} 1\n\
+             {long_line}\n\
+             rust_mod_info{{name=\"{fits}\"}} 1\n"
+        );
+        let mut names = Vec::new();
+        let skipped = parse(
+            page.as_bytes(),
+            Format::Text,
+            |n| n == "rust_mod_info",
+            |s| names.push(s.label("name").unwrap().len()),
+        )
+        .unwrap();
+        assert_eq!(names, [5, MAX_LABEL_VALUE]);
+        assert_eq!(skipped.count, 2);
+        assert_eq!(
+            skipped.first.unwrap().to_string(),
+            "malformed exposition at line 1: the value of label name is longer than 4096 bytes"
+        );
+        // Read as it arrives, in reads of any size: the same answer, and the long line is
+        // never held whole.
+        for step in [1, 7, 4096, 1 << 20] {
+            let mut names = Vec::new();
+            let skipped = parse_reader(
+                Trickle(page.as_bytes(), step),
+                Format::Text,
+                |n| n == "rust_mod_info",
+                |s| names.push(s.label("name").unwrap().len()),
+            )
+            .unwrap();
+            assert_eq!(names, [5, MAX_LABEL_VALUE], "reads of {step}");
+            assert_eq!(skipped.count, 2);
+            assert_eq!(skipped.first.unwrap().line, 1, "reads of {step}");
+        }
+        let e = parse(
+            format!("{long_line}\n").as_bytes(),
+            Format::Text,
+            |_| true,
+            |_| {},
+        )
+        .unwrap()
+        .first
+        .unwrap();
+        assert!(
+            e.to_string()
+                .ends_with("rust_mod_info: the line is longer than 65536 bytes"),
+            "{e}"
+        );
+    }
+
+    /// A reader that gives at most `.1` bytes at a time.
+    struct Trickle<'a>(&'a [u8], usize);
+
+    impl std::io::Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.0.len().min(self.1).min(buf.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
         }
     }
 

@@ -304,6 +304,161 @@ pub struct Response {
     pub body: Vec<u8>,
 }
 
+/// An HTTP answer whose body is read as it arrives.
+#[non_exhaustive]
+pub struct Streamed {
+    /// Status code.
+    pub status: u16,
+    /// `Content-Type`, when sent.
+    pub content_type: Option<String>,
+    /// The body, de-chunked and inflated as it is read, within the caps.
+    pub body: Body,
+}
+
+impl Streamed {
+    /// The same answer with a smaller cap for its body (never a larger one than the client's).
+    #[must_use]
+    pub fn limit(mut self, max_body: u64) -> Streamed {
+        self.body.max_body = self.body.max_body.min(max_body);
+        self
+    }
+
+    /// Reads the whole body (within the caps) into a [`Response`].
+    ///
+    /// # Errors
+    ///
+    /// What reading the body met (see [`Body::read_chunk`]).
+    pub fn read_all(mut self) -> Result<Response, HttpError> {
+        let max_body = usize::try_from(self.body.max_body).unwrap_or(usize::MAX);
+        let mut body: Vec<u8> = Vec::new();
+        let mut buf = vec![0u8; 64 << 10];
+        loop {
+            let n = self.body.read_chunk(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            if body.capacity() < body.len() + n {
+                // Grow by doubling, but never past the cap: memory stays within it.
+                let want = (body.capacity() * 2).max(body.len() + n).min(max_body);
+                body.reserve_exact(want - body.len());
+            }
+            body.extend_from_slice(&buf[..n]);
+        }
+        Ok(Response {
+            status: self.status,
+            content_type: self.content_type,
+            body,
+        })
+    }
+}
+
+/// A body being read: de-chunked and inflated, every byte counted against the cap per body
+/// and the budget of the run (which keeps what was read: the budget bounds what all sources
+/// read together). As a [`std::io::Read`], its errors carry the [`HttpError`] (see
+/// [`Body::http_error`]).
+pub struct Body {
+    client: Client,
+    reader: Box<dyn std::io::Read>,
+    gzip: bool,
+    max_body: u64,
+    /// Bytes read so far.
+    read: u64,
+    /// The first two bytes: a gzip body without `Content-Encoding` is refused.
+    start: [u8; 2],
+}
+
+impl Body {
+    /// Reads the next bytes into `buf`; 0 at the end of the body.
+    ///
+    /// # Errors
+    ///
+    /// A body past its cap or the run's budget, a gzip body that is malformed, cut short or
+    /// undeclared, or a failed read. What this body read is given back to the budget.
+    pub fn read_chunk(&mut self, buf: &mut [u8]) -> Result<usize, HttpError> {
+        let result = self.next_chunk(buf);
+        if result.is_err() {
+            self.client.release(self.read);
+            self.read = 0;
+        }
+        result
+    }
+
+    fn next_chunk(&mut self, buf: &mut [u8]) -> Result<usize, HttpError> {
+        let n = loop {
+            match self.reader.read(buf) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(self.read_error(e)),
+            }
+        };
+        if n == 0 {
+            return Ok(0);
+        }
+        let len = self.read + n as u64;
+        if len > self.max_body {
+            return Err(if self.gzip {
+                HttpError::InflatesTooLarge(self.max_body)
+            } else {
+                HttpError::TooLarge(self.max_body)
+            });
+        }
+        if !self.client.reserve(n as u64) {
+            return Err(HttpError::TotalTooLarge(self.client.0.max_total));
+        }
+        for (i, &b) in buf[..n].iter().enumerate() {
+            let Ok(at) = usize::try_from(self.read + i as u64) else {
+                break;
+            };
+            if at >= 2 {
+                break;
+            }
+            self.start[at] = b;
+        }
+        self.read = len;
+        if !self.gzip && self.read >= 2 && self.start == [0x1f, 0x8b] {
+            // A gzip body without `Content-Encoding`: it must not be read as text.
+            return Err(HttpError::Compressed("gzip (undeclared)".into()));
+        }
+        Ok(n)
+    }
+
+    fn read_error(&self, e: std::io::Error) -> HttpError {
+        match ureq::Error::from(e) {
+            ureq::Error::Io(io)
+                if self.gzip
+                    && matches!(
+                        io.kind(),
+                        std::io::ErrorKind::InvalidInput | std::io::ErrorKind::InvalidData
+                    ) =>
+            {
+                HttpError::Protocol(format!("bad gzip body: {io}"))
+            }
+            ureq::Error::Io(io) if self.gzip && io.kind() == std::io::ErrorKind::UnexpectedEof => {
+                HttpError::Protocol("gzip body ends early".into())
+            }
+            other => self.client.error(other),
+        }
+    }
+
+    /// The [`HttpError`] an error of this body's [`std::io::Read`] carries (any other
+    /// error as [`HttpError::Io`]).
+    pub fn http_error(e: std::io::Error) -> HttpError {
+        if e.get_ref().is_some_and(|inner| inner.is::<HttpError>()) {
+            if let Some(Ok(inner)) = e.into_inner().map(|inner| inner.downcast::<HttpError>()) {
+                return *inner;
+            }
+            return HttpError::Io("read failed".into());
+        }
+        HttpError::Io(e.to_string())
+    }
+}
+
+impl std::io::Read for Body {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.read_chunk(buf).map_err(std::io::Error::other)
+    }
+}
+
 /// How to build a [`Client`].
 #[derive(Clone)]
 #[non_exhaustive]
@@ -445,7 +600,18 @@ impl Client {
 
     /// `GET url` with `Accept: accept`.
     pub fn get(&self, url: &Url, accept: &str) -> Result<Response, HttpError> {
-        self.exchange(url, None, accept)
+        self.get_limited(url, accept, self.0.max_body)
+    }
+
+    /// [`get`](Self::get) with a smaller cap for this body (the client's cap still applies):
+    /// checked while reading, so no more than `max_body` bytes are ever read.
+    pub fn get_limited(
+        &self,
+        url: &Url,
+        accept: &str,
+        max_body: u64,
+    ) -> Result<Response, HttpError> {
+        self.get_streamed(url, accept)?.limit(max_body).read_all()
     }
 
     /// `POST url` with the form `fields` (`application/x-www-form-urlencoded`).
@@ -455,6 +621,22 @@ impl Client {
         fields: &[(&str, &str)],
         accept: &str,
     ) -> Result<Response, HttpError> {
+        self.post_form_streamed(url, fields, accept)?.read_all()
+    }
+
+    /// [`get`](Self::get), the body left to be read as it arrives ([`Body`]), within the
+    /// same caps: for a source that parses while reading and keeps less than the body.
+    pub fn get_streamed(&self, url: &Url, accept: &str) -> Result<Streamed, HttpError> {
+        self.exchange(url, None, accept)
+    }
+
+    /// [`post_form`](Self::post_form), the body left to be read as it arrives.
+    pub fn post_form_streamed(
+        &self,
+        url: &Url,
+        fields: &[(&str, &str)],
+        accept: &str,
+    ) -> Result<Streamed, HttpError> {
         self.exchange(url, Some(fields), accept)
     }
 
@@ -472,7 +654,7 @@ impl Client {
         first: &Url,
         mut form: Option<&[(&str, &str)]>,
         accept: &str,
-    ) -> Result<Response, HttpError> {
+    ) -> Result<Streamed, HttpError> {
         let inner = &self.0;
         let timeout = inner.timeout;
         let started = Instant::now();
@@ -541,17 +723,16 @@ impl Client {
                     continue;
                 }
             }
-            return self.read(response, status);
+            return self.open(response, status);
         }
     }
 
-    /// Reads the body within the cap per body and the shared budget.
-    fn read(
+    /// The answer, its body not read yet: checked as it is read ([`Body`]).
+    fn open(
         &self,
         response: ureq::http::Response<ureq::Body>,
         status: u16,
-    ) -> Result<Response, HttpError> {
-        let inner = &self.0;
+    ) -> Result<Streamed, HttpError> {
         let header = |name: &str| {
             response
                 .headers()
@@ -573,75 +754,24 @@ impl Client {
                 ));
             }
         };
-        let too_large = || {
-            if gzip {
-                HttpError::InflatesTooLarge(inner.max_body)
-            } else {
-                HttpError::TooLarge(inner.max_body)
-            }
-        };
         let raw = response.into_body().into_reader();
         // Several gzip members in a row are one body (RFC 1952), as curl and Go read them.
-        let mut reader: Box<dyn std::io::Read> = if gzip {
+        let reader: Box<dyn std::io::Read> = if gzip {
             Box::new(flate2::read::MultiGzDecoder::new(raw))
         } else {
             Box::new(raw)
         };
-        let mut body: Vec<u8> = Vec::new();
-        let mut buf = vec![0u8; 64 << 10];
-        loop {
-            let n = match reader.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    self.release(body.len() as u64);
-                    return Err(match ureq::Error::from(e) {
-                        ureq::Error::Io(io)
-                            if gzip
-                                && matches!(
-                                    io.kind(),
-                                    std::io::ErrorKind::InvalidInput
-                                        | std::io::ErrorKind::InvalidData
-                                ) =>
-                        {
-                            HttpError::Protocol(format!("bad gzip body: {io}"))
-                        }
-                        ureq::Error::Io(io)
-                            if gzip && io.kind() == std::io::ErrorKind::UnexpectedEof =>
-                        {
-                            HttpError::Protocol("gzip body ends early".into())
-                        }
-                        other => self.error(other),
-                    });
-                }
-            };
-            let len = body.len() as u64 + n as u64;
-            if len > inner.max_body {
-                self.release(body.len() as u64);
-                return Err(too_large());
-            }
-            if !self.reserve(n as u64) {
-                self.release(body.len() as u64);
-                return Err(HttpError::TotalTooLarge(inner.max_total));
-            }
-            if body.capacity() < body.len() + n {
-                // Grow by doubling, but never past the cap: memory stays within it.
-                let want = (body.capacity() * 2)
-                    .max(body.len() + n)
-                    .min(usize::try_from(inner.max_body).unwrap_or(usize::MAX));
-                body.reserve_exact(want - body.len());
-            }
-            body.extend_from_slice(&buf[..n]);
-        }
-        if !gzip && body.starts_with(&[0x1f, 0x8b]) {
-            // A gzip body without `Content-Encoding`: it must not be read as text.
-            return Err(HttpError::Compressed("gzip (undeclared)".into()));
-        }
-        Ok(Response {
+        Ok(Streamed {
             status,
             content_type,
-            body,
+            body: Body {
+                client: self.clone(),
+                reader,
+                gzip,
+                max_body: self.0.max_body,
+                read: 0,
+                start: [0; 2],
+            },
         })
     }
 

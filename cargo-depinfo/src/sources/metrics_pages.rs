@@ -3,14 +3,13 @@
 //! format its `Content-Type` names ([`exposition`]).
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 
 use build_info_collector::RUST_MOD_INFO;
 
-use super::{ModLabels, ObservationBuilder, SeenAt, join_build_info};
+use super::{BuildInfoIndex, ModLabels, ObservationBuilder, SeenAt, join_build_info};
 use crate::observation::Observation;
-use crate::sources::exposition::{self, ExpositionError, Format};
-use crate::sources::http::{self, Client, HttpError, Url};
+use crate::sources::exposition::{self, ExpositionError, Format, Sample, Skipped, StreamError};
+use crate::sources::http::{self, Body, Client, HttpError, Url};
 
 /// The `Accept` header of a scrape, as Prometheus sends it: OpenMetrics 1.0.0 preferred, then
 /// OpenMetrics 0.0.1, then the classic text format, then anything.
@@ -31,10 +30,23 @@ pub enum MetricsPageError {
     /// The body is not a valid exposition.
     #[error(transparent)]
     Exposition(#[from] ExpositionError),
+    /// Series of ours were too large to read and were skipped; the page's others count.
+    #[error("{count} series skipped, the first at line {}: {}", .first.line, .first.problem)]
+    Skipped {
+        /// How many.
+        count: usize,
+        /// The first, with its line.
+        first: ExpositionError,
+    },
 }
 
-/// Scrapes one `/metrics` endpoint.
-pub(super) fn scrape(client: &Client, url: &str) -> Result<Vec<Observation>, MetricsPageError> {
+/// Scrapes one `/metrics` endpoint, reading the page as it arrives (memory is what the page
+/// holds of ours, not its size): its observations, and the samples of ours skipped for
+/// their size.
+pub(super) fn scrape(
+    client: &Client,
+    url: &str,
+) -> Result<(Vec<Observation>, Skipped), MetricsPageError> {
     // `host:port` alone is accepted, as in Prometheus' targets.
     let mut parsed = if url.contains("://") {
         Url::parse(url)
@@ -44,86 +56,128 @@ pub(super) fn scrape(client: &Client, url: &str) -> Result<Vec<Observation>, Met
     if parsed.path == "/" {
         "/metrics".clone_into(&mut parsed.path);
     }
-    let response = client.get(&parsed, ACCEPT)?;
+    let response = client.get_streamed(&parsed, ACCEPT)?;
     if response.status != 200 {
         return Err(MetricsPageError::Status(response.status));
     }
-    Ok(page_observations(
-        &response.body,
-        response.content_type.as_deref(),
-        &parsed.host_port(),
-        &http::shown_url(url),
-    )?)
+    let mut page = PageReader::new(&parsed.host_port(), http::shown_url(url));
+    let skipped = exposition::parse_reader(
+        response.body,
+        Format::from_content_type(response.content_type.as_deref()),
+        is_ours,
+        |s| page.sample(&s),
+    )
+    .map_err(|e| match e {
+        StreamError::Exposition(e) => MetricsPageError::Exposition(e),
+        StreamError::Read(e) => MetricsPageError::Http(Body::http_error(e)),
+    })?;
+    Ok((page.finish(), skipped))
+}
+
+/// The families a page is read for.
+fn is_ours(name: &str) -> bool {
+    name == RUST_MOD_INFO || name.ends_with("_build_info")
 }
 
 /// The observations one page holds: its `rust_mod_info` series (whatever their value, an
 /// info series counts only while positive), joined with the `<program>_build_info` series of
 /// their program, for the instance `instance` (`host:port`) read from `origin` (the URL as
-/// shown). A page without our series is an empty answer.
+/// shown). A page without our series is an empty answer. Samples of ours too large to read
+/// (see [`exposition::Skipped`]) are left out.
 ///
 /// # Errors
 ///
 /// A malformed series of ours, or a page that is no exposition (see [`exposition::parse`]).
+#[cfg(any(test, feature = "test-util"))]
 pub fn page_observations(
     body: &[u8],
     content_type: Option<&str>,
     instance: &str,
     origin: &str,
 ) -> Result<Vec<Observation>, ExpositionError> {
-    let mut build_info = BTreeMap::new();
-    let mut observations = Vec::new();
-    let mut builder = ObservationBuilder::default();
+    let mut page = PageReader::new(instance, origin.to_owned());
     exposition::parse(
         body,
         Format::from_content_type(content_type),
-        |n| n == RUST_MOD_INFO || n.ends_with("_build_info"),
+        is_ours,
         |s| {
-            // 0 (or NaN, which compares false) is what a program exports for what it no
-            // longer runs.
-            if s.value.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
-                return;
-            }
-            if s.name == RUST_MOD_INFO {
-                let mut fields: [Option<Cow<'_, str>>; 5] = Default::default();
-                for (k, v) in s.labels() {
-                    let slot = match k {
-                        "name" => 0,
-                        "version" => 1,
-                        "source" => 2,
-                        "program" => 3,
-                        "direct" => 4,
-                        _ => continue,
-                    };
-                    fields[slot] = Some(v);
-                }
-                let [name, version, source, program, direct] = &fields;
-                let labels = ModLabels {
-                    name: name.as_deref(),
-                    version: version.as_deref(),
-                    source: source.as_deref(),
-                    program: program.as_deref(),
-                    direct: direct.as_deref(),
-                };
-                let at = SeenAt {
-                    instance: Some(instance),
-                    job: None,
-                    instances: 1,
-                    origin,
-                };
-                observations.extend(builder.observation_of(&labels, &at));
-            } else {
-                build_info.insert(
-                    (Some(instance.to_owned()), None, s.name.to_owned()),
-                    (
-                        s.label("version").map(Cow::into_owned),
-                        s.label("revision").map(Cow::into_owned),
-                    ),
-                );
-            }
+            page.sample(&s);
         },
     )?;
-    join_build_info(&mut observations, &build_info);
-    Ok(observations)
+    Ok(page.finish())
+}
+
+/// What a page gave so far: observations, and build_info series to join them with.
+struct PageReader {
+    instance: String,
+    origin: String,
+    build_info: BuildInfoIndex,
+    observations: Vec<Observation>,
+    builder: ObservationBuilder,
+}
+
+impl PageReader {
+    fn new(instance: &str, origin: String) -> PageReader {
+        PageReader {
+            instance: instance.to_owned(),
+            origin,
+            build_info: BuildInfoIndex::new(),
+            observations: Vec::new(),
+            builder: ObservationBuilder::default(),
+        }
+    }
+
+    fn sample(&mut self, s: &Sample<'_>) {
+        // 0 (or NaN, which compares false) is what a program exports for what it no
+        // longer runs.
+        if s.value.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
+            return;
+        }
+        if s.name == RUST_MOD_INFO {
+            let mut fields: [Option<Cow<'_, str>>; 5] = Default::default();
+            for (k, v) in s.labels() {
+                let slot = match k {
+                    "name" => 0,
+                    "version" => 1,
+                    "source" => 2,
+                    "program" => 3,
+                    "direct" => 4,
+                    _ => continue,
+                };
+                fields[slot] = Some(v);
+            }
+            let [name, version, source, program, direct] = &fields;
+            let labels = ModLabels {
+                name: name.as_deref(),
+                version: version.as_deref(),
+                source: source.as_deref(),
+                program: program.as_deref(),
+                direct: direct.as_deref(),
+            };
+            let at = SeenAt {
+                instance: Some(&self.instance),
+                job: None,
+                instances: 1,
+                origin: &self.origin,
+            };
+            self.observations
+                .extend(self.builder.observation_of(&labels, &at));
+        } else {
+            self.build_info.insert(
+                (Some(self.instance.clone()), None, s.name.to_owned()),
+                (
+                    s.label("version").map(Cow::into_owned),
+                    s.label("revision").map(Cow::into_owned),
+                ),
+            );
+        }
+    }
+
+    fn finish(mut self) -> Vec<Observation> {
+        join_build_info(&mut self.observations, &self.build_info);
+        self.observations.shrink_to_fit();
+        self.observations
+    }
 }
 
 #[cfg(test)]

@@ -390,8 +390,9 @@ impl SparseIndex {
         let Some(client) = &self.client else {
             return Err(fetch_err("a local registry is not fetched".into()));
         };
+        // The cap is checked while reading: no more than it is ever read or held.
         let r = client
-            .get(&parsed, "*/*")
+            .get_limited(&parsed, "*/*", MAX_INDEX_FILE as u64)
             .map_err(|e| fetch_err(e.to_string()))?;
         let (status, body) = (r.status, r.body);
         match status {
@@ -404,12 +405,6 @@ impl SparseIndex {
                 });
             }
             other => return Err(fetch_err(format!("HTTP {other}"))),
-        }
-        if body.len() > MAX_INDEX_FILE {
-            return Err(fetch_err(format!(
-                "larger than {} MiB",
-                MAX_INDEX_FILE >> 20
-            )));
         }
         parse_index_file(&body).map_err(|error| IndexError::Malformed {
             name: name.to_owned(),
@@ -488,5 +483,24 @@ mod tests {
         // Credentials are basic auth, and shown redacted.
         let i = SparseIndex::new("http://u:p@x/", t).unwrap();
         assert_eq!(i.url(), "http://u:***@x/");
+    }
+
+    /// Regression (issue 18, defect 12): an index file's body was read up to the client's
+    /// 256 MiB cap and only then checked against 64 MiB. The cap is checked while reading:
+    /// with a budget of 65 MiB for the whole run, a 70 MiB file fails on the file's own cap,
+    /// never on the budget (which reading past 65 MiB would have hit first).
+    #[test]
+    fn an_index_file_is_capped_while_it_is_read() {
+        let body = vec![b' '; 70 << 20];
+        let server =
+            testkit::Server::fixed(testkit::Reply::ok("text/plain", body).chunked(1 << 20));
+        let options = http::HttpOptions {
+            max_total: 65 << 20,
+            ..http::HttpOptions::default()
+        };
+        let client = Client::new(&options).unwrap();
+        let index = SparseIndex::new(&server.url("/index/"), client).unwrap();
+        let e = index.fetch("serde").unwrap_err().to_string();
+        assert!(e.ends_with("answer larger than 64 MiB"), "{e}");
     }
 }

@@ -1,0 +1,186 @@
+//! The peak RSS of the whole `cargo-depinfo` command (from `wait4`, output to `/dev/null`)
+//! against hostile or huge answers served from loopback (issue 18, defect 12):
+//!
+//! - a `/metrics` page of 1,000,000 distinct `rust_mod_info` series, read by `spread
+//!   --metrics URL --format json`, and the same series as a Prometheus API `count by` answer
+//!   (`spread --prometheus URL --format json`): goal ≤ 2 × the page's size;
+//! - a page whose one `rust_mod_info` series carries a 200 MB label;
+//! - Prometheus API answers holding 0, 100,000 and 500,000 series that are not ours (another
+//!   `__name__`) beside 1,000 of ours: goal flat in the number of foreign series;
+//! - 2,000 `/metrics` sources that accept and never answer, with `--timeout 1`.
+//!
+//! Prints, for each: the input's size, the peak RSS, their ratio, the wall time and the exit
+//! code. `cargo bench -p cargo-depinfo --bench memory` (release; a few minutes, several GB of
+//! generated input held by the bench, not by the measured command).
+
+use std::fmt::Write as _;
+use std::net::TcpListener;
+
+use testkit::{Measured, PageSpec, Reply, Server, measured, metrics_page};
+
+const DEPINFO: &str = env!("CARGO_BIN_EXE_cargo-depinfo");
+const TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
+const JSON: &str = "application/json";
+
+#[allow(clippy::cast_precision_loss, reason = "figures to print")]
+fn report(what: &str, input_bytes: usize, m: &Measured) {
+    let rss = m.peak_rss_bytes() as f64;
+    let ratio = if input_bytes == 0 {
+        String::from("-")
+    } else {
+        format!("{:.2}", rss / input_bytes as f64)
+    };
+    println!(
+        "{what}: input {:.1} MB, peak RSS {:.1} MB (x{ratio} the input), {:.2} s, exit {}",
+        input_bytes as f64 / 1e6,
+        rss / 1e6,
+        m.wall.as_secs_f64(),
+        m.code,
+    );
+    let stderr: Vec<&str> = m.stderr.lines().take(3).collect();
+    if !stderr.is_empty() {
+        println!("    stderr: {}", stderr.join(" | "));
+    }
+}
+
+fn spread(source: &str, url: &str, extra: &[&str]) -> Measured {
+    let mut cmd = vec![DEPINFO, "spread", source, url, "--format", "json"];
+    cmd.extend_from_slice(extra);
+    measured(&cmd)
+}
+
+/// A `count by (program, job, name, version)` answer for the `rust_mod_info` series of
+/// `spec`'s page, as Prometheus would give it for one job.
+fn count_answer(mod_info: usize, programs: usize) -> String {
+    let mut out = String::with_capacity(mod_info * 120);
+    out.push_str(r#"{"status":"success","data":{"resultType":"vector","result":["#);
+    for n in 0..mod_info {
+        if n > 0 {
+            out.push(',');
+        }
+        let _ = write!(
+            out,
+            r#"{{"metric":{{"job":"svc","name":"crate-{n}","program":"svc-{}","version":"1.{}.{}"}},"value":[1763770000.123,"1"]}}"#,
+            n % programs,
+            n % 40,
+            n % 7
+        );
+    }
+    out.push_str("]}}");
+    out
+}
+
+/// An instant-vector answer with `foreign` series of other metrics (each with `name` and
+/// `version` labels, as a careless or hostile server could send) and 1,000 of ours, counted.
+fn foreign_answer(foreign: usize) -> String {
+    let mut out = String::with_capacity(foreign * 230 + 200_000);
+    out.push_str(r#"{"status":"success","data":{"resultType":"vector","result":["#);
+    for n in 0..foreign {
+        let _ = write!(
+            out,
+            r#"{{"metric":{{"__name__":"http_requests_total","instance":"10.0.{}.{}:8080","job":"web","name":"route-{n}","version":"1.0.{n}","code":"200"}},"value":[1763770000.123,"{n}"]}},"#,
+            n / 256 % 256,
+            n % 256
+        );
+    }
+    for n in 0..1_000 {
+        if n > 0 {
+            out.push(',');
+        }
+        let _ = write!(
+            out,
+            r#"{{"metric":{{"job":"svc","name":"crate-{n}","program":"svc-{}","version":"1.{}.0"}},"value":[1763770000.123,"3"]}}"#,
+            n % 10,
+            n % 4
+        );
+    }
+    out.push_str("]}}");
+    out
+}
+
+fn main() {
+    testkit::answer_measure_request();
+    let args: Vec<String> = std::env::args().collect();
+    let only = |name: &str| {
+        args.iter().skip(1).all(|a| a.starts_with('-')) || args.iter().any(|a| a == name)
+    };
+
+    if only("page") {
+        let spec = PageSpec {
+            series: 1_000_000,
+            mod_info: 1_000_000,
+            programs: 10,
+            open_metrics: false,
+        };
+        let page = metrics_page(spec);
+        let size = page.len();
+        let server = Server::fixed(Reply::ok(TEXT, page));
+        let m = spread("--metrics", &server.url("/metrics"), &[]);
+        report(
+            "1M distinct rust_mod_info series, spread --metrics --format json",
+            size,
+            &m,
+        );
+        drop(server);
+
+        let answer = count_answer(spec.mod_info, spec.programs);
+        let size = answer.len();
+        let server = Server::fixed(Reply::ok(JSON, answer));
+        let m = spread("--prometheus", &server.url(""), &[]);
+        report(
+            "1M distinct series counted, spread --prometheus --format json",
+            size,
+            &m,
+        );
+    }
+
+    if only("label") {
+        let big = "a".repeat(200_000_000);
+        let page = format!(
+            "# TYPE rust_mod_info gauge\n\
+             rust_mod_info{{name=\"{big}\",program=\"svc\",version=\"1.0.0\"}} 1\n\
+             rust_mod_info{{name=\"serde\",program=\"svc\",version=\"1.0.0\"}} 1\n"
+        );
+        drop(big);
+        let size = page.len();
+        let server = Server::fixed(Reply::ok(TEXT, page));
+        let m = spread("--metrics", &server.url("/metrics"), &[]);
+        report("one 200 MB label, spread --metrics --format json", size, &m);
+    }
+
+    if only("foreign") {
+        for foreign in [0, 100_000, 500_000] {
+            let answer = foreign_answer(foreign);
+            let size = answer.len();
+            let server = Server::fixed(Reply::ok(JSON, answer));
+            let m = spread("--prometheus", &server.url(""), &[]);
+            report(
+                &format!(
+                    "{foreign} foreign series + 1,000 ours, spread --prometheus --format json"
+                ),
+                size,
+                &m,
+            );
+        }
+    }
+
+    if only("silent") {
+        // Listeners that never accept: the kernel completes each connection in the backlog,
+        // and the request is never answered.
+        let listeners: Vec<TcpListener> = (0..2_000)
+            .map(|_| TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0"))
+            .collect();
+        let urls: Vec<String> = listeners
+            .iter()
+            .map(|l| format!("http://{}/metrics", l.local_addr().expect("bound")))
+            .collect();
+        let mut cmd: Vec<&str> = vec![DEPINFO, "spread", "--format", "json", "--timeout", "1"];
+        for url in &urls {
+            cmd.push("--metrics");
+            cmd.push(url);
+        }
+        let m = measured(&cmd);
+        report("2,000 silent sources, --timeout 1", 0, &m);
+        drop(listeners);
+    }
+}
