@@ -634,7 +634,10 @@ fn query_prometheus(client: &Client, url: &str, args: &SourceArgs) -> Collected 
     let mut observations = Vec::new();
     let counted = args.ask != Ask::Instances;
     let query = mod_info_query(args.ask, &args.crates);
-    let answer = prometheus_api::query(client, url, &query, &mut |s| {
+    // Only `rust_mod_info` (and `count by` answers, which have no `__name__`): a series of
+    // another metric is dropped as it is read, never kept.
+    let ours = |name: Option<&str>| name.is_none_or(|n| n == RUST_MOD_INFO);
+    let answer = prometheus_api::query(client, url, &query, &ours, &mut |s| {
         let at = SeenAt {
             instance: if counted { None } else { s.label("instance") },
             job: s.label("job"),
@@ -657,21 +660,29 @@ fn query_prometheus(client: &Client, url: &str, args: &SourceArgs) -> Collected 
     // counted observations stand for instances that may differ in both.
     if !observations.is_empty() && !counted {
         let mut build_info = BuildInfoIndex::new();
-        let answer = prometheus_api::query(client, url, BUILD_INFO_QUERY, &mut |s| {
-            if let Some(name) = s.label("__name__") {
-                build_info.insert(
-                    (
-                        s.label("instance").map(str::to_owned),
-                        s.label("job").map(str::to_owned),
-                        name.to_owned(),
-                    ),
-                    (
-                        s.label("version").map(str::to_owned),
-                        s.label("revision").map(str::to_owned),
-                    ),
-                );
-            }
-        });
+        let build_info_series =
+            |name: Option<&str>| name.is_some_and(|n| n.ends_with("_build_info"));
+        let answer = prometheus_api::query(
+            client,
+            url,
+            BUILD_INFO_QUERY,
+            &build_info_series,
+            &mut |s| {
+                if let Some(name) = s.label("__name__") {
+                    build_info.insert(
+                        (
+                            s.label("instance").map(str::to_owned),
+                            s.label("job").map(str::to_owned),
+                            name.to_owned(),
+                        ),
+                        (
+                            s.label("version").map(str::to_owned),
+                            s.label("revision").map(str::to_owned),
+                        ),
+                    );
+                }
+            },
+        );
         match answer {
             Ok(a) => {
                 annotations.push(a);
@@ -679,6 +690,10 @@ fn query_prometheus(client: &Client, url: &str, args: &SourceArgs) -> Collected 
             }
             Err(e) => errors.push(fail(e)),
         }
+    }
+    let skipped: usize = annotations.iter().map(|a| a.skipped).sum();
+    if skipped > 0 {
+        errors.push(fail(ApiError::Skipped(skipped)));
     }
     let count: usize = annotations.iter().map(|a| a.warning_count).sum();
     if count > 0 {

@@ -14,9 +14,8 @@ use std::fmt;
 
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::value::RawValue;
 
-use crate::sources::http::{Client, HttpError, Url};
+use crate::sources::http::{Body, Client, HttpError, Url};
 
 /// One series of an instant vector: its labels (`__name__` included when present).
 #[cfg(any(test, feature = "test-util"))]
@@ -62,36 +61,12 @@ pub struct Annotations {
     pub infos: Vec<String>,
     /// How many infos the answer held.
     pub info_count: usize,
+    /// Series of ours skipped for a label value longer than [`MAX_LABEL_VALUE`].
+    pub skipped: usize,
 }
 
 /// The most warnings (and infos) of one answer kept for showing.
 pub const MAX_NOTES: usize = 10;
-
-/// The answer's envelope: every top-level field that matters, in any order, `data` as a
-/// borrowed slice of the body (read only once the status says it is an answer).
-#[derive(Deserialize)]
-struct Envelope<'a> {
-    status: Cow<'a, str>,
-    #[serde(default, borrow)]
-    data: Option<&'a RawValue>,
-    #[serde(default, rename = "errorType")]
-    error_type: Option<Cow<'a, str>>,
-    #[serde(default)]
-    error: Option<Cow<'a, str>>,
-    #[serde(default)]
-    warnings: Notes,
-    #[serde(default)]
-    infos: Notes,
-}
-
-/// `data`, `result` left as a slice until `resultType` (wherever it stands) is known.
-#[derive(Deserialize)]
-struct DataEnvelope<'a> {
-    #[serde(rename = "resultType")]
-    result_type: Cow<'a, str>,
-    #[serde(borrow)]
-    result: &'a RawValue,
-}
 
 /// A `warnings` or `infos` array (or `null`), kept as in [`Annotations`].
 #[derive(Default)]
@@ -158,85 +133,260 @@ impl<'de> Deserialize<'de> for Text<'de> {
     }
 }
 
-/// `data.result` of a vector answer: each sample handed to `on_sample` as it is decoded, one
-/// label buffer reused for all of them.
-struct VectorSeed<'f, 'de> {
+/// The longest label value of a series handed on (4 KiB, as for `/metrics` pages: crate names,
+/// versions and program names are far shorter). A series with a longer value is skipped and
+/// counted ([`Annotations::skipped`]). (serde_json holds one string at a time while it reads
+/// it, within the body's cap.)
+pub const MAX_LABEL_VALUE: usize = crate::sources::exposition::MAX_LABEL_VALUE;
+
+/// What one pass over an answer found, judged at its end (fields come in any order, and
+/// `status` may come last): the first problem with the shape of `data`, and what the result's
+/// samples gave.
+struct ResultState<'f, 'de> {
     on_sample: &'f mut dyn FnMut(&Sample<'_>),
+    keep: &'f dyn Fn(Option<&str>) -> bool,
+    /// One label buffer, reused for every sample.
     labels: Vec<(Cow<'de, str>, Cow<'de, str>)>,
+    /// The first problem with the shape of `data` (serde's words).
+    problem: Option<String>,
+    /// Kept series skipped for a label value longer than [`MAX_LABEL_VALUE`].
+    skipped: usize,
 }
 
-impl<'de> DeserializeSeed<'de> for VectorSeed<'_, 'de> {
+impl ResultState<'_, '_> {
+    fn problem(&mut self, unexpected: de::Unexpected<'_>, expected: &str) {
+        if self.problem.is_none() {
+            let e: serde_json::Error = de::Error::invalid_type(unexpected, &expected);
+            self.problem = Some(e.to_string());
+        }
+    }
+
+    fn problem_text(&mut self, text: String) {
+        self.problem.get_or_insert(text);
+    }
+}
+
+/// The visits of JSON values other than `$($kind)*` for a lenient visitor: each is recorded as
+/// a problem (`expected` said what was) and skipped.
+macro_rules! other_values {
+    (@one scalars) => {
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+            Ok(self.other(de::Unexpected::Bool(v)))
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            Ok(self.other(de::Unexpected::Signed(v)))
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(self.other(de::Unexpected::Unsigned(v)))
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            Ok(self.other(de::Unexpected::Float(v)))
+        }
+    };
+    (@one unit) => {
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(self.other(de::Unexpected::Unit))
+        }
+    };
+    (@one str) => {
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(self.other(de::Unexpected::Str(v)))
+        }
+    };
+    (@one seq) => {
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(self.other(de::Unexpected::Seq))
+        }
+    };
+    (@one map) => {
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            Ok(self.other(de::Unexpected::Map))
+        }
+    };
+    ($($kind:tt)*) => { $(other_values!(@one $kind);)* };
+}
+
+/// `data`: an object with `resultType` and `result` in either order; `null` is no data.
+struct DataSeed<'s, 'f, 'de> {
+    state: &'s mut ResultState<'f, 'de>,
+    data: &'s mut Data,
+}
+
+/// What `data` held.
+#[derive(Default)]
+enum Data {
+    /// No `data` field.
+    #[default]
+    Missing,
+    /// `"data": null`.
+    Null,
+    /// Something else than `null`.
+    Seen {
+        /// `resultType`, cut to 40 characters.
+        result_type: String,
+    },
+    /// Not an object, or one without a string `resultType` or without `result` (serde's
+    /// words).
+    Malformed(String),
+}
+
+impl<'de> DeserializeSeed<'de> for DataSeed<'_, '_, 'de> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
+        d.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for VectorSeed<'_, 'de> {
+impl DataSeed<'_, '_, '_> {
+    fn other(self, unexpected: de::Unexpected<'_>) {
+        let e: serde_json::Error = de::Error::invalid_type(unexpected, &"an object");
+        *self.data = Data::Malformed(e.to_string());
+    }
+}
+
+impl<'de> Visitor<'de> for DataSeed<'_, '_, 'de> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an array of samples")
+        f.write_str("an object")
     }
-    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(value) = seq.next_element_seed(SampleSeed {
-            labels: &mut self.labels,
-        })? {
-            // An info series counts only while its value is positive: a 0 (or NaN, which
-            // compares false) is what a program exports for what it no longer runs. A series
-            // without a value counts, so that a server leaving it out hides nothing.
-            if value.is_none_or(|v| v > 0.0) {
-                (self.on_sample)(&Sample {
-                    labels: &self.labels,
-                    value,
-                });
+    other_values!(scalars str seq);
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        *self.data = Data::Null;
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        // `None`: not seen; `Some(None)`: not a string.
+        let mut result_type: Option<Option<String>> = None;
+        let mut result = false;
+        while let Some(key) = map.next_key::<Text<'de>>()? {
+            match key.0.as_ref() {
+                "resultType" => {
+                    // A problem of `data`, not of the result: kept apart.
+                    let mut apart = ResultState {
+                        on_sample: &mut |_| {},
+                        keep: &|_| false,
+                        labels: Vec::new(),
+                        problem: None,
+                        skipped: 0,
+                    };
+                    let t = map.next_value_seed(StringSeed { state: &mut apart })?;
+                    result_type = Some(t.map(|t| cut(&t.0, 40)));
+                }
+                "result" => {
+                    result = true;
+                    let known_other = result_type
+                        .as_ref()
+                        .is_some_and(|t| t.as_deref() != Some("vector"));
+                    if known_other {
+                        map.next_value::<IgnoredAny>()?;
+                    } else {
+                        map.next_value_seed(ResultSeed {
+                            state: &mut *self.state,
+                        })?;
+                    }
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
             }
         }
+        *self.data = match (result_type, result) {
+            (Some(Some(result_type)), true) => Data::Seen { result_type },
+            (Some(None), _) => {
+                Data::Malformed("invalid type: expected a string for `resultType`".into())
+            }
+            (None, _) => Data::Malformed("missing field `resultType`".into()),
+            (_, false) => Data::Malformed("missing field `result`".into()),
+        };
         Ok(())
     }
 }
 
-/// One sample object `{"metric":{...},"value":[ts,"v"]}` (other fields ignored): fills
-/// `labels`, gives the value (`None` when absent or `null`; not a number counts as not
-/// positive).
-struct SampleSeed<'b, 'de> {
-    labels: &'b mut Vec<(Cow<'de, str>, Cow<'de, str>)>,
+/// `data.result`: an array of samples, each handed on as it is decoded.
+struct ResultSeed<'s, 'f, 'de> {
+    state: &'s mut ResultState<'f, 'de>,
 }
 
-impl<'de> DeserializeSeed<'de> for SampleSeed<'_, 'de> {
-    type Value = Option<f64>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<f64>, D::Error> {
-        d.deserialize_map(self)
+impl ResultSeed<'_, '_, '_> {
+    fn other(self, unexpected: de::Unexpected<'_>) {
+        self.state.problem(unexpected, "an array of samples");
     }
 }
 
-impl<'de> Visitor<'de> for SampleSeed<'_, 'de> {
-    type Value = Option<f64>;
+impl<'de> DeserializeSeed<'de> for ResultSeed<'_, '_, 'de> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ResultSeed<'_, '_, 'de> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of samples")
+    }
+    other_values!(scalars unit str map);
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq
+            .next_element_seed(SampleSeed {
+                state: &mut *self.state,
+            })?
+            .is_some()
+        {}
+        Ok(())
+    }
+}
+
+/// One sample object `{"metric":{...},"value":[ts,"v"]}` (other fields ignored), handed on
+/// when its value is positive (or absent), its `__name__` kept, and its labels short enough.
+struct SampleSeed<'s, 'f, 'de> {
+    state: &'s mut ResultState<'f, 'de>,
+}
+
+impl SampleSeed<'_, '_, '_> {
+    fn other(self, unexpected: de::Unexpected<'_>) {
+        self.state.problem(unexpected, "a sample object");
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for SampleSeed<'_, '_, 'de> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for SampleSeed<'_, '_, 'de> {
+    type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a sample object")
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<f64>, A::Error> {
-        self.labels.clear();
+    other_values!(scalars unit str seq);
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let state = self.state;
+        state.labels.clear();
         let mut metric = false;
+        // `None`: no `value`; `Some(None)`: `null`.
         let mut value: Option<Option<f64>> = None;
+        let mut shaped = true;
         while let Some(key) = map.next_key::<Text<'de>>()? {
             match key.0.as_ref() {
                 "metric" => {
                     if metric {
-                        return Err(de::Error::duplicate_field("metric"));
+                        state.problem_text("duplicate field `metric`".into());
                     }
                     metric = true;
-                    map.next_value_seed(LabelsSeed {
-                        labels: &mut *self.labels,
-                    })?;
+                    shaped &= map.next_value_seed(LabelsSeed { state: &mut *state })?;
                 }
                 "value" => {
                     if value.is_some() {
-                        return Err(de::Error::duplicate_field("value"));
+                        state.problem_text("duplicate field `value`".into());
                     }
-                    value = Some(
-                        map.next_value::<Option<(IgnoredAny, Text<'de>)>>()?
-                            .map(|(_, v)| number(&v.0)),
-                    );
+                    let v = map.next_value_seed(ValueSeed { state: &mut *state })?;
+                    shaped &= v.is_some();
+                    value = Some(v.flatten());
                 }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
@@ -244,9 +394,158 @@ impl<'de> Visitor<'de> for SampleSeed<'_, 'de> {
             }
         }
         if !metric {
-            return Err(de::Error::missing_field("metric"));
+            state.problem_text("missing field `metric`".into());
+            return Ok(());
         }
-        Ok(value.flatten())
+        let value = value.flatten();
+        // An info series counts only while its value is positive: a 0 (or NaN, which compares
+        // false) is what a program exports for what it no longer runs. A series without a
+        // value counts, so that a server leaving it out hides nothing.
+        if !shaped || state.problem.is_some() || !value.is_none_or(|v| v > 0.0) {
+            return Ok(());
+        }
+        let name = state
+            .labels
+            .iter()
+            .find(|(n, _)| n == "__name__")
+            .map(|(_, v)| v.as_ref());
+        if !(state.keep)(name) {
+            return Ok(());
+        }
+        if state.labels.iter().any(|(_, v)| v.len() > MAX_LABEL_VALUE) {
+            state.skipped += 1;
+            return Ok(());
+        }
+        (state.on_sample)(&Sample {
+            labels: &state.labels,
+            value,
+        });
+        Ok(())
+    }
+}
+
+/// `metric`: an object of string labels, appended to the state's buffer; `false` when it is
+/// malformed (the problem is recorded).
+struct LabelsSeed<'s, 'f, 'de> {
+    state: &'s mut ResultState<'f, 'de>,
+}
+
+impl LabelsSeed<'_, '_, '_> {
+    fn other(self, unexpected: de::Unexpected<'_>) -> bool {
+        self.state.problem(unexpected, "an object of labels");
+        false
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for LabelsSeed<'_, '_, 'de> {
+    type Value = bool;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for LabelsSeed<'_, '_, 'de> {
+    type Value = bool;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object of labels")
+    }
+    other_values!(scalars unit str seq);
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        let mut shaped = true;
+        while let Some(name) = map.next_key::<Text<'de>>()? {
+            match map.next_value_seed(StringSeed {
+                state: &mut *self.state,
+            })? {
+                Some(value) => self.state.labels.push((name.0, value.0)),
+                None => shaped = false,
+            }
+        }
+        Ok(shaped)
+    }
+}
+
+/// A JSON string ([`Text`]); anything else is recorded as a problem (`None`).
+struct StringSeed<'s, 'f, 'de> {
+    state: &'s mut ResultState<'f, 'de>,
+}
+
+impl<'de> StringSeed<'_, '_, 'de> {
+    fn other(self, unexpected: de::Unexpected<'_>) -> Option<Text<'de>> {
+        self.state.problem(unexpected, "a string");
+        None
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for StringSeed<'_, '_, 'de> {
+    type Value = Option<Text<'de>>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for StringSeed<'_, '_, 'de> {
+    type Value = Option<Text<'de>>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+    other_values!(scalars unit seq map);
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Some(Text(Cow::Borrowed(v))))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Some(Text(Cow::Owned(v.to_owned()))))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Some(Text(Cow::Owned(v))))
+    }
+}
+
+/// `value`: `[timestamp, "text"]` or `null`. `Some(value)` when well formed (`Some(None)`
+/// for `null`); `None` when malformed (the problem is recorded).
+struct ValueSeed<'s, 'f, 'de> {
+    state: &'s mut ResultState<'f, 'de>,
+}
+
+impl ValueSeed<'_, '_, '_> {
+    fn other(self, unexpected: de::Unexpected<'_>) -> Option<Option<f64>> {
+        self.state.problem(unexpected, "a [timestamp, value] pair");
+        None
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for ValueSeed<'_, '_, 'de> {
+    type Value = Option<Option<f64>>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ValueSeed<'_, '_, 'de> {
+    type Value = Option<Option<f64>>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a [timestamp, value] pair")
+    }
+    other_values!(scalars str map);
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Some(None))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut count = 0;
+        let mut value = None;
+        while let Some(()) = seq.next_element_seed(PairElement {
+            state: &mut *self.state,
+            index: count,
+            value: &mut value,
+        })? {
+            count += 1;
+        }
+        if count != 2 {
+            let e: serde_json::Error =
+                de::Error::invalid_length(count, &"a [timestamp, value] pair");
+            self.state.problem_text(e.to_string());
+            return Ok(None);
+        }
+        Ok(value.map(|v: Option<f64>| v))
     }
 }
 
@@ -256,26 +555,23 @@ fn number(v: &str) -> f64 {
     v.trim().parse::<f64>().unwrap_or(f64::NAN)
 }
 
-/// `metric`: an object of string labels, appended to `labels`.
-struct LabelsSeed<'b, 'de> {
-    labels: &'b mut Vec<(Cow<'de, str>, Cow<'de, str>)>,
+/// One element of a `value` pair: the timestamp (anything) or the value's text.
+struct PairElement<'s, 'f, 'de> {
+    state: &'s mut ResultState<'f, 'de>,
+    index: usize,
+    /// `Some(Some(v))` once the text is read; stays `None` when it is not a string.
+    value: &'s mut Option<Option<f64>>,
 }
 
-impl<'de> DeserializeSeed<'de> for LabelsSeed<'_, 'de> {
+impl<'de> DeserializeSeed<'de> for PairElement<'_, '_, 'de> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for LabelsSeed<'_, 'de> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object of labels")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some((name, value)) = map.next_entry::<Text<'de>, Text<'de>>()? {
-            self.labels.push((name.0, value.0));
+        if self.index == 1 {
+            if let Some(text) = (StringSeed { state: self.state }).deserialize(d)? {
+                *self.value = Some(Some(number(&text.0)));
+            }
+        } else {
+            IgnoredAny::deserialize(d)?;
         }
         Ok(())
     }
@@ -322,63 +618,171 @@ pub enum ApiError {
     /// A result that is not an instant vector.
     #[error("expected a vector result, got {0:?}")]
     NotVector(String),
+    /// Series of ours skipped for their size; the others count.
+    #[error("{0} series skipped: a label value longer than {max} bytes", max = MAX_LABEL_VALUE)]
+    Skipped(usize),
 }
 
-/// Runs the instant query `query` against the API at `base`, handing each running sample to
-/// `on_sample` as it is decoded (see [`decode_with`]); returns the answer's annotations. The
-/// query is POSTed as a form (`query=...`), as Prometheus' own UI and Grafana do: no URL
-/// length limit, and the query stays out of proxies' access logs.
+/// Runs the instant query `query` against the API at `base`, handing each running sample
+/// whose `__name__` (absent in `count by` answers) `keep` accepts to `on_sample` as it is
+/// decoded, while the answer arrives (see [`decode_with`]): memory is one sample's labels and
+/// what `on_sample` keeps, whatever the answer's size and the series it holds that are not
+/// ours. Returns the answer's annotations. The query is POSTed as a form (`query=...`), as
+/// Prometheus' own UI and Grafana do: no URL length limit, and the query stays out of
+/// proxies' access logs.
+///
+/// On an error, the samples already handed are to be dropped.
 pub fn query(
     client: &Client,
     base: &str,
     query: &str,
+    keep: &dyn Fn(Option<&str>) -> bool,
     on_sample: &mut dyn FnMut(&Sample<'_>),
 ) -> Result<Annotations, ApiError> {
     Url::parse(base)?;
     let endpoint = Url::parse(&format!("{}/api/v1/query", base.trim_end_matches('/')))?;
-    let response = client.post_form(&endpoint, &[("query", query)], "application/json")?;
-    decode_with(
+    let response = client.post_form_streamed(&endpoint, &[("query", query)], "application/json")?;
+    let mut reader = Recorded {
+        inner: response.body,
+        start: Vec::new(),
+    };
+    let pass = {
+        let mut de = serde_json::Deserializer::from_reader(std::io::BufReader::with_capacity(
+            64 << 10,
+            &mut reader,
+        ));
+        one_pass(&mut de, keep, on_sample)
+    };
+    let pass = match pass {
+        Err(e) if e.is_io() => {
+            return Err(ApiError::Http(Body::http_error(std::io::Error::from(e))));
+        }
+        other => other.map_err(|e| e.to_string()),
+    };
+    judge(
         response.status,
         response.content_type.as_deref(),
-        &response.body,
-        on_sample,
+        &reader.start,
+        pass,
     )
 }
+
+/// A reader that keeps the first bytes it gave, to quote them in an error.
+struct Recorded<R> {
+    inner: R,
+    start: Vec<u8>,
+}
+
+impl<R: std::io::Read> std::io::Read for Recorded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let room = QUOTED_START.saturating_sub(self.start.len());
+        self.start.extend_from_slice(&buf[..n.min(room)]);
+        Ok(n)
+    }
+}
+
+/// How many bytes of an answer's start a [`ApiError::NotAnAnswer`] quotes.
+const QUOTED_START: usize = 60;
 
 /// Decodes an API answer, handing each sample whose value is positive (or absent) to
 /// `on_sample` as it is decoded, never holding more than one sample's labels.
 ///
 /// Fields may come in any order and unknown ones (`stats`, ...) are skipped, as Thanos, Mimir,
-/// Cortex and VictoriaMetrics answer. The envelope is read first (`data` kept as a slice of
-/// the body), so samples are handed only from a success answer with a 2xx status and a vector
-/// result; an answer found malformed among its samples is [`ApiError::NotAnAnswer`], and the
-/// samples already handed are to be dropped.
+/// Cortex and VictoriaMetrics answer; the answer is read in one pass (it may be read as it
+/// arrives, see [`query`]) and judged at its end: samples are handed while reading, and are
+/// to be dropped unless the answer is a success with a 2xx status and a well-formed vector
+/// result. A series with a label value longer than [`MAX_LABEL_VALUE`] is skipped and
+/// counted ([`Annotations::skipped`]).
+#[cfg(any(test, feature = "test-util"))]
 pub fn decode_with(
     status: u16,
     content_type: Option<&str>,
     body: &[u8],
     on_sample: &mut dyn FnMut(&Sample<'_>),
 ) -> Result<Annotations, ApiError> {
-    let not_an_answer = |e: &serde_json::Error| {
-        let start: String = String::from_utf8_lossy(&body[..body.len().min(60)])
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let pass = one_pass(&mut de, &|_| true, on_sample).map_err(|e| e.to_string());
+    judge(
+        status,
+        content_type,
+        &body[..body.len().min(QUOTED_START)],
+        pass,
+    )
+}
+
+/// What one pass over an answer read: its top-level fields, what `data` was, the first
+/// problem with the result's shape and the samples skipped for their size.
+struct Pass {
+    status: Option<String>,
+    error_type: Option<String>,
+    error: Option<String>,
+    warnings: Notes,
+    infos: Notes,
+    data: Data,
+    problem: Option<String>,
+    skipped: usize,
+}
+
+/// Reads a whole answer (and checks nothing follows it), handing samples as they come.
+fn one_pass<'de, R: serde_json::de::Read<'de>>(
+    de: &mut serde_json::Deserializer<R>,
+    keep: &dyn Fn(Option<&str>) -> bool,
+    on_sample: &mut dyn FnMut(&Sample<'_>),
+) -> Result<Pass, serde_json::Error> {
+    let mut state = ResultState {
+        on_sample,
+        keep,
+        labels: Vec::new(),
+        problem: None,
+        skipped: 0,
+    };
+    let top = TopSeed { state: &mut state }.deserialize(&mut *de)?;
+    de.end()?;
+    Ok(Pass {
+        status: top.status,
+        error_type: top.error_type,
+        error: top.error,
+        warnings: top.warnings,
+        infos: top.infos,
+        data: top.data,
+        problem: state.problem,
+        skipped: state.skipped,
+    })
+}
+
+/// The answer's verdict, in this order: malformed JSON or top-level fields, an error answer,
+/// an HTTP error status, no data, a malformed `data`, another result type than a vector, a
+/// malformed result.
+fn judge(
+    status: u16,
+    content_type: Option<&str>,
+    start: &[u8],
+    pass: Result<Pass, String>,
+) -> Result<Annotations, ApiError> {
+    let not_an_answer = |detail: String| {
+        let start: String = String::from_utf8_lossy(start)
             .chars()
             .map(|c| if c.is_control() { ' ' } else { c })
             .collect();
         ApiError::NotAnAnswer {
             status,
             content_type: content_type.map(|c| cut(c, 60)),
-            detail: e.to_string(),
+            detail,
             start: start.trim().to_owned(),
         }
     };
-    let answer: Envelope<'_> = serde_json::from_slice(body).map_err(|e| not_an_answer(&e))?;
-    if answer.status != "success" {
+    let pass = pass.map_err(not_an_answer)?;
+    let Some(answer_status) = pass.status else {
+        return Err(not_an_answer("missing field `status`".into()));
+    };
+    if answer_status != "success" {
         return Err(ApiError::Refused {
             status,
-            error_type: answer
+            error_type: pass
                 .error_type
                 .map_or_else(|| "unknown".into(), |t| cut(&t, 40)),
-            message: answer
+            message: pass
                 .error
                 .map_or_else(|| "no message".into(), |m| cut(&m, MAX_QUOTED)),
         });
@@ -386,25 +790,98 @@ pub fn decode_with(
     if !(200..300).contains(&status) {
         return Err(ApiError::Status(status));
     }
-    let data = answer.data.ok_or(ApiError::NoData)?;
-    let data: DataEnvelope<'_> = serde_json::from_str(data.get()).map_err(|e| not_an_answer(&e))?;
-    if data.result_type != "vector" {
-        return Err(ApiError::NotVector(cut(&data.result_type, 40)));
+    match pass.data {
+        Data::Missing | Data::Null => return Err(ApiError::NoData),
+        Data::Malformed(detail) => return Err(not_an_answer(detail)),
+        Data::Seen { result_type } if result_type != "vector" => {
+            return Err(ApiError::NotVector(result_type));
+        }
+        Data::Seen { .. } => {}
     }
-    let mut result = serde_json::Deserializer::from_str(data.result.get());
-    VectorSeed {
-        on_sample,
-        labels: Vec::new(),
+    if let Some(problem) = pass.problem {
+        return Err(not_an_answer(problem));
     }
-    .deserialize(&mut result)
-    .and_then(|()| result.end())
-    .map_err(|e| not_an_answer(&e))?;
     Ok(Annotations {
-        warnings: answer.warnings.kept,
-        warning_count: answer.warnings.count,
-        infos: answer.infos.kept,
-        info_count: answer.infos.count,
+        warnings: pass.warnings.kept,
+        warning_count: pass.warnings.count,
+        infos: pass.infos.kept,
+        info_count: pass.infos.count,
+        skipped: pass.skipped,
     })
+}
+
+/// The top-level object of an answer.
+struct TopSeed<'s, 'f, 'de> {
+    state: &'s mut ResultState<'f, 'de>,
+}
+
+/// What the top-level object held.
+struct Top {
+    status: Option<String>,
+    error_type: Option<String>,
+    error: Option<String>,
+    warnings: Notes,
+    infos: Notes,
+    data: Data,
+}
+
+impl<'de> DeserializeSeed<'de> for TopSeed<'_, '_, 'de> {
+    type Value = Top;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Top, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TopSeed<'_, '_, 'de> {
+    type Value = Top;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an API answer object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Top, A::Error> {
+        let mut top = Top {
+            status: None,
+            error_type: None,
+            error: None,
+            warnings: Notes::default(),
+            infos: Notes::default(),
+            data: Data::Missing,
+        };
+        let mut seen = [false; 6];
+        while let Some(key) = map.next_key::<Text<'de>>()? {
+            let field = ["status", "errorType", "error", "warnings", "infos", "data"]
+                .iter()
+                .position(|f| *f == key.0);
+            let Some(field) = field else {
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            };
+            if std::mem::replace(&mut seen[field], true) {
+                return Err(de::Error::duplicate_field(
+                    ["status", "errorType", "error", "warnings", "infos", "data"][field],
+                ));
+            }
+            match field {
+                0 => top.status = Some(map.next_value::<Text<'de>>()?.0.into_owned()),
+                1 => {
+                    top.error_type = map
+                        .next_value::<Option<Text<'de>>>()?
+                        .map(|t| cut(&t.0, 40));
+                }
+                2 => {
+                    top.error = map
+                        .next_value::<Option<Text<'de>>>()?
+                        .map(|t| cut(&t.0, MAX_QUOTED));
+                }
+                3 => top.warnings = map.next_value()?,
+                4 => top.infos = map.next_value()?,
+                _ => map.next_value_seed(DataSeed {
+                    state: &mut *self.state,
+                    data: &mut top.data,
+                })?,
+            }
+        }
+        Ok(top)
+    }
 }
 
 /// Decodes an API answer into the labels of its running series and its annotations: the
