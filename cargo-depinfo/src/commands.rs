@@ -81,14 +81,28 @@ fn unjudged_lines(prefix: &str, unjudged: &[depinfo::Hit]) -> String {
 pub(crate) fn spread(args: &SpreadArgs) -> Result<Outcome> {
     let format = args.format()?;
     let (observations, errors, notes) = collect(&args.sources, Ask::Counts, &args.crates)?;
-    let crates = depinfo::spread(&observations, &args.crates, args.max_versions);
-    let stdout = match format {
-        Format::Json => depinfo::spread_json(&crates, args.max_versions, &errors, &notes),
-        Format::Prometheus => depinfo::spread_prometheus(&crates),
-        _ => depinfo::spread_text(&crates),
+    let max_versions = args.max_versions;
+    let spread = depinfo::Spread::new(observations, &args.crates, max_versions);
+    let over = max_versions.is_some() && !spread.is_empty();
+    if format == Format::Prometheus {
+        let crates: Vec<_> = spread.crates().collect();
+        return Ok(Outcome::new(
+            depinfo::spread_prometheus(&crates),
+            &errors,
+            over,
+        ));
+    }
+    // JSON and text are written crate by crate, as they are made.
+    let failed = errors.clone();
+    let write: crate::Writer = match format {
+        Format::Json => Box::new(move |out: &mut dyn std::io::Write| {
+            depinfo::write_spread_json(out, &spread, max_versions, &errors, &notes)
+        }),
+        _ => Box::new(move |out: &mut dyn std::io::Write| {
+            depinfo::write_spread_text(out, spread.crates())
+        }),
     };
-    let over = args.max_versions.is_some() && !crates.is_empty();
-    Ok(Outcome::new(stdout, &errors, over))
+    Ok(Outcome::streamed(write, &failed, over))
 }
 
 pub(crate) fn rules(args: RulesArgs) -> Result<Outcome> {

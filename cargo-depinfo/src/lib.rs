@@ -30,14 +30,14 @@ pub use crate::observation::{Observation, Runner, from_inventories};
 pub use crate::progress::Progress;
 pub use crate::questions::{
     Audit, AuditOptions, Blast, CrateSpread, Finding, Hit, INFORMATIONAL_KINDS, Level,
-    OutdatedError, Report, Row, RulesError, RulesOptions, Running, VersionRunners, affected, audit,
-    outdated, root_observations, rules, spread, target_os_arch, unjudged,
+    OutdatedError, Report, Row, RulesError, RulesOptions, Running, Spread, VersionRunners,
+    affected, audit, outdated, root_observations, rules, spread, target_os_arch, unjudged,
 };
 pub use crate::render::{
     affected_json, affected_prometheus, affected_text, audit_json, audit_prometheus, audit_sarif,
     audit_text, cyclonedx, database_line, json, outdated_json, outdated_prometheus, outdated_text,
     printable, printable_line, prometheus, quoted, shortened, spread_json, spread_prometheus,
-    spread_text, text,
+    spread_text, text, write_spread_json, write_spread_text,
 };
 // `decode_bldinfo` and `decode_dep_v0` decode one section a caller extracted itself.
 pub use crate::sections::{FormatError, decode, decode_bldinfo, decode_dep_v0};

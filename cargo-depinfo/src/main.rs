@@ -6,7 +6,7 @@ mod cli;
 mod commands;
 mod progress_line;
 
-use std::io::Write as _;
+use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -24,9 +24,15 @@ const EXIT_FOUND: u8 = 1;
 /// a partial answer is not a clean one.
 const EXIT_ERROR: u8 = 2;
 
+/// Output written as it is made (a question over a million series answers in hundreds of
+/// MB: it is never held whole).
+pub(crate) type Writer = Box<dyn FnOnce(&mut dyn Write) -> std::io::Result<()>>;
+
 /// What a command printed and how it ended.
 pub(crate) struct Outcome {
     stdout: String,
+    /// Written after `stdout`, as it is made.
+    stream: Option<Writer>,
     code: u8,
 }
 
@@ -37,7 +43,19 @@ impl Outcome {
             (true, true) => EXIT_FOUND,
             (true, false) => EXIT_CLEAN,
         };
-        Outcome { stdout, code }
+        Outcome {
+            stdout,
+            stream: None,
+            code,
+        }
+    }
+
+    /// [`Outcome::new`] with output written as it is made.
+    pub(crate) fn streamed(write: Writer, errors: &[String], found: bool) -> Outcome {
+        Outcome {
+            stream: Some(write),
+            ..Outcome::new(String::new(), errors, found)
+        }
     }
 }
 
@@ -55,12 +73,20 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_ERROR);
         }
     };
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(outcome.stdout.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        Ok(()) => ExitCode::from(outcome.code),
+    let mut stdout = std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
+    let Outcome {
+        stdout: text,
+        stream,
+        code,
+    } = outcome;
+    let written = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| match stream {
+            Some(write) => write(&mut stdout),
+            None => Ok(()),
+        });
+    match written.and_then(|()| stdout.flush()) {
+        Ok(()) => ExitCode::from(code),
         // `cargo depinfo inspect dir | head` is fine.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(EXIT_CLEAN),
         Err(e) => {

@@ -16,4 +16,4 @@ pub use self::audit::{
 };
 pub use self::outdated::{Level, OutdatedError, Report, Row, outdated};
 pub use self::rules::{RulesError, RulesOptions, rules};
-pub use self::spread::{CrateSpread, Running, VersionRunners, spread};
+pub use self::spread::{CrateSpread, Running, Spread, VersionRunners, spread};

@@ -11,13 +11,13 @@ mod text;
 
 pub use self::audit::{audit_json, audit_prometheus, audit_text, database_line};
 pub use self::cyclonedx::cyclonedx;
-pub use self::json::{affected_json, json, outdated_json, spread_json};
+pub use self::json::{affected_json, json, outdated_json, spread_json, write_spread_json};
 pub use self::prometheus::{
     affected_prometheus, outdated_prometheus, prometheus, spread_prometheus,
 };
 pub use self::sarif::audit_sarif;
 pub use self::terminal::{printable, printable_line, quoted, shortened};
-pub use self::text::{affected_text, outdated_text, spread_text, text};
+pub use self::text::{affected_text, outdated_text, spread_text, text, write_spread_text};
 
 /// One binary's inventory: an app with a runtime and a build-only dependency.
 #[cfg(test)]

@@ -350,7 +350,12 @@ pub fn collect_with(args: &SourceArgs, on_progress: &mut dyn FnMut(Progress<'_>)
         })
     });
     for c in results {
-        observations.extend(c.observations);
+        // One large source (a page of a million series) is taken, not copied.
+        if observations.is_empty() {
+            observations = c.observations;
+        } else {
+            observations.extend(c.observations);
+        }
         errors.extend(c.errors);
         notes.extend(c.notes);
     }

@@ -2,7 +2,7 @@
 //! Only runtime crates count (what `rust_mod_info` exposes), so binaries and `/metrics`
 //! endpoints give the same answer as Prometheus.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -76,61 +76,132 @@ pub fn spread(
     crates: &[String],
     max_versions: Option<usize>,
 ) -> Vec<CrateSpread> {
-    let mut by_crate: BTreeMap<&str, BTreeMap<&str, BTreeSet<Running>>> = BTreeMap::new();
-    for o in observations {
-        if o.kind != Kind::Runtime
-            || !(crates.is_empty() || crates.iter().any(|c| same_crate(c, &o.name)))
-        {
-            continue;
+    let order = order_of(observations, crates);
+    crates_of(observations, &order, max_versions).collect()
+}
+
+/// [`spread`]'s answer, made one crate at a time: what a question over a million series
+/// holds is the observations and one index each, never every crate's answer at once (the
+/// JSON of a million crates is written as it is made).
+#[derive(Debug)]
+pub struct Spread {
+    observations: Vec<Observation>,
+    order: Vec<usize>,
+    max_versions: Option<usize>,
+}
+
+impl Spread {
+    /// The spread of `observations`, as [`spread`] computes it.
+    pub fn new(
+        observations: Vec<Observation>,
+        crates: &[String],
+        max_versions: Option<usize>,
+    ) -> Spread {
+        let order = order_of(&observations, crates);
+        Spread {
+            observations,
+            order,
+            max_versions,
         }
-        by_crate
-            .entry(&o.name)
-            .or_default()
-            .entry(&o.version)
-            .or_default()
-            .insert(Running {
-                location: o.location().to_owned(),
-                runner: o.runner.clone(),
-            });
     }
-    let mut out = Vec::new();
-    for (name, versions) in by_crate {
-        if max_versions.is_some_and(|max| versions.len() <= max) {
-            continue;
-        }
-        let mut versions: Vec<VersionRunners> = versions
-            .into_iter()
-            .map(|(version, runners)| {
-                let mut runners: Vec<Running> = runners.into_iter().collect();
-                // Two sources may report the same instance with different detail; counted
-                // runners of one API differ by job.
-                runners.dedup_by(|a, b| {
-                    a.runner.program == b.runner.program
-                        && a.location == b.location
-                        && (!a.runner.is_counted() || a.runner.job == b.runner.job)
-                });
-                VersionRunners {
-                    version: version.to_owned(),
-                    running: runners,
-                }
+
+    /// The crates, sorted by name, each made when it is reached.
+    pub fn crates(&self) -> impl Iterator<Item = CrateSpread> + '_ {
+        crates_of(&self.observations, &self.order, self.max_versions)
+    }
+
+    /// Whether no crate is in the answer (with `max_versions`: none runs more versions).
+    pub fn is_empty(&self) -> bool {
+        let o = &self.observations;
+        !self
+            .order
+            .chunk_by(|&a, &b| o[a].name == o[b].name)
+            .any(|group| {
+                let versions = group
+                    .chunk_by(|&a, &b| o[a].version == o[b].version)
+                    .count();
+                self.max_versions.is_none_or(|max| versions > max)
             })
-            .collect();
-        versions.sort_by(|a, b| {
-            match (
-                semver::Version::parse(&a.version),
-                semver::Version::parse(&b.version),
-            ) {
-                (Ok(x), Ok(y)) => x.cmp(&y),
-                _ => a.version.cmp(&b.version),
-            }
-        });
-        out.push(CrateSpread {
-            name: name.to_owned(),
-            version_count: versions.len(),
-            versions,
-        });
     }
-    out
+}
+
+/// The observations that count (runtime crates, of `crates` when not empty), by crate name
+/// and version text.
+fn order_of(observations: &[Observation], crates: &[String]) -> Vec<usize> {
+    let mut order: Vec<usize> = observations
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| {
+            o.kind == Kind::Runtime
+                && (crates.is_empty() || crates.iter().any(|c| same_crate(c, &o.name)))
+        })
+        .map(|(i, _)| i)
+        .collect();
+    order.sort_unstable_by(|&a, &b| {
+        let (a, b) = (&observations[a], &observations[b]);
+        (&*a.name, &*a.version).cmp(&(&*b.name, &*b.version))
+    });
+    order
+}
+
+/// The crates of `order` (see [`order_of`]), one at a time.
+fn crates_of<'a>(
+    o: &'a [Observation],
+    order: &'a [usize],
+    max_versions: Option<usize>,
+) -> impl Iterator<Item = CrateSpread> + 'a {
+    order
+        .chunk_by(|&a, &b| o[a].name == o[b].name)
+        .filter_map(move |group| crate_spread(o, group, max_versions))
+}
+
+/// One crate's spread from its observations (sorted by version text).
+fn crate_spread(
+    o: &[Observation],
+    group: &[usize],
+    max_versions: Option<usize>,
+) -> Option<CrateSpread> {
+    let by_version = group.chunk_by(|&a, &b| o[a].version == o[b].version);
+    if max_versions.is_some_and(|max| by_version.clone().count() <= max) {
+        return None;
+    }
+    let mut versions: Vec<VersionRunners> = by_version
+        .map(|same| {
+            let runners: BTreeSet<Running> = same
+                .iter()
+                .map(|&i| Running {
+                    location: o[i].location().to_owned(),
+                    runner: o[i].runner.clone(),
+                })
+                .collect();
+            let mut runners: Vec<Running> = runners.into_iter().collect();
+            // Two sources may report the same instance with different detail; counted
+            // runners of one API differ by job.
+            runners.dedup_by(|a, b| {
+                a.runner.program == b.runner.program
+                    && a.location == b.location
+                    && (!a.runner.is_counted() || a.runner.job == b.runner.job)
+            });
+            VersionRunners {
+                version: o[same[0]].version.to_string(),
+                running: runners,
+            }
+        })
+        .collect();
+    versions.sort_by(|a, b| {
+        match (
+            semver::Version::parse(&a.version),
+            semver::Version::parse(&b.version),
+        ) {
+            (Ok(x), Ok(y)) => x.cmp(&y),
+            _ => a.version.cmp(&b.version),
+        }
+    });
+    Some(CrateSpread {
+        name: o[group[0]].name.to_string(),
+        version_count: versions.len(),
+        versions,
+    })
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::inventory::Inventory;
-use crate::questions::{CrateSpread, Hit, Report, Row};
+use crate::questions::{CrateSpread, Hit, Report, Row, Spread};
 
 /// Version of the JSON output format (`"format_version"`). Fields may be added within a
 /// version; removing or changing one bumps it.
@@ -88,12 +88,45 @@ pub fn affected_json(
 }
 
 #[derive(Serialize)]
-struct SpreadDocument<'a> {
+struct SpreadDocument<C> {
     format_version: u32,
     max_versions: Option<usize>,
-    crates: &'a [CrateSpread],
+    crates: C,
     errors: Vec<ErrorEntry>,
     notes: Vec<NoteEntry>,
+}
+
+/// The crates of a [`Spread`], serialized one at a time as they are made.
+struct CratesOf<'a>(&'a Spread);
+
+impl Serialize for CratesOf<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.crates())
+    }
+}
+
+/// [`spread_json`] of a [`Spread`], written to `out` as it is made (byte for byte the same
+/// document): memory is one crate's answer, whatever the number of crates.
+///
+/// # Errors
+///
+/// Writing failed.
+pub fn write_spread_json(
+    out: &mut dyn std::io::Write,
+    spread: &Spread,
+    max_versions: Option<usize>,
+    errors: &[String],
+    notes: &[String],
+) -> std::io::Result<()> {
+    let doc = SpreadDocument {
+        format_version: JSON_FORMAT_VERSION,
+        max_versions,
+        crates: CratesOf(spread),
+        errors: error_entries(errors),
+        notes: error_entries(notes),
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc).map_err(std::io::Error::from)?;
+    out.write_all(b"\n")
 }
 
 /// JSON: `{"format_version":1,"max_versions":N|null,"crates":[{"name","version_count",

@@ -112,36 +112,59 @@ pub fn affected_text(hits: &[Hit]) -> String {
 pub fn spread_text(crates: &[CrateSpread]) -> String {
     let mut out = String::new();
     for c in crates {
-        let plural = if c.version_count == 1 { "" } else { "s" };
-        let _ = writeln!(
-            out,
-            "{}: {} version{plural}",
-            printable(&c.name),
-            c.version_count
-        );
-        for v in &c.versions {
-            for r in &v.running {
-                let _ = write!(
-                    out,
-                    "\t{}\t{}@{}",
-                    printable(&v.version),
-                    printable(&r.runner.program),
-                    printable(&r.location)
-                );
-                if r.runner.is_counted() {
-                    let job = r.runner.job.as_deref().unwrap_or("");
-                    let _ = write!(
-                        out,
-                        "\tjob={} instances={}",
-                        printable(job),
-                        r.runner.instances
-                    );
-                }
-                out.push('\n');
-            }
-        }
+        spread_text_crate(&mut out, c);
     }
     out
+}
+
+/// [`spread_text`] of crates made one at a time, written to `out` as they come.
+///
+/// # Errors
+///
+/// Writing failed.
+pub fn write_spread_text(
+    out: &mut dyn std::io::Write,
+    crates: impl Iterator<Item = CrateSpread>,
+) -> std::io::Result<()> {
+    let mut text = String::new();
+    for c in crates {
+        text.clear();
+        spread_text_crate(&mut text, &c);
+        out.write_all(text.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// One crate's lines of [`spread_text`].
+fn spread_text_crate(out: &mut String, c: &CrateSpread) {
+    let plural = if c.version_count == 1 { "" } else { "s" };
+    let _ = writeln!(
+        out,
+        "{}: {} version{plural}",
+        printable(&c.name),
+        c.version_count
+    );
+    for v in &c.versions {
+        for r in &v.running {
+            let _ = write!(
+                out,
+                "\t{}\t{}@{}",
+                printable(&v.version),
+                printable(&r.runner.program),
+                printable(&r.location)
+            );
+            if r.runner.is_counted() {
+                let job = r.runner.job.as_deref().unwrap_or("");
+                let _ = write!(
+                    out,
+                    "\tjob={} instances={}",
+                    printable(job),
+                    r.runner.instances
+                );
+            }
+            out.push('\n');
+        }
+    }
 }
 
 /// A table of the crates that are behind, sorted by program and crate:
