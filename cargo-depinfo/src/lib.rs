@@ -68,12 +68,14 @@ pub use crate::sources::{
 #[cfg(feature = "test-util")]
 pub mod network_parsers {
     pub use crate::sources::exposition::{
-        Format, Labels, MAX_LABELS, Sample, parse as parse_exposition,
+        Format, Labels, MAX_LABEL_VALUE, MAX_LABELS, MAX_LINE, Sample, Skipped, StreamError,
+        parse as parse_exposition, parse_reader as parse_exposition_reader,
     };
     pub use crate::sources::index_cache::parse_cache_file;
     pub use crate::sources::metrics_pages::{ACCEPT, page_observations};
     pub use crate::sources::prometheus_api::{
-        Annotations, Sample as ApiSample, Series, decode as decode_prometheus_answer,
+        Annotations, MAX_LABEL_VALUE as MAX_API_LABEL_VALUE, Sample as ApiSample, Series,
+        decode as decode_prometheus_answer, decode_reader as decode_prometheus_answer_reader,
         decode_with as decode_prometheus_answer_with,
     };
     pub use crate::sources::sparse_index::{Release, parse_index_file};

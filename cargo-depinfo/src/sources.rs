@@ -367,7 +367,7 @@ pub fn collect_with(args: &SourceArgs, on_progress: &mut dyn FnMut(Progress<'_>)
 }
 
 /// Runs `f` over `jobs` on at most `workers` threads (0: [`DEFAULT_WORKERS`]; never more
-/// threads than jobs), each taking the next job from a shared queue; the results come back in
+/// threads than jobs; one job or one worker runs on the calling thread), each taking the next job from a shared queue; the results come back in
 /// the jobs' order. `None` for a job whose `f` panicked (the other jobs still run), or that
 /// never ran because no thread could be started.
 fn in_pool<J: Sync, T: Send>(
@@ -395,6 +395,11 @@ fn in_pool<J: Sync, T: Send>(
             }
         }
     };
+    if workers == 1 {
+        // One source, or one worker: no thread is needed.
+        work();
+        return collect_slots(results);
+    }
     std::thread::scope(|scope| {
         let mut started = 0;
         for n in 0..workers {
@@ -410,6 +415,10 @@ fn in_pool<J: Sync, T: Send>(
             work();
         }
     });
+    collect_slots(results)
+}
+
+fn collect_slots<T>(results: Vec<Mutex<Option<T>>>) -> Vec<Option<T>> {
     results
         .into_iter()
         .map(|slot| slot.into_inner().ok().flatten())

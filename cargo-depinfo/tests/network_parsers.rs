@@ -12,8 +12,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use cargo_depinfo::network_parsers::{
-    Format, decode_prometheus_answer, decode_prometheus_answer_with, page_observations,
-    parse_exposition, parse_index_file,
+    Format, MAX_API_LABEL_VALUE, MAX_LABEL_VALUE, MAX_LINE, decode_prometheus_answer,
+    decode_prometheus_answer_reader, decode_prometheus_answer_with, page_observations,
+    parse_exposition, parse_exposition_reader, parse_index_file,
 };
 use cargo_depinfo::{ApiError, ExpositionError, IndexFileError};
 use proptest::prelude::*;
@@ -965,6 +966,221 @@ fn a_hundred_thousand_samples_stream_in_constant_memory() {
         "{peak} bytes for {} bytes of answer",
         body.len()
     );
+}
+
+// ---- read as they arrive, bounded expansion (issue 18, defect 12) ------------------------
+
+/// A reader that gives at most `.1` bytes at a time, as a slow network does.
+struct Trickle<'a>(&'a [u8], usize);
+
+impl std::io::Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.0.len().min(self.1.max(1)).min(buf.len());
+        buf[..n].copy_from_slice(&self.0[..n]);
+        self.0 = &self.0[n..];
+        Ok(n)
+    }
+}
+
+/// What a page gave, owned: every kept sample, and the skipped count with the first's line;
+/// or the error's message.
+type PageResult = Result<(Vec<Parsed>, usize, Option<usize>), String>;
+
+fn parsed_whole(page: &[u8], format: Format) -> PageResult {
+    let mut out = Vec::new();
+    let skipped = parse_exposition(
+        page,
+        format,
+        |_| true,
+        |s| {
+            out.push((
+                s.name.to_owned(),
+                s.labels()
+                    .map(|(k, v)| (k.to_owned(), v.into_owned()))
+                    .collect(),
+                s.value,
+            ));
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    Ok((out, skipped.count, skipped.first.map(|e| e.line)))
+}
+
+fn parsed_streamed(page: &[u8], format: Format, step: usize) -> PageResult {
+    let mut out = Vec::new();
+    let skipped = parse_exposition_reader(
+        Trickle(page, step),
+        format,
+        |_| true,
+        |s| {
+            out.push((
+                s.name.to_owned(),
+                s.labels()
+                    .map(|(k, v)| (k.to_owned(), v.into_owned()))
+                    .collect(),
+                s.value,
+            ));
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    Ok((out, skipped.count, skipped.first.map(|e| e.line)))
+}
+
+/// A sample of ours whose `name` label is `len` bytes long.
+fn long_label_line(len: usize) -> String {
+    format!(
+        "rust_mod_info{{name=\"{}\",version=\"1.0.0\"}} 1",
+        "n".repeat(len)
+    )
+}
+
+proptest! {
+    #![proptest_config(testkit::proptest_cases(600))]
+
+    /// Mutated real pages read as they arrive, in reads of any size: exactly what parsing the
+    /// whole body gives (samples, skipped samples, or the same error), and the reader holds
+    /// no more than its buffer and one cut line, whatever the page.
+    #[test]
+    fn pages_read_as_they_arrive_parse_as_the_whole_body(
+        seed in 0..PAGES.len(),
+        mutations in proptest::collection::vec(mutation(), 0..8),
+        format in format(),
+        step in prop_oneof![1usize..16, 16usize..70_000],
+        long in proptest::option::of((0usize..3, MAX_LABEL_VALUE - 2..MAX_LINE + 10)),
+    ) {
+        let mut bytes = mutate(PAGES[seed].as_bytes(), &mutations);
+        if let Some((at, len)) = long {
+            // A sample of ours near the caps, at the start, the middle or the end.
+            let line = long_label_line(len);
+            let at = [0, bytes.len() / 2, bytes.len()][at];
+            let at = bytes[..at].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+            bytes.splice(at..at, format!("{line}\n").into_bytes());
+        }
+        let whole = parsed_whole(&bytes, format);
+        let streamed = parsed_streamed(&bytes, format, step);
+        prop_assert_eq!(&streamed, &whole);
+        let (_, peak) = peak_during(|| {
+            parse_exposition_reader(Trickle(&bytes, step), format, |_| true, |_| {})
+        });
+        prop_assert!(peak <= (256 << 10) + MAX_LINE + 1 + (4 << 10), "{peak} bytes");
+    }
+
+    /// A label value of ours is read up to `MAX_LABEL_VALUE` bytes as written; a longer one
+    /// skips its sample (counted, with its line), and the page's other samples count.
+    #[test]
+    fn label_values_past_the_cap_skip_their_sample(
+        len in prop_oneof![0usize..64, MAX_LABEL_VALUE - 3..MAX_LABEL_VALUE + 3, MAX_LABEL_VALUE..200_000],
+        before in 0usize..3,
+        format in format(),
+    ) {
+        let mut page = String::new();
+        for i in 0..before {
+            let _ = writeln!(page, "rust_mod_info{{name=\"c{i}\",version=\"1.0.0\"}} 1");
+        }
+        let _ = writeln!(page, "{}", long_label_line(len));
+        page.push_str("rust_mod_info{name=\"last\",version=\"1.0.0\"} 1\n");
+        if format == Format::OpenMetrics {
+            page.push_str("# EOF\n");
+        }
+        let (got, peak) = peak_during(|| parsed_streamed(page.as_bytes(), format, 8192));
+        let (samples, skipped, first) = got.map_err(TestCaseError::fail)?;
+        let kept = len <= MAX_LABEL_VALUE;
+        prop_assert_eq!(samples.len(), before + 1 + usize::from(kept));
+        prop_assert_eq!(skipped, usize::from(!kept));
+        prop_assert_eq!(first, (!kept).then_some(before + 1));
+        // Kept label values are copied by this test; a skipped one never is.
+        let copied: usize = samples.iter().flat_map(|s| s.1.values()).map(String::len).sum();
+        prop_assert!(peak <= (256 << 10) + MAX_LINE + 1 + 64 * copied + (16 << 10), "{peak} bytes");
+    }
+}
+
+/// An answer's samples as [`decode_prometheus_answer_reader`] hands them, read in steps of
+/// `step` bytes, in the reference's terms.
+fn streamed_from_reader(status: u16, body: &[u8], step: usize) -> Classified {
+    let mut samples = Vec::new();
+    let answer =
+        decode_prometheus_answer_reader(status, None, Trickle(body, step), &|_| true, &mut |s| {
+            samples.push((
+                s.labels()
+                    .map(|(n, v)| (n.to_owned(), v.to_owned()))
+                    .collect::<Vec<_>>(),
+                s.value,
+            ));
+        });
+    match answer {
+        Ok(a) => Ok((
+            samples,
+            (a.warnings, a.warning_count),
+            (a.infos, a.info_count),
+        )),
+        Err(ApiError::NotAnAnswer { .. }) => Err("not an answer"),
+        Err(ApiError::Refused { .. }) => Err("refused"),
+        Err(ApiError::Status(_)) => Err("status"),
+        Err(ApiError::NoData) => Err("no data"),
+        Err(ApiError::NotVector(_)) => Err("not a vector"),
+        Err(_) => Err("other"),
+    }
+}
+
+proptest! {
+    #![proptest_config(testkit::proptest_cases(600))]
+
+    /// Random answers read as they arrive, in reads of any size: what the reference decode
+    /// gives, holding one read buffer and one sample's labels.
+    #[test]
+    fn answers_read_as_they_arrive_equal_a_reference_decode(
+        body in gen_answer(),
+        status in prop_oneof![Just(200u16), Just(503)],
+        step in prop_oneof![1usize..16, 16usize..100_000],
+    ) {
+        let got = streamed_from_reader(status, &body, step);
+        prop_assert_eq!(&got, &reference(status, &body), "{}", String::from_utf8_lossy(&body));
+        let (_, peak) = peak_during(|| {
+            decode_prometheus_answer_reader(status, None, Trickle(&body, step), &|_| true, &mut |_| {})
+        });
+        // The read buffer, and one sample's labels (owned when read from a stream).
+        prop_assert!(peak <= (64 << 10) + (48 << 10) + 2 * body.len(), "{peak} bytes");
+    }
+
+    /// Series of other metrics are dropped as they are read: only ours are handed, in order,
+    /// whatever the others hold; a series of ours with a label value past the cap is skipped
+    /// and counted.
+    #[test]
+    fn foreign_series_are_dropped_and_long_values_skipped(
+        series in proptest::collection::vec(
+            (prop_oneof![Just("rust_mod_info"), Just("up"), Just("http_requests_total")], 0usize..3),
+            0..30,
+        ),
+    ) {
+        let long = "v".repeat(MAX_API_LABEL_VALUE + 1);
+        let result: Vec<serde_json::Value> = series
+            .iter()
+            .enumerate()
+            .map(|(i, (name, size))| {
+                let value = match size {
+                    0 => format!("v{i}"),
+                    1 => "v".repeat(MAX_API_LABEL_VALUE),
+                    _ => long.clone(),
+                };
+                serde_json::json!({"metric": {"__name__": name, "name": value, "i": i.to_string()}, "value": [1.5, "1"]})
+            })
+            .collect();
+        let body = serde_json::to_vec(&serde_json::json!({
+            "status": "success",
+            "data": {"resultType": "vector", "result": result},
+        }))
+        .unwrap();
+        let mut handed = Vec::new();
+        let keep = |n: Option<&str>| n == Some("rust_mod_info");
+        let answer = decode_prometheus_answer_reader(200, None, Trickle(&body, 4096), &keep, &mut |s| {
+            handed.push(s.label("i").unwrap().parse::<usize>().unwrap());
+        })
+        .unwrap();
+        let ours = series.iter().enumerate().filter(|(_, (n, _))| *n == "rust_mod_info");
+        let want: Vec<usize> = ours.clone().filter(|(_, (_, size))| *size < 2).map(|(i, _)| i).collect();
+        prop_assert_eq!(handed, want);
+        prop_assert_eq!(answer.skipped, ours.filter(|(_, (_, size))| *size == 2).count());
+    }
 }
 
 // ---- sparse index files -----------------------------------------------------------------

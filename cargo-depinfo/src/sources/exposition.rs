@@ -321,7 +321,12 @@ pub fn parse_reader(
 /// Appends to a cut line no more than makes it one byte longer than [`MAX_LINE`].
 fn push_bounded(carry: &mut Vec<u8>, piece: &[u8]) {
     let room = (MAX_LINE + 1).saturating_sub(carry.len());
-    carry.extend_from_slice(&piece[..piece.len().min(room)]);
+    let take = piece.len().min(room);
+    if carry.capacity() < carry.len() + take {
+        // Once, for the run: no growth by doubling past the cap.
+        carry.reserve_exact(MAX_LINE + 1 - carry.len());
+    }
+    carry.extend_from_slice(&piece[..take]);
 }
 
 /// The state of a page read line by line.

@@ -175,7 +175,6 @@ impl PageReader {
 
     fn finish(mut self) -> Vec<Observation> {
         join_build_info(&mut self.observations, &self.build_info);
-        self.observations.shrink_to_fit();
         self.observations
     }
 }

@@ -642,8 +642,31 @@ pub fn query(
     Url::parse(base)?;
     let endpoint = Url::parse(&format!("{}/api/v1/query", base.trim_end_matches('/')))?;
     let response = client.post_form_streamed(&endpoint, &[("query", query)], "application/json")?;
+    decode_reader(
+        response.status,
+        response.content_type.as_deref(),
+        response.body,
+        keep,
+        on_sample,
+    )
+}
+
+/// [`decode_with`] of an answer read as it arrives from `body`, handing only the samples
+/// whose `__name__` `keep` accepts. A read error that carries an [`HttpError`] (see
+/// [`Body`]) is [`ApiError::Http`].
+///
+/// # Errors
+///
+/// As [`decode_with`], or the read's error.
+pub fn decode_reader(
+    status: u16,
+    content_type: Option<&str>,
+    body: impl std::io::Read,
+    keep: &dyn Fn(Option<&str>) -> bool,
+    on_sample: &mut dyn FnMut(&Sample<'_>),
+) -> Result<Annotations, ApiError> {
     let mut reader = Recorded {
-        inner: response.body,
+        inner: body,
         start: Vec::new(),
     };
     let pass = {
@@ -659,12 +682,7 @@ pub fn query(
         }
         other => other.map_err(|e| e.to_string()),
     };
-    judge(
-        response.status,
-        response.content_type.as_deref(),
-        &reader.start,
-        pass,
-    )
+    judge(status, content_type, &reader.start, pass)
 }
 
 /// A reader that keeps the first bytes it gave, to quote them in an error.
