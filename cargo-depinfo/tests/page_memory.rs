@@ -148,6 +148,8 @@ fn a_page_of_distinct_series_is_answered_within_twice_its_size() {
     let server = Server::fixed(Reply::ok("text/plain; version=0.0.4", page));
     let mut args = SourceArgs::default();
     args.metrics.push(server.url("/metrics"));
+    // A debug build, beside other tests.
+    args.timeout = std::time::Duration::from_secs(120);
     let (observations, peak, errors) = spread_peak(&args);
     assert_eq!(
         (observations, errors),
@@ -171,6 +173,8 @@ fn a_huge_label_is_skipped_without_being_held() {
     let server = Server::fixed(Reply::ok("text/plain; version=0.0.4", page).chunked(1 << 20));
     let mut args = SourceArgs::default();
     args.metrics.push(server.url("/metrics"));
+    // A debug build, beside other tests.
+    args.timeout = std::time::Duration::from_secs(120);
     let (observations, peak, errors) = spread_peak(&args);
     assert_eq!(observations, 1);
     assert_eq!(errors.len(), 1, "{errors:?}");
@@ -218,6 +222,7 @@ fn foreign_series_in_an_api_answer_cost_nothing() {
         let server = Server::fixed(Reply::ok("application/json", answer_with_foreign(foreign)));
         let mut args = SourceArgs::default();
         args.prometheus.push(server.url(""));
+        args.timeout = std::time::Duration::from_secs(120);
         let (observations, peak, errors) = spread_peak(&args);
         assert_eq!((observations, errors), (10, Vec::<String>::new()));
         peaks.push(peak);

@@ -319,7 +319,7 @@ impl Streamed {
     /// The same answer with a smaller cap for its body (never a larger one than the client's).
     #[must_use]
     pub fn limit(mut self, max_body: u64) -> Streamed {
-        self.body.max_body = self.body.max_body.min(max_body);
+        self.body.cap = self.body.cap.min(max_body);
         self
     }
 
@@ -329,7 +329,7 @@ impl Streamed {
     ///
     /// What reading the body met (see [`Body::read_chunk`]).
     pub fn read_all(mut self) -> Result<Response, HttpError> {
-        let max_body = usize::try_from(self.body.max_body).unwrap_or(usize::MAX);
+        let max_body = usize::try_from(self.body.cap).unwrap_or(usize::MAX);
         let mut body: Vec<u8> = Vec::new();
         let mut buf = vec![0u8; 64 << 10];
         loop {
@@ -360,7 +360,8 @@ pub struct Body {
     client: Client,
     reader: Box<dyn std::io::Read>,
     gzip: bool,
-    max_body: u64,
+    /// The cap of this body.
+    cap: u64,
     /// Bytes read so far.
     read: u64,
     /// The first two bytes: a gzip body without `Content-Encoding` is refused.
@@ -395,11 +396,11 @@ impl Body {
             return Ok(0);
         }
         let len = self.read + n as u64;
-        if len > self.max_body {
+        if len > self.cap {
             return Err(if self.gzip {
-                HttpError::InflatesTooLarge(self.max_body)
+                HttpError::InflatesTooLarge(self.cap)
             } else {
-                HttpError::TooLarge(self.max_body)
+                HttpError::TooLarge(self.cap)
             });
         }
         if !self.client.reserve(n as u64) {
@@ -440,11 +441,24 @@ impl Body {
         }
     }
 
+    /// Reads the rest of the body into nothing (within the caps and the deadline), to learn
+    /// whether it arrives whole.
+    ///
+    /// # Errors
+    ///
+    /// As [`read_chunk`](Self::read_chunk).
+    pub fn drain(&mut self) -> Result<(), HttpError> {
+        let mut buf = vec![0u8; 64 << 10];
+        while self.read_chunk(&mut buf)? > 0 {}
+        Ok(())
+    }
+
     /// The [`HttpError`] an error of this body's [`std::io::Read`] carries (any other
     /// error as [`HttpError::Io`]).
     pub fn http_error(e: std::io::Error) -> HttpError {
-        if e.get_ref().is_some_and(|inner| inner.is::<HttpError>()) {
-            if let Some(Ok(inner)) = e.into_inner().map(|inner| inner.downcast::<HttpError>()) {
+        type Inner = dyn std::error::Error + Send + Sync;
+        if e.get_ref().is_some_and(Inner::is::<HttpError>) {
+            if let Some(Ok(inner)) = e.into_inner().map(Inner::downcast::<HttpError>) {
                 return *inner;
             }
             return HttpError::Io("read failed".into());
@@ -768,7 +782,7 @@ impl Client {
                 client: self.clone(),
                 reader,
                 gzip,
-                max_body: self.0.max_body,
+                cap: self.0.max_body,
                 read: 0,
                 start: [0; 2],
             },

@@ -61,14 +61,20 @@ pub(super) fn scrape(
         return Err(MetricsPageError::Status(response.status));
     }
     let mut page = PageReader::new(&parsed.host_port(), http::shown_url(url));
+    let mut body = response.body;
     let skipped = exposition::parse_reader(
-        response.body,
+        &mut body,
         Format::from_content_type(response.content_type.as_deref()),
         is_ours,
         |s| page.sample(&s),
     )
     .map_err(|e| match e {
-        StreamError::Exposition(e) => MetricsPageError::Exposition(e),
+        // A page cut short is a failed transfer, not a malformed page (what the body says
+        // before the cut may be anything): the rest is read, into nothing, to tell them apart.
+        StreamError::Exposition(e) => match body.drain() {
+            Ok(()) => MetricsPageError::Exposition(e),
+            Err(read) => MetricsPageError::Http(read),
+        },
         StreamError::Read(e) => MetricsPageError::Http(Body::http_error(e)),
     })?;
     Ok((page.finish(), skipped))

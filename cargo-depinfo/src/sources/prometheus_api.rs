@@ -257,8 +257,8 @@ impl<'de> Visitor<'de> for DataSeed<'_, '_, 'de> {
         Ok(())
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        // `None`: not seen; `Some(None)`: not a string.
-        let mut result_type: Option<Option<String>> = None;
+        // `Err(())`: not a string.
+        let mut result_type: Option<Result<String, ()>> = None;
         let mut result = false;
         while let Some(key) = map.next_key::<Text<'de>>()? {
             match key.0.as_ref() {
@@ -272,13 +272,13 @@ impl<'de> Visitor<'de> for DataSeed<'_, '_, 'de> {
                         skipped: 0,
                     };
                     let t = map.next_value_seed(StringSeed { state: &mut apart })?;
-                    result_type = Some(t.map(|t| cut(&t.0, 40)));
+                    result_type = Some(t.map(|t| cut(&t.0, 40)).ok_or(()));
                 }
                 "result" => {
                     result = true;
                     let known_other = result_type
                         .as_ref()
-                        .is_some_and(|t| t.as_deref() != Some("vector"));
+                        .is_some_and(|t| t.as_deref() != Ok("vector"));
                     if known_other {
                         map.next_value::<IgnoredAny>()?;
                     } else {
@@ -293,8 +293,8 @@ impl<'de> Visitor<'de> for DataSeed<'_, '_, 'de> {
             }
         }
         *self.data = match (result_type, result) {
-            (Some(Some(result_type)), true) => Data::Seen { result_type },
-            (Some(None), _) => {
+            (Some(Ok(result_type)), true) => Data::Seen { result_type },
+            (Some(Err(())), _) => {
                 Data::Malformed("invalid type: expected a string for `resultType`".into())
             }
             (None, _) => Data::Malformed("missing field `resultType`".into()),
@@ -368,8 +368,8 @@ impl<'de> Visitor<'de> for SampleSeed<'_, '_, 'de> {
         let state = self.state;
         state.labels.clear();
         let mut metric = false;
-        // `None`: no `value`; `Some(None)`: `null`.
-        let mut value: Option<Option<f64>> = None;
+        // `None`: no `value`.
+        let mut value: Option<ValueRead> = None;
         let mut shaped = true;
         while let Some(key) = map.next_key::<Text<'de>>()? {
             match key.0.as_ref() {
@@ -385,8 +385,8 @@ impl<'de> Visitor<'de> for SampleSeed<'_, '_, 'de> {
                         state.problem_text("duplicate field `value`".into());
                     }
                     let v = map.next_value_seed(ValueSeed { state: &mut *state })?;
-                    shaped &= v.is_some();
-                    value = Some(v.flatten());
+                    shaped &= v != ValueRead::Malformed;
+                    value = Some(v);
                 }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
@@ -397,7 +397,10 @@ impl<'de> Visitor<'de> for SampleSeed<'_, '_, 'de> {
             state.problem_text("missing field `metric`".into());
             return Ok(());
         }
-        let value = value.flatten();
+        let value = match value {
+            Some(ValueRead::Number(v)) => Some(v),
+            _ => None,
+        };
         // An info series counts only while its value is positive: a 0 (or NaN, which compares
         // false) is what a program exports for what it no longer runs. A series without a
         // value counts, so that a server leaving it out hides nothing.
@@ -500,34 +503,44 @@ impl<'de> Visitor<'de> for StringSeed<'_, '_, 'de> {
     }
 }
 
-/// `value`: `[timestamp, "text"]` or `null`. `Some(value)` when well formed (`Some(None)`
-/// for `null`); `None` when malformed (the problem is recorded).
+/// What a sample's `value` held.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum ValueRead {
+    /// `null`.
+    Null,
+    /// `[timestamp, "text"]`: the text as a number.
+    Number(f64),
+    /// Anything else (the problem is recorded).
+    Malformed,
+}
+
+/// `value`: `[timestamp, "text"]` or `null`.
 struct ValueSeed<'s, 'f, 'de> {
     state: &'s mut ResultState<'f, 'de>,
 }
 
 impl ValueSeed<'_, '_, '_> {
-    fn other(self, unexpected: de::Unexpected<'_>) -> Option<Option<f64>> {
+    fn other(self, unexpected: de::Unexpected<'_>) -> ValueRead {
         self.state.problem(unexpected, "a [timestamp, value] pair");
-        None
+        ValueRead::Malformed
     }
 }
 
 impl<'de> DeserializeSeed<'de> for ValueSeed<'_, '_, 'de> {
-    type Value = Option<Option<f64>>;
+    type Value = ValueRead;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_any(self)
     }
 }
 
 impl<'de> Visitor<'de> for ValueSeed<'_, '_, 'de> {
-    type Value = Option<Option<f64>>;
+    type Value = ValueRead;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a [timestamp, value] pair")
     }
     other_values!(scalars str map);
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Some(None))
+        Ok(ValueRead::Null)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut count = 0;
@@ -543,9 +556,9 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_, 'de> {
             let e: serde_json::Error =
                 de::Error::invalid_length(count, &"a [timestamp, value] pair");
             self.state.problem_text(e.to_string());
-            return Ok(None);
+            return Ok(ValueRead::Malformed);
         }
-        Ok(value.map(|v: Option<f64>| v))
+        Ok(value.map_or(ValueRead::Malformed, ValueRead::Number))
     }
 }
 
@@ -559,8 +572,8 @@ fn number(v: &str) -> f64 {
 struct PairElement<'s, 'f, 'de> {
     state: &'s mut ResultState<'f, 'de>,
     index: usize,
-    /// `Some(Some(v))` once the text is read; stays `None` when it is not a string.
-    value: &'s mut Option<Option<f64>>,
+    /// The value once its text is read; stays `None` when it is not a string.
+    value: &'s mut Option<f64>,
 }
 
 impl<'de> DeserializeSeed<'de> for PairElement<'_, '_, 'de> {
@@ -568,7 +581,7 @@ impl<'de> DeserializeSeed<'de> for PairElement<'_, '_, 'de> {
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         if self.index == 1 {
             if let Some(text) = (StringSeed { state: self.state }).deserialize(d)? {
-                *self.value = Some(Some(number(&text.0)));
+                *self.value = Some(number(&text.0));
             }
         } else {
             IgnoredAny::deserialize(d)?;
@@ -680,7 +693,15 @@ pub fn decode_reader(
         Err(e) if e.is_io() => {
             return Err(ApiError::Http(Body::http_error(std::io::Error::from(e))));
         }
-        other => other.map_err(|e| e.to_string()),
+        Err(e) => {
+            // An answer cut short is a failed transfer, not a malformed answer: the rest is
+            // read, into nothing, to tell them apart.
+            if let Err(read) = std::io::copy(&mut reader.inner, &mut std::io::sink()) {
+                return Err(ApiError::Http(Body::http_error(read)));
+            }
+            Err(e.to_string())
+        }
+        Ok(pass) => Ok(pass),
     };
     judge(status, content_type, &reader.start, pass)
 }
