@@ -631,6 +631,9 @@ pub enum ApiError {
     /// A result that is not an instant vector.
     #[error("expected a vector result, got {0:?}")]
     NotVector(String),
+    /// A string of the answer longer than [`MAX_JSON_STRING`] (read as it arrives).
+    #[error("the answer holds a string longer than {} KiB (refused)", MAX_JSON_STRING >> 10)]
+    LongString,
     /// Series of ours skipped for their size; the others count.
     #[error("{0} series skipped: a label value longer than {max} bytes", max = MAX_LABEL_VALUE)]
     Skipped(usize),
@@ -678,10 +681,7 @@ pub fn decode_reader(
     keep: &dyn Fn(Option<&str>) -> bool,
     on_sample: &mut dyn FnMut(&Sample<'_>),
 ) -> Result<Annotations, ApiError> {
-    let mut reader = Recorded {
-        inner: body,
-        start: Vec::new(),
-    };
+    let mut reader = Recorded::new(body);
     let pass = {
         let mut de = serde_json::Deserializer::from_reader(std::io::BufReader::with_capacity(
             64 << 10,
@@ -691,7 +691,11 @@ pub fn decode_reader(
     };
     let pass = match pass {
         Err(e) if e.is_io() => {
-            return Err(ApiError::Http(Body::http_error(std::io::Error::from(e))));
+            let read = std::io::Error::from(e);
+            if read.get_ref().is_some_and(|e| e.is::<LongString>()) {
+                return Err(ApiError::LongString);
+            }
+            return Err(ApiError::Http(Body::http_error(read)));
         }
         Err(e) => {
             // An answer cut short is a failed transfer, not a malformed answer: the rest is
@@ -706,17 +710,59 @@ pub fn decode_reader(
     judge(status, content_type, &reader.start, pass)
 }
 
-/// A reader that keeps the first bytes it gave, to quote them in an error.
+/// The longest JSON string of an answer read as it arrives (1 MiB): serde_json holds each
+/// string whole while it reads it, so one huge label value (of any series, ours or not) would
+/// cost its size. Labels we keep are far shorter ([`MAX_LABEL_VALUE`]); notes are cut to 200
+/// characters.
+pub const MAX_JSON_STRING: usize = 1 << 20;
+
+/// A reader that keeps the first bytes it gave, to quote them in an error, and refuses a
+/// JSON string longer than [`MAX_JSON_STRING`] bytes (as written) before it is held.
 struct Recorded<R> {
     inner: R,
     start: Vec<u8>,
+    /// Inside a string: its length so far; and whether the last byte was a backslash.
+    string: Option<usize>,
+    escaped: bool,
 }
+
+impl<R> Recorded<R> {
+    fn new(inner: R) -> Recorded<R> {
+        Recorded {
+            inner,
+            start: Vec::new(),
+            string: None,
+            escaped: false,
+        }
+    }
+}
+
+/// The error of a JSON string past [`MAX_JSON_STRING`].
+#[derive(Debug, thiserror::Error)]
+#[error("a JSON string longer than {} KiB (refused)", MAX_JSON_STRING >> 10)]
+struct LongString;
 
 impl<R: std::io::Read> std::io::Read for Recorded<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         let room = QUOTED_START.saturating_sub(self.start.len());
         self.start.extend_from_slice(&buf[..n.min(room)]);
+        // Strings as JSON writes them: `"` opens and closes one, `\` escapes the next byte.
+        for &b in &buf[..n] {
+            match (&mut self.string, b) {
+                (None, b'"') => self.string = Some(0),
+                (None, _) => {}
+                (Some(_), _) if self.escaped => self.escaped = false,
+                (Some(_), b'"') => self.string = None,
+                (Some(len), b) => {
+                    self.escaped = b == b'\\';
+                    *len += 1;
+                    if *len > MAX_JSON_STRING {
+                        return Err(std::io::Error::other(LongString));
+                    }
+                }
+            }
+        }
         Ok(n)
     }
 }
@@ -1148,5 +1194,36 @@ mod tests {
         let (s, _) = decode(200, None, body).unwrap();
         let kept: Vec<&str> = s.iter().map(|l| l["v"].as_str()).collect();
         assert_eq!(kept, ["one", "none"]);
+    }
+
+    /// Regression (issue 18, defect 12): read as it arrives, one huge string (a label of a
+    /// series not ours) would be held whole by the JSON reader. Strings past
+    /// `MAX_JSON_STRING` are refused while they are read; one at the cap, with escapes, is
+    /// read.
+    #[test]
+    fn a_huge_string_is_refused_before_it_is_held() {
+        let answer = |value: &str| {
+            format!(
+                r#"{{"status":"success","data":{{"resultType":"vector","result":[{{"metric":{{"__name__":"up","x":"{value}"}},"value":[1,"1"]}},{{"metric":{{"name":"a\"b","version":"1"}},"value":[1,"1"]}}]}}}}"#
+            )
+        };
+        let read = |body: &str| {
+            let mut names = Vec::new();
+            decode_reader(200, None, body.as_bytes(), &|_| true, &mut |s| {
+                names.push(s.label("name").map(str::to_owned));
+            })
+            .map(|a| (names, a.skipped))
+        };
+        let fits = format!("{}\\\"", "x".repeat(MAX_JSON_STRING - 4));
+        // Read whole, then skipped for its label past `MAX_LABEL_VALUE`.
+        assert_eq!(
+            read(&answer(&fits)).unwrap(),
+            (vec![Some("a\"b".to_owned())], 1)
+        );
+        let e = read(&answer(&"x".repeat(MAX_JSON_STRING + 1))).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the answer holds a string longer than 1024 KiB (refused)"
+        );
     }
 }
