@@ -692,7 +692,10 @@ pub fn decode_reader(
     let pass = match pass {
         Err(e) if e.is_io() => {
             let read = std::io::Error::from(e);
-            if read.get_ref().is_some_and(|e| e.is::<LongString>()) {
+            if read
+                .get_ref()
+                .is_some_and(<dyn std::error::Error + Send + Sync>::is::<LongString>)
+            {
                 return Err(ApiError::LongString);
             }
             return Err(ApiError::Http(Body::http_error(read)));
