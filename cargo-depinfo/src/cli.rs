@@ -796,6 +796,25 @@ mod tests {
     }
 
     #[test]
+    fn jobs_bound_the_sources_read_at_once() {
+        let Command::Spread(s) = parse(&["cargo-depinfo", "spread"]) else {
+            panic!("not spread");
+        };
+        assert_eq!(usize::from(s.sources.jobs), cargo_depinfo::DEFAULT_WORKERS);
+        let Command::Spread(s) = parse(&["cargo-depinfo", "spread", "--jobs", "4"]) else {
+            panic!("not spread");
+        };
+        assert_eq!(s.sources.jobs, 4);
+        for bad in ["0", "1025", "-1", "many"] {
+            let flag = format!("--jobs={bad}");
+            assert!(
+                Cli::try_parse_from(cargo_args(os(&["cargo-depinfo", "spread", &flag]))).is_err(),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
     fn a_huge_req_is_echoed_cut_short_and_escaped() {
         let req = format!("\x1b]0;owned\x07{}", "9".repeat(120_000));
         let Command::Affected(a) = parse(&["cargo-depinfo", "affected", "x", &req]) else {

@@ -868,4 +868,33 @@ mod tests {
         assert!(threads.lock().unwrap().len() <= 4);
         assert_eq!(SourceArgs::default().workers, DEFAULT_WORKERS);
     }
+
+    /// Sources that accept and never answer, read by a pool smaller than their number: every
+    /// one fails on its own deadline, reported in the order given.
+    #[test]
+    fn silent_sources_fail_in_order_through_the_pool() {
+        let listeners: Vec<std::net::TcpListener> = (0..12)
+            .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+            .collect();
+        let urls: Vec<String> = listeners
+            .iter()
+            .map(|l| format!("http://{}/metrics", l.local_addr().unwrap()))
+            .collect();
+        let args = SourceArgs {
+            metrics: urls.clone(),
+            timeout: std::time::Duration::from_millis(200),
+            workers: 4,
+            ..SourceArgs::default()
+        };
+        let (observations, errors) = collect(&args);
+        assert!(observations.is_empty());
+        let inputs: Vec<String> = errors.iter().map(SourceError::input).collect();
+        assert_eq!(inputs, urls);
+        for e in &errors {
+            assert!(
+                e.to_string().ends_with("no answer within 0.2s (--timeout)"),
+                "{e}"
+            );
+        }
+    }
 }
