@@ -8,6 +8,9 @@
 //!   stops there) and a budget over all bodies of the run together (`--max-total-mib`): every
 //!   body draws from one counter shared by the concurrent sources; the source that would pass
 //!   it fails, the others are still read.
+//!   A caller may lower the cap for one request ([`Client::get_limited`]: sparse-index
+//!   files), and may read a body as it arrives ([`Body`]) instead of holding it: the caps are
+//!   checked while reading either way.
 //! - **Compression**: `Accept-Encoding: gzip`; gzip bodies are inflated as they are read.
 //!   Other encodings are refused.
 //! - **Redirects**: followed on `http://` and `https://` alike, at most [`MAX_REDIRECTS`]
