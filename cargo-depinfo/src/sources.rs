@@ -39,7 +39,7 @@ pub(crate) mod prometheus_api;
 pub(crate) mod sparse_index;
 pub(crate) mod workspace;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
@@ -452,17 +452,93 @@ pub(crate) struct SeenAt<'a> {
     pub(crate) origin: &'a str,
 }
 
-/// The key of a runner: program, instance, job, instances.
-type RunnerKey = (String, Option<String>, Option<String>, usize);
+/// What tells the runners of series apart: program, instance, job, instances.
+trait RunnerKey {
+    fn key(&self) -> (&str, Option<&str>, Option<&str>, usize);
+}
+
+/// A runner of the builder, found by its key without a copy of the key's strings.
+struct Keyed(Arc<Runner>);
+
+/// A key looked up.
+struct Wanted<'a>(&'a str, Option<&'a str>, Option<&'a str>, usize);
+
+impl RunnerKey for Keyed {
+    fn key(&self) -> (&str, Option<&str>, Option<&str>, usize) {
+        key_of(&self.0)
+    }
+}
+
+fn key_of(r: &Runner) -> (&str, Option<&str>, Option<&str>, usize) {
+    (
+        &r.program,
+        r.instance.as_deref(),
+        r.job.as_deref(),
+        r.instances,
+    )
+}
+
+impl RunnerKey for Wanted<'_> {
+    fn key(&self) -> (&str, Option<&str>, Option<&str>, usize) {
+        (self.0, self.1, self.2, self.3)
+    }
+}
+
+impl PartialEq for dyn RunnerKey + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl Eq for dyn RunnerKey + '_ {}
+
+impl PartialOrd for dyn RunnerKey + '_ {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for dyn RunnerKey + '_ {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key().cmp(&other.key())
+    }
+}
+
+impl PartialEq for Keyed {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl Eq for Keyed {}
+
+impl PartialOrd for Keyed {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Keyed {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key().cmp(&other.key())
+    }
+}
+
+impl<'a> std::borrow::Borrow<dyn RunnerKey + 'a> for Keyed {
+    fn borrow(&self) -> &(dyn RunnerKey + 'a) {
+        self
+    }
+}
 
 /// Turns series into observations, sharing one [`Runner`] per program and instance (or
-/// program, job and count) and one copy of each name, version and source.
+/// program, job and count) and one copy of each name, version and source: what a source
+/// holds is proportional to what is distinct in it.
 #[derive(Default)]
 pub(crate) struct ObservationBuilder {
     strings: Strings,
-    runners: BTreeMap<RunnerKey, Arc<Runner>>,
+    runners: BTreeSet<Keyed>,
     /// The runner of the last series: a page's series come program by program, so most
-    /// lookups end here without building a key.
+    /// lookups end here.
     last: Option<Arc<Runner>>,
 }
 
@@ -494,39 +570,29 @@ impl ObservationBuilder {
         let version = self.strings.get(labels.version?);
         let source = self.strings.get(labels.source.unwrap_or("unknown"));
         let program = labels.program.unwrap_or("unknown");
+        let wanted = Wanted(program, at.instance, at.job, at.instances);
         let runner = match &self.last {
-            Some(r)
-                if r.program == program
-                    && r.instance.as_deref() == at.instance
-                    && r.job.as_deref() == at.job
-                    && r.instances == at.instances
-                    && r.origin == at.origin =>
-            {
-                Arc::clone(r)
-            }
+            Some(r) if key_of(r) == wanted.key() => Arc::clone(r),
             _ => {
-                let key = (
-                    program.to_owned(),
-                    at.instance.map(str::to_owned),
-                    at.job.map(str::to_owned),
-                    at.instances,
-                );
-                let runner = self.runners.entry(key).or_insert_with_key(
-                    |(program, instance, job, instances)| {
-                        Arc::new(Runner {
-                            program: program.clone(),
+                let runner = match self.runners.get(&wanted as &dyn RunnerKey) {
+                    Some(Keyed(r)) => Arc::clone(r),
+                    None => {
+                        let r = Arc::new(Runner {
+                            program: program.to_owned(),
                             program_version: None,
                             revision: None,
-                            instance: instance.clone(),
-                            job: job.clone(),
+                            instance: at.instance.map(str::to_owned),
+                            job: at.job.map(str::to_owned),
                             path: None,
                             origin: at.origin.to_owned(),
-                            instances: *instances,
-                        })
-                    },
-                );
-                self.last = Some(Arc::clone(runner));
-                Arc::clone(runner)
+                            instances: at.instances,
+                        });
+                        self.runners.insert(Keyed(Arc::clone(&r)));
+                        r
+                    }
+                };
+                self.last = Some(Arc::clone(&runner));
+                runner
             }
         };
         Some(Observation {
@@ -538,37 +604,45 @@ impl ObservationBuilder {
             direct: labels.direct.map(|d| d == "true"),
         })
     }
+
+    /// Fills in the program version and revision of `observations` (made by this builder)
+    /// from build_info series: each runner with a build_info series of its program is
+    /// replaced once, and the observations that pointed at it follow; the others are left
+    /// as they are.
+    pub(crate) fn join(self, observations: &mut [Observation], build_info: &BuildInfoIndex) {
+        // By the old runner's address: the old runners stay alive (in `self`) while the map
+        // is in use, so no address is reused.
+        let mut replaced: BTreeMap<*const Runner, Arc<Runner>> = BTreeMap::new();
+        for Keyed(old) in &self.runners {
+            let key = (
+                old.instance.clone(),
+                old.job.clone(),
+                format!(
+                    "{}_build_info",
+                    build_info_collector::metric_name(&old.program)
+                ),
+            );
+            if let Some((version, revision)) = build_info.get(&key) {
+                let mut runner = Runner::clone(old);
+                runner.program_version.clone_from(version);
+                runner.revision.clone_from(revision);
+                replaced.insert(Arc::as_ptr(old), Arc::new(runner));
+            }
+        }
+        if replaced.is_empty() {
+            return;
+        }
+        for o in observations {
+            if let Some(new) = replaced.get(&Arc::as_ptr(&o.runner)) {
+                o.runner = Arc::clone(new);
+            }
+        }
+    }
 }
 
 /// build_info series by `(instance, job, metric name)`: `(version, revision)`.
 type BuildInfoIndex =
     BTreeMap<(Option<String>, Option<String>, String), (Option<String>, Option<String>)>;
-
-/// Fills in program version and revision from build_info series, once per distinct runner.
-fn join_build_info(observations: &mut [Observation], build_info: &BuildInfoIndex) {
-    // By the old runner's address; the old runner is kept alive beside its replacement, so
-    // no address is reused while the map is in use.
-    let mut joined: BTreeMap<*const Runner, (Arc<Runner>, Arc<Runner>)> = BTreeMap::new();
-    for o in observations {
-        let (_, new) = joined.entry(Arc::as_ptr(&o.runner)).or_insert_with(|| {
-            let mut runner = Runner::clone(&o.runner);
-            let key = (
-                runner.instance.clone(),
-                runner.job.clone(),
-                format!(
-                    "{}_build_info",
-                    build_info_collector::metric_name(&runner.program)
-                ),
-            );
-            if let Some((version, revision)) = build_info.get(&key) {
-                runner.program_version.clone_from(version);
-                runner.revision.clone_from(revision);
-            }
-            (Arc::clone(&o.runner), Arc::new(runner))
-        });
-        o.runner = Arc::clone(new);
-    }
-}
 
 /// The PromQL regex matching `name` up to `-`/`_` (crate names are `[A-Za-z0-9_-]`; any
 /// other character is matched literally), written for a double-quoted PromQL string.
@@ -700,7 +774,7 @@ fn query_prometheus(client: &Client, url: &str, args: &SourceArgs) -> Collected 
         match answer {
             Ok(a) => {
                 annotations.push(a);
-                join_build_info(&mut observations, &build_info);
+                builder.join(&mut observations, &build_info);
             }
             Err(e) => errors.push(fail(e)),
         }

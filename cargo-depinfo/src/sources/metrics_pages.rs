@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use build_info_collector::RUST_MOD_INFO;
 
-use super::{BuildInfoIndex, ModLabels, ObservationBuilder, SeenAt, join_build_info};
+use super::{BuildInfoIndex, ModLabels, ObservationBuilder, SeenAt};
 use crate::observation::Observation;
 use crate::sources::exposition::{self, ExpositionError, Format, Sample, Skipped, StreamError};
 use crate::sources::http::{self, Body, Client, HttpError, Url};
@@ -180,7 +180,7 @@ impl PageReader {
     }
 
     fn finish(mut self) -> Vec<Observation> {
-        join_build_info(&mut self.observations, &self.build_info);
+        self.builder.join(&mut self.observations, &self.build_info);
         self.observations
     }
 }
