@@ -19,14 +19,15 @@ pub struct Runner {
     pub program_version: Option<String>,
     /// The program's revision, when known.
     pub revision: Option<String>,
-    /// `host:port` of the instance (network sources).
-    pub instance: Option<String>,
+    /// `host:port` of the instance (network sources), shared by the runners of one source.
+    pub instance: Option<Arc<str>>,
     /// The Prometheus `job` (`--prometheus` only).
     pub job: Option<String>,
     /// The binary (binaries only).
     pub path: Option<String>,
-    /// The input this came from: a path, a `/metrics` URL or a Prometheus URL.
-    pub origin: String,
+    /// The input this came from: a path, a `/metrics` URL or a Prometheus URL (shared by
+    /// the runners of one source).
+    pub origin: Arc<str>,
     /// How many instances (or binaries) this stands for: 1 for a binary, a `/metrics` page
     /// or an instance's series; the count of a Prometheus `count by` answer, when the
     /// runner is one program in one job (no `instance`).
@@ -105,7 +106,7 @@ pub(crate) fn runner_of(inv: &Inventory) -> Arc<Runner> {
         instance: None,
         job: None,
         path: Some(inv.path.clone()),
-        origin: inv.path.clone(),
+        origin: inv.path.as_str().into(),
         instances: 1,
     })
 }

@@ -581,10 +581,11 @@ impl ObservationBuilder {
                             program: program.to_owned(),
                             program_version: None,
                             revision: None,
-                            instance: at.instance.map(str::to_owned),
+                            // One copy of the instance and the input for the source.
+                            instance: at.instance.map(|i| self.strings.get(i)),
                             job: at.job.map(str::to_owned),
                             path: None,
-                            origin: at.origin.to_owned(),
+                            origin: self.strings.get(at.origin),
                             instances: at.instances,
                         });
                         self.runners.insert(Keyed(Arc::clone(&r)));
@@ -615,7 +616,7 @@ impl ObservationBuilder {
         let mut replaced: BTreeMap<*const Runner, Arc<Runner>> = BTreeMap::new();
         for Keyed(old) in &self.runners {
             let key = (
-                old.instance.clone(),
+                old.instance.as_deref().map(str::to_owned),
                 old.job.clone(),
                 format!(
                     "{}_build_info",

@@ -152,7 +152,7 @@ mod tests {
                     program: "app".into(),
                     program_version: None,
                     revision: None,
-                    instance: Some(format!("10.0.0.{i}:8080")),
+                    instance: Some(format!("10.0.0.{i}:8080").into()),
                     job: None,
                     path: None,
                     origin: "http://prometheus:9090".into(),

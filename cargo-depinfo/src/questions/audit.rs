@@ -346,7 +346,7 @@ mod tests {
                 program: program.into(),
                 program_version: None,
                 revision: None,
-                instance: instance.map(str::to_owned),
+                instance: instance.map(Arc::from),
                 job: None,
                 path: path.map(str::to_owned),
                 origin: "origin".into(),

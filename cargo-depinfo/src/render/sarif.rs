@@ -82,7 +82,7 @@ pub fn audit_sarif(audit: &Audit<'_>, db: &Database, now: u64, version: &str) ->
             let first = runners[0];
             let artifact = match &first.path {
                 Some(path) => path_uri(path),
-                None => first.origin.clone(),
+                None => first.origin.to_string(),
             };
             let instances: Vec<&str> = runners.iter().map(|r| r.location()).collect();
             let n = instances.len();
