@@ -7,7 +7,12 @@
 //! - a page whose one `rust_mod_info` series carries a 200 MB label;
 //! - Prometheus API answers holding 0, 100,000 and 500,000 series that are not ours (another
 //!   `__name__`) beside 1,000 of ours: goal flat in the number of foreign series;
-//! - 2,000 `/metrics` sources that accept and never answer, with `--timeout 1`.
+//! - 2,000 `/metrics` sources that accept and never answer, with `--timeout 1`;
+//! - beyond the goals: a page where every series names another program, with its
+//!   build_info series (one runner per program is what the answer needs).
+//!
+//! `cargo bench -p cargo-depinfo --bench memory -- page` (or `label`, `foreign`, `silent`,
+//! `programs`) runs one case.
 //!
 //! Prints, for each: the input's size, the peak RSS, their ratio, the wall time and the exit
 //! code. `cargo bench -p cargo-depinfo --bench memory` (release; a few minutes, several GB of
@@ -129,6 +134,26 @@ fn main() {
         let m = spread("--prometheus", &server.url(""), &[]);
         report(
             "1M distinct series counted, spread --prometheus --format json",
+            size,
+            &m,
+        );
+    }
+
+    if only("programs") {
+        // Beyond the goal: every series names another program, each with its build_info
+        // series (a runner per program is what the answer needs).
+        let spec = PageSpec {
+            series: 1_000_000,
+            mod_info: 500_000,
+            programs: 500_000,
+            open_metrics: false,
+        };
+        let page = metrics_page(spec);
+        let size = page.len();
+        let server = Server::fixed(Reply::ok(TEXT, page));
+        let m = spread("--metrics", &server.url("/metrics"), &[]);
+        report(
+            "500,000 programs with one series and a build_info each, spread --metrics --format json",
             size,
             &m,
         );
