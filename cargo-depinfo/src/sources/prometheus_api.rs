@@ -622,6 +622,12 @@ pub enum ApiError {
         /// `error` (`no message` when missing), cut to 200 characters.
         message: String,
     },
+    /// A string of the answer longer than [`MAX_JSON_STRING`] (read as it arrives).
+    #[error("the answer holds a string longer than {} KiB (refused)", MAX_JSON_STRING >> 10)]
+    LongString,
+    /// Series of ours skipped for their size; the others count.
+    #[error("{0} series skipped: a label value longer than {max} bytes", max = MAX_LABEL_VALUE)]
+    Skipped(usize),
     /// A success answer with an HTTP error status.
     #[error("HTTP {0}")]
     Status(u16),
@@ -631,12 +637,6 @@ pub enum ApiError {
     /// A result that is not an instant vector.
     #[error("expected a vector result, got {0:?}")]
     NotVector(String),
-    /// A string of the answer longer than [`MAX_JSON_STRING`] (read as it arrives).
-    #[error("the answer holds a string longer than {} KiB (refused)", MAX_JSON_STRING >> 10)]
-    LongString,
-    /// Series of ours skipped for their size; the others count.
-    #[error("{0} series skipped: a label value longer than {max} bytes", max = MAX_LABEL_VALUE)]
-    Skipped(usize),
 }
 
 /// Runs the instant query `query` against the API at `base`, handing each running sample
