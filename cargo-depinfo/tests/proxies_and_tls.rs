@@ -146,8 +146,7 @@ fn a_socks5h_proxy_receives_the_name_unresolved() {
     let url = format!("http://some.name.invalid:{port}/metrics");
     for var in ["HTTP_PROXY", "http_proxy"] {
         let before = proxy.requests().len();
-        let (code, out, err) =
-            depinfo_env(&affected(&url), &[(var, &proxy.url("socks5h"))]);
+        let (code, out, err) = depinfo_env(&affected(&url), &[(var, &proxy.url("socks5h"))]);
         assert_eq!(
             (code, out.as_str()),
             (
@@ -196,15 +195,25 @@ fn socks5_and_socks4_send_the_address_the_client_resolved_and_socks4a_the_name()
     });
     let url = format!("http://localhost:{port}/metrics");
     let found = format!("localhost:{port}: alpha: itoa 1.0.15 crates.io\n");
-    let resolved = ("localhost", port).to_socket_addrs().unwrap().next().unwrap();
+    let resolved = ("localhost", port)
+        .to_socket_addrs()
+        .unwrap()
+        .next()
+        .unwrap();
     let first_v4 = ("localhost", port)
         .to_socket_addrs()
         .unwrap()
         .find(SocketAddr::is_ipv4)
         .unwrap();
     for (scheme, want) in [
-        ("socks5", request(5, &resolved.ip().to_string(), port, false)),
-        ("socks4", request(4, &first_v4.ip().to_string(), port, false)),
+        (
+            "socks5",
+            request(5, &resolved.ip().to_string(), port, false),
+        ),
+        (
+            "socks4",
+            request(4, &first_v4.ip().to_string(), port, false),
+        ),
         ("socks4a", request(4, "localhost", port, true)),
         ("socks5h", request(5, "localhost", port, true)),
     ] {
@@ -274,8 +283,10 @@ fn socks5_credentials_authenticate_and_are_never_printed() {
         "socks4.yml",
         &format!("proxy_url: socks4://alice:{SECRET}@{}\n", proxy.addr()),
     );
-    let (code, out, err) =
-        depinfo_env(&["spread", "--metrics", &url, "--http.config.file", &socks4], &[]);
+    let (code, out, err) = depinfo_env(
+        &["spread", "--metrics", &url, "--http.config.file", &socks4],
+        &[],
+    );
     assert_eq!(code, 2);
     assert_eq!(
         err,
@@ -310,15 +321,24 @@ fn https_goes_through_socks_and_no_proxy_still_bypasses() {
     let args = [&affected(&url)[..], &["--http.config.file", &ca]].concat();
     let (code, out, err) = depinfo_env(&args, &[("HTTPS_PROXY", &proxy.url("socks5h"))]);
     assert_eq!(code, 1, "{err}");
-    assert_eq!(out, format!("localhost:{port}: alpha: itoa 1.0.15 crates.io\n"));
+    assert_eq!(
+        out,
+        format!("localhost:{port}: alpha: itoa 1.0.15 crates.io\n")
+    );
     assert_eq!(proxy.requests(), [request(5, "localhost", port, true)]);
 
     // NO_PROXY: straight to the server, the proxy not even connected to.
     let before = proxy.connections();
-    for no_proxy in ["localhost".to_owned(), format!("127.0.0.1,localhost:{port}")] {
+    for no_proxy in [
+        "localhost".to_owned(),
+        format!("127.0.0.1,localhost:{port}"),
+    ] {
         let (code, _, err) = depinfo_env(
             &args,
-            &[("HTTPS_PROXY", &proxy.url("socks5h")), ("NO_PROXY", &no_proxy)],
+            &[
+                ("HTTPS_PROXY", &proxy.url("socks5h")),
+                ("NO_PROXY", &no_proxy),
+            ],
         );
         assert_eq!(code, 1, "{no_proxy}: {err}");
     }
@@ -351,10 +371,22 @@ fn an_unsupported_proxy_scheme_is_refused_before_any_connection() {
     let url = format!("http://{}/metrics", target.addr);
     let scratch = Scratch::new("proxy-schemes");
     for (scheme, why) in [
-        ("ftp", "the proxy scheme ftp is not supported (use http, https, socks4, socks4a, socks5 or socks5h)"),
-        ("socks6", "the proxy scheme socks6 is not supported (use http, https, socks4, socks4a, socks5 or socks5h)"),
-        ("quic", "the proxy scheme quic is not supported (use http, https, socks4, socks4a, socks5 or socks5h)"),
-        ("socks", "socks:// is ambiguous (SOCKS4 to curl, SOCKS5 to others): write socks4://, socks5:// or socks5h://"),
+        (
+            "ftp",
+            "the proxy scheme ftp is not supported (use http, https, socks4, socks4a, socks5 or socks5h)",
+        ),
+        (
+            "socks6",
+            "the proxy scheme socks6 is not supported (use http, https, socks4, socks4a, socks5 or socks5h)",
+        ),
+        (
+            "quic",
+            "the proxy scheme quic is not supported (use http, https, socks4, socks4a, socks5 or socks5h)",
+        ),
+        (
+            "socks",
+            "socks:// is ambiguous (SOCKS4 to curl, SOCKS5 to others): write socks4://, socks5:// or socks5h://",
+        ),
     ] {
         let proxy = format!("{scheme}://u:pr0xy-Secret@127.0.0.1:1");
         let shown = format!("{scheme}://u:***@127.0.0.1:1");
@@ -362,7 +394,11 @@ fn an_unsupported_proxy_scheme_is_refused_before_any_connection() {
             depinfo_env(&["spread", "--metrics", &url], &[("http_proxy", &proxy)]);
         assert_eq!(
             (code, out.as_str(), err.as_str()),
-            (2, "", format!("error: cannot set up HTTP: http_proxy {shown}: {why}\n").as_str())
+            (
+                2,
+                "",
+                format!("error: cannot set up HTTP: http_proxy {shown}: {why}\n").as_str()
+            )
         );
         let config = write(scratch.path(), "http.yml", &format!("proxy_url: {proxy}\n"));
         let (code, out, err) = depinfo_env(
@@ -379,4 +415,220 @@ fn an_unsupported_proxy_scheme_is_refused_before_any_connection() {
         );
     }
     assert_eq!(target.connections(), 0);
+}
+
+/// Runs `openssl` in `dir`; panics with its stderr when it fails.
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = testkit::run(
+        Command::new("openssl").args(args).current_dir(dir),
+        Duration::from_secs(120),
+    );
+    assert!(out.status.success(), "openssl {args:?}: {}", stderr(&out));
+}
+
+/// The certificate of Prometheus' TLS guide (`openssl req -x509 -newkey rsa -nodes`, so
+/// `CA:TRUE`), with the subjectAltName Go and rustls need: `guide.pem` and `guide.key`. And
+/// one like it whose validity ended in 2021, made by `openssl ca -selfsign` with past dates:
+/// `old.pem` and `old.key`.
+fn guide_certificates(dir: &Path) {
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-keyout",
+            "guide.key",
+            "-out",
+            "guide.pem",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost",
+        ],
+    );
+    write(
+        dir,
+        "ca.cnf",
+        "[ca]\ndefault_ca = here\n[here]\ndatabase = index.txt\nnew_certs_dir = .\nserial = serial\ndefault_md = sha256\npolicy = any\nunique_subject = no\n[any]\ncommonName = supplied\n[guide]\nbasicConstraints = critical,CA:TRUE\nsubjectAltName = DNS:localhost\nsubjectKeyIdentifier = hash\n",
+    );
+    write(dir, "index.txt", "");
+    write(dir, "serial", "01\n");
+    openssl(
+        dir,
+        &[
+            "req",
+            "-new",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "old.key",
+            "-out",
+            "old.csr",
+            "-subj",
+            "/CN=localhost",
+        ],
+    );
+    openssl(
+        dir,
+        &[
+            "ca",
+            "-batch",
+            "-config",
+            "ca.cnf",
+            "-selfsign",
+            "-keyfile",
+            "old.key",
+            "-in",
+            "old.csr",
+            "-startdate",
+            "200101000000Z",
+            "-enddate",
+            "210101000000Z",
+            "-extensions",
+            "guide",
+            "-notext",
+            "-out",
+            "old.pem",
+        ],
+    );
+}
+
+/// Regression (issue 18, defect 13): the self-signed certificate of Prometheus' TLS guide,
+/// served by a real Prometheus (`--web.config.file`), was refused with
+/// `certificate refused: Other(OtherError(CaUsedAsEndEntity))` even as the `ca_file`, which
+/// curl and Go clients accept. Now it is accepted as its own CA; a wrong name, an expired
+/// one, and the certificate not given as `ca_file` are refused in words that say what to do.
+/// Regression (issue 18, item 14): a TLS failure of `--prometheus` says it is the Prometheus
+/// API's.
+#[test]
+fn the_certificate_of_prometheus_tls_guide_is_accepted_as_its_own_ca() {
+    let prometheus = testkit::installed("prometheus");
+    let scratch = Scratch::new("guide-tls");
+    let dir = scratch.path();
+    guide_certificates(dir);
+    let web = |cert: &str| {
+        write(
+            dir,
+            "web.yml",
+            &format!("tls_server_config:\n  cert_file: {cert}.pem\n  key_file: {cert}.key\n"),
+        )
+    };
+    let web_config = web("guide");
+    write(dir, "prometheus.yml", "global:\n  scrape_interval: 1m\n");
+    let addr = testkit::unused_addr();
+    let _prometheus = testkit::Running::spawn(
+        Command::new(&prometheus)
+            .current_dir(dir)
+            .arg(format!(
+                "--config.file={}",
+                dir.join("prometheus.yml").display()
+            ))
+            .arg(format!("--web.config.file={web_config}"))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.join("data").display()
+            ))
+            .arg(format!("--web.listen-address={addr}"))
+            .arg("--log.level=warn")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null()),
+    );
+    testkit::wait_for_port(addr, Duration::from_secs(60));
+    let url = format!("https://localhost:{}", addr.port());
+    let config = |name: &str, tls: &str| write(dir, name, &format!("tls_config:\n{tls}"));
+    let guide_ca = config(
+        "guide.yml",
+        &format!("  ca_file: {}\n", dir.join("guide.pem").display()),
+    );
+    let spread = |config: Option<&str>| {
+        let mut args = vec!["spread", "--prometheus", url.as_str()];
+        if let Some(c) = config {
+            args.extend(["--http.config.file", c]);
+        }
+        depinfo_env(&args, &[])
+    };
+
+    // The reference: curl accepts the certificate as its own CA.
+    let curl = testkit::run(
+        Command::new("curl")
+            .args(["-sS", "--noproxy", "*", "--cacert"])
+            .arg(dir.join("guide.pem"))
+            .arg(format!("{url}/-/ready")),
+        Duration::from_secs(60),
+    );
+    assert!(curl.status.success(), "curl: {}", stderr(&curl));
+
+    // As the ca_file: accepted (wait for Prometheus to be ready).
+    let started = std::time::Instant::now();
+    loop {
+        let (code, out, err) = spread(Some(&guide_ca));
+        if code == 0 && err.is_empty() {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "not accepted: {code} {out}{err}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+
+    // A name it does not hold: refused, in words.
+    let misnamed = config(
+        "misnamed.yml",
+        &format!(
+            "  ca_file: {}\n  server_name: elsewhere.example\n",
+            dir.join("guide.pem").display()
+        ),
+    );
+    let (code, _, err) = spread(Some(&misnamed));
+    assert_eq!(
+        (code, err.as_str()),
+        (
+            2,
+            format!("error: {url}: Prometheus API: wrong host name: the certificate is not valid for this host (see tls_config.server_name)\n").as_str()
+        )
+    );
+
+    // Not given as the ca_file (none, or another CA): refused, saying to give it.
+    let certs = Certificates::make(dir);
+    let other = config("other.yml", &format!("  ca_file: {}\n", certs.ca.display()));
+    let give_it = format!(
+        "error: {url}: Prometheus API: the server's certificate is a CA certificate (CA:TRUE, like the self-signed one of Prometheus' TLS guide) that is not in tls_config.ca_file: give that certificate itself as tls_config.ca_file\n"
+    );
+    for config in [None, Some(other.as_str())] {
+        let (code, _, err) = spread(config);
+        assert_eq!((code, err.as_str()), (2, give_it.as_str()), "{config:?}");
+    }
+
+    // Expired (Prometheus reads its web config again for each connection): refused, saying
+    // when it expired.
+    web("old");
+    let old_ca = config(
+        "old.yml",
+        &format!("  ca_file: {}\n", dir.join("old.pem").display()),
+    );
+    let started = std::time::Instant::now();
+    let err = loop {
+        let (code, _, err) = spread(Some(&old_ca));
+        if err.contains("expired") {
+            assert_eq!(code, 2);
+            break err;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "{code} {err}");
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    assert!(
+        err.starts_with(&format!(
+            "error: {url}: Prometheus API: certificate expired on 2021-01-01 00:00:00 UTC (now 20"
+        )) && err.ends_with(" UTC): the server needs a renewed certificate\n")
+            && err.lines().count() == 1,
+        "{err}"
+    );
 }

@@ -83,8 +83,11 @@ impl SocksProxy {
         let stop = Arc::new(AtomicBool::new(false));
         let log = Arc::new(Mutex::new(Vec::new()));
         let connections = Arc::new(AtomicUsize::new(0));
-        let (stopped, requests, count) =
-            (Arc::clone(&stop), Arc::clone(&log), Arc::clone(&connections));
+        let (stopped, requests, count) = (
+            Arc::clone(&stop),
+            Arc::clone(&log),
+            Arc::clone(&connections),
+        );
         let options = Arc::new(options);
         let thread = std::thread::spawn(move || {
             for conn in listener.incoming() {
@@ -193,10 +196,10 @@ fn serve(client: &TcpStream, options: &SocksOptions, log: &Mutex<Vec<SocksReques
         } else {
             request.host.parse().ok()?
         };
-        ip.is_loopback().then_some(SocketAddr::new(ip, request.port))
+        ip.is_loopback()
+            .then_some(SocketAddr::new(ip, request.port))
     });
-    let upstream =
-        target.and_then(|a| TcpStream::connect_timeout(&a, Duration::from_secs(2)).ok());
+    let upstream = target.and_then(|a| TcpStream::connect_timeout(&a, Duration::from_secs(2)).ok());
     let granted = upstream.is_some();
     let reply: &[u8] = match (request.version, granted) {
         (4, true) => &[0, 90, 0, 0, 0, 0, 0, 0],
@@ -294,7 +297,10 @@ fn socks5(s: &mut TcpStream, options: &SocksOptions) -> Option<SocksRequest> {
         }
         3 => {
             let len = read_byte(s)?;
-            (String::from_utf8(read_vec(s, usize::from(len))?).ok()?, true)
+            (
+                String::from_utf8(read_vec(s, usize::from(len))?).ok()?,
+                true,
+            )
         }
         4 => {
             let a: [u8; 16] = read_vec(s, 16)?.try_into().ok()?;

@@ -695,6 +695,13 @@ fn error(e: ureq::Error, timeout: Duration, client_cert: bool) -> HttpError {
     {
         return HttpError::Tls(tls::describe(tls, client_cert));
     }
+    if let ureq::Error::Io(io) = &e
+        && let Some(closed) = io
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<tls::HandshakeClosed>())
+    {
+        return HttpError::Tls(closed.to_string());
+    }
     match e {
         ureq::Error::Timeout(_) => HttpError::Timeout(timeout),
         ureq::Error::Io(io)
