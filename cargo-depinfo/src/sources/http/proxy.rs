@@ -53,14 +53,14 @@ pub(crate) fn check_proxy_url(url: &str) -> Result<String, String> {
     let scheme = scheme.to_ascii_lowercase();
     let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
     match scheme.as_str() {
-        "http" | "https" | "socks5" | "socks5h" => {}
-        "socks4" | "socks4a" if authority.contains('@') => {
+        "http" | "https" | "socks5" | "socks5h" | "socks4" | "socks4a"
+            if !(scheme.starts_with("socks4") && authority.contains('@')) => {}
+        "socks4" | "socks4a" => {
             return Err(
                 "SOCKS4 proxies take no user or password: use socks5:// or socks5h:// for them"
                     .to_owned(),
             );
         }
-        "socks4" | "socks4a" => {}
         "socks" => {
             return Err(
                 "socks:// is ambiguous (SOCKS4 to curl, SOCKS5 to others): write socks4://, socks5:// or socks5h://"
@@ -267,7 +267,7 @@ fn split_host_port(s: &str) -> Option<(&str, &str)> {
         }
         (host, 0)
     };
-    let lead = if s.starts_with('[') { 1 } else { 0 };
+    let lead = usize::from(s.starts_with('['));
     if s[lead..].contains('[') || s[after_host..].contains(']') {
         return None;
     }
@@ -661,20 +661,20 @@ mod tests {
             let j = usize::from(p.starts_with('['));
             (!p[j..].contains('[') && !p[rest_from..].contains(']')).then_some((h, &p[i + 1..]))
         })();
-        let (phost, pport) = split.unwrap_or((p.as_str(), ""));
-        if phost.is_empty() {
+        let (entry_host, entry_port) = split.unwrap_or((p.as_str(), ""));
+        if entry_host.is_empty() {
             return false;
         }
-        let port_ok = pport.is_empty() || pport == port.to_string();
-        if let Ok(ip) = phost.parse::<IpAddr>() {
+        let port_ok = entry_port.is_empty() || entry_port == port.to_string();
+        if let Ok(ip) = entry_host.parse::<IpAddr>() {
             return host_ip.is_some_and(|h| v4(h) == v4(ip)) && port_ok;
         }
-        let phost = phost
+        let entry_host = entry_host
             .strip_prefix("*.")
-            .map_or(phost.to_owned(), |p| format!(".{p}"));
-        let (suffix, match_host) = match phost.strip_prefix('.') {
-            Some(_) => (phost.clone(), false),
-            None => (format!(".{phost}"), true),
+            .map_or(entry_host.to_owned(), |p| format!(".{p}"));
+        let (suffix, match_host) = match entry_host.strip_prefix('.') {
+            Some(_) => (entry_host.clone(), false),
+            None => (format!(".{entry_host}"), true),
         };
         let host = host.to_ascii_lowercase();
         (host.ends_with(&suffix) || (match_host && host == suffix[1..])) && port_ok

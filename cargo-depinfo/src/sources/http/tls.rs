@@ -368,7 +368,10 @@ pub(crate) fn describe(error: &rustls::Error, client_cert: bool) -> String {
         E::InconsistentKeys(_) => {
             "the client key does not belong to the client certificate (tls_config.cert_file and key_file)".to_owned()
         }
-        E::General(text) => format!("TLS error: {}", printable_line(text)),
+        E::General(text) => format!(
+            "TLS error: {} (check the server's TLS setup)",
+            printable_line(text)
+        ),
         _ => "TLS handshake failed (check the server's TLS setup, for example with openssl s_client)".to_owned(),
     }
 }
@@ -419,8 +422,8 @@ fn certificate_problem(cert: &rustls::CertificateError) -> String {
             None => "the server's certificate was refused (check it with openssl s_client -showcerts)".to_owned(),
         },
         #[allow(deprecated, reason = "rustls may still return the variant without context")]
-        C::UnsupportedSignatureAlgorithm => unsupported_signature(),
-        C::UnsupportedSignatureAlgorithmContext { .. }
+        C::UnsupportedSignatureAlgorithm
+        | C::UnsupportedSignatureAlgorithmContext { .. }
         | C::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => unsupported_signature(),
         _ => "the server's certificate was refused (check it with openssl s_client -showcerts)".to_owned(),
     }
@@ -644,5 +647,195 @@ impl ServerCertVerifier for NoVerification {
 
     fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustls::CertificateError as C;
+    use rustls::OtherError;
+
+    /// A message that reads like Rust's Debug output: `Name(`, `Name {`, `::`.
+    fn debug_like(message: &str) -> bool {
+        message.contains("::")
+            || message.contains('{')
+            || message
+                .as_bytes()
+                .windows(2)
+                .any(|w| w[0].is_ascii_alphanumeric() && w[1] == b'(')
+    }
+
+    /// Regression (issue 18, item 14 and defect 13): `certificate refused:
+    /// Other(OtherError(CaUsedAsEndEntity))`. Every certificate error, alert and TLS error is
+    /// words, on one line, never a Debug form.
+    #[test]
+    fn every_tls_error_is_described_in_words() {
+        let t = |s| UnixTime::since_unix_epoch(Duration::from_secs(s));
+        let other = |e: webpki::Error| C::Other(OtherError(Arc::new(e)));
+        #[allow(deprecated, reason = "every variant rustls may return")]
+        let certificate_errors = vec![
+            C::BadEncoding,
+            C::Expired,
+            C::ExpiredContext {
+                time: t(1_700_000_000),
+                not_after: t(1_600_000_000),
+            },
+            C::NotValidYet,
+            C::NotValidYetContext {
+                time: t(1_600_000_000),
+                not_before: t(1_700_000_000),
+            },
+            C::Revoked,
+            C::UnhandledCriticalExtension,
+            C::UnknownIssuer,
+            C::UnknownRevocationStatus,
+            C::ExpiredRevocationList,
+            C::BadSignature,
+            C::UnsupportedSignatureAlgorithm,
+            C::NotValidForName,
+            C::InvalidPurpose,
+            C::InvalidOcspResponse,
+            C::ApplicationVerificationFailure,
+            other(webpki::Error::CaUsedAsEndEntity),
+            other(webpki::Error::EndEntityUsedAsCa),
+            other(webpki::Error::UnsupportedCertVersion),
+            other(webpki::Error::MaximumPathDepthExceeded),
+            other(webpki::Error::UnsupportedCriticalExtension),
+            C::Other(OtherError(Arc::new(std::io::Error::other("Inner(Debug)")))),
+        ];
+        let mut errors: Vec<rustls::Error> = certificate_errors
+            .into_iter()
+            .map(rustls::Error::InvalidCertificate)
+            .collect();
+        for alert in 0..=255u8 {
+            errors.push(rustls::Error::AlertReceived(
+                rustls::AlertDescription::from(alert),
+            ));
+        }
+        errors.extend([
+            rustls::Error::NoCertificatesPresented,
+            rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType),
+            rustls::Error::PeerIncompatible(rustls::PeerIncompatible::Tls12NotOffered),
+            rustls::Error::PeerMisbehaved(
+                rustls::PeerMisbehaved::IllegalHelloRetryRequestWithEmptyCookie,
+            ),
+            rustls::Error::DecryptError,
+            rustls::Error::General("a\nb".into()),
+            rustls::Error::HandshakeNotComplete,
+            rustls::Error::Other(OtherError(Arc::new(std::io::Error::other("X(y)")))),
+        ]);
+        for e in &errors {
+            for client_cert in [false, true] {
+                let m = describe(e, client_cert);
+                assert!(!debug_like(&m), "{e:?}: {m}");
+                assert!(!m.chars().any(char::is_control), "{e:?}: {m}");
+                assert!(m.len() > 20, "{e:?}: {m}");
+            }
+        }
+        assert_eq!(
+            describe(&errors[2], false),
+            "certificate expired on 2020-09-13 12:26:40 UTC (now 2023-11-14 22:13:20 UTC): the server needs a renewed certificate"
+        );
+        assert_eq!(
+            describe(&errors[16], false),
+            "the server's certificate is a CA certificate (CA:TRUE, like the self-signed one of Prometheus' TLS guide) that is not in tls_config.ca_file: give that certificate itself as tls_config.ca_file"
+        );
+    }
+
+    /// The certificate of Prometheus' TLS guide (with its subjectAltName), in DER.
+    fn guide_certificate(dir: &Path, name: &str) -> CertificateDer<'static> {
+        let out = testkit::run(
+            std::process::Command::new("openssl")
+                .args([
+                    "req",
+                    "-x509",
+                    "-newkey",
+                    "ec",
+                    "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1",
+                    "-nodes",
+                    "-days",
+                    "30",
+                    "-keyout",
+                ])
+                .arg(format!("{name}.key"))
+                .arg("-out")
+                .arg(format!("{name}.pem"))
+                .args([
+                    "-subj",
+                    "/CN=localhost",
+                    "-addext",
+                    "subjectAltName=DNS:localhost",
+                ])
+                .current_dir(dir),
+            Duration::from_secs(60),
+        );
+        assert!(out.status.success(), "{}", testkit::stderr(&out));
+        read_certs(&dir.join(format!("{name}.pem")))
+            .unwrap()
+            .remove(0)
+    }
+
+    fn verifier(ca_file: Vec<CertificateDer<'static>>) -> CaFileVerifier {
+        let mut roots = RootCertStore::empty();
+        for c in &ca_file {
+            roots.add(c.clone()).unwrap();
+        }
+        CaFileVerifier {
+            webpki: rustls::client::WebPkiServerVerifier::builder_with_provider(
+                Arc::new(roots),
+                provider(),
+            )
+            .build()
+            .unwrap(),
+            ca_file,
+        }
+    }
+
+    /// The fallback accepts exactly a `ca_file` certificate, for its name, within its
+    /// validity period; anything else keeps rustls' refusal.
+    #[test]
+    fn a_ca_file_certificate_served_as_the_servers_own_is_checked_for_name_and_dates() {
+        let scratch = testkit::Scratch::new("ca-file-verifier");
+        let guide = guide_certificate(scratch.path(), "guide");
+        let other = guide_certificate(scratch.path(), "other");
+        let fields = cert_fields::read(guide.as_ref()).unwrap();
+        let at = |s: i64| UnixTime::since_unix_epoch(Duration::from_secs(s.unsigned_abs()));
+        let now = at(fields.not_before + 60);
+        let localhost = ServerName::try_from("localhost").unwrap();
+        let elsewhere = ServerName::try_from("elsewhere.example").unwrap();
+        let check = |v: &CaFileVerifier, name: &ServerName<'_>, now| {
+            v.verify_server_cert(&guide, &[], name, &[], now)
+        };
+        let trusting = verifier(vec![other.clone(), guide.clone()]);
+        assert!(check(&trusting, &localhost, now).is_ok());
+        let refused =
+            |r: Result<ServerCertVerified, rustls::Error>| describe(&r.unwrap_err(), false);
+        assert_eq!(
+            refused(check(&trusting, &elsewhere, now)),
+            "wrong host name: the certificate is not valid for this host (see tls_config.server_name)"
+        );
+        // Not in ca_file (another certificate is): rustls' refusal, in words.
+        assert!(
+            refused(check(&verifier(vec![other]), &localhost, now))
+                .starts_with("the server's certificate is a CA certificate")
+        );
+        // Our own date checks (rustls checks dates first, so only a direct call reaches them).
+        for (when, want) in [
+            (fields.not_before - 1, "certificate not valid before "),
+            (fields.not_after + 1, "certificate expired on "),
+        ] {
+            let e = accept_configured_ca(&guide, &localhost, at(when)).unwrap_err();
+            assert!(
+                describe(&e, false).starts_with(want),
+                "{}",
+                describe(&e, false)
+            );
+        }
+        assert!(accept_configured_ca(&guide, &localhost, at(fields.not_after)).is_ok());
+        assert!(accept_configured_ca(&guide, &elsewhere, now).is_err());
+        let truncated = CertificateDer::from(guide.as_ref()[..100].to_vec());
+        assert!(accept_configured_ca(&truncated, &localhost, now).is_err());
     }
 }

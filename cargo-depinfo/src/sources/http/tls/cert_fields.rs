@@ -283,7 +283,7 @@ mod tests {
             None if content.len() < 0x80 => out.push(u8::try_from(content.len()).unwrap()),
             other => {
                 // At least as many length bytes as the length needs.
-                let needed = (u32::try_from(content.len().max(1)).unwrap().ilog2() / 8 + 1) as u8;
+                let needed = u8::try_from(content.len().max(1).ilog2() / 8 + 1).unwrap();
                 let n = other.unwrap_or(4).max(needed);
                 out.push(0x80 | n);
                 let len = u32::try_from(content.len()).unwrap().to_be_bytes();
