@@ -222,6 +222,18 @@ fn socks5_and_socks4_send_the_address_the_client_resolved_and_socks4a_the_name()
         assert_eq!((code, out.as_str()), (1, found.as_str()), "{scheme}: {err}");
         assert_eq!(proxy.requests()[before..], [want], "{scheme}");
     }
+    // SOCKS4 carries IPv4 only: an IPv6 host is refused, in words, and nothing is asked.
+    let before = proxy.connections();
+    let v6 = format!("http://[::1]:{port}/metrics");
+    let (code, _, err) = depinfo_env(
+        &["spread", "--metrics", &v6],
+        &[("HTTP_PROXY", &proxy.url("socks4"))],
+    );
+    assert_eq!(
+        (code, err.as_str()),
+        (2, format!("error: {v6}: host not found: no IPv4 address for it, and a SOCKS4 proxy carries IPv4 only (use socks5:// or socks5h://)\n").as_str())
+    );
+    assert_eq!(proxy.connections(), before);
 }
 
 /// `socks5://user:password@`: RFC 1929 authentication; the password is never printed, also

@@ -372,11 +372,20 @@ impl std::fmt::Debug for Client {
     }
 }
 
+/// An agent that goes through one proxy.
+struct Proxied {
+    /// The proxy URL as given (secret: never shown as is).
+    url: String,
+    agent: Agent,
+    /// SOCKS4 or SOCKS4a: IPv4 targets only.
+    ipv4_only: bool,
+}
+
 struct Inner {
     /// Without proxy.
     direct: Agent,
     /// One per proxy URL the rules may choose.
-    proxied: Vec<(String, Agent)>,
+    proxied: Vec<Proxied>,
     proxy: ProxyRules,
     timeout: Duration,
     max_body: u64,
@@ -429,14 +438,22 @@ impl Client {
         let mut proxied = Vec::new();
         for setting in proxy.proxies() {
             let url = &setting.url;
-            if proxied.iter().any(|(u, _)| u == url) {
+            if proxied.iter().any(|p: &Proxied| p.url == *url) {
                 continue;
             }
             // A scheme we do not speak is refused here, before any connection: never bypassed.
             let refused = |why: &str| format!("{} {}: {why}", setting.from, shown_url(url));
             let checked = proxy::check_proxy_url(url).map_err(|e| refused(&e))?;
             let p = ureq::Proxy::new(&checked).map_err(|_| refused("not a usable proxy URL"))?;
-            proxied.push((url.clone(), agent(Some(p))));
+            let ipv4_only = matches!(
+                p.protocol(),
+                ureq::ProxyProtocol::Socks4 | ureq::ProxyProtocol::Socks4A
+            );
+            proxied.push(Proxied {
+                url: url.clone(),
+                agent: agent(Some(p)),
+                ipv4_only,
+            });
         }
         let mut headers = options.config.headers.clone();
         headers.extend(options.headers.iter().cloned());
@@ -475,13 +492,15 @@ impl Client {
         self.exchange(url, Some(fields), accept)
     }
 
-    fn agent_for(&self, url: &Url) -> &Agent {
+    /// The agent for `url` (through its proxy, if any), and whether that proxy carries IPv4
+    /// addresses only (SOCKS4).
+    fn agent_for(&self, url: &Url) -> (&Agent, bool) {
         let inner = &self.0;
         inner
             .proxy
             .proxy_for(url.tls, &url.host, url.port)
-            .and_then(|p| inner.proxied.iter().find(|(u, _)| u == p))
-            .map_or(&inner.direct, |(_, a)| a)
+            .and_then(|p| inner.proxied.iter().find(|x| x.url == p))
+            .map_or((&inner.direct, false), |p| (&p.agent, p.ipv4_only))
     }
 
     fn exchange(
@@ -500,7 +519,7 @@ impl Client {
                 .checked_sub(started.elapsed())
                 .filter(|d| !d.is_zero())
                 .ok_or(HttpError::Timeout(timeout))?;
-            let agent = self.agent_for(&url);
+            let (agent, ipv4_only) = self.agent_for(&url);
             let target = url.to_url_string();
             let credentials = url.same_origin(first);
             let mut headers: Vec<(&str, String)> = vec![
@@ -537,7 +556,12 @@ impl Client {
                     request.config().timeout_global(Some(left)).build().call()
                 }
             };
-            let response = result.map_err(|e| self.error(e))?;
+            let response = result.map_err(|e| match self.error(e) {
+                HttpError::Io(e) if ipv4_only && e == "host not found" => HttpError::Io(
+                    "host not found: no IPv4 address for it, and a SOCKS4 proxy carries IPv4 only (use socks5:// or socks5h://)".into(),
+                ),
+                other => other,
+            })?;
             let status = response.status().as_u16();
             if inner.follow_redirects
                 && matches!(status, 301 | 302 | 303 | 307 | 308)
