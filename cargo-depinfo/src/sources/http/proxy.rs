@@ -1,6 +1,9 @@
 //! Which proxy a request goes through: `HTTP_PROXY` for `http://` URLs, `HTTPS_PROXY` for
-//! `https://` ones (upper case first, then lower case, as Go reads them), unless the host is
-//! on `NO_PROXY`; or the config file's `proxy_url` (with its `no_proxy`) for every URL.
+//! `https://` ones (upper case first, then lower case, as Go reads them), else `ALL_PROXY` for
+//! both, unless the host is on `NO_PROXY`; or the config file's `proxy_url` (with its
+//! `no_proxy`) for every URL. Go (and so Prometheus) ignores `ALL_PROXY`; curl reads it, and a
+//! SOCKS-only egress is often set there alone: ignoring it would connect directly behind the
+//! user's back, so it is read as curl reads it, after the scheme's own variable.
 //!
 //! ureq reads these variables too, but picks one proxy for every scheme (the first of
 //! `ALL_PROXY`, `HTTPS_PROXY`, `HTTP_PROXY`) and knows no CIDR or port in `NO_PROXY`; the
@@ -121,7 +124,7 @@ struct Entry {
 }
 
 impl ProxyRules {
-    /// `HTTP_PROXY`, `HTTPS_PROXY` and `NO_PROXY` (and their lower-case forms).
+    /// `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY` and `NO_PROXY` (and their lower-case forms).
     pub(crate) fn from_env() -> ProxyRules {
         ProxyRules::from_variables(|name| std::env::var(name).ok())
     }
@@ -137,8 +140,9 @@ impl ProxyRules {
             })
         };
         ProxyRules {
-            http: first(["HTTP_PROXY", "http_proxy"]),
-            https: first(["HTTPS_PROXY", "https_proxy"]),
+            http: first(["HTTP_PROXY", "http_proxy"]).or_else(|| first(["ALL_PROXY", "all_proxy"])),
+            https: first(["HTTPS_PROXY", "https_proxy"])
+                .or_else(|| first(["ALL_PROXY", "all_proxy"])),
             no_proxy: parse_no_proxy(
                 &first(["NO_PROXY", "no_proxy"])
                     .map(|s| s.url)
@@ -492,6 +496,46 @@ mod tests {
         let none = vars(&[]);
         assert_eq!(none.proxy_for(false, "a.example", 80), None);
         assert_eq!(none.proxies().count(), 0);
+    }
+
+    /// Regression (issue 18, defect 5): `ALL_PROXY` alone (a SOCKS-only egress) was ignored,
+    /// and requests went out directly.
+    #[test]
+    fn all_proxy_is_the_fallback_of_both_schemes() {
+        let vars = |pairs: &'static [(&'static str, &'static str)]| {
+            ProxyRules::from_variables(move |name| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| (*v).to_owned())
+            })
+        };
+        let only_all = vars(&[("all_proxy", "socks5h://egress:1080")]);
+        assert_eq!(
+            only_all.proxy_for(false, "a.example", 80),
+            Some("socks5h://egress:1080")
+        );
+        assert_eq!(
+            only_all.proxy_for(true, "a.example", 443),
+            Some("socks5h://egress:1080")
+        );
+        assert!(only_all.proxies().all(|p| p.from == "all_proxy"));
+        // The scheme's own variable wins; upper case before lower; NO_PROXY still applies.
+        let mixed = vars(&[
+            ("ALL_PROXY", "socks5://all:1"),
+            ("all_proxy", "socks5://lower-all:1"),
+            ("HTTPS_PROXY", "http://tls:2"),
+            ("NO_PROXY", "skip.example"),
+        ]);
+        assert_eq!(
+            mixed.proxy_for(false, "a.example", 80),
+            Some("socks5://all:1")
+        );
+        assert_eq!(
+            mixed.proxy_for(true, "a.example", 443),
+            Some("http://tls:2")
+        );
+        assert_eq!(mixed.proxy_for(false, "skip.example", 80), None);
     }
 
     #[test]
