@@ -242,6 +242,7 @@ impl Repo {
         let Some(compressed) = self.read(&rel, MAX_COMPRESSED)? else {
             return Ok(None);
         };
+        // Room for the header (`commit 1048576\0`) on top of the largest content.
         let header_room = 32;
         let bytes = inflate(&compressed[..], MAX_OBJECT + header_room)
             .map_err(|e| unreadable(format!("{rel}: {e}")))?;
@@ -537,6 +538,9 @@ fn parse_loose(mut bytes: Vec<u8>) -> Result<Object, String> {
         .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|s| s.parse::<usize>().ok())
         .ok_or("not a git object")?;
+    if size > MAX_OBJECT {
+        return Err(too_large());
+    }
     if size != bytes.len() - nul - 1 {
         return Err("its size is not the one its header says".to_owned());
     }
@@ -553,12 +557,17 @@ fn inflate(input: impl Read, max: usize) -> Result<Vec<u8>, String> {
         .read_to_end(&mut out)
         .map_err(|_| "not a valid zlib stream".to_owned())?;
     if out.len() > max {
-        return Err(format!(
-            "an object larger than {}",
-            crate::untrusted_file::size_words(max as u64)
-        ));
+        return Err(too_large());
     }
     Ok(out)
+}
+
+/// Why an object is refused for its size.
+fn too_large() -> String {
+    format!(
+        "an object larger than {}",
+        crate::untrusted_file::size_words(MAX_OBJECT as u64)
+    )
 }
 
 /// The committer time of a commit: the header lines end at the first empty line; the
@@ -827,12 +836,7 @@ impl PackData {
         let size = usize::try_from(size)
             .ok()
             .filter(|&s| s <= MAX_OBJECT)
-            .ok_or_else(|| {
-                format!(
-                    "an entry larger than {} at offset {offset}",
-                    crate::untrusted_file::size_words(MAX_OBJECT as u64)
-                )
-            })?;
+            .ok_or_else(|| format!("{} at offset {offset}", too_large()))?;
         budget.spend(size).map_err(|e| e.to_string())?;
         let data_at = offset + i as u64;
         let mut file = &self.file;
@@ -924,4 +928,507 @@ fn apply_delta(base: &[u8], delta: &[u8]) -> Result<Vec<u8>, String> {
         return Err(broken());
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::process::Command;
+
+    use proptest::prelude::*;
+    use testkit::mutation::{mutate, mutation};
+
+    use super::*;
+
+    /// git in a repository the test made, without user or system configuration, committing
+    /// at `time`; its trimmed stdout.
+    fn git_at(dir: &Path, args: &[&str], time: u64) -> String {
+        let date = format!("@{time} +0100");
+        let out = testkit::run(
+            Command::new("git")
+                .arg("-C")
+                .arg(dir)
+                .args(args)
+                .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                .env("GIT_CONFIG_NOSYSTEM", "1")
+                .env("GIT_AUTHOR_NAME", "t")
+                .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
+                .env("GIT_COMMITTER_NAME", "t")
+                .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
+                .env("GIT_AUTHOR_DATE", &date)
+                .env("GIT_COMMITTER_DATE", &date),
+            std::time::Duration::from_secs(60),
+        );
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            testkit::stderr(&out)
+        );
+        testkit::stdout(&out).trim().to_owned()
+    }
+
+    fn git(dir: &Path, args: &[&str]) -> String {
+        git_at(dir, args, 2_000_000_000)
+    }
+
+    /// What real git says of commit `rev`: `git log -1 --format='%H %ct'`.
+    fn truth_of(dir: &Path, rev: &str) -> (String, u64) {
+        let line = git(dir, &["log", "-1", "--format=%H %ct", rev]);
+        let (id, time) = line.split_once(' ').unwrap();
+        (id.to_owned(), time.parse().unwrap())
+    }
+
+    fn truth(dir: &Path) -> (String, u64) {
+        truth_of(dir, "HEAD")
+    }
+
+    /// A repository of `n` commits, each with a few KiB of nearly the same message (so that
+    /// a pack stores them as deltas of one another), the last at `2_000_000_000 + n`.
+    fn repository(dir: &Path, n: u64) {
+        std::fs::create_dir_all(dir).unwrap();
+        git(dir, &["init", "-q", "-b", "main"]);
+        let message =
+            "advisories\n\n".to_owned() + &"a long and repeated message line\n".repeat(100);
+        for i in 1..=n {
+            std::fs::write(dir.join("file"), format!("{i}\n")).unwrap();
+            std::fs::write(dir.join(".git/MSG"), format!("{message}{i}\n")).unwrap();
+            git_at(dir, &["add", "file"], 2_000_000_000 + i);
+            git_at(dir, &["commit", "-q", "-F", ".git/MSG"], 2_000_000_000 + i);
+        }
+    }
+
+    /// Every commit of the repository read by id, compared with git.
+    fn every_commit_agrees(dir: &Path) {
+        let repo = Repo::open(dir, &dir.join(".git")).unwrap();
+        for id in git(dir, &["rev-list", "--all"]).lines() {
+            let oid = parse_hex(id.as_bytes()).unwrap();
+            let object = repo.object(&oid, &mut Budget::default()).unwrap();
+            assert_eq!(object.kind, Kind::Commit);
+            let time = committer_time(&object.data).unwrap();
+            assert_eq!((id.to_owned(), time), truth_of(dir, id));
+        }
+    }
+
+    /// The entries of the repository's packs that `git verify-pack` lists as deltas.
+    fn deltas(dir: &Path) -> usize {
+        let pack_dir = dir.join(".git/objects/pack");
+        let mut count = 0;
+        for entry in std::fs::read_dir(&pack_dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "idx") {
+                let listing = git(dir, &["verify-pack", "-v", path.to_str().unwrap()]);
+                // `<id> commit <size> <packed> <offset> <depth> <base>` for a delta.
+                count += listing
+                    .lines()
+                    .filter(|l| l.split_whitespace().nth(1) == Some("commit"))
+                    .filter(|l| l.split_whitespace().count() == 7)
+                    .count();
+            }
+        }
+        count
+    }
+
+    #[test]
+    fn loose_objects_and_a_loose_ref_give_what_git_log_gives() {
+        let dir = testkit::Scratch::new("git-files-loose");
+        repository(&dir, 3);
+        assert!(!dir.join(".git/packed-refs").exists());
+        assert_eq!(last_commit(&dir).unwrap(), truth(&dir));
+        assert_eq!(last_commit(&dir).unwrap().1, 2_000_000_003);
+        every_commit_agrees(&dir);
+    }
+
+    #[test]
+    fn packs_and_packed_refs_after_gc_give_what_git_log_gives() {
+        let dir = testkit::Scratch::new("git-files-gc");
+        repository(&dir, 30);
+        git(&dir, &["gc", "-q", "--aggressive", "--prune=now"]);
+        assert!(dir.join(".git/packed-refs").exists());
+        assert!(!dir.join(".git/refs/heads/main").exists());
+        assert_eq!(last_commit(&dir).unwrap(), truth(&dir));
+        // Older commits are stored as OFS_DELTA chains: each is rebuilt and checked.
+        assert!(deltas(&dir) > 0, "no commit was stored as a delta");
+        every_commit_agrees(&dir);
+    }
+
+    #[test]
+    fn ref_deltas_and_several_packs_are_read() {
+        let dir = testkit::Scratch::new("git-files-ref-delta");
+        repository(&dir, 20);
+        // REF_DELTA entries instead of OFS_DELTA.
+        git(
+            &dir,
+            &[
+                "-c",
+                "repack.useDeltaBaseOffset=false",
+                "repack",
+                "-q",
+                "-a",
+                "-d",
+                "-f",
+                "--window=50",
+                "--depth=50",
+            ],
+        );
+        assert!(deltas(&dir) > 0, "no commit was stored as a delta");
+        // A second pack, and loose objects on top.
+        for i in 21..=25 {
+            std::fs::write(dir.join("file"), format!("{i}\n")).unwrap();
+            git_at(&dir, &["add", "file"], 2_000_000_000 + i);
+            git_at(&dir, &["commit", "-q", "-m", "more"], 2_000_000_000 + i);
+        }
+        git(&dir, &["repack", "-q", "-d"]);
+        std::fs::write(dir.join("file"), "26\n").unwrap();
+        git_at(&dir, &["commit", "-q", "-a", "-m", "loose"], 2_000_000_026);
+        assert_eq!(last_commit(&dir).unwrap(), truth(&dir));
+        every_commit_agrees(&dir);
+    }
+
+    #[test]
+    fn a_detached_head_and_an_annotated_tag_are_followed() {
+        let dir = testkit::Scratch::new("git-files-detached");
+        repository(&dir, 3);
+        git(&dir, &["checkout", "-q", "--detach", "HEAD~1"]);
+        assert_eq!(last_commit(&dir).unwrap(), truth(&dir));
+        assert_eq!(last_commit(&dir).unwrap().1, 2_000_000_002);
+        // HEAD on an annotated tag: peeled to its commit, as git log does.
+        git(&dir, &["tag", "-a", "-m", "release", "v1", "main~2"]);
+        std::fs::write(dir.join(".git/HEAD"), "ref: refs/tags/v1\n").unwrap();
+        assert_eq!(last_commit(&dir).unwrap(), truth(&dir));
+        assert_eq!(last_commit(&dir).unwrap().1, 2_000_000_001);
+        git(&dir, &["gc", "-q"]);
+        assert_eq!(last_commit(&dir).unwrap(), truth(&dir));
+    }
+
+    #[test]
+    fn what_is_not_read_says_why_in_one_line() {
+        let dir = testkit::Scratch::new("git-files-unknown");
+        assert_eq!(last_commit(&dir), Err(Unknown::NotARepository));
+        let reason = |dir: &Path| match last_commit(dir) {
+            Err(Unknown::Unreadable(reason)) => reason,
+            other => panic!("{other:?}"),
+        };
+        // An empty repository.
+        let empty = dir.join("empty");
+        std::fs::create_dir_all(&empty).unwrap();
+        git(&empty, &["init", "-q", "-b", "main"]);
+        assert!(
+            reason(&empty).contains("does not exist"),
+            "{}",
+            reason(&empty)
+        );
+        // A submodule's or worktree's `.git` file is not followed.
+        let linked = dir.join("linked");
+        std::fs::create_dir_all(&linked).unwrap();
+        std::fs::write(linked.join(".git"), "gitdir: /etc\n").unwrap();
+        assert!(reason(&linked).contains(".git is a file"));
+        // Links out of the repository are not followed.
+        let real = dir.join("real");
+        repository(&real, 1);
+        let outside = dir.join("outside");
+        repository(&outside, 2);
+        let escape = dir.join("escape");
+        std::fs::create_dir_all(&escape).unwrap();
+        std::os::unix::fs::symlink(outside.join(".git"), escape.join(".git")).unwrap();
+        assert!(reason(&escape).contains("leads out of the database"));
+        std::fs::remove_file(real.join(".git/HEAD")).unwrap();
+        std::os::unix::fs::symlink(outside.join(".git/HEAD"), real.join(".git/HEAD")).unwrap();
+        assert!(
+            reason(&real).contains("HEAD leads out of the repository"),
+            "{}",
+            reason(&real)
+        );
+        std::fs::remove_file(real.join(".git/HEAD")).unwrap();
+        std::fs::write(real.join(".git/HEAD"), "ref: refs/heads/main\n").unwrap();
+        std::fs::remove_dir_all(real.join(".git/objects")).unwrap();
+        std::os::unix::fs::symlink(outside.join(".git/objects"), real.join(".git/objects"))
+            .unwrap();
+        assert!(
+            reason(&real).contains("leads out of the repository"),
+            "{}",
+            reason(&real)
+        );
+        // A FIFO where HEAD is: refused at once.
+        let fifo = dir.join("fifo");
+        repository(&fifo, 1);
+        std::fs::remove_file(fifo.join(".git/HEAD")).unwrap();
+        let made = Command::new("mkfifo")
+            .arg(fifo.join(".git/HEAD"))
+            .status()
+            .unwrap();
+        assert!(made.success());
+        assert!(
+            reason(&fifo).contains("HEAD: is a FIFO"),
+            "{}",
+            reason(&fifo)
+        );
+        // HEAD through `..`, or not a ref at all.
+        let odd = dir.join("odd");
+        repository(&odd, 1);
+        for head in [
+            "ref: refs/../../../etc/passwd\n",
+            "ref: /etc/passwd\n",
+            "hello\n",
+            "",
+        ] {
+            std::fs::write(odd.join(".git/HEAD"), head).unwrap();
+            assert!(
+                reason(&odd).contains("HEAD is neither"),
+                "{head:?}: {}",
+                reason(&odd)
+            );
+        }
+        // A SHA-256 repository.
+        let sha256 = dir.join("sha256");
+        std::fs::create_dir_all(&sha256).unwrap();
+        git(
+            &sha256,
+            &["init", "-q", "-b", "main", "--object-format=sha256"],
+        );
+        std::fs::write(sha256.join("f"), "x").unwrap();
+        git(&sha256, &["add", "f"]);
+        git(&sha256, &["commit", "-q", "-m", "x"]);
+        assert!(
+            reason(&sha256).contains("not a SHA-1 commit id"),
+            "{}",
+            reason(&sha256)
+        );
+        // A commit larger than the cap.
+        let big = dir.join("big");
+        std::fs::create_dir_all(&big).unwrap();
+        git(&big, &["init", "-q", "-b", "main"]);
+        std::fs::write(big.join(".git/MSG"), "m".repeat(MAX_OBJECT + 1)).unwrap();
+        git(&big, &["commit", "-q", "--allow-empty", "-F", ".git/MSG"]);
+        assert!(
+            reason(&big).contains("larger than 1 MiB"),
+            "{}",
+            reason(&big)
+        );
+        git(&big, &["gc", "-q"]);
+        assert!(
+            reason(&big).contains("larger than 1 MiB"),
+            "{}",
+            reason(&big)
+        );
+        // A corrupt loose object: never another commit.
+        let corrupt = dir.join("corrupt");
+        repository(&corrupt, 1);
+        let (id, _) = truth(&corrupt);
+        let object = corrupt.join(format!(".git/objects/{}/{}", &id[..2], &id[2..]));
+        let mut bytes = std::fs::read(&object).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        std::fs::set_permissions(&object, std::os::unix::fs::PermissionsExt::from_mode(0o644))
+            .unwrap();
+        std::fs::write(&object, bytes).unwrap();
+        assert!(!reason(&corrupt).is_empty());
+    }
+
+    #[test]
+    fn delta_instructions_are_applied_and_checked() {
+        let base = b"0123456789abcdef";
+        // Sizes 16 and 9; copy 4 bytes from offset 2, insert "xyz", copy 2 bytes from 14.
+        let delta = [16, 9, 0x91, 2, 4, 3, b'x', b'y', b'z', 0x91, 14, 2];
+        assert_eq!(apply_delta(base, &delta).unwrap(), b"2345xyzef");
+        // A copy past the base, a wrong base size, a result of another size, opcode 0.
+        for bad in [
+            &[16, 4, 0x91, 14, 4][..],
+            &[15, 4, 0x91, 0, 4],
+            &[16, 5, 0x91, 0, 4],
+            &[16, 1, 0],
+            &[16, 3, 3, b'a'],
+            &[0x80],
+        ] {
+            assert!(apply_delta(base, bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn ref_names_stay_inside_the_git_directory() {
+        for good in [
+            "refs/heads/main",
+            "refs/heads/a/b-c_d",
+            "refs/remotes/origin/HEAD",
+        ] {
+            assert!(is_ref_name(good), "{good}");
+        }
+        for bad in [
+            "HEAD",
+            "refs/../x",
+            "refs/heads/../../etc",
+            "/etc/passwd",
+            "refs//x",
+            "refs/heads/.hidden",
+            "refs/heads/x.lock",
+            "refs/heads/a b",
+            "refs/heads/a\u{1b}",
+            "refs/heads/a\\b",
+            "refs/heads/",
+        ] {
+            assert!(!is_ref_name(bad), "{bad}");
+        }
+    }
+
+    /// A repository to mutate: every object in one pack (its older commits stored as
+    /// deltas), `packed-refs`, a detached HEAD on a commit stored as a delta, and a copy of that
+    /// commit as a loose object (read first); with what git says of it.
+    fn seed(label: &str) -> (testkit::Scratch, (String, u64)) {
+        let dir = testkit::Scratch::new(label);
+        repository(&dir, 12);
+        git(&dir, &["gc", "-q", "--aggressive", "--prune=now"]);
+        // A detached HEAD on an older commit: stored as a delta, so that a chain is read.
+        let older = git(&dir, &["rev-parse", "main~6"]);
+        std::fs::write(dir.join(".git/HEAD"), format!("{older}\n")).unwrap();
+        let listing = git(
+            &dir,
+            &[
+                "verify-pack",
+                "-v",
+                pack_file(&dir, "idx").to_str().unwrap(),
+            ],
+        );
+        assert!(
+            listing
+                .lines()
+                .any(|l| l.starts_with(&older) && l.split_whitespace().count() == 7),
+            "{older} is not a delta:\n{listing}"
+        );
+        let truth = truth(&dir);
+        let content = git(&dir, &["cat-file", "commit", &truth.0]) + "\n";
+        let mut object = format!("commit {}\0", content.len()).into_bytes();
+        object.extend_from_slice(content.as_bytes());
+        let loose = dir.join(format!(".git/objects/{}/{}", &truth.0[..2], &truth.0[2..]));
+        std::fs::create_dir_all(loose.parent().unwrap()).unwrap();
+        std::fs::write(&loose, testkit::zlib(&object)).unwrap();
+        assert_eq!(last_commit(&dir).unwrap(), truth);
+        (dir, truth)
+    }
+
+    /// The one file of `dir`'s pack whose name ends in `ext`.
+    fn pack_file(dir: &Path, ext: &str) -> PathBuf {
+        std::fs::read_dir(dir.join(".git/objects/pack"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|e| e == ext))
+            .unwrap()
+    }
+
+    /// Tokens of the formats: pack entry headers of each type, large offsets, refs.
+    const TOKENS: &[&[u8]] = &[
+        b"\xff\xff\xff\xff",
+        b"\x80\x00\x00\x00",
+        b"\x00\x00\x00\x00",
+        b"\x9f\xff\xff\xff\xff\xff\xff\x7f",
+        b"\x6f\xff\x7f",
+        b"\x70",
+        b"\x78\x9c",
+        b"\x00",
+        b"ref: refs/heads/main\n",
+        b"ref: ",
+        b"../",
+        b"committer t <t@example.invalid> 99999999999999999999 +0000\n",
+        b"\n",
+    ];
+
+    /// Mutates the file `pick` chooses in a seed repository, `cases` times: each read gives
+    /// what git says, or an error in one short line; never a panic, never another commit.
+    /// The file is restored after each case.
+    fn mutations_read_right_or_refused(label: &str, cases: u32, pick: impl Fn(&Path) -> PathBuf) {
+        let (dir, _) = seed(label);
+        let file = pick(&dir);
+        let expected = truth(&dir);
+        let original = std::fs::read(&file).unwrap();
+        std::fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o644))
+            .unwrap();
+        let mut runner = proptest::test_runner::TestRunner::new(testkit::proptest_cases(cases));
+        let strategy = proptest::collection::vec(mutation(TOKENS.len()), 1..4);
+        runner
+            .run(&strategy, |mutations| {
+                std::fs::write(&file, mutate(&original, &mutations, TOKENS)).unwrap();
+                let got = last_commit(&dir);
+                std::fs::write(&file, &original).unwrap();
+                match got {
+                    Ok(commit) => prop_assert_eq!(&commit, &expected),
+                    Err(e) => {
+                        let e = e.to_string();
+                        prop_assert!(!e.contains('\n') && e.len() < 300, "{:?}", e);
+                    }
+                }
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn a_mutated_pack_index_gives_the_commit_or_an_error() {
+        mutations_read_right_or_refused("git-files-idx", 300, |dir| {
+            // Without the loose copy, the pack is where the commit is.
+            let (id, _) = truth(dir);
+            std::fs::remove_file(dir.join(format!(".git/objects/{}/{}", &id[..2], &id[2..])))
+                .unwrap();
+            pack_file(dir, "idx")
+        });
+    }
+
+    #[test]
+    fn a_mutated_pack_gives_the_commit_or_an_error() {
+        mutations_read_right_or_refused("git-files-pack", 300, |dir| {
+            let (id, _) = truth(dir);
+            std::fs::remove_file(dir.join(format!(".git/objects/{}/{}", &id[..2], &id[2..])))
+                .unwrap();
+            pack_file(dir, "pack")
+        });
+    }
+
+    #[test]
+    fn a_mutated_loose_object_gives_the_commit_or_an_error() {
+        mutations_read_right_or_refused("git-files-loose-object", 300, |dir| {
+            let (id, _) = truth(dir);
+            dir.join(format!(".git/objects/{}/{}", &id[..2], &id[2..]))
+        });
+    }
+
+    #[test]
+    fn a_mutated_head_gives_the_commit_or_an_error() {
+        mutations_read_right_or_refused("git-files-head", 300, |dir| dir.join(".git/HEAD"));
+    }
+
+    #[test]
+    fn mutated_packed_refs_give_the_commit_or_an_error() {
+        mutations_read_right_or_refused("git-files-packed-refs", 300, |dir| {
+            std::fs::write(dir.join(".git/HEAD"), "ref: refs/heads/main\n").unwrap();
+            dir.join(".git/packed-refs")
+        });
+    }
+
+    proptest! {
+        #![proptest_config(testkit::proptest_cases(2000))]
+
+        /// Any bytes as a delta, against any base: a result of the declared size, or an error.
+        #[test]
+        fn any_delta_is_applied_or_refused(
+            base in proptest::collection::vec(any::<u8>(), 0..64),
+            delta in proptest::collection::vec(any::<u8>(), 0..64),
+        ) {
+            if let Ok(out) = apply_delta(&base, &delta) {
+                let (_, rest) = delta_size(&delta).unwrap();
+                let (size, _) = delta_size(rest).unwrap();
+                prop_assert_eq!(out.len() as u64, size);
+            }
+        }
+
+        /// Any header bytes of a loose object: an object whose size is its header's, or an
+        /// error.
+        #[test]
+        fn any_loose_object_bytes_are_parsed_or_refused(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+            let _ = parse_loose(bytes);
+        }
+
+        #[test]
+        fn any_ref_text_is_parsed_or_refused(text in "(ref: )?(refs/|\\.\\./|[a-f0-9]{40}|.){0,8}") {
+            match parse_ref(text.as_bytes()) {
+                Some(RefValue::Symbolic(name)) => prop_assert!(is_ref_name(&name)),
+                Some(RefValue::Id(_)) | None => {}
+            }
+        }
+    }
 }
