@@ -16,6 +16,7 @@
 //! and its HEAD commit is signed (a `gpgsig` header). The upstream that `--fetch` clones is just
 //! as hostile. After each run no marker may exist, and the audit must still find the advisory.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -201,7 +202,7 @@ impl Traps {
             sequence_editor = s("sequence-editor"),
         );
         if let Some(include) = include {
-            text.push_str(&format!("[include]\n\tpath = {}\n", include.display()));
+            let _ = writeln!(text, "[include]\n\tpath = {}", include.display());
         }
         text
     }
@@ -260,15 +261,16 @@ fn commit_signed(dir: &Path, files: &[(&str, String)], time: u64) -> String {
     // `log.showSignature`, git hands any `gpgsig` header to `gpg.program`).
     let mut commit = format!("tree {tree}\n");
     if let Ok(parent) = parent {
-        commit.push_str(&format!("parent {parent}\n"));
+        let _ = writeln!(commit, "parent {parent}");
     }
-    commit.push_str(&format!(
+    let _ = write!(
+        commit,
         "author t <t@example.invalid> {time} +0000\n\
          committer t <t@example.invalid> {time} +0000\n\
          gpgsig -----BEGIN PGP SIGNATURE-----\n \n iQEzBAABCAAdFiEEaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaFAmAAAAAACgkQaaaa\n =AAAA\n -----END PGP SIGNATURE-----\n\
          \n\
          advisories\n"
-    ));
+    );
     let id = git(
         dir,
         &["hash-object", "-t", "commit", "-w", "--stdin"],
@@ -328,7 +330,7 @@ fn fixture(label: &str) -> Fixture {
         ),
     );
     let db_time = now() - 3 * 86_400;
-    commit_signed(&upstream, &[first.clone()], db_time);
+    commit_signed(&upstream, std::slice::from_ref(&first), db_time);
     // The database: a clone of the upstream as it was, with a signed commit of its own on top.
     std::fs::create_dir_all(db.parent().unwrap()).unwrap();
     git(

@@ -5,6 +5,7 @@
 //! advisory id: the first by path is used, the other is an error naming both.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::advisory::Advisory;
@@ -313,7 +314,9 @@ fn no_advisory_reason(db: &Path, files: usize, errors: &[AdvisoryError]) -> Stri
     match errors.len().saturating_sub(NAMED) {
         0 => {}
         1 => reason.push_str("; and 1 more file"),
-        n => reason.push_str(&format!("; and {n} more files")),
+        n => {
+            let _ = write!(reason, "; and {n} more files");
+        }
     }
     reason
 }

@@ -298,7 +298,7 @@ mod tests {
             })
             .collect();
         let names: Vec<&str> = envs.iter().map(|(k, _)| k.as_str()).collect();
-        for name in names.iter().copied() {
+        for &name in &names {
             assert!(
                 PASSED.contains(&name)
                     || [

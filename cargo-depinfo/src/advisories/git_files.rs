@@ -312,7 +312,7 @@ impl Repo {
             .map_err(|e| unreadable(format!("{pack_name}: {e}")))?;
         Ok(Some(Pack {
             idx_name: idx_name.to_owned(),
-            pack_name,
+            data_name: pack_name,
             index,
             data,
         }))
@@ -326,7 +326,7 @@ impl Repo {
             if deltas.len() > MAX_DELTA_DEPTH {
                 return Err(unreadable(format!(
                     "{}: a delta chain longer than {MAX_DELTA_DEPTH}",
-                    pack.pack_name
+                    pack.data_name
                 )));
             }
             budget.depth(pack)?;
@@ -399,7 +399,7 @@ impl Budget {
         self.steps = self.steps.checked_sub(1).ok_or_else(|| {
             unreadable(format!(
                 "{}: delta chains longer than {MAX_DELTA_DEPTH}",
-                pack.pack_name
+                pack.data_name
             ))
         })?;
         Ok(())
@@ -496,7 +496,7 @@ fn is_ref_name(name: &str) -> bool {
         && name.split('/').all(|part| {
             !part.is_empty()
                 && !part.starts_with('.')
-                && !part.ends_with(".lock")
+                && !part.as_bytes().ends_with(b".lock")
                 && !part
                     .chars()
                     .any(|c| c.is_control() || " ~^:?*[\\".contains(c))
@@ -622,8 +622,10 @@ fn tag_target(data: &[u8]) -> Result<Oid, Unknown> {
 
 /// A pack and its index.
 struct Pack {
+    /// `objects/pack/pack-<hex>.idx`, for messages.
     idx_name: String,
-    pack_name: String,
+    /// `objects/pack/pack-<hex>.pack`, for messages.
+    data_name: String,
     index: PackIndex,
     data: PackData,
 }
@@ -634,7 +636,7 @@ impl Pack {
     }
 
     fn pack_error(&self, e: &str) -> Unknown {
-        unreadable(format!("{}: {e}", self.pack_name))
+        unreadable(format!("{}: {e}", self.data_name))
     }
 }
 
@@ -655,13 +657,13 @@ struct PackIndex {
 }
 
 /// Where the fan-out table starts.
-const IDX_FANOUT: u64 = 8;
+const IDX_FANOUT: usize = 8;
 /// Where the sorted ids start.
-const IDX_IDS: u64 = IDX_FANOUT + 256 * 4;
+const IDX_IDS: u64 = (IDX_FANOUT + 256 * 4) as u64;
 
 impl PackIndex {
     fn new(file: File, len: u64) -> Result<PackIndex, String> {
-        let mut head = [0u8; IDX_IDS as usize];
+        let mut head = [0u8; IDX_FANOUT + 256 * 4];
         if len < IDX_IDS + 40 {
             return Err("too short for a pack index".to_owned());
         }
@@ -671,7 +673,7 @@ impl PackIndex {
         }
         let mut fanout = Box::new([0u32; 256]);
         for (i, count) in fanout.iter_mut().enumerate() {
-            let at = 8 + i * 4;
+            let at = IDX_FANOUT + i * 4;
             *count = u32::from_be_bytes([head[at], head[at + 1], head[at + 2], head[at + 3]]);
         }
         if fanout.windows(2).any(|w| w[0] > w[1]) {
@@ -680,7 +682,7 @@ impl PackIndex {
         let index = PackIndex { file, len, fanout };
         // Ids, CRCs, offsets and the two checksums must fit; the 8-byte offsets fill the rest.
         let fixed = index.offsets_at() + u64::from(index.count()) * 4 + 40;
-        if fixed > len || (len - fixed) % 8 != 0 {
+        if fixed > len || !(len - fixed).is_multiple_of(8) {
             return Err("its size does not match its object count".to_owned());
         }
         Ok(index)
