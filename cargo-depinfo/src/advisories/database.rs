@@ -348,6 +348,39 @@ mod tests {
         )
     }
 
+    /// Regression (issue 18, item 14): one id in two files was reported twice.
+    #[test]
+    fn one_advisory_per_id_the_first_by_path() {
+        let dir = testkit::Scratch::new("advisory-db-duplicates");
+        for (dir_name, title) in [("b", "second"), ("a", "first")] {
+            let file = dir.join(format!("crates/{dir_name}/RUSTSEC-2099-0001.md"));
+            std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+            std::fs::write(
+                &file,
+                advisory("RUSTSEC-2099-0001").replace("# RUSTSEC-2099-0001", &format!("# {title}")),
+            )
+            .unwrap();
+        }
+        let (db, errors) = Database::load(&dir, DbLimits::default()).unwrap();
+        assert_eq!(db.advisories().len(), 1);
+        assert_eq!(db.advisories()[0].title, "first");
+        assert_eq!(
+            errors,
+            [AdvisoryError {
+                path: dir.join("crates/b/RUSTSEC-2099-0001.md"),
+                message: format!(
+                    "the advisory id RUSTSEC-2099-0001 is also in {}, which is used: this file is not",
+                    dir.join("crates/a/RUSTSEC-2099-0001.md").display()
+                ),
+            }]
+        );
+        // A database made in memory keeps one per id too.
+        let one = Advisory::parse(&advisory("RUSTSEC-2099-0001")).unwrap();
+        let db = Database::new(dir.to_path_buf(), None, vec![one.clone(), one]);
+        assert_eq!(db.advisories().len(), 1);
+        assert_eq!(db.for_package("a").count(), 1);
+    }
+
     #[test]
     fn limits_links_and_other_files() {
         let dir = testkit::Scratch::new("advisory-db-limits");
@@ -375,6 +408,7 @@ mod tests {
         assert_eq!(db.for_package("a").count(), 3);
         // Not a git repository of its own (the scratch dir may sit in one): no commit.
         assert_eq!(db.commit, None);
+        assert_eq!(db.commit_unknown.as_deref(), Some("not a git repository"));
         assert_eq!(db.age_days(1_000_000), None);
 
         let limits = DbLimits {

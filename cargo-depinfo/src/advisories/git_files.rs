@@ -1226,6 +1226,49 @@ mod tests {
     }
 
     #[test]
+    fn loops_lies_and_oversized_files_are_refused() {
+        let dir = testkit::Scratch::new("git-files-lies");
+        repository(&dir, 1);
+        let reason = || match last_commit(&dir) {
+            Err(Unknown::Unreadable(reason)) => reason,
+            other => panic!("{other:?}"),
+        };
+        // Symbolic refs that name each other.
+        std::fs::write(dir.join(".git/HEAD"), "ref: refs/heads/a\n").unwrap();
+        std::fs::write(dir.join(".git/refs/heads/a"), "ref: refs/heads/b\n").unwrap();
+        std::fs::write(dir.join(".git/refs/heads/b"), "ref: refs/heads/a\n").unwrap();
+        assert!(reason().contains("deeper than 5"), "{}", reason());
+        // A packed-refs past its cap, and a HEAD past its cap.
+        std::fs::write(dir.join(".git/HEAD"), "ref: refs/heads/packed\n").unwrap();
+        let packed = std::fs::File::create(dir.join(".git/packed-refs")).unwrap();
+        packed.set_len(MAX_PACKED_REFS + 1).unwrap();
+        assert_eq!(reason(), "packed-refs: larger than the limit of 32 MiB");
+        std::fs::write(dir.join(".git/HEAD"), "x".repeat(5000)).unwrap();
+        assert_eq!(reason(), "HEAD: larger than the limit of 4 KiB");
+        // An index whose counts promise more objects than it holds.
+        let gc = dir.join("gc");
+        repository(&gc, 2);
+        git(&gc, &["gc", "-q"]);
+        let idx = std::fs::read_dir(gc.join(".git/objects/pack"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|e| e == "idx"))
+            .unwrap();
+        let mut bytes = std::fs::read(&idx).unwrap();
+        for b in &mut bytes[8 + 255 * 4..8 + 256 * 4] {
+            *b = 0xff;
+        }
+        std::fs::set_permissions(&idx, std::os::unix::fs::PermissionsExt::from_mode(0o644))
+            .unwrap();
+        std::fs::write(&idx, bytes).unwrap();
+        let e = last_commit(&gc).unwrap_err().to_string();
+        assert!(
+            e.ends_with(".idx: its size does not match its object count"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn delta_instructions_are_applied_and_checked() {
         let base = b"0123456789abcdef";
         // Sizes 16 and 9; copy 4 bytes from offset 2, insert "xyz", copy 2 bytes from 14.
