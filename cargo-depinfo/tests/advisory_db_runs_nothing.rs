@@ -14,7 +14,7 @@
 //! (`GIT_PAGER`, `GIT_ASKPASS`, `GIT_EXTERNAL_DIFF`, ...). The repository's tree carries a
 //! `.gitattributes` that puts every file through the hostile filter, diff and merge drivers,
 //! and its HEAD commit is signed (a `gpgsig` header). The upstream that `--fetch` clones is just
-//! as hostile. After each run no marker may exist, and the audit must still find the advisory.
+//! as hostile, and so is a repository around the database (the folder it sits in). After each run no marker may exist, and the audit must still find the advisory.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -355,9 +355,14 @@ fn fixture(label: &str) -> Fixture {
         )],
         upstream_time,
     );
-    // Then both become hostile (the test's own git has run for the last time on them).
+    // The folder the database is in is a repository too (a project someone else wrote, its
+    // database kept inside it): git must not find it from the folder we clone in.
+    let around = db.parent().unwrap();
+    git(around, &["init", "-q", "-b", "main"], None, db_time);
+    // Then all become hostile (the test's own git has run for the last time on them).
     make_hostile(&upstream, &traps, "upstream", &url);
     make_hostile(&db, &traps, "db", &url);
+    make_hostile(around, &traps, "around", &url);
     // The user's own configuration, just as hostile.
     let home = dir.join("home");
     let xdg = home.join(".config");
@@ -528,11 +533,12 @@ fn fetch_as(user: User, label: &str) {
     assert_eq!(answer(&out).1["commit"], f.upstream_commit.as_str());
 }
 
-/// The names in the database's parent directory.
+/// The names in the database's parent directory (but the `.git` of the repository around).
 fn beside(db: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(db.parent().unwrap())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name != ".git")
         .collect();
     names.sort();
     names
