@@ -210,8 +210,8 @@ pub fn fetch(path: &Path, url: &str, timeout: Duration) -> Result<(), DatabaseEr
     std::fs::create_dir_all(&parent).map_err(|e| fail(format!("{}: {e}", parent.display())))?;
     // Absolute, so that `GIT_CEILING_DIRECTORIES` (which git reads only as absolute paths)
     // keeps git from looking for a repository around our folder.
-    let parent = std::fs::canonicalize(&parent)
-        .map_err(|e| fail(format!("{}: {e}", parent.display())))?;
+    let parent =
+        std::fs::canonicalize(&parent).map_err(|e| fail(format!("{}: {e}", parent.display())))?;
     let staging = Staging::create(&parent, name).map_err(|e| {
         fail(format!(
             "cannot create a folder in {}: {e}",

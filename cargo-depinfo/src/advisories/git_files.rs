@@ -87,7 +87,7 @@ pub(crate) fn last_commit(worktree: &Path) -> Result<(String, u64), Unknown> {
     };
     if metadata.is_file() {
         return Err(unreadable(
-            ".git is a file (a submodule or a linked worktree), which is not followed",
+            ".git is a file, as in a submodule or a linked worktree, and is not followed",
         ));
     }
     let repo = Repo::open(worktree, &dot_git)?;
