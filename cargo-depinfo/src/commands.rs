@@ -226,8 +226,13 @@ pub(crate) fn audit(args: &AuditArgs) -> Result<Outcome> {
         ),
         Some(_) => {}
         None => eprintln!(
-            "warning: the advisory database at {} is not a git repository: its age is unknown",
-            depinfo::printable_line(&db_path.display().to_string())
+            "warning: the advisory database at {}: {}: its age is unknown",
+            depinfo::printable_line(&db_path.display().to_string()),
+            depinfo::printable_line(
+                db.commit_unknown
+                    .as_deref()
+                    .unwrap_or("its last commit is unknown")
+            )
         ),
     }
     let cwd = std::env::current_dir().context("cannot read the current directory")?;

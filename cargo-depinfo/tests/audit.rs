@@ -335,8 +335,41 @@ fn a_missing_or_empty_database_and_no_input_are_errors() {
     assert_eq!(
         stderr(&out),
         format!(
-            "error: the advisory database at {} holds no readable advisory\n",
+            "error: the advisory database at {} holds no readable advisory (no crates/*/RUSTSEC-*.md file)\n",
             empty.display()
+        )
+    );
+    // Regression (issue 18, item 14): when no advisory can be read, the error names the files
+    // that failed and why (a file over the size limit was not named).
+    let huge = f.dir.join("huge");
+    std::fs::create_dir_all(huge.join("crates/hyper")).unwrap();
+    std::fs::write(
+        huge.join("crates/hyper/RUSTSEC-2099-0098.md"),
+        "x".repeat(300 << 10),
+    )
+    .unwrap();
+    let out = audit_in(&f.dir, &huge, &[bins]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "error: the advisory database at {} holds no readable advisory (crates/hyper/RUSTSEC-2099-0098.md: larger than the limit of 256 KiB)\n",
+            huge.display()
+        )
+    );
+    for n in 1..=3 {
+        std::fs::write(
+            huge.join(format!("crates/hyper/RUSTSEC-2099-010{n}.md")),
+            "not an advisory",
+        )
+        .unwrap();
+    }
+    let out = audit_in(&f.dir, &huge, &[bins]);
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "error: the advisory database at {} holds no readable advisory (crates/hyper/RUSTSEC-2099-0098.md: larger than the limit of 256 KiB; crates/hyper/RUSTSEC-2099-0101.md: does not start with a ```toml front matter block; and 2 more files)\n",
+            huge.display()
         )
     );
     // No input at all: an empty directory, in every format.
@@ -415,7 +448,7 @@ fn an_old_database_is_warned_about() {
     assert_eq!(
         stderr(&out),
         format!(
-            "warning: the advisory database at {} is not a git repository: its age is unknown\n",
+            "warning: the advisory database at {}: not a git repository: its age is unknown\n",
             copy.display()
         )
     );
@@ -735,4 +768,118 @@ fn a_binarys_own_package_is_audited() {
         serde_json::json!([{"program": "tool", "versions": ["1.0.0"], "instances": [bin.to_str().unwrap()]}])
     );
     assert_eq!(doc["targets"].as_array().unwrap().len(), 1);
+}
+
+/// Regression (issue 18, item 14): two files with one advisory id were both used, and the
+/// advisory was reported twice, in text and in SARIF. The first by path is used; the other is
+/// an error naming both files.
+#[test]
+fn a_duplicate_advisory_id_is_reported_once_and_its_copy_is_an_error() {
+    let f = fixture("audit-duplicate");
+    let first = f.db.join("crates/hyper/RUSTSEC-2099-0001.md");
+    let copy = f.db.join("crates/zz-copy/RUSTSEC-2099-0001.md");
+    std::fs::create_dir_all(copy.parent().unwrap()).unwrap();
+    std::fs::copy(&first, &copy).unwrap();
+    let bins = f.bins.to_str().unwrap();
+    let error = format!(
+        "error: {}: the advisory id RUSTSEC-2099-0001 is also in {}, which is used: this file is not\n",
+        copy.display(),
+        first.display()
+    );
+    let out = audit(&f, &[bins]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(stderr(&out), error);
+    assert_eq!(stdout(&out).matches("RUSTSEC-2099-0001 hyper").count(), 1);
+    testkit::assert_contains(&stdout(&out), ", 5 advisories\n");
+    let out = audit(&f, &[bins, "--format", "sarif"]);
+    assert_eq!(stderr(&out), error);
+    let doc: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let run = &doc["runs"][0];
+    let rules: Vec<&str> = run["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["RUSTSEC-2099-0001", "RUSTSEC-2099-0002"]);
+    assert_eq!(run["results"].as_array().unwrap().len(), 3);
+}
+
+/// Regression (issue 18, item 14): `patched = ["*"]` was accepted (every version safe, exit
+/// 0) although wildcards are refused. Each wildcard form is an error naming the file, and the
+/// advisory is not used.
+#[test]
+fn a_wildcard_requirement_is_refused_naming_the_file() {
+    for (n, versions) in [
+        "patched = [\"*\"]",
+        "patched = [\">= 0.14.1\"]\nunaffected = [\"0.*\"]",
+        "patched = [\">= 1.x\"]",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let f = fixture(&format!("audit-wildcard-{n}"));
+        let file = f.db.join("crates/hyper/RUSTSEC-2099-0001.md");
+        std::fs::write(
+            &file,
+            advisory(
+                "RUSTSEC-2099-0001",
+                "hyper",
+                "",
+                versions,
+                "Request smuggling in hyper",
+            ),
+        )
+        .unwrap();
+        let out = audit(&f, &[f.bins.join("cart").to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{versions}: {}", stderr(&out));
+        let e = stderr(&out);
+        assert!(
+            e.starts_with(&format!(
+                "error: {}: version requirement \"",
+                file.display()
+            )) && e
+                .ends_with("\": wildcards are refused (name the versions, as RustSec requires)\n")
+                && e.lines().count() == 1,
+            "{e}"
+        );
+    }
+}
+
+/// Regression (issue 18, item 14): U+202E and the other bidirectional controls in an
+/// advisory's title reached the terminal raw, reordering the report line.
+#[test]
+fn bidi_controls_in_a_title_reach_the_terminal_escaped() {
+    let f = fixture("audit-bidi");
+    std::fs::write(
+        f.db.join("crates/hyper/RUSTSEC-2099-0001.md"),
+        advisory(
+            "RUSTSEC-2099-0001",
+            "hyper",
+            "",
+            "patched = [\">= 0.14.10\"]",
+            "Safe \u{202e}gnirts\u{202c} in \u{2066}hyper\u{2069}\u{200b}",
+        ),
+    )
+    .unwrap();
+    let out = audit(&f, &[f.bins.join("cart").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    testkit::assert_contains(
+        &text,
+        r#"RUSTSEC-2099-0001 hyper (no CVSS score): "Safe \u202egnirts\u202c in \u2066hyper\u2069\u200b""#,
+    );
+    let bidi = |c: char| matches!(c, '\u{61c}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    assert!(!text.chars().any(bidi), "{text}");
+    assert!(!stderr(&out).chars().any(bidi));
+    // JSON keeps the title as it is (its readers are programs, and JSON escapes are theirs).
+    let out = audit(
+        &f,
+        &[f.bins.join("cart").to_str().unwrap(), "--format", "json"],
+    );
+    let doc: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        doc["vulnerabilities"][0]["title"],
+        "Safe \u{202e}gnirts\u{202c} in \u{2066}hyper\u{2069}\u{200b}"
+    );
 }

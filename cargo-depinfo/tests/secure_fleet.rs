@@ -236,8 +236,8 @@ fn a_prometheus_behind_tls_and_basic_auth_answers_through_the_config_file() {
     // The server's alert, or (when its reset overtook the alert) what it most likely meant.
     assert!(
         [
-            format!("error: {url}: TLS handshake refused by the server: it requires a client certificate (tls_config.cert_file and key_file)\n"),
-            format!("error: {url}: the server closed the connection during the TLS handshake (does it require a client certificate? tls_config.cert_file and key_file)\n"),
+            format!("error: {url}: Prometheus API: TLS handshake refused by the server: it requires a client certificate (tls_config.cert_file and key_file)\n"),
+            format!("error: {url}: Prometheus API: the server closed the connection during the TLS handshake (does it require a client certificate? tls_config.cert_file and key_file)\n"),
         ]
         .contains(&err),
         "{err}"
@@ -255,7 +255,7 @@ fn a_prometheus_behind_tls_and_basic_auth_answers_through_the_config_file() {
     assert_eq!(
         err,
         format!(
-            "error: {url}: certificate not trusted (unknown issuer: give its CA with tls_config.ca_file)\n"
+            "error: {url}: Prometheus API: certificate not trusted (unknown issuer: give its CA with tls_config.ca_file)\n"
         )
     );
 }

@@ -7,7 +7,8 @@
 //! - [`Server`]: a loopback HTTP server on a port the OS picks, answering with fixed
 //!   [`Reply`]s or a closure, stopped on drop; [`get`] is the matching client.
 //! - [`Proxy`]: a loopback HTTP proxy (CONNECT and absolute-form requests) that records what
-//!   went through it.
+//!   went through it; [`SocksProxy`]: a loopback SOCKS4/4a/5 proxy that records what each
+//!   client asked for and how it authenticated.
 //! - [`Certificates`], [`TlsPages`]: a CA and a server certificate made by `openssl`, and an
 //!   HTTPS page server (`openssl s_server -WWW`), killed on drop.
 //! - [`run`], [`run_ok`], [`run_with_input`] and [`Running`]: child processes with a time
@@ -54,6 +55,7 @@ pub mod mutation;
 mod peak_rss;
 mod promtool;
 mod scratch;
+mod socks_proxy;
 mod tls;
 mod zlib;
 
@@ -80,6 +82,7 @@ pub use metrics_page::{PageSpec, metrics_page};
 pub use peak_rss::{Measured, answer_measure_request, measured};
 pub use promtool::{check_metrics, check_rules, installed, test_rules};
 pub use scratch::Scratch;
+pub use socks_proxy::{SocksAuth, SocksOptions, SocksProxy, SocksRequest};
 pub use tls::{Certificates, TlsPages, wait_for_port};
 pub use zlib::{inflate, zlib};
 

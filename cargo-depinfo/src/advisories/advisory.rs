@@ -139,12 +139,15 @@ impl Advisory {
             }
         };
         if !a.id.starts_with("RUSTSEC-") || !is_printable(&a.id) {
-            return Err(format!("id {:?} is not RUSTSEC-YYYY-NNNN", short(&a.id)));
+            return Err(format!(
+                "id {} is not RUSTSEC-YYYY-NNNN",
+                crate::render::quoted(&short(&a.id))
+            ));
         }
         if !build_info_collector::is_crate_name(&a.package) {
             return Err(format!(
-                "package {:?} is not a crate name",
-                short(&a.package)
+                "package {} is not a crate name",
+                crate::render::quoted(&short(&a.package))
             ));
         }
         let all_fields = [&a.id, &a.package, &a.date, &title]

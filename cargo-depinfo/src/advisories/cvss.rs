@@ -5,6 +5,8 @@
 
 use serde::Serialize;
 
+use crate::render::{quoted, shortened};
+
 /// The qualitative severity of a CVSS score (the specification's bands).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -46,30 +48,39 @@ impl Severity {
     }
 }
 
+/// A vector as a message quotes it: in quotes, escaped, cut to 100 characters.
+fn shown(vector: &str) -> String {
+    quoted(&shortened(vector, 100))
+}
+
 /// The base score of a CVSS v3 or v4 vector, in tenths (`98` for 9.8); an error for anything
 /// else or a vector without each base metric exactly once.
 pub(crate) fn base_score(vector: &str) -> Result<u8, String> {
     // AV, AC, PR, UI, S, C, I, A.
     const NAMES: [&str; 8] = ["AV", "AC", "PR", "UI", "S", "C", "I", "A"];
     let mut parts = vector.split('/');
+    let shown = shown(vector);
     match parts.next() {
         Some("CVSS:3.0" | "CVSS:3.1") => {}
         Some("CVSS:4.0") => return v4_score(vector),
-        _ => return Err(format!("unsupported CVSS vector {vector:?}")),
+        _ => return Err(format!("unsupported CVSS vector {shown}")),
     }
     let mut values: [Option<&str>; 8] = [None; 8];
     for part in parts {
-        let (name, value) = part
-            .split_once(':')
-            .ok_or_else(|| format!("malformed CVSS metric {part:?} in {vector:?}"))?;
+        let (name, value) = part.split_once(':').ok_or_else(|| {
+            format!(
+                "malformed CVSS metric {} in {shown}",
+                quoted(&shortened(part, 20))
+            )
+        })?;
         if let Some(i) = NAMES.iter().position(|n| *n == name)
             && values[i].replace(value).is_some()
         {
-            return Err(format!("CVSS metric {name} given twice in {vector:?}"));
+            return Err(format!("CVSS metric {name} given twice in {shown}"));
         }
         // Temporal and environmental metrics do not change the base score.
     }
-    let bad = |i: usize| format!("missing or invalid CVSS metric {} in {vector:?}", NAMES[i]);
+    let bad = |i: usize| format!("missing or invalid CVSS metric {} in {shown}", NAMES[i]);
     let get = |i: usize| values[i].ok_or_else(|| bad(i));
     let changed = match get(4)? {
         "U" => false,
@@ -131,7 +142,7 @@ pub(crate) fn base_score(vector: &str) -> Result<u8, String> {
 fn v4_score(vector: &str) -> Result<u8, String> {
     let parsed: ::cvss::v4::Vector = vector
         .parse()
-        .map_err(|e| format!("invalid CVSS vector {vector:?}: {e}"))?;
+        .map_err(|e| format!("invalid CVSS vector {}: {e}", shown(vector)))?;
     // Scores are 0.0 to 10.0 with one decimal.
     #[allow(
         clippy::cast_possible_truncation,

@@ -1,15 +1,15 @@
 //! The advisory database on disk: a clone of RustSec's repository (`crates/NAME/RUSTSEC-YYYY-
-//! NNNN.md`), read with limits, its last commit read with `git`, and `--fetch` (clone or
-//! update with the git CLI). A file that cannot be read or parsed is an error for that file;
-//! the rest of the database is still used.
+//! NNNN.md`), read with limits, its last commit read from the repository's files without
+//! running git (`git_files`). `--fetch` is in `fetch`. A file that cannot be read or parsed is
+//! an error for that file; the rest of the database is still used. Two files with the same
+//! advisory id: the first by path is used, the other is an error naming both.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::Duration;
 
 use super::advisory::Advisory;
-use crate::sources::child_process::output_within;
+use super::git_files;
 
 /// The official advisory database, the default of `--db-url` (what cargo-audit clones).
 pub const DEFAULT_DB_URL: &str = "https://github.com/RustSec/advisory-db.git";
@@ -54,8 +54,11 @@ pub struct Commit {
 pub struct Database {
     /// Where it was read from.
     pub path: PathBuf,
-    /// Its last commit, when it is a git repository.
+    /// Its last commit, when it is a git repository whose commit could be read.
     pub commit: Option<Commit>,
+    /// Why the commit is unknown, when it is (`not a git repository`, or what stopped the
+    /// reading of the repository's files).
+    pub commit_unknown: Option<String>,
     /// The advisories, sorted by id.
     advisories: Vec<Advisory>,
     /// The indices of each crate's advisories.
@@ -81,8 +84,14 @@ pub enum DatabaseError {
         source: std::io::Error,
     },
     /// Not a single advisory could be read.
-    #[error("the advisory database at {} holds no readable advisory", .0.display())]
-    Empty(PathBuf),
+    #[error("the advisory database at {} holds no readable advisory ({reason})", path.display())]
+    Empty {
+        /// The database.
+        path: PathBuf,
+        /// Why: the first files that failed and their errors, or that there is no advisory
+        /// file at all.
+        reason: String,
+    },
     /// More bytes of advisory files than the limit.
     #[error("the advisory database at {} holds more than {} MiB of advisories", path.display(), limit >> 20)]
     TooLarge {
@@ -188,7 +197,7 @@ impl Database {
                     }
                 }
                 match text.and_then(|t| Advisory::parse(&t)) {
-                    Ok(a) => advisories.push(a),
+                    Ok(a) => advisories.push((a, file_path)),
                     Err(message) => errors.push(AdvisoryError {
                         path: file_path,
                         message,
@@ -197,15 +206,47 @@ impl Database {
             }
         }
         if advisories.is_empty() {
-            return Err(DatabaseError::Empty(path.to_owned()));
+            return Err(DatabaseError::Empty {
+                path: path.to_owned(),
+                reason: no_advisory_reason(path, files, &errors),
+            });
         }
-        let commit = last_commit(path);
-        Ok((Database::new(path.to_owned(), commit, advisories), errors))
+        // One advisory per id: the first by path (files were read in path order).
+        advisories.sort_by(|(a, a_path), (b, b_path)| a.id.cmp(&b.id).then(a_path.cmp(b_path)));
+        let mut kept: Vec<(Advisory, PathBuf)> = Vec::with_capacity(advisories.len());
+        for (a, file) in advisories {
+            match kept.last() {
+                Some((first, first_path)) if first.id == a.id => {
+                    errors.push(AdvisoryError {
+                        message: format!(
+                            "the advisory id {} is also in {}, which is used: this file is not",
+                            a.id,
+                            first_path.display()
+                        ),
+                        path: file,
+                    });
+                }
+                _ => kept.push((a, file)),
+            }
+        }
+        errors.sort_by(|a, b| a.path.cmp(&b.path));
+        let advisories = kept.into_iter().map(|(a, _)| a).collect();
+        let mut db = Database::new(path.to_owned(), None, advisories);
+        match git_files::last_commit(path) {
+            Ok((id, time)) => db.commit = Some(Commit { id, time }),
+            Err(unknown) => db.commit_unknown = Some(unknown.to_string()),
+        }
+        Ok((db, errors))
     }
 
-    /// A database of these advisories (sorted by id here).
+    /// A database of these advisories (sorted by id here; of several with one id, the first
+    /// is kept).
     pub fn new(path: PathBuf, commit: Option<Commit>, mut advisories: Vec<Advisory>) -> Database {
         advisories.sort_by(|a, b| a.id.cmp(&b.id));
+        advisories.dedup_by(|later, first| later.id == first.id);
+        let commit_unknown = commit
+            .is_none()
+            .then(|| git_files::Unknown::NotARepository.to_string());
         let mut by_package: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         for (i, a) in advisories.iter().enumerate() {
             by_package.entry(a.package.clone()).or_default().push(i);
@@ -213,6 +254,7 @@ impl Database {
         Database {
             path,
             commit,
+            commit_unknown,
             advisories,
             by_package,
         }
@@ -253,86 +295,30 @@ impl Database {
     }
 }
 
-/// How long `git log` and `git rev-parse` may take.
-const GIT_QUERY_TIME: Duration = Duration::from_secs(30);
-
-/// A git command for the database: no terminal prompt (a credential request fails instead of
-/// waiting), no pager.
-fn git(path: &Path) -> Command {
-    let mut cmd = Command::new("git");
-    cmd.arg("-C")
-        .arg(path)
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .env("GIT_PAGER", "cat");
-    cmd
-}
-
-/// The last commit of the repository at `path` itself (not of one that merely contains it).
-fn last_commit(path: &Path) -> Option<Commit> {
-    if !path.join(".git").exists() {
-        return None;
+/// The reason no advisory could be read: the first failed files (relative to the database)
+/// and why, or that there is no advisory file.
+fn no_advisory_reason(db: &Path, files: usize, errors: &[AdvisoryError]) -> String {
+    const NAMED: usize = 2;
+    if files == 0 || errors.is_empty() {
+        return "no crates/*/RUSTSEC-*.md file".to_owned();
     }
-    let output = output_within(
-        git(path).args(["log", "-1", "--format=%H %ct"]),
-        GIT_QUERY_TIME,
-    )
-    .ok()?;
-    if !output.status.success() {
-        return None;
-    }
-    let text = String::from_utf8(output.stdout).ok()?;
-    let (id, time) = text.trim().split_once(' ')?;
-    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    Some(Commit {
-        id: id.to_owned(),
-        time: time.parse().ok()?,
-    })
-}
-
-/// The first line of a failed git's stderr, else its exit status.
-fn git_failure(output: &std::process::Output) -> String {
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    stderr
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .map_or_else(
-            || format!("git exited with {}", output.status),
-            str::to_owned,
-        )
-}
-
-/// Clones `url` into `path` (a shallow clone), or updates the clone already there to the
-/// remote's newest commit (as cargo-audit does: its local changes are discarded). Each git
-/// command is bounded by `timeout`.
-pub fn fetch(path: &Path, url: &str, timeout: Duration) -> Result<(), DatabaseError> {
-    let fail = |message: String| DatabaseError::Fetch {
-        path: path.to_owned(),
-        message,
-    };
-    let run = |cmd: &mut Command| -> Result<(), DatabaseError> {
-        let output = output_within(cmd, timeout).map_err(|e| fail(e.to_string()))?;
-        if output.status.success() {
-            Ok(())
-        } else {
-            Err(fail(git_failure(&output)))
+    let mut reason = errors
+        .iter()
+        .take(NAMED)
+        .map(|e| {
+            let file = e.path.strip_prefix(db).unwrap_or(&e.path);
+            format!("{}: {}", file.display(), e.message)
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    match errors.len().saturating_sub(NAMED) {
+        0 => {}
+        1 => reason.push_str("; and 1 more file"),
+        n => {
+            let _ = write!(reason, "; and {n} more files");
         }
-    };
-    if path.join(".git").exists() {
-        run(git(path).args(["fetch", "--quiet", "--depth", "1", "--", url, "HEAD"]))?;
-        run(git(path).args(["reset", "--quiet", "--hard", "FETCH_HEAD"]))
-    } else {
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| fail(e.to_string()))?;
-        }
-        let mut cmd = Command::new("git");
-        cmd.env("GIT_TERMINAL_PROMPT", "0")
-            .args(["clone", "--quiet", "--depth", "1", "--", url])
-            .arg(path);
-        run(&mut cmd)
     }
+    reason
 }
 
 /// Cargo's home: `$CARGO_HOME`, else `$HOME/.cargo`.
@@ -362,6 +348,39 @@ mod tests {
         )
     }
 
+    /// Regression (issue 18, item 14): one id in two files was reported twice.
+    #[test]
+    fn one_advisory_per_id_the_first_by_path() {
+        let dir = testkit::Scratch::new("advisory-db-duplicates");
+        for (dir_name, title) in [("b", "second"), ("a", "first")] {
+            let file = dir.join(format!("crates/{dir_name}/RUSTSEC-2099-0001.md"));
+            std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+            std::fs::write(
+                &file,
+                advisory("RUSTSEC-2099-0001").replace("# RUSTSEC-2099-0001", &format!("# {title}")),
+            )
+            .unwrap();
+        }
+        let (db, errors) = Database::load(&dir, DbLimits::default()).unwrap();
+        assert_eq!(db.advisories().len(), 1);
+        assert_eq!(db.advisories()[0].title, "first");
+        assert_eq!(
+            errors,
+            [AdvisoryError {
+                path: dir.join("crates/b/RUSTSEC-2099-0001.md"),
+                message: format!(
+                    "the advisory id RUSTSEC-2099-0001 is also in {}, which is used: this file is not",
+                    dir.join("crates/a/RUSTSEC-2099-0001.md").display()
+                ),
+            }]
+        );
+        // A database made in memory keeps one per id too.
+        let one = Advisory::parse(&advisory("RUSTSEC-2099-0001")).unwrap();
+        let db = Database::new(dir.to_path_buf(), None, vec![one.clone(), one]);
+        assert_eq!(db.advisories().len(), 1);
+        assert_eq!(db.for_package("a").count(), 1);
+    }
+
     #[test]
     fn limits_links_and_other_files() {
         let dir = testkit::Scratch::new("advisory-db-limits");
@@ -389,6 +408,7 @@ mod tests {
         assert_eq!(db.for_package("a").count(), 3);
         // Not a git repository of its own (the scratch dir may sit in one): no commit.
         assert_eq!(db.commit, None);
+        assert_eq!(db.commit_unknown.as_deref(), Some("not a git repository"));
         assert_eq!(db.age_days(1_000_000), None);
 
         let limits = DbLimits {

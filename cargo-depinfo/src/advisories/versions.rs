@@ -8,10 +8,13 @@
 //! version (`^1.2` covers up to, not including, `2.0.0-0`), and an inclusive bound `<= v` ends
 //! just above `v` (`v` with patch + 1 and pre-release `0`, or `v`'s pre-release followed by
 //! `.0`). A requirement has at most one lower and one upper bound; `=`, `^` and `~` stand
-//! alone; ranges may not overlap. An advisory that breaks these rules is refused, as RustSec's
-//! own reader refuses it.
+//! alone; ranges may not overlap; wildcards (`*`, `1.*`, `1.x`, `>= 1.*`, ...) are refused.
+//! An advisory that breaks these rules is refused, as RustSec's own reader refuses it; the
+//! message quotes the requirement as written.
 
 use semver::{Comparator, Op, Prerelease, Version, VersionReq};
+
+use crate::render::{quoted, shortened};
 
 /// One end of a range of safe versions.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,12 +91,42 @@ fn lowest_pre(major: u64, minor: u64, patch: u64) -> Version {
     v
 }
 
+/// Whether the requirement `text` has a wildcard anywhere: `*`, `x` or `X` as the whole
+/// requirement or as a part of a comparator's version (`1.*`, `>= 1.x`, `=1.2.*`). semver
+/// parses some of these (`>=1.*` as `>=1`) without saying so; RustSec refuses them all.
+fn has_wildcard(text: &str) -> bool {
+    text.split(',').any(|comparator| {
+        let version = comparator
+            .trim()
+            .trim_start_matches(['=', '>', '<', '^', '~'])
+            .trim();
+        let core = version.split(['-', '+']).next().unwrap_or("");
+        core.split('.')
+            .any(|part| matches!(part.trim(), "*" | "x" | "X"))
+    })
+}
+
 impl SafeRange {
+    /// The range the requirement `text` stands for, or why RustSec refuses it (the message
+    /// quotes `text`, cut to 40 characters).
+    pub(crate) fn parse(text: &str) -> Result<SafeRange, String> {
+        let shown = || quoted(&shortened(text, 40));
+        let req = VersionReq::parse(text)
+            .map_err(|e| format!("invalid version requirement {}: {e}", shown()))?;
+        if req.comparators.is_empty() || has_wildcard(text) {
+            return Err(format!(
+                "version requirement {}: wildcards are refused (name the versions, as RustSec requires)",
+                shown()
+            ));
+        }
+        SafeRange::new(&req).map_err(|why| format!("version requirement {}: {why}", shown()))
+    }
+
     /// The range a requirement stands for, or why RustSec refuses it.
-    pub(crate) fn new(req: &VersionReq) -> Result<SafeRange, String> {
+    fn new(req: &VersionReq) -> Result<SafeRange, String> {
         let comparators = &req.comparators;
         if comparators.len() > 2 {
-            return Err(format!("too many comparators in {req:?}"));
+            return Err("more than two comparators".to_owned());
         }
         let alone = comparators.len() == 1;
         let mut start = Bound::Unbounded;
@@ -106,7 +139,7 @@ impl SafeRange {
                 Op::Less => (None, Some(Bound::Exclusive(v))),
                 Op::LessEq => (None, Some(Bound::Inclusive(v))),
                 Op::Exact | Op::Caret | Op::Tilde if !alone => {
-                    return Err(format!("`=`, `^` and `~` must stand alone: {req:?}"));
+                    return Err("`=`, `^` and `~` must stand alone".to_owned());
                 }
                 Op::Exact => (Some(Bound::Inclusive(v.clone())), Some(Bound::Inclusive(v))),
                 Op::Caret => {
@@ -134,23 +167,24 @@ impl SafeRange {
                     };
                     (Some(Bound::Inclusive(v)), Some(Bound::Exclusive(end)))
                 }
-                _ => return Err(format!("unsupported operator in {req:?}")),
+                Op::Wildcard => return Err("wildcards are refused".to_owned()),
+                _ => return Err("an operator RustSec does not know".to_owned()),
             };
             if let Some(lower) = lower {
                 if start != Bound::Unbounded {
-                    return Err(format!("more than one lower bound in {req:?}"));
+                    return Err("more than one lower bound".to_owned());
                 }
                 start = lower;
             }
             if let Some(upper) = upper {
                 if end != Bound::Unbounded {
-                    return Err(format!("more than one upper bound in {req:?}"));
+                    return Err("more than one upper bound".to_owned());
                 }
                 end = upper;
             }
         }
         if !ordered(&start, &end) {
-            return Err(format!("empty range {req:?}: its start is above its end"));
+            return Err("an empty range: its start is above its end".to_owned());
         }
         let from = match &start {
             Bound::Unbounded => None,
@@ -191,9 +225,7 @@ pub(crate) fn safe_ranges(
 ) -> Result<Vec<SafeRange>, String> {
     let mut ranges = Vec::with_capacity(patched.len() + unaffected.len());
     for text in unaffected.iter().chain(patched) {
-        let req = VersionReq::parse(text)
-            .map_err(|e| format!("invalid version requirement {text:?}: {e}"))?;
-        ranges.push(SafeRange::new(&req)?);
+        ranges.push(SafeRange::parse(text)?);
     }
     for (i, a) in ranges.iter().enumerate() {
         if ranges[i + 1..].iter().any(|b| a.overlaps(b)) {
@@ -221,7 +253,7 @@ mod tests {
 
     #[test]
     fn an_empty_range_is_refused_and_a_single_version_is_not() {
-        let range = |r: &str| SafeRange::new(&VersionReq::parse(r).unwrap());
+        let range = SafeRange::parse;
         assert!(range(">= 1.0.0, < 1.0.0").is_err());
         assert!(range("> 1.0.0, <= 1.0.0").is_err());
         assert!(range("> 1.0.1, < 1.0.0").is_err());
@@ -417,7 +449,75 @@ mod tests {
         assert!(refused(&["^1.0, < 1.5"]).contains("stand alone"));
         assert!(refused(&[">= 1.0", ">= 2.0"]).contains("overlapping"));
         assert!(refused(&["> 2.0, < 1.0"]).contains("empty range"));
-        assert!(refused(&["1.*"]).contains("unsupported operator"));
         assert!(refused(&["banana"]).contains("invalid version requirement"));
+    }
+
+    /// Regression (issue 18, item 14): `patched = ["*"]` made every version safe and the run
+    /// exited 0, although wildcards are refused.
+    #[test]
+    fn every_wildcard_form_is_refused_quoting_what_was_written() {
+        for text in [
+            "*",
+            " * ",
+            "x",
+            "X",
+            "1.*",
+            "1.x",
+            "1.X",
+            "1.2.*",
+            "1.2.x",
+            ">= 1.*",
+            ">=1.x",
+            "=1.*",
+            "^1.*",
+            "~1.2.*",
+            "< 2.*",
+            ">= 1.0.0, < 2.*",
+        ] {
+            let e = safe_ranges(&[text.to_owned()], &[]).unwrap_err();
+            assert!(
+                e == format!(
+                    "version requirement {}: wildcards are refused (name the versions, as RustSec requires)",
+                    quoted(text)
+                ) || e.starts_with(&format!("invalid version requirement {}: ", quoted(text))),
+                "{text}: {e}"
+            );
+        }
+        // `x` in a pre-release or build metadata is not a wildcard.
+        assert!(safe_ranges(&[">= 1.0.0-x.1".to_owned()], &[]).is_ok());
+        assert!(safe_ranges(&[">= 1.0.0+x".to_owned()], &[]).is_ok());
+    }
+
+    /// Regression (issue 18, item 14): messages printed semver's Debug form
+    /// (`VersionReq { comparators: [...] }`); they quote the requirement as written.
+    #[test]
+    fn messages_quote_the_requirement_as_written() {
+        let refused = |p: &str| safe_ranges(&[p.to_owned()], &[]).unwrap_err();
+        assert_eq!(
+            refused(">= 1.0, >= 2.0"),
+            "version requirement \">= 1.0, >= 2.0\": more than one lower bound"
+        );
+        assert_eq!(
+            refused("^1.0, < 1.5"),
+            "version requirement \"^1.0, < 1.5\": `=`, `^` and `~` must stand alone"
+        );
+        assert_eq!(
+            refused("> 2.0, < 1.0"),
+            "version requirement \"> 2.0, < 1.0\": an empty range: its start is above its end"
+        );
+        assert_eq!(
+            refused(">1, <2, <3"),
+            "version requirement \">1, <2, <3\": more than two comparators"
+        );
+        let long = format!(">= 1.0, >= 2.0, {}", "<3, ".repeat(40));
+        let e = refused(&long);
+        assert!(e.len() < 120, "{e}");
+        assert!(
+            !e.contains("VersionReq") && !e.contains("Comparator"),
+            "{e}"
+        );
+        // What the file says reaches the message escaped.
+        let e = refused(">= 1.0\u{1b}[2J");
+        assert!(!e.contains('\u{1b}'), "{e}");
     }
 }

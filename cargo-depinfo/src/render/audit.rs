@@ -9,7 +9,7 @@ use build_info_collector::{Family, render};
 use serde::Serialize;
 
 use super::json::{ErrorEntry, JSON_FORMAT_VERSION, error_entries, pretty_json};
-use super::terminal::printable;
+use super::terminal::{printable, printable_line};
 use crate::advisories::{Advisory, Database};
 use crate::observation::Runner;
 use crate::questions::{Audit, Finding};
@@ -46,7 +46,13 @@ pub fn database_line(db: &Database, now: u64) -> String {
                 now.saturating_sub(c.time) / 86_400
             );
         }
-        None => line.push_str(", commit unknown (not a git repository): age unknown"),
+        None => {
+            let _ = write!(
+                line,
+                ", commit unknown ({}): age unknown",
+                printable_line(db.commit_unknown.as_deref().unwrap_or("unknown"))
+            );
+        }
     }
     let _ = write!(line, ", {} advisories", db.advisories().len());
     line

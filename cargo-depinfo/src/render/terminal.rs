@@ -1,20 +1,67 @@
 //! Text that is safe to show on a terminal. Values come from binaries, `/metrics` pages,
-//! Prometheus answers, registry indexes and file names, none of them trusted: a control
-//! character in one (ESC, BEL, NUL, CR, LF, DEL, the C1 controls U+0080..U+009F) could clear
-//! the screen, set the window title, or forge a report line. Every human-readable output goes
-//! through the one escaping here; machine-readable outputs have their own writers.
+//! Prometheus answers, registry indexes, advisory databases and file names, none of them
+//! trusted: a control character in one (ESC, BEL, NUL, CR, LF, DEL, the C1 controls
+//! U+0080..U+009F) could clear the screen, set the window title, or forge a report line, and
+//! an invisible format character could make a line read other than it is. Every
+//! human-readable output goes through the one escaping here; machine-readable outputs have
+//! their own writers.
+//!
+//! Escaped: every control character (`char::is_control`), and every invisible format
+//! character ([`is_invisible_format`]): the bidirectional controls (U+061C, U+200E, U+200F,
+//! U+202A..U+202E, U+2066..U+2069, which reorder what follows them: "Trojan Source"), the
+//! line and paragraph separators (U+2028, U+2029), the zero-width characters (U+200B..U+200D,
+//! U+2060..U+2064, U+FEFF), the soft hyphen, the tag characters (U+E0001, U+E0020..U+E007F,
+//! which can carry hidden text), and the rest of Unicode's `Cf` category. Variation selectors
+//! and combining marks are not escaped: they change how one character looks, not the order
+//! or the visible content of the line.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
-/// `value` as a terminal may show it. Unchanged when it holds no control character (the
-/// common case, and what keeps ordinary output readable); otherwise quoted the way
-/// `go version -m` quotes such strings: in double quotes, with `\"`, `\\`, `\t`, `\n`, `\r`,
-/// `\xHH` (other C0 controls and DEL) and `\uHHHH` (C1 controls) escapes, so the quoted form
-/// tells every value apart and writes no control character.
+/// Whether `c` is an invisible format character: Unicode's `Cf` category (as of Unicode 16)
+/// and the line and paragraph separators (`Zl`, `Zp`).
+#[must_use]
+pub fn is_invisible_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{ad}'
+            | '\u{600}'..='\u{605}'
+            | '\u{61c}'
+            | '\u{6dd}'
+            | '\u{70f}'
+            | '\u{890}'..='\u{891}'
+            | '\u{8e2}'
+            | '\u{180e}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{2028}'..='\u{202e}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206f}'
+            | '\u{feff}'
+            | '\u{fff9}'..='\u{fffb}'
+            | '\u{110bd}'
+            | '\u{110cd}'
+            | '\u{13430}'..='\u{1343f}'
+            | '\u{1bca0}'..='\u{1bca3}'
+            | '\u{1d173}'..='\u{1d17a}'
+            | '\u{e0001}'
+            | '\u{e0020}'..='\u{e007f}'
+    )
+}
+
+/// Whether `c` is escaped: a control character or an invisible format character.
+fn needs_escape(c: char) -> bool {
+    c.is_control() || is_invisible_format(c)
+}
+
+/// `value` as a terminal may show it. Unchanged when it holds no control or invisible format
+/// character (the common case, and what keeps ordinary output readable); otherwise quoted the
+/// way `go version -m` quotes such strings: in double quotes, with `\"`, `\\`, `\t`, `\n`,
+/// `\r`, `\xHH` (other C0 controls and DEL), `\uHHHH` (C1 controls and format characters
+/// such as U+202E, `\u202e`) and `\UHHHHHHHH` (format characters past U+FFFF) escapes, so the
+/// quoted form tells every value apart and writes no such character.
 #[must_use]
 pub fn printable(value: &str) -> Cow<'_, str> {
-    if !value.chars().any(char::is_control) {
+    if !value.chars().any(needs_escape) {
         return Cow::Borrowed(value);
     }
     let mut out = String::with_capacity(escaped_len(value, true) + 2);
@@ -47,11 +94,11 @@ pub fn shortened(text: &str, max: usize) -> Cow<'_, str> {
 }
 
 /// A whole message line (an error or a warning on stderr) as a terminal may show it: each
-/// control character replaced by its escape, without quotes (the line is prose, not a value).
-/// A message stays one line whatever its values hold.
+/// control and invisible format character replaced by its escape, without quotes (the line is
+/// prose, not a value). A message stays one line whatever its values hold.
 #[must_use]
 pub fn printable_line(line: &str) -> Cow<'_, str> {
-    if !line.chars().any(char::is_control) {
+    if !line.chars().any(needs_escape) {
         return Cow::Borrowed(line);
     }
     let mut out = String::with_capacity(escaped_len(line, false));
@@ -60,21 +107,24 @@ pub fn printable_line(line: &str) -> Cow<'_, str> {
 }
 
 /// The length of `s` escaped by [`escape_into`]: one allocation of the exact size, so a
-/// hostile value costs at most four times its length (`\xHH` for one byte), never a doubling.
+/// hostile value costs at most four times its length (`\xHH` for one byte; `\uHHHH` for two
+/// or three bytes, `\UHHHHHHHH` for four), never a doubling.
 fn escaped_len(s: &str, quoted: bool) -> usize {
     s.chars()
         .map(|c| match c {
             '\t' | '\n' | '\r' => 2,
             '"' | '\\' if quoted => 2,
-            c if c.is_control() && u32::from(c) < 0x80 => 4,
-            c if c.is_control() => 6,
+            c if needs_escape(c) && u32::from(c) < 0x80 => 4,
+            c if needs_escape(c) && u32::from(c) <= 0xffff => 6,
+            c if needs_escape(c) => 10,
             c => c.len_utf8(),
         })
         .sum()
 }
 
-/// The one escaping: control characters (`char::is_control`: C0, DEL and C1) become escapes;
-/// inside quotes, `"` and `\` are escaped too so the quoted value reads back unambiguously.
+/// The one escaping: control characters (`char::is_control`: C0, DEL and C1) and invisible
+/// format characters ([`is_invisible_format`]) become escapes; inside quotes, `"` and `\` are
+/// escaped too so the quoted value reads back unambiguously.
 fn escape_into(out: &mut String, s: &str, quoted: bool) {
     for c in s.chars() {
         match c {
@@ -85,11 +135,14 @@ fn escape_into(out: &mut String, s: &str, quoted: bool) {
                 out.push('\\');
                 out.push(c);
             }
-            c if c.is_control() && u32::from(c) < 0x80 => {
+            c if needs_escape(c) && u32::from(c) < 0x80 => {
                 let _ = write!(out, "\\x{:02x}", u32::from(c));
             }
-            c if c.is_control() => {
+            c if needs_escape(c) && u32::from(c) <= 0xffff => {
                 let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c if needs_escape(c) => {
+                let _ = write!(out, "\\U{:08x}", u32::from(c));
             }
             c => out.push(c),
         }
@@ -160,8 +213,54 @@ mod tests {
         let all: String = (0..=u32::from(char::MAX))
             .filter_map(char::from_u32)
             .collect();
-        assert!(!printable(&all).chars().any(char::is_control));
-        assert!(!printable_line(&all).chars().any(char::is_control));
+        assert!(!printable(&all).chars().any(needs_escape));
+        assert!(!printable_line(&all).chars().any(needs_escape));
+        assert_eq!(unquote(&printable(&all)).as_deref(), Some(all.as_str()));
+    }
+
+    /// Regression (issue 18, item 14): U+202E and the other bidirectional controls in an
+    /// advisory's title reached the terminal raw, reordering the line.
+    #[test]
+    fn bidi_controls_and_invisible_characters_are_escaped() {
+        let title = "Safe \u{202e}gnirts\u{202c} in \u{2066}crate\u{2069}";
+        assert_eq!(
+            printable(title),
+            r#""Safe \u202egnirts\u202c in \u2066crate\u2069""#
+        );
+        assert_eq!(
+            printable_line(title),
+            r"Safe \u202egnirts\u202c in \u2066crate\u2069"
+        );
+        for (c, shown) in [
+            ('\u{61c}', r"\u061c"),
+            ('\u{200b}', r"\u200b"),
+            ('\u{200d}', r"\u200d"),
+            ('\u{200e}', r"\u200e"),
+            ('\u{200f}', r"\u200f"),
+            ('\u{202a}', r"\u202a"),
+            ('\u{202b}', r"\u202b"),
+            ('\u{202d}', r"\u202d"),
+            ('\u{2028}', r"\u2028"),
+            ('\u{2029}', r"\u2029"),
+            ('\u{2060}', r"\u2060"),
+            ('\u{2067}', r"\u2067"),
+            ('\u{2068}', r"\u2068"),
+            ('\u{feff}', r"\ufeff"),
+            ('\u{ad}', r"\u00ad"),
+            ('\u{e0001}', r"\U000e0001"),
+            ('\u{e0041}', r"\U000e0041"),
+        ] {
+            assert_eq!(
+                printable_line(&format!("a{c}b")),
+                format!("a{shown}b"),
+                "{c:?}"
+            );
+            assert_eq!(quoted(&c.to_string()), format!("\"{shown}\""), "{c:?}");
+        }
+        // Visible text of every script, and emoji without joiners, is untouched.
+        for s in ["héllo", "日本語", "עברית", "العربية", "✓ 🦀"] {
+            assert!(matches!(printable(s), Cow::Borrowed(_)), "{s}");
+        }
     }
 
     /// Reads a quoted value back (the inverse of [`printable`] for quoted values).
@@ -186,6 +285,7 @@ mod tests {
                 '\\' => '\\',
                 'x' => hex(&mut chars, 2)?,
                 'u' => hex(&mut chars, 4)?,
+                'U' => hex(&mut chars, 8)?,
                 _ => return None,
             });
         }
@@ -199,13 +299,13 @@ mod tests {
         /// back exactly (two values never look alike), and text without controls is untouched.
         #[test]
         fn any_text_is_shown_without_controls_and_reads_back(
-            s in "(\\PC|[\\x00-\\x1f\\x7f\\u{80}-\\u{9f}\\\\\"])*"
+            s in "(\\PC|[\\x00-\\x1f\\x7f\\u{80}-\\u{9f}\\\\\"\\u{ad}\\u{61c}\\u{200b}-\\u{200f}\\u{2028}-\\u{202e}\\u{2060}-\\u{206f}\\u{feff}\\u{e0001}\\u{e0020}-\\u{e007f}])*"
         ) {
             let shown = printable(&s);
             let line = printable_line(&s);
-            proptest::prop_assert!(!shown.chars().any(char::is_control), "{:?}", shown);
-            proptest::prop_assert!(!line.chars().any(char::is_control), "{:?}", line);
-            if s.chars().any(char::is_control) {
+            proptest::prop_assert!(!shown.chars().any(needs_escape), "{:?}", shown);
+            proptest::prop_assert!(!line.chars().any(needs_escape), "{:?}", line);
+            if s.chars().any(needs_escape) {
                 proptest::prop_assert_eq!(shown.len(), escaped_len(&s, true) + 2);
                 proptest::prop_assert_eq!(line.len(), escaped_len(&s, false));
                 proptest::prop_assert_eq!(unquote(&shown), Some(s.clone()));

@@ -32,7 +32,9 @@ use std::time::{Duration, Instant};
 
 use ureq::Agent;
 use ureq::unversioned::resolver::DefaultResolver;
-use ureq::unversioned::transport::{ConnectProxyConnector, Connector as _, TcpConnector};
+use ureq::unversioned::transport::{
+    ConnectProxyConnector, Connector as _, SocksConnector, TcpConnector,
+};
 
 pub use self::config::HttpConfig;
 use crate::render::terminal::{printable_line, shortened};
@@ -542,11 +544,20 @@ impl std::fmt::Debug for Client {
     }
 }
 
+/// An agent that goes through one proxy.
+struct Proxied {
+    /// The proxy URL as given (secret: never shown as is).
+    url: String,
+    agent: Agent,
+    /// SOCKS4 or SOCKS4a: IPv4 targets only.
+    ipv4_only: bool,
+}
+
 struct Inner {
     /// Without proxy.
     direct: Agent,
     /// One per proxy URL the rules may choose.
-    proxied: Vec<(String, Agent)>,
+    proxied: Vec<Proxied>,
     proxy: ProxyRules,
     timeout: Duration,
     max_body: u64,
@@ -566,16 +577,28 @@ impl Client {
         let timeout = options.timeout.min(MAX_TIMEOUT);
         let tls = Arc::new(TlsConnector::new(&options.config.tls)?);
         let agent = |proxy: Option<ureq::Proxy>| {
+            // SOCKS4 carries IPv4 addresses only: the target's name resolves to those.
+            let family = match proxy.as_ref().map(ureq::Proxy::protocol) {
+                Some(ureq::ProxyProtocol::Socks4 | ureq::ProxyProtocol::Socks4A) => {
+                    ureq::config::IpFamily::Ipv4Only
+                }
+                _ => ureq::config::IpFamily::Any,
+            };
             let config = Agent::config_builder()
                 .http_status_as_error(false)
                 // Redirects are followed here, to check each hop.
                 .max_redirects(0)
                 .timeout_global(Some(timeout))
                 .user_agent(format!("cargo-depinfo/{}", env!("CARGO_PKG_VERSION")))
+                .ip_family(family)
                 .proxy(proxy)
                 .build();
+            // A SOCKS proxy or a CONNECT tunnel opens the connection; only without a proxy
+            // does the TCP step open one (`NeverDirect` makes sure of it); TLS goes over it.
             let connector =
-                ().chain(ConnectProxyConnector::default())
+                ().chain(SocksStep(SocksConnector::default()))
+                    .chain(ConnectProxyConnector::default())
+                    .chain(NeverDirect)
                     .chain(TcpConnector::default())
                     .chain(SharedTls(Arc::clone(&tls)));
             Agent::with_parts(config, connector, DefaultResolver::default())
@@ -585,13 +608,24 @@ impl Client {
             None => ProxyRules::from_env(),
         };
         let mut proxied = Vec::new();
-        for url in proxy.proxies() {
-            if proxied.iter().any(|(u, _)| u == url) {
+        for setting in proxy.proxies() {
+            let url = &setting.url;
+            if proxied.iter().any(|p: &Proxied| p.url == *url) {
                 continue;
             }
-            let p =
-                ureq::Proxy::new(url).map_err(|_| HttpError::Proxy(shown_url(url)).to_string())?;
-            proxied.push((url.to_owned(), agent(Some(p))));
+            // A scheme we do not speak is refused here, before any connection: never bypassed.
+            let refused = |why: &str| format!("{} {}: {why}", setting.from, shown_url(url));
+            let checked = proxy::check_proxy_url(url).map_err(|e| refused(&e))?;
+            let p = ureq::Proxy::new(&checked).map_err(|_| refused("not a usable proxy URL"))?;
+            let ipv4_only = matches!(
+                p.protocol(),
+                ureq::ProxyProtocol::Socks4 | ureq::ProxyProtocol::Socks4A
+            );
+            proxied.push(Proxied {
+                url: url.clone(),
+                agent: agent(Some(p)),
+                ipv4_only,
+            });
         }
         let mut headers = options.config.headers.clone();
         headers.extend(options.headers.iter().cloned());
@@ -657,13 +691,15 @@ impl Client {
         self.exchange(url, Some(fields), accept)
     }
 
-    fn agent_for(&self, url: &Url) -> &Agent {
+    /// The agent for `url` (through its proxy, if any), and whether that proxy carries IPv4
+    /// addresses only (SOCKS4).
+    fn agent_for(&self, url: &Url) -> (&Agent, bool) {
         let inner = &self.0;
         inner
             .proxy
             .proxy_for(url.tls, &url.host, url.port)
-            .and_then(|p| inner.proxied.iter().find(|(u, _)| u == p))
-            .map_or(&inner.direct, |(_, a)| a)
+            .and_then(|p| inner.proxied.iter().find(|x| x.url == p))
+            .map_or((&inner.direct, false), |p| (&p.agent, p.ipv4_only))
     }
 
     fn exchange(
@@ -682,7 +718,7 @@ impl Client {
                 .checked_sub(started.elapsed())
                 .filter(|d| !d.is_zero())
                 .ok_or(HttpError::Timeout(timeout))?;
-            let agent = self.agent_for(&url);
+            let (agent, ipv4_only) = self.agent_for(&url);
             let target = url.to_url_string();
             let credentials = url.same_origin(first);
             let mut headers: Vec<(&str, String)> = vec![
@@ -719,7 +755,12 @@ impl Client {
                     request.config().timeout_global(Some(left)).build().call()
                 }
             };
-            let response = result.map_err(|e| self.error(e))?;
+            let response = result.map_err(|e| match self.error(e) {
+                HttpError::Io(e) if ipv4_only && e == "host not found" => HttpError::Io(
+                    "host not found: no IPv4 address for it, and a SOCKS4 proxy carries IPv4 only (use socks5:// or socks5h://)".into(),
+                ),
+                other => other,
+            })?;
             let status = response.status().as_u16();
             if inner.follow_redirects
                 && matches!(status, 301 | 302 | 303 | 307 | 308)
@@ -825,6 +866,13 @@ fn error(e: ureq::Error, timeout: Duration, client_cert: bool) -> HttpError {
     {
         return HttpError::Tls(tls::describe(tls, client_cert));
     }
+    if let ureq::Error::Io(io) = &e
+        && let Some(closed) = io
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<tls::HandshakeClosed>())
+    {
+        return HttpError::Tls(closed.to_string());
+    }
     match e {
         ureq::Error::Timeout(_) => HttpError::Timeout(timeout),
         ureq::Error::Io(io)
@@ -845,6 +893,71 @@ fn error(e: ureq::Error, timeout: Duration, client_cert: bool) -> HttpError {
         ureq::Error::BodyExceedsLimit(n) => HttpError::TooLarge(n),
         ureq::Error::InvalidProxyUrl => HttpError::Proxy("(invalid)".into()),
         other => HttpError::Io(other.to_string()),
+    }
+}
+
+/// ureq's SOCKS step, its handshake errors named as the proxy's (they would read like the
+/// target's: "connection refused" is the proxy's answer about the target).
+#[derive(Debug)]
+struct SocksStep(SocksConnector);
+
+impl<In: ureq::unversioned::transport::Transport> ureq::unversioned::transport::Connector<In>
+    for SocksStep
+{
+    type Out = <SocksConnector as ureq::unversioned::transport::Connector<In>>::Out;
+
+    fn connect(
+        &self,
+        details: &ureq::unversioned::transport::ConnectionDetails<'_>,
+        chained: Option<In>,
+    ) -> Result<Option<Self::Out>, ureq::Error> {
+        self.0
+            .connect(details, chained)
+            .map_err(|e| match (e, details.config.proxy()) {
+                (ureq::Error::Io(io), Some(proxy))
+                    if !matches!(
+                        io.kind(),
+                        std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+                    ) =>
+                {
+                    // The proxy's host and port only: its URL may hold a password.
+                    let host = proxy.host().trim_start_matches('[').trim_end_matches(']');
+                    let at = if host.contains(':') {
+                        format!("[{host}]:{}", proxy.port())
+                    } else {
+                        format!("{host}:{}", proxy.port())
+                    };
+                    ureq::Error::Io(std::io::Error::new(
+                        io.kind(),
+                        format!("SOCKS proxy {}: {io}", printable_line(&at)),
+                    ))
+                }
+                (e, _) => e,
+            })
+    }
+}
+
+/// The step before the TCP step: with a proxy set, a connection must come from it (a SOCKS
+/// proxy or a CONNECT tunnel); a direct connection is refused, never made.
+#[derive(Debug)]
+struct NeverDirect;
+
+impl<In: ureq::unversioned::transport::Transport> ureq::unversioned::transport::Connector<In>
+    for NeverDirect
+{
+    type Out = In;
+
+    fn connect(
+        &self,
+        details: &ureq::unversioned::transport::ConnectionDetails<'_>,
+        chained: Option<In>,
+    ) -> Result<Option<In>, ureq::Error> {
+        if chained.is_none() && details.config.proxy().is_some() {
+            return Err(ureq::Error::Io(std::io::Error::other(
+                "the proxy opened no connection (a direct one is never made instead)",
+            )));
+        }
+        Ok(chained)
     }
 }
 

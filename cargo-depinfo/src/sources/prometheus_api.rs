@@ -594,8 +594,9 @@ impl<'de> DeserializeSeed<'de> for PairElement<'_, '_, 'de> {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ApiError {
-    /// The URL is unusable, or the request failed.
-    #[error(transparent)]
+    /// The URL is unusable, or the request failed. A TLS failure says that it is the
+    /// Prometheus API's (a `/metrics` page's reads the same otherwise).
+    #[error("{}", http_failure(.0))]
     Http(#[from] HttpError),
     /// The body is not an API answer (a login page, a proxy's error page).
     #[error(
@@ -637,6 +638,14 @@ pub enum ApiError {
     /// A result that is not an instant vector.
     #[error("expected a vector result, got {0:?}")]
     NotVector(String),
+}
+
+/// An HTTP failure of an API request as the message says it.
+fn http_failure(e: &HttpError) -> String {
+    match e {
+        HttpError::Tls(why) => format!("Prometheus API: {why}"),
+        other => other.to_string(),
+    }
 }
 
 /// Runs the instant query `query` against the API at `base`, handing each running sample

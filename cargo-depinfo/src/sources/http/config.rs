@@ -288,9 +288,7 @@ pub(crate) fn parse(text: &str, dir: &Path) -> Result<HttpConfig, String> {
         if from_environment {
             return Err("proxy_url and proxy_from_environment cannot both be set".into());
         }
-        if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err("proxy_url: only http:// and https:// proxies are supported".into());
-        }
+        super::proxy::check_proxy_url(&url).map_err(|e| format!("proxy_url: {e}"))?;
         out.proxy_url = Some((url, file.no_proxy.unwrap_or_default()));
     } else if file.no_proxy.is_some_and(|n| !n.is_empty()) {
         return Err("no_proxy needs proxy_url".into());
@@ -471,7 +469,10 @@ enable_http2: true
                 "http_headers: {X: {values: [\"a\\nb\"]}}",
                 "control character",
             ),
-            ("proxy_url: socks5://p:1", "only http:// and https://"),
+            (
+                "proxy_url: socks6://p:1",
+                "proxy_url: the proxy scheme socks6 is not supported (use http, https, socks4, socks4a, socks5 or socks5h)",
+            ),
             ("no_proxy: x", "needs proxy_url"),
             (
                 "basic_auth: {username: u, password_file: /nonexistent/pw}",

@@ -1,5 +1,7 @@
 use std::io::{Read as _, Write as _};
 
+use proptest::strategy::Strategy as _;
+
 use super::*;
 
 fn client_with(max_body: u64, max_total: u64) -> Client {
@@ -464,4 +466,66 @@ fn headers_dripping_past_the_deadline_time_out() {
         0,
     );
     assert_times_out(port, Duration::from_secs(1), Duration::from_secs(3));
+}
+
+/// A loopback "SOCKS proxy" answering each connection with the next answer sent on the
+/// channel, whatever the client says, then closing; returns its port.
+fn raw_socks_answers() -> (u16, std::sync::mpsc::Sender<Vec<u8>>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(answer) = rx.recv() else { break };
+            let Ok(mut s) = stream else { continue };
+            let _ = s.set_read_timeout(Some(Duration::from_millis(200)));
+            let mut buf = [0u8; 512];
+            let _ = s.read(&mut buf);
+            let _ = s.write_all(&answer);
+            // Whatever the client sends next is read and dropped.
+            let _ = s.read(&mut buf);
+        }
+    });
+    (port, tx)
+}
+
+proptest::proptest! {
+    #![proptest_config(testkit::proptest_cases(120))]
+
+    /// A hostile SOCKS proxy (any reply bytes, SOCKS-shaped or not, cut anywhere): the
+    /// request fails within the deadline, one line without control characters, never a
+    /// panic, and never a direct connection (the target's name resolves nowhere, and a
+    /// closed port stands for it).
+    #[test]
+    fn any_socks_reply_is_an_error_in_one_line(
+        scheme in proptest::sample::select(vec!["socks5", "socks5h", "socks4", "socks4a"]),
+        reply in proptest::prop_oneof![
+            proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40),
+            (0u8..=9, 0u8..=4, proptest::collection::vec(proptest::prelude::any::<u8>(), 0..30))
+                .prop_map(|(status, atyp, rest)| [&[5u8, 0, 5, status, 0, atyp][..], &rest[..]].concat()),
+            (80u8..=95).prop_map(|status| vec![0, status, 0, 0, 0, 0, 0]),
+            proptest::strategy::Just(vec![5, 2, 1, 1]),
+            proptest::strategy::Just(vec![5, 0xff]),
+        ],
+    ) {
+        let (port, tx) = raw_socks_answers();
+        tx.send(reply).unwrap();
+        let mut options = HttpOptions {
+            timeout: Duration::from_secs(3),
+            ..HttpOptions::default()
+        };
+        options.config.proxy_url = Some((format!("{scheme}://u:pw@127.0.0.1:{port}").replace("socks4://u:pw@", "socks4://").replace("socks4a://u:pw@", "socks4a://"), String::new()));
+        let url = Url::parse("http://127.0.0.1:9/metrics").unwrap();
+        let started = Instant::now();
+        let result = Client::new(&options).unwrap().get(&url, "*/*");
+        proptest::prop_assert!(started.elapsed() < Duration::from_secs(6));
+        match result {
+            Ok(r) => proptest::prop_assert!(false, "answered through a hostile proxy: {}", r.status),
+            Err(e) => {
+                let e = e.to_string();
+                proptest::prop_assert!(!e.chars().any(char::is_control), "{}", e);
+                proptest::prop_assert!(!e.contains("pw"), "{}", e);
+            }
+        }
+    }
 }

@@ -3,12 +3,21 @@
 //! `server_name` (Prometheus' `tls_config.server_name`) sets the name sent and verified, and so
 //! that certificate failures keep rustls' own error, which [`describe`] turns into a clear
 //! message.
+//!
+//! A server certificate that is exactly one of `ca_file`'s certificates is accepted even when
+//! it is a CA certificate (`CA:TRUE`), as Go and curl accept it: that is the self-signed
+//! certificate Prometheus' TLS guide makes with `openssl req -x509`. Its name and validity
+//! period are still checked ([`CaFileVerifier`]); the handshake's signatures always are.
+
+mod cert_fields;
 
 use std::fmt;
 use std::io::{Read as _, Write as _};
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
+use crate::render::terminal::printable_line;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
@@ -68,15 +77,33 @@ impl TlsConnector {
             // without any still works with `ca_file`.
             let native = rustls_native_certs::load_native_certs();
             roots.add_parsable_certificates(native.certs);
-            if let Some(ca) = &options.ca_file {
-                let certs = read_certs(ca)?;
-                for cert in certs {
-                    roots.add(cert).map_err(|e| {
-                        format!("ca_file {}: not a usable CA certificate: {e}", ca.display())
-                    })?;
+            match &options.ca_file {
+                Some(ca) => {
+                    let certs = read_certs(ca)?;
+                    for cert in &certs {
+                        roots.add(cert.clone()).map_err(|e| {
+                            format!(
+                                "ca_file {}: not a usable CA certificate: {}",
+                                ca.display(),
+                                describe(&e, false)
+                            )
+                        })?;
+                    }
+                    let webpki = rustls::client::WebPkiServerVerifier::builder_with_provider(
+                        Arc::new(roots),
+                        provider(),
+                    )
+                    .build()
+                    .map_err(|e| format!("ca_file {}: {e}", ca.display()))?;
+                    builder
+                        .dangerous()
+                        .with_custom_certificate_verifier(Arc::new(CaFileVerifier {
+                            webpki,
+                            ca_file: certs,
+                        }))
                 }
+                None => builder.with_root_certificates(roots),
             }
-            builder.with_root_certificates(roots)
         };
         let config = match (&options.cert_file, &options.key_file) {
             (Some(cert), Some(key)) => {
@@ -92,8 +119,14 @@ impl TlsConnector {
                     )
                 })?;
                 builder.with_client_auth_cert(chain, key_der).map_err(|e| {
+                    let why = match e {
+                        rustls::Error::InconsistentKeys(_) => {
+                            "the key does not belong to the certificate".to_owned()
+                        }
+                        other => describe(&other, true),
+                    };
                     format!(
-                        "cert_file {} and key_file {}: {e}",
+                        "cert_file {} and key_file {}: {why}",
                         cert.display(),
                         key.display()
                     )
@@ -120,11 +153,16 @@ impl TlsConnector {
     }
 }
 
-/// A PEM error without its (possibly long) inner detail repeated.
+/// A PEM error in words (never the bytes of the file, which may be a key).
 fn pem(e: &rustls::pki_types::pem::Error) -> String {
+    use rustls::pki_types::pem::Error as E;
     match e {
-        rustls::pki_types::pem::Error::Io(io) => io.to_string(),
-        other => format!("{other:?}"),
+        E::Io(io) => io.to_string(),
+        E::MissingSectionEnd { .. } => "a PEM section has no END line".to_owned(),
+        E::IllegalSectionStart { .. } => "a malformed PEM BEGIN line".to_owned(),
+        E::Base64Decode(_) => "a PEM section is not valid base64".to_owned(),
+        E::NoItemsFound => "no PEM section of the right kind".to_owned(),
+        _ => "not readable as PEM".to_owned(),
     }
 }
 
@@ -279,51 +317,287 @@ fn refusal(
             std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset
         )
     {
-        return ureq::Error::Io(std::io::Error::new(
-            io.kind(),
-            "the server closed the connection during the TLS handshake (does it require a client certificate? tls_config.cert_file and key_file)",
-        ));
+        return ureq::Error::Io(std::io::Error::new(io.kind(), HandshakeClosed));
     }
     e
 }
 
-/// A clear message for a TLS failure; `client_cert`: whether we offered a client certificate.
+/// The server closed the connection during the handshake, without an alert: most likely it
+/// wanted a client certificate. A TLS failure (not a network one) for the messages.
+#[derive(Debug)]
+pub(crate) struct HandshakeClosed;
+
+impl fmt::Display for HandshakeClosed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the server closed the connection during the TLS handshake (does it require a client certificate? tls_config.cert_file and key_file)")
+    }
+}
+
+impl std::error::Error for HandshakeClosed {}
+
+/// A clear message for a TLS failure, saying what is wrong and what to do; never a Rust
+/// Debug form. `client_cert`: whether we offered a client certificate.
 pub(crate) fn describe(error: &rustls::Error, client_cert: bool) -> String {
-    use rustls::CertificateError as C;
+    use rustls::Error as E;
     match error {
-        rustls::Error::InvalidCertificate(cert) => match cert {
-            C::UnknownIssuer | C::BadSignature => {
-                "certificate not trusted (unknown issuer: give its CA with tls_config.ca_file)"
-                    .to_owned()
-            }
-            C::NotValidForName | C::NotValidForNameContext { .. } => {
-                "wrong host name: the certificate is not valid for this host (see tls_config.server_name)"
-                    .to_owned()
-            }
-            C::Expired | C::ExpiredContext { .. } => "certificate expired".to_owned(),
-            C::NotValidYet | C::NotValidYetContext { .. } => "certificate not valid yet".to_owned(),
-            C::Revoked => "certificate revoked".to_owned(),
-            other => format!("certificate refused: {other:?}"),
-        },
-        rustls::Error::AlertReceived(
+        E::InvalidCertificate(cert) => certificate_problem(cert),
+        E::AlertReceived(
             rustls::AlertDescription::CertificateRequired
             | rustls::AlertDescription::BadCertificate,
         ) if !client_cert => {
             "TLS handshake refused by the server: it requires a client certificate (tls_config.cert_file and key_file)".to_owned()
         }
-        rustls::Error::AlertReceived(
-            alert @ (rustls::AlertDescription::BadCertificate
-            | rustls::AlertDescription::UnknownCA
-            | rustls::AlertDescription::CertificateUnknown
-            | rustls::AlertDescription::CertificateExpired
-            | rustls::AlertDescription::CertificateRevoked
-            | rustls::AlertDescription::UnsupportedCertificate),
-        ) => format!("TLS handshake refused by the server: it does not accept our client certificate ({alert:?})"),
-        rustls::Error::AlertReceived(alert) => {
-            format!("TLS handshake refused by the server ({alert:?})")
+        E::AlertReceived(alert) => alert_problem(*alert),
+        E::NoCertificatesPresented => {
+            "the server sent no certificate (it cannot be verified; is it really a TLS server?)".to_owned()
         }
-        other => format!("TLS error: {other}"),
+        E::InvalidMessage(_) | E::InappropriateMessage { .. } | E::InappropriateHandshakeMessage { .. } => {
+            "the server's answer is not the TLS handshake expected (is it an http:// server? then use http:// in the URL)".to_owned()
+        }
+        E::PeerIncompatible(_) => {
+            "the server and this client share no TLS version or algorithm (TLS 1.2 or 1.3 with current ciphers is needed)".to_owned()
+        }
+        E::PeerMisbehaved(_) => {
+            "the server broke the TLS protocol during the handshake (check its TLS setup)".to_owned()
+        }
+        E::UnsupportedNameType => {
+            "the host name cannot be used for TLS (set tls_config.server_name to a DNS name or IP address)".to_owned()
+        }
+        E::DecryptError => "TLS decryption failed (the connection was tampered with, or the server's TLS is broken)".to_owned(),
+        E::FailedToGetCurrentTime => "this machine's clock cannot be read (needed to check certificates)".to_owned(),
+        E::InconsistentKeys(_) => {
+            "the client key does not belong to the client certificate (tls_config.cert_file and key_file)".to_owned()
+        }
+        E::General(text) => format!(
+            "TLS error: {} (check the server's TLS setup)",
+            printable_line(text)
+        ),
+        _ => "TLS handshake failed (check the server's TLS setup, for example with openssl s_client)".to_owned(),
     }
+}
+
+/// What is wrong with the server's certificate, and what to do.
+fn certificate_problem(cert: &rustls::CertificateError) -> String {
+    use rustls::CertificateError as C;
+    match cert {
+        C::UnknownIssuer => {
+            "certificate not trusted (unknown issuer: give its CA with tls_config.ca_file)".to_owned()
+        }
+        C::BadSignature => {
+            "certificate not trusted: its signature does not verify with the CA of the same name (is tls_config.ca_file the CA that signed it?)".to_owned()
+        }
+        C::NotValidForName | C::NotValidForNameContext { .. } => {
+            "wrong host name: the certificate is not valid for this host (see tls_config.server_name)"
+                .to_owned()
+        }
+        C::ExpiredContext { time, not_after } => format!(
+            "certificate expired on {} (now {}): the server needs a renewed certificate",
+            shown_time(*not_after),
+            shown_time(*time)
+        ),
+        C::Expired => "certificate expired: the server needs a renewed certificate".to_owned(),
+        C::NotValidYetContext { time, not_before } => format!(
+            "certificate not valid before {} (now {}): check this machine's clock, or the certificate's start date",
+            shown_time(*not_before),
+            shown_time(*time)
+        ),
+        C::NotValidYet => {
+            "certificate not valid yet: check this machine's clock, or the certificate's start date".to_owned()
+        }
+        C::Revoked => "certificate revoked: the server needs a new certificate".to_owned(),
+        C::UnknownRevocationStatus | C::ExpiredRevocationList | C::ExpiredRevocationListContext { .. } => {
+            "the certificate's revocation status is unknown: the server needs a certificate its CA vouches for".to_owned()
+        }
+        C::BadEncoding => "the server's certificate is malformed (not valid DER): the server needs a proper certificate".to_owned(),
+        C::UnhandledCriticalExtension => {
+            "the server's certificate has a critical extension this client does not know: the server needs a certificate without it".to_owned()
+        }
+        C::InvalidPurpose | C::InvalidPurposeContext { .. } => {
+            "the server's certificate is not for TLS servers (its extended key usage lacks serverAuth): the server needs a certificate made for serving".to_owned()
+        }
+        C::InvalidOcspResponse => "the server's OCSP response is invalid".to_owned(),
+        C::ApplicationVerificationFailure => "the server's certificate was refused".to_owned(),
+        C::Other(other) => match other.0.downcast_ref::<webpki::Error>() {
+            Some(e) => webpki_problem(e),
+            None => "the server's certificate was refused (check it with openssl s_client -showcerts)".to_owned(),
+        },
+        #[allow(deprecated, reason = "rustls may still return the variant without context")]
+        C::UnsupportedSignatureAlgorithm
+        | C::UnsupportedSignatureAlgorithmContext { .. }
+        | C::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => unsupported_signature(),
+        _ => "the server's certificate was refused (check it with openssl s_client -showcerts)".to_owned(),
+    }
+}
+
+fn unsupported_signature() -> String {
+    "the server's certificate is signed with an algorithm this client does not accept (RSA with SHA-256 or better, ECDSA P-256 or P-384, or Ed25519 are)".to_owned()
+}
+
+/// The checker's own errors that rustls passes on unnamed.
+fn webpki_problem(e: &webpki::Error) -> String {
+    use webpki::Error as W;
+    match e {
+        W::CaUsedAsEndEntity => {
+            "the server's certificate is a CA certificate (CA:TRUE, like the self-signed one of Prometheus' TLS guide) that is not in tls_config.ca_file: give that certificate itself as tls_config.ca_file".to_owned()
+        }
+        W::EndEntityUsedAsCa => {
+            "a certificate of the server's chain signs another but is not a CA (CA:FALSE): the server's chain is wrong".to_owned()
+        }
+        W::PathLenConstraintViolated | W::NameConstraintViolation => {
+            "the server's certificate chain breaks its CA's constraints: the server needs a certificate its CA may issue".to_owned()
+        }
+        W::MaximumSignatureChecksExceeded
+        | W::MaximumPathBuildCallsExceeded
+        | W::MaximumNameConstraintComparisonsExceeded
+        | W::MaximumPathDepthExceeded => {
+            "the server's certificate chain is too long or complex to check: the server should send a shorter chain".to_owned()
+        }
+        W::CertDistrusted => "the server's certificate or its CA is distrusted".to_owned(),
+        W::UnsupportedCertVersion => {
+            "the certificate is not X.509 version 3: make it again with a current openssl".to_owned()
+        }
+        W::EmptyEkuExtension | W::RequiredEkuNotFoundContext(_) => {
+            "the server's certificate is not for TLS servers (its extended key usage lacks serverAuth): the server needs a certificate made for serving".to_owned()
+        }
+        _ => "the server's certificate was refused (check it with openssl s_client -showcerts)".to_owned(),
+    }
+}
+
+/// Why the server's alert refused the handshake, in words.
+fn alert_problem(alert: rustls::AlertDescription) -> String {
+    use rustls::AlertDescription as A;
+    let why = match alert {
+        A::BadCertificate
+        | A::UnknownCA
+        | A::CertificateUnknown
+        | A::CertificateExpired
+        | A::CertificateRevoked
+        | A::UnsupportedCertificate => {
+            "it does not accept our client certificate (tls_config.cert_file and key_file; is it signed by the CA the server trusts, and valid?)"
+        }
+        A::CertificateRequired => {
+            "it requires a client certificate (tls_config.cert_file and key_file)"
+        }
+        A::HandshakeFailure | A::InsufficientSecurity => {
+            "no TLS version or cipher in common (this client speaks TLS 1.2 and 1.3)"
+        }
+        A::ProtocolVersion => "no TLS version in common (this client speaks TLS 1.2 and 1.3)",
+        A::UnrecognisedName => {
+            "it does not know the host name we asked for (check the URL's host or tls_config.server_name)"
+        }
+        A::AccessDenied => "access denied",
+        A::InternalError => "an internal error on the server",
+        _ => "the server's TLS setup and ours disagree (check it with openssl s_client)",
+    };
+    format!("TLS handshake refused by the server: {why}")
+}
+
+/// A certificate time in messages.
+fn shown_time(t: UnixTime) -> String {
+    cert_fields::utc(i64::try_from(t.as_secs()).unwrap_or(i64::MAX / 2))
+}
+
+/// With `ca_file`: rustls' own verification first; when (and only when) it refuses the
+/// server's certificate as a CA certificate used as the server's own, the certificate is
+/// accepted if it is byte for byte one of `ca_file`'s, valid for the name, within its
+/// validity period, and (if it says) meant for TLS servers.
+#[derive(Debug)]
+struct CaFileVerifier {
+    webpki: Arc<rustls::client::WebPkiServerVerifier>,
+    /// The certificates of `ca_file` (not the system's).
+    ca_file: Vec<CertificateDer<'static>>,
+}
+
+impl ServerCertVerifier for CaFileVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let refused = match self.webpki.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        ) {
+            Ok(verified) => return Ok(verified),
+            Err(e) => e,
+        };
+        let ca_as_server = matches!(
+            &refused,
+            rustls::Error::InvalidCertificate(rustls::CertificateError::Other(other))
+                if matches!(other.0.downcast_ref::<webpki::Error>(), Some(webpki::Error::CaUsedAsEndEntity))
+        );
+        if !ca_as_server
+            || !self
+                .ca_file
+                .iter()
+                .any(|c| c.as_ref() == end_entity.as_ref())
+        {
+            return Err(refused);
+        }
+        accept_configured_ca(end_entity, server_name, now)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.webpki.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.webpki.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.webpki.supported_verify_schemes()
+    }
+}
+
+/// The checks of a `ca_file` certificate served as the server's own: name, validity period,
+/// purpose.
+fn accept_configured_ca(
+    cert: &CertificateDer<'_>,
+    server_name: &ServerName<'_>,
+    now: UnixTime,
+) -> Result<ServerCertVerified, rustls::Error> {
+    use rustls::CertificateError as C;
+    let bad = |e: C| rustls::Error::InvalidCertificate(e);
+    let parsed = webpki::EndEntityCert::try_from(cert).map_err(|_| bad(C::BadEncoding))?;
+    parsed
+        .verify_is_valid_for_subject_name(server_name)
+        .map_err(|_| bad(C::NotValidForName))?;
+    let fields = cert_fields::read(cert.as_ref()).map_err(|_| bad(C::BadEncoding))?;
+    let secs = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
+    let at = |s: i64| UnixTime::since_unix_epoch(Duration::from_secs(s.max(0).unsigned_abs()));
+    if secs < fields.not_before {
+        return Err(bad(C::NotValidYetContext {
+            time: now,
+            not_before: at(fields.not_before),
+        }));
+    }
+    if secs > fields.not_after {
+        return Err(bad(C::ExpiredContext {
+            time: now,
+            not_after: at(fields.not_after),
+        }));
+    }
+    if fields.server_auth == Some(false) {
+        return Err(bad(C::InvalidPurpose));
+    }
+    Ok(ServerCertVerified::assertion())
 }
 
 /// `insecure_skip_verify`: any certificate is accepted, signatures are still checked (the
@@ -373,5 +647,195 @@ impl ServerCertVerifier for NoVerification {
 
     fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustls::CertificateError as C;
+    use rustls::OtherError;
+
+    /// A message that reads like Rust's Debug output: `Name(`, `Name {`, `::`.
+    fn debug_like(message: &str) -> bool {
+        message.contains("::")
+            || message.contains('{')
+            || message
+                .as_bytes()
+                .windows(2)
+                .any(|w| w[0].is_ascii_alphanumeric() && w[1] == b'(')
+    }
+
+    /// Regression (issue 18, item 14 and defect 13): `certificate refused:
+    /// Other(OtherError(CaUsedAsEndEntity))`. Every certificate error, alert and TLS error is
+    /// words, on one line, never a Debug form.
+    #[test]
+    fn every_tls_error_is_described_in_words() {
+        let t = |s| UnixTime::since_unix_epoch(Duration::from_secs(s));
+        let other = |e: webpki::Error| C::Other(OtherError(Arc::new(e)));
+        #[allow(deprecated, reason = "every variant rustls may return")]
+        let certificate_errors = vec![
+            C::BadEncoding,
+            C::Expired,
+            C::ExpiredContext {
+                time: t(1_700_000_000),
+                not_after: t(1_600_000_000),
+            },
+            C::NotValidYet,
+            C::NotValidYetContext {
+                time: t(1_600_000_000),
+                not_before: t(1_700_000_000),
+            },
+            C::Revoked,
+            C::UnhandledCriticalExtension,
+            C::UnknownIssuer,
+            C::UnknownRevocationStatus,
+            C::ExpiredRevocationList,
+            C::BadSignature,
+            C::UnsupportedSignatureAlgorithm,
+            C::NotValidForName,
+            C::InvalidPurpose,
+            C::InvalidOcspResponse,
+            C::ApplicationVerificationFailure,
+            other(webpki::Error::CaUsedAsEndEntity),
+            other(webpki::Error::EndEntityUsedAsCa),
+            other(webpki::Error::UnsupportedCertVersion),
+            other(webpki::Error::MaximumPathDepthExceeded),
+            other(webpki::Error::UnsupportedCriticalExtension),
+            C::Other(OtherError(Arc::new(std::io::Error::other("Inner(Debug)")))),
+        ];
+        let mut errors: Vec<rustls::Error> = certificate_errors
+            .into_iter()
+            .map(rustls::Error::InvalidCertificate)
+            .collect();
+        for alert in 0..=255u8 {
+            errors.push(rustls::Error::AlertReceived(
+                rustls::AlertDescription::from(alert),
+            ));
+        }
+        errors.extend([
+            rustls::Error::NoCertificatesPresented,
+            rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType),
+            rustls::Error::PeerIncompatible(rustls::PeerIncompatible::Tls12NotOffered),
+            rustls::Error::PeerMisbehaved(
+                rustls::PeerMisbehaved::IllegalHelloRetryRequestWithEmptyCookie,
+            ),
+            rustls::Error::DecryptError,
+            rustls::Error::General("a\nb".into()),
+            rustls::Error::HandshakeNotComplete,
+            rustls::Error::Other(OtherError(Arc::new(std::io::Error::other("X(y)")))),
+        ]);
+        for e in &errors {
+            for client_cert in [false, true] {
+                let m = describe(e, client_cert);
+                assert!(!debug_like(&m), "{e:?}: {m}");
+                assert!(!m.chars().any(char::is_control), "{e:?}: {m}");
+                assert!(m.len() > 20, "{e:?}: {m}");
+            }
+        }
+        assert_eq!(
+            describe(&errors[2], false),
+            "certificate expired on 2020-09-13 12:26:40 UTC (now 2023-11-14 22:13:20 UTC): the server needs a renewed certificate"
+        );
+        assert_eq!(
+            describe(&errors[16], false),
+            "the server's certificate is a CA certificate (CA:TRUE, like the self-signed one of Prometheus' TLS guide) that is not in tls_config.ca_file: give that certificate itself as tls_config.ca_file"
+        );
+    }
+
+    /// The certificate of Prometheus' TLS guide (with its subjectAltName), in DER.
+    fn guide_certificate(dir: &Path, name: &str) -> CertificateDer<'static> {
+        let out = testkit::run(
+            std::process::Command::new("openssl")
+                .args([
+                    "req",
+                    "-x509",
+                    "-newkey",
+                    "ec",
+                    "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1",
+                    "-nodes",
+                    "-days",
+                    "30",
+                    "-keyout",
+                ])
+                .arg(format!("{name}.key"))
+                .arg("-out")
+                .arg(format!("{name}.pem"))
+                .args([
+                    "-subj",
+                    "/CN=localhost",
+                    "-addext",
+                    "subjectAltName=DNS:localhost",
+                ])
+                .current_dir(dir),
+            Duration::from_secs(60),
+        );
+        assert!(out.status.success(), "{}", testkit::stderr(&out));
+        read_certs(&dir.join(format!("{name}.pem")))
+            .unwrap()
+            .remove(0)
+    }
+
+    fn verifier(ca_file: Vec<CertificateDer<'static>>) -> CaFileVerifier {
+        let mut roots = RootCertStore::empty();
+        for c in &ca_file {
+            roots.add(c.clone()).unwrap();
+        }
+        CaFileVerifier {
+            webpki: rustls::client::WebPkiServerVerifier::builder_with_provider(
+                Arc::new(roots),
+                provider(),
+            )
+            .build()
+            .unwrap(),
+            ca_file,
+        }
+    }
+
+    /// The fallback accepts exactly a `ca_file` certificate, for its name, within its
+    /// validity period; anything else keeps rustls' refusal.
+    #[test]
+    fn a_ca_file_certificate_served_as_the_servers_own_is_checked_for_name_and_dates() {
+        let scratch = testkit::Scratch::new("ca-file-verifier");
+        let guide = guide_certificate(scratch.path(), "guide");
+        let other = guide_certificate(scratch.path(), "other");
+        let fields = cert_fields::read(guide.as_ref()).unwrap();
+        let at = |s: i64| UnixTime::since_unix_epoch(Duration::from_secs(s.unsigned_abs()));
+        let now = at(fields.not_before + 60);
+        let localhost = ServerName::try_from("localhost").unwrap();
+        let elsewhere = ServerName::try_from("elsewhere.example").unwrap();
+        let check = |v: &CaFileVerifier, name: &ServerName<'_>, now| {
+            v.verify_server_cert(&guide, &[], name, &[], now)
+        };
+        let trusting = verifier(vec![other.clone(), guide.clone()]);
+        assert!(check(&trusting, &localhost, now).is_ok());
+        let refused =
+            |r: Result<ServerCertVerified, rustls::Error>| describe(&r.unwrap_err(), false);
+        assert_eq!(
+            refused(check(&trusting, &elsewhere, now)),
+            "wrong host name: the certificate is not valid for this host (see tls_config.server_name)"
+        );
+        // Not in ca_file (another certificate is): rustls' refusal, in words.
+        assert!(
+            refused(check(&verifier(vec![other]), &localhost, now))
+                .starts_with("the server's certificate is a CA certificate")
+        );
+        // Our own date checks (rustls checks dates first, so only a direct call reaches them).
+        for (when, want) in [
+            (fields.not_before - 1, "certificate not valid before "),
+            (fields.not_after + 1, "certificate expired on "),
+        ] {
+            let e = accept_configured_ca(&guide, &localhost, at(when)).unwrap_err();
+            assert!(
+                describe(&e, false).starts_with(want),
+                "{}",
+                describe(&e, false)
+            );
+        }
+        assert!(accept_configured_ca(&guide, &localhost, at(fields.not_after)).is_ok());
+        assert!(accept_configured_ca(&guide, &elsewhere, now).is_err());
+        let truncated = CertificateDer::from(guide.as_ref()[..100].to_vec());
+        assert!(accept_configured_ca(&truncated, &localhost, now).is_err());
     }
 }
