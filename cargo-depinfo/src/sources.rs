@@ -543,6 +543,9 @@ impl<'a> std::borrow::Borrow<dyn RunnerKey + 'a> for Keyed {
 pub(crate) struct ObservationBuilder {
     strings: Strings,
     runners: BTreeSet<Keyed>,
+    /// The build_info series read so far (a page's come before its `rust_mod_info` series,
+    /// as the collector writes them): a runner made after its program's is made joined.
+    pub(crate) build_info: BuildInfoIndex,
     /// The runner of the last series: a page's series come program by program, so most
     /// lookups end here.
     last: Option<Arc<Runner>>,
@@ -583,10 +586,14 @@ impl ObservationBuilder {
                 let runner = match self.runners.get(&wanted as &dyn RunnerKey) {
                     Some(Keyed(r)) => Arc::clone(r),
                     None => {
+                        let (program_version, revision) =
+                            build_info_of(&self.build_info, program, at.instance, at.job)
+                                .cloned()
+                                .unwrap_or_default();
                         let r = Arc::new(Runner {
                             program: program.to_owned(),
-                            program_version: None,
-                            revision: None,
+                            program_version,
+                            revision,
                             // One copy of the instance and the input for the source.
                             instance: at.instance.map(|i| self.strings.get(i)),
                             job: at.job.map(str::to_owned),
@@ -613,23 +620,24 @@ impl ObservationBuilder {
     }
 
     /// Fills in the program version and revision of `observations` (made by this builder)
-    /// from build_info series: each runner with a build_info series of its program is
-    /// replaced once, and the observations that pointed at it follow; the others are left
-    /// as they are.
-    pub(crate) fn join(self, observations: &mut [Observation], build_info: &BuildInfoIndex) {
+    /// from the build_info series in [`build_info`](Self::build_info): each runner whose
+    /// program's series says otherwise than the runner (it came after the runner was made,
+    /// or there were several) is replaced once, and the observations that pointed at it
+    /// follow; the others are left as they are.
+    pub(crate) fn join(self, observations: &mut [Observation]) {
         // By the old runner's address: the old runners stay alive (in `self`) while the map
         // is in use, so no address is reused.
         let mut replaced: BTreeMap<*const Runner, Arc<Runner>> = BTreeMap::new();
         for Keyed(old) in &self.runners {
-            let key = (
-                old.instance.as_deref().map(str::to_owned),
-                old.job.clone(),
-                format!(
-                    "{}_build_info",
-                    build_info_collector::metric_name(&old.program)
-                ),
+            let found = build_info_of(
+                &self.build_info,
+                &old.program,
+                old.instance.as_deref(),
+                old.job.as_deref(),
             );
-            if let Some((version, revision)) = build_info.get(&key) {
+            if let Some((version, revision)) = found
+                && (version, revision) != (&old.program_version, &old.revision)
+            {
                 let mut runner = Runner::clone(old);
                 runner.program_version.clone_from(version);
                 runner.revision.clone_from(revision);
@@ -645,6 +653,24 @@ impl ObservationBuilder {
             }
         }
     }
+}
+
+/// The `(version, revision)` of `program`'s build_info series at `instance` in `job`.
+fn build_info_of<'b>(
+    build_info: &'b BuildInfoIndex,
+    program: &str,
+    instance: Option<&str>,
+    job: Option<&str>,
+) -> Option<&'b (Option<String>, Option<String>)> {
+    if build_info.is_empty() {
+        return None;
+    }
+    let key = (
+        instance.map(str::to_owned),
+        job.map(str::to_owned),
+        format!("{}_build_info", build_info_collector::metric_name(program)),
+    );
+    build_info.get(&key)
 }
 
 /// build_info series by `(instance, job, metric name)`: `(version, revision)`.
@@ -754,7 +780,7 @@ fn query_prometheus(client: &Client, url: &str, args: &SourceArgs) -> Collected 
     // Per instance, the program's version and revision come from its build_info series;
     // counted observations stand for instances that may differ in both.
     if !observations.is_empty() && !counted {
-        let mut build_info = BuildInfoIndex::new();
+        let build_info = &mut builder.build_info;
         let build_info_series =
             |name: Option<&str>| name.is_some_and(|n| n.ends_with("_build_info"));
         let answer = prometheus_api::query(
@@ -781,7 +807,7 @@ fn query_prometheus(client: &Client, url: &str, args: &SourceArgs) -> Collected 
         match answer {
             Ok(a) => {
                 annotations.push(a);
-                builder.join(&mut observations, &build_info);
+                builder.join(&mut observations);
             }
             Err(e) => errors.push(fail(e)),
         }

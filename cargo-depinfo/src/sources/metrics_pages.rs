@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use build_info_collector::RUST_MOD_INFO;
 
-use super::{BuildInfoIndex, ModLabels, ObservationBuilder, SeenAt};
+use super::{ModLabels, ObservationBuilder, SeenAt};
 use crate::observation::Observation;
 use crate::sources::exposition::{self, ExpositionError, Format, Sample, Skipped, StreamError};
 use crate::sources::http::{self, Body, Client, HttpError, Url};
@@ -113,11 +113,11 @@ pub fn page_observations(
     Ok(page.finish())
 }
 
-/// What a page gave so far: observations, and build_info series to join them with.
+/// What a page gave so far: observations, and (in the builder) build_info series to join
+/// them with.
 struct PageReader {
     instance: String,
     origin: String,
-    build_info: BuildInfoIndex,
     observations: Vec<Observation>,
     builder: ObservationBuilder,
 }
@@ -127,7 +127,6 @@ impl PageReader {
         PageReader {
             instance: instance.to_owned(),
             origin,
-            build_info: BuildInfoIndex::new(),
             observations: Vec::new(),
             builder: ObservationBuilder::default(),
         }
@@ -169,7 +168,7 @@ impl PageReader {
             self.observations
                 .extend(self.builder.observation_of(&labels, &at));
         } else {
-            self.build_info.insert(
+            self.builder.build_info.insert(
                 (Some(self.instance.clone()), None, s.name.to_owned()),
                 (
                     s.label("version").map(Cow::into_owned),
@@ -180,7 +179,7 @@ impl PageReader {
     }
 
     fn finish(mut self) -> Vec<Observation> {
-        self.builder.join(&mut self.observations, &self.build_info);
+        self.builder.join(&mut self.observations);
         self.observations
     }
 }
@@ -195,5 +194,40 @@ mod tests {
             ACCEPT,
             "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
         );
+    }
+
+    /// A runner made after its program's build_info series is made joined; one made before
+    /// is joined at the end; of two series for one program the last counts.
+    #[test]
+    fn build_info_joins_whatever_its_place_on_the_page() {
+        let page = "a_build_info{version=\"1\",revision=\"r1\"} 1\n\
+                    rust_mod_info{name=\"x\",program=\"a\",version=\"1.0.0\"} 1\n\
+                    rust_mod_info{name=\"x\",program=\"b\",version=\"1.0.0\"} 1\n\
+                    rust_mod_info{name=\"y\",program=\"c\",version=\"1.0.0\"} 1\n\
+                    b_build_info{version=\"2\",revision=\"r2\"} 1\n\
+                    rust_mod_info{name=\"y\",program=\"b\",version=\"1.0.0\"} 1\n\
+                    a_build_info{version=\"3\",revision=\"r3\"} 1\n";
+        let o = page_observations(page.as_bytes(), None, "h:1", "u").unwrap();
+        let got: Vec<(&str, Option<&str>, Option<&str>)> = o
+            .iter()
+            .map(|o| {
+                (
+                    o.runner.program.as_str(),
+                    o.runner.program_version.as_deref(),
+                    o.runner.revision.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("a", Some("3"), Some("r3")),
+                ("b", Some("2"), Some("r2")),
+                ("c", None, None),
+                ("b", Some("2"), Some("r2")),
+            ]
+        );
+        // One runner per program, shared by its observations.
+        assert!(std::sync::Arc::ptr_eq(&o[1].runner, &o[3].runner));
     }
 }
