@@ -202,14 +202,14 @@ pub enum LineError {
     /// Content after an OpenMetrics page's `# EOF`.
     #[error("content after '# EOF'")]
     AfterEof,
-    /// A label value of a kept sample longer than [`MAX_LABEL_VALUE`] (the sample is
+    /// A label value of a kept sample longer than `MAX_LABEL_VALUE` (4 KiB) (the sample is
     /// skipped).
     #[error("the value of label {label} is longer than {max} bytes", max = MAX_LABEL_VALUE)]
     ValueTooLong {
         /// The label.
         label: String,
     },
-    /// A kept sample on a line longer than [`MAX_LINE`] (the sample is skipped).
+    /// A kept sample on a line longer than `MAX_LINE` (64 KiB) (the sample is skipped).
     #[error("{0}: the line is longer than {max} bytes", max = MAX_LINE)]
     LineTooLong(String),
 }

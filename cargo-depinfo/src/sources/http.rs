@@ -675,7 +675,7 @@ impl Client {
         self.post_form_streamed(url, fields, accept)?.read_all()
     }
 
-    /// [`get`](Self::get), the body left to be read as it arrives ([`Body`]), within the
+    /// [`get`](Self::get), the body left to be read as it arrives (a `Body`), within the
     /// same caps: for a source that parses while reading and keeps less than the body.
     pub fn get_streamed(&self, url: &Url, accept: &str) -> Result<Streamed, HttpError> {
         self.exchange(url, None, accept)

@@ -623,7 +623,7 @@ pub enum ApiError {
         /// `error` (`no message` when missing), cut to 200 characters.
         message: String,
     },
-    /// A string of the answer longer than [`MAX_JSON_STRING`] (read as it arrives).
+    /// A string of the answer longer than `MAX_JSON_STRING` (1 MiB) (read as it arrives).
     #[error("the answer holds a string longer than {} KiB (refused)", MAX_JSON_STRING >> 10)]
     LongString,
     /// Series of ours skipped for their size; the others count.
