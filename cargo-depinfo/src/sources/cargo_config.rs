@@ -147,8 +147,12 @@ impl ConfigFile {
             path: path.to_owned(),
             message,
         };
-        let text =
-            crate::untrusted_file::read_small_text(path).map_err(|e| fail(e.reason.to_string()))?;
+        let text = crate::untrusted_file::read_small_text(path).map_err(|e| {
+            fail(format!(
+                "cargo's configuration cannot be read: {} (it is never skipped: make it a readable file or remove it)",
+                e.reason
+            ))
+        })?;
         ConfigFile::parse(path, &text)
     }
 
@@ -200,11 +204,15 @@ impl CargoConfig {
         let mut files = Vec::new();
         let mut seen = Vec::new();
         for dir in dirs {
-            // Cargo reads `config` when both exist (and warns).
+            // Cargo reads `config` when both exist (and warns). A name that exists in any form
+            // (a FIFO, a directory, a dangling link or a loop, as well as a file) is the file:
+            // it is read, or the run stops naming it. Skipping it would fall back to another
+            // registry (crates.io) and send it a private workspace's crate names. (Cargo itself
+            // fails on a directory and hangs on a FIFO.)
             let Some(path) = ["config", "config.toml"]
                 .iter()
                 .map(|n| dir.join(n))
-                .find(|p| p.is_file())
+                .find(|p| std::fs::symlink_metadata(p).is_ok())
             else {
                 continue;
             };
