@@ -271,7 +271,11 @@ fn a_billion_laughs_config_is_refused_at_the_file_cap() {
     let deep = write(
         dir.path(),
         "deep.yml",
-        &format!("http_headers: {}{}\n", "[".repeat(100_000), "]".repeat(100_000)),
+        &format!(
+            "http_headers: {}{}\n",
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        ),
     );
     let (code, line) = one_error(&with_config(&deep));
     assert_eq!(code, Some(2));
@@ -378,7 +382,10 @@ fn secrets_never_appear_in_any_output() {
         let config = write(d, &format!("case-{n}.yml"), &format!("{yaml}\n"));
         let out = with_config(&config);
         let all = format!("{}{}", stdout(&out), stderr(&out));
-        assert!(!all.contains("S3CRET") && !all.contains("1234567890123"), "{yaml}: {all}");
+        assert!(
+            !all.contains("S3CRET") && !all.contains("1234567890123"),
+            "{yaml}: {all}"
+        );
         let (code, line) = one_error(&out);
         assert_eq!(code, Some(2), "{yaml}: {line}");
         assert!(
@@ -460,9 +467,16 @@ fn an_unreadable_cargo_config_is_an_error_never_a_fallback() {
     assert!(!index.requests().is_empty(), "{}", stderr(&out));
 
     let index = index_server();
-    for (n, kind) in ["fifo", "directory", "dangling", "loop", "legacy-dir", "home-fifo"]
-        .into_iter()
-        .enumerate()
+    for (n, kind) in [
+        "fifo",
+        "directory",
+        "dangling",
+        "loop",
+        "legacy-dir",
+        "home-fifo",
+    ]
+    .into_iter()
+    .enumerate()
     {
         let (_dir, project, home) = cargo_layout(&format!("hostile-cargo-config-{n}"), &index);
         let dot_cargo = project.join(".cargo");
@@ -505,7 +519,8 @@ fn an_unreadable_cargo_config_is_an_error_never_a_fallback() {
             path.display()
         );
         assert!(
-            line.starts_with(&prefix) && line.ends_with("(it is never skipped: make it a readable file or remove it)"),
+            line.starts_with(&prefix)
+                && line.ends_with("(it is never skipped: make it a readable file or remove it)"),
             "{kind}: {line}"
         );
         assert_eq!(index.requests(), Vec::<String>::new(), "{kind}");
@@ -537,9 +552,11 @@ fn an_unreadable_audit_toml_is_an_error() {
             "directory" => std::fs::create_dir(&path).unwrap(),
             _ => std::os::unix::fs::symlink("nowhere", &path).unwrap(),
         }
-        let out = run(depinfo(&["audit", "--db", dir.join("db").to_str().unwrap(), BIN])
-            .current_dir(&project)
-            .env("CARGO_HOME", &home));
+        let out = run(
+            depinfo(&["audit", "--db", dir.join("db").to_str().unwrap(), BIN])
+                .current_dir(&project)
+                .env("CARGO_HOME", &home),
+        );
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(2), "{kind}: {err}");
         let line = err
@@ -550,6 +567,10 @@ fn an_unreadable_audit_toml_is_an_error() {
             line.starts_with(&format!("error: {}: ", path.display())),
             "{kind}: {line}"
         );
-        assert_eq!(err.lines().filter(|l| l.starts_with("error: ")).count(), 1, "{err}");
+        assert_eq!(
+            err.lines().filter(|l| l.starts_with("error: ")).count(),
+            1,
+            "{err}"
+        );
     }
 }

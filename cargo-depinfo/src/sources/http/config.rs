@@ -850,6 +850,27 @@ enable_http2: true
             proptest::prop_assert!(!e.contains(&password), "{}", e);
         }
 
+        /// YAML made of anchors, aliases, brackets, quotes, block scalars and comments in
+        /// any order: no panic, a one-line error, and what loads stays within the cap.
+        #[test]
+        fn yaml_soup_is_bounded(pieces in proptest::collection::vec(proptest::sample::select(&[
+            "http_headers:", "\n  X-A:", "\n    values: ", "\n    secrets:", "\n    - ", "basic_auth:",
+            "\n  username: ", "\n  password: ", "&a ", "&b ", "*a", "*b", "[", "]", "{", "}", ", ",
+            ": ", "\"q*&\"", "'s&*'", "|\n      x*&\n", "# *a &b\n", "lol", "\n", "!!str ", "<<: ",
+            "---\n", "? ", "- ", "\t", "\\", "\"", "'",
+        ][..]), 0..80)) {
+            let text: String = pieces.concat();
+            match parse(&text, Path::new("/nonexistent")) {
+                Ok(c) => {
+                    let total: usize = c.headers.iter().map(|(n, v)| n.len() + v.len()).sum::<usize>()
+                        + c.authorization.map_or(0, |a| a.len());
+                    // Base64 of basic credentials is 4/3 of them; the cap counts what was read.
+                    proptest::prop_assert!(total as u64 <= crate::untrusted_file::SMALL_FILE_LIMIT * 4 / 3 + 16, "{total} from {text:?}");
+                }
+                Err(e) => proptest::prop_assert!(!e.contains('\n') && e.chars().count() <= 300, "{e}"),
+            }
+        }
+
         /// A one-letter typo of a field is named, with the fields expected.
         #[test]
         fn a_typo_of_a_field_is_named(field in proptest::sample::select(&["basic_auth", "tls_config", "follow_redirects", "http_headers"][..]), at in 0usize..10, letter in "[a-z]") {
@@ -908,6 +929,7 @@ enable_http2: true
     /// hundred thousand times) stops at the file cap, quickly, naming the line.
     #[test]
     fn aliases_expanding_past_the_file_cap_are_refused() {
+        use std::fmt::Write as _;
         let big = "x".repeat(400_000);
         let aliases = vec!["*a"; 100_000].join(",");
         let yaml = format!(
@@ -925,7 +947,7 @@ enable_http2: true
             String::from("http_headers:\n  X-A:\n    values: &l0 [a, b, c, d, e, f, g, h]\n");
         for level in 1..12 {
             let names = vec![format!("*l{}", level - 1); 8].join(", ");
-            yaml.push_str(&format!("  X-{level}:\n    values: &l{level} [{names}]\n"));
+            writeln!(yaml, "  X-{level}:\n    values: &l{level} [{names}]").unwrap();
         }
         let e = parse(&yaml, Path::new("/")).unwrap_err();
         assert!(
@@ -970,8 +992,21 @@ enable_http2: true
             assert!(started.elapsed() < std::time::Duration::from_secs(5));
         }
         // Deeper than the deserializer goes, within the bracket budget: its own limit.
-        let yaml = format!("http_headers: {}{}\n", "[".repeat(1000), "]".repeat(1000));
-        assert!(parse(&yaml, Path::new("/")).is_err());
+        let yaml = format!("http_headers: {}{}\n", "[".repeat(4000), "]".repeat(4000));
+        assert_eq!(
+            parse(&yaml, Path::new("/")).unwrap_err(),
+            "http_headers: invalid type: sequence, expected a map at line 1 column 15"
+        );
+        let yaml = format!(
+            "http_headers: {{X-A: {{values: {}{}}}}}\n",
+            "[".repeat(4000),
+            "]".repeat(4000)
+        );
+        assert!(
+            parse(&yaml, Path::new("/"))
+                .unwrap_err()
+                .starts_with("http_headers.X-A.values[0]: invalid type: sequence"),
+        );
         assert!(parse("http_headers: {X-A: {values: [a, b]}}", Path::new("/")).is_ok());
     }
 
