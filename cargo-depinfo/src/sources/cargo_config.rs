@@ -9,6 +9,12 @@
 //! the files. Relative paths in a file are relative to the directory holding its `.cargo`
 //! (for `$CARGO_HOME/config.toml`, `$CARGO_HOME`'s parent), as cargo has them.
 //!
+//! A file that exists in any form (a FIFO, a directory, a dangling or looping link) but cannot
+//! be read as a regular file, under the file cap, is an error naming it: never skipped, since
+//! skipping it would fall back to another registry (crates.io), and send it a private
+//! workspace's crate names. Cargo itself fails on a directory and hangs on a FIFO; it skips
+//! dangling links, which here are errors too.
+//!
 //! The chain starts at `crates-io` (or at `--registry NAME`, which must be in
 //! `[registries]`), follows `[source.NAME] replace-with` and ends at a source that is a
 //! sparse index (`registry = "sparse+https://…"` or `[registries.NAME] index`), a

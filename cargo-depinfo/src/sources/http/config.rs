@@ -14,10 +14,23 @@
 //! enable_http2: true                              # accepted; requests are HTTP/1.1
 //! ```
 //!
-//! Unknown keys are an error naming the key and the file, as in Prometheus. Relative file
-//! paths are read from the config file's directory. Files (passwords, credentials, header
-//! files) are read once, when the file is loaded, and trimmed of surrounding white space as
-//! Prometheus does; their content is never shown.
+//! Unknown keys are an error naming the file and the line, as in Prometheus (the key itself is
+//! shown when it is a typo of a known one). Relative file paths are read from the config
+//! file's directory. Files (passwords, credentials, header files, and the TLS files, which are
+//! parsed later) are read once, when the file is loaded, through
+//! [`crate::untrusted_file`], and trimmed of surrounding white space as Prometheus does; their
+//! content is never shown.
+//!
+//! The file is someone else's, so reading it is bounded, not only its size:
+//!
+//! - YAML anchors and aliases are allowed (Prometheus' reader allows them), but what the file
+//!   expands to (every string as read, an alias counting each time it is used, plus the files
+//!   it names) is capped at the file cap ([`Expansion`]): a billion-laughs file stops there;
+//! - brackets are counted before the parser starts ([`MAX_BRACKET_BYTES`]), since deep
+//!   flow nesting makes the YAML parser slow;
+//! - at most [`MAX_NAMED_FILES`] files are read;
+//! - errors keep the key path and the line and never quote a value ([`yaml_error`]): a type
+//!   error says `invalid type: string`, not the string, which may be a credential.
 
 use std::cell::Cell;
 use std::collections::BTreeMap;
@@ -514,6 +527,9 @@ fn yaml_error(e: &serde_norway::Error) -> String {
             let suffix = format!(" at line {} column {}", l.line(), l.column());
             match message.strip_suffix(&suffix) {
                 Some(body) => (body.to_owned(), suffix),
+                // serde_norway leaves out line 1 column 1; libyaml's messages say where
+                // themselves.
+                None if !message.contains(" at line ") => (message.clone(), suffix),
                 None => (message.clone(), String::new()),
             }
         }
@@ -772,6 +788,7 @@ enable_http2: true
                 "folow_redirects: x",
                 "unknown field `folow_redirects`, expected one of",
             ),
+            ("bearer: x", "`enable_http2` at line 1 column 1"),
             (
                 "basic_auth: {username: u, password: p, password_file: f}",
                 "at most one of password",
@@ -926,7 +943,8 @@ enable_http2: true
     }
 
     /// Regression (issue 18, defect 2): a billion-laughs file (one big string, aliased a
-    /// hundred thousand times) stops at the file cap, quickly, naming the line.
+    /// hundred thousand times) stops at the file cap, naming the line (its time and memory:
+    /// benches/hostile_config.rs).
     #[test]
     fn aliases_expanding_past_the_file_cap_are_refused() {
         use std::fmt::Write as _;
@@ -935,13 +953,11 @@ enable_http2: true
         let yaml = format!(
             "basic_auth: {{username: u, password: &a \"{big}\"}}\nhttp_headers:\n  X-A:\n    values: [{aliases}]\n"
         );
-        let started = std::time::Instant::now();
         let e = parse(&yaml, Path::new("/")).unwrap_err();
         assert_eq!(
             e,
             "http_headers.X-A.values[1]: the config expands past the limit of 1 MiB (YAML aliases repeat what they name; write the values out) at line 1 column 37"
         );
-        assert!(started.elapsed() < std::time::Duration::from_secs(10));
         // Lists of aliases to lists of aliases: each level multiplies, the cap holds.
         let mut yaml =
             String::from("http_headers:\n  X-A:\n    values: &l0 [a, b, c, d, e, f, g, h]\n");
@@ -986,10 +1002,8 @@ enable_http2: true
                 open.repeat(100_000),
                 close.repeat(100_000)
             );
-            let started = std::time::Instant::now();
             let e = parse(&yaml, Path::new("/")).unwrap_err();
             assert!(e.starts_with("100000 flow brackets ([ and {) in "), "{e}");
-            assert!(started.elapsed() < std::time::Duration::from_secs(5));
         }
         // Deeper than the deserializer goes, within the bracket budget: its own limit.
         let yaml = format!("http_headers: {}{}\n", "[".repeat(4000), "]".repeat(4000));
@@ -1045,7 +1059,7 @@ enable_http2: true
             ),
             (
                 "basic_auth: {username: u, password: p}\nbasic_auth: {username: u}",
-                "duplicate field `basic_auth`",
+                "duplicate field `basic_auth` at line 1 column 1",
             ),
             (
                 "basic_auth: {password: p}",
