@@ -574,3 +574,27 @@ fn an_unreadable_audit_toml_is_an_error() {
         );
     }
 }
+
+/// Regression (issue 18, defect 9): a `.cargo/config.toml` that is not TOML is an error naming
+/// it and the line, without quoting the line (it may hold a registry token); nothing is asked.
+#[test]
+fn a_broken_cargo_config_never_shows_its_tokens() {
+    let index = index_server();
+    let (_dir, project, home) = cargo_layout("hostile-cargo-config-token", &index);
+    let config = write(
+        &project.join(".cargo"),
+        "config.toml",
+        "[registries.private]\ntoken = \"S3CRET-MARKER-30\n",
+    );
+    let out = outdated_in(&project, &home);
+    let all = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(!all.contains("S3CRET"), "{all}");
+    let (code, line) = one_error(&out);
+    assert_eq!(code, Some(2), "{line}");
+    assert!(
+        line.starts_with(&format!("error: {}: not TOML: ", config.display()))
+            && line.ends_with(" at line 2 column 26"),
+        "{line}"
+    );
+    assert_eq!(index.requests(), Vec::<String>::new());
+}

@@ -22,6 +22,7 @@
 //! (vendored crates have no index), a cycle, an unknown name.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 /// The crates.io sparse index: cargo's `crates-io` when nothing replaces it.
@@ -139,7 +140,7 @@ impl ConfigFile {
             .parse::<toml::Table>()
             .map_err(|e| ConfigError::Parse {
                 path: path.to_owned(),
-                message: one_line(&e.to_string()),
+                message: parse_message(text, &e),
             })?;
         Ok(ConfigFile {
             path: path.to_owned(),
@@ -399,6 +400,19 @@ fn cargo_home(cwd: &Path, var: Option<&str>) -> PathBuf {
     home.join(".cargo")
 }
 
+/// A TOML error as shown: the parser's message and where, never the line it quotes in its
+/// own display (cargo's configuration holds registry tokens and proxy credentials).
+fn parse_message(text: &str, e: &toml::de::Error) -> String {
+    let mut message = one_line(e.message());
+    if let Some(span) = e.span() {
+        let before = text.get(..span.start).unwrap_or(text);
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+        let _ = write!(message, " at line {line} column {column}");
+    }
+    message
+}
+
 fn one_line(message: &str) -> String {
     message
         .split('\n')
@@ -532,6 +546,20 @@ mod tests {
         );
         let e = ConfigFile::parse(Path::new("/w/.cargo/config.toml"), "[x\ny = ").unwrap_err();
         assert!(!e.to_string().contains('\n'), "{e}");
+        // Regression (issue 18, defect 9): a syntax error never quotes the line, which may
+        // hold a registry token.
+        let e = ConfigFile::parse(
+            Path::new("/w/.cargo/config.toml"),
+            "[registries.r]\ntoken = \"S3CRET-MARKER\ntoken2 = 1\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("/w/.cargo/config.toml: not TOML: ")
+                && e.ends_with(" at line 2 column 23"),
+            "{e}"
+        );
+        assert!(!e.contains("S3CRET"), "{e}");
     }
 
     #[test]
