@@ -190,9 +190,9 @@ fn main() {
         ]);
         let first: String = err.lines().next().unwrap_or("").chars().take(90).collect();
         println!(
-            "{name:<28} {:>7.1} ms {:>8.1} MiB  {code:>4}  {first}",
+            "{name:<28} {:>7.1} ms {:>8} KiB  {code:>4}  {first}",
             took.as_secs_f64() * 1e3,
-            rss as f64 / 1024.0
+            rss
         );
     }
 }
