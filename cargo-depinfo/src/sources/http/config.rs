@@ -128,9 +128,10 @@ thread_local! {
 
 /// What a config file may expand to: its strings, counted as they are read (each alias
 /// counts again each time it is used), plus the contents of the files it names, at most the
-/// file cap (`--max-file-kib`, 1 MiB by default). A file without aliases never comes near:
-/// YAML text is at least as long as the strings it holds. Billion-laughs files stop at the
-/// cap instead of expanding to gigabytes. Active while it lives (one parse on this thread).
+/// file cap (`--max-file-kib`, 1 MiB by default). Without aliases the strings alone stay
+/// within it (YAML text is at least as long as the strings it holds), so only aliases and
+/// large named files meet it. Billion-laughs files stop at the cap instead of expanding to
+/// gigabytes. Active while it lives (one parse on this thread).
 struct Expansion;
 
 impl Expansion {
