@@ -837,18 +837,14 @@ proptest::proptest! {
 }
 
 #[test]
-fn a_silent_client_neither_holds_a_connection_nor_blocks_others() {
+fn a_silent_client_is_closed_after_the_header_read_timeout() {
     use std::io::{Read as _, Write as _};
 
-    let (mut exporter, addr) = start_exporter(&[
-        "--max-connections",
-        "1",
-        "--header-read-timeout",
-        "1",
-        "--proc-root",
-        "/nonexistent",
-    ]);
-    // Half a request head, then silence: closed after the header read timeout.
+    let (mut exporter, addr) =
+        start_exporter(&["--header-read-timeout", "1", "--proc-root", "/nonexistent"]);
+    // Half a request head, then silence: closed after the header read timeout, even with
+    // slots to spare. (That a newcomer takes its slot at once when none is free is in
+    // tests/exporter_fairness.rs.)
     let mut silent = std::net::TcpStream::connect(&addr).unwrap();
     silent
         .set_read_timeout(Some(Duration::from_secs(10)))
@@ -857,21 +853,19 @@ fn a_silent_client_neither_holds_a_connection_nor_blocks_others() {
         .write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
         .unwrap();
     let started = Instant::now();
-    // The only connection slot is taken: this scrape waits for the silent one to be closed.
     let answer = testkit::get(&addr, "/metrics").unwrap();
     assert_eq!(answer.status, 200);
     assert_contains(
         &answer.body,
         "cargo_depinfo_exporter_processes{result=\"rust\"} 0\n",
     );
-    let waited = started.elapsed();
-    assert!(
-        (Duration::from_millis(900)..Duration::from_secs(5)).contains(&waited),
-        "the scrape should wait for the one slot, about the 1 s timeout: {waited:?}"
-    );
-    // And the silent client was closed (end of stream or an error, not a hang).
+    // Closed (end of stream or an error, not a hang), about the 1 s timeout.
     let mut rest = Vec::new();
     let _ = silent.read_to_end(&mut rest);
-    assert!(started.elapsed() < Duration::from_secs(5));
+    let waited = started.elapsed();
+    assert!(
+        (Duration::from_millis(500)..Duration::from_secs(5)).contains(&waited),
+        "{waited:?}"
+    );
     exporter.kill();
 }
