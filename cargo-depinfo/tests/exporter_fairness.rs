@@ -61,7 +61,7 @@ impl Held {
     fn open(addr: &str, kind: Kind) -> Option<Held> {
         // Bounded: a server whose listen queue is full leaves a connect waiting for minutes.
         let addr = addr.parse().ok()?;
-        let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(1)).ok()?;
+        let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).ok()?;
         if kind == Kind::HalfHead {
             stream.write_all(&HEAD[..HEAD.len() / 2]).ok()?;
         }
