@@ -859,9 +859,12 @@ mod tests {
         );
     }
 
+    /// Link count, link text, the filesystem, and the label and state expected.
+    type Case<'a> = (u64, &'a str, &'a [(&'a str, AtPath)], &'a str, ExeState);
+
     #[test]
     fn states_come_from_the_link_count_and_what_the_path_holds() {
-        let cases: [(u64, &str, &[(&str, AtPath)], &str, ExeState); 9] = [
+        let cases: [Case<'_>; 9] = [
             (
                 1,
                 "/a/app",

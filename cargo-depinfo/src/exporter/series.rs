@@ -240,3 +240,35 @@ fn scan_figures(scan: &HostScan) -> impl Iterator<Item = Family<'static>> {
     read.push(std::iter::empty::<(&str, &str)>(), c.images_read);
     [duration, images, read, processes].into_iter()
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[test]
+    fn control_characters_become_the_tools_escapes() {
+        assert_eq!(
+            label("/tmp/a\u{1b}[31m\u{7}\u{7f}\u{9b}\n\tb"),
+            "/tmp/a\\x1b[31m\\x07\\x7f\\u009b\\n\\tb"
+        );
+        assert!(matches!(label("/usr/bin/app \"x\" \\"), Cow::Borrowed(_)));
+    }
+
+    proptest! {
+        #![proptest_config(testkit::proptest_cases(2000))]
+
+        /// Whatever a path or a name holds: no control character is left, a value without
+        /// one is kept as it is, and the escaped value is at most six bytes per character.
+        #[test]
+        fn label_values_carry_no_control_characters(value in any::<String>()) {
+            let escaped = label(value.as_str());
+            prop_assert!(!escaped.chars().any(char::is_control), "{:?}", escaped);
+            if !value.chars().any(char::is_control) {
+                prop_assert_eq!(&*escaped, value.as_str());
+            }
+            prop_assert!(escaped.len() <= 6 * value.chars().count().max(1) + value.len());
+        }
+    }
+}
