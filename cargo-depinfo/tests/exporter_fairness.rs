@@ -291,3 +291,44 @@ fn an_idle_keep_alive_connection_gives_its_slot_to_a_newcomer() {
     assert!(rest.is_empty());
     exporter.kill();
 }
+
+/// Clients that pipeline requests and never read the answers: once the socket is full, their
+/// answers stall, and a stalled answer gives its slot away after a second (not after the
+/// header read timeout, 60 s here, nor the connection's lifetime).
+#[test]
+fn clients_that_never_read_their_answers_give_their_slots_away() {
+    let max = 8;
+    let (mut exporter, addr) = start_exporter(&[
+        "--interval",
+        "1",
+        "--max-connections",
+        &max.to_string(),
+        "--header-read-timeout",
+        "60",
+    ]);
+    let pipelined = b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n".repeat(100);
+    let mut readers: Vec<TcpStream> = (0..max)
+        .map(|_| {
+            let s = TcpStream::connect(&addr).unwrap();
+            s.set_nonblocking(true).unwrap();
+            s
+        })
+        .collect();
+    // Requests as fast as the exporter takes them, answers never read: for two seconds, so
+    // that the sockets fill and the answers stall (and have stalled for over a second).
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(2) {
+        for s in &mut readers {
+            let _ = s.write(&pipelined);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Every slot is busy with an answer its client does not take.
+    for target in ["/metrics", "/healthz", "/metrics"] {
+        let (status, took) = timed_get(&addr, target);
+        assert_eq!(status, 200, "{target} after {took:?}");
+        assert!(took < Duration::from_secs(5), "{target}: {took:?}");
+    }
+    drop(readers);
+    exporter.kill();
+}

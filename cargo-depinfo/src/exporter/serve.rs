@@ -11,11 +11,12 @@
 //! Slots are shared fairly: at most `max_connections` are open, and the accept loop keeps
 //! accepting. When every slot is taken, the newcomer gets the slot of the connection that has
 //! waited longest for a request head (a silent client, a keep-alive connection between
-//! requests, a client dripping its head byte by byte); failing that, of the one that has
-//! taken longest to take its answer, once that is longer than `header_read_timeout`. A
-//! connection answering within that time keeps its slot, and the newcomer waits in the listen
-//! queue until a slot can be given. So idle and slow clients cannot hold every slot: a scrape
-//! is answered whatever they do (issue 18, defect 6).
+//! requests, a client dripping its head byte by byte); failing that, of the one answering
+//! longest among those whose client has taken none of its answer for a second
+//! ([`STALLED_ANSWER`]) or that have answered for longer than `header_read_timeout`. A
+//! connection whose answer moves on in time keeps its slot, and the newcomer is held (the next
+//! ones wait in the listen queue) until a slot can be given. So idle and slow clients cannot
+//! hold every slot: a scrape is answered whatever they do (issue 18, defect 6).
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -180,26 +181,46 @@ async fn accept_loop(
         .max_buf_size(REQUEST_HEAD_LIMIT);
     let mut connections = JoinSet::new();
     let mut slots = Slots::new();
-    // Told when a connection finishes an answer: its slot may now be given away.
+    // Told when a connection finishes an answer or its answer stalls: its slot may now be
+    // given away.
     let freed = Arc::new(Notify::new());
     let grace = options.header_read_timeout;
+    // A newcomer accepted while no slot could be given: it waits here (the next ones in the
+    // listen queue) until one can.
+    let mut newcomer: Option<tokio::net::TcpStream> = None;
     loop {
-        let now = Instant::now();
-        let room =
-            slots.len() < options.max_connections || victim(phases(&slots), now, grace).is_some();
-        // When every slot is taken by a connection answering within its grace, look again when
-        // the first grace ends or an answer is finished.
-        let recheck = (!room)
-            .then(|| {
-                phases(&slots)
-                    .filter_map(|(_, p)| match p {
-                        Phase::Answering(since) => Some(since + grace),
-                        Phase::Waiting(_) => None,
-                    })
-                    .min()
-            })
-            .flatten()
-            .unwrap_or(now + grace);
+        if newcomer.is_some() {
+            let now = Instant::now();
+            let placed = slots.len() < options.max_connections
+                || victim(phases(&slots), now, grace).is_some_and(|id| {
+                    if let Some((_, handle)) = slots.remove(&id) {
+                        handle.abort();
+                    }
+                    true
+                });
+            if let Some(stream) = newcomer.take_if(|_| placed) {
+                let slot = Arc::new(Slot::new(Arc::clone(&freed)));
+                let handle = connections.spawn(serve_connection(
+                    &http,
+                    stream,
+                    Arc::clone(&shared),
+                    Arc::clone(&slot),
+                    options.connection_lifetime,
+                ));
+                slots.insert(handle.id(), (slot, handle));
+                // Let the new connection read its head before the next accept: a burst of
+                // connections must not push a client out before it had a chance to ask.
+                tokio::task::yield_now().await;
+            }
+        }
+        // Still waiting: look again when the first answer in progress may be given away, or
+        // when one finishes or stalls.
+        let recheck = newcomer.as_ref().map(|_| {
+            phases(&slots)
+                .filter_map(|(_, p)| p.evictable_from(grace))
+                .min()
+                .unwrap_or_else(|| Instant::now() + grace)
+        });
         tokio::select! {
             _ = term.recv() => break,
             _ = int.recv() => break,
@@ -210,57 +231,48 @@ async fn accept_loop(
                 };
                 slots.remove(&id);
             }
-            () = freed.notified(), if !room => {}
-            () = tokio::time::sleep_until(recheck.into()), if !room => {}
-            accepted = listener.accept(), if room => {
-                let stream = match accepted {
-                    Ok((stream, _)) => stream,
-                    Err(e) => {
-                        // Out of file descriptors and the like: wait rather than spin.
-                        eprintln!("cargo-depinfo exporter: cannot accept a connection: {e}");
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                        continue;
-                    }
-                };
-                if slots.len() >= options.max_connections {
-                    let Some(id) = victim(phases(&slots), Instant::now(), grace) else {
-                        // Cannot happen (nothing ran since `room`), but never go over.
-                        continue;
-                    };
-                    if let Some((_, handle)) = slots.remove(&id) {
-                        handle.abort();
-                    }
+            () = freed.notified(), if newcomer.is_some() => {}
+            () = tokio::time::sleep_until(recheck.unwrap_or_else(Instant::now).into()), if recheck.is_some() => {}
+            accepted = listener.accept(), if newcomer.is_none() => match accepted {
+                Ok((stream, _)) => newcomer = Some(stream),
+                Err(e) => {
+                    // Out of file descriptors and the like: wait rather than spin.
+                    eprintln!("cargo-depinfo exporter: cannot accept a connection: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
                 }
-                let slot = Arc::new(Slot::new(Arc::clone(&freed)));
-                let shared = Arc::clone(&shared);
-                let answering = Arc::clone(&slot);
-                let service = service_fn(move |request| {
-                    answering.answering();
-                    let body = Answer {
-                        response: answer(&request, &shared),
-                        slot: Arc::clone(&answering),
-                    };
-                    async move { Ok::<_, Infallible>(body.into_response()) }
-                });
-                let io = Tracked {
-                    io: TokioIo::new(stream),
-                    slot: Arc::clone(&slot),
-                };
-                let connection = http.serve_connection(io, service);
-                let lifetime = options.connection_lifetime;
-                let handle = connections.spawn(async move {
-                    // Errors are the client's (reset, timeout, garbage): nothing to report.
-                    let _ = tokio::time::timeout(lifetime, connection).await;
-                });
-                slots.insert(handle.id(), (slot, handle));
-                // Let the new connection read its head before the next accept: a burst of
-                // connections must not push a client out before it had a chance to ask.
-                tokio::task::yield_now().await;
-            }
+            },
         }
     }
     connections.shutdown().await;
     Ok(())
+}
+
+/// Serves one connection in its slot, for at most `lifetime`.
+fn serve_connection(
+    http: &http1::Builder,
+    stream: tokio::net::TcpStream,
+    shared: Arc<Shared>,
+    slot: Arc<Slot>,
+    lifetime: Duration,
+) -> impl Future<Output = ()> + Send + 'static {
+    let answering = Arc::clone(&slot);
+    let service = service_fn(move |request| {
+        answering.answering();
+        let body = Answer {
+            response: answer(&request, &shared),
+            slot: Arc::clone(&answering),
+        };
+        async move { Ok::<_, Infallible>(body.into_response()) }
+    });
+    let io = Tracked {
+        io: TokioIo::new(stream),
+        slot,
+    };
+    let connection = http.serve_connection(io, service);
+    async move {
+        // Errors are the client's (reset, timeout, garbage): nothing to report.
+        let _ = tokio::time::timeout(lifetime, connection).await;
+    }
 }
 
 /// The open connections and their slots.
@@ -270,30 +282,55 @@ fn phases(slots: &Slots) -> impl Iterator<Item = (tokio::task::Id, Phase)> + '_ 
     slots.iter().map(|(id, (slot, _))| (*id, slot.phase()))
 }
 
+/// How long an answer may make no progress (the client takes none of it) before its slot may
+/// be given away. A client that reads frees room in its socket within a round trip.
+const STALLED_ANSWER: Duration = Duration::from_secs(1);
+
 /// What a connection is doing, as the slot policy sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
     /// Waiting for a request head, or reading one, since then: a fresh connection, a
     /// keep-alive connection between requests, a client dripping its head.
     Waiting(Instant),
-    /// Answering since then: from a complete request head until the answer is written.
-    Answering(Instant),
+    /// Answering since `since`: from a complete request head until the answer is written;
+    /// `stalled` since the socket last took none of it.
+    Answering {
+        since: Instant,
+        stalled: Option<Instant>,
+    },
+}
+
+impl Phase {
+    /// When an answer in progress may be given away: `grace` after it began, or
+    /// [`STALLED_ANSWER`] after the client stopped taking it. None for a waiting connection
+    /// (it may always be).
+    fn evictable_from(self, grace: Duration) -> Option<Instant> {
+        match self {
+            Phase::Waiting(_) => None,
+            Phase::Answering { since, stalled } => {
+                let late = since + grace;
+                Some(stalled.map_or(late, |t| late.min(t + STALLED_ANSWER)))
+            }
+        }
+    }
 }
 
 /// The connection to close so that a newcomer gets its slot: the one waiting longest for a
-/// request head; failing that, the one answering longest, once that is longer than `grace`
-/// (a client that does not take its answer). None when every connection is answering within
-/// its grace.
+/// request head; failing that, the one answering longest among those past their grace or
+/// stalled (a client that does not take its answer). None when every connection is answering
+/// in time.
 fn victim<K>(phases: impl Iterator<Item = (K, Phase)>, now: Instant, grace: Duration) -> Option<K> {
     let mut waiting: Option<(Instant, K)> = None;
     let mut slow: Option<(Instant, K)> = None;
     for (key, phase) in phases {
         let (best, since) = match phase {
             Phase::Waiting(since) => (&mut waiting, since),
-            Phase::Answering(since) if now.saturating_duration_since(since) > grace => {
+            Phase::Answering { since, .. }
+                if phase.evictable_from(grace).is_some_and(|t| t <= now) =>
+            {
                 (&mut slow, since)
             }
-            Phase::Answering(_) => continue,
+            Phase::Answering { .. } => continue,
         };
         if best.as_ref().is_none_or(|(t, _)| since < *t) {
             *best = Some((since, key));
@@ -333,7 +370,27 @@ impl Slot {
     /// A request head is complete.
     fn answering(&self) {
         self.body_taken.store(false, Ordering::Relaxed);
-        self.set(Phase::Answering(Instant::now()));
+        self.set(Phase::Answering {
+            since: Instant::now(),
+            stalled: None,
+        });
+    }
+
+    /// A write to the socket took nothing (`false`) or something (`true`).
+    fn wrote(&self, moved: bool) {
+        let mut phase = self.phase.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Phase::Answering { stalled, .. } = &mut *phase {
+            match (moved, *stalled) {
+                (true, _) => *stalled = None,
+                (false, None) => {
+                    *stalled = Some(Instant::now());
+                    drop(phase);
+                    // The accept loop sets its timer from this.
+                    self.freed.notify_one();
+                }
+                (false, Some(_)) => {}
+            }
+        }
     }
 
     /// hyper dropped the answer's body: written to its buffer, maybe not yet to the socket.
@@ -425,7 +482,9 @@ impl<T: hyper::rt::Write + Unpin> hyper::rt::Write for Tracked<T> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.io).poll_write(cx, buf)
+        let written = Pin::new(&mut self.io).poll_write(cx, buf);
+        self.progress(&written);
+        written
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
@@ -449,7 +508,20 @@ impl<T: hyper::rt::Write + Unpin> hyper::rt::Write for Tracked<T> {
         cx: &mut Context<'_>,
         bufs: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
+        let written = Pin::new(&mut self.io).poll_write_vectored(cx, bufs);
+        self.progress(&written);
+        written
+    }
+}
+
+impl<T> Tracked<T> {
+    /// Tells the slot whether a write moved the answer on.
+    fn progress(&self, written: &Poll<std::io::Result<usize>>) {
+        match written {
+            Poll::Pending => self.slot.wrote(false),
+            Poll::Ready(Ok(n)) if *n > 0 => self.slot.wrote(true),
+            Poll::Ready(_) => {}
+        }
     }
 }
 
@@ -525,73 +597,95 @@ mod tests {
         base + Duration::from_secs(secs)
     }
 
+    fn answering(since: Instant, stalled: Option<Instant>) -> Phase {
+        Phase::Answering { since, stalled }
+    }
+
+    fn since(phase: Phase) -> Instant {
+        match phase {
+            Phase::Waiting(t) | Phase::Answering { since: t, .. } => t,
+        }
+    }
+
     #[test]
-    fn the_longest_waiting_connection_goes_first_then_a_slow_reader_past_its_grace() {
+    fn the_longest_waiting_connection_goes_first_then_a_slow_reader() {
         let t0 = Instant::now();
         let now = at(t0, 100);
         // Waiting beats answering, however long the answer has taken.
         let phases = [
-            ("answering-long", Phase::Answering(at(t0, 0))),
+            ("answering-long", answering(at(t0, 0), Some(at(t0, 1)))),
             ("waiting-new", Phase::Waiting(at(t0, 99))),
             ("waiting-old", Phase::Waiting(at(t0, 50))),
         ];
         assert_eq!(victim(phases.into_iter(), now, GRACE), Some("waiting-old"));
         // No one waiting: the answer that has taken longest, once past the grace.
         let phases = [
-            ("answering-fresh", Phase::Answering(at(t0, 95))),
-            ("answering-slow", Phase::Answering(at(t0, 80))),
-            ("answering-slower", Phase::Answering(at(t0, 70))),
+            ("answering-fresh", answering(at(t0, 95), None)),
+            ("answering-slow", answering(at(t0, 80), None)),
+            ("answering-slower", answering(at(t0, 70), None)),
         ];
         assert_eq!(
             victim(phases.into_iter(), now, GRACE),
             Some("answering-slower")
         );
-        // Every answer within its grace: nobody is closed.
+        // An answer the client has taken nothing of for a second, however young.
         let phases = [
-            ("a", Phase::Answering(at(t0, 91))),
-            ("b", Phase::Answering(at(t0, 100))),
+            ("answering-fresh", answering(at(t0, 95), None)),
+            ("stalled", answering(at(t0, 97), Some(at(t0, 98)))),
+            ("stalled-just-now", answering(at(t0, 96), Some(at(t0, 100)))),
+        ];
+        assert_eq!(victim(phases.into_iter(), now, GRACE), Some("stalled"));
+        // Every answer moving and within its grace: nobody is closed.
+        let phases = [
+            ("a", answering(at(t0, 91), None)),
+            ("b", answering(at(t0, 100), Some(at(t0, 100)))),
         ];
         assert_eq!(victim(phases.into_iter(), now, GRACE), None);
         assert_eq!(victim(std::iter::empty::<((), Phase)>(), now, GRACE), None);
+    }
+
+    fn phase_strategy(t0: Instant) -> impl Strategy<Value = Phase> {
+        prop_oneof![
+            (0u64..1000).prop_map(move |s| Phase::Waiting(at(t0, s))),
+            (0u64..1000, proptest::option::of(0u64..1000)).prop_map(move |(s, stalled)| {
+                answering(at(t0, s), stalled.map(|d| at(t0, s.max(d))))
+            }),
+        ]
     }
 
     proptest! {
         #![proptest_config(testkit::proptest_cases(512))]
 
         /// Whatever the slots hold: a waiting connection is chosen when there is one (the
-        /// oldest), else an answer past its grace (the oldest), and never an answer within it.
+        /// oldest), else the oldest answer past its grace or stalled for a second, and never
+        /// an answer in time.
         #[test]
         fn victim_follows_the_policy(
-            slots in proptest::collection::vec((any::<bool>(), 0u64..1000), 0..80),
+            phases in proptest::collection::vec(phase_strategy(Instant::now()), 0..80),
         ) {
-            let t0 = Instant::now();
-            let now = at(t0, 1000);
-            let phases: Vec<(usize, Phase)> = slots
-                .iter()
-                .enumerate()
-                .map(|(i, &(waiting, s))| {
-                    (i, if waiting { Phase::Waiting(at(t0, s)) } else { Phase::Answering(at(t0, s)) })
-                })
-                .collect();
-            let chosen = victim(phases.iter().copied(), now, GRACE);
+            let now = phases.iter().map(|p| since(*p)).max().unwrap_or_else(Instant::now);
+            let keyed: Vec<(usize, Phase)> = phases.iter().copied().enumerate().collect();
+            let chosen = victim(keyed.iter().copied(), now, GRACE);
             let oldest = |keep: &dyn Fn(&Phase) -> bool| {
-                phases
-                    .iter()
-                    .filter(|(_, p)| keep(p))
-                    .map(|(_, p)| match p { Phase::Waiting(t) | Phase::Answering(t) => *t })
-                    .min()
+                phases.iter().filter(|p| keep(p)).map(|p| since(*p)).min()
             };
-            let since_of = |i: usize| match phases[i].1 { Phase::Waiting(t) | Phase::Answering(t) => t };
+            let late = |p: &Phase| match *p {
+                Phase::Answering { since, stalled } => {
+                    now.duration_since(since) >= GRACE
+                        || stalled.is_some_and(|t| now.duration_since(t) >= STALLED_ANSWER)
+                }
+                Phase::Waiting(_) => false,
+            };
             let waiting = oldest(&|p| matches!(p, Phase::Waiting(_)));
-            let slow = oldest(&|p| matches!(p, Phase::Answering(t) if now.duration_since(*t) > GRACE));
+            let slow = oldest(&late);
             match (waiting, slow, chosen) {
                 (Some(t), _, Some(i)) => {
-                    prop_assert!(matches!(phases[i].1, Phase::Waiting(_)));
-                    prop_assert_eq!(since_of(i), t);
+                    prop_assert!(matches!(phases[i], Phase::Waiting(_)));
+                    prop_assert_eq!(since(phases[i]), t);
                 }
                 (None, Some(t), Some(i)) => {
-                    prop_assert!(matches!(phases[i].1, Phase::Answering(_)));
-                    prop_assert_eq!(since_of(i), t);
+                    prop_assert!(late(&phases[i]));
+                    prop_assert_eq!(since(phases[i]), t);
                 }
                 (None, None, None) => {}
                 other => prop_assert!(false, "wrong choice: {:?}", other.2),
