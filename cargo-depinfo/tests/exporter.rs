@@ -1178,3 +1178,85 @@ fn control_characters_from_processes_are_escaped_in_every_label() {
     );
     exporter.kill();
 }
+
+/// Found beyond the issue's list (issue 18): a process's root is a directory its owner
+/// controls (a container's filesystem). Its paths were looked up through `/proc/PID/root`,
+/// where an absolute symbolic link resolves from the exporter's root: a container could make
+/// the exporter read a host file as the file that "replaced" its binary, and publish that
+/// file's crates. Links are now resolved inside the process's root, as the process resolves
+/// them.
+#[test]
+fn links_in_a_process_root_resolve_inside_that_root() {
+    use cargo_depinfo::exporter::{ExeState, ScanOptions, Scanner, render_scan};
+
+    let scratch = Scratch::new("fake-proc-links");
+    let dir = scratch.path().canonicalize().unwrap();
+    let elf = |json: &str| testkit::elf_with_sections(&[(".dep-v0", &zlib(json.as_bytes()))]);
+    let images = dir.join("images");
+    std::fs::create_dir_all(&images).unwrap();
+    let escape = images.join("escape-app");
+    std::fs::write(
+        &escape,
+        elf(&dep_v0("escape-app", "1.0.0", &[("itoa", "1.0.0")])),
+    )
+    .unwrap();
+    let inside = images.join("inside-app");
+    std::fs::write(&inside, elf(&dep_v0("inside-app", "1.0.0", &[]))).unwrap();
+    // A host file the container must not get read: a binary whose crates would show.
+    let host = dir.join("host-secret");
+    std::fs::write(
+        &host,
+        elf(&dep_v0("host-secret", "9.9.9", &[("itoa", "9.9.9")])),
+    )
+    .unwrap();
+
+    let root = dir.join("root");
+    let at = |p: &Path| root.join(p.strip_prefix("/").unwrap());
+    std::fs::create_dir_all(at(&images)).unwrap();
+    // In the container, the escaping binary's path is a link to the host file's path.
+    std::os::unix::fs::symlink(&host, at(&escape)).unwrap();
+    // And the other's is a link to /opt/inside-app, which holds the running image.
+    std::fs::create_dir_all(root.join("opt")).unwrap();
+    std::fs::hard_link(&inside, root.join("opt/inside-app")).unwrap();
+    std::os::unix::fs::symlink("/opt/inside-app", at(&inside)).unwrap();
+
+    let proc_root = dir.join("proc");
+    fake_process(
+        &proc_root,
+        7,
+        'S',
+        0x40_0100,
+        Some(&escape),
+        &root,
+        "0::/\n",
+    );
+    fake_process(
+        &proc_root,
+        8,
+        'S',
+        0x40_0100,
+        Some(&inside),
+        &root,
+        "0::/\n",
+    );
+    let scan = Scanner::new(ScanOptions::new(&proc_root)).scan();
+    let mut states: Vec<(String, ExeState)> = scan
+        .groups
+        .iter()
+        .map(|g| (g.exe.clone(), g.state))
+        .collect();
+    states.sort();
+    let p = |p: &Path| p.display().to_string();
+    assert_eq!(
+        states,
+        [
+            (p(&escape), ExeState::Deleted),
+            (p(&inside), ExeState::Current)
+        ]
+    );
+    // The host file was neither read nor reported.
+    assert_eq!(scan.counts.images_read, 2, "{:?}", scan.counts);
+    let text = render_scan(&scan, None);
+    assert!(!text.contains("9.9.9"), "{text}");
+    assert!(!text.contains("rust_mod_replaced_info{"), "{text}");
+}

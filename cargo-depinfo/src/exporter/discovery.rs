@@ -457,15 +457,21 @@ impl Scanner {
             .memfd_devices
             .as_ref()
             .map(|devices| devices.contains(&key.dev));
-        let root = dir.join("root");
+        let root = ProcessRoot::open(&dir.join("root"));
         let (label, state, on_disk) = judge(
             image.nlink(),
             memfd,
             target.map(OsStrExt::as_bytes),
-            |path| at_path(&root, path, &key),
+            |path| root.at(path, &key).0,
         );
         if let (Some(disk), Label::Path(path)) = (on_disk, label) {
-            let _ = self.load(disk, &root.join(relative(path)), previous, scan);
+            // Read through what was found (the path may change meanwhile): the file is
+            // opened again by its descriptor, and only if it is still the file judged.
+            if let (AtPath::OtherFile(found), Some(file)) = root.at(path, &key)
+                && found == disk
+            {
+                let _ = self.load(disk, &file.path(), previous, scan);
+            }
         }
         let label = match label {
             Label::Path(path) => String::from_utf8_lossy(path).into_owned(),
@@ -512,19 +518,97 @@ enum AtPath {
     Unknown,
 }
 
-/// Looks `path` (the kernel's text, absolute) up under `root` and compares it with `image`.
-fn at_path(root: &Path, path: &[u8], image: &ImageKey) -> AtPath {
-    if !path.starts_with(b"/") {
-        return AtPath::Unknown;
+/// A process's root directory (`/proc/PID/root`), where the paths it sees are looked up.
+///
+/// Symbolic links met on the way are resolved inside that root (`openat2` with
+/// `RESOLVE_IN_ROOT`), as the process itself would resolve them: a container's `/usr/bin/app`
+/// made a link to `/etc/shadow` names the container's file, never the host's. Kernels without
+/// `openat2` (before 5.6) get the plain lookup through `/proc/PID/root`, where an absolute link
+/// resolves from the exporter's root.
+struct ProcessRoot {
+    path: PathBuf,
+    dir: Option<rustix::fd::OwnedFd>,
+}
+
+impl ProcessRoot {
+    fn open(path: &Path) -> ProcessRoot {
+        use rustix::fs::{Mode, OFlags};
+
+        let dir = rustix::fs::open(
+            path,
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .ok();
+        ProcessRoot {
+            path: path.to_owned(),
+            dir,
+        }
     }
-    match std::fs::metadata(root.join(relative(path))) {
-        Ok(m) if ImageKey::of(&m).same_file(image) => AtPath::Image,
-        Ok(m) if m.is_file() => AtPath::OtherFile(ImageKey::of(&m)),
-        Ok(_) => AtPath::NotAFile,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => AtPath::Nothing,
-        // ENOTDIR: a component is now a file; nothing is at the path.
-        Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => AtPath::Nothing,
-        Err(_) => AtPath::Unknown,
+
+    /// What `path` (the kernel's text, absolute) holds, compared with `image`; for a regular
+    /// file, a path to read it by that reopens the very file found (`/proc/self/fd/N`) while
+    /// the returned handle lives.
+    fn at(&self, path: &[u8], image: &ImageKey) -> (AtPath, Option<FoundFile>) {
+        use rustix::fs::{Mode, OFlags, ResolveFlags};
+
+        if !path.starts_with(b"/") {
+            return (AtPath::Unknown, None);
+        }
+        let found = match &self.dir {
+            Some(dir) => match rustix::fs::openat2(
+                dir,
+                relative(path),
+                // O_PATH: nothing is opened for reading here (a FIFO or a device stays shut).
+                OFlags::PATH | OFlags::CLOEXEC,
+                Mode::empty(),
+                ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
+            ) {
+                Ok(fd) => {
+                    let file = std::fs::File::from(fd);
+                    file.metadata().map(|m| (m, Some(file)))
+                }
+                Err(rustix::io::Errno::NOSYS) => {
+                    std::fs::metadata(self.path.join(relative(path))).map(|m| (m, None))
+                }
+                Err(e) => Err(e.into()),
+            },
+            None => std::fs::metadata(self.path.join(relative(path))).map(|m| (m, None)),
+        };
+        match found {
+            Ok((m, _)) if ImageKey::of(&m).same_file(image) => (AtPath::Image, None),
+            Ok((m, file)) if m.is_file() => {
+                let reopen = match file {
+                    Some(file) => FoundFile::Open(file),
+                    None => FoundFile::Path(self.path.join(relative(path))),
+                };
+                (AtPath::OtherFile(ImageKey::of(&m)), Some(reopen))
+            }
+            Ok(_) => (AtPath::NotAFile, None),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (AtPath::Nothing, None),
+            // ENOTDIR: a component is now a file; nothing is at the path.
+            Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => (AtPath::Nothing, None),
+            Err(_) => (AtPath::Unknown, None),
+        }
+    }
+}
+
+/// A regular file found at a process's path, to be read.
+enum FoundFile {
+    /// Held open (`O_PATH`): read through `/proc/self/fd/N`, which reopens this very file.
+    Open(std::fs::File),
+    /// Found by a plain lookup (no `openat2`): read by the same path.
+    Path(PathBuf),
+}
+
+impl FoundFile {
+    /// The path to read it by.
+    fn path(&self) -> PathBuf {
+        use std::os::fd::AsRawFd as _;
+        match self {
+            FoundFile::Open(file) => PathBuf::from(format!("/proc/self/fd/{}", file.as_raw_fd())),
+            FoundFile::Path(path) => path.clone(),
+        }
     }
 }
 
