@@ -190,9 +190,10 @@ impl ScanOptions {
 /// 3. The image is read, through `exe`, only when no earlier process (in this scan or a
 ///    previous one, same device, inode, size and times) had it: a deleted or replaced binary
 ///    is read as it runs, not as the disk holds it now.
-/// 4. The state comes from inodes, never from the link's text ([`judge`]): an image on the
-///    device of memory files is `memfd`; otherwise the path is looked up through `root` (the
-///    process's own filesystem, a container's included) and compared with the image: the same
+/// 4. The state comes from inodes, never from the link's text (`judge`): an image on the
+///    device of memory files is `memfd`; otherwise the path is looked up inside `root` (the
+///    process's own filesystem, a container's included; links resolve inside it, as the
+///    process resolves them) and compared with the image: the same
 ///    file is `current`, another file `replaced` (that file is read too, for the crates it now
 ///    carries), no file `deleted`; an image with no links left is never `current`; one still
 ///    linked whose path cannot be looked up is `unknown`.
