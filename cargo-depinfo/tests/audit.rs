@@ -368,10 +368,7 @@ fn a_broken_advisory_is_an_error_for_that_file_and_the_rest_is_used() {
                 "error: {}: line 3: invalid type: integer `5`, expected a string",
                 broken.display()
             ),
-            format!(
-                "error: {}: larger than the limit of 256 KiB",
-                huge.display()
-            ),
+            format!("error: {}: larger than the limit of 256 KiB", huge.display()),
         ]
     );
     let doc: Value = serde_json::from_str(&stdout(&out)).unwrap();
