@@ -11,7 +11,10 @@
 //! - rendering the scan to text, and its size;
 //! - the heap a later scan plus its rendering peaks at, and what the scanner keeps;
 //! - a scrape of the real exporter process over HTTP (`--proc-root` the fake tree), and that
-//!   process's resident memory.
+//!   process's resident memory;
+//! - scrape and health-check latency (min, median, max) while 300 silent connections are held
+//!   against it, each reopened as soon as the exporter closes it (issue 18, defect 6: the goal
+//!   is under 1 s; before, every request timed out).
 
 #![cfg(target_os = "linux")]
 #![allow(
@@ -19,8 +22,12 @@
     reason = "counts and durations converted for printing rates"
 )]
 
+use std::io::Read as _;
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use cargo_depinfo::exporter::{ScanOptions, Scanner, render_scan};
@@ -35,6 +42,8 @@ const IMAGES: u32 = 20;
 const KERNEL_THREADS: u32 = 50;
 const RUNS: usize = 10;
 const SCRAPES: u32 = 1_000;
+const SILENT: usize = 300;
+const UNDER_ATTACK: usize = 200;
 
 /// The images: copies of one binary with cargo-depinfo's sections.
 fn images(dir: &Path) -> Vec<PathBuf> {
@@ -203,5 +212,87 @@ fn main() {
     );
     let (rss, hwm) = rss_kib(exporter.child().id());
     println!("  exporter process memory: {rss} KiB resident, {hwm} KiB peak");
+
+    // 300 silent connections, each reopened as soon as the exporter closes it.
+    let target: SocketAddr = addr.parse().unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let closed = Arc::new(AtomicU64::new(0));
+    let attacker = {
+        let (stop, closed) = (Arc::clone(&stop), Arc::clone(&closed));
+        let open = move || {
+            let s = TcpStream::connect_timeout(&target, Duration::from_secs(5))
+                .map_err(|e| eprintln!("cannot open a silent connection: {e}"))
+                .ok()?;
+            s.set_nonblocking(true)
+                .map_err(|e| eprintln!("cannot make a connection non-blocking: {e}"))
+                .ok()?;
+            Some(s)
+        };
+        let mut held: Vec<Option<TcpStream>> = (0..SILENT).map(|_| open()).collect();
+        let opened = held.iter().filter(|s| s.is_some()).count();
+        assert_eq!(opened, SILENT, "cannot open {SILENT} connections");
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                for slot in &mut held {
+                    let gone = slot.as_mut().is_none_or(|s| {
+                        !matches!(s.read(&mut [0u8; 1]), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
+                    });
+                    if gone {
+                        if slot.is_some() {
+                            closed.fetch_add(1, Ordering::Relaxed);
+                        }
+                        *slot = open();
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        })
+    };
+    let attack = Instant::now();
+    for path in ["/metrics", "/healthz"] {
+        let mut times = Vec::new();
+        let mut connects = Vec::new();
+        let mut failed = 0;
+        for _ in 0..UNDER_ATTACK {
+            let started = Instant::now();
+            // The TCP handshake alone, then the request on a connection of its own: tells a
+            // slow handshake (the kernel's listen queue) from a slow answer (the server's).
+            if let Ok(s) = TcpStream::connect(target) {
+                connects.push(started.elapsed());
+                drop(s);
+            }
+            let started = Instant::now();
+            match testkit::get(&addr, path) {
+                Ok(answer) if answer.status == 200 => times.push(started.elapsed()),
+                _ => failed += 1,
+            }
+            // Spread over a few seconds, so that the attacker keeps reopening meanwhile.
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        times.sort_unstable();
+        println!(
+            "  {path} while {SILENT} silent connections are held: min {:.1?}, median {:.1?}, max {:.1?} over {} answered, {failed} failed (goal: under 1 s)",
+            times.first().copied().unwrap_or_default(),
+            times.get(times.len() / 2).copied().unwrap_or_default(),
+            times.last().copied().unwrap_or_default(),
+            times.len(),
+        );
+        connects.sort_unstable();
+        println!(
+            "    (TCP handshakes alone meanwhile: median {:.1?}, max {:.1?})",
+            connects
+                .get(connects.len() / 2)
+                .copied()
+                .unwrap_or_default(),
+            connects.last().copied().unwrap_or_default(),
+        );
+    }
+    stop.store(true, Ordering::Relaxed);
+    let _ = attacker.join();
+    println!(
+        "  silent connections the exporter closed to make room: {} in {:.1?}",
+        closed.load(Ordering::Relaxed),
+        attack.elapsed()
+    );
     exporter.kill();
 }

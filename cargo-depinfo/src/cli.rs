@@ -870,12 +870,14 @@ pub(crate) struct ExporterArgs {
     /// The proc filesystem to read (a container sees the host's when it is mounted there).
     #[arg(long, value_name = "DIR", default_value = "/proc")]
     pub(crate) proc_root: PathBuf,
-    /// Connections served at once; further clients wait in the listen queue.
+    /// Connections open at once. When all are taken, a newcomer takes the slot of the
+    /// connection that has waited longest for a request head (an idle or slow client), or of
+    /// one that has taken longer than --header-read-timeout to take its answer.
     #[arg(long, value_name = "N", default_value_t = 64,
           value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub(crate) max_connections: u64,
-    /// Seconds a client may take to send a request's head; a silent connection is closed
-    /// after that.
+    /// Seconds a client may take to send a request's head (a silent connection is closed
+    /// after that), and to take an answer before its slot may go to a newcomer.
     #[arg(long, value_name = "SECS", default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub(crate) header_read_timeout: u64,

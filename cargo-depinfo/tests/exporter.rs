@@ -775,6 +775,8 @@ fn scanner_on_a_fake_proc_tree_groups_images_and_reads_each_once() {
     assert!(!render_scan(&again, None).contains("state=\"deleted\""));
 }
 
+/// A newline in a path is a control character like the others: escaped as `\n` in the label
+/// value (so `\\n` in the exposition text), never a raw newline in the value.
 #[test]
 fn odd_paths_are_escaped_and_pass_promtool() {
     use cargo_depinfo::exporter::{ScanOptions, Scanner, render_scan};
@@ -805,7 +807,7 @@ fn odd_paths_are_escaped_and_pass_promtool() {
     assert_contains(
         &text,
         &format!(
-            "exe=\"{}/we\\\"ird\\\\ na\\nme\",pod_uid=\"\",program=\"odd-app\",revision=\"unknown\",state=\"current\",systemd_unit=\"odd\\\\x2dapp.service\"",
+            "exe=\"{}/we\\\"ird\\\\ na\\\\nme\",pod_uid=\"\",program=\"odd-app\",revision=\"unknown\",state=\"current\",systemd_unit=\"odd\\\\x2dapp.service\"",
             dir.display()
         ),
     );
@@ -837,18 +839,14 @@ proptest::proptest! {
 }
 
 #[test]
-fn a_silent_client_neither_holds_a_connection_nor_blocks_others() {
+fn a_silent_client_is_closed_after_the_header_read_timeout() {
     use std::io::{Read as _, Write as _};
 
-    let (mut exporter, addr) = start_exporter(&[
-        "--max-connections",
-        "1",
-        "--header-read-timeout",
-        "1",
-        "--proc-root",
-        "/nonexistent",
-    ]);
-    // Half a request head, then silence: closed after the header read timeout.
+    let (mut exporter, addr) =
+        start_exporter(&["--header-read-timeout", "1", "--proc-root", "/nonexistent"]);
+    // Half a request head, then silence: closed after the header read timeout, even with
+    // slots to spare. (That a newcomer takes its slot at once when none is free is in
+    // tests/exporter_fairness.rs.)
     let mut silent = std::net::TcpStream::connect(&addr).unwrap();
     silent
         .set_read_timeout(Some(Duration::from_secs(10)))
@@ -857,21 +855,408 @@ fn a_silent_client_neither_holds_a_connection_nor_blocks_others() {
         .write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
         .unwrap();
     let started = Instant::now();
-    // The only connection slot is taken: this scrape waits for the silent one to be closed.
     let answer = testkit::get(&addr, "/metrics").unwrap();
     assert_eq!(answer.status, 200);
     assert_contains(
         &answer.body,
         "cargo_depinfo_exporter_processes{result=\"rust\"} 0\n",
     );
-    let waited = started.elapsed();
-    assert!(
-        (Duration::from_millis(900)..Duration::from_secs(5)).contains(&waited),
-        "the scrape should wait for the one slot, about the 1 s timeout: {waited:?}"
-    );
-    // And the silent client was closed (end of stream or an error, not a hang).
+    // Closed (end of stream or an error, not a hang), about the 1 s timeout.
     let mut rest = Vec::new();
     let _ = silent.read_to_end(&mut rest);
-    assert!(started.elapsed() < Duration::from_secs(5));
+    let waited = started.elapsed();
+    assert!(
+        (Duration::from_millis(500)..Duration::from_secs(5)).contains(&waited),
+        "{waited:?}"
+    );
     exporter.kill();
+}
+
+/// The `rust_process_info` lines of `program`.
+fn process_lines<'a>(text: &'a str, program: &str) -> Vec<&'a str> {
+    let program = format!("program=\"{program}\"");
+    text.lines()
+        .filter(|l| l.starts_with("rust_process_info{") && l.contains(&program))
+        .collect()
+}
+
+/// Scrapes until `check` holds for the text (the exporter scans every second), at most 15 s;
+/// returns that text.
+fn metrics_when(addr: &str, what: &str, check: impl Fn(&str) -> bool) -> String {
+    let started = Instant::now();
+    loop {
+        let text = metrics(addr);
+        if check(&text) {
+            return text;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "{what}, in:\n{text}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Waits until /proc shows `child` running the file at `path` (same inode), at most 10 s:
+/// for paths whose link text the kernel cannot give.
+fn wait_exec_inode(child: &mut Running, path: &Path) {
+    use std::os::unix::fs::MetadataExt as _;
+
+    let want = std::fs::metadata(path).unwrap().ino();
+    let link = format!("/proc/{}/exe", child.child().id());
+    let started = Instant::now();
+    while std::fs::metadata(&link).map(|m| m.ino()).ok() != Some(want) {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{} did not start",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Regression (issue 18, defect 8): a binary really named `app (deleted)`, running while
+/// another file sits at `app`, was reported as deleted (or replaced, compared with that other
+/// file) with `exe=…/app`. The inodes decide: it is current, under its own name. One named
+/// like that and deleted for real is deleted, under its own name.
+#[test]
+fn a_binary_named_like_a_deleted_one_is_judged_by_its_inode() {
+    let scratch = Scratch::new("exporter-spoof");
+    let dir = scratch.path().canonicalize().unwrap();
+    let s = |p: &Path| p.display().to_string();
+
+    let named = dir.join("spoof-app (deleted)");
+    sleeper(&named, &dep_v0("spoof-app", "1.0.0", &[("itoa", "1.0.0")]));
+    // The file the old code compared it with: another program at `spoof-app`.
+    sleeper(
+        &dir.join("spoof-app"),
+        &dep_v0("spoof-app", "2.0.0", &[("itoa", "1.0.1")]),
+    );
+    let mut running = spawn(Command::new(&named).arg("300"));
+    wait_exec(&mut running, &s(&named));
+
+    let twice = dir.join("twice-app (deleted)");
+    sleeper(&twice, &dep_v0("twice-app", "1.0.0", &[]));
+    let mut gone = spawn(Command::new(&twice).arg("300"));
+    wait_exec(&mut gone, &s(&twice));
+    std::fs::remove_file(&twice).unwrap();
+    // A file at the name the old code took off the mark: it must not be compared with it.
+    sleeper(&dir.join("twice-app"), &dep_v0("twice-app", "9.0.0", &[]));
+
+    let (mut exporter, addr) = start_exporter(&[]);
+    let text = metrics(&addr);
+    testkit::check_metrics(&text);
+    assert_eq!(
+        process_lines(&text, "spoof-app"),
+        [process_line(&s(&named), "spoof-app", "current", "1.0.0", 1)]
+    );
+    assert_eq!(
+        process_lines(&text, "twice-app"),
+        [process_line(&s(&twice), "twice-app", "deleted", "1.0.0", 1)]
+    );
+    assert!(!text.contains("rust_mod_replaced_info{"), "{text}");
+    exporter.kill();
+}
+
+/// A chain of directories whose full path is longer than `PATH_MAX`, made one step at a time
+/// through `/proc/self/fd` (a path that long cannot be given to `mkdir`), and removed the same
+/// way, deepest first, when dropped.
+struct DeepTree {
+    /// Each level's name and an open handle on it, top first.
+    levels: Vec<(String, std::fs::File)>,
+    top: std::fs::File,
+    files: Vec<String>,
+}
+
+impl DeepTree {
+    fn new(top: &Path, depth: usize) -> DeepTree {
+        let mut tree = DeepTree {
+            levels: Vec::new(),
+            top: std::fs::File::open(top).unwrap(),
+            files: Vec::new(),
+        };
+        for i in 0..depth {
+            let name = format!("{i:03}{}", "d".repeat(200));
+            let at = tree.path_of(&name);
+            std::fs::create_dir(&at).unwrap();
+            let handle = std::fs::File::open(&at).unwrap();
+            tree.levels.push((name, handle));
+        }
+        tree
+    }
+
+    /// A short path to `name` in the deepest directory so far.
+    fn path_of(&self, name: &str) -> PathBuf {
+        use std::os::fd::AsRawFd as _;
+        let fd = self.levels.last().map_or(&self.top, |(_, f)| f).as_raw_fd();
+        PathBuf::from(format!("/proc/self/fd/{fd}/{name}"))
+    }
+
+    /// The full path's length.
+    fn full_len(&self, top: &Path) -> usize {
+        top.as_os_str().len() + self.levels.iter().map(|(n, _)| n.len() + 1).sum::<usize>()
+    }
+}
+
+impl Drop for DeepTree {
+    fn drop(&mut self) {
+        for file in std::mem::take(&mut self.files) {
+            let _ = std::fs::remove_file(self.path_of(&file));
+        }
+        while let Some((name, handle)) = self.levels.pop() {
+            drop(handle);
+            let _ = std::fs::remove_dir(self.path_of(&name));
+        }
+    }
+}
+
+/// Regression (issue 18, defect 7): the kernel cannot name a path longer than `PATH_MAX`
+/// (reading the `exe` link fails), and the exporter counted such a process as exited: any
+/// user could hide a program from it. The link is followed instead (that works at any
+/// length): the process has its series, labelled with its device and inode, state unknown
+/// (the image is linked, but its path cannot be looked up).
+#[test]
+fn a_program_run_from_a_path_longer_than_path_max_has_its_series() {
+    use std::os::unix::fs::MetadataExt as _;
+
+    let scratch = Scratch::new("exporter-deep");
+    let dir = scratch.path().canonicalize().unwrap();
+    let source = dir.join("deep-app");
+    sleeper(&source, &dep_v0("deep-app", "4.0.0", &[("itoa", "1.0.0")]));
+    let mut tree = DeepTree::new(&dir, 25);
+    assert!(tree.full_len(&dir) > 4096, "{}", tree.full_len(&dir));
+    let app = tree.path_of("deep-app");
+    std::fs::copy(&source, &app).unwrap();
+    tree.files.push("deep-app".into());
+    std::fs::remove_file(&source).unwrap();
+    let image = std::fs::metadata(&app).unwrap();
+
+    // Started through the short path; the kernel records the real one.
+    let mut deep = spawn(Command::new(&app).arg("300").current_dir("/"));
+    wait_exec_inode(&mut deep, &app);
+    let link = format!("/proc/{}/exe", deep.child().id());
+    assert!(
+        std::fs::read_link(&link).is_err(),
+        "the kernel named a path of {} bytes",
+        tree.full_len(&dir)
+    );
+
+    let (mut exporter, addr) = start_exporter(&[]);
+    let text = metrics(&addr);
+    testkit::check_metrics(&text);
+    let label = format!(
+        "(path longer than PATH_MAX: device {}:{}, inode {})",
+        rustix_major(image.dev()),
+        rustix_minor(image.dev()),
+        image.ino()
+    );
+    assert_eq!(
+        process_lines(&text, "deep-app"),
+        [process_line(&label, "deep-app", "unknown", "4.0.0", 1)]
+    );
+    assert_contains(
+        &text,
+        "rust_mod_info{direct=\"true\",name=\"itoa\",origin=\"exporter\",program=\"deep-app\",source=\"crates.io\",version=\"1.0.0\"} 1\n",
+    );
+    // Deleted at its deep path: judged by the inode alone, it is deleted.
+    std::fs::remove_file(&app).unwrap();
+    tree.files.clear();
+    metrics_when(&addr, "the deep program reported deleted", |text| {
+        process_lines(text, "deep-app") == [process_line(&label, "deep-app", "deleted", "4.0.0", 1)]
+    });
+    deep.kill();
+    exporter.kill();
+    drop(tree);
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        0,
+        "the deep tree was removed"
+    );
+}
+
+/// glibc's `major` and `minor` of a device number (what the label shows).
+fn rustix_major(dev: u64) -> u64 {
+    ((dev >> 32) & 0xffff_f000) | ((dev >> 8) & 0x0000_0fff)
+}
+
+fn rustix_minor(dev: u64) -> u64 {
+    ((dev >> 12) & 0xffff_ff00) | (dev & 0x0000_00ff)
+}
+
+/// Whether `text` holds a control character other than the newlines ending its lines: C0,
+/// DEL or C1.
+fn raw_control(text: &str) -> Option<(usize, char)> {
+    text.char_indices()
+        .find(|&(_, c)| c != '\n' && c.is_control())
+}
+
+/// `.bldinfo` JSON for `program` 1.0.0: this binary's own build facts, with `branch` put in.
+fn bldinfo_json(program: &str, branch: &str) -> Vec<u8> {
+    let raw = cargo_depinfo::read_sections(Path::new(DEPINFO)).unwrap();
+    let mut facts: Value = serde_json::from_slice(raw.bldinfo.as_deref().unwrap()).unwrap();
+    facts["program"] = program.into();
+    facts["version"] = "1.0.0".into();
+    facts["branch"] = branch.into();
+    // Its crates must be those of the `.dep-v0` beside it: none listed here.
+    facts["packages"] = Value::Array(Vec::new());
+    facts["only_with_other_members"] = Value::Array(Vec::new());
+    serde_json::to_vec(&facts).unwrap()
+}
+
+/// Regression (issue 18, defect 14): raw ESC and other control characters from a path and
+/// from a binary's data reached the exporter's label values (and the HELP text of the
+/// program's build-info family). They are escaped as the rest of the tool escapes them.
+#[test]
+fn control_characters_from_processes_are_escaped_in_every_label() {
+    let scratch = Scratch::new("exporter-controls");
+    let dir = scratch.path().canonicalize().unwrap();
+    // ESC sequences, BEL, DEL, and C1's CSI and NEL (U+009B, U+0085) in the path; ESC in the
+    // program's name, a crate's name and the branch.
+    let path = dir.join("ctl\u{1b}[31mred\u{7}bell\u{7f}\u{9b}2J\u{85}app");
+    let program = "ctl\u{1b}]0;app";
+    // JSON escapes the controls (testkit::dep_v0_json writes names as they are).
+    let json = serde_json::json!({
+        "packages": [
+            {"name": program, "version": "1.0.0", "source": "local", "root": true, "dependencies": [1]},
+            {"name": "evil\u{1b}[2Jcrate", "version": "1.0.0", "source": "crates.io"},
+        ],
+        "format": 1,
+    })
+    .to_string();
+    let sleep = ["/bin/sleep", "/usr/bin/sleep"]
+        .into_iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file())
+        .expect("no sleep binary");
+    testkit::with_sections_on(
+        &sleep,
+        &path,
+        &[
+            (".dep-v0", &zlib(json.as_bytes())),
+            (
+                ".bldinfo",
+                &zlib(&bldinfo_json(program, "main\u{1b}[2J\u{9b}x")),
+            ),
+        ],
+    );
+    let mut running = spawn(Command::new(&path).arg("300"));
+    wait_exec(&mut running, &path.display().to_string());
+
+    let (mut exporter, addr) = start_exporter(&[]);
+    // In the exposition text, the escapes' backslashes are escaped once more.
+    let escaped_program = "ctl\\\\x1b]0;app";
+    let text = metrics(&addr);
+    testkit::check_metrics(&text);
+    assert_eq!(raw_control(&text), None, "{text:?}");
+    let exe = format!(
+        "{}/ctl\\\\x1b[31mred\\\\x07bell\\\\x7f\\\\u009b2J\\\\u0085app",
+        dir.display()
+    );
+    let lines = process_lines(&text, escaped_program);
+    assert_eq!(lines.len(), 1, "{text}");
+    for part in [
+        format!("exe=\"{exe}\""),
+        "state=\"current\"".to_owned(),
+        "version=\"1.0.0\"".to_owned(),
+    ] {
+        assert_contains(lines[0], &part);
+    }
+    assert_contains(
+        &text,
+        &format!(
+            "rust_mod_info{{direct=\"true\",name=\"evil\\\\x1b[2Jcrate\",origin=\"exporter\",program=\"{escaped_program}\",source=\"crates.io\",version=\"1.0.0\"}} 1\n"
+        ),
+    );
+    let build_info = text
+        .lines()
+        .find(|l| l.starts_with("ctl_x1b_0_app_build_info{"))
+        .unwrap_or_else(|| panic!("no build info family in {text}"));
+    assert_contains(build_info, "branch=\"main\\\\x1b[2J\\\\u009bx\"");
+    assert_contains(
+        &text,
+        "# HELP ctl_x1b_0_app_build_info A metric with a constant '1' value labeled by version, revision, branch, rustversion, target, profile and features from which ctl\\\\x1b]0;app was built.\n",
+    );
+    exporter.kill();
+}
+
+/// Found beyond the issue's list (issue 18): a process's root is a directory its owner
+/// controls (a container's filesystem). Its paths were looked up through `/proc/PID/root`,
+/// where an absolute symbolic link resolves from the exporter's root: a container could make
+/// the exporter read a host file as the file that "replaced" its binary, and publish that
+/// file's crates. Links are now resolved inside the process's root, as the process resolves
+/// them.
+#[test]
+fn links_in_a_process_root_resolve_inside_that_root() {
+    use cargo_depinfo::exporter::{ExeState, ScanOptions, Scanner, render_scan};
+
+    let scratch = Scratch::new("fake-proc-links");
+    let dir = scratch.path().canonicalize().unwrap();
+    let elf = |json: &str| testkit::elf_with_sections(&[(".dep-v0", &zlib(json.as_bytes()))]);
+    let images = dir.join("images");
+    std::fs::create_dir_all(&images).unwrap();
+    let escape = images.join("escape-app");
+    std::fs::write(
+        &escape,
+        elf(&dep_v0("escape-app", "1.0.0", &[("itoa", "1.0.0")])),
+    )
+    .unwrap();
+    let inside = images.join("inside-app");
+    std::fs::write(&inside, elf(&dep_v0("inside-app", "1.0.0", &[]))).unwrap();
+    // A host file the container must not get read: a binary whose crates would show.
+    let host = dir.join("host-secret");
+    std::fs::write(
+        &host,
+        elf(&dep_v0("host-secret", "9.9.9", &[("itoa", "9.9.9")])),
+    )
+    .unwrap();
+
+    let root = dir.join("root");
+    let at = |p: &Path| root.join(p.strip_prefix("/").unwrap());
+    std::fs::create_dir_all(at(&images)).unwrap();
+    // In the container, the escaping binary's path is a link to the host file's path.
+    std::os::unix::fs::symlink(&host, at(&escape)).unwrap();
+    // And the other's is a link to /opt/inside-app, which holds the running image.
+    std::fs::create_dir_all(root.join("opt")).unwrap();
+    std::fs::hard_link(&inside, root.join("opt/inside-app")).unwrap();
+    std::os::unix::fs::symlink("/opt/inside-app", at(&inside)).unwrap();
+
+    let proc_root = dir.join("proc");
+    fake_process(
+        &proc_root,
+        7,
+        'S',
+        0x40_0100,
+        Some(&escape),
+        &root,
+        "0::/\n",
+    );
+    fake_process(
+        &proc_root,
+        8,
+        'S',
+        0x40_0100,
+        Some(&inside),
+        &root,
+        "0::/\n",
+    );
+    let scan = Scanner::new(ScanOptions::new(&proc_root)).scan();
+    let mut states: Vec<(String, ExeState)> = scan
+        .groups
+        .iter()
+        .map(|g| (g.exe.clone(), g.state))
+        .collect();
+    states.sort();
+    let p = |p: &Path| p.display().to_string();
+    assert_eq!(
+        states,
+        [
+            (p(&escape), ExeState::Deleted),
+            (p(&inside), ExeState::Current)
+        ]
+    );
+    // The host file was neither read nor reported.
+    assert_eq!(scan.counts.images_read, 2, "{:?}", scan.counts);
+    let text = render_scan(&scan, None);
+    assert!(!text.contains("9.9.9"), "{text}");
+    assert!(!text.contains("rust_mod_replaced_info{"), "{text}");
 }

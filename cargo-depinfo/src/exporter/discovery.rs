@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::io::Read as _;
-use std::os::unix::ffi::OsStrExt as _;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -31,10 +31,14 @@ pub enum ExeState {
     Memfd,
     /// Not running: a binary found under `--path`.
     Installed,
+    /// The image runs, still linked on disk, but what its path holds now could not be
+    /// checked (a path longer than `PATH_MAX`, a directory the exporter may not search).
+    Unknown,
 }
 
 impl ExeState {
-    /// The `state` label: `current`, `replaced`, `deleted`, `memfd` or `installed`.
+    /// The `state` label: `current`, `replaced`, `deleted`, `memfd`, `installed` or
+    /// `unknown`.
     pub const fn as_str(self) -> &'static str {
         match self {
             ExeState::Current => "current",
@@ -42,6 +46,7 @@ impl ExeState {
             ExeState::Deleted => "deleted",
             ExeState::Memfd => "memfd",
             ExeState::Installed => "installed",
+            ExeState::Unknown => "unknown",
         }
     }
 }
@@ -53,7 +58,8 @@ impl ExeState {
 pub struct ProcessGroup {
     /// The image's data.
     pub image: Arc<Inventory>,
-    /// The path the processes were started from, as they see it (`memfd:NAME` for memfd).
+    /// The path the processes were started from, as they see it (`memfd:NAME` for memfd;
+    /// `(path longer than PATH_MAX: device M:N, inode I)` when the kernel cannot name it).
     pub exe: String,
     /// What the path holds now.
     pub state: ExeState,
@@ -175,16 +181,22 @@ impl ScanOptions {
 ///
 /// 1. `stat` gives the start time (the process's identity with the PID) and the kernel-thread
 ///    flag: kernel threads have no image and are skipped.
-/// 2. `exe` is read as a link (the path the process was started from, ` (deleted)` appended by
-///    the kernel once that file is gone, `/memfd:NAME` for an anonymous file) and followed
-///    for the image's device and inode. A process whose main thread has exited has no `exe`;
-///    one of its live threads' (`task/TID/exe`) is used.
+/// 2. `exe` is followed for the image's device, inode and link count (this works whatever
+///    the path's length), and read as a link for a label only: the path the process was
+///    started from, ` (deleted)` appended by the kernel once that name is gone, `/memfd:NAME`
+///    for an anonymous file; the kernel cannot name a path longer than `PATH_MAX`. A process
+///    whose main thread has exited has no `exe`; one of its live threads' (`task/TID/exe`)
+///    is used.
 /// 3. The image is read, through `exe`, only when no earlier process (in this scan or a
 ///    previous one, same device, inode, size and times) had it: a deleted or replaced binary
 ///    is read as it runs, not as the disk holds it now.
-/// 4. The path is resolved through `root` (the process's own filesystem, a container's
-///    included) and compared with the image: the same file is `current`, another file
-///    `replaced` (that file is read too, for the crates it now carries), no file `deleted`.
+/// 4. The state comes from inodes, never from the link's text (`judge`): an image on the
+///    device of memory files is `memfd`; otherwise the path is looked up inside `root` (the
+///    process's own filesystem, a container's included; links resolve inside it, as the
+///    process resolves them) and compared with the image: the same
+///    file is `current`, another file `replaced` (that file is read too, for the crates it now
+///    carries), no file `deleted`; an image with no links left is never `current`; one still
+///    linked whose path cannot be looked up is `unknown`.
 /// 5. `cgroup` names the container, pod or systemd unit.
 /// 6. When its image was read for this process, `stat` and `exe` are read again: a different
 ///    start time means the PID was reused during the reads, a different image that the
@@ -198,6 +210,10 @@ impl ScanOptions {
 pub struct Scanner {
     options: ScanOptions,
     images: BTreeMap<ImageKey, Image>,
+    /// The devices memory files live on (the kernel's internal mounts), learnt from memfds of
+    /// our own; None when we could not make one (then the link's text decides, see
+    /// [`judge`]).
+    memfd_devices: Option<Vec<u64>>,
     /// Called with the process's directory between the reads and the identity check, so
     /// that a test can reuse the PID or exec another image at exactly that moment.
     #[cfg(test)]
@@ -227,6 +243,7 @@ impl Scanner {
         Scanner {
             options,
             images: BTreeMap::new(),
+            memfd_devices: memfd_devices(),
             #[cfg(test)]
             between_reads: None,
         }
@@ -354,20 +371,15 @@ impl Scanner {
         if stat.is_kernel_thread() {
             return Seen::KernelThread;
         }
-        let Some((exe_link, target)) = exe_link(dir, stat.is_zombie()) else {
+        let (exe_link, image, target) = match exe_link(dir, stat.is_zombie()) {
+            Ok(found) => found,
             // No image to read: a zombie, a process that just exited, or one whose link we
-            // may not read.
-            return match std::fs::read_link(dir.join("exe")) {
-                Err(e) if is_denied(&e) => Seen::Unreadable,
-                _ => Seen::Exited,
-            };
-        };
-        let key = match std::fs::metadata(&exe_link) {
-            Ok(m) => ImageKey::of(&m),
+            // may not follow.
             Err(e) => return gone_or_unreadable(&e),
         };
+        let key = ImageKey::of(&image);
         let fresh = self.load(key, &exe_link, previous, scan);
-        let (exe, state, on_disk) = self.resolve(dir, &target, key, previous, scan);
+        let (exe, state, on_disk) = self.resolve(dir, target.as_deref(), &image, previous, scan);
         let workload = read_capped(&dir.join("cgroup"))
             .map(|text| parse_cgroup(&text))
             .unwrap_or_default();
@@ -432,64 +444,288 @@ impl Scanner {
         fresh
     }
 
-    /// The label path, the state, and the key of the file now at the path when it differs.
+    /// The label, the state, and the key of the file now at the path when it differs.
     fn resolve(
         &mut self,
         dir: &Path,
-        target: &OsStr,
-        key: ImageKey,
+        target: Option<&OsStr>,
+        image: &std::fs::Metadata,
         previous: &mut BTreeMap<ImageKey, Image>,
         scan: &mut HostScan,
     ) -> (String, ExeState, Option<ImageKey>) {
-        let bytes = target.as_bytes();
-        let (path, marked_deleted) = match bytes.strip_suffix(b" (deleted)") {
-            Some(path) => (path, true),
-            None => (bytes, false),
-        };
-        let label = String::from_utf8_lossy(path).into_owned();
-        if let Some(name) = path.strip_prefix(b"/memfd:") {
-            return (
-                format!("memfd:{}", String::from_utf8_lossy(name)),
-                ExeState::Memfd,
-                None,
-            );
-        }
-        // The path as the process sees it: under its own root.
-        let relative = Path::new(OsStr::from_bytes(path.strip_prefix(b"/").unwrap_or(path)));
-        let on_disk = dir.join("root").join(relative);
-        match std::fs::metadata(&on_disk) {
-            Ok(m) if ImageKey::of(&m).same_file(&key) => (label, ExeState::Current, None),
-            Ok(m) if m.is_file() => {
-                let disk_key = ImageKey::of(&m);
-                let _ = self.load(disk_key, &on_disk, previous, scan);
-                (label, ExeState::Replaced, Some(disk_key))
+        let key = ImageKey::of(image);
+        let memfd = self
+            .memfd_devices
+            .as_ref()
+            .map(|devices| devices.contains(&key.dev));
+        let root = ProcessRoot::open(&dir.join("root"));
+        let (label, state, on_disk) = judge(
+            image.nlink(),
+            memfd,
+            target.map(OsStrExt::as_bytes),
+            |path| root.at(path, &key).0,
+        );
+        if let (Some(disk), Label::Path(path)) = (on_disk, label) {
+            // Read through what was found (the path may change meanwhile): the file is
+            // opened again by its descriptor, and only if it is still the file judged.
+            if let (AtPath::OtherFile(found), Some(file)) = root.at(path, &key)
+                && found == disk
+            {
+                let _ = self.load(disk, &file.path(), previous, scan);
             }
-            Ok(_) => (label, ExeState::Deleted, None),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (label, ExeState::Deleted, None),
-            // The root is not ours to read: trust the kernel's mark.
-            Err(_) if marked_deleted => (label, ExeState::Deleted, None),
-            Err(_) => (label, ExeState::Current, None),
+        }
+        let label = match label {
+            Label::Path(path) => String::from_utf8_lossy(path).into_owned(),
+            Label::Memfd(name) => format!("memfd:{}", String::from_utf8_lossy(name)),
+            Label::Unnamed => format!(
+                "(path longer than PATH_MAX: device {}:{}, inode {})",
+                rustix::fs::major(key.dev),
+                rustix::fs::minor(key.dev),
+                key.ino
+            ),
+        };
+        (label, state, on_disk)
+    }
+}
+
+/// The label of a process's image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Label<'a> {
+    /// The path, as the link's text gives it (the kernel's ` (deleted)` taken off).
+    Path(&'a [u8]),
+    /// The name of a memory file.
+    Memfd(&'a [u8]),
+    /// The kernel cannot name the path (longer than `PATH_MAX`).
+    Unnamed,
+}
+
+/// `path` (absolute) relative to a root directory.
+fn relative(path: &[u8]) -> &Path {
+    Path::new(OsStr::from_bytes(path.strip_prefix(b"/").unwrap_or(path)))
+}
+
+/// What a path holds now, seen through the process's root.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AtPath {
+    /// The running image itself.
+    Image,
+    /// Another regular file.
+    OtherFile(ImageKey),
+    /// Something that is not a regular file (a directory, a device).
+    NotAFile,
+    /// Nothing.
+    Nothing,
+    /// Cannot tell: not ours to look at, or too long to look up.
+    Unknown,
+}
+
+/// A process's root directory (`/proc/PID/root`), where the paths it sees are looked up.
+///
+/// Symbolic links met on the way are resolved inside that root (`openat2` with
+/// `RESOLVE_IN_ROOT`), as the process itself would resolve them: a container's `/usr/bin/app`
+/// made a link to `/etc/shadow` names the container's file, never the host's. Kernels without
+/// `openat2` (before 5.6) get the plain lookup through `/proc/PID/root`, where an absolute link
+/// resolves from the exporter's root.
+struct ProcessRoot {
+    path: PathBuf,
+    dir: Option<rustix::fd::OwnedFd>,
+}
+
+impl ProcessRoot {
+    fn open(path: &Path) -> ProcessRoot {
+        use rustix::fs::{Mode, OFlags};
+
+        let dir = rustix::fs::open(
+            path,
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .ok();
+        ProcessRoot {
+            path: path.to_owned(),
+            dir,
+        }
+    }
+
+    /// What `path` (the kernel's text, absolute) holds, compared with `image`; for a regular
+    /// file, a path to read it by that reopens the very file found (`/proc/self/fd/N`) while
+    /// the returned handle lives.
+    fn at(&self, path: &[u8], image: &ImageKey) -> (AtPath, Option<FoundFile>) {
+        use rustix::fs::{Mode, OFlags, ResolveFlags};
+
+        if !path.starts_with(b"/") {
+            return (AtPath::Unknown, None);
+        }
+        let found = match &self.dir {
+            Some(dir) => match rustix::fs::openat2(
+                dir,
+                relative(path),
+                // O_PATH: nothing is opened for reading here (a FIFO or a device stays shut).
+                OFlags::PATH | OFlags::CLOEXEC,
+                Mode::empty(),
+                ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
+            ) {
+                Ok(fd) => {
+                    let file = std::fs::File::from(fd);
+                    file.metadata().map(|m| (m, Some(file)))
+                }
+                Err(rustix::io::Errno::NOSYS) => {
+                    std::fs::metadata(self.path.join(relative(path))).map(|m| (m, None))
+                }
+                Err(e) => Err(e.into()),
+            },
+            None => std::fs::metadata(self.path.join(relative(path))).map(|m| (m, None)),
+        };
+        match found {
+            Ok((m, _)) if ImageKey::of(&m).same_file(image) => (AtPath::Image, None),
+            Ok((m, file)) if m.is_file() => {
+                let reopen = match file {
+                    Some(file) => FoundFile::Open(file),
+                    None => FoundFile::Path(self.path.join(relative(path))),
+                };
+                (AtPath::OtherFile(ImageKey::of(&m)), Some(reopen))
+            }
+            Ok(_) => (AtPath::NotAFile, None),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (AtPath::Nothing, None),
+            // ENOTDIR: a component is now a file; nothing is at the path.
+            Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => (AtPath::Nothing, None),
+            Err(_) => (AtPath::Unknown, None),
         }
     }
 }
 
-/// The `exe` link to follow and its target: the process's own, or, when its main thread has
-/// exited (a zombie leader), the first live thread's.
-fn exe_link(dir: &Path, zombie: bool) -> Option<(PathBuf, std::ffi::OsString)> {
-    let own = dir.join("exe");
-    if let Ok(target) = std::fs::read_link(&own) {
-        return Some((own, target.into_os_string()));
+/// A regular file found at a process's path, to be read.
+enum FoundFile {
+    /// Held open (`O_PATH`): read through `/proc/self/fd/N`, which reopens this very file.
+    Open(std::fs::File),
+    /// Found by a plain lookup (no `openat2`): read by the same path.
+    Path(PathBuf),
+}
+
+impl FoundFile {
+    /// The path to read it by.
+    fn path(&self) -> PathBuf {
+        use std::os::fd::AsRawFd as _;
+        match self {
+            FoundFile::Open(file) => PathBuf::from(format!("/proc/self/fd/{}", file.as_raw_fd())),
+            FoundFile::Path(path) => path.clone(),
+        }
     }
-    if !zombie {
-        return None;
+}
+
+/// The kernel's mark on the link of an image whose name was unlinked.
+const DELETED_MARK: &[u8] = b" (deleted)";
+
+/// The label and state of an image, decided from its inode: `nlink`, its link count;
+/// `memfd`, whether it lies on the memory files' device (None when that is unknown); `text`,
+/// the link's text (None when the kernel cannot give it); `at`, what a path holds now.
+///
+/// The text names the path; it never decides the state alone, since a file can be named
+/// `app (deleted)` or `/memfd:x`:
+///
+/// - on the memory files' device: `memfd` (without that device known: an image with no links
+///   whose text starts with `/memfd:`);
+/// - no text: `deleted` when the image has no links left, else `unknown`;
+/// - a linked image whose text's path holds it: `current`, whatever the name;
+/// - otherwise the path is the text less a ` (deleted)` at its end: for an image with no
+///   links the kernel added it, and for a linked one whose text's path does not hold it the
+///   kernel did too (that name was unlinked; the image lives on under another). What the path
+///   holds then decides: another regular file is `replaced`, the image (linked again)
+///   `current`, nothing or something else `deleted`;
+/// - a path that cannot be looked up (not ours to search, too long): `deleted` when the image
+///   has no links, else `unknown`. An image with no links is never `current`.
+fn judge(
+    nlink: u64,
+    memfd: Option<bool>,
+    text: Option<&[u8]>,
+    mut at: impl FnMut(&[u8]) -> AtPath,
+) -> (Label<'_>, ExeState, Option<ImageKey>) {
+    let memfd_text = text.and_then(|t| t.strip_prefix(b"/memfd:"));
+    if memfd.unwrap_or(nlink == 0 && memfd_text.is_some()) {
+        let name = memfd_text.map_or(&b""[..], |n| n.strip_suffix(DELETED_MARK).unwrap_or(n));
+        return (Label::Memfd(name), ExeState::Memfd, None);
+    }
+    let Some(text) = text else {
+        let state = if nlink == 0 {
+            ExeState::Deleted
+        } else {
+            ExeState::Unknown
+        };
+        return (Label::Unnamed, state, None);
+    };
+    let stripped = text.strip_suffix(DELETED_MARK);
+    let (path, now) = match (nlink, stripped) {
+        (0, _) => {
+            let path = stripped.unwrap_or(text);
+            (path, at(path))
+        }
+        (_, None) => (text, at(text)),
+        (_, Some(path)) => match at(text) {
+            found @ (AtPath::Image | AtPath::Unknown) => (text, found),
+            _ => (path, at(path)),
+        },
+    };
+    let state = match now {
+        AtPath::OtherFile(disk) => return (Label::Path(path), ExeState::Replaced, Some(disk)),
+        AtPath::Image if nlink > 0 => ExeState::Current,
+        AtPath::Unknown if nlink > 0 => ExeState::Unknown,
+        AtPath::Image | AtPath::Unknown | AtPath::NotAFile | AtPath::Nothing => ExeState::Deleted,
+    };
+    (Label::Path(path), state, None)
+}
+
+/// The devices of memory files (`memfd_create`, plain and on huge pages): those of memfds of
+/// our own. None when a plain one cannot be made (a seccomp filter, say).
+fn memfd_devices() -> Option<Vec<u64>> {
+    use rustix::fs::{MemfdFlags, memfd_create};
+
+    let device = |flags: MemfdFlags| {
+        let fd = memfd_create("cargo-depinfo-probe", flags | MemfdFlags::CLOEXEC).ok()?;
+        std::fs::File::from(fd).metadata().ok().map(|m| m.dev())
+    };
+    let mut devices = vec![device(MemfdFlags::empty())?];
+    // Each huge page size has a mount of its own; hosts without huge pages refuse these.
+    for huge in [
+        MemfdFlags::HUGETLB,
+        MemfdFlags::HUGETLB | MemfdFlags::HUGE_2MB,
+        MemfdFlags::HUGETLB | MemfdFlags::HUGE_1GB,
+    ] {
+        devices.extend(device(huge));
+    }
+    Some(devices)
+}
+
+/// The `exe` link to follow, the image's metadata through it, and the link's text (None when
+/// the kernel cannot give it: a path longer than `PATH_MAX`). The process's own link, or, when
+/// its main thread has exited (a zombie leader), the first live thread's.
+fn exe_link(
+    dir: &Path,
+    zombie: bool,
+) -> std::io::Result<(PathBuf, std::fs::Metadata, Option<std::ffi::OsString>)> {
+    let follow = |link: PathBuf| -> std::io::Result<_> {
+        // Following the link works whatever the path's length; reading it does not.
+        let image = std::fs::metadata(&link)?;
+        let text = match std::fs::read_link(&link) {
+            Ok(text) => Some(text.into_os_string()),
+            Err(e) if e.raw_os_error() == Some(libc::ENAMETOOLONG) => None,
+            Err(e) => return Err(e),
+        };
+        Ok((link, image, text))
+    };
+    let own = follow(dir.join("exe"));
+    if own.is_ok() || !zombie {
+        return own;
     }
     // Bounded: a process has at most a few thousand threads, and the first that answers wins.
-    let tasks = std::fs::read_dir(dir.join("task")).ok()?;
-    tasks.take(4096).flatten().find_map(|task| {
-        let link = task.path().join("exe");
-        let target = std::fs::read_link(&link).ok()?;
-        Some((link, target.into_os_string()))
-    })
+    let tasks = std::fs::read_dir(dir.join("task"))?;
+    tasks
+        .take(4096)
+        .flatten()
+        .find_map(|task| follow(task.path().join("exe")).ok())
+        .ok_or(
+            own.err()
+                .unwrap_or_else(|| std::io::ErrorKind::NotFound.into()),
+        )
 }
 
 /// A failed read of a process's file: it exited, or we may not read it.
@@ -524,6 +760,7 @@ fn note(scan: &mut HostScan, message: String) {
 mod tests {
     use std::os::unix::fs::symlink;
 
+    use proptest::prelude::*;
     use testkit::{Scratch, dep_v0_json, elf_with_sections, zlib};
 
     use super::*;
@@ -650,5 +887,247 @@ mod tests {
         let scan = scanner.scan();
         assert_eq!(programs(&scan), ["app-a"]);
         assert_eq!((scan.counts.images_read, scan.counts.exited), (0, 0));
+    }
+
+    /// A filesystem of `(path, what it holds)`; any other path holds nothing.
+    fn fs<'a>(entries: &'a [(&'a str, AtPath)]) -> impl FnMut(&[u8]) -> AtPath + 'a {
+        move |path| {
+            entries
+                .iter()
+                .find(|(p, _)| p.as_bytes() == path)
+                .map_or(AtPath::Nothing, |(_, at)| *at)
+        }
+    }
+
+    fn judged(
+        nlink: u64,
+        memfd: Option<bool>,
+        text: Option<&str>,
+        entries: &[(&str, AtPath)],
+    ) -> (String, ExeState) {
+        let (label, state, _) = judge(nlink, memfd, text.map(str::as_bytes), fs(entries));
+        let label = match label {
+            Label::Path(p) => String::from_utf8_lossy(p).into_owned(),
+            Label::Memfd(n) => format!("memfd:{}", String::from_utf8_lossy(n)),
+            Label::Unnamed => "(unnamed)".to_owned(),
+        };
+        (label, state)
+    }
+
+    const OTHER: AtPath = AtPath::OtherFile(ImageKey {
+        dev: 1,
+        ino: 99,
+        size: 0,
+        mtime: (0, 0),
+        ctime: (0, 0),
+    });
+
+    /// Regression (issue 18, defect 8): a file really named `app (deleted)` was reported as
+    /// deleted with `exe=…/app`, and as replaced (compared with that file) when another file
+    /// sat at `app`. The inode decides: the path in the text holds the image, so it is current.
+    #[test]
+    fn a_file_named_like_the_kernels_mark_is_current_under_its_own_name() {
+        let text = Some("/srv/app (deleted)");
+        for entries in [
+            &[("/srv/app (deleted)", AtPath::Image), ("/srv/app", OTHER)][..],
+            &[("/srv/app (deleted)", AtPath::Image)][..],
+        ] {
+            assert_eq!(
+                judged(1, Some(false), text, entries),
+                ("/srv/app (deleted)".to_owned(), ExeState::Current)
+            );
+        }
+        // Deleted for real, once named `app (deleted)`: the kernel marks it a second time.
+        assert_eq!(
+            judged(0, Some(false), Some("/srv/app (deleted) (deleted)"), &[]),
+            ("/srv/app (deleted)".to_owned(), ExeState::Deleted)
+        );
+    }
+
+    /// Link count, link text, the filesystem, and the label and state expected.
+    type Case<'a> = (u64, &'a str, &'a [(&'a str, AtPath)], &'a str, ExeState);
+
+    #[test]
+    fn states_come_from_the_link_count_and_what_the_path_holds() {
+        let cases: [Case<'_>; 9] = [
+            (
+                1,
+                "/a/app",
+                &[("/a/app", AtPath::Image)],
+                "/a/app",
+                ExeState::Current,
+            ),
+            // Renamed over by a newer build: the old inode has no links left.
+            (
+                0,
+                "/a/app (deleted)",
+                &[("/a/app", OTHER)],
+                "/a/app",
+                ExeState::Replaced,
+            ),
+            (0, "/a/app (deleted)", &[], "/a/app", ExeState::Deleted),
+            // No links, whatever the path now holds, is never current.
+            (
+                0,
+                "/a/app (deleted)",
+                &[("/a/app", AtPath::Image)],
+                "/a/app",
+                ExeState::Deleted,
+            ),
+            (
+                0,
+                "/a/app (deleted)",
+                &[("/a/app", AtPath::Unknown)],
+                "/a/app",
+                ExeState::Deleted,
+            ),
+            // Unlinked at this name, alive under another (a hard link kept elsewhere).
+            (
+                1,
+                "/a/app (deleted)",
+                &[("/a/app", OTHER)],
+                "/a/app",
+                ExeState::Replaced,
+            ),
+            (1, "/a/app (deleted)", &[], "/a/app", ExeState::Deleted),
+            // Still linked, but its directory may not be searched: nothing to judge by.
+            (
+                1,
+                "/a/app",
+                &[("/a/app", AtPath::Unknown)],
+                "/a/app",
+                ExeState::Unknown,
+            ),
+            // A mount over the path: it holds another file.
+            (
+                1,
+                "/a/app",
+                &[("/a/app", OTHER)],
+                "/a/app",
+                ExeState::Replaced,
+            ),
+        ];
+        for (nlink, text, entries, label, state) in cases {
+            assert_eq!(
+                judged(nlink, Some(false), Some(text), entries),
+                (label.to_owned(), state),
+                "{nlink} {text} {entries:?}"
+            );
+        }
+    }
+
+    /// Regression (issue 18, defect 7): the kernel cannot name a path longer than PATH_MAX;
+    /// such a process was counted as exited. Now it is judged by its inode.
+    #[test]
+    fn an_image_without_a_name_is_judged_by_its_inode() {
+        assert_eq!(
+            judged(1, Some(false), None, &[]),
+            ("(unnamed)".to_owned(), ExeState::Unknown)
+        );
+        assert_eq!(
+            judged(0, Some(false), None, &[]),
+            ("(unnamed)".to_owned(), ExeState::Deleted)
+        );
+    }
+
+    /// Regression (issue 18, defect 8): a memory file is told by its device, not by a text
+    /// that a deleted file at `/memfd:x` also gives.
+    #[test]
+    fn memfd_is_decided_by_the_device_and_by_the_text_only_without_it() {
+        let text = Some("/memfd:x (deleted)");
+        assert_eq!(
+            judged(0, Some(true), text, &[]),
+            ("memfd:x".to_owned(), ExeState::Memfd)
+        );
+        assert_eq!(
+            judged(0, Some(false), text, &[]),
+            ("/memfd:x".to_owned(), ExeState::Deleted)
+        );
+        assert_eq!(
+            judged(
+                1,
+                Some(false),
+                text,
+                &[("/memfd:x (deleted)", AtPath::Image)]
+            ),
+            ("/memfd:x (deleted)".to_owned(), ExeState::Current)
+        );
+        // Device unknown (no memfd of our own): the text and no links.
+        assert_eq!(
+            judged(0, None, text, &[]),
+            ("memfd:x".to_owned(), ExeState::Memfd)
+        );
+        assert_eq!(
+            judged(1, None, text, &[("/memfd:x (deleted)", AtPath::Image)]).1,
+            ExeState::Current
+        );
+    }
+
+    #[test]
+    fn the_memfd_device_is_learnt_and_a_real_memfd_lies_on_it() {
+        let devices = memfd_devices().expect("this host makes memfds");
+        let fd = rustix::fs::memfd_create("probe-test", rustix::fs::MemfdFlags::CLOEXEC).unwrap();
+        let dev = std::fs::File::from(fd).metadata().unwrap().dev();
+        assert!(devices.contains(&dev), "{dev} not in {devices:?}");
+        // A regular file is not on it.
+        let scratch = Scratch::new("memfd-device");
+        std::fs::write(scratch.join("f"), b"x").unwrap();
+        let regular = std::fs::metadata(scratch.join("f")).unwrap().dev();
+        assert!(!devices.contains(&regular));
+    }
+
+    fn at_path_strategy() -> impl Strategy<Value = AtPath> {
+        prop_oneof![
+            Just(AtPath::Image),
+            Just(OTHER),
+            Just(AtPath::NotAFile),
+            Just(AtPath::Nothing),
+            Just(AtPath::Unknown),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(testkit::proptest_cases(2000))]
+
+        /// Whatever the text and the filesystem: the label is the text or the text less one
+        /// mark; an image with no links is never current or unknown; one whose text's path
+        /// holds it (linked, not a memfd) is current under the full text; `replaced` comes with
+        /// the file that replaced it, and nothing else does.
+        #[test]
+        fn judge_follows_the_inodes(
+            nlink in 0u64..3,
+            memfd in proptest::option::of(any::<bool>()),
+            text in proptest::option::of(proptest::collection::vec(
+                prop_oneof![Just(b"/memfd:".to_vec()), Just(b" (deleted)".to_vec()), Just(b"/a".to_vec()), Just(vec![0x1b]), proptest::collection::vec(any::<u8>(), 0..4)],
+                0..5,
+            ).prop_map(|parts| parts.concat())),
+            at_text in at_path_strategy(),
+            at_stripped in at_path_strategy(),
+        ) {
+            let text_bytes = text.clone();
+            let stripped = text_bytes.as_deref().and_then(|t| t.strip_suffix(DELETED_MARK));
+            let (label, state, disk) = judge(nlink, memfd, text.as_deref(), |p| {
+                if Some(p) == text_bytes.as_deref() { at_text } else if Some(p) == stripped { at_stripped } else { AtPath::Nothing }
+            });
+            prop_assert_eq!(disk.is_some(), state == ExeState::Replaced);
+            if nlink == 0 {
+                prop_assert!(!matches!(state, ExeState::Current | ExeState::Unknown));
+            }
+            match label {
+                Label::Path(p) => {
+                    let t = text.as_deref().unwrap();
+                    prop_assert!(p == t || Some(p) == t.strip_suffix(DELETED_MARK));
+                    prop_assert!(state != ExeState::Memfd);
+                }
+                Label::Memfd(_) => prop_assert_eq!(state, ExeState::Memfd),
+                Label::Unnamed => prop_assert!(text.is_none()),
+            }
+            if state == ExeState::Memfd {
+                prop_assert!(memfd == Some(true) || (memfd.is_none() && nlink == 0));
+            }
+            if nlink > 0 && memfd == Some(false) && at_text == AtPath::Image && text.is_some() {
+                prop_assert_eq!((label, state), (Label::Path(text.as_deref().unwrap()), ExeState::Current));
+            }
+        }
     }
 }

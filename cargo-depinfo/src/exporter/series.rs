@@ -13,7 +13,13 @@
 //!   not carry it (`disk_version` lists what the file carries, `none` when it lacks the
 //!   crate); N processes.
 //! - The exporter's own `cargo_depinfo_build_info` (from its caller) and its scan figures.
+//!
+//! Every label value that comes from a process or a binary (paths, names, versions, build
+//! facts) has its control characters escaped the way the rest of the tool prints them
+//! (`\x1b`, `\n`, `\u0085`): a path or a branch can hold ESC and friends, and a label value
+//! ends up on terminals, dashboards and alerts (issue 18, defect 14).
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -82,7 +88,7 @@ pub fn render_scan(scan: &HostScan, own_build_info: Option<&Family<'static>>) ->
                     w.systemd_unit.as_deref().unwrap_or(""),
                     inv.version.as_str(),
                 ]
-                .map(str::to_owned),
+                .map(|v| label(v).into_owned()),
             )
             .or_default() += group.processes;
         if let (ExeState::Replaced, Some(disk)) = (group.state, &group.on_disk) {
@@ -104,13 +110,16 @@ pub fn render_scan(scan: &HostScan, own_build_info: Option<&Family<'static>>) ->
                     disk_versions.join(",")
                 };
                 *replaced_counts
-                    .entry([
-                        disk_version,
-                        group.exe.clone(),
-                        p.name.clone(),
-                        inv.program.clone(),
-                        p.version.clone(),
-                    ])
+                    .entry(
+                        [
+                            disk_version.as_str(),
+                            group.exe.as_str(),
+                            p.name.as_str(),
+                            inv.program.as_str(),
+                            p.version.as_str(),
+                        ]
+                        .map(|v| label(v).into_owned()),
+                    )
                     .or_default() += group.processes;
             }
         }
@@ -120,9 +129,14 @@ pub fn render_scan(scan: &HostScan, own_build_info: Option<&Family<'static>>) ->
             continue;
         }
         if let Some(b) = &inv.build {
-            let family = build_info_family(&inv.program);
+            // The program names the family and shows in its HELP text: escaped there too.
+            let family = build_info_family(&label(inv.program.as_str()));
             let labels = BuildInfoLabels::of_facts(b, &inv.version);
-            let mut pairs: Vec<_> = labels.pairs().into_iter().collect();
+            let mut pairs: Vec<_> = labels
+                .pairs()
+                .into_iter()
+                .map(|(name, value)| (name, label(value)))
+                .collect();
             // Sorted label names: `origin` goes after `features`.
             pairs.insert(2, ("origin", ORIGIN.into()));
             families
@@ -138,7 +152,11 @@ pub fn render_scan(scan: &HostScan, own_build_info: Option<&Family<'static>>) ->
                 source: p.source.as_str().into(),
                 version: p.version.as_str().into(),
             };
-            let mut pairs: Vec<_> = labels.pairs().into_iter().collect();
+            let mut pairs: Vec<_> = labels
+                .pairs()
+                .into_iter()
+                .map(|(name, value)| (name, label(value)))
+                .collect();
             pairs.insert(2, ("origin", ORIGIN.into()));
             mod_info.push(pairs, 1);
         }
@@ -160,6 +178,17 @@ pub fn render_scan(scan: &HostScan, own_build_info: Option<&Family<'static>>) ->
     render(families.values()).unwrap_or_else(|e| {
         unreachable!("names from metric_name and constants, no duplicate families: {e}")
     })
+}
+
+/// A label value from a process or a binary, with its control characters escaped as the rest
+/// of the tool prints them ([`crate::printable_line`]); unchanged (not copied) when it has none.
+fn label<'a>(value: impl Into<Cow<'a, str>>) -> Cow<'a, str> {
+    let value = value.into();
+    let escaped = match crate::printable_line(&value) {
+        Cow::Borrowed(_) => None,
+        Cow::Owned(escaped) => Some(escaped),
+    };
+    escaped.map_or(value, Cow::Owned)
 }
 
 /// The runtime crates of a program, itself left out.
@@ -210,4 +239,36 @@ fn scan_figures(scan: &HostScan) -> impl Iterator<Item = Family<'static>> {
     );
     read.push(std::iter::empty::<(&str, &str)>(), c.images_read);
     [duration, images, read, processes].into_iter()
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[test]
+    fn control_characters_become_the_tools_escapes() {
+        assert_eq!(
+            label("/tmp/a\u{1b}[31m\u{7}\u{7f}\u{9b}\n\tb"),
+            "/tmp/a\\x1b[31m\\x07\\x7f\\u009b\\n\\tb"
+        );
+        assert!(matches!(label("/usr/bin/app \"x\" \\"), Cow::Borrowed(_)));
+    }
+
+    proptest! {
+        #![proptest_config(testkit::proptest_cases(2000))]
+
+        /// Whatever a path or a name holds: no control character is left, a value without
+        /// one is kept as it is, and the escaped value is at most six bytes per character.
+        #[test]
+        fn label_values_carry_no_control_characters(value in any::<String>()) {
+            let escaped = label(value.as_str());
+            prop_assert!(!escaped.chars().any(char::is_control), "{:?}", escaped);
+            if !value.chars().any(char::is_control) {
+                prop_assert_eq!(&*escaped, value.as_str());
+            }
+            prop_assert!(escaped.len() <= 6 * value.chars().count().max(1) + value.len());
+        }
+    }
 }

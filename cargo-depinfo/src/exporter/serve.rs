@@ -4,26 +4,40 @@
 //!
 //! Every wait is bounded, as in the example service: the request head must arrive within
 //! `header_read_timeout`, a connection lives at most `connection_lifetime` (a keep-alive
-//! scraper reconnects; a client that stops reading is dropped), at most `max_connections`
-//! are served at once (more wait in the listen queue), and the request head is capped at
-//! 16 KiB. SIGTERM or SIGINT stops the server: open connections are dropped, an ongoing scan
-//! is abandoned with the process.
+//! scraper reconnects; a client that stops reading is dropped), and the request head is
+//! capped at 16 KiB. SIGTERM or SIGINT stops the server: open connections are dropped, an
+//! ongoing scan is abandoned with the process.
+//!
+//! Slots are shared fairly: at most `max_connections` are open, and the accept loop keeps
+//! accepting. When every slot is taken, the newcomer gets the slot of the connection that has
+//! waited longest for a request head (a silent client, a keep-alive connection between
+//! requests, a client dripping its head byte by byte); failing that, of the one answering
+//! longest among those whose client has taken none of its answer for a second
+//! ([`STALLED_ANSWER`]) or that have answered for longer than `header_read_timeout`. A
+//! connection whose answer moves on in time keeps its slot, and the newcomer is held (the next
+//! ones wait in the listen queue) until a slot can be given. So idle and slow clients cannot
+//! hold every slot: a scrape is answered whatever they do (issue 18, defect 6).
 
+use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{RecvTimeoutError, channel};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use build_info_collector::Family;
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::body::Incoming;
+use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::task::JoinSet;
+use tokio::sync::Notify;
+use tokio::task::{AbortHandle, JoinSet};
 
 use super::discovery::{ScanOptions, Scanner};
 use super::series::render_scan;
@@ -43,11 +57,13 @@ pub struct ServeOptions {
     pub scan: ScanOptions,
     /// The exporter's own `<program>_build_info` family.
     pub own_build_info: Option<Family<'static>>,
-    /// From waiting for a request until its head is complete.
+    /// From waiting for a request until its head is complete. Also how long a client may take
+    /// to take its answer before its slot may go to a newcomer (when all are taken).
     pub header_read_timeout: Duration,
     /// The longest a connection stays open.
     pub connection_lifetime: Duration,
-    /// Connections served at once.
+    /// Connections open at once. When all are taken, a newcomer takes the slot of the
+    /// connection that has waited longest for a request head (see the module docs).
     pub max_connections: usize,
 }
 
@@ -164,37 +180,349 @@ async fn accept_loop(
         .header_read_timeout(options.header_read_timeout)
         .max_buf_size(REQUEST_HEAD_LIMIT);
     let mut connections = JoinSet::new();
+    let mut slots = Slots::new();
+    // Told when a connection finishes an answer or its answer stalls: its slot may now be
+    // given away.
+    let freed = Arc::new(Notify::new());
+    let grace = options.header_read_timeout;
+    // A newcomer accepted while no slot could be given: it waits here (the next ones in the
+    // listen queue) until one can.
+    let mut newcomer: Option<tokio::net::TcpStream> = None;
     loop {
+        if newcomer.is_some() {
+            let now = Instant::now();
+            let placed = slots.len() < options.max_connections
+                || victim(phases(&slots), now, grace).is_some_and(|id| {
+                    if let Some((_, handle)) = slots.remove(&id) {
+                        handle.abort();
+                    }
+                    true
+                });
+            if let Some(stream) = newcomer.take_if(|_| placed) {
+                let slot = Arc::new(Slot::new(Arc::clone(&freed)));
+                let handle = connections.spawn(serve_connection(
+                    &http,
+                    stream,
+                    Arc::clone(&shared),
+                    Arc::clone(&slot),
+                    options.connection_lifetime,
+                ));
+                slots.insert(handle.id(), (slot, handle));
+                // Let the new connection read its head before the next accept: a burst of
+                // connections must not push a client out before it had a chance to ask.
+                tokio::task::yield_now().await;
+            }
+        }
+        // Still waiting: look again when the first answer in progress may be given away, or
+        // when one finishes or stalls.
+        let recheck = newcomer.as_ref().map(|_| {
+            phases(&slots)
+                .filter_map(|(_, p)| p.evictable_from(grace))
+                .min()
+                .unwrap_or_else(|| Instant::now() + grace)
+        });
         tokio::select! {
             _ = term.recv() => break,
             _ = int.recv() => break,
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-            accepted = listener.accept(), if connections.len() < options.max_connections => {
-                let stream = match accepted {
-                    Ok((stream, _)) => stream,
-                    Err(e) => {
-                        // Out of file descriptors and the like: wait rather than spin.
-                        eprintln!("cargo-depinfo exporter: cannot accept a connection: {e}");
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                        continue;
-                    }
+            Some(done) = connections.join_next_with_id(), if !connections.is_empty() => {
+                let id = match done {
+                    Ok((id, ())) => id,
+                    Err(e) => e.id(),
                 };
-                let shared = Arc::clone(&shared);
-                let service = service_fn(move |request| {
-                    let shared = Arc::clone(&shared);
-                    async move { Ok::<_, Infallible>(answer(&request, &shared)) }
-                });
-                let connection = http.serve_connection(TokioIo::new(stream), service);
-                let lifetime = options.connection_lifetime;
-                connections.spawn(async move {
-                    // Errors are the client's (reset, timeout, garbage): nothing to report.
-                    let _ = tokio::time::timeout(lifetime, connection).await;
-                });
+                slots.remove(&id);
             }
+            () = freed.notified(), if newcomer.is_some() => {}
+            () = tokio::time::sleep_until(recheck.unwrap_or_else(Instant::now).into()), if recheck.is_some() => {}
+            accepted = listener.accept(), if newcomer.is_none() => match accepted {
+                Ok((stream, _)) => newcomer = Some(stream),
+                Err(e) => {
+                    // Out of file descriptors and the like: wait rather than spin.
+                    eprintln!("cargo-depinfo exporter: cannot accept a connection: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            },
         }
     }
     connections.shutdown().await;
     Ok(())
+}
+
+/// Serves one connection in its slot, for at most `lifetime`.
+fn serve_connection(
+    http: &http1::Builder,
+    stream: tokio::net::TcpStream,
+    shared: Arc<Shared>,
+    slot: Arc<Slot>,
+    lifetime: Duration,
+) -> impl Future<Output = ()> + Send + 'static {
+    let answering = Arc::clone(&slot);
+    let service = service_fn(move |request| {
+        answering.answering();
+        let body = Answer {
+            response: answer(&request, &shared),
+            slot: Arc::clone(&answering),
+        };
+        async move { Ok::<_, Infallible>(body.into_response()) }
+    });
+    let io = Tracked {
+        io: TokioIo::new(stream),
+        slot,
+    };
+    let connection = http.serve_connection(io, service);
+    async move {
+        // Errors are the client's (reset, timeout, garbage): nothing to report.
+        let _ = tokio::time::timeout(lifetime, connection).await;
+    }
+}
+
+/// The open connections and their slots.
+type Slots = BTreeMap<tokio::task::Id, (Arc<Slot>, AbortHandle)>;
+
+fn phases(slots: &Slots) -> impl Iterator<Item = (tokio::task::Id, Phase)> + '_ {
+    slots.iter().map(|(id, (slot, _))| (*id, slot.phase()))
+}
+
+/// How long an answer may make no progress (the client takes none of it) before its slot may
+/// be given away. A client that reads frees room in its socket within a round trip.
+const STALLED_ANSWER: Duration = Duration::from_secs(1);
+
+/// What a connection is doing, as the slot policy sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Waiting for a request head, or reading one, since then: a fresh connection, a
+    /// keep-alive connection between requests, a client dripping its head.
+    Waiting(Instant),
+    /// Answering since `since`: from a complete request head until the answer is written;
+    /// `stalled` since the socket last took none of it.
+    Answering {
+        since: Instant,
+        stalled: Option<Instant>,
+    },
+}
+
+impl Phase {
+    /// When an answer in progress may be given away: `grace` after it began, or
+    /// [`STALLED_ANSWER`] after the client stopped taking it. None for a waiting connection
+    /// (it may always be).
+    fn evictable_from(self, grace: Duration) -> Option<Instant> {
+        match self {
+            Phase::Waiting(_) => None,
+            Phase::Answering { since, stalled } => {
+                let late = since + grace;
+                Some(stalled.map_or(late, |t| late.min(t + STALLED_ANSWER)))
+            }
+        }
+    }
+}
+
+/// The connection to close so that a newcomer gets its slot: the one waiting longest for a
+/// request head; failing that, the one answering longest among those past their grace or
+/// stalled (a client that does not take its answer). None when every connection is answering
+/// in time.
+fn victim<K>(phases: impl Iterator<Item = (K, Phase)>, now: Instant, grace: Duration) -> Option<K> {
+    let mut waiting: Option<(Instant, K)> = None;
+    let mut slow: Option<(Instant, K)> = None;
+    for (key, phase) in phases {
+        let (best, since) = match phase {
+            Phase::Waiting(since) => (&mut waiting, since),
+            Phase::Answering { since, .. }
+                if phase.evictable_from(grace).is_some_and(|t| t <= now) =>
+            {
+                (&mut slow, since)
+            }
+            Phase::Answering { .. } => continue,
+        };
+        if best.as_ref().is_none_or(|(t, _)| since < *t) {
+            *best = Some((since, key));
+        }
+    }
+    waiting.or(slow).map(|(_, key)| key)
+}
+
+/// One connection's slot: its phase, shared by the accept loop, the service and the I/O.
+#[derive(Debug)]
+struct Slot {
+    phase: Mutex<Phase>,
+    /// The answer's body has been handed to hyper: the next flush that completes means the
+    /// answer is written.
+    body_taken: AtomicBool,
+    /// The accept loop's bell.
+    freed: Arc<Notify>,
+}
+
+impl Slot {
+    fn new(freed: Arc<Notify>) -> Slot {
+        Slot {
+            phase: Mutex::new(Phase::Waiting(Instant::now())),
+            body_taken: AtomicBool::new(false),
+            freed,
+        }
+    }
+
+    fn phase(&self) -> Phase {
+        *self.phase.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn set(&self, phase: Phase) {
+        *self.phase.lock().unwrap_or_else(PoisonError::into_inner) = phase;
+    }
+
+    /// A request head is complete.
+    fn answering(&self) {
+        self.body_taken.store(false, Ordering::Relaxed);
+        self.set(Phase::Answering {
+            since: Instant::now(),
+            stalled: None,
+        });
+    }
+
+    /// A write to the socket took nothing (`false`) or something (`true`).
+    fn wrote(&self, moved: bool) {
+        let mut phase = self.phase.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Phase::Answering { stalled, .. } = &mut *phase {
+            match (moved, *stalled) {
+                (true, _) => *stalled = None,
+                (false, None) => {
+                    *stalled = Some(Instant::now());
+                    drop(phase);
+                    // The accept loop sets its timer from this.
+                    self.freed.notify_one();
+                }
+                (false, Some(_)) => {}
+            }
+        }
+    }
+
+    /// hyper dropped the answer's body: written to its buffer, maybe not yet to the socket.
+    fn body_done(&self) {
+        self.body_taken.store(true, Ordering::Relaxed);
+    }
+
+    /// hyper's buffer reached the socket. hyper flushes the socket only once its own buffer
+    /// is empty, so after the body is done this means the whole answer is written.
+    fn flushed(&self) {
+        if self.body_taken.swap(false, Ordering::Relaxed) {
+            self.set(Phase::Waiting(Instant::now()));
+            self.freed.notify_one();
+        }
+    }
+}
+
+/// An answer whose body tells its slot when hyper is done with it.
+struct Answer {
+    response: Response<Full<Bytes>>,
+    slot: Arc<Slot>,
+}
+
+impl Answer {
+    fn into_response(self) -> Response<TrackedBody> {
+        let (parts, body) = self.response.into_parts();
+        Response::from_parts(
+            parts,
+            TrackedBody {
+                body,
+                slot: self.slot,
+            },
+        )
+    }
+}
+
+/// A body that marks its slot when dropped (hyper drops it once it has its last bytes, or
+/// without polling it for `HEAD`).
+struct TrackedBody {
+    body: Full<Bytes>,
+    slot: Arc<Slot>,
+}
+
+impl Body for TrackedBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}
+
+impl Drop for TrackedBody {
+    fn drop(&mut self) {
+        self.slot.body_done();
+    }
+}
+
+/// The connection's socket, telling its slot when an answer has been written.
+struct Tracked<T> {
+    io: T,
+    slot: Arc<Slot>,
+}
+
+impl<T: hyper::rt::Read + Unpin> hyper::rt::Read for Tracked<T> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: hyper::rt::ReadBufCursor<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+impl<T: hyper::rt::Write + Unpin> hyper::rt::Write for Tracked<T> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let written = Pin::new(&mut self.io).poll_write(cx, buf);
+        self.progress(&written);
+        written
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let flushed = Pin::new(&mut self.io).poll_flush(cx);
+        if matches!(flushed, Poll::Ready(Ok(()))) {
+            self.slot.flushed();
+        }
+        flushed
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let written = Pin::new(&mut self.io).poll_write_vectored(cx, bufs);
+        self.progress(&written);
+        written
+    }
+}
+
+impl<T> Tracked<T> {
+    /// Tells the slot whether a write moved the answer on.
+    fn progress(&self, written: &Poll<std::io::Result<usize>>) {
+        match written {
+            Poll::Pending => self.slot.wrote(false),
+            Poll::Ready(Ok(n)) if *n > 0 => self.slot.wrote(true),
+            Poll::Ready(_) => {}
+        }
+    }
 }
 
 fn answer(request: &Request<Incoming>, shared: &Shared) -> Response<Full<Bytes>> {
@@ -254,5 +582,114 @@ fn answer(request: &Request<Incoming>, shared: &Shared) -> Response<Full<Bytes>>
             text,
             Bytes::from_static(b"not found: try /metrics or /healthz\n"),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const GRACE: Duration = Duration::from_secs(10);
+
+    fn at(base: Instant, secs: u64) -> Instant {
+        base + Duration::from_secs(secs)
+    }
+
+    fn answering(since: Instant, stalled: Option<Instant>) -> Phase {
+        Phase::Answering { since, stalled }
+    }
+
+    fn since(phase: Phase) -> Instant {
+        match phase {
+            Phase::Waiting(t) | Phase::Answering { since: t, .. } => t,
+        }
+    }
+
+    #[test]
+    fn the_longest_waiting_connection_goes_first_then_a_slow_reader() {
+        let t0 = Instant::now();
+        let now = at(t0, 100);
+        // Waiting beats answering, however long the answer has taken.
+        let phases = [
+            ("answering-long", answering(at(t0, 0), Some(at(t0, 1)))),
+            ("waiting-new", Phase::Waiting(at(t0, 99))),
+            ("waiting-old", Phase::Waiting(at(t0, 50))),
+        ];
+        assert_eq!(victim(phases.into_iter(), now, GRACE), Some("waiting-old"));
+        // No one waiting: the answer that has taken longest, once past the grace.
+        let phases = [
+            ("answering-fresh", answering(at(t0, 95), None)),
+            ("answering-slow", answering(at(t0, 80), None)),
+            ("answering-slower", answering(at(t0, 70), None)),
+        ];
+        assert_eq!(
+            victim(phases.into_iter(), now, GRACE),
+            Some("answering-slower")
+        );
+        // An answer the client has taken nothing of for a second, however young.
+        let phases = [
+            ("answering-fresh", answering(at(t0, 95), None)),
+            ("stalled", answering(at(t0, 97), Some(at(t0, 98)))),
+            ("stalled-just-now", answering(at(t0, 96), Some(at(t0, 100)))),
+        ];
+        assert_eq!(victim(phases.into_iter(), now, GRACE), Some("stalled"));
+        // Every answer moving and within its grace: nobody is closed.
+        let phases = [
+            ("a", answering(at(t0, 91), None)),
+            ("b", answering(at(t0, 100), Some(at(t0, 100)))),
+        ];
+        assert_eq!(victim(phases.into_iter(), now, GRACE), None);
+        assert_eq!(victim(std::iter::empty::<((), Phase)>(), now, GRACE), None);
+    }
+
+    fn phase_strategy(t0: Instant) -> impl Strategy<Value = Phase> {
+        prop_oneof![
+            (0u64..1000).prop_map(move |s| Phase::Waiting(at(t0, s))),
+            (0u64..1000, proptest::option::of(0u64..1000)).prop_map(move |(s, stalled)| {
+                answering(at(t0, s), stalled.map(|d| at(t0, s.max(d))))
+            }),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(testkit::proptest_cases(512))]
+
+        /// Whatever the slots hold: a waiting connection is chosen when there is one (the
+        /// oldest), else the oldest answer past its grace or stalled for a second, and never
+        /// an answer in time.
+        #[test]
+        fn victim_follows_the_policy(
+            phases in proptest::collection::vec(phase_strategy(Instant::now()), 0..80),
+        ) {
+            let now = phases.iter().map(|p| since(*p)).max().unwrap_or_else(Instant::now);
+            let keyed: Vec<(usize, Phase)> = phases.iter().copied().enumerate().collect();
+            let chosen = victim(keyed.iter().copied(), now, GRACE);
+            let oldest = |keep: &dyn Fn(&Phase) -> bool| {
+                phases.iter().filter(|p| keep(p)).map(|p| since(*p)).min()
+            };
+            let late = |p: &Phase| match *p {
+                Phase::Answering { since, stalled } => {
+                    now.duration_since(since) >= GRACE
+                        || stalled.is_some_and(|t| now.duration_since(t) >= STALLED_ANSWER)
+                }
+                Phase::Waiting(_) => false,
+            };
+            let waiting = oldest(&|p| matches!(p, Phase::Waiting(_)));
+            let slow = oldest(&late);
+            match (waiting, slow, chosen) {
+                (Some(t), _, Some(i)) => {
+                    prop_assert!(matches!(phases[i], Phase::Waiting(_)));
+                    prop_assert_eq!(since(phases[i]), t);
+                }
+                (None, Some(t), Some(i)) => {
+                    prop_assert!(late(&phases[i]));
+                    prop_assert_eq!(since(phases[i]), t);
+                }
+                (None, None, None) => {}
+                other => prop_assert!(false, "wrong choice: {:?}", other.2),
+            }
+        }
     }
 }

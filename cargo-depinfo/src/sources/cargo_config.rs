@@ -9,6 +9,12 @@
 //! the files. Relative paths in a file are relative to the directory holding its `.cargo`
 //! (for `$CARGO_HOME/config.toml`, `$CARGO_HOME`'s parent), as cargo has them.
 //!
+//! A file that exists in any form (a FIFO, a directory, a dangling or looping link) but cannot
+//! be read as a regular file, under the file cap, is an error naming it: never skipped, since
+//! skipping it would fall back to another registry (crates.io), and send it a private
+//! workspace's crate names. Cargo itself fails on a directory and hangs on a FIFO; it skips
+//! dangling links, which here are errors too.
+//!
 //! The chain starts at `crates-io` (or at `--registry NAME`, which must be in
 //! `[registries]`), follows `[source.NAME] replace-with` and ends at a source that is a
 //! sparse index (`registry = "sparse+https://…"` or `[registries.NAME] index`), a
@@ -16,6 +22,7 @@
 //! (vendored crates have no index), a cycle, an unknown name.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 /// The crates.io sparse index: cargo's `crates-io` when nothing replaces it.
@@ -133,7 +140,7 @@ impl ConfigFile {
             .parse::<toml::Table>()
             .map_err(|e| ConfigError::Parse {
                 path: path.to_owned(),
-                message: one_line(&e.to_string()),
+                message: parse_message(text, &e),
             })?;
         Ok(ConfigFile {
             path: path.to_owned(),
@@ -147,8 +154,12 @@ impl ConfigFile {
             path: path.to_owned(),
             message,
         };
-        let text =
-            crate::untrusted_file::read_small_text(path).map_err(|e| fail(e.reason.to_string()))?;
+        let text = crate::untrusted_file::read_small_text(path).map_err(|e| {
+            fail(format!(
+                "cargo's configuration cannot be read: {} (it is never skipped: make it a readable file or remove it)",
+                e.reason
+            ))
+        })?;
         ConfigFile::parse(path, &text)
     }
 
@@ -200,11 +211,15 @@ impl CargoConfig {
         let mut files = Vec::new();
         let mut seen = Vec::new();
         for dir in dirs {
-            // Cargo reads `config` when both exist (and warns).
+            // Cargo reads `config` when both exist (and warns). A name that exists in any form
+            // (a FIFO, a directory, a dangling link or a loop, as well as a file) is the file:
+            // it is read, or the run stops naming it. Skipping it would fall back to another
+            // registry (crates.io) and send it a private workspace's crate names. (Cargo itself
+            // fails on a directory and hangs on a FIFO.)
             let Some(path) = ["config", "config.toml"]
                 .iter()
                 .map(|n| dir.join(n))
-                .find(|p| p.is_file())
+                .find(|p| std::fs::symlink_metadata(p).is_ok())
             else {
                 continue;
             };
@@ -385,6 +400,19 @@ fn cargo_home(cwd: &Path, var: Option<&str>) -> PathBuf {
     home.join(".cargo")
 }
 
+/// A TOML error as shown: the parser's message and where, never the line it quotes in its
+/// own display (cargo's configuration holds registry tokens and proxy credentials).
+fn parse_message(text: &str, e: &toml::de::Error) -> String {
+    let mut message = one_line(e.message());
+    if let Some(span) = e.span() {
+        let before = text.get(..span.start).unwrap_or(text);
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+        let _ = write!(message, " at line {line} column {column}");
+    }
+    message
+}
+
 fn one_line(message: &str) -> String {
     message
         .split('\n')
@@ -518,6 +546,20 @@ mod tests {
         );
         let e = ConfigFile::parse(Path::new("/w/.cargo/config.toml"), "[x\ny = ").unwrap_err();
         assert!(!e.to_string().contains('\n'), "{e}");
+        // Regression (issue 18, defect 9): a syntax error never quotes the line, which may
+        // hold a registry token.
+        let e = ConfigFile::parse(
+            Path::new("/w/.cargo/config.toml"),
+            "[registries.r]\ntoken = \"S3CRET-MARKER\ntoken2 = 1\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("/w/.cargo/config.toml: not TOML: ")
+                && e.ends_with(" at line 2 column 23"),
+            "{e}"
+        );
+        assert!(!e.contains("S3CRET"), "{e}");
     }
 
     #[test]

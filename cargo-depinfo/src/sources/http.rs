@@ -507,17 +507,19 @@ impl Default for HttpOptions {
 }
 
 impl HttpOptions {
-    /// Parses a `--header` argument (`Name: value`). The error never holds the value.
+    /// Parses a `--header` argument (`Name: value`). The error never holds the value, nor a
+    /// name that is not a header name (`--header 'Bearer tok: x'` is a secret put in the wrong
+    /// place).
     pub fn parse_header(arg: &str) -> Result<(String, String), String> {
         let Some((name, value)) = arg.split_once(':') else {
             return Err("--header must be 'Name: value'".into());
         };
         let name = name.trim();
         if !config::is_header_name(name) {
-            return Err(format!(
-                "--header: {:?} is not a header name",
-                name.chars().take(60).collect::<String>()
-            ));
+            return Err(
+                "--header: the text before ':' is not a header name (letters, digits and !#$%&'*+-.^_`|~ only; it is not shown)"
+                    .into(),
+            );
         }
         if config::is_framing_header(name) {
             return Err(format!(

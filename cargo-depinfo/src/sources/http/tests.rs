@@ -100,6 +100,12 @@ fn header_arguments_are_checked_without_echoing_the_value() {
     assert!(HttpOptions::parse_header("a b: c").is_err());
     let e = HttpOptions::parse_header("X: sec\nret").unwrap_err();
     assert!(!e.contains("sec"), "{e}");
+    // Regression (issue 18, defect 9): a secret typed where the name goes was echoed.
+    let e = HttpOptions::parse_header("Bearer S3CRET: x").unwrap_err();
+    assert_eq!(
+        e,
+        "--header: the text before ':' is not a header name (letters, digits and !#$%&'*+-.^_`|~ only; it is not shown)"
+    );
 }
 
 /// Regression (issue 18, defect 10): `--header` refused none of the framing headers that the
