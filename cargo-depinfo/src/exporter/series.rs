@@ -259,13 +259,16 @@ mod tests {
     proptest! {
         #![proptest_config(testkit::proptest_cases(2000))]
 
-        /// Whatever a path or a name holds: no control character is left, a value without
-        /// one is kept as it is, and the escaped value is at most six bytes per character.
+        /// Whatever a path or a name holds: no control or invisible format character (a bidi
+        /// override, U+2028) is left, a value without one is kept as it is, and the escaped
+        /// value is at most six bytes per character more.
         #[test]
         fn label_values_carry_no_control_characters(value in any::<String>()) {
+            use crate::render::terminal::is_invisible_format;
+            let hidden = |c: char| c.is_control() || is_invisible_format(c);
             let escaped = label(value.as_str());
-            prop_assert!(!escaped.chars().any(char::is_control), "{:?}", escaped);
-            if !value.chars().any(char::is_control) {
+            prop_assert!(!escaped.chars().any(hidden), "{:?}", escaped);
+            if !value.chars().any(hidden) {
                 prop_assert_eq!(&*escaped, value.as_str());
             }
             prop_assert!(escaped.len() <= 6 * value.chars().count().max(1) + value.len());
