@@ -678,7 +678,7 @@ pub fn query(
 
 /// [`decode_with`] of an answer read as it arrives from `body`, handing only the samples
 /// whose `__name__` `keep` accepts. A read error that carries an [`HttpError`] (see
-/// [`Body`]) is [`ApiError::Http`].
+/// `http::Body`) is [`ApiError::Http`].
 ///
 /// # Errors
 ///
@@ -787,7 +787,7 @@ const QUOTED_START: usize = 60;
 ///
 /// Fields may come in any order and unknown ones (`stats`, ...) are skipped, as Thanos, Mimir,
 /// Cortex and VictoriaMetrics answer; the answer is read in one pass (it may be read as it
-/// arrives, see [`query`]) and judged at its end: samples are handed while reading, and are
+/// arrives, see `query`) and judged at its end: samples are handed while reading, and are
 /// to be dropped unless the answer is a success with a 2xx status and a well-formed vector
 /// result. A series with a label value longer than [`MAX_LABEL_VALUE`] is skipped and
 /// counted ([`Annotations::skipped`]).
