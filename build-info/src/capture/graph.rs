@@ -182,6 +182,33 @@ impl std::fmt::Display for GraphError {
 
 impl std::error::Error for GraphError {}
 
+/// Makes a `cargo tree` or `cargo metadata` command run no program named by the
+/// configuration of the workspace it reads. Both commands ask rustc for the target's facts, and
+/// cargo then honours `build.rustc`, `build.rustc-wrapper` and `build.rustc-workspace-wrapper`
+/// from every `.cargo/config.toml` above the workspace: a workspace cloned from someone else
+/// could run a program of its choosing. The environment outranks config files, so the wrappers
+/// are set empty (none) and `RUSTC` is kept when the caller's environment sets it (a build
+/// script's always does), else set to the `rustc` beside `cargo` (the same toolchain), else to
+/// `rustc` on the `PATH`. A wrapper such as sccache changes nothing these commands print.
+pub fn inert_toolchain(cmd: &mut Command, cargo: &Path) {
+    cmd.env("RUSTC_WRAPPER", "")
+        .env("RUSTC_WORKSPACE_WRAPPER", "")
+        .env_remove("CARGO_BUILD_RUSTC")
+        .env_remove("CARGO_BUILD_RUSTC_WRAPPER")
+        .env_remove("CARGO_BUILD_RUSTC_WORKSPACE_WRAPPER");
+    if std::env::var_os("RUSTC").is_some_and(|r| !r.is_empty()) {
+        return;
+    }
+    let beside = cargo
+        .parent()
+        .map(|dir| dir.join(format!("rustc{}", std::env::consts::EXE_SUFFIX)))
+        .filter(|rustc| rustc.is_file());
+    cmd.env(
+        "RUSTC",
+        beside.map_or_else(|| "rustc".into(), PathBuf::into_os_string),
+    );
+}
+
 /// Runs `cargo` with `args` (a `cargo tree` command line) in `dir` and returns what it
 /// printed.
 pub(crate) fn run_cargo_tree(
@@ -196,6 +223,7 @@ pub(crate) fn run_cargo_tree(
     if let Some(dir) = dir.filter(|d| d.is_dir()) {
         cmd.current_dir(dir);
     }
+    inert_toolchain(&mut cmd, cargo);
     // Never ask for credentials or wait for a terminal.
     cmd.env("CARGO_TERM_COLOR", "never")
         .env("GIT_TERMINAL_PROMPT", "0")

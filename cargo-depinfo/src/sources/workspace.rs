@@ -137,6 +137,8 @@ fn metadata(options: &ListOptions) -> Result<Metadata, ListError> {
     }
     command.other_options(flags);
     let mut cmd = command.cargo_command();
+    // No program named by the workspace's cargo config runs (rustc wrappers).
+    buildinfo::capture::inert_toolchain(&mut cmd, &options.cargo);
     cmd.env("CARGO_TERM_COLOR", "never");
     let out = output_within(&mut cmd, options.timeout)?;
     if !out.status.success() {
