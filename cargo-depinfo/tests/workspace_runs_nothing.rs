@@ -4,6 +4,7 @@
 //! such a workspace through both commands and must run none of them (issue 18: a security
 //! tool runs nothing it reads).
 
+use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
@@ -42,7 +43,7 @@ fn trapped_workspace(dir: &Path) {
         let mut perms = std::fs::metadata(&script).unwrap().permissions();
         std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
         std::fs::set_permissions(&script, perms).unwrap();
-        config.push_str(&format!("{key} = '{}'\n", script.display()));
+        writeln!(config, "{key} = '{}'", script.display()).unwrap();
     }
     std::fs::write(dir.join(".cargo/config.toml"), config).unwrap();
 }
@@ -53,7 +54,10 @@ fn markers(dir: &Path) -> Vec<String> {
         .unwrap()
         .filter_map(|e| {
             let name = e.unwrap().file_name().to_string_lossy().into_owned();
-            name.ends_with(".ran").then_some(name)
+            Path::new(&name)
+                .extension()
+                .is_some_and(|e| e == "ran")
+                .then_some(name)
         })
         .collect();
     ran.sort();
