@@ -932,15 +932,16 @@ mod tests {
     /// A kept sample `len` bytes long: many labels, none past `MAX_LABEL_VALUE`, the last,
     /// `z`, filling it to the byte.
     fn line_of(len: usize) -> String {
+        use std::fmt::Write as _;
         let mut line = String::from("rust_mod_info{");
         let mut i = 0;
         // `z=""} 1` takes 7 bytes.
         while len - line.len() - 7 > MAX_LABEL_VALUE {
-            line.push_str(&format!("l{i}=\"{}\",", "v".repeat(MAX_LABEL_VALUE - 8)));
+            let _ = write!(line, "l{i}=\"{}\",", "v".repeat(MAX_LABEL_VALUE - 8));
             i += 1;
         }
         let fill = len - line.len() - 7;
-        line.push_str(&format!("z=\"{}\"}} 1", "z".repeat(fill)));
+        let _ = write!(line, "z=\"{}\"}} 1", "z".repeat(fill));
         assert_eq!(line.len(), len);
         line
     }
