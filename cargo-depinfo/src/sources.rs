@@ -950,6 +950,26 @@ mod tests {
         assert!(in_pool(&[] as &[usize], 4, |&j| j).is_empty());
     }
 
+    /// One worker, or one job, runs on the calling thread; more run on the pool's threads
+    /// only (the calling thread waits), and 0 workers is the default pool, not none.
+    #[test]
+    fn the_pool_uses_the_calling_thread_only_for_one_worker_or_job() {
+        let caller = std::thread::current().id();
+        let jobs: Vec<usize> = (0..20).collect();
+        let here = |workers| in_pool(&jobs, workers, |_| std::thread::current().id() == caller);
+        assert!(here(1).iter().all(|r| *r == Some(true)), "1 worker");
+        for workers in [0, 2, 3] {
+            assert!(
+                here(workers).iter().all(|r| *r == Some(false)),
+                "{workers} workers"
+            );
+        }
+        assert_eq!(
+            in_pool(&[0], 8, |_| std::thread::current().id() == caller),
+            [Some(true)]
+        );
+    }
+
     /// Regression (issue 18, defect 12): each source had its own thread, so 2,000 sources that
     /// never answer cost 2,000 threads at once (634 MB). At most `workers` run at once now.
     #[test]

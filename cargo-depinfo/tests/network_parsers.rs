@@ -1094,6 +1094,27 @@ proptest! {
     }
 }
 
+/// A kept line far past `MAX_LINE`, cut by many reads, holds one piece of `MAX_LINE + 1`
+/// bytes at most, allocated once (a buffer grown by doubling as pieces arrive would hold
+/// twice that), and the rest of the page still counts.
+#[test]
+fn a_long_line_cut_by_many_reads_holds_one_capped_piece() {
+    let page = format!(
+        "{}\nrust_mod_info{{name=\"after\",version=\"1.0.0\"}} 1\n",
+        long_label_line(4 * MAX_LINE)
+    );
+    for step in [1000, 4096, 10_000, 65_535] {
+        let (got, peak) = peak_during(|| parsed_streamed(page.as_bytes(), Format::Text, step));
+        let (samples, skipped, first) = got.unwrap();
+        assert_eq!(samples.len(), 1, "reads of {step}");
+        assert_eq!((skipped, first), (1, Some(1)), "reads of {step}");
+        assert!(
+            peak <= (256 << 10) + MAX_LINE + 1 + (4 << 10),
+            "{peak} bytes in reads of {step}"
+        );
+    }
+}
+
 /// An answer's samples as [`decode_prometheus_answer_reader`] hands them, read in steps of
 /// `step` bytes, in the reference's terms.
 fn streamed_from_reader(status: u16, body: &[u8], step: usize) -> Classified {

@@ -218,6 +218,38 @@ mod tests {
         crate::observation::from_inventories(&[inv]).remove(0)
     }
 
+    /// The streamed answer is the listed one, crate by crate, for every filter; it is empty
+    /// exactly when the list is (with `max_versions`: when no crate runs more versions).
+    #[test]
+    fn the_streamed_spread_is_the_listed_one() {
+        let o = vec![
+            obs("a", "bin/a", "serde", "1.0.9"),
+            obs("b", "bin/b", "serde", "1.0.10"),
+            obs("c", "bin/c", "serde", "1.0.10"),
+            obs("c", "bin/c", "itoa", "1.0.15"),
+            obs("d", "bin/d", "libc", "0.2.1"),
+            obs("e", "bin/e", "libc", "0.2.2"),
+            obs("f", "bin/f", "libc", "0.2.3"),
+        ];
+        let mut empty = 0;
+        for crates in [vec![], vec!["itoa".to_owned()], vec!["serde".to_owned()]] {
+            for max in [None, Some(0), Some(1), Some(2), Some(3)] {
+                let listed = spread(&o, &crates, max);
+                let streamed = Spread::new(o.clone(), &crates, max);
+                assert_eq!(
+                    streamed.crates().collect::<Vec<_>>(),
+                    listed,
+                    "{crates:?} {max:?}"
+                );
+                assert_eq!(streamed.is_empty(), listed.is_empty(), "{crates:?} {max:?}");
+                empty += usize::from(listed.is_empty());
+            }
+        }
+        // Both answers occur: empty and not.
+        assert!((1..15).contains(&empty), "{empty}");
+        assert!(Spread::new(Vec::new(), &[], None).is_empty());
+    }
+
     #[test]
     fn groups_versions_in_semver_order() {
         let o = [

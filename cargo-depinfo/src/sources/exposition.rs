@@ -854,6 +854,147 @@ mod tests {
         }
     }
 
+    /// A reader that fails with `Interrupted` before each read that gives data (as a read cut
+    /// by a signal does), and gives at most `step` bytes a time.
+    struct Interrupting<'a> {
+        data: &'a [u8],
+        step: usize,
+        interrupt: bool,
+    }
+
+    impl std::io::Read for Interrupting<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            self.interrupt = !self.interrupt;
+            if self.interrupt && !self.data.is_empty() {
+                return Err(std::io::ErrorKind::Interrupted.into());
+            }
+            let n = self.data.len().min(self.step).min(buf.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    /// A reader that gives `.0`, then fails with a reset connection on every read; it panics
+    /// when read again and again after failing (a failure retried forever).
+    struct FailingAfter<'a>(&'a [u8], usize);
+
+    impl std::io::Read for FailingAfter<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.0.is_empty() {
+                self.1 += 1;
+                assert!(self.1 < 100, "a failed read was retried {} times", self.1);
+                return Err(std::io::ErrorKind::ConnectionReset.into());
+            }
+            let n = self.0.len().min(buf.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    /// A read cut by a signal is read again (the page is whole); a failed read fails the page
+    /// with the reader's error, at once.
+    #[test]
+    fn interrupted_reads_are_retried_and_failed_reads_fail_the_page() {
+        let page = "rust_mod_info{name=\"a\"} 1\nup 1\nrust_mod_info{name=\"b\"} 1";
+        for step in [1, 5, 1 << 20] {
+            let mut names = Vec::new();
+            let skipped = parse_reader(
+                Interrupting {
+                    data: page.as_bytes(),
+                    step,
+                    interrupt: false,
+                },
+                Format::Text,
+                |n| n == "rust_mod_info",
+                |s| names.push(s.label("name").unwrap().into_owned()),
+            )
+            .unwrap();
+            assert_eq!(names, ["a", "b"], "reads of {step}");
+            assert_eq!(skipped, Skipped::default());
+        }
+        let mut names = Vec::new();
+        let e = parse_reader(
+            FailingAfter(b"rust_mod_info{name=\"a\"} 1\nrust_mod_info{name=", 0),
+            Format::Text,
+            |n| n == "rust_mod_info",
+            |s| names.push(s.label("name").unwrap().into_owned()),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&e, StreamError::Read(r) if r.kind() == std::io::ErrorKind::ConnectionReset),
+            "{e}"
+        );
+        assert_eq!(names, ["a"]);
+    }
+
+    /// A kept sample `len` bytes long: many labels, none past `MAX_LABEL_VALUE`, the last,
+    /// `z`, filling it to the byte.
+    fn line_of(len: usize) -> String {
+        use std::fmt::Write as _;
+        let mut line = String::from("rust_mod_info{");
+        let mut i = 0;
+        // `z=""} 1` takes 7 bytes.
+        while len - line.len() - 7 > MAX_LABEL_VALUE {
+            let _ = write!(line, "l{i}=\"{}\",", "v".repeat(MAX_LABEL_VALUE - 8));
+            i += 1;
+        }
+        let fill = len - line.len() - 7;
+        let _ = write!(line, "z=\"{}\"}} 1", "z".repeat(fill));
+        assert_eq!(line.len(), len);
+        line
+    }
+
+    /// A kept sample on a line of exactly `MAX_LINE` bytes is read, whole or cut by reads of
+    /// any size (the cut piece held is complete); one byte more and it is skipped and counted.
+    #[test]
+    fn a_kept_line_of_max_line_bytes_is_read_and_one_byte_more_is_skipped() {
+        for (len, kept) in [
+            (MAX_LINE - 1, true),
+            (MAX_LINE, true),
+            (MAX_LINE + 1, false),
+        ] {
+            let line = line_of(len);
+            let z = len - line.find("z=\"").unwrap() - 7;
+            let page = format!("{line}\nrust_mod_info{{z=\"after\"}} 1\n");
+            let expect: Vec<usize> = if kept { vec![z, 5] } else { vec![5] };
+            let mut zs = Vec::new();
+            let skipped = parse(
+                page.as_bytes(),
+                Format::Text,
+                |n| n == "rust_mod_info",
+                |s| zs.push(s.label("z").unwrap().len()),
+            )
+            .unwrap();
+            assert_eq!(zs, expect, "a line of {len} bytes");
+            assert_eq!(skipped.count, usize::from(!kept), "a line of {len} bytes");
+            for step in [
+                1,
+                1000,
+                MAX_LINE - 1,
+                MAX_LINE,
+                MAX_LINE + 1,
+                MAX_LINE + 2,
+                1 << 20,
+            ] {
+                let mut zs = Vec::new();
+                let streamed = parse_reader(
+                    Trickle(page.as_bytes(), step),
+                    Format::Text,
+                    |n| n == "rust_mod_info",
+                    |s| zs.push(s.label("z").unwrap().len()),
+                )
+                .unwrap();
+                assert_eq!(zs, expect, "a line of {len} bytes in reads of {step}");
+                assert_eq!(
+                    streamed, skipped,
+                    "a line of {len} bytes in reads of {step}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn content_types_pick_the_format() {
         for (content_type, format) in [

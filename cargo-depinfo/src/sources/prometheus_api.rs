@@ -217,11 +217,9 @@ struct DataSeed<'s, 'f, 'de> {
 /// What `data` held.
 #[derive(Default)]
 enum Data {
-    /// No `data` field.
+    /// No `data` field, or `"data": null`.
     #[default]
     Missing,
-    /// `"data": null`.
-    Null,
     /// Something else than `null`.
     Seen {
         /// `resultType`, cut to 40 characters.
@@ -253,7 +251,7 @@ impl<'de> Visitor<'de> for DataSeed<'_, '_, 'de> {
     }
     other_values!(scalars str seq);
     fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        *self.data = Data::Null;
+        // `null` is no data, as a missing `data` is (`data` comes once: see `TopSeed`).
         Ok(())
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
@@ -370,7 +368,6 @@ impl<'de> Visitor<'de> for SampleSeed<'_, '_, 'de> {
         let mut metric = false;
         // `None`: no `value`.
         let mut value: Option<ValueRead> = None;
-        let mut shaped = true;
         while let Some(key) = map.next_key::<Text<'de>>()? {
             match key.0.as_ref() {
                 "metric" => {
@@ -378,15 +375,13 @@ impl<'de> Visitor<'de> for SampleSeed<'_, '_, 'de> {
                         state.problem_text("duplicate field `metric`".into());
                     }
                     metric = true;
-                    shaped &= map.next_value_seed(LabelsSeed { state: &mut *state })?;
+                    map.next_value_seed(LabelsSeed { state: &mut *state })?;
                 }
                 "value" => {
                     if value.is_some() {
                         state.problem_text("duplicate field `value`".into());
                     }
-                    let v = map.next_value_seed(ValueSeed { state: &mut *state })?;
-                    shaped &= v != ValueRead::Malformed;
-                    value = Some(v);
+                    value = Some(map.next_value_seed(ValueSeed { state: &mut *state })?);
                 }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
@@ -403,8 +398,10 @@ impl<'de> Visitor<'de> for SampleSeed<'_, '_, 'de> {
         };
         // An info series counts only while its value is positive: a 0 (or NaN, which compares
         // false) is what a program exports for what it no longer runs. A series without a
-        // value counts, so that a server leaving it out hides nothing.
-        if !shaped || state.problem.is_some() || !value.is_none_or(|v| v > 0.0) {
+        // value counts, so that a server leaving it out hides nothing. A malformed label or
+        // value has recorded a problem: the answer is refused at its end, nothing more is
+        // handed.
+        if state.problem.is_some() || !value.is_none_or(|v| v > 0.0) {
             return Ok(());
         }
         let name = state
@@ -427,43 +424,41 @@ impl<'de> Visitor<'de> for SampleSeed<'_, '_, 'de> {
     }
 }
 
-/// `metric`: an object of string labels, appended to the state's buffer; `false` when it is
-/// malformed (the problem is recorded).
+/// `metric`: an object of string labels, appended to the state's buffer (a malformed one
+/// records a problem).
 struct LabelsSeed<'s, 'f, 'de> {
     state: &'s mut ResultState<'f, 'de>,
 }
 
 impl LabelsSeed<'_, '_, '_> {
-    fn other(self, unexpected: de::Unexpected<'_>) -> bool {
+    fn other(self, unexpected: de::Unexpected<'_>) {
         self.state.problem(unexpected, "an object of labels");
-        false
     }
 }
 
 impl<'de> DeserializeSeed<'de> for LabelsSeed<'_, '_, 'de> {
-    type Value = bool;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_any(self)
     }
 }
 
 impl<'de> Visitor<'de> for LabelsSeed<'_, '_, 'de> {
-    type Value = bool;
+    type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an object of labels")
     }
     other_values!(scalars unit str seq);
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
-        let mut shaped = true;
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         while let Some(name) = map.next_key::<Text<'de>>()? {
-            match map.next_value_seed(StringSeed {
+            // `None`: not a string, recorded as a problem.
+            if let Some(value) = map.next_value_seed(StringSeed {
                 state: &mut *self.state,
             })? {
-                Some(value) => self.state.labels.push((name.0, value.0)),
-                None => shaped = false,
+                self.state.labels.push((name.0, value.0));
             }
         }
-        Ok(shaped)
+        Ok(())
     }
 }
 
@@ -497,9 +492,6 @@ impl<'de> Visitor<'de> for StringSeed<'_, '_, 'de> {
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
         Ok(Some(Text(Cow::Owned(v.to_owned()))))
-    }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-        Ok(Some(Text(Cow::Owned(v))))
     }
 }
 
@@ -888,7 +880,7 @@ fn judge(
         return Err(ApiError::Status(status));
     }
     match pass.data {
-        Data::Missing | Data::Null => return Err(ApiError::NoData),
+        Data::Missing => return Err(ApiError::NoData),
         Data::Malformed(detail) => return Err(not_an_answer(detail)),
         Data::Seen { result_type } if result_type != "vector" => {
             return Err(ApiError::NotVector(result_type));
@@ -1192,6 +1184,86 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.len() < 400, "{} bytes", e.len());
+    }
+
+    /// A JSON string of exactly `MAX_JSON_STRING` bytes is read, one byte more is refused; an
+    /// escaped quote does not end a string, so a long string behind one is refused too.
+    #[test]
+    fn the_json_string_cap_counts_every_byte_to_the_last() {
+        let answer = |value: &str| {
+            format!(
+                r#"{{"status":"success","data":{{"resultType":"vector","result":[{{"metric":{{"__name__":"up","x":"{value}"}},"value":[1,"1"]}},{{"metric":{{"name":"a"}},"value":[1,"1"]}}]}}}}"#
+            )
+        };
+        let read = |body: &str, step: usize| {
+            let mut names = Vec::new();
+            decode_reader(
+                200,
+                None,
+                Trickle(body.as_bytes(), step),
+                &|_| true,
+                &mut |s| names.push(s.label("name").map(str::to_owned)),
+            )
+            .map(|a| (names, a.skipped))
+        };
+        for step in [1000, 1 << 20] {
+            let at_cap = "x".repeat(MAX_JSON_STRING);
+            assert_eq!(
+                read(&answer(&at_cap), step).unwrap(),
+                (vec![Some("a".to_owned())], 1),
+                "reads of {step}"
+            );
+            for refused in [
+                "x".repeat(MAX_JSON_STRING + 1),
+                format!("\\\"{}", "x".repeat(MAX_JSON_STRING)),
+            ] {
+                assert!(
+                    matches!(read(&answer(&refused), step), Err(ApiError::LongString)),
+                    "reads of {step}"
+                );
+            }
+        }
+    }
+
+    /// A reader that gives at most `.1` bytes at a time.
+    struct Trickle<'a>(&'a [u8], usize);
+
+    impl std::io::Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.0.len().min(self.1).min(buf.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    /// Only series whose `__name__` is kept are handed (a series without one is asked about
+    /// as `None`); a label value of exactly `MAX_LABEL_VALUE` bytes is handed, one byte more
+    /// skips its series, counted.
+    #[test]
+    fn kept_names_and_the_label_value_cap() {
+        let fits = "v".repeat(MAX_LABEL_VALUE);
+        let long = "v".repeat(MAX_LABEL_VALUE + 1);
+        let body = format!(
+            r#"{{"status":"success","data":{{"resultType":"vector","result":[
+            {{"metric":{{"__name__":"rust_mod_info","name":"a"}},"value":[1,"1"]}},
+            {{"metric":{{"name":"rust_mod_info","__name__":"up"}},"value":[1,"1"]}},
+            {{"metric":{{"name":"b"}},"value":[1,"1"]}},
+            {{"metric":{{"__name__":"rust_mod_info","name":"{fits}"}},"value":[1,"1"]}},
+            {{"metric":{{"__name__":"rust_mod_info","name":"{long}"}},"value":[1,"1"]}},
+            {{"metric":{{"__name__":"up","name":"{long}"}},"value":[1,"1"]}}]}}}}"#
+        );
+        let mut names = Vec::new();
+        let annotations = decode_reader(
+            200,
+            None,
+            body.as_bytes(),
+            &|n| n.is_none_or(|n| n == "rust_mod_info"),
+            &mut |s| names.push(s.label("name").unwrap().len()),
+        )
+        .unwrap();
+        assert_eq!(names, [1, 1, MAX_LABEL_VALUE]);
+        assert_eq!(annotations.skipped, 1);
     }
 
     #[test]
