@@ -3,11 +3,12 @@
 //! (`{"status":"error","errorType":...,"error":...}`), a non-JSON answer (a login page, a
 //! proxy's error) or an HTTP error becomes one message.
 //!
-//! Answers are decoded in passes over the body, never into a tree or a list of all series:
-//! the envelope first (its fields in any order, unknown ones skipped, `data` kept as a slice),
-//! then `data` (`resultType` wherever it stands), then `data.result`, whose samples go one by
-//! one to the caller with their labels borrowed from the body. `warnings` and `infos` come
-//! back as [`Annotations`].
+//! Answers are decoded in one pass as they arrive, never into a tree or a list of all series:
+//! the envelope's fields in any order (unknown ones skipped), `data` with `resultType` wherever
+//! it stands, and `data.result`, whose samples go one by one to the caller (series of other
+//! metrics are dropped by `__name__` while reading); the verdict (status, error, result type)
+//! is made at the end. No JSON string longer than [`MAX_JSON_STRING`] bytes is ever held.
+//! `warnings` and `infos` come back as [`Annotations`].
 
 use std::borrow::Cow;
 use std::fmt;
@@ -756,10 +757,10 @@ impl<R: std::io::Read> std::io::Read for Recorded<R> {
             match (&mut self.string, b) {
                 (None, b'"') => self.string = Some(0),
                 (None, _) => {}
-                (Some(_), _) if self.escaped => self.escaped = false,
-                (Some(_), b'"') => self.string = None,
+                (Some(_), b'"') if !self.escaped => self.string = None,
+                // Every byte as written counts, the escaped one included.
                 (Some(len), b) => {
-                    self.escaped = b == b'\\';
+                    self.escaped = !self.escaped && b == b'\\';
                     *len += 1;
                     if *len > MAX_JSON_STRING {
                         return Err(std::io::Error::other(LongString));
@@ -1186,8 +1187,9 @@ mod tests {
         assert!(e.len() < 400, "{} bytes", e.len());
     }
 
-    /// A JSON string of exactly `MAX_JSON_STRING` bytes is read, one byte more is refused; an
-    /// escaped quote does not end a string, so a long string behind one is refused too.
+    /// A JSON string of exactly `MAX_JSON_STRING` bytes as written is read, one byte more is
+    /// refused, escapes counted as written; an escaped quote does not end a string, so a long
+    /// string behind one is refused too.
     #[test]
     fn the_json_string_cap_counts_every_byte_to_the_last() {
         let answer = |value: &str| {
@@ -1213,9 +1215,16 @@ mod tests {
                 (vec![Some("a".to_owned())], 1),
                 "reads of {step}"
             );
+            // Escapes count as written: `\\` pairs filling the cap are read; one pair more (the
+            // cap plus two bytes as written, about half the cap decoded) is refused, and so is
+            // one plain byte more.
+            let pairs = "\\\\".repeat(MAX_JSON_STRING / 2);
+            assert!(read(&answer(&pairs), step).is_ok(), "reads of {step}");
             for refused in [
                 "x".repeat(MAX_JSON_STRING + 1),
                 format!("\\\"{}", "x".repeat(MAX_JSON_STRING)),
+                format!("{pairs}\\\\"),
+                format!("x{pairs}"),
             ] {
                 assert!(
                     matches!(read(&answer(&refused), step), Err(ApiError::LongString)),
