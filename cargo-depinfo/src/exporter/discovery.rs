@@ -1157,6 +1157,61 @@ mod tests {
         drop(held);
     }
 
+    /// Memory files on huge pages lie on devices of their own (one per page size): every one
+    /// this host makes is known, so that a program run from one counts as `memfd`, never
+    /// `deleted`.
+    #[test]
+    fn every_memfd_device_this_host_makes_is_learnt() {
+        use rustix::fs::{MemfdFlags, memfd_create};
+
+        let devices = memfd_devices().expect("this host makes memfds");
+        for flags in [
+            MemfdFlags::empty(),
+            MemfdFlags::HUGETLB,
+            MemfdFlags::HUGETLB | MemfdFlags::HUGE_2MB,
+            MemfdFlags::HUGETLB | MemfdFlags::HUGE_1GB,
+        ] {
+            // A host without huge pages refuses these: it has no such device to learn.
+            let Ok(fd) = memfd_create("probe-test", flags | MemfdFlags::CLOEXEC) else {
+                eprintln!("this host makes no memfd with {flags:?}: not checked");
+                continue;
+            };
+            let dev = std::fs::File::from(fd).metadata().unwrap().dev();
+            assert!(
+                devices.contains(&dev),
+                "{flags:?}: {dev} not in {devices:?}"
+            );
+        }
+    }
+
+    /// A process's image is followed through its own `exe` link; only a zombie leader (its
+    /// main thread gone, its link with it) is followed through a live thread's link instead.
+    #[test]
+    fn a_zombie_leader_is_followed_through_a_live_thread() {
+        let scratch = Scratch::new("exe-link");
+        let a = image(scratch.path(), "a", "app-a");
+        let b = image(scratch.path(), "b", "app-b");
+        let live = scratch.join("live");
+        std::fs::create_dir_all(&live).unwrap();
+        symlink(&a, live.join("exe")).unwrap();
+        let (link, _, text) = exe_link(&live, false).unwrap();
+        assert_eq!(
+            (link, text),
+            (live.join("exe"), Some(a.clone().into_os_string()))
+        );
+        // A zombie leader: no link of its own; its thread 8 runs b.
+        let zombie = scratch.join("zombie");
+        std::fs::create_dir_all(zombie.join("task/8")).unwrap();
+        symlink(&b, zombie.join("task/8/exe")).unwrap();
+        let (link, _, text) = exe_link(&zombie, true).unwrap();
+        assert_eq!(
+            (link, text),
+            (zombie.join("task/8/exe"), Some(b.into_os_string()))
+        );
+        // Not a zombie: a missing link means the process is gone, whatever its threads say.
+        assert!(exe_link(&zombie, false).is_err());
+    }
+
     fn at_path_strategy() -> impl Strategy<Value = AtPath> {
         prop_oneof![
             Just(AtPath::Image),
