@@ -1076,6 +1076,142 @@ mod tests {
         assert!(!devices.contains(&regular));
     }
 
+    /// A root directory for `ProcessRoot::at`, and the key of an image that lies in it.
+    fn root_with_image() -> (Scratch, PathBuf, ImageKey) {
+        let scratch = Scratch::new("process-root-at");
+        let root = scratch.path().canonicalize().unwrap().join("root");
+        std::fs::create_dir_all(root.join("srv")).unwrap();
+        std::fs::write(root.join("srv/app"), b"image").unwrap();
+        let key = ImageKey::of(&std::fs::metadata(root.join("srv/app")).unwrap());
+        (scratch, root, key)
+    }
+
+    fn at_in(root: &Path, path: &str, key: &ImageKey) -> AtPath {
+        ProcessRoot::open(root).at(path.as_bytes(), key).0
+    }
+
+    /// What a path holds is told apart on a real filesystem: the image, another regular file
+    /// (readable by the path returned, which is that very file), a directory, nothing (also
+    /// when a component is a file), and what cannot be looked up (a name too long, a relative
+    /// text) is unknown, never nothing.
+    #[test]
+    fn a_path_in_a_process_root_is_looked_up_for_what_it_holds() {
+        let (_scratch, root, key) = root_with_image();
+        assert_eq!(at_in(&root, "/srv/app", &key), AtPath::Image);
+        std::fs::write(root.join("srv/other"), b"another build").unwrap();
+        let other = ImageKey::of(&std::fs::metadata(root.join("srv/other")).unwrap());
+        let (found, file) = ProcessRoot::open(&root).at(b"/srv/other", &key);
+        assert_eq!(found, AtPath::OtherFile(other));
+        assert_eq!(
+            std::fs::read(file.expect("a file to read").path()).unwrap(),
+            b"another build"
+        );
+        assert_eq!(at_in(&root, "/srv", &key), AtPath::NotAFile);
+        assert_eq!(at_in(&root, "/srv/gone", &key), AtPath::Nothing);
+        // A component that is now a file (ENOTDIR): nothing is at the path.
+        assert_eq!(at_in(&root, "/srv/app/inner", &key), AtPath::Nothing);
+        // A name longer than a filesystem takes (ENAMETOOLONG): cannot tell.
+        let long = format!("/srv/{}", "n".repeat(300));
+        assert_eq!(at_in(&root, &long, &key), AtPath::Unknown);
+        assert_eq!(at_in(&root, "srv/app", &key), AtPath::Unknown);
+    }
+
+    /// A FIFO at a process's path is looked at without being opened (an open for reading
+    /// would wait for a writer forever and hang the scan).
+    #[test]
+    fn a_fifo_at_the_path_is_not_a_file_and_never_blocks_the_lookup() {
+        let (_scratch, root, key) = root_with_image();
+        let fifo = root.join("srv/fifo");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success(), "mkfifo failed");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let looking = root.clone();
+        std::thread::spawn(move || {
+            let _ = tx.send(at_in(&looking, "/srv/fifo", &key));
+        });
+        let found = rx.recv_timeout(std::time::Duration::from_secs(10));
+        if found.is_err() {
+            // Let the blocked lookup go before failing.
+            let _ = rustix::fs::open(
+                &fifo,
+                rustix::fs::OFlags::WRONLY | rustix::fs::OFlags::NONBLOCK,
+                rustix::fs::Mode::empty(),
+            );
+        }
+        assert_eq!(found, Ok(AtPath::NotAFile));
+    }
+
+    /// Magic links (`/proc/PID/fd/N`, `/proc/PID/exe`) are not followed from a process's
+    /// path: a file a process holds open is not what its path holds.
+    #[test]
+    fn a_magic_link_on_the_path_is_not_followed() {
+        let (_scratch, root, key) = root_with_image();
+        let held = std::fs::File::open(root.join("srv/app")).unwrap();
+        let magic = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&held));
+        // Seen from the real root, where /proc is mounted.
+        let found = ProcessRoot::open(Path::new("/proc/self/root")).at(magic.as_bytes(), &key);
+        assert_eq!(found.0, AtPath::Unknown);
+        drop(held);
+    }
+
+    /// Memory files on huge pages lie on devices of their own (one per page size): every one
+    /// this host makes is known, so that a program run from one counts as `memfd`, never
+    /// `deleted`.
+    #[test]
+    fn every_memfd_device_this_host_makes_is_learnt() {
+        use rustix::fs::{MemfdFlags, memfd_create};
+
+        let devices = memfd_devices().expect("this host makes memfds");
+        for flags in [
+            MemfdFlags::empty(),
+            MemfdFlags::HUGETLB,
+            MemfdFlags::HUGETLB | MemfdFlags::HUGE_2MB,
+            MemfdFlags::HUGETLB | MemfdFlags::HUGE_1GB,
+        ] {
+            // A host without huge pages refuses these: it has no such device to learn.
+            let Ok(fd) = memfd_create("probe-test", flags | MemfdFlags::CLOEXEC) else {
+                eprintln!("this host makes no memfd with {flags:?}: not checked");
+                continue;
+            };
+            let dev = std::fs::File::from(fd).metadata().unwrap().dev();
+            assert!(
+                devices.contains(&dev),
+                "{flags:?}: {dev} not in {devices:?}"
+            );
+        }
+    }
+
+    /// A process's image is followed through its own `exe` link; only a zombie leader (its
+    /// main thread gone, its link with it) is followed through a live thread's link instead.
+    #[test]
+    fn a_zombie_leader_is_followed_through_a_live_thread() {
+        let scratch = Scratch::new("exe-link");
+        let a = image(scratch.path(), "a", "app-a");
+        let b = image(scratch.path(), "b", "app-b");
+        let live = scratch.join("live");
+        std::fs::create_dir_all(&live).unwrap();
+        symlink(&a, live.join("exe")).unwrap();
+        let (link, _, text) = exe_link(&live, false).unwrap();
+        assert_eq!(
+            (link, text),
+            (live.join("exe"), Some(a.clone().into_os_string()))
+        );
+        // A zombie leader: no link of its own; its thread 8 runs b.
+        let zombie = scratch.join("zombie");
+        std::fs::create_dir_all(zombie.join("task/8")).unwrap();
+        symlink(&b, zombie.join("task/8/exe")).unwrap();
+        let (link, _, text) = exe_link(&zombie, true).unwrap();
+        assert_eq!(
+            (link, text),
+            (zombie.join("task/8/exe"), Some(b.into_os_string()))
+        );
+        // Not a zombie: a missing link means the process is gone, whatever its threads say.
+        assert!(exe_link(&zombie, false).is_err());
+    }
+
     fn at_path_strategy() -> impl Strategy<Value = AtPath> {
         prop_oneof![
             Just(AtPath::Image),

@@ -214,12 +214,12 @@ async fn accept_loop(
             }
         }
         // Still waiting: look again when the first answer in progress may be given away, or
-        // when one finishes or stalls.
-        let recheck = newcomer.as_ref().map(|_| {
+        // when one finishes or stalls. (A newcomer waits only while every slot is answering
+        // in time, so that moment exists whenever there is a slot.)
+        let recheck = newcomer.as_ref().and_then(|_| {
             phases(&slots)
                 .filter_map(|(_, p)| p.evictable_from(grace))
                 .min()
-                .unwrap_or_else(|| Instant::now() + grace)
         });
         tokio::select! {
             _ = term.recv() => break,
@@ -691,5 +691,174 @@ mod tests {
                 other => prop_assert!(false, "wrong choice: {:?}", other.2),
             }
         }
+    }
+
+    /// Whether the accept loop's bell was rung since the last look (a stored permit).
+    fn rung(freed: &Notify) -> bool {
+        let mut notified = std::pin::pin!(freed.notified());
+        notified
+            .as_mut()
+            .poll(&mut Context::from_waker(std::task::Waker::noop()))
+            .is_ready()
+    }
+
+    /// A slot as the I/O sees it: a fresh connection waits; a complete head starts an answer;
+    /// a write that takes nothing marks it stalled (once, ringing the bell so that the accept
+    /// loop sets its timer), one that takes bytes clears that; the answer ends (the slot
+    /// waits again, and the bell rings) only at the first flush after hyper dropped the body.
+    #[test]
+    fn a_slot_follows_its_connection_from_head_to_written_answer() {
+        let freed = Arc::new(Notify::new());
+        let slot = Arc::new(Slot::new(Arc::clone(&freed)));
+        let io = Tracked {
+            io: (),
+            slot: Arc::clone(&slot),
+        };
+        assert!(matches!(slot.phase(), Phase::Waiting(_)));
+        // Flushes and writes between requests change nothing.
+        io.progress(&Poll::Pending);
+        slot.flushed();
+        assert!(matches!(slot.phase(), Phase::Waiting(_)));
+        assert!(!rung(&freed));
+
+        let before = Instant::now();
+        slot.answering();
+        let Phase::Answering { since, stalled } = slot.phase() else {
+            panic!("not answering: {:?}", slot.phase());
+        };
+        assert!(since >= before && stalled.is_none());
+        io.progress(&Poll::Ready(Ok(10)));
+        assert_eq!(
+            slot.phase(),
+            Phase::Answering {
+                since,
+                stalled: None
+            }
+        );
+        assert!(!rung(&freed));
+        // The socket takes nothing: stalled from now, and the bell rings once.
+        io.progress(&Poll::Pending);
+        let Phase::Answering {
+            stalled: Some(from),
+            ..
+        } = slot.phase()
+        else {
+            panic!("not stalled: {:?}", slot.phase());
+        };
+        assert!(rung(&freed));
+        // Still nothing taken, a write of no bytes or a failed one: stalled since then.
+        io.progress(&Poll::Pending);
+        io.progress(&Poll::Ready(Ok(0)));
+        io.progress(&Poll::Ready(Err(std::io::ErrorKind::BrokenPipe.into())));
+        assert_eq!(
+            slot.phase(),
+            Phase::Answering {
+                since,
+                stalled: Some(from)
+            }
+        );
+        assert!(!rung(&freed));
+        // It takes some again: moving.
+        io.progress(&Poll::Ready(Ok(1)));
+        assert_eq!(
+            slot.phase(),
+            Phase::Answering {
+                since,
+                stalled: None
+            }
+        );
+
+        // A flush before the body is done is only part of the answer.
+        slot.flushed();
+        assert!(matches!(slot.phase(), Phase::Answering { .. }));
+        assert!(!rung(&freed));
+        // The body dropped, then flushed: written; the slot waits for the next head.
+        drop(TrackedBody {
+            body: Full::new(Bytes::from_static(b"ok\n")),
+            slot: Arc::clone(&slot),
+        });
+        assert!(matches!(slot.phase(), Phase::Answering { .. }));
+        slot.flushed();
+        assert!(matches!(slot.phase(), Phase::Waiting(_)));
+        assert!(rung(&freed));
+        // A new request starts afresh: the old body's mark does not end it at the first flush.
+        slot.answering();
+        slot.flushed();
+        assert!(matches!(slot.phase(), Phase::Answering { .. }));
+    }
+
+    /// A socket that takes `room` bytes more, then nothing (a client that stopped reading).
+    struct Sink {
+        room: usize,
+        flushes: usize,
+    }
+
+    impl hyper::rt::Write for Sink {
+        fn poll_write(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<std::io::Result<usize>> {
+            let n = buf.len().min(self.room);
+            if n == 0 {
+                return Poll::Pending;
+            }
+            self.room -= n;
+            Poll::Ready(Ok(n))
+        }
+
+        fn poll_flush(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+            self.flushes += 1;
+            Poll::Ready(Ok(()))
+        }
+
+        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    /// The socket's writes reach the slot, whichever way hyper writes, and pass on what the
+    /// socket did.
+    #[test]
+    fn writes_through_the_tracked_socket_mark_the_slot() {
+        let freed = Arc::new(Notify::new());
+        let slot = Arc::new(Slot::new(Arc::clone(&freed)));
+        slot.answering();
+        let mut io = Tracked {
+            io: Sink {
+                room: 4,
+                flushes: 0,
+            },
+            slot: Arc::clone(&slot),
+        };
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let wrote = hyper::rt::Write::poll_write(Pin::new(&mut io), &mut cx, b"12345678");
+        assert!(matches!(wrote, Poll::Ready(Ok(4))), "{wrote:?}");
+        let wrote = hyper::rt::Write::poll_write(Pin::new(&mut io), &mut cx, b"5678");
+        assert!(wrote.is_pending(), "{wrote:?}");
+        assert!(rung(&freed));
+        io.io.room = 3;
+        let more = [std::io::IoSlice::new(b"5678")];
+        let wrote = hyper::rt::Write::poll_write_vectored(Pin::new(&mut io), &mut cx, &more);
+        assert!(matches!(wrote, Poll::Ready(Ok(3))), "{wrote:?}");
+        assert!(matches!(
+            slot.phase(),
+            Phase::Answering { stalled: None, .. }
+        ));
+        let wrote = hyper::rt::Write::poll_write_vectored(Pin::new(&mut io), &mut cx, &more);
+        assert!(wrote.is_pending(), "{wrote:?}");
+        assert!(matches!(
+            slot.phase(),
+            Phase::Answering {
+                stalled: Some(_),
+                ..
+            }
+        ));
+        // The body done and the buffer flushed: the answer is written.
+        slot.body_done();
+        let flushed = hyper::rt::Write::poll_flush(Pin::new(&mut io), &mut cx);
+        assert!(matches!(flushed, Poll::Ready(Ok(()))), "{flushed:?}");
+        assert_eq!(io.io.flushes, 1);
+        assert!(matches!(slot.phase(), Phase::Waiting(_)));
     }
 }
