@@ -15,12 +15,11 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use testkit::{
-    Certificates, Reply, Scratch, Server, SocksAuth, SocksOptions, SocksProxy, SocksRequest,
-    TlsPages, stderr, stdout,
+    Certificates, Scratch, Server, SocksAuth, SocksOptions, SocksProxy, SocksRequest, TlsPages,
+    stderr,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_cargo-depinfo");
-const EXPOSITION: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// A page as build-info-collector serves it: program `alpha` on itoa 1.0.15.
 fn page() -> String {
@@ -33,34 +32,12 @@ fn page() -> String {
 }
 
 fn page_server() -> Server {
-    let page = page();
-    Server::start(move |path| {
-        if path == "/metrics" {
-            Reply::ok(EXPOSITION, page.clone())
-        } else {
-            Reply::not_found()
-        }
-    })
+    Server::metrics(page())
 }
 
 /// `cargo-depinfo args` with no proxy variables but those given; (exit code, stdout, stderr).
 fn depinfo_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
-    let mut cmd = Command::new(BIN);
-    for var in [
-        "HTTP_PROXY",
-        "http_proxy",
-        "HTTPS_PROXY",
-        "https_proxy",
-        "ALL_PROXY",
-        "all_proxy",
-        "NO_PROXY",
-        "no_proxy",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.args(args).envs(env.iter().copied());
-    let out = testkit::run(&mut cmd, Duration::from_secs(120));
-    (out.status.code().unwrap_or(-1), stdout(&out), stderr(&out))
+    testkit::run_with_proxy_env(BIN, args, env, Duration::from_secs(120))
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> String {

@@ -12,7 +12,8 @@
 //! - [`Certificates`], [`TlsPages`]: a CA and a server certificate made by `openssl`, and an
 //!   HTTPS page server (`openssl s_server -WWW`), killed on drop.
 //! - [`run`], [`run_ok`], [`run_with_input`] and [`Running`]: child processes with a time
-//!   limit, killed when the limit passes or the guard drops, output captured.
+//!   limit, killed when the limit passes or the guard drops, output captured;
+//!   [`run_with_proxy_env`] with only the proxy variables a test gives.
 //! - [`check_metrics`], [`check_rules`], [`test_rules`]: the real `promtool`, never skipped.
 //! - [`elf_with_sections`], [`mach_o_with_sections`], [`pe_with_sections`]: small linked
 //!   binaries with chosen sections, written byte by byte; [`with_sections`] adds sections to a
@@ -64,7 +65,10 @@ pub use binaries::{
     auditable_binary, dep_v0_json, elf_with_sections, mach_o_with_sections, noise,
     pe_with_sections, plain_binary, with_sections, with_sections_on,
 };
-pub use child::{Running, announced, run, run_ok, run_with_input, stderr, stderr_lines, stdout};
+pub use child::{
+    Running, announced, run, run_ok, run_with_input, run_with_proxy_env, stderr, stderr_lines,
+    stdout,
+};
 pub use counting_alloc::{CountingAllocator, held_after, peak_during};
 pub use fixture_project::{
     binary, cargo, copy_fixture, git, git_init_commit, target_dir, workspace_root,
@@ -77,7 +81,7 @@ pub use fleet::{
 pub use golden::check_golden;
 pub use http_client::{Response, get};
 pub use http_proxy::Proxy;
-pub use http_server::{Reply, Server, sorted_listeners, unused_addr};
+pub use http_server::{EXPOSITION, Reply, Server, sorted_listeners, unused_addr};
 pub use metrics_page::{PageSpec, metrics_page};
 pub use peak_rss::{Measured, answer_measure_request, measured};
 pub use promtool::{check_metrics, check_rules, installed, test_rules};
