@@ -2,8 +2,8 @@
 //! (`GET http://host:port/path`), to loopback targets only; what went through is recorded;
 //! stopped on drop.
 
-use std::io::{BufRead as _, BufReader, Read, Write as _};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
@@ -151,36 +151,13 @@ fn relay(client: &TcpStream, log: &Mutex<Vec<String>>) {
     if (&upstream).write_all(&buffered).is_err() {
         return;
     }
-    let (up_read, client_write) = (upstream.try_clone(), client.try_clone());
-    let back = std::thread::spawn(move || {
-        if let (Ok(mut from), Ok(mut to)) = (up_read, client_write) {
-            copy(&mut from, &mut to);
-        }
-    });
-    if let (Ok(mut from), Ok(mut to)) = (client.try_clone(), upstream.try_clone()) {
-        copy(&mut from, &mut to);
-    }
-    let _ = back.join();
-}
-
-/// Copies until end of stream or error, then shuts the writing side down.
-fn copy(from: &mut TcpStream, to: &mut TcpStream) {
-    let mut buf = [0u8; 16 << 10];
-    loop {
-        match from.read(&mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => {
-                if to.write_all(&buf[..n]).is_err() {
-                    break;
-                }
-            }
-        }
-    }
-    let _ = to.shutdown(Shutdown::Write);
+    crate::relay::both_ways(client, &upstream);
 }
 
 #[cfg(test)]
 mod tests {
+    use std::io::Read as _;
+
     use super::*;
     use crate::{Reply, Server};
 

@@ -55,6 +55,7 @@ mod metrics_page;
 pub mod mutation;
 mod peak_rss;
 mod promtool;
+mod relay;
 mod scratch;
 mod socks_proxy;
 mod tls;

@@ -6,7 +6,7 @@
 //! asked for when it is a loopback one (`localhost` counts as `127.0.0.1`). Stopped on drop.
 
 use std::io::{Read, Write as _};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
@@ -215,16 +215,7 @@ fn serve(client: &TcpStream, options: &SocksOptions, log: &Mutex<Vec<SocksReques
         return;
     };
     let _ = upstream.set_read_timeout(Some(IDLE_LIMIT));
-    let (up_read, client_write) = (upstream.try_clone(), client.try_clone());
-    let back = std::thread::spawn(move || {
-        if let (Ok(mut from), Ok(mut to)) = (up_read, client_write) {
-            copy(&mut from, &mut to);
-        }
-    });
-    if let (Ok(mut from), Ok(mut to)) = (client.try_clone(), upstream.try_clone()) {
-        copy(&mut from, &mut to);
-    }
-    let _ = back.join();
+    crate::relay::both_ways(client, &upstream);
 }
 
 /// SOCKS4 and SOCKS4a, after the version byte.
@@ -316,22 +307,6 @@ fn socks5(s: &mut TcpStream, options: &SocksOptions) -> Option<SocksRequest> {
         by_name,
         auth,
     })
-}
-
-/// Copies until end of stream or error, then shuts the writing side down.
-fn copy(from: &mut TcpStream, to: &mut TcpStream) {
-    let mut buf = [0u8; 16 << 10];
-    loop {
-        match from.read(&mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => {
-                if to.write_all(&buf[..n]).is_err() {
-                    break;
-                }
-            }
-        }
-    }
-    let _ = to.shutdown(Shutdown::Write);
 }
 
 #[cfg(test)]
