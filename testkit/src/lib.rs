@@ -26,6 +26,7 @@
 //! - [`check_golden`]: output compared with a file, rewritten on request.
 //! - [`mutation`]: byte-level mutations of valid inputs for parsers' property tests.
 //! - [`metrics_page`]: large `/metrics` pages with our series among histograms and counters.
+//! - [`start_exporter`]: the real exporter on a port it picks, and the address it announced.
 //! - [`measured`]: the wall time and peak RSS of a whole command, for memory benches.
 //! - With the `fixtures` feature, `fixture`: `BuildInfo` and `Packages` values made from rows.
 //!
@@ -43,6 +44,7 @@ mod api_answers;
 mod binaries;
 mod child;
 mod counting_alloc;
+mod exporter;
 #[cfg(feature = "fixtures")]
 pub mod fixture;
 mod fixture_project;
@@ -71,6 +73,7 @@ pub use child::{
     stdout,
 };
 pub use counting_alloc::{CountingAllocator, held_after, peak_during};
+pub use exporter::start_exporter;
 pub use fixture_project::{
     binary, cargo, copy_fixture, git, git_init_commit, target_dir, workspace_root,
 };
