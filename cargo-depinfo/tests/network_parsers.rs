@@ -12,9 +12,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use cargo_depinfo::network_parsers::{
-    Format, MAX_API_LABEL_VALUE, MAX_LABEL_VALUE, MAX_LINE, decode_prometheus_answer,
-    decode_prometheus_answer_reader, decode_prometheus_answer_with, page_observations,
-    parse_exposition, parse_exposition_reader, parse_index_file,
+    Annotations, ApiSample, Format, MAX_API_LABEL_VALUE, MAX_LABEL_VALUE, MAX_LINE,
+    decode_prometheus_answer, decode_prometheus_answer_reader, decode_prometheus_answer_with,
+    page_observations, parse_exposition, parse_exposition_reader, parse_index_file,
 };
 use cargo_depinfo::{ApiError, ExpositionError, IndexFileError};
 use proptest::prelude::*;
@@ -748,8 +748,16 @@ fn reference(status: u16, body: &[u8]) -> Classified {
 
 /// The streaming decoder's reading of the answer, in the reference's terms.
 fn streamed(status: u16, body: &[u8]) -> Classified {
+    classify_streamed(|on_sample| decode_prometheus_answer_with(status, None, body, on_sample))
+}
+
+/// What a streaming decoder, called by `decode` with the callback that collects the samples,
+/// read, in the reference's terms.
+fn classify_streamed(
+    decode: impl FnOnce(&mut dyn FnMut(&ApiSample<'_>)) -> Result<Annotations, ApiError>,
+) -> Classified {
     let mut samples = Vec::new();
-    let answer = decode_prometheus_answer_with(status, None, body, &mut |s| {
+    let answer = decode(&mut |s| {
         samples.push((
             s.labels()
                 .map(|(n, v)| (n.to_owned(), v.to_owned()))
@@ -1097,29 +1105,9 @@ proptest! {
 /// An answer's samples as [`decode_prometheus_answer_reader`] hands them, read in steps of
 /// `step` bytes, in the reference's terms.
 fn streamed_from_reader(status: u16, body: &[u8], step: usize) -> Classified {
-    let mut samples = Vec::new();
-    let answer =
-        decode_prometheus_answer_reader(status, None, Trickle(body, step), &|_| true, &mut |s| {
-            samples.push((
-                s.labels()
-                    .map(|(n, v)| (n.to_owned(), v.to_owned()))
-                    .collect::<Vec<_>>(),
-                s.value,
-            ));
-        });
-    match answer {
-        Ok(a) => Ok((
-            samples,
-            (a.warnings, a.warning_count),
-            (a.infos, a.info_count),
-        )),
-        Err(ApiError::NotAnAnswer { .. }) => Err("not an answer"),
-        Err(ApiError::Refused { .. }) => Err("refused"),
-        Err(ApiError::Status(_)) => Err("status"),
-        Err(ApiError::NoData) => Err("no data"),
-        Err(ApiError::NotVector(_)) => Err("not a vector"),
-        Err(_) => Err("other"),
-    }
+    classify_streamed(|on_sample| {
+        decode_prometheus_answer_reader(status, None, Trickle(body, step), &|_| true, on_sample)
+    })
 }
 
 proptest! {
