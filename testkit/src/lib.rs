@@ -75,7 +75,7 @@ pub use child::{
 pub use counting_alloc::{CountingAllocator, held_after, peak_during};
 pub use exporter::start_exporter;
 pub use fixture_project::{
-    binary, cargo, copy_fixture, git, git_init_commit, target_dir, workspace_root,
+    binary, cargo, copy_fixture, git, git_command, git_init_commit, target_dir, workspace_root,
 };
 pub use fleet::{
     CODEC, CODEC_VERSIONS, Processes, Variant, affected_instances, build_fleet, first_value, query,
