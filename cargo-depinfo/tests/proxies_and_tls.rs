@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use testkit::{
     Certificates, Scratch, Server, SocksAuth, SocksOptions, SocksProxy, SocksRequest, TlsPages,
-    stderr,
+    openssl, stderr,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_cargo-depinfo");
@@ -407,39 +407,12 @@ fn an_unsupported_proxy_scheme_is_refused_before_any_connection() {
 }
 
 /// Runs `openssl` in `dir`; panics with its stderr when it fails.
-fn openssl(dir: &Path, args: &[&str]) {
-    let out = testkit::run(
-        Command::new("openssl").args(args).current_dir(dir),
-        Duration::from_secs(120),
-    );
-    assert!(out.status.success(), "openssl {args:?}: {}", stderr(&out));
-}
-
 /// The certificate of Prometheus' TLS guide (`openssl req -x509 -newkey rsa -nodes`, so
 /// `CA:TRUE`), with the subjectAltName Go and rustls need: `guide.pem` and `guide.key`. And
 /// one like it whose validity ended in 2021, made by `openssl ca -selfsign` with past dates:
 /// `old.pem` and `old.key`.
 fn guide_certificates(dir: &Path) {
-    openssl(
-        dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-keyout",
-            "guide.key",
-            "-out",
-            "guide.pem",
-            "-subj",
-            "/CN=localhost",
-            "-addext",
-            "subjectAltName=DNS:localhost",
-        ],
-    );
+    testkit::guide_certificate(dir, 2);
     write(
         dir,
         "ca.cnf",

@@ -91,7 +91,7 @@ pub use peak_rss::{Measured, answer_measure_request, measured};
 pub use promtool::{check_metrics, check_rules, installed, test_rules};
 pub use scratch::Scratch;
 pub use socks_proxy::{SocksAuth, SocksOptions, SocksProxy, SocksRequest};
-pub use tls::{Certificates, TlsPages, wait_for_port};
+pub use tls::{Certificates, TlsPages, guide_certificate, openssl, wait_for_port};
 pub use zlib::{inflate, zlib};
 
 /// Asserts that `text` contains `part`, printing the whole text when it does not.
