@@ -1,8 +1,64 @@
-//! The byte relay both test proxies ([`crate::Proxy`], [`crate::SocksProxy`]) run once a
-//! tunnel stands.
+//! What both test proxies ([`crate::Proxy`], [`crate::SocksProxy`]) share: the loopback
+//! listener that accepts their clients, and the byte relay they run once a tunnel stands.
 
 use std::io::{Read, Write as _};
-use std::net::{Shutdown, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// A listener on `127.0.0.1`, on a port the OS picks, whose thread hands every connection to
+/// `accept`; stopped and joined on drop.
+pub(crate) struct Acceptor {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Acceptor {
+    /// Starts listening; `accept` runs on the listener's thread, so it should hand the
+    /// connection to a thread of its own.
+    pub(crate) fn start(accept: impl Fn(TcpStream) + Send + 'static) -> Acceptor {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        let addr = listener
+            .local_addr()
+            .expect("a bound listener has an address");
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if stopped.load(Ordering::SeqCst) {
+                    break;
+                }
+                if let Ok(conn) = conn {
+                    accept(conn);
+                }
+            }
+        });
+        Acceptor {
+            addr,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// The address it listens on.
+    pub(crate) fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+}
+
+impl Drop for Acceptor {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // The thread sleeps in `accept`: one connection wakes it to see the flag.
+        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
 
 /// Relays bytes both ways between `client` and `upstream` (the way back on a thread of its
 /// own) until each side has ended or failed; each direction shuts its writing side down when
