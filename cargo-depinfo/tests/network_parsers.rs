@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use cargo_depinfo::network_parsers::{
-    Annotations, ApiSample, Format, MAX_API_LABEL_VALUE, MAX_LABEL_VALUE, MAX_LINE,
+    Annotations, ApiSample, Format, MAX_API_LABEL_VALUE, MAX_LABEL_VALUE, MAX_LINE, Sample,
     decode_prometheus_answer, decode_prometheus_answer_reader, decode_prometheus_answer_with,
     page_observations, parse_exposition, parse_exposition_reader, parse_index_file,
 };
@@ -136,6 +136,15 @@ fn format() -> impl Strategy<Value = Format> {
 
 type Parsed = (String, BTreeMap<String, String>, f64);
 
+/// A sample, owned.
+fn owned(s: &Sample<'_>) -> Parsed {
+    let labels = s
+        .labels()
+        .map(|(k, v)| (k.to_owned(), v.into_owned()))
+        .collect();
+    (s.name.to_owned(), labels, s.value)
+}
+
 /// Every sample `keep` selects, owned.
 fn parse_all(
     page: &[u8],
@@ -143,13 +152,7 @@ fn parse_all(
     keep: impl Fn(&str) -> bool,
 ) -> Result<Vec<Parsed>, ExpositionError> {
     let mut out = Vec::new();
-    parse_exposition(page, format, keep, |s| {
-        let labels = s
-            .labels()
-            .map(|(k, v)| (k.to_owned(), v.into_owned()))
-            .collect();
-        out.push((s.name.to_owned(), labels, s.value));
-    })?;
+    parse_exposition(page, format, keep, |s| out.push(owned(&s)))?;
     Ok(out)
 }
 
@@ -996,21 +999,8 @@ type PageResult = Result<(Vec<Parsed>, usize, Option<usize>), String>;
 
 fn parsed_whole(page: &[u8], format: Format) -> PageResult {
     let mut out = Vec::new();
-    let skipped = parse_exposition(
-        page,
-        format,
-        |_| true,
-        |s| {
-            out.push((
-                s.name.to_owned(),
-                s.labels()
-                    .map(|(k, v)| (k.to_owned(), v.into_owned()))
-                    .collect(),
-                s.value,
-            ));
-        },
-    )
-    .map_err(|e| e.to_string())?;
+    let skipped = parse_exposition(page, format, |_| true, |s| out.push(owned(&s)))
+        .map_err(|e| e.to_string())?;
     Ok((out, skipped.count, skipped.first.map(|e| e.line)))
 }
 
@@ -1020,15 +1010,7 @@ fn parsed_streamed(page: &[u8], format: Format, step: usize) -> PageResult {
         Trickle(page, step),
         format,
         |_| true,
-        |s| {
-            out.push((
-                s.name.to_owned(),
-                s.labels()
-                    .map(|(k, v)| (k.to_owned(), v.into_owned()))
-                    .collect(),
-                s.value,
-            ));
-        },
+        |s| out.push(owned(&s)),
     )
     .map_err(|e| e.to_string())?;
     Ok((out, skipped.count, skipped.first.map(|e| e.line)))
