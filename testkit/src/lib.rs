@@ -10,7 +10,8 @@
 //!   went through it; [`SocksProxy`]: a loopback SOCKS4/4a/5 proxy that records what each
 //!   client asked for and how it authenticated.
 //! - [`Certificates`], [`TlsPages`]: a CA and a server certificate made by `openssl`, and an
-//!   HTTPS page server (`openssl s_server -WWW`), killed on drop.
+//!   HTTPS page server (`openssl s_server -WWW`), killed on drop; [`openssl`] runs it,
+//!   [`guide_certificate`] makes the self-signed certificate of Prometheus' TLS guide.
 //! - [`run`], [`run_ok`], [`run_with_input`] and [`Running`]: child processes with a time
 //!   limit, killed when the limit passes or the guard drops, output captured;
 //!   [`run_with_proxy_env`] with only the proxy variables a test gives.
