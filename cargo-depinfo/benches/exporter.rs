@@ -25,14 +25,14 @@
 use std::io::Read as _;
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use cargo_depinfo::exporter::{ScanOptions, Scanner, render_scan};
 use cargo_depinfo::read_sections;
-use testkit::{Running, Scratch, zlib};
+use testkit::{Scratch, zlib};
 
 #[global_allocator]
 static ALLOCATOR: testkit::CountingAllocator = testkit::CountingAllocator;
@@ -174,26 +174,14 @@ fn main() {
     );
 
     // The real exporter over the fake tree: scrape latency and resident memory.
-    let mut exporter = Running::spawn(
-        Command::new(env!("CARGO_BIN_EXE_cargo-depinfo"))
-            .args([
-                "depinfo",
-                "exporter",
-                "--listen",
-                "127.0.0.1:0",
-                "--interval",
-                "3600",
-            ])
-            .arg("--proc-root")
-            .arg(&proc_root)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped()),
-    );
-    let addr = testkit::announced(
-        exporter.child().stderr.take().unwrap(),
-        "cargo-depinfo exporter listening on ",
-        "the exporter",
+    let (mut exporter, addr) = testkit::start_exporter(
+        Command::new(env!("CARGO_BIN_EXE_cargo-depinfo")),
+        [
+            "--interval".as_ref(),
+            "3600".as_ref(),
+            "--proc-root".as_ref(),
+            proc_root.as_os_str(),
+        ],
     );
     let mut times = Vec::new();
     let mut size = 0;

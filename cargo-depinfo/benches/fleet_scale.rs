@@ -20,7 +20,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use testkit::{Reply, Running, Scratch, Server};
+use testkit::{Reply, Running, Scratch, Server, measured};
 
 const INSTANCES: usize = 1_000;
 const PROGRAMS: usize = 20;
@@ -103,63 +103,6 @@ fn url_encode(s: &str) -> String {
         .collect()
 }
 
-/// Wall time and peak RSS (KiB) of `cmd`, its exit code and its stderr. Measured from a
-/// fresh copy of this bench (`--measure-child`): Linux counts in a child's peak RSS the pages
-/// of the process it was forked from, and this one holds the fleet's page.
-fn measure(cmd: &[&str]) -> (Duration, i64, i32, String) {
-    let out = Command::new(std::env::current_exe().unwrap())
-        .arg("--measure-child")
-        .args(cmd)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let report = String::from_utf8_lossy(&out.stdout);
-    let fields: Vec<i64> = report
-        .split_whitespace()
-        .map(|f| f.parse().unwrap_or_else(|_| panic!("measure: {report:?}")))
-        .collect();
-    let [nanos, rss, code] = fields[..] else {
-        panic!("measure: {report:?}")
-    };
-    (
-        Duration::from_nanos(u64::try_from(nanos).unwrap()),
-        rss,
-        i32::try_from(code).unwrap(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-/// `--measure-child PROGRAM ARGS...`: runs it (stdout discarded, stderr passed on), prints
-/// `NANOS MAXRSS_KIB CODE` from `wait4`.
-#[allow(
-    unsafe_code,
-    reason = "wait4 is the one call that gives a child's own peak RSS with its exit"
-)]
-fn measure_child(cmd: &[String]) {
-    let start = Instant::now();
-    let child = Command::new(&cmd[0])
-        .args(&cmd[1..])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let pid = libc::pid_t::try_from(child.id()).unwrap();
-    let mut status = 0;
-    // SAFETY: `rusage` is plain data, all zeroes is a valid value.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: waits once for the child spawned above, which `Child` never waits for.
-    let waited = unsafe { libc::wait4(pid, &raw mut status, 0, &raw mut usage) };
-    let took = start.elapsed();
-    assert_eq!(waited, pid, "wait4");
-    std::mem::forget(child);
-    let code = if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else {
-        -1
-    };
-    println!("{} {} {code}", took.as_nanos(), usage.ru_maxrss);
-}
-
 /// The median of `RUNS` timings of `f`.
 fn median(mut f: impl FnMut() -> Duration) -> Duration {
     let mut t: Vec<Duration> = (0..RUNS).map(|_| f()).collect();
@@ -172,11 +115,9 @@ fn ms(d: Duration) -> String {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    if args.get(1).is_some_and(|a| a == "--measure-child") {
-        measure_child(&args[2..]);
-        return;
-    }
+    // Measured commands run from a fresh copy of this bench: Linux counts in a child's peak
+    // RSS the pages of the process it was forked from, and this one holds the fleet's page.
+    testkit::answer_measure_request();
     let (prometheus, curl, jq) = (tool("prometheus"), tool("curl"), tool("jq"));
     let page = fleet_page();
     let page_mib = page.len() >> 20;
@@ -294,10 +235,9 @@ fn main() {
 
     let mut runs = Vec::new();
     for _ in 0..RUNS {
-        let (took, rss, code, err) =
-            measure(&[DEPINFO, "spread", "--timeout", "120", "--prometheus", &base]);
-        assert_eq!(code, 0, "spread: {err}");
-        runs.push((took, rss));
+        let m = measured(&[DEPINFO, "spread", "--timeout", "120", "--prometheus", &base]);
+        assert_eq!(m.code, 0, "spread: {}", m.stderr);
+        runs.push((m.wall, m.peak_rss_kib));
     }
     runs.sort();
     let (spread_t, spread_rss) = runs[RUNS / 2];
@@ -309,7 +249,7 @@ fn main() {
         spread_rss >> 10,
         spread_peak >> 10
     );
-    let (took, rss, code, err) = measure(&[
+    let m = measured(&[
         DEPINFO,
         "affected",
         "crate-004",
@@ -319,11 +259,12 @@ fn main() {
         "--prometheus",
         &base,
     ]);
-    assert!(code == 0 || code == 1, "affected: {err}");
+    assert!(m.code == 0 || m.code == 1, "affected: {}", m.stderr);
     println!(
-        "cargo-depinfo affected crate-004 '>=1.1.0, <1.1.5' --prometheus URL: {} wall, peak RSS {} MiB (exit {code})",
-        ms(took),
-        rss >> 10
+        "cargo-depinfo affected crate-004 '>=1.1.0, <1.1.5' --prometheus URL: {} wall, peak RSS {} MiB (exit {})",
+        ms(m.wall),
+        m.peak_rss_kib >> 10,
+        m.code
     );
     // `audit` of the whole fleet against 1,000 advisories over 600 crates, 60 of which the
     // fleet runs (a real fleet's 300 crates meet a few dozen of the real database's ~600).
@@ -331,7 +272,7 @@ fn main() {
     write_db(&db);
     let mut audits = Vec::new();
     for _ in 0..RUNS {
-        let (took, rss, code, err) = measure(&[
+        let m = measured(&[
             DEPINFO,
             "audit",
             "--db",
@@ -341,8 +282,8 @@ fn main() {
             "--prometheus",
             &base,
         ]);
-        assert!(code == 0 || code == 1, "audit: {err}");
-        audits.push((took, rss));
+        assert!(m.code == 0 || m.code == 1, "audit: {}", m.stderr);
+        audits.push((m.wall, m.peak_rss_kib));
     }
     audits.sort();
     println!(

@@ -13,69 +13,11 @@
 //! `cargo bench -p cargo-depinfo --bench hostile_config`.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
-use testkit::Scratch;
+use testkit::{Scratch, measured};
 
 const DEPINFO: &str = env!("CARGO_BIN_EXE_cargo-depinfo");
-
-/// Wall time, peak RSS (KiB), exit code and stderr of `cargo-depinfo depinfo ARGS`, measured
-/// by a fresh copy of this bench (`--measure-child`), whose own pages do not count.
-fn measure(args: &[&str]) -> (Duration, i64, i32, String) {
-    let out = Command::new(std::env::current_exe().unwrap())
-        .arg("--measure-child")
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let report = String::from_utf8_lossy(&out.stdout);
-    let fields: Vec<i64> = report
-        .split_whitespace()
-        .map(|f| f.parse().unwrap_or_else(|_| panic!("measure: {report:?}")))
-        .collect();
-    let [nanos, rss, code] = fields[..] else {
-        panic!("measure: {report:?}")
-    };
-    (
-        Duration::from_nanos(u64::try_from(nanos).unwrap()),
-        rss,
-        i32::try_from(code).unwrap(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-/// `--measure-child ARGS...`: runs `cargo-depinfo depinfo ARGS` (stdout discarded, stderr
-/// passed on), prints `NANOS MAXRSS_KIB CODE` from `wait4`.
-#[allow(
-    unsafe_code,
-    reason = "wait4 is the one call that gives a child's own peak RSS with its exit"
-)]
-fn measure_child(args: &[String]) {
-    let start = Instant::now();
-    let child = Command::new(DEPINFO)
-        .arg("depinfo")
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let pid = libc::pid_t::try_from(child.id()).unwrap();
-    let mut status = 0;
-    // SAFETY: `rusage` is plain data, all zeroes is a valid value.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: waits once for the child spawned above, which `Child` never waits for.
-    let waited = unsafe { libc::wait4(pid, &raw mut status, 0, &raw mut usage) };
-    let took = start.elapsed();
-    assert_eq!(waited, pid, "wait4");
-    std::mem::forget(child);
-    let code = if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else {
-        -1
-    };
-    println!("{} {} {code}", took.as_nanos(), usage.ru_maxrss);
-}
 
 fn write(dir: &Path, name: &str, text: &str) -> String {
     let path = dir.join(name);
@@ -84,11 +26,7 @@ fn write(dir: &Path, name: &str, text: &str) -> String {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    if args.get(1).is_some_and(|a| a == "--measure-child") {
-        measure_child(&args[2..]);
-        return;
-    }
+    testkit::answer_measure_request();
     let dir = Scratch::new("bench-hostile-config");
     let d = dir.path();
     let fifo = d.join("fifo");
@@ -179,7 +117,9 @@ fn main() {
     // Nobody listens on the URL: a config that loads fails there, at once.
     let url = "http://127.0.0.1:9/";
     for (name, config) in &cases {
-        let (took, rss, code, err) = measure(&[
+        let m = measured(&[
+            DEPINFO,
+            "depinfo",
             "spread",
             "--metrics",
             url,
@@ -188,11 +128,19 @@ fn main() {
             "--http.config.file",
             config,
         ]);
-        let first: String = err.lines().next().unwrap_or("").chars().take(90).collect();
+        let first: String = m
+            .stderr
+            .lines()
+            .next()
+            .unwrap_or("")
+            .chars()
+            .take(90)
+            .collect();
         println!(
-            "{name:<28} {:>7.1} ms {:>8} KiB  {code:>4}  {first}",
-            took.as_secs_f64() * 1e3,
-            rss
+            "{name:<28} {:>7.1} ms {:>8} KiB  {:>4}  {first}",
+            m.wall.as_secs_f64() * 1e3,
+            m.peak_rss_kib,
+            m.code
         );
     }
 }

@@ -48,10 +48,26 @@ fn report(what: &str, input_bytes: usize, m: &Measured) {
     }
 }
 
-fn spread(source: &str, url: &str, extra: &[&str]) -> Measured {
-    let mut cmd = vec![DEPINFO, "spread", source, url, "--format", "json"];
-    cmd.extend_from_slice(extra);
-    measured(&cmd)
+/// Reports what `spread SOURCE URL --format json` costs over `body`, served from a loopback
+/// server as a `/metrics` page (`--metrics`) or as an answer of Prometheus' API
+/// (`--prometheus`).
+fn report_served(what: &str, source: &str, body: String) {
+    let size = body.len();
+    let (content_type, path) = if source == "--metrics" {
+        (TEXT, "/metrics")
+    } else {
+        (JSON, "")
+    };
+    let server = Server::fixed(Reply::ok(content_type, body));
+    let m = measured(&[
+        DEPINFO,
+        "spread",
+        source,
+        &server.url(path),
+        "--format",
+        "json",
+    ]);
+    report(what, size, &m);
 }
 
 /// A `count by (program, job, name, version)` answer for the `rust_mod_info` series of
@@ -117,25 +133,15 @@ fn main() {
             programs: 10,
             open_metrics: false,
         };
-        let page = metrics_page(spec);
-        let size = page.len();
-        let server = Server::fixed(Reply::ok(TEXT, page));
-        let m = spread("--metrics", &server.url("/metrics"), &[]);
-        report(
+        report_served(
             "1M distinct rust_mod_info series, spread --metrics --format json",
-            size,
-            &m,
+            "--metrics",
+            metrics_page(spec),
         );
-        drop(server);
-
-        let answer = count_answer(spec.mod_info, spec.programs);
-        let size = answer.len();
-        let server = Server::fixed(Reply::ok(JSON, answer));
-        let m = spread("--prometheus", &server.url(""), &[]);
-        report(
+        report_served(
             "1M distinct series counted, spread --prometheus --format json",
-            size,
-            &m,
+            "--prometheus",
+            count_answer(spec.mod_info, spec.programs),
         );
     }
 
@@ -148,14 +154,10 @@ fn main() {
             programs: 500_000,
             open_metrics: false,
         };
-        let page = metrics_page(spec);
-        let size = page.len();
-        let server = Server::fixed(Reply::ok(TEXT, page));
-        let m = spread("--metrics", &server.url("/metrics"), &[]);
-        report(
+        report_served(
             "500,000 programs with one series and a build_info each, spread --metrics --format json",
-            size,
-            &m,
+            "--metrics",
+            metrics_page(spec),
         );
     }
 
@@ -167,24 +169,21 @@ fn main() {
              rust_mod_info{{name=\"serde\",program=\"svc\",version=\"1.0.0\"}} 1\n"
         );
         drop(big);
-        let size = page.len();
-        let server = Server::fixed(Reply::ok(TEXT, page));
-        let m = spread("--metrics", &server.url("/metrics"), &[]);
-        report("one 200 MB label, spread --metrics --format json", size, &m);
+        report_served(
+            "one 200 MB label, spread --metrics --format json",
+            "--metrics",
+            page,
+        );
     }
 
     if only("foreign") {
         for foreign in [0, 100_000, 500_000] {
-            let answer = foreign_answer(foreign);
-            let size = answer.len();
-            let server = Server::fixed(Reply::ok(JSON, answer));
-            let m = spread("--prometheus", &server.url(""), &[]);
-            report(
+            report_served(
                 &format!(
                     "{foreign} foreign series + 1,000 ours, spread --prometheus --format json"
                 ),
-                size,
-                &m,
+                "--prometheus",
+                foreign_answer(foreign),
             );
         }
     }

@@ -75,18 +75,8 @@ fn git(dir: &Path, args: &[&str], input: Option<&str>, time: u64) -> String {
 /// [`git`], its stderr when it fails.
 fn try_git(dir: &Path, args: &[&str], input: Option<&str>, time: u64) -> Result<String, String> {
     let date = format!("@{time} +0000");
-    let mut cmd = Command::new("git");
-    cmd.arg("-C")
-        .arg(dir)
-        .args(args)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
-        .env("GIT_AUTHOR_DATE", &date)
-        .env("GIT_COMMITTER_DATE", &date);
+    let mut cmd = testkit::git_command(dir, &date);
+    cmd.args(args);
     let out = match input {
         Some(input) => testkit::run_with_input(&mut cmd, input.as_bytes(), LIMIT),
         None => testkit::run(&mut cmd, LIMIT),

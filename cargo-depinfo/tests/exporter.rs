@@ -91,27 +91,10 @@ fn wait_exec(child: &mut Running, exe: &str) {
 
 /// Starts the exporter on a free port; returns it and its address.
 fn start_exporter(args: &[&str]) -> (Running, String) {
-    let mut exporter = Running::spawn(
-        Command::new(DEPINFO)
-            .args([
-                "depinfo",
-                "exporter",
-                "--listen",
-                "127.0.0.1:0",
-                "--interval",
-                "1",
-            ])
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped()),
-    );
-    let addr = testkit::announced(
-        exporter.child().stderr.take().unwrap(),
-        "cargo-depinfo exporter listening on ",
-        "the exporter",
-    );
-    (exporter, addr)
+    testkit::start_exporter(
+        Command::new(DEPINFO),
+        ["--interval", "1"].iter().chain(args),
+    )
 }
 
 fn metrics(addr: &str) -> String {
@@ -531,7 +514,7 @@ fn without_privileges_other_users_processes_count_as_unreadable() {
             "this test needs root (to drop to nobody) or a process of another user"
         );
     }
-    let mut cmd = if root {
+    let cmd = if root {
         let mut cmd = Command::new(installed("setpriv"));
         cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]);
         cmd.arg(DEPINFO);
@@ -541,24 +524,7 @@ fn without_privileges_other_users_processes_count_as_unreadable() {
     };
     // A process of ours that the exporter may not read.
     let mut sleeping = spawn(Command::new("sleep").arg("300"));
-    let mut exporter = Running::spawn(
-        cmd.args([
-            "depinfo",
-            "exporter",
-            "--listen",
-            "127.0.0.1:0",
-            "--interval",
-            "60",
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped()),
-    );
-    let addr = testkit::announced(
-        exporter.child().stderr.take().unwrap(),
-        "cargo-depinfo exporter listening on ",
-        "the exporter",
-    );
+    let (_exporter, addr) = testkit::start_exporter(cmd, ["--interval", "60"]);
     let text = metrics(&addr);
     testkit::check_metrics(&text);
     assert!(processes_counted(&text, "unreadable") >= 1, "{text}");

@@ -8,7 +8,7 @@
 
 use std::io::{ErrorKind, Read as _, Write as _};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
@@ -20,20 +20,7 @@ const DEPINFO: &str = env!("CARGO_BIN_EXE_cargo-depinfo");
 
 /// Starts the exporter on a free port with `args`; returns it and its address.
 fn start_exporter(args: &[&str]) -> (Running, String) {
-    let mut exporter = Running::spawn(
-        Command::new(DEPINFO)
-            .args(["depinfo", "exporter", "--listen", "127.0.0.1:0"])
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped()),
-    );
-    let addr = testkit::announced(
-        exporter.child().stderr.take().unwrap(),
-        "cargo-depinfo exporter listening on ",
-        "the exporter",
-    );
-    (exporter, addr)
+    testkit::start_exporter(Command::new(DEPINFO), args)
 }
 
 /// How an attacking connection behaves.

@@ -103,15 +103,21 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 /// on: a config refused at load never gets that far.
 fn with_config(config: &Path) -> Output {
     let url = format!("http://{}/", testkit::unused_addr());
-    run(&mut depinfo(&[
+    spread_with_config(&[], &url, config)
+}
+
+/// `GLOBAL... spread --metrics URL --timeout 2 --http.config.file CONFIG`.
+fn spread_with_config(global: &[&str], url: &str, config: &Path) -> Output {
+    let spread = [
         "spread",
         "--metrics",
-        &url,
+        url,
         "--timeout",
         "2",
         "--http.config.file",
         config.to_str().unwrap(),
-    ]))
+    ];
+    run(&mut depinfo(&[global, &spread].concat()))
 }
 
 /// Regression (issue 18, defect 3): `ca_file`, `cert_file` and `key_file` set to a FIFO,
@@ -210,21 +216,7 @@ fn max_file_kib_caps_the_config_file() {
     );
     assert!(std::fs::metadata(&config).unwrap().len() > 2048);
     let url = format!("http://{}/", testkit::unused_addr());
-    let args = |kib: &'static str| {
-        [
-            "--max-file-kib",
-            kib,
-            "spread",
-            "--metrics",
-            &url,
-            "--timeout",
-            "2",
-            "--http.config.file",
-            config.to_str().unwrap(),
-        ]
-        .map(str::to_owned)
-    };
-    let refused = run(&mut depinfo(&args("1").each_ref().map(String::as_str)));
+    let refused = spread_with_config(&["--max-file-kib", "1"], &url, &config);
     assert_eq!(
         one_error(&refused),
         (
@@ -236,7 +228,7 @@ fn max_file_kib_caps_the_config_file() {
         )
     );
     // With 3 KiB it is read; the run then fails on the unreachable URL, not on the file.
-    let read = run(&mut depinfo(&args("3").each_ref().map(String::as_str)));
+    let read = spread_with_config(&["--max-file-kib", "3"], &url, &config);
     let (_, line) = one_error(&read);
     assert!(line.starts_with(&format!("error: {url}: ")), "{line}");
 }

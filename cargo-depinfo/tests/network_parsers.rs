@@ -12,9 +12,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use cargo_depinfo::network_parsers::{
-    Format, MAX_API_LABEL_VALUE, MAX_LABEL_VALUE, MAX_LINE, decode_prometheus_answer,
-    decode_prometheus_answer_reader, decode_prometheus_answer_with, page_observations,
-    parse_exposition, parse_exposition_reader, parse_index_file,
+    Annotations, ApiSample, Format, MAX_API_LABEL_VALUE, MAX_LABEL_VALUE, MAX_LINE, Sample,
+    decode_prometheus_answer, decode_prometheus_answer_reader, decode_prometheus_answer_with,
+    page_observations, parse_exposition, parse_exposition_reader, parse_index_file,
 };
 use cargo_depinfo::{ApiError, ExpositionError, IndexFileError};
 use proptest::prelude::*;
@@ -136,6 +136,15 @@ fn format() -> impl Strategy<Value = Format> {
 
 type Parsed = (String, BTreeMap<String, String>, f64);
 
+/// A sample, owned.
+fn owned(s: &Sample<'_>) -> Parsed {
+    let labels = s
+        .labels()
+        .map(|(k, v)| (k.to_owned(), v.into_owned()))
+        .collect();
+    (s.name.to_owned(), labels, s.value)
+}
+
 /// Every sample `keep` selects, owned.
 fn parse_all(
     page: &[u8],
@@ -143,13 +152,7 @@ fn parse_all(
     keep: impl Fn(&str) -> bool,
 ) -> Result<Vec<Parsed>, ExpositionError> {
     let mut out = Vec::new();
-    parse_exposition(page, format, keep, |s| {
-        let labels = s
-            .labels()
-            .map(|(k, v)| (k.to_owned(), v.into_owned()))
-            .collect();
-        out.push((s.name.to_owned(), labels, s.value));
-    })?;
+    parse_exposition(page, format, keep, |s| out.push(owned(&s)))?;
     Ok(out)
 }
 
@@ -748,8 +751,16 @@ fn reference(status: u16, body: &[u8]) -> Classified {
 
 /// The streaming decoder's reading of the answer, in the reference's terms.
 fn streamed(status: u16, body: &[u8]) -> Classified {
+    classify_streamed(|on_sample| decode_prometheus_answer_with(status, None, body, on_sample))
+}
+
+/// What a streaming decoder, called by `decode` with the callback that collects the samples,
+/// read, in the reference's terms.
+fn classify_streamed(
+    decode: impl FnOnce(&mut dyn FnMut(&ApiSample<'_>)) -> Result<Annotations, ApiError>,
+) -> Classified {
     let mut samples = Vec::new();
-    let answer = decode_prometheus_answer_with(status, None, body, &mut |s| {
+    let answer = decode(&mut |s| {
         samples.push((
             s.labels()
                 .map(|(n, v)| (n.to_owned(), v.to_owned()))
@@ -988,21 +999,8 @@ type PageResult = Result<(Vec<Parsed>, usize, Option<usize>), String>;
 
 fn parsed_whole(page: &[u8], format: Format) -> PageResult {
     let mut out = Vec::new();
-    let skipped = parse_exposition(
-        page,
-        format,
-        |_| true,
-        |s| {
-            out.push((
-                s.name.to_owned(),
-                s.labels()
-                    .map(|(k, v)| (k.to_owned(), v.into_owned()))
-                    .collect(),
-                s.value,
-            ));
-        },
-    )
-    .map_err(|e| e.to_string())?;
+    let skipped = parse_exposition(page, format, |_| true, |s| out.push(owned(&s)))
+        .map_err(|e| e.to_string())?;
     Ok((out, skipped.count, skipped.first.map(|e| e.line)))
 }
 
@@ -1012,15 +1010,7 @@ fn parsed_streamed(page: &[u8], format: Format, step: usize) -> PageResult {
         Trickle(page, step),
         format,
         |_| true,
-        |s| {
-            out.push((
-                s.name.to_owned(),
-                s.labels()
-                    .map(|(k, v)| (k.to_owned(), v.into_owned()))
-                    .collect(),
-                s.value,
-            ));
-        },
+        |s| out.push(owned(&s)),
     )
     .map_err(|e| e.to_string())?;
     Ok((out, skipped.count, skipped.first.map(|e| e.line)))
@@ -1118,29 +1108,9 @@ fn a_long_line_cut_by_many_reads_holds_one_capped_piece() {
 /// An answer's samples as [`decode_prometheus_answer_reader`] hands them, read in steps of
 /// `step` bytes, in the reference's terms.
 fn streamed_from_reader(status: u16, body: &[u8], step: usize) -> Classified {
-    let mut samples = Vec::new();
-    let answer =
-        decode_prometheus_answer_reader(status, None, Trickle(body, step), &|_| true, &mut |s| {
-            samples.push((
-                s.labels()
-                    .map(|(n, v)| (n.to_owned(), v.to_owned()))
-                    .collect::<Vec<_>>(),
-                s.value,
-            ));
-        });
-    match answer {
-        Ok(a) => Ok((
-            samples,
-            (a.warnings, a.warning_count),
-            (a.infos, a.info_count),
-        )),
-        Err(ApiError::NotAnAnswer { .. }) => Err("not an answer"),
-        Err(ApiError::Refused { .. }) => Err("refused"),
-        Err(ApiError::Status(_)) => Err("status"),
-        Err(ApiError::NoData) => Err("no data"),
-        Err(ApiError::NotVector(_)) => Err("not a vector"),
-        Err(_) => Err("other"),
-    }
+    classify_streamed(|on_sample| {
+        decode_prometheus_answer_reader(status, None, Trickle(body, step), &|_| true, on_sample)
+    })
 }
 
 proptest! {

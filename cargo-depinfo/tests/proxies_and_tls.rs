@@ -15,12 +15,11 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use testkit::{
-    Certificates, Reply, Scratch, Server, SocksAuth, SocksOptions, SocksProxy, SocksRequest,
-    TlsPages, stderr, stdout,
+    Certificates, Scratch, Server, SocksAuth, SocksOptions, SocksProxy, SocksRequest, TlsPages,
+    openssl, stderr,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_cargo-depinfo");
-const EXPOSITION: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// A page as build-info-collector serves it: program `alpha` on itoa 1.0.15.
 fn page() -> String {
@@ -33,34 +32,12 @@ fn page() -> String {
 }
 
 fn page_server() -> Server {
-    let page = page();
-    Server::start(move |path| {
-        if path == "/metrics" {
-            Reply::ok(EXPOSITION, page.clone())
-        } else {
-            Reply::not_found()
-        }
-    })
+    Server::metrics(page())
 }
 
 /// `cargo-depinfo args` with no proxy variables but those given; (exit code, stdout, stderr).
 fn depinfo_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
-    let mut cmd = Command::new(BIN);
-    for var in [
-        "HTTP_PROXY",
-        "http_proxy",
-        "HTTPS_PROXY",
-        "https_proxy",
-        "ALL_PROXY",
-        "all_proxy",
-        "NO_PROXY",
-        "no_proxy",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.args(args).envs(env.iter().copied());
-    let out = testkit::run(&mut cmd, Duration::from_secs(120));
-    (out.status.code().unwrap_or(-1), stdout(&out), stderr(&out))
+    testkit::run_with_proxy_env(BIN, args, env, Duration::from_secs(120))
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> String {
@@ -430,39 +407,12 @@ fn an_unsupported_proxy_scheme_is_refused_before_any_connection() {
 }
 
 /// Runs `openssl` in `dir`; panics with its stderr when it fails.
-fn openssl(dir: &Path, args: &[&str]) {
-    let out = testkit::run(
-        Command::new("openssl").args(args).current_dir(dir),
-        Duration::from_secs(120),
-    );
-    assert!(out.status.success(), "openssl {args:?}: {}", stderr(&out));
-}
-
 /// The certificate of Prometheus' TLS guide (`openssl req -x509 -newkey rsa -nodes`, so
 /// `CA:TRUE`), with the subjectAltName Go and rustls need: `guide.pem` and `guide.key`. And
 /// one like it whose validity ended in 2021, made by `openssl ca -selfsign` with past dates:
 /// `old.pem` and `old.key`.
 fn guide_certificates(dir: &Path) {
-    openssl(
-        dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-keyout",
-            "guide.key",
-            "-out",
-            "guide.pem",
-            "-subj",
-            "/CN=localhost",
-            "-addext",
-            "subjectAltName=DNS:localhost",
-        ],
-    );
+    testkit::guide_certificate(dir, 2);
     write(
         dir,
         "ca.cnf",

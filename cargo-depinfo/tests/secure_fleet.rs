@@ -14,11 +14,10 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use testkit::{
-    Certificates, Proxy, Reply, Running, Scratch, Server, TlsPages, installed, stderr, stdout,
+    Certificates, EXPOSITION, Proxy, Reply, Running, Scratch, Server, TlsPages, installed,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_cargo-depinfo");
-const EXPOSITION: &str = "text/plain; version=0.0.4; charset=utf-8";
 const PASSWORD: &str = "Corr3ct-Horse-Battery";
 const WRONG_PASSWORD: &str = "Wr0ng-Guess-Staple";
 
@@ -35,34 +34,12 @@ fn page(program: &str, crates: &[(&str, &str)]) -> String {
 }
 
 fn page_server(program: &str, crates: &[(&str, &str)]) -> Server {
-    let page = page(program, crates);
-    Server::start(move |path| {
-        if path == "/metrics" {
-            Reply::ok(EXPOSITION, page.clone())
-        } else {
-            Reply::not_found()
-        }
-    })
+    Server::metrics(page(program, crates))
 }
 
 /// `cargo-depinfo args` with no proxy variables but those given; (exit code, stdout, stderr).
 fn depinfo_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
-    let mut cmd = Command::new(BIN);
-    for var in [
-        "HTTP_PROXY",
-        "http_proxy",
-        "HTTPS_PROXY",
-        "https_proxy",
-        "ALL_PROXY",
-        "all_proxy",
-        "NO_PROXY",
-        "no_proxy",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.args(args).envs(env.iter().copied());
-    let out = testkit::run(&mut cmd, Duration::from_secs(120));
-    (out.status.code().unwrap_or(-1), stdout(&out), stderr(&out))
+    testkit::run_with_proxy_env(BIN, args, env, Duration::from_secs(120))
 }
 
 fn depinfo(args: &[&str]) -> (i32, String, String) {

@@ -117,6 +117,35 @@ pub fn run_ok(cmd: &mut Command) -> Output {
     out
 }
 
+/// The proxy variables that `ureq`, curl and Go read, in both cases.
+const PROXY_VARIABLES: [&str; 8] = [
+    "HTTP_PROXY",
+    "http_proxy",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
+];
+
+/// Runs `program args` like [`run`], with none of the test's own proxy variables but those in
+/// `env` (which are set): its exit code (-1 when killed by a signal), stdout and stderr.
+pub fn run_with_proxy_env(
+    program: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+    limit: Duration,
+) -> (i32, String, String) {
+    let mut cmd = Command::new(program);
+    for var in PROXY_VARIABLES {
+        cmd.env_remove(var);
+    }
+    cmd.args(args).envs(env.iter().copied());
+    let out = run(&mut cmd, limit);
+    (out.status.code().unwrap_or(-1), stdout(&out), stderr(&out))
+}
+
 /// Stdout as text (invalid UTF-8 replaced).
 pub fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()

@@ -139,6 +139,24 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
     stdout(&out).trim().to_owned()
 }
 
+/// `git -C dir` with no user or system configuration, authored and committed by
+/// `t <t@example.invalid>` at `date` (as git reads it: `@SECONDS +0000`), for tests that make
+/// repositories and need to know exactly what git wrote.
+pub fn git_command(dir: &Path, date: &str) -> Command {
+    let mut cmd = Command::new("git");
+    cmd.arg("-C")
+        .arg(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
+        .env("GIT_AUTHOR_DATE", date)
+        .env("GIT_COMMITTER_DATE", date);
+    cmd
+}
+
 /// Initializes a repository in `dir` on branch `main`, commits everything, and returns the
 /// commit's sha.
 pub fn git_init_commit(dir: &Path) -> String {

@@ -2,56 +2,37 @@
 //! (`GET http://host:port/path`), to loopback targets only; what went through is recorded;
 //! stopped on drop.
 
-use std::io::{BufRead as _, BufReader, Read, Write as _};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::net::{SocketAddr, TcpStream};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::thread::JoinHandle;
 use std::time::Duration;
+
+use crate::relay::Acceptor;
 
 /// How long a proxied connection may stay silent before the proxy closes it.
 const IDLE_LIMIT: Duration = Duration::from_secs(10);
 
 /// A loopback HTTP proxy on a thread of its own; stopped and joined on drop.
 pub struct Proxy {
-    addr: SocketAddr,
-    stop: Arc<AtomicBool>,
+    acceptor: Acceptor,
     log: Arc<Mutex<Vec<String>>>,
-    thread: Option<JoinHandle<()>>,
 }
 
 impl Proxy {
     /// Listens on `127.0.0.1`, on a port the OS picks.
     pub fn start() -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        let addr = listener
-            .local_addr()
-            .expect("a bound listener has an address");
-        let stop = Arc::new(AtomicBool::new(false));
         let log = Arc::new(Mutex::new(Vec::new()));
-        let (stopped, requests) = (Arc::clone(&stop), Arc::clone(&log));
-        let thread = std::thread::spawn(move || {
-            for conn in listener.incoming() {
-                if stopped.load(Ordering::SeqCst) {
-                    break;
-                }
-                if let Ok(conn) = conn {
-                    let requests = Arc::clone(&requests);
-                    std::thread::spawn(move || relay(&conn, &requests));
-                }
-            }
+        let requests = Arc::clone(&log);
+        let acceptor = Acceptor::start(move |conn| {
+            let requests = Arc::clone(&requests);
+            std::thread::spawn(move || relay(&conn, &requests));
         });
-        Proxy {
-            addr,
-            stop,
-            log,
-            thread: Some(thread),
-        }
+        Proxy { acceptor, log }
     }
 
     /// `http://127.0.0.1:PORT`, for `HTTP_PROXY` or `proxy_url`.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.acceptor.addr())
     }
 
     /// What went through, in order: `CONNECT host:port` or `GET http://host:port/path`.
@@ -60,16 +41,6 @@ impl Proxy {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
-    }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 
@@ -151,36 +122,13 @@ fn relay(client: &TcpStream, log: &Mutex<Vec<String>>) {
     if (&upstream).write_all(&buffered).is_err() {
         return;
     }
-    let (up_read, client_write) = (upstream.try_clone(), client.try_clone());
-    let back = std::thread::spawn(move || {
-        if let (Ok(mut from), Ok(mut to)) = (up_read, client_write) {
-            copy(&mut from, &mut to);
-        }
-    });
-    if let (Ok(mut from), Ok(mut to)) = (client.try_clone(), upstream.try_clone()) {
-        copy(&mut from, &mut to);
-    }
-    let _ = back.join();
-}
-
-/// Copies until end of stream or error, then shuts the writing side down.
-fn copy(from: &mut TcpStream, to: &mut TcpStream) {
-    let mut buf = [0u8; 16 << 10];
-    loop {
-        match from.read(&mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => {
-                if to.write_all(&buf[..n]).is_err() {
-                    break;
-                }
-            }
-        }
-    }
-    let _ = to.shutdown(Shutdown::Write);
+    crate::relay::both_ways(client, &upstream);
 }
 
 #[cfg(test)]
 mod tests {
+    use std::io::Read as _;
+
     use super::*;
     use crate::{Reply, Server};
 
@@ -188,7 +136,7 @@ mod tests {
     fn absolute_form_and_connect_reach_the_target_and_are_recorded() {
         let server = Server::fixed(Reply::ok("text/plain", "up 1\n"));
         let proxy = Proxy::start();
-        let mut s = TcpStream::connect(proxy.addr).unwrap();
+        let mut s = TcpStream::connect(proxy.acceptor.addr()).unwrap();
         write!(
             s,
             "GET http://{}/metrics HTTP/1.1\r\nHost: x\r\nProxy-Authorization: y\r\n\r\n",
@@ -198,7 +146,7 @@ mod tests {
         let mut answer = String::new();
         s.read_to_string(&mut answer).unwrap();
         assert!(answer.ends_with("up 1\n"), "{answer}");
-        let mut s = TcpStream::connect(proxy.addr).unwrap();
+        let mut s = TcpStream::connect(proxy.acceptor.addr()).unwrap();
         write!(s, "CONNECT {} HTTP/1.1\r\n\r\n", server.host_port()).unwrap();
         write!(s, "GET /other HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
         let mut answer = String::new();

@@ -12,6 +12,9 @@ use std::time::{Duration, Instant};
 /// must not keep the server (and the test dropping it) waiting.
 const READ_LIMIT: Duration = Duration::from_secs(2);
 
+/// The content type of the Prometheus text format, as exporters serve it.
+pub const EXPOSITION: &str = "text/plain; version=0.0.4; charset=utf-8";
+
 /// One canned HTTP answer.
 #[derive(Clone, Debug)]
 pub struct Reply {
@@ -100,6 +103,19 @@ impl Server {
     /// Serves `handler(target)` on `127.0.0.1`, on a port the OS picks.
     pub fn start(handler: impl Fn(&str) -> Reply + Send + Sync + 'static) -> Server {
         Server::start_on(loopback_listener(), handler)
+    }
+
+    /// Serves `page` at `/metrics` as the Prometheus text format ([`EXPOSITION`]), and 404
+    /// everywhere else.
+    pub fn metrics(page: impl Into<Vec<u8>>) -> Server {
+        let page = page.into();
+        Server::start(move |path| {
+            if path == "/metrics" {
+                Reply::ok(EXPOSITION, page.clone())
+            } else {
+                Reply::not_found()
+            }
+        })
     }
 
     /// Answers `reply` to every request.

@@ -10,9 +10,11 @@
 //!   went through it; [`SocksProxy`]: a loopback SOCKS4/4a/5 proxy that records what each
 //!   client asked for and how it authenticated.
 //! - [`Certificates`], [`TlsPages`]: a CA and a server certificate made by `openssl`, and an
-//!   HTTPS page server (`openssl s_server -WWW`), killed on drop.
+//!   HTTPS page server (`openssl s_server -WWW`), killed on drop; [`openssl`] runs it,
+//!   [`guide_certificate`] makes the self-signed certificate of Prometheus' TLS guide.
 //! - [`run`], [`run_ok`], [`run_with_input`] and [`Running`]: child processes with a time
-//!   limit, killed when the limit passes or the guard drops, output captured.
+//!   limit, killed when the limit passes or the guard drops, output captured;
+//!   [`run_with_proxy_env`] with only the proxy variables a test gives.
 //! - [`check_metrics`], [`check_rules`], [`test_rules`]: the real `promtool`, never skipped.
 //! - [`elf_with_sections`], [`mach_o_with_sections`], [`pe_with_sections`]: small linked
 //!   binaries with chosen sections, written byte by byte; [`with_sections`] adds sections to a
@@ -25,6 +27,7 @@
 //! - [`check_golden`]: output compared with a file, rewritten on request.
 //! - [`mutation`]: byte-level mutations of valid inputs for parsers' property tests.
 //! - [`metrics_page`]: large `/metrics` pages with our series among histograms and counters.
+//! - [`start_exporter`]: the real exporter on a port it picks, and the address it announced.
 //! - [`measured`]: the wall time and peak RSS of a whole command, for memory benches.
 //! - With the `fixtures` feature, `fixture`: `BuildInfo` and `Packages` values made from rows.
 //!
@@ -42,6 +45,7 @@ mod api_answers;
 mod binaries;
 mod child;
 mod counting_alloc;
+mod exporter;
 #[cfg(feature = "fixtures")]
 pub mod fixture;
 mod fixture_project;
@@ -54,6 +58,7 @@ mod metrics_page;
 pub mod mutation;
 mod peak_rss;
 mod promtool;
+mod relay;
 mod scratch;
 mod socks_proxy;
 mod tls;
@@ -64,10 +69,14 @@ pub use binaries::{
     auditable_binary, dep_v0_json, elf_with_sections, mach_o_with_sections, noise,
     pe_with_sections, plain_binary, with_sections, with_sections_on,
 };
-pub use child::{Running, announced, run, run_ok, run_with_input, stderr, stderr_lines, stdout};
+pub use child::{
+    Running, announced, run, run_ok, run_with_input, run_with_proxy_env, stderr, stderr_lines,
+    stdout,
+};
 pub use counting_alloc::{CountingAllocator, held_after, peak_during};
+pub use exporter::start_exporter;
 pub use fixture_project::{
-    binary, cargo, copy_fixture, git, git_init_commit, target_dir, workspace_root,
+    binary, cargo, copy_fixture, git, git_command, git_init_commit, target_dir, workspace_root,
 };
 pub use fleet::{
     CODEC, CODEC_VERSIONS, Processes, Variant, affected_instances, build_fleet, first_value, query,
@@ -77,13 +86,13 @@ pub use fleet::{
 pub use golden::check_golden;
 pub use http_client::{Response, get};
 pub use http_proxy::Proxy;
-pub use http_server::{Reply, Server, sorted_listeners, unused_addr};
+pub use http_server::{EXPOSITION, Reply, Server, sorted_listeners, unused_addr};
 pub use metrics_page::{PageSpec, metrics_page};
 pub use peak_rss::{Measured, answer_measure_request, measured};
 pub use promtool::{check_metrics, check_rules, installed, test_rules};
 pub use scratch::Scratch;
 pub use socks_proxy::{SocksAuth, SocksOptions, SocksProxy, SocksRequest};
-pub use tls::{Certificates, TlsPages, wait_for_port};
+pub use tls::{Certificates, TlsPages, guide_certificate, openssl, wait_for_port};
 pub use zlib::{inflate, zlib};
 
 /// Asserts that `text` contains `part`, printing the whole text when it does not.

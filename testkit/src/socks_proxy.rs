@@ -6,11 +6,12 @@
 //! asked for when it is a loopback one (`localhost` counts as `127.0.0.1`). Stopped on drop.
 
 use std::io::{Read, Write as _};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::thread::JoinHandle;
 use std::time::Duration;
+
+use crate::relay::Acceptor;
 
 /// How long a client may stay silent before the proxy closes its connection.
 const IDLE_LIMIT: Duration = Duration::from_secs(10);
@@ -58,11 +59,9 @@ pub struct SocksOptions {
 
 /// A loopback SOCKS proxy on a thread of its own; stopped and joined on drop.
 pub struct SocksProxy {
-    addr: SocketAddr,
-    stop: Arc<AtomicBool>,
+    acceptor: Acceptor,
     log: Arc<Mutex<Vec<SocksRequest>>>,
     connections: Arc<AtomicUsize>,
-    thread: Option<JoinHandle<()>>,
 }
 
 impl SocksProxy {
@@ -76,48 +75,30 @@ impl SocksProxy {
         if let Some(to) = options.relay_to {
             assert!(to.ip().is_loopback(), "relay_to {to} is not loopback");
         }
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        let addr = listener
-            .local_addr()
-            .expect("a bound listener has an address");
-        let stop = Arc::new(AtomicBool::new(false));
         let log = Arc::new(Mutex::new(Vec::new()));
         let connections = Arc::new(AtomicUsize::new(0));
-        let (stopped, requests, count) = (
-            Arc::clone(&stop),
-            Arc::clone(&log),
-            Arc::clone(&connections),
-        );
+        let (requests, count) = (Arc::clone(&log), Arc::clone(&connections));
         let options = Arc::new(options);
-        let thread = std::thread::spawn(move || {
-            for conn in listener.incoming() {
-                if stopped.load(Ordering::SeqCst) {
-                    break;
-                }
-                if let Ok(conn) = conn {
-                    count.fetch_add(1, Ordering::SeqCst);
-                    let (requests, options) = (Arc::clone(&requests), Arc::clone(&options));
-                    std::thread::spawn(move || serve(&conn, &options, &requests));
-                }
-            }
+        let acceptor = Acceptor::start(move |conn| {
+            count.fetch_add(1, Ordering::SeqCst);
+            let (requests, options) = (Arc::clone(&requests), Arc::clone(&options));
+            std::thread::spawn(move || serve(&conn, &options, &requests));
         });
         SocksProxy {
-            addr,
-            stop,
+            acceptor,
             log,
             connections,
-            thread: Some(thread),
         }
     }
 
     /// `scheme://127.0.0.1:PORT` (`socks5`, `socks5h`, `socks4`, ...).
     pub fn url(&self, scheme: &str) -> String {
-        format!("{scheme}://{}", self.addr)
+        format!("{scheme}://{}", self.acceptor.addr())
     }
 
     /// `127.0.0.1:PORT`.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.acceptor.addr()
     }
 
     /// What clients asked for, in order (refused authentications are not requests).
@@ -131,16 +112,6 @@ impl SocksProxy {
     /// How many connections the proxy accepted.
     pub fn connections(&self) -> usize {
         self.connections.load(Ordering::SeqCst)
-    }
-}
-
-impl Drop for SocksProxy {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 
@@ -215,16 +186,7 @@ fn serve(client: &TcpStream, options: &SocksOptions, log: &Mutex<Vec<SocksReques
         return;
     };
     let _ = upstream.set_read_timeout(Some(IDLE_LIMIT));
-    let (up_read, client_write) = (upstream.try_clone(), client.try_clone());
-    let back = std::thread::spawn(move || {
-        if let (Ok(mut from), Ok(mut to)) = (up_read, client_write) {
-            copy(&mut from, &mut to);
-        }
-    });
-    if let (Ok(mut from), Ok(mut to)) = (client.try_clone(), upstream.try_clone()) {
-        copy(&mut from, &mut to);
-    }
-    let _ = back.join();
+    crate::relay::both_ways(client, &upstream);
 }
 
 /// SOCKS4 and SOCKS4a, after the version byte.
@@ -316,22 +278,6 @@ fn socks5(s: &mut TcpStream, options: &SocksOptions) -> Option<SocksRequest> {
         by_name,
         auth,
     })
-}
-
-/// Copies until end of stream or error, then shuts the writing side down.
-fn copy(from: &mut TcpStream, to: &mut TcpStream) {
-    let mut buf = [0u8; 16 << 10];
-    loop {
-        match from.read(&mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => {
-                if to.write_all(&buf[..n]).is_err() {
-                    break;
-                }
-            }
-        }
-    }
-    let _ = to.shutdown(Shutdown::Write);
 }
 
 #[cfg(test)]

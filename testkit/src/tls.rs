@@ -27,15 +27,45 @@ pub struct Certificates {
     pub client_key: PathBuf,
 }
 
-fn openssl(dir: &Path, args: &[&str]) {
+/// Runs `openssl ARGS` in `dir` (within 120 s) and returns its stdout; panics with its stderr
+/// when it fails.
+pub fn openssl(dir: &Path, args: &[&str]) -> String {
     let out = run(
         Command::new("openssl").args(args).current_dir(dir),
-        Duration::from_secs(60),
+        Duration::from_secs(120),
     );
     assert!(
         out.status.success(),
         "openssl {args:?} failed: {}",
         String::from_utf8_lossy(&out.stderr)
+    );
+    crate::stdout(&out)
+}
+
+/// Makes, in `dir`, the self-signed certificate of Prometheus' TLS guide (`openssl req -x509
+/// -newkey rsa -nodes`, so `CA:TRUE`, for `localhost`), with the subjectAltName that Go and
+/// rustls need: `guide.pem` and `guide.key`, valid for `days` days from now.
+pub fn guide_certificate(dir: &Path, days: u32) {
+    let days = days.to_string();
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            &days,
+            "-keyout",
+            "guide.key",
+            "-out",
+            "guide.pem",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost",
+        ],
     );
 }
 

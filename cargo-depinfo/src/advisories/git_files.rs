@@ -946,18 +946,7 @@ mod tests {
     fn git_at(dir: &Path, args: &[&str], time: u64) -> String {
         let date = format!("@{time} +0100");
         let out = testkit::run(
-            Command::new("git")
-                .arg("-C")
-                .arg(dir)
-                .args(args)
-                .env("GIT_CONFIG_GLOBAL", "/dev/null")
-                .env("GIT_CONFIG_NOSYSTEM", "1")
-                .env("GIT_AUTHOR_NAME", "t")
-                .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
-                .env("GIT_COMMITTER_NAME", "t")
-                .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
-                .env("GIT_AUTHOR_DATE", &date)
-                .env("GIT_COMMITTER_DATE", &date),
+            testkit::git_command(dir, &date).args(args),
             std::time::Duration::from_secs(60),
         );
         assert!(

@@ -745,33 +745,29 @@ mod tests {
 
     /// The certificate of Prometheus' TLS guide (with its subjectAltName), in DER.
     fn guide_certificate(dir: &Path, name: &str) -> CertificateDer<'static> {
-        let out = testkit::run(
-            std::process::Command::new("openssl")
-                .args([
-                    "req",
-                    "-x509",
-                    "-newkey",
-                    "ec",
-                    "-pkeyopt",
-                    "ec_paramgen_curve:prime256v1",
-                    "-nodes",
-                    "-days",
-                    "30",
-                    "-keyout",
-                ])
-                .arg(format!("{name}.key"))
-                .arg("-out")
-                .arg(format!("{name}.pem"))
-                .args([
-                    "-subj",
-                    "/CN=localhost",
-                    "-addext",
-                    "subjectAltName=DNS:localhost",
-                ])
-                .current_dir(dir),
-            Duration::from_secs(60),
+        let (key, pem) = (format!("{name}.key"), format!("{name}.pem"));
+        testkit::openssl(
+            dir,
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-days",
+                "30",
+                "-keyout",
+                &key,
+                "-out",
+                &pem,
+                "-subj",
+                "/CN=localhost",
+                "-addext",
+                "subjectAltName=DNS:localhost",
+            ],
         );
-        assert!(out.status.success(), "{}", testkit::stderr(&out));
         read_certs(&dir.join(format!("{name}.pem")))
             .unwrap()
             .remove(0)

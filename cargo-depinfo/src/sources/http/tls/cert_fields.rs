@@ -413,33 +413,8 @@ mod tests {
         let dir = scratch.path();
         // The certificate of Prometheus' TLS guide (with the subjectAltName), and one with
         // dates in the past, made by `openssl ca`.
-        let run = |args: &[&str]| {
-            let out = testkit::run(
-                std::process::Command::new("openssl")
-                    .args(args)
-                    .current_dir(dir),
-                std::time::Duration::from_secs(60),
-            );
-            assert!(out.status.success(), "{args:?}: {}", testkit::stderr(&out));
-            testkit::stdout(&out)
-        };
-        run(&[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "365",
-            "-keyout",
-            "guide.key",
-            "-out",
-            "guide.pem",
-            "-subj",
-            "/CN=localhost",
-            "-addext",
-            "subjectAltName=DNS:localhost",
-        ]);
+        let run = |args: &[&str]| testkit::openssl(dir, args);
+        testkit::guide_certificate(dir, 365);
         let dates = run(&[
             "x509",
             "-in",
