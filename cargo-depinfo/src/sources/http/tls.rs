@@ -745,6 +745,11 @@ mod tests {
 
     /// The certificate of Prometheus' TLS guide (with its subjectAltName), in DER.
     fn guide_certificate(dir: &Path, name: &str) -> CertificateDer<'static> {
+        certificate_with(dir, name, &[])
+    }
+
+    /// The guide's certificate with more `-addext` extensions.
+    fn certificate_with(dir: &Path, name: &str, extensions: &[&str]) -> CertificateDer<'static> {
         let out = testkit::run(
             std::process::Command::new("openssl")
                 .args([
@@ -768,6 +773,7 @@ mod tests {
                     "-addext",
                     "subjectAltName=DNS:localhost",
                 ])
+                .args(extensions.iter().flat_map(|e| ["-addext", e]))
                 .current_dir(dir),
             Duration::from_secs(60),
         );
@@ -833,9 +839,67 @@ mod tests {
                 describe(&e, false)
             );
         }
+        // Both ends of the validity period are inside it (RFC 5280 4.1.2.5).
+        assert!(accept_configured_ca(&guide, &localhost, at(fields.not_before)).is_ok());
         assert!(accept_configured_ca(&guide, &localhost, at(fields.not_after)).is_ok());
         assert!(accept_configured_ca(&guide, &elsewhere, now).is_err());
         let truncated = CertificateDer::from(guide.as_ref()[..100].to_vec());
         assert!(accept_configured_ca(&truncated, &localhost, now).is_err());
+    }
+
+    /// A `ca_file` certificate served as the server's own is accepted for TLS servers only:
+    /// with an extended key usage, it must list `serverAuth` (or any purpose); without one,
+    /// any use is allowed.
+    #[test]
+    fn a_ca_file_certificate_served_as_the_servers_own_must_be_meant_for_servers() {
+        let scratch = testkit::Scratch::new("ca-file-purpose");
+        let localhost = ServerName::try_from("localhost").unwrap();
+        for (name, extensions, accepted) in [
+            ("client", &["extendedKeyUsage=clientAuth"][..], false),
+            (
+                "email",
+                &["extendedKeyUsage=emailProtection,clientAuth"][..],
+                false,
+            ),
+            (
+                "server",
+                &["extendedKeyUsage=clientAuth,serverAuth"][..],
+                true,
+            ),
+            ("any", &["extendedKeyUsage=anyExtendedKeyUsage"][..], true),
+            ("none", &[][..], true),
+        ] {
+            let cert = certificate_with(scratch.path(), name, extensions);
+            let fields = cert_fields::read(cert.as_ref()).unwrap();
+            let now = UnixTime::since_unix_epoch(Duration::from_secs(
+                (fields.not_before + 60).unsigned_abs(),
+            ));
+            let direct = accept_configured_ca(&cert, &localhost, now);
+            let through =
+                verifier(vec![cert.clone()]).verify_server_cert(&cert, &[], &localhost, &[], now);
+            if accepted {
+                assert!(
+                    direct.is_ok(),
+                    "{name}: {}",
+                    describe(&direct.unwrap_err(), false)
+                );
+                assert!(
+                    through.is_ok(),
+                    "{name}: {}",
+                    describe(&through.unwrap_err(), false)
+                );
+            } else {
+                assert_eq!(
+                    direct.unwrap_err(),
+                    rustls::Error::InvalidCertificate(C::InvalidPurpose),
+                    "{name}"
+                );
+                let refused = describe(&through.unwrap_err(), false);
+                assert!(
+                    refused.starts_with("the server's certificate is not for TLS servers"),
+                    "{name}: {refused}"
+                );
+            }
+        }
     }
 }
