@@ -902,4 +902,91 @@ mod tests {
             }
         }
     }
+
+    /// A full handshake, in memory: the client's verdict (or the server's, if it fails first).
+    fn handshake(
+        client: &mut rustls::ClientConnection,
+        server: &mut rustls::ServerConnection,
+    ) -> Result<(), rustls::Error> {
+        for _ in 0..20 {
+            let mut to_server = Vec::new();
+            while client.wants_write() {
+                client.write_tls(&mut to_server).unwrap();
+            }
+            let mut rd = &to_server[..];
+            while !rd.is_empty() {
+                server.read_tls(&mut rd).unwrap();
+                server.process_new_packets()?;
+            }
+            let mut to_client = Vec::new();
+            while server.wants_write() {
+                server.write_tls(&mut to_client).unwrap();
+            }
+            let mut rd = &to_client[..];
+            while !rd.is_empty() {
+                client.read_tls(&mut rd).unwrap();
+                client.process_new_packets()?;
+            }
+            if !client.is_handshaking() && !server.is_handshaking() {
+                return Ok(());
+            }
+        }
+        panic!("the handshake did not end");
+    }
+
+    /// The handshake's signatures are checked with the `ca_file` certificate's key: a server
+    /// that shows that certificate but signs with another key (it does not hold the
+    /// certificate's) is refused, in TLS 1.3 and 1.2; with the certificate's own key the same
+    /// handshake succeeds.
+    #[test]
+    fn a_server_showing_a_ca_file_certificate_without_its_key_is_refused() {
+        use rustls::pki_types::PrivateKeyDer;
+        use rustls::pki_types::pem::PemObject as _;
+        let scratch = testkit::Scratch::new("ca-file-signature");
+        let guide = guide_certificate(scratch.path(), "guide");
+        guide_certificate(scratch.path(), "other");
+        let key = |name: &str| {
+            let der =
+                PrivateKeyDer::from_pem_file(scratch.path().join(format!("{name}.key"))).unwrap();
+            provider().key_provider.load_private_key(der).unwrap()
+        };
+        for version in [&rustls::version::TLS13, &rustls::version::TLS12] {
+            for (signer, accepted) in [("guide", true), ("other", false)] {
+                let certified = rustls::sign::CertifiedKey::new(vec![guide.clone()], key(signer));
+                let server_config = rustls::ServerConfig::builder_with_provider(provider())
+                    .with_protocol_versions(&[version])
+                    .unwrap()
+                    .with_no_client_auth()
+                    .with_cert_resolver(Arc::new(rustls::sign::SingleCertAndKey::from(certified)));
+                let client_config = rustls::ClientConfig::builder_with_provider(provider())
+                    .with_protocol_versions(&[version])
+                    .unwrap()
+                    .dangerous()
+                    .with_custom_certificate_verifier(Arc::new(verifier(vec![guide.clone()])))
+                    .with_no_client_auth();
+                let mut client = rustls::ClientConnection::new(
+                    Arc::new(client_config),
+                    ServerName::try_from("localhost").unwrap(),
+                )
+                .unwrap();
+                let mut server = rustls::ServerConnection::new(Arc::new(server_config)).unwrap();
+                let result = handshake(&mut client, &mut server);
+                let seen = format!("{version:?} signed by {signer}: {result:?}");
+                if accepted {
+                    assert!(result.is_ok(), "{seen}");
+                } else {
+                    let e = result.unwrap_err();
+                    assert!(
+                        matches!(
+                            e,
+                            rustls::Error::InvalidCertificate(C::BadSignature)
+                                | rustls::Error::PeerMisbehaved(_)
+                        ),
+                        "{seen}"
+                    );
+                    assert!(describe(&e, false).len() > 20, "{seen}");
+                }
+            }
+        }
+    }
 }
