@@ -156,6 +156,10 @@ fn a_dead_socks_proxy_fails_the_source_and_nothing_goes_direct() {
         assert_eq!(code, 2, "{scheme}: {out}{err}");
         assert_eq!(err.lines().count(), 1, "{scheme}: {err}");
         testkit::assert_contains(&err, &format!("error: {url}: "));
+        // The proxy is named as the one that failed, and no other cause is made up (the
+        // SOCKS4 hint about IPv6 hosts is for a host that has no IPv4 address only).
+        testkit::assert_contains(&err, &format!("SOCKS proxy {dead}: "));
+        assert!(!err.contains("host not found"), "{scheme}: {err}");
     }
     assert_eq!(target.connections(), 0);
 }

@@ -457,6 +457,39 @@ mod tests {
         }
     }
 
+    /// What stands before `://` is echoed only when it is a scheme (a letter, then letters,
+    /// digits, `+`, `.`, `-`): a mistyped URL whose first `://` comes after a password, or
+    /// one with terminal escapes after a letter, is refused without repeating it.
+    #[test]
+    fn text_before_the_separator_is_echoed_only_when_it_is_a_scheme() {
+        for url in [
+            "u:hunter2@p:1/?://x",
+            "a\x1b[2J://p",
+            "h ttp://p",
+            "1http://p",
+            "-http://p",
+        ] {
+            let error = check_proxy_url(url).unwrap_err();
+            assert_eq!(
+                error,
+                format!("not a proxy URL (use {SCHEMES}://host:port)"),
+                "{url:?}"
+            );
+        }
+        // A scheme of letters, digits and `+.-` is named (it is no secret and prints safely),
+        // up to 20 characters; a longer one is not repeated.
+        for scheme in ["x-y.z+1", "abcdefghijklmnopqrst"] {
+            assert_eq!(
+                check_proxy_url(&format!("{scheme}://p")).unwrap_err(),
+                format!("the proxy scheme {scheme} is not supported (use {SCHEMES})")
+            );
+        }
+        assert_eq!(
+            check_proxy_url("abcdefghijklmnopqrstu://p").unwrap_err(),
+            format!("not a proxy URL (use {SCHEMES}://host:port)")
+        );
+    }
+
     #[test]
     fn variables_upper_case_first_and_blank_as_unset() {
         let vars = |pairs: &'static [(&'static str, &'static str)]| {

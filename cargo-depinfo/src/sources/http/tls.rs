@@ -745,29 +745,33 @@ mod tests {
 
     /// The certificate of Prometheus' TLS guide (with its subjectAltName), in DER.
     fn guide_certificate(dir: &Path, name: &str) -> CertificateDer<'static> {
+        certificate_with(dir, name, &[])
+    }
+
+    /// The guide's certificate with more `-addext` extensions.
+    fn certificate_with(dir: &Path, name: &str, extensions: &[&str]) -> CertificateDer<'static> {
         let (key, pem) = (format!("{name}.key"), format!("{name}.pem"));
-        testkit::openssl(
-            dir,
-            &[
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:prime256v1",
-                "-nodes",
-                "-days",
-                "30",
-                "-keyout",
-                &key,
-                "-out",
-                &pem,
-                "-subj",
-                "/CN=localhost",
-                "-addext",
-                "subjectAltName=DNS:localhost",
-            ],
-        );
+        let mut args = vec![
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "30",
+            "-keyout",
+            &key,
+            "-out",
+            &pem,
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost",
+        ];
+        args.extend(extensions.iter().flat_map(|e| ["-addext", e]));
+        testkit::openssl(dir, &args);
         read_certs(&dir.join(format!("{name}.pem")))
             .unwrap()
             .remove(0)
@@ -829,9 +833,154 @@ mod tests {
                 describe(&e, false)
             );
         }
+        // Both ends of the validity period are inside it (RFC 5280 4.1.2.5).
+        assert!(accept_configured_ca(&guide, &localhost, at(fields.not_before)).is_ok());
         assert!(accept_configured_ca(&guide, &localhost, at(fields.not_after)).is_ok());
         assert!(accept_configured_ca(&guide, &elsewhere, now).is_err());
         let truncated = CertificateDer::from(guide.as_ref()[..100].to_vec());
         assert!(accept_configured_ca(&truncated, &localhost, now).is_err());
+    }
+
+    /// A `ca_file` certificate served as the server's own is accepted for TLS servers only:
+    /// with an extended key usage, it must list `serverAuth` (or any purpose); without one,
+    /// any use is allowed.
+    #[test]
+    fn a_ca_file_certificate_served_as_the_servers_own_must_be_meant_for_servers() {
+        let scratch = testkit::Scratch::new("ca-file-purpose");
+        let localhost = ServerName::try_from("localhost").unwrap();
+        for (name, extensions, accepted) in [
+            ("client", &["extendedKeyUsage=clientAuth"][..], false),
+            (
+                "email",
+                &["extendedKeyUsage=emailProtection,clientAuth"][..],
+                false,
+            ),
+            (
+                "server",
+                &["extendedKeyUsage=clientAuth,serverAuth"][..],
+                true,
+            ),
+            ("any", &["extendedKeyUsage=anyExtendedKeyUsage"][..], true),
+            ("none", &[][..], true),
+        ] {
+            let cert = certificate_with(scratch.path(), name, extensions);
+            let fields = cert_fields::read(cert.as_ref()).unwrap();
+            let now = UnixTime::since_unix_epoch(Duration::from_secs(
+                (fields.not_before + 60).unsigned_abs(),
+            ));
+            let direct = accept_configured_ca(&cert, &localhost, now);
+            let through =
+                verifier(vec![cert.clone()]).verify_server_cert(&cert, &[], &localhost, &[], now);
+            if accepted {
+                assert!(
+                    direct.is_ok(),
+                    "{name}: {}",
+                    describe(&direct.unwrap_err(), false)
+                );
+                assert!(
+                    through.is_ok(),
+                    "{name}: {}",
+                    describe(&through.unwrap_err(), false)
+                );
+            } else {
+                assert_eq!(
+                    direct.unwrap_err(),
+                    rustls::Error::InvalidCertificate(C::InvalidPurpose),
+                    "{name}"
+                );
+                let refused = describe(&through.unwrap_err(), false);
+                assert!(
+                    refused.starts_with("the server's certificate is not for TLS servers"),
+                    "{name}: {refused}"
+                );
+            }
+        }
+    }
+
+    /// A full handshake, in memory: the client's verdict (or the server's, if it fails first).
+    fn handshake(
+        client: &mut rustls::ClientConnection,
+        server: &mut rustls::ServerConnection,
+    ) -> Result<(), rustls::Error> {
+        for _ in 0..20 {
+            let mut to_server = Vec::new();
+            while client.wants_write() {
+                client.write_tls(&mut to_server).unwrap();
+            }
+            let mut rd = &to_server[..];
+            while !rd.is_empty() {
+                server.read_tls(&mut rd).unwrap();
+                server.process_new_packets()?;
+            }
+            let mut to_client = Vec::new();
+            while server.wants_write() {
+                server.write_tls(&mut to_client).unwrap();
+            }
+            let mut rd = &to_client[..];
+            while !rd.is_empty() {
+                client.read_tls(&mut rd).unwrap();
+                client.process_new_packets()?;
+            }
+            if !client.is_handshaking() && !server.is_handshaking() {
+                return Ok(());
+            }
+        }
+        panic!("the handshake did not end");
+    }
+
+    /// The handshake's signatures are checked with the `ca_file` certificate's key: a server
+    /// that shows that certificate but signs with another key (it does not hold the
+    /// certificate's) is refused, in TLS 1.3 and 1.2; with the certificate's own key the same
+    /// handshake succeeds.
+    #[test]
+    fn a_server_showing_a_ca_file_certificate_without_its_key_is_refused() {
+        use rustls::pki_types::PrivateKeyDer;
+        use rustls::pki_types::pem::PemObject as _;
+        let scratch = testkit::Scratch::new("ca-file-signature");
+        let guide = guide_certificate(scratch.path(), "guide");
+        guide_certificate(scratch.path(), "other");
+        let key = |name: &str| {
+            let der =
+                PrivateKeyDer::from_pem_file(scratch.path().join(format!("{name}.key"))).unwrap();
+            provider().key_provider.load_private_key(der).unwrap()
+        };
+        for version in [&rustls::version::TLS13, &rustls::version::TLS12] {
+            for (signer, accepted) in [("guide", true), ("other", false)] {
+                let certified = rustls::sign::CertifiedKey::new(vec![guide.clone()], key(signer));
+                let server_config = rustls::ServerConfig::builder_with_provider(provider())
+                    .with_protocol_versions(&[version])
+                    .unwrap()
+                    .with_no_client_auth()
+                    .with_cert_resolver(Arc::new(rustls::sign::SingleCertAndKey::from(certified)));
+                let client_config = rustls::ClientConfig::builder_with_provider(provider())
+                    .with_protocol_versions(&[version])
+                    .unwrap()
+                    .dangerous()
+                    .with_custom_certificate_verifier(Arc::new(verifier(vec![guide.clone()])))
+                    .with_no_client_auth();
+                let mut client = rustls::ClientConnection::new(
+                    Arc::new(client_config),
+                    ServerName::try_from("localhost").unwrap(),
+                )
+                .unwrap();
+                let mut server = rustls::ServerConnection::new(Arc::new(server_config)).unwrap();
+                let result = handshake(&mut client, &mut server);
+                let seen = format!("{version:?} signed by {signer}: {result:?}");
+                if accepted {
+                    assert!(result.is_ok(), "{seen}");
+                } else {
+                    let e = result.unwrap_err();
+                    assert!(
+                        matches!(
+                            e,
+                            rustls::Error::InvalidCertificate(C::BadSignature)
+                                | rustls::Error::PeerMisbehaved(_)
+                        ),
+                        "{seen}"
+                    );
+                    assert!(describe(&e, false).len() > 20, "{seen}");
+                }
+            }
+        }
     }
 }

@@ -3,8 +3,6 @@
 //! key usage allows TLS servers. A bounded walker: every length is checked against what is
 //! left, nothing is copied, and no input makes it panic or loop.
 
-use std::fmt;
-
 /// What [`read`] found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct CertFields {
@@ -30,22 +28,6 @@ pub(crate) enum DerError {
     BadTime,
     /// Bytes after the certificate.
     TrailingData,
-}
-
-impl fmt::Display for DerError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DerError::Truncated => f.write_str("the certificate's DER ends early"),
-            DerError::Unexpected(what) => {
-                write!(f, "the certificate's DER has no {what} where one belongs")
-            }
-            DerError::BadLength => {
-                f.write_str("the certificate's DER has a length DER does not allow")
-            }
-            DerError::BadTime => f.write_str("the certificate's validity dates are malformed"),
-            DerError::TrailingData => f.write_str("the certificate's DER has bytes after its end"),
-        }
-    }
 }
 
 const SEQUENCE: u8 = 0x30;
@@ -87,14 +69,12 @@ impl<'a> Der<'a> {
         self.rest.first().copied()
     }
 
-    /// The next element: its tag and content. Single-byte tags only (X.509 needs no others).
+    /// The next element: its tag and content. The tag is its first byte: every tag read
+    /// here is one byte long, so a multi-byte tag (low five bits all set) never matches one.
     fn next(&mut self) -> Result<(u8, &'a [u8]), DerError> {
         let [tag, first, rest @ ..] = self.rest else {
             return Err(DerError::Truncated);
         };
-        if tag & 0x1f == 0x1f {
-            return Err(DerError::Unexpected("single-byte tag"));
-        }
         let (len, rest) = match *first {
             n if n < 0x80 => (usize::from(n), rest),
             0x80 => return Err(DerError::BadLength),
@@ -502,6 +482,66 @@ mod tests {
         ] {
             let der = certificate(times(), purposes, true, 3, None);
             assert_eq!(read(&der).unwrap().server_auth, want, "{purposes:?}");
+        }
+    }
+
+    /// An indefinite length (`0x80`, BER only) is refused, never read as 128, and a length
+    /// of more than four bytes is refused: a certificate whose body is exactly 128 bytes
+    /// reads with a proper length and not with these.
+    #[test]
+    fn indefinite_and_overlong_lengths_are_refused() {
+        let times = (
+            der_time((2020, 1, 1, 0, 0, 0), false),
+            der_time((2030, 1, 1, 0, 0, 0), false),
+        );
+        // A body of exactly 128 bytes: the certificate's, padded at its end (after the
+        // signature, where the walk does not look).
+        let der = certificate(times, None, false, 0, None);
+        assert!(der[1] < 0x80);
+        let pad = 128 - 2 - (der.len() - 2);
+        let body = &[&der[2..], &tlv(OCTET_STRING, &vec![0; pad], None)].concat();
+        assert_eq!(body.len(), 128);
+        let want = read(&der).unwrap();
+        for length in [&[0x81, 0x80][..], &[0x82, 0, 0x80], &[0x84, 0, 0, 0, 0x80]] {
+            let der = [&[SEQUENCE][..], length, body].concat();
+            assert_eq!(read(&der), Ok(want), "{length:02x?}");
+        }
+        let indefinite = [&[SEQUENCE, 0x80][..], body].concat();
+        assert_eq!(read(&indefinite), Err(DerError::BadLength));
+        let five = [&[SEQUENCE, 0x85, 0, 0, 0, 0, 0x80][..], body].concat();
+        assert_eq!(read(&five), Err(DerError::BadLength));
+    }
+
+    /// Each element the walk reads must have its type: the same certificate with the tag of
+    /// its serial number, its validity or a key purpose changed (to a SET, an OCTET STRING,
+    /// a NULL) is refused.
+    #[test]
+    fn an_element_of_another_type_is_refused() {
+        let (b, a) = (
+            der_time((2020, 1, 1, 0, 0, 0), false),
+            der_time((2030, 1, 1, 0, 0, 0), false),
+        );
+        let der = certificate((b.clone(), a), Some(&[SERVER_AUTH]), false, 3, None);
+        assert_eq!(read(&der).unwrap().server_auth, Some(true));
+        let find = |needle: &[u8]| der.windows(needle.len()).position(|w| w == needle).unwrap();
+        let serial = find(&[INTEGER, 3, 1, 2, 3]);
+        let validity = find(&b) - 2;
+        assert_eq!(der[validity], SEQUENCE);
+        let purpose = find(SERVER_AUTH) - 2;
+        assert_eq!(der[purpose], OID);
+        for (at, tag) in [
+            (serial, OCTET_STRING),
+            (validity, 0x31),
+            (purpose, OCTET_STRING),
+            (purpose, 0x05),
+        ] {
+            let mut changed = der.clone();
+            changed[at] = tag;
+            assert!(
+                matches!(read(&changed), Err(DerError::Unexpected(_))),
+                "{at} {tag:#x}: {:?}",
+                read(&changed)
+            );
         }
     }
 
