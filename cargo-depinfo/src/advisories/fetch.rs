@@ -329,7 +329,9 @@ mod tests {
             stderr: stderr.as_bytes().to_vec(),
         };
         assert_eq!(
-            git_failure(&output("warning: a\n\n  fatal: no such repository  \nmore\n")),
+            git_failure(&output(
+                "warning: a\n\n  fatal: no such repository  \nmore\n"
+            )),
             "fatal: no such repository"
         );
         assert_eq!(

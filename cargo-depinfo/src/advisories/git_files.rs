@@ -1363,7 +1363,10 @@ mod tests {
         }
         let max = vec![b'x'; MAX_OBJECT];
         assert_eq!(
-            object(&format!("blob {MAX_OBJECT}"), &max).unwrap().data.len(),
+            object(&format!("blob {MAX_OBJECT}"), &max)
+                .unwrap()
+                .data
+                .len(),
             MAX_OBJECT
         );
         let over = vec![b'x'; MAX_OBJECT + 1];
@@ -1684,11 +1687,23 @@ mod tests {
         assert!(out.status.success(), "{}", testkit::stderr(&out));
         git(
             &dir,
-            &["repack", "-q", "-a", "-d", "-f", "--window=250", "--depth=100"],
+            &[
+                "repack",
+                "-q",
+                "-a",
+                "-d",
+                "-f",
+                "--window=250",
+                "--depth=100",
+            ],
         );
         let listing = git(
             &dir,
-            &["verify-pack", "-v", pack_file(&dir, "idx").to_str().unwrap()],
+            &[
+                "verify-pack",
+                "-v",
+                pack_file(&dir, "idx").to_str().unwrap(),
+            ],
         );
         let repo = Repo::open(&dir, &dir.join(".git")).unwrap();
         let (mut read, mut refused, mut at_max) = (0, 0, 0);
@@ -1716,7 +1731,10 @@ mod tests {
             }
         }
         assert_eq!(read + refused, 200);
-        assert!(at_max > 0 && refused > 0, "{at_max} at the limit, {refused} past it");
+        assert!(
+            at_max > 0 && refused > 0,
+            "{at_max} at the limit, {refused} past it"
+        );
     }
 
     /// A loose object is inflated no further than its cap: one of 20 MiB is refused for its
