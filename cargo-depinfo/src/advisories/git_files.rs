@@ -1528,7 +1528,7 @@ mod tests {
         }
     }
 
-    /// Every object of packs git wrote (OFS_DELTA and REF_DELTA, several packs) and of loose
+    /// Every object of packs git wrote (`OFS_DELTA` and `REF_DELTA`, several packs) and of loose
     /// files reads as `git cat-file` gives it, whatever its type.
     #[test]
     fn every_object_reads_as_git_cat_file_gives_it() {
@@ -1628,6 +1628,28 @@ mod tests {
         std::fs::remove_dir_all(&pack).unwrap();
         std::fs::write(&pack, "").unwrap();
         assert_eq!(last_commit(&dir).unwrap(), truth(&dir));
+        // An object in no pack and not loose: not in the repository.
+        let absent = "1".repeat(40);
+        std::fs::write(dir.join(".git/HEAD"), format!("{absent}\n")).unwrap();
+        assert_eq!(
+            last_commit(&dir),
+            Err(Unknown::Unreadable(format!(
+                "the object {absent} is not in the repository (objects from alternates are not read)"
+            )))
+        );
+    }
+
+    /// A database path where `.git` cannot be looked at (under a file) is unreadable, with
+    /// the reason: only a `.git` that is not there means "not a git repository".
+    #[test]
+    fn a_git_directory_that_cannot_be_looked_at_is_unreadable() {
+        let dir = testkit::Scratch::new("git-files-under-a-file");
+        let file = dir.join("file");
+        std::fs::write(&file, "").unwrap();
+        match last_commit(&file) {
+            Err(Unknown::Unreadable(reason)) => assert!(reason.starts_with(".git: "), "{reason}"),
+            other => panic!("{other:?}"),
+        }
     }
 
     /// The pack limit: [`MAX_PACKS`] index files are looked in (those without their pack are
