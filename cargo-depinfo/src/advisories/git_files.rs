@@ -1665,7 +1665,7 @@ mod tests {
             std::fs::write(pack_dir.join(format!("pack-{i:040x}.idx")), "").unwrap();
         }
         assert_eq!(last_commit(&dir).unwrap(), expected);
-        std::fs::write(pack_dir.join(format!("pack-{:040x}.idx", MAX_PACKS)), "").unwrap();
+        std::fs::write(pack_dir.join(format!("pack-{MAX_PACKS:040x}.idx")), "").unwrap();
         assert_eq!(
             last_commit(&dir),
             Err(Unknown::Unreadable(format!(
@@ -1685,10 +1685,10 @@ mod tests {
         // each commit is best stored as a delta of the next, so the chains are long.
         let mut stream = String::new();
         for i in 0..200 {
-            let lines: String = (i..i + 100)
-                .map(|j| format!("line {j} of a sliding window of advisory text\n"))
-                .collect();
-            let message = format!("window {i}\n\n{lines}");
+            let mut message = format!("window {i}\n\n");
+            for j in i..i + 100 {
+                let _ = writeln!(message, "line {j} of a sliding window of advisory text");
+            }
             let _ = write!(
                 stream,
                 "commit refs/heads/main\ncommitter t <t@example.invalid> {} +0100\ndata {}\n{message}\n",
