@@ -1619,6 +1619,35 @@ mod tests {
         }
     }
 
+    /// An index whose offsets point into the pack's header or past its end: refused as
+    /// outside the pack, never read there.
+    #[test]
+    fn index_offsets_outside_the_pack_are_refused() {
+        let dir = testkit::Scratch::new("git-files-outside");
+        repository(&dir, 2);
+        git(&dir, &["gc", "-q", "--prune=now"]);
+        let idx = pack_file(&dir, "idx");
+        let original = std::fs::read(&idx).unwrap();
+        let at = IDX_FANOUT + 255 * 4;
+        let count =
+            usize::try_from(u32::from_be_bytes(original[at..at + 4].try_into().unwrap())).unwrap();
+        let offsets = usize::try_from(IDX_IDS).unwrap() + count * 24;
+        std::fs::set_permissions(&idx, std::os::unix::fs::PermissionsExt::from_mode(0o644))
+            .unwrap();
+        for offset in [4u32, 0x7fff_ffff] {
+            let mut bytes = original.clone();
+            for word in bytes[offsets..offsets + count * 4].chunks_exact_mut(4) {
+                word.copy_from_slice(&offset.to_be_bytes());
+            }
+            std::fs::write(&idx, &bytes).unwrap();
+            let e = last_commit(&dir).unwrap_err().to_string();
+            assert!(
+                e.ends_with(&format!("an entry offset {offset} outside the pack")),
+                "{e}"
+            );
+        }
+    }
+
     /// `objects/pack` a file (no pack): the loose commit is still read.
     #[test]
     fn objects_pack_that_is_a_file_means_no_pack() {
