@@ -573,3 +573,41 @@ fn a_failed_fetch_keeps_the_old_database_and_leaves_nothing_behind() {
     let out = audit(&f, User::Clean, &[]);
     assert_eq!(answer(&out).1["commit"], f.db_commit.as_str());
 }
+
+/// `--fetch` into a database folder that does not exist yet, named relative to the working
+/// directory: alone (its parent is the working directory) or under folders that do not exist
+/// either. The clone lands there, and no staging folder is left beside it.
+#[test]
+fn fetching_into_a_new_relative_path_creates_it() {
+    let f = fixture("db-runs-nothing-new-path");
+    let url = f.upstream.display().to_string();
+    let (cargo_home, home) = (f.dir.join("empty-cargo-home"), f.dir.join("empty-home"));
+    std::fs::create_dir_all(&cargo_home).unwrap();
+    std::fs::create_dir_all(&home).unwrap();
+    for db in ["fresh-db", "new/nested/fresh-db"] {
+        let out = testkit::run(
+            Command::new(BIN)
+                .current_dir(f.dir.path())
+                .env("CARGO_HOME", &cargo_home)
+                .env("HOME", &home)
+                .env_remove("XDG_CONFIG_HOME")
+                .env("GIT_CONFIG_NOSYSTEM", "1")
+                .args(["audit", "--db", db, "--fetch", "--db-url", &url])
+                .arg(&f.bin)
+                .args(["--format", "json"]),
+            LIMIT,
+        );
+        assert_eq!(f.traps.fired(), Vec::<String>::new(), "{}", stderr(&out));
+        assert_eq!(out.status.code(), Some(1), "{db}: {}", stderr(&out));
+        let (ids, meta) = answer(&out);
+        assert_eq!(ids, ["RUSTSEC-2099-0001", "RUSTSEC-2099-0006"]);
+        assert_eq!(meta["commit"], f.upstream_commit.as_str(), "{meta}");
+        let path = f.dir.join(db);
+        assert!(path.join("crates").is_dir(), "{db}");
+        let left: Vec<String> = beside(&path)
+            .into_iter()
+            .filter(|n| n.contains(".fetch-"))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
+}

@@ -208,7 +208,7 @@ impl Database {
         if advisories.is_empty() {
             return Err(DatabaseError::Empty {
                 path: path.to_owned(),
-                reason: no_advisory_reason(path, files, &errors),
+                reason: no_advisory_reason(path, &errors),
             });
         }
         // One advisory per id: the first by path (files were read in path order).
@@ -297,9 +297,10 @@ impl Database {
 
 /// The reason no advisory could be read: the first failed files (relative to the database)
 /// and why, or that there is no advisory file.
-fn no_advisory_reason(db: &Path, files: usize, errors: &[AdvisoryError]) -> String {
+fn no_advisory_reason(db: &Path, errors: &[AdvisoryError]) -> String {
     const NAMED: usize = 2;
-    if files == 0 || errors.is_empty() {
+    // No advisory was read, so every advisory file gave an error: no error means no file.
+    if errors.is_empty() {
         return "no crates/*/RUSTSEC-*.md file".to_owned();
     }
     let mut reason = errors

@@ -279,9 +279,65 @@ mod tests {
         let file = dir.join("file");
         std::fs::write(&file, "x").unwrap();
         assert!(replaceable(&file).unwrap_err().contains("not a folder"));
+        // A path that cannot be looked at (under a file) is not "nothing there".
+        assert!(replaceable(&file.join("db")).is_err());
+        // A `crates` folder without `.git`, or `crates` as a file: kept.
+        let crates_only = dir.join("crates-only");
+        std::fs::create_dir_all(crates_only.join("crates")).unwrap();
+        assert!(replaceable(&crates_only).is_err());
+        let crates_file = dir.join("crates-file");
+        std::fs::create_dir_all(crates_file.join(".git")).unwrap();
+        std::fs::write(crates_file.join("crates"), "").unwrap();
+        assert!(replaceable(&crates_file).is_err());
         let e = fetch(&other, "/nonexistent", Duration::from_secs(5)).unwrap_err();
         assert!(e.to_string().contains("not an advisory database"), "{e}");
         assert!(other.join("Cargo.toml").exists());
+    }
+
+    /// The staging folder is a new one (a name already taken is skipped, never reused) and
+    /// goes with everything in it when dropped.
+    #[test]
+    fn staging_takes_a_free_name_and_is_removed_with_its_content() {
+        let dir = testkit::Scratch::new("fetch-staging");
+        let taken = dir.join(format!(".db.fetch-{}-0", std::process::id()));
+        std::fs::create_dir(&taken).unwrap();
+        std::fs::write(taken.join("theirs"), "x").unwrap();
+        let staging = Staging::create(&dir, std::ffi::OsStr::new("db")).unwrap();
+        assert_eq!(
+            staging.path,
+            dir.join(format!(".db.fetch-{}-1", std::process::id()))
+        );
+        std::fs::create_dir_all(staging.path.join("db/crates")).unwrap();
+        let path = staging.path.clone();
+        drop(staging);
+        assert!(!path.exists());
+        assert!(taken.join("theirs").exists());
+        // A parent that is not a folder: the error at once.
+        let file = dir.join("file");
+        std::fs::write(&file, "").unwrap();
+        assert!(Staging::create(&file, std::ffi::OsStr::new("db")).is_err());
+    }
+
+    /// A failed clone is told by the first line of git's stderr that is not a warning, else
+    /// by its exit status.
+    #[test]
+    fn a_failed_clone_is_told_by_its_first_error_line() {
+        use std::os::unix::process::ExitStatusExt as _;
+        let output = |stderr: &str| std::process::Output {
+            status: std::process::ExitStatus::from_raw(128 << 8),
+            stdout: Vec::new(),
+            stderr: stderr.as_bytes().to_vec(),
+        };
+        assert_eq!(
+            git_failure(&output(
+                "warning: a\n\n  fatal: no such repository  \nmore\n"
+            )),
+            "fatal: no such repository"
+        );
+        assert_eq!(
+            git_failure(&output("\nwarning: only warnings\n")),
+            "git exited with exit status: 128"
+        );
     }
 
     #[test]

@@ -934,6 +934,7 @@ fn apply_delta(base: &[u8], delta: &[u8]) -> Result<Vec<u8>, String> {
 
 #[cfg(test)]
 mod tests {
+    use std::fmt::Write as _;
     use std::process::Command;
 
     use proptest::prelude::*;
@@ -1276,6 +1277,120 @@ mod tests {
         }
     }
 
+    /// Copies whose offset and size take several bytes, literals first and last, results
+    /// filled exactly: each gives the bytes git's rules say.
+    #[test]
+    fn delta_fields_of_several_bytes_and_exact_fills_are_applied() {
+        let base: Vec<u8> = (0..=255u8).chain(0..=255).collect();
+        // A literal first (the result empty so far), then a copy of 3 bytes from 0x0102
+        // (offset bits 0 and 1), a literal that fills the result exactly.
+        let delta = [
+            0x80, 0x04, 9, 2, b'a', b'b', 0x93, 0x02, 0x01, 3, 4, b'w', b'x', b'y', b'z',
+        ];
+        assert_eq!(apply_delta(&base, &delta).unwrap(), b"ab\x02\x03\x04wxyz");
+        // A copy of 0x0101 bytes (size bits 4 and 5) from offset 0: the result is filled
+        // exactly by it.
+        let delta = [0x80, 0x04, 0x81, 0x02, 0xb0, 0x01, 0x01];
+        assert_eq!(apply_delta(&base, &delta).unwrap(), &base[..0x101]);
+        // Size 0 means 0x10000: past this base.
+        assert!(apply_delta(&base, &[0x80, 0x04, 0x80, 0x80, 0x04, 0x80]).is_err());
+        // Sizes of several bytes, read little-endian.
+        assert_eq!(delta_size(&[0x80, 0x04, 7]), Some((512, &[7u8][..])));
+        assert_eq!(delta_size(&[0xff, 0x7f]), Some((0x3fff, &[][..])));
+        assert_eq!(delta_size(&[0x80; 10]), None);
+        assert_eq!(delta_size(&[]), None);
+    }
+
+    /// Inflating stops at its cap: exactly `max` bytes are given, one more is refused.
+    #[test]
+    fn inflating_gives_at_most_its_cap() {
+        let stream = testkit::zlib(b"abcd");
+        assert_eq!(inflate(&stream[..], 4).unwrap(), b"abcd");
+        assert_eq!(inflate(&stream[..], 3), Err(too_large()));
+        // Bytes after the stream (a pack's next entry) are not read.
+        let mut followed = stream.clone();
+        followed.extend_from_slice(b"next entry");
+        assert_eq!(inflate(&followed[..], 4).unwrap(), b"abcd");
+        assert!(inflate(&b"not zlib"[..], 4).is_err());
+    }
+
+    /// A loose object's header: a type git knows, a size in plain decimal digits that is the
+    /// content's, at most [`MAX_OBJECT`].
+    #[test]
+    fn loose_object_headers_are_checked() {
+        let object = |header: &str, content: &[u8]| {
+            let mut bytes = header.as_bytes().to_vec();
+            bytes.push(0);
+            bytes.extend_from_slice(content);
+            parse_loose(bytes)
+        };
+        for (kind, name) in [
+            (Kind::Commit, "commit"),
+            (Kind::Tree, "tree"),
+            (Kind::Blob, "blob"),
+            (Kind::Tag, "tag"),
+        ] {
+            let got = object(&format!("{name} 5"), b"hello").unwrap();
+            assert_eq!((got.kind, &got.data[..]), (kind, &b"hello"[..]));
+            // The id is git's: `git hash-object -t <type>` of the same content.
+            let id = git(
+                Path::new("."),
+                &["hash-object", "--literally", "-t", name, "/dev/null"],
+            );
+            assert_eq!(hex(&object_id(kind, b"")), id);
+        }
+        for (header, content) in [
+            ("blob +5", &b"hello"[..]),
+            ("blob 5 ", b"hello"),
+            ("blob ", b""),
+            ("blob 4", b"hello"),
+            ("blob 6", b"hello"),
+            ("blobs 5", b"hello"),
+            ("blob5", b"hello"),
+        ] {
+            assert!(object(header, content).is_err(), "{header:?}");
+        }
+        let max = vec![b'x'; MAX_OBJECT];
+        assert_eq!(
+            object(&format!("blob {MAX_OBJECT}"), &max)
+                .unwrap()
+                .data
+                .len(),
+            MAX_OBJECT
+        );
+        let over = vec![b'x'; MAX_OBJECT + 1];
+        assert_eq!(
+            object(&format!("blob {}", MAX_OBJECT + 1), &over).unwrap_err(),
+            too_large()
+        );
+    }
+
+    /// `Name <email> <seconds> <zone>`: the seconds are plain digits (at most 20), the zone
+    /// a sign and four digits, nothing after.
+    #[test]
+    fn committer_idents_give_their_seconds_or_nothing() {
+        for (ident, time) in [
+            ("t <t@x> 1700000000 +0100", Some(1_700_000_000)),
+            ("t <t@x> 0 -0000", Some(0)),
+            ("a > b <t@x> 12 +0000", Some(12)),
+            ("t <t@x>  12   +0000 ", Some(12)),
+            ("t <t@x> 00000000000000000012 +0000", Some(12)),
+            ("t <t@x> 000000000000000000012 +0000", None),
+            ("t <t@x> +12 +0000", None),
+            ("t <t@x> 12a +0000", None),
+            ("t <t@x> 12 0100", None),
+            ("t <t@x> 12 01000", None),
+            ("t <t@x> 12 +01000", None),
+            ("t <t@x> 12 +01a0", None),
+            ("t <t@x> 12 +0100 extra", None),
+            ("t <t@x> 12", None),
+            ("t <t@x>", None),
+            ("t 12 +0100", None),
+        ] {
+            assert_eq!(ident_time(ident.as_bytes()), time, "{ident:?}");
+        }
+    }
+
     #[test]
     fn ref_names_stay_inside_the_git_directory() {
         for good in [
@@ -1297,8 +1412,423 @@ mod tests {
             "refs/heads/a\u{1b}",
             "refs/heads/a\\b",
             "refs/heads/",
+            "refs/heads/a@{1}",
+            "refs/heads/a:b",
+            "refs/heads/a?b",
+            "refs/heads/a*b",
+            "refs/heads/a[b",
+            "refs/heads/a~1",
+            "refs/heads/a^1",
         ] {
             assert!(!is_ref_name(bad), "{bad}");
+        }
+        // At most 1024 bytes.
+        let long = |n: usize| format!("refs/heads/{}", "a".repeat(n - "refs/heads/".len()));
+        assert!(is_ref_name(&long(1024)));
+        assert!(!is_ref_name(&long(1025)));
+    }
+
+    /// What `git cat-file --batch-all-objects --batch` lists: every object of the repository
+    /// (loose or packed, whole or a delta), with its type and content.
+    fn every_object(dir: &Path) -> Vec<(String, String, Vec<u8>)> {
+        let out = testkit::run(
+            Command::new("git")
+                .arg("-C")
+                .arg(dir)
+                .args(["cat-file", "--batch-all-objects", "--batch"])
+                .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                .env("GIT_CONFIG_NOSYSTEM", "1"),
+            std::time::Duration::from_secs(60),
+        );
+        assert!(out.status.success(), "{}", testkit::stderr(&out));
+        let mut rest = &out.stdout[..];
+        let mut objects = Vec::new();
+        // `<id> <type> <size>\n<content>\n`, again and again.
+        while let Some(eol) = rest.iter().position(|&b| b == b'\n') {
+            let header = std::str::from_utf8(&rest[..eol]).unwrap();
+            let mut words = header.split(' ');
+            let (id, kind) = (words.next().unwrap(), words.next().unwrap());
+            let size: usize = words.next().unwrap().parse().unwrap();
+            let content = rest[eol + 1..eol + 1 + size].to_vec();
+            objects.push((id.to_owned(), kind.to_owned(), content));
+            rest = &rest[eol + 1 + size + 1..];
+        }
+        assert!(rest.is_empty());
+        objects
+    }
+
+    /// Every object git lists, read by id: the same type and the same bytes.
+    fn every_object_agrees(dir: &Path) -> usize {
+        let repo = Repo::open(dir, &dir.join(".git")).unwrap();
+        let objects = every_object(dir);
+        for (id, kind, content) in &objects {
+            let object = repo
+                .object(&parse_hex(id.as_bytes()).unwrap(), &mut Budget::default())
+                .unwrap_or_else(|e| panic!("{id} {kind}: {e}"));
+            assert_eq!(object.kind.name(), kind, "{id}");
+            assert!(object.data == *content, "{id} {kind}: other bytes");
+        }
+        objects.len()
+    }
+
+    /// Replaces the index of `dir`'s one pack with the one `git index-pack
+    /// --index-version=2,<large>` writes: offsets past `large` go in the 8-byte table.
+    fn reindex(dir: &Path, large: u64) {
+        let idx = pack_file(dir, "idx");
+        let pack = pack_file(dir, "pack");
+        let rebuilt = dir.join(".git/rebuilt.idx");
+        git(
+            dir,
+            &[
+                "index-pack",
+                &format!("--index-version=2,{large}"),
+                "-o",
+                rebuilt.to_str().unwrap(),
+                pack.to_str().unwrap(),
+            ],
+        );
+        std::fs::rename(&rebuilt, &idx).unwrap();
+        let rev = idx.with_extension("rev");
+        if rev.exists() {
+            std::fs::remove_file(rev).unwrap();
+        }
+    }
+
+    /// The large offsets of the pack index (the 8-byte table), as git writes them when
+    /// asked: all of them, or those past the middle of the pack; every object then reads as
+    /// `git cat-file` gives it (trees and blobs too, deltas and whole entries).
+    #[test]
+    fn large_offsets_written_by_git_index_pack_are_read() {
+        let dir = testkit::Scratch::new("git-files-large-offsets");
+        repository(&dir, 12);
+        git(&dir, &["gc", "-q", "--aggressive", "--prune=now"]);
+        let before = std::fs::read(pack_file(&dir, "idx")).unwrap();
+        let pack_len = std::fs::metadata(pack_file(&dir, "pack")).unwrap().len();
+        // Past offset 12 (all but the first entry: git refuses an index whose every offset
+        // is large), then past the middle.
+        for large in [12, pack_len / 2] {
+            reindex(&dir, large);
+            let after = std::fs::read(pack_file(&dir, "idx")).unwrap();
+            // Some offsets are in the 8-byte table: the index grew by them.
+            assert!(after.len() > before.len(), "no large offset at {large}");
+            assert_eq!(last_commit(&dir).unwrap(), truth(&dir));
+            assert!(every_object_agrees(&dir) > 30);
+            every_commit_agrees(&dir);
+        }
+    }
+
+    /// Every object of packs git wrote (`OFS_DELTA` and `REF_DELTA`, several packs) and of loose
+    /// files reads as `git cat-file` gives it, whatever its type.
+    #[test]
+    fn every_object_reads_as_git_cat_file_gives_it() {
+        let dir = testkit::Scratch::new("git-files-every-object");
+        repository(&dir, 6);
+        assert!(every_object_agrees(&dir) >= 18);
+        git(&dir, &["gc", "-q", "--aggressive", "--prune=now"]);
+        assert!(every_object_agrees(&dir) >= 18);
+        git(
+            &dir,
+            &[
+                "-c",
+                "repack.useDeltaBaseOffset=false",
+                "repack",
+                "-q",
+                "-a",
+                "-d",
+                "-f",
+            ],
+        );
+        assert!(every_object_agrees(&dir) >= 18);
+    }
+
+    /// HEAD on a blob or a tree (loose, then packed), or on a tag of one: git log shows no
+    /// commit there, and neither does this.
+    #[test]
+    fn head_on_a_blob_or_a_tree_is_not_a_commit() {
+        let dir = testkit::Scratch::new("git-files-not-a-commit");
+        repository(&dir, 1);
+        let blob = git(&dir, &["rev-parse", "HEAD:file"]);
+        let tree = git(&dir, &["rev-parse", "HEAD^{tree}"]);
+        git(&dir, &["tag", "-a", "-m", "a blob", "blob-tag", &blob]);
+        let tag = git(&dir, &["rev-parse", "blob-tag"]);
+        let cases = [
+            (&blob, "HEAD names a blob, not a commit"),
+            (&tree, "HEAD names a tree, not a commit"),
+            (&tag, "HEAD names a tag that does not name a commit"),
+        ];
+        for packed in [false, true] {
+            if packed {
+                git(&dir, &["gc", "-q", "--prune=now"]);
+                assert!(!dir.join(format!(".git/objects/{}", &blob[..2])).exists());
+            }
+            for (id, reason) in cases {
+                std::fs::write(dir.join(".git/HEAD"), format!("{id}\n")).unwrap();
+                // git agrees that there is no commit to log there.
+                let log = testkit::run(
+                    Command::new("git")
+                        .arg("-C")
+                        .arg(&*dir)
+                        .args(["log", "-1", "--format=%H"])
+                        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                        .env("GIT_CONFIG_NOSYSTEM", "1"),
+                    std::time::Duration::from_secs(60),
+                );
+                assert!(
+                    !log.status.success() || testkit::stdout(&log).trim().is_empty(),
+                    "git logs a commit at {id}"
+                );
+                assert_eq!(
+                    last_commit(&dir),
+                    Err(Unknown::Unreadable(reason.to_owned())),
+                    "{id} (packed: {packed})"
+                );
+            }
+        }
+    }
+
+    /// A loose ref git cannot resolve (a symbolic link loop) is an error: never the older
+    /// value `packed-refs` still holds for the branch.
+    #[test]
+    fn an_unresolvable_loose_ref_never_falls_back_to_packed_refs() {
+        let dir = testkit::Scratch::new("git-files-ref-loop");
+        repository(&dir, 2);
+        git(&dir, &["pack-refs", "--all"]);
+        std::fs::write(dir.join("file"), "3\n").unwrap();
+        git_at(&dir, &["commit", "-q", "-a", "-m", "3"], 2_000_000_003);
+        let main = dir.join(".git/refs/heads/main");
+        assert!(main.exists());
+        assert_eq!(last_commit(&dir).unwrap(), truth(&dir));
+        std::fs::remove_file(&main).unwrap();
+        std::os::unix::fs::symlink("main", &main).unwrap();
+        match last_commit(&dir) {
+            Err(Unknown::Unreadable(reason)) => {
+                assert!(reason.starts_with("refs/heads/main: "), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// An index whose offsets point into the pack's header or past its end: refused as
+    /// outside the pack, never read there.
+    #[test]
+    fn index_offsets_outside_the_pack_are_refused() {
+        let dir = testkit::Scratch::new("git-files-outside");
+        repository(&dir, 2);
+        git(&dir, &["gc", "-q", "--prune=now"]);
+        let idx = pack_file(&dir, "idx");
+        let original = std::fs::read(&idx).unwrap();
+        let at = IDX_FANOUT + 255 * 4;
+        let count =
+            usize::try_from(u32::from_be_bytes(original[at..at + 4].try_into().unwrap())).unwrap();
+        let offsets = usize::try_from(IDX_IDS).unwrap() + count * 24;
+        std::fs::set_permissions(&idx, std::os::unix::fs::PermissionsExt::from_mode(0o644))
+            .unwrap();
+        for offset in [4u32, 0x7fff_ffff] {
+            let mut bytes = original.clone();
+            for word in bytes[offsets..offsets + count * 4].chunks_exact_mut(4) {
+                word.copy_from_slice(&offset.to_be_bytes());
+            }
+            std::fs::write(&idx, &bytes).unwrap();
+            let e = last_commit(&dir).unwrap_err().to_string();
+            assert!(
+                e.ends_with(&format!("an entry offset {offset} outside the pack")),
+                "{e}"
+            );
+        }
+    }
+
+    /// `objects/pack` a file (no pack): the loose commit is still read.
+    #[test]
+    fn objects_pack_that_is_a_file_means_no_pack() {
+        let dir = testkit::Scratch::new("git-files-pack-file");
+        repository(&dir, 1);
+        let pack = dir.join(".git/objects/pack");
+        std::fs::remove_dir_all(&pack).unwrap();
+        std::fs::write(&pack, "").unwrap();
+        assert_eq!(last_commit(&dir).unwrap(), truth(&dir));
+        // An object in no pack and not loose: not in the repository.
+        let absent = "1".repeat(40);
+        std::fs::write(dir.join(".git/HEAD"), format!("{absent}\n")).unwrap();
+        assert_eq!(
+            last_commit(&dir),
+            Err(Unknown::Unreadable(format!(
+                "the object {absent} is not in the repository (objects from alternates are not read)"
+            )))
+        );
+    }
+
+    /// A database path where `.git` cannot be looked at (under a file) is unreadable, with
+    /// the reason: only a `.git` that is not there means "not a git repository".
+    #[test]
+    fn a_git_directory_that_cannot_be_looked_at_is_unreadable() {
+        let dir = testkit::Scratch::new("git-files-under-a-file");
+        let file = dir.join("file");
+        std::fs::write(&file, "").unwrap();
+        match last_commit(&file) {
+            Err(Unknown::Unreadable(reason)) => assert!(reason.starts_with(".git: "), "{reason}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// The pack limit: [`MAX_PACKS`] index files are looked in (those without their pack are
+    /// skipped), one more is refused.
+    #[test]
+    fn at_most_max_packs_are_looked_in() {
+        let dir = testkit::Scratch::new("git-files-many-packs");
+        repository(&dir, 2);
+        git(&dir, &["gc", "-q", "--prune=now"]);
+        let expected = truth(&dir);
+        let pack_dir = dir.join(".git/objects/pack");
+        for i in 0..MAX_PACKS - 1 {
+            std::fs::write(pack_dir.join(format!("pack-{i:040x}.idx")), "").unwrap();
+        }
+        assert_eq!(last_commit(&dir).unwrap(), expected);
+        std::fs::write(pack_dir.join(format!("pack-{MAX_PACKS:040x}.idx")), "").unwrap();
+        assert_eq!(
+            last_commit(&dir),
+            Err(Unknown::Unreadable(format!(
+                "more than {MAX_PACKS} packs in objects/pack"
+            )))
+        );
+    }
+
+    /// Delta chains as `git repack --depth=100` writes them: every commit whose depth (as
+    /// `git verify-pack -v` says) is at most [`MAX_DELTA_DEPTH`] is read, every deeper one is
+    /// refused for its chain.
+    #[test]
+    fn delta_chains_up_to_max_depth_are_read_and_longer_ones_refused() {
+        let dir = testkit::Scratch::new("git-files-depth");
+        git(&dir, &["init", "-q", "-b", "main"]);
+        // Each message shares all but one line with the one before and fewer with the others:
+        // each commit is best stored as a delta of the next, so the chains are long.
+        let mut stream = String::new();
+        for i in 0..200 {
+            let mut message = format!("window {i}\n\n");
+            for j in i..i + 100 {
+                let _ = writeln!(message, "line {j} of a sliding window of advisory text");
+            }
+            let _ = write!(
+                stream,
+                "commit refs/heads/main\ncommitter t <t@example.invalid> {} +0100\ndata {}\n{message}\n",
+                2_000_000_000 + i,
+                message.len()
+            );
+        }
+        let out = testkit::run_with_input(
+            Command::new("git")
+                .arg("-C")
+                .arg(&*dir)
+                .args(["fast-import", "--quiet"])
+                .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                .env("GIT_CONFIG_NOSYSTEM", "1"),
+            stream.as_bytes(),
+            std::time::Duration::from_secs(60),
+        );
+        assert!(out.status.success(), "{}", testkit::stderr(&out));
+        git(
+            &dir,
+            &[
+                "repack",
+                "-q",
+                "-a",
+                "-d",
+                "-f",
+                "--window=250",
+                "--depth=100",
+            ],
+        );
+        let listing = git(
+            &dir,
+            &[
+                "verify-pack",
+                "-v",
+                pack_file(&dir, "idx").to_str().unwrap(),
+            ],
+        );
+        let repo = Repo::open(&dir, &dir.join(".git")).unwrap();
+        let (mut read, mut refused, mut at_max) = (0, 0, 0);
+        // `<id> commit <size> <packed> <offset> <depth> <base>` for a delta.
+        for line in listing.lines() {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            if words.get(1) != Some(&"commit") {
+                continue;
+            }
+            let depth: usize = words.get(5).map_or(0, |d| d.parse().unwrap());
+            let oid = parse_hex(words[0].as_bytes()).unwrap();
+            match repo.object(&oid, &mut Budget::default()) {
+                Ok(object) => {
+                    assert!(depth <= MAX_DELTA_DEPTH, "{line}");
+                    assert_eq!(hex(&object_id(object.kind, &object.data)), words[0]);
+                    read += 1;
+                    at_max += usize::from(depth == MAX_DELTA_DEPTH);
+                }
+                Err(Unknown::Unreadable(e)) => {
+                    assert!(depth > MAX_DELTA_DEPTH, "{line}: {e}");
+                    assert!(e.ends_with("a delta chain longer than 64"), "{e}");
+                    refused += 1;
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert_eq!(read + refused, 200);
+        assert!(
+            at_max > 0 && refused > 0,
+            "{at_max} at the limit, {refused} past it"
+        );
+    }
+
+    /// A loose object is inflated no further than its cap: one of 20 MiB is refused for its
+    /// size, as soon as it passes 1 MiB.
+    #[test]
+    fn a_huge_loose_object_is_refused_at_the_object_cap() {
+        let dir = testkit::Scratch::new("git-files-huge-loose");
+        repository(&dir, 1);
+        let (id, _) = truth(&dir);
+        let object = dir.join(format!(".git/objects/{}/{}", &id[..2], &id[2..]));
+        let mut bytes = format!("commit {}\0tree ", 20 << 20).into_bytes();
+        bytes.resize(bytes.len() + (20 << 20), b'0');
+        std::fs::remove_file(&object).unwrap();
+        std::fs::write(&object, testkit::zlib(&bytes)).unwrap();
+        assert_eq!(
+            last_commit(&dir),
+            Err(Unknown::Unreadable(format!(
+                "objects/{}/{}: an object larger than 1 MiB",
+                &id[..2],
+                &id[2..]
+            )))
+        );
+    }
+
+    /// The largest commit read is [`MAX_OBJECT`] bytes, loose or packed, exactly as git
+    /// gives it; one byte more is refused.
+    #[test]
+    fn a_commit_of_exactly_max_object_bytes_is_read() {
+        let dir = testkit::Scratch::new("git-files-max-object");
+        git(&dir, &["init", "-q", "-b", "main"]);
+        // The commit's content without its message, to size the message.
+        git(&dir, &["commit", "-q", "--allow-empty", "-m", "x"]);
+        let header = git(&dir, &["cat-file", "commit", "HEAD"]).len() + 1 - 2;
+        for (extra, ok) in [(0, true), (1, false)] {
+            std::fs::write(
+                dir.join(".git/MSG"),
+                "m".repeat(MAX_OBJECT - header - 1 + extra) + "\n",
+            )
+            .unwrap();
+            git(
+                &dir,
+                &["commit", "-q", "--amend", "--allow-empty", "-F", ".git/MSG"],
+            );
+            let size: usize = git(&dir, &["cat-file", "-s", "HEAD"]).parse().unwrap();
+            assert_eq!(size, MAX_OBJECT + extra);
+            for _ in ["loose", "packed"] {
+                if ok {
+                    assert_eq!(last_commit(&dir).unwrap(), truth(&dir));
+                } else {
+                    let e = last_commit(&dir).unwrap_err().to_string();
+                    assert!(e.contains("an object larger than 1 MiB"), "{e}");
+                }
+                git(&dir, &["gc", "-q", "--prune=now"]);
+            }
         }
     }
 

@@ -163,6 +163,30 @@ mod tests {
         assert_eq!(quoted(&shortened("abcdef", 3)), "\"abc…\"");
     }
 
+    /// The escape's form changes at U+0080 (`\xHH` to `\uHHHH`) and at U+10000 (to
+    /// `\UHHHHHHHH`), and its length is what was reserved for it.
+    #[test]
+    fn escapes_change_form_at_u0080_and_u10000() {
+        for (c, escape) in [
+            ('\u{1}', "\\x01"),
+            ('\u{7f}', "\\x7f"),
+            ('\u{80}', "\\u0080"),
+            ('\u{9f}', "\\u009f"),
+            ('\u{fffb}', "\\ufffb"),
+            ('\u{110bd}', "\\U000110bd"),
+            ('\u{e007f}', "\\U000e007f"),
+        ] {
+            let value = format!("a{c}b");
+            assert_eq!(printable(&value), format!("\"a{escape}b\""));
+            assert_eq!(printable_line(&value), format!("a{escape}b"));
+            assert_eq!(escaped_len(&value, true), escape.len() + 2);
+            assert_eq!(escaped_len(&value, false), escape.len() + 2);
+        }
+        // Quotes and backslashes: escaped inside quotes only.
+        assert_eq!(escaped_len("\"\\", true), 4);
+        assert_eq!(escaped_len("\"\\", false), 2);
+    }
+
     #[test]
     fn text_is_shortened_on_character_boundaries() {
         assert_eq!(shortened("abc", 3), "abc");
