@@ -271,6 +271,47 @@ mod tests {
         assert!(matches!(e.reason, FileRefusal::Io(_)), "{e:?}");
     }
 
+    /// A regular file under another process's write lease makes a blocking open wait until
+    /// the lease is given up (45 s by default): the open does not wait, it is refused at once.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_leased_file_is_refused_at_once_not_waited_for() {
+        const HOLD: &str = "import fcntl, os, signal, sys, time\n\
+            signal.signal(signal.SIGIO, signal.SIG_IGN)\n\
+            fd = os.open(sys.argv[1], os.O_RDONLY)\n\
+            fcntl.fcntl(fd, 1024, fcntl.F_WRLCK)  # F_SETLEASE\n\
+            print('leased', flush=True)\n\
+            time.sleep(120)\n";
+        let dir = testkit::Scratch::new("untrusted-file-lease");
+        let path = dir.join("leased");
+        std::fs::write(&path, "x").unwrap();
+        let mut holder = testkit::Running::spawn(
+            std::process::Command::new("python3")
+                .args(["-c", HOLD])
+                .arg(&path)
+                .stdout(std::process::Stdio::piped()),
+        );
+        let out = holder.child().stdout.take().unwrap();
+        testkit::announced(out, "leased", "python3 holding a lease");
+        let start = std::time::Instant::now();
+        let e = read(&path, 1 << 20).unwrap_err();
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(5),
+            "{:?}",
+            start.elapsed()
+        );
+        assert!(
+            matches!(&e.reason, FileRefusal::Io(io) if io.kind() == io::ErrorKind::WouldBlock),
+            "{e}"
+        );
+        assert!(
+            e.to_string().starts_with(&path.display().to_string()),
+            "{e}"
+        );
+        holder.kill();
+        assert_eq!(read(&path, 1 << 20).unwrap(), b"x");
+    }
+
     #[test]
     fn the_small_file_cap_defaults_to_one_mib() {
         assert_eq!(SMALL_FILE_LIMIT, 1 << 20);

@@ -1107,5 +1107,135 @@ enable_http2: true
         }
         assert!(near("ca_fiel", "ca_file") && near("basic_aut", "basic_auth"));
         assert!(!near("hunter2", "ca_file") && !near("x", "ca_file"));
+        // Two letters short or long is still a typo; three is not.
+        assert!(near("ca_fi", "ca_file") && near("ca_filexy", "ca_file"));
+        assert!(!near("ca_f", "ca_file") && !near("ca_filexyz", "ca_file"));
+        // A name made of other characters than a field's is not a field's: it is hidden.
+        assert_eq!(redact("duplicate field `a b`"), "duplicate field `…`");
+        assert_eq!(redact("missing field `a-b`"), "missing field `…`");
+    }
+
+    /// The edit distance, computed the slow and obvious way.
+    fn edits(a: &[char], b: &[char]) -> usize {
+        match (a.split_first(), b.split_first()) {
+            (None, _) => b.len(),
+            (_, None) => a.len(),
+            (Some((x, ra)), Some((y, rb))) if x == y => edits(ra, rb),
+            (Some((_, ra)), Some((_, rb))) => 1 + edits(ra, rb).min(edits(a, rb)).min(edits(ra, b)),
+        }
+    }
+
+    proptest::proptest! {
+        /// `near` is "at most two edits" (insertions, deletions, substitutions).
+        #[test]
+        fn near_is_within_two_edits(a in "[ab_]{0,7}", b in "[ab_]{0,7}") {
+            let (ca, cb): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+            proptest::prop_assert_eq!(near(&a, &b), edits(&ca, &cb) <= 2, "{:?} {:?}", a, b);
+        }
+    }
+
+    /// Regression (issue 18, defect 2): what a config expands to is capped at the file cap,
+    /// and the cap itself is allowed: every string read costs its length and one.
+    #[test]
+    fn the_expansion_cap_is_reached_and_not_passed() {
+        let limit = usize::try_from(crate::untrusted_file::small_file_limit()).unwrap();
+        let yaml = |n: usize| format!("http_headers: {{X-A: {{values: [{}]}}}}\n", "v".repeat(n));
+        // `X-A` costs 4; the value its length and one.
+        let fits = limit - 4 - 1;
+        let c = parse(&yaml(fits), Path::new("/")).unwrap();
+        assert_eq!(c.headers.len(), 1);
+        assert_eq!(c.headers[0].1.len(), fits);
+        assert_eq!(
+            parse(&yaml(fits + 1), Path::new("/")).unwrap_err(),
+            "http_headers.X-A.values[0]: the config expands past the limit of 1 MiB (YAML aliases repeat what they name; write the values out) at line 1 column 31"
+        );
+    }
+
+    /// The expansion budget lives as long as its parse: a string read outside one is refused
+    /// (nothing is ever read unbounded).
+    #[test]
+    fn no_string_is_read_outside_a_parse() {
+        parse("basic_auth: {username: u, password: p}", Path::new("/")).unwrap();
+        assert!(serde_norway::from_str::<Text>("x").is_err());
+        let within = Expansion::start(2);
+        assert_eq!(serde_norway::from_str::<Text>("x").unwrap().0, "x");
+        drop(within);
+        assert!(serde_norway::from_str::<Text>("x").is_err());
+    }
+
+    /// Regression (issue 18, defect 4): at most `MAX_NAMED_FILES` files are read; the same
+    /// file named again counts again.
+    #[test]
+    fn a_config_names_at_most_256_files() {
+        let dir = scratch("http-config-named-files");
+        std::fs::write(dir.path().join("t"), "x\n").unwrap();
+        let yaml = |n: usize| {
+            format!(
+                "http_headers: {{X-A: {{files: [{}]}}}}\n",
+                vec!["t"; n].join(", ")
+            )
+        };
+        let c = parse(&yaml(MAX_NAMED_FILES), dir.path()).unwrap();
+        assert_eq!(c.headers.len(), MAX_NAMED_FILES);
+        assert!(c.headers.iter().all(|(n, v)| n == "X-A" && v == "x"));
+        assert_eq!(
+            parse(&yaml(MAX_NAMED_FILES + 1), dir.path()).unwrap_err(),
+            "http_headers.X-A.files: the config names more than 256 files"
+        );
+    }
+
+    /// Regression (issue 18, defect 2): the bracket budget is brackets times bytes, the budget
+    /// itself allowed; brackets in comments count.
+    #[test]
+    fn the_bracket_budget_is_reached_and_not_passed() {
+        let text = |len: usize| {
+            let mut t = format!("follow_redirects: false #{}", "[".repeat(4096));
+            t.push_str(&" ".repeat(len - t.len()));
+            t
+        };
+        assert_eq!(4096 * 16384, MAX_BRACKET_BYTES);
+        assert!(
+            !parse(&text(16384), Path::new("/"))
+                .unwrap()
+                .follow_redirects
+        );
+        assert_eq!(
+            parse(&text(16385), Path::new("/")).unwrap_err(),
+            "4096 flow brackets ([ and {) in 16385 bytes: too many for a file this size (brackets times bytes may be at most 67108864, since deep nesting makes YAML slow to parse); write it in block style"
+        );
+    }
+
+    /// A parser message that says where itself keeps its own locations, once each; one that
+    /// does not gets the parser's.
+    #[test]
+    fn yaml_errors_say_where_once() {
+        let dir = Path::new("/");
+        for (yaml, want) in [
+            (
+                "http_headers: {X-A: {values: [a, b\n",
+                "did not find expected ',' or ']' at line 2 column 1, while parsing a flow sequence at line 1 column 30",
+            ),
+            (
+                "basic_auth:\n\tusername: u\n",
+                "found character that cannot start any token at line 2 column 1, while scanning for the next token",
+            ),
+            (
+                "http_headers:\n  ? [a]\n  : {values: [x]}\n",
+                "http_headers: invalid type: sequence, expected a header name at line 2 column 5",
+            ),
+        ] {
+            let e = parse(yaml, dir).unwrap_err();
+            assert_eq!(e, want, "{yaml}");
+        }
+    }
+
+    /// An empty `server_name` is no name (the URL's host is checked), as in Prometheus.
+    #[test]
+    fn an_empty_server_name_is_none() {
+        let dir = Path::new("/");
+        let c = parse("tls_config: {server_name: ''}", dir).unwrap();
+        assert_eq!(c.tls.server_name, None);
+        let c = parse("tls_config: {server_name: prom}", dir).unwrap();
+        assert_eq!(c.tls.server_name.as_deref(), Some("prom"));
     }
 }
