@@ -40,7 +40,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 
-use super::tls::TlsOptions;
+use super::tls::{PemFile, TlsOptions};
 
 /// The file as written. Every string in it is a [`Text`] (or a [`HeaderName`]), so that what
 /// YAML aliases expand is counted against [`Expansion`] while it is read.
@@ -417,21 +417,20 @@ pub(crate) fn parse(text: &str, dir: &Path) -> Result<HttpConfig, String> {
         out.authorization = Some(format!("{kind} {credentials}"));
     }
     if let Some(t) = file.tls_config {
-        // Read now, through the bounded opener, so that a FIFO, a device or a huge file is
-        // refused at once, naming the setting; the TLS step reads them again when it starts.
-        for (key, path) in [
-            ("tls_config.ca_file", &t.ca_file),
-            ("tls_config.cert_file", &t.cert_file),
-            ("tls_config.key_file", &t.key_file),
-        ] {
-            if let Some(path) = path {
-                files.read(key, path)?;
-            }
-        }
+        // Read now, once, through the bounded opener: a FIFO, a device or a huge file is
+        // refused at once, naming the setting, and the TLS step parses what was read.
+        let mut pem = |key: &str, path: Option<Text>| -> Result<Option<PemFile>, String> {
+            path.map(|p| {
+                files
+                    .read(key, &p)
+                    .map(|(path, bytes)| PemFile { path, bytes })
+            })
+            .transpose()
+        };
         out.tls = TlsOptions {
-            ca_file: t.ca_file.map(|p| dir.join(p.0)),
-            cert_file: t.cert_file.map(|p| dir.join(p.0)),
-            key_file: t.key_file.map(|p| dir.join(p.0)),
+            ca_file: pem("tls_config.ca_file", t.ca_file)?,
+            cert_file: pem("tls_config.cert_file", t.cert_file)?,
+            key_file: pem("tls_config.key_file", t.key_file)?,
             server_name: t.server_name.map(|s| s.0).filter(|s| !s.is_empty()),
             insecure_skip_verify: t.insecure_skip_verify,
         };
@@ -737,7 +736,10 @@ enable_http2: true
             c.authorization.as_deref(),
             Some(basic("alice", "s3cret").as_str())
         );
-        assert_eq!(c.tls.ca_file, Some(dir.path().join("certs/ca.pem")));
+        assert_eq!(
+            c.tls.ca_file.map(|f| f.path),
+            Some(dir.path().join("certs/ca.pem"))
+        );
         assert_eq!(c.tls.server_name.as_deref(), Some("prom.internal"));
         assert_eq!(
             c.proxy_url,

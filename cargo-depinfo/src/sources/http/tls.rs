@@ -13,7 +13,6 @@ mod cert_fields;
 
 use std::fmt;
 use std::io::{Read as _, Write as _};
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,15 +26,31 @@ use ureq::unversioned::transport::{
     TransportAdapter,
 };
 
+/// A PEM file named by `tls_config`, read once when the config file is loaded (through the
+/// bounded opener). Its `Debug` shows the path only: the bytes may be a private key.
+#[derive(Clone)]
+pub(crate) struct PemFile {
+    /// Where it was read from (for messages).
+    pub(crate) path: std::path::PathBuf,
+    /// Its content.
+    pub(crate) bytes: Vec<u8>,
+}
+
+impl fmt::Debug for PemFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("PemFile").field(&self.path).finish()
+    }
+}
+
 /// What the TLS step needs, from `tls_config` of `--http.config.file`.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct TlsOptions {
     /// A PEM file of CA certificates trusted on top of the system's.
-    pub(crate) ca_file: Option<std::path::PathBuf>,
+    pub(crate) ca_file: Option<PemFile>,
     /// The client certificate chain (PEM) and its key (PEM), both or neither.
-    pub(crate) cert_file: Option<std::path::PathBuf>,
+    pub(crate) cert_file: Option<PemFile>,
     /// See `cert_file`.
-    pub(crate) key_file: Option<std::path::PathBuf>,
+    pub(crate) key_file: Option<PemFile>,
     /// The name sent (SNI) and verified instead of the URL's host.
     pub(crate) server_name: Option<String>,
     /// Accept any certificate (Prometheus' `insecure_skip_verify`).
@@ -79,12 +94,12 @@ impl TlsConnector {
             roots.add_parsable_certificates(native.certs);
             match &options.ca_file {
                 Some(ca) => {
-                    let certs = read_certs(ca)?;
+                    let certs = certificates(ca)?;
                     for cert in &certs {
                         roots.add(cert.clone()).map_err(|e| {
                             format!(
                                 "ca_file {}: not a usable CA certificate: {}",
-                                ca.display(),
+                                ca.path.display(),
                                 describe(&e, false)
                             )
                         })?;
@@ -94,7 +109,7 @@ impl TlsConnector {
                         provider(),
                     )
                     .build()
-                    .map_err(|e| format!("ca_file {}: {e}", ca.display()))?;
+                    .map_err(|e| format!("ca_file {}: {e}", ca.path.display()))?;
                     builder
                         .dangerous()
                         .with_custom_certificate_verifier(Arc::new(CaFileVerifier {
@@ -107,14 +122,12 @@ impl TlsConnector {
         };
         let config = match (&options.cert_file, &options.key_file) {
             (Some(cert), Some(key)) => {
-                let chain = read_certs(cert)?;
-                let key_pem =
-                    crate::untrusted_file::read_small(key).map_err(|e| format!("key_file {e}"))?;
+                let chain = certificates(cert)?;
                 // The key's bytes are never quoted: only the file and what kind of trouble.
-                let key_der = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| {
+                let key_der = PrivateKeyDer::from_pem_slice(&key.bytes).map_err(|e| {
                     format!(
                         "key_file {}: no PEM private key: {}",
-                        key.display(),
+                        key.path.display(),
                         pem(&e)
                     )
                 })?;
@@ -127,8 +140,8 @@ impl TlsConnector {
                     };
                     format!(
                         "cert_file {} and key_file {}: {why}",
-                        cert.display(),
-                        key.display()
+                        cert.path.display(),
+                        key.path.display()
                     )
                 })?
             }
@@ -166,14 +179,13 @@ fn pem(e: &rustls::pki_types::pem::Error) -> String {
     }
 }
 
-/// The certificates of a PEM file; an empty or unreadable file is an error naming it.
-fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
-    let bytes = crate::untrusted_file::read_small(path).map_err(|e| e.to_string())?;
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&bytes)
+/// The certificates of a PEM file; an empty or malformed one is an error naming it.
+fn certificates(file: &PemFile) -> Result<Vec<CertificateDer<'static>>, String> {
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&file.bytes)
         .collect::<Result<_, _>>()
-        .map_err(|e| format!("{}: bad PEM: {}", path.display(), pem(&e)))?;
+        .map_err(|e| format!("{}: bad PEM: {}", file.path.display(), pem(&e)))?;
     if certs.is_empty() {
-        return Err(format!("{}: no PEM certificate in it", path.display()));
+        return Err(format!("{}: no PEM certificate in it", file.path.display()));
     }
     Ok(certs)
 }
@@ -655,6 +667,7 @@ mod tests {
     use super::*;
     use rustls::CertificateError as C;
     use rustls::OtherError;
+    use std::path::Path;
 
     /// A message that reads like Rust's Debug output: `Name(`, `Name {`, `::`.
     fn debug_like(message: &str) -> bool {
@@ -772,9 +785,9 @@ mod tests {
         ];
         args.extend(extensions.iter().flat_map(|e| ["-addext", e]));
         testkit::openssl(dir, &args);
-        read_certs(&dir.join(format!("{name}.pem")))
-            .unwrap()
-            .remove(0)
+        let path = dir.join(format!("{name}.pem"));
+        let bytes = std::fs::read(&path).unwrap();
+        certificates(&PemFile { path, bytes }).unwrap().remove(0)
     }
 
     fn verifier(ca_file: Vec<CertificateDer<'static>>) -> CaFileVerifier {
