@@ -490,16 +490,18 @@ mod tests {
         );
     }
 
+    /// The rules these environment variables give (the others unset).
+    fn vars(pairs: &'static [(&'static str, &'static str)]) -> ProxyRules {
+        ProxyRules::from_variables(move |name| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| (*v).to_owned())
+        })
+    }
+
     #[test]
     fn variables_upper_case_first_and_blank_as_unset() {
-        let vars = |pairs: &'static [(&'static str, &'static str)]| {
-            ProxyRules::from_variables(move |name| {
-                pairs
-                    .iter()
-                    .find(|(n, _)| *n == name)
-                    .map(|(_, v)| (*v).to_owned())
-            })
-        };
         let rules = vars(&[
             ("HTTP_PROXY", "http://upper:1"),
             ("http_proxy", "http://lower:1"),
@@ -535,14 +537,6 @@ mod tests {
     /// and requests went out directly.
     #[test]
     fn all_proxy_is_the_fallback_of_both_schemes() {
-        let vars = |pairs: &'static [(&'static str, &'static str)]| {
-            ProxyRules::from_variables(move |name| {
-                pairs
-                    .iter()
-                    .find(|(n, _)| *n == name)
-                    .map(|(_, v)| (*v).to_owned())
-            })
-        };
         let only_all = vars(&[("all_proxy", "socks5h://egress:1080")]);
         assert_eq!(
             only_all.proxy_for(false, "a.example", 80),
