@@ -35,14 +35,29 @@ fn cargo_home(dir: &Path) -> PathBuf {
     home
 }
 
-/// `cargo build --offline` in `dir` with `home` as CARGO_HOME; returns stderr.
+/// Where builds with a CARGO_HOME of their own go. Not the shared fixture target: through
+/// the linked registry, every crate's source path differs from the real home's, so building
+/// there made cargo rebuild buildinfo's dependencies under the other fixture tests, and
+/// `fixture_builds::re_runs_exactly_when_a_reported_fact_changes` saw reruns it did not cause.
+fn other_home_target() -> PathBuf {
+    testkit::target_dir().with_file_name("fixtures-other-home")
+}
+
+/// `cargo build --offline` in `dir` with `home` as CARGO_HOME (into [`other_home_target`]);
+/// returns stderr.
 fn build_with_home(dir: &Path, home: &Path) -> String {
     let out = run_ok(
         cargo(dir)
             .args(["build", "--offline"])
-            .env("CARGO_HOME", home),
+            .env("CARGO_HOME", home)
+            .env("CARGO_TARGET_DIR", other_home_target()),
     );
     stderr(&out)
+}
+
+/// The binary `name` that [`build_with_home`] built.
+fn other_home_binary(name: &str) -> PathBuf {
+    other_home_target().join("debug").join(name)
 }
 
 #[test]
@@ -71,7 +86,7 @@ fn a_cargo_git_checkout_reports_its_commit_and_no_branch() {
     std::fs::write(checkout.join(".cargo-ok"), "{\"v\":1}").unwrap();
 
     build_with_home(&checkout, &home);
-    let dump = Dump::of(&binary("debug", name));
+    let dump = Dump::of(&other_home_binary(name));
     assert_eq!(dump.get("revision"), sha);
     // `master` is cargo's name for its checkout, not the ref that was asked for.
     assert_eq!(dump.get("branch"), UNKNOWN);
@@ -94,8 +109,18 @@ fn a_cargo_git_checkout_reports_its_commit_and_no_branch() {
     std::fs::remove_dir_all(checkout.join(".git")).unwrap();
     std::fs::write(home.join(".gitignore"), "registry\n").unwrap();
     let home_sha = git_init_commit(&home);
+    // Removing `.git` made cargo rerun nothing here (the build finished at once, although
+    // `.git/HEAD` is watched; the package sits under CARGO_HOME): build it afresh. Before this
+    // test had a target directory of its own, other fixture builds rebuilding buildinfo under
+    // it made the rerun happen by chance.
+    run_ok(
+        cargo(&checkout)
+            .args(["clean", "--offline", "-p", name])
+            .env("CARGO_HOME", &home)
+            .env("CARGO_TARGET_DIR", other_home_target()),
+    );
     let stderr = build_with_home(&checkout, &home);
-    let dump = Dump::of(&binary("debug", name));
+    let dump = Dump::of(&other_home_binary(name));
     assert_eq!(
         (dump.get("revision"), dump.get("branch")),
         (UNKNOWN, UNKNOWN),
