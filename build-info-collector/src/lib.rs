@@ -2,6 +2,8 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 // Layers, bottom up (a file uses only files above it):
+//   error, crate_name, family, deps_list, layout
+//                               the dependency-list document and its digest, the layouts
 //   error, crate_name, family   the builder's errors, the crate-name rule, the prepared data
 //   exposition                  the one text writer (names, escaping, render)
 //   schema                      what the collector publishes: names, HELP, label sets
@@ -12,9 +14,11 @@
 //   collector                   the collector value, and the registry trait impls
 mod collector;
 mod crate_name;
+mod deps_list;
 mod error;
 mod exposition;
 mod family;
+mod layout;
 #[cfg(feature = "metrics")]
 mod metrics_facade;
 mod options;
@@ -27,11 +31,18 @@ mod series;
 
 pub use crate::collector::BuildInfoCollector;
 pub use crate::crate_name::{is_crate_name, normalize_crate_name, same_crate_name};
+pub use crate::deps_list::{
+    DEPS_LIST_CONTENT_TYPE, DEPS_PATH_PREFIX, DIGEST_HEX_LEN, DepsEntry, DepsList, DepsListError,
+    MAX_DEPS_LIST_BYTES, SOURCES, digest_of, is_digest, sha256,
+};
 pub use crate::error::Error;
 pub use crate::exposition::{RenderError, metric_name, push_label_value, render};
 pub use crate::family::{Family, SampleValue};
+pub use crate::layout::{Layout, UnknownLayout};
 pub use crate::options::Builder;
 pub use crate::schema::{
-    BUILD_INFO_HELP_TEMPLATE, BuildInfoLabels, RUST_MOD_INFO, RUST_MOD_INFO_HELP,
-    RustModInfoLabels, build_info_family, rust_mod_info_family,
+    BUILD_INFO_HELP_TEMPLATE, BuildInfoLabels, RUST_BUILD_INFO, RUST_BUILD_INFO_HELP,
+    RUST_DEPS_INFO, RUST_DEPS_INFO_HELP, RUST_MOD_INFO, RUST_MOD_INFO_HELP, RustBuildInfoLabels,
+    RustModInfoLabels, build_info_family, rust_build_info_family, rust_deps_info_family,
+    rust_deps_info_pairs, rust_mod_info_family,
 };

@@ -155,6 +155,78 @@ impl<'a> RustModInfoLabels<'a> {
     }
 }
 
+/// The name of the per-instance series of the `catalog` and `direct` layouts (and of `full`,
+/// for fleets changing layout): fixed for every program, like client_golang's `go_build_info`.
+pub const RUST_BUILD_INFO: &str = "rust_build_info";
+
+/// HELP of [`RUST_BUILD_INFO`].
+pub const RUST_BUILD_INFO_HELP: &str = "A metric with a constant '1' value labeled by the program, its version and revision, the digest of its dependency list (deps) and the layout of its crate series.";
+
+/// The name of the catalog's series: one per crate per distinct dependency list, joined to
+/// [`RUST_BUILD_INFO`] on `deps`.
+pub const RUST_DEPS_INFO: &str = "rust_deps_info";
+
+/// HELP of [`RUST_DEPS_INFO`].
+pub const RUST_DEPS_INFO_HELP: &str = "A metric with a constant '1' value labeled by the digest of a dependency list (deps) and the name, version, source and directness of each crate on it.";
+
+/// An empty [`RUST_BUILD_INFO`] family with its HELP.
+pub fn rust_build_info_family<'a>() -> Family<'a> {
+    Family::gauge(RUST_BUILD_INFO, RUST_BUILD_INFO_HELP)
+}
+
+/// An empty [`RUST_DEPS_INFO`] family with its HELP.
+pub fn rust_deps_info_family<'a>() -> Family<'a> {
+    Family::gauge(RUST_DEPS_INFO, RUST_DEPS_INFO_HELP)
+}
+
+/// The labels of a [`RUST_BUILD_INFO`] sample; [`RustBuildInfoLabels::pairs`] gives them sorted
+/// by name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RustBuildInfoLabels<'a> {
+    /// The digest of the program's dependency list ([`DepsList::digest`](crate::DepsList::digest)),
+    /// empty when the program carries no dependency graph.
+    pub deps: Cow<'a, str>,
+    /// The layout of the producer's crate series.
+    pub layout: crate::Layout,
+    /// The program.
+    pub program: Cow<'a, str>,
+    /// Git revision, as `<program>_build_info` has it.
+    pub revision: Cow<'a, str>,
+    /// Program version.
+    pub version: Cow<'a, str>,
+}
+
+impl<'a> RustBuildInfoLabels<'a> {
+    /// The label pairs, sorted by name.
+    pub fn pairs(self) -> [(&'static str, Cow<'a, str>); 5] {
+        [
+            ("deps", self.deps),
+            ("layout", Cow::Borrowed(self.layout.as_str())),
+            ("program", self.program),
+            ("revision", self.revision),
+            ("version", self.version),
+        ]
+    }
+}
+
+/// The labels of a [`RUST_DEPS_INFO`] sample: a list's digest and one of its entries, sorted by
+/// name.
+pub fn rust_deps_info_pairs<'a>(
+    deps: &'a str,
+    entry: &crate::DepsEntry<'a>,
+) -> [(&'static str, Cow<'a, str>); 5] {
+    [
+        ("deps", Cow::Borrowed(deps)),
+        (
+            "direct",
+            Cow::Borrowed(if entry.direct { "true" } else { "false" }),
+        ),
+        ("name", entry.name.clone()),
+        ("source", entry.source.clone()),
+        ("version", entry.version.clone()),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
