@@ -109,4 +109,26 @@ impl Inventory {
     pub fn root(&self) -> Option<&Package> {
         self.packages.iter().find(|p| p.root)
     }
+
+    /// The program's dependency list as its own collector with default options publishes it
+    /// (the runtime crates but the root, each with its source and directness), and its digest;
+    /// `None` without a dependency graph. The exporter, `inspect` and the offline catalog all
+    /// use this one function, so a binary gets the same digest from each of them and from
+    /// its own collector (FORMAT.md, "Dependency lists").
+    pub fn deps_list(&self) -> Option<build_info_collector::DepsList> {
+        if self.packages.is_empty() {
+            return None;
+        }
+        Some(build_info_collector::DepsList::from_entries(
+            self.packages
+                .iter()
+                .filter(|p| !p.root && p.kind == Kind::Runtime)
+                .map(|p| build_info_collector::DepsEntry {
+                    name: p.name.as_str().into(),
+                    version: p.version.as_str().into(),
+                    source: p.source.as_str().into(),
+                    direct: p.direct,
+                }),
+        ))
+    }
 }
