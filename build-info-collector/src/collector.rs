@@ -5,9 +5,11 @@ use std::fmt;
 
 use buildinfo::BuildInfo;
 
+use crate::deps_list::{DEPS_PATH_PREFIX, DepsList};
 use crate::error::Error;
 use crate::exposition::render;
 use crate::family::Family;
+use crate::layout::Layout;
 #[cfg(feature = "metrics")]
 use crate::metrics_facade;
 use crate::options::Builder;
@@ -18,7 +20,8 @@ use crate::prometheus_crate;
 use crate::schema::RUST_MOD_INFO;
 use crate::series;
 
-/// `<program>_build_info` and `rust_mod_info` for one program, prepared once.
+/// `<program>_build_info`, `rust_build_info` and (as the [`Layout`] says) `rust_mod_info` for
+/// one program, prepared once, with the program's dependency list and its digest.
 ///
 /// Implements the `prometheus` crate's `Collector` (feature `prometheus`, on by default) and
 /// `prometheus-client`'s `Collector` (feature `prometheus-client`); [`exposition`](Self::exposition)
@@ -29,6 +32,9 @@ use crate::series;
 pub struct BuildInfoCollector {
     /// In exposition order, without empty families: every output path writes exactly these.
     families: Vec<Family<'static>>,
+    build_info_name: Box<str>,
+    layout: Layout,
+    deps: Option<DepsList>,
     exposition: Box<str>,
     #[cfg(feature = "prometheus")]
     prometheus: prometheus_crate::Prepared,
@@ -38,7 +44,7 @@ pub struct BuildInfoCollector {
 
 impl BuildInfoCollector {
     /// The collector with the default options: runtime dependencies, every crate, no extra
-    /// labels, named after [`BuildInfo::program`].
+    /// labels, named after [`BuildInfo::program`], the [`Layout::Full`] layout.
     pub fn new(info: &'static BuildInfo) -> BuildInfoCollector {
         match Builder::new(info).build() {
             Ok(collector) => collector,
@@ -48,7 +54,7 @@ impl BuildInfoCollector {
     }
 
     /// Options: program name, namespace, build dependencies, direct only, allow and deny
-    /// lists, extra labels.
+    /// lists, extra labels, layout.
     pub fn builder(info: &'static BuildInfo) -> Builder {
         Builder::new(info)
     }
@@ -62,16 +68,73 @@ impl BuildInfoCollector {
 
     /// Name of the `<program>_build_info` family.
     pub fn build_info_name(&self) -> &str {
-        // The build_info family always has its one sample, so it is always there; its name
-        // ends in `_build_info`, so it is never rust_mod_info.
-        self.families
-            .iter()
-            .map(Family::name)
-            .find(|name| *name != RUST_MOD_INFO)
-            .unwrap_or_default()
+        &self.build_info_name
     }
 
-    /// Describes `<program>_build_info` and `rust_mod_info` and sets every series to 1 through
+    /// The layout the collector publishes ([`Builder::layout`]).
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    /// The program's dependency list, whose digest is `rust_build_info`'s `deps` label:
+    /// exactly the crates the [`Layout::Full`] layout gives a `rust_mod_info` series with the
+    /// same options, whatever the layout. `None` when the program carries no dependency graph
+    /// (then `deps` is empty).
+    pub fn deps_list(&self) -> Option<&DepsList> {
+        self.deps.as_ref()
+    }
+
+    /// The dependency-list document to answer a `GET` of `path` with: `Some` when `path` is
+    /// exactly `/deps/<digest>` for this collector's own digest, `None` for every other path
+    /// (answer those as your router does, `404 Not Found` for a path under `/deps/`).
+    ///
+    /// The collector has no HTTP side of its own: a service whose handler owns `/metrics`
+    /// mounts this on the **same host and port that Prometheus scrapes**, because a catalog
+    /// (`cargo depinfo catalog`) fetches `<scrape origin>/deps/<digest>` from the targets of
+    /// Prometheus's own target list, never from an address a label names. Serve the body as
+    /// it is, with the content type [`DEPS_LIST_CONTENT_TYPE`](crate::DEPS_LIST_CONTENT_TYPE);
+    /// the reader checks it against the digest it asked for. Only needed in the `catalog` and
+    /// `direct` layouts where no exporter runs on the host; harmless in any layout.
+    ///
+    /// ```
+    /// use build_info_collector::{BuildInfoCollector, DEPS_LIST_CONTENT_TYPE, DepsList, Layout};
+    ///
+    /// let collector = BuildInfoCollector::builder(buildinfo::test_util::example())
+    ///     .layout(Layout::Catalog)
+    ///     .build()
+    ///     .unwrap();
+    ///
+    /// // In the service's own handler, framework-free: (status, content type, body).
+    /// fn handle(collector: &BuildInfoCollector, path: &str) -> (u16, &'static str, String) {
+    ///     if path == "/metrics" {
+    ///         return (200, "text/plain; version=0.0.4", collector.exposition().to_owned());
+    ///     }
+    ///     match collector.deps_document(path) {
+    ///         Some(document) => (200, DEPS_LIST_CONTENT_TYPE, document.to_owned()),
+    ///         None => (404, "text/plain", "not found\n".to_owned()),
+    ///     }
+    /// }
+    ///
+    /// let digest = collector.deps_list().unwrap().digest();
+    /// let (status, content_type, body) = handle(&collector, &format!("/deps/{digest}"));
+    /// assert_eq!((status, content_type), (200, DEPS_LIST_CONTENT_TYPE));
+    /// // What a catalog does with it.
+    /// let list = DepsList::verify(digest, body.as_bytes(), 1 << 20).unwrap();
+    /// assert_eq!(list.entries().count(), 2);
+    /// assert_eq!(handle(&collector, "/deps/0123456789abcdef0123456789abcdef").0, 404);
+    /// assert_eq!(handle(&collector, &format!("/deps/{digest}/")).0, 404);
+    /// ```
+    ///
+    /// With axum, for example: `.route("/deps/{digest}", get(deps))` where the handler
+    /// answers `collector.deps_document(uri.path())` (`examples/service` in this repository
+    /// does exactly that).
+    pub fn deps_document(&self, path: &str) -> Option<&str> {
+        let list = self.deps.as_ref()?;
+        (path.strip_prefix(DEPS_PATH_PREFIX) == Some(list.digest())).then(|| list.text())
+    }
+
+    /// Describes `<program>_build_info`, `rust_build_info` and `rust_mod_info` (as the layout
+    /// has them) and sets every series to 1 through
     /// the [`metrics`](https://docs.rs/metrics) facade (feature `metrics`): for programs whose
     /// `/metrics` comes from a `metrics` recorder such as `metrics-exporter-prometheus`. Call it
     /// once, after installing the recorder; calling it again sets the same gauges to the same
@@ -110,7 +173,7 @@ impl BuildInfoCollector {
         metrics_facade::register(&self.families);
     }
 
-    /// Number of `rust_mod_info` series.
+    /// Number of `rust_mod_info` series (in the layout the collector publishes).
     pub fn crate_count(&self) -> usize {
         self.families
             .iter()
@@ -122,7 +185,13 @@ impl BuildInfoCollector {
 impl Builder {
     /// Checks the options and prepares every series and the exposition text.
     pub fn build(self) -> Result<BuildInfoCollector, Error> {
-        let families = series::prepare(&self.check()?);
+        let checked = self.check()?;
+        let layout = checked.layout;
+        let series::Prepared {
+            families,
+            build_info_name,
+            deps,
+        } = series::prepare(&checked);
         let exposition = match render(&families) {
             Ok(text) => text.into_boxed_str(),
             // The builder checked the namespace and the extra label names; the rest are ours.
@@ -134,6 +203,9 @@ impl Builder {
             #[cfg(feature = "prometheus-client")]
             client_helps: prometheus_client_crate::escaped_helps(&families),
             families,
+            build_info_name: build_info_name.into_boxed_str(),
+            layout,
+            deps,
             exposition,
         })
     }
@@ -143,6 +215,8 @@ impl fmt::Debug for BuildInfoCollector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BuildInfoCollector")
             .field("build_info", &self.build_info_name())
+            .field("layout", &self.layout)
+            .field("deps", &self.deps.as_ref().map(DepsList::digest))
             .field("rust_mod_info_series", &self.crate_count())
             .finish_non_exhaustive()
     }

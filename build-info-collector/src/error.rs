@@ -39,6 +39,14 @@ pub enum Error {
         /// The namespace as given.
         namespace: String,
     },
+    /// The namespace would make `<namespace>_build_info` the fixed-name `rust_build_info`.
+    #[error(
+        "namespace {namespace:?} is reserved: {namespace}_build_info is the rust_build_info series every program publishes"
+    )]
+    ReservedNamespace {
+        /// The namespace as given.
+        namespace: String,
+    },
     /// The program name override is empty.
     #[error("the program name must not be empty")]
     EmptyProgram,

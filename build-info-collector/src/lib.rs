@@ -8,7 +8,8 @@
 //   exposition                  the one text writer (names, escaping, render)
 //   schema                      what the collector publishes: names, HELP, label sets
 //   options                     the builder, checked
-//   series                      the two families from the checked options
+//   series                      the chosen crates, the families and the dependency list from
+//                               the checked options
 //   prometheus_crate, prometheus_client_crate, metrics_facade   each registry's view of the
 //                               families
 //   collector                   the collector value, and the registry trait impls

@@ -7,8 +7,9 @@ use buildinfo::BuildInfo;
 
 use crate::crate_name::{is_crate_name, normalize_crate_name};
 use crate::error::Error;
-use crate::exposition::{is_label_name, is_metric_name, metric_name};
-use crate::schema::BUILTIN_LABELS;
+use crate::exposition::{is_label_name, is_metric_name};
+use crate::layout::Layout;
+use crate::schema::{BUILTIN_LABELS, RUST_BUILD_INFO, default_namespace};
 
 /// Options for a [`BuildInfoCollector`](crate::BuildInfoCollector); start with
 /// [`BuildInfoCollector::builder`](crate::BuildInfoCollector::builder), finish with
@@ -37,6 +38,7 @@ pub struct Builder {
     pub(crate) allow: Vec<String>,
     pub(crate) deny: Vec<String>,
     pub(crate) labels: Vec<(String, String)>,
+    pub(crate) layout: Layout,
 }
 
 impl Builder {
@@ -50,6 +52,7 @@ impl Builder {
             allow: Vec::new(),
             deny: Vec::new(),
             labels: Vec::new(),
+            layout: Layout::Full,
         }
     }
 
@@ -61,8 +64,9 @@ impl Builder {
     }
 
     /// The metric name prefix of `<namespace>_build_info`, used as it is (it must be a valid
-    /// metric name). Default: the program name made a valid metric name. `rust_mod_info` keeps
-    /// its fixed name.
+    /// metric name, and not `rust`: `rust_build_info` is the fixed-name series every program
+    /// publishes). Default: the program name made a valid metric name (`rust_program` for a
+    /// program named `rust`). `rust_mod_info` and `rust_build_info` keep their fixed names.
     pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
         self.namespace = Some(namespace.into());
         self
@@ -103,7 +107,41 @@ impl Builder {
         self
     }
 
-    /// An extra constant label on every series of both families, such as `team="payments"`.
+    /// Which series describe the crates (README, "Layouts"). Default: [`Layout::Full`].
+    ///
+    /// Every layout publishes `<namespace>_build_info` and
+    /// `rust_build_info{deps="<digest>",layout,program,revision,version}`; they differ in the
+    /// per-crate series: [`Layout::Full`] gives every crate a `rust_mod_info` series,
+    /// [`Layout::Catalog`] none (the crates are looked up by digest in the fleet's catalog,
+    /// `rust_deps_info`), [`Layout::Direct`] only the direct dependencies.
+    ///
+    /// `Full` is the default because it is the one layout that breaks nothing and needs
+    /// nothing: every dashboard, alert and `cargo depinfo` query written against
+    /// `rust_mod_info` keeps working, and no other component (a catalog, a `/deps/` route) has
+    /// to run for the fleet's questions to be answered. Its cost is one series per crate per
+    /// instance; a fleet that has deployed the catalog switches with this one option, and the
+    /// digest in `rust_build_info` is the same in every layout, so a fleet can move one program
+    /// at a time.
+    ///
+    /// ```
+    /// use build_info_collector::{BuildInfoCollector, Layout};
+    ///
+    /// let collector = BuildInfoCollector::builder(buildinfo::test_util::example())
+    ///     .layout(Layout::Catalog)
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(collector.layout(), Layout::Catalog);
+    /// assert_eq!(collector.crate_count(), 0);
+    /// assert!(!collector.exposition().contains("rust_mod_info"));
+    /// let digest = collector.deps_list().unwrap().digest();
+    /// assert!(collector.exposition().contains(&format!("rust_build_info{{deps=\"{digest}\",layout=\"catalog\",")));
+    /// ```
+    pub fn layout(mut self, layout: Layout) -> Self {
+        self.layout = layout;
+        self
+    }
+
+    /// An extra constant label on every series of every family, such as `team="payments"`.
     pub fn label(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.labels.push((name.into(), value.into()));
         self
@@ -120,8 +158,11 @@ impl Builder {
             Some(ns) if !is_metric_name(&ns) => {
                 return Err(Error::InvalidNamespace { namespace: ns });
             }
+            Some(ns) if format!("{ns}_build_info") == RUST_BUILD_INFO => {
+                return Err(Error::ReservedNamespace { namespace: ns });
+            }
             Some(ns) => ns,
-            None => metric_name(&program),
+            None => default_namespace(&program),
         };
         let mut labels = Vec::with_capacity(self.labels.len());
         let mut seen = BTreeSet::new();
@@ -152,11 +193,12 @@ impl Builder {
             allow: crate_names(self.allow, "allow")?,
             deny: crate_names(self.deny, "deny")?,
             labels,
+            layout: self.layout,
         })
     }
 }
 
-const BUILTIN_LABELS_TEXT: &str = "branch, features, profile, revision, rustversion, target, version, direct, name, program, source";
+const BUILTIN_LABELS_TEXT: &str = "branch, features, profile, revision, rustversion, target, version, direct, name, program, source, deps, layout";
 
 /// Options that passed every check.
 pub(crate) struct Checked {
@@ -169,6 +211,7 @@ pub(crate) struct Checked {
     pub(crate) allow: BTreeSet<String>,
     pub(crate) deny: BTreeSet<String>,
     pub(crate) labels: Vec<(Cow<'static, str>, Cow<'static, str>)>,
+    pub(crate) layout: Layout,
 }
 
 fn crate_names(names: Vec<String>, list: &'static str) -> Result<BTreeSet<String>, Error> {
@@ -242,6 +285,13 @@ mod tests {
             builder().namespace("my-app").check(),
             Err(Error::InvalidNamespace { .. })
         ));
+        assert_eq!(
+            builder().namespace("rust").check().err(),
+            Some(Error::ReservedNamespace {
+                namespace: "rust".into()
+            })
+        );
+        assert_eq!(builder().program("rust").check().ok().unwrap().namespace, "rust_program");
         assert!(matches!(
             builder().program("").check(),
             Err(Error::EmptyProgram)

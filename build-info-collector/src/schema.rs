@@ -18,8 +18,8 @@ pub const RUST_MOD_INFO_HELP: &str = "A metric with a constant '1' value labeled
 /// HELP of `<program>_build_info`; `{program}` stands for the program name.
 pub const BUILD_INFO_HELP_TEMPLATE: &str = "A metric with a constant '1' value labeled by version, revision, branch, rustversion, target, profile and features from which {program} was built.";
 
-/// Every label the collector sets itself, over both families, as the builder's error message
-/// lists them.
+/// Every label the collector sets itself, over its three families, as the builder's error
+/// message lists them.
 pub(crate) const BUILTIN_LABELS: &[&str] = &[
     "branch",
     "features",
@@ -32,6 +32,8 @@ pub(crate) const BUILTIN_LABELS: &[&str] = &[
     "name",
     "program",
     "source",
+    "deps",
+    "layout",
 ];
 
 /// An empty `<program>_build_info` family: the program name made a metric name, and the HELP
@@ -43,7 +45,23 @@ pub(crate) const BUILTIN_LABELS: &[&str] = &[
 /// assert!(family.help().ends_with(" from which my-svc was built."));
 /// ```
 pub fn build_info_family<'a>(program: &str) -> Family<'a> {
-    build_info_family_in(&metric_name(program), program)
+    build_info_family_in(&default_namespace(program), program)
+}
+
+/// The namespace of a program's `<namespace>_build_info`: its name made a metric name, except
+/// that a program whose name gives `rust` gets `rust_program`, since `rust_build_info` is the
+/// fixed-name series every program publishes.
+///
+/// ```
+/// assert_eq!(build_info_collector::build_info_family("rust").name(), "rust_program_build_info");
+/// ```
+pub(crate) fn default_namespace(program: &str) -> String {
+    let namespace = metric_name(program);
+    if format!("{namespace}_build_info") == RUST_BUILD_INFO {
+        "rust_program".to_owned()
+    } else {
+        namespace
+    }
 }
 
 /// `<namespace>_build_info`, the namespace used as it is.
@@ -249,14 +267,21 @@ mod tests {
             source: "".into(),
             version: "".into(),
         };
+        let rust_build = RustBuildInfoLabels {
+            deps: "".into(),
+            layout: crate::Layout::Full,
+            program: "".into(),
+            revision: "".into(),
+            version: "".into(),
+        };
         let mut names: Vec<&str> = build.pairs().iter().map(|p| p.0).collect();
-        names.extend(
-            module
-                .pairs()
-                .iter()
-                .map(|p| p.0)
-                .filter(|n| *n != "version"),
-        );
+        for pairs in [module.pairs(), rust_build.pairs()] {
+            for (name, _) in pairs {
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+        }
         assert_eq!(names, BUILTIN_LABELS);
     }
 

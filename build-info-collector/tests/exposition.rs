@@ -1,17 +1,20 @@
-//! The exposition text, byte for byte, through both registries and the pre-rendered text.
+//! The exposition text, byte for byte, in every layout, through both registries and the
+//! pre-rendered text; and the dependency list's digest against the series it stands for.
 
-use build_info_collector::{BuildInfoCollector, Error};
+use std::path::PathBuf;
+
+use build_info_collector::{BuildInfoCollector, DepsEntry, DepsList, Error, Layout};
 use buildinfo::{BuildInfo, DependencyKind};
 use testkit::fixture::{Facts, Row, build, example, facts};
 
-/// The example build's exposition, byte for byte.
+/// The example build's exposition in the `full` layout, byte for byte.
 const EXAMPLE: &str = include_str!("golden/example.prom");
 
 /// A branch name with every character the format escapes, and non-ASCII text.
 const ODD_BRANCH: &str = "feat/\"quoted\"\\back\nslash-ñandú-✓";
 
-/// What the odd build looks like: escaped branch, a crate in two versions, a git crate, a
-/// build-only crate left out, the root left out.
+/// What the odd build looks like in the `full` layout: escaped branch, a crate in two
+/// versions, a git crate, a build-only crate left out, the root left out.
 const ODD: &str = include_str!("golden/odd.prom");
 
 const ODD_ROWS: &[Row<'_>] = &[
@@ -48,10 +51,83 @@ fn odd_build() -> &'static BuildInfo {
     build(odd_facts(), ODD_ROWS)
 }
 
+/// The two builds the golden files show, by the golden files' name.
+fn builds() -> [(&'static str, &'static BuildInfo); 2] {
+    [("example", example()), ("odd", odd_build())]
+}
+
+fn with_layout(info: &'static BuildInfo, layout: Layout) -> BuildInfoCollector {
+    BuildInfoCollector::builder(info)
+        .layout(layout)
+        .build()
+        .unwrap()
+}
+
+/// `tests/golden/<build>.prom` for `full` (the files older than the layouts), else
+/// `tests/golden/<build>-<layout>.prom`.
+fn golden(build: &str, layout: Layout) -> PathBuf {
+    let file = match layout {
+        Layout::Full => format!("{build}.prom"),
+        other => format!("{build}-{other}.prom"),
+    };
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(file)
+}
+
 #[test]
 fn pre_rendered_text_is_exact() {
+    for (name, info) in builds() {
+        for layout in Layout::ALL {
+            testkit::check_golden(
+                &golden(name, layout),
+                with_layout(info, layout).exposition(),
+            );
+        }
+    }
+    // The default is the full layout.
     assert_eq!(BuildInfoCollector::new(example()).exposition(), EXAMPLE);
     assert_eq!(BuildInfoCollector::new(odd_build()).exposition(), ODD);
+}
+
+/// The golden files themselves: the layouts differ in the crate series only.
+#[test]
+fn the_layouts_differ_in_the_crate_series_only() {
+    for (name, info) in builds() {
+        let read = |layout| std::fs::read_to_string(golden(name, layout)).unwrap();
+        let (full, catalog, direct) = (
+            read(Layout::Full),
+            read(Layout::Catalog),
+            read(Layout::Direct),
+        );
+        // Without the crate series and with the layout label set to catalog's, every layout
+        // gives the catalog layout's bytes.
+        let without_mod_info = |text: &str| -> String {
+            text.lines()
+                .filter(|l| !l.contains("rust_mod_info"))
+                .map(|l| {
+                    let l = l.replace("layout=\"full\"", "layout=\"catalog\"");
+                    format!("{}\n", l.replace("layout=\"direct\"", "layout=\"catalog\""))
+                })
+                .collect()
+        };
+        assert_eq!(without_mod_info(&full), catalog, "{name}");
+        assert_eq!(without_mod_info(&direct), catalog, "{name}");
+        assert!(!catalog.contains("rust_mod_info"), "{name}");
+        // direct: the full layout's direct series, nothing else.
+        let direct_of_full: Vec<_> = mod_info_series(&full)
+            .into_iter()
+            .filter(|s| s.3)
+            .collect();
+        assert!(!direct_of_full.is_empty(), "{name}");
+        assert_eq!(mod_info_series(&direct), direct_of_full, "{name}");
+        assert!(
+            mod_info_series(&full).len() > direct_of_full.len(),
+            "{name}: the example has indirect crates"
+        );
+        let collector = with_layout(info, Layout::Direct);
+        assert_eq!(collector.crate_count(), direct_of_full.len());
+    }
 }
 
 #[cfg(feature = "prometheus")]
@@ -83,6 +159,14 @@ fn prometheus_text_encoder_output_is_exact() {
         through_prometheus(BuildInfoCollector::new(odd_build())),
         ODD
     );
+    for (name, info) in builds() {
+        for layout in Layout::ALL {
+            testkit::check_golden(
+                &golden(name, layout),
+                &through_prometheus(with_layout(info, layout)),
+            );
+        }
+    }
 }
 
 #[cfg(feature = "prometheus-client")]
@@ -96,6 +180,15 @@ fn prometheus_client_text_output_is_exact() {
         through_prometheus_client(BuildInfoCollector::new(odd_build())),
         format!("{ODD}# EOF\n")
     );
+    for (name, info) in builds() {
+        for layout in Layout::ALL {
+            let text = through_prometheus_client(with_layout(info, layout));
+            let text = text
+                .strip_suffix("# EOF\n")
+                .unwrap_or_else(|| panic!("no # EOF line: {text}"));
+            testkit::check_golden(&golden(name, layout), text);
+        }
+    }
 }
 
 /// `(name, version, source, direct)` of every `rust_mod_info` line, unescaping nothing (crate
@@ -193,7 +286,7 @@ fn extra_labels_are_exact_through_the_prometheus_registry_too() {
 }
 
 #[test]
-fn no_captured_graph_gives_build_info_only() {
+fn no_captured_graph_gives_no_crate_series() {
     let info = build(odd_facts(), &[]);
     let collector = BuildInfoCollector::new(info);
     assert_eq!(collector.crate_count(), 0);
@@ -215,7 +308,22 @@ fn invalid_options_are_rejected_at_construction() {
     assert!(matches!(err, Error::BuiltinLabel { ref name, .. } if name == "version"));
     assert_eq!(
         err.to_string(),
-        "label \"version\" clashes with a label the collector sets itself (branch, features, profile, revision, rustversion, target, version, direct, name, program, source)"
+        "label \"version\" clashes with a label the collector sets itself (branch, features, profile, revision, rustversion, target, version, direct, name, program, source, deps, layout)"
+    );
+    for name in ["deps", "layout"] {
+        let err = BuildInfoCollector::builder(info)
+            .label(name, "x")
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, Error::BuiltinLabel { .. }), "{name}: {err}");
+    }
+    assert_eq!(
+        BuildInfoCollector::builder(info)
+            .namespace("rust")
+            .build()
+            .unwrap_err()
+            .to_string(),
+        "namespace \"rust\" is reserved: rust_build_info is the rust_build_info series every program publishes"
     );
     assert!(matches!(
         BuildInfoCollector::builder(info)
@@ -237,8 +345,10 @@ fn families_come_in_name_order_on_every_path() {
         .build()
         .unwrap();
     let text = collector.exposition().to_owned();
-    assert!(text.starts_with("# HELP rust_mod_info "), "{text}");
-    assert!(text.contains("\n# HELP zz_top_build_info "), "{text}");
+    assert!(text.starts_with("# HELP rust_build_info "), "{text}");
+    let at = |family: &str| text.find(&format!("# HELP {family} ")).unwrap();
+    assert!(at("rust_build_info") < at("rust_mod_info"), "{text}");
+    assert!(at("rust_mod_info") < at("zz_top_build_info"), "{text}");
     #[cfg(feature = "prometheus")]
     assert_eq!(through_prometheus(collector.clone()), text);
     #[cfg(feature = "prometheus-client")]
@@ -252,6 +362,14 @@ fn families_come_in_name_order_on_every_path() {
 fn the_expected_texts_pass_promtool() {
     for text in [EXAMPLE, ODD] {
         testkit::check_metrics(text);
+    }
+    for (name, _) in builds() {
+        for layout in Layout::ALL {
+            let path = golden(name, layout);
+            let text = std::fs::read_to_string(&path).unwrap();
+            let remarks = testkit::check_metrics(&text);
+            assert!(remarks.is_empty(), "{}: {remarks}", path.display());
+        }
     }
 }
 
@@ -281,6 +399,11 @@ fn descriptors_describe_the_exposed_families() {
                 labels("branch features profile revision rustversion target team version")
             ),
             (
+                "rust_build_info".to_owned(),
+                build_info_collector::RUST_BUILD_INFO_HELP.to_owned(),
+                labels("deps layout program revision team version")
+            ),
+            (
                 "rust_mod_info".to_owned(),
                 build_info_collector::RUST_MOD_INFO_HELP.to_owned(),
                 labels("direct name program source team version")
@@ -292,7 +415,10 @@ fn descriptors_describe_the_exposed_families() {
         .iter()
         .map(|f| f.name().to_owned())
         .collect();
-    assert_eq!(collected, ["myapp_build_info", "rust_mod_info"]);
+    assert_eq!(
+        collected,
+        ["myapp_build_info", "rust_build_info", "rust_mod_info"]
+    );
 }
 
 #[test]
@@ -302,7 +428,7 @@ fn debug_names_the_families() {
             "{:?}",
             BuildInfoCollector::new(buildinfo::test_util::example())
         ),
-        "BuildInfoCollector { build_info: \"myapp_build_info\", rust_mod_info_series: 2, .. }"
+        "BuildInfoCollector { build_info: \"myapp_build_info\", layout: Full, deps: Some(\"c67432200965955d0a4de0010a497df9\"), rust_mod_info_series: 2, .. }"
     );
 }
 
@@ -331,4 +457,197 @@ fn a_hostile_program_name_cannot_forge_series_through_either_registry() {
             "{text}"
         );
     }
+}
+
+/// The value of `label` in the one `rust_build_info` line of `text` (absent: empty).
+fn rust_build_info_label(text: &str, label: &str) -> String {
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("rust_build_info{"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{text}");
+    let key = format!("{label}=\"");
+    lines[0].find(&key).map_or_else(String::new, |start| {
+        let rest = &lines[0][start + key.len()..];
+        rest[..rest.find('"').unwrap()].to_owned()
+    })
+}
+
+/// Options that change which crates the `full` layout shows, and so the list.
+fn option_sets() -> Vec<(&'static str, fn(build_info_collector::Builder) -> build_info_collector::Builder)> {
+    vec![
+        ("defaults", |b| b),
+        ("build dependencies", |b| b.build_dependencies(true)),
+        ("direct only", |b| b.direct_only(true)),
+        ("allow", |b| b.allow(["rand", "cc"])),
+        ("deny", |b| b.deny(["tokio"])),
+        ("everything", |b| {
+            b.build_dependencies(true)
+                .allow(["cc", "rand", "tokio"])
+                .deny(["tokio"])
+                .label("team", "payments")
+        }),
+    ]
+}
+
+/// The digest is computed over the full layout's `rust_mod_info` series, read back from its
+/// text: whatever the options and the layout, `rust_build_info` carries the digest of exactly
+/// those crates, so the layouts cannot disagree.
+#[test]
+fn the_digest_is_the_full_layouts_rust_mod_info_series() {
+    for (name, info) in builds() {
+        for (what, options) in option_sets() {
+            let full = options(BuildInfoCollector::builder(info))
+                .layout(Layout::Full)
+                .build()
+                .unwrap();
+            let from_series = DepsList::from_entries(
+                mod_info_series(full.exposition())
+                    .into_iter()
+                    .map(|(name, version, source, direct)| DepsEntry {
+                        name: name.into(),
+                        version: version.into(),
+                        source: source.into(),
+                        direct,
+                    }),
+            );
+            assert_eq!(full.deps_list(), Some(&from_series), "{name}, {what}");
+            for layout in Layout::ALL {
+                let collector = options(BuildInfoCollector::builder(info))
+                    .layout(layout)
+                    .build()
+                    .unwrap();
+                assert_eq!(collector.layout(), layout);
+                assert_eq!(collector.deps_list(), Some(&from_series), "{name}, {what}");
+                let text = collector.exposition();
+                assert_eq!(
+                    rust_build_info_label(text, "deps"),
+                    from_series.digest(),
+                    "{name}, {what}, {layout}"
+                );
+                assert_eq!(rust_build_info_label(text, "layout"), layout.as_str());
+            }
+        }
+    }
+}
+
+#[test]
+fn the_digest_ignores_the_program_and_the_labels_and_follows_the_filters() {
+    let digest = |collector: &BuildInfoCollector| collector.deps_list().unwrap().digest().to_owned();
+    let plain = BuildInfoCollector::new(odd_build());
+    let renamed = BuildInfoCollector::builder(odd_build())
+        .program("another-program")
+        .namespace("acme")
+        .label("team", "payments")
+        .layout(Layout::Catalog)
+        .build()
+        .unwrap();
+    assert_eq!(digest(&plain), digest(&renamed));
+    // Another program built with the same crates: the same list.
+    let other_build = build(
+        Facts {
+            program: "other",
+            version: "9.9.9",
+            ..odd_facts()
+        },
+        ODD_ROWS,
+    );
+    assert_eq!(digest(&plain), digest(&BuildInfoCollector::new(other_build)));
+    // Every filter that changes the crates changes the digest, each to its own.
+    let mut seen = std::collections::BTreeSet::from([digest(&plain)]);
+    for (what, options) in option_sets().into_iter().skip(1) {
+        let filtered = options(BuildInfoCollector::builder(odd_build()))
+            .build()
+            .unwrap();
+        assert!(seen.insert(digest(&filtered)), "{what}: a digest seen before");
+    }
+    // A filter that removes nothing changes nothing.
+    let no_op = BuildInfoCollector::builder(odd_build())
+        .deny(["not-a-dependency"])
+        .build()
+        .unwrap();
+    assert_eq!(digest(&plain), digest(&no_op));
+}
+
+#[test]
+fn rust_build_info_carries_the_programs_revision_and_version() {
+    let collector = BuildInfoCollector::builder(odd_build())
+        .program("svc")
+        .namespace("acme")
+        .label("team", "payments")
+        .build()
+        .unwrap();
+    let text = collector.exposition();
+    assert!(
+        text.contains(&format!(
+            "\nrust_build_info{{deps=\"{}\",layout=\"full\",program=\"svc\",revision=\"0123456789abcdef0123456789abcdef01234567-modified\",team=\"payments\",version=\"2.0.0-rc.1\"}} 1\n",
+            collector.deps_list().unwrap().digest()
+        )),
+        "{text}"
+    );
+    // The revision is the one acme_build_info has.
+    assert!(
+        text.contains("revision=\"0123456789abcdef0123456789abcdef01234567-modified\",rustversion="),
+        "{text}"
+    );
+}
+
+#[test]
+fn no_captured_graph_gives_no_list_and_an_empty_deps_label() {
+    for layout in Layout::ALL {
+        let collector = with_layout(build(odd_facts(), &[]), layout);
+        assert_eq!(collector.deps_list(), None);
+        assert_eq!(collector.deps_document("/deps/e3b0c44298fc1c149afbf4c8996fb924"), None);
+        let text = collector.exposition();
+        assert!(text.contains("\nrust_build_info{deps=\"\",layout="), "{text}");
+        assert!(!text.contains("rust_mod_info"), "{text}");
+        testkit::check_metrics(text);
+    }
+    // A graph whose crates are all filtered out is a list: the empty one.
+    let none_left = BuildInfoCollector::builder(example())
+        .allow(["not-a-dependency"])
+        .build()
+        .unwrap();
+    let list = none_left.deps_list().unwrap();
+    assert!(list.is_empty());
+    assert_eq!(list.digest(), "e3b0c44298fc1c149afbf4c8996fb924");
+    assert_eq!(
+        none_left.deps_document("/deps/e3b0c44298fc1c149afbf4c8996fb924"),
+        Some("")
+    );
+}
+
+#[test]
+fn deps_document_answers_its_own_digest_path_only() {
+    let collector = with_layout(odd_build(), Layout::Catalog);
+    let list = collector.deps_list().unwrap();
+    let digest = list.digest();
+    assert_eq!(
+        collector.deps_document(&format!("/deps/{digest}")),
+        Some(list.text())
+    );
+    assert_eq!(collector.deps_document(&list.path()), Some(list.text()));
+    let other = BuildInfoCollector::new(example());
+    let other_digest = other.deps_list().unwrap().digest();
+    assert_ne!(digest, other_digest);
+    for path in [
+        format!("/deps/{other_digest}"),
+        format!("/deps/{digest}/"),
+        format!("/deps/{digest}?x=1"),
+        format!("/deps//{digest}"),
+        format!("/deps/{}", digest.to_uppercase()),
+        format!("/deps/{}", &digest[..31]),
+        format!("deps/{digest}"),
+        format!("/x/deps/{digest}"),
+        "/deps/".to_owned(),
+        "/metrics".to_owned(),
+        String::new(),
+    ] {
+        assert_eq!(collector.deps_document(&path), None, "{path}");
+    }
+    // What is served is what a reader accepts for that digest.
+    let served = collector.deps_document(&list.path()).unwrap();
+    let read = DepsList::verify(digest, served.as_bytes(), build_info_collector::MAX_DEPS_LIST_BYTES)
+        .unwrap();
+    assert_eq!(&read, list);
 }
