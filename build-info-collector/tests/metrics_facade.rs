@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use build_info_collector::BuildInfoCollector;
+use build_info_collector::{BuildInfoCollector, Layout};
 use metrics_exporter_prometheus::PrometheusBuilder;
 use proptest::prelude::*;
 
@@ -107,11 +107,49 @@ fn the_example_build_gives_the_collectors_series() {
     let collector = BuildInfoCollector::new(buildinfo::test_util::example());
     let text = assert_same_series(&[&collector]);
     assert_promtool_valid(&text);
-    // Exactly: three series, each family with its HELP and TYPE, one blank line after each.
-    assert_eq!(text.lines().filter(|l| !l.starts_with('#')).count(), 3 + 2);
+    // Exactly: four series, each family with its HELP and TYPE, one blank line after each.
+    assert_eq!(text.lines().filter(|l| !l.starts_with('#')).count(), 4 + 3);
     assert!(text.contains(
         "# HELP myapp_build_info A metric with a constant '1' value labeled by version, revision, branch, rustversion, target, profile and features from which myapp was built.\n# TYPE myapp_build_info gauge\nmyapp_build_info{branch=\"main\",features=\"default,tls\",profile=\"release\",revision=\"3f2c1a9e0b7d4c5a6f8e9d0c1b2a3f4e5d6c7b8a\",rustversion=\"1.95.0\",target=\"x86_64-unknown-linux-gnu\",version=\"1.4.2\"} 1\n"
     ));
+}
+
+/// Every layout through the facade: the collector's own series for that layout, valid for
+/// promtool, with `rust_build_info` naming the layout and the list's digest.
+#[test]
+fn every_layout_gives_the_collectors_series() {
+    for layout in Layout::ALL {
+        let collector = BuildInfoCollector::builder(buildinfo::test_util::example())
+            .layout(layout)
+            .label("team", "payments")
+            .build()
+            .unwrap();
+        let text = assert_same_series(&[&collector]);
+        assert_promtool_valid(&text);
+        let digest = collector.deps_list().unwrap().digest();
+        assert!(
+            text.contains(&format!(
+                "rust_build_info{{deps=\"{digest}\",layout=\"{layout}\",program=\"myapp\",revision=\"3f2c1a9e0b7d4c5a6f8e9d0c1b2a3f4e5d6c7b8a\",team=\"payments\",version=\"1.4.2\"}} 1\n"
+            )),
+            "{text}"
+        );
+        let mod_info = text.lines().filter(|l| l.starts_with("rust_mod_info{")).count();
+        assert_eq!(mod_info, collector.crate_count(), "{layout}: {text}");
+        assert_eq!(
+            mod_info,
+            match layout {
+                Layout::Full => 2,
+                Layout::Catalog => 0,
+                _ => 1,
+            },
+            "{layout}: {text}"
+        );
+        assert_eq!(
+            text.contains("# HELP rust_mod_info "),
+            layout != Layout::Catalog,
+            "{text}"
+        );
+    }
 }
 
 #[test]

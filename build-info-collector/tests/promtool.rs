@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use std::process::Command;
 use std::time::Duration;
 
-use build_info_collector::{BuildInfoCollector, Family, RustModInfoLabels, render};
+use build_info_collector::{BuildInfoCollector, Family, Layout, RustModInfoLabels, render};
 
 /// Every character the format escapes, control characters it passes through, non-ASCII text,
 /// and attempts to close the label set and start a new series.
@@ -74,14 +74,20 @@ fn hostile_label_values_and_help_render_valid() {
 
 #[test]
 fn hostile_program_names_render_valid_from_the_collector() {
-    for program in HOSTILE.iter().filter(|p| !p.is_empty()) {
+    for (program, layout) in HOSTILE
+        .iter()
+        .filter(|p| !p.is_empty())
+        .flat_map(|p| Layout::ALL.map(|l| (p, l)))
+    {
         let collector = BuildInfoCollector::builder(buildinfo::test_util::example())
             .program(*program)
             .label("team", *program)
+            .layout(layout)
             .build()
             .unwrap();
         let text = collector.exposition();
-        assert_valid(text, 1 + collector.crate_count());
+        // <program>_build_info, rust_build_info and the layout's crate series.
+        assert_valid(text, 2 + collector.crate_count());
         assert!(
             text.contains(&format!("# HELP {} A metric", collector.build_info_name())),
             "{text}"
