@@ -1,9 +1,10 @@
 //! A program's dependency list as one document with a content digest: what the `catalog` and
 //! `direct` layouts put in `rust_build_info{deps="<digest>"}`, what a catalog serves as
-//! `rust_deps_info`, and what the exporter and [`BuildInfoCollector::deps_list`]
-//! (crate::BuildInfoCollector::deps_list) serve at `/deps/<digest>`.
+//! `rust_deps_info`, and what the exporter and
+//! [`BuildInfoCollector::deps_document`](crate::BuildInfoCollector::deps_document) serve at
+//! `/deps/<digest>`.
 //!
-//! The document (FORMAT.md, "Dependency lists") is exactly the crates the `full` layout gives a
+//! The document (FORMAT.md, "Dependency lists and their digest") is exactly the crates the `full` layout gives a
 //! `rust_mod_info` series, one line each, `name \t version \t source \t direct \n`, sorted by
 //! bytes, no line twice. The digest is the first 16 bytes (128 bits) of the SHA-256 of the
 //! document, as 32 lowercase hex digits: equal lists give equal digests on every machine, and
