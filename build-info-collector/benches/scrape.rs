@@ -1,4 +1,5 @@
-//! Scrape cost of build_info plus 300 rust_mod_info series, and the memory the collector holds.
+//! Scrape cost of build_info plus 300 rust_mod_info series, the memory the collector holds, and
+//! what each layout costs per instance.
 //!
 //! `cargo bench -p build-info-collector --all-features --bench scrape` prints ns per scrape:
 //! - through `prometheus::TextEncoder` (registry gather + encode): our collector and the same
@@ -9,20 +10,26 @@
 //!
 //! The memory figure is counted by the allocator: the bytes still allocated after the collector
 //! is built, less those allocated before, so it covers everything the collector holds.
+//!
+//! Then, per layout (full, catalog, direct; 20 of the 300 crates are direct): the exposition
+//! bytes and series per instance, the dependency-list document's size, and the time to build
+//! the collector (which chooses the crates, writes the list and hashes it once).
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use build_info_collector::BuildInfoCollector;
+use build_info_collector::{BuildInfoCollector, Layout};
 use buildinfo::{BuildInfo, DependencyKind};
 use testkit::fixture::{Facts, Row, build, facts};
 
 const CRATES: usize = 300;
+/// Every fifteenth crate is direct: 20 direct dependencies.
+const DIRECT_EVERY: usize = 15;
 
 #[global_allocator]
 static ALLOCATOR: testkit::CountingAllocator = testkit::CountingAllocator;
 
-/// A build with `CRATES` runtime dependencies (every tenth direct) and its root.
+/// A build with `CRATES` runtime dependencies (every fifteenth direct) and its root.
 fn build_with_300_crates() -> &'static BuildInfo {
     let names: Vec<(String, String)> = (0..CRATES)
         .map(|i| {
@@ -36,7 +43,11 @@ fn build_with_300_crates() -> &'static BuildInfo {
         .iter()
         .enumerate()
         .map(|(i, (name, version))| {
-            let flags = if i % 10 == 0 { "RD-" } else { "RT-" };
+            let flags = if i % DIRECT_EVERY == 0 {
+                "RD-"
+            } else {
+                "RT-"
+            };
             (name.as_str(), version.as_str(), "crates.io", flags)
         })
         .collect();
@@ -80,7 +91,7 @@ fn sorted_lines(text: &str) -> Vec<&str> {
     lines
 }
 
-fn prometheus_naive(info: &'static BuildInfo) -> prometheus::Registry {
+fn prometheus_naive(info: &'static BuildInfo, deps: &str) -> prometheus::Registry {
     use prometheus::{GaugeVec, Opts};
     let registry = prometheus::Registry::new();
     let build = GaugeVec::new(
@@ -119,12 +130,30 @@ fn prometheus_naive(info: &'static BuildInfo) -> prometheus::Registry {
             .set(1.0);
         }
     }
+    let rust_build = GaugeVec::new(
+        Opts::new("rust_build_info", build_info_collector::RUST_BUILD_INFO_HELP),
+        &["deps", "layout", "program", "revision", "version"],
+    )
+    .unwrap();
+    rust_build
+        .with_label_values(&[
+            deps,
+            "full",
+            info.program(),
+            info.revision_label(),
+            info.version(),
+        ])
+        .set(1.0);
     registry.register(Box::new(build)).unwrap();
+    registry.register(Box::new(rust_build)).unwrap();
     registry.register(Box::new(mods)).unwrap();
     registry
 }
 
-fn prometheus_client_naive(info: &'static BuildInfo) -> prometheus_client::registry::Registry {
+fn prometheus_client_naive(
+    info: &'static BuildInfo,
+    deps: &str,
+) -> prometheus_client::registry::Registry {
     use prometheus_client::metrics::family::Family;
     use prometheus_client::metrics::gauge::Gauge;
     type Labels = Vec<(String, String)>;
@@ -144,6 +173,16 @@ fn prometheus_client_naive(info: &'static BuildInfo) -> prometheus_client::regis
             ("revision", info.revision_label()),
             ("rustversion", info.rust_version()),
             ("target", info.target()),
+            ("version", info.version()),
+        ]))
+        .set(1);
+    let rust_build = Family::<Labels, Gauge>::default();
+    rust_build
+        .get_or_create(&pairs(&[
+            ("deps", deps),
+            ("layout", "full"),
+            ("program", info.program()),
+            ("revision", info.revision_label()),
             ("version", info.version()),
         ]))
         .set(1);
@@ -167,6 +206,11 @@ fn prometheus_client_naive(info: &'static BuildInfo) -> prometheus_client::regis
         build,
     );
     registry.register(
+        "rust_build_info",
+        build_info_collector::RUST_BUILD_INFO_HELP.trim_end_matches('.'),
+        rust_build,
+    );
+    registry.register(
         "rust_mod_info",
         build_info_collector::RUST_MOD_INFO_HELP.trim_end_matches('.'),
         mods,
@@ -179,12 +223,13 @@ fn main() {
     let (collector, heap) = testkit::held_after(|| BuildInfoCollector::new(info));
     assert_eq!(collector.crate_count(), CRATES);
     let expected = collector.exposition().to_owned();
+    let deps = collector.deps_list().unwrap().digest().to_owned();
 
     // prometheus: registry gather + TextEncoder, ours and naive.
     let encoder = prometheus::TextEncoder::new();
     let ours = prometheus::Registry::new();
     ours.register(Box::new(collector.clone())).unwrap();
-    let naive = prometheus_naive(info);
+    let naive = prometheus_naive(info, &deps);
     let mut buf = String::with_capacity(expected.len() * 2);
     encoder.encode_utf8(&ours.gather(), &mut buf).unwrap();
     assert!(buf == expected, "the registry gives the pre-rendered text");
@@ -211,7 +256,7 @@ fn main() {
     // prometheus-client: text::encode, ours and naive.
     let mut client_ours = prometheus_client::registry::Registry::default();
     client_ours.register_collector(Box::new(collector.clone()));
-    let client_naive = prometheus_client_naive(info);
+    let client_naive = prometheus_client_naive(info, &deps);
     buf.clear();
     prometheus_client::encoding::text::encode(&mut buf, &client_ours).unwrap();
     assert!(
@@ -259,7 +304,7 @@ fn main() {
 
     let total = heap + size_of::<BuildInfoCollector>();
     println!(
-        "scrape of zz_service_build_info + {CRATES} rust_mod_info series ({} bytes of text)",
+        "scrape of zz_service_build_info + rust_build_info + {CRATES} rust_mod_info series ({} bytes of text)",
         expected.len()
     );
     println!("  prometheus TextEncoder (gather + encode):");
@@ -290,5 +335,64 @@ fn main() {
         "memory held by the collector for {CRATES} series: {total} bytes (~{:.1} KiB), of which {} bytes pre-rendered text",
         f64::from(u32::try_from(total).unwrap_or(u32::MAX)) / 1024.0,
         expected.len()
+    );
+
+    layouts(info);
+}
+
+/// Per layout: bytes and series per instance, checked against the layout's definition, and
+/// what building the collector costs.
+fn layouts(info: &'static BuildInfo) {
+    let direct = CRATES.div_ceil(DIRECT_EVERY);
+    println!(
+        "per instance, {CRATES} crates of which {direct} direct (exposition bytes as scraped, HELP and TYPE lines included):"
+    );
+    let mut full_bytes = 0;
+    for layout in Layout::ALL {
+        let collector = BuildInfoCollector::builder(info)
+            .layout(layout)
+            .build()
+            .unwrap();
+        let text = collector.exposition();
+        let series = text.lines().filter(|l| !l.starts_with('#')).count();
+        let crate_series = match layout {
+            Layout::Full => CRATES,
+            Layout::Catalog => 0,
+            _ => direct,
+        };
+        assert_eq!(series, 2 + crate_series, "{layout}");
+        assert_eq!(collector.crate_count(), crate_series, "{layout}");
+        // Every layout reads the same list into the same digest.
+        let list = collector.deps_list().unwrap();
+        assert_eq!(list.len(), CRATES);
+        if layout == Layout::Full {
+            full_bytes = text.len();
+        }
+        let build = ns_per_call(|| {
+            black_box(
+                BuildInfoCollector::builder(info)
+                    .layout(layout)
+                    .build()
+                    .unwrap(),
+            );
+        });
+        #[allow(clippy::cast_precision_loss)]
+        let share = text.len() as f64 / full_bytes as f64;
+        println!(
+            "  {:<8} {series:>4} series  {:>7} bytes  ({:>5.1}% of full)   built in {:>8.0} ns",
+            layout.as_str(),
+            text.len(),
+            share * 100.0,
+            build,
+        );
+    }
+    let collector = BuildInfoCollector::new(info);
+    let list = collector.deps_list().unwrap();
+    let hash = ns_per_call(|| {
+        black_box(build_info_collector::digest_of(black_box(list.text().as_bytes())));
+    });
+    println!(
+        "dependency list for {CRATES} crates: {} bytes (served once per distinct build at /deps/<digest>), digest computed in {hash:.0} ns",
+        list.text().len()
     );
 }
