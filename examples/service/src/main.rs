@@ -1,5 +1,6 @@
 //! `example-service`: a small HTTP service exposing `/metrics` (its own request counter beside
-//! `example_service_build_info` and `rust_mod_info`) and `/healthz`.
+//! `example_service_build_info`, `rust_build_info` and, as the layout says, `rust_mod_info`),
+//! its dependency list at `/deps/<digest>`, and `/healthz`.
 //!
 //! Exit codes: 0 after a shutdown on SIGTERM or SIGINT (within `--shutdown-timeout`, whatever
 //! clients do), 2 when it cannot start.
@@ -14,10 +15,10 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
+use axum::http::{StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use build_info_collector::BuildInfoCollector;
+use build_info_collector::{BuildInfoCollector, DEPS_LIST_CONTENT_TYPE, Layout};
 use clap::Parser;
 use prometheus::{IntCounterVec, Opts, Registry, TextEncoder};
 
@@ -49,6 +50,30 @@ struct Cli {
     #[arg(long, value_name = "N", default_value = "1024",
           value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     max_connections: u32,
+
+    /// Which series describe the crates: full (rust_mod_info for every crate), catalog (none:
+    /// the fleet's catalog holds them) or direct (rust_mod_info for direct dependencies only).
+    /// Default: the environment variable BUILD_INFO_LAYOUT, else full.
+    #[arg(long, value_name = "full|catalog|direct")]
+    layout: Option<String>,
+}
+
+/// The environment variable read when `--layout` is not given.
+const LAYOUT_ENV: &str = "BUILD_INFO_LAYOUT";
+
+/// The layout from the flag, else from `BUILD_INFO_LAYOUT` (`env`), else `full`; an unknown
+/// value is a one-line error naming where it came from and the value.
+fn choose_layout(flag: Option<&str>, env: Option<std::ffi::OsString>) -> Result<Layout, String> {
+    match (flag, env) {
+        (Some(flag), _) => flag.parse().map_err(|e| format!("--layout: {e}")),
+        (None, Some(env)) => match env.to_str() {
+            Some(value) => value.parse().map_err(|e| format!("{LAYOUT_ENV}: {e}")),
+            None => Err(format!(
+                "{LAYOUT_ENV}: not UTF-8: expected full, catalog or direct"
+            )),
+        },
+        (None, None) => Ok(Layout::default()),
+    }
 }
 
 /// The longest accepted timeout: a day is already longer than any deployment waits, and a bound
@@ -70,6 +95,8 @@ fn seconds(value: &str) -> Result<Duration, String> {
 struct App {
     registry: Registry,
     requests: IntCounterVec,
+    /// The collector registered in `registry`, kept for its dependency list.
+    collector: BuildInfoCollector,
 }
 
 fn main() -> ExitCode {
@@ -89,8 +116,12 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
+    let layout = choose_layout(cli.layout.as_deref(), std::env::var_os(LAYOUT_ENV))?;
+    let collector = BuildInfoCollector::builder(&BUILD_INFO)
+        .layout(layout)
+        .build()?;
     let registry = Registry::new();
-    registry.register(Box::new(BuildInfoCollector::new(&BUILD_INFO)))?;
+    registry.register(Box::new(collector.clone()))?;
     let requests = IntCounterVec::new(
         Opts::new(
             "example_http_requests_total",
@@ -99,7 +130,11 @@ fn run(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
         &["handler"],
     )?;
     registry.register(Box::new(requests.clone()))?;
-    let app = Arc::new(App { registry, requests });
+    let app = Arc::new(App {
+        registry,
+        requests,
+        collector,
+    });
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_io()
@@ -110,12 +145,14 @@ fn run(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", cli.listen))?;
         eprintln!(
-            "example-service {} listening on {}",
+            "example-service {} listening on {} (layout {layout})",
             BUILD_INFO.info(),
             listener.local_addr()?
         );
         let router = Router::new()
             .route("/metrics", get(metrics))
+            // On the port Prometheus scrapes: the catalog fetches `<scrape origin>/deps/<digest>`.
+            .route("/deps/{digest}", get(deps))
             .route("/healthz", get(healthz))
             .with_state(app);
         let limits = serve::Limits {
@@ -151,6 +188,20 @@ async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
             format!("cannot encode metrics: {e}\n"),
         ),
+    }
+}
+
+/// The dependency list whose digest `rust_build_info` carries, at `/deps/<that digest>`;
+/// 404 for any other digest.
+async fn deps(State(app): State<Arc<App>>, uri: Uri) -> Response {
+    app.requests.with_label_values(&["/deps"]).inc();
+    match app.collector.deps_document(uri.path()) {
+        Some(document) => (
+            [(header::CONTENT_TYPE, DEPS_LIST_CONTENT_TYPE)],
+            document.to_owned(),
+        )
+            .into_response(),
+        None => (StatusCode::NOT_FOUND, "no such dependency list\n").into_response(),
     }
 }
 
@@ -194,6 +245,36 @@ mod tests {
     #[test]
     fn cli_definition_is_valid() {
         super::Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn the_layout_comes_from_the_flag_then_the_environment() {
+        use build_info_collector::Layout;
+
+        use super::choose_layout;
+        let env = |v: &str| Some(std::ffi::OsString::from(v));
+        assert_eq!(choose_layout(None, None), Ok(Layout::Full));
+        assert_eq!(choose_layout(None, env("catalog")), Ok(Layout::Catalog));
+        assert_eq!(choose_layout(Some("direct"), env("catalog")), Ok(Layout::Direct));
+        assert_eq!(
+            choose_layout(Some("Catalog"), None),
+            Err("--layout: unknown layout \"Catalog\": expected full, catalog or direct".to_owned())
+        );
+        assert_eq!(
+            choose_layout(None, env("")),
+            Err("BUILD_INFO_LAYOUT: unknown layout \"\": expected full, catalog or direct".to_owned())
+        );
+        // The flag wins even over a bad environment value.
+        assert_eq!(choose_layout(Some("full"), env("bogus")), Ok(Layout::Full));
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStringExt;
+            let bad = std::ffi::OsString::from_vec(vec![0xff]);
+            assert_eq!(
+                choose_layout(None, Some(bad)),
+                Err("BUILD_INFO_LAYOUT: not UTF-8: expected full, catalog or direct".to_owned())
+            );
+        }
     }
 
     #[test]
