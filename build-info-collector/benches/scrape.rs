@@ -43,11 +43,7 @@ fn build_with_300_crates() -> &'static BuildInfo {
         .iter()
         .enumerate()
         .map(|(i, (name, version))| {
-            let flags = if i % DIRECT_EVERY == 0 {
-                "RD-"
-            } else {
-                "RT-"
-            };
+            let flags = if i % DIRECT_EVERY == 0 { "RD-" } else { "RT-" };
             (name.as_str(), version.as_str(), "crates.io", flags)
         })
         .collect();
@@ -131,7 +127,10 @@ fn prometheus_naive(info: &'static BuildInfo, deps: &str) -> prometheus::Registr
         }
     }
     let rust_build = GaugeVec::new(
-        Opts::new("rust_build_info", build_info_collector::RUST_BUILD_INFO_HELP),
+        Opts::new(
+            "rust_build_info",
+            build_info_collector::RUST_BUILD_INFO_HELP,
+        ),
         &["deps", "layout", "program", "revision", "version"],
     )
     .unwrap();
@@ -389,7 +388,9 @@ fn layouts(info: &'static BuildInfo) {
     let collector = BuildInfoCollector::new(info);
     let list = collector.deps_list().unwrap();
     let hash = ns_per_call(|| {
-        black_box(build_info_collector::digest_of(black_box(list.text().as_bytes())));
+        black_box(build_info_collector::digest_of(black_box(
+            list.text().as_bytes(),
+        )));
     });
     println!(
         "dependency list for {CRATES} crates: {} bytes (served once per distinct build at /deps/<digest>), digest computed in {hash:.0} ns",

@@ -288,6 +288,10 @@ pub fn digest_of(document: &[u8]) -> String {
 /// collector at start-up over a few kilobytes, and a hash crate would add its dependency tree
 /// to the build of every program that exposes its build info. Checked against the standard's
 /// test vectors here and against `ring` in cargo-depinfo's tests.
+#[allow(
+    clippy::many_single_char_names,
+    reason = "a to h, w and the rest are the names FIPS 180-4 gives them"
+)]
 pub fn sha256(data: &[u8]) -> [u8; 32] {
     const K: [u32; 64] = [
         0x428a_2f98,
@@ -428,7 +432,11 @@ mod tests {
     use super::*;
 
     fn hex(bytes: &[u8]) -> String {
-        bytes.iter().map(|b| format!("{b:02x}")).collect()
+        use fmt::Write as _;
+        bytes.iter().fold(String::new(), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
     }
 
     #[test]

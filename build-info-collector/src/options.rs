@@ -291,7 +291,10 @@ mod tests {
                 namespace: "rust".into()
             })
         );
-        assert_eq!(builder().program("rust").check().ok().unwrap().namespace, "rust_program");
+        assert_eq!(
+            builder().program("rust").check().ok().unwrap().namespace,
+            "rust_program"
+        );
         assert!(matches!(
             builder().program("").check(),
             Err(Error::EmptyProgram)

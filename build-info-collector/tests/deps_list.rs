@@ -216,7 +216,10 @@ fn a_large_document_is_read_with_one_copy() {
     });
     let list = DepsList::from_entries(entries);
     let size = list.text().len();
-    assert!(size > MAX_DEPS_LIST_BYTES / 2 && size < MAX_DEPS_LIST_BYTES, "{size}");
+    assert!(
+        size > MAX_DEPS_LIST_BYTES / 2 && size < MAX_DEPS_LIST_BYTES,
+        "{size}"
+    );
     let (read, peak) = testkit::peak_during(|| {
         DepsList::verify(list.digest(), list.text().as_bytes(), MAX_DEPS_LIST_BYTES)
     });
@@ -230,7 +233,8 @@ fn a_large_document_is_read_with_one_copy() {
 fn the_size_cap_is_checked_before_the_digest() {
     let big = vec![b'a'; 4 * MAX_DEPS_LIST_BYTES];
     let wrong = "0123456789abcdef0123456789abcdef";
-    let (verdict, peak) = testkit::peak_during(|| DepsList::verify(wrong, &big, MAX_DEPS_LIST_BYTES));
+    let (verdict, peak) =
+        testkit::peak_during(|| DepsList::verify(wrong, &big, MAX_DEPS_LIST_BYTES));
     assert_eq!(
         verdict,
         Err(DepsListError::TooLarge {

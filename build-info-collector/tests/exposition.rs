@@ -103,22 +103,19 @@ fn the_layouts_differ_in_the_crate_series_only() {
         // Without the crate series and with the layout label set to catalog's, every layout
         // gives the catalog layout's bytes.
         let without_mod_info = |text: &str| -> String {
-            text.lines()
-                .filter(|l| !l.contains("rust_mod_info"))
-                .map(|l| {
-                    let l = l.replace("layout=\"full\"", "layout=\"catalog\"");
-                    format!("{}\n", l.replace("layout=\"direct\"", "layout=\"catalog\""))
-                })
-                .collect()
+            let mut out = String::new();
+            for line in text.lines().filter(|l| !l.contains("rust_mod_info")) {
+                let line = line.replace("layout=\"full\"", "layout=\"catalog\"");
+                out.push_str(&line.replace("layout=\"direct\"", "layout=\"catalog\""));
+                out.push('\n');
+            }
+            out
         };
         assert_eq!(without_mod_info(&full), catalog, "{name}");
         assert_eq!(without_mod_info(&direct), catalog, "{name}");
         assert!(!catalog.contains("rust_mod_info"), "{name}");
         // direct: the full layout's direct series, nothing else.
-        let direct_of_full: Vec<_> = mod_info_series(&full)
-            .into_iter()
-            .filter(|s| s.3)
-            .collect();
+        let direct_of_full: Vec<_> = mod_info_series(&full).into_iter().filter(|s| s.3).collect();
         assert!(!direct_of_full.is_empty(), "{name}");
         assert_eq!(mod_info_series(&direct), direct_of_full, "{name}");
         assert!(
@@ -473,8 +470,11 @@ fn rust_build_info_label(text: &str, label: &str) -> String {
     })
 }
 
+/// Options applied to a builder.
+type Options = fn(build_info_collector::Builder) -> build_info_collector::Builder;
+
 /// Options that change which crates the `full` layout shows, and so the list.
-fn option_sets() -> Vec<(&'static str, fn(build_info_collector::Builder) -> build_info_collector::Builder)> {
+fn option_sets() -> Vec<(&'static str, Options)> {
     vec![
         ("defaults", |b| b),
         ("build dependencies", |b| b.build_dependencies(true)),
@@ -501,16 +501,15 @@ fn the_digest_is_the_full_layouts_rust_mod_info_series() {
                 .layout(Layout::Full)
                 .build()
                 .unwrap();
-            let from_series = DepsList::from_entries(
-                mod_info_series(full.exposition())
-                    .into_iter()
-                    .map(|(name, version, source, direct)| DepsEntry {
+            let from_series =
+                DepsList::from_entries(mod_info_series(full.exposition()).into_iter().map(
+                    |(name, version, source, direct)| DepsEntry {
                         name: name.into(),
                         version: version.into(),
                         source: source.into(),
                         direct,
-                    }),
-            );
+                    },
+                ));
             assert_eq!(full.deps_list(), Some(&from_series), "{name}, {what}");
             for layout in Layout::ALL {
                 let collector = options(BuildInfoCollector::builder(info))
@@ -533,7 +532,8 @@ fn the_digest_is_the_full_layouts_rust_mod_info_series() {
 
 #[test]
 fn the_digest_ignores_the_program_and_the_labels_and_follows_the_filters() {
-    let digest = |collector: &BuildInfoCollector| collector.deps_list().unwrap().digest().to_owned();
+    let digest =
+        |collector: &BuildInfoCollector| collector.deps_list().unwrap().digest().to_owned();
     let plain = BuildInfoCollector::new(odd_build());
     let renamed = BuildInfoCollector::builder(odd_build())
         .program("another-program")
@@ -552,14 +552,20 @@ fn the_digest_ignores_the_program_and_the_labels_and_follows_the_filters() {
         },
         ODD_ROWS,
     );
-    assert_eq!(digest(&plain), digest(&BuildInfoCollector::new(other_build)));
+    assert_eq!(
+        digest(&plain),
+        digest(&BuildInfoCollector::new(other_build))
+    );
     // Every filter that changes the crates changes the digest, each to its own.
     let mut seen = std::collections::BTreeSet::from([digest(&plain)]);
     for (what, options) in option_sets().into_iter().skip(1) {
         let filtered = options(BuildInfoCollector::builder(odd_build()))
             .build()
             .unwrap();
-        assert!(seen.insert(digest(&filtered)), "{what}: a digest seen before");
+        assert!(
+            seen.insert(digest(&filtered)),
+            "{what}: a digest seen before"
+        );
     }
     // A filter that removes nothing changes nothing.
     let no_op = BuildInfoCollector::builder(odd_build())
@@ -587,7 +593,9 @@ fn rust_build_info_carries_the_programs_revision_and_version() {
     );
     // The revision is the one acme_build_info has.
     assert!(
-        text.contains("revision=\"0123456789abcdef0123456789abcdef01234567-modified\",rustversion="),
+        text.contains(
+            "revision=\"0123456789abcdef0123456789abcdef01234567-modified\",rustversion="
+        ),
         "{text}"
     );
 }
@@ -597,9 +605,15 @@ fn no_captured_graph_gives_no_list_and_an_empty_deps_label() {
     for layout in Layout::ALL {
         let collector = with_layout(build(odd_facts(), &[]), layout);
         assert_eq!(collector.deps_list(), None);
-        assert_eq!(collector.deps_document("/deps/e3b0c44298fc1c149afbf4c8996fb924"), None);
+        assert_eq!(
+            collector.deps_document("/deps/e3b0c44298fc1c149afbf4c8996fb924"),
+            None
+        );
         let text = collector.exposition();
-        assert!(text.contains("\nrust_build_info{deps=\"\",layout="), "{text}");
+        assert!(
+            text.contains("\nrust_build_info{deps=\"\",layout="),
+            "{text}"
+        );
         assert!(!text.contains("rust_mod_info"), "{text}");
         testkit::check_metrics(text);
     }
@@ -647,7 +661,11 @@ fn deps_document_answers_its_own_digest_path_only() {
     }
     // What is served is what a reader accepts for that digest.
     let served = collector.deps_document(&list.path()).unwrap();
-    let read = DepsList::verify(digest, served.as_bytes(), build_info_collector::MAX_DEPS_LIST_BYTES)
-        .unwrap();
+    let read = DepsList::verify(
+        digest,
+        served.as_bytes(),
+        build_info_collector::MAX_DEPS_LIST_BYTES,
+    )
+    .unwrap();
     assert_eq!(&read, list);
 }

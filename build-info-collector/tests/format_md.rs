@@ -38,7 +38,13 @@ fn the_example_list_and_its_digest_are_real() {
     assert_eq!(rewritten.text(), document);
     assert_eq!(read.len(), 5);
     // Each source appears, and both values of direct.
-    for field in ["\tcrates.io\t", "\tgit\t", "\tlocal\t", "\ttrue\n", "\tfalse\n"] {
+    for field in [
+        "\tcrates.io\t",
+        "\tgit\t",
+        "\tlocal\t",
+        "\ttrue\n",
+        "\tfalse\n",
+    ] {
         assert!(document.contains(field), "{field:?}");
     }
     // The digest and the path the section states.
@@ -56,10 +62,7 @@ fn the_stated_constants_are_the_crates() {
     let section = section();
     let empty = DepsList::from_entries([]);
     assert!(
-        section.contains(&format!(
-            "The empty list's digest is\n`{}`",
-            empty.digest()
-        )),
+        section.contains(&format!("The empty list's digest is\n`{}`", empty.digest())),
         "the empty list's digest is stated"
     );
     assert!(section.contains(&format!("the content type `{DEPS_LIST_CONTENT_TYPE}`")));

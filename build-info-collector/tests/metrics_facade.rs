@@ -133,7 +133,10 @@ fn every_layout_gives_the_collectors_series() {
             )),
             "{text}"
         );
-        let mod_info = text.lines().filter(|l| l.starts_with("rust_mod_info{")).count();
+        let mod_info = text
+            .lines()
+            .filter(|l| l.starts_with("rust_mod_info{"))
+            .count();
         assert_eq!(mod_info, collector.crate_count(), "{layout}: {text}");
         assert_eq!(
             mod_info,

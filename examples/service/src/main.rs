@@ -255,14 +255,22 @@ mod tests {
         let env = |v: &str| Some(std::ffi::OsString::from(v));
         assert_eq!(choose_layout(None, None), Ok(Layout::Full));
         assert_eq!(choose_layout(None, env("catalog")), Ok(Layout::Catalog));
-        assert_eq!(choose_layout(Some("direct"), env("catalog")), Ok(Layout::Direct));
+        assert_eq!(
+            choose_layout(Some("direct"), env("catalog")),
+            Ok(Layout::Direct)
+        );
         assert_eq!(
             choose_layout(Some("Catalog"), None),
-            Err("--layout: unknown layout \"Catalog\": expected full, catalog or direct".to_owned())
+            Err(
+                "--layout: unknown layout \"Catalog\": expected full, catalog or direct".to_owned()
+            )
         );
         assert_eq!(
             choose_layout(None, env("")),
-            Err("BUILD_INFO_LAYOUT: unknown layout \"\": expected full, catalog or direct".to_owned())
+            Err(
+                "BUILD_INFO_LAYOUT: unknown layout \"\": expected full, catalog or direct"
+                    .to_owned()
+            )
         );
         // The flag wins even over a bad environment value.
         assert_eq!(choose_layout(Some("full"), env("bogus")), Ok(Layout::Full));

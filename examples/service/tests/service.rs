@@ -292,9 +292,16 @@ fn the_catalog_layout_publishes_the_digest_and_serves_its_list() {
     let remarks = testkit::check_metrics(&metrics);
     assert!(remarks.is_empty(), "promtool: {remarks}\n{metrics}");
     assert!(!metrics.contains("rust_mod_info"), "{metrics}");
-    assert!(metrics.contains("\nexample_service_build_info{"), "{metrics}");
+    assert!(
+        metrics.contains("\nexample_service_build_info{"),
+        "{metrics}"
+    );
     let r = rust_build_info(&metrics);
-    assert_eq!(label(&r, "layout"), "catalog", "the flag wins over the environment");
+    assert_eq!(
+        label(&r, "layout"),
+        "catalog",
+        "the flag wins over the environment"
+    );
     assert_eq!(label(&r, "program"), "example-service");
     let digest = label(&r, "deps");
 
@@ -353,8 +360,16 @@ fn the_direct_layout_from_the_environment_keeps_the_direct_crates() {
 #[test]
 fn an_unknown_layout_is_refused_in_one_line_with_exit_code_2() {
     for (args, env, names) in [
-        (&["--layout", "bogus"][..], None, "--layout: unknown layout \"bogus\""),
-        (&[][..], Some("Full"), "BUILD_INFO_LAYOUT: unknown layout \"Full\""),
+        (
+            &["--layout", "bogus"][..],
+            None,
+            "--layout: unknown layout \"bogus\"",
+        ),
+        (
+            &[][..],
+            Some("Full"),
+            "BUILD_INFO_LAYOUT: unknown layout \"Full\"",
+        ),
     ] {
         let mut command = Command::new(BIN);
         command.args(["--listen", "127.0.0.1:0"]).args(args);
