@@ -33,6 +33,7 @@ pub use crate::questions::{
     OutdatedError, Report, Row, RulesError, RulesOptions, Running, Spread, VersionRunners,
     affected, audit, outdated, root_observations, rules, spread, target_os_arch, unjudged,
 };
+pub use crate::questions::RulesLayout;
 pub use crate::render::{
     affected_json, affected_prometheus, affected_text, audit_json, audit_prometheus, audit_sarif,
     audit_text, cyclonedx, database_line, json, outdated_json, outdated_prometheus, outdated_text,

@@ -16,4 +16,5 @@ pub use self::audit::{
 };
 pub use self::outdated::{Level, OutdatedError, Report, Row, outdated};
 pub use self::rules::{RulesError, RulesOptions, rules};
+pub use self::rules::RulesLayout;
 pub use self::spread::{CrateSpread, Running, Spread, VersionRunners, spread};
