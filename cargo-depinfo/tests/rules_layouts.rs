@@ -24,8 +24,9 @@ const BIN: &str = env!("CARGO_BIN_EXE_cargo-depinfo");
 /// One crate on a dependency list: name, version, source, direct.
 type Entry = (&'static str, &'static str, &'static str, bool);
 
-/// The three dependency lists of the fleet, by digest (opaque join keys to the rules).
-const LISTS: [(&str, &[Entry]); 3] = [
+/// The dependency lists of the fleet, by digest (opaque join keys to the rules). The last is
+/// in the catalog, but no instance runs it any more (the catalog keeps what it fetched).
+const LISTS: [(&str, &[Entry]); 4] = [
     (
         "0d1e2f30415263748596a7b8c9daebfc",
         &[
@@ -52,7 +53,17 @@ const LISTS: [(&str, &[Entry]); 3] = [
             ("serde_json", "1.0.140", "crates.io", true),
         ],
     ),
+    (
+        "99887766554433221100ffeeddccbbaa",
+        &[
+            ("codec", "0.9.0", "crates.io", true),
+            ("serde_json", "1.0.90", "crates.io", true),
+        ],
+    ),
 ];
+
+/// Every list the catalog serves when it is complete.
+const SERVED: [usize; 4] = [0, 1, 2, 3];
 
 /// One producer of series: (instance, job, program, list index, revision, from the exporter).
 type Member = (
@@ -234,7 +245,7 @@ fn test_case(name: &str, input: &str, exprs: &str, alerts: &str) -> String {
 
 /// Every fleet of the module docs, with what the default (`auto`) rules must say of it.
 fn auto_test_file() -> String {
-    let all = [0, 1, 2];
+    let all = SERVED;
     let shared = catalog_counts(
         &[
             ("cron", 1, 1),
@@ -308,7 +319,7 @@ fn auto_test_file() -> String {
     // counts, never counted as clean: serde_json drops to two versions.
     cases.push(test_case(
         "catalog without list 2",
-        &input_series(&|_| Shape::Catalog, &REPLICAS, &[0, 1], &FLEET),
+        &input_series(&|_| Shape::Catalog, &REPLICAS, &[0, 1, 3], &FLEET),
         &format!(
             r#"      - expr: name:rust_versions:count
         eval_time: 5m
@@ -464,7 +475,7 @@ fn a_group_right_join_fails_where_programs_share_a_list_and_the_rules_do_not() {
     // `deps:rust_build_info:count` (one per digest), evaluates on the same series.
     let dir = Scratch::new("rules-many-to-many");
     let rules = depinfo(&["rules"]);
-    let input = input_series(&|_| Shape::Catalog, &REPLICAS, &[0, 1, 2], &FLEET);
+    let input = input_series(&|_| Shape::Catalog, &REPLICAS, &SERVED, &FLEET);
     let test = |expr: &str, samples: &str| {
         format!(
             "rule_files: [rules.yml]\nevaluation_interval: 1m\ntests:\n  - interval: 1m\n    input_series:\n{input}    promql_expr_test:\n      - expr: '{expr}'\n        eval_time: 5m\n        exp_samples:\n{samples}"
@@ -518,7 +529,7 @@ fn the_full_and_catalog_layouts_rules_agree_with_auto_on_their_own_fleets() {
         let rules = depinfo(&["rules", "--max-versions", "2", "--layout", layout]);
         std::fs::write(dir.join("rules.yml"), &rules).unwrap();
         check_rules(&dir.join("rules.yml"));
-        let served: &[usize] = if replicas.is_empty() { &[] } else { &[0, 1, 2] };
+        let served: &[usize] = if replicas.is_empty() { &[] } else { &SERVED };
         let alerts = if layout == "full" {
             // No unknown-list alert on the full layout: nothing is read from the catalog.
             ALERTS.split("      - eval_time: 31m\n        alertname: RustDependencyListUnknown").next().unwrap().to_owned()
@@ -537,4 +548,121 @@ fn the_full_and_catalog_layouts_rules_agree_with_auto_on_their_own_fleets() {
         let (passed, said) = evaluate(&dir, &rules, &test);
         assert!(passed, "--layout {layout}:\n{said}\n--- test.yml\n{test}");
     }
+}
+
+/// The README's "Fleet questions" PromQL: the full layout's lines (blocks `promql` and
+/// `promql full`) and their catalog twins (blocks `promql catalog`), in order.
+fn readme_promql() -> (Vec<String>, Vec<String>) {
+    let text = std::fs::read_to_string(testkit::workspace_root().join("README.md")).unwrap();
+    let section = text
+        .split("## Fleet questions")
+        .nth(1)
+        .expect("README has a Fleet questions section");
+    let section = section.split("\n## ").next().unwrap();
+    let (mut full, mut catalog) = (Vec::new(), Vec::new());
+    let mut block: Option<&str> = None;
+    for line in section.lines() {
+        if let Some(lang) = line.strip_prefix("```") {
+            block = if block.is_some() { None } else { Some(lang) };
+            continue;
+        }
+        match block {
+            Some("promql" | "promql full") => full.push(line.trim().to_owned()),
+            Some("promql catalog") => catalog.push(line.trim().to_owned()),
+            _ => {}
+        }
+    }
+    (full, catalog)
+}
+
+/// The fleet the README's one-liners are asked of: collectors only (the one-liners leave the
+/// exporter's origin rule to the recording rules), legacy with a collector of its own.
+const README_FLEET: [Member; 7] = [
+    ("a:1", "app", "myapp", 0, "r1", false),
+    ("b:1", "app", "myapp", 0, "r1", false),
+    ("c:1", "app", "myapp", 1, "r2", false),
+    ("w:1", "app", "worker", 1, "r7", false),
+    ("w:2", "app", "worker", 1, "r7", false),
+    ("k:1", "app", "cron", 1, "r7", false),
+    ("l:1", "app", "legacy", 2, "r0", false),
+];
+
+/// What each README line answers on [`README_FLEET`], counted by hand (lists: a, b run 0;
+/// c, w:1, w:2, k:1 run 1; l:1 runs 2; nobody runs 3).
+const README_ANSWERS: [&[(&str, u32)]; 7] = [
+    // serde_json's versions and their instances.
+    &[
+        (r#"{version="1.0.100"}"#, 2),
+        (r#"{version="1.0.120"}"#, 4),
+        (r#"{version="1.0.140"}"#, 1),
+    ],
+    // Three versions of serde_json run (1.0.90 is only in the catalog).
+    &[("{}", 3)],
+    // myapp's revisions.
+    &[(r#"{revision="r1"}"#, 2), (r#"{revision="r2"}"#, 1)],
+    // Who runs serde_json 1.0.100 to 1.0.129: everybody but l:1.
+    &[
+        (r#"{instance="a:1",program="myapp"}"#, 1),
+        (r#"{instance="b:1",program="myapp"}"#, 1),
+        (r#"{instance="c:1",program="myapp"}"#, 1),
+        (r#"{instance="k:1",program="cron"}"#, 1),
+        (r#"{instance="w:1",program="worker"}"#, 1),
+        (r#"{instance="w:2",program="worker"}"#, 1),
+    ],
+    // The same, per program.
+    &[
+        (r#"{program="cron"}"#, 1),
+        (r#"{program="myapp"}"#, 3),
+        (r#"{program="worker"}"#, 2),
+    ],
+    // Versions per crate.
+    &[
+        (r#"{name="codec"}"#, 2),
+        (r#"{name="itoa"}"#, 2),
+        (r#"{name="serde_json"}"#, 3),
+    ],
+    // Instances of each program running serde_json.
+    &[
+        (r#"{program="cron"}"#, 1),
+        (r#"{program="legacy"}"#, 1),
+        (r#"{program="myapp"}"#, 3),
+        (r#"{program="worker"}"#, 2),
+    ],
+];
+
+#[test]
+fn the_readme_one_liners_and_their_catalog_twins_give_the_same_answers() {
+    let (full, catalog) = readme_promql();
+    assert_eq!(
+        (full.len(), catalog.len()),
+        (README_ANSWERS.len(), README_ANSWERS.len()),
+        "each README one-liner has its catalog twin and its answer here:\n{full:#?}\n{catalog:#?}"
+    );
+    let dir = Scratch::new("rules-readme");
+    let case = |name: &str, shape: Shape, replicas: &[&str], served: &[usize], queries: &[String]| {
+        let mut exprs = String::new();
+        for (query, answer) in queries.iter().zip(README_ANSWERS) {
+            let _ = writeln!(
+                exprs,
+                "      - expr: '{}'\n        eval_time: 5m\n        exp_samples:",
+                query.replace('\'', "''")
+            );
+            for (labels, value) in answer {
+                let _ = writeln!(exprs, "          - {{labels: '{labels}', value: {value}}}");
+            }
+        }
+        test_case(
+            name,
+            &input_series(&|_| shape, replicas, served, &README_FLEET),
+            &exprs,
+            "",
+        )
+    };
+    let test = format!(
+        "rule_files: [rules.yml]\nevaluation_interval: 1m\ntests:\n{}{}",
+        case("full", Shape::Full, &[], &[], &full),
+        case("catalog", Shape::Catalog, &REPLICAS, &SERVED, &catalog),
+    );
+    let (passed, said) = evaluate(&dir, &depinfo(&["rules"]), &test);
+    assert!(passed, "promtool test rules:\n{said}\n--- test.yml\n{test}");
 }
