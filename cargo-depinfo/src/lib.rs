@@ -28,12 +28,12 @@ pub use crate::binary_reader::{BinaryFormat, Limits, RawSections, ReadError, rea
 pub use crate::inventory::{BuildFacts, Inventory, Kind, Origin, Package};
 pub use crate::observation::{Observation, Runner, from_inventories};
 pub use crate::progress::Progress;
+pub use crate::questions::RulesLayout;
 pub use crate::questions::{
     Audit, AuditOptions, Blast, CrateSpread, Finding, Hit, INFORMATIONAL_KINDS, Level,
     OutdatedError, Report, Row, RulesError, RulesOptions, Running, Spread, VersionRunners,
     affected, audit, outdated, root_observations, rules, spread, target_os_arch, unjudged,
 };
-pub use crate::questions::RulesLayout;
 pub use crate::render::{
     affected_json, affected_prometheus, affected_text, audit_json, audit_prometheus, audit_sarif,
     audit_text, cyclonedx, database_line, json, outdated_json, outdated_prometheus, outdated_text,

@@ -614,7 +614,14 @@ fn rules_pass_promtool_check_rules() {
     };
     assert_eq!(fors(&[]), ["15m", "30m", "10m"]);
     assert_eq!(
-        fors(&["--spread-for", "5m", "--drift-for", "1h", "--unknown-for", "2m"]),
+        fors(&[
+            "--spread-for",
+            "5m",
+            "--drift-for",
+            "1h",
+            "--unknown-for",
+            "2m"
+        ]),
         ["5m", "1h", "2m"]
     );
     assert_eq!(

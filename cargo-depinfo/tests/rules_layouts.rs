@@ -189,7 +189,7 @@ const COUNTS: &str = r#"      - expr: name_version:rust_instances:count
 
 /// The alerts over [`FLEET`] with `--max-versions 2`, the same on every layout: serde_json's
 /// three versions after 15 minutes, myapp's two revisions after 30, no unknown list.
-const ALERTS: &str = r#"    alert_rule_test:
+const ALERTS: &str = r"    alert_rule_test:
       - eval_time: 14m
         alertname: RustCrateVersionSpread
         exp_alerts: []
@@ -210,7 +210,7 @@ const ALERTS: &str = r#"    alert_rule_test:
       - eval_time: 31m
         alertname: RustDependencyListUnknown
         exp_alerts: []
-"#;
+";
 
 /// `program_deps:rust_build_info:count` and `deps:rust_build_info:count` expected: the
 /// instances answered through the catalog, per (program, list index) and per list index.
@@ -225,7 +225,9 @@ fn catalog_counts(per_program: &[(&str, usize, u32)], per_list: &[(usize, u32)])
             LISTS[list].0
         );
     }
-    out.push_str("      - expr: deps:rust_build_info:count\n        eval_time: 5m\n        exp_samples:\n");
+    out.push_str(
+        "      - expr: deps:rust_build_info:count\n        eval_time: 5m\n        exp_samples:\n",
+    );
     for &(list, n) in per_list {
         let _ = writeln!(
             out,
@@ -330,7 +332,7 @@ fn auto_test_file() -> String {
 {shared}"#
         ),
         &format!(
-            r#"    alert_rule_test:
+            r"    alert_rule_test:
       - eval_time: 16m
         alertname: RustCrateVersionSpread
         exp_alerts: []
@@ -344,7 +346,7 @@ fn auto_test_file() -> String {
             exp_annotations:
               summary: 'The catalog lacks the dependency list of legacy'
               description: '1 instance(s) of legacy run a build whose dependency list ({}) no rust_deps_info series holds: they are missing from the crate counts and the spread alert until it does. Is `cargo depinfo catalog` up, and scraped by this Prometheus?'
-"#,
+",
             LISTS[2].0, LISTS[2].0
         ),
     ));
@@ -400,7 +402,10 @@ fn the_default_rules_count_each_instance_once_on_every_layout() {
 
 /// The default rules with `from` replaced by `to` (asserting `from` is in them).
 fn mutated(rules: &str, from: &str, to: &str) -> String {
-    assert!(rules.contains(from), "{from:?} is not in the rules:\n{rules}");
+    assert!(
+        rules.contains(from),
+        "{from:?} is not in the rules:\n{rules}"
+    );
     rules.replace(from, to)
 }
 
@@ -448,7 +453,7 @@ fn the_fleets_catch_each_part_of_the_rules_removed() {
         (
             "the origin rule on the full side",
             r#"rust_mod_info{origin!="exporter"} or on(program) ("#,
-            r#"rust_mod_info or on(program) ("#,
+            "rust_mod_info or on(program) (",
             r#"name="serde_json", version="1.0.100"} 3E+00"#,
         ),
         (
@@ -488,10 +493,7 @@ fn a_group_right_join_fails_where_programs_share_a_list_and_the_rules_do_not() {
         &test(group_right, "          - {labels: '{}', value: 1}\n"),
     );
     assert!(!passed, "{said}");
-    assert!(
-        said.contains("many-to-many matching not allowed"),
-        "{said}"
-    );
+    assert!(said.contains("many-to-many matching not allowed"), "{said}");
     let (passed, said) = evaluate(
         &dir,
         &rules,
@@ -532,7 +534,11 @@ fn the_full_and_catalog_layouts_rules_agree_with_auto_on_their_own_fleets() {
         let served: &[usize] = if replicas.is_empty() { &[] } else { &SERVED };
         let alerts = if layout == "full" {
             // No unknown-list alert on the full layout: nothing is read from the catalog.
-            ALERTS.split("      - eval_time: 31m\n        alertname: RustDependencyListUnknown").next().unwrap().to_owned()
+            ALERTS
+                .split("      - eval_time: 31m\n        alertname: RustDependencyListUnknown")
+                .next()
+                .unwrap()
+                .to_owned()
         } else {
             ALERTS.to_owned()
         };
@@ -639,25 +645,26 @@ fn the_readme_one_liners_and_their_catalog_twins_give_the_same_answers() {
         "each README one-liner has its catalog twin and its answer here:\n{full:#?}\n{catalog:#?}"
     );
     let dir = Scratch::new("rules-readme");
-    let case = |name: &str, shape: Shape, replicas: &[&str], served: &[usize], queries: &[String]| {
-        let mut exprs = String::new();
-        for (query, answer) in queries.iter().zip(README_ANSWERS) {
-            let _ = writeln!(
-                exprs,
-                "      - expr: '{}'\n        eval_time: 5m\n        exp_samples:",
-                query.replace('\'', "''")
-            );
-            for (labels, value) in answer {
-                let _ = writeln!(exprs, "          - {{labels: '{labels}', value: {value}}}");
+    let case =
+        |name: &str, shape: Shape, replicas: &[&str], served: &[usize], queries: &[String]| {
+            let mut exprs = String::new();
+            for (query, answer) in queries.iter().zip(README_ANSWERS) {
+                let _ = writeln!(
+                    exprs,
+                    "      - expr: '{}'\n        eval_time: 5m\n        exp_samples:",
+                    query.replace('\'', "''")
+                );
+                for (labels, value) in answer {
+                    let _ = writeln!(exprs, "          - {{labels: '{labels}', value: {value}}}");
+                }
             }
-        }
-        test_case(
-            name,
-            &input_series(&|_| shape, replicas, served, &README_FLEET),
-            &exprs,
-            "",
-        )
-    };
+            test_case(
+                name,
+                &input_series(&|_| shape, replicas, served, &README_FLEET),
+                &exprs,
+                "",
+            )
+        };
     let test = format!(
         "rule_files: [rules.yml]\nevaluation_interval: 1m\ntests:\n{}{}",
         case("full", Shape::Full, &[], &[], &full),

@@ -174,9 +174,7 @@ const CATALOG_ROWS_CATALOG: &str = r#"rust_build_info{deps!="",origin!="exporter
 /// join is one-to-many (one [`DEPS_COUNT`] per digest), so it holds when several programs
 /// share a list.
 fn catalog_join() -> String {
-    format!(
-        "max by (deps, name, version) (rust_deps_info) * on(deps) group_left() {DEPS_COUNT}"
-    )
+    format!("max by (deps, name, version) (rust_deps_info) * on(deps) group_left() {DEPS_COUNT}")
 }
 
 /// The recording rules for `layout`, in evaluation order (each may read the ones before it):
@@ -184,7 +182,8 @@ fn catalog_join() -> String {
 pub fn recording_rules(layout: RulesLayout) -> Vec<(&'static str, String)> {
     // One row per instance, program, crate and version: a crate on a list twice (two
     // sources) counts its instance once.
-    let per_instance = |rows: &str| format!("group by (instance, job, program, name, version) ({rows})");
+    let per_instance =
+        |rows: &str| format!("group by (instance, job, program, name, version) ({rows})");
     let mut rules = Vec::new();
     let catalog_rows = match layout {
         RulesLayout::Auto => Some(CATALOG_ROWS_AUTO),
@@ -192,7 +191,10 @@ pub fn recording_rules(layout: RulesLayout) -> Vec<(&'static str, String)> {
         RulesLayout::Full => None,
     };
     if let Some(rows) = catalog_rows {
-        rules.push((PROGRAM_DEPS_COUNT, format!("count by (program, deps) ({rows})")));
+        rules.push((
+            PROGRAM_DEPS_COUNT,
+            format!("count by (program, deps) ({rows})"),
+        ));
         rules.push((DEPS_COUNT, format!("sum by (deps) ({PROGRAM_DEPS_COUNT})")));
     }
     let instances = match layout {
@@ -203,11 +205,17 @@ pub fn recording_rules(layout: RulesLayout) -> Vec<(&'static str, String)> {
             per_instance(FULL_ROWS_AUTO),
             catalog_join()
         ),
-        RulesLayout::Full => format!("count by (name, version) ({})", per_instance(FULL_ROWS_FULL)),
+        RulesLayout::Full => format!(
+            "count by (name, version) ({})",
+            per_instance(FULL_ROWS_FULL)
+        ),
         RulesLayout::Catalog => format!("sum by (name, version) ({})", catalog_join()),
     };
     rules.push((NAME_VERSION_INSTANCES, instances));
-    rules.push((NAME_VERSIONS, format!("count by (name) ({NAME_VERSION_INSTANCES})")));
+    rules.push((
+        NAME_VERSIONS,
+        format!("count by (name) ({NAME_VERSION_INSTANCES})"),
+    ));
     rules
 }
 
@@ -296,7 +304,11 @@ fn quote(s: &str) -> String {
 
 /// The rules file.
 pub fn rules(options: &RulesOptions) -> Result<String, RulesError> {
-    for duration in [&options.spread_for, &options.drift_for, &options.unknown_for] {
+    for duration in [
+        &options.spread_for,
+        &options.drift_for,
+        &options.unknown_for,
+    ] {
         if !is_duration(duration) {
             return Err(RulesError::Duration(shorten(duration)));
         }
@@ -397,10 +409,7 @@ mod tests {
 
     #[test]
     fn spread_expr_fires_above_the_limit() {
-        assert_eq!(
-            spread_expr(2, &[]).unwrap(),
-            "name:rust_versions:count > 2"
-        );
+        assert_eq!(spread_expr(2, &[]).unwrap(), "name:rust_versions:count > 2");
         assert_eq!(
             spread_expr(1, &["serde".into(), "itoa".into(), "serde".into()]).unwrap(),
             "name:rust_versions:count{name=~\"itoa|serde\"} > 1"
@@ -505,14 +514,25 @@ mod tests {
     #[test]
     fn each_layout_records_the_same_series_for_the_alerts() {
         let records = |layout| -> Vec<&str> {
-            recording_rules(layout).into_iter().map(|(r, _)| r).collect()
+            recording_rules(layout)
+                .into_iter()
+                .map(|(r, _)| r)
+                .collect()
         };
         assert_eq!(
             records(RulesLayout::Auto),
-            [PROGRAM_DEPS_COUNT, DEPS_COUNT, NAME_VERSION_INSTANCES, NAME_VERSIONS]
+            [
+                PROGRAM_DEPS_COUNT,
+                DEPS_COUNT,
+                NAME_VERSION_INSTANCES,
+                NAME_VERSIONS
+            ]
         );
         assert_eq!(records(RulesLayout::Catalog), records(RulesLayout::Auto));
-        assert_eq!(records(RulesLayout::Full), [NAME_VERSION_INSTANCES, NAME_VERSIONS]);
+        assert_eq!(
+            records(RulesLayout::Full),
+            [NAME_VERSION_INSTANCES, NAME_VERSIONS]
+        );
         // Full reads neither rust_build_info nor the catalog; catalog never reads rust_mod_info.
         let exprs = |layout| -> String {
             recording_rules(layout)
@@ -531,7 +551,11 @@ mod tests {
         })
         .unwrap();
         assert!(!full.contains(UNKNOWN_ALERT), "{full}");
-        assert!(rules(&RulesOptions::default()).unwrap().contains(UNKNOWN_ALERT));
+        assert!(
+            rules(&RulesOptions::default())
+                .unwrap()
+                .contains(UNKNOWN_ALERT)
+        );
     }
 
     #[test]
@@ -547,7 +571,10 @@ mod tests {
             for (i, (_, expr)) in rules.iter().enumerate() {
                 for (later, _) in &rules[i..] {
                     let later = (*later).to_owned();
-                    assert!(!names(expr).contains(&later), "{layout:?}: {expr} reads {later}");
+                    assert!(
+                        !names(expr).contains(&later),
+                        "{layout:?}: {expr} reads {later}"
+                    );
                 }
             }
             // Every record is read by a later one or by the spread alert.
