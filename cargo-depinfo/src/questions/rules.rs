@@ -666,8 +666,15 @@ mod tests {
 
         /// A duration used in `rules` gives a rule file, anything else one error naming it.
         #[test]
-        fn rules_accept_exactly_the_valid_durations(s in "[0-9]{0,4}[ymwdhs]{0,2}[0-9]{0,2}[ms]{0,2}") {
-            let r = rules(&RulesOptions { drift_for: s.clone(), ..RulesOptions::default() });
+        fn rules_accept_exactly_the_valid_durations(
+            s in "[0-9]{0,4}[ymwdhs]{0,2}[0-9]{0,2}[ms]{0,2}",
+            unknown in proptest::bool::ANY,
+        ) {
+            let r = if unknown {
+                rules(&RulesOptions { unknown_for: s.clone(), ..RulesOptions::default() })
+            } else {
+                rules(&RulesOptions { drift_for: s.clone(), ..RulesOptions::default() })
+            };
             if is_duration(&s) {
                 let text = r.unwrap();
                 let expected = format!("for: {s}\n");
