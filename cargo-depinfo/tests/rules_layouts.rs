@@ -10,7 +10,9 @@
 //! and the same for every layout: that is the claim. Mutation checks then break the rules on
 //! purpose (the catalog replicas' dedup, the direct layout's `unless`, the origin rule, a
 //! `group_right` join) and assert that promtool reports the difference, so these tests can
-//! fail. The README's PromQL one-liners and their catalog twins are run the same way.
+//! fail. The README's PromQL one-liners and their catalog twins are run the same way, and
+//! VictoriaMetrics (Debian package `victoria-metrics`, on 127.0.0.1, stopped by its guard)
+//! answers the recording rules' expressions over the half-migrated fleet alike.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -672,4 +674,161 @@ fn the_readme_one_liners_and_their_catalog_twins_give_the_same_answers() {
     );
     let (passed, said) = evaluate(&dir, &depinfo(&["rules"]), &test);
     assert!(passed, "promtool test rules:\n{said}\n--- test.yml\n{test}");
+}
+
+/// `name` replaced by `(by)` in `expr` wherever it stands as a whole metric name.
+fn inline(expr: &str, name: &str, by: &str) -> String {
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == ':';
+    let mut out = String::new();
+    let mut rest = expr;
+    while let Some(at) = rest.find(name) {
+        let before = rest[..at].chars().next_back();
+        let after = rest[at + name.len()..].chars().next();
+        out.push_str(&rest[..at]);
+        if before.is_some_and(word) || after.is_some_and(word) {
+            out.push_str(name);
+        } else {
+            let _ = write!(out, "({by})");
+        }
+        rest = &rest[at + name.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The recording rules of a rules file, each with the records it reads written in place
+/// (for an engine queried without a ruler): (record, expr).
+fn inlined_records(rules: &str) -> Vec<(String, String)> {
+    let mut records: Vec<(String, String)> = Vec::new();
+    let mut lines = rules.lines();
+    while let Some(line) = lines.next() {
+        let Some(record) = line.trim().strip_prefix("- record: ") else {
+            continue;
+        };
+        let expr = lines.next().unwrap().trim();
+        let expr = expr
+            .strip_prefix("expr: '")
+            .and_then(|e| e.strip_suffix('\''))
+            .unwrap_or_else(|| panic!("not a quoted expr: {expr}"))
+            .replace("''", "'");
+        let expr = records
+            .iter()
+            .fold(expr, |e, (name, by)| inline(&e, name, by));
+        records.push((record.to_owned(), expr));
+    }
+    records
+}
+
+#[test]
+fn the_recording_rules_hold_in_victoria_metrics_too() {
+    // VictoriaMetrics (MetricsQL) scrapes the half-migrated fleet from one page (honor_labels
+    // keeps each series' own instance and job), and answers every recording rule's expression,
+    // the records it reads written in place, as promtool does for Prometheus.
+    assert_eq!(inline("a:b + xa:b + a:bc", "a:b", "1"), "(1) + xa:b + a:bc");
+    let scratch = Scratch::new("rules-victoria");
+    let half = [
+        Shape::Full,
+        Shape::Catalog,
+        Shape::Direct,
+        Shape::Catalog,
+        Shape::Full,
+        Shape::Old,
+        Shape::Catalog,
+        Shape::Catalog,
+    ];
+    let page: String = input_series(&|i| half[i], &REPLICAS, &SERVED, &FLEET)
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("- series: '"))
+        .map(|s| format!("{} 1\n", s.trim_end_matches('\'')))
+        .collect();
+    let series = page.lines().count();
+    let server = testkit::Server::metrics(page);
+    let config = scratch.join("scrape.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: page\n    honor_labels: true\n    static_configs:\n      - targets: ['{}']\n",
+            server.host_port()
+        ),
+    )
+    .unwrap();
+    let (_vm_process, vm) = testkit::start_victoria_metrics(&config, &scratch.join("vm-data"));
+    testkit::wait_until(
+        "VictoriaMetrics to hold the fleet's series",
+        Duration::from_secs(60),
+        || {
+            testkit::first_value(&testkit::query(
+                &vm,
+                r#"count({__name__=~"rust_.+|.+_build_info"})"#,
+            ))
+            .is_some_and(|n| n == series.to_string())
+        },
+    );
+    let digest = |list: usize| LISTS[list].0;
+    let expected: [(&str, Vec<(String, &str)>); 4] = [
+        (
+            "program_deps:rust_build_info:count",
+            vec![
+                (format!("deps={},program=legacy", digest(2)), "1"),
+                (format!("deps={},program=myapp", digest(0)), "1"),
+                (format!("deps={},program=myapp", digest(1)), "1"),
+                (format!("deps={},program=worker", digest(1)), "1"),
+            ],
+        ),
+        (
+            "deps:rust_build_info:count",
+            vec![
+                (format!("deps={}", digest(0)), "1"),
+                (format!("deps={}", digest(1)), "2"),
+                (format!("deps={}", digest(2)), "1"),
+            ],
+        ),
+        (
+            "name_version:rust_instances:count",
+            [
+                ("codec", "1.0.0", "2"),
+                ("codec", "1.1.0", "5"),
+                ("itoa", "1.0.10", "6"),
+                ("itoa", "1.0.11", "1"),
+                ("serde_json", "1.0.100", "2"),
+                ("serde_json", "1.0.120", "4"),
+                ("serde_json", "1.0.140", "1"),
+            ]
+            .map(|(n, v, c)| (format!("name={n},version={v}"), c))
+            .to_vec(),
+        ),
+        (
+            "name:rust_versions:count",
+            vec![
+                ("name=codec".to_owned(), "2"),
+                ("name=itoa".to_owned(), "2"),
+                ("name=serde_json".to_owned(), "3"),
+            ],
+        ),
+    ];
+    let records = inlined_records(&depinfo(&["rules"]));
+    assert_eq!(
+        records.iter().map(|(r, _)| r.as_str()).collect::<Vec<_>>(),
+        expected.iter().map(|(r, _)| *r).collect::<Vec<_>>()
+    );
+    for ((record, expr), (_, want)) in records.iter().zip(&expected) {
+        let mut got: Vec<(String, String)> = testkit::query(&vm, expr)
+            .iter()
+            .map(|s| {
+                let labels = s["metric"].as_object().unwrap();
+                let labels: Vec<String> = labels
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", v.as_str().unwrap()))
+                    .collect();
+                (labels.join(","), s["value"][1].as_str().unwrap().to_owned())
+            })
+            .collect();
+        got.sort();
+        let mut want: Vec<(String, String)> = want
+            .iter()
+            .map(|(l, v)| (l.clone(), (*v).to_owned()))
+            .collect();
+        want.sort();
+        assert_eq!(got, want, "{record}: {expr}");
+    }
 }
