@@ -736,11 +736,13 @@ fn the_recording_rules_hold_in_victoria_metrics_too() {
         Shape::Catalog,
         Shape::Catalog,
     ];
-    let page: String = input_series(&|i| half[i], &REPLICAS, &SERVED, &FLEET)
+    let mut page = String::new();
+    for selector in input_series(&|i| half[i], &REPLICAS, &SERVED, &FLEET)
         .lines()
         .filter_map(|l| l.trim().strip_prefix("- series: '"))
-        .map(|s| format!("{} 1\n", s.trim_end_matches('\'')))
-        .collect();
+    {
+        let _ = writeln!(page, "{} 1", selector.trim_end_matches('\''));
+    }
     let series = page.lines().count();
     let server = testkit::Server::metrics(page);
     let config = scratch.join("scrape.yml");
