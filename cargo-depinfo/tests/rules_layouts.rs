@@ -319,6 +319,31 @@ fn auto_test_file() -> String {
         ),
         ALERTS,
     ));
+    // Every collector on catalog, the exporter still on full: its copy of myapp must not
+    // count (myapp's collectors publish no rust_mod_info, only rust_build_info), legacy
+    // counts through the exporter's rust_mod_info.
+    cases.push(test_case(
+        "catalog collectors, exporter on full",
+        &input_series(
+            &|i| if i >= 6 { Shape::Full } else { Shape::Catalog },
+            &REPLICAS,
+            &all,
+            &FLEET,
+        ),
+        &format!(
+            "{COUNTS}{}",
+            catalog_counts(
+                &[
+                    ("cron", 1, 1),
+                    ("myapp", 0, 2),
+                    ("myapp", 1, 1),
+                    ("worker", 1, 2)
+                ],
+                &[(0, 2), (1, 4)],
+            )
+        ),
+        ALERTS,
+    ));
     // The catalog lacks legacy's list: legacy is unknown (the alert), and missing from the
     // counts, never counted as clean: serde_json drops to two versions.
     cases.push(test_case(
@@ -450,6 +475,12 @@ fn the_fleets_catch_each_part_of_the_rules_removed() {
             r#" unless on(program) (rust_build_info{origin!="exporter"} or rust_mod_info{origin!="exporter"})"#,
             "",
             // The exporter's copy of a:1 counts as a third myapp instance on list 0.
+            r#"name="serde_json", version="1.0.100"} 3E+00"#,
+        ),
+        (
+            "the exporter's rust_mod_info dropped where a collector publishes rust_build_info",
+            r#" unless on(program) rust_build_info{origin!="exporter"})"#,
+            ")",
             r#"name="serde_json", version="1.0.100"} 3E+00"#,
         ),
         (
