@@ -49,7 +49,8 @@ pub(crate) enum Command {
     /// For each crate, the distinct versions running and who runs each. With --max-versions,
     /// only the crates over the limit, and exit 1 when there are any.
     Spread(SpreadArgs),
-    /// Prometheus alerting rules (YAML) for crate version spread and build revision drift.
+    /// Prometheus recording and alerting rules (YAML): instances per crate version on every
+    /// layout, crate version spread, build revision drift, lists the catalog lacks.
     Rules(RulesArgs),
     /// How far each crate is behind the newest release in a registry's sparse index. Exits 1
     /// when one is behind at the --fail-on level or more.
@@ -427,9 +428,19 @@ pub(crate) struct RulesArgs {
     /// (a Prometheus duration; default 30m: an ordinary rolling deploy does not fire).
     #[arg(long, value_name = "DURATION")]
     drift_for: Option<String>,
-    /// Both alerts' `for:` at once (--spread-for and --drift-for override it).
+    /// How long instances may run a build whose dependency list the catalog lacks before the
+    /// unknown-list alert fires (a Prometheus duration; default 10m).
+    #[arg(long, value_name = "DURATION")]
+    unknown_for: Option<String>,
+    /// Every alert's `for:` at once (--spread-for, --drift-for and --unknown-for override it).
     #[arg(long = "for", value_name = "DURATION")]
     for_duration: Option<String>,
+    /// The layouts the fleet runs: auto (any mix, a fleet half migrated included: each
+    /// instance through rust_mod_info or through the catalog, counted once), full (only
+    /// rust_mod_info: the cheapest rules) or catalog (only rust_build_info and the catalog;
+    /// `direct` is taken as catalog).
+    #[arg(long, value_enum, value_name = "LAYOUT", default_value_t = RulesLayoutArg::Auto)]
+    layout: RulesLayoutArg,
     /// The alerts' severity label.
     #[arg(long, value_name = "LEVEL", default_value = "warning")]
     severity: String,
@@ -448,13 +459,33 @@ impl RulesArgs {
         if let Some(spread_for) = self.spread_for.or_else(|| self.for_duration.clone()) {
             options.spread_for = spread_for;
         }
-        if let Some(drift_for) = self.drift_for.or(self.for_duration) {
+        if let Some(drift_for) = self.drift_for.or_else(|| self.for_duration.clone()) {
             options.drift_for = drift_for;
+        }
+        if let Some(unknown_for) = self.unknown_for.or(self.for_duration) {
+            options.unknown_for = unknown_for;
         }
         options.severity = self.severity;
         options.advisories = self.advisories;
+        options.layout = match self.layout {
+            RulesLayoutArg::Auto => cargo_depinfo::RulesLayout::Auto,
+            RulesLayoutArg::Full => cargo_depinfo::RulesLayout::Full,
+            RulesLayoutArg::Catalog => cargo_depinfo::RulesLayout::Catalog,
+        };
         options
     }
+}
+
+/// `rules --layout`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum RulesLayoutArg {
+    /// Any mix of layouts.
+    Auto,
+    /// Every instance on the full layout.
+    Full,
+    /// Every instance publishes rust_build_info with its digest.
+    #[value(alias = "direct")]
+    Catalog,
 }
 
 #[derive(Debug, Args)]

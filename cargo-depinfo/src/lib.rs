@@ -28,6 +28,7 @@ pub use crate::binary_reader::{BinaryFormat, Limits, RawSections, ReadError, rea
 pub use crate::inventory::{BuildFacts, Inventory, Kind, Origin, Package};
 pub use crate::observation::{Observation, Runner, from_inventories};
 pub use crate::progress::Progress;
+pub use crate::questions::RulesLayout;
 pub use crate::questions::{
     Audit, AuditOptions, Blast, CrateSpread, Finding, Hit, INFORMATIONAL_KINDS, Level,
     OutdatedError, Report, Row, RulesError, RulesOptions, Running, Spread, VersionRunners,

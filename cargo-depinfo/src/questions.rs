@@ -15,5 +15,6 @@ pub use self::audit::{
     target_os_arch,
 };
 pub use self::outdated::{Level, OutdatedError, Report, Row, outdated};
+pub use self::rules::RulesLayout;
 pub use self::rules::{RulesError, RulesOptions, rules};
 pub use self::spread::{CrateSpread, Running, Spread, VersionRunners, spread};

@@ -600,9 +600,10 @@ fn rules_pass_promtool_check_rules() {
         golden(name, &stdout(&out), &[]);
         let file = dir.join(name);
         std::fs::write(&file, &out.stdout).unwrap();
-        assert!(check_rules(&file).contains("SUCCESS: 2 rules found"));
+        // Four recording rules, the spread, drift and unknown-list alerts.
+        assert!(check_rules(&file).contains("SUCCESS: 7 rules found"));
     }
-    // Each alert's `for:` has its own flag; `--for` sets both.
+    // Each alert's `for:` has its own flag; `--for` sets them all.
     let fors = |args: &[&str]| -> Vec<String> {
         let out = run(&[&["rules"], args].concat());
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -611,12 +612,41 @@ fn rules_pass_promtool_check_rules() {
             .filter_map(|l| l.trim().strip_prefix("for: ").map(str::to_owned))
             .collect()
     };
-    assert_eq!(fors(&[]), ["15m", "30m"]);
+    assert_eq!(fors(&[]), ["15m", "30m", "10m"]);
     assert_eq!(
-        fors(&["--spread-for", "5m", "--drift-for", "1h"]),
-        ["5m", "1h"]
+        fors(&[
+            "--spread-for",
+            "5m",
+            "--drift-for",
+            "1h",
+            "--unknown-for",
+            "2m"
+        ]),
+        ["5m", "1h", "2m"]
     );
-    assert_eq!(fors(&["--for", "0s", "--drift-for", "2h"]), ["0s", "2h"]);
+    assert_eq!(
+        fors(&["--for", "0s", "--drift-for", "2h"]),
+        ["0s", "2h", "0s"]
+    );
+    // The full layout reads no catalog: no unknown-list alert.
+    assert_eq!(fors(&["--layout", "full"]), ["15m", "30m"]);
+    for bad in ["5", "30 m"] {
+        let out = run(&["rules", "--unknown-for", bad]);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert_eq!(
+            stderr(&out),
+            format!(
+                "error: {bad:?} is not a Prometheus duration (for example 0s, 90s, 15m, 1h30m)\n"
+            )
+        );
+    }
+    let out = run(&["rules", "--layout", "sideways"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).starts_with("error: invalid value 'sideways' for '--layout <LAYOUT>'"),
+        "{}",
+        stderr(&out)
+    );
     for bad in ["5", "30 m", "293y", "1m1h"] {
         let out = run(&["rules", "--drift-for", bad]);
         assert_eq!(out.status.code(), Some(2), "{bad}");

@@ -1,6 +1,19 @@
-//! `cargo depinfo rules`: Prometheus alerting rules (YAML) over what build-info-collector
-//! exposes: crate version spread on `rust_mod_info`, and build_info revision drift (several
-//! revisions of one program running at once, that is, a deploy that has not finished).
+//! `cargo depinfo rules`: Prometheus recording and alerting rules (YAML) over what
+//! build-info-collector and `cargo depinfo catalog` expose.
+//!
+//! The recording rules turn both layouts into the same ready series, each instance counted
+//! once: instances whose `rust_build_info` says `layout="full"` (or that have no
+//! `rust_build_info`: older collectors) through their `rust_mod_info`, the others through the
+//! catalog (`rust_deps_info`, joined on `deps`), and a program's exporter series
+//! (`origin="exporter"`) only when no collector reports that program. The alerts read them:
+//! crate version spread, build_info revision drift (several revisions of one program running
+//! at once, that is, a deploy that has not finished), dependency lists the catalog cannot
+//! resolve, and optionally advisories.
+//!
+//! Two programs can share one list (several binaries of one package), so the catalog join
+//! never puts `program` on the side that must be unique: PromQL arithmetic is one-to-one or
+//! one-to-many, and the per-program answer for one crate is a set operation (`and on(deps)`),
+//! which the README shows instead of a rule.
 
 use std::fmt::Write as _;
 
@@ -25,6 +38,39 @@ pub struct RulesOptions {
     /// Add the advisory alert on `rust_advisory_info` (`cargo depinfo audit --format
     /// prometheus` written for node_exporter's textfile collector).
     pub advisories: bool,
+    /// Which series the rules read.
+    pub layout: RulesLayout,
+    /// The unknown-list alert's `for:` (a Prometheus duration): how long instances may run a
+    /// build whose list the catalog does not hold before the alert fires. Default `10m`.
+    pub unknown_for: String,
+}
+
+/// Which series the rules read, that is, which layouts the fleet runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum RulesLayout {
+    /// Any mix of layouts, a fleet half migrated included: `full` instances (and older
+    /// collectors without `rust_build_info`) through `rust_mod_info`, the others through the
+    /// catalog.
+    #[default]
+    Auto,
+    /// Every instance on the `full` layout: `rust_mod_info` only, the cheapest rules (no
+    /// `rust_build_info`, no catalog).
+    Full,
+    /// Every instance publishes `rust_build_info` with its digest: the catalog only
+    /// (`rust_mod_info` is not read; an instance without `rust_build_info` is not counted).
+    Catalog,
+}
+
+impl RulesLayout {
+    /// The name the `--layout` flag takes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RulesLayout::Auto => "auto",
+            RulesLayout::Full => "full",
+            RulesLayout::Catalog => "catalog",
+        }
+    }
 }
 
 /// The spread alert's default `for:`. A rolling deploy that bumps a crate runs the old and the
@@ -33,6 +79,10 @@ pub const SPREAD_FOR: &str = "15m";
 /// The drift alert's default `for:`. Every rolling deploy runs two revisions at once until it
 /// has finished; a deploy that is still half done after half an hour is what the alert is for.
 pub const DRIFT_FOR: &str = "30m";
+/// The unknown-list alert's default `for:`. The catalog fetches a new build's list within a
+/// scrape or two of its first instance; ten minutes later it is missing for a reason (the
+/// catalog is down, not scraped, or cannot reach the instance).
+pub const UNKNOWN_FOR: &str = "10m";
 
 impl Default for RulesOptions {
     fn default() -> Self {
@@ -44,6 +94,8 @@ impl Default for RulesOptions {
             severity: "warning".into(),
             group: "rust-dependencies".into(),
             advisories: false,
+            layout: RulesLayout::Auto,
+            unknown_for: UNKNOWN_FOR.into(),
         }
     }
 }
@@ -89,9 +141,87 @@ pub const ADVISORY_EXPR: &str =
 pub const SPREAD_ALERT: &str = "RustCrateVersionSpread";
 /// The revision drift alert's name.
 pub const DRIFT_ALERT: &str = "RustProgramRevisionDrift";
+/// The unknown-list alert's name.
+pub const UNKNOWN_ALERT: &str = "RustDependencyListUnknown";
+
+/// Recorded: per program and digest, the instances answered through the catalog.
+pub const PROGRAM_DEPS_COUNT: &str = "program_deps:rust_build_info:count";
+/// Recorded: per digest, the instances answered through the catalog (every program).
+pub const DEPS_COUNT: &str = "deps:rust_build_info:count";
+/// Recorded: per crate and version, the instances running it, over every layout.
+pub const NAME_VERSION_INSTANCES: &str = "name_version:rust_instances:count";
+/// Recorded: per crate, the number of versions running, over every layout.
+pub const NAME_VERSIONS: &str = "name:rust_versions:count";
+
+/// The `rust_mod_info` series that answer for their instances in the `auto` layout: the
+/// exporter's only for programs no collector reports (neither `rust_mod_info` nor
+/// `rust_build_info`), and none from an instance that publishes a digest with another layout
+/// than `full` (the `direct` layout's own series: that instance is answered by the catalog).
+const FULL_ROWS_AUTO: &str = r#"(rust_mod_info{origin!="exporter"} or on(program) (rust_mod_info{origin="exporter"} unless on(program) rust_build_info{origin!="exporter"})) unless on(instance, job) rust_build_info{deps!="",layout!="full"}"#;
+/// The `rust_mod_info` series that answer in the `full` layout: the origin rule only.
+const FULL_ROWS_FULL: &str =
+    r#"rust_mod_info{origin!="exporter"} or on(program) rust_mod_info{origin="exporter"}"#;
+/// The `rust_build_info` series answered through the catalog in the `auto` layout: a digest
+/// and a layout other than `full`; the exporter's only for programs no collector reports.
+const CATALOG_ROWS_AUTO: &str = r#"rust_build_info{deps!="",layout!="full",origin!="exporter"} or (rust_build_info{deps!="",layout!="full",origin="exporter"} unless on(program) (rust_build_info{origin!="exporter"} or rust_mod_info{origin!="exporter"}))"#;
+/// The `rust_build_info` series answered through the catalog in the `catalog` layout: every
+/// one with a digest, whatever its layout.
+const CATALOG_ROWS_CATALOG: &str = r#"rust_build_info{deps!="",origin!="exporter"} or (rust_build_info{deps!="",origin="exporter"} unless on(program) rust_build_info{origin!="exporter"})"#;
+
+/// The catalog side of [`NAME_VERSION_INSTANCES`]: one row per digest, crate and version,
+/// valued by the instances running that digest. `max by` drops the catalog replicas' own
+/// `instance` and `job` and keeps one row where several replicas serve the same list; the
+/// join is one-to-many (one [`DEPS_COUNT`] per digest), so it holds when several programs
+/// share a list.
+fn catalog_join() -> String {
+    format!("max by (deps, name, version) (rust_deps_info) * on(deps) group_left() {DEPS_COUNT}")
+}
+
+/// The recording rules for `layout`, in evaluation order (each may read the ones before it):
+/// (record, expr).
+pub fn recording_rules(layout: RulesLayout) -> Vec<(&'static str, String)> {
+    // One row per instance, program, crate and version: a crate on a list twice (two
+    // sources) counts its instance once.
+    let per_instance =
+        |rows: &str| format!("group by (instance, job, program, name, version) ({rows})");
+    let mut rules = Vec::new();
+    let catalog_rows = match layout {
+        RulesLayout::Auto => Some(CATALOG_ROWS_AUTO),
+        RulesLayout::Catalog => Some(CATALOG_ROWS_CATALOG),
+        RulesLayout::Full => None,
+    };
+    if let Some(rows) = catalog_rows {
+        rules.push((
+            PROGRAM_DEPS_COUNT,
+            format!("count by (program, deps) ({rows})"),
+        ));
+        rules.push((DEPS_COUNT, format!("sum by (deps) ({PROGRAM_DEPS_COUNT})")));
+    }
+    let instances = match layout {
+        // The two sides' rows never share a label set (the first carry `instance`, the
+        // second `deps`), so `or` keeps them all and `sum by` adds them up.
+        RulesLayout::Auto => format!(
+            "sum by (name, version) ({} or {})",
+            per_instance(FULL_ROWS_AUTO),
+            catalog_join()
+        ),
+        RulesLayout::Full => format!(
+            "count by (name, version) ({})",
+            per_instance(FULL_ROWS_FULL)
+        ),
+        RulesLayout::Catalog => format!("sum by (name, version) ({})", catalog_join()),
+    };
+    rules.push((NAME_VERSION_INSTANCES, instances));
+    rules.push((
+        NAME_VERSIONS,
+        format!("count by (name) ({NAME_VERSION_INSTANCES})"),
+    ));
+    rules
+}
 
 /// The PromQL of the spread alert: one series per crate running in more than `max_versions`
-/// versions, valued by the number of versions.
+/// versions, valued by the number of versions (read from the recorded [`NAME_VERSIONS`], the
+/// same on every layout).
 pub fn spread_expr(max_versions: usize, crates: &[String]) -> Result<String, RulesError> {
     let selector = if crates.is_empty() {
         String::new()
@@ -106,10 +236,13 @@ pub fn spread_expr(max_versions: usize, crates: &[String]) -> Result<String, Rul
         names.dedup();
         format!("{{name=~\"{}\"}}", names.join("|"))
     };
-    Ok(format!(
-        "count by (name) (count by (name, version) (rust_mod_info{selector})) > {max_versions}"
-    ))
+    Ok(format!("{NAME_VERSIONS}{selector} > {max_versions}"))
 }
+
+/// The PromQL of the unknown-list alert: one series per program and digest answered through
+/// the catalog that no `rust_deps_info` resolves, valued by its instances. Those instances are
+/// missing from every count until the catalog serves their list: unknown, never clean.
+pub const UNKNOWN_EXPR: &str = "program_deps:rust_build_info:count unless on(deps) rust_deps_info";
 
 /// The PromQL of the drift alert: one series per program (build-info programs only: they
 /// carry `rustversion`) running more than one revision, valued by the number of revisions.
@@ -171,7 +304,11 @@ fn quote(s: &str) -> String {
 
 /// The rules file.
 pub fn rules(options: &RulesOptions) -> Result<String, RulesError> {
-    for duration in [&options.spread_for, &options.drift_for] {
+    for duration in [
+        &options.spread_for,
+        &options.drift_for,
+        &options.unknown_for,
+    ] {
         if !is_duration(duration) {
             return Err(RulesError::Duration(shorten(duration)));
         }
@@ -188,15 +325,25 @@ pub fn rules(options: &RulesOptions) -> Result<String, RulesError> {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "# Prometheus alerting rules written by cargo depinfo {} (`cargo depinfo rules`).",
-        env!("CARGO_PKG_VERSION")
+        "# Prometheus recording and alerting rules written by cargo depinfo {} (`cargo depinfo rules --layout {}`).",
+        env!("CARGO_PKG_VERSION"),
+        options.layout.as_str()
     );
+    out.push_str(match options.layout {
+        RulesLayout::Auto => "# Series come from build-info-collector (rust_mod_info, rust_build_info, <program>_build_info)\n# and cargo depinfo catalog (rust_deps_info), on any mix of layouts; each instance counts once.\n",
+        RulesLayout::Full => "# Series come from build-info-collector on the full layout: rust_mod_info and <program>_build_info.\n",
+        RulesLayout::Catalog => "# Series come from build-info-collector (rust_build_info, <program>_build_info) and cargo depinfo\n# catalog (rust_deps_info); rust_mod_info is not read.\n",
+    });
     out.push_str(
-        "# Series come from build-info-collector: rust_mod_info and <program>_build_info.\n",
+        "# The recording rules come first and in this order: each reads the ones before it, and\n# the alerts read them. Evaluate the group where rust_deps_info and rust_build_info are both\n# in scope (Thanos Ruler or Mimir's ruler over several Prometheus servers).\n",
     );
     out.push_str("groups:\n");
     let _ = writeln!(out, "  - name: {}", quote(&options.group));
     out.push_str("    rules:\n");
+    for (record, expr) in recording_rules(options.layout) {
+        let _ = writeln!(out, "      - record: {record}");
+        let _ = writeln!(out, "        expr: {}", quote(&expr));
+    }
     let rule = |out: &mut String,
                 alert: &str,
                 expr: &str,
@@ -231,6 +378,16 @@ pub fn rules(options: &RulesOptions) -> Result<String, RulesError> {
         "Program {{ $labels.program }} runs {{ $value }} revisions",
         "{{ $value }} revisions of {{ $labels.program }} are running at once: a deploy has not finished everywhere. `count by (revision, instance) ({{ $labels.program }}_build_info)` shows who runs which.",
     );
+    if options.layout != RulesLayout::Full {
+        rule(
+            &mut out,
+            UNKNOWN_ALERT,
+            UNKNOWN_EXPR,
+            &options.unknown_for,
+            "The catalog lacks the dependency list of {{ $labels.program }}",
+            "{{ $value }} instance(s) of {{ $labels.program }} run a build whose dependency list ({{ $labels.deps }}) no rust_deps_info series holds: they are missing from the crate counts and the spread alert until it does. Is `cargo depinfo catalog` up, and scraped by this Prometheus?",
+        );
+    }
     if options.advisories {
         // No `for:` beyond a scrape or two: the finding does not come and go with a deploy,
         // it is there until the program is upgraded or stopped.
@@ -252,13 +409,10 @@ mod tests {
 
     #[test]
     fn spread_expr_fires_above_the_limit() {
-        assert_eq!(
-            spread_expr(2, &[]).unwrap(),
-            "count by (name) (count by (name, version) (rust_mod_info)) > 2"
-        );
+        assert_eq!(spread_expr(2, &[]).unwrap(), "name:rust_versions:count > 2");
         assert_eq!(
             spread_expr(1, &["serde".into(), "itoa".into(), "serde".into()]).unwrap(),
-            "count by (name) (count by (name, version) (rust_mod_info{name=~\"itoa|serde\"})) > 1"
+            "name:rust_versions:count{name=~\"itoa|serde\"} > 1"
         );
         assert!(spread_expr(1, &["a.*".into()]).is_err());
     }
@@ -294,7 +448,11 @@ mod tests {
             .lines()
             .filter(|l| l.trim_start().starts_with("for:"))
             .collect();
-        assert_eq!(fors, ["        for: 15m", "        for: 30m"], "{r}");
+        assert_eq!(
+            fors,
+            ["        for: 15m", "        for: 30m", "        for: 10m"],
+            "{r}"
+        );
         assert!(!r.contains("for: 0s"), "{r}");
         let short = rules(&RulesOptions {
             spread_for: "0s".into(),
@@ -333,6 +491,10 @@ mod tests {
                 drift_for: "30 m".into(),
                 ..RulesOptions::default()
             },
+            RulesOptions {
+                unknown_for: "10".into(),
+                ..RulesOptions::default()
+            },
         ] {
             assert!(matches!(rules(&options), Err(RulesError::Duration(_))));
         }
@@ -347,6 +509,85 @@ mod tests {
         })
         .unwrap();
         assert!(r.contains("severity: 'page''r'"), "{r}");
+    }
+
+    #[test]
+    fn each_layout_records_the_same_series_for_the_alerts() {
+        let records = |layout| -> Vec<&str> {
+            recording_rules(layout)
+                .into_iter()
+                .map(|(r, _)| r)
+                .collect()
+        };
+        assert_eq!(
+            records(RulesLayout::Auto),
+            [
+                PROGRAM_DEPS_COUNT,
+                DEPS_COUNT,
+                NAME_VERSION_INSTANCES,
+                NAME_VERSIONS
+            ]
+        );
+        assert_eq!(records(RulesLayout::Catalog), records(RulesLayout::Auto));
+        assert_eq!(
+            records(RulesLayout::Full),
+            [NAME_VERSION_INSTANCES, NAME_VERSIONS]
+        );
+        // Full reads neither rust_build_info nor the catalog; catalog never reads rust_mod_info.
+        let exprs = |layout| -> String {
+            recording_rules(layout)
+                .into_iter()
+                .map(|(_, e)| e)
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        assert!(!exprs(RulesLayout::Full).contains("rust_build_info"));
+        assert!(!exprs(RulesLayout::Full).contains("rust_deps_info"));
+        assert!(!exprs(RulesLayout::Catalog).contains("rust_mod_info"));
+        // The unknown-list alert reads what the full layout does not record.
+        let full = rules(&RulesOptions {
+            layout: RulesLayout::Full,
+            ..RulesOptions::default()
+        })
+        .unwrap();
+        assert!(!full.contains(UNKNOWN_ALERT), "{full}");
+        assert!(
+            rules(&RulesOptions::default())
+                .unwrap()
+                .contains(UNKNOWN_ALERT)
+        );
+    }
+
+    #[test]
+    fn every_record_is_defined_before_it_is_read() {
+        for layout in [RulesLayout::Auto, RulesLayout::Full, RulesLayout::Catalog] {
+            let rules = recording_rules(layout);
+            // The metric names an expression reads (and its other words).
+            let names = |expr: &str| -> Vec<String> {
+                expr.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
+                    .map(str::to_owned)
+                    .collect()
+            };
+            for (i, (_, expr)) in rules.iter().enumerate() {
+                for (later, _) in &rules[i..] {
+                    let later = (*later).to_owned();
+                    assert!(
+                        !names(expr).contains(&later),
+                        "{layout:?}: {expr} reads {later}"
+                    );
+                }
+            }
+            // Every record is read by a later one or by the spread alert.
+            let spread = spread_expr(1, &[]).unwrap();
+            for (i, (record, _)) in rules.iter().enumerate() {
+                let read = rules[i + 1..]
+                    .iter()
+                    .map(|(_, e)| e.as_str())
+                    .chain([spread.as_str()])
+                    .any(|e| names(e).contains(&(*record).to_owned()));
+                assert!(read, "{layout:?}: {record} is never read");
+            }
+        }
     }
 
     /// An oracle written another way: cut into digit runs and unit runs first, then check
@@ -425,8 +666,15 @@ mod tests {
 
         /// A duration used in `rules` gives a rule file, anything else one error naming it.
         #[test]
-        fn rules_accept_exactly_the_valid_durations(s in "[0-9]{0,4}[ymwdhs]{0,2}[0-9]{0,2}[ms]{0,2}") {
-            let r = rules(&RulesOptions { drift_for: s.clone(), ..RulesOptions::default() });
+        fn rules_accept_exactly_the_valid_durations(
+            s in "[0-9]{0,4}[ymwdhs]{0,2}[0-9]{0,2}[ms]{0,2}",
+            unknown in proptest::bool::ANY,
+        ) {
+            let r = if unknown {
+                rules(&RulesOptions { unknown_for: s.clone(), ..RulesOptions::default() })
+            } else {
+                rules(&RulesOptions { drift_for: s.clone(), ..RulesOptions::default() })
+            };
             if is_duration(&s) {
                 let text = r.unwrap();
                 let expected = format!("for: {s}\n");
