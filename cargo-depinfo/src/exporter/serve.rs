@@ -1,6 +1,9 @@
 //! The exporter's HTTP side: scans in a background thread, `/metrics` hands out the text of
 //! the last scan (rendered once per scan, so a scrape costs a reference count), `/healthz`
-//! says whether scans still complete.
+//! says whether scans still complete, and `/deps/<digest>` hands out the dependency list of
+//! an image of the last scan (for `cargo depinfo catalog`). Only the last scan's lists are
+//! kept: a list goes with the last process of its image, and the path is only ever looked up
+//! in that map (a path that is not a digest is refused before anything else).
 //!
 //! Every wait is bounded, as in the example service: the request head must arrive within
 //! `header_read_timeout`, a connection lives at most `connection_lifetime` (a keep-alive
@@ -28,7 +31,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use build_info_collector::Family;
+use build_info_collector::{
+    DEPS_LIST_CONTENT_TYPE, DEPS_PATH_PREFIX, Family, Layout, is_digest,
+};
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::{Body, Frame, Incoming, SizeHint};
@@ -55,6 +60,8 @@ pub struct ServeOptions {
     pub interval: Duration,
     /// What to scan.
     pub scan: ScanOptions,
+    /// Which crate series `/metrics` has ([`Layout`]; `full` by default).
+    pub layout: Layout,
     /// The exporter's own `<program>_build_info` family.
     pub own_build_info: Option<Family<'static>>,
     /// From waiting for a request until its head is complete. Also how long a client may take
@@ -75,6 +82,7 @@ impl ServeOptions {
             listen,
             interval,
             scan,
+            layout: Layout::Full,
             own_build_info: None,
             header_read_timeout: Duration::from_secs(10),
             connection_lifetime: Duration::from_secs(300),
@@ -100,9 +108,15 @@ pub enum ServeError {
     Start(std::io::Error),
 }
 
+/// What one scan serves: its page and its dependency lists by digest, swapped whole.
+struct Served {
+    metrics: Bytes,
+    lists: BTreeMap<String, Bytes>,
+}
+
 /// The last scan, as served.
 struct Shared {
-    metrics: Mutex<Bytes>,
+    served: Mutex<Arc<Served>>,
     last_scan: Mutex<Instant>,
     /// Scans older than this make `/healthz` fail.
     stale_after: Duration,
@@ -116,15 +130,24 @@ pub fn serve(
 ) -> Result<(), ServeError> {
     let mut scanner = Scanner::new(options.scan.clone());
     let own = options.own_build_info.clone();
+    let layout = options.layout;
     let render = move |scanner: &mut Scanner| {
         let scan = scanner.scan();
         for e in &scan.errors {
             eprintln!("cargo-depinfo exporter: {}", crate::printable_line(e));
         }
-        Bytes::from(render_scan(&scan, own.as_ref()))
+        let page = render_scan(&scan, own.as_ref(), layout);
+        Arc::new(Served {
+            metrics: Bytes::from(page.metrics),
+            lists: page
+                .lists
+                .into_iter()
+                .map(|(digest, list)| (digest, Bytes::from(list.text().to_owned())))
+                .collect(),
+        })
     };
     let shared = Arc::new(Shared {
-        metrics: Mutex::new(render(&mut scanner)),
+        served: Mutex::new(render(&mut scanner)),
         last_scan: Mutex::new(Instant::now()),
         stale_after: options.interval * 3 + Duration::from_secs(60),
     });
@@ -141,8 +164,8 @@ pub fn serve(
                     _ => return,
                 }
                 next = Instant::now() + interval;
-                let text = render(&mut scanner);
-                *scans.metrics.lock().unwrap_or_else(PoisonError::into_inner) = text;
+                let served = render(&mut scanner);
+                *scans.served.lock().unwrap_or_else(PoisonError::into_inner) = served;
                 *scans
                     .last_scan
                     .lock()
@@ -548,13 +571,17 @@ fn answer(request: &Request<Incoming>, shared: &Shared) -> Response<Full<Bytes>>
         );
         return response;
     }
+    let served = || {
+        Arc::clone(
+            &shared
+                .served
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        )
+    };
     match request.uri().path() {
         "/metrics" => {
-            let body = shared
-                .metrics
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .clone();
+            let body = served().metrics.clone();
             reply(
                 StatusCode::OK,
                 "text/plain; version=0.0.4; charset=utf-8",
@@ -577,10 +604,32 @@ fn answer(request: &Request<Incoming>, shared: &Shared) -> Response<Full<Bytes>>
                 )
             }
         }
+        path if path.starts_with(DEPS_PATH_PREFIX) => {
+            let digest = &path[DEPS_PATH_PREFIX.len()..];
+            if !is_digest(digest) {
+                return reply(
+                    StatusCode::BAD_REQUEST,
+                    text,
+                    Bytes::from_static(
+                        b"not a digest: /deps/ takes 32 lowercase hexadecimal digits\n",
+                    ),
+                );
+            }
+            match served().lists.get(digest) {
+                Some(list) => reply(StatusCode::OK, DEPS_LIST_CONTENT_TYPE, list.clone()),
+                None => reply(
+                    StatusCode::NOT_FOUND,
+                    text,
+                    Bytes::from_static(
+                        b"no image of the last scan has a dependency list with this digest\n",
+                    ),
+                ),
+            }
+        }
         _ => reply(
             StatusCode::NOT_FOUND,
             text,
-            Bytes::from_static(b"not found: try /metrics or /healthz\n"),
+            Bytes::from_static(b"not found: try /metrics, /healthz or /deps/<digest>\n"),
         ),
     }
 }
