@@ -875,9 +875,12 @@ pub(crate) struct ExporterArgs {
     /// `direct`, rust_mod_info for direct dependencies only. rust_build_info,
     /// rust_process_info and rust_mod_replaced_info are there in every layout.
     #[arg(long, value_name = "LAYOUT", default_value = "full",
-          value_parser = clap::builder::PossibleValuesParser::new(
-              build_info_collector::Layout::ALL.map(build_info_collector::Layout::as_str),
-          ).try_map(|s| s.parse::<build_info_collector::Layout>()))]
+          value_parser = clap::builder::TypedValueParser::try_map(
+              clap::builder::PossibleValuesParser::new(
+                  build_info_collector::Layout::ALL.map(build_info_collector::Layout::as_str),
+              ),
+              |s| s.parse::<build_info_collector::Layout>(),
+          ))]
     pub(crate) layout: build_info_collector::Layout,
     /// Connections open at once. When all are taken, a newcomer takes the slot of the
     /// connection that has waited longest for a request head (an idle or slow client), or of
