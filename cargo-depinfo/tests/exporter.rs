@@ -739,7 +739,11 @@ fn scanner_on_a_fake_proc_tree_groups_images_and_reads_each_once() {
         .map(|g| (g.state, g.processes))
         .collect();
     assert_eq!(a3_groups, [(ExeState::Installed, 0)]);
-    assert!(!render_scan(&again, None, Layout::Full).metrics.contains("state=\"deleted\""));
+    assert!(
+        !render_scan(&again, None, Layout::Full)
+            .metrics
+            .contains("state=\"deleted\"")
+    );
 }
 
 /// A newline in a path is a control character like the others: escaped as `\n` in the label
@@ -769,7 +773,12 @@ fn odd_paths_are_escaped_and_pass_promtool() {
         Path::new("/"),
         "0::/system.slice/odd\\x2dapp.service\n",
     );
-    let text = render_scan(&Scanner::new(ScanOptions::new(&proc_root)).scan(), None, Layout::Full).metrics;
+    let text = render_scan(
+        &Scanner::new(ScanOptions::new(&proc_root)).scan(),
+        None,
+        Layout::Full,
+    )
+    .metrics;
     testkit::check_metrics(&text);
     assert_contains(
         &text,

@@ -68,7 +68,9 @@ fn label<'a>(labels: &'a Labels, name: &str) -> &'a str {
 fn mod_info_entries(page: &str, program: &str, exporter: bool) -> Vec<DepsEntry<'static>> {
     samples(page, "rust_mod_info")
         .into_iter()
-        .filter(|l| label(l, "program") == program && (label(l, "origin") == "exporter") == exporter)
+        .filter(|l| {
+            label(l, "program") == program && (label(l, "origin") == "exporter") == exporter
+        })
         .map(|l| DepsEntry {
             name: label(&l, "name").to_owned().into(),
             version: label(&l, "version").to_owned().into(),
@@ -220,7 +222,9 @@ fn the_exporters_digest_is_the_collectors_and_inspects_in_every_layout() {
 
     // inspect on the file: the same digest, in text and JSON.
     let text = run(
-        Command::new(DEPINFO).args(["depinfo", "inspect"]).arg(&binary),
+        Command::new(DEPINFO)
+            .args(["depinfo", "inspect"])
+            .arg(&binary),
         Duration::from_secs(60),
     );
     assert!(text.status.success(), "{}", stderr(&text));
@@ -314,7 +318,11 @@ fn wait_exec(child: &mut Running, exe: &Path) {
     let link = format!("/proc/{}/exe", child.child().id());
     let started = Instant::now();
     while std::fs::read_link(&link).ok().as_deref() != Some(exe) {
-        assert!(started.elapsed() < Duration::from_secs(10), "{exe:?} did not start");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{} did not start",
+            exe.display()
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }

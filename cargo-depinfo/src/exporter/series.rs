@@ -361,8 +361,12 @@ mod tests {
             assert_eq!(
                 sample_lines(&page, "rust_build_info"),
                 [
-                    format!("rust_build_info{{deps=\"{d}\",layout=\"{l}\",origin=\"exporter\",program=\"app\",revision=\"unknown\",version=\"0.1.0\"}} 1"),
-                    format!("rust_build_info{{deps=\"{d}\",layout=\"{l}\",origin=\"exporter\",program=\"other\",revision=\"unknown\",version=\"0.1.0\"}} 1"),
+                    format!(
+                        "rust_build_info{{deps=\"{d}\",layout=\"{l}\",origin=\"exporter\",program=\"app\",revision=\"unknown\",version=\"0.1.0\"}} 1"
+                    ),
+                    format!(
+                        "rust_build_info{{deps=\"{d}\",layout=\"{l}\",origin=\"exporter\",program=\"other\",revision=\"unknown\",version=\"0.1.0\"}} 1"
+                    ),
                 ],
                 "{layout}"
             );
@@ -383,7 +387,11 @@ mod tests {
         assert_eq!(sample_lines(&full, "rust_mod_info").len(), 4);
         assert!(!full.metrics.contains("serde_derive"));
         let catalog = render_scan(&scan, None, Layout::Catalog);
-        assert!(!catalog.metrics.contains("rust_mod_info"), "{}", catalog.metrics);
+        assert!(
+            !catalog.metrics.contains("rust_mod_info"),
+            "{}",
+            catalog.metrics
+        );
         assert_eq!(
             sample_lines(&render_scan(&scan, None, Layout::Direct), "rust_mod_info").len(),
             2

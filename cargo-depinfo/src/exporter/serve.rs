@@ -31,9 +31,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use build_info_collector::{
-    DEPS_LIST_CONTENT_TYPE, DEPS_PATH_PREFIX, Family, Layout, is_digest,
-};
+use build_info_collector::{DEPS_LIST_CONTENT_TYPE, DEPS_PATH_PREFIX, Family, Layout, is_digest};
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::{Body, Frame, Incoming, SizeHint};
@@ -571,14 +569,7 @@ fn answer(request: &Request<Incoming>, shared: &Shared) -> Response<Full<Bytes>>
         );
         return response;
     }
-    let served = || {
-        Arc::clone(
-            &shared
-                .served
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner),
-        )
-    };
+    let served = || Arc::clone(&shared.served.lock().unwrap_or_else(PoisonError::into_inner));
     match request.uri().path() {
         "/metrics" => {
             let body = served().metrics.clone();

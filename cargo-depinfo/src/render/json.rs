@@ -203,12 +203,13 @@ mod tests {
         assert_eq!(v["inventories"][0]["packages"][2]["kind"], "build");
         assert_eq!(v["errors"][0]["message"], "x: broken");
         // The digest of the runtime crates but the root: serde alone.
-        let serde = build_info_collector::DepsList::from_entries([build_info_collector::DepsEntry {
-            name: "serde".into(),
-            version: "1.0.219".into(),
-            source: "crates.io".into(),
-            direct: true,
-        }]);
+        let serde =
+            build_info_collector::DepsList::from_entries([build_info_collector::DepsEntry {
+                name: "serde".into(),
+                version: "1.0.219".into(),
+                source: "crates.io".into(),
+                direct: true,
+            }]);
         assert_eq!(v["inventories"][0]["deps_digest"], serde.digest());
         let mut bare = sample();
         bare.packages.clear();

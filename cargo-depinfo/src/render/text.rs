@@ -254,11 +254,13 @@ mod tests {
         let digest = digest_of_one("serde\tdep\x07", "1.0.219");
         assert_eq!(
             text(&[inv]),
-            format!("\"bin/\\x1b[2Japp\": \"app\\nforged: x 1\" 0.1.0\n\
+            format!(
+                "\"bin/\\x1b[2Japp\": \"app\\nforged: x 1\" 0.1.0\n\
              \tdeps\t{digest}\n\
              \tmod\tapp\t0.1.0\tlocal\n\
              \tdep\t\"serde\\tdep\\x07\"\t1.0.219\tcrates.io\n\
-             \tbuild-dep\tserde_derive\t1.0.219\tcrates.io\n")
+             \tbuild-dep\tserde_derive\t1.0.219\tcrates.io\n"
+            )
         );
     }
 
