@@ -595,18 +595,13 @@ fn answer(request: &Request<Incoming>, shared: &Shared) -> Response<Full<Bytes>>
                 )
             }
         }
-        path if path.starts_with(DEPS_PATH_PREFIX) => {
-            let digest = &path[DEPS_PATH_PREFIX.len()..];
-            if !is_digest(digest) {
-                return reply(
-                    StatusCode::BAD_REQUEST,
-                    text,
-                    Bytes::from_static(
-                        b"not a digest: /deps/ takes 32 lowercase hexadecimal digits\n",
-                    ),
-                );
-            }
-            match served().lists.get(digest) {
+        path => match deps_request(path) {
+            DepsRequest::Malformed => reply(
+                StatusCode::BAD_REQUEST,
+                text,
+                Bytes::from_static(b"not a digest: /deps/ takes 32 lowercase hexadecimal digits\n"),
+            ),
+            DepsRequest::Digest(digest) => match served().lists.get(digest) {
                 Some(list) => reply(StatusCode::OK, DEPS_LIST_CONTENT_TYPE, list.clone()),
                 None => reply(
                     StatusCode::NOT_FOUND,
@@ -615,13 +610,35 @@ fn answer(request: &Request<Incoming>, shared: &Shared) -> Response<Full<Bytes>>
                         b"no image of the last scan has a dependency list with this digest\n",
                     ),
                 ),
-            }
-        }
-        _ => reply(
-            StatusCode::NOT_FOUND,
-            text,
-            Bytes::from_static(b"not found: try /metrics, /healthz or /deps/<digest>\n"),
-        ),
+            },
+            DepsRequest::Other => reply(
+                StatusCode::NOT_FOUND,
+                text,
+                Bytes::from_static(b"not found: try /metrics, /healthz or /deps/<digest>\n"),
+            ),
+        },
+    }
+}
+
+/// What a request path asks of `/deps/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DepsRequest<'a> {
+    /// `/deps/<digest>`: the list with that digest.
+    Digest(&'a str),
+    /// Under `/deps/`, but not a digest (too short or long, upper case, a slash, `..`, an
+    /// escape): refused before any lookup.
+    Malformed,
+    /// Not under `/deps/`.
+    Other,
+}
+
+/// Classifies a request path (without its query): only `/deps/` and 32 lowercase hexadecimal
+/// digits ask for a list.
+fn deps_request(path: &str) -> DepsRequest<'_> {
+    match path.strip_prefix(DEPS_PATH_PREFIX) {
+        Some(digest) if is_digest(digest) => DepsRequest::Digest(digest),
+        Some(_) => DepsRequest::Malformed,
+        None => DepsRequest::Other,
     }
 }
 
@@ -691,6 +708,58 @@ mod tests {
                 answering(at(t0, s), stalled.map(|d| at(t0, s.max(d))))
             }),
         ]
+    }
+
+    #[test]
+    fn only_deps_and_a_digest_ask_for_a_list() {
+        let d = "0123456789abcdef0123456789abcdef";
+        assert_eq!(deps_request(&format!("/deps/{d}")), DepsRequest::Digest(d));
+        for malformed in [
+            "/deps/".to_owned(),
+            format!("/deps/{}", d.to_ascii_uppercase()),
+            format!("/deps/{d}/"),
+            format!("/deps/{d}0"),
+            format!("/deps//{d}"),
+            "/deps/../metrics".to_owned(),
+            "/deps/%2e%2e%2fetc%2fpasswd".to_owned(),
+        ] {
+            assert_eq!(
+                deps_request(&malformed),
+                DepsRequest::Malformed,
+                "{malformed}"
+            );
+        }
+        for other in ["/deps", "/metrics", "/", "", "/x/deps/0", "deps/0"] {
+            assert_eq!(deps_request(other), DepsRequest::Other, "{other}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(testkit::proptest_cases(2000))]
+
+        /// Whatever the path: no panic; a list is asked for exactly when the path is `/deps/`
+        /// and 32 lowercase hexadecimal digits, and that digest is what is looked up.
+        #[test]
+        fn deps_paths_are_classified_exactly(
+            path in prop_oneof![
+                any::<String>(),
+                "/deps/[0-9a-fA-F./%]{0,40}",
+                "/deps/[0-9a-f]{32}",
+                "/(deps|metrics)?",
+            ],
+        ) {
+            let expected = match path.strip_prefix("/deps/") {
+                None => DepsRequest::Other,
+                Some(rest)
+                    if rest.len() == 32
+                        && rest.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) =>
+                {
+                    DepsRequest::Digest(rest)
+                }
+                Some(_) => DepsRequest::Malformed,
+            };
+            prop_assert_eq!(deps_request(&path), expected);
+        }
     }
 
     proptest! {
