@@ -8,7 +8,7 @@
 //!
 //! - the first scan of a fresh scanner (every image read once) and later scans (images
 //!   known), best of 10 each;
-//! - rendering the scan to text, and its size;
+//! - rendering the scan to text, and its size; the page's bytes and series in each layout;
 //! - the heap a later scan plus its rendering peaks at, and what the scanner keeps;
 //! - a scrape of the real exporter process over HTTP (`--proc-root` the fake tree), and that
 //!   process's resident memory;
@@ -30,6 +30,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use build_info_collector::Layout;
 use cargo_depinfo::exporter::{ScanOptions, Scanner, render_scan};
 use cargo_depinfo::read_sections;
 use testkit::{Scratch, zlib};
@@ -155,16 +156,35 @@ fn main() {
 
     let scan = scanner.scan();
     let started = Instant::now();
-    let text = render_scan(&scan, None);
+    let text = render_scan(&scan, None, Layout::Full).metrics;
     let render = started.elapsed();
     println!(
         "  rendering: {render:.1?} for {} bytes, {} series",
         text.len(),
         text.lines().filter(|l| !l.starts_with('#')).count()
     );
+    // The page in each layout: the series and bytes a host's exporter costs Prometheus.
+    for layout in Layout::ALL {
+        let page = render_scan(&scan, None, layout);
+        let series = |family: &str| {
+            page.metrics
+                .lines()
+                .filter(|l| l.starts_with(family) && l[family.len()..].starts_with('{'))
+                .count()
+        };
+        println!(
+            "  layout {:<7}: {:>7} bytes, {:>5} series ({} rust_mod_info, {} rust_build_info), {} list(s) at /deps/",
+            layout.as_str(),
+            page.metrics.len(),
+            page.metrics.lines().filter(|l| !l.starts_with('#')).count(),
+            series("rust_mod_info"),
+            series("rust_build_info"),
+            page.lists.len()
+        );
+    }
     let ((), peak) = testkit::peak_during(|| {
         let scan = scanner.scan();
-        let _ = render_scan(&scan, None);
+        let _ = render_scan(&scan, None, Layout::Full).metrics;
     });
     let (_, held) = testkit::held_after(|| Scanner::new(ScanOptions::new(&proc_root)).scan());
     println!(

@@ -901,6 +901,18 @@ pub(crate) struct ExporterArgs {
     /// The proc filesystem to read (a container sees the host's when it is mounted there).
     #[arg(long, value_name = "DIR", default_value = "/proc")]
     pub(crate) proc_root: PathBuf,
+    /// Which series describe each program's crates: `full`, a rust_mod_info series per crate;
+    /// `catalog`, none (rust_build_info's deps digest joins the catalog's rust_deps_info);
+    /// `direct`, rust_mod_info for direct dependencies only. rust_build_info,
+    /// rust_process_info and rust_mod_replaced_info are there in every layout.
+    #[arg(long, value_name = "LAYOUT", default_value = "full",
+          value_parser = clap::builder::TypedValueParser::try_map(
+              clap::builder::PossibleValuesParser::new(
+                  build_info_collector::Layout::ALL.map(build_info_collector::Layout::as_str),
+              ),
+              |s| s.parse::<build_info_collector::Layout>(),
+          ))]
+    pub(crate) layout: build_info_collector::Layout,
     /// Connections open at once. When all are taken, a newcomer takes the slot of the
     /// connection that has waited longest for a request head (an idle or slow client), or of
     /// one that has taken longer than --header-read-timeout to take its answer.

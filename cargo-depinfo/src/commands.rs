@@ -345,6 +345,7 @@ pub(crate) fn exporter(args: &crate::cli::ExporterArgs) -> Result<Outcome> {
         scan,
     );
     options.own_build_info = Some(own);
+    options.layout = args.layout;
     options.max_connections = usize::try_from(args.max_connections).unwrap_or(usize::MAX);
     options.header_read_timeout = std::time::Duration::from_secs(args.header_read_timeout);
     serve(&options, |addr| {

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use build_info_collector::Layout;
 use serde_json::Value;
 use testkit::{
     Running, Scratch, assert_contains, copy_fixture, installed, query, run_ok, wait_until,
@@ -689,7 +690,7 @@ fn scanner_on_a_fake_proc_tree_groups_images_and_reads_each_once() {
             (p(&idle), ExeState::Installed, 0),
         ]
     );
-    let text = render_scan(&scan, None);
+    let text = render_scan(&scan, None, Layout::Full).metrics;
     testkit::check_metrics(&text);
     assert_contains(
         &text,
@@ -738,7 +739,11 @@ fn scanner_on_a_fake_proc_tree_groups_images_and_reads_each_once() {
         .map(|g| (g.state, g.processes))
         .collect();
     assert_eq!(a3_groups, [(ExeState::Installed, 0)]);
-    assert!(!render_scan(&again, None).contains("state=\"deleted\""));
+    assert!(
+        !render_scan(&again, None, Layout::Full)
+            .metrics
+            .contains("state=\"deleted\"")
+    );
 }
 
 /// A newline in a path is a control character like the others: escaped as `\n` in the label
@@ -768,7 +773,12 @@ fn odd_paths_are_escaped_and_pass_promtool() {
         Path::new("/"),
         "0::/system.slice/odd\\x2dapp.service\n",
     );
-    let text = render_scan(&Scanner::new(ScanOptions::new(&proc_root)).scan(), None);
+    let text = render_scan(
+        &Scanner::new(ScanOptions::new(&proc_root)).scan(),
+        None,
+        Layout::Full,
+    )
+    .metrics;
     testkit::check_metrics(&text);
     assert_contains(
         &text,
@@ -800,7 +810,7 @@ proptest::proptest! {
         let scan = Scanner::new(ScanOptions::new(scratch.join("proc"))).scan();
         let c = scan.counts;
         proptest::prop_assert_eq!(c.rust + c.other + c.kernel_threads + c.unreadable + c.exited, 1);
-        let _ = render_scan(&scan, None);
+        let _ = render_scan(&scan, None, Layout::Full).metrics;
     }
 }
 
@@ -1222,7 +1232,7 @@ fn links_in_a_process_root_resolve_inside_that_root() {
     );
     // The host file was neither read nor reported.
     assert_eq!(scan.counts.images_read, 2, "{:?}", scan.counts);
-    let text = render_scan(&scan, None);
+    let text = render_scan(&scan, None, Layout::Full).metrics;
     assert!(!text.contains("9.9.9"), "{text}");
     assert!(!text.contains("rust_mod_replaced_info{"), "{text}");
 }

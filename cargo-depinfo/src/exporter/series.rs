@@ -4,9 +4,13 @@
 //! - `rust_process_info{container_id,exe,pod_uid,program,revision,state,systemd_unit,version}
 //!   N`: one series per image, path, state and workload, N its processes. The workload labels
 //!   are empty where the process has none (Prometheus drops empty labels).
+//! - `rust_build_info{deps,layout,origin="exporter",program,revision,version} 1`: once per
+//!   running image with a dependency graph, `deps` the digest of its dependency list
+//!   ([`Inventory::deps_list`], the list its own collector publishes with default options).
 //! - `rust_mod_info{direct,name,origin="exporter",program,source,version} 1`: the collector's
 //!   labels for the runtime crates of every running program, plus `origin`, which tells them
-//!   from a program's own collector (see the README's rule against double counting).
+//!   from a program's own collector (see the README's rule against double counting). The
+//!   layout decides which: every crate (`full`), none (`catalog`), direct ones (`direct`).
 //! - `<program>_build_info{...,origin="exporter"} 1` for running binaries with build facts.
 //! - `rust_mod_replaced_info{disk_version,exe,name,program,running_version} N`: for a
 //!   replaced binary, each crate version that runs although the file now at its path does
@@ -24,7 +28,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use build_info_collector::{
-    BuildInfoLabels, Family, RustModInfoLabels, build_info_family, render, rust_mod_info_family,
+    BuildInfoLabels, DepsList, Family, Layout, RustBuildInfoLabels, RustModInfoLabels,
+    build_info_family, render, rust_build_info_family, rust_mod_info_family,
 };
 
 use super::discovery::{ExeState, HostScan};
@@ -48,10 +53,28 @@ const PROCESS_LABELS: [&str; 8] = [
 /// The label names of `rust_mod_replaced_info`, sorted.
 const REPLACED_LABELS: [&str; 5] = ["disk_version", "exe", "name", "program", "running_version"];
 
-/// The scan as the text `/metrics` serves. `own_build_info` is the exporter's own
-/// `<program>_build_info` family (from its embedded build info), written as it is.
-pub fn render_scan(scan: &HostScan, own_build_info: Option<&Family<'static>>) -> String {
+/// What one scan gives the HTTP side: the page `/metrics` serves and the dependency lists
+/// `/deps/<digest>` serves, by digest. Both describe only the images of this scan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ScanPage {
+    /// The Prometheus text.
+    pub metrics: String,
+    /// The dependency list of every running image that has a dependency graph, by digest
+    /// (images with equal lists share one entry).
+    pub lists: BTreeMap<String, DepsList>,
+}
+
+/// The scan as the text `/metrics` serves, in `layout`, and the dependency lists of its
+/// running images. `own_build_info` is the exporter's own `<program>_build_info` family (from
+/// its embedded build info), written as it is.
+pub fn render_scan(
+    scan: &HostScan,
+    own_build_info: Option<&Family<'static>>,
+    layout: Layout,
+) -> ScanPage {
     let mut families: BTreeMap<String, Family<'_>> = BTreeMap::new();
+    let mut lists: BTreeMap<String, DepsList> = BTreeMap::new();
     if let Some(own) = own_build_info {
         families.insert(own.name().to_owned(), own.clone());
     }
@@ -65,6 +88,7 @@ pub fn render_scan(scan: &HostScan, own_build_info: Option<&Family<'static>>) ->
         "Processes running one executable image with build-info or cargo-auditable data, by path, state (current, replaced, deleted, memfd; installed for a binary under --path that does not run) and workload.",
     );
     let mut mod_info = rust_mod_info_family();
+    let mut build_info = rust_build_info_family();
     let mut replaced = Family::gauge(
         "rust_mod_replaced_info",
         "Processes still running a crate version that the file now at their executable's path no longer carries (patched on disk, still running in memory).",
@@ -144,7 +168,26 @@ pub fn render_scan(scan: &HostScan, own_build_info: Option<&Family<'static>>) ->
                 .or_insert(family)
                 .push(pairs, 1);
         }
-        for p in runtime_crates(inv) {
+        if let Some(list) = inv.deps_list() {
+            let labels = RustBuildInfoLabels {
+                // The family outlives this image's locals: these two are copied.
+                deps: Cow::Owned(list.digest().to_owned()),
+                layout,
+                program: inv.program.as_str().into(),
+                revision: Cow::Owned(revision.clone()),
+                version: inv.version.as_str().into(),
+            };
+            let mut pairs: Vec<_> = labels
+                .pairs()
+                .into_iter()
+                .map(|(name, value)| (name, label(value)))
+                .collect();
+            // Sorted label names: `origin` goes after `layout`.
+            pairs.insert(2, ("origin", ORIGIN.into()));
+            build_info.push(pairs, 1);
+            lists.entry(list.digest().to_owned()).or_insert(list);
+        }
+        for p in runtime_crates(inv).filter(|p| layout.has_mod_info(p.direct)) {
             let labels = RustModInfoLabels {
                 direct: p.direct,
                 name: p.name.as_str().into(),
@@ -167,7 +210,7 @@ pub fn render_scan(scan: &HostScan, own_build_info: Option<&Family<'static>>) ->
     for (values, n) in replaced_counts {
         replaced.push(REPLACED_LABELS.into_iter().zip(values), n);
     }
-    for family in [processes, mod_info, replaced] {
+    for family in [processes, build_info, mod_info, replaced] {
         families.insert(family.name().to_owned(), family);
     }
     for family in families.values_mut() {
@@ -175,9 +218,10 @@ pub fn render_scan(scan: &HostScan, own_build_info: Option<&Family<'static>>) ->
     }
     families.retain(|_, f| !f.is_empty());
     families.extend(scan_figures(scan).map(|f| (f.name().to_owned(), f)));
-    render(families.values()).unwrap_or_else(|e| {
+    let metrics = render(families.values()).unwrap_or_else(|e| {
         unreachable!("names from metric_name and constants, no duplicate families: {e}")
-    })
+    });
+    ScanPage { metrics, lists }
 }
 
 /// A label value from a process or a binary, with its control characters escaped as the rest
@@ -246,6 +290,113 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    /// A scan of `app` (serde direct, itoa through serde, serde_derive build-only) running
+    /// in two groups (two paths), `other` sharing its list, and `bare` without a graph.
+    fn scan() -> HostScan {
+        use crate::exporter::{Counts, ProcessGroup, Workload};
+        let inventory = |name: &str, json: &str| {
+            Arc::new(crate::sections::decode_dep_v0(json.as_bytes(), name.as_ref()).unwrap())
+        };
+        let crates = r#"{"name":"serde","version":"1.0.219","source":"crates.io","dependencies":[2]},{"name":"serde_derive","version":"1.0.219","source":"crates.io","kind":"build"},{"name":"itoa","version":"1.0.15","source":"crates.io"}"#;
+        let with_root = |root: &str| {
+            format!(
+                r#"{{"packages":[{{"name":"{root}","version":"0.1.0","source":"local","dependencies":[1,2],"root":true}},{crates}],"format":1}}"#
+            )
+        };
+        let app = inventory("/bin/app", &with_root("app"));
+        let other = inventory("/bin/other", &with_root("other"));
+        let mut bare = (*app).clone();
+        bare.program = "bare".into();
+        bare.packages.clear();
+        let group = |image: &Arc<Inventory>, exe: &str| ProcessGroup {
+            image: Arc::clone(image),
+            exe: exe.into(),
+            state: ExeState::Current,
+            workload: Workload::default(),
+            processes: 1,
+            on_disk: None,
+        };
+        HostScan {
+            groups: vec![
+                group(&app, "/bin/app"),
+                group(&app, "/opt/app"),
+                group(&Arc::new(bare), "/bin/bare"),
+                group(&other, "/bin/other"),
+            ],
+            counts: Counts::default(),
+            duration: std::time::Duration::ZERO,
+            errors: Vec::new(),
+        }
+    }
+
+    fn sample_lines<'a>(page: &'a ScanPage, family: &str) -> Vec<&'a str> {
+        page.metrics
+            .lines()
+            .filter(|l| l.strip_prefix(family).is_some_and(|r| r.starts_with('{')))
+            .collect()
+    }
+
+    /// Every layout: one rust_build_info per image with a graph, with the digest of its list
+    /// and the layout; the lists by digest (two programs sharing one); rust_mod_info as the
+    /// layout says; rust_process_info the same in each.
+    #[test]
+    fn each_layout_publishes_the_digest_and_its_own_crate_series() {
+        let scan = scan();
+        let full = render_scan(&scan, None, Layout::Full);
+        let list = scan.groups[0].image.deps_list().unwrap();
+        assert_eq!(
+            list.text(),
+            "itoa\t1.0.15\tcrates.io\tfalse\nserde\t1.0.219\tcrates.io\ttrue\n"
+        );
+        assert_eq!(
+            full.lists.keys().collect::<Vec<_>>(),
+            [list.digest()],
+            "app and other share one list; bare has none"
+        );
+        let d = list.digest();
+        for layout in Layout::ALL {
+            let page = render_scan(&scan, None, layout);
+            let l = layout.as_str();
+            assert_eq!(
+                sample_lines(&page, "rust_build_info"),
+                [
+                    format!(
+                        "rust_build_info{{deps=\"{d}\",layout=\"{l}\",origin=\"exporter\",program=\"app\",revision=\"unknown\",version=\"0.1.0\"}} 1"
+                    ),
+                    format!(
+                        "rust_build_info{{deps=\"{d}\",layout=\"{l}\",origin=\"exporter\",program=\"other\",revision=\"unknown\",version=\"0.1.0\"}} 1"
+                    ),
+                ],
+                "{layout}"
+            );
+            assert_eq!(page.lists, full.lists);
+            assert_eq!(
+                sample_lines(&page, "rust_process_info"),
+                sample_lines(&full, "rust_process_info")
+            );
+            let mods = sample_lines(&page, "rust_mod_info");
+            let expected: Vec<&str> = sample_lines(&full, "rust_mod_info")
+                .into_iter()
+                .filter(|m| layout.has_mod_info(m.starts_with("rust_mod_info{direct=\"true\"")))
+                .collect();
+            assert_eq!(mods, expected, "{layout}");
+            testkit::check_metrics(&page.metrics);
+        }
+        // full: every runtime crate of each program, once however many paths it runs from.
+        assert_eq!(sample_lines(&full, "rust_mod_info").len(), 4);
+        assert!(!full.metrics.contains("serde_derive"));
+        let catalog = render_scan(&scan, None, Layout::Catalog);
+        assert!(
+            !catalog.metrics.contains("rust_mod_info"),
+            "{}",
+            catalog.metrics
+        );
+        assert_eq!(
+            sample_lines(&render_scan(&scan, None, Layout::Direct), "rust_mod_info").len(),
+            2
+        );
+    }
 
     #[test]
     fn control_characters_become_the_tools_escapes() {

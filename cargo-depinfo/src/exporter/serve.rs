@@ -1,6 +1,9 @@
 //! The exporter's HTTP side: scans in a background thread, `/metrics` hands out the text of
 //! the last scan (rendered once per scan, so a scrape costs a reference count), `/healthz`
-//! says whether scans still complete.
+//! says whether scans still complete, and `/deps/<digest>` hands out the dependency list of
+//! an image of the last scan (for `cargo depinfo catalog`). Only the last scan's lists are
+//! kept: a list goes with the last process of its image, and the path is only ever looked up
+//! in that map (a path that is not a digest is refused before anything else).
 //!
 //! Every wait is bounded, as in the example service: the request head must arrive within
 //! `header_read_timeout`, a connection lives at most `connection_lifetime` (a keep-alive
@@ -28,7 +31,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use build_info_collector::Family;
+use build_info_collector::{DEPS_LIST_CONTENT_TYPE, DEPS_PATH_PREFIX, Family, Layout, is_digest};
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::{Body, Frame, Incoming, SizeHint};
@@ -55,6 +58,8 @@ pub struct ServeOptions {
     pub interval: Duration,
     /// What to scan.
     pub scan: ScanOptions,
+    /// Which crate series `/metrics` has ([`Layout`]; `full` by default).
+    pub layout: Layout,
     /// The exporter's own `<program>_build_info` family.
     pub own_build_info: Option<Family<'static>>,
     /// From waiting for a request until its head is complete. Also how long a client may take
@@ -75,6 +80,7 @@ impl ServeOptions {
             listen,
             interval,
             scan,
+            layout: Layout::Full,
             own_build_info: None,
             header_read_timeout: Duration::from_secs(10),
             connection_lifetime: Duration::from_secs(300),
@@ -100,9 +106,15 @@ pub enum ServeError {
     Start(std::io::Error),
 }
 
+/// What one scan serves: its page and its dependency lists by digest, swapped whole.
+struct Served {
+    metrics: Bytes,
+    lists: BTreeMap<String, Bytes>,
+}
+
 /// The last scan, as served.
 struct Shared {
-    metrics: Mutex<Bytes>,
+    served: Mutex<Arc<Served>>,
     last_scan: Mutex<Instant>,
     /// Scans older than this make `/healthz` fail.
     stale_after: Duration,
@@ -116,15 +128,24 @@ pub fn serve(
 ) -> Result<(), ServeError> {
     let mut scanner = Scanner::new(options.scan.clone());
     let own = options.own_build_info.clone();
+    let layout = options.layout;
     let render = move |scanner: &mut Scanner| {
         let scan = scanner.scan();
         for e in &scan.errors {
             eprintln!("cargo-depinfo exporter: {}", crate::printable_line(e));
         }
-        Bytes::from(render_scan(&scan, own.as_ref()))
+        let page = render_scan(&scan, own.as_ref(), layout);
+        Arc::new(Served {
+            metrics: Bytes::from(page.metrics),
+            lists: page
+                .lists
+                .into_iter()
+                .map(|(digest, list)| (digest, Bytes::from(list.text().to_owned())))
+                .collect(),
+        })
     };
     let shared = Arc::new(Shared {
-        metrics: Mutex::new(render(&mut scanner)),
+        served: Mutex::new(render(&mut scanner)),
         last_scan: Mutex::new(Instant::now()),
         stale_after: options.interval * 3 + Duration::from_secs(60),
     });
@@ -141,8 +162,8 @@ pub fn serve(
                     _ => return,
                 }
                 next = Instant::now() + interval;
-                let text = render(&mut scanner);
-                *scans.metrics.lock().unwrap_or_else(PoisonError::into_inner) = text;
+                let served = render(&mut scanner);
+                *scans.served.lock().unwrap_or_else(PoisonError::into_inner) = served;
                 *scans
                     .last_scan
                     .lock()
@@ -548,13 +569,10 @@ fn answer(request: &Request<Incoming>, shared: &Shared) -> Response<Full<Bytes>>
         );
         return response;
     }
+    let served = || Arc::clone(&shared.served.lock().unwrap_or_else(PoisonError::into_inner));
     match request.uri().path() {
         "/metrics" => {
-            let body = shared
-                .metrics
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .clone();
+            let body = served().metrics.clone();
             reply(
                 StatusCode::OK,
                 "text/plain; version=0.0.4; charset=utf-8",
@@ -577,11 +595,50 @@ fn answer(request: &Request<Incoming>, shared: &Shared) -> Response<Full<Bytes>>
                 )
             }
         }
-        _ => reply(
-            StatusCode::NOT_FOUND,
-            text,
-            Bytes::from_static(b"not found: try /metrics or /healthz\n"),
-        ),
+        path => match deps_request(path) {
+            DepsRequest::Malformed => reply(
+                StatusCode::BAD_REQUEST,
+                text,
+                Bytes::from_static(b"not a digest: /deps/ takes 32 lowercase hexadecimal digits\n"),
+            ),
+            DepsRequest::Digest(digest) => match served().lists.get(digest) {
+                Some(list) => reply(StatusCode::OK, DEPS_LIST_CONTENT_TYPE, list.clone()),
+                None => reply(
+                    StatusCode::NOT_FOUND,
+                    text,
+                    Bytes::from_static(
+                        b"no image of the last scan has a dependency list with this digest\n",
+                    ),
+                ),
+            },
+            DepsRequest::Other => reply(
+                StatusCode::NOT_FOUND,
+                text,
+                Bytes::from_static(b"not found: try /metrics, /healthz or /deps/<digest>\n"),
+            ),
+        },
+    }
+}
+
+/// What a request path asks of `/deps/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DepsRequest<'a> {
+    /// `/deps/<digest>`: the list with that digest.
+    Digest(&'a str),
+    /// Under `/deps/`, but not a digest (too short or long, upper case, a slash, `..`, an
+    /// escape): refused before any lookup.
+    Malformed,
+    /// Not under `/deps/`.
+    Other,
+}
+
+/// Classifies a request path (without its query): only `/deps/` and 32 lowercase hexadecimal
+/// digits ask for a list.
+fn deps_request(path: &str) -> DepsRequest<'_> {
+    match path.strip_prefix(DEPS_PATH_PREFIX) {
+        Some(digest) if is_digest(digest) => DepsRequest::Digest(digest),
+        Some(_) => DepsRequest::Malformed,
+        None => DepsRequest::Other,
     }
 }
 
@@ -651,6 +708,58 @@ mod tests {
                 answering(at(t0, s), stalled.map(|d| at(t0, s.max(d))))
             }),
         ]
+    }
+
+    #[test]
+    fn only_deps_and_a_digest_ask_for_a_list() {
+        let d = "0123456789abcdef0123456789abcdef";
+        assert_eq!(deps_request(&format!("/deps/{d}")), DepsRequest::Digest(d));
+        for malformed in [
+            "/deps/".to_owned(),
+            format!("/deps/{}", d.to_ascii_uppercase()),
+            format!("/deps/{d}/"),
+            format!("/deps/{d}0"),
+            format!("/deps//{d}"),
+            "/deps/../metrics".to_owned(),
+            "/deps/%2e%2e%2fetc%2fpasswd".to_owned(),
+        ] {
+            assert_eq!(
+                deps_request(&malformed),
+                DepsRequest::Malformed,
+                "{malformed}"
+            );
+        }
+        for other in ["/deps", "/metrics", "/", "", "/x/deps/0", "deps/0"] {
+            assert_eq!(deps_request(other), DepsRequest::Other, "{other}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(testkit::proptest_cases(2000))]
+
+        /// Whatever the path: no panic; a list is asked for exactly when the path is `/deps/`
+        /// and 32 lowercase hexadecimal digits, and that digest is what is looked up.
+        #[test]
+        fn deps_paths_are_classified_exactly(
+            path in prop_oneof![
+                any::<String>(),
+                "/deps/[0-9a-fA-F./%]{0,40}",
+                "/deps/[0-9a-f]{32}",
+                "/(deps|metrics)?",
+            ],
+        ) {
+            let expected = match path.strip_prefix("/deps/") {
+                None => DepsRequest::Other,
+                Some(rest)
+                    if rest.len() == 32
+                        && rest.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) =>
+                {
+                    DepsRequest::Digest(rest)
+                }
+                Some(_) => DepsRequest::Malformed,
+            };
+            prop_assert_eq!(deps_request(&path), expected);
+        }
     }
 
     proptest! {

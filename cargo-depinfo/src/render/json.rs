@@ -38,8 +38,17 @@ pub(crate) fn pretty_json(doc: &impl Serialize) -> String {
 #[derive(Serialize)]
 struct JsonDocument<'a> {
     format_version: u32,
-    inventories: &'a [Inventory],
+    inventories: Vec<InventoryJson<'a>>,
     errors: Vec<ErrorEntry>,
+}
+
+/// An inventory with the digest of its dependency list ([`Inventory::deps_list`]; `null`
+/// without a dependency graph), after its own fields.
+#[derive(Serialize)]
+struct InventoryJson<'a> {
+    #[serde(flatten)]
+    inventory: &'a Inventory,
+    deps_digest: Option<String>,
 }
 
 /// Our JSON format (see the README): `{"format_version":1,"inventories":[...],"errors":[...]}`,
@@ -47,7 +56,13 @@ struct JsonDocument<'a> {
 pub fn json(inventories: &[Inventory], errors: &[String]) -> String {
     let doc = JsonDocument {
         format_version: JSON_FORMAT_VERSION,
-        inventories,
+        inventories: inventories
+            .iter()
+            .map(|inventory| InventoryJson {
+                inventory,
+                deps_digest: inventory.deps_list().map(|l| l.digest().to_owned()),
+            })
+            .collect(),
         errors: error_entries(errors),
     };
     pretty_json(&doc)
@@ -187,5 +202,18 @@ mod tests {
         assert_eq!(v["inventories"][0]["origin"], Origin::DepV0.as_str());
         assert_eq!(v["inventories"][0]["packages"][2]["kind"], "build");
         assert_eq!(v["errors"][0]["message"], "x: broken");
+        // The digest of the runtime crates but the root: serde alone.
+        let serde =
+            build_info_collector::DepsList::from_entries([build_info_collector::DepsEntry {
+                name: "serde".into(),
+                version: "1.0.219".into(),
+                source: "crates.io".into(),
+                direct: true,
+            }]);
+        assert_eq!(v["inventories"][0]["deps_digest"], serde.digest());
+        let mut bare = sample();
+        bare.packages.clear();
+        let v: Value = serde_json::from_str(&json(&[bare], &[])).unwrap();
+        assert_eq!(v["inventories"][0]["deps_digest"], Value::Null);
     }
 }

@@ -14,11 +14,14 @@ use crate::questions::{CrateSpread, Hit, Level, Report};
 /// ```text
 /// PATH: PROGRAM VERSION
 /// <TAB>build<TAB>KEY=VALUE            (one per build fact, .bldinfo only)
+/// <TAB>deps<TAB>DIGEST                (the dependency list's digest, when there is a graph)
 /// <TAB>mod<TAB>NAME<TAB>VERSION<TAB>SOURCE   (the root package)
 /// <TAB>dep<TAB>NAME<TAB>VERSION<TAB>SOURCE[<TAB>PROVENANCE]
 /// <TAB>build-dep<TAB>NAME<TAB>VERSION<TAB>SOURCE[<TAB>PROVENANCE]
 /// ```
 ///
+/// DIGEST is [`Inventory::deps_list`]'s: what the program's own collector puts in
+/// `rust_build_info{deps=...}` and the exporter serves at `/deps/DIGEST`.
 /// PROVENANCE is `sha256:HEX` (the Cargo.lock checksum) or `URL#COMMIT` for git packages.
 /// Every value is embedded data or a file name, not trusted: one with a control character
 /// (tab and newline included, which would break the line format) is quoted with escapes
@@ -37,6 +40,10 @@ pub fn text(inventories: &[Inventory]) -> String {
             for (key, value) in build.pairs() {
                 let _ = writeln!(out, "\tbuild\t{key}={}", printable(&value));
             }
+        }
+        if let Some(list) = inv.deps_list() {
+            // 32 hex digits computed here: nothing to escape.
+            let _ = writeln!(out, "\tdeps\t{}", list.digest());
         }
         let line = |out: &mut String, tag: &str, pkg: &Package| {
             let _ = write!(
@@ -224,29 +231,55 @@ mod tests {
     use super::*;
     use crate::render::sample;
 
+    /// The digest of a list of one direct crates.io crate.
+    fn digest_of_one(name: &str, version: &str) -> String {
+        build_info_collector::DepsList::from_entries([build_info_collector::DepsEntry {
+            name: name.into(),
+            version: version.into(),
+            source: "crates.io".into(),
+            direct: true,
+        }])
+        .digest()
+        .to_owned()
+    }
+
     #[test]
     fn values_with_control_characters_are_quoted_and_lines_stay_whole() {
         let mut inv = sample();
         inv.path = "bin/\x1b[2Japp".into();
         inv.program = "app\nforged: x 1".into();
         inv.packages[1].name = "serde\tdep\x07".into();
+        // The digest is of the list as the collector has it; the document itself turns
+        // the tab into a space (see `DepsList`).
+        let digest = digest_of_one("serde\tdep\x07", "1.0.219");
         assert_eq!(
             text(&[inv]),
-            "\"bin/\\x1b[2Japp\": \"app\\nforged: x 1\" 0.1.0\n\
+            format!(
+                "\"bin/\\x1b[2Japp\": \"app\\nforged: x 1\" 0.1.0\n\
+             \tdeps\t{digest}\n\
              \tmod\tapp\t0.1.0\tlocal\n\
              \tdep\t\"serde\\tdep\\x07\"\t1.0.219\tcrates.io\n\
              \tbuild-dep\tserde_derive\t1.0.219\tcrates.io\n"
+            )
         );
     }
 
     #[test]
     fn text_is_go_version_m_shaped() {
+        let digest = digest_of_one("serde", "1.0.219");
         assert_eq!(
             text(&[sample()]),
-            "bin/app: app 0.1.0\n\
-             \tmod\tapp\t0.1.0\tlocal\n\
-             \tdep\tserde\t1.0.219\tcrates.io\n\
-             \tbuild-dep\tserde_derive\t1.0.219\tcrates.io\n"
+            format!(
+                "bin/app: app 0.1.0\n\
+                 \tdeps\t{digest}\n\
+                 \tmod\tapp\t0.1.0\tlocal\n\
+                 \tdep\tserde\t1.0.219\tcrates.io\n\
+                 \tbuild-dep\tserde_derive\t1.0.219\tcrates.io\n"
+            )
         );
+        // Without a dependency graph, no deps line.
+        let mut bare = sample();
+        bare.packages.clear();
+        assert_eq!(text(&[bare]), "bin/app: app 0.1.0\n");
     }
 }
