@@ -17,6 +17,7 @@ mod targets;
 mod watch;
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{RecvTimeoutError, channel};
@@ -76,9 +77,10 @@ pub fn catalog_page<'a>(
         ),
     ]));
     // A counter: the family writer knows gauges only.
-    out.push_str(&format!(
+    let _ = write!(
+        out,
         "# HELP {REFUSED_TOTAL} Dependency lists refused since start-up: not the document their digest names.\n# TYPE {REFUSED_TOTAL} counter\n{REFUSED_TOTAL} {refused_total}\n"
-    ));
+    );
     out
 }
 

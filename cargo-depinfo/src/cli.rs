@@ -952,3 +952,56 @@ impl CatalogArgs {
             })
     }
 }
+
+#[cfg(test)]
+mod catalog_tests {
+    use super::*;
+
+    fn parse(v: &[&str]) -> Result<CatalogArgs, clap::Error> {
+        let args: Vec<OsString> = ["cargo-depinfo", "catalog"]
+            .iter()
+            .chain(v)
+            .map(OsString::from)
+            .collect();
+        let Cli::Depinfo(d) = Cli::try_parse_from(cargo_args(args))?;
+        match d.command {
+            Command::Catalog(c) => Ok(c),
+            other => panic!("not catalog: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_catalog_is_online_or_offline_never_both() {
+        let online = parse(&["--prometheus", "http://p:9090", "--listen", "127.0.0.1:0"]).unwrap();
+        assert_eq!(online.prometheus.as_deref(), Some("http://p:9090"));
+        assert_eq!((online.interval.as_str(), online.timeout), ("30s", 30.0));
+        assert!(online.paths.is_empty() && online.cache.is_none());
+        let offline = parse(&["bin/", "--output", "deps.prom"]).unwrap();
+        assert_eq!(offline.paths, [PathBuf::from("bin/")]);
+        assert_eq!(offline.output, Some(PathBuf::from("deps.prom")));
+        for bad in [
+            &[][..],
+            &["--prometheus", "http://p:9090"],
+            &[
+                "bin/",
+                "--prometheus",
+                "http://p:9090",
+                "--listen",
+                "127.0.0.1:0",
+            ],
+            &["bin/", "--cache", "c"],
+            &["bin/", "--interval", "1m"],
+            &["bin/", "--output", "f", "--listen", "127.0.0.1:0"],
+            &[
+                "--prometheus",
+                "http://p",
+                "--listen",
+                "127.0.0.1:0",
+                "--output",
+                "f",
+            ],
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -42,6 +42,10 @@ pub struct Watcher {
     pub refused_total: u64,
 }
 
+/// The active targets by (instance, job) labels: their health and the origin
+/// (`scheme://host:port`) of their scrape URL.
+type Candidates = BTreeMap<(String, String), Vec<(Health, String)>>;
+
 /// How one fetch went wrong.
 enum Failed {
     /// The target answered something that is not the list asked for.
@@ -67,9 +71,11 @@ impl Watcher {
         cache: Cache,
     ) -> Result<Watcher, String> {
         Url::parse(&prometheus).map_err(|e| format!("--prometheus: {e}"))?;
-        let mut target_options = HttpOptions::default();
-        target_options.timeout = target_timeout;
-        target_options.max_body = MAX_DEPS_LIST_BYTES as u64;
+        let target_options = HttpOptions {
+            timeout: target_timeout,
+            max_body: MAX_DEPS_LIST_BYTES as u64,
+            ..HttpOptions::default()
+        };
         Ok(Watcher {
             prometheus,
             prometheus_client,
@@ -199,10 +205,7 @@ impl Watcher {
 
     /// The active targets Prometheus scrapes, by (instance, job): their health and the
     /// origin (`scheme://host:port`) of their scrape URL. Down targets are left out.
-    fn targets(
-        &self,
-        client: &Client,
-    ) -> Result<BTreeMap<(String, String), Vec<(Health, String)>>, String> {
+    fn targets(&self, client: &Client) -> Result<Candidates, String> {
         let url = format!(
             "{}/api/v1/targets?state=active",
             self.prometheus.trim_end_matches('/')
@@ -215,7 +218,7 @@ impl Watcher {
             return Err(format!("HTTP {}", answer.status));
         }
         let parsed = parse_targets(&answer.body).map_err(|e| e.to_string())?;
-        let mut out: BTreeMap<(String, String), Vec<(Health, String)>> = BTreeMap::new();
+        let mut out = Candidates::new();
         for t in parsed.targets {
             if t.health == Health::Down {
                 continue;
