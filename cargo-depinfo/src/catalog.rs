@@ -33,7 +33,9 @@ pub use self::targets::{
     Health, MAX_TARGET_FIELD, MAX_TARGETS, MAX_TARGETS_BYTES, Target, Targets, TargetsError,
     parse_targets,
 };
-pub use self::watch::{DIGESTS_QUERY, MAX_CANDIDATES, Watcher};
+pub use self::watch::{
+    DIGESTS_QUERY, MAX_CANDIDATES, MAX_FETCHES_PER_ROUND, MAX_FETCHES_PER_TARGET, Watcher,
+};
 
 /// Lists served by the catalog.
 pub const LISTS: &str = "cargo_depinfo_catalog_lists";

@@ -928,7 +928,8 @@ pub(crate) struct CatalogArgs {
     /// fetched from targets within the smaller of this and 5 seconds.
     #[arg(long, value_name = "SECS", default_value_t = 30.0)]
     pub(crate) timeout: f64,
-    /// Connections open at once; when all are taken, the oldest is closed for a newcomer.
+    /// Connections open at once; when all are taken, the one idle longest is closed for a
+    /// newcomer.
     #[arg(long, value_name = "N", default_value_t = 64,
           value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub(crate) max_connections: u64,

@@ -220,6 +220,15 @@ fn the_catalog_resolves_the_fleets_lists_through_prometheus_and_refuses_liars() 
     assert!(join("name=\"itoa\",version=\"1.0.16\"").is_empty());
     assert!(join("name=\"hidden\"").is_empty());
 
+    // Said once, however many rounds have passed since.
+    lines.wait_for(&[&dc, "no active target"], LIMIT);
+    let said = lines.all();
+    assert_eq!(
+        said.iter().filter(|l| l.contains(&dc)).count(),
+        1,
+        "{said:#?}"
+    );
+
     // Nothing at the address the label named; the spoofer itself was only scraped.
     trap.set_nonblocking(true).unwrap();
     assert_eq!(

@@ -2,9 +2,12 @@
 //! `GET /deps/<digest>` a list from the cache (so that catalogs can chain), anything else is
 //! 404. Bounded as the exporter's server is: a 16 KiB request head that must arrive within
 //! `header_read_timeout`, connections that live at most `connection_lifetime`, and at most
-//! `max_connections` open at once; when all are taken, the oldest connection is closed for
-//! the newcomer (a scraper reconnects), so idle clients cannot hold the catalog. SIGTERM or
-//! SIGINT stops it.
+//! `max_connections` open at once; when all are taken, the connection whose last request (or
+//! accept) is oldest is closed for the newcomer (a scraper reconnects), so idle clients cannot
+//! hold the catalog. SIGTERM or SIGINT stops it.
+//!
+//! This is a smaller copy of the exporter's policy (`exporter/serve.rs`, which also weighs
+//! answers in progress); the two should become one server with routes of their own.
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -104,7 +107,8 @@ async fn accept_loop(
         .header_read_timeout(options.header_read_timeout)
         .max_buf_size(REQUEST_HEAD_LIMIT);
     let mut connections = JoinSet::new();
-    let mut open: BTreeMap<tokio::task::Id, (Instant, AbortHandle)> = BTreeMap::new();
+    // Each open connection's last sign of life: accepted, or a request head read.
+    let mut open: BTreeMap<tokio::task::Id, (Arc<Mutex<Instant>>, AbortHandle)> = BTreeMap::new();
     loop {
         tokio::select! {
             _ = term.recv() => break,
@@ -119,13 +123,19 @@ async fn accept_loop(
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
                     if open.len() >= options.max_connections.max(1) {
-                        let oldest = open.iter().min_by_key(|(_, (t, _))| *t).map(|(id, _)| *id);
+                        let oldest = open
+                            .iter()
+                            .min_by_key(|(_, (t, _))| *t.lock().unwrap_or_else(PoisonError::into_inner))
+                            .map(|(id, _)| *id);
                         if let Some((_, handle)) = oldest.and_then(|id| open.remove(&id)) {
                             handle.abort();
                         }
                     }
                     let shared = Arc::clone(shared);
+                    let active = Arc::new(Mutex::new(Instant::now()));
+                    let alive = Arc::clone(&active);
                     let service = service_fn(move |request| {
+                        *alive.lock().unwrap_or_else(PoisonError::into_inner) = Instant::now();
                         let served = Arc::clone(&shared.lock().unwrap_or_else(PoisonError::into_inner));
                         let response = answer(&request, &served);
                         async move { Ok::<_, Infallible>(response) }
@@ -136,7 +146,7 @@ async fn accept_loop(
                         // Errors are the client's (reset, timeout, garbage): nothing to report.
                         let _ = tokio::time::timeout(lifetime, connection).await;
                     });
-                    open.insert(handle.id(), (Instant::now(), handle));
+                    open.insert(handle.id(), (active, handle));
                 }
                 Err(e) => {
                     eprintln!("cargo-depinfo catalog: cannot accept a connection: {e}");

@@ -25,6 +25,13 @@ pub const DIGESTS_QUERY: &str = "group by (deps, instance, job) (rust_build_info
 /// The most targets asked for one digest in one round.
 pub const MAX_CANDIDATES: usize = 3;
 
+/// The most lists asked for in one round.
+pub const MAX_FETCHES_PER_ROUND: usize = 256;
+
+/// The most lists asked of one target in one round: a target that names many digests it
+/// does not serve costs a bounded number of requests.
+pub const MAX_FETCHES_PER_TARGET: usize = 16;
+
 /// The most (instance, job) pairs kept per digest in one round: enough to find a few
 /// candidates, bounded whatever the fleet's size.
 const MAX_CARRIERS: usize = 64;
@@ -40,6 +47,10 @@ pub struct Watcher {
     pub unresolved: usize,
     /// Documents refused since start-up.
     pub refused_total: u64,
+    /// Rounds in which each unresolved digest was asked for.
+    tries: BTreeMap<String, u32>,
+    /// Unresolved digests already said to have no target.
+    said_no_target: BTreeSet<String>,
 }
 
 /// The active targets by (instance, job) labels: their health and the origin
@@ -83,6 +94,8 @@ impl Watcher {
             cache,
             unresolved: 0,
             refused_total: 0,
+            tries: BTreeMap::new(),
+            said_no_target: BTreeSet::new(),
         })
     }
 
@@ -149,7 +162,7 @@ impl Watcher {
                 return false;
             }
         };
-        let fetcher = match Client::new(&self.target_options) {
+        let lists_client = match Client::new(&self.target_options) {
             Ok(c) => c,
             Err(e) => {
                 log(format!("cannot set up HTTP for the targets: {e}"));
@@ -157,10 +170,24 @@ impl Watcher {
             }
         };
         let mut added = false;
-        for (digest, pairs) in &carriers {
+        // Digests tried least go first: a flood of digests nobody serves cannot starve a new
+        // build's list. Each target is asked a bounded number of times per round, and so is
+        // the whole round.
+        let mut order: Vec<(&String, &BTreeSet<(String, String)>)> = carriers.iter().collect();
+        order.sort_by_key(|(d, _)| (self.tries.get(*d).copied().unwrap_or(0), *d));
+        let mut per_target: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut fetches = 0;
+        let mut tried = Vec::new();
+        for (digest, pairs) in order {
             if self.cache.is_full() {
                 log(format!(
                     "the catalog holds {MAX_LISTS} lists: no more are fetched"
+                ));
+                break;
+            }
+            if fetches >= MAX_FETCHES_PER_ROUND {
+                log(format!(
+                    "{MAX_FETCHES_PER_ROUND} lists asked for in this round: the other digests wait for the next"
                 ));
                 break;
             }
@@ -170,9 +197,30 @@ impl Watcher {
                 .flatten()
                 .collect();
             candidates.sort();
-            candidates.dedup_by(|a, b| a.1 == b.1);
-            for (_, origin) in candidates.into_iter().take(MAX_CANDIDATES) {
-                match fetch(&fetcher, origin, digest) {
+            let mut origins = BTreeSet::new();
+            candidates.retain(|(_, origin)| origins.insert(origin.as_str()));
+            if candidates.is_empty() {
+                if self.said_no_target.insert(digest.clone()) {
+                    log(format!(
+                        "deps {digest}: no active target of Prometheus has the instance and job of its series: unresolved"
+                    ));
+                }
+                continue;
+            }
+            tried.push(digest.clone());
+            let mut asked = 0;
+            for (_, origin) in candidates {
+                if asked == MAX_CANDIDATES || fetches == MAX_FETCHES_PER_ROUND {
+                    break;
+                }
+                let count = per_target.entry(origin.as_str()).or_insert(0);
+                if *count >= MAX_FETCHES_PER_TARGET {
+                    continue;
+                }
+                *count += 1;
+                asked += 1;
+                fetches += 1;
+                match fetch(&lists_client, origin, digest) {
                     Ok(list) => {
                         let crates = list.len();
                         if let Err(e) = self.cache.insert(list) {
@@ -188,7 +236,7 @@ impl Watcher {
                     Err(Failed::Refused(why)) => {
                         self.refused_total += 1;
                         log(format!(
-                            "refused the list {} served for deps {digest}: {why}",
+                            "refused what {} served as the list of deps {digest}: {why}",
                             shown_url(origin)
                         ));
                     }
@@ -199,6 +247,14 @@ impl Watcher {
                 }
             }
         }
+        for digest in tried {
+            let n = self.tries.entry(digest).or_insert(0);
+            *n = n.saturating_add(1);
+        }
+        let cache = &self.cache;
+        self.tries
+            .retain(|d, _| carriers.contains_key(d) && !cache.contains(d));
+        self.said_no_target.retain(|d| carriers.contains_key(d));
         self.unresolved = carriers.keys().filter(|d| !self.cache.contains(d)).count();
         added
     }
