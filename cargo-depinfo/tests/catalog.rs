@@ -6,7 +6,7 @@
 //! - a target that serves a modified document, or another digest's document, is refused in one
 //!   line, and the list still arrives from an honest target;
 //! - a series whose `instance` label names another address (honor_labels) makes the catalog
-//!   contact nothing there;
+//!   contact nothing there, and Prometheus' credentials never reach a target;
 //! - after a restart, the cache serves the same page before Prometheus answers, and a cache
 //!   file that does not match its name is reported and skipped.
 
@@ -93,22 +93,22 @@ fn the_catalog_resolves_the_fleets_lists_through_prometheus_and_refuses_liars() 
     // Where the spoofer's `instance` label points: a listener that must see no connection.
     let trap = TcpListener::bind("127.0.0.1:0").unwrap();
     let trap_addr = trap.local_addr().unwrap().to_string();
-    let _liar_modified = fake_instance(
+    let liar_modified_server = fake_instance(
         l_modified,
         build_info(&da, "app-a", ""),
         vec![(da.clone(), modified.into_bytes())],
     );
-    let _liar_other = fake_instance(
+    let liar_other_server = fake_instance(
         l_other,
         build_info(&db, "app-b", ""),
         vec![(db.clone(), a.text().as_bytes().to_vec())],
     );
-    let _honest_a = fake_instance(
+    let honest_a_server = fake_instance(
         l_a,
         build_info(&da, "app-a", ""),
         vec![(da.clone(), a.text().as_bytes().to_vec())],
     );
-    let _honest_b = fake_instance(
+    let honest_b_server = fake_instance(
         l_b,
         build_info(&db, "app-b", ""),
         vec![(db.clone(), b.text().as_bytes().to_vec())],
@@ -153,6 +153,9 @@ fn the_catalog_resolves_the_fleets_lists_through_prometheus_and_refuses_liars() 
             cache.display().to_string(),
             "--interval".to_owned(),
             "1s".to_owned(),
+            // Prometheus' credentials: they must never reach a target.
+            "--header".to_owned(),
+            "Authorization: Bearer s3cret-token".to_owned(),
         ]
     };
     let (mut catalog, served_at, lines) = start_catalog(Command::new(DEPINFO), args(&catalog_addr));
@@ -219,6 +222,21 @@ fn the_catalog_resolves_the_fleets_lists_through_prometheus_and_refuses_liars() 
     // What the liars claimed never reached the catalog.
     assert!(join("name=\"itoa\",version=\"1.0.16\"").is_empty());
     assert!(join("name=\"hidden\"").is_empty());
+
+    // Each server was asked for its list without Prometheus' credentials.
+    for server in [
+        &liar_modified_server,
+        &liar_other_server,
+        &honest_a_server,
+        &honest_b_server,
+    ] {
+        let heads = server.heads();
+        assert!(
+            heads.iter().any(|h| h.starts_with("GET /deps/")),
+            "{heads:?}"
+        );
+        assert!(heads.iter().all(|h| !h.contains("s3cret")), "{heads:?}");
+    }
 
     // Said once, however many rounds have passed since.
     lines.wait_for(&[&dc, "no active target"], LIMIT);
