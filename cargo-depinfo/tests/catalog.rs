@@ -103,12 +103,12 @@ fn the_catalog_resolves_the_fleets_lists_through_prometheus_and_refuses_liars() 
         build_info(&db, "app-b", ""),
         vec![(db.clone(), a.text().as_bytes().to_vec())],
     );
-    let honest_a_server = fake_instance(
+    let honest_old_server = fake_instance(
         l_a,
         build_info(&da, "app-a", ""),
         vec![(da.clone(), a.text().as_bytes().to_vec())],
     );
-    let honest_b_server = fake_instance(
+    let honest_new_server = fake_instance(
         l_b,
         build_info(&db, "app-b", ""),
         vec![(db.clone(), b.text().as_bytes().to_vec())],
@@ -227,8 +227,8 @@ fn the_catalog_resolves_the_fleets_lists_through_prometheus_and_refuses_liars() 
     for server in [
         &liar_modified_server,
         &liar_other_server,
-        &honest_a_server,
-        &honest_b_server,
+        &honest_old_server,
+        &honest_new_server,
     ] {
         let heads = server.heads();
         assert!(
