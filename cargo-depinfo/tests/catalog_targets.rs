@@ -2,7 +2,9 @@
 //! place it takes addresses from: any answer is read or refused in one line without a panic,
 //! within its bounds, and every target lands in the right class.
 
-use cargo_depinfo::catalog::{Health, MAX_TARGET_FIELD, MAX_TARGETS_BYTES, Target, parse_targets};
+use cargo_depinfo::catalog::{
+    Health, MAX_TARGET_FIELD, MAX_TARGETS, MAX_TARGETS_BYTES, Target, parse_targets,
+};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -206,4 +208,21 @@ fn an_answer_over_the_bound_is_refused_unread() {
             MAX_TARGETS_BYTES >> 20
         )
     );
+}
+
+#[test]
+fn targets_past_the_bound_are_counted_not_kept() {
+    let one =
+        r#"{"labels":{"instance":"a:1","job":"j"},"scrapeUrl":"http://a:1/metrics","health":"up"}"#;
+    let extra = 3;
+    let mut body = String::from(r#"{"status":"success","data":{"activeTargets":["#);
+    for i in 0..MAX_TARGETS + extra {
+        if i > 0 {
+            body.push(',');
+        }
+        body.push_str(one);
+    }
+    body.push_str("]}}");
+    let parsed = parse_targets(body.as_bytes()).unwrap();
+    assert_eq!((parsed.targets.len(), parsed.skipped), (MAX_TARGETS, extra));
 }
