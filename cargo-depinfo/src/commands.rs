@@ -385,14 +385,15 @@ pub(crate) fn catalog(args: crate::cli::CatalogArgs) -> Result<Outcome> {
         args.http.client(timeout)?;
         let http = args.http;
         let client = Box::new(move || http.client(timeout).map_err(|e| format!("{e:#}")));
-        let cache = catalog::open_cache(&dir).map_err(anyhow::Error::msg)?;
-        let watcher = catalog::Watcher::new(
+        // The URL is checked before the cache directory is made.
+        let mut watcher = catalog::Watcher::new(
             prometheus,
             client,
             timeout.min(std::time::Duration::from_secs(5)),
-            cache,
+            catalog::Cache::in_memory(),
         )
         .map_err(anyhow::Error::msg)?;
+        watcher.cache = catalog::open_cache(&dir).map_err(anyhow::Error::msg)?;
         catalog::run(catalog::Options::new(watcher, interval, serve), listening)
             .map_err(anyhow::Error::msg)?;
         return Ok(Outcome::new(String::new(), &[], false));
