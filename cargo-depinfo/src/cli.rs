@@ -63,6 +63,12 @@ pub(crate) enum Command {
     /// or replaced since they started included (see the README's exporter section). Runs
     /// until SIGTERM or SIGINT.
     Exporter(ExporterArgs),
+    /// The fleet's dependency catalog: `rust_deps_info` for every list whose digest a
+    /// `rust_build_info` series carries. Online (--prometheus, --listen): fetched from the
+    /// targets Prometheus scrapes, verified, cached on disk, and served until SIGTERM or
+    /// SIGINT. Offline (BINARY|DIR...): the page for these binaries, to --output (a textfile)
+    /// or stdout, or served with --listen.
+    Catalog(CatalogArgs),
 }
 
 /// The output formats. Each command accepts those that describe its answer
@@ -926,4 +932,120 @@ pub(crate) struct ExporterArgs {
     pub(crate) header_read_timeout: u64,
     #[command(flatten)]
     pub(crate) limits: LimitFlags,
+}
+
+/// `cargo depinfo catalog`'s flags.
+#[derive(Debug, Args)]
+pub(crate) struct CatalogArgs {
+    /// Offline: binaries and directories of binaries whose lists make the page.
+    #[arg(
+        value_name = "PATH",
+        conflicts_with = "prometheus",
+        required_unless_present = "prometheus"
+    )]
+    pub(crate) paths: Vec<PathBuf>,
+    /// Online: the Prometheus HTTP API that scrapes the fleet (`http://host:9090[/prefix]`).
+    #[arg(long, value_name = "URL", requires = "listen")]
+    pub(crate) prometheus: Option<String>,
+    /// Serve /metrics and /deps/<digest> on this address (port 0 picks a free port; the
+    /// address is printed on stderr). Required online.
+    #[arg(long, value_name = "ADDR", conflicts_with = "output")]
+    pub(crate) listen: Option<std::net::SocketAddr>,
+    /// Offline: write the page to FILE (through a temporary file and a rename, for
+    /// node_exporter's textfile collector) instead of stdout.
+    #[arg(long, value_name = "FILE", conflicts_with = "prometheus")]
+    pub(crate) output: Option<PathBuf>,
+    /// Online: the directory of verified lists, one file per digest (default:
+    /// $XDG_CACHE_HOME/cargo-depinfo/catalog, else $HOME/.cache/cargo-depinfo/catalog).
+    #[arg(long, value_name = "DIR", requires = "prometheus")]
+    pub(crate) cache: Option<PathBuf>,
+    /// Online: time between rounds (30s, 1m, 500ms...; the first round runs at once).
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "30s",
+        requires = "prometheus"
+    )]
+    pub(crate) interval: String,
+    /// Seconds allowed for each answer of Prometheus (more than 0, at most 86400). Lists are
+    /// fetched from targets within the smaller of this and 5 seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    pub(crate) timeout: f64,
+    /// Connections open at once; when all are taken, the one idle longest is closed for a
+    /// newcomer.
+    #[arg(long, value_name = "N", default_value_t = 64,
+          value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub(crate) max_connections: u64,
+    #[command(flatten)]
+    pub(crate) http: HttpFlags,
+    #[command(flatten)]
+    pub(crate) limits: LimitFlags,
+}
+
+impl CatalogArgs {
+    /// The `--timeout`, checked.
+    pub(crate) fn timeout(&self) -> Result<Duration> {
+        Some(self.timeout)
+            .filter(|t| *t <= MAX_TIMEOUT_SECS)
+            .and_then(|t| Duration::try_from_secs_f64(t).ok())
+            .filter(|t| !t.is_zero())
+            .with_context(|| {
+                format!(
+                    "--timeout must be a positive number of seconds, at most {MAX_TIMEOUT_SECS} (one day)"
+                )
+            })
+    }
+}
+
+#[cfg(test)]
+mod catalog_tests {
+    use super::*;
+
+    fn parse(v: &[&str]) -> Result<CatalogArgs, clap::Error> {
+        let args: Vec<OsString> = ["cargo-depinfo", "catalog"]
+            .iter()
+            .chain(v)
+            .map(OsString::from)
+            .collect();
+        let Cli::Depinfo(d) = Cli::try_parse_from(cargo_args(args))?;
+        match d.command {
+            Command::Catalog(c) => Ok(c),
+            other => panic!("not catalog: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_catalog_is_online_or_offline_never_both() {
+        let online = parse(&["--prometheus", "http://p:9090", "--listen", "127.0.0.1:0"]).unwrap();
+        assert_eq!(online.prometheus.as_deref(), Some("http://p:9090"));
+        assert_eq!((online.interval.as_str(), online.timeout), ("30s", 30.0));
+        assert!(online.paths.is_empty() && online.cache.is_none());
+        let offline = parse(&["bin/", "--output", "deps.prom"]).unwrap();
+        assert_eq!(offline.paths, [PathBuf::from("bin/")]);
+        assert_eq!(offline.output, Some(PathBuf::from("deps.prom")));
+        for bad in [
+            &[][..],
+            &["--prometheus", "http://p:9090"],
+            &[
+                "bin/",
+                "--prometheus",
+                "http://p:9090",
+                "--listen",
+                "127.0.0.1:0",
+            ],
+            &["bin/", "--cache", "c"],
+            &["bin/", "--interval", "1m"],
+            &["bin/", "--output", "f", "--listen", "127.0.0.1:0"],
+            &[
+                "--prometheus",
+                "http://p",
+                "--listen",
+                "127.0.0.1:0",
+                "--output",
+                "f",
+            ],
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+    }
 }

@@ -358,3 +358,88 @@ pub(crate) fn exporter(args: &crate::cli::ExporterArgs) -> Result<Outcome> {
 pub(crate) fn exporter(_: &crate::cli::ExporterArgs) -> Result<Outcome> {
     bail!("the exporter reads /proc: it runs on Linux only")
 }
+
+/// `cargo depinfo catalog`: online (--prometheus) serves until SIGTERM or SIGINT; offline
+/// writes or serves the page of the binaries read.
+#[cfg(unix)]
+pub(crate) fn catalog(args: crate::cli::CatalogArgs) -> Result<Outcome> {
+    use cargo_depinfo::catalog;
+
+    let timeout = args.timeout()?;
+    let mut serve = args.listen.map(catalog::ServeOptions::new);
+    if let Some(s) = &mut serve {
+        s.max_connections = usize::try_from(args.max_connections).unwrap_or(usize::MAX);
+    }
+    let listening = |addr| eprintln!("cargo-depinfo catalog listening on {addr}");
+    if let Some(prometheus) = args.prometheus {
+        let Some(serve) = serve else {
+            bail!("--prometheus needs --listen ADDR")
+        };
+        let interval = catalog::parse_interval(&args.interval).map_err(anyhow::Error::msg)?;
+        let dir = match args.cache {
+            Some(dir) => dir,
+            None => catalog::default_cache_dir().context(
+                "no --cache, and neither XDG_CACHE_HOME nor HOME gives the default cache directory",
+            )?,
+        };
+        // Checked once here (a bad --http.config.file stops the start); made again each round.
+        args.http.client(timeout)?;
+        let http = args.http;
+        let client = Box::new(move || http.client(timeout).map_err(|e| format!("{e:#}")));
+        // The URL is checked before the cache directory is made.
+        let mut watcher = catalog::Watcher::new(
+            prometheus,
+            client,
+            timeout.min(std::time::Duration::from_secs(5)),
+            catalog::Cache::in_memory(),
+        )
+        .map_err(anyhow::Error::msg)?;
+        watcher.cache = catalog::open_cache(&dir).map_err(anyhow::Error::msg)?;
+        catalog::run(catalog::Options::new(watcher, interval, serve), listening)
+            .map_err(anyhow::Error::msg)?;
+        return Ok(Outcome::new(String::new(), &[], false));
+    }
+    let mut progress = ProgressLine::stderr();
+    let scan = depinfo::inspect_paths_with(&args.paths, &args.limits.limits(), &mut |e| {
+        progress.show(e);
+    });
+    progress.finish();
+    // A binary without data has no list: named and skipped, as one without a graph.
+    let (skipped, failed): (Vec<_>, Vec<_>) = scan
+        .errors
+        .into_iter()
+        .partition(|e| matches!(e, depinfo::InspectError::NoData { .. }));
+    let errors = report(&failed);
+    let mut lists = std::collections::BTreeMap::new();
+    for e in &skipped {
+        eprintln!("note: {}: skipped", depinfo::printable_line(&e.to_string()));
+    }
+    for inventory in &scan.inventories {
+        match inventory.deps_list() {
+            Some(list) => {
+                lists.insert(list.digest().to_owned(), list);
+            }
+            None => eprintln!(
+                "note: {}: no dependency graph: skipped",
+                depinfo::printable_line(&inventory.path)
+            ),
+        }
+    }
+    if let Some(serve) = serve {
+        catalog::serve_lists(lists.values(), &serve, listening).map_err(anyhow::Error::msg)?;
+        return Ok(Outcome::new(String::new(), &errors, false));
+    }
+    let page = catalog::deps_page(lists.values());
+    match &args.output {
+        Some(file) => {
+            catalog::write_atomically(file, page.as_bytes()).map_err(anyhow::Error::msg)?;
+            Ok(Outcome::new(String::new(), &errors, false))
+        }
+        None => Ok(Outcome::new(page, &errors, false)),
+    }
+}
+
+#[cfg(not(unix))]
+pub(crate) fn catalog(_: crate::cli::CatalogArgs) -> Result<Outcome> {
+    bail!("the catalog runs on Unix only")
+}

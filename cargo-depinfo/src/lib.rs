@@ -5,6 +5,9 @@
 // over observations; render formats answers. `inventory` and `sections` (the embedded data
 // and its decoder) sit beside the binary reader that feeds them.
 mod advisories;
+// `cargo depinfo catalog`: a namespace of its own (its server handles Unix signals).
+#[cfg(unix)]
+pub mod catalog;
 // `cargo depinfo exporter` (Linux: it reads /proc): a namespace of its own.
 #[cfg(target_os = "linux")]
 pub mod exporter;

@@ -109,5 +109,6 @@ fn run(command: Command) -> Result<Outcome> {
         Command::Outdated(args) => commands::outdated(&args),
         Command::Audit(args) => commands::audit(&args),
         Command::Exporter(args) => commands::exporter(&args),
+        Command::Catalog(args) => commands::catalog(args),
     }
 }

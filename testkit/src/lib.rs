@@ -28,6 +28,8 @@
 //! - [`mutation`]: byte-level mutations of valid inputs for parsers' property tests.
 //! - [`metrics_page`]: large `/metrics` pages with our series among histograms and counters.
 //! - [`start_exporter`]: the real exporter on a port it picks, and the address it announced.
+//! - [`start_catalog`], [`fake_instance`], [`terminate`]: the real catalog with its stderr
+//!   [`Lines`], instances that serve (or lie about) their lists, and a SIGTERM stop.
 //! - [`measured`]: the wall time and peak RSS of a whole command, for memory benches.
 //! - With the `fixtures` feature, `fixture`: `BuildInfo` and `Packages` values made from rows.
 //!
@@ -43,6 +45,7 @@
 
 mod api_answers;
 mod binaries;
+mod catalog_fleet;
 mod child;
 mod counting_alloc;
 mod exporter;
@@ -69,6 +72,7 @@ pub use binaries::{
     auditable_binary, dep_v0_json, elf_with_sections, mach_o_with_sections, noise,
     pe_with_sections, plain_binary, with_sections, with_sections_on,
 };
+pub use catalog_fleet::{Lines, fake_instance, start_catalog, terminate};
 pub use child::{
     Running, announced, run, run_ok, run_with_input, run_with_proxy_env, stderr, stderr_lines,
     stdout,
