@@ -183,6 +183,9 @@ fn the_exporters_digest_is_the_collectors_and_inspects_in_every_layout() {
         .rsplit_once(" listening on ")
         .expect("the service says its address")
         .1
+        .split_whitespace()
+        .next()
+        .expect("an address after \"listening on\"")
         .to_owned();
 
     let (_full, full_addr) = start_exporter(&["--interval", "60", "--layout", "full"]);
