@@ -27,6 +27,7 @@
 //! - [`check_golden`]: output compared with a file, rewritten on request.
 //! - [`mutation`]: byte-level mutations of valid inputs for parsers' property tests.
 //! - [`metrics_page`]: large `/metrics` pages with our series among histograms and counters.
+//! - [`layout_fleet`]: the 1,000-instance fleet of the layout benches, as names and numbers.
 //! - [`start_exporter`]: the real exporter on a port it picks, and the address it announced.
 //! - [`measured`]: the wall time and peak RSS of a whole command, for memory benches.
 //! - With the `fixtures` feature, `fixture`: `BuildInfo` and `Packages` values made from rows.
@@ -54,6 +55,7 @@ mod golden;
 mod http_client;
 mod http_proxy;
 mod http_server;
+pub mod layout_fleet;
 mod metrics_page;
 pub mod mutation;
 mod peak_rss;
