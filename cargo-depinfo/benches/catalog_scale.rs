@@ -297,6 +297,11 @@ impl Engine {
             .map_or(0.0, |s| s.parse().unwrap())
     }
 
+    /// The count an instant query yields (0 when it yields no sample).
+    fn count(&self, curl: &Path, promql: &str) -> u64 {
+        whole(self.scalar(curl, promql))
+    }
+
     /// `name` on the server's own /metrics (its value now, not as last scraped).
     fn own_metric(&self, name: &str) -> f64 {
         let page = testkit::get(&self.addr, "/metrics").unwrap().body;
@@ -307,8 +312,8 @@ impl Engine {
     }
 
     /// `prometheus_tsdb_head_series`: every series in the head, Prometheus's own included.
-    fn head_series(&self) -> f64 {
-        self.own_metric("prometheus_tsdb_head_series")
+    fn head_series(&self) -> u64 {
+        whole(self.own_metric("prometheus_tsdb_head_series"))
     }
 
     /// VmRSS of the server, in KiB.
@@ -323,26 +328,22 @@ impl Engine {
 
     /// Successful scrapes of the fleet's page so far.
     fn fleet_scrapes(&self, curl: &Path) -> u64 {
-        // A count of samples: exact in a float.
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        let n = self.scalar(curl, r#"sum_over_time(up{job="fleet"}[1h])"#) as u64;
-        n
+        self.count(curl, r#"sum_over_time(up{job="fleet"}[1h])"#)
     }
 
     fn snapshot(&self, curl: &Path) -> Snapshot {
         Snapshot {
             scrapes: self.fleet_scrapes(curl),
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-            attempts: self.scalar(curl, r#"count_over_time(up{job="fleet"}[1h])"#) as u64,
+            attempts: self.count(curl, r#"count_over_time(up{job="fleet"}[1h])"#),
             scrape_s: self.scalar(curl, r#"scrape_duration_seconds{job="fleet"}"#),
             head: self.head_series(),
-            ours_live: self.scalar(curl, &format!("count({OURS})")),
+            ours_live: self.count(curl, &format!("count({OURS})")),
             // Series that had a sample in the last hour, stale ones included: what the head
             // holds of ours.
-            ours_held: self.scalar(curl, &format!("count(last_over_time({OURS}[1h]))")),
-            rule_made: self.scalar(curl, &format!("count({RULE_MADE})")),
+            ours_held: self.count(curl, &format!("count(last_over_time({OURS}[1h]))")),
+            rule_made: self.count(curl, &format!("count({RULE_MADE})")),
             rss_kib: self.rss_kib(),
-            heap_inuse: self.own_metric("go_memstats_heap_inuse_bytes"),
+            heap_inuse: whole(self.own_metric("go_memstats_heap_inuse_bytes")),
         }
     }
 }
@@ -352,12 +353,12 @@ struct Snapshot {
     scrapes: u64,
     attempts: u64,
     scrape_s: f64,
-    head: f64,
-    ours_live: f64,
-    ours_held: f64,
-    rule_made: f64,
+    head: u64,
+    ours_live: u64,
+    ours_held: u64,
+    rule_made: u64,
     rss_kib: u64,
-    heap_inuse: f64,
+    heap_inuse: u64,
 }
 
 /// Polls every server until `ready(engine)`, taking each one's snapshot as soon as it is:
@@ -386,7 +387,31 @@ fn snapshots_when(
 }
 
 fn mib(kib: u64) -> String {
-    format!("{:.0} MiB", kib as f64 / 1024.0)
+    format!("{} MiB", (kib + 512) >> 10)
+}
+
+/// A count Prometheus wrote as a float.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "counts of series, samples and bytes: whole, not negative, exact in a float"
+)]
+fn whole(v: f64) -> u64 {
+    v.round() as u64
+}
+
+/// `a / b` of two counts.
+#[allow(
+    clippy::cast_precision_loss,
+    reason = "counts far below 2^52, for a printed ratio"
+)]
+fn ratio(a: u64, b: u64) -> f64 {
+    a as f64 / b as f64
+}
+
+/// `after - before` of two counts, which may be negative.
+fn delta(after: u64, before: u64) -> i64 {
+    i64::try_from(after).unwrap() - i64::try_from(before).unwrap()
 }
 
 fn ms(d: Duration) -> String {
@@ -530,7 +555,7 @@ fn config(
 }
 
 /// The series each layout's Prometheus must hold of ours once the fleet is scraped.
-fn expected_series(layout: Layout, catalog_series: usize) -> f64 {
+fn expected_series(layout: Layout, catalog_series: usize) -> u64 {
     let per_instance = if layout == Layout::Full {
         2 + fleet::CRATES
     } else {
@@ -541,7 +566,7 @@ fn expected_series(layout: Layout, catalog_series: usize) -> f64 {
     } else {
         0
     };
-    (INSTANCES * per_instance + catalog) as f64
+    u64::try_from(INSTANCES * per_instance + catalog).unwrap()
 }
 
 /// 1 and 2: head series and memory of both servers after the same number of scrapes.
@@ -576,12 +601,12 @@ fn head_and_memory(engines: &[Engine], curl: &Path, catalog_series: usize, since
             e.name(),
             s.head,
             s.ours_live,
-            s.head - s.ours_live,
+            delta(s.head, s.ours_live),
             s.rule_made
         );
     }
-    let head_ratio = first[1].head / first[0].head;
-    let ours_ratio = first[1].ours_live / first[0].ours_live;
+    let head_ratio = ratio(first[1].head, first[0].head);
+    let ours_ratio = ratio(first[1].ours_live, first[0].ours_live);
     println!(
         "  catalog / full: {head_ratio:.4} of head series (ours alone {ours_ratio:.4}); target <= {HEAD_RATIO_TARGET}: {}",
         verdict(head_ratio <= HEAD_RATIO_TARGET)
@@ -592,12 +617,12 @@ fn head_and_memory(engines: &[Engine], curl: &Path, catalog_series: usize, since
             "  {:<7} {} ({} MiB)",
             e.name(),
             mib(s.rss_kib),
-            s.heap_inuse as u64 >> 20
+            s.heap_inuse >> 20
         );
     }
     println!(
         "  catalog / full: {:.3} of VmRSS",
-        first[1].rss_kib as f64 / first[0].rss_kib as f64
+        ratio(first[1].rss_kib, first[0].rss_kib)
     );
 }
 
@@ -705,7 +730,7 @@ fn spread_and_naive(engines: &[Engine], curl: &Path, jq: &Path, scratch: &Scratc
         assert_eq!(out.trim(), (INSTANCES * fleet::CRATES).to_string());
         lengths.push(t);
         let (t, out) = jq_run(versions);
-        spread_count = out.trim().to_owned();
+        out.trim().clone_into(&mut spread_count);
         spreads.push(t);
     }
     let (t_curl, t_length, t_versions) = (median(curls), median(lengths), median(spreads));
@@ -746,15 +771,9 @@ fn spread_and_naive(engines: &[Engine], curl: &Path, jq: &Path, scratch: &Scratc
 /// to each head.
 fn rolling_restart(engines: &[Engine], curl: &Path, generation: &AtomicUsize) {
     let held = format!("count(last_over_time({OURS}[1h]))");
-    let before: Vec<(f64, f64, u64)> = engines
+    let before: Vec<(u64, u64, u64)> = engines
         .iter()
-        .map(|e| {
-            (
-                e.head_series(),
-                e.scalar(curl, &held),
-                e.fleet_scrapes(curl),
-            )
-        })
+        .map(|e| (e.head_series(), e.count(curl, &held), e.fleet_scrapes(curl)))
         .collect();
     generation.store(1, Ordering::SeqCst);
     let count_of = |g: usize| {
@@ -767,8 +786,8 @@ fn rolling_restart(engines: &[Engine], curl: &Path, generation: &AtomicUsize) {
     let after = snapshots_when(engines, curl, "the restarted fleet's scrapes", |e| {
         let i = usize::from(e.layout == Layout::Catalog);
         e.fleet_scrapes(curl) >= before[i].2 + SCRAPES_AFTER_RESTART
-            && e.scalar(curl, &restarted) == INSTANCES as f64
-            && e.scalar(curl, &gone) == 0.0
+            && e.count(curl, &restarted) == u64::try_from(INSTANCES).unwrap()
+            && e.count(curl, &gone) == 0
     });
     println!(
         "\n4. rolling restart of all {INSTANCES} instances (the same builds under new instance labels), after {SCRAPES_AFTER_RESTART} scrapes of the restarted fleet:"
@@ -778,11 +797,12 @@ fn rolling_restart(engines: &[Engine], curl: &Path, generation: &AtomicUsize) {
     );
     let mut churn = [0.0; 2];
     for (i, (e, s)) in engines.iter().zip(&after).enumerate() {
-        let head_added = s.head - before[i].0;
-        let ours_added = s.ours_held - before[i].1;
-        churn[i] = ours_added / INSTANCES as f64;
+        let head_added = delta(s.head, before[i].0);
+        let ours_added = delta(s.ours_held, before[i].1);
+        churn[i] = ratio(ours_added.unsigned_abs(), u64::try_from(INSTANCES).unwrap())
+            * if ours_added < 0 { -1.0 } else { 1.0 };
         println!(
-            "  {:<7} head series {} -> {} (+{head_added}): ours +{ours_added} = {:.2} per restarted instance, Prometheus's own and the rules' +{}; VmRSS now {}",
+            "  {:<7} head series {} -> {} ({head_added:+}): ours {ours_added:+} = {:.2} per restarted instance, Prometheus's own and the rules' {:+}; VmRSS now {}",
             e.name(),
             before[i].0,
             s.head,
@@ -837,7 +857,7 @@ fn main() {
             "  {:<7} fleet page: {} series, {:.1} MiB ({} bytes per instance)",
             l.as_str(),
             series_in(&p[0]),
-            p[0].len() as f64 / f64::from(1 << 20),
+            ratio(u64::try_from(p[0].len()).unwrap(), 1 << 20),
             p[0].len() / INSTANCES
         );
     }

@@ -103,7 +103,8 @@ pub fn version(p: usize, canary: bool) -> String {
 
 /// The git revision of program `p`'s build (40 hex digits, a different one for the canary).
 pub fn revision(p: usize, canary: bool) -> String {
-    let seed = (p as u64 + 1) * 0x9e37_79b9_7f4a_7c15 ^ u64::from(canary);
+    let p64 = u64::try_from(p).expect("a program index fits u64");
+    let seed = (p64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ u64::from(canary);
     format!("{seed:016x}{:016x}{:08x}", seed.rotate_left(17), p)
 }
 
