@@ -27,6 +27,7 @@
 //! - [`check_golden`]: output compared with a file, rewritten on request.
 //! - [`mutation`]: byte-level mutations of valid inputs for parsers' property tests.
 //! - [`metrics_page`]: large `/metrics` pages with our series among histograms and counters.
+//! - [`layout_fleet`]: the 1,000-instance fleet of the layout benches, as names and numbers.
 //! - [`start_exporter`]: the real exporter on a port it picks, and the address it announced.
 //! - [`start_catalog`], [`fake_instance`], [`terminate`]: the real catalog with its stderr
 //!   [`Lines`], instances that serve (or lie about) their lists, and a SIGTERM stop.
@@ -57,6 +58,7 @@ mod golden;
 mod http_client;
 mod http_proxy;
 mod http_server;
+pub mod layout_fleet;
 mod metrics_page;
 pub mod mutation;
 mod peak_rss;
