@@ -252,7 +252,8 @@ pub(crate) struct SourceFlags {
     #[arg(long = "metrics", value_name = "URL")]
     metrics: Vec<String>,
     /// A Prometheus HTTP API (Prometheus, Thanos, Mimir, VictoriaMetrics) to query for
-    /// rust_mod_info (`http://host:9090[/prefix]`; repeatable).
+    /// rust_mod_info, or rust_build_info and the catalog's rust_deps_info
+    /// (`http://host:9090[/prefix]`; repeatable).
     #[arg(long = "prometheus", value_name = "URL")]
     prometheus: Vec<String>,
     /// Seconds allowed for each network request (more than 0, at most 86400: one day).
