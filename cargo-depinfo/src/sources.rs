@@ -908,12 +908,7 @@ fn query_prometheus(client: &Client, url: &str, args: &SourceArgs) -> Collected 
             let answer = session.query(
                 layouts::DETECT_QUERY,
                 &|name| name.is_none(),
-                &mut |s| {
-                    *detected
-                        .layouts
-                        .entry(s.label("layout").unwrap_or_default().to_owned())
-                        .or_default() += instance_count(s.value);
-                },
+                &mut |s| detected.add(s.label("layout"), s.labels_other_than("layout"), s.value),
             );
             if answer.is_err() {
                 return session.finish(observations);

@@ -44,6 +44,19 @@ pub(crate) struct Detected {
 }
 
 impl Detected {
+    /// One sample of [`DETECT_QUERY`]'s answer: its `layout` and its count. A sample with
+    /// other labels is no answer to that query (a server that answers something else) and is
+    /// left out.
+    pub(crate) fn add(&mut self, layout: Option<&str>, other_labels: bool, value: Option<f64>) {
+        if other_labels {
+            return;
+        }
+        *self
+            .layouts
+            .entry(layout.unwrap_or_default().to_owned())
+            .or_default() += super::instance_count(value);
+    }
+
     /// Whether any instance is answered from the catalog (a layout other than `full`).
     pub(crate) fn has_catalog_instances(&self) -> bool {
         self.layouts.keys().any(|l| l != "full")
@@ -363,6 +376,13 @@ mod tests {
 
     #[test]
     fn detection_tells_full_fleets_from_others() {
+        let mut d = Detected::default();
+        // Not an answer to the detection query: left out.
+        d.add(Some("catalog"), true, Some(3.0));
+        assert_eq!(d, Detected::default());
+        d.add(Some("full"), false, Some(2.0));
+        d.add(Some("full"), false, Some(1.0));
+        assert_eq!(d.layouts["full"], 3);
         let mut d = Detected::default();
         assert!(!d.any() && !d.has_catalog_instances() && !d.needs_exclusion());
         d.layouts.insert("full".into(), 3);

@@ -40,6 +40,12 @@ impl Sample<'_> {
             .map(|(_, v)| v.as_ref())
     }
 
+    /// Whether the sample has a label other than `name` (a `count by (name)` answer has
+    /// none).
+    pub fn labels_other_than(&self, name: &str) -> bool {
+        self.labels.iter().any(|(n, _)| n != name)
+    }
+
     /// Every label, in the answer's order.
     #[cfg(any(test, feature = "test-util"))]
     pub fn labels(&self) -> impl Iterator<Item = (&str, &str)> {
