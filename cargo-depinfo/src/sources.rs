@@ -372,19 +372,21 @@ pub fn collect_with(args: &SourceArgs, on_progress: &mut dyn FnMut(Progress<'_>)
             return query_prometheus(api_client, url, args);
         }
         match metrics_pages::scrape(client, url) {
-            Ok((observations, skipped)) => Collected {
+            Ok((observations, skipped, unread)) => Collected {
                 observations,
                 // The rest of the page counts, but the answer is not complete.
                 errors: skipped
                     .first
-                    .map(|first| SourceError::MetricsPage {
-                        url: http::shown_url(url),
-                        error: MetricsPageError::Skipped {
-                            count: skipped.count,
-                            first,
-                        },
+                    .map(|first| MetricsPageError::Skipped {
+                        count: skipped.count,
+                        first,
                     })
                     .into_iter()
+                    .chain(unread)
+                    .map(|error| SourceError::MetricsPage {
+                        url: http::shown_url(url),
+                        error,
+                    })
                     .collect(),
                 ..Collected::default()
             },

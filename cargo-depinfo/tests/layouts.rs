@@ -565,3 +565,127 @@ fn the_help_gives_each_kind_of_source_its_default_timeout() {
         "- auto: Detect the layouts in use - full: rust_mod_info only - catalog: rust_build_info and the catalog only [default: auto]",
     );
 }
+
+/// A target in the catalog layout, as a service with the collector's helper serves it: its
+/// page, and its list at `/deps/<digest>` (`list` replaces the true list's bytes when given).
+fn catalog_target(build: &'static Build, list: Option<String>) -> Server {
+    let page = build.page(Some(Layout::Catalog));
+    let true_list = build.list();
+    let path = true_list.path();
+    let body = list.unwrap_or_else(|| true_list.text().to_owned());
+    Server::start(move |p| {
+        if p == "/metrics" {
+            Reply::ok(EXPOSITION, page.clone())
+        } else if p == path {
+            Reply::ok(build_info_collector::DEPS_LIST_CONTENT_TYPE, body.clone())
+        } else {
+            Reply::not_found()
+        }
+    })
+}
+
+/// Issue 19 on `--metrics`: a page in the catalog (or direct) layout is answered from the list
+/// its target serves at `/deps/<digest>`, checked against the digest, and answers as the full
+/// page does; a list that cannot be read (missing, or not the one the digest names) leaves the
+/// crates unknown (exit 2, one line); a page with none of our series is no data (exit 2).
+#[test]
+fn metrics_pages_in_the_catalog_layout_read_their_list_from_the_target() {
+    let home = Scratch::new("layouts-pages");
+    let full = Server::fixed(Reply::ok(EXPOSITION, SHOP_OLD.page(Some(Layout::Full))));
+    let catalog = catalog_target(&SHOP_OLD, None);
+    let direct = {
+        let page = SHOP_OLD.page(Some(Layout::Direct));
+        let list = SHOP_OLD.list();
+        let (path, text) = (list.path(), list.text().to_owned());
+        Server::start(move |p| {
+            if p == "/metrics" {
+                Reply::ok(EXPOSITION, page.clone())
+            } else if p == path {
+                Reply::ok(build_info_collector::DEPS_LIST_CONTENT_TYPE, text.clone())
+            } else {
+                Reply::not_found()
+            }
+        })
+    };
+    let full_url = full.url("/metrics");
+    for (args, code) in [
+        (&["affected", "hyper", "<0.14.10"][..], 1),
+        (&["affected", "itoa", ">=1", "--format", "json"], 1),
+        (&["spread"], 0),
+        (&["spread", "--format", "json"], 0),
+    ] {
+        let run = |url: &str| {
+            let args: Vec<&str> = args.iter().copied().chain(["--metrics", url]).collect();
+            let (got, out, err) = depinfo(home.path(), &args);
+            assert_eq!(got, code, "{args:?}: {out}{err}");
+            (out, err)
+        };
+        let (want, want_err) = run(&full_url);
+        assert!(want.contains("shop"), "{want}");
+        for other in [&catalog, &direct] {
+            let (out, err) = run(&other.url("/metrics"));
+            let out = out.replace(&other.host_port(), &full.host_port());
+            assert_eq!(want, out, "{args:?}");
+            assert_eq!(want_err, err, "{args:?}");
+        }
+    }
+
+    // The list is missing, or is another build's (a lying target): unknown, never clean.
+    let digest = SHOP_OLD.list().digest().to_owned();
+    for (list, why) in [
+        (Some(String::new()), "the list's digest is"),
+        (Some(SHOP_NEW.list().text().to_owned()), "the list's digest is"),
+    ] {
+        let target = catalog_target(&SHOP_OLD, list);
+        let url = target.url("/metrics");
+        let (code, out, err) = depinfo(
+            home.path(),
+            &["affected", "hyper", "<0.14.10", "--metrics", &url],
+        );
+        assert_eq!(code, 2, "{out}{err}");
+        assert_eq!(out, "", "no crate is read from a list that is not its digest's");
+        let head = format!(
+            "error: {url}: shop: its dependency list {digest} could not be read from {}: {why}",
+            target.url(&format!("/deps/{digest}"))
+        );
+        assert!(err.starts_with(&head), "{err}");
+        assert!(err.ends_with("; its crates are unknown\n"), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+    let missing = Server::start({
+        let page = SHOP_OLD.page(Some(Layout::Catalog));
+        move |p| {
+            if p == "/metrics" {
+                Reply::ok(EXPOSITION, page.clone())
+            } else {
+                Reply::not_found()
+            }
+        }
+    });
+    let url = missing.url("/metrics");
+    let (code, _, err) = depinfo(home.path(), &["spread", "--metrics", &url]);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(
+        err,
+        format!(
+            "error: {url}: shop: its dependency list {digest} could not be read from {}: HTTP 404; its crates are unknown\n",
+            missing.url(&format!("/deps/{digest}"))
+        )
+    );
+
+    // Not one of ours: a page of another exporter.
+    let other = Server::fixed(Reply::ok(
+        EXPOSITION,
+        "# TYPE node_exporter_build_info gauge\nnode_exporter_build_info{goversion=\"go1.22\",version=\"1.8.0\"} 1\n",
+    ));
+    let url = other.url("/metrics");
+    let (code, out, err) = depinfo(
+        home.path(),
+        &["affected", "serde", ">=1", "--format", "json", "--metrics", &url],
+    );
+    assert_eq!(code, 2, "{out}{err}");
+    assert_eq!(
+        err,
+        format!("error: {url}: no rust_mod_info or rust_build_info series: is this the right page?\n")
+    );
+}
