@@ -46,7 +46,7 @@ use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use build_info_collector::RUST_MOD_INFO;
 
@@ -361,17 +361,39 @@ pub fn collect_with(args: &SourceArgs, on_progress: &mut dyn FnMut(Progress<'_>)
     };
     let api_client = client.with_timeout(args.api_timeout);
     let (client, api_client) = (&client, &api_client);
-    let jobs: Vec<(&String, bool)> = args
+    let jobs: Vec<(usize, &String, bool)> = args
         .metrics
         .iter()
         .map(|url| (url, true))
         .chain(args.prometheus.iter().map(|url| (url, false)))
+        .enumerate()
+        .map(|(i, (url, is_page))| (i, url, is_page))
         .collect();
-    let results = in_pool(&jobs, args.workers, |&(url, is_page)| {
+    // What each source waits for now, for the progress line.
+    let board: Mutex<Vec<Option<Waiting>>> = Mutex::new(vec![None; jobs.len()]);
+    let read = |&(i, url, is_page): &(usize, &String, bool)| {
+        let limit = if is_page {
+            client.timeout()
+        } else {
+            api_client.timeout()
+        };
+        let waiting = |what: Option<&'static str>| {
+            if let Ok(mut board) = board.lock() {
+                board[i] = what.map(|what| Waiting {
+                    source: http::shown_url(url),
+                    what,
+                    since: Instant::now(),
+                    limit,
+                });
+            }
+        };
         if !is_page {
-            return query_prometheus(api_client, url, args);
+            return query_prometheus(api_client, url, args, &waiting);
         }
-        match metrics_pages::scrape(client, url) {
+        waiting(Some("its /metrics page"));
+        let page = metrics_pages::scrape(client, url);
+        waiting(None);
+        match page {
             Ok((observations, skipped, unread)) => Collected {
                 observations,
                 // The rest of the page counts, but the answer is not complete.
@@ -398,8 +420,22 @@ pub fn collect_with(args: &SourceArgs, on_progress: &mut dyn FnMut(Progress<'_>)
                 ..Collected::default()
             },
         }
-    });
-    let results = results.into_iter().zip(&jobs).map(|(c, (url, _))| {
+    };
+    // The longest wait of those under way is the one shown.
+    let mut tick = || {
+        if let Ok(board) = board.lock()
+            && let Some(w) = board.iter().flatten().min_by_key(|w| w.since)
+        {
+            on_progress(Progress::Waiting {
+                source: &w.source,
+                what: w.what,
+                elapsed: w.since.elapsed(),
+                limit: w.limit,
+            });
+        }
+    };
+    let results = in_pool_watched(&jobs, args.workers, read, Some(&mut tick));
+    let results = results.into_iter().zip(&jobs).map(|(c, (_, url, _))| {
         c.unwrap_or_else(|| Collected {
             errors: vec![SourceError::Panicked {
                 input: http::shown_url(url),
@@ -428,11 +464,38 @@ pub fn collect_with(args: &SourceArgs, on_progress: &mut dyn FnMut(Progress<'_>)
 /// threads than jobs; one job or one worker runs on the calling thread), each taking the next job from a shared queue; the results come back in
 /// the jobs' order. `None` for a job whose `f` panicked (the other jobs still run), or that
 /// never ran because no thread could be started.
+#[cfg(test)]
 fn in_pool<J: Sync, T: Send>(
     jobs: &[J],
     workers: usize,
     f: impl Fn(&J) -> T + Sync,
 ) -> Vec<Option<T>> {
+    in_pool_watched(jobs, workers, f, None)
+}
+
+/// What a source waits for (see [`Progress::Waiting`]).
+#[derive(Clone)]
+struct Waiting {
+    source: String,
+    what: &'static str,
+    since: Instant,
+    limit: Duration,
+}
+
+/// How often the calling thread calls `tick` while the pool works.
+const TICK: Duration = Duration::from_millis(100);
+/// How often it looks whether the pool is done.
+const POLL: Duration = Duration::from_millis(5);
+
+/// [`in_pool`], the calling thread calling `tick` (when given) every [`TICK`] until every job
+/// is done: the jobs then run on the pool's threads only, even one job.
+fn in_pool_watched<J: Sync, T: Send>(
+    jobs: &[J],
+    workers: usize,
+    f: impl Fn(&J) -> T + Sync,
+    mut tick: Option<&mut dyn FnMut()>,
+) -> Vec<Option<T>> {
+    let done = AtomicUsize::new(0);
     let workers = if workers == 0 {
         DEFAULT_WORKERS
     } else {
@@ -451,9 +514,10 @@ fn in_pool<J: Sync, T: Send>(
             {
                 *slot = Some(value);
             }
+            done.fetch_add(1, Ordering::SeqCst);
         }
     };
-    if workers == 1 {
+    if workers == 1 && tick.is_none() {
         // One source, or one worker: no thread is needed.
         work();
         return collect_slots(results);
@@ -471,6 +535,17 @@ fn in_pool<J: Sync, T: Send>(
         // No thread at all (the system is out of them): read the sources here, one by one.
         if started == 0 {
             work();
+        }
+        if let Some(tick) = tick.as_mut() {
+            // Polled often, so that the last answer is not kept waiting for a tick.
+            let mut last = Instant::now();
+            while done.load(Ordering::SeqCst) < jobs.len() {
+                std::thread::sleep(POLL);
+                if last.elapsed() >= TICK {
+                    last = Instant::now();
+                    tick();
+                }
+            }
         }
     });
     collect_slots(results)
@@ -801,6 +876,8 @@ fn instance_count(value: Option<f64>) -> usize {
 struct Session<'a> {
     client: &'a Client,
     url: &'a str,
+    /// Says what the source waits for (`None`: nothing).
+    waiting: &'a dyn Fn(Option<&'static str>),
     /// The URL as shown.
     origin: String,
     annotations: Vec<prometheus_api::Annotations>,
@@ -818,14 +895,19 @@ impl Session<'_> {
         }
     }
 
-    /// One instant query (see [`prometheus_api::query`]).
+    /// One instant query (see [`prometheus_api::query`]); `what` it asks, for the progress
+    /// line.
     fn query(
         &mut self,
+        what: &'static str,
         query: &str,
         keep: &dyn Fn(Option<&str>) -> bool,
         on_sample: &mut dyn FnMut(&prometheus_api::Sample<'_>),
     ) -> Result<(), Failed> {
-        match prometheus_api::query(self.client, self.url, query, keep, on_sample) {
+        (self.waiting)(Some(what));
+        let answer = prometheus_api::query(self.client, self.url, query, keep, on_sample);
+        (self.waiting)(None);
+        match answer {
             Ok(a) => {
                 self.annotations.push(a);
                 Ok(())
@@ -841,11 +923,14 @@ impl Session<'_> {
     /// Whether the server holds any series of ours at all (asked only when an answer came out
     /// empty and no `rust_build_info` exists).
     fn holds_ours(&mut self) -> Result<bool, Failed> {
-        match prometheus_api::metric_names(
+        (self.waiting)(Some("which of our metrics it holds"));
+        let names = prometheus_api::metric_names(
             self.client,
             self.url,
             &[RUST_MOD_INFO, build_info_collector::RUST_BUILD_INFO],
-        ) {
+        );
+        (self.waiting)(None);
+        match names {
             Ok(names) => Ok(!names.is_empty()),
             Err(e) => {
                 let e = self.fail(e);
@@ -893,10 +978,16 @@ impl Session<'_> {
 /// asks a `full` fleet what it was always asked ([`full_layout`]), and any other through the
 /// catalog ([`through_catalog`]). An empty answer from a server with none of our series is
 /// [`SourceError::NoData`], never a clean one.
-fn query_prometheus(client: &Client, url: &str, args: &SourceArgs) -> Collected {
+fn query_prometheus(
+    client: &Client,
+    url: &str,
+    args: &SourceArgs,
+    waiting: &dyn Fn(Option<&'static str>),
+) -> Collected {
     let mut session = Session {
         client,
         url,
+        waiting,
         origin: http::shown_url(url),
         annotations: Vec::new(),
         errors: Vec::new(),
@@ -908,6 +999,7 @@ fn query_prometheus(client: &Client, url: &str, args: &SourceArgs) -> Collected 
         LayoutChoice::Auto => {
             let mut detected = Detected::default();
             let answer = session.query(
+                "count by layout over rust_build_info",
                 layouts::DETECT_QUERY,
                 &|name| name.is_none(),
                 &mut |s| detected.add(s.label("layout"), s.labels_other_than("layout"), s.value),
@@ -949,7 +1041,12 @@ fn full_layout(
     // Only `rust_mod_info` (and `count by` answers, which have no `__name__`): a series of
     // another metric is dropped as it is read, never kept.
     let ours = |name: Option<&str>| name.is_none_or(|n| n == RUST_MOD_INFO);
-    let answer = session.query(&query, &ours, &mut |s| {
+    let what = if counted {
+        "count by over rust_mod_info"
+    } else {
+        "rust_mod_info series"
+    };
+    let answer = session.query(what, &query, &ours, &mut |s| {
         let at = SeenAt {
             instance: if counted { None } else { s.label("instance") },
             job: s.label("job"),
@@ -975,7 +1072,7 @@ fn full_layout(
 /// The build_info series of programs using build-info, by instance, job and metric name.
 fn read_build_info(session: &mut Session<'_>, index: &mut BuildInfoIndex) -> Result<(), Failed> {
     let build_info_series = |name: Option<&str>| name.is_some_and(|n| n.ends_with("_build_info"));
-    session.query(BUILD_INFO_QUERY, &build_info_series, &mut |s| {
+    session.query("build_info series", BUILD_INFO_QUERY, &build_info_series, &mut |s| {
         if let Some(name) = s.label("__name__") {
             index.insert(
                 (
@@ -1012,7 +1109,12 @@ fn through_catalog(
             d.needs_exclusion(),
         );
         let ours = |name: Option<&str>| name.is_none_or(|n| n == RUST_MOD_INFO);
-        session.query(&query, &ours, &mut |s| {
+        let what = if counted {
+            "count by over rust_mod_info"
+        } else {
+            "rust_mod_info series"
+        };
+        session.query(what, &query, &ours, &mut |s| {
             let (Some(name), Some(version)) = (s.label("name"), s.label("version")) else {
                 return;
             };
@@ -1040,6 +1142,11 @@ fn through_catalog(
         name.is_none_or(|n| n == build_info_collector::RUST_BUILD_INFO)
     };
     session.query(
+        if counted {
+            "count by over rust_build_info"
+        } else {
+            "rust_build_info series"
+        },
         &layouts::build_info_query(counted, detected.is_none()),
         &build_info,
         &mut |s| {
@@ -1068,11 +1175,12 @@ fn through_catalog(
             name.is_none_or(|n| n == build_info_collector::RUST_DEPS_INFO)
         };
         if !args.crates.is_empty() {
-            session.query(layouts::DIGESTS_QUERY, &deps_info, &mut |s| {
+            session.query("the catalog's digests", layouts::DIGESTS_QUERY, &deps_info, &mut |s| {
                 catalog.holds(s.label("deps").unwrap_or_default());
             })?;
         }
         session.query(
+            "the catalog's rust_deps_info",
             &layouts::deps_info_query(&args.crates),
             &deps_info,
             &mut |s| {
@@ -1257,6 +1365,25 @@ mod tests {
             in_pool(&[0], 8, |_| std::thread::current().id() == caller),
             [Some(true)]
         );
+    }
+
+    /// With a tick, even one job runs on a pool thread while the caller ticks until it is
+    /// done.
+    #[test]
+    fn a_watched_pool_ticks_while_its_jobs_run() {
+        let caller = std::thread::current().id();
+        let mut ticks = 0;
+        let out = in_pool_watched(
+            &[0],
+            1,
+            |_| {
+                std::thread::sleep(Duration::from_millis(350));
+                std::thread::current().id() == caller
+            },
+            Some(&mut || ticks += 1),
+        );
+        assert_eq!(out, [Some(false)]);
+        assert!((2..=4).contains(&ticks), "{ticks} ticks");
     }
 
     /// Regression (issue 18, defect 12): each source had its own thread, so 2,000 sources that
