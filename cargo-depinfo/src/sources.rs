@@ -923,7 +923,7 @@ impl Session<'_> {
     /// Whether the server holds any series of ours at all (asked only when an answer came out
     /// empty and no `rust_build_info` exists).
     fn holds_ours(&mut self) -> Result<bool, Failed> {
-        (self.waiting)(Some("which of our metrics it holds"));
+        (self.waiting)(Some("names of our metrics"));
         let names = prometheus_api::metric_names(
             self.client,
             self.url,

@@ -689,3 +689,41 @@ fn metrics_pages_in_the_catalog_layout_read_their_list_from_the_target() {
         format!("error: {url}: no rust_mod_info or rust_build_info series: is this the right page?\n")
     );
 }
+
+/// The progress line on a real terminal (a pseudo-terminal from util-linux's `script`): while
+/// a Prometheus API holds its answer, the line names it, what was asked, and how long of the
+/// 120 s default; it is erased before the answer's lines.
+#[test]
+fn the_progress_line_says_what_it_waits_for_on_a_terminal() {
+    let held = Server::start(|path| {
+        if path.starts_with("/api/v1/label/") {
+            return Reply::ok("application/json", r#"{"status":"success","data":[]}"#);
+        }
+        std::thread::sleep(Duration::from_millis(1500));
+        Reply::ok(
+            "application/json",
+            r#"{"status":"success","data":{"resultType":"vector","result":[]}}"#,
+        )
+    });
+    let url = held.url("");
+    let home = Scratch::new("layouts-progress");
+    let command = format!("{DEPINFO} spread --layout full --prometheus {url}");
+    let out = testkit::run(
+        Command::new("script")
+            .args(["-q", "-e", "-c", &command, "/dev/null"])
+            .env("TERM", "xterm")
+            .env_remove("NO_COLOR")
+            .current_dir(home.path()),
+        Duration::from_secs(60),
+    );
+    let shown = stdout(&out);
+    testkit::assert_contains(
+        &shown,
+        &format!("\rwaiting for {url} (count by over rust_mod_info), 1 s of 120 s\x1b[K"),
+    );
+    // The server holds none of our series: said once the line is gone.
+    testkit::assert_contains(
+        &shown,
+        &format!("\r\x1b[Kerror: {url}: no rust_mod_info or rust_build_info series"),
+    );
+}
