@@ -22,7 +22,8 @@ pub(crate) enum Cli {
 
 /// The dependency inventory of workspaces and binaries (build-info and cargo-auditable data).
 ///
-/// Exit codes: 0 clean, 1 found what was asked about, 2 error.
+/// Exit codes: 0 clean, 1 found what was asked about, 2 error or could not judge (unknown is
+/// never clean).
 #[derive(Debug, Args)]
 #[command(version = VERSION, long_version = LONG_VERSION)]
 pub(crate) struct Depinfo {
@@ -864,8 +865,13 @@ mod tests {
             assert_eq!(s.sources.layout, expected);
         }
         assert!(
-            Cli::try_parse_from(cargo_args(os(&["cargo-depinfo", "spread", "--layout", "direct"])))
-                .is_err()
+            Cli::try_parse_from(cargo_args(os(&[
+                "cargo-depinfo",
+                "spread",
+                "--layout",
+                "direct"
+            ])))
+            .is_err()
         );
     }
 

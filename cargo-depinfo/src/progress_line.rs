@@ -124,11 +124,7 @@ fn line(verb: &str, done: u64, total: Option<u64>, item: &str) -> String {
 /// `waiting for SOURCE (WHAT), 12 s of 120 s`, cut to [`WIDTH`] columns in the source's
 /// middle (its start and its end both tell sources apart less than the rest of the line).
 fn waiting_line(source: &str, what: &str, elapsed: Duration, limit: Duration) -> String {
-    let tail = format!(
-        " ({what}), {} s of {} s",
-        elapsed.as_secs(),
-        seconds(limit)
-    );
+    let tail = format!(" ({what}), {} s of {} s", elapsed.as_secs(), seconds(limit));
     let head = "waiting for ";
     let room = WIDTH.saturating_sub(head.chars().count() + tail.chars().count());
     let count = source.chars().count();
@@ -232,10 +228,18 @@ mod tests {
             "\rwaiting for http://127.0.0.1:9090 (count by over rust_mod_info), 12 s of 120 s\x1b[K\r\x1b[K"
         );
         let long = format!("http://{}.example:9090/prefix", "x".repeat(200));
-        let l = waiting_line(&long, "its /metrics page", Duration::ZERO, Duration::from_millis(500));
+        let l = waiting_line(
+            &long,
+            "its /metrics page",
+            Duration::ZERO,
+            Duration::from_millis(500),
+        );
         assert_eq!(l.chars().count(), WIDTH, "{l}");
         assert!(l.starts_with("waiting for http://xx"), "{l}");
-        assert!(l.ends_with(":9090/prefix (its /metrics page), 0 s of 0.5 s"), "{l}");
+        assert!(
+            l.ends_with(":9090/prefix (its /metrics page), 0 s of 0.5 s"),
+            "{l}"
+        );
     }
 
     #[test]

@@ -217,11 +217,15 @@ pub enum SourceError {
         /// How many distinct digests.
         builds: usize,
     },
-    /// The source holds none of our series: no answer can be judged from it.
-    #[error("{url}: no rust_mod_info or rust_build_info series: is this the right server or tenant?")]
+    /// The source holds none of our series (of those the `--layout` reads): no answer can
+    /// be judged from it.
+    #[error("{url}: no {what} series: is this the right server or tenant?")]
     NoData {
         /// The URL as given, redacted and cut short as for `MetricsPage`.
         url: String,
+        /// The series looked for: `rust_mod_info or rust_build_info`, or one of them and the
+        /// `--layout` that reads it alone.
+        what: &'static str,
     },
     /// Reading the source panicked (a bug: the other sources are still read).
     #[error("{input}: panicked")]
@@ -240,7 +244,7 @@ impl SourceError {
             | SourceError::PrometheusApi { url, .. }
             | SourceError::PrometheusWarnings { url, .. }
             | SourceError::Unresolved { url, .. }
-            | SourceError::NoData { url } => url.clone(),
+            | SourceError::NoData { url, .. } => url.clone(),
             SourceError::Panicked { input } | SourceError::Workspace { input, .. } => input.clone(),
         }
     }
@@ -920,15 +924,11 @@ impl Session<'_> {
         }
     }
 
-    /// Whether the server holds any series of ours at all (asked only when an answer came out
-    /// empty and no `rust_build_info` exists).
-    fn holds_ours(&mut self) -> Result<bool, Failed> {
+    /// Whether the server holds any series of `names` at all (asked only when an answer came
+    /// out empty and no `rust_build_info` was seen).
+    fn holds_ours(&mut self, names: &[&str]) -> Result<bool, Failed> {
         (self.waiting)(Some("names of our metrics"));
-        let names = prometheus_api::metric_names(
-            self.client,
-            self.url,
-            &[RUST_MOD_INFO, build_info_collector::RUST_BUILD_INFO],
-        );
+        let names = prometheus_api::metric_names(self.client, self.url, names);
         (self.waiting)(None);
         match names {
             Ok(names) => Ok(!names.is_empty()),
@@ -1011,19 +1011,30 @@ fn query_prometheus(
         }
     };
     let read = match &detected {
-        Some(d) if !d.has_catalog_instances() => {
-            full_layout(&mut session, args, &mut observations)
-        }
+        Some(d) if !d.has_catalog_instances() => full_layout(&mut session, args, &mut observations),
         _ => through_catalog(&mut session, args, detected.as_ref(), &mut observations),
+    };
+    // Told a layout, only its series count as data: a catalog-only fleet asked `--layout
+    // full` is no data, not a clean answer.
+    let (names, what): (&[&str], _) = match args.layout {
+        LayoutChoice::Full => (&[RUST_MOD_INFO], "rust_mod_info (--layout full)"),
+        LayoutChoice::Catalog => (
+            &[build_info_collector::RUST_BUILD_INFO],
+            "rust_build_info (--layout catalog)",
+        ),
+        LayoutChoice::Auto => (
+            &[RUST_MOD_INFO, build_info_collector::RUST_BUILD_INFO],
+            "rust_mod_info or rust_build_info",
+        ),
     };
     if read.is_ok()
         && observations.is_empty()
         && session.errors.is_empty()
         && !detected.as_ref().is_some_and(Detected::any)
-        && let Ok(false) = session.holds_ours()
+        && let Ok(false) = session.holds_ours(names)
     {
         let url = session.origin.clone();
-        session.errors.push(SourceError::NoData { url });
+        session.errors.push(SourceError::NoData { url, what });
     }
     session.finish(observations)
 }
@@ -1072,21 +1083,26 @@ fn full_layout(
 /// The build_info series of programs using build-info, by instance, job and metric name.
 fn read_build_info(session: &mut Session<'_>, index: &mut BuildInfoIndex) -> Result<(), Failed> {
     let build_info_series = |name: Option<&str>| name.is_some_and(|n| n.ends_with("_build_info"));
-    session.query("build_info series", BUILD_INFO_QUERY, &build_info_series, &mut |s| {
-        if let Some(name) = s.label("__name__") {
-            index.insert(
-                (
-                    s.label("instance").map(str::to_owned),
-                    s.label("job").map(str::to_owned),
-                    name.to_owned(),
-                ),
-                (
-                    s.label("version").map(str::to_owned),
-                    s.label("revision").map(str::to_owned),
-                ),
-            );
-        }
-    })
+    session.query(
+        "build_info series",
+        BUILD_INFO_QUERY,
+        &build_info_series,
+        &mut |s| {
+            if let Some(name) = s.label("__name__") {
+                index.insert(
+                    (
+                        s.label("instance").map(str::to_owned),
+                        s.label("job").map(str::to_owned),
+                        name.to_owned(),
+                    ),
+                    (
+                        s.label("version").map(str::to_owned),
+                        s.label("revision").map(str::to_owned),
+                    ),
+                );
+            }
+        },
+    )
 }
 
 /// A fleet with instances in another layout than `full` (or told `--layout catalog`, then
@@ -1138,9 +1154,8 @@ fn through_catalog(
         })?;
     }
     let mut builds: Vec<BuildRow> = Vec::new();
-    let build_info = |name: Option<&str>| {
-        name.is_none_or(|n| n == build_info_collector::RUST_BUILD_INFO)
-    };
+    let build_info =
+        |name: Option<&str>| name.is_none_or(|n| n == build_info_collector::RUST_BUILD_INFO);
     session.query(
         if counted {
             "count by over rust_build_info"
@@ -1171,13 +1186,17 @@ fn through_catalog(
     )?;
     let mut catalog = Catalog::default();
     if !builds.is_empty() {
-        let deps_info = |name: Option<&str>| {
-            name.is_none_or(|n| n == build_info_collector::RUST_DEPS_INFO)
-        };
+        let deps_info =
+            |name: Option<&str>| name.is_none_or(|n| n == build_info_collector::RUST_DEPS_INFO);
         if !args.crates.is_empty() {
-            session.query("the catalog's digests", layouts::DIGESTS_QUERY, &deps_info, &mut |s| {
-                catalog.holds(s.label("deps").unwrap_or_default());
-            })?;
+            session.query(
+                "the catalog's digests",
+                layouts::DIGESTS_QUERY,
+                &deps_info,
+                &mut |s| {
+                    catalog.holds(s.label("deps").unwrap_or_default());
+                },
+            )?;
         }
         session.query(
             "the catalog's rust_deps_info",
@@ -1212,7 +1231,10 @@ fn through_catalog(
                 (
                     r.instance.clone(),
                     r.job.clone(),
-                    format!("{}_build_info", build_info_collector::metric_name(&r.program)),
+                    format!(
+                        "{}_build_info",
+                        build_info_collector::metric_name(&r.program)
+                    ),
                 ),
                 (r.program_version.clone(), r.revision.clone()),
             );

@@ -87,12 +87,16 @@ const FLEET: &[(&str, &Build)] = &[
 
 impl Build {
     fn list(&self) -> DepsList {
-        DepsList::from_entries(self.crates.iter().map(|&(name, version, direct)| DepsEntry {
-            name: name.into(),
-            version: version.into(),
-            source: "crates.io".into(),
-            direct,
-        }))
+        DepsList::from_entries(
+            self.crates
+                .iter()
+                .map(|&(name, version, direct)| DepsEntry {
+                    name: name.into(),
+                    version: version.into(),
+                    source: "crates.io".into(),
+                    direct,
+                }),
+        )
     }
 
     /// What build-info-collector serves for this build in `layout`; `rust_build_info` left
@@ -327,10 +331,7 @@ fn spread_affected_and_audit_answer_the_same_on_every_layout_and_engine() {
     let mut procs = Processes::default();
 
     // All full: one instance from a collector older than rust_build_info.
-    let full = serve(
-        |b| (b.program != "cart-worker").then_some(Layout::Full),
-        0,
-    );
+    let full = serve(|b| (b.program != "cart-worker").then_some(Layout::Full), 0);
     // All catalog, the catalog served twice (two replicas, their own instance labels).
     let catalog = serve(|_| Some(Layout::Catalog), 2);
     // Half migrated: shop full, cart catalog, cart-worker direct (its direct crates'
@@ -354,7 +355,9 @@ fn spread_affected_and_audit_answer_the_same_on_every_layout_and_engine() {
     let crates: usize = FLEET.iter().map(|(_, b)| b.crates.len()).sum();
     let catalog_rows = {
         let page = catalog_page();
-        page.lines().filter(|l| l.starts_with("rust_deps_info{")).count()
+        page.lines()
+            .filter(|l| l.starts_with("rust_deps_info{"))
+            .count()
     };
     assert_eq!(catalog_rows, 8, "three distinct lists: {}", catalog_page());
     wait_for(
@@ -396,10 +399,7 @@ fn spread_affected_and_audit_answer_the_same_on_every_layout_and_engine() {
                 .collect();
             let (got, out, err) = depinfo(&home, &args);
             assert_eq!(got, code, "{args:?}: {out}{err}");
-            (
-                out.replace(&url, "<ENGINE>"),
-                err.replace(&url, "<ENGINE>"),
-            )
+            (out.replace(&url, "<ENGINE>"), err.replace(&url, "<ENGINE>"))
         };
         let (full_out, full_err) = through(&full_engine);
         for (name, engine) in [
@@ -429,7 +429,11 @@ fn spread_affected_and_audit_answer_the_same_on_every_layout_and_engine() {
             // Every instance once: cart and cart-worker share a list, shop's builds do not.
             assert_eq!(
                 testkit::affected_instances(&full_out),
-                FLEET.iter().map(|(i, _)| *i).collect::<Vec<_>>().tap_sorted()
+                FLEET
+                    .iter()
+                    .map(|(i, _)| *i)
+                    .collect::<Vec<_>>()
+                    .tap_sorted()
             );
         }
         if args == ["spread", "--format", "json"] {
@@ -486,6 +490,26 @@ fn digests_the_catalog_does_not_hold_are_unknown_and_exit_2() {
     // Counted, the instances of each build add up the same way.
     let (code, _, err) = depinfo(&home, &["spread", "--format", "json", "--prometheus", &url]);
     assert_eq!((code, err), (2, line));
+    // Told `full`, a catalog-only fleet holds no data of that layout: never a clean answer.
+    let (code, out, err) = depinfo(
+        &home,
+        &[
+            "affected",
+            "hyper",
+            "<0.14.10",
+            "--layout",
+            "full",
+            "--prometheus",
+            &url,
+        ],
+    );
+    assert_eq!((code, out.as_str()), (2, ""), "{err}");
+    assert_eq!(
+        err,
+        format!(
+            "error: {url}: no rust_mod_info (--layout full) series: is this the right server or tenant?\n"
+        )
+    );
     drop(served);
 }
 
@@ -510,19 +534,35 @@ fn an_empty_prometheus_is_no_data_not_a_clean_answer() {
     let line = format!(
         "error: {url}: no rust_mod_info or rust_build_info series: is this the right server or tenant?\n"
     );
-    for args in [
-        &["affected", "serde", ">=1", "--format", "json"][..],
-        &["affected", "serde", ">=1"],
-        &["affected", "serde", ">=1", "--layout", "full"],
-        &["affected", "serde", ">=1", "--layout", "catalog"],
-        &["spread"],
-        &["spread", "--format", "json"],
-        &["audit", "--db", &db],
+    let told = |layout: &str| {
+        format!(
+            "error: {url}: no {} (--layout {layout}) series: is this the right server or tenant?\n",
+            if layout == "full" {
+                "rust_mod_info"
+            } else {
+                "rust_build_info"
+            }
+        )
+    };
+    for (args, line) in [
+        (&["affected", "serde", ">=1", "--format", "json"][..], &line),
+        (&["affected", "serde", ">=1"], &line),
+        (
+            &["affected", "serde", ">=1", "--layout", "full"],
+            &told("full"),
+        ),
+        (
+            &["affected", "serde", ">=1", "--layout", "catalog"],
+            &told("catalog"),
+        ),
+        (&["spread"], &line),
+        (&["spread", "--format", "json"], &line),
+        (&["audit", "--db", &db], &line),
     ] {
         let args: Vec<&str> = args.iter().copied().chain(["--prometheus", &url]).collect();
         let (code, out, err) = depinfo(&home, &args);
         assert_eq!(code, 2, "{args:?}: {out}{err}");
-        assert!(err.contains(&line), "{args:?}: {err}");
+        assert!(err.contains(line.as_str()), "{args:?}: {err}");
         if args.contains(&"json") && args[0] == "affected" {
             testkit::assert_contains(&out, "is this the right server or tenant?");
         }
@@ -535,7 +575,10 @@ fn an_empty_prometheus_is_no_data_not_a_clean_answer() {
 fn a_prometheus_that_holds_its_answer_fails_on_the_timeout_given() {
     let held = Server::start(|_| {
         std::thread::sleep(Duration::from_secs(5));
-        Reply::ok("application/json", r#"{"status":"success","data":{"resultType":"vector","result":[]}}"#)
+        Reply::ok(
+            "application/json",
+            r#"{"status":"success","data":{"resultType":"vector","result":[]}}"#,
+        )
     });
     let url = held.url("");
     let home = Scratch::new("layouts-timeout");
@@ -546,7 +589,10 @@ fn a_prometheus_that_holds_its_answer_fails_on_the_timeout_given() {
     );
     assert!(started.elapsed() < Duration::from_secs(4), "{err}");
     assert_eq!(code, 2, "{out}{err}");
-    assert_eq!(err, format!("error: {url}: no answer within 0.5s (--timeout)\n"));
+    assert_eq!(
+        err,
+        format!("error: {url}: no answer within 0.5s (--timeout)\n")
+    );
 }
 
 /// The defaults of each kind of source are what `--help` says.
@@ -634,7 +680,10 @@ fn metrics_pages_in_the_catalog_layout_read_their_list_from_the_target() {
     let digest = SHOP_OLD.list().digest().to_owned();
     for (list, why) in [
         (Some(String::new()), "the list's digest is"),
-        (Some(SHOP_NEW.list().text().to_owned()), "the list's digest is"),
+        (
+            Some(SHOP_NEW.list().text().to_owned()),
+            "the list's digest is",
+        ),
     ] {
         let target = catalog_target(&SHOP_OLD, list);
         let url = target.url("/metrics");
@@ -643,7 +692,10 @@ fn metrics_pages_in_the_catalog_layout_read_their_list_from_the_target() {
             &["affected", "hyper", "<0.14.10", "--metrics", &url],
         );
         assert_eq!(code, 2, "{out}{err}");
-        assert_eq!(out, "", "no crate is read from a list that is not its digest's");
+        assert_eq!(
+            out, "",
+            "no crate is read from a list that is not its digest's"
+        );
         let head = format!(
             "error: {url}: shop: its dependency list {digest} could not be read from {}: {why}",
             target.url(&format!("/deps/{digest}"))
@@ -681,12 +733,22 @@ fn metrics_pages_in_the_catalog_layout_read_their_list_from_the_target() {
     let url = other.url("/metrics");
     let (code, out, err) = depinfo(
         home.path(),
-        &["affected", "serde", ">=1", "--format", "json", "--metrics", &url],
+        &[
+            "affected",
+            "serde",
+            ">=1",
+            "--format",
+            "json",
+            "--metrics",
+            &url,
+        ],
     );
     assert_eq!(code, 2, "{out}{err}");
     assert_eq!(
         err,
-        format!("error: {url}: no rust_mod_info or rust_build_info series: is this the right page?\n")
+        format!(
+            "error: {url}: no rust_mod_info or rust_build_info series: is this the right page?\n"
+        )
     );
 }
 
@@ -724,6 +786,6 @@ fn the_progress_line_says_what_it_waits_for_on_a_terminal() {
     // The server holds none of our series: said once the line is gone.
     testkit::assert_contains(
         &shown,
-        &format!("\r\x1b[Kerror: {url}: no rust_mod_info or rust_build_info series"),
+        &format!("\r\x1b[Kerror: {url}: no rust_mod_info (--layout full) series"),
     );
 }

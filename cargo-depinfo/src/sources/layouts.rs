@@ -183,7 +183,10 @@ impl Catalog {
             self.digests.insert(deps.to_owned());
         }
         // A replica's copy of a row already read is the same row.
-        self.entries.entry(deps.to_owned()).or_default().insert(entry);
+        self.entries
+            .entry(deps.to_owned())
+            .or_default()
+            .insert(entry);
         Some(())
     }
 
@@ -262,8 +265,16 @@ pub(crate) fn join(
                 version: e.version.clone(),
                 source: if with_source { e.source.clone() } else { None },
                 direct: if per_instance { e.direct.clone() } else { None },
-                program_version: if per_instance { b.version.clone() } else { None },
-                revision: if per_instance { b.revision.clone() } else { None },
+                program_version: if per_instance {
+                    b.version.clone()
+                } else {
+                    None
+                },
+                revision: if per_instance {
+                    b.revision.clone()
+                } else {
+                    None
+                },
                 exporter: b.exporter,
                 count: b.count,
             });
@@ -311,7 +322,13 @@ pub(crate) fn origin_rule(rows: Vec<Row>) -> Vec<Row> {
 mod tests {
     use super::*;
 
-    fn build(program: &str, instance: Option<&str>, deps: &str, exporter: bool, n: usize) -> BuildRow {
+    fn build(
+        program: &str,
+        instance: Option<&str>,
+        deps: &str,
+        exporter: bool,
+        n: usize,
+    ) -> BuildRow {
         BuildRow {
             program: program.into(),
             instance: instance.map(Into::into),
@@ -354,7 +371,10 @@ mod tests {
             build_info_query(false, false),
             r#"rust_build_info{layout!="full",deps!=""}"#
         );
-        assert_eq!(build_info_query(false, true), r#"rust_build_info{deps!=""}"#);
+        assert_eq!(
+            build_info_query(false, true),
+            r#"rust_build_info{deps!=""}"#
+        );
         assert_eq!(
             deps_info_query(&["serde_json".into()]),
             r#"rust_deps_info{name=~"serde[-_]json"}"#
@@ -398,25 +418,38 @@ mod tests {
 
     #[test]
     fn replicas_of_the_catalog_are_one() {
-        let mut c = catalog(&[("d1", "serde", "1.0.0"), ("d1", "itoa", "1.0.1")], "cat-a:1");
-        let again = catalog(&[("d1", "serde", "1.0.0"), ("d1", "itoa", "1.0.1")], "cat-b:1");
+        let mut c = catalog(
+            &[("d1", "serde", "1.0.0"), ("d1", "itoa", "1.0.1")],
+            "cat-a:1",
+        );
+        let again = catalog(
+            &[("d1", "serde", "1.0.0"), ("d1", "itoa", "1.0.1")],
+            "cat-b:1",
+        );
         for (deps, entries) in again.entries {
             c.entries.entry(deps).or_default().extend(entries);
         }
         let (rows, unresolved) = join(&[build("app", None, "d1", false, 4)], &c, false, false);
         assert_eq!(unresolved, Unresolved::default());
         assert_eq!(rows.len(), 2, "{rows:?}");
-        assert!(rows.iter().all(|r| r.count == 4 && r.source.is_none() && r.direct.is_none()));
+        assert!(
+            rows.iter()
+                .all(|r| r.count == 4 && r.source.is_none() && r.direct.is_none())
+        );
         // Adding the same labels twice keeps one row.
         let mut twice = catalog(&[("d1", "serde", "1.0.0")], "x");
-        assert!(twice.add(|n| match n {
-            "deps" => Some("d1"),
-            "name" => Some("serde"),
-            "version" => Some("1.0.0"),
-            "source" => Some("crates.io"),
-            "direct" => Some("true"),
-            _ => None,
-        }).is_some());
+        assert!(
+            twice
+                .add(|n| match n {
+                    "deps" => Some("d1"),
+                    "name" => Some("serde"),
+                    "version" => Some("1.0.0"),
+                    "source" => Some("crates.io"),
+                    "direct" => Some("true"),
+                    _ => None,
+                })
+                .is_some()
+        );
         assert_eq!(twice.entries["d1"].len(), 1);
         assert!(twice.add(|n| (n == "name").then_some("x")).is_none());
     }
@@ -434,17 +467,31 @@ mod tests {
             false,
         );
         let rows = origin_rule(rows);
-        let counts: Vec<(&str, usize)> = rows.iter().map(|r| (r.program.as_str(), r.count)).collect();
+        let counts: Vec<(&str, usize)> =
+            rows.iter().map(|r| (r.program.as_str(), r.count)).collect();
         assert_eq!(counts, [("a", 2), ("b", 3)]);
         assert_eq!(rows[0].source.as_deref(), Some("crates.io"));
         // Two builds of one program in one job: the versions they share are counted together.
-        let c = catalog(&[("d1", "serde", "1.0.0"), ("d2", "serde", "1.0.0"), ("d2", "itoa", "1.0.1")], "cat");
-        let rows = origin_rule(join(
-            &[build("a", None, "d1", false, 2), build("a", None, "d2", false, 5)],
-            &c,
-            false,
-            false,
-        ).0);
+        let c = catalog(
+            &[
+                ("d1", "serde", "1.0.0"),
+                ("d2", "serde", "1.0.0"),
+                ("d2", "itoa", "1.0.1"),
+            ],
+            "cat",
+        );
+        let rows = origin_rule(
+            join(
+                &[
+                    build("a", None, "d1", false, 2),
+                    build("a", None, "d2", false, 5),
+                ],
+                &c,
+                false,
+                false,
+            )
+            .0,
+        );
         let counts: Vec<(&str, usize)> = rows.iter().map(|r| (r.name.as_str(), r.count)).collect();
         assert_eq!(counts, [("itoa", 5), ("serde", 7)]);
     }
@@ -475,7 +522,8 @@ mod tests {
             false,
         );
         let rows = origin_rule(rows);
-        let counts: Vec<(&str, usize)> = rows.iter().map(|r| (r.program.as_str(), r.count)).collect();
+        let counts: Vec<(&str, usize)> =
+            rows.iter().map(|r| (r.program.as_str(), r.count)).collect();
         assert_eq!(counts, [("a", 2), ("b", 4)]);
         assert!(rows.iter().all(|r| !r.exporter));
     }

@@ -42,7 +42,9 @@ pub enum MetricsPageError {
     /// A program on the page publishes its dependency list's digest only (the `catalog` or
     /// `direct` layout), and the list could not be read from the target itself: its crates
     /// are unknown.
-    #[error("{program}: its dependency list {deps} could not be read from {url}: {why}; its crates are unknown")]
+    #[error(
+        "{program}: its dependency list {deps} could not be read from {url}: {why}; its crates are unknown"
+    )]
     ListUnread {
         /// The program.
         program: String,
@@ -242,7 +244,10 @@ impl PageReader {
         let key = (
             Some(self.instance.clone()),
             None,
-            format!("{}_build_info", build_info_collector::metric_name(&listed.program)),
+            format!(
+                "{}_build_info",
+                build_info_collector::metric_name(&listed.program)
+            ),
         );
         self.builder
             .build_info

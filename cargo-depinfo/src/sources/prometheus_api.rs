@@ -1093,7 +1093,13 @@ mod tests {
     fn metric_names_answers_are_judged() {
         let wanted = ["rust_mod_info", "rust_build_info"];
         assert_eq!(
-            decode_names(200, None, br#"{"status":"success","data":["rust_build_info","up"]}"#, &wanted).unwrap(),
+            decode_names(
+                200,
+                None,
+                br#"{"status":"success","data":["rust_build_info","up"]}"#,
+                &wanted
+            )
+            .unwrap(),
             ["rust_build_info"]
         );
         assert!(
@@ -1102,7 +1108,12 @@ mod tests {
                 .is_empty()
         );
         assert!(matches!(
-            decode_names(400, None, br#"{"status":"error","errorType":"bad_data","error":"x"}"#, &wanted),
+            decode_names(
+                400,
+                None,
+                br#"{"status":"error","errorType":"bad_data","error":"x"}"#,
+                &wanted
+            ),
             Err(ApiError::Refused { status: 400, .. })
         ));
         assert!(matches!(
