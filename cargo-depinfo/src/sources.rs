@@ -1072,10 +1072,11 @@ fn full_layout(
     }
     // Per instance, the program's version and revision come from its build_info series;
     // counted observations stand for instances that may differ in both.
-    if !observations.is_empty() && !counted {
-        if read_build_info(session, &mut builder.build_info).is_ok() {
-            builder.join(observations);
-        }
+    if !observations.is_empty()
+        && !counted
+        && read_build_info(session, &mut builder.build_info).is_ok()
+    {
+        builder.join(observations);
     }
     Ok(())
 }

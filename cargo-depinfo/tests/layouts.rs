@@ -233,9 +233,9 @@ fn start(
     procs: &mut Processes,
     victoria: bool,
 ) -> String {
-    let config = scratch.join(&format!("{name}.yml"));
+    let config = scratch.join(format!("{name}.yml"));
     std::fs::write(&config, &served.config).unwrap();
-    let data = scratch.join(&format!("{name}-data"));
+    let data = scratch.join(format!("{name}-data"));
     let (child, addr) = if victoria {
         start_victoria_metrics(&config, &data)
     } else {
@@ -427,14 +427,9 @@ fn spread_affected_and_audit_answer_the_same_on_every_layout_and_engine() {
         }
         if args == ["affected", "itoa", ">=1.0.0", "--format", "json"] {
             // Every instance once: cart and cart-worker share a list, shop's builds do not.
-            assert_eq!(
-                testkit::affected_instances(&full_out),
-                FLEET
-                    .iter()
-                    .map(|(i, _)| *i)
-                    .collect::<Vec<_>>()
-                    .tap_sorted()
-            );
+            let mut all: Vec<&str> = FLEET.iter().map(|(i, _)| *i).collect();
+            all.sort_unstable();
+            assert_eq!(testkit::affected_instances(&full_out), all);
         }
         if args == ["spread", "--format", "json"] {
             assert!(full_out.contains("\"cart-worker\""), "{full_out}");
@@ -443,18 +438,6 @@ fn spread_affected_and_audit_answer_the_same_on_every_layout_and_engine() {
     drop(full);
     drop(catalog);
     drop(mixed);
-}
-
-/// `v.sorted()` for a vector.
-trait TapSorted {
-    fn tap_sorted(self) -> Self;
-}
-
-impl TapSorted for Vec<&str> {
-    fn tap_sorted(mut self) -> Self {
-        self.sort_unstable();
-        self
-    }
 }
 
 /// Regression (issue 19): a fleet in the catalog layout whose catalog is not deployed is
