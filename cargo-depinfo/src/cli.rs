@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
-use cargo_depinfo::{Client, HttpConfig, HttpOptions, Level, Limits, ListOptions, SourceArgs};
+use cargo_depinfo::{
+    Client, HttpConfig, HttpOptions, LayoutChoice, Level, Limits, ListOptions, SourceArgs,
+};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::{LONG_VERSION, VERSION};
@@ -20,7 +22,8 @@ pub(crate) enum Cli {
 
 /// The dependency inventory of workspaces and binaries (build-info and cargo-auditable data).
 ///
-/// Exit codes: 0 clean, 1 found what was asked about, 2 error.
+/// Exit codes: 0 clean, 1 found what was asked about, 2 error or could not judge (unknown is
+/// never clean).
 #[derive(Debug, Args)]
 #[command(version = VERSION, long_version = LONG_VERSION)]
 pub(crate) struct Depinfo {
@@ -257,12 +260,22 @@ pub(crate) struct SourceFlags {
     #[arg(long = "metrics", value_name = "URL")]
     metrics: Vec<String>,
     /// A Prometheus HTTP API (Prometheus, Thanos, Mimir, VictoriaMetrics) to query for
-    /// rust_mod_info (`http://host:9090[/prefix]`; repeatable).
+    /// rust_mod_info, or rust_build_info and the catalog's rust_deps_info
+    /// (`http://host:9090[/prefix]`; repeatable).
     #[arg(long = "prometheus", value_name = "URL")]
     prometheus: Vec<String>,
-    /// Seconds allowed for each network source (more than 0, at most 86400: one day).
-    #[arg(long, value_name = "SECS", default_value_t = 5.0)]
-    timeout: f64,
+    /// Seconds allowed for each network request (more than 0, at most 86400: one day).
+    /// Default: 5 for a /metrics page (a dead target fails fast), 120 for a Prometheus API
+    /// (Prometheus' own query timeout: a count over a large fleet takes seconds). Given, it
+    /// applies to every source.
+    #[arg(long, value_name = "SECS")]
+    timeout: Option<f64>,
+    /// Which series layouts to read through --prometheus: auto asks which the fleet uses
+    /// (one small query) and reads each instance in its own; full reads rust_mod_info only
+    /// (the queries of fleets that have no catalog); catalog reads rust_build_info joined with
+    /// the catalog's rust_deps_info only.
+    #[arg(long, value_enum, value_name = "LAYOUT", default_value_t = LayoutFlag::Auto)]
+    layout: LayoutFlag,
     /// How many network sources are read at once (sources that never answer each hold one
     /// worker for at most --timeout).
     #[arg(long, value_name = "N", default_value_t = 64,
@@ -278,6 +291,17 @@ pub(crate) struct SourceFlags {
         next_help_heading = "Workspace (when no other source is given)"
     )]
     cargo: WorkspaceFlags,
+}
+
+/// `--layout`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum LayoutFlag {
+    /// Detect the layouts in use.
+    Auto,
+    /// rust_mod_info only.
+    Full,
+    /// rust_build_info and the catalog only.
+    Catalog,
 }
 
 /// The error when no source is given outside a cargo project.
@@ -334,17 +358,20 @@ fn echoed(input: &str) -> String {
 }
 
 impl SourceFlags {
-    /// The `--timeout`, checked.
-    pub(crate) fn timeout(&self) -> Result<Duration> {
-        Some(self.timeout)
-            .filter(|t| *t <= MAX_TIMEOUT_SECS)
-            .and_then(|t| Duration::try_from_secs_f64(t).ok())
-            .filter(|t| !t.is_zero())
-            .with_context(|| {
-                format!(
-                    "--timeout must be a positive number of seconds, at most {MAX_TIMEOUT_SECS} (one day)"
-                )
-            })
+    /// The `--timeout` of `/metrics` pages and of Prometheus APIs: each kind's default
+    /// ([`cargo_depinfo::DEFAULT_PAGE_TIMEOUT`], [`cargo_depinfo::DEFAULT_API_TIMEOUT`]), or
+    /// the one given, checked, for both.
+    pub(crate) fn timeouts(&self) -> Result<(Duration, Duration)> {
+        match self.timeout {
+            None => Ok((
+                cargo_depinfo::DEFAULT_PAGE_TIMEOUT,
+                cargo_depinfo::DEFAULT_API_TIMEOUT,
+            )),
+            Some(t) => {
+                let t = checked_timeout(t)?;
+                Ok((t, t))
+            }
+        }
     }
 
     /// The library's source arguments. The workspace is read when a workspace flag is given,
@@ -355,7 +382,12 @@ impl SourceFlags {
         args.paths.clone_from(&self.paths);
         args.metrics.clone_from(&self.metrics);
         args.prometheus.clone_from(&self.prometheus);
-        args.timeout = self.timeout()?;
+        (args.timeout, args.api_timeout) = self.timeouts()?;
+        args.layout = match self.layout {
+            LayoutFlag::Auto => LayoutChoice::Auto,
+            LayoutFlag::Full => LayoutChoice::Full,
+            LayoutFlag::Catalog => LayoutChoice::Catalog,
+        };
         args.workers = usize::from(self.jobs);
         args.client = Some(self.http.client(args.timeout)?);
         args.limits = self.limits.limits();
@@ -368,6 +400,19 @@ impl SourceFlags {
         }
         Ok(args)
     }
+}
+
+/// A `--timeout` in seconds, checked.
+fn checked_timeout(secs: f64) -> Result<Duration> {
+    Some(secs)
+        .filter(|t| *t <= MAX_TIMEOUT_SECS)
+        .and_then(|t| Duration::try_from_secs_f64(t).ok())
+        .filter(|t| !t.is_zero())
+        .with_context(|| {
+            format!(
+                "--timeout must be a positive number of seconds, at most {MAX_TIMEOUT_SECS} (one day)"
+            )
+        })
 }
 
 #[derive(Debug, Args)]
@@ -823,13 +868,48 @@ mod tests {
             let Command::Spread(s) = parse(&["cargo-depinfo", "spread", &flag]) else {
                 panic!("not spread");
             };
-            let e = s.sources.timeout().unwrap_err().to_string();
+            let e = s.sources.timeouts().unwrap_err().to_string();
             assert!(e.contains("at most 86400"), "{bad}: {e}");
         }
         let Command::Spread(s) = parse(&["cargo-depinfo", "spread", "--timeout", "86400"]) else {
             panic!("not spread");
         };
-        assert_eq!(s.sources.timeout().unwrap(), Duration::from_secs(86_400));
+        let day = Duration::from_secs(86_400);
+        assert_eq!(s.sources.timeouts().unwrap(), (day, day));
+    }
+
+    /// Issue 19: a /metrics page keeps failing fast, a Prometheus API gets Prometheus' own
+    /// query timeout; `--timeout` given applies to both.
+    #[test]
+    fn each_kind_of_source_has_its_default_timeout() {
+        let Command::Spread(s) = parse(&["cargo-depinfo", "spread"]) else {
+            panic!("not spread");
+        };
+        assert_eq!(
+            s.sources.timeouts().unwrap(),
+            (Duration::from_secs(5), Duration::from_secs(120))
+        );
+        let Command::Spread(s) = parse(&["cargo-depinfo", "spread", "--timeout", "7"]) else {
+            panic!("not spread");
+        };
+        let seven = Duration::from_secs(7);
+        assert_eq!(s.sources.timeouts().unwrap(), (seven, seven));
+        assert_eq!(s.sources.layout, LayoutFlag::Auto);
+        for (given, expected) in [("full", LayoutFlag::Full), ("catalog", LayoutFlag::Catalog)] {
+            let Command::Spread(s) = parse(&["cargo-depinfo", "spread", "--layout", given]) else {
+                panic!("not spread");
+            };
+            assert_eq!(s.sources.layout, expected);
+        }
+        assert!(
+            Cli::try_parse_from(cargo_args(os(&[
+                "cargo-depinfo",
+                "spread",
+                "--layout",
+                "direct"
+            ])))
+            .is_err()
+        );
     }
 
     #[test]

@@ -63,7 +63,8 @@ pub use crate::sources::sparse_index::{
 };
 pub use crate::sources::workspace::{ListError, ListOptions, list};
 pub use crate::sources::{
-    Ask, Collected, DEFAULT_WORKERS, SourceArgs, SourceError, collect, collect_with,
+    Ask, Collected, DEFAULT_API_TIMEOUT, DEFAULT_PAGE_TIMEOUT, DEFAULT_WORKERS, LayoutChoice,
+    SourceArgs, SourceError, collect, collect_with,
 };
 
 /// The parsers of network answers and of cargo's index cache, public only with the

@@ -20,8 +20,10 @@ const EXIT_CLEAN: u8 = 0;
 /// Exit code: found what was asked about (`affected`, `spread --max-versions`, `outdated
 /// --fail-on`).
 const EXIT_FOUND: u8 = 1;
-/// Exit code: an error (bad input, unreadable source, failed cargo). Errors win over findings:
-/// a partial answer is not a clean one.
+/// Exit code: an error (bad input, unreadable source, failed cargo), or an answer that could
+/// not be judged (a version that is not SemVer, instances whose dependency list is unknown, a
+/// source with none of our series). Errors win over findings: a partial answer is not a clean
+/// one.
 const EXIT_ERROR: u8 = 2;
 
 /// Output written as it is made (a question over a million series answers in hundreds of

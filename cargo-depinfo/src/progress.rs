@@ -2,6 +2,7 @@
 //! to the terminal: the binary draws its progress line from these events.
 
 use std::path::Path;
+use std::time::Duration;
 
 /// What a long operation is doing now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,5 +21,16 @@ pub enum Progress<'a> {
         done: usize,
         /// Crates to look up.
         total: usize,
+    },
+    /// Waiting for a network source's answer (the one waited for longest, when several are).
+    Waiting {
+        /// The source, as shown (credentials redacted).
+        source: &'a str,
+        /// What was asked of it (`count by over rust_mod_info`).
+        what: &'a str,
+        /// How long it has been waited for.
+        elapsed: Duration,
+        /// Its timeout.
+        limit: Duration,
     },
 }

@@ -64,6 +64,13 @@ impl<W: Write> ProgressLine<W> {
                 Some(total as u64),
                 "crates in the index",
             ),
+            // A URL as shown may hold anything a user typed: escaped too.
+            Progress::Waiting {
+                source,
+                what,
+                elapsed,
+                limit,
+            } => waiting_line(&cargo_depinfo::printable(source), what, elapsed, limit),
             // A kind of event this binary does not know yet: keep the line as it is.
             _ => return,
         };
@@ -111,6 +118,34 @@ fn line(verb: &str, done: u64, total: Option<u64>, item: &str) -> String {
     } else {
         let keep: String = item.chars().skip(count - room.saturating_sub(1)).collect();
         format!("{head}…{keep}")
+    }
+}
+
+/// `waiting for SOURCE (WHAT), 12 s of 120 s`, cut to [`WIDTH`] columns in the source's
+/// middle (its start and its end both tell sources apart less than the rest of the line).
+fn waiting_line(source: &str, what: &str, elapsed: Duration, limit: Duration) -> String {
+    let tail = format!(" ({what}), {} s of {} s", elapsed.as_secs(), seconds(limit));
+    let head = "waiting for ";
+    let room = WIDTH.saturating_sub(head.chars().count() + tail.chars().count());
+    let count = source.chars().count();
+    let source = if count <= room {
+        source.to_owned()
+    } else {
+        let keep = room.saturating_sub(1);
+        let front: String = source.chars().take(keep - keep / 2).collect();
+        let back: String = source.chars().skip(count - keep / 2).collect();
+        format!("{front}…{back}")
+    };
+    let line = format!("{head}{source}{tail}");
+    line.chars().take(WIDTH).collect()
+}
+
+/// A timeout in seconds: whole when it is (`120`), else with its fraction (`0.5`).
+fn seconds(d: Duration) -> String {
+    if d.subsec_nanos() == 0 {
+        d.as_secs().to_string()
+    } else {
+        format!("{}", d.as_secs_f64())
     }
 }
 
@@ -177,6 +212,34 @@ mod tests {
             "{shown:?}"
         );
         assert!(!shown.replace('\r', "").chars().any(char::is_control));
+    }
+
+    /// Issue 19: the line says what is waited for, and how long of how long.
+    #[test]
+    fn the_line_says_what_it_waits_for() {
+        let w = Progress::Waiting {
+            source: "http://127.0.0.1:9090",
+            what: "count by over rust_mod_info",
+            elapsed: Duration::from_millis(12_900),
+            limit: Duration::from_secs(120),
+        };
+        assert_eq!(
+            shown(true, true, &[w]),
+            "\rwaiting for http://127.0.0.1:9090 (count by over rust_mod_info), 12 s of 120 s\x1b[K\r\x1b[K"
+        );
+        let long = format!("http://{}.example:9090/prefix", "x".repeat(200));
+        let l = waiting_line(
+            &long,
+            "its /metrics page",
+            Duration::ZERO,
+            Duration::from_millis(500),
+        );
+        assert_eq!(l.chars().count(), WIDTH, "{l}");
+        assert!(l.starts_with("waiting for http://xx"), "{l}");
+        assert!(
+            l.ends_with(":9090/prefix (its /metrics page), 0 s of 0.5 s"),
+            "{l}"
+        );
     }
 
     #[test]

@@ -34,6 +34,7 @@ pub(crate) mod child_process;
 pub(crate) mod exposition;
 pub(crate) mod http;
 pub(crate) mod index_cache;
+pub(crate) mod layouts;
 pub(crate) mod metrics_pages;
 pub(crate) mod prometheus_api;
 pub(crate) mod sparse_index;
@@ -45,7 +46,7 @@ use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use build_info_collector::RUST_MOD_INFO;
 
@@ -59,6 +60,9 @@ use crate::inventory::Kind;
 use crate::observation::{Observation, Runner, Strings, from_inventories};
 use crate::progress::Progress;
 
+pub use self::layouts::LayoutChoice;
+use self::layouts::{BuildRow, Catalog, Detected, Row};
+
 /// The instant query for build_info series of programs using build-info (their
 /// `rustversion` label tells them from other exporters' build_info).
 const BUILD_INFO_QUERY: &str = r#"{__name__=~".+_build_info",rustversion!=""}"#;
@@ -68,6 +72,15 @@ const BUILD_INFO_QUERY: &str = r#"{__name__=~".+_build_info",rustversion!=""}"#;
 /// few threads' memory (each waits at most `--timeout`, so such a run takes about
 /// `sources / workers × timeout`).
 pub const DEFAULT_WORKERS: usize = 64;
+
+/// The default time allowed for a `/metrics` page: a page is a few KB that a live target
+/// serves at once, so a dead one should fail fast.
+pub const DEFAULT_PAGE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The default time allowed for a request to a Prometheus API: Prometheus' own default query
+/// timeout (`--query.timeout`, 2 minutes), since a `count by` over a large fleet takes
+/// seconds on a small server.
+pub const DEFAULT_API_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// What to read.
 #[derive(Debug, Clone)]
@@ -79,8 +92,13 @@ pub struct SourceArgs {
     pub metrics: Vec<String>,
     /// Prometheus HTTP API base URLs (`http://host:9090`, or with a path prefix).
     pub prometheus: Vec<String>,
-    /// Time allowed for each network source (for the client built when `client` is `None`).
+    /// Time allowed for each `/metrics` page (and the client built when `client` is `None`).
     pub timeout: Duration,
+    /// Time allowed for each request to a Prometheus API (the client's own timeout is
+    /// replaced by this one for them; the budget of bytes stays shared).
+    pub api_timeout: Duration,
+    /// Which layouts to read through Prometheus APIs.
+    pub layout: LayoutChoice,
     /// The HTTP client of the network sources (one budget over all their bodies); `None`
     /// builds one with `timeout` and no credentials.
     pub client: Option<Client>,
@@ -119,7 +137,9 @@ impl Default for SourceArgs {
             paths: Vec::new(),
             metrics: Vec::new(),
             prometheus: Vec::new(),
-            timeout: Duration::from_secs(5),
+            timeout: DEFAULT_PAGE_TIMEOUT,
+            api_timeout: DEFAULT_API_TIMEOUT,
+            layout: LayoutChoice::Auto,
             client: None,
             limits: Limits::default(),
             workspace: None,
@@ -185,6 +205,28 @@ pub enum SourceError {
         /// How many warnings the answers held.
         count: usize,
     },
+    /// Instances run a dependency list (`rust_build_info{deps}`) that the catalog
+    /// (`rust_deps_info`) does not hold: their crates are unknown, so the answer is never
+    /// clean.
+    #[error("{url}: {} ({}) run a dependency list the catalog does not hold (rust_deps_info); their crates are unknown", plural(*instances, "instance"), plural(*builds, "build"))]
+    Unresolved {
+        /// The base URL as given, redacted and cut short as for `MetricsPage`.
+        url: String,
+        /// How many instances.
+        instances: usize,
+        /// How many distinct digests.
+        builds: usize,
+    },
+    /// The source holds none of our series (of those the `--layout` reads): no answer can
+    /// be judged from it.
+    #[error("{url}: no {what} series: is this the right server or tenant?")]
+    NoData {
+        /// The URL as given, redacted and cut short as for `MetricsPage`.
+        url: String,
+        /// The series looked for: `rust_mod_info or rust_build_info`, or one of them and the
+        /// `--layout` that reads it alone.
+        what: &'static str,
+    },
     /// Reading the source panicked (a bug: the other sources are still read).
     #[error("{input}: panicked")]
     Panicked {
@@ -200,9 +242,20 @@ impl SourceError {
             SourceError::Binary(e) => e.path().display().to_string(),
             SourceError::MetricsPage { url, .. }
             | SourceError::PrometheusApi { url, .. }
-            | SourceError::PrometheusWarnings { url, .. } => url.clone(),
+            | SourceError::PrometheusWarnings { url, .. }
+            | SourceError::Unresolved { url, .. }
+            | SourceError::NoData { url, .. } => url.clone(),
             SourceError::Panicked { input } | SourceError::Workspace { input, .. } => input.clone(),
         }
+    }
+}
+
+/// `1 instance`, `3 instances`.
+fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
     }
 }
 
@@ -310,31 +363,56 @@ pub fn collect_with(args: &SourceArgs, on_progress: &mut dyn FnMut(Progress<'_>)
             }
         }
     };
-    let client = &client;
-    let jobs: Vec<(&String, bool)> = args
+    let api_client = client.with_timeout(args.api_timeout);
+    let (client, api_client) = (&client, &api_client);
+    let jobs: Vec<(usize, &String, bool)> = args
         .metrics
         .iter()
         .map(|url| (url, true))
         .chain(args.prometheus.iter().map(|url| (url, false)))
+        .enumerate()
+        .map(|(i, (url, is_page))| (i, url, is_page))
         .collect();
-    let results = in_pool(&jobs, args.workers, |&(url, is_page)| {
+    // What each source waits for now, for the progress line.
+    let board: Mutex<Vec<Option<Waiting>>> = Mutex::new(vec![None; jobs.len()]);
+    let read = |&(i, url, is_page): &(usize, &String, bool)| {
+        let limit = if is_page {
+            client.timeout()
+        } else {
+            api_client.timeout()
+        };
+        let waiting = |what: Option<&'static str>| {
+            if let Ok(mut board) = board.lock() {
+                board[i] = what.map(|what| Waiting {
+                    source: http::shown_url(url),
+                    what,
+                    since: Instant::now(),
+                    limit,
+                });
+            }
+        };
         if !is_page {
-            return query_prometheus(client, url, args);
+            return query_prometheus(api_client, url, args, &waiting);
         }
-        match metrics_pages::scrape(client, url) {
-            Ok((observations, skipped)) => Collected {
+        waiting(Some("its /metrics page"));
+        let page = metrics_pages::scrape(client, url);
+        waiting(None);
+        match page {
+            Ok((observations, skipped, unread)) => Collected {
                 observations,
                 // The rest of the page counts, but the answer is not complete.
                 errors: skipped
                     .first
-                    .map(|first| SourceError::MetricsPage {
-                        url: http::shown_url(url),
-                        error: MetricsPageError::Skipped {
-                            count: skipped.count,
-                            first,
-                        },
+                    .map(|first| MetricsPageError::Skipped {
+                        count: skipped.count,
+                        first,
                     })
                     .into_iter()
+                    .chain(unread)
+                    .map(|error| SourceError::MetricsPage {
+                        url: http::shown_url(url),
+                        error,
+                    })
                     .collect(),
                 ..Collected::default()
             },
@@ -346,8 +424,22 @@ pub fn collect_with(args: &SourceArgs, on_progress: &mut dyn FnMut(Progress<'_>)
                 ..Collected::default()
             },
         }
-    });
-    let results = results.into_iter().zip(&jobs).map(|(c, (url, _))| {
+    };
+    // The longest wait of those under way is the one shown.
+    let mut tick = || {
+        if let Ok(board) = board.lock()
+            && let Some(w) = board.iter().flatten().min_by_key(|w| w.since)
+        {
+            on_progress(Progress::Waiting {
+                source: &w.source,
+                what: w.what,
+                elapsed: w.since.elapsed(),
+                limit: w.limit,
+            });
+        }
+    };
+    let results = in_pool_watched(&jobs, args.workers, read, Some(&mut tick));
+    let results = results.into_iter().zip(&jobs).map(|(c, (_, url, _))| {
         c.unwrap_or_else(|| Collected {
             errors: vec![SourceError::Panicked {
                 input: http::shown_url(url),
@@ -376,11 +468,38 @@ pub fn collect_with(args: &SourceArgs, on_progress: &mut dyn FnMut(Progress<'_>)
 /// threads than jobs; one job or one worker runs on the calling thread), each taking the next job from a shared queue; the results come back in
 /// the jobs' order. `None` for a job whose `f` panicked (the other jobs still run), or that
 /// never ran because no thread could be started.
+#[cfg(test)]
 fn in_pool<J: Sync, T: Send>(
     jobs: &[J],
     workers: usize,
     f: impl Fn(&J) -> T + Sync,
 ) -> Vec<Option<T>> {
+    in_pool_watched(jobs, workers, f, None)
+}
+
+/// What a source waits for (see [`Progress::Waiting`]).
+#[derive(Clone)]
+struct Waiting {
+    source: String,
+    what: &'static str,
+    since: Instant,
+    limit: Duration,
+}
+
+/// How often the calling thread calls `tick` while the pool works.
+const TICK: Duration = Duration::from_millis(100);
+/// How often it looks whether the pool is done.
+const POLL: Duration = Duration::from_millis(5);
+
+/// [`in_pool`], the calling thread calling `tick` (when given) every [`TICK`] until every job
+/// is done: the jobs then run on the pool's threads only, even one job.
+fn in_pool_watched<J: Sync, T: Send>(
+    jobs: &[J],
+    workers: usize,
+    f: impl Fn(&J) -> T + Sync,
+    mut tick: Option<&mut dyn FnMut()>,
+) -> Vec<Option<T>> {
+    let done = AtomicUsize::new(0);
     let workers = if workers == 0 {
         DEFAULT_WORKERS
     } else {
@@ -399,9 +518,10 @@ fn in_pool<J: Sync, T: Send>(
             {
                 *slot = Some(value);
             }
+            done.fetch_add(1, Ordering::SeqCst);
         }
     };
-    if workers == 1 {
+    if workers == 1 && tick.is_none() {
         // One source, or one worker: no thread is needed.
         work();
         return collect_slots(results);
@@ -419,6 +539,17 @@ fn in_pool<J: Sync, T: Send>(
         // No thread at all (the system is out of them): read the sources here, one by one.
         if started == 0 {
             work();
+        }
+        if let Some(tick) = tick.as_mut() {
+            // Polled often, so that the last answer is not kept waiting for a tick.
+            let mut last = Instant::now();
+            while done.load(Ordering::SeqCst) < jobs.len() {
+                std::thread::sleep(POLL);
+                if last.elapsed() >= TICK {
+                    last = Instant::now();
+                    tick();
+                }
+            }
         }
     });
     collect_slots(results)
@@ -744,21 +875,189 @@ fn instance_count(value: Option<f64>) -> usize {
     }
 }
 
-/// Queries one Prometheus-compatible API.
-fn query_prometheus(client: &Client, url: &str, args: &SourceArgs) -> Collected {
-    let fail = |error| SourceError::PrometheusApi {
-        url: http::shown_url(url),
-        error,
+/// The requests to one Prometheus-compatible API, and what their answers said beside their
+/// series (kept for the end: warnings make errors, infos notes).
+struct Session<'a> {
+    client: &'a Client,
+    url: &'a str,
+    /// Says what the source waits for (`None`: nothing).
+    waiting: &'a dyn Fn(Option<&'static str>),
+    /// The URL as shown.
+    origin: String,
+    annotations: Vec<prometheus_api::Annotations>,
+    errors: Vec<SourceError>,
+}
+
+/// A request failed: its error is in the session's errors.
+struct Failed;
+
+impl Session<'_> {
+    fn fail(&self, error: ApiError) -> SourceError {
+        SourceError::PrometheusApi {
+            url: self.origin.clone(),
+            error,
+        }
+    }
+
+    /// One instant query (see [`prometheus_api::query`]); `what` it asks, for the progress
+    /// line.
+    fn query(
+        &mut self,
+        what: &'static str,
+        query: &str,
+        keep: &dyn Fn(Option<&str>) -> bool,
+        on_sample: &mut dyn FnMut(&prometheus_api::Sample<'_>),
+    ) -> Result<(), Failed> {
+        (self.waiting)(Some(what));
+        let answer = prometheus_api::query(self.client, self.url, query, keep, on_sample);
+        (self.waiting)(None);
+        match answer {
+            Ok(a) => {
+                self.annotations.push(a);
+                Ok(())
+            }
+            Err(e) => {
+                let e = self.fail(e);
+                self.errors.push(e);
+                Err(Failed)
+            }
+        }
+    }
+
+    /// Whether the server holds any series of `names` at all (asked only when an answer came
+    /// out empty and no `rust_build_info` was seen).
+    fn holds_ours(&mut self, names: &[&str]) -> Result<bool, Failed> {
+        (self.waiting)(Some("names of our metrics"));
+        let names = prometheus_api::metric_names(self.client, self.url, names);
+        (self.waiting)(None);
+        match names {
+            Ok(names) => Ok(!names.is_empty()),
+            Err(e) => {
+                let e = self.fail(e);
+                self.errors.push(e);
+                Err(Failed)
+            }
+        }
+    }
+
+    fn finish(mut self, observations: Vec<Observation>) -> Collected {
+        let annotations = &self.annotations;
+        let skipped: usize = annotations.iter().map(|a| a.skipped).sum();
+        if skipped > 0 {
+            let e = self.fail(ApiError::Skipped(skipped));
+            self.errors.push(e);
+        }
+        let count: usize = annotations.iter().map(|a| a.warning_count).sum();
+        if count > 0 {
+            self.errors.push(SourceError::PrometheusWarnings {
+                url: self.origin.clone(),
+                warnings: annotations
+                    .iter()
+                    .flat_map(|a| a.warnings.iter().cloned())
+                    .take(prometheus_api::MAX_NOTES)
+                    .collect(),
+                count,
+            });
+        }
+        let origin = &self.origin;
+        let notes = annotations
+            .iter()
+            .flat_map(|a| &a.infos)
+            .take(prometheus_api::MAX_NOTES)
+            .map(|i| format!("{origin}: info from the server: {}", one_line(i)))
+            .collect();
+        Collected {
+            observations,
+            errors: self.errors,
+            notes,
+        }
+    }
+}
+
+/// Queries one Prometheus-compatible API: detects the layouts in use (unless told), then
+/// asks a `full` fleet what it was always asked ([`full_layout`]), and any other through the
+/// catalog ([`through_catalog`]). An empty answer from a server with none of our series is
+/// [`SourceError::NoData`], never a clean one.
+fn query_prometheus(
+    client: &Client,
+    url: &str,
+    args: &SourceArgs,
+    waiting: &dyn Fn(Option<&'static str>),
+) -> Collected {
+    let mut session = Session {
+        client,
+        url,
+        waiting,
+        origin: http::shown_url(url),
+        annotations: Vec::new(),
+        errors: Vec::new(),
     };
-    let origin = http::shown_url(url);
-    let mut builder = ObservationBuilder::default();
     let mut observations = Vec::new();
+    let detected = match args.layout {
+        LayoutChoice::Full => Some(Detected::default()),
+        LayoutChoice::Catalog => None,
+        LayoutChoice::Auto => {
+            let mut detected = Detected::default();
+            let answer = session.query(
+                "count by layout over rust_build_info",
+                layouts::DETECT_QUERY,
+                &|name| name.is_none(),
+                &mut |s| detected.add(s.label("layout"), s.labels_other_than("layout"), s.value),
+            );
+            if answer.is_err() {
+                return session.finish(observations);
+            }
+            Some(detected)
+        }
+    };
+    let read = match &detected {
+        Some(d) if !d.has_catalog_instances() => full_layout(&mut session, args, &mut observations),
+        _ => through_catalog(&mut session, args, detected.as_ref(), &mut observations),
+    };
+    // Told a layout, only its series count as data: a catalog-only fleet asked `--layout
+    // full` is no data, not a clean answer.
+    let (names, what): (&[&str], _) = match args.layout {
+        LayoutChoice::Full => (&[RUST_MOD_INFO], "rust_mod_info (--layout full)"),
+        LayoutChoice::Catalog => (
+            &[build_info_collector::RUST_BUILD_INFO],
+            "rust_build_info (--layout catalog)",
+        ),
+        LayoutChoice::Auto => (
+            &[RUST_MOD_INFO, build_info_collector::RUST_BUILD_INFO],
+            "rust_mod_info or rust_build_info",
+        ),
+    };
+    if read.is_ok()
+        && observations.is_empty()
+        && session.errors.is_empty()
+        && !detected.as_ref().is_some_and(Detected::any)
+        && let Ok(false) = session.holds_ours(names)
+    {
+        let url = session.origin.clone();
+        session.errors.push(SourceError::NoData { url, what });
+    }
+    session.finish(observations)
+}
+
+/// A `full` fleet: [`mod_info_query`], and per instance the build_info join.
+fn full_layout(
+    session: &mut Session<'_>,
+    args: &SourceArgs,
+    observations: &mut Vec<Observation>,
+) -> Result<(), Failed> {
+    let origin = session.origin.clone();
+    let mut builder = ObservationBuilder::default();
     let counted = args.ask != Ask::Instances;
     let query = mod_info_query(args.ask, &args.crates);
     // Only `rust_mod_info` (and `count by` answers, which have no `__name__`): a series of
     // another metric is dropped as it is read, never kept.
     let ours = |name: Option<&str>| name.is_none_or(|n| n == RUST_MOD_INFO);
-    let answer = prometheus_api::query(client, url, &query, &ours, &mut |s| {
+    let what = if counted {
+        "count by over rust_mod_info"
+    } else {
+        "rust_mod_info series"
+    };
+    let answer = session.query(what, &query, &ours, &mut |s| {
         let at = SeenAt {
             instance: if counted { None } else { s.label("instance") },
             job: s.label("job"),
@@ -767,78 +1066,199 @@ fn query_prometheus(client: &Client, url: &str, args: &SourceArgs) -> Collected 
         };
         observations.extend(builder.observation(|n| s.label(n), &at));
     });
-    let mut annotations = match answer {
-        Ok(a) => vec![a],
-        Err(e) => {
-            return Collected {
-                errors: vec![fail(e)],
-                ..Collected::default()
-            };
-        }
-    };
-    let mut errors = Vec::new();
+    if answer.is_err() {
+        observations.clear();
+        return Err(Failed);
+    }
     // Per instance, the program's version and revision come from its build_info series;
     // counted observations stand for instances that may differ in both.
-    if !observations.is_empty() && !counted {
-        let build_info = &mut builder.build_info;
-        let build_info_series =
-            |name: Option<&str>| name.is_some_and(|n| n.ends_with("_build_info"));
-        let answer = prometheus_api::query(
-            client,
-            url,
-            BUILD_INFO_QUERY,
-            &build_info_series,
-            &mut |s| {
-                if let Some(name) = s.label("__name__") {
-                    build_info.insert(
-                        (
-                            s.label("instance").map(str::to_owned),
-                            s.label("job").map(str::to_owned),
-                            name.to_owned(),
-                        ),
-                        (
-                            s.label("version").map(str::to_owned),
-                            s.label("revision").map(str::to_owned),
-                        ),
-                    );
-                }
-            },
-        );
-        match answer {
-            Ok(a) => {
-                annotations.push(a);
-                builder.join(&mut observations);
+    if !observations.is_empty()
+        && !counted
+        && read_build_info(session, &mut builder.build_info).is_ok()
+    {
+        builder.join(observations);
+    }
+    Ok(())
+}
+
+/// The build_info series of programs using build-info, by instance, job and metric name.
+fn read_build_info(session: &mut Session<'_>, index: &mut BuildInfoIndex) -> Result<(), Failed> {
+    let build_info_series = |name: Option<&str>| name.is_some_and(|n| n.ends_with("_build_info"));
+    session.query(
+        "build_info series",
+        BUILD_INFO_QUERY,
+        &build_info_series,
+        &mut |s| {
+            if let Some(name) = s.label("__name__") {
+                index.insert(
+                    (
+                        s.label("instance").map(str::to_owned),
+                        s.label("job").map(str::to_owned),
+                        name.to_owned(),
+                    ),
+                    (
+                        s.label("version").map(str::to_owned),
+                        s.label("revision").map(str::to_owned),
+                    ),
+                );
             }
-            Err(e) => errors.push(fail(e)),
+        },
+    )
+}
+
+/// A fleet with instances in another layout than `full` (or told `--layout catalog`, then
+/// `detected` is `None` and no `rust_mod_info` is asked): the `full` part by origin, the
+/// catalog part joined with the catalog, the origin rule over both (see [`layouts`]).
+fn through_catalog(
+    session: &mut Session<'_>,
+    args: &SourceArgs,
+    detected: Option<&Detected>,
+    observations: &mut Vec<Observation>,
+) -> Result<(), Failed> {
+    let counted = args.ask != Ask::Instances;
+    let with_source = args.ask != Ask::Counts;
+    let exporter = |s: &prometheus_api::Sample<'_>| s.label("origin") == Some("exporter");
+    let mut rows: Vec<Row> = Vec::new();
+    if let Some(d) = detected {
+        let query = layouts::mixed_mod_info_query(
+            counted.then_some(with_source),
+            &args.crates,
+            d.needs_exclusion(),
+        );
+        let ours = |name: Option<&str>| name.is_none_or(|n| n == RUST_MOD_INFO);
+        let what = if counted {
+            "count by over rust_mod_info"
+        } else {
+            "rust_mod_info series"
+        };
+        session.query(what, &query, &ours, &mut |s| {
+            let (Some(name), Some(version)) = (s.label("name"), s.label("version")) else {
+                return;
+            };
+            rows.push(Row {
+                program: s.label("program").unwrap_or("unknown").to_owned(),
+                instance: if counted {
+                    None
+                } else {
+                    s.label("instance").map(str::to_owned)
+                },
+                job: s.label("job").map(str::to_owned),
+                name: name.to_owned(),
+                version: version.to_owned(),
+                source: s.label("source").map(str::to_owned),
+                direct: s.label("direct").map(str::to_owned),
+                program_version: None,
+                revision: None,
+                exporter: exporter(s),
+                count: if counted { instance_count(s.value) } else { 1 },
+            });
+        })?;
+    }
+    let mut builds: Vec<BuildRow> = Vec::new();
+    let build_info =
+        |name: Option<&str>| name.is_none_or(|n| n == build_info_collector::RUST_BUILD_INFO);
+    session.query(
+        if counted {
+            "count by over rust_build_info"
+        } else {
+            "rust_build_info series"
+        },
+        &layouts::build_info_query(counted, detected.is_none()),
+        &build_info,
+        &mut |s| {
+            let Some(deps) = s.label("deps").filter(|d| !d.is_empty()) else {
+                return;
+            };
+            builds.push(BuildRow {
+                program: s.label("program").unwrap_or("unknown").to_owned(),
+                instance: if counted {
+                    None
+                } else {
+                    s.label("instance").map(str::to_owned)
+                },
+                job: s.label("job").map(str::to_owned),
+                deps: deps.to_owned(),
+                exporter: exporter(s),
+                count: if counted { instance_count(s.value) } else { 1 },
+                version: s.label("version").map(str::to_owned),
+                revision: s.label("revision").map(str::to_owned),
+            });
+        },
+    )?;
+    let mut catalog = Catalog::default();
+    if !builds.is_empty() {
+        let deps_info =
+            |name: Option<&str>| name.is_none_or(|n| n == build_info_collector::RUST_DEPS_INFO);
+        if !args.crates.is_empty() {
+            session.query(
+                "the catalog's digests",
+                layouts::DIGESTS_QUERY,
+                &deps_info,
+                &mut |s| {
+                    catalog.holds(s.label("deps").unwrap_or_default());
+                },
+            )?;
         }
+        session.query(
+            "the catalog's rust_deps_info",
+            &layouts::deps_info_query(&args.crates),
+            &deps_info,
+            &mut |s| {
+                catalog.add(|n| s.label(n));
+            },
+        )?;
     }
-    let skipped: usize = annotations.iter().map(|a| a.skipped).sum();
-    if skipped > 0 {
-        errors.push(fail(ApiError::Skipped(skipped)));
-    }
-    let count: usize = annotations.iter().map(|a| a.warning_count).sum();
-    if count > 0 {
-        errors.push(SourceError::PrometheusWarnings {
-            url: origin.clone(),
-            warnings: annotations
-                .iter()
-                .flat_map(|a| a.warnings.iter().cloned())
-                .take(prometheus_api::MAX_NOTES)
-                .collect(),
-            count,
+    let (joined, unresolved) = layouts::join(&builds, &catalog, with_source, !counted);
+    if unresolved.instances > 0 {
+        session.errors.push(SourceError::Unresolved {
+            url: session.origin.clone(),
+            instances: unresolved.instances,
+            builds: unresolved.builds.len(),
         });
     }
-    let notes = annotations
-        .iter()
-        .flat_map(|a| &a.infos)
-        .take(prometheus_api::MAX_NOTES)
-        .map(|i| format!("{origin}: info from the server: {}", one_line(i)))
-        .collect();
-    Collected {
-        observations,
-        errors,
-        notes,
+    let full_instances = !counted && !rows.is_empty();
+    rows.extend(joined);
+    let rows = layouts::origin_rule(rows);
+    let mut builder = ObservationBuilder::default();
+    // The version and revision of catalog instances are on their rust_build_info; those of
+    // `full` instances on their program's build_info series.
+    if full_instances {
+        // A failure is an error of its own; the observations still count.
+        let _ = read_build_info(session, &mut builder.build_info);
     }
+    for r in &rows {
+        if r.program_version.is_some() || r.revision.is_some() {
+            builder.build_info.insert(
+                (
+                    r.instance.clone(),
+                    r.job.clone(),
+                    format!(
+                        "{}_build_info",
+                        build_info_collector::metric_name(&r.program)
+                    ),
+                ),
+                (r.program_version.clone(), r.revision.clone()),
+            );
+        }
+    }
+    let origin = session.origin.clone();
+    for r in &rows {
+        let labels = ModLabels {
+            name: Some(&r.name),
+            version: Some(&r.version),
+            source: r.source.as_deref(),
+            program: Some(&r.program),
+            direct: r.direct.as_deref(),
+        };
+        let at = SeenAt {
+            instance: r.instance.as_deref(),
+            job: r.job.as_deref(),
+            instances: r.count,
+            origin: &origin,
+        };
+        observations.extend(builder.observation_of(&labels, &at));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -968,6 +1388,25 @@ mod tests {
             in_pool(&[0], 8, |_| std::thread::current().id() == caller),
             [Some(true)]
         );
+    }
+
+    /// With a tick, even one job runs on a pool thread while the caller ticks until it is
+    /// done.
+    #[test]
+    fn a_watched_pool_ticks_while_its_jobs_run() {
+        let caller = std::thread::current().id();
+        let mut ticks = 0;
+        let out = in_pool_watched(
+            &[0],
+            1,
+            |_| {
+                std::thread::sleep(Duration::from_millis(350));
+                std::thread::current().id() == caller
+            },
+            Some(&mut || ticks += 1),
+        );
+        assert_eq!(out, [Some(false)]);
+        assert!((2..=4).contains(&ticks), "{ticks} ticks");
     }
 
     /// Regression (issue 18, defect 12): each source had its own thread, so 2,000 sources that

@@ -564,8 +564,9 @@ struct Inner {
     timeout: Duration,
     max_body: u64,
     max_total: u64,
-    /// Bytes of the budget still free.
-    budget_left: AtomicU64,
+    /// Bytes of the budget still free (shared with the clients made by
+    /// [`Client::with_timeout`]).
+    budget_left: Arc<AtomicU64>,
     authorization: Option<String>,
     headers: Vec<(String, String)>,
     follow_redirects: bool,
@@ -638,12 +639,40 @@ impl Client {
             timeout,
             max_body: options.max_body,
             max_total: options.max_total,
-            budget_left: AtomicU64::new(options.max_total),
+            budget_left: Arc::new(AtomicU64::new(options.max_total)),
             authorization: options.config.authorization.clone(),
             headers,
             follow_redirects: options.config.follow_redirects,
             client_cert: options.config.tls.cert_file.is_some(),
         })))
+    }
+
+    /// The same client with another deadline for each exchange, sharing this one's budget of
+    /// bytes (a Prometheus API is given longer than a `/metrics` page).
+    #[must_use]
+    pub fn with_timeout(&self, timeout: Duration) -> Client {
+        let inner = &self.0;
+        Client(Arc::new(Inner {
+            direct: inner.direct.clone(),
+            proxied: inner
+                .proxied
+                .iter()
+                .map(|p| Proxied {
+                    url: p.url.clone(),
+                    agent: p.agent.clone(),
+                    ipv4_only: p.ipv4_only,
+                })
+                .collect(),
+            proxy: inner.proxy.clone(),
+            timeout: timeout.min(MAX_TIMEOUT),
+            max_body: inner.max_body,
+            max_total: inner.max_total,
+            budget_left: Arc::clone(&inner.budget_left),
+            authorization: inner.authorization.clone(),
+            headers: inner.headers.clone(),
+            follow_redirects: inner.follow_redirects,
+            client_cert: inner.client_cert,
+        }))
     }
 
     /// The deadline of each exchange.

@@ -4,7 +4,12 @@
 
 use std::borrow::Cow;
 
-use build_info_collector::RUST_MOD_INFO;
+use std::collections::{BTreeMap, BTreeSet};
+
+use build_info_collector::{
+    DEPS_LIST_CONTENT_TYPE, DEPS_PATH_PREFIX, DepsList, MAX_DEPS_LIST_BYTES, RUST_BUILD_INFO,
+    RUST_MOD_INFO, is_digest,
+};
 
 use super::{ModLabels, ObservationBuilder, SeenAt};
 use crate::observation::Observation;
@@ -30,6 +35,26 @@ pub enum MetricsPageError {
     /// The body is not a valid exposition.
     #[error(transparent)]
     Exposition(#[from] ExpositionError),
+    /// The page holds none of our series (`rust_mod_info`, `rust_build_info`, a
+    /// `<program>_build_info` with `rustversion`): nothing can be judged from it.
+    #[error("no rust_mod_info or rust_build_info series: is this the right page?")]
+    NoData,
+    /// A program on the page publishes its dependency list's digest only (the `catalog` or
+    /// `direct` layout), and the list could not be read from the target itself: its crates
+    /// are unknown.
+    #[error(
+        "{program}: its dependency list {deps} could not be read from {url}: {why}; its crates are unknown"
+    )]
+    ListUnread {
+        /// The program.
+        program: String,
+        /// The digest (or the label value, escaped and cut short, when it is none).
+        deps: String,
+        /// Where it was asked for (credentials redacted).
+        url: String,
+        /// Why not.
+        why: String,
+    },
     /// Series of ours were too large to read and were skipped; the page's others count.
     #[error("{count} series skipped, the first at line {}: {}", .first.line, .first.problem)]
     Skipped {
@@ -46,7 +71,7 @@ pub enum MetricsPageError {
 pub(super) fn scrape(
     client: &Client,
     url: &str,
-) -> Result<(Vec<Observation>, Skipped), MetricsPageError> {
+) -> Result<(Vec<Observation>, Skipped, Vec<MetricsPageError>), MetricsPageError> {
     // `host:port` alone is accepted, as in Prometheus' targets.
     let mut parsed = if url.contains("://") {
         Url::parse(url)
@@ -77,7 +102,58 @@ pub(super) fn scrape(
         },
         StreamError::Read(e) => MetricsPageError::Http(Body::http_error(e)),
     })?;
-    Ok((page.finish(), skipped))
+    if !page.ours() {
+        return Err(MetricsPageError::NoData);
+    }
+    let mut unread = Vec::new();
+    let mut lists: BTreeMap<String, Result<DepsList, String>> = BTreeMap::new();
+    for b in page.listed() {
+        let list = lists
+            .entry(b.deps.clone())
+            .or_insert_with(|| fetch_list(client, &parsed, &b.deps));
+        match list {
+            Ok(list) => page.add_list(&b, list),
+            Err(why) => unread.push(MetricsPageError::ListUnread {
+                program: b.program.clone(),
+                deps: shown_deps(&b.deps),
+                url: http::shown_url(&list_url(&parsed, &b.deps)),
+                why: why.clone(),
+            }),
+        }
+    }
+    Ok((page.finish(), skipped, unread))
+}
+
+/// `deps` as shown in a message: a digest as is, anything else escaped and cut short.
+fn shown_deps(deps: &str) -> String {
+    if is_digest(deps) {
+        deps.to_owned()
+    } else {
+        crate::render::terminal::quoted(&crate::render::terminal::shortened(deps, 40))
+    }
+}
+
+/// Where the target serves the list of `deps`: the page's own scheme, host and port.
+fn list_url(page: &Url, deps: &str) -> String {
+    let mut url = page.clone();
+    url.path = format!("{DEPS_PATH_PREFIX}{deps}");
+    url.to_url_string()
+}
+
+/// The list of `deps`, read from the target (at most [`MAX_DEPS_LIST_BYTES`]) and checked
+/// against its digest; why not, in words. Only a value that is a digest is put in a URL.
+fn fetch_list(client: &Client, page: &Url, deps: &str) -> Result<DepsList, String> {
+    if !is_digest(deps) {
+        return Err("the deps label is not a digest".into());
+    }
+    let url = Url::parse(&list_url(page, deps)).map_err(|e| e.to_string())?;
+    let response = client
+        .get_limited(&url, DEPS_LIST_CONTENT_TYPE, MAX_DEPS_LIST_BYTES as u64)
+        .map_err(|e| e.to_string())?;
+    if response.status != 200 {
+        return Err(format!("HTTP {}", response.status));
+    }
+    DepsList::verify(deps, &response.body, MAX_DEPS_LIST_BYTES).map_err(|e| e.to_string())
 }
 
 /// The families a page is read for.
@@ -114,12 +190,25 @@ pub fn page_observations(
 }
 
 /// What a page gave so far: observations, and (in the builder) build_info series to join
-/// them with.
+/// them with; the programs that publish a digest only.
 struct PageReader {
     instance: String,
     origin: String,
     observations: Vec<Observation>,
     builder: ObservationBuilder,
+    /// Whether a series of ours was seen (whatever its value).
+    ours: bool,
+    /// The `rust_build_info` series in another layout than `full`, with a digest.
+    listed: Vec<Listed>,
+}
+
+/// A program of the page answered from its dependency list.
+#[derive(Debug, Clone)]
+struct Listed {
+    program: String,
+    deps: String,
+    version: Option<String>,
+    revision: Option<String>,
 }
 
 impl PageReader {
@@ -129,16 +218,83 @@ impl PageReader {
             origin,
             observations: Vec::new(),
             builder: ObservationBuilder::default(),
+            ours: false,
+            listed: Vec::new(),
+        }
+    }
+
+    /// Whether the page held a series of ours.
+    fn ours(&self) -> bool {
+        self.ours
+    }
+
+    /// The programs answered from their lists; their own `rust_mod_info` series (the `direct`
+    /// layout's) are dropped, so that each crate of theirs counts once, from the list.
+    fn listed(&mut self) -> Vec<Listed> {
+        if !self.listed.is_empty() {
+            let programs: BTreeSet<&str> = self.listed.iter().map(|l| l.program.as_str()).collect();
+            self.observations
+                .retain(|o| !programs.contains(o.runner.program.as_str()));
+        }
+        std::mem::take(&mut self.listed)
+    }
+
+    /// The crates of `list`, as `listed`'s program runs them at this instance.
+    fn add_list(&mut self, listed: &Listed, list: &DepsList) {
+        let key = (
+            Some(self.instance.clone()),
+            None,
+            format!(
+                "{}_build_info",
+                build_info_collector::metric_name(&listed.program)
+            ),
+        );
+        self.builder
+            .build_info
+            .entry(key)
+            .or_insert_with(|| (listed.version.clone(), listed.revision.clone()));
+        let at = SeenAt {
+            instance: Some(&self.instance),
+            job: None,
+            instances: 1,
+            origin: &self.origin,
+        };
+        for e in list.entries() {
+            let labels = ModLabels {
+                name: Some(&e.name),
+                version: Some(&e.version),
+                source: Some(&e.source),
+                program: Some(&listed.program),
+                direct: Some(if e.direct { "true" } else { "false" }),
+            };
+            self.observations
+                .extend(self.builder.observation_of(&labels, &at));
         }
     }
 
     fn sample(&mut self, s: &Sample<'_>) {
+        if s.name == RUST_MOD_INFO || s.name == RUST_BUILD_INFO || s.label("rustversion").is_some()
+        {
+            self.ours = true;
+        }
         // 0 (or NaN, which compares false) is what a program exports for what it no
         // longer runs.
         if s.value.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
             return;
         }
-        if s.name == RUST_MOD_INFO {
+        if s.name == RUST_BUILD_INFO {
+            let label = |n: &str| s.label(n).map(Cow::into_owned);
+            if let Some(deps) = label("deps").filter(|d| !d.is_empty())
+                && label("layout").as_deref() != Some("full")
+            {
+                self.listed.push(Listed {
+                    program: label("program").unwrap_or_else(|| "unknown".to_owned()),
+                    deps,
+                    version: label("version"),
+                    revision: label("revision"),
+                });
+            }
+        } else if s.name == RUST_MOD_INFO {
             let mut fields: [Option<Cow<'_, str>>; 5] = Default::default();
             for (k, v) in s.labels() {
                 let slot = match k {

@@ -40,6 +40,12 @@ impl Sample<'_> {
             .map(|(_, v)| v.as_ref())
     }
 
+    /// Whether the sample has a label other than `name` (a `count by (name)` answer has
+    /// none).
+    pub fn labels_other_than(&self, name: &str) -> bool {
+        self.labels.iter().any(|(n, _)| n != name)
+    }
+
     /// Every label, in the answer's order.
     #[cfg(any(test, feature = "test-util"))]
     pub fn labels(&self) -> impl Iterator<Item = (&str, &str)> {
@@ -669,6 +675,83 @@ pub fn query(
     )
 }
 
+/// The largest answer of [`metric_names`] read (a list of at most as many names as asked).
+const MAX_NAMES_ANSWER: u64 = 64 << 10;
+
+/// Which of `names` the server holds series of: `GET /api/v1/label/__name__/values` with
+/// one `match[]` per name. The server answers from its index, without reading samples, so
+/// that asking whether a metric exists at all costs nothing next to a query over it.
+///
+/// # Errors
+///
+/// As [`query`]: the request failed, or the answer is no success.
+pub fn metric_names(client: &Client, base: &str, names: &[&str]) -> Result<Vec<String>, ApiError> {
+    Url::parse(base)?;
+    let matches: Vec<String> = names.iter().map(|n| format!("match%5B%5D={n}")).collect();
+    let endpoint = Url::parse(&format!(
+        "{}/api/v1/label/__name__/values?{}",
+        base.trim_end_matches('/'),
+        matches.join("&")
+    ))?;
+    let response = client.get_limited(&endpoint, "application/json", MAX_NAMES_ANSWER)?;
+    decode_names(
+        response.status,
+        response.content_type.as_deref(),
+        &response.body,
+        names,
+    )
+}
+
+/// A label values answer: the values among `wanted` (any other is dropped).
+fn decode_names(
+    status: u16,
+    content_type: Option<&str>,
+    body: &[u8],
+    wanted: &[&str],
+) -> Result<Vec<String>, ApiError> {
+    #[derive(Deserialize)]
+    struct Answer {
+        status: Option<String>,
+        #[serde(rename = "errorType")]
+        error_type: Option<String>,
+        error: Option<String>,
+        data: Option<Vec<String>>,
+    }
+    let answer: Answer = serde_json::from_slice(body).map_err(|e| ApiError::NotAnAnswer {
+        status,
+        content_type: content_type.map(|c| cut(c, 60)),
+        detail: e.to_string(),
+        start: String::from_utf8_lossy(&body[..body.len().min(80)])
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect::<String>()
+            .trim()
+            .to_owned(),
+    })?;
+    match answer.status.as_deref() {
+        Some("success") => {}
+        _ => {
+            return Err(ApiError::Refused {
+                status,
+                error_type: answer
+                    .error_type
+                    .map_or_else(|| "unknown".into(), |t| cut(&t, 40)),
+                message: answer
+                    .error
+                    .map_or_else(|| "no message".into(), |m| cut(&m, MAX_QUOTED)),
+            });
+        }
+    }
+    if !(200..300).contains(&status) {
+        return Err(ApiError::Status(status));
+    }
+    let data = answer.data.ok_or(ApiError::NoData)?;
+    Ok(data
+        .into_iter()
+        .filter(|n| wanted.contains(&n.as_str()))
+        .collect())
+}
+
 /// [`decode_with`] of an answer read as it arrives from `body`, handing only the samples
 /// whose `__name__` `keep` accepts. A read error that carries an [`HttpError`] (see
 /// `http::Body`) is [`ApiError::Http`].
@@ -1005,6 +1088,43 @@ fn cut(text: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn metric_names_answers_are_judged() {
+        let wanted = ["rust_mod_info", "rust_build_info"];
+        assert_eq!(
+            decode_names(
+                200,
+                None,
+                br#"{"status":"success","data":["rust_build_info","up"]}"#,
+                &wanted
+            )
+            .unwrap(),
+            ["rust_build_info"]
+        );
+        assert!(
+            decode_names(200, None, br#"{"status":"success","data":[]}"#, &wanted)
+                .unwrap()
+                .is_empty()
+        );
+        assert!(matches!(
+            decode_names(
+                400,
+                None,
+                br#"{"status":"error","errorType":"bad_data","error":"x"}"#,
+                &wanted
+            ),
+            Err(ApiError::Refused { status: 400, .. })
+        ));
+        assert!(matches!(
+            decode_names(200, Some("text/html"), b"<html>login</html>", &wanted),
+            Err(ApiError::NotAnAnswer { .. })
+        ));
+        assert!(matches!(
+            decode_names(200, None, br#"{"status":"success"}"#, &wanted),
+            Err(ApiError::NoData)
+        ));
+    }
 
     #[test]
     fn decodes_vectors_and_errors() {

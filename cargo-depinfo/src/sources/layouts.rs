@@ -1,0 +1,551 @@
+//! The three series layouts seen through a Prometheus API, and the client-side join that makes
+//! the `catalog` (and `direct`) layouts answer as `full` does.
+//!
+//! - Detection: `count by (layout) (rust_build_info)` ([`DETECT_QUERY`]). No `rust_build_info`
+//!   at all, or only `layout="full"`: a `full` fleet, asked exactly what it was always asked
+//!   (the pushdown `count by` over `rust_mod_info`). Any other layout value (or none on a
+//!   `rust_build_info`): those instances are answered from the catalog.
+//! - Catalog: `rust_build_info{layout!="full",deps!=""}` (counted, or per instance) joined
+//!   `on(deps)` with `rust_deps_info`, fetched once and deduplicated (several catalog replicas
+//!   serve the same rows under their own `instance` and `job`, which are ignored).
+//! - In a mixed fleet the `full` part is asked by `origin` too, and the origin rule (a
+//!   program's own collector wins over `cargo depinfo exporter`'s `origin="exporter"` series)
+//!   is applied here over both parts, on the rows that passed the crate filter, as the `full`
+//!   query's `or on(program)` applies it there. The `direct` layout's own `rust_mod_info`
+//!   series are left out (`unless on(instance, job, program)` its `rust_build_info`).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use build_info_collector::{RUST_BUILD_INFO, RUST_DEPS_INFO, RUST_MOD_INFO};
+
+/// Which layouts to read through a Prometheus API (`--layout`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LayoutChoice {
+    /// Ask which layouts the fleet uses ([`DETECT_QUERY`]), and read each instance in its own.
+    #[default]
+    Auto,
+    /// Every instance from its `rust_mod_info` series (today's queries, nothing else).
+    Full,
+    /// Every instance that has a `rust_build_info` with a digest from the catalog; no
+    /// `rust_mod_info` query.
+    Catalog,
+}
+
+/// The detection query: how many instances publish `rust_build_info` per layout value.
+pub(crate) const DETECT_QUERY: &str = "count by (layout) (rust_build_info)";
+
+/// What detection found: the layout values of `rust_build_info` series (`""` for a series
+/// without the label).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Detected {
+    /// Every layout value seen, with its instance count.
+    pub(crate) layouts: BTreeMap<String, usize>,
+}
+
+impl Detected {
+    /// One sample of [`DETECT_QUERY`]'s answer: its `layout` and its count. A sample with
+    /// other labels is no answer to that query (a server that answers something else) and is
+    /// left out.
+    pub(crate) fn add(&mut self, layout: Option<&str>, other_labels: bool, value: Option<f64>) {
+        if other_labels {
+            return;
+        }
+        *self
+            .layouts
+            .entry(layout.unwrap_or_default().to_owned())
+            .or_default() += super::instance_count(value);
+    }
+
+    /// Whether any instance is answered from the catalog (a layout other than `full`).
+    pub(crate) fn has_catalog_instances(&self) -> bool {
+        self.layouts.keys().any(|l| l != "full")
+    }
+
+    /// Whether some instances may publish `rust_mod_info` series that must not be counted
+    /// (`direct`, or a layout this version does not know).
+    pub(crate) fn needs_exclusion(&self) -> bool {
+        self.layouts.keys().any(|l| l != "full" && l != "catalog")
+    }
+
+    /// Whether any `rust_build_info` exists.
+    pub(crate) fn any(&self) -> bool {
+        !self.layouts.is_empty()
+    }
+}
+
+/// The selector of the crate names asked for (`name=~"a[-_]b|c"`), empty for every crate.
+fn names_matcher(crates: &[String]) -> String {
+    if crates.is_empty() {
+        return String::new();
+    }
+    let names: Vec<String> = crates.iter().map(|c| super::name_regex(c)).collect();
+    format!(r#"name=~"{}""#, names.join("|"))
+}
+
+/// `{a,b}` of the non-empty matchers.
+fn selector(metric: &str, matchers: &[&str]) -> String {
+    let kept: Vec<&str> = matchers.iter().copied().filter(|m| !m.is_empty()).collect();
+    if kept.is_empty() {
+        metric.to_owned()
+    } else {
+        format!("{metric}{{{}}}", kept.join(","))
+    }
+}
+
+/// The `by` labels of a counted question, `origin` last.
+fn by_labels(with_source: bool, middle: &str) -> String {
+    let source = if with_source { ", source" } else { "" };
+    format!("program, job, {middle}{source}, origin")
+}
+
+/// The `rust_build_info` selector of the instances answered from the catalog: every one with
+/// a digest when told `--layout catalog`, else those not in the `full` layout.
+pub(crate) fn catalog_selector(told: bool) -> String {
+    let layout = if told { "" } else { r#"layout!="full""# };
+    selector(RUST_BUILD_INFO, &[layout, r#"deps!="""#])
+}
+
+/// The `full` part of a mixed fleet: `rust_mod_info` of the crates asked for, by `origin`
+/// too (the rule is applied on the client), without the instances of `exclude`'s layouts.
+/// `counted`: `Some(with_source)` for a `count by`, `None` per instance.
+pub(crate) fn mixed_mod_info_query(
+    counted: Option<bool>,
+    crates: &[String],
+    exclude: bool,
+) -> String {
+    let names = names_matcher(crates);
+    let series = selector(RUST_MOD_INFO, &[&names]);
+    let unless = if exclude {
+        format!(
+            r#" unless on(instance, job, program) {RUST_BUILD_INFO}{{layout!="full",layout!="catalog"}}"#
+        )
+    } else {
+        String::new()
+    };
+    match counted {
+        None => format!("{series}{unless}"),
+        Some(with_source) => format!(
+            "count by ({}) ({series} > 0{unless})",
+            by_labels(with_source, "name, version")
+        ),
+    }
+}
+
+/// The catalog part: `rust_build_info` of the instances answered from the catalog, counted by
+/// program, job, digest and origin, or per instance.
+pub(crate) fn build_info_query(counted: bool, told: bool) -> String {
+    let series = catalog_selector(told);
+    if counted {
+        format!("count by (program, job, deps, origin) ({series} > 0)")
+    } else {
+        series
+    }
+}
+
+/// The catalog's rows for the crates asked for.
+pub(crate) fn deps_info_query(crates: &[String]) -> String {
+    selector(RUST_DEPS_INFO, &[&names_matcher(crates)])
+}
+
+/// The digests the catalog holds (needed when its rows are asked for some crates only: a
+/// digest without a row of those crates is then known, not unresolved).
+pub(crate) const DIGESTS_QUERY: &str = "count by (deps) (rust_deps_info)";
+
+/// One crate of a dependency list, as the catalog says it (`instance` and `job` of the
+/// catalog target left out, so that replicas are one).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct CatalogEntry {
+    pub(crate) name: String,
+    pub(crate) version: String,
+    pub(crate) source: Option<String>,
+    pub(crate) direct: Option<String>,
+}
+
+/// The catalog as read: each digest's crates (of those asked for), and every digest it holds.
+#[derive(Debug, Default)]
+pub(crate) struct Catalog {
+    pub(crate) entries: BTreeMap<String, BTreeSet<CatalogEntry>>,
+    pub(crate) digests: BTreeSet<String>,
+}
+
+impl Catalog {
+    /// Adds one `rust_deps_info` series' labels; `None` without `deps`, `name` or `version`.
+    pub(crate) fn add<'l>(&mut self, label: impl Fn(&str) -> Option<&'l str>) -> Option<()> {
+        let deps = label("deps").filter(|d| !d.is_empty())?;
+        let entry = CatalogEntry {
+            name: label("name")?.to_owned(),
+            version: label("version")?.to_owned(),
+            source: label("source").map(str::to_owned),
+            direct: label("direct").map(str::to_owned),
+        };
+        if !self.digests.contains(deps) {
+            self.digests.insert(deps.to_owned());
+        }
+        // A replica's copy of a row already read is the same row.
+        self.entries
+            .entry(deps.to_owned())
+            .or_default()
+            .insert(entry);
+        Some(())
+    }
+
+    /// Notes that the catalog holds `deps` (from [`DIGESTS_QUERY`]).
+    pub(crate) fn holds(&mut self, deps: &str) {
+        if !deps.is_empty() {
+            self.digests.insert(deps.to_owned());
+        }
+    }
+}
+
+/// One `rust_build_info` of the catalog part: an instance, or a count of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct BuildRow {
+    pub(crate) program: String,
+    pub(crate) instance: Option<String>,
+    pub(crate) job: Option<String>,
+    pub(crate) deps: String,
+    pub(crate) exporter: bool,
+    pub(crate) count: usize,
+    pub(crate) version: Option<String>,
+    pub(crate) revision: Option<String>,
+}
+
+/// One program (instance, or count of instances) running one crate version: what either
+/// part gives before the origin rule.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Row {
+    pub(crate) program: String,
+    pub(crate) instance: Option<String>,
+    pub(crate) job: Option<String>,
+    pub(crate) name: String,
+    pub(crate) version: String,
+    pub(crate) source: Option<String>,
+    pub(crate) direct: Option<String>,
+    pub(crate) program_version: Option<String>,
+    pub(crate) revision: Option<String>,
+    pub(crate) exporter: bool,
+    pub(crate) count: usize,
+}
+
+/// Instances whose digest the catalog does not hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Unresolved {
+    pub(crate) instances: usize,
+    pub(crate) builds: BTreeSet<String>,
+}
+
+/// The catalog part joined `on(deps)` with the catalog: one row per crate of each build row's
+/// list. `with_source`: keep `source` (counted questions that ask for it, and per-instance
+/// ones); `per_instance`: keep `direct` and the program's version and revision, as the `full`
+/// part's per-instance series and build_info join give them.
+pub(crate) fn join(
+    builds: &[BuildRow],
+    catalog: &Catalog,
+    with_source: bool,
+    per_instance: bool,
+) -> (Vec<Row>, Unresolved) {
+    let mut rows = Vec::new();
+    let mut unresolved = Unresolved::default();
+    for b in builds {
+        if !catalog.digests.contains(&b.deps) {
+            unresolved.instances += b.count;
+            unresolved.builds.insert(b.deps.clone());
+            continue;
+        }
+        let Some(entries) = catalog.entries.get(&b.deps) else {
+            continue;
+        };
+        for e in entries {
+            rows.push(Row {
+                program: b.program.clone(),
+                instance: b.instance.clone(),
+                job: b.job.clone(),
+                name: e.name.clone(),
+                version: e.version.clone(),
+                source: if with_source { e.source.clone() } else { None },
+                direct: if per_instance { e.direct.clone() } else { None },
+                program_version: if per_instance {
+                    b.version.clone()
+                } else {
+                    None
+                },
+                revision: if per_instance {
+                    b.revision.clone()
+                } else {
+                    None
+                },
+                exporter: b.exporter,
+                count: b.count,
+            });
+        }
+    }
+    (rows, unresolved)
+}
+
+/// The origin rule over every row of both parts: the rows of `cargo depinfo exporter`
+/// (`origin="exporter"`) are dropped for every program that has a row of its own collector;
+/// then rows that differ only in origin (or came twice) are one, counts added for counted
+/// rows (`count by` groups split by origin), kept once per instance.
+pub(crate) fn origin_rule(rows: Vec<Row>) -> Vec<Row> {
+    let collected: BTreeSet<String> = rows
+        .iter()
+        .filter(|r| !r.exporter)
+        .map(|r| r.program.clone())
+        .collect();
+    let mut merged: BTreeMap<Row, usize> = BTreeMap::new();
+    for mut r in rows {
+        if r.exporter && collected.contains(&r.program) {
+            continue;
+        }
+        let count = r.count;
+        r.exporter = false;
+        r.count = 0;
+        let per_instance = r.instance.is_some();
+        let slot = merged.entry(r).or_default();
+        if per_instance {
+            *slot = 1;
+        } else {
+            *slot += count;
+        }
+    }
+    merged
+        .into_iter()
+        .map(|(mut r, count)| {
+            r.count = count;
+            r
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn build(
+        program: &str,
+        instance: Option<&str>,
+        deps: &str,
+        exporter: bool,
+        n: usize,
+    ) -> BuildRow {
+        BuildRow {
+            program: program.into(),
+            instance: instance.map(Into::into),
+            job: Some("fleet".into()),
+            deps: deps.into(),
+            exporter,
+            count: n,
+            version: Some("1.0.0".into()),
+            revision: Some("abc".into()),
+        }
+    }
+
+    fn catalog(rows: &[(&str, &str, &str)], replica: &str) -> Catalog {
+        let mut c = Catalog::default();
+        for (deps, name, version) in rows {
+            let labels = [
+                ("deps", *deps),
+                ("name", *name),
+                ("version", *version),
+                ("source", "crates.io"),
+                ("direct", "true"),
+                // The catalog target's own labels: never part of a row.
+                ("instance", replica),
+                ("job", "catalog"),
+            ];
+            c.add(|n| labels.iter().find(|(k, _)| *k == n).map(|(_, v)| *v))
+                .unwrap();
+        }
+        c
+    }
+
+    #[test]
+    fn queries_per_layout() {
+        assert_eq!(DETECT_QUERY, "count by (layout) (rust_build_info)");
+        assert_eq!(
+            build_info_query(true, false),
+            r#"count by (program, job, deps, origin) (rust_build_info{layout!="full",deps!=""} > 0)"#
+        );
+        assert_eq!(
+            build_info_query(false, false),
+            r#"rust_build_info{layout!="full",deps!=""}"#
+        );
+        assert_eq!(
+            build_info_query(false, true),
+            r#"rust_build_info{deps!=""}"#
+        );
+        assert_eq!(
+            deps_info_query(&["serde_json".into()]),
+            r#"rust_deps_info{name=~"serde[-_]json"}"#
+        );
+        assert_eq!(deps_info_query(&[]), "rust_deps_info");
+        assert_eq!(
+            mixed_mod_info_query(Some(false), &[], false),
+            "count by (program, job, name, version, origin) (rust_mod_info > 0)"
+        );
+        assert_eq!(
+            mixed_mod_info_query(Some(true), &["a".into()], true),
+            r#"count by (program, job, name, version, source, origin) (rust_mod_info{name=~"a"} > 0 unless on(instance, job, program) rust_build_info{layout!="full",layout!="catalog"})"#
+        );
+        assert_eq!(
+            mixed_mod_info_query(None, &["a".into()], false),
+            r#"rust_mod_info{name=~"a"}"#
+        );
+    }
+
+    #[test]
+    fn detection_tells_full_fleets_from_others() {
+        let mut d = Detected::default();
+        // Not an answer to the detection query: left out.
+        d.add(Some("catalog"), true, Some(3.0));
+        assert_eq!(d, Detected::default());
+        d.add(Some("full"), false, Some(2.0));
+        d.add(Some("full"), false, Some(1.0));
+        assert_eq!(d.layouts["full"], 3);
+        let mut d = Detected::default();
+        assert!(!d.any() && !d.has_catalog_instances() && !d.needs_exclusion());
+        d.layouts.insert("full".into(), 3);
+        assert!(d.any() && !d.has_catalog_instances() && !d.needs_exclusion());
+        d.layouts.insert("catalog".into(), 1);
+        assert!(d.has_catalog_instances() && !d.needs_exclusion());
+        d.layouts.insert("direct".into(), 1);
+        assert!(d.needs_exclusion());
+        let mut absent = Detected::default();
+        absent.layouts.insert(String::new(), 1);
+        assert!(absent.has_catalog_instances() && absent.needs_exclusion());
+    }
+
+    #[test]
+    fn replicas_of_the_catalog_are_one() {
+        let mut c = catalog(
+            &[("d1", "serde", "1.0.0"), ("d1", "itoa", "1.0.1")],
+            "cat-a:1",
+        );
+        let again = catalog(
+            &[("d1", "serde", "1.0.0"), ("d1", "itoa", "1.0.1")],
+            "cat-b:1",
+        );
+        for (deps, entries) in again.entries {
+            c.entries.entry(deps).or_default().extend(entries);
+        }
+        let (rows, unresolved) = join(&[build("app", None, "d1", false, 4)], &c, false, false);
+        assert_eq!(unresolved, Unresolved::default());
+        assert_eq!(rows.len(), 2, "{rows:?}");
+        assert!(
+            rows.iter()
+                .all(|r| r.count == 4 && r.source.is_none() && r.direct.is_none())
+        );
+        // Adding the same labels twice keeps one row.
+        let mut twice = catalog(&[("d1", "serde", "1.0.0")], "x");
+        assert!(
+            twice
+                .add(|n| match n {
+                    "deps" => Some("d1"),
+                    "name" => Some("serde"),
+                    "version" => Some("1.0.0"),
+                    "source" => Some("crates.io"),
+                    "direct" => Some("true"),
+                    _ => None,
+                })
+                .is_some()
+        );
+        assert_eq!(twice.entries["d1"].len(), 1);
+        assert!(twice.add(|n| (n == "name").then_some("x")).is_none());
+    }
+
+    #[test]
+    fn two_programs_share_one_list_and_counts_add_up_per_program() {
+        let c = catalog(&[("d1", "serde", "1.0.0")], "cat");
+        let (rows, _) = join(
+            &[
+                build("a", None, "d1", false, 2),
+                build("b", None, "d1", false, 3),
+            ],
+            &c,
+            true,
+            false,
+        );
+        let rows = origin_rule(rows);
+        let counts: Vec<(&str, usize)> =
+            rows.iter().map(|r| (r.program.as_str(), r.count)).collect();
+        assert_eq!(counts, [("a", 2), ("b", 3)]);
+        assert_eq!(rows[0].source.as_deref(), Some("crates.io"));
+        // Two builds of one program in one job: the versions they share are counted together.
+        let c = catalog(
+            &[
+                ("d1", "serde", "1.0.0"),
+                ("d2", "serde", "1.0.0"),
+                ("d2", "itoa", "1.0.1"),
+            ],
+            "cat",
+        );
+        let rows = origin_rule(
+            join(
+                &[
+                    build("a", None, "d1", false, 2),
+                    build("a", None, "d2", false, 5),
+                ],
+                &c,
+                false,
+                false,
+            )
+            .0,
+        );
+        let counts: Vec<(&str, usize)> = rows.iter().map(|r| (r.name.as_str(), r.count)).collect();
+        assert_eq!(counts, [("itoa", 5), ("serde", 7)]);
+    }
+
+    #[test]
+    fn per_instance_rows_carry_the_build_and_are_kept_once() {
+        let c = catalog(&[("d1", "serde", "1.0.0")], "cat");
+        let b = build("a", Some("h:1"), "d1", false, 1);
+        let rows = origin_rule(join(&[b.clone(), b], &c, true, true).0);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].count, 1);
+        assert_eq!(rows[0].program_version.as_deref(), Some("1.0.0"));
+        assert_eq!(rows[0].revision.as_deref(), Some("abc"));
+        assert_eq!(rows[0].direct.as_deref(), Some("true"));
+    }
+
+    #[test]
+    fn the_exporter_counts_only_for_programs_no_collector_reports() {
+        let c = catalog(&[("d1", "serde", "1.0.0")], "cat");
+        let (rows, _) = join(
+            &[
+                build("a", None, "d1", false, 2),
+                build("a", None, "d1", true, 9),
+                build("b", None, "d1", true, 4),
+            ],
+            &c,
+            false,
+            false,
+        );
+        let rows = origin_rule(rows);
+        let counts: Vec<(&str, usize)> =
+            rows.iter().map(|r| (r.program.as_str(), r.count)).collect();
+        assert_eq!(counts, [("a", 2), ("b", 4)]);
+        assert!(rows.iter().all(|r| !r.exporter));
+    }
+
+    #[test]
+    fn an_unresolved_digest_is_counted_not_dropped() {
+        let mut c = catalog(&[("d1", "serde", "1.0.0")], "cat");
+        // Held, but without a row of the crates asked for: known, not unresolved.
+        c.holds("d3");
+        let (rows, unresolved) = join(
+            &[
+                build("a", None, "d1", false, 2),
+                build("b", None, "d2", false, 3),
+                build("c", Some("h:1"), "d2", false, 1),
+                build("e", None, "d3", false, 7),
+            ],
+            &c,
+            false,
+            false,
+        );
+        assert_eq!(rows.len(), 1);
+        assert_eq!(unresolved.instances, 4);
+        assert_eq!(unresolved.builds.len(), 1);
+    }
+}
