@@ -1051,8 +1051,10 @@ pub(crate) struct CatalogArgs {
     /// fetched from targets within the smaller of this and 5 seconds.
     #[arg(long, value_name = "SECS", default_value_t = 30.0)]
     pub(crate) timeout: f64,
-    /// Connections open at once; when all are taken, the one idle longest is closed for a
-    /// newcomer.
+    /// Connections open at once. When all are taken, a newcomer takes the slot of the
+    /// connection that has waited longest for a request head (an idle or slow client), or of
+    /// one whose client has taken none of its answer for a second or has taken over 10 s (the
+    /// exporter's policy).
     #[arg(long, value_name = "N", default_value_t = 64,
           value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub(crate) max_connections: u64,

@@ -11,6 +11,10 @@ pub mod catalog;
 // `cargo depinfo exporter` (Linux: it reads /proc): a namespace of its own.
 #[cfg(target_os = "linux")]
 pub mod exporter;
+// The one HTTP server of the commands that serve (the exporter, the catalog): bounds, slots,
+// signals; each passes its routes.
+#[cfg(unix)]
+mod http_server;
 mod inventory;
 mod observation;
 mod progress;

@@ -111,13 +111,23 @@ fn the_offline_page_and_its_lists_are_served() {
     assert_eq!((page.status, page.body.as_str()), (200, PAGE));
     let list = get(&addr, &format!("/deps/{DIGEST}")).unwrap();
     assert_eq!((list.status, list.body.as_str()), (200, DOCUMENT));
-    for missing in [
-        "/deps/00000000000000000000000000000000".to_owned(),
+    for missing in ["/deps/00000000000000000000000000000000", "/deps", "/"] {
+        assert_eq!(get(&addr, missing).unwrap().status, 404, "{missing}");
+    }
+    // Not a digest: refused before any lookup, as the exporter does.
+    for malformed in [
+        "/deps/".to_owned(),
         format!("/deps/{}", DIGEST.to_uppercase()),
         format!("/deps/{DIGEST}/"),
-        "/".to_owned(),
+        format!("/deps/{DIGEST}0"),
+        "/deps/../metrics".to_owned(),
     ] {
-        assert_eq!(get(&addr, &missing).unwrap().status, 404, "{missing}");
+        let answer = get(&addr, &malformed).unwrap();
+        assert_eq!(answer.status, 400, "{malformed}");
+        assert_eq!(
+            answer.body, "not a digest: /deps/ takes 32 lowercase hexadecimal digits\n",
+            "{malformed}"
+        );
     }
     assert!(
         terminate(&mut child),

@@ -3,6 +3,8 @@
 //! that sent half a request head, slow-loris ones dripping a byte a second), reconnecting each
 //! one the exporter closes; scrapes and health checks must still be answered, each well within
 //! the header read timeout, and the exporter must never hold more connections than its limit.
+//! The catalog runs the same server (`src/http_server.rs`): the same attack against the real
+//! catalog must leave its page and its lists answered too.
 //! Latency figures belong to the bench (`benches/exporter.rs`), not here.
 #![cfg(target_os = "linux")]
 
@@ -150,9 +152,9 @@ impl Drop for Attacker {
     }
 }
 
-/// The exporter's open sockets.
-fn sockets(exporter: &mut Running) -> usize {
-    let dir = format!("/proc/{}/fd", exporter.child().id());
+/// The server's open sockets.
+fn sockets(server: &mut Running) -> usize {
+    let dir = format!("/proc/{}/fd", server.child().id());
     std::fs::read_dir(dir)
         .unwrap()
         .flatten()
@@ -318,4 +320,66 @@ fn clients_that_never_read_their_answers_give_their_slots_away() {
     }
     drop(readers);
     exporter.kill();
+}
+
+/// The catalog serves through the exporter's server: with 300 idle and slow connections held
+/// against its 64 slots (a server without the slot policy would hold a scrape behind the 236
+/// queued ones, each waiting out the 10 s header read timeout), its page and its lists are
+/// answered, each within 5 s, and it never holds more connections than its limit.
+#[test]
+fn the_catalog_answers_scrapes_while_300_idle_connections_are_held() {
+    let scratch = testkit::Scratch::new("catalog-fairness");
+    let deps = [("itoa", "1.0.15", "crates.io")];
+    let app = scratch.join("app");
+    testkit::auditable_binary(
+        &app,
+        &testkit::dep_v0_json(("app", "0.1.0", "local"), &deps),
+    );
+    let document = "itoa\t1.0.15\tcrates.io\ttrue\n";
+    let list = format!(
+        "/deps/{}",
+        build_info_collector::digest_of(document.as_bytes())
+    );
+    let max = 64;
+    let (mut catalog, addr, _lines) = testkit::start_catalog(
+        Command::new(DEPINFO),
+        [
+            app.as_os_str(),
+            "--listen".as_ref(),
+            "127.0.0.1:0".as_ref(),
+            "--max-connections".as_ref(),
+            max.to_string().as_ref(),
+        ],
+    );
+    let idle = sockets(&mut catalog);
+    let attacker = Attacker::start(&addr, 260, 20, 20);
+    let limit = Duration::from_secs(5);
+    let mut answered = 0;
+    for round in 0..15 {
+        for target in ["/metrics", list.as_str()] {
+            let started = Instant::now();
+            let answer = testkit::get(&addr, target);
+            let took = started.elapsed();
+            let (status, body) = answer.map_or((0, String::new()), |r| (r.status, r.body));
+            assert_eq!(status, 200, "{target}, round {round}, after {took:?}");
+            assert!(took < limit, "{target}, round {round}: {took:?}");
+            if target == list {
+                assert_eq!(body, document);
+            }
+            answered += 1;
+        }
+        let open = sockets(&mut catalog) - idle;
+        assert!(open <= max + 1, "{open} connections open, limit {max}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let closed = attacker.closed();
+    assert!(
+        closed >= answered + 236,
+        "only {closed} idle connections closed"
+    );
+    drop(attacker);
+    assert!(
+        testkit::terminate(&mut catalog),
+        "the catalog did not exit 0 on SIGTERM"
+    );
 }
