@@ -60,7 +60,7 @@ pub use crate::sources::http::{
     Client, DEFAULT_MAX_TOTAL, HttpConfig, HttpError, HttpOptions, MAX_BODY, MAX_REDIRECTS,
 };
 pub use crate::sources::index_cache::CacheFileError;
-pub use crate::sources::metrics_pages::MetricsPageError;
+pub use crate::sources::metrics_pages::{MAX_LISTS_PER_PAGE, MAX_UNREAD_SHOWN, MetricsPageError};
 pub use crate::sources::prometheus_api::ApiError;
 pub use crate::sources::sparse_index::{
     INDEX_ENV, IndexError, IndexFileError, IndexOptions, SparseIndex,

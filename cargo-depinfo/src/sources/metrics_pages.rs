@@ -55,6 +55,15 @@ pub enum MetricsPageError {
         /// Why not.
         why: String,
     },
+    /// More programs than [`MAX_UNREAD_SHOWN`] whose lists could not be read, or more
+    /// distinct lists than [`MAX_LISTS_PER_PAGE`] on one page: counted in one line.
+    #[error(
+        "{count} more programs whose dependency lists were not read (at most {MAX_LISTS_PER_PAGE} distinct lists are asked of one page); their crates are unknown"
+    )]
+    ListsUnread {
+        /// How many programs.
+        count: usize,
+    },
     /// Series of ours were too large to read and were skipped; the page's others count.
     #[error("{count} series skipped, the first at line {}: {}", .first.line, .first.problem)]
     Skipped {
@@ -106,13 +115,21 @@ pub(super) fn scrape(
         return Err(MetricsPageError::NoData);
     }
     let mut unread = Vec::new();
+    let mut not_shown = 0;
     let mut lists: BTreeMap<String, Result<DepsList, String>> = BTreeMap::new();
     for b in page.listed() {
+        // A page names the lists it likes: each costs a request to its target, so a page
+        // gets at most MAX_LISTS_PER_PAGE of them, and the programs past that are unknown.
+        if !lists.contains_key(&b.deps) && lists.len() >= MAX_LISTS_PER_PAGE {
+            not_shown += 1;
+            continue;
+        }
         let list = lists
             .entry(b.deps.clone())
             .or_insert_with(|| fetch_list(client, &parsed, &b.deps));
         match list {
             Ok(list) => page.add_list(&b, list),
+            Err(_) if unread.len() >= MAX_UNREAD_SHOWN => not_shown += 1,
             Err(why) => unread.push(MetricsPageError::ListUnread {
                 program: b.program.clone(),
                 deps: shown_deps(&b.deps),
@@ -121,8 +138,19 @@ pub(super) fn scrape(
             }),
         }
     }
+    if not_shown > 0 {
+        unread.push(MetricsPageError::ListsUnread { count: not_shown });
+    }
     Ok((page.finish(), skipped, unread))
 }
+
+/// The most distinct dependency lists read from one page's target: a host's exporter lists
+/// one per distinct program it runs, a service one.
+pub const MAX_LISTS_PER_PAGE: usize = 64;
+
+/// The most programs named one line each when their lists cannot be read; the rest are
+/// counted in one line.
+pub const MAX_UNREAD_SHOWN: usize = 16;
 
 /// `deps` as shown in a message: a digest as is, anything else escaped and cut short.
 fn shown_deps(deps: &str) -> String {
