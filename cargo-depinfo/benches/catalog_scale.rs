@@ -49,7 +49,7 @@ use build_info_collector::{
     rust_mod_info_family,
 };
 use testkit::layout_fleet::{self as fleet, INSTANCES};
-use testkit::{EXPOSITION, Reply, Running, Scratch, Server, measured};
+use testkit::{EXPOSITION, Reply, Running, Scratch, Server, installed, measured};
 
 const DEPINFO: &str = env!("CARGO_BIN_EXE_cargo-depinfo");
 /// The scrape (and rule evaluation) interval of both servers. Not 5 s: on 2 cores a scrape of
@@ -247,16 +247,6 @@ fn series_in(page: &[u8]) -> usize {
     page.split(|&b| b == b'\n')
         .filter(|l| !l.is_empty() && !l.starts_with(b"#"))
         .count()
-}
-
-/// `tool` on PATH; panics naming it otherwise.
-fn tool(name: &str) -> PathBuf {
-    std::env::var_os("PATH")
-        .iter()
-        .flat_map(std::env::split_paths)
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| panic!("{name} is missing: the catalog_scale bench needs prometheus, promtool, curl and jq (scripts/test-all.sh installs them)"))
 }
 
 /// One layout's Prometheus and what the bench knows of it.
@@ -827,9 +817,9 @@ fn main() {
     // Measured commands run from a fresh copy of this bench: Linux counts in a child's peak
     // RSS the pages of the process it was forked from, and this one holds the fleet's pages.
     testkit::answer_measure_request();
-    let (curl, jq) = (tool("curl"), tool("jq"));
-    tool("prometheus");
-    tool("promtool");
+    let (curl, jq) = (installed("curl"), installed("jq"));
+    installed("prometheus");
+    installed("promtool");
     let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
     let mem_total = std::fs::read_to_string("/proc/meminfo")
         .ok()

@@ -1,6 +1,7 @@
-//! `spread` and `affected` against a real Prometheus holding a large fleet: 1,000 instances
-//! of 20 programs, 300 crates each (300,000 `rust_mod_info` series), a few versions per crate
-//! and a canary tenth of each program one patch ahead. Prints, from one run, what the server
+//! `spread` and `affected` against a real Prometheus holding a large fleet (testkit's
+//! `layout_fleet`, the one `catalog_scale` measures too): 1,000 instances of 20 programs, 300
+//! crates each (300,000 `rust_mod_info` series), a few versions per crate and a canary tenth
+//! of each program one patch ahead. Prints, from one run, what the server
 //! itself takes (curl to /dev/null) for the `count by` query `spread` sends and for the raw
 //! `rust_mod_info` answer, the naive path (curl the raw answer, then `jq` parses it), and the
 //! release `cargo-depinfo` end to end (wall time, and peak RSS from `wait4`): `spread`,
@@ -16,39 +17,38 @@
 //! 127.0.0.1 and scraped with `honor_labels: true`, so its `instance` labels stand.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use testkit::{Reply, Running, Scratch, Server, measured};
+use testkit::layout_fleet::{self as fleet, CRATES, INSTANCES};
+use testkit::{Reply, Scratch, Server, installed, measured, url_encode};
 
-const INSTANCES: usize = 1_000;
-const PROGRAMS: usize = 20;
-const CRATES: usize = 300;
-/// The crates the programs draw their 300 from.
-const POOL: usize = 450;
 const RUNS: usize = 3;
 const DEPINFO: &str = env!("CARGO_BIN_EXE_cargo-depinfo");
 
-/// The fleet's exposition: what 1,000 instances' build-info-collector would serve, each
-/// series with its `instance` and `job` labels.
+/// The fleet's exposition (testkit's `layout_fleet`, every instance in generation 0): what
+/// 1,000 instances' build-info-collector would serve of `rust_mod_info`, each series with its
+/// `instance` and `job` labels.
 fn fleet_page() -> String {
+    // Each program's two builds (the canary's second), made once.
+    let builds: Vec<[Vec<fleet::FleetCrate>; 2]> = (0..fleet::PROGRAMS)
+        .map(|p| [fleet::crates(p, false), fleet::crates(p, true)])
+        .collect();
     let mut page = String::with_capacity(INSTANCES * CRATES * 170);
     page.push_str("# HELP rust_mod_info A metric with a constant '1' value labeled by the name, version and source of each crate a program was built with.\n# TYPE rust_mod_info gauge\n");
     for i in 0..INSTANCES {
-        let p = i % PROGRAMS;
-        // A tenth of each program's instances (the canary) runs the next build.
-        let canary = usize::from((i / PROGRAMS).is_multiple_of(10));
-        let instance = format!("10.{}.{}.{}:8080", p, i / 250, i % 250);
-        for k in 0..CRATES {
-            let c = (p * 7 + k) % POOL;
-            // A few versions per crate across the fleet: programs pin one of three minors.
-            let minor = (c + p) % 3;
-            let patch = (c % 5) + if c.is_multiple_of(4) { canary } else { 0 };
-            let direct = if k < 30 { "true" } else { "false" };
+        let member = fleet::member(i);
+        let instance = fleet::instance(i, 0);
+        let job = fleet::job(member.program);
+        let program = fleet::program_name(member.program);
+        for c in &builds[member.program][usize::from(member.canary)] {
             let _ = writeln!(
                 page,
-                "rust_mod_info{{direct=\"{direct}\",instance=\"{instance}\",job=\"svc-{p:02}\",name=\"crate-{c:03}\",program=\"program-{p:02}\",source=\"crates.io\",version=\"1.{minor}.{patch}\"}} 1"
+                "rust_mod_info{{direct=\"{}\",instance=\"{instance}\",job=\"{job}\",name=\"{}\",program=\"{program}\",source=\"{}\",version=\"{}\"}} 1",
+                c.direct,
+                c.name,
+                fleet::SOURCE,
+                c.version
             );
         }
     }
@@ -81,28 +81,6 @@ fn write_db(db: &std::path::Path) {
     }
 }
 
-/// `tool` on PATH; panics naming it otherwise.
-fn tool(name: &str) -> PathBuf {
-    std::env::var_os("PATH")
-        .iter()
-        .flat_map(std::env::split_paths)
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| panic!("{name} is missing: the fleet_scale bench needs prometheus, curl and jq (scripts/test-all.sh installs them)"))
-}
-
-fn url_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 /// The median of `RUNS` timings of `f`.
 fn median(mut f: impl FnMut() -> Duration) -> Duration {
     let mut t: Vec<Duration> = (0..RUNS).map(|_| f()).collect();
@@ -118,7 +96,8 @@ fn main() {
     // Measured commands run from a fresh copy of this bench: Linux counts in a child's peak
     // RSS the pages of the process it was forked from, and this one holds the fleet's page.
     testkit::answer_measure_request();
-    let (prometheus, curl, jq) = (tool("prometheus"), tool("curl"), tool("jq"));
+    installed("prometheus");
+    let (curl, jq) = (installed("curl"), installed("jq"));
     let page = fleet_page();
     let page_mib = page.len() >> 20;
     let fleet = Server::start(move |path| {
@@ -129,7 +108,6 @@ fn main() {
         }
     });
     let scratch = Scratch::new("fleet-scale");
-    let addr = testkit::unused_addr().to_string();
     let config = scratch.join("prometheus.yml");
     // One scrape a minute: the first lands within a minute, later ones disturb little.
     std::fs::write(
@@ -140,19 +118,7 @@ fn main() {
         ),
     )
     .unwrap();
-    let mut server = Running::spawn(
-        Command::new(&prometheus)
-            .arg(format!("--config.file={}", config.display()))
-            .arg(format!(
-                "--storage.tsdb.path={}",
-                scratch.join("data").display()
-            ))
-            .arg(format!("--web.listen-address={addr}"))
-            .arg("--log.level=warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null()),
-    );
+    let (mut server, addr) = testkit::start_prometheus(&config, &scratch.join("data"));
     let base = format!("http://{addr}");
     let url = |q: &str| format!("{base}/api/v1/query?query={}", url_encode(q));
     let count_all = url("count(rust_mod_info)");

@@ -1067,15 +1067,7 @@ pub(crate) struct CatalogArgs {
 impl CatalogArgs {
     /// The `--timeout`, checked.
     pub(crate) fn timeout(&self) -> Result<Duration> {
-        Some(self.timeout)
-            .filter(|t| *t <= MAX_TIMEOUT_SECS)
-            .and_then(|t| Duration::try_from_secs_f64(t).ok())
-            .filter(|t| !t.is_zero())
-            .with_context(|| {
-                format!(
-                    "--timeout must be a positive number of seconds, at most {MAX_TIMEOUT_SECS} (one day)"
-                )
-            })
+        checked_timeout(self.timeout)
     }
 }
 

@@ -1117,7 +1117,6 @@ fn through_catalog(
 ) -> Result<(), Failed> {
     let counted = args.ask != Ask::Instances;
     let with_source = args.ask != Ask::Counts;
-    let exporter = |s: &prometheus_api::Sample<'_>| s.label("origin") == Some("exporter");
     let mut rows: Vec<Row> = Vec::new();
     if let Some(d) = detected {
         let query = layouts::mixed_mod_info_query(
@@ -1132,26 +1131,7 @@ fn through_catalog(
             "rust_mod_info series"
         };
         session.query(what, &query, &ours, &mut |s| {
-            let (Some(name), Some(version)) = (s.label("name"), s.label("version")) else {
-                return;
-            };
-            rows.push(Row {
-                program: s.label("program").unwrap_or("unknown").to_owned(),
-                instance: if counted {
-                    None
-                } else {
-                    s.label("instance").map(str::to_owned)
-                },
-                job: s.label("job").map(str::to_owned),
-                name: name.to_owned(),
-                version: version.to_owned(),
-                source: s.label("source").map(str::to_owned),
-                direct: s.label("direct").map(str::to_owned),
-                program_version: None,
-                revision: None,
-                exporter: exporter(s),
-                count: if counted { instance_count(s.value) } else { 1 },
-            });
+            rows.extend(Row::read(|n| s.label(n), s.value, counted));
         })?;
     }
     let mut builds: Vec<BuildRow> = Vec::new();
@@ -1166,23 +1146,7 @@ fn through_catalog(
         &layouts::build_info_query(counted, detected.is_none()),
         &build_info,
         &mut |s| {
-            let Some(deps) = s.label("deps").filter(|d| !d.is_empty()) else {
-                return;
-            };
-            builds.push(BuildRow {
-                program: s.label("program").unwrap_or("unknown").to_owned(),
-                instance: if counted {
-                    None
-                } else {
-                    s.label("instance").map(str::to_owned)
-                },
-                job: s.label("job").map(str::to_owned),
-                deps: deps.to_owned(),
-                exporter: exporter(s),
-                count: if counted { instance_count(s.value) } else { 1 },
-                version: s.label("version").map(str::to_owned),
-                revision: s.label("revision").map(str::to_owned),
-            });
+            builds.extend(BuildRow::read(|n| s.label(n), s.value, counted));
         },
     )?;
     let mut catalog = Catalog::default();

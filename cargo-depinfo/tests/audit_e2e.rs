@@ -33,34 +33,6 @@ fn page(hyper: &str) -> String {
     )
 }
 
-/// The fixture database: hyper before 0.14.10 is vulnerable.
-fn write_db(db: &Path) {
-    let dir = db.join("crates/hyper");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join("RUSTSEC-2099-0001.md"),
-        "```toml\n[advisory]\nid = \"RUSTSEC-2099-0001\"\npackage = \"hyper\"\ndate = \"2099-01-02\"\ncvss = \"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H\"\n\n[versions]\npatched = [\">= 0.14.10\"]\n```\n\n# Request smuggling in hyper\n\nDetails.\n",
-    )
-    .unwrap();
-    for args in [
-        &["init", "-q", "-b", "main"][..],
-        &["add", "-A"],
-        &[
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@example.invalid",
-            "commit",
-            "-q",
-            "-m",
-            "db",
-        ],
-    ] {
-        let out = testkit::run(Command::new("git").arg("-C").arg(db).args(args), LIMIT);
-        assert!(out.status.success(), "git {args:?}: {}", stderr(&out));
-    }
-}
-
 /// The `cargo depinfo` commands of the README's section, split into words (`> FILE` kept).
 fn readme_commands() -> Vec<Vec<String>> {
     let path = workspace_root().join("cargo-depinfo/README.md");
@@ -121,7 +93,7 @@ fn run_readme(env: &Env<'_>, words: &[String]) -> (i32, String, String) {
 fn the_readme_finds_the_vulnerable_variant_through_a_real_prometheus_and_forgets_it_once_stopped() {
     let scratch = Scratch::new("audit-e2e");
     let upstream = scratch.join("upstream-db");
-    write_db(&upstream);
+    testkit::advisory_db(&upstream);
     let home = scratch.join("cargo-home");
     let cwd = scratch.join("work");
     std::fs::create_dir_all(&home).unwrap();

@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use build_info_collector::Layout;
 use serde_json::Value;
 use testkit::{
-    Running, Scratch, assert_contains, copy_fixture, installed, query, run_ok, wait_until,
-    workspace_root, zlib,
+    Running, Scratch, assert_contains, auditable_sleeper, copy_fixture, installed, query, run_ok,
+    wait_exec, wait_exec_inode, wait_until, workspace_root, zlib,
 };
 
 const DEPINFO: &str = env!("CARGO_BIN_EXE_cargo-depinfo");
@@ -24,17 +24,6 @@ const DEPINFO: &str = env!("CARGO_BIN_EXE_cargo-depinfo");
 fn dep_v0(root: &str, version: &str, deps: &[(&str, &str)]) -> String {
     let deps: Vec<_> = deps.iter().map(|&(n, v)| (n, v, "crates.io")).collect();
     testkit::dep_v0_json((root, version, "local"), &deps)
-}
-
-/// A copy of `/bin/sleep` carrying `json` as its `.dep-v0`: a long-running binary with
-/// cargo-auditable's data and nothing else.
-fn sleeper(out: &Path, json: &str) {
-    let sleep = ["/bin/sleep", "/usr/bin/sleep"]
-        .into_iter()
-        .map(PathBuf::from)
-        .find(|p| p.is_file())
-        .expect("no sleep binary");
-    testkit::with_sections_on(&sleep, out, &[(".dep-v0", &zlib(json.as_bytes()))]);
 }
 
 /// Builds the exporter-service fixture as package `name` at `version`; returns a copy of the
@@ -70,24 +59,6 @@ fn spawn(cmd: &mut Command) -> Running {
             .stdout(Stdio::null())
             .stderr(Stdio::null()),
     )
-}
-
-/// Waits until /proc shows `child` running `exe` (it has exec'd), at most 10 s.
-fn wait_exec(child: &mut Running, exe: &str) {
-    let link = format!("/proc/{}/exe", child.child().id());
-    let started = Instant::now();
-    while std::fs::read_link(&link)
-        .ok()
-        .map(|t| t.display().to_string())
-        .as_deref()
-        != Some(exe)
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "{exe} did not start"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// Starts the exporter on a free port; returns it and its address.
@@ -151,27 +122,27 @@ fn exporter_reports_current_deleted_replaced_and_memfd_processes() {
             .stdout(Stdio::null())
             .stderr(Stdio::null()),
     );
-    wait_exec(&mut svc, &s(&service));
+    wait_exec(&mut svc, &service);
     replace(&service, &v2);
 
     // Two processes of one cargo-auditable-style image: one series, value 2.
     let audit = bin.join("audit-only");
-    sleeper(&audit, &dep_v0("audit-only", "0.3.0", &[("itoa", "1.0.0")]));
+    auditable_sleeper(&audit, &dep_v0("audit-only", "0.3.0", &[("itoa", "1.0.0")]));
     let mut audit_a = spawn(Command::new(&audit).arg("300"));
     let mut audit_b = spawn(Command::new(&audit).arg("300"));
-    wait_exec(&mut audit_a, &s(&audit));
-    wait_exec(&mut audit_b, &s(&audit));
+    wait_exec(&mut audit_a, &audit);
+    wait_exec(&mut audit_b, &audit);
 
     // Deleted after start.
     let gone = bin.join("gone-app");
-    sleeper(&gone, &dep_v0("gone-app", "0.1.0", &[("itoa", "1.0.0")]));
+    auditable_sleeper(&gone, &dep_v0("gone-app", "0.1.0", &[("itoa", "1.0.0")]));
     let mut gone_proc = spawn(Command::new(&gone).arg("300"));
-    wait_exec(&mut gone_proc, &s(&gone));
+    wait_exec(&mut gone_proc, &gone);
     std::fs::remove_file(&gone).unwrap();
 
     // Replaced by a build with a patched crate: 1.2.0 still runs, the file carries 1.2.1.
     let swap = bin.join("swap-app");
-    sleeper(
+    auditable_sleeper(
         &swap,
         &dep_v0(
             "swap-app",
@@ -180,7 +151,7 @@ fn exporter_reports_current_deleted_replaced_and_memfd_processes() {
         ),
     );
     let patched = dir.join("swap-app-patched");
-    sleeper(
+    auditable_sleeper(
         &patched,
         &dep_v0(
             "swap-app",
@@ -189,12 +160,12 @@ fn exporter_reports_current_deleted_replaced_and_memfd_processes() {
         ),
     );
     let mut swap_proc = spawn(Command::new(&swap).arg("300"));
-    wait_exec(&mut swap_proc, &s(&swap));
+    wait_exec(&mut swap_proc, &swap);
     replace(&swap, &patched);
 
     // Run from an anonymous memory file (fexecve of a memfd).
     let memfd_source = dir.join("memfd-app");
-    sleeper(&memfd_source, &dep_v0("memfd-app", "0.2.0", &[]));
+    auditable_sleeper(&memfd_source, &dep_v0("memfd-app", "0.2.0", &[]));
     let mut memfd_proc = spawn(Command::new("python3").args([
         "-c",
         "import os,sys; fd=os.memfd_create('memfd-app'); os.write(fd, open(sys.argv[1],'rb').read()); os.execve(fd, ['memfd-app','300'], {})",
@@ -349,9 +320,9 @@ fn prometheus_counts_a_program_once_and_finds_who_runs_a_stale_binary() {
 
     // A cargo-auditable-style program deleted after it started.
     let stale = bin.join("stale-app");
-    sleeper(&stale, &dep_v0("stale-app", "0.9.0", &[("itoa", "1.0.0")]));
+    auditable_sleeper(&stale, &dep_v0("stale-app", "0.9.0", &[("itoa", "1.0.0")]));
     let mut stale_proc = spawn(Command::new(&stale).arg("300"));
-    wait_exec(&mut stale_proc, &stale.display().to_string());
+    wait_exec(&mut stale_proc, &stale);
     std::fs::remove_file(&stale).unwrap();
 
     let (_exporter, exporter_addr) = start_exporter(&[]);
@@ -873,24 +844,6 @@ fn metrics_when(addr: &str, what: &str, check: impl Fn(&str) -> bool) -> String 
     }
 }
 
-/// Waits until /proc shows `child` running the file at `path` (same inode), at most 10 s:
-/// for paths whose link text the kernel cannot give.
-fn wait_exec_inode(child: &mut Running, path: &Path) {
-    use std::os::unix::fs::MetadataExt as _;
-
-    let want = std::fs::metadata(path).unwrap().ino();
-    let link = format!("/proc/{}/exe", child.child().id());
-    let started = Instant::now();
-    while std::fs::metadata(&link).map(|m| m.ino()).ok() != Some(want) {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "{} did not start",
-            path.display()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 /// Regression (issue 18, defect 8): a binary really named `app (deleted)`, running while
 /// another file sits at `app`, was reported as deleted (or replaced, compared with that other
 /// file) with `exe=…/app`. The inodes decide: it is current, under its own name. One named
@@ -902,22 +855,22 @@ fn a_binary_named_like_a_deleted_one_is_judged_by_its_inode() {
     let s = |p: &Path| p.display().to_string();
 
     let named = dir.join("spoof-app (deleted)");
-    sleeper(&named, &dep_v0("spoof-app", "1.0.0", &[("itoa", "1.0.0")]));
+    auditable_sleeper(&named, &dep_v0("spoof-app", "1.0.0", &[("itoa", "1.0.0")]));
     // The file the old code compared it with: another program at `spoof-app`.
-    sleeper(
+    auditable_sleeper(
         &dir.join("spoof-app"),
         &dep_v0("spoof-app", "2.0.0", &[("itoa", "1.0.1")]),
     );
     let mut running = spawn(Command::new(&named).arg("300"));
-    wait_exec(&mut running, &s(&named));
+    wait_exec(&mut running, &named);
 
     let twice = dir.join("twice-app (deleted)");
-    sleeper(&twice, &dep_v0("twice-app", "1.0.0", &[]));
+    auditable_sleeper(&twice, &dep_v0("twice-app", "1.0.0", &[]));
     let mut gone = spawn(Command::new(&twice).arg("300"));
-    wait_exec(&mut gone, &s(&twice));
+    wait_exec(&mut gone, &twice);
     std::fs::remove_file(&twice).unwrap();
     // A file at the name the old code took off the mark: it must not be compared with it.
-    sleeper(&dir.join("twice-app"), &dep_v0("twice-app", "9.0.0", &[]));
+    auditable_sleeper(&dir.join("twice-app"), &dep_v0("twice-app", "9.0.0", &[]));
 
     let (mut exporter, addr) = start_exporter(&[]);
     let text = metrics(&addr);
@@ -998,7 +951,7 @@ fn a_program_run_from_a_path_longer_than_path_max_has_its_series() {
     let scratch = Scratch::new("exporter-deep");
     let dir = scratch.path().canonicalize().unwrap();
     let source = dir.join("deep-app");
-    sleeper(&source, &dep_v0("deep-app", "4.0.0", &[("itoa", "1.0.0")]));
+    auditable_sleeper(&source, &dep_v0("deep-app", "4.0.0", &[("itoa", "1.0.0")]));
     let mut tree = DeepTree::new(&dir, 25);
     assert!(tree.full_len(&dir) > 4096, "{}", tree.full_len(&dir));
     let app = tree.path_of("deep-app");
@@ -1099,13 +1052,8 @@ fn control_characters_from_processes_are_escaped_in_every_label() {
         "format": 1,
     })
     .to_string();
-    let sleep = ["/bin/sleep", "/usr/bin/sleep"]
-        .into_iter()
-        .map(PathBuf::from)
-        .find(|p| p.is_file())
-        .expect("no sleep binary");
     testkit::with_sections_on(
-        &sleep,
+        &testkit::sleep_binary(),
         &path,
         &[
             (".dep-v0", &zlib(json.as_bytes())),
@@ -1116,7 +1064,7 @@ fn control_characters_from_processes_are_escaped_in_every_label() {
         ],
     );
     let mut running = spawn(Command::new(&path).arg("300"));
-    wait_exec(&mut running, &path.display().to_string());
+    wait_exec(&mut running, &path);
 
     let (mut exporter, addr) = start_exporter(&[]);
     // In the exposition text, the escapes' backslashes are escaped once more.

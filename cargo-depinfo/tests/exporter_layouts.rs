@@ -16,7 +16,9 @@ use std::time::{Duration, Instant};
 use build_info_collector::{
     DEPS_LIST_CONTENT_TYPE, DepsEntry, DepsList, MAX_DEPS_LIST_BYTES, is_digest,
 };
-use testkit::{Running, Scratch, announced, run, stderr, stdout, workspace_root, zlib};
+use testkit::{
+    Running, Scratch, announced, auditable_sleeper, run, stderr, stdout, wait_exec, workspace_root,
+};
 
 const DEPINFO: &str = env!("CARGO_BIN_EXE_cargo-depinfo");
 
@@ -296,16 +298,6 @@ fn dep_v0(root: &str, deps: &[(&str, &str)]) -> String {
     testkit::dep_v0_json((root, "0.1.0", "local"), &deps)
 }
 
-/// A copy of `/bin/sleep` carrying `json` as its `.dep-v0`.
-fn sleeper(out: &Path, json: &str) {
-    let sleep = ["/bin/sleep", "/usr/bin/sleep"]
-        .into_iter()
-        .map(PathBuf::from)
-        .find(|p| p.is_file())
-        .expect("no sleep binary");
-    testkit::with_sections_on(&sleep, out, &[(".dep-v0", &zlib(json.as_bytes()))]);
-}
-
 /// The list of direct crates.io crates `deps`.
 fn list_of(deps: &[(&str, &str)]) -> DepsList {
     DepsList::from_entries(deps.iter().map(|&(name, version)| DepsEntry {
@@ -316,20 +308,6 @@ fn list_of(deps: &[(&str, &str)]) -> DepsList {
     }))
 }
 
-/// Waits until /proc shows `child` running `exe`, at most 10 s.
-fn wait_exec(child: &mut Running, exe: &Path) {
-    let link = format!("/proc/{}/exe", child.child().id());
-    let started = Instant::now();
-    while std::fs::read_link(&link).ok().as_deref() != Some(exe) {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "{} did not start",
-            exe.display()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 #[test]
 fn deps_paths_serve_running_images_only_and_refuse_what_is_not_a_digest() {
     let scratch = Scratch::new("exporter-deps-path");
@@ -337,8 +315,8 @@ fn deps_paths_serve_running_images_only_and_refuse_what_is_not_a_digest() {
     let a_deps = [("itoa", "1.0.0"), ("ryu", "1.0.20")];
     let b_deps = [("itoa", "1.0.1")];
     let (a_bin, b_bin) = (dir.join("deps-path-a"), dir.join("deps-path-b"));
-    sleeper(&a_bin, &dep_v0("deps-path-a", &a_deps));
-    sleeper(&b_bin, &dep_v0("deps-path-b", &b_deps));
+    auditable_sleeper(&a_bin, &dep_v0("deps-path-a", &a_deps));
+    auditable_sleeper(&b_bin, &dep_v0("deps-path-b", &b_deps));
     let spawn = |bin: &Path| {
         Running::spawn(
             Command::new(bin)

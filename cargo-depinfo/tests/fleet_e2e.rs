@@ -329,25 +329,15 @@ const README_REQ: (&str, &str) = (">=1.0, <1.0.150", ">=1.1.0, <2.0.0");
 
 impl ReadmeFleetSection {
     fn read() -> ReadmeFleetSection {
-        let text = std::fs::read_to_string(workspace_root().join("README.md")).unwrap();
-        let section = text
-            .split("## Fleet questions")
-            .nth(1)
-            .expect("README has a Fleet questions section");
-        let section = section.split("\n## ").next().unwrap();
+        let readme = workspace_root().join("README.md");
         let substitute = |l: &str| l.replace("serde_json", CODEC).replace("myapp", "fleet_app");
         let mut promql = Vec::new();
         let mut commands = Vec::new();
-        let mut block: Option<&str> = None;
-        for line in section.lines() {
-            if let Some(lang) = line.strip_prefix("```") {
-                block = if block.is_some() { None } else { Some(lang) };
-                continue;
-            }
-            match block {
-                Some("promql") if !line.trim().is_empty() => promql.push(substitute(line.trim())),
-                Some("sh") if line.starts_with("cargo depinfo ") => {
-                    let words = shell_words(&substitute(line).replace(README_REQ.0, README_REQ.1));
+        for (lang, line) in testkit::fenced_lines(&readme, "## Fleet questions") {
+            match lang.as_str() {
+                "promql" if !line.trim().is_empty() => promql.push(substitute(line.trim())),
+                "sh" if line.starts_with("cargo depinfo ") => {
+                    let words = shell_words(&substitute(&line).replace(README_REQ.0, README_REQ.1));
                     commands.push(words[2..].to_vec());
                 }
                 _ => {}

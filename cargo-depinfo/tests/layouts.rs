@@ -258,37 +258,6 @@ fn wait_for(engine: &str, expected: &[(&str, usize)]) {
     );
 }
 
-/// The fixture database (RustSec's layout, one commit): hyper before 0.14.10 is vulnerable.
-fn write_db(db: &Path) {
-    let dir = db.join("crates/hyper");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join("RUSTSEC-2099-0001.md"),
-        "```toml\n[advisory]\nid = \"RUSTSEC-2099-0001\"\npackage = \"hyper\"\ndate = \"2099-01-02\"\n\n[versions]\npatched = [\">= 0.14.10\"]\n```\n\n# Request smuggling in hyper\n\nDetails.\n",
-    )
-    .unwrap();
-    for args in [
-        &["init", "-q", "-b", "main"][..],
-        &["add", "-A"],
-        &[
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@example.invalid",
-            "commit",
-            "-q",
-            "-m",
-            "db",
-        ],
-    ] {
-        let out = testkit::run(
-            Command::new("git").arg("-C").arg(db).args(args),
-            Duration::from_secs(60),
-        );
-        assert!(out.status.success(), "git {args:?}: {}", stderr(&out));
-    }
-}
-
 /// `cargo depinfo ARGS` with an empty cargo home: exit code, stdout, stderr.
 fn depinfo(home: &Path, args: &[&str]) -> (i32, String, String) {
     let out = testkit::run(
@@ -327,7 +296,7 @@ fn spread_affected_and_audit_answer_the_same_on_every_layout_and_engine() {
     let home = scratch.join("home");
     std::fs::create_dir_all(&home).unwrap();
     let db = scratch.join("advisory-db");
-    write_db(&db);
+    testkit::advisory_db(&db);
     let mut procs = Processes::default();
 
     // All full: one instance from a collector older than rust_build_info.
@@ -505,7 +474,7 @@ fn an_empty_prometheus_is_no_data_not_a_clean_answer() {
     let home = scratch.join("home");
     std::fs::create_dir_all(&home).unwrap();
     let db = scratch.join("advisory-db");
-    write_db(&db);
+    testkit::advisory_db(&db);
     let db = db.display().to_string();
     let mut procs = Processes::default();
     let empty = Served {

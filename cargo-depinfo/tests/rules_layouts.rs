@@ -247,10 +247,14 @@ fn test_case(name: &str, input: &str, exprs: &str, alerts: &str) -> String {
     )
 }
 
-/// Every fleet of the module docs, with what the default (`auto`) rules must say of it.
-fn auto_test_file() -> String {
-    let all = SERVED;
-    let shared = catalog_counts(
+/// A promtool test file of `cases` ([`test_case`]s) over `rules.yml`.
+fn test_file(cases: &str) -> String {
+    format!("rule_files: [rules.yml]\nevaluation_interval: 1m\ntests:\n{cases}")
+}
+
+/// [`catalog_counts`] of [`FLEET`] when every producer is answered through the catalog.
+fn all_through_catalog() -> String {
+    catalog_counts(
         &[
             ("cron", 1, 1),
             ("legacy", 2, 1),
@@ -259,7 +263,26 @@ fn auto_test_file() -> String {
             ("worker", 1, 2),
         ],
         &[(0, 2), (1, 4), (2, 1)],
-    );
+    )
+}
+
+/// [`FLEET`] half migrated: a full, b catalog, c direct, w1 catalog, w2 full, k an older
+/// collector, the exporter on catalog.
+const HALF_MIGRATED: [Shape; 8] = [
+    Shape::Full,
+    Shape::Catalog,
+    Shape::Direct,
+    Shape::Catalog,
+    Shape::Full,
+    Shape::Old,
+    Shape::Catalog,
+    Shape::Catalog,
+];
+
+/// Every fleet of the module docs, with what the default (`auto`) rules must say of it.
+fn auto_test_file() -> String {
+    let all = SERVED;
+    let shared = all_through_catalog();
     let mut cases = Vec::new();
     // Every collector on full, k:1 an older collector, the exporter on full; no catalog at
     // all: nothing is answered through it.
@@ -288,23 +311,12 @@ fn auto_test_file() -> String {
         &format!("{COUNTS}{shared}"),
         ALERTS,
     ));
-    // Half migrated: a full, b catalog, c direct, w1 catalog, w2 full, k an older collector,
-    // the exporter on catalog. The catalog serves every list, the full instances' too: they
-    // still count once. Through the catalog: b (myapp, 0), c (myapp, 1), w1 (worker, 1),
-    // legacy (2); myapp's exporter copy is not (its collector reports myapp).
-    let half = [
-        Shape::Full,
-        Shape::Catalog,
-        Shape::Direct,
-        Shape::Catalog,
-        Shape::Full,
-        Shape::Old,
-        Shape::Catalog,
-        Shape::Catalog,
-    ];
+    // Half migrated. The catalog serves every list, the full instances' too: they still count
+    // once. Through the catalog: b (myapp, 0), c (myapp, 1), w1 (worker, 1), legacy (2);
+    // myapp's exporter copy is not (its collector reports myapp).
     cases.push(test_case(
         "half migrated",
-        &input_series(&|i| half[i], &REPLICAS[..1], &all, &FLEET),
+        &input_series(&|i| HALF_MIGRATED[i], &REPLICAS[..1], &all, &FLEET),
         &format!(
             "{COUNTS}{}",
             catalog_counts(
@@ -377,10 +389,7 @@ fn auto_test_file() -> String {
             LISTS[2].0, LISTS[2].0
         ),
     ));
-    format!(
-        "rule_files: [rules.yml]\nevaluation_interval: 1m\ntests:\n{}",
-        cases.join("")
-    )
+    test_file(&cases.concat())
 }
 
 /// `cargo depinfo ARGS`: its stdout, after asserting exit 0.
@@ -515,9 +524,14 @@ fn a_group_right_join_fails_where_programs_share_a_list_and_the_rules_do_not() {
     let rules = depinfo(&["rules"]);
     let input = input_series(&|_| Shape::Catalog, &REPLICAS, &SERVED, &FLEET);
     let test = |expr: &str, samples: &str| {
-        format!(
-            "rule_files: [rules.yml]\nevaluation_interval: 1m\ntests:\n  - interval: 1m\n    input_series:\n{input}    promql_expr_test:\n      - expr: '{expr}'\n        eval_time: 5m\n        exp_samples:\n{samples}"
-        )
+        test_file(&test_case(
+            "many-to-many",
+            &input,
+            &format!(
+                "      - expr: '{expr}'\n        eval_time: 5m\n        exp_samples:\n{samples}"
+            ),
+            "",
+        ))
     };
     let group_right = "count by (program, deps) (rust_build_info) * on(deps) group_right(program) max by (deps, name, version) (rust_deps_info{name=\"codec\"})";
     let (passed, said) = evaluate(
@@ -549,16 +563,7 @@ fn the_full_and_catalog_layouts_rules_agree_with_auto_on_their_own_fleets() {
             "catalog",
             Shape::Catalog,
             &REPLICAS[..],
-            catalog_counts(
-                &[
-                    ("cron", 1, 1),
-                    ("legacy", 2, 1),
-                    ("myapp", 0, 2),
-                    ("myapp", 1, 1),
-                    ("worker", 1, 2),
-                ],
-                &[(0, 2), (1, 4), (2, 1)],
-            ),
+            all_through_catalog(),
         ),
     ] {
         let rules = depinfo(&["rules", "--max-versions", "2", "--layout", layout]);
@@ -575,15 +580,12 @@ fn the_full_and_catalog_layouts_rules_agree_with_auto_on_their_own_fleets() {
         } else {
             ALERTS.to_owned()
         };
-        let test = format!(
-            "rule_files: [rules.yml]\nevaluation_interval: 1m\ntests:\n{}",
-            test_case(
-                layout,
-                &input_series(&|_| shape, replicas, served, &FLEET),
-                &format!("{COUNTS}{catalog}"),
-                &alerts,
-            )
-        );
+        let test = test_file(&test_case(
+            layout,
+            &input_series(&|_| shape, replicas, served, &FLEET),
+            &format!("{COUNTS}{catalog}"),
+            &alerts,
+        ));
         let (passed, said) = evaluate(&dir, &rules, &test);
         assert!(passed, "--layout {layout}:\n{said}\n--- test.yml\n{test}");
     }
@@ -592,41 +594,28 @@ fn the_full_and_catalog_layouts_rules_agree_with_auto_on_their_own_fleets() {
 /// The README's "Fleet questions" PromQL: the full layout's lines (blocks `promql` and
 /// `promql full`) and their catalog twins (blocks `promql catalog`), in order.
 fn readme_promql() -> (Vec<String>, Vec<String>) {
-    let text = std::fs::read_to_string(testkit::workspace_root().join("README.md")).unwrap();
-    let section = text
-        .split("## Fleet questions")
-        .nth(1)
-        .expect("README has a Fleet questions section");
-    let section = section.split("\n## ").next().unwrap();
+    let readme = testkit::workspace_root().join("README.md");
     let (mut full, mut catalog) = (Vec::new(), Vec::new());
-    let mut block: Option<&str> = None;
-    for line in section.lines() {
-        if let Some(lang) = line.strip_prefix("```") {
-            block = if block.is_some() { None } else { Some(lang) };
-            continue;
-        }
-        match block {
-            Some("promql" | "promql full") => full.push(line.trim().to_owned()),
-            Some("promql catalog") => catalog.push(line.trim().to_owned()),
+    for (lang, line) in testkit::fenced_lines(&readme, "## Fleet questions") {
+        match lang.as_str() {
+            "promql" | "promql full" => full.push(line.trim().to_owned()),
+            "promql catalog" => catalog.push(line.trim().to_owned()),
             _ => {}
         }
     }
     (full, catalog)
 }
 
-/// The fleet the README's one-liners are asked of: collectors only (the one-liners leave the
-/// exporter's origin rule to the recording rules), legacy with a collector of its own.
-const README_FLEET: [Member; 7] = [
-    ("a:1", "app", "myapp", 0, "r1", false),
-    ("b:1", "app", "myapp", 0, "r1", false),
-    ("c:1", "app", "myapp", 1, "r2", false),
-    ("w:1", "app", "worker", 1, "r7", false),
-    ("w:2", "app", "worker", 1, "r7", false),
-    ("k:1", "app", "cron", 1, "r7", false),
-    ("l:1", "app", "legacy", 2, "r0", false),
-];
+/// The fleet the README's one-liners are asked of: [`FLEET`]'s collectors only (the
+/// one-liners leave the exporter's origin rule to the recording rules), and legacy with a
+/// collector of its own.
+fn readme_fleet() -> Vec<Member> {
+    let mut fleet: Vec<Member> = FLEET.into_iter().filter(|m| !m.5).collect();
+    fleet.push(("l:1", "app", "legacy", 2, "r0", false));
+    fleet
+}
 
-/// What each README line answers on [`README_FLEET`], counted by hand (lists: a, b run 0;
+/// What each README line answers on [`readme_fleet`], counted by hand (lists: a, b run 0;
 /// c, w:1, w:2, k:1 run 1; l:1 runs 2; nobody runs 3).
 const README_ANSWERS: [&[(&str, u32)]; 7] = [
     // serde_json's versions and their instances.
@@ -678,6 +667,7 @@ fn the_readme_one_liners_and_their_catalog_twins_give_the_same_answers() {
         "each README one-liner has its catalog twin and its answer here:\n{full:#?}\n{catalog:#?}"
     );
     let dir = Scratch::new("rules-readme");
+    let fleet = readme_fleet();
     let case =
         |name: &str, shape: Shape, replicas: &[&str], served: &[usize], queries: &[String]| {
             let mut exprs = String::new();
@@ -693,16 +683,16 @@ fn the_readme_one_liners_and_their_catalog_twins_give_the_same_answers() {
             }
             test_case(
                 name,
-                &input_series(&|_| shape, replicas, served, &README_FLEET),
+                &input_series(&|_| shape, replicas, served, &fleet),
                 &exprs,
                 "",
             )
         };
-    let test = format!(
-        "rule_files: [rules.yml]\nevaluation_interval: 1m\ntests:\n{}{}",
+    let test = test_file(&format!(
+        "{}{}",
         case("full", Shape::Full, &[], &[], &full),
         case("catalog", Shape::Catalog, &REPLICAS, &SERVED, &catalog),
-    );
+    ));
     let (passed, said) = evaluate(&dir, &depinfo(&["rules"]), &test);
     assert!(passed, "promtool test rules:\n{said}\n--- test.yml\n{test}");
 }
@@ -757,18 +747,8 @@ fn the_recording_rules_hold_in_victoria_metrics_too() {
     // the records it reads written in place, as promtool does for Prometheus.
     assert_eq!(inline("a:b + xa:b + a:bc", "a:b", "1"), "(1) + xa:b + a:bc");
     let scratch = Scratch::new("rules-victoria");
-    let half = [
-        Shape::Full,
-        Shape::Catalog,
-        Shape::Direct,
-        Shape::Catalog,
-        Shape::Full,
-        Shape::Old,
-        Shape::Catalog,
-        Shape::Catalog,
-    ];
     let mut page = String::new();
-    for selector in input_series(&|i| half[i], &REPLICAS, &SERVED, &FLEET)
+    for selector in input_series(&|i| HALF_MIGRATED[i], &REPLICAS, &SERVED, &FLEET)
         .lines()
         .filter_map(|l| l.trim().strip_prefix("- series: '"))
     {

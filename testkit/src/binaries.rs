@@ -22,13 +22,18 @@ pub use pe::pe_with_sections;
 use crate::child::{run, stderr};
 use crate::zlib::zlib;
 
-/// A system binary built without any of our data.
-pub fn plain_binary() -> PathBuf {
-    ["/bin/true", "/usr/bin/true"]
+/// The system's `name`, from /bin or /usr/bin; panics naming it when it is in neither.
+fn system_binary(name: &str) -> PathBuf {
+    ["/bin", "/usr/bin"]
         .into_iter()
-        .map(PathBuf::from)
+        .map(|dir| Path::new(dir).join(name))
         .find(|p| p.is_file())
-        .expect("no /bin/true to use as a plain binary")
+        .unwrap_or_else(|| panic!("no {name} in /bin or /usr/bin"))
+}
+
+/// A system binary built without any of our data (`true`).
+pub fn plain_binary() -> PathBuf {
+    system_binary("true")
 }
 
 /// Writes to `out` a copy of [`plain_binary`] with each `(name, contents)` section added
@@ -93,6 +98,17 @@ pub fn dep_v0_json(root: (&str, &str, &str), deps: &[(&str, &str, &str)]) -> Str
 /// A copy of the plain binary whose `.dep-v0` holds `json`, as `cargo auditable` writes it.
 pub fn auditable_binary(out: &Path, json: &str) {
     with_sections(out, &[(".dep-v0", &zlib(json.as_bytes()))]);
+}
+
+/// The system's `sleep`: a binary whose process stays up as long as its argument says.
+pub fn sleep_binary() -> PathBuf {
+    system_binary("sleep")
+}
+
+/// A copy of [`sleep_binary`] whose `.dep-v0` holds `json`: a long-running binary with
+/// cargo-auditable's data and nothing else.
+pub fn auditable_sleeper(out: &Path, json: &str) {
+    with_sections_on(&sleep_binary(), out, &[(".dep-v0", &zlib(json.as_bytes()))]);
 }
 
 /// Deterministic bytes that never start like a binary (the first byte is `#`).

@@ -3,6 +3,7 @@
 //! guard drops (also when an assertion fails first).
 
 use std::io::{Read, Write as _};
+use std::path::Path;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Output, Stdio};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -90,6 +91,46 @@ impl Running {
 impl Drop for Running {
     fn drop(&mut self) {
         self.kill();
+    }
+}
+
+/// How long [`wait_exec`] and [`wait_exec_inode`] wait for a child to exec.
+const EXEC_LIMIT: Duration = Duration::from_secs(10);
+
+/// Waits until /proc shows `child` running `exe` (it has exec'd): the text of its
+/// `/proc/PID/exe` link, so `… (deleted)` once the file is gone and `/memfd:…` for a memfd.
+/// Panics naming `exe` after 10 s.
+pub fn wait_exec(child: &mut Running, exe: impl AsRef<Path>) {
+    let exe = exe.as_ref();
+    let link = format!("/proc/{}/exe", child.child().id());
+    wait_exec_until(exe, || {
+        std::fs::read_link(&link).ok().as_deref() == Some(exe)
+    });
+}
+
+/// Waits until /proc shows `child` running the file at `path` (the same inode), for paths
+/// whose link text the kernel cannot give. Panics naming `path` after 10 s.
+pub fn wait_exec_inode(child: &mut Running, path: &Path) {
+    use std::os::unix::fs::MetadataExt as _;
+
+    let want = std::fs::metadata(path).unwrap().ino();
+    let link = format!("/proc/{}/exe", child.child().id());
+    wait_exec_until(path, || {
+        std::fs::metadata(&link).map(|m| m.ino()).ok() == Some(want)
+    });
+}
+
+/// Polls `started` every [`POLL`] until it holds; panics saying `exe` did not start after
+/// [`EXEC_LIMIT`].
+fn wait_exec_until(exe: &Path, mut started: impl FnMut() -> bool) {
+    let begun = Instant::now();
+    while !started() {
+        assert!(
+            begun.elapsed() < EXEC_LIMIT,
+            "{} did not start",
+            exe.display()
+        );
+        std::thread::sleep(POLL);
     }
 }
 

@@ -1,12 +1,13 @@
-//! The fleet the layout benches generate: [`INSTANCES`] instances of [`PROGRAMS`] programs,
-//! [`CRATES`] crates each, drawn from a pool of [`POOL`] crate names with a few versions per
-//! crate across the fleet, and a canary tenth of each program's instances running the next
-//! build, one patch ahead on a quarter of its crates. So the fleet runs `2 × PROGRAMS`
-//! distinct builds, each with its own dependency list.
+//! The fleet the scale benches generate (`fleet_scale`, `catalog_scale`): [`INSTANCES`]
+//! instances of [`PROGRAMS`] programs, [`CRATES`] crates each, drawn from a pool of [`POOL`]
+//! crate names with a few versions per crate across the fleet, and a canary tenth of each
+//! program's instances running the next build, one patch ahead on a quarter of its crates. So
+//! the fleet runs `2 × PROGRAMS` distinct builds, each with its own dependency list.
 //!
-//! Only names and numbers live here: a bench turns them into exposition with the collector's
-//! own types (`build-info-collector`, which this dev-only crate does not depend on), so the
-//! pages are what real collectors serve.
+//! Only names and numbers live here: a bench turns them into exposition (`catalog_scale` with
+//! the collector's own types, `build-info-collector`, which this dev-only crate does not
+//! depend on, so the pages are what real collectors serve; `fleet_scale` writes its
+//! `rust_mod_info` lines itself).
 //!
 //! A *generation* is one rollout of the whole fleet: a rolling restart replaces every pod by
 //! one with a new address, so the same builds come back under new `instance` label values

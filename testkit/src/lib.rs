@@ -14,7 +14,8 @@
 //!   [`guide_certificate`] makes the self-signed certificate of Prometheus' TLS guide.
 //! - [`run`], [`run_ok`], [`run_with_input`] and [`Running`]: child processes with a time
 //!   limit, killed when the limit passes or the guard drops, output captured;
-//!   [`run_with_proxy_env`] with only the proxy variables a test gives.
+//!   [`run_with_proxy_env`] with only the proxy variables a test gives; [`wait_exec`] until
+//!   a child has exec'd.
 //! - [`check_metrics`], [`check_rules`], [`test_rules`]: the real `promtool`, never skipped.
 //! - [`elf_with_sections`], [`mach_o_with_sections`], [`pe_with_sections`]: small linked
 //!   binaries with chosen sections, written byte by byte; [`with_sections`] adds sections to a
@@ -25,12 +26,14 @@
 //!   [`query`], [`wait_until`]: a fleet of fixture services at different versions of one
 //!   crate, and the real engines that scrape it.
 //! - [`check_golden`]: output compared with a file, rewritten on request.
+//! - [`fenced_lines`]: the code blocks of a README section, for tests that run what it shows.
 //! - [`mutation`]: byte-level mutations of valid inputs for parsers' property tests.
 //! - [`metrics_page`]: large `/metrics` pages with our series among histograms and counters.
-//! - [`layout_fleet`]: the 1,000-instance fleet of the layout benches, as names and numbers.
+//! - [`layout_fleet`]: the 1,000-instance fleet of the scale benches, as names and numbers.
 //! - [`start_exporter`]: the real exporter on a port it picks, and the address it announced.
 //! - [`start_catalog`], [`fake_instance`], [`terminate`]: the real catalog with its stderr
 //!   [`Lines`], instances that serve (or lie about) their lists, and a SIGTERM stop.
+//! - [`advisory_db`]: the fixture advisory database (RustSec's layout, one git commit).
 //! - [`measured`]: the wall time and peak RSS of a whole command, for memory benches.
 //! - With the `fixtures` feature, `fixture`: `BuildInfo` and `Packages` values made from rows.
 //!
@@ -44,6 +47,7 @@
 //!
 //! - `fixtures`: the `fixture` module, which needs the `buildinfo` crate.
 
+mod advisory_db;
 mod api_answers;
 mod binaries;
 mod catalog_fleet;
@@ -59,6 +63,7 @@ mod http_client;
 mod http_proxy;
 mod http_server;
 pub mod layout_fleet;
+mod markdown;
 mod metrics_page;
 pub mod mutation;
 mod peak_rss;
@@ -69,15 +74,16 @@ mod socks_proxy;
 mod tls;
 mod zlib;
 
+pub use advisory_db::advisory_db;
 pub use api_answers::fleet_answers;
 pub use binaries::{
-    auditable_binary, dep_v0_json, elf_with_sections, mach_o_with_sections, noise,
-    pe_with_sections, plain_binary, with_sections, with_sections_on,
+    auditable_binary, auditable_sleeper, dep_v0_json, elf_with_sections, mach_o_with_sections,
+    noise, pe_with_sections, plain_binary, sleep_binary, with_sections, with_sections_on,
 };
 pub use catalog_fleet::{Lines, fake_instance, start_catalog, terminate};
 pub use child::{
     Running, announced, run, run_ok, run_with_input, run_with_proxy_env, stderr, stderr_lines,
-    stdout,
+    stdout, wait_exec, wait_exec_inode,
 };
 pub use counting_alloc::{CountingAllocator, held_after, peak_during};
 pub use exporter::start_exporter;
@@ -93,6 +99,7 @@ pub use golden::check_golden;
 pub use http_client::{Response, get};
 pub use http_proxy::Proxy;
 pub use http_server::{EXPOSITION, Reply, Server, sorted_listeners, unused_addr};
+pub use markdown::fenced_lines;
 pub use metrics_page::{PageSpec, metrics_page};
 pub use peak_rss::{Measured, answer_measure_request, measured};
 pub use promtool::{check_metrics, check_rules, installed, test_rules};

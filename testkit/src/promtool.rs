@@ -11,10 +11,11 @@ use crate::child::{run, run_with_input, stderr, stdout};
 const LIMIT: Duration = Duration::from_secs(60);
 
 /// The path of `tool` on `PATH`; panics naming the package that provides it
-/// (`victoria-metrics` for itself, `prometheus` for everything else asked here).
+/// (`victoria-metrics`, `curl` and `jq` for themselves, `prometheus` for everything else
+/// asked here).
 pub fn installed(tool: &str) -> PathBuf {
     let package = match tool {
-        "victoria-metrics" => "victoria-metrics",
+        "victoria-metrics" | "curl" | "jq" => tool,
         _ => "prometheus",
     };
     std::env::var_os("PATH")

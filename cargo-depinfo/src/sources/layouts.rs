@@ -228,6 +228,86 @@ pub(crate) struct Row {
     pub(crate) count: usize,
 }
 
+/// Who a series (or `count by` sample) of either part stands for.
+struct Producer {
+    program: String,
+    instance: Option<String>,
+    job: Option<String>,
+    exporter: bool,
+    count: usize,
+}
+
+impl Producer {
+    /// From a series' labels and value: per instance unless `counted` (a `count by` sample
+    /// has no `instance`, and its value is how many instances it stands for).
+    fn of<'l>(label: &impl Fn(&str) -> Option<&'l str>, value: Option<f64>, counted: bool) -> Self {
+        Producer {
+            program: label("program").unwrap_or("unknown").to_owned(),
+            instance: if counted {
+                None
+            } else {
+                label("instance").map(str::to_owned)
+            },
+            job: label("job").map(str::to_owned),
+            exporter: label("origin") == Some("exporter"),
+            count: if counted {
+                super::instance_count(value)
+            } else {
+                1
+            },
+        }
+    }
+}
+
+impl BuildRow {
+    /// The row of a `rust_build_info` series (or `count by` sample) of the catalog part;
+    /// `None` without a digest.
+    pub(crate) fn read<'l>(
+        label: impl Fn(&str) -> Option<&'l str>,
+        value: Option<f64>,
+        counted: bool,
+    ) -> Option<BuildRow> {
+        let deps = label("deps").filter(|d| !d.is_empty())?;
+        let p = Producer::of(&label, value, counted);
+        Some(BuildRow {
+            program: p.program,
+            instance: p.instance,
+            job: p.job,
+            deps: deps.to_owned(),
+            exporter: p.exporter,
+            count: p.count,
+            version: label("version").map(str::to_owned),
+            revision: label("revision").map(str::to_owned),
+        })
+    }
+}
+
+impl Row {
+    /// The row of a `rust_mod_info` series (or `count by` sample) of the `full` part; `None`
+    /// without `name` or `version`.
+    pub(crate) fn read<'l>(
+        label: impl Fn(&str) -> Option<&'l str>,
+        value: Option<f64>,
+        counted: bool,
+    ) -> Option<Row> {
+        let (name, version) = (label("name")?, label("version")?);
+        let p = Producer::of(&label, value, counted);
+        Some(Row {
+            program: p.program,
+            instance: p.instance,
+            job: p.job,
+            name: name.to_owned(),
+            version: version.to_owned(),
+            source: label("source").map(str::to_owned),
+            direct: label("direct").map(str::to_owned),
+            program_version: None,
+            revision: None,
+            exporter: p.exporter,
+            count: p.count,
+        })
+    }
+}
+
 /// Instances whose digest the catalog does not hold.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Unresolved {
@@ -360,6 +440,56 @@ mod tests {
         c
     }
 
+    /// The counted rows of `builds` after the join and the origin rule.
+    fn counted(builds: &[BuildRow], c: &Catalog, with_source: bool) -> Vec<Row> {
+        origin_rule(join(builds, c, with_source, false).0)
+    }
+
+    /// (program, count) of each row.
+    fn program_counts(rows: &[Row]) -> Vec<(&str, usize)> {
+        rows.iter().map(|r| (r.program.as_str(), r.count)).collect()
+    }
+
+    #[test]
+    fn rows_are_read_per_instance_or_counted() {
+        let labels = [
+            ("__name__", "rust_mod_info"),
+            ("program", "shop"),
+            ("instance", "h:1"),
+            ("job", "app"),
+            ("origin", "exporter"),
+            ("name", "serde"),
+            ("version", "1.0.0"),
+            ("source", "crates.io"),
+            ("direct", "true"),
+            ("deps", "d1"),
+            ("revision", "abc"),
+        ];
+        let label = |n: &str| labels.iter().find(|(k, _)| *k == n).map(|(_, v)| *v);
+        let row = Row::read(label, Some(3.0), false).unwrap();
+        assert_eq!(
+            (row.instance.as_deref(), row.count, row.exporter),
+            (Some("h:1"), 1, true)
+        );
+        assert_eq!(
+            (row.name.as_str(), row.source.as_deref()),
+            ("serde", Some("crates.io"))
+        );
+        let row = Row::read(label, Some(3.0), true).unwrap();
+        assert_eq!((row.instance, row.count), (None, 3));
+        let build = BuildRow::read(label, None, true).unwrap();
+        assert_eq!(
+            (build.deps.as_str(), build.count, build.revision.as_deref()),
+            ("d1", 1, Some("abc"))
+        );
+        // Without a name, a version or a digest: no row; without a program: `unknown`.
+        let none = |n: &str| (n == "name").then_some("serde");
+        assert!(Row::read(none, None, false).is_none());
+        assert!(BuildRow::read(|n| (n == "deps").then_some(""), None, false).is_none());
+        let b = BuildRow::read(|n| (n == "deps").then_some("d1"), None, false).unwrap();
+        assert_eq!((b.program.as_str(), b.exporter), ("unknown", false));
+    }
+
     #[test]
     fn queries_per_layout() {
         assert_eq!(DETECT_QUERY, "count by (layout) (rust_build_info)");
@@ -457,19 +587,15 @@ mod tests {
     #[test]
     fn two_programs_share_one_list_and_counts_add_up_per_program() {
         let c = catalog(&[("d1", "serde", "1.0.0")], "cat");
-        let (rows, _) = join(
+        let rows = counted(
             &[
                 build("a", None, "d1", false, 2),
                 build("b", None, "d1", false, 3),
             ],
             &c,
             true,
-            false,
         );
-        let rows = origin_rule(rows);
-        let counts: Vec<(&str, usize)> =
-            rows.iter().map(|r| (r.program.as_str(), r.count)).collect();
-        assert_eq!(counts, [("a", 2), ("b", 3)]);
+        assert_eq!(program_counts(&rows), [("a", 2), ("b", 3)]);
         assert_eq!(rows[0].source.as_deref(), Some("crates.io"));
         // Two builds of one program in one job: the versions they share are counted together.
         let c = catalog(
@@ -480,17 +606,13 @@ mod tests {
             ],
             "cat",
         );
-        let rows = origin_rule(
-            join(
-                &[
-                    build("a", None, "d1", false, 2),
-                    build("a", None, "d2", false, 5),
-                ],
-                &c,
-                false,
-                false,
-            )
-            .0,
+        let rows = counted(
+            &[
+                build("a", None, "d1", false, 2),
+                build("a", None, "d2", false, 5),
+            ],
+            &c,
+            false,
         );
         let counts: Vec<(&str, usize)> = rows.iter().map(|r| (r.name.as_str(), r.count)).collect();
         assert_eq!(counts, [("itoa", 5), ("serde", 7)]);
@@ -511,7 +633,7 @@ mod tests {
     #[test]
     fn the_exporter_counts_only_for_programs_no_collector_reports() {
         let c = catalog(&[("d1", "serde", "1.0.0")], "cat");
-        let (rows, _) = join(
+        let rows = counted(
             &[
                 build("a", None, "d1", false, 2),
                 build("a", None, "d1", true, 9),
@@ -519,12 +641,8 @@ mod tests {
             ],
             &c,
             false,
-            false,
         );
-        let rows = origin_rule(rows);
-        let counts: Vec<(&str, usize)> =
-            rows.iter().map(|r| (r.program.as_str(), r.count)).collect();
-        assert_eq!(counts, [("a", 2), ("b", 4)]);
+        assert_eq!(program_counts(&rows), [("a", 2), ("b", 4)]);
         assert!(rows.iter().all(|r| !r.exporter));
     }
 
