@@ -217,6 +217,18 @@ pub enum SourceError {
         /// How many distinct digests.
         builds: usize,
     },
+    /// The catalog's rows for a digest match it from no source: they are not the list the
+    /// digest names (a target publishing `rust_deps_info` itself, or a catalog that serves
+    /// another list), so the instances running it have unknown crates.
+    #[error("{url}: {} ({}) run a dependency list whose rust_deps_info rows do not match its digest (a series not from the catalog?); their crates are unknown", plural(*instances, "instance"), plural(*builds, "build"))]
+    Unverified {
+        /// The base URL as given, redacted and cut short as for `MetricsPage`.
+        url: String,
+        /// How many instances.
+        instances: usize,
+        /// How many distinct digests.
+        builds: usize,
+    },
     /// The source holds none of our series (of those the `--layout` reads): no answer can
     /// be judged from it.
     #[error("{url}: no {what} series: is this the right server or tenant?")]
@@ -244,6 +256,7 @@ impl SourceError {
             | SourceError::PrometheusApi { url, .. }
             | SourceError::PrometheusWarnings { url, .. }
             | SourceError::Unresolved { url, .. }
+            | SourceError::Unverified { url, .. }
             | SourceError::NoData { url, .. } => url.clone(),
             SourceError::Panicked { input } | SourceError::Workspace { input, .. } => input.clone(),
         }
@@ -1153,31 +1166,30 @@ fn through_catalog(
     if !builds.is_empty() {
         let deps_info =
             |name: Option<&str>| name.is_none_or(|n| n == build_info_collector::RUST_DEPS_INFO);
-        if !args.crates.is_empty() {
-            session.query(
-                "the catalog's digests",
-                layouts::DIGESTS_QUERY,
-                &deps_info,
-                &mut |s| {
-                    catalog.holds(s.label("deps").unwrap_or_default());
-                },
-            )?;
-        }
         session.query(
             "the catalog's rust_deps_info",
-            &layouts::deps_info_query(&args.crates),
+            layouts::DEPS_INFO_QUERY,
             &deps_info,
             &mut |s| {
                 catalog.add(|n| s.label(n));
             },
         )?;
+        catalog.finish();
     }
-    let (joined, unresolved) = layouts::join(&builds, &catalog, with_source, !counted);
+    let (joined, unresolved) =
+        layouts::join(&builds, &catalog, &args.crates, with_source, !counted);
     if unresolved.instances > 0 {
         session.errors.push(SourceError::Unresolved {
             url: session.origin.clone(),
             instances: unresolved.instances,
             builds: unresolved.builds.len(),
+        });
+    }
+    if unresolved.unverified_instances > 0 {
+        session.errors.push(SourceError::Unverified {
+            url: session.origin.clone(),
+            instances: unresolved.unverified_instances,
+            builds: unresolved.unverified_builds.len(),
         });
     }
     let full_instances = !counted && !rows.is_empty();

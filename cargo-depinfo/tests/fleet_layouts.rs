@@ -15,11 +15,12 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use testkit::{
-    CODEC, Running, Scratch, Variant, build_fleet, query, start_catalog, start_prometheus_on,
-    stderr, stdout, unused_addr, wait_until,
+    CODEC, EXPOSITION, Reply, Running, Scratch, Server, Variant, build_fleet, query, start_catalog,
+    start_prometheus_on, stderr, stdout, unused_addr, wait_until,
 };
 
 const DEPINFO: &str = env!("CARGO_BIN_EXE_cargo-depinfo");
@@ -55,7 +56,14 @@ fn as_refs(members: &[(String, String)]) -> Vec<(&str, &str)> {
 
 /// A Prometheus config: job `fleet` with each `(name, addr)` target labeled `instance=name`,
 /// job `catalog` scraping `catalog` when given, and `rules`.
-fn config(dir: &Path, members: &[(&str, &str)], catalog: Option<&str>, rules: &Path) -> String {
+/// With `catalog`, a job `forger` scraping `forger` too: a target that publishes
+/// `rust_deps_info` itself.
+fn config(
+    dir: &Path,
+    members: &[(&str, &str)],
+    catalog: Option<(&str, &str)>,
+    rules: &Path,
+) -> String {
     let mut text = format!(
         "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\nrule_files:\n  - {}\nscrape_configs:\n  - job_name: fleet\n    static_configs:\n",
         rules.display()
@@ -66,10 +74,10 @@ fn config(dir: &Path, members: &[(&str, &str)], catalog: Option<&str>, rules: &P
             "      - targets: ['{addr}']\n        labels: {{instance: '{name}'}}"
         );
     }
-    if let Some(catalog) = catalog {
+    if let Some((catalog, forger)) = catalog {
         let _ = writeln!(
             text,
-            "  - job_name: catalog\n    static_configs:\n      - targets: ['{catalog}']"
+            "  - job_name: catalog\n    static_configs:\n      - targets: ['{catalog}']\n  - job_name: forger\n    static_configs:\n      - targets: ['{forger}']"
         );
     }
     let path = dir.join("prometheus.yml");
@@ -152,6 +160,19 @@ fn spread_affected_and_the_rules_answer_the_same_on_every_layout() {
         ],
     );
     children.push(catalog_child);
+    // A fleet member that publishes rust_deps_info rows of its own for another build's
+    // digest (set once that digest is known): readers believe a list only from rows that
+    // hash to its digest, so these must change no answer.
+    let forged = Arc::new(Mutex::new(String::new()));
+    let page = Arc::clone(&forged);
+    let forger = Server::start(move |path| {
+        if path == "/metrics" {
+            Reply::ok(EXPOSITION, page.lock().unwrap().clone())
+        } else {
+            Reply::not_found()
+        }
+    });
+    let forger_addr = forger.host_port();
     let mut proms = Vec::new();
     for (name, members, with_catalog, addr) in [
         ("full", &full, false, unused_addr().to_string()),
@@ -162,7 +183,7 @@ fn spread_affected_and_the_rules_answer_the_same_on_every_layout() {
         let config = config(
             &dir,
             &as_refs(members),
-            with_catalog.then_some(catalog_addr.as_str()),
+            with_catalog.then_some((catalog_addr.as_str(), forger_addr.as_str())),
             &rules_path,
         );
         children.push(start_prometheus_on(
@@ -201,6 +222,26 @@ fn spread_affected_and_the_rules_answer_the_same_on_every_layout() {
         "{:?}",
         catalog_lines.all()
     );
+    let v0_deps = query(
+        &catalog_prom,
+        "rust_build_info{job=\"fleet\",instance=\"v0\"}",
+    )[0]["metric"]["deps"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    *forged.lock().unwrap() = format!(
+        "# TYPE rust_deps_info gauge\nrust_deps_info{{deps=\"{v0_deps}\",direct=\"true\",name=\"openssl\",source=\"crates.io\",version=\"0.10.0\"}} 1\n"
+    );
+    for (name, prom, with_catalog) in &proms {
+        if *with_catalog {
+            wait_until(
+                &format!("the forged row scraped by the {name} Prometheus"),
+                Duration::from_secs(60),
+                || value(prom, "count(rust_deps_info{name=\"openssl\"})") == "1",
+            );
+        }
+    }
+
     // The catalog layout holds two series per instance; the full layout one more per crate
     // of each instance's list, as the catalog lists them.
     let ours = |prom: &str| -> u64 {
@@ -216,7 +257,7 @@ fn spread_affected_and_the_rules_answer_the_same_on_every_layout() {
     assert_eq!(catalog_series, 8, "two series per instance");
     let crates: u64 = value(
         &proms[1].1,
-        "sum(count by (deps) (rust_deps_info) * on(deps) count by (deps) (rust_build_info))",
+        "sum(count by (deps) (rust_deps_info{job=\"catalog\"}) * on(deps) count by (deps) (rust_build_info))",
     )
     .parse()
     .unwrap();
@@ -252,13 +293,16 @@ fn spread_affected_and_the_rules_answer_the_same_on_every_layout() {
     }
 
     // The CLI: every question, the same bytes and exit codes through every layout.
-    let questions: [&[&str]; 6] = [
+    let questions: [&[&str]; 8] = [
         &["spread", "--crate", CODEC],
         &["spread", "--crate", CODEC, "--format", "json"],
         &["spread", "--max-versions", "1", "--crate", CODEC],
         &["spread", "--format", "json"],
         &["affected", CODEC, ">=1.1.0, <2.0.0"],
         &["affected", CODEC, ">=1.1.0", "--format", "json"],
+        // The forged crate: nobody runs it, on every layout.
+        &["affected", "openssl", "*"],
+        &["spread", "--crate", "openssl", "--format", "json"],
     ];
     for q in questions {
         let mut answers = Vec::new();

@@ -143,14 +143,13 @@ pub(crate) fn build_info_query(counted: bool, told: bool) -> String {
     }
 }
 
-/// The catalog's rows for the crates asked for.
-pub(crate) fn deps_info_query(crates: &[String]) -> String {
-    selector(RUST_DEPS_INFO, &[&names_matcher(crates)])
-}
-
-/// The digests the catalog holds (needed when its rows are asked for some crates only: a
-/// digest without a row of those crates is then known, not unresolved).
-pub(crate) const DIGESTS_QUERY: &str = "count by (deps) (rust_deps_info)";
+/// The catalog's rows: every row of every list, whatever crates are asked for. A list is
+/// believed only whole, when its rows hash to its digest ([`Catalog::finish`]): rows asked
+/// for some crates only could not be checked, and a target that publishes `rust_deps_info`
+/// itself could then add crates to another build's list, or make a digest look held and hide
+/// a crate. Its size follows the distinct builds (one series per crate per list), not the
+/// instances.
+pub(crate) const DEPS_INFO_QUERY: &str = RUST_DEPS_INFO;
 
 /// One crate of a dependency list, as the catalog says it (`instance` and `job` of the
 /// catalog target left out, so that replicas are one).
@@ -162,11 +161,19 @@ pub(crate) struct CatalogEntry {
     pub(crate) direct: Option<String>,
 }
 
-/// The catalog as read: each digest's crates (of those asked for), and every digest it holds.
+/// Where a `rust_deps_info` row came from: its series' `instance` and `job` (a catalog
+/// replica, or a target publishing the family itself).
+type RowSource = (Option<String>, Option<String>);
+
+/// The catalog as read: each digest's crates, and every digest it holds.
 #[derive(Debug, Default)]
 pub(crate) struct Catalog {
     pub(crate) entries: BTreeMap<String, BTreeSet<CatalogEntry>>,
     pub(crate) digests: BTreeSet<String>,
+    /// Digests (of the form this crate writes) for which no source's rows hash to the digest.
+    pub(crate) unverified: BTreeSet<String>,
+    /// The rows as read, by digest and source, until [`Catalog::finish`].
+    read: BTreeMap<String, BTreeMap<RowSource, BTreeSet<CatalogEntry>>>,
 }
 
 impl Catalog {
@@ -179,23 +186,70 @@ impl Catalog {
             source: label("source").map(str::to_owned),
             direct: label("direct").map(str::to_owned),
         };
-        if !self.digests.contains(deps) {
-            self.digests.insert(deps.to_owned());
-        }
-        // A replica's copy of a row already read is the same row.
-        self.entries
+        let from = (
+            label("instance").map(str::to_owned),
+            label("job").map(str::to_owned),
+        );
+        self.read
             .entry(deps.to_owned())
+            .or_default()
+            .entry(from)
             .or_default()
             .insert(entry);
         Some(())
     }
 
-    /// Notes that the catalog holds `deps` (from [`DIGESTS_QUERY`]).
-    pub(crate) fn holds(&mut self, deps: &str) {
-        if !deps.is_empty() {
-            self.digests.insert(deps.to_owned());
+    /// Decides what is believed, once every row is read. A digest of the form this crate
+    /// writes ([`is_digest`](build_info_collector::is_digest)) is held when the rows of one
+    /// source (one catalog replica) are exactly its list: they hash to it. Replicas serve
+    /// the same rows, so any one will do; rows from any other source are set aside, and a
+    /// digest no source's rows match is [`unverified`](Self::unverified): its instances'
+    /// crates are unknown. Any other `deps` value (another producer's, a future digest) is
+    /// opaque: the rows of every source are taken together, as the join in PromQL takes them.
+    pub(crate) fn finish(&mut self) {
+        for (deps, sources) in std::mem::take(&mut self.read) {
+            if build_info_collector::is_digest(&deps) {
+                match sources.into_values().find(|rows| hashes_to(rows, &deps)) {
+                    Some(rows) => {
+                        self.entries.insert(deps.clone(), rows);
+                        self.digests.insert(deps);
+                    }
+                    None => {
+                        self.unverified.insert(deps);
+                    }
+                }
+            } else {
+                let all: BTreeSet<CatalogEntry> = sources.into_values().flatten().collect();
+                self.entries.insert(deps.clone(), all);
+                self.digests.insert(deps);
+            }
         }
     }
+}
+
+/// Whether `rows` are exactly the list whose digest is `deps`.
+fn hashes_to(rows: &BTreeSet<CatalogEntry>, deps: &str) -> bool {
+    let mut entries = Vec::with_capacity(rows.len());
+    for r in rows {
+        let direct = match r.direct.as_deref() {
+            Some("true") => true,
+            Some("false") => false,
+            _ => return false,
+        };
+        let Some(source) = r.source.as_deref() else {
+            return false;
+        };
+        entries.push(build_info_collector::DepsEntry {
+            name: r.name.as_str().into(),
+            version: r.version.as_str().into(),
+            source: source.into(),
+            direct,
+        });
+    }
+    let list = build_info_collector::DepsList::from_entries(entries);
+    // Rows that differ only in what a line cannot hold (a tab) would write the same line:
+    // as many lines as rows, or it is not this list.
+    list.len() == rows.len() && list.digest() == deps
 }
 
 /// One `rust_build_info` of the catalog part: an instance, or a count of them.
@@ -308,11 +362,14 @@ impl Row {
     }
 }
 
-/// Instances whose digest the catalog does not hold.
+/// Instances whose digest the catalog does not hold, and those whose digest's rows do not
+/// hash to it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Unresolved {
     pub(crate) instances: usize,
     pub(crate) builds: BTreeSet<String>,
+    pub(crate) unverified_instances: usize,
+    pub(crate) unverified_builds: BTreeSet<String>,
 }
 
 /// The catalog part joined `on(deps)` with the catalog: one row per crate of each build row's
@@ -322,12 +379,18 @@ pub(crate) struct Unresolved {
 pub(crate) fn join(
     builds: &[BuildRow],
     catalog: &Catalog,
+    crates: &[String],
     with_source: bool,
     per_instance: bool,
 ) -> (Vec<Row>, Unresolved) {
     let mut rows = Vec::new();
     let mut unresolved = Unresolved::default();
     for b in builds {
+        if catalog.unverified.contains(&b.deps) {
+            unresolved.unverified_instances += b.count;
+            unresolved.unverified_builds.insert(b.deps.clone());
+            continue;
+        }
         if !catalog.digests.contains(&b.deps) {
             unresolved.instances += b.count;
             unresolved.builds.insert(b.deps.clone());
@@ -336,7 +399,13 @@ pub(crate) fn join(
         let Some(entries) = catalog.entries.get(&b.deps) else {
             continue;
         };
-        for e in entries {
+        let asked = |name: &str| {
+            crates.is_empty()
+                || crates
+                    .iter()
+                    .any(|c| build_info_collector::same_crate_name(c, name))
+        };
+        for e in entries.iter().filter(|e| asked(&e.name)) {
             rows.push(Row {
                 program: b.program.clone(),
                 instance: b.instance.clone(),
@@ -437,12 +506,13 @@ mod tests {
             c.add(|n| labels.iter().find(|(k, _)| *k == n).map(|(_, v)| *v))
                 .unwrap();
         }
+        c.finish();
         c
     }
 
     /// The counted rows of `builds` after the join and the origin rule.
     fn counted(builds: &[BuildRow], c: &Catalog, with_source: bool) -> Vec<Row> {
-        origin_rule(join(builds, c, with_source, false).0)
+        origin_rule(join(builds, c, &[], with_source, false).0)
     }
 
     /// (program, count) of each row.
@@ -505,11 +575,7 @@ mod tests {
             build_info_query(false, true),
             r#"rust_build_info{deps!=""}"#
         );
-        assert_eq!(
-            deps_info_query(&["serde_json".into()]),
-            r#"rust_deps_info{name=~"serde[-_]json"}"#
-        );
-        assert_eq!(deps_info_query(&[]), "rust_deps_info");
+        assert_eq!(DEPS_INFO_QUERY, "rust_deps_info");
         assert_eq!(
             mixed_mod_info_query(Some(false), &[], false),
             "count by (program, job, name, version, origin) (rust_mod_info > 0)"
@@ -559,7 +625,7 @@ mod tests {
         for (deps, entries) in again.entries {
             c.entries.entry(deps).or_default().extend(entries);
         }
-        let (rows, unresolved) = join(&[build("app", None, "d1", false, 4)], &c, false, false);
+        let (rows, unresolved) = join(&[build("app", None, "d1", false, 4)], &c, &[], false, false);
         assert_eq!(unresolved, Unresolved::default());
         assert_eq!(rows.len(), 2, "{rows:?}");
         assert!(
@@ -622,7 +688,7 @@ mod tests {
     fn per_instance_rows_carry_the_build_and_are_kept_once() {
         let c = catalog(&[("d1", "serde", "1.0.0")], "cat");
         let b = build("a", Some("h:1"), "d1", false, 1);
-        let rows = origin_rule(join(&[b.clone(), b], &c, true, true).0);
+        let rows = origin_rule(join(&[b.clone(), b], &c, &[], true, true).0);
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].count, 1);
         assert_eq!(rows[0].program_version.as_deref(), Some("1.0.0"));
@@ -648,9 +714,8 @@ mod tests {
 
     #[test]
     fn an_unresolved_digest_is_counted_not_dropped() {
-        let mut c = catalog(&[("d1", "serde", "1.0.0")], "cat");
-        // Held, but without a row of the crates asked for: known, not unresolved.
-        c.holds("d3");
+        // d3 is held, without a row of the crate asked for: known, not unresolved.
+        let c = catalog(&[("d1", "serde", "1.0.0"), ("d3", "itoa", "1.0.0")], "cat");
         let (rows, unresolved) = join(
             &[
                 build("a", None, "d1", false, 2),
@@ -659,11 +724,133 @@ mod tests {
                 build("e", None, "d3", false, 7),
             ],
             &c,
+            &["serde".into()],
             false,
             false,
         );
         assert_eq!(rows.len(), 1);
+        assert_eq!((rows[0].program.as_str(), rows[0].count), ("a", 2));
         assert_eq!(unresolved.instances, 4);
         assert_eq!(unresolved.builds.len(), 1);
+        assert_eq!(unresolved.unverified_instances, 0);
+        // Every crate when none is asked for; the crate filter matches up to `-`/`_`.
+        let (rows, _) = join(&[build("e", None, "d3", false, 7)], &c, &[], false, false);
+        assert_eq!(rows.len(), 1);
+        let (rows, _) = join(
+            &[build("a", None, "d1", false, 2)],
+            &c,
+            &["SERDE".into(), "se-rde".into()],
+            false,
+            false,
+        );
+        assert!(rows.is_empty(), "{rows:?}");
+    }
+
+    /// A catalog of `rows` (deps, instance, name, version, direct), each from the source
+    /// `instance` in job `catalog`.
+    fn sourced(rows: &[(&str, &str, &str, &str, &str)]) -> Catalog {
+        let mut c = Catalog::default();
+        for (deps, instance, name, version, direct) in rows {
+            let labels = [
+                ("deps", *deps),
+                ("instance", *instance),
+                ("job", "catalog"),
+                ("name", *name),
+                ("version", *version),
+                ("source", "crates.io"),
+                ("direct", *direct),
+            ];
+            c.add(|n| labels.iter().find(|(k, _)| *k == n).map(|(_, v)| *v))
+                .unwrap();
+        }
+        c.finish();
+        c
+    }
+
+    fn list(crates: &[(&str, &str, bool)]) -> build_info_collector::DepsList {
+        build_info_collector::DepsList::from_entries(crates.iter().map(|(n, v, d)| {
+            build_info_collector::DepsEntry {
+                name: (*n).into(),
+                version: (*v).into(),
+                source: "crates.io".into(),
+                direct: *d,
+            }
+        }))
+    }
+
+    #[test]
+    fn a_digest_is_believed_only_from_rows_that_hash_to_it() {
+        let honest = list(&[("serde", "1.0.0", true), ("itoa", "1.0.1", false)]);
+        let d = honest.digest();
+        let rows = |from: &str| -> Vec<(&str, String, &str, &str, &str)> {
+            vec![
+                (d, from.to_owned(), "serde", "1.0.0", "true"),
+                (d, from.to_owned(), "itoa", "1.0.1", "false"),
+            ]
+        };
+        let catalog_of = |all: Vec<(&str, String, &str, &str, &str)>| {
+            let borrowed: Vec<(&str, &str, &str, &str, &str)> = all
+                .iter()
+                .map(|(a, b, c, e, f)| (*a, b.as_str(), *c, *e, *f))
+                .collect();
+            sourced(&borrowed)
+        };
+        let names =
+            |c: &Catalog| -> Vec<String> { c.entries[d].iter().map(|e| e.name.clone()).collect() };
+        // Two replicas and a target that adds a crate to the list under its own labels:
+        // the replicas' rows hash to the digest, the forger's are set aside.
+        let mut all = rows("cat-a:1");
+        all.extend(rows("cat-b:1"));
+        all.extend(rows("evil:1"));
+        all.push((d, "evil:1".into(), "openssl", "0.10.0", "false"));
+        let c = catalog_of(all);
+        assert_eq!(names(&c), ["itoa", "serde"]);
+        assert!(c.unverified.is_empty());
+        // Only the forger: no source hashes to the digest, its instances are unknown.
+        let mut forged = rows("evil:1");
+        forged.push((d, "evil:1".into(), "openssl", "0.10.0", "false"));
+        let c = catalog_of(forged);
+        assert!(c.digests.is_empty() && c.entries.is_empty());
+        assert_eq!(c.unverified.iter().collect::<Vec<_>>(), [d]);
+        let (rows_joined, unresolved) =
+            join(&[build("a", None, d, false, 3)], &c, &[], false, false);
+        assert!(rows_joined.is_empty());
+        assert_eq!(unresolved.unverified_instances, 3);
+        assert_eq!(unresolved.unverified_builds.len(), 1);
+        assert_eq!(unresolved.instances, 0);
+        // A forger making a digest look held with a crate missing (hiding one) is caught too.
+        let c = catalog_of(vec![(d, "evil:1".into(), "itoa", "1.0.1", "false")]);
+        assert_eq!(c.unverified.len(), 1);
+        // The catalog's own rows merged with a forger's under the same labels: unverified.
+        let mut merged = rows("cat-a:1");
+        merged.push((d, "cat-a:1".into(), "openssl", "0.10.0", "false"));
+        assert_eq!(catalog_of(merged).unverified.len(), 1);
+        // `direct` must be true or false, and `source` present, for rows to be a list.
+        let mut odd = rows("cat-a:1");
+        odd[0].4 = "yes";
+        assert_eq!(catalog_of(odd).unverified.len(), 1);
+        let mut c = Catalog::default();
+        for (name, version, direct) in [("serde", "1.0.0", "true"), ("itoa", "1.0.1", "false")] {
+            let labels = [
+                ("deps", d),
+                ("name", name),
+                ("version", version),
+                ("direct", direct),
+            ];
+            c.add(|n| labels.iter().find(|(k, _)| *k == n).map(|(_, v)| *v))
+                .unwrap();
+        }
+        c.finish();
+        assert_eq!(c.unverified.len(), 1);
+    }
+
+    #[test]
+    fn other_producers_digests_are_opaque_and_joined_from_every_source() {
+        let c = sourced(&[
+            ("sha512:abc", "cat-a:1", "serde", "1.0.0", "true"),
+            ("sha512:abc", "cat-b:1", "itoa", "1.0.1", "false"),
+        ]);
+        assert!(c.unverified.is_empty());
+        assert_eq!(c.entries["sha512:abc"].len(), 2);
     }
 }
