@@ -35,7 +35,7 @@ fn target(programs: usize, served: usize) -> (Server, Arc<AtomicUsize>) {
             list(i).digest()
         );
     }
-    let lists: Vec<(String, String)> = (0..served)
+    let documents: Vec<(String, String)> = (0..served)
         .map(|i| (list(i).path(), list(i).text().to_owned()))
         .collect();
     let asked = Arc::new(AtomicUsize::new(0));
@@ -45,7 +45,7 @@ fn target(programs: usize, served: usize) -> (Server, Arc<AtomicUsize>) {
             return Reply::ok(EXPOSITION, page.clone());
         }
         counted.fetch_add(1, Ordering::SeqCst);
-        match lists.iter().find(|(p, _)| p == path) {
+        match documents.iter().find(|(p, _)| p == path) {
             Some((_, text)) => {
                 Reply::ok(build_info_collector::DEPS_LIST_CONTENT_TYPE, text.clone())
             }
