@@ -165,14 +165,14 @@ fn spread_affected_and_the_rules_answer_the_same_on_every_layout() {
     // hash to its digest, so these must change no answer.
     let forged = Arc::new(Mutex::new(String::new()));
     let page = Arc::clone(&forged);
-    let forger = Server::start(move |path| {
+    let forging_target = Server::start(move |path| {
         if path == "/metrics" {
             Reply::ok(EXPOSITION, page.lock().unwrap().clone())
         } else {
             Reply::not_found()
         }
     });
-    let forger_addr = forger.host_port();
+    let forger_addr = forging_target.host_port();
     let mut proms = Vec::new();
     for (name, members, with_catalog, addr) in [
         ("full", &full, false, unused_addr().to_string()),
