@@ -25,8 +25,8 @@ fn list(i: usize) -> DepsList {
 }
 
 /// A page of `programs` catalog-layout programs, each with a list of its own; the target
-/// answers every list of `served` programs and counts the list requests.
-fn target(programs: usize, served: usize) -> (Server, Arc<AtomicUsize>) {
+/// answers the lists of the first `answered` programs and counts the list requests.
+fn target(programs: usize, answered: usize) -> (Server, Arc<AtomicUsize>) {
     let mut page = String::from("# TYPE rust_build_info gauge\n");
     for i in 0..programs {
         let _ = writeln!(
@@ -35,7 +35,7 @@ fn target(programs: usize, served: usize) -> (Server, Arc<AtomicUsize>) {
             list(i).digest()
         );
     }
-    let documents: Vec<(String, String)> = (0..served)
+    let documents: Vec<(String, String)> = (0..answered)
         .map(|i| (list(i).path(), list(i).text().to_owned()))
         .collect();
     let asked = Arc::new(AtomicUsize::new(0));
