@@ -398,6 +398,8 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
         let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut hh] = h;
         for i in 0..64 {
             let s1 = e.rotate_right(6) ^ e.rotate_right(11) ^ e.rotate_right(25);
+            // `ch` and `maj` read the same with `|` for `^` (their terms never overlap, or
+            // agree): cargo-mutants' `^`→`|` mutants here are equivalent.
             let ch = (e & f) ^ (!e & g);
             let t1 = hh
                 .wrapping_add(s1)
@@ -499,6 +501,9 @@ mod tests {
             "itoa\t1.0.15\tcrates.io\tfalse\nserde\t1.0.219\tcrates.io\ttrue\n"
         );
         assert_eq!(list.len(), 2);
+        assert!(!list.is_empty());
+        // Shown, a list is its digest.
+        assert_eq!(list.to_string(), list.digest());
         assert_eq!(list.digest(), digest_of(list.text().as_bytes()));
         assert_eq!(list.digest(), &hex(&sha256(list.text().as_bytes()))[..32]);
         assert_eq!(list.path(), format!("/deps/{}", list.digest()));
