@@ -30,7 +30,8 @@
 //! - [`layout_fleet`]: the 1,000-instance fleet of the layout benches, as names and numbers.
 //! - [`start_exporter`]: the real exporter on a port it picks, and the address it announced.
 //! - [`start_catalog`], [`fake_instance`], [`terminate`]: the real catalog with its stderr
-//!   [`Lines`], instances that serve (or lie about) their lists, and a SIGTERM stop.
+//!   [`Lines`], instances that serve (or lie about) their lists (on a [`Page`] that may
+//!   change: [`fake_instance_with_page`]), and a SIGTERM stop.
 //! - [`measured`]: the wall time and peak RSS of a whole command, for memory benches.
 //! - With the `fixtures` feature, `fixture`: `BuildInfo` and `Packages` values made from rows.
 //!
@@ -74,7 +75,9 @@ pub use binaries::{
     auditable_binary, dep_v0_json, elf_with_sections, mach_o_with_sections, noise,
     pe_with_sections, plain_binary, with_sections, with_sections_on,
 };
-pub use catalog_fleet::{Lines, fake_instance, start_catalog, terminate};
+pub use catalog_fleet::{
+    Lines, Page, fake_instance, fake_instance_with_page, start_catalog, terminate,
+};
 pub use child::{
     Running, announced, run, run_ok, run_with_input, run_with_proxy_env, stderr, stderr_lines,
     stdout,
