@@ -10,6 +10,11 @@
 //!   textfile collector ([`write_atomically`]) or served.
 //!
 //! [`parse_targets`] reads Prometheus' target list, the only source of addresses.
+//!
+//! A fleet member controls its `deps` values and the documents it serves, so the [`Cache`] is
+//! bounded in bytes ([`cost`]: a list's document and its page lines, `--max-cache-mib`), in
+//! time (a list goes once unseen in Prometheus for `--retention`) and in count
+//! ([`MAX_LISTS`]); when full, a list of a better [`Rank`] takes the room of worse ones.
 
 mod cache;
 mod serve;
@@ -215,7 +220,7 @@ fn parse_duration(
     Ok(d)
 }
 
-/// Parses `--interval`: a duration ([`parse_duration`]'s syntax: `30s`, `1m`, `500ms`, or a
+/// Parses `--interval`: a duration in Prometheus' syntax (`30s`, `1m`, `500ms`, `1m30s`, or a
 /// bare number of seconds) from 100 ms to one day.
 ///
 /// # Errors
@@ -505,7 +510,7 @@ mod tests {
         };
         let lists: Vec<DepsList> = (0..12)
             .map(|i| {
-                DepsList::from_entries((0..i * 3 + 1).map(|c| {
+                DepsList::from_entries((0..=i * 3).map(|c| {
                     entry(
                         format!("crate-{}", (c * 7 + i) % 11),
                         ["1.0.0", "0.2.3-beta.1+x", "10.20.30"][c % 3],

@@ -9,6 +9,7 @@
 //!   2s` (rounds every 500 ms), a line each; the lists still running are recorded as seen on
 //!   disk (the file's time) and served again at once by a restart without Prometheus.
 
+use std::fmt::Write as _;
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::Command;
@@ -44,9 +45,10 @@ fn list(name: &str, crates: usize) -> DepsList {
 fn build_info(digests: &[&str]) -> String {
     let mut page = String::from("# TYPE rust_build_info gauge\n");
     for (i, deps) in digests.iter().enumerate() {
-        page.push_str(&format!(
-            "rust_build_info{{deps=\"{deps}\",layout=\"catalog\",program=\"app-{i}\",revision=\"abc\",version=\"1.0.0\"}} 1\n"
-        ));
+        let _ = writeln!(
+            page,
+            "rust_build_info{{deps=\"{deps}\",layout=\"catalog\",program=\"app-{i}\",revision=\"abc\",version=\"1.0.0\"}} 1"
+        );
     }
     page
 }
@@ -148,7 +150,8 @@ fn a_hostile_target_meets_the_byte_cap_and_lists_that_leave_prometheus_are_dropp
     wait_until("the fleet scraped", LIMIT, || {
         query(&prom, "count(rust_build_info)")
             .first()
-            .is_some_and(|s| s["value"][1] == (MADE_UP + 1).to_string())
+            .and_then(|s| s["value"][1].as_str()?.parse::<usize>().ok())
+            == Some(MADE_UP + 1)
     });
 
     let args = |listen: &str, retention: &str| {

@@ -531,6 +531,7 @@ fn removed(path: &Path) -> String {
 /// A duration as Prometheus writes one, exactly, to the millisecond: `7d`, `3h30m`, `7d1s`,
 /// `2s500ms`, `0s`.
 pub(crate) fn words(d: Duration) -> String {
+    use std::fmt::Write as _;
     let mut ms = d.as_millis();
     if ms == 0 {
         return "0s".to_owned();
@@ -544,7 +545,7 @@ pub(crate) fn words(d: Duration) -> String {
         ("ms", 1),
     ] {
         if ms >= size {
-            out.push_str(&format!("{}{unit}", ms / size));
+            let _ = write!(out, "{}{unit}", ms / size);
             ms %= size;
         }
     }
