@@ -1048,7 +1048,7 @@ pub(crate) struct CatalogArgs {
     )]
     pub(crate) interval: String,
     /// Online: the most MiB the lists held may take, counting each list's document and its
-    /// rust_deps_info lines on /metrics (about 5 times the document). A list that would pass
+    /// rust_deps_info lines on /metrics (together about 5 times the document). A list that would pass
     /// it is not kept, unless lists carried only by targets that publish more digests can
     /// make room.
     #[arg(long, value_name = "MIB", default_value_t = cargo_depinfo::catalog::DEFAULT_MAX_CACHE_BYTES >> 20,

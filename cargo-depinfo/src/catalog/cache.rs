@@ -35,8 +35,8 @@ use crate::untrusted_file;
 /// per distinct build, usually a few hundred.
 pub const MAX_LISTS: usize = 100_000;
 
-/// The default of [`Bounds::max_bytes`]: 256 MiB, about 6,000 lists of 300 crates (about
-/// 45 KB each, document and page lines).
+/// The default of [`Bounds::max_bytes`]: 256 MiB, about 5,500 lists of 300 crates (about
+/// 49 KB each: a 10 KB document and 39 KB of page lines).
 pub const DEFAULT_MAX_CACHE_BYTES: u64 = 256 << 20;
 
 /// The default of [`Bounds::retention`]: 7 days.
@@ -170,6 +170,8 @@ pub struct Cache {
     bounds: Bounds,
     lists: BTreeMap<String, Entry>,
     used: u64,
+    /// Changes when a list is added or removed.
+    generation: u64,
 }
 
 impl Cache {
@@ -180,6 +182,7 @@ impl Cache {
             bounds: Bounds::default(),
             lists: BTreeMap::new(),
             used: 0,
+            generation: 0,
         }
     }
 
@@ -222,6 +225,7 @@ impl Cache {
             bounds,
             lists: BTreeMap::new(),
             used: 0,
+            generation: 0,
         };
         let mut notes = Vec::new();
         // (last seen, digest), to load the most recently seen first.
@@ -343,7 +347,20 @@ impl Cache {
         self.lists.len() >= MAX_LISTS
     }
 
+    /// The bytes still free under the cap.
+    pub fn free(&self) -> u64 {
+        self.bounds.max_bytes.saturating_sub(self.used)
+    }
+
+    /// A number that changes whenever a list is added or removed (what [`Cache::evictable`]
+    /// says holds until it changes).
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
     /// What the lists ranked worse than `rank` cost together: the room they could make.
+    /// It looks at every list: callers asking often keep the answer per rank and
+    /// [`Cache::generation`].
     pub fn evictable(&self, rank: Rank, rank_of: &dyn Fn(&str) -> Rank) -> u64 {
         self.lists
             .iter()
@@ -355,7 +372,7 @@ impl Cache {
     /// Whether a list of `cost` and `rank` could be stored now (dropping lists of a worse
     /// rank).
     pub fn would_fit(&self, cost: u64, rank: Rank, rank_of: &dyn Fn(&str) -> Rank) -> bool {
-        let free = self.bounds.max_bytes.saturating_sub(self.used);
+        let free = self.free();
         cost <= free || cost <= free.saturating_add(self.evictable(rank, rank_of))
     }
 
@@ -422,6 +439,7 @@ impl Cache {
                 .err();
         }
         self.used += cost;
+        self.generation += 1;
         self.lists.insert(
             digest,
             Entry {
@@ -492,6 +510,7 @@ impl Cache {
     fn remove(&mut self, digest: &str) -> Option<Entry> {
         let entry = self.lists.remove(digest)?;
         self.used -= entry.cost;
+        self.generation += 1;
         if let Some(dir) = &self.dir {
             let _ = std::fs::remove_file(dir.join(digest));
         }

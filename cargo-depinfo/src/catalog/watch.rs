@@ -349,6 +349,8 @@ impl Watcher {
         let mut fetches = 0;
         let mut tried = Vec::new();
         let mut evicted_lines = Vec::new();
+        let mut room: BTreeMap<Rank, u64> = BTreeMap::new();
+        let mut room_generation = self.cache.generation();
         for (digest, rank) in order {
             if fetches >= MAX_FETCHES_PER_ROUND {
                 log(format!(
@@ -356,11 +358,25 @@ impl Watcher {
                 ));
                 break;
             }
-            // A list refused for want of room waits until it would fit.
-            if let Some(&cost) = self.waiting.get(digest.as_str())
-                && !self.cache.would_fit(cost, rank, &rank_of)
-            {
-                continue;
+            // A list refused for want of room waits until it would fit. The room lists of a
+            // worse rank could make is kept per rank until the cache changes: up to
+            // MAX_LISTS digests wait, and each answer looks at every list held.
+            if let Some(&cost) = self.waiting.get(digest.as_str()) {
+                if room_generation != self.cache.generation() {
+                    room.clear();
+                    room_generation = self.cache.generation();
+                }
+                let free = self.cache.free();
+                let fits = cost <= free
+                    || cost
+                        <= free.saturating_add(
+                            *room
+                                .entry(rank)
+                                .or_insert_with(|| self.cache.evictable(rank, &rank_of)),
+                        );
+                if !fits {
+                    continue;
+                }
             }
             let mut candidates: Vec<&(Health, String)> = seen.digests[digest.as_str()]
                 .iter()
