@@ -7,7 +7,8 @@
 //!   made-up lists' room; the cache directory and the catalog's memory stay within the cap;
 //! - digests that leave Prometheus are dropped from the page and the disk after `--retention
 //!   2s` (rounds every 500 ms), a line each; the lists still running are recorded as seen on
-//!   disk (the file's time) and served again at once by a restart without Prometheus.
+//!   disk (the file's time) and served again at once by a restart without Prometheus;
+//! - a `--retention` shorter than `--interval`, or not a duration, stops the start in one line.
 
 use std::fmt::Write as _;
 use std::net::TcpListener;
@@ -322,4 +323,33 @@ fn a_hostile_target_meets_the_byte_cap_and_lists_that_leave_prometheus_are_dropp
         terminate(&mut again),
         "the catalog did not exit 0 on SIGTERM"
     );
+}
+
+#[test]
+fn a_retention_shorter_than_the_interval_or_not_a_duration_is_refused_in_one_line() {
+    let scratch = Scratch::new("catalog-bounds-flags");
+    for (extra, says) in [
+        (
+            ["--interval", "10s", "--retention", "5s"],
+            "--retention 5s is shorter than --interval 10s",
+        ),
+        (
+            ["--interval", "1s", "--retention", "7days"],
+            "--retention \"7days\": expected a duration such as 7d, 2w or 12h, from 1s to 10y",
+        ),
+    ] {
+        let out = testkit::run(
+            Command::new(DEPINFO)
+                .args(["depinfo", "catalog", "--prometheus", "http://127.0.0.1:1"])
+                .args(["--listen", "127.0.0.1:0", "--cache"])
+                .arg(scratch.join("cache"))
+                .args(extra),
+            Duration::from_secs(60),
+        );
+        assert!(!out.status.success(), "{extra:?}");
+        let lines = testkit::stderr_lines(&out, 1);
+        assert!(lines[0].contains(says), "{extra:?}: {lines:?}");
+    }
+    // Nothing was started: no cache directory was made.
+    assert!(!scratch.join("cache").exists());
 }
