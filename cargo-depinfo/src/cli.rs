@@ -1047,6 +1047,22 @@ pub(crate) struct CatalogArgs {
         requires = "prometheus"
     )]
     pub(crate) interval: String,
+    /// Online: the most MiB the lists held may take, counting each list's document and its
+    /// rust_deps_info lines on /metrics (together about 5 times the document). A list that would pass
+    /// it is not kept, unless lists carried only by targets that publish more digests can
+    /// make room.
+    #[arg(long, value_name = "MIB", default_value_t = cargo_depinfo::catalog::DEFAULT_MAX_CACHE_BYTES >> 20,
+          value_parser = clap::value_parser!(u64).range(1..=1 << 20), requires = "prometheus")]
+    pub(crate) max_cache_mib: u64,
+    /// Online: how long a list is served (and kept on disk) after its digest was last seen
+    /// in Prometheus' rust_build_info (7d, 12h, 1h30m...; at least --interval).
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "7d",
+        requires = "prometheus"
+    )]
+    pub(crate) retention: String,
     /// Seconds allowed for each answer of Prometheus (more than 0, at most 86400). Lists are
     /// fetched from targets within the smaller of this and 5 seconds.
     #[arg(long, value_name = "SECS", default_value_t = 30.0)]
@@ -1093,6 +1109,25 @@ mod catalog_tests {
         let online = parse(&["--prometheus", "http://p:9090", "--listen", "127.0.0.1:0"]).unwrap();
         assert_eq!(online.prometheus.as_deref(), Some("http://p:9090"));
         assert_eq!((online.interval.as_str(), online.timeout), ("30s", 30.0));
+        assert_eq!(
+            (online.max_cache_mib, online.retention.as_str()),
+            (256, "7d")
+        );
+        let bounded = parse(&[
+            "--prometheus",
+            "http://p:9090",
+            "--listen",
+            "127.0.0.1:0",
+            "--max-cache-mib",
+            "1",
+            "--retention",
+            "2s",
+        ])
+        .unwrap();
+        assert_eq!(
+            (bounded.max_cache_mib, bounded.retention.as_str()),
+            (1, "2s")
+        );
         assert!(online.paths.is_empty() && online.cache.is_none());
         let offline = parse(&["bin/", "--output", "deps.prom"]).unwrap();
         assert_eq!(offline.paths, [PathBuf::from("bin/")]);
@@ -1109,6 +1144,16 @@ mod catalog_tests {
             ],
             &["bin/", "--cache", "c"],
             &["bin/", "--interval", "1m"],
+            &["bin/", "--max-cache-mib", "1"],
+            &["bin/", "--retention", "1d"],
+            &[
+                "--prometheus",
+                "http://p",
+                "--listen",
+                "127.0.0.1:0",
+                "--max-cache-mib",
+                "0",
+            ],
             &["bin/", "--output", "f", "--listen", "127.0.0.1:0"],
             &[
                 "--prometheus",

@@ -376,6 +376,15 @@ pub(crate) fn catalog(args: crate::cli::CatalogArgs) -> Result<Outcome> {
             bail!("--prometheus needs --listen ADDR")
         };
         let interval = catalog::parse_interval(&args.interval).map_err(anyhow::Error::msg)?;
+        let retention = catalog::parse_retention(&args.retention).map_err(anyhow::Error::msg)?;
+        if retention < interval {
+            bail!(
+                "--retention {} is shorter than --interval {}: every list would be dropped between two rounds",
+                args.retention,
+                args.interval
+            );
+        }
+        let bounds = catalog::Bounds::new(args.max_cache_mib << 20, retention);
         let dir = match args.cache {
             Some(dir) => dir,
             None => catalog::default_cache_dir().context(
@@ -394,7 +403,8 @@ pub(crate) fn catalog(args: crate::cli::CatalogArgs) -> Result<Outcome> {
             catalog::Cache::in_memory(),
         )
         .map_err(anyhow::Error::msg)?;
-        watcher.cache = catalog::open_cache(&dir).map_err(anyhow::Error::msg)?;
+        watcher.cache = catalog::open_cache(&dir, bounds, std::time::SystemTime::now())
+            .map_err(anyhow::Error::msg)?;
         catalog::run(catalog::Options::new(watcher, interval, serve), listening)
             .map_err(anyhow::Error::msg)?;
         return Ok(Outcome::new(String::new(), &[], false));

@@ -170,7 +170,10 @@ fn the_catalog_resolves_the_fleets_lists_through_prometheus_and_refuses_liars() 
         assert!(line.starts_with("cargo-depinfo catalog: "), "{line}");
     }
     let text = page(&catalog_addr);
-    testkit::assert_contains(&text, "cargo_depinfo_catalog_refused_total 2\n");
+    testkit::assert_contains(
+        &text,
+        "cargo_depinfo_catalog_refused_total{reason=\"invalid\"} 2\n",
+    );
     // The spoofed digest has no target to ask: unresolved, and nobody was contacted for it.
     testkit::assert_contains(&text, "cargo_depinfo_catalog_unresolved 1\n");
     testkit::check_metrics(&text);

@@ -1,6 +1,6 @@
 //! What the catalog's tests share: the real `cargo depinfo catalog` started on a port it
 //! picks, its stderr kept line by line, and fake instances that publish `rust_build_info` and
-//! serve (or lie about) their dependency lists.
+//! serve (or lie about) their dependency lists, on a page a test may change ([`Page`]).
 
 use std::io::{BufRead as _, BufReader};
 use std::net::TcpListener;
@@ -97,9 +97,41 @@ pub fn fake_instance(
     metrics: String,
     lists: Vec<(String, Vec<u8>)>,
 ) -> Server {
+    fake_instance_with_page(listener, &Page::new(metrics), lists)
+}
+
+/// The `/metrics` page of a fake instance, which a test can change while it runs (a new
+/// build, digests that go).
+#[derive(Clone, Default)]
+pub struct Page(Arc<Mutex<String>>);
+
+impl Page {
+    /// A page holding `text`.
+    pub fn new(text: String) -> Page {
+        Page(Arc::new(Mutex::new(text)))
+    }
+
+    /// Serves `text` from now on.
+    pub fn set(&self, text: String) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = text;
+    }
+}
+
+/// [`fake_instance`] whose `/metrics` is what `page` holds at each request.
+pub fn fake_instance_with_page(
+    listener: TcpListener,
+    page: &Page,
+    lists: Vec<(String, Vec<u8>)>,
+) -> Server {
+    let page = page.clone();
     Server::start_on(listener, move |path| {
         if path == "/metrics" {
-            return Reply::ok(EXPOSITION, metrics.clone());
+            let text = page
+                .0
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone();
+            return Reply::ok(EXPOSITION, text);
         }
         lists
             .iter()

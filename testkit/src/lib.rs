@@ -32,7 +32,8 @@
 //! - [`layout_fleet`]: the 1,000-instance fleet of the scale benches, as names and numbers.
 //! - [`start_exporter`]: the real exporter on a port it picks, and the address it announced.
 //! - [`start_catalog`], [`fake_instance`], [`terminate`]: the real catalog with its stderr
-//!   [`Lines`], instances that serve (or lie about) their lists, and a SIGTERM stop.
+//!   [`Lines`], instances that serve (or lie about) their lists (on a [`Page`] that may
+//!   change: [`fake_instance_with_page`]), and a SIGTERM stop.
 //! - [`advisory_db`]: the fixture advisory database (RustSec's layout, one git commit).
 //! - [`measured`]: the wall time and peak RSS of a whole command, for memory benches.
 //! - With the `fixtures` feature, `fixture`: `BuildInfo` and `Packages` values made from rows.
@@ -80,7 +81,9 @@ pub use binaries::{
     auditable_binary, auditable_sleeper, dep_v0_json, elf_with_sections, mach_o_with_sections,
     noise, pe_with_sections, plain_binary, sleep_binary, with_sections, with_sections_on,
 };
-pub use catalog_fleet::{Lines, fake_instance, start_catalog, terminate};
+pub use catalog_fleet::{
+    Lines, Page, fake_instance, fake_instance_with_page, start_catalog, terminate,
+};
 pub use child::{
     Running, announced, run, run_ok, run_with_input, run_with_proxy_env, stderr, stderr_lines,
     stdout, wait_exec, wait_exec_inode,
