@@ -9,7 +9,7 @@ use crate::fixture_project::git_init_commit;
 const FIXTURE_ADVISORY: &str = "RUSTSEC-2099-0001";
 
 /// Writes the fixture database into `dir` (created) and commits it on branch `main`:
-/// [`FIXTURE_ADVISORY`], hyper before 0.14.10 is vulnerable, CVSS 9.8 (critical). Returns
+/// `FIXTURE_ADVISORY`, hyper before 0.14.10 is vulnerable, CVSS 9.8 (critical). Returns
 /// the commit's sha.
 pub fn advisory_db(dir: &Path) -> String {
     let crate_dir = dir.join("crates/hyper");
