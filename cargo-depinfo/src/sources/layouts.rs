@@ -22,7 +22,7 @@ use build_info_collector::{RUST_BUILD_INFO, RUST_DEPS_INFO, RUST_MOD_INFO};
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum LayoutChoice {
-    /// Ask which layouts the fleet uses ([`DETECT_QUERY`]), and read each instance in its own.
+    /// Ask which layouts the fleet uses (`count by (layout) (rust_build_info)`), and read each instance in its own.
     #[default]
     Auto,
     /// Every instance from its `rust_mod_info` series (today's queries, nothing else).
