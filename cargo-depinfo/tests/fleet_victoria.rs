@@ -28,13 +28,14 @@ fn depinfo(args: &[&str]) -> (i32, String, String) {
 }
 
 /// What an engine holds, as the numbers the test waits on: targets up, `rust_mod_info` series,
-/// `fleet-codec` series, `*_build_info` series.
-fn holdings(engine: &str) -> [Option<String>; 4] {
+/// `fleet-codec` series, `<program>_build_info` series, `rust_build_info` series.
+fn holdings(engine: &str) -> [Option<String>; 5] {
     [
         "sum(up{job=\"fleet\"})".to_owned(),
         "count(rust_mod_info)".to_owned(),
         format!("count(rust_mod_info{{name=\"{CODEC}\"}})"),
-        "count({__name__=~\".+_build_info\"})".to_owned(),
+        "count({__name__=~\".+_build_info\",rustversion!=\"\"})".to_owned(),
+        "count(rust_build_info)".to_owned(),
     ]
     .map(|q| first_value(&query(engine, &q)))
 }
@@ -80,6 +81,7 @@ fn affected_and_spread_agree_through_prometheus_and_victoria_metrics() {
     let expected = [
         Some(fleet.len().to_string()),
         Some(mod_series.to_string()),
+        Some(fleet.len().to_string()),
         Some(fleet.len().to_string()),
         Some(fleet.len().to_string()),
     ];
