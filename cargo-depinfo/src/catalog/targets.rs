@@ -223,6 +223,17 @@ mod tests {
     }
 
     #[test]
+    fn the_size_bound_is_inclusive() {
+        let at = vec![b' '; MAX_TARGETS_BYTES];
+        assert!(matches!(
+            parse_targets(&at),
+            Err(TargetsError::NotAnAnswer { .. })
+        ));
+        let over = vec![b' '; MAX_TARGETS_BYTES + 1];
+        assert!(matches!(parse_targets(&over), Err(TargetsError::TooLarge)));
+    }
+
+    #[test]
     fn errors_are_one_line() {
         let e = parse_targets(b"<html>\nlogin\n</html>")
             .unwrap_err()
