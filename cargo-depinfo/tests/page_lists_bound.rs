@@ -80,6 +80,13 @@ fn a_page_naming_many_lists_costs_a_bounded_number_of_requests() {
         "{err}"
     );
 
+    // Within the bound, every list read: a clean answer, no line.
+    let (server, asked) = target(3, 3);
+    let (code, out, err) = spread(&server.url("/metrics"));
+    assert_eq!((code, err.as_str()), (0, ""), "{out}");
+    assert_eq!(asked.load(Ordering::SeqCst), 3);
+    assert!(out.starts_with("hyper: 3 versions"), "{out}");
+
     // Thousands of lists, none served: 64 requests, 16 programs named, the rest counted.
     let (server, asked) = target(5_000, 0);
     let (code, out, err) = spread(&server.url("/metrics"));
@@ -94,6 +101,14 @@ fn a_page_naming_many_lists_costs_a_bounded_number_of_requests() {
     );
     assert!(
         err.contains(&format!(": {} more programs whose", 5_000 - shown)),
+        "{err}"
+    );
+    // Each named line names the program and its digest.
+    assert!(
+        err.contains(&format!(
+            ": p0: its dependency list {} could not be read from",
+            list(0).digest()
+        )),
         "{err}"
     );
     assert!(err.lines().count() < shown + 8, "{err}");
