@@ -156,13 +156,7 @@ pub fn render_scan(
             // The program names the family and shows in its HELP text: escaped there too.
             let family = build_info_family(&label(inv.program.as_str()));
             let labels = BuildInfoLabels::of_facts(b, &inv.version);
-            let mut pairs: Vec<_> = labels
-                .pairs()
-                .into_iter()
-                .map(|(name, value)| (name, label(value)))
-                .collect();
-            // Sorted label names: `origin` goes after `features`.
-            pairs.insert(2, ("origin", ORIGIN.into()));
+            let pairs = with_origin(labels.pairs());
             families
                 .entry(family.name().to_owned())
                 .or_insert(family)
@@ -177,14 +171,7 @@ pub fn render_scan(
                 revision: Cow::Owned(revision.clone()),
                 version: inv.version.as_str().into(),
             };
-            let mut pairs: Vec<_> = labels
-                .pairs()
-                .into_iter()
-                .map(|(name, value)| (name, label(value)))
-                .collect();
-            // Sorted label names: `origin` goes after `layout`.
-            pairs.insert(2, ("origin", ORIGIN.into()));
-            build_info.push(pairs, 1);
+            build_info.push(with_origin(labels.pairs()), 1);
             lists.entry(list.digest().to_owned()).or_insert(list);
         }
         for p in runtime_crates(inv).filter(|p| layout.has_mod_info(p.direct)) {
@@ -195,13 +182,7 @@ pub fn render_scan(
                 source: p.source.as_str().into(),
                 version: p.version.as_str().into(),
             };
-            let mut pairs: Vec<_> = labels
-                .pairs()
-                .into_iter()
-                .map(|(name, value)| (name, label(value)))
-                .collect();
-            pairs.insert(2, ("origin", ORIGIN.into()));
-            mod_info.push(pairs, 1);
+            mod_info.push(with_origin(labels.pairs()), 1);
         }
     }
     for (values, n) in process_counts {
@@ -222,6 +203,20 @@ pub fn render_scan(
         unreachable!("names from metric_name and constants, no duplicate families: {e}")
     });
     ScanPage { metrics, lists }
+}
+
+/// A collector's label pairs (sorted by name) as the exporter writes them: every value
+/// escaped, and `origin="exporter"` in its sorted place.
+fn with_origin<'a>(
+    pairs: impl IntoIterator<Item = (&'static str, Cow<'a, str>)>,
+) -> Vec<(&'static str, Cow<'a, str>)> {
+    let mut pairs: Vec<_> = pairs
+        .into_iter()
+        .map(|(name, value)| (name, label(value)))
+        .collect();
+    let at = pairs.partition_point(|(name, _)| *name < "origin");
+    pairs.insert(at, ("origin", ORIGIN.into()));
+    pairs
 }
 
 /// A label value from a process or a binary, with its control characters escaped as the rest
