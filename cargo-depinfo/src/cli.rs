@@ -999,9 +999,19 @@ pub(crate) struct ExporterArgs {
               |s| s.parse::<build_info_collector::Layout>(),
           ))]
     pub(crate) layout: build_info_collector::Layout,
+    #[command(flatten)]
+    pub(crate) server: ServerFlags,
+    #[command(flatten)]
+    pub(crate) limits: LimitFlags,
+}
+
+/// The bounds of the one HTTP server the exporter and the catalog serve through.
+#[derive(Debug, Args)]
+pub(crate) struct ServerFlags {
     /// Connections open at once. When all are taken, a newcomer takes the slot of the
     /// connection that has waited longest for a request head (an idle or slow client), or of
-    /// one that has taken longer than --header-read-timeout to take its answer.
+    /// one whose client has taken none of its answer for a second or has taken longer than
+    /// --header-read-timeout.
     #[arg(long, value_name = "N", default_value_t = 64,
           value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub(crate) max_connections: u64,
@@ -1010,8 +1020,18 @@ pub(crate) struct ExporterArgs {
     #[arg(long, value_name = "SECS", default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub(crate) header_read_timeout: u64,
-    #[command(flatten)]
-    pub(crate) limits: LimitFlags,
+}
+
+impl ServerFlags {
+    /// The connections allowed at once.
+    pub(crate) fn max_connections(&self) -> usize {
+        usize::try_from(self.max_connections).unwrap_or(usize::MAX)
+    }
+
+    /// The time allowed for a request head.
+    pub(crate) fn header_read_timeout(&self) -> Duration {
+        Duration::from_secs(self.header_read_timeout)
+    }
 }
 
 /// `cargo depinfo catalog`'s flags.
@@ -1067,13 +1087,8 @@ pub(crate) struct CatalogArgs {
     /// fetched from targets within the smaller of this and 5 seconds.
     #[arg(long, value_name = "SECS", default_value_t = 30.0)]
     pub(crate) timeout: f64,
-    /// Connections open at once. When all are taken, a newcomer takes the slot of the
-    /// connection that has waited longest for a request head (an idle or slow client), or of
-    /// one whose client has taken none of its answer for a second or has taken over 10 s (the
-    /// exporter's policy).
-    #[arg(long, value_name = "N", default_value_t = 64,
-          value_parser = clap::value_parser!(u64).range(1..=100_000))]
-    pub(crate) max_connections: u64,
+    #[command(flatten)]
+    pub(crate) server: ServerFlags,
     #[command(flatten)]
     pub(crate) http: HttpFlags,
     #[command(flatten)]

@@ -346,8 +346,8 @@ pub(crate) fn exporter(args: &crate::cli::ExporterArgs) -> Result<Outcome> {
     );
     options.own_build_info = Some(own);
     options.layout = args.layout;
-    options.max_connections = usize::try_from(args.max_connections).unwrap_or(usize::MAX);
-    options.header_read_timeout = std::time::Duration::from_secs(args.header_read_timeout);
+    options.max_connections = args.server.max_connections();
+    options.header_read_timeout = args.server.header_read_timeout();
     serve(&options, |addr| {
         eprintln!("cargo-depinfo exporter listening on {addr}");
     })?;
@@ -368,7 +368,8 @@ pub(crate) fn catalog(args: crate::cli::CatalogArgs) -> Result<Outcome> {
     let timeout = args.timeout()?;
     let mut serve = args.listen.map(catalog::ServeOptions::new);
     if let Some(s) = &mut serve {
-        s.max_connections = usize::try_from(args.max_connections).unwrap_or(usize::MAX);
+        s.max_connections = args.server.max_connections();
+        s.header_read_timeout = args.server.header_read_timeout();
     }
     let listening = |addr| eprintln!("cargo-depinfo catalog listening on {addr}");
     if let Some(prometheus) = args.prometheus {
