@@ -853,4 +853,57 @@ mod tests {
         assert!(c.unverified.is_empty());
         assert_eq!(c.entries["sha512:abc"].len(), 2);
     }
+
+    proptest::proptest! {
+        #![proptest_config(testkit::proptest_cases(256))]
+
+        /// Rows from Prometheus are anyone's label values: reading them never panics, a
+        /// list's own rows (from one source, in any order, beside any other source's rows)
+        /// are believed, and rows that differ from the list in one field never are.
+        #[test]
+        fn rows_are_believed_exactly_when_they_are_the_list(
+            crates in proptest::collection::vec(
+                ("[a-z][a-z0-9_-]{0,12}", "[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}", proptest::bool::ANY),
+                1..20,
+            ),
+            noise in proptest::collection::vec(("\\PC{0,12}", "\\PC{0,12}", "\\PC{0,6}"), 0..8),
+            change in "\\PC{1,12}",
+            which in 0usize..20,
+        ) {
+            let listed: Vec<(&str, &str, bool)> =
+                crates.iter().map(|(n, v, d)| (n.as_str(), v.as_str(), *d)).collect();
+            let l = list(&listed);
+            let d = l.digest().to_owned();
+            let mut honest: Vec<(String, String, String)> = l
+                .entries()
+                .map(|e| (e.name.into_owned(), e.version.into_owned(), e.direct.to_string()))
+                .collect();
+            honest.reverse();
+            let mut rows: Vec<(&str, &str, &str, &str, &str)> = honest
+                .iter()
+                .map(|(n, v, dir)| (d.as_str(), "cat:1", n.as_str(), v.as_str(), dir.as_str()))
+                .collect();
+            rows.extend(noise.iter().map(|(n, v, dir)| {
+                (d.as_str(), "evil:1", n.as_str(), v.as_str(), dir.as_str())
+            }));
+            let c = sourced(&rows);
+            proptest::prop_assert!(c.unverified.is_empty());
+            proptest::prop_assert_eq!(c.entries[&d].len(), honest.len());
+
+            // One field of one of the list's rows changed: not the list any more.
+            let i = which % honest.len();
+            let mut altered = honest.clone();
+            if altered[i].1 == change {
+                return Ok(());
+            }
+            altered[i].1.clone_from(&change);
+            let rows: Vec<(&str, &str, &str, &str, &str)> = altered
+                .iter()
+                .map(|(n, v, dir)| (d.as_str(), "cat:1", n.as_str(), v.as_str(), dir.as_str()))
+                .collect();
+            let c = sourced(&rows);
+            proptest::prop_assert!(c.entries.is_empty());
+            proptest::prop_assert_eq!(c.unverified.len(), 1);
+        }
+    }
 }
