@@ -15,6 +15,8 @@ mod cargo_tree;
 mod classify;
 mod lockfile;
 #[cfg(feature = "build")]
+mod on_disk;
+#[cfg(feature = "build")]
 pub(crate) mod selection;
 #[cfg(feature = "build")]
 mod unification;

@@ -20,6 +20,10 @@ pub enum GraphScope {
     /// A safe over-approximation: the graph the program would have if every workspace member
     /// were built with it; it may list crates this build did not link: `upper-bound`.
     UpperBound,
+    /// The package's own tree, resolved alone, because the workspace's graph could not be
+    /// had: neither exact nor surely an upper bound (crates that other members' features add
+    /// may be missing): `unknown`.
+    Unknown,
 }
 
 impl GraphScope {
@@ -28,6 +32,23 @@ impl GraphScope {
         match self {
             GraphScope::Exact => "exact",
             GraphScope::UpperBound => "upper-bound",
+            GraphScope::Unknown => "unknown",
+        }
+    }
+
+    /// What the label means for the package list, in words for people (`cargo depinfo
+    /// inspect` prints it).
+    pub const fn meaning(self) -> &'static str {
+        match self {
+            GraphScope::Exact => {
+                "the list is what cargo resolved for the build that made this binary"
+            }
+            GraphScope::UpperBound => {
+                "the list may hold crates this build did not link: those a build selecting more workspace members links"
+            }
+            GraphScope::Unknown => {
+                "the list is the package's own tree, resolved alone: crates that other workspace members' features add may be missing"
+            }
         }
     }
 
@@ -36,6 +57,7 @@ impl GraphScope {
         match name {
             "exact" => Some(GraphScope::Exact),
             "upper-bound" => Some(GraphScope::UpperBound),
+            "unknown" => Some(GraphScope::Unknown),
             _ => None,
         }
     }

@@ -14,6 +14,7 @@ use crate::questions::{CrateSpread, Hit, Level, Report};
 /// ```text
 /// PATH: PROGRAM VERSION
 /// <TAB>build<TAB>KEY=VALUE            (one per build fact, .bldinfo only)
+/// <TAB>graph<TAB>WORDS                (what `graph=` means for the list, .bldinfo only)
 /// <TAB>deps<TAB>DIGEST                (the dependency list's digest, when there is a graph)
 /// <TAB>mod<TAB>NAME<TAB>VERSION<TAB>SOURCE   (the root package)
 /// <TAB>dep<TAB>NAME<TAB>VERSION<TAB>SOURCE[<TAB>PROVENANCE]
@@ -40,6 +41,11 @@ pub fn text(inventories: &[Inventory]) -> String {
             for (key, value) in build.pairs() {
                 let _ = writeln!(out, "\tbuild\t{key}={}", printable(&value));
             }
+            let meaning = build.graph.map_or(
+                "the binary does not say how its list relates to what was linked",
+                buildinfo::model::GraphScope::meaning,
+            );
+            let _ = writeln!(out, "\tgraph\t{meaning}");
         }
         if let Some(list) = inv.deps_list() {
             // 32 hex digits computed here: nothing to escape.

@@ -53,6 +53,7 @@ pub(crate) fn capture(script: &mut Script, manifest_dir: &Path, facts: &mut Buil
         target: target.as_deref(),
         invocation: invocation.as_ref(),
         checksums: &no_checksums,
+        lockfile: lockfile.as_deref(),
         timeout: Duration::from_secs(60),
     };
 
@@ -97,11 +98,17 @@ pub(crate) fn capture(script: &mut Script, manifest_dir: &Path, facts: &mut Buil
                 Failure::NotAMember => script.note("graph: not a workspace member"),
                 Failure::Graph(e) => {
                     script.note("graph: workspace failed");
+                    let remedy = if super::on_disk::not_on_disk(&e).is_some() {
+                        "run `cargo fetch` before building (it downloads every package of Cargo.lock) to make it exact"
+                    } else {
+                        "`cargo tree --offline -e normal,build` in the workspace shows what fails"
+                    };
                     script.problem(format!(
-                        "dependency graph of the workspace not captured ({e}): the list is this package's own tree, which may miss crates that other members' features add"
+                        "dependency graph of the workspace not captured ({e}): the list is this package's own tree (graph=unknown), which may miss crates that other members' features add; {remedy}"
                     ));
                 }
             }
+            facts.graph = Some(GraphScope::Unknown);
             let mut options = ResolveOptions::new(&cargo, &manifest);
             options.features = FeatureSelection::Exact(facts.features.clone());
             options.target.clone_from(&target);
@@ -120,7 +127,25 @@ pub(crate) fn capture(script: &mut Script, manifest_dir: &Path, facts: &mut Buil
         }
     };
     watch(script, &files, &outcome.members);
-    write(&cache, &key_of(&base, &[], &outcome.members), &outcome);
+    if outcome.not_on_disk.is_empty() {
+        write(&cache, &key_of(&base, &[], &outcome.members), &outcome);
+    } else {
+        // Members left out because their packages are not on disk: a build that selects one
+        // downloads them into the registry cache first, and this script must then run again
+        // (and so the outcome is not cached either).
+        script.note(&format!(
+            "graph: members not on disk left out: {}",
+            outcome.not_on_disk.join(", ")
+        ));
+        let _ = std::fs::remove_file(&cache);
+        if let Some(downloads) = script
+            .cargo_home()
+            .map(|home| home.join("registry").join("cache"))
+            .filter(|dir| dir.is_dir())
+        {
+            script.watch(downloads);
+        }
+    }
     finish(facts, outcome)
 }
 
@@ -229,6 +254,8 @@ pub(crate) fn read(path: &Path, key: impl FnOnce(&[PathBuf]) -> String) -> Optio
         scope,
         only_with_other_members: only,
         members,
+        // Only outcomes over the whole workspace are stored.
+        not_on_disk: Vec::new(),
     })
 }
 
@@ -288,6 +315,7 @@ mod tests {
             scope: GraphScope::UpperBound,
             only_with_other_members: vec!["itoa@1.0.14".into(), "x@1.0.0".into()],
             members: vec![PathBuf::from("/w/a"), PathBuf::from("/w/b")],
+            not_on_disk: Vec::new(),
         };
         write(&path, "k1", &outcome);
         let key = |members: &[PathBuf]| {

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use super::cargo_tree::{self, Occurrence};
 use super::selection::Invocation;
-use super::{Checksums, GraphError, classify, run_cargo_tree};
+use super::{Checksums, GraphError, classify, on_disk, run_cargo_tree};
 use crate::model::{Graph, GraphScope};
 
 /// What to resolve.
@@ -39,6 +39,8 @@ pub(crate) struct Request<'a> {
     pub(crate) invocation: Option<&'a (Invocation, PathBuf)>,
     /// Cargo.lock's checksums.
     pub(crate) checksums: &'a Checksums,
+    /// Cargo.lock, read only when some packages are not on disk.
+    pub(crate) lockfile: Option<&'a Path>,
     /// Limit for each `cargo tree` run.
     pub(crate) timeout: Duration,
 }
@@ -52,6 +54,9 @@ pub(crate) struct Outcome {
     pub(crate) only_with_other_members: Vec<String>,
     /// Directories of every workspace member: their manifests feed the upper bound.
     pub(crate) members: Vec<PathBuf>,
+    /// `name@version` of the members left out because their packages are not on disk
+    /// (see [`on_disk`](super::on_disk)); empty when the whole workspace was resolved.
+    pub(crate) not_on_disk: Vec<String>,
 }
 
 impl Request<'_> {
@@ -101,6 +106,31 @@ impl Request<'_> {
         args
     }
 
+    /// [`upper_args`](Self::upper_args) without the members `excluded` (`name@version`).
+    pub(super) fn upper_args_excluding(&self, excluded: &[String]) -> Vec<String> {
+        let mut args = self.upper_args();
+        for spec in excluded {
+            args.extend(["--exclude".to_owned(), spec.clone()]);
+        }
+        args
+    }
+
+    /// `cargo tree` arguments of the package `spec` (`name@version`) alone, with its default
+    /// features: whether its packages are on disk.
+    pub(super) fn member_args(&self, spec: &str) -> Vec<String> {
+        let mut args = self.common_args();
+        args.extend([
+            "--manifest-path".to_owned(),
+            self.root_manifest.display().to_string(),
+            "--package".to_owned(),
+            spec.to_owned(),
+        ]);
+        if self.invocation.is_some_and(|(i, _)| i.all_features) {
+            args.push("--all-features".into());
+        }
+        args
+    }
+
     /// `cargo tree` arguments of this build's own selection E (run in the invoking cargo's
     /// directory), when the invocation is known.
     pub(crate) fn selection_args(&self) -> Option<Vec<String>> {
@@ -123,7 +153,7 @@ impl Request<'_> {
 
     /// The `cargo tree` arguments of our package alone with its exact features: exact for a
     /// workspace of one member.
-    fn alone_args(&self) -> Vec<String> {
+    pub(super) fn alone_args(&self) -> Vec<String> {
         let mut args = self.common_args();
         args.extend([
             "--manifest-path".to_owned(),
@@ -157,7 +187,11 @@ impl Request<'_> {
         Some((tree, features))
     }
 
-    fn run(&self, dir: Option<&Path>, args: &[String]) -> Result<Vec<Occurrence>, GraphError> {
+    pub(super) fn run(
+        &self,
+        dir: Option<&Path>,
+        args: &[String],
+    ) -> Result<Vec<Occurrence>, GraphError> {
         cargo_tree::parse_tree(&run_cargo_tree(self.cargo, dir, args, self.timeout)?)
     }
 }
@@ -180,13 +214,40 @@ impl From<GraphError> for Failure {
 
 /// The graph to embed for `req` (see the module docs).
 pub(crate) fn resolve(req: &Request<'_>) -> Result<Outcome, Failure> {
+    let (all, selected, not_on_disk) = match req.run(req.root_manifest.parent(), &req.upper_args())
+    {
+        Ok(all) => (all, None, Vec::new()),
+        Err(e) => {
+            // A fresh cargo home: the members whose packages are not on disk are not part of
+            // this build (see `on_disk`).
+            let Some(missing) = on_disk::not_on_disk(&e) else {
+                return Err(e.into());
+            };
+            let lock = on_disk::read_lock(req.lockfile);
+            let Some(available) = on_disk::available(req, &lock, missing) else {
+                return Err(e.into());
+            };
+            let selected = req.invocation.is_some().then_some(available.base);
+            (available.all, selected, available.excluded)
+        }
+    };
+    decide(req, &all, selected, not_on_disk)
+}
+
+/// The graph and its label, from the workspace's tree `all` (every member, or every member
+/// on disk) and, when already had, this build's own selection `selected`.
+fn decide(
+    req: &Request<'_>,
+    all: &[Occurrence],
+    selected: Option<Vec<Occurrence>>,
+    not_on_disk: Vec<String>,
+) -> Result<Outcome, Failure> {
     let not_ours = || Failure::NotAMember;
-    let all = req.run(req.root_manifest.parent(), &req.upper_args())?;
-    let members: Vec<PathBuf> = cargo_tree::roots(&all)
+    let members: Vec<PathBuf> = cargo_tree::roots(all)
         .iter()
         .filter_map(|r| member_dir(r))
         .collect();
-    let (upper, upper_features) = req.our_tree(&all).ok_or_else(not_ours)?;
+    let (upper, upper_features) = req.our_tree(all).ok_or_else(not_ours)?;
     let ours: BTreeSet<String> = req.features.iter().cloned().collect();
     let known = req.invocation.is_some();
     let done = |tree: &[Occurrence], scope, only| Outcome {
@@ -194,10 +255,11 @@ pub(crate) fn resolve(req: &Request<'_>) -> Result<Outcome, Failure> {
         scope,
         only_with_other_members: only,
         members: members.clone(),
+        not_on_disk: not_on_disk.clone(),
     };
 
     if members.len() <= 1 {
-        // One member: no other package's features can be unified in. Dev-dependency
+        // One member (on disk): no other package's features can be unified in. Dev-dependency
         // features may be, when the build has dev units; unknown counts as yes, which is
         // exact only if there are no dev-dependencies.
         let exact_enough = known || !all.iter().any(|o| o.dev_edge);
@@ -218,20 +280,21 @@ pub(crate) fn resolve(req: &Request<'_>) -> Result<Outcome, Failure> {
     let Some((inv, cwd)) = req.invocation else {
         return Ok(done(&upper, GraphScope::UpperBound, Vec::new()));
     };
-    if inv.workspace && inv.exclude.is_empty() && !inv.no_default_features {
+    if inv.workspace && inv.exclude.is_empty() && !inv.no_default_features && not_on_disk.is_empty()
+    {
         // Every member selected, every default on, the command line's features replayed.
         return Ok(done(&upper, GraphScope::Exact, Vec::new()));
     }
-    let Some(args) = req.selection_args() else {
-        return Ok(done(&upper, GraphScope::UpperBound, Vec::new()));
+    let selected = match selected {
+        Some(tree) => Some(tree),
+        None => match req.selection_args() {
+            Some(args) => req.run(Some(cwd), &args).ok(),
+            None => return Ok(done(&upper, GraphScope::UpperBound, Vec::new())),
+        },
     };
     // E: this build's own selection. When it cannot be had, or it is not the build that ran
     // this script (our features differ), the label stays the safe one.
-    let Some((selected, selected_features)) = req
-        .run(Some(cwd), &args)
-        .ok()
-        .and_then(|all| req.our_tree(&all))
-    else {
+    let Some((selected, selected_features)) = selected.and_then(|all| req.our_tree(&all)) else {
         return Ok(done(&upper, GraphScope::UpperBound, Vec::new()));
     };
     if selected_features != ours {
@@ -306,6 +369,7 @@ mod tests {
             target: Some("x86_64-unknown-linux-gnu"),
             invocation,
             checksums,
+            lockfile: None,
             timeout: Duration::from_secs(1),
         }
     }
@@ -425,6 +489,149 @@ mod tests {
             (scope, names),
             (GraphScope::UpperBound, vec!["b".into(), "big".into()])
         );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn every_run_resolves_for_the_target_cargo_builds_for_not_the_host() {
+        let checksums = Checksums::new();
+        let features = vec!["default".to_owned()];
+        let inv = (
+            super::super::selection::parse(&args(
+                "cargo build --target aarch64-unknown-linux-gnu -p b",
+            ))
+            .unwrap(),
+            PathBuf::from("/w"),
+        );
+        for invocation in [None, Some(&inv)] {
+            let mut req = request(invocation, &features, &checksums);
+            req.target = Some("aarch64-unknown-linux-gnu");
+            let runs = [
+                Some(req.upper_args()),
+                req.selection_args(),
+                Some(req.alone_args()),
+                Some(req.member_args("a@0.1.0")),
+                Some(req.upper_args_excluding(&["a@0.1.0".to_owned()])),
+            ];
+            for run in runs.into_iter().flatten() {
+                let at = run.iter().position(|a| a == "--target").unwrap();
+                assert_eq!(run[at + 1], "aarch64-unknown-linux-gnu", "{run:?}");
+                assert_eq!(run.iter().filter(|a| *a == "--target").count(), 1);
+                assert!(run.contains(&"--offline".to_owned()), "{run:?}");
+            }
+        }
+        // The triple comes from $TARGET, never from the command line's text.
+        let mut req = request(Some(&inv), &features, &checksums);
+        req.target = Some("x86_64-unknown-linux-gnu");
+        assert!(
+            !req.selection_args()
+                .unwrap()
+                .contains(&"aarch64-unknown-linux-gnu".to_owned())
+        );
+    }
+
+    /// A stand-in for cargo in a fresh cargo home where member `a`'s itoa was never
+    /// downloaded; it logs every command line. With `union`, the members on disk taken
+    /// together still need itoa until `shared` is left out too.
+    #[cfg(unix)]
+    fn fresh_home_cargo(dir: &Path, union: bool) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::create_dir_all(dir).unwrap();
+        let d = dir.display();
+        let outputs = [
+            (
+                "b",
+                "b v0.1.0 (/w/b)|default\n`-- shared v0.1.0 (/w/shared)|\n",
+            ),
+            ("shared", "shared v0.1.0 (/w/shared)|\n"),
+            (
+                "avail",
+                "b v0.1.0 (/w/b)|default\n`-- shared v0.1.0 (/w/shared)|\n\nextra v0.1.0 (/w/extra)|\n\nshared v0.1.0 (/w/shared)|\n",
+            ),
+            (
+                "narrow",
+                "b v0.1.0 (/w/b)|default\n`-- shared v0.1.0 (/w/shared)|\n\nextra v0.1.0 (/w/extra)|\n",
+            ),
+        ];
+        for (file, text) in outputs {
+            std::fs::write(dir.join(file), text.replace("\\n", "\n")).unwrap();
+        }
+        let fail = "echo 'error: failed to download `itoa v1.0.14`' >&2; exit 101";
+        let avail = if union {
+            fail.to_owned()
+        } else {
+            format!("printf \"$(cat '{d}/avail')\"")
+        };
+        let script = format!(
+            "#!/bin/sh\necho \"$*\" >> '{d}/log'\ncase \"$*\" in\n\
+             *'--exclude a@0.1.0 --exclude shared@0.1.0'*) printf \"$(cat '{d}/narrow')\";;\n\
+             *'--exclude a@0.1.0'*) {avail};;\n\
+             *--workspace*) {fail};;\n\
+             *'--package a@0.1.0'*) {fail};;\n\
+             *'--package shared@0.1.0'*) printf \"$(cat '{d}/shared')\";;\n\
+             *) printf \"$(cat '{d}/b')\";;\n\
+             esac\n"
+        );
+        let path = dir.join("cargo");
+        std::fs::write(&path, script).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fresh_cargo_home_leaves_out_the_members_whose_packages_are_not_on_disk() {
+        const LOCK: &str = "version = 4\n\n[[package]]\nname = \"a\"\nversion = \"0.1.0\"\ndependencies = [\n \"shared\",\n]\n\n[[package]]\nname = \"b\"\nversion = \"0.1.0\"\ndependencies = [\n \"shared\",\n]\n\n[[package]]\nname = \"extra\"\nversion = \"0.1.0\"\n\n[[package]]\nname = \"itoa\"\nversion = \"1.0.14\"\nsource = \"registry+https://example.invalid/index\"\n\n[[package]]\nname = \"shared\"\nversion = \"0.1.0\"\ndependencies = [\n \"extra\",\n \"itoa\",\n]\n";
+        let scratch = testkit::Scratch::new("build-info-fresh-home");
+        let dir = scratch.to_path_buf();
+        let lockfile = dir.join("Cargo.lock");
+        std::fs::write(&lockfile, LOCK).unwrap();
+        let checksums = Checksums::new();
+        let features = vec!["default".to_owned()];
+        let inv = (
+            super::super::selection::parse(&args("cargo build -p b")).unwrap(),
+            dir.clone(),
+        );
+        let run = |union: bool, invocation: Option<&(Invocation, PathBuf)>| {
+            let bin = dir.join(if union { "union" } else { "plain" });
+            let _ = std::fs::remove_file(bin.join("log"));
+            let cargo = fresh_home_cargo(&bin, union);
+            let mut req = request(invocation, &features, &checksums);
+            req.cargo = &cargo;
+            req.lockfile = Some(&lockfile);
+            let o = resolve(&req).unwrap();
+            let names: Vec<String> = o.graph.packages.iter().map(|p| p.name.clone()).collect();
+            let log = std::fs::read_to_string(bin.join("log")).unwrap();
+            (o, names, log)
+        };
+        // `cargo build -p b`: a needs itoa, which is not on disk, so a is not part of this
+        // build; shared is asked about (it may reach itoa) and is on disk; extra reaches
+        // nothing beyond what this build downloaded and is not asked about.
+        let (o, names, log) = run(false, Some(&inv));
+        assert_eq!(o.scope, GraphScope::Exact, "{log}");
+        assert_eq!(o.not_on_disk, ["a@0.1.0"]);
+        assert!(o.only_with_other_members.is_empty());
+        assert_eq!(names, ["b", "shared"]);
+        assert_eq!(o.members.len(), 3, "{log}");
+        assert!(log.contains("--package shared@0.1.0"), "{log}");
+        assert!(!log.contains("--package extra@0.1.0"), "{log}");
+        // The command line unknown: the members on disk bound what this build links.
+        let (o, names, _) = run(false, None);
+        assert_eq!(o.scope, GraphScope::UpperBound);
+        assert_eq!(o.not_on_disk, ["a@0.1.0"]);
+        assert_eq!(names, ["b", "shared"]);
+        // Together, the members on disk still need itoa: every member that may reach it is
+        // left out too.
+        let (o, names, log) = run(true, Some(&inv));
+        assert_eq!(o.not_on_disk, ["a@0.1.0", "shared@0.1.0"], "{log}");
+        assert_eq!(o.scope, GraphScope::Exact);
+        assert_eq!(names, ["b", "shared"]);
+        assert_eq!(o.members.len(), 2);
+        // Without the lock file nothing can be judged: the failure stands.
+        let cargo = fresh_home_cargo(&dir.join("plain"), false);
+        let mut req = request(Some(&inv), &features, &checksums);
+        req.cargo = &cargo;
+        assert!(matches!(resolve(&req), Err(Failure::Graph(_))));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
