@@ -17,21 +17,12 @@
 //! let registry = testkit::SparseRegistry::from_cache(&["itoa"]);
 //! let home = testkit::FreshHome::new(&registry);
 //! let dir = std::path::Path::new("some/fixture");
-//! testkit::run_ok(home.cargo(dir).args(["fetch"]));
-//! assert!(home.on_disk("itoa", "1.0.15") == registry.downloads().contains(&"itoa-1.0.15".into()));
+//! testkit::run_ok(home.cargo(dir).args(["build", "-p", "app"]));
+//! // What cargo downloaded (`name-version`), and what is on disk in the fresh home.
+//! println!("{:?} {:?}", registry.downloads(), home.packages_on_disk());
 //! ```
 //!
-//! Limits:
-//! - Only crates and versions this machine has downloaded before can be served; a test names
-//!   them ([`SparseRegistry::from_cache`]) or takes them from a lockfile
-//!   ([`SparseRegistry::from_lockfile`]). Cargo resolves a project without a lockfile to the
-//!   newest *cached* version, which need not be the newest published one.
-//! - A crate's index file lists only its cached versions, and dependencies outside the served
-//!   set are answered `404`: cargo fails to resolve whatever needs them, naming the crate.
-//! - Plain HTTP, no authentication, no publishing API (`"api": null`), no ETag or
-//!   `Last-Modified` (cargo asks for every index file again on its next online run).
-//! - One connection at a time ([`Server`]): cargo's parallel requests wait in the listen
-//!   queue, each answered quickly and its connection closed.
+//! What the registry cannot do is listed on [`SparseRegistry`].
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::TcpListener;
@@ -52,7 +43,7 @@ const HASH_LIMIT: Duration = Duration::from_secs(60);
 
 /// One served version of a crate.
 #[derive(Clone, Debug)]
-struct Version {
+struct Cached {
     version: String,
     /// Its index line, as the registry wrote it (one JSON object, no newline).
     line: String,
@@ -61,7 +52,24 @@ struct Version {
 }
 
 /// A sparse registry on `127.0.0.1`, serving packages from this machine's cargo cache;
-/// stopped on drop. See the [module docs](self) for what it serves and its limits.
+/// stopped on drop.
+///
+/// Limits:
+/// - Only crates and versions this machine has downloaded before can be served; a test names
+///   them ([`SparseRegistry::from_cache`]) or takes them from a lockfile
+///   ([`SparseRegistry::from_lockfile`]). Cargo resolves a project without a lockfile to the
+///   newest *cached* version, which need not be the newest published one.
+/// - A crate's index file lists only its cached versions, and dependencies outside the served
+///   set are answered `404`: cargo fails to resolve whatever needs them, naming the crate.
+/// - Plain HTTP, no authentication, no publishing API (`"api": null`), no ETag or
+///   `Last-Modified` (cargo asks for every index file again on its next online run).
+/// - One connection at a time ([`Server`]): cargo's parallel requests wait in the listen
+///   queue, each answered quickly and its connection closed (a `cargo fetch` of this
+///   workspace's 228 packages takes a few seconds).
+/// - Cargo extracts the sources under `registry/src/127.0.0.1-<hash of the URL>/`, so each
+///   registry (each port) gives them another path: in the shared target directory, the
+///   registry crates (and what depends on them) are compiled again by the first build in
+///   each [`FreshHome`] (cargo's fingerprint sees `PathToSourceChanged`).
 pub struct SparseRegistry {
     server: Server,
     /// `name-version`, in the order cargo downloaded them.
@@ -114,13 +122,13 @@ impl SparseRegistry {
         SparseRegistry::serve(wanted)
     }
 
-    fn serve(versions: Vec<(String, Version)>) -> SparseRegistry {
+    fn serve(versions: Vec<(String, Cached)>) -> SparseRegistry {
         verify_checksums(&versions);
         let packages = versions
             .iter()
             .map(|(name, v)| format!("{name}-{}", v.version))
             .collect();
-        let mut crates: BTreeMap<String, (String, Vec<Version>)> = BTreeMap::new();
+        let mut crates: BTreeMap<String, (String, Vec<Cached>)> = BTreeMap::new();
         for (name, version) in versions {
             crates
                 .entry(name.to_lowercase())
@@ -175,7 +183,7 @@ impl SparseRegistry {
 fn answer(
     target: &str,
     config: &str,
-    crates: &BTreeMap<String, (String, Vec<Version>)>,
+    crates: &BTreeMap<String, (String, Vec<Cached>)>,
     downloads: &Mutex<Vec<String>>,
 ) -> Reply {
     if target == "/index/config.json" {
@@ -253,9 +261,9 @@ fn subdirectories(dir: &Path) -> Vec<PathBuf> {
 
 /// Every version of `name` with a `.crate` file in `home`'s cache and its line in an index
 /// cache, the first index (in name order) that has the version winning.
-fn cached_versions(home: &Path, name: &str) -> Vec<(String, Version)> {
+fn cached_versions(home: &Path, name: &str) -> Vec<(String, Cached)> {
     let caches = subdirectories(&home.join("registry").join("cache"));
-    let mut found: BTreeMap<String, Version> = BTreeMap::new();
+    let mut found: BTreeMap<String, Cached> = BTreeMap::new();
     for index in subdirectories(&home.join("registry").join("index")) {
         let file = index
             .join(".cache")
@@ -273,17 +281,14 @@ fn cached_versions(home: &Path, name: &str) -> Vec<(String, Version)> {
             else {
                 continue;
             };
-            found.entry(version.clone()).or_insert(Version {
+            found.entry(version.clone()).or_insert(Cached {
                 version,
                 line,
                 file: crate_file,
             });
         }
     }
-    found
-        .into_values()
-        .map(|v| (name.to_owned(), v))
-        .collect()
+    found.into_values().map(|v| (name.to_owned(), v)).collect()
 }
 
 /// The `(version, index line)` pairs of one of cargo's index cache files: one byte of cache
@@ -330,7 +335,7 @@ fn registry_packages(lock: &str) -> Vec<(String, String)> {
 }
 
 /// Checks each `.crate` file against the `cksum` of its index line, with one `sha256sum` run.
-fn verify_checksums(versions: &[(String, Version)]) {
+fn verify_checksums(versions: &[(String, Cached)]) {
     if versions.is_empty() {
         return;
     }
@@ -348,9 +353,8 @@ fn verify_checksums(versions: &[(String, Version)]) {
             .next()
             .and_then(|l| l.split_whitespace().next())
             .unwrap_or_else(|| panic!("sha256sum printed no sum for {}", v.file.display()));
-        let line: serde_json::Value = serde_json::from_str(&v.line).unwrap_or_else(|e| {
-            panic!("{name} {}: the index line is not JSON ({e})", v.version)
-        });
+        let line: serde_json::Value = serde_json::from_str(&v.line)
+            .unwrap_or_else(|e| panic!("{name} {}: the index line is not JSON ({e})", v.version));
         let cksum = line["cksum"].as_str().unwrap_or_default();
         assert_eq!(
             cksum,
@@ -523,7 +527,10 @@ mod tests {
         // A wrong prefix and an unknown crate are not found, and nothing counts as a download.
         assert_eq!(crate::get(&host, "/index/it/ob/itoa").unwrap().status, 404);
         assert_eq!(crate::get(&host, "/index/se/rd/serde").unwrap().status, 404);
-        assert_eq!(crate::get(&host, "/dl/itoa/0.0.0.crate").unwrap().status, 404);
+        assert_eq!(
+            crate::get(&host, "/dl/itoa/0.0.0.crate").unwrap().status,
+            404
+        );
         assert!(registry.downloads().is_empty());
 
         let dl = crate::get(&host, &format!("/dl/itoa/{version}.crate")).unwrap();
