@@ -489,6 +489,34 @@ mod tests {
     }
 
     #[test]
+    fn a_crate_file_must_match_its_index_lines_checksum() {
+        let dir = Scratch::new("cksum");
+        let file = dir.join("x-1.0.0.crate");
+        std::fs::write(&file, "abc").unwrap();
+        let with = |cksum: &str| {
+            vec![(
+                "x".to_owned(),
+                Cached {
+                    version: "1.0.0".to_owned(),
+                    line: format!("{{\"name\":\"x\",\"vers\":\"1.0.0\",\"cksum\":\"{cksum}\"}}"),
+                    file: file.clone(),
+                },
+            )]
+        };
+        // SHA-256 of "abc" (FIPS 180-2, appendix B.1).
+        let right = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        verify_checksums(&with(right));
+        let wrong = right.replace("ba78", "ba79");
+        let refused = std::panic::catch_unwind(|| verify_checksums(&with(&wrong)))
+            .expect_err("a wrong cksum is refused");
+        let message = refused.downcast_ref::<String>().unwrap();
+        assert!(
+            message.contains("x 1.0.0:") && message.contains("does not match"),
+            "{message}"
+        );
+    }
+
+    #[test]
     #[should_panic(expected = "no version of crate \"no-such-crate-here\" is cached")]
     fn a_crate_not_in_the_cache_is_named() {
         let _ = SparseRegistry::from_cache(&["no-such-crate-here"]);
