@@ -159,7 +159,7 @@ pub fn run_ok(cmd: &mut Command) -> Output {
 }
 
 /// The proxy variables that `ureq`, curl and Go read, in both cases.
-const PROXY_VARIABLES: [&str; 8] = [
+pub(crate) const PROXY_VARIABLES: [&str; 8] = [
     "HTTP_PROXY",
     "http_proxy",
     "HTTPS_PROXY",

@@ -25,6 +25,9 @@
 //! - [`build_fleet`], [`start_fleet`], [`start_prometheus`], [`start_victoria_metrics`],
 //!   [`query`], [`wait_until`]: a fleet of fixture services at different versions of one
 //!   crate, and the real engines that scrape it.
+//! - [`SparseRegistry`], [`FreshHome`]: a loopback sparse registry serving what this machine's
+//!   cargo cache holds, and an empty cargo home that resolves and downloads from it (fixture
+//!   builds as in a fresh container, without the network), recording what cargo downloaded.
 //! - [`check_golden`]: output compared with a file, rewritten on request.
 //! - [`fenced_lines`]: the code blocks of a README section, for tests that run what it shows.
 //! - [`mutation`]: byte-level mutations of valid inputs for parsers' property tests.
@@ -69,6 +72,7 @@ mod metrics_page;
 pub mod mutation;
 mod peak_rss;
 mod promtool;
+mod registry;
 mod relay;
 mod scratch;
 mod socks_proxy;
@@ -106,6 +110,7 @@ pub use markdown::fenced_lines;
 pub use metrics_page::{PageSpec, metrics_page};
 pub use peak_rss::{Measured, answer_measure_request, measured};
 pub use promtool::{check_metrics, check_rules, installed, test_rules};
+pub use registry::{FreshHome, SparseRegistry};
 pub use scratch::Scratch;
 pub use socks_proxy::{SocksAuth, SocksOptions, SocksProxy, SocksRequest};
 pub use tls::{Certificates, TlsPages, guide_certificate, openssl, wait_for_port};
