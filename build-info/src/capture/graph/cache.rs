@@ -127,26 +127,56 @@ pub(crate) fn capture(script: &mut Script, manifest_dir: &Path, facts: &mut Buil
         }
     };
     watch(script, &files, &outcome.members);
+    let link = script.out_dir.join(DOWNLOADS_LINK);
+    let _ = std::fs::remove_file(&link);
     if outcome.not_on_disk.is_empty() {
         write(&cache, &key_of(&base, &[], &outcome.members), &outcome);
     } else {
         // Members left out because their packages are not on disk: a build that selects one
         // downloads them into the registry cache first, and this script must then run again
-        // (and so the outcome is not cached either).
+        // (so the outcome is not cached either).
         script.note(&format!(
             "graph: members not on disk left out: {}",
             outcome.not_on_disk.join(", ")
         ));
         let _ = std::fs::remove_file(&cache);
-        if let Some(downloads) = script
+        let downloads = script
             .cargo_home()
             .map(|home| home.join("registry").join("cache"))
-            .filter(|dir| dir.is_dir())
-        {
-            script.watch(downloads);
+            .filter(|dir| dir.is_dir());
+        match downloads {
+            Some(dir) if link_to(&dir, &link) => script.watch(link),
+            _ => script.problem(format!(
+                "dependency graph: {} left out (packages not on disk), and a later build that selects them cannot make this script run again; run `cargo fetch` before building to make the list hold for every build",
+                outcome.not_on_disk.join(", ")
+            )),
         }
     }
     finish(facts, outcome)
+}
+
+/// The link in `OUT_DIR` to `$CARGO_HOME/registry/cache` that the script watches while
+/// members are left out. Cargo takes whatever lies under `$CARGO_HOME/registry` and
+/// `$CARGO_HOME/git` to be immutable and skips such paths in `rerun-if-changed`; a path outside
+/// it that leads there is checked like any other (a directory's newest entry, links followed),
+/// and a download adds a `.crate` file there.
+const DOWNLOADS_LINK: &str = "build-info-registry-cache";
+
+/// Makes `link` a symbolic link to `dir`; false where that cannot be done.
+fn link_to(dir: &Path, link: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(dir, link).is_ok()
+    }
+    #[cfg(windows)]
+    {
+        std::os::windows::fs::symlink_dir(dir, link).is_ok()
+    }
+    #[cfg(not(any(unix, windows)))]
+    {
+        let _ = (dir, link);
+        false
+    }
 }
 
 /// Declares the files the graph depends on: `files` and the members' manifests.
