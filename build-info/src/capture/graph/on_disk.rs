@@ -52,7 +52,7 @@ struct LockPackage {
 }
 
 impl LockPackage {
-    fn from_registry(&self) -> bool {
+    fn is_registry(&self) -> bool {
         self.source
             .as_deref()
             .is_some_and(|s| s.starts_with("registry+") || s.starts_with("sparse+"))
@@ -252,7 +252,7 @@ pub(super) fn available(
     for &c in &candidates {
         let beyond = reach[&c].iter().any(|&i| {
             let p = &lock.packages[i];
-            p.from_registry() && !on_disk.contains(&(p.name.clone(), p.version.clone()))
+            p.is_registry() && !on_disk.contains(&(p.name.clone(), p.version.clone()))
         });
         if !beyond {
             continue;
@@ -377,9 +377,9 @@ dependencies = [
             ["b@0.1.0", "itoa@0.4.8", "ryu@1.0.23", "shared@0.1.0"]
         );
         let ryu = &lock.packages[index("ryu@1.0.23")];
-        assert!(ryu.from_registry());
+        assert!(ryu.is_registry());
         assert!(lock.packages[index("a@0.1.0")].source.is_none());
-        assert!(!lock.packages[index("a@0.1.0")].from_registry());
+        assert!(!lock.packages[index("a@0.1.0")].is_registry());
         // An ambiguous dependency (two versions, no version given) gets no edge.
         let lock = LockGraph::parse(&LOCK.replace("\"itoa 1.0.14\"", "\"itoa\""));
         let a = lock.packages.iter().position(|p| p.name == "a").unwrap();

@@ -231,7 +231,7 @@ pub(crate) fn resolve(req: &Request<'_>) -> Result<Outcome, Failure> {
             (available.all, selected, available.excluded)
         }
     };
-    decide(req, &all, selected, not_on_disk)
+    decide(req, &all, selected, &not_on_disk)
 }
 
 /// The graph and its label, from the workspace's tree `all` (every member, or every member
@@ -240,7 +240,7 @@ fn decide(
     req: &Request<'_>,
     all: &[Occurrence],
     selected: Option<Vec<Occurrence>>,
-    not_on_disk: Vec<String>,
+    not_on_disk: &[String],
 ) -> Result<Outcome, Failure> {
     let not_ours = || Failure::NotAMember;
     let members: Vec<PathBuf> = cargo_tree::roots(all)
@@ -255,7 +255,7 @@ fn decide(
         scope,
         only_with_other_members: only,
         members: members.clone(),
-        not_on_disk: not_on_disk.clone(),
+        not_on_disk: not_on_disk.to_vec(),
     };
 
     if members.len() <= 1 {
