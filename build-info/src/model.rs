@@ -18,7 +18,7 @@ mod validation;
 pub use self::decode::{DecodeError, Sections, decode_bldinfo, decode_dep_v0, decode_sections};
 #[cfg(test)]
 pub(crate) use self::encode::table_code;
-pub use self::facts::{BuildFacts, GraphScope};
+pub use self::facts::{BuildFacts, GraphScope, REVISION_SOURCE_MAX_LEN, is_revision_source};
 pub use self::graph::{GitOrigin, Graph, Package};
 pub use self::source::{DependencyKind, Source};
 pub use self::validation::ValidationError;
@@ -64,6 +64,8 @@ mod tests {
         BuildFacts {
             program: "app".into(),
             version: "0.3.0".into(),
+            revision: "3f2c1a9e0b7d4c5a6f8e9d0c1b2a3f4e5d6c7b8a".into(),
+            revision_source: "GITHUB_SHA".into(),
             tag: "v0.3.0".into(),
             describe: "v0.3.0-2-g3f2c1a9e0b7d-modified".into(),
             modified: Some(true),
@@ -131,6 +133,7 @@ mod tests {
         let (facts, graph) = decode_bldinfo(json, None).unwrap();
         assert_eq!(facts.describe, "unknown");
         assert_eq!(facts.revision, "abc");
+        assert_eq!(facts.revision_source, "unknown");
         assert_eq!(facts.graph, None);
         assert!(facts.only_with_other_members.is_empty());
         assert!(graph.packages.is_empty());
@@ -164,6 +167,29 @@ mod tests {
             assert_eq!(err.to_string(), want);
             assert_eq!(err.section(), ".dep-v0");
         }
+        // `revision_source` is a name, bounded: free text, control characters and long values
+        // are refused, and the message shows at most the first 64 characters, escaped.
+        let long = format!("\"{}\"", "A".repeat(70));
+        let long_shown = format!("\"{}\"", "A".repeat(64));
+        for (source, shown) in [
+            (r#""""#, r#""""#),
+            (r#""from git""#, r#""from git""#),
+            (r#""git\u001b[2J""#, r#""git\u{1b}[2J""#),
+            (long.as_str(), long_shown.as_str()),
+        ] {
+            let json = format!(r#"{{"format":1,"revision":"abc","revision_source":{source}}}"#);
+            let err = decode_bldinfo(json.as_bytes(), None).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "section .bldinfo: revision_source {shown} is not a source name (1 to 64 \
+                     ASCII letters, digits, '_', '-' or '.')"
+                )
+            );
+        }
+        let json = br#"{"format":1,"revision":"abc","revision_source":"BUILD_INFO_REVISION"}"#;
+        let (facts, _) = decode_bldinfo(json, None).unwrap();
+        assert_eq!(facts.revision_source, "BUILD_INFO_REVISION");
         let err = decode_bldinfo(br#"{"format":2}"#, None).unwrap_err();
         assert_eq!(
             err.to_string(),
