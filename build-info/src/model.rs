@@ -127,6 +127,58 @@ mod tests {
         }
     }
 
+    /// The top-level keys of a JSON object, in the order they are written.
+    fn top_level_keys(json: &str) -> Vec<String> {
+        let (mut keys, mut depth, mut string, mut escaped) = (Vec::new(), 0, None, false);
+        for (i, c) in json.char_indices() {
+            match (string, c) {
+                (Some(_), _) if escaped => escaped = false,
+                (Some(_), '\\') => escaped = true,
+                (Some(start), '"') => {
+                    string = None;
+                    if depth == 1 && json[i + 1..].starts_with(':') {
+                        keys.push(json[start..i].to_owned());
+                    }
+                }
+                (None, '"') => string = Some(i + 1),
+                (None, '{' | '[') => depth += 1,
+                (None, '}' | ']') => depth -= 1,
+                _ => {}
+            }
+        }
+        keys
+    }
+
+    #[test]
+    fn format_md_lists_the_bldinfo_keys_in_the_order_they_are_written() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../FORMAT.md");
+        let format = std::fs::read_to_string(path).unwrap();
+        let section = format
+            .split("\n## ")
+            .find(|s| s.starts_with("`.bldinfo`"))
+            .expect("FORMAT.md has a .bldinfo section");
+        let table: Vec<String> = section
+            .lines()
+            .filter_map(|l| l.strip_prefix("| `")?.split_once('`'))
+            .map(|(key, _)| key.to_owned())
+            .collect();
+        // Every key the writer can emit: a scope with the packages only other members add.
+        let written = top_level_keys(&facts().to_bldinfo_json(&sample(), true));
+        assert_eq!(written, table);
+        // The example shows them in that order too (an `exact` graph names no other members).
+        let example = section
+            .split("```json\n")
+            .nth(1)
+            .and_then(|s| s.split("\n```").next())
+            .expect("FORMAT.md's .bldinfo section has an example");
+        let shown = top_level_keys(example);
+        let without: Vec<&String> = table
+            .iter()
+            .filter(|k| *k != "only_with_other_members")
+            .collect();
+        assert_eq!(shown.iter().collect::<Vec<_>>(), without);
+    }
+
     #[test]
     fn old_bldinfo_without_describe_reads_as_unknown() {
         let json = br#"{"format":1,"program":"a","version":"1.0.0","revision":"abc"}"#;

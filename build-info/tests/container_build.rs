@@ -68,26 +68,29 @@ fn copy_context(from: &Path, to: &Path) {
         .map(|l| l.trim().trim_start_matches('/').trim_end_matches('/'))
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .collect();
-    fn copy(from: &Path, to: &Path, skip: &dyn Fn(&Path) -> bool) {
-        std::fs::create_dir_all(to).unwrap();
-        for entry in std::fs::read_dir(from).unwrap() {
-            let entry = entry.unwrap();
-            if skip(&entry.path()) {
-                continue;
-            }
-            let dest = to.join(entry.file_name());
-            if entry.file_type().unwrap().is_dir() {
-                copy(&entry.path(), &dest, &|_| false);
-            } else {
-                std::fs::copy(entry.path(), dest).unwrap();
-            }
+    copy_tree(from, to, &ignored);
+}
+
+/// Copies the tree at `from` into `to`, leaving out the entries of `from` itself named in
+/// `skip`.
+fn copy_tree(from: &Path, to: &Path, skip: &[&str]) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        if entry
+            .file_name()
+            .to_str()
+            .is_some_and(|n| skip.contains(&n))
+        {
+            continue;
+        }
+        let dest = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &dest, &[]);
+        } else {
+            std::fs::copy(entry.path(), dest).unwrap();
         }
     }
-    copy(from, to, &|p: &Path| {
-        p.file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| ignored.contains(&n))
-    });
 }
 
 /// Whether git finds a repository at or above `dir`.

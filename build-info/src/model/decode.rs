@@ -22,7 +22,10 @@ pub struct DecodeError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Problem {
     Json(String),
-    Package { index: usize, message: String },
+    Package {
+        index: usize,
+        message: String,
+    },
     Invalid(ValidationError),
     Format(u32),
     NeedsDepV0,
