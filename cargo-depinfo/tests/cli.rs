@@ -494,3 +494,27 @@ fn a_directory_scan_does_not_follow_a_link_back_to_itself() {
         .collect();
     assert_eq!(programs, [format!("{}/myapp: myapp 1.4.2", dir.display())]);
 }
+
+#[test]
+fn a_revision_source_that_is_not_a_name_is_refused_in_one_line_naming_the_binary() {
+    let dir = Scratch::new("cli-revision-source");
+    let bin = dir.join("myapp");
+    // A terminal escape where a source name belongs.
+    let hostile = BLDINFO.replace(
+        r#""revision_source":"BUILD_INFO_REVISION""#,
+        r#""revision_source":"git\u001b[2J""#,
+    );
+    assert_ne!(hostile, BLDINFO);
+    with_section(&bin, ".bldinfo", hostile.as_bytes());
+    let out = run(&["inspect", bin.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(stdout(&out), "");
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "error: {}: section .bldinfo: revision_source \"git\\u{{1b}}[2J\" is not a source \
+             name (1 to 64 ASCII letters, digits, '_', '-' or '.')\n",
+            bin.display()
+        )
+    );
+}
