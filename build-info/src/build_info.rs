@@ -49,6 +49,8 @@ pub struct Parts {
     pub revision: &'static str,
     /// See [`BuildInfo::revision_label`].
     pub revision_label: &'static str,
+    /// See [`BuildInfo::revision_source`].
+    pub revision_source: &'static str,
     /// See [`BuildInfo::branch`].
     pub branch: &'static str,
     /// See [`BuildInfo::tag`]; `""` for none.
@@ -105,6 +107,13 @@ impl BuildInfo {
     /// changes, else the same as [`revision`](Self::revision).
     pub fn revision_label(&self) -> &'static str {
         self.parts.revision_label
+    }
+    /// Where the revision came from: `git` (the package's repository, or cargo's checkout of
+    /// a git dependency), `BUILD_INFO_REVISION` (the override, as a container build without
+    /// `.git` passes it), the CI variable that held it (`GITHUB_SHA`, `CI_COMMIT_SHA`, ...),
+    /// `cargo_vcs_info` (a packaged crate's `.cargo_vcs_info.json`), or `unknown`.
+    pub fn revision_source(&self) -> &'static str {
+        self.parts.revision_source
     }
     /// Branch checked out (`HEAD` when detached), or `unknown`.
     pub fn branch(&self) -> &'static str {
@@ -376,6 +385,7 @@ mod tests {
         let info = example();
         assert_eq!(info.program(), "myapp");
         assert_eq!(info.version(), "1.4.2");
+        assert_eq!(info.revision_source(), "git");
         assert_eq!(info.branch(), "main");
         assert_eq!(info.tag(), Some("v1.4.2"));
         assert_eq!(info.describe(), "v1.4.2");

@@ -13,6 +13,7 @@ pub(crate) fn example() -> &'static BuildInfo {
         version: "1.4.2",
         revision: "3f2c1a9e0b7d4c5a6f8e9d0c1b2a3f4e5d6c7b8a",
         revision_label: "3f2c1a9e0b7d4c5a6f8e9d0c1b2a3f4e5d6c7b8a",
+        revision_source: "git",
         branch: "main",
         tag: "v1.4.2",
         describe: "v1.4.2",

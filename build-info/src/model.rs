@@ -18,7 +18,7 @@ mod validation;
 pub use self::decode::{DecodeError, Sections, decode_bldinfo, decode_dep_v0, decode_sections};
 #[cfg(test)]
 pub(crate) use self::encode::table_code;
-pub use self::facts::{BuildFacts, GraphScope};
+pub use self::facts::{BuildFacts, GraphScope, REVISION_SOURCE_MAX_LEN, is_revision_source};
 pub use self::graph::{GitOrigin, Graph, Package};
 pub use self::source::{DependencyKind, Source};
 pub use self::validation::ValidationError;
@@ -64,6 +64,8 @@ mod tests {
         BuildFacts {
             program: "app".into(),
             version: "0.3.0".into(),
+            revision: "3f2c1a9e0b7d4c5a6f8e9d0c1b2a3f4e5d6c7b8a".into(),
+            revision_source: "GITHUB_SHA".into(),
             tag: "v0.3.0".into(),
             describe: "v0.3.0-2-g3f2c1a9e0b7d-modified".into(),
             modified: Some(true),
@@ -125,12 +127,65 @@ mod tests {
         }
     }
 
+    /// The top-level keys of a JSON object, in the order they are written.
+    fn top_level_keys(json: &str) -> Vec<String> {
+        let (mut keys, mut depth, mut string, mut escaped) = (Vec::new(), 0, None, false);
+        for (i, c) in json.char_indices() {
+            match (string, c) {
+                (Some(_), _) if escaped => escaped = false,
+                (Some(_), '\\') => escaped = true,
+                (Some(start), '"') => {
+                    string = None;
+                    if depth == 1 && json[i + 1..].starts_with(':') {
+                        keys.push(json[start..i].to_owned());
+                    }
+                }
+                (None, '"') => string = Some(i + 1),
+                (None, '{' | '[') => depth += 1,
+                (None, '}' | ']') => depth -= 1,
+                _ => {}
+            }
+        }
+        keys
+    }
+
+    #[test]
+    fn format_md_lists_the_bldinfo_keys_in_the_order_they_are_written() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../FORMAT.md");
+        let format = std::fs::read_to_string(path).unwrap();
+        let section = format
+            .split("\n## ")
+            .find(|s| s.starts_with("`.bldinfo`"))
+            .expect("FORMAT.md has a .bldinfo section");
+        let table: Vec<String> = section
+            .lines()
+            .filter_map(|l| l.strip_prefix("| `")?.split_once('`'))
+            .map(|(key, _)| key.to_owned())
+            .collect();
+        // Every key the writer can emit: a scope with the packages only other members add.
+        let written = top_level_keys(&facts().to_bldinfo_json(&sample(), true));
+        assert_eq!(written, table);
+        // The example shows them in that order too (an `exact` graph names no other members).
+        let example = section
+            .split("```json\n")
+            .nth(1)
+            .and_then(|s| s.split("\n```").next())
+            .expect("FORMAT.md's .bldinfo section has an example");
+        let shown = top_level_keys(example);
+        let without: Vec<&String> = table
+            .iter()
+            .filter(|k| *k != "only_with_other_members")
+            .collect();
+        assert_eq!(shown.iter().collect::<Vec<_>>(), without);
+    }
+
     #[test]
     fn old_bldinfo_without_describe_reads_as_unknown() {
         let json = br#"{"format":1,"program":"a","version":"1.0.0","revision":"abc"}"#;
         let (facts, graph) = decode_bldinfo(json, None).unwrap();
         assert_eq!(facts.describe, "unknown");
         assert_eq!(facts.revision, "abc");
+        assert_eq!(facts.revision_source, "unknown");
         assert_eq!(facts.graph, None);
         assert!(facts.only_with_other_members.is_empty());
         assert!(graph.packages.is_empty());
@@ -164,6 +219,29 @@ mod tests {
             assert_eq!(err.to_string(), want);
             assert_eq!(err.section(), ".dep-v0");
         }
+        // `revision_source` is a name, bounded: free text, control characters and long values
+        // are refused, and the message shows at most the first 64 characters, escaped.
+        let long = format!("\"{}\"", "A".repeat(70));
+        let long_shown = format!("\"{}\"", "A".repeat(64));
+        for (source, shown) in [
+            (r#""""#, r#""""#),
+            (r#""from git""#, r#""from git""#),
+            (r#""git\u001b[2J""#, r#""git\u{1b}[2J""#),
+            (long.as_str(), long_shown.as_str()),
+        ] {
+            let json = format!(r#"{{"format":1,"revision":"abc","revision_source":{source}}}"#);
+            let err = decode_bldinfo(json.as_bytes(), None).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "section .bldinfo: revision_source {shown} is not a source name (1 to 64 \
+                     ASCII letters, digits, '_', '-' or '.')"
+                )
+            );
+        }
+        let json = br#"{"format":1,"revision":"abc","revision_source":"BUILD_INFO_REVISION"}"#;
+        let (facts, _) = decode_bldinfo(json, None).unwrap();
+        assert_eq!(facts.revision_source, "BUILD_INFO_REVISION");
         let err = decode_bldinfo(br#"{"format":2}"#, None).unwrap_err();
         assert_eq!(
             err.to_string(),

@@ -363,6 +363,7 @@ fn outside_any_repository_the_revision_is_unknown_and_ci_variables_are_used() {
         (dump.get("revision"), dump.get("branch")),
         (UNKNOWN, UNKNOWN)
     );
+    assert_eq!(dump.get("revision_source"), UNKNOWN);
     run_ok(
         cargo(&dir)
             .arg("build")
@@ -375,6 +376,7 @@ fn outside_any_repository_the_revision_is_unknown_and_ci_variables_are_used() {
         "0123456789abcdef0123456789abcdef01234567"
     );
     assert_eq!(dump.get("branch"), "release-1");
+    assert_eq!(dump.get("revision_source"), "GITHUB_SHA");
 }
 
 #[test]
@@ -408,6 +410,7 @@ fn detached_head_shallow_clone_and_linked_worktree_report_what_is_true() {
         (dump.get("revision"), dump.get("branch"), dump.get("tag")),
         (first.as_str(), "HEAD", "")
     );
+    assert_eq!(dump.get("revision_source"), "git");
     assert_eq!(dump.get("commit_time"), "2026-01-02T03:04:05Z");
     assert_eq!(dump.get("modified"), "Some(false)");
     // No tag is reachable from the first commit: describe is the short hash.
@@ -511,6 +514,7 @@ fn a_published_crate_reports_its_cargo_vcs_info_not_the_surrounding_repository()
         (dump.get("branch"), dump.get("modified")),
         (UNKNOWN, "Some(false)")
     );
+    assert_eq!(dump.get("revision_source"), "cargo_vcs_info");
     assert_ne!(dump.get("revision"), outer_sha);
 
     // A vendored crate (cargo vendor writes .cargo-checksum.json) with no VCS info of its own.
@@ -526,6 +530,7 @@ fn a_published_crate_reports_its_cargo_vcs_info_not_the_surrounding_repository()
         (dump.get("revision"), dump.get("branch")),
         (UNKNOWN, UNKNOWN)
     );
+    assert_eq!(dump.get("revision_source"), UNKNOWN);
     assert_eq!(dump.get("commit_time"), UNKNOWN);
 }
 
@@ -752,6 +757,7 @@ fn overrides_replace_every_field_and_print_uses_them() {
     let dump = Dump::of(&bin);
     assert_eq!(dump.get("program"), "renamed");
     assert_eq!(dump.get("revision_label"), "feedface-modified");
+    assert_eq!(dump.get("revision_source"), "BUILD_INFO_REVISION");
     // A forced revision replaces what git described.
     assert_eq!(dump.get("describe"), "feedface-modified");
     let long = stdout(&run_ok(Command::new(&bin).arg("--print-long")));

@@ -88,6 +88,8 @@ fn a_cargo_git_checkout_reports_its_commit_and_no_branch() {
     build_with_home(&checkout, &home);
     let dump = Dump::of(&other_home_binary(name));
     assert_eq!(dump.get("revision"), sha);
+    // Read from the checkout's own repository.
+    assert_eq!(dump.get("revision_source"), "git");
     // `master` is cargo's name for its checkout, not the ref that was asked for.
     assert_eq!(dump.get("branch"), UNKNOWN);
     assert_eq!(dump.get("modified"), "Some(false)");
@@ -155,6 +157,7 @@ fn a_crate_its_repository_ignores_or_never_added_reports_no_revision() {
         (UNKNOWN, UNKNOWN),
         "the CI variables name the outer repository's commit too"
     );
+    assert_eq!(dump.get("revision_source"), UNKNOWN);
     assert_ne!(dump.get("revision"), outer_sha);
     assert!(
         warnings.contains("is not tracked by the git repository at"),

@@ -18,7 +18,7 @@ const MANIFEST: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
 const DEP_V0: &str = r#"{"packages":[{"name":"auditable-app","version":"0.3.1","source":"local","dependencies":[1,2,3],"root":true},{"name":"itoa","version":"1.0.15","source":"crates.io"},{"name":"serde","version":"1.0.219","source":"crates.io","dependencies":[3]},{"name":"serde_derive","version":"1.0.219","source":"crates.io","kind":"build"}],"format":1}"#;
 
 /// A fixture in build-info's `.bldinfo` format 1 (FORMAT.md).
-const BLDINFO: &str = r#"{"format":1,"program":"myapp","version":"1.4.2","revision":"3f2c1a9e0b7d4c5a6f8e9d0c1b2a3f4e5d6c7b8a","branch":"main","tag":"v1.4.2","commit_time":"2026-11-21T23:40:00Z","build_user":"ci@builder-7","build_date":"2026-11-21T23:46:36Z","rust_version":"1.95.0","rust_commit":"59807616e1fa2540724bfbac14d7976d7e4a3860","rust_channel":"stable","host":"x86_64-unknown-linux-gnu","target":"x86_64-unknown-linux-gnu","profile":"release","opt_level":"3","modified":false,"features":["default","tls"],"graph":"upper-bound","only_with_other_members":["itoa@1.0.15"],"packages":[{"name":"gitdep","version":"0.2.0","source":"git","git_url":"https://example.invalid/gitdep","git_commit":"0123456789abcdef0123456789abcdef01234567"},{"name":"itoa","version":"1.0.15","source":"crates.io","direct":true,"checksum":"4a5f13b858c8d314ee3e8f639011f7ccefe71f97f96e50151fb991f267928e2c"},{"name":"myapp","version":"1.4.2","source":"local","root":true,"dependencies":[0,1,3]},{"name":"serde_derive","version":"1.0.219","source":"crates.io","kind":"build","direct":true}]}"#;
+const BLDINFO: &str = r#"{"format":1,"program":"myapp","version":"1.4.2","revision":"3f2c1a9e0b7d4c5a6f8e9d0c1b2a3f4e5d6c7b8a","revision_source":"BUILD_INFO_REVISION","branch":"main","tag":"v1.4.2","commit_time":"2026-11-21T23:40:00Z","build_user":"ci@builder-7","build_date":"2026-11-21T23:46:36Z","rust_version":"1.95.0","rust_commit":"59807616e1fa2540724bfbac14d7976d7e4a3860","rust_channel":"stable","host":"x86_64-unknown-linux-gnu","target":"x86_64-unknown-linux-gnu","profile":"release","opt_level":"3","modified":false,"features":["default","tls"],"graph":"upper-bound","only_with_other_members":["itoa@1.0.15"],"packages":[{"name":"gitdep","version":"0.2.0","source":"git","git_url":"https://example.invalid/gitdep","git_commit":"0123456789abcdef0123456789abcdef01234567"},{"name":"itoa","version":"1.0.15","source":"crates.io","direct":true,"checksum":"4a5f13b858c8d314ee3e8f639011f7ccefe71f97f96e50151fb991f267928e2c"},{"name":"myapp","version":"1.4.2","source":"local","root":true,"dependencies":[0,1,3]},{"name":"serde_derive","version":"1.0.219","source":"crates.io","kind":"build","direct":true}]}"#;
 
 /// Local files only: a minute means something hangs.
 const LIMIT: Duration = Duration::from_secs(60);
@@ -493,4 +493,28 @@ fn a_directory_scan_does_not_follow_a_link_back_to_itself() {
         .map(str::to_owned)
         .collect();
     assert_eq!(programs, [format!("{}/myapp: myapp 1.4.2", dir.display())]);
+}
+
+#[test]
+fn a_revision_source_that_is_not_a_name_is_refused_in_one_line_naming_the_binary() {
+    let dir = Scratch::new("cli-revision-source");
+    let bin = dir.join("myapp");
+    // A terminal escape where a source name belongs.
+    let hostile = BLDINFO.replace(
+        r#""revision_source":"BUILD_INFO_REVISION""#,
+        r#""revision_source":"git\u001b[2J""#,
+    );
+    assert_ne!(hostile, BLDINFO);
+    with_section(&bin, ".bldinfo", hostile.as_bytes());
+    let out = run(&["inspect", bin.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(stdout(&out), "");
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "error: {}: section .bldinfo: revision_source \"git\\u{{1b}}[2J\" is not a source \
+             name (1 to 64 ASCII letters, digits, '_', '-' or '.')\n",
+            bin.display()
+        )
+    );
 }

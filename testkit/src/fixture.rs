@@ -38,6 +38,7 @@ pub fn facts() -> Facts {
         version: e.version(),
         revision: e.revision(),
         revision_label: e.revision_label(),
+        revision_source: e.revision_source(),
         branch: e.branch(),
         tag: e.tag().unwrap_or(""),
         describe: e.describe(),

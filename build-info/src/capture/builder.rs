@@ -121,6 +121,11 @@ impl Builder {
         if !applied.describe_forced {
             vcs::finish_describe(&mut facts, describe_from_git && !applied.revision_forced);
         }
+        if facts.revision == UNKNOWN {
+            // Whatever named it (an override or a CI variable set to `unknown`), no revision
+            // has no source.
+            UNKNOWN.clone_into(&mut facts.revision_source);
+        }
         if self.git && facts.revision == UNKNOWN {
             script.problem(
                 "revision unknown: no git repository, CI variable or .cargo_vcs_info.json".into(),

@@ -51,6 +51,7 @@ fn leaked_build_info(facts: &BuildFacts, table: &str) -> crate::BuildInfo {
         version: s(&facts.version),
         revision: s(&facts.revision),
         revision_label: s(&facts.revision_label()),
+        revision_source: s(&facts.revision_source),
         branch: s(&facts.branch),
         tag: s(&facts.tag),
         describe: s(&facts.describe),

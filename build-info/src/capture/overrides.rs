@@ -4,6 +4,10 @@ use super::script::Script;
 use super::time_format;
 use crate::model::BuildFacts;
 
+/// The override of the revision; also its `revision_source`, the name a container build
+/// passes the revision under (build-info/README.md, "Docker").
+const REVISION: &str = "BUILD_INFO_REVISION";
+
 /// What the overrides changed that later steps must know.
 pub(super) struct Applied {
     /// `BUILD_INFO_PROGRAM`: replaces the binary's own name in the generated code.
@@ -25,10 +29,11 @@ pub(super) fn apply(script: &mut Script, facts: &mut BuildFacts) -> Applied {
         Err(_) => v,
     };
     let mut revision_forced = false;
+    let mut revision_set = false;
     let mut describe_forced = false;
     let fields: [(&str, &mut String, bool); 15] = [
         ("BUILD_INFO_VERSION", &mut facts.version, false),
-        ("BUILD_INFO_REVISION", &mut facts.revision, false),
+        (REVISION, &mut facts.revision, false),
         ("BUILD_INFO_BRANCH", &mut facts.branch, false),
         ("BUILD_INFO_TAG", &mut facts.tag, false),
         ("BUILD_INFO_DESCRIBE", &mut facts.describe, false),
@@ -46,9 +51,14 @@ pub(super) fn apply(script: &mut Script, facts: &mut BuildFacts) -> Applied {
     for (name, slot, is_time) in fields {
         if let Some(v) = script.var(name) {
             revision_forced |= matches!(name, "BUILD_INFO_REVISION" | "BUILD_INFO_TAG");
+            revision_set |= name == REVISION;
             describe_forced |= name == "BUILD_INFO_DESCRIBE";
             *slot = if is_time { time(v) } else { v };
         }
+    }
+    if revision_set {
+        // `BUILD_INFO_TAG` alone changes what `describe` says, not the revision or its source.
+        REVISION.clone_into(&mut facts.revision_source);
     }
     if let Some(list) = script.var("BUILD_INFO_FEATURES") {
         facts.features = list

@@ -1,5 +1,6 @@
 //! Which revision was built: the package's git repository first, then CI variables, then
-//! the `.cargo_vcs_info.json` of a packaged crate.
+//! the `.cargo_vcs_info.json` of a packaged crate; and which of them said so
+//! (`revision_source`).
 
 mod git_state;
 
@@ -11,14 +12,23 @@ use super::time_format;
 use crate::UNKNOWN;
 use crate::model::BuildFacts;
 
-/// Fills revision, branch, tag, describe, commit time and dirty state.
+/// `revision_source` of a revision read from a git repository: the package's own, or
+/// cargo's checkout of a git dependency.
+const FROM_GIT: &str = "git";
+/// `revision_source` of a revision read from a packaged crate's `.cargo_vcs_info.json`.
+const FROM_CARGO_VCS_INFO: &str = "cargo_vcs_info";
+
+/// Fills revision (and where it came from), branch, tag, describe, commit time and dirty
+/// state.
 pub(super) fn capture(script: &mut Script, manifest_dir: &Path, facts: &mut BuildFacts) {
     let vcs_info = manifest_dir.join(".cargo_vcs_info.json");
     let git = script.var("BUILD_INFO_GIT").unwrap_or_else(|| "git".into());
     let mut found: Option<VcsFacts> = None;
+    // Where `found.revision` came from, once there is one.
+    let mut source = FROM_GIT;
     if let Some(checkout) = cargo_git_checkout(script, manifest_dir) {
         found = from_cargo_checkout(script, Path::new(&git), manifest_dir, &checkout);
-        return apply(found, facts);
+        return apply(found, source, facts);
     }
     // A packaged crate (crates.io tarball, `cargo vendor`, registry source) is not part of
     // whatever repository happens to contain it.
@@ -55,13 +65,14 @@ pub(super) fn capture(script: &mut Script, manifest_dir: &Path, facts: &mut Buil
         }
         if tracked && found.as_ref().is_none_or(|f| f.revision.is_none()) {
             let mut var = |name: &str| script.var(name);
-            if let Some(ci) = git_state::from_ci(&mut var) {
+            if let Some((variable, ci)) = git_state::from_ci(&mut var) {
                 // Keep the branch git knew (a repository with no commits yet has one).
                 let branch = found.and_then(|f| f.branch);
                 found = Some(VcsFacts {
                     branch: ci.branch.or(branch),
                     ..ci
                 });
+                source = variable;
             }
         }
     }
@@ -69,9 +80,10 @@ pub(super) fn capture(script: &mut Script, manifest_dir: &Path, facts: &mut Buil
         script.watch(vcs_info.clone());
         if let Some(v) = read_bounded(&vcs_info).and_then(|t| git_state::from_cargo_vcs_info(&t)) {
             found = Some(v);
+            source = FROM_CARGO_VCS_INFO;
         }
     }
-    apply(found, facts);
+    apply(found, source, facts);
 }
 
 /// `cargo package` writes a few hundred bytes; more than this is not its file.
@@ -89,11 +101,13 @@ fn read_bounded(path: &Path) -> Option<String> {
     (text.len() as u64 <= VCS_INFO_LIMIT).then_some(text)
 }
 
-/// Copies what is known into `facts`, leaving the rest `unknown`.
-fn apply(found: Option<VcsFacts>, facts: &mut BuildFacts) {
+/// Copies what is known into `facts`, leaving the rest `unknown`; `source` names where a
+/// known revision came from.
+fn apply(found: Option<VcsFacts>, source: &str, facts: &mut BuildFacts) {
     let Some(f) = found else { return };
     if let Some(r) = f.revision {
         facts.revision = r;
+        source.clone_into(&mut facts.revision_source);
     }
     if let Some(b) = f.branch {
         facts.branch = b;

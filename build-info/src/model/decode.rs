@@ -6,7 +6,7 @@ use std::fmt;
 
 use serde::Deserialize;
 
-use super::facts::{BuildFacts, GraphScope};
+use super::facts::{BuildFacts, GraphScope, REVISION_SOURCE_MAX_LEN, is_revision_source};
 use super::graph::{GitOrigin, Graph, Package};
 use super::source::{DependencyKind, Source};
 use super::validation::ValidationError;
@@ -22,10 +22,15 @@ pub struct DecodeError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Problem {
     Json(String),
-    Package { index: usize, message: String },
+    Package {
+        index: usize,
+        message: String,
+    },
     Invalid(ValidationError),
     Format(u32),
     NeedsDepV0,
+    /// A `revision_source` that is not a plain name; holds the value's first characters.
+    RevisionSource(String),
 }
 
 impl DecodeError {
@@ -61,6 +66,11 @@ impl fmt::Display for DecodeError {
             ),
             Problem::NeedsDepV0 => f.write_str(
                 "package entries without `source` need a .dep-v0 section, and there is none",
+            ),
+            Problem::RevisionSource(start) => write!(
+                f,
+                "revision_source {start:?} is not a source name (1 to {REVISION_SOURCE_MAX_LEN} \
+                 ASCII letters, digits, '_', '-' or '.')"
             ),
         }
     }
@@ -117,6 +127,10 @@ struct RawBldinfo<'a> {
     version: String,
     #[serde(default = "unknown")]
     revision: String,
+    // Added after format 1 shipped: older sections lack it (where the revision came from is
+    // then unknown).
+    #[serde(default = "unknown")]
+    revision_source: String,
     #[serde(default = "unknown")]
     branch: String,
     #[serde(default)]
@@ -231,6 +245,15 @@ pub fn decode_bldinfo(
     if raw.format == 0 || raw.format > section::BUILD_INFO_FORMAT {
         return Err(DecodeError::new(SECTION, Problem::Format(raw.format)));
     }
+    if !is_revision_source(&raw.revision_source) {
+        // Enough to recognise the value, never a whole hostile string.
+        let start: String = raw
+            .revision_source
+            .chars()
+            .take(REVISION_SOURCE_MAX_LEN)
+            .collect();
+        return Err(DecodeError::new(SECTION, Problem::RevisionSource(start)));
+    }
     let complete = raw.packages.iter().all(|p| p.source.is_some());
     let graph = match dep_v0 {
         Some(base) if !complete || raw.packages.is_empty() => overlay(raw.packages, base)?,
@@ -243,6 +266,7 @@ pub fn decode_bldinfo(
         program: raw.program,
         version: raw.version,
         revision: raw.revision,
+        revision_source: raw.revision_source,
         branch: raw.branch,
         tag: raw.tag,
         describe: raw.describe,

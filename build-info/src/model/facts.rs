@@ -63,6 +63,27 @@ impl GraphScope {
     }
 }
 
+/// The longest `revision_source` a reader accepts.
+pub const REVISION_SOURCE_MAX_LEN: usize = 64;
+
+/// Whether `name` can be a `revision_source`: 1 to [`REVISION_SOURCE_MAX_LEN`] ASCII letters,
+/// digits and `_`, `-`, `.` (a source's name or an environment variable's, never free text).
+///
+/// ```
+/// use buildinfo::model::is_revision_source;
+/// assert!(is_revision_source("GITHUB_SHA"));
+/// assert!(is_revision_source("cargo_vcs_info"));
+/// assert!(!is_revision_source(""));
+/// assert!(!is_revision_source("git\n"));
+/// assert!(!is_revision_source(&"A".repeat(65)));
+/// ```
+pub fn is_revision_source(name: &str) -> bool {
+    (1..=REVISION_SOURCE_MAX_LEN).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+}
+
 /// How a program was built: everything `.bldinfo` carries besides the package list.
 ///
 /// The build side fills it; readers ([`decode_bldinfo`](crate::model::decode_bldinfo), with
@@ -80,6 +101,13 @@ pub struct BuildFacts {
     pub version: String,
     /// Full commit hash.
     pub revision: String,
+    /// Where [`revision`](Self::revision) came from: `git` (the package's repository, or
+    /// cargo's checkout of a git dependency), `BUILD_INFO_REVISION` (the override), the name
+    /// of the CI variable that held it (`GITHUB_SHA`, `CI_COMMIT_SHA`, ...), `cargo_vcs_info`
+    /// (the `.cargo_vcs_info.json` of a packaged crate), or `unknown` (also for binaries built
+    /// before it was recorded). Readers refuse a value that is not a plain name (see
+    /// [`is_revision_source`]).
+    pub revision_source: String,
     /// Branch name (`HEAD` when detached).
     pub branch: String,
     /// Tag at the commit; empty when none.
@@ -128,6 +156,7 @@ impl Default for BuildFacts {
             program: u(),
             version: u(),
             revision: u(),
+            revision_source: u(),
             branch: u(),
             tag: String::new(),
             describe: u(),
@@ -151,11 +180,12 @@ impl Default for BuildFacts {
 
 impl BuildFacts {
     /// The string fields by their `.bldinfo` keys, in the order `.bldinfo` writes them.
-    pub(crate) fn string_fields(&self) -> [(&'static str, &str); 16] {
+    pub(crate) fn string_fields(&self) -> [(&'static str, &str); 17] {
         [
             ("program", &self.program),
             ("version", &self.version),
             ("revision", &self.revision),
+            ("revision_source", &self.revision_source),
             ("branch", &self.branch),
             ("tag", &self.tag),
             ("describe", &self.describe),
@@ -185,7 +215,7 @@ impl BuildFacts {
     /// let mut facts = buildinfo::model::BuildFacts::default();
     /// facts.describe = "v1.0.0-2-g3f2c1a9e0b7d".into();
     /// let keys: Vec<_> = facts.pairs().into_iter().map(|(k, _)| k).collect();
-    /// assert_eq!(&keys[..4], ["revision", "modified", "branch", "describe"]);
+    /// assert_eq!(&keys[..5], ["revision", "revision_source", "modified", "branch", "describe"]);
     /// ```
     pub fn pairs(&self) -> Vec<(&'static str, String)> {
         let modified = match self.modified {
@@ -195,6 +225,7 @@ impl BuildFacts {
         };
         let mut out = vec![
             ("revision", self.revision.clone()),
+            ("revision_source", self.revision_source.clone()),
             ("modified", modified.to_owned()),
             ("branch", self.branch.clone()),
         ];
@@ -250,8 +281,9 @@ mod tests {
         facts.describe = "v1-modified".into();
         facts.modified = Some(false);
         let pairs = facts.pairs();
-        assert_eq!(pairs[3], ("describe", "v1-modified".into()));
-        assert_eq!(pairs[4], ("tag", "v1".into()));
+        assert_eq!(pairs[1], ("revision_source", "unknown".into()));
+        assert_eq!(pairs[4], ("describe", "v1-modified".into()));
+        assert_eq!(pairs[5], ("tag", "v1".into()));
         assert!(pairs.contains(&("modified", "false".into())));
         facts.modified = None;
         assert!(facts.pairs().contains(&("modified", "unknown".into())));

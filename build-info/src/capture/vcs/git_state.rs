@@ -306,8 +306,11 @@ fn json_string_field(text: &str, key: &str) -> Option<String> {
     Some(rest[..end].to_owned())
 }
 
-/// Revision and branch from well-known CI variables, first match wins.
-pub(crate) fn from_ci(var: &mut impl FnMut(&str) -> Option<String>) -> Option<VcsFacts> {
+/// Revision and branch from well-known CI variables, first match wins, with the name of the
+/// variable that held the revision (what `revision_source` records).
+pub(crate) fn from_ci(
+    var: &mut impl FnMut(&str) -> Option<String>,
+) -> Option<(&'static str, VcsFacts)> {
     // (revision variable, branch variables, tag variable)
     const SYSTEMS: &[(&str, &[&str], &str)] = &[
         ("GITHUB_SHA", &["GITHUB_HEAD_REF", "GITHUB_REF_NAME"], ""),
@@ -336,12 +339,15 @@ pub(crate) fn from_ci(var: &mut impl FnMut(&str) -> Option<String>) -> Option<Vc
         } else {
             var(tag).and_then(|v| non_empty(&v))
         };
-        return Some(VcsFacts {
-            revision: Some(revision),
-            branch,
-            tag,
-            ..VcsFacts::default()
-        });
+        return Some((
+            rev,
+            VcsFacts {
+                revision: Some(revision),
+                branch,
+                tag,
+                ..VcsFacts::default()
+            },
+        ));
     }
     None
 }
@@ -651,11 +657,23 @@ mod tests {
                 .find(|(n, _)| *n == k)
                 .map(|(_, v)| (*v).to_owned())
         };
-        let f = from_ci(&mut var).unwrap();
+        let (variable, f) = from_ci(&mut var).unwrap();
+        assert_eq!(variable, "CI_COMMIT_SHA");
         assert_eq!(
             (f.revision.as_deref(), f.branch.as_deref(), f.tag.as_deref()),
             (Some("abc1234"), Some("release"), Some("v2"))
         );
         assert!(from_ci(&mut |_: &str| None).is_none());
+        // An empty variable names nothing: the next system's is used.
+        let mut var = |k: &str| match k {
+            "GITHUB_SHA" => Some(String::new()),
+            "BUILDKITE_COMMIT" => Some("def5678".to_owned()),
+            _ => None,
+        };
+        let (variable, f) = from_ci(&mut var).unwrap();
+        assert_eq!(
+            (variable, f.revision.as_deref()),
+            ("BUILDKITE_COMMIT", Some("def5678"))
+        );
     }
 }
