@@ -62,8 +62,8 @@ pub use self::builder::{Builder, emit};
 #[cfg(feature = "build")]
 pub use self::generated_code::zlib;
 pub use self::graph::{
-    Checksums, FeatureSelection, GraphError, GraphPackage, ResolveOptions, inert_toolchain,
-    lockfile_checksums,
+    Checksums, FeatureSelection, GraphError, GraphPackage, LOCKFILE_LIMIT, ResolveOptions,
+    inert_toolchain, lockfile_checksums,
 };
 pub use self::process::{RunError, run_within};
 pub use crate::model::{GitOrigin, Graph};

@@ -245,14 +245,32 @@ pub(crate) fn run_cargo_tree(
     Ok(out.stdout)
 }
 
+/// The largest Cargo.lock read: 32 MiB, a hundred times the lock file of a workspace with
+/// 1,000 packages. A bigger one is taken as unreadable.
+pub const LOCKFILE_LIMIT: u64 = 32 * 1024 * 1024;
+
+/// The text of the lock file at `path`: a regular file (not a FIFO or a device, which could
+/// block or never end) of at most [`LOCKFILE_LIMIT`] bytes; `None` otherwise.
+pub(crate) fn read_lockfile(path: &Path) -> Option<String> {
+    use std::io::Read as _;
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() <= LOCKFILE_LIMIT) {
+        return None;
+    }
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .ok()?
+        .take(LOCKFILE_LIMIT + 1)
+        .read_to_string(&mut text)
+        .ok()?;
+    (text.len() as u64 <= LOCKFILE_LIMIT).then_some(text)
+}
+
 /// The checksums of `lockfile`; none when there is no lock file or it cannot be read.
 pub(crate) fn read_checksums(lockfile: Option<&Path>) -> Checksums {
-    match lockfile {
-        Some(path) => std::fs::read_to_string(path)
-            .map(|text| lockfile_checksums(&text))
-            .unwrap_or_default(),
-        None => Checksums::new(),
-    }
+    lockfile
+        .and_then(read_lockfile)
+        .map(|text| lockfile_checksums(&text))
+        .unwrap_or_default()
 }
 
 impl Graph {

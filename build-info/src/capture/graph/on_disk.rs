@@ -163,6 +163,15 @@ impl LockGraph {
                 .collect();
             match matching[..] {
                 [one] => Some(one),
+                // Named without its source although another of that name and version has
+                // one: cargo writes path packages so.
+                _ if source.is_none() && version.is_some() => {
+                    let mut paths = matching.iter().filter(|&&i| raw[i].source.is_none());
+                    match (paths.next(), paths.next()) {
+                        (Some(&one), None) => Some(one),
+                        _ => None,
+                    }
+                }
                 _ => None,
             }
         };
@@ -249,23 +258,43 @@ pub(super) fn available(
         candidates.iter().map(|&c| (c, lock.reach(c))).collect();
     let mut excluded: BTreeSet<usize> = BTreeSet::new();
     let mut missing: BTreeSet<(String, String)> = BTreeSet::from([missing]);
-    for &c in &candidates {
-        let beyond = reach[&c].iter().any(|&i| {
-            let p = &lock.packages[i];
-            p.is_registry() && !on_disk.contains(&(p.name.clone(), p.version.clone()))
-        });
-        if !beyond {
-            continue;
-        }
-        match req.run(
-            req.root_manifest.parent(),
-            &req.member_args(&lock.packages[c].spec()),
-        ) {
-            Ok(_) => {}
-            Err(e) => {
-                missing.insert(not_on_disk(&e)?);
-                excluded.insert(c);
-            }
+    let doubtful: Vec<usize> = candidates
+        .iter()
+        .copied()
+        .filter(|c| {
+            reach[c].iter().any(|&i| {
+                let p = &lock.packages[i];
+                p.is_registry() && !on_disk.contains(&(p.name.clone(), p.version.clone()))
+            })
+        })
+        .collect();
+    // Each doubtful member's own `cargo tree`, a few at a time: they only read.
+    let dir = req.root_manifest.parent();
+    let checks: Vec<Result<(), GraphError>> = doubtful
+        .chunks(parallel_checks())
+        .flat_map(|chunk| {
+            std::thread::scope(|s| {
+                let running: Vec<_> = chunk
+                    .iter()
+                    .map(|&c| {
+                        let args = req.member_args(&lock.packages[c].spec());
+                        s.spawn(move || req.run(dir, &args).map(drop))
+                    })
+                    .collect();
+                running
+                    .into_iter()
+                    .map(|h| {
+                        h.join()
+                            .unwrap_or_else(|_| Err(GraphError::Cargo("check panicked".into())))
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    for (&c, check) in doubtful.iter().zip(checks) {
+        if let Err(e) = check {
+            missing.insert(not_on_disk(&e)?);
+            excluded.insert(c);
         }
     }
     // Taken together, the members on disk may still need a package that is not: leave out
@@ -308,9 +337,14 @@ pub(super) fn available(
     None
 }
 
+/// How many members' `cargo tree` run at once: the machine's parallelism, at most 4.
+fn parallel_checks() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 4))
+}
+
 /// Reads the lock file beside the workspace root, if any.
 pub(super) fn read_lock(path: Option<&Path>) -> LockGraph {
-    path.and_then(|p| std::fs::read_to_string(p).ok())
+    path.and_then(super::read_lockfile)
         .map(|t| LockGraph::parse(&t))
         .unwrap_or_default()
 }
@@ -402,5 +436,123 @@ dependencies = [
             )),
             None
         );
+    }
+
+    /// Lock file text as cargo writes it for `packages` (name, version, registry?, deps): a
+    /// dependency is named by as little as makes it unique.
+    fn render(packages: &[(String, String, bool, Vec<usize>)]) -> String {
+        let mut text = String::from("version = 4\n");
+        for (name, version, registry, deps) in packages {
+            text.push_str(&format!(
+                "\n[[package]]\nname = \"{name}\"\nversion = \"{version}\"\n"
+            ));
+            if *registry {
+                text.push_str("source = \"registry+https://example.invalid/index\"\n");
+                text.push_str("checksum = \"00\"\n");
+            }
+            if !deps.is_empty() {
+                text.push_str("dependencies = [\n");
+                for &d in deps {
+                    let (n, v, r, _) = &packages[d];
+                    let same_name = packages.iter().filter(|p| p.0 == *n).count();
+                    let same_version = packages.iter().filter(|p| p.0 == *n && p.1 == *v).count();
+                    let item = if same_name == 1 {
+                        n.clone()
+                    } else if same_version == 1 {
+                        format!("{n} {v}")
+                    } else if *r {
+                        format!("{n} {v} (registry+https://example.invalid/index)")
+                    } else {
+                        // The path package beside a registry one of that name and version.
+                        format!("{n} {v}")
+                    };
+                    text.push_str(&format!(" \"{item}\",\n"));
+                }
+                text.push_str("]\n");
+            }
+        }
+        text
+    }
+
+    fn packages()
+    -> impl proptest::strategy::Strategy<Value = Vec<(String, String, bool, Vec<usize>)>> {
+        use proptest::prelude::*;
+        proptest::collection::vec(
+            (
+                "[ab]{1,2}",
+                "[12]\\.0\\.[0-2]",
+                any::<bool>(),
+                proptest::collection::vec(any::<usize>(), 0..4),
+            ),
+            1..12,
+        )
+        .prop_map(|raw| {
+            // Unique (name, version, source), as in a real lock file.
+            let mut seen = BTreeSet::new();
+            let mut out: Vec<(String, String, bool, Vec<usize>)> = Vec::new();
+            for (n, v, r, d) in raw {
+                if seen.insert((n.clone(), v.clone(), r)) {
+                    out.push((n, v, r, d));
+                }
+            }
+            let len = out.len();
+            for p in &mut out {
+                let mut deps: Vec<usize> = p.3.iter().map(|d| d % len).collect();
+                deps.sort_unstable();
+                deps.dedup();
+                p.3 = deps;
+            }
+            out
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(testkit::proptest_cases(300))]
+
+        /// Any text: no panic, every edge inside the list, nothing made from nothing.
+        #[test]
+        fn any_text_gives_a_graph_whose_edges_stay_inside_it(
+            text in "(\\[\\[package\\]\\]\n|name = \"[a-c]\"\n|version = \"[0-2]\"\n|source = \"(registry|sparse|git)\\+x\"\n|dependencies = \\[\n| \"[a-c]( [0-2])?\",\n|\\]\n|[\\[\\]\" =,a-z0-9\n]{0,8})*"
+        ) {
+            let lock = LockGraph::parse(&text);
+            let headers = text.matches("[[package]]").count();
+            proptest::prop_assert!(lock.packages.len() <= headers);
+            for p in &lock.packages {
+                proptest::prop_assert!(!p.name.is_empty() && !p.version.is_empty());
+                proptest::prop_assert!(p.dependencies.iter().all(|&d| d < lock.packages.len()));
+                proptest::prop_assert!(p.dependencies.len() <= text.matches('"').count());
+            }
+        }
+
+        /// Lock files as cargo writes them: every package and every edge read back.
+        #[test]
+        fn a_written_lock_file_reads_back_whole(packages in packages()) {
+            let lock = LockGraph::parse(&render(&packages));
+            proptest::prop_assert_eq!(lock.packages.len(), packages.len());
+            for (read, (name, version, registry, deps)) in lock.packages.iter().zip(&packages) {
+                proptest::prop_assert_eq!(&read.name, name);
+                proptest::prop_assert_eq!(&read.version, version);
+                proptest::prop_assert_eq!(read.is_registry(), *registry);
+                proptest::prop_assert_eq!(&read.dependencies, deps);
+            }
+        }
+
+        /// Any message: no panic; a download failure gives back its package exactly.
+        #[test]
+        fn download_failures_are_recognised_and_nothing_else_is(
+            name in "[a-z_-]{1,12}",
+            version in "[0-9]\\.[0-9]\\.[0-9](-[a-z0-9.]{1,5})?",
+            noise in "\\PC{0,40}",
+        ) {
+            let message = format!("error: failed to download `{name} v{version}`");
+            proptest::prop_assert_eq!(
+                not_on_disk(&GraphError::CargoFailed(message)),
+                Some((name, version))
+            );
+            let other = not_on_disk(&GraphError::CargoFailed(noise.clone()));
+            if !noise.contains("failed to download `") {
+                proptest::prop_assert_eq!(other, None);
+            }
+        }
     }
 }
