@@ -441,11 +441,13 @@ dependencies = [
     /// Lock file text as cargo writes it for `packages` (name, version, registry?, deps): a
     /// dependency is named by as little as makes it unique.
     fn render(packages: &[(String, String, bool, Vec<usize>)]) -> String {
+        use std::fmt::Write as _;
         let mut text = String::from("version = 4\n");
         for (name, version, registry, deps) in packages {
-            text.push_str(&format!(
+            let _ = write!(
+                text,
                 "\n[[package]]\nname = \"{name}\"\nversion = \"{version}\"\n"
-            ));
+            );
             if *registry {
                 text.push_str("source = \"registry+https://example.invalid/index\"\n");
                 text.push_str("checksum = \"00\"\n");
@@ -466,7 +468,7 @@ dependencies = [
                         // The path package beside a registry one of that name and version.
                         format!("{n} {v}")
                     };
-                    text.push_str(&format!(" \"{item}\",\n"));
+                    let _ = writeln!(text, " \"{item}\",");
                 }
                 text.push_str("]\n");
             }
