@@ -1,8 +1,13 @@
 //! Build-script cost and embedded size on a generated workspace with 300 locked packages.
 //!
 //! `cargo bench -p buildinfo --features build --bench build_script` prints:
-//! - build-script time when the dependency graph is recomputed (target <= 300 ms) and when
-//!   only the git state is re-read (target <= 50 ms), medians of several runs;
+//! - build-script time when the dependency graph is recomputed (target <= 300 ms, and <= 1.3x
+//!   the `cargo tree` it runs, timed alone) and when only the git state is re-read (target
+//!   <= 50 ms), medians of several runs;
+//! - the fresh-cache case: a workspace of the app and 4 services in an empty cargo home into
+//!   which only the app's packages were downloaded (from a sparse registry on loopback), the
+//!   build script run under a stand-in cargo whose command line is `cargo build -p bench-app`,
+//!   against `cargo tree -p bench-app` alone;
 //! - bytes embedded for the 300 packages (target <= 16 KiB): `.dep-v0`, `.bldinfo` and the
 //!   run-side table, with and without checksums;
 //! - clean compile time of the build side's own dependencies.
@@ -26,6 +31,18 @@ fn main() {
         buildinfo::build::Builder::new().checksums(checksums).emit();
         return;
     }
+    if let Some(app) = std::env::var_os(AS_CARGO) {
+        // Stand-in for the cargo that runs the build script: its command line (argv[0]
+        // `cargo`, then the build's arguments) is what the build script reads to learn the
+        // package selection.
+        let status = Command::new(std::env::current_exe().unwrap())
+            .args(["--as-build-script", "no-checksums"])
+            .current_dir(app)
+            .env_remove(AS_CARGO)
+            .status()
+            .unwrap();
+        std::process::exit(status.code().unwrap_or(1));
+    }
     let work = testkit::Scratch::new("build-info-bench");
     let app = generate_workspace(&work.join("ws"));
     let out_dir = work.join("out");
@@ -45,6 +62,26 @@ fn main() {
         "{}",
         trace(&out_dir)
     );
+
+    let tree_alone = median(RUNS, || {
+        let started = Instant::now();
+        testkit::run_ok(
+            Command::new(env!("CARGO"))
+                .current_dir(&app)
+                .args([
+                    "tree",
+                    "--offline",
+                    "--locked",
+                    "--workspace",
+                    "-e",
+                    "normal,build",
+                ])
+                .args(["--target", &host_triple(), "--charset", "ascii"])
+                .args(["--format", "{p}|{f}", "--color", "never"]),
+        );
+        started.elapsed()
+    });
+    let fresh = fresh_cache_case(&work.join("fresh"));
 
     let table_bytes = table_size(&out_dir);
     // The first runs passed checksums(true); now the default.
@@ -71,9 +108,16 @@ fn main() {
     );
     let _ = writeln!(
         report,
+        "  cargo tree alone:        {:>7.1} ms   (graph recomputed = {:.2}x, target <= 1.3x)",
+        ms(tree_alone),
+        cold.as_secs_f64() / tree_alone.as_secs_f64()
+    );
+    let _ = writeln!(
+        report,
         "  git state re-read only:  {:>7.1} ms   (target <= 50 ms)",
         ms(warm)
     );
+    report.push_str(&fresh);
     let _ = writeln!(report, "embedded data for {PACKAGES} packages");
     let _ = writeln!(report, "  .dep-v0 (zlib JSON):         {dep_v0:>6} B");
     let _ = writeln!(report, "  .bldinfo with checksums:     {bldinfo:>6} B");
@@ -147,12 +191,49 @@ fn table_size(out_dir: &Path) -> u64 {
 }
 
 fn run_build_script(app: &Path, out_dir: &Path, checksums: bool) -> Duration {
+    run_build_script_in(app, out_dir, checksums, None)
+}
+
+/// [`run_build_script`] with `CARGO_HOME` set to `home` when given.
+fn run_build_script_in(
+    app: &Path,
+    out_dir: &Path,
+    checksums: bool,
+    home: Option<&Path>,
+) -> Duration {
+    run_under(app, out_dir, checksums, home, None)
+}
+
+/// Set (to the package's directory) when the bench runs as the cargo that runs the script.
+const AS_CARGO: &str = "BUILD_INFO_BENCH_AS_CARGO";
+
+/// Runs the build script for `app`, as a child of a process whose command line is
+/// `cargo <invocation>` (run in `workspace`) when given.
+fn run_under(
+    app: &Path,
+    out_dir: &Path,
+    checksums: bool,
+    home: Option<&Path>,
+    invocation: Option<(&Path, &[&str])>,
+) -> Duration {
+    use std::os::unix::process::CommandExt as _;
     std::fs::create_dir_all(out_dir).unwrap();
     let exe = std::env::current_exe().unwrap();
     let target = host_triple();
     let mut cmd = Command::new(exe);
-    cmd.current_dir(app)
-        .arg("--as-build-script")
+    if let Some((workspace, args)) = invocation {
+        assert!(
+            !checksums,
+            "the stand-in cargo runs the script without checksums"
+        );
+        cmd.arg0("cargo")
+            .args(args)
+            .current_dir(workspace)
+            .env(AS_CARGO, app);
+    } else {
+        cmd.current_dir(app);
+    }
+    cmd.arg("--as-build-script")
         .arg(if checksums {
             "checksums"
         } else {
@@ -170,6 +251,9 @@ fn run_build_script(app: &Path, out_dir: &Path, checksums: bool) -> Duration {
         .env("OPT_LEVEL", "3")
         .env("CARGO_CFG_FEATURE", "default")
         .env("SOURCE_DATE_EPOCH", "1790000000");
+    if let Some(home) = home {
+        cmd.env("CARGO_HOME", home);
+    }
     let started = Instant::now();
     let out = cmd.output().unwrap();
     let elapsed = started.elapsed();
@@ -317,4 +401,236 @@ fn clean_compile_time(root: &Path) -> Duration {
         .unwrap();
     assert!(status.success());
     started.elapsed()
+}
+
+/// Services beside the app in the fresh-cache workspace, and crates each one alone uses.
+const SERVICES: usize = 4;
+const SERVICE_CRATES: usize = 10;
+
+/// The fresh-cache case: a workspace of the app and [`SERVICES`] services, its crates served
+/// by a sparse registry on loopback, an empty cargo home into which only the app's packages
+/// were downloaded (what `cargo build -p bench-app` downloads). Returns the report lines.
+fn fresh_cache_case(root: &Path) -> String {
+    let crates = generated_crates();
+    let registry = registry_of(&root.join("registry"), &crates);
+    let home = testkit::FreshHome::new(&registry);
+    let ws = root.join("ws");
+    let app = ws.join("app");
+    std::fs::create_dir_all(app.join("src")).unwrap();
+    let mut members = vec!["\"app\"".to_owned()];
+    let mut manifest = "[package]\nname = \"bench-app\"\nversion = \"1.0.0\"\nedition = \"2021\"\n\n[features]\ndefault = []\n\n[dependencies]\n".to_owned();
+    for c in crates.iter().filter(|c| c.head) {
+        let _ = writeln!(manifest, "{} = \"={}\"", c.name, c.version);
+    }
+    std::fs::write(app.join("Cargo.toml"), manifest).unwrap();
+    std::fs::write(app.join("src/main.rs"), "fn main() {}\n").unwrap();
+    for k in 0..SERVICES {
+        let dir = ws.join(format!("svc{k}"));
+        std::fs::create_dir_all(dir.join("src")).unwrap();
+        let mut manifest = format!(
+            "[package]\nname = \"bench-svc{k}\"\nversion = \"1.0.0\"\nedition = \"2021\"\n\n[dependencies]\n{} = \"={}\"\n",
+            crates[0].name, crates[0].version
+        );
+        for j in 0..SERVICE_CRATES {
+            let _ = writeln!(manifest, "svc{k}-only{j} = \"=1.0.0\"");
+        }
+        std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
+        std::fs::write(dir.join("src/main.rs"), "fn main() {}\n").unwrap();
+        members.push(format!("\"svc{k}\""));
+    }
+    std::fs::write(
+        ws.join("Cargo.toml"),
+        format!(
+            "[workspace]\nmembers = [{}]\nresolver = \"2\"\n",
+            members.join(", ")
+        ),
+    )
+    .unwrap();
+    let target = host_triple();
+    testkit::run_ok(home.cargo(&ws).arg("generate-lockfile"));
+    // What `cargo build -p bench-app` downloads: its packages, for the target and the host.
+    testkit::run_ok(home.cargo(&ws).args([
+        "tree",
+        "-p",
+        "bench-app",
+        "-e",
+        "normal,build",
+        "--target",
+        &target,
+    ]));
+    assert!(
+        !home.on_disk("svc0-only0", "1.0.0"),
+        "the services' crates were downloaded"
+    );
+    assert!(home.on_disk(&crates[1].name, &crates[1].version));
+    testkit::git_init_commit(&ws);
+    let locked = std::fs::read_to_string(ws.join("Cargo.lock"))
+        .unwrap()
+        .matches("[[package]]")
+        .count();
+
+    let selection_alone = median(RUNS, || {
+        let started = Instant::now();
+        testkit::run_ok(
+            home.cargo(&ws)
+                .args([
+                    "tree",
+                    "--offline",
+                    "--locked",
+                    "-p",
+                    "bench-app",
+                    "-e",
+                    "normal,build",
+                ])
+                .args(["--target", &target, "--charset", "ascii"])
+                .args(["--format", "{p}|{f}", "--color", "never"]),
+        );
+        started.elapsed()
+    });
+    let out_dir = root.join("out");
+    let script = median(RUNS, || {
+        let _ = std::fs::remove_dir_all(&out_dir);
+        run_under(
+            &app,
+            &out_dir,
+            false,
+            Some(home.path()),
+            Some((&ws, &["build", "-p", "bench-app"])),
+        )
+    });
+    let trace = trace(&out_dir);
+    assert!(
+        trace.contains("members not on disk left out: bench-svc0@1.0.0, bench-svc1@1.0.0"),
+        "{trace}"
+    );
+    let mut report = String::new();
+    let _ = writeln!(
+        report,
+        "fresh cargo home, {locked} locked packages, {SERVICES} services whose packages are not on disk ({RUNS} runs, median)"
+    );
+    let _ = writeln!(
+        report,
+        "  cargo tree -p app alone: {:>7.1} ms",
+        ms(selection_alone)
+    );
+    let _ = writeln!(
+        report,
+        "  build script:            {:>7.1} ms   (= {:.2}x; its app tree, {SERVICES} service trees {} at a time, the members on disk)",
+        ms(script),
+        script.as_secs_f64() / selection_alone.as_secs_f64(),
+        std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 4))
+    );
+    report
+}
+
+/// One generated registry crate.
+struct GeneratedCrate {
+    name: String,
+    version: String,
+    deps: Vec<usize>,
+    /// The app depends on it.
+    head: bool,
+}
+
+/// The [`PACKAGES`] crates of the app's graph (as [`generate_workspace`] shapes it: group heads
+/// with their groups, and a few edges to higher indices), then each service's own crates.
+fn generated_crates() -> Vec<GeneratedCrate> {
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let mut crates: Vec<GeneratedCrate> = (0..PACKAGES)
+        .map(|i| {
+            let mut deps = std::collections::BTreeSet::new();
+            if i % 12 == 0 {
+                deps.extend(i + 1..(i + 12).min(PACKAGES));
+            }
+            if i + 1 < PACKAGES {
+                for _ in 0..rng.below(5) {
+                    deps.insert(i + 1 + rng.below(PACKAGES - i - 1));
+                }
+            }
+            GeneratedCrate {
+                name: format!(
+                    "{}-{}{i}",
+                    WORDS[i % WORDS.len()],
+                    WORDS[(i / 7) % WORDS.len()]
+                ),
+                version: format!("1.{}.{}", i % 13, i % 29),
+                deps: deps.into_iter().collect(),
+                head: i % 12 == 0,
+            }
+        })
+        .collect();
+    for k in 0..SERVICES {
+        for j in 0..SERVICE_CRATES {
+            crates.push(GeneratedCrate {
+                name: format!("svc{k}-only{j}"),
+                version: "1.0.0".into(),
+                deps: Vec::new(),
+                head: false,
+            });
+        }
+    }
+    crates
+}
+
+/// Packs every crate into a `.crate` file (a gzip tar of `name-version/`) with its index
+/// line, and serves them.
+fn registry_of(dir: &Path, crates: &[GeneratedCrate]) -> testkit::SparseRegistry {
+    let sources = dir.join("src");
+    let files = dir.join("crates");
+    std::fs::create_dir_all(&files).unwrap();
+    let mut paths = Vec::new();
+    for c in crates {
+        let package = format!("{}-{}", c.name, c.version);
+        let src = sources.join(&package);
+        std::fs::create_dir_all(src.join("src")).unwrap();
+        let mut manifest = format!(
+            "[package]\nname = \"{}\"\nversion = \"{}\"\nedition = \"2021\"\n\n[dependencies]\n",
+            c.name, c.version
+        );
+        for &d in &c.deps {
+            let _ = writeln!(manifest, "{} = \"={}\"", crates[d].name, crates[d].version);
+        }
+        std::fs::write(src.join("Cargo.toml"), manifest).unwrap();
+        std::fs::write(src.join("src/lib.rs"), "").unwrap();
+        let file = files.join(format!("{package}.crate"));
+        testkit::run_ok(
+            Command::new("tar")
+                .arg("-czf")
+                .arg(&file)
+                .arg("-C")
+                .arg(&sources)
+                .arg(&package),
+        );
+        paths.push(file);
+    }
+    let sums = testkit::run_ok(Command::new("sha256sum").arg("--").args(&paths));
+    let sums: Vec<String> = testkit::stdout(&sums)
+        .lines()
+        .map(|l| l.split_whitespace().next().unwrap().to_owned())
+        .collect();
+    let packages = crates
+        .iter()
+        .zip(paths)
+        .zip(sums)
+        .map(|((c, file), cksum)| {
+            let deps: Vec<String> = c
+                .deps
+                .iter()
+                .map(|&d| {
+                    format!(
+                        "{{\"name\":\"{}\",\"req\":\"={}\",\"features\":[],\"optional\":false,\"default_features\":true,\"target\":null,\"kind\":\"normal\"}}",
+                        crates[d].name, crates[d].version
+                    )
+                })
+                .collect();
+            let line = format!(
+                "{{\"name\":\"{}\",\"vers\":\"{}\",\"deps\":[{}],\"cksum\":\"{cksum}\",\"features\":{{}},\"yanked\":false}}",
+                c.name,
+                c.version,
+                deps.join(",")
+            );
+            (c.name.clone(), c.version.clone(), line, file)
+        })
+        .collect();
+    testkit::SparseRegistry::from_files(packages)
 }

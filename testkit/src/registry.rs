@@ -122,6 +122,27 @@ impl SparseRegistry {
         SparseRegistry::serve(wanted)
     }
 
+    /// Serves packages made elsewhere (a benchmark's generated crates): for each, its name,
+    /// version, index line (one JSON object whose `cksum` is the file's SHA-256) and `.crate`
+    /// file. Panics on a checksum that differs, as [`from_cache`](Self::from_cache) does.
+    pub fn from_files(packages: Vec<(String, String, String, PathBuf)>) -> SparseRegistry {
+        SparseRegistry::serve(
+            packages
+                .into_iter()
+                .map(|(name, version, line, file)| {
+                    (
+                        name,
+                        Cached {
+                            version,
+                            line,
+                            file,
+                        },
+                    )
+                })
+                .collect(),
+        )
+    }
+
     fn serve(versions: Vec<(String, Cached)>) -> SparseRegistry {
         verify_checksums(&versions);
         let packages = versions

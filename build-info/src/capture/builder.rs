@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use super::script::Script;
-use super::{context, outputs, overrides, toolchain, vcs};
+use super::{context, graph, outputs, overrides, toolchain, vcs};
 use crate::UNKNOWN;
 use crate::model::{BuildFacts, Graph};
 
@@ -90,6 +90,38 @@ impl Builder {
         script.finish();
     }
 
+    /// The facts besides the graph: revision, toolchain, who and when, overrides.
+    fn facts(
+        &self,
+        script: &mut Script,
+        manifest_dir: &std::path::Path,
+        facts: &mut BuildFacts,
+    ) -> overrides::Applied {
+        if self.git {
+            vcs::capture(script, manifest_dir, facts);
+        }
+        let describe_from_git = facts.describe != UNKNOWN;
+        script.note("vcs");
+        toolchain::capture(script, facts);
+        script.note("toolchain");
+        context::capture(script, self.build_user, facts);
+        let applied = overrides::apply(script, facts);
+        if !applied.describe_forced {
+            vcs::finish_describe(facts, describe_from_git && !applied.revision_forced);
+        }
+        if facts.revision == UNKNOWN {
+            // Whatever named it (an override or a CI variable set to `unknown`), no revision
+            // has no source.
+            UNKNOWN.clone_into(&mut facts.revision_source);
+        }
+        if self.git && facts.revision == UNKNOWN {
+            script.problem(
+                "revision unknown: no git repository, CI variable or .cargo_vcs_info.json".into(),
+            );
+        }
+        applied
+    }
+
     /// Each concern in turn; each step reads what it needs through `script`, which records
     /// it for the rerun lines.
     fn run(&self, script: &mut Script) {
@@ -109,39 +141,36 @@ impl Builder {
                 .unwrap_or_else(|| UNKNOWN.into()),
             ..BuildFacts::default()
         };
-        if self.git {
-            vcs::capture(script, &manifest_dir, &mut facts);
-        }
-        let describe_from_git = facts.describe != UNKNOWN;
-        script.note("vcs");
-        toolchain::capture(script, &mut facts);
-        script.note("toolchain");
-        context::capture(script, self.build_user, &mut facts);
-        let applied = overrides::apply(script, &mut facts);
-        if !applied.describe_forced {
-            vcs::finish_describe(&mut facts, describe_from_git && !applied.revision_forced);
-        }
-        if facts.revision == UNKNOWN {
-            // Whatever named it (an override or a CI variable set to `unknown`), no revision
-            // has no source.
-            UNKNOWN.clone_into(&mut facts.revision_source);
-        }
-        if self.git && facts.revision == UNKNOWN {
-            script.problem(
-                "revision unknown: no git repository, CI variable or .cargo_vcs_info.json".into(),
-            );
-        }
-        let graph = if self.dependencies {
-            let mut graph = super::graph::cache::capture(script, &manifest_dir, &mut facts);
-            if vcs::in_cargo_checkout(script, &manifest_dir) {
-                // cargo tree names the checkout by its path; cargo itself took it from git
-                // (the checkout keeps no URL, so none is recorded).
-                graph.mark_local_as_git();
+        // The graph's cargo runs beside the other steps: it only needs cargo's variables.
+        let graph_inputs = self.dependencies.then(|| {
+            let features = toolchain::features(script);
+            graph::cache::prepare(script, &manifest_dir, features)
+        });
+        let (computed, applied) = std::thread::scope(|s| {
+            let computing = graph_inputs
+                .as_ref()
+                .map(|inputs| s.spawn(move || graph::cache::compute(inputs)));
+            let applied = self.facts(script, &manifest_dir, &mut facts);
+            let computed = computing.map(|c| {
+                c.join()
+                    .unwrap_or_else(|_| graph::cache::Computed::panicked())
+            });
+            (computed, applied)
+        });
+        let graph = match (graph_inputs, computed) {
+            (Some(inputs), Some(computed)) => {
+                let mut graph = graph::cache::finish(script, inputs, computed, &mut facts);
+                if vcs::in_cargo_checkout(script, &manifest_dir) {
+                    // cargo tree names the checkout by its path; cargo itself took it from
+                    // git (the checkout keeps no URL, so none is recorded).
+                    graph.mark_local_as_git();
+                }
+                graph
             }
-            graph
-        } else {
-            script.note("graph: disabled");
-            Graph::default()
+            _ => {
+                script.note("graph: disabled");
+                Graph::default()
+            }
         };
         outputs::write(
             script,

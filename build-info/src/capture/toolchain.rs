@@ -17,7 +17,7 @@ pub(super) fn capture(script: &mut Script, facts: &mut BuildFacts) {
         Ok(out) if out.success => {
             let r = parse_rustc_vv(&out.stdout);
             if let Some(release) = r.release {
-                facts.rust_channel = channel(&release).to_owned();
+                channel(&release).clone_into(&mut facts.rust_channel);
                 facts.rust_version = release;
             }
             if let Some(c) = r.commit {
@@ -40,7 +40,13 @@ pub(super) fn capture(script: &mut Script, facts: &mut BuildFacts) {
         .map(|n| n.to_string_lossy().into_owned())
         .or_else(|| script.var("PROFILE"))
         .unwrap_or_else(|| UNKNOWN.into());
-    facts.features = match script.var("CARGO_CFG_FEATURE") {
+    facts.features = features(script);
+}
+
+/// The package's enabled features, sorted: `CARGO_CFG_FEATURE`, or the `CARGO_FEATURE_*`
+/// variables of cargo versions before it.
+pub(super) fn features(script: &mut Script) -> Vec<String> {
+    let mut features: Vec<String> = match script.var("CARGO_CFG_FEATURE") {
         Some(list) => list
             .split(',')
             .filter(|f| !f.is_empty())
@@ -51,7 +57,8 @@ pub(super) fn capture(script: &mut Script, facts: &mut BuildFacts) {
             .filter_map(|(k, _)| k.strip_prefix("CARGO_FEATURE_").map(str::to_lowercase))
             .collect(),
     };
-    facts.features.sort();
+    features.sort();
+    features
 }
 
 /// `rustc -vV`, from the cache in `out_dir` when this rustc already answered there: OUT_DIR's

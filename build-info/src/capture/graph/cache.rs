@@ -11,21 +11,55 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::selection;
+use super::selection::{self, Invocation};
 use super::unification::{self, Failure, Outcome, Request};
-use super::{Checksums, FeatureSelection, ResolveOptions, read_checksums};
+use super::{Checksums, FeatureSelection, GraphError, ResolveOptions, read_checksums};
 use crate::capture::script::Script;
 use crate::model::{BuildFacts, GitOrigin, Graph, GraphScope, Package};
 use crate::packages::Packages;
 
-/// The graph for the package in `manifest_dir` with `facts`' features and target, from the
-/// cache when nothing it depends on changed; `facts` gets its scope. Empty (with a problem)
-/// when it cannot be had.
-///
-/// The graph is the upper bound of what the program can link however the workspace is built
-/// (see [`unification`]); when that fails, the package's own tree, as before workspaces were
-/// taken into account, with a problem saying so.
-pub(crate) fn capture(script: &mut Script, manifest_dir: &Path, facts: &mut BuildFacts) -> Graph {
+/// What the graph step reads from the build script's environment, the key of what it depends
+/// on, and the cached outcome when that key has not changed.
+pub(crate) struct Inputs {
+    manifest: PathBuf,
+    lockfile: Option<PathBuf>,
+    root_manifest: PathBuf,
+    cargo: PathBuf,
+    name: String,
+    version: String,
+    features: Vec<String>,
+    target: Option<String>,
+    invocation: Option<(Invocation, PathBuf)>,
+    /// The files the graph depends on besides the members' manifests.
+    files: Vec<PathBuf>,
+    /// The key without the members' manifests.
+    base_key: String,
+    /// `OUT_DIR/build-info-graph.cache`.
+    cache: PathBuf,
+    cached: Option<Outcome>,
+}
+
+impl Inputs {
+    fn request<'a>(&'a self, checksums: &'a Checksums) -> Request<'a> {
+        Request {
+            cargo: &self.cargo,
+            root_manifest: &self.root_manifest,
+            manifest: &self.manifest,
+            name: &self.name,
+            version: &self.version,
+            features: &self.features,
+            target: self.target.as_deref(),
+            invocation: self.invocation.as_ref(),
+            checksums,
+            lockfile: self.lockfile.as_deref(),
+            timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Reads what the graph for the package in `manifest_dir`, built with `features`, depends on,
+/// and the cached graph when none of it changed. Quick: it runs nothing.
+pub(crate) fn prepare(script: &mut Script, manifest_dir: &Path, features: Vec<String>) -> Inputs {
     let manifest = manifest_dir.join("Cargo.toml");
     let lockfile = manifest_dir
         .ancestors()
@@ -37,31 +71,28 @@ pub(crate) fn capture(script: &mut Script, manifest_dir: &Path, facts: &mut Buil
         .map(|d| d.join("Cargo.toml"))
         .filter(|p| p.is_file())
         .unwrap_or_else(|| manifest.clone());
-    let cargo = PathBuf::from(script.var("CARGO").unwrap_or_else(|| "cargo".into()));
-    let name = script.var("CARGO_PKG_NAME").unwrap_or_default();
-    let version = script.var("CARGO_PKG_VERSION").unwrap_or_default();
-    let target = script.var("TARGET");
-    let invocation = selection::invoking_cargo();
-    let no_checksums = Checksums::new();
-    let mut request = Request {
-        cargo: &cargo,
-        root_manifest: &root_manifest,
-        manifest: &manifest,
-        name: &name,
-        version: &version,
-        features: &facts.features,
-        target: target.as_deref(),
-        invocation: invocation.as_ref(),
-        checksums: &no_checksums,
-        lockfile: lockfile.as_deref(),
-        timeout: Duration::from_secs(60),
+    let mut inputs = Inputs {
+        cargo: PathBuf::from(script.var("CARGO").unwrap_or_else(|| "cargo".into())),
+        name: script.var("CARGO_PKG_NAME").unwrap_or_default(),
+        version: script.var("CARGO_PKG_VERSION").unwrap_or_default(),
+        target: script.var("TARGET"),
+        invocation: selection::invoking_cargo(),
+        features,
+        files: Vec::new(),
+        base_key: String::new(),
+        cache: script.out_dir.join("build-info-graph.cache"),
+        cached: None,
+        manifest,
+        lockfile,
+        root_manifest,
     };
-
     // What the graph depends on: cargo's arguments (both runs, and where the second runs),
     // the flags, the manifests of every member and the lock file. The files are hashed before
     // cargo runs, so an edit made meanwhile cannot be stored under its own key.
+    let no_checksums = Checksums::new();
+    let request = inputs.request(&no_checksums);
     let mut args = request.upper_args().join("\u{1f}");
-    if let (Some(second), Some((_, cwd))) = (request.selection_args(), &invocation) {
+    if let (Some(second), Some((_, cwd))) = (request.selection_args(), &inputs.invocation) {
         let _ = write!(
             args,
             "\u{1e}{}\u{1e}{}",
@@ -74,25 +105,75 @@ pub(crate) fn capture(script: &mut Script, manifest_dir: &Path, facts: &mut Buil
         "\u{1e}{}",
         script.var("CARGO_ENCODED_RUSTFLAGS").unwrap_or_default()
     );
-    let mut files = vec![manifest.clone()];
-    files.extend(Some(root_manifest.clone()).filter(|r| *r != manifest));
-    files.extend(lockfile.clone());
-    let base = key_of(&args, &files, &[]);
-    let cache = script.out_dir.join("build-info-graph.cache");
-    if let Some(cached) = read(&cache, |members| key_of(&base, &[], members)) {
-        watch(script, &files, &cached.members);
-        script.note("graph: cached");
-        return finish(facts, cached);
+    let mut files = vec![inputs.manifest.clone()];
+    files.extend(Some(inputs.root_manifest.clone()).filter(|r| *r != inputs.manifest));
+    files.extend(inputs.lockfile.clone());
+    let base_key = key_of(&args, &files, &[]);
+    inputs.cached = read(&inputs.cache, |members| key_of(&base_key, &[], members));
+    inputs.files = files;
+    inputs.base_key = base_key;
+    inputs
+}
+
+/// What [`compute`] found.
+pub(crate) enum Computed {
+    /// The cached outcome holds.
+    Cached,
+    /// The graph of the workspace (see [`unification`]).
+    Resolved(Outcome),
+    /// The workspace's graph could not be had: why, and the package's own tree.
+    OwnTree(Failure, Result<Graph, GraphError>),
+}
+
+impl Computed {
+    /// What stands for the outcome when the step itself failed (it panicked): no graph, and
+    /// a problem saying so.
+    pub(crate) fn panicked() -> Computed {
+        let e = || GraphError::Cargo("the graph step panicked".into());
+        Computed::OwnTree(Failure::Graph(e()), Err(e()))
+    }
+}
+
+/// Runs cargo for the graph, unless it is cached. It touches nothing of the script, so the
+/// build script runs it beside its other steps.
+pub(crate) fn compute(inputs: &Inputs) -> Computed {
+    if inputs.cached.is_some() {
+        return Computed::Cached;
     }
     // Only a graph that is computed needs the lock file's checksums.
-    let checksums = read_checksums(lockfile.as_deref());
-    request.checksums = &checksums;
-    let outcome = match unification::resolve(&request) {
-        Ok(outcome) => {
+    let checksums = read_checksums(inputs.lockfile.as_deref());
+    match unification::resolve(&inputs.request(&checksums)) {
+        Ok(outcome) => Computed::Resolved(outcome),
+        Err(failure) => {
+            let mut options = ResolveOptions::new(&inputs.cargo, &inputs.manifest);
+            options.features = FeatureSelection::Exact(inputs.features.clone());
+            options.target.clone_from(&inputs.target);
+            Computed::OwnTree(failure, Graph::resolve_with(&options, &checksums))
+        }
+    }
+}
+
+/// Records what [`compute`] found: the scope in `facts`, the files to watch, the cache, the
+/// notes and problems; returns the graph to embed (empty, with a problem, when there is none).
+pub(crate) fn finish(
+    script: &mut Script,
+    mut inputs: Inputs,
+    computed: Computed,
+    facts: &mut BuildFacts,
+) -> Graph {
+    let (files, cache) = (&inputs.files, &inputs.cache);
+    let outcome = match computed {
+        Computed::Cached => {
+            let cached = inputs.cached.take().expect("compute saw a cached outcome");
+            watch(script, files, &cached.members);
+            script.note("graph: cached");
+            return scoped(facts, cached);
+        }
+        Computed::Resolved(outcome) => {
             script.note("graph: computed");
             outcome
         }
-        Err(failure) => {
+        Computed::OwnTree(failure, own) => {
             match failure {
                 // A dependency's build script: its own tree is all there is to say.
                 Failure::NotAMember => script.note("graph: not a workspace member"),
@@ -109,28 +190,28 @@ pub(crate) fn capture(script: &mut Script, manifest_dir: &Path, facts: &mut Buil
                 }
             }
             facts.graph = Some(GraphScope::Unknown);
-            let mut options = ResolveOptions::new(&cargo, &manifest);
-            options.features = FeatureSelection::Exact(facts.features.clone());
-            options.target.clone_from(&target);
-            watch(script, &files, &[]);
-            // Not cached: the next run tries the workspace again. Not labelled either: this
-            // list is neither exact nor an upper bound for sure.
-            match Graph::resolve_with(&options, &checksums) {
-                Ok(graph) => return graph,
+            watch(script, files, &[]);
+            // Not cached: the next run tries the workspace again.
+            return match own {
+                Ok(graph) => graph,
                 Err(e) => {
                     script.note("graph: failed");
-                    let _ = std::fs::remove_file(&cache);
+                    let _ = std::fs::remove_file(cache);
                     script.problem(format!("dependency graph not captured: {e}"));
-                    return Graph::default();
+                    Graph::default()
                 }
-            }
+            };
         }
     };
-    watch(script, &files, &outcome.members);
+    watch(script, files, &outcome.members);
     let link = script.out_dir.join(DOWNLOADS_LINK);
     let _ = std::fs::remove_file(&link);
     if outcome.not_on_disk.is_empty() {
-        write(&cache, &key_of(&base, &[], &outcome.members), &outcome);
+        write(
+            cache,
+            &key_of(&inputs.base_key, &[], &outcome.members),
+            &outcome,
+        );
     } else {
         // Members left out because their packages are not on disk: a build that selects one
         // downloads them into the registry cache first, and this script must then run again
@@ -139,7 +220,7 @@ pub(crate) fn capture(script: &mut Script, manifest_dir: &Path, facts: &mut Buil
             "graph: members not on disk left out: {}",
             outcome.not_on_disk.join(", ")
         ));
-        let _ = std::fs::remove_file(&cache);
+        let _ = std::fs::remove_file(cache);
         let downloads = script
             .cargo_home()
             .map(|home| home.join("registry").join("cache"))
@@ -152,7 +233,7 @@ pub(crate) fn capture(script: &mut Script, manifest_dir: &Path, facts: &mut Buil
             )),
         }
     }
-    finish(facts, outcome)
+    scoped(facts, outcome)
 }
 
 /// The link in `OUT_DIR` to `$CARGO_HOME/registry/cache` that the script watches while
@@ -190,7 +271,7 @@ fn watch(script: &mut Script, files: &[PathBuf], members: &[PathBuf]) {
 }
 
 /// Records the outcome's scope in `facts` and hands its graph over.
-fn finish(facts: &mut BuildFacts, outcome: Outcome) -> Graph {
+fn scoped(facts: &mut BuildFacts, outcome: Outcome) -> Graph {
     facts.graph = Some(outcome.scope);
     facts.only_with_other_members = outcome.only_with_other_members;
     outcome.graph

@@ -9,7 +9,7 @@ use super::GraphError;
 use crate::model::{GitOrigin, Source};
 
 /// One line of the tree.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(super) struct Occurrence {
     pub(super) depth: usize,
     /// Index of the parent occurrence.

@@ -234,12 +234,22 @@ pub(super) fn available(
     req: &Request<'_>,
     lock: &LockGraph,
     missing: (String, String),
+    selected: Option<Vec<Occurrence>>,
 ) -> Option<Available> {
-    let (base_dir, base_args) = match (req.selection_args(), req.invocation) {
-        (Some(args), Some((_, cwd))) => (Some(cwd.as_path()), args),
-        _ => (req.manifest.parent(), req.alone_args()),
+    // Without the lock file (unreadable, or it does not hold our package) nothing can be
+    // judged.
+    if !lock
+        .packages
+        .iter()
+        .any(|p| p.source.is_none() && p.name == req.name && p.version == req.version)
+    {
+        return None;
+    }
+    let base = match (selected, req.selection_args(), req.invocation) {
+        (Some(tree), ..) => tree,
+        (None, Some(args), Some((_, cwd))) => req.run(Some(cwd), &args).ok()?,
+        _ => req.run(req.manifest.parent(), &req.alone_args()).ok()?,
     };
-    let base = req.run(base_dir, &base_args).ok()?;
     let on_disk = packages_of(&base);
     let selected: BTreeSet<(String, String)> = cargo_tree::roots(&base)
         .iter()
@@ -296,6 +306,16 @@ pub(super) fn available(
             missing.insert(not_on_disk(&e)?);
             excluded.insert(c);
         }
+    }
+    if candidates.iter().all(|c| excluded.contains(c)) {
+        // No other member is on disk: the workspace on disk is the base's own selection.
+        let mut excluded: Vec<String> = excluded.iter().map(|&i| lock.packages[i].spec()).collect();
+        excluded.sort();
+        return Some(Available {
+            all: base.clone(),
+            base,
+            excluded,
+        });
     }
     // Taken together, the members on disk may still need a package that is not: leave out
     // every member that may reach it, until cargo resolves the rest (each round leaves out at

@@ -214,9 +214,24 @@ impl From<GraphError> for Failure {
 
 /// The graph to embed for `req` (see the module docs).
 pub(crate) fn resolve(req: &Request<'_>) -> Result<Outcome, Failure> {
-    let (all, selected, not_on_disk) = match req.run(req.root_manifest.parent(), &req.upper_args())
-    {
-        Ok(all) => (all, None, Vec::new()),
+    // In a workspace of several members, this build's own selection is asked beside the
+    // whole workspace rather than after it: both only read.
+    let speculate = req.root_manifest != req.manifest
+        && req
+            .invocation
+            .is_some_and(|(i, _)| !(i.workspace && i.exclude.is_empty() && !i.no_default_features));
+    let (upper, selected) = std::thread::scope(|s| {
+        let selected = speculate.then(|| {
+            s.spawn(|| {
+                let (_, cwd) = req.invocation?;
+                req.run(Some(cwd), &req.selection_args()?).ok()
+            })
+        });
+        let upper = req.run(req.root_manifest.parent(), &req.upper_args());
+        (upper, selected.and_then(|h| h.join().ok().flatten()))
+    });
+    let (all, selected, not_on_disk) = match upper {
+        Ok(all) => (all, selected, Vec::new()),
         Err(e) => {
             // A fresh cargo home: the members whose packages are not on disk are not part of
             // this build (see `on_disk`).
@@ -224,7 +239,7 @@ pub(crate) fn resolve(req: &Request<'_>) -> Result<Outcome, Failure> {
                 return Err(e.into());
             };
             let lock = on_disk::read_lock(req.lockfile);
-            let Some(available) = on_disk::available(req, &lock, missing) else {
+            let Some(available) = on_disk::available(req, &lock, missing, selected) else {
                 return Err(e.into());
             };
             let selected = req.invocation.is_some().then_some(available.base);
@@ -632,6 +647,28 @@ mod tests {
         let mut req = request(Some(&inv), &features, &checksums);
         req.cargo = &cargo;
         assert!(matches!(resolve(&req), Err(Failure::Graph(_))));
+        // When no other member is on disk, the selection is the workspace on disk: no run
+        // over the whole workspace again.
+        let alone = dir.join("alone.lock");
+        std::fs::write(
+            &alone,
+            "version = 4\n\n[[package]]\nname = \"a\"\nversion = \"0.1.0\"\ndependencies = [\n \"itoa\",\n]\n\n[[package]]\nname = \"b\"\nversion = \"0.1.0\"\n\n[[package]]\nname = \"itoa\"\nversion = \"1.0.14\"\nsource = \"registry+https://example.invalid/index\"\n",
+        )
+        .unwrap();
+        let bin = dir.join("alone");
+        let cargo = fresh_home_cargo(&bin, false);
+        let mut req = request(Some(&inv), &features, &checksums);
+        req.cargo = &cargo;
+        req.lockfile = Some(&alone);
+        let o = resolve(&req).unwrap();
+        let log = std::fs::read_to_string(bin.join("log")).unwrap();
+        assert_eq!(
+            (o.scope, o.not_on_disk),
+            (GraphScope::Exact, vec!["a@0.1.0".to_owned()])
+        );
+        assert_eq!(o.members.len(), 1);
+        assert!(!log.contains("--exclude"), "{log}");
+        assert_eq!(log.matches("--workspace").count(), 1, "{log}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
