@@ -309,3 +309,35 @@ impl Graph {
         Ok(classify::build_graph(&nodes, checksums))
     }
 }
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lock_file_is_read_only_when_it_is_a_regular_file_within_the_limit() {
+        let dir = testkit::Scratch::new("build-info-lockfile");
+        let lock = dir.join("Cargo.lock");
+        std::fs::write(&lock, "version = 4\n").unwrap();
+        assert_eq!(read_lockfile(&lock).as_deref(), Some("version = 4\n"));
+        // A sparse file at the limit is read; one byte more is refused before reading.
+        let file = std::fs::File::create(&lock).unwrap();
+        file.set_len(LOCKFILE_LIMIT).unwrap();
+        assert_eq!(
+            read_lockfile(&lock).map(|t| t.len() as u64),
+            Some(LOCKFILE_LIMIT)
+        );
+        file.set_len(LOCKFILE_LIMIT + 1).unwrap();
+        assert_eq!(read_lockfile(&lock), None);
+        // A FIFO would block the build script: refused without opening it.
+        let fifo = dir.join("fifo.lock");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        assert_eq!(read_lockfile(&fifo), None);
+        assert!(read_checksums(Some(&fifo)).is_empty());
+        assert_eq!(read_lockfile(&dir.join("missing.lock")), None);
+    }
+}

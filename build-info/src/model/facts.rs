@@ -297,4 +297,29 @@ mod tests {
             Some(&("only_with_other_members", "itoa@1.0.14".into()))
         );
     }
+
+    #[test]
+    fn every_scope_is_named_read_back_and_explained_differently() {
+        let scopes = [
+            GraphScope::Exact,
+            GraphScope::UpperBound,
+            GraphScope::Unknown,
+        ];
+        let names: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
+        assert_eq!(names, ["exact", "upper-bound", "unknown"]);
+        for scope in scopes {
+            assert_eq!(GraphScope::from_name(scope.as_str()), Some(scope));
+        }
+        assert_eq!(GraphScope::from_name("exact-ish"), None);
+        let meanings: std::collections::BTreeSet<&str> =
+            scopes.iter().map(|s| s.meaning()).collect();
+        assert_eq!(meanings.len(), 3);
+        assert!(GraphScope::Unknown.meaning().contains("may be missing"));
+        assert!(GraphScope::UpperBound.meaning().contains("did not link"));
+        assert!(
+            GraphScope::Exact
+                .meaning()
+                .contains("resolved for the build")
+        );
+    }
 }

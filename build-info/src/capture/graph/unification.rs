@@ -556,16 +556,16 @@ mod tests {
         let outputs = [
             (
                 "b",
-                "b v0.1.0 (/w/b)|default\n`-- shared v0.1.0 (/w/shared)|\n",
+                "b v0.1.0 (/w/b)|default\n|-- ryu v1.0.0|\n`-- shared v0.1.0 (/w/shared)|\n",
             ),
             ("shared", "shared v0.1.0 (/w/shared)|\n"),
             (
                 "avail",
-                "b v0.1.0 (/w/b)|default\n`-- shared v0.1.0 (/w/shared)|\n\nextra v0.1.0 (/w/extra)|\n\nshared v0.1.0 (/w/shared)|\n",
+                "b v0.1.0 (/w/b)|default\n|-- ryu v1.0.0|\n`-- shared v0.1.0 (/w/shared)|\n\nextra v0.1.0 (/w/extra)|\n`-- ryu v1.0.0|\n\nshared v0.1.0 (/w/shared)|\n",
             ),
             (
                 "narrow",
-                "b v0.1.0 (/w/b)|default\n`-- shared v0.1.0 (/w/shared)|\n\nextra v0.1.0 (/w/extra)|\n",
+                "b v0.1.0 (/w/b)|default\n|-- ryu v1.0.0|\n`-- shared v0.1.0 (/w/shared)|\n\nextra v0.1.0 (/w/extra)|\n`-- ryu v1.0.0|\n",
             ),
         ];
         for (file, text) in outputs {
@@ -596,7 +596,7 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn a_fresh_cargo_home_leaves_out_the_members_whose_packages_are_not_on_disk() {
-        const LOCK: &str = "version = 4\n\n[[package]]\nname = \"a\"\nversion = \"0.1.0\"\ndependencies = [\n \"shared\",\n]\n\n[[package]]\nname = \"b\"\nversion = \"0.1.0\"\ndependencies = [\n \"shared\",\n]\n\n[[package]]\nname = \"extra\"\nversion = \"0.1.0\"\n\n[[package]]\nname = \"itoa\"\nversion = \"1.0.14\"\nsource = \"registry+https://example.invalid/index\"\n\n[[package]]\nname = \"shared\"\nversion = \"0.1.0\"\ndependencies = [\n \"extra\",\n \"itoa\",\n]\n";
+        const LOCK: &str = "version = 4\n\n[[package]]\nname = \"a\"\nversion = \"0.1.0\"\ndependencies = [\n \"shared\",\n]\n\n[[package]]\nname = \"b\"\nversion = \"0.1.0\"\ndependencies = [\n \"ryu\",\n \"shared\",\n]\n\n[[package]]\nname = \"extra\"\nversion = \"0.1.0\"\ndependencies = [\n \"ryu\",\n]\n\n[[package]]\nname = \"ryu\"\nversion = \"1.0.0\"\nsource = \"registry+https://example.invalid/index\"\n\n[[package]]\nname = \"itoa\"\nversion = \"1.0.14\"\nsource = \"registry+https://example.invalid/index\"\n\n[[package]]\nname = \"shared\"\nversion = \"0.1.0\"\ndependencies = [\n \"extra\",\n \"itoa\",\n]\n";
         let scratch = testkit::Scratch::new("build-info-fresh-home");
         let dir = scratch.to_path_buf();
         let lockfile = dir.join("Cargo.lock");
@@ -626,26 +626,39 @@ mod tests {
         assert_eq!(o.scope, GraphScope::Exact, "{log}");
         assert_eq!(o.not_on_disk, ["a@0.1.0"]);
         assert!(o.only_with_other_members.is_empty());
-        assert_eq!(names, ["b", "shared"]);
+        assert_eq!(names, ["b", "ryu", "shared"]);
         assert_eq!(o.members.len(), 3, "{log}");
         assert!(log.contains("--package shared@0.1.0"), "{log}");
+        // This build's own selection was asked once, beside the whole workspace.
+        assert_eq!(
+            log.lines().filter(|l| l.ends_with("--package b")).count(),
+            1,
+            "{log}"
+        );
         assert!(!log.contains("--package extra@0.1.0"), "{log}");
         // The command line unknown: the members on disk bound what this build links.
         let (o, names, _) = run(false, None);
         assert_eq!(o.scope, GraphScope::UpperBound);
         assert_eq!(o.not_on_disk, ["a@0.1.0"]);
-        assert_eq!(names, ["b", "shared"]);
+        assert_eq!(names, ["b", "ryu", "shared"]);
         // Together, the members on disk still need itoa: every member that may reach it is
         // left out too.
         let (o, names, log) = run(true, Some(&inv));
         assert_eq!(o.not_on_disk, ["a@0.1.0", "shared@0.1.0"], "{log}");
         assert_eq!(o.scope, GraphScope::Exact);
-        assert_eq!(names, ["b", "shared"]);
+        assert_eq!(names, ["b", "ryu", "shared"]);
         assert_eq!(o.members.len(), 2);
         // Without the lock file nothing can be judged: the failure stands.
         let cargo = fresh_home_cargo(&dir.join("plain"), false);
         let mut req = request(Some(&inv), &features, &checksums);
         req.cargo = &cargo;
+        assert!(matches!(resolve(&req), Err(Failure::Graph(_))));
+        // A lock file without our package says nothing about this workspace.
+        let foreign = dir.join("foreign.lock");
+        std::fs::write(&foreign, LOCK.replace("name = \"b\"", "name = \"bee\"")).unwrap();
+        let mut req = request(Some(&inv), &features, &checksums);
+        req.cargo = &cargo;
+        req.lockfile = Some(&foreign);
         assert!(matches!(resolve(&req), Err(Failure::Graph(_))));
         // When no other member is on disk, the selection is the workspace on disk: no run
         // over the whole workspace again.
