@@ -124,6 +124,14 @@ fn one_member_built_in_a_fresh_home_is_exact_and_so_is_the_workspace_built_after
         b_trace.contains(&format!("members not on disk left out: {a}@0.1.0")),
         "{b_trace}"
     );
+    // The script watches the registry cache through a link in its OUT_DIR (cargo ignores
+    // rerun-if-changed paths under CARGO_HOME/registry).
+    let out_dir = support::out_dir_from_messages(&stdout(&out), &b).unwrap();
+    let link = out_dir.join("build-info-registry-cache");
+    assert_eq!(
+        std::fs::read_link(&link).unwrap(),
+        home.path().join("registry").join("cache")
+    );
     let bin_b = testkit::binary("debug", &b);
     let info = bldinfo(&bin_b);
     assert_eq!(info["graph"], "exact", "{info}");
@@ -147,6 +155,8 @@ fn one_member_built_in_a_fresh_home_is_exact_and_so_is_the_workspace_built_after
     assert!(our_warnings(&out).is_empty(), "{:?}", our_warnings(&out));
     let b_trace = trace(&out, &b);
     assert!(b_trace.contains("graph: computed"), "{b_trace}");
+    // The whole workspace is on disk now: nothing left to watch there.
+    assert!(std::fs::symlink_metadata(&link).is_err(), "{}", link.display());
     assert!(!b_trace.contains("not on disk"), "{b_trace}");
     for member in [&a, &b] {
         let bin = testkit::binary("debug", member);

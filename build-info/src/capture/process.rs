@@ -37,6 +37,9 @@ impl std::fmt::Display for RunError {
 impl std::error::Error for RunError {}
 
 /// [`run_within`], with the output as text.
+/// `ETXTBSY` on Linux and the BSDs.
+const ETXTBSY: i32 = 26;
+
 pub(crate) fn run(cmd: &mut Command, limit: Duration) -> Result<Output, RunError> {
     let out = run_within(cmd, limit)?;
     Ok(Output {
@@ -50,12 +53,21 @@ pub(crate) fn run(cmd: &mut Command, limit: Duration) -> Result<Output, RunError
 /// no child can hang its caller. Output is read on threads so that a chatty child never blocks
 /// on a full pipe. The build side runs git, cargo and rustc through it; tools reuse it.
 pub fn run_within(cmd: &mut Command, limit: Duration) -> Result<std::process::Output, RunError> {
-    let mut child = cmd
-        .stdin(Stdio::null())
+    cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(RunError::Spawn)?;
+        .stderr(Stdio::piped());
+    // "Text file busy": the program was just written, and a process another thread forked
+    // meanwhile still holds it open until its own exec. It passes in moments.
+    let mut attempts = 0;
+    let mut child = loop {
+        match cmd.spawn() {
+            Err(e) if cfg!(unix) && e.raw_os_error() == Some(ETXTBSY) && attempts < 50 => {
+                attempts += 1;
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            other => break other.map_err(RunError::Spawn)?,
+        }
+    };
     let reader = |mut pipe: Box<dyn Read + Send>| {
         std::thread::spawn(move || {
             let mut buf = Vec::new();

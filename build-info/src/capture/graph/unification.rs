@@ -430,7 +430,7 @@ mod tests {
         }
         let d = dir.display();
         let script = format!(
-            "#!/bin/sh\ncase \"$*\" in\n*--workspace*) cat '{d}/upper';;\n*--package*) cat '{d}/selected';;\n*) cat '{d}/alone';;\nesac\n"
+            "#!/bin/sh\necho \"$*\" >> '{d}/log'\ncase \"$*\" in\n*--workspace*) cat '{d}/upper';;\n*--package*) cat '{d}/selected';;\n*) cat '{d}/alone';;\nesac\n"
         );
         let path = dir.join("cargo");
         std::fs::write(&path, script).unwrap();
@@ -469,10 +469,18 @@ mod tests {
             (GraphScope::UpperBound, all.clone(), 3)
         );
         assert_eq!(only, ["itoa@1.0.14"]);
+        let runs = || {
+            let log = std::fs::read_to_string(dir.join("log")).unwrap_or_default();
+            let _ = std::fs::remove_file(dir.join("log"));
+            log.lines().count()
+        };
+        // The whole workspace and the selection, once each.
+        assert_eq!(runs(), 2);
         // Every member: exact, without a second run.
         let (scope, only, names, _) = outcome(&cargo, Some("cargo build --workspace"), &features);
         assert_eq!((scope, names), (GraphScope::Exact, all.clone()));
         assert!(only.is_empty());
+        assert_eq!(runs(), 1);
         // Unknown: the upper bound, unlabelled crates unknown.
         let (scope, only, _, _) = outcome(&cargo, None, &features);
         assert_eq!((scope, only.len()), (GraphScope::UpperBound, 0));
