@@ -36,6 +36,7 @@
 //! runtime/build classification, and the `OUT_DIR` cache) is the one part tools use too: the
 //! `graph` feature gives [`Graph::resolve`] without the build-script entry points.
 
+mod bounded;
 #[cfg(feature = "build")]
 mod builder;
 #[cfg(feature = "build")]

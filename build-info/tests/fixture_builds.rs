@@ -50,16 +50,7 @@ fn tree_set(
     ])
     .args(["--prefix", "none", "--format", "{p}"])
     .args(features);
-    stdout(&run_ok(&mut cmd))
-        .lines()
-        .filter(|l| !l.trim().is_empty() && !l.starts_with('['))
-        .map(|l| {
-            let mut parts = l.split_whitespace();
-            let n = parts.next().unwrap();
-            let v = parts.next().unwrap().trim_start_matches('v');
-            format!("{n} {v}")
-        })
-        .collect()
+    support::tree_packages(&stdout(&run_ok(&mut cmd)))
 }
 
 fn embedded_set(dump: &Dump, kind: Option<&str>) -> BTreeSet<String> {

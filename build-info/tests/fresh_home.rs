@@ -53,16 +53,7 @@ fn embedded(bin: &Path) -> BTreeSet<String> {
 fn tree(mut cmd: Command, package: &str, target: &str) -> BTreeSet<String> {
     cmd.args(["tree", "--offline", "-p", package, "-e", "normal,build"])
         .args(["--target", target, "--prefix", "none", "--format", "{p}"]);
-    stdout(&run_ok(&mut cmd))
-        .lines()
-        .filter(|l| !l.trim().is_empty() && !l.starts_with('['))
-        .map(|l| {
-            let mut parts = l.split_whitespace();
-            let n = parts.next().unwrap();
-            let v = parts.next().unwrap().trim_start_matches('v');
-            format!("{n} {v}")
-        })
-        .collect()
+    support::tree_packages(&stdout(&run_ok(&mut cmd)))
 }
 
 /// Every line in which build-info warned during a build.
@@ -156,7 +147,11 @@ fn one_member_built_in_a_fresh_home_is_exact_and_so_is_the_workspace_built_after
     let b_trace = trace(&out, &b);
     assert!(b_trace.contains("graph: computed"), "{b_trace}");
     // The whole workspace is on disk now: nothing left to watch there.
-    assert!(std::fs::symlink_metadata(&link).is_err(), "{}", link.display());
+    assert!(
+        std::fs::symlink_metadata(&link).is_err(),
+        "{}",
+        link.display()
+    );
     assert!(!b_trace.contains("not on disk"), "{b_trace}");
     for member in [&a, &b] {
         let bin = testkit::binary("debug", member);

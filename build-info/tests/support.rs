@@ -84,3 +84,17 @@ pub fn elf_section(file: &[u8], name: &str) -> Option<Vec<u8>> {
 pub fn inflate(data: &[u8]) -> String {
     String::from_utf8(testkit::inflate(data)).unwrap()
 }
+
+/// `name version` of every package line of `cargo tree --prefix none --format {p}` output.
+pub fn tree_packages(output: &str) -> std::collections::BTreeSet<String> {
+    output
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('['))
+        .map(|l| {
+            let mut parts = l.split_whitespace();
+            let n = parts.next().unwrap();
+            let v = parts.next().unwrap().trim_start_matches('v');
+            format!("{n} {v}")
+        })
+        .collect()
+}

@@ -252,17 +252,7 @@ pub const LOCKFILE_LIMIT: u64 = 32 * 1024 * 1024;
 /// The text of the lock file at `path`: a regular file (not a FIFO or a device, which could
 /// block or never end) of at most [`LOCKFILE_LIMIT`] bytes; `None` otherwise.
 pub(crate) fn read_lockfile(path: &Path) -> Option<String> {
-    use std::io::Read as _;
-    if !std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() <= LOCKFILE_LIMIT) {
-        return None;
-    }
-    let mut text = String::new();
-    std::fs::File::open(path)
-        .ok()?
-        .take(LOCKFILE_LIMIT + 1)
-        .read_to_string(&mut text)
-        .ok()?;
-    (text.len() as u64 <= LOCKFILE_LIMIT).then_some(text)
+    super::bounded::read_regular_file(path, LOCKFILE_LIMIT)
 }
 
 /// The checksums of `lockfile`; none when there is no lock file or it cannot be read.

@@ -91,14 +91,7 @@ const VCS_INFO_LIMIT: u64 = 64 * 1024;
 
 /// The text of a `.cargo_vcs_info.json`, or `None` when unreadable or over the limit.
 fn read_bounded(path: &Path) -> Option<String> {
-    use std::io::Read as _;
-    let mut text = String::new();
-    std::fs::File::open(path)
-        .ok()?
-        .take(VCS_INFO_LIMIT + 1)
-        .read_to_string(&mut text)
-        .ok()?;
-    (text.len() as u64 <= VCS_INFO_LIMIT).then_some(text)
+    super::bounded::read_regular_file(path, VCS_INFO_LIMIT)
 }
 
 /// Copies what is known into `facts`, leaving the rest `unknown`; `source` names where a

@@ -419,11 +419,19 @@ mod tests {
         assert!(req.selection_args().is_none());
     }
 
+    /// Writes an executable script.
+    #[cfg(unix)]
+    fn executable(path: &Path, script: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::write(path, script).unwrap();
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path.to_path_buf()
+    }
+
     /// A stand-in for cargo that prints `upper` for `--workspace`, `selected` for a
     /// `--package` selection and `alone` otherwise.
     #[cfg(unix)]
     fn fake_cargo(dir: &Path, upper: &str, selected: &str, alone: &str) -> PathBuf {
-        use std::os::unix::fs::PermissionsExt as _;
         std::fs::create_dir_all(dir).unwrap();
         for (file, text) in [("upper", upper), ("selected", selected), ("alone", alone)] {
             std::fs::write(dir.join(file), text).unwrap();
@@ -432,10 +440,7 @@ mod tests {
         let script = format!(
             "#!/bin/sh\necho \"$*\" >> '{d}/log'\ncase \"$*\" in\n*--workspace*) cat '{d}/upper';;\n*--package*) cat '{d}/selected';;\n*) cat '{d}/alone';;\nesac\n"
         );
-        let path = dir.join("cargo");
-        std::fs::write(&path, script).unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-        path
+        executable(&dir.join("cargo"), &script)
     }
 
     #[cfg(unix)]
@@ -558,7 +563,6 @@ mod tests {
     /// together still need itoa until `shared` is left out too.
     #[cfg(unix)]
     fn fresh_home_cargo(dir: &Path, union: bool) -> PathBuf {
-        use std::os::unix::fs::PermissionsExt as _;
         std::fs::create_dir_all(dir).unwrap();
         let d = dir.display();
         let outputs = [
@@ -595,10 +599,7 @@ mod tests {
              *) printf \"$(cat '{d}/b')\";;\n\
              esac\n"
         );
-        let path = dir.join("cargo");
-        std::fs::write(&path, script).unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-        path
+        executable(&dir.join("cargo"), &script)
     }
 
     #[cfg(unix)]
