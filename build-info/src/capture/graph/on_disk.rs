@@ -139,7 +139,14 @@ impl LockGraph {
                 _ => {}
             }
         }
-        raw.retain(|p| !p.name.is_empty() && !p.version.is_empty());
+        // A package name and a version are made of these; anything else is not cargo's and
+        // is never handed to cargo.
+        let plain = |s: &str| {
+            !s.is_empty()
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'+'))
+        };
+        raw.retain(|p| plain(&p.name) && plain(&p.version));
         // A dependency is `name`, `name version` or `name version (source)`: as little as
         // makes it unique in this lock file.
         let mut by_name: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
@@ -434,6 +441,10 @@ dependencies = [
         assert!(ryu.is_registry());
         assert!(lock.packages[index("a@0.1.0")].source.is_none());
         assert!(!lock.packages[index("a@0.1.0")].is_registry());
+        // A name that is not a package name never reaches cargo's command line.
+        let hostile = LockGraph::parse(&LOCK.replace("name = \"b\"", "name = \"--config=x\""));
+        assert_eq!(hostile.packages.len(), 5);
+        assert!(hostile.packages.iter().all(|p| !p.name.starts_with('-')));
         // An ambiguous dependency (two versions, no version given) gets no edge.
         let lock = LockGraph::parse(&LOCK.replace("\"itoa 1.0.14\"", "\"itoa\""));
         let a = lock.packages.iter().position(|p| p.name == "a").unwrap();

@@ -110,7 +110,8 @@ impl Request<'_> {
     pub(super) fn upper_args_excluding(&self, excluded: &[String]) -> Vec<String> {
         let mut args = self.upper_args();
         for spec in excluded {
-            args.extend(["--exclude".to_owned(), spec.clone()]);
+            // One argument, so that no text read from Cargo.lock can become an option.
+            args.push(format!("--exclude={spec}"));
         }
         args
     }
@@ -122,8 +123,7 @@ impl Request<'_> {
         args.extend([
             "--manifest-path".to_owned(),
             self.root_manifest.display().to_string(),
-            "--package".to_owned(),
-            spec.to_owned(),
+            format!("--package={spec}"),
         ]);
         if self.invocation.is_some_and(|(i, _)| i.all_features) {
             args.push("--all-features".into());
@@ -591,11 +591,11 @@ mod tests {
         };
         let script = format!(
             "#!/bin/sh\necho \"$*\" >> '{d}/log'\ncase \"$*\" in\n\
-             *'--exclude a@0.1.0 --exclude shared@0.1.0'*) printf \"$(cat '{d}/narrow')\";;\n\
-             *'--exclude a@0.1.0'*) {avail};;\n\
+             *'--exclude=a@0.1.0 --exclude=shared@0.1.0'*) printf \"$(cat '{d}/narrow')\";;\n\
+             *'--exclude=a@0.1.0'*) {avail};;\n\
              *--workspace*) {fail};;\n\
-             *'--package a@0.1.0'*) {fail};;\n\
-             *'--package shared@0.1.0'*) printf \"$(cat '{d}/shared')\";;\n\
+             *'--package=a@0.1.0'*) {fail};;\n\
+             *'--package=shared@0.1.0'*) printf \"$(cat '{d}/shared')\";;\n\
              *) printf \"$(cat '{d}/b')\";;\n\
              esac\n"
         );
@@ -637,14 +637,14 @@ mod tests {
         assert!(o.only_with_other_members.is_empty());
         assert_eq!(names, ["b", "ryu", "shared"]);
         assert_eq!(o.members.len(), 3, "{log}");
-        assert!(log.contains("--package shared@0.1.0"), "{log}");
+        assert!(log.contains("--package=shared@0.1.0"), "{log}");
         // This build's own selection was asked once, beside the whole workspace.
         assert_eq!(
             log.lines().filter(|l| l.ends_with("--package b")).count(),
             1,
             "{log}"
         );
-        assert!(!log.contains("--package extra@0.1.0"), "{log}");
+        assert!(!log.contains("--package=extra@0.1.0"), "{log}");
         // The command line unknown: the members on disk bound what this build links.
         let (o, names, _) = run(false, None);
         assert_eq!(o.scope, GraphScope::UpperBound);
