@@ -17,6 +17,8 @@ mod lockfile;
 #[cfg(feature = "build")]
 mod on_disk;
 #[cfg(feature = "build")]
+mod request;
+#[cfg(feature = "build")]
 pub(crate) mod selection;
 #[cfg(feature = "build")]
 mod unification;
