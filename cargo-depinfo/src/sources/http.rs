@@ -332,20 +332,19 @@ fn redirect_target(url: &Url, location: &str) -> Result<Url, HttpError> {
 
 /// `%XX` sequences decoded; `None` for a bad sequence or a result that is not UTF-8.
 fn percent_decode(s: &str) -> Option<String> {
+    // The crate passes a `%` without two hex digits through as text: such a URL is refused.
     let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = s.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
+    let well_formed = bytes.iter().enumerate().all(|(i, b)| {
+        *b != b'%'
+            || bytes
+                .get(i + 1..i + 3)
+                .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
+    });
+    if !well_formed {
+        return None;
     }
-    String::from_utf8(out).ok()
+    let decoded = percent_encoding::percent_decode_str(s).decode_utf8().ok()?;
+    Some(decoded.into_owned())
 }
 
 impl std::fmt::Debug for HttpOptions {
