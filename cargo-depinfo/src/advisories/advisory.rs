@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::cvss::{self, CvssError, Severity};
-use super::versions::{SafeRange, is_affected, safe_ranges};
+use super::versions::{RangeError, SafeRange, is_affected, safe_ranges};
 
 /// One RustSec advisory: what it says and which versions it affects.
 #[derive(Debug, Clone, Serialize)]
@@ -140,9 +140,9 @@ pub enum ParseError {
     /// The CVSS vector has no score.
     #[error(transparent)]
     Cvss(#[from] CvssError),
-    /// The `patched` or `unaffected` ranges are refused (the message names the requirement).
-    #[error("{0}")]
-    Versions(String),
+    /// The `patched` or `unaffected` ranges are refused.
+    #[error(transparent)]
+    Versions(#[from] RangeError),
 }
 
 /// The longest field value an advisory may hold, in bytes: a title or a vector of a megabyte is
@@ -207,8 +207,7 @@ impl Advisory {
             Some(vector) => Some(cvss::base_score(vector)?),
             None => None,
         };
-        let ranges = safe_ranges(&raw.versions.patched, &raw.versions.unaffected)
-            .map_err(ParseError::Versions)?;
+        let ranges = safe_ranges(&raw.versions.patched, &raw.versions.unaffected)?;
         Ok(Advisory {
             id: a.id,
             package: a.package,
@@ -402,6 +401,46 @@ Text.
             assert!(e.contains(want), "{e:?} lacks {want:?}");
             assert!(!e.contains('\n'), "{e:?}");
         }
+    }
+
+    /// Callers can tell the failures apart without reading the message.
+    #[test]
+    fn failures_are_variants() {
+        let e = |text: &str| Advisory::parse(text).unwrap_err();
+        assert_eq!(e("# Title\n"), ParseError::NoFrontMatter);
+        assert_eq!(e("```toml\n[advisory]\n"), ParseError::UnclosedFrontMatter);
+        assert!(matches!(
+            e("```toml\n[advisory]\nid = \"RUSTSEC-1\"\n```\n# T\n"),
+            ParseError::FrontMatterAt { line: 2, .. }
+        ));
+        assert_eq!(
+            e(&EXAMPLE.replace("# Advisory Title", "Advisory Title")),
+            ParseError::NoTitle
+        );
+        assert_eq!(
+            e(&EXAMPLE.replace("RUSTSEC-2020-0001", "GHSA-1")),
+            ParseError::Id("GHSA-1".into())
+        );
+        assert_eq!(
+            e(&EXAMPLE.replace("\"crate-name\"", "\"a b\"")),
+            ParseError::Package("a b".into())
+        );
+        assert_eq!(
+            e(&EXAMPLE.replace("<= 0.1.2", ">= 0.1.2")),
+            ParseError::Versions(RangeError::Overlapping)
+        );
+        assert!(matches!(
+            e(&EXAMPLE.replace("S:C/", "")),
+            ParseError::Cvss(CvssError::Invalid { metric: "S", .. })
+        ));
+        assert!(matches!(
+            e(&EXAMPLE.replace("CVSS:3.1", "CVSS:2.0")),
+            ParseError::Cvss(CvssError::Unsupported { .. })
+        ));
+        assert!(matches!(
+            e(&EXAMPLE.replace("/A:H", "/A:H/A:L")),
+            ParseError::Cvss(CvssError::Twice { metric: "A", .. })
+        ));
     }
 
     #[test]

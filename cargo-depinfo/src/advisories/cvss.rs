@@ -235,6 +235,32 @@ mod tests {
         }
     }
 
+    /// The `cvss` crate's reading, which RustSec's own reader shares: names and values in any
+    /// case, and a metric CVSS v3 does not define refused (the formula written here before
+    /// refused the first and skipped the second).
+    #[test]
+    fn v3_vectors_are_read_as_the_cvss_crate_reads_them() {
+        assert_eq!(
+            base_score("CVSS:3.1/av:n/ac:l/pr:n/ui:n/s:u/c:h/i:h/a:h"),
+            Ok(98)
+        );
+        let unknown = base_score("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H/ZZ:1").unwrap_err();
+        assert!(
+            matches!(&unknown, CvssError::Unknown { metric, .. } if metric == "ZZ"),
+            "{unknown:?}"
+        );
+        assert_eq!(
+            unknown.to_string(),
+            "unknown CVSS metric \"ZZ\" in \"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H/ZZ:1\""
+        );
+        let bad_temporal =
+            base_score("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H/E:Q").unwrap_err();
+        assert!(
+            matches!(bad_temporal, CvssError::Invalid { metric: "E", .. }),
+            "{bad_temporal:?}"
+        );
+    }
+
     /// Every one of the 2,592 CVSS v3 base vectors scores the same as v3.0 and v3.1, and the
     /// scores are those the formula written here before the `cvss` crate computed (the same
     /// for all 5,184 vectors when it was replaced): their sum and a hash of them in order, so

@@ -58,9 +58,14 @@ fn credentials_in_urls_become_basic_auth_and_leave_the_url() {
 
 #[test]
 fn percent_decoding_refuses_what_is_not_two_hex_digits_or_utf8() {
-    assert_eq!(percent_decode("a%20b%3A%c3%A9").as_deref(), Some("a b:\u{e9}"));
+    assert_eq!(
+        percent_decode("a%20b%3A%c3%A9").as_deref(),
+        Some("a b:\u{e9}")
+    );
     assert_eq!(percent_decode("plain").as_deref(), Some("plain"));
-    for bad in ["%", "%4", "a%4", "%zz", "%+f", "%-1", "%\u{e9}9", "%ff", "%c3"] {
+    for bad in [
+        "%", "%4", "a%4", "%zz", "%+f", "%-1", "%\u{e9}9", "%ff", "%c3",
+    ] {
         assert_eq!(percent_decode(bad), None, "{bad:?}");
     }
 }
