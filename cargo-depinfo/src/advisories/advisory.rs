@@ -134,7 +134,7 @@ pub enum ParseError {
     /// The package is not a crate name.
     #[error("package {} is not a crate name", crate::render::quoted(&short(.0)))]
     Package(String),
-    /// A field is longer than [`MAX_FIELD`].
+    /// A field is longer than 4096 bytes (`MAX_FIELD`).
     #[error("a field is longer than {MAX_FIELD} bytes")]
     FieldTooLong,
     /// The CVSS vector has no score.
