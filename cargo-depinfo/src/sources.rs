@@ -353,18 +353,18 @@ pub fn collect_with(args: &SourceArgs, on_progress: &mut dyn FnMut(Progress<'_>)
             match Client::new(&options) {
                 Ok(c) => c,
                 Err(e) => {
-                    // Only a broken TLS setup gets here: every network source fails with it,
-                    // each as the kind of source it is.
+                    // Only a TLS setup or a proxy that cannot be used gets here: every network
+                    // source fails with it, each as the kind of source it is.
                     let pages = args.metrics.iter().map(|url| SourceError::MetricsPage {
                         url: http::shown_url(url),
-                        error: MetricsPageError::Http(HttpError::Tls(e.clone())),
+                        error: MetricsPageError::Http(HttpError::Setup(e.clone())),
                     });
                     let apis = args
                         .prometheus
                         .iter()
                         .map(|url| SourceError::PrometheusApi {
                             url: http::shown_url(url),
-                            error: ApiError::Http(HttpError::Tls(e.clone())),
+                            error: ApiError::Http(HttpError::Setup(e.clone())),
                         });
                     errors.extend(pages.chain(apis));
                     return Collected {

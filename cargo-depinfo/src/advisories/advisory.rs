@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::cvss::{self, Severity};
-use super::versions::{SafeRange, is_affected, safe_ranges};
+use super::cvss::{self, CvssError, Severity};
+use super::versions::{RangeError, SafeRange, is_affected, safe_ranges};
 
 /// One RustSec advisory: what it says and which versions it affects.
 #[derive(Debug, Clone, Serialize)]
@@ -100,6 +100,51 @@ struct RawVersions {
     unaffected: Vec<String>,
 }
 
+/// Why an advisory file was refused, in one line; the caller names the file. Quoted values are
+/// escaped and cut to 40 characters.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ParseError {
+    /// The file does not begin with "```toml".
+    #[error("does not start with a ```toml front matter block")]
+    NoFrontMatter,
+    /// No closing fence after the front matter.
+    #[error("no end to the ```toml front matter block")]
+    UnclosedFrontMatter,
+    /// The front matter is not TOML in RustSec's layout, at this line of the file.
+    #[error("line {line}: {message}")]
+    FrontMatterAt {
+        /// The line of the file (1 is the opening fence's).
+        line: usize,
+        /// The first line of toml's message.
+        message: String,
+    },
+    /// The front matter is not TOML in RustSec's layout, at no particular place.
+    #[error("front matter: {message}")]
+    FrontMatter {
+        /// The first line of toml's message.
+        message: String,
+    },
+    /// No `title` field and no `# ` heading after the front matter.
+    #[error("no `# ` title after the front matter")]
+    NoTitle,
+    /// The id is not `RUSTSEC-...` in printable characters.
+    #[error("id {} is not RUSTSEC-YYYY-NNNN", crate::render::quoted(&short(.0)))]
+    Id(String),
+    /// The package is not a crate name.
+    #[error("package {} is not a crate name", crate::render::quoted(&short(.0)))]
+    Package(String),
+    /// A field is longer than 4096 bytes (`MAX_FIELD`).
+    #[error("a field is longer than {MAX_FIELD} bytes")]
+    FieldTooLong,
+    /// The CVSS vector has no score.
+    #[error(transparent)]
+    Cvss(#[from] CvssError),
+    /// The `patched` or `unaffected` ranges are refused.
+    #[error(transparent)]
+    Versions(#[from] RangeError),
+}
+
 /// The longest field value an advisory may hold, in bytes: a title or a vector of a megabyte is
 /// not an advisory.
 const MAX_FIELD: usize = 4096;
@@ -107,13 +152,11 @@ const MAX_FIELD: usize = 4096;
 impl Advisory {
     /// Parses one advisory file's text; the error says what is wrong (the caller names the
     /// file).
-    pub fn parse(text: &str) -> Result<Advisory, String> {
+    pub fn parse(text: &str) -> Result<Advisory, ParseError> {
         let rest = text
             .strip_prefix("```toml")
-            .ok_or("does not start with a ```toml front matter block")?;
-        let end = rest
-            .find("\n```")
-            .ok_or("no end to the ```toml front matter block")?;
+            .ok_or(ParseError::NoFrontMatter)?;
+        let end = rest.find("\n```").ok_or(ParseError::UnclosedFrontMatter)?;
         let front = &rest[..end];
         let markdown = rest[end + 4..].trim_start();
         let raw: RawFile = toml::from_str(front).map_err(|e| {
@@ -123,32 +166,24 @@ impl Advisory {
                 Some(span) => {
                     // `front` starts right after "```toml", on the file's first line.
                     let line = front[..span.start.min(front.len())].matches('\n').count() + 1;
-                    format!("line {line}: {message}")
+                    ParseError::FrontMatterAt { line, message }
                 }
-                None => format!("front matter: {message}"),
+                None => ParseError::FrontMatter { message },
             }
         })?;
         let a = raw.advisory;
         let title = match a.title {
             Some(title) => title,
             None => {
-                let heading = markdown
-                    .strip_prefix("# ")
-                    .ok_or("no `# ` title after the front matter")?;
+                let heading = markdown.strip_prefix("# ").ok_or(ParseError::NoTitle)?;
                 heading.lines().next().unwrap_or("").trim_end().to_owned()
             }
         };
         if !a.id.starts_with("RUSTSEC-") || !is_printable(&a.id) {
-            return Err(format!(
-                "id {} is not RUSTSEC-YYYY-NNNN",
-                crate::render::quoted(&short(&a.id))
-            ));
+            return Err(ParseError::Id(a.id));
         }
         if !build_info_collector::is_crate_name(&a.package) {
-            return Err(format!(
-                "package {} is not a crate name",
-                crate::render::quoted(&short(&a.package))
-            ));
+            return Err(ParseError::Package(a.package));
         }
         let all_fields = [&a.id, &a.package, &a.date, &title]
             .into_iter()
@@ -165,7 +200,7 @@ impl Advisory {
             .chain(&raw.affected.arch);
         for field in all_fields {
             if field.len() > MAX_FIELD {
-                return Err(format!("a field is longer than {MAX_FIELD} bytes"));
+                return Err(ParseError::FieldTooLong);
             }
         }
         let score = match &a.cvss {
@@ -362,10 +397,50 @@ Text.
             ),
         ];
         for (text, want) in cases {
-            let e = Advisory::parse(text).unwrap_err();
+            let e = Advisory::parse(text).unwrap_err().to_string();
             assert!(e.contains(want), "{e:?} lacks {want:?}");
             assert!(!e.contains('\n'), "{e:?}");
         }
+    }
+
+    /// Callers can tell the failures apart without reading the message.
+    #[test]
+    fn failures_are_variants() {
+        let e = |text: &str| Advisory::parse(text).unwrap_err();
+        assert_eq!(e("# Title\n"), ParseError::NoFrontMatter);
+        assert_eq!(e("```toml\n[advisory]\n"), ParseError::UnclosedFrontMatter);
+        assert!(matches!(
+            e("```toml\n[advisory]\nid = \"RUSTSEC-1\"\n```\n# T\n"),
+            ParseError::FrontMatterAt { line: 2, .. }
+        ));
+        assert_eq!(
+            e(&EXAMPLE.replace("# Advisory Title", "Advisory Title")),
+            ParseError::NoTitle
+        );
+        assert_eq!(
+            e(&EXAMPLE.replace("RUSTSEC-2020-0001", "GHSA-1")),
+            ParseError::Id("GHSA-1".into())
+        );
+        assert_eq!(
+            e(&EXAMPLE.replace("\"crate-name\"", "\"a b\"")),
+            ParseError::Package("a b".into())
+        );
+        assert_eq!(
+            e(&EXAMPLE.replace("<= 0.1.2", ">= 0.1.2")),
+            ParseError::Versions(RangeError::Overlapping)
+        );
+        assert!(matches!(
+            e(&EXAMPLE.replace("S:C/", "")),
+            ParseError::Cvss(CvssError::Invalid { metric: "S", .. })
+        ));
+        assert!(matches!(
+            e(&EXAMPLE.replace("CVSS:3.1", "CVSS:2.0")),
+            ParseError::Cvss(CvssError::Unsupported { .. })
+        ));
+        assert!(matches!(
+            e(&EXAMPLE.replace("/A:H", "/A:H/A:L")),
+            ParseError::Cvss(CvssError::Twice { metric: "A", .. })
+        ));
     }
 
     #[test]
@@ -374,9 +449,17 @@ Text.
             |len: usize| EXAMPLE.replace("\"freeform\"", &format!("\"{}\"", "k".repeat(len)));
         assert!(Advisory::parse(&keyword(MAX_FIELD)).is_ok());
         let e = Advisory::parse(&keyword(MAX_FIELD + 1)).unwrap_err();
-        assert_eq!(e, format!("a field is longer than {MAX_FIELD} bytes"));
+        assert_eq!(e, ParseError::FieldTooLong);
+        assert_eq!(
+            e.to_string(),
+            format!("a field is longer than {MAX_FIELD} bytes")
+        );
         // A wrong id is quoted in the message, cut to 40 characters.
-        let id = |id: &str| Advisory::parse(&EXAMPLE.replace("RUSTSEC-2020-0001", id)).unwrap_err();
+        let id = |id: &str| {
+            Advisory::parse(&EXAMPLE.replace("RUSTSEC-2020-0001", id))
+                .unwrap_err()
+                .to_string()
+        };
         assert_eq!(
             id("GHSA-2020-0001"),
             "id \"GHSA-2020-0001\" is not RUSTSEC-YYYY-NNNN"
@@ -396,7 +479,7 @@ Text.
         fn any_text_is_parsed_or_refused_in_one_short_line(
             text in "(```toml\n)?(.|\n|\\[|\\]|=|\"){0,200}",
         ) {
-            if let Err(e) = Advisory::parse(&text) {
+            if let Err(e) = Advisory::parse(&text).map_err(|e| e.to_string()) {
                 proptest::prop_assert!(!e.contains('\n'), "{e:?}");
                 proptest::prop_assert!(e.len() < 400, "{e:?}");
             }
@@ -406,7 +489,7 @@ Text.
         #[test]
         fn a_truncated_advisory_is_refused_in_one_line(cut in 0usize..EXAMPLE.len()) {
             let text = &EXAMPLE[..EXAMPLE.floor_char_boundary(cut)];
-            if let Err(e) = Advisory::parse(text) {
+            if let Err(e) = Advisory::parse(text).map_err(|e| e.to_string()) {
                 proptest::prop_assert!(!e.contains('\n'), "{e:?}");
             }
         }
@@ -442,7 +525,8 @@ Text.
             }
             let _ = writeln!(toml, "\n[versions]\npatched = [\">= 1.{patched_minor}.0\"]");
             let text = format!("```toml\n{toml}```\n\n# {}\n\nBody.\n", title.trim_end());
-            let a = Advisory::parse(&text).map_err(proptest::test_runner::TestCaseError::fail)?;
+            let a = Advisory::parse(&text)
+                .map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
             proptest::prop_assert_eq!(&a.id, &id);
             proptest::prop_assert_eq!(&a.package, &package);
             proptest::prop_assert_eq!(a.title.as_str(), title.trim_end());

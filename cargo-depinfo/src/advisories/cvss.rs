@@ -1,7 +1,7 @@
 //! CVSS base scores from advisories' vectors and the severity each score names: v3.0 and v3.1
-//! (`CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H`) by the specification's formula, computed
-//! here; v4.0 by the `cvss` crate (its score comes from the specification's lookup table of
-//! macro vectors and their interpolation, not a formula).
+//! (`CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H`) and v4.0, both scored by the `cvss` crate
+//! (RustSec's own: the v3 formula, and v4.0's lookup table of macro vectors and their
+//! interpolation). What is ours: the severity bands, and messages that quote the vector safely.
 
 use serde::Serialize;
 
@@ -48,127 +48,133 @@ impl Severity {
     }
 }
 
+/// Why a vector has no score. Each message quotes the vector escaped and cut to 100
+/// characters, so that it is one printable line whatever the file holds.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CvssError {
+    /// Not a CVSS 3.0, 3.1 or 4.0 vector.
+    #[error("unsupported CVSS vector {}", shown(.vector))]
+    Unsupported {
+        /// The vector as written.
+        vector: String,
+    },
+    /// A part that is not `NAME:VALUE`.
+    #[error("malformed CVSS metric {} in {}", quoted(&shortened(.part, 20)), shown(.vector))]
+    Malformed {
+        /// The part as written.
+        part: String,
+        /// The vector as written.
+        vector: String,
+    },
+    /// A metric given twice.
+    #[error("CVSS metric {metric} given twice in {}", shown(.vector))]
+    Twice {
+        /// The metric's abbreviation (`AV`).
+        metric: &'static str,
+        /// The vector as written.
+        vector: String,
+    },
+    /// A base metric that is missing, or a metric whose value is not one of its own.
+    #[error("missing or invalid CVSS metric {metric} in {}", shown(.vector))]
+    Invalid {
+        /// The metric's abbreviation (`AV`).
+        metric: &'static str,
+        /// The vector as written.
+        vector: String,
+    },
+    /// A metric name CVSS v3 does not have.
+    #[error("unknown CVSS metric {} in {}", quoted(&shortened(.metric, 20)), shown(.vector))]
+    Unknown {
+        /// The name as written.
+        metric: String,
+        /// The vector as written.
+        vector: String,
+    },
+    /// A v4.0 vector the `cvss` crate refuses, with its reason.
+    #[error("invalid CVSS vector {}: {reason}", shown(.vector))]
+    V4 {
+        /// The vector as written.
+        vector: String,
+        /// The crate's message.
+        reason: String,
+    },
+}
+
 /// A vector as a message quotes it: in quotes, escaped, cut to 100 characters.
 fn shown(vector: &str) -> String {
     quoted(&shortened(vector, 100))
 }
 
 /// The base score of a CVSS v3 or v4 vector, in tenths (`98` for 9.8); an error for anything
-/// else or a vector without each base metric exactly once.
-pub(crate) fn base_score(vector: &str) -> Result<u8, String> {
-    // AV, AC, PR, UI, S, C, I, A.
-    const NAMES: [&str; 8] = ["AV", "AC", "PR", "UI", "S", "C", "I", "A"];
-    let mut parts = vector.split('/');
-    let shown = shown(vector);
-    match parts.next() {
-        Some("CVSS:3.0" | "CVSS:3.1") => {}
-        Some("CVSS:4.0") => return v4_score(vector),
-        _ => return Err(format!("unsupported CVSS vector {shown}")),
-    }
-    let mut values: [Option<&str>; 8] = [None; 8];
-    for part in parts {
-        let (name, value) = part.split_once(':').ok_or_else(|| {
-            format!(
-                "malformed CVSS metric {} in {shown}",
-                quoted(&shortened(part, 20))
-            )
-        })?;
-        if let Some(i) = NAMES.iter().position(|n| *n == name)
-            && values[i].replace(value).is_some()
-        {
-            return Err(format!("CVSS metric {name} given twice in {shown}"));
-        }
-        // Temporal and environmental metrics do not change the base score.
-    }
-    let bad = |i: usize| format!("missing or invalid CVSS metric {} in {shown}", NAMES[i]);
-    let get = |i: usize| values[i].ok_or_else(|| bad(i));
-    let changed = match get(4)? {
-        "U" => false,
-        "C" => true,
-        _ => return Err(bad(4)),
+/// else, a vector without each base metric exactly once, or one the `cvss` crate refuses.
+pub(crate) fn base_score(vector: &str) -> Result<u8, CvssError> {
+    let owned = || vector.to_owned();
+    let score = match vector.split('/').next() {
+        Some("CVSS:3.0" | "CVSS:3.1") => v3_vector(vector)?.base_score().value(),
+        Some("CVSS:4.0") => vector
+            .parse::<::cvss::v4::Vector>()
+            .map_err(|e| CvssError::V4 {
+                vector: owned(),
+                reason: e.to_string(),
+            })?
+            .score()
+            .value(),
+        _ => return Err(CvssError::Unsupported { vector: owned() }),
     };
-    let av = match get(0)? {
-        "N" => 0.85,
-        "A" => 0.62,
-        "L" => 0.55,
-        "P" => 0.2,
-        _ => return Err(bad(0)),
-    };
-    let ac = match get(1)? {
-        "L" => 0.77,
-        "H" => 0.44,
-        _ => return Err(bad(1)),
-    };
-    let pr = match (get(2)?, changed) {
-        ("N", _) => 0.85,
-        ("L", false) => 0.62,
-        ("L", true) => 0.68,
-        ("H", false) => 0.27,
-        ("H", true) => 0.5,
-        _ => return Err(bad(2)),
-    };
-    let ui = match get(3)? {
-        "N" => 0.85,
-        "R" => 0.62,
-        _ => return Err(bad(3)),
-    };
-    let mut cia = [0.0; 3];
-    for (slot, i) in cia.iter_mut().zip(5..8) {
-        *slot = match get(i)? {
-            "H" => 0.56,
-            "L" => 0.22,
-            "N" => 0.0,
-            _ => return Err(bad(i)),
-        };
-    }
-    let iss: f64 = 1.0 - (1.0 - cia[0]) * (1.0 - cia[1]) * (1.0 - cia[2]);
-    let impact = if changed {
-        7.52 * (iss - 0.029) - 3.25 * (iss - 0.02).powi(15)
-    } else {
-        6.42 * iss
-    };
-    let exploitability = 8.22 * av * ac * pr * ui;
-    let score = if impact <= 0.0 {
-        0.0
-    } else if changed {
-        (1.08 * (impact + exploitability)).min(10.0)
-    } else {
-        (impact + exploitability).min(10.0)
-    };
-    Ok(round_up_tenths(score))
-}
-
-/// A CVSS v4.0 base score in tenths, from the `cvss` crate.
-fn v4_score(vector: &str) -> Result<u8, String> {
-    let parsed: ::cvss::v4::Vector = vector
-        .parse()
-        .map_err(|e| format!("invalid CVSS vector {}: {e}", shown(vector)))?;
     // Scores are 0.0 to 10.0 with one decimal.
     #[allow(
         clippy::cast_possible_truncation,
         clippy::cast_sign_loss,
         reason = "0 <= score <= 10"
     )]
-    let tenths = (parsed.score().value() * 10.0).round().clamp(0.0, 100.0) as u8;
+    let tenths = (score * 10.0).round().clamp(0.0, 100.0) as u8;
     Ok(tenths)
 }
 
-/// The specification's Roundup (v3.1, appendix A): the smallest number of tenths at or above
-/// `x`, computed on integers so that 4.000000000000001 gives 4.0, not 4.1.
-fn round_up_tenths(x: f64) -> u8 {
-    // x is in 0..=10: these conversions are exact for the values the formula gives.
-    #[allow(
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss,
-        reason = "0 <= x <= 10"
-    )]
-    let int = (x * 100_000.0).round() as u64;
-    let tenths = if int.is_multiple_of(10_000) {
-        int / 10_000
-    } else {
-        int / 10_000 + 1
-    };
-    u8::try_from(tenths.min(100)).unwrap_or(100)
+/// A v3.0 or v3.1 vector parsed by the `cvss` crate, with each of the eight base metrics
+/// present (the crate scores a missing one as its lowest value; an advisory's score must not
+/// rest on a metric it does not give).
+fn v3_vector(vector: &str) -> Result<::cvss::v3::Vector, CvssError> {
+    use ::cvss::Error;
+    let owned = || vector.to_owned();
+    let parsed: ::cvss::v3::Vector = vector.parse().map_err(|e| match e {
+        Error::InvalidComponent { component } => CvssError::Malformed {
+            part: component,
+            vector: owned(),
+        },
+        Error::DuplicateMetricV3 { metric_type } => CvssError::Twice {
+            metric: metric_type.name(),
+            vector: owned(),
+        },
+        Error::InvalidMetricV3 { metric_type, .. } => CvssError::Invalid {
+            metric: metric_type.name(),
+            vector: owned(),
+        },
+        Error::UnknownMetric { name } => CvssError::Unknown {
+            metric: name,
+            vector: owned(),
+        },
+        // The prefix and version were checked by the caller.
+        _ => CvssError::Unsupported { vector: owned() },
+    })?;
+    let present = [
+        ("AV", parsed.av.is_some()),
+        ("AC", parsed.ac.is_some()),
+        ("PR", parsed.pr.is_some()),
+        ("UI", parsed.ui.is_some()),
+        ("S", parsed.s.is_some()),
+        ("C", parsed.c.is_some()),
+        ("I", parsed.i.is_some()),
+        ("A", parsed.a.is_some()),
+    ];
+    match present.iter().find(|(_, there)| !there) {
+        Some((metric, _)) => Err(CvssError::Invalid {
+            metric,
+            vector: owned(),
+        }),
+        None => Ok(parsed),
+    }
 }
 
 #[cfg(test)]
@@ -229,11 +235,39 @@ mod tests {
         }
     }
 
-    /// Every one of the 2,592 CVSS v3.1 base vectors (and the same as v3.0) scores as the
-    /// `cvss` crate computes it.
+    /// The `cvss` crate's reading, which RustSec's own reader shares: names and values in any
+    /// case, and a metric CVSS v3 does not define refused (the formula written here before
+    /// refused the first and skipped the second).
     #[test]
-    fn every_v3_base_vector_agrees_with_the_reference() {
-        let mut checked = 0;
+    fn v3_vectors_are_read_as_the_cvss_crate_reads_them() {
+        assert_eq!(
+            base_score("CVSS:3.1/av:n/ac:l/pr:n/ui:n/s:u/c:h/i:h/a:h"),
+            Ok(98)
+        );
+        let unknown = base_score("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H/ZZ:1").unwrap_err();
+        assert!(
+            matches!(&unknown, CvssError::Unknown { metric, .. } if metric == "ZZ"),
+            "{unknown:?}"
+        );
+        assert_eq!(
+            unknown.to_string(),
+            "unknown CVSS metric \"ZZ\" in \"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H/ZZ:1\""
+        );
+        let bad_temporal =
+            base_score("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H/E:Q").unwrap_err();
+        assert!(
+            matches!(bad_temporal, CvssError::Invalid { metric: "E", .. }),
+            "{bad_temporal:?}"
+        );
+    }
+
+    /// Every one of the 2,592 CVSS v3 base vectors scores the same as v3.0 and v3.1, and the
+    /// scores are those the formula written here before the `cvss` crate computed (the same
+    /// for all 5,184 vectors when it was replaced): their sum and a hash of them in order, so
+    /// that a change in the crate's scoring or rounding is seen.
+    #[test]
+    fn every_v3_base_vector_keeps_its_score() {
+        let (mut sum, mut hash, mut checked) = (0u64, 0xcbf2_9ce4_8422_2325u64, 0);
         for av in ["N", "A", "L", "P"] {
             for ac in ["L", "H"] {
                 for pr in ["N", "L", "H"] {
@@ -242,16 +276,16 @@ mod tests {
                             for c in ["H", "L", "N"] {
                                 for i in ["H", "L", "N"] {
                                     for a in ["H", "L", "N"] {
-                                        let vector = format!(
-                                            "CVSS:3.1/AV:{av}/AC:{ac}/PR:{pr}/UI:{ui}/S:{s}/C:{c}/I:{i}/A:{a}"
+                                        let metrics = format!(
+                                            "AV:{av}/AC:{ac}/PR:{pr}/UI:{ui}/S:{s}/C:{c}/I:{i}/A:{a}"
                                         );
-                                        let reference: ::cvss::v3::Vector = vector.parse().unwrap();
-                                        let want = reference.score().value();
-                                        let got = base_score(&vector).unwrap();
-                                        assert!(
-                                            (f64::from(got) / 10.0 - want).abs() < 1e-9,
-                                            "{vector}: {got} tenths, reference {want}"
-                                        );
+                                        let v31 = base_score(&format!("CVSS:3.1/{metrics}"));
+                                        let v30 = base_score(&format!("CVSS:3.0/{metrics}"));
+                                        assert_eq!(v30, v31, "{metrics}");
+                                        let tenths = v31.unwrap();
+                                        sum += u64::from(tenths);
+                                        hash = (hash ^ u64::from(tenths))
+                                            .wrapping_mul(0x0100_0000_01b3);
                                         checked += 1;
                                     }
                                 }
@@ -262,6 +296,11 @@ mod tests {
             }
         }
         assert_eq!(checked, 2592);
+        assert_eq!(
+            (sum, hash),
+            (142_706, 16_615_685_435_724_361_481),
+            "sum and hash of the scores"
+        );
     }
 
     proptest::proptest! {
@@ -298,7 +337,7 @@ mod tests {
                     }
                     // Quoted escaped: a message holds no control character from the file.
                     Err(e) => proptest::prop_assert!(
-                        !e.is_empty() && !e.chars().any(char::is_control),
+                        !e.to_string().is_empty() && !e.to_string().chars().any(char::is_control),
                         "{e:?}"
                     ),
                 }

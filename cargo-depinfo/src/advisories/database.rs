@@ -196,7 +196,7 @@ impl Database {
                         });
                     }
                 }
-                match text.and_then(|t| Advisory::parse(&t)) {
+                match text.and_then(|t| Advisory::parse(&t).map_err(|e| e.to_string())) {
                     Ok(a) => advisories.push((a, file_path)),
                     Err(message) => errors.push(AdvisoryError {
                         path: file_path,

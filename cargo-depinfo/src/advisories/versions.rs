@@ -106,27 +106,71 @@ fn has_wildcard(text: &str) -> bool {
     })
 }
 
+/// Why RustSec refuses an advisory's `patched` or `unaffected` list. A message quotes the
+/// requirement as written, escaped and cut to 40 characters.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RangeError {
+    /// Not a version requirement at all; `reason` is semver's.
+    #[error("invalid version requirement {}: {reason}", shown(.requirement))]
+    Invalid {
+        /// The requirement as written.
+        requirement: String,
+        /// semver's message.
+        reason: String,
+    },
+    /// A wildcard (`*`, `1.x`): it names no versions.
+    #[error(
+        "version requirement {}: wildcards are refused (name the versions, as RustSec requires)",
+        shown(.requirement)
+    )]
+    Wildcard {
+        /// The requirement as written.
+        requirement: String,
+    },
+    /// A requirement semver reads but RustSec refuses: too many comparators or bounds, an
+    /// empty range, `=`/`^`/`~` beside another comparator.
+    #[error("version requirement {}: {why}", shown(.requirement))]
+    Refused {
+        /// The requirement as written.
+        requirement: String,
+        /// What is wrong with it.
+        why: &'static str,
+    },
+    /// Two of the ranges share a version.
+    #[error("overlapping version ranges in `patched` and `unaffected`")]
+    Overlapping,
+}
+
+/// A requirement as a message quotes it.
+fn shown(text: &str) -> String {
+    quoted(&shortened(text, 40))
+}
+
 impl SafeRange {
-    /// The range the requirement `text` stands for, or why RustSec refuses it (the message
-    /// quotes `text`, cut to 40 characters).
-    pub(crate) fn parse(text: &str) -> Result<SafeRange, String> {
-        let shown = || quoted(&shortened(text, 40));
-        let req = VersionReq::parse(text)
-            .map_err(|e| format!("invalid version requirement {}: {e}", shown()))?;
+    /// The range the requirement `text` stands for, or why RustSec refuses it.
+    pub(crate) fn parse(text: &str) -> Result<SafeRange, RangeError> {
+        let requirement = || text.to_owned();
+        let req = VersionReq::parse(text).map_err(|e| RangeError::Invalid {
+            requirement: requirement(),
+            reason: e.to_string(),
+        })?;
         if req.comparators.is_empty() || has_wildcard(text) {
-            return Err(format!(
-                "version requirement {}: wildcards are refused (name the versions, as RustSec requires)",
-                shown()
-            ));
+            return Err(RangeError::Wildcard {
+                requirement: requirement(),
+            });
         }
-        SafeRange::new(&req).map_err(|why| format!("version requirement {}: {why}", shown()))
+        SafeRange::new(&req).map_err(|why| RangeError::Refused {
+            requirement: requirement(),
+            why,
+        })
     }
 
     /// The range a requirement stands for, or why RustSec refuses it.
-    fn new(req: &VersionReq) -> Result<SafeRange, String> {
+    fn new(req: &VersionReq) -> Result<SafeRange, &'static str> {
         let comparators = &req.comparators;
         if comparators.len() > 2 {
-            return Err("more than two comparators".to_owned());
+            return Err("more than two comparators");
         }
         let alone = comparators.len() == 1;
         let mut start = Bound::Unbounded;
@@ -139,7 +183,7 @@ impl SafeRange {
                 Op::Less => (None, Some(Bound::Exclusive(v))),
                 Op::LessEq => (None, Some(Bound::Inclusive(v))),
                 Op::Exact | Op::Caret | Op::Tilde if !alone => {
-                    return Err("`=`, `^` and `~` must stand alone".to_owned());
+                    return Err("`=`, `^` and `~` must stand alone");
                 }
                 Op::Exact => (Some(Bound::Inclusive(v.clone())), Some(Bound::Inclusive(v))),
                 Op::Caret => {
@@ -167,24 +211,24 @@ impl SafeRange {
                     };
                     (Some(Bound::Inclusive(v)), Some(Bound::Exclusive(end)))
                 }
-                Op::Wildcard => return Err("wildcards are refused".to_owned()),
-                _ => return Err("an operator RustSec does not know".to_owned()),
+                Op::Wildcard => return Err("wildcards are refused"),
+                _ => return Err("an operator RustSec does not know"),
             };
             if let Some(lower) = lower {
                 if start != Bound::Unbounded {
-                    return Err("more than one lower bound".to_owned());
+                    return Err("more than one lower bound");
                 }
                 start = lower;
             }
             if let Some(upper) = upper {
                 if end != Bound::Unbounded {
-                    return Err("more than one upper bound".to_owned());
+                    return Err("more than one upper bound");
                 }
                 end = upper;
             }
         }
         if !ordered(&start, &end) {
-            return Err("an empty range: its start is above its end".to_owned());
+            return Err("an empty range: its start is above its end");
         }
         let from = match &start {
             Bound::Unbounded => None,
@@ -222,14 +266,14 @@ impl SafeRange {
 pub(crate) fn safe_ranges(
     patched: &[String],
     unaffected: &[String],
-) -> Result<Vec<SafeRange>, String> {
+) -> Result<Vec<SafeRange>, RangeError> {
     let mut ranges = Vec::with_capacity(patched.len() + unaffected.len());
     for text in unaffected.iter().chain(patched) {
         ranges.push(SafeRange::parse(text)?);
     }
     for (i, a) in ranges.iter().enumerate() {
         if ranges[i + 1..].iter().any(|b| a.overlaps(b)) {
-            return Err("overlapping version ranges in `patched` and `unaffected`".to_owned());
+            return Err(RangeError::Overlapping);
         }
     }
     Ok(ranges)
@@ -443,7 +487,7 @@ mod tests {
     fn what_rustsec_refuses_is_refused() {
         let refused = |p: &[&str]| {
             let own: Vec<String> = p.iter().map(|s| (*s).to_owned()).collect();
-            safe_ranges(&own, &[]).unwrap_err()
+            safe_ranges(&own, &[]).unwrap_err().to_string()
         };
         assert!(refused(&[">= 1.0, >= 2.0"]).contains("more than one lower bound"));
         assert!(refused(&["^1.0, < 1.5"]).contains("stand alone"));
@@ -476,6 +520,12 @@ mod tests {
         ] {
             let e = safe_ranges(&[text.to_owned()], &[]).unwrap_err();
             assert!(
+                matches!(&e, RangeError::Wildcard { requirement } if requirement == text)
+                    || matches!(&e, RangeError::Invalid { requirement, .. } if requirement == text),
+                "{text}: {e:?}"
+            );
+            let e = e.to_string();
+            assert!(
                 e == format!(
                     "version requirement {}: wildcards are refused (name the versions, as RustSec requires)",
                     quoted(text)
@@ -492,7 +542,7 @@ mod tests {
     /// (`VersionReq { comparators: [...] }`); they quote the requirement as written.
     #[test]
     fn messages_quote_the_requirement_as_written() {
-        let refused = |p: &str| safe_ranges(&[p.to_owned()], &[]).unwrap_err();
+        let refused = |p: &str| safe_ranges(&[p.to_owned()], &[]).unwrap_err().to_string();
         assert_eq!(
             refused(">= 1.0, >= 2.0"),
             "version requirement \">= 1.0, >= 2.0\": more than one lower bound"

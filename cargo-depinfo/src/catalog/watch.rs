@@ -635,7 +635,7 @@ mod tests {
         let day = Duration::from_secs(86_400);
         let mut watcher = Watcher::new(
             prom.url(""),
-            Box::new(|| Client::new(&HttpOptions::default())),
+            Box::new(|| Client::new(&HttpOptions::default()).map_err(|e| e.to_string())),
             Duration::from_secs(5),
             Cache::in_memory_with(Bounds::new(max, day)),
         )

@@ -41,6 +41,7 @@ use crate::render::terminal::{printable_line, shortened};
 
 use self::proxy::ProxyRules;
 use self::tls::TlsConnector;
+pub use self::tls::TlsError;
 
 /// The largest body we read, after inflation (a Prometheus answer for 100,000 series is about
 /// 30 MiB).
@@ -68,11 +69,14 @@ pub enum HttpError {
     #[error("not an http:// or https:// URL ({0})")]
     Url(String),
     /// Name resolution, connect, send or receive failed.
-    #[error("{0}")]
-    Io(String),
+    #[error(transparent)]
+    Io(IoError),
     /// The TLS handshake failed: certificate not trusted, wrong host name, ...
-    #[error("{0}")]
-    Tls(String),
+    #[error(transparent)]
+    Tls(TlsError),
+    /// No client could be set up (the TLS settings or a proxy cannot be used).
+    #[error(transparent)]
+    Setup(ClientError),
     /// The deadline passed.
     #[error("no answer within {}s (--timeout)", .0.as_secs_f64())]
     Timeout(Duration),
@@ -100,6 +104,66 @@ pub enum HttpError {
     /// A proxy URL that cannot be used.
     #[error("proxy {0}: not a usable proxy URL")]
     Proxy(String),
+}
+
+/// A network failure below HTTP: no address, no connection, or an I/O error on the way.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum IoError {
+    /// The host name has no address.
+    #[error("host not found")]
+    HostNotFound,
+    /// The host name has no IPv4 address, and the SOCKS4 proxy in use carries IPv4 only.
+    #[error(
+        "host not found: no IPv4 address for it, and a SOCKS4 proxy carries IPv4 only (use socks5:// or socks5h://)"
+    )]
+    NoIpv4ForSocks4,
+    /// No address of the host accepted the connection.
+    #[error("connection failed")]
+    ConnectionFailed,
+    /// Reading the body failed with an error that says no more.
+    #[error("read failed")]
+    ReadFailed,
+    /// The system's I/O error, as it words it.
+    #[error("{message}")]
+    Io {
+        /// Its kind.
+        kind: std::io::ErrorKind,
+        /// The system's words.
+        message: String,
+    },
+    /// Another failure of the HTTP library, as it words it.
+    #[error("{0}")]
+    Other(String),
+}
+
+impl From<&std::io::Error> for IoError {
+    fn from(e: &std::io::Error) -> IoError {
+        IoError::Io {
+            kind: e.kind(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// Why a [`Client`] could not be set up.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// The TLS settings cannot be used.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    /// A proxy (from the config file or the environment) that this client cannot use: it is
+    /// refused rather than bypassed.
+    #[error("{from} {url}: {reason}")]
+    Proxy {
+        /// The variable or config key it came from (`HTTPS_PROXY`, `proxy_url`).
+        from: &'static str,
+        /// The proxy's URL as shown (credentials redacted).
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 /// `url` as it may be shown in a message: credentials (`user:secret@`) replaced by
@@ -268,20 +332,19 @@ fn redirect_target(url: &Url, location: &str) -> Result<Url, HttpError> {
 
 /// `%XX` sequences decoded; `None` for a bad sequence or a result that is not UTF-8.
 fn percent_decode(s: &str) -> Option<String> {
+    // The crate passes a `%` without two hex digits through as text: such a URL is refused.
     let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = s.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
+    let well_formed = bytes.iter().enumerate().all(|(i, b)| {
+        *b != b'%'
+            || bytes
+                .get(i + 1..i + 3)
+                .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
+    });
+    if !well_formed {
+        return None;
     }
-    String::from_utf8(out).ok()
+    let decoded = percent_encoding::percent_decode_str(s).decode_utf8().ok()?;
+    Some(decoded.into_owned())
 }
 
 impl std::fmt::Debug for HttpOptions {
@@ -466,9 +529,9 @@ impl Body {
             if let Some(Ok(inner)) = e.into_inner().map(Inner::downcast::<HttpError>) {
                 return *inner;
             }
-            return HttpError::Io("read failed".into());
+            return HttpError::Io(IoError::ReadFailed);
         }
-        HttpError::Io(e.to_string())
+        HttpError::Io(IoError::from(&e))
     }
 }
 
@@ -576,7 +639,7 @@ struct Inner {
 
 impl Client {
     /// Builds the client. Errors (an unreadable CA file, a bad proxy URL) fit on one line.
-    pub fn new(options: &HttpOptions) -> Result<Client, String> {
+    pub fn new(options: &HttpOptions) -> Result<Client, ClientError> {
         let timeout = options.timeout.min(MAX_TIMEOUT);
         let tls = Arc::new(TlsConnector::new(&options.config.tls)?);
         let agent = |proxy: Option<ureq::Proxy>| {
@@ -617,7 +680,11 @@ impl Client {
                 continue;
             }
             // A scheme we do not speak is refused here, before any connection: never bypassed.
-            let refused = |why: &str| format!("{} {}: {why}", setting.from, shown_url(url));
+            let refused = |why: &str| ClientError::Proxy {
+                from: setting.from,
+                url: shown_url(url),
+                reason: why.to_owned(),
+            };
             let checked = proxy::check_proxy_url(url).map_err(|e| refused(&e))?;
             let p = ureq::Proxy::new(&checked).map_err(|_| refused("not a usable proxy URL"))?;
             let ipv4_only = matches!(
@@ -787,9 +854,9 @@ impl Client {
                 }
             };
             let response = result.map_err(|e| match self.error(e) {
-                HttpError::Io(e) if ipv4_only && e == "host not found" => HttpError::Io(
-                    "host not found: no IPv4 address for it, and a SOCKS4 proxy carries IPv4 only (use socks5:// or socks5h://)".into(),
-                ),
+                HttpError::Io(IoError::HostNotFound) if ipv4_only => {
+                    HttpError::Io(IoError::NoIpv4ForSocks4)
+                }
                 other => other,
             })?;
             let status = response.status().as_u16();
@@ -895,14 +962,14 @@ fn error(e: ureq::Error, timeout: Duration, client_cert: bool) -> HttpError {
             .get_ref()
             .and_then(|inner| inner.downcast_ref::<rustls::Error>())
     {
-        return HttpError::Tls(tls::describe(tls, client_cert));
+        return HttpError::Tls(TlsError::of(tls, client_cert));
     }
     if let ureq::Error::Io(io) = &e
         && let Some(closed) = io
             .get_ref()
             .and_then(|inner| inner.downcast_ref::<tls::HandshakeClosed>())
     {
-        return HttpError::Tls(closed.to_string());
+        return HttpError::Tls(TlsError::from(closed));
     }
     match e {
         ureq::Error::Timeout(_) => HttpError::Timeout(timeout),
@@ -917,13 +984,13 @@ fn error(e: ureq::Error, timeout: Duration, client_cert: bool) -> HttpError {
         ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
             HttpError::Protocol("connection closed before the answer was complete".into())
         }
-        ureq::Error::Io(io) => HttpError::Io(io.to_string()),
+        ureq::Error::Io(io) => HttpError::Io(IoError::from(&io)),
         ureq::Error::Protocol(p) => HttpError::Protocol(p.to_string()),
-        ureq::Error::HostNotFound => HttpError::Io("host not found".into()),
-        ureq::Error::ConnectionFailed => HttpError::Io("connection failed".into()),
+        ureq::Error::HostNotFound => HttpError::Io(IoError::HostNotFound),
+        ureq::Error::ConnectionFailed => HttpError::Io(IoError::ConnectionFailed),
         ureq::Error::BodyExceedsLimit(n) => HttpError::TooLarge(n),
         ureq::Error::InvalidProxyUrl => HttpError::Proxy("(invalid)".into()),
-        other => HttpError::Io(other.to_string()),
+        other => HttpError::Io(IoError::Other(other.to_string())),
     }
 }
 

@@ -643,6 +643,7 @@ pub enum ApiError {
 fn http_failure(e: &HttpError) -> String {
     match e {
         HttpError::Tls(why) => format!("Prometheus API: {why}"),
+        HttpError::Setup(why) => format!("Prometheus API: {why}"),
         other => other.to_string(),
     }
 }

@@ -254,12 +254,36 @@ impl HttpConfig {
     }
 
     /// Reads and checks the file at `path`. The error names the file and fits on one line.
-    pub fn load(path: &Path) -> Result<HttpConfig, String> {
-        let text = read_small(path)?;
-        let text = String::from_utf8(text).map_err(|_| format!("{}: not UTF-8", path.display()))?;
+    pub fn load(path: &Path) -> Result<HttpConfig, ConfigError> {
+        let text = crate::untrusted_file::read_small(path).map_err(ConfigError::Read)?;
+        let text = String::from_utf8(text).map_err(|_| ConfigError::NotUtf8(path.to_owned()))?;
         let dir = path.parent().unwrap_or(Path::new("."));
-        parse(&text, dir).map_err(|e| format!("{}: {e}", path.display()))
+        parse(&text, dir).map_err(|message| ConfigError::Invalid {
+            path: path.to_owned(),
+            message,
+        })
     }
+}
+
+/// Why an HTTP config file was refused; each message names the file and fits on one line.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The file cannot be read (missing, not a regular file, too large, ...).
+    #[error(transparent)]
+    Read(crate::untrusted_file::FileError),
+    /// The file is not UTF-8.
+    #[error("{}: not UTF-8", .0.display())]
+    NotUtf8(PathBuf),
+    /// The file is read but refused: bad YAML, an unknown key, a conflict, or a file it
+    /// names that cannot be read. The message names the key and never quotes a secret.
+    #[error("{}: {message}", path.display())]
+    Invalid {
+        /// The config file.
+        path: PathBuf,
+        /// What is wrong, naming the key.
+        message: String,
+    },
 }
 
 /// Reads a config or secret file through the one bounded, non-blocking opener; the error
@@ -467,29 +491,9 @@ pub(crate) fn parse(text: &str, dir: &Path) -> Result<HttpConfig, String> {
 
 /// `Basic base64(user:password)`.
 pub(crate) fn basic(user: &str, password: &str) -> String {
-    format!("Basic {}", base64(format!("{user}:{password}").as_bytes()))
-}
-
-/// Standard base64 with padding.
-fn base64(data: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[(n >> (18 - 6 * i)) as usize & 63]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    use base64::Engine as _;
+    let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    format!("Basic {token}")
 }
 
 /// The most "bracket bytes" a config may have: its count of `[` and `{` times its size.
@@ -691,15 +695,20 @@ mod tests {
     }
 
     #[test]
-    fn base64_is_standard() {
-        for (plain, coded) in [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("Aladdin:open sesame", "QWxhZGRpbjpvcGVuIHNlc2FtZQ=="),
+    fn basic_credentials_are_standard_base64_with_padding() {
+        // RFC 7617's example, and each padding length.
+        for (user, password, header) in [
+            (
+                "Aladdin",
+                "open sesame",
+                "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==",
+            ),
+            ("a", "", "Basic YTo="),
+            ("ab", "", "Basic YWI6"),
+            ("", "", "Basic Og=="),
+            ("\u{e9}", "?>", "Basic w6k6Pz4="),
         ] {
-            assert_eq!(base64(plain.as_bytes()), coded);
+            assert_eq!(basic(user, password), header);
         }
     }
 
@@ -772,11 +781,39 @@ enable_http2: true
     }
 
     #[test]
+    fn unreadable_and_non_utf8_files_are_their_own_errors() {
+        let dir = scratch("http-config-kinds");
+        let missing = dir.path().join("missing.yml");
+        let e = HttpConfig::load(&missing).unwrap_err();
+        assert!(
+            matches!(&e, ConfigError::Read(f) if f.path == missing),
+            "{e:?}"
+        );
+        assert!(
+            e.to_string().starts_with(&missing.display().to_string()),
+            "{e}"
+        );
+        let latin1 = dir.path().join("latin1.yml");
+        std::fs::write(&latin1, b"bearer_token: caf\xe9\n").unwrap();
+        let e = HttpConfig::load(&latin1).unwrap_err();
+        assert!(
+            matches!(&e, ConfigError::NotUtf8(p) if *p == latin1),
+            "{e:?}"
+        );
+        assert_eq!(e.to_string(), format!("{}: not UTF-8", latin1.display()));
+    }
+
+    #[test]
     fn unknown_keys_and_conflicts_are_errors_naming_the_key_and_file() {
         let dir = scratch("http-config-bad");
         let path = dir.path().join("bad.yml");
         std::fs::write(&path, "tls_config:\n  ca_fiel: x\n").unwrap();
         let e = HttpConfig::load(&path).unwrap_err();
+        assert!(
+            matches!(&e, ConfigError::Invalid { path: p, .. } if *p == path),
+            "{e}"
+        );
+        let e = e.to_string();
         assert!(e.starts_with(&path.display().to_string()), "{e}");
         assert!(e.contains("unknown field `ca_fiel`"), "{e}");
         assert!(!e.contains('\n'), "{e}");

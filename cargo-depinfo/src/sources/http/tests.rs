@@ -57,6 +57,20 @@ fn credentials_in_urls_become_basic_auth_and_leave_the_url() {
 }
 
 #[test]
+fn percent_decoding_refuses_what_is_not_two_hex_digits_or_utf8() {
+    assert_eq!(
+        percent_decode("a%20b%3A%c3%A9").as_deref(),
+        Some("a b:\u{e9}")
+    );
+    assert_eq!(percent_decode("plain").as_deref(), Some("plain"));
+    for bad in [
+        "%", "%4", "a%4", "%zz", "%+f", "%-1", "%\u{e9}9", "%ff", "%c3",
+    ] {
+        assert_eq!(percent_decode(bad), None, "{bad:?}");
+    }
+}
+
+#[test]
 fn locations_are_joined_to_the_url() {
     let base = Url::parse("http://u:p@h:1/a/b?x").unwrap();
     for (location, want) in [
@@ -533,5 +547,55 @@ proptest::proptest! {
                 proptest::prop_assert!(!e.contains("pw"), "{}", e);
             }
         }
+    }
+}
+
+/// Setup and connection failures are variants a caller can match, printing what they printed
+/// as strings: a proxy that cannot be used, TLS settings that cannot, a refused connection.
+#[test]
+fn setup_and_network_failures_are_typed() {
+    let mut options = HttpOptions::default();
+    options.config.proxy_url = Some(("socks://127.0.0.1:1".into(), String::new()));
+    let e = Client::new(&options).err().unwrap();
+    assert!(
+        matches!(&e, ClientError::Proxy { from: "proxy_url", url, .. } if url == "socks://127.0.0.1:1"),
+        "{e:?}"
+    );
+    assert!(
+        e.to_string()
+            .starts_with("proxy_url socks://127.0.0.1:1: socks:// is ambiguous"),
+        "{e}"
+    );
+
+    let mut options = HttpOptions::default();
+    options.config.proxy_url = Some(("http://127.0.0.1:9".into(), "*".into()));
+    options.config.tls.cert_file = Some(tls::PemFile {
+        path: "client.pem".into(),
+        bytes: Vec::new(),
+    });
+    let e = Client::new(&options).err().unwrap();
+    assert_eq!(
+        e,
+        ClientError::Tls(TlsError::Setup(
+            "tls_config: cert_file needs key_file".into()
+        ))
+    );
+    assert_eq!(e.to_string(), "tls_config: cert_file needs key_file");
+
+    // A port nothing listens on: the listener is dropped before the request.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap();
+    let e = client().get(&url, "*/*").unwrap_err();
+    match &e {
+        HttpError::Io(IoError::ConnectionFailed) => assert_eq!(e.to_string(), "connection failed"),
+        HttpError::Io(IoError::Io { kind, message }) => {
+            assert_eq!(*kind, std::io::ErrorKind::ConnectionRefused);
+            assert_eq!(e.to_string(), *message);
+        }
+        other => panic!("{other:?}"),
     }
 }

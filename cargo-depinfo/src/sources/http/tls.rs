@@ -78,7 +78,12 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
 impl TlsConnector {
     /// Builds the rustls configuration: the system's roots plus `ca_file`, the client
     /// certificate, and the verification choice. Errors name the file and fit on one line.
-    pub(crate) fn new(options: &TlsOptions) -> Result<TlsConnector, String> {
+    pub(crate) fn new(options: &TlsOptions) -> Result<TlsConnector, TlsError> {
+        Self::build(options).map_err(TlsError::Setup)
+    }
+
+    /// [`TlsConnector::new`], its error as a message.
+    fn build(options: &TlsOptions) -> Result<TlsConnector, String> {
         let builder = ClientConfig::builder_with_provider(provider())
             .with_safe_default_protocol_versions()
             .map_err(|e| format!("TLS setup: {e}"))?;
@@ -346,6 +351,47 @@ impl fmt::Display for HandshakeClosed {
 }
 
 impl std::error::Error for HandshakeClosed {}
+
+/// Why TLS failed, by whose side must act; each message says what is wrong and what to do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TlsError {
+    /// The TLS settings (`tls_config`: CA, client certificate and key, server name) cannot be
+    /// used; the message names the setting or file.
+    #[error("{0}")]
+    Setup(String),
+    /// The server's certificate is not accepted: untrusted, wrong name, expired, absent.
+    #[error("{0}")]
+    Certificate(String),
+    /// The server wants a client certificate, or refused ours.
+    #[error("{0}")]
+    ClientCertificate(String),
+    /// Any other handshake failure: not TLS, nothing in common, a broken protocol, an alert.
+    #[error("{0}")]
+    Handshake(String),
+}
+
+impl TlsError {
+    /// The failure of a handshake that rustls reported. `client_cert`: whether we offered a
+    /// client certificate.
+    pub(crate) fn of(error: &rustls::Error, client_cert: bool) -> TlsError {
+        use rustls::AlertDescription as A;
+        use rustls::Error as E;
+        let message = describe(error, client_cert);
+        match error {
+            E::InvalidCertificate(_) | E::NoCertificatesPresented => TlsError::Certificate(message),
+            E::AlertReceived(A::CertificateRequired | A::BadCertificate)
+            | E::InconsistentKeys(_) => TlsError::ClientCertificate(message),
+            _ => TlsError::Handshake(message),
+        }
+    }
+}
+
+impl From<&HandshakeClosed> for TlsError {
+    fn from(closed: &HandshakeClosed) -> TlsError {
+        TlsError::ClientCertificate(closed.to_string())
+    }
+}
 
 /// A clear message for a TLS failure, saying what is wrong and what to do; never a Rust
 /// Debug form. `client_cert`: whether we offered a client certificate.
@@ -677,6 +723,58 @@ mod tests {
                 .as_bytes()
                 .windows(2)
                 .any(|w| w[0].is_ascii_alphanumeric() && w[1] == b'(')
+    }
+
+    /// Callers can tell whose side must act: the server's certificate, a client certificate,
+    /// or the handshake; the message is `describe`'s.
+    #[test]
+    fn tls_failures_are_classified_with_their_message() {
+        use rustls::AlertDescription as A;
+        let cases = [
+            (
+                rustls::Error::InvalidCertificate(C::UnknownIssuer),
+                "certificate",
+            ),
+            (rustls::Error::NoCertificatesPresented, "certificate"),
+            (
+                rustls::Error::AlertReceived(A::CertificateRequired),
+                "client",
+            ),
+            (rustls::Error::AlertReceived(A::BadCertificate), "client"),
+            (rustls::Error::DecryptError, "handshake"),
+            (
+                rustls::Error::AlertReceived(A::HandshakeFailure),
+                "handshake",
+            ),
+        ];
+        for (error, want) in cases {
+            let typed = TlsError::of(&error, false);
+            let kind = match &typed {
+                TlsError::Certificate(_) => "certificate",
+                TlsError::ClientCertificate(_) => "client",
+                TlsError::Handshake(_) => "handshake",
+                other => panic!("{other:?}"),
+            };
+            assert_eq!(kind, want, "{error:?}");
+            assert_eq!(typed.to_string(), describe(&error, false));
+        }
+        let closed = TlsError::from(&HandshakeClosed);
+        assert!(
+            matches!(&closed, TlsError::ClientCertificate(m) if *m == HandshakeClosed.to_string())
+        );
+        let setup = TlsConnector::new(&TlsOptions {
+            ca_file: Some(PemFile {
+                path: "ca.pem".into(),
+                bytes: b"not PEM".to_vec(),
+            }),
+            ..TlsOptions::default()
+        })
+        .err()
+        .unwrap();
+        assert_eq!(
+            setup,
+            TlsError::Setup("ca.pem: no PEM certificate in it".into())
+        );
     }
 
     /// Regression (issue 18, item 14 and defect 13): `certificate refused:
