@@ -11,8 +11,9 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::request::Request;
 use super::selection::{self, Invocation};
-use super::unification::{self, Failure, Outcome, Request};
+use super::unification::{self, Failure, Outcome};
 use super::{Checksums, FeatureSelection, GraphError, ResolveOptions, read_checksums};
 use crate::capture::script::Script;
 use crate::model::{BuildFacts, GitOrigin, Graph, GraphScope, Package};

@@ -26,7 +26,7 @@ use std::path::Path;
 
 use super::GraphError;
 use super::cargo_tree::{self, Occurrence};
-use super::unification::Request;
+use super::request::Request;
 
 /// The `name` and `version` of the package `cargo tree --offline` could not find on disk
 /// (`failed to download `NAME vVERSION``), when that is why it failed.
