@@ -5,7 +5,7 @@
 //! HTTP, read from cargo's own cache offline ([`crate::sources::index_cache`]), or read from a
 //! local registry's `index/` directory.
 //!
-//! Fetched through [`crate::http`].
+//! Fetched through [`crate::sources::http`].
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
