@@ -20,7 +20,13 @@ use std::time::{Duration, Instant};
 
 use build_info_collector::{BuildInfoCollector, Layout};
 use buildinfo::{BuildInfo, DependencyKind};
-use testkit::fixture::{Facts, Row, build, facts};
+
+// The fixture builder the tests use; the bench needs only part of it.
+#[allow(dead_code, unused_imports)]
+#[path = "../tests/support/fixture.rs"]
+mod fixture;
+
+use fixture::{Facts, Row, build, facts};
 
 const CRATES: usize = 300;
 /// Every fifteenth crate is direct: 20 direct dependencies.

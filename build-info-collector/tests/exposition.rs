@@ -5,7 +5,11 @@ use std::path::PathBuf;
 
 use build_info_collector::{BuildInfoCollector, DepsEntry, DepsList, Error, Layout};
 use buildinfo::{BuildInfo, DependencyKind};
-use testkit::fixture::{Facts, Row, build, example, facts};
+
+#[path = "support/fixture.rs"]
+mod fixture;
+
+use fixture::{Facts, Row, build, example, facts};
 
 /// The example build's exposition in the `full` layout, byte for byte.
 const EXAMPLE: &str = include_str!("golden/example.prom");

@@ -180,7 +180,7 @@ fn parse_duration(
     let bad = || {
         format!(
             "{flag} {}: expected a duration such as {examples}",
-            crate::quoted(&crate::shortened(text, 40))
+            crate::text_safety::quoted(&crate::text_safety::shortened(text, 40))
         )
     };
     let millis = if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
@@ -288,7 +288,10 @@ impl Options {
 
 /// Every line the catalog says on stderr.
 fn say(line: &str) {
-    eprintln!("cargo-depinfo catalog: {}", crate::printable_line(line));
+    eprintln!(
+        "cargo-depinfo catalog: {}",
+        crate::text_safety::printable_line(line)
+    );
 }
 
 /// A list's document as served: the cache's own copy, shared, never a second one.

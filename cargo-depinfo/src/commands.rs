@@ -127,8 +127,11 @@ pub(crate) fn outdated(args: &OutdatedArgs) -> Result<Outcome> {
     sources.ask = Ask::CountsWithSource;
     let (observations, mut errors, notes) = collect_args(&sources);
     let mut progress = ProgressLine::stderr();
-    let outdated = depinfo::outdated(&observations, &index, &mut |e| progress.show(e));
+    // The sources fetch the crates' index files; the question judges what they gave.
+    let names = depinfo::outdated_crates(&observations);
+    let releases = depinfo::fetch_releases(&index, &names, &mut |e| progress.show(e));
     progress.finish();
+    let outdated = depinfo::outdated(&observations, &releases);
     errors.extend(report(&outdated.errors));
     let stdout = match format {
         Format::Json => depinfo::outdated_json(&outdated, index.url(), &errors, &notes),

@@ -101,7 +101,7 @@ pub struct Inventory {
     /// The binary's container format, when the inventory was read from a binary: where the
     /// target is not known, it still tells which operating systems can run the program.
     #[serde(skip)]
-    pub format: Option<crate::BinaryFormat>,
+    pub format: Option<crate::binary_reader::BinaryFormat>,
 }
 
 impl Inventory {

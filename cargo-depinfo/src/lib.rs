@@ -1,10 +1,22 @@
 #![doc = include_str!("../README.md")]
 
-// The layers, each using only those above it: sources read binaries, workspaces, /metrics
-// pages, Prometheus APIs and registry indexes into one observation model; questions answer
-// over observations; render formats answers. `inventory` and `sections` (the embedded data
-// and its decoder) sit beside the binary reader that feeds them.
+// The layers, each importing only those below it (no module imports this file's
+// re-exports: each imports the module that defines what it uses):
+// - at the bottom, tools with no knowledge of the rest: `untrusted_file` (the bounded
+//   opener), `text_safety` (escaping for a terminal), `child_process` (the bounded runner),
+//   `progress`, `http_server`;
+// - the reading of binaries: `binary_reader` (raw sections), `inventory` (the model),
+//   `sections` (the decoder), `observation` (one program running one crate version);
+//   `advisories` (the RustSec database) beside them;
+// - `sources`: binaries, workspaces, /metrics pages, Prometheus APIs and registry indexes
+//   read into observations (and the releases `outdated` judges);
+// - `questions` answer over what the sources gave, never reading one;
+// - `render` formats the answers; `catalog` and `exporter` are commands of their own.
 mod advisories;
+// The binary reader: the raw sections out of ELF, Mach-O and PE files (below `sections`).
+mod binary_reader;
+// The bounded child process runner (`cargo metadata`, `cargo -vV`, `git clone`).
+mod child_process;
 // `cargo depinfo catalog`: a namespace of its own (its server handles Unix signals).
 #[cfg(unix)]
 pub mod catalog;
@@ -22,10 +34,9 @@ mod questions;
 mod render;
 mod sections;
 mod sources;
+// Escaping of untrusted text for a terminal, and blanking of control characters.
+mod text_safety;
 pub mod untrusted_file;
-
-// `sections` reads the binary reader's raw sections through this path.
-use crate::sources::binaries::binary_reader;
 
 pub use crate::advisories::{
     Advisory, AdvisoryError, AuditConfig, AuditConfigError, Commit, DEFAULT_DB_URL, Database,
@@ -39,37 +50,39 @@ pub use crate::questions::RulesLayout;
 pub use crate::questions::{
     Audit, AuditOptions, Blast, CrateSpread, Finding, Hit, INFORMATIONAL_KINDS, Level,
     OutdatedError, Report, Row, RulesError, RulesOptions, Running, Spread, VersionRunners,
-    affected, audit, outdated, root_observations, rules, spread, target_os_arch, unjudged,
+    affected, audit, outdated, outdated_crates, root_observations, rules, spread, target_os_arch,
+    unjudged,
 };
 pub use crate::render::{
     affected_json, affected_prometheus, affected_text, audit_json, audit_prometheus, audit_sarif,
     audit_text, cyclonedx, database_line, json, outdated_json, outdated_prometheus, outdated_text,
-    printable, printable_line, prometheus, quoted, shortened, spread_json, spread_prometheus,
-    spread_text, text, write_spread_json, write_spread_text,
+    prometheus, spread_json, spread_prometheus, spread_text, text, write_spread_json,
+    write_spread_text,
 };
 // `decode_bldinfo` and `decode_dep_v0` decode one section a caller extracted itself.
+pub use crate::child_process::ChildError;
 pub use crate::sections::{FormatError, decode, decode_bldinfo, decode_dep_v0};
 pub use crate::sources::binaries::{InspectError, Scan, inspect_paths, inspect_paths_with};
 pub use crate::sources::cargo_config::{
     CRATES_IO_INDEX, CargoConfig, ConfigError, ConfigFile, DEPINFO_INDEX_ENV, IndexLocation,
     Selected,
 };
-pub use crate::sources::child_process::ChildError;
 pub use crate::sources::exposition::{ExpositionError, LineError};
 pub use crate::sources::http::{
     Client, DEFAULT_MAX_TOTAL, HttpConfig, HttpError, HttpOptions, MAX_BODY, MAX_REDIRECTS,
 };
-pub use crate::sources::index_cache::CacheFileError;
+pub use crate::sources::index_files::{CacheFileError, IndexFileError};
 pub use crate::sources::metrics_pages::{MAX_LISTS_PER_PAGE, MAX_UNREAD_SHOWN, MetricsPageError};
 pub use crate::sources::prometheus_api::ApiError;
 pub use crate::sources::sparse_index::{
-    INDEX_ENV, IndexError, IndexFileError, IndexOptions, SparseIndex,
+    INDEX_ENV, IndexError, IndexOptions, Releases, SparseIndex, fetch_releases,
 };
 pub use crate::sources::workspace::{ListError, ListOptions, list};
 pub use crate::sources::{
     Ask, Collected, DEFAULT_API_TIMEOUT, DEFAULT_PAGE_TIMEOUT, DEFAULT_WORKERS, LayoutChoice,
     SourceArgs, SourceError, collect, collect_with,
 };
+pub use crate::text_safety::{printable, printable_line, quoted, shortened};
 
 /// The parsers of network answers and of cargo's index cache, public only with the
 /// `test-util` feature, for the property tests (tests/network_parsers.rs,
@@ -80,12 +93,11 @@ pub mod network_parsers {
         Format, Labels, MAX_LABEL_VALUE, MAX_LABELS, MAX_LINE, Sample, Skipped, StreamError,
         parse as parse_exposition, parse_reader as parse_exposition_reader,
     };
-    pub use crate::sources::index_cache::parse_cache_file;
+    pub use crate::sources::index_files::{Release, parse_cache_file, parse_index_file};
     pub use crate::sources::metrics_pages::{ACCEPT, page_observations};
     pub use crate::sources::prometheus_api::{
         Annotations, MAX_LABEL_VALUE as MAX_API_LABEL_VALUE, Sample as ApiSample, Series,
         decode as decode_prometheus_answer, decode_reader as decode_prometheus_answer_reader,
         decode_with as decode_prometheus_answer_with,
     };
-    pub use crate::sources::sparse_index::{Release, parse_index_file};
 }

@@ -14,7 +14,7 @@ pub use self::audit::{
     Audit, AuditOptions, Blast, Finding, INFORMATIONAL_KINDS, audit, root_observations,
     target_os_arch,
 };
-pub use self::outdated::{Level, OutdatedError, Report, Row, outdated};
+pub use self::outdated::{Level, OutdatedError, Report, Row, outdated, outdated_crates};
 pub use self::rules::RulesLayout;
 pub use self::rules::{RulesError, RulesOptions, rules};
 pub use self::spread::{CrateSpread, Running, Spread, VersionRunners, spread};

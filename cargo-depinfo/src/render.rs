@@ -1,12 +1,12 @@
 //! Rendering: every answer as text, JSON, Prometheus text exposition or CycloneDX. Renderers
-//! take the questions' answers and never read a source.
+//! take the questions' answers and never read a source. Text for a terminal is escaped by
+//! [`crate::text_safety`].
 
 mod audit;
 mod cyclonedx;
 mod json;
 mod prometheus;
 mod sarif;
-pub(crate) mod terminal;
 mod text;
 
 pub use self::audit::{audit_json, audit_prometheus, audit_text, database_line};
@@ -16,7 +16,6 @@ pub use self::prometheus::{
     affected_prometheus, outdated_prometheus, prometheus, spread_prometheus,
 };
 pub use self::sarif::audit_sarif;
-pub use self::terminal::{printable, printable_line, quoted, shortened};
 pub use self::text::{affected_text, outdated_text, spread_text, text, write_spread_text};
 
 /// One binary's inventory: an app with a runtime and a build-only dependency.

@@ -139,7 +139,7 @@ mod tests {
     #[test]
     fn bldinfo_entries_without_source_add_to_dep_v0() {
         let raw = RawSections {
-            format: crate::BinaryFormat::Elf,
+            format: crate::binary_reader::BinaryFormat::Elf,
             bldinfo: Some(br#"{"format":1,"program":"app","version":"0.1.0","packages":[{"name":"serde","version":"1.0.219","direct":true,"checksum":"ab"},{"name":"serde_derive","version":"1.0.219","direct":true,"git_url":"https://example.invalid/s","git_commit":"0123"}]}"#.to_vec()),
             dep_v0: Some(DEP_V0.as_bytes().to_vec()),
             bytes_read: 0,
@@ -173,7 +173,7 @@ mod tests {
     #[test]
     fn bldinfo_without_packages_takes_them_from_dep_v0() {
         let raw = RawSections {
-            format: crate::BinaryFormat::Elf,
+            format: crate::binary_reader::BinaryFormat::Elf,
             bldinfo: Some(br#"{"format":1,"program":"app","version":"0.1.0","modified":null,"features":["b","a"]}"#.to_vec()),
             dep_v0: Some(DEP_V0.as_bytes().to_vec()),
             bytes_read: 0,

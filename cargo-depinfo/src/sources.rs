@@ -21,8 +21,8 @@
 //!
 //! `list` reads a workspace ([`workspace`]) and `outdated` a registry's [`sparse_index`]
 //! (chosen from cargo's configuration, [`cargo_config`]; offline from cargo's
-//! [`index_cache`]); every child process runs through [`child_process`], every request
-//! through [`http`].
+//! [`index_cache`], both formats read by [`index_files`]); every child process runs through
+//! [`crate::child_process`], every request through [`http`].
 //!
 //! A source that fails is one [`SourceError`] naming it; the others are still read. Network
 //! sources are read by a bounded pool of workers ([`DEFAULT_WORKERS`], `--jobs`), each source
@@ -30,10 +30,10 @@
 
 pub(crate) mod binaries;
 pub(crate) mod cargo_config;
-pub(crate) mod child_process;
 pub(crate) mod exposition;
 pub(crate) mod http;
 pub(crate) mod index_cache;
+pub(crate) mod index_files;
 pub(crate) mod layouts;
 pub(crate) mod metrics_pages;
 pub(crate) mod prometheus_api;
@@ -50,12 +50,12 @@ use std::time::{Duration, Instant};
 
 use build_info_collector::RUST_MOD_INFO;
 
-use self::binaries::binary_reader::Limits;
 use self::binaries::{InspectError, inspect_paths_with};
 use self::http::{Client, HttpError, HttpOptions};
 use self::metrics_pages::MetricsPageError;
 use self::prometheus_api::ApiError;
 use self::workspace::{ListError, ListOptions};
+use crate::binary_reader::Limits;
 use crate::inventory::Kind;
 use crate::observation::{Observation, Runner, Strings, from_inventories};
 use crate::progress::Progress;
@@ -291,11 +291,7 @@ impl std::fmt::Display for Joined<'_> {
 
 /// A message with control characters (newlines from a server's answer) blanked.
 fn one_line(error: &dyn std::fmt::Display) -> String {
-    error
-        .to_string()
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
+    crate::text_safety::blank_controls(error.to_string().chars())
 }
 
 /// What the sources gave.

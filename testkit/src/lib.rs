@@ -39,7 +39,6 @@
 //!   change: [`fake_instance_with_page`]), and a SIGTERM stop.
 //! - [`advisory_db`]: the fixture advisory database (RustSec's layout, one git commit).
 //! - [`measured`]: the wall time and peak RSS of a whole command, for memory benches.
-//! - With the `fixtures` feature, `fixture`: `BuildInfo` and `Packages` values made from rows.
 //!
 //! ```
 //! let server = testkit::Server::fixed(testkit::Reply::ok("text/plain", "up 1\n"));
@@ -47,9 +46,9 @@
 //! assert_eq!((answer.status, answer.body.as_str()), (200, "up 1\n"));
 //! ```
 //!
-//! # Crate features
-//!
-//! - `fixtures`: the `fixture` module, which needs the `buildinfo` crate.
+//! testkit depends on no crate of this workspace: buildinfo's own tests use it, so a
+//! dependency on buildinfo would make a crate cycle. Fixture `BuildInfo` values are built in
+//! build-info-collector's `tests/support/fixture.rs`, beside the tests that use them.
 
 mod advisory_db;
 mod api_answers;
@@ -58,8 +57,6 @@ mod catalog_fleet;
 mod child;
 mod counting_alloc;
 mod exporter;
-#[cfg(feature = "fixtures")]
-pub mod fixture;
 mod fixture_project;
 mod fleet;
 mod golden;

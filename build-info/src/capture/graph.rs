@@ -16,6 +16,7 @@ mod classify;
 mod lockfile;
 #[cfg(feature = "build")]
 mod on_disk;
+// What to resolve and the `cargo tree` command lines it makes (below unification and on_disk).
 #[cfg(feature = "build")]
 mod request;
 #[cfg(feature = "build")]

@@ -30,7 +30,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use super::database::DatabaseError;
-use crate::sources::child_process::output_within;
+use crate::child_process::output_within;
 
 /// The null device: git's configuration files that must be empty.
 #[cfg(unix)]

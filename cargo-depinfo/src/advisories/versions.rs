@@ -14,7 +14,7 @@
 
 use semver::{Comparator, Op, Prerelease, Version, VersionReq};
 
-use crate::render::{quoted, shortened};
+use crate::text_safety::{quoted, shortened};
 
 /// One end of a range of safe versions.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -208,7 +208,7 @@ impl Cache {
         bounds: Bounds,
         now: SystemTime,
     ) -> Result<(Cache, Vec<String>), String> {
-        let shown = || crate::printable_line(&dir.display().to_string()).into_owned();
+        let shown = || crate::text_safety::printable_line(&dir.display().to_string()).into_owned();
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create the cache directory {}: {e}", shown()))?;
         let entries = std::fs::read_dir(dir)
@@ -232,7 +232,8 @@ impl Cache {
         let mut found: Vec<(SystemTime, String)> = Vec::new();
         for name in names {
             let path = dir.join(&name);
-            let shown_path = crate::printable_line(&path.display().to_string()).into_owned();
+            let shown_path =
+                crate::text_safety::printable_line(&path.display().to_string()).into_owned();
             let Some(digest) = name.to_str().filter(|n| is_digest(n)) else {
                 if !name.to_string_lossy().starts_with('.') {
                     notes.push(format!(
@@ -264,7 +265,8 @@ impl Cache {
         found.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
         for (seen, digest) in found {
             let path = dir.join(&digest);
-            let shown_path = crate::printable_line(&path.display().to_string()).into_owned();
+            let shown_path =
+                crate::text_safety::printable_line(&path.display().to_string()).into_owned();
             let bytes = match read_list_file(&path) {
                 Ok(bytes) => bytes,
                 Err(e) => {
@@ -491,7 +493,7 @@ impl Cache {
                         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
                         Err(e) => Some(format!(
                             "cannot remove {}: {e}",
-                            crate::printable_line(&path.display().to_string())
+                            crate::text_safety::printable_line(&path.display().to_string())
                         )),
                     }
                 });
@@ -521,18 +523,18 @@ impl Cache {
 /// A list file's bytes, through the crate's one opener, at most [`MAX_DEPS_LIST_BYTES`].
 fn read_list_file(path: &Path) -> Result<Vec<u8>, String> {
     untrusted_file::read(path, MAX_DEPS_LIST_BYTES as u64)
-        .map_err(|e| crate::printable_line(&e.to_string()).into_owned())
+        .map_err(|e| crate::text_safety::printable_line(&e.to_string()).into_owned())
 }
 
 /// Sets `path`'s modification time to `when`: the durable "last seen" of its list. Opened
 /// through the crate's one opener (a regular file, never waited on); setting the time of a
 /// file one owns needs no write access.
 fn record(path: &Path, when: SystemTime) -> Result<(), String> {
-    let shown = || crate::printable_line(&path.display().to_string()).into_owned();
+    let shown = || crate::text_safety::printable_line(&path.display().to_string()).into_owned();
     let (file, _) = untrusted_file::open(path).map_err(|e| {
         format!(
             "cannot record when a list was seen: {}",
-            crate::printable_line(&e.to_string())
+            crate::text_safety::printable_line(&e.to_string())
         )
     })?;
     file.set_modified(when)
@@ -578,7 +580,7 @@ pub(crate) fn words(d: Duration) -> String {
 ///
 /// One line naming the file.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    let shown = || crate::printable_line(&path.display().to_string()).into_owned();
+    let shown = || crate::text_safety::printable_line(&path.display().to_string()).into_owned();
     let name = path
         .file_name()
         .ok_or_else(|| format!("{}: not a file name", shown()))?;

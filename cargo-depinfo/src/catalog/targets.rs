@@ -10,6 +10,8 @@
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 
+use crate::text_safety::blank_controls;
+
 /// The largest target list read, in bytes (about 100,000 targets with their discovered
 /// labels).
 pub const MAX_TARGETS_BYTES: usize = 64 << 20;
@@ -129,22 +131,16 @@ pub fn parse_targets(body: &[u8]) -> Result<Targets, TargetsError> {
     }
     let not_an_answer = |detail: String| TargetsError::NotAnAnswer {
         detail,
-        start: String::from_utf8_lossy(&body[..body.len().min(QUOTED)])
-            .chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .collect::<String>()
+        start: blank_controls(String::from_utf8_lossy(&body[..body.len().min(QUOTED)]).chars())
             .trim()
             .to_owned(),
     };
     let answer: Answer = serde_json::from_slice(body).map_err(|e| not_an_answer(e.to_string()))?;
     if answer.status != "success" {
-        let message: String = answer
+        let message = answer
             .error
-            .unwrap_or_else(|| format!("status {}", answer.status))
-            .chars()
-            .take(MAX_QUOTED_ERROR)
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .collect();
+            .unwrap_or_else(|| format!("status {}", answer.status));
+        let message = blank_controls(message.chars().take(MAX_QUOTED_ERROR));
         return Err(TargetsError::Refused(message));
     }
     let Some(raw) = answer.data.and_then(|d| d.active) else {

@@ -432,7 +432,7 @@ impl Scanner {
                             Image::Broken
                         }
                     },
-                    Err(crate::ReadError::NotABinary { .. }) => Image::NoData,
+                    Err(crate::binary_reader::ReadError::NotABinary { .. }) => Image::NoData,
                     Err(e) => {
                         note(scan, e.to_string());
                         Image::Broken

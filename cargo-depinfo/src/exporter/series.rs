@@ -223,7 +223,7 @@ fn with_origin<'a>(
 /// of the tool prints them ([`crate::printable_line`]); unchanged (not copied) when it has none.
 fn label<'a>(value: impl Into<Cow<'a, str>>) -> Cow<'a, str> {
     let value = value.into();
-    let escaped = match crate::printable_line(&value) {
+    let escaped = match crate::text_safety::printable_line(&value) {
         Cow::Borrowed(_) => None,
         Cow::Owned(escaped) => Some(escaped),
     };
@@ -410,7 +410,7 @@ mod tests {
         /// value is at most six bytes per character more.
         #[test]
         fn label_values_carry_no_control_characters(value in any::<String>()) {
-            use crate::render::terminal::is_invisible_format;
+            use crate::text_safety::is_invisible_format;
             let hidden = |c: char| c.is_control() || is_invisible_format(c);
             let escaped = label(value.as_str());
             prop_assert!(!escaped.chars().any(hidden), "{:?}", escaped);

@@ -106,7 +106,10 @@ pub fn serve(
     let render = move |scanner: &mut Scanner| {
         let scan = scanner.scan();
         for e in &scan.errors {
-            eprintln!("cargo-depinfo exporter: {}", crate::printable_line(e));
+            eprintln!(
+                "cargo-depinfo exporter: {}",
+                crate::text_safety::printable_line(e)
+            );
         }
         let page = render_scan(&scan, own.as_ref(), layout);
         Arc::new(Served {

@@ -23,7 +23,7 @@ pub struct AuditOptions {
     pub targets: BTreeMap<String, String>,
     /// The container format of binaries, by path: an advisory limited to operating systems
     /// none of which runs that format does not apply (cargo-audit's rule for binaries).
-    pub formats: BTreeMap<String, crate::BinaryFormat>,
+    pub formats: BTreeMap<String, crate::binary_reader::BinaryFormat>,
 }
 
 /// The programs that run an affected version of a crate with the same list of such versions:

@@ -3,15 +3,14 @@
 //! `cargo update` would pick under a caret requirement) and the newest overall, yanked
 //! releases ignored.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::mpsc;
+use std::collections::BTreeSet;
 
 use semver::Version;
 use serde::Serialize;
 
 use crate::observation::Observation;
-use crate::progress::Progress;
-use crate::sources::sparse_index::{IndexError, Release, SparseIndex};
+use crate::sources::index_files::Release;
+use crate::sources::sparse_index::{IndexError, Releases};
 
 /// How far behind a crate is, from nothing to a breaking release.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -200,43 +199,42 @@ impl Report {
     }
 }
 
-/// Checks every registry crate the programs run against the index. Only crates whose source
-/// is `crates.io` are looked up (git, local and other-registry packages are not in its index);
-/// programs with nothing to look up still get a count. Reports [`Progress::Checking`].
-pub fn outdated(
-    observations: &[Observation],
-    index: &SparseIndex,
-    on_progress: &mut dyn FnMut(Progress<'_>),
-) -> Report {
-    let uses: Vec<Use> = observations
+/// The uses `outdated` judges: only crates whose source is `crates.io` (git, local and
+/// other-registry packages are not in its index).
+fn registry_uses(observations: &[Observation]) -> Vec<Use> {
+    observations
         .iter()
         .filter(|o| &*o.source == buildinfo::Source::CratesIo.as_str())
         .map(|o| Use::new(&o.runner.program, o.location(), &o.name, &o.version))
-        .collect();
+        .collect()
+}
+
+/// The crates [`outdated`] needs the releases of (once each, sorted): every `crates.io`
+/// crate the programs run. The sources fetch them (`fetch_releases`).
+pub fn outdated_crates(observations: &[Observation]) -> Vec<String> {
+    registry_uses(observations)
+        .into_iter()
+        .map(|u| u.name)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+/// Judges every registry crate the programs run against the releases fetched for
+/// [`outdated_crates`]; programs with nothing to look up still get a count.
+pub fn outdated(observations: &[Observation], releases: &Releases) -> Report {
+    let uses = registry_uses(observations);
     let programs: Vec<String> = observations
         .iter()
         .map(|o| o.runner.program.clone())
         .collect();
-    check(&uses, &programs, index, &mut |done, total| {
-        on_progress(Progress::Checking { done, total });
-    })
+    check(&uses, &programs, releases)
 }
 
-/// How many index files are fetched at once.
-const PARALLEL_FETCHES: usize = 8;
-
-/// Checks the uses against the index: each crate's index file is fetched once (several at a
-/// time), `progress(done, total)` is called after each one. `programs` names programs with
-/// nothing to check, so they still get a count.
-pub fn check(
-    uses: &[Use],
-    programs: &[String],
-    index: &SparseIndex,
-    progress: &mut dyn FnMut(usize, usize),
-) -> Report {
-    let names: BTreeSet<&str> = uses.iter().map(|u| u.name.as_str()).collect();
-    let names: Vec<&str> = names.into_iter().collect();
-    let fetched = fetch_all(&names, index, progress);
+/// Judges the uses against `fetched`, the releases of each crate they name (or why its
+/// index file could not be used). `programs` names programs with nothing to check, so they
+/// still get a count.
+pub fn check(uses: &[Use], programs: &[String], fetched: &Releases) -> Report {
     let mut report = Report {
         programs: programs
             .iter()
@@ -281,37 +279,6 @@ pub fn check(
     report
 }
 
-fn fetch_all<'a>(
-    names: &[&'a str],
-    index: &SparseIndex,
-    progress: &mut dyn FnMut(usize, usize),
-) -> BTreeMap<&'a str, Result<Vec<Release>, IndexError>> {
-    let mut out = BTreeMap::new();
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let (tx, rx) = mpsc::channel();
-    std::thread::scope(|s| {
-        for _ in 0..PARALLEL_FETCHES.min(names.len()) {
-            let tx = tx.clone();
-            let next = &next;
-            s.spawn(move || {
-                loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(&name) = names.get(i) else { break };
-                    if tx.send((name, index.fetch(name))).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        drop(tx);
-        for (name, result) in rx {
-            out.insert(name, result);
-            progress(out.len(), names.len());
-        }
-    });
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use std::fmt::Write as _;
@@ -328,7 +295,7 @@ mod tests {
         for (vers, yanked) in list {
             let _ = writeln!(body, "{{\"vers\":\"{vers}\",\"yanked\":{yanked}}}");
         }
-        crate::sources::sparse_index::parse_index_file(body.as_bytes()).unwrap()
+        crate::sources::index_files::parse_index_file(body.as_bytes()).unwrap()
     }
 
     #[test]

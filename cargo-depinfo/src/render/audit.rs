@@ -9,10 +9,10 @@ use build_info_collector::{Family, render};
 use serde::Serialize;
 
 use super::json::{ErrorEntry, JSON_FORMAT_VERSION, error_entries, pretty_json};
-use super::terminal::{printable, printable_line};
 use crate::advisories::{Advisory, Database};
 use crate::observation::Runner;
 use crate::questions::{Audit, Finding};
+use crate::text_safety::{printable, printable_line};
 
 /// The civil date (`YYYY-MM-DD`, UTC) of a Unix time in seconds.
 pub(crate) fn civil_date(secs: u64) -> String {

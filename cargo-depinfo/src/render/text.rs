@@ -5,9 +5,9 @@ use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use super::terminal::printable;
 use crate::inventory::{Inventory, Kind, Package};
 use crate::questions::{CrateSpread, Hit, Level, Report};
+use crate::text_safety::printable;
 
 /// Text in the shape of `go version -m`:
 ///

@@ -17,9 +17,7 @@
 
 use std::path::{Path, PathBuf};
 
-pub(crate) mod binary_reader;
-
-use self::binary_reader::{Limits, ReadError, read_sections_with};
+use crate::binary_reader::{Limits, ReadError, read_sections_with};
 use crate::inventory::Inventory;
 use crate::progress::Progress;
 use crate::sections::{FormatError, decode};

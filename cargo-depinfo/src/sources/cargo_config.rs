@@ -414,15 +414,13 @@ fn parse_message(text: &str, e: &toml::de::Error) -> String {
 }
 
 fn one_line(message: &str) -> String {
-    message
+    let joined = message
         .split('\n')
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .collect::<Vec<_>>()
-        .join(" ")
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
+        .join(" ");
+    crate::text_safety::blank_controls(joined.chars())
 }
 
 #[cfg(test)]

@@ -157,7 +157,7 @@ fn shown_deps(deps: &str) -> String {
     if is_digest(deps) {
         deps.to_owned()
     } else {
-        crate::render::terminal::quoted(&crate::render::terminal::shortened(deps, 40))
+        crate::text_safety::quoted(&crate::text_safety::shortened(deps, 40))
     }
 }
 

@@ -17,6 +17,7 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use crate::sources::http::{Body, Client, HttpError, Url};
+use crate::text_safety::blank_controls;
 
 /// One series of an instant vector: its labels (`__name__` included when present).
 #[cfg(any(test, feature = "test-util"))]
@@ -722,10 +723,7 @@ fn decode_names(
         status,
         content_type: content_type.map(|c| cut(c, 60)),
         detail: e.to_string(),
-        start: String::from_utf8_lossy(&body[..body.len().min(80)])
-            .chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .collect::<String>()
+        start: blank_controls(String::from_utf8_lossy(&body[..body.len().min(80)]).chars())
             .trim()
             .to_owned(),
     })?;
@@ -935,10 +933,7 @@ fn judge(
     pass: Result<Pass, String>,
 ) -> Result<Annotations, ApiError> {
     let not_an_answer = |detail: String| {
-        let start: String = String::from_utf8_lossy(start)
-            .chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .collect();
+        let start = blank_controls(String::from_utf8_lossy(start).chars());
         ApiError::NotAnAnswer {
             status,
             content_type: content_type.map(|c| cut(c, 60)),
@@ -1083,7 +1078,7 @@ const MAX_QUOTED: usize = 200;
 
 /// `text` cut to `max` characters, with `…` when cut (a server may say anything, at length).
 fn cut(text: &str, max: usize) -> String {
-    crate::render::terminal::shortened(text, max).into_owned()
+    crate::text_safety::shortened(text, max).into_owned()
 }
 
 #[cfg(test)]

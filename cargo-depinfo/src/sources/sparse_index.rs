@@ -5,15 +5,17 @@
 //! HTTP, read from cargo's own cache offline ([`crate::sources::index_cache`]), or read from a
 //! local registry's `index/` directory.
 //!
-//! Fetched through [`crate::http`].
+//! Fetched through [`crate::sources::http`].
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 
-use serde::Deserialize;
-
+use crate::progress::Progress;
 use crate::sources::cargo_config::{CargoConfig, ConfigError, DEPINFO_INDEX_ENV, IndexLocation};
 use crate::sources::http::{self, Client};
 use crate::sources::index_cache;
+use crate::sources::index_files::{self, IndexFileError, Release, parse_index_file};
 
 /// The environment variables [`SparseIndex::from_env`] reads, in order. Values may carry
 /// cargo's `sparse+` prefix. ([`SparseIndex::open`] reads the first, then cargo's
@@ -22,16 +24,6 @@ pub const INDEX_ENV: [&str; 2] = ["CARGO_DEPINFO_INDEX", "CARGO_REGISTRIES_CRATE
 
 /// The largest index file accepted (the biggest real ones are a few MiB).
 const MAX_INDEX_FILE: usize = 64 << 20;
-
-/// One release of a crate, as listed in its index file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Release {
-    /// The version.
-    pub version: semver::Version,
-    /// Withdrawn by its authors: never newest.
-    pub yanked: bool,
-}
 
 /// Why a crate's index file could not be used. Every message names the crate and the URL.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -109,23 +101,6 @@ pub enum IndexError {
     },
 }
 
-/// Why an index file's body is not a sparse index file.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum IndexFileError {
-    /// The body is not UTF-8.
-    #[error("not UTF-8: {0}")]
-    NotUtf8(String),
-    /// No line is usable; the first bad one (1-based) and why.
-    #[error("line {line}: {message}")]
-    Line {
-        /// 1-based line number.
-        line: usize,
-        /// What is wrong with it.
-        message: String,
-    },
-}
-
 /// The path of a crate's file in the sparse layout, relative to the index root.
 /// (`a` is `1/a`, `syn` is `3/s/syn`, `Inflector` is `in/fl/inflector`).
 fn index_path(name: &str) -> String {
@@ -136,57 +111,6 @@ fn index_path(name: &str) -> String {
         2 => format!("2/{name}"),
         3 => format!("3/{}/{name}", &name[..1]),
         _ => format!("{}/{}/{name}", &name[..2], &name[2..4]),
-    }
-}
-
-/// What is read of one line (one release) of an index file.
-#[derive(Deserialize)]
-pub(crate) struct Line {
-    vers: String,
-    #[serde(default)]
-    pub(crate) yanked: bool,
-}
-
-/// Parses one line of an index file (cargo's cache holds the same JSON).
-pub(crate) fn parse_index_line(line: &[u8]) -> Result<Line, String> {
-    serde_json::from_slice(line).map_err(|e| e.to_string())
-}
-
-/// Parses an index file: one JSON object per line. Lines with a version that is not SemVer
-/// are skipped (cargo skips what it does not understand too); a file with no usable line at
-/// all is an error, unless it is empty.
-pub fn parse_index_file(body: &[u8]) -> Result<Vec<Release>, IndexFileError> {
-    let text = std::str::from_utf8(body).map_err(|e| IndexFileError::NotUtf8(e.to_string()))?;
-    let mut releases = Vec::new();
-    let mut first_error = None;
-    for (n, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        match serde_json::from_str::<Line>(line) {
-            Ok(l) => match semver::Version::parse(&l.vers) {
-                Ok(version) => releases.push(Release {
-                    version,
-                    yanked: l.yanked,
-                }),
-                Err(e) => {
-                    first_error.get_or_insert_with(|| IndexFileError::Line {
-                        line: n + 1,
-                        message: e.to_string(),
-                    });
-                }
-            },
-            Err(e) => {
-                first_error.get_or_insert_with(|| IndexFileError::Line {
-                    line: n + 1,
-                    message: e.to_string(),
-                });
-            }
-        }
-    }
-    match first_error {
-        Some(e) if releases.is_empty() => Err(e),
-        _ => Ok(releases),
     }
 }
 
@@ -313,7 +237,7 @@ impl SparseIndex {
 
     /// The local registry at `path` (its index files are under `path/index/`).
     pub fn local_registry(path: &Path) -> SparseIndex {
-        let shown = crate::printable_line(&path.display().to_string()).into_owned();
+        let shown = crate::text_safety::printable_line(&path.display().to_string()).into_owned();
         SparseIndex {
             base: shown.clone(),
             shown,
@@ -363,7 +287,7 @@ impl SparseIndex {
         };
         let data = read_bounded(name, &path)?;
         let releases =
-            index_cache::parse_cache_file(&data).map_err(|e| file_error(name, &path, &e))?;
+            index_files::parse_cache_file(&data).map_err(|e| file_error(name, &path, &e))?;
         // Cargo caches a crate the index does not know as a file with no release.
         if releases.is_empty() {
             return Err(IndexError::NotCached {
@@ -414,6 +338,55 @@ impl SparseIndex {
     }
 }
 
+/// Each crate's releases, or why its index file could not be used: what `outdated` judges.
+pub type Releases = BTreeMap<String, Result<Vec<Release>, IndexError>>;
+
+/// How many index files are fetched at once.
+const PARALLEL_FETCHES: usize = 8;
+
+/// Fetches (or reads) the index file of each crate in `names` once, several at a time, and
+/// reports [`Progress::Checking`] after each one.
+pub fn fetch_releases(
+    index: &SparseIndex,
+    names: &[String],
+    on_progress: &mut dyn FnMut(Progress<'_>),
+) -> Releases {
+    let names: Vec<&str> = names
+        .iter()
+        .map(String::as_str)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut out = BTreeMap::new();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let (tx, rx) = mpsc::channel();
+    std::thread::scope(|s| {
+        for _ in 0..PARALLEL_FETCHES.min(names.len()) {
+            let tx = tx.clone();
+            let next = &next;
+            let names = &names;
+            s.spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(&name) = names.get(i) else { break };
+                    if tx.send((name, index.fetch(name))).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        for (name, result) in rx {
+            out.insert(name.to_owned(), result);
+            on_progress(Progress::Checking {
+                done: out.len(),
+                total: names.len(),
+            });
+        }
+    });
+    out
+}
+
 /// A crate's file in a local registry's index directory.
 fn read_local(dir: &Path, name: &str) -> Result<Vec<Release>, IndexError> {
     let path = dir.join(index_path(name));
@@ -455,21 +428,6 @@ mod tests {
         assert_eq!(index_path("cc"), "2/cc");
         assert_eq!(index_path("syn"), "3/s/syn");
         assert_eq!(index_path("Inflector"), "in/fl/inflector");
-    }
-
-    #[test]
-    fn parses_lines_and_keeps_yanked_flags() {
-        let body =
-            br#"{"name":"x","vers":"1.0.0","deps":[],"cksum":"00","features":{},"yanked":false}
-{"name":"x","vers":"1.0.1","yanked":true}
-
-{"name":"x","vers":"not-semver","yanked":false}
-"#;
-        let r = parse_index_file(body).unwrap();
-        assert_eq!(r.len(), 2);
-        assert!(!r[0].yanked && r[1].yanked);
-        assert!(parse_index_file(b"<html>nope</html>").is_err());
-        assert_eq!(parse_index_file(b"").unwrap(), []);
     }
 
     #[test]

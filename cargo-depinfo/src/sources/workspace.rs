@@ -12,8 +12,8 @@ use std::time::Duration;
 use buildinfo::build::{FeatureSelection, Graph, GraphError, ResolveOptions};
 use cargo_metadata::{Metadata, MetadataCommand, Package as MetaPackage};
 
+use crate::child_process::{ChildError, output_within};
 use crate::inventory::{Inventory, Kind, Origin, Package};
-use crate::sources::child_process::{ChildError, output_within};
 
 /// What to list, with cargo's flags.
 #[derive(Debug, Clone)]

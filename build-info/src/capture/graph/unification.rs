@@ -204,6 +204,10 @@ fn member_dir(root: &str) -> Option<PathBuf> {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
+    use super::super::Checksums;
+    use super::super::selection::Invocation;
     use super::*;
     use crate::capture::graph::Checksums;
     use crate::capture::graph::selection::Invocation;

@@ -678,12 +678,7 @@ fn without_quoted(text: &str) -> String {
 
 /// A parser message on one line, cut short.
 fn one_line(message: &str) -> String {
-    let line: String = message
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(300)
-        .collect();
-    line
+    crate::text_safety::blank_controls(message.chars().take(300))
 }
 
 #[cfg(test)]

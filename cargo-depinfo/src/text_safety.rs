@@ -1,4 +1,5 @@
-//! Text that is safe to show on a terminal. Values come from binaries, `/metrics` pages,
+//! Text that is safe to show on a terminal, below every layer that shows or quotes untrusted
+//! text (sources, advisories, questions, renderers, the catalog and the exporter). Values come from binaries, `/metrics` pages,
 //! Prometheus answers, registry indexes, advisory databases and file names, none of them
 //! trusted: a control character in one (ESC, BEL, NUL, CR, LF, DEL, the C1 controls
 //! U+0080..U+009F) could clear the screen, set the window title, or forge a report line, and
@@ -106,6 +107,16 @@ pub fn printable_line(line: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// The characters of `text` with every control character (`char::is_control`: C0, DEL and C1)
+/// blanked to a space: how the start of a server's answer or a parser's message is quoted in
+/// an error, on one line, where escapes would only add noise. Nothing else is changed; the
+/// caller bounds the length (`chars().take(n)`) and trims.
+pub fn blank_controls(text: impl IntoIterator<Item = char>) -> String {
+    text.into_iter()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
 /// The length of `s` escaped by [`escape_into`]: one allocation of the exact size, so a
 /// hostile value costs at most four times its length (`\xHH` for one byte; `\uHHHH` for two
 /// or three bytes, `\UHHHHHHHH` for four), never a doubling.
@@ -185,6 +196,19 @@ mod tests {
         // Quotes and backslashes: escaped inside quotes only.
         assert_eq!(escaped_len("\"\\", true), 4);
         assert_eq!(escaped_len("\"\\", false), 2);
+    }
+
+    #[test]
+    fn control_characters_are_blanked_and_nothing_else_changes() {
+        assert_eq!(
+            blank_controls("a\nb\r\tc\x1b[2J\x7f\u{85}d".chars()),
+            "a b  c [2J  d"
+        );
+        // Invisible format characters are not controls: blanking is for one-line messages,
+        // escaping (printable_line) for what must not be misread.
+        assert_eq!(blank_controls("x\u{202e}y é ✓".chars()), "x\u{202e}y é ✓");
+        assert_eq!(blank_controls("abc\ndef".chars().take(4)), "abc ");
+        assert_eq!(blank_controls("".chars()), "");
     }
 
     #[test]

@@ -1,19 +1,16 @@
-//! Fixture `BuildInfo` and `Packages` values, built from rows.
+//! Fixture `BuildInfo` and `Packages` values, built from rows, for build-info-collector's
+//! tests and benches (`tests/exposition.rs`, `benches/scrape.rs` include this file).
 //!
 //! The only place in the workspace's tests that knows how a `BuildInfo` is put together: the
 //! documented `Parts`, `BuildInfo::from_parts` and a package table derived from a
-//! `model::Graph`, as buildinfo's generated code does.
+//! `model::Graph`, as buildinfo's generated code does. It lives here, not in testkit, so that
+//! testkit does not depend on buildinfo, whose own tests use testkit (no crate cycle).
 //!
-//! ```
-//! use testkit::fixture::{Facts, build, facts, packages};
-//!
+//! ```text
 //! let info = build(
 //!     Facts { program: "my-svc", ..facts() },
 //!     &[("my-svc", "1.4.2", "local", "RT*"), ("itoa", "1.0.15", "crates.io", "RD-")],
 //! );
-//! assert_eq!(info.program(), "my-svc");
-//! assert_eq!(info.packages().dependencies().count(), 1);
-//! assert_eq!(packages(&[("cc", "1.2.0", "crates.io", "BT-")]).iter().count(), 1);
 //! ```
 
 use buildinfo::model::{self, Graph};
@@ -60,6 +57,10 @@ pub fn facts() -> Facts {
 
 /// A `BuildInfo` with these facts and `rows` as its packages, leaked for the `'static`
 /// lifetime the run side hands out (a test leaks a few of them, once).
+#[allow(
+    clippy::large_types_passed_by_value,
+    reason = "callers write the facts in place with struct-update syntax (`Facts { program, ..facts() }`)"
+)]
 pub fn build(facts: Facts, rows: &[Row<'_>]) -> &'static BuildInfo {
     Box::leak(Box::new(BuildInfo::from_parts(Facts {
         packages: packages(rows),
