@@ -209,9 +209,6 @@ mod tests {
     use super::super::Checksums;
     use super::super::selection::Invocation;
     use super::*;
-    use crate::capture::graph::Checksums;
-    use crate::capture::graph::selection::Invocation;
-    use std::time::Duration;
 
     fn request<'a>(
         invocation: Option<&'a (Invocation, PathBuf)>,
