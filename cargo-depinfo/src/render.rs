@@ -4,7 +4,7 @@
 mod audit;
 mod cyclonedx;
 mod json;
-mod prometheus;
+pub(crate) mod prometheus;
 mod sarif;
 pub(crate) mod terminal;
 mod text;

@@ -28,12 +28,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use build_info_collector::{
-    BuildInfoLabels, DepsList, Family, Layout, RustBuildInfoLabels, RustModInfoLabels,
-    build_info_family, render, rust_build_info_family, rust_mod_info_family,
+    DepsList, Family, Layout, RustBuildInfoLabels, render, rust_build_info_family,
+    rust_mod_info_family,
 };
 
 use super::discovery::{ExeState, HostScan};
-use crate::inventory::{Inventory, Kind};
+use crate::inventory::Inventory;
+use crate::render::prometheus::{LabelStyle, push_program};
 
 /// The `origin` label value of every series the exporter derives from a binary.
 pub const ORIGIN: &str = "exporter";
@@ -89,6 +90,11 @@ pub fn render_scan(
     );
     let mut mod_info = rust_mod_info_family();
     let mut build_info = rust_build_info_family();
+    // Every value escaped, and `origin="exporter"` on every series derived from a binary.
+    let style = LabelStyle {
+        value: |value| label(value),
+        origin: Some(ORIGIN),
+    };
     let mut replaced = Family::gauge(
         "rust_mod_replaced_info",
         "Processes still running a crate version that the file now at their executable's path no longer carries (patched on disk, still running in memory).",
@@ -116,10 +122,11 @@ pub fn render_scan(
             )
             .or_default() += group.processes;
         if let (ExeState::Replaced, Some(disk)) = (group.state, &group.on_disk) {
-            let on_disk: BTreeSet<(&str, &str)> = runtime_crates(disk)
+            let on_disk: BTreeSet<(&str, &str)> = disk
+                .runtime_crates()
                 .map(|p| (p.name.as_str(), p.version.as_str()))
                 .collect();
-            for p in runtime_crates(inv) {
+            for p in inv.runtime_crates() {
                 if on_disk.contains(&(p.name.as_str(), p.version.as_str())) {
                     continue;
                 }
@@ -152,16 +159,15 @@ pub fn render_scan(
         if group.state == ExeState::Installed || !images_done.insert(Arc::as_ptr(&group.image)) {
             continue;
         }
-        if let Some(b) = &inv.build {
-            // The program names the family and shows in its HELP text: escaped there too.
-            let family = build_info_family(&label(inv.program.as_str()));
-            let labels = BuildInfoLabels::of_facts(b, &inv.version);
-            let pairs = with_origin(labels.pairs());
-            families
-                .entry(family.name().to_owned())
-                .or_insert(family)
-                .push(pairs, 1);
-        }
+        // The program names its `_build_info` family and shows in its HELP text: escaped
+        // there too.
+        push_program(
+            inv,
+            style,
+            |direct| layout.has_mod_info(direct),
+            &mut families,
+            &mut mod_info,
+        );
         if let Some(list) = inv.deps_list() {
             let labels = RustBuildInfoLabels {
                 // The family outlives this image's locals: these two are copied.
@@ -171,18 +177,8 @@ pub fn render_scan(
                 revision: Cow::Owned(revision.clone()),
                 version: inv.version.as_str().into(),
             };
-            build_info.push(with_origin(labels.pairs()), 1);
+            build_info.push(style.pairs(labels.pairs()), 1);
             lists.entry(list.digest().to_owned()).or_insert(list);
-        }
-        for p in runtime_crates(inv).filter(|p| layout.has_mod_info(p.direct)) {
-            let labels = RustModInfoLabels {
-                direct: p.direct,
-                name: p.name.as_str().into(),
-                program: inv.program.as_str().into(),
-                source: p.source.as_str().into(),
-                version: p.version.as_str().into(),
-            };
-            mod_info.push(with_origin(labels.pairs()), 1);
         }
     }
     for (values, n) in process_counts {
@@ -205,20 +201,6 @@ pub fn render_scan(
     ScanPage { metrics, lists }
 }
 
-/// A collector's label pairs (sorted by name) as the exporter writes them: every value
-/// escaped, and `origin="exporter"` in its sorted place.
-fn with_origin<'a>(
-    pairs: impl IntoIterator<Item = (&'static str, Cow<'a, str>)>,
-) -> Vec<(&'static str, Cow<'a, str>)> {
-    let mut pairs: Vec<_> = pairs
-        .into_iter()
-        .map(|(name, value)| (name, label(value)))
-        .collect();
-    let at = pairs.partition_point(|(name, _)| *name < "origin");
-    pairs.insert(at, ("origin", ORIGIN.into()));
-    pairs
-}
-
 /// A label value from a process or a binary, with its control characters escaped as the rest
 /// of the tool prints them ([`crate::printable_line`]); unchanged (not copied) when it has none.
 fn label<'a>(value: impl Into<Cow<'a, str>>) -> Cow<'a, str> {
@@ -228,13 +210,6 @@ fn label<'a>(value: impl Into<Cow<'a, str>>) -> Cow<'a, str> {
         Cow::Owned(escaped) => Some(escaped),
     };
     escaped.map_or(value, Cow::Owned)
-}
-
-/// The runtime crates of a program, itself left out.
-fn runtime_crates(inv: &Inventory) -> impl Iterator<Item = &crate::inventory::Package> {
-    inv.packages
-        .iter()
-        .filter(|p| !p.root && p.kind == Kind::Runtime)
 }
 
 /// The exporter's figures about its last scan.
