@@ -368,6 +368,64 @@ mod tests {
         );
     }
 
+    /// A running program with build facts and a control character in its name: its
+    /// `_build_info` family (named and described with the name escaped), its crates, its
+    /// processes, every series with `origin`.
+    #[test]
+    fn a_program_with_build_facts_byte_for_byte() {
+        use crate::exporter::{Counts, ProcessGroup, Workload};
+        let image = Arc::new(crate::render::sample_with_facts(r"my-svc\u001b"));
+        let scan = HostScan {
+            groups: vec![ProcessGroup {
+                image,
+                exe: "/srv/my-svc".into(),
+                state: ExeState::Current,
+                workload: Workload::default(),
+                processes: 2,
+                on_disk: None,
+            }],
+            counts: Counts::default(),
+            duration: std::time::Duration::ZERO,
+            errors: Vec::new(),
+        };
+        let page = render_scan(&scan, None, Layout::Full);
+        assert_eq!(
+            page.metrics,
+            concat!(
+                "# HELP cargo_depinfo_exporter_images Distinct executable images the running processes had in the last scan, by result: rust, other, broken (unreadable data, over the limits).\n",
+                "# TYPE cargo_depinfo_exporter_images gauge\n",
+                "cargo_depinfo_exporter_images{result=\"broken\"} 0\n",
+                "cargo_depinfo_exporter_images{result=\"other\"} 0\n",
+                "cargo_depinfo_exporter_images{result=\"rust\"} 0\n",
+                "# HELP cargo_depinfo_exporter_images_read Images the last scan read (the others were known from earlier scans).\n",
+                "# TYPE cargo_depinfo_exporter_images_read gauge\n",
+                "cargo_depinfo_exporter_images_read 0\n",
+                "# HELP cargo_depinfo_exporter_processes Processes the last scan found, by result: rust (a binary with build-info or cargo-auditable data), other, kernel_thread, unreadable (permissions, hidepid), exited (during the scan).\n",
+                "# TYPE cargo_depinfo_exporter_processes gauge\n",
+                "cargo_depinfo_exporter_processes{result=\"exited\"} 0\n",
+                "cargo_depinfo_exporter_processes{result=\"kernel_thread\"} 0\n",
+                "cargo_depinfo_exporter_processes{result=\"other\"} 0\n",
+                "cargo_depinfo_exporter_processes{result=\"rust\"} 0\n",
+                "cargo_depinfo_exporter_processes{result=\"unreadable\"} 0\n",
+                "# HELP cargo_depinfo_exporter_scan_duration_seconds How long the last scan of the processes took.\n",
+                "# TYPE cargo_depinfo_exporter_scan_duration_seconds gauge\n",
+                "cargo_depinfo_exporter_scan_duration_seconds 0\n",
+                "# HELP my_svc_x1b_build_info A metric with a constant '1' value labeled by version, revision, branch, rustversion, target, profile and features from which my-svc\\\\x1b was built.\n",
+                "# TYPE my_svc_x1b_build_info gauge\n",
+                "my_svc_x1b_build_info{branch=\"main\",features=\"default,tls\",origin=\"exporter\",profile=\"unknown\",revision=\"3f2c1a9e0b7d4c5a6f8e9d0c1b2a3f4e5d6c7b8a-modified\",rustversion=\"unknown\",target=\"unknown\",version=\"1.4.2\"} 1\n",
+                "# HELP rust_build_info A metric with a constant '1' value labeled by the program, its version and revision, the digest of its dependency list (deps) and the layout of its crate series.\n",
+                "# TYPE rust_build_info gauge\n",
+                "rust_build_info{deps=\"1441446d975ccb135ffefb4475dcc909\",layout=\"full\",origin=\"exporter\",program=\"my-svc\\\\x1b\",revision=\"3f2c1a9e0b7d4c5a6f8e9d0c1b2a3f4e5d6c7b8a-modified\",version=\"1.4.2\"} 1\n",
+                "# HELP rust_mod_info A metric with a constant '1' value labeled by the name, version and source of each crate a program was built with.\n",
+                "# TYPE rust_mod_info gauge\n",
+                "rust_mod_info{direct=\"true\",name=\"itoa\",origin=\"exporter\",program=\"my-svc\\\\x1b\",source=\"crates.io\",version=\"1.0.15\"} 1\n",
+                "# HELP rust_process_info Processes running one executable image with build-info or cargo-auditable data, by path, state (current, replaced, deleted, memfd; installed for a binary under --path that does not run) and workload.\n",
+                "# TYPE rust_process_info gauge\n",
+                "rust_process_info{container_id=\"\",exe=\"/srv/my-svc\",pod_uid=\"\",program=\"my-svc\\\\x1b\",revision=\"3f2c1a9e0b7d4c5a6f8e9d0c1b2a3f4e5d6c7b8a-modified\",state=\"current\",systemd_unit=\"\",version=\"1.4.2\"} 2\n",
+            )
+        );
+    }
+
     #[test]
     fn control_characters_become_the_tools_escapes() {
         assert_eq!(

@@ -232,3 +232,34 @@ pub fn outdated_prometheus(report: &Report) -> String {
     }
     render_known(&[outdated, crates])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::{sample, sample_with_facts};
+
+    /// Two programs whose names give one metric name share the first one's family; a program
+    /// read twice gives its series once; build-only crates and roots are no series.
+    #[test]
+    fn programs_as_the_collector_serves_them_byte_for_byte() {
+        let text = prometheus(&[
+            sample(),
+            sample_with_facts("my-svc"),
+            sample(),
+            sample_with_facts("my_svc"),
+        ]);
+        assert_eq!(
+            text,
+            concat!(
+                "# HELP my_svc_build_info A metric with a constant '1' value labeled by version, revision, branch, rustversion, target, profile and features from which my-svc was built.\n",
+                "# TYPE my_svc_build_info gauge\n",
+                "my_svc_build_info{branch=\"main\",features=\"default,tls\",profile=\"unknown\",revision=\"3f2c1a9e0b7d4c5a6f8e9d0c1b2a3f4e5d6c7b8a-modified\",rustversion=\"unknown\",target=\"unknown\",version=\"1.4.2\"} 1\n",
+                "# HELP rust_mod_info A metric with a constant '1' value labeled by the name, version and source of each crate a program was built with.\n",
+                "# TYPE rust_mod_info gauge\n",
+                "rust_mod_info{direct=\"true\",name=\"itoa\",program=\"my-svc\",source=\"crates.io\",version=\"1.0.15\"} 1\n",
+                "rust_mod_info{direct=\"true\",name=\"itoa\",program=\"my_svc\",source=\"crates.io\",version=\"1.0.15\"} 1\n",
+                "rust_mod_info{direct=\"true\",name=\"serde\",program=\"app\",source=\"crates.io\",version=\"1.0.219\"} 1\n",
+            )
+        );
+    }
+}
