@@ -52,8 +52,6 @@ mod process;
 #[cfg(feature = "build")]
 mod script;
 #[cfg(feature = "build")]
-mod time_format;
-#[cfg(feature = "build")]
 mod toolchain;
 #[cfg(feature = "build")]
 mod vcs;

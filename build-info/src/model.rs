@@ -12,6 +12,7 @@ mod encode;
 mod facts;
 mod graph;
 mod source;
+mod time_format;
 mod validation;
 
 #[cfg(feature = "read")]
@@ -21,6 +22,7 @@ pub(crate) use self::encode::table_code;
 pub use self::facts::{BuildFacts, GraphScope, REVISION_SOURCE_MAX_LEN, is_revision_source};
 pub use self::graph::{GitOrigin, Graph, Package};
 pub use self::source::{DependencyKind, Source};
+pub use self::time_format::{civil_from_days, rfc3339_utc};
 pub use self::validation::ValidationError;
 
 #[cfg(all(test, feature = "read"))]

@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use testkit::{CountingAllocator, Reply, Server, peak_during};
+use testkit::{CountingAllocator, peak_during};
 
 #[global_allocator]
 static ALLOCATOR: CountingAllocator = CountingAllocator;
@@ -87,14 +87,7 @@ fn main() {
 
     let (mod_info, build_info) = testkit::fleet_answers(INSTANCES, CRATES, 20);
     let body_mib = mib(mod_info.len());
-    let server = Server::start(move |target| {
-        let body = if target.contains("query=rust_mod_info") {
-            &mod_info
-        } else {
-            &build_info
-        };
-        Reply::ok("application/json", body.as_bytes())
-    });
+    let server = testkit::fleet_api(mod_info, build_info);
     let mut args = cargo_depinfo::SourceArgs::default();
     args.prometheus = vec![server.url("")];
     args.timeout = Duration::from_secs(120);

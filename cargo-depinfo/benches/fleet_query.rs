@@ -5,8 +5,6 @@
 
 use std::time::{Duration, Instant};
 
-use testkit::{Reply, Server};
-
 const INSTANCES: usize = 50;
 const CRATES: usize = 100;
 const RUNS: usize = 20;
@@ -14,14 +12,7 @@ const RUNS: usize = 20;
 fn main() {
     let (mod_info, build_info) = testkit::fleet_answers(INSTANCES, CRATES, 10);
     let kib = u32::try_from(mod_info.len() >> 10).unwrap_or(u32::MAX);
-    let server = Server::start(move |target| {
-        let body = if target.contains("query=rust_mod_info") {
-            &mod_info
-        } else {
-            &build_info
-        };
-        Reply::ok("application/json", body.as_bytes())
-    });
+    let server = testkit::fleet_api(mod_info, build_info);
 
     let mut args = cargo_depinfo::SourceArgs::default();
     args.prometheus = vec![server.url("")];

@@ -278,7 +278,8 @@ pub(crate) fn audit(args: &AuditArgs) -> Result<Outcome> {
         .iter()
         .filter_map(|inv| {
             let target = &inv.build.as_ref()?.target;
-            (!target.is_empty() && target != "unknown").then(|| (inv.path.clone(), target.clone()))
+            (!target.is_empty() && target != buildinfo::UNKNOWN)
+                .then(|| (inv.path.clone(), target.clone()))
         })
         .collect();
     options.formats = inventories

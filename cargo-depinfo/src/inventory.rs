@@ -110,6 +110,14 @@ impl Inventory {
         self.packages.iter().find(|p| p.root)
     }
 
+    /// The runtime crates the program links, itself left out: the crates `rust_mod_info` and
+    /// the dependency list describe.
+    pub fn runtime_crates(&self) -> impl Iterator<Item = &Package> {
+        self.packages
+            .iter()
+            .filter(|p| !p.root && p.kind == Kind::Runtime)
+    }
+
     /// The program's dependency list as its own collector with default options publishes it
     /// (the runtime crates but the root, each with its source and directness), and its digest;
     /// `None` without a dependency graph. The exporter, `inspect` and the offline catalog all
@@ -120,9 +128,7 @@ impl Inventory {
             return None;
         }
         Some(build_info_collector::DepsList::from_entries(
-            self.packages
-                .iter()
-                .filter(|p| !p.root && p.kind == Kind::Runtime)
+            self.runtime_crates()
                 .map(|p| build_info_collector::DepsEntry {
                     name: p.name.as_str().into(),
                     version: p.version.as_str().into(),

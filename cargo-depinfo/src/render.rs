@@ -5,7 +5,7 @@
 mod audit;
 mod cyclonedx;
 mod json;
-mod prometheus;
+pub(crate) mod prometheus;
 mod sarif;
 mod text;
 
@@ -23,4 +23,14 @@ pub use self::text::{affected_text, outdated_text, spread_text, text, write_spre
 fn sample() -> crate::inventory::Inventory {
     let json = br#"{"packages":[{"name":"app","version":"0.1.0","source":"local","dependencies":[1,2],"root":true},{"name":"serde","version":"1.0.219","source":"crates.io"},{"name":"serde_derive","version":"1.0.219","source":"crates.io","kind":"build"}],"format":1}"#;
     crate::sections::decode_dep_v0(json, std::path::Path::new("bin/app")).unwrap()
+}
+
+/// A program with build facts as `.bldinfo` alone carries it: named `program` (JSON string
+/// text, escapes allowed), a runtime and a build-only crate, a modified tree, two features.
+#[cfg(test)]
+pub(crate) fn sample_with_facts(program: &str) -> crate::inventory::Inventory {
+    let json = format!(
+        r#"{{"format":1,"program":"{program}","version":"1.4.2","revision":"3f2c1a9e0b7d4c5a6f8e9d0c1b2a3f4e5d6c7b8a","branch":"main","modified":true,"features":["tls","default"],"packages":[{{"name":"my-svc","version":"1.4.2","source":"local","root":true,"dependencies":[1,2]}},{{"name":"itoa","version":"1.0.15","source":"crates.io","direct":true}},{{"name":"cc","version":"1.2.0","source":"crates.io","kind":"build","direct":true}}]}}"#
+    );
+    crate::sections::decode_bldinfo(json.as_bytes(), std::path::Path::new("bin/svc")).unwrap()
 }

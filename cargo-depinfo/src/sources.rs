@@ -717,8 +717,10 @@ impl ObservationBuilder {
     ) -> Option<Observation> {
         let name = self.strings.get(labels.name?);
         let version = self.strings.get(labels.version?);
-        let source = self.strings.get(labels.source.unwrap_or("unknown"));
-        let program = labels.program.unwrap_or("unknown");
+        let source = self
+            .strings
+            .get(labels.source.unwrap_or(buildinfo::UNKNOWN));
+        let program = labels.program.unwrap_or(buildinfo::UNKNOWN);
         let wanted = Wanted(program, at.instance, at.job, at.instances);
         let runner = match &self.last {
             Some(r) if key_of(r) == wanted.key() => Arc::clone(r),

@@ -1,5 +1,7 @@
 //! Prometheus HTTP API answers for a synthetic fleet, as the benchmarks serve them.
 
+use crate::http_server::{Reply, Server};
+
 /// The two answers a real Prometheus gives for `rust_mod_info` and for `*_build_info` over a
 /// fleet of `instances` instances of `programs` programs (`service-N`), each with `crates`
 /// crates (`crate-NNN`) at a few versions per crate (`1.{c % 4}.{(i + c) % 3}`).
@@ -29,4 +31,17 @@ pub fn fleet_answers(instances: usize, crates: usize, programs: usize) -> (Strin
             .to_string()
     };
     (wrap(mod_info), wrap(build_info))
+}
+
+/// A fake Prometheus HTTP API on loopback serving [`fleet_answers`]: `mod_info` for a query
+/// about `rust_mod_info`, `build_info` for any other.
+pub fn fleet_api(mod_info: String, build_info: String) -> Server {
+    Server::start(move |target| {
+        let body = if target.contains("query=rust_mod_info") {
+            &mod_info
+        } else {
+            &build_info
+        };
+        Reply::ok("application/json", body.as_bytes())
+    })
 }

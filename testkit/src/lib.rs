@@ -77,7 +77,7 @@ mod tls;
 mod zlib;
 
 pub use advisory_db::advisory_db;
-pub use api_answers::fleet_answers;
+pub use api_answers::{fleet_answers, fleet_api};
 pub use binaries::{
     auditable_binary, auditable_sleeper, dep_v0_json, elf_with_sections, mach_o_with_sections,
     noise, pe_with_sections, plain_binary, sleep_binary, with_sections, with_sections_on,

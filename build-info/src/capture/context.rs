@@ -3,10 +3,11 @@
 use std::process::Command;
 use std::time::{Duration, SystemTime};
 
+use super::process;
 use super::script::Script;
-use super::{process, time_format};
 use crate::UNKNOWN;
 use crate::model::BuildFacts;
+use crate::model::rfc3339_utc;
 
 /// Fills `build_user` (when `record_user`) and `build_date` (`SOURCE_DATE_EPOCH` first).
 pub(super) fn capture(script: &mut Script, record_user: bool, facts: &mut BuildFacts) {
@@ -15,7 +16,7 @@ pub(super) fn capture(script: &mut Script, record_user: bool, facts: &mut BuildF
     }
     facts.build_date = match script.var("SOURCE_DATE_EPOCH") {
         Some(s) => match s.trim().parse::<i64>() {
-            Ok(secs) => time_format::rfc3339_utc(secs),
+            Ok(secs) => rfc3339_utc(secs),
             Err(_) => {
                 script.problem(format!(
                     "SOURCE_DATE_EPOCH={s:?} is not a number of seconds"
@@ -27,7 +28,7 @@ pub(super) fn capture(script: &mut Script, record_user: bool, facts: &mut BuildF
             let now = SystemTime::now()
                 .duration_since(SystemTime::UNIX_EPOCH)
                 .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
-            time_format::rfc3339_utc(now)
+            rfc3339_utc(now)
         }
     };
 }

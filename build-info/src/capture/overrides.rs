@@ -1,8 +1,8 @@
 //! `BUILD_INFO_*` variables that force a fact, the way Go packagers use `-ldflags -X`.
 
 use super::script::Script;
-use super::time_format;
 use crate::model::BuildFacts;
+use crate::model::rfc3339_utc;
 
 /// The override of the revision; also its `revision_source`, the name a container build
 /// passes the revision under (build-info/README.md, "Docker").
@@ -25,7 +25,7 @@ pub(super) fn apply(script: &mut Script, facts: &mut BuildFacts) -> Applied {
         facts.program.clone_from(p);
     }
     let time = |v: String| match v.parse::<i64>() {
-        Ok(secs) => time_format::rfc3339_utc(secs),
+        Ok(secs) => rfc3339_utc(secs),
         Err(_) => v,
     };
     let mut revision_forced = false;

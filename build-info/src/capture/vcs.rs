@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 
 use self::git_state::{GitLookup, VcsFacts};
 use super::script::Script;
-use super::time_format;
 use crate::UNKNOWN;
 use crate::model::BuildFacts;
+use crate::model::rfc3339_utc;
 
 /// `revision_source` of a revision read from a git repository: the package's own, or
 /// cargo's checkout of a git dependency.
@@ -107,7 +107,7 @@ fn apply(found: Option<VcsFacts>, source: &str, facts: &mut BuildFacts) {
     }
     facts.tag = f.tag.unwrap_or_default();
     if let Some(t) = f.commit_time {
-        facts.commit_time = time_format::rfc3339_utc(t);
+        facts.commit_time = rfc3339_utc(t);
     }
     facts.modified = f.modified;
     if let Some(d) = f.describe {

@@ -6,11 +6,11 @@ use std::fmt;
 
 use serde::Deserialize;
 
-use super::facts::{BuildFacts, GraphScope, REVISION_SOURCE_MAX_LEN, is_revision_source};
+use super::facts::{BuildFacts, REVISION_SOURCE_MAX_LEN, is_revision_source};
 use super::graph::{GitOrigin, Graph, Package};
 use super::source::{DependencyKind, Source};
 use super::validation::ValidationError;
-use crate::{UNKNOWN, section};
+use crate::section;
 
 /// Why a section's JSON was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,10 +78,6 @@ impl fmt::Display for DecodeError {
 
 impl std::error::Error for DecodeError {}
 
-fn unknown() -> String {
-    UNKNOWN.to_owned()
-}
-
 #[derive(Deserialize)]
 struct RawDepV0<'a> {
     #[serde(borrow)]
@@ -118,58 +114,17 @@ struct RawPackage<'a> {
     git_commit: Option<String>,
 }
 
+/// `.bldinfo`: its format, its package entries and, flattened beside them, the facts.
 #[derive(Deserialize)]
 struct RawBldinfo<'a> {
     format: u32,
-    #[serde(default = "unknown")]
-    program: String,
-    #[serde(default = "unknown")]
-    version: String,
-    #[serde(default = "unknown")]
-    revision: String,
-    // Added after format 1 shipped: older sections lack it (where the revision came from is
-    // then unknown).
-    #[serde(default = "unknown")]
-    revision_source: String,
-    #[serde(default = "unknown")]
-    branch: String,
-    #[serde(default)]
-    tag: String,
-    // Added after format 1 shipped: older sections lack it.
-    #[serde(default = "unknown")]
-    describe: String,
-    #[serde(default = "unknown")]
-    commit_time: String,
-    #[serde(default = "unknown")]
-    build_user: String,
-    #[serde(default = "unknown")]
-    build_date: String,
-    #[serde(default = "unknown")]
-    rust_version: String,
-    #[serde(default = "unknown")]
-    rust_commit: String,
-    #[serde(default = "unknown")]
-    rust_channel: String,
-    #[serde(default = "unknown")]
-    host: String,
-    #[serde(default = "unknown")]
-    target: String,
-    #[serde(default = "unknown")]
-    profile: String,
-    #[serde(default = "unknown")]
-    opt_level: String,
-    #[serde(default)]
-    modified: Option<bool>,
-    #[serde(default)]
-    features: Vec<String>,
-    // Added after format 1 shipped: older sections lack both (the scope is then unknown). A
-    // scope this reader does not know is read as unknown too.
-    #[serde(default, borrow)]
-    graph: Option<Cow<'a, str>>,
-    #[serde(default)]
-    only_with_other_members: Vec<String>,
     #[serde(default, borrow)]
     packages: Vec<RawPackage<'a>>,
+    // Keys added after format 1 shipped (`revision_source`, `describe`, `graph`,
+    // `only_with_other_members`) are missing from older sections: `BuildFacts`' defaults
+    // (unknown, empty) fill them, as they fill every other missing key.
+    #[serde(flatten)]
+    facts: BuildFacts,
 }
 
 fn parse<'a, T: Deserialize<'a>>(json: &'a [u8], section: &'static str) -> Result<T, DecodeError> {
@@ -245,9 +200,10 @@ pub fn decode_bldinfo(
     if raw.format == 0 || raw.format > section::BUILD_INFO_FORMAT {
         return Err(DecodeError::new(SECTION, Problem::Format(raw.format)));
     }
-    if !is_revision_source(&raw.revision_source) {
+    if !is_revision_source(&raw.facts.revision_source) {
         // Enough to recognise the value, never a whole hostile string.
         let start: String = raw
+            .facts
             .revision_source
             .chars()
             .take(REVISION_SOURCE_MAX_LEN)
@@ -260,31 +216,8 @@ pub fn decode_bldinfo(
         None if !complete => return Err(DecodeError::new(SECTION, Problem::NeedsDepV0)),
         _ => graph(raw.packages, SECTION)?,
     };
-    let mut features = raw.features;
-    features.sort();
-    let facts = BuildFacts {
-        program: raw.program,
-        version: raw.version,
-        revision: raw.revision,
-        revision_source: raw.revision_source,
-        branch: raw.branch,
-        tag: raw.tag,
-        describe: raw.describe,
-        commit_time: raw.commit_time,
-        modified: raw.modified,
-        build_user: raw.build_user,
-        build_date: raw.build_date,
-        rust_version: raw.rust_version,
-        rust_commit: raw.rust_commit,
-        rust_channel: raw.rust_channel,
-        host: raw.host,
-        target: raw.target,
-        profile: raw.profile,
-        opt_level: raw.opt_level,
-        features,
-        graph: raw.graph.as_deref().and_then(GraphScope::from_name),
-        only_with_other_members: raw.only_with_other_members,
-    };
+    let mut facts = raw.facts;
+    facts.features.sort();
     Ok((facts, graph))
 }
 
@@ -348,4 +281,66 @@ pub fn decode_sections(
         }
         None => graph.map(|graph| Sections { facts: None, graph }),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::GraphScope;
+
+    /// Every key a `.bldinfo` leaves out takes `BuildFacts`' default; `program` and `version`
+    /// are read although `Serialize` leaves them out; an unknown scope and a null `modified`
+    /// read as not known; features come back sorted.
+    #[test]
+    fn missing_keys_take_the_defaults_and_present_ones_are_read() {
+        let (facts, _) = decode_bldinfo(br#"{"format":1}"#, None).unwrap();
+        assert_eq!(facts, BuildFacts::default());
+        let json = br#"{"format":1,"program":"app","version":"0.3.0","modified":null,"graph":"sideways","features":["tls","default"],"tag":"v1"}"#;
+        let (facts, _) = decode_bldinfo(json, None).unwrap();
+        assert_eq!(
+            facts,
+            BuildFacts {
+                program: "app".into(),
+                version: "0.3.0".into(),
+                tag: "v1".into(),
+                features: vec!["default".into(), "tls".into()],
+                ..BuildFacts::default()
+            }
+        );
+        let json = br#"{"format":1,"graph":"upper-bound","modified":false}"#;
+        let (facts, _) = decode_bldinfo(json, None).unwrap();
+        assert_eq!(
+            (facts.graph, facts.modified),
+            (Some(GraphScope::UpperBound), Some(false))
+        );
+    }
+
+    #[test]
+    fn wrong_types_and_a_missing_format_are_refused() {
+        for (json, start) in [
+            (
+                r#"{"format":1,"revision":5}"#,
+                "invalid type: integer `5`, expected a string",
+            ),
+            (
+                r#"{"format":1,"modified":"yes"}"#,
+                "invalid type: string \"yes\", expected a boolean",
+            ),
+            (
+                r#"{"format":1,"graph":7}"#,
+                "invalid type: integer `7`, expected a string",
+            ),
+            (
+                r#"{"format":1,"packages":5}"#,
+                "invalid type: integer `5`, expected a sequence",
+            ),
+            (r#"{"revision":"abc"}"#, "missing field `format`"),
+        ] {
+            let err = decode_bldinfo(json.as_bytes(), None)
+                .unwrap_err()
+                .to_string();
+            let want = format!("section .bldinfo: not the expected JSON format: {start}");
+            assert!(err.starts_with(&want), "{json}: {err}");
+        }
+    }
 }

@@ -52,6 +52,16 @@ impl GraphScope {
         }
     }
 
+    /// A `graph` value as `.bldinfo` readers take it: a scope they do not know (written by a
+    /// newer build side) reads as `None`, like a missing one.
+    #[cfg(feature = "read")]
+    fn deserialize_known<'de, D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<GraphScope>, D::Error> {
+        let name: Option<std::borrow::Cow<'de, str>> = serde::Deserialize::deserialize(d)?;
+        Ok(name.as_deref().and_then(GraphScope::from_name))
+    }
+
     /// The scope named by [`as_str`](Self::as_str)'s text.
     pub fn from_name(name: &str) -> Option<Self> {
         match name {
@@ -89,15 +99,25 @@ pub fn is_revision_source(name: &str) -> bool {
 /// The build side fills it; readers ([`decode_bldinfo`](crate::model::decode_bldinfo), with
 /// the `read` feature) get it back. A field that could not be established holds
 /// [`UNKNOWN`](crate::UNKNOWN).
+///
+/// With the `read` feature it is `Serialize` (without `program` and `version`, which name the
+/// program elsewhere) and `Deserialize` from the `.bldinfo` keys, each missing key taking its
+/// [`Default`] (`unknown`; no tag, no features, `modified` and `graph` not known) and a
+/// `graph` this reader does not know read as `None`. Deserializing checks nothing else:
+/// [`decode_bldinfo`](crate::model::decode_bldinfo) is the reader that checks.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "read", derive(serde::Serialize))]
+#[cfg_attr(
+    feature = "read",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(default)
+)]
 #[non_exhaustive]
 pub struct BuildFacts {
     /// Program name: `BUILD_INFO_PROGRAM`, else the package name.
-    #[cfg_attr(feature = "read", serde(skip))]
+    #[cfg_attr(feature = "read", serde(skip_serializing))]
     pub program: String,
     /// Package version.
-    #[cfg_attr(feature = "read", serde(skip))]
+    #[cfg_attr(feature = "read", serde(skip_serializing))]
     pub version: String,
     /// Full commit hash.
     pub revision: String,
@@ -141,6 +161,10 @@ pub struct BuildFacts {
     pub features: Vec<String>,
     /// Whether the package list is exact or an upper bound; `None` when the binary does not
     /// say (built before this was recorded, or without a dependency graph).
+    #[cfg_attr(
+        feature = "read",
+        serde(deserialize_with = "GraphScope::deserialize_known")
+    )]
     pub graph: Option<GraphScope>,
     /// With [`GraphScope::UpperBound`], when known: the packages (`name@version`) in the list
     /// that this very build did not link, and that a build selecting more workspace members

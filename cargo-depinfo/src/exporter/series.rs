@@ -28,12 +28,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use build_info_collector::{
-    BuildInfoLabels, DepsList, Family, Layout, RustBuildInfoLabels, RustModInfoLabels,
-    build_info_family, render, rust_build_info_family, rust_mod_info_family,
+    DepsList, Family, Layout, RustBuildInfoLabels, render, rust_build_info_family,
+    rust_mod_info_family,
 };
 
 use super::discovery::{ExeState, HostScan};
-use crate::inventory::{Inventory, Kind};
+use crate::inventory::Inventory;
+use crate::render::prometheus::{LabelStyle, push_program};
 
 /// The `origin` label value of every series the exporter derives from a binary.
 pub const ORIGIN: &str = "exporter";
@@ -89,6 +90,11 @@ pub fn render_scan(
     );
     let mut mod_info = rust_mod_info_family();
     let mut build_info = rust_build_info_family();
+    // Every value escaped, and `origin="exporter"` on every series derived from a binary.
+    let style = LabelStyle {
+        value: |value| label(value),
+        origin: Some(ORIGIN),
+    };
     let mut replaced = Family::gauge(
         "rust_mod_replaced_info",
         "Processes still running a crate version that the file now at their executable's path no longer carries (patched on disk, still running in memory).",
@@ -116,10 +122,11 @@ pub fn render_scan(
             )
             .or_default() += group.processes;
         if let (ExeState::Replaced, Some(disk)) = (group.state, &group.on_disk) {
-            let on_disk: BTreeSet<(&str, &str)> = runtime_crates(disk)
+            let on_disk: BTreeSet<(&str, &str)> = disk
+                .runtime_crates()
                 .map(|p| (p.name.as_str(), p.version.as_str()))
                 .collect();
-            for p in runtime_crates(inv) {
+            for p in inv.runtime_crates() {
                 if on_disk.contains(&(p.name.as_str(), p.version.as_str())) {
                     continue;
                 }
@@ -152,16 +159,15 @@ pub fn render_scan(
         if group.state == ExeState::Installed || !images_done.insert(Arc::as_ptr(&group.image)) {
             continue;
         }
-        if let Some(b) = &inv.build {
-            // The program names the family and shows in its HELP text: escaped there too.
-            let family = build_info_family(&label(inv.program.as_str()));
-            let labels = BuildInfoLabels::of_facts(b, &inv.version);
-            let pairs = with_origin(labels.pairs());
-            families
-                .entry(family.name().to_owned())
-                .or_insert(family)
-                .push(pairs, 1);
-        }
+        // The program names its `_build_info` family and shows in its HELP text: escaped
+        // there too.
+        push_program(
+            inv,
+            style,
+            |direct| layout.has_mod_info(direct),
+            &mut families,
+            &mut mod_info,
+        );
         if let Some(list) = inv.deps_list() {
             let labels = RustBuildInfoLabels {
                 // The family outlives this image's locals: these two are copied.
@@ -171,18 +177,8 @@ pub fn render_scan(
                 revision: Cow::Owned(revision.clone()),
                 version: inv.version.as_str().into(),
             };
-            build_info.push(with_origin(labels.pairs()), 1);
+            build_info.push(style.pairs(labels.pairs()), 1);
             lists.entry(list.digest().to_owned()).or_insert(list);
-        }
-        for p in runtime_crates(inv).filter(|p| layout.has_mod_info(p.direct)) {
-            let labels = RustModInfoLabels {
-                direct: p.direct,
-                name: p.name.as_str().into(),
-                program: inv.program.as_str().into(),
-                source: p.source.as_str().into(),
-                version: p.version.as_str().into(),
-            };
-            mod_info.push(with_origin(labels.pairs()), 1);
         }
     }
     for (values, n) in process_counts {
@@ -205,20 +201,6 @@ pub fn render_scan(
     ScanPage { metrics, lists }
 }
 
-/// A collector's label pairs (sorted by name) as the exporter writes them: every value
-/// escaped, and `origin="exporter"` in its sorted place.
-fn with_origin<'a>(
-    pairs: impl IntoIterator<Item = (&'static str, Cow<'a, str>)>,
-) -> Vec<(&'static str, Cow<'a, str>)> {
-    let mut pairs: Vec<_> = pairs
-        .into_iter()
-        .map(|(name, value)| (name, label(value)))
-        .collect();
-    let at = pairs.partition_point(|(name, _)| *name < "origin");
-    pairs.insert(at, ("origin", ORIGIN.into()));
-    pairs
-}
-
 /// A label value from a process or a binary, with its control characters escaped as the rest
 /// of the tool prints them ([`crate::printable_line`]); unchanged (not copied) when it has none.
 fn label<'a>(value: impl Into<Cow<'a, str>>) -> Cow<'a, str> {
@@ -228,13 +210,6 @@ fn label<'a>(value: impl Into<Cow<'a, str>>) -> Cow<'a, str> {
         Cow::Owned(escaped) => Some(escaped),
     };
     escaped.map_or(value, Cow::Owned)
-}
-
-/// The runtime crates of a program, itself left out.
-fn runtime_crates(inv: &Inventory) -> impl Iterator<Item = &crate::inventory::Package> {
-    inv.packages
-        .iter()
-        .filter(|p| !p.root && p.kind == Kind::Runtime)
 }
 
 /// The exporter's figures about its last scan.
@@ -390,6 +365,64 @@ mod tests {
         assert_eq!(
             sample_lines(&render_scan(&scan, None, Layout::Direct), "rust_mod_info").len(),
             2
+        );
+    }
+
+    /// A running program with build facts and a control character in its name: its
+    /// `_build_info` family (named and described with the name escaped), its crates, its
+    /// processes, every series with `origin`.
+    #[test]
+    fn a_program_with_build_facts_byte_for_byte() {
+        use crate::exporter::{Counts, ProcessGroup, Workload};
+        let image = Arc::new(crate::render::sample_with_facts(r"my-svc\u001b"));
+        let scan = HostScan {
+            groups: vec![ProcessGroup {
+                image,
+                exe: "/srv/my-svc".into(),
+                state: ExeState::Current,
+                workload: Workload::default(),
+                processes: 2,
+                on_disk: None,
+            }],
+            counts: Counts::default(),
+            duration: std::time::Duration::ZERO,
+            errors: Vec::new(),
+        };
+        let page = render_scan(&scan, None, Layout::Full);
+        assert_eq!(
+            page.metrics,
+            concat!(
+                "# HELP cargo_depinfo_exporter_images Distinct executable images the running processes had in the last scan, by result: rust, other, broken (unreadable data, over the limits).\n",
+                "# TYPE cargo_depinfo_exporter_images gauge\n",
+                "cargo_depinfo_exporter_images{result=\"broken\"} 0\n",
+                "cargo_depinfo_exporter_images{result=\"other\"} 0\n",
+                "cargo_depinfo_exporter_images{result=\"rust\"} 0\n",
+                "# HELP cargo_depinfo_exporter_images_read Images the last scan read (the others were known from earlier scans).\n",
+                "# TYPE cargo_depinfo_exporter_images_read gauge\n",
+                "cargo_depinfo_exporter_images_read 0\n",
+                "# HELP cargo_depinfo_exporter_processes Processes the last scan found, by result: rust (a binary with build-info or cargo-auditable data), other, kernel_thread, unreadable (permissions, hidepid), exited (during the scan).\n",
+                "# TYPE cargo_depinfo_exporter_processes gauge\n",
+                "cargo_depinfo_exporter_processes{result=\"exited\"} 0\n",
+                "cargo_depinfo_exporter_processes{result=\"kernel_thread\"} 0\n",
+                "cargo_depinfo_exporter_processes{result=\"other\"} 0\n",
+                "cargo_depinfo_exporter_processes{result=\"rust\"} 0\n",
+                "cargo_depinfo_exporter_processes{result=\"unreadable\"} 0\n",
+                "# HELP cargo_depinfo_exporter_scan_duration_seconds How long the last scan of the processes took.\n",
+                "# TYPE cargo_depinfo_exporter_scan_duration_seconds gauge\n",
+                "cargo_depinfo_exporter_scan_duration_seconds 0\n",
+                "# HELP my_svc_x1b_build_info A metric with a constant '1' value labeled by version, revision, branch, rustversion, target, profile and features from which my-svc\\\\x1b was built.\n",
+                "# TYPE my_svc_x1b_build_info gauge\n",
+                "my_svc_x1b_build_info{branch=\"main\",features=\"default,tls\",origin=\"exporter\",profile=\"unknown\",revision=\"3f2c1a9e0b7d4c5a6f8e9d0c1b2a3f4e5d6c7b8a-modified\",rustversion=\"unknown\",target=\"unknown\",version=\"1.4.2\"} 1\n",
+                "# HELP rust_build_info A metric with a constant '1' value labeled by the program, its version and revision, the digest of its dependency list (deps) and the layout of its crate series.\n",
+                "# TYPE rust_build_info gauge\n",
+                "rust_build_info{deps=\"1441446d975ccb135ffefb4475dcc909\",layout=\"full\",origin=\"exporter\",program=\"my-svc\\\\x1b\",revision=\"3f2c1a9e0b7d4c5a6f8e9d0c1b2a3f4e5d6c7b8a-modified\",version=\"1.4.2\"} 1\n",
+                "# HELP rust_mod_info A metric with a constant '1' value labeled by the name, version and source of each crate a program was built with.\n",
+                "# TYPE rust_mod_info gauge\n",
+                "rust_mod_info{direct=\"true\",name=\"itoa\",origin=\"exporter\",program=\"my-svc\\\\x1b\",source=\"crates.io\",version=\"1.0.15\"} 1\n",
+                "# HELP rust_process_info Processes running one executable image with build-info or cargo-auditable data, by path, state (current, replaced, deleted, memfd; installed for a binary under --path that does not run) and workload.\n",
+                "# TYPE rust_process_info gauge\n",
+                "rust_process_info{container_id=\"\",exe=\"/srv/my-svc\",pod_uid=\"\",program=\"my-svc\\\\x1b\",revision=\"3f2c1a9e0b7d4c5a6f8e9d0c1b2a3f4e5d6c7b8a-modified\",state=\"current\",systemd_unit=\"\",version=\"1.4.2\"} 2\n",
+            )
         );
     }
 

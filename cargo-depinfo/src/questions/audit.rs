@@ -207,7 +207,7 @@ pub fn audit<'db>(
             });
         // A page without a `source` label says `unknown`: it may well be crates.io, and
         // unknown is never clean.
-        if !matches!(&*o.source, "crates.io" | "unknown") {
+        if !matches!(&*o.source, "crates.io" | buildinfo::UNKNOWN) {
             continue;
         }
         let mut candidates = db

@@ -16,17 +16,8 @@ use crate::text_safety::{printable, printable_line};
 
 /// The civil date (`YYYY-MM-DD`, UTC) of a Unix time in seconds.
 pub(crate) fn civil_date(secs: u64) -> String {
-    // Howard Hinnant's days-to-civil, on days since 1970-01-01.
     let days = i64::try_from(secs / 86_400).unwrap_or(i64::MAX / 2);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (year, month, day) = buildinfo::model::civil_from_days(days);
     format!("{year:04}-{month:02}-{day:02}")
 }
 

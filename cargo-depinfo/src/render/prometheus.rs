@@ -2,18 +2,91 @@
 //! build-info-collector serves them, and one family set per question. Every family goes
 //! through the collector's one writer, which escapes HELP texts and label values.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use build_info_collector::{
     BuildInfoLabels, Family, RustModInfoLabels, build_info_family, render, rust_mod_info_family,
 };
 
-use crate::inventory::{Inventory, Kind};
+use crate::inventory::Inventory;
 use crate::questions::{CrateSpread, Hit, Level, Report, Row};
 
 /// Renders families whose names are constants or come from `metric_name`.
 fn render_known(families: &[Family<'_>]) -> String {
     render(families).unwrap_or_else(|e| unreachable!("constant metric and label names: {e}"))
+}
+
+/// How [`push_program`] writes label values.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LabelStyle {
+    /// Applied to every label value and to the program name a `<program>_build_info` family
+    /// is named after (the exporter escapes control characters there; files keep values as
+    /// they are).
+    pub(crate) value: for<'v> fn(Cow<'v, str>) -> Cow<'v, str>,
+    /// An `origin` label added to every series, in its sorted place.
+    pub(crate) origin: Option<&'static str>,
+}
+
+impl LabelStyle {
+    /// Values as they are, no `origin`: the collector's own labels.
+    pub(crate) const PLAIN: LabelStyle = LabelStyle {
+        value: unchanged,
+        origin: None,
+    };
+
+    /// A collector's label pairs (sorted by name) in this style.
+    pub(crate) fn pairs<'a>(
+        self,
+        pairs: impl IntoIterator<Item = (&'static str, Cow<'a, str>)>,
+    ) -> Vec<(&'static str, Cow<'a, str>)> {
+        let mut pairs: Vec<_> = pairs
+            .into_iter()
+            .map(|(name, value)| (name, (self.value)(value)))
+            .collect();
+        if let Some(origin) = self.origin {
+            let at = pairs.partition_point(|(name, _)| *name < "origin");
+            pairs.insert(at, ("origin", origin.into()));
+        }
+        pairs
+    }
+}
+
+fn unchanged(value: Cow<'_, str>) -> Cow<'_, str> {
+    value
+}
+
+/// One program's series in the families build-info-collector would serve for it, with the
+/// collector's names, HELP texts and labels: its `<program>_build_info` (when it has build
+/// facts) into `build_info`, by family name (two programs whose names give one metric name
+/// share the family that came first), and a `rust_mod_info` series into `mod_info` for each
+/// runtime crate whose `direct` flag `keep_mod` accepts. `prometheus` and the exporter both
+/// build their families here.
+pub(crate) fn push_program<'a>(
+    inv: &'a Inventory,
+    style: LabelStyle,
+    keep_mod: impl Fn(bool) -> bool,
+    build_info: &mut BTreeMap<String, Family<'a>>,
+    mod_info: &mut Family<'a>,
+) {
+    if let Some(b) = &inv.build {
+        let family = build_info_family(&(style.value)(inv.program.as_str().into()));
+        let labels = BuildInfoLabels::of_facts(b, &inv.version);
+        build_info
+            .entry(family.name().to_owned())
+            .or_insert(family)
+            .push(style.pairs(labels.pairs()), 1);
+    }
+    for p in inv.runtime_crates().filter(|p| keep_mod(p.direct)) {
+        let labels = RustModInfoLabels {
+            direct: p.direct,
+            name: p.name.as_str().into(),
+            program: inv.program.as_str().into(),
+            source: p.source.as_str().into(),
+            version: p.version.as_str().into(),
+        };
+        mod_info.push(style.pairs(labels.pairs()), 1);
+    }
 }
 
 /// The programs as the Prometheus text exposition build-info-collector would serve for each:
@@ -22,33 +95,17 @@ fn render_known(families: &[Family<'_>]) -> String {
 /// textfile collector. Each family appears once, its series sorted and deduplicated, so any
 /// number of programs make one valid exposition. Labels never carry a path.
 pub fn prometheus(inventories: &[Inventory]) -> String {
-    // By name, so that families come out sorted; two programs whose names give the same
-    // metric name share one family (the first one's HELP).
+    // By name, so that families come out sorted.
     let mut families: BTreeMap<String, Family<'_>> = BTreeMap::new();
     let mut mod_info = rust_mod_info_family();
     for inv in inventories {
-        if let Some(b) = &inv.build {
-            let family = build_info_family(&inv.program);
-            let labels = BuildInfoLabels::of_facts(b, &inv.version);
-            families
-                .entry(family.name().to_owned())
-                .or_insert(family)
-                .push(labels.pairs(), 1);
-        }
-        for p in inv
-            .packages
-            .iter()
-            .filter(|p| !p.root && p.kind == Kind::Runtime)
-        {
-            let labels = RustModInfoLabels {
-                direct: p.direct,
-                name: p.name.as_str().into(),
-                program: inv.program.as_str().into(),
-                source: p.source.as_str().into(),
-                version: p.version.as_str().into(),
-            };
-            mod_info.push(labels.pairs(), 1);
-        }
+        push_program(
+            inv,
+            LabelStyle::PLAIN,
+            |_| true,
+            &mut families,
+            &mut mod_info,
+        );
     }
     if !mod_info.is_empty() {
         families.insert(mod_info.name().to_owned(), mod_info);
@@ -174,4 +231,35 @@ pub fn outdated_prometheus(report: &Report) -> String {
         crates.push([("program", program)], n);
     }
     render_known(&[outdated, crates])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::{sample, sample_with_facts};
+
+    /// Two programs whose names give one metric name share the first one's family; a program
+    /// read twice gives its series once; build-only crates and roots are no series.
+    #[test]
+    fn programs_as_the_collector_serves_them_byte_for_byte() {
+        let text = prometheus(&[
+            sample(),
+            sample_with_facts("my-svc"),
+            sample(),
+            sample_with_facts("my_svc"),
+        ]);
+        assert_eq!(
+            text,
+            concat!(
+                "# HELP my_svc_build_info A metric with a constant '1' value labeled by version, revision, branch, rustversion, target, profile and features from which my-svc was built.\n",
+                "# TYPE my_svc_build_info gauge\n",
+                "my_svc_build_info{branch=\"main\",features=\"default,tls\",profile=\"unknown\",revision=\"3f2c1a9e0b7d4c5a6f8e9d0c1b2a3f4e5d6c7b8a-modified\",rustversion=\"unknown\",target=\"unknown\",version=\"1.4.2\"} 1\n",
+                "# HELP rust_mod_info A metric with a constant '1' value labeled by the name, version and source of each crate a program was built with.\n",
+                "# TYPE rust_mod_info gauge\n",
+                "rust_mod_info{direct=\"true\",name=\"itoa\",program=\"my-svc\",source=\"crates.io\",version=\"1.0.15\"} 1\n",
+                "rust_mod_info{direct=\"true\",name=\"itoa\",program=\"my_svc\",source=\"crates.io\",version=\"1.0.15\"} 1\n",
+                "rust_mod_info{direct=\"true\",name=\"serde\",program=\"app\",source=\"crates.io\",version=\"1.0.219\"} 1\n",
+            )
+        );
+    }
 }

@@ -296,7 +296,7 @@ impl Producer {
     /// has no `instance`, and its value is how many instances it stands for).
     fn of<'l>(label: &impl Fn(&str) -> Option<&'l str>, value: Option<f64>, counted: bool) -> Self {
         Producer {
-            program: label("program").unwrap_or("unknown").to_owned(),
+            program: label("program").unwrap_or(buildinfo::UNKNOWN).to_owned(),
             instance: if counted {
                 None
             } else {

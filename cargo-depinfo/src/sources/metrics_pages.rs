@@ -316,7 +316,7 @@ impl PageReader {
                 && label("layout").as_deref() != Some("full")
             {
                 self.listed.push(Listed {
-                    program: label("program").unwrap_or_else(|| "unknown".to_owned()),
+                    program: label("program").unwrap_or_else(|| buildinfo::UNKNOWN.to_owned()),
                     deps,
                     version: label("version"),
                     revision: label("revision"),

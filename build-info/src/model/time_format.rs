@@ -1,7 +1,13 @@
-//! RFC 3339 timestamps in UTC without a date-time dependency.
+//! RFC 3339 timestamps in UTC without a date-time dependency: the build side writes
+//! `commit_time` and `build_date` with them, and tools that print dates use the same
+//! calendar.
 
 /// Formats seconds since the Unix epoch as `YYYY-MM-DDTHH:MM:SSZ`.
-pub(crate) fn rfc3339_utc(secs: i64) -> String {
+///
+/// ```
+/// assert_eq!(buildinfo::model::rfc3339_utc(951_782_400), "2000-02-29T00:00:00Z");
+/// ```
+pub fn rfc3339_utc(secs: i64) -> String {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
@@ -13,8 +19,14 @@ pub(crate) fn rfc3339_utc(secs: i64) -> String {
     )
 }
 
-/// Proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
+/// Proleptic Gregorian date `(year, month, day)` of a day count since 1970-01-01 (Howard
+/// Hinnant's `civil_from_days`).
+///
+/// ```
+/// assert_eq!(buildinfo::model::civil_from_days(-1), (1969, 12, 31));
+/// assert_eq!(buildinfo::model::civil_from_days(11_016), (2000, 2, 29));
+/// ```
+pub fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
