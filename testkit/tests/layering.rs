@@ -116,17 +116,23 @@ fn rust_files(dir: &Path) -> Vec<std::path::PathBuf> {
     out
 }
 
+/// Opening minus closing braces on a line.
+fn braces(line: &str) -> isize {
+    let count = |c| isize::try_from(line.matches(c).count()).unwrap_or(isize::MAX);
+    count('{') - count('}')
+}
+
 /// The code of a file without its `#[cfg(test)]` modules (tests may reach anywhere) and
 /// without comments.
 fn code_without_tests(text: &str) -> String {
     let mut out = String::new();
     let mut skipping = false;
-    let mut depth = 0i32;
+    let mut depth = 0isize;
     let mut pending_cfg_test = false;
     for line in text.lines() {
         let trimmed = line.trim_start();
         if skipping {
-            depth += line.matches('{').count() as i32 - line.matches('}').count() as i32;
+            depth += braces(line);
             if depth <= 0 {
                 skipping = false;
             }
@@ -138,7 +144,7 @@ fn code_without_tests(text: &str) -> String {
         }
         if pending_cfg_test && trimmed.starts_with("mod ") {
             pending_cfg_test = false;
-            depth = line.matches('{').count() as i32 - line.matches('}').count() as i32;
+            depth = braces(line);
             skipping = depth > 0;
             continue;
         }
