@@ -184,23 +184,15 @@ fn cargo_depinfo_modules_name_only_their_layer_and_below() {
             if name.is_empty() || name == module {
                 continue;
             }
-            match layer_of(&name) {
-                Some(l) if l > own => {
-                    upward.insert(format!(
-                        "{} -> crate::{name}",
-                        file.strip_prefix(&src).unwrap().display()
-                    ));
-                }
-                Some(_) => {}
-                // An item defined in lib.rs itself (a re-export): the front door, which
-                // modules below it must not use.
-                None if own < layer_of("lib").unwrap() => {
-                    upward.insert(format!(
-                        "{} -> crate::{name} (through lib.rs)",
-                        file.strip_prefix(&src).unwrap().display()
-                    ));
-                }
-                None => {}
+            // A module of a higher layer, or an item defined in lib.rs itself (a re-export:
+            // the front door, which the modules below it must not use).
+            let through_lib = layer_of(&name).is_none() && own < layer_of("lib").unwrap();
+            if layer_of(&name).is_some_and(|l| l > own) || through_lib {
+                upward.insert(format!(
+                    "{} -> crate::{name}{}",
+                    file.strip_prefix(&src).unwrap().display(),
+                    if through_lib { " (through lib.rs)" } else { "" }
+                ));
             }
         }
     }
