@@ -53,7 +53,10 @@ fi
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
-RUSTDOCFLAGS="-D warnings" cargo doc --workspace --all-features --no-deps --locked
+# Private items too, so that no dead link hides in a module's docs; a public item's docs that
+# link to a private one still fail (rustdoc's private_intra_doc_links).
+RUSTDOCFLAGS="-D warnings -D rustdoc::broken_intra_doc_links" \
+    cargo doc --workspace --all-features --no-deps --locked --document-private-items
 cargo nextest run --workspace --all-features --locked --no-fail-fast
 # nextest does not run doctests.
 cargo test --workspace --all-features --locked --doc

@@ -38,8 +38,8 @@ pub mod section {
 /// `build.rs` captured, and embeds the `.dep-v0` and `.bldinfo` sections in the binary.
 ///
 /// Call it once, at module level, in the binary crate whose `build.rs` runs
-/// `buildinfo::build::emit()` ([`capture::emit`](crate::capture::emit), or a
-/// [`capture::Builder`](crate::capture::Builder)):
+/// `buildinfo::build::emit()` ([`crate::capture::emit`], or a
+/// [`crate::capture::Builder`]):
 ///
 /// ```ignore
 /// buildinfo::build_info!();

@@ -4,7 +4,7 @@
 //!
 //! - Online ([`run`]): every interval, [`Watcher::round`] asks Prometheus which digests the
 //!   fleet carries, fetches each list the [`Cache`] lacks from a target Prometheus itself
-//!   scrapes, verifies it against its digest and keeps it on disk; [`serve`] hands out the
+//!   scrapes, verifies it against its digest and keeps it on disk; [`serve()`] hands out the
 //!   page ([`catalog_page`]) and the lists (`/deps/<digest>`).
 //! - Offline: [`deps_page`] over the lists of binaries read from disk, for node_exporter's
 //!   textfile collector ([`write_atomically`]) or served.

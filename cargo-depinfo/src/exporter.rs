@@ -3,7 +3,7 @@
 //! [`Scanner`] walks a `/proc` tree (its docs list each step) and groups processes per
 //! executable image; [`render_scan`] turns a scan into the Prometheus
 //! text `/metrics` serves in one [`Layout`](build_info_collector::Layout), with the dependency
-//! lists `/deps/<digest>` serves; [`serve`] runs scans in the background and serves the last
+//! lists `/deps/<digest>` serves; [`serve()`] runs scans in the background and serves the last
 //! one.
 //! The parsers of `/proc/PID/stat`, `status` and `cgroup` are pure functions in `proc_files`.
 

@@ -500,7 +500,7 @@ const TICK: Duration = Duration::from_millis(100);
 /// How often it looks whether the pool is done.
 const POLL: Duration = Duration::from_millis(5);
 
-/// [`in_pool`], the calling thread calling `tick` (when given) every [`TICK`] until every job
+/// `in_pool`, the calling thread calling `tick` (when given) every [`TICK`] until every job
 /// is done: the jobs then run on the pool's threads only, even one job.
 fn in_pool_watched<J: Sync, T: Send>(
     jobs: &[J],

@@ -31,13 +31,13 @@
 //! - [`check_golden`]: output compared with a file, rewritten on request.
 //! - [`fenced_lines`]: the code blocks of a README section, for tests that run what it shows.
 //! - [`mutation`]: byte-level mutations of valid inputs for parsers' property tests.
-//! - [`metrics_page`]: large `/metrics` pages with our series among histograms and counters.
+//! - [`metrics_page()`]: large `/metrics` pages with our series among histograms and counters.
 //! - [`layout_fleet`]: the 1,000-instance fleet of the scale benches, as names and numbers.
 //! - [`start_exporter`]: the real exporter on a port it picks, and the address it announced.
 //! - [`start_catalog`], [`fake_instance`], [`terminate`]: the real catalog with its stderr
 //!   [`Lines`], instances that serve (or lie about) their lists (on a [`Page`] that may
 //!   change: [`fake_instance_with_page`]), and a SIGTERM stop.
-//! - [`advisory_db`]: the fixture advisory database (RustSec's layout, one git commit).
+//! - [`advisory_db()`]: the fixture advisory database (RustSec's layout, one git commit).
 //! - [`measured`]: the wall time and peak RSS of a whole command, for memory benches.
 //!
 //! ```

@@ -98,7 +98,7 @@ pub fn is_revision_source(name: &str) -> bool {
 ///
 /// The build side fills it; readers ([`decode_bldinfo`](crate::model::decode_bldinfo), with
 /// the `read` feature) get it back. A field that could not be established holds
-/// [`UNKNOWN`](crate::UNKNOWN).
+/// [`crate::UNKNOWN`].
 ///
 /// With the `read` feature it is `Serialize` (without `program` and `version`, which name the
 /// program elsewhere) and `Deserialize` from the `.bldinfo` keys, each missing key taking its

@@ -26,7 +26,7 @@ use crate::text_safety::printable;
 /// PROVENANCE is `sha256:HEX` (the Cargo.lock checksum) or `URL#COMMIT` for git packages.
 /// Every value is embedded data or a file name, not trusted: one with a control character
 /// (tab and newline included, which would break the line format) is quoted with escapes
-/// ([`printable`](crate::printable)).
+/// ([`crate::text_safety::printable`]).
 pub fn text(inventories: &[Inventory]) -> String {
     let mut out = String::new();
     for inv in inventories {

@@ -29,7 +29,7 @@ pub(crate) struct Outcome {
     /// Directories of every workspace member: their manifests feed the upper bound.
     pub(crate) members: Vec<PathBuf>,
     /// `name@version` of the members left out because their packages are not on disk
-    /// (see [`on_disk`](super::on_disk)); empty when the whole workspace was resolved.
+    /// (see [`super::on_disk`]); empty when the whole workspace was resolved.
     pub(crate) not_on_disk: Vec<String>,
 }
 
