@@ -246,7 +246,7 @@ fn parse_line(line: &str) -> Result<DepsEntry<'_>, &'static str> {
     ) else {
         return Err("a line has four tab-separated fields");
     };
-    if name.len() > MAX_NAME_LEN || !crate::is_crate_name(name) {
+    if name.len() > MAX_NAME_LEN || !buildinfo::model::is_crate_name(name) {
         return Err("the name is not a crate name");
     }
     if version.is_empty()

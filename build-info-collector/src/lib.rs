@@ -2,9 +2,10 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 // Layers, bottom up (a file uses only files above it):
-//   error, crate_name, family, deps_list, layout
+//   error, family, deps_list, layout
 //                               the dependency-list document and its digest, the layouts
-//   error, crate_name, family   the builder's errors, the crate-name rule, the prepared data
+//   error, family               the builder's errors, the prepared data (the crate-name
+//                               rule is buildinfo::model's, re-exported)
 //   exposition                  the one text writer (names, escaping, render)
 //   schema                      what the collector publishes: names, HELP, label sets
 //   options                     the builder, checked
@@ -14,7 +15,6 @@
 //                               families
 //   collector                   the collector value, and the registry trait impls
 mod collector;
-mod crate_name;
 mod deps_list;
 mod error;
 mod exposition;
@@ -31,7 +31,8 @@ mod schema;
 mod series;
 
 pub use crate::collector::BuildInfoCollector;
-pub use crate::crate_name::{is_crate_name, normalize_crate_name, same_crate_name};
+// The crate-name rule is the model's; re-exported so that this crate's API keeps it.
+pub use buildinfo::model::{is_crate_name, normalize_crate_name, same_crate_name};
 pub use crate::deps_list::{
     DEPS_LIST_CONTENT_TYPE, DEPS_PATH_PREFIX, DIGEST_HEX_LEN, DepsEntry, DepsList, DepsListError,
     MAX_DEPS_LIST_BYTES, SOURCES, digest_of, is_digest, sha256,

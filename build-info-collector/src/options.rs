@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use buildinfo::BuildInfo;
 
-use crate::crate_name::{is_crate_name, normalize_crate_name};
+use buildinfo::model::{is_crate_name, normalize_crate_name};
 use crate::error::Error;
 use crate::exposition::{is_label_name, is_metric_name};
 use crate::layout::Layout;

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use buildinfo::{DependencyKind, Package};
 
-use crate::crate_name::normalize_crate_name;
+use buildinfo::model::normalize_crate_name;
 use crate::deps_list::{DepsEntry, DepsList};
 use crate::family::{Family, Label};
 use crate::options::Checked;

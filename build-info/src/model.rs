@@ -3,9 +3,11 @@
 //! The build side fills a [`BuildFacts`] and a [`Graph`] and writes them by hand
 //! ([`Graph::to_dep_v0_json`], [`BuildFacts::to_bldinfo_json`], [`Graph::to_table`]), so it
 //! needs no serde. Readers decode the sections back into the same types with the `read`
-//! feature ([`decode_sections`]). [`Graph::validate`] holds the rules both sides obey.
+//! feature ([`decode_sections`]). [`Graph::validate`] holds the rules both sides obey, and
+//! [`is_crate_name`] and [`same_crate_name`] the crate-name rule every reader of names shares.
 //! FORMAT.md specifies the bytes.
 
+mod crate_name;
 #[cfg(feature = "read")]
 mod decode;
 mod encode;
@@ -15,6 +17,7 @@ mod source;
 mod time_format;
 mod validation;
 
+pub use self::crate_name::{is_crate_name, normalize_crate_name, same_crate_name};
 #[cfg(feature = "read")]
 pub use self::decode::{DecodeError, Sections, decode_bldinfo, decode_dep_v0, decode_sections};
 #[cfg(test)]

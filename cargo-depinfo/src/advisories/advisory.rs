@@ -182,7 +182,7 @@ impl Advisory {
         if !a.id.starts_with("RUSTSEC-") || !is_printable(&a.id) {
             return Err(ParseError::Id(a.id));
         }
-        if !build_info_collector::is_crate_name(&a.package) {
+        if !buildinfo::model::is_crate_name(&a.package) {
             return Err(ParseError::Package(a.package));
         }
         let all_fields = [&a.id, &a.package, &a.date, &title]

@@ -18,7 +18,7 @@ pub struct Hit {
 }
 
 /// Crate names are unique up to `-`/`_` on crates.io; match them that way.
-pub(crate) use build_info_collector::same_crate_name as same_crate;
+pub(crate) use buildinfo::model::same_crate_name as same_crate;
 
 /// Every observation of `name` whose version matches `req`, sorted by location, program and
 /// version, each once (two sources may see the same instance).

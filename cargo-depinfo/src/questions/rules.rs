@@ -227,7 +227,7 @@ pub fn spread_expr(max_versions: usize, crates: &[String]) -> Result<String, Rul
         String::new()
     } else {
         for c in crates {
-            if !build_info_collector::is_crate_name(c) {
+            if !buildinfo::model::is_crate_name(c) {
                 return Err(RulesError::CrateName(shorten(c)));
             }
         }

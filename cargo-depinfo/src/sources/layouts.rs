@@ -403,7 +403,7 @@ pub(crate) fn join(
             crates.is_empty()
                 || crates
                     .iter()
-                    .any(|c| build_info_collector::same_crate_name(c, name))
+                    .any(|c| buildinfo::model::same_crate_name(c, name))
         };
         for e in entries.iter().filter(|e| asked(&e.name)) {
             rows.push(Row {

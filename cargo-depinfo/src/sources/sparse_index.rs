@@ -273,7 +273,7 @@ impl SparseIndex {
 
     /// Reads a crate's file from cargo's cache: never "up to date" when it is missing.
     fn read_cache(&self, dirs: &[PathBuf], name: &str) -> Result<Vec<Release>, IndexError> {
-        if !build_info_collector::is_crate_name(name) {
+        if !buildinfo::model::is_crate_name(name) {
             return Err(IndexError::NotCached {
                 name: name.to_owned(),
                 url: self.shown.clone(),
@@ -307,7 +307,7 @@ impl SparseIndex {
             url: shown.clone(),
             message,
         };
-        if !build_info_collector::is_crate_name(name) {
+        if !buildinfo::model::is_crate_name(name) {
             return Err(fetch_err("not a valid crate name".into()));
         }
         let parsed = http::Url::parse(&url).map_err(|e| fetch_err(e.to_string()))?;
@@ -390,7 +390,7 @@ pub fn fetch_releases(
 /// A crate's file in a local registry's index directory.
 fn read_local(dir: &Path, name: &str) -> Result<Vec<Release>, IndexError> {
     let path = dir.join(index_path(name));
-    if !build_info_collector::is_crate_name(name) || !path.is_file() {
+    if !buildinfo::model::is_crate_name(name) || !path.is_file() {
         return Err(IndexError::File {
             name: name.to_owned(),
             path,

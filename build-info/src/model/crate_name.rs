@@ -4,7 +4,7 @@
 /// True for a name a crate can have: one or more of `[a-zA-Z0-9_-]`.
 ///
 /// ```
-/// use build_info_collector::is_crate_name;
+/// use buildinfo::model::is_crate_name;
 /// assert!(is_crate_name("proc-macro2"));
 /// assert!(!is_crate_name("serde json"));
 /// assert!(!is_crate_name(""));
@@ -20,7 +20,7 @@ pub fn is_crate_name(name: &str) -> bool {
 /// forms are equal.
 ///
 /// ```
-/// assert_eq!(build_info_collector::normalize_crate_name("proc-macro2"), "proc_macro2");
+/// assert_eq!(buildinfo::model::normalize_crate_name("proc-macro2"), "proc_macro2");
 /// ```
 pub fn normalize_crate_name(name: &str) -> String {
     name.replace('-', "_")
@@ -30,7 +30,7 @@ pub fn normalize_crate_name(name: &str) -> String {
 /// allocating: for filters that compare many names.
 ///
 /// ```
-/// use build_info_collector::same_crate_name;
+/// use buildinfo::model::same_crate_name;
 /// assert!(same_crate_name("serde-json", "serde_json"));
 /// assert!(!same_crate_name("serde", "serde_json"));
 /// ```
