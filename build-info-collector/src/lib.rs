@@ -32,7 +32,6 @@ mod series;
 
 pub use crate::collector::BuildInfoCollector;
 // The crate-name rule is the model's; re-exported so that this crate's API keeps it.
-pub use buildinfo::model::{is_crate_name, normalize_crate_name, same_crate_name};
 pub use crate::deps_list::{
     DEPS_LIST_CONTENT_TYPE, DEPS_PATH_PREFIX, DIGEST_HEX_LEN, DepsEntry, DepsList, DepsListError,
     MAX_DEPS_LIST_BYTES, SOURCES, digest_of, is_digest, sha256,
@@ -48,3 +47,4 @@ pub use crate::schema::{
     RustModInfoLabels, build_info_family, rust_build_info_family, rust_deps_info_family,
     rust_deps_info_pairs, rust_mod_info_family,
 };
+pub use buildinfo::model::{is_crate_name, normalize_crate_name, same_crate_name};

@@ -5,11 +5,11 @@ use std::collections::BTreeSet;
 
 use buildinfo::BuildInfo;
 
-use buildinfo::model::{is_crate_name, normalize_crate_name};
 use crate::error::Error;
 use crate::exposition::{is_label_name, is_metric_name};
 use crate::layout::Layout;
 use crate::schema::{BUILTIN_LABELS, RUST_BUILD_INFO, default_namespace};
+use buildinfo::model::{is_crate_name, normalize_crate_name};
 
 /// Options for a [`BuildInfoCollector`](crate::BuildInfoCollector); start with
 /// [`BuildInfoCollector::builder`](crate::BuildInfoCollector::builder), finish with

@@ -5,7 +5,6 @@ use std::borrow::Cow;
 
 use buildinfo::{DependencyKind, Package};
 
-use buildinfo::model::normalize_crate_name;
 use crate::deps_list::{DepsEntry, DepsList};
 use crate::family::{Family, Label};
 use crate::options::Checked;
@@ -13,6 +12,7 @@ use crate::schema::{
     BuildInfoLabels, RustBuildInfoLabels, RustModInfoLabels, build_info_family_in,
     rust_build_info_family, rust_mod_info_family,
 };
+use buildinfo::model::normalize_crate_name;
 
 /// What a collector publishes, prepared once.
 pub(crate) struct Prepared {

@@ -341,16 +341,43 @@ fn prometheus_output_passes_promtool_with_several_programs() {
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
-    assert!(text.contains(
-        "rust_mod_outdated{name=\"rand\",newest=\"0.9.0\",newest_compatible=\"0.7.3\",program=\"app-major\",version=\"0.7.3\"} 3\n"
+    // The answer's names, then the deprecated aliases kept for one release: the same series.
+    let (answer, alias) = text
+        .split_once("# HELP rust_mod_outdated ")
+        .unwrap_or_else(|| panic!("no deprecated alias: {text}"));
+    assert!(answer.contains(
+        "cargo_depinfo_outdated{name=\"rand\",newest=\"0.9.0\",newest_compatible=\"0.7.3\",program=\"app-major\",version=\"0.7.3\"} 3\n"
     ), "{text}");
-    assert!(text.contains(
-        "rust_mod_outdated{name=\"libc\",newest=\"0.2.150\",newest_compatible=\"0.2.150\",program=\"app-major\",version=\"0.2.150\"} 0\n"
+    assert!(answer.contains(
+        "cargo_depinfo_outdated{name=\"libc\",newest=\"0.2.150\",newest_compatible=\"0.2.150\",program=\"app-major\",version=\"0.2.150\"} 0\n"
     ), "{text}");
-    assert!(text.ends_with(
-        "rust_mod_outdated_crates{program=\"app-major\"} 5\nrust_mod_outdated_crates{program=\"app-minor\"} 2\n"
+    assert!(answer.ends_with(
+        "cargo_depinfo_outdated_crates{program=\"app-major\"} 5\ncargo_depinfo_outdated_crates{program=\"app-minor\"} 2\n"
     ), "{text}");
-    assert_eq!(text.matches("# TYPE ").count(), 2);
+    let series = |text: &str, prefix: &str| -> Vec<String> {
+        text.lines()
+            .filter_map(|l| l.strip_prefix(prefix))
+            .filter(|l| l.starts_with(['{', '_']))
+            .map(str::to_owned)
+            .collect()
+    };
+    let alias = format!("# HELP rust_mod_outdated {alias}");
+    assert!(
+        alias.starts_with("# HELP rust_mod_outdated Deprecated alias of cargo_depinfo_outdated "),
+        "{alias}"
+    );
+    assert!(
+        alias.contains(
+            "# HELP rust_mod_outdated_crates Deprecated alias of cargo_depinfo_outdated_crates "
+        ),
+        "{alias}"
+    );
+    assert_eq!(
+        series(&alias, "rust_mod_outdated"),
+        series(answer, "cargo_depinfo_outdated")
+    );
+    assert!(series(answer, "cargo_depinfo_outdated").len() > 2, "{text}");
+    assert_eq!(text.matches("# TYPE ").count(), 4);
 
     testkit::check_metrics(&text);
 }

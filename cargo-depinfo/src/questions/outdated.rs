@@ -354,12 +354,18 @@ mod tests {
             errors: vec![],
         };
         let text = outdated_prometheus(&report);
-        assert!(text.contains(
-            "rust_mod_outdated{name=\"x\",newest=\"1.0.1\",newest_compatible=\"1.0.1\",program=\"b\\\"q\",version=\"1.0.0\"} 1\n"
-        ));
-        assert!(text.ends_with(
-            "rust_mod_outdated_crates{program=\"a\"} 1\nrust_mod_outdated_crates{program=\"b\\\"q\"} 1\nrust_mod_outdated_crates{program=\"c\"} 0\n"
-        ));
+        // The answer, then its deprecated alias with the same series.
+        for (outdated, crates) in [
+            ("cargo_depinfo_outdated", "cargo_depinfo_outdated_crates"),
+            ("rust_mod_outdated", "rust_mod_outdated_crates"),
+        ] {
+            assert!(text.contains(&format!(
+                "{outdated}{{name=\"x\",newest=\"1.0.1\",newest_compatible=\"1.0.1\",program=\"b\\\"q\",version=\"1.0.0\"}} 1\n"
+            )));
+            assert!(text.contains(&format!(
+                "{crates}{{program=\"a\"}} 1\n{crates}{{program=\"b\\\"q\"}} 1\n{crates}{{program=\"c\"}} 0\n"
+            )));
+        }
         assert_eq!(
             outdated_text(&report),
             "PROGRAM  CRATE  VERSION  COMPATIBLE  NEWEST  BEHIND\n\

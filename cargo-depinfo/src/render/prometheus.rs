@@ -6,7 +6,8 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use build_info_collector::{
-    BuildInfoLabels, Family, RustModInfoLabels, build_info_family, render, rust_mod_info_family,
+    BuildInfoLabels, Family, RustModInfoLabels, SampleValue, build_info_family, render,
+    rust_mod_info_family,
 };
 
 use crate::inventory::Inventory;
@@ -182,21 +183,63 @@ pub fn spread_prometheus(crates: &[CrateSpread]) -> String {
     render_known(&[versions, runners])
 }
 
+/// `outdated`'s answer: how far behind each crate version is.
+const OUTDATED: &str = "cargo_depinfo_outdated";
+/// `outdated`'s answer: how many crate versions each program has behind.
+const OUTDATED_CRATES: &str = "cargo_depinfo_outdated_crates";
+/// The names `outdated` wrote before every answer moved to `cargo_depinfo_*`: written beside
+/// [`OUTDATED`] and [`OUTDATED_CRATES`], with the same labels and values, for one release
+/// (FORMAT.md, "Metric names"; RELEASING.md's checklist removes them).
+const DEPRECATED_OUTDATED: &str = "rust_mod_outdated";
+/// See [`DEPRECATED_OUTDATED`].
+const DEPRECATED_OUTDATED_CRATES: &str = "rust_mod_outdated_crates";
+
+/// An answer's family and the deprecated alias that repeats its series under an old name.
+struct Aliased<'a> {
+    family: Family<'a>,
+    alias: Family<'a>,
+}
+
+impl<'a> Aliased<'a> {
+    fn gauge(name: &'static str, help: &'static str, old_name: &'static str) -> Aliased<'a> {
+        Aliased {
+            family: Family::gauge(name, help),
+            alias: Family::gauge(
+                old_name,
+                format!(
+                    "Deprecated alias of {name} (same labels and values), written for one release only: use {name}."
+                ),
+            ),
+        }
+    }
+
+    fn push<const N: usize>(
+        &mut self,
+        labels: [(&'static str, &'a str); N],
+        value: impl Into<SampleValue> + Copy,
+    ) {
+        self.family.push(labels, value);
+        self.alias.push(labels, value);
+    }
+}
+
 /// Prometheus text exposition for node_exporter's textfile collector:
 ///
 /// ```text
-/// # HELP rust_mod_outdated …
-/// # TYPE rust_mod_outdated gauge
-/// rust_mod_outdated{name="rand",newest="0.9.0",newest_compatible="0.7.3",program="app",version="0.7.3"} 3
-/// # HELP rust_mod_outdated_crates …
-/// # TYPE rust_mod_outdated_crates gauge
-/// rust_mod_outdated_crates{program="app"} 1
+/// # HELP cargo_depinfo_outdated …
+/// # TYPE cargo_depinfo_outdated gauge
+/// cargo_depinfo_outdated{name="rand",newest="0.9.0",newest_compatible="0.7.3",program="app",version="0.7.3"} 3
+/// # HELP cargo_depinfo_outdated_crates …
+/// # TYPE cargo_depinfo_outdated_crates gauge
+/// cargo_depinfo_outdated_crates{program="app"} 1
 /// ```
 ///
-/// One `rust_mod_outdated` series per program, crate and version (0 up to date, 1 patch,
-/// 2 minor, 3 major), one `rust_mod_outdated_crates` per program (crates behind at any level).
-/// Copies of a program at several paths give one series. The HELP texts do not depend on the
-/// program, so one file holds every program checked in one run.
+/// One `cargo_depinfo_outdated` series per program, crate and version (0 up to date,
+/// 1 patch, 2 minor, 3 major), one `cargo_depinfo_outdated_crates` per program (crates behind
+/// at any level). Copies of a program at several paths give one series. The HELP texts do not
+/// depend on the program, so one file holds every program checked in one run. The deprecated
+/// `rust_mod_outdated` and `rust_mod_outdated_crates` follow, with the same series, for one
+/// release.
 pub fn outdated_prometheus(report: &Report) -> String {
     let mut series: BTreeMap<(&str, &str, &str), &Row> = BTreeMap::new();
     for r in &report.rows {
@@ -204,9 +247,10 @@ pub fn outdated_prometheus(report: &Report) -> String {
     }
     let mut counts: BTreeMap<&str, usize> =
         report.programs.iter().map(|p| (p.as_str(), 0)).collect();
-    let mut outdated = Family::gauge(
-        "rust_mod_outdated",
+    let mut outdated = Aliased::gauge(
+        OUTDATED,
         "How far the crate version a program was built with is behind the newest release in the registry index: 0 up to date, 1 patch, 2 minor, 3 major (breaking).",
+        DEPRECATED_OUTDATED,
     );
     for ((program, name, version), r) in series {
         outdated.push(
@@ -223,20 +267,73 @@ pub fn outdated_prometheus(report: &Report) -> String {
             *counts.entry(program).or_insert(0) += 1;
         }
     }
-    let mut crates = Family::gauge(
-        "rust_mod_outdated_crates",
+    let mut crates = Aliased::gauge(
+        OUTDATED_CRATES,
         "The number of crate versions a program was built with that are behind the newest release in the registry index.",
+        DEPRECATED_OUTDATED_CRATES,
     );
     for (program, n) in counts {
         crates.push([("program", program)], n);
     }
-    render_known(&[outdated, crates])
+    // By name: the answers, then their deprecated aliases.
+    render_known(&[outdated.family, crates.family, outdated.alias, crates.alias])
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::questions::Report;
     use crate::render::{sample, sample_with_facts};
+
+    /// The answer under its `cargo_depinfo_*` names, then the same series under the
+    /// deprecated names, whose HELP names the replacement; sorted by name, so one file holds
+    /// both and `promtool` accepts it.
+    #[test]
+    fn outdated_answers_and_their_deprecated_aliases_byte_for_byte() {
+        let row = |program: &str, name: &str, version: &str, level| Row {
+            program: program.into(),
+            location: format!("bin/{program}"),
+            name: name.into(),
+            version: version.into(),
+            newest_compatible: "1.0.1".into(),
+            newest: "2.0.0".into(),
+            level,
+        };
+        let report = Report {
+            rows: vec![
+                row("app", "x", "1.0.0", Level::Major),
+                row("app", "y", "2.0.0", Level::None),
+                // The same program at another path: one series.
+                Row {
+                    location: "other/app".into(),
+                    ..row("app", "x", "1.0.0", Level::Major)
+                },
+            ],
+            programs: vec!["app".into(), "idle".into()],
+            errors: vec![],
+        };
+        assert_eq!(
+            outdated_prometheus(&report),
+            concat!(
+                "# HELP cargo_depinfo_outdated How far the crate version a program was built with is behind the newest release in the registry index: 0 up to date, 1 patch, 2 minor, 3 major (breaking).\n",
+                "# TYPE cargo_depinfo_outdated gauge\n",
+                "cargo_depinfo_outdated{name=\"x\",newest=\"2.0.0\",newest_compatible=\"1.0.1\",program=\"app\",version=\"1.0.0\"} 3\n",
+                "cargo_depinfo_outdated{name=\"y\",newest=\"2.0.0\",newest_compatible=\"1.0.1\",program=\"app\",version=\"2.0.0\"} 0\n",
+                "# HELP cargo_depinfo_outdated_crates The number of crate versions a program was built with that are behind the newest release in the registry index.\n",
+                "# TYPE cargo_depinfo_outdated_crates gauge\n",
+                "cargo_depinfo_outdated_crates{program=\"app\"} 1\n",
+                "cargo_depinfo_outdated_crates{program=\"idle\"} 0\n",
+                "# HELP rust_mod_outdated Deprecated alias of cargo_depinfo_outdated (same labels and values), written for one release only: use cargo_depinfo_outdated.\n",
+                "# TYPE rust_mod_outdated gauge\n",
+                "rust_mod_outdated{name=\"x\",newest=\"2.0.0\",newest_compatible=\"1.0.1\",program=\"app\",version=\"1.0.0\"} 3\n",
+                "rust_mod_outdated{name=\"y\",newest=\"2.0.0\",newest_compatible=\"1.0.1\",program=\"app\",version=\"2.0.0\"} 0\n",
+                "# HELP rust_mod_outdated_crates Deprecated alias of cargo_depinfo_outdated_crates (same labels and values), written for one release only: use cargo_depinfo_outdated_crates.\n",
+                "# TYPE rust_mod_outdated_crates gauge\n",
+                "rust_mod_outdated_crates{program=\"app\"} 1\n",
+                "rust_mod_outdated_crates{program=\"idle\"} 0\n",
+            )
+        );
+    }
 
     /// Two programs whose names give one metric name share the first one's family; a program
     /// read twice gives its series once; build-only crates and roots are no series.
