@@ -204,33 +204,63 @@ fn collect_args(args: &depinfo::SourceArgs) -> (Vec<Observation>, Vec<String>, V
     )
 }
 
+/// `cargo depinfo audit`: the database, the programs, the judgement, the answer in the chosen
+/// format. Exit code 1 when a vulnerability (or a `--deny`'d informational kind) is found.
 pub(crate) fn audit(args: &AuditArgs) -> Result<Outcome> {
-    let db_path = match &args.db {
+    let (db, db_errors) = load_database(args)?;
+    let mut errors = report(&db_errors);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    warn_about_age(&db, args.db_max_age, now);
+    let cwd = current_dir()?;
+    let config = depinfo::AuditConfig::find(&cwd, depinfo::cargo_home().as_deref())?;
+    let programs = read_programs(&args.sources, &cwd, &db)?;
+    errors.extend(programs.errors);
+    let options = audit_options(args, &config, &programs.inventories);
+    let answer = depinfo::audit(&programs.observations, &db, &options);
+    let failed = audit_failures(&answer, errors);
+    let stdout = render_audit(args.format, &answer, &db, now, &failed);
+    let found = !answer.vulnerabilities.is_empty()
+        || answer
+            .informational
+            .iter()
+            .any(|f| args.deny.iter().any(|d| d.covers(f.advisory.kind())));
+    Ok(Outcome::new(stdout, &failed, found))
+}
+
+/// The advisory database at `--db` (else the default path), fetched first with `--fetch`,
+/// and the advisories it could not read.
+fn load_database(args: &AuditArgs) -> Result<(depinfo::Database, Vec<depinfo::AdvisoryError>)> {
+    let path = match &args.db {
         Some(path) => path.clone(),
         None => depinfo::default_db_path()
             .context("no --db, and no CARGO_HOME or HOME to find the default database in")?,
     };
     if args.fetch {
         depinfo::fetch(
-            &db_path,
+            &path,
             &args.db_url,
             std::time::Duration::from_secs(args.fetch_timeout),
         )?;
     }
-    let (db, db_errors) = depinfo::Database::load(&db_path, depinfo::DbLimits::default())?;
-    let mut errors = report(&db_errors);
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    Ok(depinfo::Database::load(
+        &path,
+        depinfo::DbLimits::default(),
+    )?)
+}
+
+/// A warning on stderr when the database's last commit is older than `max_age` days, or
+/// unknown.
+fn warn_about_age(db: &depinfo::Database, max_age: u64, now: u64) {
     match db.age_days(now) {
-        Some(age) if age > args.db_max_age => eprintln!(
-            "warning: the advisory database's last commit is {age} days old (more than --db-max-age {}): update it with --fetch",
-            args.db_max_age
+        Some(age) if age > max_age => eprintln!(
+            "warning: the advisory database's last commit is {age} days old (more than --db-max-age {max_age}): update it with --fetch"
         ),
         Some(_) => {}
         None => eprintln!(
             "warning: the advisory database at {}: {}: its age is unknown",
-            depinfo::printable_line(&db_path.display().to_string()),
+            depinfo::printable_line(&db.path.display().to_string()),
             depinfo::printable_line(
                 db.commit_unknown
                     .as_deref()
@@ -238,12 +268,27 @@ pub(crate) fn audit(args: &AuditArgs) -> Result<Outcome> {
             )
         ),
     }
-    let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    let config = depinfo::AuditConfig::find(&cwd, depinfo::cargo_home().as_deref())?;
-    let mut source_args = args.sources.source_args(&cwd)?;
-    // Prometheus is asked for the series of the crates the database names, per instance: at
-    // 1,000 instances of 300 crates that is the few crates that ever had an advisory, not
-    // 300,000 series.
+}
+
+/// What `audit` read: the binaries, every observation (the binaries' own packages included,
+/// as cargo-audit checks them), and the inputs that failed.
+struct Programs {
+    /// The binaries read: they also give each one's platform, which observations do not carry.
+    inventories: Vec<Inventory>,
+    observations: Vec<Observation>,
+    /// One message per failed input, already on stderr.
+    errors: Vec<String>,
+}
+
+/// Reads the sources. Binaries are read once, here; Prometheus is asked for the series of the
+/// crates the database names, per instance: at 1,000 instances of 300 crates that is the few
+/// crates that ever had an advisory, not 300,000 series.
+fn read_programs(
+    flags: &SourceFlags,
+    cwd: &std::path::Path,
+    db: &depinfo::Database,
+) -> Result<Programs> {
+    let mut source_args = flags.source_args(cwd)?;
     source_args.ask = Ask::Instances;
     let mut names: Vec<String> = db
         .advisories()
@@ -254,8 +299,7 @@ pub(crate) fn audit(args: &AuditArgs) -> Result<Outcome> {
     names.sort_unstable();
     names.dedup();
     source_args.crates = names;
-    // Binaries are read once, here: their inventories also give each one's target, format
-    // and own package, which observations do not carry.
+    let mut errors = Vec::new();
     let inventories = if source_args.paths.is_empty() {
         Vec::new()
     } else {
@@ -272,25 +316,51 @@ pub(crate) fn audit(args: &AuditArgs) -> Result<Outcome> {
     let (others, source_errors, _notes) = collect_args(&source_args);
     observations.extend(others);
     errors.extend(source_errors);
-    let mut options = depinfo::AuditOptions::default();
-    options.ignore = args.ignore.iter().chain(&config.ignore).cloned().collect();
-    options.targets = inventories
-        .iter()
-        .filter_map(|inv| {
-            let target = &inv.build.as_ref()?.target;
-            (!target.is_empty() && target != buildinfo::UNKNOWN)
-                .then(|| (inv.path.clone(), target.clone()))
-        })
-        .collect();
-    options.formats = inventories
-        .iter()
-        .filter_map(|inv| Some((inv.path.clone(), inv.format?)))
-        .collect();
-    // cargo-audit checks a binary's own package too; a binary without dependencies is audited
-    // through it.
+    // A binary without dependencies is audited through its own package.
     let roots = depinfo::root_observations(&inventories, &observations);
     observations.extend(roots);
-    let answer = depinfo::audit(&observations, &db, &options);
+    Ok(Programs {
+        inventories,
+        observations,
+        errors,
+    })
+}
+
+/// The ids to ignore (`--ignore`, then `audit.toml`'s) and each binary's platform.
+fn audit_options(
+    args: &AuditArgs,
+    config: &depinfo::AuditConfig,
+    inventories: &[Inventory],
+) -> depinfo::AuditOptions {
+    let mut options = depinfo::AuditOptions::default();
+    options.ignore = args.ignore.iter().chain(&config.ignore).cloned().collect();
+    options.add_binaries(inventories);
+    options
+}
+
+/// The answer in `format`; `prometheus` says which database it used on stderr, having no
+/// place for it but a series.
+fn render_audit(
+    format: AuditFormat,
+    answer: &depinfo::Audit<'_>,
+    db: &depinfo::Database,
+    now: u64,
+    failed: &[String],
+) -> String {
+    match format {
+        AuditFormat::Text => depinfo::audit_text(answer, db, now),
+        AuditFormat::Json => depinfo::audit_json(answer, db, now, failed),
+        AuditFormat::Sarif => depinfo::audit_sarif(answer, db, now, crate::VERSION),
+        AuditFormat::Prometheus => {
+            eprintln!("{}", depinfo::database_line(db, now));
+            depinfo::audit_prometheus(answer, db)
+        }
+    }
+}
+
+/// `errors`, then what makes the answer incomplete (nothing read; versions that are not
+/// SemVer), each also a line on stderr.
+fn audit_failures(answer: &depinfo::Audit<'_>, errors: Vec<String>) -> Vec<String> {
     let mut failed = errors;
     if answer.runners.is_empty() {
         let e = "no program was read: name binaries or directories of binaries, --metrics or --prometheus";
@@ -308,21 +378,7 @@ pub(crate) fn audit(args: &AuditArgs) -> Result<Outcome> {
         eprintln!("error: {}", depinfo::printable_line(&e));
         failed.push(e);
     }
-    let stdout = match args.format {
-        AuditFormat::Text => depinfo::audit_text(&answer, &db, now),
-        AuditFormat::Json => depinfo::audit_json(&answer, &db, now, &failed),
-        AuditFormat::Sarif => depinfo::audit_sarif(&answer, &db, now, crate::VERSION),
-        AuditFormat::Prometheus => {
-            eprintln!("{}", depinfo::database_line(&db, now));
-            depinfo::audit_prometheus(&answer, &db)
-        }
-    };
-    let found = !answer.vulnerabilities.is_empty()
-        || answer
-            .informational
-            .iter()
-            .any(|f| args.deny.iter().any(|d| d.covers(f.advisory.kind())));
-    Ok(Outcome::new(stdout, &failed, found))
+    failed
 }
 
 /// Serves until SIGTERM or SIGINT; the exporter's own build info comes from this binary.

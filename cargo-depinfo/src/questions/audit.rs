@@ -10,6 +10,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use crate::advisories::{Advisory, Database};
+use crate::binary_reader::BinaryFormat;
+use crate::inventory::Inventory;
 use crate::observation::{Observation, Runner};
 
 /// What the audit is told besides the observations.
@@ -18,12 +20,57 @@ use crate::observation::{Observation, Runner};
 pub struct AuditOptions {
     /// Advisory ids to leave out (`--ignore`, `audit.toml`).
     pub ignore: Vec<String>,
-    /// The target triple of binaries, by path, where known (build-info's data carries it;
-    /// fleets do not).
-    pub targets: BTreeMap<String, String>,
-    /// The container format of binaries, by path: an advisory limited to operating systems
-    /// none of which runs that format does not apply (cargo-audit's rule for binaries).
-    pub formats: BTreeMap<String, crate::binary_reader::BinaryFormat>,
+    /// The platform of each binary read ([`AuditOptions::add_binaries`]), by the path its
+    /// observations' runner carries. Fleets have none: every advisory applies to them.
+    platforms: BTreeMap<String, Platform>,
+}
+
+impl AuditOptions {
+    /// Learns each binary's platform from its data, so that advisories limited to other
+    /// operating systems, architectures or formats leave it out.
+    pub fn add_binaries(&mut self, inventories: &[Inventory]) {
+        for inv in inventories {
+            self.platforms.insert(inv.path.clone(), Platform::of(inv));
+        }
+    }
+}
+
+/// What the audit knows of one binary's platform: what cargo-audit checks an advisory's
+/// `affected.os`, `affected.arch` and format against. Each is `None` where the data does not
+/// say it, and an advisory then applies.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Platform {
+    /// Rust's `target_os` of its target triple.
+    os: Option<&'static str>,
+    /// Rust's `target_arch` of its target triple.
+    arch: Option<&'static str>,
+    /// The container format: an advisory limited to operating systems none of which runs
+    /// that format does not apply (cargo-audit's rule for binaries).
+    format: Option<BinaryFormat>,
+}
+
+impl Platform {
+    /// A binary's platform: the target triple that build-info's data carries (cargo-auditable's
+    /// does not), and the format it was read in.
+    fn of(inv: &Inventory) -> Platform {
+        let target = inv
+            .build
+            .as_ref()
+            .map(|b| b.target.as_str())
+            .filter(|t| !t.is_empty() && *t != buildinfo::UNKNOWN);
+        Platform::of_target(target, inv.format)
+    }
+
+    fn of_target(target: Option<&str>, format: Option<BinaryFormat>) -> Platform {
+        let (os, arch) = target.map_or((None, None), target_os_arch);
+        Platform { os, arch, format }
+    }
+
+    /// Whether `advisory` applies to a binary on this platform.
+    fn admits(self, advisory: &Advisory) -> bool {
+        advisory.applies_to(self.os, self.arch)
+            && self.format.is_none_or(|f| advisory.runs_on_format(f))
+    }
 }
 
 /// The programs that run an affected version of a crate with the same list of such versions:
@@ -150,7 +197,7 @@ pub fn target_os_arch(triple: &str) -> (Option<&'static str>, Option<&'static st
 /// observations; a binary without any (no dependencies at all) gets its own runner, so that it
 /// is still audited and counted.
 pub fn root_observations(
-    inventories: &[crate::inventory::Inventory],
+    inventories: &[Inventory],
     observations: &[Observation],
 ) -> Vec<Observation> {
     let runners: BTreeMap<&str, &Arc<Runner>> = observations
@@ -237,16 +284,15 @@ pub fn audit<'db>(
                 .or_insert_with(|| o.clone());
             continue;
         };
-        let path = o.runner.path.as_ref();
-        let (os, arch) = path
-            .and_then(|p| options.targets.get(p))
-            .map_or((None, None), |t| target_os_arch(t));
-        let format = path.and_then(|p| options.formats.get(p)).copied();
+        let platform = o
+            .runner
+            .path
+            .as_ref()
+            .and_then(|p| options.platforms.get(p))
+            .copied()
+            .unwrap_or_default();
         for (index, a) in candidates {
-            if a.applies_to(os, arch)
-                && format.is_none_or(|f| a.runs_on_format(f))
-                && a.affects(version)
-            {
+            if platform.admits(a) && a.affects(version) {
                 hits.push((index, slot, Arc::clone(&o.version)));
             }
         }
@@ -390,12 +436,14 @@ mod tests {
             observation("web", None, Some("10.0.0.3:80"), "v0.9"),
         ];
         let mut options = AuditOptions::default();
-        options
-            .targets
-            .insert("bin/linux-app".into(), "x86_64-unknown-linux-gnu".into());
-        options
-            .targets
-            .insert("bin/win-app".into(), "x86_64-pc-windows-msvc".into());
+        for (path, target) in [
+            ("bin/linux-app", "x86_64-unknown-linux-gnu"),
+            ("bin/win-app", "x86_64-pc-windows-msvc"),
+        ] {
+            options
+                .platforms
+                .insert(path.into(), Platform::of_target(Some(target), None));
+        }
         let answer = audit(&observations, &db, &options);
         let summary: Summary = answer
             .vulnerabilities
@@ -448,6 +496,36 @@ mod tests {
         let answer = audit(&observations, &db, &options);
         assert_eq!(answer.vulnerabilities.len(), 1);
         assert_eq!(answer.vulnerabilities[0].advisory.id, "RUSTSEC-2099-0002");
+    }
+
+    /// Where the target is unknown, the format decides (a Windows-only advisory is not about
+    /// an ELF program); a binary the options do not know, or no format, admits every advisory.
+    #[test]
+    fn formats_decide_where_the_target_is_unknown() {
+        let db = db();
+        let observations = vec![
+            observation("elf-app", Some("bin/elf-app"), None, "0.9.0"),
+            observation("pe-app", Some("bin/pe-app"), None, "0.9.0"),
+            observation("unread", Some("bin/unread"), None, "0.9.0"),
+        ];
+        let mut options = AuditOptions::default();
+        for (path, format) in [
+            ("bin/elf-app", BinaryFormat::Elf),
+            ("bin/pe-app", BinaryFormat::Pe),
+        ] {
+            options
+                .platforms
+                .insert(path.into(), Platform::of_target(None, Some(format)));
+        }
+        let answer = audit(&observations, &db, &options);
+        let windows_only: Vec<&str> = answer
+            .vulnerabilities
+            .iter()
+            .filter(|f| f.advisory.id == "RUSTSEC-2099-0002")
+            .flat_map(|f| f.blasts.iter().map(|b| b.program.as_str()))
+            .collect();
+        assert_eq!(windows_only, ["pe-app", "unread"]);
+        assert_eq!(answer.vulnerabilities[0].instances(), 3);
     }
 
     #[test]
