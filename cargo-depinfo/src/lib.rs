@@ -1,20 +1,18 @@
 #![doc = include_str!("../README.md")]
 
 // The layers, each importing only those below it (no module imports this file's
-// re-exports: each imports the module that defines what it uses):
-// - at the bottom, tools with no knowledge of the rest: `untrusted_file` (the bounded
-//   opener), `text_safety` (escaping for a terminal), `child_process` (the bounded runner),
+// re-exports: each imports the module that defines what it uses). Below them all, the
+// `depinfo_read` crate: the bounded opener, escaping, the binary reader, the inventory model
+// and the section decoder.
+// - at the bottom, tools with no knowledge of the rest: `child_process` (the bounded runner),
 //   `progress`, `http_server`;
-// - the reading of binaries: `binary_reader` (raw sections), `inventory` (the model),
-//   `sections` (the decoder), `observation` (one program running one crate version);
-//   `advisories` (the RustSec database) beside them;
+// - `observation` (one program running one crate version); `advisories` (the RustSec
+//   database) beside it;
 // - `sources`: binaries, workspaces, /metrics pages, Prometheus APIs and registry indexes
 //   read into observations (and the releases `outdated` judges);
 // - `questions` answer over what the sources gave, never reading one;
 // - `render` formats the answers; `catalog` and `exporter` are commands of their own.
 mod advisories;
-// The binary reader: the raw sections out of ELF, Mach-O and PE files (below `sections`).
-mod binary_reader;
 // The bounded child process runner (`cargo metadata`, `cargo -vV`, `git clone`).
 mod child_process;
 // `cargo depinfo catalog`: a namespace of its own (its server handles Unix signals).
@@ -27,23 +25,18 @@ pub mod exporter;
 // signals; each passes its routes.
 #[cfg(unix)]
 mod http_server;
-mod inventory;
 mod observation;
 mod progress;
 mod questions;
 mod render;
-mod sections;
 mod sources;
-// Escaping of untrusted text for a terminal, and blanking of control characters.
-mod text_safety;
-pub mod untrusted_file;
+/// The one way cargo depinfo opens a file that someone else controls (`depinfo_read`'s).
+pub use depinfo_read::untrusted_file;
 
 pub use crate::advisories::{
     Advisory, AdvisoryError, AuditConfig, AuditConfigError, Commit, DEFAULT_DB_URL, Database,
     DatabaseError, DbLimits, Severity, cargo_home, default_db_path, fetch,
 };
-pub use crate::binary_reader::{BinaryFormat, Limits, RawSections, ReadError, read_sections};
-pub use crate::inventory::{BuildFacts, Inventory, Kind, Origin, Package};
 pub use crate::observation::{Observation, Runner, from_inventories};
 pub use crate::progress::Progress;
 pub use crate::questions::RulesLayout;
@@ -59,9 +52,12 @@ pub use crate::render::{
     prometheus, spread_json, spread_prometheus, spread_text, text, write_spread_json,
     write_spread_text,
 };
+pub use depinfo_read::binary_reader::{
+    BinaryFormat, Limits, RawSections, ReadError, read_sections,
+};
+pub use depinfo_read::inventory::{BuildFacts, Inventory, Kind, Origin, Package};
 // `decode_bldinfo` and `decode_dep_v0` decode one section a caller extracted itself.
 pub use crate::child_process::ChildError;
-pub use crate::sections::{FormatError, decode, decode_bldinfo, decode_dep_v0};
 pub use crate::sources::binaries::{InspectError, Scan, inspect_paths, inspect_paths_with};
 pub use crate::sources::cargo_config::{
     CRATES_IO_INDEX, CargoConfig, ConfigError, ConfigFile, DEPINFO_INDEX_ENV, IndexLocation,
@@ -82,7 +78,8 @@ pub use crate::sources::{
     Ask, Collected, DEFAULT_API_TIMEOUT, DEFAULT_PAGE_TIMEOUT, DEFAULT_WORKERS, LayoutChoice,
     SourceArgs, SourceError, collect, collect_with,
 };
-pub use crate::text_safety::{printable, printable_line, quoted, shortened};
+pub use depinfo_read::sections::{FormatError, decode, decode_bldinfo, decode_dep_v0};
+pub use depinfo_read::text_safety::{printable, printable_line, quoted, shortened};
 
 /// The parsers of network answers and of cargo's index cache, public only with the
 /// `test-util` feature, for the property tests (tests/network_parsers.rs,

@@ -55,10 +55,10 @@ use self::http::{Client, HttpError, HttpOptions};
 use self::metrics_pages::MetricsPageError;
 use self::prometheus_api::ApiError;
 use self::workspace::{ListError, ListOptions};
-use crate::binary_reader::Limits;
-use crate::inventory::Kind;
 use crate::observation::{Observation, Runner, Strings, from_inventories};
 use crate::progress::Progress;
+use depinfo_read::binary_reader::Limits;
+use depinfo_read::inventory::Kind;
 
 pub use self::layouts::LayoutChoice;
 use self::layouts::{BuildRow, Catalog, Detected, Row};
@@ -291,7 +291,7 @@ impl std::fmt::Display for Joined<'_> {
 
 /// A message with control characters (newlines from a server's answer) blanked.
 fn one_line(error: &dyn std::fmt::Display) -> String {
-    crate::text_safety::blank_controls(error.to_string().chars())
+    depinfo_read::text_safety::blank_controls(error.to_string().chars())
 }
 
 /// What the sources gave.

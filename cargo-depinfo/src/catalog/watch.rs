@@ -287,7 +287,7 @@ impl Watcher {
         if let Err(e) = answer {
             log(format!(
                 "Prometheus {shown} did not answer: {}; serving the {} lists cached",
-                crate::text_safety::printable_line(&e.to_string()),
+                depinfo_read::text_safety::printable_line(&e.to_string()),
                 self.cache.len()
             ));
             return self.expire(now, log);

@@ -23,7 +23,7 @@ pub struct AuditOptions {
     pub targets: BTreeMap<String, String>,
     /// The container format of binaries, by path: an advisory limited to operating systems
     /// none of which runs that format does not apply (cargo-audit's rule for binaries).
-    pub formats: BTreeMap<String, crate::binary_reader::BinaryFormat>,
+    pub formats: BTreeMap<String, depinfo_read::binary_reader::BinaryFormat>,
 }
 
 /// The programs that run an affected version of a crate with the same list of such versions:
@@ -150,7 +150,7 @@ pub fn target_os_arch(triple: &str) -> (Option<&'static str>, Option<&'static st
 /// observations; a binary without any (no dependencies at all) gets its own runner, so that it
 /// is still audited and counted.
 pub fn root_observations(
-    inventories: &[crate::inventory::Inventory],
+    inventories: &[depinfo_read::inventory::Inventory],
     observations: &[Observation],
 ) -> Vec<Observation> {
     let runners: BTreeMap<&str, &Arc<Runner>> = observations
@@ -355,7 +355,7 @@ mod tests {
             name: "hyper".into(),
             version: version.into(),
             source: "crates.io".into(),
-            kind: crate::inventory::Kind::Runtime,
+            kind: depinfo_read::inventory::Kind::Runtime,
             direct: Some(true),
         }
     }

@@ -9,8 +9,8 @@ use build_info_collector::{
     BuildInfoLabels, Family, RustModInfoLabels, build_info_family, render, rust_mod_info_family,
 };
 
-use crate::inventory::Inventory;
 use crate::questions::{CrateSpread, Hit, Level, Report, Row};
+use depinfo_read::inventory::Inventory;
 
 /// Renders families whose names are constants or come from `metric_name`.
 fn render_known(families: &[Family<'_>]) -> String {

@@ -37,7 +37,7 @@ use ureq::unversioned::transport::{
 };
 
 pub use self::config::HttpConfig;
-use crate::text_safety::{printable_line, shortened};
+use depinfo_read::text_safety::{printable_line, shortened};
 
 use self::proxy::ProxyRules;
 use self::tls::TlsConnector;

@@ -157,7 +157,7 @@ fn shown_deps(deps: &str) -> String {
     if is_digest(deps) {
         deps.to_owned()
     } else {
-        crate::text_safety::quoted(&crate::text_safety::shortened(deps, 40))
+        depinfo_read::text_safety::quoted(&depinfo_read::text_safety::shortened(deps, 40))
     }
 }
 

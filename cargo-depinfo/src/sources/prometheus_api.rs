@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use crate::sources::http::{Body, Client, HttpError, Url};
-use crate::text_safety::blank_controls;
+use depinfo_read::text_safety::blank_controls;
 
 /// One series of an instant vector: its labels (`__name__` included when present).
 #[cfg(any(test, feature = "test-util"))]
@@ -1078,7 +1078,7 @@ const MAX_QUOTED: usize = 200;
 
 /// `text` cut to `max` characters, with `…` when cut (a server may say anything, at length).
 fn cut(text: &str, max: usize) -> String {
-    crate::text_safety::shortened(text, max).into_owned()
+    depinfo_read::text_safety::shortened(text, max).into_owned()
 }
 
 #[cfg(test)]

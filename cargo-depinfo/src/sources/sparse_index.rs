@@ -237,7 +237,8 @@ impl SparseIndex {
 
     /// The local registry at `path` (its index files are under `path/index/`).
     pub fn local_registry(path: &Path) -> SparseIndex {
-        let shown = crate::text_safety::printable_line(&path.display().to_string()).into_owned();
+        let shown =
+            depinfo_read::text_safety::printable_line(&path.display().to_string()).into_owned();
         SparseIndex {
             base: shown.clone(),
             shown,
@@ -403,7 +404,7 @@ fn read_local(dir: &Path, name: &str) -> Result<Vec<Release>, IndexError> {
 
 /// A file of at most [`MAX_INDEX_FILE`] bytes, through the one bounded, non-blocking opener.
 fn read_bounded(name: &str, path: &Path) -> Result<Vec<u8>, IndexError> {
-    crate::untrusted_file::read(path, MAX_INDEX_FILE as u64)
+    depinfo_read::untrusted_file::read(path, MAX_INDEX_FILE as u64)
         .map_err(|e| file_error(name, path, &e.reason))
 }
 
