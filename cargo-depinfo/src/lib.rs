@@ -64,9 +64,6 @@ pub use crate::sources::cargo_config::{
     Selected,
 };
 pub use crate::sources::exposition::{ExpositionError, LineError};
-pub use crate::sources::http::{
-    Client, DEFAULT_MAX_TOTAL, HttpConfig, HttpError, HttpOptions, MAX_BODY, MAX_REDIRECTS,
-};
 pub use crate::sources::index_files::{CacheFileError, IndexFileError};
 pub use crate::sources::metrics_pages::{MAX_LISTS_PER_PAGE, MAX_UNREAD_SHOWN, MetricsPageError};
 pub use crate::sources::prometheus_api::ApiError;
@@ -77,6 +74,9 @@ pub use crate::sources::workspace::{ListError, ListOptions, list};
 pub use crate::sources::{
     Ask, Collected, DEFAULT_API_TIMEOUT, DEFAULT_PAGE_TIMEOUT, DEFAULT_WORKERS, LayoutChoice,
     SourceArgs, SourceError, collect, collect_with,
+};
+pub use depinfo_http::{
+    Client, DEFAULT_MAX_TOTAL, HttpConfig, HttpError, HttpOptions, MAX_BODY, MAX_REDIRECTS,
 };
 pub use depinfo_read::sections::{FormatError, decode, decode_bldinfo, decode_dep_v0};
 pub use depinfo_read::text_safety::{printable, printable_line, quoted, shortened};

@@ -370,7 +370,7 @@ fn registry_url(name: &str, url: &str) -> Result<IndexLocation, ConfigError> {
     } else {
         Err(ConfigError::GitIndex {
             name: name.to_owned(),
-            url: crate::sources::http::shown_url(url),
+            url: depinfo_http::shown_url(url),
         })
     }
 }

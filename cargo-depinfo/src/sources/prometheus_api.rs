@@ -16,7 +16,7 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use crate::sources::http::{Body, Client, HttpError, Url};
+use depinfo_http::{Body, Client, HttpError, Url};
 use depinfo_read::text_safety::blank_controls;
 
 /// One series of an instant vector: its labels (`__name__` included when present).
@@ -753,7 +753,7 @@ fn decode_names(
 
 /// [`decode_with`] of an answer read as it arrives from `body`, handing only the samples
 /// whose `__name__` `keep` accepts. A read error that carries an [`HttpError`] (see
-/// `http::Body`) is [`ApiError::Http`].
+/// `depinfo_http::Body`) is [`ApiError::Http`].
 ///
 /// # Errors
 ///
