@@ -63,8 +63,6 @@ pub use crate::sources::cargo_config::{
     CRATES_IO_INDEX, CargoConfig, ConfigError, ConfigFile, DEPINFO_INDEX_ENV, IndexLocation,
     Selected,
 };
-pub use crate::sources::exposition::{ExpositionError, LineError};
-pub use crate::sources::index_files::{CacheFileError, IndexFileError};
 pub use crate::sources::metrics_pages::{MAX_LISTS_PER_PAGE, MAX_UNREAD_SHOWN, MetricsPageError};
 pub use crate::sources::prometheus_api::ApiError;
 pub use crate::sources::sparse_index::{
@@ -80,21 +78,23 @@ pub use depinfo_http::{
 };
 pub use depinfo_read::sections::{FormatError, decode, decode_bldinfo, decode_dep_v0};
 pub use depinfo_read::text_safety::{printable, printable_line, quoted, shortened};
+pub use depinfo_wire::exposition::{ExpositionError, LineError};
+pub use depinfo_wire::index_files::{CacheFileError, IndexFileError};
 
 /// The parsers of network answers and of cargo's index cache, public only with the
 /// `test-util` feature, for the property tests (tests/network_parsers.rs,
 /// tests/registry_parsers.rs): not part of the stable API.
 #[cfg(feature = "test-util")]
 pub mod network_parsers {
-    pub use crate::sources::exposition::{
-        Format, Labels, MAX_LABEL_VALUE, MAX_LABELS, MAX_LINE, Sample, Skipped, StreamError,
-        parse as parse_exposition, parse_reader as parse_exposition_reader,
-    };
-    pub use crate::sources::index_files::{Release, parse_cache_file, parse_index_file};
     pub use crate::sources::metrics_pages::{ACCEPT, page_observations};
     pub use crate::sources::prometheus_api::{
         Annotations, MAX_LABEL_VALUE as MAX_API_LABEL_VALUE, Sample as ApiSample, Series,
         decode as decode_prometheus_answer, decode_reader as decode_prometheus_answer_reader,
         decode_with as decode_prometheus_answer_with,
     };
+    pub use depinfo_wire::exposition::{
+        Format, Labels, MAX_LABEL_VALUE, MAX_LABELS, MAX_LINE, Sample, Skipped, StreamError,
+        parse as parse_exposition, parse_reader as parse_exposition_reader,
+    };
+    pub use depinfo_wire::index_files::{Release, parse_cache_file, parse_index_file};
 }

@@ -30,10 +30,9 @@
 
 pub(crate) mod binaries;
 pub(crate) mod cargo_config;
-pub(crate) mod exposition;
 
 pub(crate) mod index_cache;
-pub(crate) mod index_files;
+
 pub(crate) mod layouts;
 pub(crate) mod metrics_pages;
 pub(crate) mod prometheus_api;

@@ -17,7 +17,12 @@ const OPENERS: &[&str] = &[
 ];
 
 /// The library code that reads what others made, relative to the workspace root.
-const LIBRARIES: &[&str] = &["cargo-depinfo/src", "depinfo-http/src", "depinfo-read/src"];
+const LIBRARIES: &[&str] = &[
+    "cargo-depinfo/src",
+    "depinfo-http/src",
+    "depinfo-read/src",
+    "depinfo-wire/src",
+];
 
 /// The places allowed to open files themselves, each with its reason.
 const ALLOWED: &[(&str, &str)] = &[
@@ -120,6 +125,7 @@ fn the_check_finds_a_stray_reader_and_ignores_tests_and_comments() {
     std::fs::create_dir_all(&src).unwrap();
     std::fs::create_dir_all(scratch.join("depinfo-read/src")).unwrap();
     std::fs::create_dir_all(scratch.join("depinfo-http/src")).unwrap();
+    std::fs::create_dir_all(scratch.join("depinfo-wire/src")).unwrap();
     std::fs::write(
         src.join("new_reader.rs"),
         "//! A reader.\n\n// std::fs::read(path) in a comment is fine.\npub fn load(p: &std::path::Path) -> Vec<u8> {\n    std::fs::read(p).unwrap()\n}\n\n#[cfg(test)]\nmod tests {\n    fn t() { let _ = std::fs::File::open(\"x\"); }\n}\n",

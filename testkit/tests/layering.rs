@@ -15,6 +15,7 @@ const CRATES: &[&str] = &[
     "buildinfo",
     "build-info-collector",
     "depinfo-read",
+    "depinfo-wire",
     "depinfo-http",
     "cargo-depinfo",
     "build-info-example-service",

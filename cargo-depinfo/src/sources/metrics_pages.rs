@@ -13,8 +13,8 @@ use build_info_collector::{
 
 use super::{ModLabels, ObservationBuilder, SeenAt};
 use crate::observation::Observation;
-use crate::sources::exposition::{self, ExpositionError, Format, Sample, Skipped, StreamError};
 use depinfo_http::{Body, Client, HttpError, Url};
+use depinfo_wire::exposition::{self, ExpositionError, Format, Sample, Skipped, StreamError};
 
 /// The `Accept` header of a scrape, as Prometheus sends it: OpenMetrics 1.0.0 preferred, then
 /// OpenMetrics 0.0.1, then the classic text format, then anything.

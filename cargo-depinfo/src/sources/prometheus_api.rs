@@ -145,7 +145,7 @@ impl<'de> Deserialize<'de> for Text<'de> {
 /// versions and program names are far shorter). A series with a longer value is skipped and
 /// counted ([`Annotations::skipped`]). (serde_json holds one string at a time while it reads
 /// it, within the body's cap.)
-pub const MAX_LABEL_VALUE: usize = crate::sources::exposition::MAX_LABEL_VALUE;
+pub const MAX_LABEL_VALUE: usize = depinfo_wire::exposition::MAX_LABEL_VALUE;
 
 /// What one pass over an answer found, judged at its end (fields come in any order, and
 /// `status` may come last): the first problem with the shape of `data`, and what the result's

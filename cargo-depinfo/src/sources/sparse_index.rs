@@ -14,8 +14,8 @@ use std::sync::mpsc;
 use crate::progress::Progress;
 use crate::sources::cargo_config::{CargoConfig, ConfigError, DEPINFO_INDEX_ENV, IndexLocation};
 use crate::sources::index_cache;
-use crate::sources::index_files::{self, IndexFileError, Release, parse_index_file};
 use depinfo_http::Client;
+use depinfo_wire::index_files::{self, IndexFileError, Release, parse_index_file};
 
 /// The environment variables [`SparseIndex::from_env`] reads, in order. Values may carry
 /// cargo's `sparse+` prefix. ([`SparseIndex::open`] reads the first, then cargo's

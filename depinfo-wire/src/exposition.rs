@@ -264,7 +264,6 @@ pub fn parse<'a>(
 
 /// Why a page read as it arrives gave no samples.
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum StreamError {
     /// Reading failed (the reader's error, as it came).
     #[error(transparent)]
