@@ -180,7 +180,7 @@ fn parse_duration(
     let bad = || {
         format!(
             "{flag} {}: expected a duration such as {examples}",
-            crate::text_safety::quoted(&crate::text_safety::shortened(text, 40))
+            depinfo_read::text_safety::quoted(&depinfo_read::text_safety::shortened(text, 40))
         )
     };
     let millis = if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
@@ -290,7 +290,7 @@ impl Options {
 fn say(line: &str) {
     eprintln!(
         "cargo-depinfo catalog: {}",
-        crate::text_safety::printable_line(line)
+        depinfo_read::text_safety::printable_line(line)
     );
 }
 

@@ -328,9 +328,11 @@ pub(crate) struct HttpFlags {
 impl HttpFlags {
     /// The HTTP client these flags describe.
     pub(crate) fn client(&self, timeout: Duration) -> Result<Client> {
-        let mut options = HttpOptions::default();
-        options.timeout = timeout;
-        options.max_total = self.max_total_mib << 20;
+        let mut options = HttpOptions {
+            timeout,
+            max_total: self.max_total_mib << 20,
+            ..HttpOptions::default()
+        };
         for h in &self.headers {
             options
                 .headers

@@ -1,20 +1,18 @@
 #![doc = include_str!("../README.md")]
 
 // The layers, each importing only those below it (no module imports this file's
-// re-exports: each imports the module that defines what it uses):
-// - at the bottom, tools with no knowledge of the rest: `untrusted_file` (the bounded
-//   opener), `text_safety` (escaping for a terminal), `child_process` (the bounded runner),
+// re-exports: each imports the module that defines what it uses). Below them all, the
+// `depinfo_read` crate: the bounded opener, escaping, the binary reader, the inventory model
+// and the section decoder.
+// - at the bottom, tools with no knowledge of the rest: `child_process` (the bounded runner),
 //   `progress`, `http_server`;
-// - the reading of binaries: `binary_reader` (raw sections), `inventory` (the model),
-//   `sections` (the decoder), `observation` (one program running one crate version);
-//   `advisories` (the RustSec database) beside them;
+// - `observation` (one program running one crate version); `advisories` (the RustSec
+//   database) beside it;
 // - `sources`: binaries, workspaces, /metrics pages, Prometheus APIs and registry indexes
 //   read into observations (and the releases `outdated` judges);
 // - `questions` answer over what the sources gave, never reading one;
 // - `render` formats the answers; `catalog` and `exporter` are commands of their own.
 mod advisories;
-// The binary reader: the raw sections out of ELF, Mach-O and PE files (below `sections`).
-mod binary_reader;
 // The bounded child process runner (`cargo metadata`, `cargo -vV`, `git clone`).
 mod child_process;
 // `cargo depinfo catalog`: a namespace of its own (its server handles Unix signals).
@@ -27,23 +25,18 @@ pub mod exporter;
 // signals; each passes its routes.
 #[cfg(unix)]
 mod http_server;
-mod inventory;
 mod observation;
 mod progress;
 mod questions;
 mod render;
-mod sections;
 mod sources;
-// Escaping of untrusted text for a terminal, and blanking of control characters.
-mod text_safety;
-pub mod untrusted_file;
+/// The one way cargo depinfo opens a file that someone else controls (`depinfo_read`'s).
+pub use depinfo_read::untrusted_file;
 
 pub use crate::advisories::{
     Advisory, AdvisoryError, AuditConfig, AuditConfigError, Commit, DEFAULT_DB_URL, Database,
     DatabaseError, DbLimits, Severity, cargo_home, default_db_path, fetch,
 };
-pub use crate::binary_reader::{BinaryFormat, Limits, RawSections, ReadError, read_sections};
-pub use crate::inventory::{BuildFacts, Inventory, Kind, Origin, Package};
 pub use crate::observation::{Observation, Runner, from_inventories};
 pub use crate::progress::Progress;
 pub use crate::questions::RulesLayout;
@@ -59,19 +52,17 @@ pub use crate::render::{
     prometheus, spread_json, spread_prometheus, spread_text, text, write_spread_json,
     write_spread_text,
 };
+pub use depinfo_read::binary_reader::{
+    BinaryFormat, Limits, RawSections, ReadError, read_sections,
+};
+pub use depinfo_read::inventory::{BuildFacts, Inventory, Kind, Origin, Package};
 // `decode_bldinfo` and `decode_dep_v0` decode one section a caller extracted itself.
 pub use crate::child_process::ChildError;
-pub use crate::sections::{FormatError, decode, decode_bldinfo, decode_dep_v0};
 pub use crate::sources::binaries::{InspectError, Scan, inspect_paths, inspect_paths_with};
 pub use crate::sources::cargo_config::{
     CRATES_IO_INDEX, CargoConfig, ConfigError, ConfigFile, DEPINFO_INDEX_ENV, IndexLocation,
     Selected,
 };
-pub use crate::sources::exposition::{ExpositionError, LineError};
-pub use crate::sources::http::{
-    Client, DEFAULT_MAX_TOTAL, HttpConfig, HttpError, HttpOptions, MAX_BODY, MAX_REDIRECTS,
-};
-pub use crate::sources::index_files::{CacheFileError, IndexFileError};
 pub use crate::sources::metrics_pages::{MAX_LISTS_PER_PAGE, MAX_UNREAD_SHOWN, MetricsPageError};
 pub use crate::sources::prometheus_api::ApiError;
 pub use crate::sources::sparse_index::{
@@ -82,22 +73,28 @@ pub use crate::sources::{
     Ask, Collected, DEFAULT_API_TIMEOUT, DEFAULT_PAGE_TIMEOUT, DEFAULT_WORKERS, LayoutChoice,
     SourceArgs, SourceError, collect, collect_with,
 };
-pub use crate::text_safety::{printable, printable_line, quoted, shortened};
+pub use depinfo_http::{
+    Client, DEFAULT_MAX_TOTAL, HttpConfig, HttpError, HttpOptions, MAX_BODY, MAX_REDIRECTS,
+};
+pub use depinfo_read::sections::{FormatError, decode, decode_bldinfo, decode_dep_v0};
+pub use depinfo_read::text_safety::{printable, printable_line, quoted, shortened};
+pub use depinfo_wire::exposition::{ExpositionError, LineError};
+pub use depinfo_wire::index_files::{CacheFileError, IndexFileError};
 
 /// The parsers of network answers and of cargo's index cache, public only with the
 /// `test-util` feature, for the property tests (tests/network_parsers.rs,
 /// tests/registry_parsers.rs): not part of the stable API.
 #[cfg(feature = "test-util")]
 pub mod network_parsers {
-    pub use crate::sources::exposition::{
-        Format, Labels, MAX_LABEL_VALUE, MAX_LABELS, MAX_LINE, Sample, Skipped, StreamError,
-        parse as parse_exposition, parse_reader as parse_exposition_reader,
-    };
-    pub use crate::sources::index_files::{Release, parse_cache_file, parse_index_file};
     pub use crate::sources::metrics_pages::{ACCEPT, page_observations};
     pub use crate::sources::prometheus_api::{
         Annotations, MAX_LABEL_VALUE as MAX_API_LABEL_VALUE, Sample as ApiSample, Series,
         decode as decode_prometheus_answer, decode_reader as decode_prometheus_answer_reader,
         decode_with as decode_prometheus_answer_with,
     };
+    pub use depinfo_wire::exposition::{
+        Format, Labels, MAX_LABEL_VALUE, MAX_LABELS, MAX_LINE, Sample, Skipped, StreamError,
+        parse as parse_exposition, parse_reader as parse_exposition_reader,
+    };
+    pub use depinfo_wire::index_files::{Release, parse_cache_file, parse_index_file};
 }

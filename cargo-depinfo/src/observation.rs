@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::inventory::{Inventory, Kind};
+use depinfo_read::inventory::{Inventory, Kind};
 
 /// Who runs a crate: one program, as one binary or one instance of a service, and what the
 /// source knows about it.

@@ -1,6 +1,6 @@
 //! Rendering: every answer as text, JSON, Prometheus text exposition or CycloneDX. Renderers
 //! take the questions' answers and never read a source. Text for a terminal is escaped by
-//! [`crate::text_safety`].
+//! [`depinfo_read::text_safety`].
 
 mod audit;
 mod cyclonedx;
@@ -20,17 +20,18 @@ pub use self::text::{affected_text, outdated_text, spread_text, text, write_spre
 
 /// One binary's inventory: an app with a runtime and a build-only dependency.
 #[cfg(test)]
-fn sample() -> crate::inventory::Inventory {
+fn sample() -> depinfo_read::inventory::Inventory {
     let json = br#"{"packages":[{"name":"app","version":"0.1.0","source":"local","dependencies":[1,2],"root":true},{"name":"serde","version":"1.0.219","source":"crates.io"},{"name":"serde_derive","version":"1.0.219","source":"crates.io","kind":"build"}],"format":1}"#;
-    crate::sections::decode_dep_v0(json, std::path::Path::new("bin/app")).unwrap()
+    depinfo_read::sections::decode_dep_v0(json, std::path::Path::new("bin/app")).unwrap()
 }
 
 /// A program with build facts as `.bldinfo` alone carries it: named `program` (JSON string
 /// text, escapes allowed), a runtime and a build-only crate, a modified tree, two features.
 #[cfg(test)]
-pub(crate) fn sample_with_facts(program: &str) -> crate::inventory::Inventory {
+pub(crate) fn sample_with_facts(program: &str) -> depinfo_read::inventory::Inventory {
     let json = format!(
         r#"{{"format":1,"program":"{program}","version":"1.4.2","revision":"3f2c1a9e0b7d4c5a6f8e9d0c1b2a3f4e5d6c7b8a","branch":"main","modified":true,"features":["tls","default"],"packages":[{{"name":"my-svc","version":"1.4.2","source":"local","root":true,"dependencies":[1,2]}},{{"name":"itoa","version":"1.0.15","source":"crates.io","direct":true}},{{"name":"cc","version":"1.2.0","source":"crates.io","kind":"build","direct":true}}]}}"#
     );
-    crate::sections::decode_bldinfo(json.as_bytes(), std::path::Path::new("bin/svc")).unwrap()
+    depinfo_read::sections::decode_bldinfo(json.as_bytes(), std::path::Path::new("bin/svc"))
+        .unwrap()
 }

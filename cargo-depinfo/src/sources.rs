@@ -30,10 +30,9 @@
 
 pub(crate) mod binaries;
 pub(crate) mod cargo_config;
-pub(crate) mod exposition;
-pub(crate) mod http;
+
 pub(crate) mod index_cache;
-pub(crate) mod index_files;
+
 pub(crate) mod layouts;
 pub(crate) mod metrics_pages;
 pub(crate) mod prometheus_api;
@@ -51,14 +50,14 @@ use std::time::{Duration, Instant};
 use build_info_collector::RUST_MOD_INFO;
 
 use self::binaries::{InspectError, inspect_paths_with};
-use self::http::{Client, HttpError, HttpOptions};
 use self::metrics_pages::MetricsPageError;
 use self::prometheus_api::ApiError;
 use self::workspace::{ListError, ListOptions};
-use crate::binary_reader::Limits;
-use crate::inventory::Kind;
 use crate::observation::{Observation, Runner, Strings, from_inventories};
 use crate::progress::Progress;
+use depinfo_http::{Client, HttpError, HttpOptions};
+use depinfo_read::binary_reader::Limits;
+use depinfo_read::inventory::Kind;
 
 pub use self::layouts::LayoutChoice;
 use self::layouts::{BuildRow, Catalog, Detected, Row};
@@ -291,7 +290,7 @@ impl std::fmt::Display for Joined<'_> {
 
 /// A message with control characters (newlines from a server's answer) blanked.
 fn one_line(error: &dyn std::fmt::Display) -> String {
-    crate::text_safety::blank_controls(error.to_string().chars())
+    depinfo_read::text_safety::blank_controls(error.to_string().chars())
 }
 
 /// What the sources gave.
@@ -352,14 +351,14 @@ pub fn collect_with(args: &SourceArgs, on_progress: &mut dyn FnMut(Progress<'_>)
                     // Only a TLS setup or a proxy that cannot be used gets here: every network
                     // source fails with it, each as the kind of source it is.
                     let pages = args.metrics.iter().map(|url| SourceError::MetricsPage {
-                        url: http::shown_url(url),
+                        url: depinfo_http::shown_url(url),
                         error: MetricsPageError::Http(HttpError::Setup(e.clone())),
                     });
                     let apis = args
                         .prometheus
                         .iter()
                         .map(|url| SourceError::PrometheusApi {
-                            url: http::shown_url(url),
+                            url: depinfo_http::shown_url(url),
                             error: ApiError::Http(HttpError::Setup(e.clone())),
                         });
                     errors.extend(pages.chain(apis));
@@ -393,7 +392,7 @@ pub fn collect_with(args: &SourceArgs, on_progress: &mut dyn FnMut(Progress<'_>)
         let waiting = |what: Option<&'static str>| {
             if let Ok(mut board) = board.lock() {
                 board[i] = what.map(|what| Waiting {
-                    source: http::shown_url(url),
+                    source: depinfo_http::shown_url(url),
                     what,
                     since: Instant::now(),
                     limit,
@@ -419,7 +418,7 @@ pub fn collect_with(args: &SourceArgs, on_progress: &mut dyn FnMut(Progress<'_>)
                     .into_iter()
                     .chain(unread)
                     .map(|error| SourceError::MetricsPage {
-                        url: http::shown_url(url),
+                        url: depinfo_http::shown_url(url),
                         error,
                     })
                     .collect(),
@@ -427,7 +426,7 @@ pub fn collect_with(args: &SourceArgs, on_progress: &mut dyn FnMut(Progress<'_>)
             },
             Err(error) => Collected {
                 errors: vec![SourceError::MetricsPage {
-                    url: http::shown_url(url),
+                    url: depinfo_http::shown_url(url),
                     error,
                 }],
                 ..Collected::default()
@@ -451,7 +450,7 @@ pub fn collect_with(args: &SourceArgs, on_progress: &mut dyn FnMut(Progress<'_>)
     let results = results.into_iter().zip(&jobs).map(|(c, (_, url, _))| {
         c.unwrap_or_else(|| Collected {
             errors: vec![SourceError::Panicked {
-                input: http::shown_url(url),
+                input: depinfo_http::shown_url(url),
             }],
             ..Collected::default()
         })
@@ -999,7 +998,7 @@ fn query_prometheus(
         client,
         url,
         waiting,
-        origin: http::shown_url(url),
+        origin: depinfo_http::shown_url(url),
         annotations: Vec::new(),
         errors: Vec::new(),
     };

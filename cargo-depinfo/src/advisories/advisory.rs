@@ -129,10 +129,10 @@ pub enum ParseError {
     #[error("no `# ` title after the front matter")]
     NoTitle,
     /// The id is not `RUSTSEC-...` in printable characters.
-    #[error("id {} is not RUSTSEC-YYYY-NNNN", crate::text_safety::quoted(&short(.0)))]
+    #[error("id {} is not RUSTSEC-YYYY-NNNN", depinfo_read::text_safety::quoted(&short(.0)))]
     Id(String),
     /// The package is not a crate name.
-    #[error("package {} is not a crate name", crate::text_safety::quoted(&short(.0)))]
+    #[error("package {} is not a crate name", depinfo_read::text_safety::quoted(&short(.0)))]
     Package(String),
     /// A field is longer than 4096 bytes (`MAX_FIELD`).
     #[error("a field is longer than {MAX_FIELD} bytes")]
@@ -261,15 +261,17 @@ impl Advisory {
     /// an ELF file on any other. It decides where the binary's target is not known, as
     /// cargo-audit does for `cargo audit bin` since rustsec#812: a Windows-only advisory is not
     /// about an ELF program.
-    pub fn runs_on_format(&self, format: crate::binary_reader::BinaryFormat) -> bool {
+    pub fn runs_on_format(&self, format: depinfo_read::binary_reader::BinaryFormat) -> bool {
         const APPLE: [&str; 5] = ["ios", "macos", "tvos", "visionos", "watchos"];
         self.os.is_empty()
             || self.os.iter().any(|os| match format {
-                crate::binary_reader::BinaryFormat::Pe => os == "windows",
-                crate::binary_reader::BinaryFormat::MachO => APPLE.contains(&os.as_str()),
-                crate::binary_reader::BinaryFormat::Elf => {
+                depinfo_read::binary_reader::BinaryFormat::Pe => os == "windows",
+                depinfo_read::binary_reader::BinaryFormat::MachO => APPLE.contains(&os.as_str()),
+                depinfo_read::binary_reader::BinaryFormat::Elf => {
                     os != "windows" && !APPLE.contains(&os.as_str())
                 }
+                // A format this rule does not know yet: it cannot rule the advisory out.
+                _ => true,
             })
     }
 }
@@ -336,18 +338,18 @@ Text.
         assert!(a.applies_to(None, None));
         assert!(!a.applies_to(Some("linux"), Some("x86")));
         assert!(!a.applies_to(Some("windows"), Some("x86_64")));
-        assert!(a.runs_on_format(crate::binary_reader::BinaryFormat::Pe));
-        assert!(!a.runs_on_format(crate::binary_reader::BinaryFormat::Elf));
-        assert!(!a.runs_on_format(crate::binary_reader::BinaryFormat::MachO));
+        assert!(a.runs_on_format(depinfo_read::binary_reader::BinaryFormat::Pe));
+        assert!(!a.runs_on_format(depinfo_read::binary_reader::BinaryFormat::Elf));
+        assert!(!a.runs_on_format(depinfo_read::binary_reader::BinaryFormat::MachO));
     }
 
     #[test]
     fn the_binary_format_tells_which_systems_can_run_it() {
         let with_os =
             |os: &str| Advisory::parse(&EXAMPLE.replace("os = [\"windows\"]", os)).unwrap();
-        let elf = crate::binary_reader::BinaryFormat::Elf;
-        let macho = crate::binary_reader::BinaryFormat::MachO;
-        let pe = crate::binary_reader::BinaryFormat::Pe;
+        let elf = depinfo_read::binary_reader::BinaryFormat::Elf;
+        let macho = depinfo_read::binary_reader::BinaryFormat::MachO;
+        let pe = depinfo_read::binary_reader::BinaryFormat::Pe;
         let any = with_os("os = []");
         assert!(any.runs_on_format(elf) && any.runs_on_format(macho) && any.runs_on_format(pe));
         let apple = with_os("os = [\"macos\", \"ios\"]");

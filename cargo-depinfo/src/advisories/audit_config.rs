@@ -68,8 +68,9 @@ impl AuditConfig {
             path: path.to_owned(),
             message,
         };
-        let text = super::database::read_capped(path, crate::untrusted_file::small_file_limit())
-            .map_err(fail)?;
+        let text =
+            super::database::read_capped(path, depinfo_read::untrusted_file::small_file_limit())
+                .map_err(fail)?;
         let raw: RawConfig = toml::from_str(&text)
             .map_err(|e| fail(e.message().lines().next().unwrap_or("").to_owned()))?;
         Ok(AuditConfig {

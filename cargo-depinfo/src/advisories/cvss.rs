@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use crate::text_safety::{quoted, shortened};
+use depinfo_read::text_safety::{quoted, shortened};
 
 /// The qualitative severity of a CVSS score (the specification's bands).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]

@@ -146,7 +146,7 @@ fn sorted_entries(dir: &Path) -> Result<Vec<std::fs::DirEntry>, DatabaseError> {
 /// At most `limit` bytes of a file as text, through the one bounded, non-blocking opener; the
 /// error says why, without the path (the caller's error names it).
 pub(crate) fn read_capped(path: &Path, limit: u64) -> Result<String, String> {
-    crate::untrusted_file::read_text(path, limit).map_err(|e| e.reason.to_string())
+    depinfo_read::untrusted_file::read_text(path, limit).map_err(|e| e.reason.to_string())
 }
 
 impl Database {

@@ -15,7 +15,7 @@
 //!   it (through a symbolic link) is refused, a `.git` that is a file (`gitdir: …`, a
 //!   submodule or a linked worktree) is not followed, and `objects/info/alternates` is not
 //!   read (the commit is then unknown);
-//! - every file goes through [`crate::untrusted_file`] (regular files only, opened without
+//! - every file goes through [`depinfo_read::untrusted_file`] (regular files only, opened without
 //!   blocking, under a size cap);
 //! - every size is capped: [`MAX_REF_FILE`], [`MAX_PACKED_REFS`], [`MAX_OBJECT`] (an object, or
 //!   a delta, inflated), [`MAX_CHAIN`] (all the inflating one lookup does), [`MAX_DELTA_DEPTH`],
@@ -170,7 +170,7 @@ impl Repo {
         if path.is_dir() {
             return Ok(None);
         }
-        crate::untrusted_file::read(&path, cap)
+        depinfo_read::untrusted_file::read(&path, cap)
             .map(Some)
             .map_err(|e| unreadable(format!("{rel}: {}", e.reason)))
     }
@@ -301,7 +301,7 @@ impl Repo {
             return Ok(None);
         };
         let opened = |path: &Path, rel: &str| {
-            crate::untrusted_file::open(path)
+            depinfo_read::untrusted_file::open(path)
                 .map_err(|e| unreadable(format!("{rel}: {}", e.reason)))
         };
         let (idx_file, idx_meta) = opened(&idx_path, idx_name)?;
@@ -388,7 +388,7 @@ impl Budget {
         self.bytes = self.bytes.checked_sub(bytes).ok_or_else(|| {
             unreadable(format!(
                 "reading the commit would inflate more than {}",
-                crate::untrusted_file::size_words(MAX_CHAIN as u64)
+                depinfo_read::untrusted_file::size_words(MAX_CHAIN as u64)
             ))
         })?;
         Ok(())
@@ -566,7 +566,7 @@ fn inflate(input: impl Read, max: usize) -> Result<Vec<u8>, String> {
 fn too_large() -> String {
     format!(
         "an object larger than {}",
-        crate::untrusted_file::size_words(MAX_OBJECT as u64)
+        depinfo_read::untrusted_file::size_words(MAX_OBJECT as u64)
     )
 }
 
@@ -883,7 +883,7 @@ fn apply_delta(base: &[u8], delta: &[u8]) -> Result<Vec<u8>, String> {
         .ok_or_else(|| {
             format!(
                 "a delta result larger than {}",
-                crate::untrusted_file::size_words(MAX_OBJECT as u64)
+                depinfo_read::untrusted_file::size_words(MAX_OBJECT as u64)
             )
         })?;
     let mut out = Vec::with_capacity(result_size);

@@ -14,7 +14,7 @@
 
 use semver::{Comparator, Op, Prerelease, Version, VersionReq};
 
-use crate::text_safety::{quoted, shortened};
+use depinfo_read::text_safety::{quoted, shortened};
 
 /// One end of a range of safe versions.
 #[derive(Debug, Clone, PartialEq, Eq)]

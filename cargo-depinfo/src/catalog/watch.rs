@@ -18,8 +18,8 @@ use build_info_collector::{DEPS_PATH_PREFIX, DepsList, MAX_DEPS_LIST_BYTES, is_d
 use super::cache::{Cache, MAX_LISTS, Rank, words};
 use super::targets::{Health, MAX_TARGETS, MAX_TARGETS_BYTES, parse_targets};
 use super::{Figures, MAX_NOTES};
-use crate::sources::http::{Client, HttpError, HttpOptions, Url, shown_url};
 use crate::sources::prometheus_api;
+use depinfo_http::{Client, HttpError, HttpOptions, Url, shown_url};
 
 /// The query that gives every digest the fleet carries, with who carries it.
 pub const DIGESTS_QUERY: &str = "group by (deps, instance, job) (rust_build_info)";
@@ -287,7 +287,7 @@ impl Watcher {
         if let Err(e) = answer {
             log(format!(
                 "Prometheus {shown} did not answer: {}; serving the {} lists cached",
-                crate::text_safety::printable_line(&e.to_string()),
+                depinfo_read::text_safety::printable_line(&e.to_string()),
                 self.cache.len()
             ));
             return self.expire(now, log);

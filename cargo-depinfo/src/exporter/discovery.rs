@@ -13,9 +13,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::proc_files::{MAX_PROC_FILE, Workload, parse_cgroup, parse_stat};
-use crate::binary_reader::{Limits, read_sections_with};
-use crate::inventory::Inventory;
-use crate::sections::decode;
+use depinfo_read::binary_reader::{Limits, read_sections_with};
+use depinfo_read::inventory::Inventory;
+use depinfo_read::sections::decode;
 
 /// What the path a process was started from holds now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -432,7 +432,7 @@ impl Scanner {
                             Image::Broken
                         }
                     },
-                    Err(crate::binary_reader::ReadError::NotABinary { .. }) => Image::NoData,
+                    Err(depinfo_read::binary_reader::ReadError::NotABinary { .. }) => Image::NoData,
                     Err(e) => {
                         note(scan, e.to_string());
                         Image::Broken

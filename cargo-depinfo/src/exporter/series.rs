@@ -33,8 +33,8 @@ use build_info_collector::{
 };
 
 use super::discovery::{ExeState, HostScan};
-use crate::inventory::Inventory;
 use crate::render::prometheus::{LabelStyle, push_program};
+use depinfo_read::inventory::Inventory;
 
 /// The `origin` label value of every series the exporter derives from a binary.
 pub const ORIGIN: &str = "exporter";
@@ -205,7 +205,7 @@ pub fn render_scan(
 /// of the tool prints them ([`crate::printable_line`]); unchanged (not copied) when it has none.
 fn label<'a>(value: impl Into<Cow<'a, str>>) -> Cow<'a, str> {
     let value = value.into();
-    let escaped = match crate::text_safety::printable_line(&value) {
+    let escaped = match depinfo_read::text_safety::printable_line(&value) {
         Cow::Borrowed(_) => None,
         Cow::Owned(escaped) => Some(escaped),
     };
@@ -266,7 +266,7 @@ mod tests {
     fn scan() -> HostScan {
         use crate::exporter::{Counts, ProcessGroup, Workload};
         let inventory = |name: &str, json: &str| {
-            Arc::new(crate::sections::decode_dep_v0(json.as_bytes(), name.as_ref()).unwrap())
+            Arc::new(depinfo_read::sections::decode_dep_v0(json.as_bytes(), name.as_ref()).unwrap())
         };
         let crates = r#"{"name":"serde","version":"1.0.219","source":"crates.io","dependencies":[2]},{"name":"serde_derive","version":"1.0.219","source":"crates.io","kind":"build"},{"name":"itoa","version":"1.0.15","source":"crates.io"}"#;
         let with_root = |root: &str| {
@@ -443,7 +443,7 @@ mod tests {
         /// value is at most six bytes per character more.
         #[test]
         fn label_values_carry_no_control_characters(value in any::<String>()) {
-            use crate::text_safety::is_invisible_format;
+            use depinfo_read::text_safety::is_invisible_format;
             let hidden = |c: char| c.is_control() || is_invisible_format(c);
             let escaped = label(value.as_str());
             prop_assert!(!escaped.chars().any(hidden), "{:?}", escaped);

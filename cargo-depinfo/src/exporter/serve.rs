@@ -108,7 +108,7 @@ pub fn serve(
         for e in &scan.errors {
             eprintln!(
                 "cargo-depinfo exporter: {}",
-                crate::text_safety::printable_line(e)
+                depinfo_read::text_safety::printable_line(e)
             );
         }
         let page = render_scan(&scan, own.as_ref(), layout);

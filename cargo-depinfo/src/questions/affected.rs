@@ -3,8 +3,8 @@
 
 use serde::Serialize;
 
-use crate::inventory::Kind;
 use crate::observation::Observation;
+use depinfo_read::inventory::Kind;
 
 /// One program (binary or instance) running a matching version.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -126,7 +126,8 @@ mod tests {
     #[test]
     fn matches_by_semver_requirement() {
         let json = br#"{"packages":[{"name":"app","version":"0.1.0","source":"local","dependencies":[1],"root":true},{"name":"serde-json","version":"1.0.140","source":"crates.io"}],"format":1}"#;
-        let inv = crate::sections::decode_dep_v0(json, std::path::Path::new("bin/app")).unwrap();
+        let inv =
+            depinfo_read::sections::decode_dep_v0(json, std::path::Path::new("bin/app")).unwrap();
         let req = |r: &str| semver::VersionReq::parse(r).unwrap();
         let inventories = crate::observation::from_inventories(&[inv]);
         assert_eq!(
@@ -161,7 +162,7 @@ mod tests {
                 name: "serde_json".into(),
                 version: (*version).into(),
                 source: "crates.io".into(),
-                kind: crate::inventory::Kind::Runtime,
+                kind: depinfo_read::inventory::Kind::Runtime,
                 direct: Some(true),
             })
             .collect()

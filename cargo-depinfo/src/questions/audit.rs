@@ -10,9 +10,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use crate::advisories::{Advisory, Database};
-use crate::binary_reader::BinaryFormat;
-use crate::inventory::Inventory;
 use crate::observation::{Observation, Runner};
+use depinfo_read::binary_reader::BinaryFormat;
+use depinfo_read::inventory::Inventory;
 
 /// What the audit is told besides the observations.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -401,7 +401,7 @@ mod tests {
             name: "hyper".into(),
             version: version.into(),
             source: "crates.io".into(),
-            kind: crate::inventory::Kind::Runtime,
+            kind: depinfo_read::inventory::Kind::Runtime,
             direct: Some(true),
         }
     }

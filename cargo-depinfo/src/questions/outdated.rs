@@ -9,8 +9,8 @@ use semver::Version;
 use serde::Serialize;
 
 use crate::observation::Observation;
-use crate::sources::index_files::Release;
 use crate::sources::sparse_index::{IndexError, Releases};
+use depinfo_wire::index_files::Release;
 
 /// How far behind a crate is, from nothing to a breaking release.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -295,7 +295,7 @@ mod tests {
         for (vers, yanked) in list {
             let _ = writeln!(body, "{{\"vers\":\"{vers}\",\"yanked\":{yanked}}}");
         }
-        crate::sources::index_files::parse_index_file(body.as_bytes()).unwrap()
+        depinfo_wire::index_files::parse_index_file(body.as_bytes()).unwrap()
     }
 
     #[test]

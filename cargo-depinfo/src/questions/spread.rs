@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::inventory::Kind;
 use crate::observation::{Observation, Runner};
 use crate::questions::affected::same_crate;
+use depinfo_read::inventory::Kind;
 
 /// A program (instance or binary, or the instances of a program in a job as a Prometheus API
 /// counted them: see [`Runner::instances`]) running one version; ordered by program, then
@@ -214,7 +214,8 @@ mod tests {
             r#"{{"packages":[{{"name":"{program}","version":"0.1.0","source":"local","dependencies":[1],"root":true}},{{"name":"{name}","version":"{version}","source":"crates.io"}}],"format":1}}"#
         );
         let inv =
-            crate::sections::decode_dep_v0(dep.as_bytes(), std::path::Path::new(instance)).unwrap();
+            depinfo_read::sections::decode_dep_v0(dep.as_bytes(), std::path::Path::new(instance))
+                .unwrap();
         crate::observation::from_inventories(&[inv]).remove(0)
     }
 

@@ -12,7 +12,7 @@ use super::json::{ErrorEntry, JSON_FORMAT_VERSION, error_entries, pretty_json};
 use crate::advisories::{Advisory, Database};
 use crate::observation::Runner;
 use crate::questions::{Audit, Finding};
-use crate::text_safety::{printable, printable_line};
+use depinfo_read::text_safety::{printable, printable_line};
 
 /// The civil date (`YYYY-MM-DD`, UTC) of a Unix time in seconds.
 pub(crate) fn civil_date(secs: u64) -> String {

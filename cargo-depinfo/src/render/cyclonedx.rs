@@ -11,7 +11,7 @@ use std::fmt;
 use serde::Serialize;
 use serde::ser::{SerializeSeq as _, Serializer};
 
-use crate::inventory::{Inventory, Kind, Package};
+use depinfo_read::inventory::{Inventory, Kind, Package};
 
 /// The package URL of a crate: `pkg:cargo/NAME@VERSION`.
 pub fn purl(p: &Package) -> String {

@@ -3,8 +3,8 @@
 
 use serde::Serialize;
 
-use crate::inventory::Inventory;
 use crate::questions::{CrateSpread, Hit, Report, Row, Spread};
+use depinfo_read::inventory::Inventory;
 
 /// Version of the JSON output format (`"format_version"`). Fields may be added within a
 /// version; removing or changing one bumps it.
@@ -192,8 +192,8 @@ mod tests {
     use serde_json::Value;
 
     use super::*;
-    use crate::inventory::Origin;
     use crate::render::sample;
+    use depinfo_read::inventory::Origin;
 
     #[test]
     fn json_carries_its_format_version() {

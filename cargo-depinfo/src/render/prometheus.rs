@@ -10,8 +10,8 @@ use build_info_collector::{
     rust_mod_info_family,
 };
 
-use crate::inventory::Inventory;
 use crate::questions::{CrateSpread, Hit, Level, Report, Row};
+use depinfo_read::inventory::Inventory;
 
 /// Renders families whose names are constants or come from `metric_name`.
 fn render_known(families: &[Family<'_>]) -> String {

@@ -5,9 +5,9 @@ use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use crate::inventory::{Inventory, Kind, Package};
 use crate::questions::{CrateSpread, Hit, Level, Report};
-use crate::text_safety::printable;
+use depinfo_read::inventory::{Inventory, Kind, Package};
+use depinfo_read::text_safety::printable;
 
 /// Text in the shape of `go version -m`:
 ///
@@ -26,7 +26,7 @@ use crate::text_safety::printable;
 /// PROVENANCE is `sha256:HEX` (the Cargo.lock checksum) or `URL#COMMIT` for git packages.
 /// Every value is embedded data or a file name, not trusted: one with a control character
 /// (tab and newline included, which would break the line format) is quoted with escapes
-/// ([`crate::text_safety::printable`]).
+/// ([`depinfo_read::text_safety::printable`]).
 pub fn text(inventories: &[Inventory]) -> String {
     let mut out = String::new();
     for inv in inventories {

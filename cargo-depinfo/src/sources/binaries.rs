@@ -1,5 +1,5 @@
 //! Binaries and directories of binaries (`inspect`, and the paths of `affected`, `spread`,
-//! `outdated`): the binary reader finds the sections, [`crate::sections`] decodes them.
+//! `outdated`): the binary reader finds the sections, [`depinfo_read::sections`] decodes them.
 //!
 //! A file named on the command line must be a binary with data: anything else is an error
 //! naming it. A directory is walked recursively in name order (deterministic output); what is
@@ -17,10 +17,10 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::binary_reader::{Limits, ReadError, read_sections_with};
-use crate::inventory::Inventory;
 use crate::progress::Progress;
-use crate::sections::{FormatError, decode};
+use depinfo_read::binary_reader::{Limits, ReadError, read_sections_with};
+use depinfo_read::inventory::Inventory;
+use depinfo_read::sections::{FormatError, decode};
 
 /// Why one input could not be inspected. Every message names the input.
 #[derive(Debug, thiserror::Error)]

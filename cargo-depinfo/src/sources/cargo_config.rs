@@ -154,7 +154,7 @@ impl ConfigFile {
             path: path.to_owned(),
             message,
         };
-        let text = crate::untrusted_file::read_small_text(path).map_err(|e| {
+        let text = depinfo_read::untrusted_file::read_small_text(path).map_err(|e| {
             fail(format!(
                 "cargo's configuration cannot be read: {} (it is never skipped: make it a readable file or remove it)",
                 e.reason
@@ -370,7 +370,7 @@ fn registry_url(name: &str, url: &str) -> Result<IndexLocation, ConfigError> {
     } else {
         Err(ConfigError::GitIndex {
             name: name.to_owned(),
-            url: crate::sources::http::shown_url(url),
+            url: depinfo_http::shown_url(url),
         })
     }
 }
@@ -420,7 +420,7 @@ fn one_line(message: &str) -> String {
         .filter(|l| !l.is_empty())
         .collect::<Vec<_>>()
         .join(" ");
-    crate::text_safety::blank_controls(joined.chars())
+    depinfo_read::text_safety::blank_controls(joined.chars())
 }
 
 #[cfg(test)]

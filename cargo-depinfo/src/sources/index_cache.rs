@@ -1,5 +1,5 @@
 //! Cargo's own on-disk cache of index files, read by `outdated --offline`: where the files
-//! are. Their format is read by [`crate::sources::index_files`].
+//! are. Their format is read by [`depinfo_wire::index_files`].
 //!
 //! Each registry cargo has used has a directory `$CARGO_HOME/registry/index/<host>-<hash>/`
 //! (`<host>` is the index URL's host, `<hash>` 16 hex digits of a hash of the source id whose

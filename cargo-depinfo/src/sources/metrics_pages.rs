@@ -13,8 +13,8 @@ use build_info_collector::{
 
 use super::{ModLabels, ObservationBuilder, SeenAt};
 use crate::observation::Observation;
-use crate::sources::exposition::{self, ExpositionError, Format, Sample, Skipped, StreamError};
-use crate::sources::http::{self, Body, Client, HttpError, Url};
+use depinfo_http::{Body, Client, HttpError, Url};
+use depinfo_wire::exposition::{self, ExpositionError, Format, Sample, Skipped, StreamError};
 
 /// The `Accept` header of a scrape, as Prometheus sends it: OpenMetrics 1.0.0 preferred, then
 /// OpenMetrics 0.0.1, then the classic text format, then anything.
@@ -94,7 +94,7 @@ pub(super) fn scrape(
     if response.status != 200 {
         return Err(MetricsPageError::Status(response.status));
     }
-    let mut page = PageReader::new(&parsed.host_port(), http::shown_url(url));
+    let mut page = PageReader::new(&parsed.host_port(), depinfo_http::shown_url(url));
     let mut body = response.body;
     let skipped = exposition::parse_reader(
         &mut body,
@@ -133,7 +133,7 @@ pub(super) fn scrape(
             Err(why) => unread.push(MetricsPageError::ListUnread {
                 program: b.program.clone(),
                 deps: shown_deps(&b.deps),
-                url: http::shown_url(&list_url(&parsed, &b.deps)),
+                url: depinfo_http::shown_url(&list_url(&parsed, &b.deps)),
                 why: why.clone(),
             }),
         }
@@ -157,7 +157,7 @@ fn shown_deps(deps: &str) -> String {
     if is_digest(deps) {
         deps.to_owned()
     } else {
-        crate::text_safety::quoted(&crate::text_safety::shortened(deps, 40))
+        depinfo_read::text_safety::quoted(&depinfo_read::text_safety::shortened(deps, 40))
     }
 }
 

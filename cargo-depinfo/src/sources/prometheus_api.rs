@@ -16,8 +16,8 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use crate::sources::http::{Body, Client, HttpError, Url};
-use crate::text_safety::blank_controls;
+use depinfo_http::{Body, Client, HttpError, Url};
+use depinfo_read::text_safety::blank_controls;
 
 /// One series of an instant vector: its labels (`__name__` included when present).
 #[cfg(any(test, feature = "test-util"))]
@@ -145,7 +145,7 @@ impl<'de> Deserialize<'de> for Text<'de> {
 /// versions and program names are far shorter). A series with a longer value is skipped and
 /// counted ([`Annotations::skipped`]). (serde_json holds one string at a time while it reads
 /// it, within the body's cap.)
-pub const MAX_LABEL_VALUE: usize = crate::sources::exposition::MAX_LABEL_VALUE;
+pub const MAX_LABEL_VALUE: usize = depinfo_wire::exposition::MAX_LABEL_VALUE;
 
 /// What one pass over an answer found, judged at its end (fields come in any order, and
 /// `status` may come last): the first problem with the shape of `data`, and what the result's
@@ -753,7 +753,7 @@ fn decode_names(
 
 /// [`decode_with`] of an answer read as it arrives from `body`, handing only the samples
 /// whose `__name__` `keep` accepts. A read error that carries an [`HttpError`] (see
-/// `http::Body`) is [`ApiError::Http`].
+/// `depinfo_http::Body`) is [`ApiError::Http`].
 ///
 /// # Errors
 ///
@@ -1078,7 +1078,7 @@ const MAX_QUOTED: usize = 200;
 
 /// `text` cut to `max` characters, with `…` when cut (a server may say anything, at length).
 fn cut(text: &str, max: usize) -> String {
-    crate::text_safety::shortened(text, max).into_owned()
+    depinfo_read::text_safety::shortened(text, max).into_owned()
 }
 
 #[cfg(test)]

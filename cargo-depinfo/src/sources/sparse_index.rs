@@ -5,7 +5,7 @@
 //! HTTP, read from cargo's own cache offline ([`crate::sources::index_cache`]), or read from a
 //! local registry's `index/` directory.
 //!
-//! Fetched through [`crate::sources::http`].
+//! Fetched through [`depinfo_http`].
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -13,9 +13,9 @@ use std::sync::mpsc;
 
 use crate::progress::Progress;
 use crate::sources::cargo_config::{CargoConfig, ConfigError, DEPINFO_INDEX_ENV, IndexLocation};
-use crate::sources::http::{self, Client};
 use crate::sources::index_cache;
-use crate::sources::index_files::{self, IndexFileError, Release, parse_index_file};
+use depinfo_http::Client;
+use depinfo_wire::index_files::{self, IndexFileError, Release, parse_index_file};
 
 /// The environment variables [`SparseIndex::from_env`] reads, in order. Values may carry
 /// cargo's `sparse+` prefix. ([`SparseIndex::open`] reads the first, then cargo's
@@ -172,19 +172,19 @@ impl SparseIndex {
         let trimmed = url.strip_prefix("sparse+").unwrap_or(url);
         if !(trimmed.starts_with("http://") || trimmed.starts_with("https://")) {
             return Err(IndexError::Url {
-                url: http::shown_url(url),
+                url: depinfo_http::shown_url(url),
                 message: "not a sparse index URL (http://, https:// or sparse+http(s)://)".into(),
             });
         }
-        http::Url::parse(trimmed).map_err(|e| IndexError::Url {
-            url: http::shown_url(url),
+        depinfo_http::Url::parse(trimmed).map_err(|e| IndexError::Url {
+            url: depinfo_http::shown_url(url),
             message: e.to_string(),
         })?;
         let mut base = trimmed.to_owned();
         if !base.ends_with('/') {
             base.push('/');
         }
-        let shown = http::shown_url(&base);
+        let shown = depinfo_http::shown_url(&base);
         Ok(SparseIndex {
             base,
             shown,
@@ -237,7 +237,8 @@ impl SparseIndex {
 
     /// The local registry at `path` (its index files are under `path/index/`).
     pub fn local_registry(path: &Path) -> SparseIndex {
-        let shown = crate::text_safety::printable_line(&path.display().to_string()).into_owned();
+        let shown =
+            depinfo_read::text_safety::printable_line(&path.display().to_string()).into_owned();
         SparseIndex {
             base: shown.clone(),
             shown,
@@ -301,7 +302,7 @@ impl SparseIndex {
     /// Fetches and parses a crate's index file over HTTP.
     fn fetch_http(&self, name: &str) -> Result<Vec<Release>, IndexError> {
         let url = self.file_url(name);
-        let shown = http::shown_url(&url);
+        let shown = depinfo_http::shown_url(&url);
         let fetch_err = |message: String| IndexError::Fetch {
             name: name.to_owned(),
             url: shown.clone(),
@@ -310,7 +311,7 @@ impl SparseIndex {
         if !buildinfo::model::is_crate_name(name) {
             return Err(fetch_err("not a valid crate name".into()));
         }
-        let parsed = http::Url::parse(&url).map_err(|e| fetch_err(e.to_string()))?;
+        let parsed = depinfo_http::Url::parse(&url).map_err(|e| fetch_err(e.to_string()))?;
         let Some(client) = &self.client else {
             return Err(fetch_err("a local registry is not fetched".into()));
         };
@@ -403,7 +404,7 @@ fn read_local(dir: &Path, name: &str) -> Result<Vec<Release>, IndexError> {
 
 /// A file of at most [`MAX_INDEX_FILE`] bytes, through the one bounded, non-blocking opener.
 fn read_bounded(name: &str, path: &Path) -> Result<Vec<u8>, IndexError> {
-    crate::untrusted_file::read(path, MAX_INDEX_FILE as u64)
+    depinfo_read::untrusted_file::read(path, MAX_INDEX_FILE as u64)
         .map_err(|e| file_error(name, path, &e.reason))
 }
 
@@ -432,7 +433,7 @@ mod tests {
 
     #[test]
     fn urls_are_checked() {
-        let t = Client::new(&http::HttpOptions::default()).unwrap();
+        let t = Client::new(&depinfo_http::HttpOptions::default()).unwrap();
         let i = SparseIndex::new("sparse+http://127.0.0.1:1/index", t.clone()).unwrap();
         assert_eq!(i.url(), "http://127.0.0.1:1/index/");
         assert_eq!(i.file_url("itoa"), "http://127.0.0.1:1/index/it/oa/itoa");
@@ -452,9 +453,9 @@ mod tests {
         let body = vec![b' '; 70 << 20];
         let server =
             testkit::Server::fixed(testkit::Reply::ok("text/plain", body).chunked(1 << 20));
-        let options = http::HttpOptions {
+        let options = depinfo_http::HttpOptions {
             max_total: 65 << 20,
-            ..http::HttpOptions::default()
+            ..depinfo_http::HttpOptions::default()
         };
         let client = Client::new(&options).unwrap();
         let index = SparseIndex::new(&server.url("/index/"), client).unwrap();

@@ -13,7 +13,7 @@ use buildinfo::build::{FeatureSelection, Graph, GraphError, ResolveOptions};
 use cargo_metadata::{Metadata, MetadataCommand, Package as MetaPackage};
 
 use crate::child_process::{ChildError, output_within};
-use crate::inventory::{Inventory, Kind, Origin, Package};
+use depinfo_read::inventory::{Inventory, Kind, Origin, Package};
 
 /// What to list, with cargo's flags.
 #[derive(Debug, Clone)]

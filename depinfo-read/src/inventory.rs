@@ -40,7 +40,6 @@ pub use buildinfo::model::BuildFacts;
 /// is a string here because packages observed through metrics carry whatever label a
 /// writer used.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[non_exhaustive]
 pub struct Package {
     /// Crate name.
     pub name: String,
@@ -84,7 +83,6 @@ impl From<buildinfo::model::Package> for Package {
 
 /// One program and what it was built from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[non_exhaustive]
 pub struct Inventory {
     /// The binary, or the manifest of the package.
     pub path: String,

@@ -18,7 +18,7 @@
 //! shown when it is a typo of a known one). Relative file paths are read from the config
 //! file's directory. Files (passwords, credentials, header files, and the TLS files, which are
 //! parsed later) are read once, when the file is loaded, through
-//! [`crate::untrusted_file`], and trimmed of surrounding white space as Prometheus does; their
+//! [`depinfo_read::untrusted_file`], and trimmed of surrounding white space as Prometheus does; their
 //! content is never shown.
 //!
 //! The file is someone else's, so reading it is bounded, not only its size:
@@ -156,7 +156,7 @@ fn charge(bytes: usize) -> Result<(), String> {
     if used > limit {
         return Err(format!(
             "the config expands past the limit of {} (YAML aliases repeat what they name; write the values out)",
-            crate::untrusted_file::size_words(limit)
+            depinfo_read::untrusted_file::size_words(limit)
         ));
     }
     Ok(())
@@ -255,7 +255,7 @@ impl HttpConfig {
 
     /// Reads and checks the file at `path`. The error names the file and fits on one line.
     pub fn load(path: &Path) -> Result<HttpConfig, ConfigError> {
-        let text = crate::untrusted_file::read_small(path).map_err(ConfigError::Read)?;
+        let text = depinfo_read::untrusted_file::read_small(path).map_err(ConfigError::Read)?;
         let text = String::from_utf8(text).map_err(|_| ConfigError::NotUtf8(path.to_owned()))?;
         let dir = path.parent().unwrap_or(Path::new("."));
         parse(&text, dir).map_err(|message| ConfigError::Invalid {
@@ -271,7 +271,7 @@ impl HttpConfig {
 pub enum ConfigError {
     /// The file cannot be read (missing, not a regular file, too large, ...).
     #[error(transparent)]
-    Read(crate::untrusted_file::FileError),
+    Read(depinfo_read::untrusted_file::FileError),
     /// The file is not UTF-8.
     #[error("{}: not UTF-8", .0.display())]
     NotUtf8(PathBuf),
@@ -289,7 +289,7 @@ pub enum ConfigError {
 /// Reads a config or secret file through the one bounded, non-blocking opener; the error
 /// names it and never quotes it.
 fn read_small(path: &Path) -> Result<Vec<u8>, String> {
-    crate::untrusted_file::read_small(path).map_err(|e| e.to_string())
+    depinfo_read::untrusted_file::read_small(path).map_err(|e| e.to_string())
 }
 
 /// The files a config names, read when it is loaded (as Prometheus does), each through the
@@ -387,7 +387,7 @@ pub(crate) fn is_header_name(name: &str) -> bool {
 /// names are bounded by the file cap ([`Expansion`]).
 pub(crate) fn parse(text: &str, dir: &Path) -> Result<HttpConfig, String> {
     check_flow_brackets(text)?;
-    let _expansion = Expansion::start(crate::untrusted_file::small_file_limit());
+    let _expansion = Expansion::start(depinfo_read::untrusted_file::small_file_limit());
     // An empty document is an empty config (serde_norway reads it as null).
     let file: File = if text.trim().is_empty() {
         File::default()
@@ -678,7 +678,7 @@ fn without_quoted(text: &str) -> String {
 
 /// A parser message on one line, cut short.
 fn one_line(message: &str) -> String {
-    crate::text_safety::blank_controls(message.chars().take(300))
+    depinfo_read::text_safety::blank_controls(message.chars().take(300))
 }
 
 #[cfg(test)]
@@ -918,7 +918,7 @@ enable_http2: true
                     let total: usize = c.headers.iter().map(|(n, v)| n.len() + v.len()).sum::<usize>()
                         + c.authorization.map_or(0, |a| a.len());
                     // Base64 of basic credentials is 4/3 of them; the cap counts what was read.
-                    proptest::prop_assert!(total as u64 <= crate::untrusted_file::SMALL_FILE_LIMIT * 4 / 3 + 16, "{total} from {text:?}");
+                    proptest::prop_assert!(total as u64 <= depinfo_read::untrusted_file::SMALL_FILE_LIMIT * 4 / 3 + 16, "{total} from {text:?}");
                 }
                 Err(e) => proptest::prop_assert!(!e.contains('\n') && e.chars().count() <= 300, "{e}"),
             }
@@ -1172,7 +1172,7 @@ enable_http2: true
     /// and the cap itself is allowed: every string read costs its length and one.
     #[test]
     fn the_expansion_cap_is_reached_and_not_passed() {
-        let limit = usize::try_from(crate::untrusted_file::small_file_limit()).unwrap();
+        let limit = usize::try_from(depinfo_read::untrusted_file::small_file_limit()).unwrap();
         let yaml = |n: usize| format!("http_headers: {{X-A: {{values: [{}]}}}}\n", "v".repeat(n));
         // `X-A` costs 4; the value its length and one.
         let fits = limit - 4 - 1;

@@ -21,9 +21,9 @@
 //! - **Secrets**: a `user:password@` in a URL becomes basic auth and is stripped from the
 //!   request; URLs are shown with [`shown_url`] (`user:***@`); header values are never shown.
 
-pub(crate) mod config;
-pub(crate) mod proxy;
-pub(crate) mod tls;
+pub mod config;
+pub mod proxy;
+pub mod tls;
 
 use std::io::Read as _;
 use std::sync::Arc;
@@ -37,7 +37,7 @@ use ureq::unversioned::transport::{
 };
 
 pub use self::config::HttpConfig;
-use crate::text_safety::{printable_line, shortened};
+use depinfo_read::text_safety::{printable_line, shortened};
 
 use self::proxy::ProxyRules;
 use self::tls::TlsConnector;
@@ -168,7 +168,7 @@ pub enum ClientError {
 
 /// `url` as it may be shown in a message: credentials (`user:secret@`) replaced by
 /// `user:***@`, control characters escaped, and cut to [`MAX_SHOWN_URL`] characters with `…`.
-pub(crate) fn shown_url(url: &str) -> String {
+pub fn shown_url(url: &str) -> String {
     let redacted = redact_credentials(url);
     printable_line(&shortened(&redacted, MAX_SHOWN_URL)).into_owned()
 }
@@ -543,7 +543,6 @@ impl std::io::Read for Body {
 
 /// How to build a [`Client`].
 #[derive(Clone)]
-#[non_exhaustive]
 pub struct HttpOptions {
     /// The deadline of each exchange (bounded to one day).
     pub timeout: Duration,

@@ -1,7 +1,7 @@
 //! The two file formats of a registry's index, parsed without I/O: the sparse index file
 //! (one JSON object per line, at least `vers` and `yanked`), as a server or a local registry
 //! serves it, and cargo's binary cache of it (version 3), as `outdated --offline` reads it
-//! from `$CARGO_HOME` ([`crate::sources::index_cache`] finds the file):
+//! from `$CARGO_HOME` (cargo depinfo's `sources::index_cache` finds the file):
 //!
 //! ```text
 //! 0x03 | index schema version (u32, little endian: 2) | index file version | 0x00
@@ -10,7 +10,7 @@
 //!
 //! The index file version is the server's `ETag` or `Last-Modified` (or a git commit): it is
 //! not checked, as the cache is all there is offline. Both formats give the same
-//! [`Release`]s; [`crate::sources::sparse_index`] fetches or reads the files.
+//! [`Release`]s; cargo depinfo's `sources::sparse_index` fetches or reads the files.
 
 use serde::Deserialize;
 

@@ -264,7 +264,6 @@ pub fn parse<'a>(
 
 /// Why a page read as it arrives gave no samples.
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum StreamError {
     /// Reading failed (the reader's error, as it came).
     #[error(transparent)]
@@ -667,7 +666,7 @@ fn parse_value(s: &str) -> Option<f64> {
 
 /// Text from the page as quoted in an error: at most 40 characters, then `…`.
 fn snippet(s: &str) -> String {
-    crate::text_safety::shortened(s, 40).into_owned()
+    depinfo_read::text_safety::shortened(s, 40).into_owned()
 }
 
 /// [`snippet`] of bytes that may not be UTF-8.
