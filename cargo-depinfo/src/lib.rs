@@ -4,32 +4,30 @@
 // re-exports: each imports the module that defines what it uses):
 // - at the bottom, tools with no knowledge of the rest: `untrusted_file` (the bounded
 //   opener), `text_safety` (escaping for a terminal), `child_process` (the bounded runner),
-//   `progress`, `http_server`;
+//   `progress`;
 // - the reading of binaries: `binary_reader` (raw sections), `inventory` (the model),
 //   `sections` (the decoder), `observation` (one program running one crate version);
 //   `advisories` (the RustSec database) beside them;
 // - `sources`: binaries, workspaces, /metrics pages, Prometheus APIs and registry indexes
 //   read into observations (and the releases `outdated` judges);
 // - `questions` answer over what the sources gave, never reading one;
-// - `render` formats the answers; `catalog` and `exporter` are commands of their own.
+// - `render` formats the answers;
+// - `flags` (the flags shared with depinfo-server's programs) and `progress_line` (the
+//   progress on a terminal), for the binaries.
+// The exporter and the catalog are programs of their own, in depinfo-server (tokio stays out
+// of this crate).
 mod advisories;
 // The binary reader: the raw sections out of ELF, Mach-O and PE files (below `sections`).
 mod binary_reader;
 // The bounded child process runner (`cargo metadata`, `cargo -vV`, `git clone`).
 mod child_process;
-// `cargo depinfo catalog`: a namespace of its own (its server handles Unix signals).
-#[cfg(unix)]
-pub mod catalog;
-// `cargo depinfo exporter` (Linux: it reads /proc): a namespace of its own.
-#[cfg(target_os = "linux")]
-pub mod exporter;
-// The one HTTP server of the commands that serve (the exporter, the catalog): bounds, slots,
-// signals; each passes its routes.
-#[cfg(unix)]
-mod http_server;
+// The flags shared by `cargo depinfo` and depinfo-server's programs.
+pub mod flags;
 mod inventory;
 mod observation;
 mod progress;
+// The progress line on stderr, for the binaries' scans.
+pub mod progress_line;
 mod questions;
 mod render;
 mod sections;
@@ -42,7 +40,9 @@ pub use crate::advisories::{
     Advisory, AdvisoryError, AuditConfig, AuditConfigError, Commit, DEFAULT_DB_URL, Database,
     DatabaseError, DbLimits, Severity, cargo_home, default_db_path, fetch,
 };
-pub use crate::binary_reader::{BinaryFormat, Limits, RawSections, ReadError, read_sections};
+pub use crate::binary_reader::{
+    BinaryFormat, Limits, RawSections, ReadError, read_sections, read_sections_with,
+};
 pub use crate::inventory::{BuildFacts, Inventory, Kind, Origin, Package};
 pub use crate::observation::{Observation, Runner, from_inventories};
 pub use crate::progress::Progress;
@@ -82,7 +82,14 @@ pub use crate::sources::{
     Ask, Collected, DEFAULT_API_TIMEOUT, DEFAULT_PAGE_TIMEOUT, DEFAULT_WORKERS, LayoutChoice,
     SourceArgs, SourceError, collect, collect_with,
 };
-pub use crate::text_safety::{printable, printable_line, quoted, shortened};
+pub use crate::text_safety::{
+    blank_controls, is_invisible_format, printable, printable_line, quoted, shortened,
+};
+// What depinfo-server's exporter and catalog use besides the above: the exporter's series as
+// `prometheus` writes them, the URL type and its display, the Prometheus API's instant query.
+pub use crate::render::prometheus::{LabelStyle, push_program};
+pub use crate::sources::http::{Url, shown_url};
+pub use crate::sources::prometheus_api::query as prometheus_query;
 
 /// The parsers of network answers and of cargo's index cache, public only with the
 /// `test-util` feature, for the property tests (tests/network_parsers.rs,

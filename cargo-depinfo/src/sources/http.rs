@@ -168,7 +168,7 @@ pub enum ClientError {
 
 /// `url` as it may be shown in a message: credentials (`user:secret@`) replaced by
 /// `user:***@`, control characters escaped, and cut to [`MAX_SHOWN_URL`] characters with `…`.
-pub(crate) fn shown_url(url: &str) -> String {
+pub fn shown_url(url: &str) -> String {
     let redacted = redact_credentials(url);
     printable_line(&shortened(&redacted, MAX_SHOWN_URL)).into_owned()
 }

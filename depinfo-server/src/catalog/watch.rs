@@ -18,8 +18,7 @@ use build_info_collector::{DEPS_PATH_PREFIX, DepsList, MAX_DEPS_LIST_BYTES, is_d
 use super::cache::{Cache, MAX_LISTS, Rank, words};
 use super::targets::{Health, MAX_TARGETS, MAX_TARGETS_BYTES, parse_targets};
 use super::{Figures, MAX_NOTES};
-use crate::sources::http::{Client, HttpError, HttpOptions, Url, shown_url};
-use crate::sources::prometheus_api;
+use cargo_depinfo::{Client, HttpError, HttpOptions, Url, prometheus_query, shown_url};
 
 /// The query that gives every digest the fleet carries, with who carries it.
 pub const DIGESTS_QUERY: &str = "group by (deps, instance, job) (rust_build_info)";
@@ -180,11 +179,9 @@ impl Watcher {
         cache: Cache,
     ) -> Result<Watcher, String> {
         Url::parse(&prometheus).map_err(|e| format!("--prometheus: {e}"))?;
-        let target_options = HttpOptions {
-            timeout: target_timeout,
-            max_body: MAX_DEPS_LIST_BYTES as u64,
-            ..HttpOptions::default()
-        };
+        let mut target_options = HttpOptions::default();
+        target_options.timeout = target_timeout;
+        target_options.max_body = MAX_DEPS_LIST_BYTES as u64;
         Ok(Watcher {
             prometheus,
             prometheus_client,
@@ -267,7 +264,7 @@ impl Watcher {
         };
         let mut seen = Seen::default();
         let cache = &self.cache;
-        let answer = prometheus_api::query(
+        let answer = prometheus_query(
             &client,
             &self.prometheus,
             DIGESTS_QUERY,
@@ -287,7 +284,7 @@ impl Watcher {
         if let Err(e) = answer {
             log(format!(
                 "Prometheus {shown} did not answer: {}; serving the {} lists cached",
-                crate::text_safety::printable_line(&e.to_string()),
+                cargo_depinfo::printable_line(&e.to_string()),
                 self.cache.len()
             ));
             return self.expire(now, log);

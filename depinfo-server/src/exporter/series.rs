@@ -33,8 +33,8 @@ use build_info_collector::{
 };
 
 use super::discovery::{ExeState, HostScan};
-use crate::inventory::Inventory;
-use crate::render::prometheus::{LabelStyle, push_program};
+use cargo_depinfo::Inventory;
+use cargo_depinfo::{LabelStyle, push_program};
 
 /// The `origin` label value of every series the exporter derives from a binary.
 pub const ORIGIN: &str = "exporter";
@@ -202,10 +202,10 @@ pub fn render_scan(
 }
 
 /// A label value from a process or a binary, with its control characters escaped as the rest
-/// of the tool prints them ([`crate::printable_line`]); unchanged (not copied) when it has none.
+/// of the tool prints them ([`cargo_depinfo::printable_line`]); unchanged (not copied) when it has none.
 fn label<'a>(value: impl Into<Cow<'a, str>>) -> Cow<'a, str> {
     let value = value.into();
-    let escaped = match crate::text_safety::printable_line(&value) {
+    let escaped = match cargo_depinfo::printable_line(&value) {
         Cow::Borrowed(_) => None,
         Cow::Owned(escaped) => Some(escaped),
     };
@@ -266,7 +266,7 @@ mod tests {
     fn scan() -> HostScan {
         use crate::exporter::{Counts, ProcessGroup, Workload};
         let inventory = |name: &str, json: &str| {
-            Arc::new(crate::sections::decode_dep_v0(json.as_bytes(), name.as_ref()).unwrap())
+            Arc::new(cargo_depinfo::decode_dep_v0(json.as_bytes(), name.as_ref()).unwrap())
         };
         let crates = r#"{"name":"serde","version":"1.0.219","source":"crates.io","dependencies":[2]},{"name":"serde_derive","version":"1.0.219","source":"crates.io","kind":"build"},{"name":"itoa","version":"1.0.15","source":"crates.io"}"#;
         let with_root = |root: &str| {
@@ -374,7 +374,11 @@ mod tests {
     #[test]
     fn a_program_with_build_facts_byte_for_byte() {
         use crate::exporter::{Counts, ProcessGroup, Workload};
-        let image = Arc::new(crate::render::sample_with_facts(r"my-svc\u001b"));
+        let json = testkit::bldinfo_json_with_facts(r"my-svc\u001b");
+        let image = Arc::new(
+            cargo_depinfo::decode_bldinfo(json.as_bytes(), std::path::Path::new("bin/svc"))
+                .unwrap(),
+        );
         let scan = HostScan {
             groups: vec![ProcessGroup {
                 image,
@@ -443,7 +447,7 @@ mod tests {
         /// value is at most six bytes per character more.
         #[test]
         fn label_values_carry_no_control_characters(value in any::<String>()) {
-            use crate::text_safety::is_invisible_format;
+            use cargo_depinfo::is_invisible_format;
             let hidden = |c: char| c.is_control() || is_invisible_format(c);
             let escaped = label(value.as_str());
             prop_assert!(!escaped.chars().any(hidden), "{:?}", escaped);

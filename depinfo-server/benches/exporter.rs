@@ -31,8 +31,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use build_info_collector::Layout;
-use cargo_depinfo::exporter::{ScanOptions, Scanner, render_scan};
 use cargo_depinfo::read_sections;
+use depinfo_server::exporter::{ScanOptions, Scanner, render_scan};
 use testkit::{Scratch, zlib};
 
 #[global_allocator]
@@ -48,10 +48,10 @@ const UNDER_ATTACK: usize = 200;
 
 /// The images: copies of one binary with cargo-depinfo's sections.
 fn images(dir: &Path) -> Vec<PathBuf> {
-    let me = Path::new(env!("CARGO_BIN_EXE_cargo-depinfo"));
-    let raw = read_sections(me).expect("cargo-depinfo has build-info data");
+    let me = Path::new(env!("CARGO_BIN_EXE_depinfo-exporter"));
+    let raw = read_sections(me).expect("depinfo-exporter has build-info data");
     let (Some(bldinfo), Some(dep_v0)) = (&raw.bldinfo, &raw.dep_v0) else {
-        panic!("cargo-depinfo embeds both sections");
+        panic!("depinfo-exporter embeds both sections");
     };
     let template = dir.join("template");
     testkit::with_sections(
@@ -195,7 +195,7 @@ fn main() {
 
     // The real exporter over the fake tree: scrape latency and resident memory.
     let (mut exporter, addr) = testkit::start_exporter(
-        Command::new(env!("CARGO_BIN_EXE_cargo-depinfo")),
+        Command::new(env!("CARGO_BIN_EXE_depinfo-exporter")),
         [
             "--interval".as_ref(),
             "3600".as_ref(),

@@ -13,9 +13,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::proc_files::{MAX_PROC_FILE, Workload, parse_cgroup, parse_stat};
-use crate::binary_reader::{Limits, read_sections_with};
-use crate::inventory::Inventory;
-use crate::sections::decode;
+use cargo_depinfo::Inventory;
+use cargo_depinfo::decode;
+use cargo_depinfo::{Limits, read_sections_with};
 
 /// What the path a process was started from holds now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -329,8 +329,7 @@ impl Scanner {
         if self.options.paths.is_empty() {
             return;
         }
-        let found =
-            crate::sources::binaries::inspect_paths(&self.options.paths, &self.options.limits);
+        let found = cargo_depinfo::inspect_paths(&self.options.paths, &self.options.limits);
         for e in found.errors {
             note(scan, e.to_string());
         }
@@ -432,7 +431,7 @@ impl Scanner {
                             Image::Broken
                         }
                     },
-                    Err(crate::binary_reader::ReadError::NotABinary { .. }) => Image::NoData,
+                    Err(cargo_depinfo::ReadError::NotABinary { .. }) => Image::NoData,
                     Err(e) => {
                         note(scan, e.to_string());
                         Image::Broken

@@ -1,4 +1,4 @@
-//! `cargo depinfo catalog`: `rust_deps_info{deps,direct,name,source,version} 1`, one series
+//! `depinfo-catalog`: `rust_deps_info{deps,direct,name,source,version} 1`, one series
 //! per crate per distinct dependency list, served once for a whole fleet whose instances
 //! publish only `rust_build_info{deps="<digest>"}`.
 //!
@@ -180,7 +180,7 @@ fn parse_duration(
     let bad = || {
         format!(
             "{flag} {}: expected a duration such as {examples}",
-            crate::text_safety::quoted(&crate::text_safety::shortened(text, 40))
+            cargo_depinfo::quoted(&cargo_depinfo::shortened(text, 40))
         )
     };
     let millis = if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
@@ -290,7 +290,7 @@ impl Options {
 fn say(line: &str) {
     eprintln!(
         "cargo-depinfo catalog: {}",
-        crate::text_safety::printable_line(line)
+        cargo_depinfo::printable_line(line)
     );
 }
 

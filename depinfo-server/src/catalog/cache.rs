@@ -28,7 +28,7 @@ use std::time::{Duration, SystemTime};
 
 use build_info_collector::{DepsList, MAX_DEPS_LIST_BYTES, is_digest};
 
-use crate::untrusted_file;
+use cargo_depinfo::untrusted_file;
 
 /// The most lists the catalog holds (and serves): at 300 crates a list, 30 million
 /// `rust_deps_info` series, past what one Prometheus scrape should carry. A fleet has one list
@@ -208,7 +208,7 @@ impl Cache {
         bounds: Bounds,
         now: SystemTime,
     ) -> Result<(Cache, Vec<String>), String> {
-        let shown = || crate::text_safety::printable_line(&dir.display().to_string()).into_owned();
+        let shown = || cargo_depinfo::printable_line(&dir.display().to_string()).into_owned();
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create the cache directory {}: {e}", shown()))?;
         let entries = std::fs::read_dir(dir)
@@ -233,7 +233,7 @@ impl Cache {
         for name in names {
             let path = dir.join(&name);
             let shown_path =
-                crate::text_safety::printable_line(&path.display().to_string()).into_owned();
+                cargo_depinfo::printable_line(&path.display().to_string()).into_owned();
             let Some(digest) = name.to_str().filter(|n| is_digest(n)) else {
                 if !name.to_string_lossy().starts_with('.') {
                     notes.push(format!(
@@ -266,7 +266,7 @@ impl Cache {
         for (seen, digest) in found {
             let path = dir.join(&digest);
             let shown_path =
-                crate::text_safety::printable_line(&path.display().to_string()).into_owned();
+                cargo_depinfo::printable_line(&path.display().to_string()).into_owned();
             let bytes = match read_list_file(&path) {
                 Ok(bytes) => bytes,
                 Err(e) => {
@@ -493,7 +493,7 @@ impl Cache {
                         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
                         Err(e) => Some(format!(
                             "cannot remove {}: {e}",
-                            crate::text_safety::printable_line(&path.display().to_string())
+                            cargo_depinfo::printable_line(&path.display().to_string())
                         )),
                     }
                 });
@@ -523,18 +523,18 @@ impl Cache {
 /// A list file's bytes, through the crate's one opener, at most [`MAX_DEPS_LIST_BYTES`].
 fn read_list_file(path: &Path) -> Result<Vec<u8>, String> {
     untrusted_file::read(path, MAX_DEPS_LIST_BYTES as u64)
-        .map_err(|e| crate::text_safety::printable_line(&e.to_string()).into_owned())
+        .map_err(|e| cargo_depinfo::printable_line(&e.to_string()).into_owned())
 }
 
 /// Sets `path`'s modification time to `when`: the durable "last seen" of its list. Opened
 /// through the crate's one opener (a regular file, never waited on); setting the time of a
 /// file one owns needs no write access.
 fn record(path: &Path, when: SystemTime) -> Result<(), String> {
-    let shown = || crate::text_safety::printable_line(&path.display().to_string()).into_owned();
+    let shown = || cargo_depinfo::printable_line(&path.display().to_string()).into_owned();
     let (file, _) = untrusted_file::open(path).map_err(|e| {
         format!(
             "cannot record when a list was seen: {}",
-            crate::text_safety::printable_line(&e.to_string())
+            cargo_depinfo::printable_line(&e.to_string())
         )
     })?;
     file.set_modified(when)
@@ -580,7 +580,7 @@ pub(crate) fn words(d: Duration) -> String {
 ///
 /// One line naming the file.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    let shown = || crate::text_safety::printable_line(&path.display().to_string()).into_owned();
+    let shown = || cargo_depinfo::printable_line(&path.display().to_string()).into_owned();
     let name = path
         .file_name()
         .ok_or_else(|| format!("{}: not a file name", shown()))?;

@@ -10,7 +10,7 @@
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 
-use crate::text_safety::blank_controls;
+use cargo_depinfo::blank_controls;
 
 /// The largest target list read, in bytes (about 100,000 targets with their discovered
 /// labels).
