@@ -11,7 +11,7 @@
 //!   being the series' `instance` and `job` labels; or counted, `count by (program, job, name,
 //!   version[, source]) (rust_mod_info > 0)`, one observation per program, job and version
 //!   standing for that many instances. Each query counts a program seen both through its own
-//!   collector and through `cargo depinfo exporter` (`origin="exporter"`) once, through its
+//!   collector and through `depinfo-exporter` (`origin="exporter"`) once, through its
 //!   collector. Warnings in an answer make it a [`SourceError`] (what it gave is kept); infos
 //!   are [`Collected::notes`].
 //! - a cargo workspace ([`workspace`], `list`'s reader) when [`SourceArgs::workspace`] is set:
@@ -846,7 +846,7 @@ fn name_regex(name: &str) -> String {
 }
 
 /// The PromQL query for `ask` about `crates` (a name matcher when not empty), counting each
-/// program once: a program seen both by its own collector and by `cargo depinfo exporter`
+/// program once: a program seen both by its own collector and by `depinfo-exporter`
 /// (whose series carry `origin="exporter"`) counts through its collector, and through the
 /// exporter only where no collector series of that program exist (the README's rule). The
 /// rule is applied after counting, on the small counted answer, so that it costs the server

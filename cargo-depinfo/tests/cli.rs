@@ -525,7 +525,10 @@ fn a_revision_source_that_is_not_a_name_is_refused_in_one_line_naming_the_binary
 #[test]
 fn the_exporter_and_the_catalog_say_where_they_went() {
     for (command, flags) in [
-        ("exporter", &["--listen", "127.0.0.1:0", "--interval", "1"][..]),
+        (
+            "exporter",
+            &["--listen", "127.0.0.1:0", "--interval", "1"][..],
+        ),
         ("exporter", &["--layout", "flat", "--help"][..]),
         ("exporter", &[][..]),
         (

@@ -1,4 +1,4 @@
-//! What the catalog's tests share: the real `cargo depinfo catalog` started on a port it
+//! What the catalog's tests share: the real `depinfo-catalog` started on a port it
 //! picks, its stderr kept line by line, and fake instances that publish `rust_build_info` and
 //! serve (or lie about) their dependency lists, on a page a test may change ([`Page`]).
 
