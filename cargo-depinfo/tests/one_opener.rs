@@ -1,7 +1,8 @@
 //! Issue 18's contract, "one way to open a file someone else controls": every reader of a file
 //! goes through `untrusted_file` (non-blocking, regular files only, a size cap, one line naming
-//! the file), so that a new reader cannot forget. This test reads the library's sources and
-//! fails on any other way of opening a file outside the tests, naming the file and line.
+//! the file), so that a new reader cannot forget. This test reads the sources of the crates
+//! that read such files (this one and depinfo-server, the exporter and the catalog) and fails
+//! on any other way of opening a file outside the tests, naming the file and line.
 
 use std::path::{Path, PathBuf};
 
@@ -16,14 +17,17 @@ const OPENERS: &[&str] = &[
     "read_to_string(&",
 ];
 
-/// The places allowed to open files themselves, each with its reason.
+/// The crates whose sources are checked, by directory.
+const CRATES: &[&str] = &["cargo-depinfo", "depinfo-server"];
+
+/// The places allowed to open files themselves (from the workspace root), each with its reason.
 const ALLOWED: &[(&str, &str)] = &[
     (
-        "src/untrusted_file.rs",
+        "cargo-depinfo/src/untrusted_file.rs",
         "the one opener: everything else goes through it",
     ),
     (
-        "src/exporter/discovery.rs",
+        "depinfo-server/src/exporter/discovery.rs",
         "read_capped: the kernel's own /proc/PID/stat and cgroup files, never a FIFO or a device, read up to MAX_PROC_FILE",
     ),
 ];
@@ -60,10 +64,11 @@ fn library_lines(text: &str) -> Vec<(usize, &str)> {
         .collect()
 }
 
-/// Every opener call in the library's code outside the allowed files: `path:line: text`.
-fn stray_openers(root: &Path) -> Vec<String> {
+/// Every opener call in the code of the crate in `root`'s directory `krate` outside the allowed
+/// files: `path:line: text`, the path from `root`.
+fn stray_openers(root: &Path, krate: &str) -> Vec<String> {
     let mut files = Vec::new();
-    sources(&root.join("src"), &mut files);
+    sources(&root.join(krate).join("src"), &mut files);
     let mut found = Vec::new();
     for file in files {
         let relative = file
@@ -86,8 +91,11 @@ fn stray_openers(root: &Path) -> Vec<String> {
 
 #[test]
 fn every_file_from_others_is_opened_through_untrusted_file() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let stray = stray_openers(root);
+    let root = testkit::workspace_root();
+    let stray: Vec<String> = CRATES
+        .iter()
+        .flat_map(|krate| stray_openers(&root, krate))
+        .collect();
     assert!(
         stray.is_empty(),
         "files opened outside untrusted_file (use cargo_depinfo::untrusted_file, or add the \
@@ -111,7 +119,7 @@ fn every_file_from_others_is_opened_through_untrusted_file() {
 #[test]
 fn the_check_finds_a_stray_reader_and_ignores_tests_and_comments() {
     let scratch = testkit::Scratch::new("one-opener-check");
-    let src = scratch.join("src/sources");
+    let src = scratch.join("a-crate/src/sources");
     std::fs::create_dir_all(&src).unwrap();
     std::fs::write(
         src.join("new_reader.rs"),
@@ -119,12 +127,23 @@ fn the_check_finds_a_stray_reader_and_ignores_tests_and_comments() {
     )
     .unwrap();
     std::fs::write(
-        scratch.join("src/untrusted_file.rs"),
+        scratch.join("a-crate/src/untrusted_file.rs"),
         "pub fn open() { let _ = std::fs::OpenOptions::new(); }\n",
     )
     .unwrap();
+    std::fs::create_dir_all(scratch.join("cargo-depinfo/src")).unwrap();
+    std::fs::write(
+        scratch.join("cargo-depinfo/src/untrusted_file.rs"),
+        "pub fn open() { let _ = std::fs::OpenOptions::new(); }\n",
+    )
+    .unwrap();
+    // An allowed place is allowed by its path from the workspace root, in its crate only.
     assert_eq!(
-        stray_openers(scratch.path()),
-        ["src/sources/new_reader.rs:5: std::fs::read(p).unwrap()"]
+        stray_openers(scratch.path(), "a-crate"),
+        [
+            "a-crate/src/sources/new_reader.rs:5: std::fs::read(p).unwrap()",
+            "a-crate/src/untrusted_file.rs:1: pub fn open() { let _ = std::fs::OpenOptions::new(); }",
+        ]
     );
+    assert!(stray_openers(scratch.path(), "cargo-depinfo").is_empty());
 }
