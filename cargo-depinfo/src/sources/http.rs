@@ -167,7 +167,7 @@ pub enum ClientError {
 }
 
 /// `url` as it may be shown in a message: credentials (`user:secret@`) replaced by
-/// `user:***@`, control characters escaped, and cut to [`MAX_SHOWN_URL`] characters with `…`.
+/// `user:***@`, control characters escaped, and cut to `MAX_SHOWN_URL` (200) characters with `…`.
 pub fn shown_url(url: &str) -> String {
     let redacted = redact_credentials(url);
     printable_line(&shortened(&redacted, MAX_SHOWN_URL)).into_owned()

@@ -1,6 +1,10 @@
 //! `depinfo-catalog`: the fleet's dependency catalog (see the README's catalog section).
 //! Parses its flags, runs online or offline, and turns the outcome into an exit code.
 
+// The flags' doc comments are their `--help` text, shown as written (`/deps/<digest>`), not
+// HTML.
+#![allow(rustdoc::invalid_html_tags)]
+
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
