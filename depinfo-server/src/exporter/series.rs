@@ -16,7 +16,7 @@
 //!   replaced binary, each crate version that runs although the file now at its path does
 //!   not carry it (`disk_version` lists what the file carries, `none` when it lacks the
 //!   crate); N processes.
-//! - The exporter's own `cargo_depinfo_build_info` (from its caller) and its scan figures.
+//! - The exporter's own `depinfo_exporter_build_info` (from its caller) and its scan figures.
 //!
 //! Every label value that comes from a process or a binary (paths, names, versions, build
 //! facts) has its control characters escaped the way the rest of the tool prints them
