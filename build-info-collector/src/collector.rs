@@ -90,7 +90,7 @@ impl BuildInfoCollector {
     ///
     /// The collector has no HTTP side of its own: a service whose handler owns `/metrics`
     /// mounts this on the **same host and port that Prometheus scrapes**, because a catalog
-    /// (`cargo depinfo catalog`) fetches `<scrape origin>/deps/<digest>` from the targets of
+    /// (`depinfo-catalog`) fetches `<scrape origin>/deps/<digest>` from the targets of
     /// Prometheus's own target list, never from an address a label names. Serve the body as
     /// it is, with the content type [`DEPS_LIST_CONTENT_TYPE`](crate::DEPS_LIST_CONTENT_TYPE);
     /// the reader checks it against the digest it asked for. Only needed in the `catalog` and

@@ -1,5 +1,5 @@
 //! Which series a collector publishes about its crates: the one option every producer (the
-//! collector, its `metrics` facade path, `cargo depinfo exporter`) takes.
+//! collector, its `metrics` facade path, `depinfo-exporter`) takes.
 
 use std::fmt;
 use std::str::FromStr;
@@ -16,7 +16,7 @@ pub enum Layout {
     #[default]
     Full,
     /// No per-crate series: the crates are looked up by digest in `rust_deps_info`, served once
-    /// for the fleet by `cargo depinfo catalog`. Two series per instance.
+    /// for the fleet by `depinfo-catalog`. Two series per instance.
     Catalog,
     /// The digest, plus `rust_mod_info` for direct dependencies only.
     Direct,

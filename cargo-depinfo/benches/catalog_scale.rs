@@ -7,7 +7,7 @@
 //!   `rust_mod_info`;
 //! - `catalog`: per instance `<program>_build_info` and `rust_build_info{layout="catalog"}`,
 //!   plus one catalog page of `rust_deps_info`, one series per crate per distinct list (the
-//!   page `cargo depinfo catalog` serves), scraped as a target of its own.
+//!   page `depinfo-catalog` serves), scraped as a target of its own.
 //!
 //! Each layout's fleet is one page served from 127.0.0.1 and scraped with `honor_labels:
 //! true` (so its `instance` and `job` labels stand) every 15 s by its own Prometheus, which

@@ -6,9 +6,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
-use cargo_depinfo::{
-    Client, HttpConfig, HttpOptions, LayoutChoice, Level, Limits, ListOptions, SourceArgs,
-};
+use cargo_depinfo::flags::{FileFlags, HttpFlags, LimitFlags, checked_timeout};
+use cargo_depinfo::{LayoutChoice, Level, ListOptions, SourceArgs};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::{LONG_VERSION, VERSION};
@@ -29,13 +28,8 @@ pub(crate) enum Cli {
 pub(crate) struct Depinfo {
     #[command(subcommand)]
     pub(crate) command: Command,
-    /// Largest configuration, secret or TLS file read (--http.config.file and the files it
-    /// names, .cargo/config.toml, audit.toml), in KiB, from 1 KiB to 1 GiB. FIFOs, devices and
-    /// directories are refused whatever the size.
-    #[arg(long = "max-file-kib", value_name = "KIB", global = true,
-          default_value_t = cargo_depinfo::untrusted_file::SMALL_FILE_LIMIT >> 10,
-          value_parser = clap::value_parser!(u64).range(1..=1 << 20))]
-    pub(crate) max_file_kib: u64,
+    #[command(flatten)]
+    pub(crate) files: FileFlags,
 }
 
 #[derive(Debug, Subcommand)]
@@ -62,16 +56,25 @@ pub(crate) enum Command {
     /// advisory affects (cargo-audit's rules, over binaries and whole fleets). Exits 1 when
     /// any does (informational advisories only with --deny).
     Audit(AuditArgs),
-    /// Serve /metrics about every Rust process running on this Linux host, binaries deleted
-    /// or replaced since they started included (see the README's exporter section). Runs
-    /// until SIGTERM or SIGINT.
-    Exporter(ExporterArgs),
-    /// The fleet's dependency catalog: `rust_deps_info` for every list whose digest a
-    /// `rust_build_info` series carries. Online (--prometheus, --listen): fetched from the
-    /// targets Prometheus scrapes, verified, cached on disk, and served until SIGTERM or
-    /// SIGINT. Offline (BINARY|DIR...): the page for these binaries, to --output (a textfile)
-    /// or stdout, or served with --listen.
-    Catalog(CatalogArgs),
+    /// Moved to its own program: `depinfo-exporter` (cargo install depinfo-server), same
+    /// flags. Prints where it went and exits 2.
+    Exporter(MovedArgs),
+    /// Moved to its own program: `depinfo-catalog` (cargo install depinfo-server), same
+    /// flags. Prints where it went and exits 2.
+    Catalog(MovedArgs),
+}
+
+/// A command that moved to a program of its own: its old command lines are still recognised,
+/// whatever flags they carry, so that the message says where it went.
+#[derive(Debug, Args)]
+pub(crate) struct MovedArgs {
+    /// The flags of the old command line, taken as they are.
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "ARGS"
+    )]
+    pub(crate) args: Vec<OsString>,
 }
 
 /// The output formats. Each command accepts those that describe its answer
@@ -217,37 +220,6 @@ pub(crate) struct InspectArgs {
     pub(crate) limits: LimitFlags,
 }
 
-/// The most one binary may make cargo depinfo read and hold (see the README's trust section).
-/// Each flag is a size in KiB, from 1 KiB to 1 GiB.
-#[derive(Debug, Args)]
-pub(crate) struct LimitFlags {
-    /// Largest compressed `.dep-v0` or `.bldinfo` section read from a binary, in KiB.
-    #[arg(long = "max-section-kib", value_name = "KIB", default_value_t = Limits::default().max_section_size >> 10,
-          value_parser = clap::value_parser!(u64).range(1..=1 << 20))]
-    section: u64,
-    /// Largest decompressed section, in KiB: a zlib bomb stops here.
-    #[arg(long = "max-decompressed-kib", value_name = "KIB", default_value_t = (Limits::default().max_decompressed_size >> 10) as u64,
-          value_parser = clap::value_parser!(u64).range(1..=1 << 20))]
-    decompressed: u64,
-    /// Largest header table (ELF section headers and name table, Mach-O load commands, PE
-    /// section table) read from a binary, in KiB.
-    #[arg(long = "max-header-kib", value_name = "KIB", default_value_t = Limits::default().max_header_size >> 10,
-          value_parser = clap::value_parser!(u64).range(1..=1 << 20))]
-    header: u64,
-}
-
-impl LimitFlags {
-    /// The reader's limits these flags give.
-    pub(crate) fn limits(&self) -> Limits {
-        let mut limits = Limits::default();
-        limits.max_section_size = self.section << 10;
-        limits.max_decompressed_size =
-            usize::try_from(self.decompressed << 10).unwrap_or(usize::MAX);
-        limits.max_header_size = self.header << 10;
-        limits
-    }
-}
-
 /// Where `affected`, `spread` and `outdated` look: binaries, /metrics endpoints, Prometheus
 /// APIs, the cargo workspace.
 #[derive(Debug, Args)]
@@ -307,49 +279,6 @@ pub(crate) enum LayoutFlag {
 /// The error when no source is given outside a cargo project.
 pub(crate) const NO_SOURCE_HINT: &str = "no source: give binaries or directories (PATH), --metrics URL or --prometheus URL, or run in a cargo project (or pass --manifest-path)";
 
-/// How network sources are reached: credentials, TLS, proxies, headers, memory.
-#[derive(Debug, Args)]
-pub(crate) struct HttpFlags {
-    /// Prometheus' HTTP client configuration file (YAML: basic_auth, authorization,
-    /// tls_config, proxy_url, http_headers, follow_redirects), for every network source.
-    #[arg(long = "http.config.file", value_name = "FILE")]
-    config_file: Option<PathBuf>,
-    /// A header sent with every request, 'Name: value' (repeatable; for example a tenant,
-    /// 'X-Scope-OrgID: team-a'). Values are never printed.
-    #[arg(long = "header", value_name = "HEADER")]
-    headers: Vec<String>,
-    /// The most MiB all network answers together may take (a source that would pass it fails,
-    /// the others are still read).
-    #[arg(long = "max-total-mib", value_name = "MIB", default_value_t = cargo_depinfo::DEFAULT_MAX_TOTAL >> 20,
-          value_parser = clap::value_parser!(u64).range(1..=1 << 20))]
-    max_total_mib: u64,
-}
-
-impl HttpFlags {
-    /// The HTTP client these flags describe.
-    pub(crate) fn client(&self, timeout: Duration) -> Result<Client> {
-        let mut options = HttpOptions {
-            timeout,
-            max_total: self.max_total_mib << 20,
-            ..HttpOptions::default()
-        };
-        for h in &self.headers {
-            options
-                .headers
-                .push(HttpOptions::parse_header(h).map_err(anyhow::Error::msg)?);
-        }
-        if let Some(file) = &self.config_file {
-            options.config =
-                HttpConfig::load(file).map_err(|e| anyhow::anyhow!("--http.config.file {e}"))?;
-        }
-        Client::new(&options).map_err(|e| anyhow::anyhow!("cannot set up HTTP: {e}"))
-    }
-}
-
-/// The largest `--timeout`, in seconds (one day): beyond it a deadline only risks overflowing
-/// the clock's arithmetic.
-const MAX_TIMEOUT_SECS: f64 = 86_400.0;
-
 /// The most characters of user input echoed in a message.
 const MAX_ECHOED: usize = 80;
 
@@ -402,19 +331,6 @@ impl SourceFlags {
         }
         Ok(args)
     }
-}
-
-/// A `--timeout` in seconds, checked.
-fn checked_timeout(secs: f64) -> Result<Duration> {
-    Some(secs)
-        .filter(|t| *t <= MAX_TIMEOUT_SECS)
-        .and_then(|t| Duration::try_from_secs_f64(t).ok())
-        .filter(|t| !t.is_zero())
-        .with_context(|| {
-            format!(
-                "--timeout must be a positive number of seconds, at most {MAX_TIMEOUT_SECS} (one day)"
-            )
-        })
 }
 
 #[derive(Debug, Args)]
@@ -968,220 +884,6 @@ mod tests {
                     proptest::prop_assert!(e.chars().count() <= 80 * 10 + 200, "{e}");
                 }
             }
-        }
-    }
-}
-
-/// `cargo depinfo exporter`'s flags.
-#[derive(Debug, Args)]
-pub(crate) struct ExporterArgs {
-    /// Address to listen on (port 0 picks a free port; the address is printed on stderr).
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9899")]
-    pub(crate) listen: std::net::SocketAddr,
-    /// Seconds between scans of the processes, from 1 to 86400.
-    #[arg(long, value_name = "SECS", default_value_t = 30,
-          value_parser = clap::value_parser!(u64).range(1..=86_400))]
-    pub(crate) interval: u64,
-    /// Also report binaries under this directory (or this file) that are installed and not
-    /// running (repeatable).
-    #[arg(long = "path", value_name = "DIR")]
-    pub(crate) paths: Vec<PathBuf>,
-    /// The proc filesystem to read (a container sees the host's when it is mounted there).
-    #[arg(long, value_name = "DIR", default_value = "/proc")]
-    pub(crate) proc_root: PathBuf,
-    /// Which series describe each program's crates: `full`, a rust_mod_info series per crate;
-    /// `catalog`, none (rust_build_info's deps digest joins the catalog's rust_deps_info);
-    /// `direct`, rust_mod_info for direct dependencies only. rust_build_info,
-    /// rust_process_info and rust_mod_replaced_info are there in every layout.
-    #[arg(long, value_name = "LAYOUT", default_value = "full",
-          value_parser = clap::builder::TypedValueParser::try_map(
-              clap::builder::PossibleValuesParser::new(
-                  build_info_collector::Layout::ALL.map(build_info_collector::Layout::as_str),
-              ),
-              |s| s.parse::<build_info_collector::Layout>(),
-          ))]
-    pub(crate) layout: build_info_collector::Layout,
-    #[command(flatten)]
-    pub(crate) server: ServerFlags,
-    #[command(flatten)]
-    pub(crate) limits: LimitFlags,
-}
-
-/// The bounds of the one HTTP server the exporter and the catalog serve through.
-#[derive(Debug, Args)]
-pub(crate) struct ServerFlags {
-    /// Connections open at once. When all are taken, a newcomer takes the slot of the
-    /// connection that has waited longest for a request head (an idle or slow client), or of
-    /// one whose client has taken none of its answer for a second or has taken longer than
-    /// --header-read-timeout.
-    #[arg(long, value_name = "N", default_value_t = 64,
-          value_parser = clap::value_parser!(u64).range(1..=100_000))]
-    pub(crate) max_connections: u64,
-    /// Seconds a client may take to send a request's head (a silent connection is closed
-    /// after that), and to take an answer before its slot may go to a newcomer.
-    #[arg(long, value_name = "SECS", default_value_t = 10,
-          value_parser = clap::value_parser!(u64).range(1..=3600))]
-    pub(crate) header_read_timeout: u64,
-}
-
-impl ServerFlags {
-    /// The connections allowed at once.
-    pub(crate) fn max_connections(&self) -> usize {
-        usize::try_from(self.max_connections).unwrap_or(usize::MAX)
-    }
-
-    /// The time allowed for a request head.
-    pub(crate) fn header_read_timeout(&self) -> Duration {
-        Duration::from_secs(self.header_read_timeout)
-    }
-}
-
-/// `cargo depinfo catalog`'s flags.
-#[derive(Debug, Args)]
-pub(crate) struct CatalogArgs {
-    /// Offline: binaries and directories of binaries whose lists make the page.
-    #[arg(
-        value_name = "PATH",
-        conflicts_with = "prometheus",
-        required_unless_present = "prometheus"
-    )]
-    pub(crate) paths: Vec<PathBuf>,
-    /// Online: the Prometheus HTTP API that scrapes the fleet (`http://host:9090[/prefix]`).
-    #[arg(long, value_name = "URL", requires = "listen")]
-    pub(crate) prometheus: Option<String>,
-    /// Serve /metrics and /deps/<digest> on this address (port 0 picks a free port; the
-    /// address is printed on stderr). Required online.
-    #[arg(long, value_name = "ADDR", conflicts_with = "output")]
-    pub(crate) listen: Option<std::net::SocketAddr>,
-    /// Offline: write the page to FILE (through a temporary file and a rename, for
-    /// node_exporter's textfile collector) instead of stdout.
-    #[arg(long, value_name = "FILE", conflicts_with = "prometheus")]
-    pub(crate) output: Option<PathBuf>,
-    /// Online: the directory of verified lists, one file per digest (default:
-    /// $XDG_CACHE_HOME/cargo-depinfo/catalog, else $HOME/.cache/cargo-depinfo/catalog).
-    #[arg(long, value_name = "DIR", requires = "prometheus")]
-    pub(crate) cache: Option<PathBuf>,
-    /// Online: time between rounds (30s, 1m, 500ms...; the first round runs at once).
-    #[arg(
-        long,
-        value_name = "DURATION",
-        default_value = "30s",
-        requires = "prometheus"
-    )]
-    pub(crate) interval: String,
-    /// Online: the most MiB the lists held may take, counting each list's document and its
-    /// rust_deps_info lines on /metrics (together about 5 times the document). A list that would pass
-    /// it is not kept, unless lists carried only by targets that publish more digests can
-    /// make room.
-    #[arg(long, value_name = "MIB", default_value_t = cargo_depinfo::catalog::DEFAULT_MAX_CACHE_BYTES >> 20,
-          value_parser = clap::value_parser!(u64).range(1..=1 << 20), requires = "prometheus")]
-    pub(crate) max_cache_mib: u64,
-    /// Online: how long a list is served (and kept on disk) after its digest was last seen
-    /// in Prometheus' rust_build_info (7d, 12h, 1h30m...; at least --interval).
-    #[arg(
-        long,
-        value_name = "DURATION",
-        default_value = "7d",
-        requires = "prometheus"
-    )]
-    pub(crate) retention: String,
-    /// Seconds allowed for each answer of Prometheus (more than 0, at most 86400). Lists are
-    /// fetched from targets within the smaller of this and 5 seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
-    pub(crate) timeout: f64,
-    #[command(flatten)]
-    pub(crate) server: ServerFlags,
-    #[command(flatten)]
-    pub(crate) http: HttpFlags,
-    #[command(flatten)]
-    pub(crate) limits: LimitFlags,
-}
-
-impl CatalogArgs {
-    /// The `--timeout`, checked.
-    pub(crate) fn timeout(&self) -> Result<Duration> {
-        checked_timeout(self.timeout)
-    }
-}
-
-#[cfg(test)]
-mod catalog_tests {
-    use super::*;
-
-    fn parse(v: &[&str]) -> Result<CatalogArgs, clap::Error> {
-        let args: Vec<OsString> = ["cargo-depinfo", "catalog"]
-            .iter()
-            .chain(v)
-            .map(OsString::from)
-            .collect();
-        let Cli::Depinfo(d) = Cli::try_parse_from(cargo_args(args))?;
-        match d.command {
-            Command::Catalog(c) => Ok(c),
-            other => panic!("not catalog: {other:?}"),
-        }
-    }
-
-    #[test]
-    fn the_catalog_is_online_or_offline_never_both() {
-        let online = parse(&["--prometheus", "http://p:9090", "--listen", "127.0.0.1:0"]).unwrap();
-        assert_eq!(online.prometheus.as_deref(), Some("http://p:9090"));
-        assert_eq!((online.interval.as_str(), online.timeout), ("30s", 30.0));
-        assert_eq!(
-            (online.max_cache_mib, online.retention.as_str()),
-            (256, "7d")
-        );
-        let bounded = parse(&[
-            "--prometheus",
-            "http://p:9090",
-            "--listen",
-            "127.0.0.1:0",
-            "--max-cache-mib",
-            "1",
-            "--retention",
-            "2s",
-        ])
-        .unwrap();
-        assert_eq!(
-            (bounded.max_cache_mib, bounded.retention.as_str()),
-            (1, "2s")
-        );
-        assert!(online.paths.is_empty() && online.cache.is_none());
-        let offline = parse(&["bin/", "--output", "deps.prom"]).unwrap();
-        assert_eq!(offline.paths, [PathBuf::from("bin/")]);
-        assert_eq!(offline.output, Some(PathBuf::from("deps.prom")));
-        for bad in [
-            &[][..],
-            &["--prometheus", "http://p:9090"],
-            &[
-                "bin/",
-                "--prometheus",
-                "http://p:9090",
-                "--listen",
-                "127.0.0.1:0",
-            ],
-            &["bin/", "--cache", "c"],
-            &["bin/", "--interval", "1m"],
-            &["bin/", "--max-cache-mib", "1"],
-            &["bin/", "--retention", "1d"],
-            &[
-                "--prometheus",
-                "http://p",
-                "--listen",
-                "127.0.0.1:0",
-                "--max-cache-mib",
-                "0",
-            ],
-            &["bin/", "--output", "f", "--listen", "127.0.0.1:0"],
-            &[
-                "--prometheus",
-                "http://p",
-                "--listen",
-                "127.0.0.1:0",
-                "--output",
-                "f",
-            ],
-        ] {
-            assert!(parse(bad).is_err(), "{bad:?}");
         }
     }
 }

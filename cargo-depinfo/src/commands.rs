@@ -10,7 +10,7 @@ use crate::cli::{
     AffectedArgs, AuditArgs, AuditFormat, Format, InspectArgs, ListArgs, OutdatedArgs, RulesArgs,
     SourceFlags, SpreadArgs,
 };
-use crate::progress_line::ProgressLine;
+use cargo_depinfo::progress_line::ProgressLine;
 
 pub(crate) fn list(args: &ListArgs) -> Result<Outcome> {
     let inventories = depinfo::list(&args.options(crate::cli::cargo_program()))
@@ -381,136 +381,10 @@ fn audit_failures(answer: &depinfo::Audit<'_>, errors: Vec<String>) -> Vec<Strin
     failed
 }
 
-/// Serves until SIGTERM or SIGINT; the exporter's own build info comes from this binary.
-#[cfg(target_os = "linux")]
-pub(crate) fn exporter(args: &crate::cli::ExporterArgs) -> Result<Outcome> {
-    use build_info_collector::{BuildInfoLabels, build_info_family};
-    use cargo_depinfo::exporter::{ScanOptions, ServeOptions, serve};
-
-    let info = &crate::BUILD_INFO;
-    let mut own = build_info_family(info.program());
-    own.push(BuildInfoLabels::of(info).pairs(), 1);
-    let mut scan = ScanOptions::new(&args.proc_root);
-    scan.limits = args.limits.limits();
-    scan.paths.clone_from(&args.paths);
-    // This process reports its own build info above, as a program with a collector would:
-    // leave it out of the scan. `self` in the proc tree is this process's PID as that tree's
-    // PID namespace numbers it (a host /proc mounted in a container with hostPID included).
-    scan.skip_pid = std::fs::read_link(args.proc_root.join("self"))
-        .ok()
-        .and_then(|pid| pid.to_str()?.parse().ok());
-    let mut options = ServeOptions::new(
-        args.listen,
-        std::time::Duration::from_secs(args.interval),
-        scan,
-    );
-    options.own_build_info = Some(own);
-    options.layout = args.layout;
-    options.max_connections = args.server.max_connections();
-    options.header_read_timeout = args.server.header_read_timeout();
-    serve(&options, |addr| {
-        eprintln!("cargo-depinfo exporter listening on {addr}");
-    })?;
-    Ok(Outcome::new(String::new(), &[], false))
-}
-
-#[cfg(not(target_os = "linux"))]
-pub(crate) fn exporter(_: &crate::cli::ExporterArgs) -> Result<Outcome> {
-    bail!("the exporter reads /proc: it runs on Linux only")
-}
-
-/// `cargo depinfo catalog`: online (--prometheus) serves until SIGTERM or SIGINT; offline
-/// writes or serves the page of the binaries read.
-#[cfg(unix)]
-pub(crate) fn catalog(args: crate::cli::CatalogArgs) -> Result<Outcome> {
-    use cargo_depinfo::catalog;
-
-    let timeout = args.timeout()?;
-    let mut serve = args.listen.map(catalog::ServeOptions::new);
-    if let Some(s) = &mut serve {
-        s.max_connections = args.server.max_connections();
-        s.header_read_timeout = args.server.header_read_timeout();
-    }
-    let listening = |addr| eprintln!("cargo-depinfo catalog listening on {addr}");
-    if let Some(prometheus) = args.prometheus {
-        let Some(serve) = serve else {
-            bail!("--prometheus needs --listen ADDR")
-        };
-        let interval = catalog::parse_interval(&args.interval).map_err(anyhow::Error::msg)?;
-        let retention = catalog::parse_retention(&args.retention).map_err(anyhow::Error::msg)?;
-        if retention < interval {
-            bail!(
-                "--retention {} is shorter than --interval {}: every list would be dropped between two rounds",
-                args.retention,
-                args.interval
-            );
-        }
-        let bounds = catalog::Bounds::new(args.max_cache_mib << 20, retention);
-        let dir = match args.cache {
-            Some(dir) => dir,
-            None => catalog::default_cache_dir().context(
-                "no --cache, and neither XDG_CACHE_HOME nor HOME gives the default cache directory",
-            )?,
-        };
-        // Checked once here (a bad --http.config.file stops the start); made again each round.
-        args.http.client(timeout)?;
-        let http = args.http;
-        let client = Box::new(move || http.client(timeout).map_err(|e| format!("{e:#}")));
-        // The URL is checked before the cache directory is made.
-        let mut watcher = catalog::Watcher::new(
-            prometheus,
-            client,
-            timeout.min(std::time::Duration::from_secs(5)),
-            catalog::Cache::in_memory(),
-        )
-        .map_err(anyhow::Error::msg)?;
-        watcher.cache = catalog::open_cache(&dir, bounds, std::time::SystemTime::now())
-            .map_err(anyhow::Error::msg)?;
-        catalog::run(catalog::Options::new(watcher, interval, serve), listening)
-            .map_err(anyhow::Error::msg)?;
-        return Ok(Outcome::new(String::new(), &[], false));
-    }
-    let mut progress = ProgressLine::stderr();
-    let scan = depinfo::inspect_paths_with(&args.paths, &args.limits.limits(), &mut |e| {
-        progress.show(e);
-    });
-    progress.finish();
-    // A binary without data has no list: named and skipped, as one without a graph.
-    let (skipped, failed): (Vec<_>, Vec<_>) = scan
-        .errors
-        .into_iter()
-        .partition(|e| matches!(e, depinfo::InspectError::NoData { .. }));
-    let errors = report(&failed);
-    let mut lists = std::collections::BTreeMap::new();
-    for e in &skipped {
-        eprintln!("note: {}: skipped", depinfo::printable_line(&e.to_string()));
-    }
-    for inventory in &scan.inventories {
-        match inventory.deps_list() {
-            Some(list) => {
-                lists.insert(list.digest().to_owned(), list);
-            }
-            None => eprintln!(
-                "note: {}: no dependency graph: skipped",
-                depinfo::printable_line(&inventory.path)
-            ),
-        }
-    }
-    if let Some(serve) = serve {
-        catalog::serve_lists(lists.values(), &serve, listening).map_err(anyhow::Error::msg)?;
-        return Ok(Outcome::new(String::new(), &errors, false));
-    }
-    let page = catalog::deps_page(lists.values());
-    match &args.output {
-        Some(file) => {
-            catalog::write_atomically(file, page.as_bytes()).map_err(anyhow::Error::msg)?;
-            Ok(Outcome::new(String::new(), &errors, false))
-        }
-        None => Ok(Outcome::new(page, &errors, false)),
-    }
-}
-
-#[cfg(not(unix))]
-pub(crate) fn catalog(_: crate::cli::CatalogArgs) -> Result<Outcome> {
-    bail!("the catalog runs on Unix only")
+/// `cargo depinfo exporter` and `cargo depinfo catalog`: programs of their own now
+/// (depinfo-server); says where `command` went, on one line, and fails.
+pub(crate) fn moved(command: &str) -> Result<Outcome> {
+    bail!(
+        "cargo depinfo {command} moved to its own program: depinfo-{command} (cargo install depinfo-server); same flags"
+    )
 }

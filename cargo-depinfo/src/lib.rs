@@ -5,28 +5,26 @@
 // `depinfo_read` crate: the bounded opener, escaping, the binary reader, the inventory model
 // and the section decoder.
 // - at the bottom, tools with no knowledge of the rest: `child_process` (the bounded runner),
-//   `progress`, `http_server`;
+//   `progress`;
 // - `observation` (one program running one crate version); `advisories` (the RustSec
 //   database) beside it;
 // - `sources`: binaries, workspaces, /metrics pages, Prometheus APIs and registry indexes
 //   read into observations (and the releases `outdated` judges);
 // - `questions` answer over what the sources gave, never reading one;
-// - `render` formats the answers; `catalog` and `exporter` are commands of their own.
+// - `render` formats the answers;
+// - `flags` (the flags shared with depinfo-server's programs) and `progress_line` (the
+//   progress on a terminal), for the binaries.
+// The exporter and the catalog are programs of their own, in depinfo-server (tokio stays out
+// of this crate).
 mod advisories;
 // The bounded child process runner (`cargo metadata`, `cargo -vV`, `git clone`).
 mod child_process;
-// `cargo depinfo catalog`: a namespace of its own (its server handles Unix signals).
-#[cfg(unix)]
-pub mod catalog;
-// `cargo depinfo exporter` (Linux: it reads /proc): a namespace of its own.
-#[cfg(target_os = "linux")]
-pub mod exporter;
-// The one HTTP server of the commands that serve (the exporter, the catalog): bounds, slots,
-// signals; each passes its routes.
-#[cfg(unix)]
-mod http_server;
+// The flags shared by `cargo depinfo` and depinfo-server's programs.
+pub mod flags;
 mod observation;
 mod progress;
+// The progress line on stderr, for the binaries' scans.
+pub mod progress_line;
 mod questions;
 mod render;
 mod sources;
@@ -80,6 +78,10 @@ pub use depinfo_read::sections::{FormatError, decode, decode_bldinfo, decode_dep
 pub use depinfo_read::text_safety::{printable, printable_line, quoted, shortened};
 pub use depinfo_wire::exposition::{ExpositionError, LineError};
 pub use depinfo_wire::index_files::{CacheFileError, IndexFileError};
+// What depinfo-server's exporter and catalog take from here besides the above: the exporter's
+// series as `prometheus` writes them, and the Prometheus API's instant query.
+pub use crate::render::prometheus::{LabelStyle, push_program};
+pub use crate::sources::prometheus_api::query as prometheus_query;
 
 /// The parsers of network answers and of cargo's index cache, public only with the
 /// `test-util` feature, for the property tests (tests/network_parsers.rs,

@@ -1,10 +1,9 @@
 //! `cargo depinfo`: see the crate README for the commands, formats and exit codes. This file
 //! parses, dispatches and turns outcomes into exit codes; the clap types are in `cli.rs`, each
-//! command in `commands.rs`, the progress line in `progress_line.rs`.
+//! command in `commands.rs`, the progress line in the library (`progress_line`).
 
 mod cli;
 mod commands;
-mod progress_line;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -63,7 +62,7 @@ impl Outcome {
 
 fn main() -> ExitCode {
     let Cli::Depinfo(cli) = clap::Parser::parse_from(cli::cargo_args(std::env::args_os()));
-    cargo_depinfo::untrusted_file::set_small_file_limit(cli.max_file_kib << 10);
+    cli.files.apply();
     let outcome = match run(cli.command) {
         Ok(outcome) => outcome,
         Err(e) => {
@@ -110,7 +109,7 @@ fn run(command: Command) -> Result<Outcome> {
         Command::Rules(args) => commands::rules(args),
         Command::Outdated(args) => commands::outdated(&args),
         Command::Audit(args) => commands::audit(&args),
-        Command::Exporter(args) => commands::exporter(&args),
-        Command::Catalog(args) => commands::catalog(args),
+        Command::Exporter(_) => commands::moved("exporter"),
+        Command::Catalog(_) => commands::moved("catalog"),
     }
 }

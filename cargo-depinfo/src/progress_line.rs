@@ -6,7 +6,7 @@
 use std::io::{IsTerminal as _, Write};
 use std::time::{Duration, Instant};
 
-use cargo_depinfo::Progress;
+use crate::progress::Progress;
 
 /// The longest line written (terminals are at least this wide).
 const WIDTH: usize = 79;
@@ -14,7 +14,7 @@ const WIDTH: usize = 79;
 const INTERVAL: Duration = Duration::from_millis(100);
 
 /// A progress line on a terminal (stderr, or any writer in tests).
-pub(crate) struct ProgressLine<W: Write> {
+pub struct ProgressLine<W: Write> {
     out: W,
     enabled: bool,
     escapes: bool,
@@ -24,7 +24,7 @@ pub(crate) struct ProgressLine<W: Write> {
 
 impl ProgressLine<std::io::Stderr> {
     /// A progress line on stderr, shown only when stderr is a terminal.
-    pub(crate) fn stderr() -> Self {
+    pub fn stderr() -> Self {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
         let out = std::io::stderr();
@@ -45,7 +45,7 @@ impl<W: Write> ProgressLine<W> {
     }
 
     /// Shows an event from the library, at most ten times a second.
-    pub(crate) fn show(&mut self, event: Progress<'_>) {
+    pub fn show(&mut self, event: Progress<'_>) {
         if !self.enabled || self.last.is_some_and(|t| t.elapsed() < INTERVAL) {
             return;
         }
@@ -56,7 +56,7 @@ impl<W: Write> ProgressLine<W> {
                 "scanning",
                 files,
                 None,
-                &cargo_depinfo::printable(&path.display().to_string()),
+                &depinfo_read::text_safety::printable(&path.display().to_string()),
             ),
             Progress::Checking { done, total } => line(
                 "checking",
@@ -70,15 +70,18 @@ impl<W: Write> ProgressLine<W> {
                 what,
                 elapsed,
                 limit,
-            } => waiting_line(&cargo_depinfo::printable(source), what, elapsed, limit),
-            // A kind of event this binary does not know yet: keep the line as it is.
-            _ => return,
+            } => waiting_line(
+                &depinfo_read::text_safety::printable(source),
+                what,
+                elapsed,
+                limit,
+            ),
         };
         self.draw(&text);
     }
 
     /// Removes the line.
-    pub(crate) fn finish(&mut self) {
+    pub fn finish(&mut self) {
         if self.enabled && self.drawn > 0 {
             self.draw("");
             self.drawn = 0;

@@ -29,9 +29,7 @@ fn sample() -> depinfo_read::inventory::Inventory {
 /// text, escapes allowed), a runtime and a build-only crate, a modified tree, two features.
 #[cfg(test)]
 pub(crate) fn sample_with_facts(program: &str) -> depinfo_read::inventory::Inventory {
-    let json = format!(
-        r#"{{"format":1,"program":"{program}","version":"1.4.2","revision":"3f2c1a9e0b7d4c5a6f8e9d0c1b2a3f4e5d6c7b8a","branch":"main","modified":true,"features":["tls","default"],"packages":[{{"name":"my-svc","version":"1.4.2","source":"local","root":true,"dependencies":[1,2]}},{{"name":"itoa","version":"1.0.15","source":"crates.io","direct":true}},{{"name":"cc","version":"1.2.0","source":"crates.io","kind":"build","direct":true}}]}}"#
-    );
+    let json = testkit::bldinfo_json_with_facts(program);
     depinfo_read::sections::decode_bldinfo(json.as_bytes(), std::path::Path::new("bin/svc"))
         .unwrap()
 }

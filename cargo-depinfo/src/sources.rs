@@ -3,7 +3,7 @@
 //!
 //! - binaries and directories of binaries ([`binaries`], `inspect`'s reader);
 //! - `/metrics` endpoints (`--metrics URL`, [`metrics_pages`]): `rust_mod_info` and
-//!   `<program>_build_info` in the OpenMetrics or the classic text format ([`exposition`]);
+//!   `<program>_build_info` in the OpenMetrics or the classic text format ([`depinfo_wire::exposition`]);
 //!   the instance is the URL's `host:port`, as Prometheus would label it;
 //! - the Prometheus HTTP API (`--prometheus URL`, also Thanos and Mimir, [`prometheus_api`]):
 //!   what [`Ask`] says: per instance, `rust_mod_info` (for some crates, with a `name=~`
@@ -11,7 +11,7 @@
 //!   being the series' `instance` and `job` labels; or counted, `count by (program, job, name,
 //!   version[, source]) (rust_mod_info > 0)`, one observation per program, job and version
 //!   standing for that many instances. Each query counts a program seen both through its own
-//!   collector and through `cargo depinfo exporter` (`origin="exporter"`) once, through its
+//!   collector and through `depinfo-exporter` (`origin="exporter"`) once, through its
 //!   collector. Warnings in an answer make it a [`SourceError`] (what it gave is kept); infos
 //!   are [`Collected::notes`].
 //! - a cargo workspace ([`workspace`], `list`'s reader) when [`SourceArgs::workspace`] is set:
@@ -21,8 +21,8 @@
 //!
 //! `list` reads a workspace ([`workspace`]) and `outdated` a registry's [`sparse_index`]
 //! (chosen from cargo's configuration, [`cargo_config`]; offline from cargo's
-//! [`index_cache`], both formats read by [`index_files`]); every child process runs through
-//! [`crate::child_process`], every request through [`http`].
+//! [`index_cache`], both formats read by [`depinfo_wire::index_files`]); every child process runs through
+//! [`crate::child_process`], every request through [`depinfo_http`].
 //!
 //! A source that fails is one [`SourceError`] naming it; the others are still read. Network
 //! sources are read by a bounded pool of workers ([`DEFAULT_WORKERS`], `--jobs`), each source
@@ -845,7 +845,7 @@ fn name_regex(name: &str) -> String {
 }
 
 /// The PromQL query for `ask` about `crates` (a name matcher when not empty), counting each
-/// program once: a program seen both by its own collector and by `cargo depinfo exporter`
+/// program once: a program seen both by its own collector and by `depinfo-exporter`
 /// (whose series carry `origin="exporter"`) counts through its collector, and through the
 /// exporter only where no collector series of that program exist (the README's rule). The
 /// rule is applied after counting, on the small counted answer, so that it costs the server

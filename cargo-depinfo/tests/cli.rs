@@ -518,3 +518,43 @@ fn a_revision_source_that_is_not_a_name_is_refused_in_one_line_naming_the_binary
         )
     );
 }
+
+/// The exporter and the catalog are programs of their own (depinfo-server): their old command
+/// lines, flags and all, are still recognised, and say where each went on one stderr line,
+/// write nothing on stdout, start no server and exit 2.
+#[test]
+fn the_exporter_and_the_catalog_say_where_they_went() {
+    for (command, flags) in [
+        (
+            "exporter",
+            &["--listen", "127.0.0.1:0", "--interval", "1"][..],
+        ),
+        ("exporter", &["--layout", "flat", "--help"][..]),
+        ("exporter", &[][..]),
+        (
+            "catalog",
+            &["--prometheus", "http://p:9090", "--listen", "127.0.0.1:0"][..],
+        ),
+        ("catalog", &["bin/", "--output", "deps.prom"][..]),
+        ("catalog", &[][..]),
+    ] {
+        for prefix in [&["depinfo"][..], &[][..]] {
+            let args: Vec<&str> = prefix
+                .iter()
+                .chain([&command])
+                .chain(flags)
+                .copied()
+                .collect();
+            let out = run(&args);
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+            assert_eq!(stdout(&out), "", "{args:?}");
+            assert_eq!(
+                stderr(&out),
+                format!(
+                    "error: cargo depinfo {command} moved to its own program: depinfo-{command} (cargo install depinfo-server); same flags\n"
+                ),
+                "{args:?}"
+            );
+        }
+    }
+}

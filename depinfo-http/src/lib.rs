@@ -17,13 +17,14 @@
 //!   (unless the config file says `follow_redirects: false`); a redirect from `https://` to
 //!   `http://` is refused. Credentials (`Authorization`, `--header` and config headers) go
 //!   only to the host and port first asked for.
-//! - **Proxies**: see [`proxy`]. **TLS**: see [`tls`]. **Config file**: see [`config`].
+//! - **Proxies**: see the `proxy` module. **TLS**: see `tls` and [`TlsError`]. **Config file**:
+//!   see [`HttpConfig`].
 //! - **Secrets**: a `user:password@` in a URL becomes basic auth and is stripped from the
 //!   request; URLs are shown with [`shown_url`] (`user:***@`); header values are never shown.
 
-pub mod config;
-pub mod proxy;
-pub mod tls;
+mod config;
+mod proxy;
+mod tls;
 
 use std::io::Read as _;
 use std::sync::Arc;
@@ -36,7 +37,7 @@ use ureq::unversioned::transport::{
     ConnectProxyConnector, Connector as _, SocksConnector, TcpConnector,
 };
 
-pub use self::config::HttpConfig;
+pub use self::config::{ConfigError, HttpConfig};
 use depinfo_read::text_safety::{printable_line, shortened};
 
 use self::proxy::ProxyRules;
@@ -167,7 +168,7 @@ pub enum ClientError {
 }
 
 /// `url` as it may be shown in a message: credentials (`user:secret@`) replaced by
-/// `user:***@`, control characters escaped, and cut to [`MAX_SHOWN_URL`] characters with `…`.
+/// `user:***@`, control characters escaped, and cut to `MAX_SHOWN_URL` (200) characters with `…`.
 pub fn shown_url(url: &str) -> String {
     let redacted = redact_credentials(url);
     printable_line(&shortened(&redacted, MAX_SHOWN_URL)).into_owned()

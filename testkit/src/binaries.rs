@@ -95,6 +95,15 @@ pub fn dep_v0_json(root: (&str, &str, &str), deps: &[(&str, &str, &str)]) -> Str
     format!(r#"{{"packages":[{}],"format":1}}"#, packages.join(","))
 }
 
+/// `.bldinfo` JSON of a program with build facts: named `program` (JSON string text, escapes
+/// allowed), version 1.4.2 from a modified tree on `main` with two features, a runtime crate
+/// (`itoa`) and a build-only one (`cc`), both direct.
+pub fn bldinfo_json_with_facts(program: &str) -> String {
+    format!(
+        r#"{{"format":1,"program":"{program}","version":"1.4.2","revision":"3f2c1a9e0b7d4c5a6f8e9d0c1b2a3f4e5d6c7b8a","branch":"main","modified":true,"features":["tls","default"],"packages":[{{"name":"my-svc","version":"1.4.2","source":"local","root":true,"dependencies":[1,2]}},{{"name":"itoa","version":"1.0.15","source":"crates.io","direct":true}},{{"name":"cc","version":"1.2.0","source":"crates.io","kind":"build","direct":true}}]}}"#
+    )
+}
+
 /// A copy of the plain binary whose `.dep-v0` holds `json`, as `cargo auditable` writes it.
 pub fn auditable_binary(out: &Path, json: &str) {
     with_sections(out, &[(".dep-v0", &zlib(json.as_bytes()))]);

@@ -1,4 +1,4 @@
-//! What the catalog's tests share: the real `cargo depinfo catalog` started on a port it
+//! What the catalog's tests share: the real `depinfo-catalog` started on a port it
 //! picks, its stderr kept line by line, and fake instances that publish `rust_build_info` and
 //! serve (or lie about) their dependency lists, on a page a test may change ([`Page`]).
 
@@ -46,7 +46,7 @@ impl Lines {
     }
 }
 
-/// Starts `cmd depinfo catalog ARGS` (`cmd`: the `cargo-depinfo` binary) with stdin and stdout
+/// Starts `cmd ARGS` (`cmd`: the `depinfo-catalog` binary) with stdin and stdout
 /// on `/dev/null`, and waits (at most 60 s) for the address it announces on stderr. Returns
 /// its guard (killed on drop), that address, and its stderr lines (kept as they come).
 pub fn start_catalog<S: AsRef<std::ffi::OsStr>>(
@@ -54,8 +54,7 @@ pub fn start_catalog<S: AsRef<std::ffi::OsStr>>(
     args: impl IntoIterator<Item = S>,
 ) -> (Running, String, Lines) {
     let mut catalog = Running::spawn(
-        cmd.args(["depinfo", "catalog"])
-            .args(args)
+        cmd.args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped()),

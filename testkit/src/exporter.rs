@@ -1,12 +1,13 @@
 //! The real exporter, started for a test or a bench.
 
 use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::{Running, announced};
 
-/// Starts `cmd depinfo exporter --listen 127.0.0.1:0 ARGS` (`cmd`: the `cargo-depinfo`
-/// binary, or a wrapper that runs it) with stdin and stdout on `/dev/null`, and waits for the
+/// Starts `cmd --listen 127.0.0.1:0 ARGS` (`cmd`: the `depinfo-exporter` binary, or a wrapper
+/// that runs it) with stdin and stdout on `/dev/null`, and waits for the
 /// address it announces on stderr. Returns its guard, which kills it on drop, and that
 /// address. Panics when it stops without announcing one.
 pub fn start_exporter<S: AsRef<OsStr>>(
@@ -14,7 +15,7 @@ pub fn start_exporter<S: AsRef<OsStr>>(
     args: impl IntoIterator<Item = S>,
 ) -> (Running, String) {
     let mut exporter = Running::spawn(
-        cmd.args(["depinfo", "exporter", "--listen", "127.0.0.1:0"])
+        cmd.args(["--listen", "127.0.0.1:0"])
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -31,4 +32,25 @@ pub fn start_exporter<S: AsRef<OsStr>>(
         "the exporter",
     );
     (exporter, addr)
+}
+
+/// The `cargo-depinfo` binary of the build that runs this test or bench, for a test of
+/// another package (depinfo-server's) that also asks `cargo depinfo`: binaries are in
+/// `target/<profile>/`, and a test's own executable is `target/<profile>/deps/<test>-<hash>`.
+/// `cargo nextest run --workspace` and `cargo test --workspace` build it first. Panics, saying
+/// how to build it, when it is missing.
+pub fn cargo_depinfo_bin() -> PathBuf {
+    let me = std::env::current_exe().expect("the test knows its own executable");
+    let profile_dir = me
+        .parent()
+        .filter(|deps| deps.ends_with("deps"))
+        .and_then(Path::parent)
+        .unwrap_or_else(|| panic!("{}: not in target/<profile>/deps", me.display()));
+    let bin = profile_dir.join(format!("cargo-depinfo{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.is_file(),
+        "{}: missing: run cargo build -p cargo-depinfo first",
+        bin.display()
+    );
+    bin
 }

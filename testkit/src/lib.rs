@@ -79,8 +79,9 @@ mod zlib;
 pub use advisory_db::advisory_db;
 pub use api_answers::{fleet_answers, fleet_api};
 pub use binaries::{
-    auditable_binary, auditable_sleeper, dep_v0_json, elf_with_sections, mach_o_with_sections,
-    noise, pe_with_sections, plain_binary, sleep_binary, with_sections, with_sections_on,
+    auditable_binary, auditable_sleeper, bldinfo_json_with_facts, dep_v0_json, elf_with_sections,
+    mach_o_with_sections, noise, pe_with_sections, plain_binary, sleep_binary, with_sections,
+    with_sections_on,
 };
 pub use catalog_fleet::{
     Lines, Page, fake_instance, fake_instance_with_page, start_catalog, terminate,
@@ -90,7 +91,7 @@ pub use child::{
     stdout, wait_exec, wait_exec_inode,
 };
 pub use counting_alloc::{CountingAllocator, held_after, peak_during};
-pub use exporter::start_exporter;
+pub use exporter::{cargo_depinfo_bin, start_exporter};
 pub use fixture_project::{
     binary, cargo, copy_fixture, git, git_command, git_init_commit, target_dir, workspace_root,
 };

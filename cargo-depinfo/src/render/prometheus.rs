@@ -20,13 +20,13 @@ fn render_known(families: &[Family<'_>]) -> String {
 
 /// How [`push_program`] writes label values.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct LabelStyle {
+pub struct LabelStyle {
     /// Applied to every label value and to the program name a `<program>_build_info` family
     /// is named after (the exporter escapes control characters there; files keep values as
     /// they are).
-    pub(crate) value: for<'v> fn(Cow<'v, str>) -> Cow<'v, str>,
+    pub value: for<'v> fn(Cow<'v, str>) -> Cow<'v, str>,
     /// An `origin` label added to every series, in its sorted place.
-    pub(crate) origin: Option<&'static str>,
+    pub origin: Option<&'static str>,
 }
 
 impl LabelStyle {
@@ -37,7 +37,7 @@ impl LabelStyle {
     };
 
     /// A collector's label pairs (sorted by name) in this style.
-    pub(crate) fn pairs<'a>(
+    pub fn pairs<'a>(
         self,
         pairs: impl IntoIterator<Item = (&'static str, Cow<'a, str>)>,
     ) -> Vec<(&'static str, Cow<'a, str>)> {
@@ -63,7 +63,7 @@ fn unchanged(value: Cow<'_, str>) -> Cow<'_, str> {
 /// share the family that came first), and a `rust_mod_info` series into `mod_info` for each
 /// runtime crate whose `direct` flag `keep_mod` accepts. `prometheus` and the exporter both
 /// build their families here.
-pub(crate) fn push_program<'a>(
+pub fn push_program<'a>(
     inv: &'a Inventory,
     style: LabelStyle,
     keep_mod: impl Fn(bool) -> bool,

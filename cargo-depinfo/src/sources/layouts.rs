@@ -9,7 +9,7 @@
 //!   `on(deps)` with `rust_deps_info`, fetched once and deduplicated (several catalog replicas
 //!   serve the same rows under their own `instance` and `job`, which are ignored).
 //! - In a mixed fleet the `full` part is asked by `origin` too, and the origin rule (a
-//!   program's own collector wins over `cargo depinfo exporter`'s `origin="exporter"` series)
+//!   program's own collector wins over `depinfo-exporter`'s `origin="exporter"` series)
 //!   is applied here over both parts, on the rows that passed the crate filter, as the `full`
 //!   query's `or on(program)` applies it there. The `direct` layout's own `rust_mod_info`
 //!   series are left out (`unless on(instance, job, program)` its `rust_build_info`).
@@ -432,7 +432,7 @@ pub(crate) fn join(
     (rows, unresolved)
 }
 
-/// The origin rule over every row of both parts: the rows of `cargo depinfo exporter`
+/// The origin rule over every row of both parts: the rows of `depinfo-exporter`
 /// (`origin="exporter"`) are dropped for every program that has a row of its own collector;
 /// then rows that differ only in origin (or came twice) are one, counts added for counted
 /// rows (`count by` groups split by origin), kept once per instance.

@@ -329,8 +329,7 @@ impl Scanner {
         if self.options.paths.is_empty() {
             return;
         }
-        let found =
-            crate::sources::binaries::inspect_paths(&self.options.paths, &self.options.limits);
+        let found = cargo_depinfo::inspect_paths(&self.options.paths, &self.options.limits);
         for e in found.errors {
             note(scan, e.to_string());
         }

@@ -1,4 +1,4 @@
-//! `cargo depinfo catalog`'s bounds against a hostile fleet member, with a real Prometheus:
+//! `depinfo-catalog`'s bounds against a hostile fleet member, with a real Prometheus:
 //!
 //! - a target publishing 300 made-up digests, each a valid list of 1,000 crates (about 48 MB
 //!   of lists and page lines in all), meets `--max-cache-mib 1`: each list past the cap is
@@ -22,7 +22,7 @@ use testkit::{
     terminate, unused_addr, wait_until,
 };
 
-const DEPINFO: &str = env!("CARGO_BIN_EXE_cargo-depinfo");
+const CATALOG: &str = env!("CARGO_BIN_EXE_depinfo-catalog");
 
 const LIMIT: Duration = Duration::from_secs(120);
 
@@ -113,7 +113,7 @@ fn a_hostile_target_meets_the_byte_cap_and_lists_that_leave_prometheus_are_dropp
     let made_up: Vec<DepsList> = (0..MADE_UP)
         .map(|i| list(&format!("evil{i:03}"), CRATES))
         .collect();
-    let offered: u64 = made_up.iter().map(cargo_depinfo::catalog::cost).sum();
+    let offered: u64 = made_up.iter().map(depinfo_server::catalog::cost).sum();
     // The new build's list costs more than a made-up one: it cannot fit in the room the
     // made-up lists leave, and must take theirs.
     let (old, new) = (list("oldapp", 40), list("newapplication", CRATES));
@@ -172,7 +172,7 @@ fn a_hostile_target_meets_the_byte_cap_and_lists_that_leave_prometheus_are_dropp
         ]
         .map(str::to_owned)
     };
-    let (mut catalog, _, lines) = start_catalog(Command::new(DEPINFO), args(&catalog_addr, "2s"));
+    let (mut catalog, _, lines) = start_catalog(Command::new(CATALOG), args(&catalog_addr, "2s"));
     let pid = catalog.child().id();
 
     // Every made-up list is asked for once (16 a round), the cache and the disk staying
@@ -310,7 +310,7 @@ fn a_hostile_target_meets_the_byte_cap_and_lists_that_leave_prometheus_are_dropp
     );
     prometheus.kill();
     let (mut again, addr2, _lines2) =
-        start_catalog(Command::new(DEPINFO), args("127.0.0.1:0", "1h"));
+        start_catalog(Command::new(CATALOG), args("127.0.0.1:0", "1h"));
     let text = page(&addr2);
     assert_eq!(list_series(&text, new.digest()), CRATES);
     assert_eq!(value(&text, "cargo_depinfo_catalog_lists"), 1);
@@ -339,8 +339,8 @@ fn a_retention_shorter_than_the_interval_or_not_a_duration_is_refused_in_one_lin
         ),
     ] {
         let out = testkit::run(
-            Command::new(DEPINFO)
-                .args(["depinfo", "catalog", "--prometheus", "http://127.0.0.1:1"])
+            Command::new(CATALOG)
+                .args(["--prometheus", "http://127.0.0.1:1"])
                 .args(["--listen", "127.0.0.1:0", "--cache"])
                 .arg(scratch.join("cache"))
                 .args(extra),

@@ -1,4 +1,4 @@
-//! `cargo depinfo exporter`: what actually runs on a Linux host.
+//! `depinfo-exporter`: what actually runs on a Linux host.
 //!
 //! [`Scanner`] walks a `/proc` tree (its docs list each step) and groups processes per
 //! executable image; [`render_scan`] turns a scan into the Prometheus

@@ -1,6 +1,6 @@
 //! The same fleet in the `full` and `catalog` layouts, end to end: real services built with
 //! build-info and the collector (testkit's `fleet-service`, four builds at three versions of
-//! one crate), each run twice, once per layout; a real `cargo depinfo catalog` that learns the
+//! one crate), each run twice, once per layout; a real `depinfo-catalog` that learns the
 //! catalog fleet's digests from a real Prometheus and fetches the lists from the services'
 //! own `/deps/<digest>`; and three real Prometheus servers: one scraping the full fleet, one
 //! the catalog fleet, one a fleet half migrated (two members on each layout). `spread`,
@@ -23,10 +23,13 @@ use testkit::{
     start_prometheus_on, stderr, stdout, unused_addr, wait_until,
 };
 
-const DEPINFO: &str = env!("CARGO_BIN_EXE_cargo-depinfo");
+const CATALOG: &str = env!("CARGO_BIN_EXE_depinfo-catalog");
 
 fn depinfo(args: &[&str]) -> (i32, String, String) {
-    let out = testkit::run(Command::new(DEPINFO).args(args), Duration::from_secs(180));
+    let out = testkit::run(
+        Command::new(testkit::cargo_depinfo_bin()).args(args),
+        Duration::from_secs(180),
+    );
     (out.status.code().unwrap_or(-1), stdout(&out), stderr(&out))
 }
 
@@ -147,7 +150,7 @@ fn spread_affected_and_the_rules_answer_the_same_on_every_layout() {
     let catalog_prom = unused_addr().to_string();
     let cache = scratch.join("catalog-cache");
     let (catalog_child, catalog_addr, catalog_lines) = start_catalog(
-        Command::new(DEPINFO),
+        Command::new(CATALOG),
         [
             "--prometheus",
             &format!("http://{catalog_prom}"),

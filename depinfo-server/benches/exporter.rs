@@ -1,9 +1,9 @@
-//! The exporter's scan and scrape (`cargo bench -p cargo-depinfo --bench exporter`): 1,000
+//! The exporter's scan and scrape (`cargo bench -p depinfo-server --bench exporter`): 1,000
 //! processes sharing 20 executables, in a `/proc` tree laid out in a scratch directory (the
 //! scanner takes its root as a parameter), plus 50 kernel threads.
 //!
 //! Each fake process has `stat`, `cgroup`, an `exe` link to one of 20 binaries (copies of
-//! `/bin/true` carrying cargo-depinfo's own `.bldinfo` and `.dep-v0`, about a hundred
+//! `/bin/true` carrying depinfo-exporter's own `.bldinfo` and `.dep-v0`, about a hundred
 //! packages) and a `root` link to `/`, so every image resolves as `current`. Figures:
 //!
 //! - the first scan of a fresh scanner (every image read once) and later scans (images
@@ -31,8 +31,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use build_info_collector::Layout;
-use cargo_depinfo::exporter::{ScanOptions, Scanner, render_scan};
 use cargo_depinfo::read_sections;
+use depinfo_server::exporter::{ScanOptions, Scanner, render_scan};
 use testkit::{Scratch, zlib};
 
 #[global_allocator]
@@ -46,12 +46,12 @@ const SCRAPES: u32 = 1_000;
 const SILENT: usize = 300;
 const UNDER_ATTACK: usize = 200;
 
-/// The images: copies of one binary with cargo-depinfo's sections.
+/// The images: copies of one binary with depinfo-exporter's sections.
 fn images(dir: &Path) -> Vec<PathBuf> {
-    let me = Path::new(env!("CARGO_BIN_EXE_cargo-depinfo"));
-    let raw = read_sections(me).expect("cargo-depinfo has build-info data");
+    let me = Path::new(env!("CARGO_BIN_EXE_depinfo-exporter"));
+    let raw = read_sections(me).expect("depinfo-exporter has build-info data");
     let (Some(bldinfo), Some(dep_v0)) = (&raw.bldinfo, &raw.dep_v0) else {
-        panic!("cargo-depinfo embeds both sections");
+        panic!("depinfo-exporter embeds both sections");
     };
     let template = dir.join("template");
     testkit::with_sections(
@@ -195,7 +195,7 @@ fn main() {
 
     // The real exporter over the fake tree: scrape latency and resident memory.
     let (mut exporter, addr) = testkit::start_exporter(
-        Command::new(env!("CARGO_BIN_EXE_cargo-depinfo")),
+        Command::new(env!("CARGO_BIN_EXE_depinfo-exporter")),
         [
             "--interval".as_ref(),
             "3600".as_ref(),

@@ -1,4 +1,4 @@
-//! `cargo depinfo exporter` against real processes: a build-info service replaced by a newer
+//! `depinfo-exporter` against real processes: a build-info service replaced by a newer
 //! build after it started, cargo-auditable-style binaries (a copy of `/bin/sleep` with a
 //! `.dep-v0` section added by objcopy, since `cargo auditable` is not installed here), one
 //! deleted after start, one replaced by a build with a patched crate, one run from a memfd.
@@ -17,7 +17,7 @@ use testkit::{
     wait_exec, wait_exec_inode, wait_until, workspace_root, zlib,
 };
 
-const DEPINFO: &str = env!("CARGO_BIN_EXE_cargo-depinfo");
+const EXPORTER: &str = env!("CARGO_BIN_EXE_depinfo-exporter");
 
 /// `.dep-v0` JSON: `root` (a local package) at `version`, depending directly on each of
 /// `deps` (from crates.io).
@@ -64,7 +64,7 @@ fn spawn(cmd: &mut Command) -> Running {
 /// Starts the exporter on a free port; returns it and its address.
 fn start_exporter(args: &[&str]) -> (Running, String) {
     testkit::start_exporter(
-        Command::new(DEPINFO),
+        Command::new(EXPORTER),
         ["--interval", "1"].iter().chain(args),
     )
 }
@@ -86,7 +86,7 @@ fn lines_for<'a>(text: &'a str, family: &str, exe: &str) -> Vec<&'a str> {
 /// The workload labels every child of this test has: its cgroup is the test's.
 fn workload_labels() -> (String, String, String) {
     let text = std::fs::read("/proc/self/cgroup").unwrap();
-    let w = cargo_depinfo::exporter::parse_cgroup(&text);
+    let w = depinfo_server::exporter::parse_cgroup(&text);
     (
         w.container_id.unwrap_or_default(),
         w.pod_uid.unwrap_or_default(),
@@ -245,7 +245,7 @@ fn exporter_reports_current_deleted_replaced_and_memfd_processes() {
         !text.contains("program=\"swap-app\",source=\"crates.io\",version=\"1.2.1\""),
         "{text}"
     );
-    assert_contains(&text, "cargo_depinfo_build_info{");
+    assert_contains(&text, "depinfo_exporter_build_info{");
     assert_contains(
         &text,
         "# TYPE cargo_depinfo_exporter_scan_duration_seconds gauge\n",
@@ -401,7 +401,7 @@ fn prometheus_counts_a_program_once_and_finds_who_runs_a_stale_binary() {
     // `service`), and the program only the exporter sees through the exporter.
     let base = format!("http://{prom}");
     let out = testkit::run(
-        Command::new(DEPINFO).args([
+        Command::new(testkit::cargo_depinfo_bin()).args([
             "affected",
             "prometheus",
             "*",
@@ -424,7 +424,7 @@ fn prometheus_counts_a_program_once_and_finds_who_runs_a_stale_binary() {
         .collect();
     assert_eq!(runners, [("exporter-svc", "service")], "{answer}");
     let out = testkit::run(
-        Command::new(DEPINFO).args([
+        Command::new(testkit::cargo_depinfo_bin()).args([
             "spread",
             "--crate",
             "itoa",
@@ -489,10 +489,10 @@ fn without_privileges_other_users_processes_count_as_unreadable() {
     let cmd = if root {
         let mut cmd = Command::new(installed("setpriv"));
         cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]);
-        cmd.arg(DEPINFO);
+        cmd.arg(EXPORTER);
         cmd
     } else {
-        Command::new(DEPINFO)
+        Command::new(EXPORTER)
     };
     // A process of ours that the exporter may not read.
     let mut sleeping = spawn(Command::new("sleep").arg("300"));
@@ -543,7 +543,7 @@ fn rootfs_with(root: &Path, image: &Path, file: Option<&Path>, link: bool) {
 
 #[test]
 fn scanner_on_a_fake_proc_tree_groups_images_and_reads_each_once() {
-    use cargo_depinfo::exporter::{ExeState, ScanOptions, Scanner, render_scan};
+    use depinfo_server::exporter::{ExeState, ScanOptions, Scanner, render_scan};
 
     let scratch = Scratch::new("fake-proc");
     let dir = scratch.path().canonicalize().unwrap();
@@ -721,7 +721,7 @@ fn scanner_on_a_fake_proc_tree_groups_images_and_reads_each_once() {
 /// value (so `\\n` in the exposition text), never a raw newline in the value.
 #[test]
 fn odd_paths_are_escaped_and_pass_promtool() {
-    use cargo_depinfo::exporter::{ScanOptions, Scanner, render_scan};
+    use depinfo_server::exporter::{ScanOptions, Scanner, render_scan};
 
     let scratch = Scratch::new("fake-proc-odd");
     let dir = scratch.path().canonicalize().unwrap();
@@ -770,7 +770,7 @@ proptest::proptest! {
         stat in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
         cgroup in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
     ) {
-        use cargo_depinfo::exporter::{ScanOptions, Scanner, render_scan};
+        use depinfo_server::exporter::{ScanOptions, Scanner, render_scan};
 
         let scratch = Scratch::new("fake-proc-garbage");
         let image = scratch.join("image");
@@ -1021,7 +1021,7 @@ fn raw_control(text: &str) -> Option<(usize, char)> {
 
 /// `.bldinfo` JSON for `program` 1.0.0: this binary's own build facts, with `branch` put in.
 fn bldinfo_json(program: &str, branch: &str) -> Vec<u8> {
-    let raw = cargo_depinfo::read_sections(Path::new(DEPINFO)).unwrap();
+    let raw = cargo_depinfo::read_sections(Path::new(EXPORTER)).unwrap();
     let mut facts: Value = serde_json::from_slice(raw.bldinfo.as_deref().unwrap()).unwrap();
     facts["program"] = program.into();
     facts["version"] = "1.0.0".into();
@@ -1111,7 +1111,7 @@ fn control_characters_from_processes_are_escaped_in_every_label() {
 /// them.
 #[test]
 fn links_in_a_process_root_resolve_inside_that_root() {
-    use cargo_depinfo::exporter::{ExeState, ScanOptions, Scanner, render_scan};
+    use depinfo_server::exporter::{ExeState, ScanOptions, Scanner, render_scan};
 
     let scratch = Scratch::new("fake-proc-links");
     let dir = scratch.path().canonicalize().unwrap();

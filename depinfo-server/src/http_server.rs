@@ -1,5 +1,5 @@
-//! The one HTTP server of the commands that serve (`cargo depinfo exporter` and
-//! `cargo depinfo catalog`): it owns the accept loop, the connection slots and their policy,
+//! The one HTTP server of the commands that serve (`depinfo-exporter` and
+//! `depinfo-catalog`): it owns the accept loop, the connection slots and their policy,
 //! the timeouts and the stop on signals; each command passes its routes, a function from a
 //! request path to an answer that reads the command's current state. Only `GET` and `HEAD`
 //! reach the routes; any other method is answered 405 here.

@@ -16,7 +16,7 @@
 //!   replaced binary, each crate version that runs although the file now at its path does
 //!   not carry it (`disk_version` lists what the file carries, `none` when it lacks the
 //!   crate); N processes.
-//! - The exporter's own `cargo_depinfo_build_info` (from its caller) and its scan figures.
+//! - The exporter's own `depinfo_exporter_build_info` (from its caller) and its scan figures.
 //!
 //! Every label value that comes from a process or a binary (paths, names, versions, build
 //! facts) has its control characters escaped the way the rest of the tool prints them
@@ -33,7 +33,7 @@ use build_info_collector::{
 };
 
 use super::discovery::{ExeState, HostScan};
-use crate::render::prometheus::{LabelStyle, push_program};
+use cargo_depinfo::{LabelStyle, push_program};
 use depinfo_read::inventory::Inventory;
 
 /// The `origin` label value of every series the exporter derives from a binary.
@@ -202,7 +202,7 @@ pub fn render_scan(
 }
 
 /// A label value from a process or a binary, with its control characters escaped as the rest
-/// of the tool prints them ([`crate::printable_line`]); unchanged (not copied) when it has none.
+/// of the tool prints them ([`cargo_depinfo::printable_line`]); unchanged (not copied) when it has none.
 fn label<'a>(value: impl Into<Cow<'a, str>>) -> Cow<'a, str> {
     let value = value.into();
     let escaped = match depinfo_read::text_safety::printable_line(&value) {
@@ -374,7 +374,11 @@ mod tests {
     #[test]
     fn a_program_with_build_facts_byte_for_byte() {
         use crate::exporter::{Counts, ProcessGroup, Workload};
-        let image = Arc::new(crate::render::sample_with_facts(r"my-svc\u001b"));
+        let json = testkit::bldinfo_json_with_facts(r"my-svc\u001b");
+        let image = Arc::new(
+            cargo_depinfo::decode_bldinfo(json.as_bytes(), std::path::Path::new("bin/svc"))
+                .unwrap(),
+        );
         let scan = HostScan {
             groups: vec![ProcessGroup {
                 image,

@@ -1,7 +1,7 @@
 //! The exporter's HTTP side: scans in a background thread, `/metrics` hands out the text of
 //! the last scan (rendered once per scan, so a scrape costs a reference count), `/healthz`
 //! says whether scans still complete, and `/deps/<digest>` hands out the dependency list of
-//! an image of the last scan (for `cargo depinfo catalog`). Only the last scan's lists are
+//! an image of the last scan (for `depinfo-catalog`). Only the last scan's lists are
 //! kept: a list goes with the last process of its image, and the path is only ever looked up
 //! in that map (a path that is not a digest is refused with 400 before anything else).
 //! Anything else is 404.

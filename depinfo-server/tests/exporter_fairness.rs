@@ -18,11 +18,12 @@ use std::time::{Duration, Instant};
 
 use testkit::Running;
 
-const DEPINFO: &str = env!("CARGO_BIN_EXE_cargo-depinfo");
+const EXPORTER: &str = env!("CARGO_BIN_EXE_depinfo-exporter");
+const CATALOG: &str = env!("CARGO_BIN_EXE_depinfo-catalog");
 
 /// Starts the exporter on a free port with `args`; returns it and its address.
 fn start_exporter(args: &[&str]) -> (Running, String) {
-    testkit::start_exporter(Command::new(DEPINFO), args)
+    testkit::start_exporter(Command::new(EXPORTER), args)
 }
 
 /// How an attacking connection behaves.
@@ -342,7 +343,7 @@ fn the_catalog_answers_scrapes_while_300_idle_connections_are_held() {
     );
     let max = 64;
     let (mut catalog, addr, _lines) = testkit::start_catalog(
-        Command::new(DEPINFO),
+        Command::new(CATALOG),
         [
             app.as_os_str(),
             "--listen".as_ref(),

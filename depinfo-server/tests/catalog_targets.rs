@@ -2,7 +2,7 @@
 //! place it takes addresses from: any answer is read or refused in one line without a panic,
 //! within its bounds, and every target lands in the right class.
 
-use cargo_depinfo::catalog::{
+use depinfo_server::catalog::{
     Health, MAX_TARGET_FIELD, MAX_TARGETS, MAX_TARGETS_BYTES, Target, parse_targets,
 };
 use proptest::prelude::*;

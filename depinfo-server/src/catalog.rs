@@ -1,4 +1,4 @@
-//! `cargo depinfo catalog`: `rust_deps_info{deps,direct,name,source,version} 1`, one series
+//! `depinfo-catalog`: `rust_deps_info{deps,direct,name,source,version} 1`, one series
 //! per crate per distinct dependency list, served once for a whole fleet whose instances
 //! publish only `rust_build_info{deps="<digest>"}`.
 //!

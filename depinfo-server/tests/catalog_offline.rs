@@ -1,4 +1,4 @@
-//! `cargo depinfo catalog BINARY|DIR...`: the `rust_deps_info` page of binaries read from
+//! `depinfo-catalog BINARY|DIR...`: the `rust_deps_info` page of binaries read from
 //! disk, written atomically for node_exporter's textfile collector (checked byte for byte and
 //! by promtool), printed, or served with the lists at `/deps/<digest>`.
 
@@ -10,7 +10,7 @@ use testkit::{
     Scratch, auditable_binary, dep_v0_json, get, start_catalog, stderr, stdout, terminate,
 };
 
-const DEPINFO: &str = env!("CARGO_BIN_EXE_cargo-depinfo");
+const CATALOG: &str = env!("CARGO_BIN_EXE_depinfo-catalog");
 
 /// The document of the fixture binaries' list (both depend directly on itoa and serde).
 const DOCUMENT: &str = "itoa\t1.0.15\tcrates.io\ttrue\nserde\t1.0.219\tcrates.io\ttrue\n";
@@ -42,10 +42,7 @@ fn fixture(dir: &Path) {
 }
 
 fn catalog(args: &[&Path]) -> std::process::Output {
-    testkit::run(
-        Command::new(DEPINFO).arg("catalog").args(args),
-        Duration::from_secs(60),
-    )
+    testkit::run(Command::new(CATALOG).args(args), Duration::from_secs(60))
 }
 
 #[test]
@@ -104,7 +101,7 @@ fn the_offline_page_and_its_lists_are_served() {
     let bin = scratch.join("bin");
     fixture(&bin);
     let (mut child, addr, _lines) = start_catalog(
-        Command::new(DEPINFO),
+        Command::new(CATALOG),
         [bin.as_os_str(), "--listen".as_ref(), "127.0.0.1:0".as_ref()],
     );
     let page = get(&addr, "/metrics").unwrap();

@@ -1,4 +1,4 @@
-//! `cargo depinfo exporter --layout full|catalog|direct` against real processes: the digest
+//! `depinfo-exporter --layout full|catalog|direct` against real processes: the digest
 //! in its `rust_build_info` is the one the program's own collector publishes (the example
 //! service, built for real) and the one `inspect` shows for the file; each layout publishes
 //! the crate series it promises; `/deps/<digest>` serves the lists of the running images only,
@@ -20,7 +20,7 @@ use testkit::{
     Running, Scratch, announced, auditable_sleeper, run, stderr, stdout, wait_exec, workspace_root,
 };
 
-const DEPINFO: &str = env!("CARGO_BIN_EXE_cargo-depinfo");
+const EXPORTER: &str = env!("CARGO_BIN_EXE_depinfo-exporter");
 
 /// The program name the example service is built with here: other tests (and other
 /// checkouts on the machine) may run an `example-service` of another build.
@@ -142,7 +142,7 @@ fn metrics(addr: &str) -> String {
 }
 
 fn start_exporter(args: &[&str]) -> (Running, String) {
-    testkit::start_exporter(Command::new(DEPINFO), args)
+    testkit::start_exporter(Command::new(EXPORTER), args)
 }
 
 /// The example service (examples/service) built for real, under the program name
@@ -227,7 +227,7 @@ fn the_exporters_digest_is_the_collectors_and_inspects_in_every_layout() {
 
     // inspect on the file: the same digest, in text and JSON.
     let text = run(
-        Command::new(DEPINFO)
+        Command::new(testkit::cargo_depinfo_bin())
             .args(["depinfo", "inspect"])
             .arg(&binary),
         Duration::from_secs(60),
@@ -235,7 +235,7 @@ fn the_exporters_digest_is_the_collectors_and_inspects_in_every_layout() {
     assert!(text.status.success(), "{}", stderr(&text));
     testkit::assert_contains(&stdout(&text), &format!("\n\tdeps\t{digest}\n"));
     let json = run(
-        Command::new(DEPINFO)
+        Command::new(testkit::cargo_depinfo_bin())
             .args(["depinfo", "inspect", "--format", "json"])
             .arg(&binary),
         Duration::from_secs(60),
@@ -387,7 +387,7 @@ fn deps_paths_serve_running_images_only_and_refuse_what_is_not_a_digest() {
 #[test]
 fn an_unknown_layout_is_a_usage_error_naming_it() {
     let out = run(
-        Command::new(DEPINFO).args(["depinfo", "exporter", "--layout", "flat"]),
+        Command::new(EXPORTER).args(["--layout", "flat"]),
         Duration::from_secs(30),
     );
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));

@@ -1,4 +1,4 @@
-//! `cargo depinfo catalog --prometheus URL --listen ADDR` against a real Prometheus scraping
+//! `depinfo-catalog --prometheus URL --listen ADDR` against a real Prometheus scraping
 //! fake instances that publish only `rust_build_info{deps="<digest>"}`:
 //!
 //! - the catalog fetches each list from a target Prometheus scrapes, and the PromQL join
@@ -22,7 +22,7 @@ use testkit::{
     terminate, unused_addr, wait_until,
 };
 
-const DEPINFO: &str = env!("CARGO_BIN_EXE_cargo-depinfo");
+const CATALOG: &str = env!("CARGO_BIN_EXE_depinfo-catalog");
 
 const LIMIT: Duration = Duration::from_secs(90);
 
@@ -158,7 +158,7 @@ fn the_catalog_resolves_the_fleets_lists_through_prometheus_and_refuses_liars() 
             "Authorization: Bearer s3cret-token".to_owned(),
         ]
     };
-    let (mut catalog, served_at, lines) = start_catalog(Command::new(DEPINFO), args(&catalog_addr));
+    let (mut catalog, served_at, lines) = start_catalog(Command::new(CATALOG), args(&catalog_addr));
     assert_eq!(served_at, catalog_addr);
 
     wait_until("both lists resolved", LIMIT, || {
@@ -272,7 +272,7 @@ fn the_catalog_resolves_the_fleets_lists_through_prometheus_and_refuses_liars() 
     );
     prometheus.kill();
     std::fs::write(cache.join(&dc), a.text()).unwrap();
-    let (mut again, addr2, lines2) = start_catalog(Command::new(DEPINFO), args("127.0.0.1:0"));
+    let (mut again, addr2, lines2) = start_catalog(Command::new(CATALOG), args("127.0.0.1:0"));
     assert_eq!(list_lines(&page(&addr2)), before);
     let bad = lines2.wait_for(&[&dc, "does not match"], LIMIT);
     assert!(!bad.contains('\n'));

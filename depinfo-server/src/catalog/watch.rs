@@ -18,7 +18,6 @@ use build_info_collector::{DEPS_PATH_PREFIX, DepsList, MAX_DEPS_LIST_BYTES, is_d
 use super::cache::{Cache, MAX_LISTS, Rank, words};
 use super::targets::{Health, MAX_TARGETS, MAX_TARGETS_BYTES, parse_targets};
 use super::{Figures, MAX_NOTES};
-use crate::sources::prometheus_api;
 use depinfo_http::{Client, HttpError, HttpOptions, Url, shown_url};
 
 /// The query that gives every digest the fleet carries, with who carries it.
@@ -267,7 +266,7 @@ impl Watcher {
         };
         let mut seen = Seen::default();
         let cache = &self.cache;
-        let answer = prometheus_api::query(
+        let answer = cargo_depinfo::prometheus_query(
             &client,
             &self.prometheus,
             DIGESTS_QUERY,
