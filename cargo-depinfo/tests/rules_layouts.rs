@@ -384,7 +384,7 @@ fn auto_test_file() -> String {
           - exp_labels: {{severity: warning, program: legacy, deps: '{}'}}
             exp_annotations:
               summary: 'The catalog lacks the dependency list of legacy'
-              description: '1 instance(s) of legacy run a build whose dependency list ({}) no rust_deps_info series holds: they are missing from the crate counts and the spread alert until it does. Is `cargo depinfo catalog` up, and scraped by this Prometheus?'
+              description: '1 instance(s) of legacy run a build whose dependency list ({}) no rust_deps_info series holds: they are missing from the crate counts and the spread alert until it does. Is `depinfo-catalog` up, and scraped by this Prometheus?'
 ",
             LISTS[2].0, LISTS[2].0
         ),

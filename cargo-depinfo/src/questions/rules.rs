@@ -1,5 +1,5 @@
 //! `cargo depinfo rules`: Prometheus recording and alerting rules (YAML) over what
-//! build-info-collector and `cargo depinfo catalog` expose.
+//! build-info-collector and `depinfo-catalog` expose.
 //!
 //! The recording rules turn both layouts into the same ready series, each instance counted
 //! once: instances whose `rust_build_info` says `layout="full"` (or that have no
@@ -330,7 +330,7 @@ pub fn rules(options: &RulesOptions) -> Result<String, RulesError> {
         options.layout.as_str()
     );
     out.push_str(match options.layout {
-        RulesLayout::Auto => "# Series come from build-info-collector (rust_mod_info, rust_build_info, <program>_build_info)\n# and cargo depinfo catalog (rust_deps_info), on any mix of layouts; each instance counts once.\n",
+        RulesLayout::Auto => "# Series come from build-info-collector (rust_mod_info, rust_build_info, <program>_build_info)\n# and depinfo-catalog (rust_deps_info), on any mix of layouts; each instance counts once.\n",
         RulesLayout::Full => "# Series come from build-info-collector on the full layout: rust_mod_info and <program>_build_info.\n",
         RulesLayout::Catalog => "# Series come from build-info-collector (rust_build_info, <program>_build_info) and cargo depinfo\n# catalog (rust_deps_info); rust_mod_info is not read.\n",
     });
@@ -385,7 +385,7 @@ pub fn rules(options: &RulesOptions) -> Result<String, RulesError> {
             UNKNOWN_EXPR,
             &options.unknown_for,
             "The catalog lacks the dependency list of {{ $labels.program }}",
-            "{{ $value }} instance(s) of {{ $labels.program }} run a build whose dependency list ({{ $labels.deps }}) no rust_deps_info series holds: they are missing from the crate counts and the spread alert until it does. Is `cargo depinfo catalog` up, and scraped by this Prometheus?",
+            "{{ $value }} instance(s) of {{ $labels.program }} run a build whose dependency list ({{ $labels.deps }}) no rust_deps_info series holds: they are missing from the crate counts and the spread alert until it does. Is `depinfo-catalog` up, and scraped by this Prometheus?",
         );
     }
     if options.advisories {
