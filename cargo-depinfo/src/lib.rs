@@ -39,10 +39,9 @@ pub use crate::observation::{Observation, Runner, from_inventories};
 pub use crate::progress::Progress;
 pub use crate::questions::RulesLayout;
 pub use crate::questions::{
-    Audit, AuditOptions, Blast, CrateSpread, Finding, Hit, INFORMATIONAL_KINDS, Level,
-    OutdatedError, Report, Row, RulesError, RulesOptions, Running, Spread, VersionRunners,
-    affected, audit, outdated, outdated_crates, root_observations, rules, spread, target_os_arch,
-    unjudged,
+    Audit, AuditOptions, Blast, CrateSpread, Finding, Hit, Level, OutdatedError, Report, Row,
+    RulesError, RulesOptions, Running, Spread, VersionRunners, affected, audit, outdated,
+    outdated_crates, root_observations, rules, spread, unjudged,
 };
 pub use crate::render::{
     affected_json, affected_prometheus, affected_text, audit_json, audit_prometheus, audit_sarif,
@@ -58,22 +57,19 @@ pub use depinfo_read::inventory::{BuildFacts, Inventory, Kind, Origin, Package};
 pub use crate::child_process::ChildError;
 pub use crate::sources::binaries::{InspectError, Scan, inspect_paths, inspect_paths_with};
 pub use crate::sources::cargo_config::{
-    CRATES_IO_INDEX, CargoConfig, ConfigError, ConfigFile, DEPINFO_INDEX_ENV, IndexLocation,
-    Selected,
+    CRATES_IO_INDEX, CargoConfig, ConfigError, ConfigFile, IndexLocation, Selected,
 };
 pub use crate::sources::metrics_pages::{MAX_LISTS_PER_PAGE, MAX_UNREAD_SHOWN, MetricsPageError};
 pub use crate::sources::prometheus_api::ApiError;
 pub use crate::sources::sparse_index::{
-    INDEX_ENV, IndexError, IndexOptions, Releases, SparseIndex, fetch_releases,
+    IndexError, IndexOptions, Releases, SparseIndex, fetch_releases,
 };
 pub use crate::sources::workspace::{ListError, ListOptions, list};
 pub use crate::sources::{
     Ask, Collected, DEFAULT_API_TIMEOUT, DEFAULT_PAGE_TIMEOUT, DEFAULT_WORKERS, LayoutChoice,
     SourceArgs, SourceError, collect, collect_with,
 };
-pub use depinfo_http::{
-    Client, DEFAULT_MAX_TOTAL, HttpConfig, HttpError, HttpOptions, MAX_BODY, MAX_REDIRECTS,
-};
+pub use depinfo_http::{Client, HttpError, HttpOptions};
 pub use depinfo_read::sections::{FormatError, decode, decode_bldinfo, decode_dep_v0};
 pub use depinfo_read::text_safety::{printable, printable_line, quoted, shortened};
 pub use depinfo_wire::exposition::{ExpositionError, LineError};
@@ -88,14 +84,14 @@ pub use crate::sources::prometheus_api::query as prometheus_query;
 /// tests/registry_parsers.rs): not part of the stable API.
 #[cfg(feature = "test-util")]
 pub mod network_parsers {
-    pub use crate::sources::metrics_pages::{ACCEPT, page_observations};
+    pub use crate::sources::metrics_pages::page_observations;
     pub use crate::sources::prometheus_api::{
         Annotations, MAX_LABEL_VALUE as MAX_API_LABEL_VALUE, Sample as ApiSample, Series,
         decode as decode_prometheus_answer, decode_reader as decode_prometheus_answer_reader,
         decode_with as decode_prometheus_answer_with,
     };
     pub use depinfo_wire::exposition::{
-        Format, Labels, MAX_LABEL_VALUE, MAX_LABELS, MAX_LINE, Sample, Skipped, StreamError,
+        Format, Labels, MAX_LABEL_VALUE, MAX_LINE, Sample, Skipped, StreamError,
         parse as parse_exposition, parse_reader as parse_exposition_reader,
     };
     pub use depinfo_wire::index_files::{Release, parse_cache_file, parse_index_file};

@@ -10,10 +10,7 @@ mod rules;
 mod spread;
 
 pub use self::affected::{Hit, affected, unjudged};
-pub use self::audit::{
-    Audit, AuditOptions, Blast, Finding, INFORMATIONAL_KINDS, audit, root_observations,
-    target_os_arch,
-};
+pub use self::audit::{Audit, AuditOptions, Blast, Finding, audit, root_observations};
 pub use self::outdated::{Level, OutdatedError, Report, Row, outdated, outdated_crates};
 pub use self::rules::RulesLayout;
 pub use self::rules::{RulesError, RulesOptions, rules};

@@ -193,7 +193,8 @@ impl SparseIndex {
         })
     }
 
-    /// The index named by the first of [`INDEX_ENV`] that is set, if any.
+    /// The index named by the first of `CARGO_DEPINFO_INDEX` and
+    /// `CARGO_REGISTRIES_CRATES_IO_INDEX` that is set, if any.
     pub fn from_env(client: &Client) -> Option<Result<SparseIndex, IndexError>> {
         INDEX_ENV
             .iter()
