@@ -236,7 +236,7 @@ impl std::fmt::Debug for HttpConfig {
                 &self
                     .proxy_url
                     .as_ref()
-                    .map(|(u, n)| (super::shown_url(u), n)),
+                    .map(|(u, n)| (super::shown::shown_url(u), n)),
             )
             .field("headers", &names)
             .field("follow_redirects", &self.follow_redirects)

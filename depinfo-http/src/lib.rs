@@ -24,6 +24,7 @@
 
 mod config;
 mod proxy;
+mod shown;
 mod tls;
 
 use std::io::Read as _;
@@ -38,9 +39,10 @@ use ureq::unversioned::transport::{
 };
 
 pub use self::config::{ConfigError, HttpConfig};
-use depinfo_read::text_safety::{printable_line, shortened};
+use depinfo_read::text_safety::printable_line;
 
 use self::proxy::ProxyRules;
+pub use self::shown::shown_url;
 use self::tls::TlsConnector;
 pub use self::tls::TlsError;
 
@@ -58,9 +60,6 @@ pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// The most redirects followed in one exchange.
 pub const MAX_REDIRECTS: u32 = 5;
-
-/// The most characters of a URL shown in a message (a URL is user input: it may be huge).
-const MAX_SHOWN_URL: usize = 200;
 
 /// Why a request failed. The caller names the URL (redacted); no variant holds a secret.
 #[derive(Debug, thiserror::Error)]
@@ -165,29 +164,6 @@ pub enum ClientError {
         /// What is wrong with it.
         reason: String,
     },
-}
-
-/// `url` as it may be shown in a message: credentials (`user:secret@`) replaced by
-/// `user:***@`, control characters escaped, and cut to `MAX_SHOWN_URL` (200) characters with `…`.
-pub fn shown_url(url: &str) -> String {
-    let redacted = redact_credentials(url);
-    printable_line(&shortened(&redacted, MAX_SHOWN_URL)).into_owned()
-}
-
-/// `scheme://user:password@host/…` with the password (or a lone user name, which may be a
-/// token) replaced by `***`.
-fn redact_credentials(url: &str) -> String {
-    let start = url.find("://").map_or(0, |i| i + 3);
-    let rest = &url[start..];
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let Some(at) = rest[..authority_end].rfind('@') else {
-        return url.to_owned();
-    };
-    let user = match rest[..at].split_once(':') {
-        Some((user, _)) => format!("{user}:***"),
-        None => "***".to_owned(),
-    };
-    format!("{}{user}{}", &url[..start], &rest[at..])
 }
 
 /// A parsed `http://` or `https://` URL.

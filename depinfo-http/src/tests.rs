@@ -100,7 +100,7 @@ fn shown_urls_redact_credentials_escape_and_cut() {
     }
     let long = format!("http://h/{}", "a".repeat(100_000));
     let shown = shown_url(&long);
-    assert_eq!(shown.chars().count(), MAX_SHOWN_URL + 1);
+    assert_eq!(shown.chars().count(), crate::shown::MAX_SHOWN_URL + 1);
     assert!(shown.ends_with("a…"));
 }
 
