@@ -6,7 +6,7 @@ use depinfo_read::text_safety::{printable_line, shortened};
 pub(crate) const MAX_SHOWN_URL: usize = 200;
 
 /// `url` as it may be shown in a message: credentials (`user:secret@`) replaced by
-/// `user:***@`, control characters escaped, and cut to [`MAX_SHOWN_URL`] (200) characters with `…`.
+/// `user:***@`, control characters escaped, and cut to `MAX_SHOWN_URL` (200) characters with `…`.
 pub fn shown_url(url: &str) -> String {
     let redacted = redact_credentials(url);
     printable_line(&shortened(&redacted, MAX_SHOWN_URL)).into_owned()
