@@ -2,27 +2,8 @@
 
 use std::fmt::Write as _;
 
-use crate::model::DependencyKind;
+use crate::model::{DependencyKind, UNKNOWN};
 use crate::packages::Packages;
-
-/// The value written for any fact that could not be established.
-pub const UNKNOWN: &str = "unknown";
-
-/// The revision as printed and labelled everywhere: `<sha>-modified` when the tree had
-/// uncommitted changes, else the revision itself (`unknown` stays `unknown`).
-///
-/// ```
-/// assert_eq!(buildinfo::revision_label("3f2c", Some(true)), "3f2c-modified");
-/// assert_eq!(buildinfo::revision_label("3f2c", None), "3f2c");
-/// assert_eq!(buildinfo::revision_label("unknown", Some(true)), "unknown");
-/// ```
-pub fn revision_label(revision: &str, modified: Option<bool>) -> String {
-    if modified == Some(true) && revision != UNKNOWN {
-        format!("{revision}-modified")
-    } else {
-        revision.to_owned()
-    }
-}
 
 /// Everything known about how this program was built.
 ///
@@ -370,6 +351,7 @@ impl std::fmt::Debug for BuildInfo {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::revision_label;
     use crate::example::example;
 
     #[test]

@@ -1,4 +1,4 @@
-//! The build side, which captures what [`BuildInfo`](crate::BuildInfo) reports: call it from
+//! The build side, which captures what [`BuildInfo`](crate::build_info::BuildInfo) reports: call it from
 //! `build.rs` (feature `build`).
 //!
 //! ```no_run
@@ -8,7 +8,7 @@
 //! }
 //! ```
 //!
-//! It captures the facts listed on [`BuildInfo`](crate::BuildInfo), writes them into `OUT_DIR`
+//! It captures the facts listed on [`BuildInfo`](crate::build_info::BuildInfo), writes them into `OUT_DIR`
 //! for [`build_info!`](crate::build_info!), and prints the exact `cargo:rerun-if-*` lines for
 //! everything it read. It never fails the build unless asked to ([`Builder::strict`]): what
 //! cannot be learned becomes a `cargo:warning` and `unknown`. It never touches the network and

@@ -11,8 +11,8 @@ mod packages;
 #[cfg(feature = "test-util")]
 pub mod test_util;
 
-pub use crate::build_info::{BuildInfo, Parts, UNKNOWN, revision_label};
-pub use crate::model::{DependencyKind, Source};
+pub use crate::build_info::{BuildInfo, Parts};
+pub use crate::model::{DependencyKind, Source, UNKNOWN, revision_label};
 pub use crate::packages::{Package, Packages};
 
 /// The path `build.rs` files call: `buildinfo::build::emit()`. The same items as
@@ -22,17 +22,7 @@ pub mod build {
     pub use crate::capture::*;
 }
 
-/// Names of the sections the build side embeds in the binary.
-pub mod section {
-    /// cargo-auditable's dependency section (ELF, PE and Wasm). Its format is cargo-auditable's.
-    pub const DEP_V0: &str = ".dep-v0";
-    /// Our build-metadata section (ELF, PE and Wasm): at most 8 bytes, as PE requires.
-    pub const BUILD_INFO: &str = ".bldinfo";
-    /// The Mach-O segment both sections live in.
-    pub const MACHO_SEGMENT: &str = "__DATA";
-    /// Version of the JSON inside [`BUILD_INFO`]; readers reject a newer major format.
-    pub const BUILD_INFO_FORMAT: u32 = 1;
-}
+pub mod section;
 
 /// Defines `BUILD_INFO`, `VERSION`, `LONG_VERSION` and `LONG_VERSION_FACTS` from what
 /// `build.rs` captured, and embeds the `.dep-v0` and `.bldinfo` sections in the binary.

@@ -22,7 +22,9 @@ pub use self::crate_name::{is_crate_name, normalize_crate_name, same_crate_name}
 pub use self::decode::{DecodeError, Sections, decode_bldinfo, decode_dep_v0, decode_sections};
 #[cfg(test)]
 pub(crate) use self::encode::table_code;
-pub use self::facts::{BuildFacts, GraphScope, REVISION_SOURCE_MAX_LEN, is_revision_source};
+pub use self::facts::{
+    BuildFacts, GraphScope, REVISION_SOURCE_MAX_LEN, UNKNOWN, is_revision_source, revision_label,
+};
 pub use self::graph::{GitOrigin, Graph, Package};
 pub use self::source::{DependencyKind, Source};
 pub use self::time_format::{civil_from_days, rfc3339_utc};

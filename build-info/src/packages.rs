@@ -19,7 +19,7 @@ use crate::model::{DependencyKind, Source};
 
 /// The packages a program was built from, the program's own package included.
 ///
-/// Obtained from [`BuildInfo::packages`](crate::BuildInfo::packages). Cheap to copy; reading
+/// Obtained from [`BuildInfo::packages`](crate::build_info::BuildInfo::packages). Cheap to copy; reading
 /// any field never allocates.
 #[derive(Clone, Copy)]
 pub struct Packages {

@@ -1,7 +1,7 @@
 //! Fixtures for tests of code that takes a [`BuildInfo`] (feature `test-util`; enable it in
 //! `[dev-dependencies]` only).
 
-use crate::BuildInfo;
+use crate::build_info::BuildInfo;
 
 /// A fixed `BuildInfo`: `myapp` 1.4.2 on `main`, tagged `v1.4.2`, built by `ci@builder-7`
 /// with rustc 1.95.0 for x86_64 Linux, features `default,tls`, and four packages: `itoa`

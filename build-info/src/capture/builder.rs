@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use super::script::Script;
 use super::{context, graph, outputs, overrides, toolchain, vcs};
-use crate::UNKNOWN;
+use crate::model::UNKNOWN;
 use crate::model::{BuildFacts, Graph};
 
 /// Captures everything with the default options. Same as `Builder::new().emit()`.

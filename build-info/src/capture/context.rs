@@ -5,8 +5,8 @@ use std::time::{Duration, SystemTime};
 
 use super::process;
 use super::script::Script;
-use crate::UNKNOWN;
 use crate::model::BuildFacts;
+use crate::model::UNKNOWN;
 use crate::model::rfc3339_utc;
 
 /// Fills `build_user` (when `record_user`) and `build_date` (`SOURCE_DATE_EPOCH` first).

@@ -44,9 +44,9 @@ pub(super) fn write(
 
 /// A `BuildInfo` over leaked copies of the facts, so that the consts are printed by the very
 /// code that prints at run time. A build script is short-lived; the leak is a few KiB.
-fn leaked_build_info(facts: &BuildFacts, table: &str) -> crate::BuildInfo {
+fn leaked_build_info(facts: &BuildFacts, table: &str) -> crate::build_info::BuildInfo {
     let s = |v: &str| -> &'static str { Box::leak(v.to_owned().into_boxed_str()) };
-    crate::BuildInfo::from_parts(crate::Parts {
+    crate::build_info::BuildInfo::from_parts(crate::build_info::Parts {
         program: s(&facts.program),
         version: s(&facts.version),
         revision: s(&facts.revision),
@@ -67,6 +67,6 @@ fn leaked_build_info(facts: &BuildFacts, table: &str) -> crate::BuildInfo {
         profile: s(&facts.profile),
         opt_level: s(&facts.opt_level),
         features: s(&facts.features.join(",")),
-        packages: crate::Packages::from_table(s(table)),
+        packages: crate::packages::Packages::from_table(s(table)),
     })
 }

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use super::process;
 use super::script::Script;
-use crate::UNKNOWN;
 use crate::model::BuildFacts;
+use crate::model::UNKNOWN;
 
 /// Fills the toolchain and profile facts.
 pub(super) fn capture(script: &mut Script, facts: &mut BuildFacts) {

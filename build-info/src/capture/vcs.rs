@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use self::git_state::{GitLookup, VcsFacts};
 use super::script::Script;
-use crate::UNKNOWN;
 use crate::model::BuildFacts;
+use crate::model::UNKNOWN;
 use crate::model::rfc3339_utc;
 
 /// `revision_source` of a revision read from a git repository: the package's own, or

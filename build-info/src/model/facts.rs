@@ -1,6 +1,23 @@
 //! The scalar build facts: one string per field, `unknown` where nothing could be learned.
 
-use crate::UNKNOWN;
+/// The value written for any fact that could not be established.
+pub const UNKNOWN: &str = "unknown";
+
+/// The revision as printed and labelled everywhere: `<sha>-modified` when the tree had
+/// uncommitted changes, else the revision itself (`unknown` stays `unknown`).
+///
+/// ```
+/// assert_eq!(buildinfo::revision_label("3f2c", Some(true)), "3f2c-modified");
+/// assert_eq!(buildinfo::revision_label("3f2c", None), "3f2c");
+/// assert_eq!(buildinfo::revision_label("unknown", Some(true)), "unknown");
+/// ```
+pub fn revision_label(revision: &str, modified: Option<bool>) -> String {
+    if modified == Some(true) && revision != UNKNOWN {
+        format!("{revision}-modified")
+    } else {
+        revision.to_owned()
+    }
+}
 
 /// How the embedded package list relates to what the linker put into the program.
 ///
@@ -98,7 +115,7 @@ pub fn is_revision_source(name: &str) -> bool {
 ///
 /// The build side fills it; readers ([`decode_bldinfo`](crate::model::decode_bldinfo), with
 /// the `read` feature) get it back. A field that could not be established holds
-/// [`crate::UNKNOWN`].
+/// [`crate::model::UNKNOWN`].
 ///
 /// With the `read` feature it is `Serialize` (without `program` and `version`, which name the
 /// program elsewhere) and `Deserialize` from the `.bldinfo` keys, each missing key taking its
@@ -227,9 +244,9 @@ impl BuildFacts {
     }
 
     /// `<sha>-modified` for a dirty tree, else the revision (see
-    /// [`revision_label`](crate::revision_label)).
+    /// [`revision_label`](crate::model::revision_label)).
     pub fn revision_label(&self) -> String {
-        crate::revision_label(&self.revision, self.modified)
+        revision_label(&self.revision, self.modified)
     }
 
     /// The facts as `(key, value)` pairs in display order (what `cargo depinfo inspect`
