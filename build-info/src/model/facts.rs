@@ -244,7 +244,7 @@ impl BuildFacts {
     }
 
     /// `<sha>-modified` for a dirty tree, else the revision (see
-    /// [`revision_label`](crate::model::revision_label)).
+    /// [`revision_label`]).
     pub fn revision_label(&self) -> String {
         revision_label(&self.revision, self.modified)
     }
