@@ -30,6 +30,7 @@
 //!   builds as in a fresh container, without the network), recording what cargo downloaded.
 //! - [`check_golden`]: output compared with a file, rewritten on request.
 //! - [`fenced_lines`]: the code blocks of a README section, for tests that run what it shows.
+//! - [`Trickle`]: a reader giving a few bytes at a time.
 //! - [`mutation`]: byte-level mutations of valid inputs for parsers' property tests.
 //! - [`metrics_page()`]: large `/metrics` pages with our series among histograms and counters.
 //! - [`layout_fleet`]: the 1,000-instance fleet of the scale benches, as names and numbers.
@@ -74,6 +75,7 @@ mod relay;
 mod scratch;
 mod socks_proxy;
 mod tls;
+mod trickle;
 mod zlib;
 
 pub use advisory_db::advisory_db;
@@ -111,7 +113,10 @@ pub use promtool::{check_metrics, check_rules, installed, test_rules};
 pub use registry::{FreshHome, SparseRegistry};
 pub use scratch::Scratch;
 pub use socks_proxy::{SocksAuth, SocksOptions, SocksProxy, SocksRequest};
-pub use tls::{Certificates, TlsPages, guide_certificate, openssl, wait_for_port};
+pub use tls::{
+    Certificates, TlsPages, guide_certificate, openssl, self_signed_p256, wait_for_port,
+};
+pub use trickle::Trickle;
 pub use zlib::{inflate, zlib};
 
 /// Asserts that `text` contains `part`, printing the whole text when it does not.

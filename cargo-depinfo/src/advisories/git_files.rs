@@ -973,6 +973,11 @@ mod tests {
         truth_of(dir, "HEAD")
     }
 
+    /// Where the loose object of commit `id` stands in the repository at `dir`.
+    fn loose_object(dir: &Path, id: &str) -> PathBuf {
+        dir.join(format!(".git/objects/{}/{}", &id[..2], &id[2..]))
+    }
+
     /// A repository of `n` commits, each with a few KiB of nearly the same message (so that
     /// a pack stores them as deltas of one another), the last at `2_000_000_000 + n`.
     fn repository(dir: &Path, n: u64) {
@@ -1205,7 +1210,7 @@ mod tests {
         let corrupt = dir.join("corrupt");
         repository(&corrupt, 1);
         let (id, _) = truth(&corrupt);
-        let object = corrupt.join(format!(".git/objects/{}/{}", &id[..2], &id[2..]));
+        let object = loose_object(&corrupt, &id);
         let mut bytes = std::fs::read(&object).unwrap();
         let last = bytes.len() - 1;
         bytes[last] ^= 1;
@@ -1784,7 +1789,7 @@ mod tests {
         let dir = testkit::Scratch::new("git-files-huge-loose");
         repository(&dir, 1);
         let (id, _) = truth(&dir);
-        let object = dir.join(format!(".git/objects/{}/{}", &id[..2], &id[2..]));
+        let object = loose_object(&dir, &id);
         let mut bytes = format!("commit {}\0tree ", 20 << 20).into_bytes();
         bytes.resize(bytes.len() + (20 << 20), b'0');
         std::fs::remove_file(&object).unwrap();
@@ -1860,7 +1865,7 @@ mod tests {
         let content = git(&dir, &["cat-file", "commit", &truth.0]) + "\n";
         let mut object = format!("commit {}\0", content.len()).into_bytes();
         object.extend_from_slice(content.as_bytes());
-        let loose = dir.join(format!(".git/objects/{}/{}", &truth.0[..2], &truth.0[2..]));
+        let loose = loose_object(&dir, &truth.0);
         std::fs::create_dir_all(loose.parent().unwrap()).unwrap();
         std::fs::write(&loose, testkit::zlib(&object)).unwrap();
         assert_eq!(last_commit(&dir).unwrap(), truth);
@@ -1874,6 +1879,13 @@ mod tests {
             .map(|e| e.unwrap().path())
             .find(|p| p.extension().is_some_and(|e| e == ext))
             .unwrap()
+    }
+
+    /// The pack file ending in `ext` of `dir`, once the head's loose copy is removed (the pack
+    /// is then where the commit is).
+    fn packed_only(dir: &Path, ext: &str) -> PathBuf {
+        std::fs::remove_file(loose_object(dir, &truth(dir).0)).unwrap();
+        pack_file(dir, ext)
     }
 
     /// Tokens of the formats: pack entry headers of each type, large offsets, refs.
@@ -1924,30 +1936,19 @@ mod tests {
 
     #[test]
     fn a_mutated_pack_index_gives_the_commit_or_an_error() {
-        mutations_read_right_or_refused("git-files-idx", 300, |dir| {
-            // Without the loose copy, the pack is where the commit is.
-            let (id, _) = truth(dir);
-            std::fs::remove_file(dir.join(format!(".git/objects/{}/{}", &id[..2], &id[2..])))
-                .unwrap();
-            pack_file(dir, "idx")
-        });
+        // Without the loose copy, the pack is where the commit is.
+        mutations_read_right_or_refused("git-files-idx", 300, |dir| packed_only(dir, "idx"));
     }
 
     #[test]
     fn a_mutated_pack_gives_the_commit_or_an_error() {
-        mutations_read_right_or_refused("git-files-pack", 300, |dir| {
-            let (id, _) = truth(dir);
-            std::fs::remove_file(dir.join(format!(".git/objects/{}/{}", &id[..2], &id[2..])))
-                .unwrap();
-            pack_file(dir, "pack")
-        });
+        mutations_read_right_or_refused("git-files-pack", 300, |dir| packed_only(dir, "pack"));
     }
 
     #[test]
     fn a_mutated_loose_object_gives_the_commit_or_an_error() {
         mutations_read_right_or_refused("git-files-loose-object", 300, |dir| {
-            let (id, _) = truth(dir);
-            dir.join(format!(".git/objects/{}/{}", &id[..2], &id[2..]))
+            loose_object(dir, &truth(dir).0)
         });
     }
 

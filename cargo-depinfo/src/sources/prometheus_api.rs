@@ -216,6 +216,55 @@ macro_rules! other_values {
     ($($kind:tt)*) => { $(other_values!(@one $kind);)* };
 }
 
+/// A lenient seed over the result's state: the struct; its `other` (a value of any other kind
+/// is recorded as a problem, `expected` saying what was, and read as `fallback`, `()` unless
+/// given); its `DeserializeSeed`, which hands any JSON value to its visitor; and the visitor,
+/// whose `visits` are the caller's, every other kind of value going to `other`.
+macro_rules! state_seed {
+    (
+        $(#[$doc:meta])* $name:ident -> $value:ty, $expected:literal,
+        others($($kind:tt)*), visits { $($visits:tt)* }
+    ) => {
+        state_seed! {
+            $(#[$doc])* $name -> $value, $expected, else (),
+            others($($kind)*), visits { $($visits)* }
+        }
+    };
+    (
+        $(#[$doc:meta])* $name:ident -> $value:ty, $expected:literal, else $fallback:expr,
+        others($($kind:tt)*), visits { $($visits:tt)* }
+    ) => {
+        $(#[$doc])*
+        struct $name<'s, 'f, 'de> {
+            state: &'s mut ResultState<'f, 'de>,
+        }
+
+        impl<'de> $name<'_, '_, 'de> {
+            #[allow(clippy::unused_unit)]
+            fn other(self, unexpected: de::Unexpected<'_>) -> $value {
+                self.state.problem(unexpected, $expected);
+                $fallback
+            }
+        }
+
+        impl<'de> DeserializeSeed<'de> for $name<'_, '_, 'de> {
+            type Value = $value;
+            fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+                d.deserialize_any(self)
+            }
+        }
+
+        impl<'de> Visitor<'de> for $name<'_, '_, 'de> {
+            type Value = $value;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str($expected)
+            }
+            other_values!($($kind)*);
+            $($visits)*
+        }
+    };
+}
+
 /// `data`: an object with `resultType` and `result` in either order; `null` is no data.
 struct DataSeed<'s, 'f, 'de> {
     state: &'s mut ResultState<'f, 'de>,
@@ -310,196 +359,123 @@ impl<'de> Visitor<'de> for DataSeed<'_, '_, 'de> {
     }
 }
 
-/// `data.result`: an array of samples, each handed on as it is decoded.
-struct ResultSeed<'s, 'f, 'de> {
-    state: &'s mut ResultState<'f, 'de>,
-}
-
-impl ResultSeed<'_, '_, '_> {
-    fn other(self, unexpected: de::Unexpected<'_>) {
-        self.state.problem(unexpected, "an array of samples");
+state_seed! {
+    /// `data.result`: an array of samples, each handed on as it is decoded.
+    ResultSeed -> (), "an array of samples",
+    others(scalars unit str map),
+    visits {
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            while seq
+                .next_element_seed(SampleSeed {
+                    state: &mut *self.state,
+                })?
+                .is_some()
+            {}
+            Ok(())
+        }
     }
 }
 
-impl<'de> DeserializeSeed<'de> for ResultSeed<'_, '_, 'de> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for ResultSeed<'_, '_, 'de> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an array of samples")
-    }
-    other_values!(scalars unit str map);
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq
-            .next_element_seed(SampleSeed {
-                state: &mut *self.state,
-            })?
-            .is_some()
-        {}
-        Ok(())
-    }
-}
-
-/// One sample object `{"metric":{...},"value":[ts,"v"]}` (other fields ignored), handed on
-/// when its value is positive (or absent), its `__name__` kept, and its labels short enough.
-struct SampleSeed<'s, 'f, 'de> {
-    state: &'s mut ResultState<'f, 'de>,
-}
-
-impl SampleSeed<'_, '_, '_> {
-    fn other(self, unexpected: de::Unexpected<'_>) {
-        self.state.problem(unexpected, "a sample object");
-    }
-}
-
-impl<'de> DeserializeSeed<'de> for SampleSeed<'_, '_, 'de> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for SampleSeed<'_, '_, 'de> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a sample object")
-    }
-    other_values!(scalars unit str seq);
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let state = self.state;
-        state.labels.clear();
-        let mut metric = false;
-        // `None`: no `value`.
-        let mut value: Option<ValueRead> = None;
-        while let Some(key) = map.next_key::<Text<'de>>()? {
-            match key.0.as_ref() {
-                "metric" => {
-                    if metric {
-                        state.problem_text("duplicate field `metric`".into());
+state_seed! {
+    /// One sample object `{"metric":{...},"value":[ts,"v"]}` (other fields ignored), handed on
+    /// when its value is positive (or absent), its `__name__` kept, and its labels short enough.
+    SampleSeed -> (), "a sample object",
+    others(scalars unit str seq),
+    visits {
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            let state = self.state;
+            state.labels.clear();
+            let mut metric = false;
+            // `None`: no `value`.
+            let mut value: Option<ValueRead> = None;
+            while let Some(key) = map.next_key::<Text<'de>>()? {
+                match key.0.as_ref() {
+                    "metric" => {
+                        if metric {
+                            state.problem_text("duplicate field `metric`".into());
+                        }
+                        metric = true;
+                        map.next_value_seed(LabelsSeed { state: &mut *state })?;
                     }
-                    metric = true;
-                    map.next_value_seed(LabelsSeed { state: &mut *state })?;
-                }
-                "value" => {
-                    if value.is_some() {
-                        state.problem_text("duplicate field `value`".into());
+                    "value" => {
+                        if value.is_some() {
+                            state.problem_text("duplicate field `value`".into());
+                        }
+                        value = Some(map.next_value_seed(ValueSeed { state: &mut *state })?);
                     }
-                    value = Some(map.next_value_seed(ValueSeed { state: &mut *state })?);
-                }
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
+                    _ => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
                 }
             }
-        }
-        if !metric {
-            state.problem_text("missing field `metric`".into());
-            return Ok(());
-        }
-        let value = match value {
-            Some(ValueRead::Number(v)) => Some(v),
-            _ => None,
-        };
-        // An info series counts only while its value is positive: a 0 (or NaN, which compares
-        // false) is what a program exports for what it no longer runs. A series without a
-        // value counts, so that a server leaving it out hides nothing. A malformed label or
-        // value has recorded a problem: the answer is refused at its end, nothing more is
-        // handed.
-        if state.problem.is_some() || !value.is_none_or(|v| v > 0.0) {
-            return Ok(());
-        }
-        let name = state
-            .labels
-            .iter()
-            .find(|(n, _)| n == "__name__")
-            .map(|(_, v)| v.as_ref());
-        if !(state.keep)(name) {
-            return Ok(());
-        }
-        if state.labels.iter().any(|(_, v)| v.len() > MAX_LABEL_VALUE) {
-            state.skipped += 1;
-            return Ok(());
-        }
-        (state.on_sample)(&Sample {
-            labels: &state.labels,
-            value,
-        });
-        Ok(())
-    }
-}
-
-/// `metric`: an object of string labels, appended to the state's buffer (a malformed one
-/// records a problem).
-struct LabelsSeed<'s, 'f, 'de> {
-    state: &'s mut ResultState<'f, 'de>,
-}
-
-impl LabelsSeed<'_, '_, '_> {
-    fn other(self, unexpected: de::Unexpected<'_>) {
-        self.state.problem(unexpected, "an object of labels");
-    }
-}
-
-impl<'de> DeserializeSeed<'de> for LabelsSeed<'_, '_, 'de> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for LabelsSeed<'_, '_, 'de> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object of labels")
-    }
-    other_values!(scalars unit str seq);
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(name) = map.next_key::<Text<'de>>()? {
-            // `None`: not a string, recorded as a problem.
-            if let Some(value) = map.next_value_seed(StringSeed {
-                state: &mut *self.state,
-            })? {
-                self.state.labels.push((name.0, value.0));
+            if !metric {
+                state.problem_text("missing field `metric`".into());
+                return Ok(());
             }
+            let value = match value {
+                Some(ValueRead::Number(v)) => Some(v),
+                _ => None,
+            };
+            // An info series counts only while its value is positive: a 0 (or NaN, which compares
+            // false) is what a program exports for what it no longer runs. A series without a
+            // value counts, so that a server leaving it out hides nothing. A malformed label or
+            // value has recorded a problem: the answer is refused at its end, nothing more is
+            // handed.
+            if state.problem.is_some() || !value.is_none_or(|v| v > 0.0) {
+                return Ok(());
+            }
+            let name = state
+                .labels
+                .iter()
+                .find(|(n, _)| n == "__name__")
+                .map(|(_, v)| v.as_ref());
+            if !(state.keep)(name) {
+                return Ok(());
+            }
+            if state.labels.iter().any(|(_, v)| v.len() > MAX_LABEL_VALUE) {
+                state.skipped += 1;
+                return Ok(());
+            }
+            (state.on_sample)(&Sample {
+                labels: &state.labels,
+                value,
+            });
+            Ok(())
         }
-        Ok(())
     }
 }
 
-/// A JSON string ([`Text`]); anything else is recorded as a problem (`None`).
-struct StringSeed<'s, 'f, 'de> {
-    state: &'s mut ResultState<'f, 'de>,
-}
-
-impl<'de> StringSeed<'_, '_, 'de> {
-    fn other(self, unexpected: de::Unexpected<'_>) -> Option<Text<'de>> {
-        self.state.problem(unexpected, "a string");
-        None
+state_seed! {
+    /// `metric`: an object of string labels, appended to the state's buffer (a malformed one
+    /// records a problem).
+    LabelsSeed -> (), "an object of labels",
+    others(scalars unit str seq),
+    visits {
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            while let Some(name) = map.next_key::<Text<'de>>()? {
+                // `None`: not a string, recorded as a problem.
+                if let Some(value) = map.next_value_seed(StringSeed {
+                    state: &mut *self.state,
+                })? {
+                    self.state.labels.push((name.0, value.0));
+                }
+            }
+            Ok(())
+        }
     }
 }
 
-impl<'de> DeserializeSeed<'de> for StringSeed<'_, '_, 'de> {
-    type Value = Option<Text<'de>>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for StringSeed<'_, '_, 'de> {
-    type Value = Option<Text<'de>>;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a string")
-    }
-    other_values!(scalars unit seq map);
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(Some(Text(Cow::Borrowed(v))))
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Some(Text(Cow::Owned(v.to_owned()))))
+state_seed! {
+    /// A JSON string ([`Text`]); anything else is recorded as a problem (`None`).
+    StringSeed -> Option<Text<'de>>, "a string", else None,
+    others(scalars unit seq map),
+    visits {
+        fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+            Ok(Some(Text(Cow::Borrowed(v))))
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Some(Text(Cow::Owned(v.to_owned()))))
+        }
     }
 }
 
@@ -514,51 +490,32 @@ enum ValueRead {
     Malformed,
 }
 
-/// `value`: `[timestamp, "text"]` or `null`.
-struct ValueSeed<'s, 'f, 'de> {
-    state: &'s mut ResultState<'f, 'de>,
-}
-
-impl ValueSeed<'_, '_, '_> {
-    fn other(self, unexpected: de::Unexpected<'_>) -> ValueRead {
-        self.state.problem(unexpected, "a [timestamp, value] pair");
-        ValueRead::Malformed
-    }
-}
-
-impl<'de> DeserializeSeed<'de> for ValueSeed<'_, '_, 'de> {
-    type Value = ValueRead;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for ValueSeed<'_, '_, 'de> {
-    type Value = ValueRead;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a [timestamp, value] pair")
-    }
-    other_values!(scalars str map);
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(ValueRead::Null)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut count = 0;
-        let mut value = None;
-        while let Some(()) = seq.next_element_seed(PairElement {
-            state: &mut *self.state,
-            index: count,
-            value: &mut value,
-        })? {
-            count += 1;
+state_seed! {
+    /// `value`: `[timestamp, "text"]` or `null`.
+    ValueSeed -> ValueRead, "a [timestamp, value] pair", else ValueRead::Malformed,
+    others(scalars str map),
+    visits {
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(ValueRead::Null)
         }
-        if count != 2 {
-            let e: serde_json::Error =
-                de::Error::invalid_length(count, &"a [timestamp, value] pair");
-            self.state.problem_text(e.to_string());
-            return Ok(ValueRead::Malformed);
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut count = 0;
+            let mut value = None;
+            while let Some(()) = seq.next_element_seed(PairElement {
+                state: &mut *self.state,
+                index: count,
+                value: &mut value,
+            })? {
+                count += 1;
+            }
+            if count != 2 {
+                let e: serde_json::Error =
+                    de::Error::invalid_length(count, &"a [timestamp, value] pair");
+                self.state.problem_text(e.to_string());
+                return Ok(ValueRead::Malformed);
+            }
+            Ok(value.map_or(ValueRead::Malformed, ValueRead::Number))
         }
-        Ok(value.map_or(ValueRead::Malformed, ValueRead::Number))
     }
 }
 
@@ -1318,7 +1275,7 @@ mod tests {
             decode_reader(
                 200,
                 None,
-                Trickle(body.as_bytes(), step),
+                testkit::Trickle(body.as_bytes(), step),
                 &|_| true,
                 &mut |s| names.push(s.label("name").map(str::to_owned)),
             )
@@ -1347,18 +1304,6 @@ mod tests {
                     "reads of {step}"
                 );
             }
-        }
-    }
-
-    /// A reader that gives at most `.1` bytes at a time.
-    struct Trickle<'a>(&'a [u8], usize);
-
-    impl std::io::Read for Trickle<'_> {
-        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-            let n = self.0.len().min(self.1).min(buf.len());
-            buf[..n].copy_from_slice(&self.0[..n]);
-            self.0 = &self.0[n..];
-            Ok(n)
         }
     }
 
