@@ -92,15 +92,8 @@ fn advisories() -> Vec<(String, String)> {
 }
 
 fn git(dir: &Path, args: &[&str], time: u64) {
-    let date = format!("@{time} +0000");
     let out = testkit::run(
-        Command::new("git")
-            .arg("-C")
-            .arg(dir)
-            .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
-            .args(args)
-            .env("GIT_AUTHOR_DATE", &date)
-            .env("GIT_COMMITTER_DATE", &date),
+        testkit::git_command(dir, &format!("@{time} +0000")).args(args),
         LIMIT,
     );
     assert!(out.status.success(), "git {args:?}: {}", stderr(&out));

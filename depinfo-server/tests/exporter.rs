@@ -787,20 +787,14 @@ proptest::proptest! {
 
 #[test]
 fn a_silent_client_is_closed_after_the_header_read_timeout() {
-    use std::io::{Read as _, Write as _};
+    use std::io::Read as _;
 
     let (mut exporter, addr) =
         start_exporter(&["--header-read-timeout", "1", "--proc-root", "/nonexistent"]);
     // Half a request head, then silence: closed after the header read timeout, even with
     // slots to spare. (That a newcomer takes its slot at once when none is free is in
     // tests/exporter_fairness.rs.)
-    let mut silent = std::net::TcpStream::connect(&addr).unwrap();
-    silent
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    silent
-        .write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
-        .unwrap();
+    let mut silent = testkit::half_request_client(&addr);
     let started = Instant::now();
     let answer = testkit::get(&addr, "/metrics").unwrap();
     assert_eq!(answer.status, 200);

@@ -231,13 +231,7 @@ fn a_half_sent_request_gives_its_slot_to_a_scrape_at_once() {
         "--proc-root",
         "/nonexistent",
     ]);
-    let mut silent = TcpStream::connect(&addr).unwrap();
-    silent
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    silent
-        .write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
-        .unwrap();
+    let mut silent = testkit::half_request_client(&addr);
     // The exporter has accepted it and holds it (no answer, no close).
     std::thread::sleep(Duration::from_millis(200));
     let (status, took) = timed_get(&addr, "/metrics");

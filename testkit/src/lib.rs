@@ -86,14 +86,15 @@ pub use binaries::{
     with_sections_on,
 };
 pub use catalog_fleet::{
-    Lines, Page, fake_instance, fake_instance_with_page, start_catalog, terminate,
+    Lines, Page, fake_instance, fake_instance_with_page, start_catalog, start_catalog_prometheus,
+    terminate,
 };
 pub use child::{
     Running, announced, run, run_ok, run_with_input, run_with_proxy_env, stderr, stderr_lines,
     stdout, wait_exec, wait_exec_inode,
 };
 pub use counting_alloc::{CountingAllocator, held_after, peak_during};
-pub use exporter::{cargo_depinfo_bin, start_exporter};
+pub use exporter::{cargo_depinfo_bin, half_request_client, start_exporter};
 pub use fixture_project::{
     binary, cargo, copy_fixture, git, git_command, git_init_commit, target_dir, workspace_root,
 };
