@@ -222,17 +222,18 @@ macro_rules! other_values {
 /// whose `visits` are the caller's, every other kind of value going to `other`.
 macro_rules! state_seed {
     (
-        $(#[$doc:meta])* $name:ident -> $value:ty, $expected:literal,
-        others($($kind:tt)*), visits { $($visits:tt)* }
+        $(#[$doc:meta])* $name:ident -> $value:ty, $expected:literal, others($($kind:tt)*);
+        $($visits:tt)*
     ) => {
         state_seed! {
-            $(#[$doc])* $name -> $value, $expected, else (),
-            others($($kind)*), visits { $($visits)* }
+            $(#[$doc])* $name -> $value, $expected, else (), others($($kind)*);
+            $($visits)*
         }
     };
     (
         $(#[$doc:meta])* $name:ident -> $value:ty, $expected:literal, else $fallback:expr,
-        others($($kind:tt)*), visits { $($visits:tt)* }
+        others($($kind:tt)*);
+        $($visits:tt)*
     ) => {
         $(#[$doc])*
         struct $name<'s, 'f, 'de> {
@@ -361,121 +362,109 @@ impl<'de> Visitor<'de> for DataSeed<'_, '_, 'de> {
 
 state_seed! {
     /// `data.result`: an array of samples, each handed on as it is decoded.
-    ResultSeed -> (), "an array of samples",
-    others(scalars unit str map),
-    visits {
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-            while seq
-                .next_element_seed(SampleSeed {
-                    state: &mut *self.state,
-                })?
-                .is_some()
-            {}
-            Ok(())
-        }
+    ResultSeed -> (), "an array of samples", others(scalars unit str map);
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq
+            .next_element_seed(SampleSeed {
+                state: &mut *self.state,
+            })?
+            .is_some()
+        {}
+        Ok(())
     }
 }
 
 state_seed! {
     /// One sample object `{"metric":{...},"value":[ts,"v"]}` (other fields ignored), handed on
     /// when its value is positive (or absent), its `__name__` kept, and its labels short enough.
-    SampleSeed -> (), "a sample object",
-    others(scalars unit str seq),
-    visits {
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-            let state = self.state;
-            state.labels.clear();
-            let mut metric = false;
-            // `None`: no `value`.
-            let mut value: Option<ValueRead> = None;
-            while let Some(key) = map.next_key::<Text<'de>>()? {
-                match key.0.as_ref() {
-                    "metric" => {
-                        if metric {
-                            state.problem_text("duplicate field `metric`".into());
-                        }
-                        metric = true;
-                        map.next_value_seed(LabelsSeed { state: &mut *state })?;
+    SampleSeed -> (), "a sample object", others(scalars unit str seq);
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let state = self.state;
+        state.labels.clear();
+        let mut metric = false;
+        // `None`: no `value`.
+        let mut value: Option<ValueRead> = None;
+        while let Some(key) = map.next_key::<Text<'de>>()? {
+            match key.0.as_ref() {
+                "metric" => {
+                    if metric {
+                        state.problem_text("duplicate field `metric`".into());
                     }
-                    "value" => {
-                        if value.is_some() {
-                            state.problem_text("duplicate field `value`".into());
-                        }
-                        value = Some(map.next_value_seed(ValueSeed { state: &mut *state })?);
+                    metric = true;
+                    map.next_value_seed(LabelsSeed { state: &mut *state })?;
+                }
+                "value" => {
+                    if value.is_some() {
+                        state.problem_text("duplicate field `value`".into());
                     }
-                    _ => {
-                        map.next_value::<IgnoredAny>()?;
-                    }
+                    value = Some(map.next_value_seed(ValueSeed { state: &mut *state })?);
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
                 }
             }
-            if !metric {
-                state.problem_text("missing field `metric`".into());
-                return Ok(());
-            }
-            let value = match value {
-                Some(ValueRead::Number(v)) => Some(v),
-                _ => None,
-            };
-            // An info series counts only while its value is positive: a 0 (or NaN, which compares
-            // false) is what a program exports for what it no longer runs. A series without a
-            // value counts, so that a server leaving it out hides nothing. A malformed label or
-            // value has recorded a problem: the answer is refused at its end, nothing more is
-            // handed.
-            if state.problem.is_some() || !value.is_none_or(|v| v > 0.0) {
-                return Ok(());
-            }
-            let name = state
-                .labels
-                .iter()
-                .find(|(n, _)| n == "__name__")
-                .map(|(_, v)| v.as_ref());
-            if !(state.keep)(name) {
-                return Ok(());
-            }
-            if state.labels.iter().any(|(_, v)| v.len() > MAX_LABEL_VALUE) {
-                state.skipped += 1;
-                return Ok(());
-            }
-            (state.on_sample)(&Sample {
-                labels: &state.labels,
-                value,
-            });
-            Ok(())
         }
+        if !metric {
+            state.problem_text("missing field `metric`".into());
+            return Ok(());
+        }
+        let value = match value {
+            Some(ValueRead::Number(v)) => Some(v),
+            _ => None,
+        };
+        // An info series counts only while its value is positive: a 0 (or NaN, which compares
+        // false) is what a program exports for what it no longer runs. A series without a
+        // value counts, so that a server leaving it out hides nothing. A malformed label or
+        // value has recorded a problem: the answer is refused at its end, nothing more is
+        // handed.
+        if state.problem.is_some() || !value.is_none_or(|v| v > 0.0) {
+            return Ok(());
+        }
+        let name = state
+            .labels
+            .iter()
+            .find(|(n, _)| n == "__name__")
+            .map(|(_, v)| v.as_ref());
+        if !(state.keep)(name) {
+            return Ok(());
+        }
+        if state.labels.iter().any(|(_, v)| v.len() > MAX_LABEL_VALUE) {
+            state.skipped += 1;
+            return Ok(());
+        }
+        (state.on_sample)(&Sample {
+            labels: &state.labels,
+            value,
+        });
+        Ok(())
     }
 }
 
 state_seed! {
     /// `metric`: an object of string labels, appended to the state's buffer (a malformed one
     /// records a problem).
-    LabelsSeed -> (), "an object of labels",
-    others(scalars unit str seq),
-    visits {
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-            while let Some(name) = map.next_key::<Text<'de>>()? {
-                // `None`: not a string, recorded as a problem.
-                if let Some(value) = map.next_value_seed(StringSeed {
-                    state: &mut *self.state,
-                })? {
-                    self.state.labels.push((name.0, value.0));
-                }
+    LabelsSeed -> (), "an object of labels", others(scalars unit str seq);
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(name) = map.next_key::<Text<'de>>()? {
+            // `None`: not a string, recorded as a problem.
+            if let Some(value) = map.next_value_seed(StringSeed {
+                state: &mut *self.state,
+            })? {
+                self.state.labels.push((name.0, value.0));
             }
-            Ok(())
         }
+        Ok(())
     }
 }
 
 state_seed! {
     /// A JSON string ([`Text`]); anything else is recorded as a problem (`None`).
-    StringSeed -> Option<Text<'de>>, "a string", else None,
-    others(scalars unit seq map),
-    visits {
-        fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-            Ok(Some(Text(Cow::Borrowed(v))))
-        }
-        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-            Ok(Some(Text(Cow::Owned(v.to_owned()))))
-        }
+    StringSeed -> Option<Text<'de>>, "a string", else None, others(scalars unit seq map);
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Some(Text(Cow::Borrowed(v))))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Some(Text(Cow::Owned(v.to_owned()))))
     }
 }
 
@@ -493,29 +482,27 @@ enum ValueRead {
 state_seed! {
     /// `value`: `[timestamp, "text"]` or `null`.
     ValueSeed -> ValueRead, "a [timestamp, value] pair", else ValueRead::Malformed,
-    others(scalars str map),
-    visits {
-        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(ValueRead::Null)
+    others(scalars str map);
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(ValueRead::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut count = 0;
+        let mut value = None;
+        while let Some(()) = seq.next_element_seed(PairElement {
+            state: &mut *self.state,
+            index: count,
+            value: &mut value,
+        })? {
+            count += 1;
         }
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-            let mut count = 0;
-            let mut value = None;
-            while let Some(()) = seq.next_element_seed(PairElement {
-                state: &mut *self.state,
-                index: count,
-                value: &mut value,
-            })? {
-                count += 1;
-            }
-            if count != 2 {
-                let e: serde_json::Error =
-                    de::Error::invalid_length(count, &"a [timestamp, value] pair");
-                self.state.problem_text(e.to_string());
-                return Ok(ValueRead::Malformed);
-            }
-            Ok(value.map_or(ValueRead::Malformed, ValueRead::Number))
+        if count != 2 {
+            let e: serde_json::Error =
+                de::Error::invalid_length(count, &"a [timestamp, value] pair");
+            self.state.problem_text(e.to_string());
+            return Ok(ValueRead::Malformed);
         }
+        Ok(value.map_or(ValueRead::Malformed, ValueRead::Number))
     }
 }
 
@@ -676,31 +663,20 @@ fn decode_names(
         error: Option<String>,
         data: Option<Vec<String>>,
     }
-    let answer: Answer = serde_json::from_slice(body).map_err(|e| ApiError::NotAnAnswer {
-        status,
-        content_type: content_type.map(|c| cut(c, 60)),
-        detail: e.to_string(),
-        start: blank_controls(String::from_utf8_lossy(&body[..body.len().min(80)]).chars())
-            .trim()
-            .to_owned(),
+    let answer: Answer = serde_json::from_slice(body).map_err(|e| {
+        not_an_answer(
+            status,
+            content_type,
+            &body[..body.len().min(80)],
+            e.to_string(),
+        )
     })?;
-    match answer.status.as_deref() {
-        Some("success") => {}
-        _ => {
-            return Err(ApiError::Refused {
-                status,
-                error_type: answer
-                    .error_type
-                    .map_or_else(|| "unknown".into(), |t| cut(&t, 40)),
-                message: answer
-                    .error
-                    .map_or_else(|| "no message".into(), |m| cut(&m, MAX_QUOTED)),
-            });
-        }
-    }
-    if !(200..300).contains(&status) {
-        return Err(ApiError::Status(status));
-    }
+    answered(
+        status,
+        answer.status.as_deref(),
+        answer.error_type,
+        answer.error,
+    )?;
     let data = answer.data.ok_or(ApiError::NoData)?;
     Ok(data
         .into_iter()
@@ -840,15 +816,50 @@ pub fn decode_with(
     )
 }
 
+/// [`ApiError::NotAnAnswer`]: `detail` says why, `start` is the body's first bytes (quoted on
+/// one line, its control characters blanked).
+fn not_an_answer(
+    status: u16,
+    content_type: Option<&str>,
+    start: &[u8],
+    detail: String,
+) -> ApiError {
+    ApiError::NotAnAnswer {
+        status,
+        content_type: content_type.map(|c| cut(c, 60)),
+        detail,
+        start: blank_controls(String::from_utf8_lossy(start).chars())
+            .trim()
+            .to_owned(),
+    }
+}
+
+/// The verdict of an answer's `status` (with its `errorType` and `error`) and of the HTTP
+/// status, in this order: anything but `"success"` is refused, then a status outside 2xx is
+/// an error.
+fn answered(
+    status: u16,
+    answer_status: Option<&str>,
+    error_type: Option<String>,
+    error: Option<String>,
+) -> Result<(), ApiError> {
+    if answer_status != Some("success") {
+        return Err(ApiError::Refused {
+            status,
+            error_type: error_type.map_or_else(|| "unknown".into(), |t| cut(&t, 40)),
+            message: error.map_or_else(|| "no message".into(), |m| cut(&m, MAX_QUOTED)),
+        });
+    }
+    if !(200..300).contains(&status) {
+        return Err(ApiError::Status(status));
+    }
+    Ok(())
+}
+
 /// What one pass over an answer read: its top-level fields, what `data` was, the first
 /// problem with the result's shape and the samples skipped for their size.
 struct Pass {
-    status: Option<String>,
-    error_type: Option<String>,
-    error: Option<String>,
-    warnings: Notes,
-    infos: Notes,
-    data: Data,
+    top: Top,
     problem: Option<String>,
     skipped: usize,
 }
@@ -869,12 +880,7 @@ fn one_pass<'de, R: serde_json::de::Read<'de>>(
     let top = TopSeed { state: &mut state }.deserialize(&mut *de)?;
     de.end()?;
     Ok(Pass {
-        status: top.status,
-        error_type: top.error_type,
-        error: top.error,
-        warnings: top.warnings,
-        infos: top.infos,
-        data: top.data,
+        top,
         problem: state.problem,
         skipped: state.skipped,
     })
@@ -889,34 +895,18 @@ fn judge(
     start: &[u8],
     pass: Result<Pass, String>,
 ) -> Result<Annotations, ApiError> {
-    let not_an_answer = |detail: String| {
-        let start = blank_controls(String::from_utf8_lossy(start).chars());
-        ApiError::NotAnAnswer {
-            status,
-            content_type: content_type.map(|c| cut(c, 60)),
-            detail,
-            start: start.trim().to_owned(),
-        }
-    };
+    let not_an_answer = |detail: String| not_an_answer(status, content_type, start, detail);
     let pass = pass.map_err(not_an_answer)?;
-    let Some(answer_status) = pass.status else {
+    let Some(answer_status) = pass.top.status else {
         return Err(not_an_answer("missing field `status`".into()));
     };
-    if answer_status != "success" {
-        return Err(ApiError::Refused {
-            status,
-            error_type: pass
-                .error_type
-                .map_or_else(|| "unknown".into(), |t| cut(&t, 40)),
-            message: pass
-                .error
-                .map_or_else(|| "no message".into(), |m| cut(&m, MAX_QUOTED)),
-        });
-    }
-    if !(200..300).contains(&status) {
-        return Err(ApiError::Status(status));
-    }
-    match pass.data {
+    answered(
+        status,
+        Some(&answer_status),
+        pass.top.error_type,
+        pass.top.error,
+    )?;
+    match pass.top.data {
         Data::Missing => return Err(ApiError::NoData),
         Data::Malformed(detail) => return Err(not_an_answer(detail)),
         Data::Seen { result_type } if result_type != "vector" => {
@@ -928,10 +918,10 @@ fn judge(
         return Err(not_an_answer(problem));
     }
     Ok(Annotations {
-        warnings: pass.warnings.kept,
-        warning_count: pass.warnings.count,
-        infos: pass.infos.kept,
-        info_count: pass.infos.count,
+        warnings: pass.top.warnings.kept,
+        warning_count: pass.top.warnings.count,
+        infos: pass.top.infos.kept,
+        info_count: pass.top.infos.count,
         skipped: pass.skipped,
     })
 }
