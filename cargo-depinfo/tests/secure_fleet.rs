@@ -261,11 +261,10 @@ fn an_https_metrics_page_is_read_with_its_ca_and_refused_without() {
     };
 
     let ca = config("ca.yml", &format!("  ca_file: {}\n", certs.ca.display()));
-    let (code, out, err) = affected(&ca);
-    assert_eq!(code, 1, "{err}");
-    assert_eq!(
-        out,
-        format!("{}: alpha: itoa 1.0.15 crates.io\n", server.addr())
+    finds_alpha_itoa(
+        &url,
+        &server.addr().to_string(),
+        &["--http.config.file", &ca],
     );
 
     // The name the certificate holds, given as server_name for another URL host: accepted;
@@ -416,18 +415,7 @@ fn redirects_are_followed_and_bounded() {
         "/loop" => Reply::redirect(301, "/loop"),
         _ => Reply::not_found(),
     });
-    let (code, out, err) = depinfo(&[
-        "affected",
-        "itoa",
-        "1",
-        "--metrics",
-        &server.url("/metrics"),
-    ]);
-    assert_eq!(code, 1, "{err}");
-    assert_eq!(
-        out,
-        format!("{}: alpha: itoa 1.0.15 crates.io\n", server.host_port())
-    );
+    finds_alpha_itoa(&server.url("/metrics"), &server.host_port(), &[]);
     assert_eq!(server.requests(), ["/metrics", "/moved", "/real/metrics"]);
 
     let (code, _, err) = depinfo(&["spread", "--metrics", &server.url("/loop")]);
@@ -458,6 +446,14 @@ fn redirects_are_followed_and_bounded() {
     );
 }
 
+/// `affected itoa 1 --metrics URL EXTRA...` finds alpha's itoa 1.0.15 on the page at `url`:
+/// exit 1 and the one line naming `host`.
+fn finds_alpha_itoa(url: &str, host: &str, extra: &[&str]) {
+    let (code, out, err) = depinfo(&[&["affected", "itoa", "1", "--metrics", url], extra].concat());
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(out, format!("{host}: alpha: itoa 1.0.15 crates.io\n"));
+}
+
 fn gzip(data: &[u8]) -> Vec<u8> {
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     e.write_all(data).unwrap();
@@ -470,18 +466,7 @@ fn a_gzip_page_is_inflated_and_a_gzip_bomb_is_refused() {
     let server = Server::fixed(
         Reply::ok(EXPOSITION, gzip(page.as_bytes())).header("Content-Encoding", "gzip"),
     );
-    let (code, out, err) = depinfo(&[
-        "affected",
-        "itoa",
-        "1",
-        "--metrics",
-        &server.url("/metrics"),
-    ]);
-    assert_eq!(code, 1, "{err}");
-    assert_eq!(
-        out,
-        format!("{}: alpha: itoa 1.0.15 crates.io\n", server.host_port())
-    );
+    finds_alpha_itoa(&server.url("/metrics"), &server.host_port(), &[]);
     testkit::assert_contains(
         &server.heads()[0].to_ascii_lowercase(),
         "accept-encoding: gzip",
