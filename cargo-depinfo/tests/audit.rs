@@ -646,18 +646,22 @@ fn fetch_clones_then_updates_from_the_url() {
     let clone = f.dir.join("home/advisory-db");
     let url = f.db.to_str().unwrap();
     let bin = f.bins.join("cart");
-    let out = audit_in(
-        &f.dir,
-        &clone,
-        &[
-            "--fetch",
-            "--db-url",
-            url,
-            bin.to_str().unwrap(),
-            "--format",
-            "json",
-        ],
-    );
+    // `--fetch` from the URL into the clone, for `cart`.
+    let fetch = || {
+        audit_in(
+            &f.dir,
+            &clone,
+            &[
+                "--fetch",
+                "--db-url",
+                url,
+                bin.to_str().unwrap(),
+                "--format",
+                "json",
+            ],
+        )
+    };
+    let out = fetch();
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let doc: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(doc["database"]["commit"], f.commit.as_str());
@@ -676,18 +680,7 @@ fn fetch_clones_then_updates_from_the_url() {
         )],
         1,
     );
-    let out = audit_in(
-        &f.dir,
-        &clone,
-        &[
-            "--fetch",
-            "--db-url",
-            url,
-            bin.to_str().unwrap(),
-            "--format",
-            "json",
-        ],
-    );
+    let out = fetch();
     let doc: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(doc["database"]["commit"], newer.as_str());
     let ids: Vec<&str> = doc["vulnerabilities"]

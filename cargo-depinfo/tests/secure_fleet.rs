@@ -260,7 +260,11 @@ fn an_https_metrics_page_is_read_with_its_ca_and_refused_without() {
         ])
     };
 
-    let ca = config("ca.yml", &format!("  ca_file: {}\n", certs.ca.display()));
+    // `ca_file: CA` and more lines of tls_config.
+    let ca_file = |name: &str, ca: &Path, more: &str| {
+        config(name, &format!("  ca_file: {}\n{more}", ca.display()))
+    };
+    let ca = ca_file("ca.yml", &certs.ca, "");
     finds_alpha_itoa(
         &url,
         &server.addr().to_string(),
@@ -269,21 +273,13 @@ fn an_https_metrics_page_is_read_with_its_ca_and_refused_without() {
 
     // The name the certificate holds, given as server_name for another URL host: accepted;
     // a name it does not hold: "wrong host name".
-    let named = config(
-        "named.yml",
-        &format!(
-            "  ca_file: {}\n  server_name: localhost\n",
-            certs.ca.display()
-        ),
-    );
+    let named = ca_file("named.yml", &certs.ca, "  server_name: localhost\n");
     let (code, _, err) = affected(&named);
     assert_eq!(code, 1, "{err}");
-    let misnamed = config(
+    let misnamed = ca_file(
         "misnamed.yml",
-        &format!(
-            "  ca_file: {}\n  server_name: elsewhere.example\n",
-            certs.ca.display()
-        ),
+        &certs.ca,
+        "  server_name: elsewhere.example\n",
     );
     let (code, _, err) = affected(&misnamed);
     assert_eq!(code, 2);
@@ -295,23 +291,11 @@ fn an_https_metrics_page_is_read_with_its_ca_and_refused_without() {
     );
 
     // Another CA, or none: not trusted. insecure_skip_verify: read anyway.
-    let other = config(
-        "other.yml",
-        &format!("  ca_file: {}\n", certs.other_ca.display()),
-    );
-    for args in [
-        vec!["affected", "itoa", "1", "--metrics", &url],
-        vec![
-            "affected",
-            "itoa",
-            "1",
-            "--metrics",
-            &url,
-            "--http.config.file",
-            &other,
-        ],
+    let other = ca_file("other.yml", &certs.other_ca, "");
+    for (code, _, err) in [
+        depinfo(&["affected", "itoa", "1", "--metrics", &url]),
+        affected(&other),
     ] {
-        let (code, _, err) = depinfo(&args);
         assert_eq!(code, 2);
         assert_eq!(
             err,
@@ -432,18 +416,17 @@ fn redirects_are_followed_and_bounded() {
 
     let scratch = Scratch::new("no-redirects");
     let config = write(scratch.path(), "http.yml", "follow_redirects: false\n");
-    let (code, _, err) = depinfo(&[
-        "spread",
-        "--metrics",
-        &server.url("/metrics"),
-        "--http.config.file",
-        &config,
-    ]);
+    let (code, _, err) = spread_with_config(&server.url("/metrics"), &config);
     assert_eq!(code, 2);
     assert_eq!(
         err,
         format!("error: {}: HTTP 302\n", server.url("/metrics"))
     );
+}
+
+/// `spread --metrics URL --http.config.file CONFIG`.
+fn spread_with_config(url: &str, config: &str) -> (i32, String, String) {
+    depinfo(&["spread", "--metrics", url, "--http.config.file", config])
 }
 
 /// `affected itoa 1 --metrics URL EXTRA...` finds alpha's itoa 1.0.15 on the page at `url`:
@@ -603,13 +586,7 @@ fn headers_reach_every_request_and_are_never_printed() {
         )
     );
     let bad = write(scratch.path(), "bad.yml", "tls_config:\n  ca_fiel: x\n");
-    let (code, _, err) = depinfo(&[
-        "spread",
-        "--metrics",
-        &server.url("/"),
-        "--http.config.file",
-        &bad,
-    ]);
+    let (code, _, err) = spread_with_config(&server.url("/"), &bad);
     assert_eq!(code, 2);
     assert!(
         err.starts_with(&format!(

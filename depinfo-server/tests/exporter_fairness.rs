@@ -172,6 +172,32 @@ fn timed_get(addr: &str, target: &str) -> (u16, Duration) {
     (status, started.elapsed())
 }
 
+/// The exporter with `max` connection slots, a header read timeout of 60 s and a scan every
+/// second: its guard and address.
+fn exporter_with_slots(max: usize) -> (Running, String) {
+    start_exporter(&[
+        "--interval",
+        "1",
+        "--max-connections",
+        &max.to_string(),
+        "--header-read-timeout",
+        "60",
+    ])
+}
+
+/// The exporter with one connection slot, a header read timeout of 60 s and no processes to
+/// scan: its guard and address.
+fn exporter_with_one_slot() -> (Running, String) {
+    start_exporter(&[
+        "--max-connections",
+        "1",
+        "--header-read-timeout",
+        "60",
+        "--proc-root",
+        "/nonexistent",
+    ])
+}
+
 /// While 300 idle and slow connections are held against `server`'s `max` slots: 15 rounds of
 /// `GET` of each of `targets`, each answered 200 within 5 s (`check` sees each target's body),
 /// never more connections open than the limit; then the idle connections closed to make room
@@ -220,14 +246,7 @@ fn scrapes_and_health_checks_are_answered_while_300_idle_connections_are_held() 
     // A header read timeout of 60 s: an answer that came only once an idle client timed out
     // would take a minute; the bound below is 5 s.
     let max = 64;
-    let (mut exporter, addr) = start_exporter(&[
-        "--interval",
-        "1",
-        "--max-connections",
-        &max.to_string(),
-        "--header-read-timeout",
-        "60",
-    ]);
+    let (mut exporter, addr) = exporter_with_slots(max);
     // The listening socket and the runtime's own (its signal driver's socket pair) are
     // counted before the attack.
     answered_under_attack(
@@ -245,14 +264,7 @@ fn scrapes_and_health_checks_are_answered_while_300_idle_connections_are_held() 
 /// and the client that held it is closed.
 #[test]
 fn a_half_sent_request_gives_its_slot_to_a_scrape_at_once() {
-    let (mut exporter, addr) = start_exporter(&[
-        "--max-connections",
-        "1",
-        "--header-read-timeout",
-        "60",
-        "--proc-root",
-        "/nonexistent",
-    ]);
+    let (mut exporter, addr) = exporter_with_one_slot();
     let mut silent = testkit::half_request_client(&addr);
     // The exporter has accepted it and holds it (no answer, no close).
     std::thread::sleep(Duration::from_millis(200));
@@ -272,14 +284,7 @@ fn a_half_sent_request_gives_its_slot_to_a_scrape_at_once() {
 /// to a newcomer, and its next request finds the connection closed.
 #[test]
 fn an_idle_keep_alive_connection_gives_its_slot_to_a_newcomer() {
-    let (mut exporter, addr) = start_exporter(&[
-        "--max-connections",
-        "1",
-        "--header-read-timeout",
-        "60",
-        "--proc-root",
-        "/nonexistent",
-    ]);
+    let (mut exporter, addr) = exporter_with_one_slot();
     let mut keep = TcpStream::connect(&addr).unwrap();
     keep.set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
@@ -304,14 +309,7 @@ fn an_idle_keep_alive_connection_gives_its_slot_to_a_newcomer() {
 #[test]
 fn clients_that_never_read_their_answers_give_their_slots_away() {
     let max = 8;
-    let (mut exporter, addr) = start_exporter(&[
-        "--interval",
-        "1",
-        "--max-connections",
-        &max.to_string(),
-        "--header-read-timeout",
-        "60",
-    ]);
+    let (mut exporter, addr) = exporter_with_slots(max);
     let pipelined = b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n".repeat(100);
     let mut readers: Vec<TcpStream> = (0..max)
         .map(|_| {

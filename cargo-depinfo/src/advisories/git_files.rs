@@ -973,6 +973,15 @@ mod tests {
         truth_of(dir, "HEAD")
     }
 
+    /// Why the database at `dir` is unreadable (a panic when it is not).
+    #[track_caller]
+    fn reason(dir: &Path) -> String {
+        match last_commit(dir) {
+            Err(Unknown::Unreadable(reason)) => reason,
+            other => panic!("{other:?}"),
+        }
+    }
+
     /// Where the loose object of commit `id` stands in the repository at `dir`.
     fn loose_object(dir: &Path, id: &str) -> PathBuf {
         dir.join(format!(".git/objects/{}/{}", &id[..2], &id[2..]))
@@ -1100,10 +1109,6 @@ mod tests {
     fn what_is_not_read_says_why_in_one_line() {
         let dir = testkit::Scratch::new("git-files-unknown");
         assert_eq!(last_commit(&dir), Err(Unknown::NotARepository));
-        let reason = |dir: &Path| match last_commit(dir) {
-            Err(Unknown::Unreadable(reason)) => reason,
-            other => panic!("{other:?}"),
-        };
         // An empty repository.
         let empty = dir.join("empty");
         std::fs::create_dir_all(&empty).unwrap();
@@ -1224,22 +1229,18 @@ mod tests {
     fn loops_lies_and_oversized_files_are_refused() {
         let dir = testkit::Scratch::new("git-files-lies");
         repository(&dir, 1);
-        let reason = || match last_commit(&dir) {
-            Err(Unknown::Unreadable(reason)) => reason,
-            other => panic!("{other:?}"),
-        };
         // Symbolic refs that name each other.
         std::fs::write(dir.join(".git/HEAD"), "ref: refs/heads/a\n").unwrap();
         std::fs::write(dir.join(".git/refs/heads/a"), "ref: refs/heads/b\n").unwrap();
         std::fs::write(dir.join(".git/refs/heads/b"), "ref: refs/heads/a\n").unwrap();
-        assert!(reason().contains("deeper than 5"), "{}", reason());
+        assert!(reason(&dir).contains("deeper than 5"), "{}", reason(&dir));
         // A packed-refs past its cap, and a HEAD past its cap.
         std::fs::write(dir.join(".git/HEAD"), "ref: refs/heads/packed\n").unwrap();
         let packed = std::fs::File::create(dir.join(".git/packed-refs")).unwrap();
         packed.set_len(MAX_PACKED_REFS + 1).unwrap();
-        assert_eq!(reason(), "packed-refs: larger than the limit of 32 MiB");
+        assert_eq!(reason(&dir), "packed-refs: larger than the limit of 32 MiB");
         std::fs::write(dir.join(".git/HEAD"), "x".repeat(5000)).unwrap();
-        assert_eq!(reason(), "HEAD: larger than the limit of 4 KiB");
+        assert_eq!(reason(&dir), "HEAD: larger than the limit of 4 KiB");
         // An index whose counts promise more objects than it holds.
         let gc = dir.join("gc");
         repository(&gc, 2);
@@ -1605,12 +1606,8 @@ mod tests {
         assert_eq!(last_commit(&dir).unwrap(), truth(&dir));
         std::fs::remove_file(&main).unwrap();
         std::os::unix::fs::symlink("main", &main).unwrap();
-        match last_commit(&dir) {
-            Err(Unknown::Unreadable(reason)) => {
-                assert!(reason.starts_with("refs/heads/main: "), "{reason}");
-            }
-            other => panic!("{other:?}"),
-        }
+        let reason = reason(&dir);
+        assert!(reason.starts_with("refs/heads/main: "), "{reason}");
     }
 
     /// An index whose offsets point into the pack's header or past its end: refused as
@@ -1655,10 +1652,10 @@ mod tests {
         let absent = "1".repeat(40);
         std::fs::write(dir.join(".git/HEAD"), format!("{absent}\n")).unwrap();
         assert_eq!(
-            last_commit(&dir),
-            Err(Unknown::Unreadable(format!(
+            reason(&dir),
+            format!(
                 "the object {absent} is not in the repository (objects from alternates are not read)"
-            )))
+            )
         );
     }
 
@@ -1669,10 +1666,8 @@ mod tests {
         let dir = testkit::Scratch::new("git-files-under-a-file");
         let file = dir.join("file");
         std::fs::write(&file, "").unwrap();
-        match last_commit(&file) {
-            Err(Unknown::Unreadable(reason)) => assert!(reason.starts_with(".git: "), "{reason}"),
-            other => panic!("{other:?}"),
-        }
+        let reason = reason(&file);
+        assert!(reason.starts_with(".git: "), "{reason}");
     }
 
     /// The pack limit: [`MAX_PACKS`] index files are looked in (those without their pack are
@@ -1690,10 +1685,8 @@ mod tests {
         assert_eq!(last_commit(&dir).unwrap(), expected);
         std::fs::write(pack_dir.join(format!("pack-{MAX_PACKS:040x}.idx")), "").unwrap();
         assert_eq!(
-            last_commit(&dir),
-            Err(Unknown::Unreadable(format!(
-                "more than {MAX_PACKS} packs in objects/pack"
-            )))
+            reason(&dir),
+            format!("more than {MAX_PACKS} packs in objects/pack")
         );
     }
 
@@ -1795,12 +1788,12 @@ mod tests {
         std::fs::remove_file(&object).unwrap();
         std::fs::write(&object, testkit::zlib(&bytes)).unwrap();
         assert_eq!(
-            last_commit(&dir),
-            Err(Unknown::Unreadable(format!(
+            reason(&dir),
+            format!(
                 "objects/{}/{}: an object larger than 1 MiB",
                 &id[..2],
                 &id[2..]
-            )))
+            )
         );
     }
 
