@@ -39,6 +39,8 @@
 //!   [`Lines`], instances that serve (or lie about) their lists (on a [`Page`] that may
 //!   change: [`fake_instance_with_page`]), and a SIGTERM stop.
 //! - [`advisory_db()`]: the fixture advisory database (RustSec's layout, one git commit).
+//! - [`python_schema_check`]: a JSON document checked against a schema by Python's
+//!   `jsonschema`.
 //! - [`measured`]: the wall time and peak RSS of a whole command, for memory benches.
 //!
 //! ```
@@ -72,6 +74,7 @@ mod peak_rss;
 mod promtool;
 mod registry;
 mod relay;
+mod schema_check;
 mod scratch;
 mod socks_proxy;
 mod tls;
@@ -79,7 +82,7 @@ mod trickle;
 mod zlib;
 
 pub use advisory_db::advisory_db;
-pub use api_answers::{fleet_answers, fleet_api};
+pub use api_answers::{answer_with_foreign, fleet_answers, fleet_api};
 pub use binaries::{
     auditable_binary, auditable_sleeper, bldinfo_json_with_facts, dep_v0_json, elf_with_sections,
     mach_o_with_sections, noise, pe_with_sections, plain_binary, sleep_binary, with_sections,
@@ -112,6 +115,7 @@ pub use metrics_page::{PageSpec, metrics_page};
 pub use peak_rss::{Measured, answer_measure_request, measured};
 pub use promtool::{check_metrics, check_rules, installed, test_rules};
 pub use registry::{FreshHome, SparseRegistry};
+pub use schema_check::python_schema_check;
 pub use scratch::Scratch;
 pub use socks_proxy::{SocksAuth, SocksOptions, SocksProxy, SocksRequest};
 pub use tls::{
