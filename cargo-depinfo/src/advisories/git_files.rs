@@ -973,6 +973,21 @@ mod tests {
         truth_of(dir, "HEAD")
     }
 
+    /// Repacks everything into one pack with REF_DELTA entries instead of OFS_DELTA
+    /// (`git repack -a -d -f` with `repack.useDeltaBaseOffset=false`), with more `options`.
+    fn repack_with_ref_deltas(dir: &Path, options: &[&str]) {
+        let repack = [
+            "-c",
+            "repack.useDeltaBaseOffset=false",
+            "repack",
+            "-q",
+            "-a",
+            "-d",
+            "-f",
+        ];
+        git(dir, &[&repack[..], options].concat());
+    }
+
     /// Why the database at `dir` is unreadable (a panic when it is not).
     #[track_caller]
     fn reason(dir: &Path) -> String {
@@ -1060,21 +1075,7 @@ mod tests {
     fn ref_deltas_and_several_packs_are_read() {
         let dir = testkit::Scratch::new("git-files-ref-delta");
         repository(&dir, 20);
-        // REF_DELTA entries instead of OFS_DELTA.
-        git(
-            &dir,
-            &[
-                "-c",
-                "repack.useDeltaBaseOffset=false",
-                "repack",
-                "-q",
-                "-a",
-                "-d",
-                "-f",
-                "--window=50",
-                "--depth=50",
-            ],
-        );
+        repack_with_ref_deltas(&dir, &["--window=50", "--depth=50"]);
         assert!(deltas(&dir) > 0, "no commit was stored as a delta");
         // A second pack, and loose objects on top.
         for i in 21..=25 {
@@ -1532,18 +1533,7 @@ mod tests {
         assert!(every_object_agrees(&dir) >= 18);
         git(&dir, &["gc", "-q", "--aggressive", "--prune=now"]);
         assert!(every_object_agrees(&dir) >= 18);
-        git(
-            &dir,
-            &[
-                "-c",
-                "repack.useDeltaBaseOffset=false",
-                "repack",
-                "-q",
-                "-a",
-                "-d",
-                "-f",
-            ],
-        );
+        repack_with_ref_deltas(&dir, &[]);
         assert!(every_object_agrees(&dir) >= 18);
     }
 
