@@ -11,7 +11,8 @@
 //!   client asked for and how it authenticated.
 //! - [`Certificates`], [`TlsPages`]: a CA and a server certificate made by `openssl`, and an
 //!   HTTPS page server (`openssl s_server -WWW`), killed on drop; [`openssl`] runs it,
-//!   [`guide_certificate`] makes the self-signed certificate of Prometheus' TLS guide.
+//!   [`guide_certificate`] makes the self-signed certificate of Prometheus' TLS guide,
+//!   [`self_signed_p256`] any self-signed P-256 certificate.
 //! - [`run`], [`run_ok`], [`run_with_input`] and [`Running`]: child processes with a time
 //!   limit, killed when the limit passes or the guard drops, output captured;
 //!   [`run_with_proxy_env`] with only the proxy variables a test gives; [`wait_exec`] until
@@ -33,11 +34,14 @@
 //! - [`Trickle`]: a reader giving a few bytes at a time.
 //! - [`mutation`]: byte-level mutations of valid inputs for parsers' property tests.
 //! - [`metrics_page()`]: large `/metrics` pages with our series among histograms and counters.
+//! - [`answer_with_foreign`]: a Prometheus API answer with series not ours before ours.
 //! - [`layout_fleet`]: the 1,000-instance fleet of the scale benches, as names and numbers.
-//! - [`start_exporter`]: the real exporter on a port it picks, and the address it announced.
+//! - [`start_exporter`]: the real exporter on a port it picks, and the address it announced;
+//!   [`half_request_client`], a client that sends half a request head and waits.
 //! - [`start_catalog`], [`fake_instance`], [`terminate`]: the real catalog with its stderr
 //!   [`Lines`], instances that serve (or lie about) their lists (on a [`Page`] that may
-//!   change: [`fake_instance_with_page`]), and a SIGTERM stop.
+//!   change: [`fake_instance_with_page`]), a SIGTERM stop, and the Prometheus that scrapes
+//!   them and the catalog ([`start_catalog_prometheus`]).
 //! - [`advisory_db()`]: the fixture advisory database (RustSec's layout, one git commit).
 //! - [`python_schema_check`]: a JSON document checked against a schema by Python's
 //!   `jsonschema`.
