@@ -12,21 +12,9 @@ use build_info_collector::{BuildInfoCollector, Layout};
 use metrics_exporter_prometheus::PrometheusBuilder;
 use proptest::prelude::*;
 
-/// Every character the format escapes without a backslash before it, control characters,
-/// non-ASCII text, and attempts to close the label set and start a new series.
-const HOSTILE: &[&str] = &[
-    "line\nbreak",
-    "q\"uote",
-    "back\\slash",
-    "literal \\n, not a newline",
-    "trailing\\",
-    "\"",
-    "\n",
-    "\\",
-    "tab\tcr\rnul\0esc\x1bdel\x7fbell\x07",
-    "ñandú ✓",
-    "x\"} 1\n# HELP evil_total Injected.\nevil_total 1\nx{a=\"",
-];
+#[path = "support/hostile.rs"]
+mod hostile;
+use hostile::HOSTILE;
 
 /// The text the exporter renders after `collectors` registered through the facade.
 fn through_exporter(collectors: &[&BuildInfoCollector]) -> String {
@@ -174,7 +162,8 @@ fn options_carry_over() {
 
 #[test]
 fn hostile_program_names_and_labels_give_the_collectors_series() {
-    for value in HOSTILE {
+    // Without the empty value, which tests/promtool.rs covers.
+    for value in HOSTILE.iter().filter(|v| !v.is_empty()) {
         let collector = BuildInfoCollector::builder(buildinfo::test_util::example())
             .program(*value)
             .label("team", *value)
@@ -190,7 +179,7 @@ fn hostile_program_names_and_labels_give_the_collectors_series() {
 fn several_programs_share_one_recorder() {
     let mut collectors: Vec<BuildInfoCollector> = ["billing", "shop-api", "ñandú"]
         .into_iter()
-        .chain(HOSTILE.iter().copied())
+        .chain(HOSTILE.iter().copied().filter(|v| !v.is_empty()))
         .map(|program| {
             BuildInfoCollector::builder(buildinfo::test_util::example())
                 .program(program)

@@ -8,22 +8,9 @@ use std::time::Duration;
 
 use build_info_collector::{BuildInfoCollector, Family, Layout, RustModInfoLabels, render};
 
-/// Every character the format escapes, control characters it passes through, non-ASCII text,
-/// and attempts to close the label set and start a new series.
-const HOSTILE: &[&str] = &[
-    "line\nbreak",
-    "q\"uote",
-    "back\\slash",
-    "literal \\n, not a newline",
-    "trailing\\",
-    "\"",
-    "\n",
-    "\\",
-    "tab\tcr\rnul\0esc\x1bdel\x7fbell\x07",
-    "ñandú ✓",
-    "x\"} 1\n# HELP evil_total Injected.\nevil_total 1\nx{a=\"",
-    "",
-];
+#[path = "support/hostile.rs"]
+mod hostile;
+use hostile::HOSTILE;
 
 /// `promtool check metrics` on `text`: its exit status and output. Bounded in time so that a
 /// hung promtool fails the test instead of stalling it.

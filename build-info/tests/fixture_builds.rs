@@ -26,6 +26,12 @@ fn build(dir: &Path, extra: &[&str]) -> String {
     stderr(&out)
 }
 
+/// Builds the project in `dir` and reads what its debug binary `name` captured.
+fn built(dir: &Path, name: &str) -> Dump {
+    build(dir, &[]);
+    Dump::of(&binary("debug", name))
+}
+
 // ---------------------------------------------------------------------------------------
 // 1. The embedded graph is what cargo tree says the build linked.
 
@@ -348,8 +354,7 @@ fn without_git_on_path_the_build_warns_and_reports_unknown() {
 fn outside_any_repository_the_revision_is_unknown_and_ci_variables_are_used() {
     let name = "fx_norepo";
     let (_scratch, dir) = basic(name);
-    build(&dir, &[]);
-    let dump = Dump::of(&binary("debug", name));
+    let dump = built(&dir, name);
     assert_eq!(
         (dump.get("revision"), dump.get("branch")),
         (UNKNOWN, UNKNOWN)
@@ -375,8 +380,7 @@ fn a_repository_with_no_commits_reports_its_branch_only() {
     let name = "fx_nocommit";
     let (_scratch, dir) = basic(name);
     git(&dir, &["init", "-q", "-b", "trunk"]);
-    build(&dir, &[]);
-    let dump = Dump::of(&binary("debug", name));
+    let dump = built(&dir, name);
     assert_eq!(dump.get("revision"), UNKNOWN);
     assert_eq!(dump.get("branch"), "trunk");
     assert_eq!(dump.get("modified"), "None");
@@ -395,8 +399,7 @@ fn detached_head_shallow_clone_and_linked_worktree_report_what_is_true() {
 
     // Detached HEAD at the first commit.
     git(&dir, &["checkout", "-q", "--detach", &first]);
-    build(&dir, &[]);
-    let dump = Dump::of(&binary("debug", name));
+    let dump = built(&dir, name);
     assert_eq!(
         (dump.get("revision"), dump.get("branch"), dump.get("tag")),
         (first.as_str(), "HEAD", "")
@@ -409,8 +412,7 @@ fn detached_head_shallow_clone_and_linked_worktree_report_what_is_true() {
 
     // Back on main: the tag at HEAD is reported.
     git(&dir, &["checkout", "-q", "main"]);
-    build(&dir, &[]);
-    let dump = Dump::of(&binary("debug", name));
+    let dump = built(&dir, name);
     assert_eq!(
         (dump.get("revision"), dump.get("branch"), dump.get("tag")),
         (second.as_str(), "main", "v0.3.0")
@@ -470,8 +472,7 @@ fn detached_head_shallow_clone_and_linked_worktree_report_what_is_true() {
     git(&dir, &["commit", "-q", "-am", "third"]);
     let past_tag = git(&dir, &["rev-parse", "HEAD"]);
     std::fs::write(dir.join("NOTES"), "dirty\n").unwrap();
-    build(&dir, &[]);
-    let dump = Dump::of(&binary("debug", name));
+    let dump = built(&dir, name);
     assert_eq!(
         dump.get("describe"),
         format!("v0.3.0-1-g{}-modified", &past_tag[..12])
@@ -495,8 +496,7 @@ fn a_published_crate_reports_its_cargo_vcs_info_not_the_surrounding_repository()
         "{\n  \"git\": {\n    \"sha1\": \"89abcdef0123456789abcdef0123456789abcdef\"\n  },\n  \"path_in_vcs\": \"\"\n}",
     )
     .unwrap();
-    build(&dir, &[]);
-    let dump = Dump::of(&binary("debug", name));
+    let dump = built(&dir, name);
     assert_eq!(
         dump.get("revision"),
         "89abcdef0123456789abcdef0123456789abcdef"
@@ -515,8 +515,7 @@ fn a_published_crate_reports_its_cargo_vcs_info_not_the_surrounding_repository()
         "{\"files\":{},\"package\":null}",
     )
     .unwrap();
-    build(&dir, &[]);
-    let dump = Dump::of(&binary("debug", name));
+    let dump = built(&dir, name);
     assert_eq!(
         (dump.get("revision"), dump.get("branch")),
         (UNKNOWN, UNKNOWN)

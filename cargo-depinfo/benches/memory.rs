@@ -94,29 +94,16 @@ fn count_answer(mod_info: usize, programs: usize) -> String {
 /// An instant-vector answer with `foreign` series of other metrics (each with `name` and
 /// `version` labels, as a careless or hostile server could send) and 1,000 of ours, counted.
 fn foreign_answer(foreign: usize) -> String {
-    let mut out = String::with_capacity(foreign * 230 + 200_000);
-    out.push_str(r#"{"status":"success","data":{"resultType":"vector","result":["#);
-    for n in 0..foreign {
-        let _ = write!(
-            out,
-            r#"{{"metric":{{"__name__":"http_requests_total","instance":"10.0.{}.{}:8080","job":"web","name":"route-{n}","version":"1.0.{n}","code":"200"}},"value":[1763770000.123,"{n}"]}},"#,
-            n / 256 % 256,
-            n % 256
-        );
-    }
-    for n in 0..1_000 {
-        if n > 0 {
-            out.push(',');
-        }
-        let _ = write!(
-            out,
-            r#"{{"metric":{{"job":"svc","name":"crate-{n}","program":"svc-{}","version":"1.{}.0"}},"value":[1763770000.123,"3"]}}"#,
-            n % 10,
-            n % 4
-        );
-    }
-    out.push_str("]}}");
-    out
+    testkit::answer_with_foreign(
+        foreign,
+        (0..1_000).map(|n| {
+            format!(
+                r#"{{"metric":{{"job":"svc","name":"crate-{n}","program":"svc-{}","version":"1.{}.0"}},"value":[1763770000.123,"3"]}}"#,
+                n % 10,
+                n % 4
+            )
+        }),
+    )
 }
 
 fn main() {

@@ -79,6 +79,13 @@ pub use depinfo_wire::index_files::{CacheFileError, IndexFileError};
 pub use crate::render::prometheus::{LabelStyle, push_program};
 pub use crate::sources::prometheus_api::query as prometheus_query;
 
+/// Writes `error: <message>` to stderr as one line, every control and invisible format
+/// character escaped ([`printable_line`]): messages name inputs (paths, URLs, values) that may
+/// hold them. What the binaries (`cargo-depinfo`, depinfo-server's) say of a failure.
+pub fn eprint_error(message: &str) {
+    eprintln!("error: {}", printable_line(message));
+}
+
 /// The parsers of network answers and of cargo's index cache, public only with the
 /// `test-util` feature, for the property tests (tests/network_parsers.rs,
 /// tests/registry_parsers.rs): not part of the stable API.

@@ -66,11 +66,7 @@ fn main() -> ExitCode {
     let outcome = match run(cli.command) {
         Ok(outcome) => outcome,
         Err(e) => {
-            // Messages name inputs (paths, URLs, values) that may hold control characters.
-            eprintln!(
-                "error: {}",
-                cargo_depinfo::printable_line(&format!("{e:#}"))
-            );
+            cargo_depinfo::eprint_error(&format!("{e:#}"));
             return ExitCode::from(EXIT_ERROR);
         }
     };
@@ -91,10 +87,7 @@ fn main() -> ExitCode {
         // `cargo depinfo inspect dir | head` is fine.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(EXIT_CLEAN),
         Err(e) => {
-            eprintln!(
-                "error: writing output: {}",
-                cargo_depinfo::printable_line(&e.to_string())
-            );
+            cargo_depinfo::eprint_error(&format!("writing output: {e}"));
             ExitCode::from(EXIT_ERROR)
         }
     }

@@ -240,17 +240,8 @@ fn now() -> u64 {
 }
 
 fn git(dir: &Path, args: &[&str]) {
-    let date = format!("@{} +0000", now() - 86_400);
     let out = testkit::run(
-        Command::new("git")
-            .arg("-C")
-            .arg(dir)
-            .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
-            .args(args)
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_AUTHOR_DATE", &date)
-            .env("GIT_COMMITTER_DATE", &date),
+        testkit::git_command(dir, &format!("@{} +0000", now() - 86_400)).args(args),
         LIMIT,
     );
     assert!(out.status.success(), "git {args:?}: {}", stderr(&out));

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use testkit::{run_with_input, stderr, stdout};
+use testkit::{stderr, stdout};
 
 const BIN: &str = env!("CARGO_BIN_EXE_cargo-depinfo");
 /// This package's manifest: `list` describes the cargo-depinfo workspace itself.
@@ -16,7 +16,8 @@ const MANIFEST: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
 /// For cargo-depinfo on local files and for one schema validation alike.
 const LIMIT: Duration = Duration::from_secs(120);
 
-/// Validates the document on stdin against bom-1.5; prints every violation and exits 1.
+/// The validator of bom-1.5 ([`testkit::python_schema_check`] prints every violation and exits
+/// 1).
 /// References between the bundled schemas are served from the package's files (no network):
 /// each is registered under its `$id` and under its file name next to bom-1.5's `$id`.
 const VALIDATE: &str = r#"
@@ -39,12 +40,7 @@ for f, s in schemas.items():
         resources.append((s["$id"], r))
 registry = referencing.Registry().with_resources(resources)
 validator = jsonschema.Draft7Validator(bom, registry=registry, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER)
-doc = json.load(sys.stdin)
-errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path))
-for e in errors:
-    print("/".join(str(p) for p in e.absolute_path) + ": " + e.message)
-print(f"validated against {bom_file}: {len(errors)} error(s)")
-sys.exit(1 if errors else 0)
+label = f"validated against {bom_file}: "
 "#;
 
 fn python_ready() {
@@ -75,11 +71,7 @@ fn validate(what: &str, document: &[u8]) {
 
 /// The validator run on `document`.
 fn schema_check(document: &[u8]) -> Output {
-    run_with_input(
-        Command::new("python3").args(["-c", VALIDATE]),
-        document,
-        LIMIT,
-    )
+    testkit::python_schema_check(VALIDATE, document, LIMIT)
 }
 
 fn run(args: &[&str]) -> Output {

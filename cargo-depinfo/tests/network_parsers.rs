@@ -981,18 +981,6 @@ fn a_hundred_thousand_samples_stream_in_constant_memory() {
 
 // ---- read as they arrive, bounded expansion (issue 18, defect 12) ------------------------
 
-/// A reader that gives at most `.1` bytes at a time, as a slow network does.
-struct Trickle<'a>(&'a [u8], usize);
-
-impl std::io::Read for Trickle<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.0.len().min(self.1.max(1)).min(buf.len());
-        buf[..n].copy_from_slice(&self.0[..n]);
-        self.0 = &self.0[n..];
-        Ok(n)
-    }
-}
-
 /// What a page gave, owned: every kept sample, and the skipped count with the first's line;
 /// or the error's message.
 type PageResult = Result<(Vec<Parsed>, usize, Option<usize>), String>;
@@ -1007,7 +995,7 @@ fn parsed_whole(page: &[u8], format: Format) -> PageResult {
 fn parsed_streamed(page: &[u8], format: Format, step: usize) -> PageResult {
     let mut out = Vec::new();
     let skipped = parse_exposition_reader(
-        Trickle(page, step),
+        testkit::Trickle(page, step),
         format,
         |_| true,
         |s| out.push(owned(&s)),
@@ -1050,7 +1038,7 @@ proptest! {
         let streamed = parsed_streamed(&bytes, format, step);
         prop_assert_eq!(&streamed, &whole);
         let (_, peak) = peak_during(|| {
-            parse_exposition_reader(Trickle(&bytes, step), format, |_| true, |_| {})
+            parse_exposition_reader(testkit::Trickle(&bytes, step), format, |_| true, |_| {})
         });
         prop_assert!(peak <= (256 << 10) + MAX_LINE + 1 + (4 << 10), "{peak} bytes");
     }
@@ -1109,7 +1097,13 @@ fn a_long_line_cut_by_many_reads_holds_one_capped_piece() {
 /// `step` bytes, in the reference's terms.
 fn streamed_from_reader(status: u16, body: &[u8], step: usize) -> Classified {
     classify_streamed(|on_sample| {
-        decode_prometheus_answer_reader(status, None, Trickle(body, step), &|_| true, on_sample)
+        decode_prometheus_answer_reader(
+            status,
+            None,
+            testkit::Trickle(body, step),
+            &|_| true,
+            on_sample,
+        )
     })
 }
 
@@ -1127,7 +1121,7 @@ proptest! {
         let got = streamed_from_reader(status, &body, step);
         prop_assert_eq!(&got, &reference(status, &body), "{}", String::from_utf8_lossy(&body));
         let (_, peak) = peak_during(|| {
-            decode_prometheus_answer_reader(status, None, Trickle(&body, step), &|_| true, &mut |_| {})
+            decode_prometheus_answer_reader(status, None, testkit::Trickle(&body, step), &|_| true, &mut |_| {})
         });
         // The read buffer, and one sample's labels (owned when read from a stream).
         prop_assert!(peak <= (64 << 10) + (48 << 10) + 2 * body.len(), "{peak} bytes");
@@ -1163,7 +1157,7 @@ proptest! {
         .unwrap();
         let mut handed = Vec::new();
         let keep = |n: Option<&str>| n == Some("rust_mod_info");
-        let answer = decode_prometheus_answer_reader(200, None, Trickle(&body, 4096), &keep, &mut |s| {
+        let answer = decode_prometheus_answer_reader(200, None, testkit::Trickle(&body, 4096), &keep, &mut |s| {
             handed.push(s.label("i").unwrap().parse::<usize>().unwrap());
         })
         .unwrap();

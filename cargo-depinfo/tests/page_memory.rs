@@ -190,26 +190,14 @@ fn a_huge_label_is_skipped_without_being_held() {
 /// An instant-vector answer: `foreign` series of another metric (each with `name` and
 /// `version` labels) and ten of ours.
 fn answer_with_foreign(foreign: usize) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::from(r#"{"status":"success","data":{"resultType":"vector","result":["#);
-    for n in 0..foreign {
-        let _ = write!(
-            out,
-            r#"{{"metric":{{"__name__":"http_requests_total","instance":"10.0.0.{}:80","job":"web","name":"route-{n}","version":"1.0.{n}"}},"value":[1763770000.1,"1"]}},"#,
-            n % 250
-        );
-    }
-    for n in 0..10 {
-        if n > 0 {
-            out.push(',');
-        }
-        let _ = write!(
-            out,
-            r#"{{"metric":{{"__name__":"rust_mod_info","instance":"10.1.0.{n}:80","job":"svc","name":"crate-{n}","program":"svc","version":"1.0.0"}},"value":[1763770000.1,"1"]}}"#
-        );
-    }
-    out.push_str("]}}");
-    out
+    testkit::answer_with_foreign(
+        foreign,
+        (0..10).map(|n| {
+            format!(
+                r#"{{"metric":{{"__name__":"rust_mod_info","instance":"10.1.0.{n}:80","job":"svc","name":"crate-{n}","program":"svc","version":"1.0.0"}},"value":[1763770000.1,"1"]}}"#
+            )
+        }),
+    )
 }
 
 /// Regression (issue 18, defect 12): an API answer of 500,000 series that are not ours took

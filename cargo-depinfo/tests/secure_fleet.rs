@@ -260,31 +260,26 @@ fn an_https_metrics_page_is_read_with_its_ca_and_refused_without() {
         ])
     };
 
-    let ca = config("ca.yml", &format!("  ca_file: {}\n", certs.ca.display()));
-    let (code, out, err) = affected(&ca);
-    assert_eq!(code, 1, "{err}");
-    assert_eq!(
-        out,
-        format!("{}: alpha: itoa 1.0.15 crates.io\n", server.addr())
+    // `ca_file: CA` and more lines of tls_config.
+    let ca_file = |name: &str, ca: &Path, more: &str| {
+        config(name, &format!("  ca_file: {}\n{more}", ca.display()))
+    };
+    let ca = ca_file("ca.yml", &certs.ca, "");
+    finds_alpha_itoa(
+        &url,
+        &server.addr().to_string(),
+        &["--http.config.file", &ca],
     );
 
     // The name the certificate holds, given as server_name for another URL host: accepted;
     // a name it does not hold: "wrong host name".
-    let named = config(
-        "named.yml",
-        &format!(
-            "  ca_file: {}\n  server_name: localhost\n",
-            certs.ca.display()
-        ),
-    );
+    let named = ca_file("named.yml", &certs.ca, "  server_name: localhost\n");
     let (code, _, err) = affected(&named);
     assert_eq!(code, 1, "{err}");
-    let misnamed = config(
+    let misnamed = ca_file(
         "misnamed.yml",
-        &format!(
-            "  ca_file: {}\n  server_name: elsewhere.example\n",
-            certs.ca.display()
-        ),
+        &certs.ca,
+        "  server_name: elsewhere.example\n",
     );
     let (code, _, err) = affected(&misnamed);
     assert_eq!(code, 2);
@@ -296,23 +291,11 @@ fn an_https_metrics_page_is_read_with_its_ca_and_refused_without() {
     );
 
     // Another CA, or none: not trusted. insecure_skip_verify: read anyway.
-    let other = config(
-        "other.yml",
-        &format!("  ca_file: {}\n", certs.other_ca.display()),
-    );
-    for args in [
-        vec!["affected", "itoa", "1", "--metrics", &url],
-        vec![
-            "affected",
-            "itoa",
-            "1",
-            "--metrics",
-            &url,
-            "--http.config.file",
-            &other,
-        ],
+    let other = ca_file("other.yml", &certs.other_ca, "");
+    for (code, _, err) in [
+        depinfo(&["affected", "itoa", "1", "--metrics", &url]),
+        affected(&other),
     ] {
-        let (code, _, err) = depinfo(&args);
         assert_eq!(code, 2);
         assert_eq!(
             err,
@@ -416,18 +399,7 @@ fn redirects_are_followed_and_bounded() {
         "/loop" => Reply::redirect(301, "/loop"),
         _ => Reply::not_found(),
     });
-    let (code, out, err) = depinfo(&[
-        "affected",
-        "itoa",
-        "1",
-        "--metrics",
-        &server.url("/metrics"),
-    ]);
-    assert_eq!(code, 1, "{err}");
-    assert_eq!(
-        out,
-        format!("{}: alpha: itoa 1.0.15 crates.io\n", server.host_port())
-    );
+    finds_alpha_itoa(&server.url("/metrics"), &server.host_port(), &[]);
     assert_eq!(server.requests(), ["/metrics", "/moved", "/real/metrics"]);
 
     let (code, _, err) = depinfo(&["spread", "--metrics", &server.url("/loop")]);
@@ -444,18 +416,25 @@ fn redirects_are_followed_and_bounded() {
 
     let scratch = Scratch::new("no-redirects");
     let config = write(scratch.path(), "http.yml", "follow_redirects: false\n");
-    let (code, _, err) = depinfo(&[
-        "spread",
-        "--metrics",
-        &server.url("/metrics"),
-        "--http.config.file",
-        &config,
-    ]);
+    let (code, _, err) = spread_with_config(&server.url("/metrics"), &config);
     assert_eq!(code, 2);
     assert_eq!(
         err,
         format!("error: {}: HTTP 302\n", server.url("/metrics"))
     );
+}
+
+/// `spread --metrics URL --http.config.file CONFIG`.
+fn spread_with_config(url: &str, config: &str) -> (i32, String, String) {
+    depinfo(&["spread", "--metrics", url, "--http.config.file", config])
+}
+
+/// `affected itoa 1 --metrics URL EXTRA...` finds alpha's itoa 1.0.15 on the page at `url`:
+/// exit 1 and the one line naming `host`.
+fn finds_alpha_itoa(url: &str, host: &str, extra: &[&str]) {
+    let (code, out, err) = depinfo(&[&["affected", "itoa", "1", "--metrics", url], extra].concat());
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(out, format!("{host}: alpha: itoa 1.0.15 crates.io\n"));
 }
 
 fn gzip(data: &[u8]) -> Vec<u8> {
@@ -470,18 +449,7 @@ fn a_gzip_page_is_inflated_and_a_gzip_bomb_is_refused() {
     let server = Server::fixed(
         Reply::ok(EXPOSITION, gzip(page.as_bytes())).header("Content-Encoding", "gzip"),
     );
-    let (code, out, err) = depinfo(&[
-        "affected",
-        "itoa",
-        "1",
-        "--metrics",
-        &server.url("/metrics"),
-    ]);
-    assert_eq!(code, 1, "{err}");
-    assert_eq!(
-        out,
-        format!("{}: alpha: itoa 1.0.15 crates.io\n", server.host_port())
-    );
+    finds_alpha_itoa(&server.url("/metrics"), &server.host_port(), &[]);
     testkit::assert_contains(
         &server.heads()[0].to_ascii_lowercase(),
         "accept-encoding: gzip",
@@ -618,13 +586,7 @@ fn headers_reach_every_request_and_are_never_printed() {
         )
     );
     let bad = write(scratch.path(), "bad.yml", "tls_config:\n  ca_fiel: x\n");
-    let (code, _, err) = depinfo(&[
-        "spread",
-        "--metrics",
-        &server.url("/"),
-        "--http.config.file",
-        &bad,
-    ]);
+    let (code, _, err) = spread_with_config(&server.url("/"), &bad);
     assert_eq!(code, 2);
     assert!(
         err.starts_with(&format!(

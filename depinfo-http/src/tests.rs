@@ -192,9 +192,11 @@ proptest::proptest! {
     }
 }
 
-/// A loopback server answering each connection with the next answer sent on the channel,
-/// as raw bytes, then closing it; returns the port.
-fn raw_answers() -> (u16, std::sync::mpsc::Sender<Vec<u8>>) {
+/// A loopback server taking each connection with the next answer sent on the channel, which
+/// `respond` writes (as raw bytes) before the connection closes; returns the port.
+fn answering(
+    respond: impl Fn(&mut std::net::TcpStream, &[u8]) + Send + 'static,
+) -> (u16, std::sync::mpsc::Sender<Vec<u8>>) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
@@ -202,19 +204,27 @@ fn raw_answers() -> (u16, std::sync::mpsc::Sender<Vec<u8>>) {
         for stream in listener.incoming() {
             let Ok(answer) = rx.recv() else { break };
             let Ok(mut s) = stream else { continue };
-            let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-            let mut head = Vec::new();
-            let mut buf = [0u8; 1024];
-            while !head.ends_with(b"\r\n\r\n") {
-                match s.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => head.extend_from_slice(&buf[..n]),
-                }
-            }
-            let _ = s.write_all(&answer);
+            respond(&mut s, &answer);
         }
     });
     (port, tx)
+}
+
+/// A loopback server answering each connection with the next answer sent on the channel,
+/// as raw bytes, once it has read the request's head, then closing it; returns the port.
+fn raw_answers() -> (u16, std::sync::mpsc::Sender<Vec<u8>>) {
+    answering(|s, answer| {
+        let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+        let mut head = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !head.ends_with(b"\r\n\r\n") {
+            match s.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => head.extend_from_slice(&buf[..n]),
+            }
+        }
+        let _ = s.write_all(answer);
+    })
 }
 
 fn chunked_answer(chunks: &[(Vec<u8>, Option<u64>, bool)]) -> Vec<u8> {
@@ -491,22 +501,14 @@ fn headers_dripping_past_the_deadline_time_out() {
 /// A loopback "SOCKS proxy" answering each connection with the next answer sent on the
 /// channel, whatever the client says, then closing; returns its port.
 fn raw_socks_answers() -> (u16, std::sync::mpsc::Sender<Vec<u8>>) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(answer) = rx.recv() else { break };
-            let Ok(mut s) = stream else { continue };
-            let _ = s.set_read_timeout(Some(Duration::from_millis(200)));
-            let mut buf = [0u8; 512];
-            let _ = s.read(&mut buf);
-            let _ = s.write_all(&answer);
-            // Whatever the client sends next is read and dropped.
-            let _ = s.read(&mut buf);
-        }
-    });
-    (port, tx)
+    answering(|s, answer| {
+        let _ = s.set_read_timeout(Some(Duration::from_millis(200)));
+        let mut buf = [0u8; 512];
+        let _ = s.read(&mut buf);
+        let _ = s.write_all(answer);
+        // Whatever the client sends next is read and dropped.
+        let _ = s.read(&mut buf);
+    })
 }
 
 proptest::proptest! {

@@ -861,28 +861,9 @@ mod tests {
 
     /// The guide's certificate with more `-addext` extensions.
     fn certificate_with(dir: &Path, name: &str, extensions: &[&str]) -> CertificateDer<'static> {
-        let (key, pem) = (format!("{name}.key"), format!("{name}.pem"));
-        let mut args = vec![
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-days",
-            "30",
-            "-keyout",
-            &key,
-            "-out",
-            &pem,
-            "-subj",
-            "/CN=localhost",
-            "-addext",
-            "subjectAltName=DNS:localhost",
-        ];
-        args.extend(extensions.iter().flat_map(|e| ["-addext", e]));
-        testkit::openssl(dir, &args);
+        let mut all = vec!["subjectAltName=DNS:localhost"];
+        all.extend(extensions);
+        testkit::self_signed_p256(dir, name, 30, "/CN=localhost", &all);
         let path = dir.join(format!("{name}.pem"));
         let bytes = std::fs::read(&path).unwrap();
         certificates(&PemFile { path, bytes }).unwrap().remove(0)

@@ -18,7 +18,7 @@ use std::time::Duration;
 use build_info_collector::{DepsEntry, DepsList};
 use serde_json::Value;
 use testkit::{
-    Scratch, fake_instance, get, query, sorted_listeners, start_catalog, start_prometheus_on,
+    Scratch, fake_instance, get, query, sorted_listeners, start_catalog, start_catalog_prometheus,
     terminate, unused_addr, wait_until,
 };
 
@@ -119,17 +119,15 @@ fn the_catalog_resolves_the_fleets_lists_through_prometheus_and_refuses_liars() 
         vec![(dc.clone(), c.text().as_bytes().to_vec())],
     );
 
-    let prom = unused_addr().to_string();
     let catalog_addr = unused_addr().to_string();
-    let config = scratch.join("prometheus.yml");
-    std::fs::write(
-        &config,
-        format!(
-            "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: fleet\n    static_configs:\n      - targets: ['{liar_modified}', '{liar_other}', '{honest_a}', '{honest_b}']\n  - job_name: spoof\n    honor_labels: true\n    static_configs:\n      - targets: ['{spoofer}']\n  - job_name: catalog\n    static_configs:\n      - targets: ['{catalog_addr}']\n"
+    let (mut prometheus, prom) = start_catalog_prometheus(
+        &scratch,
+        &[&liar_modified, &liar_other, &honest_a, &honest_b],
+        &format!(
+            "  - job_name: spoof\n    honor_labels: true\n    static_configs:\n      - targets: ['{spoofer}']\n"
         ),
-    )
-    .unwrap();
-    let mut prometheus = start_prometheus_on(&prom, &config, &scratch.join("data"));
+        &catalog_addr,
+    );
     // Every instance scraped before the catalog's first round, so that each digest's liar is
     // among its candidates from the start.
     wait_until("the fleet scraped", LIMIT, || {

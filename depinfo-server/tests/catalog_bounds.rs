@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use build_info_collector::{DepsEntry, DepsList};
 use testkit::{
-    Page, Scratch, fake_instance_with_page, get, query, start_catalog, start_prometheus_on,
+    Page, Scratch, fake_instance_with_page, get, query, start_catalog, start_catalog_prometheus,
     terminate, unused_addr, wait_until,
 };
 
@@ -137,17 +137,9 @@ fn a_hostile_target_meets_the_byte_cap_and_lists_that_leave_prometheus_are_dropp
         vec![document(&old), document(&new)],
     );
 
-    let prom = unused_addr().to_string();
     let catalog_addr = unused_addr().to_string();
-    let config = scratch.join("prometheus.yml");
-    std::fs::write(
-        &config,
-        format!(
-            "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: fleet\n    static_configs:\n      - targets: ['{hostile_at}', '{honest_at}']\n  - job_name: catalog\n    static_configs:\n      - targets: ['{catalog_addr}']\n"
-        ),
-    )
-    .unwrap();
-    let mut prometheus = start_prometheus_on(&prom, &config, &scratch.join("data"));
+    let (mut prometheus, prom) =
+        start_catalog_prometheus(&scratch, &[&hostile_at, &honest_at], "", &catalog_addr);
     wait_until("the fleet scraped", LIMIT, || {
         query(&prom, "count(rust_build_info)")
             .first()

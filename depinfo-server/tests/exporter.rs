@@ -400,19 +400,20 @@ fn prometheus_counts_a_program_once_and_finds_who_runs_a_stale_binary() {
     // cargo depinfo asks with the same rule: the service once (through its collector, job
     // `service`), and the program only the exporter sees through the exporter.
     let base = format!("http://{prom}");
-    let out = testkit::run(
-        Command::new(testkit::cargo_depinfo_bin()).args([
-            "affected",
-            "prometheus",
-            "*",
-            "--prometheus",
-            &base,
-            "--format",
-            "json",
-        ]),
-        Duration::from_secs(60),
-    );
-    let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
+    // `cargo depinfo ARGS --prometheus BASE --format json`: its answer.
+    let ask = |args: &[&str]| -> Value {
+        let out = testkit::run(
+            Command::new(testkit::cargo_depinfo_bin()).args(args).args([
+                "--prometheus",
+                &base,
+                "--format",
+                "json",
+            ]),
+            Duration::from_secs(60),
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let answer = ask(&["affected", "prometheus", "*"]);
     // The exporter sees every process on the host, other tests' programs included: only
     // this test's are judged.
     let runners: Vec<(&str, &str)> = answer["affected"]
@@ -423,19 +424,7 @@ fn prometheus_counts_a_program_once_and_finds_who_runs_a_stale_binary() {
         .filter(|(program, _)| ["exporter-svc", "stale-app"].contains(program))
         .collect();
     assert_eq!(runners, [("exporter-svc", "service")], "{answer}");
-    let out = testkit::run(
-        Command::new(testkit::cargo_depinfo_bin()).args([
-            "spread",
-            "--crate",
-            "itoa",
-            "--prometheus",
-            &base,
-            "--format",
-            "json",
-        ]),
-        Duration::from_secs(60),
-    );
-    let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let answer = ask(&["spread", "--crate", "itoa"]);
     let mut programs: Vec<(String, String, u64)> = answer["crates"][0]["versions"]
         .as_array()
         .unwrap()
@@ -787,20 +776,14 @@ proptest::proptest! {
 
 #[test]
 fn a_silent_client_is_closed_after_the_header_read_timeout() {
-    use std::io::{Read as _, Write as _};
+    use std::io::Read as _;
 
     let (mut exporter, addr) =
         start_exporter(&["--header-read-timeout", "1", "--proc-root", "/nonexistent"]);
     // Half a request head, then silence: closed after the header read timeout, even with
     // slots to spare. (That a newcomer takes its slot at once when none is free is in
     // tests/exporter_fairness.rs.)
-    let mut silent = std::net::TcpStream::connect(&addr).unwrap();
-    silent
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    silent
-        .write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
-        .unwrap();
+    let mut silent = testkit::half_request_client(&addr);
     let started = Instant::now();
     let answer = testkit::get(&addr, "/metrics").unwrap();
     assert_eq!(answer.status, 200);

@@ -172,6 +172,71 @@ fn timed_get(addr: &str, target: &str) -> (u16, Duration) {
     (status, started.elapsed())
 }
 
+/// The exporter with `max` connection slots, a header read timeout of 60 s and a scan every
+/// second: its guard and address.
+fn exporter_with_slots(max: usize) -> (Running, String) {
+    start_exporter(&[
+        "--interval",
+        "1",
+        "--max-connections",
+        &max.to_string(),
+        "--header-read-timeout",
+        "60",
+    ])
+}
+
+/// The exporter with one connection slot, a header read timeout of 60 s and no processes to
+/// scan: its guard and address.
+fn exporter_with_one_slot() -> (Running, String) {
+    start_exporter(&[
+        "--max-connections",
+        "1",
+        "--header-read-timeout",
+        "60",
+        "--proc-root",
+        "/nonexistent",
+    ])
+}
+
+/// While 300 idle and slow connections are held against `server`'s `max` slots: 15 rounds of
+/// `GET` of each of `targets`, each answered 200 within 5 s (`check` sees each target's body),
+/// never more connections open than the limit; then the idle connections closed to make room
+/// were at least one per answered request, and the 236 that never fit.
+fn answered_under_attack(
+    server: &mut Running,
+    addr: &str,
+    max: usize,
+    targets: &[&str],
+    check: impl Fn(&str, &str),
+) {
+    let idle = sockets(server);
+    let attacker = Attacker::start(addr, 260, 20, 20);
+    let limit = Duration::from_secs(5);
+    let mut answered = 0;
+    for round in 0..15 {
+        for target in targets {
+            let started = Instant::now();
+            let answer = testkit::get(addr, target);
+            let took = started.elapsed();
+            let (status, body) = answer.map_or((0, String::new()), |r| (r.status, r.body));
+            assert_eq!(status, 200, "{target}, round {round}, after {took:?}");
+            assert!(took < limit, "{target}, round {round}: {took:?}");
+            check(target, &body);
+            answered += 1;
+        }
+        // Never more connections than the limit, whatever the attacker does (give or take one
+        // closed connection whose task has not been dropped yet).
+        let open = sockets(server) - idle;
+        assert!(open <= max + 1, "{open} connections open, limit {max}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let closed = attacker.closed();
+    assert!(
+        closed >= answered + 236,
+        "only {closed} idle connections closed"
+    );
+}
+
 /// Regression (issue 18, defect 6): 300 connections held open (and reopened as soon as they
 /// are closed) made every scrape and health check time out, and 70 made a scrape wait 10 s
 /// for the header read timeout. Now the newcomer takes the slot of the connection that has
@@ -181,40 +246,16 @@ fn scrapes_and_health_checks_are_answered_while_300_idle_connections_are_held() 
     // A header read timeout of 60 s: an answer that came only once an idle client timed out
     // would take a minute; the bound below is 5 s.
     let max = 64;
-    let (mut exporter, addr) = start_exporter(&[
-        "--interval",
-        "1",
-        "--max-connections",
-        &max.to_string(),
-        "--header-read-timeout",
-        "60",
-    ]);
-    // The listening socket and the runtime's own (its signal driver's socket pair).
-    let idle = sockets(&mut exporter);
-    let attacker = Attacker::start(&addr, 260, 20, 20);
-    let limit = Duration::from_secs(5);
-    let mut answered = 0;
-    for round in 0..15 {
-        for target in ["/metrics", "/healthz"] {
-            let (status, took) = timed_get(&addr, target);
-            assert_eq!(status, 200, "{target}, round {round}, after {took:?}");
-            assert!(took < limit, "{target}, round {round}: {took:?}");
-            answered += 1;
-        }
-        // Never more connections than the limit, whatever the attacker does (give or take one
-        // closed connection whose task has not been dropped yet).
-        let open = sockets(&mut exporter) - idle;
-        assert!(open <= max + 1, "{open} connections open, limit {max}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    // Idle connections were closed to make room: at least one per answered request, and the
-    // 236 that never fit.
-    let closed = attacker.closed();
-    assert!(
-        closed >= answered + 236,
-        "only {closed} idle connections closed"
+    let (mut exporter, addr) = exporter_with_slots(max);
+    // The listening socket and the runtime's own (its signal driver's socket pair) are
+    // counted before the attack.
+    answered_under_attack(
+        &mut exporter,
+        &addr,
+        max,
+        &["/metrics", "/healthz"],
+        |_, _| {},
     );
-    drop(attacker);
     exporter.kill();
 }
 
@@ -223,21 +264,8 @@ fn scrapes_and_health_checks_are_answered_while_300_idle_connections_are_held() 
 /// and the client that held it is closed.
 #[test]
 fn a_half_sent_request_gives_its_slot_to_a_scrape_at_once() {
-    let (mut exporter, addr) = start_exporter(&[
-        "--max-connections",
-        "1",
-        "--header-read-timeout",
-        "60",
-        "--proc-root",
-        "/nonexistent",
-    ]);
-    let mut silent = TcpStream::connect(&addr).unwrap();
-    silent
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    silent
-        .write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
-        .unwrap();
+    let (mut exporter, addr) = exporter_with_one_slot();
+    let mut silent = testkit::half_request_client(&addr);
     // The exporter has accepted it and holds it (no answer, no close).
     std::thread::sleep(Duration::from_millis(200));
     let (status, took) = timed_get(&addr, "/metrics");
@@ -256,14 +284,7 @@ fn a_half_sent_request_gives_its_slot_to_a_scrape_at_once() {
 /// to a newcomer, and its next request finds the connection closed.
 #[test]
 fn an_idle_keep_alive_connection_gives_its_slot_to_a_newcomer() {
-    let (mut exporter, addr) = start_exporter(&[
-        "--max-connections",
-        "1",
-        "--header-read-timeout",
-        "60",
-        "--proc-root",
-        "/nonexistent",
-    ]);
+    let (mut exporter, addr) = exporter_with_one_slot();
     let mut keep = TcpStream::connect(&addr).unwrap();
     keep.set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
@@ -288,14 +309,7 @@ fn an_idle_keep_alive_connection_gives_its_slot_to_a_newcomer() {
 #[test]
 fn clients_that_never_read_their_answers_give_their_slots_away() {
     let max = 8;
-    let (mut exporter, addr) = start_exporter(&[
-        "--interval",
-        "1",
-        "--max-connections",
-        &max.to_string(),
-        "--header-read-timeout",
-        "60",
-    ]);
+    let (mut exporter, addr) = exporter_with_slots(max);
     let pipelined = b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n".repeat(100);
     let mut readers: Vec<TcpStream> = (0..max)
         .map(|_| {
@@ -352,33 +366,17 @@ fn the_catalog_answers_scrapes_while_300_idle_connections_are_held() {
             max.to_string().as_ref(),
         ],
     );
-    let idle = sockets(&mut catalog);
-    let attacker = Attacker::start(&addr, 260, 20, 20);
-    let limit = Duration::from_secs(5);
-    let mut answered = 0;
-    for round in 0..15 {
-        for target in ["/metrics", list.as_str()] {
-            let started = Instant::now();
-            let answer = testkit::get(&addr, target);
-            let took = started.elapsed();
-            let (status, body) = answer.map_or((0, String::new()), |r| (r.status, r.body));
-            assert_eq!(status, 200, "{target}, round {round}, after {took:?}");
-            assert!(took < limit, "{target}, round {round}: {took:?}");
+    answered_under_attack(
+        &mut catalog,
+        &addr,
+        max,
+        &["/metrics", list.as_str()],
+        |target, body| {
             if target == list {
                 assert_eq!(body, document);
             }
-            answered += 1;
-        }
-        let open = sockets(&mut catalog) - idle;
-        assert!(open <= max + 1, "{open} connections open, limit {max}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let closed = attacker.closed();
-    assert!(
-        closed >= answered + 236,
-        "only {closed} idle connections closed"
+        },
     );
-    drop(attacker);
     assert!(
         testkit::terminate(&mut catalog),
         "the catalog did not exit 0 on SIGTERM"

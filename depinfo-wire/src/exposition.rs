@@ -815,7 +815,7 @@ mod tests {
         for step in [1, 7, 4096, 1 << 20] {
             let mut names = Vec::new();
             let skipped = parse_reader(
-                Trickle(page.as_bytes(), step),
+                testkit::Trickle(page.as_bytes(), step),
                 Format::Text,
                 |n| n == "rust_mod_info",
                 |s| names.push(s.label("name").unwrap().len()),
@@ -839,18 +839,6 @@ mod tests {
                 .ends_with("rust_mod_info: the line is longer than 65536 bytes"),
             "{e}"
         );
-    }
-
-    /// A reader that gives at most `.1` bytes at a time.
-    struct Trickle<'a>(&'a [u8], usize);
-
-    impl std::io::Read for Trickle<'_> {
-        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-            let n = self.0.len().min(self.1).min(buf.len());
-            buf[..n].copy_from_slice(&self.0[..n]);
-            self.0 = &self.0[n..];
-            Ok(n)
-        }
     }
 
     /// A reader that fails with `Interrupted` before each read that gives data (as a read cut
@@ -979,7 +967,7 @@ mod tests {
             ] {
                 let mut zs = Vec::new();
                 let streamed = parse_reader(
-                    Trickle(page.as_bytes(), step),
+                    testkit::Trickle(page.as_bytes(), step),
                     Format::Text,
                     |n| n == "rust_mod_info",
                     |s| zs.push(s.label("z").unwrap().len()),

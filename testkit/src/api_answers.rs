@@ -45,3 +45,28 @@ pub fn fleet_api(mod_info: String, build_info: String) -> Server {
         Reply::ok("application/json", body.as_bytes())
     })
 }
+
+/// An instant-vector answer: `foreign` series of another metric (`http_requests_total`, each
+/// with `name` and `version` labels, as a careless or hostile server could send), then the
+/// sample objects `ours` gives (JSON objects, written as they are).
+pub fn answer_with_foreign(foreign: usize, ours: impl IntoIterator<Item = String>) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(foreign * 230 + 200_000);
+    out.push_str(r#"{"status":"success","data":{"resultType":"vector","result":["#);
+    for n in 0..foreign {
+        let _ = write!(
+            out,
+            r#"{{"metric":{{"__name__":"http_requests_total","instance":"10.0.{}.{}:8080","job":"web","name":"route-{n}","version":"1.0.{n}","code":"200"}},"value":[1763770000.123,"{n}"]}},"#,
+            n / 256 % 256,
+            n % 256
+        );
+    }
+    for (n, sample) in ours.into_iter().enumerate() {
+        if n > 0 {
+            out.push(',');
+        }
+        out.push_str(&sample);
+    }
+    out.push_str("]}}");
+    out
+}

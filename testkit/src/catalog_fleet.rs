@@ -151,3 +151,25 @@ pub fn terminate(child: &mut Running) -> bool {
     assert!(sent.status.success(), "kill -TERM {pid} failed");
     child.wait(Duration::from_secs(10)).success()
 }
+
+/// A Prometheus ([`crate::start_prometheus`]) for a catalog test, its configuration and data
+/// in `dir`: every second it scrapes the `fleet` targets (job `fleet`), the `jobs` (more
+/// entries of `scrape_configs`, as YAML), and the catalog that is to listen at `catalog` (job
+/// `catalog`). Returns its guard and address.
+pub fn start_catalog_prometheus(
+    dir: &std::path::Path,
+    fleet: &[&str],
+    jobs: &str,
+    catalog: &str,
+) -> (Running, String) {
+    let config = dir.join("prometheus.yml");
+    let fleet = fleet.join("', '");
+    std::fs::write(
+        &config,
+        format!(
+            "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: fleet\n    static_configs:\n      - targets: ['{fleet}']\n{jobs}  - job_name: catalog\n    static_configs:\n      - targets: ['{catalog}']\n"
+        ),
+    )
+    .unwrap_or_else(|e| panic!("{}: {e}", config.display()));
+    crate::start_prometheus(&config, &dir.join("data"))
+}

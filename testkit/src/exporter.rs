@@ -54,3 +54,19 @@ pub fn cargo_depinfo_bin() -> PathBuf {
     );
     bin
 }
+
+/// A client of the server at `addr` that sends half a request head and then nothing (reads
+/// give up after 10 s): what a server's header read timeout, or its fairness to newcomers,
+/// is tested with.
+pub fn half_request_client(addr: &str) -> std::net::TcpStream {
+    use std::io::Write as _;
+    let mut client =
+        std::net::TcpStream::connect(addr).unwrap_or_else(|e| panic!("connect to {addr}: {e}"));
+    client
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    client
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    client
+}

@@ -11,7 +11,8 @@
 //!   client asked for and how it authenticated.
 //! - [`Certificates`], [`TlsPages`]: a CA and a server certificate made by `openssl`, and an
 //!   HTTPS page server (`openssl s_server -WWW`), killed on drop; [`openssl`] runs it,
-//!   [`guide_certificate`] makes the self-signed certificate of Prometheus' TLS guide.
+//!   [`guide_certificate`] makes the self-signed certificate of Prometheus' TLS guide,
+//!   [`self_signed_p256`] any self-signed P-256 certificate.
 //! - [`run`], [`run_ok`], [`run_with_input`] and [`Running`]: child processes with a time
 //!   limit, killed when the limit passes or the guard drops, output captured;
 //!   [`run_with_proxy_env`] with only the proxy variables a test gives; [`wait_exec`] until
@@ -30,14 +31,20 @@
 //!   builds as in a fresh container, without the network), recording what cargo downloaded.
 //! - [`check_golden`]: output compared with a file, rewritten on request.
 //! - [`fenced_lines`]: the code blocks of a README section, for tests that run what it shows.
+//! - [`Trickle`]: a reader giving a few bytes at a time.
 //! - [`mutation`]: byte-level mutations of valid inputs for parsers' property tests.
 //! - [`metrics_page()`]: large `/metrics` pages with our series among histograms and counters.
+//! - [`answer_with_foreign`]: a Prometheus API answer with series not ours before ours.
 //! - [`layout_fleet`]: the 1,000-instance fleet of the scale benches, as names and numbers.
-//! - [`start_exporter`]: the real exporter on a port it picks, and the address it announced.
+//! - [`start_exporter`]: the real exporter on a port it picks, and the address it announced;
+//!   [`half_request_client`], a client that sends half a request head and waits.
 //! - [`start_catalog`], [`fake_instance`], [`terminate`]: the real catalog with its stderr
 //!   [`Lines`], instances that serve (or lie about) their lists (on a [`Page`] that may
-//!   change: [`fake_instance_with_page`]), and a SIGTERM stop.
+//!   change: [`fake_instance_with_page`]), a SIGTERM stop, and the Prometheus that scrapes
+//!   them and the catalog ([`start_catalog_prometheus`]).
 //! - [`advisory_db()`]: the fixture advisory database (RustSec's layout, one git commit).
+//! - [`python_schema_check`]: a JSON document checked against a schema by Python's
+//!   `jsonschema`.
 //! - [`measured`]: the wall time and peak RSS of a whole command, for memory benches.
 //!
 //! ```
@@ -71,27 +78,30 @@ mod peak_rss;
 mod promtool;
 mod registry;
 mod relay;
+mod schema_check;
 mod scratch;
 mod socks_proxy;
 mod tls;
+mod trickle;
 mod zlib;
 
 pub use advisory_db::advisory_db;
-pub use api_answers::{fleet_answers, fleet_api};
+pub use api_answers::{answer_with_foreign, fleet_answers, fleet_api};
 pub use binaries::{
     auditable_binary, auditable_sleeper, bldinfo_json_with_facts, dep_v0_json, elf_with_sections,
     mach_o_with_sections, noise, pe_with_sections, plain_binary, sleep_binary, with_sections,
     with_sections_on,
 };
 pub use catalog_fleet::{
-    Lines, Page, fake_instance, fake_instance_with_page, start_catalog, terminate,
+    Lines, Page, fake_instance, fake_instance_with_page, start_catalog, start_catalog_prometheus,
+    terminate,
 };
 pub use child::{
     Running, announced, run, run_ok, run_with_input, run_with_proxy_env, stderr, stderr_lines,
     stdout, wait_exec, wait_exec_inode,
 };
 pub use counting_alloc::{CountingAllocator, held_after, peak_during};
-pub use exporter::{cargo_depinfo_bin, start_exporter};
+pub use exporter::{cargo_depinfo_bin, half_request_client, start_exporter};
 pub use fixture_project::{
     binary, cargo, copy_fixture, git, git_command, git_init_commit, target_dir, workspace_root,
 };
@@ -109,9 +119,13 @@ pub use metrics_page::{PageSpec, metrics_page};
 pub use peak_rss::{Measured, answer_measure_request, measured};
 pub use promtool::{check_metrics, check_rules, installed, test_rules};
 pub use registry::{FreshHome, SparseRegistry};
+pub use schema_check::python_schema_check;
 pub use scratch::Scratch;
 pub use socks_proxy::{SocksAuth, SocksOptions, SocksProxy, SocksRequest};
-pub use tls::{Certificates, TlsPages, guide_certificate, openssl, wait_for_port};
+pub use tls::{
+    Certificates, TlsPages, guide_certificate, openssl, self_signed_p256, wait_for_port,
+};
+pub use trickle::Trickle;
 pub use zlib::{inflate, zlib};
 
 /// Asserts that `text` contains `part`, printing the whole text when it does not.

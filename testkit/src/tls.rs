@@ -73,27 +73,13 @@ impl Certificates {
     /// Makes them in `dir` (P-256 keys, valid for two days).
     pub fn make(dir: &Path) -> Certificates {
         for ca in ["ca", "other-ca"] {
-            openssl(
+            self_signed_p256(
                 dir,
+                ca,
+                2,
+                &format!("/CN=testkit {ca}"),
                 &[
-                    "req",
-                    "-x509",
-                    "-newkey",
-                    "ec",
-                    "-pkeyopt",
-                    "ec_paramgen_curve:prime256v1",
-                    "-nodes",
-                    "-days",
-                    "2",
-                    "-keyout",
-                    &format!("{ca}.key"),
-                    "-out",
-                    &format!("{ca}.pem"),
-                    "-subj",
-                    &format!("/CN=testkit {ca}"),
-                    "-addext",
                     "basicConstraints=critical,CA:TRUE",
-                    "-addext",
                     "keyUsage=critical,keyCertSign,cRLSign",
                 ],
             );
@@ -119,6 +105,35 @@ impl Certificates {
             other_ca: dir.join("other-ca.pem"),
         }
     }
+}
+
+/// Makes, in `dir`, `NAME.key` (a new P-256 key) and `NAME.pem`, a self-signed certificate
+/// for `subject`, valid for `days` days from now, with the `-addext` extensions `extensions`.
+pub fn self_signed_p256(dir: &Path, name: &str, days: u32, subject: &str, extensions: &[&str]) {
+    let (key, pem, days) = (
+        format!("{name}.key"),
+        format!("{name}.pem"),
+        days.to_string(),
+    );
+    let mut args = vec![
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-days",
+        &days,
+        "-keyout",
+        &key,
+        "-out",
+        &pem,
+        "-subj",
+        subject,
+    ];
+    args.extend(extensions.iter().flat_map(|e| ["-addext", e]));
+    openssl(dir, &args);
 }
 
 /// `NAME.key` (a new P-256 key) and `NAME.pem`, a certificate for `subject` with the

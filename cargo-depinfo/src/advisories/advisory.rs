@@ -368,40 +368,37 @@ Text.
 
     #[test]
     fn broken_files_say_what_is_wrong_in_one_line() {
-        let cases = [
+        let whole = [
             ("# Title\n", "does not start with a ```toml"),
             ("```toml\n[advisory]\n", "no end to the ```toml"),
             (
                 "```toml\n[advisory]\nid = \"RUSTSEC-1\"\n```\n# T\n",
                 "line 2: missing field `package`",
             ),
+        ];
+        // The example with `from` replaced by `to`.
+        let edits = [
+            ("# Advisory Title", "Advisory Title", "no `# ` title"),
+            ("<= 0.1.2", ">= 0.1.2", "overlapping version ranges"),
+            ("S:C/", "", "missing or invalid CVSS metric S"),
+            ("\"crate-name\"", "\"a b\"", "not a crate name"),
             (
-                &EXAMPLE.replace("# Advisory Title", "Advisory Title"),
-                "no `# ` title",
-            ),
-            (
-                &EXAMPLE.replace("<= 0.1.2", ">= 0.1.2"),
-                "overlapping version ranges",
-            ),
-            (
-                &EXAMPLE.replace("S:C/", ""),
-                "missing or invalid CVSS metric S",
-            ),
-            (
-                &EXAMPLE.replace("\"crate-name\"", "\"a b\""),
-                "not a crate name",
-            ),
-            (
-                &EXAMPLE.replace("RUSTSEC-2020-0001", "GHSA-2020-0001"),
+                "RUSTSEC-2020-0001",
+                "GHSA-2020-0001",
                 "is not RUSTSEC-YYYY-NNNN",
             ),
             (
-                &EXAMPLE.replace("RUSTSEC-2020-0001", "RUSTSEC-2020-\\u001b[2J"),
+                "RUSTSEC-2020-0001",
+                "RUSTSEC-2020-\\u001b[2J",
                 "is not RUSTSEC-YYYY-NNNN",
             ),
         ];
+        let cases = whole
+            .map(|(text, want)| (text.to_owned(), want))
+            .into_iter()
+            .chain(edits.map(|(from, to, want)| (EXAMPLE.replace(from, to), want)));
         for (text, want) in cases {
-            let e = Advisory::parse(text).unwrap_err().to_string();
+            let e = Advisory::parse(&text).unwrap_err().to_string();
             assert!(e.contains(want), "{e:?} lacks {want:?}");
             assert!(!e.contains('\n'), "{e:?}");
         }

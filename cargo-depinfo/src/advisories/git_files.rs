@@ -973,6 +973,35 @@ mod tests {
         truth_of(dir, "HEAD")
     }
 
+    /// Repacks everything into one pack with REF_DELTA entries instead of OFS_DELTA
+    /// (`git repack -a -d -f` with `repack.useDeltaBaseOffset=false`), with more `options`.
+    fn repack_with_ref_deltas(dir: &Path, options: &[&str]) {
+        let repack = [
+            "-c",
+            "repack.useDeltaBaseOffset=false",
+            "repack",
+            "-q",
+            "-a",
+            "-d",
+            "-f",
+        ];
+        git(dir, &[&repack[..], options].concat());
+    }
+
+    /// Why the database at `dir` is unreadable (a panic when it is not).
+    #[track_caller]
+    fn reason(dir: &Path) -> String {
+        match last_commit(dir) {
+            Err(Unknown::Unreadable(reason)) => reason,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// Where the loose object of commit `id` stands in the repository at `dir`.
+    fn loose_object(dir: &Path, id: &str) -> PathBuf {
+        dir.join(format!(".git/objects/{}/{}", &id[..2], &id[2..]))
+    }
+
     /// A repository of `n` commits, each with a few KiB of nearly the same message (so that
     /// a pack stores them as deltas of one another), the last at `2_000_000_000 + n`.
     fn repository(dir: &Path, n: u64) {
@@ -1046,21 +1075,7 @@ mod tests {
     fn ref_deltas_and_several_packs_are_read() {
         let dir = testkit::Scratch::new("git-files-ref-delta");
         repository(&dir, 20);
-        // REF_DELTA entries instead of OFS_DELTA.
-        git(
-            &dir,
-            &[
-                "-c",
-                "repack.useDeltaBaseOffset=false",
-                "repack",
-                "-q",
-                "-a",
-                "-d",
-                "-f",
-                "--window=50",
-                "--depth=50",
-            ],
-        );
+        repack_with_ref_deltas(&dir, &["--window=50", "--depth=50"]);
         assert!(deltas(&dir) > 0, "no commit was stored as a delta");
         // A second pack, and loose objects on top.
         for i in 21..=25 {
@@ -1095,10 +1110,6 @@ mod tests {
     fn what_is_not_read_says_why_in_one_line() {
         let dir = testkit::Scratch::new("git-files-unknown");
         assert_eq!(last_commit(&dir), Err(Unknown::NotARepository));
-        let reason = |dir: &Path| match last_commit(dir) {
-            Err(Unknown::Unreadable(reason)) => reason,
-            other => panic!("{other:?}"),
-        };
         // An empty repository.
         let empty = dir.join("empty");
         std::fs::create_dir_all(&empty).unwrap();
@@ -1205,7 +1216,7 @@ mod tests {
         let corrupt = dir.join("corrupt");
         repository(&corrupt, 1);
         let (id, _) = truth(&corrupt);
-        let object = corrupt.join(format!(".git/objects/{}/{}", &id[..2], &id[2..]));
+        let object = loose_object(&corrupt, &id);
         let mut bytes = std::fs::read(&object).unwrap();
         let last = bytes.len() - 1;
         bytes[last] ^= 1;
@@ -1219,22 +1230,18 @@ mod tests {
     fn loops_lies_and_oversized_files_are_refused() {
         let dir = testkit::Scratch::new("git-files-lies");
         repository(&dir, 1);
-        let reason = || match last_commit(&dir) {
-            Err(Unknown::Unreadable(reason)) => reason,
-            other => panic!("{other:?}"),
-        };
         // Symbolic refs that name each other.
         std::fs::write(dir.join(".git/HEAD"), "ref: refs/heads/a\n").unwrap();
         std::fs::write(dir.join(".git/refs/heads/a"), "ref: refs/heads/b\n").unwrap();
         std::fs::write(dir.join(".git/refs/heads/b"), "ref: refs/heads/a\n").unwrap();
-        assert!(reason().contains("deeper than 5"), "{}", reason());
+        assert!(reason(&dir).contains("deeper than 5"), "{}", reason(&dir));
         // A packed-refs past its cap, and a HEAD past its cap.
         std::fs::write(dir.join(".git/HEAD"), "ref: refs/heads/packed\n").unwrap();
         let packed = std::fs::File::create(dir.join(".git/packed-refs")).unwrap();
         packed.set_len(MAX_PACKED_REFS + 1).unwrap();
-        assert_eq!(reason(), "packed-refs: larger than the limit of 32 MiB");
+        assert_eq!(reason(&dir), "packed-refs: larger than the limit of 32 MiB");
         std::fs::write(dir.join(".git/HEAD"), "x".repeat(5000)).unwrap();
-        assert_eq!(reason(), "HEAD: larger than the limit of 4 KiB");
+        assert_eq!(reason(&dir), "HEAD: larger than the limit of 4 KiB");
         // An index whose counts promise more objects than it holds.
         let gc = dir.join("gc");
         repository(&gc, 2);
@@ -1526,18 +1533,7 @@ mod tests {
         assert!(every_object_agrees(&dir) >= 18);
         git(&dir, &["gc", "-q", "--aggressive", "--prune=now"]);
         assert!(every_object_agrees(&dir) >= 18);
-        git(
-            &dir,
-            &[
-                "-c",
-                "repack.useDeltaBaseOffset=false",
-                "repack",
-                "-q",
-                "-a",
-                "-d",
-                "-f",
-            ],
-        );
+        repack_with_ref_deltas(&dir, &[]);
         assert!(every_object_agrees(&dir) >= 18);
     }
 
@@ -1600,12 +1596,8 @@ mod tests {
         assert_eq!(last_commit(&dir).unwrap(), truth(&dir));
         std::fs::remove_file(&main).unwrap();
         std::os::unix::fs::symlink("main", &main).unwrap();
-        match last_commit(&dir) {
-            Err(Unknown::Unreadable(reason)) => {
-                assert!(reason.starts_with("refs/heads/main: "), "{reason}");
-            }
-            other => panic!("{other:?}"),
-        }
+        let reason = reason(&dir);
+        assert!(reason.starts_with("refs/heads/main: "), "{reason}");
     }
 
     /// An index whose offsets point into the pack's header or past its end: refused as
@@ -1650,10 +1642,10 @@ mod tests {
         let absent = "1".repeat(40);
         std::fs::write(dir.join(".git/HEAD"), format!("{absent}\n")).unwrap();
         assert_eq!(
-            last_commit(&dir),
-            Err(Unknown::Unreadable(format!(
+            reason(&dir),
+            format!(
                 "the object {absent} is not in the repository (objects from alternates are not read)"
-            )))
+            )
         );
     }
 
@@ -1664,10 +1656,8 @@ mod tests {
         let dir = testkit::Scratch::new("git-files-under-a-file");
         let file = dir.join("file");
         std::fs::write(&file, "").unwrap();
-        match last_commit(&file) {
-            Err(Unknown::Unreadable(reason)) => assert!(reason.starts_with(".git: "), "{reason}"),
-            other => panic!("{other:?}"),
-        }
+        let reason = reason(&file);
+        assert!(reason.starts_with(".git: "), "{reason}");
     }
 
     /// The pack limit: [`MAX_PACKS`] index files are looked in (those without their pack are
@@ -1685,10 +1675,8 @@ mod tests {
         assert_eq!(last_commit(&dir).unwrap(), expected);
         std::fs::write(pack_dir.join(format!("pack-{MAX_PACKS:040x}.idx")), "").unwrap();
         assert_eq!(
-            last_commit(&dir),
-            Err(Unknown::Unreadable(format!(
-                "more than {MAX_PACKS} packs in objects/pack"
-            )))
+            reason(&dir),
+            format!("more than {MAX_PACKS} packs in objects/pack")
         );
     }
 
@@ -1784,18 +1772,18 @@ mod tests {
         let dir = testkit::Scratch::new("git-files-huge-loose");
         repository(&dir, 1);
         let (id, _) = truth(&dir);
-        let object = dir.join(format!(".git/objects/{}/{}", &id[..2], &id[2..]));
+        let object = loose_object(&dir, &id);
         let mut bytes = format!("commit {}\0tree ", 20 << 20).into_bytes();
         bytes.resize(bytes.len() + (20 << 20), b'0');
         std::fs::remove_file(&object).unwrap();
         std::fs::write(&object, testkit::zlib(&bytes)).unwrap();
         assert_eq!(
-            last_commit(&dir),
-            Err(Unknown::Unreadable(format!(
+            reason(&dir),
+            format!(
                 "objects/{}/{}: an object larger than 1 MiB",
                 &id[..2],
                 &id[2..]
-            )))
+            )
         );
     }
 
@@ -1860,7 +1848,7 @@ mod tests {
         let content = git(&dir, &["cat-file", "commit", &truth.0]) + "\n";
         let mut object = format!("commit {}\0", content.len()).into_bytes();
         object.extend_from_slice(content.as_bytes());
-        let loose = dir.join(format!(".git/objects/{}/{}", &truth.0[..2], &truth.0[2..]));
+        let loose = loose_object(&dir, &truth.0);
         std::fs::create_dir_all(loose.parent().unwrap()).unwrap();
         std::fs::write(&loose, testkit::zlib(&object)).unwrap();
         assert_eq!(last_commit(&dir).unwrap(), truth);
@@ -1874,6 +1862,13 @@ mod tests {
             .map(|e| e.unwrap().path())
             .find(|p| p.extension().is_some_and(|e| e == ext))
             .unwrap()
+    }
+
+    /// The pack file ending in `ext` of `dir`, once the head's loose copy is removed (the pack
+    /// is then where the commit is).
+    fn packed_only(dir: &Path, ext: &str) -> PathBuf {
+        std::fs::remove_file(loose_object(dir, &truth(dir).0)).unwrap();
+        pack_file(dir, ext)
     }
 
     /// Tokens of the formats: pack entry headers of each type, large offsets, refs.
@@ -1924,30 +1919,19 @@ mod tests {
 
     #[test]
     fn a_mutated_pack_index_gives_the_commit_or_an_error() {
-        mutations_read_right_or_refused("git-files-idx", 300, |dir| {
-            // Without the loose copy, the pack is where the commit is.
-            let (id, _) = truth(dir);
-            std::fs::remove_file(dir.join(format!(".git/objects/{}/{}", &id[..2], &id[2..])))
-                .unwrap();
-            pack_file(dir, "idx")
-        });
+        // Without the loose copy, the pack is where the commit is.
+        mutations_read_right_or_refused("git-files-idx", 300, |dir| packed_only(dir, "idx"));
     }
 
     #[test]
     fn a_mutated_pack_gives_the_commit_or_an_error() {
-        mutations_read_right_or_refused("git-files-pack", 300, |dir| {
-            let (id, _) = truth(dir);
-            std::fs::remove_file(dir.join(format!(".git/objects/{}/{}", &id[..2], &id[2..])))
-                .unwrap();
-            pack_file(dir, "pack")
-        });
+        mutations_read_right_or_refused("git-files-pack", 300, |dir| packed_only(dir, "pack"));
     }
 
     #[test]
     fn a_mutated_loose_object_gives_the_commit_or_an_error() {
         mutations_read_right_or_refused("git-files-loose-object", 300, |dir| {
-            let (id, _) = truth(dir);
-            dir.join(format!(".git/objects/{}/{}", &id[..2], &id[2..]))
+            loose_object(dir, &truth(dir).0)
         });
     }
 

@@ -216,6 +216,56 @@ macro_rules! other_values {
     ($($kind:tt)*) => { $(other_values!(@one $kind);)* };
 }
 
+/// A lenient seed over the result's state: the struct; its `other` (a value of any other kind
+/// is recorded as a problem, `expected` saying what was, and read as `fallback`, `()` unless
+/// given); its `DeserializeSeed`, which hands any JSON value to its visitor; and the visitor,
+/// whose `visits` are the caller's, every other kind of value going to `other`.
+macro_rules! state_seed {
+    (
+        $(#[$doc:meta])* $name:ident -> $value:ty, $expected:literal, others($($kind:tt)*);
+        $($visits:tt)*
+    ) => {
+        state_seed! {
+            $(#[$doc])* $name -> $value, $expected, else (), others($($kind)*);
+            $($visits)*
+        }
+    };
+    (
+        $(#[$doc:meta])* $name:ident -> $value:ty, $expected:literal, else $fallback:expr,
+        others($($kind:tt)*);
+        $($visits:tt)*
+    ) => {
+        $(#[$doc])*
+        struct $name<'s, 'f, 'de> {
+            state: &'s mut ResultState<'f, 'de>,
+        }
+
+        impl<'de> $name<'_, '_, 'de> {
+            #[allow(clippy::unused_unit)]
+            fn other(self, unexpected: de::Unexpected<'_>) -> $value {
+                self.state.problem(unexpected, $expected);
+                $fallback
+            }
+        }
+
+        impl<'de> DeserializeSeed<'de> for $name<'_, '_, 'de> {
+            type Value = $value;
+            fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+                d.deserialize_any(self)
+            }
+        }
+
+        impl<'de> Visitor<'de> for $name<'_, '_, 'de> {
+            type Value = $value;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str($expected)
+            }
+            other_values!($($kind)*);
+            $($visits)*
+        }
+    };
+}
+
 /// `data`: an object with `resultType` and `result` in either order; `null` is no data.
 struct DataSeed<'s, 'f, 'de> {
     state: &'s mut ResultState<'f, 'de>,
@@ -310,30 +360,9 @@ impl<'de> Visitor<'de> for DataSeed<'_, '_, 'de> {
     }
 }
 
-/// `data.result`: an array of samples, each handed on as it is decoded.
-struct ResultSeed<'s, 'f, 'de> {
-    state: &'s mut ResultState<'f, 'de>,
-}
-
-impl ResultSeed<'_, '_, '_> {
-    fn other(self, unexpected: de::Unexpected<'_>) {
-        self.state.problem(unexpected, "an array of samples");
-    }
-}
-
-impl<'de> DeserializeSeed<'de> for ResultSeed<'_, '_, 'de> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for ResultSeed<'_, '_, 'de> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an array of samples")
-    }
-    other_values!(scalars unit str map);
+state_seed! {
+    /// `data.result`: an array of samples, each handed on as it is decoded.
+    ResultSeed -> (), "an array of samples", others(scalars unit str map);
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         while seq
             .next_element_seed(SampleSeed {
@@ -345,31 +374,10 @@ impl<'de> Visitor<'de> for ResultSeed<'_, '_, 'de> {
     }
 }
 
-/// One sample object `{"metric":{...},"value":[ts,"v"]}` (other fields ignored), handed on
-/// when its value is positive (or absent), its `__name__` kept, and its labels short enough.
-struct SampleSeed<'s, 'f, 'de> {
-    state: &'s mut ResultState<'f, 'de>,
-}
-
-impl SampleSeed<'_, '_, '_> {
-    fn other(self, unexpected: de::Unexpected<'_>) {
-        self.state.problem(unexpected, "a sample object");
-    }
-}
-
-impl<'de> DeserializeSeed<'de> for SampleSeed<'_, '_, 'de> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for SampleSeed<'_, '_, 'de> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a sample object")
-    }
-    other_values!(scalars unit str seq);
+state_seed! {
+    /// One sample object `{"metric":{...},"value":[ts,"v"]}` (other fields ignored), handed on
+    /// when its value is positive (or absent), its `__name__` kept, and its labels short enough.
+    SampleSeed -> (), "a sample object", others(scalars unit str seq);
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let state = self.state;
         state.labels.clear();
@@ -432,31 +440,10 @@ impl<'de> Visitor<'de> for SampleSeed<'_, '_, 'de> {
     }
 }
 
-/// `metric`: an object of string labels, appended to the state's buffer (a malformed one
-/// records a problem).
-struct LabelsSeed<'s, 'f, 'de> {
-    state: &'s mut ResultState<'f, 'de>,
-}
-
-impl LabelsSeed<'_, '_, '_> {
-    fn other(self, unexpected: de::Unexpected<'_>) {
-        self.state.problem(unexpected, "an object of labels");
-    }
-}
-
-impl<'de> DeserializeSeed<'de> for LabelsSeed<'_, '_, 'de> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for LabelsSeed<'_, '_, 'de> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object of labels")
-    }
-    other_values!(scalars unit str seq);
+state_seed! {
+    /// `metric`: an object of string labels, appended to the state's buffer (a malformed one
+    /// records a problem).
+    LabelsSeed -> (), "an object of labels", others(scalars unit str seq);
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         while let Some(name) = map.next_key::<Text<'de>>()? {
             // `None`: not a string, recorded as a problem.
@@ -470,31 +457,9 @@ impl<'de> Visitor<'de> for LabelsSeed<'_, '_, 'de> {
     }
 }
 
-/// A JSON string ([`Text`]); anything else is recorded as a problem (`None`).
-struct StringSeed<'s, 'f, 'de> {
-    state: &'s mut ResultState<'f, 'de>,
-}
-
-impl<'de> StringSeed<'_, '_, 'de> {
-    fn other(self, unexpected: de::Unexpected<'_>) -> Option<Text<'de>> {
-        self.state.problem(unexpected, "a string");
-        None
-    }
-}
-
-impl<'de> DeserializeSeed<'de> for StringSeed<'_, '_, 'de> {
-    type Value = Option<Text<'de>>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for StringSeed<'_, '_, 'de> {
-    type Value = Option<Text<'de>>;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a string")
-    }
-    other_values!(scalars unit seq map);
+state_seed! {
+    /// A JSON string ([`Text`]); anything else is recorded as a problem (`None`).
+    StringSeed -> Option<Text<'de>>, "a string", else None, others(scalars unit seq map);
     fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
         Ok(Some(Text(Cow::Borrowed(v))))
     }
@@ -514,31 +479,10 @@ enum ValueRead {
     Malformed,
 }
 
-/// `value`: `[timestamp, "text"]` or `null`.
-struct ValueSeed<'s, 'f, 'de> {
-    state: &'s mut ResultState<'f, 'de>,
-}
-
-impl ValueSeed<'_, '_, '_> {
-    fn other(self, unexpected: de::Unexpected<'_>) -> ValueRead {
-        self.state.problem(unexpected, "a [timestamp, value] pair");
-        ValueRead::Malformed
-    }
-}
-
-impl<'de> DeserializeSeed<'de> for ValueSeed<'_, '_, 'de> {
-    type Value = ValueRead;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for ValueSeed<'_, '_, 'de> {
-    type Value = ValueRead;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a [timestamp, value] pair")
-    }
-    other_values!(scalars str map);
+state_seed! {
+    /// `value`: `[timestamp, "text"]` or `null`.
+    ValueSeed -> ValueRead, "a [timestamp, value] pair", else ValueRead::Malformed,
+    others(scalars str map);
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
         Ok(ValueRead::Null)
     }
@@ -719,31 +663,20 @@ fn decode_names(
         error: Option<String>,
         data: Option<Vec<String>>,
     }
-    let answer: Answer = serde_json::from_slice(body).map_err(|e| ApiError::NotAnAnswer {
-        status,
-        content_type: content_type.map(|c| cut(c, 60)),
-        detail: e.to_string(),
-        start: blank_controls(String::from_utf8_lossy(&body[..body.len().min(80)]).chars())
-            .trim()
-            .to_owned(),
+    let answer: Answer = serde_json::from_slice(body).map_err(|e| {
+        not_an_answer(
+            status,
+            content_type,
+            &body[..body.len().min(80)],
+            e.to_string(),
+        )
     })?;
-    match answer.status.as_deref() {
-        Some("success") => {}
-        _ => {
-            return Err(ApiError::Refused {
-                status,
-                error_type: answer
-                    .error_type
-                    .map_or_else(|| "unknown".into(), |t| cut(&t, 40)),
-                message: answer
-                    .error
-                    .map_or_else(|| "no message".into(), |m| cut(&m, MAX_QUOTED)),
-            });
-        }
-    }
-    if !(200..300).contains(&status) {
-        return Err(ApiError::Status(status));
-    }
+    answered(
+        status,
+        answer.status.as_deref(),
+        answer.error_type,
+        answer.error,
+    )?;
     let data = answer.data.ok_or(ApiError::NoData)?;
     Ok(data
         .into_iter()
@@ -883,15 +816,50 @@ pub fn decode_with(
     )
 }
 
+/// [`ApiError::NotAnAnswer`]: `detail` says why, `start` is the body's first bytes (quoted on
+/// one line, its control characters blanked).
+fn not_an_answer(
+    status: u16,
+    content_type: Option<&str>,
+    start: &[u8],
+    detail: String,
+) -> ApiError {
+    ApiError::NotAnAnswer {
+        status,
+        content_type: content_type.map(|c| cut(c, 60)),
+        detail,
+        start: blank_controls(String::from_utf8_lossy(start).chars())
+            .trim()
+            .to_owned(),
+    }
+}
+
+/// The verdict of an answer's `status` (with its `errorType` and `error`) and of the HTTP
+/// status, in this order: anything but `"success"` is refused, then a status outside 2xx is
+/// an error.
+fn answered(
+    status: u16,
+    answer_status: Option<&str>,
+    error_type: Option<String>,
+    error: Option<String>,
+) -> Result<(), ApiError> {
+    if answer_status != Some("success") {
+        return Err(ApiError::Refused {
+            status,
+            error_type: error_type.map_or_else(|| "unknown".into(), |t| cut(&t, 40)),
+            message: error.map_or_else(|| "no message".into(), |m| cut(&m, MAX_QUOTED)),
+        });
+    }
+    if !(200..300).contains(&status) {
+        return Err(ApiError::Status(status));
+    }
+    Ok(())
+}
+
 /// What one pass over an answer read: its top-level fields, what `data` was, the first
 /// problem with the result's shape and the samples skipped for their size.
 struct Pass {
-    status: Option<String>,
-    error_type: Option<String>,
-    error: Option<String>,
-    warnings: Notes,
-    infos: Notes,
-    data: Data,
+    top: Top,
     problem: Option<String>,
     skipped: usize,
 }
@@ -912,12 +880,7 @@ fn one_pass<'de, R: serde_json::de::Read<'de>>(
     let top = TopSeed { state: &mut state }.deserialize(&mut *de)?;
     de.end()?;
     Ok(Pass {
-        status: top.status,
-        error_type: top.error_type,
-        error: top.error,
-        warnings: top.warnings,
-        infos: top.infos,
-        data: top.data,
+        top,
         problem: state.problem,
         skipped: state.skipped,
     })
@@ -932,34 +895,18 @@ fn judge(
     start: &[u8],
     pass: Result<Pass, String>,
 ) -> Result<Annotations, ApiError> {
-    let not_an_answer = |detail: String| {
-        let start = blank_controls(String::from_utf8_lossy(start).chars());
-        ApiError::NotAnAnswer {
-            status,
-            content_type: content_type.map(|c| cut(c, 60)),
-            detail,
-            start: start.trim().to_owned(),
-        }
-    };
+    let not_an_answer = |detail: String| not_an_answer(status, content_type, start, detail);
     let pass = pass.map_err(not_an_answer)?;
-    let Some(answer_status) = pass.status else {
+    let Some(answer_status) = pass.top.status else {
         return Err(not_an_answer("missing field `status`".into()));
     };
-    if answer_status != "success" {
-        return Err(ApiError::Refused {
-            status,
-            error_type: pass
-                .error_type
-                .map_or_else(|| "unknown".into(), |t| cut(&t, 40)),
-            message: pass
-                .error
-                .map_or_else(|| "no message".into(), |m| cut(&m, MAX_QUOTED)),
-        });
-    }
-    if !(200..300).contains(&status) {
-        return Err(ApiError::Status(status));
-    }
-    match pass.data {
+    answered(
+        status,
+        Some(&answer_status),
+        pass.top.error_type,
+        pass.top.error,
+    )?;
+    match pass.top.data {
         Data::Missing => return Err(ApiError::NoData),
         Data::Malformed(detail) => return Err(not_an_answer(detail)),
         Data::Seen { result_type } if result_type != "vector" => {
@@ -971,10 +918,10 @@ fn judge(
         return Err(not_an_answer(problem));
     }
     Ok(Annotations {
-        warnings: pass.warnings.kept,
-        warning_count: pass.warnings.count,
-        infos: pass.infos.kept,
-        info_count: pass.infos.count,
+        warnings: pass.top.warnings.kept,
+        warning_count: pass.top.warnings.count,
+        infos: pass.top.infos.kept,
+        info_count: pass.top.infos.count,
         skipped: pass.skipped,
     })
 }
@@ -1318,7 +1265,7 @@ mod tests {
             decode_reader(
                 200,
                 None,
-                Trickle(body.as_bytes(), step),
+                testkit::Trickle(body.as_bytes(), step),
                 &|_| true,
                 &mut |s| names.push(s.label("name").map(str::to_owned)),
             )
@@ -1347,18 +1294,6 @@ mod tests {
                     "reads of {step}"
                 );
             }
-        }
-    }
-
-    /// A reader that gives at most `.1` bytes at a time.
-    struct Trickle<'a>(&'a [u8], usize);
-
-    impl std::io::Read for Trickle<'_> {
-        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-            let n = self.0.len().min(self.1).min(buf.len());
-            buf[..n].copy_from_slice(&self.0[..n]);
-            self.0 = &self.0[n..];
-            Ok(n)
         }
     }
 

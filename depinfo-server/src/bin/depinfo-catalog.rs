@@ -104,11 +104,7 @@ fn main() -> ExitCode {
     let (page, failed) = match run(args) {
         Ok(outcome) => outcome,
         Err(e) => {
-            // Messages name inputs (paths, URLs, values) that may hold control characters.
-            eprintln!(
-                "error: {}",
-                cargo_depinfo::printable_line(&format!("{e:#}"))
-            );
+            cargo_depinfo::eprint_error(&format!("{e:#}"));
             return ExitCode::from(EXIT_ERROR);
         }
     };
@@ -122,10 +118,7 @@ fn main() -> ExitCode {
         // `depinfo-catalog bin/ | head` is fine.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!(
-                "error: writing output: {}",
-                cargo_depinfo::printable_line(&e.to_string())
-            );
+            cargo_depinfo::eprint_error(&format!("writing output: {e}"));
             ExitCode::from(EXIT_ERROR)
         }
     }
@@ -194,7 +187,7 @@ fn run(args: CatalogArgs) -> Result<(String, bool)> {
         .partition(|e| matches!(e, cargo_depinfo::InspectError::NoData { .. }));
     // Every failed input is a line on stderr, its control characters escaped.
     for e in &failed {
-        eprintln!("error: {}", cargo_depinfo::printable_line(&e.to_string()));
+        cargo_depinfo::eprint_error(&e.to_string());
     }
     let mut lists = std::collections::BTreeMap::new();
     for e in &skipped {

@@ -63,11 +63,7 @@ fn main() -> ExitCode {
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            // Messages name inputs (paths, addresses) that may hold control characters.
-            eprintln!(
-                "error: {}",
-                cargo_depinfo::printable_line(&format!("{e:#}"))
-            );
+            cargo_depinfo::eprint_error(&format!("{e:#}"));
             ExitCode::from(EXIT_ERROR)
         }
     }
