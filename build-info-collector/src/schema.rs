@@ -205,7 +205,7 @@ pub struct RustBuildInfoLabels<'a> {
     /// empty when the program carries no dependency graph.
     pub deps: Cow<'a, str>,
     /// The layout of the producer's crate series.
-    pub layout: crate::Layout,
+    pub layout: crate::layout::Layout,
     /// The program.
     pub program: Cow<'a, str>,
     /// Git revision, as `<program>_build_info` has it.
@@ -231,7 +231,7 @@ impl<'a> RustBuildInfoLabels<'a> {
 /// name.
 pub fn rust_deps_info_pairs<'a>(
     deps: &'a str,
-    entry: &crate::DepsEntry<'a>,
+    entry: &crate::deps_list::DepsEntry<'a>,
 ) -> [(&'static str, Cow<'a, str>); 5] {
     [
         ("deps", Cow::Borrowed(deps)),
@@ -269,7 +269,7 @@ mod tests {
         };
         let rust_build = RustBuildInfoLabels {
             deps: "".into(),
-            layout: crate::Layout::Full,
+            layout: crate::layout::Layout::Full,
             program: "".into(),
             revision: "".into(),
             version: "".into(),
