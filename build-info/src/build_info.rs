@@ -351,8 +351,8 @@ impl std::fmt::Debug for BuildInfo {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::revision_label;
     use crate::example::example;
+    use crate::model::revision_label;
 
     #[test]
     fn revision_label_marks_only_known_dirty_revisions() {

@@ -9,7 +9,8 @@ use std::sync::mpsc::{RecvTimeoutError, channel};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use crate::{EXPOSITION, Reply, Running, Server};
+use crate::child::Running;
+use crate::http_server::{EXPOSITION, Reply, Server};
 
 /// The stderr lines of a running catalog, as they arrive.
 #[derive(Clone, Default)]
@@ -144,7 +145,7 @@ pub fn fake_instance_with_page(
 /// Sends SIGTERM to `child` and waits (at most 10 s) for its exit: whether it exited 0.
 pub fn terminate(child: &mut Running) -> bool {
     let pid = child.child().id().to_string();
-    let sent = crate::run(
+    let sent = crate::child::run(
         Command::new("kill").args(["-TERM", &pid]),
         Duration::from_secs(10),
     );
@@ -171,5 +172,5 @@ pub fn start_catalog_prometheus(
         ),
     )
     .unwrap_or_else(|e| panic!("{}: {e}", config.display()));
-    crate::start_prometheus(&config, &dir.join("data"))
+    crate::fleet::start_prometheus(&config, &dir.join("data"))
 }

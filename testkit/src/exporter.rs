@@ -4,7 +4,7 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::{Running, announced};
+use crate::child::{Running, announced};
 
 /// Starts `cmd --listen 127.0.0.1:0 ARGS` (`cmd`: the `depinfo-exporter` binary, or a wrapper
 /// that runs it) with stdin and stdout on `/dev/null`, and waits for the

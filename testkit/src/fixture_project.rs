@@ -169,7 +169,7 @@ pub fn git_init_commit(dir: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Scratch;
+    use crate::scratch::Scratch;
 
     #[test]
     fn a_fixture_is_copied_with_its_placeholders_filled() {

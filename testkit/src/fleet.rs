@@ -120,7 +120,7 @@ pub fn start_fleet(variants: &mut [Variant], procs: &mut Processes) {
                 .stdout(Stdio::piped())
                 .stderr(Stdio::null()),
         );
-        v.addr = crate::announced(
+        v.addr = crate::child::announced(
             child.child().stdout.take().unwrap(),
             "listening on ",
             &v.name,

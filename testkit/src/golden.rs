@@ -40,7 +40,7 @@ fn compare(path: &Path, actual: &str, update: bool) {
 #[cfg(test)]
 mod tests {
     use super::{check_golden, compare};
-    use crate::Scratch;
+    use crate::scratch::Scratch;
 
     #[test]
     fn equal_passes_and_different_fails() {

@@ -130,7 +130,7 @@ mod tests {
     use std::io::Read as _;
 
     use super::*;
-    use crate::{Reply, Server};
+    use crate::http_server::{Reply, Server};
 
     #[test]
     fn absolute_form_and_connect_reach_the_target_and_are_recorded() {

@@ -319,7 +319,7 @@ fn write_reply(mut out: &TcpStream, reply: &Reply) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::get;
+    use crate::http_client::get;
 
     #[test]
     fn a_closure_answers_each_target_and_the_targets_are_recorded() {

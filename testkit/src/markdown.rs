@@ -42,7 +42,7 @@ pub fn fenced_lines(file: &Path, heading: &str) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Scratch;
+    use crate::scratch::Scratch;
 
     #[test]
     fn only_the_blocks_of_the_section_are_read() {

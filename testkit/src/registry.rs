@@ -32,8 +32,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use crate::child::{PROXY_VARIABLES, run, stderr};
+use crate::fixture_project::cargo;
 use crate::http_server::{Reply, Server};
-use crate::{Scratch, cargo};
+use crate::scratch::Scratch;
 
 /// The name the replacement source has in a [`FreshHome`]'s `config.toml`.
 const SOURCE_NAME: &str = "loopback";
@@ -551,7 +552,7 @@ mod tests {
         let version = package.strip_prefix("itoa-").unwrap();
         let host = registry.server.host_port();
 
-        let config = crate::get(&host, "/index/config.json").unwrap();
+        let config = crate::http_client::get(&host, "/index/config.json").unwrap();
         let config: serde_json::Value = serde_json::from_str(&config.body).unwrap();
         assert_eq!(
             config["dl"],
@@ -559,7 +560,7 @@ mod tests {
         );
         assert!(config["api"].is_null());
 
-        let index = crate::get(&host, "/index/it/oa/itoa").unwrap();
+        let index = crate::http_client::get(&host, "/index/it/oa/itoa").unwrap();
         assert_eq!(index.status, 200);
         assert!(index.body.ends_with('\n'), "{}", index.body);
         let versions: Vec<String> = index
@@ -574,15 +575,27 @@ mod tests {
         assert_eq!(versions, packages);
 
         // A wrong prefix and an unknown crate are not found, and nothing counts as a download.
-        assert_eq!(crate::get(&host, "/index/it/ob/itoa").unwrap().status, 404);
-        assert_eq!(crate::get(&host, "/index/se/rd/serde").unwrap().status, 404);
         assert_eq!(
-            crate::get(&host, "/dl/itoa/0.0.0.crate").unwrap().status,
+            crate::http_client::get(&host, "/index/it/ob/itoa")
+                .unwrap()
+                .status,
+            404
+        );
+        assert_eq!(
+            crate::http_client::get(&host, "/index/se/rd/serde")
+                .unwrap()
+                .status,
+            404
+        );
+        assert_eq!(
+            crate::http_client::get(&host, "/dl/itoa/0.0.0.crate")
+                .unwrap()
+                .status,
             404
         );
         assert!(registry.downloads().is_empty());
 
-        let dl = crate::get(&host, &format!("/dl/itoa/{version}.crate")).unwrap();
+        let dl = crate::http_client::get(&host, &format!("/dl/itoa/{version}.crate")).unwrap();
         assert_eq!(dl.status, 200);
         assert_eq!(registry.downloads(), [package]);
     }

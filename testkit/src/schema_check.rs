@@ -4,7 +4,7 @@
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use crate::run_with_input;
+use crate::child::run_with_input;
 
 /// What every check does once its `setup` has defined `validator` and `label`.
 const REPORT: &str = r#"

@@ -283,7 +283,7 @@ fn socks5(s: &mut TcpStream, options: &SocksOptions) -> Option<SocksRequest> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Reply, Server};
+    use crate::http_server::{Reply, Server};
 
     /// A SOCKS5 exchange by hand: name target, password, then HTTP through the tunnel.
     #[test]

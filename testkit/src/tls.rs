@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::{Running, run};
+use crate::child::{Running, run};
 
 /// A CA and a server certificate it signed, as PEM files in a directory.
 #[derive(Debug, Clone)]
@@ -39,7 +39,7 @@ pub fn openssl(dir: &Path, args: &[&str]) -> String {
         "openssl {args:?} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    crate::stdout(&out)
+    crate::child::stdout(&out)
 }
 
 /// Makes, in `dir`, the self-signed certificate of Prometheus' TLS guide (`openssl req -x509
@@ -207,7 +207,7 @@ pub struct TlsPages {
 impl TlsPages {
     /// Serves `dir`'s files on a loopback port.
     pub fn start(dir: &Path, certs: &Certificates) -> TlsPages {
-        let addr = crate::unused_addr();
+        let addr = crate::http_server::unused_addr();
         let mut cmd = Command::new("openssl");
         cmd.args(["s_server", "-quiet", "-WWW", "-accept"])
             .arg(addr.to_string())
