@@ -41,6 +41,23 @@ pub(crate) struct Inputs {
 }
 
 impl Inputs {
+    /// Whether this is `cargo package` (or `cargo publish`) building the packaged sources to
+    /// verify them: cargo unpacks them into `<target>/package/<name>-<version>/`, with the
+    /// `Cargo.toml.orig` only a packaged crate has.
+    fn in_package_verification(&self) -> bool {
+        let Some(dir) = self.manifest.parent() else {
+            return false;
+        };
+        let packaged = format!("{}-{}", self.name, self.version);
+        dir.file_name()
+            .is_some_and(|n| n.to_string_lossy() == packaged)
+            && dir
+                .parent()
+                .and_then(Path::file_name)
+                .is_some_and(|n| n == "package")
+            && dir.join("Cargo.toml.orig").is_file()
+    }
+
     fn request<'a>(&'a self, checksums: &'a Checksums) -> Request<'a> {
         Request {
             cargo: &self.cargo,
@@ -178,6 +195,12 @@ pub(crate) fn finish(
             match failure {
                 // A dependency's build script: its own tree is all there is to say.
                 Failure::NotAMember => script.note("graph: not a workspace member"),
+                Failure::Graph(e) if inputs.in_package_verification() => {
+                    // `cargo package`/`cargo publish` building the packaged sources to check
+                    // them: the binary is thrown away, and the dependencies about to be
+                    // published with this crate are in a registry only that cargo sees.
+                    script.note(&format!("graph: package verification, not captured ({e})"));
+                }
                 Failure::Graph(e) => {
                     script.note("graph: workspace failed");
                     let remedy = if super::on_disk::not_on_disk(&e).is_some() {
@@ -198,7 +221,9 @@ pub(crate) fn finish(
                 Err(e) => {
                     script.note("graph: failed");
                     let _ = std::fs::remove_file(cache);
-                    script.problem(format!("dependency graph not captured: {e}"));
+                    if !inputs.in_package_verification() {
+                        script.problem(format!("dependency graph not captured: {e}"));
+                    }
                     Graph::default()
                 }
             };
@@ -408,6 +433,43 @@ pub(crate) fn write(path: &Path, key: &str, outcome: &Outcome) {
 mod tests {
     use super::*;
     use crate::capture::graph::Checksums;
+
+    #[test]
+    fn a_packaged_crate_being_verified_is_recognised_by_its_place() {
+        let dir = testkit::Scratch::new("build-info-verify");
+        let inputs = |manifest: PathBuf| Inputs {
+            manifest,
+            lockfile: None,
+            root_manifest: PathBuf::new(),
+            cargo: PathBuf::from("cargo"),
+            name: "app".into(),
+            version: "1.2.0".into(),
+            features: Vec::new(),
+            target: None,
+            invocation: None,
+            files: Vec::new(),
+            base_key: String::new(),
+            cache: PathBuf::new(),
+            cached: None,
+        };
+        let packaged = dir.join("target").join("package").join("app-1.2.0");
+        std::fs::create_dir_all(&packaged).unwrap();
+        let manifest = packaged.join("Cargo.toml");
+        // Without Cargo.toml.orig it is a directory that only looks like one.
+        assert!(!inputs(manifest.clone()).in_package_verification());
+        std::fs::write(packaged.join("Cargo.toml.orig"), "").unwrap();
+        assert!(inputs(manifest).in_package_verification());
+        // Another version, another parent, or the crate's own checkout: not verification.
+        let other = dir.join("target").join("package").join("app-1.1.0");
+        std::fs::create_dir_all(&other).unwrap();
+        std::fs::write(other.join("Cargo.toml.orig"), "").unwrap();
+        assert!(!inputs(other.join("Cargo.toml")).in_package_verification());
+        let vendored = dir.join("vendor").join("app-1.2.0");
+        std::fs::create_dir_all(&vendored).unwrap();
+        std::fs::write(vendored.join("Cargo.toml.orig"), "").unwrap();
+        assert!(!inputs(vendored.join("Cargo.toml")).in_package_verification());
+        assert!(!inputs(dir.join("Cargo.toml")).in_package_verification());
+    }
 
     #[test]
     fn the_graph_cache_round_trips() {
