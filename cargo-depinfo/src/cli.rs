@@ -62,6 +62,38 @@ pub(crate) enum Command {
     /// Moved to its own program: `depinfo-catalog` (cargo install depinfo-server), same
     /// flags. Prints where it went and exits 2.
     Catalog(MovedArgs),
+    /// Shell completions for `cargo-depinfo` (what `cargo depinfo` runs), generated from these
+    /// definitions: `cargo depinfo completions bash > ~/.local/share/bash-completion/completions/cargo-depinfo`.
+    Completions(CompletionsArgs),
+    /// Man pages (roff), one for `cargo-depinfo` and one per command, generated from these
+    /// definitions into DIR: `cargo depinfo manpages --out-dir man/man1`.
+    Manpages(ManpagesArgs),
+}
+
+/// `cargo depinfo completions`'s arguments.
+#[derive(Debug, Args)]
+pub(crate) struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub(crate) shell: clap_complete::Shell,
+}
+
+/// `cargo depinfo manpages`'s arguments.
+#[derive(Debug, Args)]
+pub(crate) struct ManpagesArgs {
+    /// The directory the pages are written to (made when missing).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) out_dir: PathBuf,
+}
+
+/// The command as its own binary sees it (`cargo-depinfo COMMAND ...`), for what is generated
+/// from the definitions: completions and man pages.
+pub(crate) fn binary_command() -> clap::Command {
+    <Depinfo as Args>::augment_args(
+        clap::Command::new("cargo-depinfo")
+            .version(VERSION)
+            .about("The dependency inventory of workspaces and binaries (build-info and cargo-auditable data)."),
+    )
 }
 
 /// A command that moved to a program of its own: its old command lines are still recognised,

@@ -388,3 +388,55 @@ pub(crate) fn moved(command: &str) -> Result<Outcome> {
         "cargo depinfo {command} moved to its own program: depinfo-{command} (cargo install depinfo-server); same flags"
     )
 }
+
+/// `cargo depinfo completions SHELL`: the completion script for `cargo-depinfo`.
+pub(crate) fn completions(args: &crate::cli::CompletionsArgs) -> Result<Outcome> {
+    let mut script = Vec::new();
+    clap_complete::generate(
+        args.shell,
+        &mut crate::cli::binary_command(),
+        "cargo-depinfo",
+        &mut script,
+    );
+    let script = String::from_utf8(script).context("the completion script is not UTF-8")?;
+    Ok(Outcome::new(script, &[], false))
+}
+
+/// `cargo depinfo manpages --out-dir DIR`: `cargo-depinfo.1` and `cargo-depinfo-COMMAND.1`
+/// for every command, written into DIR; their names go to stdout, one a line.
+pub(crate) fn manpages(args: &crate::cli::ManpagesArgs) -> Result<Outcome> {
+    let dir = &args.out_dir;
+    std::fs::create_dir_all(dir).with_context(|| {
+        format!(
+            "--out-dir {}",
+            cargo_depinfo::printable_line(&dir.display().to_string())
+        )
+    })?;
+    let command = crate::cli::binary_command();
+    clap_mangen::generate_to(command, dir).with_context(|| {
+        format!(
+            "writing man pages into {}",
+            cargo_depinfo::printable_line(&dir.display().to_string())
+        )
+    })?;
+    let mut written: Vec<String> = std::fs::read_dir(dir)
+        .with_context(|| {
+            format!(
+                "--out-dir {}",
+                cargo_depinfo::printable_line(&dir.display().to_string())
+            )
+        })?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("cargo-depinfo") && n.ends_with(".1"))
+        .collect();
+    written.sort();
+    let mut text = String::new();
+    for name in written {
+        text.push_str(&cargo_depinfo::printable_line(
+            &dir.join(name).display().to_string(),
+        ));
+        text.push('\n');
+    }
+    Ok(Outcome::new(text, &[], false))
+}

@@ -558,3 +558,100 @@ fn the_exporter_and_the_catalog_say_where_they_went() {
         }
     }
 }
+
+/// The commands `cargo depinfo --help` lists (its "Commands:" section), `help` left out.
+fn listed_commands() -> Vec<String> {
+    let out = run(&["--help"]);
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).unwrap();
+    let section = help.split("Commands:").nth(1).unwrap();
+    let commands: Vec<String> = section
+        .lines()
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help")
+        .map(str::to_owned)
+        .collect();
+    assert!(commands.len() >= 9, "{help}");
+    commands
+}
+
+#[test]
+fn completions_name_every_command_and_bash_reads_them() {
+    let commands = listed_commands();
+    assert!(commands.iter().any(|c| c == "completions"), "{commands:?}");
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let out = run(&["completions", shell]);
+        assert_eq!(out.status.code(), Some(0), "{shell}");
+        let script = String::from_utf8(out.stdout).unwrap();
+        for command in &commands {
+            assert!(
+                script.contains(command.as_str()),
+                "{shell}: {command} missing"
+            );
+        }
+        // The flags of a command are completed too.
+        assert!(script.contains("max-file-kib"), "{shell}");
+    }
+    // bash parses the script it would source.
+    let out = run(&["completions", "bash"]);
+    let scratch = testkit::Scratch::new("completions");
+    let file = scratch.join("cargo-depinfo.bash");
+    std::fs::write(&file, &out.stdout).unwrap();
+    let checked = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        checked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    // An unknown shell is refused by the parser.
+    assert_eq!(run(&["completions", "tcsh"]).status.code(), Some(2));
+}
+
+#[test]
+fn man_pages_are_written_for_every_command_and_groff_renders_them() {
+    let scratch = testkit::Scratch::new("manpages");
+    let dir = scratch.join("man").join("man1");
+    let out = run(&["manpages", "--out-dir", dir.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listed = String::from_utf8(out.stdout).unwrap();
+    let mut pages = vec!["cargo-depinfo.1".to_owned()];
+    pages.extend(
+        listed_commands()
+            .iter()
+            .map(|c| format!("cargo-depinfo-{c}.1")),
+    );
+    for page in &pages {
+        let path = dir.join(page);
+        assert!(
+            listed.contains(&path.display().to_string()),
+            "{page} not listed: {listed}"
+        );
+        let roff = std::fs::read_to_string(&path).unwrap();
+        assert!(roff.contains(".TH ") && roff.contains(".SH NAME"), "{page}");
+        let rendered = std::process::Command::new("groff")
+            .args(["-man", "-Tutf8", "-ww", "-z"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(rendered.status.success(), "{page}");
+        assert!(
+            rendered.stderr.is_empty(),
+            "{page}: {}",
+            String::from_utf8_lossy(&rendered.stderr)
+        );
+    }
+    // The inspect page documents its flags.
+    let inspect = std::fs::read_to_string(dir.join("cargo-depinfo-inspect.1")).unwrap();
+    assert!(inspect.contains("format"), "{inspect}");
+}
