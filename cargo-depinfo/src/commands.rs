@@ -406,26 +406,12 @@ pub(crate) fn completions(args: &crate::cli::CompletionsArgs) -> Result<Outcome>
 /// for every command, written into DIR; their names go to stdout, one a line.
 pub(crate) fn manpages(args: &crate::cli::ManpagesArgs) -> Result<Outcome> {
     let dir = &args.out_dir;
-    std::fs::create_dir_all(dir).with_context(|| {
-        format!(
-            "--out-dir {}",
-            cargo_depinfo::printable_line(&dir.display().to_string())
-        )
-    })?;
-    let command = crate::cli::binary_command();
-    clap_mangen::generate_to(command, dir).with_context(|| {
-        format!(
-            "writing man pages into {}",
-            cargo_depinfo::printable_line(&dir.display().to_string())
-        )
-    })?;
+    let shown = cargo_depinfo::printable_line(&dir.display().to_string()).into_owned();
+    std::fs::create_dir_all(dir).with_context(|| format!("--out-dir {shown}"))?;
+    clap_mangen::generate_to(crate::cli::binary_command(), dir)
+        .with_context(|| format!("writing man pages into {shown}"))?;
     let mut written: Vec<String> = std::fs::read_dir(dir)
-        .with_context(|| {
-            format!(
-                "--out-dir {}",
-                cargo_depinfo::printable_line(&dir.display().to_string())
-            )
-        })?
+        .with_context(|| format!("--out-dir {shown}"))?
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|n| n.starts_with("cargo-depinfo") && n.ends_with(".1"))

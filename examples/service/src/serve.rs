@@ -4,7 +4,7 @@
 //! `axum::serve` offers none of these knobs, so the accept loop is written here on hyper,
 //! which axum already runs on. It is the smallest loop that bounds every wait, for a service
 //! to copy: it depends on nothing of this workspace but what a user's service would.
-//! `cargo depinfo`'s own server (`cargo-depinfo/src/http_server.rs`) is a different program,
+//! `cargo depinfo`'s own server (`depinfo-server/src/http_server.rs`) is a different program,
 //! not a copy: it shares slots fairly among idle, slow and scraping clients and drops
 //! connections on a signal, where this one lets them finish within a deadline.
 
