@@ -56,6 +56,10 @@ pub(crate) enum Command {
     /// advisory affects (cargo-audit's rules, over binaries and whole fleets). Exits 1 when
     /// any does (informational advisories only with --deny).
     Audit(AuditArgs),
+    /// One self-contained HTML file (or its JSON model) of everything read: programs and their
+    /// builds, crate version spread, advisories with their blast radius (--db), crates behind
+    /// the registry (--outdated), where each crate version runs. Works offline.
+    Report(ReportArgs),
     /// Moved to its own program: `depinfo-exporter` (cargo install depinfo-server), same
     /// flags. Prints where it went and exits 2.
     Exporter(MovedArgs),
@@ -68,6 +72,51 @@ pub(crate) enum Command {
     /// Man pages (roff), one for `cargo-depinfo` and one per command, generated from these
     /// definitions into DIR: `cargo depinfo manpages --out-dir man/man1`.
     Manpages(ManpagesArgs),
+}
+
+/// `cargo depinfo report`'s arguments.
+#[derive(Debug, Args)]
+pub(crate) struct ReportArgs {
+    #[command(flatten)]
+    pub(crate) sources: SourceFlags,
+    /// Add the advisories of the RustSec database at PATH (a clone of the advisory-db
+    /// repository, as `audit --db` reads it; `audit --fetch` updates it).
+    #[arg(long, value_name = "PATH")]
+    pub(crate) db: Option<PathBuf>,
+    /// Add the advisories of the database where cargo-audit keeps it ($CARGO_HOME/advisory-db).
+    #[arg(long, conflicts_with = "db")]
+    pub(crate) audit: bool,
+    /// Add how far each crate is behind the registry's newest release (asks the registry's
+    /// sparse index, as `outdated` does; with --offline, cargo's local index cache).
+    #[arg(long)]
+    pub(crate) outdated: bool,
+    /// The registry's sparse index for --outdated (as `outdated --index`).
+    #[arg(long, value_name = "URL", requires = "outdated")]
+    pub(crate) index: Option<String>,
+    /// The registry of cargo's configuration for --outdated (as `outdated --registry`).
+    #[arg(
+        long,
+        value_name = "NAME",
+        conflicts_with = "index",
+        requires = "outdated"
+    )]
+    pub(crate) registry: Option<String>,
+    /// For --outdated: cargo's local index cache only, without the network.
+    #[arg(long, requires = "outdated")]
+    pub(crate) offline: bool,
+    /// Output format: html (one self-contained file) or json (the same model as data).
+    #[arg(long, value_enum, default_value_t = ReportFormat::Html)]
+    pub(crate) format: ReportFormat,
+}
+
+/// What `report` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ReportFormat {
+    /// One HTML file: inline CSS, script and SVG, the model embedded once as JSON, a
+    /// Content-Security-Policy that forbids every request.
+    Html,
+    /// The report's model (`format_version` 1).
+    Json,
 }
 
 /// `cargo depinfo completions`'s arguments.

@@ -7,8 +7,8 @@ use cargo_depinfo::{self as depinfo, Ask, IndexOptions, Inventory, Observation, 
 
 use crate::Outcome;
 use crate::cli::{
-    AffectedArgs, AuditArgs, AuditFormat, Format, InspectArgs, ListArgs, OutdatedArgs, RulesArgs,
-    SourceFlags, SpreadArgs,
+    AffectedArgs, AuditArgs, AuditFormat, Format, InspectArgs, ListArgs, OutdatedArgs, ReportArgs,
+    ReportFormat, RulesArgs, SourceFlags, SpreadArgs,
 };
 use cargo_depinfo::progress_line::ProgressLine;
 
@@ -379,6 +379,101 @@ fn audit_failures(answer: &depinfo::Audit<'_>, errors: Vec<String>) -> Vec<Strin
         failed.push(e);
     }
     failed
+}
+
+/// `cargo depinfo report`: every source read once (each instance's crates, and the exporter's
+/// processes by state), then the advisories and the registry when asked, into one model that
+/// is written as HTML or JSON. Exit 2 when an input failed (the report says which), else 0: a
+/// report is a picture, not a verdict.
+pub(crate) fn fleet_report(args: &ReportArgs) -> Result<Outcome> {
+    let cwd = current_dir()?;
+    let mut sources = args.sources.source_args(&cwd)?;
+    sources.ask = Ask::Instances;
+    sources.states = true;
+    let shown_sources = shown_sources(&sources);
+    let mut errors = Vec::new();
+    let inventories = if sources.paths.is_empty() {
+        Vec::new()
+    } else {
+        let mut progress = ProgressLine::stderr();
+        let scan = depinfo::inspect_paths_with(&sources.paths, &sources.limits, &mut |e| {
+            progress.show(e);
+        });
+        progress.finish();
+        errors.extend(report(&scan.errors));
+        scan.inventories
+    };
+    sources.paths.clear();
+    let mut observations = depinfo::from_inventories(&inventories);
+    let mut progress = ProgressLine::stderr();
+    let collected = depinfo::collect_with(&sources, &mut |e| progress.show(e));
+    progress.finish();
+    for n in &collected.notes {
+        eprintln!("note: {}", depinfo::printable_line(n));
+    }
+    errors.extend(report(&collected.errors));
+    observations.extend(collected.observations);
+    let mut states = depinfo::ProcessCount::installed(&inventories);
+    states.extend(collected.processes);
+    let mut picture = depinfo::FleetReport::new(&observations, &states);
+    if args.db.is_some() || args.audit {
+        let path = match &args.db {
+            Some(path) => path.clone(),
+            None => depinfo::default_db_path()
+                .context("no --db, and no CARGO_HOME or HOME to find the default database in")?,
+        };
+        let (db, db_errors) = depinfo::Database::load(&path, depinfo::DbLimits::default())?;
+        errors.extend(report(&db_errors));
+        let config = depinfo::AuditConfig::find(&cwd, depinfo::cargo_home().as_deref())?;
+        let mut options = depinfo::AuditOptions::default();
+        options.ignore.clone_from(&config.ignore);
+        options.add_binaries(&inventories);
+        let mut audited = observations.clone();
+        audited.extend(depinfo::root_observations(&inventories, &observations));
+        let answer = depinfo::audit(&audited, &db, &options);
+        picture.add_audit(&answer, &db);
+    }
+    if args.outdated {
+        let Some(client) = sources.client.clone() else {
+            bail!("no HTTP client")
+        };
+        let mut options = IndexOptions::new(cwd, client);
+        options.index.clone_from(&args.index);
+        options.registry.clone_from(&args.registry);
+        options.offline = args.offline;
+        let index = SparseIndex::open(&options)?;
+        let names = depinfo::outdated_crates(&observations);
+        let mut progress = ProgressLine::stderr();
+        let releases = depinfo::fetch_releases(&index, &names, &mut |e| progress.show(e));
+        progress.finish();
+        let outdated = depinfo::outdated(&observations, &releases);
+        errors.extend(report(&outdated.errors));
+        picture.add_outdated(&outdated, index.url());
+    }
+    picture.sources = shown_sources;
+    picture.errors.clone_from(&errors);
+    picture.notes = collected.notes;
+    let stdout = match args.format {
+        ReportFormat::Json => depinfo::report_json(&picture),
+        ReportFormat::Html => depinfo::report_html(&picture),
+    };
+    Ok(Outcome::new(stdout, &errors, false))
+}
+
+/// The inputs as the report names them: paths as given, URLs without credentials.
+fn shown_sources(sources: &depinfo::SourceArgs) -> Vec<String> {
+    let paths = sources.paths.iter().map(|p| p.display().to_string());
+    let urls = sources
+        .metrics
+        .iter()
+        .chain(&sources.prometheus)
+        .map(|u| depinfo_http::shown_url(u));
+    let workspace = sources.workspace.as_ref().map(|w| {
+        w.manifest_path
+            .as_ref()
+            .map_or_else(|| "cargo workspace".to_owned(), |p| p.display().to_string())
+    });
+    paths.chain(urls).chain(workspace).collect()
 }
 
 /// `cargo depinfo exporter` and `cargo depinfo catalog`: programs of their own now

@@ -35,9 +35,13 @@ pub use crate::advisories::{
     Advisory, AdvisoryError, AuditConfig, AuditConfigError, Commit, DEFAULT_DB_URL, Database,
     DatabaseError, DbLimits, Severity, cargo_home, default_db_path, fetch,
 };
-pub use crate::observation::{Observation, Runner, from_inventories};
+pub use crate::observation::{Observation, ProcessCount, Runner, from_inventories};
 pub use crate::progress::Progress;
 pub use crate::questions::RulesLayout;
+pub use crate::questions::{
+    AdvisoryRow, BuildRow, CrateRow, CrateVersionRow, DatabaseInfo, FleetReport, OutdatedRow,
+    ProgramRow, REPORT_FORMAT_VERSION, Totals,
+};
 pub use crate::questions::{
     Audit, AuditOptions, Blast, CrateSpread, Finding, Hit, Level, OutdatedError, Report, Row,
     RulesError, RulesOptions, Running, Spread, VersionRunners, affected, audit, outdated,
@@ -46,8 +50,8 @@ pub use crate::questions::{
 pub use crate::render::{
     affected_json, affected_prometheus, affected_text, audit_json, audit_prometheus, audit_sarif,
     audit_text, cyclonedx, database_line, json, outdated_json, outdated_prometheus, outdated_text,
-    prometheus, spread_json, spread_prometheus, spread_text, text, write_spread_json,
-    write_spread_text,
+    prometheus, report_html, report_json, spread_json, spread_prometheus, spread_text, text,
+    write_spread_json, write_spread_text,
 };
 pub use depinfo_read::binary_reader::{
     BinaryFormat, Limits, RawSections, ReadError, read_sections,

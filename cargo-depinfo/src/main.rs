@@ -104,6 +104,7 @@ fn run(command: Command) -> Result<Outcome> {
         Command::Audit(args) => commands::audit(&args),
         Command::Exporter(_) => commands::moved("exporter"),
         Command::Catalog(_) => commands::moved("catalog"),
+        Command::Report(args) => commands::fleet_report(&args),
         Command::Completions(args) => commands::completions(&args),
         Command::Manpages(args) => commands::manpages(&args),
     }

@@ -80,6 +80,61 @@ impl Observation {
     }
 }
 
+/// How many processes of one program, version and revision run in one state: the exporter's
+/// `rust_process_info` (`current`, `replaced`, `deleted`, `memfd`), or binaries on disk
+/// (`installed`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[non_exhaustive]
+pub struct ProcessCount {
+    /// The program.
+    pub program: String,
+    /// Its version, when known.
+    pub version: Option<String>,
+    /// Its revision, when known.
+    pub revision: Option<String>,
+    /// The state.
+    pub state: String,
+    /// How many processes (or binaries).
+    pub count: usize,
+}
+
+impl ProcessCount {
+    /// A count of `state`.
+    pub fn new(
+        program: &str,
+        version: Option<&str>,
+        revision: Option<&str>,
+        state: &str,
+        count: usize,
+    ) -> ProcessCount {
+        ProcessCount {
+            program: program.to_owned(),
+            version: version.map(str::to_owned),
+            revision: revision.map(str::to_owned),
+            state: state.to_owned(),
+            count,
+        }
+    }
+
+    /// Every binary of `inventories`, `installed`, counted by program, version and revision.
+    pub fn installed(inventories: &[Inventory]) -> Vec<ProcessCount> {
+        let mut counts: std::collections::BTreeMap<(&str, &str, Option<&str>), usize> =
+            std::collections::BTreeMap::new();
+        for inv in inventories {
+            let revision = inv.build.as_ref().map(|b| b.revision.as_str());
+            *counts
+                .entry((&inv.program, &inv.version, revision))
+                .or_default() += 1;
+        }
+        counts
+            .into_iter()
+            .map(|((program, version, revision), count)| {
+                ProcessCount::new(program, Some(version), revision, "installed", count)
+            })
+            .collect()
+    }
+}
+
 /// One shared copy of each distinct string: names, versions and sources repeat across a
 /// fleet (every instance of a service runs the same crates).
 #[derive(Debug, Default)]

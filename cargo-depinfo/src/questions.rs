@@ -5,12 +5,17 @@
 
 pub(crate) mod affected;
 mod audit;
+mod fleet_report;
 mod outdated;
 mod rules;
 mod spread;
 
 pub use self::affected::{Hit, affected, unjudged};
 pub use self::audit::{Audit, AuditOptions, Blast, Finding, audit, root_observations};
+pub use self::fleet_report::{
+    AdvisoryRow, BuildRow, CrateRow, CrateVersionRow, DatabaseInfo, FleetReport, OutdatedRow,
+    ProgramRow, REPORT_FORMAT_VERSION, Totals,
+};
 pub use self::outdated::{Level, OutdatedError, Report, Row, outdated, outdated_crates};
 pub use self::rules::RulesLayout;
 pub use self::rules::{RulesError, RulesOptions, rules};

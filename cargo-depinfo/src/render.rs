@@ -4,6 +4,7 @@
 
 mod audit;
 mod cyclonedx;
+mod html;
 mod json;
 pub(crate) mod prometheus;
 mod sarif;
@@ -11,7 +12,10 @@ mod text;
 
 pub use self::audit::{audit_json, audit_prometheus, audit_text, database_line};
 pub use self::cyclonedx::cyclonedx;
-pub use self::json::{affected_json, json, outdated_json, spread_json, write_spread_json};
+pub use self::html::report_html;
+pub use self::json::{
+    affected_json, json, outdated_json, report_json, spread_json, write_spread_json,
+};
 pub use self::prometheus::{
     affected_prometheus, outdated_prometheus, prometheus, spread_prometheus,
 };

@@ -53,7 +53,7 @@ use self::binaries::{InspectError, inspect_paths_with};
 use self::metrics_pages::MetricsPageError;
 use self::prometheus_api::ApiError;
 use self::workspace::{ListError, ListOptions};
-use crate::observation::{Observation, Runner, Strings, from_inventories};
+use crate::observation::{Observation, ProcessCount, Runner, Strings, from_inventories};
 use crate::progress::Progress;
 use depinfo_http::{Client, HttpError, HttpOptions};
 use depinfo_read::binary_reader::Limits;
@@ -113,7 +113,15 @@ pub struct SourceArgs {
     pub crates: Vec<String>,
     /// How many network sources are read at once (0: [`DEFAULT_WORKERS`]).
     pub workers: usize,
+    /// Also ask Prometheus APIs for the exporter's processes by state ([`PROCESS_STATES_QUERY`],
+    /// into [`Collected::processes`]).
+    pub states: bool,
 }
+
+/// What `states` asks each Prometheus API: the exporter's processes by program, version,
+/// revision and state.
+pub const PROCESS_STATES_QUERY: &str =
+    "count by (program, version, revision, state) (rust_process_info > 0)";
 
 /// What a question asks Prometheus APIs for.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -145,6 +153,7 @@ impl Default for SourceArgs {
             ask: Ask::default(),
             crates: Vec::new(),
             workers: DEFAULT_WORKERS,
+            states: false,
         }
     }
 }
@@ -304,6 +313,8 @@ pub struct Collected {
     /// What servers said for information (Prometheus' info annotations, `URL: info: ...`,
     /// cut short): shown, not failures.
     pub notes: Vec<String>,
+    /// The exporter's processes by state, when [`SourceArgs::states`] asked for them.
+    pub processes: Vec<ProcessCount>,
 }
 
 /// Reads every source. When no source is given at all, reads nothing (the command line picks
@@ -320,6 +331,7 @@ pub fn collect_with(args: &SourceArgs, on_progress: &mut dyn FnMut(Progress<'_>)
     let mut observations = Vec::new();
     let mut errors = Vec::new();
     let mut notes = Vec::new();
+    let mut processes = Vec::new();
     if let Some(options) = &args.workspace {
         match workspace::list(options) {
             Ok(inventories) => observations.extend(from_inventories(&inventories)),
@@ -366,6 +378,7 @@ pub fn collect_with(args: &SourceArgs, on_progress: &mut dyn FnMut(Progress<'_>)
                         observations,
                         errors,
                         notes,
+                        processes,
                     };
                 }
             }
@@ -464,11 +477,13 @@ pub fn collect_with(args: &SourceArgs, on_progress: &mut dyn FnMut(Progress<'_>)
         }
         errors.extend(c.errors);
         notes.extend(c.notes);
+        processes.extend(c.processes);
     }
     Collected {
         observations,
         errors,
         notes,
+        processes,
     }
 }
 
@@ -980,6 +995,7 @@ impl Session<'_> {
             observations,
             errors: self.errors,
             notes,
+            processes: Vec::new(),
         }
     }
 }
@@ -1037,6 +1053,26 @@ fn query_prometheus(
             "rust_mod_info or rust_build_info",
         ),
     };
+    let mut processes = Vec::new();
+    if read.is_ok() && args.states {
+        // A fleet without the exporter answers nothing here: no states, not an error.
+        let _ = session.query(
+            "rust_process_info by state",
+            PROCESS_STATES_QUERY,
+            &|name| name.is_none(),
+            &mut |s| {
+                if let (Some(program), Some(state)) = (s.label("program"), s.label("state")) {
+                    processes.push(ProcessCount::new(
+                        program,
+                        s.label("version").filter(|v| !v.is_empty()),
+                        s.label("revision").filter(|v| !v.is_empty()),
+                        state,
+                        instance_count(s.value),
+                    ));
+                }
+            },
+        );
+    }
     if read.is_ok()
         && observations.is_empty()
         && session.errors.is_empty()
@@ -1046,7 +1082,9 @@ fn query_prometheus(
         let url = session.origin.clone();
         session.errors.push(SourceError::NoData { url, what });
     }
-    session.finish(observations)
+    let mut collected = session.finish(observations);
+    collected.processes = processes;
+    collected
 }
 
 /// A `full` fleet: [`mod_info_query`], and per instance the build_info join.

@@ -187,6 +187,13 @@ pub fn outdated_json(report: &Report, index: &str, errors: &[String], notes: &[S
     pretty_json(&doc)
 }
 
+/// `cargo depinfo report --format json`: the report's model as it is
+/// ([`FleetReport`](crate::questions::FleetReport), `format_version` first), pretty-printed,
+/// ending in a newline. The HTML report embeds the same document.
+pub fn report_json(report: &crate::questions::FleetReport) -> String {
+    pretty_json(report)
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::Value;

@@ -1,0 +1,583 @@
+//! `cargo depinfo report`: the whole picture of what was read, as one model that the JSON and
+//! the HTML report both render (the HTML computes nothing of its own).
+//!
+//! Rows are per build: one program at one version and revision with one list of runtime
+//! crates, and how many instances (or binaries) run it. A fleet of 1,000 instances of 20
+//! builds × 300 crates is 20 build rows and about 300 crate rows, whatever its instance count;
+//! the instances themselves are listed once, under their build.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::advisories::Database;
+use crate::observation::{Observation, ProcessCount, Runner};
+use crate::questions::audit::{Audit, Finding};
+use crate::questions::outdated::{Level, Report as OutdatedReport};
+use depinfo_read::inventory::Kind;
+
+/// Version of the report's JSON model (`"format_version"`): fields may be added within a
+/// version; removing or changing one bumps it.
+pub const REPORT_FORMAT_VERSION: u32 = 1;
+
+/// The report's model: every view's rows, and the totals they add up to.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FleetReport {
+    /// [`REPORT_FORMAT_VERSION`].
+    pub format_version: u32,
+    /// The inputs named on the command line, as given (URLs without credentials).
+    pub sources: Vec<String>,
+    /// What the views add up to.
+    pub totals: Totals,
+    /// One row per program, sorted by name.
+    pub programs: Vec<ProgramRow>,
+    /// One row per build, sorted by program, version and revision; `id` is the index.
+    pub builds: Vec<BuildRow>,
+    /// One row per runtime crate, the widest spread first (most versions, then most
+    /// instances, then name).
+    pub crates: Vec<CrateRow>,
+    /// The advisory database's advisories that a running version is affected by, the widest
+    /// blast radius first; `None` when no database was read.
+    pub advisories: Option<Vec<AdvisoryRow>>,
+    /// The database the advisories come from, when one was read.
+    pub database: Option<DatabaseInfo>,
+    /// The crate versions behind the registry's newest release, the furthest behind first;
+    /// `None` when the registry was not asked.
+    pub outdated: Option<Vec<OutdatedRow>>,
+    /// The registry index asked, when it was.
+    pub registry: Option<String>,
+    /// The inputs that failed, one line each: the report is partial when there are any.
+    /// Written as every JSON answer writes them: `[{"message": ...}]`.
+    #[serde(serialize_with = "messages")]
+    pub errors: Vec<String>,
+    /// What servers said for information (`[{"message": ...}]`).
+    #[serde(serialize_with = "messages")]
+    pub notes: Vec<String>,
+    /// Which build each instance or binary runs, for the advisories' and the registry's rows.
+    #[serde(skip)]
+    build_of: BTreeMap<RunnerKey, usize>,
+}
+
+/// What the views add up to.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Totals {
+    /// Distinct programs.
+    pub programs: usize,
+    /// Distinct builds (program, version, revision, crate list).
+    pub builds: usize,
+    /// Instances and binaries, each counted once.
+    pub instances: usize,
+    /// Distinct runtime crates (by name).
+    pub crates: usize,
+    /// Distinct runtime crate versions (name and version).
+    pub crate_versions: usize,
+    /// Advisories affecting something that runs (`None`: no database read).
+    pub advisories: Option<usize>,
+    /// Crate versions behind the registry (`None`: the registry was not asked).
+    pub outdated: Option<usize>,
+}
+
+/// One program: its builds and instances, the versions and revisions running.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ProgramRow {
+    /// The program's name.
+    pub program: String,
+    /// How many builds of it run.
+    pub builds: usize,
+    /// How many instances (or binaries) run it.
+    pub instances: usize,
+    /// Its versions running, sorted (SemVer order where they parse).
+    pub versions: Vec<String>,
+    /// Its revisions running, sorted.
+    pub revisions: Vec<String>,
+    /// The Prometheus jobs it runs in, sorted.
+    pub jobs: Vec<String>,
+    /// Processes by state: `current`, `replaced`, `deleted`, `memfd` (the exporter's
+    /// `rust_process_info`) and `installed` (binaries read from disk).
+    pub states: BTreeMap<String, usize>,
+}
+
+/// One build: a program at one version and revision with one list of runtime crates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct BuildRow {
+    /// Its index in [`FleetReport::builds`], which other rows refer to.
+    pub id: usize,
+    /// The program.
+    pub program: String,
+    /// The program's version, when the source says.
+    pub version: Option<String>,
+    /// The revision it was built from, when the source says.
+    pub revision: Option<String>,
+    /// How many runtime crates it links.
+    pub crates: usize,
+    /// How many instances (or binaries) run it.
+    pub instances: usize,
+    /// The Prometheus jobs it runs in, sorted.
+    pub jobs: Vec<String>,
+    /// Where it runs: instances (`host:port`), binaries' paths, or the input, sorted.
+    pub locations: Vec<String>,
+    /// Processes by state, as [`ProgramRow::states`], for this build's program, version and
+    /// revision.
+    pub states: BTreeMap<String, usize>,
+}
+
+/// One runtime crate and the versions of it running.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct CrateRow {
+    /// The crate's name.
+    pub name: String,
+    /// Instances running any version of it.
+    pub instances: usize,
+    /// Its versions, in SemVer order (text order for those that do not parse).
+    pub versions: Vec<CrateVersionRow>,
+}
+
+/// One version of a crate and the builds running it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct CrateVersionRow {
+    /// The version.
+    pub version: String,
+    /// Where it came from (`crates.io`, `registry`, `git`, `local`, `unknown`), sorted.
+    pub sources: Vec<String>,
+    /// Instances running it.
+    pub instances: usize,
+    /// The builds running it ([`BuildRow::id`]), sorted.
+    pub builds: Vec<usize>,
+}
+
+/// One advisory and its blast radius.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct AdvisoryRow {
+    /// `RUSTSEC-YYYY-NNNN`.
+    pub id: String,
+    /// Other identifiers (CVE, GHSA).
+    pub aliases: Vec<String>,
+    /// The crate.
+    pub package: String,
+    /// The advisory's title.
+    pub title: String,
+    /// `vulnerability`, or the informational kind (`unmaintained`, `unsound`, `notice`).
+    pub kind: String,
+    /// The CVSS severity (`none` … `critical`), when the advisory has a score.
+    pub severity: Option<String>,
+    /// The CVSS score in tenths (`98` is 9.8), when it has one.
+    pub score: Option<u8>,
+    /// The versions that fix it (SemVer requirements).
+    pub patched: Vec<String>,
+    /// The affected versions running, sorted.
+    pub versions: Vec<String>,
+    /// How many programs run an affected version.
+    pub programs: usize,
+    /// The builds that run an affected version ([`BuildRow::id`]), sorted.
+    pub builds: Vec<usize>,
+    /// How many instances (or binaries) run an affected version.
+    pub instances: usize,
+}
+
+/// The advisory database a report's advisories come from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct DatabaseInfo {
+    /// How many advisories it holds.
+    pub advisories: usize,
+    /// Its last commit, when known (hash).
+    pub commit: Option<String>,
+    /// Its last commit's time (seconds since the Unix epoch), when known.
+    pub commit_time: Option<u64>,
+}
+
+/// One crate version behind the registry's newest release.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct OutdatedRow {
+    /// The crate.
+    pub name: String,
+    /// The version running.
+    pub version: String,
+    /// The newest release SemVer-compatible with it.
+    pub newest_compatible: String,
+    /// The newest release.
+    pub newest: String,
+    /// How far behind: `patch`, `minor` or `major`.
+    pub behind: Level,
+    /// The builds that run it ([`BuildRow::id`]), sorted.
+    pub builds: Vec<usize>,
+    /// How many instances (or binaries) run it.
+    pub instances: usize,
+}
+
+/// `[{"message": ...}]`, the shape of every JSON answer's `errors` and `notes`.
+fn messages<S: serde::Serializer>(lines: &[String], s: S) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct Message<'a> {
+        message: &'a str,
+    }
+    s.collect_seq(lines.iter().map(|m| Message { message: m }))
+}
+
+/// Where a runner runs and which program it is: one instance or binary, whichever sources saw
+/// it (as the audit identifies them).
+type RunnerKey = (String, String);
+
+fn runner_key(r: &Runner) -> RunnerKey {
+    (r.location().to_owned(), r.program.clone())
+}
+
+/// One crate of a build's list: name, version, source.
+type Entry = (Arc<str>, Arc<str>, Arc<str>);
+
+/// A build's identity: program, version, revision and its sorted crate list.
+type BuildKey = (String, Option<String>, Option<String>, Vec<Entry>);
+
+/// The builds made of what was read, and which build each runner belongs to.
+#[derive(Debug, Default)]
+struct Grouping {
+    builds: Vec<BuildRow>,
+    lists: Vec<Vec<Entry>>,
+    build_of: BTreeMap<RunnerKey, usize>,
+}
+
+impl FleetReport {
+    /// The report over `observations` (any source; runtime crates only, as `spread` and
+    /// `rust_mod_info` count), with the processes `states` the exporter (or a binary's
+    /// presence on disk) reported.
+    pub fn new(observations: &[Observation], states: &[ProcessCount]) -> FleetReport {
+        let grouping = group(observations);
+        let builds = with_states(grouping.builds, states);
+        let programs = programs(&builds, states);
+        let crates = crates(&grouping.lists, &builds);
+        let mut report = FleetReport {
+            format_version: REPORT_FORMAT_VERSION,
+            sources: Vec::new(),
+            totals: Totals::default(),
+            programs,
+            builds,
+            crates,
+            advisories: None,
+            database: None,
+            outdated: None,
+            registry: None,
+            errors: Vec::new(),
+            notes: Vec::new(),
+            build_of: grouping.build_of,
+        };
+        report.count();
+        report
+    }
+
+    /// Adds the advisories of `audit` (vulnerabilities and informational ones), the widest
+    /// blast radius first: most instances, then most builds, then id.
+    pub fn add_audit(&mut self, audit: &Audit<'_>, db: &Database) {
+        let mut rows: Vec<AdvisoryRow> = audit
+            .vulnerabilities
+            .iter()
+            .chain(&audit.informational)
+            .map(|f| self.advisory_row(f))
+            .collect();
+        rows.sort_by(|a, b| {
+            (b.instances, b.builds.len(), &a.id).cmp(&(a.instances, a.builds.len(), &b.id))
+        });
+        self.advisories = Some(rows);
+        self.database = Some(DatabaseInfo {
+            advisories: db.advisories().len(),
+            commit: db.commit.as_ref().map(|c| c.id.clone()),
+            commit_time: db.commit.as_ref().map(|c| c.time),
+        });
+        self.count();
+    }
+
+    fn advisory_row(&self, finding: &Finding<'_>) -> AdvisoryRow {
+        let a = finding.advisory;
+        let mut builds = BTreeSet::new();
+        let mut programs = BTreeSet::new();
+        let mut instances = 0;
+        for blast in &finding.blasts {
+            programs.insert(blast.program.as_str());
+            for r in &blast.runners {
+                instances += r.instances;
+                if let Some(&id) = self.build_of.get(&runner_key(r)) {
+                    builds.insert(id);
+                }
+            }
+        }
+        AdvisoryRow {
+            id: a.id.clone(),
+            aliases: a.aliases.clone(),
+            package: a.package.clone(),
+            title: a.title.clone(),
+            kind: a.kind().to_owned(),
+            severity: a.severity().map(|s| s.as_str().to_owned()),
+            score: a.score,
+            patched: a.patched.clone(),
+            versions: finding.versions().iter().map(ToString::to_string).collect(),
+            programs: programs.len(),
+            builds: builds.into_iter().collect(),
+            instances,
+        }
+    }
+
+    /// Adds the crate versions of `outdated` that are behind, furthest first (major, minor,
+    /// patch; then most instances; then name and version), and the index that was asked.
+    pub fn add_outdated(&mut self, outdated: &OutdatedReport, registry: &str) {
+        let mut by_version: BTreeMap<(&str, &str), OutdatedRow> = BTreeMap::new();
+        let mut seen: BTreeSet<(&str, &str, &str, &str)> = BTreeSet::new();
+        for row in outdated.rows.iter().filter(|r| r.level > Level::None) {
+            let entry = by_version
+                .entry((&row.name, &row.version))
+                .or_insert_with(|| OutdatedRow {
+                    name: row.name.clone(),
+                    version: row.version.clone(),
+                    newest_compatible: row.newest_compatible.clone(),
+                    newest: row.newest.clone(),
+                    behind: row.level,
+                    builds: Vec::new(),
+                    instances: 0,
+                });
+            // One row per program and location: an instance is counted once per version.
+            if !seen.insert((&row.program, &row.location, &row.name, &row.version)) {
+                continue;
+            }
+            let key = (row.location.clone(), row.program.clone());
+            if let Some(&id) = self.build_of.get(&key) {
+                if !entry.builds.contains(&id) {
+                    entry.builds.push(id);
+                }
+                // A build's instances are counted once per build, whatever location listed it.
+            } else {
+                entry.instances += 1;
+            }
+        }
+        let mut rows: Vec<OutdatedRow> = by_version
+            .into_values()
+            .map(|mut r| {
+                r.builds.sort_unstable();
+                r.instances += r
+                    .builds
+                    .iter()
+                    .map(|&id| self.builds[id].instances)
+                    .sum::<usize>();
+                r
+            })
+            .collect();
+        rows.sort_by(|a, b| {
+            (b.behind, b.instances, &a.name, &a.version).cmp(&(
+                a.behind,
+                a.instances,
+                &b.name,
+                &b.version,
+            ))
+        });
+        self.outdated = Some(rows);
+        self.registry = Some(registry.to_owned());
+        self.count();
+    }
+
+    /// Sets the totals from the rows.
+    fn count(&mut self) {
+        self.totals = Totals {
+            programs: self.programs.len(),
+            builds: self.builds.len(),
+            instances: self.builds.iter().map(|b| b.instances).sum(),
+            crates: self.crates.len(),
+            crate_versions: self.crates.iter().map(|c| c.versions.len()).sum(),
+            advisories: self.advisories.as_ref().map(Vec::len),
+            outdated: self.outdated.as_ref().map(Vec::len),
+        };
+    }
+}
+
+/// Groups the observations' runners into builds. A runner seen by several sources (the same
+/// location and program) is one, with the most detail any of them gave.
+fn group(observations: &[Observation]) -> Grouping {
+    struct Seen {
+        runner: Arc<Runner>,
+        list: BTreeSet<Entry>,
+    }
+    let mut runners: BTreeMap<RunnerKey, Seen> = BTreeMap::new();
+    let mut key_of_ptr: BTreeMap<usize, RunnerKey> = BTreeMap::new();
+    for o in observations {
+        let key = key_of_ptr
+            .entry(Arc::as_ptr(&o.runner) as usize)
+            .or_insert_with(|| runner_key(&o.runner))
+            .clone();
+        let seen = runners.entry(key).or_insert_with(|| Seen {
+            runner: Arc::clone(&o.runner),
+            list: BTreeSet::new(),
+        });
+        if o.runner > seen.runner {
+            seen.runner = Arc::clone(&o.runner);
+        }
+        if o.kind == Kind::Runtime {
+            seen.list.insert((
+                Arc::clone(&o.name),
+                Arc::clone(&o.version),
+                Arc::clone(&o.source),
+            ));
+        }
+    }
+    let mut by_build: BTreeMap<BuildKey, Vec<(RunnerKey, Arc<Runner>)>> = BTreeMap::new();
+    for (key, seen) in runners {
+        let r = &seen.runner;
+        let build = (
+            r.program.clone(),
+            r.program_version.clone(),
+            r.revision.clone(),
+            seen.list.into_iter().collect(),
+        );
+        by_build.entry(build).or_default().push((key, seen.runner));
+    }
+    let mut grouping = Grouping::default();
+    let mut keys: Vec<_> = by_build.into_iter().collect();
+    // Program, then version in SemVer order, then revision.
+    keys.sort_by(|(a, _), (b, _)| {
+        (&a.0, version_key(a.1.as_deref()), &a.2, &a.3).cmp(&(
+            &b.0,
+            version_key(b.1.as_deref()),
+            &b.2,
+            &b.3,
+        ))
+    });
+    for ((program, version, revision, list), runners) in keys {
+        let id = grouping.builds.len();
+        let mut jobs = BTreeSet::new();
+        let mut locations = BTreeSet::new();
+        let mut instances = 0;
+        for (key, r) in runners {
+            instances += r.instances;
+            if let Some(job) = &r.job {
+                jobs.insert(job.clone());
+            }
+            locations.insert(r.location().to_owned());
+            grouping.build_of.insert(key, id);
+        }
+        grouping.builds.push(BuildRow {
+            id,
+            program,
+            version,
+            revision,
+            crates: list.len(),
+            instances,
+            jobs: jobs.into_iter().collect(),
+            locations: locations.into_iter().collect(),
+            states: BTreeMap::new(),
+        });
+        grouping.lists.push(list);
+    }
+    grouping
+}
+
+/// A version's sort key: SemVer order where it parses, before the text of those that do not.
+fn version_key(v: Option<&str>) -> (Option<semver::Version>, Option<&str>) {
+    match v {
+        None => (None, None),
+        Some(t) => match semver::Version::parse(t) {
+            Ok(parsed) => (Some(parsed), None),
+            Err(_) => (None, Some(t)),
+        },
+    }
+}
+
+/// The builds with the process states reported for their program, version and revision.
+/// Binaries read from disk are `installed`.
+fn with_states(mut builds: Vec<BuildRow>, states: &[ProcessCount]) -> Vec<BuildRow> {
+    for b in &mut builds {
+        for s in states.iter().filter(|s| {
+            s.program == b.program && s.version == b.version && s.revision == b.revision
+        }) {
+            *b.states.entry(s.state.clone()).or_default() += s.count;
+        }
+    }
+    builds
+}
+
+/// One row per program, from its builds; states also from processes no build matches (an
+/// exporter's process whose crates came from elsewhere).
+fn programs(builds: &[BuildRow], states: &[ProcessCount]) -> Vec<ProgramRow> {
+    let mut rows: BTreeMap<&str, ProgramRow> = BTreeMap::new();
+    for b in builds {
+        let row = rows.entry(&b.program).or_insert_with(|| ProgramRow {
+            program: b.program.clone(),
+            builds: 0,
+            instances: 0,
+            versions: Vec::new(),
+            revisions: Vec::new(),
+            jobs: Vec::new(),
+            states: BTreeMap::new(),
+        });
+        row.builds += 1;
+        row.instances += b.instances;
+        row.versions.extend(b.version.clone());
+        row.revisions.extend(b.revision.clone());
+        row.jobs.extend(b.jobs.iter().cloned());
+    }
+    for s in states {
+        if let Some(row) = rows.get_mut(s.program.as_str()) {
+            *row.states.entry(s.state.clone()).or_default() += s.count;
+        }
+    }
+    rows.into_values()
+        .map(|mut r| {
+            r.versions
+                .sort_by(|a, b| version_key(Some(a)).cmp(&version_key(Some(b))));
+            r.versions.dedup();
+            r.revisions.sort();
+            r.revisions.dedup();
+            r.jobs.sort();
+            r.jobs.dedup();
+            r
+        })
+        .collect()
+}
+
+/// One row per crate, the widest spread first.
+fn crates(lists: &[Vec<Entry>], builds: &[BuildRow]) -> Vec<CrateRow> {
+    // name -> version -> (sources, builds)
+    type Versions<'a> = BTreeMap<&'a str, (BTreeSet<&'a str>, BTreeSet<usize>)>;
+    let mut by_name: BTreeMap<&str, Versions<'_>> = BTreeMap::new();
+    for (id, list) in lists.iter().enumerate() {
+        for (name, version, source) in list {
+            let (sources, ids) = by_name.entry(name).or_default().entry(version).or_default();
+            sources.insert(source);
+            ids.insert(id);
+        }
+    }
+    let mut rows: Vec<CrateRow> = by_name
+        .into_iter()
+        .map(|(name, versions)| {
+            let mut versions: Vec<CrateVersionRow> = versions
+                .into_iter()
+                .map(|(version, (sources, ids))| CrateVersionRow {
+                    version: version.to_owned(),
+                    sources: sources.into_iter().map(str::to_owned).collect(),
+                    instances: ids.iter().map(|&id| builds[id].instances).sum(),
+                    builds: ids.into_iter().collect(),
+                })
+                .collect();
+            versions
+                .sort_by(|a, b| version_key(Some(&a.version)).cmp(&version_key(Some(&b.version))));
+            // A build links one version of a crate at most in the usual case; when it links
+            // several, its instances run each: count each instance once per crate.
+            let mut ids: BTreeSet<usize> = BTreeSet::new();
+            for v in &versions {
+                ids.extend(&v.builds);
+            }
+            CrateRow {
+                name: name.to_owned(),
+                instances: ids.iter().map(|&id| builds[id].instances).sum(),
+                versions,
+            }
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        (b.versions.len(), b.instances, &a.name).cmp(&(a.versions.len(), a.instances, &b.name))
+    });
+    rows
+}
