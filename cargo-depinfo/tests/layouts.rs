@@ -287,6 +287,8 @@ fn questions(db: &str) -> Vec<(Vec<String>, i32)> {
         q(&["affected", "hyper", ">=9", "--format", "json"], 0),
         q(&["audit", "--db", db], 1),
         q(&["audit", "--db", db, "--format", "json"], 1),
+        // Issue 22: the report's model is the same picture on every layout.
+        q(&["report", "--format", "json", "--db", db], 0),
     ]
 }
 
@@ -403,10 +405,71 @@ fn spread_affected_and_audit_answer_the_same_on_every_layout_and_engine() {
         if args == ["spread", "--format", "json"] {
             assert!(full_out.contains("\"cart-worker\""), "{full_out}");
         }
+        if args[0] == "report" {
+            check_report(&full_out);
+        }
     }
     drop(full);
     drop(catalog);
     drop(mixed);
+}
+
+/// The report of [`FLEET`]: its totals, each build with its instances, and the advisory
+/// database's hyper advisory over shop's old build.
+fn check_report(json: &str) {
+    let v: serde_json::Value = serde_json::from_str(json).unwrap();
+    assert_eq!(
+        v["totals"],
+        serde_json::json!({"programs": 3, "builds": 4, "instances": 6, "crates": 3,
+            "crate_versions": 5, "advisories": 1, "outdated": null}),
+        "{json}"
+    );
+    let builds: Vec<String> = v["builds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            format!(
+                "{} {} {} {} {}",
+                b["program"].as_str().unwrap(),
+                b["version"].as_str().unwrap_or("?"),
+                &b["revision"].as_str().unwrap_or("?")[..4],
+                b["instances"],
+                b["locations"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|l| l.as_str().unwrap())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            )
+        })
+        .collect();
+    assert_eq!(
+        builds,
+        [
+            "cart 2.0.0 cccc 2 cart-1:8080,cart-2:8080",
+            "cart-worker 2.0.0 cccc 1 cart-worker-1:8080",
+            "shop 1.0.0 aaaa 2 shop-1:8080,shop-2:8080",
+            "shop 1.1.0 bbbb 1 shop-3:8080",
+        ],
+        "{json}"
+    );
+    let advisory = &v["advisories"][0];
+    assert_eq!(
+        (
+            &advisory["package"],
+            &advisory["builds"],
+            &advisory["instances"]
+        ),
+        (
+            &serde_json::json!("hyper"),
+            &serde_json::json!([2]),
+            &serde_json::json!(2)
+        ),
+        "{json}"
+    );
+    assert_eq!(v["sources"], serde_json::json!(["<ENGINE>"]));
 }
 
 /// Regression (issue 19): a fleet in the catalog layout whose catalog is not deployed is

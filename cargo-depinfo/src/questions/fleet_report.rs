@@ -581,3 +581,411 @@ fn crates(lists: &[Vec<Entry>], builds: &[BuildRow]) -> Vec<CrateRow> {
     });
     rows
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::advisories::Advisory;
+    use crate::questions::audit::{AuditOptions, audit};
+    use crate::questions::outdated::{Row, check};
+
+    /// An instance `at` of `program` at `version`/`revision` running `crates` (name@version),
+    /// seen by `origin`.
+    fn instance(
+        program: &str,
+        version: &str,
+        revision: &str,
+        at: &str,
+        crates: &[&str],
+    ) -> Vec<Observation> {
+        seen(program, version, revision, at, crates, "http://prom:9090")
+    }
+
+    fn seen(
+        program: &str,
+        version: &str,
+        revision: &str,
+        at: &str,
+        crates: &[&str],
+        origin: &str,
+    ) -> Vec<Observation> {
+        let runner = Arc::new(Runner {
+            program: program.into(),
+            program_version: Some(version.into()),
+            revision: Some(revision.into()),
+            instance: Some(Arc::from(at)),
+            job: Some("svc".into()),
+            path: None,
+            origin: origin.into(),
+            instances: 1,
+        });
+        crates
+            .iter()
+            .map(|c| {
+                let (name, v) = c.split_once('@').unwrap();
+                Observation {
+                    runner: Arc::clone(&runner),
+                    name: name.into(),
+                    version: v.into(),
+                    source: "crates.io".into(),
+                    kind: Kind::Runtime,
+                    direct: None,
+                }
+            })
+            .collect()
+    }
+
+    /// web: two instances of one build, one of another (hyper 0.14.10 vs 0.14.28, and a
+    /// newer revision); api: one instance; a build-only crate that must not count.
+    fn fleet() -> Vec<Observation> {
+        let mut o = Vec::new();
+        o.extend(instance(
+            "web",
+            "1.0.0",
+            "aaa",
+            "10.0.0.1:80",
+            &["hyper@0.14.10", "serde@1.0.1"],
+        ));
+        o.extend(instance(
+            "web",
+            "1.0.0",
+            "aaa",
+            "10.0.0.2:80",
+            &["hyper@0.14.10", "serde@1.0.1"],
+        ));
+        // The same instance seen by a second source: counted once.
+        o.extend(seen(
+            "web",
+            "1.0.0",
+            "aaa",
+            "10.0.0.2:80",
+            &["hyper@0.14.10", "serde@1.0.1"],
+            "http://10.0.0.2:80/metrics",
+        ));
+        o.extend(instance(
+            "web",
+            "1.1.0",
+            "bbb",
+            "10.0.0.3:80",
+            &["hyper@0.14.28", "serde@1.0.1"],
+        ));
+        let mut api = instance("api", "0.3.0", "ccc", "10.0.0.9:80", &["serde@1.0.2"]);
+        api.push(Observation {
+            kind: Kind::Build,
+            ..instance("api", "0.3.0", "ccc", "10.0.0.9:80", &["cc@1.0.0"]).remove(0)
+        });
+        o.extend(api);
+        o
+    }
+
+    #[test]
+    fn builds_are_program_version_revision_and_list_with_each_instance_once() {
+        let r = FleetReport::new(&fleet(), &[]);
+        let builds: Vec<_> = r
+            .builds
+            .iter()
+            .map(|b| {
+                (
+                    b.id,
+                    b.program.as_str(),
+                    b.version.as_deref(),
+                    b.crates,
+                    b.instances,
+                    b.locations.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            builds,
+            [
+                (
+                    0,
+                    "api",
+                    Some("0.3.0"),
+                    1,
+                    1,
+                    vec!["10.0.0.9:80".to_owned()]
+                ),
+                (
+                    1,
+                    "web",
+                    Some("1.0.0"),
+                    2,
+                    2,
+                    vec!["10.0.0.1:80".to_owned(), "10.0.0.2:80".to_owned()]
+                ),
+                (
+                    2,
+                    "web",
+                    Some("1.1.0"),
+                    2,
+                    1,
+                    vec!["10.0.0.3:80".to_owned()]
+                ),
+            ]
+        );
+        assert_eq!(
+            r.totals,
+            Totals {
+                programs: 2,
+                builds: 3,
+                instances: 4,
+                crates: 2,
+                crate_versions: 4,
+                advisories: None,
+                outdated: None,
+            }
+        );
+        let web = &r.programs[1];
+        assert_eq!(
+            (web.program.as_str(), web.builds, web.instances),
+            ("web", 2, 3)
+        );
+        assert_eq!(web.versions, ["1.0.0", "1.1.0"]);
+        assert_eq!(web.revisions, ["aaa", "bbb"]);
+        assert_eq!(web.jobs, ["svc"]);
+    }
+
+    #[test]
+    fn one_revision_with_two_lists_is_two_builds() {
+        let mut o = instance("web", "1.0.0", "aaa", "a:1", &["hyper@0.14.10"]);
+        o.extend(instance("web", "1.0.0", "aaa", "b:1", &["hyper@0.14.11"]));
+        let r = FleetReport::new(&o, &[]);
+        assert_eq!(r.builds.len(), 2);
+        assert_eq!(r.programs[0].builds, 2);
+    }
+
+    #[test]
+    fn the_widest_spread_comes_first_then_instances_then_name() {
+        let mut o = fleet();
+        // zlib: one version on one instance; aaa: one version on one instance (name breaks
+        // the tie).
+        o.extend(instance(
+            "z",
+            "1.0.0",
+            "z",
+            "10.0.1.1:80",
+            &["zlib@1.0.0", "aaa@1.0.0"],
+        ));
+        let r = FleetReport::new(&o, &[]);
+        let order: Vec<_> = r
+            .crates
+            .iter()
+            .map(|c| (c.name.as_str(), c.versions.len(), c.instances))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                ("serde", 2, 4),
+                ("hyper", 2, 3),
+                ("aaa", 1, 1),
+                ("zlib", 1, 1)
+            ]
+        );
+        let hyper = &r.crates[1].versions;
+        assert_eq!(
+            hyper
+                .iter()
+                .map(|v| (v.version.as_str(), v.instances, v.builds.clone()))
+                .collect::<Vec<_>>(),
+            [("0.14.10", 2, vec![1]), ("0.14.28", 1, vec![2])]
+        );
+        assert_eq!(hyper[0].sources, ["crates.io"]);
+    }
+
+    #[test]
+    fn versions_sort_as_semver_not_as_text() {
+        let mut o = instance("a", "1.0.0", "r", "a:1", &["x@0.10.0"]);
+        o.extend(instance("b", "1.0.0", "r", "b:1", &["x@0.9.0"]));
+        o.extend(instance("c", "1.0.0", "r", "c:1", &["x@not-semver"]));
+        let r = FleetReport::new(&o, &[]);
+        let versions: Vec<_> = r.crates[0].versions.iter().map(|v| &*v.version).collect();
+        assert_eq!(versions, ["not-semver", "0.9.0", "0.10.0"]);
+    }
+
+    #[test]
+    fn process_states_go_to_their_build_and_program() {
+        let states = [
+            ProcessCount::new("web", Some("1.0.0"), Some("aaa"), "current", 2),
+            ProcessCount::new("web", Some("1.0.0"), Some("aaa"), "deleted", 1),
+            // No build has this revision: the program still counts it.
+            ProcessCount::new("web", Some("0.9.0"), Some("old"), "replaced", 4),
+            // A program nothing else reported: nowhere to put it.
+            ProcessCount::new("ghost", None, None, "current", 1),
+        ];
+        let r = FleetReport::new(&fleet(), &states);
+        let states_of = |m: &BTreeMap<String, usize>| {
+            m.iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        assert_eq!(states_of(&r.builds[1].states), "current=2,deleted=1");
+        assert_eq!(states_of(&r.builds[2].states), "");
+        assert_eq!(
+            states_of(&r.programs[1].states),
+            "current=2,deleted=1,replaced=4"
+        );
+        assert_eq!(states_of(&r.programs[0].states), "");
+        assert_eq!(r.programs.len(), 2);
+    }
+
+    #[test]
+    fn binaries_on_disk_are_installed() {
+        let inv = crate::render::sample_with_facts("svc");
+        let states = ProcessCount::installed(&[inv.clone(), inv.clone()]);
+        assert_eq!(states.len(), 1);
+        assert_eq!(
+            (states[0].state.as_str(), states[0].count),
+            ("installed", 2)
+        );
+        let r = FleetReport::new(&crate::observation::from_inventories(&[inv]), &states);
+        assert_eq!(r.builds[0].states.get("installed"), Some(&2));
+        assert_eq!(r.builds[0].locations, ["bin/svc"]);
+    }
+
+    fn db() -> Database {
+        let file = |id: &str, package: &str, patched: &str| {
+            format!(
+                "```toml\n[advisory]\nid = \"{id}\"\npackage = \"{package}\"\ndate = \"2099-01-01\"\ncvss = \"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H\"\n[versions]\npatched = [{patched}]\n```\n\n# {id} title\n"
+            )
+        };
+        let advisories = [
+            file("RUSTSEC-2099-0001", "hyper", "\">= 0.14.20\""),
+            file("RUSTSEC-2099-0002", "serde", "\">= 1.0.2\""),
+        ]
+        .iter()
+        .map(|t| Advisory::parse(t).unwrap())
+        .collect();
+        Database::new("db".into(), None, advisories)
+    }
+
+    #[test]
+    fn advisories_carry_their_blast_radius_widest_first() {
+        let db = db();
+        let observations = fleet();
+        let answer = audit(&observations, &db, &AuditOptions::default());
+        let mut r = FleetReport::new(&observations, &[]);
+        r.add_audit(&answer, &db);
+        let rows: Vec<_> = r
+            .advisories
+            .as_ref()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                (
+                    a.id.as_str(),
+                    a.package.as_str(),
+                    a.versions.clone(),
+                    a.programs,
+                    a.builds.clone(),
+                    a.instances,
+                )
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                // serde 1.0.1 runs on web's three instances, in two builds.
+                (
+                    "RUSTSEC-2099-0002",
+                    "serde",
+                    vec!["1.0.1".to_owned()],
+                    1,
+                    vec![1, 2],
+                    3
+                ),
+                // hyper 0.14.10 on two instances of one build (0.14.28 is patched).
+                (
+                    "RUSTSEC-2099-0001",
+                    "hyper",
+                    vec!["0.14.10".to_owned()],
+                    1,
+                    vec![1],
+                    2
+                ),
+            ]
+        );
+        let first = &r.advisories.as_ref().unwrap()[0];
+        assert_eq!(first.severity.as_deref(), Some("critical"));
+        assert_eq!(first.score, Some(98));
+        assert_eq!(first.patched, [">= 1.0.2"]);
+        assert_eq!(first.kind, "vulnerability");
+        assert_eq!(first.title, "RUSTSEC-2099-0002 title");
+        assert_eq!(r.totals.advisories, Some(2));
+        assert_eq!(r.database.as_ref().unwrap().advisories, 2);
+    }
+
+    fn row(program: &str, location: &str, name: &str, version: &str, level: Level) -> Row {
+        let newest = match level {
+            Level::None => version,
+            _ => "9.9.9",
+        };
+        Row {
+            program: program.into(),
+            location: location.into(),
+            name: name.into(),
+            version: version.into(),
+            newest_compatible: newest.into(),
+            newest: newest.into(),
+            level,
+        }
+    }
+
+    #[test]
+    fn outdated_rows_are_per_crate_version_furthest_behind_first() {
+        let mut report = check(&[], &[], &BTreeMap::new());
+        report.rows = vec![
+            row("web", "10.0.0.1:80", "serde", "1.0.1", Level::Patch),
+            row("web", "10.0.0.2:80", "serde", "1.0.1", Level::Patch),
+            // Listed twice for one instance: counted once.
+            row("web", "10.0.0.2:80", "serde", "1.0.1", Level::Patch),
+            row("web", "10.0.0.3:80", "hyper", "0.14.28", Level::Major),
+            row("api", "10.0.0.9:80", "serde", "1.0.2", Level::None),
+            // An instance no build knows: counted by itself.
+            row("x", "10.9.9.9:80", "hyper", "0.14.28", Level::Major),
+        ];
+        let mut r = FleetReport::new(&fleet(), &[]);
+        r.add_outdated(&report, "http://index/");
+        let rows: Vec<_> = r
+            .outdated
+            .as_ref()
+            .unwrap()
+            .iter()
+            .map(|o| {
+                (
+                    o.name.as_str(),
+                    o.version.as_str(),
+                    o.behind,
+                    o.builds.clone(),
+                    o.instances,
+                )
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("hyper", "0.14.28", Level::Major, vec![2], 2),
+                ("serde", "1.0.1", Level::Patch, vec![1], 2),
+            ]
+        );
+        assert_eq!(r.registry.as_deref(), Some("http://index/"));
+        assert_eq!(r.totals.outdated, Some(2));
+    }
+
+    #[test]
+    fn the_json_model_names_its_version_and_writes_messages_as_every_answer_does() {
+        let mut r = FleetReport::new(&fleet(), &[]);
+        r.errors = vec!["http://x/metrics: refused".into()];
+        let v = serde_json::to_value(&r).unwrap();
+        assert_eq!(v["format_version"], 1);
+        assert_eq!(
+            v["errors"],
+            serde_json::json!([{"message": "http://x/metrics: refused"}])
+        );
+        assert_eq!(v["notes"], serde_json::json!([]));
+        assert!(v["advisories"].is_null() && v["outdated"].is_null());
+        assert!(v.get("build_of").is_none());
+        assert_eq!(v["totals"]["instances"], 4);
+    }
+}
