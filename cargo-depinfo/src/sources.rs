@@ -118,10 +118,11 @@ pub struct SourceArgs {
     pub states: bool,
 }
 
-/// What `states` asks each Prometheus API: the exporter's processes by program, version,
+/// What `states` asks each Prometheus API: the exporter's processes (each series counts its
+/// processes) by program, version,
 /// revision and state.
 pub const PROCESS_STATES_QUERY: &str =
-    "count by (program, version, revision, state) (rust_process_info > 0)";
+    "sum by (program, version, revision, state) (rust_process_info > 0)";
 
 /// What a question asks Prometheus APIs for.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -419,8 +420,14 @@ pub fn collect_with(args: &SourceArgs, on_progress: &mut dyn FnMut(Progress<'_>)
         let page = metrics_pages::scrape(client, url);
         waiting(None);
         match page {
-            Ok((observations, skipped, unread)) => Collected {
+            Ok(metrics_pages::Scraped {
                 observations,
+                processes,
+                skipped,
+                unread,
+            }) => Collected {
+                observations,
+                processes,
                 // The rest of the page counts, but the answer is not complete.
                 errors: skipped
                     .first

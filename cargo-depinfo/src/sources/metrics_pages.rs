@@ -12,7 +12,7 @@ use build_info_collector::{
 };
 
 use super::{ModLabels, ObservationBuilder, SeenAt};
-use crate::observation::Observation;
+use crate::observation::{Observation, ProcessCount};
 use depinfo_http::{Body, Client, HttpError, Url};
 use depinfo_wire::exposition::{self, ExpositionError, Format, Sample, Skipped, StreamError};
 
@@ -77,10 +77,7 @@ pub enum MetricsPageError {
 /// Scrapes one `/metrics` endpoint, reading the page as it arrives (memory is what the page
 /// holds of ours, not its size): its observations, and the samples of ours skipped for
 /// their size.
-pub(super) fn scrape(
-    client: &Client,
-    url: &str,
-) -> Result<(Vec<Observation>, Skipped, Vec<MetricsPageError>), MetricsPageError> {
+pub(super) fn scrape(client: &Client, url: &str) -> Result<Scraped, MetricsPageError> {
     // `host:port` alone is accepted, as in Prometheus' targets.
     let mut parsed = if url.contains("://") {
         Url::parse(url)
@@ -141,7 +138,25 @@ pub(super) fn scrape(
     if not_shown > 0 {
         unread.push(MetricsPageError::ListsUnread { count: not_shown });
     }
-    Ok((page.finish(), skipped, unread))
+    let processes = page.processes();
+    Ok(Scraped {
+        observations: page.finish(),
+        processes,
+        skipped,
+        unread,
+    })
+}
+
+/// What one page gave.
+pub(super) struct Scraped {
+    pub(super) observations: Vec<Observation>,
+    /// The exporter's processes by state (its `rust_process_info`), when the page is an
+    /// exporter's.
+    pub(super) processes: Vec<ProcessCount>,
+    /// Samples of ours too large to read.
+    pub(super) skipped: Skipped,
+    /// The dependency lists that could not be read.
+    pub(super) unread: Vec<MetricsPageError>,
 }
 
 /// The most distinct dependency lists read from one page's target: a host's exporter lists
@@ -186,8 +201,12 @@ fn fetch_list(client: &Client, page: &Url, deps: &str) -> Result<DepsList, Strin
 
 /// The families a page is read for.
 fn is_ours(name: &str) -> bool {
-    name == RUST_MOD_INFO || name.ends_with("_build_info")
+    name == RUST_MOD_INFO || name.ends_with("_build_info") || name == RUST_PROCESS_INFO
 }
+
+/// The exporter's processes: one series per program, revision, executable and state, its
+/// value the number of processes.
+const RUST_PROCESS_INFO: &str = "rust_process_info";
 
 /// The observations one page holds: its `rust_mod_info` series (whatever their value, an
 /// info series counts only while positive), joined with the `<program>_build_info` series of
@@ -228,6 +247,8 @@ struct PageReader {
     ours: bool,
     /// The `rust_build_info` series in another layout than `full`, with a digest.
     listed: Vec<Listed>,
+    /// Processes by program, version, revision and state (`rust_process_info`).
+    processes: BTreeMap<(String, Option<String>, Option<String>, String), usize>,
 }
 
 /// A program of the page answered from its dependency list.
@@ -248,7 +269,24 @@ impl PageReader {
             builder: ObservationBuilder::default(),
             ours: false,
             listed: Vec::new(),
+            processes: BTreeMap::new(),
         }
+    }
+
+    /// The processes by state the page's `rust_process_info` counted.
+    fn processes(&self) -> Vec<ProcessCount> {
+        self.processes
+            .iter()
+            .map(|((program, version, revision, state), &count)| {
+                ProcessCount::new(
+                    program,
+                    version.as_deref(),
+                    revision.as_deref(),
+                    state,
+                    count,
+                )
+            })
+            .collect()
     }
 
     /// Whether the page held a series of ours.
@@ -310,7 +348,16 @@ impl PageReader {
         if s.value.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
             return;
         }
-        if s.name == RUST_BUILD_INFO {
+        if s.name == RUST_PROCESS_INFO {
+            let label = |n: &str| s.label(n).map(Cow::into_owned).filter(|v| !v.is_empty());
+            if let (Some(program), Some(state)) = (label("program"), label("state")) {
+                let count = super::instance_count(Some(s.value));
+                *self
+                    .processes
+                    .entry((program, label("version"), label("revision"), state))
+                    .or_default() += count;
+            }
+        } else if s.name == RUST_BUILD_INFO {
             let label = |n: &str| s.label(n).map(Cow::into_owned);
             if let Some(deps) = label("deps").filter(|d| !d.is_empty())
                 && label("layout").as_deref() != Some("full")
