@@ -119,8 +119,7 @@ pub struct SourceArgs {
 }
 
 /// What `states` asks each Prometheus API: the exporter's processes (each series counts its
-/// processes) by program, version,
-/// revision and state.
+/// processes) by program, version, revision and state.
 pub const PROCESS_STATES_QUERY: &str =
     "sum by (program, version, revision, state) (rust_process_info > 0)";
 

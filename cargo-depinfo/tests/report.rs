@@ -6,6 +6,7 @@
 //! Every server started here listens on 127.0.0.1 on a port the test picks and is stopped by
 //! its guard, also when an assertion fails.
 
+use std::fmt::Write as _;
 use std::process::Command;
 use std::time::Duration;
 
@@ -200,10 +201,14 @@ fn outdated_rows_come_from_the_registry_when_asked() {
         if name == "serde" {
             versions.push("2.0.0");
         }
-        let body: String = versions
-            .iter()
-            .map(|v| format!("{{\"name\":\"{name}\",\"vers\":\"{v}\",\"deps\":[],\"cksum\":\"{}\",\"features\":{{}},\"yanked\":false}}\n", "0".repeat(64)))
-            .collect();
+        let mut body = String::new();
+        for v in versions {
+            let _ = writeln!(
+                body,
+                "{{\"name\":\"{name}\",\"vers\":\"{v}\",\"deps\":[],\"cksum\":\"{}\",\"features\":{{}},\"yanked\":false}}",
+                "0".repeat(64)
+            );
+        }
         Reply::ok("text/plain", body)
     });
     let index_url = index.url("/index/");
