@@ -784,23 +784,29 @@ fn the_progress_line_says_what_it_waits_for_on_a_terminal() {
     });
     let url = held.url("");
     let home = Scratch::new("layouts-progress");
-    let command = format!("{DEPINFO} spread --layout full --prometheus {url}");
-    let out = testkit::run(
-        Command::new("script")
-            .args(["-q", "-e", "-c", &command, "/dev/null"])
-            .env("TERM", "xterm")
-            .env_remove("NO_COLOR")
-            .current_dir(home.path()),
-        Duration::from_secs(60),
-    );
-    let shown = stdout(&out);
-    testkit::assert_contains(
-        &shown,
-        &format!("\rwaiting for {url} (count by over rust_mod_info), 1 s of 120 s\x1b[K"),
-    );
-    // The server holds none of our series: said once the line is gone.
-    testkit::assert_contains(
-        &shown,
-        &format!("\r\x1b[Kerror: {url}: no rust_mod_info (--layout full) series"),
-    );
+    // `report` over a large fleet waits the same way (issue 22), for every instance's series.
+    for (command, asked) in [
+        ("spread", "count by over rust_mod_info"),
+        ("report --format json", "rust_mod_info series"),
+    ] {
+        let command = format!("{DEPINFO} {command} --layout full --prometheus {url}");
+        let out = testkit::run(
+            Command::new("script")
+                .args(["-q", "-e", "-c", &command, "/dev/null"])
+                .env("TERM", "xterm")
+                .env_remove("NO_COLOR")
+                .current_dir(home.path()),
+            Duration::from_secs(60),
+        );
+        let shown = stdout(&out);
+        testkit::assert_contains(
+            &shown,
+            &format!("\rwaiting for {url} ({asked}), 1 s of 120 s\x1b[K"),
+        );
+        // The server holds none of our series: said once the line is gone.
+        testkit::assert_contains(
+            &shown,
+            &format!("\r\x1b[Kerror: {url}: no rust_mod_info (--layout full) series"),
+        );
+    }
 }
