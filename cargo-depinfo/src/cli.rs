@@ -30,6 +30,35 @@ pub(crate) struct Depinfo {
     pub(crate) command: Command,
     #[command(flatten)]
     pub(crate) files: FileFlags,
+    #[command(flatten)]
+    pub(crate) output: OutputFlags,
+}
+
+/// How the answer and the messages around it are shown: `--color` and `-q`, before or after
+/// the command, as cargo takes them.
+#[derive(Debug, Args)]
+pub(crate) struct OutputFlags {
+    /// Colour in the text answers: auto (only on a terminal that is not TERM=dumb, and only
+    /// when NO_COLOR is unset or empty), always (even in a pipe, even with NO_COLOR set) or
+    /// never. Default: $CARGO_TERM_COLOR, else auto.
+    #[arg(long, value_enum, value_name = "WHEN", global = true)]
+    pub(crate) color: Option<cargo_depinfo::When>,
+    /// Print only the answer: no progress line, no `warning:` or `note:` lines on stderr
+    /// (`error:` lines still are: they explain exit code 2).
+    #[arg(short, long, global = true)]
+    pub(crate) quiet: bool,
+}
+
+impl OutputFlags {
+    /// The colour of stdout: the flag, else `CARGO_TERM_COLOR`, else auto.
+    pub(crate) fn paint(&self) -> Result<cargo_depinfo::Paint> {
+        use std::io::IsTerminal as _;
+        Ok(cargo_depinfo::Paint::choose(
+            self.color,
+            |name| std::env::var_os(name),
+            std::io::stdout().is_terminal(),
+        )?)
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -31,6 +31,11 @@ impl ProgressLine<std::io::Stderr> {
         let enabled = out.is_terminal();
         ProgressLine::new(out, enabled, !no_color && !dumb)
     }
+
+    /// A progress line that is never drawn (`-q`).
+    pub fn hidden() -> Self {
+        ProgressLine::new(std::io::stderr(), false, false)
+    }
 }
 
 impl<W: Write> ProgressLine<W> {
