@@ -840,6 +840,35 @@ mod tests {
         }
     }
 
+    /// `--color` and `-q` go before or after the command, as cargo's own do.
+    #[test]
+    fn color_and_quiet_are_global_flags() {
+        let output = |v: &[&str]| {
+            let Cli::Depinfo(d) = Cli::try_parse_from(cargo_args(os(v))).unwrap();
+            (d.output.color, d.output.quiet)
+        };
+        assert_eq!(output(&["cargo-depinfo", "spread"]), (None, false));
+        assert_eq!(
+            output(&["cargo-depinfo", "--color", "always", "-q", "spread"]),
+            (Some(cargo_depinfo::When::Always), true)
+        );
+        assert_eq!(
+            output(&["cargo-depinfo", "audit", "--quiet", "--color=never", "bin"]),
+            (Some(cargo_depinfo::When::Never), true)
+        );
+        assert_eq!(
+            output(&["cargo-depinfo", "outdated", "--color", "auto"]),
+            (Some(cargo_depinfo::When::Auto), false)
+        );
+        for bad in ["sometimes", "ALWAYS", ""] {
+            let flag = format!("--color={bad}");
+            assert!(
+                Cli::try_parse_from(cargo_args(os(&["cargo-depinfo", "spread", &flag]))).is_err(),
+                "{bad}"
+            );
+        }
+    }
+
     #[test]
     fn a_huge_timeout_is_refused_not_a_panic() {
         for bad in ["9.3e18", "1e300", "86400.5", "0", "-1", "NaN", "inf"] {

@@ -38,6 +38,7 @@ pub use crate::advisories::{
     DatabaseError, DbLimits, Severity, cargo_home, default_db_path, fetch,
 };
 pub use crate::observation::{Observation, Runner, from_inventories};
+pub use crate::paint::{Paint, PaintError, Painted, Tone, When};
 pub use crate::progress::Progress;
 pub use crate::questions::RulesLayout;
 pub use crate::questions::{
@@ -45,13 +46,12 @@ pub use crate::questions::{
     RulesError, RulesOptions, Running, Spread, VersionRunners, affected, audit, outdated,
     outdated_crates, root_observations, rules, spread, unjudged,
 };
-pub use crate::paint::{Paint, PaintError, Painted, Tone, When};
 pub use crate::render::{
     affected_json, affected_prometheus, affected_text, affected_text_with, audit_json,
     audit_prometheus, audit_sarif, audit_text, audit_text_with, cyclonedx, database_line, json,
-    outdated_json, outdated_prometheus, outdated_text, outdated_text_with, prometheus,
-    spread_json, spread_prometheus, spread_text, spread_text_with, text, write_spread_json,
-    write_spread_text, write_spread_text_with,
+    outdated_json, outdated_prometheus, outdated_text, outdated_text_with, prometheus, spread_json,
+    spread_prometheus, spread_text, spread_text_with, text, write_spread_json, write_spread_text,
+    write_spread_text_with,
 };
 pub use depinfo_read::binary_reader::{
     BinaryFormat, Limits, RawSections, ReadError, read_sections,

@@ -65,7 +65,7 @@ impl Outcome {
 fn main() -> ExitCode {
     let Cli::Depinfo(cli) = clap::Parser::parse_from(cli::cargo_args(std::env::args_os()));
     cli.files.apply();
-    console::set_quiet(cli.output.quiet);
+    console::set(cli.output.quiet, cli.output.color);
     let outcome = match cli.output.paint().and_then(|paint| run(cli.command, paint)) {
         Ok(outcome) => outcome,
         Err(e) => {

@@ -121,7 +121,13 @@ pub struct Painted<T> {
 impl<T: fmt::Display> fmt::Display for Painted<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // An empty style writes nothing, its reset nothing either.
-        write!(f, "{}{}{}", self.style, self.text, self.style.render_reset())
+        write!(
+            f,
+            "{}{}{}",
+            self.style,
+            self.text,
+            self.style.render_reset()
+        )
     }
 }
 
@@ -179,7 +185,12 @@ mod tests {
 
     #[test]
     fn plain_adds_no_byte_and_ansi_wraps_the_word_in_its_style_and_a_reset() {
-        for tone in [Some(Tone::Danger), Some(Tone::Caution), Some(Tone::Clean), None] {
+        for tone in [
+            Some(Tone::Danger),
+            Some(Tone::Caution),
+            Some(Tone::Clean),
+            None,
+        ] {
             assert_eq!(Paint::plain().tone(tone, "high").to_string(), "high");
         }
         let ansi = Paint::ansi();
@@ -192,13 +203,17 @@ mod tests {
             "\x1b[33mmedium\x1b[0m"
         );
         assert_eq!(
-            ansi.tone(Some(Tone::Clean), "0 vulnerabilities").to_string(),
+            ansi.tone(Some(Tone::Clean), "0 vulnerabilities")
+                .to_string(),
             "\x1b[32m0 vulnerabilities\x1b[0m"
         );
         // No tone: the word alone, even with colour on.
         assert_eq!(ansi.tone(None, "low").to_string(), "low");
         // Any displayable value; the width of a padded cell is the text's.
-        assert_eq!(ansi.tone(Some(Tone::Caution), 3).to_string(), "\x1b[33m3\x1b[0m");
+        assert_eq!(
+            ansi.tone(Some(Tone::Caution), 3).to_string(),
+            "\x1b[33m3\x1b[0m"
+        );
     }
 
     #[test]

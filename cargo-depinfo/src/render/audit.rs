@@ -168,7 +168,10 @@ pub fn audit_text_with(audit: &Audit<'_>, db: &Database, now: u64, paint: Paint)
             "vulnerabilities"
         }
     );
-    let verdict = paint.tone(Some(if n == 0 { Tone::Clean } else { Tone::Danger }), verdict);
+    let verdict = paint.tone(
+        Some(if n == 0 { Tone::Clean } else { Tone::Danger }),
+        verdict,
+    );
     let informational = format!(
         "{} informational {}",
         audit.informational.len(),

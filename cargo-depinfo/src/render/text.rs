@@ -186,12 +186,7 @@ pub fn write_spread_text_with(
 }
 
 /// One crate's lines of [`spread_text_with`].
-fn spread_text_crate(
-    out: &mut String,
-    c: &CrateSpread,
-    max_versions: Option<usize>,
-    paint: Paint,
-) {
+fn spread_text_crate(out: &mut String, c: &CrateSpread, max_versions: Option<usize>, paint: Paint) {
     let plural = if c.version_count == 1 { "" } else { "s" };
     let tone = if max_versions.is_some_and(|max| c.version_count > max) {
         Some(Tone::Danger)
@@ -330,6 +325,116 @@ mod tests {
              \tdep\t\"serde\\tdep\\x07\"\t1.0.219\tcrates.io\n\
              \tbuild-dep\tserde_derive\t1.0.219\tcrates.io\n"
             )
+        );
+    }
+
+    /// `PROGRAM` at `bin/PROGRAM` running each `(crate, version)`.
+    fn runs(program: &str, crates: &[(&str, &str)]) -> Vec<crate::observation::Observation> {
+        let deps: Vec<_> = crates.iter().map(|&(n, v)| (n, v, "crates.io")).collect();
+        let json = testkit::dep_v0_json((program, "0.1.0", "local"), &deps);
+        let path = format!("bin/{program}");
+        let inv = depinfo_read::sections::decode_dep_v0(json.as_bytes(), path.as_ref()).unwrap();
+        crate::observation::from_inventories(&[inv])
+    }
+
+    /// `a` and `b` run serde in two versions, and itoa in one.
+    fn two_serdes() -> Vec<crate::observation::Observation> {
+        let mut o = runs("a", &[("itoa", "1.0.15"), ("serde", "1.0.219")]);
+        o.extend(runs("b", &[("itoa", "1.0.15"), ("serde", "1.0.220")]));
+        o
+    }
+
+    #[test]
+    fn a_spread_header_is_coloured_by_its_count_and_plain_is_spread_text() {
+        let o = two_serdes();
+        let all = crate::questions::spread(&o, &[], None);
+        let plain = spread_text_with(&all, None, Paint::plain());
+        assert_eq!(plain, spread_text(&all));
+        assert_eq!(
+            plain,
+            "itoa: 1 version\n\t1.0.15\ta@bin/a\n\t1.0.15\tb@bin/b\n\
+             serde: 2 versions\n\t1.0.219\ta@bin/a\n\t1.0.220\tb@bin/b\n"
+        );
+        // More than one version: yellow; one: plain; the lines under it: plain.
+        assert_eq!(
+            spread_text_with(&all, None, Paint::ansi()),
+            "itoa: 1 version\n\t1.0.15\ta@bin/a\n\t1.0.15\tb@bin/b\n\
+             \x1b[33mserde: 2 versions\x1b[0m\n\t1.0.219\ta@bin/a\n\t1.0.220\tb@bin/b\n"
+        );
+        // Over --max-versions: bold red, the same words (`--max-versions 0` shows every crate).
+        let over = crate::questions::spread(&o, &[], Some(0));
+        let mut streamed = Vec::new();
+        write_spread_text_with(
+            &mut streamed,
+            over.clone().into_iter(),
+            Some(0),
+            Paint::ansi(),
+        )
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(streamed).unwrap(),
+            "\x1b[1m\x1b[31mitoa: 1 version\x1b[0m\n\t1.0.15\ta@bin/a\n\t1.0.15\tb@bin/b\n\
+             \x1b[1m\x1b[31mserde: 2 versions\x1b[0m\n\t1.0.219\ta@bin/a\n\t1.0.220\tb@bin/b\n"
+        );
+        let mut streamed = Vec::new();
+        write_spread_text_with(
+            &mut streamed,
+            over.clone().into_iter(),
+            Some(0),
+            Paint::plain(),
+        )
+        .unwrap();
+        assert_eq!(String::from_utf8(streamed).unwrap(), spread_text(&over));
+    }
+
+    #[test]
+    fn an_affected_hit_shows_what_was_found_in_red() {
+        let o = two_serdes();
+        let hits = crate::questions::affected(&o, "serde", &"^1".parse().unwrap());
+        assert_eq!(
+            affected_text_with(&hits, Paint::plain()),
+            affected_text(&hits)
+        );
+        assert_eq!(
+            affected_text_with(&hits, Paint::ansi()),
+            "bin/a: a 0.1.0: \x1b[1m\x1b[31mserde 1.0.219\x1b[0m crates.io\n\
+             bin/b: b 0.1.0: \x1b[1m\x1b[31mserde 1.0.220\x1b[0m crates.io\n"
+        );
+    }
+
+    #[test]
+    fn behind_is_coloured_by_level_and_the_columns_stay_aligned() {
+        let row = |name: &str, level| crate::questions::Row {
+            program: "app".into(),
+            location: "bin/app".into(),
+            name: name.into(),
+            version: "1.0.0".into(),
+            newest_compatible: "1.0.1".into(),
+            newest: "2.0.0".into(),
+            level,
+        };
+        let report = Report {
+            rows: vec![
+                row("a", Level::Major),
+                row("bb", Level::Minor),
+                row("c", Level::Patch),
+                row("d", Level::None),
+            ],
+            programs: vec!["app".into()],
+            errors: vec![],
+        };
+        let plain = "PROGRAM  CRATE  VERSION  COMPATIBLE  NEWEST  BEHIND\n\
+                     app      a      1.0.0    1.0.1       2.0.0   major\n\
+                     app      bb     1.0.0    1.0.1       2.0.0   minor\n\
+                     app      c      1.0.0    1.0.1       2.0.0   patch\n";
+        assert_eq!(outdated_text(&report), plain);
+        assert_eq!(outdated_text_with(&report, Paint::plain()), plain);
+        assert_eq!(
+            outdated_text_with(&report, Paint::ansi()),
+            "PROGRAM  CRATE  VERSION  COMPATIBLE  NEWEST  BEHIND\n\
+             app      a      1.0.0    1.0.1       2.0.0   \x1b[1m\x1b[31mmajor\x1b[0m\n\
+             app      bb     1.0.0    1.0.1       2.0.0   \x1b[33mminor\x1b[0m\n\
+             app      c      1.0.0    1.0.1       2.0.0   patch\n"
         );
     }
 
