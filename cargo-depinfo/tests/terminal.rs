@@ -508,3 +508,126 @@ fn cargo_term_color_is_the_default_and_auto_colours_a_terminal() {
     let shown = f.on_a_terminal(&spread, &[("NO_COLOR", "")], "2>/dev/null");
     assert_eq!(shown, coloured.replace('\n', "\r\n"));
 }
+
+/// A Prometheus API whose every answer is one instance of `web` on hyper 0.14.1, with an info
+/// annotation (which cargo depinfo shows as a `note:` line).
+fn noting_prometheus() -> Server {
+    let answer =
+        serde_json::json!({"status": "success", "infos": ["PromQL info: metric might not be a counter"],
+            "data": {"resultType": "vector", "result": [
+            {"metric": {"__name__": "rust_mod_info", "instance": "10.0.0.1:8080", "job": "web",
+                        "name": "hyper", "program": "web", "source": "crates.io",
+                        "version": "0.14.1"},
+             "value": [1_763_770_000.123, "1"]}
+        ]}})
+        .to_string();
+    Server::start(move |path| {
+        if path.starts_with("/api/v1/query") {
+            Reply::ok("application/json", answer.clone())
+        } else {
+            Reply::not_found()
+        }
+    })
+}
+
+#[test]
+fn quiet_leaves_the_answer_and_the_errors_alone() {
+    let f = colours("quiet");
+    let prometheus = noting_prometheus();
+    let url = prometheus.url("");
+    let sources = ["--layout", "full", "--prometheus", url.as_str()];
+    let loud = f.run(&f.audit(&[&[f.bins()][..], &sources[..]].concat()), &[]);
+    assert_eq!(loud.status.code(), Some(1), "{}", stderr(&loud));
+    // Without -q: the old database's warning and the server's note.
+    let err = stderr(&loud);
+    assert!(
+        err.starts_with("warning: the advisory database's last commit is "),
+        "{err}"
+    );
+    testkit::assert_contains(
+        &err,
+        &format!("note: {url}: info from the server: PromQL info: metric might not be a counter\n"),
+    );
+    testkit::assert_contains(
+        &stdout(&loud),
+        "  web: hyper 0.14.1: 1 instance: 10.0.0.1:8080\n",
+    );
+    for quiet in ["-q", "--quiet"] {
+        // Before and after the command.
+        for args in [
+            [
+                &[quiet][..],
+                &f.audit(&[&[f.bins()][..], &sources[..]].concat()),
+            ]
+            .concat(),
+            f.audit(&[&[f.bins(), quiet][..], &sources[..]].concat()),
+        ] {
+            let out = f.run(&args, &[]);
+            assert_eq!(out.status.code(), Some(1), "{args:?}");
+            assert_eq!(stderr(&out), "", "{args:?}");
+            assert_eq!(stdout(&out), stdout(&loud), "{args:?}");
+        }
+    }
+    // The progress line is not drawn either: on a terminal, with stdout elsewhere, nothing.
+    let shown = f.on_a_terminal(&["inspect", f.bins(), "-q"], &[], ">/dev/null");
+    assert_eq!(shown, "");
+    let shown = f.on_a_terminal(&["inspect", f.bins()], &[], ">/dev/null");
+    assert!(shown.contains("\rscanning 1 "), "{shown:?}");
+    // An error is still said: exit code 2 is explained.
+    let missing = f.dir.join("missing");
+    let out = f.run(&f.audit(&["-q", f.bins(), missing.to_str().unwrap()]), &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "error: {}: No such file or directory (os error 2)\n",
+            missing.display()
+        )
+    );
+    assert_eq!(
+        stdout(&out),
+        stdout(&f.run(&f.audit(&[f.bins(), missing.to_str().unwrap()]), &[]))
+    );
+    // And so is a failure before any answer (a flag out of range).
+    let out = f.run(&["spread", "-q", "--timeout", "0", f.bins()], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "error: --timeout must be a positive number of seconds, at most 86400 (one day)\n"
+    );
+}
+
+/// `-q` silences the warnings of `affected --format prometheus` about versions it cannot
+/// judge; they explain its exit code 2, so one error line says it instead.
+#[test]
+fn quiet_keeps_an_explanation_of_unjudged_versions() {
+    let f = colours("quiet-unjudged");
+    let page = "# TYPE rust_mod_info gauge\n\
+                rust_mod_info{direct=\"true\",name=\"hyper\",program=\"web\",source=\"crates.io\",version=\"v0.14\"} 1\n";
+    let metrics = Server::fixed(Reply::ok("text/plain; version=0.0.4", page));
+    let m = metrics.url("/metrics");
+    let args = [
+        "affected",
+        "hyper",
+        "<0.14.10",
+        "--metrics",
+        m.as_str(),
+        "--format",
+        "prometheus",
+    ];
+    let loud = f.run(&args, &[]);
+    assert_eq!(loud.status.code(), Some(2));
+    // A page's instance is its host and port.
+    let instance = m.trim_start_matches("http://").trim_end_matches("/metrics");
+    assert_eq!(
+        stderr(&loud),
+        format!("warning: {instance}: web: hyper v0.14 crates.io (not SemVer: cannot judge)\n")
+    );
+    let out = f.run(&[&args[..], &["-q"]].concat(), &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "error: 1 version(s) of hyper are not SemVer and cannot be judged\n"
+    );
+    assert_eq!(stdout(&out), stdout(&loud));
+}
