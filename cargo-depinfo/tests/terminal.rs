@@ -5,6 +5,7 @@
 //! reach stdout or stderr in a human-readable format: the values are quoted with escapes.
 //! A counting allocator checks that escaping and the `rules` flags cost bounded memory.
 
+use std::fmt::Write as _;
 use std::process::{Command, Output};
 use std::time::Duration;
 
@@ -325,7 +326,7 @@ impl Colours {
         let mut line = format!("'{BIN}'");
         for a in args {
             assert!(!a.contains('\''), "{a}");
-            line.push_str(&format!(" '{a}'"));
+            let _ = write!(line, " '{a}'");
         }
         line.push(' ');
         line.push_str(shell_tail);
