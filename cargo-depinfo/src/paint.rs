@@ -4,7 +4,8 @@
 //!
 //! Whether to colour follows cargo: `--color auto|always|never`, else `CARGO_TERM_COLOR`, else
 //! auto; auto colours only a terminal that is not `dumb`, and only when `NO_COLOR` is unset or
-//! empty (<https://no-color.org>). An explicit `always` wins over `NO_COLOR`.
+//! empty (<https://no-color.org>). An explicit `always` (the flag or `CARGO_TERM_COLOR`) wins
+//! over `NO_COLOR`.
 
 use std::ffi::OsStr;
 use std::fmt;

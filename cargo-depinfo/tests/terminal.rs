@@ -631,4 +631,14 @@ fn quiet_keeps_an_explanation_of_unjudged_versions() {
         "error: 1 version(s) of hyper are not SemVer and cannot be judged\n"
     );
     assert_eq!(stdout(&out), stdout(&loud));
+    // As text, the line is the answer's (its mark in yellow), and no warning repeats it.
+    let out = f.run(&args[..5], &[("CARGO_TERM_COLOR", "always")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stdout(&out),
+        format!(
+            "{instance}: web: hyper v0.14 crates.io \x1b[33m(not SemVer: cannot judge)\x1b[0m\n"
+        )
+    );
+    assert_eq!(stderr(&out), "");
 }
