@@ -30,6 +30,35 @@ pub(crate) struct Depinfo {
     pub(crate) command: Command,
     #[command(flatten)]
     pub(crate) files: FileFlags,
+    #[command(flatten)]
+    pub(crate) output: OutputFlags,
+}
+
+/// How the answer and the messages around it are shown: `--color` and `-q`, before or after
+/// the command, as cargo takes them.
+#[derive(Debug, Args)]
+pub(crate) struct OutputFlags {
+    /// Colour in the text answers: auto (only on a terminal that is not TERM=dumb, and only
+    /// when NO_COLOR is unset or empty), always (even in a pipe, even with NO_COLOR set) or
+    /// never. Default: $CARGO_TERM_COLOR, else auto.
+    #[arg(long, value_enum, value_name = "WHEN", global = true)]
+    pub(crate) color: Option<cargo_depinfo::When>,
+    /// Print only the answer: no progress line, no `warning:` or `note:` lines on stderr
+    /// (`error:` lines still are: they explain exit code 2).
+    #[arg(short, long, global = true)]
+    pub(crate) quiet: bool,
+}
+
+impl OutputFlags {
+    /// The colour of stdout: the flag, else `CARGO_TERM_COLOR`, else auto.
+    pub(crate) fn paint(&self) -> Result<cargo_depinfo::Paint> {
+        use std::io::IsTerminal as _;
+        Ok(cargo_depinfo::Paint::choose(
+            self.color,
+            |name| std::env::var_os(name),
+            std::io::stdout().is_terminal(),
+        )?)
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -857,6 +886,35 @@ mod tests {
         for bad in [["--deny", "yanked"], ["--fetch-timeout", "0"]] {
             let args = [&["cargo-depinfo", "audit"][..], &bad[..]].concat();
             assert!(Cli::try_parse_from(cargo_args(args.iter().map(OsString::from))).is_err());
+        }
+    }
+
+    /// `--color` and `-q` go before or after the command, as cargo's own do.
+    #[test]
+    fn color_and_quiet_are_global_flags() {
+        let output = |v: &[&str]| {
+            let Cli::Depinfo(d) = Cli::try_parse_from(cargo_args(os(v))).unwrap();
+            (d.output.color, d.output.quiet)
+        };
+        assert_eq!(output(&["cargo-depinfo", "spread"]), (None, false));
+        assert_eq!(
+            output(&["cargo-depinfo", "--color", "always", "-q", "spread"]),
+            (Some(cargo_depinfo::When::Always), true)
+        );
+        assert_eq!(
+            output(&["cargo-depinfo", "audit", "--quiet", "--color=never", "bin"]),
+            (Some(cargo_depinfo::When::Never), true)
+        );
+        assert_eq!(
+            output(&["cargo-depinfo", "outdated", "--color", "auto"]),
+            (Some(cargo_depinfo::When::Auto), false)
+        );
+        for bad in ["sometimes", "ALWAYS", ""] {
+            let flag = format!("--color={bad}");
+            assert!(
+                Cli::try_parse_from(cargo_args(os(&["cargo-depinfo", "spread", &flag]))).is_err(),
+                "{bad}"
+            );
         }
     }
 

@@ -1,16 +1,19 @@
 //! One function per command: read through the library, ask the question, render the answer
-//! in the chosen format. Failed inputs are lines on stderr as they are met; the exit code
-//! follows from the errors and the answer ([`Outcome::new`]).
+//! in the chosen format (text coloured by the [`Paint`] given). Failed inputs are lines on
+//! stderr as they are met, through [`console`] (which `-q` quiets but for errors); the exit
+//! code follows from the errors and the answer ([`Outcome::new`]).
 
 use anyhow::{Context as _, Result, bail};
-use cargo_depinfo::{self as depinfo, Ask, IndexOptions, Inventory, Observation, SparseIndex};
+use cargo_depinfo::{
+    self as depinfo, Ask, IndexOptions, Inventory, Observation, Paint, SparseIndex,
+};
 
 use crate::Outcome;
 use crate::cli::{
     AffectedArgs, AuditArgs, AuditFormat, Format, InspectArgs, ListArgs, OutdatedArgs, ReportArgs,
     ReportFormat, RulesArgs, SourceFlags, SpreadArgs,
 };
-use cargo_depinfo::progress_line::ProgressLine;
+use crate::console;
 
 pub(crate) fn list(args: &ListArgs) -> Result<Outcome> {
     let inventories = depinfo::list(&args.options(crate::cli::cargo_program()))
@@ -23,7 +26,7 @@ pub(crate) fn list(args: &ListArgs) -> Result<Outcome> {
 }
 
 pub(crate) fn inspect(args: &InspectArgs) -> Result<Outcome> {
-    let mut progress = ProgressLine::stderr();
+    let mut progress = console::progress();
     let scan = depinfo::inspect_paths_with(&args.paths, &args.limits.limits(), &mut |e| {
         progress.show(e);
     });
@@ -33,7 +36,7 @@ pub(crate) fn inspect(args: &InspectArgs) -> Result<Outcome> {
     Ok(Outcome::new(stdout, &errors, false))
 }
 
-pub(crate) fn affected(args: &AffectedArgs) -> Result<Outcome> {
+pub(crate) fn affected(args: &AffectedArgs, paint: Paint) -> Result<Outcome> {
     let format = args.format()?;
     let req = args.req()?;
     let (observations, errors, notes) = collect(
@@ -49,36 +52,46 @@ pub(crate) fn affected(args: &AffectedArgs) -> Result<Outcome> {
         }
         Format::Prometheus => {
             // The exposition has no place for them: say so on stderr (and in the exit code).
-            eprint!("{}", unjudged_lines("warning: ", &unjudged));
+            for line in unjudged_lines(&unjudged, Paint::plain()).lines() {
+                console::warning(line);
+            }
             depinfo::affected_prometheus(&args.name, &args.req, &hits)
         }
-        _ => depinfo::affected_text(&hits) + &unjudged_lines("", &unjudged),
+        _ => depinfo::affected_text_with(&hits, paint) + &unjudged_lines(&unjudged, paint),
     };
     // Unknown is never clean: an answer that could not judge every version ends like a
     // partial one (exit code 2), even when it also found hits.
     let mut failed = errors;
     if !unjudged.is_empty() {
-        failed.push(format!(
+        let e = format!(
             "{} version(s) of {} are not SemVer and cannot be judged",
             unjudged.len(),
             args.name
-        ));
+        );
+        // Quiet, the warnings that explain exit code 2 are gone: one error says it.
+        if format == Format::Prometheus && console::quiet() {
+            console::error(&e);
+        }
+        failed.push(e);
     }
     Ok(Outcome::new(stdout, &failed, !hits.is_empty()))
 }
 
-/// One line per observation `affected` cannot judge: the hit's text line, marked.
-fn unjudged_lines(prefix: &str, unjudged: &[depinfo::Hit]) -> String {
+/// One line per observation `affected` cannot judge: the hit's text line, marked (the mark
+/// in [`depinfo::Tone::Caution`]).
+fn unjudged_lines(unjudged: &[depinfo::Hit], paint: Paint) -> String {
     let mut out = String::new();
     for line in depinfo::affected_text(unjudged).lines() {
-        out.push_str(prefix);
         out.push_str(line);
-        out.push_str(" (not SemVer: cannot judge)\n");
+        out.push(' ');
+        let mark = paint.tone(Some(depinfo::Tone::Caution), "(not SemVer: cannot judge)");
+        out.push_str(&mark.to_string());
+        out.push('\n');
     }
     out
 }
 
-pub(crate) fn spread(args: &SpreadArgs) -> Result<Outcome> {
+pub(crate) fn spread(args: &SpreadArgs, paint: Paint) -> Result<Outcome> {
     let format = args.format()?;
     let (observations, errors, notes) = collect(&args.sources, Ask::Counts, &args.crates)?;
     let max_versions = args.max_versions;
@@ -99,7 +112,7 @@ pub(crate) fn spread(args: &SpreadArgs) -> Result<Outcome> {
             depinfo::write_spread_json(out, &spread, max_versions, &errors, &notes)
         }),
         _ => Box::new(move |out: &mut dyn std::io::Write| {
-            depinfo::write_spread_text(out, spread.crates())
+            depinfo::write_spread_text_with(out, spread.crates(), max_versions, paint)
         }),
     };
     Ok(Outcome::streamed(write, &failed, over))
@@ -109,7 +122,7 @@ pub(crate) fn rules(args: RulesArgs) -> Result<Outcome> {
     Ok(Outcome::new(depinfo::rules(&args.options())?, &[], false))
 }
 
-pub(crate) fn outdated(args: &OutdatedArgs) -> Result<Outcome> {
+pub(crate) fn outdated(args: &OutdatedArgs, paint: Paint) -> Result<Outcome> {
     let format = args.format()?;
     let cwd = current_dir()?;
     // The sources are checked first: no source at all is the first thing to say.
@@ -126,7 +139,7 @@ pub(crate) fn outdated(args: &OutdatedArgs) -> Result<Outcome> {
     let mut sources = sources;
     sources.ask = Ask::CountsWithSource;
     let (observations, mut errors, notes) = collect_args(&sources);
-    let mut progress = ProgressLine::stderr();
+    let mut progress = console::progress();
     // The sources fetch the crates' index files; the question judges what they gave.
     let names = depinfo::outdated_crates(&observations);
     let releases = depinfo::fetch_releases(&index, &names, &mut |e| progress.show(e));
@@ -136,7 +149,7 @@ pub(crate) fn outdated(args: &OutdatedArgs) -> Result<Outcome> {
     let stdout = match format {
         Format::Json => depinfo::outdated_json(&outdated, index.url(), &errors, &notes),
         Format::Prometheus => depinfo::outdated_prometheus(&outdated),
-        _ => depinfo::outdated_text(&outdated),
+        _ => depinfo::outdated_text_with(&outdated, paint),
     };
     let behind = args.threshold().is_some_and(|t| outdated.worst() >= t);
     Ok(Outcome::new(stdout, &errors, behind))
@@ -165,7 +178,7 @@ fn render(format: Format, inventories: &[Inventory], errors: &[String]) -> Resul
 fn report(errors: &[impl std::fmt::Display]) -> Vec<String> {
     let errors: Vec<String> = errors.iter().map(ToString::to_string).collect();
     for e in &errors {
-        eprintln!("error: {}", depinfo::printable_line(e));
+        console::error(e);
     }
     errors
 }
@@ -191,11 +204,11 @@ fn collect(
 /// [`collect`] from checked arguments. Servers' notes are lines on stderr too (`note: `),
 /// escaped as errors are.
 fn collect_args(args: &depinfo::SourceArgs) -> (Vec<Observation>, Vec<String>, Vec<String>) {
-    let mut progress = ProgressLine::stderr();
+    let mut progress = console::progress();
     let collected = depinfo::collect_with(args, &mut |e| progress.show(e));
     progress.finish();
     for n in &collected.notes {
-        eprintln!("note: {}", depinfo::printable_line(n));
+        console::note(n);
     }
     (
         collected.observations,
@@ -206,7 +219,7 @@ fn collect_args(args: &depinfo::SourceArgs) -> (Vec<Observation>, Vec<String>, V
 
 /// `cargo depinfo audit`: the database, the programs, the judgement, the answer in the chosen
 /// format. Exit code 1 when a vulnerability (or a `--deny`'d informational kind) is found.
-pub(crate) fn audit(args: &AuditArgs) -> Result<Outcome> {
+pub(crate) fn audit(args: &AuditArgs, paint: Paint) -> Result<Outcome> {
     let (db, db_errors) = load_database(args)?;
     let mut errors = report(&db_errors);
     let now = std::time::SystemTime::now()
@@ -220,7 +233,7 @@ pub(crate) fn audit(args: &AuditArgs) -> Result<Outcome> {
     let options = audit_options(args, &config, &programs.inventories);
     let answer = depinfo::audit(&programs.observations, &db, &options);
     let failed = audit_failures(&answer, errors);
-    let stdout = render_audit(args.format, &answer, &db, now, &failed);
+    let stdout = render_audit(args.format, &answer, &db, now, &failed, paint);
     let found = !answer.vulnerabilities.is_empty()
         || answer
             .informational
@@ -254,19 +267,17 @@ fn load_database(args: &AuditArgs) -> Result<(depinfo::Database, Vec<depinfo::Ad
 /// unknown.
 fn warn_about_age(db: &depinfo::Database, max_age: u64, now: u64) {
     match db.age_days(now) {
-        Some(age) if age > max_age => eprintln!(
-            "warning: the advisory database's last commit is {age} days old (more than --db-max-age {max_age}): update it with --fetch"
-        ),
+        Some(age) if age > max_age => console::warning(&format!(
+            "the advisory database's last commit is {age} days old (more than --db-max-age {max_age}): update it with --fetch"
+        )),
         Some(_) => {}
-        None => eprintln!(
-            "warning: the advisory database at {}: {}: its age is unknown",
-            depinfo::printable_line(&db.path.display().to_string()),
-            depinfo::printable_line(
-                db.commit_unknown
-                    .as_deref()
-                    .unwrap_or("its last commit is unknown")
-            )
-        ),
+        None => console::warning(&format!(
+            "the advisory database at {}: {}: its age is unknown",
+            db.path.display(),
+            db.commit_unknown
+                .as_deref()
+                .unwrap_or("its last commit is unknown")
+        )),
     }
 }
 
@@ -303,7 +314,7 @@ fn read_programs(
     let inventories = if source_args.paths.is_empty() {
         Vec::new()
     } else {
-        let mut progress = ProgressLine::stderr();
+        let mut progress = console::progress();
         let scan = depinfo::inspect_paths_with(&source_args.paths, &source_args.limits, &mut |e| {
             progress.show(e);
         });
@@ -338,21 +349,22 @@ fn audit_options(
     options
 }
 
-/// The answer in `format`; `prometheus` says which database it used on stderr, having no
-/// place for it but a series.
+/// The answer in `format` (text coloured by `paint`); `prometheus` says which database it
+/// used on stderr, having no place for it but a series.
 fn render_audit(
     format: AuditFormat,
     answer: &depinfo::Audit<'_>,
     db: &depinfo::Database,
     now: u64,
     failed: &[String],
+    paint: Paint,
 ) -> String {
     match format {
-        AuditFormat::Text => depinfo::audit_text(answer, db, now),
+        AuditFormat::Text => depinfo::audit_text_with(answer, db, now, paint),
         AuditFormat::Json => depinfo::audit_json(answer, db, now, failed),
         AuditFormat::Sarif => depinfo::audit_sarif(answer, db, now, crate::VERSION),
         AuditFormat::Prometheus => {
-            eprintln!("{}", depinfo::database_line(db, now));
+            console::info(&depinfo::database_line(db, now));
             depinfo::audit_prometheus(answer, db)
         }
     }
@@ -364,7 +376,7 @@ fn audit_failures(answer: &depinfo::Audit<'_>, errors: Vec<String>) -> Vec<Strin
     let mut failed = errors;
     if answer.runners.is_empty() {
         let e = "no program was read: name binaries or directories of binaries, --metrics or --prometheus";
-        eprintln!("error: {e}");
+        console::error(e);
         failed.push(e.to_owned());
     }
     for o in &answer.unjudged {
@@ -375,7 +387,7 @@ fn audit_failures(answer: &depinfo::Audit<'_>, errors: Vec<String>) -> Vec<Strin
             o.name,
             o.version
         );
-        eprintln!("error: {}", depinfo::printable_line(&e));
+        console::error(&e);
         failed.push(e);
     }
     failed
@@ -395,7 +407,7 @@ pub(crate) fn fleet_report(args: &ReportArgs) -> Result<Outcome> {
     let inventories = if sources.paths.is_empty() {
         Vec::new()
     } else {
-        let mut progress = ProgressLine::stderr();
+        let mut progress = console::progress();
         let scan = depinfo::inspect_paths_with(&sources.paths, &sources.limits, &mut |e| {
             progress.show(e);
         });
@@ -405,11 +417,11 @@ pub(crate) fn fleet_report(args: &ReportArgs) -> Result<Outcome> {
     };
     sources.paths.clear();
     let mut observations = depinfo::from_inventories(&inventories);
-    let mut progress = ProgressLine::stderr();
+    let mut progress = console::progress();
     let collected = depinfo::collect_with(&sources, &mut |e| progress.show(e));
     progress.finish();
     for n in &collected.notes {
-        eprintln!("note: {}", depinfo::printable_line(n));
+        console::note(n);
     }
     errors.extend(report(&collected.errors));
     observations.extend(collected.observations);
@@ -443,7 +455,7 @@ pub(crate) fn fleet_report(args: &ReportArgs) -> Result<Outcome> {
         options.offline = args.offline;
         let index = SparseIndex::open(&options)?;
         let names = depinfo::outdated_crates(&observations);
-        let mut progress = ProgressLine::stderr();
+        let mut progress = console::progress();
         let releases = depinfo::fetch_releases(&index, &names, &mut |e| progress.show(e));
         progress.finish();
         let outdated = depinfo::outdated(&observations, &releases);

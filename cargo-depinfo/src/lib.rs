@@ -5,7 +5,7 @@
 // `depinfo_read` crate: the bounded opener, escaping, the binary reader, the inventory model
 // and the section decoder.
 // - at the bottom, tools with no knowledge of the rest: `child_process` (the bounded runner),
-//   `progress`;
+//   `progress`, `paint` (colour for the text answers);
 // - `observation` (one program running one crate version); `advisories` (the RustSec
 //   database) beside it;
 // - `sources`: binaries, workspaces, /metrics pages, Prometheus APIs and registry indexes
@@ -22,6 +22,8 @@ mod child_process;
 // The flags shared by `cargo depinfo` and depinfo-server's programs.
 pub mod flags;
 mod observation;
+// Colour for the text answers, and whether a stream gets it (`--color`, `NO_COLOR`).
+mod paint;
 mod progress;
 // The progress line on stderr, for the binaries' scans.
 pub mod progress_line;
@@ -36,6 +38,7 @@ pub use crate::advisories::{
     DatabaseError, DbLimits, Severity, cargo_home, default_db_path, fetch,
 };
 pub use crate::observation::{Observation, ProcessCount, Runner, from_inventories};
+pub use crate::paint::{Paint, PaintError, Painted, Tone, When};
 pub use crate::progress::Progress;
 pub use crate::questions::RulesLayout;
 pub use crate::questions::{
@@ -48,10 +51,11 @@ pub use crate::questions::{
     outdated_crates, root_observations, rules, spread, unjudged,
 };
 pub use crate::render::{
-    affected_json, affected_prometheus, affected_text, audit_json, audit_prometheus, audit_sarif,
-    audit_text, cyclonedx, database_line, json, outdated_json, outdated_prometheus, outdated_text,
-    prometheus, report_html, report_json, spread_json, spread_prometheus, spread_text, text,
-    write_spread_json, write_spread_text,
+    affected_json, affected_prometheus, affected_text, affected_text_with, audit_json,
+    audit_prometheus, audit_sarif, audit_text, audit_text_with, cyclonedx, database_line, json,
+    outdated_json, outdated_prometheus, outdated_text, outdated_text_with, prometheus, report_html,
+    report_json, spread_json, spread_prometheus, spread_text, spread_text_with, text,
+    write_spread_json, write_spread_text, write_spread_text_with,
 };
 pub use depinfo_read::binary_reader::{
     BinaryFormat, Limits, RawSections, ReadError, read_sections,

@@ -1,9 +1,11 @@
 //! `cargo depinfo`: see the crate README for the commands, formats and exit codes. This file
 //! parses, dispatches and turns outcomes into exit codes; the clap types are in `cli.rs`, each
-//! command in `commands.rs`, the progress line in the library (`progress_line`).
+//! command in `commands.rs`, what is said on stderr in `console.rs` (the progress line itself
+//! is the library's `progress_line`).
 
 mod cli;
 mod commands;
+mod console;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -63,10 +65,11 @@ impl Outcome {
 fn main() -> ExitCode {
     let Cli::Depinfo(cli) = clap::Parser::parse_from(cli::cargo_args(std::env::args_os()));
     cli.files.apply();
-    let outcome = match run(cli.command) {
+    console::set(cli.output.quiet, cli.output.color);
+    let outcome = match cli.output.paint().and_then(|paint| run(cli.command, paint)) {
         Ok(outcome) => outcome,
         Err(e) => {
-            cargo_depinfo::eprint_error(&format!("{e:#}"));
+            console::error(&format!("{e:#}"));
             return ExitCode::from(EXIT_ERROR);
         }
     };
@@ -87,21 +90,22 @@ fn main() -> ExitCode {
         // `cargo depinfo inspect dir | head` is fine.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(EXIT_CLEAN),
         Err(e) => {
-            cargo_depinfo::eprint_error(&format!("writing output: {e}"));
+            console::error(&format!("writing output: {e}"));
             ExitCode::from(EXIT_ERROR)
         }
     }
 }
 
-fn run(command: Command) -> Result<Outcome> {
+/// Runs `command`; `paint` colours its text answer.
+fn run(command: Command, paint: cargo_depinfo::Paint) -> Result<Outcome> {
     match command {
         Command::List(args) => commands::list(&args),
         Command::Inspect(args) => commands::inspect(&args),
-        Command::Affected(args) => commands::affected(&args),
-        Command::Spread(args) => commands::spread(&args),
+        Command::Affected(args) => commands::affected(&args, paint),
+        Command::Spread(args) => commands::spread(&args, paint),
         Command::Rules(args) => commands::rules(args),
-        Command::Outdated(args) => commands::outdated(&args),
-        Command::Audit(args) => commands::audit(&args),
+        Command::Outdated(args) => commands::outdated(&args, paint),
+        Command::Audit(args) => commands::audit(&args, paint),
         Command::Exporter(_) => commands::moved("exporter"),
         Command::Catalog(_) => commands::moved("catalog"),
         Command::Report(args) => commands::fleet_report(&args),

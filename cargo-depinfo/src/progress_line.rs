@@ -31,6 +31,20 @@ impl ProgressLine<std::io::Stderr> {
         let enabled = out.is_terminal();
         ProgressLine::new(out, enabled, !no_color && !dumb)
     }
+
+    /// A progress line on stderr, shown only when stderr is a terminal, cleared with the
+    /// erase-line sequence only when `escapes` (the binary's `--color` choice for stderr:
+    /// `never` pads with spaces instead).
+    pub fn stderr_escaping(escapes: bool) -> Self {
+        let out = std::io::stderr();
+        let enabled = out.is_terminal();
+        ProgressLine::new(out, enabled, escapes)
+    }
+
+    /// A progress line that is never drawn (`-q`).
+    pub fn hidden() -> Self {
+        ProgressLine::new(std::io::stderr(), false, false)
+    }
 }
 
 impl<W: Write> ProgressLine<W> {

@@ -10,7 +10,7 @@ pub(crate) mod prometheus;
 mod sarif;
 mod text;
 
-pub use self::audit::{audit_json, audit_prometheus, audit_text, database_line};
+pub use self::audit::{audit_json, audit_prometheus, audit_text, audit_text_with, database_line};
 pub use self::cyclonedx::cyclonedx;
 pub use self::html::report_html;
 pub use self::json::{
@@ -20,7 +20,10 @@ pub use self::prometheus::{
     affected_prometheus, outdated_prometheus, prometheus, spread_prometheus,
 };
 pub use self::sarif::audit_sarif;
-pub use self::text::{affected_text, outdated_text, spread_text, text, write_spread_text};
+pub use self::text::{
+    affected_text, affected_text_with, outdated_text, outdated_text_with, spread_text,
+    spread_text_with, text, write_spread_text, write_spread_text_with,
+};
 
 /// One binary's inventory: an app with a runtime and a build-only dependency.
 #[cfg(test)]

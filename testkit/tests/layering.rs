@@ -79,7 +79,7 @@ fn every_crate_depends_only_on_crates_below_it() {
 /// `cargo-depinfo`'s top-level modules, from the ground up, in layers: a module may name
 /// modules of its own layer or of layers below.
 const DEPINFO_LAYERS: &[&[&str]] = &[
-    &["progress", "child_process"],
+    &["progress", "child_process", "paint"],
     &["observation"],
     &["sources"],
     &["advisories"],
@@ -87,7 +87,7 @@ const DEPINFO_LAYERS: &[&[&str]] = &[
     &["render"],
     &["flags", "progress_line"],
     &["lib"],
-    &["cli"],
+    &["cli", "console"],
     &["commands"],
     &["main"],
 ];

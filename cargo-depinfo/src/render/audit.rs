@@ -9,8 +9,9 @@ use build_info_collector::{Family, render};
 use serde::Serialize;
 
 use super::json::{ErrorEntry, JSON_FORMAT_VERSION, error_entries, pretty_json};
-use crate::advisories::{Advisory, Database};
+use crate::advisories::{Advisory, Database, Severity};
 use crate::observation::Runner;
+use crate::paint::{Paint, Tone};
 use crate::questions::{Audit, Finding};
 use depinfo_read::text_safety::{printable, printable_line};
 
@@ -49,10 +50,19 @@ pub fn database_line(db: &Database, now: u64) -> String {
     line
 }
 
-/// `critical 9.8`, or `no CVSS score`.
-fn severity_text(a: &Advisory) -> String {
+/// `critical 9.8`, or `no CVSS score`; critical and high in [`Tone::Danger`], medium in
+/// [`Tone::Caution`].
+fn severity_text(a: &Advisory, paint: Paint) -> String {
     match (a.severity(), a.score) {
-        (Some(s), Some(score)) => format!("{} {}.{}", s.as_str(), score / 10, score % 10),
+        (Some(s), Some(score)) => {
+            let tone = match s {
+                Severity::Critical | Severity::High => Some(Tone::Danger),
+                Severity::Medium => Some(Tone::Caution),
+                Severity::Low | Severity::None => None,
+            };
+            let text = format!("{} {}.{}", s.as_str(), score / 10, score % 10);
+            paint.tone(tone, text).to_string()
+        }
         _ => "no CVSS score".to_owned(),
     }
 }
@@ -71,7 +81,7 @@ fn locations(runners: &[std::sync::Arc<Runner>]) -> String {
         .join(", ")
 }
 
-fn finding_text(out: &mut String, f: &Finding<'_>) {
+fn finding_text(out: &mut String, f: &Finding<'_>, paint: Paint) {
     let a = f.advisory;
     let versions: Vec<String> = f
         .versions()
@@ -87,7 +97,7 @@ fn finding_text(out: &mut String, f: &Finding<'_>) {
         "{} {} ({kind}{}): {}",
         a.id,
         a.package,
-        severity_text(a),
+        severity_text(a, paint),
         printable(&a.title)
     );
     let _ = writeln!(out, "  running:    {}", versions.join(", "));
@@ -137,28 +147,51 @@ fn finding_text(out: &mut String, f: &Finding<'_>) {
 ///   shop: hyper 0.14.1: 2 instances: 10.0.0.1:8080, 10.0.0.2:8080
 /// ```
 pub fn audit_text(audit: &Audit<'_>, db: &Database, now: u64) -> String {
+    audit_text_with(audit, db, now, Paint::plain())
+}
+
+/// [`audit_text`] with colour: the verdict (`1 vulnerability` in [`Tone::Danger`],
+/// `0 vulnerabilities` in [`Tone::Clean`], informational advisories found in
+/// [`Tone::Caution`]) and each severity (critical and high in [`Tone::Danger`], medium in
+/// [`Tone::Caution`], low and none plain). The words are [`audit_text`]'s, and so are the
+/// bytes with [`Paint::plain`].
+pub fn audit_text_with(audit: &Audit<'_>, db: &Database, now: u64, paint: Paint) -> String {
     let mut out = database_line(db, now);
     out.push('\n');
     let instances: usize = audit.vulnerabilities.iter().map(Finding::instances).sum();
     let n = audit.vulnerabilities.len();
-    let _ = writeln!(
-        out,
-        "{n} {} ({instances} affected {}); {} informational {} ({} {} read)",
+    let verdict = format!(
+        "{n} {}",
         if n == 1 {
             "vulnerability"
         } else {
             "vulnerabilities"
-        },
-        if instances == 1 {
-            "instance"
-        } else {
-            "instances"
-        },
+        }
+    );
+    let verdict = paint.tone(
+        Some(if n == 0 { Tone::Clean } else { Tone::Danger }),
+        verdict,
+    );
+    let informational = format!(
+        "{} informational {}",
         audit.informational.len(),
         if audit.informational.len() == 1 {
             "advisory"
         } else {
             "advisories"
+        },
+    );
+    let informational = paint.tone(
+        (!audit.informational.is_empty()).then_some(Tone::Caution),
+        informational,
+    );
+    let _ = writeln!(
+        out,
+        "{verdict} ({instances} affected {}); {informational} ({} {} read)",
+        if instances == 1 {
+            "instance"
+        } else {
+            "instances"
         },
         audit.runners.len(),
         if audit.runners.len() == 1 {
@@ -169,11 +202,11 @@ pub fn audit_text(audit: &Audit<'_>, db: &Database, now: u64) -> String {
     );
     for f in &audit.vulnerabilities {
         out.push('\n');
-        finding_text(&mut out, f);
+        finding_text(&mut out, f, paint);
     }
     for f in &audit.informational {
         out.push('\n');
-        finding_text(&mut out, f);
+        finding_text(&mut out, f, paint);
     }
     out
 }

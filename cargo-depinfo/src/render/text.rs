@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
+use crate::paint::{Paint, Tone};
 use crate::questions::{CrateSpread, Hit, Level, Report};
 use depinfo_read::inventory::{Inventory, Kind, Package};
 use depinfo_read::text_safety::printable;
@@ -84,6 +85,12 @@ pub fn text(inventories: &[Inventory]) -> String {
 /// Values come from fleet members' labels: quoted with escapes when they hold a control
 /// character.
 pub fn affected_text(hits: &[Hit]) -> String {
+    affected_text_with(hits, Paint::plain())
+}
+
+/// [`affected_text`] with each hit's `NAME VERSION` in [`Tone::Danger`]: what was found.
+/// The words are [`affected_text`]'s, and so are the bytes with [`Paint::plain`].
+pub fn affected_text_with(hits: &[Hit], paint: Paint) -> String {
     let mut out = String::new();
     for h in hits {
         let _ = write!(
@@ -95,11 +102,15 @@ pub fn affected_text(hits: &[Hit]) -> String {
         if let Some(v) = &h.observation.runner.program_version {
             let _ = write!(out, " {}", printable(v));
         }
+        let found = format!(
+            "{} {}",
+            printable(&h.observation.name),
+            printable(&h.observation.version)
+        );
         let _ = write!(
             out,
-            ": {} {} {}",
-            printable(&h.observation.name),
-            printable(&h.observation.version),
+            ": {} {}",
+            paint.tone(Some(Tone::Danger), found),
             printable(&h.observation.source)
         );
         if h.observation.kind == Kind::Build {
@@ -123,9 +134,21 @@ pub fn affected_text(hits: &[Hit]) -> String {
 /// Values come from fleet members' labels: quoted with escapes when they hold a control
 /// character.
 pub fn spread_text(crates: &[CrateSpread]) -> String {
+    spread_text_with(crates, None, Paint::plain())
+}
+
+/// [`spread_text`] with colour in each crate's header line (`NAME: N versions`): in
+/// [`Tone::Danger`] when the crate runs in more than `max_versions` versions (the limit of
+/// `spread --max-versions`), else in [`Tone::Caution`] when it runs in more than one. The
+/// words are [`spread_text`]'s, and so are the bytes with [`Paint::plain`].
+pub fn spread_text_with(
+    crates: &[CrateSpread],
+    max_versions: Option<usize>,
+    paint: Paint,
+) -> String {
     let mut out = String::new();
     for c in crates {
-        spread_text_crate(&mut out, c);
+        spread_text_crate(&mut out, c, max_versions, paint);
     }
     out
 }
@@ -139,24 +162,45 @@ pub fn write_spread_text(
     out: &mut dyn std::io::Write,
     crates: impl Iterator<Item = CrateSpread>,
 ) -> std::io::Result<()> {
+    write_spread_text_with(out, crates, None, Paint::plain())
+}
+
+/// [`spread_text_with`] of crates made one at a time, written to `out` as they come.
+///
+/// # Errors
+///
+/// Writing failed.
+pub fn write_spread_text_with(
+    out: &mut dyn std::io::Write,
+    crates: impl Iterator<Item = CrateSpread>,
+    max_versions: Option<usize>,
+    paint: Paint,
+) -> std::io::Result<()> {
     let mut text = String::new();
     for c in crates {
         text.clear();
-        spread_text_crate(&mut text, &c);
+        spread_text_crate(&mut text, &c, max_versions, paint);
         out.write_all(text.as_bytes())?;
     }
     Ok(())
 }
 
-/// One crate's lines of [`spread_text`].
-fn spread_text_crate(out: &mut String, c: &CrateSpread) {
+/// One crate's lines of [`spread_text_with`].
+fn spread_text_crate(out: &mut String, c: &CrateSpread, max_versions: Option<usize>, paint: Paint) {
     let plural = if c.version_count == 1 { "" } else { "s" };
-    let _ = writeln!(
-        out,
+    let tone = if max_versions.is_some_and(|max| c.version_count > max) {
+        Some(Tone::Danger)
+    } else if c.version_count > 1 {
+        Some(Tone::Caution)
+    } else {
+        None
+    };
+    let header = format!(
         "{}: {} version{plural}",
         printable(&c.name),
         c.version_count
     );
+    let _ = writeln!(out, "{}", paint.tone(tone, header));
     for v in &c.versions {
         for r in &v.running {
             let _ = write!(
@@ -183,6 +227,14 @@ fn spread_text_crate(out: &mut String, c: &CrateSpread) {
 /// A table of the crates that are behind, sorted by program and crate:
 /// `PROGRAM CRATE VERSION COMPATIBLE NEWEST BEHIND`. Empty when nothing is behind.
 pub fn outdated_text(report: &Report) -> String {
+    outdated_text_with(report, Paint::plain())
+}
+
+/// [`outdated_text`] with the `BEHIND` cell coloured: `major` in [`Tone::Danger`], `minor`
+/// in [`Tone::Caution`], `patch` plain. The words and the columns are [`outdated_text`]'s
+/// (the cell is the last one: nothing is padded after it), and so are the bytes with
+/// [`Paint::plain`].
+pub fn outdated_text_with(report: &Report, paint: Paint) -> String {
     let mut rows: Vec<[Cow<'_, str>; 6]> = Vec::new();
     let mut seen = BTreeSet::new();
     for r in report.rows.iter().filter(|r| r.level != Level::None) {
@@ -217,11 +269,17 @@ pub fn outdated_text(report: &Report) -> String {
         }
     }
     let mut out = String::new();
-    for row in std::iter::once(&header).chain(&rows) {
+    for (r, row) in std::iter::once(&header).chain(&rows).enumerate() {
         let mut line = String::new();
         for (i, cell) in row.iter().enumerate() {
             if i + 1 == row.len() {
-                line.push_str(cell);
+                let tone = match cell.as_ref() {
+                    _ if r == 0 => None,
+                    "major" => Some(Tone::Danger),
+                    "minor" => Some(Tone::Caution),
+                    _ => None,
+                };
+                let _ = write!(line, "{}", paint.tone(tone, cell));
             } else {
                 let _ = write!(line, "{cell:<w$}  ", w = widths[i]);
             }
@@ -267,6 +325,116 @@ mod tests {
              \tdep\t\"serde\\tdep\\x07\"\t1.0.219\tcrates.io\n\
              \tbuild-dep\tserde_derive\t1.0.219\tcrates.io\n"
             )
+        );
+    }
+
+    /// `PROGRAM` at `bin/PROGRAM` running each `(crate, version)`.
+    fn runs(program: &str, crates: &[(&str, &str)]) -> Vec<crate::observation::Observation> {
+        let deps: Vec<_> = crates.iter().map(|&(n, v)| (n, v, "crates.io")).collect();
+        let json = testkit::dep_v0_json((program, "0.1.0", "local"), &deps);
+        let path = format!("bin/{program}");
+        let inv = depinfo_read::sections::decode_dep_v0(json.as_bytes(), path.as_ref()).unwrap();
+        crate::observation::from_inventories(&[inv])
+    }
+
+    /// `a` and `b` run serde in two versions, and itoa in one.
+    fn two_serdes() -> Vec<crate::observation::Observation> {
+        let mut o = runs("a", &[("itoa", "1.0.15"), ("serde", "1.0.219")]);
+        o.extend(runs("b", &[("itoa", "1.0.15"), ("serde", "1.0.220")]));
+        o
+    }
+
+    #[test]
+    fn a_spread_header_is_coloured_by_its_count_and_plain_is_spread_text() {
+        let o = two_serdes();
+        let all = crate::questions::spread(&o, &[], None);
+        let plain = spread_text_with(&all, None, Paint::plain());
+        assert_eq!(plain, spread_text(&all));
+        assert_eq!(
+            plain,
+            "itoa: 1 version\n\t1.0.15\ta@bin/a\n\t1.0.15\tb@bin/b\n\
+             serde: 2 versions\n\t1.0.219\ta@bin/a\n\t1.0.220\tb@bin/b\n"
+        );
+        // More than one version: yellow; one: plain; the lines under it: plain.
+        assert_eq!(
+            spread_text_with(&all, None, Paint::ansi()),
+            "itoa: 1 version\n\t1.0.15\ta@bin/a\n\t1.0.15\tb@bin/b\n\
+             \x1b[33mserde: 2 versions\x1b[0m\n\t1.0.219\ta@bin/a\n\t1.0.220\tb@bin/b\n"
+        );
+        // Over --max-versions: bold red, the same words (`--max-versions 0` shows every crate).
+        let over = crate::questions::spread(&o, &[], Some(0));
+        let mut streamed = Vec::new();
+        write_spread_text_with(
+            &mut streamed,
+            over.clone().into_iter(),
+            Some(0),
+            Paint::ansi(),
+        )
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(streamed).unwrap(),
+            "\x1b[1m\x1b[31mitoa: 1 version\x1b[0m\n\t1.0.15\ta@bin/a\n\t1.0.15\tb@bin/b\n\
+             \x1b[1m\x1b[31mserde: 2 versions\x1b[0m\n\t1.0.219\ta@bin/a\n\t1.0.220\tb@bin/b\n"
+        );
+        let mut streamed = Vec::new();
+        write_spread_text_with(
+            &mut streamed,
+            over.clone().into_iter(),
+            Some(0),
+            Paint::plain(),
+        )
+        .unwrap();
+        assert_eq!(String::from_utf8(streamed).unwrap(), spread_text(&over));
+    }
+
+    #[test]
+    fn an_affected_hit_shows_what_was_found_in_red() {
+        let o = two_serdes();
+        let hits = crate::questions::affected(&o, "serde", &"^1".parse().unwrap());
+        assert_eq!(
+            affected_text_with(&hits, Paint::plain()),
+            affected_text(&hits)
+        );
+        assert_eq!(
+            affected_text_with(&hits, Paint::ansi()),
+            "bin/a: a 0.1.0: \x1b[1m\x1b[31mserde 1.0.219\x1b[0m crates.io\n\
+             bin/b: b 0.1.0: \x1b[1m\x1b[31mserde 1.0.220\x1b[0m crates.io\n"
+        );
+    }
+
+    #[test]
+    fn behind_is_coloured_by_level_and_the_columns_stay_aligned() {
+        let row = |name: &str, level| crate::questions::Row {
+            program: "app".into(),
+            location: "bin/app".into(),
+            name: name.into(),
+            version: "1.0.0".into(),
+            newest_compatible: "1.0.1".into(),
+            newest: "2.0.0".into(),
+            level,
+        };
+        let report = Report {
+            rows: vec![
+                row("a", Level::Major),
+                row("bb", Level::Minor),
+                row("c", Level::Patch),
+                row("d", Level::None),
+            ],
+            programs: vec!["app".into()],
+            errors: vec![],
+        };
+        let plain = "PROGRAM  CRATE  VERSION  COMPATIBLE  NEWEST  BEHIND\n\
+                     app      a      1.0.0    1.0.1       2.0.0   major\n\
+                     app      bb     1.0.0    1.0.1       2.0.0   minor\n\
+                     app      c      1.0.0    1.0.1       2.0.0   patch\n";
+        assert_eq!(outdated_text(&report), plain);
+        assert_eq!(outdated_text_with(&report, Paint::plain()), plain);
+        assert_eq!(
+            outdated_text_with(&report, Paint::ansi()),
+            "PROGRAM  CRATE  VERSION  COMPATIBLE  NEWEST  BEHIND\n\
+             app      a      1.0.0    1.0.1       2.0.0   \x1b[1m\x1b[31mmajor\x1b[0m\n\
+             app      bb     1.0.0    1.0.1       2.0.0   \x1b[33mminor\x1b[0m\n\
+             app      c      1.0.0    1.0.1       2.0.0   patch\n"
         );
     }
 
