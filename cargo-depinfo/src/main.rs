@@ -106,5 +106,6 @@ fn run(command: Command) -> Result<Outcome> {
         Command::Catalog(_) => commands::moved("catalog"),
         Command::Completions(args) => commands::completions(&args),
         Command::Manpages(args) => commands::manpages(&args),
+        Command::Dashboard => Ok(commands::dashboard()),
     }
 }
