@@ -6,7 +6,7 @@
 //! the file, byte for byte. Then every query of the dashboard, its variables substituted, runs
 //! against a real Prometheus (Debian package `prometheus`), once per layout: a fleet served by
 //! loopback pages as build-info-collector serves it (`full`, or `catalog` with the catalog's
-//! `rust_deps_info` page), the real `depinfo-exporter` on this host watching processes of ours
+//! `rust_deps_info` page, one instance on `direct`), the real `depinfo-exporter` on this host watching processes of ours
 //! whose binary was deleted, replaced on disk or run from a memfd, the `cargo depinfo audit
 //! --format prometheus` textfile served as node_exporter would serve it, and the rules of
 //! `cargo depinfo rules --advisories` (checked by promtool) with every `for:` at 0s so that the
@@ -312,22 +312,25 @@ impl Build {
         )
     }
 
-    /// What build-info-collector serves for this build: `full` (a `rust_mod_info` per crate)
-    /// or `catalog` (the digest only).
-    fn page(&self, catalog: bool) -> String {
+    /// What build-info-collector serves for this build in `layout`: `full` (a `rust_mod_info`
+    /// per crate), `catalog` (the digest only) or `direct` (the digest, and `rust_mod_info`
+    /// for the direct crates only, which must not count twice).
+    fn page(&self, layout: &str) -> String {
         let metric = self.program.replace('-', "_");
         let (p, v, r) = (self.program, self.version, self.revision);
         let digest = self.list().digest().to_owned();
-        let layout = if catalog { "catalog" } else { "full" };
         let mut page = format!(
             "# TYPE {metric}_build_info gauge\n\
              {metric}_build_info{{branch=\"main\",features=\"\",profile=\"release\",revision=\"{r}\",rustversion=\"1.95.0\",target=\"x86_64-unknown-linux-gnu\",version=\"{v}\"}} 1\n\
              # TYPE rust_build_info gauge\n\
              rust_build_info{{deps=\"{digest}\",layout=\"{layout}\",program=\"{p}\",revision=\"{r}\",version=\"{v}\"}} 1\n"
         );
-        if !catalog {
+        if layout != "catalog" {
             page.push_str("# TYPE rust_mod_info gauge\n");
             for (name, version, direct) in self.crates {
+                if layout == "direct" && !direct {
+                    continue;
+                }
                 let _ = writeln!(
                     page,
                     "rust_mod_info{{direct=\"{direct}\",name=\"{name}\",program=\"{p}\",source=\"crates.io\",version=\"{version}\"}} 1"
@@ -721,19 +724,27 @@ fn every_query_answers_on_a_real_prometheus_on_the_full_and_the_catalog_layouts(
 
     // The fleet's pages in both layouts, and the catalog of every list (the exporter's too).
     let mut servers = Vec::new();
-    let mut serve = |catalog: bool| -> Vec<(String, String)> {
+    let mut serve = |layout_of: &dyn Fn(&Build) -> &'static str| -> Vec<(String, String)> {
         FLEET
             .iter()
             .map(|(instance, build)| {
-                let server = Server::fixed(Reply::ok(EXPOSITION, build.page(catalog)));
+                let server = Server::fixed(Reply::ok(EXPOSITION, build.page(layout_of(build))));
                 let addr = server.host_port();
                 servers.push(server);
                 ((*instance).to_owned(), addr)
             })
             .collect()
     };
-    let full_pages = serve(false);
-    let catalog_pages = serve(true);
+    let full_pages = serve(&|_| "full");
+    // cart-worker on `direct`, the catalog layout's variant that keeps the direct crates'
+    // rust_mod_info: answered through the catalog all the same.
+    let catalog_pages = serve(&|b| {
+        if b.program == "cart-worker" {
+            "direct"
+        } else {
+            "catalog"
+        }
+    });
     let mut lists: Vec<DepsList> = FLEET.iter().map(|(_, b)| b.list()).collect();
     lists.extend(exporter_lists(&catalog_exporter_addr, &page));
     let catalog = Server::fixed(Reply::ok(EXPOSITION, catalog_page(&lists)));
@@ -808,15 +819,16 @@ fn every_query_answers_on_a_real_prometheus_on_the_full_and_the_catalog_layouts(
             &exporters,
             &dir_text,
         );
-        assert_eq!(
-            rows(
-                &query(engine, &substitute(&instances, ALL)),
-                &exporters,
-                &dir_text
-            ),
-            recorded,
-            "{layout}"
+        let answered = rows(
+            &query(engine, &substitute(&instances, ALL)),
+            &exporters,
+            &dir_text,
         );
+        if answered != recorded {
+            failures.push(format!(
+                "{layout}: the instances per crate version differ from the recorded series:\n  recorded {recorded:#?}\n  answered {answered:#?}"
+            ));
+        }
 
         // The variables, as Grafana's label_values asks them.
         let vars = query_variables(&d);
