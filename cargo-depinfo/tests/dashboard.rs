@@ -206,6 +206,27 @@ fn the_command_prints_the_file_and_the_file_has_what_grafana_imports() {
         assert_eq!(v["allValue"], ".*", "{name}");
     }
 
+    // The import as both READMEs show it, in three lines, starting with this command.
+    let root = testkit::workspace_root();
+    let import = |file: &Path, heading: &str| -> Vec<String> {
+        testkit::fenced_lines(file, heading)
+            .into_iter()
+            .filter(|(lang, _)| lang == "sh")
+            .map(|(_, line)| line)
+            .collect()
+    };
+    let shown = import(&root.join("README.md"), "## A Grafana dashboard");
+    assert_eq!(shown.len(), 3, "{shown:?}");
+    assert_eq!(shown[0], "cargo depinfo dashboard > depinfo.json");
+    assert!(shown[1].contains("Import"), "{shown:?}");
+    assert_eq!(
+        import(
+            &root.join("cargo-depinfo/README.md"),
+            "## Grafana dashboard"
+        ),
+        shown
+    );
+
     // Every variable a query names exists, and each of job, program and crate is used.
     let defined: BTreeSet<String> = names.iter().map(|n| (*n).to_owned()).collect();
     let mut used = BTreeSet::new();
