@@ -109,6 +109,46 @@ fn variables_named(text: &str) -> BTreeSet<String> {
     names
 }
 
+/// A panel's place on Grafana's grid (24 columns wide).
+struct GridBox<'a> {
+    x: u64,
+    y: u64,
+    w: u64,
+    h: u64,
+    title: &'a str,
+}
+
+impl GridBox<'_> {
+    /// Whether the two boxes share no cell.
+    fn apart(&self, other: &GridBox<'_>) -> bool {
+        self.x + self.w <= other.x
+            || other.x + other.w <= self.x
+            || self.y + self.h <= other.y
+            || other.y + other.h <= self.y
+    }
+}
+
+/// A panel's `gridPos`: whole numbers, inside the 24 columns, not empty.
+fn grid_box<'a>(grid: &Value, title: &'a str) -> GridBox<'a> {
+    let n = |k: &str| {
+        grid[k]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{title}: gridPos.{k}"))
+    };
+    let rect = GridBox {
+        x: n("x"),
+        y: n("y"),
+        w: n("w"),
+        h: n("h"),
+        title,
+    };
+    assert!(
+        rect.w >= 1 && rect.h >= 1 && rect.x + rect.w <= 24,
+        "{title}: {grid}"
+    );
+    rect
+}
+
 #[test]
 fn the_command_prints_the_file_and_the_file_has_what_grafana_imports() {
     let out = testkit::run(
@@ -145,7 +185,7 @@ fn the_command_prints_the_file_and_the_file_has_what_grafana_imports() {
     let panels = d["panels"].as_array().unwrap();
     assert!(panels.len() >= 5, "{}", panels.len());
     let mut ids = BTreeSet::new();
-    let mut boxes: Vec<(u64, u64, u64, u64, &str)> = Vec::new();
+    let mut boxes: Vec<GridBox<'_>> = Vec::new();
     for p in panels {
         let title = p["title"]
             .as_str()
@@ -161,18 +201,11 @@ fn the_command_prints_the_file_and_the_file_has_what_grafana_imports() {
             p["type"]
         );
         assert_eq!(p["datasource"], datasource, "{title}");
-        let g = &p["gridPos"];
-        let n = |k: &str| {
-            g[k].as_u64()
-                .unwrap_or_else(|| panic!("{title}: gridPos.{k}"))
-        };
-        let (x, y, w, h) = (n("x"), n("y"), n("w"), n("h"));
-        assert!(w >= 1 && h >= 1 && x + w <= 24, "{title}: {g}");
-        for &(x2, y2, w2, h2, other) in &boxes {
-            let apart = x + w <= x2 || x2 + w2 <= x || y + h <= y2 || y2 + h2 <= y;
-            assert!(apart, "{title} overlaps {other}");
+        let rect = grid_box(&p["gridPos"], title);
+        for other in &boxes {
+            assert!(rect.apart(other), "{title} overlaps {}", other.title);
         }
-        boxes.push((x, y, w, h, title));
+        boxes.push(rect);
         let targets = p["targets"].as_array().unwrap();
         assert!(!targets.is_empty(), "{title}: no targets");
         let mut refs = BTreeSet::new();
@@ -231,9 +264,9 @@ fn the_command_prints_the_file_and_the_file_has_what_grafana_imports() {
     let defined: BTreeSet<String> = names.iter().map(|n| (*n).to_owned()).collect();
     let mut used = BTreeSet::new();
     for (title, _, expr) in targets(&d) {
-        let named = variables_named(&expr);
-        assert!(named.is_subset(&defined), "{title}: {named:?}");
-        used.extend(named);
+        let in_expr = variables_named(&expr);
+        assert!(in_expr.is_subset(&defined), "{title}: {in_expr:?}");
+        used.extend(in_expr);
     }
     for (_, q) in query_variables(&d) {
         used.extend(variables_named(&q));
