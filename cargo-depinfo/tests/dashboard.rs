@@ -342,6 +342,15 @@ const CART_WORKER: Build = Build {
     ..CART
 };
 
+/// A program the exporter sees running (its process is started below) that also has a
+/// collector of its own: the collector's series win, the exporter's must not count again.
+const DASH_CURRENT: Build = Build {
+    program: "dash-current",
+    version: "0.1.0",
+    revision: "dddd000000000000000000000000000000000000",
+    crates: &[("itoa", "1.0.15", true)],
+};
+
 /// The fleet: instance label, build.
 const FLEET: &[(&str, &Build)] = &[
     ("shop-1:8080", &SHOP_OLD),
@@ -350,6 +359,7 @@ const FLEET: &[(&str, &Build)] = &[
     ("cart-1:8080", &CART),
     ("cart-2:8080", &CART),
     ("cart-worker-1:8080", &CART_WORKER),
+    ("dash-current-1:8080", &DASH_CURRENT),
 ];
 
 impl Build {
@@ -578,7 +588,7 @@ fn start_engine(
     let (child, addr) = start_prometheus(&path, &scratch.join(format!("{name}-data")));
     procs.insert(name.to_owned(), child);
     let mut expected = vec![
-        ("count(rust_build_info)", 10),
+        ("count(rust_build_info)", 11),
         ("count(rust_process_info)", 4),
         ("count(rust_mod_replaced_info)", 1),
         ("count(rust_advisory_info)", 1),
@@ -590,7 +600,7 @@ fn start_engine(
     expected.push(if catalog.is_some() {
         ("count(rust_deps_info)", 11)
     } else {
-        ("count(rust_mod_info)", 19)
+        ("count(rust_mod_info)", 20)
     });
     wait_until(
         &format!("{name} to hold {expected:?}"),
@@ -672,18 +682,19 @@ const SWAP: &[(&str, &str)] = &[
 ];
 
 /// What each panel answers for [`ALL`], [`SHOP`] and [`SWAP`], on every layout, counted by
-/// hand: six fleet instances (shop 1.0.0 twice, shop 1.1.0, cart twice, cart-worker sharing
-/// cart's list) and four programs only the exporter sees (one process each).
+/// hand: seven fleet instances (shop 1.0.0 twice, shop 1.1.0, cart twice, cart-worker sharing
+/// cart's list, dash-current) and four programs the exporter sees (one process each), three
+/// of them only there: dash-current counts once, through its collector.
 fn expected(panel: &str) -> [Vec<&'static str>; 3] {
     match panel {
         "Programs and versions running" => [
             vec![
-                "job=exporter,program=dash-current,revision=unknown,version=0.1.0 1",
                 "job=exporter,program=dash-memfd,revision=unknown,version=0.2.0 1",
                 "job=exporter,program=dash-stale,revision=unknown,version=0.9.0 1",
                 "job=exporter,program=dash-swap,revision=unknown,version=1.0.0 1",
                 "job=fleet,program=cart,revision=cccc000000000000000000000000000000000000,version=2.0.0 2",
                 "job=fleet,program=cart-worker,revision=cccc000000000000000000000000000000000000,version=2.0.0 1",
+                "job=fleet,program=dash-current,revision=dddd000000000000000000000000000000000000,version=0.1.0 1",
                 "job=fleet,program=shop,revision=aaaa000000000000000000000000000000000000,version=1.0.0 2",
                 "job=fleet,program=shop,revision=bbbb000000000000000000000000000000000000,version=1.1.0 1",
             ],
@@ -800,7 +811,11 @@ fn every_query_answers_on_a_real_prometheus_on_the_full_and_the_catalog_layouts(
         }
     });
     let mut lists: Vec<DepsList> = FLEET.iter().map(|(_, b)| b.list()).collect();
-    lists.extend(exporter_lists(&catalog_exporter_addr, &page));
+    let seen = exporter_lists(&catalog_exporter_addr, &page);
+    // The exporter's digest of a program is the one its collector publishes.
+    let digest = DASH_CURRENT.list().digest().to_owned();
+    assert!(seen.iter().any(|l| l.digest() == digest), "{page}");
+    lists.extend(seen);
     let catalog = Server::fixed(Reply::ok(EXPOSITION, catalog_page(&lists)));
 
     // The audit's textfile, written from the fleet's pages, served as node_exporter would.
@@ -906,7 +921,7 @@ fn every_query_answers_on_a_real_prometheus_on_the_full_and_the_catalog_layouts(
         );
         assert_eq!(
             ask("program", SHOP),
-            ["cart", "cart-worker", "shop"],
+            ["cart", "cart-worker", "dash-current", "shop"],
             "{layout}"
         );
         assert_eq!(
