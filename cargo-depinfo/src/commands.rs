@@ -533,3 +533,12 @@ pub(crate) fn manpages(args: &crate::cli::ManpagesArgs) -> Result<Outcome> {
     }
     Ok(Outcome::new(text, &[], false))
 }
+
+/// The Grafana dashboard, kept in the crate (`grafana/`, so that it ships with it) and printed
+/// as it is: its queries are run against a real Prometheus in `tests/dashboard.rs`.
+const DASHBOARD: &str = include_str!("../grafana/cargo-depinfo-fleet.json");
+
+/// `cargo depinfo dashboard`: the Grafana dashboard (JSON).
+pub(crate) fn dashboard() -> Outcome {
+    Outcome::new(DASHBOARD.to_owned(), &[], false)
+}

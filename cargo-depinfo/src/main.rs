@@ -111,5 +111,6 @@ fn run(command: Command, paint: cargo_depinfo::Paint) -> Result<Outcome> {
         Command::Report(args) => commands::fleet_report(&args),
         Command::Completions(args) => commands::completions(&args),
         Command::Manpages(args) => commands::manpages(&args),
+        Command::Dashboard => Ok(commands::dashboard()),
     }
 }

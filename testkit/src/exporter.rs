@@ -40,16 +40,28 @@ pub fn start_exporter<S: AsRef<OsStr>>(
 /// `cargo nextest run --workspace` and `cargo test --workspace` build it first. Panics, saying
 /// how to build it, when it is missing.
 pub fn cargo_depinfo_bin() -> PathBuf {
+    profile_bin("cargo-depinfo", "cargo-depinfo")
+}
+
+/// The `depinfo-exporter` binary of the build that runs this test, for a test of a package
+/// below depinfo-server (cargo-depinfo's dashboard test scrapes the real exporter), found as
+/// [`cargo_depinfo_bin`] finds its binary. Panics, saying how to build it, when it is missing.
+pub fn depinfo_exporter_bin() -> PathBuf {
+    profile_bin("depinfo-exporter", "depinfo-server")
+}
+
+/// The binary `name` of `package` beside the running test's profile directory.
+fn profile_bin(name: &str, package: &str) -> PathBuf {
     let me = std::env::current_exe().expect("the test knows its own executable");
     let profile_dir = me
         .parent()
         .filter(|deps| deps.ends_with("deps"))
         .and_then(Path::parent)
         .unwrap_or_else(|| panic!("{}: not in target/<profile>/deps", me.display()));
-    let bin = profile_dir.join(format!("cargo-depinfo{}", std::env::consts::EXE_SUFFIX));
+    let bin = profile_dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
     assert!(
         bin.is_file(),
-        "{}: missing: run cargo build -p cargo-depinfo first",
+        "{}: missing: run cargo build -p {package} first",
         bin.display()
     );
     bin

@@ -101,7 +101,7 @@ pub use child::{
     stdout, wait_exec, wait_exec_inode,
 };
 pub use counting_alloc::{CountingAllocator, held_after, peak_during};
-pub use exporter::{cargo_depinfo_bin, half_request_client, start_exporter};
+pub use exporter::{cargo_depinfo_bin, depinfo_exporter_bin, half_request_client, start_exporter};
 pub use fixture_project::{
     binary, cargo, copy_fixture, git, git_command, git_init_commit, target_dir, workspace_root,
 };
