@@ -1220,6 +1220,90 @@ mod tests {
         assert!(embedded_json(&page).contains(r#""title": "Use after free in \u003cDeserializer\u003e when \"borrowing\" \u0026 more""#));
     }
 
+    /// A fleet as the issue sizes it: 1,000 instances of 20 builds (10 programs, two versions
+    /// each) × 300 crates, 100 of them in two versions and 50 in three.
+    pub(crate) fn fleet_of_1000() -> FleetReport {
+        let mut report = FleetReport::new(&[], &[]);
+        report.sources = vec!["http://127.0.0.1:9090".to_owned()];
+        for p in 0..10 {
+            let program = format!("service-{p:02}");
+            report.programs.push(ProgramRow {
+                program: program.clone(),
+                builds: 2,
+                instances: 100,
+                versions: vec![format!("1.{p}.0"), format!("1.{p}.1")],
+                revisions: vec![format!("{p:02}aa0000ffff"), format!("{p:02}bb0000ffff")],
+                jobs: vec![program.clone()],
+                states: BTreeMap::from([("current".to_owned(), 95), ("replaced".to_owned(), 5)]),
+            });
+            for b in 0..2 {
+                let id = report.builds.len();
+                report.builds.push(BuildRow {
+                    id,
+                    program: program.clone(),
+                    version: Some(format!("1.{p}.{b}")),
+                    revision: Some(format!("{p:02}{}0000ffff", ["aa", "bb"][b])),
+                    crates: 300,
+                    instances: 50,
+                    jobs: vec![program.clone()],
+                    locations: (0..50).map(|i| format!("10.{p}.{b}.{i}:9100")).collect(),
+                    states: BTreeMap::from([("current".to_owned(), 50)]),
+                });
+            }
+        }
+        for c in 0..300 {
+            let spread = if c < 50 {
+                3
+            } else if c < 150 {
+                2
+            } else {
+                1
+            };
+            let versions = (0..spread)
+                .map(|v| {
+                    let builds: Vec<usize> = (0..20).filter(|b| b % spread == v).collect();
+                    CrateVersionRow {
+                        version: format!("{}.{v}.{}", c % 4, c % 17),
+                        sources: vec!["crates.io".to_owned()],
+                        instances: builds.len() * 50,
+                        builds,
+                    }
+                })
+                .collect();
+            report.crates.push(CrateRow {
+                name: format!("crate-number-{c:03}"),
+                instances: 1000,
+                versions,
+            });
+        }
+        report.totals = crate::questions::Totals {
+            programs: 10,
+            builds: 20,
+            instances: 1000,
+            crates: 300,
+            crate_versions: 50 * 3 + 100 * 2 + 150,
+            advisories: None,
+            outdated: None,
+        };
+        report
+    }
+
+    /// The issue's bound: at most 2 MB for 1,000 instances of 20 builds × 300 crates.
+    #[test]
+    fn a_fleet_of_1000_instances_is_under_2_mb() {
+        let report = fleet_of_1000();
+        let page = report_html(&report);
+        assert!(page.len() < 2_000_000, "{} bytes", page.len());
+        assert_eq!(
+            page.matches("<tr data-row>").count(),
+            10 + 20 + 300 + report.totals.crate_versions
+        );
+        assert_embedded_json_is_the_model(&page, &report);
+        if let Some(path) = std::env::var_os("DEPINFO_REPORT_SAMPLE") {
+            std::fs::write(path, &page).unwrap();
+        }
+    }
+
     #[test]
     fn dates_are_utc_calendar_dates() {
         assert_eq!(utc_date(0), "1970-01-01 00:00 UTC");

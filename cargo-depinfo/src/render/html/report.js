@@ -69,12 +69,21 @@
     return lines.join("\n") + "\n";
   }
 
-  function copyText(text, done) {
-    function fallback() {
-      var area = document.createElement("textarea");
+  // Copies `text`; when the browser refuses the clipboard (a file opened without a user
+  // gesture, or a policy), shows it selected in a text area below the controls instead.
+  function copyText(section, view, text, done) {
+    function shown() {
+      var area = section.querySelector('textarea[data-copied="' + view + '"]');
+      if (!area) {
+        area = document.createElement("textarea");
+        area.className = "copied";
+        area.setAttribute("readonly", "");
+        area.setAttribute("data-copied", view);
+        area.setAttribute("aria-label", "Rows of " + view + " to copy");
+        section.querySelector(".tools").insertAdjacentElement("afterend", area);
+      }
       area.value = text;
-      area.setAttribute("readonly", "");
-      document.body.appendChild(area);
+      area.focus();
       area.select();
       var ok = false;
       try {
@@ -82,15 +91,14 @@
       } catch (e) {
         ok = false;
       }
-      document.body.removeChild(area);
       done(ok);
     }
     if (navigator.clipboard && navigator.clipboard.writeText) {
       navigator.clipboard.writeText(text).then(function () {
         done(true);
-      }, fallback);
+      }, shown);
     } else {
-      fallback();
+      shown();
     }
   }
 
@@ -124,11 +132,12 @@
       button.addEventListener("click", function () {
         var text = visibleText(table);
         var count = text.split("\n").length - 2;
-        copyText(text, function (ok) {
+        copyText(section, view, text, function (ok) {
           if (status) {
             status.textContent = ok
               ? "Copied " + count + (count === 1 ? " row" : " rows")
-              : "Copy failed: the browser refused the clipboard";
+              : "The browser refused the clipboard: the " + count +
+                (count === 1 ? " row is" : " rows are") + " selected below, copy with Ctrl+C";
           }
         });
       });
