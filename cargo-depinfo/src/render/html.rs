@@ -1222,7 +1222,7 @@ mod tests {
 
     /// A fleet as the issue sizes it: 1,000 instances of 20 builds (10 programs, two versions
     /// each) × 300 crates, 100 of them in two versions and 50 in three.
-    pub(crate) fn fleet_of_1000() -> FleetReport {
+    fn fleet_of_1000() -> FleetReport {
         let mut report = FleetReport::new(&[], &[]);
         report.sources = vec!["http://127.0.0.1:9090".to_owned()];
         for p in 0..10 {
@@ -1299,9 +1299,6 @@ mod tests {
             10 + 20 + 300 + report.totals.crate_versions
         );
         assert_embedded_json_is_the_model(&page, &report);
-        if let Some(path) = std::env::var_os("DEPINFO_REPORT_SAMPLE") {
-            std::fs::write(path, &page).unwrap();
-        }
     }
 
     #[test]
