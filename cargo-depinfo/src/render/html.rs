@@ -475,7 +475,7 @@ fn spread(out: &mut String, report: &FleetReport) {
         let height = BAR_LINE * c.versions.len().max(1);
         let _ = write!(
             out,
-            "\"><svg class=\"bars\" xmlns=\"http://www.w3.org/2000/svg\" width=\"420\" \
+            "\"><svg class=\"bars\" width=\"420\" \
              height=\"{height}\" viewBox=\"0 0 420 {height}\" role=\"img\" aria-label=\""
         );
         push_text(out, &raw);
