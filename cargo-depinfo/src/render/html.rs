@@ -49,7 +49,11 @@ pub fn report_html(report: &FleetReport) -> String {
         "<meta http-equiv=\"Content-Security-Policy\" content=\"{}\">",
         content_security_policy()
     );
-    page.push_str("<title>cargo depinfo report</title>\n<style>");
+    // An empty icon as a data: URL, so that a browser showing the page from a server does
+    // not ask the server for /favicon.ico.
+    page.push_str(
+        "<link rel=\"icon\" href=\"data:,\">\n<title>cargo depinfo report</title>\n<style>",
+    );
     page.push_str(STYLE);
     page.push_str("</style>\n</head>\n<body>\n");
     header(&mut page, report);
