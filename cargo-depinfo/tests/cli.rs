@@ -252,8 +252,7 @@ fn the_html_report_embeds_the_json_report_of_the_same_inputs() {
     let embedded = page
         .split_once("<script type=\"application/json\" id=\"report-data\">")
         .and_then(|(_, rest)| rest.split_once("</script>"))
-        .map(|(json, _)| json)
-        .unwrap_or_else(|| panic!("no embedded model in {page}"));
+        .map_or_else(|| panic!("no embedded model in {page}"), |(json, _)| json);
     assert_eq!(
         serde_json::from_str::<serde_json::Value>(embedded).unwrap(),
         model
