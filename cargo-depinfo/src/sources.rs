@@ -113,7 +113,7 @@ pub struct SourceArgs {
     pub crates: Vec<String>,
     /// How many network sources are read at once (0: [`DEFAULT_WORKERS`]).
     pub workers: usize,
-    /// Also ask Prometheus APIs for the exporter's processes by state ([`PROCESS_STATES_QUERY`],
+    /// Also ask Prometheus APIs for the exporter's processes by state (`PROCESS_STATES_QUERY`,
     /// into [`Collected::processes`]).
     pub states: bool,
 }
