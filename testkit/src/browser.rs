@@ -213,8 +213,7 @@ impl Browser {
         let left = deadline.saturating_duration_since(Instant::now());
         match self.messages.recv_timeout(left) {
             Ok(message) => {
-                if message.get("method").is_some() && message["sessionId"] == json!(self.session)
-                {
+                if message.get("method").is_some() && message["sessionId"] == json!(self.session) {
                     self.events.push(message.clone());
                 }
                 message

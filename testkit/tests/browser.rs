@@ -107,7 +107,10 @@ fn each_check_of_the_driver_catches_what_it_is_for() {
     let errors = browser.errors();
     assert_eq!(errors.len(), 2, "{errors:?}");
     assert_eq!(errors[0], "console.error: bad 42");
-    assert!(errors[1].starts_with("uncaught exception: TypeError"), "{errors:?}");
+    assert!(
+        errors[1].starts_with("uncaught exception: TypeError"),
+        "{errors:?}"
+    );
 
     // Scripts disabled: the page's script does not run, the DOM is still read.
     browser.set_scripts_disabled(true);
