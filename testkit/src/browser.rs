@@ -149,10 +149,10 @@ impl Browser {
             "Target.attachToTarget",
             json!({"targetId": target_id, "flatten": true}),
         );
-        browser.session = attached["sessionId"]
+        attached["sessionId"]
             .as_str()
             .unwrap_or_else(|| panic!("chromium: no sessionId in {attached}"))
-            .to_owned();
+            .clone_into(&mut browser.session);
         for domain in ["Page", "Runtime", "Network", "Log", "DOM"] {
             browser.call(&format!("{domain}.enable"), json!({}));
         }
@@ -183,9 +183,12 @@ impl Browser {
     fn send(&mut self, method: &str, params: Value, session: Option<&str>) -> Value {
         self.next_id += 1;
         let id = self.next_id;
-        let mut message = json!({"id": id, "method": method, "params": params});
+        let mut message = serde_json::Map::new();
+        message.insert("id".to_owned(), json!(id));
+        message.insert("method".to_owned(), json!(method));
+        message.insert("params".to_owned(), params);
         if let Some(session) = session {
-            message["sessionId"] = json!(session);
+            message.insert("sessionId".to_owned(), json!(session));
         }
         let mut bytes = serde_json::to_vec(&message).unwrap();
         bytes.push(0);
@@ -260,7 +263,7 @@ impl Browser {
     pub fn open_url(&mut self, url: &str) {
         self.drain();
         self.events.clear();
-        self.url = url.to_owned();
+        url.clone_into(&mut self.url);
         let answer = self.call("Page.navigate", json!({"url": url}));
         if let Some(error) = answer.get("errorText") {
             panic!("chromium cannot open {url}: {error}");
@@ -569,13 +572,14 @@ fn running_as_root() -> bool {
 /// The `file://` URL of the absolute `path`, with every byte but unreserved ones and `/`
 /// percent-encoded.
 pub fn file_url(path: &Path) -> String {
+    use std::fmt::Write as _;
     use std::os::unix::ffi::OsStrExt as _;
     let mut url = String::from("file://");
     for &b in path.as_os_str().as_bytes() {
         if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
             url.push(char::from(b));
         } else {
-            url.push_str(&format!("%{b:02X}"));
+            let _ = write!(url, "%{b:02X}");
         }
     }
     url
@@ -608,8 +612,7 @@ fn base64_decode(text: &str) -> Option<Vec<u8>> {
             n = (n << 6) | value(c)?;
         }
         n <<= 6 * pad;
-        let three = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
-        out.extend_from_slice(&three[..3 - pad]);
+        out.extend_from_slice(&n.to_be_bytes()[1..4 - pad]);
     }
     Some(out)
 }

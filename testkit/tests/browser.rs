@@ -75,7 +75,7 @@ fn each_check_of_the_driver_catches_what_it_is_for() {
         "request.html",
         &format!("<!doctype html><p>x</p><img src=\"{url}\" alt=\"\">"),
     ));
-    assert_eq!(browser.requests(), [url.clone()]);
+    assert_eq!(browser.requests(), std::slice::from_ref(&url));
     assert_eq!(server.requests().len(), 1, "{:?}", server.requests());
 
     // The same image under a CSP that forbids it: a violation event and a logged error,
