@@ -140,9 +140,9 @@ fn main() {
     let page_path = target.join("report-bench.html");
     std::fs::write(&page_path, &html).unwrap();
     println!(
-        "html: {} bytes ({:.2} MB), rendered in {render:.1} ms (median of {RUNS}); {}",
+        "html: {} bytes ({} KiB), rendered in {render:.1} ms (median of {RUNS}); {}",
         html.len(),
-        html.len() as f64 / 1e6,
+        html.len() / 1024,
         page_path.display()
     );
 

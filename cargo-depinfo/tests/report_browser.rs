@@ -10,6 +10,7 @@
 //! every hostile name as text. Each check is shown to fail on a page of the test's own that
 //! breaks it.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -99,10 +100,11 @@ fn input(label_: &str) -> Input {
         (CRATE_BIDI, "3.0.0"),
         (CRATE_SEPARATORS, "0.0.1"),
     ] {
-        page.push_str(&format!(
-            "rust_mod_info{{program=\"{program}\",name=\"{}\",version=\"{version}\",source=\"crates.io\"}} 1\n",
+        let _ = writeln!(
+            page,
+            "rust_mod_info{{program=\"{program}\",name=\"{}\",version=\"{version}\",source=\"crates.io\"}} 1",
             label(name)
-        ));
+        );
     }
     let mut pages = vec![Server::metrics(page.clone()), Server::metrics(page)];
     // Busy pages as services serve them (histograms, counters, exemplars among our series).
