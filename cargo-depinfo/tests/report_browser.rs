@@ -600,13 +600,14 @@ fn the_html_report_in_a_browser_is_the_json_report() {
     check_filtering(&mut browser, &model);
     assert_self_contained(&mut browser, "the report after sorting and filtering");
 
+    // The page as it opens, for the eye (kept under target/tmp: the scratch dir goes).
+    browser.open(&page);
     let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-browser.png");
     browser.screenshot(&shot);
     assert!(std::fs::read(&shot).unwrap().starts_with(b"\x89PNG"));
     println!("screenshot of the report: {}", shot.display());
 
     // Scripts off: the same tables and rows, as the HTML holds them.
-    browser.open(&page);
     let with_scripts: Vec<String> = VIEWS
         .iter()
         .map(|v| browser.outer_html(&format!("table[data-view=\"{v}\"] tbody")))

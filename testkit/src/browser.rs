@@ -463,7 +463,9 @@ impl Browser {
             .collect()
     }
 
-    /// Writes a PNG of the whole page (up to 16,000 CSS pixels tall) to `path`.
+    /// Writes a PNG of the whole page (up to 16,000 CSS pixels tall) to `path`. The window
+    /// is made as tall as the page for the shot, so that sticky headers and lazily painted
+    /// parts are where a reader scrolling down would see them.
     pub fn screenshot(&mut self, path: &Path) {
         let metrics = self.call("Page.getLayoutMetrics", json!({}));
         let size = &metrics["cssContentSize"];
@@ -473,11 +475,16 @@ impl Browser {
             .unwrap_or(800.0)
             .ceil()
             .min(MAX_SHOT_HEIGHT);
-        let shot = self.call(
-            "Page.captureScreenshot",
-            json!({"format": "png", "captureBeyondViewport": true,
-                   "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}}),
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": false}),
         );
+        // Scrolled to the top, and one frame drawn at the new size.
+        self.evaluate(
+            "window.scrollTo(0, 0); new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))",
+        );
+        let shot = self.call("Page.captureScreenshot", json!({"format": "png"}));
+        self.call("Emulation.clearDeviceMetricsOverride", json!({}));
         let data = shot["data"].as_str().unwrap_or_default();
         let png = base64_decode(data)
             .unwrap_or_else(|| panic!("chromium: a screenshot that is not base64: {data:.40}"));
