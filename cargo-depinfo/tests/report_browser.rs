@@ -483,6 +483,22 @@ fn the_html_report_in_a_browser_is_the_json_report() {
         browser.count("section#outdated, table[data-view=\"outdated\"]"),
         0
     );
+    // The totals are the rows they count.
+    let totals = &model["totals"];
+    for (view, key) in [
+        ("programs", "programs"),
+        ("builds", "builds"),
+        ("spread", "crates"),
+        ("crates", "crate_versions"),
+        ("advisories", "advisories"),
+    ] {
+        let rows = browser.count(&format!("table[data-view=\"{view}\"] tbody tr[data-row]"));
+        assert_eq!(
+            totals[key],
+            json!(rows),
+            "total {key} against the {view} rows"
+        );
+    }
     let programs = table(&mut browser, "programs");
     let col = programs.column("programs", &["instances"]);
     assert_eq!(
@@ -492,6 +508,16 @@ fn the_html_report_in_a_browser_is_the_json_report() {
     let builds = table(&mut browser, "builds");
     let col = builds.column("builds", &["instances"]);
     assert_eq!(builds.values(col), numbers(&model["builds"], "instances"));
+    let sum: u64 = builds
+        .values(col)
+        .iter()
+        .map(|v| v.parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(
+        totals["instances"],
+        json!(sum),
+        "total instances against the builds rows"
+    );
     // The instances of each build, on demand.
     let listed = browser.evaluate(
         "[...document.querySelectorAll('table[data-view=\"builds\"] tbody tr[data-row]')].map(tr => [tr.querySelector('details summary')?.textContent.trim(), tr.querySelectorAll('details li').length])",
@@ -598,6 +624,8 @@ fn the_html_report_in_a_browser_is_the_json_report() {
     check_sorting(&mut browser, &model);
     // Filtering as a person types.
     check_filtering(&mut browser, &model);
+    // Copying what is shown.
+    check_copy(&mut browser);
     assert_self_contained(&mut browser, "the report after sorting and filtering");
 
     // The page as it opens, for the eye (kept under target/tmp: the scratch dir goes).
@@ -810,6 +838,35 @@ fn check_filtering(browser: &mut Browser, model: &Value) {
         model["programs"].as_array().unwrap().len()
     );
     assert_eq!(filter_rows(browser, "advisories", "unmaintained"), 1);
+}
+
+/// The Copy button of the programs view, with a filter on: the header and the rows shown,
+/// tab-separated, reach the clipboard.
+fn check_copy(browser: &mut Browser) {
+    browser.grant_clipboard();
+    let shown = filter_rows(browser, "programs", "svc-");
+    let t = table(browser, "programs");
+    browser.click("button[data-copy=\"programs\"]");
+    let copied = browser.evaluate(
+        "new Promise((done) => setTimeout(done, 100)).then(() => navigator.clipboard.readText())",
+    );
+    let copied = copied.as_str().unwrap();
+    let lines: Vec<&str> = copied.lines().collect();
+    assert_eq!(lines.len(), 1 + shown, "copied: {copied:?}");
+    for line in &lines {
+        assert_eq!(
+            line.split('\t').count(),
+            t.keys.len(),
+            "copied line {line:?}"
+        );
+    }
+    let name_col = t.column("programs", &["program"]);
+    let copied_names: Vec<&str> = lines[1..]
+        .iter()
+        .map(|l| l.split('\t').nth(name_col).unwrap())
+        .collect();
+    assert_eq!(copied_names, t.values(name_col), "copied rows");
+    browser.clear_text("input[data-filter=\"programs\"]");
 }
 
 /// The checks above catch a page that breaks them: the same checks on pages of the test's

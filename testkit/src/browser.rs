@@ -322,6 +322,14 @@ impl Browser {
         html["outerHTML"].as_str().unwrap_or_default().to_owned()
     }
 
+    /// Lets pages read and write the clipboard (`navigator.clipboard`) without asking.
+    pub fn grant_clipboard(&mut self) {
+        self.browser_call(
+            "Browser.grantPermissions",
+            json!({"permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"]}),
+        );
+    }
+
     /// Turns the page's scripts off (or on again) for the next [`Browser::open`].
     pub fn set_scripts_disabled(&mut self, disabled: bool) {
         self.call(
