@@ -59,9 +59,9 @@ fn crates(b: usize, spread: Spread) -> Vec<(String, String)> {
         .map(|k| match spread {
             Spread::Typical => {
                 let c = ((b / 2) * 15 + k) % POOL;
-                let versions = if c % 9 == 0 {
+                let versions = if c.is_multiple_of(9) {
                     3
-                } else if c % 3 == 0 {
+                } else if c.is_multiple_of(3) {
                     2
                 } else {
                     1
