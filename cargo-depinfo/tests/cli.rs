@@ -234,6 +234,48 @@ fn a_build_info_binary_shows_its_build_facts() {
     }
 }
 
+/// `report --format html` embeds `report --format json`'s document for the same inputs, and
+/// its totals and rows are the model's.
+#[test]
+fn the_html_report_embeds_the_json_report_of_the_same_inputs() {
+    let dir = Scratch::new("cli-report");
+    with_section(&dir.join("auditable-app"), ".dep-v0", DEP_V0.as_bytes());
+    with_section(&dir.join("myapp"), ".bldinfo", BLDINFO.as_bytes());
+    let d = dir.to_str().unwrap();
+    let json = run(&["report", "--format", "json", d]);
+    assert_eq!(json.status.code(), Some(0), "{}", stderr(&json));
+    let html = run(&["report", d]);
+    assert_eq!(html.status.code(), Some(0), "{}", stderr(&html));
+    let model: serde_json::Value = serde_json::from_str(&stdout(&json)).unwrap();
+    let page = stdout(&html);
+    assert!(page.starts_with("<!doctype html>\n"), "{page}");
+    let embedded = page
+        .split_once("<script type=\"application/json\" id=\"report-data\">")
+        .and_then(|(_, rest)| rest.split_once("</script>"))
+        .map_or_else(|| panic!("no embedded model in {page}"), |(json, _)| json);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(embedded).unwrap(),
+        model
+    );
+    assert_eq!(model["totals"]["programs"], 2, "{model}");
+    for (key, n) in model["totals"].as_object().unwrap() {
+        let total = format!("<dd data-total=\"{key}\">{n}</dd>");
+        assert_eq!(page.contains(&total), !n.is_null(), "{total}");
+    }
+    let len = |v: &serde_json::Value| v.as_array().unwrap().len();
+    let crate_versions: usize = model["crates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| len(&c["versions"]))
+        .sum();
+    assert_eq!(
+        page.matches("<tr data-row>").count(),
+        len(&model["programs"]) + len(&model["builds"]) + len(&model["crates"]) + crate_versions
+    );
+    assert!(page.contains("<td data-value=\"myapp\">myapp</td>"));
+}
+
 #[test]
 fn a_directory_scan_skips_non_binaries_and_carries_on_after_bad_ones() {
     let dir = Scratch::new("cli-scan");

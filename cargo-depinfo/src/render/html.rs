@@ -49,7 +49,11 @@ pub fn report_html(report: &FleetReport) -> String {
         "<meta http-equiv=\"Content-Security-Policy\" content=\"{}\">",
         content_security_policy()
     );
-    page.push_str("<title>cargo depinfo report</title>\n<style>");
+    // An empty icon as a data: URL, so that a browser showing the page from a server does
+    // not ask the server for /favicon.ico.
+    page.push_str(
+        "<link rel=\"icon\" href=\"data:,\">\n<title>cargo depinfo report</title>\n<style>",
+    );
     page.push_str(STYLE);
     page.push_str("</style>\n</head>\n<body>\n");
     header(&mut page, report);
@@ -475,7 +479,7 @@ fn spread(out: &mut String, report: &FleetReport) {
         let height = BAR_LINE * c.versions.len().max(1);
         let _ = write!(
             out,
-            "\"><svg class=\"bars\" xmlns=\"http://www.w3.org/2000/svg\" width=\"420\" \
+            "\"><svg class=\"bars\" width=\"420\" \
              height=\"{height}\" viewBox=\"0 0 420 {height}\" role=\"img\" aria-label=\""
         );
         push_text(out, &raw);
@@ -1222,7 +1226,7 @@ mod tests {
 
     /// A fleet as the issue sizes it: 1,000 instances of 20 builds (10 programs, two versions
     /// each) × 300 crates, 100 of them in two versions and 50 in three.
-    pub(crate) fn fleet_of_1000() -> FleetReport {
+    fn fleet_of_1000() -> FleetReport {
         let mut report = FleetReport::new(&[], &[]);
         report.sources = vec!["http://127.0.0.1:9090".to_owned()];
         for p in 0..10 {
@@ -1299,9 +1303,6 @@ mod tests {
             10 + 20 + 300 + report.totals.crate_versions
         );
         assert_embedded_json_is_the_model(&page, &report);
-        if let Some(path) = std::env::var_os("DEPINFO_REPORT_SAMPLE") {
-            std::fs::write(path, &page).unwrap();
-        }
     }
 
     #[test]
