@@ -3,7 +3,9 @@
 //!
 //! The input is real: binaries with cargo-auditable's section (hostile program and crate
 //! names among them), `/metrics` pages served on loopback (a hostile page, and testkit's
-//! generated busy pages), and an advisory database in RustSec's layout whose title is hostile.
+//! generated busy pages), an advisory database in RustSec's layout whose title is hostile, and
+//! a sparse registry index on loopback (the crates behind it fill the outdated view; the
+//! hostile crate names it is not asked about make the report partial, with errors to show).
 //! The page must be the report's DOM contract (see `cargo-depinfo/src/render/html.rs`): its
 //! counts and rows are the JSON's, it makes no request, logs no error, breaks no CSP rule,
 //! sorts and filters as a person uses it, holds the same rows with scripts off, and shows
@@ -39,13 +41,21 @@ const CRATE_SEPARATORS: &str = "line\u{2028}sep\u{2029}end";
 /// An advisory title that ends a script and reverses text.
 const TITLE: &str = "Smuggling </script><script>alert(3)</script> \u{202e}evil & \"quoted\"";
 
-/// The views every report has, and those it has because the database was read.
-const VIEWS: [&str; 5] = ["programs", "builds", "spread", "advisories", "crates"];
+/// The views every report has, and those it has because the database and the registry were
+/// read.
+const VIEWS: [&str; 6] = [
+    "programs",
+    "builds",
+    "spread",
+    "advisories",
+    "outdated",
+    "crates",
+];
 
 /// The input of both reports.
 struct Input {
     scratch: Scratch,
-    _pages: Vec<Server>,
+    _servers: Vec<Server>,
     args: Vec<String>,
 }
 
@@ -152,30 +162,88 @@ fn input(label_: &str) -> Input {
     }
     args.push("--db".into());
     args.push(db.display().to_string());
+    // The registry: a sparse index on loopback that knows every crate a valid name gives
+    // (the hostile names are refused before any request).
+    let index = Server::start(|target| {
+        let name = target.rsplit('/').next().unwrap_or_default();
+        let body = index_file(name);
+        if body.is_empty() {
+            Reply::not_found()
+        } else {
+            Reply::ok("text/plain", body)
+        }
+    });
+    args.push("--outdated".into());
+    args.push("--index".into());
+    args.push(index.url("/index/"));
+    pages.push(index);
     Input {
         scratch,
-        _pages: pages,
+        _servers: pages,
         args,
     }
 }
 
-/// `cargo depinfo report … --format FORMAT`'s stdout; panics unless it succeeds.
-fn report(input: &Input, format: &str) -> String {
+/// The sparse-index file of crate `name`: hyper and serde with releases past the fleet's,
+/// and testkit's generated `crate-N` at the version the pages run (`1.{N % 40}.{N % 7}`),
+/// one patch or one minor release behind for two thirds of them. Empty for other names.
+fn index_file(name: &str) -> String {
+    let versions: Vec<String> = match name {
+        "hyper" => ["0.14.9", "0.14.20", "0.14.32", "1.6.0"]
+            .map(String::from)
+            .to_vec(),
+        "serde" => ["1.0.100", "1.0.150", "1.0.200", "1.0.219"]
+            .map(String::from)
+            .to_vec(),
+        _ => match name
+            .strip_prefix("crate-")
+            .and_then(|n| n.parse::<u32>().ok())
+        {
+            Some(n) => {
+                let (minor, patch) = (n % 40, n % 7);
+                let mut v = vec![format!("1.{minor}.{patch}")];
+                match n % 3 {
+                    0 => v.push(format!("1.{minor}.{}", patch + 1)),
+                    1 => v.push(format!("1.{}.0", minor + 1)),
+                    _ => {}
+                }
+                v
+            }
+            None => Vec::new(),
+        },
+    };
+    versions
+        .iter()
+        .map(|v| {
+            format!(
+                "{{\"name\":\"{name}\",\"vers\":\"{v}\",\"deps\":[],\"cksum\":\"{}\",\"features\":{{}},\"yanked\":false,\"v\":2}}\n",
+                "0".repeat(64)
+            )
+        })
+        .collect()
+}
+
+/// `cargo depinfo report … --format FORMAT`'s stdout, and whether it said the report is
+/// partial (exit code 2: some input failed); panics on any other failure.
+fn report(input: &Input, format: &str) -> (String, bool) {
     let out = testkit::run(
         Command::new(BIN)
             .args(&input.args)
             .args(["--format", format])
             .current_dir(input.scratch.path())
-            .env("CARGO_HOME", input.scratch.join("cargo-home")),
+            .env("CARGO_HOME", input.scratch.join("cargo-home"))
+            .env_remove("CARGO_DEPINFO_INDEX")
+            .env_remove("CARGO_REGISTRIES_CRATES_IO_INDEX"),
         LIMIT,
     );
+    let partial = out.status.code() == Some(2);
     assert!(
-        out.status.success(),
+        out.status.success() || partial,
         "report --format {format} failed ({}):\n{}",
         out.status,
         stderr(&out)
     );
-    stdout(&out)
+    (stdout(&out), partial)
 }
 
 /// One table of the page, as the DOM holds it.
@@ -313,6 +381,7 @@ fn row_counts(model: &Value) -> Vec<(&'static str, usize)> {
         ("builds", len("builds")),
         ("spread", len("crates")),
         ("advisories", len("advisories")),
+        ("outdated", len("outdated")),
         ("crates", versions),
     ]
 }
@@ -361,8 +430,28 @@ const SHOWN_TEXT: &str = "(() => { const out = []; \
 #[test]
 fn the_html_report_in_a_browser_is_the_json_report() {
     let input = input("report-browser");
-    let model: Value = serde_json::from_str(&report(&input, "json")).unwrap();
-    let html = report(&input, "html");
+    let (json_out, partial) = report(&input, "json");
+    let model: Value = serde_json::from_str(&json_out).unwrap();
+    let (html, html_partial) = report(&input, "html");
+    // The registry is not asked about the three crates whose names are not crate names: the
+    // report is partial, and says so naming them.
+    assert!(partial && html_partial, "{model}");
+    let errors = testkit::json_strings(&model["errors"], "message");
+    assert_eq!(errors.len(), 3, "{errors:?}");
+    for (error, name) in errors
+        .iter()
+        .zip([CRATE_END_SCRIPT, CRATE_SEPARATORS, CRATE_BIDI])
+    {
+        assert!(
+            error.starts_with(name) && error.ends_with("not a valid crate name"),
+            "{errors:?}"
+        );
+    }
+    eprintln!(
+        "DEBUG {}",
+        serde_json::to_string(&model["outdated"]).unwrap()
+    );
+    eprintln!("DEBUG {} {}", model["errors"], model["notes"]);
     let page = input.scratch.join("report.html");
     std::fs::write(&page, &html).unwrap();
     // The input gives every view rows, and the model holds the hostile names.
@@ -370,7 +459,7 @@ fn the_html_report_in_a_browser_is_the_json_report() {
         model["advisories"].as_array().unwrap().len() == 2,
         "{model}"
     );
-    assert!(model["outdated"].is_null());
+    assert!(!model["outdated"].as_array().unwrap().is_empty(), "{model}");
     for (view, rows) in row_counts(&model) {
         assert!(rows > 0, "the input gives no {view} rows: {model}");
     }
@@ -488,10 +577,6 @@ fn the_html_report_in_a_browser_is_the_json_report() {
             "{view} copy button"
         );
     }
-    assert_eq!(
-        browser.count("section#outdated, table[data-view=\"outdated\"]"),
-        0
-    );
     // The totals are the rows they count.
     let totals = &model["totals"];
     for (view, key) in [
@@ -500,6 +585,7 @@ fn the_html_report_in_a_browser_is_the_json_report() {
         ("spread", "crates"),
         ("crates", "crate_versions"),
         ("advisories", "advisories"),
+        ("outdated", "outdated"),
     ] {
         let rows = browser.count(&format!("table[data-view=\"{view}\"] tbody tr[data-row]"));
         assert_eq!(
@@ -622,6 +708,14 @@ fn the_html_report_in_a_browser_is_the_json_report() {
     }
     let text = browser.evaluate(SHOWN_TEXT);
     let text = text.as_str().unwrap();
+    // The errors too (the report is partial: a reader must know which inputs failed).
+    for error in &errors {
+        let shown = cargo_depinfo::printable_line(error);
+        assert!(
+            text.contains(shown.as_ref()),
+            "the error {shown:?} is not shown"
+        );
+    }
     let invisible = |c: char| {
         c.is_control() && c != '\n' && c != '\t'
             || matches!(c, '\u{61c}' | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
@@ -847,6 +941,14 @@ fn check_filtering(browser: &mut Browser, model: &Value) {
         model["programs"].as_array().unwrap().len()
     );
     assert_eq!(filter_rows(browser, "advisories", "unmaintained"), 1);
+    let major = model["outdated"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["behind"] == "major")
+        .count();
+    assert_eq!(filter_rows(browser, "outdated", "Major"), major);
+    assert!(major > 0);
 }
 
 /// The Copy button of the programs view, with a filter on: the header and the rows shown,
