@@ -212,15 +212,15 @@ fn index_file(name: &str) -> String {
             None => Vec::new(),
         },
     };
-    versions
-        .iter()
-        .map(|v| {
-            format!(
-                "{{\"name\":\"{name}\",\"vers\":\"{v}\",\"deps\":[],\"cksum\":\"{}\",\"features\":{{}},\"yanked\":false,\"v\":2}}\n",
-                "0".repeat(64)
-            )
-        })
-        .collect()
+    let mut file = String::new();
+    for v in versions {
+        let _ = writeln!(
+            file,
+            "{{\"name\":\"{name}\",\"vers\":\"{v}\",\"deps\":[],\"cksum\":\"{}\",\"features\":{{}},\"yanked\":false,\"v\":2}}",
+            "0".repeat(64)
+        );
+    }
+    file
 }
 
 /// `cargo depinfo report … --format FORMAT`'s stdout, and whether it said the report is
