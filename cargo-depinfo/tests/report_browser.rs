@@ -830,6 +830,23 @@ fn check_sorting(browser: &mut Browser, model: &Value) {
     let key = spread.keys[col].clone();
     let spread_sort = click_twice(browser, "spread", &key, &ascending).sorts[col].clone();
 
+    // The builds view by crate count: 13 and 14 after 2, 3 and 4 (numbers, not text).
+    let mut ascending: Vec<u64> = model["builds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["crates"].as_u64().unwrap())
+        .collect();
+    ascending.sort_unstable();
+    let mut as_text: Vec<String> = ascending.iter().map(u64::to_string).collect();
+    as_text.sort();
+    let ascending: Vec<String> = ascending.iter().map(u64::to_string).collect();
+    assert_ne!(
+        as_text, ascending,
+        "crate counts that sort the same as text: no test"
+    );
+    click_twice(browser, "builds", "crates", &ascending);
+
     // The programs view by program name: localeCompare's order, as the browser's own
     // collation sorts the JSON's names; the instances column moves with its rows.
     let programs = table(browser, "programs");
