@@ -16,6 +16,13 @@ if ! command -v victoria-metrics >/dev/null 2>&1; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq victoria-metrics >/dev/null
 fi
+# Headless Chromium, the real browser the HTML report's tests open it in (testkit's Browser
+# runs /usr/lib/chromium/chromium-headless-shell, over the DevTools protocol on a pipe).
+if [ ! -x /usr/lib/chromium/chromium-headless-shell ]; then
+    echo "installing Debian package chromium-headless-shell (the browser of the report tests)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium-headless-shell >/dev/null
+fi
 # The CycloneDX 1.5 JSON schema (with the SPDX and JSF schemas it references) ships in the PyPI
 # package cyclonedx-python-lib; cargo-depinfo/tests/cyclonedx_schema.rs validates with jsonschema.
 python3 -c 'import jsonschema, referencing, cyclonedx' 2>/dev/null || pip install --quiet --upgrade jsonschema cyclonedx-python-lib

@@ -42,6 +42,9 @@
 //!   [`Lines`], instances that serve (or lie about) their lists (on a [`Page`] that may
 //!   change: [`fake_instance_with_page`]), a SIGTERM stop, and the Prometheus that scrapes
 //!   them and the catalog ([`start_catalog_prometheus`]).
+//! - [`Browser`]: a headless Chromium (Debian's `chromium-headless-shell`) driven over the
+//!   DevTools protocol: open a file, evaluate, click, type, and the page's requests, errors,
+//!   CSP violations, timing and a screenshot.
 //! - [`advisory_db()`]: the fixture advisory database (RustSec's layout, one git commit).
 //! - [`python_schema_check`]: a JSON document checked against a schema by Python's
 //!   `jsonschema`.
@@ -60,6 +63,7 @@
 mod advisory_db;
 mod api_answers;
 mod binaries;
+mod browser;
 mod catalog_fleet;
 mod child;
 mod counting_alloc;
@@ -92,6 +96,7 @@ pub use binaries::{
     mach_o_with_sections, noise, pe_with_sections, plain_binary, sleep_binary, with_sections,
     with_sections_on,
 };
+pub use browser::{Browser, Timing, chromium_path, file_url};
 pub use catalog_fleet::{
     Lines, Page, fake_instance, fake_instance_with_page, start_catalog, start_catalog_prometheus,
     terminate,
