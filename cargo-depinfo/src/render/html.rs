@@ -37,7 +37,9 @@ const REVISION_CHARS: usize = 7;
 
 /// The report as one HTML file.
 pub fn report_html(report: &FleetReport) -> String {
-    let json = super::json::report_json(report);
+    // Embedded without indentation: the same document as `report_json`'s, in about half the
+    // bytes (the page's largest part at 1,000 instances).
+    let json = serde_json::to_string(report).unwrap_or_default();
     let mut page = String::with_capacity(json.len() * 3 + STYLE.len() + SCRIPT.len() + 4096);
     page.push_str("<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     page.push_str(
@@ -83,7 +85,7 @@ pub fn report_html(report: &FleetReport) -> String {
     page.push_str("</script>\n<script>");
     page.push_str(SCRIPT);
     page.push_str("</script>\n</body>\n</html>\n");
-    debug_assert!(page.len() <= size_bound(json.len()));
+    debug_assert!(page.len() <= size_bound(super::json::report_json(report).len()));
     page
 }
 
@@ -1221,7 +1223,7 @@ mod tests {
         let report = small();
         let page = report_html(&report);
         assert_embedded_json_is_the_model(&page, &report);
-        assert!(embedded_json(&page).contains(r#""title": "Use after free in \u003cDeserializer\u003e when \"borrowing\" \u0026 more""#));
+        assert!(embedded_json(&page).contains(r#""title":"Use after free in \u003cDeserializer\u003e when \"borrowing\" \u0026 more""#));
     }
 
     /// A fleet as the issue sizes it: 1,000 instances of 20 builds (10 programs, two versions
