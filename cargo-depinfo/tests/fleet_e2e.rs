@@ -170,6 +170,7 @@ fn a_fleet_at_three_versions_seen_through_a_real_prometheus() {
 
     check_readme_commands(&readme, &prom, &fleet);
     check_depinfo_agrees(&prom, &fleet);
+    check_report_in_a_browser(&prom, &fleet, &scratch);
 
     // Stop the 2.0.0 variant: its series go stale, two versions remain, the alert resolves.
     procs.remove("v2");
@@ -187,6 +188,86 @@ fn a_fleet_at_three_versions_seen_through_a_real_prometheus() {
         versions.keys().map(String::as_str).collect::<Vec<_>>(),
         ["1.0.0", "1.1.0"]
     );
+}
+
+/// Issue 22: `cargo depinfo report` of this fleet through its Prometheus, opened in headless
+/// Chromium: the page's totals are the JSON model's (one program, a build per variant, an
+/// instance each, the codec crate in three versions), it asks for nothing and logs no error;
+/// its screenshot is the one the README shows (written to `CARGO_TARGET_TMPDIR`).
+fn check_report_in_a_browser(prom: &str, fleet: &[Variant], scratch: &Scratch) {
+    let url = format!("http://{prom}");
+    // An advisory database in RustSec's layout with one advisory on a crate every variant
+    // links (smallvec before 1.99.0), so that the advisories view has its row.
+    let db = scratch.join("advisory-db");
+    let dir = db.join("crates/smallvec");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("RUSTSEC-2099-0042.md"),
+        "```toml\n[advisory]\nid = \"RUSTSEC-2099-0042\"\npackage = \"smallvec\"\ndate = \"2099-01-02\"\ncvss = \"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N\"\n\n[versions]\npatched = [\">= 1.99.0\"]\n```\n\n# Buffer overflow in SmallVec::insert_many (a fixture)\n",
+    )
+    .unwrap();
+    let db = db.display().to_string();
+    let (code, json, err) = depinfo(&[
+        "report",
+        "--format",
+        "json",
+        "--prometheus",
+        &url,
+        "--db",
+        &db,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let model: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(model["totals"]["advisories"], 1, "{json}");
+    assert_eq!(model["advisories"][0]["instances"], fleet.len(), "{json}");
+    assert_eq!(model["advisories"][0]["severity"], "high", "{json}");
+    assert_eq!(model["totals"]["programs"], 1, "{json}");
+    assert_eq!(model["totals"]["builds"], fleet.len(), "{json}");
+    assert_eq!(model["totals"]["instances"], fleet.len(), "{json}");
+    let codec = model["crates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == CODEC)
+        .unwrap();
+    assert_eq!(codec["versions"].as_array().unwrap().len(), 3, "{codec}");
+    // The widest spread comes first: nothing else runs in three versions.
+    assert_eq!(model["crates"][0]["name"], CODEC);
+
+    let (code, html, err) = depinfo(&["report", "--prometheus", &url, "--db", &db]);
+    assert_eq!(code, 0, "{err}");
+    let page = scratch.join("fleet-report.html");
+    std::fs::write(&page, html).unwrap();
+    let mut browser = testkit::Browser::start(scratch);
+    browser.open(&page);
+    for (key, value) in model["totals"].as_object().unwrap() {
+        if value.is_null() {
+            assert_eq!(
+                browser.count(&format!("dd[data-total=\"{key}\"]")),
+                0,
+                "{key}"
+            );
+            continue;
+        }
+        let shown = browser.evaluate(&format!(
+            "document.querySelector('dd[data-total=\"{key}\"]').textContent.trim()"
+        ));
+        assert_eq!(shown.as_str(), Some(value.to_string().as_str()), "{key}");
+    }
+    assert_eq!(
+        browser.count("table[data-view=\"builds\"] tbody tr[data-row]"),
+        fleet.len()
+    );
+    assert_eq!(
+        browser.count("table[data-view=\"advisories\"] tbody tr[data-row]"),
+        1
+    );
+    assert_eq!(browser.requests(), Vec::<String>::new());
+    assert_eq!(browser.errors(), Vec::<String>::new());
+    assert_eq!(browser.csp_violations(), Vec::<String>::new());
+    let shot = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-fleet.png");
+    browser.screenshot(&shot);
+    println!("screenshot of the fleet's report: {}", shot.display());
 }
 
 /// `cargo depinfo affected` and `spread`, through the Prometheus API and through the targets'
