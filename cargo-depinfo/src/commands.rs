@@ -131,20 +131,17 @@ pub(crate) fn outdated(args: &OutdatedArgs, paint: Paint) -> Result<Outcome> {
     let Some(client) = sources.client.clone() else {
         bail!("no HTTP client")
     };
-    let mut options = IndexOptions::new(cwd, client);
-    options.index.clone_from(&args.index);
-    options.registry.clone_from(&args.registry);
-    options.offline = args.offline;
-    let index = SparseIndex::open(&options)?;
+    let index = open_index(
+        cwd,
+        client,
+        args.index.as_ref(),
+        args.registry.as_ref(),
+        args.offline,
+    )?;
     let mut sources = sources;
     sources.ask = Ask::CountsWithSource;
     let (observations, mut errors, notes) = collect_args(&sources);
-    let mut progress = console::progress();
-    // The sources fetch the crates' index files; the question judges what they gave.
-    let names = depinfo::outdated_crates(&observations);
-    let releases = depinfo::fetch_releases(&index, &names, &mut |e| progress.show(e));
-    progress.finish();
-    let outdated = depinfo::outdated(&observations, &releases);
+    let outdated = behind(&index, &observations);
     errors.extend(report(&outdated.errors));
     let stdout = match format {
         Format::Json => depinfo::outdated_json(&outdated, index.url(), &errors, &notes),
@@ -153,6 +150,32 @@ pub(crate) fn outdated(args: &OutdatedArgs, paint: Paint) -> Result<Outcome> {
     };
     let behind = args.threshold().is_some_and(|t| outdated.worst() >= t);
     Ok(Outcome::new(stdout, &errors, behind))
+}
+
+/// The registry's index `outdated` and `report --outdated` ask: `--index`, else `--registry`,
+/// else cargo's configuration for crates.io; `--offline`: cargo's local cache of it.
+fn open_index(
+    cwd: std::path::PathBuf,
+    client: depinfo::Client,
+    index: Option<&String>,
+    registry: Option<&String>,
+    offline: bool,
+) -> Result<SparseIndex> {
+    let mut options = IndexOptions::new(cwd, client);
+    options.index = index.cloned();
+    options.registry = registry.cloned();
+    options.offline = offline;
+    Ok(SparseIndex::open(&options)?)
+}
+
+/// How far the observations' registry crates are behind `index`'s releases: the index files
+/// are fetched (with the progress line), then judged.
+fn behind(index: &SparseIndex, observations: &[Observation]) -> depinfo::Report {
+    let names = depinfo::outdated_crates(observations);
+    let mut progress = console::progress();
+    let releases = depinfo::fetch_releases(index, &names, &mut |e| progress.show(e));
+    progress.finish();
+    depinfo::outdated(observations, &releases)
 }
 
 /// An inventory rendering; CycloneDX describes exactly one program.
@@ -291,6 +314,20 @@ struct Programs {
     errors: Vec<String>,
 }
 
+/// Reads the binaries and directories of `sources` (taken out of it: the other sources are
+/// read apart), with the progress line: the inventories, and one message per failed input
+/// (already on stderr). Their platforms and own packages are what observations lack.
+fn scan_binaries(sources: &mut depinfo::SourceArgs) -> (Vec<Inventory>, Vec<String>) {
+    let paths = std::mem::take(&mut sources.paths);
+    if paths.is_empty() {
+        return (Vec::new(), Vec::new());
+    }
+    let mut progress = console::progress();
+    let scan = depinfo::inspect_paths_with(&paths, &sources.limits, &mut |e| progress.show(e));
+    progress.finish();
+    (scan.inventories, report(&scan.errors))
+}
+
 /// Reads the sources. Binaries are read once, here; Prometheus is asked for the series of the
 /// crates the database names, per instance: at 1,000 instances of 300 crates that is the few
 /// crates that ever had an advisory, not 300,000 series.
@@ -310,19 +347,7 @@ fn read_programs(
     names.sort_unstable();
     names.dedup();
     source_args.crates = names;
-    let mut errors = Vec::new();
-    let inventories = if source_args.paths.is_empty() {
-        Vec::new()
-    } else {
-        let mut progress = console::progress();
-        let scan = depinfo::inspect_paths_with(&source_args.paths, &source_args.limits, &mut |e| {
-            progress.show(e);
-        });
-        progress.finish();
-        errors.extend(report(&scan.errors));
-        scan.inventories
-    };
-    source_args.paths.clear();
+    let (inventories, mut errors) = scan_binaries(&mut source_args);
     let mut observations = depinfo::from_inventories(&inventories);
     let (others, source_errors, _notes) = collect_args(&source_args);
     observations.extend(others);
@@ -403,19 +428,7 @@ pub(crate) fn fleet_report(args: &ReportArgs) -> Result<Outcome> {
     sources.ask = Ask::Instances;
     sources.states = true;
     let shown_sources = shown_sources(&sources);
-    let mut errors = Vec::new();
-    let inventories = if sources.paths.is_empty() {
-        Vec::new()
-    } else {
-        let mut progress = console::progress();
-        let scan = depinfo::inspect_paths_with(&sources.paths, &sources.limits, &mut |e| {
-            progress.show(e);
-        });
-        progress.finish();
-        errors.extend(report(&scan.errors));
-        scan.inventories
-    };
-    sources.paths.clear();
+    let (inventories, mut errors) = scan_binaries(&mut sources);
     let mut observations = depinfo::from_inventories(&inventories);
     let mut progress = console::progress();
     let collected = depinfo::collect_with(&sources, &mut |e| progress.show(e));
@@ -449,16 +462,14 @@ pub(crate) fn fleet_report(args: &ReportArgs) -> Result<Outcome> {
         let Some(client) = sources.client.clone() else {
             bail!("no HTTP client")
         };
-        let mut options = IndexOptions::new(cwd, client);
-        options.index.clone_from(&args.index);
-        options.registry.clone_from(&args.registry);
-        options.offline = args.offline;
-        let index = SparseIndex::open(&options)?;
-        let names = depinfo::outdated_crates(&observations);
-        let mut progress = console::progress();
-        let releases = depinfo::fetch_releases(&index, &names, &mut |e| progress.show(e));
-        progress.finish();
-        let outdated = depinfo::outdated(&observations, &releases);
+        let index = open_index(
+            cwd,
+            client,
+            args.index.as_ref(),
+            args.registry.as_ref(),
+            args.offline,
+        )?;
+        let outdated = behind(&index, &observations);
         errors.extend(report(&outdated.errors));
         picture.add_outdated(&outdated, index.url());
     }
