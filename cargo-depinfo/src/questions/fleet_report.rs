@@ -747,6 +747,40 @@ mod tests {
     }
 
     #[test]
+    fn a_runner_seen_by_two_sources_keeps_what_either_knows() {
+        // A page without `<program>_build_info` knows no version; Prometheus' join does.
+        let mut bare = seen(
+            "web",
+            "",
+            "",
+            "10.0.0.1:80",
+            &["hyper@0.14.10"],
+            "http://a/",
+        );
+        let runner = Arc::new(Runner {
+            program_version: None,
+            revision: None,
+            ..(*bare[0].runner).clone()
+        });
+        for o in &mut bare {
+            o.runner = Arc::clone(&runner);
+        }
+        for first in [true, false] {
+            let mut o = instance("web", "1.0.0", "aaa", "10.0.0.1:80", &["hyper@0.14.10"]);
+            if first {
+                o.splice(0..0, bare.clone());
+            } else {
+                o.extend(bare.clone());
+            }
+            let r = FleetReport::new(&o, &[]);
+            assert_eq!(r.builds.len(), 1, "first: {first}");
+            assert_eq!(r.builds[0].version.as_deref(), Some("1.0.0"));
+            assert_eq!(r.builds[0].revision.as_deref(), Some("aaa"));
+            assert_eq!(r.totals.instances, 1);
+        }
+    }
+
+    #[test]
     fn one_revision_with_two_lists_is_two_builds() {
         let mut o = instance("web", "1.0.0", "aaa", "a:1", &["hyper@0.14.10"]);
         o.extend(instance("web", "1.0.0", "aaa", "b:1", &["hyper@0.14.11"]));
@@ -812,6 +846,10 @@ mod tests {
             ProcessCount::new("web", Some("0.9.0"), Some("old"), "replaced", 4),
             // A program nothing else reported: nowhere to put it.
             ProcessCount::new("ghost", None, None, "current", 1),
+            // Another program that happens to share web's revision: not web's.
+            ProcessCount::new("ghost", Some("9.9.9"), Some("aaa"), "memfd", 1),
+            // web's version, but another revision: not that build's.
+            ProcessCount::new("web", Some("1.0.0"), Some("zzz"), "memfd", 3),
         ];
         let r = FleetReport::new(&fleet(), &states);
         let states_of = |m: &BTreeMap<String, usize>| {
@@ -824,7 +862,7 @@ mod tests {
         assert_eq!(states_of(&r.builds[2].states), "");
         assert_eq!(
             states_of(&r.programs[1].states),
-            "current=2,deleted=1,replaced=4"
+            "current=2,deleted=1,memfd=3,replaced=4"
         );
         assert_eq!(states_of(&r.programs[0].states), "");
         assert_eq!(r.programs.len(), 2);
