@@ -6,6 +6,7 @@ mod audit;
 mod cyclonedx;
 mod html;
 mod json;
+pub(crate) mod purl;
 pub(crate) mod prometheus;
 mod sarif;
 mod text;

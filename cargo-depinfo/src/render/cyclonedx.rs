@@ -6,32 +6,12 @@
 //! the order `serde_json` has always written them (sorted), so the output is unchanged.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use serde::Serialize;
 use serde::ser::{SerializeSeq as _, Serializer};
 
+use super::purl::purl;
 use depinfo_read::inventory::{Inventory, Kind, Package};
-
-/// The package URL of a crate: `pkg:cargo/NAME@VERSION`.
-pub fn purl(p: &Package) -> String {
-    Purl(p).to_string()
-}
-
-/// A package URL written where it is needed, never stored.
-struct Purl<'a>(&'a Package);
-
-impl fmt::Display for Purl<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "pkg:cargo/{}@{}", self.0.name, self.0.version)
-    }
-}
-
-impl Serialize for Purl<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
 
 #[derive(Serialize)]
 struct Bom<'a> {
@@ -87,7 +67,8 @@ struct Component<'a> {
     hashes: Option<[Hash<'a>; 1]>,
     name: &'a str,
     properties: Vec<Property<'a>>,
-    purl: Purl<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    purl: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     scope: Option<&'static str>,
     #[serde(rename = "type")]
@@ -140,7 +121,7 @@ impl<'a> Component<'a> {
             }),
             name: &p.name,
             properties,
-            purl: Purl(p),
+            purl: purl(p),
             scope: (!p.root).then_some(match p.kind {
                 Kind::Runtime => "required",
                 Kind::Build => "excluded",
@@ -220,7 +201,7 @@ pub fn cyclonedx(inv: &Inventory) -> String {
         .packages
         .iter()
         .map(|p| {
-            let base = purl(p);
+            let base = purl(p).unwrap_or_else(|| format!("{}@{}", p.name, p.version));
             let n = seen.entry(base.clone()).or_insert(0);
             *n += 1;
             if *n == 1 { base } else { format!("{base}#{n}") }
