@@ -343,6 +343,17 @@ mod tests {
     }
 
     #[test]
+    fn version_1_6_is_written_when_asked_and_odd_checksums_are_no_hashes() {
+        let mut inv = sample();
+        inv.packages[1].checksum = Some("not-a-sha256".into());
+        inv.packages[2].checksum = Some("AB".repeat(31));
+        let v: Value = serde_json::from_str(&cyclonedx(&inv, CycloneDxVersion::default())).unwrap();
+        assert_eq!(v["specVersion"], "1.6");
+        assert_eq!(v["components"][0].get("hashes"), None);
+        assert_eq!(v["components"][1].get("hashes"), None);
+    }
+
+    #[test]
     fn cyclonedx_keys_are_written_in_sorted_order_as_before() {
         // The output was a serde_json::Value (sorted keys); it must stay byte for byte the same.
         let out = cyclonedx(&sample(), CycloneDxVersion::V1_5);

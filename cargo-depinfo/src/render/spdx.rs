@@ -394,9 +394,16 @@ mod tests {
 
     #[test]
     fn created_is_the_build_date_in_spdx_form() {
-        let v: Value = serde_json::from_str(&spdx(&sample_with_facts("svc"), "00")).unwrap();
-        let facts = sample_with_facts("svc").build.unwrap();
-        assert_eq!(v["creationInfo"]["created"], facts.build_date);
+        let mut inv = sample_with_facts("svc");
+        let unknown: Value = serde_json::from_str(&spdx(&inv, "00")).unwrap();
+        assert_eq!(unknown["creationInfo"]["created"], NO_DATE);
+        inv.build.as_mut().unwrap().build_date = "2026-11-21T23:46:36.5Z".into();
+        let v: Value = serde_json::from_str(&spdx(&inv, "00")).unwrap();
+        assert_eq!(v["creationInfo"]["created"], "2026-11-21T23:46:36Z");
+        assert_eq!(
+            v["creationInfo"]["comment"],
+            "created: the build date embedded in the binary"
+        );
         for (date, want) in [
             ("2026-11-21T23:46:36Z", Some("2026-11-21T23:46:36Z")),
             ("2026-11-21T23:46:36.123456Z", Some("2026-11-21T23:46:36Z")),
@@ -451,5 +458,117 @@ mod tests {
         assert_eq!(content_digest(&a).len(), 64);
         b.version = "9.9.9".into();
         assert_ne!(content_digest(&a), content_digest(&b));
+    }
+
+    mod arbitrary_packages {
+        use std::collections::BTreeSet;
+
+        use proptest::prelude::*;
+        use serde_json::Value;
+
+        use super::super::*;
+        use crate::render::{CycloneDxVersion, cyclonedx, sample};
+
+        /// A package with any name (any string the model takes) and any version text.
+        fn package() -> impl Strategy<Value = Package> {
+            (
+                any::<String>(),
+                "[0-9A-Za-z.+-]{0,12}",
+                proptest::option::of("[0-9a-f]{64}|.{0,8}"),
+                any::<bool>(),
+            )
+                .prop_map(|(name, version, checksum, build)| {
+                    let mut p = sample().packages[1].clone();
+                    p.name = name;
+                    p.version = version;
+                    p.checksum = checksum;
+                    p.kind = if build { Kind::Build } else { Kind::Runtime };
+                    p
+                })
+        }
+
+        fn inventory() -> impl Strategy<Value = Inventory> {
+            (
+                proptest::collection::vec(package(), 0..12),
+                any::<bool>(),
+                any::<String>(),
+            )
+                .prop_map(|(mut packages, rooted, program)| {
+                    let n = packages.len();
+                    for (i, p) in packages.iter_mut().enumerate() {
+                        // Edges to later packages, and one index out of range.
+                        p.dependencies = (i + 1..=n).collect();
+                    }
+                    if rooted && let Some(first) = packages.first_mut() {
+                        first.root = true;
+                    }
+                    let mut inv = sample();
+                    inv.packages = packages;
+                    inv.program = program;
+                    inv
+                })
+        }
+
+        fn spdx_id_ok(id: &str) -> bool {
+            id.strip_prefix("SPDXRef-").is_some_and(|rest| {
+                !rest.is_empty()
+                    && rest
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+            })
+        }
+
+        proptest! {
+            #![proptest_config(testkit::proptest_cases(300))]
+
+            #[test]
+            fn spdx_is_json_with_valid_unique_ids_and_no_dangling_edge(inv in inventory()) {
+                let v: Value = serde_json::from_str(&spdx(&inv, "ab")).unwrap();
+                let ids: Vec<&str> = v["packages"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|p| p["SPDXID"].as_str().unwrap())
+                    .collect();
+                let unique: BTreeSet<&str> = ids.iter().copied().collect();
+                prop_assert_eq!(unique.len(), ids.len());
+                prop_assert!(ids.iter().all(|id| spdx_id_ok(id)), "{:?}", ids);
+                for r in v["relationships"].as_array().unwrap() {
+                    let to = r["relatedSpdxElement"].as_str().unwrap();
+                    prop_assert!(unique.contains(to), "{}", to);
+                }
+                let ns = v["documentNamespace"].as_str().unwrap();
+                prop_assert!(!ns.contains('#') && !ns.contains(' '), "{}", ns);
+                for p in v["packages"].as_array().unwrap() {
+                    if let Some(c) = p["checksums"][0]["checksumValue"].as_str() {
+                        prop_assert_eq!(c.len(), 64);
+                    }
+                }
+            }
+
+            #[test]
+            fn cyclonedx_is_json_with_unique_refs_and_no_dangling_edge(inv in inventory()) {
+                for version in [CycloneDxVersion::V1_5, CycloneDxVersion::V1_6] {
+                    let v: Value = serde_json::from_str(&cyclonedx(&inv, version)).unwrap();
+                    let mut refs: Vec<&str> = v["components"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|c| c["bom-ref"].as_str().unwrap())
+                        .collect();
+                    if let Some(r) = v["metadata"]["component"]["bom-ref"].as_str() {
+                        refs.push(r);
+                    }
+                    let unique: BTreeSet<&str> = refs.iter().copied().collect();
+                    prop_assert_eq!(unique.len(), refs.len());
+                    for d in v["dependencies"].as_array().unwrap() {
+                        prop_assert!(unique.contains(d["ref"].as_str().unwrap()));
+                        for on in d["dependsOn"].as_array().unwrap() {
+                            prop_assert!(unique.contains(on.as_str().unwrap()));
+                        }
+                    }
+                }
+            }
+        }
     }
 }
