@@ -920,6 +920,58 @@ mod tests {
     }
 
     #[test]
+    fn sbom_formats_and_the_cyclonedx_version_are_checked_together() {
+        use cargo_depinfo::CycloneDxVersion;
+        let inspect = |extra: &[&str]| {
+            let mut v = vec!["cargo-depinfo", "inspect", "bin"];
+            v.extend_from_slice(extra);
+            let Command::Inspect(i) = parse(&v) else {
+                panic!("not inspect");
+            };
+            i.output()
+        };
+        assert_eq!(
+            inspect(&["--format", "cyclonedx"]).unwrap(),
+            Inventories::Cyclonedx(CycloneDxVersion::V1_6)
+        );
+        assert_eq!(
+            inspect(&["--format", "cyclonedx", "--spec-version", "1.6"]).unwrap(),
+            Inventories::Cyclonedx(CycloneDxVersion::V1_6)
+        );
+        assert_eq!(
+            inspect(&["--format", "cyclonedx", "--spec-version", "1.5"]).unwrap(),
+            Inventories::Cyclonedx(CycloneDxVersion::V1_5)
+        );
+        assert_eq!(inspect(&["--format", "spdx"]).unwrap(), Inventories::Spdx);
+        assert_eq!(inspect(&[]).unwrap(), Inventories::Plain(Format::Text));
+        assert_eq!(
+            inspect(&["--spec-version", "1.5"]).unwrap_err().to_string(),
+            "--spec-version is the CycloneDX version; --format text takes none"
+        );
+        let Command::List(l) = parse(&["cargo-depinfo", "list", "--format", "spdx"]) else {
+            panic!("not list");
+        };
+        assert_eq!(l.output().unwrap(), Inventories::Spdx);
+        for bad in ["1.4", "1.7", "2.3"] {
+            assert!(
+                Cli::try_parse_from(cargo_args(os(&[
+                    "cargo-depinfo",
+                    "inspect",
+                    "bin",
+                    "--spec-version",
+                    bad
+                ])))
+                .is_err(),
+                "{bad}"
+            );
+        }
+        let Command::Spread(s) = parse(&["cargo-depinfo", "spread", "--format", "spdx"]) else {
+            panic!("not spread");
+        };
+        assert!(s.format().is_err());
+    }
+
+    #[test]
     fn audit_takes_cargo_audit_like_flags() {
         let Command::Audit(a) = parse(&["cargo-depinfo", "audit", "bin"]) else {
             panic!("not audit");

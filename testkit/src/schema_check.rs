@@ -36,6 +36,13 @@ pub fn python() -> PathBuf {
 #[track_caller]
 pub fn python_ready(modules: &[&str]) {
     let python = python();
+    assert!(
+        python.is_file(),
+        "{} is missing: run scripts/test-all.sh, which makes that virtual environment and \
+         installs the validators ({})",
+        python.display(),
+        modules.join(", ")
+    );
     let out = run(
         Command::new(&python).args(["-c", &format!("import {}", modules.join(", "))]),
         Duration::from_secs(120),
