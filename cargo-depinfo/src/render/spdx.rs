@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde::ser::{SerializeSeq as _, Serializer};
 
 use super::cyclonedx::sha256;
-use super::purl::purl;
+use super::purl::{identity_note, purl};
 use depinfo_read::inventory::{Inventory, Kind, Package};
 
 /// `created` when the binary embeds no build date: the Unix epoch, which says "not known"
@@ -149,6 +149,11 @@ fn package<'a>(p: &'a Package, id: &'a str) -> SpdxPackage<'a> {
     if let Some(commit) = &p.git_commit {
         source_info.push_str("; git commit: ");
         source_info.push_str(commit);
+    }
+    // What is known of a package without a purl (CycloneDX's `cargo:identity` property).
+    if let Some(note) = identity_note(p) {
+        source_info.push_str("; identity: ");
+        source_info.push_str(note);
     }
     SpdxPackage {
         name: &p.name,
