@@ -157,6 +157,83 @@ fn inspect_of_itself_is_valid_in_every_sbom_format() {
     );
 }
 
+/// Real builds, offline: a build-info binary that embeds Cargo.lock's checksums
+/// (tests/fixtures/sbom-checksums) and one built by `cargo auditable build`
+/// (tests/fixtures/audit-auditable; scripts/test-all.sh installs cargo-auditable).
+#[test]
+fn real_fixture_binaries_are_valid_in_every_sbom_format() {
+    let scratch = Scratch::new("sbom-fixtures");
+    let build = |template: &str, name: &str, subst: &[(&str, &str)], args: &[&str]| {
+        let dir = scratch.join(name);
+        testkit::copy_fixture(template, &dir, name, subst);
+        let out = testkit::run(
+            testkit::cargo(&dir)
+                .args(args)
+                .args(["--offline", "--quiet"]),
+            Duration::from_secs(900),
+        );
+        assert!(
+            out.status.success(),
+            "cargo {args:?} of tests/fixtures/{template} failed (scripts/test-all.sh installs cargo-auditable): {}",
+            stderr(&out)
+        );
+        let copy = scratch.join("bin").join(name);
+        std::fs::create_dir_all(copy.parent().unwrap()).unwrap();
+        std::fs::copy(testkit::binary("debug", name), &copy).unwrap();
+        copy
+    };
+    let checksums = build("sbom-checksums", "sbom-checksums", &[], &["build"]);
+    let [cdx, _, spdx] = validate_every_format(
+        "inspect of a build-info binary with checksums",
+        &["inspect", checksums.to_str().unwrap()],
+    );
+    // Builder::checksums: the lockfile's SHA-256 of each registry crate, in both formats.
+    let itoa = cdx["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "itoa")
+        .unwrap_or_else(|| panic!("no itoa in {cdx}"));
+    assert_eq!(itoa["hashes"][0]["alg"], "SHA-256", "{itoa}");
+    let sum = itoa["hashes"][0]["content"].as_str().unwrap();
+    let lock = std::fs::read_to_string(testkit::workspace_root().join("Cargo.lock")).unwrap();
+    let entry = lock
+        .split("\n\n")
+        .find(|e| e.contains("name = \"itoa\"\nversion = \"1.0.18\"\n"))
+        .expect("itoa 1.0.18 in Cargo.lock");
+    testkit::assert_contains(entry, &format!("checksum = \"{sum}\""));
+    let spdx_itoa = spdx["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "itoa")
+        .unwrap();
+    assert_eq!(spdx_itoa["checksums"][0]["checksumValue"], sum);
+    assert_ne!(spdx["creationInfo"]["created"], "1970-01-01T00:00:00Z");
+
+    let deps = "itoa = \"=1.0.18\"\nfnv = \"=1.0.7\"\n";
+    let auditable = build(
+        "audit-auditable",
+        "sbom-auditable",
+        &[("@DEPS@", deps)],
+        &["auditable", "build"],
+    );
+    let [cdx, _, spdx] = validate_every_format(
+        "inspect of a cargo-auditable binary",
+        &["inspect", auditable.to_str().unwrap()],
+    );
+    assert!(
+        cdx["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["name"] == "fnv"),
+        "{cdx}"
+    );
+    // cargo-auditable embeds no build date.
+    assert_eq!(spdx["creationInfo"]["created"], "1970-01-01T00:00:00Z");
+}
+
 #[test]
 fn list_is_valid_in_every_sbom_format_with_the_lockfile_hashes() {
     let [cdx16, cdx15, spdx] = validate_every_format(
