@@ -1,6 +1,6 @@
-//! Rendering: every answer as text, JSON, Prometheus text exposition, CycloneDX or SPDX. Renderers
-//! take the questions' answers and never read a source. Text for a terminal is escaped by
-//! [`depinfo_read::text_safety`].
+//! Rendering: every answer as text, JSON, Prometheus text exposition, CycloneDX or SPDX.
+//! Renderers take the questions' answers and never read a source. Text for a terminal is
+//! escaped by [`depinfo_read::text_safety`].
 
 mod audit;
 mod cyclonedx;
