@@ -195,20 +195,10 @@ fn render(output: Inventories, inventories: &[Inventory], errors: &[String]) -> 
         Inventories::Cyclonedx(version) => {
             one("cyclonedx")?.map_or_else(String::new, |inv| depinfo::cyclonedx(inv, version))
         }
-        Inventories::Spdx => match one("spdx")? {
-            Some(inv) => depinfo::spdx(inv, &digest(inv)?),
-            None => String::new(),
-        },
+        Inventories::Spdx => one("spdx")?.map_or_else(String::new, |inv| {
+            depinfo::spdx(inv, &depinfo::content_digest(inv))
+        }),
     })
-}
-
-/// What names a program's SPDX document: the SHA-256 of its binary, or of what the inventory
-/// says for a package resolved from source (which has no binary).
-fn digest(inv: &Inventory) -> Result<String> {
-    if inv.origin == depinfo::Origin::Workspace {
-        return Ok(depinfo::content_digest(inv));
-    }
-    Ok(depinfo::binary_digest(std::path::Path::new(&inv.path))?)
 }
 
 /// Every failed input is a line on stderr, its control characters escaped (a file name or a

@@ -64,9 +64,7 @@ pub use depinfo_read::binary_reader::{
 pub use depinfo_read::inventory::{BuildFacts, Inventory, Kind, Origin, Package};
 // `decode_bldinfo` and `decode_dep_v0` decode one section a caller extracted itself.
 pub use crate::child_process::ChildError;
-pub use crate::sources::binaries::{
-    InspectError, Scan, binary_digest, inspect_paths, inspect_paths_with,
-};
+pub use crate::sources::binaries::{InspectError, Scan, inspect_paths, inspect_paths_with};
 pub use crate::sources::cargo_config::{
     CRATES_IO_INDEX, CargoConfig, ConfigError, ConfigFile, IndexLocation, Selected,
 };

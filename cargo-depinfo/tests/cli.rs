@@ -239,8 +239,8 @@ fn a_build_info_binary_shows_its_build_facts() {
 #[test]
 fn sboms_match_their_golden_files() {
     let dir = Scratch::new("cli-sboms");
-    // testkit writes these ELF files byte by byte: their digest, hence SPDX's
-    // documentNamespace, is the same on every machine.
+    // SPDX's documentNamespace is the digest of the embedded data, so it is the same on every
+    // machine whatever the binary around the sections.
     let myapp = dir.join("myapp");
     let elf = |json: &str| testkit::elf_with_sections(&[(".bldinfo", &zlib(json.as_bytes()))]);
     std::fs::write(&myapp, elf(BLDINFO)).unwrap();

@@ -350,12 +350,29 @@ fn an_spdx_document_is_the_same_bytes_for_the_same_binary_wherever_it_lies() {
     std::thread::sleep(Duration::from_millis(1100));
     let again = run(&["inspect", "--format", "spdx", copy.to_str().unwrap()]).stdout;
     assert_eq!(stdout_of(&first), stdout_of(&again));
-    // A different binary with the same data is a different document.
-    std::fs::write(&copy, [std::fs::read(BIN).unwrap(), b"x".to_vec()].concat()).unwrap();
-    let other = run(&["inspect", "--format", "spdx", copy.to_str().unwrap()]).stdout;
-    let ns =
-        |doc: &[u8]| serde_json::from_slice::<Value>(doc).unwrap()["documentNamespace"].clone();
-    assert_ne!(ns(&first), ns(&other));
+    // The namespace is the digest of what the binary embeds (inspect never reads the whole
+    // file): other bytes around the same sections are the same document, other data another.
+    let elf = |root: (&str, &str, &str)| {
+        let json = testkit::dep_v0_json(root, &[("itoa", "1.0.15", "crates.io")]);
+        testkit::elf_with_sections(&[(".dep-v0", &zlib(json.as_bytes()))])
+    };
+    let namespace = |bytes: &[u8]| {
+        std::fs::write(&copy, bytes).unwrap();
+        let doc = run(&["inspect", "--format", "spdx", copy.to_str().unwrap()]).stdout;
+        serde_json::from_slice::<Value>(&doc).unwrap()["documentNamespace"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let app = elf(("app", "1.0.0", "local"));
+    let padded = [app.clone(), vec![0; 4096]].concat();
+    assert_eq!(namespace(&app), namespace(&padded));
+    let next = namespace(&elf(("app", "1.0.1", "local")));
+    assert_ne!(namespace(&app), next);
+    assert!(
+        next.starts_with("https://spdx.org/spdxdocs/cargo-depinfo/app-"),
+        "{next}"
+    );
 }
 
 fn stdout_of(bytes: &[u8]) -> String {

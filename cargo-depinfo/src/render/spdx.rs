@@ -1,7 +1,7 @@
 //! SPDX 2.3 JSON: one document per program, deterministic. The document's `created` is the
-//! build date the binary embeds (else the Unix epoch) and its `documentNamespace` ends in a
-//! digest the caller derives from the binary: nothing comes from the clock or a random UUID,
-//! so the same binary always gives the same bytes.
+//! build date the binary embeds (else the Unix epoch) and its `documentNamespace` ends in the
+//! digest of what the binary embeds ([`content_digest`]): nothing comes from the clock or a
+//! random UUID, so the same binary always gives the same bytes.
 
 use std::collections::BTreeSet;
 
@@ -216,9 +216,9 @@ impl Serialize for Relationships<'_> {
 /// `APPLICATION`), their purls, Cargo.lock checksums and sources, the document DESCRIBES the
 /// program and each package DEPENDS_ON its dependencies.
 ///
-/// `digest` identifies the binary (the SHA-256 of its file, in hex, or [`content_digest`] for
-/// a package resolved from source): it makes `documentNamespace` unique per binary. `created`
-/// is the binary's embedded build date, else the Unix epoch (`1970-01-01T00:00:00Z`).
+/// `digest` ([`content_digest`] of the inventory) names the document in `documentNamespace`:
+/// the same data gives the same document, other data another namespace. `created` is the
+/// binary's embedded build date, else the Unix epoch (`1970-01-01T00:00:00Z`).
 pub fn spdx(inv: &Inventory, digest: &str) -> String {
     let ids = spdx_ids(&inv.packages);
     let root = inv.packages.iter().position(|p| p.root);
@@ -290,9 +290,11 @@ impl std::io::Write for Counter {
     }
 }
 
-/// The SHA-256 (hex) of what an inventory says, its path left out: the digest of a package
-/// resolved from source, which has no binary to hash. The same program, version, build facts
-/// and packages give the same digest wherever the workspace lies.
+/// The SHA-256 (hex) of what an inventory says, its path left out: of a binary, what it
+/// embeds as it was read (program, version, build facts, packages), without reading the rest
+/// of the file (`inspect` reads only headers and two sections); of a package resolved from
+/// source, what `list` resolved. The same data gives the same digest wherever the file or
+/// the workspace lies.
 pub fn content_digest(inv: &Inventory) -> String {
     let unplaced = Inventory {
         path: String::new(),

@@ -46,14 +46,6 @@ pub enum InspectError {
         /// The file.
         path: PathBuf,
     },
-    /// A binary could not be read again to take its digest (`--format spdx`).
-    #[error("{}: cannot read it to take its digest: {reason}", path.display())]
-    Digest {
-        /// The file.
-        path: PathBuf,
-        /// What stopped the read.
-        reason: String,
-    },
     /// A directory could not be listed.
     #[error("{}: {source}", path.display())]
     Walk {
@@ -85,7 +77,6 @@ impl InspectError {
             InspectError::Read(e) => e.path(),
             InspectError::Format { path, .. }
             | InspectError::NoData { path }
-            | InspectError::Digest { path, .. }
             | InspectError::Walk { path, .. } => path,
         }
     }
@@ -118,38 +109,6 @@ pub fn inspect_paths_with(
         }
     }
     scan
-}
-
-/// The SHA-256 of a whole file, in lowercase hex: what names a binary in its SBOM (SPDX's
-/// `documentNamespace`). Read in 64 KiB blocks; FIFOs and devices are refused as the scan
-/// refuses them.
-pub fn binary_digest(path: &Path) -> Result<String, InspectError> {
-    use std::io::Read as _;
-    let fail = |reason: String| InspectError::Digest {
-        path: path.to_owned(),
-        reason,
-    };
-    let (mut file, _) =
-        depinfo_read::untrusted_file::open(path).map_err(|e| fail(e.reason.to_string()))?;
-    let mut context = ring::digest::Context::new(&ring::digest::SHA256);
-    let mut block = vec![0; 64 * 1024];
-    loop {
-        match file.read(&mut block) {
-            Ok(0) => break,
-            Ok(n) => context.update(&block[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(fail(e.to_string())),
-        }
-    }
-    Ok(context
-        .finish()
-        .as_ref()
-        .iter()
-        .fold(String::with_capacity(64), |mut hex, b| {
-            use std::fmt::Write as _;
-            let _ = write!(hex, "{b:02x}");
-            hex
-        }))
 }
 
 /// Reads and decodes one file, counting it and its bytes.
