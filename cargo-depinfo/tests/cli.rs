@@ -234,6 +234,37 @@ fn a_build_info_binary_shows_its_build_facts() {
     }
 }
 
+/// The SBOM forms not covered above (CycloneDX 1.5, SPDX 2.3), of a build-info binary and of
+/// a cargo-auditable one, byte for byte (tests/sbom_validation.rs validates these files).
+#[test]
+fn sboms_match_their_golden_files() {
+    let dir = Scratch::new("cli-sboms");
+    // SPDX's documentNamespace is the digest of the embedded data, so it is the same on every
+    // machine whatever the binary around the sections.
+    let myapp = dir.join("myapp");
+    let elf = |json: &str| testkit::elf_with_sections(&[(".bldinfo", &zlib(json.as_bytes()))]);
+    std::fs::write(&myapp, elf(BLDINFO)).unwrap();
+    let auditable = dir.join("auditable-app");
+    std::fs::write(
+        &auditable,
+        testkit::elf_with_sections(&[(".dep-v0", &zlib(DEP_V0.as_bytes()))]),
+    )
+    .unwrap();
+    let cdx15: &[&str] = &["--format", "cyclonedx", "--spec-version", "1.5"];
+    let spdx: &[&str] = &["--format", "spdx"];
+    for (bin, args, file) in [
+        (&myapp, cdx15, "bldinfo.cdx-1.5.json"),
+        (&myapp, spdx, "bldinfo.spdx.json"),
+        (&auditable, spdx, "dep_v0_only.spdx.json"),
+    ] {
+        let mut all = vec!["inspect", bin.to_str().unwrap()];
+        all.extend_from_slice(args);
+        let out = run(&all);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        golden(file, &stdout(&out), &dir);
+    }
+}
+
 /// `report --format html` embeds `report --format json`'s document for the same inputs, and
 /// its totals and rows are the model's.
 #[test]

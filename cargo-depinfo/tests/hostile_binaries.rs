@@ -782,10 +782,10 @@ proptest! {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Issue item 11: memory amplification in the CycloneDX output.
+// Issue item 11: memory amplification in the CycloneDX output (and SPDX, issue 23).
 
 #[test]
-fn cyclonedx_of_60000_packages_costs_about_its_output() {
+fn sboms_of_60000_packages_cost_about_their_output() {
     use std::fmt::Write as _;
     const PACKAGES: usize = 60_000;
     let mut json = String::from(
@@ -807,7 +807,8 @@ fn cyclonedx_of_60000_packages_costs_about_its_output() {
     json.push_str("]}");
     let inv = decode_dep_v0(json.as_bytes(), Path::new("big")).unwrap();
     assert_eq!(inv.packages.len(), PACKAGES);
-    let (bom, peak) = peak_of(|| cargo_depinfo::cyclonedx(&inv));
+    let (bom, peak) =
+        peak_of(|| cargo_depinfo::cyclonedx(&inv, cargo_depinfo::CycloneDxVersion::default()));
     // The output, its buffer's growth, and one bom-ref per package: a serde_json::Value tree
     // of the same BOM cost more than ten times the output.
     let bound = 2 * bom.len() as u64 + (8 << 20);
@@ -815,6 +816,14 @@ fn cyclonedx_of_60000_packages_costs_about_its_output() {
         peak <= bound,
         "{peak} bytes to write {} bytes (bound {bound})",
         bom.len()
+    );
+    // SPDX alike: one SPDX ID per package besides the output.
+    let (document, peak) = peak_of(|| cargo_depinfo::spdx(&inv, "00"));
+    let bound = 2 * document.len() as u64 + (8 << 20);
+    assert!(
+        peak <= bound,
+        "{peak} bytes to write {} bytes of SPDX (bound {bound})",
+        document.len()
     );
 }
 

@@ -47,7 +47,8 @@
 //!   CSP violations, timing and a screenshot.
 //! - [`advisory_db()`]: the fixture advisory database (RustSec's layout, one git commit).
 //! - [`python_schema_check`]: a JSON document checked against a schema by Python's
-//!   `jsonschema`.
+//!   `jsonschema`, in the tests' virtual environment ([`python`], [`python_ready`]);
+//!   [`python_script`] runs another validator there.
 //! - [`measured`]: the wall time and peak RSS of a whole command, for memory benches.
 //!
 //! ```
@@ -124,7 +125,7 @@ pub use metrics_page::{PageSpec, metrics_page};
 pub use peak_rss::{Measured, answer_measure_request, measured};
 pub use promtool::{check_metrics, check_rules, installed, test_rules};
 pub use registry::{FreshHome, SparseRegistry};
-pub use schema_check::python_schema_check;
+pub use schema_check::{python, python_ready, python_schema_check, python_script};
 pub use scratch::Scratch;
 pub use socks_proxy::{SocksAuth, SocksOptions, SocksProxy, SocksRequest};
 pub use tls::{

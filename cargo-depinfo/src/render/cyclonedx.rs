@@ -1,11 +1,12 @@
-//! CycloneDX 1.5 JSON: one BOM per program, deterministic (no serial number, no timestamp).
+//! CycloneDX JSON (1.6, or 1.5 on request): one BOM per program, deterministic (no serial
+//! number, no timestamp).
 //!
 //! The BOM is serialized straight from the inventory through borrowing structs: no
 //! `serde_json::Value` tree, which cost about 6 KiB per package (400 MB for 60,000). What
 //! remains is the output itself and one bom-ref string per package. Fields are declared in
 //! the order `serde_json` has always written them (sorted), so the output is unchanged.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 
 use serde::Serialize;
 use serde::ser::{SerializeSeq as _, Serializer};
@@ -21,8 +22,22 @@ struct Bom<'a> {
     dependencies: Dependencies<'a>,
     metadata: Metadata<'a>,
     #[serde(rename = "specVersion")]
-    spec_version: &'static str,
+    spec_version: CycloneDxVersion,
     version: u32,
+}
+
+/// The CycloneDX specification version a BOM is written for. The two differ in no field this
+/// writer uses; the version is what a consumer checks the BOM against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[non_exhaustive]
+pub enum CycloneDxVersion {
+    /// CycloneDX 1.6 (the default).
+    #[default]
+    #[serde(rename = "1.6")]
+    V1_6,
+    /// CycloneDX 1.5, for consumers that read no later version.
+    #[serde(rename = "1.5")]
+    V1_5,
 }
 
 #[derive(Serialize)]
@@ -113,7 +128,7 @@ impl<'a> Component<'a> {
                 .git_url
                 .as_deref()
                 .map(|url| [ExternalReference { kind: "vcs", url }]),
-            hashes: p.checksum.as_deref().map(|content| {
+            hashes: sha256(p).map(|content| {
                 [Hash {
                     alg: "SHA-256",
                     content,
@@ -130,6 +145,14 @@ impl<'a> Component<'a> {
             version: &p.version,
         }
     }
+}
+
+/// The package's Cargo.lock checksum when it is a SHA-256 digest in hex (what cargo writes);
+/// anything else a binary claims is left out rather than written as a hash.
+pub(super) fn sha256(p: &Package) -> Option<&str> {
+    p.checksum
+        .as_deref()
+        .filter(|c| c.len() == 64 && c.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// Every package but the root, as a library component, built one at a time while written.
@@ -191,23 +214,12 @@ impl Serialize for Dependencies<'_> {
     }
 }
 
-/// A CycloneDX 1.5 JSON BOM for one inventory: the program as `metadata.component`, every
-/// other package as a library component (build-only ones with scope `excluded`), the edges as
-/// `dependencies`. Deterministic: no serial number, no timestamp.
-pub fn cyclonedx(inv: &Inventory) -> String {
-    // bom-refs must be unique; the same name and version can come from two sources.
-    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-    let refs: Vec<String> = inv
-        .packages
-        .iter()
-        .map(|p| {
-            let base = purl(p).unwrap_or_else(|| format!("{}@{}", p.name, p.version));
-            let n = seen.entry(base.clone()).or_insert(0);
-            *n += 1;
-            if *n == 1 { base } else { format!("{base}#{n}") }
-        })
-        .collect();
-    drop(seen);
+/// A CycloneDX JSON BOM (`version` of the specification) for one inventory: the program as
+/// `metadata.component`, every other package as a library component (build-only ones with
+/// scope `excluded`), the edges as `dependencies`. Deterministic: no serial number, no
+/// timestamp.
+pub fn cyclonedx(inv: &Inventory, version: CycloneDxVersion) -> String {
+    let refs = bom_refs(&inv.packages);
     let component = match inv.packages.iter().position(|p| p.root) {
         Some(r) => {
             MetadataComponent::Package(Component::new(&refs[r], &inv.packages[r], "application"))
@@ -238,7 +250,7 @@ pub fn cyclonedx(inv: &Inventory) -> String {
                 }],
             },
         },
-        spec_version: "1.5",
+        spec_version: version,
         version: 1,
     };
     let mut out = Vec::new();
@@ -251,6 +263,27 @@ pub fn cyclonedx(inv: &Inventory) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
+/// One bom-ref per package, unique: its purl, else `NAME@VERSION`; the same name and version
+/// can come from two sources, so a later one that is taken gets `#2`, `#3`... (the first
+/// number no other ref holds: a hostile name may already end in `#2`).
+fn bom_refs(packages: &[Package]) -> Vec<String> {
+    let mut taken: BTreeSet<String> = BTreeSet::new();
+    packages
+        .iter()
+        .map(|p| {
+            let base = purl(p).unwrap_or_else(|| format!("{}@{}", p.name, p.version));
+            let mut candidate = base.clone();
+            let mut n = 1;
+            while taken.contains(&candidate) {
+                n += 1;
+                candidate = format!("{base}#{n}");
+            }
+            taken.insert(candidate.clone());
+            candidate
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::{Value, json};
@@ -260,7 +293,7 @@ mod tests {
 
     #[test]
     fn cyclonedx_has_purls_and_edges() {
-        let v: Value = serde_json::from_str(&cyclonedx(&sample())).unwrap();
+        let v: Value = serde_json::from_str(&cyclonedx(&sample(), CycloneDxVersion::V1_5)).unwrap();
         assert_eq!(v["specVersion"], "1.5");
         assert_eq!(v["metadata"]["component"]["purl"], "pkg:cargo/app@0.1.0");
         assert_eq!(v["components"][0]["purl"], "pkg:cargo/serde@1.0.219");
@@ -275,16 +308,16 @@ mod tests {
     fn cyclonedx_writes_hashes_vcs_commits_and_a_program_without_a_root() {
         let mut inv = sample();
         let serde = &mut inv.packages[1];
-        serde.checksum = Some("abc".into());
+        serde.checksum = Some("ab".repeat(32));
         serde.git_url = Some("https://example.com/serde".into());
         serde.git_commit = Some("0123".into());
-        let v: Value = serde_json::from_str(&cyclonedx(&inv)).unwrap();
+        let v: Value = serde_json::from_str(&cyclonedx(&inv, CycloneDxVersion::V1_6)).unwrap();
         assert_eq!(
             v["components"][0],
             json!({
                 "bom-ref": "pkg:cargo/serde@1.0.219",
                 "externalReferences": [{"type": "vcs", "url": "https://example.com/serde"}],
-                "hashes": [{"alg": "SHA-256", "content": "abc"}],
+                "hashes": [{"alg": "SHA-256", "content": "ab".repeat(32)}],
                 "name": "serde",
                 "properties": [
                     {"name": "cargo:source", "value": "crates.io"},
@@ -301,7 +334,7 @@ mod tests {
         for p in &mut inv.packages {
             p.root = false;
         }
-        let v: Value = serde_json::from_str(&cyclonedx(&inv)).unwrap();
+        let v: Value = serde_json::from_str(&cyclonedx(&inv, CycloneDxVersion::V1_6)).unwrap();
         assert_eq!(
             v["metadata"]["component"],
             json!({"name": inv.program, "type": "application", "version": inv.version})
@@ -310,9 +343,20 @@ mod tests {
     }
 
     #[test]
+    fn version_1_6_is_written_when_asked_and_odd_checksums_are_no_hashes() {
+        let mut inv = sample();
+        inv.packages[1].checksum = Some("not-a-sha256".into());
+        inv.packages[2].checksum = Some("AB".repeat(31));
+        let v: Value = serde_json::from_str(&cyclonedx(&inv, CycloneDxVersion::default())).unwrap();
+        assert_eq!(v["specVersion"], "1.6");
+        assert_eq!(v["components"][0].get("hashes"), None);
+        assert_eq!(v["components"][1].get("hashes"), None);
+    }
+
+    #[test]
     fn cyclonedx_keys_are_written_in_sorted_order_as_before() {
         // The output was a serde_json::Value (sorted keys); it must stay byte for byte the same.
-        let out = cyclonedx(&sample());
+        let out = cyclonedx(&sample(), CycloneDxVersion::V1_5);
         let v: Value = serde_json::from_str(&out).unwrap();
         let mut again = serde_json::to_string_pretty(&v).unwrap();
         again.push('\n');

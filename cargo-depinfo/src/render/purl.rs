@@ -12,3 +12,10 @@ use depinfo_read::inventory::Package;
 pub fn purl(p: &Package) -> Option<String> {
     Some(format!("pkg:cargo/{}@{}", p.name, p.version))
 }
+
+/// What an SBOM says about a package's identity beside its purl, `None` when the purl says it
+/// all. Issue 23's identities part gives the phrases (path crates, packages whose registry or
+/// repository the binary does not carry); until then nothing is said.
+pub fn identity_note(_p: &Package) -> Option<&'static str> {
+    None
+}
