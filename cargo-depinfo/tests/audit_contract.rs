@@ -780,7 +780,12 @@ fn wasm_advisories() -> Vec<(String, String)> {
         // itoa 1.0.18 is below the fix: affected everywhere.
         advisory("RUSTSEC-2099-0101", "itoa", "", "patched = [\">= 1.0.19\"]"),
         // memchr 2.8.3 is the fix: not affected.
-        advisory("RUSTSEC-2099-0102", "memchr", "", "patched = [\">= 2.8.3\"]"),
+        advisory(
+            "RUSTSEC-2099-0102",
+            "memchr",
+            "",
+            "patched = [\">= 2.8.3\"]",
+        ),
         // Native systems only: no Wasm file runs there.
         advisory(
             "RUSTSEC-2099-0103",
@@ -936,13 +941,22 @@ fn the_advisories_on_wasm_modules_and_components_equal_cargo_audits_but_for_wasi
         let theirs = theirs(&scratch, &db, &case.bin, case.target);
         let (ours, targets) = ours(&scratch, &db, &case.bin);
         let name = case.bin.file_name().unwrap().to_string_lossy();
-        eprintln!("{name}:\n  cargo depinfo audit: {}\n  cargo audit bin:     {}", show(&ours), show(&theirs));
+        eprintln!(
+            "{name}:\n  cargo depinfo audit: {}\n  cargo audit bin:     {}",
+            show(&ours),
+            show(&theirs)
+        );
         let theirs_expected: Found = case.expected.difference(&wasi_only).cloned().collect();
         if theirs != theirs_expected {
-            wrong.push(format!("{name}: cargo-audit's {theirs:?}, expected {theirs_expected:?}"));
+            wrong.push(format!(
+                "{name}: cargo-audit's {theirs:?}, expected {theirs_expected:?}"
+            ));
         }
         if ours != case.expected {
-            wrong.push(format!("{name}: ours {ours:?}, expected {:?}", case.expected));
+            wrong.push(format!(
+                "{name}: ours {ours:?}, expected {:?}",
+                case.expected
+            ));
         }
         if targets != [case.bin.display().to_string()] {
             wrong.push(format!("{name}: targets {targets:?}"));

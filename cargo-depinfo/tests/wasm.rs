@@ -47,7 +47,12 @@ fn sha256(path: &Path) -> String {
 fn the_real_module_is_what_its_readme_says() {
     let dir = fixture_dir();
     let readme = std::fs::read_to_string(dir.join("README.md")).unwrap();
-    for file in ["wasm-fixture.wasm", "lib.rs", "dep-v0.json", "dep-v0.json.zlib"] {
+    for file in [
+        "wasm-fixture.wasm",
+        "lib.rs",
+        "dep-v0.json",
+        "dep-v0.json.zlib",
+    ] {
         let line = format!("- `{file}`: `{}`", sha256(&dir.join(file)));
         assert!(readme.contains(&line), "README.md lacks {line}");
     }
@@ -114,7 +119,10 @@ fn inspect_reads_a_wasm_module_and_component_like_an_elf_binary() {
     for block in &blocks[1..] {
         assert_eq!(body(block), body(blocks[0]), "{text}");
     }
-    assert!(body(blocks[0]).contains("\tdep\titoa\t1.0.18\tcrates.io"), "{text}");
+    assert!(
+        body(blocks[0]).contains("\tdep\titoa\t1.0.18\tcrates.io"),
+        "{text}"
+    );
 
     // A module with both sections: the build facts, as for any binary.
     let svc = dir.join("svc.wasm");
@@ -151,7 +159,11 @@ fn hostile_wasm_named_on_the_command_line_is_one_line_naming_it() {
         )
     );
     // The rest of the work goes on.
-    assert!(stdout(&out).contains("good.wasm: wasm-fixture 0.1.0"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("good.wasm: wasm-fixture 0.1.0"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]

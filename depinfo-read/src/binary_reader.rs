@@ -26,8 +26,8 @@ use object::read::ReadCache;
 use self::elf::find_elf;
 use self::macho::find_macho;
 use self::pe::find_pe;
-use self::wasm::find_wasm;
 pub use self::wasm::MAX_NESTING as MAX_WASM_NESTING;
+use self::wasm::find_wasm;
 
 /// Upper bounds on the work one file may cause.
 ///

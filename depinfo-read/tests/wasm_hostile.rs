@@ -122,12 +122,7 @@ struct Forged {
 fn forged() -> impl Strategy<Value = Forged> {
     (
         prop_oneof![Just(0u8), Just(1), Just(4), 0u8..16],
-        prop_oneof![
-            0u32..64,
-            Just(u32::MAX),
-            Just(2 << 30),
-            any::<u32>(),
-        ],
+        prop_oneof![0u32..64, Just(u32::MAX), Just(2 << 30), any::<u32>(),],
         prop_oneof![
             Just(None),
             Just(Some(".dep-v0")),
@@ -160,10 +155,9 @@ proptest! {
         let (result, peak) = testkit::peak_during(|| read_sections(&path));
         check_read(&path, bytes.starts_with(b"\0asm"), &result);
         // Only inflating can produce more than the file holds.
-        let inflated: usize = result
-            .as_ref()
-            .map(|r| r.bldinfo.as_ref().map_or(0, Vec::len) + r.dep_v0.as_ref().map_or(0, Vec::len))
-            .unwrap_or(0);
+        let inflated: usize = result.as_ref().map_or(0, |r| {
+            r.bldinfo.as_ref().map_or(0, Vec::len) + r.dep_v0.as_ref().map_or(0, Vec::len)
+        });
         prop_assert!(
             (peak as u64) <= SMALL_FILE_BOUND + 2 * inflated as u64 + 2 * bytes.len() as u64,
             "{peak} bytes for a {} byte file", bytes.len()

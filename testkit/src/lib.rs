@@ -94,9 +94,9 @@ mod zlib;
 pub use advisory_db::advisory_db;
 pub use api_answers::{answer_with_foreign, fleet_answers, fleet_api};
 pub use binaries::{
-    auditable_binary, auditable_sleeper, bldinfo_json_with_facts, dep_v0_json, elf_with_sections,
-    WasmPart, leb128, mach_o_with_sections, noise, pe_with_sections, plain_binary, sleep_binary,
-    wasm_component, wasm_module_with_sections, with_sections, with_sections_on,
+    WasmPart, auditable_binary, auditable_sleeper, bldinfo_json_with_facts, dep_v0_json,
+    elf_with_sections, leb128, mach_o_with_sections, noise, pe_with_sections, plain_binary,
+    sleep_binary, wasm_component, wasm_module_with_sections, with_sections, with_sections_on,
 };
 pub use browser::{Browser, Timing, chromium_path, file_url};
 pub use catalog_fleet::{
@@ -133,9 +133,9 @@ pub use tls::{
     Certificates, TlsPages, guide_certificate, openssl, self_signed_p256, wait_for_port,
 };
 pub use trickle::Trickle;
-pub use zlib::{inflate, zlib};
 /// The encoder the Wasm helpers use, for tests that assemble other shapes.
 pub use wasm_encoder;
+pub use zlib::{inflate, zlib};
 
 /// Asserts that `text` contains `part`, printing the whole text when it does not.
 #[track_caller]

@@ -380,7 +380,10 @@ Text.
             assert!(!native.runs_on_format(wasm));
         }
         for os in ["unknown", "none", "wasi", "emscripten"] {
-            assert!(with_os(&format!("os = [\"{os}\"]")).runs_on_format(wasm), "{os}");
+            assert!(
+                with_os(&format!("os = [\"{os}\"]")).runs_on_format(wasm),
+                "{os}"
+            );
         }
     }
 

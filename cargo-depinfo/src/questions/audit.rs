@@ -556,7 +556,10 @@ mod tests {
             ("wasm32-wasip1", (Some("wasi"), Some("wasm32"))),
             ("wasm32-wasip2", (Some("wasi"), Some("wasm32"))),
             ("wasm32-unknown-unknown", (Some("unknown"), Some("wasm32"))),
-            ("wasm32-unknown-emscripten", (Some("emscripten"), Some("wasm32"))),
+            (
+                "wasm32-unknown-emscripten",
+                (Some("emscripten"), Some("wasm32")),
+            ),
             ("wasm32v1-none", (Some("none"), Some("wasm32"))),
             ("unknown", (None, None)),
         ] {

@@ -274,13 +274,11 @@ impl<F: Read + Seek> Walk<'_, F> {
         }
         // Only names as short as ours are read; a longer one is skipped unread.
         if len > 8 {
-            return Ok(());
+            return self.count_header(self.pos - start);
         }
         let mut name = [0u8; 8];
         let name = &mut name[..usize::try_from(len).unwrap_or(8)];
-        self.reader
-            .read_exact(name)
-            .map_err(|e| self.io(&e))?;
+        self.reader.read_exact(name).map_err(|e| self.io(&e))?;
         self.pos += len;
         self.count_header(self.pos - start)?;
         if depth == 0 && name == b"linking" {
@@ -304,9 +302,7 @@ impl<F: Read + Seek> Walk<'_, F> {
         // Within the section limit and within the file (checked by the caller): this
         // allocation is bounded by both.
         let mut data = vec![0u8; usize::try_from(size).unwrap_or(usize::MAX)];
-        self.reader
-            .read_exact(&mut data)
-            .map_err(|e| self.io(&e))?;
+        self.reader.read_exact(&mut data).map_err(|e| self.io(&e))?;
         self.pos = end;
         if bldinfo {
             self.found.bldinfo = Some(data);
@@ -324,7 +320,9 @@ mod tests {
     use testkit::{WasmPart, leb128, wasm_component, wasm_module_with_sections, zlib};
 
     use super::MAX_NESTING;
-    use crate::binary_reader::{BinaryFormat, Limits, ReadError, read_sections, read_sections_with};
+    use crate::binary_reader::{
+        BinaryFormat, Limits, ReadError, read_sections, read_sections_with,
+    };
 
     const DEP: &[u8] = br#"{"packages":[],"format":1}"#;
     const BLD: &[u8] = br#"{"format":1}"#;
@@ -346,7 +344,10 @@ mod tests {
         TempFile(dir, path)
     }
 
-    fn read(bytes: &[u8]) -> Result<(Option<Vec<u8>>, Option<Vec<u8>>), ReadError> {
+    /// `.bldinfo` and `.dep-v0`, decompressed.
+    type Both = (Option<Vec<u8>>, Option<Vec<u8>>);
+
+    fn read(bytes: &[u8]) -> Result<Both, ReadError> {
         let path = temp(bytes);
         read_sections(&path).map(|raw| {
             assert_eq!(raw.format, BinaryFormat::Wasm);
@@ -358,7 +359,12 @@ mod tests {
     fn malformed(bytes: &[u8]) -> String {
         let path = temp(bytes);
         match read_sections(&path) {
-            Err(e @ ReadError::Malformed { format: BinaryFormat::Wasm, .. }) => {
+            Err(
+                e @ ReadError::Malformed {
+                    format: BinaryFormat::Wasm,
+                    ..
+                },
+            ) => {
                 let msg = e.to_string();
                 assert!(msg.starts_with(&path.display().to_string()), "{msg}");
                 assert!(!msg.contains('\n'), "{msg}");
@@ -467,7 +473,10 @@ mod tests {
         let path = temp(&bytes);
         let err = read_sections(&path).unwrap_err();
         assert!(matches!(err, ReadError::NotABinary { .. }), "{err}");
-        assert!(err.to_string().ends_with("not an ELF, Mach-O, PE or Wasm executable or library"));
+        assert!(
+            err.to_string()
+                .ends_with("not an ELF, Mach-O, PE or Wasm executable or library")
+        );
         // Nested in a component, the name means nothing.
         let component = wasm_component(&[WasmPart::Module(&bytes)]);
         assert_eq!(read(&component).unwrap().1, Some(DEP.to_vec()));
@@ -485,15 +494,23 @@ mod tests {
         );
         // A LEB128 of six bytes, and one whose fifth byte has bits past 32.
         let msg = malformed(&with(&[0, 0x80, 0x80, 0x80, 0x80, 0x80, 0]));
-        assert!(msg.ends_with("the LEB128 number at offset 9 is longer than 32 bits"), "{msg}");
+        assert!(
+            msg.ends_with("the LEB128 number at offset 9 is longer than 32 bits"),
+            "{msg}"
+        );
         malformed(&with(&[0, 0xff, 0xff, 0xff, 0xff, 0x1f]));
         // A LEB128 that the file cuts.
         let msg = malformed(&with(&[0, 0x80]));
-        assert!(msg.ends_with("truncated at offset 10: the file ends there"), "{msg}");
+        assert!(
+            msg.ends_with("truncated at offset 10: the file ends there"),
+            "{msg}"
+        );
         // A custom section name longer than its section.
         let msg = malformed(&with(&[0, 2, 9, b'x']));
         assert!(
-            msg.ends_with("the custom section name at offset 10 claims 9 bytes, past the end of its section"),
+            msg.ends_with(
+                "the custom section name at offset 10 claims 9 bytes, past the end of its section"
+            ),
             "{msg}"
         );
         // A nested module longer than the component section that holds it.
@@ -503,18 +520,33 @@ mod tests {
         component.truncate(last);
         component[9] -= 1; // The section size, one byte shorter: the module's last byte outside.
         let msg = malformed(&component);
-        assert!(msg.contains("past the end of its enclosing section"), "{msg}");
+        assert!(
+            msg.contains("past the end of its enclosing section"),
+            "{msg}"
+        );
         // An unknown section id, and a component section in a core module.
         let msg = malformed(&with(&[14, 0]));
-        assert!(msg.ends_with("unknown section id 14 at offset 8 of a core module"), "{msg}");
+        assert!(
+            msg.ends_with("unknown section id 14 at offset 8 of a core module"),
+            "{msg}"
+        );
         let msg = malformed(&[&b"\0asm\x0d\0\x01\0"[..], &[13, 0]].concat());
-        assert!(msg.ends_with("unknown section id 13 at offset 8 of a component"), "{msg}");
+        assert!(
+            msg.ends_with("unknown section id 13 at offset 8 of a component"),
+            "{msg}"
+        );
         // A module section that holds a component.
         let msg = malformed(&wasm_component(&[WasmPart::Module(&nested(0))]));
-        assert!(msg.ends_with("the core module section at offset 8 does not hold a core module"), "{msg}");
+        assert!(
+            msg.ends_with("the core module section at offset 8 does not hold a core module"),
+            "{msg}"
+        );
         // Another version.
         let msg = malformed(b"\0asm\x02\0\0\0");
-        assert!(msg.contains("unknown Wasm version and layer [02, 00, 00, 00]"), "{msg}");
+        assert!(
+            msg.contains("unknown Wasm version and layer [02, 00, 00, 00]"),
+            "{msg}"
+        );
         malformed(b"\0asm\x01\0");
     }
 
@@ -526,7 +558,10 @@ mod tests {
         bytes.extend([7]);
         bytes.extend_from_slice(b".dep-v0");
         let msg = malformed(&bytes);
-        assert!(msg.contains("claims 2147483648 bytes, past the end of the file"), "{msg}");
+        assert!(
+            msg.contains("claims 2147483648 bytes, past the end of the file"),
+            "{msg}"
+        );
         // Really that long (a sparse file): ours is over the section limit, before any read;
         // another name is skipped unread.
         for (name, ours) in [(&b".dep-v0"[..], true), (b"producer", false)] {
@@ -536,7 +571,10 @@ mod tests {
             bytes.extend_from_slice(&[name, b"\0"].concat()[..8]);
             let end = bytes.len() as u64 - 9 + (2 << 30);
             let path = temp(&bytes);
-            let file = std::fs::OpenOptions::new().write(true).open(&*path).unwrap();
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(&*path)
+                .unwrap();
             file.set_len(end).unwrap();
             drop(file);
             let result = read_sections(&path);
@@ -546,7 +584,11 @@ mod tests {
             } else {
                 let raw = result.unwrap();
                 assert!(raw.is_empty());
-                assert!(raw.bytes_read < 64 << 10, "skipped, not read: {}", raw.bytes_read);
+                assert!(
+                    raw.bytes_read < 64 << 10,
+                    "skipped, not read: {}",
+                    raw.bytes_read
+                );
             }
         }
         let mut bytes = b"\0asm\x01\0\0\0\0".to_vec();
@@ -554,7 +596,10 @@ mod tests {
         bytes.extend([7]);
         bytes.extend_from_slice(b".dep-v0");
         let path = temp(&bytes);
-        let file = std::fs::OpenOptions::new().write(true).open(&*path).unwrap();
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&*path)
+            .unwrap();
         file.set_len(bytes.len() as u64 - 8 + (2 << 30)).unwrap();
         drop(file);
         let err = read_sections(&path).unwrap_err();
@@ -584,7 +629,11 @@ mod tests {
         let path = temp(&bytes);
         let err = read_sections_with(&path, &limits).unwrap_err();
         assert!(matches!(err, ReadError::TooLarge { .. }), "{err}");
-        assert!(err.to_string().contains("the Wasm section headers is 65537 bytes"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("the Wasm section headers is 65537 bytes"),
+            "{err}"
+        );
     }
 
     #[test]

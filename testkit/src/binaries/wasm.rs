@@ -5,8 +5,8 @@
 use std::borrow::Cow;
 
 use wasm_encoder::{
-    CodeSection, Component, CustomSection, ExportKind, ExportSection, Function,
-    FunctionSection, Instruction, Module, RawSection, TypeSection, ValType,
+    CodeSection, Component, CustomSection, ExportKind, ExportSection, Function, FunctionSection,
+    Instruction, Module, RawSection, TypeSection, ValType,
 };
 
 /// A core module exporting `answer: () -> i32` (it returns 42), with the custom sections
@@ -53,14 +53,8 @@ pub fn wasm_component(parts: &[WasmPart<'_>]) -> Vec<u8> {
     let mut component = Component::new();
     for part in parts {
         match *part {
-            WasmPart::Module(bytes) => component.section(&RawSection {
-                id: 1,
-                data: bytes,
-            }),
-            WasmPart::Component(bytes) => component.section(&RawSection {
-                id: 4,
-                data: bytes,
-            }),
+            WasmPart::Module(bytes) => component.section(&RawSection { id: 1, data: bytes }),
+            WasmPart::Component(bytes) => component.section(&RawSection { id: 4, data: bytes }),
             WasmPart::Custom(name, data) => component.section(&CustomSection {
                 name: Cow::Borrowed(name),
                 data: Cow::Borrowed(data),
