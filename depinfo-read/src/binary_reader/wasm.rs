@@ -43,7 +43,8 @@ impl Kind {
     fn of(version: [u8; 4]) -> Option<Kind> {
         match version {
             [1, 0, 0, 0] => Some(Kind::Module),
-            // Version 0x0d, layer 1: the component model's binary format since 2023.
+            // Version 0x0d, layer 1: the component model's binary format, as wasm-tools and
+            // wasm-encoder write it.
             [0x0d, 0, 1, 0] => Some(Kind::Component),
             _ => None,
         }
@@ -169,19 +170,21 @@ impl<F: Read + Seek> Walk<'_, F> {
     fn leb_u32(&mut self, end: End) -> Result<u32, Problem> {
         let start = self.pos;
         let mut value: u32 = 0;
-        for i in 0..5 {
+        for shift in [0, 7, 14, 21] {
             let b = self.byte(end)?;
-            if i == 4 && b & 0xf0 != 0 {
-                return Err(Problem::Malformed(format!(
-                    "the LEB128 number at offset {start} is longer than 32 bits"
-                )));
-            }
-            value |= u32::from(b & 0x7f) << (7 * i);
+            value |= u32::from(b & 0x7f) << shift;
             if b & 0x80 == 0 {
                 return Ok(value);
             }
         }
-        unreachable!("the fifth byte has no continuation bit, checked above")
+        // The fifth byte holds bits 28 to 31: no continuation, nothing above them.
+        let b = self.byte(end)?;
+        if b & 0xf0 != 0 {
+            return Err(Problem::Malformed(format!(
+                "the LEB128 number at offset {start} is longer than 32 bits"
+            )));
+        }
+        Ok(value | u32::from(b) << 28)
     }
 
     /// Counts header bytes against the header limit.
@@ -221,7 +224,7 @@ impl<F: Read + Seek> Walk<'_, F> {
             }
             self.count_header(body - start)?;
             match (id, kind) {
-                (0, _) => self.custom(body_end, depth)?,
+                (0, _) => self.custom(body_end, depth == 0 && kind == Kind::Module)?,
                 (1, Kind::Component) => self.nested(Kind::Module, start, body_end, depth + 1)?,
                 (4, Kind::Component) => {
                     self.nested(Kind::Component, start, body_end, depth + 1)?;
@@ -261,7 +264,8 @@ impl<F: Read + Seek> Walk<'_, F> {
     }
 
     /// A custom section whose body ends at `end`: its name, and its bytes when it is ours.
-    fn custom(&mut self, end: u64, depth: u32) -> Result<(), Problem> {
+    /// `top_module`: the section is one of the file's own, and the file a core module.
+    fn custom(&mut self, end: u64, top_module: bool) -> Result<(), Problem> {
         let start = self.pos;
         let len = u64::from(self.leb_u32(End {
             at: end,
@@ -281,7 +285,7 @@ impl<F: Read + Seek> Walk<'_, F> {
         self.reader.read_exact(name).map_err(|e| self.io(&e))?;
         self.pos += len;
         self.count_header(self.pos - start)?;
-        if depth == 0 && name == b"linking" {
+        if top_module && name == b"linking" {
             self.object_file = true;
         }
         let Some(label) = our_section(name) else {
@@ -499,6 +503,14 @@ mod tests {
             "{msg}"
         );
         malformed(&with(&[0, 0xff, 0xff, 0xff, 0xff, 0x1f]));
+        // The largest 32-bit size is read whole, and is past the end.
+        let msg = malformed(&with(&[0, 0xff, 0xff, 0xff, 0xff, 0x0f]));
+        assert!(
+            msg.ends_with(
+                "section 0 at offset 8 claims 4294967295 bytes, past the end of the file"
+            ),
+            "{msg}"
+        );
         // A LEB128 that the file cuts.
         let msg = malformed(&with(&[0, 0x80]));
         assert!(
