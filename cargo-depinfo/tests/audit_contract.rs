@@ -36,6 +36,17 @@
 //!   about an ELF file); `cargo depinfo audit` reported it before this test found the
 //!   difference.
 //!
+//! WebAssembly (issue 23): a real module built by Debian's rustc
+//! (`tests/fixtures/wasm-debian-rustc`), a module and a component assembled with wasm-encoder
+//! (the dependency list in a nested core module of a nested component), and a module with
+//! build-info's data for `wasm32-wasip1`, against a database of their own: the same IDs as
+//! `cargo audit bin`, but for one documented difference. cargo-audit 0.22 takes a Wasm file to
+//! run on the `unknown` and `none` systems only, so an advisory limited to `wasi` is not
+//! run). And cargo-audit reads a component only up to the end of its first nested core module
+//! (auditable-extract 0.3.5 stops at the first `End` payload, a nested one included): a list in
+//! a later module is "No dependency information found" to it, and read by us (checked below).
+//! Both lists are printed (`--nocapture`).
+//!
 //! cargo-audit and cargo-auditable are installed by scripts/test-all.sh; the test fails, with
 //! that hint, when they are missing.
 
@@ -249,7 +260,12 @@ fn git(dir: &Path, args: &[&str]) {
 
 /// Writes the database as a git repository committed a day ago.
 fn write_db(db: &Path) {
-    for (path, text) in advisories() {
+    write_db_of(db, advisories());
+}
+
+/// Writes a database of these advisories as a git repository committed a day ago.
+fn write_db_of(db: &Path, advisories: Vec<(String, String)>) {
+    for (path, text) in advisories {
         let path = db.join("crates").join(path);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, text).unwrap();
@@ -755,4 +771,231 @@ fn generated_version_ranges_are_judged_as_cargo_audit_judges_them() {
         affected > BINARIES * ADVISORIES / 10 && affected < BINARIES * ADVISORIES * 9 / 10,
         "{affected}"
     );
+}
+
+/// The Wasm database: advisories about the crates of `tests/fixtures/wasm-debian-rustc`'s
+/// dependency list.
+fn wasm_advisories() -> Vec<(String, String)> {
+    vec![
+        // itoa 1.0.18 is below the fix: affected everywhere.
+        advisory("RUSTSEC-2099-0101", "itoa", "", "patched = [\">= 1.0.19\"]"),
+        // memchr 2.8.3 is the fix: not affected.
+        advisory(
+            "RUSTSEC-2099-0102",
+            "memchr",
+            "",
+            "patched = [\">= 2.8.3\"]",
+        ),
+        // Native systems only: no Wasm file runs there.
+        advisory(
+            "RUSTSEC-2099-0103",
+            "memchr",
+            "[affected]\nos = [\"linux\", \"windows\", \"macos\"]",
+            "patched = []",
+        ),
+        // `wasm32-unknown-unknown` and `wasm32v1-none`'s systems: a Wasm file of unknown
+        // target may run there.
+        advisory(
+            "RUSTSEC-2099-0104",
+            "itoa",
+            "[affected]\nos = [\"unknown\"]",
+            "patched = []",
+        ),
+        advisory(
+            "RUSTSEC-2099-0105",
+            "smallvec",
+            "[affected]\nos = [\"none\"]",
+            "patched = []",
+        ),
+        // WASI only: the documented difference (cargo-audit does not run Wasm on WASI).
+        advisory(
+            "RUSTSEC-2099-0106",
+            "fnv",
+            "[affected]\nos = [\"wasi\"]",
+            "patched = []",
+        ),
+        // Another architecture: affected where the target is not known.
+        advisory(
+            "RUSTSEC-2099-0107",
+            "itoa",
+            "[affected]\narch = [\"x86_64\"]",
+            "patched = []",
+        ),
+        // The Wasm architecture: affected.
+        advisory(
+            "RUSTSEC-2099-0108",
+            "smallvec",
+            "[affected]\narch = [\"wasm32\"]",
+            "patched = [\">= 1.16.6\"]",
+        ),
+        advisory(
+            "RUSTSEC-2099-0109",
+            "fnv",
+            "informational = \"unmaintained\"",
+            "patched = []",
+        ),
+        // A crate from git is not the crates.io crate of that name.
+        advisory("RUSTSEC-2099-0110", "fx-git", "", "patched = []"),
+        // Withdrawn: never reported.
+        advisory(
+            "RUSTSEC-2099-0111",
+            "smallvec",
+            "withdrawn = \"2099-02-01\"",
+            "patched = []",
+        ),
+    ]
+}
+
+/// `tests/fixtures/wasm-debian-rustc`: the real module and its dependency list.
+fn wasm_fixture() -> (PathBuf, String) {
+    let dir = testkit::workspace_root().join("tests/fixtures/wasm-debian-rustc");
+    let json = std::fs::read_to_string(dir.join("dep-v0.json")).unwrap();
+    (dir.join("wasm-fixture.wasm"), json)
+}
+
+#[test]
+fn the_advisories_on_wasm_modules_and_components_equal_cargo_audits_but_for_wasi() {
+    use testkit::{WasmPart, wasm_component, wasm_module_with_sections, zlib};
+
+    let scratch = Scratch::new("audit-contract-wasm");
+    let db = scratch.join("db");
+    write_db_of(&db, wasm_advisories());
+    let bin = scratch.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let (real, json) = wasm_fixture();
+    let dep = zlib(json.as_bytes());
+    let module = bin.join("assembled.wasm");
+    std::fs::write(&module, wasm_module_with_sections(&[(".dep-v0", &dep)])).unwrap();
+    // The list in the first core module of a nested component: cargo-audit stops reading at
+    // the end of the first nested module (auditable-extract 0.3.5 returns at the first `End`
+    // payload of wasmparser's `parse_all`, nested ones included), so the list must come
+    // before it for cargo-audit to see it. Where it comes later, see `late` below.
+    let component = bin.join("component.wasm");
+    let inner = wasm_component(&[
+        WasmPart::Module(&wasm_module_with_sections(&[(".dep-v0", &dep)])),
+        WasmPart::Module(&wasm_module_with_sections(&[])),
+    ]);
+    std::fs::write(
+        &component,
+        wasm_component(&[
+            WasmPart::Component(&inner),
+            WasmPart::Module(&wasm_module_with_sections(&[("producers", b"\0")])),
+        ]),
+    )
+    .unwrap();
+    // build-info's data as our build.rs would embed it for `wasm32-wasip1`.
+    let bldinfo = r#"{"format":1,"program":"wasm-fixture","version":"0.1.0","revision":"unknown","branch":"unknown","tag":"","commit_time":"unknown","build_user":"unknown","build_date":"2026-12-01T00:00:00Z","rust_version":"1.95.0","rust_commit":"unknown","rust_channel":"stable","host":"x86_64-unknown-linux-gnu","target":"wasm32-wasip1","profile":"release","opt_level":"3","modified":false,"features":[],"graph":"exact","packages":[{"name":"fnv","version":"1.0.7","source":"crates.io","direct":true},{"name":"fx-git","version":"0.1.0","source":"git","direct":true},{"name":"itoa","version":"1.0.18","source":"crates.io","direct":true},{"name":"memchr","version":"2.8.3","source":"crates.io","direct":true},{"name":"smallvec","version":"1.16.5","source":"crates.io","direct":true},{"name":"wasm-fixture","version":"0.1.0","source":"local","root":true,"dependencies":[0,1,2,3,4]}]}"#;
+    let wasip1 = bin.join("wasip1.wasm");
+    std::fs::write(
+        &wasip1,
+        wasm_module_with_sections(&[(".bldinfo", &zlib(bldinfo.as_bytes())), (".dep-v0", &dep)]),
+    )
+    .unwrap();
+    let wasi_only = set(&[("vulnerability", "0106")]);
+    let untargeted = set(&[
+        ("vulnerability", "0101"),
+        ("vulnerability", "0104"),
+        ("vulnerability", "0105"),
+        ("vulnerability", "0106"),
+        ("vulnerability", "0107"),
+        ("vulnerability", "0108"),
+        ("unmaintained", "0109"),
+    ]);
+    let cases = [
+        Case {
+            bin: real,
+            target: None,
+            expected: untargeted.clone(),
+        },
+        Case {
+            bin: module,
+            target: None,
+            expected: untargeted.clone(),
+        },
+        Case {
+            bin: component,
+            target: None,
+            expected: untargeted,
+        },
+        Case {
+            bin: wasip1,
+            // What build-info's data says, given to cargo-audit.
+            target: Some(("wasi", "wasm32")),
+            expected: set(&[
+                ("vulnerability", "0101"),
+                ("vulnerability", "0106"),
+                ("vulnerability", "0108"),
+                ("unmaintained", "0109"),
+            ]),
+        },
+    ];
+    let show = |found: &Found| {
+        found
+            .iter()
+            .map(|(kind, id)| format!("{id} ({kind})"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut wrong = Vec::new();
+    for case in &cases {
+        let theirs = theirs(&scratch, &db, &case.bin, case.target);
+        let (ours, targets) = ours(&scratch, &db, &case.bin);
+        let name = case.bin.file_name().unwrap().to_string_lossy();
+        eprintln!(
+            "{name}:\n  cargo depinfo audit: {}\n  cargo audit bin:     {}",
+            show(&ours),
+            show(&theirs)
+        );
+        let theirs_expected: Found = case.expected.difference(&wasi_only).cloned().collect();
+        if theirs != theirs_expected {
+            wrong.push(format!(
+                "{name}: cargo-audit's {theirs:?}, expected {theirs_expected:?}"
+            ));
+        }
+        if ours != case.expected {
+            wrong.push(format!(
+                "{name}: ours {ours:?}, expected {:?}",
+                case.expected
+            ));
+        }
+        if targets != [case.bin.display().to_string()] {
+            wrong.push(format!("{name}: targets {targets:?}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+
+    // The list in the second core module of a component: we read it, cargo-audit finds none
+    // (the second documented difference).
+    let late_dir = scratch.join("late");
+    std::fs::create_dir_all(&late_dir).unwrap();
+    let late = late_dir.join("late.wasm");
+    std::fs::write(
+        &late,
+        wasm_component(&[
+            WasmPart::Module(&wasm_module_with_sections(&[("producers", b"\0")])),
+            WasmPart::Module(&wasm_module_with_sections(&[(".dep-v0", &dep)])),
+        ]),
+    )
+    .unwrap();
+    let (ours_late, _) = ours(&scratch, &db, &late);
+    assert_eq!(ours_late, cases[0].expected);
+    let home = scratch.join("cargo-home-theirs");
+    let out = testkit::run(
+        Command::new(cargo_audit_exe())
+            .current_dir(&*scratch)
+            .env("CARGO_HOME", &home)
+            .args(["audit", "--db"])
+            .arg(&db)
+            .args(["--no-fetch", "--no-yanked", "--json", "bin"])
+            .arg(&late),
+        LIMIT,
+    );
+    eprintln!(
+        "late.wasm:\n  cargo depinfo audit: {}\n  cargo audit bin:     exit {:?}, {}",
+        show(&ours_late),
+        out.status.code(),
+        stderr(&out).trim()
+    );
+    assert_eq!(out.status.code(), Some(2));
+    testkit::assert_contains(&stderr(&out), "No dependency information found");
 }

@@ -274,7 +274,7 @@ fn a_class_file_and_an_mz_text_file_in_a_scanned_directory_are_skipped() {
         assert_eq!(
             err.to_string(),
             format!(
-                "{}: not an ELF, Mach-O or PE executable or library",
+                "{}: not an ELF, Mach-O, PE or Wasm executable or library",
                 path.display()
             )
         );

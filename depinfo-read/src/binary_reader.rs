@@ -1,7 +1,9 @@
-//! Reads the raw `.bldinfo` and `.dep-v0` sections out of ELF, Mach-O and PE files.
+//! Reads the raw `.bldinfo` and `.dep-v0` sections out of ELF, Mach-O, PE and WebAssembly
+//! files.
 //!
 //! Only the headers and the two sections are read, through [`object::read::ReadCache`] over
-//! the open file: never the whole file, never the symbol table (the high-level
+//! the open file (Wasm: section headers walked with a small buffer, bodies skipped by seeking):
+//! never the whole file, never the symbol table (the high-level
 //! `object::File::parse` reads both symbol tables, megabytes on an unstripped binary). Every
 //! size that comes from the file is checked against [`Limits`] before anything is allocated,
 //! and the zlib streams are inflated with a cap, so a hostile file costs at most a few MiB.
@@ -15,6 +17,7 @@ use std::rc::Rc;
 mod elf;
 mod macho;
 mod pe;
+mod wasm;
 
 use buildinfo::section::{BUILD_INFO, DEP_V0};
 use object::macho as macho_format;
@@ -23,6 +26,8 @@ use object::read::ReadCache;
 use self::elf::find_elf;
 use self::macho::find_macho;
 use self::pe::find_pe;
+pub use self::wasm::MAX_NESTING as MAX_WASM_NESTING;
+use self::wasm::find_wasm;
 
 /// Upper bounds on the work one file may cause.
 ///
@@ -34,6 +39,10 @@ use self::pe::find_pe;
 /// a small file costs little whatever it claims. With the defaults that is 9 MiB at worst;
 /// a real binary costs kilobytes plus its two sections. Non-regular files (FIFOs, devices,
 /// sockets) are refused before they are opened for reading.
+///
+/// A Wasm file costs at most its two sections, compressed and inflated, plus an 8 KiB read
+/// buffer: its section headers are walked, not kept, and count against `max_header_size`;
+/// components nest at most [`MAX_WASM_NESTING`] levels deep.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Limits {
@@ -46,8 +55,8 @@ pub struct Limits {
     /// ten times the largest real programs).
     pub max_decompressed_size: usize,
     /// Largest header table (ELF section headers, the ELF section-name table, Mach-O load
-    /// commands, the PE section table) read, in bytes (default 1 MiB; real ones are a few
-    /// KiB).
+    /// commands, the PE section table, all the section headers of a Wasm file) read, in bytes
+    /// (default 1 MiB; real ones are a few KiB).
     pub max_header_size: u64,
 }
 
@@ -72,15 +81,18 @@ pub enum BinaryFormat {
     MachO,
     /// PE/COFF (Windows).
     Pe,
+    /// WebAssembly: a core module or a component.
+    Wasm,
 }
 
 impl BinaryFormat {
-    /// `ELF`, `Mach-O` or `PE`.
+    /// `ELF`, `Mach-O`, `PE` or `Wasm`.
     pub const fn as_str(self) -> &'static str {
         match self {
             BinaryFormat::Elf => "ELF",
             BinaryFormat::MachO => "Mach-O",
             BinaryFormat::Pe => "PE",
+            BinaryFormat::Wasm => "Wasm",
         }
     }
 }
@@ -124,9 +136,9 @@ pub enum ReadError {
         /// The I/O error.
         source: io::Error,
     },
-    /// The file is not an ELF, Mach-O or PE executable or library (object files are not:
-    /// they are not what runs, and a build leaves thousands of them).
-    #[error("{}: not an ELF, Mach-O or PE executable or library", path.display())]
+    /// The file is not an ELF, Mach-O, PE or Wasm executable or library (object files are
+    /// not: they are not what runs, and a build leaves thousands of them).
+    #[error("{}: not an ELF, Mach-O, PE or Wasm executable or library", path.display())]
     NotABinary {
         /// The file.
         path: PathBuf,
@@ -221,15 +233,21 @@ impl<'a> Found<'a> {
     /// read: every read is kept by the cache, so a thousand duplicates within the limits
     /// would otherwise cost a thousand sections.
     fn slot(&mut self, name: &[u8]) -> Option<(&'static str, &mut Option<&'a [u8]>)> {
-        let (label, slot) = if name == BUILD_INFO.as_bytes() {
-            (BUILD_INFO, &mut self.bldinfo)
-        } else if name == DEP_V0.as_bytes() {
-            (DEP_V0, &mut self.dep_v0)
+        let label = our_section(name)?;
+        let slot = if label == BUILD_INFO {
+            &mut self.bldinfo
         } else {
-            return None;
+            &mut self.dep_v0
         };
         slot.is_none().then_some((label, slot))
     }
+}
+
+/// The name of a section we read (`.bldinfo` or `.dep-v0`) when `name` is one of them.
+fn our_section(name: &[u8]) -> Option<&'static str> {
+    [BUILD_INFO, DEP_V0]
+        .into_iter()
+        .find(|ours| name == ours.as_bytes())
 }
 
 /// What went wrong while walking headers, before the path is attached.
@@ -294,16 +312,11 @@ pub fn read_sections_with(path: &Path, limits: &Limits) -> Result<RawSections, R
         });
     }
     let counter = Rc::new(Cell::new(4));
-    let cache = ReadCache::new(CountingFile {
+    let counting = CountingFile {
         file,
         read: Rc::clone(&counter),
-    });
-    let found = match format {
-        BinaryFormat::Elf => find_elf(&cache, limits),
-        BinaryFormat::MachO => find_macho(&cache, magic, limits),
-        BinaryFormat::Pe => find_pe(&cache, limits),
-    }
-    .map_err(|p| match p {
+    };
+    let problem = |p| match p {
         Problem::NotABinary => ReadError::NotABinary {
             path: path.to_owned(),
         },
@@ -318,15 +331,34 @@ pub fn read_sections_with(path: &Path, limits: &Limits) -> Result<RawSections, R
             size,
             limit,
         },
-    })?;
-    let bldinfo = found
-        .bldinfo
-        .map(|data| inflate(path, BUILD_INFO, data, limits))
-        .transpose()?;
-    let dep_v0 = found
-        .dep_v0
-        .map(|data| inflate(path, DEP_V0, data, limits))
-        .transpose()?;
+    };
+    let inflate_both = |bldinfo: Option<&[u8]>, dep_v0: Option<&[u8]>| {
+        Ok::<_, ReadError>((
+            bldinfo
+                .map(|data| inflate(path, BUILD_INFO, data, limits))
+                .transpose()?,
+            dep_v0
+                .map(|data| inflate(path, DEP_V0, data, limits))
+                .transpose()?,
+        ))
+    };
+    let (bldinfo, dep_v0) = match format {
+        BinaryFormat::Wasm => {
+            // No header table to cache: the walk reads section headers one after the other.
+            let found = find_wasm(counting, size, limits).map_err(problem)?;
+            inflate_both(found.bldinfo.as_deref(), found.dep_v0.as_deref())?
+        }
+        BinaryFormat::Elf | BinaryFormat::MachO | BinaryFormat::Pe => {
+            let cache = ReadCache::new(counting);
+            let found = match format {
+                BinaryFormat::Elf => find_elf(&cache, limits),
+                BinaryFormat::MachO => find_macho(&cache, magic, limits),
+                _ => find_pe(&cache, limits),
+            }
+            .map_err(problem)?;
+            inflate_both(found.bldinfo, found.dep_v0)?
+        }
+    };
     Ok(RawSections {
         format,
         bldinfo,
@@ -341,6 +373,7 @@ fn detect(magic: [u8; 4]) -> Option<BinaryFormat> {
     match magic {
         [0x7f, b'E', b'L', b'F'] => Some(BinaryFormat::Elf),
         [b'M', b'Z', _, _] => Some(BinaryFormat::Pe),
+        [0, b'a', b's', b'm'] => Some(BinaryFormat::Wasm),
         _ if matches!(
             be,
             macho_format::MH_MAGIC

@@ -1167,3 +1167,60 @@ fn links_in_a_process_root_resolve_inside_that_root() {
     assert!(!text.contains("9.9.9"), "{text}");
     assert!(!text.contains("rust_mod_replaced_info{"), "{text}");
 }
+
+/// WebAssembly files under `--path` (issue 23): the real module built by Debian's rustc and a
+/// component with build-info's data are installed binaries like any other, and a hostile one
+/// stops none of the rest.
+#[test]
+fn wasm_files_under_path_are_installed_binaries() {
+    use testkit::{WasmPart, wasm_component, wasm_module_with_sections};
+
+    let scratch = Scratch::new("exporter-wasm");
+    let dir = scratch.path().canonicalize().unwrap();
+    let bin = dir.join("wasm");
+    std::fs::create_dir_all(&bin).unwrap();
+    let real = bin.join("fixture.wasm");
+    std::fs::copy(
+        workspace_root().join("tests/fixtures/wasm-debian-rustc/wasm-fixture.wasm"),
+        &real,
+    )
+    .unwrap();
+    let component = bin.join("svc.wasm");
+    std::fs::write(
+        &component,
+        wasm_component(&[WasmPart::Module(&wasm_module_with_sections(&[(
+            ".bldinfo",
+            &zlib(&bldinfo_json("wasm-svc", "main")),
+        )]))]),
+    )
+    .unwrap();
+    // Claims a 2 GiB section in a few bytes.
+    std::fs::write(
+        bin.join("lying.wasm"),
+        b"\0asm\x01\0\0\0\0\x80\x80\x80\x80\x08\x07.dep-v0",
+    )
+    .unwrap();
+    let (_exporter, addr) = start_exporter(&["--path", bin.to_str().unwrap()]);
+    let text = metrics_when(&addr, "the Wasm files", |t| t.contains("svc.wasm"));
+    let p = |path: &Path| path.display().to_string();
+    assert_contains(
+        &text,
+        &format!(
+            "rust_process_info{{container_id=\"\",exe=\"{}\",pod_uid=\"\",program=\"wasm-fixture\",revision=\"unknown\",state=\"installed\",systemd_unit=\"\",version=\"0.1.0\"}} 0\n",
+            p(&real)
+        ),
+    );
+    let svc = lines_for(&text, "rust_process_info", &p(&component));
+    assert_eq!(svc.len(), 1, "{text}");
+    for part in [
+        "program=\"wasm-svc\"",
+        "state=\"installed\"",
+        "version=\"1.0.0\"",
+    ] {
+        assert!(svc[0].contains(part), "{part}: {}", svc[0]);
+    }
+    assert!(svc[0].ends_with("} 0"), "{}", svc[0]);
+    // The hostile file has no series, and did not stop the others.
+    assert!(!text.contains("lying.wasm"), "{text}");
+    testkit::check_metrics(&text);
+}

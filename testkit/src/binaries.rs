@@ -5,11 +5,14 @@
 //!   `objcopy` (binutils): a full-size, really linked ELF file;
 //! - [`elf_with_sections`], [`mach_o_with_sections`] and [`pe_with_sections`] write a small
 //!   linked binary byte by byte, with nothing but the headers a reader needs and the sections
-//!   asked for: every format on every host, no tool needed.
+//!   asked for: every format on every host, no tool needed;
+//! - [`wasm_module_with_sections`] and [`wasm_component`] assemble WebAssembly with the
+//!   `wasm-encoder` crate.
 
 mod elf;
 mod mach_o;
 mod pe;
+mod wasm;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -18,6 +21,7 @@ use std::time::Duration;
 pub use elf::elf_with_sections;
 pub use mach_o::mach_o_with_sections;
 pub use pe::pe_with_sections;
+pub use wasm::{WasmPart, leb128, wasm_component, wasm_module_with_sections};
 
 use crate::child::{run, stderr};
 use crate::zlib::zlib;

@@ -20,7 +20,9 @@
 //! - [`check_metrics`], [`check_rules`], [`test_rules`]: the real `promtool`, never skipped.
 //! - [`elf_with_sections`], [`mach_o_with_sections`], [`pe_with_sections`]: small linked
 //!   binaries with chosen sections, written byte by byte; [`with_sections`] adds sections to a
-//!   real system binary with `objcopy`.
+//!   real system binary with `objcopy`; [`wasm_module_with_sections`] and [`wasm_component`]:
+//!   WebAssembly modules and components assembled with `wasm-encoder` (re-exported as
+//!   [`wasm_encoder`]).
 //! - [`Scratch`], [`copy_fixture`], [`cargo`], [`git`]: fixture projects under
 //!   `tests/fixtures`, built for real in a shared target directory.
 //! - [`build_fleet`], [`start_fleet`], [`start_prometheus`], [`start_victoria_metrics`],
@@ -93,9 +95,9 @@ mod zlib;
 pub use advisory_db::advisory_db;
 pub use api_answers::{answer_with_foreign, fleet_answers, fleet_api};
 pub use binaries::{
-    auditable_binary, auditable_sleeper, bldinfo_json_with_facts, dep_v0_json, elf_with_sections,
-    mach_o_with_sections, noise, pe_with_sections, plain_binary, sleep_binary, with_sections,
-    with_sections_on,
+    WasmPart, auditable_binary, auditable_sleeper, bldinfo_json_with_facts, dep_v0_json,
+    elf_with_sections, leb128, mach_o_with_sections, noise, pe_with_sections, plain_binary,
+    sleep_binary, wasm_component, wasm_module_with_sections, with_sections, with_sections_on,
 };
 pub use browser::{Browser, Timing, chromium_path, file_url};
 pub use catalog_fleet::{
@@ -132,6 +134,8 @@ pub use tls::{
     Certificates, TlsPages, guide_certificate, openssl, self_signed_p256, wait_for_port,
 };
 pub use trickle::Trickle;
+/// The encoder the Wasm helpers use, for tests that assemble other shapes.
+pub use wasm_encoder;
 pub use zlib::{inflate, zlib};
 
 /// Asserts that `text` contains `part`, printing the whole text when it does not.

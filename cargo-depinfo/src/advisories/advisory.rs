@@ -261,8 +261,15 @@ impl Advisory {
     /// an ELF file on any other. It decides where the binary's target is not known, as
     /// cargo-audit does for `cargo audit bin` since rustsec#812: a Windows-only advisory is not
     /// about an ELF program.
+    ///
+    /// A Wasm file runs on the `target_os` of Rust's Wasm targets: `unknown`
+    /// (`wasm32-unknown-unknown`), `none` (`wasm32v1-none`), `wasi` (`wasm32-wasip1`,
+    /// `wasm32-wasip2`) and `emscripten`. cargo-audit 0.22 admits only `unknown` and `none`
+    /// for Wasm, so a WASI-only advisory is reported here and not by `cargo audit bin`: it is
+    /// about exactly the programs Wasm files are.
     pub fn runs_on_format(&self, format: depinfo_read::binary_reader::BinaryFormat) -> bool {
         const APPLE: [&str; 5] = ["ios", "macos", "tvos", "visionos", "watchos"];
+        const WASM: [&str; 4] = ["emscripten", "none", "unknown", "wasi"];
         self.os.is_empty()
             || self.os.iter().any(|os| match format {
                 depinfo_read::binary_reader::BinaryFormat::Pe => os == "windows",
@@ -270,6 +277,7 @@ impl Advisory {
                 depinfo_read::binary_reader::BinaryFormat::Elf => {
                     os != "windows" && !APPLE.contains(&os.as_str())
                 }
+                depinfo_read::binary_reader::BinaryFormat::Wasm => WASM.contains(&os.as_str()),
                 // A format this rule does not know yet: it cannot rule the advisory out.
                 _ => true,
             })
@@ -364,6 +372,19 @@ Text.
         assert!(
             mixed.runs_on_format(elf) && mixed.runs_on_format(pe) && !mixed.runs_on_format(macho)
         );
+        // A Wasm file runs on no operating system of a native format, and on the `target_os`
+        // of Rust's Wasm targets.
+        let wasm = depinfo_read::binary_reader::BinaryFormat::Wasm;
+        assert!(any.runs_on_format(wasm));
+        for native in [&apple, &unix, &mixed] {
+            assert!(!native.runs_on_format(wasm));
+        }
+        for os in ["unknown", "none", "wasi", "emscripten"] {
+            assert!(
+                with_os(&format!("os = [\"{os}\"]")).runs_on_format(wasm),
+                "{os}"
+            );
+        }
     }
 
     #[test]

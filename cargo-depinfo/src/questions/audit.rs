@@ -151,7 +151,7 @@ pub fn target_os_arch(triple: &str) -> (Option<&'static str>, Option<&'static st
         "powerpc64" | "powerpc64le" => Some("powerpc64"),
         "powerpc" => Some("powerpc"),
         "s390x" => Some("s390x"),
-        "wasm32" => Some("wasm32"),
+        "wasm32" | "wasm32v1" => Some("wasm32"),
         "wasm64" => Some("wasm64"),
         "loongarch64" => Some("loongarch64"),
         "sparc64" => Some("sparc64"),
@@ -161,7 +161,23 @@ pub fn target_os_arch(triple: &str) -> (Option<&'static str>, Option<&'static st
         _ => None,
     };
     let has = |part: &str| triple.split('-').skip(1).any(|p| p == part);
-    let os = if has("android") || has("androideabi") {
+    let wasm = matches!(arch, Some("wasm32" | "wasm64"));
+    let os = if wasm {
+        // Rust's Wasm targets: `wasm32-wasip1`, `wasm32-wasip2` and `wasm32-wasi` are `wasi`;
+        // `wasm32-unknown-unknown` is `unknown`; `wasm32v1-none` is `none`.
+        let os_part = triple.split('-').next_back().unwrap_or("");
+        if os_part.starts_with("wasi") {
+            Some("wasi")
+        } else if has("emscripten") {
+            Some("emscripten")
+        } else if has("none") {
+            Some("none")
+        } else if triple.split('-').count() == 3 && os_part == "unknown" {
+            Some("unknown")
+        } else {
+            None
+        }
+    } else if has("android") || has("androideabi") {
         Some("android")
     } else if has("linux") {
         Some("linux")
@@ -537,7 +553,14 @@ mod tests {
             ("armv7-linux-androideabi", (Some("android"), Some("arm"))),
             ("aarch64-apple-ios", (Some("ios"), Some("aarch64"))),
             ("x86_64-unknown-freebsd", (Some("freebsd"), Some("x86_64"))),
-            ("wasm32-wasip1", (None, Some("wasm32"))),
+            ("wasm32-wasip1", (Some("wasi"), Some("wasm32"))),
+            ("wasm32-wasip2", (Some("wasi"), Some("wasm32"))),
+            ("wasm32-unknown-unknown", (Some("unknown"), Some("wasm32"))),
+            (
+                "wasm32-unknown-emscripten",
+                (Some("emscripten"), Some("wasm32")),
+            ),
+            ("wasm32v1-none", (Some("none"), Some("wasm32"))),
             ("unknown", (None, None)),
         ] {
             assert_eq!(target_os_arch(triple), want, "{triple}");
