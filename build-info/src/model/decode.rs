@@ -112,6 +112,9 @@ struct RawPackage<'a> {
     git_url: Option<String>,
     #[serde(default)]
     git_commit: Option<String>,
+    // Added within format 1: another registry's URL, for `registry` packages only.
+    #[serde(default)]
+    registry_url: Option<String>,
 }
 
 /// `.bldinfo`: its format, its package entries and, flattened beside them, the facts.
@@ -162,6 +165,7 @@ fn graph(raw: Vec<RawPackage<'_>>, section: &'static str) -> Result<Graph, Decod
             version: p.version,
             source,
             git,
+            registry_url: non_empty(p.registry_url).filter(|_| source == Source::Registry),
             checksum: non_empty(p.checksum),
             kind,
             direct: p.direct,
@@ -240,6 +244,13 @@ fn overlay(extras: Vec<RawPackage<'_>>, mut base: Graph) -> Result<Graph, Decode
                 non_empty(extra.git_commit.clone()),
             ) {
                 p.git = Some(GitOrigin { url, commit });
+            }
+            // A registry URL says where a `registry` package came from; on any other source
+            // it would contradict `.dep-v0`, and is ignored.
+            if p.source == Source::Registry
+                && let Some(url) = non_empty(extra.registry_url.clone())
+            {
+                p.registry_url = Some(url);
             }
         }
         if !matched {

@@ -234,7 +234,7 @@ fn git_origin(detail: &str) -> Option<GitOrigin> {
 }
 
 /// Drops credentials, query and fragment from a URL given as scheme and the rest.
-fn sanitize_url(scheme: &str, rest: &str) -> String {
+pub(super) fn sanitize_url(scheme: &str, rest: &str) -> String {
     let rest = rest.split(['?', '#']).next().unwrap_or("");
     if scheme == "file://" {
         // A local repository: its path says where the build machine keeps things.

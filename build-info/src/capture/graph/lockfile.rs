@@ -67,6 +67,50 @@ pub(super) fn full_git_commit(t: &PackageText, origin: &GitOrigin, lock: &Checks
     }
 }
 
+/// Whether a Cargo.lock `source` is crates.io's index (git or sparse): the rule
+/// [`checksum_for`] already tells the two registries apart by.
+fn is_crates_io(source: &str) -> bool {
+    source.contains("crates.io")
+}
+
+/// The URL of the registry a [`Source::Registry`] package came from, from its Cargo.lock
+/// `source` (cargo tree prints only the registry's name): a sparse index keeps its `sparse+`
+/// prefix, a git index is its plain URL (`registry+` removed), as `[registries]` in cargo's
+/// configuration names them; credentials, query and fragment are removed, and a `file://`
+/// index keeps only its last path component. `None` when Cargo.lock names no such registry
+/// for this name and version, or several.
+pub(super) fn registry_url_for(t: &PackageText, lock: &Checksums) -> Option<String> {
+    if t.source != Source::Registry {
+        return None;
+    }
+    let mut urls = lock
+        .get(&(t.name.clone(), t.version.clone()))
+        .into_iter()
+        .flatten()
+        .filter(|(s, _)| !is_crates_io(s))
+        .filter_map(|(s, _)| registry_url(s));
+    let first = urls.next()?;
+    // Two other registries with this name and version: no way to tell which one it was.
+    urls.all(|u| u == first).then_some(first)
+}
+
+/// A Cargo.lock registry `source` as the URL [`registry_url_for`] gives; `None` for sources
+/// that are not registries.
+pub(super) fn registry_url(source: &str) -> Option<String> {
+    let (prefix, url) = if let Some(url) = source.strip_prefix("sparse+") {
+        ("sparse+", url)
+    } else {
+        ("", source.strip_prefix("registry+")?)
+    };
+    // A URL never holds whitespace or control characters; whatever does is not one.
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return None;
+    }
+    let scheme_end = url.find("://")? + 3;
+    let clean = super::cargo_tree::sanitize_url(&url[..scheme_end], &url[scheme_end..]);
+    Some(format!("{prefix}{clean}"))
+}
+
 pub(super) fn checksum_for(t: &PackageText, checksums: &Checksums) -> Option<String> {
     if !matches!(t.source, Source::CratesIo | Source::Registry) {
         return None;
@@ -83,7 +127,7 @@ pub(super) fn checksum_for(t: &PackageText, checksums: &Checksums) -> Option<Str
             // The same name and version from several registries: crates.io's index URL names it.
             let want_crates_io = t.source == Source::CratesIo;
             many.iter()
-                .find(|(s, _)| s.contains("crates.io") == want_crates_io)
+                .find(|(s, _)| is_crates_io(s) == want_crates_io)
                 .map(|(_, c)| c.clone())
         }
     }
