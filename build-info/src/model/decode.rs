@@ -354,4 +354,32 @@ mod tests {
             assert!(err.starts_with(&want), "{json}: {err}");
         }
     }
+
+    proptest::proptest! {
+        /// Any `registry_url` a `.bldinfo` entry carries: no panic, and it reaches the graph on
+        /// a `registry` package only (whatever the entry says, `.dep-v0` classifies).
+        #[test]
+        fn a_registry_url_lands_on_registry_packages_only(
+            source in proptest::sample::select(vec!["crates.io", "registry", "git", "local"]),
+            url in "\\PC{0,80}",
+            complete in proptest::bool::ANY,
+        ) {
+            let dep_v0 = format!(
+                r#"{{"packages":[{{"name":"app","version":"0.1.0","source":"local","dependencies":[1],"root":true}},{{"name":"x","version":"1.0.0","source":"{source}"}}],"format":1}}"#
+            );
+            let url_json = serde_json::to_string(&url).unwrap();
+            let entries = if complete {
+                format!(r#"[{{"name":"app","version":"0.1.0","source":"local","dependencies":[1],"root":true}},{{"name":"x","version":"1.0.0","source":"{source}","registry_url":{url_json}}}]"#)
+            } else {
+                format!(r#"[{{"name":"x","version":"1.0.0","registry_url":{url_json}}}]"#)
+            };
+            let bldinfo = format!(r#"{{"format":1,"packages":{entries}}}"#);
+            let sections = decode_sections(Some(dep_v0.as_bytes()), Some(bldinfo.as_bytes()))
+                .unwrap()
+                .unwrap();
+            let x = &sections.graph.packages[1];
+            let want = (source == "registry" && !url.is_empty()).then_some(url.as_str());
+            proptest::prop_assert_eq!(x.registry_url.as_deref(), want);
+        }
+    }
 }

@@ -239,6 +239,8 @@ pub(super) fn sanitize_url(scheme: &str, rest: &str) -> String {
     if scheme == "file://" {
         // A local repository: its path says where the build machine keeps things.
         let last = rest.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+        // Nor does a user name belong in it.
+        let last = last.rsplit_once('@').map_or(last, |(_, l)| l);
         return format!("file://{last}");
     }
     let (authority, path) = match rest.find('/') {

@@ -132,3 +132,91 @@ pub(super) fn checksum_for(t: &PackageText, checksums: &Checksums) -> Option<Str
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::graph::cargo_tree::parse_package;
+    use crate::capture::graph::lockfile_checksums;
+
+    const LOCK: &str = "version = 4\n\n\
+        [[package]]\nname = \"itoa\"\nversion = \"1.0.18\"\n\
+        source = \"registry+https://example.invalid/crates.io-index\"\nchecksum = \"aa\"\n\n\
+        [[package]]\nname = \"itoa\"\nversion = \"1.0.18\"\n\
+        source = \"sparse+https://user:token@example.invalid/second/index/?x=1#frag\"\nchecksum = \"bb\"\n\n\
+        [[package]]\nname = \"gix\"\nversion = \"0.1.0\"\n\
+        source = \"registry+file:///home/builder/registries/third-index\"\nchecksum = \"cc\"\n\n\
+        [[package]]\nname = \"twice\"\nversion = \"1.0.0\"\n\
+        source = \"sparse+https://one.example.invalid/index/\"\nchecksum = \"dd\"\n\n\
+        [[package]]\nname = \"twice\"\nversion = \"1.0.0\"\n\
+        source = \"sparse+https://two.example.invalid/index/\"\nchecksum = \"ee\"\n";
+
+    fn url(tree_line: &str) -> Option<String> {
+        let text = parse_package(tree_line).unwrap();
+        registry_url_for(&text, &lockfile_checksums(LOCK))
+    }
+
+    #[test]
+    fn another_registrys_url_comes_from_cargo_lock_without_credentials_or_paths() {
+        // cargo tree names another registry by its name only; Cargo.lock has its URL.
+        assert_eq!(
+            url("itoa v1.0.18 (registry `second`)").as_deref(),
+            Some("sparse+https://example.invalid/second/index/")
+        );
+        // A git index on the build machine's disk: its name, never its path.
+        assert_eq!(
+            url("gix v0.1.0 (registry `third`)").as_deref(),
+            Some("file://third-index")
+        );
+        // crates.io's own package of the same name and version has no registry URL.
+        assert_eq!(url("itoa v1.0.18"), None);
+        // Two other registries with one name and version: not known which.
+        assert_eq!(url("twice v1.0.0 (registry `one`)"), None);
+        // Not in Cargo.lock at all.
+        assert_eq!(url("absent v1.0.0 (registry `one`)"), None);
+    }
+
+    #[test]
+    fn registry_sources_are_told_from_the_rest() {
+        for (source, want) in [
+            ("sparse+https://h.invalid/i/", Some("sparse+https://h.invalid/i/")),
+            ("registry+https://h.invalid/i.git", Some("https://h.invalid/i.git")),
+            ("registry+ssh://git@h.invalid:22/i.git", Some("ssh://h.invalid:22/i.git")),
+            ("git+https://h.invalid/r.git#0123", None),
+            ("path+file:///w/a", None),
+            ("registry+no-scheme", None),
+            ("sparse+https://h.invalid/a b/", None),
+            ("sparse+https://h.invalid/\u{7}/", None),
+        ] {
+            assert_eq!(registry_url(source).as_deref(), want, "{source}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Whatever Cargo.lock says: no panic, never longer than the source, never a user
+        /// name, password or token, never a `file://` path, and only registry sources give one.
+        #[test]
+        fn registry_urls_never_carry_credentials_or_paths(
+            kind in proptest::sample::select(vec!["sparse+", "registry+", "git+", "path+", ""]),
+            scheme in proptest::sample::select(vec!["https://", "http://", "ssh://", "file://", ""]),
+            user in "[a-z]{0,6}(:[a-zA-Z0-9]{1,12})?@",
+            rest in "[a-zA-Z0-9./:@?#%+_ -]{0,40}",
+        ) {
+            let source = format!("{kind}{scheme}{user}{rest}");
+            let got = registry_url(&source);
+            if !matches!(kind, "sparse+" | "registry+") {
+                proptest::prop_assert!(got.is_none(), "{source} -> {got:?}");
+            }
+            if let Some(url) = got {
+                proptest::prop_assert!(url.len() <= source.len(), "{source} -> {url}");
+                let authority = url.split("://").nth(1).unwrap_or("");
+                let authority = authority.split('/').next().unwrap_or("");
+                proptest::prop_assert!(!authority.contains('@'), "{source} -> {url}");
+                proptest::prop_assert!(!url.contains(['?', '#', ' ']), "{source} -> {url}");
+                if scheme == "file://" {
+                    proptest::prop_assert!(!url.trim_start_matches("sparse+").trim_start_matches("file://").contains('/'), "{source} -> {url}");
+                }
+            }
+        }
+    }
+}
