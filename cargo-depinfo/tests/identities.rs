@@ -315,7 +315,9 @@ fn git_repository(scratch: &Path) -> (PathBuf, String) {
 
 /// The fixture's binary and the port of its second registry (which its purl names).
 fn build_fixture(scratch: &Path, name: &str) -> (PathBuf, u16) {
-    let crates_io = SparseRegistry::from_cache(&["itoa"]);
+    // crates.io's packages at this workspace's locked versions (itoa, and buildinfo's own
+    // miniz_oxide and adler2), so that the SBOM names the same versions on every machine.
+    let crates_io = SparseRegistry::from_lockfile(&testkit::workspace_root().join("Cargo.lock"));
     let second = second_registry(scratch);
     let (repo, commit) = git_repository(scratch);
     let index = second.index_url();
