@@ -6,8 +6,8 @@ mod audit;
 mod cyclonedx;
 mod html;
 mod json;
-pub(crate) mod purl;
 pub(crate) mod prometheus;
+pub(crate) mod purl;
 mod sarif;
 mod text;
 

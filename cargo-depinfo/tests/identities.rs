@@ -279,7 +279,13 @@ fn second_registry(scratch: &Path) -> SparseRegistry {
     let file = scratch.join(format!("{package}.crate"));
     run_ok(
         Command::new("tar")
-            .args(["--sort=name", "--owner=0", "--group=0", "--mtime=@0", "-czf"])
+            .args([
+                "--sort=name",
+                "--owner=0",
+                "--group=0",
+                "--mtime=@0",
+                "-czf",
+            ])
             .arg(&file)
             .arg("-C")
             .arg(&sources)
@@ -347,7 +353,11 @@ fn build_fixture(scratch: &Path, name: &str) -> (PathBuf, u16) {
 }
 
 fn inspect_cyclonedx(binary: &Path) -> String {
-    let out = run_ok(Command::new(BIN).args(["inspect", "--format", "cyclonedx"]).arg(binary));
+    let out = run_ok(
+        Command::new(BIN)
+            .args(["inspect", "--format", "cyclonedx"])
+            .arg(binary),
+    );
     stdout(&out)
 }
 
@@ -388,21 +398,106 @@ fn every_kind_of_source_gets_its_own_identity() {
         // The advisories of crates.io's crate of this name name it `pkg:cargo/NAME`.
         let advisory = format!("pkg:cargo/{}", encode(name));
         let matched = purl.is_some_and(|p| same_package(p, &advisory));
-        assert_eq!(matched, source == "crates.io", "{name} ({source}): {purl:?}");
-        seen.insert(name.to_owned(), (source, purl.map(str::to_owned), property(c, "cargo:identity")));
+        assert_eq!(
+            matched,
+            source == "crates.io",
+            "{name} ({source}): {purl:?}"
+        );
+        seen.insert(
+            name.to_owned(),
+            (
+                source,
+                purl.map(str::to_owned),
+                property(c, "cargo:identity"),
+            ),
+        );
     }
-    let at = |n: &str| seen.get(n).unwrap_or_else(|| panic!("{n} missing: {seen:?}"));
+    let at = |n: &str| {
+        seen.get(n)
+            .unwrap_or_else(|| panic!("{n} missing: {seen:?}"))
+    };
     assert_eq!(at("itoa").1.as_deref(), Some("pkg:cargo/itoa@1.0.18"));
-    assert_eq!((at("time").0.as_str(), at("time").1.as_deref()), ("local", None));
+    assert_eq!(
+        (at("time").0.as_str(), at("time").1.as_deref()),
+        ("local", None)
+    );
     assert!(at("time").2.as_deref().unwrap().starts_with("path crate"));
     assert_eq!(at(name).1, None, "the program itself is a path crate");
     let hyper = at("hyper").1.as_deref().unwrap();
-    assert!(hyper.starts_with("pkg:cargo/hyper@0.14.9?vcs_url=git%2Bfile:%2F%2Fhyper.git%40"), "{hyper}");
+    assert!(
+        hyper.starts_with("pkg:cargo/hyper@0.14.9?vcs_url=git%2Bfile:%2F%2Fhyper.git%40"),
+        "{hyper}"
+    );
     let smallvec = at("smallvec").1.as_deref().unwrap();
     assert_eq!(
         smallvec,
-        format!("pkg:cargo/smallvec@0.6.9?repository_url=sparse%2Bhttp:%2F%2F127.0.0.1:{port}%2Findex%2F")
+        format!(
+            "pkg:cargo/smallvec@0.6.9?repository_url=sparse%2Bhttp:%2F%2F127.0.0.1:{port}%2Findex%2F"
+        )
     );
     // No path of the build machine anywhere in the SBOM.
     assert!(!bom.contains(scratch.to_str().unwrap()), "{bom}");
+}
+
+/// A plain cargo-auditable binary knows each package's source kind only: its git and other
+/// registry packages get no purl (never a crates.io one), and the SBOM says what is missing.
+#[test]
+fn a_cargo_auditable_binary_gives_no_crates_io_purl_to_what_is_not_from_crates_io() {
+    let dir = Scratch::new("identities-auditable");
+    let bin = dir.join("app");
+    let json = testkit::dep_v0_json(
+        ("app", "0.1.0", "local"),
+        &[
+            ("itoa", "1.0.18", "crates.io"),
+            ("time", "0.1.45", "local"),
+            ("hyper", "0.14.9", "git"),
+            ("smallvec", "0.6.9", "registry"),
+        ],
+    );
+    testkit::auditable_binary(&bin, &json);
+    let v: serde_json::Value = serde_json::from_str(&inspect_cyclonedx(&bin)).unwrap();
+    let mut got: Vec<(String, Option<String>, Option<String>)> = Vec::new();
+    for c in v["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain([&v["metadata"]["component"]])
+    {
+        let identity = c["properties"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "cargo:identity")
+            .map(|p| p["value"].as_str().unwrap().to_owned());
+        let purl = c["purl"].as_str().map(str::to_owned);
+        let name = c["name"].as_str().unwrap().to_owned();
+        let advisory = format!("pkg:cargo/{name}");
+        assert_eq!(
+            purl.as_deref().is_some_and(|p| same_package(p, &advisory)),
+            name == "itoa",
+            "{name}: {purl:?}"
+        );
+        got.push((name, purl, identity));
+    }
+    let path = "path crate (a workspace member or path dependency): no public identity, no purl";
+    let want = [
+        (
+            "hyper",
+            None,
+            Some("git dependency, repository and commit not recorded: no purl"),
+        ),
+        ("itoa", Some("pkg:cargo/itoa@1.0.18"), None),
+        (
+            "smallvec",
+            None,
+            Some("registry other than crates.io, its URL not recorded: no purl"),
+        ),
+        ("time", None, Some(path)),
+        ("app", None, Some(path)),
+    ];
+    let want: Vec<(String, Option<String>, Option<String>)> = want
+        .iter()
+        .map(|(n, p, i)| ((*n).to_owned(), p.map(str::to_owned), i.map(str::to_owned)))
+        .collect();
+    assert_eq!(got, want);
 }

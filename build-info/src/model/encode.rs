@@ -150,7 +150,10 @@ impl BuildFacts {
         out.push_str(",\"packages\":[");
         let extras = graph.packages.iter().filter_map(|p| {
             let checksum = p.checksum.as_deref().filter(|_| checksums);
-            let registry_url = p.registry_url.as_ref().filter(|_| p.source == Source::Registry);
+            let registry_url = p
+                .registry_url
+                .as_ref()
+                .filter(|_| p.source == Source::Registry);
             (p.direct || p.git.is_some() || checksum.is_some() || registry_url.is_some())
                 .then_some((p, checksum, registry_url))
         });

@@ -273,7 +273,10 @@ mod tests {
         assert_eq!(program.get("purl"), None);
         assert_eq!(program["bom-ref"], "app@0.1.0");
         assert_eq!(program["properties"][1]["name"], "cargo:identity");
-        assert_eq!(program["properties"][1]["value"], crate::render::purl::LOCAL);
+        assert_eq!(
+            program["properties"][1]["value"],
+            crate::render::purl::LOCAL
+        );
         assert_eq!(v["components"][0]["purl"], "pkg:cargo/serde@1.0.219");
         assert_eq!(v["components"][1]["scope"], "excluded");
         assert_eq!(

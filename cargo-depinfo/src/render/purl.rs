@@ -69,7 +69,8 @@ pub fn identity_note(p: &Package) -> Option<&'static str> {
 }
 
 /// The phrase for a path crate.
-pub const LOCAL: &str = "path crate (a workspace member or path dependency): no public identity, no purl";
+pub const LOCAL: &str =
+    "path crate (a workspace member or path dependency): no public identity, no purl";
 /// The phrase for a git package whose repository and commit the binary does not carry.
 pub const GIT_UNRECORDED: &str = "git dependency, repository and commit not recorded: no purl";
 /// The phrase for a git package from a repository on the build machine's disk.
@@ -140,7 +141,11 @@ mod tests {
         assert_eq!(purl(&git), None);
         assert_eq!(identity_note(&git), Some(GIT_UNRECORDED));
         git.git_url = Some("https://example.invalid/log.git".into());
-        assert_eq!(purl(&git), None, "a repository without its commit pins nothing");
+        assert_eq!(
+            purl(&git),
+            None,
+            "a repository without its commit pins nothing"
+        );
         git.git_commit = Some("0123456789abcdef0123456789abcdef01234567".into());
         assert_eq!(
             purl(&git).unwrap(),

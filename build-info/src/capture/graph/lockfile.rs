@@ -179,9 +179,18 @@ mod tests {
     #[test]
     fn registry_sources_are_told_from_the_rest() {
         for (source, want) in [
-            ("sparse+https://h.invalid/i/", Some("sparse+https://h.invalid/i/")),
-            ("registry+https://h.invalid/i.git", Some("https://h.invalid/i.git")),
-            ("registry+ssh://git@h.invalid:22/i.git", Some("ssh://h.invalid:22/i.git")),
+            (
+                "sparse+https://h.invalid/i/",
+                Some("sparse+https://h.invalid/i/"),
+            ),
+            (
+                "registry+https://h.invalid/i.git",
+                Some("https://h.invalid/i.git"),
+            ),
+            (
+                "registry+ssh://git@h.invalid:22/i.git",
+                Some("ssh://h.invalid:22/i.git"),
+            ),
             ("git+https://h.invalid/r.git#0123", None),
             ("path+file:///w/a", None),
             ("registry+no-scheme", None),
