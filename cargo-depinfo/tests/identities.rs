@@ -10,6 +10,7 @@
 //! specification's own examples (tests/purl-spec/examples.json, source and commit named there).
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -55,7 +56,7 @@ fn encode(s: &str) -> String {
         if b.is_ascii_alphanumeric() || b".-_~:".contains(&b) {
             out.push(char::from(b));
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            let _ = write!(out, "%{b:02X}");
         }
     }
     out
@@ -165,10 +166,7 @@ fn canonical(p: &Purl) -> String {
         let pairs: Vec<String> = p
             .qualifiers
             .iter()
-            .map(|(k, v)| {
-                // A list of checksums keeps its commas' encoding, as the examples show.
-                format!("{k}={}", encode(v))
-            })
+            .map(|(k, v)| format!("{k}={}", encode(v)))
             .collect();
         out.push('?');
         out.push_str(&pairs.join("&"));
