@@ -317,7 +317,8 @@ fn git_repository(scratch: &Path) -> (PathBuf, String) {
     (bare, commit)
 }
 
-/// The fixture's binary and the port of its second registry (which its purl names).
+/// The fixture's binary and the port of its second registry (which its purl names). The
+/// second registry is named with a user name in its URL, which never reaches the binary.
 fn build_fixture(scratch: &Path, name: &str) -> (PathBuf, u16) {
     // crates.io's packages at this workspace's locked versions (itoa, and buildinfo's own
     // miniz_oxide and adler2), so that the SBOM names the same versions on every machine.
@@ -338,7 +339,9 @@ fn build_fixture(scratch: &Path, name: &str) -> (PathBuf, u16) {
         &[
             ("@GIT_URL@", &format!("file://{}", repo.display())),
             ("@GIT_REV@", &commit),
-            ("@SECOND_INDEX@", &index),
+            // A user name in the URL, as a registry's token may be given (cargo refuses a
+            // password there): Cargo.lock keeps it, the binary must not.
+            ("@SECOND_INDEX@", &index.replace("http://", "http://user@")),
         ],
     );
     let home = FreshHome::new(&crates_io);
@@ -347,6 +350,11 @@ fn build_fixture(scratch: &Path, name: &str) -> (PathBuf, u16) {
     run_ok(home.cargo(&ws).arg("fetch"));
     run_ok(home.cargo(&ws).args(["build", "--offline"]));
     drop((crates_io, second));
+    let lock = std::fs::read_to_string(ws.join("Cargo.lock")).unwrap();
+    assert!(
+        lock.contains(&format!("sparse+http://user@127.0.0.1:{port}/index/")),
+        "{lock}"
+    );
     (testkit::binary("debug", name), port)
 }
 
@@ -433,8 +441,9 @@ fn every_kind_of_source_gets_its_own_identity() {
             "pkg:cargo/smallvec@0.6.9?repository_url=sparse%2Bhttp:%2F%2F127.0.0.1:{port}%2Findex%2F"
         )
     );
-    // No path of the build machine anywhere in the SBOM.
+    // No path of the build machine anywhere in the SBOM, and no user name from a URL.
     assert!(!bom.contains(scratch.to_str().unwrap()), "{bom}");
+    assert!(!bom.contains("user@"), "{bom}");
 }
 
 /// A plain cargo-auditable binary knows each package's source kind only: its git and other
