@@ -30,8 +30,9 @@ fi
 # unprivileged user; python3 runs a binary from a memfd there and in
 # cargo-depinfo/tests/dashboard.rs (which also scrapes depinfo-exporter: nextest --workspace
 # builds it first); bash checks the generated completion script and groff renders the
-# generated man pages (cargo-depinfo/tests/cli.rs).
-for tool in objcopy:binutils script:util-linux setpriv:util-linux python3:python3 git:git openssl:openssl curl:curl jq:jq bash:bash groff:groff-base; do
+# generated man pages (cargo-depinfo/tests/cli.rs); GNU tar packs the second registry's crate
+# of cargo-depinfo/tests/identities.rs (and the build_script bench's generated crates).
+for tool in objcopy:binutils script:util-linux setpriv:util-linux python3:python3 git:git openssl:openssl curl:curl jq:jq bash:bash groff:groff-base tar:tar; do
     command -v "${tool%%:*}" >/dev/null 2>&1 || {
         apt-get update -qq
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${tool##*:}" >/dev/null

@@ -51,6 +51,7 @@ mod tests {
             Package {
                 direct: true,
                 kind: DependencyKind::Build,
+                registry_url: Some("sparse+https://example.invalid/index/".into()),
                 ..Package::new("mac\"ro", "0.1.0-rc.1+meta", Source::Registry)
             },
             Package {
@@ -114,6 +115,7 @@ mod tests {
         for p in &mut graph.packages {
             p.checksum = None;
             p.git = None;
+            p.registry_url = None;
         }
         assert_eq!(back, graph);
     }

@@ -59,6 +59,9 @@ pub struct Package {
     pub git_url: Option<String>,
     /// Commit of a git package, when known.
     pub git_commit: Option<String>,
+    /// Index URL of the registry a `registry` package came from, when known (`.bldinfo`
+    /// written by buildinfo since issue 23; see FORMAT.md).
+    pub registry_url: Option<String>,
     /// Indices of this package's dependencies in [`Inventory::packages`].
     pub dependencies: Vec<usize>,
 }
@@ -76,6 +79,7 @@ impl From<buildinfo::model::Package> for Package {
             checksum: p.checksum,
             git_url,
             git_commit,
+            registry_url: p.registry_url,
             dependencies: p.dependencies,
         }
     }

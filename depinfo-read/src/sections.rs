@@ -185,4 +185,25 @@ mod tests {
         assert_eq!(build.features, ["a", "b"]);
         assert_eq!(build.revision, "unknown");
     }
+
+    #[test]
+    fn another_registrys_url_reaches_the_package_of_that_source_only() {
+        let dep_v0 = r#"{"packages":[{"name":"app","version":"0.1.0","source":"local","dependencies":[1,2],"root":true},{"name":"priv","version":"1.0.0","source":"registry"},{"name":"serde","version":"1.0.219","source":"crates.io"}],"format":1}"#;
+        let raw = RawSections {
+            format: crate::binary_reader::BinaryFormat::Elf,
+            bldinfo: Some(br#"{"format":1,"packages":[{"name":"priv","version":"1.0.0","registry_url":"sparse+https://example.invalid/index/"},{"name":"serde","version":"1.0.219","registry_url":"sparse+https://example.invalid/index/"}]}"#.to_vec()),
+            dep_v0: Some(dep_v0.as_bytes().to_vec()),
+            bytes_read: 0,
+        };
+        let inv = decode(&raw, Path::new("bin")).unwrap().unwrap();
+        assert_eq!(
+            inv.packages[1].registry_url.as_deref(),
+            Some("sparse+https://example.invalid/index/")
+        );
+        // `.dep-v0` says serde is crates.io's: a registry URL on it is ignored.
+        assert_eq!(inv.packages[2].registry_url, None);
+        // cargo-auditable's section alone knows the source kind only.
+        let alone = decode_dep_v0(dep_v0.as_bytes(), Path::new("bin")).unwrap();
+        assert!(alone.packages.iter().all(|p| p.registry_url.is_none()));
+    }
 }

@@ -112,6 +112,9 @@ struct RawPackage<'a> {
     git_url: Option<String>,
     #[serde(default)]
     git_commit: Option<String>,
+    // Added within format 1: another registry's URL, for `registry` packages only.
+    #[serde(default)]
+    registry_url: Option<String>,
 }
 
 /// `.bldinfo`: its format, its package entries and, flattened beside them, the facts.
@@ -162,6 +165,7 @@ fn graph(raw: Vec<RawPackage<'_>>, section: &'static str) -> Result<Graph, Decod
             version: p.version,
             source,
             git,
+            registry_url: non_empty(p.registry_url).filter(|_| source == Source::Registry),
             checksum: non_empty(p.checksum),
             kind,
             direct: p.direct,
@@ -240,6 +244,13 @@ fn overlay(extras: Vec<RawPackage<'_>>, mut base: Graph) -> Result<Graph, Decode
                 non_empty(extra.git_commit.clone()),
             ) {
                 p.git = Some(GitOrigin { url, commit });
+            }
+            // A registry URL says where a `registry` package came from; on any other source
+            // it would contradict `.dep-v0`, and is ignored.
+            if p.source == Source::Registry
+                && let Some(url) = non_empty(extra.registry_url.clone())
+            {
+                p.registry_url = Some(url);
             }
         }
         if !matched {
@@ -341,6 +352,34 @@ mod tests {
                 .to_string();
             let want = format!("section .bldinfo: not the expected JSON format: {start}");
             assert!(err.starts_with(&want), "{json}: {err}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Any `registry_url` a `.bldinfo` entry carries: no panic, and it reaches the graph on
+        /// a `registry` package only (whatever the entry says, `.dep-v0` classifies).
+        #[test]
+        fn a_registry_url_lands_on_registry_packages_only(
+            source in proptest::sample::select(vec!["crates.io", "registry", "git", "local"]),
+            url in "\\PC{0,80}",
+            complete in proptest::bool::ANY,
+        ) {
+            let dep_v0 = format!(
+                r#"{{"packages":[{{"name":"app","version":"0.1.0","source":"local","dependencies":[1],"root":true}},{{"name":"x","version":"1.0.0","source":"{source}"}}],"format":1}}"#
+            );
+            let url_json = serde_json::to_string(&url).unwrap();
+            let entries = if complete {
+                format!(r#"[{{"name":"app","version":"0.1.0","source":"local","dependencies":[1],"root":true}},{{"name":"x","version":"1.0.0","source":"{source}","registry_url":{url_json}}}]"#)
+            } else {
+                format!(r#"[{{"name":"x","version":"1.0.0","registry_url":{url_json}}}]"#)
+            };
+            let bldinfo = format!(r#"{{"format":1,"packages":{entries}}}"#);
+            let sections = decode_sections(Some(dep_v0.as_bytes()), Some(bldinfo.as_bytes()))
+                .unwrap()
+                .unwrap();
+            let x = &sections.graph.packages[1];
+            let want = (source == "registry" && !url.is_empty()).then_some(url.as_str());
+            proptest::prop_assert_eq!(x.registry_url.as_deref(), want);
         }
     }
 }

@@ -119,8 +119,8 @@ impl Graph {
 
 impl BuildFacts {
     /// The uncompressed JSON of `.bldinfo` (see FORMAT.md): these facts and, for `graph`'s
-    /// packages, only what `.dep-v0` cannot hold (direct, git origin, and the checksum when
-    /// `checksums` is on), keyed by name and version.
+    /// packages, only what `.dep-v0` cannot hold (direct, git origin, another registry's URL,
+    /// and the checksum when `checksums` is on), keyed by name and version.
     pub fn to_bldinfo_json(&self, graph: &Graph, checksums: bool) -> String {
         let mut out = String::with_capacity(512 + 80 * graph.packages.len());
         let _ = write!(out, "{{\"format\":{}", section::BUILD_INFO_FORMAT);
@@ -150,9 +150,14 @@ impl BuildFacts {
         out.push_str(",\"packages\":[");
         let extras = graph.packages.iter().filter_map(|p| {
             let checksum = p.checksum.as_deref().filter(|_| checksums);
-            (p.direct || p.git.is_some() || checksum.is_some()).then_some((p, checksum))
+            let registry_url = p
+                .registry_url
+                .as_ref()
+                .filter(|_| p.source == Source::Registry);
+            (p.direct || p.git.is_some() || checksum.is_some() || registry_url.is_some())
+                .then_some((p, checksum, registry_url))
         });
-        separated(&mut out, extras, |out, (p, checksum)| {
+        separated(&mut out, extras, |out, (p, checksum, registry_url)| {
             out.push_str("{\"name\":");
             json_str(out, &p.name);
             out.push_str(",\"version\":");
@@ -169,6 +174,10 @@ impl BuildFacts {
                 json_str(out, &g.url);
                 out.push_str(",\"git_commit\":");
                 json_str(out, &g.commit);
+            }
+            if let Some(url) = registry_url {
+                out.push_str(",\"registry_url\":");
+                json_str(out, url);
             }
             out.push('}');
         });

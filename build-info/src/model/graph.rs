@@ -23,6 +23,11 @@ pub struct Package {
     pub source: Source,
     /// For git packages.
     pub git: Option<GitOrigin>,
+    /// For packages from a registry other than crates.io ([`Source::Registry`]): the
+    /// registry's index URL as cargo's configuration names it (`sparse+https://host/index/`,
+    /// or a git index's plain URL), credentials, query and fragment removed; a `file://` URL
+    /// keeps only its last path component. `None` when not known.
+    pub registry_url: Option<String>,
     /// SHA-256 from Cargo.lock, for registry packages.
     pub checksum: Option<String>,
     /// Runtime or build-only.
@@ -44,6 +49,7 @@ impl Package {
             version: version.into(),
             source,
             git: None,
+            registry_url: None,
             checksum: None,
             kind: DependencyKind::Runtime,
             direct: false,

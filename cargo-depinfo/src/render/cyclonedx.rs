@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 use serde::ser::{SerializeSeq as _, Serializer};
 
-use super::purl::purl;
+use super::purl::{identity_note, purl};
 use depinfo_read::inventory::{Inventory, Kind, Package};
 
 #[derive(Serialize)]
@@ -120,6 +120,12 @@ impl<'a> Component<'a> {
             properties.push(Property {
                 name: "cargo:git_commit",
                 value: commit,
+            });
+        }
+        if let Some(note) = identity_note(p) {
+            properties.push(Property {
+                name: "cargo:identity",
+                value: note,
             });
         }
         Component {
@@ -295,7 +301,15 @@ mod tests {
     fn cyclonedx_has_purls_and_edges() {
         let v: Value = serde_json::from_str(&cyclonedx(&sample(), CycloneDxVersion::V1_5)).unwrap();
         assert_eq!(v["specVersion"], "1.5");
-        assert_eq!(v["metadata"]["component"]["purl"], "pkg:cargo/app@0.1.0");
+        // The program is a path crate: no purl, and the SBOM says why (issue 23).
+        let program = &v["metadata"]["component"];
+        assert_eq!(program.get("purl"), None);
+        assert_eq!(program["bom-ref"], "app@0.1.0");
+        assert_eq!(program["properties"][1]["name"], "cargo:identity");
+        assert_eq!(
+            program["properties"][1]["value"],
+            crate::render::purl::LOCAL
+        );
         assert_eq!(v["components"][0]["purl"], "pkg:cargo/serde@1.0.219");
         assert_eq!(v["components"][1]["scope"], "excluded");
         assert_eq!(

@@ -363,6 +363,7 @@ fn from_graph(graph: &Graph, manifest: &Path, name: &str, version: &str) -> Inve
             checksum: g.checksum.clone(),
             git_url: g.git.as_ref().map(|o| o.url.clone()),
             git_commit: g.git.as_ref().map(|o| o.commit.clone()),
+            registry_url: g.registry_url.clone(),
             dependencies: g.dependencies.clone(),
         })
         .collect();

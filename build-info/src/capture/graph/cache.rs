@@ -328,7 +328,7 @@ fn content_hash(path: &Path) -> String {
     std::fs::read(path).map_or_else(|_| "missing".into(), |b| format!("{:016x}", fnv1a(&b)))
 }
 
-const MAGIC: &str = "build-info graph cache v3";
+const MAGIC: &str = "build-info graph cache v4";
 
 /// The outcome stored in `path`, if its key (computed by `key` from the member directories it
 /// lists) is still the same and it is valid.
@@ -362,7 +362,8 @@ pub(crate) fn read(path: &Path, key: impl FnOnce(&[PathBuf]) -> String) -> Optio
     let table: &'static str = Box::leak(table.into_boxed_str());
     let mut packages = Vec::with_capacity(extras.len());
     for (p, extra) in Packages::from_table(table).iter().zip(extras) {
-        let (checksum, deps) = extra.split_once('\t')?;
+        let (checksum, rest) = extra.split_once('\t')?;
+        let (deps, registry_url) = rest.split_once('\t')?;
         packages.push(Package {
             git: p
                 .git_url()
@@ -372,6 +373,7 @@ pub(crate) fn read(path: &Path, key: impl FnOnce(&[PathBuf]) -> String) -> Optio
                     commit: commit.to_owned(),
                 }),
             checksum: (!checksum.is_empty()).then(|| checksum.to_owned()),
+            registry_url: (!registry_url.is_empty()).then(|| registry_url.to_owned()),
             kind: p.kind(),
             direct: p.is_direct(),
             root: p.is_root(),
@@ -421,9 +423,10 @@ pub(crate) fn write(path: &Path, key: &str, outcome: &Outcome) {
         let deps: Vec<String> = p.dependencies.iter().map(ToString::to_string).collect();
         let _ = writeln!(
             text,
-            "{row}\u{1e}{}\t{}",
+            "{row}\u{1e}{}\t{}\t{}",
             p.checksum.as_deref().unwrap_or(""),
-            deps.join(",")
+            deps.join(","),
+            p.registry_url.as_deref().unwrap_or("")
         );
     }
     let _ = std::fs::write(path, text);

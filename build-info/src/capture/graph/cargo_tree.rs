@@ -234,11 +234,13 @@ fn git_origin(detail: &str) -> Option<GitOrigin> {
 }
 
 /// Drops credentials, query and fragment from a URL given as scheme and the rest.
-fn sanitize_url(scheme: &str, rest: &str) -> String {
+pub(super) fn sanitize_url(scheme: &str, rest: &str) -> String {
     let rest = rest.split(['?', '#']).next().unwrap_or("");
     if scheme == "file://" {
         // A local repository: its path says where the build machine keeps things.
         let last = rest.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+        // Nor does a user name belong in it.
+        let last = last.rsplit_once('@').map_or(last, |(_, l)| l);
         return format!("file://{last}");
     }
     let (authority, path) = match rest.find('/') {

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::cargo_tree::{Occurrence, PackageText, parse_package};
-use super::lockfile::{Checksums, checksum_for, full_git_commit};
+use super::lockfile::{Checksums, checksum_for, full_git_commit, registry_url_for};
 use super::version_order::compare_versions;
 use crate::model::{DependencyKind, Graph, Package};
 
@@ -101,6 +101,7 @@ pub(super) fn build_graph(occurrences: &[Occurrence], checksums: &Checksums) -> 
                 version: t.version.clone(),
                 source: t.source,
                 git: t.git.as_ref().map(|g| full_git_commit(t, g, checksums)),
+                registry_url: registry_url_for(t, checksums),
                 checksum: checksum_for(t, checksums),
                 kind: if runtime_nodes.contains(key) {
                     DependencyKind::Runtime
