@@ -28,6 +28,23 @@ pub use self::text::{
     spread_text_with, text, write_spread_text, write_spread_text_with,
 };
 
+/// `base`, or the first of `base{sep}2`, `base{sep}3`, ... that `taken` does not hold; it is
+/// then taken. The SBOMs' identifiers must be unique even when two packages' names and
+/// versions are the same (two sources) or collide once made safe.
+fn first_free(base: String, sep: char, taken: &mut std::collections::BTreeSet<String>) -> String {
+    if taken.insert(base.clone()) {
+        return base;
+    }
+    let mut candidate = base.clone();
+    let mut n = 1;
+    while taken.contains(&candidate) {
+        n += 1;
+        candidate = format!("{base}{sep}{n}");
+    }
+    taken.insert(candidate.clone());
+    candidate
+}
+
 /// One binary's inventory: an app with a runtime and a build-only dependency.
 #[cfg(test)]
 fn sample() -> depinfo_read::inventory::Inventory {

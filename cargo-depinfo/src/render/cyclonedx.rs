@@ -278,14 +278,7 @@ fn bom_refs(packages: &[Package]) -> Vec<String> {
         .iter()
         .map(|p| {
             let base = purl(p).unwrap_or_else(|| format!("{}@{}", p.name, p.version));
-            let mut candidate = base.clone();
-            let mut n = 1;
-            while taken.contains(&candidate) {
-                n += 1;
-                candidate = format!("{base}#{n}");
-            }
-            taken.insert(candidate.clone());
-            candidate
+            super::first_free(base, '#', &mut taken)
         })
         .collect()
 }

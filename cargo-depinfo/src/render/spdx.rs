@@ -369,14 +369,7 @@ fn spdx_ids(packages: &[Package]) -> Vec<String> {
                 id_part(&p.name),
                 id_part(&p.version)
             );
-            let mut candidate = base.clone();
-            let mut n = 1;
-            while taken.contains(&candidate) {
-                n += 1;
-                candidate = format!("{base}-{n}");
-            }
-            taken.insert(candidate.clone());
-            candidate
+            super::first_free(base, '-', &mut taken)
         })
         .collect()
 }
