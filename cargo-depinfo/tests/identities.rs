@@ -359,12 +359,52 @@ fn build_fixture(scratch: &Path, name: &str) -> (PathBuf, u16) {
 }
 
 fn inspect_cyclonedx(binary: &Path) -> String {
-    let out = run_ok(
-        Command::new(BIN)
-            .args(["inspect", "--format", "cyclonedx"])
-            .arg(binary),
-    );
+    inspect_sbom(binary, &["--format", "cyclonedx"])
+}
+
+/// `inspect` of `binary` with the SBOM format `args`.
+fn inspect_sbom(binary: &Path, args: &[&str]) -> String {
+    let out = run_ok(Command::new(BIN).arg("inspect").args(args).arg(binary));
     stdout(&out)
+}
+
+/// `document` as its golden file holds it: what changes from run to run is replaced. The
+/// second registry's port is `PORT`; in SPDX, the build date (`created`, the fixture is built
+/// anew) is 2000-01-01T00:00:00Z (still a valid date, for the validators), and the namespace's digest of the embedded data (which holds both)
+/// is `DIGEST`.
+fn as_golden(document: &str, port: u16) -> String {
+    let mut shown = document.replace(&format!("127.0.0.1:{port}"), "127.0.0.1:PORT");
+    if let Some(at) = shown.find("\"created\": \"") {
+        let start = at + "\"created\": \"".len();
+        let end = start + shown[start..].find('"').unwrap();
+        let date = &shown[start..end];
+        // SPDX's form, seconds and a Z: 2026-12-07T05:35:47Z.
+        assert!(
+            date.len() == 20 && date.ends_with('Z') && date.as_bytes()[10] == b'T',
+            "{date}"
+        );
+        shown = format!("{}2000-01-01T00:00:00Z{}", &shown[..start], &shown[end..]);
+    }
+    match shown.find("\"documentNamespace\": \"") {
+        Some(at) => {
+            let start = at + "\"documentNamespace\": \"".len();
+            let end = start + shown[start..].find('"').unwrap();
+            let namespace = &shown[start..end];
+            let cut = namespace.rfind('-').unwrap() + 1;
+            let digest = &namespace[cut..];
+            assert!(
+                digest.len() == 64 && digest.bytes().all(|b| b.is_ascii_hexdigit()),
+                "{namespace}"
+            );
+            format!(
+                "{}{}DIGEST{}",
+                &shown[..start],
+                &namespace[..cut],
+                &shown[end..]
+            )
+        }
+        None => shown,
+    }
 }
 
 #[test]
@@ -373,12 +413,20 @@ fn every_kind_of_source_gets_its_own_identity() {
     let scratch = Scratch::new(name);
     let (binary, port) = build_fixture(&scratch, name);
     let bom = inspect_cyclonedx(&binary);
-    // The second registry's port is the one thing that changes from run to run.
-    let shown = bom.replace(&format!("127.0.0.1:{port}"), "127.0.0.1:PORT");
-    testkit::check_golden(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/identities.cdx.json"),
-        &shown,
-    );
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    testkit::check_golden(&golden.join("identities.cdx.json"), &as_golden(&bom, port));
+    // The same identities in CycloneDX 1.5 and SPDX 2.3 (sbom_validation.rs validates all
+    // three golden files with the official tools).
+    for (file, args) in [
+        (
+            "identities.cdx-1.5.json",
+            &["--format", "cyclonedx", "--spec-version", "1.5"][..],
+        ),
+        ("identities.spdx.json", &["--format", "spdx"][..]),
+    ] {
+        let document = inspect_sbom(&binary, args);
+        testkit::check_golden(&golden.join(file), &as_golden(&document, port));
+    }
 
     let v: serde_json::Value = serde_json::from_str(&bom).unwrap();
     let mut components: Vec<&serde_json::Value> =

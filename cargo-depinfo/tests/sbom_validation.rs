@@ -275,10 +275,15 @@ fn the_golden_sboms_are_valid() {
         ("bldinfo.cdx.json", "1.6"),
         ("bldinfo.cdx-1.5.json", "1.5"),
         ("identities.cdx.json", "1.6"),
+        ("identities.cdx-1.5.json", "1.5"),
     ] {
         validate_cyclonedx(file, version, &std::fs::read(golden.join(file)).unwrap());
     }
-    for file in ["bldinfo.spdx.json", "dep_v0_only.spdx.json"] {
+    for file in [
+        "bldinfo.spdx.json",
+        "dep_v0_only.spdx.json",
+        "identities.spdx.json",
+    ] {
         validate_spdx(file, &std::fs::read(golden.join(file)).unwrap());
     }
 }
