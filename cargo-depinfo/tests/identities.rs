@@ -369,9 +369,9 @@ fn inspect_sbom(binary: &Path, args: &[&str]) -> String {
 }
 
 /// `document` as its golden file holds it: what changes from run to run is replaced. The
-/// second registry's port is `PORT`; in SPDX, the build date (`created`, the fixture is built
-/// anew) is 2000-01-01T00:00:00Z (still a valid date, for the validators), and the namespace's digest of the embedded data (which holds both)
-/// is `DIGEST`.
+/// second registry's port is `PORT`; in SPDX, the build date (`created`: the fixture is built
+/// anew) is 2000-01-01T00:00:00Z (still a date, for the validators), and the namespace's
+/// digest of the embedded data (which holds both) is `DIGEST`.
 fn as_golden(document: &str, port: u16) -> String {
     let mut shown = document.replace(&format!("127.0.0.1:{port}"), "127.0.0.1:PORT");
     if let Some(at) = shown.find("\"created\": \"") {
