@@ -17,6 +17,7 @@ use std::rc::Rc;
 mod elf;
 mod macho;
 mod pe;
+pub mod symbols;
 mod wasm;
 
 use buildinfo::section::{BUILD_INFO, DEP_V0};

@@ -1,0 +1,899 @@
+//! Which named functions a binary's symbol table holds: `Present`, or `Unknown` with the reason.
+//!
+//! The question comes from advisories that name functions (RustSec's `[affected] functions`,
+//! such as `tar::Archive::unpack`). The answer is one of two:
+//!
+//! - [`FunctionVerdict::Present`]: a defined symbol of the binary demangles to that function
+//!   (see [`symbol_matches`] for the rule);
+//! - [`FunctionVerdict::Unknown`]: everything else, with the reason in words. Symbols alone
+//!   never prove that a function is absent: the compiler inlines functions into their callers
+//!   and folds identical ones, and with `lto = "fat"` and `codegen-units = 1` a called
+//!   function can vanish from the symbol table while its neighbours stay. So there is no
+//!   "not found" answer here.
+//!
+//! Where the symbols are read from:
+//!
+//! - ELF: `.symtab`, or `.dynsym` when there is no `.symtab` (a stripped binary keeps only
+//!   the dynamic symbols it imports and exports, which rarely name Rust code);
+//! - Mach-O, thin or universal: the `LC_SYMTAB` load command (the first slice that has one);
+//! - PE: nothing. The names of a Windows binary's functions live in its PDB file, not in
+//!   the executable, so every answer is `Unknown`;
+//! - Wasm: nothing (the `name` custom section is not read in this version): `Unknown`.
+//!
+//! Reading is bounded like the section reader ([`super::Limits`] for the headers) and by
+//! [`SymbolLimits`]: the symbol table and the string table are each read whole, once, after
+//! their sizes were checked against the limits and against the file's size. A table over a
+//! limit, or one that lies outside the file, makes every answer `Unknown` with the reason.
+//! Demangling is bounded too: each name's demangled form is cut at
+//! [`MAX_DEMANGLED_NAME`] bytes, and all of them together at
+//! [`SymbolLimits::max_demangled_total`].
+
+use std::fmt::Write as _;
+use std::io::{self, Read as _};
+use std::path::Path;
+
+use object::read::ReadCache;
+use object::read::elf::{FileHeader, SectionHeader as _, Sym as _};
+use object::read::macho::{FatArch, MachHeader, Nlist as _};
+use object::{Endianness, ReadRef, SectionIndex, elf, macho};
+
+use super::{BinaryFormat, Limits, Problem, check_header, detect};
+
+/// Default largest symbol table read, in bytes: 32 MiB, about 1.4 million 64-bit ELF entries
+/// (24 bytes each) or 2 million Mach-O ones (16 bytes). A large unstripped Rust program
+/// (cargo itself) has about 100,000 symbols: 2.4 MiB.
+pub const MAX_SYMBOL_TABLE_SIZE: u64 = 32 << 20;
+
+/// Default largest string table read, in bytes: 64 MiB. Rust symbol names are long (generic
+/// instances spell their type arguments): cargo's `.strtab` is about 10 MiB.
+pub const MAX_STRING_TABLE_SIZE: u64 = 64 << 20;
+
+/// Default budget of demangled text over one binary, in bytes: 256 MiB of formatting work.
+/// Only names that contain the crate name of a function asked about are demangled.
+pub const MAX_DEMANGLED_TOTAL: u64 = 256 << 20;
+
+/// Longest demangled name looked at, in bytes: a longer one is cut there and not matched (v0
+/// back-references let a short name demangle to a very long one).
+pub const MAX_DEMANGLED_NAME: usize = 16 << 10;
+
+/// Upper bounds on the work of reading one binary's symbols.
+///
+/// The memory one binary costs is at most `max_symbol_table_size + max_string_table_size`
+/// plus the header limits of [`Limits`] and a few KiB, and only when the file really holds
+/// tables that large: every size is checked against the file's size before it is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SymbolLimits {
+    /// Limits on the file and its headers, as for the section reader.
+    pub headers: Limits,
+    /// Largest symbol table read, in bytes (default [`MAX_SYMBOL_TABLE_SIZE`]).
+    pub max_symbol_table_size: u64,
+    /// Largest string table read, in bytes (default [`MAX_STRING_TABLE_SIZE`]).
+    pub max_string_table_size: u64,
+    /// Demangled text produced over the whole table, in bytes (default
+    /// [`MAX_DEMANGLED_TOTAL`]); when it runs out, the functions not yet found are `Unknown`.
+    pub max_demangled_total: u64,
+}
+
+impl Default for SymbolLimits {
+    fn default() -> Self {
+        SymbolLimits {
+            headers: Limits::default(),
+            max_symbol_table_size: MAX_SYMBOL_TABLE_SIZE,
+            max_string_table_size: MAX_STRING_TABLE_SIZE,
+            max_demangled_total: MAX_DEMANGLED_TOTAL,
+        }
+    }
+}
+
+impl SymbolLimits {
+    /// These limits with the symbol and string tables capped at `symbols` and `strings` bytes.
+    #[must_use]
+    pub fn with_tables(mut self, symbols: u64, strings: u64) -> Self {
+        self.max_symbol_table_size = symbols;
+        self.max_string_table_size = strings;
+        self
+    }
+}
+
+/// What the symbol table says about one function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FunctionVerdict {
+    /// A defined symbol of the binary is this function (or a closure within it).
+    Present {
+        /// The first matching symbol, demangled without its hash.
+        symbol: String,
+    },
+    /// The symbols cannot say: stripped, no symbols of the crate, not matched (it may be
+    /// inlined), a format without symbols, or a file that could not be read.
+    Unknown {
+        /// Why, in one line.
+        reason: String,
+    },
+}
+
+impl FunctionVerdict {
+    /// True for [`FunctionVerdict::Present`].
+    pub fn is_present(&self) -> bool {
+        matches!(self, FunctionVerdict::Present { .. })
+    }
+
+    fn unknown(reason: impl Into<String>) -> Self {
+        FunctionVerdict::Unknown {
+            reason: reason.into(),
+        }
+    }
+}
+
+/// [`function_verdicts_with`] with the default [`SymbolLimits`].
+pub fn function_verdicts(path: &Path, functions: &[&str]) -> Vec<FunctionVerdict> {
+    function_verdicts_with(path, functions, &SymbolLimits::default())
+}
+
+/// One verdict per function of `functions` (paths such as `tar::Archive::unpack`), in order,
+/// for the binary at `path`. Never fails: what cannot be read is `Unknown`, with a reason
+/// that names the file.
+pub fn function_verdicts_with(
+    path: &Path,
+    functions: &[&str],
+    limits: &SymbolLimits,
+) -> Vec<FunctionVerdict> {
+    let queries: Vec<Option<Query>> = functions.iter().map(|f| Query::parse(f)).collect();
+    let table = match read_table(path, limits) {
+        Ok(table) => table,
+        Err(reason) => {
+            let reason = format!("{}: {reason}", path.display());
+            return functions
+                .iter()
+                .map(|_| FunctionVerdict::unknown(reason.clone()))
+                .collect();
+        }
+    };
+    let mut found: Vec<Option<String>> = vec![None; functions.len()];
+    let mut crate_seen = vec![false; functions.len()];
+    let mut budget = limits.max_demangled_total;
+    let mut exhausted = false;
+    let mut text = String::new();
+    for &at in &table.names {
+        if found
+            .iter()
+            .zip(&queries)
+            .all(|(f, q)| f.is_some() || q.is_none())
+        {
+            break;
+        }
+        let Some(name) = table.name(at) else { continue };
+        // Identifiers appear literally in both manglings: a name without the crate's name
+        // cannot be one of its functions, and is not demangled.
+        if !queries
+            .iter()
+            .flatten()
+            .any(|q| contains(name, q.crate_name.as_bytes()))
+        {
+            continue;
+        }
+        let Ok(name) = std::str::from_utf8(name) else {
+            continue;
+        };
+        let Ok(demangled) = rustc_demangle::try_demangle(name) else {
+            continue;
+        };
+        text.clear();
+        let complete = write!(Capped(&mut text, MAX_DEMANGLED_NAME), "{demangled:#}").is_ok();
+        budget = budget.saturating_sub(text.len() as u64);
+        if budget == 0 {
+            exhausted = true;
+            break;
+        }
+        if !complete {
+            continue;
+        }
+        let paths = candidate_paths(&text);
+        for (i, query) in queries.iter().enumerate() {
+            let Some(query) = query else { continue };
+            if paths.iter().any(|p| p.first() == Some(&query.crate_name.as_str())) {
+                crate_seen[i] = true;
+            }
+            if found[i].is_none() && paths.iter().any(|p| query.matches(p)) {
+                found[i] = Some(text.clone());
+            }
+        }
+    }
+    found
+        .into_iter()
+        .zip(crate_seen)
+        .zip(&queries)
+        .zip(functions)
+        .map(|(((found, seen), query), function)| match (found, query) {
+            (Some(symbol), _) => FunctionVerdict::Present { symbol },
+            (None, None) => FunctionVerdict::unknown(format!(
+                "`{function}` is not a crate::path function name"
+            )),
+            (None, Some(_)) if exhausted => FunctionVerdict::unknown(format!(
+                "{}: demangling stopped after {} bytes (the limit) before `{function}` was found",
+                path.display(),
+                limits.max_demangled_total
+            )),
+            (None, Some(query)) if !seen => FunctionVerdict::unknown(format!(
+                "{}: the {} has no symbol of crate `{}` (stripped, or all of its code inlined)",
+                path.display(),
+                table.kind,
+                query.crate_name
+            )),
+            (None, Some(_)) => FunctionVerdict::unknown(format!(
+                "{}: `{function}` is not in the {} (it may be inlined: symbols alone cannot show \
+                 that it is absent)",
+                path.display(),
+                table.kind
+            )),
+        })
+        .collect()
+}
+
+/// A `fmt::Write` that fails once more than its cap would be written.
+struct Capped<'a>(&'a mut String, usize);
+
+impl std::fmt::Write for Capped<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        if self.0.len() + s.len() > self.1 {
+            return Err(std::fmt::Error);
+        }
+        self.0.push_str(s);
+        Ok(())
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// A function asked about: `crate::middle::…::name`.
+#[derive(Debug)]
+struct Query {
+    /// The crate, with `-` spelled `_` as in symbols.
+    crate_name: String,
+    /// The segments between the crate and the function: the type, or the modules.
+    middle: Vec<String>,
+    function: String,
+}
+
+impl Query {
+    fn parse(path: &str) -> Option<Query> {
+        let mut segments: Vec<String> = path
+            .split("::")
+            .map(|s| s.trim().to_owned())
+            .collect::<Vec<_>>();
+        let valid = |s: &String| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+        };
+        if segments.len() < 2 || !segments.iter().all(valid) {
+            return None;
+        }
+        let function = segments.pop()?;
+        let crate_name = segments.remove(0).replace('-', "_");
+        Some(Query {
+            crate_name,
+            middle: segments,
+            function,
+        })
+    }
+
+    /// The rule: same crate (the first segment), same function (the last), and the segments
+    /// asked in between found in order among the symbol's, the last of them (the type, or
+    /// the module of a free function) right before the function. Other segments (the
+    /// defining modules a public path re-exports from) are tolerated.
+    fn matches(&self, path: &[&str]) -> bool {
+        let [first, between @ .., last] = path else {
+            return false;
+        };
+        if *first != self.crate_name || *last != self.function {
+            return false;
+        }
+        if let Some(owner) = self.middle.last()
+            && between.last() != Some(&owner.as_str())
+        {
+            return false;
+        }
+        let mut rest = between.iter();
+        self.middle
+            .iter()
+            .all(|wanted| rest.any(|seen| *seen == wanted.as_str()))
+    }
+}
+
+/// Whether `symbol` (mangled, legacy `_ZN…E` or v0 `_R…`, or already demangled) is the
+/// function `function` (`crate::Type::name`, `crate::module::name`) or a closure within it.
+///
+/// The rule, in full:
+///
+/// - The symbol is read as paths of identifiers: generic arguments (`Archive<R>`) are
+///   dropped, a qualified self type (`<tar::Archive<R> as Read>::read`,
+///   `<tar::Archive<R>>::unpack`) gives two paths, the self type's and the trait's, each
+///   followed by the rest; references, pointers and `dyn` are looked through; closure and
+///   shim segments (`{{closure}}`, `{closure#0}`) and a legacy hash (`::h0123…`) are dropped.
+/// - A path matches when its first segment is the crate (exactly: `mytar` and `tar_extra`
+///   are other crates), its last is the function, and the segments between the two in the
+///   advisory are found among the path's, in order, the last of them right before the
+///   function. So `tar::Archive::unpack` matches `tar::archive::Archive<R>::unpack`: the
+///   advisory names the public path, the symbol the defining module's.
+///
+/// The risk this takes is a false `Present`: a same-named type in another module of the same
+/// crate (`tar::other::Archive::unpack`) matches too. `Present` is the conservative answer,
+/// so the risk is accepted. A type renamed by its re-export (`pub use imp::Inner as Outer`)
+/// is missed, which costs an `Unknown`, never a wrong "absent".
+pub fn symbol_matches(function: &str, symbol: &str) -> bool {
+    let Some(query) = Query::parse(function) else {
+        return false;
+    };
+    let mut text = String::new();
+    let symbol = match rustc_demangle::try_demangle(symbol) {
+        Ok(demangled) => {
+            if write!(Capped(&mut text, MAX_DEMANGLED_NAME), "{demangled:#}").is_err() {
+                return false;
+            }
+            text.as_str()
+        }
+        Err(_) => symbol,
+    };
+    candidate_paths(symbol).iter().any(|p| query.matches(p))
+}
+
+/// The identifier paths a demangled name stands for (see [`symbol_matches`]).
+fn candidate_paths(demangled: &str) -> Vec<Vec<&str>> {
+    let mut out = Vec::new();
+    paths_of(demangled, 0, &mut out);
+    out
+}
+
+/// Nesting deeper than this is not looked into (rustc-demangle bounds it too).
+const MAX_DEPTH: usize = 16;
+
+fn paths_of<'s>(path: &'s str, depth: usize, out: &mut Vec<Vec<&'s str>>) {
+    if depth > MAX_DEPTH {
+        return;
+    }
+    let segments = split_top(strip_type_prefix(path));
+    let Some((head, rest)) = segments.split_first() else {
+        return;
+    };
+    let mut tail: Vec<&str> = rest.iter().filter_map(|s| identifier(s)).collect();
+    // A legacy hash: `h` and 16 hex digits, last.
+    if rest.last().is_some_and(|s| is_legacy_hash(s)) {
+        tail.pop();
+    }
+    if let Some(inner) = head.strip_prefix('<').and_then(|h| h.strip_suffix('>')) {
+        let (self_type, trait_path) = split_as(inner);
+        let mut heads = Vec::new();
+        paths_of(self_type, depth + 1, &mut heads);
+        if let Some(trait_path) = trait_path {
+            paths_of(trait_path, depth + 1, &mut heads);
+        }
+        for mut head in heads {
+            head.extend_from_slice(&tail);
+            out.push(head);
+        }
+    } else if let Some(head) = identifier(head) {
+        let mut path = vec![head];
+        path.extend(tail);
+        out.push(path);
+    }
+}
+
+fn is_legacy_hash(s: &str) -> bool {
+    s.len() == 17 && s.starts_with('h') && s[1..].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// `&`, `&mut `, `&'a `, `*const `, `*mut `, `dyn ` in front of a path, taken off.
+fn strip_type_prefix(mut s: &str) -> &str {
+    loop {
+        let before = s;
+        s = s.trim_start();
+        for prefix in ["&", "mut ", "*const ", "*mut ", "dyn "] {
+            if let Some(rest) = s.strip_prefix(prefix) {
+                s = rest;
+            }
+        }
+        if s.starts_with('\'') {
+            s = s.split_once(' ').map_or("", |(_, rest)| rest);
+        }
+        if s == before {
+            return s;
+        }
+    }
+}
+
+/// A plain segment's identifier: `Archive` of `Archive<R>`; `None` for a closure or shim
+/// (`{{closure}}`, `{closure#0}`, `{shim:vtable#0}`) or anything that is not a name.
+fn identifier(segment: &str) -> Option<&str> {
+    let end = segment.find('<').unwrap_or(segment.len());
+    let name = segment[..end].trim();
+    (!name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '$' || c == '.'))
+    .then_some(name)
+}
+
+/// Splits at the top-level `::`, with brackets of every kind nesting (`->` closes none).
+fn split_top(s: &str) -> Vec<&str> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'<' | b'(' | b'[' | b'{' => depth += 1,
+            b'>' if i > 0 && bytes[i - 1] == b'-' => {}
+            b'>' | b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            b':' if depth == 0 && bytes.get(i + 1) == Some(&b':') => {
+                out.push(&s[start..i]);
+                i += 2;
+                start = i;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out.push(&s[start..]);
+    out
+}
+
+/// `T as Trait` at the top level: `(T, Some(Trait))`; otherwise `(inner, None)`.
+fn split_as(inner: &str) -> (&str, Option<&str>) {
+    let bytes = inner.as_bytes();
+    let mut depth = 0usize;
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'<' | b'(' | b'[' | b'{' => depth += 1,
+            b'>' if i > 0 && bytes[i - 1] == b'-' => {}
+            b'>' | b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            b' ' if depth == 0 && inner[i..].starts_with(" as ") => {
+                return (&inner[..i], Some(&inner[i + 4..]));
+            }
+            _ => {}
+        }
+    }
+    (inner, None)
+}
+
+/// The defined symbols' names, as offsets into the string table.
+struct Table {
+    /// `the symbol table`, `the dynamic symbol table only`, ...
+    kind: &'static str,
+    names: Vec<u32>,
+    strings: Vec<u8>,
+}
+
+impl Table {
+    /// The name at `at`, up to its NUL (or the table's end).
+    fn name(&self, at: u32) -> Option<&[u8]> {
+        let bytes = self.strings.get(usize::try_from(at).ok()?..)?;
+        let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+        Some(&bytes[..end])
+    }
+}
+
+fn read_table(path: &Path, limits: &SymbolLimits) -> Result<Table, String> {
+    let (mut file, metadata) = crate::untrusted_file::open(path).map_err(|e| e.reason.to_string())?;
+    let size = metadata.len();
+    let mut magic = [0u8; 4];
+    let format = match file.read_exact(&mut magic) {
+        Ok(()) => detect(magic),
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => None,
+        Err(e) => return Err(e.to_string()),
+    };
+    let Some(format) = format else {
+        return Err("not an ELF, Mach-O, PE or Wasm binary".into());
+    };
+    if size > limits.headers.max_file_size {
+        return Err(format!(
+            "the file is {size} bytes, over the limit of {}",
+            limits.headers.max_file_size
+        ));
+    }
+    let problem = |p| match p {
+        Problem::NotABinary => format!("not a {format} executable or library"),
+        Problem::Malformed(message) => format!("malformed {format} file: {message}"),
+        Problem::TooLarge { what, size, limit } => {
+            format!("{what} is {size} bytes, over the limit of {limit}")
+        }
+    };
+    let cache = ReadCache::new(file);
+    let table = match format {
+        BinaryFormat::Elf => elf_table(&cache, size, limits),
+        BinaryFormat::MachO => macho_table(&cache, magic, size, limits),
+        BinaryFormat::Pe => {
+            return Err("a PE file keeps its function names in a separate PDB file, \
+                                 which is not read"
+                .into());
+        }
+        BinaryFormat::Wasm => {
+            return Err("Wasm function names (the `name` section) are not read".into());
+        }
+    };
+    table
+        .map_err(problem)?
+        .ok_or_else(|| format!("no symbol table: the {format} file is stripped"))
+}
+
+/// Checks a table of `size` bytes at `offset` against its limit and the file, then reads it.
+fn read_whole<'a, R: ReadRef<'a>>(
+    data: R,
+    file_size: u64,
+    what: &str,
+    offset: u64,
+    size: u64,
+    limit: u64,
+) -> Result<&'a [u8], Problem> {
+    if size > limit {
+        return Err(Problem::TooLarge {
+            what: what.to_owned(),
+            size,
+            limit,
+        });
+    }
+    if offset.checked_add(size).is_none_or(|end| end > file_size) {
+        return Err(Problem::Malformed(format!(
+            "{what} ({size} bytes at offset {offset}) lies outside the file of {file_size} bytes"
+        )));
+    }
+    data.read_bytes_at(offset, size)
+        .map_err(|()| Problem::Malformed(format!("{what} could not be read")))
+}
+
+fn elf_table<'a, R: ReadRef<'a>>(
+    data: R,
+    file_size: u64,
+    limits: &SymbolLimits,
+) -> Result<Option<Table>, Problem> {
+    let ident = data
+        .read_bytes_at(0, 16)
+        .map_err(|()| Problem::Malformed("truncated ELF identification".into()))?;
+    match ident[4] {
+        1 => elf_symbols::<elf::FileHeader32<Endianness>, R>(data, file_size, limits),
+        2 => elf_symbols::<elf::FileHeader64<Endianness>, R>(data, file_size, limits),
+        class => Err(Problem::Malformed(format!("unknown ELF class {class}"))),
+    }
+}
+
+fn elf_symbols<'a, Elf, R>(data: R, file_size: u64, limits: &SymbolLimits) -> Result<Option<Table>, Problem>
+where
+    Elf: FileHeader<Endian = Endianness>,
+    R: ReadRef<'a>,
+{
+    let header = Elf::parse(data)?;
+    let endian = header.endian()?;
+    let headers = u64::from(header.shnum(endian, data)?)
+        .saturating_mul(u64::from(header.e_shentsize(endian)));
+    check_header("the ELF section header table", headers, &limits.headers)?;
+    let sections = header.sections(endian, data)?;
+    let pick = |kind| {
+        sections
+            .iter()
+            .enumerate()
+            .find(|(_, s)| s.sh_type(endian) == kind)
+    };
+    let (table_kind, (_, symtab)) = match (pick(elf::SHT_SYMTAB), pick(elf::SHT_DYNSYM)) {
+        (Some(found), _) => ("symbol table (.symtab)", found),
+        (None, Some(found)) => ("dynamic symbol table (.dynsym; .symtab is stripped)", found),
+        (None, None) => return Ok(None),
+    };
+    let (offset, size) = symtab.file_range(endian).unwrap_or((0, 0));
+    let symbols = read_whole(
+        data,
+        file_size,
+        "the symbol table",
+        offset,
+        size,
+        limits.max_symbol_table_size,
+    )?;
+    let link = symtab.sh_link(endian);
+    let strtab = sections
+        .section(SectionIndex(link as usize))
+        .map_err(|_| {
+            Problem::Malformed(format!("the symbol table's string table {link} is not a section"))
+        })?;
+    let (str_offset, str_size) = strtab.file_range(endian).unwrap_or((0, 0));
+    let strings = read_whole(
+        data,
+        file_size,
+        "the symbol string table",
+        str_offset,
+        str_size,
+        limits.max_string_table_size,
+    )?;
+    let count = symbols.len() / size_of::<Elf::Sym>();
+    let (entries, _) = object::pod::slice_from_bytes::<Elf::Sym>(symbols, count)
+        .map_err(|()| Problem::Malformed("the symbol table is misaligned".into()))?;
+    let names = entries
+        .iter()
+        .filter(|sym| sym.st_shndx(endian) != elf::SHN_UNDEF && sym.st_name(endian) != 0)
+        .map(|sym| sym.st_name(endian))
+        .collect();
+    Ok(Some(Table {
+        kind: table_kind,
+        names,
+        strings: strings.to_vec(),
+    }))
+}
+
+fn macho_table<'a, R: ReadRef<'a>>(
+    data: R,
+    magic: [u8; 4],
+    file_size: u64,
+    limits: &SymbolLimits,
+) -> Result<Option<Table>, Problem> {
+    match u32::from_be_bytes(magic) {
+        macho::FAT_MAGIC => fat_table::<macho::FatArch32, R>(data, file_size, limits),
+        macho::FAT_MAGIC_64 => fat_table::<macho::FatArch64, R>(data, file_size, limits),
+        _ => thin_table(data, 0, file_size, limits),
+    }
+}
+
+fn fat_table<'a, Fat: FatArch, R: ReadRef<'a>>(
+    data: R,
+    file_size: u64,
+    limits: &SymbolLimits,
+) -> Result<Option<Table>, Problem> {
+    let fat = object::read::macho::MachOFatFile::<Fat>::parse(data)?;
+    let arches = fat.arches();
+    if arches.len() > 30 {
+        return Err(Problem::NotABinary);
+    }
+    // Every slice comes from one build: the first is read.
+    let arch = arches
+        .first()
+        .ok_or_else(|| Problem::Malformed("a universal binary without slices".into()))?;
+    thin_table(data, arch.file_range().0, file_size, limits)
+}
+
+fn thin_table<'a, R: ReadRef<'a>>(
+    data: R,
+    offset: u64,
+    file_size: u64,
+    limits: &SymbolLimits,
+) -> Result<Option<Table>, Problem> {
+    let header = data
+        .read_bytes_at(offset, 4)
+        .map_err(|()| Problem::Malformed("the Mach-O header lies outside the file".into()))?;
+    match u32::from_be_bytes([header[0], header[1], header[2], header[3]]) {
+        macho::MH_MAGIC_64 | macho::MH_CIGAM_64 => {
+            macho_symbols::<macho::MachHeader64<Endianness>, R>(data, offset, file_size, limits)
+        }
+        macho::MH_MAGIC | macho::MH_CIGAM => {
+            macho_symbols::<macho::MachHeader32<Endianness>, R>(data, offset, file_size, limits)
+        }
+        _ => Err(Problem::Malformed("architecture slice is not Mach-O".into())),
+    }
+}
+
+fn macho_symbols<'a, Mach, R>(
+    data: R,
+    offset: u64,
+    file_size: u64,
+    limits: &SymbolLimits,
+) -> Result<Option<Table>, Problem>
+where
+    Mach: MachHeader<Endian = Endianness>,
+    R: ReadRef<'a>,
+{
+    let header = Mach::parse(data, offset)?;
+    let endian = header.endian()?;
+    check_header(
+        "the Mach-O load commands",
+        header.sizeofcmds(endian).into(),
+        &limits.headers,
+    )?;
+    let mut commands = header.load_commands(endian, data, offset)?;
+    while let Some(command) = commands.next()? {
+        let Some(symtab) = command.symtab()? else {
+            continue;
+        };
+        let count = u64::from(symtab.nsyms.get(endian));
+        let symbols = read_whole(
+            data,
+            file_size,
+            "the symbol table",
+            offset.saturating_add(symtab.symoff.get(endian).into()),
+            count.saturating_mul(size_of::<Mach::Nlist>() as u64),
+            limits.max_symbol_table_size,
+        )?;
+        let strings = read_whole(
+            data,
+            file_size,
+            "the symbol string table",
+            offset.saturating_add(symtab.stroff.get(endian).into()),
+            symtab.strsize.get(endian).into(),
+            limits.max_string_table_size,
+        )?;
+        let (entries, _) = object::pod::slice_from_bytes::<Mach::Nlist>(
+            symbols,
+            usize::try_from(count).unwrap_or(usize::MAX),
+        )
+        .map_err(|()| Problem::Malformed("the symbol table is misaligned".into()))?;
+        let names = entries
+            .iter()
+            // Debugging entries (stabs) and undefined (imported) symbols are not code of
+            // this binary.
+            .filter(|sym| !sym.is_stab() && !sym.is_undefined())
+            .map(|sym| sym.n_strx(endian))
+            .filter(|&at| at != 0)
+            .collect();
+        return Ok(Some(Table {
+            kind: "symbol table (LC_SYMTAB)",
+            names,
+            strings: strings.to_vec(),
+        }));
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn yes(function: &str, symbol: &str) {
+        assert!(symbol_matches(function, symbol), "{function} ~ {symbol}");
+    }
+
+    #[track_caller]
+    fn no(function: &str, symbol: &str) {
+        assert!(!symbol_matches(function, symbol), "{function} !~ {symbol}");
+    }
+
+    #[test]
+    fn demangled_forms_of_one_method_match_its_public_path() {
+        let f = "tar::Archive::unpack";
+        yes(f, "tar::archive::Archive<R>::unpack");
+        yes(f, "<tar::archive::Archive<R>>::unpack");
+        yes(f, "<tar::archive::Archive<dyn std::io::Read>>::unpack");
+        yes(f, "<tar::Archive<R> as tar::Unpack>::unpack");
+        yes(f, "<tar::archive::Archive<R> as core::ops::Drop>::unpack");
+        yes(f, "<&mut tar::archive::Archive<R> as Trait>::unpack");
+        yes(f, "tar::archive::Archive::unpack::h0123456789abcdef");
+        yes(f, "tar::archive::Archive<R>::unpack::{{closure}}");
+        yes(f, "<tar::archive::Archive<R>>::unpack::{closure#0}");
+        yes(f, "tar::Archive::unpack");
+        // Generic arguments that hold paths, brackets and arrows are looked through.
+        yes(
+            f,
+            "<tar::archive::Archive<alloc::boxed::Box<dyn core::ops::Fn(u8) -> u8>>>::unpack",
+        );
+        yes("tar-rs::Archive::unpack", "tar_rs::Archive::unpack");
+        yes(
+            "smallvec::SmallVec::insert_many",
+            "<smallvec::SmallVec<[u8; 4]>>::insert_many::<core::iter::Once<u8>>",
+        );
+        // A free function, with its defining module between.
+        yes("crate_a::decode", "crate_a::inner::decode");
+        yes("crate_a::codec::decode", "crate_a::imp::codec::decode");
+    }
+
+    #[test]
+    fn near_misses_do_not_match() {
+        let f = "tar::Archive::unpack";
+        no(f, "mytar::Archive::unpack");
+        no(f, "mytar::archive::Archive<R>::unpack");
+        no(f, "tar_extra::Archive::unpack");
+        no(f, "<tar_extra::Archive<R>>::unpack");
+        no(f, "<mytar::Archive as tar::Unpack>::unpack");
+        no(f, "<mytar::Archive<tar::Archive> >::unpack");
+        no(f, "mytar::Archive<tar::Archive<R>>::unpack");
+        no(f, "tar::Archive::unpack_in");
+        no(f, "tar::archive::Archive<R>::_unpack");
+        no(f, "<tar::entry::EntryFields>::unpack");
+        no(f, "tar::Archive::entries");
+        no(f, "tar::Archive::unpack::helper");
+        no(f, "tar::Archive");
+        no(f, "core::ptr::drop_in_place<tar::archive::Archive<R>>");
+        no(f, "tar::archive::Archive<R>::unpack::Inner::unpack2");
+        no(f, "");
+        no(f, "<<<<");
+        no(f, "::::");
+        no(f, "_ZN");
+        no(f, "_R");
+        no("tar::Archive::unpack", "unpack");
+        // A query that is not a path matches nothing.
+        no("unpack", "unpack");
+        no("tar::", "tar::x");
+        no("tar::Archive::", "tar::Archive::unpack");
+    }
+
+    /// Names rustc 1.95 gave `tar::archive::Archive<R>::unpack` (re-exported as
+    /// `tar::Archive`), the closure within it and a trait impl's `unpack`, called from `main`.
+    const LEGACY: [&str; 3] = [
+        "_ZN3tar7archive16Archive$LT$R$GT$6unpack17h22ffeeec4904e319E",
+        "_ZN3tar7archive16Archive$LT$R$GT$6unpack28_$u7b$$u7b$closure$u7d$$u7d$17h971a032d7b052a5cE",
+        "_ZN72_$LT$tar..archive..Archive$LT$u8$GT$$u20$as$u20$tar..archive..Unpack$GT$6unpack17hffbbdeb765128d50E",
+    ];
+    /// The same with `-C symbol-mangling-version=v0`, and `black_box` instantiated with the
+    /// closure (a generic of another crate whose argument names the function).
+    const V0: [&str; 4] = [
+        "_RNvMNtCsiHlc7X2v9Jt_3tar7archiveINtB2_7ArchiveNCNvCs32gj3y4fnmh_4main4main0E6unpackBM_",
+        "_RNCNvMNtCsiHlc7X2v9Jt_3tar7archiveINtB4_7ArchiveNCNvCs32gj3y4fnmh_4main4main0E6unpack0BO_",
+        "_RNvXs_NtCsiHlc7X2v9Jt_3tar7archiveINtB4_7ArchivehENtB4_6Unpack6unpack",
+        "_RINvNtCsgEmfK2I1SDS_4core4hint9black_boxNCNvMNtCsiHlc7X2v9Jt_3tar7archiveINtBH_7ArchiveNCNvCs32gj3y4fnmh_4main4main0E6unpack0EB1r_",
+    ];
+
+    #[test]
+    fn legacy_mangled_names_match() {
+        for name in LEGACY {
+            yes("tar::Archive::unpack", name);
+            yes("tar::archive::Archive::unpack", name);
+            no("mytar::Archive::unpack", name);
+            no("tar::Archive::unpack_all", name);
+            no("tar::Entry::unpack", name);
+        }
+        // The trait's path names it too.
+        yes("tar::Unpack::unpack", LEGACY[2]);
+        // Mach-O's extra underscore.
+        yes(
+            "tar::Archive::unpack",
+            "__ZN3tar7archive7Archive6unpack17h0123456789abcdefE",
+        );
+        no(
+            "tar::Archive::unpack",
+            "_ZN5mytar7archive7Archive6unpack17h0123456789abcdefE",
+        );
+        no(
+            "tar::Archive::unpack",
+            "_ZN9tar_extra7Archive6unpack17h0123456789abcdefE",
+        );
+        // Broken manglings are not names of anything.
+        no("tar::Archive::unpack", "_ZN3tar7archive7Archive6unpack");
+        no("tar::Archive::unpack", "_ZN99tar7Archive6unpackE");
+    }
+
+    #[test]
+    fn v0_mangled_names_match() {
+        assert_eq!(
+            format!("{:#}", rustc_demangle::demangle(V0[0])),
+            "<tar::archive::Archive<main::main::{closure#0}>>::unpack"
+        );
+        for name in &V0[..3] {
+            yes("tar::Archive::unpack", name);
+            no("mytar::Archive::unpack", name);
+            no("main::Archive::unpack", name);
+            no("tar::Archive::unpack_all", name);
+        }
+        yes("tar::Unpack::unpack", V0[2]);
+        // `core::hint::black_box::<…unpack::{closure#0}>` is black_box's code, not unpack's.
+        no("tar::Archive::unpack", V0[3]);
+        yes("core::hint::black_box", V0[3]);
+        // Renamed to another crate, byte for byte the same length: no match.
+        let other = V0[0].replace("3tar", "3taz");
+        no("tar::Archive::unpack", &other);
+        yes("taz::Archive::unpack", &other);
+        // Back-references that loop, or point past the name: not a name, not a panic.
+        for bad in [
+            "_RNvB0_6unpack",
+            "_RNvBz_6unpack",
+            "_RNvMNtB_3tar7Archive6unpack",
+            "_RNvMNtCsiHlc7X2v9Jt_3tar7archiveINtB2_7Archive",
+        ] {
+            no("tar::Archive::unpack", bad);
+        }
+    }
+
+    #[test]
+    fn split_and_paths_hold_on_odd_text() {
+        assert_eq!(split_top("a::<b::c>::d"), ["a", "<b::c>", "d"]);
+        assert_eq!(split_top("a<fn() -> b::c>::d"), ["a<fn() -> b::c>", "d"]);
+        assert_eq!(
+            candidate_paths("<tar::A<R> as x::T>::f"),
+            [vec!["tar", "A", "f"], vec!["x", "T", "f"]]
+        );
+        // Deep nesting stops, unbalanced text does not panic.
+        let deep = format!("{}tar::A{}::f", "<".repeat(100), ">".repeat(100));
+        let _ = candidate_paths(&deep);
+        for odd in ["<", ">", "<>::", "::<", "'a ", "&'", "{", "}::f", "<a as >::f"] {
+            let _ = candidate_paths(odd);
+        }
+    }
+}
