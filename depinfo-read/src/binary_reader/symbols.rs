@@ -54,7 +54,7 @@ pub const MAX_DEMANGLED_TOTAL: u64 = 256 << 20;
 
 /// Longest demangled name looked at, in bytes: a longer one is cut there and not matched (v0
 /// back-references let a short name demangle to a very long one).
-pub const MAX_DEMANGLED_NAME: usize = 16 << 10;
+pub const MAX_DEMANGLED_NAME: usize = 64 << 10;
 
 /// Upper bounds on the work of reading one binary's symbols.
 ///
