@@ -7,6 +7,9 @@
 //! `object::File::parse` reads both symbol tables, megabytes on an unstripped binary). Every
 //! size that comes from the file is checked against [`Limits`] before anything is allocated,
 //! and the zlib streams are inflated with a cap, so a hostile file costs at most a few MiB.
+//!
+//! The symbol tables are read only by [`symbols`], on request: which functions an advisory
+//! names are in the binary (`Present`), or why that can't be told (`Unknown`).
 
 use std::cell::Cell;
 use std::fs::File;

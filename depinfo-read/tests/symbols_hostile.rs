@@ -107,7 +107,7 @@ impl Elf {
         b.extend_from_slice(strings);
         let shstrtab_at = b.len();
         b.extend_from_slice(shstrtab);
-        while b.len() % 8 != 0 {
+        while !b.len().is_multiple_of(8) {
             b.push(0);
         }
         let shoff = b.len();
@@ -164,10 +164,10 @@ fn macho(names: &[&[u8]]) -> Vec<u8> {
     }
     let stroff = b.len();
     b.extend_from_slice(&strings);
-    put_u32(&mut b, 40, symoff as u32);
-    put_u32(&mut b, 44, offsets.len() as u32);
-    put_u32(&mut b, 48, stroff as u32);
-    put_u32(&mut b, 52, strings.len() as u32);
+    put_u32(&mut b, 40, u32::try_from(symoff).unwrap());
+    put_u32(&mut b, 44, u32::try_from(offsets.len()).unwrap());
+    put_u32(&mut b, 48, u32::try_from(stroff).unwrap());
+    put_u32(&mut b, 52, u32::try_from(strings.len()).unwrap());
     b
 }
 
@@ -181,7 +181,8 @@ fn verdicts_of(
 ) -> (Vec<FunctionVerdict>, usize) {
     let path = scratch_file(label);
     std::fs::write(&path, bytes).unwrap();
-    let (verdicts, peak) = testkit::peak_during(|| function_verdicts_with(&path, functions, limits));
+    let (verdicts, peak) =
+        testkit::peak_during(|| function_verdicts_with(&path, functions, limits));
     assert_eq!(verdicts.len(), functions.len());
     for (verdict, function) in verdicts.iter().zip(functions) {
         match verdict {
@@ -217,12 +218,7 @@ fn hand_made_tables_are_read() {
     let elf = Elf::new(&[MYTAR_UNPACK, b"main", UNPACK]);
     let (v, _) = verdicts_of("elf-good", &elf.bytes, &TAR, &limits);
     assert!(v[0].is_present(), "{v:?}");
-    let (v, _) = verdicts_of(
-        "macho-good",
-        &macho(&[MYTAR_UNPACK, UNPACK]),
-        &TAR,
-        &limits,
-    );
+    let (v, _) = verdicts_of("macho-good", &macho(&[MYTAR_UNPACK, UNPACK]), &TAR, &limits);
     assert!(v[0].is_present(), "{v:?}");
     // Only the other crate's symbol: not present, and the reason says why.
     for (label, bytes) in [
@@ -231,7 +227,8 @@ fn hand_made_tables_are_read() {
     ] {
         let (v, _) = verdicts_of(label, &bytes, &TAR, &limits);
         assert!(
-            reason(&v[0]).ends_with("has no symbol of crate `tar` (stripped, or all of its code inlined)"),
+            reason(&v[0])
+                .ends_with("has no symbol of crate `tar` (stripped, or all of its code inlined)"),
             "{label}: {v:?}"
         );
     }
@@ -252,8 +249,18 @@ fn huge_claimed_sizes_are_refused_before_reading() {
     let limits = SymbolLimits::default();
     let elf = Elf::new(&[UNPACK]);
     for (index, field, value, words) in [
-        (1, Elf::SH_SIZE, 1u64 << 40, "the symbol table is 1099511627776 bytes, over the limit of 33554432"),
-        (2, Elf::SH_SIZE, u64::MAX, "the symbol string table is 18446744073709551615 bytes, over the limit of 67108864"),
+        (
+            1,
+            Elf::SH_SIZE,
+            1u64 << 40,
+            "the symbol table is 1099511627776 bytes, over the limit of 33554432",
+        ),
+        (
+            2,
+            Elf::SH_SIZE,
+            u64::MAX,
+            "the symbol string table is 18446744073709551615 bytes, over the limit of 67108864",
+        ),
         (1, Elf::SH_SIZE, 32 << 20, "lies outside the file"),
         (2, Elf::SH_SIZE, 64 << 20, "lies outside the file"),
         (1, Elf::SH_OFFSET, u64::MAX - 8, "lies outside the file"),
@@ -262,7 +269,10 @@ fn huge_claimed_sizes_are_refused_before_reading() {
         let mut bytes = elf.bytes.clone();
         put_u64(&mut bytes, elf.field(index, field), value);
         let (v, peak) = verdicts_of("elf-huge", &bytes, &TAR, &limits);
-        assert!(reason(&v[0]).contains(words), "{index} {field} {value}: {v:?}");
+        assert!(
+            reason(&v[0]).contains(words),
+            "{index} {field} {value}: {v:?}"
+        );
         assert!(peak < SMALL_FILE_BOUND, "{peak}");
     }
     // The string table link names no section.
@@ -276,8 +286,16 @@ fn huge_claimed_sizes_are_refused_before_reading() {
     // Mach-O: a count of symbols and a string size that lie.
     let good = macho(&[UNPACK]);
     for (at, value, words) in [
-        (44, u32::MAX, "the symbol table is 68719476720 bytes, over the limit"),
-        (52, u32::MAX, "the symbol string table is 4294967295 bytes, over the limit"),
+        (
+            44,
+            u32::MAX,
+            "the symbol table is 68719476720 bytes, over the limit",
+        ),
+        (
+            52,
+            u32::MAX,
+            "the symbol string table is 4294967295 bytes, over the limit",
+        ),
         (44, 1 << 20, "lies outside the file"),
         (40, u32::MAX, "lies outside the file"),
         (48, u32::MAX - 2, "lies outside the file"),
@@ -294,7 +312,11 @@ fn huge_claimed_sizes_are_refused_before_reading() {
 fn a_real_table_over_the_limit_is_unknown_and_costs_nothing() {
     // 20,000 symbols: 480 KiB of entries and 1.2 MiB of names, really in the file.
     let names: Vec<Vec<u8>> = (0..20_000)
-        .map(|i| format!("_ZN3tar14module{:>8}E", i).replace(' ', "x").into_bytes())
+        .map(|i| {
+            format!("_ZN3tar14module{i:>8}E")
+                .replace(' ', "x")
+                .into_bytes()
+        })
         .chain([UNPACK.to_vec()])
         .collect();
     let refs: Vec<&[u8]> = names.iter().map(Vec::as_slice).collect();
@@ -323,7 +345,14 @@ fn string_indexes_past_the_table_and_bad_manglings_are_not_names() {
     let limits = SymbolLimits::default();
     let strings = b"\0_ZN3tar7Archive6unpack\0_ZN3tar7ArchiveE\0_R\0_ZN3tar7Archive6unpack";
     // Past the end, at the very end, in the middle of a name, and a name without its NUL.
-    let offsets = [u32::MAX, strings.len() as u32, 5, 24, 41, 44];
+    let offsets = [
+        u32::MAX,
+        u32::try_from(strings.len()).unwrap(),
+        5,
+        24,
+        41,
+        44,
+    ];
     let elf = Elf::with_strings(&offsets, strings);
     let (v, _) = verdicts_of("elf-indexes", &elf.bytes, &TAR, &limits);
     // Some names are of crate `tar` but none is its `Archive::unpack`.
@@ -363,7 +392,11 @@ fn demangling_is_bounded_per_name_and_per_table() {
     assert!(!v[0].is_present(), "{v:?}");
     // Many names of the crate before the match, and a budget that runs out first.
     let names: Vec<Vec<u8>> = (0..2_000)
-        .map(|i| format!("_ZN3tar13thing{:>8}E", i).replace(' ', "x").into_bytes())
+        .map(|i| {
+            format!("_ZN3tar13thing{i:>8}E")
+                .replace(' ', "x")
+                .into_bytes()
+        })
         .chain([UNPACK.to_vec()])
         .collect();
     let refs: Vec<&[u8]> = names.iter().map(Vec::as_slice).collect();
@@ -391,9 +424,18 @@ fn formats_without_symbols_are_unknown_with_the_reason() {
     let text = dir.join("a.txt");
     std::fs::write(&text, "tar::Archive::unpack\n").unwrap();
     for (path, words) in [
-        (pe.as_path(), "a PE file keeps its function names in a separate PDB file, which is not read"),
-        (wasm.as_path(), "Wasm function names (the `name` section) are not read"),
-        (thin.as_path(), "no symbol table: the Mach-O file is stripped"),
+        (
+            pe.as_path(),
+            "a PE file keeps its function names in a separate PDB file, which is not read",
+        ),
+        (
+            wasm.as_path(),
+            "Wasm function names (the `name` section) are not read",
+        ),
+        (
+            thin.as_path(),
+            "no symbol table: the Mach-O file is stripped",
+        ),
         (text.as_path(), "not an ELF, Mach-O, PE or Wasm binary"),
         (dir.path(), "is a directory, not a regular file"),
     ] {

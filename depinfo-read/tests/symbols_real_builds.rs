@@ -118,12 +118,16 @@ fn the_called_function_is_present_unless_stripped_and_nothing_else_is_claimed() 
     let verdicts = function_verdicts(&stripped, &functions);
     for (verdict, function) in verdicts.iter().zip(functions) {
         let reason = unknown(verdict, &format!("stripped {function}"));
+        eprintln!("stripped: {function}: {reason}");
         // A stripped executable keeps `.dynsym` (its imports), which names no Rust code.
         assert!(
             reason.contains("has no symbol of crate")
                 || reason.contains("no symbol table: the ELF file is stripped"),
             "stripped {function}: {reason}"
         );
-        assert!(reason.contains(".dynsym") || reason.contains("stripped"), "{reason}");
+        assert!(
+            reason.contains(".dynsym") || reason.contains("stripped"),
+            "{reason}"
+        );
     }
 }

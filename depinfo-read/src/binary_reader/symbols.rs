@@ -192,7 +192,10 @@ pub fn function_verdicts_with(
         let paths = candidate_paths(&text);
         for (i, query) in queries.iter().enumerate() {
             let Some(query) = query else { continue };
-            if paths.iter().any(|p| p.first() == Some(&query.crate_name.as_str())) {
+            if paths
+                .iter()
+                .any(|p| p.first() == Some(&query.crate_name.as_str()))
+            {
                 crate_seen[i] = true;
             }
             if found[i].is_none() && paths.iter().any(|p| query.matches(p)) {
@@ -207,9 +210,9 @@ pub fn function_verdicts_with(
         .zip(functions)
         .map(|(((found, seen), query), function)| match (found, query) {
             (Some(symbol), _) => FunctionVerdict::Present { symbol },
-            (None, None) => FunctionVerdict::unknown(format!(
-                "`{function}` is not a crate::path function name"
-            )),
+            (None, None) => {
+                FunctionVerdict::unknown(format!("`{function}` is not a crate::path function name"))
+            }
             (None, Some(_)) if exhausted => FunctionVerdict::unknown(format!(
                 "{}: demangling stopped after {} bytes (the limit) before `{function}` was found",
                 path.display(),
@@ -479,7 +482,8 @@ impl Table {
 }
 
 fn read_table(path: &Path, limits: &SymbolLimits) -> Result<Table, String> {
-    let (mut file, metadata) = crate::untrusted_file::open(path).map_err(|e| e.reason.to_string())?;
+    let (mut file, metadata) =
+        crate::untrusted_file::open(path).map_err(|e| e.reason.to_string())?;
     let size = metadata.len();
     let mut magic = [0u8; 4];
     let format = match file.read_exact(&mut magic) {
@@ -508,9 +512,11 @@ fn read_table(path: &Path, limits: &SymbolLimits) -> Result<Table, String> {
         BinaryFormat::Elf => elf_table(&cache, size, limits),
         BinaryFormat::MachO => macho_table(&cache, magic, size, limits),
         BinaryFormat::Pe => {
-            return Err("a PE file keeps its function names in a separate PDB file, \
+            return Err(
+                "a PE file keeps its function names in a separate PDB file, \
                                  which is not read"
-                .into());
+                    .into(),
+            );
         }
         BinaryFormat::Wasm => {
             return Err("Wasm function names (the `name` section) are not read".into());
@@ -561,7 +567,11 @@ fn elf_table<'a, R: ReadRef<'a>>(
     }
 }
 
-fn elf_symbols<'a, Elf, R>(data: R, file_size: u64, limits: &SymbolLimits) -> Result<Option<Table>, Problem>
+fn elf_symbols<'a, Elf, R>(
+    data: R,
+    file_size: u64,
+    limits: &SymbolLimits,
+) -> Result<Option<Table>, Problem>
 where
     Elf: FileHeader<Endian = Endianness>,
     R: ReadRef<'a>,
@@ -593,11 +603,11 @@ where
         limits.max_symbol_table_size,
     )?;
     let link = symtab.sh_link(endian);
-    let strtab = sections
-        .section(SectionIndex(link as usize))
-        .map_err(|_| {
-            Problem::Malformed(format!("the symbol table's string table {link} is not a section"))
-        })?;
+    let strtab = sections.section(SectionIndex(link as usize)).map_err(|_| {
+        Problem::Malformed(format!(
+            "the symbol table's string table {link} is not a section"
+        ))
+    })?;
     let (str_offset, str_size) = strtab.file_range(endian).unwrap_or((0, 0));
     let strings = read_whole(
         data,
@@ -668,7 +678,9 @@ fn thin_table<'a, R: ReadRef<'a>>(
         macho::MH_MAGIC | macho::MH_CIGAM => {
             macho_symbols::<macho::MachHeader32<Endianness>, R>(data, offset, file_size, limits)
         }
-        _ => Err(Problem::Malformed("architecture slice is not Mach-O".into())),
+        _ => Err(Problem::Malformed(
+            "architecture slice is not Mach-O".into(),
+        )),
     }
 }
 
@@ -892,7 +904,17 @@ mod tests {
         // Deep nesting stops, unbalanced text does not panic.
         let deep = format!("{}tar::A{}::f", "<".repeat(100), ">".repeat(100));
         let _ = candidate_paths(&deep);
-        for odd in ["<", ">", "<>::", "::<", "'a ", "&'", "{", "}::f", "<a as >::f"] {
+        for odd in [
+            "<",
+            ">",
+            "<>::",
+            "::<",
+            "'a ",
+            "&'",
+            "{",
+            "}::f",
+            "<a as >::f",
+        ] {
             let _ = candidate_paths(odd);
         }
     }
