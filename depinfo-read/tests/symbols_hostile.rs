@@ -220,6 +220,24 @@ fn hand_made_tables_are_read() {
     assert!(v[0].is_present(), "{v:?}");
     let (v, _) = verdicts_of("macho-good", &macho(&[MYTAR_UNPACK, UNPACK]), &TAR, &limits);
     assert!(v[0].is_present(), "{v:?}");
+    // A universal binary with that Mach-O as its one slice, at offset 64: the slice's
+    // offsets count from the slice.
+    let thin = macho(&[UNPACK]);
+    let mut fat = vec![0u8; 64];
+    for (at, value) in [
+        (0, 0xcafe_babe_u32),
+        (4, 1),
+        (8, 0x0100_0007),
+        (12, 3),
+        (16, 64),
+        (20, u32::try_from(thin.len()).unwrap()),
+        (24, 0),
+    ] {
+        fat[at..at + 4].copy_from_slice(&value.to_be_bytes());
+    }
+    fat.extend_from_slice(&thin);
+    let (v, _) = verdicts_of("macho-fat", &fat, &TAR, &limits);
+    assert!(v[0].is_present(), "{v:?}");
     // Only the other crate's symbol: not present, and the reason says why.
     for (label, bytes) in [
         ("elf-mytar", Elf::new(&[MYTAR_UNPACK]).bytes),
@@ -227,8 +245,9 @@ fn hand_made_tables_are_read() {
     ] {
         let (v, _) = verdicts_of(label, &bytes, &TAR, &limits);
         assert!(
-            reason(&v[0])
-                .ends_with("has no symbol of crate `tar` (stripped, or all of its code inlined)"),
+            reason(&v[0]).ends_with(
+                "has no symbol of crate `tar` (not linked, stripped, or all of its code inlined)"
+            ),
             "{label}: {v:?}"
         );
     }

@@ -219,7 +219,7 @@ pub fn function_verdicts_with(
                 limits.max_demangled_total
             )),
             (None, Some(query)) if !seen => FunctionVerdict::unknown(format!(
-                "{}: the {} has no symbol of crate `{}` (stripped, or all of its code inlined)",
+                "{}: the {} has no symbol of crate `{}` (not linked, stripped, or all of its code inlined)",
                 path.display(),
                 table.kind,
                 query.crate_name
@@ -875,6 +875,8 @@ mod tests {
             no("tar::Archive::unpack_all", name);
         }
         yes("tar::Unpack::unpack", V0[2]);
+        // Mach-O's extra underscore.
+        yes("tar::Archive::unpack", &format!("_{}", V0[0]));
         // `core::hint::black_box::<…unpack::{closure#0}>` is black_box's code, not unpack's.
         no("tar::Archive::unpack", V0[3]);
         yes("core::hint::black_box", V0[3]);
