@@ -105,6 +105,13 @@ pub enum FunctionVerdict {
         /// The first matching symbol, demangled without its hash.
         symbol: String,
     },
+    /// Not found in the debug information: DWARF covers the function's crate (its
+    /// compilation units and inline trees are there) and neither the symbols nor the inline
+    /// trees hold it. Never from symbols alone (issue 24: symbols cannot prove absence).
+    NotFound {
+        /// What was searched, in one line.
+        reason: String,
+    },
     /// The symbols cannot say: stripped, no symbols of the crate, not matched (it may be
     /// inlined), a format without symbols, or a file that could not be read.
     Unknown {
