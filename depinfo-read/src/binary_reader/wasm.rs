@@ -625,6 +625,59 @@ mod tests {
         );
     }
 
+    /// Found missed by cargo-mutants: the bounds of a nested binary's header, the last
+    /// section ids, and what each section header costs.
+    #[test]
+    fn a_nested_header_may_not_read_past_its_empty_section() {
+        // A component whose module section is empty, followed (in the file, outside the
+        // section) by the 8 bytes of a module header.
+        let bytes = [&b"\0asm\x0d\0\x01\0"[..], &[1, 0], &b"\0asm\x01\0\0\0"[..]].concat();
+        let msg = malformed(&bytes);
+        assert!(
+            msg.ends_with("truncated at offset 10: its section ends there"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn the_last_section_id_of_each_kind_is_known() {
+        // Tag (13) in a core module, value (12) in a component; one more is unknown.
+        let module = |id: u8| [&b"\0asm\x01\0\0\0"[..], &[id, 0]].concat();
+        let component = |id: u8| [&b"\0asm\x0d\0\x01\0"[..], &[id, 0]].concat();
+        assert_eq!(read(&module(13)).unwrap(), (None, None));
+        assert_eq!(read(&component(12)).unwrap(), (None, None));
+        assert!(
+            malformed(&module(14)).ends_with("unknown section id 14 at offset 8 of a core module")
+        );
+        assert!(
+            malformed(&component(13)).ends_with("unknown section id 13 at offset 8 of a component")
+        );
+    }
+
+    #[test]
+    fn each_section_header_costs_its_bytes() {
+        // 100 custom sections of 200 bytes: id (1), size (2: 201 needs two LEB128 bytes),
+        // name length (1), no name: 4 header bytes each, 400 in all.
+        let mut bytes = b"\0asm\x01\0\0\0".to_vec();
+        for _ in 0..100 {
+            bytes.extend(custom(b"", &[7; 200]));
+        }
+        let at = |max: u64| {
+            let limits = Limits {
+                max_header_size: max,
+                ..Limits::default()
+            };
+            read_sections_with(&temp(&bytes), &limits)
+        };
+        assert!(at(400).is_ok());
+        let err = at(399).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("the Wasm section headers is 400 bytes"),
+            "{err}"
+        );
+    }
+
     #[test]
     fn the_section_headers_count_against_the_header_limit() {
         // 100,000 empty custom sections: 300 KB of headers.
