@@ -37,7 +37,10 @@ use object::read::elf::{FileHeader, SectionHeader as _, Sym as _};
 use object::read::macho::{FatArch, MachHeader, Nlist as _};
 use object::{Endianness, ReadRef, SectionIndex, elf, macho};
 
-use super::{BinaryFormat, Limits, Problem, check_header, detect};
+pub use super::dwarf::{
+    MAX_DWARF_DEPTH, MAX_DWARF_ENTRIES, MAX_DWARF_SECTION_SIZE, MAX_DWARF_TOTAL, MAX_DWARF_UNITS,
+};
+use super::{BinaryFormat, Limits, Problem, check_header, detect, dwarf};
 
 /// Default largest symbol table read, in bytes: 32 MiB, about 1.4 million 64-bit ELF entries
 /// (24 bytes each) or 2 million Mach-O ones (16 bytes). A large unstripped Rust program
@@ -73,6 +76,21 @@ pub struct SymbolLimits {
     /// Demangled text produced over the whole table, in bytes (default
     /// [`MAX_DEMANGLED_TOTAL`]); when it runs out, the functions not yet found are `Unknown`.
     pub max_demangled_total: u64,
+    /// Whether the debug information (DWARF) is read for the functions the symbols did not
+    /// show (default true). Without it there is no `NotFound`.
+    pub read_dwarf: bool,
+    /// Largest DWARF section read, compressed or inflated, in bytes (default
+    /// [`MAX_DWARF_SECTION_SIZE`]).
+    pub max_dwarf_section_size: u64,
+    /// Largest sum of the DWARF sections read, after inflation, in bytes (default
+    /// [`MAX_DWARF_TOTAL`]). The DWARF reader holds them all at once.
+    pub max_dwarf_total: u64,
+    /// Most units walked (default [`MAX_DWARF_UNITS`]).
+    pub max_dwarf_units: u64,
+    /// Deepest nesting of debugging entries followed (default [`MAX_DWARF_DEPTH`]).
+    pub max_dwarf_depth: usize,
+    /// Most debugging entries and address ranges visited (default [`MAX_DWARF_ENTRIES`]).
+    pub max_dwarf_entries: u64,
 }
 
 impl Default for SymbolLimits {
@@ -82,6 +100,12 @@ impl Default for SymbolLimits {
             max_symbol_table_size: MAX_SYMBOL_TABLE_SIZE,
             max_string_table_size: MAX_STRING_TABLE_SIZE,
             max_demangled_total: MAX_DEMANGLED_TOTAL,
+            read_dwarf: true,
+            max_dwarf_section_size: MAX_DWARF_SECTION_SIZE,
+            max_dwarf_total: MAX_DWARF_TOTAL,
+            max_dwarf_units: MAX_DWARF_UNITS,
+            max_dwarf_depth: MAX_DWARF_DEPTH,
+            max_dwarf_entries: MAX_DWARF_ENTRIES,
         }
     }
 }
@@ -92,6 +116,24 @@ impl SymbolLimits {
     pub fn with_tables(mut self, symbols: u64, strings: u64) -> Self {
         self.max_symbol_table_size = symbols;
         self.max_string_table_size = strings;
+        self
+    }
+
+    /// These limits with the debug information read (`true`, the default) or not (`false`:
+    /// symbols only, so never a `NotFound`).
+    #[must_use]
+    pub fn with_dwarf(mut self, read: bool) -> Self {
+        self.read_dwarf = read;
+        self
+    }
+
+    /// These limits with the DWARF sections capped at `section` bytes each and `total`
+    /// bytes together, and at most `entries` debugging entries visited.
+    #[must_use]
+    pub fn with_dwarf_limits(mut self, section: u64, total: u64, entries: u64) -> Self {
+        self.max_dwarf_section_size = section;
+        self.max_dwarf_total = total;
+        self.max_dwarf_entries = entries;
         self
     }
 }
@@ -147,14 +189,97 @@ pub fn function_verdicts_with(
     limits: &SymbolLimits,
 ) -> Vec<FunctionVerdict> {
     let queries: Vec<Option<Query>> = functions.iter().map(|f| Query::parse(f)).collect();
+    let (verdicts, crate_seen, exhausted) = symbol_verdicts(path, functions, &queries, limits);
+    if exhausted
+        || !limits.read_dwarf
+        || verdicts
+            .iter()
+            .zip(&queries)
+            .all(|(v, q)| v.is_present() || q.is_none())
+    {
+        return verdicts;
+    }
+    let dwarf_limits = dwarf::DwarfLimits {
+        section: limits.max_dwarf_section_size,
+        total: limits.max_dwarf_total,
+        units: limits.max_dwarf_units,
+        depth: limits.max_dwarf_depth,
+        entries: limits.max_dwarf_entries,
+    };
+    let reading = dwarf::read(
+        path,
+        &queries,
+        &dwarf_limits,
+        limits.headers.max_file_size,
+        limits.headers.max_header_size,
+    );
+    verdicts
+        .into_iter()
+        .enumerate()
+        .map(|(i, verdict)| {
+            let FunctionVerdict::Unknown { reason } = verdict else {
+                return verdict;
+            };
+            let reading = match &reading {
+                Ok(reading) => reading,
+                Err(why) if why.is_empty() => return FunctionVerdict::Unknown { reason },
+                Err(why) => {
+                    return FunctionVerdict::unknown(format!(
+                        "{reason}; the debug information cannot say: {why}"
+                    ));
+                }
+            };
+            let (Some(query), Some(Some(answer))) = (&queries[i], reading.answers.get(i)) else {
+                return FunctionVerdict::Unknown { reason };
+            };
+            match answer {
+                dwarf::Answer::Present(words) => FunctionVerdict::Present {
+                    symbol: words.clone(),
+                },
+                dwarf::Answer::NameOnly(words) => {
+                    FunctionVerdict::unknown(format!("{reason}; {words}"))
+                }
+                dwarf::Answer::Absent { crate_seen: seen } if *seen || crate_seen[i] => {
+                    FunctionVerdict::NotFound {
+                        reason: format!(
+                            "{}: `{}` is not found in the debug information (that of {} covers \
+                             crate `{}`, and neither its symbols nor its inline trees hold the \
+                             function)",
+                            path.display(),
+                            functions[i],
+                            reading.source.display(),
+                            query.crate_name
+                        ),
+                    }
+                }
+                dwarf::Answer::Absent { .. } => FunctionVerdict::unknown(format!(
+                    "{reason}; the debug information shows no trace of crate `{}`",
+                    query.crate_name
+                )),
+            }
+        })
+        .collect()
+}
+
+/// The symbol table's verdicts, which crates it saw, and whether demangling ran out.
+fn symbol_verdicts(
+    path: &Path,
+    functions: &[&str],
+    queries: &[Option<Query>],
+    limits: &SymbolLimits,
+) -> (Vec<FunctionVerdict>, Vec<bool>, bool) {
     let table = match read_table(path, limits) {
         Ok(table) => table,
         Err(reason) => {
             let reason = format!("{}: {reason}", path.display());
-            return functions
-                .iter()
-                .map(|_| FunctionVerdict::unknown(reason.clone()))
-                .collect();
+            return (
+                functions
+                    .iter()
+                    .map(|_| FunctionVerdict::unknown(reason.clone()))
+                    .collect(),
+                vec![false; functions.len()],
+                false,
+            );
         }
     };
     let mut found: Vec<Option<String>> = vec![None; functions.len()];
@@ -165,7 +290,7 @@ pub fn function_verdicts_with(
     for &at in &table.names {
         if found
             .iter()
-            .zip(&queries)
+            .zip(queries)
             .all(|(f, q)| f.is_some() || q.is_none())
         {
             break;
@@ -210,10 +335,10 @@ pub fn function_verdicts_with(
             }
         }
     }
-    found
+    let verdicts = found
         .into_iter()
-        .zip(crate_seen)
-        .zip(&queries)
+        .zip(crate_seen.iter().copied())
+        .zip(queries)
         .zip(functions)
         .map(|(((found, seen), query), function)| match (found, query) {
             (Some(symbol), _) => FunctionVerdict::Present { symbol },
@@ -238,7 +363,8 @@ pub fn function_verdicts_with(
                 table.kind
             )),
         })
-        .collect()
+        .collect();
+    (verdicts, crate_seen, exhausted)
 }
 
 /// A `fmt::Write` that fails once more than its cap would be written.
@@ -260,16 +386,16 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 
 /// A function asked about: `crate::middle::…::name`.
 #[derive(Debug)]
-struct Query {
+pub(super) struct Query {
     /// The crate, with `-` spelled `_` as in symbols.
-    crate_name: String,
+    pub(super) crate_name: String,
     /// The segments between the crate and the function: the type, or the modules.
-    middle: Vec<String>,
-    function: String,
+    pub(super) middle: Vec<String>,
+    pub(super) function: String,
 }
 
 impl Query {
-    fn parse(path: &str) -> Option<Query> {
+    pub(super) fn parse(path: &str) -> Option<Query> {
         let mut segments: Vec<String> = path
             .split("::")
             .map(|s| s.trim().to_owned())
@@ -295,7 +421,7 @@ impl Query {
     /// asked in between found in order among the symbol's, the last of them (the type, or
     /// the module of a free function) right before the function. Other segments (the
     /// defining modules a public path re-exports from) are tolerated.
-    fn matches(&self, path: &[&str]) -> bool {
+    pub(super) fn matches(&self, path: &[&str]) -> bool {
         let [first, between @ .., last] = path else {
             return false;
         };
@@ -335,9 +461,11 @@ impl Query {
 /// so the risk is accepted. A type renamed by its re-export (`pub use imp::Inner as Outer`)
 /// is missed, which costs an `Unknown`, never a wrong "absent".
 pub fn symbol_matches(function: &str, symbol: &str) -> bool {
-    let Some(query) = Query::parse(function) else {
-        return false;
-    };
+    Query::parse(function).is_some_and(|query| symbol_matches_query(&query, symbol))
+}
+
+/// [`symbol_matches`] with the function already parsed.
+pub(super) fn symbol_matches_query(query: &Query, symbol: &str) -> bool {
     let mut text = String::new();
     let symbol = match rustc_demangle::try_demangle(symbol) {
         Ok(demangled) => {
@@ -352,7 +480,7 @@ pub fn symbol_matches(function: &str, symbol: &str) -> bool {
 }
 
 /// The identifier paths a demangled name stands for (see [`symbol_matches`]).
-fn candidate_paths(demangled: &str) -> Vec<Vec<&str>> {
+pub(super) fn candidate_paths(demangled: &str) -> Vec<Vec<&str>> {
     let mut out = Vec::new();
     paths_of(demangled, 0, &mut out);
     out
@@ -417,7 +545,7 @@ fn strip_type_prefix(mut s: &str) -> &str {
 
 /// A plain segment's identifier: `Archive` of `Archive<R>`; `None` for a closure or shim
 /// (`{{closure}}`, `{closure#0}`, `{shim:vtable#0}`) or anything that is not a name.
-fn identifier(segment: &str) -> Option<&str> {
+pub(super) fn identifier(segment: &str) -> Option<&str> {
     let end = segment.find('<').unwrap_or(segment.len());
     let name = segment[..end].trim();
     (!name.is_empty()
