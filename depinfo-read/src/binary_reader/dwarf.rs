@@ -50,7 +50,7 @@
 //! with one debug setting throughout, which is what a profile gives.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Read as _;
+use std::io::{Read as _, Seek as _, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use gimli::{AttributeValue, EndianSlice, RunTimeEndian, SectionId, UnitType};
@@ -183,19 +183,87 @@ fn load(
     let ident = (&cache)
         .read_bytes_at(0, 16)
         .map_err(|()| "truncated ELF identification".to_owned())?;
-    match ident[4] {
-        1 => load_elf::<elf::FileHeader32<Endianness>, _>(&cache, size, limits, max_header_size),
-        2 => load_elf::<elf::FileHeader64<Endianness>, _>(&cache, size, limits, max_header_size),
+    let (endian, plans) = match ident[4] {
+        1 => plan_elf::<elf::FileHeader32<Endianness>, _>(&cache, size, limits, max_header_size),
+        2 => plan_elf::<elf::FileHeader64<Endianness>, _>(&cache, size, limits, max_header_size),
         class => Err(format!("unknown ELF class {class}")),
+    }?;
+    // The headers' cache is dropped; each section is read once, into its own buffer.
+    let mut file = cache.into_inner();
+    let mut out = Sections {
+        endian: Some(if endian == Endianness::Little {
+            RunTimeEndian::Little
+        } else {
+            RunTimeEndian::Big
+        }),
+        ..Sections::default()
+    };
+    let mut total = 0u64;
+    for plan in plans {
+        let label = plan.name;
+        let read_at = |file: &mut std::fs::File, offset: u64, len: u64| {
+            let mut buf = vec![
+                0u8;
+                usize::try_from(len)
+                    .map_err(|_| format!("section {label} is too large"))?
+            ];
+            file.seek(SeekFrom::Start(offset))
+                .and_then(|_| file.read_exact(&mut buf))
+                .map_err(|e| format!("section {label} could not be read: {e}"))?;
+            Ok::<_, String>(buf)
+        };
+        let bytes = match plan.compressed {
+            None => read_at(&mut file, plan.offset, plan.size)?,
+            Some(inflated) => {
+                let compressed = read_at(&mut file, plan.offset, plan.size)?;
+                let cap = usize::try_from(inflated).unwrap_or(usize::MAX);
+                let bytes =
+                    miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(&compressed, cap)
+                        .map_err(|_| {
+                            format!("section {label} is not a zlib stream of {inflated} bytes")
+                        })?;
+                if bytes.len() as u64 != inflated {
+                    return Err(format!(
+                        "section {label} inflates to {} bytes, not {inflated} as its header says",
+                        bytes.len()
+                    ));
+                }
+                bytes
+            }
+        };
+        total = total.saturating_add(bytes.len() as u64);
+        if total > limits.total {
+            return Err(format!(
+                "the DWARF sections add up to more than {} bytes (the limit)",
+                limits.total
+            ));
+        }
+        match label {
+            ".gnu_debuglink" => out.debuglink = Some(companion::parse_link(&bytes, endian)?),
+            ".note.gnu.build-id" => out.build_id = build_id(&bytes, endian),
+            _ => {
+                out.data.entry(label).or_insert(bytes);
+            }
+        }
     }
+    Ok(out)
 }
 
-fn load_elf<'a, Elf, R>(
+/// A section to read: where, how large in the file, and its inflated size when compressed.
+struct Plan {
+    name: &'static str,
+    offset: u64,
+    size: u64,
+    compressed: Option<u64>,
+}
+
+/// The sections to read, checked against the limits and the file's size.
+fn plan_elf<'a, Elf, R>(
     data: R,
     file_size: u64,
     limits: &DwarfLimits,
     max_header_size: u64,
-) -> Result<Sections, String>
+) -> Result<(Endianness, Vec<Plan>), String>
 where
     Elf: FileHeader<Endian = Endianness>,
     R: ReadRef<'a>,
@@ -215,14 +283,7 @@ where
     let names = sections
         .strings(endian, data, object::SectionIndex(shstrndx as usize))
         .map_err(malformed)?;
-    let mut out = Sections {
-        endian: Some(if endian == Endianness::Little {
-            RunTimeEndian::Little
-        } else {
-            RunTimeEndian::Big
-        }),
-        ..Sections::default()
-    };
+    let mut plans: Vec<Plan> = Vec::new();
     let mut total = 0u64;
     for section in sections.iter() {
         if section.sh_type(endian) == elf::SHT_NOBITS {
@@ -231,15 +292,20 @@ where
         let Ok(name) = section.name(endian, names) else {
             continue;
         };
-        let wanted = WANTED.iter().find(|w| w.as_bytes() == name);
-        let small = match name {
-            b".gnu_debuglink" | b".note.gnu.build-id" => true,
-            _ if wanted.is_some() => false,
-            _ => continue,
+        let Some(&label) = WANTED
+            .iter()
+            .chain(&[".gnu_debuglink", ".note.gnu.build-id"])
+            .find(|w| w.as_bytes() == name)
+        else {
+            continue;
         };
-        let (offset, size) = section.file_range(endian).unwrap_or((0, 0));
+        if plans.iter().any(|p| p.name == label) {
+            // The first of a name wins; the others are never read.
+            continue;
+        }
+        let small = !label.starts_with(".debug");
         let limit = if small { 4096 } else { limits.section };
-        let label = String::from_utf8_lossy(name).into_owned();
+        let (mut offset, mut size) = section.file_range(endian).unwrap_or((0, 0));
         if size > limit {
             return Err(format!(
                 "section {label} is {size} bytes, over the limit of {limit}"
@@ -248,11 +314,8 @@ where
         if offset.checked_add(size).is_none_or(|end| end > file_size) {
             return Err(format!("section {label} lies outside the file"));
         }
-        let raw = data
-            .read_bytes_at(offset, size)
-            .map_err(|()| format!("section {label} could not be read"))?;
-        let bytes = match section.compression(endian, data).map_err(malformed)? {
-            None => raw.to_vec(),
+        let compressed = match section.compression(endian, data).map_err(malformed)? {
+            None => None,
             Some((ch, at, len)) => {
                 if ch.ch_type(endian) != elf::ELFCOMPRESS_ZLIB {
                     return Err(format!(
@@ -260,38 +323,30 @@ where
                     ));
                 }
                 let inflated: u64 = ch.ch_size(endian).into();
-                if inflated > limits.section {
+                if inflated > limit {
                     return Err(format!(
-                        "section {label} inflates to {inflated} bytes, over the limit of {}",
-                        limits.section
+                        "section {label} inflates to {inflated} bytes, over the limit of {limit}"
                     ));
                 }
-                let compressed = data
-                    .read_bytes_at(at, len)
-                    .map_err(|()| format!("section {label} could not be read"))?;
-                let cap = usize::try_from(inflated).unwrap_or(usize::MAX);
-                miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(compressed, cap).map_err(
-                    |_| format!("section {label} is not a zlib stream of {inflated} bytes"),
-                )?
+                (offset, size) = (at, len);
+                Some(inflated)
             }
         };
-        total = total.saturating_add(bytes.len() as u64);
+        total = total.saturating_add(compressed.unwrap_or(size));
         if total > limits.total {
             return Err(format!(
                 "the DWARF sections add up to more than {} bytes (the limit)",
                 limits.total
             ));
         }
-        match (name, wanted) {
-            (b".gnu_debuglink", _) => out.debuglink = Some(companion::parse_link(&bytes, endian)?),
-            (b".note.gnu.build-id", _) => out.build_id = build_id(&bytes, endian),
-            (_, Some(w)) => {
-                out.data.entry(w).or_insert(bytes);
-            }
-            _ => {}
-        }
+        plans.push(Plan {
+            name: label,
+            offset,
+            size,
+            compressed,
+        });
     }
-    Ok(out)
+    Ok((endian, plans))
 }
 
 /// The descriptor of a `NT_GNU_BUILD_ID` note.
@@ -339,7 +394,15 @@ fn walk(
         ))
     })
     .map_err(|()| "the DWARF sections could not be loaded".to_owned())?;
-    let bad = |e: gimli::Error| format!("malformed DWARF: {e}");
+    // gimli's messages may span lines: one line, as every reason.
+    let bad = |e: gimli::Error| {
+        let words: Vec<String> = e
+            .to_string()
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
+        format!("malformed DWARF: {}", words.join(" "))
+    };
     let names: BTreeSet<&str> = queries
         .iter()
         .flatten()
