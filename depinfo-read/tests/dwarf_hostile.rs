@@ -48,7 +48,7 @@ fn seed() -> &'static Seed {
                 .section_by_name(name)
                 .and_then(|s| s.file_range())
                 .unwrap();
-            (at as usize, len as usize)
+            (usize::try_from(at).unwrap(), usize::try_from(len).unwrap())
         };
         let (info, abbrev) = (range(".debug_info"), range(".debug_abbrev"));
         Seed {
@@ -159,7 +159,7 @@ fn compressed_sections_read_as_plain_ones_and_a_lying_header_is_unknown() {
     );
     assert!(peak < BOUND, "{peak}");
     // The Elf64_Chdr's ch_size (bytes 8..16) lies: huge, then too small.
-    let at = at as usize;
+    let at = usize::try_from(at).unwrap();
     for (size, words) in [
         (u64::MAX / 2, "inflates to"),
         (1 << 40, "inflates to"),

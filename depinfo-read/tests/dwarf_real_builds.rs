@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use depinfo_read::binary_reader::symbols::{FunctionVerdict, function_verdicts};
+use object::{Object as _, ObjectSection as _};
 
 const NAME: &str = "symbols-fixture";
 
@@ -198,10 +199,19 @@ fn called_functions_are_never_not_found_and_never_called_ones_are_where_dwarf_al
         outside.to_str().unwrap(),
         evil.to_str().unwrap(),
     ]);
-    // The link rewritten to name `../x` (its CRC left 0): a name of the binary's choosing.
+    // The link rewritten to name `../x`, with the right CRC of `x` (which objcopy wrote
+    // after the name `x`): only the name refuses it.
+    let linked = std::fs::read(&evil).unwrap();
+    let file = object::File::parse(&*linked).unwrap();
+    let link = file
+        .section_by_name(".gnu_debuglink")
+        .unwrap()
+        .data()
+        .unwrap();
+    assert!(link.starts_with(b"x\0"), "{link:?}");
     let section = scratch.join("link-section");
     let mut content = b"../x\0\0\0\0".to_vec();
-    content.extend_from_slice(&[0, 0, 0, 0]);
+    content.extend_from_slice(&link[link.len() - 4..]);
     std::fs::write(&section, &content).unwrap();
     objcopy(&[
         "--update-section",

@@ -443,7 +443,7 @@ fn walk(
                 ));
             }
             depth += delta;
-            if depth < 0 || depth as usize > limits.depth {
+            if usize::try_from(depth).is_ok_and(|d| d > limits.depth) || depth < 0 {
                 return Err(format!(
                     "debugging entries nested deeper than {} (the limit)",
                     limits.depth
@@ -694,6 +694,7 @@ pub(crate) mod companion {
     //! opened through the bounded opener (`untrusted_file`), and its CRC-32 must be the one
     //! the debuglink section gives.
 
+    use std::fmt::Write as _;
     use std::io::Read as _;
     use std::path::{Path, PathBuf};
 
@@ -744,7 +745,10 @@ pub(crate) mod companion {
         if let Some(id) = build_id
             && id.len() >= 2
         {
-            let hex: String = id.iter().map(|b| format!("{b:02x}")).collect();
+            let hex = id.iter().fold(String::new(), |mut hex, b| {
+                let _ = write!(hex, "{b:02x}");
+                hex
+            });
             places.push(
                 Path::new("/usr/lib/debug/.build-id")
                     .join(&hex[..2])
@@ -798,8 +802,8 @@ pub(crate) mod companion {
     impl Default for Crc32 {
         fn default() -> Self {
             let mut table = [0u32; 256];
-            for (i, slot) in table.iter_mut().enumerate() {
-                let mut c = i as u32;
+            for (c, slot) in (0u32..).zip(table.iter_mut()) {
+                let mut c = c;
                 for _ in 0..8 {
                     c = if c & 1 == 1 {
                         0xEDB8_8320 ^ (c >> 1)
