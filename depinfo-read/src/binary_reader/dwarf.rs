@@ -44,6 +44,9 @@
 //! not from the units, which fat LTO merges and generic code leaves (a generic function's
 //! debug information lives in the unit of the crate that instantiates it).
 //!
+//! A call that the optimiser turns into no instructions at all (a constant, say) leaves no
+//! inline entry: no code of the function is in the binary then, and `NotFound` says so.
+//!
 //! What this cannot see: a crate built without debug information while the others have it
 //! (a `[profile.*.package.<crate>] debug = false` override), whose code has no unit at all.
 //! Its functions are then `NotFound` though present. The answer holds for binaries built
@@ -486,7 +489,15 @@ fn walk(
                     }
                 }
             }
-            if tag == gimli::DW_TAG_namespace {
+            // Namespaces (the crate, its modules, `{impl#N}`) and types (a method declared in
+            // its type) spell the path of what they hold.
+            if matches!(
+                tag,
+                gimli::DW_TAG_namespace
+                    | gimli::DW_TAG_structure_type
+                    | gimli::DW_TAG_enumeration_type
+                    | gimli::DW_TAG_union_type
+            ) {
                 stack.push((depth, name.clone().unwrap_or_default()));
                 continue;
             }
@@ -851,5 +862,80 @@ pub(crate) mod companion {
                 assert!(err.contains("is refused"), "{err}");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(path: &str) -> Query {
+        Query::parse(path).unwrap()
+    }
+
+    #[test]
+    fn grades_by_linkage_name_namespaces_or_bare_name() {
+        let unpack = q("tarlike::Archive::unpack");
+        let linkage = "_ZN7tarlike7archive16Archive$LT$R$GT$6unpack17h22ffeeec4904e319E";
+        assert_eq!(grade(&unpack, Some(linkage), &[], "unpack"), 2);
+        // Another type's `unpack` of the same crate: crate and name only.
+        let entry = "_ZN7tarlike5entry5Entry6unpack17h22ffeeec4904e319E";
+        assert_eq!(grade(&unpack, Some(entry), &[], "unpack"), 1);
+        // Another crate's.
+        let other = "_ZN5mytar7archive7Archive6unpack17h22ffeeec4904e319E";
+        assert_eq!(grade(&unpack, Some(other), &[], "unpack"), 0);
+        // Namespaces: an impl block hides the type, so the crate and the name decide.
+        assert_eq!(
+            grade(&unpack, None, &["tarlike", "archive", "{impl#0}"], "unpack"),
+            2
+        );
+        assert_eq!(
+            grade(
+                &unpack,
+                None,
+                &["tarlike", "archive", "Archive<R>"],
+                "unpack"
+            ),
+            2
+        );
+        assert_eq!(
+            grade(&unpack, None, &["tarlike", "entry", "Entry"], "unpack"),
+            1
+        );
+        assert_eq!(
+            grade(&unpack, None, &["symbols_fixture", "{impl#0}"], "unpack"),
+            0
+        );
+        // No namespace, no linkage name (line tables only): the name alone.
+        assert_eq!(grade(&unpack, None, &[], "unpack"), 2);
+        assert_eq!(grade(&unpack, None, &[], "unpack_all"), 0);
+    }
+
+    #[test]
+    fn a_crate_is_spelled_only_as_a_whole_segment() {
+        assert!(spells_crate(
+            "fold<u8, tarlike::archive::{impl#0}::unpack::{closure_env#0}>",
+            "tarlike"
+        ));
+        assert!(spells_crate("tarlike::checksum", "tarlike"));
+        assert!(!spells_crate("mytarlike::checksum", "tarlike"));
+        assert!(!spells_crate("tarlike_extra::checksum", "tarlike"));
+        assert!(!spells_crate("tarlike", "tarlike"));
+    }
+
+    #[test]
+    fn a_build_id_note_gives_its_descriptor() {
+        let mut note = Vec::new();
+        for word in [4u32, 3, 3] {
+            note.extend_from_slice(&word.to_le_bytes());
+        }
+        note.extend_from_slice(b"GNU\0\xab\xcd\xef");
+        assert_eq!(
+            build_id(&note, Endianness::Little),
+            Some(vec![0xab, 0xcd, 0xef])
+        );
+        note[8] = 1;
+        assert_eq!(build_id(&note, Endianness::Little), None);
+        assert_eq!(build_id(&note[..10], Endianness::Little), None);
     }
 }

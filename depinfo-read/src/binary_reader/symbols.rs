@@ -1,15 +1,18 @@
-//! Which named functions a binary's symbol table holds: `Present`, or `Unknown` with the reason.
+//! Which named functions a binary holds: `Present`, `NotFound` or `Unknown`, with the reason.
 //!
 //! The question comes from advisories that name functions (RustSec's `[affected] functions`,
-//! such as `tar::Archive::unpack`). The answer is one of two:
+//! such as `tar::Archive::unpack`). The answer is one of three:
 //!
 //! - [`FunctionVerdict::Present`]: a defined symbol of the binary demangles to that function
-//!   (see [`symbol_matches`] for the rule);
+//!   (see [`symbol_matches`] for the rule), or its debug information has it, with code or
+//!   inlined (the `dwarf` module: `binary_reader/dwarf.rs`);
+//! - [`FunctionVerdict::NotFound`]: the debug information covers the function's crate and
+//!   neither the symbols nor the inline trees hold it;
 //! - [`FunctionVerdict::Unknown`]: everything else, with the reason in words. Symbols alone
 //!   never prove that a function is absent: the compiler inlines functions into their callers
 //!   and folds identical ones, and with `lto = "fat"` and `codegen-units = 1` a called
-//!   function can vanish from the symbol table while its neighbours stay. So there is no
-//!   "not found" answer here.
+//!   function can vanish from the symbol table while its neighbours stay. So without debug
+//!   information there is no "not found" answer.
 //!
 //! Where the symbols are read from:
 //!
