@@ -141,6 +141,16 @@ fn called_functions_are_never_not_found_and_never_called_ones_are_where_dwarf_al
     let (k, _) = kinds(&stripped);
     assert!(k.iter().all(|k| *k == "unknown"), "stripped: {k:?}");
 
+    // Debug information for some code only: the standard library's (kept by
+    // `strip = false`), or everyone's but tarlike's. Never not-found for the called ones.
+    let kept = build(&dir, "release-kept", scratch.join("release-kept"));
+    let (k, v) = kinds(&kept);
+    assert!(k.iter().all(|k| *k != "not-found"), "release-kept: {v:?}");
+    let mixed = build(&dir, "mixed", scratch.join("mixed"));
+    let (k, v) = kinds(&mixed);
+    never_not_found_for_called("mixed", &k);
+    eprintln!("mixed: {v:?}");
+
     // The companion: debug information moved to `<binary>.debug`, linked by name and CRC.
     let linked_dir = scratch.join("linked");
     std::fs::create_dir_all(&linked_dir).unwrap();

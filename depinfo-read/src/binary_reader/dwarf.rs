@@ -90,7 +90,10 @@ pub(crate) enum Answer {
     Present(String),
     /// A subprogram with the name and crate but another path: `Unknown`, with this reason.
     NameOnly(String),
-    /// Nothing matched, and the crate was seen in the DWARF.
+    /// Some code of the crate (a symbol at this address) lies in no unit: the crate, or
+    /// part of it, was built without debug information. `Unknown`.
+    Uncovered(u64),
+    /// Nothing matched; whether the crate was seen in the DWARF.
     Absent { crate_seen: bool },
 }
 
@@ -106,6 +109,7 @@ pub(crate) struct Reading {
 pub(crate) fn read(
     path: &Path,
     queries: &[Option<Query>],
+    crate_code: &[Option<Vec<u64>>],
     limits: &DwarfLimits,
     max_file_size: u64,
     max_header_size: u64,
@@ -127,7 +131,7 @@ pub(crate) fn read(
     } else {
         return Err("no debug information (.debug_info), and no .gnu_debuglink".into());
     };
-    let answers = walk(&sections, queries, limits)?;
+    let answers = walk(&sections, queries, crate_code, limits)?;
     Ok(Reading { answers, source })
 }
 
@@ -387,6 +391,7 @@ struct Candidate {
 fn walk(
     sections: &Sections,
     queries: &[Option<Query>],
+    crate_code: &[Option<Vec<u64>>],
     limits: &DwarfLimits,
 ) -> Result<Vec<Option<Answer>>, String> {
     let endian = sections.endian.unwrap_or(RunTimeEndian::Little);
@@ -414,6 +419,7 @@ fn walk(
     let mut crate_seen = vec![false; queries.len()];
     let mut candidates: Vec<Candidate> = Vec::new();
     let mut live_origins: BTreeSet<usize> = BTreeSet::new();
+    let mut covered: Vec<(u64, u64)> = Vec::new();
     let mut units = 0u64;
     let mut entries = 0u64;
     let mut with_subprograms = 0u64;
@@ -432,6 +438,20 @@ fn walk(
             );
         }
         let unit = dwarf.unit(header).map_err(bad)?;
+        // The unit's code, for the coverage check.
+        let mut ranges = dwarf.unit_ranges(&unit).map_err(bad)?;
+        while let Some(range) = ranges.next().map_err(bad)? {
+            entries += 1;
+            if entries > limits.entries {
+                return Err(format!(
+                    "more than {} debugging entries (the limit)",
+                    limits.entries
+                ));
+            }
+            if range.begin != 0 && range.begin < range.end {
+                covered.push((range.begin, range.end));
+            }
+        }
         let mut cursor = unit.entries();
         // The enclosing namespaces: (depth, name).
         let mut stack: Vec<(isize, String)> = Vec::new();
@@ -585,6 +605,24 @@ fn walk(
     if with_subprograms == 0 {
         return Err("the debug information holds no subprograms (line directives only)".into());
     }
+    // Sorted and merged into disjoint ranges, so that one binary search answers.
+    covered.sort_unstable();
+    let mut merged: Vec<(u64, u64)> = Vec::with_capacity(covered.len());
+    for (begin, end) in covered {
+        match merged.last_mut() {
+            Some(last) if begin <= last.1 => last.1 = last.1.max(end),
+            _ => merged.push((begin, end)),
+        }
+    }
+    // The first address of `code` that no unit covers (`Some(0)` when there were too many
+    // to keep).
+    let uncovered = |code: &Option<Vec<u64>>| -> Option<u64> {
+        let Some(code) = code else { return Some(0) };
+        code.iter().copied().find(|&address| {
+            let after = merged.partition_point(|&(begin, _)| begin <= address);
+            after == 0 || address >= merged[after - 1].1
+        })
+    };
     Ok(queries
         .iter()
         .enumerate()
@@ -607,6 +645,9 @@ fn walk(
                     "the debug information has {} of crate `{}` under another path than the one asked",
                     c.words, q.crate_name
                 )));
+            }
+            if let Some(address) = crate_code.get(i).and_then(uncovered) {
+                return Some(Answer::Uncovered(address));
             }
             Some(Answer::Absent {
                 crate_seen: crate_seen[i],

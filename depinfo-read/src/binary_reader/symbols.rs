@@ -192,7 +192,7 @@ pub fn function_verdicts_with(
     limits: &SymbolLimits,
 ) -> Vec<FunctionVerdict> {
     let queries: Vec<Option<Query>> = functions.iter().map(|f| Query::parse(f)).collect();
-    let (verdicts, crate_seen, exhausted) = symbol_verdicts(path, functions, &queries, limits);
+    let (verdicts, crate_code, exhausted) = symbol_verdicts(path, functions, &queries, limits);
     if exhausted
         || !limits.read_dwarf
         || verdicts
@@ -212,6 +212,7 @@ pub fn function_verdicts_with(
     let reading = dwarf::read(
         path,
         &queries,
+        &crate_code,
         &dwarf_limits,
         limits.headers.max_file_size,
         limits.headers.max_header_size,
@@ -242,7 +243,12 @@ pub fn function_verdicts_with(
                 dwarf::Answer::NameOnly(words) => {
                     FunctionVerdict::unknown(format!("{reason}; {words}"))
                 }
-                dwarf::Answer::Absent { crate_seen: seen } if *seen || crate_seen[i] => {
+                dwarf::Answer::Uncovered(address) => FunctionVerdict::unknown(format!(
+                    "{reason}; code of crate `{}` (the symbol at {address:#x}) has no debug \
+                     information, so the debug information does not cover the crate",
+                    query.crate_name
+                )),
+                dwarf::Answer::Absent { crate_seen: true } => {
                     FunctionVerdict::NotFound {
                         reason: format!(
                             "{}: `{}` is not found in the debug information (that of {} covers \
@@ -264,13 +270,18 @@ pub fn function_verdicts_with(
         .collect()
 }
 
-/// The symbol table's verdicts, which crates it saw, and whether demangling ran out.
+/// Most code addresses of one crate's symbols kept for the DWARF reader's coverage check;
+/// past it, the crate counts as not covered.
+pub(super) const MAX_CRATE_CODE: usize = 100_000;
+
+/// The symbol table's verdicts, the code addresses of each query's crate (`None`: more than
+/// [`MAX_CRATE_CODE`]), and whether demangling ran out.
 fn symbol_verdicts(
     path: &Path,
     functions: &[&str],
     queries: &[Option<Query>],
     limits: &SymbolLimits,
-) -> (Vec<FunctionVerdict>, Vec<bool>, bool) {
+) -> (Vec<FunctionVerdict>, Vec<Option<Vec<u64>>>, bool) {
     let table = match read_table(path, limits) {
         Ok(table) => table,
         Err(reason) => {
@@ -280,17 +291,18 @@ fn symbol_verdicts(
                     .iter()
                     .map(|_| FunctionVerdict::unknown(reason.clone()))
                     .collect(),
-                vec![false; functions.len()],
+                vec![Some(Vec::new()); functions.len()],
                 false,
             );
         }
     };
     let mut found: Vec<Option<String>> = vec![None; functions.len()];
     let mut crate_seen = vec![false; functions.len()];
+    let mut crate_code: Vec<Option<Vec<u64>>> = vec![Some(Vec::new()); functions.len()];
     let mut budget = limits.max_demangled_total;
     let mut exhausted = false;
     let mut text = String::new();
-    for &at in &table.names {
+    for &(at, address) in &table.names {
         if found
             .iter()
             .zip(queries)
@@ -332,6 +344,15 @@ fn symbol_verdicts(
                 .any(|p| p.first() == Some(&query.crate_name.as_str()))
             {
                 crate_seen[i] = true;
+                if address != NO_CODE
+                    && let Some(code) = &mut crate_code[i]
+                {
+                    if code.len() < MAX_CRATE_CODE {
+                        code.push(address);
+                    } else {
+                        crate_code[i] = None;
+                    }
+                }
             }
             if found[i].is_none() && paths.iter().any(|p| query.matches(p)) {
                 found[i] = Some(text.clone());
@@ -367,7 +388,7 @@ fn symbol_verdicts(
             )),
         })
         .collect();
-    (verdicts, crate_seen, exhausted)
+    (verdicts, crate_code, exhausted)
 }
 
 /// A `fmt::Write` that fails once more than its cap would be written.
@@ -602,11 +623,16 @@ fn split_as(inner: &str) -> (&str, Option<&str>) {
     (inner, None)
 }
 
+/// The address of a symbol that is not code.
+const NO_CODE: u64 = u64::MAX;
+
 /// The defined symbols' names, as offsets into the string table.
 struct Table {
     /// `the symbol table`, `the dynamic symbol table only`, ...
     kind: &'static str,
-    names: Vec<u32>,
+    /// Each name's offset, and the address of its code ([`NO_CODE`] for data, and for
+    /// Mach-O, whose DWARF is not read).
+    names: Vec<(u32, u64)>,
     strings: Vec<u8>,
 }
 
@@ -761,7 +787,11 @@ where
     let names = entries
         .iter()
         .filter(|sym| sym.st_shndx(endian) != elf::SHN_UNDEF && sym.st_name(endian) != 0)
-        .map(|sym| sym.st_name(endian))
+        .map(|sym| {
+            let value: u64 = sym.st_value(endian).into();
+            let code = sym.st_type() == elf::STT_FUNC && value != 0;
+            (sym.st_name(endian), if code { value } else { NO_CODE })
+        })
         .collect();
     Ok(Some(Table {
         kind: table_kind,
@@ -871,8 +901,8 @@ where
             // Debugging entries (stabs) and undefined (imported) symbols are not code of
             // this binary.
             .filter(|sym| !sym.is_stab() && !sym.is_undefined())
-            .map(|sym| sym.n_strx(endian))
-            .filter(|&at| at != 0)
+            .map(|sym| (sym.n_strx(endian), NO_CODE))
+            .filter(|&(at, _)| at != 0)
             .collect();
         return Ok(Some(Table {
             kind: "symbol table (LC_SYMTAB)",
