@@ -34,8 +34,10 @@
 //!
 //! - the debug information is whole: at least one unit holds subprograms, no unit is a
 //!   skeleton of split DWARF (`split-debuginfo`, whose entries live in `.dwo` files);
-//! - the crate is seen: its name begins a symbol (the symbol reader saw it), a namespace, a
-//!   linkage name, or a path in a name;
+//! - the crate is seen in the debug information itself: a top-level namespace, a linkage
+//!   name, or a path inside a name (`fold<…, tarlike::archive::…>`) spells it (a symbol is
+//!   not enough: the standard library's debug information may be all there is);
+//! - every code symbol of the crate lies within some unit's address ranges (below);
 //! - no live candidate matches, loosely or fully.
 //!
 //! How a unit's crate is told: rustc names a unit `<source path>/@/<crate>.<hash>-cgu.<n>`
@@ -47,10 +49,12 @@
 //! A call that the optimiser turns into no instructions at all (a constant, say) leaves no
 //! inline entry: no code of the function is in the binary then, and `NotFound` says so.
 //!
-//! What this cannot see: a crate built without debug information while the others have it
-//! (a `[profile.*.package.<crate>] debug = false` override), whose code has no unit at all.
-//! Its functions are then `NotFound` though present. The answer holds for binaries built
-//! with one debug setting throughout, which is what a profile gives.
+//! A crate built without debug information while others have it (`strip = false` with
+//! `debug = false` keeps only the standard library's; a `[profile.*.package.<crate>] debug =
+//! false` override) is caught where its code has symbols: every code symbol of the asked
+//! crate (`STT_FUNC`, from the symbol reader) must lie within some unit's address ranges, or
+//! the answer is `Unknown`. What stays unseen is code of such a crate without a symbol of its
+//! own (inlined by LLVM into another function of that crate).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read as _, Seek as _, SeekFrom};

@@ -248,19 +248,17 @@ pub fn function_verdicts_with(
                      information, so the debug information does not cover the crate",
                     query.crate_name
                 )),
-                dwarf::Answer::Absent { crate_seen: true } => {
-                    FunctionVerdict::NotFound {
-                        reason: format!(
-                            "{}: `{}` is not found in the debug information (that of {} covers \
+                dwarf::Answer::Absent { crate_seen: true } => FunctionVerdict::NotFound {
+                    reason: format!(
+                        "{}: `{}` is not found in the debug information (that of {} covers \
                              crate `{}`, and neither its symbols nor its inline trees hold the \
                              function)",
-                            path.display(),
-                            functions[i],
-                            reading.source.display(),
-                            query.crate_name
-                        ),
-                    }
-                }
+                        path.display(),
+                        functions[i],
+                        reading.source.display(),
+                        query.crate_name
+                    ),
+                },
                 dwarf::Answer::Absent { .. } => FunctionVerdict::unknown(format!(
                     "{reason}; the debug information shows no trace of crate `{}`",
                     query.crate_name
