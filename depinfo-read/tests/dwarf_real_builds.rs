@@ -11,7 +11,8 @@
 //! - release (no DWARF): `Present` or `Unknown` only; `strip = true`: `Unknown` only;
 //! - `release-kept` (the program without debug information, the standard library's kept by
 //!   `strip = false`) and `mixed` (line tables everywhere but in `tarlike`): never
-//!   `NotFound` for a called function;
+//!   `NotFound` for a called function; `directives` (`debug = "line-directives-only"`) and
+//!   `split` (`split-debuginfo = "unpacked"`): `Unknown`, the debug information not whole;
 //! - a `.gnu_debuglink` companion (`objcopy --only-keep-debug`, `--strip-debug`,
 //!   `--add-gnu-debuglink`): the stripped binary answers as the unstripped one when the
 //!   companion is beside it, `Unknown` when it is absent or its CRC is wrong, and a link
@@ -158,6 +159,22 @@ fn called_functions_are_never_not_found_and_never_called_ones_are_where_dwarf_al
     let mixed = build(&dir, "mixed", scratch.join("mixed"));
     let (k, _) = kinds(&mixed);
     never_not_found_for_called("mixed", &k);
+    // Debug information that is not whole: unknown, with the reason.
+    // Line directives only: the program's units hold no subprograms and no address ranges
+    // (the precompiled standard library's do), so the crate's code is in no unit.
+    for (profile, words) in [
+        (
+            "directives",
+            "has no debug information, so the debug information does not cover",
+        ),
+        ("split", "split DWARF"),
+    ] {
+        let binary = build(&dir, profile, scratch.join(profile));
+        let (k, v) = kinds(&binary);
+        assert!(k.iter().all(|k| *k != "not-found"), "{profile}: {v:?}");
+        assert_eq!(k[3], "unknown", "{profile}: {v:?}");
+        assert!(format!("{:?}", v[3]).contains(words), "{profile}: {v:?}");
+    }
 
     // The companion: debug information moved to `<binary>.debug`, linked by name and CRC.
     let linked_dir = scratch.join("linked");
