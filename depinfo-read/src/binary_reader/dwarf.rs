@@ -384,8 +384,10 @@ type Slice<'a> = EndianSlice<'a, RunTimeEndian>;
 
 /// A subprogram whose name is a function asked about.
 struct Candidate {
-    offset: usize,
+    /// Has code of its own.
     live: bool,
+    /// Is the origin of live code (an inline tree, an out-of-line instance).
+    referenced: bool,
     /// Per query: 2 full match, 1 crate and name only, 0 none.
     grades: Vec<u8>,
     /// The entry in words.
@@ -422,7 +424,11 @@ fn walk(
         .collect();
     let mut crate_seen = vec![false; queries.len()];
     let mut candidates: Vec<Candidate> = Vec::new();
-    let mut live_origins: BTreeSet<usize> = BTreeSet::new();
+    // The candidates by their offset in `.debug_info`.
+    let mut candidate_at: BTreeMap<usize, usize> = BTreeMap::new();
+    // Origins of live code that lie ahead of the entry that names them: resolved at the end.
+    // Origins behind it are resolved at once, so this holds only forward references.
+    let mut pending: Vec<usize> = Vec::new();
     let mut covered: Vec<(u64, u64)> = Vec::new();
     let mut units = 0u64;
     let mut entries = 0u64;
@@ -531,6 +537,10 @@ fn walk(
             }
             subprograms = true;
             let live = has_live_code(&dwarf, &unit, entry, &mut entries, limits).map_err(bad)?;
+            let here = entry
+                .offset()
+                .to_debug_info_offset(&unit.header)
+                .map_or(usize::MAX, |o| o.0);
             if live {
                 for at in [gimli::DW_AT_abstract_origin, gimli::DW_AT_specification] {
                     if let Some(target) = entry.attr_value(at).map_err(bad)? {
@@ -541,7 +551,15 @@ fn walk(
                             AttributeValue::DebugInfoRef(o) => Some(o.0),
                             _ => None,
                         };
-                        live_origins.extend(offset);
+                        match offset {
+                            Some(o) if o < here => {
+                                if let Some(&c) = candidate_at.get(&o) {
+                                    candidates[c].referenced = true;
+                                }
+                            }
+                            Some(o) => pending.push(o),
+                            None => {}
+                        }
                     }
                 }
             }
@@ -586,18 +604,15 @@ fn walk(
                         .map_or(0, |q| grade(q, linkage.as_deref(), &namespaces, id))
                 })
                 .collect();
-            let offset = entry
-                .offset()
-                .to_debug_info_offset(&unit.header)
-                .map_or(usize::MAX, |o| o.0);
             let words = match &linkage {
                 Some(l) => format!("{:#}", rustc_demangle::demangle(l)),
                 None if namespaces.is_empty() => format!("`{}`", name.unwrap_or_default()),
                 None => format!("{}::{}", namespaces.join("::"), name.unwrap_or_default()),
             };
+            candidate_at.insert(here, candidates.len());
             candidates.push(Candidate {
-                offset,
                 live,
+                referenced: false,
                 grades,
                 words,
             });
@@ -608,6 +623,11 @@ fn walk(
     }
     if with_subprograms == 0 {
         return Err("the debug information holds no subprograms (line directives only)".into());
+    }
+    for o in pending {
+        if let Some(&c) = candidate_at.get(&o) {
+            candidates[c].referenced = true;
+        }
     }
     // Sorted and merged into disjoint ranges, so that one binary search answers.
     covered.sort_unstable();
@@ -635,7 +655,7 @@ fn walk(
             let live = || {
                 candidates
                     .iter()
-                    .filter(|c| c.live || live_origins.contains(&c.offset))
+                    .filter(|c| c.live || c.referenced)
             };
             if let Some(c) = live().find(|c| c.grades[i] == 2) {
                 let how = if c.live { "with code" } else { "inlined" };
