@@ -21,6 +21,7 @@ use std::rc::Rc;
 
 mod dwarf;
 mod elf;
+mod function_names;
 mod macho;
 mod pe;
 pub mod symbols;

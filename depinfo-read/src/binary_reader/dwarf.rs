@@ -17,7 +17,7 @@
 //! `DW_AT_specification`) of a live `DW_TAG_inlined_subroutine` or of a live subprogram. Then:
 //!
 //! - with a `DW_AT_linkage_name` (`debug = true`, dev builds), the mangled name is matched by
-//!   the symbol table's rule (`symbols::symbol_matches`);
+//!   the symbol table's rule (`function_names::symbol_matches`);
 //! - with enclosing `DW_TAG_namespace` entries (the crate, its modules, `{impl#N}` for an impl
 //!   block), the path they spell is matched the same way; an impl block hides the type's
 //!   name, so under one the crate and the function name must agree, and nothing else;
@@ -65,7 +65,7 @@ use object::read::ReadCache;
 use object::read::elf::{CompressionHeader as _, FileHeader, SectionHeader as _};
 use object::{Endianness, ReadRef, elf};
 
-use super::symbols::{Query, identifier, symbol_matches_query};
+use super::function_names::{Query, contains, identifier, symbol_matches_query};
 
 /// Default largest DWARF section read, in bytes, compressed or inflated: 512 MiB.
 pub const MAX_DWARF_SECTION_SIZE: u64 = 512 << 20;
@@ -728,10 +728,6 @@ fn spells_crate(name: &str, krate: &str) -> bool {
             .next_back()
             .is_none_or(|c| !(c.is_alphanumeric() || c == '_'))
     })
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 /// Whether the entry has code at an address the linker kept (not 0, not a tombstone).
