@@ -401,13 +401,17 @@ fn walk(
     limits: &DwarfLimits,
 ) -> Result<Vec<Option<Answer>>, String> {
     let endian = sections.endian.unwrap_or(RunTimeEndian::Little);
-    let dwarf = gimli::Dwarf::load(|id: SectionId| {
+    let mut dwarf = gimli::Dwarf::load(|id: SectionId| {
         Ok::<_, ()>(EndianSlice::new(
             sections.data.get(id.name()).map_or(&[][..], Vec::as_slice),
             endian,
         ))
     })
     .map_err(|()| "the DWARF sections could not be loaded".to_owned())?;
+    // An abbreviation table that several units share is parsed once: a file whose many
+    // units all point at one large table costs that table once, not once per unit. (rustc
+    // gives each unit its own table, so a real binary caches nothing.)
+    dwarf.populate_abbreviations_cache(gimli::AbbreviationsCacheStrategy::Duplicates);
     // gimli's messages may span lines: one line, as every reason.
     let bad = |e: gimli::Error| {
         let words: Vec<String> = e
@@ -423,6 +427,13 @@ fn walk(
         .map(|q| q.function.as_str())
         .collect();
     let mut crate_seen = vec![false; queries.len()];
+    let needles: Vec<String> = queries
+        .iter()
+        .map(|q| {
+            q.as_ref()
+                .map_or_else(String::new, |q| format!("{}::", q.crate_name))
+        })
+        .collect();
     let mut candidates: Vec<Candidate> = Vec::new();
     // The candidates by their offset in `.debug_info`.
     let mut candidate_at: BTreeMap<usize, usize> = BTreeMap::new();
@@ -513,7 +524,7 @@ fn walk(
                         && ((tag == gimli::DW_TAG_namespace
                             && stack.is_empty()
                             && *name == q.crate_name)
-                            || spells_crate(name, &q.crate_name))
+                            || spells_crate(name, &needles[i]))
                     {
                         crate_seen[i] = true;
                     }
@@ -719,10 +730,10 @@ fn grade(q: &Query, linkage: Option<&str>, namespaces: &[&str], id: &str) -> u8 
     best
 }
 
-/// `crate::` at the start of `name` or after a character that cannot be part of a name.
-fn spells_crate(name: &str, krate: &str) -> bool {
-    let needle = format!("{krate}::");
-    name.match_indices(&needle).any(|(at, _)| {
+/// `needle` (`crate::`) at the start of `name` or after a character that cannot be part of
+/// a name.
+fn spells_crate(name: &str, needle: &str) -> bool {
+    name.match_indices(needle).any(|(at, _)| {
         name[..at]
             .chars()
             .next_back()
@@ -976,12 +987,12 @@ mod tests {
     fn a_crate_is_spelled_only_as_a_whole_segment() {
         assert!(spells_crate(
             "fold<u8, tarlike::archive::{impl#0}::unpack::{closure_env#0}>",
-            "tarlike"
+            "tarlike::"
         ));
-        assert!(spells_crate("tarlike::checksum", "tarlike"));
-        assert!(!spells_crate("mytarlike::checksum", "tarlike"));
-        assert!(!spells_crate("tarlike_extra::checksum", "tarlike"));
-        assert!(!spells_crate("tarlike", "tarlike"));
+        assert!(spells_crate("tarlike::checksum", "tarlike::"));
+        assert!(!spells_crate("mytarlike::checksum", "tarlike::"));
+        assert!(!spells_crate("tarlike_extra::checksum", "tarlike::"));
+        assert!(!spells_crate("tarlike", "tarlike::"));
     }
 
     #[test]
