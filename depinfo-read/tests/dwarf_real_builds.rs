@@ -1,7 +1,7 @@
 //! The DWARF reader on real builds of `tests/fixtures/symbols` (the program calls
-//! `tarlike::Archive::unpack`, the small `#[inline]` `tarlike::small_mix` and the small
-//! `tarlike::plain_step`, and never calls `tarlike::Archive::list` or `tarlike::checksum`),
-//! in the profiles of issue 24:
+//! `tarlike::Archive::unpack`, the small `#[inline]` `tarlike::small_mix`, the small
+//! `tarlike::plain_step` and `tarlike::out_of_line`, and never calls `tarlike::Archive::list`
+//! or `tarlike::checksum`), in the profiles of issue 24:
 //!
 //! - dev (full DWARF): the called functions `Present`, the never-called ones `NotFound`;
 //! - `lto-lines` (`lto = "fat"`, `codegen-units = 1`, `debug = "line-tables-only"`): every
@@ -15,8 +15,8 @@
 //!   `split` (`split-debuginfo = "unpacked"`): `Unknown`, the debug information not whole;
 //! - a `.gnu_debuglink` companion (`objcopy --only-keep-debug`, `--strip-debug`,
 //!   `--add-gnu-debuglink`): the stripped binary answers as the unstripped one when the
-//!   companion is beside it, `Unknown` when it is absent or its CRC is wrong, and a link
-//!   naming `../x` is refused.
+//!   companion is beside it (stripped of everything too: the companion's symbols answer),
+//!   `Unknown` when it is absent or its CRC is wrong, and a link naming `../x` is refused.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -157,15 +157,23 @@ fn called_functions_are_never_not_found_and_never_called_ones_are_where_dwarf_al
     let (k, v) = kinds(&kept);
     assert!(k.iter().all(|k| *k != "not-found"), "release-kept: {v:?}");
     let mixed = build(&dir, "mixed", scratch.join("mixed"));
-    let (k, _) = kinds(&mixed);
+    let (k, v) = kinds(&mixed);
     never_not_found_for_called("mixed", &k);
+    // `tarlike::out_of_line` is tarlike's code, under its symbol, in no unit: the crate is not
+    // covered, so even the never-called checksum is unknown.
+    assert_eq!(k[3], "unknown", "mixed: {v:?}");
+    assert!(
+        format!("{:?}", v[3])
+            .contains("has no debug information, so the debug information does not cover"),
+        "mixed: {v:?}"
+    );
     // Debug information that is not whole: unknown, with the reason.
-    // Line directives only: the program's units hold no subprograms and no address ranges
-    // (the precompiled standard library's do), so the crate's code is in no unit.
+    // Line directives only: the program's units hold no subprograms (the precompiled
+    // standard library's do), so nothing in the debug information spells the crate.
     for (profile, words) in [
         (
             "directives",
-            "has no debug information, so the debug information does not cover",
+            "the debug information shows no trace of crate `tarlike`",
         ),
         ("split", "split DWARF"),
     ] {
@@ -197,6 +205,20 @@ fn called_functions_are_never_not_found_and_never_called_ones_are_where_dwarf_al
     let (k, v) = kinds(&bin);
     assert_eq!(k, unstripped_kinds, "companion beside the binary");
     assert_eq!(v[1], unstripped[1]);
+    // Stripped of everything (no `.symtab` either): the companion's symbols answer too.
+    let bare = linked_dir.join("bare");
+    objcopy(&[
+        "--strip-all",
+        &format!("--add-gnu-debuglink={debug_s}"),
+        lto_s,
+        bare.to_str().unwrap(),
+    ]);
+    let (k, v) = kinds(&bare);
+    assert_eq!(
+        k, unstripped_kinds,
+        "stripped of all, companion beside: {v:?}"
+    );
+    assert_eq!(v[0], unstripped[0]);
     assert!(
         !v.iter().any(
             |v| matches!(v, FunctionVerdict::NotFound { reason } if !reason.contains("prog.debug"))

@@ -94,10 +94,8 @@ pub(crate) enum Answer {
     Present(String),
     /// A subprogram with the name and crate but another path: `Unknown`, with this reason.
     NameOnly(String),
-    /// Some code of the crate (a symbol at this address) lies in no unit: the crate, or
-    /// part of it, was built without debug information. `Unknown`.
-    Uncovered(u64),
-    /// Nothing matched; whether the crate was seen in the DWARF.
+    /// Nothing matched; whether the crate was seen in the DWARF. `NotFound` only when it was,
+    /// and when every code symbol of the crate lies within a unit ([`Reading::uncovered`]).
     Absent { crate_seen: bool },
 }
 
@@ -106,6 +104,20 @@ pub(crate) struct Reading {
     pub answers: Vec<Option<Answer>>,
     /// Where the DWARF came from (the binary, or its companion).
     pub source: PathBuf,
+    /// The units' address ranges, sorted, merged, disjoint.
+    covered: Vec<(u64, u64)>,
+}
+
+impl Reading {
+    /// The first of `code` (a crate's code addresses, from the symbols) that no unit covers;
+    /// `Some(0)` for `None` (more addresses than were kept).
+    pub fn uncovered(&self, code: Option<&[u64]>) -> Option<u64> {
+        let Some(code) = code else { return Some(0) };
+        code.iter().copied().find(|&address| {
+            let after = self.covered.partition_point(|&(begin, _)| begin <= address);
+            after == 0 || address >= self.covered[after - 1].1
+        })
+    }
 }
 
 /// Reads the DWARF of `path` (or of its debuglink companion) and answers each query.
@@ -113,7 +125,6 @@ pub(crate) struct Reading {
 pub(crate) fn read(
     path: &Path,
     queries: &[Option<Query>],
-    crate_code: &[Option<Vec<u64>>],
     limits: &DwarfLimits,
     max_file_size: u64,
     max_header_size: u64,
@@ -135,8 +146,12 @@ pub(crate) fn read(
     } else {
         return Err("no debug information (.debug_info), and no .gnu_debuglink".into());
     };
-    let answers = walk(&sections, queries, crate_code, limits)?;
-    Ok(Reading { answers, source })
+    let (answers, covered) = walk(&sections, queries, limits)?;
+    Ok(Reading {
+        answers,
+        source,
+        covered,
+    })
 }
 
 /// The sections gimli reads, owned.
@@ -394,12 +409,14 @@ struct Candidate {
     words: String,
 }
 
+/// One answer per query, and the units' address ranges (sorted, merged).
+type Walked = (Vec<Option<Answer>>, Vec<(u64, u64)>);
+
 fn walk(
     sections: &Sections,
     queries: &[Option<Query>],
-    crate_code: &[Option<Vec<u64>>],
     limits: &DwarfLimits,
-) -> Result<Vec<Option<Answer>>, String> {
+) -> Result<Walked, String> {
     let endian = sections.endian.unwrap_or(RunTimeEndian::Little);
     let mut dwarf = gimli::Dwarf::load(|id: SectionId| {
         Ok::<_, ()>(EndianSlice::new(
@@ -649,16 +666,7 @@ fn walk(
             _ => merged.push((begin, end)),
         }
     }
-    // The first address of `code` that no unit covers (`Some(0)` when there were too many
-    // to keep).
-    let uncovered = |code: &Option<Vec<u64>>| -> Option<u64> {
-        let Some(code) = code else { return Some(0) };
-        code.iter().copied().find(|&address| {
-            let after = merged.partition_point(|&(begin, _)| begin <= address);
-            after == 0 || address >= merged[after - 1].1
-        })
-    };
-    Ok(queries
+    let answers = queries
         .iter()
         .enumerate()
         .map(|(i, q)| {
@@ -681,14 +689,12 @@ fn walk(
                     c.words, q.crate_name
                 )));
             }
-            if let Some(address) = crate_code.get(i).and_then(uncovered) {
-                return Some(Answer::Uncovered(address));
-            }
             Some(Answer::Absent {
                 crate_seen: crate_seen[i],
             })
         })
-        .collect())
+        .collect();
+    Ok((answers, merged))
 }
 
 /// The query with its middle segments dropped: crate and name only.

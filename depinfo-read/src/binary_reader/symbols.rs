@@ -210,11 +210,34 @@ pub fn function_verdicts_with(
     let reading = dwarf::read(
         path,
         &queries,
-        &crate_code,
         &dwarf_limits,
         limits.headers.max_file_size,
         limits.headers.max_header_size,
     );
+    // DWARF from a companion (`.gnu_debuglink`): its symbol table is the binary's too (a
+    // binary stripped of everything keeps none), so it answers as well, and its code
+    // addresses join the coverage check.
+    let companion = match &reading {
+        Ok(r) if r.source != path => {
+            let (found, code, _) = symbol_verdicts(&r.source, functions, &queries, limits);
+            Some((found, code))
+        }
+        _ => None,
+    };
+    let crate_code: Vec<Option<Vec<u64>>> = match &companion {
+        None => crate_code,
+        Some((_, more)) => crate_code
+            .into_iter()
+            .zip(more)
+            .map(|(a, b)| match (a, b) {
+                (Some(mut a), Some(b)) if a.len() + b.len() <= MAX_CRATE_CODE => {
+                    a.extend(b);
+                    Some(a)
+                }
+                _ => None,
+            })
+            .collect(),
+    };
     verdicts
         .into_iter()
         .enumerate()
@@ -222,6 +245,13 @@ pub fn function_verdicts_with(
             let FunctionVerdict::Unknown { reason } = verdict else {
                 return verdict;
             };
+            if let Some((found, _)) = &companion
+                && let FunctionVerdict::Present { symbol } = &found[i]
+            {
+                return FunctionVerdict::Present {
+                    symbol: symbol.clone(),
+                };
+            }
             let reading = match &reading {
                 Ok(reading) => reading,
                 Err(why) if why.is_empty() => return FunctionVerdict::Unknown { reason },
@@ -241,22 +271,27 @@ pub fn function_verdicts_with(
                 dwarf::Answer::NameOnly(words) => {
                     FunctionVerdict::unknown(format!("{reason}; {words}"))
                 }
-                dwarf::Answer::Uncovered(address) => FunctionVerdict::unknown(format!(
-                    "{reason}; code of crate `{}` (the symbol at {address:#x}) has no debug \
-                     information, so the debug information does not cover the crate",
-                    query.crate_name
-                )),
-                dwarf::Answer::Absent { crate_seen: true } => FunctionVerdict::NotFound {
-                    reason: format!(
-                        "{}: `{}` is not found in the debug information (that of {} covers \
+                dwarf::Answer::Absent { crate_seen: true } => {
+                    if let Some(address) = reading.uncovered(crate_code[i].as_deref()) {
+                        return FunctionVerdict::unknown(format!(
+                            "{reason}; code of crate `{}` (the symbol at {address:#x}) has no \
+                             debug information, so the debug information does not cover the \
+                             crate",
+                            query.crate_name
+                        ));
+                    }
+                    FunctionVerdict::NotFound {
+                        reason: format!(
+                            "{}: `{}` is not found in the debug information (that of {} covers \
                              crate `{}`, and neither its symbols nor its inline trees hold the \
                              function)",
-                        path.display(),
-                        functions[i],
-                        reading.source.display(),
-                        query.crate_name
-                    ),
-                },
+                            path.display(),
+                            functions[i],
+                            reading.source.display(),
+                            query.crate_name
+                        ),
+                    }
+                }
                 dwarf::Answer::Absent { .. } => FunctionVerdict::unknown(format!(
                     "{reason}; the debug information shows no trace of crate `{}`",
                     query.crate_name
