@@ -133,7 +133,7 @@ pub(crate) fn read(
     let (sections, source) = if sections.has_info() {
         (sections, path.to_owned())
     } else if let Some(link) = &sections.debuglink {
-        let companion = companion::find(path, link, sections.build_id.as_deref())?;
+        let companion = companion::find(path, link, sections.build_id.as_deref(), max_file_size)?;
         let loaded = load(&companion, limits, max_file_size, max_header_size)
             .map_err(|e| format!("the debuglink companion {}: {e}", companion.display()))?;
         if !loaded.has_info() {
@@ -813,6 +813,7 @@ pub(crate) mod companion {
         binary: &Path,
         (name, crc): &(Vec<u8>, u32),
         build_id: Option<&[u8]>,
+        max_file_size: u64,
     ) -> Result<PathBuf, String> {
         let shown = String::from_utf8_lossy(name);
         let name = std::str::from_utf8(name)
@@ -849,7 +850,7 @@ pub(crate) mod companion {
             if place == binary {
                 continue;
             }
-            match file_crc(&place) {
+            match file_crc(&place, max_file_size) {
                 Some(found) if found == *crc => return Ok(place),
                 Some(found) => {
                     wrong.get_or_insert(format!(
@@ -868,9 +869,12 @@ pub(crate) mod companion {
     }
 
     /// The CRC-32 of a regular file, read through the bounded opener; `None` when it is not
-    /// there or not a regular file.
-    fn file_crc(path: &Path) -> Option<u32> {
-        let (mut file, _) = crate::untrusted_file::open(path).ok()?;
+    /// there, not a regular file, or larger than `max_file_size`.
+    fn file_crc(path: &Path, max_file_size: u64) -> Option<u32> {
+        let (mut file, metadata) = crate::untrusted_file::open(path).ok()?;
+        if metadata.len() > max_file_size {
+            return None;
+        }
         let mut crc = Crc32::default();
         let mut buf = vec![0u8; 64 << 10];
         loop {
@@ -936,7 +940,8 @@ pub(crate) mod companion {
         #[test]
         fn names_with_a_path_are_refused() {
             for bad in [&b"../x"[..], b"a/b", b"..", b"", b".", b"x/../y"] {
-                let err = find(Path::new("/bin/true"), &(bad.to_vec(), 0), None).unwrap_err();
+                let err =
+                    find(Path::new("/bin/true"), &(bad.to_vec(), 0), None, 1 << 30).unwrap_err();
                 assert!(err.contains("is refused"), "{err}");
             }
         }
