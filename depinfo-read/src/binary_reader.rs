@@ -8,8 +8,10 @@
 //! size that comes from the file is checked against [`Limits`] before anything is allocated,
 //! and the zlib streams are inflated with a cap, so a hostile file costs at most a few MiB.
 //!
-//! The symbol tables are read only by [`symbols`], on request: which functions an advisory
-//! names are in the binary (`Present`), or why that can't be told (`Unknown`).
+//! The symbol tables and the debug information are read only by [`symbols`] (with
+//! the `dwarf` module), on request: which functions an advisory names are in the binary (`Present`),
+//! are not found in its debug information (`NotFound`), or why that can't be told
+//! (`Unknown`).
 
 use std::cell::Cell;
 use std::fs::File;
@@ -17,7 +19,9 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
+mod dwarf;
 mod elf;
+mod function_names;
 mod macho;
 mod pe;
 pub mod symbols;

@@ -4,8 +4,8 @@
 //!   waits, a size cap before any read).
 //! - [`binary_reader`]: the `.bldinfo` and `.dep-v0` sections of ELF, Mach-O and PE binaries,
 //!   found without loading the whole file, inflated within a limit.
-//!   [`binary_reader::symbols`] reads their symbol tables, within limits, for the functions
-//!   that advisories name.
+//!   [`binary_reader::symbols`] reads their symbol tables and debug information (DWARF),
+//!   within limits, for the functions that advisories name.
 //! - [`sections`]: those sections decoded into an [`inventory::Inventory`].
 //! - [`inventory`]: the data model every command of cargo depinfo works on.
 //! - [`text_safety`]: values from binaries, pages and answers made safe to print on a

@@ -12,7 +12,17 @@
 
 use std::path::{Path, PathBuf};
 
-use depinfo_read::binary_reader::symbols::{FunctionVerdict, function_verdicts};
+use depinfo_read::binary_reader::symbols::{FunctionVerdict, SymbolLimits, function_verdicts_with};
+
+/// The symbol table alone: the debug information is the DWARF reader's, tested in
+/// `dwarf_real_builds.rs`.
+fn function_verdicts(binary: &Path, functions: &[&str]) -> Vec<FunctionVerdict> {
+    function_verdicts_with(
+        binary,
+        functions,
+        &SymbolLimits::default().with_dwarf(false),
+    )
+}
 
 const NAME: &str = "symbols-fixture";
 
