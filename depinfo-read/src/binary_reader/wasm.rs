@@ -676,6 +676,28 @@ mod tests {
                 .contains("the Wasm section headers is 400 bytes"),
             "{err}"
         );
+        // A name as short as ours is read and counted (1 + 2 bytes for `ab`); a longer one is
+        // skipped unread, only its length counted (1 byte for a 9-byte name).
+        for (name, each) in [(&b"ab"[..], 5u64), (&b"nine-byte"[..], 3)] {
+            let mut bytes = b"\0asm\x01\0\0\0".to_vec();
+            for _ in 0..100 {
+                bytes.extend(custom(name, b""));
+            }
+            let at = |max: u64| {
+                let limits = Limits {
+                    max_header_size: max,
+                    ..Limits::default()
+                };
+                read_sections_with(&temp(&bytes), &limits)
+            };
+            assert!(at(100 * each).is_ok(), "{name:?}");
+            let err = at(100 * each - 1).unwrap_err();
+            assert!(
+                err.to_string()
+                    .contains(&format!("the Wasm section headers is {} bytes", 100 * each)),
+                "{name:?}: {err}"
+            );
+        }
     }
 
     #[test]
