@@ -752,6 +752,10 @@ pub(crate) struct AuditArgs {
     /// unmaintained or unsound.
     #[arg(long, short = 'D', value_enum, value_name = "KIND")]
     pub(crate) deny: Vec<Deny>,
+    /// Exit 0 on findings whose every binary answered `not-found` (not found in the debug
+    /// information): they are still printed (audit.toml's `[depinfo] ignore-not-found` too).
+    #[arg(long)]
+    pub(crate) ignore_not_found: bool,
     /// Output format: text, json, sarif or prometheus.
     #[arg(long, value_enum, default_value_t = AuditFormat::Text)]
     pub(crate) format: AuditFormat,

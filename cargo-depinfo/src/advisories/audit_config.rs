@@ -1,6 +1,15 @@
 //! cargo-audit's configuration file, `audit.toml`, read where cargo-audit reads it: the
 //! project's `.cargo/audit.toml`, else `$CARGO_HOME/audit.toml` (only the first that exists).
-//! Only `[advisories] ignore` is used; other tables and keys are accepted and left alone.
+//! Only `[advisories] ignore` and this tool's own table are used; other tables and keys are
+//! accepted and left alone. This tool's own table, which cargo-audit ignores (it reads only
+//! the tables it knows):
+//!
+//! ```toml
+//! [depinfo]
+//! # Findings whose every binary answered `not-found` do not make the audit fail (they are
+//! # still printed): the same as `--ignore-not-found`.
+//! ignore-not-found = true
+//! ```
 
 use std::path::{Path, PathBuf};
 
@@ -10,6 +19,15 @@ use serde::Deserialize;
 struct RawConfig {
     #[serde(default)]
     advisories: RawAdvisories,
+    #[serde(default)]
+    depinfo: RawDepinfo,
+}
+
+/// `[depinfo]`: this tool's own table.
+#[derive(Deserialize, Default)]
+struct RawDepinfo {
+    #[serde(default, rename = "ignore-not-found")]
+    ignore_not_found: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -26,6 +44,9 @@ pub struct AuditConfig {
     pub path: Option<PathBuf>,
     /// Advisory ids to ignore (`[advisories] ignore`).
     pub ignore: Vec<String>,
+    /// `[depinfo] ignore-not-found`: findings whose every binary answered `not-found` do not
+    /// make the audit fail.
+    pub ignore_not_found: bool,
 }
 
 /// Why `audit.toml` cannot be used.
@@ -76,6 +97,7 @@ impl AuditConfig {
         Ok(AuditConfig {
             path: Some(path.to_owned()),
             ignore: raw.advisories.ignore,
+            ignore_not_found: raw.depinfo.ignore_not_found,
         })
     }
 }
@@ -125,5 +147,26 @@ mod tests {
             e.contains(".cargo/audit.toml: ") && !e.contains('\n'),
             "{e}"
         );
+    }
+
+    /// `[depinfo] ignore-not-found`: off by default, on when set, beside cargo-audit's
+    /// tables; a value of the wrong type is an error naming the file.
+    #[test]
+    fn our_own_table_sets_ignore_not_found() {
+        let dir = testkit::Scratch::new("audit-config-depinfo");
+        let path = dir.join("audit.toml");
+        std::fs::write(&path, "[advisories]\nignore = []\n").unwrap();
+        assert!(!AuditConfig::read(&path).unwrap().ignore_not_found);
+        std::fs::write(
+            &path,
+            "[advisories]\nignore = [\"RUSTSEC-2020-0001\"]\n[depinfo]\nignore-not-found = true\n",
+        )
+        .unwrap();
+        let config = AuditConfig::read(&path).unwrap();
+        assert!(config.ignore_not_found);
+        assert_eq!(config.ignore, ["RUSTSEC-2020-0001"]);
+        std::fs::write(&path, "[depinfo]\nignore-not-found = \"yes\"\n").unwrap();
+        let e = AuditConfig::read(&path).unwrap_err().to_string();
+        assert!(e.contains("audit.toml: ") && !e.contains('\n'), "{e}");
     }
 }

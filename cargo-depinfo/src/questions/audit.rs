@@ -7,11 +7,13 @@
 //! and informational advisories (unmaintained, unsound, notice) answered apart.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 use std::sync::Arc;
 
 use crate::advisories::{Advisory, Database};
 use crate::observation::{Observation, Runner};
 use depinfo_read::binary_reader::BinaryFormat;
+use depinfo_read::binary_reader::symbols::{FunctionVerdict, function_verdicts};
 use depinfo_read::inventory::Inventory;
 
 /// What the audit is told besides the observations.
@@ -73,8 +75,109 @@ impl Platform {
     }
 }
 
-/// The programs that run an affected version of a crate with the same list of such versions:
-/// one line of the blast radius, with every instance it has.
+/// Whether the functions an advisory names are in a binary, in the order findings are listed.
+///
+/// - `Present`: a function the advisory names is in the binary's symbols;
+/// - `Unknown`: nothing can be said (stripped, no match in the symbols, the advisory names no
+///   functions, or the binary is not at hand: read through Prometheus or a `/metrics` page);
+/// - `NotFound`: not found in the debug information. Only DWARF gives it, never symbols
+///   alone, and it is not a proof that the binary is not affected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Verdict {
+    /// A function the advisory names is in the binary.
+    Present,
+    /// Cannot be said.
+    Unknown,
+    /// Every function the advisory names was looked for in debug information that covers its
+    /// crate, and none was found.
+    NotFound,
+}
+
+impl Verdict {
+    /// `present`, `unknown` or `not-found`: the word every output uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Present => "present",
+            Verdict::Unknown => "unknown",
+            Verdict::NotFound => "not-found",
+        }
+    }
+}
+
+/// A verdict with what supports it: the matched symbol (`present`) or the reason.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[non_exhaustive]
+pub struct Judged {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// For `present`, the function and the symbol that matched it
+    /// (`tar::Archive::unpack: <tar::Archive<R>>::unpack`); else why, in one line.
+    pub detail: String,
+}
+
+impl Judged {
+    fn unknown(detail: impl Into<String>) -> Judged {
+        Judged {
+            verdict: Verdict::Unknown,
+            detail: detail.into(),
+        }
+    }
+}
+
+/// What an advisory naming no functions is told.
+pub const NO_FUNCTIONS: &str = "the advisory names no functions";
+
+/// The rule that combines the verdicts of an advisory's functions (`functions[i]` answered by
+/// `verdicts[i]`): `present` if any function is present (the first such names its symbol),
+/// `not-found` if every one is not found, else `unknown` (with the first reason); no function
+/// at all is `unknown`.
+pub fn combine(functions: &[&str], verdicts: &[&FunctionVerdict]) -> Judged {
+    if verdicts.is_empty() {
+        return Judged::unknown(NO_FUNCTIONS);
+    }
+    for (f, v) in functions.iter().zip(verdicts) {
+        if let FunctionVerdict::Present { symbol } = v {
+            return Judged {
+                verdict: Verdict::Present,
+                detail: format!("{f}: {symbol}"),
+            };
+        }
+    }
+    if verdicts
+        .iter()
+        .all(|v| matches!(v, FunctionVerdict::NotFound { .. }))
+    {
+        let detail = match verdicts[0] {
+            FunctionVerdict::NotFound { reason } => reason.clone(),
+            _ => String::new(),
+        };
+        return Judged {
+            verdict: Verdict::NotFound,
+            detail: format!("not found in the debug information: {detail}"),
+        };
+    }
+    let reason = verdicts
+        .iter()
+        .find_map(|v| match v {
+            FunctionVerdict::Unknown { reason } => Some(reason.clone()),
+            _ => None,
+        })
+        .unwrap_or_default();
+    Judged::unknown(reason)
+}
+
+/// Why a runner that is not a binary on disk gets `unknown`.
+fn not_at_hand(r: &Runner) -> String {
+    let how = if r.job.is_some() {
+        "read through Prometheus"
+    } else {
+        "read from a /metrics page"
+    };
+    format!("the binary is not at hand ({how})")
+}
+
+/// The programs that run an affected version of a crate with the same list of such versions
+/// and the same verdict: one line of the blast radius, with every instance it has.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Blast {
@@ -84,6 +187,8 @@ pub struct Blast {
     pub versions: Vec<Arc<str>>,
     /// Each instance (or binary) running them, sorted by location.
     pub runners: Vec<Arc<Runner>>,
+    /// Whether the advisory's functions are in them, with the symbol or reason of the first.
+    pub judged: Judged,
 }
 
 /// One advisory and who runs what it affects.
@@ -106,6 +211,31 @@ impl Finding<'_> {
     /// How many instances (or binaries) run it.
     pub fn instances(&self) -> usize {
         self.blasts.iter().map(|b| b.runners.len()).sum()
+    }
+
+    /// The finding's verdict: the first of its blasts' in [`Verdict`]'s order (`present` if
+    /// any blast is present, `not-found` only if every one is).
+    pub fn verdict(&self) -> Verdict {
+        self.blasts
+            .iter()
+            .map(|b| b.judged.verdict)
+            .min()
+            .unwrap_or(Verdict::Unknown)
+    }
+
+    /// How many instances (or binaries) have each verdict: present, unknown, not-found.
+    pub fn verdict_counts(&self) -> [usize; 3] {
+        let mut counts = [0; 3];
+        for b in &self.blasts {
+            counts[b.judged.verdict as usize] += b.runners.len();
+        }
+        counts
+    }
+
+    /// Whether the finding makes the audit fail: always, unless `ignore_not_found` and every
+    /// blast is `not-found`.
+    pub fn fails(&self, ignore_not_found: bool) -> bool {
+        !(ignore_not_found && self.verdict() == Verdict::NotFound)
     }
 }
 
@@ -239,11 +369,26 @@ pub fn root_observations(
     out
 }
 
-/// Matches the observations against the database.
+/// Matches the observations against the database, with a verdict for each binary read from
+/// its symbols ([`function_verdicts`]).
 pub fn audit<'db>(
     observations: &[Observation],
     db: &'db Database,
     options: &AuditOptions,
+) -> Audit<'db> {
+    audit_with(observations, db, options, &mut |path, functions| {
+        function_verdicts(path, functions)
+    })
+}
+
+/// [`audit`] with the symbol reader `read`: called once per binary on disk (a runner with a
+/// path) that has findings whose advisories name functions, with every function of those
+/// advisories (sorted, once each), and never for any other binary.
+pub fn audit_with<'db>(
+    observations: &[Observation],
+    db: &'db Database,
+    options: &AuditOptions,
+    read: &mut dyn FnMut(&Path, &[&str]) -> Vec<FunctionVerdict>,
 ) -> Audit<'db> {
     // Each instance once, with the most detail any source gave about it. Observations of one
     // instance share their runner: its identity is looked up once per shared runner.
@@ -327,28 +472,46 @@ pub fn audit<'db>(
     }
     hits.sort_unstable();
     hits.dedup();
+    let symbols = read_symbols(&hits, &runners, db, read);
     let mut vulnerabilities = Vec::new();
     let mut informational = Vec::new();
     for per_advisory in hits.chunk_by(|a, b| a.0 == b.0) {
         let advisory = &db.advisories()[per_advisory[0].0];
-        // (program, versions) → runners, in key order.
-        let mut blasts: BTreeMap<BlastKey<'_>, Vec<Arc<Runner>>> = BTreeMap::new();
+        let functions: Vec<&str> = advisory.functions.keys().map(String::as_str).collect();
+        // (verdict, program, versions) → (runners, the first one's verdict), in key order:
+        // present first.
+        let mut blasts: BTreeMap<(Verdict, BlastKey<'_>), (Vec<Arc<Runner>>, Judged)> =
+            BTreeMap::new();
         for per_runner in per_advisory.chunk_by(|a, b| a.1 == b.1) {
             let runner = &runners[per_runner[0].1];
             let versions = per_runner.iter().map(|h| Arc::clone(&h.2)).collect();
+            let judged = match (&runner.path, symbols.get(&per_runner[0].1)) {
+                _ if functions.is_empty() => Judged::unknown(NO_FUNCTIONS),
+                (Some(_), Some(answers)) => {
+                    let verdicts: Vec<&FunctionVerdict> = functions
+                        .iter()
+                        .filter_map(|f| answers.get(f))
+                        .collect();
+                    combine(&functions, &verdicts)
+                }
+                (Some(path), None) => Judged::unknown(format!("{path}: its symbols were not read")),
+                (None, _) => Judged::unknown(not_at_hand(runner)),
+            };
             blasts
-                .entry((&runner.program, versions))
-                .or_default()
+                .entry((judged.verdict, (&runner.program, versions)))
+                .or_insert_with(|| (Vec::new(), judged))
+                .0
                 .push(Arc::clone(runner));
         }
         let finding = Finding {
             advisory,
             blasts: blasts
                 .into_iter()
-                .map(|((program, versions), runners)| Blast {
+                .map(|((_, (program, versions)), (runners, judged))| Blast {
                     program: program.to_owned(),
                     versions,
                     runners,
+                    judged,
                 })
                 .collect(),
         };
@@ -358,12 +521,45 @@ pub fn audit<'db>(
             vulnerabilities.push(finding);
         }
     }
+    // Present first, then unknown, then not-found; by id within each (the database's order).
+    vulnerabilities.sort_by_key(Finding::verdict);
+    informational.sort_by_key(Finding::verdict);
     Audit {
         vulnerabilities,
         informational,
         unjudged: unjudged.into_values().collect(),
         runners,
     }
+}
+
+/// Each binary's answers (runner slot → function → verdict): `read` is called once per
+/// binary on disk with findings whose advisories name functions, with all their functions.
+fn read_symbols<'db>(
+    hits: &[(usize, usize, Arc<str>)],
+    runners: &[Arc<Runner>],
+    db: &'db Database,
+    read: &mut dyn FnMut(&Path, &[&str]) -> Vec<FunctionVerdict>,
+) -> BTreeMap<usize, BTreeMap<&'db str, FunctionVerdict>> {
+    let mut wanted: BTreeMap<usize, BTreeSet<&'db str>> = BTreeMap::new();
+    for (index, slot, _) in hits {
+        let advisory = &db.advisories()[*index];
+        if runners[*slot].path.is_some() && !advisory.functions.is_empty() {
+            wanted
+                .entry(*slot)
+                .or_default()
+                .extend(advisory.functions.keys().map(String::as_str));
+        }
+    }
+    let mut out = BTreeMap::new();
+    for (slot, functions) in wanted {
+        let Some(path) = &runners[slot].path else {
+            continue;
+        };
+        let functions: Vec<&str> = functions.into_iter().collect();
+        let answers = read(Path::new(path), &functions);
+        out.insert(slot, functions.into_iter().zip(answers).collect());
+    }
+    out
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::advisories::Database;
 use crate::observation::{Observation, ProcessCount, Runner};
-use crate::questions::audit::{Audit, Finding};
+use crate::questions::audit::{Audit, Finding, Verdict};
 use crate::questions::outdated::{Level, Report as OutdatedReport};
 use depinfo_read::inventory::Kind;
 
@@ -180,6 +180,22 @@ pub struct AdvisoryRow {
     pub builds: Vec<usize>,
     /// How many instances (or binaries) run an affected version.
     pub instances: usize,
+    /// Of those, how many have each verdict on the advisory's functions: `present`,
+    /// `unknown` (the binary not at hand counts here: the fleet path is `unknown`) and
+    /// `not-found`.
+    pub verdicts: VerdictCounts,
+}
+
+/// How many instances (or binaries) have each verdict on an advisory's functions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct VerdictCounts {
+    /// The function is in the binary.
+    pub present: usize,
+    /// Cannot be said.
+    pub unknown: usize,
+    /// Not found in the debug information.
+    pub not_found: usize,
 }
 
 /// The advisory database a report's advisories come from.
@@ -299,10 +315,16 @@ impl FleetReport {
         let mut builds = BTreeSet::new();
         let mut programs = BTreeSet::new();
         let mut instances = 0;
+        let mut verdicts = VerdictCounts::default();
         for blast in &finding.blasts {
             programs.insert(blast.program.as_str());
             for r in &blast.runners {
                 instances += r.instances;
+                *match blast.judged.verdict {
+                    Verdict::Present => &mut verdicts.present,
+                    Verdict::Unknown => &mut verdicts.unknown,
+                    Verdict::NotFound => &mut verdicts.not_found,
+                } += r.instances;
                 if let Some(&id) = self.build_of.get(&runner_key(r)) {
                     builds.insert(id);
                 }
@@ -321,6 +343,7 @@ impl FleetReport {
             programs: programs.len(),
             builds: builds.into_iter().collect(),
             instances,
+            verdicts,
         }
     }
 
