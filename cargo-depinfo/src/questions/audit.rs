@@ -740,6 +740,255 @@ mod tests {
         assert_eq!(answer.vulnerabilities[0].instances(), 3);
     }
 
+    fn present(symbol: &str) -> FunctionVerdict {
+        FunctionVerdict::Present {
+            symbol: symbol.into(),
+        }
+    }
+
+    fn not_found(reason: &str) -> FunctionVerdict {
+        FunctionVerdict::NotFound {
+            reason: reason.into(),
+        }
+    }
+
+    fn unknown(reason: &str) -> FunctionVerdict {
+        FunctionVerdict::Unknown {
+            reason: reason.into(),
+        }
+    }
+
+    /// Any present wins; not-found only when every function is; unknown otherwise and for an
+    /// advisory that names no functions.
+    #[test]
+    fn the_combination_rule() {
+        let fs = ["c::a", "c::b"];
+        let judge = |vs: &[FunctionVerdict]| combine(&fs, &vs.iter().collect::<Vec<_>>());
+        let p = judge(&[unknown("u"), present("<c::B>::b")]);
+        assert_eq!(
+            (p.verdict, p.detail.as_str()),
+            (Verdict::Present, "c::b: <c::B>::b")
+        );
+        assert_eq!(
+            judge(&[not_found("n"), present("c::a")]).verdict,
+            Verdict::Present
+        );
+        let n = judge(&[not_found("DWARF of c"), not_found("DWARF of c")]);
+        assert_eq!(n.verdict, Verdict::NotFound);
+        assert_eq!(n.detail, "not found in the debug information: DWARF of c");
+        let u = judge(&[not_found("n"), unknown("stripped")]);
+        assert_eq!(
+            (u.verdict, u.detail.as_str()),
+            (Verdict::Unknown, "stripped")
+        );
+        assert_eq!(judge(&[unknown("a"), unknown("b")]).detail, "a");
+        assert_eq!(combine(&[], &[]), Judged::unknown(NO_FUNCTIONS));
+        // The order findings are listed in.
+        assert!(Verdict::Present < Verdict::Unknown && Verdict::Unknown < Verdict::NotFound);
+        assert_eq!(
+            [Verdict::Present, Verdict::Unknown, Verdict::NotFound].map(Verdict::as_str),
+            ["present", "unknown", "not-found"]
+        );
+    }
+
+    /// A database of three vulnerabilities that name functions and one that names none.
+    fn functions_db() -> Database {
+        let file = |id: &str, package: &str, functions: &str| {
+            format!(
+                "```toml\n[advisory]\nid = \"{id}\"\npackage = \"{package}\"\ndate = \"2099-01-01\"\n{functions}\n[versions]\npatched = [\">= 1.0.0\"]\n```\n\n# {id}\n"
+            )
+        };
+        let advisories = [
+            file(
+                "RUSTSEC-2099-0001",
+                "alpha",
+                "[affected.functions]\n\"alpha::open\" = [\"< 1.0.0\"]\n\"alpha::close\" = [\"< 1.0.0\"]",
+            ),
+            file(
+                "RUSTSEC-2099-0002",
+                "alpha",
+                "[affected.functions]\n\"alpha::open\" = [\"< 1.0.0\"]\n\"alpha::seek\" = [\"< 1.0.0\"]",
+            ),
+            file("RUSTSEC-2099-0003", "beta", ""),
+            file(
+                "RUSTSEC-2099-0004",
+                "gamma",
+                "[affected.functions]\n\"gamma::parse\" = [\"< 1.0.0\"]",
+            ),
+        ]
+        .iter()
+        .map(|t| Advisory::parse(t).unwrap())
+        .collect();
+        Database::new("db".into(), None, advisories)
+    }
+
+    fn of(name: &str, o: Observation) -> Observation {
+        Observation {
+            name: name.into(),
+            ..o
+        }
+    }
+
+    /// Symbols are read once per binary with findings whose advisories name functions, with
+    /// all their functions; never for a binary whose only finding names none, nor for an
+    /// instance (not at hand: unknown). Findings are listed present first, then unknown,
+    /// then not-found, and only not-found ones can be let through.
+    #[test]
+    fn verdicts_are_read_once_per_binary_and_ordered() {
+        let db = functions_db();
+        let observations = vec![
+            // `calls` has alpha (0001, 0002) and gamma (0004): one read, four functions.
+            of("alpha", observation("calls", Some("bin/calls"), None, "0.9.0")),
+            of("gamma", observation("calls", Some("bin/calls"), None, "0.9.0")),
+            // `plain` has only beta, whose advisory names no functions: never read.
+            of("beta", observation("plain", Some("bin/plain"), None, "0.9.0")),
+            // `lean` has gamma: its DWARF says not found.
+            of("gamma", observation("lean", Some("bin/lean"), None, "0.9.0")),
+            // An instance: not at hand.
+            of("alpha", observation("web", None, Some("10.0.0.1:80"), "0.9.0")),
+        ];
+        let mut calls: Vec<(String, Vec<String>)> = Vec::new();
+        let answer = audit_with(
+            &observations,
+            &db,
+            &AuditOptions::default(),
+            &mut |path, functions| {
+                calls.push((
+                    path.display().to_string(),
+                    functions.iter().map(|f| (*f).to_owned()).collect(),
+                ));
+                functions
+                    .iter()
+                    .map(|f| match (path.to_str().unwrap(), *f) {
+                        ("bin/calls", "alpha::seek") => present("<alpha::File>::seek"),
+                        ("bin/calls", _) => unknown("bin/calls: not matched"),
+                        (_, _) => not_found("bin/lean: DWARF covers gamma"),
+                    })
+                    .collect()
+            },
+        );
+        calls.sort();
+        assert_eq!(
+            calls,
+            [
+                (
+                    "bin/calls".to_owned(),
+                    ["alpha::close", "alpha::open", "alpha::seek", "gamma::parse"]
+                        .map(str::to_owned)
+                        .to_vec()
+                ),
+                ("bin/lean".to_owned(), vec!["gamma::parse".to_owned()]),
+            ]
+        );
+        let summary: Vec<(&str, Verdict, Vec<(&str, Verdict, &str)>)> = answer
+            .vulnerabilities
+            .iter()
+            .map(|f| {
+                (
+                    f.advisory.id.as_str(),
+                    f.verdict(),
+                    f.blasts
+                        .iter()
+                        .map(|b| (b.program.as_str(), b.judged.verdict, b.judged.detail.as_str()))
+                        .collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                (
+                    "RUSTSEC-2099-0002",
+                    Verdict::Present,
+                    vec![
+                        ("calls", Verdict::Present, "alpha::seek: <alpha::File>::seek"),
+                        (
+                            "web",
+                            Verdict::Unknown,
+                            "the binary is not at hand (read from a /metrics page)"
+                        ),
+                    ]
+                ),
+                (
+                    "RUSTSEC-2099-0001",
+                    Verdict::Unknown,
+                    vec![
+                        ("calls", Verdict::Unknown, "bin/calls: not matched"),
+                        (
+                            "web",
+                            Verdict::Unknown,
+                            "the binary is not at hand (read from a /metrics page)"
+                        ),
+                    ]
+                ),
+                (
+                    "RUSTSEC-2099-0003",
+                    Verdict::Unknown,
+                    vec![("plain", Verdict::Unknown, NO_FUNCTIONS)]
+                ),
+                (
+                    "RUSTSEC-2099-0004",
+                    Verdict::Unknown,
+                    vec![
+                        ("calls", Verdict::Unknown, "bin/calls: not matched"),
+                        (
+                            "lean",
+                            Verdict::NotFound,
+                            "not found in the debug information: bin/lean: DWARF covers gamma"
+                        ),
+                    ]
+                ),
+            ]
+        );
+        let f4 = &answer.vulnerabilities[3];
+        assert_eq!(f4.verdict_counts(), [0, 1, 1]);
+        // 0004 is unknown on one binary: it fails even with --ignore-not-found.
+        assert!(f4.fails(true) && f4.fails(false));
+    }
+
+    /// A finding whose every blast is not-found is listed last, and fails unless
+    /// `--ignore-not-found`.
+    #[test]
+    fn not_found_findings_come_last_and_fail_unless_ignored() {
+        let db = functions_db();
+        let observations = vec![
+            of("gamma", observation("lean", Some("bin/lean"), None, "0.9.0")),
+            of("beta", observation("lean", Some("bin/lean"), None, "0.9.0")),
+            of("alpha", observation("lean", Some("bin/lean"), None, "0.9.0")),
+        ];
+        let answer = audit_with(
+            &observations,
+            &db,
+            &AuditOptions::default(),
+            &mut |_, functions| {
+                functions
+                    .iter()
+                    .map(|f| {
+                        if *f == "alpha::open" {
+                            present("alpha::open")
+                        } else {
+                            not_found("DWARF")
+                        }
+                    })
+                    .collect()
+            },
+        );
+        let order: Vec<(&str, Verdict, bool, bool)> = answer
+            .vulnerabilities
+            .iter()
+            .map(|f| (f.advisory.id.as_str(), f.verdict(), f.fails(false), f.fails(true)))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                ("RUSTSEC-2099-0001", Verdict::Present, true, true),
+                ("RUSTSEC-2099-0002", Verdict::Present, true, true),
+                ("RUSTSEC-2099-0003", Verdict::Unknown, true, true),
+                ("RUSTSEC-2099-0004", Verdict::NotFound, true, false),
+            ]
+        );
+    }
+
     #[test]
     fn triples_name_os_and_arch() {
         for (triple, want) in [
