@@ -266,9 +266,10 @@ pub(crate) fn audit(args: &AuditArgs, paint: Paint) -> Result<Outcome> {
     // Not-found findings fail too, unless the user opts out of them.
     let lenient = args.ignore_not_found || config.ignore_not_found;
     let found = answer.vulnerabilities.iter().any(|f| f.fails(lenient))
-        || answer.informational.iter().any(|f| {
-            f.fails(lenient) && args.deny.iter().any(|d| d.covers(f.advisory.kind()))
-        });
+        || answer
+            .informational
+            .iter()
+            .any(|f| f.fails(lenient) && args.deny.iter().any(|d| d.covers(f.advisory.kind())));
     Ok(Outcome::new(stdout, &failed, found))
 }
 

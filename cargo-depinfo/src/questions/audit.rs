@@ -173,11 +173,11 @@ fn not_at_hand(r: &Runner) -> String {
     } else {
         "read from a /metrics page"
     };
-    format!("the binary is not at hand ({how})")
+    format!("the binary is not at hand: {how}")
 }
 
 /// The programs that run an affected version of a crate with the same list of such versions
-/// and the same verdict: one line of the blast radius, with every instance it has.
+/// and the same verdict for the same reason: one line of the blast radius, with every instance it has.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Blast {
@@ -187,7 +187,8 @@ pub struct Blast {
     pub versions: Vec<Arc<str>>,
     /// Each instance (or binary) running them, sorted by location.
     pub runners: Vec<Arc<Runner>>,
-    /// Whether the advisory's functions are in them, with the symbol or reason of the first.
+    /// Whether the advisory's functions are in them, with the symbol or the reason (without
+    /// the binary's path, which `runners` say).
     pub judged: Judged,
 }
 
@@ -478,36 +479,31 @@ pub fn audit_with<'db>(
     for per_advisory in hits.chunk_by(|a, b| a.0 == b.0) {
         let advisory = &db.advisories()[per_advisory[0].0];
         let functions: Vec<&str> = advisory.functions.keys().map(String::as_str).collect();
-        // (verdict, program, versions) → (runners, the first one's verdict), in key order:
-        // present first.
-        let mut blasts: BTreeMap<(Verdict, BlastKey<'_>), (Vec<Arc<Runner>>, Judged)> =
-            BTreeMap::new();
+        // (verdict, program, versions, detail) → runners, in key order: present first.
+        let mut blasts: BTreeMap<(Judged, BlastKey<'_>), Vec<Arc<Runner>>> = BTreeMap::new();
         for per_runner in per_advisory.chunk_by(|a, b| a.1 == b.1) {
             let runner = &runners[per_runner[0].1];
             let versions = per_runner.iter().map(|h| Arc::clone(&h.2)).collect();
             let judged = match (&runner.path, symbols.get(&per_runner[0].1)) {
                 _ if functions.is_empty() => Judged::unknown(NO_FUNCTIONS),
                 (Some(_), Some(answers)) => {
-                    let verdicts: Vec<&FunctionVerdict> = functions
-                        .iter()
-                        .filter_map(|f| answers.get(f))
-                        .collect();
+                    let verdicts: Vec<&FunctionVerdict> =
+                        functions.iter().filter_map(|f| answers.get(f)).collect();
                     combine(&functions, &verdicts)
                 }
                 (Some(path), None) => Judged::unknown(format!("{path}: its symbols were not read")),
                 (None, _) => Judged::unknown(not_at_hand(runner)),
             };
             blasts
-                .entry((judged.verdict, (&runner.program, versions)))
-                .or_insert_with(|| (Vec::new(), judged))
-                .0
+                .entry((judged, (&runner.program, versions)))
+                .or_default()
                 .push(Arc::clone(runner));
         }
         let finding = Finding {
             advisory,
             blasts: blasts
                 .into_iter()
-                .map(|((_, (program, versions)), (runners, judged))| Blast {
+                .map(|((judged, (program, versions)), runners)| Blast {
                     program: program.to_owned(),
                     versions,
                     runners,
@@ -556,7 +552,20 @@ fn read_symbols<'db>(
             continue;
         };
         let functions: Vec<&str> = functions.into_iter().collect();
-        let answers = read(Path::new(path), &functions);
+        // The reader's reasons start with the binary's path, which the blast's locations
+        // already say: without it, binaries with one reason share a line.
+        let prefix = format!("{}: ", Path::new(path).display());
+        let answers = read(Path::new(path), &functions)
+            .into_iter()
+            .map(|v| match v {
+                FunctionVerdict::Unknown { reason } => FunctionVerdict::Unknown {
+                    reason: reason.strip_prefix(&prefix).unwrap_or(&reason).to_owned(),
+                },
+                FunctionVerdict::NotFound { reason } => FunctionVerdict::NotFound {
+                    reason: reason.strip_prefix(&prefix).unwrap_or(&reason).to_owned(),
+                },
+                other => other,
+            });
         out.insert(slot, functions.into_iter().zip(answers).collect());
     }
     out
@@ -838,14 +847,29 @@ mod tests {
         let db = functions_db();
         let observations = vec![
             // `calls` has alpha (0001, 0002) and gamma (0004): one read, four functions.
-            of("alpha", observation("calls", Some("bin/calls"), None, "0.9.0")),
-            of("gamma", observation("calls", Some("bin/calls"), None, "0.9.0")),
+            of(
+                "alpha",
+                observation("calls", Some("bin/calls"), None, "0.9.0"),
+            ),
+            of(
+                "gamma",
+                observation("calls", Some("bin/calls"), None, "0.9.0"),
+            ),
             // `plain` has only beta, whose advisory names no functions: never read.
-            of("beta", observation("plain", Some("bin/plain"), None, "0.9.0")),
+            of(
+                "beta",
+                observation("plain", Some("bin/plain"), None, "0.9.0"),
+            ),
             // `lean` has gamma: its DWARF says not found.
-            of("gamma", observation("lean", Some("bin/lean"), None, "0.9.0")),
+            of(
+                "gamma",
+                observation("lean", Some("bin/lean"), None, "0.9.0"),
+            ),
             // An instance: not at hand.
-            of("alpha", observation("web", None, Some("10.0.0.1:80"), "0.9.0")),
+            of(
+                "alpha",
+                observation("web", None, Some("10.0.0.1:80"), "0.9.0"),
+            ),
         ];
         let mut calls: Vec<(String, Vec<String>)> = Vec::new();
         let answer = audit_with(
@@ -889,7 +913,13 @@ mod tests {
                     f.verdict(),
                     f.blasts
                         .iter()
-                        .map(|b| (b.program.as_str(), b.judged.verdict, b.judged.detail.as_str()))
+                        .map(|b| {
+                            (
+                                b.program.as_str(),
+                                b.judged.verdict,
+                                b.judged.detail.as_str(),
+                            )
+                        })
                         .collect(),
                 )
             })
@@ -901,11 +931,15 @@ mod tests {
                     "RUSTSEC-2099-0002",
                     Verdict::Present,
                     vec![
-                        ("calls", Verdict::Present, "alpha::seek: <alpha::File>::seek"),
+                        (
+                            "calls",
+                            Verdict::Present,
+                            "alpha::seek: <alpha::File>::seek"
+                        ),
                         (
                             "web",
                             Verdict::Unknown,
-                            "the binary is not at hand (read from a /metrics page)"
+                            "the binary is not at hand: read from a /metrics page"
                         ),
                     ]
                 ),
@@ -913,11 +947,11 @@ mod tests {
                     "RUSTSEC-2099-0001",
                     Verdict::Unknown,
                     vec![
-                        ("calls", Verdict::Unknown, "bin/calls: not matched"),
+                        ("calls", Verdict::Unknown, "not matched"),
                         (
                             "web",
                             Verdict::Unknown,
-                            "the binary is not at hand (read from a /metrics page)"
+                            "the binary is not at hand: read from a /metrics page"
                         ),
                     ]
                 ),
@@ -930,11 +964,11 @@ mod tests {
                     "RUSTSEC-2099-0004",
                     Verdict::Unknown,
                     vec![
-                        ("calls", Verdict::Unknown, "bin/calls: not matched"),
+                        ("calls", Verdict::Unknown, "not matched"),
                         (
                             "lean",
                             Verdict::NotFound,
-                            "not found in the debug information: bin/lean: DWARF covers gamma"
+                            "not found in the debug information: DWARF covers gamma"
                         ),
                     ]
                 ),
@@ -952,9 +986,15 @@ mod tests {
     fn not_found_findings_come_last_and_fail_unless_ignored() {
         let db = functions_db();
         let observations = vec![
-            of("gamma", observation("lean", Some("bin/lean"), None, "0.9.0")),
+            of(
+                "gamma",
+                observation("lean", Some("bin/lean"), None, "0.9.0"),
+            ),
             of("beta", observation("lean", Some("bin/lean"), None, "0.9.0")),
-            of("alpha", observation("lean", Some("bin/lean"), None, "0.9.0")),
+            of(
+                "alpha",
+                observation("lean", Some("bin/lean"), None, "0.9.0"),
+            ),
         ];
         let answer = audit_with(
             &observations,
@@ -976,7 +1016,14 @@ mod tests {
         let order: Vec<(&str, Verdict, bool, bool)> = answer
             .vulnerabilities
             .iter()
-            .map(|f| (f.advisory.id.as_str(), f.verdict(), f.fails(false), f.fails(true)))
+            .map(|f| {
+                (
+                    f.advisory.id.as_str(),
+                    f.verdict(),
+                    f.fails(false),
+                    f.fails(true),
+                )
+            })
             .collect();
         assert_eq!(
             order,

@@ -161,7 +161,7 @@ fn verdict_text(b: &Blast, paint: Paint) -> String {
 /// RUSTSEC-2025-0001 hyper (critical 9.8): Request smuggling
 ///   running:    0.14.1
 ///   patched:    >= 0.14.10
-///   shop: hyper 0.14.1: 2 instances: 10.0.0.1:8080, 10.0.0.2:8080: unknown (the binary is not at hand (read from a /metrics page))
+///   shop: hyper 0.14.1: 2 instances: 10.0.0.1:8080, 10.0.0.2:8080: unknown (the binary is not at hand: read from a /metrics page)
 /// ```
 ///
 /// Each program line ends in its verdict: `present`, `unknown` or `not-found`, and the
