@@ -983,9 +983,11 @@ mod tests {
         assert_eq!(a.db_url, cargo_depinfo::DEFAULT_DB_URL);
         assert_eq!((a.db_max_age, a.fetch_timeout, a.fetch), (90, 300, false));
         assert_eq!(a.format, AuditFormat::Text);
+        assert!(!a.ignore_not_found);
         let Command::Audit(a) = parse(&[
             "cargo-depinfo",
             "audit",
+            "--ignore-not-found",
             "--db",
             "/db",
             "--ignore",
@@ -1004,6 +1006,7 @@ mod tests {
         assert_eq!(a.ignore, ["RUSTSEC-2099-0001", "RUSTSEC-2099-0002"]);
         assert_eq!(a.deny, [Deny::Unsound, Deny::Warnings]);
         assert_eq!(a.format, AuditFormat::Sarif);
+        assert!(a.ignore_not_found);
         assert!(Deny::Warnings.covers("notice") && Deny::Unsound.covers("unsound"));
         assert!(!Deny::Unmaintained.covers("unsound"));
         for bad in [["--deny", "yanked"], ["--fetch-timeout", "0"]] {
