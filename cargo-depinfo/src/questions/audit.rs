@@ -800,6 +800,9 @@ mod tests {
         );
     }
 
+    /// A blast as (program, verdict, detail).
+    type BlastSummary<'a> = (&'a str, Verdict, &'a str);
+
     /// A database of three vulnerabilities that name functions and one that names none.
     fn functions_db() -> Database {
         let file = |id: &str, package: &str, functions: &str| {
@@ -904,7 +907,7 @@ mod tests {
                 ("bin/lean".to_owned(), vec!["gamma::parse".to_owned()]),
             ]
         );
-        let summary: Vec<(&str, Verdict, Vec<(&str, Verdict, &str)>)> = answer
+        let summary: Vec<(&str, Verdict, Vec<BlastSummary<'_>>)> = answer
             .vulnerabilities
             .iter()
             .map(|f| {

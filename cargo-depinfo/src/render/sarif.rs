@@ -59,6 +59,9 @@ fn path_uri(path: &str) -> String {
     out
 }
 
+/// One result's runners, and the first verdict among them (present, unknown, not-found).
+type ProgramResult<'a> = (Vec<&'a crate::observation::Runner>, Option<&'a Judged>);
+
 /// SARIF 2.1.0, pretty-printed, ending in a newline; `version` is this program's.
 pub fn audit_sarif(audit: &Audit<'_>, db: &Database, now: u64, version: &str) -> String {
     let findings: Vec<&Finding<'_>> = audit
@@ -71,10 +74,7 @@ pub fn audit_sarif(audit: &Audit<'_>, db: &Database, now: u64, version: &str) ->
     for (index, f) in findings.iter().enumerate() {
         let a = f.advisory;
         // (program, version) → runners, and the first verdict (present, unknown, not-found).
-        let mut by_program: BTreeMap<
-            (&str, &str),
-            (Vec<&crate::observation::Runner>, Option<&Judged>),
-        > = BTreeMap::new();
+        let mut by_program: BTreeMap<(&str, &str), ProgramResult<'_>> = BTreeMap::new();
         for b in &f.blasts {
             for v in &b.versions {
                 let entry = by_program.entry((&b.program, v)).or_default();
