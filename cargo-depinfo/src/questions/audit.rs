@@ -983,6 +983,21 @@ mod tests {
         assert!(f4.fails(true) && f4.fails(false));
     }
 
+    /// What an instance's `unknown` says: its binary is not at hand, and how it was seen.
+    #[test]
+    fn instances_say_their_binary_is_not_at_hand() {
+        let mut r = (*observation("web", None, Some("10.0.0.1:80"), "0.9.0").runner).clone();
+        assert_eq!(
+            not_at_hand(&r),
+            "the binary is not at hand: read from a /metrics page"
+        );
+        r.job = Some("api".into());
+        assert_eq!(
+            not_at_hand(&r),
+            "the binary is not at hand: read through Prometheus"
+        );
+    }
+
     /// A finding whose every blast is not-found is listed last, and fails unless
     /// `--ignore-not-found`.
     #[test]

@@ -977,6 +977,58 @@ mod tests {
         assert_eq!(r.database.as_ref().unwrap().advisories, 2);
     }
 
+    /// Each advisory row counts its instances by verdict: binaries on disk as their symbols
+    /// say, instances seen over the network as unknown.
+    #[test]
+    fn advisory_rows_count_instances_by_verdict() {
+        use depinfo_read::binary_reader::symbols::FunctionVerdict;
+        let text = "```toml\n[advisory]\nid = \"RUSTSEC-2099-0002\"\npackage = \"serde\"\ndate = \"2099-01-01\"\n[affected.functions]\n\"serde::de::from\" = [\"< 1.0.2\"]\n[versions]\npatched = [\">= 1.0.2\"]\n```\n\n# title\n";
+        let db = Database::new("db".into(), None, vec![Advisory::parse(text).unwrap()]);
+        let mut observations = fleet();
+        for path in ["bin/a", "bin/b", "bin/c"] {
+            let mut o = instance("tool", "1.0.0", "ddd", path, &["serde@1.0.1"]).remove(0);
+            let mut runner = (*o.runner).clone();
+            runner.instance = None;
+            runner.path = Some(path.to_owned());
+            o.runner = Arc::new(runner);
+            observations.push(o);
+        }
+        let answer = crate::questions::audit::audit_with(
+            &observations,
+            &db,
+            &AuditOptions::default(),
+            &mut |path, functions| {
+                functions
+                    .iter()
+                    .map(|_| match path.to_str().unwrap() {
+                        "bin/a" => FunctionVerdict::Present {
+                            symbol: "serde::de::from".into(),
+                        },
+                        "bin/b" => FunctionVerdict::NotFound {
+                            reason: "DWARF".into(),
+                        },
+                        _ => FunctionVerdict::Unknown {
+                            reason: "stripped".into(),
+                        },
+                    })
+                    .collect()
+            },
+        );
+        let mut r = FleetReport::new(&observations, &[]);
+        r.add_audit(&answer, &db);
+        let row = &r.advisories.as_ref().unwrap()[0];
+        // web's three instances (network: unknown) and the three binaries.
+        assert_eq!(row.instances, 6);
+        assert_eq!(
+            row.verdicts,
+            VerdictCounts {
+                present: 1,
+                unknown: 4,
+                not_found: 1,
+            }
+        );
+    }
+
     fn row(program: &str, location: &str, name: &str, version: &str, level: Level) -> Row {
         let newest = match level {
             Level::None => version,
