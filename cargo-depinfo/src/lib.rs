@@ -47,9 +47,9 @@ pub use crate::questions::{
 };
 pub use crate::questions::{
     Audit, AuditOptions, Blast, CrateSpread, Finding, Hit, Judged, Level, NO_FUNCTIONS,
-    OutdatedError, Report, Row, RulesError, RulesOptions, Running, Spread, Verdict, VersionRunners,
-    affected, audit, audit_with, combine, outdated, outdated_crates, root_observations, rules,
-    spread, unjudged,
+    NO_FUNCTIONS_IN_VERSION, OutdatedError, Report, Row, RulesError, RulesOptions, Running, Spread,
+    Verdict, VersionRunners, affected, audit, audit_with, combine, outdated, outdated_crates,
+    root_observations, rules, spread, unjudged,
 };
 pub use crate::render::{
     CycloneDxVersion, affected_json, affected_prometheus, affected_text, affected_text_with,

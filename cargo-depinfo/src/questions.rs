@@ -12,8 +12,8 @@ mod spread;
 
 pub use self::affected::{Hit, affected, unjudged};
 pub use self::audit::{
-    Audit, AuditOptions, Blast, Finding, Judged, NO_FUNCTIONS, Verdict, audit, audit_with, combine,
-    root_observations,
+    Audit, AuditOptions, Blast, Finding, Judged, NO_FUNCTIONS, NO_FUNCTIONS_IN_VERSION, Verdict,
+    audit, audit_with, combine, root_observations,
 };
 pub use self::fleet_report::{
     AdvisoryRow, BuildRow, CrateRow, CrateVersionRow, DatabaseInfo, FleetReport, OutdatedRow,

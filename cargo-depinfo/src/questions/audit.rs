@@ -166,6 +166,27 @@ pub fn combine(functions: &[&str], verdicts: &[&FunctionVerdict]) -> Judged {
     Judged::unknown(reason)
 }
 
+/// What a binary is told when none of the functions an advisory names is listed as affected
+/// in the versions it runs.
+pub const NO_FUNCTIONS_IN_VERSION: &str =
+    "none of the functions the advisory names is listed as affected in the version running";
+
+/// The functions of `advisory` affected in any of `versions` ([`Advisory::functions_in`]);
+/// a version that is not SemVer counts every function.
+fn functions_for<'db, 'v>(
+    advisory: &'db Advisory,
+    versions: impl IntoIterator<Item = &'v str>,
+) -> BTreeSet<&'db str> {
+    let mut out = BTreeSet::new();
+    for v in versions {
+        match semver::Version::parse(v) {
+            Ok(v) => out.extend(advisory.functions_in(&v)),
+            Err(_) => out.extend(advisory.functions.keys().map(String::as_str)),
+        }
+    }
+    out
+}
+
 /// Why a runner that is not a binary on disk gets `unknown`.
 fn not_at_hand(r: &Runner) -> String {
     let how = if r.job.is_some() {
@@ -384,7 +405,8 @@ pub fn audit<'db>(
 
 /// [`audit`] with the symbol reader `read`: called once per binary on disk (a runner with a
 /// path) that has findings whose advisories name functions, with every function of those
-/// advisories (sorted, once each), and never for any other binary.
+/// advisories affected in the versions it runs ([`Advisory::functions_in`]; sorted, once
+/// each), and never for any other binary.
 pub fn audit_with<'db>(
     observations: &[Observation],
     db: &'db Database,
@@ -478,21 +500,27 @@ pub fn audit_with<'db>(
     let mut informational = Vec::new();
     for per_advisory in hits.chunk_by(|a, b| a.0 == b.0) {
         let advisory = &db.advisories()[per_advisory[0].0];
-        let functions: Vec<&str> = advisory.functions.keys().map(String::as_str).collect();
         // (verdict, program, versions, detail) → runners, in key order: present first.
         let mut blasts: BTreeMap<(Judged, BlastKey<'_>), Vec<Arc<Runner>>> = BTreeMap::new();
         for per_runner in per_advisory.chunk_by(|a, b| a.1 == b.1) {
             let runner = &runners[per_runner[0].1];
-            let versions = per_runner.iter().map(|h| Arc::clone(&h.2)).collect();
-            let judged = match (&runner.path, symbols.get(&per_runner[0].1)) {
-                _ if functions.is_empty() => Judged::unknown(NO_FUNCTIONS),
-                (Some(_), Some(answers)) => {
-                    let verdicts: Vec<&FunctionVerdict> =
-                        functions.iter().filter_map(|f| answers.get(f)).collect();
-                    combine(&functions, &verdicts)
-                }
-                (Some(path), None) => Judged::unknown(format!("{path}: its symbols were not read")),
-                (None, _) => Judged::unknown(not_at_hand(runner)),
+            let versions: Vec<Arc<str>> = per_runner.iter().map(|h| Arc::clone(&h.2)).collect();
+            let functions: Vec<&str> = functions_for(advisory, versions.iter().map(|v| &**v))
+                .into_iter()
+                .collect();
+            let answers = symbols.get(&per_runner[0].1);
+            let judged = if advisory.functions.is_empty() {
+                Judged::unknown(NO_FUNCTIONS)
+            } else if runner.path.is_none() {
+                Judged::unknown(not_at_hand(runner))
+            } else if functions.is_empty() {
+                Judged::unknown(NO_FUNCTIONS_IN_VERSION)
+            } else if let Some(answers) = answers {
+                let verdicts: Vec<&FunctionVerdict> =
+                    functions.iter().filter_map(|f| answers.get(f)).collect();
+                combine(&functions, &verdicts)
+            } else {
+                Judged::unknown("its symbols were not read")
             };
             blasts
                 .entry((judged, (&runner.program, versions)))
@@ -537,13 +565,13 @@ fn read_symbols<'db>(
     read: &mut dyn FnMut(&Path, &[&str]) -> Vec<FunctionVerdict>,
 ) -> BTreeMap<usize, BTreeMap<&'db str, FunctionVerdict>> {
     let mut wanted: BTreeMap<usize, BTreeSet<&'db str>> = BTreeMap::new();
-    for (index, slot, _) in hits {
+    for (index, slot, version) in hits {
         let advisory = &db.advisories()[*index];
         if runners[*slot].path.is_some() && !advisory.functions.is_empty() {
-            wanted
-                .entry(*slot)
-                .or_default()
-                .extend(advisory.functions.keys().map(String::as_str));
+            let functions = functions_for(advisory, [&**version]);
+            if !functions.is_empty() {
+                wanted.entry(*slot).or_default().extend(functions);
+            }
         }
     }
     let mut out = BTreeMap::new();
@@ -981,6 +1009,64 @@ mod tests {
         assert_eq!(f4.verdict_counts(), [0, 1, 1]);
         // 0004 is unknown on one binary: it fails even with --ignore-not-found.
         assert!(f4.fails(true) && f4.fails(false));
+    }
+
+    /// Only the functions listed as affected in the version running are looked for; when
+    /// none is, the verdict is unknown and the binary is not read for that advisory.
+    #[test]
+    fn only_functions_affected_in_the_running_version_are_looked_for() {
+        let text = |id: &str, functions: &str| {
+            format!(
+                "```toml\n[advisory]\nid = \"{id}\"\npackage = \"delta\"\ndate = \"2099-01-01\"\n[affected.functions]\n{functions}\n[versions]\npatched = [\">= 1.0.0\"]\n```\n\n# {id}\n"
+            )
+        };
+        let advisories = [
+            text(
+                "RUSTSEC-2099-0011",
+                "\"delta::old\" = [\"< 0.5.0\"]\n\"delta::new\" = [\">= 0.5.0, < 1.0.0\"]",
+            ),
+            text("RUSTSEC-2099-0012", "\"delta::older\" = [\"< 0.2.0\"]"),
+        ]
+        .iter()
+        .map(|t| Advisory::parse(t).unwrap())
+        .collect();
+        let db = Database::new("db".into(), None, advisories);
+        let observations = vec![of(
+            "delta",
+            observation("app", Some("bin/app"), None, "0.9.0"),
+        )];
+        let mut asked: Vec<Vec<String>> = Vec::new();
+        let answer = audit_with(
+            &observations,
+            &db,
+            &AuditOptions::default(),
+            &mut |_, functions| {
+                asked.push(functions.iter().map(|f| (*f).to_owned()).collect());
+                functions.iter().map(|f| present(f)).collect()
+            },
+        );
+        assert_eq!(asked, [vec!["delta::new".to_owned()]]);
+        let judged: Vec<(&str, &Judged)> = answer
+            .vulnerabilities
+            .iter()
+            .map(|f| (f.advisory.id.as_str(), &f.blasts[0].judged))
+            .collect();
+        assert_eq!(
+            judged,
+            [
+                (
+                    "RUSTSEC-2099-0011",
+                    &Judged {
+                        verdict: Verdict::Present,
+                        detail: "delta::new: delta::new".into()
+                    }
+                ),
+                (
+                    "RUSTSEC-2099-0012",
+                    &Judged::unknown(NO_FUNCTIONS_IN_VERSION)
+                ),
+            ]
+        );
     }
 
     /// What an instance's `unknown` says: its binary is not at hand, and how it was seen.
