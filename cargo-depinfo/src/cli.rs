@@ -753,7 +753,7 @@ pub(crate) struct AuditArgs {
     #[arg(long, short = 'D', value_enum, value_name = "KIND")]
     pub(crate) deny: Vec<Deny>,
     /// Exit 0 on findings whose every binary answered `not-found` (not found in the debug
-    /// information): they are still printed (audit.toml's `[depinfo] ignore-not-found` too).
+    /// information): they are still printed (depinfo.toml's `[audit] ignore-not-found` too).
     #[arg(long)]
     pub(crate) ignore_not_found: bool,
     /// Output format: text, json, sarif or prometheus.

@@ -257,9 +257,9 @@ fn real_builds_get_verdicts_in_every_format() {
     }
 }
 
-/// The exit code stays 1 with `--ignore-not-found` and with the audit config's
-/// `[depinfo] ignore-not-found` (which cargo-audit's file format leaves room for): no
-/// verdict here is `not-found`, so every finding still fails.
+/// The exit code stays 1 with `--ignore-not-found` and with `.cargo/depinfo.toml`'s
+/// `[audit] ignore-not-found` (beside cargo-audit's `audit.toml`, which must stay as
+/// cargo-audit reads it): no verdict here is `not-found`, so every finding still fails.
 #[test]
 fn ignore_not_found_lets_nothing_present_or_unknown_through() {
     let f = fixture("audit-verdicts-exit");
@@ -269,13 +269,28 @@ fn ignore_not_found_lets_nothing_present_or_unknown_through() {
     assert!(stdout(&out).contains(": present ("), "{}", stdout(&out));
     let cargo_dir = f.scratch.join(".cargo");
     std::fs::create_dir_all(&cargo_dir).unwrap();
+    std::fs::write(cargo_dir.join("audit.toml"), "[advisories]\nignore = []\n").unwrap();
     std::fs::write(
-        cargo_dir.join("audit.toml"),
-        "[advisories]\nignore = []\n[depinfo]\nignore-not-found = true\n",
+        cargo_dir.join("depinfo.toml"),
+        "[audit]\nignore-not-found = true\n",
     )
     .unwrap();
     let out = audit(&f, &[bins]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    // A misspelt policy is an error naming the file (exit 2), never silently off.
+    std::fs::write(
+        cargo_dir.join("depinfo.toml"),
+        "[audit]\nignore-not-fund = true\n",
+    )
+    .unwrap();
+    let out = audit(&f, &[bins]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains(".cargo/depinfo.toml: "),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::remove_file(cargo_dir.join("depinfo.toml")).unwrap();
     // Ignoring every advisory still gives 0: the exit code follows the findings.
     let out = audit(
         &f,
