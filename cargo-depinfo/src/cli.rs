@@ -752,6 +752,10 @@ pub(crate) struct AuditArgs {
     /// unmaintained or unsound.
     #[arg(long, short = 'D', value_enum, value_name = "KIND")]
     pub(crate) deny: Vec<Deny>,
+    /// Exit 0 on findings whose every binary answered `not-found` (not found in the debug
+    /// information): they are still printed (depinfo.toml's `[audit] ignore-not-found` too).
+    #[arg(long)]
+    pub(crate) ignore_not_found: bool,
     /// Output format: text, json, sarif or prometheus.
     #[arg(long, value_enum, default_value_t = AuditFormat::Text)]
     pub(crate) format: AuditFormat,
@@ -979,9 +983,11 @@ mod tests {
         assert_eq!(a.db_url, cargo_depinfo::DEFAULT_DB_URL);
         assert_eq!((a.db_max_age, a.fetch_timeout, a.fetch), (90, 300, false));
         assert_eq!(a.format, AuditFormat::Text);
+        assert!(!a.ignore_not_found);
         let Command::Audit(a) = parse(&[
             "cargo-depinfo",
             "audit",
+            "--ignore-not-found",
             "--db",
             "/db",
             "--ignore",
@@ -1000,6 +1006,7 @@ mod tests {
         assert_eq!(a.ignore, ["RUSTSEC-2099-0001", "RUSTSEC-2099-0002"]);
         assert_eq!(a.deny, [Deny::Unsound, Deny::Warnings]);
         assert_eq!(a.format, AuditFormat::Sarif);
+        assert!(a.ignore_not_found);
         assert!(Deny::Warnings.covers("notice") && Deny::Unsound.covers("unsound"));
         assert!(!Deny::Unmaintained.covers("unsound"));
         for bad in [["--deny", "yanked"], ["--fetch-timeout", "0"]] {

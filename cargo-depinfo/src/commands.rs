@@ -263,11 +263,13 @@ pub(crate) fn audit(args: &AuditArgs, paint: Paint) -> Result<Outcome> {
     let answer = depinfo::audit(&programs.observations, &db, &options);
     let failed = audit_failures(&answer, errors);
     let stdout = render_audit(args.format, &answer, &db, now, &failed, paint);
-    let found = !answer.vulnerabilities.is_empty()
+    // Not-found findings fail too, unless the user opts out of them.
+    let lenient = args.ignore_not_found || config.ignore_not_found;
+    let found = answer.vulnerabilities.iter().any(|f| f.fails(lenient))
         || answer
             .informational
             .iter()
-            .any(|f| args.deny.iter().any(|d| d.covers(f.advisory.kind())));
+            .any(|f| f.fails(lenient) && args.deny.iter().any(|d| d.covers(f.advisory.kind())));
     Ok(Outcome::new(stdout, &failed, found))
 }
 

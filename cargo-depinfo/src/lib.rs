@@ -43,12 +43,13 @@ pub use crate::progress::Progress;
 pub use crate::questions::RulesLayout;
 pub use crate::questions::{
     AdvisoryRow, BuildRow, CrateRow, CrateVersionRow, DatabaseInfo, FleetReport, OutdatedRow,
-    ProgramRow, REPORT_FORMAT_VERSION, Totals,
+    ProgramRow, REPORT_FORMAT_VERSION, Totals, VerdictCounts,
 };
 pub use crate::questions::{
-    Audit, AuditOptions, Blast, CrateSpread, Finding, Hit, Level, OutdatedError, Report, Row,
-    RulesError, RulesOptions, Running, Spread, VersionRunners, affected, audit, outdated,
-    outdated_crates, root_observations, rules, spread, unjudged,
+    Audit, AuditOptions, Blast, CrateSpread, Finding, Hit, Judged, Level, NO_FUNCTIONS,
+    NO_FUNCTIONS_IN_VERSION, OutdatedError, Report, Row, RulesError, RulesOptions, Running, Spread,
+    Verdict, VersionRunners, affected, audit, audit_with, combine, outdated, outdated_crates,
+    root_observations, rules, spread, unjudged,
 };
 pub use crate::render::{
     CycloneDxVersion, affected_json, affected_prometheus, affected_text, affected_text_with,

@@ -11,10 +11,13 @@ mod rules;
 mod spread;
 
 pub use self::affected::{Hit, affected, unjudged};
-pub use self::audit::{Audit, AuditOptions, Blast, Finding, audit, root_observations};
+pub use self::audit::{
+    Audit, AuditOptions, Blast, Finding, Judged, NO_FUNCTIONS, NO_FUNCTIONS_IN_VERSION, Verdict,
+    audit, audit_with, combine, root_observations,
+};
 pub use self::fleet_report::{
     AdvisoryRow, BuildRow, CrateRow, CrateVersionRow, DatabaseInfo, FleetReport, OutdatedRow,
-    ProgramRow, REPORT_FORMAT_VERSION, Totals,
+    ProgramRow, REPORT_FORMAT_VERSION, Totals, VerdictCounts,
 };
 pub use self::outdated::{Level, OutdatedError, Report, Row, outdated, outdated_crates};
 pub use self::rules::RulesLayout;

@@ -245,13 +245,13 @@ fn binaries_are_audited_as_text_grouped_by_advisory() {
          \x20 running:    0.14.1\n\
          \x20 patched:    >= 0.14.10\n\
          \x20 unaffected: < 0.14.0\n\
-         \x20 cart: hyper 0.14.1: 1 instance: {bins}/cart\n\
-         \x20 shop: hyper 0.14.1: 1 instance: {bins}/shop\n\
+         \x20 cart: hyper 0.14.1: 1 instance: {bins}/cart: unknown (the advisory names no functions)\n\
+         \x20 shop: hyper 0.14.1: 1 instance: {bins}/shop: unknown (the advisory names no functions)\n\
          \n\
          RUSTSEC-2099-0002 itoa (unmaintained, no CVSS score): itoa is unmaintained\n\
          \x20 running:    1.0.15\n\
          \x20 patched:    none\n\
-         \x20 shop: itoa 1.0.15: 1 instance: {bins}/shop\n",
+         \x20 shop: itoa 1.0.15: 1 instance: {bins}/shop: unknown (the advisory names no functions)\n",
         db = f.db.display(),
         commit = f.commit,
         date = date_of(3),
@@ -495,7 +495,7 @@ fn metrics_pages_are_audited_with_their_instances() {
     assert_eq!(vulns[0]["score"], 7.5);
     assert_eq!(
         vulns[0]["affected"],
-        serde_json::json!([{"program": "web", "versions": ["1.0.100"], "instances": [a.host_port(), b.host_port()]}])
+        serde_json::json!([{"program": "web", "versions": ["1.0.100"], "instances": [a.host_port(), b.host_port()], "verdict": "unknown", "reason": "the advisory names no functions"}])
     );
     assert_eq!(doc["errors"], serde_json::json!([]));
 }
@@ -512,9 +512,9 @@ fn prometheus_output_passes_promtool_and_rules_fire_on_it() {
         format!(
             "# HELP rust_advisory_info The number of instances of a program running a crate version that a RustSec advisory affects.\n\
              # TYPE rust_advisory_info gauge\n\
-             rust_advisory_info{{advisory=\"RUSTSEC-2099-0001\",kind=\"vulnerability\",name=\"hyper\",program=\"cart\",severity=\"critical\",version=\"0.14.1\"}} 1\n\
-             rust_advisory_info{{advisory=\"RUSTSEC-2099-0001\",kind=\"vulnerability\",name=\"hyper\",program=\"shop\",severity=\"critical\",version=\"0.14.1\"}} 1\n\
-             rust_advisory_info{{advisory=\"RUSTSEC-2099-0002\",kind=\"unmaintained\",name=\"itoa\",program=\"shop\",severity=\"unknown\",version=\"1.0.15\"}} 1\n\
+             rust_advisory_info{{advisory=\"RUSTSEC-2099-0001\",kind=\"vulnerability\",name=\"hyper\",program=\"cart\",severity=\"critical\",verdict=\"unknown\",version=\"0.14.1\"}} 1\n\
+             rust_advisory_info{{advisory=\"RUSTSEC-2099-0001\",kind=\"vulnerability\",name=\"hyper\",program=\"shop\",severity=\"critical\",verdict=\"unknown\",version=\"0.14.1\"}} 1\n\
+             rust_advisory_info{{advisory=\"RUSTSEC-2099-0002\",kind=\"unmaintained\",name=\"itoa\",program=\"shop\",severity=\"unknown\",verdict=\"unknown\",version=\"1.0.15\"}} 1\n\
              # HELP rust_advisory_database_commit_timestamp_seconds The commit time of the RustSec advisory database the audit used, in seconds since the Unix epoch.\n\
              # TYPE rust_advisory_database_commit_timestamp_seconds gauge\n\
              rust_advisory_database_commit_timestamp_seconds{{commit=\"{}\"}} {}\n",
@@ -735,7 +735,7 @@ fn a_binarys_own_package_is_audited() {
     assert_eq!(doc["vulnerabilities"][0]["id"], "RUSTSEC-2099-0007");
     assert_eq!(
         doc["vulnerabilities"][0]["affected"],
-        serde_json::json!([{"program": "tool", "versions": ["1.0.0"], "instances": [bin.to_str().unwrap()]}])
+        serde_json::json!([{"program": "tool", "versions": ["1.0.0"], "instances": [bin.to_str().unwrap()], "verdict": "unknown", "reason": "the advisory names no functions"}])
     );
     assert_eq!(doc["targets"].as_array().unwrap().len(), 1);
 }

@@ -666,6 +666,25 @@ fn the_html_report_in_a_browser_is_the_json_report() {
         advisories.values(col),
         testkit::json_strings(&model["advisories"], "id")
     );
+    // The verdicts on the vulnerable code, as words, are the model's counts.
+    let col = advisories.column("advisories", &["verdicts"]);
+    let words: Vec<String> = model["advisories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            let v = &a["verdicts"];
+            format!(
+                "{} present, {} unknown, {} not-found",
+                v["present"], v["unknown"], v["not_found"]
+            )
+        })
+        .collect();
+    assert_eq!(advisories.values(col), words);
+    assert!(
+        words.iter().all(|w| !w.starts_with("null")),
+        "every advisory row has verdict counts: {words:?}"
+    );
     assert_eq!(
         browser.count("table[data-view=\"advisories\"] a"),
         0,

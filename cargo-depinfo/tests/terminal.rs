@@ -344,17 +344,18 @@ const AUDIT_TAIL: &str = "1 vulnerability (2 affected instances); 0 informationa
     RUSTSEC-2099-0001 hyper (critical 9.8): Request smuggling in hyper\n\
     \x20 running:    0.14.1\n\
     \x20 patched:    >= 0.14.10\n\
-    \x20 cart: hyper 0.14.1: 1 instance: BINS/cart\n\
-    \x20 shop: hyper 0.14.1: 1 instance: BINS/shop\n";
+    \x20 cart: hyper 0.14.1: 1 instance: BINS/cart: unknown (the advisory names no functions)\n\
+    \x20 shop: hyper 0.14.1: 1 instance: BINS/shop: unknown (the advisory names no functions)\n";
 
-/// [`AUDIT_TAIL`] as `--color always` writes it: the verdict and the severity in bold red.
+/// [`AUDIT_TAIL`] as `--color always` writes it: the verdict and the severity in bold red,
+/// the `unknown` verdict on the vulnerable code in yellow.
 const AUDIT_TAIL_COLOURED: &str = "\x1b[1m\x1b[31m1 vulnerability\x1b[0m (2 affected instances); 0 informational advisories (2 targets read)\n\
     \n\
     RUSTSEC-2099-0001 hyper (\x1b[1m\x1b[31mcritical 9.8\x1b[0m): Request smuggling in hyper\n\
     \x20 running:    0.14.1\n\
     \x20 patched:    >= 0.14.10\n\
-    \x20 cart: hyper 0.14.1: 1 instance: BINS/cart\n\
-    \x20 shop: hyper 0.14.1: 1 instance: BINS/shop\n";
+    \x20 cart: hyper 0.14.1: 1 instance: BINS/cart: \x1b[33munknown\x1b[0m (the advisory names no functions)\n\
+    \x20 shop: hyper 0.14.1: 1 instance: BINS/shop: \x1b[33munknown\x1b[0m (the advisory names no functions)\n";
 
 /// `spread --max-versions 1`'s text for the fixture, plain and with `--color always` (serde
 /// over the limit in bold red).
@@ -551,7 +552,7 @@ fn quiet_leaves_the_answer_and_the_errors_alone() {
     );
     testkit::assert_contains(
         &stdout(&loud),
-        "  web: hyper 0.14.1: 1 instance: 10.0.0.1:8080\n",
+        "  web: hyper 0.14.1: 1 instance: 10.0.0.1:8080: unknown (the advisory names no functions)\n",
     );
     for quiet in ["-q", "--quiet"] {
         // Before and after the command.

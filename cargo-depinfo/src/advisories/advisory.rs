@@ -237,6 +237,22 @@ impl Advisory {
         is_affected(&self.ranges, version)
     }
 
+    /// The functions it names that are affected in `version`: those with a requirement in
+    /// their version list that `version` meets. A function without a list, or with a
+    /// requirement that cannot be read, counts: none is dropped for want of data.
+    pub fn functions_in(&self, version: &semver::Version) -> Vec<&str> {
+        self.functions
+            .iter()
+            .filter(|(_, requirements)| {
+                requirements.is_empty()
+                    || requirements
+                        .iter()
+                        .any(|r| SafeRange::parse(r).map_or(true, |range| range.contains(version)))
+            })
+            .map(|(f, _)| f.as_str())
+            .collect()
+    }
+
     /// The severity of its CVSS score, when it has one.
     pub fn severity(&self) -> Option<Severity> {
         self.score.map(Severity::of_tenths)

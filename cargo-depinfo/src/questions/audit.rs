@@ -7,11 +7,13 @@
 //! and informational advisories (unmaintained, unsound, notice) answered apart.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 use std::sync::Arc;
 
 use crate::advisories::{Advisory, Database};
 use crate::observation::{Observation, Runner};
 use depinfo_read::binary_reader::BinaryFormat;
+use depinfo_read::binary_reader::symbols::{FunctionVerdict, function_verdicts};
 use depinfo_read::inventory::Inventory;
 
 /// What the audit is told besides the observations.
@@ -73,8 +75,130 @@ impl Platform {
     }
 }
 
-/// The programs that run an affected version of a crate with the same list of such versions:
-/// one line of the blast radius, with every instance it has.
+/// Whether the functions an advisory names are in a binary, in the order findings are listed.
+///
+/// - `Present`: a function the advisory names is in the binary's symbols;
+/// - `Unknown`: nothing can be said (stripped, no match in the symbols, the advisory names no
+///   functions, or the binary is not at hand: read through Prometheus or a `/metrics` page);
+/// - `NotFound`: not found in the debug information. Only DWARF gives it, never symbols
+///   alone, and it is not a proof that the binary is not affected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Verdict {
+    /// A function the advisory names is in the binary.
+    Present,
+    /// Cannot be said.
+    Unknown,
+    /// Every function the advisory names was looked for in debug information that covers its
+    /// crate, and none was found.
+    NotFound,
+}
+
+impl Verdict {
+    /// `present`, `unknown` or `not-found`: the word every output uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Present => "present",
+            Verdict::Unknown => "unknown",
+            Verdict::NotFound => "not-found",
+        }
+    }
+}
+
+/// A verdict with what supports it: the matched symbol (`present`) or the reason.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[non_exhaustive]
+pub struct Judged {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// For `present`, the function and the symbol that matched it
+    /// (`tar::Archive::unpack: <tar::Archive<R>>::unpack`); else why, in one line.
+    pub detail: String,
+}
+
+impl Judged {
+    fn unknown(detail: impl Into<String>) -> Judged {
+        Judged {
+            verdict: Verdict::Unknown,
+            detail: detail.into(),
+        }
+    }
+}
+
+/// What an advisory naming no functions is told.
+pub const NO_FUNCTIONS: &str = "the advisory names no functions";
+
+/// The rule that combines the verdicts of an advisory's functions (`functions[i]` answered by
+/// `verdicts[i]`): `present` if any function is present (the first such names its symbol),
+/// `not-found` if every one is not found, else `unknown` (with the first reason); no function
+/// at all is `unknown`.
+pub fn combine(functions: &[&str], verdicts: &[&FunctionVerdict]) -> Judged {
+    if verdicts.is_empty() {
+        return Judged::unknown(NO_FUNCTIONS);
+    }
+    for (f, v) in functions.iter().zip(verdicts) {
+        if let FunctionVerdict::Present { symbol } = v {
+            return Judged {
+                verdict: Verdict::Present,
+                detail: format!("{f}: {symbol}"),
+            };
+        }
+    }
+    if verdicts
+        .iter()
+        .all(|v| matches!(v, FunctionVerdict::NotFound { .. }))
+    {
+        let detail = match verdicts[0] {
+            FunctionVerdict::NotFound { reason } => reason.clone(),
+            _ => String::new(),
+        };
+        return Judged {
+            verdict: Verdict::NotFound,
+            detail: format!("not found in the debug information: {detail}"),
+        };
+    }
+    let reason = verdicts
+        .iter()
+        .find_map(|v| match v {
+            FunctionVerdict::Unknown { reason } => Some(reason.clone()),
+            _ => None,
+        })
+        .unwrap_or_default();
+    Judged::unknown(reason)
+}
+
+/// What a binary is told when none of the functions an advisory names is listed as affected
+/// in the versions it runs.
+pub const NO_FUNCTIONS_IN_VERSION: &str =
+    "none of the functions the advisory names is listed as affected in the version running";
+
+/// The functions of `advisory` affected in any of `versions` ([`Advisory::functions_in`]);
+/// a version that is not SemVer counts every function.
+fn functions_for<'db, 'v>(
+    advisory: &'db Advisory,
+    versions: impl IntoIterator<Item = &'v str>,
+) -> BTreeSet<&'db str> {
+    let mut out = BTreeSet::new();
+    for v in versions {
+        match semver::Version::parse(v) {
+            Ok(v) => out.extend(advisory.functions_in(&v)),
+            Err(_) => out.extend(advisory.functions.keys().map(String::as_str)),
+        }
+    }
+    out
+}
+
+/// Why a runner that is not a binary on disk gets `unknown`.
+fn not_at_hand(r: &Runner) -> String {
+    let how = if r.job.is_some() {
+        "read through Prometheus"
+    } else {
+        "read from a /metrics page"
+    };
+    format!("the binary is not at hand: {how}")
+}
+
+/// The programs that run an affected version of a crate with the same list of such versions
+/// and the same verdict for the same reason: one line of the blast radius, with every instance it has.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Blast {
@@ -84,6 +208,9 @@ pub struct Blast {
     pub versions: Vec<Arc<str>>,
     /// Each instance (or binary) running them, sorted by location.
     pub runners: Vec<Arc<Runner>>,
+    /// Whether the advisory's functions are in them, with the symbol or the reason (without
+    /// the binary's path, which `runners` say).
+    pub judged: Judged,
 }
 
 /// One advisory and who runs what it affects.
@@ -106,6 +233,31 @@ impl Finding<'_> {
     /// How many instances (or binaries) run it.
     pub fn instances(&self) -> usize {
         self.blasts.iter().map(|b| b.runners.len()).sum()
+    }
+
+    /// The finding's verdict: the first of its blasts' in [`Verdict`]'s order (`present` if
+    /// any blast is present, `not-found` only if every one is).
+    pub fn verdict(&self) -> Verdict {
+        self.blasts
+            .iter()
+            .map(|b| b.judged.verdict)
+            .min()
+            .unwrap_or(Verdict::Unknown)
+    }
+
+    /// How many instances (or binaries) have each verdict: present, unknown, not-found.
+    pub fn verdict_counts(&self) -> [usize; 3] {
+        let mut counts = [0; 3];
+        for b in &self.blasts {
+            counts[b.judged.verdict as usize] += b.runners.len();
+        }
+        counts
+    }
+
+    /// Whether the finding makes the audit fail: always, unless `ignore_not_found` and every
+    /// blast is `not-found`.
+    pub fn fails(&self, ignore_not_found: bool) -> bool {
+        !(ignore_not_found && self.verdict() == Verdict::NotFound)
     }
 }
 
@@ -239,11 +391,27 @@ pub fn root_observations(
     out
 }
 
-/// Matches the observations against the database.
+/// Matches the observations against the database, with a verdict for each binary read from
+/// its symbols ([`function_verdicts`]).
 pub fn audit<'db>(
     observations: &[Observation],
     db: &'db Database,
     options: &AuditOptions,
+) -> Audit<'db> {
+    audit_with(observations, db, options, &mut |path, functions| {
+        function_verdicts(path, functions)
+    })
+}
+
+/// [`audit`] with the symbol reader `read`: called once per binary on disk (a runner with a
+/// path) that has findings whose advisories name functions, with every function of those
+/// advisories affected in the versions it runs ([`Advisory::functions_in`]; sorted, once
+/// each), and never for any other binary.
+pub fn audit_with<'db>(
+    observations: &[Observation],
+    db: &'db Database,
+    options: &AuditOptions,
+    read: &mut dyn FnMut(&Path, &[&str]) -> Vec<FunctionVerdict>,
 ) -> Audit<'db> {
     // Each instance once, with the most detail any source gave about it. Observations of one
     // instance share their runner: its identity is looked up once per shared runner.
@@ -327,17 +495,35 @@ pub fn audit<'db>(
     }
     hits.sort_unstable();
     hits.dedup();
+    let symbols = read_symbols(&hits, &runners, db, read);
     let mut vulnerabilities = Vec::new();
     let mut informational = Vec::new();
     for per_advisory in hits.chunk_by(|a, b| a.0 == b.0) {
         let advisory = &db.advisories()[per_advisory[0].0];
-        // (program, versions) → runners, in key order.
-        let mut blasts: BTreeMap<BlastKey<'_>, Vec<Arc<Runner>>> = BTreeMap::new();
+        // (verdict, program, versions, detail) → runners, in key order: present first.
+        let mut blasts: BTreeMap<(Judged, BlastKey<'_>), Vec<Arc<Runner>>> = BTreeMap::new();
         for per_runner in per_advisory.chunk_by(|a, b| a.1 == b.1) {
             let runner = &runners[per_runner[0].1];
-            let versions = per_runner.iter().map(|h| Arc::clone(&h.2)).collect();
+            let versions: Vec<Arc<str>> = per_runner.iter().map(|h| Arc::clone(&h.2)).collect();
+            let functions: Vec<&str> = functions_for(advisory, versions.iter().map(|v| &**v))
+                .into_iter()
+                .collect();
+            let answers = symbols.get(&per_runner[0].1);
+            let judged = if advisory.functions.is_empty() {
+                Judged::unknown(NO_FUNCTIONS)
+            } else if runner.path.is_none() {
+                Judged::unknown(not_at_hand(runner))
+            } else if functions.is_empty() {
+                Judged::unknown(NO_FUNCTIONS_IN_VERSION)
+            } else if let Some(answers) = answers {
+                let verdicts: Vec<&FunctionVerdict> =
+                    functions.iter().filter_map(|f| answers.get(f)).collect();
+                combine(&functions, &verdicts)
+            } else {
+                Judged::unknown("its symbols were not read")
+            };
             blasts
-                .entry((&runner.program, versions))
+                .entry((judged, (&runner.program, versions)))
                 .or_default()
                 .push(Arc::clone(runner));
         }
@@ -345,10 +531,11 @@ pub fn audit<'db>(
             advisory,
             blasts: blasts
                 .into_iter()
-                .map(|((program, versions), runners)| Blast {
+                .map(|((judged, (program, versions)), runners)| Blast {
                     program: program.to_owned(),
                     versions,
                     runners,
+                    judged,
                 })
                 .collect(),
         };
@@ -358,12 +545,58 @@ pub fn audit<'db>(
             vulnerabilities.push(finding);
         }
     }
+    // Present first, then unknown, then not-found; by id within each (the database's order).
+    vulnerabilities.sort_by_key(Finding::verdict);
+    informational.sort_by_key(Finding::verdict);
     Audit {
         vulnerabilities,
         informational,
         unjudged: unjudged.into_values().collect(),
         runners,
     }
+}
+
+/// Each binary's answers (runner slot → function → verdict): `read` is called once per
+/// binary on disk with findings whose advisories name functions, with all their functions.
+fn read_symbols<'db>(
+    hits: &[(usize, usize, Arc<str>)],
+    runners: &[Arc<Runner>],
+    db: &'db Database,
+    read: &mut dyn FnMut(&Path, &[&str]) -> Vec<FunctionVerdict>,
+) -> BTreeMap<usize, BTreeMap<&'db str, FunctionVerdict>> {
+    let mut wanted: BTreeMap<usize, BTreeSet<&'db str>> = BTreeMap::new();
+    for (index, slot, version) in hits {
+        let advisory = &db.advisories()[*index];
+        if runners[*slot].path.is_some() && !advisory.functions.is_empty() {
+            let functions = functions_for(advisory, [&**version]);
+            if !functions.is_empty() {
+                wanted.entry(*slot).or_default().extend(functions);
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    for (slot, functions) in wanted {
+        let Some(path) = &runners[slot].path else {
+            continue;
+        };
+        let functions: Vec<&str> = functions.into_iter().collect();
+        // The reader's reasons start with the binary's path, which the blast's locations
+        // already say: without it, binaries with one reason share a line.
+        let prefix = format!("{}: ", Path::new(path).display());
+        let answers = read(Path::new(path), &functions)
+            .into_iter()
+            .map(|v| match v {
+                FunctionVerdict::Unknown { reason } => FunctionVerdict::Unknown {
+                    reason: reason.strip_prefix(&prefix).unwrap_or(&reason).to_owned(),
+                },
+                FunctionVerdict::NotFound { reason } => FunctionVerdict::NotFound {
+                    reason: reason.strip_prefix(&prefix).unwrap_or(&reason).to_owned(),
+                },
+                other => other,
+            });
+        out.insert(slot, functions.into_iter().zip(answers).collect());
+    }
+    out
 }
 
 #[cfg(test)]
@@ -542,6 +775,369 @@ mod tests {
             .collect();
         assert_eq!(windows_only, ["pe-app", "unread"]);
         assert_eq!(answer.vulnerabilities[0].instances(), 3);
+    }
+
+    fn present(symbol: &str) -> FunctionVerdict {
+        FunctionVerdict::Present {
+            symbol: symbol.into(),
+        }
+    }
+
+    fn not_found(reason: &str) -> FunctionVerdict {
+        FunctionVerdict::NotFound {
+            reason: reason.into(),
+        }
+    }
+
+    fn unknown(reason: &str) -> FunctionVerdict {
+        FunctionVerdict::Unknown {
+            reason: reason.into(),
+        }
+    }
+
+    /// Any present wins; not-found only when every function is; unknown otherwise and for an
+    /// advisory that names no functions.
+    #[test]
+    fn the_combination_rule() {
+        let fs = ["c::a", "c::b"];
+        let judge = |vs: &[FunctionVerdict]| combine(&fs, &vs.iter().collect::<Vec<_>>());
+        let p = judge(&[unknown("u"), present("<c::B>::b")]);
+        assert_eq!(
+            (p.verdict, p.detail.as_str()),
+            (Verdict::Present, "c::b: <c::B>::b")
+        );
+        assert_eq!(
+            judge(&[not_found("n"), present("c::a")]).verdict,
+            Verdict::Present
+        );
+        let n = judge(&[not_found("DWARF of c"), not_found("DWARF of c")]);
+        assert_eq!(n.verdict, Verdict::NotFound);
+        assert_eq!(n.detail, "not found in the debug information: DWARF of c");
+        let u = judge(&[not_found("n"), unknown("stripped")]);
+        assert_eq!(
+            (u.verdict, u.detail.as_str()),
+            (Verdict::Unknown, "stripped")
+        );
+        assert_eq!(judge(&[unknown("a"), unknown("b")]).detail, "a");
+        assert_eq!(combine(&[], &[]), Judged::unknown(NO_FUNCTIONS));
+        // The order findings are listed in.
+        assert!(Verdict::Present < Verdict::Unknown && Verdict::Unknown < Verdict::NotFound);
+        assert_eq!(
+            [Verdict::Present, Verdict::Unknown, Verdict::NotFound].map(Verdict::as_str),
+            ["present", "unknown", "not-found"]
+        );
+    }
+
+    /// A blast as (program, verdict, detail).
+    type BlastSummary<'a> = (&'a str, Verdict, &'a str);
+
+    /// A database of three vulnerabilities that name functions and one that names none.
+    fn functions_db() -> Database {
+        let file = |id: &str, package: &str, functions: &str| {
+            format!(
+                "```toml\n[advisory]\nid = \"{id}\"\npackage = \"{package}\"\ndate = \"2099-01-01\"\n{functions}\n[versions]\npatched = [\">= 1.0.0\"]\n```\n\n# {id}\n"
+            )
+        };
+        let advisories = [
+            file(
+                "RUSTSEC-2099-0001",
+                "alpha",
+                "[affected.functions]\n\"alpha::open\" = [\"< 1.0.0\"]\n\"alpha::close\" = [\"< 1.0.0\"]",
+            ),
+            file(
+                "RUSTSEC-2099-0002",
+                "alpha",
+                "[affected.functions]\n\"alpha::open\" = [\"< 1.0.0\"]\n\"alpha::seek\" = [\"< 1.0.0\"]",
+            ),
+            file("RUSTSEC-2099-0003", "beta", ""),
+            file(
+                "RUSTSEC-2099-0004",
+                "gamma",
+                "[affected.functions]\n\"gamma::parse\" = [\"< 1.0.0\"]",
+            ),
+        ]
+        .iter()
+        .map(|t| Advisory::parse(t).unwrap())
+        .collect();
+        Database::new("db".into(), None, advisories)
+    }
+
+    fn of(name: &str, o: Observation) -> Observation {
+        Observation {
+            name: name.into(),
+            ..o
+        }
+    }
+
+    /// Symbols are read once per binary with findings whose advisories name functions, with
+    /// all their functions; never for a binary whose only finding names none, nor for an
+    /// instance (not at hand: unknown). Findings are listed present first, then unknown,
+    /// then not-found, and only not-found ones can be let through.
+    #[test]
+    fn verdicts_are_read_once_per_binary_and_ordered() {
+        let db = functions_db();
+        let observations = vec![
+            // `calls` has alpha (0001, 0002) and gamma (0004): one read, four functions.
+            of(
+                "alpha",
+                observation("calls", Some("bin/calls"), None, "0.9.0"),
+            ),
+            of(
+                "gamma",
+                observation("calls", Some("bin/calls"), None, "0.9.0"),
+            ),
+            // `plain` has only beta, whose advisory names no functions: never read.
+            of(
+                "beta",
+                observation("plain", Some("bin/plain"), None, "0.9.0"),
+            ),
+            // `lean` has gamma: its DWARF says not found.
+            of(
+                "gamma",
+                observation("lean", Some("bin/lean"), None, "0.9.0"),
+            ),
+            // An instance: not at hand.
+            of(
+                "alpha",
+                observation("web", None, Some("10.0.0.1:80"), "0.9.0"),
+            ),
+        ];
+        let mut calls: Vec<(String, Vec<String>)> = Vec::new();
+        let answer = audit_with(
+            &observations,
+            &db,
+            &AuditOptions::default(),
+            &mut |path, functions| {
+                calls.push((
+                    path.display().to_string(),
+                    functions.iter().map(|f| (*f).to_owned()).collect(),
+                ));
+                functions
+                    .iter()
+                    .map(|f| match (path.to_str().unwrap(), *f) {
+                        ("bin/calls", "alpha::seek") => present("<alpha::File>::seek"),
+                        ("bin/calls", _) => unknown("bin/calls: not matched"),
+                        (_, _) => not_found("bin/lean: DWARF covers gamma"),
+                    })
+                    .collect()
+            },
+        );
+        calls.sort();
+        assert_eq!(
+            calls,
+            [
+                (
+                    "bin/calls".to_owned(),
+                    ["alpha::close", "alpha::open", "alpha::seek", "gamma::parse"]
+                        .map(str::to_owned)
+                        .to_vec()
+                ),
+                ("bin/lean".to_owned(), vec!["gamma::parse".to_owned()]),
+            ]
+        );
+        let summary: Vec<(&str, Verdict, Vec<BlastSummary<'_>>)> = answer
+            .vulnerabilities
+            .iter()
+            .map(|f| {
+                (
+                    f.advisory.id.as_str(),
+                    f.verdict(),
+                    f.blasts
+                        .iter()
+                        .map(|b| {
+                            (
+                                b.program.as_str(),
+                                b.judged.verdict,
+                                b.judged.detail.as_str(),
+                            )
+                        })
+                        .collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                (
+                    "RUSTSEC-2099-0002",
+                    Verdict::Present,
+                    vec![
+                        (
+                            "calls",
+                            Verdict::Present,
+                            "alpha::seek: <alpha::File>::seek"
+                        ),
+                        (
+                            "web",
+                            Verdict::Unknown,
+                            "the binary is not at hand: read from a /metrics page"
+                        ),
+                    ]
+                ),
+                (
+                    "RUSTSEC-2099-0001",
+                    Verdict::Unknown,
+                    vec![
+                        ("calls", Verdict::Unknown, "not matched"),
+                        (
+                            "web",
+                            Verdict::Unknown,
+                            "the binary is not at hand: read from a /metrics page"
+                        ),
+                    ]
+                ),
+                (
+                    "RUSTSEC-2099-0003",
+                    Verdict::Unknown,
+                    vec![("plain", Verdict::Unknown, NO_FUNCTIONS)]
+                ),
+                (
+                    "RUSTSEC-2099-0004",
+                    Verdict::Unknown,
+                    vec![
+                        ("calls", Verdict::Unknown, "not matched"),
+                        (
+                            "lean",
+                            Verdict::NotFound,
+                            "not found in the debug information: DWARF covers gamma"
+                        ),
+                    ]
+                ),
+            ]
+        );
+        let f4 = &answer.vulnerabilities[3];
+        assert_eq!(f4.verdict_counts(), [0, 1, 1]);
+        // 0004 is unknown on one binary: it fails even with --ignore-not-found.
+        assert!(f4.fails(true) && f4.fails(false));
+    }
+
+    /// Only the functions listed as affected in the version running are looked for; when
+    /// none is, the verdict is unknown and the binary is not read for that advisory.
+    #[test]
+    fn only_functions_affected_in_the_running_version_are_looked_for() {
+        let text = |id: &str, functions: &str| {
+            format!(
+                "```toml\n[advisory]\nid = \"{id}\"\npackage = \"delta\"\ndate = \"2099-01-01\"\n[affected.functions]\n{functions}\n[versions]\npatched = [\">= 1.0.0\"]\n```\n\n# {id}\n"
+            )
+        };
+        let advisories = [
+            text(
+                "RUSTSEC-2099-0011",
+                "\"delta::old\" = [\"< 0.5.0\"]\n\"delta::new\" = [\">= 0.5.0, < 1.0.0\"]",
+            ),
+            text("RUSTSEC-2099-0012", "\"delta::older\" = [\"< 0.2.0\"]"),
+        ]
+        .iter()
+        .map(|t| Advisory::parse(t).unwrap())
+        .collect();
+        let db = Database::new("db".into(), None, advisories);
+        let observations = vec![of(
+            "delta",
+            observation("app", Some("bin/app"), None, "0.9.0"),
+        )];
+        let mut asked: Vec<Vec<String>> = Vec::new();
+        let answer = audit_with(
+            &observations,
+            &db,
+            &AuditOptions::default(),
+            &mut |_, functions| {
+                asked.push(functions.iter().map(|f| (*f).to_owned()).collect());
+                functions.iter().map(|f| present(f)).collect()
+            },
+        );
+        assert_eq!(asked, [vec!["delta::new".to_owned()]]);
+        let judged: Vec<(&str, &Judged)> = answer
+            .vulnerabilities
+            .iter()
+            .map(|f| (f.advisory.id.as_str(), &f.blasts[0].judged))
+            .collect();
+        assert_eq!(
+            judged,
+            [
+                (
+                    "RUSTSEC-2099-0011",
+                    &Judged {
+                        verdict: Verdict::Present,
+                        detail: "delta::new: delta::new".into()
+                    }
+                ),
+                (
+                    "RUSTSEC-2099-0012",
+                    &Judged::unknown(NO_FUNCTIONS_IN_VERSION)
+                ),
+            ]
+        );
+    }
+
+    /// What an instance's `unknown` says: its binary is not at hand, and how it was seen.
+    #[test]
+    fn instances_say_their_binary_is_not_at_hand() {
+        let mut r = (*observation("web", None, Some("10.0.0.1:80"), "0.9.0").runner).clone();
+        assert_eq!(
+            not_at_hand(&r),
+            "the binary is not at hand: read from a /metrics page"
+        );
+        r.job = Some("api".into());
+        assert_eq!(
+            not_at_hand(&r),
+            "the binary is not at hand: read through Prometheus"
+        );
+    }
+
+    /// A finding whose every blast is not-found is listed last, and fails unless
+    /// `--ignore-not-found`.
+    #[test]
+    fn not_found_findings_come_last_and_fail_unless_ignored() {
+        let db = functions_db();
+        let observations = vec![
+            of(
+                "gamma",
+                observation("lean", Some("bin/lean"), None, "0.9.0"),
+            ),
+            of("beta", observation("lean", Some("bin/lean"), None, "0.9.0")),
+            of(
+                "alpha",
+                observation("lean", Some("bin/lean"), None, "0.9.0"),
+            ),
+        ];
+        let answer = audit_with(
+            &observations,
+            &db,
+            &AuditOptions::default(),
+            &mut |_, functions| {
+                functions
+                    .iter()
+                    .map(|f| {
+                        if *f == "alpha::open" {
+                            present("alpha::open")
+                        } else {
+                            not_found("DWARF")
+                        }
+                    })
+                    .collect()
+            },
+        );
+        let order: Vec<(&str, Verdict, bool, bool)> = answer
+            .vulnerabilities
+            .iter()
+            .map(|f| {
+                (
+                    f.advisory.id.as_str(),
+                    f.verdict(),
+                    f.fails(false),
+                    f.fails(true),
+                )
+            })
+            .collect();
+        assert_eq!(
+            order,
+            [
+                ("RUSTSEC-2099-0001", Verdict::Present, true, true),
+                ("RUSTSEC-2099-0002", Verdict::Present, true, true),
+                ("RUSTSEC-2099-0003", Verdict::Unknown, true, true),
+                ("RUSTSEC-2099-0004", Verdict::NotFound, true, false),
+            ]
+        );
     }
 
     #[test]

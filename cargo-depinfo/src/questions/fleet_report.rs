@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::advisories::Database;
 use crate::observation::{Observation, ProcessCount, Runner};
-use crate::questions::audit::{Audit, Finding};
+use crate::questions::audit::{Audit, Finding, Verdict};
 use crate::questions::outdated::{Level, Report as OutdatedReport};
 use depinfo_read::inventory::Kind;
 
@@ -180,6 +180,22 @@ pub struct AdvisoryRow {
     pub builds: Vec<usize>,
     /// How many instances (or binaries) run an affected version.
     pub instances: usize,
+    /// Of those, how many have each verdict on the advisory's functions: `present`,
+    /// `unknown` (the binary not at hand counts here: the fleet path is `unknown`) and
+    /// `not-found`.
+    pub verdicts: VerdictCounts,
+}
+
+/// How many instances (or binaries) have each verdict on an advisory's functions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct VerdictCounts {
+    /// The function is in the binary.
+    pub present: usize,
+    /// Cannot be said.
+    pub unknown: usize,
+    /// Not found in the debug information.
+    pub not_found: usize,
 }
 
 /// The advisory database a report's advisories come from.
@@ -299,10 +315,16 @@ impl FleetReport {
         let mut builds = BTreeSet::new();
         let mut programs = BTreeSet::new();
         let mut instances = 0;
+        let mut verdicts = VerdictCounts::default();
         for blast in &finding.blasts {
             programs.insert(blast.program.as_str());
             for r in &blast.runners {
                 instances += r.instances;
+                *match blast.judged.verdict {
+                    Verdict::Present => &mut verdicts.present,
+                    Verdict::Unknown => &mut verdicts.unknown,
+                    Verdict::NotFound => &mut verdicts.not_found,
+                } += r.instances;
                 if let Some(&id) = self.build_of.get(&runner_key(r)) {
                     builds.insert(id);
                 }
@@ -321,6 +343,7 @@ impl FleetReport {
             programs: programs.len(),
             builds: builds.into_iter().collect(),
             instances,
+            verdicts,
         }
     }
 
@@ -952,6 +975,58 @@ mod tests {
         assert_eq!(first.title, "RUSTSEC-2099-0002 title");
         assert_eq!(r.totals.advisories, Some(2));
         assert_eq!(r.database.as_ref().unwrap().advisories, 2);
+    }
+
+    /// Each advisory row counts its instances by verdict: binaries on disk as their symbols
+    /// say, instances seen over the network as unknown.
+    #[test]
+    fn advisory_rows_count_instances_by_verdict() {
+        use depinfo_read::binary_reader::symbols::FunctionVerdict;
+        let text = "```toml\n[advisory]\nid = \"RUSTSEC-2099-0002\"\npackage = \"serde\"\ndate = \"2099-01-01\"\n[affected.functions]\n\"serde::de::from\" = [\"< 1.0.2\"]\n[versions]\npatched = [\">= 1.0.2\"]\n```\n\n# title\n";
+        let db = Database::new("db".into(), None, vec![Advisory::parse(text).unwrap()]);
+        let mut observations = fleet();
+        for path in ["bin/a", "bin/b", "bin/c"] {
+            let mut o = instance("tool", "1.0.0", "ddd", path, &["serde@1.0.1"]).remove(0);
+            let mut runner = (*o.runner).clone();
+            runner.instance = None;
+            runner.path = Some(path.to_owned());
+            o.runner = Arc::new(runner);
+            observations.push(o);
+        }
+        let answer = crate::questions::audit::audit_with(
+            &observations,
+            &db,
+            &AuditOptions::default(),
+            &mut |path, functions| {
+                functions
+                    .iter()
+                    .map(|_| match path.to_str().unwrap() {
+                        "bin/a" => FunctionVerdict::Present {
+                            symbol: "serde::de::from".into(),
+                        },
+                        "bin/b" => FunctionVerdict::NotFound {
+                            reason: "DWARF".into(),
+                        },
+                        _ => FunctionVerdict::Unknown {
+                            reason: "stripped".into(),
+                        },
+                    })
+                    .collect()
+            },
+        );
+        let mut r = FleetReport::new(&observations, &[]);
+        r.add_audit(&answer, &db);
+        let row = &r.advisories.as_ref().unwrap()[0];
+        // web's three instances (network: unknown) and the three binaries.
+        assert_eq!(row.instances, 6);
+        assert_eq!(
+            row.verdicts,
+            VerdictCounts {
+                present: 1,
+                unknown: 4,
+                not_found: 1,
+            }
+        );
     }
 
     fn row(program: &str, location: &str, name: &str, version: &str, level: Level) -> Row {

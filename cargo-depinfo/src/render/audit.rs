@@ -12,7 +12,7 @@ use super::json::{ErrorEntry, JSON_FORMAT_VERSION, error_entries, pretty_json};
 use crate::advisories::{Advisory, Database, Severity};
 use crate::observation::Runner;
 use crate::paint::{Paint, Tone};
-use crate::questions::{Audit, Finding};
+use crate::questions::{Audit, Blast, Finding, Verdict};
 use depinfo_read::text_safety::{printable, printable_line};
 
 /// The civil date (`YYYY-MM-DD`, UTC) of a Unix time in seconds.
@@ -124,14 +124,31 @@ fn finding_text(out: &mut String, f: &Finding<'_>, paint: Paint) {
         let n = b.runners.len();
         let _ = writeln!(
             out,
-            "  {}: {} {}: {n} {}: {}",
+            "  {}: {} {}: {n} {}: {}: {}",
             printable(&b.program),
             a.package,
             versions.join(", "),
             if n == 1 { "instance" } else { "instances" },
-            locations(&b.runners)
+            locations(&b.runners),
+            verdict_text(b, paint),
         );
     }
+}
+
+/// `present (tar::Archive::unpack: <tar::Archive<R>>::unpack)`, `unknown (why)` or
+/// `not-found (not found in the debug information: ...)`; present in [`Tone::Danger`],
+/// unknown in [`Tone::Caution`], the word always there.
+fn verdict_text(b: &Blast, paint: Paint) -> String {
+    let tone = match b.judged.verdict {
+        Verdict::Present => Some(Tone::Danger),
+        Verdict::Unknown => Some(Tone::Caution),
+        Verdict::NotFound => None,
+    };
+    format!(
+        "{} ({})",
+        paint.tone(tone, b.judged.verdict.as_str()),
+        printable_line(&b.judged.detail)
+    )
 }
 
 /// Text for people: the database line, then each vulnerability, then each informational
@@ -144,8 +161,11 @@ fn finding_text(out: &mut String, f: &Finding<'_>, paint: Paint) {
 /// RUSTSEC-2025-0001 hyper (critical 9.8): Request smuggling
 ///   running:    0.14.1
 ///   patched:    >= 0.14.10
-///   shop: hyper 0.14.1: 2 instances: 10.0.0.1:8080, 10.0.0.2:8080
+///   shop: hyper 0.14.1: 2 instances: 10.0.0.1:8080, 10.0.0.2:8080: unknown (the binary is not at hand: read from a /metrics page)
 /// ```
+///
+/// Each program line ends in its verdict: `present`, `unknown` or `not-found`, and the
+/// symbol or reason. Findings with a `present` verdict come first.
 pub fn audit_text(audit: &Audit<'_>, db: &Database, now: u64) -> String {
     audit_text_with(audit, db, now, Paint::plain())
 }
@@ -260,6 +280,13 @@ struct RunsJson<'a> {
     program: &'a str,
     versions: Vec<&'a str>,
     instances: Vec<&'a str>,
+    verdict: &'static str,
+    /// The matched symbol (`present`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    symbol: Option<&'a str>,
+    /// Why (`unknown`, `not-found`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -279,6 +306,8 @@ struct FindingJson<'a> {
     unaffected: &'a [String],
     os: &'a [String],
     arch: &'a [String],
+    functions: Vec<&'a str>,
+    verdict: &'static str,
     affected: Vec<RunsJson<'a>>,
 }
 
@@ -300,13 +329,21 @@ fn finding_json<'a>(f: &'a Finding<'a>) -> FindingJson<'a> {
         unaffected: &a.unaffected,
         os: &a.os,
         arch: &a.arch,
+        functions: a.functions.keys().map(String::as_str).collect(),
+        verdict: f.verdict().as_str(),
         affected: f
             .blasts
             .iter()
-            .map(|b| RunsJson {
-                program: &b.program,
-                versions: b.versions.iter().map(|v| &**v).collect(),
-                instances: b.runners.iter().map(|r| r.location()).collect(),
+            .map(|b| {
+                let present = b.judged.verdict == Verdict::Present;
+                RunsJson {
+                    program: &b.program,
+                    versions: b.versions.iter().map(|v| &**v).collect(),
+                    instances: b.runners.iter().map(|r| r.location()).collect(),
+                    verdict: b.judged.verdict.as_str(),
+                    symbol: present.then_some(b.judged.detail.as_str()),
+                    reason: (!present).then_some(b.judged.detail.as_str()),
+                }
             })
             .collect(),
     }
@@ -335,8 +372,10 @@ struct AuditDocument<'a> {
 /// commit_date, age_days, advisories},"targets":[...],"vulnerabilities":[...],
 /// "informational":[...],"unjudged":[...],"errors":[...]}`. Each target names its source
 /// (`binary`, `metrics` or `prometheus`) and what is known of it; each finding carries the
-/// advisory's fields and `affected`: one entry per program and version list, with its
-/// instances.
+/// advisory's fields, the `functions` it names, its `verdict` (the first of its entries' in
+/// the order present, unknown, not-found) and `affected`: one entry per program, version list
+/// and verdict, with its instances, its `verdict`, and the `symbol` that matched
+/// (`present`) or the `reason` (`unknown`, `not-found`).
 pub fn audit_json(audit: &Audit<'_>, db: &Database, now: u64, errors: &[String]) -> String {
     let doc = AuditDocument {
         format_version: JSON_FORMAT_VERSION,
@@ -375,13 +414,14 @@ pub fn audit_json(audit: &Audit<'_>, db: &Database, now: u64, errors: &[String])
 /// Prometheus text exposition for node_exporter's textfile collector:
 ///
 /// ```text
-/// rust_advisory_info{advisory="RUSTSEC-2025-0001",kind="vulnerability",name="hyper",program="shop",severity="critical",version="0.14.1"} 2
+/// rust_advisory_info{advisory="RUSTSEC-2025-0001",kind="vulnerability",name="hyper",program="shop",severity="critical",verdict="present",version="0.14.1"} 2
 /// rust_advisory_database_commit_timestamp_seconds{commit="SHA"} 1787293720
 /// ```
 ///
-/// One `rust_advisory_info` series per advisory, crate version and program, valued by the
-/// number of instances (or binaries) running it; `kind` is `vulnerability` or the
-/// informational kind; `severity` the CVSS band or `unknown`. Titles and dates are not labels
+/// One `rust_advisory_info` series per advisory, crate version, program and verdict, valued by
+/// the number of instances (or binaries) running it; `kind` is `vulnerability` or the
+/// informational kind; `severity` the CVSS band or `unknown`; `verdict` is `present`,
+/// `unknown` or `not-found` (`sum by (advisory, name, program)` adds the verdicts up). Titles and dates are not labels
 /// (they would churn series). The database's commit time is its own family (`time() - it` is
 /// the age); absent when the commit is unknown.
 pub fn audit_prometheus(audit: &Audit<'_>, db: &Database) -> String {
@@ -391,14 +431,16 @@ pub fn audit_prometheus(audit: &Audit<'_>, db: &Database) -> String {
     );
     for f in audit.vulnerabilities.iter().chain(&audit.informational) {
         let a = f.advisory;
-        let mut counts: std::collections::BTreeMap<(&str, &str), usize> =
+        let mut counts: std::collections::BTreeMap<(&str, &str, &str), usize> =
             std::collections::BTreeMap::new();
         for b in &f.blasts {
             for v in &b.versions {
-                *counts.entry((&b.program, v)).or_insert(0) += b.runners.len();
+                *counts
+                    .entry((&b.program, v, b.judged.verdict.as_str()))
+                    .or_insert(0) += b.runners.len();
             }
         }
-        for ((program, version), n) in counts {
+        for ((program, version, verdict), n) in counts {
             info.push(
                 [
                     ("advisory", a.id.as_str()),
@@ -406,6 +448,7 @@ pub fn audit_prometheus(audit: &Audit<'_>, db: &Database) -> String {
                     ("name", a.package.as_str()),
                     ("program", program),
                     ("severity", severity_label(a)),
+                    ("verdict", verdict),
                     ("version", version),
                 ],
                 n,

@@ -21,7 +21,7 @@ use std::fmt::Write as _;
 use base64::Engine as _;
 use depinfo_read::text_safety::{is_invisible_format, printable_line, shortened};
 
-use crate::questions::{BuildRow, FleetReport};
+use crate::questions::{BuildRow, FleetReport, VerdictCounts};
 
 /// The page's style sheet (its SHA-256 is in the CSP).
 const STYLE: &str = include_str!("html/report.css");
@@ -551,6 +551,7 @@ fn advisories(out: &mut String, report: &FleetReport) {
             num("programs", "Programs"),
             num("builds", "Builds"),
             num("instances", "Instances"),
+            text("verdicts", "Vulnerable code"),
         ],
     );
     for a in rows {
@@ -585,9 +586,19 @@ fn advisories(out: &mut String, report: &FleetReport) {
         cell_num(out, a.programs);
         cell_num(out, a.builds.len());
         cell_num(out, a.instances);
+        cell_text(out, &verdict_words(a.verdicts));
         out.push_str("</tr>\n");
     }
     end_view(out);
+}
+
+/// `1 present, 2 unknown, 0 not-found`: how many instances have each verdict on the
+/// advisory's functions, in words.
+fn verdict_words(v: VerdictCounts) -> String {
+    format!(
+        "{} present, {} unknown, {} not-found",
+        v.present, v.unknown, v.not_found
+    )
 }
 
 fn outdated(out: &mut String, report: &FleetReport) {
@@ -805,6 +816,11 @@ mod tests {
             programs: 1,
             builds: vec![0, 1],
             instances: 3,
+            verdicts: VerdictCounts {
+                present: 1,
+                unknown: 2,
+                not_found: 0,
+            },
         }]);
         report.database = Some(DatabaseInfo {
             advisories: 912,

@@ -2,7 +2,10 @@
 //! advisory, crate version and program, with one location (the program: a logical location,
 //! and its binary or source as the artifact) and the fingerprint
 //! `advisory:crate:version:program`, so that a service deduplicates per program however many
-//! instances run it. The database's commit and age are the run's properties.
+//! instances run it. Each result carries the verdict (`present`, `unknown` or `not-found`, the
+//! first of its instances' in that order) as the property `verdict`, with its symbol or
+//! reason as `verdictDetail`, and in its message; a `not-found` one says "not found in the
+//! debug information". The database's commit and age are the run's properties.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -11,7 +14,7 @@ use serde_json::{Value, json};
 
 use super::audit::{civil_date, source_kind};
 use crate::advisories::{Advisory, Database};
-use crate::questions::{Audit, Finding};
+use crate::questions::{Audit, Finding, Judged};
 
 /// The SARIF schema's address, as SARIF files name it.
 const SARIF_SCHEMA: &str =
@@ -56,6 +59,9 @@ fn path_uri(path: &str) -> String {
     out
 }
 
+/// One result's runners, and the first verdict among them (present, unknown, not-found).
+type ProgramResult<'a> = (Vec<&'a crate::observation::Runner>, Option<&'a Judged>);
+
 /// SARIF 2.1.0, pretty-printed, ending in a newline; `version` is this program's.
 pub fn audit_sarif(audit: &Audit<'_>, db: &Database, now: u64, version: &str) -> String {
     let findings: Vec<&Finding<'_>> = audit
@@ -67,18 +73,19 @@ pub fn audit_sarif(audit: &Audit<'_>, db: &Database, now: u64, version: &str) ->
     let mut results = Vec::new();
     for (index, f) in findings.iter().enumerate() {
         let a = f.advisory;
-        // (program, version) → runners.
-        let mut by_program: BTreeMap<(&str, &str), Vec<&crate::observation::Runner>> =
-            BTreeMap::new();
+        // (program, version) → runners, and the first verdict (present, unknown, not-found).
+        let mut by_program: BTreeMap<(&str, &str), ProgramResult<'_>> = BTreeMap::new();
         for b in &f.blasts {
             for v in &b.versions {
-                by_program
-                    .entry((&b.program, v))
-                    .or_default()
-                    .extend(b.runners.iter().map(|r| &**r));
+                let entry = by_program.entry((&b.program, v)).or_default();
+                entry.0.extend(b.runners.iter().map(|r| &**r));
+                if entry.1.is_none_or(|j| b.judged.verdict < j.verdict) {
+                    entry.1 = Some(&b.judged);
+                }
             }
         }
-        for ((program, version), runners) in by_program {
+        for ((program, version), (runners, judged)) in by_program {
+            let judged = judged.unwrap_or_else(|| unreachable!("every entry has a blast"));
             let first = runners[0];
             let artifact = match &first.path {
                 Some(path) => path_uri(path),
@@ -92,11 +99,13 @@ pub fn audit_sarif(audit: &Audit<'_>, db: &Database, now: u64, version: &str) ->
                 "kind": "fail",
                 "level": if a.informational.is_some() { "warning" } else { "error" },
                 "message": { "text": format!(
-                    "{program} runs {} {version} ({n} {}), affected by {}: {}",
+                    "{program} runs {} {version} ({n} {}), affected by {}: {}; the vulnerable code: {} ({})",
                     a.package,
                     if n == 1 { "instance" } else { "instances" },
                     a.id,
                     a.title,
+                    judged.verdict.as_str(),
+                    judged.detail,
                 ) },
                 "locations": [{
                     "physicalLocation": { "artifactLocation": { "uri": artifact } },
@@ -106,6 +115,8 @@ pub fn audit_sarif(audit: &Audit<'_>, db: &Database, now: u64, version: &str) ->
                 "properties": {
                     "instances": instances,
                     "source": source_kind(first),
+                    "verdict": judged.verdict.as_str(),
+                    "verdictDetail": judged.detail,
                 },
             }));
         }
