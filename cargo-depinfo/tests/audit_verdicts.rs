@@ -306,6 +306,32 @@ fn ignore_not_found_lets_nothing_present_or_unknown_through() {
         ],
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // The dev build alone, with only the advisory on the function it never calls: not-found
+    // in its debug information on every blast. Vulnerable without the opt-in (1), printed
+    // but not failing with it (0).
+    let dev = f.bins.join("dev");
+    let dev = dev.to_str().unwrap();
+    let only_0102 = [
+        "--ignore",
+        "RUSTSEC-2099-0101",
+        "--ignore",
+        "RUSTSEC-2099-0103",
+    ];
+    let out = audit(&f, &[&[dev][..], &only_0102].concat());
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stdout(&out)
+            .contains(": not-found (`tarlike::checksum` is not found in the debug information"),
+        "{}",
+        stdout(&out)
+    );
+    let out = audit(&f, &[&[dev, "--ignore-not-found"][..], &only_0102].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("RUSTSEC-2099-0102"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 /// Through a `/metrics` page the binary is not at hand: `unknown`, saying so, even for the

@@ -151,9 +151,16 @@ pub fn combine(functions: &[&str], verdicts: &[&FunctionVerdict]) -> Judged {
             FunctionVerdict::NotFound { reason } => reason.clone(),
             _ => String::new(),
         };
+        // The words say exactly what was searched, never "not affected": the reader's own
+        // reason says it already, else it is said here.
+        const NOT_FOUND: &str = "not found in the debug information";
         return Judged {
             verdict: Verdict::NotFound,
-            detail: format!("not found in the debug information: {detail}"),
+            detail: if detail.contains(NOT_FOUND) {
+                detail
+            } else {
+                format!("{NOT_FOUND}: {detail}")
+            },
         };
     }
     let reason = verdicts
