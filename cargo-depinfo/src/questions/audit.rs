@@ -130,6 +130,9 @@ pub const NO_FUNCTIONS: &str = "the advisory names no functions";
 /// The rule that combines the verdicts of an advisory's functions (`functions[i]` answered by
 /// `verdicts[i]`): `present` if any function is present (the first such names its symbol),
 /// `not-found` if every one is not found, else `unknown` (with the first reason); no function
+/// What a not-found verdict says, in every output: what was searched, never "not affected".
+const NOT_FOUND_WORDS: &str = "not found in the debug information";
+
 /// at all is `unknown`.
 pub fn combine(functions: &[&str], verdicts: &[&FunctionVerdict]) -> Judged {
     if verdicts.is_empty() {
@@ -153,13 +156,12 @@ pub fn combine(functions: &[&str], verdicts: &[&FunctionVerdict]) -> Judged {
         };
         // The words say exactly what was searched, never "not affected": the reader's own
         // reason says it already, else it is said here.
-        const NOT_FOUND: &str = "not found in the debug information";
         return Judged {
             verdict: Verdict::NotFound,
-            detail: if detail.contains(NOT_FOUND) {
+            detail: if detail.contains(NOT_FOUND_WORDS) {
                 detail
             } else {
-                format!("{NOT_FOUND}: {detail}")
+                format!("{NOT_FOUND_WORDS}: {detail}")
             },
         };
     }
