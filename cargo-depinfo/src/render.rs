@@ -12,7 +12,9 @@ mod sarif;
 mod spdx;
 mod text;
 
-pub use self::audit::{audit_json, audit_prometheus, audit_text, audit_text_with, database_line};
+pub use self::audit::{
+    audit_json, audit_prometheus, audit_text, audit_text_with, database_line, severity_label,
+};
 pub use self::cyclonedx::{CycloneDxVersion, cyclonedx};
 pub use self::html::report_html;
 pub use self::json::{

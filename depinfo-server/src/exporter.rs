@@ -7,11 +7,13 @@
 //! one.
 //! The parsers of `/proc/PID/stat`, `status` and `cgroup` are pure functions in `proc_files`.
 
+mod advisories;
 mod discovery;
 mod proc_files;
 mod series;
 mod serve;
 
+pub use self::advisories::{Advisories, AdvisoryOptions};
 pub use self::discovery::{Counts, ExeState, HostScan, ProcessGroup, ScanOptions, Scanner};
 pub use self::proc_files::{
     MAX_PROC_FILE, ProcParseError, Stat, Workload, parse_cgroup, parse_stat, workload_of_path,

@@ -239,6 +239,13 @@ impl Database {
         Ok((db, errors))
     }
 
+    /// The id of the last commit of the database at `path`, when it is a git repository whose
+    /// commit can be read: what a long-running reader (the exporter) compares with
+    /// [`Database::commit`] to know when to load the database again, without reading it.
+    pub fn head_commit(path: &Path) -> Option<String> {
+        git_files::last_commit(path).ok().map(|(id, _)| id)
+    }
+
     /// A database of these advisories (sorted by id here; of several with one id, the first
     /// is kept).
     pub fn new(path: PathBuf, commit: Option<Commit>, mut advisories: Vec<Advisory>) -> Database {

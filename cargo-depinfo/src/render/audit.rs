@@ -68,7 +68,7 @@ fn severity_text(a: &Advisory, paint: Paint) -> String {
 }
 
 /// The `severity` label and JSON field: the band of the CVSS score, else `unknown`.
-fn severity_label(a: &Advisory) -> &'static str {
+pub fn severity_label(a: &Advisory) -> &'static str {
     a.severity().map_or("unknown", |s| s.as_str())
 }
 

@@ -49,6 +49,15 @@ struct ExporterArgs {
               |s| s.parse::<build_info_collector::Layout>(),
           ))]
     layout: build_info_collector::Layout,
+    /// Publish rust_advisory_info for the running programs, from the RustSec advisory
+    /// database at PATH (a clone of its repository, as `cargo depinfo audit --db` reads it),
+    /// with a verdict per program and revision: whether the functions an advisory names are in
+    /// the running binary. Loaded again on a scan when its last commit changes.
+    #[arg(long, value_name = "PATH")]
+    db: Option<PathBuf>,
+    /// Warn when the database's last commit is older than this many days.
+    #[arg(long, value_name = "DAYS", default_value_t = 90, requires = "db")]
+    db_max_age: u64,
     #[command(flatten)]
     server: ServerFlags,
     #[command(flatten)]
@@ -73,7 +82,9 @@ fn main() -> ExitCode {
 #[cfg(target_os = "linux")]
 fn run(args: &ExporterArgs) -> Result<()> {
     use build_info_collector::{BuildInfoLabels, build_info_family};
-    use depinfo_server::exporter::{ScanOptions, ServeOptions, serve};
+    use depinfo_server::exporter::{
+        Advisories, AdvisoryOptions, ScanOptions, ServeOptions, serve,
+    };
 
     let info = &BUILD_INFO;
     let mut own = build_info_family(info.program());
@@ -93,6 +104,10 @@ fn run(args: &ExporterArgs) -> Result<()> {
         scan,
     );
     options.own_build_info = Some(own);
+    if let Some(db) = &args.db {
+        let advisories = Advisories::open(AdvisoryOptions::new(db, args.db_max_age))?;
+        options.advisories = Some(std::sync::Arc::new(std::sync::Mutex::new(advisories)));
+    }
     options.layout = args.layout;
     options.max_connections = args.server.max_connections();
     options.header_read_timeout = args.server.header_read_timeout();

@@ -23,6 +23,7 @@ use build_info_collector::{Family, Layout};
 use bytes::Bytes;
 use hyper::StatusCode;
 
+use super::advisories::Advisories;
 use super::discovery::{ScanOptions, Scanner};
 use super::series::render_scan;
 use crate::http_server::{self, Answer, Bounds, Served, StartError, TEXT, not_found, reply};
@@ -41,6 +42,9 @@ pub struct ServeOptions {
     pub layout: Layout,
     /// The exporter's own `<program>_build_info` family.
     pub own_build_info: Option<Family<'static>>,
+    /// The advisory database (`--db`), loaded: with it, each scan publishes
+    /// `rust_advisory_info` with a verdict per running program (see the `advisories` module).
+    pub advisories: Option<Arc<Mutex<Advisories>>>,
     /// From waiting for a request until its head is complete. Also how long a client may take
     /// to take its answer before its slot may go to a newcomer (when all are taken).
     pub header_read_timeout: Duration,
@@ -62,6 +66,7 @@ impl ServeOptions {
             scan,
             layout: Layout::Full,
             own_build_info: None,
+            advisories: None,
             header_read_timeout: Duration::from_secs(10),
             connection_lifetime: Duration::from_secs(300),
             max_connections: 64,
@@ -103,6 +108,7 @@ pub fn serve(
     let mut scanner = Scanner::new(options.scan.clone());
     let own = options.own_build_info.clone();
     let layout = options.layout;
+    let advisories = options.advisories.clone();
     let render = move |scanner: &mut Scanner| {
         let scan = scanner.scan();
         for e in &scan.errors {
@@ -111,7 +117,19 @@ pub fn serve(
                 depinfo_read::text_safety::printable_line(e)
             );
         }
-        let page = render_scan(&scan, own.as_ref(), layout);
+        let mut page = render_scan(&scan, own.as_ref(), layout);
+        if let Some(advisories) = &advisories {
+            let families = advisories
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .families(&scan);
+            let families: Vec<_> = families.into_iter().filter(|f| !f.is_empty()).collect();
+            page.metrics.push_str(
+                &build_info_collector::render(&families).unwrap_or_else(|e| {
+                    unreachable!("constant names, not among the scan's families: {e}")
+                }),
+            );
+        }
         Arc::new(Served {
             metrics: Bytes::from(page.metrics),
             lists: page
