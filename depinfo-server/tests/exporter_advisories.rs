@@ -235,6 +235,18 @@ fn the_exporter_publishes_each_running_programs_verdicts_and_reads_symbols_once(
     );
     assert_eq!(verdicts(&ours(&later, "rust_advisory_info")), expected);
 
+    // A new commit of the database is loaded on a scan: its new advisory shows.
+    std::fs::write(
+        db.join("crates/tarlike/RUSTSEC-2099-0104.md"),
+        advisory("RUSTSEC-2099-0104", "", "Another one"),
+    )
+    .unwrap();
+    git(&db, &["add", "-A"]);
+    git(&db, &["commit", "-q", "-m", "one more"]);
+    wait_until("the new advisory", LIMIT, || {
+        metrics(&addr).contains("rust_advisory_info{advisory=\"RUSTSEC-2099-0104\"")
+    });
+
     // Scraped by a real Prometheus: the verdict label as published.
     let prom = testkit::unused_addr().to_string();
     let config = dir.join("prometheus.yml");
