@@ -55,8 +55,8 @@ pub use crate::render::{
     CycloneDxVersion, affected_json, affected_prometheus, affected_text, affected_text_with,
     audit_json, audit_prometheus, audit_sarif, audit_text, audit_text_with, content_digest,
     cyclonedx, database_line, json, outdated_json, outdated_prometheus, outdated_text,
-    outdated_text_with, prometheus, report_html, report_json, severity_label, spdx, spread_json, spread_prometheus,
-    spread_text, spread_text_with, text, write_spread_json, write_spread_text,
+    outdated_text_with, prometheus, report_html, report_json, severity_label, spdx, spread_json,
+    spread_prometheus, spread_text, spread_text_with, text, write_spread_json, write_spread_text,
     write_spread_text_with,
 };
 pub use depinfo_read::binary_reader::{

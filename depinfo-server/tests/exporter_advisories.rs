@@ -258,9 +258,8 @@ fn the_exporter_publishes_each_running_programs_verdicts_and_reads_symbols_once(
     )
     .unwrap();
     let _prometheus = testkit::start_prometheus_on(&prom, &config, &dir.join("data"));
-    let present_query = format!(
-        "rust_advisory_info{{program=\"{PROGRAM}\",advisory=\"RUSTSEC-2099-0101\"}}"
-    );
+    let present_query =
+        format!("rust_advisory_info{{program=\"{PROGRAM}\",advisory=\"RUSTSEC-2099-0101\"}}");
     wait_until("Prometheus scraped the exporter", LIMIT, || {
         testkit::get(&prom, "/-/ready").is_ok_and(|r| r.status == 200)
             && !query(&prom, &present_query).is_empty()

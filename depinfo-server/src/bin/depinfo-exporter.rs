@@ -82,9 +82,7 @@ fn main() -> ExitCode {
 #[cfg(target_os = "linux")]
 fn run(args: &ExporterArgs) -> Result<()> {
     use build_info_collector::{BuildInfoLabels, build_info_family};
-    use depinfo_server::exporter::{
-        Advisories, AdvisoryOptions, ScanOptions, ServeOptions, serve,
-    };
+    use depinfo_server::exporter::{Advisories, AdvisoryOptions, ScanOptions, ServeOptions, serve};
 
     let info = &BUILD_INFO;
     let mut own = build_info_family(info.program());

@@ -10,7 +10,7 @@
 //!   inventory per image identity (device, inode, size and times), and the verdicts are kept
 //!   with it, for as long as the image runs and the functions asked are the same.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -53,7 +53,7 @@ struct Cached {
 pub struct Advisories {
     options: AdvisoryOptions,
     db: Database,
-    cache: HashMap<usize, Cached>,
+    cache: BTreeMap<usize, Cached>,
 }
 
 impl std::fmt::Debug for Advisories {
@@ -103,7 +103,7 @@ impl Advisories {
         Ok(Advisories {
             options,
             db,
-            cache: HashMap::new(),
+            cache: BTreeMap::new(),
         })
     }
 
@@ -134,14 +134,18 @@ impl Advisories {
         self.refresh();
         // The running images, once each, with their processes and revision.
         let mut images: BTreeMap<usize, (Arc<Inventory>, u64)> = BTreeMap::new();
-        for g in scan.groups.iter().filter(|g| g.state != ExeState::Installed) {
+        for g in scan
+            .groups
+            .iter()
+            .filter(|g| g.state != ExeState::Installed)
+        {
             images
                 .entry(Arc::as_ptr(&g.image) as usize)
                 .or_insert_with(|| (Arc::clone(&g.image), 0))
                 .1 += g.processes;
         }
         let inventories: Vec<Inventory> = images.values().map(|(i, _)| (**i).clone()).collect();
-        let by_path: HashMap<&str, (usize, &Arc<Inventory>, u64)> = images
+        let by_path: BTreeMap<&str, (usize, &Arc<Inventory>, u64)> = images
             .iter()
             .map(|(ptr, (inv, n))| (inv.path.as_str(), (*ptr, inv, *n)))
             .collect();
@@ -149,7 +153,7 @@ impl Advisories {
         let mut options = AuditOptions::default();
         options.add_binaries(&inventories);
         let mut cache = std::mem::take(&mut self.cache);
-        let mut kept: HashMap<usize, Cached> = HashMap::new();
+        let mut kept: BTreeMap<usize, Cached> = BTreeMap::new();
         let mut reads = 0;
         let audit = audit_with(
             &observations,
@@ -180,7 +184,10 @@ impl Advisories {
         // Images with no findings naming functions this time are asked nothing: what they
         // had cached is kept while they run.
         for (ptr, c) in cache {
-            if images.get(&ptr).is_some_and(|(i, _)| Arc::ptr_eq(i, &c.image)) {
+            if images
+                .get(&ptr)
+                .is_some_and(|(i, _)| Arc::ptr_eq(i, &c.image))
+            {
                 kept.entry(ptr).or_insert(c);
             }
         }
@@ -190,8 +197,7 @@ impl Advisories {
             let a = f.advisory;
             for b in &f.blasts {
                 for r in &b.runners {
-                    let Some(&(_, inv, processes)) =
-                        r.path.as_deref().and_then(|p| by_path.get(p))
+                    let Some(&(_, inv, processes)) = r.path.as_deref().and_then(|p| by_path.get(p))
                     else {
                         continue;
                     };
