@@ -259,7 +259,8 @@ pub(crate) fn audit(args: &AuditArgs, paint: Paint) -> Result<Outcome> {
     let config = depinfo::AuditConfig::find(&cwd, depinfo::cargo_home().as_deref())?;
     let programs = read_programs(&args.sources, &cwd, &db)?;
     errors.extend(programs.errors);
-    let options = audit_options(args, &config, &programs.inventories);
+    let mut options = audit_options(args, &config, &programs.inventories);
+    add_published_verdicts(&args.sources, &cwd, &mut options)?;
     let answer = depinfo::audit(&programs.observations, &db, &options);
     let failed = audit_failures(&answer, errors);
     let stdout = render_audit(args.format, &answer, &db, now, &failed, paint);
@@ -292,6 +293,69 @@ fn load_database(args: &AuditArgs) -> Result<(depinfo::Database, Vec<depinfo::Ad
         &path,
         depinfo::DbLimits::default(),
     )?)
+}
+
+/// The series the fleet path reads: verdicts computed where the binary is.
+const PUBLISHED_VERDICTS_QUERY: &str =
+    r#"rust_advisory_info{verdict!="",revision!="",program!=""}"#;
+
+/// With `--prometheus`: the verdicts published there (`rust_advisory_info` with `program`,
+/// `revision` and `verdict`, as `depinfo-exporter --db` writes them), for the instances of
+/// the same program and revision, whose binaries are not at hand. A query that fails is a
+/// warning: those instances stay `unknown`.
+fn add_published_verdicts(
+    flags: &SourceFlags,
+    cwd: &std::path::Path,
+    options: &mut depinfo::AuditOptions,
+) -> Result<()> {
+    let source_args = flags.source_args(cwd)?;
+    if source_args.prometheus.is_empty() {
+        return Ok(());
+    }
+    let http = depinfo::HttpOptions {
+        timeout: source_args.api_timeout,
+        ..depinfo::HttpOptions::default()
+    };
+    let client = match &source_args.client {
+        Some(c) => c.clone(),
+        None => depinfo::Client::new(&http)?,
+    };
+    for url in &source_args.prometheus {
+        let mut found = Vec::new();
+        let answer = depinfo::prometheus_query(
+            &client,
+            url,
+            PUBLISHED_VERDICTS_QUERY,
+            &|name| name == Some("rust_advisory_info"),
+            &mut |sample| {
+                let label = |n: &str| sample.label(n).map(str::to_owned);
+                if let (Some(p), Some(r), Some(a), Some(v)) = (
+                    label("program"),
+                    label("revision"),
+                    label("advisory"),
+                    label("verdict"),
+                ) {
+                    found.push((p, r, a, v));
+                }
+            },
+        );
+        if let Err(e) = answer {
+            console::warning(&format!(
+                "{}: the published verdicts could not be read (its instances stay unknown): {e}",
+                depinfo::printable_line(&depinfo_http::shown_url(url))
+            ));
+            continue;
+        }
+        for (program, revision, advisory, verdict) in found {
+            let verdict = match verdict.as_str() {
+                "present" => depinfo::Verdict::Present,
+                "not-found" => depinfo::Verdict::NotFound,
+                _ => depinfo::Verdict::Unknown,
+            };
+            options.add_published(&program, &revision, &advisory, verdict);
+        }
+    }
+    Ok(())
 }
 
 /// A warning on stderr when the database's last commit is older than `max_age` days, or

@@ -87,8 +87,29 @@ fn build(project: &Path, out: &Path) {
     testkit::with_sections_on(
         &testkit::binary("debug", NAME),
         out,
-        &[(".dep-v0", &zlib(json.as_bytes()))],
+        &[
+            (".dep-v0", &zlib(json.as_bytes())),
+            (".bldinfo", &zlib(&bldinfo_json())),
+        ],
     );
+}
+
+/// The revision the test's build says it was built from.
+const REVISION: &str = "0123456789abcdef0123456789abcdef01234567";
+
+/// `.bldinfo` JSON for `PROGRAM` 0.1.0 at `REVISION`: the exporter's own build facts with
+/// those put in, and no crates (they are the `.dep-v0`'s).
+fn bldinfo_json() -> Vec<u8> {
+    let raw = cargo_depinfo::read_sections(Path::new(EXPORTER)).unwrap();
+    let mut facts: serde_json::Value =
+        serde_json::from_slice(raw.bldinfo.as_deref().unwrap()).unwrap();
+    facts["program"] = PROGRAM.into();
+    facts["version"] = "0.1.0".into();
+    facts["revision"] = REVISION.into();
+    facts["modified"] = false.into();
+    facts["packages"] = serde_json::Value::Array(Vec::new());
+    facts["only_with_other_members"] = serde_json::Value::Array(Vec::new());
+    serde_json::to_vec(&facts).unwrap()
 }
 
 /// Starts `bin`, kept running: its stdout is a pipe already full, so its first `println!`
@@ -192,8 +213,6 @@ fn the_exporter_publishes_each_running_programs_verdicts_and_reads_symbols_once(
         [
             "--interval".as_ref(),
             "1".as_ref(),
-            "--layout".as_ref(),
-            "catalog".as_ref(),
             "--db".as_ref(),
             db.as_os_str(),
         ],
@@ -204,7 +223,7 @@ fn the_exporter_publishes_each_running_programs_verdicts_and_reads_symbols_once(
     // Both processes, one program and revision: one series per advisory and verdict.
     for l in &lines {
         assert!(
-            l.contains(",revision=\"unknown\",") && l.ends_with("} 2"),
+            l.contains(&format!(",revision=\"{REVISION}\",")) && l.ends_with("} 2"),
             "{l}"
         );
     }
@@ -215,7 +234,7 @@ fn the_exporter_publishes_each_running_programs_verdicts_and_reads_symbols_once(
     assert_eq!(
         *present,
         format!(
-            "rust_advisory_info{{advisory=\"RUSTSEC-2099-0101\",kind=\"vulnerability\",name=\"tarlike\",program=\"{PROGRAM}\",revision=\"unknown\",severity=\"unknown\",verdict=\"present\",version=\"0.1.0\"}} 2"
+            "rust_advisory_info{{advisory=\"RUSTSEC-2099-0101\",kind=\"vulnerability\",name=\"tarlike\",program=\"{PROGRAM}\",revision=\"{REVISION}\",severity=\"unknown\",verdict=\"present\",version=\"0.1.0\"}} 2"
         )
     );
     testkit::check_metrics(&page);
@@ -268,4 +287,26 @@ fn the_exporter_publishes_each_running_programs_verdicts_and_reads_symbols_once(
     assert_eq!(result.len(), 1, "{result:?}");
     assert_eq!(result[0]["metric"]["verdict"], "present", "{result:?}");
     assert_eq!(result[0]["value"][1], "2", "{result:?}");
+
+    // The fleet path: `audit --prometheus` has no binary, and uses the verdicts published for
+    // the same program and revision.
+    let fleet = testkit::run(
+        Command::new(testkit::cargo_depinfo_bin())
+            .current_dir(&dir)
+            .env("CARGO_HOME", &home)
+            .args(["audit", "--format", "prometheus", "--db"])
+            .arg(&db)
+            .args(["--prometheus", &format!("http://{prom}")]),
+        LIMIT,
+    );
+    let fleet_text = stdout(&fleet);
+    let mut wanted = expected.clone();
+    wanted.push(("RUSTSEC-2099-0104".into(), "unknown".into()));
+    wanted.sort();
+    assert_eq!(
+        verdicts(&ours(&fleet_text, "rust_advisory_info")),
+        wanted,
+        "{fleet_text}{}",
+        stderr(&fleet)
+    );
 }

@@ -25,9 +25,33 @@ pub struct AuditOptions {
     /// The platform of each binary read ([`AuditOptions::add_binaries`]), by the path its
     /// observations' runner carries. Fleets have none: every advisory applies to them.
     platforms: BTreeMap<String, Platform>,
+    /// Verdicts computed where the binary is and published (`rust_advisory_info` with a
+    /// `verdict`, from the exporter or from `audit --format prometheus` in CI), by program,
+    /// revision and advisory: used for instances read through Prometheus, whose binary is not
+    /// at hand ([`AuditOptions::add_published`]).
+    published: BTreeMap<(String, String, String), Verdict>,
 }
 
 impl AuditOptions {
+    /// A verdict published for `advisory` on `program` at `revision`. Used only for instances
+    /// of the same program and revision whose binary is not at hand; never for an unknown
+    /// revision (builds without one cannot be told apart). Of several verdicts for one key,
+    /// the first in [`Verdict`]'s order is kept (`present` wins).
+    pub fn add_published(
+        &mut self,
+        program: &str,
+        revision: &str,
+        advisory: &str,
+        verdict: Verdict,
+    ) {
+        if revision.is_empty() || revision == buildinfo::UNKNOWN {
+            return;
+        }
+        let key = (program.to_owned(), revision.to_owned(), advisory.to_owned());
+        let slot = self.published.entry(key).or_insert(verdict);
+        *slot = (*slot).min(verdict);
+    }
+
     /// Learns each binary's platform from its data, so that advisories limited to other
     /// operating systems, architectures or formats leave it out.
     pub fn add_binaries(&mut self, inventories: &[Inventory]) {
@@ -204,6 +228,24 @@ fn not_at_hand(r: &Runner) -> String {
         "read from a /metrics page"
     };
     format!("the binary is not at hand: {how}")
+}
+
+/// The verdict published for `runner`'s program and revision on `advisory`, if any.
+fn published(options: &AuditOptions, runner: &Runner, advisory: &str) -> Option<Judged> {
+    let revision = runner.revision.as_deref()?;
+    let key = (
+        runner.program.clone(),
+        revision.to_owned(),
+        advisory.to_owned(),
+    );
+    let verdict = *options.published.get(&key)?;
+    Some(Judged {
+        verdict,
+        detail: format!(
+            "published for {} revision {revision}, where the binary is",
+            runner.program
+        ),
+    })
 }
 
 /// The programs that run an affected version of a crate with the same list of such versions
@@ -521,7 +563,8 @@ pub fn audit_with<'db>(
             let judged = if advisory.functions.is_empty() {
                 Judged::unknown(NO_FUNCTIONS)
             } else if runner.path.is_none() {
-                Judged::unknown(not_at_hand(runner))
+                published(options, runner, &advisory.id)
+                    .unwrap_or_else(|| Judged::unknown(not_at_hand(runner)))
             } else if functions.is_empty() {
                 Judged::unknown(NO_FUNCTIONS_IN_VERSION)
             } else if let Some(answers) = answers {
@@ -1095,6 +1138,65 @@ mod tests {
 
     /// A finding whose every blast is not-found is listed last, and fails unless
     /// `--ignore-not-found`.
+    /// The fleet path: an instance read through Prometheus takes the verdict published for
+    /// its program and revision; another revision, none, or a verdict published for an
+    /// unknown revision leave it unknown; of two published verdicts, present wins.
+    #[test]
+    fn instances_take_the_verdict_published_for_their_program_and_revision() {
+        let db = functions_db();
+        let instance = |at: &str, revision: Option<&str>| {
+            let mut o = of("alpha", observation("web", None, Some(at), "0.9.0"));
+            let mut r = (*o.runner).clone();
+            r.revision = revision.map(str::to_owned);
+            r.job = Some("api".into());
+            o.runner = Arc::new(r);
+            o
+        };
+        let observations = vec![
+            instance("10.0.0.1:80", Some("v1")),
+            instance("10.0.0.2:80", Some("v2")),
+            instance("10.0.0.3:80", None),
+            instance("10.0.0.4:80", Some("unknown")),
+        ];
+        let mut options = AuditOptions::default();
+        options.add_published("web", "v1", "RUSTSEC-2099-0001", Verdict::NotFound);
+        options.add_published("web", "v1", "RUSTSEC-2099-0001", Verdict::Present);
+        options.add_published("web", "unknown", "RUSTSEC-2099-0001", Verdict::Present);
+        options.add_published("other", "v2", "RUSTSEC-2099-0001", Verdict::Present);
+        let answer = audit_with(&observations, &db, &options, &mut |_, _| {
+            panic!("no binary is at hand")
+        });
+        let finding = answer
+            .vulnerabilities
+            .iter()
+            .find(|f| f.advisory.id == "RUSTSEC-2099-0001")
+            .unwrap();
+        let judged: Vec<(Vec<&str>, Verdict)> = finding
+            .blasts
+            .iter()
+            .map(|b| {
+                (
+                    b.runners.iter().map(|r| r.location()).collect(),
+                    b.judged.verdict,
+                )
+            })
+            .collect();
+        assert_eq!(
+            judged,
+            [
+                (vec!["10.0.0.1:80"], Verdict::Present),
+                (
+                    vec!["10.0.0.2:80", "10.0.0.3:80", "10.0.0.4:80"],
+                    Verdict::Unknown
+                ),
+            ]
+        );
+        assert_eq!(
+            finding.blasts[0].judged.detail,
+            "published for web revision v1, where the binary is"
+        );
+    }
+
     #[test]
     fn not_found_findings_come_last_and_fail_unless_ignored() {
         let db = functions_db();
