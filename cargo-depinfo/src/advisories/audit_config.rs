@@ -104,29 +104,13 @@ impl AuditConfig {
 
     /// Reads one `depinfo.toml`: its `[audit] ignore-not-found`.
     pub fn read_policy(path: &Path) -> Result<bool, AuditConfigError> {
-        let fail = |message: String| AuditConfigError {
-            path: path.to_owned(),
-            message,
-        };
-        let text =
-            super::database::read_capped(path, depinfo_read::untrusted_file::small_file_limit())
-                .map_err(fail)?;
-        let raw: RawPolicy = toml::from_str(&text)
-            .map_err(|e| fail(e.message().lines().next().unwrap_or("").to_owned()))?;
+        let raw: RawPolicy = read_toml(path)?;
         Ok(raw.audit.ignore_not_found)
     }
 
     /// Reads one `audit.toml`.
     pub fn read(path: &Path) -> Result<AuditConfig, AuditConfigError> {
-        let fail = |message: String| AuditConfigError {
-            path: path.to_owned(),
-            message,
-        };
-        let text =
-            super::database::read_capped(path, depinfo_read::untrusted_file::small_file_limit())
-                .map_err(fail)?;
-        let raw: RawConfig = toml::from_str(&text)
-            .map_err(|e| fail(e.message().lines().next().unwrap_or("").to_owned()))?;
+        let raw: RawConfig = read_toml(path)?;
         Ok(AuditConfig {
             path: Some(path.to_owned()),
             ignore: raw.advisories.ignore,
@@ -134,6 +118,18 @@ impl AuditConfig {
             ignore_not_found: false,
         })
     }
+}
+
+/// One configuration file, read as a small untrusted file and parsed; an error names the
+/// file and says what is wrong in one line.
+fn read_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, AuditConfigError> {
+    let fail = |message: String| AuditConfigError {
+        path: path.to_owned(),
+        message,
+    };
+    let text = super::database::read_capped(path, depinfo_read::untrusted_file::small_file_limit())
+        .map_err(fail)?;
+    toml::from_str(&text).map_err(|e| fail(e.message().lines().next().unwrap_or("").to_owned()))
 }
 
 #[cfg(test)]
