@@ -341,6 +341,12 @@ fn cell_text(out: &mut String, value: &str) {
 
 /// A text cell with a class (`mono`: versions, revisions, addresses).
 fn cell_text_class(out: &mut String, value: &str, class: &str) {
+    cell(out, class, value, value);
+}
+
+/// A cell: its class (none when empty), the raw `value` it sorts and copies by, and the text
+/// it shows (`—` for none).
+fn cell(out: &mut String, class: &str, value: &str, shown: &str) {
     out.push_str("<td");
     if !class.is_empty() {
         let _ = write!(out, " class=\"{class}\"");
@@ -348,10 +354,10 @@ fn cell_text_class(out: &mut String, value: &str, class: &str) {
     out.push_str(" data-value=\"");
     push_text(out, value);
     out.push_str("\">");
-    if value.is_empty() {
+    if shown.is_empty() {
         out.push_str("<span class=\"none\">—</span>");
     } else {
-        push_text(out, value);
+        push_text(out, shown);
     }
     out.push_str("</td>");
 }
@@ -514,19 +520,12 @@ fn spread(out: &mut String, report: &FleetReport) {
 /// A severity or level shown as its word, with a class for the known words (weight only:
 /// the word carries the meaning).
 fn cell_word(out: &mut String, word: &str, known: &[&str], shown: &str) {
-    out.push_str("<td");
-    if known.contains(&word) {
-        let _ = write!(out, " class=\"level-{word}\"");
-    }
-    out.push_str(" data-value=\"");
-    push_text(out, word);
-    out.push_str("\">");
-    if shown.is_empty() {
-        out.push_str("<span class=\"none\">—</span>");
+    let class = if known.contains(&word) {
+        format!("level-{word}")
     } else {
-        push_text(out, shown);
-    }
-    out.push_str("</td>");
+        String::new()
+    };
+    cell(out, &class, word, shown);
 }
 
 fn advisories(out: &mut String, report: &FleetReport) {
