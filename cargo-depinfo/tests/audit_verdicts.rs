@@ -23,7 +23,7 @@ use testkit::{Reply, Scratch, Server, check_golden, stderr, stdout, zlib};
 
 const BIN: &str = env!("CARGO_BIN_EXE_cargo-depinfo");
 
-const NAME: &str = "symbols-fixture";
+const NAME: &str = "symbols-audit";
 
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -249,9 +249,9 @@ fn real_builds_get_verdicts_in_every_format() {
     let exposition = stdout(&prom);
     testkit::check_metrics(&exposition);
     for line in [
-        "rust_advisory_info{advisory=\"RUSTSEC-2099-0101\",kind=\"vulnerability\",name=\"tarlike\",program=\"symbols-fixture\",severity=\"unknown\",verdict=\"present\",version=\"0.1.0\"} 1\n",
-        "rust_advisory_info{advisory=\"RUSTSEC-2099-0101\",kind=\"vulnerability\",name=\"tarlike\",program=\"symbols-fixture\",severity=\"unknown\",verdict=\"unknown\",version=\"0.1.0\"} 1\n",
-        "rust_advisory_info{advisory=\"RUSTSEC-2099-0103\",kind=\"vulnerability\",name=\"tarlike\",program=\"symbols-fixture\",severity=\"unknown\",verdict=\"unknown\",version=\"0.1.0\"} 2\n",
+        "rust_advisory_info{advisory=\"RUSTSEC-2099-0101\",kind=\"vulnerability\",name=\"tarlike\",program=\"symbols-audit\",severity=\"unknown\",verdict=\"present\",version=\"0.1.0\"} 1\n",
+        "rust_advisory_info{advisory=\"RUSTSEC-2099-0101\",kind=\"vulnerability\",name=\"tarlike\",program=\"symbols-audit\",severity=\"unknown\",verdict=\"unknown\",version=\"0.1.0\"} 1\n",
+        "rust_advisory_info{advisory=\"RUSTSEC-2099-0103\",kind=\"vulnerability\",name=\"tarlike\",program=\"symbols-audit\",severity=\"unknown\",verdict=\"unknown\",version=\"0.1.0\"} 2\n",
     ] {
         assert!(exposition.contains(line), "{line}\n{exposition}");
     }

@@ -37,11 +37,11 @@ fn seed() -> &'static Seed {
     SEED.get_or_init(|| {
         let scratch = testkit::Scratch::new("dwarf-hostile-build");
         let dir = scratch.join("project");
-        testkit::copy_fixture("symbols", &dir, "symbols-fixture", &[]);
+        testkit::copy_fixture("symbols", &dir, "symbols-hostile", &[]);
         let mut cmd = testkit::cargo(&dir);
         cmd.args(["build", "--offline", "--quiet", "--profile", "lto-lines"]);
         testkit::run_ok(&mut cmd);
-        let bytes = std::fs::read(testkit::binary("lto-lines", "symbols-fixture")).unwrap();
+        let bytes = std::fs::read(testkit::binary("lto-lines", "symbols-hostile")).unwrap();
         let file = object::File::parse(&*bytes).unwrap();
         let range = |name| {
             let (at, len) = file

@@ -24,7 +24,7 @@ use std::process::Command;
 use depinfo_read::binary_reader::symbols::{FunctionVerdict, function_verdicts};
 use object::{Object as _, ObjectSection as _};
 
-const NAME: &str = "symbols-fixture";
+const NAME: &str = "symbols-dwarf";
 
 const UNPACK: &str = "tarlike::Archive::unpack";
 const SMALL: &str = "tarlike::small_mix";

@@ -32,8 +32,9 @@ const CHECKSUM: &str = "tarlike::checksum";
 /// The program's own module `tarlike`: a near miss for `LIST`, and called.
 const OWN_LIST: &str = "symbols-fixture::tarlike::Archive::list";
 
-/// Builds the fixture with `profile` (and `rustflags`), and copies its binary to `out`:
-/// the v0 build overwrites the release one in the shared target directory.
+/// Builds the fixture with `profile` (and `rustflags`), and copies its binary to `out`. Flags
+/// get a profile of their own: other tests build the same fixture in the shared target
+/// directory at the same time, and a profile's binary must be the same whoever built it.
 fn build(dir: &Path, profile: &str, rustflags: Option<&str>, out: PathBuf) -> PathBuf {
     let mut cmd = testkit::cargo(dir);
     cmd.args(["build", "--offline", "--quiet", "--profile", profile]);
@@ -79,7 +80,7 @@ fn the_called_function_is_present_unless_stripped_and_nothing_else_is_claimed() 
     let stripped = build(&dir, "stripped", None, scratch.join("stripped"));
     let v0 = build(
         &dir,
-        "release",
+        "release-v0",
         Some("-C symbol-mangling-version=v0"),
         scratch.join("v0"),
     );

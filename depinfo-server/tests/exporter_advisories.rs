@@ -25,7 +25,7 @@ const EXPORTER: &str = env!("CARGO_BIN_EXE_depinfo-exporter");
 
 /// The fixture's package name (shared with cargo-depinfo's test: one build in the shared
 /// target directory).
-const NAME: &str = "symbols-fixture";
+const NAME: &str = "symbols-exporter";
 
 /// The program its `.dep-v0` names: only this test's processes carry it.
 const PROGRAM: &str = "exporter-verdicts";
