@@ -118,10 +118,14 @@ impl ProcessCount {
 
     /// Every binary of `inventories`, `installed`, counted by program, version and revision.
     pub fn installed(inventories: &[Inventory]) -> Vec<ProcessCount> {
-        let mut counts: std::collections::BTreeMap<(&str, &str, Option<&str>), usize> =
+        let mut counts: std::collections::BTreeMap<(&str, &str, Option<String>), usize> =
             std::collections::BTreeMap::new();
         for inv in inventories {
-            let revision = inv.build.as_ref().map(|b| b.revision.as_str());
+            // Labelled as the binary's runner is (`runner_of`).
+            let revision = inv
+                .build
+                .as_ref()
+                .map(depinfo_read::inventory::BuildFacts::revision_label);
             *counts
                 .entry((&inv.program, &inv.version, revision))
                 .or_default() += 1;
@@ -129,7 +133,13 @@ impl ProcessCount {
         counts
             .into_iter()
             .map(|((program, version, revision), count)| {
-                ProcessCount::new(program, Some(version), revision, "installed", count)
+                ProcessCount::new(
+                    program,
+                    Some(version),
+                    revision.as_deref(),
+                    "installed",
+                    count,
+                )
             })
             .collect()
     }
@@ -157,7 +167,12 @@ pub(crate) fn runner_of(inv: &Inventory) -> Arc<Runner> {
     Arc::new(Runner {
         program: inv.program.clone(),
         program_version: Some(inv.version.clone()),
-        revision: inv.build.as_ref().map(|b| b.revision.clone()),
+        // As `<program>_build_info` and the exporter label it (`-modified` for a build from
+        // a changed tree), so that what is said of a binary joins what the fleet publishes.
+        revision: inv
+            .build
+            .as_ref()
+            .map(depinfo_read::inventory::BuildFacts::revision_label),
         instance: None,
         job: None,
         path: Some(inv.path.clone()),

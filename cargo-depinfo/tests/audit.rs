@@ -512,9 +512,9 @@ fn prometheus_output_passes_promtool_and_rules_fire_on_it() {
         format!(
             "# HELP rust_advisory_info The number of instances of a program running a crate version that a RustSec advisory affects.\n\
              # TYPE rust_advisory_info gauge\n\
-             rust_advisory_info{{advisory=\"RUSTSEC-2099-0001\",kind=\"vulnerability\",name=\"hyper\",program=\"cart\",severity=\"critical\",verdict=\"unknown\",version=\"0.14.1\"}} 1\n\
-             rust_advisory_info{{advisory=\"RUSTSEC-2099-0001\",kind=\"vulnerability\",name=\"hyper\",program=\"shop\",severity=\"critical\",verdict=\"unknown\",version=\"0.14.1\"}} 1\n\
-             rust_advisory_info{{advisory=\"RUSTSEC-2099-0002\",kind=\"unmaintained\",name=\"itoa\",program=\"shop\",severity=\"unknown\",verdict=\"unknown\",version=\"1.0.15\"}} 1\n\
+             rust_advisory_info{{advisory=\"RUSTSEC-2099-0001\",kind=\"vulnerability\",name=\"hyper\",program=\"cart\",revision=\"3f2c1a9e0b7d4c5a6f8e9d0c1b2a3f4e5d6c7b8a\",severity=\"critical\",verdict=\"unknown\",version=\"0.14.1\"}} 1\n\
+             rust_advisory_info{{advisory=\"RUSTSEC-2099-0001\",kind=\"vulnerability\",name=\"hyper\",program=\"shop\",revision=\"3f2c1a9e0b7d4c5a6f8e9d0c1b2a3f4e5d6c7b8a\",severity=\"critical\",verdict=\"unknown\",version=\"0.14.1\"}} 1\n\
+             rust_advisory_info{{advisory=\"RUSTSEC-2099-0002\",kind=\"unmaintained\",name=\"itoa\",program=\"shop\",revision=\"3f2c1a9e0b7d4c5a6f8e9d0c1b2a3f4e5d6c7b8a\",severity=\"unknown\",verdict=\"unknown\",version=\"1.0.15\"}} 1\n\
              # HELP rust_advisory_database_commit_timestamp_seconds The commit time of the RustSec advisory database the audit used, in seconds since the Unix epoch.\n\
              # TYPE rust_advisory_database_commit_timestamp_seconds gauge\n\
              rust_advisory_database_commit_timestamp_seconds{{commit=\"{}\"}} {}\n",

@@ -204,7 +204,7 @@ fn the_readme_finds_the_vulnerable_variant_through_a_real_prometheus_and_forgets
     testkit::check_metrics(&text);
     testkit::assert_contains(
         &text,
-        "rust_advisory_info{advisory=\"RUSTSEC-2099-0001\",kind=\"vulnerability\",name=\"hyper\",program=\"shop\",severity=\"critical\",verdict=\"unknown\",version=\"0.14.1\"} 1\n",
+        "rust_advisory_info{advisory=\"RUSTSEC-2099-0001\",kind=\"vulnerability\",name=\"hyper\",program=\"shop\",revision=\"unknown\",severity=\"critical\",verdict=\"unknown\",version=\"0.14.1\"} 1\n",
     );
     *textfile.lock().unwrap() = text;
     let firing = |prom: &str| {

@@ -249,9 +249,9 @@ fn real_builds_get_verdicts_in_every_format() {
     let exposition = stdout(&prom);
     testkit::check_metrics(&exposition);
     for line in [
-        "rust_advisory_info{advisory=\"RUSTSEC-2099-0101\",kind=\"vulnerability\",name=\"tarlike\",program=\"symbols-audit\",severity=\"unknown\",verdict=\"present\",version=\"0.1.0\"} 1\n",
-        "rust_advisory_info{advisory=\"RUSTSEC-2099-0101\",kind=\"vulnerability\",name=\"tarlike\",program=\"symbols-audit\",severity=\"unknown\",verdict=\"unknown\",version=\"0.1.0\"} 1\n",
-        "rust_advisory_info{advisory=\"RUSTSEC-2099-0103\",kind=\"vulnerability\",name=\"tarlike\",program=\"symbols-audit\",severity=\"unknown\",verdict=\"unknown\",version=\"0.1.0\"} 2\n",
+        "rust_advisory_info{advisory=\"RUSTSEC-2099-0101\",kind=\"vulnerability\",name=\"tarlike\",program=\"symbols-audit\",revision=\"unknown\",severity=\"unknown\",verdict=\"present\",version=\"0.1.0\"} 1\n",
+        "rust_advisory_info{advisory=\"RUSTSEC-2099-0101\",kind=\"vulnerability\",name=\"tarlike\",program=\"symbols-audit\",revision=\"unknown\",severity=\"unknown\",verdict=\"unknown\",version=\"0.1.0\"} 1\n",
+        "rust_advisory_info{advisory=\"RUSTSEC-2099-0103\",kind=\"vulnerability\",name=\"tarlike\",program=\"symbols-audit\",revision=\"unknown\",severity=\"unknown\",verdict=\"unknown\",version=\"0.1.0\"} 2\n",
     ] {
         assert!(exposition.contains(line), "{line}\n{exposition}");
     }
@@ -382,4 +382,136 @@ fn the_fleet_path_answers_unknown() {
             ),
         ]
     );
+}
+
+/// The CI path of the fleet: `audit --format prometheus` where the binary is (in CI) labels
+/// its verdicts with the program's revision as `<program>_build_info` does (`-modified` for a
+/// changed tree); published through a `/metrics` page (node_exporter's textfile collector) and
+/// scraped by a real Prometheus, they answer for the running instances of that program and
+/// revision, which `audit --prometheus` reads without their binaries. Another revision of the
+/// same program stays unknown.
+#[test]
+fn verdicts_published_from_ci_answer_for_the_instances_of_that_revision() {
+    let f = fixture("audit-verdicts-ci");
+    const REVISION: &str = "0123456789abcdef0123456789abcdef01234567";
+    let bldinfo = format!(
+        r#"{{"format":1,"program":"ci-web","version":"2.0.0","revision":"{REVISION}","branch":"main","modified":true,"features":[],"packages":[{{"name":"ci-web","version":"2.0.0","source":"local","root":true,"dependencies":[1]}},{{"name":"tarlike","version":"0.1.0","source":"crates.io","direct":true}}]}}"#
+    );
+    let ci_bin = f.bins.join("ci-web");
+    testkit::with_sections_on(
+        &f.bins.join("dev"),
+        &ci_bin,
+        &[(".bldinfo", &zlib(bldinfo.as_bytes()))],
+    );
+    let label = format!("{REVISION}-modified");
+    let out = audit(
+        &f,
+        &[
+            ci_bin.to_str().unwrap(),
+            "--ignore",
+            "RUSTSEC-2099-0103",
+            "--format",
+            "prometheus",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let textfile = stdout(&out);
+    testkit::check_metrics(&textfile);
+    for (advisory, verdict) in [
+        ("RUSTSEC-2099-0101", "present"),
+        ("RUSTSEC-2099-0102", "not-found"),
+    ] {
+        testkit::assert_contains(
+            &textfile,
+            &format!(
+                "rust_advisory_info{{advisory=\"{advisory}\",kind=\"vulnerability\",name=\"tarlike\",program=\"ci-web\",revision=\"{label}\",severity=\"unknown\",verdict=\"{verdict}\",version=\"0.1.0\"}} 1\n"
+            ),
+        );
+    }
+
+    // The fleet: two instances of ci-web at that revision and one at another, each a
+    // `/metrics` page with its build info (the collector's labels) and crates; and the
+    // textfile's page.
+    let instance = |revision: &str| {
+        format!(
+            "# TYPE ci_web_build_info gauge\n\
+             ci_web_build_info{{branch=\"main\",features=\"\",profile=\"release\",revision=\"{revision}\",rustversion=\"1.95.0\",target=\"x86_64-unknown-linux-gnu\",version=\"2.0.0\"}} 1\n\
+             # TYPE rust_mod_info gauge\n\
+             rust_mod_info{{direct=\"true\",name=\"tarlike\",program=\"ci-web\",source=\"crates.io\",version=\"0.1.0\"}} 1\n"
+        )
+    };
+    let pages = [
+        instance(&label),
+        instance(&label),
+        instance("fedcba9876543210fedcba9876543210fedcba98"),
+        textfile,
+    ];
+    let servers: Vec<Server> = pages
+        .into_iter()
+        .zip(testkit::sorted_listeners::<4>())
+        .map(|(page, listener)| {
+            Server::start_on(listener, move |_| {
+                Reply::ok("text/plain; version=0.0.4", page.clone())
+            })
+        })
+        .collect();
+    let targets: Vec<String> = servers.iter().map(|s| format!("'{}'", s.addr())).collect();
+    let config = f.scratch.join("prometheus.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: web\n    static_configs:\n      - targets: [{}, {}, {}]\n  - job_name: node\n    static_configs:\n      - targets: [{}]\n",
+            targets[0], targets[1], targets[2], targets[3]
+        ),
+    )
+    .unwrap();
+    let (_prometheus, prom) = testkit::start_prometheus(&config, &f.scratch.join("data"));
+    testkit::wait_until("Prometheus scraped the four pages", LIMIT, || {
+        testkit::query(&prom, "count(up == 1)")
+            .first()
+            .is_some_and(|s| s["value"][1] == "4")
+            && !testkit::query(&prom, "rust_advisory_info{verdict=\"present\"}").is_empty()
+    });
+    let out = audit(
+        &f,
+        &[
+            "--prometheus",
+            &format!("http://{prom}"),
+            "--ignore",
+            "RUSTSEC-2099-0103",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let doc: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let mut seen = Vec::new();
+    for finding in doc["vulnerabilities"].as_array().unwrap() {
+        for b in finding["affected"].as_array().unwrap() {
+            seen.push(format!(
+                "{} {} {}: {}",
+                finding["id"].as_str().unwrap(),
+                b["instances"].as_array().unwrap().len(),
+                b["verdict"].as_str().unwrap(),
+                b["reason"].as_str().or(b["symbol"].as_str()).unwrap_or("-"),
+            ));
+        }
+    }
+    seen.sort();
+    let published = format!("published for ci-web revision {label}, where the binary is");
+    assert_eq!(seen.len(), 4, "{seen:#?}\n{}", stderr(&out));
+    for line in &seen {
+        let two = line.contains(" 2 ");
+        assert!(
+            if two {
+                line.contains(&published)
+            } else {
+                line.contains(" 1 unknown") && !line.contains(&published)
+            },
+            "{seen:#?}"
+        );
+    }
+    assert!(seen[0].starts_with("RUSTSEC-2099-0101") && seen[2].starts_with("RUSTSEC-2099-0102"));
+    assert!(seen.iter().any(|l| l.contains(" 2 present")), "{seen:#?}");
+    assert!(seen.iter().any(|l| l.contains(" 2 not-found")), "{seen:#?}");
 }

@@ -732,7 +732,7 @@ fn expected(panel: &str) -> [Vec<&'static str>; 3] {
         ],
         "Instances per vulnerable crate" => [vec!["name=hyper 2"], vec!["name=hyper 2"], vec![]],
         "Advisories affecting running programs" => {
-            let row = "advisory=RUSTSEC-2099-0001,kind=vulnerability,name=hyper,program=shop,severity=critical,verdict=unknown,version=0.14.1 2";
+            let row = "advisory=RUSTSEC-2099-0001,kind=vulnerability,name=hyper,program=shop,revision=aaaa000000000000000000000000000000000000,severity=critical,verdict=unknown,version=0.14.1 2";
             [vec![row], vec![row], vec![]]
         }
         "Stale processes" => [

@@ -414,12 +414,16 @@ pub fn audit_json(audit: &Audit<'_>, db: &Database, now: u64, errors: &[String])
 /// Prometheus text exposition for node_exporter's textfile collector:
 ///
 /// ```text
-/// rust_advisory_info{advisory="RUSTSEC-2025-0001",kind="vulnerability",name="hyper",program="shop",severity="critical",verdict="present",version="0.14.1"} 2
+/// rust_advisory_info{advisory="RUSTSEC-2025-0001",kind="vulnerability",name="hyper",program="shop",revision="4b1c0de",severity="critical",verdict="present",version="0.14.1"} 2
 /// rust_advisory_database_commit_timestamp_seconds{commit="SHA"} 1787293720
 /// ```
 ///
-/// One `rust_advisory_info` series per advisory, crate version, program and verdict, valued by
-/// the number of instances (or binaries) running it; `kind` is `vulnerability` or the
+/// One `rust_advisory_info` series per advisory, crate version, program, revision and verdict,
+/// valued by the number of instances (or binaries) running it; `revision` is the program's
+/// revision as `<program>_build_info` labels it (`unknown` without build facts), so that a
+/// verdict computed where the binary is (in CI, published through node_exporter's textfile
+/// collector) answers for the instances of that program and revision that `audit
+/// --prometheus` reads, as the exporter's series do; `kind` is `vulnerability` or the
 /// informational kind; `severity` the CVSS band or `unknown`; `verdict` is `present`,
 /// `unknown` or `not-found` (`sum by (advisory, name, program)` adds the verdicts up). Titles and dates are not labels
 /// (they would churn series). The database's commit time is its own family (`time() - it` is
@@ -431,22 +435,26 @@ pub fn audit_prometheus(audit: &Audit<'_>, db: &Database) -> String {
     );
     for f in audit.vulnerabilities.iter().chain(&audit.informational) {
         let a = f.advisory;
-        let mut counts: std::collections::BTreeMap<(&str, &str, &str), usize> =
+        let mut counts: std::collections::BTreeMap<(&str, &str, &str, &str), usize> =
             std::collections::BTreeMap::new();
         for b in &f.blasts {
-            for v in &b.versions {
-                *counts
-                    .entry((&b.program, v, b.judged.verdict.as_str()))
-                    .or_insert(0) += b.runners.len();
+            for r in &b.runners {
+                let revision = r.revision.as_deref().unwrap_or(buildinfo::UNKNOWN);
+                for v in &b.versions {
+                    *counts
+                        .entry((&b.program, revision, v, b.judged.verdict.as_str()))
+                        .or_insert(0) += 1;
+                }
             }
         }
-        for ((program, version, verdict), n) in counts {
+        for ((program, revision, version, verdict), n) in counts {
             info.push(
                 [
                     ("advisory", a.id.as_str()),
                     ("kind", a.kind()),
                     ("name", a.package.as_str()),
                     ("program", program),
+                    ("revision", revision),
                     ("severity", severity_label(a)),
                     ("verdict", verdict),
                     ("version", version),
