@@ -392,8 +392,8 @@ fn the_fleet_path_answers_unknown() {
 /// same program stays unknown.
 #[test]
 fn verdicts_published_from_ci_answer_for_the_instances_of_that_revision() {
-    let f = fixture("audit-verdicts-ci");
     const REVISION: &str = "0123456789abcdef0123456789abcdef01234567";
+    let f = fixture("audit-verdicts-ci");
     let bldinfo = format!(
         r#"{{"format":1,"program":"ci-web","version":"2.0.0","revision":"{REVISION}","branch":"main","modified":true,"features":[],"packages":[{{"name":"ci-web","version":"2.0.0","source":"local","root":true,"dependencies":[1]}},{{"name":"tarlike","version":"0.1.0","source":"crates.io","direct":true}}]}}"#
     );
