@@ -3,7 +3,9 @@
 //! `tarlike::plain_step` and `tarlike::out_of_line`, and never calls `tarlike::Archive::list`
 //! or `tarlike::checksum`), in the profiles of issue 24:
 //!
-//! - dev (full DWARF): the called functions `Present`, the never-called ones `NotFound`;
+//! - dev (full DWARF): the called functions `Present`, the never-called `checksum` `NotFound`,
+//!   the never-called method `Archive::list` `Unknown` (its type is in use: a method call can
+//!   be inlined into no code at all, and leave no inline entry);
 //! - `lto-lines` (`lto = "fat"`, `codegen-units = 1`, `debug = "line-tables-only"`): every
 //!   called function `Present` or `Unknown`, never `NotFound`; `small_mix`, inlined and gone
 //!   from `.symtab`, `Present` through the inline trees; `checksum` `NotFound`;
@@ -114,11 +116,15 @@ fn called_functions_are_never_not_found_and_never_called_ones_are_where_dwarf_al
     }
 
     // dev: full DWARF, one unit per codegen unit and crate.
-    let (k, _) = kinds(&dev);
+    let (k, v) = kinds(&dev);
     assert_eq!(
         k,
-        ["present", "present", "not-found", "not-found", "present"],
+        ["present", "present", "unknown", "not-found", "present"],
         "dev"
+    );
+    assert!(
+        format!("{:?}", v[2]).contains("shows type `Archive` of crate `tarlike` in use"),
+        "{v:?}"
     );
 
     // Fat LTO, line tables only: small_mix is inlined and has no symbol; the inline trees

@@ -13,8 +13,10 @@
 //! Every `DW_TAG_subprogram` whose `DW_AT_name` (generic arguments cut off) is the function's
 //! name is a candidate. It counts only when live: it has code of its own (`DW_AT_low_pc` or
 //! `DW_AT_ranges` at an address other than 0 or a tombstone: the linker gives 0 to the debug
-//! information of code it removed), or it is the `DW_AT_abstract_origin` (or
-//! `DW_AT_specification`) of a live `DW_TAG_inlined_subroutine` or of a live subprogram. Then:
+//! information of code it removed), or it is reached from a live `DW_TAG_inlined_subroutine`
+//! or live subprogram through `DW_AT_abstract_origin` and `DW_AT_specification`, followed to
+//! the end (with `debug = true`, an inline tree points at an abstract definition without a
+//! name, which points at the declaration inside its type that has the name). Then:
 //!
 //! - with a `DW_AT_linkage_name` (`debug = true`, dev builds), the mangled name is matched by
 //!   the symbol table's rule (`function_names::symbol_matches`);
@@ -94,9 +96,11 @@ pub(crate) enum Answer {
     Present(String),
     /// A subprogram with the name and crate but another path: `Unknown`, with this reason.
     NameOnly(String),
-    /// Nothing matched; whether the crate was seen in the DWARF. `NotFound` only when it was,
-    /// and when every code symbol of the crate lies within a unit ([`Reading::uncovered`]).
-    Absent { crate_seen: bool },
+    /// Nothing matched; whether the crate was seen in the DWARF, and whether the type the
+    /// function is a method of was (see [`owner`]). `NotFound` only when the crate was and
+    /// the type was not, and when every code symbol of the crate lies within a unit
+    /// ([`Reading::uncovered`]).
+    Absent { crate_seen: bool, owner_seen: bool },
 }
 
 /// The whole reading: one answer per query (`None` for a query that does not parse).
@@ -444,6 +448,8 @@ fn walk(
         .map(|q| q.function.as_str())
         .collect();
     let mut crate_seen = vec![false; queries.len()];
+    let mut owner_seen = vec![false; queries.len()];
+    let owners: Vec<Option<&str>> = queries.iter().map(|q| q.as_ref().and_then(owner)).collect();
     let needles: Vec<String> = queries
         .iter()
         .map(|q| {
@@ -454,9 +460,13 @@ fn walk(
     let mut candidates: Vec<Candidate> = Vec::new();
     // The candidates by their offset in `.debug_info`.
     let mut candidate_at: BTreeMap<usize, usize> = BTreeMap::new();
-    // Origins of live code that lie ahead of the entry that names them: resolved at the end.
-    // Origins behind it are resolved at once, so this holds only forward references.
-    let mut pending: Vec<usize> = Vec::new();
+    // The origins of live code (`DW_AT_abstract_origin`, `DW_AT_specification` of a live
+    // entry), and every other subprogram's own references: an origin is often itself a
+    // definition without a name that points on to the declaration holding the name (a method
+    // with `debug = true`: inline tree -> abstract definition -> declaration in its type), so
+    // what is reached from live code is followed to the end, at the end of the walk.
+    let mut roots: Vec<usize> = Vec::new();
+    let mut onward: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     let mut covered: Vec<(u64, u64)> = Vec::new();
     let mut units = 0u64;
     let mut entries = 0u64;
@@ -545,6 +555,20 @@ fn walk(
                     {
                         crate_seen[i] = true;
                     }
+                    // The method's type: declared in the crate, or spelled in a path.
+                    if let (Some(q), Some(owner)) = (q, owners[i])
+                        && !owner_seen[i]
+                        && ((matches!(
+                            tag,
+                            gimli::DW_TAG_structure_type
+                                | gimli::DW_TAG_enumeration_type
+                                | gimli::DW_TAG_union_type
+                        ) && identifier(name) == Some(owner)
+                            && stack.first().is_some_and(|(_, c)| *c == q.crate_name))
+                            || spells_owner(name, &needles[i], owner))
+                    {
+                        owner_seen[i] = true;
+                    }
                 }
             }
             // Namespaces (the crate, its modules, `{impl#N}`) and types (a method declared in
@@ -569,25 +593,21 @@ fn walk(
                 .offset()
                 .to_debug_info_offset(&unit.header)
                 .map_or(usize::MAX, |o| o.0);
-            if live {
-                for at in [gimli::DW_AT_abstract_origin, gimli::DW_AT_specification] {
-                    if let Some(target) = entry.attr_value(at).map_err(bad)? {
-                        let offset = match target {
-                            AttributeValue::UnitRef(o) => {
-                                o.to_debug_info_offset(&unit.header).map(|o| o.0)
-                            }
-                            AttributeValue::DebugInfoRef(o) => Some(o.0),
-                            _ => None,
-                        };
-                        match offset {
-                            Some(o) if o < here => {
-                                if let Some(&c) = candidate_at.get(&o) {
-                                    candidates[c].referenced = true;
-                                }
-                            }
-                            Some(o) => pending.push(o),
-                            None => {}
+            for at in [gimli::DW_AT_abstract_origin, gimli::DW_AT_specification] {
+                if let Some(target) = entry.attr_value(at).map_err(bad)? {
+                    let offset = match target {
+                        AttributeValue::UnitRef(o) => {
+                            o.to_debug_info_offset(&unit.header).map(|o| o.0)
                         }
+                        AttributeValue::DebugInfoRef(o) => Some(o.0),
+                        _ => None,
+                    };
+                    match offset {
+                        Some(o) if live => roots.push(o),
+                        // An inline tree without code says nothing; a subprogram's own
+                        // reference counts once something live reaches the subprogram.
+                        Some(o) if !inlined => onward.entry(here).or_default().push(o),
+                        _ => {}
                     }
                 }
             }
@@ -609,12 +629,22 @@ fn walk(
             };
             if let Some(linkage) = &linkage {
                 for (i, q) in queries.iter().enumerate() {
-                    if let Some(q) = q
-                        && !crate_seen[i]
-                        && contains(linkage.as_bytes(), q.crate_name.as_bytes())
-                        && symbol_matches_query(&loose(q), linkage)
-                    {
+                    let Some(q) = q else { continue };
+                    if !contains(linkage.as_bytes(), q.crate_name.as_bytes()) {
+                        continue;
+                    }
+                    if !crate_seen[i] && symbol_matches_query(&loose(q), linkage) {
                         crate_seen[i] = true;
+                    }
+                    if let Some(owner) = owners[i]
+                        && !owner_seen[i]
+                        && spells_owner(
+                            &format!("{:#}", rustc_demangle::demangle(linkage)),
+                            &needles[i],
+                            owner,
+                        )
+                    {
+                        owner_seen[i] = true;
                     }
                 }
             }
@@ -652,9 +682,16 @@ fn walk(
     if with_subprograms == 0 {
         return Err("the debug information holds no subprograms (line directives only)".into());
     }
-    for o in pending {
-        if let Some(&c) = candidate_at.get(&o) {
-            candidates[c].referenced = true;
+    // Everything live code reaches, each entry once (a cycle of references ends).
+    let mut reached: BTreeSet<usize> = BTreeSet::new();
+    while let Some(o) = roots.pop() {
+        if reached.insert(o) {
+            if let Some(&c) = candidate_at.get(&o) {
+                candidates[c].referenced = true;
+            }
+            if let Some(next) = onward.get(&o) {
+                roots.extend(next);
+            }
         }
     }
     // Sorted and merged into disjoint ranges, so that one binary search answers.
@@ -691,6 +728,7 @@ fn walk(
             }
             Some(Answer::Absent {
                 crate_seen: crate_seen[i],
+                owner_seen: owner_seen[i],
             })
         })
         .collect();
@@ -734,6 +772,37 @@ fn grade(q: &Query, linkage: Option<&str>, namespaces: &[&str], id: &str) -> u8 
         best = 1;
     }
     best
+}
+
+/// The type a queried function is a method of: the segment before the function when it is
+/// spelled as a type (an upper-case first letter, Rust's naming convention), else `None` (a
+/// free function, or a module's).
+///
+/// A method whose type is in use may have been called and inlined into no code at all (a
+/// constructor such as `into_iter`, whose work runs in the iterator it returns): such a call
+/// leaves no inline entry, so absence from the inline trees proves nothing while the type is
+/// in use. "Not found" is then not said.
+fn owner(q: &Query) -> Option<&str> {
+    q.middle
+        .last()
+        .filter(|s| s.chars().next().is_some_and(char::is_uppercase))
+        .map(String::as_str)
+}
+
+/// Whether `name` spells a path of the crate (`needle`, `crate::`) with the segment `owner`
+/// (`bumpalo::collections::vec::Vec<u8>` for `Vec`).
+fn spells_owner(name: &str, needle: &str, owner: &str) -> bool {
+    name.match_indices(needle).any(|(at, _)| {
+        let boundary = name[..at]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
+        let rest = &name[at + needle.len()..];
+        let end = rest
+            .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
+            .unwrap_or(rest.len());
+        boundary && rest[..end].split("::").any(|s| s == owner)
+    })
 }
 
 /// `needle` (`crate::`) at the start of `name` or after a character that cannot be part of
@@ -1004,6 +1073,39 @@ mod tests {
         assert!(!spells_crate("mytarlike::checksum", "tarlike::"));
         assert!(!spells_crate("tarlike_extra::checksum", "tarlike::"));
         assert!(!spells_crate("tarlike", "tarlike::"));
+    }
+
+    #[test]
+    fn a_methods_type_is_its_owner_and_is_seen_only_in_its_crates_paths() {
+        let owner_of = |path: &str| owner(&q(path)).map(str::to_owned);
+        assert_eq!(
+            owner_of("bumpalo::collections::vec::Vec::into_iter").as_deref(),
+            Some("Vec")
+        );
+        assert_eq!(owner_of("tar::Archive::unpack").as_deref(), Some("Archive"));
+        // Free functions, at the root or in a module, have none.
+        assert_eq!(owner_of("time::now"), None);
+        assert_eq!(owner_of("zlib_rs::inflate::inflate"), None);
+
+        let needle = "bumpalo::";
+        for (name, seen) in [
+            ("drop_in_place<bumpalo::collections::vec::Vec<u8>>", true),
+            ("bumpalo::collections::vec::Vec", true),
+            ("extend<bumpalo::collections::vec::Vec<u8>, u8>", true),
+            ("(bumpalo::collections::vec::Vec, u8)", true),
+            // Another type of the crate, the type of another crate, a longer name.
+            ("fold<bumpalo::collections::vec::IntoIter<u8>>", false),
+            ("alloc::vec::Vec<u8>", false),
+            ("mybumpalo::collections::vec::Vec<u8>", false),
+            ("bumpalo::collections::vec::Vecs<u8>", false),
+            ("bumpalo::collections::vec::MyVec<u8>", false),
+            // The segment must follow the crate within one path.
+            ("f<bumpalo::Bump, alloc::vec::Vec<u8>>", false),
+            ("bumpalo", false),
+            ("", false),
+        ] {
+            assert_eq!(spells_owner(name, needle, "Vec"), seen, "{name}");
+        }
     }
 
     #[test]

@@ -271,7 +271,20 @@ pub fn function_verdicts_with(
                 dwarf::Answer::NameOnly(words) => {
                     FunctionVerdict::unknown(format!("{reason}; {words}"))
                 }
-                dwarf::Answer::Absent { crate_seen: true } => {
+                dwarf::Answer::Absent {
+                    crate_seen: true,
+                    owner_seen: true,
+                } => FunctionVerdict::unknown(format!(
+                    "{reason}; the debug information shows type `{}` of crate `{}` in use, and a \
+                     call of a method can be inlined into no code at all, so its absence from \
+                     the inline trees does not show that it is not called",
+                    query.middle.last().map_or("", String::as_str),
+                    query.crate_name
+                )),
+                dwarf::Answer::Absent {
+                    crate_seen: true,
+                    owner_seen: false,
+                } => {
                     if let Some(address) = reading.uncovered(crate_code[i].as_deref()) {
                         return FunctionVerdict::unknown(format!(
                             "{reason}; code of crate `{}` (the symbol at {address:#x}) has no \
