@@ -1108,6 +1108,28 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Any name, crate and owner: no panic, and a `true` only where the name spells the
+        /// crate followed, within one path, by the owner as a whole segment.
+        #[test]
+        fn spells_owner_never_panics_and_needs_the_crate_then_the_owner(
+            name in "(\\PC|:|<|>|_|[a-zA-Z]){0,64}",
+            krate in "[a-z_]{1,6}",
+            owner in "[A-Z][a-zA-Z]{0,5}",
+        ) {
+            let needle = format!("{krate}::");
+            let seen = spells_owner(&name, &needle, &owner);
+            if seen {
+                let at = name.find(&needle).unwrap();
+                let segment = format!("::{owner}");
+                proptest::prop_assert!(name[at..].contains(&segment));
+            }
+            // Spelled outright, it is seen.
+            let spelled = format!("{name} {krate}::m::{owner}<u8>");
+            proptest::prop_assert!(spells_owner(&spelled, &needle, &owner));
+        }
+    }
+
     #[test]
     fn a_build_id_note_gives_its_descriptor() {
         let mut note = Vec::new();

@@ -190,7 +190,10 @@ pub fn function_verdicts_with(
     limits: &SymbolLimits,
 ) -> Vec<FunctionVerdict> {
     let queries: Vec<Option<Query>> = functions.iter().map(|f| Query::parse(f)).collect();
-    let (verdicts, crate_code, exhausted) = symbol_verdicts(path, functions, &queries, limits);
+    let (mut verdicts, crate_code, exhausted) = symbol_verdicts(path, functions, &queries, limits);
+    if !exhausted {
+        inner_bodies(path, &queries, &mut verdicts, limits);
+    }
     if exhausted
         || !limits.read_dwarf
         || verdicts
@@ -320,6 +323,54 @@ pub(super) const MAX_CRATE_CODE: usize = 100_000;
 
 /// The symbol table's verdicts, the code addresses of each query's crate (`None`: more than
 /// [`MAX_CRATE_CODE`]), and whether demangling ran out.
+/// The non-generic body of a generic function, for each function not found: a generic
+/// function often only converts its arguments and calls a private function of the same path
+/// named with a leading underscore, which holds the code (`tar::Archive::unpack<P>` calls
+/// `<Archive<dyn Read>>::_unpack`: a release build keeps `_unpack` as a symbol and inlines
+/// `unpack` into its caller). Such a symbol makes the function `Present`, saying so. A
+/// `_name` that is not the body of `name` makes the answer err towards `Present`, as the
+/// other rules do.
+fn inner_bodies(
+    path: &Path,
+    queries: &[Option<Query>],
+    verdicts: &mut [FunctionVerdict],
+    limits: &SymbolLimits,
+) {
+    let inner: Vec<Option<Query>> = queries
+        .iter()
+        .zip(verdicts.iter())
+        .map(|(q, v)| {
+            let q = q.as_ref().filter(|_| !v.is_present())?;
+            Some(Query {
+                crate_name: q.crate_name.clone(),
+                middle: q.middle.clone(),
+                function: format!("_{}", q.function),
+            })
+        })
+        .collect();
+    if inner.iter().all(Option::is_none) {
+        return;
+    }
+    let names: Vec<String> = inner
+        .iter()
+        .map(|q| q.as_ref().map_or_else(String::new, |q| q.function.clone()))
+        .collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let (found, _, _) = symbol_verdicts(path, &names, &inner, limits);
+    for ((verdict, found), q) in verdicts.iter_mut().zip(found).zip(queries) {
+        if let (FunctionVerdict::Present { symbol }, Some(q)) = (found, q)
+            && !verdict.is_present()
+        {
+            *verdict = FunctionVerdict::Present {
+                symbol: format!(
+                    "{symbol} (`_{name}`, the body that the generic `{name}` calls)",
+                    name = q.function
+                ),
+            };
+        }
+    }
+}
+
 fn symbol_verdicts(
     path: &Path,
     functions: &[&str],
