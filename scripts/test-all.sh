@@ -63,6 +63,9 @@ fi
 for tool in cargo-audit cargo-auditable; do
     command -v "$tool" >/dev/null 2>&1 || cargo install --locked "$tool"
 done
+# The packages of the advisory matrix (cargo-depinfo/tests/advisory_matrix.rs): real crates at
+# affected versions, pinned by its own Cargo.lock, into the cargo cache; the test builds offline.
+cargo fetch --locked --quiet --manifest-path tests/fixtures/advisory-matrix/Cargo.toml
 if ! cargo nextest --version >/dev/null 2>&1; then
     cargo install --locked cargo-nextest
 fi
