@@ -116,6 +116,10 @@ fn limits_end_in_unknown_with_the_reason() {
             SymbolLimits::default().with_dwarf_limits(1 << 30, 1 << 30, 1000),
             "more than 1000 debugging entries (the limit)",
         ),
+        (
+            SymbolLimits::default().with_dwarf_references(10),
+            "more than 10 references between debugging entries (the limit)",
+        ),
     ] {
         let (v, peak) = verdicts_of(&scratch, &seed.bytes, &limits);
         // The symbols still show unpack; small_mix, inlined away, needs the DWARF.

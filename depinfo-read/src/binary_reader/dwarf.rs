@@ -79,6 +79,9 @@ pub const MAX_DWARF_UNITS: u64 = 1 << 20;
 pub const MAX_DWARF_DEPTH: usize = 256;
 /// Default largest number of entries (and address ranges) visited over one binary.
 pub const MAX_DWARF_ENTRIES: u64 = 200_000_000;
+/// Default largest number of references between entries kept (`DW_AT_abstract_origin` and
+/// `DW_AT_specification` of subprograms and inline trees), at 16 bytes each at most: 256 MiB.
+pub const MAX_DWARF_REFERENCES: u64 = 1 << 24;
 
 /// The bounds of the DWARF reader.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,6 +91,7 @@ pub(crate) struct DwarfLimits {
     pub units: u64,
     pub depth: usize,
     pub entries: u64,
+    pub references: u64,
 }
 
 /// What the debug information says about each function asked.
@@ -466,7 +470,8 @@ fn walk(
     // with `debug = true`: inline tree -> abstract definition -> declaration in its type), so
     // what is reached from live code is followed to the end, at the end of the walk.
     let mut roots: Vec<usize> = Vec::new();
-    let mut onward: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    // (from, to), sorted at the end.
+    let mut onward: Vec<(usize, usize)> = Vec::new();
     let mut covered: Vec<(u64, u64)> = Vec::new();
     let mut units = 0u64;
     let mut entries = 0u64;
@@ -606,8 +611,14 @@ fn walk(
                         Some(o) if live => roots.push(o),
                         // An inline tree without code says nothing; a subprogram's own
                         // reference counts once something live reaches the subprogram.
-                        Some(o) if !inlined => onward.entry(here).or_default().push(o),
-                        _ => {}
+                        Some(o) if !inlined => onward.push((here, o)),
+                        _ => continue,
+                    }
+                    if (roots.len() + onward.len()) as u64 > limits.references {
+                        return Err(format!(
+                            "more than {} references between debugging entries (the limit)",
+                            limits.references
+                        ));
                     }
                 }
             }
@@ -683,15 +694,20 @@ fn walk(
         return Err("the debug information holds no subprograms (line directives only)".into());
     }
     // Everything live code reaches, each entry once (a cycle of references ends).
+    onward.sort_unstable();
     let mut reached: BTreeSet<usize> = BTreeSet::new();
     while let Some(o) = roots.pop() {
         if reached.insert(o) {
             if let Some(&c) = candidate_at.get(&o) {
                 candidates[c].referenced = true;
             }
-            if let Some(next) = onward.get(&o) {
-                roots.extend(next);
-            }
+            let first = onward.partition_point(|&(from, _)| from < o);
+            roots.extend(
+                onward[first..]
+                    .iter()
+                    .take_while(|&&(from, _)| from == o)
+                    .map(|&(_, to)| to),
+            );
         }
     }
     // Sorted and merged into disjoint ranges, so that one binary search answers.

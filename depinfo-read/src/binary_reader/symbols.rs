@@ -41,7 +41,8 @@ use object::read::macho::{FatArch, MachHeader, Nlist as _};
 use object::{Endianness, ReadRef, SectionIndex, elf, macho};
 
 pub use super::dwarf::{
-    MAX_DWARF_DEPTH, MAX_DWARF_ENTRIES, MAX_DWARF_SECTION_SIZE, MAX_DWARF_TOTAL, MAX_DWARF_UNITS,
+    MAX_DWARF_DEPTH, MAX_DWARF_ENTRIES, MAX_DWARF_REFERENCES, MAX_DWARF_SECTION_SIZE,
+    MAX_DWARF_TOTAL, MAX_DWARF_UNITS,
 };
 use super::function_names::{Capped, Query, candidate_paths, contains};
 pub use super::function_names::{MAX_DEMANGLED_NAME, symbol_matches};
@@ -92,6 +93,8 @@ pub struct SymbolLimits {
     pub max_dwarf_depth: usize,
     /// Most debugging entries and address ranges visited (default [`MAX_DWARF_ENTRIES`]).
     pub max_dwarf_entries: u64,
+    /// Most references between debugging entries kept (default [`MAX_DWARF_REFERENCES`]).
+    pub max_dwarf_references: u64,
 }
 
 impl Default for SymbolLimits {
@@ -107,6 +110,7 @@ impl Default for SymbolLimits {
             max_dwarf_units: MAX_DWARF_UNITS,
             max_dwarf_depth: MAX_DWARF_DEPTH,
             max_dwarf_entries: MAX_DWARF_ENTRIES,
+            max_dwarf_references: MAX_DWARF_REFERENCES,
         }
     }
 }
@@ -135,6 +139,13 @@ impl SymbolLimits {
         self.max_dwarf_section_size = section;
         self.max_dwarf_total = total;
         self.max_dwarf_entries = entries;
+        self
+    }
+
+    /// These limits with at most `references` references between debugging entries kept.
+    #[must_use]
+    pub fn with_dwarf_references(mut self, references: u64) -> Self {
+        self.max_dwarf_references = references;
         self
     }
 }
@@ -209,6 +220,7 @@ pub fn function_verdicts_with(
         units: limits.max_dwarf_units,
         depth: limits.max_dwarf_depth,
         entries: limits.max_dwarf_entries,
+        references: limits.max_dwarf_references,
     };
     let reading = dwarf::read(
         path,
