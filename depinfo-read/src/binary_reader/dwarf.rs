@@ -95,6 +95,7 @@ pub(crate) struct DwarfLimits {
 }
 
 /// What the debug information says about each function asked.
+#[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Answer {
     /// Found: the entry, in words.
     Present(String),
@@ -609,10 +610,14 @@ fn walk(
                     };
                     match offset {
                         Some(o) if live => roots.push(o),
-                        // An inline tree without code says nothing; a subprogram's own
-                        // reference counts once something live reaches the subprogram.
-                        Some(o) if !inlined => onward.push((here, o)),
-                        _ => continue,
+                        // An entry without code says nothing by itself; its reference counts
+                        // once something live reaches the entry: a subprogram's (an abstract
+                        // definition pointing on to its declaration), and an inline tree's
+                        // inside an abstract definition (a compiler may nest the trees of what
+                        // a function inlined in its abstract instance, and point the concrete
+                        // trees there rather than at the callee).
+                        Some(o) => onward.push((here, o)),
+                        None => continue,
                     }
                     if (roots.len() + onward.len()) as u64 > limits.references {
                         return Err(format!(
@@ -1039,6 +1044,369 @@ mod tests {
 
     fn q(path: &str) -> Query {
         Query::parse(path).unwrap()
+    }
+
+    /// Debug information written entry by entry: each test lays out the trees that one rule
+    /// of [`walk`] reads, and its near miss.
+    mod written {
+        use super::super::*;
+        use gimli::write::{
+            Address, AttributeValue as Value, Dwarf, EndianVec, LineProgram, Reference,
+            Sections as Written, Unit, UnitEntryId, UnitId,
+        };
+
+        pub struct Builder {
+            pub dwarf: Dwarf,
+            pub unit: UnitId,
+        }
+
+        impl Builder {
+            /// One unit with code at 0x1000..0x2000.
+            pub fn new() -> Self {
+                let mut dwarf = Dwarf::new();
+                let unit = Self::add_unit(&mut dwarf);
+                Builder { dwarf, unit }
+            }
+
+            pub fn add_unit(dwarf: &mut Dwarf) -> UnitId {
+                let encoding = gimli::Encoding {
+                    format: gimli::Format::Dwarf32,
+                    version: 4,
+                    address_size: 8,
+                };
+                let id = dwarf.units.add(Unit::new(encoding, LineProgram::none()));
+                let unit = dwarf.units.get_mut(id);
+                let root = unit.root();
+                let root = unit.get_mut(root);
+                root.set(gimli::DW_AT_name, Value::String(b"src/lib.rs".to_vec()));
+                root.set(
+                    gimli::DW_AT_low_pc,
+                    Value::Address(Address::Constant(0x1000)),
+                );
+                root.set(gimli::DW_AT_high_pc, Value::Udata(0x1000));
+                id
+            }
+
+            pub fn root(&self, unit: UnitId) -> UnitEntryId {
+                self.dwarf.units.get(unit).root()
+            }
+
+            /// A child of `parent` in `unit`; `code`: a range of its own.
+            pub fn add(
+                &mut self,
+                unit: UnitId,
+                parent: UnitEntryId,
+                tag: gimli::DwTag,
+                name: Option<&str>,
+                code: Option<u64>,
+            ) -> UnitEntryId {
+                let unit = self.dwarf.units.get_mut(unit);
+                let id = unit.add(parent, tag);
+                let entry = unit.get_mut(id);
+                if let Some(name) = name {
+                    entry.set(gimli::DW_AT_name, Value::String(name.as_bytes().to_vec()));
+                }
+                if let Some(at) = code {
+                    entry.set(gimli::DW_AT_low_pc, Value::Address(Address::Constant(at)));
+                    entry.set(gimli::DW_AT_high_pc, Value::Udata(0x10));
+                }
+                id
+            }
+
+            pub fn set(&mut self, unit: UnitId, entry: UnitEntryId, at: gimli::DwAt, v: Value) {
+                self.dwarf.units.get_mut(unit).get_mut(entry).set(at, v);
+            }
+
+            /// `from` refers to `to` (same unit) by `at`.
+            pub fn refer(&mut self, from: UnitEntryId, at: gimli::DwAt, to: UnitEntryId) {
+                self.set(self.unit, from, at, Value::UnitRef(to));
+            }
+
+            /// `from` (in `unit`) refers to `to` of another unit: `DW_FORM_ref_addr`.
+            pub fn refer_across(
+                &mut self,
+                unit: UnitId,
+                from: UnitEntryId,
+                to: (UnitId, UnitEntryId),
+            ) {
+                self.set(
+                    unit,
+                    from,
+                    gimli::DW_AT_abstract_origin,
+                    Value::DebugInfoRef(Reference::Entry(to.0, to.1)),
+                );
+            }
+
+            /// What [`walk`] answers for `functions`.
+            pub fn answers(mut self, functions: &[&str]) -> Vec<Answer> {
+                let mut written = Written::new(EndianVec::new(gimli::LittleEndian));
+                self.dwarf.write(&mut written).unwrap();
+                let mut sections = Sections {
+                    endian: Some(RunTimeEndian::Little),
+                    ..Sections::default()
+                };
+                written
+                    .for_each(|id, data| {
+                        if !data.slice().is_empty() {
+                            let name = WANTED.iter().find(|w| **w == id.name()).unwrap();
+                            sections.data.insert(name, data.slice().to_vec());
+                        }
+                        Ok::<(), ()>(())
+                    })
+                    .unwrap();
+                let queries: Vec<Option<Query>> =
+                    functions.iter().map(|f| Query::parse(f)).collect();
+                let limits = DwarfLimits {
+                    section: 1 << 20,
+                    total: 1 << 20,
+                    units: 16,
+                    depth: 16,
+                    entries: 1 << 10,
+                    references: 1 << 10,
+                };
+                walk(&sections, &queries, &limits)
+                    .unwrap()
+                    .0
+                    .into_iter()
+                    .map(Option::unwrap)
+                    .collect()
+            }
+        }
+    }
+
+    use gimli::write::AttributeValue as Value;
+    use written::Builder;
+
+    const NOT_SEEN: Answer = Answer::Absent {
+        crate_seen: false,
+        owner_seen: false,
+    };
+    const CRATE_SEEN: Answer = Answer::Absent {
+        crate_seen: true,
+        owner_seen: false,
+    };
+    const OWNER_SEEN: Answer = Answer::Absent {
+        crate_seen: true,
+        owner_seen: true,
+    };
+
+    /// `tarlike` (a namespace) with the abstract definition of `checksum` (no code), and
+    /// `main` with code: the usual layout of an inlined call.
+    fn with_checksum() -> (
+        Builder,
+        gimli::write::UnitEntryId,
+        gimli::write::UnitEntryId,
+    ) {
+        let mut b = Builder::new();
+        let (u, root) = (b.unit, b.root(b.unit));
+        let ns = b.add(u, root, gimli::DW_TAG_namespace, Some("tarlike"), None);
+        let checksum = b.add(u, ns, gimli::DW_TAG_subprogram, Some("checksum"), None);
+        let main = b.add(
+            u,
+            root,
+            gimli::DW_TAG_subprogram,
+            Some("main"),
+            Some(0x1000),
+        );
+        (b, checksum, main)
+    }
+
+    #[test]
+    fn an_inline_tree_with_code_makes_its_origin_present_and_one_without_code_does_not() {
+        let (mut b, checksum, main) = with_checksum();
+        let inlined = b.add(
+            b.unit,
+            main,
+            gimli::DW_TAG_inlined_subroutine,
+            None,
+            Some(0x1004),
+        );
+        b.refer(inlined, gimli::DW_AT_abstract_origin, checksum);
+        let answers = b.answers(&["tarlike::checksum"]);
+        assert!(
+            matches!(&answers[0], Answer::Present(w) if w.contains("tarlike::checksum") && w.contains("inlined")),
+            "{answers:?}"
+        );
+
+        let (mut b, checksum, main) = with_checksum();
+        let inlined = b.add(b.unit, main, gimli::DW_TAG_inlined_subroutine, None, None);
+        b.refer(inlined, gimli::DW_AT_abstract_origin, checksum);
+        assert_eq!(b.answers(&["tarlike::checksum"]), [CRATE_SEEN]);
+    }
+
+    #[test]
+    fn an_origin_is_followed_through_entries_without_code_to_the_end() {
+        // debug = true: inline tree -> abstract definition (no name) -> declaration in its
+        // type.
+        let mut b = Builder::new();
+        let (u, root) = (b.unit, b.root(b.unit));
+        let ns = b.add(u, root, gimli::DW_TAG_namespace, Some("tarlike"), None);
+        let archive = b.add(u, ns, gimli::DW_TAG_structure_type, Some("Archive"), None);
+        let decl = b.add(u, archive, gimli::DW_TAG_subprogram, Some("unpack"), None);
+        let abstract_def = b.add(u, root, gimli::DW_TAG_subprogram, None, None);
+        b.refer(abstract_def, gimli::DW_AT_specification, decl);
+        let main = b.add(
+            u,
+            root,
+            gimli::DW_TAG_subprogram,
+            Some("main"),
+            Some(0x1000),
+        );
+        let inlined = b.add(
+            u,
+            main,
+            gimli::DW_TAG_inlined_subroutine,
+            None,
+            Some(0x1004),
+        );
+        b.refer(inlined, gimli::DW_AT_abstract_origin, abstract_def);
+        let answers = b.answers(&["tarlike::Archive::unpack"]);
+        assert!(
+            matches!(&answers[0], Answer::Present(w) if w.contains("tarlike::Archive::unpack")),
+            "{answers:?}"
+        );
+
+        // A nested abstract inline tree: the concrete tree points at the tree inside the
+        // caller's abstract definition, which points at the callee.
+        let (mut b, checksum, main) = with_checksum();
+        let u = b.unit;
+        let root = b.root(u);
+        let caller = b.add(u, root, gimli::DW_TAG_subprogram, Some("read_all"), None);
+        let nested = b.add(u, caller, gimli::DW_TAG_inlined_subroutine, None, None);
+        b.refer(nested, gimli::DW_AT_abstract_origin, checksum);
+        let outer = b.add(
+            u,
+            main,
+            gimli::DW_TAG_inlined_subroutine,
+            None,
+            Some(0x1004),
+        );
+        b.refer(outer, gimli::DW_AT_abstract_origin, caller);
+        let inner = b.add(
+            u,
+            outer,
+            gimli::DW_TAG_inlined_subroutine,
+            None,
+            Some(0x1008),
+        );
+        b.refer(inner, gimli::DW_AT_abstract_origin, nested);
+        let answers = b.answers(&["tarlike::checksum"]);
+        assert!(matches!(&answers[0], Answer::Present(_)), "{answers:?}");
+
+        // Nothing live reaches the chain: absent.
+        let mut b = Builder::new();
+        let (u, root) = (b.unit, b.root(b.unit));
+        let ns = b.add(u, root, gimli::DW_TAG_namespace, Some("tarlike"), None);
+        let decl = b.add(u, ns, gimli::DW_TAG_subprogram, Some("checksum"), None);
+        let abstract_def = b.add(u, root, gimli::DW_TAG_subprogram, None, None);
+        b.refer(abstract_def, gimli::DW_AT_specification, decl);
+        b.add(
+            u,
+            root,
+            gimli::DW_TAG_subprogram,
+            Some("main"),
+            Some(0x1000),
+        );
+        assert_eq!(b.answers(&["tarlike::checksum"]), [CRATE_SEEN]);
+    }
+
+    #[test]
+    fn an_origin_in_another_unit_is_reached() {
+        let (mut b, checksum, _) = with_checksum();
+        let first = b.unit;
+        let second = Builder::add_unit(&mut b.dwarf);
+        let root = b.root(second);
+        let main = b.add(
+            second,
+            root,
+            gimli::DW_TAG_subprogram,
+            Some("run"),
+            Some(0x1800),
+        );
+        let inlined = b.add(
+            second,
+            main,
+            gimli::DW_TAG_inlined_subroutine,
+            None,
+            Some(0x1804),
+        );
+        b.refer_across(second, inlined, (first, checksum));
+        let answers = b.answers(&["tarlike::checksum"]);
+        assert!(matches!(&answers[0], Answer::Present(_)), "{answers:?}");
+    }
+
+    #[test]
+    fn a_methods_type_declared_in_its_crate_is_its_owner_seen() {
+        let query = ["tarlike::Archive::unpack"];
+        let with_type = |namespace: &str, ty: &str| {
+            let (mut b, _, _) = with_checksum();
+            let (u, root) = (b.unit, b.root(b.unit));
+            let ns = b.add(u, root, gimli::DW_TAG_namespace, Some(namespace), None);
+            let module = b.add(u, ns, gimli::DW_TAG_namespace, Some("archive"), None);
+            b.add(u, module, gimli::DW_TAG_structure_type, Some(ty), None);
+            b.answers(&query)
+        };
+        assert_eq!(with_type("tarlike", "Archive<R>"), [OWNER_SEEN]);
+        // Another type of the crate, the same type of another crate.
+        assert_eq!(with_type("tarlike", "Entry"), [CRATE_SEEN]);
+        assert_eq!(with_type("mytar", "Archive"), [CRATE_SEEN]);
+        // A name that spells the type's path.
+        let (mut b, _, main) = with_checksum();
+        b.add(
+            b.unit,
+            main,
+            gimli::DW_TAG_variable,
+            Some("Option<tarlike::archive::Archive<u8>>"),
+            None,
+        );
+        assert_eq!(b.answers(&query), [OWNER_SEEN]);
+    }
+
+    #[test]
+    fn linkage_names_show_the_crate_and_the_methods_type() {
+        let with_linkage = |linkage: &str| {
+            let mut b = Builder::new();
+            let (u, root) = (b.unit, b.root(b.unit));
+            let f = b.add(
+                u,
+                root,
+                gimli::DW_TAG_subprogram,
+                Some("other"),
+                Some(0x1000),
+            );
+            b.set(
+                u,
+                f,
+                gimli::DW_AT_linkage_name,
+                Value::String(linkage.as_bytes().to_vec()),
+            );
+            b.answers(&["tarlike::checksum", "tarlike::Archive::unpack"])
+        };
+        // The crate is seen in a function of its own with the name asked (in another
+        // module, or of another type); the type in any of its paths.
+        assert_eq!(
+            with_linkage("_ZN7tarlike5other8checksum17h0123456789abcdefE"),
+            [CRATE_SEEN, NOT_SEEN]
+        );
+        assert_eq!(
+            with_linkage("_ZN7tarlike7archive7Archive6unpack17h0123456789abcdefE"),
+            [NOT_SEEN, OWNER_SEEN]
+        );
+        assert_eq!(
+            with_linkage("_ZN7tarlike7archive7Archive4list17h0123456789abcdefE"),
+            [
+                NOT_SEEN,
+                Answer::Absent {
+                    crate_seen: false,
+                    owner_seen: true
+                }
+            ]
+        );
+        // The crate's name inside another crate's name.
+        assert_eq!(
+            with_linkage("_ZN10tarlikeish5other8checksum17h0123456789abcdefE"),
+            [NOT_SEEN, NOT_SEEN]
+        );
     }
 
     #[test]
