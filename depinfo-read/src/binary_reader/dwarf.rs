@@ -1243,6 +1243,13 @@ mod tests {
         let ns = b.add(u, root, gimli::DW_TAG_namespace, Some("tarlike"), None);
         let archive = b.add(u, ns, gimli::DW_TAG_structure_type, Some("Archive"), None);
         let decl = b.add(u, archive, gimli::DW_TAG_subprogram, Some("unpack"), None);
+        let list = b.add(u, archive, gimli::DW_TAG_subprogram, Some("list"), None);
+        // Other definitions without code before it, so that its references are not the
+        // first ones.
+        for _ in 0..3 {
+            let other = b.add(u, root, gimli::DW_TAG_subprogram, None, None);
+            b.refer(other, gimli::DW_AT_specification, list);
+        }
         let abstract_def = b.add(u, root, gimli::DW_TAG_subprogram, None, None);
         b.refer(abstract_def, gimli::DW_AT_specification, decl);
         let main = b.add(
@@ -1308,6 +1315,100 @@ mod tests {
             Some(0x1000),
         );
         assert_eq!(b.answers(&["tarlike::checksum"]), [CRATE_SEEN]);
+    }
+
+    #[test]
+    fn the_crate_is_a_top_level_namespace_or_a_path_and_never_a_module_of_another_crate() {
+        let with_namespaces = |outer: &str, inner: Option<&str>| {
+            let mut b = Builder::new();
+            let (u, root) = (b.unit, b.root(b.unit));
+            let ns = b.add(u, root, gimli::DW_TAG_namespace, Some(outer), None);
+            if let Some(inner) = inner {
+                b.add(u, ns, gimli::DW_TAG_namespace, Some(inner), None);
+            }
+            b.add(
+                u,
+                root,
+                gimli::DW_TAG_subprogram,
+                Some("main"),
+                Some(0x1000),
+            );
+            b.answers(&["tarlike::checksum"])
+        };
+        assert_eq!(with_namespaces("tarlike", None), [CRATE_SEEN]);
+        assert_eq!(with_namespaces("mytar", None), [NOT_SEEN]);
+        assert_eq!(with_namespaces("mytar", Some("tarlike")), [NOT_SEEN]);
+        assert_eq!(with_namespaces("mytar", Some("tarlike::x")), [CRATE_SEEN]);
+    }
+
+    #[test]
+    fn a_function_of_the_name_answers_by_its_path() {
+        let with_function = |path: &[&str], linkage: bool| {
+            let mut b = Builder::new();
+            let (u, root) = (b.unit, b.root(b.unit));
+            b.add(u, root, gimli::DW_TAG_namespace, Some("tarlike"), None);
+            let mut parent = root;
+            for segment in path {
+                parent = b.add(u, parent, gimli::DW_TAG_namespace, Some(segment), None);
+            }
+            let f = b.add(
+                u,
+                parent,
+                gimli::DW_TAG_subprogram,
+                Some("checksum"),
+                Some(0x1000),
+            );
+            if linkage {
+                b.set(
+                    u,
+                    f,
+                    gimli::DW_AT_linkage_name,
+                    Value::String(b"_ZN7tarlike8checksum17h0123456789abcdefE".to_vec()),
+                );
+            }
+            b.answers(&["tarlike::checksum"])
+        };
+        // No namespace, no linkage name (line tables only): the name in backquotes.
+        assert_eq!(
+            with_function(&[], false),
+            [Answer::Present(
+                "`checksum` (with code, in the debug information)".into()
+            )]
+        );
+        assert_eq!(
+            with_function(&["tarlike"], false),
+            [Answer::Present(
+                "tarlike::checksum (with code, in the debug information)".into()
+            )]
+        );
+        assert_eq!(
+            with_function(&[], true),
+            [Answer::Present(
+                "tarlike::checksum (with code, in the debug information)".into()
+            )]
+        );
+        // Asked in one module, found in another of the crate: the name only.
+        let mut b = Builder::new();
+        let (u, root) = (b.unit, b.root(b.unit));
+        let ns = b.add(u, root, gimli::DW_TAG_namespace, Some("tarlike"), None);
+        let other = b.add(u, ns, gimli::DW_TAG_namespace, Some("other"), None);
+        b.add(
+            u,
+            other,
+            gimli::DW_TAG_subprogram,
+            Some("checksum"),
+            Some(0x1000),
+        );
+        assert_eq!(
+            b.answers(&["tarlike::header::checksum"]),
+            [Answer::NameOnly(
+                "the debug information has tarlike::other::checksum of crate `tarlike` under \
+                 another path than the one asked"
+                    .into()
+            )]
+        );
+        // Another crate's: nothing.
+        assert_eq!(with_function(&["mytar"], false), [CRATE_SEEN]);
     }
 
     #[test]
