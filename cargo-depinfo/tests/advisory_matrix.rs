@@ -12,7 +12,7 @@
 //! - every `strip = true` cell is `unknown`;
 //! - without debug information (release, v0 mangling) nothing is `not-found`;
 //! - dev builds keep every function they call as a symbol: every `calls` cell is `present`;
-//! - each profile with debug information says `not-found` on at least [`MIN_NOT_FOUND`] of the
+//! - each profile with debug information says `not-found` on at least its `min_not_found` of the
 //!   `never` cells (as many as the data allows: the closing table says how many);
 //! - where `cargo audit bin` (the reference) lists a named function as found in the symbols,
 //!   the verdict is `present`.
@@ -41,14 +41,15 @@ const BIN: &str = env!("CARGO_BIN_EXE_cargo-depinfo");
 const BUILD_LIMIT: Duration = Duration::from_secs(900);
 const LIMIT: Duration = Duration::from_secs(300);
 
-/// The fewest `not-found` answers on `never` cells a profile with debug information gives.
-const MIN_NOT_FOUND: usize = 5;
-
-/// A profile: its name, the `RUSTFLAGS` it is built with, whether it has debug information.
+/// A profile: its name, the `RUSTFLAGS` it is built with, whether it has debug information,
+/// and the fewest `not-found` answers on its `never` cells.
 struct Profile {
     name: &'static str,
     rustflags: Option<&'static str>,
     dwarf: bool,
+    /// As many as the data allowed with rustc 1.95 (the closing table of issue 24): fewer is
+    /// a loss of precision to explain (another toolchain inlines differently) or a bug.
+    min_not_found: usize,
 }
 
 const PROFILES: [Profile; 6] = [
@@ -56,31 +57,37 @@ const PROFILES: [Profile; 6] = [
         name: "dev",
         rustflags: None,
         dwarf: true,
+        min_not_found: 9,
     },
     Profile {
         name: "lto-lines",
         rustflags: None,
         dwarf: true,
+        min_not_found: 11,
     },
     Profile {
         name: "release-debug",
         rustflags: None,
         dwarf: true,
+        min_not_found: 8,
     },
     Profile {
         name: "release",
         rustflags: None,
         dwarf: false,
+        min_not_found: 0,
     },
     Profile {
         name: "release-v0",
         rustflags: Some("-C symbol-mangling-version=v0"),
         dwarf: false,
+        min_not_found: 0,
     },
     Profile {
         name: "stripped",
         rustflags: None,
         dwarf: false,
+        min_not_found: 0,
     },
 ];
 
@@ -338,10 +345,10 @@ fn real_advisories_in_real_builds_are_never_not_found_where_called() {
                 }
             }
         }
-        if profile.dwarf && not_found_never < MIN_NOT_FOUND {
+        if not_found_never < profile.min_not_found {
             failures.push(format!(
-                "{}: only {not_found_never} never-called cells are not-found",
-                profile.name
+                "{}: only {not_found_never} never-called cells are not-found (at least {})",
+                profile.name, profile.min_not_found
             ));
         }
         let found_by_them = reference
