@@ -1069,6 +1069,11 @@ mod tests {
             }
 
             pub fn add_unit(dwarf: &mut Dwarf) -> UnitId {
+                Self::add_unit_at(dwarf, 0x1000, 0x1000)
+            }
+
+            /// A unit with code at `low..low + len`.
+            pub fn add_unit_at(dwarf: &mut Dwarf, low: u64, len: u64) -> UnitId {
                 let encoding = gimli::Encoding {
                     format: gimli::Format::Dwarf32,
                     version: 4,
@@ -1079,11 +1084,8 @@ mod tests {
                 let root = unit.root();
                 let root = unit.get_mut(root);
                 root.set(gimli::DW_AT_name, Value::String(b"src/lib.rs".to_vec()));
-                root.set(
-                    gimli::DW_AT_low_pc,
-                    Value::Address(Address::Constant(0x1000)),
-                );
-                root.set(gimli::DW_AT_high_pc, Value::Udata(0x1000));
+                root.set(gimli::DW_AT_low_pc, Value::Address(Address::Constant(low)));
+                root.set(gimli::DW_AT_high_pc, Value::Udata(len));
                 id
             }
 
@@ -1138,7 +1140,22 @@ mod tests {
             }
 
             /// What [`walk`] answers for `functions`.
-            pub fn answers(mut self, functions: &[&str]) -> Vec<Answer> {
+            /// What [`walk`] answers for `functions`, within [`LIMITS`].
+            pub fn answers(self, functions: &[&str]) -> Vec<Answer> {
+                self.walk(functions, &LIMITS)
+                    .unwrap()
+                    .0
+                    .into_iter()
+                    .map(Option::unwrap)
+                    .collect()
+            }
+
+            /// [`walk`] over the sections written.
+            pub fn walk(
+                mut self,
+                functions: &[&str],
+                limits: &DwarfLimits,
+            ) -> Result<Walked, String> {
                 let mut written = Written::new(EndianVec::new(gimli::LittleEndian));
                 self.dwarf.write(&mut written).unwrap();
                 let mut sections = Sections {
@@ -1156,22 +1173,18 @@ mod tests {
                     .unwrap();
                 let queries: Vec<Option<Query>> =
                     functions.iter().map(|f| Query::parse(f)).collect();
-                let limits = DwarfLimits {
-                    section: 1 << 20,
-                    total: 1 << 20,
-                    units: 16,
-                    depth: 16,
-                    entries: 1 << 10,
-                    references: 1 << 10,
-                };
-                walk(&sections, &queries, &limits)
-                    .unwrap()
-                    .0
-                    .into_iter()
-                    .map(Option::unwrap)
-                    .collect()
+                walk(&sections, &queries, limits)
             }
         }
+
+        pub const LIMITS: DwarfLimits = DwarfLimits {
+            section: 1 << 20,
+            total: 1 << 20,
+            units: 16,
+            depth: 16,
+            entries: 1 << 10,
+            references: 1 << 10,
+        };
     }
 
     use gimli::write::AttributeValue as Value;
@@ -1232,6 +1245,42 @@ mod tests {
         let inlined = b.add(b.unit, main, gimli::DW_TAG_inlined_subroutine, None, None);
         b.refer(inlined, gimli::DW_AT_abstract_origin, checksum);
         assert_eq!(b.answers(&["tarlike::checksum"]), [CRATE_SEEN]);
+    }
+
+    #[test]
+    fn empty_and_tombstoned_code_is_no_code() {
+        use gimli::write::Address;
+        let with_inline_code = |low: u64, high: u64| {
+            let (mut b, checksum, main) = with_checksum();
+            let u = b.unit;
+            let inlined = b.add(u, main, gimli::DW_TAG_inlined_subroutine, None, None);
+            b.refer(inlined, gimli::DW_AT_abstract_origin, checksum);
+            b.set(
+                u,
+                inlined,
+                gimli::DW_AT_low_pc,
+                Value::Address(Address::Constant(low)),
+            );
+            b.set(
+                u,
+                inlined,
+                gimli::DW_AT_high_pc,
+                Value::Address(Address::Constant(high)),
+            );
+            b.answers(&["tarlike::checksum"])
+        };
+        assert!(matches!(
+            &with_inline_code(0x1004, 0x1005)[0],
+            Answer::Present(_)
+        ));
+        assert_eq!(with_inline_code(0x1004, 0x1004), [CRATE_SEEN]);
+        // Code at address 0, and the linkers' tombstones for code they dropped.
+        assert_eq!(with_inline_code(0, 0x10), [CRATE_SEEN]);
+        assert_eq!(with_inline_code(u64::MAX - 1, u64::MAX), [CRATE_SEEN]);
+        assert!(matches!(
+            &with_inline_code(u64::MAX - 2, u64::MAX - 1)[0],
+            Answer::Present(_)
+        ));
     }
 
     #[test]
@@ -1409,6 +1458,102 @@ mod tests {
         );
         // Another crate's: nothing.
         assert_eq!(with_function(&["mytar"], false), [CRATE_SEEN]);
+    }
+
+    /// The smallest value of one limit that `walk` passes with (the others at [`LIMITS`]),
+    /// and the error one below it.
+    fn tightest(build: impl Fn() -> Builder, set: impl Fn(&mut DwarfLimits, u64)) -> (u64, String) {
+        let pass = (0..64)
+            .find(|&n| {
+                let mut limits = written::LIMITS;
+                set(&mut limits, n);
+                build().walk(&["tarlike::checksum"], &limits).is_ok()
+            })
+            .unwrap();
+        let mut limits = written::LIMITS;
+        set(&mut limits, pass - 1);
+        let err = build()
+            .walk(&["tarlike::checksum"], &limits)
+            .map(|_| ())
+            .unwrap_err();
+        (pass, err)
+    }
+
+    #[test]
+    fn each_limit_is_exact() {
+        // Two units; in the first, namespaces three deep and a function with code that an
+        // inline tree of `main` (with code) refers to.
+        let build = || {
+            let mut b = Builder::new();
+            let (u, root) = (b.unit, b.root(b.unit));
+            let ns = b.add(u, root, gimli::DW_TAG_namespace, Some("tarlike"), None);
+            let module = b.add(u, ns, gimli::DW_TAG_namespace, Some("archive"), None);
+            let inner = b.add(u, module, gimli::DW_TAG_namespace, Some("header"), None);
+            let f = b.add(u, inner, gimli::DW_TAG_subprogram, Some("checksum"), None);
+            let main = b.add(
+                u,
+                root,
+                gimli::DW_TAG_subprogram,
+                Some("main"),
+                Some(0x1000),
+            );
+            let inlined = b.add(
+                u,
+                main,
+                gimli::DW_TAG_inlined_subroutine,
+                None,
+                Some(0x1004),
+            );
+            b.refer(inlined, gimli::DW_AT_abstract_origin, f);
+            Builder::add_unit_at(&mut b.dwarf, 0x3000, 0x100);
+            b
+        };
+        assert_eq!(
+            tightest(build, |l, n| l.units = n),
+            (2, "more than 1 units (the limit)".to_owned())
+        );
+        // Root 0, tarlike 1, archive 2, header 3, checksum 4.
+        assert_eq!(
+            tightest(build, |l, n| l.depth = usize::try_from(n).unwrap()),
+            (
+                4,
+                "debugging entries nested deeper than 3 (the limit)".to_owned()
+            )
+        );
+        // Units' ranges 2, entries 8 (7 in the first unit, the root of the second), the
+        // ranges of `main` and of the inline tree 2.
+        assert_eq!(
+            tightest(build, |l, n| l.entries = n),
+            (12, "more than 11 debugging entries (the limit)".to_owned())
+        );
+        // The inline tree's origin.
+        assert_eq!(
+            tightest(build, |l, n| l.references = n),
+            (
+                1,
+                "more than 0 references between debugging entries (the limit)".to_owned()
+            )
+        );
+    }
+
+    #[test]
+    fn the_units_code_is_merged_into_disjoint_ranges() {
+        let mut b = Builder::new();
+        // 0x1000..0x2000, then overlapping, touching, inside, apart, empty, at address 0.
+        for (low, len) in [
+            (0x1800, 0x1000),
+            (0x2800, 0x800),
+            (0x1100, 0x10),
+            (0x5000, 0x100),
+            (0x7000, 0),
+            (0, 0x400),
+        ] {
+            let unit = Builder::add_unit_at(&mut b.dwarf, low, len);
+            let root = b.root(unit);
+            b.add(unit, root, gimli::DW_TAG_subprogram, Some("f"), None);
+        }
+        let (_, covered) = b.walk(&["tarlike::checksum"], &written::LIMITS).unwrap();
+        assert_eq!(covered, [(0x1000, 0x3000), (0x5000, 0x5100)]);
     }
 
     #[test]
