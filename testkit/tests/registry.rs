@@ -156,16 +156,24 @@ fn a_lockfiles_registry_packages_are_served_at_their_locked_versions() {
     let cached = SparseRegistry::from_cache(&CRATES);
     let home = FreshHome::new(&cached);
     ok(home.cargo(&ws).args(["generate-lockfile"]), &cached);
+    // The fixture asks for `itoa = "1"`; the cache may hold other majors too (the advisory
+    // matrix's older crates bring itoa 0.4), which cannot be pinned.
     let itoa_versions: Vec<String> = cached
         .packages()
         .into_iter()
         .filter_map(|p| p.strip_prefix("itoa-").map(str::to_owned))
+        .filter(|v| semver_key(v).is_some_and(|(major, _, _)| major == 1))
         .collect();
     let oldest = itoa_versions
         .iter()
         .min_by_key(|v| semver_key(v))
         .unwrap()
         .clone();
+    let newest = itoa_versions.iter().max_by_key(|v| semver_key(v)).unwrap();
+    assert_ne!(
+        &oldest, newest,
+        "the cache holds one itoa 1.x: {itoa_versions:?}"
+    );
     ok(
         home.cargo(&ws)
             .args(["update", "-p", "itoa", "--precise", &oldest]),
