@@ -1119,6 +1119,36 @@ mod tests {
                 self.dwarf.units.get_mut(unit).get_mut(entry).set(at, v);
             }
 
+            /// `main`, with code, at the top of the first unit.
+            pub fn main(&mut self) -> UnitEntryId {
+                let root = self.root(self.unit);
+                self.add(
+                    self.unit,
+                    root,
+                    gimli::DW_TAG_subprogram,
+                    Some("main"),
+                    Some(0x1000),
+                )
+            }
+
+            /// An inline tree of `origin` in `parent` (first unit); `code` as in [`add`](Self::add).
+            pub fn inline(
+                &mut self,
+                parent: UnitEntryId,
+                origin: UnitEntryId,
+                code: Option<u64>,
+            ) -> UnitEntryId {
+                let tree = self.add(
+                    self.unit,
+                    parent,
+                    gimli::DW_TAG_inlined_subroutine,
+                    None,
+                    code,
+                );
+                self.refer(tree, gimli::DW_AT_abstract_origin, origin);
+                tree
+            }
+
             /// `from` refers to `to` (same unit) by `at`.
             pub fn refer(&mut self, from: UnitEntryId, at: gimli::DwAt, to: UnitEntryId) {
                 self.set(self.unit, from, at, Value::UnitRef(to));
@@ -1139,7 +1169,6 @@ mod tests {
                 );
             }
 
-            /// What [`walk`] answers for `functions`.
             /// What [`walk`] answers for `functions`, within [`LIMITS`].
             pub fn answers(self, functions: &[&str]) -> Vec<Answer> {
                 self.walk(functions, &LIMITS)
@@ -1214,27 +1243,14 @@ mod tests {
         let (u, root) = (b.unit, b.root(b.unit));
         let ns = b.add(u, root, gimli::DW_TAG_namespace, Some("tarlike"), None);
         let checksum = b.add(u, ns, gimli::DW_TAG_subprogram, Some("checksum"), None);
-        let main = b.add(
-            u,
-            root,
-            gimli::DW_TAG_subprogram,
-            Some("main"),
-            Some(0x1000),
-        );
+        let main = b.main();
         (b, checksum, main)
     }
 
     #[test]
     fn an_inline_tree_with_code_makes_its_origin_present_and_one_without_code_does_not() {
         let (mut b, checksum, main) = with_checksum();
-        let inlined = b.add(
-            b.unit,
-            main,
-            gimli::DW_TAG_inlined_subroutine,
-            None,
-            Some(0x1004),
-        );
-        b.refer(inlined, gimli::DW_AT_abstract_origin, checksum);
+        b.inline(main, checksum, Some(0x1004));
         let answers = b.answers(&["tarlike::checksum"]);
         assert!(
             matches!(&answers[0], Answer::Present(w) if w.contains("tarlike::checksum") && w.contains("inlined")),
@@ -1242,8 +1258,7 @@ mod tests {
         );
 
         let (mut b, checksum, main) = with_checksum();
-        let inlined = b.add(b.unit, main, gimli::DW_TAG_inlined_subroutine, None, None);
-        b.refer(inlined, gimli::DW_AT_abstract_origin, checksum);
+        b.inline(main, checksum, None);
         assert_eq!(b.answers(&["tarlike::checksum"]), [CRATE_SEEN]);
     }
 
@@ -1253,8 +1268,7 @@ mod tests {
         let with_inline_code = |low: u64, high: u64| {
             let (mut b, checksum, main) = with_checksum();
             let u = b.unit;
-            let inlined = b.add(u, main, gimli::DW_TAG_inlined_subroutine, None, None);
-            b.refer(inlined, gimli::DW_AT_abstract_origin, checksum);
+            let inlined = b.inline(main, checksum, None);
             b.set(
                 u,
                 inlined,
@@ -1301,21 +1315,8 @@ mod tests {
         }
         let abstract_def = b.add(u, root, gimli::DW_TAG_subprogram, None, None);
         b.refer(abstract_def, gimli::DW_AT_specification, decl);
-        let main = b.add(
-            u,
-            root,
-            gimli::DW_TAG_subprogram,
-            Some("main"),
-            Some(0x1000),
-        );
-        let inlined = b.add(
-            u,
-            main,
-            gimli::DW_TAG_inlined_subroutine,
-            None,
-            Some(0x1004),
-        );
-        b.refer(inlined, gimli::DW_AT_abstract_origin, abstract_def);
+        let main = b.main();
+        b.inline(main, abstract_def, Some(0x1004));
         let answers = b.answers(&["tarlike::Archive::unpack"]);
         assert!(
             matches!(&answers[0], Answer::Present(w) if w.contains("tarlike::Archive::unpack")),
@@ -1328,24 +1329,9 @@ mod tests {
         let u = b.unit;
         let root = b.root(u);
         let caller = b.add(u, root, gimli::DW_TAG_subprogram, Some("read_all"), None);
-        let nested = b.add(u, caller, gimli::DW_TAG_inlined_subroutine, None, None);
-        b.refer(nested, gimli::DW_AT_abstract_origin, checksum);
-        let outer = b.add(
-            u,
-            main,
-            gimli::DW_TAG_inlined_subroutine,
-            None,
-            Some(0x1004),
-        );
-        b.refer(outer, gimli::DW_AT_abstract_origin, caller);
-        let inner = b.add(
-            u,
-            outer,
-            gimli::DW_TAG_inlined_subroutine,
-            None,
-            Some(0x1008),
-        );
-        b.refer(inner, gimli::DW_AT_abstract_origin, nested);
+        let nested = b.inline(caller, checksum, None);
+        let outer = b.inline(main, caller, Some(0x1004));
+        b.inline(outer, nested, Some(0x1008));
         let answers = b.answers(&["tarlike::checksum"]);
         assert!(matches!(&answers[0], Answer::Present(_)), "{answers:?}");
 
@@ -1356,13 +1342,7 @@ mod tests {
         let decl = b.add(u, ns, gimli::DW_TAG_subprogram, Some("checksum"), None);
         let abstract_def = b.add(u, root, gimli::DW_TAG_subprogram, None, None);
         b.refer(abstract_def, gimli::DW_AT_specification, decl);
-        b.add(
-            u,
-            root,
-            gimli::DW_TAG_subprogram,
-            Some("main"),
-            Some(0x1000),
-        );
+        b.main();
         assert_eq!(b.answers(&["tarlike::checksum"]), [CRATE_SEEN]);
     }
 
@@ -1375,13 +1355,7 @@ mod tests {
             if let Some(inner) = inner {
                 b.add(u, ns, gimli::DW_TAG_namespace, Some(inner), None);
             }
-            b.add(
-                u,
-                root,
-                gimli::DW_TAG_subprogram,
-                Some("main"),
-                Some(0x1000),
-            );
+            b.main();
             b.answers(&["tarlike::checksum"])
         };
         assert_eq!(with_namespaces("tarlike", None), [CRATE_SEEN]);
@@ -1490,21 +1464,8 @@ mod tests {
             let module = b.add(u, ns, gimli::DW_TAG_namespace, Some("archive"), None);
             let inner = b.add(u, module, gimli::DW_TAG_namespace, Some("header"), None);
             let f = b.add(u, inner, gimli::DW_TAG_subprogram, Some("checksum"), None);
-            let main = b.add(
-                u,
-                root,
-                gimli::DW_TAG_subprogram,
-                Some("main"),
-                Some(0x1000),
-            );
-            let inlined = b.add(
-                u,
-                main,
-                gimli::DW_TAG_inlined_subroutine,
-                None,
-                Some(0x1004),
-            );
-            b.refer(inlined, gimli::DW_AT_abstract_origin, f);
+            let main = b.main();
+            b.inline(main, f, Some(0x1004));
             Builder::add_unit_at(&mut b.dwarf, 0x3000, 0x100);
             b
         };
